@@ -1,0 +1,69 @@
+import { join } from "node:path";
+import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { applyMigration, planLines, planMigration, snapshotPathIn } from "../../db/migrate.js";
+import { snapshotAndVerify } from "../../backup/snapshot.js";
+import { EXIT, failed, refused } from "../../errors.js";
+import { checkDrift } from "../../schema/drift.js";
+import { ensureDir, resolveWorkDir } from "../../engine/workdir.js";
+import type { CommandResult, Ctx } from "../run.js";
+
+export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const base = loadBaselineContext();
+  const drift = checkDrift(base.manifest, base.policy);
+  if (!drift.ok) {
+    throw refused({
+      what: `The repository drifts: ${drift.problems.join("; ")}.`,
+      untouched: "The database was not opened for writing.",
+      next: "Run vox-cutover ssot-drift and fix the contract first.",
+    });
+  }
+  const d = await diagnose(resolved, base);
+  const plan = planMigration(d, base);
+  const { out, opts } = ctx;
+  const apply = Boolean(opts.apply);
+  out.text(`chain: ${d.chain}${plan.fromVersion !== null ? ` (version ${plan.fromVersion})` : ""} → baseline ${plan.toVersion}`);
+  if (plan.steps.length === 0) {
+    out.text("nothing to migrate: the database is on the current baseline.");
+    return { ok: true, mode: apply ? "apply" : "dry-run", db: resolved, data: { chain: d.chain, planDigest: plan.digest, steps: [], changed: false } };
+  }
+  out.text(`plan digest: ${plan.digest}`);
+  for (const l of planLines(plan)) out.text(l);
+  for (const b of plan.blockers) out.text(`BLOCKED: ${b}`);
+  const stepsJson = plan.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description, sql: s.sql }));
+  if (!apply) {
+    out.text("");
+    out.text(`dry-run: nothing was changed. To run exactly this plan: vox-cutover migrate${resolved.kind === "file" ? ` --db '${resolved.path}'` : ""} --apply --plan ${plan.digest}`);
+    return { ok: plan.blockers.length === 0, exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok, mode: "dry-run", db: resolved, data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, blockers: plan.blockers } };
+  }
+  if (typeof opts.plan === "string" && opts.plan !== plan.digest) {
+    throw refused({
+      what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${plan.digest}.`,
+      untouched: "Nothing was changed.",
+      next: "Review the new plan (run without --apply) and apply it with its digest.",
+    });
+  }
+  if (resolved.kind !== "file") {
+    throw failed({ what: "migrate --apply works on local database files only.", untouched: "The remote database was not changed.", next: "Run it on the machine that holds the file, or use --db PATH." });
+  }
+  const workDir = resolveWorkDir(opts.workDir, resolved.path);
+  const result = await applyMigration(plan, {
+    path: resolved.path!,
+    workDir,
+    backup: async () => {
+      ensureDir(workDir);
+      const snapPath = snapshotPathIn(workDir, opts.backup);
+      out.note(`writing snapshot ${snapPath} …`);
+      const snap = await snapshotAndVerify(resolved.path!, snapPath);
+      out.text(`backup: ${snap.path} verified (integrity ok, ${Object.keys(snap.counts).length} tables' row counts equal, sha256 ${snap.sha256})`);
+      return snap;
+    },
+  });
+  out.text(`migrated: ${resolved.path} is on baseline ${plan.toVersion} (run ${result.runId}).`);
+  return {
+    ok: true,
+    mode: "apply",
+    db: resolved,
+    data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, runId: result.runId, backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null, workDir: result.backup ? workDir : undefined, changed: true, snapshotDefault: join(workDir, "pre-migrate.snapshot.db") },
+  };
+}

@@ -1,0 +1,26 @@
+import { resolve } from "node:path";
+import { usage } from "../../errors.js";
+import { generateSample } from "../../sample/generate.js";
+import type { CommandResult, Ctx } from "../run.js";
+
+export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
+  const { out, opts } = ctx;
+  const seed = Number(opts.seed ?? 1);
+  const rows = Number(opts.rows ?? 50);
+  if (!Number.isInteger(seed)) throw usage({ what: `--seed must be a whole number (got ${String(opts.seed)}).`, untouched: "Nothing was written.", next: "Run again with, e.g., --seed 7." });
+  const path = resolve(String(outArg));
+  const r = generateSample({ out: path, seed, rows });
+  out.text(`sample legacy database: ${r.path}`);
+  out.text(`  schema_version rows: ${r.versions.join(", ")} (a legacy chain)`);
+  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows (seed ${seed}, --rows ${rows})`);
+  out.text(`  sidecar:   ${r.sidecar}`);
+  out.text(`  telemetry: ${r.telemetry} (a few lines are bad on purpose)`);
+  out.text("");
+  out.text(`next: vox-cutover diagnose --db '${r.path}'`);
+  out.text(`      vox-cutover rehearse --db '${r.path}'`);
+  return {
+    ok: true,
+    mode: "apply",
+    data: { path: r.path, sidecar: r.sidecar, telemetry: r.telemetry, seed, rows, versions: r.versions, tables: r.tables, totalRows: r.totalRows },
+  };
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { EXIT } from "../errors.js";
+import { toolVersion } from "../util/paths.js";
+import { runCommand, type Handler } from "./run.js";
+
+const HELP_FOOTER = `
+Exit codes: 0 success (a dry-run that produced its plan) · 1 failed (nothing was lost) ·
+2 usage error · 3 refused by a safety gate · 4 LegacySchemaChain (run the cutover).
+Which database: --db PATH, else VOX_DB_URL (+VOX_DB_TOKEN), VOX_DB_PATH, $VOX_DATA_DIR/vox.db,
+the platform data dir's vox/vox.db, else ./app.db. Every command says which and why.`;
+
+function lazy(load: () => Promise<Handler>): Handler {
+  return async (ctx, ...args) => (await load())(ctx, ...args);
+}
+
+const handlers = {
+  digest: lazy(async () => (await import("./commands/digest.js")).digestCommand),
+  ssotDrift: lazy(async () => (await import("./commands/ssot-drift.js")).ssotDriftCommand),
+  diagnose: lazy(async () => (await import("./commands/diagnose.js")).diagnoseCommand),
+  verify: lazy(async () => (await import("./commands/verify.js")).verifyCommand),
+  migrate: lazy(async () => (await import("./commands/migrate.js")).migrateCommand),
+  sample: lazy(async () => (await import("./commands/sample.js")).sampleCommand),
+};
+
+let exitCode: number = EXIT.ok;
+
+function action(name: string, handler: Handler) {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const opts = cmd.opts();
+    const positional = args.slice(0, -2);
+    exitCode = await runCommand(name, opts, handler, positional);
+  };
+}
+
+const dbOpt = () => new Option("--db <path>", "the database file (or libsql:// URL); overrides the environment");
+const jsonOpt = () => new Option("--json", "one JSON object on stdout, human text on stderr");
+const applyOpt = () => new Option("--apply", "do it (without --apply: a dry-run that changes nothing)");
+const planOpt = () => new Option("--plan <digest>", "with --apply: refuse unless the plan is still the reviewed one");
+const workDirOpt = () => new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)");
+const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)");
+
+export function buildProgram(): Command {
+  const program = new Command("vox-cutover")
+    .description("Walks operators through the VoxDB cutover runbook: diagnose, back up and prove it, build the baseline file, import, swap — without losing a row.")
+    .version(toolVersion(), "--version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .addHelpText("after", HELP_FOOTER)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/\n?$/, "\n") + "Nothing was read or changed. See `vox-cutover --help` (or `vox-cutover COMMAND --help`).\n"),
+    });
+
+  program
+    .command("digest")
+    .description("print the baseline digest (0x… Keccak-256 of the baseline SQL)")
+    .addOption(jsonOpt())
+    .action(action("digest", handlers.digest));
+  program
+    .command("ssot-drift")
+    .description("contract vs manifest vs baseline SQL: integer and digest parity (exit 3 on drift)")
+    .addOption(jsonOpt())
+    .action(action("ssot-drift", handlers.ssotDrift));
+  program
+    .command("diagnose")
+    .description("read-only: chain, versions, tables and rows, sidecar, what it means and what to run next")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .action(action("diagnose", handlers.diagnose));
+  program
+    .command("verify")
+    .description("Codex verify: chain, baseline integer and digest, required tables (exit 4 on legacy/ahead)")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .action(action("verify", handlers.verify));
+  program
+    .command("migrate")
+    .description("missing/empty → baseline; behind → fold in place after a verified backup; legacy/ahead → exit 4 (dry-run unless --apply)")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(applyOpt())
+    .addOption(planOpt())
+    .addOption(workDirOpt())
+    .addOption(backupOpt())
+    .action(action("migrate", handlers.migrate));
+  program
+    .command("sample")
+    .description("write a realistic legacy VoxDB (plus sidecar and telemetry JSONL) for rehearsals; never overwrites")
+    .argument("<OUT>", "path of the new database file")
+    .option("--seed <n>", "PRNG seed (same seed, same data)", "1")
+    .option("--rows <n>", "rows per table (roughly)", "50")
+    .addOption(jsonOpt())
+    .action(action("sample", handlers.sample));
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    if (process.stdin.isTTY && process.stdout.isTTY) {
+      const { startWizard } = await import("../ui/start.js");
+      return startWizard({});
+    }
+    process.stderr.write(program.helpInformation());
+    process.stderr.write("\nusage error: no command given and this is not an interactive terminal (stdin and stdout must be TTYs for the wizard).\n");
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);

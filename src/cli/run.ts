@@ -1,0 +1,96 @@
+import { VoxError, EXIT, type ErrorKind } from "../errors.js";
+import { dbJson, describeResolution, resolveDatabase, type ResolvedDb } from "../db/resolve.js";
+import { redactText } from "../util/redact.js";
+import { Output } from "./output.js";
+
+export type Mode = "dry-run" | "apply" | "read";
+
+export interface CommandResult {
+  ok: boolean;
+  exitCode?: number;
+  mode: Mode;
+  db?: ResolvedDb;
+  data?: Record<string, unknown>;
+}
+
+export interface Ctx {
+  out: Output;
+  opts: Record<string, unknown>;
+  /** Resolves the database (once), printing which and why. */
+  resolve(): ResolvedDb;
+}
+
+export type Handler = (ctx: Ctx, ...args: unknown[]) => Promise<CommandResult>;
+
+/** Exit code a finished command leaves with; set by runCommand. */
+export let lastExitCode = 0;
+
+export function formatError(e: VoxError): string {
+  const label: Record<ErrorKind, string> = {
+    failed: "error",
+    usage: "usage error",
+    refused: "refused",
+    legacy: "LegacySchemaChain",
+    interrupted: "interrupted",
+  };
+  return `${label[e.kind]}: ${e.message}`;
+}
+
+/** Runs one command: timing, resolution note, JSON envelope, error → exit code, redaction. */
+export async function runCommand(command: string, opts: Record<string, unknown>, handler: Handler, args: unknown[]): Promise<number> {
+  const started = performance.now();
+  const out = new Output(Boolean(opts.json), command);
+  let resolved: ResolvedDb | undefined;
+  let mode: Mode = opts.apply ? "apply" : "read";
+  const ctx: Ctx = {
+    out,
+    opts,
+    resolve() {
+      if (!resolved) {
+        resolved = resolveDatabase({ db: opts.db as string | undefined });
+        for (const w of resolved.warnings) out.warn(w);
+        out.note(describeResolution(resolved));
+      }
+      return resolved;
+    },
+  };
+  try {
+    const res = await handler(ctx, ...args);
+    mode = res.mode;
+    const db = res.db ?? resolved;
+    if (out.json) {
+      out.emitJson({
+        command,
+        ok: res.ok,
+        mode,
+        ...(db ? { db: dbJson(db) } : {}),
+        durationMs: Math.round(performance.now() - started),
+        ...res.data,
+      });
+    }
+    return (lastExitCode = res.exitCode ?? (res.ok ? EXIT.ok : EXIT.failed));
+  } catch (e) {
+    const err =
+      e instanceof VoxError
+        ? e
+        : new VoxError("failed", {
+            what: `Unexpected failure in ${command}: ${redactText(e instanceof Error ? e.message : String(e))}.`,
+            untouched: "No change was committed: every write the product makes is in a transaction or to a temporary name.",
+            next: "Run the command again with VOX_DEBUG=1 for details and report it.",
+          });
+    if (process.env.VOX_DEBUG && e instanceof Error) process.stderr.write(redactText(e.stack ?? "") + "\n");
+    out.note(formatError(err));
+    if (out.json) {
+      out.emitJson({
+        command,
+        ok: false,
+        mode,
+        ...(resolved ? { db: dbJson(resolved) } : {}),
+        durationMs: Math.round(performance.now() - started),
+        error: { kind: err.kind, message: err.message, what: err.what, untouched: err.untouched, next: err.next, ...err.details },
+        ...(err.details?.chain ? { chain: err.details.chain } : {}),
+      });
+    }
+    return (lastExitCode = err.exitCode);
+  }
+}

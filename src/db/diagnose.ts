@@ -1,0 +1,244 @@
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { VoxError } from "../errors.js";
+import { loadPolicy, type BaselinePolicy } from "../schema/contract.js";
+import { baselineDigest, baselineSql, loadManifest, type Manifest } from "../schema/manifest.js";
+import { baselineCatalog, countRows, readCatalog, type TableInfo } from "./catalog.js";
+import { classifyChain, displayVersion, jsonInt, type Chain, type ChainEvidence, type Classification } from "./classify.js";
+import { probeFile } from "./probe.js";
+import { openReader, type DbReader } from "./reader.js";
+import type { ResolvedDb } from "./resolve.js";
+
+export const SIDECAR_NAME = "vox_training_telemetry.db";
+
+export interface TableCount {
+  name: string;
+  rows: bigint;
+  inBaseline: boolean;
+}
+
+export interface Diagnosis {
+  resolved: ResolvedDb;
+  classification: Classification;
+  chain: Chain;
+  versions: unknown[];
+  baseline: { version: number; digest: string; history: number[] };
+  tables: TableCount[];
+  virtualTables: string[];
+  unknownTables: string[];
+  missingTables: string[];
+  /** Baseline tables present but lacking baseline columns (what a fold would add). */
+  missingColumns: { table: string; columns: string[] }[];
+  /** Columns present in the database that the baseline does not have. */
+  unknownColumns: { table: string; columns: string[] }[];
+  totalRows: bigint;
+  sizeBytes: number | null;
+  walBytes: number | null;
+  changeCounter: number | null;
+  sidecar: { path: string; exists: boolean; sizeBytes: number | null } | null;
+  explanation: string;
+  next: string[];
+  /** Set for not-a-database: the error to report. */
+  error?: VoxError;
+}
+
+export interface BaselineContext {
+  manifest: Manifest;
+  policy: BaselinePolicy;
+  sql: string;
+  digest: string;
+  catalog: TableInfo[];
+}
+
+export function loadBaselineContext(): BaselineContext {
+  const manifest = loadManifest();
+  const policy = loadPolicy();
+  const sql = baselineSql(manifest.fragments);
+  return { manifest, policy, sql, digest: baselineDigest(manifest), catalog: baselineCatalog(sql) };
+}
+
+async function schemaEvidence(reader: DbReader): Promise<Pick<ChainEvidence, "schemaTable" | "versions">> {
+  const cols = await reader.rows("SELECT name, type, pk FROM pragma_table_info('schema_version')");
+  if (cols.length === 0) return { schemaTable: "absent", versions: [] };
+  const names = cols.map((c) => String(c.name)).sort();
+  const version = cols.find((c) => c.name === "version");
+  const ok =
+    names.length === 2 &&
+    names[0] === "applied_at" &&
+    names[1] === "version" &&
+    version !== undefined &&
+    String(version.type).toUpperCase() === "INTEGER" &&
+    Number(version.pk) === 1;
+  const versionCol = version ? "version" : `"${String(cols[0]!.name).replace(/"/g, '""')}"`;
+  const rows = await reader.rows(`SELECT ${versionCol} AS v FROM schema_version ORDER BY 1`);
+  return { schemaTable: ok ? "ok" : "other-shape", versions: rows.map((r) => r.v) };
+}
+
+export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
+  const base = {
+    resolved,
+    baseline: { version: ctx.manifest.baselineVersion, digest: ctx.digest, history: ctx.policy.history },
+    tables: [] as TableCount[],
+    virtualTables: [] as string[],
+    unknownTables: [] as string[],
+    missingTables: [] as string[],
+    missingColumns: [] as { table: string; columns: string[] }[],
+    unknownColumns: [] as { table: string; columns: string[] }[],
+    totalRows: 0n,
+    sizeBytes: null as number | null,
+    walBytes: null as number | null,
+    changeCounter: null as number | null,
+    sidecar: null as Diagnosis["sidecar"],
+    versions: [] as unknown[],
+  };
+  let evidence: ChainEvidence;
+  let error: VoxError | undefined;
+  if (resolved.kind === "file") {
+    const path = resolved.path!;
+    const sidecarPath = join(dirname(path), SIDECAR_NAME);
+    base.sidecar = { path: sidecarPath, exists: existsSync(sidecarPath), sizeBytes: existsSync(sidecarPath) ? statSync(sidecarPath).size : null };
+    const probe = probeFile(path);
+    if (probe.state === "missing") {
+      evidence = { exists: false, schemaTable: "absent", versions: [] };
+    } else if (probe.state === "empty-file") {
+      base.sizeBytes = 0;
+      evidence = { exists: true, schemaTable: "absent", versions: [] };
+    } else if (probe.state !== "ok") {
+      try {
+        openReader(resolved).close();
+      } catch (e) {
+        if (e instanceof VoxError) error = e;
+      }
+      evidence = { exists: true, notADatabase: error?.what ?? probe.state, schemaTable: "absent", versions: [] };
+    } else {
+      base.sizeBytes = probe.header.size;
+      base.changeCounter = probe.header.changeCounter;
+      base.walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : null;
+      evidence = await readEvidence(resolved, ctx, base).catch((e) => {
+        if (e instanceof VoxError && e.details?.chain === "not-a-database") {
+          error = e;
+          return { exists: true, notADatabase: e.what, schemaTable: "absent" as const, versions: [] };
+        }
+        throw e;
+      });
+    }
+  } else {
+    evidence = await readEvidence(resolved, ctx, base);
+  }
+  base.versions = evidence.versions;
+  const classification = classifyChain(evidence, ctx.manifest.baselineVersion, ctx.policy.history);
+  const d: Diagnosis = { ...base, classification, chain: classification.chain, explanation: "", next: [], error };
+  const { explanation, next } = explain(d);
+  d.explanation = explanation;
+  d.next = next;
+  return d;
+}
+
+async function readEvidence(
+  resolved: ResolvedDb,
+  ctx: BaselineContext,
+  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint },
+): Promise<ChainEvidence> {
+  const reader = openReader(resolved);
+  try {
+    const catalog = await readCatalog(reader);
+    const baseByName = new Map(ctx.catalog.map((t) => [t.name, t]));
+    for (const t of catalog) {
+      if (t.virtual) {
+        base.virtualTables.push(t.name);
+        continue;
+      }
+      const rows = await countRows(reader, t.name);
+      base.tables.push({ name: t.name, rows, inBaseline: baseByName.has(t.name) });
+      base.totalRows += rows;
+      const bt = baseByName.get(t.name);
+      if (!bt) {
+        base.unknownTables.push(t.name);
+        continue;
+      }
+      const have = new Set(t.columns.map((c) => c.name));
+      const want = new Set(bt.columns.map((c) => c.name));
+      const missing = bt.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
+      const extra = t.columns.filter((c) => !want.has(c.name)).map((c) => c.name);
+      if (missing.length) base.missingColumns.push({ table: t.name, columns: missing });
+      if (extra.length) base.unknownColumns.push({ table: t.name, columns: extra });
+    }
+    const present = new Set(catalog.map((t) => t.name));
+    if (catalog.length > 0) base.missingTables = ctx.catalog.filter((t) => !present.has(t.name)).map((t) => t.name);
+    const ev = await schemaEvidence(reader);
+    return { exists: true, ...ev };
+  } finally {
+    reader.close();
+  }
+}
+
+function explain(d: Diagnosis): { explanation: string; next: string[] } {
+  const B = d.baseline.version;
+  const where = d.resolved.kind === "file" ? `--db ${shellQuote(d.resolved.path!)}` : "";
+  const unknown = d.classification.unknownVersions;
+  switch (d.chain) {
+    case "missing":
+      return {
+        explanation: `There is no database at ${d.resolved.display}. A normal open (or \`vox-cutover migrate --apply\`) creates it and applies baseline ${B}; there is nothing to cut over.`,
+        next: [`vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
+      };
+    case "empty":
+      return {
+        explanation: `The file is a SQLite database with no schema_version rows${d.tables.length ? ` (it has ${d.tables.length} table(s))` : ""}. The baseline ${B} can be applied in place.`,
+        next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
+      };
+    case "current":
+      return {
+        explanation: `The database is on the canonical baseline ${B}: nothing to migrate.${d.sidecar?.exists ? ` A training-telemetry sidecar (${SIDECAR_NAME}) still sits beside it: Stage 2 (\`vox-cutover sidecar\`) can merge or archive it.` : ""}`,
+        next: d.sidecar?.exists ? [`vox-cutover sidecar ${where}`.trim(), `vox-cutover verify ${where}`.trim()] : [`vox-cutover verify ${where}`.trim()],
+      };
+    case "behind":
+      return {
+        explanation: `The database is on baseline ${String(d.classification.maxVersion)}, an earlier baseline (in baseline_history), below the current ${B}. It can be folded in place: a verified backup first, then the idempotent baseline DDL${d.missingColumns.length ? ` (adding ${d.missingColumns.reduce((n, m) => n + m.columns.length, 0)} column(s))` : ""} and version-gated steps.`,
+        next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
+      };
+    case "ahead":
+      return {
+        explanation: `LegacySchemaChain: the database is on version ${String(d.classification.maxVersion)}, above this tool's baseline ${B}: a newer release wrote it. Do not migrate it with this version; upgrade vox-cutover.`,
+        next: ["upgrade vox-cutover to a release whose baseline is at least " + String(d.classification.maxVersion)],
+      };
+    case "legacy":
+      return {
+        explanation: `LegacySchemaChain: ${d.classification.rule}${unknown.length ? ` (unknown: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? `, … ${unknown.length - 8} more` : ""})` : ""}. It cannot be folded in place; Stage 1 exports every row to a verified backup, builds a new file on baseline ${B} beside it, imports the rows (anything that does not fit goes to legacy_quarantine) and swaps the files, keeping the old one in an archive.`,
+        next: [`vox-cutover rehearse ${where}`.trim(), `vox-cutover cutover ${where}`.trim(), `vox-cutover cutover ${where} --apply`.replace(/\s+/g, " ")],
+      };
+    case "not-a-database":
+      return {
+        explanation: `${d.resolved.display} is not a readable SQLite database: ${d.classification.rule}. It was left untouched.`,
+        next: ["check the path; if this is your only copy, restore it from a backup"],
+      };
+  }
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function diagnosisJson(d: Diagnosis): Record<string, unknown> {
+  return {
+    chain: d.chain,
+    rule: d.classification.rule,
+    maxVersion: jsonInt(d.classification.maxVersion),
+    versions: d.versions.map((v) => (typeof v === "bigint" ? jsonInt(v) : displayVersion(v))),
+    unknownVersions: d.classification.unknownVersions,
+    baseline: d.baseline,
+    tables: d.tables.map((t) => ({ name: t.name, rows: jsonInt(t.rows), inBaseline: t.inBaseline })),
+    tableCount: d.tables.length,
+    totalRows: jsonInt(d.totalRows),
+    virtualTables: d.virtualTables,
+    unknownTables: d.unknownTables,
+    missingTables: d.missingTables,
+    missingColumns: d.missingColumns,
+    unknownColumns: d.unknownColumns,
+    sizeBytes: d.sizeBytes,
+    walBytes: d.walBytes,
+    sidecar: d.sidecar,
+    explanation: d.explanation,
+    next: d.next,
+  };
+}

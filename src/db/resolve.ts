@@ -1,0 +1,130 @@
+import envPaths from "env-paths";
+import { isAbsolute, join, resolve as resolvePath } from "node:path";
+import { registerSecret, redactUrl } from "../util/redact.js";
+
+export type DbSource =
+  | "--db"
+  | "VOX_DB_URL"
+  | "VOX_TURSO_URL"
+  | "TURSO_URL"
+  | "VOX_DB_PATH"
+  | "VOX_DATA_DIR"
+  | "platform-data-dir"
+  | "app.db";
+
+export interface ResolvedDb {
+  kind: "file" | "remote";
+  /** Absolute path for files. */
+  path?: string;
+  /** Full URL for remote (never print it: use `display`). */
+  url?: string;
+  /** Never printed, never written. */
+  token?: string;
+  source: DbSource;
+  /** One sentence: why this database was chosen. */
+  why: string;
+  /** The path, or the URL with credentials redacted. */
+  display: string;
+  warnings: string[];
+}
+
+const REMOTE_URL = /^(libsql|https?|wss?):\/\//i;
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v !== undefined && v.trim() !== "" ? v : undefined;
+}
+
+function remote(url: string, token: string | undefined, source: DbSource, why: string, warnings: string[]): ResolvedDb {
+  registerSecret(token);
+  for (const p of extractUrlSecrets(url)) registerSecret(p);
+  return { kind: "remote", url, token, source, why, display: redactUrl(url), warnings };
+}
+
+function extractUrlSecrets(url: string): string[] {
+  try {
+    const u = new URL(url);
+    const out: string[] = [];
+    if (u.password) out.push(decodeURIComponent(u.password));
+    for (const [k, v] of u.searchParams) if (/token|jwt|password|secret|key/i.test(k)) out.push(v);
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+function file(path: string, cwd: string, source: DbSource, why: string, warnings: string[] = []): ResolvedDb {
+  const abs = isAbsolute(path) ? path : resolvePath(cwd, path);
+  return { kind: "file", path: abs, source, why, display: abs, warnings };
+}
+
+/** The platform data dir, or undefined when it cannot be determined from the environment. */
+export function platformDataDir(env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === "win32") {
+    const appData = nonEmpty(env.APPDATA);
+    return appData ? join(appData, "vox") : undefined;
+  }
+  if (platform === "linux" && !nonEmpty(env.XDG_DATA_HOME) && !nonEmpty(env.HOME)) return undefined;
+  if (platform === "darwin" && !nonEmpty(env.HOME)) return undefined;
+  // env-paths reads XDG_DATA_HOME / HOME at call time; suffix '' keeps the folder name `vox`.
+  const saved = { ...process.env };
+  try {
+    for (const k of ["XDG_DATA_HOME", "HOME"]) {
+      if (env[k] === undefined) delete process.env[k];
+      else process.env[k] = env[k];
+    }
+    return envPaths("vox", { suffix: "" }).data;
+  } finally {
+    for (const k of ["XDG_DATA_HOME", "HOME"]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+}
+
+/**
+ * Which database, exactly in the contract's order. Pure: reads only `env`, creates nothing.
+ */
+export function resolveDatabase(opts: { db?: string }, env: Env = process.env, cwd = process.cwd()): ResolvedDb {
+  const token = nonEmpty(env.VOX_DB_TOKEN);
+  registerSecret(token);
+  registerSecret(nonEmpty(env.VOX_TURSO_TOKEN));
+  registerSecret(nonEmpty(env.TURSO_AUTH_TOKEN));
+
+  if (opts.db !== undefined) {
+    if (REMOTE_URL.test(opts.db)) return remote(opts.db, token, "--db", "given with --db (remote libSQL; token from VOX_DB_TOKEN)", []);
+    return file(opts.db, cwd, "--db", "given with --db");
+  }
+  const voxUrl = nonEmpty(env.VOX_DB_URL);
+  if (voxUrl) return remote(voxUrl, token, "VOX_DB_URL", "VOX_DB_URL is set (remote libSQL, token from VOX_DB_TOKEN)", []);
+  const tursoUrl = nonEmpty(env.VOX_TURSO_URL);
+  if (tursoUrl) {
+    return remote(tursoUrl, nonEmpty(env.VOX_TURSO_TOKEN), "VOX_TURSO_URL", "VOX_TURSO_URL is set (compatibility alias of VOX_DB_URL)", [
+      "VOX_TURSO_URL/VOX_TURSO_TOKEN are deprecated compatibility aliases: set VOX_DB_URL and VOX_DB_TOKEN instead.",
+    ]);
+  }
+  const legacyUrl = nonEmpty(env.TURSO_URL);
+  if (legacyUrl) {
+    return remote(legacyUrl, nonEmpty(env.TURSO_AUTH_TOKEN), "TURSO_URL", "TURSO_URL is set (legacy alias of VOX_DB_URL)", [
+      "TURSO_URL/TURSO_AUTH_TOKEN are deprecated legacy names: set VOX_DB_URL and VOX_DB_TOKEN instead.",
+    ]);
+  }
+  const p = nonEmpty(env.VOX_DB_PATH);
+  if (p) return file(p, cwd, "VOX_DB_PATH", "VOX_DB_PATH is set");
+  const dataDir = nonEmpty(env.VOX_DATA_DIR);
+  if (dataDir) return file(join(dataDir, "vox.db"), cwd, "VOX_DATA_DIR", "VOX_DATA_DIR is set (its vox.db)");
+  const platformDir = platformDataDir(env);
+  if (platformDir) {
+    return file(join(platformDir, "vox.db"), cwd, "platform-data-dir", "the platform default (no --db, VOX_DB_URL, VOX_DB_PATH or VOX_DATA_DIR is set)");
+  }
+  return file("app.db", cwd, "app.db", "no platform data directory can be determined (HOME/XDG_DATA_HOME unset), so app.db in the working directory");
+}
+
+export function describeResolution(r: ResolvedDb): string {
+  return `database: ${r.display} (${r.why})`;
+}
+
+export function dbJson(r: ResolvedDb): Record<string, string> {
+  return r.kind === "file" ? { path: r.path!, source: r.source } : { url: r.display, source: r.source };
+}

@@ -1,0 +1,73 @@
+/**
+ * Errors are values with a kind; the kind maps to the exit code in exactly one place (exitCodeFor).
+ * The message is one paragraph: what was wrong, what was left untouched, what to do next.
+ */
+export type ErrorKind = "failed" | "usage" | "refused" | "legacy" | "interrupted";
+
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  refused: 3,
+  legacy: 4,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+export interface VoxErrorInit {
+  /** What was wrong. */
+  what: string;
+  /** What was left untouched (omit when nothing was touched at all and it goes without saying). */
+  untouched?: string;
+  /** What to do next. */
+  next?: string;
+  /** Machine-readable detail for --json. */
+  details?: Record<string, unknown>;
+  /** Exit code override for `interrupted` (130 or 143). */
+  exitCode?: number;
+}
+
+export class VoxError extends Error {
+  readonly kind: ErrorKind;
+  readonly what: string;
+  readonly untouched?: string;
+  readonly next?: string;
+  readonly details?: Record<string, unknown>;
+  readonly exitCode: number;
+
+  constructor(kind: ErrorKind, init: VoxErrorInit) {
+    super([init.what, init.untouched, init.next].filter(Boolean).join(" "));
+    this.name = "VoxError";
+    this.kind = kind;
+    this.what = init.what;
+    this.untouched = init.untouched;
+    this.next = init.next;
+    this.details = init.details;
+    this.exitCode = init.exitCode ?? exitCodeFor(kind);
+  }
+}
+
+export function exitCodeFor(kind: ErrorKind): number {
+  switch (kind) {
+    case "failed":
+      return EXIT.failed;
+    case "usage":
+      return EXIT.usage;
+    case "refused":
+      return EXIT.refused;
+    case "legacy":
+      return EXIT.legacy;
+    case "interrupted":
+      return EXIT.sigint;
+  }
+}
+
+export const failed = (init: VoxErrorInit) => new VoxError("failed", init);
+export const usage = (init: VoxErrorInit) => new VoxError("usage", init);
+export const refused = (init: VoxErrorInit) => new VoxError("refused", init);
+export const legacy = (init: VoxErrorInit) => new VoxError("legacy", init);
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
