@@ -29,7 +29,7 @@ export async function sha256File(path: string): Promise<string> {
 
 /**
  * A consistent copy of a database made with VACUUM INTO, then proved: integrity_check on the copy
- * and every table's row count equal to the source's (read in the same snapshot).
+ * and every table's row count equal to the source's. Call it while holding the database's write lock.
  */
 export async function snapshotAndVerify(sourcePath: string, outPath: string): Promise<SnapshotResult> {
   if (existsSync(outPath)) {
@@ -42,10 +42,10 @@ export async function snapshotAndVerify(sourcePath: string, outPath: string): Pr
   const src = openReadOnly(sourcePath);
   let counts: Record<string, bigint>;
   try {
-    src.exec("BEGIN");
+    // VACUUM INTO cannot run inside a transaction: the caller holds the write lock (BEGIN IMMEDIATE
+    // on its own connection), so the counts and the copy see the same state.
     counts = tableCounts(src);
     src.exec(`VACUUM INTO ${quoteString(outPath)}`);
-    src.exec("COMMIT");
   } catch (e) {
     throw failed({
       what: `Could not write the snapshot ${outPath}: ${e instanceof Error ? e.message : String(e)}.`,

@@ -1,4 +1,3 @@
-import envPaths from "env-paths";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { registerSecret, redactUrl } from "../util/redact.js";
 
@@ -59,28 +58,22 @@ function file(path: string, cwd: string, source: DbSource, why: string, warnings
   return { kind: "file", path: abs, source, why, display: abs, warnings };
 }
 
-/** The platform data dir, or undefined when it cannot be determined from the environment. */
+/**
+ * The platform data dir + `vox`, or undefined when the environment does not determine it.
+ * Written out rather than taken from env-paths: env-paths reads the home folder once at import
+ * (tests and embedders cannot pass an environment) and uses %LOCALAPPDATA%\vox\Data on Windows,
+ * where the contract says %APPDATA%.
+ */
 export function platformDataDir(env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
+  const home = nonEmpty(env.HOME);
   if (platform === "win32") {
     const appData = nonEmpty(env.APPDATA);
     return appData ? join(appData, "vox") : undefined;
   }
-  if (platform === "linux" && !nonEmpty(env.XDG_DATA_HOME) && !nonEmpty(env.HOME)) return undefined;
-  if (platform === "darwin" && !nonEmpty(env.HOME)) return undefined;
-  // env-paths reads XDG_DATA_HOME / HOME at call time; suffix '' keeps the folder name `vox`.
-  const saved = { ...process.env };
-  try {
-    for (const k of ["XDG_DATA_HOME", "HOME"]) {
-      if (env[k] === undefined) delete process.env[k];
-      else process.env[k] = env[k];
-    }
-    return envPaths("vox", { suffix: "" }).data;
-  } finally {
-    for (const k of ["XDG_DATA_HOME", "HOME"]) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  }
+  if (platform === "darwin") return home ? join(home, "Library", "Application Support", "vox") : undefined;
+  const xdg = nonEmpty(env.XDG_DATA_HOME);
+  if (xdg && isAbsolute(xdg)) return join(xdg, "vox");
+  return home ? join(home, ".local", "share", "vox") : undefined;
 }
 
 /**

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { cpSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, makeBaselineDb, ROOT, snapshotDir, tmp } from "../helpers.js";
+
+/** A copy of schema/ and contracts/ to break on purpose (VOX_CUTOVER_ROOT points the tool at it). */
+function contentCopy(): string {
+  const d = tmp();
+  cpSync(join(ROOT, "schema"), join(d, "schema"), { recursive: true });
+  cpSync(join(ROOT, "contracts"), join(d, "contracts"), { recursive: true });
+  cpSync(join(ROOT, "package.json"), join(d, "package.json"));
+  return d;
+}
+
+describe("bad input", () => {
+  it("unknown flag: exit 2, one clear line, nothing touched", async () => {
+    const r = await cli(["diagnose", "--frobnicate"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--frobnicate'/);
+    expect(r.stderr).toMatch(/Nothing was read or changed/);
+  });
+  it("unknown command: exit 2", async () => {
+    expect((await cli(["frobnicate"])).exitCode).toBe(2);
+  });
+  it("no command without a TTY: usage on stderr, exit 2, at once", async () => {
+    const r = await cli([]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Usage: vox-cutover/);
+    expect(r.stdout).toBe("");
+  });
+  it("--help and --version exit 0, per command too", async () => {
+    expect((await cli(["--help"])).exitCode).toBe(0);
+    expect((await cli(["--version"])).stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    const h = await cli(["migrate", "--help"]);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/--apply/);
+  });
+
+  it("malformed contract YAML: exit 1, names the file and the line", async () => {
+    const root = contentCopy();
+    const f = join(root, "contracts/db/baseline-version-policy.yaml");
+    writeFileSync(f, readFileSync(f, "utf8").replace("baseline_history: [56, 58]", "baseline_history: [56, 58\nbroken: : :"));
+    const dir = tmp();
+    makeBaselineDb(join(dir, "vox.db"));
+    const before = snapshotDir(dir);
+    for (const cmd of [["ssot-drift"], ["verify", "--db", join(dir, "vox.db")], ["migrate", "--db", join(dir, "vox.db"), "--apply"]]) {
+      const r = await cli(cmd, { env: { VOX_CUTOVER_ROOT: root } });
+      expect(r.exitCode, cmd.join(" ")).toBe(1);
+      expect(r.stderr).toContain(f);
+      expect(r.stderr).toMatch(/at line \d+/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it("drift: exit 3, shows both values and the digest to paste", async () => {
+    const root = contentCopy();
+    appendFileSync(join(root, "schema/domains/05_skills.sql"), "\nCREATE INDEX IF NOT EXISTS idx_skill_version ON skill_manifests(version);\n");
+    const r = await cli(["ssot-drift", "--json"], { env: { VOX_CUTOVER_ROOT: root } });
+    expect(r.exitCode).toBe(3);
+    expect(r.json.drift).toBe(true);
+    const digest = (await cli(["digest"], { env: { VOX_CUTOVER_ROOT: root } })).stdout.trim();
+    expect(r.json.computedDigest).toBe(digest);
+    expect(r.stderr).toContain(`repository_baseline_digest_hex: "${digest}"`);
+    expect(r.stderr + r.stdout).toMatch(/contract repository_baseline_digest_hex 0x/);
+    const m = await cli(["migrate", "--db", join(tmp(), "x.db"), "--apply"], { env: { VOX_CUTOVER_ROOT: root } });
+    expect(m.exitCode).toBe(3);
+  });
+
+  it("integer drift is named", async () => {
+    const root = contentCopy();
+    const f = join(root, "schema/manifest.yaml");
+    writeFileSync(f, readFileSync(f, "utf8").replace("baseline_version: 60", "baseline_version: 61"));
+    const r = await cli(["ssot-drift"], { env: { VOX_CUTOVER_ROOT: root } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/manifest baseline_version = 61, contract repository_baseline_integer = 60/);
+  });
+
+  it("digest prints the contract's digest", async () => {
+    const r = await cli(["digest", "--json"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.json.digest).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(readFileSync(join(ROOT, "contracts/db/baseline-version-policy.yaml"), "utf8")).toContain(r.json.digest);
+  });
+});

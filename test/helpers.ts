@@ -1,0 +1,104 @@
+import { execa, execaSync } from "execa";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "libsql";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+export const BIN = join(ROOT, "dist", "src", "cli", "main.js");
+
+/** Environment without anything that would resolve a database by accident. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (/^(VOX_|TURSO_)/.test(k)) env[k] = undefined;
+  }
+  env.NO_COLOR = "1";
+  return { ...env, ...extra };
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  json?: any;
+}
+
+export async function cli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  const r = await execa("node", [BIN, ...args], {
+    env: cleanEnv(opts.env),
+    extendEnv: false,
+    cwd: opts.cwd ?? ROOT,
+    reject: false,
+    input: opts.input,
+    stdin: opts.input === undefined ? "ignore" : undefined,
+    timeout: 120_000,
+  });
+  const res: CliResult = { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  if (args.includes("--json")) {
+    try {
+      res.json = JSON.parse(res.stdout);
+    } catch {
+      /* leave undefined; the test will say */
+    }
+  }
+  return res;
+}
+
+export function tmp(prefix = "vox-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function sha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** Every file under dir (relative path → sha256), to prove nothing appeared or changed. */
+export function snapshotDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      const r = rel ? `${rel}/${e}` : e;
+      if (statSync(p).isDirectory()) {
+        out[r + "/"] = "dir";
+        walk(p, r);
+      } else out[r] = sha256(p);
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+/** The sqlite3 CLI: the independent checker. */
+export function sqlite(db: string, sql: string): string {
+  return execaSync("sqlite3", [db, sql]).stdout;
+}
+
+export function sha3sum(db: string, table: string): string {
+  const q = table.replace(/'/g, "''");
+  return execaSync("sqlite3", [db, `.sha3sum '${q}'`]).stdout.trim();
+}
+
+/** Opens a libsql database for a test to build a fixture (foreign keys off, like a legacy app). */
+export function fixtureDb(path: string): InstanceType<typeof Database> {
+  const db = new Database(path);
+  db.defaultSafeIntegers(true);
+  db.exec("PRAGMA foreign_keys=OFF");
+  return db;
+}
+
+export function baselineSqlText(): string {
+  const text = execaSync("node", ["-e", `import('${join(ROOT, "dist/src/schema/manifest.js").replace(/\\/g, "/")}').then(m => process.stdout.write(m.baselineSql(m.loadManifest().fragments)))`]).stdout;
+  return text + "\n";
+}
+
+/** A database on the current baseline (optionally another version row), made with the product's own DDL. */
+export function makeBaselineDb(path: string, versions: number[] = [60]): void {
+  const db = fixtureDb(path);
+  db.exec(baselineSqlText());
+  const ins = db.prepare("INSERT INTO schema_version(version, applied_at) VALUES (?, '2025-01-01T00:00:00Z')");
+  for (const v of versions) ins.run(BigInt(v));
+  db.close();
+}
