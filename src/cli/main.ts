@@ -21,6 +21,9 @@ const handlers = {
   verify: lazy(async () => (await import("./commands/verify.js")).verifyCommand),
   migrate: lazy(async () => (await import("./commands/migrate.js")).migrateCommand),
   sample: lazy(async () => (await import("./commands/sample.js")).sampleCommand),
+  exportLegacy: lazy(async () => (await import("./commands/export-legacy.js")).exportLegacyCommand),
+  verifyBackup: lazy(async () => (await import("./commands/verify-backup.js")).verifyBackupCommand),
+  importLegacy: lazy(async () => (await import("./commands/import-legacy.js")).importLegacyCommand),
 };
 
 let exitCode: number = EXIT.ok;
@@ -87,6 +90,31 @@ export function buildProgram(): Command {
     .addOption(backupOpt())
     .action(action("migrate", handlers.migrate));
   program
+    .command("export-legacy")
+    .description("stream every table to a verified, type-faithful backup (read-only, no migration)")
+    .argument("<OUT>", "backup file to write (JSONL)")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .option("--force", "replace an existing OUT")
+    .action(action("export-legacy", handlers.exportLegacy));
+  program
+    .command("verify-backup")
+    .description("re-read a backup: structure, every hash recomputed, and counts/hashes against the database (exit 3 on mismatch)")
+    .argument("<IN>", "backup file")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .action(action("verify-backup", handlers.verifyBackup));
+  program
+    .command("import-legacy")
+    .description("load a verified backup into a baseline database with replace semantics; misfits go to legacy_quarantine (dry-run unless --apply)")
+    .argument("<IN>", "backup file")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(applyOpt())
+    .addOption(planOpt())
+    .option("--accept-unverified", "accept a reference-format file (no hashes) that cannot be verified")
+    .action(action("import-legacy", handlers.importLegacy));
+  program
     .command("sample")
     .description("write a realistic legacy VoxDB (plus sidecar and telemetry JSONL) for rehearsals; never overwrites")
     .argument("<OUT>", "path of the new database file")
@@ -95,6 +123,14 @@ export function buildProgram(): Command {
     .addOption(jsonOpt())
     .action(action("sample", handlers.sample));
   return program;
+}
+
+// A closed pipe (`vox-cutover diagnose | head`) ends the program quietly, never with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 }
 
 async function main(argv: string[]): Promise<number> {

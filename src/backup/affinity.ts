@@ -1,0 +1,36 @@
+import type { SqlValue } from "../db/value.js";
+
+export type Affinity = "INTEGER" | "TEXT" | "BLOB" | "REAL" | "NUMERIC";
+
+/** SQLite's rules for a declared type's affinity (datatype3.html §3.1), in order. */
+export function affinityOf(declared: string): Affinity {
+  const t = declared.toUpperCase();
+  if (t.includes("INT")) return "INTEGER";
+  if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "TEXT";
+  if (t === "" || t.includes("BLOB")) return "BLOB";
+  if (t.includes("REAL") || t.includes("FLOA") || t.includes("DOUB")) return "REAL";
+  return "NUMERIC";
+}
+
+const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/**
+ * Whether storing `v` in a column of this affinity would change its storage class. Conservative:
+ * any text that looks numeric counts, so a row is quarantined rather than silently converted.
+ */
+export function wouldConvert(v: SqlValue, aff: Affinity): boolean {
+  if (v === null || aff === "BLOB" || v instanceof Uint8Array) return false;
+  switch (aff) {
+    case "TEXT":
+      return typeof v !== "string";
+    case "INTEGER":
+    case "NUMERIC":
+      if (typeof v === "number") return Number.isInteger(v) && Math.abs(v) <= 9.223372036854776e18;
+      if (typeof v === "string") return NUMERIC_TEXT.test(v);
+      return false;
+    case "REAL":
+      if (typeof v === "bigint") return true;
+      if (typeof v === "string") return NUMERIC_TEXT.test(v);
+      return false;
+  }
+}

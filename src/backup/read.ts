@@ -1,0 +1,194 @@
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { refused } from "../errors.js";
+import type { SqlValue } from "../db/value.js";
+import { decodeValue, DecodeError, encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+
+export interface Line {
+  /** The line's bytes without the newline. */
+  bytes: Buffer;
+  no: number;
+  /** False for a last line that has no newline (a truncated file). */
+  terminated: boolean;
+}
+
+/** Streams a file's lines with constant memory (1 MiB reads). */
+export function* readLines(path: string, chunkSize = 1 << 20): Generator<Line> {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    let carry: Buffer = Buffer.alloc(0);
+    let no = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, chunkSize, null);
+      if (n === 0) break;
+      let data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+      let start = 0;
+      for (;;) {
+        const nl = data.indexOf(10, start);
+        if (nl < 0) break;
+        yield { bytes: data.subarray(start, nl), no: ++no, terminated: true };
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+      data = Buffer.alloc(0);
+    }
+    if (carry.length) yield { bytes: carry, no: ++no, terminated: false };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface BackupVisitor {
+  onHeader?(h: BackupHeader): void;
+  onTable?(t: BackupTable): void;
+  /** `line` is the canonical encoding (the bytes hashed). */
+  onRow?(t: BackupTable, values: SqlValue[], line: string): void;
+  onEnd?(t: BackupTable, summary: { rows: number; sha256: string }): void;
+  onProgress?(p: { rowsDone: number; totalRows: number; table: string }): void;
+}
+
+export interface ReadResult {
+  header: BackupHeader;
+  tables: { name: string; rows: number; sha256: string }[];
+  totalRows: number;
+  fileSha256: string;
+  bytes: number;
+}
+
+/** Thrown for a file that is the reference runbook's unverifiable `vox codex export-legacy` format. */
+export class ReferenceFormat extends Error {}
+
+function bad(path: string, line: number | null, what: string, table?: string): Error {
+  return refused({
+    what: `The backup ${path} does not verify${line ? ` at line ${line}` : ""}${table ? ` (table ${table})` : ""}: ${what}.`,
+    untouched: "Nothing was written.",
+    next: "Do not rely on this file: take a new backup with vox-cutover export-legacy (the database itself was not touched).",
+    details: { backupError: what, line, table },
+  });
+}
+
+function cmpKey(a: SqlValue, b: SqlValue): number {
+  if (typeof a === "bigint" && typeof b === "bigint") return a < b ? -1 : a > b ? 1 : 0;
+  return 0;
+}
+
+/**
+ * Reads a backup, checking everything: header, section order, every row decoded and re-encoded
+ * to the same bytes, per-table hashes and counts, rowid order, trailer and whole-file hash.
+ * Throws a `refused` error (exit 3) naming the first problem.
+ */
+export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResult {
+  const size = statSync(path).size;
+  const fileHash = createHash("sha256");
+  let header: BackupHeader | undefined;
+  let ti = 0;
+  let cur: BackupTable | undefined;
+  let th: ReturnType<typeof createHash> | undefined;
+  let rows = 0;
+  let rowsDone = 0;
+  let prevKey: SqlValue = null;
+  let keyIdx = -1;
+  const done: { name: string; rows: number; sha256: string }[] = [];
+  let trailer: Trailer | undefined;
+  let fileSha256 = "";
+  for (const line of readLines(path)) {
+    if (trailer) throw bad(path, line.no, "there is data after the trailer");
+    if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur?.name);
+    const text = line.bytes.toString("utf8");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw bad(path, line.no, "the line is not valid JSON", cur?.name);
+    }
+    if (line.no === 1) {
+      const h = parsed as Partial<BackupHeader> & Record<string, unknown>;
+      if (h && typeof h === "object" && "table" in h && "row" in h && "columns" in h) {
+        throw new ReferenceFormat("reference vox codex export-legacy format");
+      }
+      if (!h || h.k !== "header" || h.format !== FORMAT_NAME) throw bad(path, 1, `it is not a vox-cutover backup (no "${FORMAT_NAME}" header)`);
+      if (h.version !== FORMAT_VERSION) throw bad(path, 1, `format version ${String(h.version)} is not supported by this tool (it reads version ${FORMAT_VERSION})`);
+      if (!Array.isArray(h.tables)) throw bad(path, 1, "the header lists no tables");
+      header = h as BackupHeader;
+      visitor.onHeader?.(header);
+      fileHash.update(line.bytes);
+      fileHash.update("\n");
+      continue;
+    }
+    const isArray = Array.isArray(parsed);
+    if (!isArray) {
+      const o = parsed as Record<string, unknown>;
+      if (o.k === "trailer") {
+        if (cur) throw bad(path, line.no, `the trailer comes before table ${cur.name} ended (truncated or reordered)`, cur.name);
+        trailer = o as unknown as Trailer;
+        fileSha256 = fileHash.digest("hex");
+        continue;
+      }
+      fileHash.update(line.bytes);
+      fileHash.update("\n");
+      if (o.k === "table") {
+        if (cur) throw bad(path, line.no, `table ${String(o.name)} starts before ${cur.name} ended`, cur.name);
+        const expected = header!.tables[ti];
+        if (!expected) throw bad(path, line.no, `table ${String(o.name)} is not in the header`);
+        if (o.name !== expected.name) throw bad(path, line.no, `expected table ${expected.name} next, found ${String(o.name)} (sections reordered)`);
+        if (JSON.stringify(o.columns) !== JSON.stringify(expected.columns)) throw bad(path, line.no, "the columns differ from the header", expected.name);
+        cur = expected;
+        th = createHash("sha256");
+        rows = 0;
+        prevKey = null;
+        keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
+        visitor.onTable?.(cur);
+        continue;
+      }
+      if (o.k === "end") {
+        if (!cur || o.name !== cur.name) throw bad(path, line.no, `an end marker for ${String(o.name)} outside its table`);
+        const sha256 = th!.digest("hex");
+        if (o.rows !== rows) throw bad(path, line.no, `the end marker says ${String(o.rows)} rows, the file holds ${rows}`, cur.name);
+        if (o.sha256 !== sha256) throw bad(path, line.no, `the content hash recomputed from the rows (${sha256}) differs from the recorded one (${String(o.sha256)})`, cur.name);
+        if (String(cur.rows) !== String(rows)) throw bad(path, line.no, `the header counted ${cur.rows} rows at export, the file holds ${rows}`, cur.name);
+        done.push({ name: cur.name, rows, sha256 });
+        visitor.onEnd?.(cur, { rows, sha256 });
+        cur = undefined;
+        ti++;
+        continue;
+      }
+      throw bad(path, line.no, `unexpected line kind ${JSON.stringify(o.k)}`, cur?.name);
+    }
+    // a row
+    if (!cur) throw bad(path, line.no, "a row outside any table section");
+    const arr = parsed as unknown[];
+    if (arr.length !== cur.columns.length) throw bad(path, line.no, `a row has ${arr.length} values, the table has ${cur.columns.length} columns`, cur.name);
+    let values: SqlValue[];
+    try {
+      values = arr.map(decodeValue);
+    } catch (e) {
+      throw bad(path, line.no, `a value cannot be decoded (${e instanceof DecodeError ? e.message : String(e)})`, cur.name);
+    }
+    const canonical = encodeRow(values);
+    if (canonical !== text) throw bad(path, line.no, "the row is not in canonical form (edited by hand or tampered)", cur.name);
+    if (keyIdx >= 0) {
+      const k = values[keyIdx]!;
+      if (rows > 0 && cmpKey(prevKey, k) >= 0) throw bad(path, line.no, "rows are not in ascending rowid order (reordered or duplicated)", cur.name);
+      prevKey = k;
+    }
+    th!.update(line.bytes);
+    th!.update("\n");
+    fileHash.update(line.bytes);
+    fileHash.update("\n");
+    rows++;
+    rowsDone++;
+    visitor.onRow?.(cur, values, canonical);
+    if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: header!.tables.reduce((n, t) => n + Number(t.rows), 0), table: cur.name });
+  }
+  if (!header) throw bad(path, null, "the file is empty");
+  if (!trailer) throw bad(path, null, cur ? `the file ends inside table ${cur.name} (truncated)` : "the file has no trailer (truncated)", cur?.name);
+  if (ti !== header.tables.length) throw bad(path, null, `the header lists ${header.tables.length} tables, the file holds ${ti}`);
+  if (trailer.fileSha256 !== fileSha256) throw bad(path, null, `the whole-file hash (${fileSha256}) differs from the trailer's (${String(trailer.fileSha256)})`);
+  if (!Array.isArray(trailer.tables) || JSON.stringify(trailer.tables) !== JSON.stringify(done)) {
+    const i = done.findIndex((d, j) => JSON.stringify(d) !== JSON.stringify(trailer!.tables?.[j]));
+    throw bad(path, null, `the trailer's counts and hashes differ from the file's${i >= 0 ? ` for table ${done[i]!.name}` : ""}`);
+  }
+  if (trailer.totalRows !== rowsDone) throw bad(path, null, `the trailer says ${trailer.totalRows} rows, the file holds ${rowsDone}`);
+  return { header, tables: done, totalRows: rowsDone, fileSha256, bytes: size };
+}

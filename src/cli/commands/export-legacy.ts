@@ -1,0 +1,42 @@
+import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { jsonInt } from "../../db/classify.js";
+import { exportBackup } from "../../backup/export.js";
+import { failed } from "../../errors.js";
+import { ProgressLine } from "../progress.js";
+import type { CommandResult, Ctx } from "../run.js";
+
+export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const { out, opts } = ctx;
+  if (resolved.kind !== "file") {
+    throw failed({ what: "export-legacy reads local database files only in this release.", untouched: "The remote database was not read.", next: "Copy the database to this machine (or run the tool where the file is) and use --db PATH." });
+  }
+  const base = loadBaselineContext();
+  const d = await diagnose(resolved, base);
+  if (d.error) throw d.error;
+  if (d.chain === "missing") {
+    throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db / VOX_DB_PATH." });
+  }
+  const progress = new ProgressLine(out, "export");
+  const r = exportBackup({
+    dbPath: resolved.path!,
+    outPath: String(outArg),
+    force: Boolean(opts.force),
+    chain: d.chain,
+    maxVersion: jsonInt(d.classification.maxVersion),
+    baseline: { version: base.manifest.baselineVersion, digest: base.digest },
+    onProgress: (p) => progress.update(p.rowsDone, p.totalRows, p.table),
+  });
+  progress.end();
+  out.text(`backup: ${r.path}`);
+  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows, ${r.bytes} bytes, sha256 ${r.sha256}`);
+  const w = Math.max(5, ...r.tables.map((t) => t.name.length));
+  for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${String(t.rows).padStart(10)}  ${t.sha256}`);
+  out.text(`next: vox-cutover verify-backup '${r.path}' --db '${resolved.path}'`);
+  return {
+    ok: true,
+    mode: "apply",
+    db: resolved,
+    data: { backup: { path: r.path, sha256: r.sha256, bytes: r.bytes, format: "vox-cutover-backup", version: 1 }, chain: d.chain, tables: r.tables, totalRows: r.totalRows },
+  };
+}

@@ -1,0 +1,70 @@
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { compareWithDatabase } from "../../backup/compare.js";
+import { readBackup, ReferenceFormat } from "../../backup/read.js";
+import { EXIT, failed, refused, usage } from "../../errors.js";
+import { probeFile } from "../../db/probe.js";
+import { ProgressLine } from "../progress.js";
+import type { CommandResult, Ctx } from "../run.js";
+
+export function openBackupOrThrow(path: string): string {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw usage({ what: `The backup ${abs} does not exist.`, untouched: "Nothing was read or written.", next: "Check the path." });
+  if (statSync(abs).isDirectory()) throw usage({ what: `The backup path ${abs} is a directory.`, untouched: "Nothing was read or written.", next: "Give the backup file." });
+  return abs;
+}
+
+export function referenceFormatError(path: string): Error {
+  return refused({
+    what: `${path} is in the reference runbook's \`vox codex export-legacy\` format: no header, no counts, no hashes, so it cannot be verified.`,
+    untouched: "Nothing was written.",
+    next: "Take a verified backup with vox-cutover export-legacy, or (import-legacy only) pass --accept-unverified if this file is all you have.",
+    details: { format: "reference" },
+  });
+}
+
+export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<CommandResult> {
+  const { out } = ctx;
+  const path = openBackupOrThrow(String(inArg));
+  const progress = new ProgressLine(out, "verify");
+  let result;
+  try {
+    result = readBackup(path, { onProgress: (p) => progress.update(p.rowsDone, p.totalRows, p.table) });
+  } catch (e) {
+    if (e instanceof ReferenceFormat) throw referenceFormatError(path);
+    throw e;
+  } finally {
+    progress.end();
+  }
+  out.text(`backup: ${path} (vox-cutover-backup v${result.header.version}, written ${result.header.createdAt} by ${result.header.tool})`);
+  out.text(`  source: ${result.header.source.path ?? result.header.source.url} (chain ${result.header.chain})`);
+  out.text(`  structure, ${result.tables.length} table hashes and the whole-file hash ${result.fileSha256} recomputed: ok (${result.totalRows} rows)`);
+  const resolved = ctx.resolve();
+  let comparison = null;
+  if (resolved.kind === "file" && probeFile(resolved.path!).state === "ok") {
+    comparison = compareWithDatabase(resolved.path!, result);
+    if (comparison.ok) out.text(`  against ${resolved.path}: every table's count and hash equal`);
+    else out.text(`  against ${resolved.path}: DIFFERENT — ${comparison.firstDifference}`);
+  } else if (resolved.kind === "file" && existsSync(resolved.path!) && probeFile(resolved.path!).state !== "ok") {
+    throw failed({ what: `The database ${resolved.path} to compare against is not readable.`, untouched: "Nothing was written.", next: "Pass the right --db." });
+  } else {
+    out.text(`  no database at ${resolved.display} to compare against (pass --db to compare)`);
+  }
+  const ok = comparison === null || comparison.ok;
+  if (ok) out.text("verify-backup: ok");
+  else out.text("verify-backup: MISMATCH — the backup does not equal the database. Nothing was written.");
+  return {
+    ok,
+    exitCode: ok ? EXIT.ok : EXIT.refused,
+    mode: "read",
+    db: resolved,
+    data: {
+      backup: { path, verified: true, format: "vox-cutover-backup", version: result.header.version, sha256: result.fileSha256, createdAt: result.header.createdAt, source: result.header.source, chain: result.header.chain },
+      tables: result.tables,
+      totalRows: result.totalRows,
+      comparedWith: comparison ? resolved.path : null,
+      comparison: comparison?.tables ?? null,
+      firstDifference: comparison?.firstDifference ?? null,
+    },
+  };
+}
