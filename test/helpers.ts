@@ -77,7 +77,8 @@ export function sqlite(db: string, sql: string): string {
 }
 
 export function sha3sum(db: string, table: string): string {
-  const q = table.replace(/'/g, "''");
+  // .sha3sum takes a LIKE pattern; quotes in a name are matched with `_` (the CLI has no escapes in '…').
+  const q = table.replace(/['"]/g, "_");
   return execaSync("sqlite3", [db, `.sha3sum '${q}'`]).stdout.trim();
 }
 

@@ -10,7 +10,7 @@ import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
 import { rowJson, type BackupHeader, type BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { readBackup, type ReadResult } from "./read.js";
-import { backupTable, hashTable } from "./tables.js";
+import { backupTable, hashTable, isContentFts } from "./tables.js";
 
 export interface TableImport {
   /** Table in the backup. */
@@ -76,6 +76,8 @@ interface Plan {
 }
 
 const SPECIAL = new Set(["sqlite_sequence"]);
+/** Marks the mapping of a backup rowid onto the target's (unaliased) rowid. */
+const ROWID = "\u0000rowid";
 
 function sqlErrorCode(e: unknown): string {
   return String((e as { code?: string }).code ?? "");
@@ -83,7 +85,7 @@ function sqlErrorCode(e: unknown): string {
 
 /** Builds the per-table mapping from the backup's header and the target's catalog. */
 function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<string, ImporterRule>): Map<string, Plan> {
-  const byName = new Map(catalog.filter((t) => !t.virtual).map((t) => [t.name, t]));
+  const byName = new Map(catalog.filter((t) => !t.virtual || isContentFts(t)).map((t) => [t.name, t]));
   const plans = new Map<string, Plan>();
   for (const bt of header.tables) {
     const report: TableImport = { source: bt.name, target: "", rows: Number(bt.rows), loaded: 0, quarantined: 0, cleared: 0, reasons: {}, mapping: "same", parity: "n/a" };
@@ -104,14 +106,18 @@ function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<strin
     report.target = target.name;
     const cols = new Map(target.columns.filter((c) => c.hidden === 0).map((c) => [c.name, c]));
     const map: (string | null)[] = bt.columns.map((c, i) => {
-      if (i === 0 && bt.rowidColumn) return target.withoutRowid ? null : target.rowidAlias && !bt.columns.includes(target.rowidAlias) ? target.rowidAlias : target.rowidAlias ? null : "rowid";
+      if (i === 0 && bt.rowidColumn) {
+        if (target.withoutRowid) return null;
+        if (target.rowidAlias) return bt.columns.includes(target.rowidAlias) ? null : target.rowidAlias;
+        return ROWID; // the target's own rowid, under a name no column shadows
+      }
       const name = report.mapping === "rule" ? (rule!.columns[c] ?? null) : c;
       return name !== null && cols.has(name) ? name : null;
     });
     const unknownCols = bt.columns.map((_, i) => i).filter((i) => map[i] === null && !(i === 0 && bt.rowidColumn));
     const checks = map
       .map((name, idx) => ({ idx, name }))
-      .filter((x): x is { idx: number; name: string } => x.name !== null && x.name !== "rowid")
+      .filter((x): x is { idx: number; name: string } => x.name !== null && x.name !== ROWID)
       .map(({ idx, name }) => ({ idx, aff: affinityOf(cols.get(name)!.type), col: name, src: affinityOf(bt.types[idx] ?? "") }))
       // Same affinity: the source already applied it, nothing can convert. Untyped source columns count as BLOB.
       .filter((x) => x.aff !== "BLOB" && x.aff !== x.src)
@@ -199,7 +205,6 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
     db.exec(`DELETE FROM ${quoteIdent(t)}`);
   }
   for (const p of plans.values()) if (p.target) p.report.cleared = clearedCounts.get(p.target.name) ?? 0;
-  if (plans.has("schema_version")) db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
   const now = new Date().toISOString();
   const quarantine = db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?)");
   let quarantinedTotal = 0;
@@ -222,7 +227,9 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
       if (!p.target) return;
       const idx = p.map.map((m, i) => (m === null ? -1 : i)).filter((i) => i >= 0);
       p.insertIdx = idx;
-      const names = idx.map((i) => (p.map[i] === "rowid" ? "rowid" : quoteIdent(p.map[i]!)));
+      const rowidName = backupTable(p.target, 0n).rowidColumn;
+      if (idx.some((i) => p.map[i] === ROWID) && !rowidName) throw failed({ what: `Table ${p.target.name} shadows rowid, _rowid_ and oid with columns: its rowids cannot be set.`, untouched: "The import was rolled back.", next: "Rename one of those columns in the baseline." });
+      const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
       p.insert = db.prepare(`INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
       p.hash = createHash("sha256");
     },
@@ -236,12 +243,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
       if (!p.target) return toQuarantine(p, values, "unknown-table: the baseline has no such table and no importer rule maps it");
       if (p.target.name === "schema_version") {
         const v = values[p.bt.columns.indexOf("version")];
-        if (v === B) {
-          p.report.loaded++; // the new file holds the baseline row already
-          loadedTotal++;
-          return;
-        }
-        if (!(typeof v === "bigint" && hist.has(v))) return toQuarantine(p, values, "legacy-schema-version: not the baseline nor in baseline_history; kept here, not loaded");
+        if (!(typeof v === "bigint" && (v === B || hist.has(v)))) return toQuarantine(p, values, "legacy-schema-version: not the baseline nor in baseline_history; kept here, not loaded");
       }
       for (const c of p.checks) {
         if (wouldConvert(values[c.idx]!, c.aff)) {
@@ -273,6 +275,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
   if (result.fileSha256 !== opts.verified.fileSha256) {
     throw refused({ what: "The backup changed between verification and import.", untouched: "The import was rolled back.", next: "Take and verify a new backup." });
   }
+  // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
+  db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
   // sqlite_sequence: the backup's values (never below the loaded rowids).
   let sequencesRestored = 0;
   const autoinc = new Set(catalog.filter((t) => t.autoincrement).map((t) => t.name));

@@ -6,12 +6,21 @@ import { encodeRow, type BackupTable } from "./format.js";
 
 const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
 
+/**
+ * FTS5 tables that hold their own content carry data: they are backed up through the virtual table
+ * (rowid + columns) and re-indexed by inserting. External-content FTS tables (content='…') are
+ * rebuilt from their content table; contentless ones (content='') hold nothing to back up.
+ */
+export function isContentFts(t: TableInfo): boolean {
+  return t.virtual && /USING\s+fts5/i.test(t.sql) && !/\bcontent\s*=/i.test(t.sql);
+}
+
 /** How a table is carried in a backup: which values, in which order, with or without its rowid. */
 export function backupTable(t: TableInfo, rows: bigint): BackupTable {
   const cols = t.columns.filter((c) => c.hidden === 0);
   const colNames = cols.map((c) => c.name);
   const lower = new Set(colNames.map((c) => c.toLowerCase()));
-  const rowidColumn = t.withoutRowid || t.rowidAlias ? null : (ROWID_NAMES.find((n) => !lower.has(n)) ?? null);
+  const rowidColumn = t.withoutRowid || t.rowidAlias ? null : t.virtual ? "rowid" : (ROWID_NAMES.find((n) => !lower.has(n)) ?? null);
   const primaryKey = cols
     .filter((c) => c.pk > 0)
     .sort((a, b) => a.pk - b.pk)
@@ -33,7 +42,7 @@ export function backupTable(t: TableInfo, rows: bigint): BackupTable {
 export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
   const out: BackupTable[] = [];
   for (const t of readCatalogSync(db)) {
-    if (t.virtual) continue;
+    if (t.virtual && !isContentFts(t)) continue;
     out.push(backupTable(t, countOf(db, t.name)));
   }
   const seq = allRows(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'");

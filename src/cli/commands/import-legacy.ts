@@ -92,7 +92,8 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy '${resolve(String(inArg))}' --db '${resolved.path}' --apply --plan ${digest}${converted ? " --accept-unverified" : ""}`);
       return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: verified.fileSha256 }, chain: d.chain, ...importJson(report) } };
     }
-    report = importBackup({ ...common, into: "target", command: "import-legacy" });
+    const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
+    report = importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
     progress.end();
     out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
     printImport(ctx, report, false);
