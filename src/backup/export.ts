@@ -72,8 +72,10 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
   return abs;
 }
 
+/** Buffered writer into one reused buffer: no allocation per flush (memory stays flat). */
 class ChunkWriter {
-  private buf = "";
+  private buf = Buffer.allocUnsafe(1 << 21);
+  private len = 0;
   bytes = 0;
   constructor(
     private readonly fd: number,
@@ -81,17 +83,20 @@ class ChunkWriter {
     private readonly onChunk?: () => void,
   ) {}
   write(s: string): void {
-    this.buf += s;
-    if (this.buf.length >= 1 << 20) this.flush();
+    if (this.len + s.length * 3 > this.buf.length) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) this.buf = Buffer.allocUnsafe(s.length * 3);
+    }
+    this.len += this.buf.write(s, this.len, "utf8");
   }
   flush(): void {
-    if (!this.buf) return;
-    const b = Buffer.from(this.buf, "utf8");
+    if (!this.len) return;
+    const b = this.buf.subarray(0, this.len);
     this.fileHash.update(b);
     let off = 0;
     while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
     this.bytes += b.length;
-    this.buf = "";
+    this.len = 0;
     this.onChunk?.();
   }
 }
@@ -142,7 +147,7 @@ export function exportBackup(opts: ExportOptions): ExportResult {
       for (const row of iterateRows(rowStatement(db, t))) {
         part += encodeRow(row) + "\n";
         n++;
-        if (part.length >= 1 << 18) {
+        if (part.length >= 1 << 16) {
           th.update(part);
           w.write(part);
           part = "";

@@ -12,28 +12,36 @@ export interface Line {
   terminated: boolean;
 }
 
-/** Streams a file's lines with constant memory (1 MiB reads). */
+/**
+ * Streams a file's lines in constant memory: one reused buffer (grown only for a line longer than
+ * it), no allocation per chunk. A yielded `bytes` is a view valid until the next line is requested.
+ */
 export function* readLines(path: string, chunkSize = 1 << 20): Generator<Line> {
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
-    let carry: Buffer = Buffer.alloc(0);
+    let buf = Buffer.allocUnsafe(chunkSize * 2);
+    let len = 0; // bytes of buf in use (an unfinished line at its start)
     let no = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, chunkSize, null);
-      if (n === 0) break;
-      let data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-      let start = 0;
-      for (;;) {
-        const nl = data.indexOf(10, start);
-        if (nl < 0) break;
-        yield { bytes: data.subarray(start, nl), no: ++no, terminated: true };
-        start = nl + 1;
+      if (buf.length - len < chunkSize) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
       }
-      carry = Buffer.from(data.subarray(start));
-      data = Buffer.alloc(0);
+      const n = readSync(fd, buf, len, chunkSize, null);
+      if (n === 0) break;
+      const end = len + n;
+      let start = 0;
+      let nl = buf.indexOf(10, len);
+      while (nl >= 0 && nl < end) {
+        yield { bytes: buf.subarray(start, nl), no: ++no, terminated: true };
+        start = nl + 1;
+        nl = buf.indexOf(10, start);
+      }
+      buf.copy(buf, 0, start, end);
+      len = end - start;
     }
-    if (carry.length) yield { bytes: carry, no: ++no, terminated: false };
+    if (len) yield { bytes: buf.subarray(0, len), no: ++no, terminated: false };
   } finally {
     closeSync(fd);
   }
