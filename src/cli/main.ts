@@ -24,6 +24,8 @@ const handlers = {
   exportLegacy: lazy(async () => (await import("./commands/export-legacy.js")).exportLegacyCommand),
   verifyBackup: lazy(async () => (await import("./commands/verify-backup.js")).verifyBackupCommand),
   importLegacy: lazy(async () => (await import("./commands/import-legacy.js")).importLegacyCommand),
+  cutover: lazy(async () => (await import("./commands/cutover.js")).cutoverCommand),
+  rehearse: lazy(async () => (await import("./commands/rehearse.js")).rehearseCommand),
 };
 
 let exitCode: number = EXIT.ok;
@@ -114,6 +116,26 @@ export function buildProgram(): Command {
     .addOption(planOpt())
     .option("--accept-unverified", "accept a reference-format file (no hashes) that cannot be verified")
     .action(action("import-legacy", handlers.importLegacy));
+  program
+    .command("cutover")
+    .description("Stages 0–1 without prompts: preflight, export, verify, build beside, import, check, swap, ledger (dry-run unless --apply)")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(applyOpt())
+    .addOption(planOpt())
+    .addOption(workDirOpt())
+    .addOption(backupOpt())
+    .option("--resume", "continue the unfinished run recorded in the journal")
+    .option("--rollback", "undo the unfinished run: restore the old primary if it was swapped, remove only the run's temporary files")
+    .option("--break-lock", "take over a lock another run holds (its holder is shown)")
+    .action(action("cutover", handlers.cutover));
+  program
+    .command("rehearse")
+    .description("clone the database (and sidecar) into a scratch folder and run the whole cutover there with --apply; the original stays byte-identical")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(workDirOpt())
+    .action(action("rehearse", handlers.rehearse));
   program
     .command("sample")
     .description("write a realistic legacy VoxDB (plus sidecar and telemetry JSONL) for rehearsals; never overwrites")

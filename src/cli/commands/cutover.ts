@@ -1,0 +1,86 @@
+import { CancelToken, withSignals } from "../../engine/cancel.js";
+import { reportJson, runCutover, type CutoverReport } from "../../engine/cutover.js";
+import type { EngineEvent } from "../../engine/events.js";
+import { resolveWorkDir } from "../../engine/workdir.js";
+import { ProgressLine } from "../progress.js";
+import type { Output } from "../output.js";
+import type { CommandResult, Ctx } from "../run.js";
+
+/** Plain-text renderer of the engine's events. */
+export function textRenderer(out: Output): (e: EngineEvent) => void {
+  let progress: ProgressLine | null = null;
+  let stage = -1;
+  const STAGES = ["Stage 0 — Preconditions", "Stage 1 — Legacy chain", "Stage 2 — Telemetry sidecar", "Stage 3 — Telemetry consumers", "Stage 4 — Publication/news"];
+  return (e) => {
+    switch (e.type) {
+      case "plan":
+        out.text(`plan digest: ${e.digest}`);
+        for (const s of e.steps) {
+          if (s.stage !== stage) {
+            stage = s.stage;
+            out.text(STAGES[s.stage] ?? `Stage ${s.stage}`);
+          }
+          out.text(`  [${s.kind}] ${s.id}: ${s.description}`);
+        }
+        stage = -1;
+        break;
+      case "step-start":
+        out.note(`… ${e.title}`);
+        progress = new ProgressLine(out, e.id);
+        break;
+      case "step-progress":
+        progress?.update(e.done, e.total, e.label);
+        break;
+      case "step-done":
+        progress?.end();
+        out.text(`✓ ${e.id}: ${e.summary}`);
+        break;
+      case "step-skipped":
+        out.text(`- ${e.id}: skipped (${e.reason})`);
+        break;
+      case "step-failed":
+        progress?.end();
+        out.text(`✗ ${e.id}: ${e.message}`);
+        break;
+      case "note":
+        out.note(e.text);
+        break;
+    }
+  };
+}
+
+export function printReport(out: Output, r: CutoverReport): void {
+  if (r.outcome === "completed") {
+    out.text("");
+    out.text(`chain: ${r.before.chain} → ${r.after.chain}`);
+    out.text(`backup:  ${r.backup.path} (verified, sha256 ${r.backup.sha256})`);
+    if (r.archive.path) out.text(`archive: ${r.archive.path} (the old primary, never deleted)`);
+    out.text(`rows: ${r.tables.reduce((n, t) => n + t.rowsBefore, 0)} before, ${r.tables.reduce((n, t) => n + t.rowsAfter, 0)} in the new file, ${r.quarantined} in legacy_quarantine`);
+    out.text(`report: ${r.workDir}/report.md and report.json`);
+    out.text(`roll back: ${r.rollbackCommand}`);
+  }
+  if (r.message) out.text(r.message);
+}
+
+export async function cutoverCommand(ctx: Ctx): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const { out, opts } = ctx;
+  const token = new CancelToken();
+  const report = await withSignals(token, () =>
+    runCutover({
+      resolved,
+      apply: Boolean(opts.apply),
+      plan: opts.plan as string | undefined,
+      workDir: opts.workDir ? resolveWorkDir(opts.workDir, resolved.path) : undefined,
+      backupPath: opts.backup as string | undefined,
+      resume: Boolean(opts.resume),
+      rollback: Boolean(opts.rollback),
+      breakLock: Boolean(opts.breakLock),
+      command: "cutover",
+      emit: textRenderer(out),
+      token,
+    }),
+  );
+  printReport(out, report);
+  return { ok: true, mode: report.mode, db: resolved, data: { ...reportJson(report) } };
+}

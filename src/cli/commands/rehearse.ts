@@ -1,0 +1,53 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { CancelToken, withSignals } from "../../engine/cancel.js";
+import { cloneWithSidecar } from "../../engine/clone.js";
+import { reportJson, runCutover } from "../../engine/cutover.js";
+import { fileIdentity, sameIdentity } from "../../engine/identity.js";
+import { probeFile } from "../../db/probe.js";
+import { notADatabase } from "../../db/local.js";
+import { failed } from "../../errors.js";
+import type { CommandResult, Ctx } from "../run.js";
+import { printReport, textRenderer } from "./cutover.js";
+import { dbJson } from "../../db/resolve.js";
+
+export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const { out, opts } = ctx;
+  if (resolved.kind !== "file") throw failed({ what: "rehearse clones local database files.", untouched: "Nothing was changed.", next: "Use --db PATH." });
+  const probe = probeFile(resolved.path!);
+  if (probe.state === "missing") throw failed({ what: `There is no database at ${resolved.path} to rehearse on.`, untouched: "Nothing was written.", next: "Check --db, or make a sample: vox-cutover sample /tmp/rehearsal/vox.db" });
+  if (probe.state !== "ok") throw notADatabase(resolved.path!, probe);
+  const scratch = opts.workDir ? resolve(String(opts.workDir)) : mkdtempSync(join(tmpdir(), "vox-cutover-rehearse-"));
+  mkdirSync(scratch, { recursive: true });
+  const before = fileIdentity(resolved.path!);
+  const t0 = performance.now();
+  const clone = cloneWithSidecar(resolved.path!, scratch);
+  const cloneMs = Math.round(performance.now() - t0);
+  out.text(`rehearsal: cloned ${resolved.path} → ${clone.db}${clone.sidecar ? ` (and the sidecar)` : ""} in ${cloneMs} ms`);
+  const token = new CancelToken();
+  const report = await withSignals(token, () =>
+    runCutover({
+      resolved: { ...resolved, path: clone.db, display: clone.db, source: "--db", why: "the rehearsal clone" },
+      apply: true,
+      workDir: join(scratch, "run"),
+      command: "rehearse",
+      emit: textRenderer(out),
+      token,
+    }),
+  );
+  printReport(out, report);
+  const after = fileIdentity(resolved.path!);
+  const untouched = sameIdentity(before, after);
+  out.text("");
+  out.text(`The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`);
+  out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
+  out.text(`Next: vox-cutover cutover --db '${resolved.path}' (dry-run), then --apply.`);
+  return {
+    ok: true,
+    mode: "apply",
+    db: resolved,
+    data: { rehearsal: { scratch, clone: clone.db, sidecar: clone.sidecar, cloneMs, originalUnchanged: untouched, cloneDb: dbJson({ ...resolved, path: clone.db }) }, ...reportJson(report), durationMs: report.durationMs },
+  };
+}

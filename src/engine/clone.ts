@@ -1,0 +1,31 @@
+import { copyFileSync, existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { allRows, openReadOnly } from "../db/local.js";
+import { SIDECAR_NAME } from "../db/diagnose.js";
+
+/**
+ * A consistent byte copy of a database (and its -wal) taken while holding a read transaction, so
+ * no writer can commit in between; rowids and pages stay exactly as they are. The source is only read.
+ */
+export function cloneDatabase(src: string, dstDir: string): string {
+  const dst = join(dstDir, basename(src));
+  const db = openReadOnly(src);
+  try {
+    db.exec("BEGIN");
+    allRows(db, "SELECT count(*) FROM sqlite_master");
+    copyFileSync(src, dst);
+    if (existsSync(`${src}-wal`)) copyFileSync(`${src}-wal`, `${dst}-wal`);
+    db.exec("COMMIT");
+  } finally {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    db.close();
+  }
+  return dst;
+}
+
+/** Clones the database and, when there is one beside it, its training-telemetry sidecar. */
+export function cloneWithSidecar(src: string, dstDir: string): { db: string; sidecar: string | null } {
+  const db = cloneDatabase(src, dstDir);
+  const side = join(join(src, ".."), SIDECAR_NAME);
+  return { db, sidecar: existsSync(side) ? cloneDatabase(side, dstDir) : null };
+}

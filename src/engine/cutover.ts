@@ -1,0 +1,436 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { stepsFor, type RunContext, type RunPaths, type Step } from "../../stages/index.js";
+import { archivePath } from "../../stages/stage1-legacy.js";
+import { diagnose, loadBaselineContext, shellQuote, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
+import { allRows, openReadOnly } from "../db/local.js";
+import type { ResolvedDb } from "../db/resolve.js";
+import { failed, refused, usage, VoxError } from "../errors.js";
+import { toolVersion } from "../util/paths.js";
+import { CancelToken } from "./cancel.js";
+import type { Emit } from "./events.js";
+import { Journal } from "./journal.js";
+import { describeHolder, isStale, lockPath, readLock } from "./lock.js";
+import { planDigest } from "./plan-digest.js";
+import { unfinishedRun, type RunOnDisk } from "./runs.js";
+import { defaultWorkDir } from "./workdir.js";
+
+export interface CutoverOptions {
+  resolved: ResolvedDb;
+  apply: boolean;
+  plan?: string;
+  workDir?: string;
+  backupPath?: string;
+  resume?: boolean;
+  rollback?: boolean;
+  breakLock?: boolean;
+  command: string;
+  emit: Emit;
+  token?: CancelToken;
+}
+
+export interface StepReport {
+  id: string;
+  stage: number;
+  kind: string;
+  title: string;
+  status: "pending" | "done" | "skipped" | "failed" | "reused";
+  summary: string;
+  durationMs?: number;
+}
+
+export interface CutoverReport {
+  mode: "dry-run" | "apply";
+  outcome: "planned" | "completed" | "nothing-to-do" | "already-done" | "rolled-back";
+  runId: string | null;
+  planDigest: string | null;
+  before: { chain: string };
+  after: { chain: string };
+  workDir: string | null;
+  backup: { path: string | null; verified: boolean; sha256: string | null };
+  archive: { path: string | null };
+  newPath: string | null;
+  tables: { name: string; target: string | null; rowsBefore: number; rowsAfter: number; quarantined: number }[];
+  quarantined: number;
+  steps: StepReport[];
+  rollbackCommand: string | null;
+  resumeCommand: string | null;
+  message: string;
+  durationMs: number;
+}
+
+export function runPaths(dbPath: string, workDir: string, backupPath?: string): RunPaths {
+  return {
+    dbPath,
+    workDir,
+    backupPath: backupPath ?? join(workDir, "backup.jsonl"),
+    newPath: join(dirname(dbPath), `.${basename(dbPath)}.vox-cutover-new`),
+    archiveDir: join(workDir, "archive"),
+  };
+}
+
+function commandFor(c: string, dbPath: string, extra: string): string {
+  return `vox-cutover ${c} --db ${shellQuote(dbPath)} ${extra}`.trim();
+}
+
+export interface CutoverPlan {
+  base: BaselineContext;
+  diagnosis: Diagnosis;
+  steps: Step[];
+  paths: RunPaths;
+  digest: string;
+}
+
+export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string } = {}): Promise<CutoverPlan> {
+  if (resolved.kind !== "file") {
+    throw failed({ what: "The cutover works on local database files.", untouched: "The remote database was not changed.", next: "Run it where the file is, with --db PATH." });
+  }
+  const base = loadBaselineContext();
+  const diagnosis = await diagnose(resolved, base);
+  if (diagnosis.error) throw diagnosis.error;
+  const workDir = opts.workDir ?? defaultWorkDir(resolved.path);
+  const paths = runPaths(resolved.path!, workDir, opts.backupPath);
+  const steps = stepsFor(diagnosis.chain);
+  const digest = planDigest({
+    db: resolved.display,
+    chain: diagnosis.chain,
+    sizeBytes: diagnosis.sizeBytes,
+    walBytes: diagnosis.walBytes,
+    changeCounter: diagnosis.changeCounter,
+    steps: steps.map((s) => `${s.id}:${s.kind}`),
+  });
+  return { base, diagnosis, steps, paths, digest };
+}
+
+function emptyReport(mode: CutoverReport["mode"], chain: string): CutoverReport {
+  return {
+    mode,
+    outcome: "planned",
+    runId: null,
+    planDigest: null,
+    before: { chain },
+    after: { chain },
+    workDir: null,
+    backup: { path: null, verified: false, sha256: null },
+    archive: { path: null },
+    newPath: null,
+    tables: [],
+    quarantined: 0,
+    steps: [],
+    rollbackCommand: null,
+    resumeCommand: null,
+    message: "",
+    durationMs: 0,
+  };
+}
+
+function lastCutoverLedger(dbPath: string): { run_id: string; created_at: string } | null {
+  try {
+    const db = openReadOnly(dbPath);
+    try {
+      const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'cutover_ledger'").length;
+      if (!has) return null;
+      const r = allRows(db, "SELECT run_id, created_at FROM cutover_ledger WHERE command IN ('cutover', 'rehearse', 'wizard') AND mode = 'apply' ORDER BY id DESC LIMIT 1");
+      return r.length ? { run_id: String(r[0]!.run_id), created_at: String(r[0]!.created_at) } : null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
+export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
+  const started = performance.now();
+  const token = opts.token ?? new CancelToken();
+  if (opts.resolved.kind !== "file") await planCutover(opts.resolved); // throws the remote error
+  const dbPath = opts.resolved.path!;
+  const pending = unfinishedRun(dbPath, opts.workDir);
+  if (opts.rollback) {
+    if (!pending) throw usage({ what: `There is no unfinished cutover run for ${dbPath} to roll back.`, untouched: "Nothing was changed.", next: "Check --work-dir, or run vox-cutover cutover (dry-run) to see the plan." });
+    const holder = readLock(dbPath);
+    if (holder && holder.runId === pending.state.start!.runId && !isStale(holder)) {
+      throw refused({ what: `Run ${holder.runId} is still in progress (${describeHolder(holder)}).`, untouched: "Nothing was changed.", next: "Stop it first (Ctrl-C lets it stop at a safe point), then roll back." });
+    }
+    const r = emptyReport(opts.apply ? "apply" : "dry-run", pending.state.start!.chain);
+    r.workDir = pending.workDir;
+    r.runId = pending.state.start!.runId;
+    if (!opts.apply) {
+      r.message = describeRollback(pending);
+      return finish(r, started);
+    }
+    r.message = rollbackRun(pending, dbPath, opts.emit);
+    r.outcome = "rolled-back";
+    r.after.chain = (await diagnose(opts.resolved)).chain;
+    return finish(r, started);
+  }
+  if (pending && !opts.resume) {
+    throw refused({
+      what: `An unfinished cutover of this database is recorded in ${pending.workDir} (stopped ${pending.state.interruptedAt ? `at ${pending.state.interruptedAt}` : `after ${pending.state.lastStep ?? "its start"}`}${pending.state.swapPhase !== "none" ? `, swap phase ${pending.state.swapPhase}` : ""}).`,
+      untouched: "Nothing was changed.",
+      next: `Resume it: ${commandFor(opts.command, dbPath, "--resume --apply")} — or undo it: ${commandFor(opts.command, dbPath, "--rollback --apply")}.`,
+      details: { workDir: pending.workDir },
+    });
+  }
+  if (opts.resume && !pending) {
+    throw usage({ what: `There is no unfinished cutover run for ${dbPath} to resume.`, untouched: "Nothing was changed.", next: "Run vox-cutover cutover (dry-run) to see the plan." });
+  }
+  if (opts.resume && !opts.apply) {
+    const r = emptyReport("dry-run", pending!.state.start!.chain);
+    r.workDir = pending!.workDir;
+    r.runId = pending!.state.start!.runId;
+    r.message = `--resume would continue run ${r.runId} in ${pending!.workDir} after ${pending!.state.lastStep ?? "its start"}; add --apply to do it.`;
+    return finish(r, started);
+  }
+  const plan = pending
+    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: pending.state.start!.backupPath })
+    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath });
+  const chain = pending ? (pending.state.start!.chain as Diagnosis["chain"]) : plan.diagnosis.chain;
+  const steps = pending ? stepsFor(chain) : plan.steps;
+  const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
+  report.planDigest = pending ? pending.state.start!.planDigest : plan.digest;
+  const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis };
+  report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
+  if (steps.length === 0) {
+    report.outcome = "nothing-to-do";
+    if (chain === "current") {
+      const led = lastCutoverLedger(dbPath);
+      if (led) {
+        report.outcome = "already-done";
+        report.message = `Nothing to do: ${dbPath} is on the current baseline; the ledger records the cutover run ${led.run_id} at ${led.created_at}.`;
+      } else report.message = `Nothing to do: ${dbPath} is on the current baseline ${plan.base.manifest.baselineVersion}.`;
+      return finish(report, started);
+    }
+    if (chain === "missing") {
+      report.message = `Nothing to cut over: there is no database at ${dbPath}. ${commandFor("migrate", dbPath, "--apply")} creates it on the baseline.`;
+      return finish(report, started);
+    }
+    if (chain === "ahead") {
+      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above this tool's baseline ${plan.base.manifest.baselineVersion}: a newer release wrote it.`, untouched: "Nothing was changed.", next: "Upgrade vox-cutover; do not cut it over with this release.", details: { chain } });
+    }
+    throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
+  }
+  opts.emit({ type: "plan", steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })), digest: report.planDigest! });
+  if (!opts.apply) {
+    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor(opts.command, dbPath, `--apply --plan ${report.planDigest}`)}`;
+    report.workDir = plan.paths.workDir;
+    report.backup.path = plan.paths.backupPath;
+    report.archive.path = archivePath(plan.paths);
+    return finish(report, started);
+  }
+  if (!pending && opts.plan && opts.plan !== plan.digest) {
+    throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${plan.digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
+  }
+  return executeSteps(opts, plan, steps, pending, report, token, started);
+}
+
+async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number): Promise<CutoverReport> {
+  const paths = plan.paths;
+  const runId = pending ? pending.state.start!.runId : randomUUID();
+  report.runId = runId;
+  report.workDir = paths.workDir;
+  report.rollbackCommand = commandFor(opts.command, paths.dbPath, "--rollback --apply");
+  report.resumeCommand = commandFor(opts.command, paths.dbPath, "--resume --apply");
+  mkdirSync(paths.workDir, { recursive: true });
+  const journal = new Journal(paths.workDir);
+  const ctx: RunContext = {
+    ...paths,
+    base: plan.base,
+    diagnosis: plan.diagnosis,
+    runId,
+    planDigest: report.planDigest!,
+    command: opts.command,
+    outputs: new Map(pending?.state.done ?? []),
+    emit: opts.emit,
+    token,
+    breakLock: Boolean(opts.breakLock),
+    swapPhase: pending?.state.swapPhase ?? "none",
+    journalSwap(phase) {
+      journal.append({ e: "swap", phase });
+      ctx.swapPhase = phase;
+    },
+  };
+  if (!pending) {
+    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion() });
+  } else {
+    opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });
+  }
+  const swapIdx = steps.findIndex((s) => s.id === "swap" || s.id === "fold");
+  let current: string | null = null;
+  try {
+    for (const [i, step] of steps.entries()) {
+      const rep = report.steps[i]!;
+      token.throwIfCancelled(`before ${step.id}`);
+      const recorded = ctx.outputs.get(step.id);
+      const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && i < swapIdx;
+      if (recorded && step.id !== "lock" && (pastSwap || step.reusable?.(ctx, recorded) || step.id === "disk")) {
+        rep.status = "reused";
+        rep.summary = `done in an earlier attempt (${String(recorded.summary ?? "recorded in the journal")})`;
+        opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true });
+        continue;
+      }
+      current = step.id;
+      journal.append({ e: "step-start", step: step.id });
+      opts.emit({ type: "step-start", id: step.id, title: step.title });
+      const t0 = performance.now();
+      const res = await step.run(ctx);
+      rep.durationMs = Math.round(performance.now() - t0);
+      ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
+      journal.append({ e: "step-done", step: step.id, outputs: { ...res.outputs, summary: res.summary } });
+      rep.status = "done";
+      rep.summary = res.summary;
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+      current = null;
+    }
+    journal.append({ e: "run-done", outcome: "completed" });
+  } catch (e) {
+    if (current) {
+      journal.append(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e) });
+      const rep = report.steps.find((s) => s.id === current);
+      if (rep) rep.status = "failed";
+      opts.emit({ type: "step-failed", id: current, message: e instanceof Error ? e.message : String(e) });
+    } else if (e instanceof VoxError && e.kind === "interrupted") {
+      journal.append({ e: "interrupted", step: null, signal: String(e.details?.signal) });
+    }
+    ctx.lock?.release();
+    writeReports(report, paths.workDir, e);
+    if (e instanceof VoxError) {
+      const hint = ctx.swapPhase === "none" ? `The primary ${paths.dbPath} is untouched. Resume: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}` : `The swap had begun (${ctx.swapPhase}); the old primary is in ${paths.archiveDir}. Resume: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
+      throw new VoxError(e.kind, { what: e.what, untouched: e.untouched, next: `${e.next ?? ""} ${hint}`.trim(), details: { ...e.details, workDir: paths.workDir, runId }, exitCode: e.exitCode });
+    }
+    throw e;
+  }
+  ctx.lock?.release();
+  fillReport(report, ctx, paths);
+  report.outcome = "completed";
+  report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
+  report.message = `cutover complete: ${paths.dbPath} is ${report.after.chain}.`;
+  finish(report, started);
+  writeReports(report, paths.workDir);
+  return report;
+}
+
+function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): void {
+  const exp = ctx.outputs.get("export");
+  const ver = ctx.outputs.get("verify-backup");
+  const imp = ctx.outputs.get("build-import");
+  const swap = ctx.outputs.get("swap");
+  report.backup = { path: exp ? paths.backupPath : null, verified: Boolean(ver?.verified), sha256: (exp?.sha256 as string) ?? null };
+  report.archive = { path: (swap?.archive as string) ?? null };
+  report.newPath = imp ? paths.newPath : null;
+  const tables = (imp?.tables as { name: string; target: string; rows: number; loaded: number; quarantined: number }[]) ?? [];
+  report.tables = tables.filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.target || null, rowsBefore: t.rows, rowsAfter: t.loaded, quarantined: t.quarantined }));
+  report.quarantined = Number(imp?.quarantined ?? 0);
+  if (!imp && exp) {
+    report.tables = ((exp.tables as { name: string; rows: number }[]) ?? []).filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
+  }
+}
+
+function finish(r: CutoverReport, started: number): CutoverReport {
+  r.durationMs = Math.round(performance.now() - started);
+  return r;
+}
+
+export function reportMarkdown(r: CutoverReport, error?: unknown): string {
+  const lines = [
+    `# vox-cutover report`,
+    "",
+    `- outcome: **${error ? "failed" : r.outcome}**${error ? ` — ${error instanceof Error ? error.message : String(error)}` : ""}`,
+    `- run: ${r.runId ?? "-"} · plan digest: ${r.planDigest ?? "-"}`,
+    `- chain: ${r.before.chain} → ${r.after.chain}`,
+    `- backup: ${r.backup.path ?? "-"} (verified: ${r.backup.verified ? "yes" : "no"}${r.backup.sha256 ? `, sha256 ${r.backup.sha256}` : ""})`,
+    `- archive (the old primary): ${r.archive.path ?? "-"}`,
+    `- quarantined rows: ${r.quarantined}`,
+    `- roll back: \`${r.rollbackCommand ?? "-"}\``,
+    `- time: ${r.durationMs} ms`,
+    "",
+    "## Steps",
+    "",
+    "| stage | step | kind | status | summary |",
+    "|---|---|---|---|---|",
+    ...r.steps.map((s) => `| ${s.stage} | ${s.id} | ${s.kind} | ${s.status} | ${s.summary.replace(/\|/g, "\\|")} |`),
+  ];
+  if (r.tables.length) {
+    lines.push("", "## Tables", "", "| table | → target | rows before | rows after | quarantined |", "|---|---|---:|---:|---:|");
+    for (const t of r.tables) lines.push(`| ${t.name} | ${t.target ?? "(quarantine)"} | ${t.rowsBefore} | ${t.rowsAfter} | ${t.quarantined} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function reportJson(r: CutoverReport): Record<string, unknown> {
+  return {
+    outcome: r.outcome,
+    runId: r.runId,
+    planDigest: r.planDigest,
+    before: r.before,
+    after: r.after,
+    workDir: r.workDir,
+    backup: r.backup,
+    archive: r.archive,
+    tables: r.tables,
+    quarantined: r.quarantined,
+    steps: r.steps,
+    rollbackCommand: r.rollbackCommand,
+    message: r.message,
+  };
+}
+
+function writeReports(r: CutoverReport, workDir: string, error?: unknown): void {
+  if (!existsSync(workDir)) return;
+  writeFileSync(join(workDir, "report.json"), JSON.stringify({ ...reportJson(r), durationMs: r.durationMs, error: error ? String(error instanceof Error ? error.message : error) : undefined }, null, 2) + "\n");
+  writeFileSync(join(workDir, "report.md"), reportMarkdown(r, error));
+}
+
+function describeRollback(run: RunOnDisk): string {
+  const s = run.state;
+  return s.swapPhase === "none"
+    ? `--rollback would remove this run's temporary files (the unfinished new file, partial backups) and mark run ${s.start!.runId} rolled back; the primary was never touched. The backup is kept. Add --apply to do it.`
+    : `--rollback would put the old primary back from ${s.start!.archiveDir} (swap phase ${s.swapPhase}), keep the new file in the work dir as rolled-back-new.db, and mark the run rolled back. Add --apply to do it.`;
+}
+
+/** Undo an unfinished run: restore the archived primary if the swap began; remove only our own temporary files. */
+export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string {
+  const start = run.state.start!;
+  const journal = new Journal(run.workDir);
+  journal.append({ e: "rollback-start" });
+  const archive = join(start.archiveDir, basename(dbPath));
+  const side = ["-wal", "-shm", "-journal"];
+  const move = (from: string, to: string) => {
+    renameSync(from, to);
+    for (const s of side) if (existsSync(from + s)) renameSync(from + s, to + s);
+  };
+  let restored = false;
+  const msgs: string[] = [];
+  if (existsSync(archive)) {
+    if (existsSync(dbPath)) {
+      // The new file is in place: keep it in the work dir, never delete it.
+      const keep = join(run.workDir, "rolled-back-new.db");
+      move(dbPath, keep);
+      msgs.push(`the new file was moved to ${keep}`);
+    }
+    move(archive, dbPath);
+    restored = true;
+    msgs.push(`the original primary was restored from ${archive}`);
+  } else {
+    msgs.push(`the primary ${dbPath} was never moved`);
+  }
+  // Only our own temporary files: the unfinished new file (built from the backup, which is kept)
+  // and the temporary names an interrupted import or export leaves.
+  const own = (f: string) => f === basename(start.newPath) || f.startsWith(`${basename(start.newPath)}-`) || f.startsWith(`.${basename(start.newPath)}.vox-cutover-building-`);
+  for (const f of readdirSync(dirname(dbPath))) {
+    if (!own(f)) continue;
+    rmSync(join(dirname(dbPath), f), { force: true });
+    if (f === basename(start.newPath)) msgs.push(`removed the unfinished new file ${f}`);
+  }
+  for (const f of existsSync(run.workDir) ? readdirSync(run.workDir) : []) {
+    if (/\.partial-\d+$/.test(f)) rmSync(join(run.workDir, f), { force: true });
+  }
+  const holder = readLock(dbPath);
+  if (holder && holder.runId === start.runId && isStale(holder)) rmSync(lockPath(dbPath), { force: true });
+  journal.append({ e: "rollback-done", restored });
+  const text = `rolled back run ${start.runId}: ${msgs.join("; ")}. The backup ${start.backupPath} is kept.`;
+  emit({ type: "note", text });
+  return text;
+}

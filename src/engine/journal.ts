@@ -1,0 +1,101 @@
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { redactValue } from "../util/redact.js";
+
+export type JournalEntry =
+  | { e: "run-start"; runId: string; command: string; db: string; chain: string; planDigest: string; workDir: string; backupPath: string; newPath: string; archiveDir: string; toolVersion: string }
+  | { e: "step-start"; step: string }
+  | { e: "step-done"; step: string; outputs: Record<string, unknown> }
+  | { e: "step-failed"; step: string; message: string }
+  | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string }
+  | { e: "interrupted"; step: string | null; signal: string }
+  | { e: "run-done"; outcome: "completed" | "nothing-to-do" }
+  | { e: "rollback-start" }
+  | { e: "rollback-done"; restored: boolean };
+
+export type Stamped = JournalEntry & { ts: string };
+
+export const JOURNAL_NAME = "journal.jsonl";
+
+/**
+ * Append-only, fsynced record of a run: a line is on disk before the next action starts, so after
+ * a crash, kill -9 or power loss the next run knows exactly where this one stood.
+ */
+export class Journal {
+  readonly path: string;
+  constructor(workDir: string) {
+    this.path = join(workDir, JOURNAL_NAME);
+  }
+
+  append(entry: JournalEntry): void {
+    const line = JSON.stringify(redactValue({ ts: new Date().toISOString(), ...entry })) + "\n";
+    appendFileSync(this.path, line);
+    const fd = openSync(this.path, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  entries(): Stamped[] {
+    return readJournal(this.path);
+  }
+}
+
+/** Reads a journal, ignoring a torn last line (a crash mid-append). */
+export function readJournal(path: string): Stamped[] {
+  if (!existsSync(path)) return [];
+  const out: Stamped[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as Stamped);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+export interface JournalState {
+  start?: Extract<Stamped, { e: "run-start" }>;
+  done: Map<string, Record<string, unknown>>;
+  started: Set<string>;
+  swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
+  finished: boolean;
+  rolledBack: boolean;
+  interruptedAt: string | null;
+  lastStep: string | null;
+}
+
+export function journalState(entries: Stamped[]): JournalState {
+  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", finished: false, rolledBack: false, interruptedAt: null, lastStep: null };
+  for (const en of entries) {
+    switch (en.e) {
+      case "run-start":
+        s.start = en;
+        break;
+      case "step-start":
+        s.started.add(en.step);
+        s.lastStep = en.step;
+        break;
+      case "step-done":
+        s.done.set(en.step, en.outputs);
+        break;
+      case "swap":
+        s.swapPhase = en.phase;
+        break;
+      case "interrupted":
+        s.interruptedAt = en.step;
+        break;
+      case "run-done":
+        s.finished = true;
+        break;
+      case "rollback-done":
+        s.rolledBack = true;
+        break;
+    }
+  }
+  return s;
+}

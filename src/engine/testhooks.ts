@@ -1,0 +1,14 @@
+import { writeFileSync } from "node:fs";
+
+/**
+ * Test hook for kill tests: with VOX_CUTOVER_PAUSE_AT=<point> the process writes
+ * VOX_CUTOVER_PAUSE_FILE (if set) and blocks at that point so a test can `kill -9` it there.
+ * Inert unless the variable is set.
+ */
+export function pausePoint(point: string): void {
+  if (process.env.VOX_CUTOVER_PAUSE_AT !== point) return;
+  if (process.env.VOX_CUTOVER_PAUSE_FILE) writeFileSync(process.env.VOX_CUTOVER_PAUSE_FILE, `${process.pid} ${point}\n`);
+  const until = Date.now() + 120_000;
+  const sab = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < until) Atomics.wait(sab, 0, 0, 1000);
+}

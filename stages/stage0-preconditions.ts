@@ -1,0 +1,123 @@
+/**
+ * Stage 0 — Preconditions. Which database and why, the repository's contract parity, room on the
+ * disk, one cutover at a time, the file's own integrity, and the chain in plain words.
+ */
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
+import { allRows, openReadOnly } from "../src/db/local.js";
+import { refused } from "../src/errors.js";
+import { checkDrift } from "../src/schema/drift.js";
+import { freeBytes, formatBytes } from "../src/engine/disk.js";
+import { acquireLock } from "../src/engine/lock.js";
+import type { Step } from "./types.js";
+
+/** The new file, the backup and the archive move need room: 2.5 × (database + WAL). */
+export const DISK_FACTOR = 2.5;
+
+export const resolveStep: Step = {
+  id: "resolve",
+  stage: 0,
+  kind: "read",
+  title: "Which database",
+  describe: (c) => `use ${c.diagnosis.resolved.display} (${c.diagnosis.resolved.why})`,
+  async run(c) {
+    return { summary: `${c.dbPath} (${c.diagnosis.resolved.why})`, outputs: { path: c.dbPath, source: c.diagnosis.resolved.source } };
+  },
+};
+
+export const driftStep: Step = {
+  id: "ssot-drift",
+  stage: 0,
+  kind: "read",
+  title: "Contract parity (ssot-drift)",
+  describe: () => "contract vs manifest vs baseline SQL: integer and digest must agree",
+  async run(c) {
+    const r = checkDrift(c.base.manifest, c.base.policy);
+    if (!r.ok) {
+      throw refused({ what: `The repository drifts: ${r.problems.join("; ")}.`, untouched: "Nothing was changed.", next: `Run vox-cutover ssot-drift and fix it: ${r.fix.join("; ")}` });
+    }
+    return { summary: `baseline ${r.manifest.baselineVersion}, digest ${r.computedDigest.slice(0, 18)}…`, outputs: { digest: r.computedDigest } };
+  },
+};
+
+export const diskStep: Step = {
+  id: "disk",
+  stage: 0,
+  kind: "read",
+  title: "Free disk space",
+  describe: (c) => `free space on the database's filesystem ≥ ${DISK_FACTOR} × (database + WAL) = ${formatBytes(need(c.diagnosis.sizeBytes, c.diagnosis.walBytes))}`,
+  async run(c) {
+    const required = need(c.diagnosis.sizeBytes, c.diagnosis.walBytes);
+    const free = freeBytes(dirname(c.dbPath));
+    if (free < required) {
+      throw refused({
+        what: `Not enough free disk space beside ${c.dbPath}: ${formatBytes(free)} free, ${formatBytes(required)} needed (${DISK_FACTOR} × database + WAL) for the backup, the new file and the archive.`,
+        untouched: "Nothing was changed.",
+        next: "Free some space on that filesystem (or move the database to a larger one) and run again.",
+      });
+    }
+    const workDev = statSync(dirname(c.workDir)).dev;
+    if (workDev !== statSync(dirname(c.dbPath)).dev) {
+      throw refused({
+        what: `The work dir ${c.workDir} is on another filesystem than the database: the archive move could not be an atomic rename.`,
+        untouched: "Nothing was changed.",
+        next: "Choose a --work-dir on the database's filesystem (the default, vox-cutover-runs/ beside it, is).",
+      });
+    }
+    return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
+  },
+};
+
+function need(size: number | null, wal: number | null): number {
+  return Math.ceil(DISK_FACTOR * ((size ?? 0) + (wal ?? 0)));
+}
+
+export const lockStep: Step = {
+  id: "lock",
+  stage: 0,
+  kind: "write",
+  title: "One cutover at a time (lock)",
+  describe: (c) => `take the lock ${c.dbPath}.vox-cutover.lock naming this run`,
+  async run(c) {
+    if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });
+    const t = c.lock.tookOver;
+    return { summary: t ? `taken (a stale lock of pid ${t.pid} on ${t.host} from ${t.startedAt} was replaced)` : "taken", outputs: { tookOver: t ?? null } };
+  },
+};
+
+export const integrityStep: Step = {
+  id: "integrity",
+  stage: 0,
+  kind: "read",
+  title: "Integrity of the primary",
+  describe: () => "PRAGMA integrity_check on the primary (read-only)",
+  async run(c) {
+    const db = openReadOnly(c.dbPath);
+    try {
+      const res = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0]));
+      if (res.join() !== "ok") {
+        throw refused({
+          what: `integrity_check of ${c.dbPath} reports problems: ${res.slice(0, 5).join("; ")}.`,
+          untouched: "Nothing was changed.",
+          next: "Repair it first (sqlite3 .recover into a new file, then diagnose that file), or restore it from a backup.",
+        });
+      }
+    } finally {
+      db.close();
+    }
+    return { summary: "ok", outputs: { integrity: "ok" } };
+  },
+};
+
+export const chainStep: Step = {
+  id: "diagnose",
+  stage: 0,
+  kind: "read",
+  title: "Chain diagnosis",
+  describe: (c) => `${c.diagnosis.chain}: ${c.diagnosis.explanation}`,
+  async run(c) {
+    return { summary: `${c.diagnosis.chain} — ${c.diagnosis.explanation}`, outputs: { chain: c.diagnosis.chain, maxVersion: c.diagnosis.classification.maxVersion?.toString() ?? null } };
+  },
+};
+
+export const stage0: Step[] = [resolveStep, driftStep, diskStep, lockStep, integrityStep, chainStep];

@@ -1,0 +1,236 @@
+/**
+ * Stage 1 — Legacy schema_version chain. Export every row to a backup and prove it; build the new
+ * file beside the primary on the baseline and import; check it; make sure the primary did not
+ * change; swap (the old file goes to the archive, never deleted); record the ledger row.
+ */
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { compareWithDatabase } from "../src/backup/compare.js";
+import { exportBackup, fsyncDir } from "../src/backup/export.js";
+import { importBackup } from "../src/backup/import.js";
+import { loadImporters } from "../src/backup/importers.js";
+import { readBackup } from "../src/backup/read.js";
+import { jsonInt } from "../src/db/classify.js";
+import { diagnose } from "../src/db/diagnose.js";
+import { allRows, openReadWrite } from "../src/db/local.js";
+import { failed, refused } from "../src/errors.js";
+import { describeIdentityChange, fileIdentity, sameIdentity, type FileIdentity } from "../src/engine/identity.js";
+import { pausePoint } from "../src/engine/testhooks.js";
+import { toolVersion } from "../src/util/paths.js";
+import type { Step } from "./types.js";
+
+const SIDE_FILES = ["-wal", "-shm", "-journal"];
+
+export const exportStep: Step = {
+  id: "export",
+  stage: 1,
+  kind: "write",
+  title: "Export every row to the backup",
+  describe: (c) => `stream every table of ${c.dbPath} (read-only, one snapshot) to ${c.backupPath}`,
+  reusable: (c, o) => existsSync(c.backupPath) && typeof o.sha256 === "string",
+  async run(c) {
+    const identity = fileIdentity(c.dbPath);
+    const r = exportBackup({
+      dbPath: c.dbPath,
+      outPath: c.backupPath,
+      force: true, // the run's own backup path, inside its own work dir
+      chain: c.diagnosis.chain,
+      maxVersion: jsonInt(c.diagnosis.classification.maxVersion),
+      baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest },
+      onProgress: (p) => {
+        c.emit({ type: "step-progress", id: "export", done: p.rowsDone, total: p.totalRows, label: p.table });
+        c.token.throwIfCancelled("during the export (the partial backup was removed)");
+        pausePoint("export-progress");
+      },
+    });
+    return {
+      summary: `${r.totalRows} rows of ${r.tables.length} tables, sha256 ${r.sha256.slice(0, 16)}…`,
+      outputs: { path: r.path, sha256: r.sha256, rows: r.totalRows, bytes: r.bytes, identity, tables: r.tables },
+    };
+  },
+};
+
+export const verifyStep: Step = {
+  id: "verify-backup",
+  stage: 1,
+  kind: "read",
+  title: "Verify the backup",
+  describe: (c) => `re-read ${basename(c.backupPath)}: every hash recomputed, counts and hashes against the live primary`,
+  async run(c) {
+    const exp = c.outputs.get("export")!;
+    const r = readBackup(c.backupPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table }) });
+    if (r.fileSha256 !== exp.sha256) {
+      throw refused({ what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${String(exp.sha256)}).`, untouched: "The primary was not changed.", next: "Start over (--rollback, then run again)." });
+    }
+    c.token.throwIfCancelled("after reading the backup");
+    const cmp = compareWithDatabase(c.dbPath, r);
+    if (!cmp.ok) {
+      throw refused({ what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`, untouched: "The primary was not changed.", next: "Stop the application that writes to it, then --rollback and run the cutover again." });
+    }
+    return { summary: `${r.totalRows} rows, ${r.tables.length} table hashes equal to the primary's`, outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows } };
+  },
+};
+
+export const buildImportStep: Step = {
+  id: "build-import",
+  stage: 1,
+  kind: "write",
+  title: "Build the new file and import",
+  describe: (c) => `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
+  reusable: (c, o) => existsSync(c.newPath) && typeof o.loaded === "number",
+  async run(c) {
+    const verified = readBackup(c.backupPath);
+    const r = importBackup({
+      backupPath: c.backupPath,
+      targetPath: c.newPath,
+      baselineSql: c.base.sql,
+      baselineVersion: c.base.manifest.baselineVersion,
+      history: c.base.policy.history,
+      rules: loadImporters(),
+      verified,
+      into: "target",
+      runId: c.runId,
+      planDigest: c.planDigest,
+      command: `${c.command}:import`,
+      onProgress: (p) => {
+        c.emit({ type: "step-progress", id: "build-import", done: p.rowsDone, total: p.totalRows, label: p.table });
+        c.token.throwIfCancelled("during the import (its transaction was rolled back; the new file was not created)");
+        pausePoint("import-progress");
+      },
+    });
+    return {
+      summary: `${r.loaded} rows loaded, ${r.quarantined} quarantined; integrity ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`,
+      outputs: {
+        path: c.newPath,
+        loaded: r.loaded,
+        quarantined: r.quarantined,
+        integrity: r.integrity,
+        foreignKeyViolations: r.foreignKeyViolations,
+        ftsRebuilt: r.ftsRebuilt,
+        tables: r.tables.map((t) => ({ name: t.source, target: t.target, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons, parity: t.parity })),
+      },
+    };
+  },
+};
+
+export const checksStep: Step = {
+  id: "checks",
+  stage: 1,
+  kind: "read",
+  title: "Check the new file",
+  describe: () => "the new file is on the baseline: chain current, every required table, integrity_check ok, parity proven during the import",
+  async run(c) {
+    const d = await diagnose({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
+    if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length) {
+      throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
+    }
+    const imp = c.outputs.get("build-import")!;
+    const db = openReadWrite(c.newPath);
+    let integrity: string;
+    let fk: number;
+    try {
+      integrity = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0])).join("; ");
+      fk = allRows(db, "PRAGMA foreign_key_check").length;
+    } finally {
+      db.close();
+    }
+    if (integrity !== "ok") throw failed({ what: `integrity_check of the new file: ${integrity}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
+    return { summary: `chain current, ${d.tables.length} tables, integrity ok, ${fk} foreign-key orphan(s) carried over, ${String(imp.quarantined)} row(s) in legacy_quarantine`, outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk } };
+  },
+};
+
+export const unchangedStep: Step = {
+  id: "primary-unchanged",
+  stage: 1,
+  kind: "read",
+  title: "Primary unchanged since the export",
+  describe: () => "compare the primary's size, modification time, change counter and WAL with the moment of the export",
+  async run(c) {
+    const before = c.outputs.get("export")!.identity as FileIdentity;
+    const now = fileIdentity(c.dbPath);
+    if (!sameIdentity(before, now)) {
+      throw refused({
+        what: `The primary ${c.dbPath} changed since the export (${describeIdentityChange(before, now)}): the new file would miss those writes.`,
+        untouched: "The primary was left in place, unchanged by this tool.",
+        next: "Stop the application writing to it, roll this run back (--rollback) and run the cutover again.",
+      });
+    }
+    return { summary: "unchanged", outputs: { identity: now } };
+  },
+};
+
+/** Moves a file and its -wal/-shm/-journal companions. */
+function moveWithCompanions(from: string, to: string): void {
+  renameSync(from, to);
+  for (const s of SIDE_FILES) if (existsSync(from + s)) renameSync(from + s, to + s);
+}
+
+export function archivePath(c: { archiveDir: string; dbPath: string }): string {
+  return join(c.archiveDir, basename(c.dbPath));
+}
+
+export const swapStep: Step = {
+  id: "swap",
+  stage: 1,
+  kind: "destructive",
+  title: "Swap: archive the old file, put the new one in its place",
+  describe: (c) => `checkpoint the primary, move it (with -wal/-shm) to ${archivePath(c)}, move ${basename(c.newPath)} to ${basename(c.dbPath)}`,
+  async run(c) {
+    const archive = archivePath(c);
+    return c.token.shield(async () => {
+      const journal = (phase: "intent" | "primary-archived" | "new-in-place") => c.journalSwap(phase);
+      if (c.swapPhase === "none") {
+        if (existsSync(`${c.dbPath}-wal`)) {
+          const db = openReadWrite(c.dbPath);
+          try {
+            db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+          } finally {
+            db.close();
+          }
+        }
+        mkdirSync(c.archiveDir, { recursive: true });
+        journal("intent");
+      }
+      if (c.swapPhase === "none" || c.swapPhase === "intent") {
+        if (existsSync(c.dbPath) && !existsSync(archive)) moveWithCompanions(c.dbPath, archive);
+        fsyncDir(dirname(c.dbPath));
+        fsyncDir(c.archiveDir);
+        journal("primary-archived");
+        pausePoint("swap-archived");
+      }
+      if (!existsSync(c.dbPath)) {
+        if (!existsSync(c.newPath)) throw failed({ what: `Neither the primary nor the new file ${c.newPath} is there.`, untouched: `The old primary is safe in ${archive}.`, next: "Run --rollback to put it back." });
+        renameSync(c.newPath, c.dbPath);
+        fsyncDir(dirname(c.dbPath));
+      }
+      journal("new-in-place");
+      return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive } };
+    });
+  },
+};
+
+export const ledgerStep: Step = {
+  id: "ledger",
+  stage: 1,
+  kind: "write",
+  title: "Ledger row",
+  describe: () => "record the run in cutover_ledger (run id, mode, backup hash, counts, tool version)",
+  async run(c) {
+    const exp = c.outputs.get("export") ?? {};
+    const imp = c.outputs.get("build-import") ?? {};
+    const db = openReadWrite(c.dbPath);
+    try {
+      const exists = allRows(db, "SELECT id FROM cutover_ledger WHERE run_id = ? AND command = ?", [c.runId, c.command]);
+      if (!exists.length) {
+        db.prepare(
+          "INSERT INTO cutover_ledger(run_id, command, mode, plan_digest, backup_sha256, counts_json, tool_version, status, created_at) VALUES (?, ?, 'apply', ?, ?, ?, ?, 'ok', strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+        ).run(c.runId, c.command, c.planDigest, (exp.sha256 as string) ?? null, JSON.stringify({ chainBefore: c.diagnosis.chain, rows: exp.rows ?? null, loaded: imp.loaded ?? null, quarantined: imp.quarantined ?? null }), toolVersion());
+      }
+    } finally {
+      db.close();
+    }
+    return { summary: `cutover_ledger row for run ${c.runId}`, outputs: { runId: c.runId } };
+  },
+};
+
+export const stage1Legacy: Step[] = [exportStep, verifyStep, buildImportStep, checksStep, unchangedStep, swapStep, ledgerStep];
