@@ -2,7 +2,7 @@
  * Stage 0 — Preconditions. Which database and why, the repository's contract parity, room on the
  * disk, one cutover at a time, the file's own integrity, and the chain in plain words.
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { allRows, openReadOnly } from "../src/db/local.js";
 import { refused } from "../src/errors.js";
@@ -56,7 +56,7 @@ export const diskStep: Step = {
         next: "Free some space on that filesystem (or move the database to a larger one) and run again.",
       });
     }
-    const workDev = statSync(dirname(c.workDir)).dev;
+    const workDev = statSync(nearestExisting(c.workDir)).dev;
     if (workDev !== statSync(dirname(c.dbPath)).dev) {
       throw refused({
         what: `The work dir ${c.workDir} is on another filesystem than the database: the archive move could not be an atomic rename.`,
@@ -67,6 +67,12 @@ export const diskStep: Step = {
     return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
   },
 };
+
+function nearestExisting(p: string): string {
+  let d = p;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
 
 function need(size: number | null, wal: number | null): number {
   return Math.ceil(DISK_FACTOR * ((size ?? 0) + (wal ?? 0)));

@@ -3,7 +3,7 @@
  * file beside the primary on the baseline and import; check it; make sure the primary did not
  * change; swap (the old file goes to the archive, never deleted); record the ledger row.
  */
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { compareWithDatabase } from "../src/backup/compare.js";
 import { exportBackup, fsyncDir } from "../src/backup/export.js";
@@ -79,6 +79,9 @@ export const buildImportStep: Step = {
   describe: (c) => `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
   reusable: (c, o) => existsSync(c.newPath) && typeof o.loaded === "number",
   async run(c) {
+    // Temporary files of an attempt that was killed mid-import are this product's own: clear them.
+    const dir = dirname(c.newPath);
+    for (const f of readdirSync(dir)) if (f.startsWith(`.${basename(c.newPath)}.vox-cutover-building-`)) rmSync(join(dir, f), { force: true });
     const verified = readBackup(c.backupPath);
     const r = importBackup({
       backupPath: c.backupPath,

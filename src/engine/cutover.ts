@@ -11,6 +11,7 @@ import { toolVersion } from "../util/paths.js";
 import { CancelToken } from "./cancel.js";
 import type { Emit } from "./events.js";
 import { Journal } from "./journal.js";
+import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, lockPath, readLock } from "./lock.js";
 import { planDigest } from "./plan-digest.js";
 import { unfinishedRun, type RunOnDisk } from "./runs.js";
@@ -233,7 +234,6 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   report.workDir = paths.workDir;
   report.rollbackCommand = commandFor(opts.command, paths.dbPath, "--rollback --apply");
   report.resumeCommand = commandFor(opts.command, paths.dbPath, "--resume --apply");
-  mkdirSync(paths.workDir, { recursive: true });
   const journal = new Journal(paths.workDir);
   const ctx: RunContext = {
     ...paths,
@@ -252,8 +252,33 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       ctx.swapPhase = phase;
     },
   };
+  // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
+  // dir and no unfinished run behind; its results are journaled once the run starts.
+  const preflight: { step: Step; outputs: Record<string, unknown>; summary: string }[] = [];
   if (!pending) {
+    try {
+      for (const [i, step] of steps.entries()) {
+        if (step.stage !== 0) break;
+        opts.emit({ type: "step-start", id: step.id, title: step.title });
+        const res = await step.run(ctx);
+        ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
+        report.steps[i]!.status = "done";
+        report.steps[i]!.summary = res.summary;
+        preflight.push({ step, outputs: res.outputs, summary: res.summary });
+        opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+        pausePoint(`after:${step.id}`);
+        await yieldToEventLoop();
+        token.throwIfCancelled(`after ${step.id} (nothing was written)`);
+      }
+    } catch (e) {
+      ctx.lock?.release();
+      const failedStep = steps[preflight.length];
+      if (failedStep && failedStep.stage === 0) opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+    mkdirSync(paths.workDir, { recursive: true });
     journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion() });
+    for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
   } else {
     opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });
   }
@@ -262,6 +287,8 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   try {
     for (const [i, step] of steps.entries()) {
       const rep = report.steps[i]!;
+      if (!pending && step.stage === 0) continue; // ran above, before the work dir existed
+      await yieldToEventLoop(); // let a pending SIGINT/SIGTERM handler run: this is a safe point
       token.throwIfCancelled(`before ${step.id}`);
       const recorded = ctx.outputs.get(step.id);
       const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && i < swapIdx;
@@ -283,6 +310,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       rep.summary = res.summary;
       opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
       current = null;
+      pausePoint(`after:${step.id}`);
     }
     journal.append({ e: "run-done", outcome: "completed" });
   } catch (e) {
@@ -326,6 +354,11 @@ function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): vo
   if (!imp && exp) {
     report.tables = ((exp.tables as { name: string; rows: number }[]) ?? []).filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
   }
+}
+
+/** Signal handlers run as macrotasks: a step boundary must give the event loop a turn. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 function finish(r: CutoverReport, started: number): CutoverReport {

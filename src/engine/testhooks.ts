@@ -8,7 +8,8 @@ import { writeFileSync } from "node:fs";
 export function pausePoint(point: string): void {
   if (process.env.VOX_CUTOVER_PAUSE_AT !== point) return;
   if (process.env.VOX_CUTOVER_PAUSE_FILE) writeFileSync(process.env.VOX_CUTOVER_PAUSE_FILE, `${process.pid} ${point}\n`);
-  const until = Date.now() + 120_000;
+  // VOX_CUTOVER_PAUSE_MS: block that long and go on (signals sent meanwhile are handled at the next safe point).
+  const until = Date.now() + Number(process.env.VOX_CUTOVER_PAUSE_MS || 120_000);
   const sab = new Int32Array(new SharedArrayBuffer(4));
   while (Date.now() < until) Atomics.wait(sab, 0, 0, 1000);
 }
