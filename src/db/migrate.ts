@@ -69,7 +69,7 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
     steps.push({
       id: "backup",
       kind: "write",
-      description: "write a consistent snapshot of the database (VACUUM INTO) to the work dir and verify it (integrity_check, row counts) before any change",
+      description: "export every row to a verified backup (backup.jsonl in the work dir: hashes re-read and compared with the database) before any change",
       sql: [],
     });
   }
@@ -170,7 +170,7 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
           } catch (e) {
             throw failed({
               what: `Step ${step.id} failed at \`${describeStatement(stmt)}\`: ${e instanceof Error ? e.message : String(e)}.`,
-              untouched: `The transaction was rolled back: the database is exactly as before${backup ? `, and the verified snapshot is at ${backup.path}` : ""}.`,
+              untouched: `The transaction was rolled back: the database is exactly as before${backup ? `, and the verified backup is at ${backup.path}` : ""}.`,
               next: "Fix the cause (or use Stage 1: vox-cutover cutover) and run migrate again.",
             });
           }
@@ -200,6 +200,6 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
   return { backup, runId };
 }
 
-export function snapshotPathIn(workDir: string, backupOpt: unknown): string {
-  return typeof backupOpt === "string" && backupOpt ? backupOpt : join(workDir, "pre-migrate.snapshot.db");
+export function backupPathIn(workDir: string, backupOpt: unknown): string {
+  return typeof backupOpt === "string" && backupOpt ? backupOpt : join(workDir, "backup.jsonl");
 }

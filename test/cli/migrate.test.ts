@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, fixtureDb, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
@@ -60,9 +60,15 @@ describe("migrate", () => {
     const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", work, "--json"]);
     expect(app.exitCode, app.stderr).toBe(0);
     expect(app.json.backup.verified).toBe(true);
-    const snap = join(work, "pre-migrate.snapshot.db");
-    expect(sqlite(snap, "SELECT group_concat(version) FROM schema_version")).toBe("56");
-    expect(sqlite(snap, "PRAGMA integrity_check")).toBe("ok");
+    const backup = join(work, "backup.jsonl");
+    expect(app.json.backup.path).toBe(backup);
+    const vb = await cli(["verify-backup", backup, "--json"]);
+    expect(vb.exitCode).toBe(0);
+    expect(vb.json.backup.chain).toBe("behind");
+    // the backup holds the pre-fold state: version 56 and the unclamped score
+    const text = readFileSync(backup, "utf8");
+    expect(text).toMatch(/"k":"table","name":"schema_version".*\n\[56,/);
+    expect(text).toContain('[1,"a","k",0,0,{"r":7.5},null]');
     expect(sqlite(db, "SELECT group_concat(version) FROM schema_version ORDER BY version")).toBe("56,60");
     expect(sqlite(db, "SELECT typeof(metadata_json) FROM publication_manifests")).toBe("null");
     expect(sqlite(db, "SELECT count(*) FROM publication_attempts")).toBe("0");

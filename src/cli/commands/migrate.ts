@@ -1,7 +1,7 @@
-import { join } from "node:path";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
-import { applyMigration, planLines, planMigration, snapshotPathIn } from "../../db/migrate.js";
-import { snapshotAndVerify } from "../../backup/snapshot.js";
+import { applyMigration, planLines, planMigration, backupPathIn } from "../../db/migrate.js";
+import { writeVerifiedBackup } from "../../backup/verified.js";
+import { jsonInt } from "../../db/classify.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { checkDrift } from "../../schema/drift.js";
 import { ensureDir, resolveWorkDir } from "../../engine/workdir.js";
@@ -52,11 +52,11 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
     workDir,
     backup: async () => {
       ensureDir(workDir);
-      const snapPath = snapshotPathIn(workDir, opts.backup);
-      out.note(`writing snapshot ${snapPath} …`);
-      const snap = await snapshotAndVerify(resolved.path!, snapPath);
-      out.text(`backup: ${snap.path} verified (integrity ok, ${Object.keys(snap.counts).length} tables' row counts equal, sha256 ${snap.sha256})`);
-      return snap;
+      const path = backupPathIn(workDir, opts.backup);
+      out.note(`writing the backup ${path} …`);
+      const b = writeVerifiedBackup({ dbPath: resolved.path!, outPath: path, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+      out.text(`backup: ${b.path} verified (${b.rows} rows of ${b.tables} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`);
+      return b;
     },
   });
   out.text(`migrated: ${resolved.path} is on baseline ${plan.toVersion} (run ${result.runId}).`);
@@ -64,6 +64,6 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, runId: result.runId, backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null, workDir: result.backup ? workDir : undefined, changed: true, snapshotDefault: join(workDir, "pre-migrate.snapshot.db") },
+    data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, runId: result.runId, backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null, workDir: result.backup ? workDir : undefined, changed: true },
   };
 }
