@@ -16,7 +16,7 @@ import { allRows, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
 import { describeIdentityChange, fileIdentity, sameIdentity, type FileIdentity } from "../src/engine/identity.js";
 import { pausePoint } from "../src/engine/testhooks.js";
-import { toolVersion } from "../src/util/paths.js";
+import { recordLedger } from "../src/engine/ledger.js";
 import type { Step } from "./types.js";
 
 const SIDE_FILES = ["-wal", "-shm", "-journal"];
@@ -225,9 +225,7 @@ export const ledgerStep: Step = {
     try {
       const exists = allRows(db, "SELECT id FROM cutover_ledger WHERE run_id = ? AND command = ?", [c.runId, c.command]);
       if (!exists.length) {
-        db.prepare(
-          "INSERT INTO cutover_ledger(run_id, command, mode, plan_digest, backup_sha256, counts_json, tool_version, status, created_at) VALUES (?, ?, 'apply', ?, ?, ?, ?, 'ok', strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
-        ).run(c.runId, c.command, c.planDigest, (exp.sha256 as string) ?? null, JSON.stringify({ chainBefore: c.diagnosis.chain, rows: exp.rows ?? null, loaded: imp.loaded ?? null, quarantined: imp.quarantined ?? null }), toolVersion());
+        recordLedger(db, { runId: c.runId, command: c.command, planDigest: c.planDigest, backupSha256: (exp.sha256 as string) ?? null, counts: { chainBefore: c.diagnosis.chain, rows: exp.rows ?? null, loaded: imp.loaded ?? null, quarantined: imp.quarantined ?? null } });
       }
     } finally {
       db.close();

@@ -5,7 +5,7 @@ import { failed, refused } from "../errors.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { allRows, openReadWrite, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
-import { toolVersion } from "../util/paths.js";
+import { recordLedger } from "../engine/ledger.js";
 import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
 import { rowJson, type BackupHeader, type BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
@@ -327,9 +327,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
   if (integrity !== "ok") {
     throw failed({ what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
   }
-  db.prepare(
-    "INSERT INTO cutover_ledger(run_id, command, mode, plan_digest, backup_sha256, counts_json, tool_version, status, created_at) VALUES (?, ?, 'apply', ?, ?, ?, ?, 'ok', ?)",
-  ).run(runId, opts.command ?? "import-legacy", opts.planDigest ?? null, opts.verified.fileSha256, JSON.stringify({ rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal }), toolVersion(), now);
+  recordLedger(db, { runId, command: opts.command ?? "import-legacy", planDigest: opts.planDigest ?? null, backupSha256: opts.verified.fileSha256, counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal } });
   return {
     runId,
     tables: reports,

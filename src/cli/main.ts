@@ -26,6 +26,12 @@ const handlers = {
   importLegacy: lazy(async () => (await import("./commands/import-legacy.js")).importLegacyCommand),
   cutover: lazy(async () => (await import("./commands/cutover.js")).cutoverCommand),
   rehearse: lazy(async () => (await import("./commands/rehearse.js")).rehearseCommand),
+  sidecar: lazy(async () => (await import("./commands/sidecar.js")).sidecarCommand),
+  telemetryCheck: lazy(async () => (await import("./commands/telemetry-check.js")).telemetryCheckCommand),
+  newsCheck: lazy(async () => (await import("./commands/news-check.js")).newsCheckCommand),
+  drill: lazy(async () => (await import("./commands/drill.js")).drillCommand),
+  gate: lazy(async () => (await import("./commands/gate.js")).gateCommand),
+  ledger: lazy(async () => (await import("./commands/ledger.js")).ledgerCommand),
 };
 
 let exitCode: number = EXIT.ok;
@@ -136,6 +142,57 @@ export function buildProgram(): Command {
     .addOption(jsonOpt())
     .addOption(workDirOpt())
     .action(action("rehearse", handlers.rehearse));
+  program
+    .command("sidecar")
+    .description("Stage 2: report what vox_training_telemetry.db holds; --apply backs it up, optionally --merge, then archives it (never deletes)")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(applyOpt())
+    .option("--merge", "copy rows the canonical DB lacks (conflicts → legacy_quarantine) before archiving")
+    .option("--sidecar <path>", "the sidecar file (default: vox_training_telemetry.db beside the database)")
+    .addOption(workDirOpt())
+    .option("--break-lock", "take over a lock another run holds (its holder is shown)")
+    .action(action("sidecar", handlers.sidecar));
+  program
+    .command("telemetry-check")
+    .description("Stage 3: validate JSONL telemetry against contracts/telemetry/envelope.v1.yaml (exit 1 on violations)")
+    .argument("<FILE...>", "JSONL files")
+    .addOption(jsonOpt())
+    .action(action("telemetry-check", handlers.telemetryCheck));
+  program
+    .command("news-check")
+    .description("Stage 4: content digests, missing digests, legacy attempts; --apply copies legacy attempts into publication_attempts")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(applyOpt())
+    .action(action("news-check", handlers.newsCheck));
+  program
+    .command("drill")
+    .description("backup/restore drill: export, verify, restore into a scratch file, compare canonical hashes; record in the work dir (--apply: and the ledger)")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .addOption(applyOpt())
+    .addOption(workDirOpt())
+    .action(action("drill", handlers.drill));
+  program
+    .command("gate")
+    .description("release gate for CI: ssot-drift and verify by default; --drill, --telemetry FILE…, --news opt in; one exit code")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .option("--no-drift", "skip ssot-drift (or VOX_GATE_DRIFT=false)")
+    .option("--no-verify", "skip verify (or VOX_GATE_VERIFY=false)")
+    .option("--drill", "run the backup/restore drill (or VOX_GATE_DRILL=true)")
+    .option("--telemetry <files...>", "check these telemetry JSONL files")
+    .option("--news", "run news-check (or VOX_GATE_NEWS=true)")
+    .addOption(applyOpt())
+    .addOption(workDirOpt())
+    .action(action("gate", handlers.gate));
+  program
+    .command("ledger")
+    .description("list cutover_ledger")
+    .addOption(dbOpt())
+    .addOption(jsonOpt())
+    .action(action("ledger", handlers.ledger));
   program
     .command("sample")
     .description("write a realistic legacy VoxDB (plus sidecar and telemetry JSONL) for rehearsals; never overwrites")

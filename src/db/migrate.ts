@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
 import { planDigest } from "../engine/plan-digest.js";
-import { toolVersion } from "../util/paths.js";
+import { recordLedger } from "../engine/ledger.js";
 import type { ColumnInfo } from "./catalog.js";
 import type { BaselineContext, Diagnosis } from "./diagnose.js";
 import { shellQuote } from "./diagnose.js";
@@ -176,9 +176,7 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
           }
         }
       }
-      db.prepare(
-        "INSERT INTO cutover_ledger(run_id, command, mode, plan_digest, backup_sha256, counts_json, tool_version, status, created_at) VALUES (?, 'migrate', 'apply', ?, ?, ?, ?, 'ok', strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
-      ).run(runId, plan.digest, backup?.sha256 ?? null, JSON.stringify({ from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain }), toolVersion());
+      recordLedger(db, { runId, command: "migrate", planDigest: plan.digest, backupSha256: backup?.sha256 ?? null, counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain } });
       db.exec("COMMIT");
     } catch (e) {
       if (db.inTransaction) db.exec("ROLLBACK");

@@ -8,6 +8,7 @@ import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { baselineSql, loadManifest } from "../schema/manifest.js";
 import { Prng } from "./prng.js";
+import { contentSha3, MANIFEST_CONTENT_FIELDS } from "../stages2to4/news.js";
 
 export interface SampleOptions {
   out: string;
@@ -268,9 +269,12 @@ function fillLegacy(db: LibsqlDatabase, rng: Prng, rows: number): void {
   const n = Math.max(4, Math.ceil(rows / 5));
   for (let i = 0; i < n; i++) {
     const pid = `pub-${i}`;
-    pm.run(pid, "article", `src/${i}`, `Release notes ${i} — Zoë`, i % 3 === 0 ? null : "ops", "abstract " + rng.words(5), "# Title\n\n" + rng.words(20), "[]", i % 2 ? "{}" : null, "0".repeat(64), iso(T0 + i * 86_400_000));
-    pn.run(`news-${i}`, pid, `News ${i}`, rng.words(10), i % 4 === 1 ? null : i % 4 === 2 ? "" : "f".repeat(64), iso(T0 + i * 86_400_000 + 1000));
-    na.run(BigInt(i * 2 + 1), `news-${i}`, rng.pick(["mastodon", "rss", "email"]), "f".repeat(64), JSON.stringify({ status: i % 3 ? "ok" : "error", code: 200 + i }), iso(T0 + i * 86_400_000 + 5000));
+    const content: Record<string, SqlValue> = { publication_id: pid, content_type: "article", source_ref: `src/${i}`, title: `Release notes ${i} — Zoë`, author: i % 3 === 0 ? null : "ops", abstract_text: "abstract " + rng.words(5), body_markdown: "# Title\n\n" + rng.words(20), citations_json: "[]", metadata_json: i % 2 ? "{}" : null };
+    // Every fourth manifest's stored digest is stale (content edited after hashing): news-check finds it.
+    const digest = i % 4 === 3 ? contentSha3({ ...content, title: `Release notes ${i}` }) : contentSha3(content);
+    pm.run(...(MANIFEST_CONTENT_FIELDS.map((f) => content[f]) as never[]), digest, iso(T0 + i * 86_400_000));
+    pn.run(`news-${i}`, pid, `News ${i}`, rng.words(10), i % 4 === 1 ? null : i % 4 === 2 ? "" : digest, iso(T0 + i * 86_400_000 + 1000));
+    na.run(BigInt(i * 2 + 1), `news-${i}`, rng.pick(["mastodon", "rss", "email"]), digest, JSON.stringify({ status: i % 3 ? "ok" : "error", code: 200 + i }), iso(T0 + i * 86_400_000 + 5000));
   }
 }
 

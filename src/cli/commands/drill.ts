@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { restoreBackup } from "../../backup/restore.js";
+import { hashTable, listBackupTables } from "../../backup/tables.js";
+import { writeVerifiedBackup } from "../../backup/verified.js";
+import { jsonInt } from "../../db/classify.js";
+import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { openReadOnly, openReadWrite } from "../../db/local.js";
+import { EXIT, failed } from "../../errors.js";
+import { hasLedger, recordLedger } from "../../engine/ledger.js";
+import { resolveWorkDir } from "../../engine/workdir.js";
+import { toolVersion } from "../../util/paths.js";
+import type { CommandResult, Ctx } from "../run.js";
+import { randomUUID } from "node:crypto";
+
+export interface DrillRecord {
+  status: "pass" | "fail";
+  source: string;
+  restored: string;
+  backup: { path: string; sha256: string };
+  window: { start: string; end: string };
+  toolVersion: string;
+  canonicalHash: { source: string; restored: string; match: boolean };
+  tables: { name: string; sourceRows: number; restoredRows: number; sourceSha256: string; restoredSha256: string | null; match: boolean }[];
+}
+
+function canonical(tables: { name: string; rows: number; sha: string | null }[]): string {
+  const h = createHash("sha256");
+  for (const t of [...tables].sort((a, b) => (a.name < b.name ? -1 : 1))) h.update(`${t.name}\t${t.rows}\t${t.sha ?? "-"}\n`);
+  return h.digest("hex");
+}
+
+export function drillMarkdown(r: DrillRecord): string {
+  return [
+    "# Backup/restore drill record",
+    "",
+    `- status: **${r.status}**`,
+    `- verification window: ${r.window.start} – ${r.window.end}`,
+    `- source: ${r.source}`,
+    `- backup: ${r.backup.path} (sha256 ${r.backup.sha256})`,
+    `- restored into: ${r.restored}`,
+    `- canonical hash match: ${r.canonicalHash.match ? "yes" : "NO"}`,
+    `  - source:   ${r.canonicalHash.source}`,
+    `  - restored: ${r.canonicalHash.restored}`,
+    `- tool: vox-cutover ${r.toolVersion}`,
+    "",
+    "| table | source rows | restored rows | match |",
+    "|---|---:|---:|---|",
+    ...r.tables.map((t) => `| ${t.name} | ${t.sourceRows} | ${t.restoredRows} | ${t.match ? "yes" : "**no**"} |`),
+    "",
+  ].join("\n");
+}
+
+export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const { out, opts } = ctx;
+  if (resolved.kind !== "file") throw failed({ what: "drill works on local files.", untouched: "Nothing was changed.", next: "Use --db PATH." });
+  const base = loadBaselineContext();
+  const d = await diagnose(resolved, base);
+  if (d.error) throw d.error;
+  if (d.chain === "missing") throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db." });
+  const start = new Date().toISOString();
+  const workDir = resolveWorkDir(opts.workDir, resolved.path);
+  mkdirSync(workDir, { recursive: true });
+  const backup = writeVerifiedBackup({ dbPath: resolved.path!, outPath: join(workDir, "drill-backup.jsonl"), force: true, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+  out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
+  const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
+  const read = restoreBackup(backup.path, restoredPath);
+  const rdb = openReadOnly(restoredPath);
+  const tables: DrillRecord["tables"] = [];
+  try {
+    const restored = new Map(listBackupTables(rdb).map((t) => [t.name, t]));
+    for (const t of read.tables) {
+      const rt = restored.get(t.name);
+      const h = rt ? hashTable(rdb, rt) : null;
+      tables.push({ name: t.name, sourceRows: t.rows, restoredRows: h?.rows ?? 0, sourceSha256: t.sha256, restoredSha256: h?.sha256 ?? null, match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256) });
+    }
+  } finally {
+    rdb.close();
+  }
+  const src = canonical(tables.map((t) => ({ name: t.name, rows: t.sourceRows, sha: t.sourceSha256 })));
+  const dst = canonical(tables.map((t) => ({ name: t.name, rows: t.restoredRows, sha: t.restoredSha256 })));
+  const ok = src === dst && tables.every((t) => t.match);
+  const record: DrillRecord = {
+    status: ok ? "pass" : "fail",
+    source: resolved.path!,
+    restored: restoredPath,
+    backup: { path: backup.path, sha256: backup.sha256 },
+    window: { start, end: new Date().toISOString() },
+    toolVersion: toolVersion(),
+    canonicalHash: { source: src, restored: dst, match: src === dst },
+    tables,
+  };
+  writeFileSync(join(workDir, "drill-record.json"), JSON.stringify(record, null, 2) + "\n");
+  writeFileSync(join(workDir, "drill-record.md"), drillMarkdown(record));
+  let ledger = false;
+  if (opts.apply) {
+    const db = openReadWrite(resolved.path!);
+    try {
+      if (hasLedger(db)) {
+        recordLedger(db, { runId: randomUUID(), command: "drill", backupSha256: backup.sha256, status: ok ? "ok" : "fail", counts: { canonicalHash: src, restoredHash: dst, tables: tables.length, rows: backup.rows } });
+        ledger = true;
+      } else out.warn(`${resolved.path} has no cutover_ledger table (chain ${d.chain}); the drill record is only in the work dir.`);
+    } finally {
+      db.close();
+    }
+  }
+  for (const t of tables.filter((x) => !x.match)) out.text(`MISMATCH ${t.name}: source ${t.sourceRows} rows ${t.sourceSha256}, restored ${t.restoredRows} rows ${t.restoredSha256}`);
+  out.text(`canonical hash: source ${src}, restored ${dst} — ${ok ? "match" : "MISMATCH"}`);
+  out.text(`drill record: ${join(workDir, "drill-record.md")} and drill-record.json${ledger ? "; ledger row written" : opts.apply ? "" : " (add --apply to record it in cutover_ledger)"}`);
+  out.text(`drill: ${ok ? "pass" : "FAIL"}`);
+  return { ok, exitCode: ok ? EXIT.ok : EXIT.refused, mode: opts.apply ? "apply" : "read", db: resolved, data: { record, workDir, ledger } };
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { openReadOnly } from "../../db/local.js";
+import { probeFile } from "../../db/probe.js";
+import { notADatabase } from "../../db/local.js";
+import { writeVerifiedBackup } from "../../backup/verified.js";
+import { EXIT, failed, refused } from "../../errors.js";
+import { acquireLock } from "../../engine/lock.js";
+import { listLedger, recordLedger } from "../../engine/ledger.js";
+import { openReadWrite } from "../../db/local.js";
+import { resolveWorkDir } from "../../engine/workdir.js";
+import { archiveSidecar, compareSidecar, mergeSidecar, sidecarChainInfo, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
+import type { CommandResult, Ctx } from "../run.js";
+
+function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
+  const w = Math.max(5, ...tables.map((t) => t.name.length));
+  ctx.out.text(`${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${(applied && merge ? "merged" : "missing").padStart(8)} ${"conflict".padStart(8)}`);
+  for (const t of tables) ctx.out.text(`${t.name.padEnd(w)} ${String(t.rows).padStart(8)} ${String(t.present).padStart(8)} ${String(t.merged).padStart(8)} ${String(t.conflicts).padStart(8)}${t.mergeable ? "" : "  (no such table in the baseline: kept in the archive)"}`);
+}
+
+export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const { out, opts } = ctx;
+  if (resolved.kind !== "file") throw failed({ what: "sidecar works on local files.", untouched: "Nothing was changed.", next: "Use --db PATH." });
+  const dbPath = resolved.path!;
+  const sidecar = resolve(sidecarPathFor(dbPath, opts.sidecar as string | undefined));
+  const apply = Boolean(opts.apply);
+  const merge = Boolean(opts.merge);
+  const base = loadBaselineContext();
+  const d = await diagnose(resolved, base);
+  if (d.error) throw d.error;
+  if (!existsSync(sidecar)) {
+    const prior = d.chain === "current" ? (() => { const db = openReadOnly(dbPath); try { return listLedger(db).filter((r) => r.command === "sidecar").at(-1); } finally { db.close(); } })() : undefined;
+    out.text(`sidecar: ${sidecar} is not there${prior ? ` (archived by run ${prior.runId} at ${prior.createdAt})` : ""}: nothing to do.`);
+    return { ok: true, mode: apply ? "apply" : "dry-run", db: resolved, data: { sidecar: { path: sidecar, exists: false }, archive: { path: null }, tables: [], changed: false } };
+  }
+  const probe = probeFile(sidecar);
+  if (probe.state !== "ok") throw notADatabase(sidecar, probe);
+  if (d.chain !== "current") {
+    throw refused({
+      what: `The primary ${dbPath} is ${d.chain}; the sidecar is merged or archived only once the primary is on the current baseline.`,
+      untouched: "Nothing was changed.",
+      next: d.chain === "legacy" || d.chain === "ahead" ? "Finish Stage 1 first: vox-cutover cutover." : "Run vox-cutover migrate --apply first.",
+      details: { chain: d.chain },
+    });
+  }
+  const chain = sidecarChainInfo(sidecar);
+  const canonical = openReadOnly(dbPath);
+  let tables: SidecarTable[];
+  try {
+    tables = compareSidecar(sidecar, canonical);
+  } finally {
+    canonical.close();
+  }
+  out.text(`sidecar: ${sidecar} (schema_version rows: ${chain.versions.join(", ") || "none"})`);
+  printTables(ctx, tables, false, merge);
+  if (!apply) {
+    out.text("");
+    out.text(`dry-run: nothing was changed. --apply backs it up (verified), ${merge ? "copies the missing rows in one transaction (conflicts → legacy_quarantine), " : "(add --merge to copy the missing rows first) "}then moves it with its -wal/-shm into the work dir's archive.`);
+    return { ok: true, mode: "dry-run", db: resolved, data: { sidecar: { path: sidecar, exists: true, versions: chain.versions }, archive: { path: null }, tables } };
+  }
+  const workDir = resolveWorkDir(opts.workDir, dbPath);
+  const runId = randomUUID();
+  const lock = acquireLock(dbPath, { command: "sidecar", runId, workDir }, { breakLock: Boolean(opts.breakLock) });
+  try {
+    mkdirSync(workDir, { recursive: true });
+    const backup = writeVerifiedBackup({ dbPath: sidecar, outPath: join(workDir, "sidecar-backup.jsonl"), chain: "sidecar", maxVersion: null, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+    out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
+    if (merge) {
+      tables = mergeSidecar(sidecar, dbPath, runId, backup.sha256);
+      out.text(`merged: ${tables.reduce((n, t) => n + t.merged, 0)} row(s) copied, ${tables.reduce((n, t) => n + t.conflicts, 0)} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
+    }
+    const archive = archiveSidecar(sidecar, join(workDir, "archive"));
+    if (!merge) {
+      const db = openReadWrite(dbPath);
+      try {
+        recordLedger(db, { runId, command: "sidecar", backupSha256: backup.sha256, counts: { merged: 0, archivedOnly: true, tables } });
+      } finally {
+        db.close();
+      }
+    }
+    out.text(`archived: ${archive} (never deleted)`);
+    printTables(ctx, tables, true, merge);
+    return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { sidecar: { path: sidecar, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir } };
+  } finally {
+    lock.release();
+  }
+}
