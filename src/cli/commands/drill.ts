@@ -95,7 +95,9 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
   writeFileSync(join(workDir, "drill-record.json"), JSON.stringify(record, null, 2) + "\n");
   writeFileSync(join(workDir, "drill-record.md"), drillMarkdown(record));
   let ledger = false;
-  if (opts.apply) {
+  if (opts.apply && d.chain !== "current") {
+    out.warn(`${resolved.path} is ${d.chain}: this tool writes ledger rows only into a database on the current baseline, so the drill record is only in the work dir.`);
+  } else if (opts.apply) {
     const db = openReadWrite(resolved.path!);
     try {
       if (hasLedger(db)) {
