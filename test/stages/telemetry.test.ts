@@ -44,7 +44,7 @@ describe("telemetry-check (Stage 3)", () => {
     expect(byLine(13)).toMatch(/ts_ms must be an integer/);
     expect(r.json.warnings).toEqual([{ file: f, line: 10, message: 'unknown event "my_custom_event"' }]);
     expect(r.json.counts).toMatchObject({ train_start: 1, step: 7, epoch_complete: 2, my_custom_event: 1 });
-    expect(r.stdout).toContain(`${f}:3: invalid JSON`);
+    expect(r.stderr).toContain(`${f}:3: invalid JSON`);
   });
 
   it("a clean file exits 0; the sample's file has its bad lines found", async () => {
