@@ -13,9 +13,17 @@ export interface RunPaths {
   archiveDir: string;
 }
 
+export interface RunOptions {
+  /** Stage 2: copy the rows the canonical file lacks before archiving the sidecar. */
+  sidecarMerge: boolean;
+  /** Stage 3: JSONL files to check (none: the step is skipped). */
+  telemetry: string[];
+}
+
 export interface PlanContext extends RunPaths {
   base: BaselineContext;
   diagnosis: Diagnosis;
+  options: RunOptions;
 }
 
 export interface RunContext extends PlanContext {

@@ -124,7 +124,7 @@ export function buildProgram(): Command {
     .action(action("import-legacy", handlers.importLegacy));
   program
     .command("cutover")
-    .description("Stages 0–1 without prompts: preflight, export, verify, build beside, import, check, swap, ledger (dry-run unless --apply)")
+    .description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)")
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .addOption(applyOpt())
@@ -134,6 +134,8 @@ export function buildProgram(): Command {
     .option("--resume", "continue the unfinished run recorded in the journal")
     .option("--rollback", "undo the unfinished run: restore the old primary if it was swapped, remove only the run's temporary files")
     .option("--break-lock", "take over a lock another run holds (its holder is shown)")
+    .option("--no-sidecar-merge", "Stage 2: archive the sidecar without merging its rows first")
+    .option("--telemetry <files...>", "Stage 3: telemetry JSONL files to check")
     .action(action("cutover", handlers.cutover));
   program
     .command("rehearse")

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { stepsFor, type RunContext, type RunPaths, type Step } from "../../stages/index.js";
+import { stepsFor, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
-import { diagnose, loadBaselineContext, shellQuote, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
+import { diagnose, loadBaselineContext, shellQuote, SIDECAR_NAME, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
 import { allRows, openReadOnly } from "../db/local.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
@@ -29,6 +29,8 @@ export interface CutoverOptions {
   command: string;
   emit: Emit;
   token?: CancelToken;
+  /** Stage 2–3 choices (defaults: merge the sidecar, no telemetry files). */
+  options?: Partial<RunOptions>;
 }
 
 export interface StepReport {
@@ -81,9 +83,14 @@ export interface CutoverPlan {
   steps: Step[];
   paths: RunPaths;
   digest: string;
+  options: RunOptions;
 }
 
-export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string } = {}): Promise<CutoverPlan> {
+function runOptions(o?: Partial<RunOptions>): RunOptions {
+  return { sidecarMerge: o?.sidecarMerge ?? true, telemetry: o?.telemetry ?? [] };
+}
+
+export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string; options?: Partial<RunOptions> } = {}): Promise<CutoverPlan> {
   if (resolved.kind !== "file") {
     throw failed({ what: "The cutover works on local database files.", untouched: "The remote database was not changed.", next: "Run it where the file is, with --db PATH." });
   }
@@ -99,9 +106,9 @@ export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string
     sizeBytes: diagnosis.sizeBytes,
     walBytes: diagnosis.walBytes,
     changeCounter: diagnosis.changeCounter,
-    steps: steps.map((s) => `${s.id}:${s.kind}`),
+    steps: [...steps.map((s) => `${s.id}:${s.kind}`), JSON.stringify(runOptions(opts.options))],
   });
-  return { base, diagnosis, steps, paths, digest };
+  return { base, diagnosis, steps, paths, digest, options: runOptions(opts.options) };
 }
 
 function emptyReport(mode: CutoverReport["mode"], chain: string): CutoverReport {
@@ -186,13 +193,13 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     return finish(r, started);
   }
   const plan = pending
-    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: pending.state.start!.backupPath })
-    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath });
+    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: pending.state.start!.backupPath, options: pending.state.start!.options ?? opts.options })
+    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options });
   const chain = pending ? (pending.state.start!.chain as Diagnosis["chain"]) : plan.diagnosis.chain;
   const steps = pending ? stepsFor(chain) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = pending ? pending.state.start!.planDigest : plan.digest;
-  const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis };
+  const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options };
   report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
   if (steps.length === 0) {
     report.outcome = "nothing-to-do";
@@ -239,6 +246,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     ...paths,
     base: plan.base,
     diagnosis: plan.diagnosis,
+    options: plan.options,
     runId,
     planDigest: report.planDigest!,
     command: opts.command,
@@ -277,7 +285,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       throw e;
     }
     mkdirSync(paths.workDir, { recursive: true });
-    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion() });
+    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options });
     for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
   } else {
     opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });
@@ -448,6 +456,12 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
     msgs.push(`the original primary was restored from ${archive}`);
   } else {
     msgs.push(`the primary ${dbPath} was never moved`);
+  }
+  const sideArchived = join(start.archiveDir, SIDECAR_NAME);
+  const sideHome = join(dirname(dbPath), SIDECAR_NAME);
+  if (existsSync(sideArchived) && !existsSync(sideHome)) {
+    move(sideArchived, sideHome);
+    msgs.push(`the sidecar was put back beside it`);
   }
   // Only our own temporary files: the unfinished new file (built from the backup, which is kept)
   // and the temporary names an interrupted import or export leaves.

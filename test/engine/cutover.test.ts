@@ -44,7 +44,7 @@ function checkNewFile(db: string, archive: string): void {
   for (const t of ["embeddings", "names", "search_document_chunks", "knowledge_nodes", "objects", "package_deps", "news_publish_attempts"]) {
     expect(sha3sum(db, t), t).toBe(sha3sum(archive, t));
   }
-  const quarantined = Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason NOT LIKE 'unknown-columns%'"));
+  const quarantined = Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason NOT LIKE 'unknown-columns%' AND reason <> 'sidecar-conflict'"));
   expect(quarantined).toBe(Number(sqlite(archive, "SELECT count(*) FROM gamify_badges")) + Number(sqlite(archive, 'SELECT count(*) FROM "legacy notes ""v1"""')) + 19 + 1);
   expect(Number(sqlite(db, "SELECT count(*) FROM users"))).toBe(Number(sqlite(archive, "SELECT count(*) FROM users")));
 }
@@ -62,13 +62,14 @@ describe("cutover", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.mode).toBe("dry-run");
     expect(r.json.planDigest).toMatch(/^[0-9a-f]{16}$/);
-    expect(r.json.steps.map((s: any) => s.id)).toEqual(["resolve", "ssot-drift", "disk", "lock", "integrity", "diagnose", "export", "verify-backup", "build-import", "checks", "primary-unchanged", "swap", "ledger"]);
+    expect(r.json.steps.map((s: any) => s.id)).toEqual(["resolve", "ssot-drift", "disk", "lock", "integrity", "diagnose", "export", "verify-backup", "build-import", "checks", "primary-unchanged", "swap", "ledger", "sidecar", "telemetry-check", "news"]);
     expect(r.json.steps.find((s: any) => s.id === "swap").kind).toBe("destructive");
     expect(snapshotDir(dir)).toEqual(before);
   });
 
   it("--apply keeps every row, archives the original byte-identical, writes the reports, and a second apply is a no-op", async () => {
     const { dir, db, orig } = await sampleIn();
+    const sideOrig = sha256(join(dir, "vox_training_telemetry.db"));
     const dry = await cli(["cutover", "--db", db, "--json"]);
     const r = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -83,7 +84,13 @@ describe("cutover", () => {
     const users = j.tables.find((t: any) => t.name === "users");
     expect(users).toMatchObject({ rowsBefore: 40, rowsAfter: 40, quarantined: 0 });
     expect(j.tables.find((t: any) => t.name === "gamify_badges").quarantined).toBeGreaterThan(0);
-    expect(sqlite(db, "SELECT command FROM cutover_ledger ORDER BY id")).toBe("cutover:import\ncutover");
+    expect(sqlite(db, "SELECT command FROM cutover_ledger ORDER BY id")).toBe("cutover:import\ncutover\nsidecar\nnews-check");
+    // Stage 2: the sidecar was merged and archived byte-identical; Stage 4: legacy attempts copied
+    expect(existsSync(join(dir, "vox_training_telemetry.db"))).toBe(false);
+    expect(sha256(join(runDir(dir), "archive", "vox_training_telemetry.db"))).toBe(sideOrig);
+    expect(Number(sqlite(db, "SELECT count(*) FROM training_runs WHERE run_id LIKE 'sidecar-run-%'"))).toBeGreaterThan(0);
+    expect(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason = 'sidecar-conflict'")).toBe("1");
+    expect(Number(sqlite(db, "SELECT count(*) FROM publication_attempts WHERE channel = 'legacy_news_publish'"))).toBe(Number(sqlite(db, "SELECT count(*) FROM news_publish_attempts")));
     const rd = runDir(dir);
     expect(JSON.parse(readFileSync(join(rd, "report.json"), "utf8")).archive.path).toBe(j.archive.path);
     expect(readFileSync(join(rd, "report.md"), "utf8")).toMatch(/--rollback --apply/);
@@ -92,7 +99,7 @@ describe("cutover", () => {
     const again = await cli(["cutover", "--db", db, "--apply", "--json"]);
     expect(again.exitCode).toBe(0);
     expect(again.json.outcome).toBe("already-done");
-    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe("2");
+    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe("4");
   });
 
   it("--plan with a stale digest is refused (exit 3)", async () => {
@@ -159,7 +166,7 @@ describe("cutover", () => {
 });
 
 describe("kill -9 at every stage, then resume or roll back: nothing lost", () => {
-  const POINTS = ["after:lock", "export-progress", "after:export", "after:verify-backup", "import-progress", "after:build-import", "after:checks", "after:primary-unchanged", "swap-archived", "after:swap"];
+  const POINTS = ["after:lock", "export-progress", "after:export", "after:verify-backup", "import-progress", "after:build-import", "after:checks", "after:primary-unchanged", "swap-archived", "after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"];
   it.each(POINTS.map((p) => [p]))("killed at %s → --resume --apply finishes with every row", async (point) => {
     const { dir, db, orig } = await sampleIn(point === "import-progress" ? 400 : 30);
     await killAt(db, point);
@@ -178,13 +185,16 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
 
   it.each(POINTS.filter((p) => p !== "after:lock").map((p) => [p]))("killed at %s → --rollback --apply restores the original byte-identical", async (point) => {
     const { dir, db, orig } = await sampleIn(point === "import-progress" ? 400 : 30);
+    const side = join(dir, "vox_training_telemetry.db");
+    const sideOrig = sha256(side);
     await killAt(db, point);
     const r = await cli(["cutover", "--db", db, "--rollback", "--apply", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sha256(db)).toBe(orig);
+    expect(sha256(side)).toBe(sideOrig);
     expect(readdirSync(dir).filter((f) => f.includes("vox-cutover-new") || f.includes("building") || f.endsWith(".lock"))).toEqual([]);
     // the backup (if one was finished) is kept; a swapped-in new file is kept in the work dir
-    if (point === "after:swap") expect(existsSync(join(runDir(dir), "rolled-back-new.db"))).toBe(true);
+    if (["after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"].includes(point)) expect(existsSync(join(runDir(dir), "rolled-back-new.db"))).toBe(true);
     // and a fresh cutover then works
     const again = await cli(["cutover", "--db", db, "--apply"]);
     expect(again.exitCode, again.stderr).toBe(0);

@@ -1,6 +1,7 @@
 import { CancelToken, withSignals } from "../../engine/cancel.js";
 import { reportJson, runCutover, type CutoverReport } from "../../engine/cutover.js";
 import type { EngineEvent } from "../../engine/events.js";
+import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { ProgressLine } from "../progress.js";
 import type { Output } from "../output.js";
@@ -79,6 +80,7 @@ export async function cutoverCommand(ctx: Ctx): Promise<CommandResult> {
       command: "cutover",
       emit: textRenderer(out),
       token,
+      options: { sidecarMerge: opts.sidecarMerge !== false, telemetry: ((opts.telemetry as string[] | undefined) ?? []).map((f) => resolve(f)) },
     }),
   );
   printReport(out, report);

@@ -1,0 +1,104 @@
+/**
+ * Stage 2 — the historical training-telemetry sidecar: back it up (verified), merge the rows the
+ * canonical file lacks, archive it. Stage 3 — telemetry consumers: check the JSONL files named.
+ * Stage 4 — publication/news: content digests and the legacy attempt history.
+ */
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { writeVerifiedBackup } from "../src/backup/verified.js";
+import { openReadOnly, openReadWrite } from "../src/db/local.js";
+import { recordLedger } from "../src/engine/ledger.js";
+import { checkNews, copyLegacyAttempts, hasNewsTables } from "../src/stages2to4/news.js";
+import { archiveSidecar, mergeSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
+import { checkTelemetry } from "../src/stages2to4/telemetry.js";
+import type { Step } from "./types.js";
+
+export const sidecarStep: Step = {
+  id: "sidecar",
+  stage: 2,
+  kind: "destructive",
+  title: "Training-telemetry sidecar",
+  describe: (c) => {
+    const p = sidecarPathFor(c.dbPath);
+    return existsSync(p)
+      ? `back up ${basename(p)} (verified), ${c.options.sidecarMerge ? "merge the rows the new file lacks (conflicts → legacy_quarantine), " : ""}move it with its -wal/-shm to ${join(c.archiveDir, basename(p))}`
+      : `no ${basename(p)} beside the database: nothing to do`;
+  },
+  async run(c) {
+    const side = sidecarPathFor(c.dbPath);
+    const archived = join(c.archiveDir, basename(side));
+    if (!existsSync(side)) {
+      return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
+    }
+    const backup = writeVerifiedBackup({ dbPath: side, outPath: join(c.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
+    let merged = 0;
+    let conflicts = 0;
+    if (c.options.sidecarMerge) {
+      const tables = mergeSidecar(side, c.dbPath, c.runId, backup.sha256);
+      merged = tables.reduce((n, t) => n + t.merged, 0);
+      conflicts = tables.reduce((n, t) => n + t.conflicts, 0);
+    } else {
+      const db = openReadWrite(c.dbPath);
+      try {
+        recordLedger(db, { runId: c.runId, command: "sidecar", backupSha256: backup.sha256, counts: { archivedOnly: true } });
+      } finally {
+        db.close();
+      }
+    }
+    const archive = archiveSidecar(side, c.archiveDir);
+    return { summary: `${c.options.sidecarMerge ? `${merged} row(s) merged, ${conflicts} conflict(s) quarantined; ` : ""}archived at ${archive}`, outputs: { exists: true, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256 } };
+  },
+};
+
+export const telemetryStep: Step = {
+  id: "telemetry-check",
+  stage: 3,
+  kind: "read",
+  title: "Telemetry consumers",
+  describe: (c) => (c.options.telemetry.length ? `check ${c.options.telemetry.map((f) => basename(f)).join(", ")} against the envelope contract` : "no telemetry files named (--telemetry FILE…): skipped"),
+  async run(c) {
+    if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true } };
+    const r = checkTelemetry(c.options.telemetry);
+    const v = r.files.reduce((n, f) => n + f.violations, 0);
+    return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}`, outputs: { violations: v, files: r.files } };
+  },
+};
+
+export const newsStep: Step = {
+  id: "news",
+  stage: 4,
+  kind: "write",
+  title: "Publication/news",
+  describe: () => "check content_sha3_256 digests, report news without a digest, copy legacy news_publish_attempts into publication_attempts (idempotent, legacy rows kept)",
+  async run(c) {
+    const ro = openReadOnly(c.dbPath);
+    let report;
+    try {
+      if (!hasNewsTables(ro)) return { summary: "no publication tables", outputs: {} };
+      report = checkNews(ro);
+    } finally {
+      ro.close();
+    }
+    const db = openReadWrite(c.dbPath);
+    let copied = 0;
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        copied = copyLegacyAttempts(db);
+        if (copied) recordLedger(db, { runId: c.runId, command: "news-check", counts: { copied, mismatches: report.mismatches.length, missingDigest: report.missingDigest.length } });
+        db.exec("COMMIT");
+      } catch (e) {
+        if (db.inTransaction) db.exec("ROLLBACK");
+        throw e;
+      }
+    } finally {
+      db.close();
+    }
+    return {
+      summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${report.mismatches.length ? ` (${report.mismatches.map((m) => m.id).slice(0, 5).join(", ")}; run news-check)` : ""}; ${report.missingDigest.length} news row(s) without a digest; ${copied} legacy attempt(s) copied`,
+      outputs: { mismatches: report.mismatches.length, missingDigest: report.missingDigest.length, copied },
+    };
+  },
+};
+
+export const stages2to4: Step[] = [sidecarStep, telemetryStep, newsStep];
