@@ -8,7 +8,7 @@ import { allRows, openReadOnly } from "../src/db/local.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { freeBytes, formatBytes } from "../src/engine/disk.js";
-import { acquireLock } from "../src/engine/lock.js";
+import { acquireLock, describeHolder, isStale, readLock } from "../src/engine/lock.js";
 import type { Step } from "./types.js";
 
 /** The new file, the backup and the archive move need room: 2.5 × (database + WAL). */
@@ -88,6 +88,13 @@ export const lockStep: Step = {
     if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });
     const t = c.lock.tookOver;
     return { summary: t ? `taken (a stale lock of pid ${t.pid} on ${t.host} from ${t.startedAt} was replaced)` : "taken", outputs: { tookOver: t ?? null } };
+  },
+  async check(c) {
+    const h = readLock(c.dbPath);
+    if (h && !isStale(h) && !c.breakLock) {
+      throw refused({ what: `Another cutover holds the lock on this database: ${describeHolder(h)}.`, untouched: "Nothing was changed.", next: "Wait for it to finish (or, if it is gone for good, use --break-lock)." });
+    }
+    return { summary: h ? `free (a stale lock of pid ${h.pid} would be replaced)` : "free", outputs: {} };
   },
 };
 

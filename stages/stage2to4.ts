@@ -3,13 +3,13 @@
  * canonical file lacks, archive it. Stage 3 — telemetry consumers: check the JSONL files named.
  * Stage 4 — publication/news: content digests and the legacy attempt history.
  */
-import { existsSync } from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { writeVerifiedBackup } from "../src/backup/verified.js";
 import { openReadOnly, openReadWrite } from "../src/db/local.js";
 import { recordLedger } from "../src/engine/ledger.js";
 import { checkNews, copyLegacyAttempts, hasNewsTables } from "../src/stages2to4/news.js";
-import { archiveSidecar, mergeSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
+import { archiveSidecar, compareSidecar, mergeSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
 import { checkTelemetry } from "../src/stages2to4/telemetry.js";
 import type { Step } from "./types.js";
 
@@ -29,6 +29,17 @@ export const sidecarStep: Step = {
     const archived = join(c.archiveDir, basename(side));
     if (!existsSync(side)) {
       return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
+    }
+    if (c.decide) {
+      const ro = openReadOnly(c.dbPath);
+      let tables;
+      try {
+        tables = compareSidecar(side, ro);
+      } finally {
+        ro.close();
+      }
+      const a = await c.decide({ kind: "sidecar", path: side, tables });
+      if ("merge" in a) c.options.sidecarMerge = a.merge;
     }
     const backup = writeVerifiedBackup({ dbPath: side, outPath: join(c.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
     let merged = 0;
@@ -57,6 +68,12 @@ export const telemetryStep: Step = {
   title: "Telemetry consumers",
   describe: (c) => (c.options.telemetry.length ? `check ${c.options.telemetry.map((f) => basename(f)).join(", ")} against the envelope contract` : "no telemetry files named (--telemetry FILE…): skipped"),
   async run(c) {
+    if (c.decide) {
+      const dir = dirname(c.dbPath);
+      const suggested = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f));
+      const a = await c.decide({ kind: "telemetry", suggested });
+      if ("files" in a) c.options.telemetry = a.files;
+    }
     if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true } };
     const r = checkTelemetry(c.options.telemetry);
     const v = r.files.reduce((n, f) => n + f.violations, 0);

@@ -1,6 +1,6 @@
 import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
 import type { CancelToken } from "../src/engine/cancel.js";
-import type { Emit, StepKind } from "../src/engine/events.js";
+import type { Decide, Emit, StepKind } from "../src/engine/events.js";
 import type { Lock } from "../src/engine/lock.js";
 
 /** Paths of one run; all derived before anything is written. */
@@ -40,6 +40,8 @@ export interface RunContext extends PlanContext {
   swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
   /** Writes a swap phase to the journal (fsynced) before the next move. */
   journalSwap(phase: "intent" | "primary-archived" | "new-in-place"): void;
+  /** Present when a driver can ask the operator (the wizard). */
+  decide?: Decide;
 }
 
 export interface StepResult {
@@ -55,6 +57,8 @@ export interface Step {
   title: string;
   describe(ctx: PlanContext): string;
   run(ctx: RunContext): Promise<StepResult>;
+  /** The dry-run version of a Stage 0 step that would write (the lock): look, do not touch. */
+  check?(ctx: RunContext): Promise<StepResult>;
   /** On resume: whether the recorded outputs still hold, so the step need not run again. */
   reusable?(ctx: RunContext, outputs: Record<string, unknown>): boolean;
 }

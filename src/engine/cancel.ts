@@ -53,3 +53,14 @@ export async function withSignals<T>(token: CancelToken, fn: () => Promise<T>): 
     process.off("SIGTERM", onTerm);
   }
 }
+
+/** The operator declined a destructive step (wrong confirmation text): the run stops there, resumable. */
+export function cancelled(step: string): VoxError {
+  return new VoxError("interrupted", {
+    what: `Cancelled before ${step}: the confirmation was not given.`,
+    untouched: `Nothing of ${step} was done; everything before it is recorded in the journal.`,
+    next: "Resume when ready (the wizard offers it, or cutover --resume --apply), or roll back.",
+    exitCode: 130,
+    details: { signal: "cancelled", at: step },
+  });
+}

@@ -8,8 +8,8 @@ import { allRows, openReadOnly } from "../db/local.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
-import { CancelToken } from "./cancel.js";
-import type { Emit } from "./events.js";
+import { CancelToken, cancelled } from "./cancel.js";
+import type { Decide, Emit } from "./events.js";
 import { Journal } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, lockPath, readLock } from "./lock.js";
@@ -31,6 +31,8 @@ export interface CutoverOptions {
   token?: CancelToken;
   /** Stage 2–3 choices (defaults: merge the sidecar, no telemetry files). */
   options?: Partial<RunOptions>;
+  /** A driver that asks the operator (the wizard): typed confirmations and Stage 2–3 choices. */
+  decide?: Decide;
 }
 
 export interface StepReport {
@@ -222,6 +224,9 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   }
   opts.emit({ type: "plan", steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })), digest: report.planDigest! });
   if (!opts.apply) {
+    // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
+    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {});
+    await runPreflight(ctx, steps, report, opts, true);
     report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor(opts.command, dbPath, `--apply --plan ${report.planDigest}`)}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;
@@ -242,48 +247,14 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   report.rollbackCommand = commandFor(opts.command, paths.dbPath, "--rollback --apply");
   report.resumeCommand = commandFor(opts.command, paths.dbPath, "--resume --apply");
   const journal = new Journal(paths.workDir);
-  const ctx: RunContext = {
-    ...paths,
-    base: plan.base,
-    diagnosis: plan.diagnosis,
-    options: plan.options,
-    runId,
-    planDigest: report.planDigest!,
-    command: opts.command,
-    outputs: new Map(pending?.state.done ?? []),
-    emit: opts.emit,
-    token,
-    breakLock: Boolean(opts.breakLock),
-    swapPhase: pending?.state.swapPhase ?? "none",
-    journalSwap(phase) {
-      journal.append({ e: "swap", phase });
-      ctx.swapPhase = phase;
-    },
-  };
-  // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
-  // dir and no unfinished run behind; its results are journaled once the run starts.
-  const preflight: { step: Step; outputs: Record<string, unknown>; summary: string }[] = [];
+  const ctx = makeContext(opts, plan, pending, runId, token, (phase) => {
+    journal.append({ e: "swap", phase });
+    ctx.swapPhase = phase;
+  });
   if (!pending) {
-    try {
-      for (const [i, step] of steps.entries()) {
-        if (step.stage !== 0) break;
-        opts.emit({ type: "step-start", id: step.id, title: step.title });
-        const res = await step.run(ctx);
-        ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
-        report.steps[i]!.status = "done";
-        report.steps[i]!.summary = res.summary;
-        preflight.push({ step, outputs: res.outputs, summary: res.summary });
-        opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
-        pausePoint(`after:${step.id}`);
-        await yieldToEventLoop();
-        token.throwIfCancelled(`after ${step.id} (nothing was written)`);
-      }
-    } catch (e) {
-      ctx.lock?.release();
-      const failedStep = steps[preflight.length];
-      if (failedStep && failedStep.stage === 0) opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
-      throw e;
-    }
+    // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
+    // dir and no unfinished run behind; its results are journaled once the run starts.
+    const preflight = await runPreflight(ctx, steps, report, opts, false);
     mkdirSync(paths.workDir, { recursive: true });
     journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options });
     for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
@@ -305,6 +276,15 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
         rep.summary = `done in an earlier attempt (${String(recorded.summary ?? "recorded in the journal")})`;
         opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true });
         continue;
+      }
+      if (step.kind === "destructive" && opts.decide && !(step.id === "swap" && ctx.swapPhase !== "none")) {
+        const description = step.describe(ctx);
+        if (step.id === "sidecar" && !existsSync(join(dirname(paths.dbPath), SIDECAR_NAME))) {
+          /* nothing to archive: no confirmation needed */
+        } else {
+          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description, expected: basename(paths.dbPath) });
+          if (!("ok" in answer) || !answer.ok) throw cancelled(step.id);
+        }
       }
       current = step.id;
       journal.append({ e: "step-start", step: step.id });
@@ -362,6 +342,55 @@ function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): vo
   if (!imp && exp) {
     report.tables = ((exp.tables as { name: string; rows: number }[]) ?? []).filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
   }
+}
+
+function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"]): RunContext {
+  return {
+    ...plan.paths,
+    base: plan.base,
+    diagnosis: plan.diagnosis,
+    options: plan.options,
+    runId,
+    planDigest: pending ? pending.state.start!.planDigest : plan.digest,
+    command: opts.command,
+    outputs: new Map(pending?.state.done ?? []),
+    emit: opts.emit,
+    token,
+    breakLock: Boolean(opts.breakLock),
+    swapPhase: pending?.state.swapPhase ?? "none",
+    journalSwap,
+    decide: opts.decide,
+  };
+}
+
+/** Runs Stage 0. In a dry-run the lock is only checked (never taken) and nothing is written. */
+async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverReport, opts: CutoverOptions, dry: boolean): Promise<{ step: Step; outputs: Record<string, unknown>; summary: string }[]> {
+  const done: { step: Step; outputs: Record<string, unknown>; summary: string }[] = [];
+  try {
+    for (const [i, step] of steps.entries()) {
+      if (step.stage !== 0) break;
+      opts.emit({ type: "step-start", id: step.id, title: step.title });
+      const res = dry && step.check ? await step.check(ctx) : await step.run(ctx);
+      ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
+      report.steps[i]!.status = "done";
+      report.steps[i]!.summary = res.summary;
+      done.push({ step, outputs: res.outputs, summary: res.summary });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+      if (!dry) pausePoint(`after:${step.id}`);
+      await yieldToEventLoop();
+      ctx.token.throwIfCancelled(`after ${step.id} (nothing was written)`);
+    }
+  } catch (e) {
+    ctx.lock?.release();
+    const failedStep = steps[done.length];
+    if (failedStep && failedStep.stage === 0) {
+      const rep = report.steps[done.length];
+      if (rep) rep.status = "failed";
+      opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
+    }
+    throw e;
+  }
+  return done;
 }
 
 /** Signal handlers run as macrotasks: a step boundary must give the event loop a turn. */

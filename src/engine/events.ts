@@ -12,3 +12,13 @@ export type EngineEvent =
   | { type: "note"; text: string };
 
 export type Emit = (e: EngineEvent) => void;
+
+/** What the engine asks a driver that can ask the operator. */
+export type DecisionRequest =
+  | { kind: "confirm"; step: string; title: string; description: string; expected: string }
+  | { kind: "sidecar"; path: string; tables: { name: string; rows: number; present: number; merged: number; conflicts: number; mergeable: boolean }[] }
+  | { kind: "telemetry"; suggested: string[] };
+
+export type DecisionAnswer = { ok: boolean } | { merge: boolean } | { files: string[] };
+
+export type Decide = (req: DecisionRequest) => Promise<DecisionAnswer>;
