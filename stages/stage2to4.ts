@@ -24,22 +24,24 @@ export const sidecarStep: Step = {
       ? `back up ${basename(p)} (verified), ${c.options.sidecarMerge ? "merge the rows the new file lacks (conflicts → legacy_quarantine), " : ""}move it with its -wal/-shm to ${join(c.archiveDir, basename(p))}`
       : `no ${basename(p)} beside the database: nothing to do`;
   },
+  async prepare(c) {
+    const side = sidecarPathFor(c.dbPath);
+    if (!c.decide || !existsSync(side)) return;
+    const ro = openReadOnly(c.dbPath);
+    let tables;
+    try {
+      tables = compareSidecar(side, ro);
+    } finally {
+      ro.close();
+    }
+    const a = await c.decide({ kind: "sidecar", path: side, tables });
+    if ("merge" in a) c.options.sidecarMerge = a.merge;
+  },
   async run(c) {
     const side = sidecarPathFor(c.dbPath);
     const archived = join(c.archiveDir, basename(side));
     if (!existsSync(side)) {
       return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
-    }
-    if (c.decide) {
-      const ro = openReadOnly(c.dbPath);
-      let tables;
-      try {
-        tables = compareSidecar(side, ro);
-      } finally {
-        ro.close();
-      }
-      const a = await c.decide({ kind: "sidecar", path: side, tables });
-      if ("merge" in a) c.options.sidecarMerge = a.merge;
     }
     const backup = writeVerifiedBackup({ dbPath: side, outPath: join(c.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
     let merged = 0;
@@ -67,13 +69,14 @@ export const telemetryStep: Step = {
   kind: "read",
   title: "Telemetry consumers",
   describe: (c) => (c.options.telemetry.length ? `check ${c.options.telemetry.map((f) => basename(f)).join(", ")} against the envelope contract` : "no telemetry files named (--telemetry FILE…): skipped"),
+  async prepare(c) {
+    if (!c.decide) return;
+    const dir = dirname(c.dbPath);
+    const suggested = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f));
+    const a = await c.decide({ kind: "telemetry", suggested });
+    if ("files" in a) c.options.telemetry = a.files;
+  },
   async run(c) {
-    if (c.decide) {
-      const dir = dirname(c.dbPath);
-      const suggested = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f));
-      const a = await c.decide({ kind: "telemetry", suggested });
-      if ("files" in a) c.options.telemetry = a.files;
-    }
     if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true } };
     const r = checkTelemetry(c.options.telemetry);
     const v = r.files.reduce((n, f) => n + f.violations, 0);

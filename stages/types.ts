@@ -57,6 +57,8 @@ export interface Step {
   title: string;
   describe(ctx: PlanContext): string;
   run(ctx: RunContext): Promise<StepResult>;
+  /** Asks the driver for the step's choices (the wizard), before its confirmation and run. */
+  prepare?(ctx: RunContext): Promise<void>;
   /** The dry-run version of a Stage 0 step that would write (the lock): look, do not touch. */
   check?(ctx: RunContext): Promise<StepResult>;
   /** On resume: whether the recorded outputs still hold, so the step need not run again. */

@@ -66,6 +66,15 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("wizard", { isDefault: false })
+    .description("the interactive runbook, Stages 0–4 (the default in a terminal)")
+    .addOption(dbOpt())
+    .option("--rehearse", "run the wizard on a clone of the database")
+    .action(async (o: { db?: string; rehearse?: boolean }) => {
+      const { startWizard } = await import("../ui/start.js");
+      exitCode = await startWizard({ db: o.db, rehearse: o.rehearse });
+    });
+  program
     .command("digest")
     .description("print the baseline digest (0x… Keccak-256 of the baseline SQL)")
     .addOption(jsonOpt())
@@ -216,6 +225,8 @@ for (const stream of [process.stdout, process.stderr]) {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // `vox-cutover --db X` / `vox-cutover --rehearse`: options without a command open the wizard.
+  if (argv.length > 0 && ["--db", "--rehearse"].includes(argv[0]!.split("=")[0]!)) argv = ["wizard", ...argv];
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
       const { startWizard } = await import("../ui/start.js");

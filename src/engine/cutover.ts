@@ -180,7 +180,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     throw refused({
       what: `An unfinished cutover of this database is recorded in ${pending.workDir} (stopped ${pending.state.interruptedAt ? `at ${pending.state.interruptedAt}` : `after ${pending.state.lastStep ?? "its start"}`}${pending.state.swapPhase !== "none" ? `, swap phase ${pending.state.swapPhase}` : ""}).`,
       untouched: "Nothing was changed.",
-      next: `Resume it: ${commandFor(opts.command, dbPath, "--resume --apply")} — or undo it: ${commandFor(opts.command, dbPath, "--rollback --apply")}.`,
+      next: `Resume it: ${commandFor("cutover", dbPath, "--resume --apply")} — or undo it: ${commandFor("cutover", dbPath, "--rollback --apply")}.`,
       details: { workDir: pending.workDir },
     });
   }
@@ -227,7 +227,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
     const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {});
     await runPreflight(ctx, steps, report, opts, true);
-    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor(opts.command, dbPath, `--apply --plan ${report.planDigest}`)}`;
+    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", dbPath, `--apply --plan ${report.planDigest}`)}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;
     report.archive.path = archivePath(plan.paths);
@@ -244,8 +244,8 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   const runId = pending ? pending.state.start!.runId : randomUUID();
   report.runId = runId;
   report.workDir = paths.workDir;
-  report.rollbackCommand = commandFor(opts.command, paths.dbPath, "--rollback --apply");
-  report.resumeCommand = commandFor(opts.command, paths.dbPath, "--resume --apply");
+  report.rollbackCommand = commandFor("cutover", paths.dbPath, "--rollback --apply");
+  report.resumeCommand = commandFor("cutover", paths.dbPath, "--resume --apply");
   const journal = new Journal(paths.workDir);
   const ctx = makeContext(opts, plan, pending, runId, token, (phase) => {
     journal.append({ e: "swap", phase });
@@ -277,6 +277,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
         opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true });
         continue;
       }
+      if (opts.decide) await step.prepare?.(ctx);
       if (step.kind === "destructive" && opts.decide && !(step.id === "swap" && ctx.swapPhase !== "none")) {
         const description = step.describe(ctx);
         if (step.id === "sidecar" && !existsSync(join(dirname(paths.dbPath), SIDECAR_NAME))) {

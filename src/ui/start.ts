@@ -1,5 +1,39 @@
-/** Entry of the interactive wizard (the Ink app lives beside this file). */
-export async function startWizard(_opts: { rehearse?: boolean; db?: string }): Promise<number> {
-  process.stderr.write("The interactive wizard is not built yet. Run `vox-cutover --help` for the commands (diagnose, migrate, sample, …).\n");
-  return 2;
+/**
+ * Entry of the interactive wizard. Never mounts Ink without a TTY; honours NO_COLOR (Ink does not,
+ * so chalk is switched off before Ink loads); handles Ctrl-C itself (exit 130, never 0).
+ */
+export async function startWizard(opts: { rehearse?: boolean; db?: string }): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write("usage error: the wizard needs an interactive terminal (stdin and stdout must be TTYs). Use the commands instead: vox-cutover --help\n");
+    return 2;
+  }
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") process.env.FORCE_COLOR = "0";
+  const [{ render }, React, { App }, { workerClient }] = await Promise.all([import("ink"), import("react"), import("./App.js"), import("./client.js")]);
+  const client = workerClient();
+  let code = 0;
+  let note = "";
+  const instance = render(
+    React.createElement(App, {
+      client,
+      db: opts.db,
+      rehearse: opts.rehearse,
+      onExit: (c: number, n: string) => {
+        code = c;
+        note = n;
+      },
+    }),
+    { exitOnCtrlC: false },
+  );
+  const onSignal = (sig: NodeJS.Signals) => {
+    client.cancel();
+    code = sig === "SIGTERM" ? 143 : 130;
+    note = "Interrupted. State kept; the next start offers Resume / Roll back.";
+    setTimeout(() => instance.unmount(), 3000).unref();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  await instance.waitUntilExit();
+  client.close();
+  if (note) process.stderr.write(note + "\n");
+  return code;
 }

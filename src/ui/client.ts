@@ -1,0 +1,48 @@
+import { Worker } from "node:worker_threads";
+import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
+import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker } from "./protocol.js";
+
+/** The wizard's handle on the engine worker. */
+export function workerClient(): EngineClient {
+  const worker = new Worker(new URL("./worker.js", import.meta.url));
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }>();
+  worker.on("message", (m: FromWorker) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    if (m.type === "event") w.on?.event(m.event);
+    else if (m.type === "request") void w.on?.request(m.request).then((answer) => send({ type: "answer", id: m.requestId, answer }));
+    else if (m.type === "result") {
+      waiting.delete(m.id);
+      w.resolve(m.value);
+    } else if (m.type === "failure") {
+      waiting.delete(m.id);
+      w.reject(m.error);
+    }
+  });
+  worker.on("error", (e) => {
+    for (const w of waiting.values()) w.reject({ kind: "failed", message: e.message, exitCode: 1 });
+    waiting.clear();
+  });
+  const send = (m: ToWorker) => worker.postMessage(m);
+  const call = <T>(m: Omit<ToWorker & { id: number }, "id">, on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, on });
+      send({ ...(m as object), id } as ToWorker);
+    });
+  return {
+    inspect: (db?: string) => call<Inspection>({ type: "inspect", db } as never),
+    makeSample: () => call({ type: "sample" } as never),
+    clone: (db: string) => call({ type: "clone", db } as never),
+    async run(job: RunJob, on): Promise<RunOutcome> {
+      try {
+        return { ok: true, report: await call({ type: "run", job } as never, on) };
+      } catch (error) {
+        return { ok: false, error: error as RunOutcome extends { error: infer E } ? E : never };
+      }
+    },
+    cancel: () => send({ type: "cancel" }),
+    close: () => void worker.terminate(),
+  };
+}
