@@ -20,6 +20,7 @@ const TEXT_SCREENS = new Set(["backup-path", "confirm", "telemetry"]);
 
 export function validateBackupPath(value: string, dbPath: string): string | undefined {
   if (!value.trim()) return "type a path for the backup file";
+  if (/[\/\\]$/.test(value)) return "that names a folder: add a file name";
   const p = resolve(value);
   if (p === resolve(dbPath) || p.startsWith(resolve(dbPath) + "-")) return "that is the database itself";
   if (existsSync(p)) return statSync(p).isDirectory() ? "that is a folder: add a file name" : "a file is already there: choose a new name";
