@@ -120,7 +120,7 @@ async function main() {
   results.push(bench("rehearse", "vox-cutover", () => rmSync(join(work, "reh"), { recursive: true, force: true }), `${node} rehearse --db ${q(src)} --work-dir ${q(join(work, "reh"))} > /dev/null`, rows, bytes));
   results.push(bench("diagnose", "vox-cutover", null, `${node} diagnose --db ${q(src)} > /dev/null`, 0, 0));
   results.push(bench("--version (startup)", "vox-cutover", null, `${node} --version > /dev/null`, 0, 0));
-  results.push(bench("wizard modules (import ink, react, App)", "vox-cutover", null, `node --input-type=module -e "const t=performance.now(); await Promise.all([import('ink'), import('react'), import(${JSON.stringify(join(ROOT, "dist/src/ui/App.js"))})]);" `, 0, 0));
+  results.push(bench("wizard modules (import ink, react, App)", "vox-cutover", null, `cd ${q(ROOT)} && node --input-type=module -e "await Promise.all([import('ink'), import('react'), import('./dist/src/ui/App.js')]);"`, 0, 0));
   const by = (n: string) => results.find((r) => r.name === n)!.median;
   const ratios = {
     exportVsDump: by("export-legacy") / by("sqlite3 .dump"),

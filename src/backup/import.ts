@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, renameSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { failed, refused } from "../errors.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
@@ -9,7 +9,7 @@ import { recordLedger } from "../engine/ledger.js";
 import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
 import { rowJson, type BackupHeader, type BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
-import { readBackup, type ReadResult } from "./read.js";
+import { readBackup } from "./read.js";
 import { backupTable, hashTable, isContentFts } from "./tables.js";
 
 export interface TableImport {
@@ -49,8 +49,13 @@ export interface ImportOptions {
   baselineVersion: number;
   history: number[];
   rules: Map<string, ImporterRule>;
-  /** Already verified backup (pass 1); import re-verifies as it loads (pass 2). */
-  verified: ReadResult;
+  /**
+   * The sha256 the backup was verified with by an earlier step (the cutover's verify-backup): the
+   * load then skips re-encoding rows (still hashing every byte, and refusing a different file).
+   * Without it the load verifies everything as it reads; either way nothing commits unless the
+   * whole file verified.
+   */
+  verifiedSha256?: string;
   /** Where the rows go: the real target (apply) or a scratch file (dry-run). */
   into: "target" | "scratch";
   runId?: string;
@@ -131,7 +136,8 @@ function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<strin
 }
 
 /**
- * Loads a verified backup into a baseline database in one transaction with replace semantics.
+ * Loads a backup into a baseline database in one transaction with replace semantics, verifying it
+ * in the same single pass: a file that does not verify rolls everything back.
  * A failure anywhere rolls everything back (a new file is built under a temporary name).
  */
 export function importBackup(opts: ImportOptions): ImportReport {
@@ -153,10 +159,17 @@ export function importBackup(opts: ImportOptions): ImportReport {
   let report: ImportReport;
   try {
     db.exec("PRAGMA foreign_keys=OFF"); // load order must not matter; violations are reported after
+    // A new file is private until it is renamed into place (a failure deletes it): no rollback
+    // journal and no fsync per commit while loading; safe settings and one fsync before the rename.
+    if (creating) db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384");
     db.exec("BEGIN IMMEDIATE");
     try {
-      report = load(db, opts, runId);
+      report = load(db, opts, runId, creating);
       db.exec("COMMIT");
+      if (creating) {
+        db.exec("PRAGMA journal_mode=DELETE");
+        db.exec("PRAGMA synchronous=FULL");
+      }
     } catch (e) {
       if (db.inTransaction) db.exec("ROLLBACK");
       throw e;
@@ -169,6 +182,7 @@ export function importBackup(opts: ImportOptions): ImportReport {
   db.close();
   if (scratch) removeOwn();
   else if (creating) {
+    fsyncFile(dbPath);
     if (existsSync(opts.targetPath)) {
       removeOwn();
       throw refused({ what: `${opts.targetPath} appeared while the import was building it.`, untouched: "The file that appeared was left untouched.", next: "Run vox-cutover diagnose on it, then import again." });
@@ -178,7 +192,23 @@ export function importBackup(opts: ImportOptions): ImportReport {
   return report;
 }
 
-function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportReport {
+function fsyncFile(path: string): void {
+  const fd = openSync(path, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
+function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
+  const derived = allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name").filter((r) => tables.has(String(r.tbl_name)));
+  for (const r of derived) db.exec(`DROP ${String(r.type).toUpperCase()} ${quoteIdent(String(r.name))}`);
+  return derived.map((r) => String(r.sql));
+}
+
+function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boolean): ImportReport {
   const B = BigInt(opts.baselineVersion);
   const hist = new Set(opts.history.map((h) => BigInt(h)));
   // The target must be on the baseline: apply the (idempotent) baseline DDL inside the transaction.
@@ -195,16 +225,24 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
   db.exec(opts.baselineSql);
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
   const catalog = readCatalogSync(db);
-  const plans = planTables(opts.verified.header, catalog, opts.rules);
-  // Replace semantics: every table this import loads is cleared first (and legacy_quarantine, which it writes).
-  const toClear = new Set<string>(["legacy_quarantine"]);
-  for (const p of plans.values()) if (p.target) toClear.add(p.target.name);
-  const clearedCounts = new Map<string, number>();
-  for (const t of toClear) {
-    clearedCounts.set(t, Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(t)}`)[0]!.n));
-    db.exec(`DELETE FROM ${quoteIdent(t)}`);
-  }
-  for (const p of plans.values()) if (p.target) p.report.cleared = clearedCounts.get(p.target.name) ?? 0;
+  let plans = new Map<string, Plan>();
+  let totalRows = 0;
+  // Planned from the header, the first line: mapping, then replace semantics (clear what is loaded).
+  const onHeader = (header: BackupHeader) => {
+    totalRows = header.tables.reduce((n, t) => n + Number(t.rows), 0);
+    plans = planTables(header, catalog, opts.rules);
+    const toClear = new Set<string>(["legacy_quarantine"]);
+    for (const p of plans.values()) if (p.target) toClear.add(p.target.name);
+    // Indexes are built once after the load and FTS indexes rebuilt once (not row by row via triggers).
+    derived = dropDerived(db, toClear);
+    const clearedCounts = new Map<string, number>();
+    for (const t of toClear) {
+      clearedCounts.set(t, Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(t)}`)[0]!.n));
+      db.exec(`DELETE FROM ${quoteIdent(t)}`);
+    }
+    for (const p of plans.values()) if (p.target) p.report.cleared = clearedCounts.get(p.target.name) ?? 0;
+  };
+  let derived: string[] = [];
   const now = new Date().toISOString();
   const quarantine = db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?)");
   let quarantinedTotal = 0;
@@ -220,8 +258,9 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
   const sequences: { name: string; seq: bigint }[] = [];
   let rowsDone = 0;
   let loadedTotal = 0;
-  const totalRows = opts.verified.totalRows;
   const result = readBackup(opts.backupPath, {
+    trusted: opts.verifiedSha256 !== undefined,
+    onHeader,
     onTable(bt) {
       const p = plans.get(bt.name)!;
       if (!p.target) return;
@@ -272,9 +311,10 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
       if ((rowsDone & 0x3fff) === 0) opts.onProgress?.({ rowsDone, totalRows, table: bt.name });
     },
   });
-  if (result.fileSha256 !== opts.verified.fileSha256) {
+  if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
     throw refused({ what: "The backup changed between verification and import.", untouched: "The import was rolled back.", next: "Take and verify a new backup." });
   }
+  for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
   // sqlite_sequence: the backup's values (never below the loaded rowids).
@@ -320,6 +360,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
       if (n !== expectLoaded) throw failed({ what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
     }
   }
+  if (fresh) db.exec("ANALYZE"); // planner statistics for the new file
   const fk = allRows(db, "PRAGMA foreign_key_check");
   const fkCounts = new Map<string, number>();
   for (const r of fk) fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
@@ -327,7 +368,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
   if (integrity !== "ok") {
     throw failed({ what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
   }
-  recordLedger(db, { runId, command: opts.command ?? "import-legacy", planDigest: opts.planDigest ?? null, backupSha256: opts.verified.fileSha256, counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal } });
+  recordLedger(db, { runId, command: opts.command ?? "import-legacy", planDigest: opts.planDigest ?? null, backupSha256: result.fileSha256, counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal } });
   return {
     runId,
     tables: reports,
@@ -338,6 +379,6 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string): ImportRep
     integrity,
     ftsRebuilt,
     sequencesRestored,
-    backupSha256: opts.verified.fileSha256,
+    backupSha256: result.fileSha256,
   };
 }

@@ -48,6 +48,8 @@ export function* readLines(path: string, chunkSize = 1 << 20): Generator<Line> {
 }
 
 export interface BackupVisitor {
+  /** Skip the per-row canonical re-encoding (a second pass over a file already verified; the hashes are still checked). */
+  trusted?: boolean;
   onHeader?(h: BackupHeader): void;
   onTable?(t: BackupTable): void;
   /** `line` is the canonical encoding (the bytes hashed). */
@@ -173,7 +175,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
     } catch (e) {
       throw bad(path, line.no, `a value cannot be decoded (${e instanceof DecodeError ? e.message : String(e)})`, cur.name);
     }
-    const canonical = encodeRow(values);
+    const canonical = visitor.trusted ? text : encodeRow(values);
     if (canonical !== text) throw bad(path, line.no, "the row is not in canonical form (edited by hand or tampered)", cur.name);
     if (keyIdx >= 0) {
       const k = values[keyIdx]!;
@@ -199,4 +201,37 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   }
   if (trailer.totalRows !== rowsDone) throw bad(path, null, `the trailer says ${trailer.totalRows} rows, the file holds ${rowsDone}`);
   return { header, tables: done, totalRows: rowsDone, fileSha256, bytes: size };
+}
+
+/** The first line only: which format a file is, without reading it all. */
+export function peekFormat(path: string): "vox-cutover" | "reference" | "unknown" {
+  for (const line of readLines(path, 1 << 16)) {
+    try {
+      const o = JSON.parse(line.bytes.toString("utf8")) as Record<string, unknown>;
+      if (o && o.k === "header" && o.format === FORMAT_NAME) return "vox-cutover";
+      if (o && "table" in o && "row" in o && "columns" in o) return "reference";
+    } catch {
+      /* not JSON */
+    }
+    return "unknown";
+  }
+  return "unknown";
+}
+
+/** The trailer's claimed whole-file sha256 (read from the end of the file), for plan digests. */
+export function peekTrailerSha(path: string): string | null {
+  const size = statSync(path).size;
+  const n = Math.min(size, 1 << 16);
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(n);
+    readSync(fd, buf, 0, n, size - n);
+    const last = buf.toString("utf8").trimEnd().split("\n").at(-1) ?? "";
+    const o = JSON.parse(last) as { k?: string; fileSha256?: string };
+    return o.k === "trailer" && typeof o.fileSha256 === "string" ? o.fileSha256 : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }

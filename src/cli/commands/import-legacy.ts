@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { loadImporters } from "../../backup/importers.js";
-import { readBackup, ReferenceFormat, type ReadResult } from "../../backup/read.js";
+import { peekFormat, peekTrailerSha, readBackup } from "../../backup/read.js";
 import { convertReferenceBackup } from "../../backup/reference.js";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
@@ -48,19 +48,17 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const base = loadBaselineContext();
   const rules = loadImporters();
   let converted: string | undefined;
-  let verified: ReadResult;
   try {
-    try {
-      verified = readBackup(backupPath);
-    } catch (e) {
-      if (!(e instanceof ReferenceFormat)) throw e;
+    const format = peekFormat(backupPath);
+    if (format === "reference") {
       if (!opts.acceptUnverified) throw referenceFormatError(backupPath);
       out.warn(`${backupPath} is a reference-format file with no hashes: it cannot be verified (accepted with --accept-unverified).`);
       converted = convertReferenceBackup(backupPath, base.catalog, rules);
       backupPath = converted;
-      verified = readBackup(backupPath);
+    } else if (format === "unknown") {
+      readBackup(backupPath); // throws the precise reason (not JSON, not our header, empty, …)
     }
-    out.text(`backup: ${resolve(String(inArg))} verified (${verified.tables.length} tables, ${verified.totalRows} rows, sha256 ${verified.fileSha256})`);
+    const claimedSha = peekTrailerSha(backupPath) ?? "no-trailer";
     const d = await diagnose(resolved, base);
     if (d.error) throw d.error;
     if (!["missing", "empty", "current"].includes(d.chain)) {
@@ -71,17 +69,18 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
         details: { chain: d.chain },
       });
     }
-    const digest = planDigest({ db: resolved.display, chain: d.chain, sizeBytes: d.sizeBytes, walBytes: d.walBytes, changeCounter: d.changeCounter, steps: ["import-legacy", verified.fileSha256] });
+    const digest = planDigest({ db: resolved.display, chain: d.chain, sizeBytes: d.sizeBytes, walBytes: d.walBytes, changeCounter: d.changeCounter, steps: ["import-legacy", claimedSha] });
     const apply = Boolean(opts.apply);
     if (apply && typeof opts.plan === "string" && opts.plan !== digest) {
       throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
     }
     const progress = new ProgressLine(out, apply ? "import" : "trial import");
-    const common = { backupPath, targetPath: resolved.path!, baselineSql: base.sql, baselineVersion: base.manifest.baselineVersion, history: base.policy.history, rules, verified, planDigest: digest, onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
+    const common = { backupPath, targetPath: resolved.path!, baselineSql: base.sql, baselineVersion: base.manifest.baselineVersion, history: base.policy.history, rules, planDigest: digest, onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
     let report: ImportReport;
     if (!apply) {
       report = importBackup({ ...common, into: "scratch" });
       progress.end();
+      out.text(`backup: ${resolve(String(inArg))} verified (${report.totalRows} rows, sha256 ${report.backupSha256})`);
       // What the real target holds now is what replace semantics would clear.
       const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
       for (const t of report.tables) t.cleared = t.target ? (current.get(t.target) ?? 0) : 0;
@@ -90,14 +89,15 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       printImport(ctx, report, true);
       out.text("");
       out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy '${resolve(String(inArg))}' --db '${resolved.path}' --apply --plan ${digest}${converted ? " --accept-unverified" : ""}`);
-      return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: verified.fileSha256 }, chain: d.chain, ...importJson(report) } };
+      return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
     }
     const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
     report = importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
     progress.end();
+    out.text(`backup: ${resolve(String(inArg))} verified while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`);
     out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
     printImport(ctx, report, false);
-    return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: verified.fileSha256 }, chain: d.chain, ...importJson(report) } };
+    return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
   } finally {
     if (converted) rmSync(converted, { force: true });
   }
