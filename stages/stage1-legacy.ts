@@ -5,11 +5,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { compareWithDatabase } from "../src/backup/compare.js";
+import { verifyAgainstDatabase } from "../src/backup/compare.js";
 import { exportBackup, fsyncDir } from "../src/backup/export.js";
 import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
-import { readBackup } from "../src/backup/read.js";
 import { jsonInt } from "../src/db/classify.js";
 import { diagnose } from "../src/db/diagnose.js";
 import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
@@ -58,12 +57,12 @@ export const verifyStep: Step = {
   describe: (c) => `re-read ${basename(c.backupPath)}: every hash recomputed, counts and hashes against the live primary`,
   async run(c) {
     const exp = c.outputs.get("export")!;
-    const r = readBackup(c.backupPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table }) });
+    // The backup is re-read here while a worker hashes the live primary on the other core.
+    const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table }) });
     if (r.fileSha256 !== exp.sha256) {
       throw refused({ what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${String(exp.sha256)}).`, untouched: "The primary was not changed.", next: "Start over (--rollback, then run again)." });
     }
     c.token.throwIfCancelled("after reading the backup");
-    const cmp = compareWithDatabase(c.dbPath, r);
     if (!cmp.ok) {
       throw refused({ what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`, untouched: "The primary was not changed.", next: "Stop the application that writes to it, then --rollback and run the cutover again." });
     }

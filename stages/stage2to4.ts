@@ -43,7 +43,7 @@ export const sidecarStep: Step = {
     if (!existsSync(side)) {
       return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
     }
-    const backup = writeVerifiedBackup({ dbPath: side, outPath: join(c.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
+    const backup = await writeVerifiedBackup({ dbPath: side, outPath: join(c.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
     let merged = 0;
     let conflicts = 0;
     if (c.options.sidecarMerge) {

@@ -1,6 +1,6 @@
-import { openReadOnly } from "../db/local.js";
-import type { ReadResult } from "./read.js";
-import { hashTable, listBackupTables } from "./tables.js";
+import { Worker } from "node:worker_threads";
+import { failed } from "../errors.js";
+import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
 
 export interface Comparison {
   ok: boolean;
@@ -8,40 +8,71 @@ export interface Comparison {
   firstDifference: string | null;
 }
 
-/** Counts and hashes of the backup against the live database, table by table (read-only). */
-export function compareWithDatabase(dbPath: string, backup: ReadResult): Comparison {
-  const db = openReadOnly(dbPath);
-  try {
-    db.exec("BEGIN");
-    const live = new Map(listBackupTables(db).map((t) => [t.name, t]));
-    const tables: Comparison["tables"] = [];
-    let first: string | null = null;
-    for (const bt of backup.header.tables) {
-      const summary = backup.tables.find((t) => t.name === bt.name)!;
-      const lt = live.get(bt.name);
-      if (!lt) {
-        tables.push({ name: bt.name, backupRows: summary.rows, dbRows: null, backupSha256: summary.sha256, dbSha256: null, equal: false });
-        first ??= `table ${bt.name} is in the backup but not in the database`;
-        continue;
-      }
-      if (JSON.stringify(lt.columns) !== JSON.stringify(bt.columns)) {
-        tables.push({ name: bt.name, backupRows: summary.rows, dbRows: Number(lt.rows), backupSha256: summary.sha256, dbSha256: null, equal: false });
-        first ??= `table ${bt.name} has other columns in the database (${lt.columns.join(", ")}) than in the backup (${bt.columns.join(", ")})`;
-        continue;
-      }
-      const h = hashTable(db, lt);
-      const equal = h.rows === summary.rows && h.sha256 === summary.sha256;
-      tables.push({ name: bt.name, backupRows: summary.rows, dbRows: h.rows, backupSha256: summary.sha256, dbSha256: h.sha256, equal });
-      if (!equal) {
-        first ??= h.rows !== summary.rows ? `table ${bt.name} has ${h.rows} rows in the database, ${summary.rows} in the backup` : `table ${bt.name} has the same ${h.rows} rows count but different content (hash ${h.sha256} vs ${summary.sha256})`;
-      }
+interface LiveTable {
+  name: string;
+  columns: string[];
+  rows: number;
+  sha256: string;
+}
+
+/** Hashes every table of the live database in a worker thread (the second core). */
+export function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL("./hash-worker.js", import.meta.url), { workerData: { dbPath } });
+    w.once("message", (m: { ok: boolean; tables?: LiveTable[]; message?: string }) => {
+      void w.terminate();
+      if (m.ok) resolve(m.tables!);
+      else reject(failed({ what: `Could not read ${dbPath} to compare it with the backup: ${m.message}.`, untouched: "Nothing was written.", next: "Check the database (vox-cutover diagnose)." }));
+    });
+    w.once("error", reject);
+  });
+}
+
+export function compareTables(backup: ReadResult, live: LiveTable[]): Comparison {
+  const byName = new Map(live.map((t) => [t.name, t]));
+  const tables: Comparison["tables"] = [];
+  let first: string | null = null;
+  for (const bt of backup.header.tables) {
+    const summary = backup.tables.find((t) => t.name === bt.name)!;
+    const lt = byName.get(bt.name);
+    if (!lt) {
+      tables.push({ name: bt.name, backupRows: summary.rows, dbRows: null, backupSha256: summary.sha256, dbSha256: null, equal: false });
+      first ??= `table ${bt.name} is in the backup but not in the database`;
+      continue;
     }
-    for (const name of live.keys()) {
-      if (!backup.header.tables.some((t) => t.name === name)) first ??= `table ${name} is in the database but not in the backup`;
+    if (JSON.stringify(lt.columns) !== JSON.stringify(bt.columns)) {
+      tables.push({ name: bt.name, backupRows: summary.rows, dbRows: lt.rows, backupSha256: summary.sha256, dbSha256: null, equal: false });
+      first ??= `table ${bt.name} has other columns in the database (${lt.columns.join(", ")}) than in the backup (${bt.columns.join(", ")})`;
+      continue;
     }
-    return { ok: first === null, tables, firstDifference: first };
-  } finally {
-    if (db.inTransaction) db.exec("ROLLBACK");
-    db.close();
+    const equal = lt.rows === summary.rows && lt.sha256 === summary.sha256;
+    tables.push({ name: bt.name, backupRows: summary.rows, dbRows: lt.rows, backupSha256: summary.sha256, dbSha256: lt.sha256, equal });
+    if (!equal) {
+      first ??= lt.rows !== summary.rows ? `table ${bt.name} has ${lt.rows} rows in the database, ${summary.rows} in the backup` : `table ${bt.name} has the same ${lt.rows} rows count but different content (hash ${lt.sha256} vs ${summary.sha256})`;
+    }
   }
+  for (const t of live) if (!backup.header.tables.some((b) => b.name === t.name)) first ??= `table ${t.name} is in the database but not in the backup`;
+  return { ok: first === null, tables, firstDifference: first };
+}
+
+/**
+ * Re-reads the backup (every hash recomputed) on this thread while a worker hashes the live
+ * database on the other core; then compares counts and hashes table by table.
+ */
+export async function verifyAgainstDatabase(backupPath: string, dbPath: string, visitor: BackupVisitor = {}): Promise<{ read: ReadResult; comparison: Comparison }> {
+  const live = hashLiveDatabase(dbPath);
+  live.catch(() => {}); // observed below
+  let read: ReadResult;
+  try {
+    read = readBackup(backupPath, visitor);
+  } catch (e) {
+    await live.catch(() => {});
+    throw e;
+  }
+  return { read, comparison: compareTables(read, await live) };
+}
+
+/** Counts and hashes of an already-read backup against the live database. */
+export async function compareWithDatabase(dbPath: string, backup: ReadResult): Promise<Comparison> {
+  return compareTables(backup, await hashLiveDatabase(dbPath));
 }

@@ -1,7 +1,6 @@
 import { refused } from "../errors.js";
-import { compareWithDatabase } from "./compare.js";
+import { verifyAgainstDatabase } from "./compare.js";
 import { exportBackup, type ExportOptions } from "./export.js";
-import { readBackup } from "./read.js";
 
 export interface VerifiedBackup {
   path: string;
@@ -14,13 +13,12 @@ export interface VerifiedBackup {
  * Export, then prove it: re-read every row and hash, and compare counts and hashes with the live
  * database. Throws `refused` when the proof fails. The gate every destructive step stands on.
  */
-export function writeVerifiedBackup(opts: ExportOptions): VerifiedBackup {
+export async function writeVerifiedBackup(opts: ExportOptions): Promise<VerifiedBackup> {
   const exp = exportBackup(opts);
-  const read = readBackup(exp.path);
+  const { read, comparison: cmp } = await verifyAgainstDatabase(exp.path, opts.dbPath);
   if (read.fileSha256 !== exp.sha256) {
     throw refused({ what: `The backup ${exp.path} changed while it was being verified.`, untouched: "The database was not changed.", next: "Run again." });
   }
-  const cmp = compareWithDatabase(opts.dbPath, read);
   if (!cmp.ok) {
     throw refused({ what: `The backup ${exp.path} does not equal the database: ${cmp.firstDifference}.`, untouched: "The database was not changed.", next: "Stop whatever writes to the database and run again." });
   }

@@ -54,7 +54,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
       ensureDir(workDir);
       const path = backupPathIn(workDir, opts.backup);
       out.note(`writing the backup ${path} …`);
-      const b = writeVerifiedBackup({ dbPath: resolved.path!, outPath: path, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+      const b = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: path, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
       out.text(`backup: ${b.path} verified (${b.rows} rows of ${b.tables} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`);
       return b;
     },

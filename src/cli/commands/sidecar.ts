@@ -66,7 +66,7 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
   const lock = acquireLock(dbPath, { command: "sidecar", runId, workDir }, { breakLock: Boolean(opts.breakLock) });
   try {
     mkdirSync(workDir, { recursive: true });
-    const backup = writeVerifiedBackup({ dbPath: sidecar, outPath: join(workDir, "sidecar-backup.jsonl"), chain: "sidecar", maxVersion: null, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+    const backup = await writeVerifiedBackup({ dbPath: sidecar, outPath: join(workDir, "sidecar-backup.jsonl"), chain: "sidecar", maxVersion: null, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
     out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
     if (merge) {
       tables = mergeSidecar(sidecar, dbPath, runId, backup.sha256);

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { compareWithDatabase } from "../../backup/compare.js";
+import { verifyAgainstDatabase, type Comparison } from "../../backup/compare.js";
 import { readBackup, ReferenceFormat } from "../../backup/read.js";
 import { EXIT, failed, refused, usage } from "../../errors.js";
 import { probeFile } from "../../db/probe.js";
@@ -27,9 +27,17 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const { out } = ctx;
   const path = openBackupOrThrow(String(inArg));
   const progress = new ProgressLine(out, "verify");
+  const resolved = ctx.resolve();
+  const live = resolved.kind === "file" && probeFile(resolved.path!).state === "ok";
+  if (resolved.kind === "file" && existsSync(resolved.path!) && !live) {
+    throw failed({ what: `The database ${resolved.path} to compare against is not readable.`, untouched: "Nothing was written.", next: "Pass the right --db." });
+  }
   let result;
+  let comparison: Comparison | null = null;
   try {
-    result = readBackup(path, { onProgress: (p) => progress.update(p.rowsDone, p.totalRows, p.table) });
+    const visitor = { onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
+    if (live) ({ read: result, comparison } = await verifyAgainstDatabase(path, resolved.path!, visitor));
+    else result = readBackup(path, visitor);
   } catch (e) {
     if (e instanceof ReferenceFormat) throw referenceFormatError(path);
     throw e;
@@ -39,14 +47,9 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   out.text(`backup: ${path} (vox-cutover-backup v${result.header.version}, written ${result.header.createdAt} by ${result.header.tool})`);
   out.text(`  source: ${result.header.source.path ?? result.header.source.url} (chain ${result.header.chain})`);
   out.text(`  structure, ${result.tables.length} table hashes and the whole-file hash ${result.fileSha256} recomputed: ok (${result.totalRows} rows)`);
-  const resolved = ctx.resolve();
-  let comparison = null;
-  if (resolved.kind === "file" && probeFile(resolved.path!).state === "ok") {
-    comparison = compareWithDatabase(resolved.path!, result);
+  if (comparison) {
     if (comparison.ok) out.text(`  against ${resolved.path}: every table's count and hash equal`);
     else out.text(`  against ${resolved.path}: DIFFERENT — ${comparison.firstDifference}`);
-  } else if (resolved.kind === "file" && existsSync(resolved.path!) && probeFile(resolved.path!).state !== "ok") {
-    throw failed({ what: `The database ${resolved.path} to compare against is not readable.`, untouched: "Nothing was written.", next: "Pass the right --db." });
   } else {
     out.text(`  no database at ${resolved.display} to compare against (pass --db to compare)`);
   }
