@@ -50,10 +50,9 @@ export interface ImportOptions {
   history: number[];
   rules: Map<string, ImporterRule>;
   /**
-   * The sha256 the backup was verified with by an earlier step (the cutover's verify-backup): the
-   * load then skips re-encoding rows (still hashing every byte, and refusing a different file).
-   * Without it the load verifies everything as it reads; either way nothing commits unless the
-   * whole file verified.
+   * The sha256 the backup was verified with by an earlier step (the cutover's verify-backup): a
+   * different file is refused. Either way the load checks every hash as it reads, and nothing
+   * commits unless the whole file verified.
    */
   verifiedSha256?: string;
   /** Where the rows go: the real target (apply) or a scratch file (dry-run). */
@@ -259,7 +258,9 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   let rowsDone = 0;
   let loadedTotal = 0;
   const result = readBackup(opts.backupPath, {
-    trusted: opts.verifiedSha256 !== undefined,
+    // Every table hash, count, rowid order and the whole-file hash are checked as the rows load;
+    // the per-row canonical re-encoding is left to verify-backup (any edit already breaks a hash).
+    trusted: true,
     onHeader,
     onTable(bt) {
       const p = plans.get(bt.name)!;
