@@ -29,7 +29,7 @@ export const exportStep: Step = {
   reusable: (c, o) => existsSync(c.backupPath) && typeof o.sha256 === "string",
   async run(c) {
     const identity = fileIdentity(c.dbPath);
-    const r = exportBackup({
+    const r = await exportBackup({
       dbPath: c.dbPath,
       outPath: c.backupPath,
       force: true, // the run's own backup path, inside its own work dir

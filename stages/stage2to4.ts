@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { writeVerifiedBackup } from "../src/backup/verified.js";
 import { openReadOnly, openReadWrite } from "../src/db/local.js";
 import { recordLedger } from "../src/engine/ledger.js";
-import { checkNews, copyLegacyAttempts, hasNewsTables } from "../src/stages2to4/news.js";
+import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/stages2to4/news.js";
 import { archiveSidecar, compareSidecar, mergeSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
 import { checkTelemetry } from "../src/stages2to4/telemetry.js";
 import type { Step } from "./types.js";
@@ -99,21 +99,7 @@ export const newsStep: Step = {
     } finally {
       ro.close();
     }
-    const db = openReadWrite(c.dbPath);
-    let copied = 0;
-    try {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        copied = copyLegacyAttempts(db);
-        if (copied) recordLedger(db, { runId: c.runId, command: "news-check", counts: { copied, mismatches: report.mismatches.length, missingDigest: report.missingDigest.length } });
-        db.exec("COMMIT");
-      } catch (e) {
-        if (db.inTransaction) db.exec("ROLLBACK");
-        throw e;
-      }
-    } finally {
-      db.close();
-    }
+    const copied = applyLegacyAttempts(c.dbPath, c.runId, report, { ledgerWhenNothing: false });
     return {
       summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${report.mismatches.length ? ` (${report.mismatches.map((m) => m.id).slice(0, 5).join(", ")}; run news-check)` : ""}; ${report.missingDigest.length} news row(s) without a digest; ${copied} legacy attempt(s) copied`,
       outputs: { mismatches: report.mismatches.length, missingDigest: report.missingDigest.length, copied },

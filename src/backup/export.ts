@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants, writeSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
@@ -23,8 +23,6 @@ export interface ExportOptions {
   maxVersion: number | string | null;
   baseline: { version: number; digest: string };
   onProgress?: (p: ExportProgress) => void;
-  /** Test hook: called after every flushed chunk (fault injection). */
-  onChunk?: () => void;
 }
 
 export interface ExportResult {
@@ -72,32 +70,72 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
   return abs;
 }
 
-/** Buffered writer into one reused buffer: no allocation per flush (memory stays flat). */
-class ChunkWriter {
-  private buf = Buffer.allocUnsafe(1 << 21);
-  private len = 0;
-  bytes = 0;
-  constructor(
-    private readonly fd: number,
-    private readonly fileHash: ReturnType<typeof createHash>,
-    private readonly onChunk?: () => void,
-  ) {}
-  write(s: string): void {
-    if (this.len + s.length * 3 > this.buf.length) {
-      this.flush();
-      if (s.length * 3 > this.buf.length) this.buf = Buffer.allocUnsafe(s.length * 3);
-    }
-    this.len += this.buf.write(s, this.len, "utf8");
+const IN_FLIGHT_LIMIT = 8 << 20;
+
+/** Flags a worker must not inherit (`--input-type` is only valid for --eval input). */
+export function workerExecArgv(): string[] {
+  return process.execArgv.filter((a) => !a.startsWith("--input-type") && !a.startsWith("--eval") && a !== "-e");
+}
+
+export const SLOTS = 8;
+export const SLOT_SIZE = 1 << 20;
+
+/**
+ * The main thread's side of the writer worker: encoded text is written into a ring of shared 1 MB
+ * slots (no allocation per chunk, memory fixed at 8 MB); a full ring makes this thread wait.
+ * control[0] is the worker's error flag, control[1 + i] the state of slot i (0 free, 1 full).
+ */
+class WorkerSink {
+  private readonly data = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
+  private readonly controlBuf = new SharedArrayBuffer(4 * (1 + SLOTS));
+  private readonly control = new Int32Array(this.controlBuf);
+  private readonly view = Buffer.from(this.data);
+  private next = 0;
+  readonly worker: Worker;
+  readonly done: Promise<{ ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string }>;
+  constructor(path: string) {
+    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE }, execArgv: workerExecArgv() });
+    this.done = new Promise((resolve) => {
+      this.worker.once("message", resolve);
+      this.worker.once("error", (e) => resolve({ ok: false, message: e.message }));
+    });
   }
-  flush(): void {
-    if (!this.len) return;
-    const b = this.buf.subarray(0, this.len);
-    this.fileHash.update(b);
-    let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
-    this.bytes += b.length;
-    this.len = 0;
-    this.onChunk?.();
+  /** Resolves once the worker runs (before the main thread may block waiting for it). */
+  online(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.worker.once("online", () => resolve());
+      this.worker.once("error", reject);
+    });
+  }
+  private send(t: "lines" | "rows", text: string): void {
+    if (!text) return;
+    if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
+      const b = Buffer.from(text, "utf8"); // a row larger than a slot: its own buffer, transferred
+      const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      this.worker.postMessage({ t, buf: ab, len: b.byteLength }, [ab]);
+      return;
+    }
+    const slot = this.next;
+    this.next = (this.next + 1) % SLOTS;
+    while (Atomics.load(this.control, 1 + slot) !== 0) {
+      if (Atomics.load(this.control, 0) !== 0) throw new Error("the backup writer failed");
+      Atomics.wait(this.control, 1 + slot, 1, 100);
+    }
+    const len = this.view.write(text, slot * SLOT_SIZE, SLOT_SIZE, "utf8");
+    Atomics.store(this.control, 1 + slot, 1);
+    this.worker.postMessage({ t, slot, len });
+  }
+  lines(text: string): void {
+    this.send("lines", text);
+  }
+  rows(text: string): void {
+    this.send("rows", text);
+  }
+  end(name: string, rows: number): void {
+    this.worker.postMessage({ t: "end", name, rows });
+  }
+  finish(totalRows: number): void {
+    this.worker.postMessage({ t: "finish", totalRows });
   }
 }
 
@@ -105,11 +143,12 @@ class ChunkWriter {
  * Streams every table of the database (read-only, no migration, one read transaction) to a backup
  * file: written under a temporary name, fsynced, then renamed into place.
  */
-export function exportBackup(opts: ExportOptions): ExportResult {
+export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   const out = checkBackupTarget(opts.dbPath, opts.outPath, opts.force);
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
+  rmSync(tmp, { force: true });
   const db = openReadOnly(opts.dbPath);
-  let fd: number | undefined;
+  let sink: WorkerSink | undefined;
   try {
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
@@ -132,50 +171,39 @@ export function exportBackup(opts: ExportOptions): ExportResult {
       baseline: opts.baseline,
       tables,
     };
-    fd = openSync(tmp, "wx");
-    const fileHash = createHash("sha256");
-    const w = new ChunkWriter(fd, fileHash, opts.onChunk);
-    w.write(JSON.stringify(header) + "\n");
-    const summary: Trailer["tables"] = [];
+    // Reading and encoding here; hashing and writing on the other core.
+    sink = new WorkerSink(tmp);
+    await sink.online();
+    sink.lines(JSON.stringify(header) + "\n");
     let rowsDone = 0;
     for (const t of tables) {
-      w.write(JSON.stringify({ k: "table", name: t.name, columns: t.columns }) + "\n");
-      const th = createHash("sha256");
+      sink.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }) + "\n");
       let part = "";
       let n = 0;
       const tableRows = Number(t.rows);
       for (const row of iterateRows(rowStatement(db, t))) {
         part += encodeRow(row) + "\n";
         n++;
-        if (part.length >= 1 << 16) {
-          th.update(part);
-          w.write(part);
+        if (part.length >= 1 << 17) {
+          sink.rows(part);
           part = "";
           opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: rowsDone + n, totalRows });
         }
       }
-      th.update(part);
-      w.write(part);
+      sink.rows(part);
+      sink.end(t.name, n);
       rowsDone += n;
-      const sha256 = th.digest("hex");
-      summary.push({ name: t.name, rows: n, sha256 });
-      w.write(JSON.stringify({ k: "end", name: t.name, rows: n, sha256 }) + "\n");
       opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone, totalRows });
     }
     db.exec("COMMIT");
-    w.flush();
-    const fileSha256 = fileHash.digest("hex");
-    const trailer: Trailer = { k: "trailer", tables: summary, totalRows: rowsDone, fileSha256 };
-    const tail = Buffer.from(JSON.stringify(trailer) + "\n");
-    writeSync(fd, tail);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
+    sink.finish(rowsDone);
+    const r = await sink.done;
+    if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
     renameSync(tmp, out);
     fsyncDir(dirname(out));
-    return { path: out, sha256: fileSha256, bytes: w.bytes + tail.length, tables: summary, totalRows: rowsDone, header };
+    return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: r.summary!, totalRows: rowsDone, header };
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (sink) await sink.worker.terminate();
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
     rmSync(tmp, { force: true });

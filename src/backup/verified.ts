@@ -14,7 +14,7 @@ export interface VerifiedBackup {
  * database. Throws `refused` when the proof fails. The gate every destructive step stands on.
  */
 export async function writeVerifiedBackup(opts: ExportOptions): Promise<VerifiedBackup> {
-  const exp = exportBackup(opts);
+  const exp = await exportBackup(opts);
   const { read, comparison: cmp } = await verifyAgainstDatabase(exp.path, opts.dbPath);
   if (read.fileSha256 !== exp.sha256) {
     throw refused({ what: `The backup ${exp.path} changed while it was being verified.`, untouched: "The database was not changed.", next: "Run again." });

@@ -101,3 +101,21 @@ export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []):
 export function runSql(db: LibsqlDatabase, sql: string, args: SqlValue[] = []): void {
   db.prepare(sql).run(...args);
 }
+
+/** Opens `path` for writing and runs `fn` in one BEGIN IMMEDIATE transaction: committed, or rolled back and rethrown. */
+export function withWriteTransaction<T>(path: string, fn: (db: LibsqlDatabase) => T): T {
+  const db = openReadWrite(path);
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const r = fn(db);
+      db.exec("COMMIT");
+      return r;
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+  } finally {
+    db.close();
+  }
+}

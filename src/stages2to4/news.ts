@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { allRows, withWriteTransaction, type LibsqlDatabase } from "../db/local.js";
+import { recordLedger } from "../engine/ledger.js";
 import type { SqlValue } from "../db/value.js";
 
 export const MANIFEST_CONTENT_FIELDS = ["publication_id", "content_type", "source_ref", "title", "author", "abstract_text", "body_markdown", "citations_json", "metadata_json"] as const;
@@ -68,4 +69,15 @@ export function copyLegacyAttempts(db: LibsqlDatabase): number {
     )
     .run();
   return Number(res.changes);
+}
+
+/** --apply: copies the pending legacy attempts and records the run, in one transaction. */
+export function applyLegacyAttempts(dbPath: string, runId: string, report: NewsReport, opts: { ledgerWhenNothing: boolean }): number {
+  return withWriteTransaction(dbPath, (db) => {
+    const copied = copyLegacyAttempts(db);
+    if (copied || opts.ledgerWhenNothing) {
+      recordLedger(db, { runId, command: "news-check", counts: { copied, pendingBefore: report.legacyAttempts.pending, mismatches: report.mismatches.length, missingDigest: report.missingDigest.length } });
+    }
+    return copied;
+  });
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { SIDECAR_NAME } from "../db/diagnose.js";
-import { allRows, openReadOnly, openReadWrite, type LibsqlDatabase } from "../db/local.js";
+import { allRows, openReadOnly, withWriteTransaction, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeRow, rowJson } from "../backup/format.js";
 import { iterateRows, listBackupTables, rowStatement } from "../backup/tables.js";
@@ -99,21 +99,11 @@ export function sidecarChainInfo(sidecarPath: string): { versions: string[] } {
 
 /** Merges in one transaction on the canonical DB (with its ledger row). */
 export function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string, backupSha256: string): SidecarTable[] {
-  const db = openReadWrite(canonicalPath);
-  try {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const tables = compareSidecar(sidecarPath, db, { runId });
-      recordLedger(db, { runId, command: "sidecar", backupSha256, counts: { merged: tables.reduce((n, t) => n + t.merged, 0), conflicts: tables.reduce((n, t) => n + t.conflicts, 0), tables } });
-      db.exec("COMMIT");
-      return tables;
-    } catch (e) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw e;
-    }
-  } finally {
-    db.close();
-  }
+  return withWriteTransaction(canonicalPath, (db) => {
+    const tables = compareSidecar(sidecarPath, db, { runId });
+    recordLedger(db, { runId, command: "sidecar", backupSha256, counts: { merged: tables.reduce((n, t) => n + t.merged, 0), conflicts: tables.reduce((n, t) => n + t.conflicts, 0), tables } });
+    return tables;
+  });
 }
 
 /** Moves the sidecar and its -wal/-shm into the archive folder; never deletes. */

@@ -18,7 +18,7 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
     throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db / VOX_DB_PATH." });
   }
   const progress = new ProgressLine(out, "export");
-  const r = exportBackup({
+  const r = await exportBackup({
     dbPath: resolved.path!,
     outPath: String(outArg),
     force: Boolean(opts.force),

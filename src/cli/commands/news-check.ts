@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
-import { openReadOnly, openReadWrite } from "../../db/local.js";
+import { openReadOnly } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
-import { recordLedger } from "../../engine/ledger.js";
-import { checkNews, copyLegacyAttempts, hasNewsTables } from "../../stages2to4/news.js";
+import { applyLegacyAttempts, checkNews, hasNewsTables } from "../../stages2to4/news.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
@@ -25,20 +24,7 @@ export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
   let copied = 0;
   if (apply) {
     if (d.chain !== "current") throw refused({ what: `news-check --apply writes only to a database on the current baseline; this one is ${d.chain}.`, untouched: "Nothing was changed.", next: "Finish Stage 1 (vox-cutover cutover) first." });
-    const db = openReadWrite(resolved.path!);
-    try {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        copied = copyLegacyAttempts(db);
-        recordLedger(db, { runId: randomUUID(), command: "news-check", counts: { copied, pendingBefore: report.legacyAttempts.pending, mismatches: report.mismatches.length, missingDigest: report.missingDigest.length } });
-        db.exec("COMMIT");
-      } catch (e) {
-        if (db.inTransaction) db.exec("ROLLBACK");
-        throw e;
-      }
-    } finally {
-      db.close();
-    }
+    copied = applyLegacyAttempts(resolved.path!, randomUUID(), report, { ledgerWhenNothing: true });
     report.legacyAttempts.copied = copied;
   }
   out.text(`publication_manifests: ${report.manifests} checked, ${report.mismatches.length} content_sha3_256 mismatch(es)`);

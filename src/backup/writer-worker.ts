@@ -1,0 +1,67 @@
+/**
+ * Worker: owns the backup file while the main thread reads and encodes rows. It hashes (per table
+ * and whole file), writes, writes the end markers and the trailer, and fsyncs. Chunks arrive in a
+ * ring of shared slots; freeing a slot wakes the main thread if it waits for one.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+
+export type WriterMessage =
+  | { t: "lines" | "rows"; slot: number; len: number }
+  | { t: "lines" | "rows"; buf: ArrayBuffer; len: number }
+  | { t: "end"; name: string; rows: number }
+  | { t: "finish"; totalRows: number };
+
+const data = Buffer.from(workerData.data as SharedArrayBuffer);
+const control = new Int32Array(workerData.control as SharedArrayBuffer);
+const slotSize = workerData.slotSize as number;
+const fd = openSync(workerData.path as string, "wx");
+const file = createHash("sha256");
+let table = createHash("sha256");
+let bytes = 0;
+const summary: { name: string; rows: number; sha256: string }[] = [];
+
+function write(b: Uint8Array): void {
+  file.update(b);
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+  bytes += b.length;
+}
+
+parentPort!.on("message", (m: WriterMessage) => {
+  try {
+    if (m.t === "lines" || m.t === "rows") {
+      const inSlot = "slot" in m;
+      const b = inSlot ? data.subarray(m.slot * slotSize, m.slot * slotSize + m.len) : new Uint8Array(m.buf, 0, m.len);
+      if (m.t === "rows") table.update(b);
+      write(b);
+      if (inSlot) {
+        Atomics.store(control, 1 + m.slot, 0);
+        Atomics.notify(control, 1 + m.slot);
+      }
+    } else if (m.t === "end") {
+      const sha256 = table.digest("hex");
+      table = createHash("sha256");
+      summary.push({ name: m.name, rows: m.rows, sha256 });
+      write(Buffer.from(JSON.stringify({ k: "end", name: m.name, rows: m.rows, sha256 }) + "\n"));
+    } else {
+      const fileSha256 = file.digest("hex");
+      const tail = Buffer.from(JSON.stringify({ k: "trailer", tables: summary, totalRows: (m as { totalRows: number }).totalRows, fileSha256 }) + "\n");
+      let off = 0;
+      while (off < tail.length) off += writeSync(fd, tail, off, tail.length - off);
+      fsyncSync(fd);
+      closeSync(fd);
+      parentPort!.postMessage({ ok: true, fileSha256, bytes: bytes + tail.length, summary });
+    }
+  } catch (e) {
+    Atomics.store(control, 0, 1); // tells the main thread to stop
+    for (let i = 1; i < control.length; i++) Atomics.notify(control, i);
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    parentPort!.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) });
+  }
+});
