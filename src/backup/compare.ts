@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
-import { workerExecArgv } from "./export.js";
+import { WORKER_LIMITS, workerExecArgv } from "./export.js";
 
 export interface Comparison {
   ok: boolean;
@@ -19,7 +19,7 @@ interface LiveTable {
 /** Hashes every table of the live database in a worker thread (the second core). */
 export function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("./hash-worker.js", import.meta.url), { workerData: { dbPath }, execArgv: workerExecArgv() });
+    const w = new Worker(new URL("./hash-worker.js", import.meta.url), { workerData: { dbPath }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
     w.once("message", (m: { ok: boolean; tables?: LiveTable[]; message?: string }) => {
       void w.terminate();
       if (m.ok) resolve(m.tables!);

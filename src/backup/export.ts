@@ -72,6 +72,9 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
 
 const IN_FLIGHT_LIMIT = 8 << 20;
 
+/** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
+export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 /** Flags a worker must not inherit (`--input-type` is only valid for --eval input). */
 export function workerExecArgv(): string[] {
   return process.execArgv.filter((a) => !a.startsWith("--input-type") && !a.startsWith("--eval") && a !== "-e");
@@ -94,7 +97,7 @@ class WorkerSink {
   readonly worker: Worker;
   readonly done: Promise<{ ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string }>;
   constructor(path: string) {
-    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE }, execArgv: workerExecArgv() });
+    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
     this.done = new Promise((resolve) => {
       this.worker.once("message", resolve);
       this.worker.once("error", (e) => resolve({ ok: false, message: e.message }));
