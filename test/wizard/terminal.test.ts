@@ -187,19 +187,22 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(await exitCode(exitFile)).toBe(0);
   }, 30_000);
 
-  it("time to first frame (measured, reported)", async () => {
+  it("time to first frame and to the first interactive frame (measured, reported)", async () => {
     const { db } = await sample(5);
-    const times: number[] = [];
+    const first: number[] = [];
+    const interactive: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = Date.now();
       const { name } = start(`--db ${db}`, { env: "NO_COLOR=1" });
       await waitFor(name, /vox-cutover/, 10_000);
-      times.push(Date.now() - t0);
+      first.push(Date.now() - t0);
+      await waitFor(name, /0 Preconditions/, 10_000);
+      interactive.push(Date.now() - t0);
       keys(name, "q");
     }
-    times.sort((a, b) => a - b);
-    console.log(`wizard first frame (tmux, incl. tmux start): min ${times[0]} ms, median ${times[2]} ms, max ${times[4]} ms`);
-    expect(times[2]).toBeLessThan(3000);
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
+    console.log(`wizard, tmux start included: first frame median ${med(first)} ms (${first.join(", ")}); first Ink frame median ${med(interactive)} ms (${interactive.join(", ")})`);
+    expect(med(first)).toBeLessThan(3000);
   }, 60_000);
 });
 
