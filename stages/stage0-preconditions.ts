@@ -105,6 +105,7 @@ export const integrityStep: Step = {
   title: "Integrity of the primary",
   describe: () => "PRAGMA integrity_check on the primary (read-only)",
   async run(c) {
+    if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
     const db = openReadOnly(c.dbPath);
     try {
       const res = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0]));

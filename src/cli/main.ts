@@ -52,6 +52,11 @@ const planOpt = () => new Option("--plan <digest>", "with --apply: refuse unless
 const workDirOpt = () => new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)");
 const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)");
 
+/** The options of every command that plans and applies a change to a database. */
+function planApplyOptions(cmd: Command): Command {
+  return cmd.addOption(dbOpt()).addOption(jsonOpt()).addOption(applyOpt()).addOption(planOpt()).addOption(workDirOpt()).addOption(backupOpt());
+}
+
 export function buildProgram(): Command {
   const program = new Command("vox-cutover")
     .description("Walks operators through the VoxDB cutover runbook: diagnose, back up and prove it, build the baseline file, import, swap — without losing a row.")
@@ -96,16 +101,9 @@ export function buildProgram(): Command {
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .action(action("verify", handlers.verify));
-  program
-    .command("migrate")
-    .description("missing/empty → baseline; behind → fold in place after a verified backup; legacy/ahead → exit 4 (dry-run unless --apply)")
-    .addOption(dbOpt())
-    .addOption(jsonOpt())
-    .addOption(applyOpt())
-    .addOption(planOpt())
-    .addOption(workDirOpt())
-    .addOption(backupOpt())
-    .action(action("migrate", handlers.migrate));
+  planApplyOptions(program.command("migrate").description("missing/empty → baseline; behind → fold in place after a verified backup; legacy/ahead → exit 4 (dry-run unless --apply)")).action(
+    action("migrate", handlers.migrate),
+  );
   program
     .command("export-legacy")
     .description("stream every table to a verified, type-faithful backup (read-only, no migration)")
@@ -131,15 +129,7 @@ export function buildProgram(): Command {
     .addOption(planOpt())
     .option("--accept-unverified", "accept a reference-format file (no hashes) that cannot be verified")
     .action(action("import-legacy", handlers.importLegacy));
-  program
-    .command("cutover")
-    .description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)")
-    .addOption(dbOpt())
-    .addOption(jsonOpt())
-    .addOption(applyOpt())
-    .addOption(planOpt())
-    .addOption(workDirOpt())
-    .addOption(backupOpt())
+  planApplyOptions(program.command("cutover").description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)"))
     .option("--resume", "continue the unfinished run recorded in the journal")
     .option("--rollback", "undo the unfinished run: restore the old primary if it was swapped, remove only the run's temporary files")
     .option("--break-lock", "take over a lock another run holds (its holder is shown)")
