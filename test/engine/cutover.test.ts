@@ -204,8 +204,9 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
 describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
     const { db, orig } = await sampleIn(10);
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: "1500" }), extendEnv: false, reject: false, stdin: "ignore" });
-    await new Promise((r) => setTimeout(r, 900));
+    const marker = join(tmp(), "paused");
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
     const res = await child;
     expect(res.exitCode).toBe(130);
@@ -215,8 +216,9 @@ describe("signals and rehearse", () => {
     expect(sha256(db)).toBe(orig);
     const journal = readFileSync(join(runDir(join(db, "..")), "journal.jsonl"), "utf8");
     expect(journal).toMatch(/"e":"interrupted"/);
-    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: "1500" }), extendEnv: false, reject: false, stdin: "ignore" });
-    await new Promise((r) => setTimeout(r, 900));
+    const marker2 = join(tmp(), "paused");
+    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore" });
+    while (!existsSync(marker2)) await new Promise((r) => setTimeout(r, 20));
     term.kill("SIGTERM");
     expect((await term).exitCode).toBe(143);
   });
