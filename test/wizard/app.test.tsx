@@ -22,6 +22,19 @@ async function until(frame: () => string | undefined, re: RegExp, ms = 3000): Pr
   throw new Error(`timed out waiting for ${re}; last frame:\n${frame()}`);
 }
 
+/** Retries an assertion until it holds (UI effects land a few ticks later, more under load). */
+async function eventually(assert: () => void, ms = 3000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      return assert();
+    } catch (e) {
+      if (Date.now() - t0 > ms) throw e;
+      await tick(20);
+    }
+  }
+}
+
 function mount(client: ReturnType<typeof fakeClient>, props: { db?: string; rehearse?: boolean } = {}) {
   const onExit = vi.fn();
   const app = render(<App client={client} db={props.db ?? "/data/vox.db"} rehearse={props.rehearse} onExit={onExit} />);
@@ -48,8 +61,7 @@ describe("wizard screens (ink-testing-library)", () => {
     stdin.write(DOWN);
     await tick();
     stdin.write(ENTER);
-    await tick();
-    expect(onExit).toHaveBeenCalledWith(3, "Nothing was changed.");
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(3, "Nothing was changed."));
     unmount();
   });
 
@@ -126,7 +138,7 @@ describe("wizard screens (ink-testing-library)", () => {
     stdin.write(ENTER);
     const g = await until(lastFrame, /Cancelled/);
     expect(g).toMatch(/confirmation was not given/);
-    expect(c.answers).toEqual([{ ok: false }]);
+    await eventually(() => expect(c.answers).toEqual([{ ok: false }]));
     unmount();
   });
 
@@ -176,8 +188,7 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(sum).toMatch(/Roll back: vox-cutover cutover --db \/data\/vox.db --rollback --apply/);
     await tick();
     app.stdin.write("q");
-    await tick();
-    expect(app.onExit).toHaveBeenCalledWith(0, "");
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(0, ""));
     app.unmount();
   });
 
@@ -191,8 +202,7 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/after build-import/);
     await tick();
     stdin.write(ENTER);
-    await tick(100);
-    expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true });
+    await eventually(() => expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true }));
     unmount();
   });
 
@@ -219,8 +229,7 @@ describe("wizard screens (ink-testing-library)", () => {
     stdin.write("?");
     await until(lastFrame, /Continue to Stage 1/);
     stdin.write("q");
-    await tick();
-    expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/State kept|Nothing/));
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/State kept|Nothing/)));
     unmount();
   });
 
@@ -238,11 +247,9 @@ describe("wizard screens (ink-testing-library)", () => {
     const app = await toRunning(c);
     await until(app.lastFrame, /▶ 1 Export/);
     app.stdin.write("q");
-    await tick();
-    expect(c.calls.map((x) => x.type)).toContain("cancel");
+    await eventually(() => expect(c.calls.map((x) => x.type)).toContain("cancel"));
     release();
-    await tick(100);
-    expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/resume/i));
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/resume/i)));
     app.unmount();
   });
 });
