@@ -66,8 +66,3 @@ export const failed = (init: VoxErrorInit) => new VoxError("failed", init);
 export const usage = (init: VoxErrorInit) => new VoxError("usage", init);
 export const refused = (init: VoxErrorInit) => new VoxError("refused", init);
 export const legacy = (init: VoxErrorInit) => new VoxError("legacy", init);
-
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
-}

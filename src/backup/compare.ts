@@ -73,7 +73,3 @@ export async function verifyAgainstDatabase(backupPath: string, dbPath: string, 
   return { read, comparison: compareTables(read, await live) };
 }
 
-/** Counts and hashes of an already-read backup against the live database. */
-export async function compareWithDatabase(dbPath: string, backup: ReadResult): Promise<Comparison> {
-  return compareTables(backup, await hashLiveDatabase(dbPath));
-}

@@ -3,8 +3,6 @@
  */
 export type Chain = "missing" | "empty" | "current" | "behind" | "ahead" | "legacy" | "not-a-database";
 
-export const CHAINS: readonly Chain[] = ["missing", "empty", "current", "behind", "ahead", "legacy", "not-a-database"];
-
 export interface ChainEvidence {
   exists: boolean;
   /** Set when the file cannot be read as SQLite. */

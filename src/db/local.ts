@@ -98,9 +98,6 @@ export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []):
   return out;
 }
 
-export function runSql(db: LibsqlDatabase, sql: string, args: SqlValue[] = []): void {
-  db.prepare(sql).run(...args);
-}
 
 /** Opens `path` for writing and runs `fn` in one BEGIN IMMEDIATE transaction: committed, or rolled back and rethrown. */
 export function withWriteTransaction<T>(path: string, fn: (db: LibsqlDatabase) => T): T {

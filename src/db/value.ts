@@ -2,16 +2,6 @@
 export type SqlValue = null | bigint | number | string | Uint8Array;
 export type Row = Record<string, SqlValue>;
 
-export type StorageClass = "null" | "integer" | "real" | "text" | "blob";
-
-export function storageClass(v: SqlValue): StorageClass {
-  if (v === null) return "null";
-  if (typeof v === "bigint") return "integer";
-  if (typeof v === "number") return "real";
-  if (typeof v === "string") return "text";
-  return "blob";
-}
-
 /** Normalises what a driver hands back (ArrayBuffer blobs, JS ints from remote) into SqlValue. */
 export function normalizeValue(v: unknown): SqlValue {
   if (v === null || v === undefined) return null;
@@ -24,8 +14,4 @@ export function normalizeValue(v: unknown): SqlValue {
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-export function quoteString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }

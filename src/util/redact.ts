@@ -9,10 +9,6 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
-export function clearSecrets(): void {
-  secrets.clear();
-}
-
 /** A URL with userinfo and credential query parameters replaced by `***`. Never throws. */
 export function redactUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(url);
