@@ -16,9 +16,9 @@ import { failed, refused } from "../src/errors.js";
 import { describeIdentityChange, fileIdentity, sameIdentity, type FileIdentity } from "../src/engine/identity.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/engine/ledger.js";
+import { moveDatabaseFiles } from "../src/db/files.js";
 import type { Step } from "./types.js";
 
-const SIDE_FILES = ["-wal", "-shm", "-journal"];
 
 export const exportStep: Step = {
   id: "export",
@@ -160,12 +160,6 @@ export const unchangedStep: Step = {
   },
 };
 
-/** Moves a file and its -wal/-shm/-journal companions. */
-function moveWithCompanions(from: string, to: string): void {
-  renameSync(from, to);
-  for (const s of SIDE_FILES) if (existsSync(from + s)) renameSync(from + s, to + s);
-}
-
 export function archivePath(c: { archiveDir: string; dbPath: string }): string {
   return join(c.archiveDir, basename(c.dbPath));
 }
@@ -193,7 +187,7 @@ export const swapStep: Step = {
         journal("intent");
       }
       if (c.swapPhase === "none" || c.swapPhase === "intent") {
-        if (existsSync(c.dbPath) && !existsSync(archive)) moveWithCompanions(c.dbPath, archive);
+        if (existsSync(c.dbPath) && !existsSync(archive)) moveDatabaseFiles(c.dbPath, archive);
         fsyncDir(dirname(c.dbPath));
         fsyncDir(c.archiveDir);
         journal("primary-archived");

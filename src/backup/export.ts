@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, lstatSync, openSync, realpathSync, re
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
+import { DB_SIDE_FILES } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 import { iterateRows, listBackupTables, rowStatement } from "./tables.js";
@@ -47,7 +48,7 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
   const abs = resolve(out);
   const dir = dirname(abs);
   const untouched = "Nothing was written; the database was not opened.";
-  for (const sfx of ["", "-wal", "-shm", "-journal"]) {
+  for (const sfx of ["", ...DB_SIDE_FILES]) {
     if (abs === resolve(dbPath) + sfx || (existsSync(abs) && samePath(abs, dbPath + sfx))) {
       throw refused({ what: `The backup path ${abs} is the database${sfx ? ` ${sfx} file` : ""} itself (or a link to it).`, untouched, next: "Write the backup to another file, e.g. in the work dir." });
     }
@@ -69,8 +70,6 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
   }
   return abs;
 }
-
-const IN_FLIGHT_LIMIT = 8 << 20;
 
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { failed, refused } from "../errors.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
+import { removeOwnDatabaseFiles } from "../db/files.js";
 import { allRows, openReadWrite, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../engine/ledger.js";
@@ -144,9 +145,7 @@ export function importBackup(opts: ImportOptions): ImportReport {
   const scratch = opts.into === "scratch";
   const creating = scratch || !existsSync(opts.targetPath);
   const dbPath = creating ? join(dirname(opts.targetPath), `.${basename(opts.targetPath)}.vox-cutover-${scratch ? "dryrun" : "building"}-${process.pid}`) : opts.targetPath;
-  const removeOwn = () => {
-    for (const s of ["", "-wal", "-shm", "-journal"]) rmSync(dbPath + s, { force: true });
-  };
+  const removeOwn = () => removeOwnDatabaseFiles(dbPath);
   if (creating) removeOwn();
   let db: LibsqlDatabase;
   try {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
@@ -8,6 +8,7 @@ import type { ColumnInfo } from "./catalog.js";
 import type { BaselineContext, Diagnosis } from "./diagnose.js";
 import { shellQuote } from "./diagnose.js";
 import { openReadWrite, type LibsqlDatabase } from "./local.js";
+import { removeOwnDatabaseFiles } from "./files.js";
 import { describeStatement, splitSql } from "./sqlsplit.js";
 import { quoteIdent } from "./value.js";
 
@@ -152,10 +153,8 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
   const db: LibsqlDatabase = openReadWrite(target);
   const runId = randomUUID();
   let backup: { path: string; sha256: string } | undefined;
-  const removeTemp = () => {
-    // Our own temporary file, which held nothing but what this run wrote.
-    for (const sfx of ["", "-wal", "-shm", "-journal"]) rmSync(target + sfx, { force: true });
-  };
+  // Our own temporary file, which held nothing but what this run wrote.
+  const removeTemp = () => removeOwnDatabaseFiles(target);
   try {
     db.exec("BEGIN IMMEDIATE");
     try {

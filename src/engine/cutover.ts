@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { stepsFor, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
 import { diagnose, loadBaselineContext, shellQuote, SIDECAR_NAME, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
 import { allRows, openReadOnly } from "../db/local.js";
+import { moveDatabaseFiles } from "../db/files.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
@@ -467,21 +468,16 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
   const journal = new Journal(run.workDir);
   journal.append({ e: "rollback-start" });
   const archive = join(start.archiveDir, basename(dbPath));
-  const side = ["-wal", "-shm", "-journal"];
-  const move = (from: string, to: string) => {
-    renameSync(from, to);
-    for (const s of side) if (existsSync(from + s)) renameSync(from + s, to + s);
-  };
   let restored = false;
   const msgs: string[] = [];
   if (existsSync(archive)) {
     if (existsSync(dbPath)) {
       // The new file is in place: keep it in the work dir, never delete it.
       const keep = join(run.workDir, "rolled-back-new.db");
-      move(dbPath, keep);
+      moveDatabaseFiles(dbPath, keep);
       msgs.push(`the new file was moved to ${keep}`);
     }
-    move(archive, dbPath);
+    moveDatabaseFiles(archive, dbPath);
     restored = true;
     msgs.push(`the original primary was restored from ${archive}`);
   } else {
@@ -490,7 +486,7 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);
   const sideHome = join(dirname(dbPath), SIDECAR_NAME);
   if (existsSync(sideArchived) && !existsSync(sideHome)) {
-    move(sideArchived, sideHome);
+    moveDatabaseFiles(sideArchived, sideHome);
     msgs.push(`the sidecar was put back beside it`);
   }
   // Only our own temporary files: the unfinished new file (built from the backup, which is kept)

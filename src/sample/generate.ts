@@ -1,9 +1,10 @@
 import Database from "libsql";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { refused, usage } from "../errors.js";
 import { baselineCatalog, readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { SIDECAR_NAME } from "../db/diagnose.js";
+import { removeOwnDatabaseFiles } from "../db/files.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { baselineSql, loadManifest } from "../schema/manifest.js";
@@ -146,7 +147,7 @@ export function generateSample(opts: SampleOptions): SampleResult {
     writeFileSync(telemetry, telemetryText);
     return result;
   } finally {
-    for (const p of [tmp, tmpSide]) for (const s of ["", "-wal", "-shm", "-journal"]) rmSync(p + s, { force: true });
+    for (const p of [tmp, tmpSide]) removeOwnDatabaseFiles(p);
   }
 }
 

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { SIDECAR_NAME } from "../db/diagnose.js";
+import { moveDatabaseFiles } from "../db/files.js";
 import { allRows, openReadOnly, withWriteTransaction, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeRow, rowJson } from "../backup/format.js";
@@ -111,8 +112,7 @@ export function archiveSidecar(sidecarPath: string, archiveDir: string): string 
   mkdirSync(archiveDir, { recursive: true });
   const to = join(archiveDir, basename(sidecarPath));
   if (existsSync(to)) throw new Error(`${to} already exists`);
-  renameSync(sidecarPath, to);
-  for (const s of ["-wal", "-shm", "-journal"]) if (existsSync(sidecarPath + s)) renameSync(sidecarPath + s, to + s);
+  moveDatabaseFiles(sidecarPath, to);
   fsyncDir(dirname(sidecarPath));
   fsyncDir(archiveDir);
   return to;
