@@ -3,8 +3,7 @@
  * `missing`/`empty` get the baseline; `current` has nothing to do; `ahead` is refused.
  */
 import { applyMigration, planMigration } from "../src/db/migrate.js";
-import { refused } from "../src/errors.js";
-import { describeIdentityChange, fileIdentity, sameIdentity, type FileIdentity } from "../src/engine/identity.js";
+import { assertUnchangedSince, type FileIdentity } from "../src/engine/identity.js";
 import { exportStep, ledgerStep, verifyStep } from "./stage1-legacy.js";
 import type { Step } from "./types.js";
 
@@ -26,11 +25,7 @@ export const foldStep: Step = {
         workDir: c.workDir,
         backup: async () => {
           // Holding the write lock: the primary must still be exactly what the backup holds.
-          const before = exp.identity as FileIdentity;
-          const now = fileIdentity(c.dbPath);
-          if (!sameIdentity(before, now)) {
-            throw refused({ what: `The primary changed since the export (${describeIdentityChange(before, now)}).`, untouched: "The primary was not changed by this tool.", next: "Stop the writer, --rollback, and run again." });
-          }
+          assertUnchangedSince(exp.identity as FileIdentity, c.dbPath, "the backup would not hold those writes");
           return { path: c.backupPath, sha256: String(exp.sha256) };
         },
       }),

@@ -13,7 +13,7 @@ import { jsonInt } from "../src/db/classify.js";
 import { diagnose } from "../src/db/diagnose.js";
 import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
-import { describeIdentityChange, fileIdentity, sameIdentity, type FileIdentity } from "../src/engine/identity.js";
+import { assertUnchangedSince, fileIdentity, type FileIdentity } from "../src/engine/identity.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/engine/ledger.js";
 import { moveDatabaseFiles } from "../src/db/files.js";
@@ -147,15 +147,7 @@ export const unchangedStep: Step = {
   title: "Primary unchanged since the export",
   describe: () => "compare the primary's size, modification time, change counter and WAL with the moment of the export",
   async run(c) {
-    const before = c.outputs.get("export")!.identity as FileIdentity;
-    const now = fileIdentity(c.dbPath);
-    if (!sameIdentity(before, now)) {
-      throw refused({
-        what: `The primary ${c.dbPath} changed since the export (${describeIdentityChange(before, now)}): the new file would miss those writes.`,
-        untouched: "The primary was left in place, unchanged by this tool.",
-        next: "Stop the application writing to it, roll this run back (--rollback) and run the cutover again.",
-      });
-    }
+    const now = assertUnchangedSince(c.outputs.get("export")!.identity as FileIdentity, c.dbPath, "the new file would miss those writes");
     return { summary: "unchanged", outputs: { identity: now } };
   },
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, sha256, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, makeBaselineDb, sha256, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 async function sampleIn(rows = 40): Promise<{ dir: string; db: string; orig: string }> {
   const dir = tmp();
@@ -100,6 +100,21 @@ describe("cutover", () => {
     expect(again.exitCode).toBe(0);
     expect(again.json.outcome).toBe("already-done");
     expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe("4");
+  });
+
+  it("a behind database in WAL mode (cleanly closed, no -wal) is folded in place after the verified backup", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    makeBaselineDb(db, [56]);
+    sqlite(db, "PRAGMA journal_mode=WAL; INSERT INTO users(handle) VALUES ('kept');");
+    expect(existsSync(`${db}-wal`)).toBe(false);
+    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.json.steps.map((s: any) => s.id)).toContain("fold");
+    const r = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.after.chain).toBe("current");
+    expect(sqlite(db, "SELECT handle FROM users")).toBe("kept");
+    expect(r.json.backup.verified).toBe(true);
   });
 
   it("--plan with a stale digest is refused (exit 3)", async () => {
