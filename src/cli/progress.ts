@@ -1,3 +1,4 @@
+import { formatSeconds } from "../util/duration.js";
 import type { Output } from "./output.js";
 
 /** rows, rows/s and ETA on one self-rewriting stderr line (TTY only), at most ~10 times a second. */
@@ -26,10 +27,4 @@ export function formatProgress(label: string, done: number, total: number, secon
   const eta = rate > 0 && total > done ? (total - done) / rate : 0;
   const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
   return `${label}: ${done}/${total} rows (${pct}%) ${Math.round(rate)} rows/s ETA ${formatSeconds(eta)}${what ? ` · ${what}` : ""}`;
-}
-
-export function formatSeconds(s: number): string {
-  if (s < 60) return `${Math.ceil(s)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.ceil(s % 60)).padStart(2, "0")}s`;
 }

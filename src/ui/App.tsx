@@ -1,11 +1,12 @@
 import { Box, Text, useApp, useInput, useStdout } from "ink";
 import { Select, TextInput } from "@inkjs/ui";
 import { existsSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { useCallback, useEffect, useReducer, useRef } from "react";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import type { EngineClient, RunJob } from "./protocol.js";
-import { bar, eta, human, ICON, seconds, STAGES } from "./format.js";
+import { bar, eta, human, ICON, STAGES } from "./format.js";
+import { formatSeconds } from "../util/duration.js";
 import { initialState, reducer, stageOf, type WizardState } from "./state.js";
 
 export interface AppProps {
@@ -28,10 +29,6 @@ export function validateBackupPath(value: string, dbPath: string): string | unde
   // The default work dir (vox-cutover-runs/<UTC> beside the database) is created when the run starts.
   if (!existsSync(dir)) return basename(dirname(dir)) === "vox-cutover-runs" && existsSync(dirname(dirname(dir))) ? undefined : `the folder ${dir} does not exist`;
   return undefined;
-}
-
-function defaultWorkDir(db: string): string {
-  return join(dirname(db), "vox-cutover-runs", new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
 }
 
 const HELP: Record<string, string> = {
@@ -71,7 +68,7 @@ export function App({ client, db, rehearse, onExit }: AppProps) {
     async (path: string) => {
       dispatch({ type: "loading", text: "Checking the preconditions (Stage 0)…" });
       const out = await client.run({ db: path, apply: false, command: "wizard" }, { event: () => {}, request: async () => ({ ok: false }) });
-      if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: join(defaultWorkDir(path), "backup.jsonl") });
+      if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: out.report.backup.path ?? "" }); // the plan's own work dir
       else dispatch({ type: "plan-failed", message: out.error.message });
     },
     [client],
@@ -227,7 +224,7 @@ function Steps({ s, cols, only }: { s: WizardState; cols: number; only?: number[
                 {`${ICON[x.status]} ${x.stage} ${x.title}${x.kind === "destructive" ? " [destructive]" : ""}${x.summary ? ` — ${x.summary}` : ""}`}
               </Text>
               {x.status === "running" && p ? (
-                <Text wrap="truncate-end">{`    ${bar(p.done, p.total, Math.min(30, cols - 60))} ${p.total ? Math.floor((p.done / p.total) * 100) : 100}% ${human(p.done)}/${human(p.total)} rows · ${human(Math.round(e!.rate))} rows/s · ETA ${seconds(e!.seconds)}${p.label ? ` · ${p.label}` : ""}`}</Text>
+                <Text wrap="truncate-end">{`    ${bar(p.done, p.total, Math.min(30, cols - 60))} ${p.total ? Math.floor((p.done / p.total) * 100) : 100}% ${human(p.done)}/${human(p.total)} rows · ${human(Math.round(e!.rate))} rows/s · ETA ${formatSeconds(e!.seconds)}${p.label ? ` · ${p.label}` : ""}`}</Text>
               ) : null}
             </Box>
           );

@@ -16,11 +16,6 @@ export function human(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-export function seconds(s: number): string {
-  if (s < 60) return `${Math.ceil(s)}s`;
-  return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, "0")}s`;
-}
-
 export const ICON: Record<string, string> = { pending: "·", running: "▶", done: "✓", skipped: "-", failed: "✗" };
 
 export const STAGES = ["Preconditions", "Legacy chain", "Sidecar", "Telemetry", "Publication/news"];
