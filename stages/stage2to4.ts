@@ -5,11 +5,9 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { writeVerifiedBackup } from "../src/backup/verified.js";
-import { openReadOnly, openReadWrite } from "../src/db/local.js";
-import { recordLedger } from "../src/engine/ledger.js";
+import { openReadOnly } from "../src/db/local.js";
 import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/stages2to4/news.js";
-import { archiveSidecar, compareSidecar, mergeSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
+import { applySidecar, compareSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
 import { checkTelemetry } from "../src/stages2to4/telemetry.js";
 import type { Step } from "./types.js";
 
@@ -43,22 +41,7 @@ export const sidecarStep: Step = {
     if (!existsSync(side)) {
       return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
     }
-    const backup = await writeVerifiedBackup({ dbPath: side, outPath: join(c.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
-    let merged = 0;
-    let conflicts = 0;
-    if (c.options.sidecarMerge) {
-      const tables = mergeSidecar(side, c.dbPath, c.runId, backup.sha256);
-      merged = tables.reduce((n, t) => n + t.merged, 0);
-      conflicts = tables.reduce((n, t) => n + t.conflicts, 0);
-    } else {
-      const db = openReadWrite(c.dbPath);
-      try {
-        recordLedger(db, { runId: c.runId, command: "sidecar", backupSha256: backup.sha256, counts: { archivedOnly: true } });
-      } finally {
-        db.close();
-      }
-    }
-    const archive = archiveSidecar(side, c.archiveDir);
+    const { backup, merged, conflicts, archive } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
     return { summary: `${c.options.sidecarMerge ? `${merged} row(s) merged, ${conflicts} conflict(s) quarantined; ` : ""}archived at ${archive}`, outputs: { exists: true, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256 } };
   },
 };

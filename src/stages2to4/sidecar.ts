@@ -9,6 +9,7 @@ import { encodeRow, rowJson } from "../backup/format.js";
 import { iterateRows, listBackupTables, rowStatement } from "../backup/tables.js";
 import { fsyncDir } from "../backup/export.js";
 import { recordLedger } from "../engine/ledger.js";
+import { writeVerifiedBackup } from "../backup/verified.js";
 
 export interface SidecarTable {
   name: string;
@@ -116,4 +117,33 @@ export function archiveSidecar(sidecarPath: string, archiveDir: string): string 
   fsyncDir(dirname(sidecarPath));
   fsyncDir(archiveDir);
   return to;
+}
+
+export interface SidecarApplied {
+  backup: { path: string; sha256: string; rows: number };
+  tables: SidecarTable[];
+  merged: number;
+  conflicts: number;
+  archive: string;
+}
+
+/**
+ * Stage 2 --apply, for the command and the cutover step alike: a verified backup of the sidecar,
+ * then (with `merge`) the missing rows copied in one transaction with its ledger row, or a ledger
+ * row for an archive-only run, then the file moved into the archive.
+ */
+export async function applySidecar(opts: { sidecar: string; dbPath: string; workDir: string; archiveDir: string; runId: string; merge: boolean; baseline: { version: number; digest: string } }): Promise<SidecarApplied> {
+  const backup = await writeVerifiedBackup({ dbPath: opts.sidecar, outPath: join(opts.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: opts.baseline });
+  let tables: SidecarTable[] = [];
+  if (opts.merge) {
+    tables = mergeSidecar(opts.sidecar, opts.dbPath, opts.runId, backup.sha256);
+  } else {
+    withWriteTransaction(opts.dbPath, (db) => {
+      tables = compareSidecar(opts.sidecar, db);
+      recordLedger(db, { runId: opts.runId, command: "sidecar", backupSha256: backup.sha256, counts: { merged: 0, archivedOnly: true, tables } });
+    });
+  }
+  const archive = archiveSidecar(opts.sidecar, opts.archiveDir);
+  const sum = (k: "merged" | "conflicts") => (opts.merge ? tables.reduce((n, t) => n + t[k], 0) : 0);
+  return { backup, tables, merged: sum("merged"), conflicts: sum("conflicts"), archive };
 }

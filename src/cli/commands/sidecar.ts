@@ -5,13 +5,11 @@ import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
-import { writeVerifiedBackup } from "../../backup/verified.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { acquireLock } from "../../engine/lock.js";
-import { listLedger, recordLedger } from "../../engine/ledger.js";
-import { openReadWrite } from "../../db/local.js";
+import { listLedger } from "../../engine/ledger.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
-import { archiveSidecar, compareSidecar, mergeSidecar, sidecarChainInfo, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
+import { applySidecar, compareSidecar, sidecarChainInfo, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
@@ -66,21 +64,11 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
   const lock = acquireLock(dbPath, { command: "sidecar", runId, workDir }, { breakLock: Boolean(opts.breakLock) });
   try {
     mkdirSync(workDir, { recursive: true });
-    const backup = await writeVerifiedBackup({ dbPath: sidecar, outPath: join(workDir, "sidecar-backup.jsonl"), chain: "sidecar", maxVersion: null, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+    const applied = await applySidecar({ sidecar, dbPath, workDir, archiveDir: join(workDir, "archive"), runId, merge, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+    const { backup, archive } = applied;
+    tables = applied.tables;
     out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
-    if (merge) {
-      tables = mergeSidecar(sidecar, dbPath, runId, backup.sha256);
-      out.text(`merged: ${tables.reduce((n, t) => n + t.merged, 0)} row(s) copied, ${tables.reduce((n, t) => n + t.conflicts, 0)} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
-    }
-    const archive = archiveSidecar(sidecar, join(workDir, "archive"));
-    if (!merge) {
-      const db = openReadWrite(dbPath);
-      try {
-        recordLedger(db, { runId, command: "sidecar", backupSha256: backup.sha256, counts: { merged: 0, archivedOnly: true, tables } });
-      } finally {
-        db.close();
-      }
-    }
+    if (merge) out.text(`merged: ${applied.merged} row(s) copied, ${applied.conflicts} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
     out.text(`archived: ${archive} (never deleted)`);
     printTables(ctx, tables, true, merge);
     return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { sidecar: { path: sidecar, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir } };
