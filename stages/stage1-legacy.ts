@@ -81,7 +81,7 @@ export const buildImportStep: Step = {
     // Temporary files of an attempt that was killed mid-import are this product's own: clear them.
     const dir = dirname(c.newPath);
     for (const f of readdirSync(dir)) if (f.startsWith(`.${basename(c.newPath)}.vox-cutover-building-`)) rmSync(join(dir, f), { force: true });
-    const r = importBackup({
+    const r = await importBackup({
       backupPath: c.backupPath,
       targetPath: c.newPath,
       baselineSql: c.base.sql,

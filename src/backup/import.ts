@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync } from "node:fs";
 import { failed, refused } from "../errors.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
-import { removeOwnDatabaseFiles } from "../db/files.js";
-import { allRows, openReadWrite, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
+import { writeTransactionInto } from "../db/files.js";
+import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../engine/ledger.js";
 import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
@@ -140,64 +139,14 @@ function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<strin
  * in the same single pass: a file that does not verify rolls everything back.
  * A failure anywhere rolls everything back (a new file is built under a temporary name).
  */
-export function importBackup(opts: ImportOptions): ImportReport {
+export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const runId = opts.runId ?? randomUUID();
-  const scratch = opts.into === "scratch";
-  const creating = scratch || !existsSync(opts.targetPath);
-  const dbPath = creating ? join(dirname(opts.targetPath), `.${basename(opts.targetPath)}.vox-cutover-${scratch ? "dryrun" : "building"}-${process.pid}`) : opts.targetPath;
-  const removeOwn = () => removeOwnDatabaseFiles(dbPath);
-  if (creating) removeOwn();
-  let db: LibsqlDatabase;
-  try {
-    db = openReadWrite(dbPath);
-  } catch (e) {
-    if (creating) removeOwn();
-    throw e;
-  }
-  let report: ImportReport;
-  try {
-    db.exec("PRAGMA foreign_keys=OFF"); // load order must not matter; violations are reported after
-    // A new file is private until it is renamed into place (a failure deletes it): no rollback
-    // journal and no fsync per commit while loading; safe settings and one fsync before the rename.
-    if (creating) db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384");
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      report = load(db, opts, runId, creating);
-      db.exec("COMMIT");
-      if (creating) {
-        db.exec("PRAGMA journal_mode=DELETE");
-        db.exec("PRAGMA synchronous=FULL");
-      }
-    } catch (e) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw e;
-    }
-  } catch (e) {
-    db.close();
-    if (creating) removeOwn();
-    throw e;
-  }
-  db.close();
-  if (scratch) removeOwn();
-  else if (creating) {
-    fsyncFile(dbPath);
-    if (existsSync(opts.targetPath)) {
-      removeOwn();
-      throw refused({ what: `${opts.targetPath} appeared while the import was building it.`, untouched: "The file that appeared was left untouched.", next: "Run vox-cutover diagnose on it, then import again." });
-    }
-    renameSync(dbPath, opts.targetPath);
-  }
-  return report;
+  const mode = opts.into === "scratch" ? "scratch" : existsSync(opts.targetPath) ? "existing" : "create";
+  // A new file is private until it is renamed into place (a failure deletes it): it loads without a
+  // rollback journal or fsync per commit; safe settings and one fsync before the rename.
+  return writeTransactionInto({ path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true }, (db) => load(db, opts, runId, mode !== "existing"));
 }
 
-function fsyncFile(path: string): void {
-  const fd = openSync(path, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
 function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {

@@ -1,4 +1,7 @@
-import { existsSync, renameSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { refused } from "../errors.js";
+import { openReadWrite, type LibsqlDatabase } from "./local.js";
 
 /** The files SQLite keeps beside a database. */
 export const DB_SIDE_FILES = ["-wal", "-shm", "-journal"] as const;
@@ -12,4 +15,77 @@ export function moveDatabaseFiles(from: string, to: string): void {
 /** Removes one of this product's own temporary database files and its companions (never a user's file). */
 export function removeOwnDatabaseFiles(path: string): void {
   for (const s of ["", ...DB_SIDE_FILES]) rmSync(path + s, { force: true });
+}
+
+export interface WriteTarget {
+  /** The database the caller means. */
+  path: string;
+  /**
+   * "existing": write into it. "create": build a private new file beside it and rename it into
+   * place when committed (it must not exist then). "scratch": build a private file and remove it.
+   */
+  mode: "existing" | "create" | "scratch";
+  /** Names the private file: `.<name>.vox-cutover-<tag>-<pid>`. */
+  tag: string;
+  /** A private file may load without a rollback journal or per-commit fsync (it is deleted on failure). */
+  fast?: boolean;
+  /** Load order must not matter: foreign keys are not enforced (violations are reported after). */
+  foreignKeysOff?: boolean;
+}
+
+/**
+ * One BEGIN IMMEDIATE transaction on `target`: committed, or rolled back and rethrown. A private
+ * new file is removed on any failure, fsynced and renamed into place on success (never over a file
+ * that appeared meanwhile), so a database is either untouched or complete.
+ */
+export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: LibsqlDatabase) => T | Promise<T>): Promise<T> {
+  const fresh = target.mode !== "existing";
+  const file = fresh ? join(dirname(target.path), `.${basename(target.path)}.vox-cutover-${target.tag}-${process.pid}`) : target.path;
+  if (fresh) removeOwnDatabaseFiles(file);
+  let db: LibsqlDatabase | undefined;
+  let result: T;
+  try {
+    db = openReadWrite(file);
+    if (target.foreignKeysOff) db.exec("PRAGMA foreign_keys=OFF"); // must be set outside the transaction
+    if (fresh && target.fast) db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384");
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      result = await fn(db);
+      db.exec("COMMIT");
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+    if (fresh && target.fast) db.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL");
+    db.close();
+    db = undefined;
+  } catch (e) {
+    db?.close();
+    if (fresh) removeOwnDatabaseFiles(file);
+    throw e;
+  }
+  if (target.mode === "scratch") removeOwnDatabaseFiles(file);
+  else if (target.mode === "create") {
+    fsyncPath(file);
+    if (existsSync(target.path)) {
+      removeOwnDatabaseFiles(file);
+      throw refused({ what: `${target.path} appeared while the new database was being built.`, untouched: "The file that appeared was left untouched.", next: "Run vox-cutover diagnose on it, then run the command again." });
+    }
+    renameSync(file, target.path);
+    fsyncPath(dirname(target.path));
+  }
+  return result;
+}
+
+function fsyncPath(path: string): void {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* some platforms cannot fsync a directory */
+  }
 }

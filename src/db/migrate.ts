@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
@@ -7,8 +7,7 @@ import { recordLedger } from "../engine/ledger.js";
 import type { ColumnInfo } from "./catalog.js";
 import type { BaselineContext, Diagnosis } from "./diagnose.js";
 import { shellQuote } from "./diagnose.js";
-import { openReadWrite, type LibsqlDatabase } from "./local.js";
-import { removeOwnDatabaseFiles } from "./files.js";
+import { writeTransactionInto } from "./files.js";
 import { describeStatement, splitSql } from "./sqlsplit.js";
 import { quoteIdent } from "./value.js";
 
@@ -148,52 +147,28 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
   }
   if (!existsSync(dirname(opts.path))) mkdirSync(dirname(opts.path), { recursive: true });
   // A new database is built under a temporary name and renamed into place when complete.
-  const creating = plan.chain === "missing";
-  const target = creating ? `${opts.path}.vox-cutover-creating-${process.pid}` : opts.path;
-  const db: LibsqlDatabase = openReadWrite(target);
   const runId = randomUUID();
   let backup: { path: string; sha256: string } | undefined;
-  // Our own temporary file, which held nothing but what this run wrote.
-  const removeTemp = () => removeOwnDatabaseFiles(target);
-  try {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      if (plan.needsBackup) {
-        if (!opts.backup) throw new Error("internal: a backup is required before folding");
-        backup = await opts.backup();
-      }
-      for (const step of plan.steps) {
-        for (const stmt of step.sql) {
-          try {
-            db.exec(stmt);
-          } catch (e) {
-            throw failed({
-              what: `Step ${step.id} failed at \`${describeStatement(stmt)}\`: ${e instanceof Error ? e.message : String(e)}.`,
-              untouched: `The transaction was rolled back: the database is exactly as before${backup ? `, and the verified backup is at ${backup.path}` : ""}.`,
-              next: "Fix the cause (or use Stage 1: vox-cutover cutover) and run migrate again.",
-            });
-          }
+  await writeTransactionInto({ path: opts.path, mode: plan.chain === "missing" ? "create" : "existing", tag: "creating" }, async (db) => {
+    if (plan.needsBackup) {
+      if (!opts.backup) throw new Error("internal: a backup is required before folding");
+      backup = await opts.backup();
+    }
+    for (const step of plan.steps) {
+      for (const stmt of step.sql) {
+        try {
+          db.exec(stmt);
+        } catch (e) {
+          throw failed({
+            what: `Step ${step.id} failed at \`${describeStatement(stmt)}\`: ${e instanceof Error ? e.message : String(e)}.`,
+            untouched: `The transaction was rolled back: the database is exactly as before${backup ? `, and the verified backup is at ${backup.path}` : ""}.`,
+            next: "Fix the cause (or use Stage 1: vox-cutover cutover) and run migrate again.",
+          });
         }
       }
-      recordLedger(db, { runId, command: "migrate", planDigest: plan.digest, backupSha256: backup?.sha256 ?? null, counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain } });
-      db.exec("COMMIT");
-    } catch (e) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw e;
     }
-  } catch (e) {
-    db.close();
-    if (creating) removeTemp();
-    throw e;
-  }
-  db.close();
-  if (creating) {
-    if (existsSync(opts.path)) {
-      removeTemp();
-      throw refused({ what: `${opts.path} appeared while the new database was being built.`, untouched: "The file that appeared was left untouched.", next: "Run vox-cutover diagnose on it." });
-    }
-    renameSync(target, opts.path);
-  }
+    recordLedger(db, { runId, command: "migrate", planDigest: plan.digest, backupSha256: backup?.sha256 ?? null, counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain } });
+  });
   return { backup, runId };
 }
 

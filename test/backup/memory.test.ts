@@ -15,7 +15,7 @@ async function peakRss(db: string, out: string, step: "export" | "verify" | "imp
     else if (step === "verify") read.readBackup(${JSON.stringify(out)});
     else {
       const base = loadBaselineContext();
-      imp.importBackup({ backupPath: ${JSON.stringify(out)}, targetPath: ${JSON.stringify(out + ".db")}, baselineSql: base.sql, baselineVersion: 60, history: [], rules: new Map(), into: "target" });
+      await imp.importBackup({ backupPath: ${JSON.stringify(out)}, targetPath: ${JSON.stringify(out + ".db")}, baselineSql: base.sql, baselineVersion: 60, history: [], rules: new Map(), into: "target" });
     }
     process.stdout.write(String(process.resourceUsage().maxRSS));
   `;

@@ -78,7 +78,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     const common = { backupPath, targetPath: resolved.path!, baselineSql: base.sql, baselineVersion: base.manifest.baselineVersion, history: base.policy.history, rules, planDigest: digest, onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
     let report: ImportReport;
     if (!apply) {
-      report = importBackup({ ...common, into: "scratch" });
+      report = await importBackup({ ...common, into: "scratch" });
       progress.end();
       out.text(`backup: ${resolve(String(inArg))} verified (${report.totalRows} rows, sha256 ${report.backupSha256})`);
       // What the real target holds now is what replace semantics would clear.
@@ -92,7 +92,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
     }
     const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
-    report = importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
+    report = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
     progress.end();
     out.text(`backup: ${resolve(String(inArg))} verified while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`);
     out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
