@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { verifyAgainstDatabase } from "../src/backup/compare.js";
-import { exportBackup, fsyncDir } from "../src/backup/export.js";
+import { exportBackup } from "../src/backup/export.js";
 import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
 import { jsonInt } from "../src/db/classify.js";
@@ -16,7 +16,7 @@ import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, fileIdentity, type FileIdentity } from "../src/engine/identity.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/engine/ledger.js";
-import { moveDatabaseFiles } from "../src/db/files.js";
+import { fsyncPath, moveDatabaseFiles } from "../src/db/files.js";
 import type { Step } from "./types.js";
 
 
@@ -180,15 +180,15 @@ export const swapStep: Step = {
       }
       if (c.swapPhase === "none" || c.swapPhase === "intent") {
         if (existsSync(c.dbPath) && !existsSync(archive)) moveDatabaseFiles(c.dbPath, archive);
-        fsyncDir(dirname(c.dbPath));
-        fsyncDir(c.archiveDir);
+        fsyncPath(dirname(c.dbPath));
+        fsyncPath(c.archiveDir);
         journal("primary-archived");
         pausePoint("swap-archived");
       }
       if (!existsSync(c.dbPath)) {
         if (!existsSync(c.newPath)) throw failed({ what: `Neither the primary nor the new file ${c.newPath} is there.`, untouched: `The old primary is safe in ${archive}.`, next: "Run --rollback to put it back." });
         renameSync(c.newPath, c.dbPath);
-        fsyncDir(dirname(c.dbPath));
+        fsyncPath(dirname(c.dbPath));
       }
       journal("new-in-place");
       return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive } };

@@ -1,9 +1,9 @@
 import { Worker } from "node:worker_threads";
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
+import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
-import { DB_SIDE_FILES } from "../db/files.js";
+import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 import { iterateRows, listBackupTables, rowStatement } from "./tables.js";
@@ -202,7 +202,7 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     const r = await sink.done;
     if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
     renameSync(tmp, out);
-    fsyncDir(dirname(out));
+    fsyncPath(dirname(out));
     return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: r.summary!, totalRows: rowsDone, header };
   } finally {
     if (sink) await sink.worker.terminate();
@@ -212,17 +212,5 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   }
 }
 
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* some platforms cannot fsync a directory */
-  }
-}
 
 export type { BackupTable };

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { refused } from "../errors.js";
-import { openReadWrite } from "../db/local.js";
+import { writeTransactionInto } from "../db/files.js";
 import { quoteIdent } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { readBackup, type ReadResult } from "./read.js";
@@ -9,12 +9,9 @@ import { readBackup, type ReadResult } from "./read.js";
  * Restores a backup exactly as it was taken — each table created from its own CREATE statement,
  * every row with its rowid, sqlite_sequence as recorded — into a new file (the drill's scratch copy).
  */
-export function restoreBackup(backupPath: string, targetPath: string): ReadResult {
+export async function restoreBackup(backupPath: string, targetPath: string): Promise<ReadResult> {
   if (existsSync(targetPath)) throw refused({ what: `${targetPath} already exists.`, untouched: "Nothing was written.", next: "Restore into a new path." });
-  const db = openReadWrite(targetPath);
-  try {
-    db.exec("PRAGMA foreign_keys=OFF");
-    db.exec("BEGIN");
+  return writeTransactionInto({ path: targetPath, mode: "create", tag: "restoring", fast: true, foreignKeysOff: true }, (db) => {
     let insert: ReturnType<typeof db.prepare> | null = null;
     const seq: [unknown, unknown][] = [];
     const result = readBackup(backupPath, {
@@ -39,12 +36,6 @@ export function restoreBackup(backupPath: string, targetPath: string): ReadResul
       const s = db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?, ?)");
       for (const [n, v] of seq) s.run(n as never, v as never);
     }
-    db.exec("COMMIT");
     return result;
-  } catch (e) {
-    if (db.inTransaction) db.exec("ROLLBACK");
-    throw e;
-  } finally {
-    db.close();
-  }
+  });
 }

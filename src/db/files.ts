@@ -77,7 +77,8 @@ export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: Libs
   return result;
 }
 
-function fsyncPath(path: string): void {
+/** fsync a file or a directory (a rename is durable once its directory is synced). */
+export function fsyncPath(path: string): void {
   try {
     const fd = openSync(path, "r");
     try {

@@ -2,12 +2,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { SIDECAR_NAME } from "../db/diagnose.js";
-import { moveDatabaseFiles } from "../db/files.js";
+import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
 import { allRows, openReadOnly, withWriteTransaction, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeRow, rowJson } from "../backup/format.js";
 import { iterateRows, listBackupTables, rowStatement } from "../backup/tables.js";
-import { fsyncDir } from "../backup/export.js";
 import { recordLedger } from "../engine/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
 
@@ -114,8 +113,8 @@ export function archiveSidecar(sidecarPath: string, archiveDir: string): string 
   const to = join(archiveDir, basename(sidecarPath));
   if (existsSync(to)) throw new Error(`${to} already exists`);
   moveDatabaseFiles(sidecarPath, to);
-  fsyncDir(dirname(sidecarPath));
-  fsyncDir(archiveDir);
+  fsyncPath(dirname(sidecarPath));
+  fsyncPath(archiveDir);
   return to;
 }
 

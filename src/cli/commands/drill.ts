@@ -66,7 +66,7 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
   const backup = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: join(workDir, "drill-backup.jsonl"), force: true, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
   out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
   const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
-  const read = restoreBackup(backup.path, restoredPath);
+  const read = await restoreBackup(backup.path, restoredPath);
   const rdb = openReadOnly(restoredPath);
   const tables: DrillRecord["tables"] = [];
   try {
