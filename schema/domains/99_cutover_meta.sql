@@ -1,8 +1,4 @@
--- cutover_meta: the schema version chain and vox-cutover's own bookkeeping.
-CREATE TABLE IF NOT EXISTS schema_version (
-  version INTEGER PRIMARY KEY,
-  applied_at TEXT
-);
+-- cutover_meta: vox-cutover's own bookkeeping (vox ignores these two tables).
 CREATE TABLE IF NOT EXISTS cutover_ledger (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id TEXT NOT NULL,
@@ -20,6 +16,7 @@ CREATE TABLE IF NOT EXISTS legacy_quarantine (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   source_table TEXT NOT NULL,
   source_rowid INTEGER,
+  source_key TEXT,
   row_json TEXT NOT NULL,
   reason TEXT NOT NULL,
   run_id TEXT,

@@ -1,0 +1,444 @@
+/**
+ * Schema facts: what SQLite reports about a database's user tables, in the shape of
+ * `../shared/vox-reference/schema-*.json` (tables → columns, keys, unique sets, foreign keys,
+ * indexes, seed rows; FTS5 tables separately). One shape for the bundled baseline, a database under
+ * diagnosis and an operator's `--target-schema` template, so they compare part by part.
+ *
+ * Everything is read with PRAGMAs (`table_list`, `table_xinfo`, `index_list`, `index_xinfo`,
+ * `foreign_key_list`); SQL text is only tokenized where SQLite reports nothing else
+ * (AUTOINCREMENT, a partial index's WHERE, FTS5 module arguments).
+ */
+import { createHash } from "node:crypto";
+import type { LibsqlDatabase } from "../db/local.js";
+import { allRows } from "../db/local.js";
+import { sqlTokens } from "../db/sqltokens.js";
+
+export interface ColumnFact {
+  name: string;
+  type: string;
+  notnull: boolean;
+  /** The default as SQL text, as `PRAGMA table_info` reports it; null when none. */
+  default: string | null;
+  /** 1-based position in the primary key; 0 when not part of it. */
+  pk: number;
+}
+
+export interface IndexFact {
+  name: string;
+  unique: boolean;
+  columns: string[];
+  desc?: boolean[];
+  where?: string;
+}
+
+export interface ForeignKeyFact {
+  from: string;
+  table: string;
+  to: string;
+  on_delete: string;
+  on_update: string;
+}
+
+export type SeedValue = string | number | null;
+
+export interface TableFact {
+  columns: ColumnFact[];
+  without_rowid?: boolean;
+  autoincrement?: boolean;
+  unique?: string[][];
+  foreign_keys?: ForeignKeyFact[];
+  indexes?: IndexFact[];
+  seed_rows?: Record<string, SeedValue>[];
+  fragment?: string;
+}
+
+export interface Fts5Fact {
+  name: string;
+  module: string;
+  columns: string[];
+  options: Record<string, string>;
+}
+
+export interface SchemaFacts {
+  label?: string;
+  source?: string;
+  baseline_version: number;
+  fragments?: string[];
+  tables: Record<string, TableFact>;
+  fts5: Fts5Fact[];
+}
+
+/** The product's own tables: vox ignores them; they never count as drift. */
+export const OWN_TABLES: readonly string[] = ["cutover_ledger", "legacy_quarantine"];
+
+const FTS5_SHADOW = ["_data", "_idx", "_content", "_docsize", "_config"];
+
+interface MasterRow {
+  name: string;
+  type: string;
+  sql: string;
+}
+
+/** Virtual tables and their shadow tables, from SQLite itself (`PRAGMA table_list` marks shadows). */
+export function readTableList(db: LibsqlDatabase): { name: string; type: "table" | "virtual" | "shadow"; withoutRowid: boolean; strict: boolean }[] {
+  return allRows(db, "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'")
+    .map((r) => ({
+      name: String(r.name),
+      type: String(r.type) as "table" | "virtual" | "shadow",
+      withoutRowid: Number(r.wr) === 1,
+      strict: Number(r.strict) === 1,
+    }))
+    .filter((t) => !t.name.startsWith("sqlite_"));
+}
+
+function autoincrementIn(sql: string): boolean {
+  return sqlTokens(sql).some((t) => t.kind === "word" && t.upper === "AUTOINCREMENT");
+}
+
+/** The text after the top-level WHERE of a CREATE INDEX statement. */
+export function partialWhere(sql: string): string | undefined {
+  const toks = sqlTokens(sql);
+  let depth = 0;
+  for (const t of toks) {
+    if (t.kind === "punct" && t.text === "(") depth++;
+    else if (t.kind === "punct" && t.text === ")") depth--;
+    else if (depth === 0 && t.kind === "word" && t.upper === "WHERE") {
+      return sql.slice(t.end).trim().replace(/;\s*$/, "").trim();
+    }
+  }
+  return undefined;
+}
+
+/** `USING fts5(a, b UNINDEXED, content='t', content_rowid='rowid')` → columns and options. */
+export function parseFts5Args(sql: string): { module: string; columns: string[]; options: Record<string, string> } | null {
+  const toks = sqlTokens(sql);
+  const using = toks.findIndex((t) => t.kind === "word" && t.upper === "USING");
+  if (using < 0) return null;
+  const mod = toks[using + 1];
+  const open = toks[using + 2];
+  if (!mod || !open || open.text !== "(") return null;
+  const args: string[] = [];
+  let depth = 0;
+  let start = open.end;
+  for (let i = using + 3; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === "(") depth++;
+    else if (t.text === ")") {
+      if (depth === 0) {
+        args.push(sql.slice(start, t.start).trim());
+        break;
+      }
+      depth--;
+    } else if (t.text === "," && depth === 0) {
+      args.push(sql.slice(start, t.start).trim());
+      start = t.end;
+    }
+  }
+  const columns: string[] = [];
+  const options: Record<string, string> = {};
+  for (const a of args.filter((x) => x.length > 0)) {
+    const eq = a.indexOf("=");
+    if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*\s*$/.test(a.slice(0, eq))) options[a.slice(0, eq).trim()] = a.slice(eq + 1).trim();
+    else columns.push(a);
+  }
+  return { module: mod.text.toLowerCase(), columns, options };
+}
+
+/** Facts of every user table (not our own bookkeeping unless asked), read with PRAGMAs. */
+export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seedRows?: boolean } = {}): SchemaFacts {
+  const master = allRows(db, "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table','index') AND sql IS NOT NULL").map(
+    (r) => ({ name: String(r.name), type: String(r.type), sql: String(r.sql) }) as MasterRow,
+  );
+  const sqlOf = new Map(master.map((m) => [`${m.type}:${m.name}`, m.sql]));
+  const list = readTableList(db);
+  const tables: Record<string, TableFact> = {};
+  const fts5: Fts5Fact[] = [];
+  const versionRows = allRows(db, "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
+  let baselineVersion = 0;
+  if (versionRows.length) {
+    try {
+      const m = allRows(db, "SELECT MAX(version) AS m FROM schema_version")[0]?.m;
+      if (typeof m === "bigint") baselineVersion = Number(m);
+    } catch {
+      baselineVersion = 0;
+    }
+  }
+  for (const t of [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (t.type === "shadow") continue;
+    if (!opts.includeOwn && OWN_TABLES.includes(t.name)) continue;
+    const sql = sqlOf.get(`table:${t.name}`) ?? "";
+    if (t.type === "virtual") {
+      const p = parseFts5Args(sql);
+      if (p) fts5.push({ name: t.name, module: p.module, columns: p.columns, options: p.options });
+      continue;
+    }
+    tables[t.name] = readTableFact(db, t.name, sql, t.withoutRowid, sqlOf, opts.seedRows === true);
+  }
+  return { baseline_version: baselineVersion, tables, fts5 };
+}
+
+function readTableFact(
+  db: LibsqlDatabase,
+  name: string,
+  sql: string,
+  withoutRowid: boolean,
+  sqlOf: Map<string, string>,
+  seedRows: boolean,
+): TableFact {
+  const cols = allRows(db, "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)", [name])
+    .filter((c) => Number(c.hidden) === 0)
+    .map((c) => ({
+      name: String(c.name),
+      type: String(c.type ?? ""),
+      notnull: Number(c.notnull) === 1,
+      default: c.dflt_value === null ? null : String(c.dflt_value),
+      pk: Number(c.pk),
+    }));
+  const fact: TableFact = { columns: cols };
+  if (withoutRowid) fact.without_rowid = true;
+  if (autoincrementIn(sql)) fact.autoincrement = true;
+  const unique: string[][] = [];
+  const indexes: IndexFact[] = [];
+  for (const il of allRows(db, "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)", [name])) {
+    const iname = String(il.name);
+    const keyCols = allRows(db, "SELECT name, \"desc\", key FROM pragma_index_xinfo(?) ORDER BY seqno", [iname]).filter(
+      (k) => Number(k.key) === 1,
+    );
+    const columns = keyCols.map((k) => (k.name === null ? "<expr>" : String(k.name)));
+    if (il.origin === "u") {
+      unique.push(columns);
+      continue;
+    }
+    if (il.origin !== "c") continue;
+    const idx: IndexFact = { name: iname, unique: Number(il.unique) === 1, columns };
+    const desc = keyCols.map((k) => Number(k.desc) === 1);
+    if (desc.some((d) => d)) idx.desc = desc;
+    if (Number(il.partial) === 1) {
+      const w = partialWhere(sqlOf.get(`index:${iname}`) ?? "");
+      if (w !== undefined) idx.where = w;
+    }
+    indexes.push(idx);
+  }
+  if (unique.length) fact.unique = unique;
+  const fks = allRows(db, "SELECT \"from\", \"table\", \"to\", on_delete, on_update FROM pragma_foreign_key_list(?)", [name]).map((f) => ({
+    from: String(f.from),
+    table: String(f.table),
+    to: f.to === null ? "" : String(f.to),
+    on_delete: String(f.on_delete),
+    on_update: String(f.on_update),
+  }));
+  if (fks.length) fact.foreign_keys = fks;
+  if (indexes.length) fact.indexes = indexes;
+  if (seedRows && name !== "schema_version") {
+    const rows = allRows(db, `SELECT * FROM "${name.replace(/"/g, '""')}"`);
+    if (rows.length) {
+      fact.seed_rows = rows.map((r) => {
+        const o: Record<string, SeedValue> = {};
+        for (const [k, v] of Object.entries(r)) o[k] = typeof v === "bigint" ? Number(v) : v instanceof Uint8Array ? null : v;
+        return o;
+      });
+    }
+  }
+  return fact;
+}
+
+// ── Comparison ──────────────────────────────────────────────────────────────────────────────────
+
+export interface TableDiff {
+  table: string;
+  /** The whole table is missing. */
+  missing: boolean;
+  missingColumns: string[];
+  /** Columns present with another definition: `name: what differs`. */
+  differentColumns: string[];
+  missingIndexes: string[];
+  differentIndexes: string[];
+  missingUnique: string[][];
+  missingForeignKeys: ForeignKeyFact[];
+  /** WITHOUT ROWID / AUTOINCREMENT / primary key differences. */
+  shape: string[];
+  /** Columns the file has beyond the target: kept, not a failure. */
+  extraColumns: string[];
+}
+
+export interface StructureComparison {
+  /** Every target part present with the same definition. */
+  equal: boolean;
+  diffs: TableDiff[];
+  missingFts: string[];
+  /** Tables the file has that the target does not (kept). */
+  extraTables: string[];
+  fingerprint: string;
+  targetFingerprint: string;
+}
+
+function colDef(c: ColumnFact): string {
+  return `${c.type}${c.notnull ? " NOT NULL" : ""}${c.default !== null ? ` DEFAULT ${c.default}` : ""}${c.pk ? ` pk${c.pk}` : ""}`;
+}
+
+function normWhere(w: string | undefined): string {
+  return (w ?? "").replace(/\s+/g, " ").trim();
+}
+
+function idxKey(i: IndexFact): string {
+  return JSON.stringify([i.unique, i.columns, (i.desc ?? i.columns.map(() => false)), normWhere(i.where)]);
+}
+
+function fkKey(f: ForeignKeyFact): string {
+  return JSON.stringify([f.from, f.table, f.to, f.on_delete, f.on_update]);
+}
+
+export function compareFacts(file: SchemaFacts, target: SchemaFacts): StructureComparison {
+  const diffs: TableDiff[] = [];
+  for (const [name, want] of Object.entries(target.tables)) {
+    const have = file.tables[name];
+    const d: TableDiff = {
+      table: name,
+      missing: !have,
+      missingColumns: [],
+      differentColumns: [],
+      missingIndexes: [],
+      differentIndexes: [],
+      missingUnique: [],
+      missingForeignKeys: [],
+      shape: [],
+      extraColumns: [],
+    };
+    if (!have) {
+      diffs.push(d);
+      continue;
+    }
+    const haveCols = new Map(have.columns.map((c) => [c.name, c]));
+    for (const c of want.columns) {
+      const h = haveCols.get(c.name);
+      if (!h) d.missingColumns.push(c.name);
+      else if (colDef(h) !== colDef(c)) d.differentColumns.push(`${c.name}: ${colDef(h)} (target: ${colDef(c)})`);
+    }
+    const wantNames = new Set(want.columns.map((c) => c.name));
+    d.extraColumns = have.columns.filter((c) => !wantNames.has(c.name)).map((c) => c.name);
+    if (!!have.without_rowid !== !!want.without_rowid) d.shape.push(want.without_rowid ? "should be WITHOUT ROWID" : "should be a rowid table");
+    if (!!have.autoincrement !== !!want.autoincrement) d.shape.push(want.autoincrement ? "lacks AUTOINCREMENT" : "has AUTOINCREMENT");
+    const haveU = new Set((have.unique ?? []).map((u) => JSON.stringify(u)));
+    d.missingUnique = (want.unique ?? []).filter((u) => !haveU.has(JSON.stringify(u)));
+    const haveFk = new Set((have.foreign_keys ?? []).map(fkKey));
+    d.missingForeignKeys = (want.foreign_keys ?? []).filter((f) => !haveFk.has(fkKey(f)));
+    const haveIdx = new Map((have.indexes ?? []).map((i) => [i.name, i]));
+    for (const i of want.indexes ?? []) {
+      const h = haveIdx.get(i.name);
+      if (!h) d.missingIndexes.push(i.name);
+      else if (idxKey(h) !== idxKey(i)) d.differentIndexes.push(i.name);
+    }
+    if (
+      d.missingColumns.length ||
+      d.differentColumns.length ||
+      d.missingIndexes.length ||
+      d.differentIndexes.length ||
+      d.missingUnique.length ||
+      d.missingForeignKeys.length ||
+      d.shape.length ||
+      d.extraColumns.length
+    ) {
+      diffs.push(d);
+    }
+  }
+  const haveFts = new Set(file.fts5.map((f) => f.name));
+  const missingFts = target.fts5.filter((f) => !haveFts.has(f.name)).map((f) => f.name);
+  const extraTables = Object.keys(file.tables).filter((n) => !(n in target.tables) && !OWN_TABLES.includes(n));
+  const failing = diffs.filter((d) => isFailing(d));
+  const restricted: SchemaFacts = {
+    baseline_version: 0,
+    tables: Object.fromEntries(Object.keys(target.tables).filter((n) => file.tables[n]).map((n) => [n, restrictTable(file.tables[n]!, target.tables[n]!)])),
+    fts5: file.fts5.filter((f) => target.fts5.some((t) => t.name === f.name)),
+  };
+  return {
+    equal: failing.length === 0 && missingFts.length === 0,
+    diffs,
+    missingFts,
+    extraTables,
+    fingerprint: structureFingerprint(restricted),
+    targetFingerprint: structureFingerprint(target),
+  };
+}
+
+/** A difference that makes the file not the target (extra columns alone are kept, not failures). */
+export function isFailing(d: TableDiff): boolean {
+  return (
+    d.missing ||
+    d.missingColumns.length > 0 ||
+    d.differentColumns.length > 0 ||
+    d.missingIndexes.length > 0 ||
+    d.differentIndexes.length > 0 ||
+    d.missingUnique.length > 0 ||
+    d.missingForeignKeys.length > 0 ||
+    d.shape.length > 0
+  );
+}
+
+/** The part of a file's table that the target defines (its columns, indexes), for the fingerprint. */
+function restrictTable(have: TableFact, want: TableFact): TableFact {
+  const names = new Set(want.columns.map((c) => c.name));
+  const idx = new Set((want.indexes ?? []).map((i) => i.name));
+  const out: TableFact = { columns: have.columns.filter((c) => names.has(c.name)) };
+  if (have.without_rowid) out.without_rowid = true;
+  if (have.autoincrement) out.autoincrement = true;
+  const wantU = new Set((want.unique ?? []).map((u) => JSON.stringify(u)));
+  const u = (have.unique ?? []).filter((x) => wantU.has(JSON.stringify(x)));
+  if (u.length) out.unique = u;
+  const wantFk = new Set((want.foreign_keys ?? []).map(fkKey));
+  const f = (have.foreign_keys ?? []).filter((x) => wantFk.has(fkKey(x)));
+  if (f.length) out.foreign_keys = f;
+  const i = (have.indexes ?? []).filter((x) => idx.has(x.name));
+  if (i.length) out.indexes = i;
+  return out;
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+/**
+ * SHA-256 of the canonical JSON of the structure: tables sorted by name, columns in table order,
+ * unique sets, foreign keys and indexes sorted (SQLite reports foreign keys in reverse declaration
+ * order, so order carries no meaning), seed rows and labels left out.
+ */
+export function structureFingerprint(f: SchemaFacts): string {
+  const tables: Record<string, unknown> = {};
+  for (const name of Object.keys(f.tables).sort()) {
+    const t = f.tables[name]!;
+    tables[name] = {
+      columns: t.columns.map((c) => ({ name: c.name, type: c.type, notnull: c.notnull, default: c.default, pk: c.pk })),
+      without_rowid: !!t.without_rowid,
+      autoincrement: !!t.autoincrement,
+      unique: (t.unique ?? []).map((u) => JSON.stringify(u)).sort(),
+      foreign_keys: (t.foreign_keys ?? []).map(fkKey).sort(),
+      indexes: (t.indexes ?? [])
+        .map((i) => ({ name: i.name, key: idxKey(i) }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    };
+  }
+  const fts = [...f.fts5]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((x) => ({ name: x.name, module: x.module, columns: x.columns, options: x.options }));
+  const json = JSON.stringify(canonical({ tables, fts5: fts }));
+  return createHash("sha256").update(json).digest("hex");
+}
+
+/** A copy of facts without seed rows, fragments and labels (what the structure is). */
+export function structureOnly(f: SchemaFacts): SchemaFacts {
+  const tables: Record<string, TableFact> = {};
+  for (const [n, t] of Object.entries(f.tables)) {
+    const { seed_rows: _s, fragment: _f, ...rest } = t;
+    tables[n] = rest;
+  }
+  return { baseline_version: f.baseline_version, tables, fts5: f.fts5 };
+}
+
+export const FTS5_SHADOW_SUFFIXES = FTS5_SHADOW;
