@@ -51,6 +51,8 @@ const applyOpt = () => new Option("--apply", "do it (without --apply: a dry-run 
 const planOpt = () => new Option("--plan <digest>", "with --apply: refuse unless the plan is still the reviewed one");
 const workDirOpt = () => new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)");
 const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)");
+const targetOpt = () =>
+  new Option("--target-schema <FILE|vox>", "target schema: a database freshly created by your vox (VOX_DB_PATH=FILE vox codex verify), or `vox` to run the vox on PATH in a scratch folder (default: the bundled vox baseline)");
 
 /** The options of every command that plans and applies a change to a database. */
 function planApplyOptions(cmd: Command): Command {
@@ -75,7 +77,15 @@ export function buildProgram(): Command {
     .description("the interactive runbook, Stages 0–4 (the default in a terminal)")
     .addOption(dbOpt())
     .option("--rehearse", "run the wizard on a clone of the database")
-    .action(async (o: { db?: string; rehearse?: boolean }) => {
+    .addOption(targetOpt())
+    .action(async (o: { db?: string; rehearse?: boolean; targetSchema?: string }) => {
+      if (o.targetSchema !== undefined) {
+        const code = await runCommand("wizard", { targetSchema: o.targetSchema }, async () => ({ ok: true, mode: "read" }), []);
+        if (code !== EXIT.ok) {
+          exitCode = code;
+          return;
+        }
+      }
       const { startWizard } = await import("../ui/start.js");
       exitCode = await startWizard({ db: o.db, rehearse: o.rehearse });
     });
@@ -94,14 +104,16 @@ export function buildProgram(): Command {
     .description("read-only: chain, versions, tables and rows, sidecar, what it means and what to run next")
     .addOption(dbOpt())
     .addOption(jsonOpt())
+    .addOption(targetOpt())
     .action(action("diagnose", handlers.diagnose));
   program
     .command("verify")
     .description("Codex verify: chain, baseline integer and digest, required tables (exit 4 on legacy/ahead)")
     .addOption(dbOpt())
     .addOption(jsonOpt())
+    .addOption(targetOpt())
     .action(action("verify", handlers.verify));
-  planApplyOptions(program.command("migrate").description("missing/empty → baseline; behind → fold in place after a verified backup; legacy/ahead → exit 4 (dry-run unless --apply)")).action(
+  planApplyOptions(program.command("migrate").addOption(targetOpt()).description("missing/empty → baseline; behind → fold in place after a verified backup; legacy/ahead → exit 4 (dry-run unless --apply)")).action(
     action("migrate", handlers.migrate),
   );
   program
@@ -128,8 +140,9 @@ export function buildProgram(): Command {
     .addOption(applyOpt())
     .addOption(planOpt())
     .option("--accept-unverified", "accept a reference-format file (no hashes) that cannot be verified")
+    .addOption(targetOpt())
     .action(action("import-legacy", handlers.importLegacy));
-  planApplyOptions(program.command("cutover").description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)"))
+  planApplyOptions(program.command("cutover").addOption(targetOpt()).description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)"))
     .option("--resume", "continue the unfinished run recorded in the journal")
     .option("--rollback", "undo the unfinished run: restore the old primary if it was swapped, remove only the run's temporary files")
     .option("--break-lock", "take over a lock another run holds (its holder is shown)")
@@ -142,6 +155,7 @@ export function buildProgram(): Command {
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .addOption(workDirOpt())
+    .addOption(targetOpt())
     .action(action("rehearse", handlers.rehearse));
   program
     .command("sidecar")

@@ -55,6 +55,10 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
     },
   };
   try {
+    if (opts.targetSchema !== undefined) {
+      const { applyTargetOption } = await import("../schema/target.js");
+      await applyTargetOption(opts.targetSchema);
+    }
     const res = await handler(ctx, ...args);
     mode = res.mode;
     const db = res.db ?? resolved;

@@ -11,6 +11,8 @@ export interface ChainEvidence {
   schemaTable: "absent" | "ok" | "other-shape";
   /** Every `version` value as stored (BigInt for integers; anything else is an unknown row). */
   versions: unknown[];
+  /** Every table and column of the baseline is in the file (decides `ahead` vs `legacy` above the baseline). */
+  holdsBaseline?: boolean;
 }
 
 export interface Classification {
@@ -66,6 +68,14 @@ export function classifyChain(ev: ChainEvidence, baseline: number, history: read
   }
   if (m < B && ints.every((v) => hist.has(v))) {
     return { chain: "behind", maxVersion: m, unknownVersions: [], rule: "MAX(version) is below the baseline; every row is in baseline_history" };
+  }
+  if (m > B && others.every((v) => v === B || hist.has(v)) && ev.holdsBaseline === false) {
+    return {
+      chain: "legacy",
+      maxVersion: m,
+      unknownVersions: [displayVersion(m)],
+      rule: "MAX(version) is above the baseline but the file lacks parts of the baseline",
+    };
   }
   if (m > B && others.every((v) => v === B || hist.has(v))) {
     return {

@@ -1,8 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { VoxError } from "../errors.js";
-import { loadPolicy, type BaselinePolicy } from "../schema/contract.js";
-import { baselineDigest, baselineSql, loadManifest, type Manifest } from "../schema/manifest.js";
+import type { BaselinePolicy } from "../schema/contract.js";
+import { compareFacts, isFailing, OWN_TABLES, readFacts, type SchemaFacts, type StructureComparison } from "../schema/facts.js";
+import { baselineSql, keccakDigestHex, type Manifest } from "../schema/manifest.js";
+import { currentTarget, factsOfSql, type TargetOrigin } from "../schema/target.js";
 import { baselineCatalog, countRows, readCatalog, type TableInfo } from "./catalog.js";
 import { classifyChain, displayVersion, jsonInt, type Chain, type ChainEvidence, type Classification } from "./classify.js";
 import { probeFile } from "./probe.js";
@@ -22,7 +24,7 @@ export interface Diagnosis {
   classification: Classification;
   chain: Chain;
   versions: unknown[];
-  baseline: { version: number; digest: string; history: number[] };
+  baseline: { version: number; digest: string; history: number[]; origin: string };
   tables: TableCount[];
   virtualTables: string[];
   unknownTables: string[];
@@ -38,6 +40,8 @@ export interface Diagnosis {
   sidecar: { path: string; exists: boolean; sizeBytes: number | null } | null;
   explanation: string;
   next: string[];
+  /** The file's structure against the target's, part by part (local files that could be read). */
+  structure: StructureComparison | null;
   /** Set for not-a-database: the error to report. */
   error?: VoxError;
 }
@@ -48,13 +52,22 @@ export interface BaselineContext {
   sql: string;
   digest: string;
   catalog: TableInfo[];
+  /** The target's vox structure (our own tables left out), to compare files with. */
+  facts: SchemaFacts;
+  /** Where the target comes from: the bundled baseline or the operator's vox. */
+  origin: TargetOrigin;
 }
 
+const factsCache = new Map<string, SchemaFacts>();
+
+/** The target in force (bundled vox baseline, or `--target-schema`), with its SQL, digest and structure. */
 export function loadBaselineContext(): BaselineContext {
-  const manifest = loadManifest();
-  const policy = loadPolicy();
-  const sql = baselineSql(manifest.fragments);
-  return { manifest, policy, sql, digest: baselineDigest(manifest), catalog: baselineCatalog(sql) };
+  const target = currentTarget();
+  const sql = baselineSql(target.manifest.fragments);
+  const digest = keccakDigestHex(sql);
+  let facts = factsCache.get(digest);
+  if (!facts) factsCache.set(digest, (facts = factsOfSql(sql)));
+  return { manifest: target.manifest, policy: target.policy, sql, digest, catalog: baselineCatalog(sql), facts, origin: target.origin };
 }
 
 async function schemaEvidence(reader: DbReader): Promise<Pick<ChainEvidence, "schemaTable" | "versions">> {
@@ -77,7 +90,7 @@ async function schemaEvidence(reader: DbReader): Promise<Pick<ChainEvidence, "sc
 export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
   const base = {
     resolved,
-    baseline: { version: ctx.manifest.baselineVersion, digest: ctx.digest, history: ctx.policy.history },
+    baseline: { version: ctx.manifest.baselineVersion, digest: ctx.digest, history: ctx.policy.history, origin: ctx.origin.label },
     tables: [] as TableCount[],
     virtualTables: [] as string[],
     unknownTables: [] as string[],
@@ -90,6 +103,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
     changeCounter: null as number | null,
     sidecar: null as Diagnosis["sidecar"],
     versions: [] as unknown[],
+    structure: null as StructureComparison | null,
   };
   let evidence: ChainEvidence;
   let error: VoxError | undefined;
@@ -127,7 +141,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
   }
   base.versions = evidence.versions;
   const classification = classifyChain(evidence, ctx.manifest.baselineVersion, ctx.policy.history);
-  const d: Diagnosis = { ...base, classification, chain: classification.chain, explanation: "", next: [], error };
+  const d: Diagnosis = { ...base, classification, chain: classification.chain, explanation: "", next: [], error, structure: base.structure };
   const { explanation, next } = explain(d);
   d.explanation = explanation;
   d.next = next;
@@ -137,7 +151,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
 async function readEvidence(
   resolved: ResolvedDb,
   ctx: BaselineContext,
-  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint },
+  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint; structure: StructureComparison | null },
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {
@@ -164,9 +178,12 @@ async function readEvidence(
       if (extra.length) base.unknownColumns.push({ table: t.name, columns: extra });
     }
     const present = new Set(catalog.map((t) => t.name));
-    if (catalog.length > 0) base.missingTables = ctx.catalog.filter((t) => !present.has(t.name)).map((t) => t.name);
+    if (catalog.length > 0) base.missingTables = ctx.catalog.filter((t) => !present.has(t.name) && !OWN_TABLES.includes(t.name)).map((t) => t.name);
+    if (reader.local && catalog.length > 0) base.structure = compareFacts(readFacts(reader.local), ctx.facts);
     const ev = await schemaEvidence(reader);
-    return { exists: true, ...ev };
+    // `ahead` needs every table and column of the baseline (a newer vox wrote it); otherwise it is legacy.
+    const holdsBaseline = catalog.length > 0 && base.missingTables.length === 0 && base.missingColumns.length === 0;
+    return { exists: true, ...ev, holdsBaseline };
   } finally {
     reader.close();
   }
@@ -188,8 +205,15 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
         next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
       };
     case "current":
+      if (d.structure && !d.structure.equal) {
+        const n = d.structure.diffs.filter(isFailing).length + d.structure.missingFts.length;
+        return {
+          explanation: `The database says it is on baseline ${B}, but its structure differs from ${d.baseline.origin} in ${n} table(s) (vox's own fold re-runs CREATE … IF NOT EXISTS and never adds columns, so files upgraded through releases drift). It is repaired in place after a verified backup: what is missing is added, nothing is dropped.`,
+          next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
+        };
+      }
       return {
-        explanation: `The database is on the canonical baseline ${B}: nothing to migrate.${d.sidecar?.exists ? ` A training-telemetry sidecar (${SIDECAR_NAME}) still sits beside it: Stage 2 (\`vox-cutover sidecar\`) can merge or archive it.` : ""}`,
+        explanation: `The database is on the canonical baseline ${B} and its structure matches ${d.baseline.origin}: nothing to migrate.${d.sidecar?.exists ? ` A training-telemetry sidecar (${SIDECAR_NAME}) still sits beside it: Stage 2 (\`vox-cutover sidecar\`) can merge or archive it.` : ""}`,
         next: d.sidecar?.exists ? [`vox-cutover sidecar ${where}`.trim(), `vox-cutover verify ${where}`.trim()] : [`vox-cutover verify ${where}`.trim()],
       };
     case "behind":
@@ -199,8 +223,8 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
       };
     case "ahead":
       return {
-        explanation: `LegacySchemaChain: the database is on version ${String(d.classification.maxVersion)}, above this tool's baseline ${B}: a newer release wrote it. Do not migrate it with this version; upgrade vox-cutover.`,
-        next: ["upgrade vox-cutover to a release whose baseline is at least " + String(d.classification.maxVersion)],
+        explanation: `LegacySchemaChain: the database is on version ${String(d.classification.maxVersion)}, above the target baseline ${B} (${d.baseline.origin}): a newer vox wrote it. Do not migrate it against this baseline; take the target from the vox that wrote it.`,
+        next: [`vox-cutover diagnose ${where} --target-schema vox`.replace(/\s+/g, " "), `vox-cutover cutover ${where} --target-schema vox`.replace(/\s+/g, " ")],
       };
     case "legacy":
       return {
@@ -238,7 +262,55 @@ export function diagnosisJson(d: Diagnosis): Record<string, unknown> {
     sizeBytes: d.sizeBytes,
     walBytes: d.walBytes,
     sidecar: d.sidecar,
+    structure: d.structure ? structureJson(d.structure) : null,
     explanation: d.explanation,
     next: d.next,
   };
+}
+
+/** The structure verdict for `--json`: equal or not, fingerprints, and each difference by table. */
+export function structureJson(s: StructureComparison): Record<string, unknown> {
+  return {
+    equal: s.equal,
+    fingerprint: s.fingerprint,
+    targetFingerprint: s.targetFingerprint,
+    differences: s.diffs.filter(isFailing).map((d) => ({
+      table: d.table,
+      ...(d.missing ? { missing: true } : {}),
+      ...(d.missingColumns.length ? { missingColumns: d.missingColumns } : {}),
+      ...(d.differentColumns.length ? { differentColumns: d.differentColumns } : {}),
+      ...(d.missingIndexes.length ? { missingIndexes: d.missingIndexes } : {}),
+      ...(d.differentIndexes.length ? { differentIndexes: d.differentIndexes } : {}),
+      ...(d.missingUnique.length ? { missingUnique: d.missingUnique } : {}),
+      ...(d.missingForeignKeys.length ? { missingForeignKeys: d.missingForeignKeys } : {}),
+      ...(d.shape.length ? { shape: d.shape } : {}),
+    })),
+    missingFts: s.missingFts,
+    kept: {
+      tables: s.extraTables,
+      columns: s.diffs.filter((d) => d.extraColumns.length).map((d) => ({ table: d.table, columns: d.extraColumns })),
+    },
+  };
+}
+
+/** One line per structural difference, for people. */
+export function structureLines(s: StructureComparison): string[] {
+  const out: string[] = [];
+  for (const d of s.diffs.filter(isFailing)) {
+    if (d.missing) {
+      out.push(`${d.table}: table missing`);
+      continue;
+    }
+    const parts: string[] = [];
+    if (d.missingColumns.length) parts.push(`columns missing: ${d.missingColumns.join(", ")}`);
+    if (d.differentColumns.length) parts.push(`columns defined differently: ${d.differentColumns.join("; ")}`);
+    if (d.missingIndexes.length) parts.push(`indexes missing: ${d.missingIndexes.join(", ")}`);
+    if (d.differentIndexes.length) parts.push(`indexes defined differently: ${d.differentIndexes.join(", ")}`);
+    if (d.missingUnique.length) parts.push(`unique sets missing: ${d.missingUnique.map((u) => `(${u.join(", ")})`).join(", ")}`);
+    if (d.missingForeignKeys.length) parts.push(`foreign keys missing: ${d.missingForeignKeys.map((f) => `${f.from} → ${f.table}(${f.to})`).join(", ")}`);
+    if (d.shape.length) parts.push(d.shape.join(", "));
+    out.push(`${d.table}: ${parts.join(" · ")}`);
+  }
+  for (const f of s.missingFts) out.push(`${f}: FTS5 table missing`);
+  return out;
 }

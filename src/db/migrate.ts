@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
 import { planDigest } from "../engine/plan-digest.js";
 import { recordLedger } from "../engine/ledger.js";
-import type { ColumnInfo } from "./catalog.js";
+import { defaultClause, ident } from "../schema/ddl.js";
 import type { BaselineContext, Diagnosis } from "./diagnose.js";
 import { shellQuote } from "./diagnose.js";
 import { writeTransactionInto } from "./files.js";
@@ -30,11 +30,38 @@ export interface MigrationPlan {
   needsBackup: boolean;
 }
 
-export function columnDefinition(c: ColumnInfo): string {
-  let def = `${quoteIdent(c.name)}${c.type ? " " + c.type : ""}`;
-  if (c.notnull) def += " NOT NULL";
-  if (c.dflt !== null) def += ` DEFAULT ${/^[(']|^-?\d|^NULL$|^CURRENT_/i.test(c.dflt) ? c.dflt : `(${c.dflt})`}`;
-  return def;
+/**
+ * What an in-place repair can add: the target's columns the file lacks (ALTER TABLE … ADD COLUMN
+ * with type, NOT NULL and default). What ALTER cannot add, and definitions that differ, block the
+ * in-place path: the cutover rebuilds such a file instead (Stage 1: export, new file, import).
+ */
+export function repairColumns(d: Diagnosis, base: BaselineContext): { alters: string[]; blockers: string[] } {
+  const alters: string[] = [];
+  const blockers: string[] = [];
+  if (!d.structure) return { alters, blockers };
+  for (const diff of d.structure.diffs) {
+    if (diff.missing) continue; // created by the baseline DDL
+    const t = base.facts.tables[diff.table];
+    if (!t) continue;
+    for (const name of diff.missingColumns) {
+      const c = t.columns.find((x) => x.name === name)!;
+      if (c.pk > 0) blockers.push(`${diff.table}.${c.name} is part of the primary key and cannot be added in place`);
+      else if (c.notnull && c.default === null) blockers.push(`${diff.table}.${c.name} is NOT NULL without a default and cannot be added in place`);
+      else if (c.default !== null && !isConstantDefault(c.default)) blockers.push(`${diff.table}.${c.name} has a non-constant default (${c.default}) and cannot be added in place`);
+      else alters.push(`ALTER TABLE ${quoteIdent(diff.table)} ADD COLUMN ${ident(c.name)}${c.type ? " " + c.type : ""}${c.notnull ? " NOT NULL" : ""}${c.default !== null ? ` DEFAULT ${defaultClause(c.default)}` : ""}`);
+    }
+    for (const x of diff.differentColumns) blockers.push(`${diff.table}.${x}`);
+    for (const u of diff.missingUnique) blockers.push(`${diff.table} lacks the unique set (${u.join(", ")})`);
+    for (const f of diff.missingForeignKeys) blockers.push(`${diff.table} lacks the foreign key ${f.from} → ${f.table}(${f.to})`);
+    for (const sh of diff.shape) blockers.push(`${diff.table} ${sh}`);
+    for (const i of diff.differentIndexes) blockers.push(`${diff.table}: index ${i} is defined differently`);
+  }
+  return { alters, blockers };
+}
+
+/** ALTER TABLE ADD COLUMN takes only constant defaults (no CURRENT_*, no expression). */
+function isConstantDefault(d: string): boolean {
+  return defaultClause(d) === d && !/^CURRENT_/i.test(d);
 }
 
 /** What `migrate` would do for this diagnosis; pure apart from reading the diagnosis. */
@@ -50,9 +77,9 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
   }
   if (d.chain === "ahead") {
     throw legacy({
-      what: `LegacySchemaChain: ${d.resolved.display} is on version ${d.classification.maxVersion}, above this tool's baseline ${base.manifest.baselineVersion}.`,
+      what: `LegacySchemaChain: ${d.resolved.display} is on version ${d.classification.maxVersion}, above the target baseline ${base.manifest.baselineVersion} (${base.origin.label}): a newer vox wrote it.`,
       untouched: "Nothing was changed.",
-      next: "Upgrade vox-cutover to a release that knows this version; do not migrate it with this one.",
+      next: `Take the target from the vox that wrote it: vox-cutover migrate${where} --target-schema vox (or --target-schema FILE, a database freshly created by that vox).`,
       details: { chain: d.chain },
     });
   }
@@ -65,29 +92,23 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
   if (d.chain === "missing") {
     steps.push({ id: "create-file", kind: "write", description: `create ${d.resolved.display}${d.resolved.path && !existsSync(dirname(d.resolved.path)) ? " and its folder" : ""}`, sql: [] });
   }
-  if (d.chain === "behind" || (d.chain === "empty" && hasData)) {
-    steps.push({
-      id: "backup",
-      kind: "write",
-      description: "export every row to a verified backup (backup.jsonl in the work dir: hashes re-read and compared with the database) before any change",
-      sql: [],
-    });
-  }
-  if (d.chain === "missing" || d.chain === "empty" || d.chain === "behind") {
-    const alters: string[] = [];
-    const present = new Map(d.missingColumns.map((m) => [m.table, m.columns]));
-    for (const t of base.catalog) {
-      for (const colName of present.get(t.name) ?? []) {
-        const c = t.columns.find((x) => x.name === colName)!;
-        if (c.pk > 0) blockers.push(`${t.name}.${c.name} is part of the primary key and cannot be added in place`);
-        else if (c.notnull && c.dflt === null) blockers.push(`${t.name}.${c.name} is NOT NULL without a default and cannot be added in place`);
-        else if (c.dflt !== null && /CURRENT_|\(/i.test(c.dflt)) blockers.push(`${t.name}.${c.name} has a non-constant default (${c.dflt}) and cannot be added in place`);
-        else alters.push(`ALTER TABLE ${quoteIdent(t.name)} ADD COLUMN ${columnDefinition(c)}`);
-      }
+  const repair = d.chain === "current" && d.structure !== null && !d.structure.equal;
+  if (d.chain === "current" && !repair) {
+    // On the baseline with the target's structure: nothing to do.
+  } else {
+    if (d.chain === "behind" || repair || (d.chain === "empty" && hasData)) {
+      steps.push({
+        id: "backup",
+        kind: "write",
+        description: "export every row to a verified backup (backup.jsonl in the work dir: hashes re-read and compared with the database) before any change",
+        sql: [],
+      });
     }
-    if (alters.length) steps.push({ id: "add-columns", kind: "write", description: `add ${alters.length} column(s) that newer baselines added, with their defaults`, sql: alters });
-    // Columns first: baseline indexes may name columns that only newer baselines have.
-    steps.push({ id: "baseline-ddl", kind: "write", description: `apply the idempotent baseline ${B} DDL (${statements.length} statements)`, sql: statements });
+    const { alters, blockers: b } = repairColumns(d, base);
+    blockers.push(...b);
+    if (alters.length) steps.push({ id: "add-columns", kind: "write", description: `add ${alters.length} column(s) the target has and the file lacks, with their defaults (nothing is dropped)`, sql: alters });
+    // Columns first: the target's indexes may name columns that only newer baselines have.
+    steps.push({ id: "baseline-ddl", kind: "write", description: `apply the idempotent baseline ${B} DDL (${statements.length} statements: missing tables, indexes and FTS tables are created; existing ones are left as they are)`, sql: statements });
     if (d.chain === "behind") {
       const pre = d.classification.maxVersion!;
       for (const fs of base.manifest.foldSteps) {

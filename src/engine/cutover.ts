@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { stepsFor, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
+import { routeFor, stepsFor, type Route, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
 import { diagnose, loadBaselineContext, shellQuote, SIDECAR_NAME, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
 import { allRows, openReadOnly } from "../db/local.js";
@@ -84,6 +84,7 @@ export interface CutoverPlan {
   base: BaselineContext;
   diagnosis: Diagnosis;
   steps: Step[];
+  route: Route;
   paths: RunPaths;
   digest: string;
   options: RunOptions;
@@ -102,16 +103,18 @@ export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string
   if (diagnosis.error) throw diagnosis.error;
   const workDir = opts.workDir ?? defaultWorkDir(resolved.path);
   const paths = runPaths(resolved.path!, workDir, opts.backupPath);
-  const steps = stepsFor(diagnosis.chain);
+  const route = routeFor(diagnosis, base);
+  const steps = stepsFor(route);
   const digest = planDigest({
     db: resolved.display,
     chain: diagnosis.chain,
+    target: base.digest,
     sizeBytes: diagnosis.sizeBytes,
     walBytes: diagnosis.walBytes,
     changeCounter: diagnosis.changeCounter,
     steps: [...steps.map((s) => `${s.id}:${s.kind}`), JSON.stringify(runOptions(opts.options))],
   });
-  return { base, diagnosis, steps, paths, digest, options: runOptions(opts.options) };
+  return { base, diagnosis, steps, route, paths, digest, options: runOptions(opts.options) };
 }
 
 function emptyReport(mode: CutoverReport["mode"], chain: string): CutoverReport {
@@ -199,7 +202,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: pending.state.start!.backupPath, options: pending.state.start!.options ?? opts.options })
     : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options });
   const chain = pending ? (pending.state.start!.chain as Diagnosis["chain"]) : plan.diagnosis.chain;
-  const steps = pending ? stepsFor(chain) : plan.steps;
+  const steps = pending ? stepsFor(pending.state.start!.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold")) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = pending ? pending.state.start!.planDigest : plan.digest;
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options };
@@ -219,7 +222,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       return finish(report, started);
     }
     if (chain === "ahead") {
-      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above this tool's baseline ${plan.base.manifest.baselineVersion}: a newer release wrote it.`, untouched: "Nothing was changed.", next: "Upgrade vox-cutover; do not cut it over with this release.", details: { chain } });
+      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`, untouched: "Nothing was changed.", next: `Take the target from the vox that wrote it: ${commandFor("cutover", dbPath, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`, details: { chain } });
     }
     throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
   }
@@ -257,7 +260,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     // dir and no unfinished run behind; its results are journaled once the run starts.
     const preflight = await runPreflight(ctx, steps, report, opts, false);
     mkdirSync(paths.workDir, { recursive: true });
-    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options });
+    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options });
     for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
   } else {
     opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { redactValue } from "../util/redact.js";
 
 export type JournalEntry =
-  | { e: "run-start"; runId: string; command: string; db: string; chain: string; planDigest: string; workDir: string; backupPath: string; newPath: string; archiveDir: string; toolVersion: string; options?: { sidecarMerge: boolean; telemetry: string[] } }
+  | { e: "run-start"; runId: string; command: string; db: string; chain: string; route?: "rebuild" | "fold" | "baseline" | "none"; planDigest: string; workDir: string; backupPath: string; newPath: string; archiveDir: string; toolVersion: string; options?: { sidecarMerge: boolean; telemetry: string[] } }
   | { e: "step-start"; step: string }
   | { e: "step-done"; step: string; outputs: Record<string, unknown> }
   | { e: "step-failed"; step: string; message: string }

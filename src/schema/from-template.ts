@@ -13,9 +13,8 @@ import { factsToFragments } from "./ddl.js";
 import { readFacts, type SchemaFacts } from "./facts.js";
 import { baselineSql, keccakDigestHex, loadManifest } from "./manifest.js";
 import { loadPolicy } from "./contract.js";
+import { OWN_FRAGMENT } from "./own.js";
 
-/** The product's own fragment (cutover_ledger, legacy_quarantine): kept as is across regenerations. */
-export const OWN_FRAGMENT = { domain: "cutover_meta", file: "domains/99_cutover_meta.sql" };
 
 /** Facts from a vox template: a SQLite file (read with PRAGMAs, seed rows included) or a facts JSON. */
 export function loadTemplateFacts(path: string): SchemaFacts {

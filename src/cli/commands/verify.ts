@@ -1,7 +1,8 @@
 import { baselineCatalog } from "../../db/catalog.js";
-import { diagnose, diagnosisJson, loadBaselineContext, shellQuote } from "../../db/diagnose.js";
+import { diagnose, diagnosisJson, loadBaselineContext, shellQuote, structureLines } from "../../db/diagnose.js";
 import { EXIT } from "../../errors.js";
 import { checkDrift } from "../../schema/drift.js";
+import { OWN_TABLES } from "../../schema/facts.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 /** Codex verify: chain, baseline integer and digest, required tables (and their columns) present. */
@@ -12,9 +13,10 @@ export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
   const { out } = ctx;
-  const required = baselineCatalog(base.sql).map((t) => t.name);
+  const required = baselineCatalog(base.sql).map((t) => t.name).filter((n) => !OWN_TABLES.includes(n));
   const problems: string[] = [];
   out.text(`chain: ${d.chain}`);
+  out.text(`target: ${base.origin.label}`);
   out.text(`baseline integer: repository ${base.manifest.baselineVersion}, contract ${base.policy.baselineInteger}, database ${d.classification.maxVersion ?? "none"}`);
   out.text(`baseline digest: ${drift.computedDigest}${drift.ok ? " (matches the contract)" : ` (contract says ${base.policy.digestHex})`}`);
   if (!drift.ok) problems.push(...drift.problems);
@@ -31,14 +33,19 @@ export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {
   }
   const missing = d.chain === "missing" ? [] : d.chain === "empty" && d.tables.length === 0 ? required : d.missingTables;
   if (missing.length) problems.push(`required tables missing: ${missing.join(", ")}`);
-  for (const m of d.missingColumns) problems.push(`table ${m.table} lacks baseline columns: ${m.columns.join(", ")}`);
+  // Part by part: every target table, column, key and index with the same definition.
+  if (d.structure && !d.structure.equal) {
+    for (const l of structureLines(d.structure)) if (!l.endsWith(": table missing")) problems.push(l);
+  }
   if (problems.length === 0) {
     out.text(`required tables: all ${required.length} present with their baseline columns`);
+    if (d.structure) out.text(`structure: equal to the target (fingerprint ${d.structure.fingerprint})`);
+    if (d.structure?.extraTables.length) out.text(`kept beyond the target: tables ${d.structure.extraTables.join(", ")}`);
     out.text("verify: ok");
   } else {
     out.text("verify: FAILED");
     for (const p of problems) out.text(`  - ${p}`);
-    out.text(`Nothing was changed.${d.chain === "missing" || d.chain === "empty" || d.chain === "behind" ? ` Next: vox-cutover migrate${where} (dry-run), then --apply.` : ""}`);
+    out.text(`Nothing was changed.${d.chain === "missing" || d.chain === "empty" || d.chain === "behind" || d.chain === "current" ? ` Next: vox-cutover migrate${where} (dry-run), then --apply (it repairs the structure in place after a verified backup, or says when only the cutover can).` : ""}`);
     exitCode = drift.ok ? EXIT.failed : EXIT.refused;
   }
   return {
