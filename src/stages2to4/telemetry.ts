@@ -1,18 +1,31 @@
-import { existsSync, statSync } from "node:fs";
+/**
+ * Stage 3: telemetry JSONL checked against contracts/telemetry/envelope.v1.yaml, the way vox's
+ * trainers write it. Files are streamed in flat memory: a line is held only up to `maxLineBytes`;
+ * a longer one is counted to its end without being kept and reported as a violation.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { failed } from "../errors.js";
-import { readLines } from "../backup/read.js";
 import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
 
 export type JsonType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
 
+export interface KeySpec {
+  types: JsonType[];
+  /** A pinned value (e.g. telemetry_schema = 1). */
+  equals?: number | string | boolean;
+}
+
 export interface EnvelopeContract {
   path: string;
   keys: string[];
-  tsMin: number;
-  tsMax: number;
-  events: Map<string, Map<string, JsonType[]>>;
+  tsPlausibleMin: number;
+  tsPlausibleMax: number;
+  known: Set<string>;
+  /** Per event: payload keys whose absence is a warning. */
+  warnUnlessPresent: Map<string, string[]>;
+  /** Payload keys type-checked when present (in any event). */
+  payloadKeys: Map<string, KeySpec>;
 }
 
 const TYPES = new Set<JsonType>(["string", "integer", "number", "boolean", "object", "array", "null"]);
@@ -21,36 +34,338 @@ export function envelopePath(root = contentRoot()): string {
   return join(root, "contracts", "telemetry", "envelope.v1.yaml");
 }
 
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function parseTypes(path: string, field: string, t: unknown): JsonType[] {
+  const types = String(t)
+    .split("|")
+    .map((x) => x.trim()) as JsonType[];
+  if (typeof t !== "string" || !types.every((x) => TYPES.has(x))) contractFieldError(path, field, `one of ${[...TYPES].join(", ")} (joined with |)`);
+  return types;
+}
+
 export function loadEnvelope(root = contentRoot()): EnvelopeContract {
   const path = envelopePath(root);
-  const raw = loadYamlFile(path) as Record<string, any> | null;
-  if (!raw?.envelope || !Array.isArray(raw.envelope.keys)) contractFieldError(path, "envelope.keys", "a list of key names");
-  const ts = raw!.envelope.ts_ms ?? {};
-  if (typeof ts.min !== "number" || typeof ts.max !== "number") contractFieldError(path, "envelope.ts_ms.min/max", "integers");
-  const events = new Map<string, Map<string, JsonType[]>>();
-  for (const [name, spec] of Object.entries((raw!.events ?? {}) as Record<string, Record<string, string>>)) {
-    const keys = new Map<string, JsonType[]>();
-    for (const [k, t] of Object.entries(spec ?? {})) {
-      const types = String(t).split("|").map((x) => x.trim()) as JsonType[];
-      if (!types.every((x) => TYPES.has(x))) contractFieldError(path, `events.${name}.${k}`, `one of ${[...TYPES].join(", ")} (joined with |)`);
-      keys.set(k, types);
-    }
-    events.set(name, keys);
+  const raw = loadYamlFile(path);
+  if (!isRecord(raw) || !isRecord(raw.envelope) || !Array.isArray(raw.envelope.keys) || !raw.envelope.keys.every((k) => typeof k === "string")) {
+    contractFieldError(path, "envelope.keys", "a list of key names");
   }
-  return { path, keys: raw!.envelope.keys as string[], tsMin: ts.min, tsMax: ts.max, events };
+  const env = (raw as { envelope: Record<string, unknown> }).envelope;
+  const ts = isRecord(env.ts_ms) ? env.ts_ms : {};
+  if (typeof ts.plausible_min !== "number" || typeof ts.plausible_max !== "number") contractFieldError(path, "envelope.ts_ms.plausible_min/plausible_max", "integers");
+  const events = (raw as Record<string, unknown>).events;
+  if (!isRecord(events) || !Array.isArray(events.known) || !events.known.every((k) => typeof k === "string")) contractFieldError(path, "events.known", "a list of event names");
+  const warn = new Map<string, string[]>();
+  const wu = (events as Record<string, unknown>).warn_unless_present ?? {};
+  if (!isRecord(wu)) contractFieldError(path, "events.warn_unless_present", "a map of event name to key list");
+  for (const [ev, keys] of Object.entries(wu)) {
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) contractFieldError(path, `events.warn_unless_present.${ev}`, "a list of payload keys");
+    warn.set(ev, keys as string[]);
+  }
+  const pk = (raw as Record<string, unknown>).payload_keys ?? {};
+  if (!isRecord(pk)) contractFieldError(path, "payload_keys", "a map of payload key to type");
+  const payloadKeys = new Map<string, KeySpec>();
+  for (const [k, spec] of Object.entries(pk)) {
+    if (isRecord(spec)) {
+      const eq = spec.equals;
+      if (eq !== undefined && !["number", "string", "boolean"].includes(typeof eq)) contractFieldError(path, `payload_keys.${k}.equals`, "a number, string or boolean");
+      payloadKeys.set(k, { types: parseTypes(path, `payload_keys.${k}.type`, spec.type), ...(eq !== undefined ? { equals: eq as number | string | boolean } : {}) });
+    } else payloadKeys.set(k, { types: parseTypes(path, `payload_keys.${k}`, spec) });
+  }
+  return {
+    path,
+    keys: env.keys as string[],
+    tsPlausibleMin: ts.plausible_min as number,
+    tsPlausibleMax: ts.plausible_max as number,
+    known: new Set((events as { known: string[] }).known),
+    warnUnlessPresent: warn,
+    payloadKeys,
+  };
 }
 
-function jsonType(v: unknown): JsonType {
+// ---------------------------------------------------------------------------------------------
+// A small JSON parser that keeps what JSON.parse loses: whether a number was written as an integer
+// literal, duplicate keys, and `__proto__` as an ordinary key (objects are Maps).
+
+export class JsonNumber {
+  constructor(
+    readonly value: number,
+    /** Written without fraction or exponent. */
+    readonly integer: boolean,
+    readonly raw: string,
+  ) {}
+}
+export class JsonObject {
+  readonly map = new Map<string, JsonValue>();
+  readonly duplicates: string[] = [];
+}
+export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | JsonObject;
+
+export class JsonSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_DEPTH = 512;
+const NUMBER_RE = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
+/** Parses one JSON text (the whole string: trailing non-space is an error). */
+export function parseJson(text: string): JsonValue {
+  let i = 0;
+  const n = text.length;
+  const fail = (msg: string): never => {
+    throw new JsonSyntaxError(msg, i);
+  };
+  const ws = () => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+      else break;
+    }
+  };
+  const str = (): string => {
+    i++; // opening quote
+    let out = "";
+    let start = i;
+    for (;;) {
+      if (i >= n) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        out += text.slice(start, i);
+        i++;
+        return out;
+      }
+      if (c === 92) {
+        out += text.slice(start, i);
+        const e = text[i + 1];
+        i += 2;
+        switch (e) {
+          case '"':
+            out += '"';
+            break;
+          case "\\":
+            out += "\\";
+            break;
+          case "/":
+            out += "/";
+            break;
+          case "b":
+            out += "\b";
+            break;
+          case "f":
+            out += "\f";
+            break;
+          case "n":
+            out += "\n";
+            break;
+          case "r":
+            out += "\r";
+            break;
+          case "t":
+            out += "\t";
+            break;
+          case "u": {
+            const h = text.slice(i, i + 4);
+            if (!/^[0-9a-fA-F]{4}$/.test(h)) fail("bad \\u escape in a string");
+            out += String.fromCharCode(parseInt(h, 16));
+            i += 4;
+            break;
+          }
+          default:
+            i -= 1;
+            fail("bad escape in a string");
+        }
+        start = i;
+        continue;
+      }
+      if (c < 0x20) fail("unescaped control character in a string");
+      i++;
+    }
+  };
+  const value = (depth: number): JsonValue => {
+    if (depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
+    ws();
+    if (i >= n) fail("unexpected end of input");
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const o = new JsonObject();
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return o;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail("expected a string key");
+        const k = str();
+        ws();
+        if (text[i] !== ":") fail("expected ':'");
+        i++;
+        const v = value(depth + 1);
+        if (o.map.has(k)) o.duplicates.push(k);
+        o.map.set(k, v);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return o;
+        }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      i++;
+      const a: JsonValue[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return a;
+      }
+      for (;;) {
+        a.push(value(depth + 1));
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return a;
+        }
+        fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return str();
+    if (text.startsWith("true", i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith("false", i)) {
+      i += 5;
+      return false;
+    }
+    if (text.startsWith("null", i)) {
+      i += 4;
+      return null;
+    }
+    NUMBER_RE.lastIndex = i;
+    const m = NUMBER_RE.exec(text);
+    if (!m || m[0] === "-") return fail(`unexpected character ${JSON.stringify(c)}`);
+    i += m[0].length;
+    return new JsonNumber(Number(m[0]), m[1] === undefined && m[2] === undefined, m[0]);
+  };
+  const v = value(0);
+  ws();
+  if (i < n) fail("unexpected text after the JSON value");
+  return v;
+}
+
+export function jsonType(v: JsonValue): JsonType {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
-  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
-  return typeof v as JsonType;
+  if (v instanceof JsonObject) return "object";
+  if (v instanceof JsonNumber) return v.integer ? "integer" : "number";
+  return typeof v as "string" | "boolean";
 }
 
-function typeOk(v: unknown, allowed: JsonType[]): boolean {
+function typeOk(v: JsonValue, allowed: readonly JsonType[]): boolean {
   const t = jsonType(v);
   return allowed.includes(t) || (t === "integer" && allowed.includes("number"));
 }
+
+function show(v: JsonValue): string {
+  if (v instanceof JsonNumber) return v.raw;
+  if (v instanceof JsonObject) return "an object";
+  if (Array.isArray(v)) return "an array";
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + "…\"" : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line reading: flat memory whatever the line length.
+
+export interface BoundedLine {
+  no: number;
+  /** The line's bytes (without "\n", "\r\n" and, on line 1, a UTF-8 BOM); null when it was longer than the bound. */
+  bytes: Buffer | null;
+  /** The line's full length in bytes (also for one that was not kept). */
+  length: number;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+export function* readBoundedLines(path: string, maxLineBytes: number, chunkSize = 1 << 20): Generator<BoundedLine> {
+  const fd = openSync(path, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(chunkSize);
+    let parts: Buffer[] = [];
+    let kept = 0; // bytes held in parts
+    let length = 0; // bytes of the current line so far
+    let over = false;
+    let no = 0;
+    const finish = (): BoundedLine => {
+      let bytes: Buffer | null = null;
+      if (!over) {
+        bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
+        if (no === 0 && bytes.subarray(0, 3).equals(BOM)) {
+          bytes = bytes.subarray(3);
+          length -= 3;
+        }
+        if (bytes.length && bytes[bytes.length - 1] === 13) {
+          bytes = bytes.subarray(0, bytes.length - 1);
+          length -= 1;
+        }
+      }
+      const line = { no: ++no, bytes, length };
+      parts = [];
+      kept = 0;
+      length = 0;
+      over = false;
+      return line;
+    };
+    const take = (b: Buffer) => {
+      length += b.length;
+      if (over) return;
+      // The bound allows for a BOM and a "\r" that are not part of the line.
+      if (kept + b.length > maxLineBytes + 4) {
+        over = true;
+        parts = [];
+        kept = 0;
+        return;
+      }
+      parts.push(Buffer.from(b)); // a copy: `chunk` is reused
+      kept += b.length;
+    };
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunkSize, null);
+      if (n === 0) break;
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(10, start);
+        if (nl < 0 || nl >= n) break;
+        take(chunk.subarray(start, nl));
+        yield finish();
+        start = nl + 1;
+      }
+      if (start < n) take(chunk.subarray(start, n));
+    }
+    if (length > 0 || parts.length) yield finish();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export interface Finding {
   file: string;
@@ -58,80 +373,161 @@ export interface Finding {
   message: string;
 }
 
-export interface TelemetryReport {
-  files: { file: string; lines: number; violations: number; warnings: number }[];
-  violations: Finding[];
-  warnings: Finding[];
-  counts: Record<string, number>;
+export interface FileSummary {
+  file: string;
+  lines: number;
+  violations: number;
+  warnings: number;
+  /** Set when the file could not be read (it counts as a violation). */
+  error?: string;
 }
 
-/** Streams each file (constant memory, any size) and checks every line against the envelope. */
-export function checkTelemetry(files: string[], contract: EnvelopeContract = loadEnvelope(), limit = 10_000): TelemetryReport {
-  const report: TelemetryReport = { files: [], violations: [], warnings: [], counts: {} };
-  let vCount = 0;
-  for (const file of files) {
-    if (!existsSync(file) || statSync(file).isDirectory()) {
-      throw failed({ what: `The telemetry file ${file} ${existsSync(file) ? "is a directory" : "does not exist"}.`, untouched: "Nothing was written.", next: "Check the path." });
-    }
-    let lines = 0;
-    let fv = 0;
-    let fw = 0;
-    const violation = (line: number, message: string) => {
-      fv++;
-      vCount++;
-      if (report.violations.length < limit) report.violations.push({ file, line, message });
-    };
-    const warning = (line: number, message: string) => {
-      fw++;
-      if (report.warnings.length < limit) report.warnings.push({ file, line, message });
-    };
-    for (const l of readLines(file)) {
-      lines = l.no;
-      const text = l.bytes.toString("utf8");
-      if (!text.trim()) {
-        warning(l.no, "empty line");
-        continue;
-      }
-      let o: unknown;
-      try {
-        o = JSON.parse(text);
-      } catch (e) {
-        violation(l.no, `invalid JSON (${(e as Error).message.replace(/ in JSON at position \d+.*$/, "")})`);
-        continue;
-      }
-      if (!o || typeof o !== "object" || Array.isArray(o)) {
-        violation(l.no, "not a JSON object");
-        continue;
-      }
-      const obj = o as Record<string, unknown>;
-      const missing = contract.keys.filter((k) => !(k in obj));
-      const extra = Object.keys(obj).filter((k) => !contract.keys.includes(k));
-      if (missing.length) violation(l.no, `missing envelope key(s): ${missing.join(", ")}`);
-      if (extra.length) violation(l.no, `extra envelope key(s): ${extra.join(", ")}`);
-      const ev = obj.event;
-      if ("event" in obj && (typeof ev !== "string" || ev === "")) violation(l.no, "event must be a non-empty string");
-      if ("ts_ms" in obj) {
-        const ts = obj.ts_ms;
-        if (typeof ts !== "number" || !Number.isInteger(ts) || /"ts_ms"\s*:\s*-?\d+\.\d/.test(text)) violation(l.no, `ts_ms must be an integer (Unix epoch milliseconds), got ${JSON.stringify(ts)}`);
-        else if (ts < contract.tsMin || ts > contract.tsMax) violation(l.no, `ts_ms ${ts} is out of range (${contract.tsMin}..${contract.tsMax}; seconds instead of milliseconds?)`);
-      }
-      const payload = obj.payload;
-      if ("payload" in obj && (payload === null || typeof payload !== "object" || Array.isArray(payload))) violation(l.no, "payload must be an object");
-      if (typeof ev === "string" && ev) {
-        report.counts[ev] = (report.counts[ev] ?? 0) + 1;
-        const spec = contract.events.get(ev);
-        if (!spec) warning(l.no, `unknown event "${ev}"`);
-        else if (payload && typeof payload === "object" && !Array.isArray(payload)) {
-          const p = payload as Record<string, unknown>;
-          for (const [k, types] of spec) {
-            if (!(k in p)) violation(l.no, `${ev}: missing payload key ${k}`);
-            else if (!typeOk(p[k], types)) violation(l.no, `${ev}: payload.${k} must be ${types.join(" or ")}, got ${jsonType(p[k])}`);
-          }
-        }
-      }
-    }
-    report.files.push({ file, lines, violations: fv, warnings: fw });
+export interface TelemetryReport {
+  files: FileSummary[];
+  /** Listed up to `limit` (each kind); the totals are in `totals`. */
+  violations: Finding[];
+  warnings: Finding[];
+  /** Lines per event name: a null-prototype object, so any name (`constructor`, `__proto__`) counts as itself. */
+  counts: Record<string, number>;
+  totals: { lines: number; violations: number; warnings: number };
+}
+
+export interface CheckOptions {
+  /** How many findings of each kind are kept in the report (all are passed to `onFinding`). Default 10 000. */
+  limit?: number;
+  /** Longest line held in memory; a longer one is a violation. Default 16 MiB. */
+  maxLineBytes?: number;
+  onFinding?(kind: "violation" | "warning", f: Finding): void;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+function fileError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "ENOENT") return "cannot be read: no such file";
+  if (err.code === "EISDIR") return "cannot be read: it is a directory";
+  if (err.code === "EACCES" || err.code === "EPERM") return "cannot be read: permission denied";
+  return `cannot be read: ${err.code ?? err.message ?? String(e)}`;
+}
+
+/** Checks one parsed line; calls `violation`/`warning` for what is wrong; returns the event name to count. */
+export function checkLine(contract: EnvelopeContract, v: JsonValue, violation: (m: string) => void, warning: (m: string) => void): string | null {
+  if (!(v instanceof JsonObject)) {
+    violation(`not a JSON object (${jsonType(v)})`);
+    return null;
   }
-  if (vCount > report.violations.length) report.warnings.push({ file: "", line: 0, message: `${vCount - report.violations.length} more violations not listed` });
+  const o = v.map;
+  for (const d of new Set(v.duplicates)) violation(`duplicate envelope key ${JSON.stringify(d)}`);
+  const missing = contract.keys.filter((k) => !o.has(k));
+  const extra = [...o.keys()].filter((k) => !contract.keys.includes(k));
+  if (missing.length) violation(`missing envelope key(s): ${missing.join(", ")}`);
+  if (extra.length) violation(`extra envelope key(s): ${extra.map((k) => JSON.stringify(k)).join(", ")} (a line has exactly ${contract.keys.join(", ")})`);
+  let event: string | null = null;
+  if (o.has("event")) {
+    const ev = o.get("event")!;
+    if (typeof ev !== "string" || ev === "") violation(`event must be a non-empty string, got ${typeof ev === "string" ? '""' : show(ev)}`);
+    else event = ev;
+  }
+  if (o.has("ts_ms")) {
+    const ts = o.get("ts_ms")!;
+    if (!(ts instanceof JsonNumber) || !ts.integer) violation(`ts_ms must be an integer (Unix epoch milliseconds), got ${show(ts)}`);
+    else if (ts.value < contract.tsPlausibleMin || ts.value > contract.tsPlausibleMax) {
+      warning(`ts_ms ${ts.raw} is outside ${contract.tsPlausibleMin}..${contract.tsPlausibleMax} (seconds instead of milliseconds?)`);
+    }
+  }
+  let payload: JsonObject | null = null;
+  if (o.has("payload")) {
+    const p = o.get("payload")!;
+    if (!(p instanceof JsonObject)) violation(`payload must be an object, got ${show(p)}`);
+    else payload = p;
+  }
+  if (event !== null && !contract.known.has(event)) warning(`unknown event ${JSON.stringify(event)} (known: ${[...contract.known].join(", ")})`);
+  if (payload) {
+    const where = event ?? "payload";
+    for (const d of new Set(payload.duplicates)) warning(`${where}: duplicate payload key ${JSON.stringify(d)} (the last one counts)`);
+    for (const [k, val] of payload.map) {
+      const spec = contract.payloadKeys.get(k);
+      if (!spec) continue;
+      if (!typeOk(val, spec.types)) violation(`${where}: payload.${k} must be ${spec.types.join(" or ")}, got ${jsonType(val)} ${show(val)}`);
+      else if (spec.equals !== undefined) {
+        const actual = val instanceof JsonNumber ? val.value : val;
+        if (actual !== spec.equals) violation(`${where}: payload.${k} must be ${JSON.stringify(spec.equals)}, got ${show(val)}`);
+      }
+    }
+    if (event !== null) {
+      const want = contract.warnUnlessPresent.get(event);
+      const absent = want?.filter((k) => !payload!.map.has(k)) ?? [];
+      if (absent.length) warning(`${event}: payload has no ${absent.join(", ")} (the viewer shows a blank)`);
+    }
+  }
+  return event;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Streams each file (flat memory, any size and line length) and checks every line against the envelope. */
+export function checkTelemetry(files: string[], contract: EnvelopeContract = loadEnvelope(), options: CheckOptions | number = {}): TelemetryReport {
+  const opts: CheckOptions = typeof options === "number" ? { limit: options } : options;
+  const limit = opts.limit ?? 10_000;
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const counts = Object.create(null) as Record<string, number>;
+  const report: TelemetryReport = { files: [], violations: [], warnings: [], counts, totals: { lines: 0, violations: 0, warnings: 0 } };
+  for (const file of files) {
+    const summary: FileSummary = { file, lines: 0, violations: 0, warnings: 0 };
+    report.files.push(summary);
+    const add = (kind: "violation" | "warning", line: number, message: string) => {
+      const f = { file, line, message };
+      if (kind === "violation") {
+        summary.violations++;
+        report.totals.violations++;
+        if (report.violations.length < limit) report.violations.push(f);
+      } else {
+        summary.warnings++;
+        report.totals.warnings++;
+        if (report.warnings.length < limit) report.warnings.push(f);
+      }
+      opts.onFinding?.(kind, f);
+    };
+    try {
+      for (const l of readBoundedLines(file, maxLine)) {
+        summary.lines = l.no;
+        report.totals.lines++;
+        if (l.bytes === null) {
+          add("violation", l.no, `line is ${l.length} bytes, longer than the ${maxLine} bytes a telemetry line may have; not parsed`);
+          continue;
+        }
+        let text: string;
+        try {
+          text = utf8.decode(l.bytes);
+        } catch {
+          add("violation", l.no, "not valid UTF-8");
+          continue;
+        }
+        if (!text.trim()) {
+          add("warning", l.no, "empty line");
+          continue;
+        }
+        let v: JsonValue;
+        try {
+          v = parseJson(text);
+        } catch (e) {
+          if (!(e instanceof JsonSyntaxError)) throw e;
+          add("violation", l.no, `invalid JSON: ${e.message} at column ${e.pos + 1}`);
+          continue;
+        }
+        const ev = checkLine(
+          contract,
+          v,
+          (m) => add("violation", l.no, m),
+          (m) => add("warning", l.no, m),
+        );
+        if (ev !== null) counts[ev] = (counts[ev] ?? 0) + 1;
+      }
+    } catch (e) {
+      if (e instanceof RangeError || !(e as NodeJS.ErrnoException).code) throw e;
+      summary.error = fileError(e);
+      add("violation", 0, `${summary.error}; the other files were still checked`);
+    }
+  }
   return report;
 }
