@@ -60,7 +60,8 @@ export function toJsonable(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(toJsonable);
   if (v && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toJsonable(x);
+    // defineProperty: a key named `__proto__` (e.g. an event name) stays an own key.
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) Object.defineProperty(out, k, { value: toJsonable(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;

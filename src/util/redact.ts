@@ -55,7 +55,8 @@ export function redactValue<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => redactValue(v)) as T;
   if (value && typeof value === "object" && !(value instanceof Uint8Array)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v);
+    // defineProperty: a key named `__proto__` stays an own key.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: redactValue(v), enumerable: true, writable: true, configurable: true });
     return out as T;
   }
   return value;
