@@ -1,77 +1,193 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { execaSync } from "execa";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cli, fixtureDb, makeBaselineDb, sha256, sqlite, tmp } from "../helpers.js";
+import { factsToFragments } from "../../src/schema/ddl.js";
+import type { SchemaFacts } from "../../src/schema/facts.js";
+import { cli, fixtureDb, makeBaselineDb, ROOT, sha256, sha3sum, sqlite, tmp } from "../helpers.js";
 
-/** Independent digest: Python's hashlib.sha3_256 over json.dumps(sort_keys, compact, ensure_ascii=False). */
-function pySha3(content: Record<string, unknown>): string {
-  const code = "import sys, json, hashlib; d = json.loads(sys.stdin.read()); print(hashlib.sha3_256(json.dumps(d, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode('utf-8')).hexdigest())";
-  return execaSync("python3", ["-c", code], { input: JSON.stringify(content) }).stdout.trim();
+const dirs: string[] = [];
+function dir(): string {
+  const d = tmp();
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A file laid out by vox's own DDL (from the facts), with the given schema_version rows; no vox-cutover tables. */
+function voxFile(path: string, facts: string, versions: number[]): void {
+  const f = JSON.parse(readFileSync(join(ROOT, "test", "data", facts), "utf8")) as SchemaFacts;
+  const db = fixtureDb(path);
+  db.exec(factsToFragments(f).flatMap((x) => x.statements).join("\n"));
+  const ins = db.prepare("INSERT INTO schema_version(version) VALUES (?)");
+  for (const v of versions) ins.run(BigInt(v));
+  db.close();
+}
+
+/** Python: the independent checker for values and digests. */
+function py(db: string, code: string): string {
+  return execaSync("python3", ["-c", `import sqlite3, json, hashlib, sys\ncon = sqlite3.connect(sys.argv[1])\n${code}`, db]).stdout.trim();
+}
+
+/** Independent digest: Python's hashlib.sha3_256 over json.dumps(sort_keys, compact, ensure_ascii=False) of the row's content fields. */
+function pyDigestOf(db: string, id: string): string {
+  return py(
+    db,
+    `con.text_factory = lambda b: b.decode('utf-8')
+cols = ['publication_id','content_type','source_ref','title','author','abstract_text','body_markdown','citations_json','metadata_json']
+row = con.execute('SELECT ' + ','.join(cols) + ' FROM publication_manifests WHERE publication_id = ?', (${JSON.stringify(id)},)).fetchone()
+print(hashlib.sha3_256(json.dumps(dict(zip(cols, row)), sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode('utf-8')).hexdigest())`,
+  );
 }
 
 const FIELDS = ["publication_id", "content_type", "source_ref", "title", "author", "abstract_text", "body_markdown", "citations_json", "metadata_json"];
+const T = 1736933400000;
 
-function manifest(id: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return { publication_id: id, content_type: "article", source_ref: null, title: `Zoë's "title" ${id} — 東京 🚀`, author: "ops", abstract_text: "a\nb\tc", body_markdown: "# H\n\nbody", citations_json: "[]", metadata_json: null, ...over };
+/** Manifests, news and legacy attempts with vox 66's columns; digests set by Python afterwards. */
+function fill(db: string): void {
+  const f = fixtureDb(db);
+  const ins = f.prepare(
+    `INSERT INTO publication_manifests(${FIELDS.join(", ")}, content_sha3_256, version, state, created_at_ms, updated_at_ms) VALUES (${FIELDS.map(() => "?").join(", ")}, 'to-be-set', 1, 'published', ?, ?)`,
+  );
+  ins.run("pub-good", "news", null, `Zoë's "release" — 東京 🚀`, "ops", "a\nb\tc", "# Release\n\nbody", "[]", null, BigInt(T), BigInt(T));
+  ins.run("pub-edited", "news", "git:abc", "Title", "ops", null, "original body", '[{"doi":"10.1/x"}]', '{"k":1}', BigInt(T), BigInt(T));
+  ins.run("pub-nul", "article", null, "with NUL", "ops", null, "keep", null, null, BigInt(T), BigInt(T));
+  f.exec(`UPDATE publication_manifests SET body_markdown = 'keep' || char(0) || 'this' WHERE publication_id = 'pub-nul';`);
+  f.exec(`INSERT INTO published_news(news_id, published_at_ms, github_release_id, twitter_tweet_id, opencollective_update_id, content_sha3_256) VALUES
+            ('pub-good', ${T}, 'r1', NULL, NULL, 'to-be-set'),
+            ('news-null', ${T + 1}, NULL, '1880000000000000001', NULL, NULL),
+            ('news-empty', ${T + 2}, NULL, NULL, 'oc-9', '');
+          INSERT INTO news_publish_attempts(id, news_id, content_sha3_256, attempted_at_ms, result_json) VALUES
+            (1, 'pub-good', 'd1', ${T}, '{"github":"ok"}'),
+            (2, 'news-null', 'd2', ${T + 5}, '{"twitter":"error: 429"}'),
+            (3, 'news-null', 'd2', ${T + 5}, '{"twitter":"error: 429"}'),
+            (7, 'gone', 'd3', 9223372036854775807, '{"opencollective":"ok","unicode":"ü"}');
+          -- one legacy attempt someone already copied by hand: not copied again
+          INSERT INTO publication_attempts(publication_id, content_sha3_256, channel, attempted_at_ms, outcome_json) VALUES ('pub-good', 'd1', 'legacy_news_publish', ${T}, '{"github":"ok"}');`);
+  f.close();
+  // Python computes the stored digests; pub-edited's body then changes (a stored digest that no longer matches)
+  py(
+    db,
+    `con.text_factory = lambda b: b.decode('utf-8')
+cols = ['publication_id','content_type','source_ref','title','author','abstract_text','body_markdown','citations_json','metadata_json']
+for row in con.execute('SELECT ' + ','.join(cols) + ' FROM publication_manifests').fetchall():
+    d = hashlib.sha3_256(json.dumps(dict(zip(cols, row)), sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode('utf-8')).hexdigest()
+    con.execute('UPDATE publication_manifests SET content_sha3_256 = ? WHERE publication_id = ?', (d, row[0]))
+con.execute("UPDATE published_news SET content_sha3_256 = (SELECT content_sha3_256 FROM publication_manifests WHERE publication_id = 'pub-good') WHERE news_id = 'pub-good'")
+con.execute("UPDATE publication_manifests SET body_markdown = 'edited body' WHERE publication_id = 'pub-edited'")
+con.commit()`,
+  );
 }
 
-describe("news-check (Stage 4)", () => {
-  it("golden digests match Python's hashlib.sha3_256; mismatches, NULL and empty digests are reported; attempts copied once", async () => {
-    const dir = tmp();
-    const db = join(dir, "vox.db");
-    makeBaselineDb(db);
-    const f = fixtureDb(db);
-    const ins = f.prepare(`INSERT INTO publication_manifests(${FIELDS.join(", ")}, content_sha3_256) VALUES (${FIELDS.map(() => "?").join(", ")}, ?)`);
-    const good = manifest("p-good");
-    const bad = manifest("p-bad");
-    const goodDigest = pySha3(good);
-    expect(goodDigest).toMatch(/^[0-9a-f]{64}$/);
-    ins.run(...(FIELDS.map((k) => good[k]) as never[]), goodDigest);
-    ins.run(...(FIELDS.map((k) => bad[k]) as never[]), pySha3({ ...bad, title: "edited" }));
-    ins.run(...(FIELDS.map((k) => manifest("p-null")[k]) as never[]), null);
-    f.exec(`INSERT INTO published_news(news_id, publication_id, title, content_sha3_256) VALUES ('n1', 'p-good', 't', '${goodDigest}'), ('n2', 'p-bad', 't', NULL), ('n3', 'p-null', 't', '');
-            INSERT INTO news_publish_attempts(id, news_id, channel, content_sha3_256, result_json, attempted_at) VALUES (1, 'n1', 'rss', '${goodDigest}', '{"ok":true}', '2025-01-01'), (2, 'n2', 'mastodon', NULL, '{"ok":false}', '2025-01-02'), (3, 'gone', 'email', NULL, NULL, '2025-01-03');`);
-    f.close();
+describe("news-check (Stage 4) on vox 66's tables", () => {
+  it("digests agree with Python's hashlib.sha3_256 (unicode, NUL inside text, NULL fields); a stale stored digest is a mismatch (exit 1); NULL/empty news digests are listed", async () => {
+    const d = dir();
+    const db = join(d, "vox.db");
+    makeBaselineDb(db, [66]);
+    fill(db);
+    const before = sha256(db);
     const r = await cli(["news-check", "--db", db, "--json"]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.json.command).toBe("news-check");
     expect(r.json.mode).toBe("dry-run");
-    expect(r.json.mismatches.map((m: any) => m.id).sort()).toEqual(["p-bad", "p-null"]);
-    expect(r.json.mismatches.find((m: any) => m.id === "p-bad").computed).toBe(pySha3(bad));
-    expect(r.json.missingDigest).toEqual(["n2", "n3"]);
+    expect(r.json.manifests).toBe(3);
+    const stored = sqlite(db, "SELECT content_sha3_256 FROM publication_manifests WHERE publication_id = 'pub-edited'");
+    expect(r.json.mismatches).toEqual([{ table: "publication_manifests", id: "pub-edited", stored, computed: pyDigestOf(db, "pub-edited") }]);
+    expect(r.json.missingDigest).toEqual(["news-empty", "news-null"]);
     expect(r.json.legacyAttempts).toEqual({ pending: 3, copied: 0 });
-    const storedBefore = sqlite(db, "SELECT group_concat(coalesce(content_sha3_256, 'NULL')) FROM publication_manifests");
-    const a = await cli(["news-check", "--db", db, "--apply", "--json"]);
-    expect(a.json.legacyAttempts).toEqual({ pending: 3, copied: 3 });
-    expect(sqlite(db, "SELECT publication_id, channel, outcome_json, attempted_at, legacy_attempt_id FROM publication_attempts ORDER BY legacy_attempt_id")).toBe(
-      "p-good|legacy_news_publish|{\"ok\":true}|2025-01-01|1\np-bad|legacy_news_publish|{\"ok\":false}|2025-01-02|2\ngone|legacy_news_publish||2025-01-03|3",
+    expect(r.json.absent).toEqual([]);
+    expect(sha256(db)).toBe(before);
+  });
+
+  it("--apply copies the legacy attempts once (publication_id ← news_id, channel legacy_news_publish, same digest and time, outcome_json ← result_json), keeps the legacy rows and every stored digest; a second --apply changes nothing", async () => {
+    const d = dir();
+    const db = join(d, "vox.db");
+    makeBaselineDb(db, [66]);
+    fill(db);
+    const digestsBefore = [sha3sum(db, "publication_manifests"), sha3sum(db, "published_news"), sha3sum(db, "news_publish_attempts")];
+    const r = await cli(["news-check", "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(1); // the stale manifest digest is still reported, never rewritten
+    expect(r.json.mode).toBe("apply");
+    expect(r.json.legacyAttempts).toEqual({ pending: 3, copied: 3 });
+    expect([sha3sum(db, "publication_manifests"), sha3sum(db, "published_news"), sha3sum(db, "news_publish_attempts")]).toEqual(digestsBefore);
+    expect(sqlite(db, "SELECT count(*) FROM news_publish_attempts")).toBe("4");
+    // judged with Python: values and storage classes
+    const rows = JSON.parse(
+      py(
+        db,
+        `print(json.dumps([list(r) for r in con.execute("SELECT publication_id, typeof(publication_id), content_sha3_256, channel, attempted_at_ms, typeof(attempted_at_ms), outcome_json FROM publication_attempts ORDER BY id")]))`,
+      ),
     );
-    expect(sqlite(db, "SELECT count(*) FROM news_publish_attempts")).toBe("3");
-    const b = await cli(["news-check", "--db", db, "--apply", "--json"]);
-    expect(b.json.legacyAttempts).toEqual({ pending: 0, copied: 0 });
-    expect(sqlite(db, "SELECT count(*) FROM publication_attempts")).toBe("3");
-    expect(sqlite(db, "SELECT group_concat(coalesce(content_sha3_256, 'NULL')) FROM publication_manifests")).toBe(storedBefore);
+    expect(rows).toEqual([
+      ["pub-good", "text", "d1", "legacy_news_publish", T, "integer", '{"github":"ok"}'],
+      ["news-null", "text", "d2", "legacy_news_publish", T + 5, "integer", '{"twitter":"error: 429"}'],
+      ["news-null", "text", "d2", "legacy_news_publish", T + 5, "integer", '{"twitter":"error: 429"}'],
+      ["gone", "text", "d3", "legacy_news_publish", 9223372036854775807, "integer", '{"opencollective":"ok","unicode":"ü"}'],
+    ]);
+    expect(sqlite(db, "SELECT command, json_extract(counts_json, '$.copied') FROM cutover_ledger")).toBe("news-check|3");
+    const after = sha256(db);
+    const again = await cli(["news-check", "--db", db, "--apply", "--json"]);
+    expect(again.json.legacyAttempts).toEqual({ pending: 0, copied: 0 });
+    expect(sha256(db)).toBe(after);
+    expect(sqlite(db, "SELECT count(*) FROM publication_attempts")).toBe("4");
   });
 
-  it("all digests correct: exit 0 (missing news digests are warnings)", async () => {
-    const dir = tmp();
-    const db = join(dir, "vox.db");
-    makeBaselineDb(db);
-    const f = fixtureDb(db);
-    const m = manifest("only");
-    f.prepare(`INSERT INTO publication_manifests(${FIELDS.join(", ")}, content_sha3_256) VALUES (${FIELDS.map(() => "?").join(", ")}, ?)`).run(...(FIELDS.map((k) => m[k]) as never[]), pySha3(m));
-    f.exec("INSERT INTO published_news(news_id, title) VALUES ('n', 't')");
-    f.close();
-    const r = await cli(["news-check", "--db", db, "--json"]);
-    expect(r.exitCode).toBe(0);
-    expect(r.json.missingDigest).toEqual(["n"]);
+  it("exit 0 when no digest mismatches (missing news digests are warnings); a vox-made file without vox-cutover's tables gets its ledger row", async () => {
+    const d = dir();
+    const db = join(d, "vox.db");
+    voxFile(db, "vox-schema-66.json", [59, 60, 61, 62, 63, 64, 66]);
+    fill(db);
+    execaSync("sqlite3", [db, "DELETE FROM publication_manifests WHERE publication_id = 'pub-edited'"]);
+    const r = await cli(["news-check", "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.ok).toBe(true);
+    expect(r.json.mismatches).toEqual([]);
+    expect(r.json.missingDigest).toEqual(["news-empty", "news-null"]);
+    expect(r.stderr).toMatch(/2 news row\(s\) without a digest \(warning\)/);
+    expect(r.json.legacyAttempts.copied).toBe(3);
+    expect(sqlite(db, "SELECT count(*) FROM publication_attempts WHERE channel = 'legacy_news_publish'")).toBe("4");
+    expect(sqlite(db, "SELECT command FROM cutover_ledger")).toBe("news-check");
   });
 
-  it("--apply on a legacy database is refused (exit 3), untouched", async () => {
-    const dir = tmp();
-    await cli(["sample", join(dir, "vox.db"), "--rows", "5"]);
-    const before = sha256(join(dir, "vox.db"));
-    const r = await cli(["news-check", "--db", join(dir, "vox.db"), "--apply"]);
+  it("older files: tables that are absent are reported, not a crash (vox's incremental era has none; a file without news_publish_attempts)", async () => {
+    const d = dir();
+    const old = join(d, "old.db");
+    voxFile(old, "vox-schema-v1-v23.json", Array.from({ length: 23 }, (_, i) => i + 1));
+    const before = sha256(old);
+    const r = await cli(["news-check", "--db", old, "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.absent).toEqual(["publication_manifests", "published_news", "news_publish_attempts", "publication_attempts"]);
+    expect(r.json).toMatchObject({ manifests: 0, mismatches: [], missingDigest: [], legacyAttempts: { pending: 0, copied: 0 } });
+    expect(r.stderr).toMatch(/table publication_manifests is not in this file/);
+    expect(sha256(old)).toBe(before);
+    const apply = await cli(["news-check", "--db", old, "--apply", "--json"]);
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(sha256(old)).toBe(before);
+
+    const partial = join(d, "partial.db");
+    makeBaselineDb(partial, [66]);
+    fill(partial);
+    execaSync("sqlite3", [partial, "DROP TABLE news_publish_attempts"]);
+    const p = await cli(["news-check", "--db", partial, "--json"]);
+    expect(p.exitCode).toBe(1); // the stale manifest digest is still found
+    expect(p.json.absent).toEqual(["news_publish_attempts"]);
+    expect(p.json.legacyAttempts).toEqual({ pending: 0, copied: 0 });
+    expect(p.json.mismatches.map((m: any) => m.id)).toEqual(["pub-edited"]);
+  });
+
+  it("--apply with pending attempts on a legacy file is refused (exit 3), nothing touched", async () => {
+    const d = dir();
+    const db = join(d, "vox.db");
+    voxFile(db, "vox-schema-66.json", [5, 66]); // row 5: not a vox baseline → legacy
+    fill(db);
+    const before = sha256(db);
+    const r = await cli(["news-check", "--db", db, "--apply"]);
     expect(r.exitCode).toBe(3);
-    expect(sha256(join(dir, "vox.db"))).toBe(before);
+    expect(r.stderr).toMatch(/this one is legacy/);
+    expect(r.stderr).toMatch(/Nothing was changed/);
+    expect(sha256(db)).toBe(before);
+    expect(sqlite(db, "SELECT count(*) FROM publication_attempts")).toBe("1");
   });
 });
