@@ -1,4 +1,4 @@
-import type { SqlValue } from "../db/value.js";
+import { RawText, type SqlValue } from "../db/value.js";
 
 export type Affinity = "INTEGER" | "TEXT" | "BLOB" | "REAL" | "NUMERIC";
 
@@ -19,7 +19,8 @@ const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
  * any text that looks numeric counts, so a row is quarantined rather than silently converted.
  */
 export function wouldConvert(v: SqlValue, aff: Affinity): boolean {
-  if (v === null || aff === "BLOB" || v instanceof Uint8Array) return false;
+  // Text that is not UTF-8 stays TEXT under any affinity (it cannot look like a number: digits are ASCII).
+  if (v === null || aff === "BLOB" || v instanceof Uint8Array || v instanceof RawText) return false;
   switch (aff) {
     case "TEXT":
       return typeof v !== "string";

@@ -1,15 +1,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
+import Database from "libsql";
 import { failed, refused } from "../errors.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
-import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
-import { quoteIdent, type SqlValue } from "../db/value.js";
+import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { normalizeValue, quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../engine/ledger.js";
 import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
-import { rowJson, type BackupHeader, type BackupTable } from "./format.js";
+import { encodeValue, rowJson, type BackupHeader, type BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
-import { readBackup } from "./read.js";
+import { readBackup, type BackupVisitor } from "./read.js";
+import { base64Blob, readReference, type ReferenceScan, type ReferenceTable, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hashTable, isContentFts } from "./tables.js";
 
 export interface TableImport {
@@ -19,10 +21,20 @@ export interface TableImport {
   target: string;
   rows: number;
   loaded: number;
+  /** Rows quarantined whole (not loaded). Parity: rows = loaded + quarantined. */
   quarantined: number;
   /** Rows the target held before (cleared by replace semantics). */
   cleared: number;
+  /** Rows quarantined whole, per reason key (the text before the first ":"); sums to `quarantined`. */
   reasons: Record<string, number>;
+  /** Loaded rows some of whose values went to legacy_quarantine (columns the baseline lacks, row keys no `columns` lists). */
+  partial: number;
+  /** Loaded rows with values in quarantine, per reason key ("unknown-columns", "unlisted-key"). */
+  partialReasons: Record<string, number>;
+  /** Every column whose values go to quarantine instead of the target → how many loaded rows hold a non-null value in it. */
+  columns: Record<string, number>;
+  /** Baseline seed rows re-inserted after the load (a legacy row with the same key replaced the others). */
+  seeded: number;
   mapping: "same" | "rule" | "unknown-table" | "special";
   /** Parity proof: "hash" (same shape: content hash equal), "count", or "n/a". */
   parity: "hash" | "count" | "n/a";
@@ -31,18 +43,32 @@ export interface TableImport {
 export interface ImportReport {
   runId: string;
   tables: TableImport[];
+  /** Rows of the backup's tables, `sqlite_sequence` entries not included (see `sequences`). */
   totalRows: number;
   loaded: number;
   quarantined: number;
+  /** Loaded rows with some values in quarantine (counted apart from `quarantined`). */
+  partial: number;
   foreignKeyViolations: { table: string; count: number }[];
+  /** Tables whose foreign keys SQLite cannot check (e.g. "foreign key mismatch": the parent column is not unique). */
+  foreignKeyUncheckable: { table: string; error: string }[];
   integrity: string;
   ftsRebuilt: string[];
+  /** `sqlite_sequence` entries, counted apart from rows: carried for tables that load, the others quarantined. */
+  sequences: { entries: number; restored: number; quarantined: number };
   sequencesRestored: number;
+  /** Baseline seed rows kept (re-inserted where no legacy row took their key). */
+  seeded: number;
   backupSha256: string;
 }
 
 export interface ImportOptions {
   backupPath: string;
+  /**
+   * A file in vox's own export-legacy format, already scanned (`scanReference`): read from it
+   * instead of `backupPath` (unverifiable; its sha256 is the scan's).
+   */
+  reference?: ReferenceScan;
   /** The target database; for a dry-run, the trial import goes to a temporary file instead. */
   targetPath: string;
   baselineSql: string;
@@ -71,9 +97,20 @@ interface Plan {
   report: TableImport;
   /** index in backup row → target column name (null: not loaded) */
   map: (string | null)[];
+  /** Columns the baseline lacks (values to quarantine, row loaded). */
   unknownCols: number[];
+  /** Row keys no `columns` lists (reference files): values to quarantine, row loaded. */
+  unlistedCols: number[];
   checks: { idx: number; aff: Affinity; col: string }[];
-  insert?: LibsqlStatement;
+  /** Reference files: source indexes whose target column is declared BLOB ("base64:…" → BLOB there only). */
+  blobIdx: number[];
+  /** Indexes of the row's key (primary key) values, for legacy_quarantine.source_key; null: no key. */
+  keyIdx: number[] | null;
+  /** Index of the rowid (or its alias) in the row, -1: none. */
+  ridIdx: number;
+  /** Set when no row of the table can load: every row goes to quarantine whole with this reason. */
+  wholeReason?: string;
+  insert?: RowInserter;
   insertIdx: number[];
   sameShape: boolean;
   hash?: ReturnType<typeof createHash>;
@@ -82,9 +119,19 @@ interface Plan {
 const SPECIAL = new Set(["sqlite_sequence"]);
 /** Marks the mapping of a backup rowid onto the target's (unaliased) rowid. */
 const ROWID = "\u0000rowid";
+/** Tables of our own and schema_version: no seed rows to keep. */
+const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
 
 function sqlErrorCode(e: unknown): string {
   return String((e as { code?: string }).code ?? "");
+}
+
+function emptyReport(source: string): TableImport {
+  return { source, target: "", rows: 0, loaded: 0, quarantined: 0, cleared: 0, reasons: {}, partial: 0, partialReasons: {}, columns: {}, seeded: 0, mapping: "same", parity: "n/a" };
+}
+
+function isReference(bt: BackupTable): bt is ReferenceTable {
+  return (bt as Partial<ReferenceTable>).reference === true;
 }
 
 /** Builds the per-table mapping from the backup's header and the target's catalog. */
@@ -92,33 +139,57 @@ function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<strin
   const byName = new Map(catalog.filter((t) => !t.virtual || isContentFts(t)).map((t) => [t.name, t]));
   const plans = new Map<string, Plan>();
   for (const bt of header.tables) {
-    const report: TableImport = { source: bt.name, target: "", rows: Number(bt.rows), loaded: 0, quarantined: 0, cleared: 0, reasons: {}, mapping: "same", parity: "n/a" };
+    const report = emptyReport(bt.name);
+    report.rows = Number(bt.rows);
+    const ridIdx = bt.rowidColumn ? 0 : bt.rowidAlias ? bt.columns.indexOf(bt.rowidAlias) : -1;
+    const base: Plan = { bt, target: null, report, map: bt.columns.map(() => null), unknownCols: [], unlistedCols: [], checks: [], blobIdx: [], keyIdx: null, ridIdx, insertIdx: [], sameShape: false };
+    if (bt.primaryKey.length && bt.primaryKey.every((c) => bt.columns.includes(c))) base.keyIdx = bt.primaryKey.map((c) => bt.columns.indexOf(c));
     if (SPECIAL.has(bt.name)) {
       report.mapping = "special";
       report.target = bt.name;
-      plans.set(bt.name, { bt, target: null, report, map: [], unknownCols: [], checks: [], insertIdx: [], sameShape: false });
+      plans.set(bt.name, base);
       continue;
     }
     const rule = rules.get(bt.name);
     const target = byName.get(bt.name) ?? (rule ? byName.get(rule.into) : undefined) ?? null;
     if (!target) {
       report.mapping = "unknown-table";
-      plans.set(bt.name, { bt, target: null, report, map: bt.columns.map(() => null), unknownCols: [], checks: [], insertIdx: [], sameShape: false });
+      base.wholeReason = `unknown-table: the baseline has no table ${bt.name} and no importer rule maps it`;
+      plans.set(bt.name, base);
       continue;
     }
-    report.mapping = target.name === bt.name ? "same" : "rule";
-    report.target = target.name;
+    const mapping = target.name === bt.name ? "same" : "rule";
+    report.mapping = mapping;
     const cols = new Map(target.columns.filter((c) => c.hidden === 0).map((c) => [c.name, c]));
+    const unlisted = new Set(isReference(bt) ? bt.unlisted : []);
     const map: (string | null)[] = bt.columns.map((c, i) => {
       if (i === 0 && bt.rowidColumn) {
         if (target.withoutRowid) return null;
         if (target.rowidAlias) return bt.columns.includes(target.rowidAlias) ? null : target.rowidAlias;
         return ROWID; // the target's own rowid, under a name no column shadows
       }
-      const name = report.mapping === "rule" ? (rule!.columns[c] ?? null) : c;
+      if (unlisted.has(c)) return null;
+      const name = mapping === "rule" ? (rule!.columns[c] ?? null) : c;
       return name !== null && cols.has(name) ? name : null;
     });
-    const unknownCols = bt.columns.map((_, i) => i).filter((i) => map[i] === null && !(i === 0 && bt.rowidColumn));
+    const shared = map.filter((m, i) => m !== null && !(i === 0 && bt.rowidColumn));
+    if (shared.length === 0) {
+      base.wholeReason = `no-shared-column: ${bt.name} shares no column with the baseline's ${target.name}`;
+      plans.set(bt.name, base);
+      continue;
+    }
+    // A NOT NULL column without a default that nothing fills: no row can load.
+    const filled = new Set(map.filter((m): m is string => m !== null));
+    const required = target.columns.filter((c) => c.hidden === 0 && c.name !== target.rowidAlias && !filled.has(c.name) && c.dflt === null && (c.notnull || (target.withoutRowid && c.pk > 0)));
+    if (required.length) {
+      base.wholeReason = `not-null-missing: the baseline's ${target.name}.${required.map((c) => c.name).join(", ")} ${required.length > 1 ? "are" : "is"} NOT NULL without a default and ${bt.name} has no such column`;
+      plans.set(bt.name, base);
+      continue;
+    }
+    report.target = target.name;
+    const unknownCols = bt.columns.map((_, i) => i).filter((i) => map[i] === null && !(i === 0 && bt.rowidColumn) && !unlisted.has(bt.columns[i]!));
+    const unlistedCols = bt.columns.map((_, i) => i).filter((i) => unlisted.has(bt.columns[i]!));
+    for (const i of [...unknownCols, ...unlistedCols]) report.columns[bt.columns[i]!] = 0;
     const checks = map
       .map((name, idx) => ({ idx, name }))
       .filter((x): x is { idx: number; name: string } => x.name !== null && x.name !== ROWID)
@@ -126,12 +197,47 @@ function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<strin
       // Same affinity: the source already applied it, nothing can convert. Untyped source columns count as BLOB.
       .filter((x) => x.aff !== "BLOB" && x.aff !== x.src)
       .map(({ idx, aff, col }) => ({ idx, aff, col }));
+    const blobIdx = isReference(bt) ? map.map((m, i) => (m !== null && m !== ROWID && declaredBlob(cols.get(m)!.type) ? i : -1)).filter((i) => i >= 0) : [];
+    let keyIdx = base.keyIdx;
+    if (!keyIdx && isReference(bt)) {
+      // vox's export carries no schema: the row's key is the target's primary key, where the file has it.
+      const back = new Map(map.map((m, i) => [m, i]));
+      const pk = target.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+      if (pk.length && pk.every((c) => back.has(c.name))) keyIdx = pk.map((c) => back.get(c.name)!);
+    }
     const targetBt = backupTable(target, 0n);
-    const sameShape = report.mapping === "same" && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns) && targetBt.rowidColumn === bt.rowidColumn;
+    const sameShape = mapping === "same" && !isReference(bt) && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns) && targetBt.rowidColumn === bt.rowidColumn;
     report.parity = sameShape ? "hash" : "count";
-    plans.set(bt.name, { bt, target, report, map, unknownCols, checks, insertIdx: [], sameShape });
+    plans.set(bt.name, { ...base, target, map, unknownCols, unlistedCols, checks, blobIdx, keyIdx, sameShape });
   }
   return plans;
+}
+
+/** A column declared BLOB (not merely untyped): where a vox export's "base64:…" string is a BLOB. */
+function declaredBlob(type: string): boolean {
+  return type !== "" && affinityOf(type) === "BLOB";
+}
+
+/** The baseline's seed rows: what its SQL inserts into an empty database (applied to a private in-memory one). */
+function seedRows(baselineSql: string, tables: Set<string>): { table: string; columns: string[]; rows: SqlValue[][] }[] {
+  const mem = new Database(":memory:");
+  try {
+    mem.defaultSafeIntegers(true);
+    mem.exec(baselineSql);
+    const out: { table: string; columns: string[]; rows: SqlValue[][] }[] = [];
+    for (const t of readCatalogSync(mem)) {
+      if (t.virtual || NO_SEEDS.has(t.name) || !tables.has(t.name)) continue;
+      if (Number(allRows(mem, `SELECT count(*) AS n FROM ${quoteIdent(t.name)}`)[0]!.n) === 0) continue;
+      const columns = t.columns.filter((c) => c.hidden === 0).map((c) => c.name);
+      const st = mem.prepare(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${quoteIdent(t.name)}`);
+      st.raw(true);
+      const rows = (st.all() as unknown[][]).map((r) => r.map(normalizeValue));
+      out.push({ table: t.name, columns, rows });
+    }
+    return out;
+  } finally {
+    mem.close();
+  }
 }
 
 /**
@@ -174,12 +280,16 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   const catalog = readCatalogSync(db);
   let plans = new Map<string, Plan>();
   let totalRows = 0;
+  let seeds: ReturnType<typeof seedRows> = [];
   // Planned from the header, the first line: mapping, then replace semantics (clear what is loaded).
   const onHeader = (header: BackupHeader) => {
-    totalRows = header.tables.reduce((n, t) => n + Number(t.rows), 0);
+    totalRows = header.tables.filter((t) => !SPECIAL.has(t.name)).reduce((n, t) => n + Number(t.rows), 0);
     plans = planTables(header, catalog, opts.rules);
     const toClear = new Set<string>(["legacy_quarantine"]);
     for (const p of plans.values()) if (p.target) toClear.add(p.target.name);
+    // Replace semantics clears every table that loads; the baseline's seed rows are put back after
+    // the load with INSERT OR IGNORE, so a legacy row with the same key replaces its seed row.
+    seeds = seedRows(opts.baselineSql, toClear);
     // Indexes are built once after the load and FTS indexes rebuilt once (not row by row via triggers).
     derived = dropDerived(db, toClear);
     const clearedCounts = new Map<string, number>();
@@ -191,21 +301,44 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   };
   let derived: string[] = [];
   const now = new Date().toISOString();
-  const quarantine = db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?)");
+  const quarantine = db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
   let quarantinedTotal = 0;
-  const toQuarantine = (p: Plan, values: SqlValue[], reason: string) => {
-    const ridIdx = p.bt.rowidColumn ? 0 : p.bt.rowidAlias ? p.bt.columns.indexOf(p.bt.rowidAlias) : -1;
-    const rid = ridIdx >= 0 && typeof values[ridIdx] === "bigint" ? values[ridIdx] : null;
-    quarantine.run(p.bt.name, rid, rowJson(p.bt.columns, values), reason, runId, now);
+  let partialTotal = 0;
+  const keyOf = (p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } => {
+    const rid = p.ridIdx >= 0 && typeof values[p.ridIdx] === "bigint" ? values[p.ridIdx]! : null;
+    const key = p.keyIdx ? `[${p.keyIdx.map((i) => encodeValue(values[i] ?? null)).join(",")}]` : null;
+    return { rid, key };
+  };
+  /** The whole row to quarantine (not loaded); `raw` is the line as written when it could not be read as a row. */
+  const toQuarantine = (p: Plan, values: SqlValue[], reason: string, raw?: string) => {
+    const { rid, key } = keyOf(p, values);
+    quarantine.run(p.bt.name, rid, key, raw ?? rowJson(p.bt.columns, values), reason, runId, now);
     p.report.quarantined++;
-    const key = reason.split(":")[0]!;
-    p.report.reasons[key] = (p.report.reasons[key] ?? 0) + 1;
+    const k = reason.split(":")[0]!;
+    p.report.reasons[k] = (p.report.reasons[k] ?? 0) + 1;
     quarantinedTotal++;
   };
-  const sequences: { name: string; seq: bigint }[] = [];
+  /** Values of a loaded row that have no place in the target: to quarantine with the row's key. */
+  const quarantineValues = (p: Plan, values: SqlValue[], idx: number[], kind: "unknown-columns" | "unlisted-key") => {
+    const held = idx.filter((i) => values[i] !== null);
+    if (!held.length) return false;
+    for (const i of held) p.report.columns[p.bt.columns[i]!]!++;
+    const { rid, key } = keyOf(p, values);
+    // With neither a key nor a rowid the values could not be matched to their row: keep the whole row.
+    const keep = key === null && rid === null ? p.bt.columns.map((_, i) => i) : held;
+    const names = held.map((i) => p.bt.columns[i]).join(", ");
+    const why =
+      kind === "unknown-columns"
+        ? `unknown-columns: ${names} (the baseline's ${p.target!.name} has no such column; the row loaded without ${held.length > 1 ? "them" : "it"})`
+        : `unlisted-key: ${names} (a row key the line's "columns" does not list; the row loaded without ${held.length > 1 ? "them" : "it"})`;
+    quarantine.run(p.bt.name, rid, key, rowJson(keep.map((i) => p.bt.columns[i]!), keep.map((i) => values[i]!)), why, runId, now);
+    p.report.partialReasons[kind] = (p.report.partialReasons[kind] ?? 0) + 1;
+    return true;
+  };
+  const sequences: { name: string; seq: bigint; values: SqlValue[] }[] = [];
   let rowsDone = 0;
   let loadedTotal = 0;
-  const result = readBackup(opts.backupPath, {
+  const visitor: ReferenceVisitor = {
     // Every table hash, count, rowid order and the whole-file hash are checked as the rows load;
     // the per-row canonical re-encoding is left to verify-backup (any edit already breaks a hash).
     trusted: true,
@@ -218,20 +351,30 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       const rowidName = backupTable(p.target, 0n).rowidColumn;
       if (idx.some((i) => p.map[i] === ROWID) && !rowidName) throw failed({ what: `Table ${p.target.name} shadows rowid, _rowid_ and oid with columns: its rowids cannot be set.`, untouched: "The import was rolled back.", next: "Rename one of those columns in the baseline." });
       const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
-      p.insert = db.prepare(`INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
-      p.hash = createHash("sha256");
+      // TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT (same bytes, storage class TEXT).
+      p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length);
+      p.hash ??= createHash("sha256");
     },
-    onRow(bt, values, line) {
-      rowsDone++;
+    onRow(bt, values, line, issue) {
       const p = plans.get(bt.name)!;
       if (p.report.mapping === "special") {
-        if (bt.name === "sqlite_sequence") sequences.push({ name: String(values[0]), seq: typeof values[1] === "bigint" ? values[1] : 0n });
+        if (bt.name === "sqlite_sequence") {
+          const seq = values[bt.columns.indexOf("seq")];
+          sequences.push({ name: String(values[bt.columns.indexOf("name")]), seq: typeof seq === "bigint" ? seq : 0n, values });
+        }
         return;
       }
-      if (!p.target) return toQuarantine(p, values, "unknown-table: the baseline has no such table and no importer rule maps it");
+      rowsDone++;
+      if (issue) return toQuarantine(p, values, issue.reason, issue.raw);
+      if (p.wholeReason || !p.target) return toQuarantine(p, values, p.wholeReason ?? "unknown-table");
       if (p.target.name === "schema_version") {
         const v = values[p.bt.columns.indexOf("version")];
         if (!(typeof v === "bigint" && (v === B || hist.has(v)))) return toQuarantine(p, values, "legacy-schema-version: not the baseline nor in baseline_history; kept here, not loaded");
+      }
+      // vox's export writes a BLOB as "base64:…": a BLOB only where the target column is declared BLOB.
+      for (const i of p.blobIdx) {
+        const v = values[i];
+        if (typeof v === "string") values[i] = base64Blob(v) ?? v;
       }
       for (const c of p.checks) {
         if (wouldConvert(values[c.idx]!, c.aff)) {
@@ -240,54 +383,67 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       }
       const args = p.insertIdx.map((i) => values[i]!);
       try {
-        (p.insert as unknown as { run(...a: unknown[]): unknown }).run(...args);
+        p.insert!.run(args);
       } catch (e) {
-        if (/CONSTRAINT/.test(sqlErrorCode(e)) || /constraint failed/i.test(String((e as Error).message))) {
-          return toQuarantine(p, values, `constraint: ${(e as Error).message}`);
-        }
-        throw e;
+        // A single-row INSERT that fails a constraint or a datatype check changes nothing (SQLite checks
+        // before it writes): the row goes to quarantine and the transaction goes on.
+        const reason = rowRefusal(e, p);
+        if (reason === null || !db.inTransaction) throw e;
+        return toQuarantine(p, values, reason);
       }
       p.report.loaded++;
       loadedTotal++;
       if (p.sameShape) p.hash!.update(line + "\n");
-      const unknown = p.unknownCols.filter((i) => values[i] !== null);
-      if (unknown.length) {
-        // The row is loaded without them; the full row is kept in quarantine so nothing is lost.
-        quarantine.run(p.bt.name, p.bt.rowidColumn || p.bt.rowidAlias ? (values[p.bt.rowidColumn ? 0 : p.bt.columns.indexOf(p.bt.rowidAlias!)] as SqlValue) : null, rowJson(p.bt.columns, values), `unknown-columns: ${unknown.map((i) => p.bt.columns[i]).join(", ")} (row loaded without them)`, runId, now);
-        p.report.reasons["unknown-columns"] = (p.report.reasons["unknown-columns"] ?? 0) + 1;
+      const a = quarantineValues(p, values, p.unknownCols, "unknown-columns");
+      const b = quarantineValues(p, values, p.unlistedCols, "unlisted-key");
+      if (a || b) {
+        p.report.partial++;
+        partialTotal++;
       }
       if (opts.failAfterRows !== undefined && loadedTotal >= opts.failAfterRows) throw new Error(`injected failure after ${loadedTotal} rows`);
       if ((rowsDone & 0x3fff) === 0) opts.onProgress?.({ rowsDone, totalRows, table: bt.name });
     },
-  });
+  };
+  const result = opts.reference ? readReference(opts.reference, visitor) : readBackup(opts.backupPath, visitor as BackupVisitor);
   if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
     throw refused({ what: "The backup changed between verification and import.", untouched: "The import was rolled back.", next: "Take and verify a new backup." });
   }
   for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
-  // sqlite_sequence: the backup's values (never below the loaded rowids).
+  // sqlite_sequence: the backup's values (never below the loaded rowids), for the tables that load
+  // into an AUTOINCREMENT table; the other entries go to quarantine. Counted apart from rows.
   let sequencesRestored = 0;
+  let sequencesQuarantined = 0;
   const autoinc = new Set(catalog.filter((t) => t.autoincrement).map((t) => t.name));
+  const seqPlan = plans.get("sqlite_sequence");
   for (const s of sequences) {
-    const target = plans.get(s.name)?.target?.name ?? (opts.rules.get(s.name)?.into ?? s.name);
-    if (!autoinc.has(target)) continue;
+    const target = plans.get(s.name)?.target?.name;
+    if (!target || !autoinc.has(target)) {
+      const why = !plans.has(s.name)
+        ? `sequence-not-carried: the backup holds no table ${s.name}`
+        : !target
+          ? `sequence-not-carried: no row of ${s.name} loads (its rows are in quarantine)`
+          : `sequence-not-carried: the baseline's ${target} has no AUTOINCREMENT`;
+      quarantine.run("sqlite_sequence", null, JSON.stringify([s.name]), rowJson(seqPlan!.bt.columns, s.values), why, runId, now);
+      seqPlan!.report.quarantined++;
+      const k = why.split(":")[0]!;
+      seqPlan!.report.reasons[k] = (seqPlan!.report.reasons[k] ?? 0) + 1;
+      sequencesQuarantined++;
+      continue;
+    }
     const maxRow = allRows(db, `SELECT coalesce(max(rowid), 0) AS m FROM ${quoteIdent(target)}`)[0]!.m as bigint;
     const seq = s.seq > maxRow ? s.seq : maxRow;
     db.prepare("DELETE FROM sqlite_sequence WHERE name = ?").run(target);
     db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?, ?)").run(target, seq);
     sequencesRestored++;
+    seqPlan!.report.loaded++;
   }
-  // FTS indexes are rebuilt from their content tables.
-  const ftsRebuilt: string[] = [];
-  for (const t of catalog.filter((x) => x.virtual && /fts5/i.test(x.sql))) {
-    db.exec(`INSERT INTO ${quoteIdent(t.name)}(${quoteIdent(t.name)}) VALUES ('rebuild')`);
-    ftsRebuilt.push(t.name);
-  }
+  if (seqPlan) seqPlan.report.target = "sqlite_sequence";
   // Parity: every backed-up row is in the new file or in legacy_quarantine.
   const reports = [...plans.values()].map((p) => p.report);
   for (const p of plans.values()) {
-    if (p.report.loaded + p.report.quarantined !== p.report.rows && p.report.mapping !== "special") {
+    if (p.report.loaded + p.report.quarantined !== p.report.rows) {
       throw failed({ what: `Parity failed for ${p.bt.name}: ${p.report.rows} rows in the backup, ${p.report.loaded} loaded, ${p.report.quarantined} quarantined.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
     }
   }
@@ -309,25 +465,70 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       if (n !== expectLoaded) throw failed({ what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
     }
   }
+  // The baseline's seed rows, where no legacy row took their key (any UNIQUE key: OR IGNORE).
+  let seededTotal = 0;
+  for (const s of seeds) {
+    const st = db.prepare(`INSERT OR IGNORE INTO ${quoteIdent(s.table)} (${s.columns.map(quoteIdent).join(", ")}) VALUES (${s.columns.map(() => "?").join(", ")})`);
+    let n = 0;
+    for (const r of s.rows) n += Number((st.run(r as unknown[]) as { changes: number | bigint }).changes);
+    seededTotal += n;
+    const ps = byTarget.get(s.table) ?? [];
+    if (ps[0]) ps[0].report.seeded += n;
+  }
+  // FTS indexes are rebuilt from their content tables.
+  const ftsRebuilt: string[] = [];
+  for (const t of catalog.filter((x) => x.virtual && /fts5/i.test(x.sql))) {
+    db.exec(`INSERT INTO ${quoteIdent(t.name)}(${quoteIdent(t.name)}) VALUES ('rebuild')`);
+    ftsRebuilt.push(t.name);
+  }
   if (fresh) db.exec("ANALYZE"); // planner statistics for the new file
-  const fk = allRows(db, "PRAGMA foreign_key_check");
+  // Table by table: a foreign key SQLite cannot check (vox 66's package_deps names a parent column
+  // that is not unique: "foreign key mismatch") is reported, and the other tables are still checked.
   const fkCounts = new Map<string, number>();
-  for (const r of fk) fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
+  const foreignKeyUncheckable: { table: string; error: string }[] = [];
+  for (const t of catalog) {
+    if (t.virtual) continue;
+    try {
+      for (const r of allRows(db, `PRAGMA foreign_key_check(${quoteIdent(t.name)})`)) fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
+    } catch (e) {
+      foreignKeyUncheckable.push({ table: t.name, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
   const integrity = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0])).join("; ");
   if (integrity !== "ok") {
     throw failed({ what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
   }
-  recordLedger(db, { runId, command: opts.command ?? "import-legacy", planDigest: opts.planDigest ?? null, backupSha256: result.fileSha256, counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal } });
+  const sequenceCounts = { entries: sequences.length, restored: sequencesRestored, quarantined: sequencesQuarantined };
+  recordLedger(db, { runId, command: opts.command ?? "import-legacy", planDigest: opts.planDigest ?? null, backupSha256: result.fileSha256, counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal } });
   return {
     runId,
     tables: reports,
     totalRows,
     loaded: loadedTotal,
     quarantined: quarantinedTotal,
+    partial: partialTotal,
     foreignKeyViolations: [...fkCounts].map(([table, count]) => ({ table, count })),
+    foreignKeyUncheckable,
     integrity,
     ftsRebuilt,
+    sequences: sequenceCounts,
     sequencesRestored,
+    seeded: seededTotal,
     backupSha256: result.fileSha256,
   };
+}
+
+/**
+ * The reason a row the target refuses goes to quarantine whole, or null for an error that is not
+ * about the row (disk full, I/O, …), which aborts the import.
+ */
+function rowRefusal(e: unknown, p: Plan): string | null {
+  const code = sqlErrorCode(e);
+  const msg = e instanceof Error ? e.message : String(e);
+  if (code.startsWith("SQLITE_CONSTRAINT")) return `constraint: ${msg}`;
+  if (code === "SQLITE_MISMATCH") {
+    const alias = p.target?.rowidAlias;
+    return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;
+  }
+  return null;
 }

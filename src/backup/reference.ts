@@ -1,130 +1,505 @@
+/**
+ * Reads a file written by vox's own `vox codex export-legacy`: one
+ * `{"columns":[…],"row":{…},"table":"…"}` object per line, no header, no hashes (README
+ * "Reading vox's export-legacy files").
+ *
+ * The lines are parsed from their bytes by a small JSON parser of our own that keeps every number's
+ * literal text, so nothing goes through a JS float on the way: an integer literal is a 64-bit
+ * INTEGER (BigInt), a literal with `.` or an exponent is REAL (`3.0` stays REAL, `1e308` loads), an
+ * integer literal outside the 64-bit range is REAL (what SQLite itself makes of such a literal; vox
+ * never writes one). Strings are TEXT here; the importer turns a `"base64:…"` string into a BLOB
+ * only where the target column is declared BLOB.
+ *
+ * Two streaming passes in constant memory (one line at a time, any line length): `scanReference`
+ * lists the tables, their columns and row counts and hashes the whole file (the plan digest is
+ * built from that hash, so it is the same for the same file); `readReference` feeds the rows to the
+ * same visitor the verified format uses, and refuses a file that changed since the scan.
+ */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isUtf8 } from "node:buffer";
+import { statSync } from "node:fs";
 import { refused } from "../errors.js";
-import type { TableInfo } from "../db/catalog.js";
 import type { SqlValue } from "../db/value.js";
 import { toolVersion } from "../util/paths.js";
-import { affinityOf } from "./affinity.js";
-import { encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
-import type { ImporterRule } from "./importers.js";
-import { readLines } from "./read.js";
+import { FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
+import { readLines, type BackupVisitor, type ReadResult } from "./read.js";
+
+/** A table of a reference file, as the importer sees it. */
+export interface ReferenceTable extends BackupTable {
+  /** Row keys that no line's `columns` lists (appended to `columns`): never loaded, kept in quarantine. */
+  unlisted: string[];
+  reference: true;
+}
+
+export interface ReferenceScan {
+  path: string;
+  sha256: string;
+  bytes: number;
+  totalRows: number;
+  tables: ReferenceTable[];
+}
+
+/** A line the importer cannot take as a row: it goes to legacy_quarantine whole, as written. */
+export interface RowIssue {
+  /** Reason key and text, e.g. "missing-value: column x is listed in columns but has no value". */
+  reason: string;
+  /** The line as written (JSON), or base64 of its bytes when they are not UTF-8. */
+  raw: string;
+}
+
+export type ReferenceVisitor = Omit<BackupVisitor, "onRow"> & {
+  onRow?(t: BackupTable, values: SqlValue[], line: string, issue?: RowIssue): void;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A JSON parser over bytes that keeps number literals.
+
+type JVal = null | boolean | string | JNum | JVal[] | JObj;
+interface JNum {
+  num: string;
+}
+interface JObj {
+  obj: [string, JVal][];
+}
+
+export class RefSyntaxError extends Error {}
+
+class Parser {
+  i = 0;
+  /** Set when a string's bytes are not valid UTF-8 (decoded with replacement characters). */
+  badUtf8 = false;
+  constructor(private readonly b: Buffer) {}
+
+  ws(): void {
+    const b = this.b;
+    while (this.i < b.length) {
+      const c = b[this.i]!;
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.i++;
+      else break;
+    }
+  }
+
+  fail(what: string): never {
+    throw new RefSyntaxError(`${what} at byte ${this.i + 1}`);
+  }
+
+  value(depth = 0): JVal {
+    if (depth > 64) this.fail("nesting too deep");
+    this.ws();
+    const c = this.b[this.i];
+    switch (c) {
+      case 0x22:
+        return this.string();
+      case 0x7b:
+        return this.object(depth);
+      case 0x5b:
+        return this.array(depth);
+      case 0x6e:
+        return this.word("null", null);
+      case 0x74:
+        return this.word("true", true);
+      case 0x66:
+        return this.word("false", false);
+      default:
+        if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) return this.number();
+        return this.fail(c === undefined ? "unexpected end of line" : `unexpected character ${JSON.stringify(String.fromCharCode(c))}`);
+    }
+  }
+
+  word<T>(w: string, v: T): T {
+    if (this.b.toString("latin1", this.i, this.i + w.length) !== w) this.fail("invalid literal");
+    this.i += w.length;
+    return v;
+  }
+
+  number(): JNum {
+    const b = this.b;
+    const start = this.i;
+    const digits = () => {
+      const s = this.i;
+      while (this.i < b.length && b[this.i]! >= 0x30 && b[this.i]! <= 0x39) this.i++;
+      if (this.i === s) this.fail("invalid number");
+    };
+    if (b[this.i] === 0x2d) this.i++;
+    if (b[this.i] === 0x30) this.i++;
+    else digits();
+    if (b[this.i] === 0x2e) {
+      this.i++;
+      digits();
+    }
+    if (b[this.i] === 0x65 || b[this.i] === 0x45) {
+      this.i++;
+      if (b[this.i] === 0x2b || b[this.i] === 0x2d) this.i++;
+      digits();
+    }
+    return { num: b.toString("latin1", start, this.i) };
+  }
+
+  string(): string {
+    const b = this.b;
+    this.i++; // opening quote
+    const start = this.i;
+    // Fast path: no escapes.
+    for (;;) {
+      const q = b.indexOf(0x22, this.i);
+      const bs = b.indexOf(0x5c, this.i);
+      if (q < 0) this.fail("unterminated string");
+      if (bs < 0 || bs > q) {
+        for (let k = start; k < q; k++) if (b[k]! < 0x20) this.fail("control character in a string");
+        this.i = q + 1;
+        return this.text(start, q);
+      }
+      break;
+    }
+    const parts: string[] = [];
+    let runStart = start;
+    for (;;) {
+      if (this.i >= b.length) this.fail("unterminated string");
+      const c = b[this.i]!;
+      if (c === 0x22) {
+        parts.push(this.text(runStart, this.i));
+        this.i++;
+        return parts.join("");
+      }
+      if (c < 0x20) this.fail("control character in a string");
+      if (c !== 0x5c) {
+        this.i++;
+        continue;
+      }
+      parts.push(this.text(runStart, this.i));
+      const e = b[this.i + 1];
+      this.i += 2;
+      switch (e) {
+        case 0x22:
+          parts.push('"');
+          break;
+        case 0x5c:
+          parts.push("\\");
+          break;
+        case 0x2f:
+          parts.push("/");
+          break;
+        case 0x62:
+          parts.push("\b");
+          break;
+        case 0x66:
+          parts.push("\f");
+          break;
+        case 0x6e:
+          parts.push("\n");
+          break;
+        case 0x72:
+          parts.push("\r");
+          break;
+        case 0x74:
+          parts.push("\t");
+          break;
+        case 0x75: {
+          const hex = b.toString("latin1", this.i, this.i + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail("invalid \\u escape");
+          parts.push(String.fromCharCode(parseInt(hex, 16)));
+          this.i += 4;
+          break;
+        }
+        default:
+          this.fail("invalid escape");
+      }
+      runStart = this.i;
+    }
+  }
+
+  text(s: number, e: number): string {
+    if (s === e) return "";
+    const seg = this.b.subarray(s, e);
+    if (!isUtf8(seg)) this.badUtf8 = true;
+    return seg.toString("utf8");
+  }
+
+  object(depth: number): JObj {
+    this.i++;
+    const obj: [string, JVal][] = [];
+    this.ws();
+    if (this.b[this.i] === 0x7d) {
+      this.i++;
+      return { obj };
+    }
+    for (;;) {
+      this.ws();
+      if (this.b[this.i] !== 0x22) this.fail("expected a key");
+      const k = this.string();
+      this.ws();
+      if (this.b[this.i] !== 0x3a) this.fail("expected ':'");
+      this.i++;
+      obj.push([k, this.value(depth + 1)]);
+      this.ws();
+      const c = this.b[this.i];
+      this.i++;
+      if (c === 0x2c) continue;
+      if (c === 0x7d) return { obj };
+      this.i--;
+      this.fail("expected ',' or '}'");
+    }
+  }
+
+  array(depth: number): JVal[] {
+    this.i++;
+    const arr: JVal[] = [];
+    this.ws();
+    if (this.b[this.i] === 0x5d) {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.value(depth + 1));
+      this.ws();
+      const c = this.b[this.i];
+      this.i++;
+      if (c === 0x2c) continue;
+      if (c === 0x5d) return arr;
+      this.i--;
+      this.fail("expected ',' or ']'");
+    }
+  }
+}
+
+/** Parses one JSON text from bytes; numbers come back as `{num: "<literal>"}`, objects as ordered entries. */
+export function parseJsonBytes(b: Buffer): { value: JVal; badUtf8: boolean } {
+  const p = new Parser(b);
+  const value = p.value();
+  p.ws();
+  if (p.i !== b.length) p.fail("data after the JSON value");
+  return { value, badUtf8: p.badUtf8 };
+}
+
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+
+/** A JSON number literal as SQLite would store it: integer literal → INTEGER (64-bit), else REAL. */
+export function numberLiteral(lit: string): bigint | number {
+  if (/[.eE]/.test(lit)) return Number(lit);
+  const b = BigInt(lit);
+  return b >= INT64_MIN && b <= INT64_MAX ? b : Number(lit);
+}
+
+/** JSON text of a parsed value (for the rare non-scalar value, kept as written). */
+function jsonText(v: JVal): string {
+  if (v === null || typeof v === "boolean") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(jsonText).join(",")}]`;
+  if ("num" in v) return v.num;
+  return `{${v.obj.map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`).join(",")}}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 interface RefLine {
   table: string;
   columns: string[];
-  row: Record<string, unknown>;
+  row: [string, JVal][];
+  badUtf8: boolean;
 }
 
-function parseRef(path: string, bytes: Buffer, no: number): RefLine {
-  let o: RefLine;
+function malformed(path: string, no: number, what: string): Error {
+  return refused({
+    what: `${path} line ${no} is not a line of vox's export-legacy format: ${what}.`,
+    untouched: "Nothing was written.",
+    next: "Check the file (a truncated copy?), write it again with vox codex export-legacy, or use a verified backup from vox-cutover export-legacy.",
+    details: { line: no },
+  });
+}
+
+function parseLine(path: string, bytes: Buffer, no: number): RefLine {
+  let parsed: { value: JVal; badUtf8: boolean };
   try {
-    o = JSON.parse(bytes.toString("utf8")) as RefLine;
-  } catch {
-    throw refused({ what: `${path} line ${no} is not valid JSON.`, untouched: "Nothing was written.", next: "Use a verified backup from vox-cutover export-legacy." });
+    parsed = parseJsonBytes(no === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
+  } catch (e) {
+    if (e instanceof RefSyntaxError) throw malformed(path, no, `not valid JSON (${e.message})`);
+    throw e;
   }
-  if (!o || typeof o.table !== "string" || !Array.isArray(o.columns) || typeof o.row !== "object") {
-    throw refused({ what: `${path} line ${no} is not a {"columns","row","table"} object.`, untouched: "Nothing was written.", next: "Use a verified backup from vox-cutover export-legacy." });
+  const v = parsed.value;
+  if (v === null || typeof v !== "object" || Array.isArray(v) || !("obj" in v)) throw malformed(path, no, "not a JSON object");
+  let table: JVal | undefined;
+  let columns: JVal | undefined;
+  let row: JVal | undefined;
+  for (const [k, x] of v.obj) {
+    if (k === "table") table = x;
+    else if (k === "columns") columns = x;
+    else if (k === "row") row = x;
   }
-  return o;
+  if (typeof table !== "string") throw malformed(path, no, 'no "table" string');
+  if (!Array.isArray(columns) || columns.some((c) => typeof c !== "string")) throw malformed(path, no, 'no "columns" array of names');
+  if (row === null || row === undefined || typeof row !== "object" || Array.isArray(row) || !("obj" in row)) throw malformed(path, no, 'no "row" object');
+  return { table, columns: columns as string[], row: row.obj, badUtf8: parsed.badUtf8 };
+}
+
+interface TableAcc {
+  listed: string[];
+  listedSet: Set<string>;
+  unlisted: string[];
+  unlistedSet: Set<string>;
+  rows: number;
 }
 
 /**
- * Converts a file of the reference runbook's `vox codex export-legacy` into this tool's format,
- * so it loads through the same verified path. Storage classes are a best guess (the reference
- * format lost them): JSON integers are INTEGER (REAL where the target column has REAL affinity),
- * other numbers REAL, and a "base64:…" string becomes a BLOB only where the target column has BLOB
- * affinity, TEXT elsewhere. No rowids are carried. Returns the path of a temporary file.
+ * First pass: tables (in first-seen order), the union of their `columns`, row keys no `columns`
+ * lists, row counts, and the sha256 of the whole file. Refuses (exit 3) a line that is not a
+ * `{"columns","row","table"}` JSON object, before anything is written.
  */
-export function convertReferenceBackup(path: string, baseline: TableInfo[], rules: Map<string, ImporterRule>): string {
-  const tables: BackupTable[] = [];
-  let cur: BackupTable | undefined;
-  const seen = new Set<string>();
+export function scanReference(path: string): ReferenceScan {
+  const bytes = statSync(path).size;
+  const h = createHash("sha256");
+  const acc = new Map<string, TableAcc>();
+  let totalRows = 0;
   for (const line of readLines(path)) {
-    if (!line.bytes.length) continue;
-    const o = parseRef(path, line.bytes, line.no);
-    if (!cur || cur.name !== o.table) {
-      if (seen.has(o.table)) throw refused({ what: `${path}: rows of table ${o.table} are not contiguous (line ${line.no}).`, untouched: "Nothing was written.", next: "Use a verified backup from vox-cutover export-legacy." });
-      seen.add(o.table);
-      const rule = rules.get(o.table);
-      const target = baseline.find((t) => t.name === o.table) ?? (rule ? baseline.find((t) => t.name === rule.into) : undefined);
-      const types = o.columns.map((c) => target?.columns.find((x) => x.name === (rule && target?.name === rule.into ? rule.columns[c] : c))?.type ?? "");
-      cur = { name: o.table, sql: "", columns: o.columns, rowidColumn: null, rowidAlias: null, withoutRowid: false, primaryKey: [], types, rows: 0 };
-      tables.push(cur);
+    h.update(line.bytes);
+    if (line.terminated) h.update("\n");
+    if (isBlank(line.bytes)) continue;
+    const l = parseLine(path, line.bytes, line.no);
+    let t = acc.get(l.table);
+    if (!t) {
+      t = { listed: [], listedSet: new Set(), unlisted: [], unlistedSet: new Set(), rows: 0 };
+      acc.set(l.table, t);
     }
-    cur.rows = Number(cur.rows) + 1;
-  }
-  const out = join(tmpdir(), `vox-cutover-reference-${process.pid}-${Date.now()}.jsonl`);
-  const fd = openSync(out, "wx");
-  try {
-    const file = createHash("sha256");
-    const write = (s: string) => {
-      file.update(s);
-      writeSync(fd, s);
-    };
-    const header: BackupHeader = {
-      k: "header",
-      format: FORMAT_NAME,
-      version: FORMAT_VERSION,
-      tool: `vox-cutover ${toolVersion()} (converted from an unverified reference export)`,
-      createdAt: new Date().toISOString(),
-      source: { path, sizeBytes: null, walBytes: null, changeCounter: null },
-      chain: "legacy",
-      maxVersion: null,
-      baseline: { version: 0, digest: "" },
-      tables,
-    };
-    write(JSON.stringify(header) + "\n");
-    const summary: { name: string; rows: number; sha256: string }[] = [];
-    let ti = -1;
-    let th = createHash("sha256");
-    let n = 0;
-    const end = () => {
-      if (ti < 0) return;
-      const sha256 = th.digest("hex");
-      summary.push({ name: tables[ti]!.name, rows: n, sha256 });
-      write(JSON.stringify({ k: "end", name: tables[ti]!.name, rows: n, sha256 }) + "\n");
-    };
-    for (const line of readLines(path)) {
-      if (!line.bytes.length) continue;
-      const o = parseRef(path, line.bytes, line.no);
-      if (ti < 0 || tables[ti]!.name !== o.table) {
-        end();
-        ti++;
-        th = createHash("sha256");
-        n = 0;
-        write(JSON.stringify({ k: "table", name: o.table, columns: tables[ti]!.columns }) + "\n");
+    for (const c of l.columns) {
+      if (!t.listedSet.has(c)) {
+        t.listedSet.add(c);
+        t.listed.push(c);
       }
-      const t = tables[ti]!;
-      const values: SqlValue[] = t.columns.map((c, i) => refValue(o.row[c], affinityOf(t.types[i] ?? "")));
-      const l = encodeRow(values) + "\n";
-      th.update(l);
-      write(l);
-      n++;
     }
-    end();
-    const fileSha256 = file.digest("hex");
-    writeSync(fd, JSON.stringify({ k: "trailer", tables: summary, totalRows: summary.reduce((a, s) => a + s.rows, 0), fileSha256 }) + "\n");
-  } finally {
-    closeSync(fd);
+    const listedHere = new Set(l.columns);
+    for (const [k] of l.row) {
+      if (!listedHere.has(k) && !t.unlistedSet.has(k)) {
+        t.unlistedSet.add(k);
+        t.unlisted.push(k);
+      }
+    }
+    t.rows++;
+    totalRows++;
   }
-  return out;
+  const tables: ReferenceTable[] = [];
+  for (const [name, t] of acc) {
+    // A key listed by some lines and left out of `columns` by others stays a listed column.
+    const unlisted = t.unlisted.filter((k) => !t.listedSet.has(k));
+    const columns = [...t.listed, ...unlisted];
+    tables.push({ name, sql: "", columns, rowidColumn: null, rowidAlias: null, withoutRowid: false, primaryKey: [], types: columns.map(() => ""), rows: t.rows, unlisted, reference: true });
+  }
+  return { path, sha256: h.digest("hex"), bytes, totalRows, tables };
 }
 
-function refValue(v: unknown, aff: ReturnType<typeof affinityOf>): SqlValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "boolean") return v ? 1n : 0n;
-  if (typeof v === "number") {
-    if (Number.isInteger(v) && aff !== "REAL") return BigInt(v);
-    return v;
-  }
-  if (typeof v === "string") {
-    if (v.startsWith("base64:") && aff === "BLOB") {
-      const b64 = v.slice(7);
-      if (/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return new Uint8Array(Buffer.from(b64, "base64"));
+function isBlank(b: Buffer): boolean {
+  for (const c of b) if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  return true;
+}
+
+/** The header the importer plans from (no hashes: this format has none). */
+export function referenceHeader(scan: ReferenceScan): BackupHeader {
+  return {
+    k: "header",
+    format: FORMAT_NAME,
+    version: FORMAT_VERSION,
+    tool: `vox codex export-legacy (read by vox-cutover ${toolVersion()}, unverified)`,
+    createdAt: "",
+    source: { path: scan.path, sizeBytes: scan.bytes, walBytes: null, changeCounter: null },
+    chain: "legacy",
+    maxVersion: null,
+    baseline: { version: 0, digest: "" },
+    tables: scan.tables,
+  };
+}
+
+/**
+ * Second pass: every line to `visitor.onRow` as values in the table's column order. A line that
+ * cannot be a row as written (a listed column with no value, a value that is an object, array or
+ * boolean, bytes that are not UTF-8) comes with a `RowIssue`, for the importer to quarantine whole.
+ * A row key no `columns` lists is an extra value at the end (`ReferenceTable.unlisted`).
+ * Refuses (exit 3) when the file is not the one scanned (its sha256 changed).
+ */
+export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): ReadResult {
+  const header = referenceHeader(scan);
+  visitor.onHeader?.(header);
+  const byName = new Map(scan.tables.map((t) => [t.name, t]));
+  const index = new Map(scan.tables.map((t) => [t.name, new Map(t.columns.map((c, i) => [c, i]))]));
+  const counts = new Map<string, number>();
+  const h = createHash("sha256");
+  let cur: ReferenceTable | undefined;
+  let rowsDone = 0;
+  for (const line of readLines(scan.path)) {
+    h.update(line.bytes);
+    if (line.terminated) h.update("\n");
+    if (isBlank(line.bytes)) continue;
+    const l = parseLine(scan.path, line.bytes, line.no);
+    const t = byName.get(l.table);
+    if (!t) throw changed(scan.path);
+    if (cur !== t) {
+      cur = t;
+      visitor.onTable?.(t);
     }
-    return v;
+    const idx = index.get(t.name)!;
+    const values: SqlValue[] = new Array<SqlValue>(t.columns.length).fill(null);
+    const present = new Uint8Array(t.columns.length);
+    let issue: string | undefined;
+    for (const [k, v] of l.row) {
+      const i = idx.get(k);
+      if (i === undefined) throw changed(scan.path);
+      if (present[i]) issue ??= `duplicate-key: the row holds ${k} twice`;
+      present[i] = 1;
+      if (v === null) values[i] = null;
+      else if (typeof v === "string") values[i] = v;
+      else if (typeof v === "object" && !Array.isArray(v) && "num" in v) values[i] = numberLiteral(v.num);
+      else {
+        issue ??= `unsupported-value: ${k} holds ${Array.isArray(v) ? "an array" : typeof v === "boolean" ? "a boolean" : "an object"}, which vox's export never writes`;
+        values[i] = jsonText(v);
+      }
+    }
+    const listedHere = new Set(l.columns);
+    for (const c of l.columns) {
+      if (!present[idx.get(c)!]) issue ??= `missing-value: ${c} is listed in columns but the row has no value for it`;
+    }
+    for (let i = 0; i < t.columns.length - t.unlisted.length; i++) {
+      if (!listedHere.has(t.columns[i]!) && !present[i]) issue ??= `missing-value: this line's columns leave out ${t.columns[i]} (listed by other lines of ${t.name})`;
+    }
+    if (l.badUtf8) issue = "invalid-utf8: the line's bytes are not UTF-8; kept as base64 of the line";
+    counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    rowsDone++;
+    visitor.onRow?.(t, values, "", issue ? { reason: issue, raw: l.badUtf8 ? JSON.stringify({ line_base64: Buffer.from(line.bytes).toString("base64") }) : line.bytes.toString("utf8") } : undefined);
+    if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: scan.totalRows, table: t.name });
   }
-  return JSON.stringify(v);
+  const sha = h.digest("hex");
+  if (sha !== scan.sha256) throw changed(scan.path);
+  const tables = scan.tables.map((t) => ({ name: t.name, rows: counts.get(t.name) ?? 0, sha256: "" }));
+  // Rows of sqlite_sequence (vox's export has none) are counted apart, as everywhere.
+  const sequences = counts.get("sqlite_sequence") ?? 0;
+  return { header, tables, totalRows: rowsDone - sequences, sequences, fileSha256: sha, bytes: scan.bytes };
+}
+
+function changed(path: string): Error {
+  return refused({
+    what: `${path} changed while it was being imported (its content is not the one scanned).`,
+    untouched: "The import was rolled back; the target was not changed.",
+    next: "Make sure nothing writes to the file, then run the command again (a new dry-run gives the new plan digest).",
+  });
+}
+
+/** Whether a file's first line is a vox export-legacy line (a UTF-8 BOM is allowed). */
+export function isReferenceFile(path: string): boolean {
+  for (const line of readLines(path, 1 << 16)) {
+    if (isBlank(line.bytes)) continue;
+    try {
+      parseLine(path, line.bytes, 1);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** A `"base64:…"` string as the BLOB it encodes (canonical standard base64 only), else null. */
+export function base64Blob(v: string): Uint8Array | null {
+  if (!v.startsWith("base64:")) return null;
+  const b64 = v.slice(7);
+  if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return null;
+  const buf = Buffer.from(b64, "base64");
+  if (buf.toString("base64") !== b64) return null;
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

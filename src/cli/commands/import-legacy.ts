@@ -2,14 +2,13 @@ import { resolve } from "node:path";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { loadImporters } from "../../backup/importers.js";
 import { peekFormat, peekTrailerSha, readBackup } from "../../backup/read.js";
-import { convertReferenceBackup } from "../../backup/reference.js";
+import { isReferenceFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../engine/plan-digest.js";
 import { ProgressLine } from "../progress.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow, referenceFormatError } from "./verify-backup.js";
-import { rmSync } from "node:fs";
 
 export function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
   const { out } = ctx;
@@ -17,24 +16,32 @@ export function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
   const w = Math.max(6, ...rows.map((t) => t.source.length));
   out.text(`${"table".padEnd(w)}  ${"→ target".padEnd(26)} ${"rows".padStart(8)} ${(dry ? "load" : "loaded").padStart(8)} ${"quarant.".padStart(8)} ${(dry ? "clear" : "cleared").padStart(8)}`);
   for (const t of rows) {
-    const reasons = Object.entries(t.reasons).map(([k, n]) => `${k} ${n}`).join(", ");
-    out.text(`${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${String(t.rows).padStart(8)} ${String(t.loaded).padStart(8)} ${String(t.quarantined).padStart(8)} ${String(t.cleared).padStart(8)}${reasons ? `  ${reasons}` : ""}`);
+    const notes = Object.entries(t.reasons).map(([k, n]) => `${k} ${n}`);
+    if (t.partial) notes.push(`${t.partial} loaded without ${Object.entries(t.columns).filter(([, n]) => n > 0).map(([c, n]) => `${c} (${n} non-null)`).join(", ")}`);
+    if (t.seeded) notes.push(`${t.seeded} seed row(s) kept`);
+    out.text(`${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${String(t.rows).padStart(8)} ${String(t.loaded).padStart(8)} ${String(t.quarantined).padStart(8)} ${String(t.cleared).padStart(8)}${notes.length ? `  ${notes.join("; ")}` : ""}`);
   }
-  const copies = r.tables.reduce((n, t) => n + (t.reasons["unknown-columns"] ?? 0), 0);
-  out.text(`total: ${r.totalRows} rows in the backup, ${r.loaded} ${dry ? "to load" : "loaded"}, ${r.quarantined} ${dry ? "to quarantine" : "quarantined"} (legacy_quarantine)${copies ? `, plus ${copies} full copies of loaded rows whose unknown columns held values` : ""}`);
-  out.text(`checks: integrity_check ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}; sqlite_sequence entries restored: ${r.sequencesRestored}`);
+  out.text(`total: ${r.totalRows} rows in the backup, ${r.loaded} ${dry ? "to load" : "loaded"}, ${r.quarantined} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${r.partial ? `; ${r.partial} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`);
+  const s = r.sequences;
+  out.text(`sqlite_sequence: ${s.entries} entr${s.entries === 1 ? "y" : "ies"} (not counted as rows), ${s.restored} ${dry ? "to carry" : "carried"}${s.quarantined ? `, ${s.quarantined} to legacy_quarantine (their tables do not load)` : ""}${r.seeded ? `; baseline seed rows kept: ${r.seeded}` : ""}`);
+  out.text(`checks: integrity_check ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`);
   if (r.foreignKeyViolations.length) out.text(`foreign_key_check: ${r.foreignKeyViolations.map((f) => `${f.table} ${f.count}`).join(", ")} orphan row(s) (kept as they were in the legacy file)`);
   else out.text("foreign_key_check: no violations");
+  if (r.foreignKeyUncheckable.length) out.text(`foreign_key_check cannot check ${r.foreignKeyUncheckable.map((f) => `${f.table} (${f.error})`).join(", ")}: the baseline declares those keys so; their rows are as in the legacy file`);
 }
 
 export function importJson(r: ImportReport): Record<string, unknown> {
   return {
     runId: r.runId,
-    tables: r.tables.map((t) => ({ name: t.source, target: t.target || null, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, cleared: t.cleared, reasons: t.reasons, mapping: t.mapping, parity: t.parity })),
+    tables: r.tables.map((t) => ({ name: t.source, target: t.target || null, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, cleared: t.cleared, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, mapping: t.mapping, parity: t.parity })),
     totalRows: r.totalRows,
     loaded: r.loaded,
     quarantined: r.quarantined,
+    partial: r.partial,
+    sequences: r.sequences,
+    seeded: r.seeded,
     foreignKeyViolations: r.foreignKeyViolations,
+    foreignKeyUncheckable: r.foreignKeyUncheckable,
     integrity: r.integrity,
     ftsRebuilt: r.ftsRebuilt,
   };
@@ -44,61 +51,57 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const resolved = ctx.resolve();
   const { out, opts } = ctx;
   if (resolved.kind !== "file") throw failed({ what: "import-legacy writes local database files only.", untouched: "Nothing was changed.", next: "Use --db PATH." });
-  let backupPath = openBackupOrThrow(String(inArg));
+  const backupPath = openBackupOrThrow(String(inArg));
   const base = loadBaselineContext();
   const rules = loadImporters();
-  let converted: string | undefined;
-  try {
-    const format = peekFormat(backupPath);
-    if (format === "reference") {
-      if (!opts.acceptUnverified) throw referenceFormatError(backupPath);
-      out.warn(`${backupPath} is a reference-format file with no hashes: it cannot be verified (accepted with --accept-unverified).`);
-      converted = convertReferenceBackup(backupPath, base.catalog, rules);
-      backupPath = converted;
-    } else if (format === "unknown") {
-      readBackup(backupPath); // throws the precise reason (not JSON, not our header, empty, …)
-    }
-    const claimedSha = peekTrailerSha(backupPath) ?? "no-trailer";
-    const d = await diagnose(resolved, base);
-    if (d.error) throw d.error;
-    if (!["missing", "empty", "current"].includes(d.chain)) {
-      throw refused({
-        what: `The target ${resolved.path} is ${d.chain}; import-legacy loads into a database on the current baseline (or creates one).`,
-        untouched: "The target was not changed.",
-        next: d.chain === "behind" ? "Run vox-cutover migrate --apply on it first." : "Import into a new file (a path that does not exist yet); Stage 1 (vox-cutover cutover) does this for you.",
-        details: { chain: d.chain },
-      });
-    }
-    const digest = planDigest({ db: resolved.display, chain: d.chain, sizeBytes: d.sizeBytes, walBytes: d.walBytes, changeCounter: d.changeCounter, steps: ["import-legacy", claimedSha] });
-    const apply = Boolean(opts.apply);
-    if (apply && typeof opts.plan === "string" && opts.plan !== digest) {
-      throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
-    }
-    const progress = new ProgressLine(out, apply ? "import" : "trial import");
-    const common = { backupPath, targetPath: resolved.path!, baselineSql: base.sql, baselineVersion: base.manifest.baselineVersion, history: base.policy.history, rules, planDigest: digest, onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
-    let report: ImportReport;
-    if (!apply) {
-      report = await importBackup({ ...common, into: "scratch" });
-      progress.end();
-      out.text(`backup: ${resolve(String(inArg))} verified (${report.totalRows} rows, sha256 ${report.backupSha256})`);
-      // What the real target holds now is what replace semantics would clear.
-      const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
-      for (const t of report.tables) t.cleared = t.target ? (current.get(t.target) ?? 0) : 0;
-      out.text(`target: ${resolved.path} (${d.chain})${d.chain === "missing" ? " — would be created on baseline " + base.manifest.baselineVersion : ""}`);
-      out.text(`plan digest: ${digest}`);
-      printImport(ctx, report, true);
-      out.text("");
-      out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy '${resolve(String(inArg))}' --db '${resolved.path}' --apply --plan ${digest}${converted ? " --accept-unverified" : ""}`);
-      return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
-    }
-    const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
-    report = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
-    progress.end();
-    out.text(`backup: ${resolve(String(inArg))} verified while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`);
-    out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
-    printImport(ctx, report, false);
-    return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !converted, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
-  } finally {
-    if (converted) rmSync(converted, { force: true });
+  const format = peekFormat(backupPath);
+  let reference: ReferenceScan | undefined;
+  if (format === "reference" || (format === "unknown" && isReferenceFile(backupPath))) {
+    if (!opts.acceptUnverified) throw referenceFormatError(backupPath);
+    out.warn(`${backupPath} is in vox's export-legacy format, which has no hashes: it cannot be verified (accepted with --accept-unverified).`);
+    reference = scanReference(backupPath); // refuses a malformed line before anything is written
+  } else if (format === "unknown") {
+    readBackup(backupPath); // throws the precise reason (not JSON, not our header, empty, …)
   }
+  // The plan digest names the file by its content: the trailer's hash, or the whole reference file's sha256.
+  const claimedSha = reference ? `reference:${reference.sha256}` : (peekTrailerSha(backupPath) ?? "no-trailer");
+  const d = await diagnose(resolved, base);
+  if (d.error) throw d.error;
+  if (!["missing", "empty", "current"].includes(d.chain)) {
+    throw refused({
+      what: `The target ${resolved.path} is ${d.chain}; import-legacy loads into a database on the current baseline (or creates one).`,
+      untouched: "The target was not changed.",
+      next: d.chain === "behind" ? "Run vox-cutover migrate --apply on it first." : "Import into a new file (a path that does not exist yet); Stage 1 (vox-cutover cutover) does this for you.",
+      details: { chain: d.chain },
+    });
+  }
+  const digest = planDigest({ db: resolved.display, chain: d.chain, sizeBytes: d.sizeBytes, walBytes: d.walBytes, changeCounter: d.changeCounter, steps: ["import-legacy", claimedSha] });
+  const apply = Boolean(opts.apply);
+  if (apply && typeof opts.plan === "string" && opts.plan !== digest) {
+    throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
+  }
+  const progress = new ProgressLine(out, apply ? "import" : "trial import");
+  const common = { backupPath, reference, targetPath: resolved.path!, baselineSql: base.sql, baselineVersion: base.manifest.baselineVersion, history: base.policy.history, rules, planDigest: digest, onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
+  let report: ImportReport;
+  if (!apply) {
+    report = await importBackup({ ...common, into: "scratch" });
+    progress.end();
+    out.text(`backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} (${report.totalRows} rows, sha256 ${report.backupSha256})`);
+    // What the real target holds now is what replace semantics would clear.
+    const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
+    for (const t of report.tables) t.cleared = t.target ? (current.get(t.target) ?? 0) : 0;
+    out.text(`target: ${resolved.path} (${d.chain})${d.chain === "missing" ? " — would be created on baseline " + base.manifest.baselineVersion : ""}`);
+    out.text(`plan digest: ${digest}`);
+    printImport(ctx, report, true);
+    out.text("");
+    out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy '${resolve(String(inArg))}' --db '${resolved.path}' --apply --plan ${digest}${reference ? " --accept-unverified" : ""}`);
+    return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
+  }
+  const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
+  report = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
+  progress.end();
+  out.text(`backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`);
+  out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
+  printImport(ctx, report, false);
+  return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
 }
