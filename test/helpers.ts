@@ -1,9 +1,11 @@
 import { execa, execaSync } from "execa";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "libsql";
+import { factsToFragments } from "../src/schema/ddl.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const BIN = join(ROOT, "dist", "src", "cli", "main.js");
@@ -46,8 +48,16 @@ export async function cli(args: string[], opts: { env?: Record<string, string | 
   return res;
 }
 
+const madeDirs: string[] = [];
+// Every temp folder a test file made is removed when that file's tests end.
+afterAll(() => {
+  for (const d of madeDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 export function tmp(prefix = "vox-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(d);
+  return d;
 }
 
 export function sha256(path: string): string {
@@ -96,10 +106,33 @@ export function baselineSqlText(): string {
 }
 
 /** A database on the current baseline (optionally another version row), made with the product's own DDL. */
-export function makeBaselineDb(path: string, versions: number[] = [60]): void {
+export function makeBaselineDb(path: string, versions: number[] = [66]): void {
   const db = fixtureDb(path);
   db.exec(baselineSqlText());
   const ins = db.prepare("INSERT INTO schema_version(version, applied_at) VALUES (?, '2025-01-01T00:00:00Z')");
   for (const v of versions) ins.run(BigInt(v));
+  db.close();
+}
+
+/** vox's facts files kept in the test data: baseline 66, 60, 42 and the incremental era (rows 1..23). */
+export type VoxFacts = "66" | "60" | "42" | "v1-v23";
+
+export function voxFacts(which: VoxFacts): any {
+  return JSON.parse(readFileSync(join(ROOT, "test", "data", `vox-schema-${which}.json`), "utf8"));
+}
+
+/**
+ * A database laid out the way vox leaves one: the tables of one vox baseline (built from its facts,
+ * no table of ours), `schema_version` rows as vox writes them. `mutate` runs SQL after the build.
+ */
+export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mutate = ""): void {
+  const facts = voxFacts(which);
+  const sql = factsToFragments(facts).flatMap((x) => x.statements).join("\n");
+  const db = fixtureDb(path);
+  db.exec(sql);
+  if (!facts.tables.schema_version) db.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
+  const ins = db.prepare("INSERT INTO schema_version(version) VALUES (?)");
+  for (const v of versions) ins.run(BigInt(v));
+  if (mutate) db.exec(mutate);
   db.close();
 }

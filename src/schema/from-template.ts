@@ -27,7 +27,12 @@ export function loadTemplateFacts(path: string): SchemaFacts {
       db.close();
     }
   }
-  const raw = JSON.parse(readFileSync(path, "utf8")) as SchemaFacts;
+  let raw: SchemaFacts;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8")) as SchemaFacts;
+  } catch (e) {
+    throw new Error(`${path} is neither a SQLite database (${probe.state}) nor a schema facts JSON (${e instanceof Error ? e.message : String(e)}); nothing was changed`);
+  }
   if (!raw || typeof raw !== "object" || !raw.tables || typeof raw.baseline_version !== "number") {
     throw new Error(`${path} is neither a SQLite database nor a schema facts JSON (tables, baseline_version)`);
   }

@@ -1,16 +1,20 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, truncateSync, writeFileSync, copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cli, fixtureDb, makeBaselineDb, snapshotDir, tmp } from "../helpers.js";
+import { cli, fixtureDb, makeBaselineDb, makeVoxDb, snapshotDir, tmp } from "../helpers.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);
 
 beforeAll(async () => {
   dir = tmp();
-  makeBaselineDb(p("current.db"), [56, 58, 60]);
-  makeBaselineDb(p("behind.db"), [56, 58]);
-  makeBaselineDb(p("ahead.db"), [60, 61]);
+  makeVoxDb(p("current.db"), "66", [59, 60, 61, 62, 63, 64, 66]);
+  makeVoxDb(p("behind.db"), "60", [59, 60]);
+  makeVoxDb(p("ahead.db"), "66", [66, 67]);
+  // vox's fold stamps 66 on a v64-shaped file without adding columns: current, but the structure drifted.
+  makeVoxDb(p("drifted.db"), "66", [64, 66], "ALTER TABLE publication_approvals DROP COLUMN approver_role; DROP INDEX idx_a2a_ack_created;");
+  makeVoxDb(p("ahead-partial.db"), "60", [60, 67]);
+  makeVoxDb(p("adhoc.db"), "66", [66, 100, 101, 116]);
   const e = fixtureDb(p("empty.db"));
   e.exec("CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT)");
   e.close();
@@ -25,7 +29,7 @@ beforeAll(async () => {
   makeBaselineDb(p("trunc.db"));
   truncateSync(p("trunc.db"), Math.floor(statSync(p("trunc.db")).size / 2) + 100);
   const w = fixtureDb(p("wal.db"));
-  w.exec("PRAGMA journal_mode=WAL; CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (60, 'x');");
+  w.exec("PRAGMA journal_mode=WAL; CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (66, 'x');");
   w.close();
 });
 
@@ -36,6 +40,9 @@ describe("diagnose names each chain from a real file", () => {
     ["current.db", "current", 0],
     ["behind.db", "behind", 0],
     ["ahead.db", "ahead", 0],
+    ["drifted.db", "current", 0],
+    ["ahead-partial.db", "legacy", 0],
+    ["adhoc.db", "legacy", 0],
     ["legacy/vox.db", "legacy", 0],
     ["othershape.db", "legacy", 0],
     ["junk.db", "not-a-database", 1],
@@ -61,18 +68,55 @@ describe("diagnose names each chain from a real file", () => {
     expect(snapshotDir(dir)).toEqual(before);
   });
 
-  it("legacy evidence: versions, unknown rows, unknown tables and columns, sidecar, next command", async () => {
+  it("legacy evidence: versions, unknown rows, kept tables and columns, sidecar, next command", async () => {
     const r = await cli(["diagnose", "--db", p("legacy/vox.db"), "--json"]);
-    expect(r.json.maxVersion).toBe(1001);
-    expect(r.json.versions).toContain(17);
-    expect(r.json.unknownVersions).toContain("51");
-    expect(r.json.unknownTables).toEqual(expect.arrayContaining(["gamify_badges", "routing_scores"]));
-    expect(r.json.unknownColumns).toEqual(expect.arrayContaining([{ table: "users", columns: ["karma"] }]));
+    expect(r.json.chain).toBe("legacy");
+    expect(r.json.unknownVersions.length).toBeGreaterThan(0);
     expect(r.json.sidecar.exists).toBe(true);
-    expect(r.json.baseline.version).toBe(60);
+    expect(r.json.baseline.version).toBe(66);
+    expect(r.json.baseline.origin).toBe("bundled vox baseline 66");
     expect(r.json.baseline.digest).toMatch(/^0x[0-9a-f]{64}$/);
     expect(r.json.next.join("\n")).toMatch(/cutover/);
     expect(r.json.explanation).toMatch(/LegacySchemaChain/);
+  });
+
+  it("ad-hoc apply_migrations rows on a vox 66 file: legacy, naming 100, 101 and 116; the structure still matches", async () => {
+    const r = await cli(["diagnose", "--db", p("adhoc.db"), "--json"]);
+    expect(r.json.unknownVersions).toEqual(["100", "101", "116"]);
+    expect(r.json.structure.equal).toBe(true);
+  });
+
+  it("vox 66 with its structure: current, structure equal, fingerprint of the target, nothing to do", async () => {
+    const r = await cli(["diagnose", "--db", p("current.db"), "--json"]);
+    expect(r.json.structure.equal).toBe(true);
+    expect(r.json.structure.fingerprint).toBe(r.json.structure.targetFingerprint);
+    expect(r.json.structure.differences).toEqual([]);
+    expect(r.json.explanation).toMatch(/nothing to migrate/);
+    expect(r.json.missingTables).toEqual([]); // our own bookkeeping tables are not vox's: never "missing"
+  });
+
+  it("a current file whose structure drifted: each difference named, repair in place offered; vox 60 lists what 66 adds", async () => {
+    const r = await cli(["diagnose", "--db", p("drifted.db"), "--json"]);
+    expect(r.json.structure.equal).toBe(false);
+    expect(r.json.structure.differences).toEqual(
+      expect.arrayContaining([
+        { table: "publication_approvals", missingColumns: ["approver_role"] },
+        { table: "a2a_messages", missingIndexes: ["idx_a2a_ack_created"] },
+      ]),
+    );
+    expect(r.json.explanation).toMatch(/repaired in place/);
+    expect(r.json.next.join(" ")).toMatch(/migrate/);
+    const h = await cli(["diagnose", "--db", p("drifted.db")]);
+    expect(h.stdout).toMatch(/structure: differs from the target/);
+    expect(h.stdout).toMatch(/publication_approvals: columns missing: approver_role/);
+    const b = await cli(["diagnose", "--db", p("behind.db"), "--json"]);
+    expect(b.json.structure.differences).toEqual(expect.arrayContaining([{ table: "publication_approvals", missingColumns: ["approver_role", "critic_fingerprint_json", "critic_report_uri"] }, { table: "vcs_lock", missing: true }]));
+  });
+
+  it("ahead points at the operator's vox (--target-schema vox), not at an upgrade that does not exist", async () => {
+    const r = await cli(["diagnose", "--db", p("ahead.db"), "--json"]);
+    expect(r.json.next.join(" ")).toMatch(/--target-schema vox/);
+    expect(r.json.explanation).not.toMatch(/upgrade vox-cutover/i);
   });
 
   it("a WAL-mode file is read without creating -wal or -shm", async () => {
@@ -105,7 +149,9 @@ describe("verify", () => {
     expect(r.exitCode).toBe(0);
     expect(r.json.ok).toBe(true);
     expect(r.json.digest).toMatch(/^0x/);
-    expect(r.json.requiredTables).toBeGreaterThan(70);
+    expect(r.json.requiredTables).toBe(191); // vox 66's 189 tables and its two FTS5 tables
+    expect(r.stderr).toMatch(/structure: equal to the target/);
+    expect(r.json.structure.equal).toBe(true);
   });
   it.each([["legacy/vox.db"], ["ahead.db"]])("%s: exit 4 with the Stage 1 hint", async (f) => {
     const r = await cli(["verify", "--db", p(f)]);
@@ -114,17 +160,14 @@ describe("verify", () => {
   });
   it("names the missing required tables", async () => {
     const f = p("holes.db");
-    makeBaselineDb(f);
-    const db = fixtureDb(f);
-    db.exec("DROP TABLE knowledge_edges; DROP TABLE users;");
-    db.close();
+    makeVoxDb(f, "66", [66], "DROP TABLE knowledge_edges; DROP TABLE users;");
     const r = await cli(["verify", "--db", f, "--json"]);
     expect(r.exitCode).toBe(1);
     expect(r.json.missingTables.sort()).toEqual(["knowledge_edges", "users"]);
     expect(r.stdout).toMatch(/required tables missing: .*knowledge_edges/);
   });
-  it("behind and missing: exit 1 with the migrate hint", async () => {
-    for (const f of ["behind.db", "missing2.db"]) {
+  it("behind, missing and a drifted current file: exit 1 with the migrate hint", async () => {
+    for (const f of ["behind.db", "missing2.db", "drifted.db"]) {
       const r = await cli(["verify", "--db", p(f)]);
       expect(r.exitCode).toBe(1);
       expect(r.stdout).toMatch(/migrate/);

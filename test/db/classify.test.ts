@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { classifyChain, type ChainEvidence } from "../../src/db/classify.js";
 
-const B = 60;
-const H = [56, 58];
+// vox's own: baseline 66, and the integers vox used as its baseline before.
+const B = 66;
+const H = [1, 33, 35, 37, 38, 40, 41, 42, 59, 60, 61, 62, 63, 64];
 const ev = (versions: unknown[], schemaTable: ChainEvidence["schemaTable"] = "ok"): ChainEvidence => ({ exists: true, schemaTable, versions });
 
 describe("classifyChain (the contract's table, in order)", () => {
@@ -11,31 +12,34 @@ describe("classifyChain (the contract's table, in order)", () => {
     ["not-a-database", { exists: true, notADatabase: "garbage", schemaTable: "absent", versions: [] } as ChainEvidence],
     ["empty", ev([], "absent")],
     ["empty", ev([])],
-    ["current", ev([60n])],
-    ["current", ev([56n, 58n, 60n])],
-    ["behind", ev([58n])],
-    ["behind", ev([56n, 58n])],
-    ["ahead", ev([60n, 61n])],
-    ["ahead", ev([56n, 60n, 99n])],
-    ["legacy", ev([1n, 2n, 17n, 51n])],
-    ["legacy", ev([60n, 51n])],
-    ["legacy", ev([57n])],
-    ["legacy", ev([61n, 57n])],
-    ["legacy", ev(["60"])],
-    ["legacy", ev([60n], "other-shape")],
+    ["current", ev([66n])],
+    ["current", ev([59n, 60n, 61n, 62n, 63n, 64n, 66n])], // vox upgraded through releases
+    ["behind", ev([59n, 60n])], // vox 60
+    ["behind", ev([41n, 42n])], // vox 42
+    ["behind", ev([1n])],
+    ["ahead", { ...ev([66n, 67n]), holdsBaseline: true }], // a newer vox wrote it
+    ["ahead", ev([60n, 66n, 99n])], // structure unknown (remote): the rows decide
+    ["legacy", { ...ev([66n, 67n]), holdsBaseline: false }], // above the baseline but lacking parts of it
+    ["legacy", ev([66n, 100n, 101n, 116n])], // vox HEAD with ad-hoc apply_migrations rows
+    ["legacy", { ...ev([60n, 110n]), holdsBaseline: false }], // baseline + 50 on a vox-60 file
+    ["legacy", ev(Array.from({ length: 23 }, (_, i) => BigInt(i + 1)))], // the incremental era, rows 1..23
+    ["legacy", ev([59n, 60n, 61n, 62n, 63n, 64n, 65n, 66n])], // 65 was never a vox baseline
+    ["legacy", ev([43n])],
+    ["legacy", ev(["66"])],
+    ["legacy", ev([66n], "other-shape")],
     ["legacy", ev([], "other-shape")],
   ])("%s ← %o", (chain, evidence) => {
     expect(classifyChain(evidence, B, H).chain).toBe(chain);
   });
 
   it("reports MAX(version) and the unknown rows", () => {
-    const c = classifyChain(ev([1n, 60n, 9007199254740993n]), B, H);
+    const c = classifyChain(ev([2n, 66n, 9007199254740993n]), B, H);
     expect(c.chain).toBe("legacy");
     expect(c.maxVersion).toBe(9007199254740993n);
-    expect(c.unknownVersions).toEqual(["1", "9007199254740993"]);
+    expect(c.unknownVersions).toEqual(["2", "9007199254740993"]);
   });
 
   it("a duplicate baseline row does not hide an unknown one", () => {
-    expect(classifyChain(ev([60n, 60n]), B, H).chain).toBe("legacy");
+    expect(classifyChain(ev([66n, 66n]), B, H).chain).toBe("legacy");
   });
 });

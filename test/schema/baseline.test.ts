@@ -6,34 +6,9 @@ import { parse } from "yaml";
 import { baselineDigest, baselineSql, keccakDigestHex, loadManifest } from "../../src/schema/manifest.js";
 import { loadPolicy } from "../../src/schema/contract.js";
 import { checkDrift } from "../../src/schema/drift.js";
-import { baselineCatalog } from "../../src/db/catalog.js";
+import { compareFacts, readFacts, structureFingerprint, type SchemaFacts } from "../../src/schema/facts.js";
 import { splitSql } from "../../src/db/sqlsplit.js";
 import { ROOT } from "../helpers.js";
-
-// Seed 002 (Codex schema domains), seed 000 and the contract's Stage 4, the sidecar's tables and our own.
-const REQUIRED: Record<string, string[]> = {
-  core_cas: ["objects", "names", "causal", "metadata"],
-  packages: ["packages", "package_deps"],
-  workflows: ["execution_log", "scheduled", "components"],
-  context_memory: ["memories", "session_turns", "builder_sessions", "agent_sessions", "agent_events", "a2a_messages", "cost_records", "agent_metrics"],
-  skills: ["skill_manifests"],
-  docs_knowledge: ["knowledge_nodes", "knowledge_edges", "snippets"],
-  embeddings: ["embeddings"],
-  ops_training: ["llm_interactions", "llm_feedback", "research_metrics", "eval_runs", "typed_stream_events", "populi_reviews"],
-  users_marketplace: ["users", "user_preferences", "behavior_events", "learned_patterns", "artifacts", "artifact_reviews", "agents"],
-  user_chat: ["conversations", "conversation_messages"],
-  tool_calls: ["conversation_tool_calls"],
-  usage_governance: ["usage_limit_definitions", "usage_counter_snapshots"],
-  topics: ["topics", "conversation_topics", "conversation_message_topics"],
-  routing_calibration: ["agent_reliability"],
-  search_ingest: ["search_documents", "search_document_chunks", "search_indexing_jobs"],
-  codex_reactivity: ["codex_schema_lineage", "codex_change_log", "codex_subscriptions", "codex_query_snapshots", "codex_projection_versions"],
-  processing_audit: ["processing_runs", "processing_run_steps", "audit_log"],
-  conversation_graph: ["research_sessions", "conversation_versions", "conversation_edges", "topic_evolution_events"],
-  publication_news: ["published_news", "publication_manifests", "publication_approvals", "publication_attempts", "news_publish_attempts", "news_publish_approvals"],
-  training_telemetry: ["training_runs", "training_step_metrics", "training_telemetry_events"],
-  cutover_meta: ["schema_version", "cutover_ledger", "legacy_quarantine"],
-};
 
 describe("Keccak-256 digest", () => {
   it("matches independently known Keccak-256 vectors (not FIPS SHA3)", () => {
@@ -65,38 +40,73 @@ describe("Keccak-256 digest", () => {
   });
 });
 
-describe("baseline schema", () => {
+describe("baseline schema = vox baseline 66, exactly", () => {
   const m = loadManifest();
   const sql = baselineSql(m.fragments);
-  const cat = baselineCatalog(sql);
-  const names = new Set(cat.map((t) => t.name));
+  const want = JSON.parse(readFileSync(join(ROOT, "test/data/vox-schema-66.json"), "utf8")) as SchemaFacts;
+  const db = new Database(":memory:");
+  db.defaultSafeIntegers(true);
+  db.exec(sql);
+  const got = readFacts(db, { seedRows: true });
+  const own = readFacts(db, { includeOwn: true });
+  db.close();
 
-  it.each(Object.entries(REQUIRED))("domain %s has its fragment and every table", (domain, tables) => {
-    const frag = m.fragments.find((f) => f.domain === domain);
-    expect(frag, `fragment for ${domain}`).toBeDefined();
-    for (const t of tables) {
-      expect(names.has(t), `${domain}.${t}`).toBe(true);
-      expect(frag!.sql).toContain(`CREATE TABLE IF NOT EXISTS ${t} (`);
-    }
+  it("has every table of vox 66 and no table of its own design besides cutover_ledger and legacy_quarantine", () => {
+    expect(Object.keys(got.tables).sort()).toEqual(Object.keys(want.tables).sort());
+    expect(Object.keys(own.tables).filter((t) => !(t in want.tables)).sort()).toEqual(["cutover_ledger", "legacy_quarantine"]);
+    expect(Object.keys(want.tables)).toHaveLength(189);
   });
 
-  it("has FTS5 over search chunks and knowledge, AUTOINCREMENT sequences and WITHOUT ROWID tables", () => {
-    expect(cat.filter((t) => t.virtual).map((t) => t.name).sort()).toEqual(["knowledge_fts", "search_chunks_fts"]);
-    expect(cat.find((t) => t.name === "search_chunks_fts")!.sql).toMatch(/fts5/i);
-    expect(cat.filter((t) => t.autoincrement).length).toBeGreaterThan(20);
-    expect(cat.filter((t) => t.withoutRowid).map((t) => t.name)).toEqual(expect.arrayContaining(["names", "package_deps", "conversation_topics", "usage_counter_snapshots"]));
+  it.each(Object.keys(want.tables))("%s: columns (name, type, NOT NULL, default, key position), keys, unique sets, foreign keys, indexes, seed rows", (name) => {
+    const g = got.tables[name]!;
+    const w = want.tables[name]!;
+    expect(g.columns).toEqual(w.columns);
+    expect(!!g.without_rowid).toBe(!!w.without_rowid);
+    expect(!!g.autoincrement).toBe(!!w.autoincrement);
+    expect((g.unique ?? []).map((u) => u.join(",")).sort()).toEqual((w.unique ?? []).map((u) => u.join(",")).sort());
+    const fk = (f: { from: string; table: string; to: string; on_delete: string; on_update: string }) => [f.from, f.table, f.to, f.on_delete, f.on_update].join("|");
+    expect((g.foreign_keys ?? []).map(fk).sort()).toEqual((w.foreign_keys ?? []).map(fk).sort());
+    const idx = (i: { name: string; unique: boolean; columns: string[]; desc?: boolean[]; where?: string }) => JSON.stringify([i.name, i.unique, i.columns, i.desc ?? null, i.where ?? null]);
+    expect((g.indexes ?? []).map(idx).sort()).toEqual((w.indexes ?? []).map(idx).sort());
+    expect(g.seed_rows ?? null).toEqual(w.seed_rows ?? null);
   });
 
-  it("schema_version and legacy_quarantine have the contract's shape", () => {
-    const sv = cat.find((t) => t.name === "schema_version")!;
-    expect(sv.columns.map((c) => [c.name, c.type, c.pk])).toEqual([["version", "INTEGER", 1], ["applied_at", "TEXT", 0]]);
-    const q = cat.find((t) => t.name === "legacy_quarantine")!;
-    expect(q.columns.map((c) => c.name)).toEqual(expect.arrayContaining(["source_table", "source_rowid", "row_json", "reason"]));
+  it("has both FTS5 tables with vox's options and their AFTER INSERT/DELETE/UPDATE sync triggers", () => {
+    expect(got.fts5).toEqual(want.fts5);
+    const d2 = new Database(":memory:");
+    d2.exec(sql);
+    const triggers = d2.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all().map((r: any) => r.name);
+    expect(triggers).toEqual(["knowledge_nodes_fts_ad", "knowledge_nodes_fts_ai", "knowledge_nodes_fts_au", "search_document_chunks_fts_ad", "search_document_chunks_fts_ai", "search_document_chunks_fts_au"]);
+    // The triggers keep the index in sync: insert, update, delete.
+    d2.exec("INSERT INTO knowledge_nodes (id, label, content) VALUES ('k1', 'alpha', 'first words')");
+    expect(d2.prepare("SELECT id FROM knowledge_nodes_fts WHERE knowledge_nodes_fts MATCH 'first'").all()).toEqual([{ id: "k1" }]);
+    d2.exec("UPDATE knowledge_nodes SET content = 'second words' WHERE id = 'k1'");
+    expect(d2.prepare("SELECT id FROM knowledge_nodes_fts WHERE knowledge_nodes_fts MATCH 'first'").all()).toEqual([]);
+    d2.exec("DELETE FROM knowledge_nodes WHERE id = 'k1'");
+    expect(d2.prepare("SELECT id FROM knowledge_nodes_fts WHERE knowledge_nodes_fts MATCH 'second'").all()).toEqual([]);
+    d2.close();
+  });
+
+  it("its structure fingerprint equals the facts' (the check diagnose and verify make)", () => {
+    const c = compareFacts(got, want);
+    expect(c.equal).toBe(true);
+    expect(c.diffs).toEqual([]);
+    expect(c.fingerprint).toBe(structureFingerprint(want));
+  });
+
+  it("schema_version has vox's shape and the policy integer is vox's", () => {
+    expect(got.tables.schema_version!.columns).toEqual([
+      { name: "version", type: "INTEGER", notnull: false, default: null, pk: 1 },
+      { name: "applied_at", type: "TEXT", notnull: true, default: "datetime('now')", pk: 0 },
+    ]);
+    expect(m.baselineVersion).toBe(66);
+    expect(loadPolicy().history).toEqual([1, 33, 35, 37, 38, 40, 41, 42, 59, 60, 61, 62, 63, 64]);
+    expect(m.foldSteps).toEqual([]);
   });
 
   it("every statement is idempotent: the baseline runs twice on one file without error", () => {
     const stmts = splitSql(sql);
-    for (const s of stmts) expect(s).toMatch(/^CREATE (TABLE|INDEX|VIRTUAL TABLE|TRIGGER) IF NOT EXISTS /);
+    for (const s of stmts) expect(s).toMatch(/^(CREATE (TABLE|INDEX|UNIQUE INDEX|VIRTUAL TABLE|TRIGGER) IF NOT EXISTS |INSERT OR IGNORE INTO )/);
     const db = new Database(":memory:");
     db.exec(sql);
     db.exec(sql);
