@@ -139,18 +139,22 @@ class Parser {
     const b = this.b;
     this.i++; // opening quote
     const start = this.i;
-    // Fast path: no escapes.
-    for (;;) {
-      const q = b.indexOf(0x22, this.i);
-      const bs = b.indexOf(0x5c, this.i);
-      if (q < 0) this.fail("unterminated string");
-      if (bs < 0 || bs > q) {
-        for (let k = start; k < q; k++) if (b[k]! < 0x20) this.fail("control character in a string");
-        this.i = q + 1;
-        return this.text(start, q);
+    // Fast path: no escape before the closing quote (one scan of the string's bytes).
+    const q = b.indexOf(0x22, this.i);
+    if (q < 0) this.fail("unterminated string");
+    let k = start;
+    while (k < q && b[k]! !== 0x5c) {
+      if (b[k]! < 0x20) {
+        this.i = k;
+        this.fail("control character in a string");
       }
-      break;
+      k++;
     }
+    if (k === q) {
+      this.i = q + 1;
+      return this.text(start, q);
+    }
+    this.i = k;
     const parts: string[] = [];
     let runStart = start;
     for (;;) {
