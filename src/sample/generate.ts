@@ -1,15 +1,32 @@
+/**
+ * `vox-cutover sample OUT`: a legacy VoxDB the way real vox leaves one.
+ *
+ * - vox baseline 60's tables, built from vox's own schema facts (schema/vox-reference/schema-60.json,
+ *   a copy of ../shared/vox-reference) with our DDL-from-facts: nothing invented.
+ * - `schema_version` as vox writes it, rows 59 and 60 (baselines) plus 100, 101 and 110 from the
+ *   user's `apply_migrations` (so the chain is `legacy`); those created two ad-hoc tables.
+ * - Rows in every vox table with the values real files hold (see VALUE_CASES in ./fill.ts); foreign
+ *   keys point at existing rows except a few orphans, as in files written with enforcement off.
+ * - `vox_training_telemetry.db` beside it: a vox baseline-42 database (rows 41, 42) holding training
+ *   rows, some already in the main file, some new, one conflicting.
+ * - `telemetry.jsonl` as vox's trainers write it (`{"event","payload","ts_ms"}`), with a few bad lines.
+ */
 import Database from "libsql";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { refused, usage } from "../errors.js";
-import { baselineCatalog, readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { SIDECAR_NAME } from "../db/diagnose.js";
 import { removeOwnDatabaseFiles } from "../db/files.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
-import { baselineSql, loadManifest } from "../schema/manifest.js";
-import { Prng } from "./prng.js";
+import { factsToFragments } from "../schema/ddl.js";
+import { readTableList, type SchemaFacts } from "../schema/facts.js";
+import { packageRoot } from "../util/paths.js";
 import { contentSha3, MANIFEST_CONTENT_FIELDS } from "../stages2to4/news.js";
+import { fillTables, T0 } from "./fill.js";
+import { Prng } from "./prng.js";
+
+export { VALUE_CASES } from "./fill.js";
 
 export interface SampleOptions {
   out: string;
@@ -24,69 +41,47 @@ export interface SampleResult {
   versions: number[];
   tables: { name: string; rows: number }[];
   totalRows: number;
+  /** The vox baseline whose tables the file has. */
+  baseline: number;
+  /** Tables the user's ad-hoc migrations added (not vox's). */
+  adhocTables: string[];
 }
 
-/** Incremental-era fragment rows (v1–v17), an ad-hoc flatten and a fork row: a legacy chain. */
-export const SAMPLE_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 51, 1001];
+/** vox baselines 59 and 60, then the user's `apply_migrations` rows: a `legacy` chain. */
+export const SAMPLE_VERSIONS = [59, 60, 100, 101, 110];
+export const SAMPLE_BASELINE = 60;
+export const SIDECAR_BASELINE = 42;
+export const SIDECAR_VERSIONS = [41, 42];
+/** The training tables the sidecar holds rows in (vox 42's own). */
+export const SIDECAR_TABLES = ["local_train_log", "training_throughput_profiles"];
 
-const T0 = Date.UTC(2025, 0, 15, 9, 30, 0);
-
-/** Values no careless exporter survives. */
-export const AWKWARD_INTEGERS: bigint[] = [9007199254740993n, -9007199254740993n, 9223372036854775807n, -9223372036854775808n, 0n, -1n];
-export const AWKWARD_REALS: number[] = [3.0, -0.0, 1e308, 5e-324, 0.1, -2.5e-10, 123456789.125];
-export const AWKWARD_TEXTS: string[] = [
-  "",
-  "Zoë — 東京 🚀 naïve café",
-  "base64:SGVsbG8sIHdvcmxkIQ==",
-  "tab\there\u0001ctrl\r\nnewline",
-  "  leading and trailing spaces  ",
-  "'quoted' \"double\" `back` [bracket]",
-  "0x1234",
-  "3.0",
-  "NULL",
+/** What the user's ad-hoc migrations 100, 101 and 110 did. */
+export const ADHOC_MIGRATIONS: { version: number; sql: string }[] = [
+  { version: 100, sql: "CREATE TABLE user_bookmarks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, title TEXT, tags_json TEXT, added_at TEXT NOT NULL)" },
+  { version: 101, sql: "CREATE INDEX idx_user_bookmarks_added ON user_bookmarks (added_at)" },
+  { version: 110, sql: "CREATE TABLE user_kv (k TEXT PRIMARY KEY, v)" },
 ];
+export const ADHOC_TABLES = ["user_bookmarks", "user_kv"];
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
+/** vox facts kept inside the package (schema/vox-reference/schema-N.json). */
+export function voxReferenceFacts(version: number): SchemaFacts {
+  return JSON.parse(readFileSync(join(packageRoot(), "schema", "vox-reference", `schema-${version}.json`), "utf8")) as SchemaFacts;
 }
 
-/** Legacy shapes that differ from the baseline: what Stage 1 must map, quarantine or keep. */
-const LEGACY_DDL = `
-DROP TABLE agent_reliability;
-CREATE TABLE routing_scores (
-  agent TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  wins INTEGER NOT NULL DEFAULT 0,
-  losses INTEGER NOT NULL DEFAULT 0,
-  score REAL,
-  PRIMARY KEY (agent, kind)
-);
-DROP TABLE artifact_reviews;
-CREATE TABLE artifact_reviews (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
-  user_id INTEGER REFERENCES users(id),
-  stars INTEGER,
-  body TEXT,
-  created_at TEXT
-);
-ALTER TABLE users ADD COLUMN karma INTEGER;
-ALTER TABLE publication_manifests DROP COLUMN updated_at;
-CREATE TABLE gamify_badges (
-  badge_id INTEGER PRIMARY KEY,
-  user_id INTEGER,
-  badge TEXT NOT NULL,
-  awarded_at TEXT,
-  icon BLOB
-);
-CREATE TABLE "legacy notes ""v1""" (
-  note TEXT,
-  weight REAL
-);
-`;
+/** `datetime('now')` as vox's `INSERT INTO schema_version (version)` leaves it, on a fixed clock. */
+function appliedAt(i: number, n: number): string {
+  return new Date(T0 - (n - i) * 86_400_000 * 9).toISOString().replace("T", " ").slice(0, 19);
+}
 
-/** Tables left empty in the main file (the sidecar era kept these elsewhere) or written by hand below. */
-const HAND_WRITTEN = new Set(["schema_version", "cutover_ledger", "legacy_quarantine", "routing_scores", "gamify_badges", 'legacy notes "v1"', "publication_manifests", "published_news", "news_publish_attempts", "publication_attempts"]);
+/** Every statement of a facts file (tables, indexes, seed rows, FTS5 with its triggers) into `db`. */
+export function buildFromFacts(db: LibsqlDatabase, facts: SchemaFacts): void {
+  for (const frag of factsToFragments(facts)) for (const s of frag.statements) db.exec(s);
+}
+
+export function writeVersions(db: LibsqlDatabase, versions: number[]): void {
+  const ins = db.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
+  versions.forEach((v, i) => ins.run(BigInt(v), appliedAt(i, versions.length)));
+}
 
 export function generateSample(opts: SampleOptions): SampleResult {
   if (!Number.isInteger(opts.rows) || opts.rows < 1 || opts.rows > 10_000_000) {
@@ -110,25 +105,27 @@ export function generateSample(opts: SampleOptions): SampleResult {
   const tmp = `${out}.vox-cutover-sample-${process.pid}`;
   const tmpSide = `${sidecar}.vox-cutover-sample-${process.pid}`;
   try {
-    const rng = new Prng(opts.seed);
-    const sql = baselineSql(loadManifest().fragments);
+    const facts = voxReferenceFacts(SAMPLE_BASELINE);
     const db = new Database(tmp);
     db.defaultSafeIntegers(true);
     let result: SampleResult;
     try {
       db.exec("PRAGMA journal_mode=DELETE");
-      db.exec("PRAGMA foreign_keys=OFF"); // legacy files hold orphans; libsql enforces by default
-      db.exec(sql);
-      db.exec(LEGACY_DDL);
+      db.exec("PRAGMA foreign_keys=OFF"); // vox's files hold orphans; libsql enforces by default
       db.exec("BEGIN");
-      const ins = db.prepare("INSERT INTO schema_version(version, applied_at) VALUES (?, ?)");
-      SAMPLE_VERSIONS.forEach((v, i) => ins.run(BigInt(v), iso(T0 - (SAMPLE_VERSIONS.length - i) * 86_400_000 * 7)));
-      fillGeneric(db, rng, opts.rows);
-      fillLegacy(db, rng, opts.rows);
+      buildFromFacts(db, facts);
+      for (const m of ADHOC_MIGRATIONS) db.exec(m.sql);
+      writeVersions(db, SAMPLE_VERSIONS);
+      const rng = new Prng(opts.seed);
+      fillTables(db, facts, rng, { rows: opts.rows, orphans: true });
+      fillAdhoc(db, rng, opts.rows);
+      stampDigests(db);
       db.exec("COMMIT");
-      const tables = readCatalogSync(db)
-        .filter((t) => !t.virtual)
-        .map((t) => ({ name: t.name, rows: Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(t.name)}`)[0]!.n) }));
+      const tables = readTableList(db)
+        .filter((t) => t.type === "table" && !t.name.startsWith("sqlite_"))
+        .map((t) => t.name)
+        .sort()
+        .map((name) => ({ name, rows: Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n) }));
       result = {
         path: out,
         sidecar,
@@ -136,6 +133,8 @@ export function generateSample(opts: SampleOptions): SampleResult {
         versions: SAMPLE_VERSIONS,
         tables,
         totalRows: tables.reduce((n, t) => n + t.rows, 0),
+        baseline: SAMPLE_BASELINE,
+        adhocTables: ADHOC_TABLES,
       };
     } finally {
       db.close();
@@ -144,191 +143,159 @@ export function generateSample(opts: SampleOptions): SampleResult {
     const telemetryText = telemetryLines(new Prng(opts.seed + 2), Math.max(12, Math.min(opts.rows, 500)));
     renameSync(tmp, out);
     renameSync(tmpSide, sidecar);
-    writeFileSync(telemetry, telemetryText);
+    writeFileSync(telemetry, telemetryText, { flag: "wx" });
     return result;
   } finally {
     for (const p of [tmp, tmpSide]) removeOwnDatabaseFiles(p);
   }
 }
 
-interface FkInfo {
-  from: string;
-  table: string;
-  to: string | null;
+/** The user's own tables: bookmarks, and a key/value table whose untyped column holds anything (even -0.0). */
+export function fillAdhoc(db: LibsqlDatabase, rng: Prng, rows: number): void {
+  const b = db.prepare("INSERT INTO user_bookmarks (id, url, title, tags_json, added_at) VALUES (?, ?, ?, ?, ?)");
+  for (let i = 0; i < Math.max(3, Math.ceil(rows / 5)); i++) {
+    b.run(BigInt(i + 1), `https://example.org/${rng.words(1)}/${i}`, i === 1 ? "Zoë’s notes — 東京" : rng.words(3), i % 3 === 2 ? null : JSON.stringify([rng.words(1), "ünï"]), new Date(T0 + i * 3_600_000).toISOString());
+  }
+  const kv = db.prepare("INSERT INTO user_kv (k, v) VALUES (?, ?)");
+  const vals: SqlValue[] = [-0.0, 3.0, 9223372036854775807n, "base64:bm90IGEgYmxvYg==", Uint8Array.from([0, 0, 1]), null, "text\u0000nul", 1e308];
+  vals.forEach((v, i) => kv.run(`key-${i}`, v));
 }
 
-function foreignKeys(db: LibsqlDatabase, table: string): FkInfo[] {
-  return allRows(db, "SELECT * FROM pragma_foreign_key_list(?)", [table]).map((r) => ({ from: String(r.from), table: String(r.table), to: r.to === null ? null : String(r.to) }));
-}
-
-/** Parents before children, so foreign keys can point at rows that exist. */
-function orderTables(db: LibsqlDatabase, tables: TableInfo[]): TableInfo[] {
-  const byName = new Map(tables.map((t) => [t.name, t]));
-  const done = new Set<string>();
-  const out: TableInfo[] = [];
-  const visit = (t: TableInfo, stack: Set<string>) => {
-    if (done.has(t.name) || stack.has(t.name)) return;
-    stack.add(t.name);
-    for (const fk of foreignKeys(db, t.name)) {
-      const p = byName.get(fk.table);
-      if (p) visit(p, stack);
+/**
+ * vox's publication digests: right for most manifests, stale for every fourth (content edited after
+ * hashing). Text is read as bytes (`CAST … AS BLOB`): the driver cuts a TEXT value at a NUL.
+ */
+function stampDigests(db: LibsqlDatabase): void {
+  const sel = MANIFEST_CONTENT_FIELDS.map((f) => `typeof(${f}) AS "t:${f}", CASE WHEN typeof(${f}) = 'text' THEN CAST(${f} AS BLOB) ELSE ${f} END AS "v:${f}"`).join(", ");
+  const rows = allRows(db, `SELECT rowid AS rid, ${sel} FROM publication_manifests ORDER BY rowid`);
+  const up = db.prepare("UPDATE publication_manifests SET content_sha3_256 = ? WHERE rowid = ?");
+  rows.forEach((r, i) => {
+    const content: Record<string, SqlValue> = {};
+    for (const f of MANIFEST_CONTENT_FIELDS) {
+      const v = r[`v:${f}`]!;
+      content[f] = r[`t:${f}`] === "text" ? Buffer.from(v as Uint8Array).toString("utf8") : v;
     }
-    done.add(t.name);
-    out.push(t);
-  };
-  for (const t of tables) visit(t, new Set());
-  return out;
+    if (i % 4 === 3) content.title = `${String(content.title)} (before an edit)`;
+    up.run(contentSha3(content), r.rid as bigint);
+  });
 }
 
-function valueFor(col: TableInfo["columns"][number], table: string, i: number, rng: Prng): SqlValue {
-  const name = col.name;
-  const type = col.type.toUpperCase();
-  const awkward = rng.chance(0.15);
-  if (name === "stars") return BigInt(rng.int(1, 5));
-  if (name === "op") return rng.pick(["insert", "update", "delete"]);
-  if (name === "yanked" || name === "enabled" || name === "optional") return BigInt(rng.int(0, 1));
-  if (name.endsWith("_json")) {
-    if (!col.notnull && rng.chance(0.1)) return null;
-    return JSON.stringify({ i, tag: rng.pick(["α", "b", "c"]), n: rng.int(0, 1000), ok: rng.chance(0.5) });
-  }
-  if (name.endsWith("_at")) return !col.notnull && rng.chance(0.1) ? null : iso(T0 + i * 60_000 + rng.int(0, 59_999));
-  if (name === "ts_ms") return BigInt(T0 + i * 1000);
-  if (type.includes("INT")) {
-    if (awkward && !col.notnull && rng.chance(0.3)) return null;
-    if (awkward) return rng.pick(AWKWARD_INTEGERS);
-    return BigInt(rng.int(0, 100_000));
-  }
-  if (type.includes("REAL") || type.includes("FLOA") || type.includes("DOUB")) {
-    if (awkward && !col.notnull && rng.chance(0.3)) return null;
-    if (awkward) return rng.pick(AWKWARD_REALS);
-    return Math.round(rng.next() * 1e6) / 1e3;
-  }
-  if (type.includes("BLOB") || (type === "" && rng.chance(0.5))) {
-    if (awkward) return rng.pick([new Uint8Array(0), rng.bytes(4096), null]);
-    return rng.bytes(rng.int(1, 64));
-  }
-  // TEXT (and untyped columns)
-  if (awkward) {
-    const v = rng.pick(AWKWARD_TEXTS);
-    if (v === "" && col.notnull) return `${table}-${i}`;
-    return rng.chance(0.2) && !col.notnull ? null : v + (col.pk > 0 || /name|slug|uri|handle/.test(name) ? ` #${i}` : "");
-  }
-  if (col.pk > 0 || /^(name|slug|uri|handle|id)$/.test(name)) return `${name}-${i}-${rng.words(1)}`;
-  return rng.words(rng.int(2, 12));
-}
-
-function fillGeneric(db: LibsqlDatabase, rng: Prng, rows: number): void {
-  const tables = orderTables(
-    db,
-    readCatalogSync(db).filter((t) => !t.virtual && !HAND_WRITTEN.has(t.name)),
-  );
-  const keys = new Map<string, SqlValue[]>();
-  for (const t of tables) {
-    const fks = foreignKeys(db, t.name);
-    const cols = t.columns.filter((c) => c.hidden === 0);
-    const ins = db.prepare(`INSERT OR IGNORE INTO ${quoteIdent(t.name)} (${cols.map((c) => quoteIdent(c.name)).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`);
-    const n = t.name === "search_document_chunks" ? rows * 3 : rows;
-    let nextId = 1n;
-    for (let i = 0; i < n; i++) {
-      const vals = cols.map((c) => {
-        if (c.name === t.rowidAlias) {
-          nextId += rng.chance(0.1) ? BigInt(rng.int(2, 40)) : 1n; // gaps: rowids must survive
-          return nextId;
-        }
-        const fk = fks.find((f) => f.from === c.name);
-        if (fk) {
-          const parent = keys.get(`${fk.table}.${fk.to ?? "rowid"}`);
-          if (parent && parent.length) return i === n - 1 && t.name === "snippets" ? 999_999n : rng.pick(parent);
-        }
-        return valueFor(c, t.name, i, rng);
-      });
-      ins.run(...(vals as never[]));
-    }
-    for (const c of cols) {
-      keys.set(`${t.name}.${c.name}`, allRows(db, `SELECT ${quoteIdent(c.name)} AS k FROM ${quoteIdent(t.name)} WHERE ${quoteIdent(c.name)} IS NOT NULL LIMIT 500`).map((r) => r.k));
-    }
-  }
-}
-
-/** Hand-written legacy rows: renamed table, unknown table/column, a constraint violation, news. */
-function fillLegacy(db: LibsqlDatabase, rng: Prng, rows: number): void {
-  const rs = db.prepare("INSERT INTO routing_scores(agent, kind, wins, losses, score) VALUES (?, ?, ?, ?, ?)");
-  for (let i = 0; i < Math.max(3, Math.ceil(rows / 5)); i++) rs.run(`agent-${i}`, rng.pick(["code", "search", "chat"]) + `-${i}`, BigInt(rng.int(0, 99)), BigInt(rng.int(0, 99)), i === 0 ? 3.0 : rng.next());
-  const gb = db.prepare("INSERT INTO gamify_badges(badge_id, user_id, badge, awarded_at, icon) VALUES (?, ?, ?, ?, ?)");
-  for (let i = 0; i < Math.max(2, Math.ceil(rows / 10)); i++) gb.run(BigInt(10 + i * 3), BigInt(i + 1), rng.pick(["first-cutover", "streak", "🏅 gold"]), iso(T0 + i * 3600_000), i === 0 ? new Uint8Array(0) : rng.bytes(16));
-  const ln = db.prepare(`INSERT INTO ${quoteIdent('legacy notes "v1"')}(note, weight) VALUES (?, ?)`);
-  ln.run("a table whose name has a space and quotes", 1.5);
-  ln.run("base64:bm90IGEgYmxvYg==", 3.0);
-  // Constraint violations the baseline rejects: they must land in legacy_quarantine, counted.
-  db.prepare("UPDATE artifact_reviews SET stars = 7 WHERE id = (SELECT MIN(id) FROM artifact_reviews)").run();
-  db.prepare("UPDATE users SET karma = ? WHERE id IN (SELECT id FROM users ORDER BY id LIMIT 3)").run(9007199254740993n);
-  const pm = db.prepare(
-    "INSERT INTO publication_manifests(publication_id, content_type, source_ref, title, author, abstract_text, body_markdown, citations_json, metadata_json, content_sha3_256, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-  );
-  const pn = db.prepare("INSERT INTO published_news(news_id, publication_id, title, body_markdown, content_sha3_256, published_at) VALUES (?,?,?,?,?,?)");
-  const na = db.prepare("INSERT INTO news_publish_attempts(id, news_id, channel, content_sha3_256, result_json, attempted_at) VALUES (?,?,?,?,?,?)");
-  const n = Math.max(4, Math.ceil(rows / 5));
-  for (let i = 0; i < n; i++) {
-    const pid = `pub-${i}`;
-    const content: Record<string, SqlValue> = { publication_id: pid, content_type: "article", source_ref: `src/${i}`, title: `Release notes ${i} — Zoë`, author: i % 3 === 0 ? null : "ops", abstract_text: "abstract " + rng.words(5), body_markdown: "# Title\n\n" + rng.words(20), citations_json: "[]", metadata_json: i % 2 ? "{}" : null };
-    // Every fourth manifest's stored digest is stale (content edited after hashing): news-check finds it.
-    const digest = i % 4 === 3 ? contentSha3({ ...content, title: `Release notes ${i}` }) : contentSha3(content);
-    pm.run(...(MANIFEST_CONTENT_FIELDS.map((f) => content[f]) as never[]), digest, iso(T0 + i * 86_400_000));
-    pn.run(`news-${i}`, pid, `News ${i}`, rng.words(10), i % 4 === 1 ? null : i % 4 === 2 ? "" : digest, iso(T0 + i * 86_400_000 + 1000));
-    na.run(BigInt(i * 2 + 1), `news-${i}`, rng.pick(["mastodon", "rss", "email"]), digest, JSON.stringify({ status: i % 3 ? "ok" : "error", code: 200 + i }), iso(T0 + i * 86_400_000 + 5000));
-  }
-}
-
+/**
+ * The sidecar: a vox 42 database holding training rows. Half of the main file's training rows are
+ * here unchanged (present), one with another value (a conflict), and new ones the main file lacks.
+ */
 function writeSidecar(path: string, rng: Prng, rows: number, mainPath: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const main = new Database(mainPath);
-  main.defaultSafeIntegers(true);
-  const sql = baselineSql(loadManifest().fragments);
-  const cat = baselineCatalog(sql).filter((t) => t.name.startsWith("training_"));
+  const facts = voxReferenceFacts(SIDECAR_BASELINE);
   const db = new Database(path);
   db.defaultSafeIntegers(true);
   try {
     db.exec("PRAGMA journal_mode=DELETE");
-    db.exec("CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT)");
-    db.exec("INSERT INTO schema_version VALUES (1, '2024-06-01T00:00:00Z'), (2, '2024-09-01T00:00:00Z')");
-    for (const t of cat) db.exec(t.sql);
+    db.exec("PRAGMA foreign_keys=OFF");
     db.exec("BEGIN");
-    // Rows already in the main file (present), rows the main file lacks (new), rows whose key exists with other values (conflict).
-    const runs = allRows(main, "SELECT * FROM training_runs ORDER BY run_id");
-    const insRun = db.prepare("INSERT INTO training_runs(run_id, model, config_json, status, started_at, finished_at) VALUES (?,?,?,?,?,?)");
-    runs.slice(0, Math.ceil(runs.length / 2)).forEach((r, i) => {
-      insRun.run(r.run_id, i === 0 ? "conflicting-model" : r.model, r.config_json, r.status, r.started_at, r.finished_at);
-    });
-    const newRuns = Math.max(2, Math.ceil(rows / 10));
-    for (let i = 0; i < newRuns; i++) insRun.run(`sidecar-run-${i}`, rng.pick(["mens-small", "mens-large"]), "{}", "complete", iso(T0 + i * 1000), iso(T0 + i * 1000 + 9999));
-    const insStep = db.prepare("INSERT INTO training_step_metrics(run_id, step, loss, learning_rate, steps_per_sec, ts_ms) VALUES (?,?,?,?,?,?)");
-    for (let i = 0; i < newRuns; i++) for (let s = 0; s < 5; s++) insStep.run(`sidecar-run-${i}`, BigInt(s), 3.0 - s * 0.25, 1e-4, s === 0 ? null : 12.5, BigInt(T0 + s * 1000));
-    const insEv = db.prepare("INSERT INTO training_telemetry_events(id, run_id, event, payload_json, ts_ms) VALUES (?,?,?,?,?)");
-    for (let i = 0; i < rows; i++) insEv.run(BigInt(100_000 + i), `sidecar-run-${i % newRuns}`, rng.pick(["step", "epoch_complete", "gpu_fallback"]), JSON.stringify({ i }), BigInt(T0 + i));
+    buildFromFacts(db, facts);
+    writeVersions(db, SIDECAR_VERSIONS);
+    fillTables(db, facts, rng, { rows: Math.max(2, Math.ceil(rows / 2)) }, SIDECAR_TABLES);
+    // New rows get ids the main file does not use.
+    db.exec("UPDATE local_train_log SET id = id + 1000000 WHERE id < 1000000");
     db.exec("COMMIT");
+    db.prepare("ATTACH DATABASE ? AS main_db").run(mainPath);
+    db.exec("BEGIN");
+    for (const t of SIDECAR_TABLES) {
+      const cols = facts.tables[t]!.columns.map((c) => quoteIdent(c.name)).join(", ");
+      db.exec(`INSERT OR IGNORE INTO main.${quoteIdent(t)} (${cols}) SELECT ${cols} FROM main_db.${quoteIdent(t)} WHERE rowid % 2 = 1`);
+    }
+    const conflict = allRows(db, "SELECT id FROM main_db.local_train_log WHERE rowid % 2 = 0 ORDER BY rowid LIMIT 1")[0];
+    if (conflict) {
+      db.prepare(
+        "INSERT INTO main.local_train_log (id, gpu_name, model_id, preset, wall_secs, total_steps, total_tokens, ms_per_step, created_at) SELECT id, gpu_name, model_id, 'preset edited in the sidecar', wall_secs, total_steps, total_tokens, ms_per_step, created_at FROM main_db.local_train_log WHERE id = ?",
+      ).run(conflict.id as bigint);
+    }
+    db.exec("COMMIT");
+    db.exec("DETACH DATABASE main_db");
   } finally {
     db.close();
-    main.close();
   }
 }
 
-/** A telemetry JSONL with mostly valid lines and a few bad ones (line numbers are stable per seed). */
+/**
+ * A telemetry JSONL as vox's trainers write it: an older writer's run (the key subset of vox's
+ * telemetry_schema.rs), then a run by the Candle trainer at vox HEAD (train_start, step lines with
+ * nulls during warm-up, train_complete), then a few bad lines (line numbers stable per seed).
+ */
 export function telemetryLines(rng: Prng, n: number): string {
   const lines: string[] = [];
-  const ts = (i: number) => T0 + i * 250;
-  lines.push(JSON.stringify({ event: "train_start", payload: { run_id: "run-1", model: "mens-small", total_steps: n }, ts_ms: ts(0) }));
-  for (let i = 1; i < n; i++) {
-    lines.push(JSON.stringify({ event: "step", payload: { run_id: "run-1", step: i, loss: 3 - i / n, steps_per_sec_ema: i === 1 ? null : 10 + rng.next() }, ts_ms: ts(i) }));
-    if (i % 5 === 0) lines.push(JSON.stringify({ event: "epoch_complete", payload: { run_id: "run-1", epoch: i / 5, eta_seconds_remaining: i === 5 ? null : (n - i) * 0.1 }, ts_ms: ts(i) }));
+  let ts = T0;
+  const tick = () => (ts += rng.int(180, 420));
+  const emit = (event: string, payload: Record<string, unknown>) => lines.push(JSON.stringify({ event, payload, ts_ms: tick() }));
+  // An older writer: run metadata keys of telemetry_schema.rs.
+  emit("train_start", {
+    train_file: "data/train.jsonl",
+    output: "runs/older",
+    seed: 7,
+    grad_accum: 4,
+    pairs_loaded: 1200,
+    execution_kernel: "burn-wgpu",
+    contract_digest: "sha3:" + "ab".repeat(16),
+    telemetry_schema: 1,
+    candle_compat_mode: "off",
+    epochs: 1,
+    planned_steps_per_epoch: 3,
+    planned_steps_total: 3,
+  });
+  for (let s = 1; s <= 3; s++) emit("step", { epoch: 0, step: s, loss: 2.5 - s * 0.1, lr: 2e-4 });
+  emit("gpu_fallback", { reason: "CUDA out of memory; continuing on CPU" });
+  // vox HEAD's Candle trainer.
+  const warmup = 3;
+  const total = n;
+  const runId = `run-${hexOf(rng, 6)}`;
+  emit("train_start", {
+    train_file: "data/train.jsonl",
+    output: "runs/latest",
+    seed: 42,
+    grad_accum: 2,
+    epochs: 2,
+    planned_steps_total: total,
+    planned_optimizer_steps_total: Math.ceil(total / 2),
+    compute_device: "cuda:0",
+    warmup_steps: warmup,
+    n_heads: 16,
+    n_kv_heads: 4,
+    run_id: runId,
+  });
+  let ema: number | null = null;
+  for (let s = 1; s <= total; s++) {
+    const lr = s <= warmup ? (2e-4 * s) / warmup : 2e-4;
+    if (s > 1) ema = ema === null ? 10 + rng.next() : ema * 0.9 + (10 + rng.next()) * 0.1;
+    const warm = s <= warmup;
+    const valid = rng.int(900, 1024);
+    emit("step", {
+      epoch: Math.floor(((s - 1) * 2) / total),
+      step: s,
+      optimizer_step: Math.ceil(s / 2),
+      loss: Math.round((3 - (2 * s) / total + rng.next() * 0.05) * 1e6) / 1e6,
+      lr,
+      learning_rate: lr,
+      eta_seconds_remaining: warm ? null : Math.round(((total - s) / (ema ?? 10)) * 100) / 100,
+      progress_fraction: s / total,
+      steps_per_sec_ema: ema,
+      tokens_per_sec: ema === null ? null : Math.round(ema * valid * 100) / 100,
+      tokens_per_sec_is_proxy: true,
+      valid_tokens: valid,
+      theoretical_tokens: 1024,
+      supervised_ratio_pct: Math.round((valid / 1024) * 10000) / 100,
+    });
   }
-  lines.push(JSON.stringify({ event: "gpu_fallback", payload: { run_id: "run-1", reason: "CUDA OOM" }, ts_ms: ts(n) }));
-  lines.push(JSON.stringify({ event: "routing_efficiency", payload: { agent_id: "agent-1", efficiency: 0.75 }, ts_ms: ts(n) }));
-  // The bad lines a real file from an old release has.
-  lines.push('{"event": "step", "payload": {"run_id": "run-1", "step": 3, "loss": 1.2, "steps_per_sec_ema": 9.5}, "ts_ms": ');
-  lines.push(JSON.stringify({ event: "step", payload: { run_id: "run-1", step: "4", loss: 1.1, steps_per_sec_ema: 9.5 }, ts_ms: ts(n) }));
-  lines.push(JSON.stringify({ event: "train_complete", payload: { run_id: "run-1", steps: n }, ts_ms: String(ts(n)) }));
-  lines.push(JSON.stringify({ event: "custom_probe", payload: { note: "unknown events are warnings" }, ts_ms: ts(n) }));
-  lines.push(JSON.stringify({ event: "train_complete", payload: { run_id: "run-1", steps: n, final_loss: 0.5 }, ts_ms: ts(n + 1), extra: true }));
-  lines.push(JSON.stringify({ event: "train_complete", payload: { run_id: "run-1", steps: n, final_loss: 0.5 }, ts_ms: ts(n + 2) }));
+  emit("train_complete", { global_step: total, optimizer_step: Math.ceil(total / 2), final_adapter: "runs/latest/adapter.safetensors", run_id: runId });
+  // The bad lines a real file collects: a line cut by a crash, wrong types, a line that is not an object.
+  lines.push('{"event":"step","payload":{"epoch":1,"step":' + (total + 1) + ',"loss":0.91');
+  lines.push(JSON.stringify({ event: "step", payload: { step: "7", loss: 1.1 }, ts_ms: tick() }));
+  lines.push(JSON.stringify({ event: "train_complete", payload: { global_step: total }, ts_ms: String(tick()) }));
+  lines.push(JSON.stringify({ event: "step", payload: [1, 2, 3], ts_ms: tick() }));
+  lines.push(JSON.stringify({ event: "", payload: {}, ts_ms: tick() }));
+  lines.push(JSON.stringify({ event: "step", payload: { step: total + 2, loss: 0.9 }, ts_ms: tick() + 0.5 }));
   return lines.join("\n") + "\n";
+}
+
+function hexOf(rng: Prng, n: number): string {
+  return Array.from(rng.bytes(n), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -11,8 +11,8 @@ export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandR
   const path = resolve(String(outArg));
   const r = generateSample({ out: path, seed, rows });
   out.text(`sample legacy database: ${r.path}`);
-  out.text(`  schema_version rows: ${r.versions.join(", ")} (a legacy chain)`);
-  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows (seed ${seed}, --rows ${rows})`);
+  out.text(`  vox baseline ${r.baseline}'s tables; schema_version rows: ${r.versions.join(", ")} (ad-hoc apply_migrations rows: a legacy chain)`);
+  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows (seed ${seed}, --rows ${rows}); the user's own tables: ${r.adhocTables.join(", ")}`);
   out.text(`  sidecar:   ${r.sidecar}`);
   out.text(`  telemetry: ${r.telemetry} (a few lines are bad on purpose)`);
   out.text("");
@@ -21,6 +21,6 @@ export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandR
   return {
     ok: true,
     mode: "apply",
-    data: { path: r.path, sidecar: r.sidecar, telemetry: r.telemetry, seed, rows, versions: r.versions, tables: r.tables, totalRows: r.totalRows },
+    data: { path: r.path, sidecar: r.sidecar, telemetry: r.telemetry, seed, rows, versions: r.versions, baseline: r.baseline, adhocTables: r.adhocTables, tables: r.tables, totalRows: r.totalRows },
   };
 }
