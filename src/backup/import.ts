@@ -254,9 +254,13 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
 }
 
 
-/** Secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
+/** Non-unique secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
 function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
-  const derived = allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name").filter((r) => tables.has(String(r.tbl_name)));
+  // UNIQUE indexes stay: a row that breaks one is refused as it loads (and quarantined), instead of
+  // failing the index build after the load.
+  const unique = new Set<string>();
+  for (const t of tables) for (const r of allRows(db, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", [t])) unique.add(String(r.name));
+  const derived = allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name").filter((r) => tables.has(String(r.tbl_name)) && !(r.type === "index" && unique.has(String(r.name))));
   for (const r of derived) db.exec(`DROP ${String(r.type).toUpperCase()} ${quoteIdent(String(r.name))}`);
   return derived.map((r) => String(r.sql));
 }

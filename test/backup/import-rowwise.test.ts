@@ -33,6 +33,8 @@ function makeSource(path: string): void {
   f.tables.usage_counter_snapshots = { columns: [{ name: "foo", type: "TEXT", notnull: false, default: null, pk: 0 }, { name: "bar", type: "INTEGER", notnull: false, default: null, pk: 0 }] };
   // objects without `kind` (vox 66: kind TEXT NOT NULL, no default)
   f.tables.objects.columns = f.tables.objects.columns.filter((c: any) => c.name !== "kind");
+  // without vox 66's UNIQUE index on search_documents(source_uri)
+  f.tables.search_documents.indexes = (f.tables.search_documents.indexes ?? []).filter((i: any) => !i.unique);
   const db = new Database(path);
   db.defaultSafeIntegers(true);
   for (const frag of factsToFragments(f)) for (const s of frag.statements) db.exec(s);
@@ -51,6 +53,7 @@ function makeSource(path: string): void {
     INSERT INTO usage_counter_snapshots(foo, bar) VALUES ('x', 1), ('y', 2);
     INSERT INTO objects(hash, data, created_at) VALUES ('h1', x'ff', '2024');
     INSERT INTO gamify_badges(badge) VALUES ('gold'), ('silver');
+    INSERT INTO search_documents(id, source_uri, title) VALUES (1, 'file:a', 'first'), (2, 'file:a', 'second'), (3, 'file:b', 'third');
     INSERT INTO scheduled(function_hash, args, run_at) VALUES ('f1', x'00', '2024'), ('f2', NULL, '2024');
     DELETE FROM scheduled WHERE function_hash = 'f2';
     UPDATE developer_journey_steps SET step_json = '{"legacy":true}' WHERE ordinal = 1;
@@ -113,6 +116,12 @@ describe("import row by row into baseline 66", () => {
     expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'embeddings' AND row_json LIKE '%e-abc%'")).toMatch(/^datatype-mismatch: /);
     expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'embeddings' AND row_json LIKE '%\"id\":\"17\"%'")).toMatch(/^type-change: /);
     expect(sqlite(p("new.db"), "SELECT source_id, typeof(id), hex(vector) FROM embeddings")).toBe("s1|integer|0001");
+  });
+
+  it("a row that breaks a UNIQUE index the legacy file lacked is quarantined (the index is kept during the load)", () => {
+    expect(sqlite(p("new.db"), "SELECT group_concat(id || ':' || title) FROM (SELECT * FROM search_documents ORDER BY id)")).toBe("1:first,3:third");
+    expect(sqlite(p("new.db"), "SELECT source_rowid, source_key, reason FROM legacy_quarantine WHERE source_table = 'search_documents'")).toBe("2|[2]|constraint: UNIQUE constraint failed: search_documents.source_uri");
+    expect(sqlite(p("new.db"), "SELECT count(*) FROM sqlite_master WHERE name = 'idx_search_documents_uri'")).toBe("1");
   });
 
   it("tables with no place in 66 are quarantined whole with the reason: no namesake, no shared column, a NOT NULL column the legacy table never had", () => {
