@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
-import { cli, ROOT, sqlite } from "../helpers.js";
+import { cli, ROOT, sha3sum, sqlite } from "../helpers.js";
 import { factsToFragments } from "../../src/schema/ddl.js";
 
 let dir: string;
@@ -158,5 +158,31 @@ describe("import row by row into baseline 66", () => {
     expect(app.sequences).toEqual({ entries, restored: entries - 1, quarantined: 1 });
     const seq = app.tables.find((t: any) => t.name === "sqlite_sequence");
     expect(seq.loaded + seq.quarantined).toBe(entries);
+  });
+});
+
+describe("a file shaped like vox 66", () => {
+  it("imports with nothing quarantined; tables and seed rows equal to the source (sqlite3 .sha3sum)", async () => {
+    const f = JSON.parse(readFileSync(join(ROOT, "test", "data", "vox-schema-66.json"), "utf8"));
+    const db = new Database(p("v66.db"));
+    for (const frag of factsToFragments(f)) for (const s of frag.statements) db.exec(s);
+    db.exec(`
+      INSERT INTO schema_version(version) VALUES (66);
+      INSERT INTO users(id, display_name, email, role, created_at) VALUES ('u1', 'Ann', NULL, 'user', '2024'), ('u2', 'Bob', 'b@x', 'admin', '2024');
+      INSERT INTO usage_counter_snapshots(metric_key, scope_kind, period_start, amount) VALUES ('m', 'user', '2024-01', 9007199254740993);
+      INSERT INTO agent_reliability(agent_id, reliability) VALUES ('a', 0.75);
+    `);
+    db.close();
+    const exp = await cli(["export-legacy", p("v66.jsonl"), "--db", p("v66.db")]);
+    expect(exp.exitCode, exp.stderr).toBe(0);
+    const r = await cli(["import-legacy", p("v66.jsonl"), "--db", p("v66-new.db"), "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.quarantined).toBe(0);
+    expect(r.json.partial).toBe(0);
+    expect(Number(sqlite(p("v66-new.db"), "SELECT count(*) FROM legacy_quarantine"))).toBe(0);
+    for (const t of ["users", "usage_counter_snapshots", "agent_reliability", "developer_journey_steps", "developer_journey_definitions", "schema_version"]) {
+      expect(sha3sum(p("v66-new.db"), t), t).toBe(sha3sum(p("v66.db"), t));
+    }
+    expect(r.json.seeded).toBe(0); // the legacy rows took every seed's key
   });
 });
