@@ -1,107 +1,384 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { readCatalogSync, type TableInfo } from "../db/catalog.js";
+/**
+ * Stage 2: the training-telemetry sidecar `vox_training_telemetry.db`, itself a vox database of an
+ * older release's baseline. Its rows are compared with the canonical DB by the canonical table's
+ * primary key (TEXT keys, composite keys, rowid aliases alike) and the values of the columns both
+ * have; `--merge` copies the rows the canonical lacks with SQLite's own INSERT … SELECT (values move
+ * as stored: storage class, NUL inside TEXT, 64-bit integers), and sends rows whose key exists with
+ * other values to legacy_quarantine (reason `sidecar-conflict`). The sidecar is attached read-only.
+ */
+import Database from "libsql";
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { SIDECAR_NAME } from "../db/diagnose.js";
 import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
-import { allRows, openReadOnly, withWriteTransaction, type LibsqlDatabase } from "../db/local.js";
+import { allRows, openReadWrite, type LibsqlDatabase } from "../db/local.js";
+import { probeFile } from "../db/probe.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
-import { encodeRow, rowJson } from "../backup/format.js";
-import { iterateRows, listBackupTables, rowStatement } from "../backup/tables.js";
+import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../engine/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
+import { refused } from "../errors.js";
+import { ensureOwnTables } from "./news.js";
 
 export interface SidecarTable {
   name: string;
   rows: number;
-  /** Same key and same values in the canonical DB. */
+  /** Same key and same values (columns both have) in the canonical DB. */
   present: number;
-  /** Rows the canonical DB lacks: what --merge copies (after --apply: copied). */
+  /** Rows the canonical DB lacks (by key). */
+  missing: number;
+  /** What --merge copies: the missing rows (after --apply with --merge: copied; archive-only: 0). */
   merged: number;
-  /** Same key, other values: what --merge sends to legacy_quarantine (reason sidecar-conflict). */
+  /** Same key, other values (or a row the canonical table refuses): what --merge sends to legacy_quarantine. */
   conflicts: number;
-  /** False when the canonical baseline has no such table: its rows stay in the archived file. */
+  /** False when the rows cannot be merged (no such table in the canonical DB, or its key columns missing): they stay in the archived file. */
   mergeable: boolean;
+  /** Why a table is not mergeable, or which of its columns the canonical table lacks. */
+  note?: string;
 }
+
+/** The sidecar's own bookkeeping, never merged: its schema_version rows would change the canonical chain. */
+const NOT_DATA = new Set(["schema_version", "sqlite_sequence", "cutover_ledger", "legacy_quarantine"]);
+const SCHEMA = "vox_sidecar";
+const S = quoteIdent(SCHEMA);
 
 export function sidecarPathFor(dbPath: string, opt?: string): string {
-  return opt ? opt : join(dirname(dbPath), SIDECAR_NAME);
+  return opt ? resolve(opt) : join(dirname(dbPath), SIDECAR_NAME);
 }
 
-interface Matcher {
-  table: TableInfo;
-  cols: string[];
-  keyIdx: number[];
-  lookup: ReturnType<LibsqlDatabase["prepare"]>;
-}
-
-function matcherFor(canonical: LibsqlDatabase, target: TableInfo, cols: string[]): Matcher {
-  const pk = target.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-  const keyCols = pk.length && pk.every((k) => cols.includes(k)) ? pk : cols;
-  const where = keyCols.map((k) => `${quoteIdent(k)} IS ?`).join(" AND ");
-  const lookup = canonical.prepare(`SELECT ${cols.map(quoteIdent).join(", ")} FROM ${quoteIdent(target.name)} WHERE ${where} LIMIT 1`);
-  lookup.raw(true);
-  lookup.safeIntegers(true);
-  return { table: target, cols, keyIdx: keyCols.map((k) => cols.indexOf(k)), lookup };
-}
-
-function normalize(r: unknown[]): SqlValue[] {
-  return r.map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : (v as SqlValue)));
+function identityOf(path: string): { real: string; dev: number; ino: number } | null {
+  try {
+    const st = statSync(path);
+    return { real: realpathSync(path), dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
 }
 
 /**
- * Walks every sidecar row against the canonical DB. With `merge`, inserts the missing rows and
- * quarantines conflicting ones (the caller holds the transaction on `canonical`).
+ * Refuses (exit 3) a sidecar path that is the primary itself, a symbolic or hard link to it, or one
+ * of its -wal/-shm/-journal files: archiving it would move the live database away.
  */
-export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase, merge?: { runId: string }): SidecarTable[] {
-  const side = openReadOnly(sidecarPath);
-  const out: SidecarTable[] = [];
+export function assertNotPrimary(sidecarPath: string, dbPath: string): void {
+  const side = identityOf(sidecarPath);
+  const prim = identityOf(dbPath);
+  const sameFile = side && prim && (side.real === prim.real || (side.dev === prim.dev && side.ino === prim.ino));
+  const primReal = prim?.real ?? resolve(dbPath);
+  const sideReal = side?.real ?? resolve(sidecarPath);
+  const sideFile = ["-wal", "-shm", "-journal"].some((s) => sideReal === primReal + s || resolve(sidecarPath) === resolve(dbPath) + s);
+  const itself = resolve(sidecarPath) === resolve(dbPath);
+  if (sameFile || sideFile || itself) {
+    const what = sideFile
+      ? "one of the database's own -wal/-shm/-journal files"
+      : itself
+        ? "the database itself"
+        : side!.real === prim!.real
+          ? "a link to the database"
+          : "a hard link to the database";
+    throw refused({
+      what: `--sidecar ${sidecarPath} is ${what} ${dbPath}: archiving it would move the live database away.`,
+      untouched: "Nothing was changed.",
+      next: `Pass the sidecar file (${SIDECAR_NAME}, usually beside the database), or leave --sidecar out.`,
+      details: { sidecar: sidecarPath, db: dbPath },
+    });
+  }
+}
+
+function fileUri(path: string, params: string): string {
+  const escaped = path.replace(/%/g, "%25").replace(/\?/g, "%3F").replace(/#/g, "%23");
+  return `file:${escaped}?${params}`;
+}
+
+/** Attaches the sidecar read-only (immutable when it is a WAL file with no -wal/-shm: nothing is created beside it). */
+function attach(db: LibsqlDatabase, sidecarPath: string): void {
+  const probe = probeFile(sidecarPath);
+  const walIdle = probe.state === "ok" && probe.header.walMode && !existsSync(`${sidecarPath}-wal`) && !existsSync(`${sidecarPath}-shm`);
+  db.prepare(`ATTACH DATABASE ? AS ${S}`).run(fileUri(sidecarPath, walIdle ? "immutable=1" : "mode=ro"));
+}
+
+function detach(db: LibsqlDatabase): void {
   try {
-    const canon = new Map(readCatalogSync(canonical).map((t) => [t.name, t]));
-    const q = merge ? canonical.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, NULL, ?, 'sidecar-conflict', ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))") : null;
-    for (const bt of listBackupTables(side)) {
-      if (bt.name === "sqlite_sequence" || bt.name === "schema_version") continue;
-      const cols = bt.rowidColumn ? bt.columns.slice(1) : bt.columns;
-      const target = canon.get(bt.name);
-      const t: SidecarTable = { name: bt.name, rows: Number(bt.rows), present: 0, merged: 0, conflicts: 0, mergeable: Boolean(target && cols.every((c) => target.columns.some((x) => x.name === c))) };
-      out.push(t);
-      if (!t.mergeable) continue;
-      const m = matcherFor(canonical, target!, cols);
-      const ins = merge ? canonical.prepare(`INSERT INTO ${quoteIdent(bt.name)} (${cols.map(quoteIdent).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`) : null;
-      const off = bt.rowidColumn ? 1 : 0;
-      for (const full of iterateRows(rowStatement(side, bt))) {
-        const row = full.slice(off);
-        const found = (m.lookup as unknown as { get(...a: unknown[]): unknown }).get(...m.keyIdx.map((i) => row[i])) as unknown[] | undefined;
-        if (!found) {
-          t.merged++;
-          if (ins) (ins as unknown as { run(...a: unknown[]): unknown }).run(...row);
-        } else if (encodeRow(normalize(found)) === encodeRow(row)) {
-          t.present++;
-        } else {
-          t.conflicts++;
-          q?.run(`${SIDECAR_NAME}:${bt.name}`, rowJson(cols, row), merge!.runId);
-        }
-      }
-    }
-  } finally {
-    side.close();
+    db.exec(`DETACH DATABASE ${S}`);
+  } catch {
+    /* closing the connection detaches it too */
+  }
+}
+
+interface Col {
+  name: string;
+  pk: number;
+  generated: boolean;
+}
+
+function columnsOf(db: LibsqlDatabase, schema: string, table: string): Col[] {
+  return allRows(db, "SELECT name, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map((r) => ({ name: String(r.name), pk: Number(r.pk), generated: Number(r.hidden) >= 2 }));
+}
+
+interface SideTable {
+  name: string;
+  withoutRowid: boolean;
+}
+
+/** Ordinary tables of a schema (virtual and shadow tables are rebuilt from their content tables, never merged). */
+function ordinaryTables(db: LibsqlDatabase, schema: string): Map<string, SideTable> {
+  const out = new Map<string, SideTable>();
+  for (const r of allRows(db, `PRAGMA ${quoteIdent(schema)}.table_list`)) {
+    const name = String(r.name);
+    if (String(r.type) !== "table" || /^sqlite_/i.test(name)) continue;
+    out.set(name, { name, withoutRowid: Number(r.wr) === 1 });
   }
   return out;
 }
 
-export function sidecarChainInfo(sidecarPath: string): { versions: string[] } {
-  const db = openReadOnly(sidecarPath);
+interface Plan {
+  t: SidecarTable;
+  side: SideTable;
+  shared: string[];
+  key: string[];
+  sideCols: string[];
+  extra: string[];
+  keyMatch: string;
+  same: string;
+}
+
+function plans(db: LibsqlDatabase): Plan[] {
+  const sideTables = ordinaryTables(db, SCHEMA);
+  const mainTables = ordinaryTables(db, "main");
+  const out: Plan[] = [];
+  for (const side of [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (NOT_DATA.has(side.name)) continue;
+    const q = quoteIdent(side.name);
+    const rows = Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n);
+    const t: SidecarTable = { name: side.name, rows, present: 0, missing: 0, merged: 0, conflicts: 0, mergeable: false };
+    const sideCols = columnsOf(db, SCHEMA, side.name).filter((c) => !c.generated).map((c) => c.name);
+    const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "" };
+    out.push(plan);
+    if (!mainTables.has(side.name)) {
+      t.note = "the canonical DB has no such table: its rows stay in the archived sidecar (and its backup)";
+      continue;
+    }
+    const mainCols = columnsOf(db, "main", side.name);
+    const insertable = new Set(mainCols.filter((c) => !c.generated).map((c) => c.name));
+    plan.shared = sideCols.filter((c) => insertable.has(c));
+    plan.extra = sideCols.filter((c) => !insertable.has(c));
+    const pk = mainCols
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name);
+    // A table without a declared key: a row is the same row only when every shared value is.
+    plan.key = pk.length ? pk : plan.shared;
+    const missingKey = plan.key.filter((k) => !plan.shared.includes(k));
+    if (!plan.shared.length || missingKey.length) {
+      t.note = !plan.shared.length ? "no column in common with the canonical table: its rows stay in the archived sidecar" : `the sidecar table lacks the canonical key column(s) ${missingKey.join(", ")}: its rows stay in the archived sidecar`;
+      continue;
+    }
+    t.mergeable = true;
+    if (plan.extra.length) t.note = `column(s) the canonical table lacks: ${plan.extra.join(", ")} (a merged row's values there go to legacy_quarantine)`;
+    plan.keyMatch = plan.key.map((k) => `m.${quoteIdent(k)} IS s.${quoteIdent(k)}`).join(" AND ");
+    plan.same = plan.shared.map((c) => `m.${quoteIdent(c)} IS s.${quoteIdent(c)} COLLATE BINARY AND typeof(m.${quoteIdent(c)}) = typeof(s.${quoteIdent(c)})`).join(" AND ");
+  }
+  return out;
+}
+
+const CLASS_MISSING = 0;
+const CLASS_PRESENT = 1;
+const CLASS_CONFLICT = 2;
+
+function classExpr(p: Plan): string {
+  const q = quoteIdent(p.t.name);
+  return `CASE WHEN NOT EXISTS (SELECT 1 FROM main.${q} m WHERE ${p.keyMatch}) THEN ${CLASS_MISSING}
+               WHEN EXISTS (SELECT 1 FROM main.${q} m WHERE ${p.keyMatch} AND ${p.same}) THEN ${CLASS_PRESENT}
+               ELSE ${CLASS_CONFLICT} END`;
+}
+
+function classify(db: LibsqlDatabase, p: Plan): void {
+  for (const r of allRows(db, `SELECT ${classExpr(p)} AS k, count(*) AS n FROM ${S}.${quoteIdent(p.t.name)} s GROUP BY k`)) {
+    const n = Number(r.n);
+    if (Number(r.k) === CLASS_MISSING) p.t.missing = p.t.merged = n;
+    else if (Number(r.k) === CLASS_PRESENT) p.t.present = n;
+    else p.t.conflicts = n;
+  }
+}
+
+/** The rowid expression of a sidecar rowid table (a name no column shadows), or null for WITHOUT ROWID. */
+function rowidOf(p: Plan): string | null {
+  if (p.side.withoutRowid) return null;
+  const lower = new Set(p.sideCols.map((c) => c.toLowerCase()));
+  const n = ["rowid", "_rowid_", "oid"].find((x) => !lower.has(x));
+  return n ? `s.${n}` : null;
+}
+
+/** `typeof` + exact bytes of each column, decoded back (TEXT with a NUL inside stays whole). */
+function exactSelect(cols: readonly string[]): string {
+  return cols.map((c) => `typeof(s.${quoteIdent(c)}), CASE WHEN typeof(s.${quoteIdent(c)}) IN ('text', 'blob') THEN hex(s.${quoteIdent(c)}) ELSE s.${quoteIdent(c)} END`).join(", ");
+}
+
+function exactValues(raw: unknown[], offset: number, n: number): SqlValue[] {
+  const out: SqlValue[] = [];
+  for (let i = 0; i < n; i++) {
+    const type = raw[offset + 2 * i];
+    const v = raw[offset + 2 * i + 1];
+    out.push(type === "text" ? Buffer.from(String(v), "hex").toString("utf8") : type === "blob" ? new Uint8Array(Buffer.from(String(v), "hex")) : type === "null" ? null : (v as SqlValue));
+  }
+  return out;
+}
+
+interface Quarantine {
+  run(table: string, rowid: SqlValue, key: string, row: string, reason: string): void;
+}
+
+function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
+  ensureOwnTables(db);
+  const hasKey = allRows(db, "SELECT 1 FROM pragma_table_xinfo('legacy_quarantine') WHERE name = 'source_key'").length > 0;
+  const st = hasKey
+    ? db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
+    : db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+  return {
+    run: (table, rowid, key, row, reason) => (hasKey ? st.run(table, rowid, key, row, reason, runId) : st.run(table, rowid, row, reason, runId)),
+  };
+}
+
+/** Quarantines every sidecar row selected by `where` (whole row as row_json, its key as source_key); returns how many. */
+function quarantineRows(db: LibsqlDatabase, p: Plan, where: string, reason: (values: SqlValue[]) => string, q: Quarantine, args: SqlValue[] = []): number {
+  const rid = rowidOf(p);
+  const st = db.prepare(`SELECT ${rid ?? "NULL"}, ${exactSelect(p.sideCols)} FROM ${S}.${quoteIdent(p.t.name)} s WHERE ${where}`);
+  st.raw(true);
+  st.safeIntegers(true);
+  const rows: unknown[][] = [];
+  for (const raw of (st as unknown as { iterate(...a: unknown[]): IterableIterator<unknown[]> }).iterate(...args)) rows.push(raw);
+  for (const raw of rows) {
+    const values = exactValues(raw, 1, p.sideCols.length);
+    const key = "[" + p.key.map((k) => encodeValue(values[p.sideCols.indexOf(k)] ?? null)).join(",") + "]";
+    q.run(p.t.name, (raw[0] ?? null) as SqlValue, key, rowJson(p.sideCols, values), reason(values));
+  }
+  return rows.length;
+}
+
+function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
+  const name = quoteIdent(p.t.name);
+  const cols = p.shared.map(quoteIdent).join(", ");
+  const sCols = p.shared.map((c) => `s.${quoteIdent(c)}`).join(", ");
+  const missing = `NOT EXISTS (SELECT 1 FROM main.${name} m WHERE ${p.keyMatch})`;
+  const conflict = `${classExpr(p)} = ${CLASS_CONFLICT}`;
+  // 1. rows whose key exists with other values: quarantined whole, the canonical row stays
+  p.t.conflicts = quarantineRows(db, p, conflict, () => "sidecar-conflict", q);
+  // 2. values of columns the canonical table lacks, for the rows about to be merged
+  if (p.extra.length) {
+    const anyValue = p.extra.map((c) => `s.${quoteIdent(c)} IS NOT NULL`).join(" OR ");
+    quarantineRows(db, p, `${missing} AND (${anyValue})`, () => `sidecar-unknown-columns: ${p.extra.join(", ")} (row merged without them)`, q);
+  }
+  // 3. the missing rows, copied by SQLite itself; if the canonical table refuses one (another UNIQUE
+  //    index, a NOT NULL column the sidecar lacks), row by row, the refused ones quarantined
+  db.exec("SAVEPOINT sidecar_table");
   try {
-    const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").length;
-    return { versions: has ? allRows(db, "SELECT version FROM schema_version ORDER BY 1").map((r) => String(r.version)) : [] };
+    const r = db.prepare(`INSERT INTO main.${name} (${cols}) SELECT ${sCols} FROM ${S}.${name} s WHERE ${missing}`).run();
+    p.t.merged = Number(r.changes);
+    db.exec("RELEASE sidecar_table");
+    return;
+  } catch {
+    db.exec("ROLLBACK TO sidecar_table");
+    db.exec("RELEASE sidecar_table");
+  }
+  // Each candidate row is located by the sidecar's rowid (or, WITHOUT ROWID, its own key).
+  const rid = rowidOf(p);
+  const locator = rid ? [rid] : sideKey(db, p).map((c) => `s.${quoteIdent(c)}`);
+  const locate = locator.map((c) => `${c} IS ?`).join(" AND ");
+  const ids = db.prepare(`SELECT ${locator.join(", ")} FROM ${S}.${name} s WHERE ${missing}`);
+  ids.raw(true);
+  ids.safeIntegers(true);
+  const candidates = (ids.all() as unknown[][]).map((c) => c.map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : v)) as SqlValue[]);
+  const ins = db.prepare(`INSERT INTO main.${name} (${cols}) SELECT ${sCols} FROM ${S}.${name} s WHERE ${locate} AND ${missing}`);
+  const state = db.prepare(`SELECT ${classExpr(p)} AS k FROM ${S}.${name} s WHERE ${locate}`);
+  state.raw(true);
+  let merged = 0;
+  for (const args of candidates) {
+    try {
+      const n = Number(ins.run(...args).changes);
+      merged += n;
+      if (n) continue;
+      // An earlier sidecar row took this key (the sidecar's key is not the canonical one): same values or a conflict.
+      const k = Number((state.get(...args) as unknown[] | undefined)?.[0]);
+      if (k === CLASS_PRESENT) p.t.present++;
+      else if (k === CLASS_CONFLICT) p.t.conflicts += quarantineRows(db, p, locate, () => "sidecar-conflict", q, args);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict (${msg})` : `sidecar-rejected: ${msg}`;
+      p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);
+    }
+  }
+  p.t.merged = merged;
+}
+
+/** The primary key of a WITHOUT ROWID sidecar table (every column when it has none). */
+function sideKey(db: LibsqlDatabase, p: Plan): string[] {
+  const pk = columnsOf(db, SCHEMA, p.t.name)
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+  return pk.length ? pk : p.sideCols;
+}
+
+/** Per table: rows, present, merged (= missing, what --merge would copy), conflicts. Reads only (the sidecar is attached read-only). */
+export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): SidecarTable[] {
+  attach(canonical, sidecarPath);
+  try {
+    const ps = plans(canonical);
+    for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
+    return ps.map((p) => p.t);
   } finally {
+    detach(canonical);
+  }
+}
+
+export function sidecarChainInfo(sidecarPath: string, canonical?: LibsqlDatabase): { versions: string[] } {
+  const db = canonical ?? (new Database(":memory:") as LibsqlDatabase);
+  attach(db, sidecarPath);
+  try {
+    const has = allRows(db, `SELECT 1 FROM ${S}.sqlite_master WHERE type = 'table' AND name = 'schema_version'`).length;
+    return { versions: has ? allRows(db, `SELECT version FROM ${S}.schema_version ORDER BY 1`).map((r) => String(r.version)) : [] };
+  } finally {
+    detach(db);
+    if (!canonical) db.close();
+  }
+}
+
+/**
+ * Opens the canonical DB for writing, attaches the sidecar read-only, and in ONE transaction
+ * compares (and with `merge` copies and quarantines) and writes the ledger row.
+ */
+function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: LibsqlDatabase) => SidecarTable[]): SidecarTable[] {
+  const db = openReadWrite(canonicalPath);
+  try {
+    // As vox runs: its schema declares foreign keys it does not enforce (some reference non-unique
+    // columns, which SQLite reports as a "foreign key mismatch" on any write with enforcement on).
+    db.exec("PRAGMA foreign_keys = OFF");
+    attach(db, sidecarPath);
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const r = fn(db);
+      db.exec("COMMIT");
+      return r;
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+  } finally {
+    detach(db);
     db.close();
   }
 }
 
 /** Merges in one transaction on the canonical DB (with its ledger row). */
 export function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string, backupSha256: string): SidecarTable[] {
-  return withWriteTransaction(canonicalPath, (db) => {
-    const tables = compareSidecar(sidecarPath, db, { runId });
+  return inTransaction(sidecarPath, canonicalPath, (db) => {
+    const ps = plans(db);
+    const q = quarantineWriter(db, runId);
+    for (const p of ps) {
+      if (!p.t.mergeable || p.t.rows === 0) continue;
+      classify(db, p);
+      mergeTable(db, p, q);
+    }
+    const tables = ps.map((p) => p.t);
     recordLedger(db, { runId, command: "sidecar", backupSha256, counts: { merged: tables.reduce((n, t) => n + t.merged, 0), conflicts: tables.reduce((n, t) => n + t.conflicts, 0), tables } });
     return tables;
   });
@@ -132,14 +409,24 @@ export interface SidecarApplied {
  * row for an archive-only run, then the file moved into the archive.
  */
 export async function applySidecar(opts: { sidecar: string; dbPath: string; workDir: string; archiveDir: string; runId: string; merge: boolean; baseline: { version: number; digest: string } }): Promise<SidecarApplied> {
+  assertNotPrimary(opts.sidecar, opts.dbPath);
   const backup = await writeVerifiedBackup({ dbPath: opts.sidecar, outPath: join(opts.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: opts.baseline });
-  let tables: SidecarTable[] = [];
+  let tables: SidecarTable[];
   if (opts.merge) {
     tables = mergeSidecar(opts.sidecar, opts.dbPath, opts.runId, backup.sha256);
   } else {
-    withWriteTransaction(opts.dbPath, (db) => {
-      tables = compareSidecar(opts.sidecar, db);
-      recordLedger(db, { runId: opts.runId, command: "sidecar", backupSha256: backup.sha256, counts: { merged: 0, archivedOnly: true, tables } });
+    tables = inTransaction(opts.sidecar, opts.dbPath, (db) => {
+      const ps = plans(db);
+      for (const p of ps) {
+        if (!p.t.mergeable || p.t.rows === 0) continue;
+        classify(db, p);
+        p.t.merged = 0; // archive only: nothing copied, nothing quarantined; the rows stay in the archive
+        p.t.conflicts = 0;
+      }
+      const t = ps.map((p) => p.t);
+      ensureOwnTables(db);
+      recordLedger(db, { runId: opts.runId, command: "sidecar", backupSha256: backup.sha256, counts: { merged: 0, archivedOnly: true, tables: t } });
+      return t;
     });
   }
   const archive = archiveSidecar(opts.sidecar, opts.archiveDir);

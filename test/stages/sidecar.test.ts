@@ -1,96 +1,234 @@
-import { describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { execaSync } from "execa";
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, fixtureDb, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { factsToFragments } from "../../src/schema/ddl.js";
+import type { SchemaFacts } from "../../src/schema/facts.js";
+import { cli, fixtureDb, makeBaselineDb, ROOT, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
-/** A current canonical DB and a sidecar beside it with present, new and conflicting rows. */
-function setup(): { dir: string; db: string; side: string } {
-  const dir = tmp();
-  const db = join(dir, "vox.db");
-  makeBaselineDb(db);
-  const c = fixtureDb(db);
-  c.exec(`INSERT INTO training_runs(run_id, model, status) VALUES ('r1', 'm', 'done'), ('r2', 'm', 'done'), ('r3', 'm', 'done');
-          INSERT INTO training_step_metrics(run_id, step, loss, ts_ms) VALUES ('r1', 0, 3.0, 1736933400000);`);
-  c.close();
-  const side = join(dir, "vox_training_telemetry.db");
-  const s = fixtureDb(side);
-  s.exec(`CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (1, 'x');
-          CREATE TABLE training_runs (run_id TEXT PRIMARY KEY NOT NULL, model TEXT NOT NULL, config_json TEXT, status TEXT NOT NULL DEFAULT 'running', started_at TEXT, finished_at TEXT);
-          CREATE TABLE training_step_metrics (run_id TEXT NOT NULL, step INTEGER NOT NULL, loss REAL, learning_rate REAL, steps_per_sec REAL, ts_ms INTEGER NOT NULL, PRIMARY KEY (run_id, step));
-          CREATE TABLE old_probe (x);
-          INSERT INTO old_probe VALUES (1), (2);
-          INSERT INTO training_runs(run_id, model, status) VALUES ('r1', 'm', 'done'), ('r2', 'OTHER', 'done'), ('r4', 'm', 'done'), ('r5', 'm', 'running');
-          INSERT INTO training_step_metrics(run_id, step, loss, ts_ms) VALUES ('r1', 0, 3.0, 1736933400000), ('r1', 1, 2.5, 1736933401000), ('r4', 0, 9007199254740993, 1736933402000);`);
-  s.close();
-  return { dir, db, side };
+const dirs: string[] = [];
+function dir(): string {
+  const d = tmp();
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A file laid out by vox's own DDL (from the facts), with the given schema_version rows. */
+function voxFile(path: string, facts: string, versions: number[]): void {
+  const f = JSON.parse(readFileSync(join(ROOT, "test", "data", facts), "utf8")) as SchemaFacts;
+  const db = fixtureDb(path);
+  db.exec(factsToFragments(f).flatMap((x) => x.statements).join("\n"));
+  const ins = db.prepare("INSERT INTO schema_version(version) VALUES (?)");
+  for (const v of versions) ins.run(BigInt(v));
+  db.close();
 }
 
-describe("sidecar (Stage 2)", () => {
-  it("dry-run counts held, present, missing and conflicting rows, and changes nothing", async () => {
-    const { dir, db } = setup();
-    const before = snapshotDir(dir);
+function py(db: string, code: string): any {
+  return JSON.parse(execaSync("python3", ["-c", `import sqlite3, json, sys\ncon = sqlite3.connect(sys.argv[1])\n${code}`, db]).stdout);
+}
+
+const T = 1736933400000;
+
+/**
+ * Canonical: vox 66 (the product's baseline) with training rows. Sidecar: a vox 60 file (the older
+ * release that opened it), rows present / missing / conflicting in tables with vox's key shapes:
+ * TEXT primary key (rowid table without alias), composite key, INTEGER PRIMARY KEY AUTOINCREMENT,
+ * a UNIQUE column beside the key, a table vox 66 gave a new column, and an ad-hoc table vox 66 lacks.
+ */
+function setup(): { d: string; db: string; side: string } {
+  const d = dir();
+  const db = join(d, "vox.db");
+  makeBaselineDb(db, [59, 60, 66]);
+  const c = fixtureDb(db);
+  c.exec(`
+    INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES
+      ('run-same', 'out/a', 'data', 'done', 3, 1200, 0.5, ${T}, ${T}),
+      ('run-diff', 'out/b', 'data', 'done', 3, 1200, 0.5, ${T}, ${T});
+    INSERT INTO training_throughput_profiles(gpu_name, seq_len, batch_size, ms_per_step, sample_count, last_updated) VALUES
+      ('RTX 4090', 2048, 8, 412.5, 10, '2025-01-15T09:30:00Z'),
+      ('RTX 4090', 4096, 8, 800.0, 3, '2025-01-15T09:30:00Z');
+    INSERT INTO grpo_training_run(id, run_id, step, mean_reward, policy_loss, clip_fraction, parse_rate, created_at) VALUES
+      (1, 'g1', 1, 0.25, 1.5, 0.1, 0.9, '2025-01-15 09:30:00'),
+      (2, 'g1', 2, 0.5, 1.25, 0.1, 0.95, '2025-01-15 09:31:00');
+    INSERT INTO mens_corpus_quality(id, pair_hash, source, parse_valid, ast_depth, construct_count, reward_score, split, created_at) VALUES
+      (1, 'h-taken', 'canon', 1, 4, 9, 0.75, 'training', '2025-01-15 09:30:00');`);
+  c.close();
+  const side = join(d, "vox_training_telemetry.db");
+  voxFile(side, "vox-schema-60.json", [42, 59, 60]);
+  const s = fixtureDb(side);
+  s.exec(`
+    INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES
+      ('run-same', 'out/a', 'data', 'done', 3, 1200, 0.5, ${T}, ${T}),
+      ('run-diff', 'out/b', 'data', 'failed', 1, 17, 9.25, ${T}, ${T}),
+      ('run-new', 'out/' || char(0) || 'nul', 'données/東京', 'done', 2, 9223372036854775807, 3.0, ${T}, ${T});
+    INSERT INTO training_throughput_profiles(gpu_name, seq_len, batch_size, ms_per_step, sample_count, last_updated) VALUES
+      ('RTX 4090', 2048, 8, 412.5, 10, '2025-01-15T09:30:00Z'),
+      ('RTX 4090', 4096, 8, 812.0, 4, '2025-01-16T09:30:00Z'),
+      ('RTX 4090', 2048, 16, 790.25, 2, '2025-01-16T09:30:00Z'),
+      ('A100', 2048, 8, 201.0, 7, '2025-01-16T09:30:00Z');
+    INSERT INTO grpo_training_run(id, run_id, step, mean_reward, policy_loss, clip_fraction, parse_rate, created_at) VALUES
+      (1, 'g1', 1, 0.25, 1.5, 0.1, 0.9, '2025-01-15 09:30:00'),
+      (2, 'g0', 2, 0.125, 2.5, 0.2, 0.5, '2025-01-14 09:31:00'),
+      (40, 'g9', 40, -0.0, 1e308, 5e-324, 1.0, '2025-01-16 09:30:00');
+    INSERT INTO mens_corpus_quality(id, pair_hash, source, parse_valid, ast_depth, construct_count, reward_score, split, created_at) VALUES
+      (7, 'h-taken', 'sidecar', 1, 4, 9, 0.5, 'training', '2025-01-16 09:30:00'),
+      (8, 'h-free', 'sidecar', 0, 2, 3, 0.25, 'eval', '2025-01-16 09:30:00');
+    INSERT INTO agent_telemetry_flat(id, agent_id, session_id, repository_id, event_kind, model_id, input_tokens, cost_usd, payload_json, recorded_at_ms) VALUES
+      (1, 'mens', 's1', 'repo', 'train_step', 'qwen', 2048, 0.0125, '{"loss":2.5}', ${T});
+    CREATE TABLE old_probe (x);
+    INSERT INTO old_probe VALUES (1), (X'00ff');`);
+  s.close();
+  return { d, db, side };
+}
+
+function byName(tables: any[]): Record<string, any> {
+  return Object.fromEntries(tables.map((t) => [t.name, t]));
+}
+
+describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB", () => {
+  it("dry-run: per table rows / present / missing / conflicts with vox's key shapes; the sidecar's chain; nothing changes", async () => {
+    const { d, db, side } = setup();
+    const before = snapshotDir(d);
     const r = await cli(["sidecar", "--db", db, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.mode).toBe("dry-run");
-    expect(r.json.sidecar.path).toBe(join(dir, "vox_training_telemetry.db"));
-    const t = Object.fromEntries(r.json.tables.map((x: any) => [x.name, x]));
-    expect(t.training_runs).toMatchObject({ rows: 4, present: 1, merged: 2, conflicts: 1 });
-    expect(t.training_step_metrics).toMatchObject({ rows: 3, present: 1, merged: 2, conflicts: 0 });
-    expect(t.old_probe).toMatchObject({ rows: 2, mergeable: false });
-    expect(snapshotDir(dir)).toEqual(before);
+    expect(r.json.sidecar).toMatchObject({ path: side, exists: true, chain: "behind", versions: ["42", "59", "60"] });
+    expect(r.json.archive.path).toBeNull();
+    const t = byName(r.json.tables);
+    expect(t.populi_training_run).toMatchObject({ rows: 3, present: 1, missing: 1, merged: 1, conflicts: 1, mergeable: true });
+    expect(t.training_throughput_profiles).toMatchObject({ rows: 4, present: 1, merged: 2, conflicts: 1 });
+    expect(t.grpo_training_run).toMatchObject({ rows: 3, present: 1, merged: 1, conflicts: 1 });
+    expect(t.mens_corpus_quality).toMatchObject({ rows: 2, present: 0, merged: 2, conflicts: 0 });
+    expect(t.agent_telemetry_flat).toMatchObject({ rows: 1, present: 0, merged: 1, conflicts: 0, mergeable: true });
+    expect(t.old_probe).toMatchObject({ rows: 2, mergeable: false, merged: 0 });
+    expect(t.old_probe.note).toMatch(/no such table/);
+    expect(t.schema_version).toBeUndefined(); // the sidecar's own version rows are never merged
+    expect(r.json.tables.every((x: any) => x.rows === Number(sqlite(side, `SELECT count(*) FROM "${x.name}"`)))).toBe(true);
+    expect(snapshotDir(d)).toEqual(before);
   });
 
-  it("--apply --merge: verified backup, rows copied in one transaction, conflicts quarantined, archive byte-identical, ledger row; a second run is a no-op", async () => {
-    const { dir, db, side } = setup();
+  it("--apply --merge: verified backup, missing rows copied exactly (storage class, NUL inside text, 2^63-1, 1e308, 5e-324), conflicts quarantined with their key, archive byte-identical; a second run is a no-op", async () => {
+    const { d, db, side } = setup();
     const orig = sha256(side);
-    const work = join(dir, "work");
+    const work = join(d, "work");
+    const versionsBefore = sqlite(db, "SELECT group_concat(version) FROM schema_version");
     const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", work, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.mode).toBe("apply");
     expect(existsSync(side)).toBe(false);
     expect(r.json.archive.path).toBe(join(work, "archive", "vox_training_telemetry.db"));
     expect(sha256(r.json.archive.path)).toBe(orig);
     expect(r.json.backup.verified).toBe(true);
     expect((await cli(["verify-backup", r.json.backup.path, "--db", r.json.archive.path])).exitCode).toBe(0);
-    expect(sqlite(db, "SELECT group_concat(run_id) FROM (SELECT run_id FROM training_runs ORDER BY run_id)")).toBe("r1,r2,r3,r4,r5");
-    expect(sqlite(db, "SELECT model FROM training_runs WHERE run_id = 'r2'")).toBe("m");
-    expect(sqlite(db, "SELECT loss, typeof(loss) FROM training_step_metrics WHERE run_id = 'r4'")).toBe("9.00719925474099e+15|real");
-    expect(sqlite(db, "SELECT reason, source_table FROM legacy_quarantine")).toBe("sidecar-conflict|vox_training_telemetry.db:training_runs");
-    expect(JSON.parse(sqlite(db, "SELECT row_json FROM legacy_quarantine")).model).toBe("OTHER");
-    expect(sqlite(db, "SELECT command FROM cutover_ledger")).toBe("sidecar");
+    const t = byName(r.json.tables);
+    expect(t.populi_training_run).toMatchObject({ rows: 3, present: 1, merged: 1, conflicts: 1 });
+    expect(t.training_throughput_profiles).toMatchObject({ rows: 4, present: 1, merged: 2, conflicts: 1 });
+    expect(t.grpo_training_run).toMatchObject({ rows: 3, present: 1, merged: 1, conflicts: 1 });
+    // h-taken collides with the canonical row's UNIQUE pair_hash: a conflict; h-free merges
+    expect(t.mens_corpus_quality).toMatchObject({ rows: 2, present: 0, merged: 1, conflicts: 1 });
+    expect(t.agent_telemetry_flat).toMatchObject({ merged: 1, conflicts: 0 });
+
+    // values, judged by Python's sqlite3: storage classes and exact bytes
+    expect(py(db, `print(json.dumps(con.execute("SELECT hex(output_dir), typeof(output_dir), data_dir, global_step, typeof(global_step), last_loss, typeof(last_loss) FROM populi_training_run WHERE run_id = 'run-new'").fetchone()))`)).toEqual([
+      Buffer.from("out/\0nul").toString("hex").toUpperCase(),
+      "text",
+      "données/東京",
+      9223372036854775807,
+      "integer",
+      3.0,
+      "real",
+    ]);
+    const grpo = "SELECT quote(mean_reward), quote(policy_loss), quote(clip_fraction), typeof(mean_reward), hex(CAST(policy_loss AS TEXT)) FROM grpo_training_run WHERE id = 40";
+    expect(sqlite(db, grpo)).toBe(sqlite(r.json.archive.path, grpo));
+    expect(sqlite(db, grpo)).toMatch(/^0\.0\|1\.0e\+308\|4\.94065645841247e-324\|real\|/); // SQLite itself keeps -0.0 in a REAL column as 0.0
+    expect(sqlite(db, "SELECT seq FROM sqlite_sequence WHERE name = 'grpo_training_run'")).toBe("40");
+    expect(sqlite(db, "SELECT status, epoch FROM populi_training_run WHERE run_id = 'run-diff'")).toBe("done|3"); // the canonical row stays
+    expect(sqlite(db, "SELECT ms_per_step FROM training_throughput_profiles WHERE seq_len = 4096")).toBe("800.0");
+    expect(sqlite(db, "SELECT group_concat(gpu_name || '/' || seq_len || '/' || batch_size, ' ') FROM (SELECT * FROM training_throughput_profiles ORDER BY 1, 2, 3)")).toBe("A100/2048/8 RTX 4090/2048/8 RTX 4090/2048/16 RTX 4090/4096/8");
+    expect(sqlite(db, "SELECT id, pair_hash, source FROM mens_corpus_quality ORDER BY id")).toBe("1|h-taken|canon\n8|h-free|sidecar");
+    expect(sqlite(db, "SELECT agent_id, quote(tenant_id), input_tokens, cost_usd FROM agent_telemetry_flat")).toBe("mens|NULL|2048|0.0125");
+    expect(sqlite(db, "SELECT group_concat(version) FROM schema_version")).toBe(versionsBefore);
+
+    // quarantine: one row per conflict, reason sidecar-conflict, the sidecar's rowid, key and whole row
+    const q = py(db, `con.row_factory = sqlite3.Row\nprint(json.dumps([dict(r) for r in con.execute("SELECT source_table, source_rowid, source_key, row_json, reason, run_id FROM legacy_quarantine ORDER BY source_table")]))`);
+    expect(q.map((x: any) => [x.source_table, x.reason.replace(/ \(.*$/, ""), JSON.parse(x.source_key)])).toEqual([
+      ["grpo_training_run", "sidecar-conflict", [2]],
+      ["mens_corpus_quality", "sidecar-conflict", [7]],
+      ["populi_training_run", "sidecar-conflict", ["run-diff"]],
+      ["training_throughput_profiles", "sidecar-conflict", ["RTX 4090", 4096, 8]],
+    ]);
+    expect(q.every((x: any) => x.run_id === r.json.runId)).toBe(true);
+    const run = q.find((x: any) => x.source_table === "populi_training_run");
+    expect(run.source_rowid).toBe(Number(sqlite(r.json.archive.path, "SELECT rowid FROM populi_training_run WHERE run_id = 'run-diff'")));
+    expect(JSON.parse(run.row_json)).toMatchObject({ run_id: "run-diff", status: "failed", epoch: 1, global_step: 17 });
+    expect(sqlite(db, "SELECT command, json_extract(counts_json, '$.merged'), json_extract(counts_json, '$.conflicts') FROM cutover_ledger")).toBe("sidecar|6|4");
+
+    // a second run: nothing there, nothing changed
+    const after = sha256(db);
     const again = await cli(["sidecar", "--db", db, "--apply", "--merge", "--json"]);
-    expect(again.exitCode).toBe(0);
+    expect(again.exitCode, again.stderr).toBe(0);
     expect(again.json.changed).toBe(false);
     expect(again.stdout + again.stderr).toMatch(/archived by run/);
-    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe("1");
+    expect(sha256(db)).toBe(after);
+    expect(readdirSync(d).sort()).toEqual(["vox.db", "work"]);
   });
 
-  it("--apply without --merge only archives (never deletes)", async () => {
-    const { dir, db, side } = setup();
+  it("--apply without --merge only archives: no row copied, none quarantined, a ledger row", async () => {
+    const { d, db, side } = setup();
     const orig = sha256(side);
-    const r = await cli(["sidecar", "--db", db, "--apply", "--work-dir", join(dir, "w"), "--json"]);
+    const rowsBefore = sqlite(db, "SELECT (SELECT count(*) FROM populi_training_run) || ',' || (SELECT count(*) FROM grpo_training_run)");
+    const r = await cli(["sidecar", "--db", db, "--apply", "--work-dir", join(d, "w"), "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sha256(r.json.archive.path)).toBe(orig);
-    expect(sqlite(db, "SELECT count(*) FROM training_runs")).toBe("3");
+    expect(r.json.tables.every((t: any) => t.merged === 0 && t.conflicts === 0)).toBe(true);
+    expect(byName(r.json.tables).populi_training_run.missing).toBe(1);
+    expect(sqlite(db, "SELECT (SELECT count(*) FROM populi_training_run) || ',' || (SELECT count(*) FROM grpo_training_run)")).toBe(rowsBefore);
+    expect(sqlite(db, "SELECT count(*) FROM legacy_quarantine")).toBe("0");
+    expect(sqlite(db, "SELECT command, json_extract(counts_json, '$.archivedOnly') FROM cutover_ledger")).toBe("sidecar|1");
+  });
+
+  it("refuses (exit 3) a --sidecar that is the primary itself, a symbolic link or a hard link to it, or its -wal: the live database stays where it is", async () => {
+    const { d, db } = setup();
+    symlinkSync(db, join(d, "link.db"));
+    linkSync(db, join(d, "hard.db"));
+    const before = snapshotDir(d);
+    for (const p of [db, join(d, "link.db"), join(d, "hard.db"), `${db}-wal`]) {
+      for (const extra of [[], ["--apply"], ["--apply", "--merge"]]) {
+        const r = await cli(["sidecar", "--db", db, "--sidecar", p, ...extra]);
+        expect(r.exitCode, `${p} ${extra.join(" ")}: ${r.stderr}`).toBe(3);
+        expect(r.stderr).toMatch(/archiving it would move the live database away/);
+        expect(r.stderr).toMatch(/Nothing was changed/);
+        expect(snapshotDir(d)).toEqual(before);
+      }
+    }
+    // and the other way round: the database given as a link, the sidecar its real path
+    const r = await cli(["sidecar", "--db", join(d, "link.db"), "--sidecar", db, "--apply"]);
+    expect(r.exitCode).toBe(3);
+    expect(snapshotDir(d)).toEqual(before);
   });
 
   it("refuses (exit 3) while the primary is legacy, touching nothing", async () => {
-    const dir = tmp();
-    await cli(["sample", join(dir, "vox.db"), "--rows", "5"]);
-    const before = snapshotDir(dir);
-    const r = await cli(["sidecar", "--db", join(dir, "vox.db"), "--apply", "--merge"]);
+    const d = dir();
+    const db = join(d, "vox.db");
+    voxFile(db, "vox-schema-60.json", [5, 60]); // row 5: not a vox baseline → legacy
+    voxFile(join(d, "vox_training_telemetry.db"), "vox-schema-60.json", [60]);
+    const before = snapshotDir(d);
+    const r = await cli(["sidecar", "--db", db, "--apply", "--merge"]);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/Stage 1 first|cutover/);
-    expect(snapshotDir(dir)).toEqual(before);
+    expect(r.stderr).toMatch(/Stage 1 first/);
+    expect(snapshotDir(d)).toEqual(before);
   });
 
   it("a corrupt sidecar: exit 1, untouched", async () => {
-    const { dir, db, side } = setup();
-    const { writeFileSync } = await import("node:fs");
+    const { d, db, side } = setup();
     writeFileSync(side, "garbage".repeat(200));
-    const before = snapshotDir(dir);
+    const before = snapshotDir(d);
     const r = await cli(["sidecar", "--db", db, "--apply"]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/not-a-database/);
-    expect(snapshotDir(dir)).toEqual(before);
+    expect(snapshotDir(d)).toEqual(before);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, lstatSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { probeFile } from "../../db/probe.js";
@@ -9,13 +9,18 @@ import { EXIT, failed, refused } from "../../errors.js";
 import { acquireLock } from "../../engine/lock.js";
 import { listLedger } from "../../engine/ledger.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
-import { applySidecar, compareSidecar, sidecarChainInfo, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
+import { applySidecar, assertNotPrimary, compareSidecar, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
   const w = Math.max(5, ...tables.map((t) => t.name.length));
-  ctx.out.text(`${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${(applied && merge ? "merged" : "missing").padStart(8)} ${"conflict".padStart(8)}`);
-  for (const t of tables) ctx.out.text(`${t.name.padEnd(w)} ${String(t.rows).padStart(8)} ${String(t.present).padStart(8)} ${String(t.merged).padStart(8)} ${String(t.conflicts).padStart(8)}${t.mergeable ? "" : "  (no such table in the baseline: kept in the archive)"}`);
+  ctx.out.text(`${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${"missing".padStart(8)} ${(applied && merge ? "merged" : "to merge").padStart(8)} ${(applied && merge ? "quarant." : "conflict").padStart(8)}`);
+  const empty = tables.filter((t) => t.rows === 0).length;
+  for (const t of tables) {
+    if (t.rows === 0) continue;
+    ctx.out.text(`${t.name.padEnd(w)} ${String(t.rows).padStart(8)} ${String(t.present).padStart(8)} ${String(t.missing).padStart(8)} ${String(t.merged).padStart(8)} ${String(t.conflicts).padStart(8)}${t.note ? `  (${t.note})` : ""}`);
+  }
+  if (empty) ctx.out.text(`(${empty} more table(s) without rows${tables.length === empty ? "" : " not listed"}; --json lists every table)`);
 }
 
 export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
@@ -23,14 +28,17 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
   const { out, opts } = ctx;
   if (resolved.kind !== "file") throw failed({ what: "sidecar works on local files.", untouched: "Nothing was changed.", next: "Use --db PATH." });
   const dbPath = resolved.path!;
-  const sidecar = resolve(sidecarPathFor(dbPath, opts.sidecar as string | undefined));
+  const sidecar = sidecarPathFor(dbPath, opts.sidecar as string | undefined);
   const apply = Boolean(opts.apply);
   const merge = Boolean(opts.merge);
+  // Before anything else: a --sidecar that is the primary (or a link to it) would archive the live database.
+  assertNotPrimary(sidecar, dbPath);
   const base = loadBaselineContext();
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
-  if (!existsSync(sidecar)) {
-    const prior = d.chain === "current" ? (() => { const db = openReadOnly(dbPath); try { return listLedger(db).filter((r) => r.command === "sidecar").at(-1); } finally { db.close(); } })() : undefined;
+  if (d.chain === "missing") throw failed({ what: `There is no database at ${dbPath}.`, untouched: "Nothing was written.", next: "Check --db (or VOX_DB_PATH)." });
+  if (!existsSync(sidecar) && !isDanglingLink(sidecar)) {
+    const prior = d.chain === "current" ? lastSidecarRun(dbPath) : undefined;
     out.text(`sidecar: ${sidecar} is not there${prior ? ` (archived by run ${prior.runId} at ${prior.createdAt})` : ""}: nothing to do.`);
     return { ok: true, mode: apply ? "apply" : "dry-run", db: resolved, data: { sidecar: { path: sidecar, exists: false }, archive: { path: null }, tables: [], changed: false } };
   }
@@ -44,7 +52,9 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
       details: { chain: d.chain },
     });
   }
-  const chain = sidecarChainInfo(sidecar);
+  const side = await diagnose({ kind: "file", path: sidecar, source: resolved.source, why: "the training-telemetry sidecar", display: sidecar, warnings: [] }, base);
+  if (side.error) throw side.error;
+  const versions = side.versions.map((v) => String(v));
   const canonical = openReadOnly(dbPath);
   let tables: SidecarTable[];
   try {
@@ -52,12 +62,15 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
   } finally {
     canonical.close();
   }
-  out.text(`sidecar: ${sidecar} (schema_version rows: ${chain.versions.join(", ") || "none"})`);
+  out.text(`sidecar: ${sidecar} (chain ${side.chain}; schema_version rows: ${versions.join(", ") || "none"})`);
   printTables(ctx, tables, false, merge);
+  const sidecarInfo = { path: sidecar, exists: true, chain: side.chain, versions };
   if (!apply) {
     out.text("");
-    out.text(`dry-run: nothing was changed. --apply backs it up (verified), ${merge ? "copies the missing rows in one transaction (conflicts → legacy_quarantine), " : "(add --merge to copy the missing rows first) "}then moves it with its -wal/-shm into the work dir's archive.`);
-    return { ok: true, mode: "dry-run", db: resolved, data: { sidecar: { path: sidecar, exists: true, versions: chain.versions }, archive: { path: null }, tables } };
+    out.text(
+      `dry-run: nothing was changed. --apply backs it up (verified), ${merge ? "copies the missing rows in one transaction (conflicts → legacy_quarantine, reason sidecar-conflict), " : "(add --merge to copy the missing rows first) "}then moves it with its -wal/-shm into the work dir's archive.`,
+    );
+    return { ok: true, mode: "dry-run", db: resolved, data: { sidecar: sidecarInfo, archive: { path: null }, tables } };
   }
   const workDir = resolveWorkDir(opts.workDir, dbPath);
   const runId = randomUUID();
@@ -69,10 +82,36 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
     tables = applied.tables;
     out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
     if (merge) out.text(`merged: ${applied.merged} row(s) copied, ${applied.conflicts} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
+    else out.text("archive only: no row was copied (the sidecar's rows stay in the archive and the backup)");
     out.text(`archived: ${archive} (never deleted)`);
     printTables(ctx, tables, true, merge);
-    return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { sidecar: { path: sidecar, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir } };
+    return {
+      ok: true,
+      exitCode: EXIT.ok,
+      mode: "apply",
+      db: resolved,
+      data: { sidecar: { ...sidecarInfo, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir, changed: true },
+    };
   } finally {
     lock.release();
+  }
+}
+
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function lastSidecarRun(dbPath: string) {
+  const db = openReadOnly(dbPath);
+  try {
+    return listLedger(db)
+      .filter((r) => r.command === "sidecar")
+      .at(-1);
+  } finally {
+    db.close();
   }
 }
