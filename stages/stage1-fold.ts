@@ -23,6 +23,7 @@ export const foldStep: Step = {
       applyMigration(plan, {
         path: c.dbPath,
         workDir: c.workDir,
+        targetFacts: c.base.facts,
         backup: async () => {
           // Holding the write lock: the primary must still be exactly what the backup holds.
           assertUnchangedSince(exp.identity as FileIdentity, c.dbPath, "the backup would not hold those writes");
@@ -42,7 +43,7 @@ export const baselineStep: Step = {
   describe: (c) => `${c.diagnosis.chain === "missing" ? "create the file and " : ""}apply baseline ${c.base.manifest.baselineVersion}`,
   async run(c) {
     const plan = planMigration(c.diagnosis, c.base);
-    await applyMigration(plan, { path: c.dbPath, workDir: c.workDir });
+    await applyMigration(plan, { path: c.dbPath, workDir: c.workDir, targetFacts: c.base.facts });
     return { summary: `baseline ${plan.toVersion} applied`, outputs: { to: plan.toVersion } };
   },
 };

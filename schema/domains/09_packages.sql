@@ -15,8 +15,7 @@ CREATE TABLE IF NOT EXISTS package_deps (
   dep_name TEXT NOT NULL,
   dep_version_req TEXT NOT NULL,
   PRIMARY KEY (package_name, package_version, dep_name),
-  FOREIGN KEY (package_version) REFERENCES packages (version),
-  FOREIGN KEY (package_name) REFERENCES packages (name)
+  FOREIGN KEY (package_name, package_version) REFERENCES packages (name, version)
 );
 CREATE TABLE IF NOT EXISTS packages (
   name TEXT NOT NULL,

@@ -6,7 +6,8 @@ import { planDigest } from "../engine/plan-digest.js";
 import { recordLedger } from "../engine/ledger.js";
 import { defaultClause, ident } from "../schema/ddl.js";
 import type { BaselineContext, Diagnosis } from "./diagnose.js";
-import { shellQuote } from "./diagnose.js";
+import { shellQuote, structureLines } from "./diagnose.js";
+import { compareFacts, readFacts, type SchemaFacts } from "../schema/facts.js";
 import { writeTransactionInto } from "./files.js";
 import { describeStatement, splitSql } from "./sqlsplit.js";
 import { quoteIdent } from "./value.js";
@@ -155,6 +156,8 @@ export interface ApplyOptions {
   workDir: string;
   /** Writes and verifies the backup; called while the write lock is held, before any change. */
   backup?: () => Promise<{ path: string; sha256: string }>;
+  /** The target's structure: checked inside the transaction before it commits (nothing commits unless it matches). */
+  targetFacts?: SchemaFacts;
 }
 
 /** Runs the plan in one transaction; any failing statement rolls everything back and is reported. */
@@ -186,6 +189,16 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
             next: "Fix the cause (or use Stage 1: vox-cutover cutover) and run migrate again.",
           });
         }
+      }
+    }
+    if (opts.targetFacts) {
+      const after = compareFacts(readFacts(db), opts.targetFacts);
+      if (!after.equal) {
+        throw failed({
+          what: `After the fold the structure still differs from the target: ${structureLines(after).slice(0, 5).join("; ")}.`,
+          untouched: `The transaction was rolled back: the database is exactly as before${backup ? `, and the verified backup is at ${backup.path}` : ""}.`,
+          next: "Something in the file stands in the way (e.g. a view or index named like a target table); the cutover (Stage 1: vox-cutover cutover) rebuilds the file instead.",
+        });
       }
     }
     recordLedger(db, { runId, command: "migrate", planDigest: plan.digest, backupSha256: backup?.sha256 ?? null, counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain } });

@@ -4,7 +4,7 @@
  * sync triggers, seed rows). Every statement is `IF NOT EXISTS` / `OR IGNORE`, so a fold can
  * re-run it on a file that already holds part of it.
  */
-import type { ColumnFact, Fts5Fact, IndexFact, SchemaFacts, SeedValue, TableFact } from "./facts.js";
+import type { ColumnFact, ForeignKeyFact, Fts5Fact, IndexFact, SchemaFacts, SeedValue, TableFact } from "./facts.js";
 
 // SQLite's keywords (https://sqlite.org/lang_keywords.html): such names are quoted.
 const KEYWORDS = new Set(
@@ -47,15 +47,56 @@ function columnDef(c: ColumnFact, inlinePk: boolean, autoincrement: boolean): st
   return s;
 }
 
-export function createTableSql(name: string, t: TableFact): string {
+/**
+ * Foreign keys as declared: the facts list one row per column (as PRAGMA foreign_key_list does,
+ * without its id), so a composite key shows as consecutive rows to one table. Rows whose columns
+ * together are the referenced table's primary key or a unique set, where no single one is, were one
+ * composite key (a single-column key to a non-unique column is a "foreign key mismatch" in SQLite:
+ * vox's own writes would fail). Returned in the order SQLite reports them.
+ */
+export function groupForeignKeys(t: TableFact, all?: Record<string, TableFact>): ForeignKeyFact[][] {
+  const fks = t.foreign_keys ?? [];
+  const keysOf = (ref: TableFact): string[][] => {
+    const pk = ref.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    return [...(pk.length ? [pk] : []), ...(ref.unique ?? []), ...(ref.indexes ?? []).filter((i) => i.unique && !i.where).map((i) => i.columns)];
+  };
+  const out: ForeignKeyFact[][] = [];
+  let i = 0;
+  while (i < fks.length) {
+    const f = fks[i]!;
+    const ref = all?.[f.table];
+    let taken = 1;
+    if (ref && f.to) {
+      const keys = keysOf(ref);
+      const single = keys.some((k) => k.length === 1 && k[0] === f.to);
+      if (!single) {
+        for (const k of keys) {
+          if (k.length < 2 || k[0] !== f.to) continue;
+          const run = fks.slice(i, i + k.length);
+          if (run.length === k.length && run.every((r, j) => r.table === f.table && r.to === k[j] && r.on_delete === f.on_delete && r.on_update === f.on_update)) {
+            taken = k.length;
+            break;
+          }
+        }
+      }
+    }
+    out.push(fks.slice(i, i + taken));
+    i += taken;
+  }
+  return out;
+}
+
+export function createTableSql(name: string, t: TableFact, all?: Record<string, TableFact>): string {
   const pk = t.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   const inline = pk.length === 1 && !t.without_rowid ? pk[0]!.name : null;
   const parts = t.columns.map((c) => "  " + columnDef(c, c.name === inline, !!t.autoincrement && c.name === inline));
   if (!inline && pk.length > 0) parts.push(`  PRIMARY KEY (${pk.map((c) => ident(c.name)).join(", ")})`);
   for (const u of t.unique ?? []) parts.push(`  UNIQUE (${u.map(ident).join(", ")})`);
   // SQLite reports foreign keys in reverse declaration order: declare them reversed to read back the same.
-  for (const f of [...(t.foreign_keys ?? [])].reverse()) {
-    let s = `  FOREIGN KEY (${ident(f.from)}) REFERENCES ${ident(f.table)}${f.to ? ` (${ident(f.to)})` : ""}`;
+  for (const group of groupForeignKeys(t, all).reverse()) {
+    const f = group[0]!;
+    const to = group.every((g) => g.to) ? ` (${group.map((g) => ident(g.to)).join(", ")})` : "";
+    let s = `  FOREIGN KEY (${group.map((g) => ident(g.from)).join(", ")}) REFERENCES ${ident(f.table)}${to}`;
     if (f.on_delete && f.on_delete !== "NO ACTION") s += ` ON DELETE ${f.on_delete}`;
     if (f.on_update && f.on_update !== "NO ACTION") s += ` ON UPDATE ${f.on_update}`;
     parts.push(s);
@@ -110,7 +151,7 @@ function unquote(s: string): string {
 /** Every statement for one table: CREATE TABLE, its indexes, its seed rows, FTS5 tables over it. */
 export function tableSql(facts: SchemaFacts, name: string): string[] {
   const t = facts.tables[name]!;
-  const out = [createTableSql(name, t), ...(t.indexes ?? []).map((i) => createIndexSql(name, i)), ...seedRowsSql(name, t)];
+  const out = [createTableSql(name, t, facts.tables), ...(t.indexes ?? []).map((i) => createIndexSql(name, i)), ...seedRowsSql(name, t)];
   for (const f of facts.fts5) {
     if (f.options.content && unquote(f.options.content) === name) out.push(...fts5Sql(f));
   }

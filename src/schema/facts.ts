@@ -80,11 +80,11 @@ interface MasterRow {
 }
 
 /** Virtual tables and their shadow tables, from SQLite itself (`PRAGMA table_list` marks shadows). */
-export function readTableList(db: LibsqlDatabase): { name: string; type: "table" | "virtual" | "shadow"; withoutRowid: boolean; strict: boolean }[] {
+export function readTableList(db: LibsqlDatabase): { name: string; type: "table" | "view" | "virtual" | "shadow"; withoutRowid: boolean; strict: boolean }[] {
   return allRows(db, "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'")
     .map((r) => ({
       name: String(r.name),
-      type: String(r.type) as "table" | "virtual" | "shadow",
+      type: String(r.type) as "table" | "view" | "virtual" | "shadow",
       withoutRowid: Number(r.wr) === 1,
       strict: Number(r.strict) === 1,
     }))
@@ -164,7 +164,7 @@ export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seed
     }
   }
   for (const t of [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (t.type === "shadow") continue;
+    if (t.type === "shadow" || t.type === "view") continue;
     if (!opts.includeOwn && OWN_TABLES.includes(t.name)) continue;
     const sql = sqlOf.get(`table:${t.name}`) ?? "";
     if (t.type === "virtual") {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, fixtureDb, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, fixtureDb, makeBaselineDb, makeVoxDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);
@@ -9,14 +9,18 @@ beforeEach(() => {
   dir = tmp();
 });
 
-/** A database on the earlier baseline 56: lacks a table and a column that baseline 60 has. */
-function makeBehind(path: string, version = 56): void {
-  makeBaselineDb(path, [version]);
-  const db = fixtureDb(path);
-  db.exec("DROP TABLE publication_attempts; ALTER TABLE publication_manifests DROP COLUMN metadata_json;");
-  db.exec("INSERT INTO publication_manifests(publication_id, content_type, title) VALUES ('p1', 'article', 'T')");
-  db.exec("INSERT INTO agent_reliability(agent_id, task_kind, score) VALUES ('a', 'k', 7.5), ('b', 'k', 0.25)");
-  db.close();
+/**
+ * vox 60 as vox leaves it (rows 59, 60): lacks tables and columns vox 66 has. It holds a reliability
+ * score of 7.5 (no fold step may clamp or rewrite a stored value) and an approval row.
+ */
+function makeBehind(path: string, versions = [59, 60]): void {
+  makeVoxDb(
+    path,
+    "60",
+    versions,
+    `INSERT INTO agent_reliability(agent_id, reliability) VALUES ('a', 7.5), ('b', 0.25);
+     INSERT INTO publication_approvals(publication_id, content_sha3_256, approver, approved_at_ms) VALUES ('p1', 'd1', 'ann', 1700000000000);`,
+  );
 }
 
 describe("migrate", () => {
@@ -31,11 +35,13 @@ describe("migrate", () => {
     expect(existsSync(p("sub"))).toBe(false);
     const app = await cli(["migrate", "--db", db, "--apply", "--plan", dry.json.planDigest]);
     expect(app.exitCode, app.stderr).toBe(0);
-    expect(sqlite(db, "SELECT version FROM schema_version")).toBe("60");
+    expect(sqlite(db, "SELECT version FROM schema_version")).toBe("66");
     expect(readdirSync(p("sub"))).toEqual(["new.db"]);
     const v = await cli(["verify", "--db", db]);
     expect(v.exitCode).toBe(0);
     expect(sqlite(db, "SELECT command, mode FROM cutover_ledger")).toBe("migrate|apply");
+    // vox's seed rows come with the baseline
+    expect(sqlite(db, "SELECT count(*) > 0 FROM developer_journey_steps")).toBe("1");
   });
 
   it("empty: baseline applied in place", async () => {
@@ -46,18 +52,18 @@ describe("migrate", () => {
     expect((await cli(["verify", "--db", db])).exitCode).toBe(0);
   });
 
-  it("behind: folds in place after a verified snapshot, adding the table, the column with its default, and running version-gated steps", async () => {
+  it("behind (vox 60): folds in place after a verified backup, adding tables and columns with their defaults; no stored value is rewritten", async () => {
     const db = p("vox.db");
     makeBehind(db);
     const before = sha256(db);
     const dry = await cli(["migrate", "--db", db, "--json"]);
     expect(dry.exitCode).toBe(0);
     const ids = dry.json.steps.map((s: any) => s.id);
-    expect(ids).toEqual(["backup", "add-columns", "baseline-ddl", "fold:v58-reliability-score-range", "fold:v60-publication-attempt-channel", "record-version"]);
-    expect(dry.stderr).toContain('ALTER TABLE "publication_manifests" ADD COLUMN "metadata_json" TEXT');
+    expect(ids).toEqual(["backup", "add-columns", "baseline-ddl", "record-version"]);
+    expect(dry.stderr).toContain('ALTER TABLE "publication_approvals" ADD COLUMN approver_role TEXT');
     expect(sha256(db)).toBe(before);
     const work = p("work");
-    const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", work, "--json"]);
+    const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", work, "--plan", dry.json.planDigest, "--json"]);
     expect(app.exitCode, app.stderr).toBe(0);
     expect(app.json.backup.verified).toBe(true);
     const backup = join(work, "backup.jsonl");
@@ -65,45 +71,71 @@ describe("migrate", () => {
     const vb = await cli(["verify-backup", backup, "--json"]);
     expect(vb.exitCode).toBe(0);
     expect(vb.json.backup.chain).toBe("behind");
-    // the backup holds the pre-fold state: version 56 and the unclamped score
+    // the backup holds the pre-fold state: versions 59, 60 and the score as stored
     const text = readFileSync(backup, "utf8");
-    expect(text).toMatch(/"k":"table","name":"schema_version".*\n\[56,/);
-    expect(text).toContain('[1,"a","k",0,0,{"r":7.5},null]');
-    expect(sqlite(db, "SELECT group_concat(version) FROM schema_version ORDER BY version")).toBe("56,60");
-    expect(sqlite(db, "SELECT typeof(metadata_json) FROM publication_manifests")).toBe("null");
-    expect(sqlite(db, "SELECT count(*) FROM publication_attempts")).toBe("0");
-    expect(sqlite(db, "SELECT agent_id, score FROM agent_reliability ORDER BY agent_id")).toBe("a|1.0\nb|0.25");
-    expect((await cli(["verify", "--db", db])).exitCode).toBe(0);
+    expect(text).toMatch(/"k":"table","name":"schema_version".*\n\[59,/);
+    expect(sqlite(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)")).toBe("59,60,66");
+    expect(sqlite(db, "SELECT agent_id, reliability, typeof(reliability) FROM agent_reliability ORDER BY agent_id")).toBe("a|7.5|real\nb|0.25|real");
+    expect(sqlite(db, "SELECT publication_id, approver, approver_role FROM publication_approvals")).toBe("p1|ann|human"); // the column's default
+    expect(sqlite(db, "SELECT count(*) FROM vcs_lock")).toBe("0");
+    const v = await cli(["verify", "--db", db, "--json"]);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(v.json.structure.equal).toBe(true);
     const again = await cli(["migrate", "--db", db, "--apply", "--json"]);
     expect(again.exitCode).toBe(0);
     expect(again.json.changed).toBe(false);
   });
 
-  it("behind from 58 skips the step gated below 58", async () => {
+  it("current with a drifted structure (vox's own fold adds no columns): repaired in place after a verified backup, nothing dropped", async () => {
     const db = p("vox.db");
-    makeBehind(db, 58);
+    makeVoxDb(db, "66", [64, 66], "ALTER TABLE publication_approvals DROP COLUMN approver_role; DROP INDEX idx_a2a_ack_created; ALTER TABLE users ADD COLUMN karma INTEGER; INSERT INTO users(id, display_name, karma) VALUES ('u1', 'Ann', 7);");
+    const v0 = await cli(["verify", "--db", db]);
+    expect(v0.exitCode).toBe(1);
+    expect(v0.stdout).toMatch(/publication_approvals: columns missing: approver_role/);
     const dry = await cli(["migrate", "--db", db, "--json"]);
-    expect(dry.json.steps.map((s: any) => s.id)).not.toContain("fold:v58-reliability-score-range");
+    expect(dry.json.steps.map((s: any) => s.id)).toEqual(["backup", "add-columns", "baseline-ddl", "record-version"]);
+    const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", p("w"), "--json"]);
+    expect(app.exitCode, app.stderr).toBe(0);
+    expect(app.json.backup.verified).toBe(true);
+    expect(sqlite(db, "SELECT name FROM pragma_index_list('a2a_messages') WHERE name = 'idx_a2a_ack_created'")).toBe("idx_a2a_ack_created");
+    expect(sqlite(db, "SELECT id, karma, typeof(karma) FROM users")).toBe("u1|7|integer"); // a column beyond the target is kept
+    const v = await cli(["verify", "--db", db, "--json"]);
+    expect(v.exitCode, v.stdout).toBe(0);
+    expect(v.json.structure.kept.columns).toEqual([{ table: "users", columns: ["karma"] }]);
   });
 
-  it("a failing version-gated step is reported and rolls everything back", async () => {
+  it("a fold whose result would still differ from the target rolls everything back and points at the cutover", async () => {
     const db = p("vox.db");
+    // A view named like a table vox 66 adds: CREATE TABLE IF NOT EXISTS passes over it silently.
     makeBehind(db);
     const f = fixtureDb(db);
-    f.exec("CREATE TRIGGER no_updates BEFORE UPDATE ON agent_reliability BEGIN SELECT RAISE(ABORT, 'reliability is frozen'); END;");
+    f.exec("CREATE VIEW vcs_lock AS SELECT 1 AS repository_id");
     f.close();
     const before = sha256(db);
     const r = await cli(["migrate", "--db", db, "--apply", "--work-dir", p("w")]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/v58-reliability-score-range failed/);
-    expect(r.stderr).toMatch(/reliability is frozen/);
+    expect(r.stderr).toMatch(/still differs from the target: .*vcs_lock: table missing/);
     expect(r.stderr).toMatch(/rolled back/);
+    expect(r.stderr).toMatch(/vox-cutover cutover/);
+    expect(sha256(db)).toBe(before);
+  });
+
+  it("a column that cannot be added in place (NOT NULL without default) blocks the fold (exit 3) and names the cutover", async () => {
+    const db = p("vox.db");
+    makeVoxDb(db, "66", [66], "ALTER TABLE a2a_messages DROP COLUMN sender_agent;");
+    const before = sha256(db);
+    const r = await cli(["migrate", "--db", db, "--json"]);
+    expect(r.exitCode).toBe(3);
+    expect(r.json.blockers.join(" ")).toMatch(/a2a_messages\.message_uuid is NOT NULL without a default/);
+    const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", p("w")]);
+    expect(app.exitCode).toBe(3);
+    expect(app.stderr).toMatch(/vox-cutover cutover/);
     expect(sha256(db)).toBe(before);
   });
 
   it("current: nothing to do", async () => {
     const db = p("vox.db");
-    makeBaselineDb(db);
+    makeVoxDb(db, "66", [59, 60, 61, 62, 63, 64, 66]);
     const before = sha256(db);
     const r = await cli(["migrate", "--db", db, "--apply"]);
     expect(r.exitCode).toBe(0);
@@ -113,12 +145,12 @@ describe("migrate", () => {
 
   it.each([["legacy"], ["ahead"]])("%s: exit 4 with the Stage 1 hint, untouched", async (kind) => {
     const db = p("vox.db");
-    makeBaselineDb(db, kind === "legacy" ? [3, 60] : [60, 70]);
+    makeVoxDb(db, "66", kind === "legacy" ? [66, 100, 101] : [66, 67]);
     const before = snapshotDir(dir);
     const r = await cli(["migrate", "--db", db, "--apply"]);
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toMatch(/LegacySchemaChain/);
-    expect(r.stderr).toMatch(kind === "legacy" ? /cutover/ : /Upgrade/);
+    expect(r.stderr).toMatch(kind === "legacy" ? /cutover/ : /--target-schema vox/);
     expect(snapshotDir(dir)).toEqual(before);
   });
 

@@ -50,6 +50,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   const result = await applyMigration(plan, {
     path: resolved.path!,
     workDir,
+    targetFacts: base.facts,
     backup: async () => {
       ensureDir(workDir);
       const path = backupPathIn(workDir, opts.backup);
