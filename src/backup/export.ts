@@ -5,8 +5,8 @@ import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
 import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
-import { encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
-import { iterateRows, listBackupTables, rowStatement } from "./tables.js";
+import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+import { iterateRows, listBackupTables, listRebuiltTables, rowStatement } from "./tables.js";
 
 export interface ExportProgress {
   table: string;
@@ -30,8 +30,12 @@ export interface ExportResult {
   path: string;
   sha256: string;
   bytes: number;
+  /** Per table (sqlite_sequence not among them): rows and content hash. */
   tables: { name: string; rows: number; sha256: string }[];
+  /** Table rows: every table's rows, sqlite_sequence's not. */
   totalRows: number;
+  /** Rows of sqlite_sequence (carried in the file, counted apart). */
+  sequences: number;
   header: BackupHeader;
 }
 
@@ -71,6 +75,11 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
   return abs;
 }
 
+/** A backup's permission bits: the database's read/write bits, so it is never more readable than the database. */
+export function backupMode(dbMode: number): number {
+  return dbMode & 0o666;
+}
+
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
@@ -95,8 +104,8 @@ class WorkerSink {
   private next = 0;
   readonly worker: Worker;
   readonly done: Promise<{ ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string }>;
-  constructor(path: string) {
-    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+  constructor(path: string, mode: number) {
+    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
     this.done = new Promise((resolve) => {
       this.worker.once("message", resolve);
       this.worker.once("error", (e) => resolve({ ok: false, message: e.message }));
@@ -154,6 +163,7 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   try {
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
+    const rebuilt = listRebuiltTables(db);
     const totalRows = tables.reduce((n, t) => n + Number(t.rows), 0);
     const st = statSync(opts.dbPath);
     const header: BackupHeader = {
@@ -172,9 +182,10 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
       maxVersion: opts.maxVersion,
       baseline: opts.baseline,
       tables,
+      ...(rebuilt.length ? { rebuilt } : {}),
     };
     // Reading and encoding here; hashing and writing on the other core.
-    sink = new WorkerSink(tmp);
+    sink = new WorkerSink(tmp, backupMode(st.mode));
     await sink.online();
     sink.lines(JSON.stringify(header) + "\n");
     let rowsDone = 0;
@@ -203,7 +214,8 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
     renameSync(tmp, out);
     fsyncPath(dirname(out));
-    return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: r.summary!, totalRows: rowsDone, header };
+    const split = splitSequences(r.summary!);
+    return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: split.tables, totalRows: split.totalRows, sequences: split.sequences, header };
   } finally {
     if (sink) await sink.worker.terminate();
     if (db.inTransaction) db.exec("ROLLBACK");

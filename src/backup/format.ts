@@ -9,11 +9,13 @@
  * A row is a JSON array of typed values, storage class explicit:
  *   NULL → null · INTEGER → a JSON integer when |v| < 2^53, else {"i":"<decimal>"}
  *   REAL → {"r":<number>} ({"r":"-0"}, {"r":"Infinity"}, {"r":"-Infinity"} for the specials)
- *   TEXT → a JSON string (text beginning "base64:" is just text) · BLOB → {"b":"<base64>"}
+ *   TEXT → a JSON string when its bytes are valid UTF-8 (a NUL inside included; text beginning
+ *          "base64:" is just text), else {"t":"<base64 of the exact bytes>"} · BLOB → {"b":"<base64>"}
  * The encoding is canonical: a table's sha256 is over its row lines (each + "\n") as written, and
  * verification re-encodes every decoded row and requires the same bytes.
  */
-import type { SqlValue } from "../db/value.js";
+import { isUtf8 } from "node:buffer";
+import { RawText, type SqlValue } from "../db/value.js";
 
 export const FORMAT_NAME = "vox-cutover-backup";
 export const FORMAT_VERSION = 1;
@@ -32,6 +34,7 @@ export function encodeValue(v: SqlValue): string {
       return v > 0 ? '{"r":"Infinity"}' : v < 0 ? '{"r":"-Infinity"}' : "null"; // NaN cannot be stored by SQLite
     case "object":
       if (v === null) return "null";
+      if (v instanceof RawText) return `{"t":"${Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString("base64")}"}`;
       return `{"b":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")}"}`;
     default:
       throw new Error(`cannot encode a value of type ${typeof v}`);
@@ -78,6 +81,13 @@ export function decodeValue(x: unknown): SqlValue {
       if (typeof o.b !== "string") throw new DecodeError("bad base64 blob");
       return new Uint8Array(Buffer.from(o.b, "base64"));
     }
+    if ("t" in o) {
+      if (typeof o.t !== "string") throw new DecodeError("bad base64 text");
+      const bytes = Buffer.from(o.t, "base64");
+      // Canonical: text that is valid UTF-8 is written as a JSON string, never as {"t"}.
+      if (isUtf8(bytes)) throw new DecodeError('{"t"} holds valid UTF-8 text, which is written as a string');
+      return new RawText(new Uint8Array(bytes));
+    }
   }
   throw new DecodeError(`not a typed value: ${JSON.stringify(x).slice(0, 60)}`);
 }
@@ -112,6 +122,11 @@ export interface BackupHeader {
   maxVersion: number | string | null;
   baseline: { version: number; digest: string };
   tables: BackupTable[];
+  /**
+   * Virtual tables the backup does not carry as rows but rebuilds: external-content FTS indexes
+   * (their content table is carried). A restore creates them and runs their 'rebuild'.
+   */
+  rebuilt?: { name: string; sql: string }[];
 }
 
 export interface TableEnd {
@@ -136,4 +151,17 @@ export function rowJson(columns: readonly string[], values: readonly SqlValue[])
     s += `${JSON.stringify(c)}:${encodeValue(values[i] ?? null)}`;
   });
   return s + "}";
+}
+
+/**
+ * The one counting rule: "table rows" are the rows of every table a backup carries, sqlite_sequence
+ * excepted; sqlite_sequence's rows are counted apart as `sequences`.
+ */
+export function splitSequences<T extends { name: string; rows: number }>(tables: readonly T[]): { tables: T[]; totalRows: number; sequences: number } {
+  const rest = tables.filter((t) => t.name !== "sqlite_sequence");
+  return {
+    tables: rest,
+    totalRows: rest.reduce((n, t) => n + t.rows, 0),
+    sequences: tables.filter((t) => t.name === "sqlite_sequence").reduce((n, t) => n + t.rows, 0),
+  };
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { refused } from "../errors.js";
 import type { SqlValue } from "../db/value.js";
-import { decodeValue, DecodeError, encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+import { decodeValue, DecodeError, splitSequences, encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 
 export interface Line {
   /** The line's bytes without the newline. */
@@ -60,8 +60,12 @@ export interface BackupVisitor {
 
 export interface ReadResult {
   header: BackupHeader;
+  /** Every section of the file, sqlite_sequence's too, in file order. */
   tables: { name: string; rows: number; sha256: string }[];
+  /** Table rows: sqlite_sequence's rows are not among them (see `sequences`). */
   totalRows: number;
+  /** Rows of sqlite_sequence (absent from a result that is not read from a vox-cutover backup). */
+  sequences?: number;
   fileSha256: string;
   bytes: number;
 }
@@ -200,7 +204,8 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
     throw bad(path, null, `the trailer's counts and hashes differ from the file's${i >= 0 ? ` for table ${done[i]!.name}` : ""}`);
   }
   if (trailer.totalRows !== rowsDone) throw bad(path, null, `the trailer says ${trailer.totalRows} rows, the file holds ${rowsDone}`);
-  return { header, tables: done, totalRows: rowsDone, fileSha256, bytes: size };
+  const split = splitSequences(done);
+  return { header, tables: done, totalRows: split.totalRows, sequences: split.sequences, fileSha256, bytes: size };
 }
 
 /** The first line only: which format a file is, without reading it all. */

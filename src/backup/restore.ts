@@ -1,22 +1,25 @@
 import { existsSync } from "node:fs";
 import { refused } from "../errors.js";
 import { writeTransactionInto } from "../db/files.js";
-import { quoteIdent } from "../db/value.js";
+import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { readBackup, type ReadResult } from "./read.js";
 
 /**
  * Restores a backup exactly as it was taken — each table created from its own CREATE statement,
- * every row with its rowid, sqlite_sequence as recorded — into a new file (the drill's scratch copy).
+ * every row with its rowid and every value with its bytes and storage class, sqlite_sequence as
+ * recorded, external-content FTS indexes created and rebuilt — into a new file (the drill's scratch copy).
  */
 export async function restoreBackup(backupPath: string, targetPath: string): Promise<ReadResult> {
   if (existsSync(targetPath)) throw refused({ what: `${targetPath} already exists.`, untouched: "Nothing was written.", next: "Restore into a new path." });
   return writeTransactionInto({ path: targetPath, mode: "create", tag: "restoring", fast: true, foreignKeysOff: true }, (db) => {
-    let insert: ReturnType<typeof db.prepare> | null = null;
-    const seq: [unknown, unknown][] = [];
+    let insert: RowInserter | null = null;
+    const seq: SqlValue[][] = [];
+    let rebuilt: { name: string; sql: string }[] = [];
     const result = readBackup(backupPath, {
       onHeader(h) {
         for (const t of h.tables) if (t.name !== "sqlite_sequence" && t.sql) db.exec(t.sql);
+        rebuilt = h.rebuilt ?? [];
       },
       onTable(t: BackupTable) {
         if (t.name === "sqlite_sequence") {
@@ -24,17 +27,22 @@ export async function restoreBackup(backupPath: string, targetPath: string): Pro
           return;
         }
         const names = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? t.rowidColumn : quoteIdent(c)));
-        insert = db.prepare(`INSERT INTO ${quoteIdent(t.name)} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
+        insert = new RowInserter(db, `INSERT INTO ${quoteIdent(t.name)} (${names.join(", ")})`, names.length);
       },
       onRow(t, values) {
-        if (t.name === "sqlite_sequence") seq.push([values[0], values[1]]);
-        else (insert as unknown as { run(...a: unknown[]): unknown }).run(...values);
+        if (t.name === "sqlite_sequence") seq.push(values.slice());
+        else insert!.run(values);
       },
     });
     if (seq.length) {
       db.exec("DELETE FROM sqlite_sequence");
-      const s = db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?, ?)");
-      for (const [n, v] of seq) s.run(n as never, v as never);
+      const s = new RowInserter(db, "INSERT INTO sqlite_sequence (name, seq)", 2);
+      for (const v of seq) s.run(v);
+    }
+    // External-content FTS indexes: created after their content table, then rebuilt from it.
+    for (const r of rebuilt) {
+      db.exec(r.sql);
+      db.exec(`INSERT INTO ${quoteIdent(r.name)} (${quoteIdent(r.name)}) VALUES ('rebuild')`);
     }
     return result;
   });

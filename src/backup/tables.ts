@@ -1,23 +1,25 @@
 import { createHash } from "node:crypto";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
-import { normalizeValue, quoteIdent, type SqlValue } from "../db/value.js";
+import { decodeText, normalizeValue, RawText, quoteIdent, type SqlValue, type TextEncoding } from "../db/value.js";
 import { encodeRow, type BackupTable } from "./format.js";
 
 const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
 
 /**
- * FTS5 tables that hold their own content carry data: they are backed up through the virtual table
- * (rowid + columns) and re-indexed by inserting. External-content FTS tables (content='…') are
- * rebuilt from their content table; contentless ones (content='') hold nothing to back up.
+ * A virtual table carried through its rows: FTS3/FTS4/FTS5 that hold their own content and rtree
+ * (backed up as rowid + columns, re-indexed by inserting). External-content FTS tables are rebuilt
+ * from their content table; contentless ones hold nothing that can be read back.
  */
-export function isContentFts(t: TableInfo): boolean {
-  return t.virtual && /USING\s+fts5/i.test(t.sql) && !/\bcontent\s*=/i.test(t.sql);
+export function carriesRows(t: TableInfo): boolean {
+  return t.virtual && t.carry === "rows";
 }
+/** @deprecated the name predates FTS3/FTS4/rtree: same as carriesRows. */
+export const isContentFts = carriesRows;
 
 /** How a table is carried in a backup: which values, in which order, with or without its rowid. */
 export function backupTable(t: TableInfo, rows: bigint): BackupTable {
-  const cols = t.columns.filter((c) => c.hidden === 0);
+  const cols = t.columns.filter((c) => c.hidden === 0); // not a virtual table's hidden columns, not generated ones
   const colNames = cols.map((c) => c.name);
   const lower = new Set(colNames.map((c) => c.toLowerCase()));
   const rowidColumn = t.withoutRowid || t.rowidAlias ? null : t.virtual ? "rowid" : (ROWID_NAMES.find((n) => !lower.has(n)) ?? null);
@@ -38,11 +40,11 @@ export function backupTable(t: TableInfo, rows: bigint): BackupTable {
   };
 }
 
-/** Every table a backup carries (FTS virtual and shadow tables excluded), plus sqlite_sequence. */
+/** Every table a backup carries as rows (ordinary tables, virtual tables with own content), plus sqlite_sequence last. */
 export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
   const out: BackupTable[] = [];
   for (const t of readCatalogSync(db)) {
-    if (t.virtual && !isContentFts(t)) continue;
+    if (t.carry !== "rows") continue;
     out.push(backupTable(t, countOf(db, t.name)));
   }
   const seq = allRows(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'");
@@ -62,12 +64,45 @@ export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
   return out;
 }
 
+/** Virtual tables rebuilt, not carried: external-content FTS indexes (CREATE statement, rebuilt from their content table). */
+export function listRebuiltTables(db: LibsqlDatabase): { name: string; sql: string }[] {
+  return readCatalogSync(db)
+    .filter((t) => t.carry === "rebuild")
+    .map((t) => ({ name: t.name, sql: t.sql }));
+}
+
 function countOf(db: LibsqlDatabase, name: string): bigint {
   return allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n as bigint;
 }
 
+/** Columns that always hold an INTEGER (the rowid, its alias): read as they are. */
+function integerOnly(t: BackupTable, i: number): boolean {
+  return (i === 0 && t.rowidColumn !== null) || t.columns[i] === t.rowidAlias;
+}
+
+/** Columns whose TEXT is read as bytes, and how many per mask value (bits of a safe integer). */
+const MASK_BITS = 30;
+
+/**
+ * The statement a table's rows are read with. TEXT is read as its exact bytes
+ * (`CAST(c AS BLOB)`: the driver would cut a string at a NUL and abort on bytes that are not
+ * UTF-8) and a mask per 30 columns says which values were TEXT; rows come in key order.
+ */
 export function selectSql(t: BackupTable): string {
-  const cols = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? t.rowidColumn : quoteIdent(c))).join(", ");
+  const exprs: string[] = [];
+  const texts: string[] = [];
+  t.columns.forEach((c, i) => {
+    const ref = i === 0 && t.rowidColumn ? t.rowidColumn : quoteIdent(c);
+    if (integerOnly(t, i)) {
+      exprs.push(ref);
+      return;
+    }
+    exprs.push(`CASE WHEN typeof(${ref}) = 'text' THEN CAST(${ref} AS BLOB) ELSE ${ref} END`);
+    texts.push(`(typeof(${ref}) = 'text')`);
+  });
+  for (let k = 0; k < texts.length; k += MASK_BITS) {
+    exprs.push(texts.slice(k, k + MASK_BITS).map((e, j) => (j ? `${e} * ${2 ** j}` : e)).join(" + "));
+  }
   const order =
     t.name === "sqlite_sequence"
       ? " ORDER BY name, seq"
@@ -78,22 +113,50 @@ export function selectSql(t: BackupTable): string {
           : t.rowidAlias
             ? ` ORDER BY ${quoteIdent(t.rowidAlias)}`
             : "";
-  return `SELECT ${cols} FROM ${quoteIdent(t.name)}${order}`;
+  return `SELECT ${exprs.join(", ")} FROM ${quoteIdent(t.name)}${order}`;
 }
 
-/** A reusable statement that streams a table's rows as arrays of SqlValue (BigInt integers). */
-export function rowStatement(db: LibsqlDatabase, t: BackupTable): LibsqlStatement {
+/** A table's prepared row statement and how to turn its raw rows into values. */
+export interface RowSource {
+  st: LibsqlStatement;
+  /** Number of values per row (the mask columns follow them). */
+  n: number;
+  /** Value index of each maybe-TEXT column, in mask bit order. */
+  textCols: number[];
+  encoding: TextEncoding;
+}
+
+function encodingOf(db: LibsqlDatabase): TextEncoding {
+  const e = String(allRows(db, "PRAGMA encoding")[0]?.encoding ?? "UTF-8");
+  return e === "UTF-16le" || e === "UTF-16be" ? e : "UTF-8";
+}
+
+/** A reusable statement that streams a table's rows as arrays of SqlValue (BigInt integers, TEXT exact). */
+export function rowStatement(db: LibsqlDatabase, t: BackupTable): RowSource {
   const st = db.prepare(selectSql(t));
   st.raw(true);
   st.safeIntegers(true);
-  return st;
+  const textCols = t.columns.map((_, i) => i).filter((i) => !integerOnly(t, i));
+  return { st, n: t.columns.length, textCols, encoding: encodingOf(db) };
 }
 
-export function* iterateRows(st: LibsqlStatement): Generator<SqlValue[]> {
-  for (const raw of (st as unknown as { iterate(): IterableIterator<unknown[]> }).iterate()) {
-    for (let i = 0; i < raw.length; i++) {
+export function* iterateRows(src: RowSource): Generator<SqlValue[]> {
+  const { n, textCols, encoding } = src;
+  for (const raw of (src.st as unknown as { iterate(): IterableIterator<unknown[]> }).iterate()) {
+    for (let k = 0; k < textCols.length; k += MASK_BITS) {
+      const mask = Number(raw[n + k / MASK_BITS] as bigint);
+      if (mask === 0) continue;
+      for (let j = 0; j < MASK_BITS && k + j < textCols.length; j++) {
+        if (mask & (1 << j)) {
+          const i = textCols[k + j]!;
+          raw[i] = decodeText(raw[i] as Uint8Array, encoding);
+        }
+      }
+    }
+    raw.length = n;
+    for (let i = 0; i < n; i++) {
       const v = raw[i];
-      if (v !== null && typeof v === "object") raw[i] = normalizeValue(v);
+      if (v !== null && typeof v === "object" && !(v instanceof Uint8Array) && !(v instanceof RawText)) raw[i] = normalizeValue(v);
     }
     yield raw as SqlValue[];
   }

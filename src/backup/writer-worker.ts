@@ -4,7 +4,7 @@
  * ring of shared slots; freeing a slot wakes the main thread if it waits for one.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 
 export type WriterMessage =
@@ -16,7 +16,10 @@ export type WriterMessage =
 const data = Buffer.from(workerData.data as SharedArrayBuffer);
 const control = new Int32Array(workerData.control as SharedArrayBuffer);
 const slotSize = workerData.slotSize as number;
-const fd = openSync(workerData.path as string, "wx");
+// Created with the source database's permission bits (never more readable than it), set exactly.
+const mode = workerData.mode as number;
+const fd = openSync(workerData.path as string, "wx", mode);
+fchmodSync(fd, mode);
 const file = createHash("sha256");
 let table = createHash("sha256");
 let bytes = 0;

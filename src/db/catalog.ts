@@ -1,6 +1,13 @@
+/**
+ * The tables of a database and their shapes, as SQLite reports them: `PRAGMA table_list` (table,
+ * virtual or shadow; WITHOUT ROWID; STRICT), `table_xinfo` (columns; hidden 1 = a virtual table's
+ * hidden column, 2/3 = generated), `index_list` (whether the primary key is the rowid). SQL text is
+ * only tokenized where SQLite reports nothing (AUTOINCREMENT, a virtual table's module arguments).
+ */
 import Database from "libsql";
 import { allRows, type LibsqlDatabase } from "./local.js";
 import type { DbReader } from "./reader.js";
+import { identText, sqlTokens } from "./sqltokens.js";
 import { quoteIdent, type Row } from "./value.js";
 
 export interface ColumnInfo {
@@ -14,36 +21,135 @@ export interface ColumnInfo {
   hidden: number;
 }
 
+/**
+ * How a backup carries a table:
+ * - "rows": its rows (an ordinary table; a virtual table that holds its own content: FTS3/FTS4/FTS5
+ *   without `content=`, rtree), inserted back on restore (a virtual table re-indexes as it is filled);
+ * - "rebuild": an external-content FTS index, rebuilt from its content table (which is carried);
+ * - "none": nothing to carry (contentless FTS, whose index cannot be read back; a module this build
+ *   lacks, whose storage tables SQLite does not mark as shadows and so are carried as tables).
+ */
+export type Carry = "rows" | "rebuild" | "none";
+
 export interface TableInfo {
   name: string;
   sql: string;
   virtual: boolean;
+  /** The virtual table's module, lower case (null for an ordinary table). */
+  module: string | null;
   withoutRowid: boolean;
-  /** INTEGER PRIMARY KEY column aliasing the rowid, if any. */
+  strict: boolean;
+  /** The column that is the rowid (INTEGER PRIMARY KEY, or an rtree's id), if any. */
   rowidAlias: string | null;
   /** Whether the table has an AUTOINCREMENT rowid. */
   autoincrement: boolean;
+  carry: Carry;
   columns: ColumnInfo[];
 }
 
-const FTS_SHADOW_SUFFIXES = ["_data", "_idx", "_content", "_docsize", "_config"];
-
-/** Shadow tables of FTS virtual tables are owned by the virtual table: never exported or counted. */
-export function isShadowTable(name: string, virtualNames: readonly string[]): boolean {
-  return virtualNames.some((v) => FTS_SHADOW_SUFFIXES.some((s) => name === v + s));
+interface ListedTable {
+  name: string;
+  type: "table" | "virtual" | "shadow";
+  withoutRowid: boolean;
+  strict: boolean;
+  sql: string;
 }
 
-function tableRows(rows: Row[]): { name: string; sql: string }[] {
-  return rows.map((r) => ({ name: String(r.name), sql: String(r.sql ?? "") }));
+interface VirtualArgs {
+  module: string;
+  options: Record<string, string>;
 }
 
-const MASTER_SQL =
-  "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+const LIST_SQL = "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' ORDER BY name";
+const MASTER_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'";
+const XINFO_SQL = "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)";
+const PK_INDEX_SQL = "SELECT count(*) AS n FROM pragma_index_list(?) WHERE origin = 'pk'";
 
-function buildInfo(name: string, sql: string, cols: Row[]): TableInfo {
-  const virtual = /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(sql);
-  const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*;?\s*$/i.test(sql);
-  const columns: ColumnInfo[] = cols.map((c) => ({
+function listed(list: Row[], master: Row[]): ListedTable[] {
+  const sqlOf = new Map(master.map((r) => [String(r.name), String(r.sql ?? "")]));
+  return list
+    .map((r) => ({
+      name: String(r.name),
+      type: String(r.type) as ListedTable["type"],
+      withoutRowid: Number(r.wr) === 1,
+      strict: Number(r.strict) === 1,
+      sql: sqlOf.get(String(r.name)) ?? "",
+    }))
+    .filter((t) => !t.name.startsWith("sqlite_"));
+}
+
+function unquote(v: string): string {
+  const t = v.trim();
+  const q = t[0];
+  if ((q === "'" || q === '"' || q === "`") && t.endsWith(q)) return t.slice(1, -1).split(q + q).join(q);
+  if (q === "[" && t.endsWith("]")) return t.slice(1, -1);
+  return t;
+}
+
+/** `CREATE VIRTUAL TABLE x USING mod(a, b, key=value)` → module and key=value options (tokenized). */
+export function virtualArgs(sql: string): VirtualArgs | null {
+  const toks = sqlTokens(sql);
+  const using = toks.findIndex((t) => t.kind === "word" && t.upper === "USING");
+  const mod = toks[using + 1];
+  if (using < 0 || !mod) return null;
+  const options: Record<string, string> = {};
+  const open = toks[using + 2];
+  if (open?.text === "(") {
+    let depth = 0;
+    let start = open.end;
+    const args: string[] = [];
+    for (let i = using + 3; i < toks.length; i++) {
+      const t = toks[i]!;
+      if (t.text === "(") depth++;
+      else if (t.text === ")") {
+        if (depth === 0) {
+          args.push(sql.slice(start, t.start));
+          break;
+        }
+        depth--;
+      } else if (t.text === "," && depth === 0) {
+        args.push(sql.slice(start, t.start));
+        start = t.end;
+      }
+    }
+    for (const a of args) {
+      const eq = a.indexOf("=");
+      if (eq > 0 && /^\s*[A-Za-z_][A-Za-z0-9_]*\s*$/.test(a.slice(0, eq))) options[a.slice(0, eq).trim().toLowerCase()] = unquote(a.slice(eq + 1));
+    }
+  }
+  return { module: identText(mod).toLowerCase(), options };
+}
+
+const FTS = new Set(["fts3", "fts4", "fts5"]);
+const RTREE = new Set(["rtree", "rtree_i32"]);
+const OWN_CONTENT = new Set([...FTS, ...RTREE, "geopoly"]);
+
+function carryOf(v: VirtualArgs | null): Carry {
+  if (!v || !OWN_CONTENT.has(v.module)) return "none";
+  if (FTS.has(v.module) && "content" in v.options) return v.options.content === "" ? "none" : "rebuild";
+  return "rows";
+}
+
+/**
+ * Shadow tables are the ones `PRAGMA table_list` reports as `shadow`, except a table the virtual
+ * table does not create: SQLite marks every `<fts>_content` a shadow, also the ordinary table an
+ * external-content (or contentless) FTS table is given, and `<fts5>_docsize` under `columnsize=0`.
+ */
+function ordinaryDespiteShadow(name: string, virtuals: Map<string, VirtualArgs | null>): boolean {
+  for (const [vname, v] of virtuals) {
+    if (!v || !FTS.has(v.module)) continue;
+    if ("content" in v.options && (name === `${vname}_content` || name === v.options.content)) return true;
+    if (v.module === "fts5" && v.options.columnsize === "0" && name === `${vname}_docsize`) return true;
+  }
+  return false;
+}
+
+function autoincrementIn(sql: string): boolean {
+  return sqlTokens(sql).some((t) => t.kind === "word" && t.upper === "AUTOINCREMENT");
+}
+
+function toColumns(cols: Row[]): ColumnInfo[] {
+  return cols.map((c) => ({
     name: String(c.name),
     type: String(c.type ?? ""),
     notnull: Number(c.notnull) === 1,
@@ -51,33 +157,80 @@ function buildInfo(name: string, sql: string, cols: Row[]): TableInfo {
     pk: Number(c.pk),
     hidden: Number(c.hidden ?? 0),
   }));
-  const pkCols = columns.filter((c) => c.pk > 0);
-  const rowidAlias =
-    !withoutRowid && !virtual && pkCols.length === 1 && pkCols[0]!.type.toUpperCase() === "INTEGER" && !/PRIMARY\s+KEY\s+DESC/i.test(sql)
-      ? pkCols[0]!.name
-      : null;
-  return { name, sql, virtual, withoutRowid, rowidAlias, autoincrement: /AUTOINCREMENT/i.test(sql), columns };
 }
 
-/** Every user table (virtual ones flagged, FTS shadow tables left out) with its columns. */
+interface Planned {
+  t: ListedTable;
+  v: VirtualArgs | null;
+  carry: Carry;
+}
+
+/** Which listed tables are the user's (shadow tables left out), with their virtual-table facts. */
+function plan(tables: ListedTable[]): Planned[] {
+  const virtuals = new Map(tables.filter((t) => t.type === "virtual").map((t) => [t.name, virtualArgs(t.sql)]));
+  return tables
+    .filter((t) => t.type !== "shadow" || ordinaryDespiteShadow(t.name, virtuals))
+    .map((t) => {
+      const v = t.type === "virtual" ? (virtuals.get(t.name) ?? null) : null;
+      return { t, v, carry: t.type === "virtual" ? carryOf(v) : "rows" };
+    });
+}
+
+/**
+ * `cols`: table_xinfo rows; `pkIndexed`: the primary key has its own index (origin 'pk'), so it
+ * is not the rowid (a WITHOUT ROWID table, a non-INTEGER key, `INTEGER PRIMARY KEY DESC`).
+ */
+function buildInfo(p: Planned, cols: Row[], pkIndexed: boolean): TableInfo {
+  const { t, v, carry } = p;
+  const virtual = t.type === "virtual";
+  const columns = toColumns(cols);
+  const pkCols = columns.filter((c) => c.pk > 0);
+  let rowidAlias: string | null = null;
+  if (virtual) rowidAlias = v && RTREE.has(v.module) && columns[0] ? columns[0].name : null;
+  else if (!t.withoutRowid && pkCols.length === 1 && !pkIndexed) rowidAlias = pkCols[0]!.name;
+  return {
+    name: t.name,
+    sql: t.sql,
+    virtual,
+    module: v?.module ?? null,
+    withoutRowid: t.withoutRowid,
+    strict: t.strict,
+    rowidAlias,
+    autoincrement: !virtual && autoincrementIn(t.sql),
+    carry,
+    columns,
+  };
+}
+
+/** Every user table (virtual ones flagged, shadow tables left out) with its columns. */
 export async function readCatalog(reader: DbReader): Promise<TableInfo[]> {
-  const tables = tableRows(await reader.rows(MASTER_SQL));
-  const virtualNames = tables.filter((t) => /^\s*CREATE\s+VIRTUAL/i.test(t.sql)).map((t) => t.name);
+  const tables = listed(await reader.rows(LIST_SQL), await reader.rows(MASTER_SQL));
   const out: TableInfo[] = [];
-  for (const t of tables) {
-    if (isShadowTable(t.name, virtualNames)) continue;
-    const cols = await reader.rows("SELECT * FROM pragma_table_xinfo(?)", [t.name]);
-    out.push(buildInfo(t.name, t.sql, cols));
+  for (const p of plan(tables)) {
+    // A virtual table whose module this build lacks cannot even list its columns.
+    const cols = p.t.type === "virtual" && p.carry === "none" ? [] : await reader.rows(XINFO_SQL, [p.t.name]);
+    const pkIndexed = p.t.type === "table" && Number((await reader.rows(PK_INDEX_SQL, [p.t.name]))[0]?.n ?? 0) > 0;
+    out.push(buildInfo(p, cols, pkIndexed));
   }
   return out;
 }
 
 export function readCatalogSync(db: LibsqlDatabase): TableInfo[] {
-  const tables = tableRows(allRows(db, MASTER_SQL));
-  const virtualNames = tables.filter((t) => /^\s*CREATE\s+VIRTUAL/i.test(t.sql)).map((t) => t.name);
-  return tables
-    .filter((t) => !isShadowTable(t.name, virtualNames))
-    .map((t) => buildInfo(t.name, t.sql, allRows(db, "SELECT * FROM pragma_table_xinfo(?)", [t.name])));
+  const tables = listed(allRows(db, LIST_SQL), allRows(db, MASTER_SQL));
+  return plan(tables).map((p) => {
+    const cols = p.t.type === "virtual" && p.carry === "none" ? [] : allRows(db, XINFO_SQL, [p.t.name]);
+    const pkIndexed = p.t.type === "table" && Number(allRows(db, PK_INDEX_SQL, [p.t.name])[0]?.n ?? 0) > 0;
+    return buildInfo(p, cols, pkIndexed);
+  });
+}
+
+/**
+ * The tables whose rows count as "table rows" everywhere (export, verify-backup, drill, import,
+ * diagnose): ordinary tables and virtual tables with their own content. Not sqlite_sequence (its
+ * rows are counted apart as `sequences`), not shadow tables, not indexes rebuilt from a content table.
+ */
+export function countedTables(catalog: readonly TableInfo[]): TableInfo[] {
+  return catalog.filter((t) => t.carry === "rows");
 }
 
 const baselineCache = new Map<string, TableInfo[]>();

@@ -2,7 +2,7 @@ import Database from "libsql";
 import { existsSync } from "node:fs";
 import { failed } from "../errors.js";
 import { probeFile, type ProbeResult } from "./probe.js";
-import { normalizeValue, type Row, type SqlValue } from "./value.js";
+import { bindable, normalizeValue, type Row, type SqlValue } from "./value.js";
 
 export type LibsqlDatabase = InstanceType<typeof Database>;
 export type LibsqlStatement = ReturnType<LibsqlDatabase["prepare"]>;
@@ -84,13 +84,18 @@ export function openReadWrite(path: string): LibsqlDatabase {
   return db;
 }
 
-/** All rows of a query as plain objects (no driver metadata), integers as BigInt. */
+/**
+ * All rows of a query as plain objects (no driver metadata), integers as BigInt. For catalog and
+ * bookkeeping queries: the driver cuts TEXT at a NUL and aborts on TEXT that is not UTF-8, so table
+ * data is read with backup/tables.ts (rowStatement/iterateRows), which reads TEXT as exact bytes.
+ */
 export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []): Row[] {
   const st = db.prepare(sql);
   st.raw(true);
   const cols = st.columns().map((c: { name: string }) => c.name);
   const out: Row[] = [];
-  for (const r of st.all(...args) as unknown[][]) {
+  // One array argument: the driver takes a lone object (a blob, a null) for named parameters.
+  for (const r of st.all(bindable(args)) as unknown[][]) {
     const row: Row = {};
     cols.forEach((c: string, i: number) => (row[c] = normalizeValue(r[i])));
     out.push(row);

@@ -53,7 +53,10 @@ describe("TEXT as exact bytes", () => {
     expect(exp.exitCode, exp.stderr).toBe(0);
     expect(readdirSync(dir).filter((f) => f.includes(".partial"))).toEqual([]);
     const text = readFileSync(p("b.jsonl"), "utf8");
-    const rows = text.split("\n").filter((l) => l.startsWith("[")).map((l) => JSON.parse(l));
+    const lines = text.split("\n");
+    const start = lines.findIndex((l) => l === '{"k":"table","name":"t","columns":["id","a","b","c"]}');
+    expect(start).toBeGreaterThan(0);
+    const rows = lines.slice(start + 1, start + 7).map((l) => JSON.parse(l));
     // valid UTF-8 with a NUL stays a string, whole
     expect(rows).toContainEqual([1, "keep\u0000this", "x\u0000", 5]);
     // not UTF-8: an explicit typed value with the bytes

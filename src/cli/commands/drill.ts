@@ -22,7 +22,12 @@ export interface DrillRecord {
   window: { start: string; end: string };
   toolVersion: string;
   canonicalHash: { source: string; restored: string; match: boolean };
+  /** Every table but sqlite_sequence (whose rows are counted apart in `sequences`). */
   tables: { name: string; sourceRows: number; restoredRows: number; sourceSha256: string; restoredSha256: string | null; match: boolean }[];
+  /** Table rows of the source (sqlite_sequence's not among them). */
+  totalRows: number;
+  /** sqlite_sequence: rows in the source and the restored file, and whether they are equal. */
+  sequences: { source: number; restored: number; match: boolean };
 }
 
 function canonical(tables: { name: string; rows: number; sha: string | null }[]): string {
@@ -49,6 +54,8 @@ export function drillMarkdown(r: DrillRecord): string {
     "|---|---:|---:|---|",
     ...r.tables.map((t) => `| ${t.name} | ${t.sourceRows} | ${t.restoredRows} | ${t.match ? "yes" : "**no**"} |`),
     "",
+    `table rows: ${r.totalRows}; sqlite_sequence entries: ${r.sequences.source} in the source, ${r.sequences.restored} restored (${r.sequences.match ? "equal" : "**different**"})`,
+    "",
   ].join("\n");
 }
 
@@ -68,20 +75,24 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
   const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
   const read = await restoreBackup(backup.path, restoredPath);
   const rdb = openReadOnly(restoredPath);
-  const tables: DrillRecord["tables"] = [];
+  const all: DrillRecord["tables"] = [];
   try {
     const restored = new Map(listBackupTables(rdb).map((t) => [t.name, t]));
     for (const t of read.tables) {
       const rt = restored.get(t.name);
       const h = rt ? hashTable(rdb, rt) : null;
-      tables.push({ name: t.name, sourceRows: t.rows, restoredRows: h?.rows ?? 0, sourceSha256: t.sha256, restoredSha256: h?.sha256 ?? null, match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256) });
+      all.push({ name: t.name, sourceRows: t.rows, restoredRows: h?.rows ?? 0, sourceSha256: t.sha256, restoredSha256: h?.sha256 ?? null, match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256) });
     }
   } finally {
     rdb.close();
   }
-  const src = canonical(tables.map((t) => ({ name: t.name, rows: t.sourceRows, sha: t.sourceSha256 })));
-  const dst = canonical(tables.map((t) => ({ name: t.name, rows: t.restoredRows, sha: t.restoredSha256 })));
-  const ok = src === dst && tables.every((t) => t.match);
+  // The canonical hash covers every section, sqlite_sequence's too; the counts keep it apart.
+  const src = canonical(all.map((t) => ({ name: t.name, rows: t.sourceRows, sha: t.sourceSha256 })));
+  const dst = canonical(all.map((t) => ({ name: t.name, rows: t.restoredRows, sha: t.restoredSha256 })));
+  const ok = src === dst && all.every((t) => t.match);
+  const tables = all.filter((t) => t.name !== "sqlite_sequence");
+  const seqRow = all.find((t) => t.name === "sqlite_sequence");
+  const sequences = { source: seqRow?.sourceRows ?? 0, restored: seqRow?.restoredRows ?? 0, match: seqRow ? seqRow.match : true };
   const record: DrillRecord = {
     status: ok ? "pass" : "fail",
     source: resolved.path!,
@@ -91,6 +102,8 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
     toolVersion: toolVersion(),
     canonicalHash: { source: src, restored: dst, match: src === dst },
     tables,
+    totalRows: tables.reduce((n, t) => n + t.sourceRows, 0),
+    sequences,
   };
   writeFileSync(join(workDir, "drill-record.json"), JSON.stringify(record, null, 2) + "\n");
   writeFileSync(join(workDir, "drill-record.md"), drillMarkdown(record));
@@ -108,7 +121,7 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
       db.close();
     }
   }
-  for (const t of tables.filter((x) => !x.match)) out.text(`MISMATCH ${t.name}: source ${t.sourceRows} rows ${t.sourceSha256}, restored ${t.restoredRows} rows ${t.restoredSha256}`);
+  for (const t of all.filter((x) => !x.match)) out.text(`MISMATCH ${t.name}: source ${t.sourceRows} rows ${t.sourceSha256}, restored ${t.restoredRows} rows ${t.restoredSha256}`);
   out.text(`canonical hash: source ${src}, restored ${dst} — ${ok ? "match" : "MISMATCH"}`);
   out.text(`drill record: ${join(workDir, "drill-record.md")} and drill-record.json${ledger ? "; ledger row written" : opts.apply ? "" : " (add --apply to record it in cutover_ledger)"}`);
   out.text(`drill: ${ok ? "pass" : "FAIL"}`);

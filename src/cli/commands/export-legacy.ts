@@ -29,7 +29,7 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   });
   progress.end();
   out.text(`backup: ${r.path}`);
-  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows, ${r.bytes} bytes, sha256 ${r.sha256}`);
+  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows, ${r.sequences} sqlite_sequence entries, ${r.bytes} bytes, sha256 ${r.sha256}`);
   const w = Math.max(5, ...r.tables.map((t) => t.name.length));
   for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${String(t.rows).padStart(10)}  ${t.sha256}`);
   out.text(`next: vox-cutover verify-backup '${r.path}' --db '${resolved.path}'`);
@@ -37,6 +37,6 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { backup: { path: r.path, sha256: r.sha256, bytes: r.bytes, format: "vox-cutover-backup", version: 1 }, chain: d.chain, tables: r.tables, totalRows: r.totalRows },
+    data: { backup: { path: r.path, sha256: r.sha256, bytes: r.bytes, format: "vox-cutover-backup", version: 1 }, chain: d.chain, tables: r.tables, totalRows: r.totalRows, sequences: r.sequences },
   };
 }

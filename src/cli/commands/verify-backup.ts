@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { verifyAgainstDatabase, type Comparison } from "../../backup/compare.js";
 import { readBackup, ReferenceFormat } from "../../backup/read.js";
+import { splitSequences } from "../../backup/format.js";
 import { EXIT, failed, refused, usage } from "../../errors.js";
 import { probeFile } from "../../db/probe.js";
 import { ProgressLine } from "../progress.js";
@@ -46,7 +47,8 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   }
   out.text(`backup: ${path} (vox-cutover-backup v${result.header.version}, written ${result.header.createdAt} by ${result.header.tool})`);
   out.text(`  source: ${result.header.source.path ?? result.header.source.url} (chain ${result.header.chain})`);
-  out.text(`  structure, ${result.tables.length} table hashes and the whole-file hash ${result.fileSha256} recomputed: ok (${result.totalRows} rows)`);
+  const counted = splitSequences(result.tables);
+  out.text(`  structure, ${result.tables.length} table hashes and the whole-file hash ${result.fileSha256} recomputed: ok (${result.totalRows} rows, ${counted.sequences} sqlite_sequence entries)`);
   if (comparison) {
     if (comparison.ok) out.text(`  against ${resolved.path}: every table's count and hash equal`);
     else out.text(`  against ${resolved.path}: DIFFERENT — ${comparison.firstDifference}`);
@@ -63,8 +65,9 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
     db: resolved,
     data: {
       backup: { path, verified: true, format: "vox-cutover-backup", version: result.header.version, sha256: result.fileSha256, createdAt: result.header.createdAt, source: result.header.source, chain: result.header.chain },
-      tables: result.tables,
+      tables: counted.tables,
       totalRows: result.totalRows,
+      sequences: counted.sequences,
       comparedWith: comparison ? resolved.path : null,
       comparison: comparison?.tables ?? null,
       firstDifference: comparison?.firstDifference ?? null,
