@@ -1,13 +1,29 @@
-import { Box, Text, useApp, useInput, useStdout } from "ink";
-import { Select, TextInput } from "@inkjs/ui";
-import { existsSync, statSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { useCallback, useEffect, useReducer, useRef } from "react";
-import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
-import type { EngineClient, RunJob } from "./protocol.js";
-import { bar, eta, human, ICON, STAGES } from "./format.js";
-import { formatSeconds } from "../util/duration.js";
-import { initialState, reducer, stageOf, type WizardState } from "./state.js";
+import { Box, Text, useInput, useStdout, type Key } from "ink";
+import { FocusContext, type FocusSlot, type KeyHandler } from "./components.js";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { tabs } from "./format.js";
+import { keysFor, TEXT_SCREENS } from "./keys.js";
+import type { EngineClient } from "./protocol.js";
+import { stageOf, type ScreenName } from "./state.js";
+import { useEngine, type Engine } from "./useEngine.js";
+import type { ScreenProps } from "./screens/common.js";
+import { BackupPath } from "./screens/BackupPath.js";
+import { Confirm } from "./screens/Confirm.js";
+import { Loading } from "./screens/Loading.js";
+import { NoDb } from "./screens/NoDb.js";
+import { Nothing } from "./screens/Nothing.js";
+import { Plan } from "./screens/Plan.js";
+import { Rollback } from "./screens/Rollback.js";
+import { RolledBack } from "./screens/RolledBack.js";
+import { Running } from "./screens/Running.js";
+import { Sidecar } from "./screens/Sidecar.js";
+import { Stage0 } from "./screens/Stage0.js";
+import { Stopped } from "./screens/Stopped.js";
+import { Summary } from "./screens/Summary.js";
+import { Telemetry } from "./screens/Telemetry.js";
+import { Unfinished } from "./screens/Unfinished.js";
+
+export { validateBackupPath } from "./useEngine.js";
 
 export interface AppProps {
   client: EngineClient;
@@ -15,409 +31,129 @@ export interface AppProps {
   rehearse?: boolean;
   /** Called once when the wizard ends: exit code and a last line for the terminal. */
   onExit(code: number, note: string): void;
+  /** SIGINT/SIGTERM from outside (kill): handled like Ctrl-C. Returns an unsubscribe. */
+  onSignal?(handler: (sig: "SIGINT" | "SIGTERM") => void): () => void;
 }
 
-const TEXT_SCREENS = new Set(["backup-path", "confirm", "telemetry"]);
-
-export function validateBackupPath(value: string, dbPath: string): string | undefined {
-  if (!value.trim()) return "type a path for the backup file";
-  if (/[\/\\]$/.test(value)) return "that names a folder: add a file name";
-  const p = resolve(value);
-  if (p === resolve(dbPath) || p.startsWith(resolve(dbPath) + "-")) return "that is the database itself";
-  if (existsSync(p)) return statSync(p).isDirectory() ? "that is a folder: add a file name" : "a file is already there: choose a new name";
-  const dir = dirname(p);
-  // The default work dir (vox-cutover-runs/<UTC> beside the database) is created when the run starts.
-  if (!existsSync(dir)) return basename(dirname(dir)) === "vox-cutover-runs" && existsSync(dirname(dirname(dir))) ? undefined : `the folder ${dir} does not exist`;
-  return undefined;
-}
-
-const HELP: Record<string, string> = {
-  "no-db": "No database was found. Create a sample legacy database in a scratch folder and rehearse the whole runbook on it, or quit and pass --db PATH.",
-  unfinished: "A run of this database was left unfinished. Resume continues from the journal; Roll back puts the original back and removes only the run's own temporary files; Start over rolls back first, then plans again.",
-  stage0: "Stage 0 checks the preconditions without writing anything. Continue to choose the backup path; Rehearse runs everything on a clone first.",
-  "backup-path": "Where the verified backup goes. The folder must exist (the default work dir is created for you); the file must not. Esc goes back.",
-  plan: "Every step of the run, with its kind. Destructive steps ask you to type the database's file name before they start.",
-  running: "Steps run in order; progress shows rows, rows/s and ETA. q or Ctrl-C stops at the next safe point (the journal keeps the state).",
-  confirm: "Type the database's file name exactly to let this destructive step run. Anything else cancels it (nothing of it is done; you can resume later).",
-  sidecar: "The sidecar is backed up first either way. Merge copies rows the new file lacks (conflicts go to legacy_quarantine); Archive only keeps them in the archived file.",
-  telemetry: "Name JSONL files to check against the telemetry envelope contract (separate with spaces), or submit an empty line to skip.",
-  summary: "What changed and where everything is. The same report is in the work dir (report.md, report.json).",
+const SCREENS: Record<ScreenName, (p: ScreenProps) => React.JSX.Element> = {
+  loading: Loading,
+  "no-db": NoDb,
+  unfinished: Unfinished,
+  stage0: Stage0,
+  "backup-path": BackupPath,
+  plan: Plan,
+  running: Running,
+  confirm: Confirm,
+  sidecar: Sidecar,
+  telemetry: Telemetry,
+  summary: Summary,
+  stopped: Stopped,
+  nothing: Nothing,
+  rollback: Rollback,
+  "rolled-back": RolledBack,
 };
 
-export function App({ client, db, rehearse, onExit }: AppProps) {
-  const [s, dispatch] = useReducer(reducer, initialState(Boolean(rehearse)));
-  const { exit } = useApp();
+export const HELP: Record<ScreenName, string> = {
+  loading: "The wizard is looking at the database; nothing is written.",
+  "no-db": "No database was found. Create a sample legacy database in a scratch folder and rehearse the whole runbook on it, or quit and pass --db PATH.",
+  unfinished: "A run of this database was left unfinished. Resume continues from the journal (offered only where it can succeed); Roll back puts the original back and removes only the run's own temporary files (it asks for the file name first); Start over rolls back, then plans again.",
+  stage0: "Stage 0 checks the preconditions without writing anything. Continue to choose the backup path; Rehearse runs everything on a clone in a scratch folder first.",
+  "backup-path": "Where the verified backup goes. The folder must exist (the run's own folder is created for you); the file must not. ~ is your home. Esc goes back.",
+  plan: "Every step of the run. Destructive steps stop and ask you to type the name of the file they act on, showing the evidence first.",
+  running: "Steps run in order; progress shows the phase, rows, a smoothed rate and an ETA. q or Ctrl-C stops at the next safe point (the journal keeps the state); a second Ctrl-C says how to force it.",
+  confirm: "Type the file's name exactly to let this destructive step run. An empty answer asks again; anything else cancels it (nothing of it is done; you can resume later). Esc cancels here.",
+  sidecar: "The sidecar is backed up first either way. Merge copies rows the new file lacks (conflicts go to legacy_quarantine); Archive only keeps them in the archived file.",
+  telemetry: "Name JSONL files to check against the telemetry envelope contract (separate with spaces), or submit an empty line to skip the check.",
+  summary: "What changed and where everything is. The same report is in the work dir (report.md, report.json). Roll back asks for the file name first.",
+  stopped: "The run stopped. What is on disk is said above; the next start offers Resume or Roll back.",
+  nothing: "Nothing to do for this database.",
+  rollback: "Roll back moves the files listed. Type the database's file name to do it; Esc goes back without changing anything.",
+  "rolled-back": "The rollback is done; the lines above say what moved where.",
+};
+
+function useKeys(engine: Engine, focus: { current: KeyHandler | null }) {
+  // A stable handler that reads the latest engine: keys arriving between a render and its effects
+  // are judged against the screen on display, never a stale one.
+  const ref = useRef(engine);
+  useLayoutEffect(() => {
+    ref.current = engine;
+  });
+  const handle = useCallback(
+    (input: string, key: Key) => {
+      const e = ref.current;
+      const s = e.s;
+      if (key.ctrl && input === "c") return e.interrupt("SIGINT");
+      if (key.escape) return e.escape();
+      if (TEXT_SCREENS.has(s.screen)) return focus.current?.(input, key); // q and ? are text in a text field
+      if (s.screen === "loading") return;
+      if (input === "q") return e.quit();
+      if (input === "?") return e.help();
+      if (key.return && !s.running && (s.screen === "stopped" || s.screen === "nothing")) return e.quit();
+      focus.current?.(input, key);
+    },
+    [focus],
+  );
+  useInput(handle);
+}
+
+export function App({ client, db, rehearse, onExit, onSignal }: AppProps) {
+  const e = useEngine({ client, db, rehearse, onExit });
+  const s = e.s;
   const { stdout } = useStdout();
   const cols = Math.max(40, stdout?.columns ?? 80);
-  const answerRef = useRef<((a: DecisionAnswer) => void) | null>(null);
-  const runningRef = useRef(false);
-  const quitAfterStop = useRef(false);
-  const lastProgress = useRef(0);
-  const stateRef = useRef<WizardState>(s);
-  stateRef.current = s;
-
-  const finish = useCallback(
-    (code: number, note: string) => {
-      onExit(code, note);
-      exit();
-    },
-    [exit, onExit],
+  const rows = Math.max(16, stdout?.rows ?? 30);
+  const focus = useRef<KeyHandler | null>(null);
+  const slot = useMemo<FocusSlot>(
+    () => ({
+      set: (h) => {
+        focus.current = h;
+      },
+      clear: (h) => {
+        if (focus.current === h) focus.current = null;
+      },
+    }),
+    [],
   );
-
-  const plan = useCallback(
-    async (path: string) => {
-      dispatch({ type: "loading", text: "Checking the preconditions (Stage 0)…" });
-      const out = await client.run({ db: path, apply: false, command: "wizard" }, { event: () => {}, request: async () => ({ ok: false }) });
-      if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: out.report.backup.path ?? "" }); // the plan's own work dir
-      else dispatch({ type: "plan-failed", message: out.error.message });
-    },
-    [client],
-  );
-
-  const inspect = useCallback(
-    async (path?: string, extra: { original?: string; rehearsal?: boolean } = {}) => {
-      const i = await client.inspect(path);
-      dispatch({ type: "inspected", inspection: i, db: i.resolved.path, ...extra });
-      if (i.resolved.kind === "file" && !i.unfinished && i.exists && i.chain !== "not-a-database") await plan(i.resolved.path!);
-    },
-    [client, plan],
-  );
-
-  useEffect(() => {
-    void (async () => {
-      if (rehearse && db) {
-        dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
-        const c = await client.clone(resolve(db));
-        await inspect(c.db, { original: resolve(db), rehearsal: true });
-      } else await inspect(db ? resolve(db) : undefined);
-    })();
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps
-
-  const run = useCallback(
-    async (job: Omit<RunJob, "db" | "command">) => {
-      const st = stateRef.current;
-      dispatch({ type: "go", screen: "running" });
-      runningRef.current = true;
-      const out = await client.run(
-        { ...job, db: st.db!, command: st.rehearsal ? "rehearse" : "wizard" },
-        {
-          event: (event: EngineEvent) => {
-            const now = Date.now();
-            if (event.type === "step-progress" && event.done < event.total && now - lastProgress.current < 100) return; // throttle renders
-            lastProgress.current = now;
-            dispatch({ type: "event", event, now });
-          },
-          request: (request: DecisionRequest) =>
-            new Promise<DecisionAnswer>((res) => {
-              answerRef.current = res;
-              dispatch({ type: "request", request });
-            }),
-        },
-      );
-      runningRef.current = false;
-      if (out.ok) {
-        if (job.rollback) {
-          dispatch({ type: "loading", text: "Rolled back. Looking at the database again…" });
-          await inspect(st.db);
-          return;
-        }
-        dispatch({ type: "finished", report: out.report });
-      } else dispatch({ type: "failed", error: out.error });
-      if (quitAfterStop.current) finish(out.ok ? 0 : out.error.exitCode, resumeNote(stateRef.current));
-    },
-    [client, finish, inspect],
-  );
-
-  const answer = (a: DecisionAnswer) => {
-    const r = answerRef.current;
-    answerRef.current = null;
-    dispatch({ type: "answered" });
-    r?.(a);
-  };
-
-  const resumeNote = (st: WizardState) => (st.db ? `State kept. Resume with: vox-cutover${st.rehearsal ? "" : ` --db '${st.db}'`} (the wizard offers Resume), or vox-cutover cutover --db '${st.db}' --resume --apply` : "Nothing was changed.");
-
-  const quit = () => {
-    if (runningRef.current) {
-      quitAfterStop.current = true;
-      if (answerRef.current) answer({ ok: false });
-      client.cancel();
-      return;
-    }
-    const st = stateRef.current;
-    finish(st.screen === "stopped" ? (st.stopped?.exitCode ?? 0) : 0, st.screen === "summary" || st.screen === "nothing" ? "" : resumeNote(st));
-  };
-
-  useInput((input, key) => {
-    if (key.ctrl && input === "c") {
-      if (runningRef.current) {
-        quitAfterStop.current = true;
-        if (answerRef.current) answer({ ok: false });
-        client.cancel();
-      } else finish(130, `Interrupted. ${resumeNote(stateRef.current)}`);
-      return;
-    }
-    const textScreen = TEXT_SCREENS.has(s.screen);
-    if (key.escape) {
-      if (s.screen === "confirm") answer({ ok: false });
-      else if (s.screen === "telemetry") answer({ files: [] });
-      else dispatch({ type: "back" });
-      return;
-    }
-    if (textScreen) return;
-    if (input === "q") quit();
-    else if (input === "?") dispatch({ type: "help" });
-    else if (key.return && (s.screen === "summary" || s.screen === "nothing" || s.screen === "stopped")) quit();
-  });
-
+  useKeys(e, focus);
+  const interrupt = e.interrupt;
+  useEffect(() => (onSignal ? onSignal((sig) => interrupt(sig)) : undefined), [onSignal, interrupt]);
   const stage = stageOf(s);
+  const Screen = SCREENS[s.screen];
+  const keys = keysFor(s);
+  const badge = s.rehearsal ? (s.origin === "sample" ? "[REHEARSAL on a sample the wizard made]" : `[REHEARSAL on a clone${s.original ? ` of ${s.original}` : ""}]`) : "";
+  const help = s.help ? HELP[s.screen] : "";
+  const bodyRows = rows - 5 - (badge ? Math.ceil(badge.length / cols) : 0) - (help ? Math.ceil(help.length / cols) + 1 : 0);
   return (
+    <FocusContext.Provider value={slot}>
     <Box flexDirection="column" width={cols}>
-      <Box>
+      <Text wrap="truncate-middle">
         <Text bold>vox-cutover</Text>
-        <Text> {s.db ? s.db : ""}</Text>
-        {s.rehearsal ? <Text color="yellow"> [REHEARSAL{s.original ? ` on a clone of ${s.original}` : ""}]</Text> : null}
-      </Box>
-      <Box>
-        {STAGES.map((name, i) => (
-          <Text key={name} color={stage === i ? "cyan" : undefined} bold={stage === i} dimColor={stage !== i}>
-            {`${i} ${name}  `}
+        {` ${s.db ?? ""}`}
+      </Text>
+      {badge ? (
+        <Text color="yellow" wrap="wrap">
+          {badge}
+        </Text>
+      ) : null}
+      <Text wrap="truncate-end">
+        {tabs(stage, cols).map((t, i) => (
+          <Text key={i} color={t.current ? "cyan" : undefined} bold={t.current} dimColor={!t.current}>
+            {`${i ? "  " : ""}${t.text}`}
           </Text>
         ))}
-        <Text color={stage === "summary" ? "cyan" : undefined} bold={stage === "summary"} dimColor={stage !== "summary"}>
-          Summary
-        </Text>
-      </Box>
+      </Text>
+      {help ? (
+        <Box marginTop={1}>
+          <Text wrap="wrap">{`Help: ${help}`}</Text>
+        </Box>
+      ) : null}
       <Box marginTop={1} flexDirection="column">
-        {s.help ? <Text>{HELP[s.screen] ?? "Enter accepts, arrows move, Esc goes back where safe, q quits (state kept), ? toggles this help."}</Text> : <Body s={s} cols={cols} onPlan={plan} onRun={run} onInspect={inspect} answer={answer} dispatch={dispatch} client={client} finish={finish} />}
+        <Screen key={s.visit} e={e} cols={cols} rows={bodyRows} />
       </Box>
-      <Box marginTop={1}>
-        <Text dimColor>{TEXT_SCREENS.has(s.screen) ? "Enter submit · Esc back/cancel · Ctrl-C stop" : "Enter accept · ↑↓ move · Esc back · q quit (state kept) · ? help"}</Text>
-      </Box>
+      <Text dimColor wrap="wrap">
+        {keys.map((k) => `${k.key} ${k.label}`).join(" · ")}
+      </Text>
     </Box>
+    </FocusContext.Provider>
   );
-}
-
-interface BodyProps {
-  s: WizardState;
-  cols: number;
-  onPlan(path: string): Promise<void>;
-  onRun(job: Omit<RunJob, "db" | "command">): Promise<void>;
-  onInspect(path?: string, extra?: { original?: string; rehearsal?: boolean }): Promise<void>;
-  answer(a: DecisionAnswer): void;
-  dispatch: React.Dispatch<import("./state.js").Action>;
-  client: EngineClient;
-  finish(code: number, note: string): void;
-}
-
-function Steps({ s, cols, only }: { s: WizardState; cols: number; only?: number[] }) {
-  return (
-    <Box flexDirection="column">
-      {s.steps
-        .filter((x) => !only || only.includes(x.stage))
-        .map((x) => {
-          const p = x.progress;
-          const e = p ? eta(p) : null;
-          return (
-            <Box key={x.id} flexDirection="column">
-              <Text wrap="truncate-end" color={x.status === "failed" ? "red" : x.status === "done" ? "green" : x.status === "running" ? "cyan" : undefined}>
-                {`${ICON[x.status]} ${x.stage} ${x.title}${x.kind === "destructive" ? " [destructive]" : ""}${x.summary ? ` — ${x.summary}` : ""}`}
-              </Text>
-              {x.status === "running" && p ? (
-                <Text wrap="truncate-end">{`    ${bar(p.done, p.total, Math.min(30, cols - 60))} ${p.total ? Math.floor((p.done / p.total) * 100) : 100}% ${human(p.done)}/${human(p.total)} rows · ${human(Math.round(e!.rate))} rows/s · ETA ${formatSeconds(e!.seconds)}${p.label ? ` · ${p.label}` : ""}`}</Text>
-              ) : null}
-            </Box>
-          );
-        })}
-    </Box>
-  );
-}
-
-function Body({ s, cols, onPlan, onRun, onInspect, answer, dispatch, client, finish }: BodyProps) {
-  const i = s.inspection;
-  switch (s.screen) {
-    case "loading":
-      return <Text>{s.loading}</Text>;
-    case "no-db":
-      return (
-        <Box flexDirection="column">
-          <Text>{`No database at ${i?.resolved.display} (${i?.resolved.why}).`}</Text>
-          <Text>New here? A sample legacy database (ad-hoc versions, an unknown table, awkward values, a sidecar) can be made in a scratch folder to rehearse the whole runbook on.</Text>
-          <Select
-            options={[
-              { label: "Create a sample legacy database and rehearse on it", value: "sample" },
-              { label: "Quit (pass --db PATH to use another database)", value: "quit" },
-            ]}
-            onChange={(v) => {
-              if (v === "quit") return finish(0, "Nothing was changed.");
-              dispatch({ type: "loading", text: "Writing a sample legacy database in a scratch folder…" });
-              void client.makeSample().then((r) => onInspect(r.db, { rehearsal: true }));
-            }}
-          />
-        </Box>
-      );
-    case "unfinished":
-      return (
-        <Box flexDirection="column">
-          <Text>{`An unfinished run of this database is recorded in ${i?.unfinished?.workDir}`}</Text>
-          <Text>{`It stopped after ${i?.unfinished?.lastStep ?? "its start"}${i?.unfinished?.swapPhase && i.unfinished.swapPhase !== "none" ? ` (swap phase: ${i.unfinished.swapPhase})` : ""}.`}</Text>
-          <Select
-            options={[
-              { label: "Resume it", value: "resume" },
-              { label: "Roll back (restore the original, remove only the run's temporary files)", value: "rollback" },
-              { label: "Start over (roll back, then plan again)", value: "over" },
-            ]}
-            onChange={(v) => void onRun(v === "resume" ? { apply: true, resume: true } : { apply: true, rollback: true })}
-          />
-        </Box>
-      );
-    case "stage0":
-      return (
-        <Box flexDirection="column">
-          <Text bold>Stage 0 — Preconditions</Text>
-          <Steps s={s} cols={cols} only={[0]} />
-          {s.preflightError ? <Text color="red">{s.preflightError}</Text> : null}
-          <Box marginTop={1}>
-            <Text>{i?.explanation}</Text>
-          </Box>
-          <Select
-            options={[
-              ...(s.preflightError ? [{ label: "Check again", value: "again" }] : [{ label: "Continue to Stage 1", value: "go" }]),
-              ...(!s.rehearsal && !s.preflightError ? [{ label: "Rehearse on a clone first", value: "rehearse" }] : []),
-              { label: "Quit (nothing was changed)", value: "quit" },
-            ]}
-            onChange={(v) => {
-              if (v === "quit") return finish(s.preflightError ? 3 : 0, "Nothing was changed.");
-              if (v === "again") return void onPlan(s.db!);
-              if (v === "rehearse") {
-                dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
-                return void client.clone(s.db!).then((c) => onInspect(c.db, { original: s.db, rehearsal: true }));
-              }
-              dispatch({ type: "go", screen: "backup-path" });
-            }}
-          />
-        </Box>
-      );
-    case "backup-path":
-      return (
-        <Box flexDirection="column">
-          <Text bold>Stage 1 — Where should the backup go?</Text>
-          <TextInput
-            defaultValue={s.backupPath}
-            onChange={(v) => dispatch({ type: "backup", value: v, error: validateBackupPath(v, s.db!) })}
-            onSubmit={(v) => {
-              const err = validateBackupPath(v, s.db!);
-              dispatch({ type: "backup", value: v, error: err });
-              if (!err) dispatch({ type: "go", screen: "plan" });
-            }}
-          />
-          {s.backupError ? <Text color="red">{`✗ ${s.backupError}`}</Text> : <Text color="green">✓ looks good</Text>}
-        </Box>
-      );
-    case "plan":
-      return (
-        <Box flexDirection="column">
-          <Text bold>{`The plan (digest ${s.digest})`}</Text>
-          {s.steps
-            .filter((x) => x.stage > 0)
-            .map((x) => (
-              <Text key={x.id} wrap="truncate-end">{`  ${x.stage} [${x.kind}] ${x.title}`}</Text>
-            ))}
-          <Text>{`Backup: ${s.backupPath}`}</Text>
-          <Select
-            options={[
-              { label: "Start", value: "start" },
-              { label: "Back", value: "back" },
-              { label: "Quit (nothing was changed)", value: "quit" },
-            ]}
-            onChange={(v) => {
-              if (v === "quit") return finish(0, "Nothing was changed.");
-              if (v === "back") return dispatch({ type: "back" });
-              const backupPath = resolve(s.backupPath);
-              const inRuns = basename(dirname(dirname(backupPath))) === "vox-cutover-runs";
-              void onRun({ apply: true, backupPath, workDir: inRuns ? dirname(backupPath) : undefined });
-            }}
-          />
-        </Box>
-      );
-    case "running":
-      return (
-        <Box flexDirection="column">
-          <Steps s={s} cols={cols} />
-          {s.notes.length ? <Text dimColor wrap="truncate-end">{s.notes.at(-1)}</Text> : null}
-        </Box>
-      );
-    case "confirm": {
-      const r = s.request as Extract<DecisionRequest, { kind: "confirm" }>;
-      return (
-        <Box flexDirection="column">
-          <Text bold color="yellow">{`Destructive step: ${r.title}`}</Text>
-          <Text>{r.description}</Text>
-          <Text>{`Type the database's file name (${r.expected}) to proceed; anything else cancels.`}</Text>
-          <TextInput onSubmit={(v) => answer({ ok: v.trim() === r.expected })} />
-        </Box>
-      );
-    }
-    case "sidecar": {
-      const r = s.request as Extract<DecisionRequest, { kind: "sidecar" }>;
-      return (
-        <Box flexDirection="column">
-          <Text bold>{`Stage 2 — The training-telemetry sidecar ${basename(r.path)}`}</Text>
-          {r.tables.map((t) => (
-            <Text key={t.name} wrap="truncate-end">{`  ${t.name}: ${t.rows} rows, ${t.present} already in the new file, ${t.merged} missing, ${t.conflicts} conflicting${t.mergeable ? "" : " (no such table in the baseline: kept in the archive)"}`}</Text>
-          ))}
-          <Select
-            options={[
-              { label: "Merge the missing rows, then archive the file", value: "merge" },
-              { label: "Archive only (its rows stay in the archived file)", value: "archive" },
-            ]}
-            onChange={(v) => answer({ merge: v === "merge" })}
-          />
-        </Box>
-      );
-    }
-    case "telemetry": {
-      const r = s.request as Extract<DecisionRequest, { kind: "telemetry" }>;
-      return (
-        <Box flexDirection="column">
-          <Text bold>Stage 3 — Telemetry consumers</Text>
-          <Text>JSONL files to check against the envelope contract (space-separated; empty to skip):</Text>
-          <TextInput defaultValue={r.suggested.join(" ")} onSubmit={(v) => answer({ files: v.split(/\s+/).filter(Boolean).map((f) => resolve(f)) })} />
-        </Box>
-      );
-    }
-    case "summary": {
-      const r = s.report!;
-      return (
-        <Box flexDirection="column">
-          <Text bold color="green">{`Done: ${r.before.chain} → ${r.after.chain}${s.rehearsal ? " (on the rehearsal clone)" : ""}`}</Text>
-          <Steps s={s} cols={cols} only={[2, 3, 4]} />
-          <Text wrap="wrap">{`Backup:  ${r.backup.path} (verified)`}</Text>
-          <Text wrap="wrap">{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
-          <Text>{`Rows: ${r.tables.reduce((n, t) => n + t.rowsBefore, 0)} before, ${r.tables.reduce((n, t) => n + t.rowsAfter, 0)} in the new file, ${r.quarantined} in legacy_quarantine`}</Text>
-          <Text>{`Ledger: run ${r.runId}`}</Text>
-          <Text wrap="wrap">{`Report: ${r.workDir}/report.md`}</Text>
-          <Text wrap="wrap">{`Roll back: ${r.rollbackCommand}`}</Text>
-          {s.rehearsal && s.original ? <Text wrap="wrap">{`The real database ${s.original} was not touched. Next: vox-cutover --db '${s.original}'`}</Text> : null}
-          <Text dimColor>Enter or q to leave.</Text>
-        </Box>
-      );
-    }
-    case "nothing":
-      return (
-        <Box flexDirection="column">
-          <Text>{s.report?.message}</Text>
-          <Text dimColor>Enter or q to leave.</Text>
-        </Box>
-      );
-    case "stopped":
-      return (
-        <Box flexDirection="column">
-          <Steps s={s} cols={cols} />
-          <Text bold color="red">{s.stopped?.title}</Text>
-          <Text wrap="wrap">{s.stopped?.message}</Text>
-          <Text dimColor>Enter or q to leave; the next start offers Resume / Roll back.</Text>
-        </Box>
-      );
-  }
 }

@@ -4,7 +4,10 @@ import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker
 
 /** The wizard's handle on the engine worker. */
 export function workerClient(): EngineClient {
-  const worker = new Worker(new URL("./worker.js", import.meta.url));
+  // A shared flag: a worker busy in a synchronous step (export, import) cannot read a message until
+  // the step ends, but the step's progress callbacks can read this at once.
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag } });
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }>();
   worker.on("message", (m: FromWorker) => {
@@ -36,13 +39,17 @@ export function workerClient(): EngineClient {
     makeSample: () => call({ type: "sample" } as never),
     clone: (db: string) => call({ type: "clone", db } as never),
     async run(job: RunJob, on): Promise<RunOutcome> {
+      Atomics.store(stopFlag, 0, 0);
       try {
         return { ok: true, report: await call({ type: "run", job } as never, on) };
       } catch (error) {
         return { ok: false, error: error as RunOutcome extends { error: infer E } ? E : never };
       }
     },
-    cancel: () => send({ type: "cancel" }),
+    cancel: () => {
+      Atomics.store(stopFlag, 0, 1);
+      send({ type: "cancel" });
+    },
     close: () => void worker.terminate(),
   };
 }

@@ -1,4 +1,5 @@
-import type { StepView } from "./state.js";
+import { formatSeconds } from "../util/duration.js";
+import type { Progress, StepView } from "./state.js";
 
 export function bar(done: number, total: number, width: number): string {
   const w = Math.max(5, width);
@@ -6,16 +7,82 @@ export function bar(done: number, total: number, width: number): string {
   return "█".repeat(f) + "░".repeat(w - f);
 }
 
-export function eta(p: NonNullable<StepView["progress"]>): { rate: number; seconds: number } {
-  const secs = Math.max(0.001, (p.at - p.startedAt) / 1000);
-  const rate = p.done / secs;
-  return { rate, seconds: rate > 0 && p.total > p.done ? (p.total - p.done) / rate : 0 };
-}
-
 export function human(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-export const ICON: Record<string, string> = { pending: "·", running: "▶", done: "✓", skipped: "-", failed: "✗" };
+/** A status is a mark and a word, so it reads without colour. */
+export type Mark = "pending" | "running" | "done" | "warnings" | "skipped" | "failed";
+export const MARK: Record<Mark, { icon: string; word: string; color?: string }> = {
+  pending: { icon: "·", word: "to do" },
+  running: { icon: "▸", word: "running", color: "cyan" },
+  done: { icon: "✓", word: "done", color: "green" },
+  warnings: { icon: "!", word: "warnings", color: "yellow" },
+  skipped: { icon: "–", word: "skipped" },
+  failed: { icon: "✗", word: "failed", color: "red" },
+};
+
+export function markOf(x: StepView): Mark {
+  if (x.status === "done" && x.warnings?.length) return "warnings";
+  return x.status as Mark;
+}
 
 export const STAGES = ["Preconditions", "Legacy chain", "Sidecar", "Telemetry", "Publication/news"];
+const SHORT = ["Pre", "Legacy", "Sidecar", "Telem", "News"];
+
+/** The stage tabs; the current one is marked with brackets and ▸ (readable without colour). */
+export function tabs(current: number | "summary", cols: number): { text: string; current: boolean }[] {
+  const names = [...STAGES.map((n, i) => `${i} ${n}`), "Summary"];
+  const long = names.join("   ").length + 4 <= cols;
+  const short = [...SHORT.map((n, i) => `${i} ${n}`), "Sum"];
+  const pick = long ? names : short.join("  ").length + 6 <= cols ? short : names.map((_, i) => (i < 5 ? String(i) : "S"));
+  return pick.map((t, i) => {
+    const isCur = (current === "summary" && i === 5) || current === i;
+    // the current stage always shows its full name
+    const label = isCur ? `▸[${names[i]}]` : t;
+    return { text: label, current: isCur };
+  });
+}
+
+/** Strip engine ids in parentheses from a step title ("Contract parity (ssot-drift)" → "Contract parity"). */
+export function plainTitle(title: string): string {
+  return title.replace(/\s*\((?:[a-z0-9]+-)*[a-z0-9]+\)$/, "");
+}
+
+/** A Stage 0 summary in words where the engine's is a bare word. */
+export function plainSummary(id: string, summary: string | undefined): string | undefined {
+  if (summary === undefined) return undefined;
+  if (id === "lock") {
+    if (/^taken$/.test(summary)) return "no other cutover is running; this run holds the lock";
+    if (/^free$/.test(summary)) return "no other cutover is running";
+  }
+  return summary.replace(/\bssot-drift\b/g, "contract parity");
+}
+
+const PHASE: Record<string, [string, string]> = {
+  export: ["copying rows to the backup", "writing and hashing the backup's end"],
+  "verify-backup": ["re-reading the backup, hashing the primary", "comparing the hashes"],
+  "build-import": ["copying rows into the new file", "rebuilding indexes and checking integrity"],
+};
+
+/** The progress lines: the phase, then rows, a smoothed rate, an ETA only while rows are still being copied. */
+export function progressLines(id: string, p: Progress, now: number, width: number): string[] {
+  const [copying, finishing] = PHASE[id] ?? ["working", "finishing"];
+  const silent = now - p.at;
+  const nearEnd = p.total > 0 && p.total - p.done <= Math.max(16_384, p.total * 0.01);
+  if (p.done >= p.total || (nearEnd && silent > 1500)) {
+    return [`${p.phase ?? finishing}…`, `${human(p.done)}/${human(p.total)} rows copied; this part has no row count (${formatSeconds(Math.max(0, now - p.at) / 1000)} so far)`];
+  }
+  const pct = p.total ? Math.floor((p.done / p.total) * 100) : 100;
+  const rate = p.rate === undefined ? "measuring the rate" : `${human(Math.round(p.rate))} rows/s`;
+  const etaS = p.rate ? (p.total - p.done) / p.rate : undefined;
+  const eta = etaS === undefined ? "" : ` · ETA ${formatSeconds(etaS)}`;
+  const stale = silent > 3000 ? ` · last report ${formatSeconds(silent / 1000)} ago` : "";
+  return [`${p.phase ?? copying}${p.label ? ` — ${p.label}` : ""}`, `${bar(p.done, p.total, Math.min(20, width - 44))} ${pct}% ${human(p.done)}/${human(p.total)} rows · ${rate}${eta}${stale}`];
+}
+
+export function expandHome(p: string, home = process.env.HOME ?? ""): string {
+  if (p === "~") return home;
+  if (p.startsWith("~/")) return home + p.slice(1);
+  return p;
+}

@@ -2,12 +2,39 @@
 import type { CutoverReport } from "../engine/cutover.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 
+/** An unfinished run as the reopen screen tells it: stages and files, not step ids. */
+export interface UnfinishedRun {
+  workDir: string;
+  lastStep: string | null;
+  swapPhase: string;
+  runId: string;
+  /** Title and stage of the last step that started (from the runbook), when known. */
+  lastStepTitle?: string;
+  lastStepStage?: number;
+  /** The last recorded failure, if the run stopped on one. */
+  failed?: { step: string; title?: string; message: string } | null;
+  /** Stopped by Ctrl-C / q / a declined confirmation (the step named, or null between steps). */
+  interrupted?: boolean;
+  /** Whether Resume can succeed; when false, `whyNot` says why (e.g. the primary changed since the export). */
+  resumable?: boolean;
+  whyNot?: string;
+  backupPath?: string;
+  backupExists?: boolean;
+  archiveDir?: string;
+  newPath?: string;
+  newExists?: boolean;
+  /** The database file at the primary's name now, and the archived original, if there. */
+  primaryExists?: boolean;
+  archivedPrimary?: string | null;
+  startedAt?: string;
+}
+
 export interface Inspection {
   resolved: { display: string; why: string; source: string; kind: "file" | "remote"; path?: string; warnings: string[] };
   exists: boolean;
   chain: string | null;
   explanation: string;
-  unfinished: { workDir: string; lastStep: string | null; swapPhase: string; runId: string } | null;
+  unfinished: UnfinishedRun | null;
 }
 
 export interface RunJob {
@@ -48,6 +75,23 @@ export interface EngineClient {
   makeSample(): Promise<{ db: string; dir: string }>;
   clone(db: string): Promise<{ db: string; scratch: string }>;
   run(job: RunJob, on: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<RunOutcome>;
+  /** Asks the engine to stop at its next safe point (reaches a worker busy in a synchronous step too). */
   cancel(): void;
   close(): void;
+}
+
+/**
+ * Optional fields the wizard reads when the engine sends them (and does without when it does not).
+ * They are the engine additions the wizard asks for; see the README's wizard section.
+ */
+export interface EngineEventExtras {
+  /** step-progress: what the step is doing now ("copying rows", "rebuilding indexes", "checking"). */
+  phase?: string;
+  /** step-done: the step finished but found problems (news digest mismatches, telemetry violations…). */
+  warnings?: string[];
+  /** step-done: the step did nothing (e.g. no telemetry files named). */
+  skipped?: boolean;
+  /** confirm requests: the evidence the decision rests on, and the file the step acts on. */
+  evidence?: Partial<import("./evidence.js").Evidence>;
+  target?: string;
 }

@@ -15,6 +15,7 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   const client = workerClient();
   let code = 0;
   let note = "";
+  const signalHandlers = new Set<(sig: "SIGINT" | "SIGTERM") => void>();
   const instance = render(
     React.createElement(App, {
       client,
@@ -24,14 +25,26 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
         code = c;
         note = n;
       },
+      onSignal: (h: (sig: "SIGINT" | "SIGTERM") => void) => {
+        signalHandlers.add(h);
+        return () => signalHandlers.delete(h);
+      },
     }),
     { exitOnCtrlC: false },
   );
+  // A signal from outside (kill) is handled by the wizard like Ctrl-C: it stops at a safe point and
+  // says what is on disk. Should the wizard not end, the process still ends after a while.
   const onSignal = (sig: NodeJS.Signals) => {
-    client.cancel();
-    code = sig === "SIGTERM" ? 143 : 130;
-    note = "Interrupted. State kept; the next start offers Resume / Roll back.";
-    setTimeout(() => instance.unmount(), 3000).unref();
+    const s = sig === "SIGTERM" ? "SIGTERM" : "SIGINT";
+    if (signalHandlers.size) for (const h of signalHandlers) h(s);
+    else client.cancel();
+    setTimeout(() => {
+      if (!note) {
+        code = s === "SIGTERM" ? 143 : 130;
+        note = "Interrupted. The run, if one had started, is recorded in its journal; the next start offers Resume / Roll back.";
+      }
+      instance.unmount();
+    }, 30_000).unref();
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);

@@ -1,7 +1,21 @@
 /** The wizard as one typed reducer: screens, transitions, and what each screen shows. Pure. */
 import type { CutoverReport } from "../engine/cutover.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
-import type { Inspection, RunError } from "./protocol.js";
+import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";
+
+export interface Progress {
+  done: number;
+  total: number;
+  label?: string;
+  phase?: string;
+  startedAt: number;
+  /** When the last report came. */
+  at: number;
+  /** Smoothed rows/s (undefined until two reports at least 250 ms apart). */
+  rate?: number;
+  sampleAt: number;
+  sampleDone: number;
+}
 
 export interface StepView {
   id: string;
@@ -11,54 +25,102 @@ export interface StepView {
   description: string;
   status: StepStatus;
   summary?: string;
-  progress?: { done: number; total: number; label?: string; startedAt: number; at: number };
+  /** Problems found by a step that finished (done with warnings). */
+  warnings?: string[];
+  progress?: Progress;
+  startedAt?: number;
 }
 
-export type ScreenName = "loading" | "no-db" | "unfinished" | "stage0" | "backup-path" | "plan" | "running" | "confirm" | "sidecar" | "telemetry" | "summary" | "stopped" | "nothing";
+export type ScreenName =
+  | "loading"
+  | "no-db"
+  | "unfinished"
+  | "stage0"
+  | "backup-path"
+  | "plan"
+  | "running"
+  | "confirm"
+  | "sidecar"
+  | "telemetry"
+  | "summary"
+  | "stopped"
+  | "nothing"
+  | "rollback"
+  | "rolled-back";
+
+/** Where the database under work came from: given by the operator, or made by the wizard. */
+export type Origin = "given" | "sample" | "clone";
 
 export interface WizardState {
   screen: ScreenName;
-  /** What the loading screen says. */
   loading: string;
   inspection?: Inspection;
-  /** The database the run works on (the real one, or a clone/sample when rehearsing). */
   db?: string;
   original?: string;
+  origin: Origin;
+  /** The scratch folder of a rehearsal (clone or sample): every file of the run stays in it. */
+  scratch?: string;
   rehearsal: boolean;
   steps: StepView[];
+  /** Outputs of finished steps, by step id (the evidence of later decisions). */
+  outputs: Record<string, Record<string, unknown>>;
   digest?: string;
   preflightError?: string;
   backupPath: string;
   backupError?: string;
   request?: DecisionRequest;
-  typed: string;
+  /** The last confirmation answer was empty: ask again, say so. */
+  emptyAnswer: boolean;
+  /** How many times the current question was asked (a new field each time). */
+  attempt: number;
+  /** A wrong name typed at the rollback confirmation. */
+  rollbackError?: string;
+  /** After the rollback: plan again at once (Start over) or not. */
+  thenPlan?: boolean;
+  /** The sidecar file named by the Stage 2 request (its confirmation asks for this name). */
+  sidecarPath?: string;
+  sidecarTables?: Extract<DecisionRequest, { kind: "sidecar" }>["tables"];
   report?: CutoverReport;
   stopped?: { title: string; message: string; exitCode: number };
+  /** A run was started in this session (so quitting may leave state on disk). */
+  started: boolean;
+  running: boolean;
+  stopping?: { presses: number; at: number };
+  /** Where the rollback confirmation came from (Esc goes back there). */
+  rollbackFrom?: "unfinished" | "summary";
+  rolledBack?: { message: string; ok: boolean };
   notes: string[];
   help: boolean;
+  /** Counts screen changes: a screen shown again is a new screen (its menu and field start afresh). */
+  visit: number;
 }
 
 export type Action =
   | { type: "loading"; text: string }
-  | { type: "inspected"; inspection: Inspection; db?: string; original?: string; rehearsal?: boolean }
+  | { type: "inspected"; inspection: Inspection; db?: string; original?: string; rehearsal?: boolean; origin?: Origin; scratch?: string }
   | { type: "planned"; report: CutoverReport; defaultBackup: string }
   | { type: "plan-failed"; message: string }
+  | { type: "run-start" }
   | { type: "event"; event: EngineEvent; now: number }
   | { type: "request"; request: DecisionRequest }
   | { type: "answered" }
-  | { type: "typed"; value: string }
+  | { type: "empty-answer" }
+  | { type: "rollback-wrong"; text: string }
   | { type: "backup"; value: string; error?: string }
   | { type: "finished"; report: CutoverReport }
   | { type: "failed"; error: RunError }
+  | { type: "stop-pressed"; now: number }
+  | { type: "rollback-ask"; from: "unfinished" | "summary"; thenPlan?: boolean }
+  | { type: "rolled-back"; message: string; ok: boolean }
   | { type: "go"; screen: ScreenName }
   | { type: "back" }
   | { type: "help" };
 
 export function initialState(rehearsal = false): WizardState {
-  return { screen: "loading", loading: "Looking for the database…", rehearsal, steps: [], backupPath: "", typed: "", notes: [], help: false };
+  return { screen: "loading", loading: "Looking for the database…", rehearsal, origin: "given", steps: [], outputs: {}, backupPath: "", emptyAnswer: false, attempt: 0, started: false, running: false, notes: [], help: false, visit: 0 };
 }
 
-/** Where Esc goes from each screen, when going back is safe (nothing is running). */
+/** Where Esc goes from each screen, when going back is safe (nothing runs, nothing is decided). */
 export const BACK: Partial<Record<ScreenName, ScreenName>> = {
   "backup-path": "stage0",
   plan: "backup-path",
@@ -68,7 +130,7 @@ export function stageOf(s: WizardState): number | "summary" {
   if (s.screen === "summary") return "summary";
   if (s.screen === "sidecar") return 2;
   if (s.screen === "telemetry") return 3;
-  if (s.screen === "running" || s.screen === "confirm") {
+  if (s.screen === "running" || s.screen === "confirm" || s.screen === "stopped") {
     const cur = s.steps.find((x) => x.status === "running") ?? [...s.steps].reverse().find((x) => x.status !== "pending");
     return cur?.stage ?? 1;
   }
@@ -76,60 +138,145 @@ export function stageOf(s: WizardState): number | "summary" {
   return 0;
 }
 
-function applyEvent(steps: StepView[], e: EngineEvent, now: number): StepView[] {
+/** Problems a finished step found, from its outputs (the engine may send them itself as `warnings`). */
+export function warningsOf(id: string, outputs: Record<string, unknown> | undefined, summary: string): string[] {
+  if (!outputs) return [];
+  const n = (k: string) => (typeof outputs[k] === "number" ? (outputs[k] as number) : 0);
+  const w: string[] = [];
+  if (n("violations")) w.push(`${n("violations")} telemetry envelope violation(s)`);
+  if (n("mismatches")) w.push(`${n("mismatches")} publication digest mismatch(es) (run news-check for the list)`);
+  if (n("conflicts")) w.push(`${n("conflicts")} sidecar conflict(s) put in legacy_quarantine`);
+  if (id === "checks" && n("foreignKeyOrphans")) w.push(`${n("foreignKeyOrphans")} foreign-key orphan row(s) carried over from the legacy file`);
+  void summary;
+  return w;
+}
+
+function isSkip(outputs: Record<string, unknown> | undefined, summary: string): boolean {
+  return outputs?.skipped === true || /^skipped\b/i.test(summary) || /^no sidecar: nothing to do$/.test(summary);
+}
+
+function progressOf(prev: Progress | undefined, e: Extract<EngineEvent, { type: "step-progress" }>, now: number): Progress {
+  const phase = (e as EngineEventExtras).phase;
+  if (!prev) return { done: e.done, total: e.total, label: e.label, phase, startedAt: now, at: now, sampleAt: now, sampleDone: e.done };
+  const next: Progress = { ...prev, done: e.done, total: e.total, label: e.label, phase, at: now };
+  const dt = (now - prev.sampleAt) / 1000;
+  if (dt >= 0.25) {
+    const inst = Math.max(0, e.done - prev.sampleDone) / dt;
+    next.rate = prev.rate === undefined ? inst : 0.3 * inst + 0.7 * prev.rate;
+    next.sampleAt = now;
+    next.sampleDone = e.done;
+  }
+  return next;
+}
+
+function applyEvent(s: WizardState, e: EngineEvent, now: number): WizardState {
+  const map = (f: (x: StepView) => StepView, id: string) => s.steps.map((x) => (x.id === id ? f(x) : x));
   switch (e.type) {
-    case "plan":
-      return e.steps.map((x) => ({ ...x, status: "pending" as StepStatus }));
+    case "plan": {
+      const old = new Map(s.steps.map((x) => [x.id, x]));
+      return { ...s, steps: e.steps.map((x) => ({ ...x, status: (old.get(x.id)?.status === "done" && x.stage === 0 ? "done" : "pending") as StepStatus, summary: x.stage === 0 ? old.get(x.id)?.summary : undefined })) };
+    }
     case "step-start":
-      return steps.map((x) => (x.id === e.id ? { ...x, status: "running", progress: undefined } : x));
+      return { ...s, steps: map((x) => ({ ...x, status: "running", progress: undefined, startedAt: now }), e.id) };
     case "step-progress":
-      return steps.map((x) => (x.id === e.id ? { ...x, progress: { done: e.done, total: e.total, label: e.label, startedAt: x.progress?.startedAt ?? now, at: now } } : x));
-    case "step-done":
-      return steps.map((x) => (x.id === e.id ? { ...x, status: "done", summary: e.summary } : x));
+      return { ...s, steps: map((x) => ({ ...x, progress: progressOf(x.progress, e, now) }), e.id) };
+    case "step-done": {
+      const ex = e as EngineEventExtras & typeof e;
+      const outputs = { ...s.outputs, ...(e.outputs ? { [e.id]: e.outputs } : {}) };
+      const skipped = ex.skipped === true || isSkip(e.outputs, e.summary);
+      const warnings = ex.warnings ?? warningsOf(e.id, e.outputs, e.summary);
+      return { ...s, outputs, steps: map((x) => ({ ...x, status: skipped ? "skipped" : "done", summary: e.summary, warnings: warnings.length ? warnings : undefined, progress: undefined }), e.id) };
+    }
     case "step-skipped":
-      return steps.map((x) => (x.id === e.id ? { ...x, status: "skipped", summary: e.reason } : x));
+      return { ...s, steps: map((x) => ({ ...x, status: "skipped", summary: e.reason }), e.id) };
     case "step-failed":
-      return steps.map((x) => (x.id === e.id ? { ...x, status: "failed", summary: e.message } : x));
+      return { ...s, steps: map((x) => ({ ...x, status: "failed", summary: e.message, progress: undefined }), e.id) };
+    case "note":
+      return { ...s, notes: [...s.notes.slice(-4), e.text] };
     default:
-      return steps;
+      return s;
   }
 }
 
 export function reducer(s: WizardState, a: Action): WizardState {
+  const next = step(s, a);
+  return next.screen !== s.screen || (a.type === "inspected" && next !== s) ? { ...next, visit: s.visit + 1 } : next;
+}
+
+function step(s: WizardState, a: Action): WizardState {
   switch (a.type) {
     case "loading":
-      return { ...s, screen: "loading", loading: a.text };
+      return { ...s, screen: "loading", loading: a.text, help: false };
     case "inspected": {
       const i = a.inspection;
-      const next = { ...s, inspection: i, db: a.db ?? i.resolved.path, original: a.original ?? s.original, rehearsal: a.rehearsal ?? s.rehearsal };
-      if (i.resolved.kind !== "file") return { ...next, screen: "stopped", stopped: { title: "Remote database", message: `The wizard cuts over local files; ${i.resolved.display} is remote. Copy it to this machine and run the wizard with --db PATH.`, exitCode: 1 } };
+      const changedDb = a.db !== undefined && a.db !== s.db;
+      const next: WizardState = {
+        ...s,
+        inspection: i,
+        db: a.db ?? i.resolved.path,
+        original: a.original ?? s.original,
+        rehearsal: a.rehearsal ?? s.rehearsal,
+        origin: a.origin ?? s.origin,
+        scratch: a.scratch ?? s.scratch,
+        // A new database (a rehearsal clone, a sample): nothing of the previous plan carries over.
+        ...(changedDb ? { backupPath: "", backupError: undefined, steps: [], outputs: {}, report: undefined, digest: undefined } : {}),
+        started: false,
+        running: false,
+        stopping: undefined,
+        help: false,
+      };
+      if (i.resolved.kind !== "file") return { ...next, screen: "stopped", stopped: { title: "Remote database", message: `The wizard cuts over local files; ${i.resolved.display} is remote. Copy it to this machine and run the wizard with --db PATH. Nothing was changed.`, exitCode: 1 } };
       if (i.unfinished) return { ...next, screen: "unfinished" };
       if (!i.exists) return { ...next, screen: "no-db" };
-      if (i.chain === "not-a-database") return { ...next, screen: "stopped", stopped: { title: "Not a database", message: i.explanation, exitCode: 1 } };
+      if (i.chain === "not-a-database") return { ...next, screen: "stopped", stopped: { title: "Not a database", message: `${i.explanation} Nothing was changed.`, exitCode: 1 } };
       return { ...next, screen: "loading", loading: "Checking the preconditions (Stage 0)…" };
     }
     case "planned": {
       const r = a.report;
       if (r.outcome === "nothing-to-do" || r.outcome === "already-done") return { ...s, screen: "nothing", report: r };
-      return { ...s, screen: "stage0", report: r, digest: r.planDigest ?? undefined, backupPath: s.backupPath || a.defaultBackup, preflightError: undefined, steps: r.steps.map((x) => ({ id: x.id, stage: x.stage, kind: x.kind as StepKind, title: x.title, description: x.summary, status: x.status === "done" ? "done" : "pending", summary: x.status === "done" ? x.summary : undefined })) };
+      return {
+        ...s,
+        screen: "stage0",
+        report: r,
+        digest: r.planDigest ?? undefined,
+        backupPath: s.backupPath || a.defaultBackup,
+        backupError: undefined,
+        preflightError: undefined,
+        steps: r.steps.map((x) => ({ id: x.id, stage: x.stage, kind: x.kind as StepKind, title: x.title, description: x.summary, status: x.status === "done" ? "done" : "pending", summary: x.status === "done" ? x.summary : undefined })),
+      };
     }
     case "plan-failed":
       return { ...s, screen: "stage0", preflightError: a.message };
+    case "run-start":
+      return { ...s, screen: "running", started: true, running: true, stopping: undefined, help: false, notes: [] };
     case "event":
-      return { ...s, steps: applyEvent(s.steps, a.event, a.now), notes: a.event.type === "note" ? [...s.notes.slice(-4), a.event.text] : s.notes };
+      return applyEvent(s, a.event, a.now);
     case "request":
-      return { ...s, request: a.request, typed: "", screen: a.request.kind === "confirm" ? "confirm" : a.request.kind === "sidecar" ? "sidecar" : "telemetry" };
+      return {
+        ...s,
+        request: a.request,
+        emptyAnswer: false,
+        attempt: s.attempt + 1,
+        sidecarPath: a.request.kind === "sidecar" ? a.request.path : s.sidecarPath,
+        sidecarTables: a.request.kind === "sidecar" ? a.request.tables : s.sidecarTables,
+        screen: a.request.kind === "confirm" ? "confirm" : a.request.kind === "sidecar" ? "sidecar" : "telemetry",
+      };
     case "answered":
-      return { ...s, request: undefined, typed: "", screen: "running" };
-    case "typed":
-      return { ...s, typed: a.value };
+      return { ...s, request: undefined, emptyAnswer: false, screen: "running" };
+    case "empty-answer":
+      return { ...s, emptyAnswer: true, rollbackError: undefined, attempt: s.attempt + 1 };
+    case "rollback-wrong":
+      return { ...s, emptyAnswer: false, rollbackError: a.text, attempt: s.attempt + 1 };
     case "backup":
       return { ...s, backupPath: a.value, backupError: a.error };
     case "finished":
-      return { ...s, screen: a.report.outcome === "nothing-to-do" || a.report.outcome === "already-done" ? "nothing" : "summary", report: a.report };
+      if (a.report.outcome === "rolled-back") return { ...s, running: false, stopping: undefined, screen: "rolled-back", report: a.report, rolledBack: { message: a.report.message, ok: true } };
+      return { ...s, running: false, stopping: undefined, screen: a.report.outcome === "nothing-to-do" || a.report.outcome === "already-done" ? "nothing" : "summary", report: a.report };
     case "failed":
       return {
         ...s,
+        running: false,
+        request: undefined,
         screen: "stopped",
         stopped: {
           title: a.error.cancelled ? "Cancelled" : a.error.kind === "interrupted" ? "Stopped" : a.error.kind === "refused" ? "Refused by a safety gate" : "Failed",
@@ -137,13 +284,29 @@ export function reducer(s: WizardState, a: Action): WizardState {
           exitCode: a.error.exitCode,
         },
       };
+    case "stop-pressed":
+      return { ...s, stopping: { presses: (s.stopping?.presses ?? 0) + 1, at: s.stopping?.at ?? a.now } };
+    case "rollback-ask":
+      return { ...s, screen: "rollback", rollbackFrom: a.from, thenPlan: a.thenPlan, emptyAnswer: false, rollbackError: undefined, attempt: s.attempt + 1, help: false };
+    case "rolled-back":
+      return { ...s, running: false, screen: "rolled-back", rolledBack: { message: a.message, ok: a.ok } };
     case "go":
       return { ...s, screen: a.screen, help: false };
     case "back": {
-      const to = BACK[s.screen];
+      const to = s.screen === "rollback" ? s.rollbackFrom : BACK[s.screen];
       return to ? { ...s, screen: to, help: false } : s;
     }
     case "help":
       return { ...s, help: !s.help };
   }
+}
+
+/** Steps that finished with problems or failed, in words for the headline. */
+export function problemsOf(s: WizardState): string[] {
+  const out: string[] = [];
+  for (const x of s.steps) {
+    if (x.status === "failed") out.push(`${x.title}: failed — ${x.summary ?? ""}`.trim());
+    for (const w of x.warnings ?? []) out.push(`${x.title}: ${w}`);
+  }
+  return out;
 }

@@ -2,10 +2,10 @@
  * The engine, off the UI thread: export and import run synchronously inside a step, so the wizard
  * keeps rendering progress while they work. Only this side touches databases.
  */
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parentPort } from "node:worker_threads";
+import { basename, join } from "node:path";
+import { parentPort, workerData } from "node:worker_threads";
 import { diagnose, loadBaselineContext } from "../db/diagnose.js";
 import { resolveDatabase } from "../db/resolve.js";
 import { VoxError } from "../errors.js";
@@ -13,13 +13,36 @@ import { CancelToken } from "../engine/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
 import { runCutover } from "../engine/cutover.js";
 import type { DecisionAnswer } from "../engine/events.js";
-import { unfinishedRun } from "../engine/runs.js";
+import { fileIdentity, sameIdentity, type FileIdentity } from "../engine/identity.js";
+import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
+import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { stage0 } from "../../stages/stage0-preconditions.js";
+import { stage1Baseline, stage1Behind } from "../../stages/stage1-fold.js";
+import { stage1Legacy } from "../../stages/stage1-legacy.js";
+import { stages2to4 } from "../../stages/stage2to4.js";
 import { generateSample } from "../sample/generate.js";
-import type { FromWorker, Inspection, ToWorker } from "./protocol.js";
+import type { FromWorker, Inspection, ToWorker, UnfinishedRun } from "./protocol.js";
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
-let token = new CancelToken();
+const stopFlag: Int32Array | undefined = (workerData as { stopFlag?: Int32Array } | undefined)?.stopFlag;
+
+/** A token that also sees the main thread's shared stop flag, so a synchronous step stops at its next check. */
+class SharedCancelToken extends CancelToken {
+  private poll(): void {
+    if (!this.signal && stopFlag && Atomics.load(stopFlag, 0) === 1) this.request("SIGINT");
+  }
+  override get cancelled(): boolean {
+    this.poll();
+    return super.cancelled;
+  }
+  override throwIfCancelled(where: string): void {
+    this.poll();
+    super.throwIfCancelled(where);
+  }
+}
+
+let token: CancelToken = new SharedCancelToken();
 const pending = new Map<number, (a: DecisionAnswer) => void>();
 let nextRequest = 1;
 
@@ -28,12 +51,61 @@ function errorOf(e: unknown) {
   return { kind: "failed", message: e instanceof Error ? e.message : String(e), exitCode: 1 };
 }
 
+/** Where an unfinished run stands, in stages and files, and whether Resume can succeed. */
+function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
+  const st = run.state;
+  const start = st.start!;
+  // Titles and stages of every step of the runbook, by id (the journal records ids).
+  const byId = new Map([...stage0, ...stage1Legacy, ...stage1Behind, ...stage1Baseline, ...stages2to4].map((s) => [s.id, s]));
+  const entries = readJournal(join(run.workDir, JOURNAL_NAME));
+  const lastFail = [...entries].reverse().find((e) => e.e === "step-failed" || e.e === "interrupted" || e.e === "step-done");
+  const failed = lastFail && lastFail.e === "step-failed" ? { step: lastFail.step, title: byId.get(lastFail.step)?.title, message: lastFail.message } : null;
+  const interrupted = Boolean(lastFail && lastFail.e === "interrupted");
+  const archivedPrimary = join(start.archiveDir, basename(dbPath));
+  const u: UnfinishedRun = {
+    workDir: run.workDir,
+    lastStep: st.lastStep,
+    swapPhase: st.swapPhase,
+    runId: start.runId,
+    lastStepTitle: st.lastStep ? byId.get(st.lastStep)?.title : undefined,
+    lastStepStage: st.lastStep ? byId.get(st.lastStep)?.stage : undefined,
+    failed,
+    interrupted,
+    resumable: true,
+    backupPath: start.backupPath,
+    backupExists: existsSync(start.backupPath),
+    archiveDir: start.archiveDir,
+    newPath: start.newPath,
+    newExists: existsSync(start.newPath),
+    primaryExists: existsSync(dbPath),
+    archivedPrimary: existsSync(archivedPrimary) ? archivedPrimary : null,
+    startedAt: entries[0]?.ts,
+  };
+  // The live-write gate: a primary written to since the export cannot be resumed (the new file would
+  // miss those writes); only a rollback and a new run can go on.
+  const exported = st.done.get("export")?.identity as FileIdentity | undefined;
+  if (failed && (failed.step === "primary-unchanged" || (failed.step === "verify-backup" && /does not equal|changed since/.test(failed.message)))) {
+    u.resumable = false;
+    u.whyNot = "the primary was written to after the export, so resuming would stop at the same gate";
+  } else if (st.swapPhase === "none" && exported && existsSync(dbPath)) {
+    try {
+      if (!sameIdentity(exported, fileIdentity(dbPath))) {
+        u.resumable = false;
+        u.whyNot = "the primary changed since the export (another writer?), so resuming would stop at the live-write gate";
+      }
+    } catch {
+      /* unreadable: let Resume say why */
+    }
+  }
+  return u;
+}
+
 async function inspect(db?: string): Promise<Inspection> {
   const r = resolveDatabase({ db });
   const info: Inspection = { resolved: { display: r.display, why: r.why, source: r.source, kind: r.kind, path: r.path, warnings: r.warnings }, exists: false, chain: null, explanation: "", unfinished: null };
   if (r.kind === "file") {
     const run = unfinishedRun(r.path!);
-    if (run) info.unfinished = { workDir: run.workDir, lastStep: run.state.lastStep, swapPhase: run.state.swapPhase, runId: run.state.start!.runId };
+    if (run) info.unfinished = describeRun(run, r.path!);
   }
   const d = await diagnose(r, loadBaselineContext());
   info.exists = d.chain !== "missing";
@@ -68,7 +140,7 @@ port.on("message", async (m: ToWorker) => {
         return;
       }
       case "run": {
-        token = new CancelToken();
+        token = new SharedCancelToken();
         const r = resolveDatabase({ db: m.job.db });
         const report = await runCutover({
           resolved: r,

@@ -1,18 +1,43 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import React from "react";
 import { render } from "ink-testing-library";
 import { App, validateBackupPath } from "../../src/ui/App.js";
+import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../../src/engine/events.js";
+import type { RunOutcome } from "../../src/ui/protocol.js";
 import { fakeClient, inspection, report } from "./fake-client.js";
 import { tmp } from "../helpers.js";
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 const ENTER = "\r";
 const ESC = "\u001b";
 const DOWN = "\u001b[B";
+const UP = "\u001b[A";
+const CTRL_C = "\u0003";
+const BACKSPACE = "\u007f";
 
-async function until(frame: () => string | undefined, re: RegExp, ms = 3000): Promise<string> {
+/** Every console.error / stderr line of a test; none may hold a React warning. */
+let errors: string[] = [];
+const dirs: string[] = [];
+beforeEach(() => {
+  errors = [];
+  vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.map(String).join(" ")));
+  vi.spyOn(console, "warn").mockImplementation((...a: unknown[]) => void errors.push(a.map(String).join(" ")));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  const react = errors.filter((e) => /Warning:|Maximum update depth|React|act\(|Cannot update a component|unique "key"/i.test(e));
+  expect(react, `React warnings:\n${react.join("\n")}`).toEqual([]);
+});
+function scratch(): string {
+  const d = tmp();
+  dirs.push(d);
+  return d;
+}
+
+async function until(frame: () => string | undefined, re: RegExp, ms = 4000): Promise<string> {
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
     const f = frame() ?? "";
@@ -22,8 +47,7 @@ async function until(frame: () => string | undefined, re: RegExp, ms = 3000): Pr
   throw new Error(`timed out waiting for ${re}; last frame:\n${frame()}`);
 }
 
-/** Retries an assertion until it holds (UI effects land a few ticks later, more under load). */
-async function eventually(assert: () => void, ms = 3000): Promise<void> {
+async function eventually(assert: () => void, ms = 4000): Promise<void> {
   const t0 = Date.now();
   for (;;) {
     try {
@@ -41,21 +65,99 @@ function mount(client: ReturnType<typeof fakeClient>, props: { db?: string; rehe
   return { ...app, onExit };
 }
 
+const at = (db: string) => inspection({ resolved: { display: db, why: "given with --db", source: "--db", kind: "file", path: db, warnings: [] } });
+type On = { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> };
+
+const PLAN = { type: "plan" as const, digest: "abcdef0123456789", steps: [
+  { id: "export", stage: 1, kind: "write" as const, title: "Export every row to the backup", description: "" },
+  { id: "verify-backup", stage: 1, kind: "read" as const, title: "Verify the backup", description: "" },
+  { id: "build-import", stage: 1, kind: "write" as const, title: "Build the new file and import", description: "" },
+  { id: "swap", stage: 1, kind: "destructive" as const, title: "Swap", description: "" },
+  { id: "sidecar", stage: 2, kind: "destructive" as const, title: "Training-telemetry sidecar", description: "" },
+  { id: "telemetry-check", stage: 3, kind: "read" as const, title: "Telemetry consumers", description: "" },
+  { id: "news", stage: 4, kind: "write" as const, title: "Publication/news", description: "" },
+] };
+
+/** The engine's events up to the swap confirmation, with the evidence the steps really output. */
+function throughImport(on: On) {
+  on.event(PLAN);
+  on.event({ type: "step-start", id: "export", title: "Export" });
+  on.event({ type: "step-done", id: "export", summary: "3313 rows", outputs: { rows: 3313 } });
+  on.event({ type: "step-start", id: "verify-backup", title: "Verify" });
+  on.event({ type: "step-done", id: "verify-backup", summary: "ok", outputs: { verified: true, sha256: "ab".repeat(32), rows: 3313 } });
+  on.event({ type: "step-start", id: "build-import", title: "Import" });
+  on.event({ type: "step-done", id: "build-import", summary: "3286 loaded, 27 quarantined", outputs: { loaded: 3286, quarantined: 27, foreignKeyViolations: [{ table: "votes", count: 51 }], tables: [{ name: "users", target: "users", rows: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 } }, { name: "posts", target: "posts", rows: 3213, loaded: 3213, quarantined: 0, reasons: {} }] } });
+}
+
+async function toStage0(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
+  const app = mount(c, { db });
+  await until(app.lastFrame, /Continue to Stage 1/);
+  await tick();
+  return app;
+}
+
+async function toPlan(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
+  const app = await toStage0(c, db);
+  app.stdin.write(ENTER);
+  await until(app.lastFrame, /Where should the backup go/);
+  await tick();
+  app.stdin.write(ENTER);
+  await until(app.lastFrame, /The plan \(digest abcdef0123456789\)/);
+  await tick();
+  return app;
+}
+
+async function toRunning(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
+  const app = await toPlan(c, db);
+  app.stdin.write(ENTER);
+  return app;
+}
+
+function swapClient(after?: (on: On, a: DecisionAnswer) => Promise<RunOutcome>) {
+  return fakeClient({
+    inspect: () => at("/tmp/vox.db"),
+    apply: async (_job, on) => {
+      throughImport(on);
+      const a = await on.request({ kind: "confirm", step: "swap", title: "Swap", description: "move vox.db to /tmp/runs/archive/vox.db, put the new file in its place", expected: "vox.db" });
+      if (after) return after(on, a);
+      if ("ok" in a && a.ok) return { ok: true, report: report({ mode: "apply", outcome: "completed" }) };
+      return { ok: false, error: { kind: "interrupted", message: "Cancelled before swap: the confirmation was not given.", exitCode: 130, cancelled: true } };
+    },
+  });
+}
+
 describe("wizard screens (ink-testing-library)", () => {
-  it("Stage 0 shows the preconditions and the chain in plain words", async () => {
-    const { lastFrame, unmount } = mount(fakeClient());
-    const f = await until(lastFrame, /Stage 0 — Preconditions/);
-    expect(f).toMatch(/✓ 0 Title of resolve — resolve ok/);
-    expect(f).toMatch(/LegacySchemaChain: some rows/);
-    expect(f).toMatch(/Continue to Stage 1/);
-    expect(f).toMatch(/Rehearse on a clone first/);
+  it("Stage 0: preconditions with a mark and a word, the chain in words, keys in the footer that work", async () => {
+    const { lastFrame, stdin, onExit, unmount } = await toStage0(fakeClient());
+    const f = lastFrame()!;
+    expect(f).toMatch(/✓ done +0 Title of resolve — resolve ok/);
+    expect(f).toMatch(/old vox schema/);
+    expect(f).not.toMatch(/LegacySchemaChain:/);
+    expect(f).toMatch(/▸\[0 Preconditions\]/);
+    expect(f).toMatch(/↑↓ move · Enter choose · q quit \(nothing changed\) · \? help/);
+    expect(f).not.toMatch(/Esc/);
+    stdin.write(ESC); // not listed: does nothing
+    await tick(80);
+    expect(lastFrame()).toMatch(/▸ Continue to Stage 1/);
+    stdin.write(DOWN);
+    await until(lastFrame, /▸ Rehearse on a clone first/);
+    stdin.write(UP);
+    await until(lastFrame, /▸ Continue to Stage 1/);
+    stdin.write("?");
+    await until(lastFrame, /Help: Stage 0 checks the preconditions/);
+    expect(lastFrame()).toMatch(/Continue to Stage 1/); // the body stays under the help
+    stdin.write("?");
+    await eventually(() => expect(lastFrame()).not.toMatch(/Help:/));
+    stdin.write("q");
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, "Nothing was changed."));
     unmount();
   });
 
-  it("a refused preflight is shown with its reason and no way forward but check again / quit", async () => {
+  it("a refused preflight: its reason, Check again / Quit only; Quit exits 3 saying nothing changed", async () => {
     const c = fakeClient({ plan: () => ({ ok: false, error: { kind: "refused", message: "Not enough free disk space beside /data/vox.db", exitCode: 3 } }) });
     const { lastFrame, stdin, onExit, unmount } = mount(c);
     const f = await until(lastFrame, /Not enough free disk space/);
+    expect(f).toMatch(/✗ failed/);
     expect(f).not.toMatch(/Continue to Stage 1/);
     await tick();
     stdin.write(DOWN);
@@ -65,30 +167,35 @@ describe("wizard screens (ink-testing-library)", () => {
     unmount();
   });
 
-  it("backup path: default offered, validated as you type, Esc goes back to Stage 0", async () => {
-    const dir = tmp();
+  it("backup path: typed fast with no React warning, validated as typed, q is text, ~ expands, Esc goes back", async () => {
+    const dir = scratch();
     const db = join(dir, "vox.db");
     writeFileSync(db, "");
-    const c = fakeClient({ inspect: () => inspection({ resolved: { display: db, why: "--db", source: "--db", kind: "file", path: db, warnings: [] } }) });
-    const { lastFrame, stdin, unmount } = mount(c, { db });
-    await until(lastFrame, /Continue to Stage 1/);
-    await tick();
+    const c = fakeClient({ inspect: () => at(db) });
+    const { lastFrame, stdin, unmount } = await toStage0(c, db);
     stdin.write(ENTER);
     let f = await until(lastFrame, /Where should the backup go/);
     expect(f).toContain(join(dir, "vox-cutover-runs"));
     expect(f).toMatch(/✓ looks good/);
-    stdin.write("x");
-    await tick();
-    stdin.write("/");
-    f = await until(lastFrame, /✗/);
-    expect(f).toMatch(/names a folder/);
+    expect(f).toMatch(/type a path \(~ is your home\) · Enter accept · Esc back · Ctrl-C quit \(nothing changed\)/);
+    for (let i = 0; i < 120; i++) stdin.write(BACKSPACE); // the flood that used to loop
+    for (const ch of "q/") stdin.write(ch);
+    f = await until(lastFrame, /names a folder/);
+    expect(f).toMatch(/> q\//);
+    for (let i = 0; i < 5; i++) stdin.write(BACKSPACE);
+    stdin.write(`~/b.jsonl`);
+    await tick(80);
+    const home = scratch();
+    process.env.HOME = home;
+    stdin.write("x"); // revalidated with HOME set
+    await until(lastFrame, /✓ looks good/);
     stdin.write(ESC);
     await until(lastFrame, /Stage 0 — Preconditions/);
     unmount();
   });
 
-  it("validateBackupPath refuses the database, an existing file, a missing folder", () => {
-    const dir = tmp();
+  it("validateBackupPath refuses the database, an existing file, a missing folder; accepts the plan's own work dir", () => {
+    const dir = scratch();
     const db = join(dir, "vox.db");
     writeFileSync(db, "x");
     writeFileSync(join(dir, "old.jsonl"), "x");
@@ -96,160 +203,401 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(validateBackupPath(`${db}-wal`, db)).toMatch(/database itself/);
     expect(validateBackupPath(join(dir, "old.jsonl"), db)).toMatch(/already there/);
     expect(validateBackupPath(join(dir, "nope", "b.jsonl"), db)).toMatch(/does not exist/);
+    expect(validateBackupPath(join(dir, "nope", "b.jsonl"), db, join(dir, "nope"))).toBeUndefined();
     expect(validateBackupPath(dir, db)).toMatch(/folder/);
     expect(validateBackupPath(join(dir, "sub") + "/", db)).toMatch(/names a folder/);
     expect(validateBackupPath(join(dir, "b.jsonl"), db)).toBeUndefined();
     expect(validateBackupPath(join(dir, "vox-cutover-runs", "20260101T000000Z", "backup.jsonl"), db)).toBeUndefined();
+    const home = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      expect(validateBackupPath("~/old.jsonl", db)).toMatch(/already there/);
+    } finally {
+      process.env.HOME = home;
+    }
   });
 
-  async function toRunning(c: ReturnType<typeof fakeClient>) {
-    const app = mount(c, { db: "/tmp" + "/vox.db" });
-    await until(app.lastFrame, /Continue to Stage 1/);
-    await tick();
+  it("plan: ↑↓ Enter Esc q ? all do what the footer says", async () => {
+    const c = fakeClient({ inspect: () => at("/tmp/vox.db") });
+    const app = await toPlan(c);
+    let f = app.lastFrame()!;
+    expect(f).toMatch(/↑↓ move · Enter choose · Esc back · q quit \(nothing changed\) · \? help/);
+    expect(f).toMatch(/\[destructive\] Title of swap/);
+    app.stdin.write("?");
+    await until(app.lastFrame, /Help: Every step of the run/);
+    app.stdin.write("?");
+    app.stdin.write(DOWN);
+    await until(app.lastFrame, /▸ Back/);
     app.stdin.write(ENTER);
     await until(app.lastFrame, /Where should the backup go/);
     await tick();
     app.stdin.write(ENTER);
-    const plan = await until(app.lastFrame, /The plan \(digest abcdef0123456789\)/);
-    expect(plan).toMatch(/1 \[destructive\] Title of swap/);
+    await until(app.lastFrame, /The plan/);
+    await tick();
+    app.stdin.write(ESC);
+    await until(app.lastFrame, /Where should the backup go/);
     await tick();
     app.stdin.write(ENTER);
-    return app;
-  }
-
-  it("the wrong confirmation text cancels the destructive step and says so", async () => {
-    const c = fakeClient({
-      inspect: () => inspection({ resolved: { display: "/tmp/vox.db", why: "--db", source: "--db", kind: "file", path: "/tmp/vox.db", warnings: [] } }),
-      apply: async (_job, on) => {
-        on.event({ type: "plan", digest: "abcdef0123456789", steps: [{ id: "export", stage: 1, kind: "write", title: "Export", description: "" }, { id: "swap", stage: 1, kind: "destructive", title: "Swap", description: "" }] });
-        on.event({ type: "step-start", id: "export", title: "Export" });
-        on.event({ type: "step-progress", id: "export", done: 500, total: 1000, label: "users" });
-        const a = await on.request({ kind: "confirm", step: "swap", title: "Swap", description: "move vox.db to the archive", expected: "vox.db" });
-        if ("ok" in a && a.ok) return { ok: true, report: report({ outcome: "completed" }) };
-        return { ok: false, error: { kind: "interrupted", message: "Cancelled before swap: the confirmation was not given.", exitCode: 130, cancelled: true } };
-      },
-    });
-    const { lastFrame, stdin, unmount } = await toRunning(c);
-    const f = await until(lastFrame, /Type the database's file name \(vox.db\)/);
-    expect(f).toMatch(/Destructive step: Swap/);
-    expect(f).toMatch(/move vox.db to the archive/);
-    stdin.write("vox.dbx");
+    await until(app.lastFrame, /The plan/);
     await tick();
-    stdin.write(ENTER);
-    const g = await until(lastFrame, /Cancelled/);
-    expect(g).toMatch(/confirmation was not given/);
-    await eventually(() => expect(c.answers).toEqual([{ ok: false }]));
-    unmount();
+    app.stdin.write("q");
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(0, "Nothing was changed."));
+    f = app.lastFrame()!;
+    expect(c.calls.filter((x) => x.type === "run" && (x.arg as { apply: boolean }).apply)).toEqual([]);
+    app.unmount();
   });
 
-  it("the right confirmation text proceeds; progress shows rows, rows/s and ETA; the summary says where everything is", async () => {
-    let progressSeen = "";
-    const c = fakeClient({
-      inspect: () => inspection({ resolved: { display: "/tmp/vox.db", why: "--db", source: "--db", kind: "file", path: "/tmp/vox.db", warnings: [] } }),
-      apply: async (_job, on) => {
-        on.event({ type: "plan", digest: "d", steps: [{ id: "export", stage: 1, kind: "write", title: "Export", description: "" }] });
-        on.event({ type: "step-start", id: "export", title: "Export" });
-        on.event({ type: "step-progress", id: "export", done: 0, total: 1000 });
-        await new Promise((r) => setTimeout(r, 150));
-        on.event({ type: "step-progress", id: "export", done: 500, total: 1000, label: "users" });
-        await new Promise((r) => setTimeout(r, 150));
-        progressSeen = app!.lastFrame() ?? "";
-        const a = await on.request({ kind: "confirm", step: "swap", title: "Swap", description: "d", expected: "vox.db" });
-        expect(a).toEqual({ ok: true });
-        const s = await on.request({ kind: "sidecar", path: "/tmp/vox_training_telemetry.db", tables: [{ name: "training_runs", rows: 5, present: 3, merged: 1, conflicts: 1, mergeable: true }] });
-        expect(s).toEqual({ merge: false });
-        const t = await on.request({ kind: "telemetry", suggested: ["/tmp/t.jsonl"] });
-        expect(t).toEqual({ files: [] });
-        return { ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, archive: { path: "/tmp/runs/archive/vox.db" }, quarantined: 7, tables: [{ name: "users", target: "users", rowsBefore: 10, rowsAfter: 10, quarantined: 0 }] }) };
-      },
-    });
-    let app: Awaited<ReturnType<typeof toRunning>> | undefined;
-    app = await toRunning(c);
-    await until(app.lastFrame, /Type the database's file name/);
-    expect(progressSeen).toMatch(/50% 500\/1,000 rows · [\d,]+ rows\/s · ETA \d+s · users/);
+  it("the swap confirmation shows the evidence; `vox.db` and Enter in one burst proceeds", async () => {
+    const c = swapClient();
+    const app = await toRunning(c);
+    const f = await until(app.lastFrame, /Type the file's name \(vox.db\)/);
+    expect(f).toMatch(/Destructive step: Swap/);
+    expect(f).toMatch(/Backup: verified \(3,313 rows re-read/);
+    expect(f).toMatch(/Rows: 3,313 in the old file → 3,286 loaded, 27 quarantined \(2 tables\)/);
+    expect(f).toMatch(/users: 100 in, 73 loaded, 27 quarantined — not-null 27/);
+    expect(f).toMatch(/Columns whose values go to legacy_quarantine: not available/);
+    expect(f).toMatch(/Foreign-key orphans carried over: 51 \(votes 51\)/);
+    expect(f).toMatch(/Esc cancel here/);
     await tick();
-    app.stdin.write("vox.db");
+    app.stdin.write("vox.db\r"); // a paste with its newline
+    await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
+    app.unmount();
+  });
+
+  it("typed fast, key by key, Enter at once: still exactly what was typed", async () => {
+    const c = swapClient();
+    const app = await toRunning(c);
+    await until(app.lastFrame, /Type the file's name/);
     await tick();
+    for (const ch of "vox.db") app.stdin.write(ch);
     app.stdin.write(ENTER);
-    const side = await until(app.lastFrame, /Stage 2 — The training-telemetry sidecar/);
-    expect(side).toMatch(/training_runs: 5 rows, 3 already in the new file, 1 missing, 1 conflicting/);
+    await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
+    app.unmount();
+  });
+
+  it("an empty answer asks again; q and ? are text; the wrong name cancels and says so", async () => {
+    const c = swapClient();
+    const app = await toRunning(c);
+    await until(app.lastFrame, /Type the file's name/);
+    app.stdin.write(ENTER);
+    await until(app.lastFrame, /An empty answer confirms nothing/);
+    expect(c.answers).toEqual([]);
+    await tick();
+    app.stdin.write("q?x");
+    await until(app.lastFrame, /> q\?x/);
+    expect(app.onExit).not.toHaveBeenCalled();
+    app.stdin.write(ENTER);
+    const g = await until(app.lastFrame, /Cancelled/);
+    expect(g).toMatch(/confirmation was not given/);
+    expect(g).toMatch(/Enter\/q leave · \? help/);
+    await eventually(() => expect(c.answers).toEqual([{ ok: false }]));
+    app.stdin.write(ENTER);
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/Cancelled before swap.*next start of the wizard offers Resume/)));
+    app.unmount();
+  });
+
+  it("Esc at the confirmation cancels that step (it never runs it)", async () => {
+    const c = swapClient();
+    const app = await toRunning(c);
+    await until(app.lastFrame, /Type the file's name/);
+    app.stdin.write(ESC);
+    await eventually(() => expect(c.answers).toEqual([{ ok: false }]));
+    await until(app.lastFrame, /Cancelled/);
+    app.unmount();
+  });
+
+  it("a full run: progress with phase and a smoothed rate, sidecar asks for its own name, Esc at Stage 3 runs nothing, marks and 'Done with N problems'", async () => {
+    let firstFrame = "";
+    let laterFrame = "";
+    let telemetryEsc = "";
+    const c = swapClient(async (on, a) => {
+      expect(a).toEqual({ ok: true });
+      on.event({ type: "step-start", id: "swap", title: "Swap" });
+      on.event({ type: "step-done", id: "swap", summary: "old file archived", outputs: { archive: "/tmp/runs/archive/vox.db" } });
+      const s = await on.request({ kind: "sidecar", path: "/tmp/vox_training_telemetry.db", tables: [{ name: "training_runs", rows: 5, present: 3, merged: 1, conflicts: 1, mergeable: true }] });
+      expect(s).toEqual({ merge: false });
+      const sc = await on.request({ kind: "confirm", step: "sidecar", title: "Training-telemetry sidecar", description: "move vox_training_telemetry.db to the archive", expected: "vox.db" });
+      expect(sc).toEqual({ ok: true });
+      on.event({ type: "step-start", id: "sidecar", title: "Sidecar" });
+      on.event({ type: "step-done", id: "sidecar", summary: "archived", outputs: { exists: true, merged: 0, conflicts: 0 } });
+      const t = await on.request({ kind: "telemetry", suggested: ["/tmp/t.jsonl"] });
+      telemetryEsc = app.lastFrame()!;
+      expect(t).toEqual({ files: [] });
+      on.event({ type: "step-start", id: "telemetry-check", title: "T" });
+      on.event({ type: "step-done", id: "telemetry-check", summary: "skipped: no files named", outputs: { skipped: true } });
+      on.event({ type: "step-start", id: "news", title: "News" });
+      on.event({ type: "step-progress", id: "news", done: 16384, total: 100000 });
+      await tick(60);
+      firstFrame = app.lastFrame()!;
+      await tick(300);
+      on.event({ type: "step-progress", id: "news", done: 32768, total: 100000, label: "news" });
+      await tick(60);
+      laterFrame = app.lastFrame()!;
+      on.event({ type: "step-done", id: "news", summary: "40 digests checked, 1000 mismatch(es)", outputs: { mismatches: 1000 } });
+      return { ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, backup: { path: "/tmp/runs/backup.jsonl", verified: true, sha256: "x" }, archive: { path: "/tmp/runs/archive/vox.db" }, quarantined: 27, tables: [{ name: "users", target: "users", rowsBefore: 100, rowsAfter: 73, quarantined: 27 }] }) };
+    });
+    const app = await toRunning(c);
+    await until(app.lastFrame, /Type the file's name \(vox.db\)/);
+    app.stdin.write("vox.db\r");
+    await until(app.lastFrame, /Stage 2 — The training-telemetry sidecar/);
+    expect(app.lastFrame()).toMatch(/training_runs: 5 rows, 3 already in the new file, 1 missing, 1 conflicting/);
+    expect(app.lastFrame()).toMatch(/↑↓ move · Enter choose · q\/Ctrl-C stop before Stage 2/);
     await tick();
     app.stdin.write(DOWN);
     await tick();
     app.stdin.write(ENTER);
+    let f = await until(app.lastFrame, /Type the file's name \(vox_training_telemetry\.db\)/);
+    expect(f).toMatch(/training_runs: 5 rows/);
+    app.stdin.write("vox_training_telemetry.db\r");
     await until(app.lastFrame, /Stage 3 — Telemetry consumers/);
     await tick();
-    for (let i = 0; i < 20; i++) app.stdin.write("\u007f");
-    await tick();
+    app.stdin.write(ESC); // never runs a step
+    await tick(150);
+    expect(app.lastFrame()).toMatch(/Stage 3 — Telemetry consumers/);
+    expect(c.answers.length).toBe(3);
+    for (let i = 0; i < 20; i++) app.stdin.write(BACKSPACE);
     app.stdin.write(ENTER);
-    const sum = await until(app.lastFrame, /Done: legacy → current/);
-    expect(sum).toMatch(/Archive: \/tmp\/runs\/archive\/vox.db/);
-    expect(sum).toMatch(/10 before, 10 in the new file, 7 in legacy_quarantine/);
-    expect(sum).toMatch(/Roll back: vox-cutover cutover --db \/data\/vox.db --rollback --apply/);
-    await tick();
+    f = await until(app.lastFrame, /Done with 1 problem/);
+    void telemetryEsc;
+    expect(firstFrame).toMatch(/measuring the rate/);
+    expect(firstFrame).not.toMatch(/\d rows\/s/);
+    expect(laterFrame).toMatch(/32,768\/100,000 rows · [\d,]+ rows\/s · ETA/);
+    expect(f).toMatch(/! Publication\/news: 1000 publication digest mismatch/);
+    expect(f).toMatch(/! warnings +4 Publication\/news/);
+    expect(f).toMatch(/– skipped +3 Telemetry consumers/);
+    expect(f).not.toMatch(/✓ done +4 Publication/);
+    expect(f).toMatch(/Archive: \/tmp\/runs\/archive\/vox.db/);
+    expect(f).toMatch(/100 before, 73 in the new file, 27 quarantined by the import/);
+    expect(f).toMatch(/▸\[Summary\]/);
+    expect(f).toMatch(/↑↓ move · Enter choose · q leave · \? help/);
     app.stdin.write("q");
-    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(0, ""));
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(0, expect.stringMatching(/^Cut over: \/tmp\/vox.db is now current/)));
     app.unmount();
   });
 
-  it("an unfinished run is offered as Resume / Roll back / Start over; Resume resumes", async () => {
-    const c = fakeClient({ inspect: () => inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "build-import", swapPhase: "none", runId: "r" } }) });
-    const { lastFrame, stdin, unmount } = mount(c);
-    const f = await until(lastFrame, /An unfinished run/);
-    expect(f).toMatch(/Resume it/);
-    expect(f).toMatch(/Roll back/);
-    expect(f).toMatch(/Start over/);
-    expect(f).toMatch(/after build-import/);
+  it("q while a step runs: 'Stopping after …' at once; a second Ctrl-C says how to force; a third forces", async () => {
+    let release: () => void = () => {};
+    const c = fakeClient({
+      inspect: () => at("/tmp/vox.db"),
+      apply: async (_job, on) => {
+        on.event(PLAN);
+        on.event({ type: "step-start", id: "export", title: "Export" });
+        on.event({ type: "step-progress", id: "export", done: 10, total: 1000, label: "users" });
+        await new Promise<void>((r) => (release = r));
+        return { ok: false, error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point: during the export.", exitCode: 130 } };
+      },
+    });
+    const app = await toRunning(c);
+    let f = await until(app.lastFrame, /▸ running +1 Export every row/);
+    expect(f).toMatch(/q\/Ctrl-C stop at the next safe point · \? help/);
+    app.stdin.write("?");
+    f = await until(app.lastFrame, /Help: Steps run in order/);
+    expect(f).toMatch(/copying rows to the backup — users/); // progress stays visible under ?
+    app.stdin.write("q");
+    f = await until(app.lastFrame, /Stopping after the current batch of rows of "Export every row to the backup" \(about 1 s\)/);
+    expect(c.calls.map((x) => x.type)).toContain("cancel");
+    app.stdin.write(CTRL_C);
+    f = await until(app.lastFrame, /To force it, press Ctrl-C once more/);
+    expect(f).toMatch(/stale lock/);
+    app.stdin.write(CTRL_C);
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/Forced quit/)));
+    release();
+    app.unmount();
+  });
+
+  it("Ctrl-C once while a step runs stops at the safe point and exits with what is on disk", async () => {
+    let release: () => void = () => {};
+    const c = fakeClient({
+      inspect: () => at("/tmp/vox.db"),
+      apply: async (_job, on) => {
+        on.event(PLAN);
+        on.event({ type: "step-start", id: "export", title: "Export" });
+        await new Promise<void>((r) => (release = r));
+        return { ok: false, error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point: before verify-backup. The primary /tmp/vox.db is untouched.", exitCode: 130 } };
+      },
+    });
+    const app = await toRunning(c);
+    await until(app.lastFrame, /▸ running/);
+    app.stdin.write(CTRL_C);
+    await until(app.lastFrame, /Stopping after "Export every row to the backup" finishes/);
+    release();
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/primary \/tmp\/vox.db is untouched.*Resume/)));
+    app.unmount();
+  });
+
+  it("Ctrl-C when nothing runs exits 130 and says nothing changed", async () => {
+    const app = await toStage0(fakeClient());
+    app.stdin.write(CTRL_C);
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, "Interrupted. Nothing was changed."));
+    app.unmount();
+  });
+
+  it("reopen: stages and files, not step ids; Resume resumes; q leaves the run recorded", async () => {
+    const c = fakeClient({ inspect: () => inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "build-import", lastStepTitle: "Build the new file and import", lastStepStage: 1, swapPhase: "none", runId: "r", interrupted: true, resumable: true, backupPath: "/data/vox-cutover-runs/x/backup.jsonl", backupExists: true } }) });
+    const { lastFrame, stdin, onExit, unmount } = mount(c);
+    const f = await until(lastFrame, /An unfinished cutover of vox.db/);
+    expect(f).toMatch(/It stopped in Stage 1 \(Legacy chain\) at "Build the new file and import", stopped on request/);
+    expect(f).toMatch(/The original vox.db was never moved/);
+    expect(f).toMatch(/Backup: \/data\/vox-cutover-runs\/x\/backup.jsonl/);
+    expect(f).not.toMatch(/build-import|swap phase/);
+    expect(f).toMatch(/▸ Resume it/);
+    expect(f).toMatch(/q quit \(the run stays recorded\)/);
+    await tick();
+    stdin.write("q");
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/Nothing was changed. The unfinished run is still recorded in \/data\/vox-cutover-runs\/x/)));
+    unmount();
+    const again = mount(c);
+    await until(again.lastFrame, /Resume it/);
+    await tick();
+    again.stdin.write(ENTER);
+    await eventually(() => expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true, workDir: "/data/vox-cutover-runs/x" }));
+    again.unmount();
+  });
+
+  it("after the live-write gate fired, Resume is not offered and Roll back is highlighted; roll back asks for the name, then says what moved", async () => {
+    const c = fakeClient({
+      inspect: () =>
+        inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "primary-unchanged", lastStepTitle: "Primary unchanged since the export", lastStepStage: 1, swapPhase: "none", runId: "r", failed: { step: "primary-unchanged", message: "The primary changed since the export" }, resumable: false, whyNot: "the primary was written to after the export", newPath: "/data/.vox.db.vox-cutover-new", newExists: true, backupPath: "/data/b.jsonl" } }),
+      apply: async (job) => {
+        expect(job).toMatchObject({ rollback: true, workDir: "/data/vox-cutover-runs/x" });
+        return { ok: true, report: report({ mode: "apply", outcome: "rolled-back", runId: "r", after: { chain: "legacy" }, message: "rolled back run r: the primary /data/vox.db was never moved; removed the unfinished new file .vox.db.vox-cutover-new. The backup /data/b.jsonl is kept." }) };
+      },
+    });
+    const { lastFrame, stdin, onExit, unmount } = mount(c);
+    let f = await until(lastFrame, /An unfinished cutover/);
+    expect(f).not.toMatch(/Resume it/);
+    expect(f).toMatch(/Resume is not offered: the primary was written to after the export/);
+    expect(f).toMatch(/▸ Roll back…/);
     await tick();
     stdin.write(ENTER);
-    await eventually(() => expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true }));
+    f = await until(lastFrame, /Type the database's file name \(vox.db\) to roll back/);
+    expect(f).toMatch(/vox.db is the original and stays where it is/);
+    expect(f).toMatch(/Removed: the unfinished new file \/data\/.vox.db.vox-cutover-new/);
+    expect(f).toMatch(/type the file name · Enter roll back · Esc back \(nothing changed\) · Ctrl-C quit/);
+    stdin.write(ESC);
+    await until(lastFrame, /▸ Roll back…/);
+    await tick();
+    stdin.write(ENTER);
+    await until(lastFrame, /to roll back/);
+    await tick();
+    stdin.write(ENTER);
+    await until(lastFrame, /An empty answer does nothing/);
+    await tick();
+    stdin.write("vox\r");
+    await until(lastFrame, /"vox" is not vox.db: nothing was done/);
+    expect(c.calls.filter((x) => x.type === "run")).toEqual([]);
+    await tick();
+    stdin.write("vox.db\r");
+    f = await until(lastFrame, /Rolled back run r/);
+    expect(f).toMatch(/the primary \/data\/vox.db was never moved/);
+    expect(f).toMatch(/removed the unfinished new file/);
+    expect(f).toMatch(/Now: \/data\/vox.db is legacy/);
+    expect(f).toMatch(/▸ Quit/);
+    await tick();
+    stdin.write(ENTER);
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/rolled back run r/)));
     unmount();
   });
 
-  it("no database: offers a sample and rehearses on it", async () => {
+  it("Start over rolls back after the typed name, says what moved, and offers to plan again (highlighted)", async () => {
     let n = 0;
-    const c = fakeClient({ inspect: (db) => (n++ === 0 ? inspection({ exists: false, chain: "missing" }) : inspection({ resolved: { display: db!, why: "--db", source: "--db", kind: "file", path: db, warnings: [] } })) });
-    const { lastFrame, stdin, unmount } = mount(c, { db: undefined });
+    const c = fakeClient({
+      inspect: () => (n++ === 0 ? inspection({ unfinished: { workDir: "/data/w", lastStep: "swap", lastStepTitle: "Swap", lastStepStage: 1, swapPhase: "new-in-place", runId: "r", primaryExists: true, archivedPrimary: "/data/w/archive/vox.db", resumable: true } }) : inspection()),
+      apply: async () => ({ ok: true, report: report({ mode: "apply", outcome: "rolled-back", runId: "r", message: "rolled back run r: the new file was moved to /data/w/rolled-back-new.db; the original primary was restored from /data/w/archive/vox.db. The backup /data/w/backup.jsonl is kept." }) }),
+    });
+    const { lastFrame, stdin, unmount } = mount(c);
+    let f = await until(lastFrame, /The swap finished: vox.db is the new file/);
+    expect(f).toMatch(/The original \(archived\): \/data\/w\/archive\/vox.db/);
+    await tick();
+    stdin.write(DOWN);
+    stdin.write(DOWN);
+    await until(lastFrame, /▸ Start over/);
+    stdin.write(ENTER);
+    f = await until(lastFrame, /Roll back, then start over/);
+    expect(f).toMatch(/\/data\/vox.db \(the new file, with every write made since the swap\) → \/data\/w\/rolled-back-new.db/);
+    expect(f).toMatch(/\/data\/w\/archive\/vox.db \(the original\) → \/data\/vox.db/);
+    stdin.write("vox.db\r");
+    f = await until(lastFrame, /Rolled back run r/);
+    expect(f).toMatch(/the new file was moved to \/data\/w\/rolled-back-new.db/);
+    expect(f).toMatch(/▸ Plan the cutover again/);
+    await tick();
+    stdin.write(ENTER);
+    await until(lastFrame, /Continue to Stage 1/);
+    unmount();
+  });
+
+  it("roll back from the summary asks for the name; an engine that refuses is shown as refused", async () => {
+    const c = swapClient(async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, workDir: "/tmp/runs", archive: { path: "/tmp/runs/archive/vox.db" } }) }));
+    const orig = c.run.bind(c);
+    c.run = async (job, on) => (job.rollback ? { ok: false, error: { kind: "usage", message: "There is no unfinished cutover run for /tmp/vox.db to roll back.", exitCode: 2 } } : orig(job, on));
+    const app = await toRunning(c);
+    await until(app.lastFrame, /Type the file's name/);
+    app.stdin.write("vox.db\r");
+    await until(app.lastFrame, /Done: legacy → current/);
+    await tick();
+    app.stdin.write(DOWN);
+    await tick();
+    app.stdin.write(ENTER);
+    let f = await until(app.lastFrame, /to roll back/);
+    expect(f).toMatch(/\/tmp\/runs\/archive\/vox.db \(the original\) → \/tmp\/vox.db/);
+    app.stdin.write("vox.db\r");
+    f = await until(app.lastFrame, /Failed|Refused/);
+    expect(f).toMatch(/no unfinished cutover run/);
+    app.unmount();
+  });
+
+  it("no database: offers a sample; the rehearsal says the sample was made by the wizard and works in its scratch folder", async () => {
+    let n = 0;
+    const c = fakeClient({ inspect: (db) => (n++ === 0 ? inspection({ exists: false, chain: "missing" }) : at(db!)) });
+    const { lastFrame, stdin, onExit, unmount } = mount(c, { db: undefined });
     await until(lastFrame, /Create a sample legacy database/);
     await tick();
     stdin.write(ENTER);
     const f = await until(lastFrame, /Stage 0 — Preconditions/);
-    expect(f).toMatch(/\/tmp\/sample\/vox.db/);
-    expect(f).toMatch(/REHEARSAL/);
-    expect(c.calls.map((x) => x.type)).toContain("sample");
-    unmount();
-  });
-
-  it("? shows help for the current screen; q quits safely and says nothing changed", async () => {
-    const { lastFrame, stdin, onExit, unmount } = mount(fakeClient());
-    await until(lastFrame, /Continue to Stage 1/);
+    expect(f).toMatch(/REHEARSAL on a sample the wizard made/);
+    expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ workDir: "/tmp/sample/run" });
     await tick();
-    stdin.write("?");
-    await until(lastFrame, /Stage 0 checks the preconditions without writing anything/);
-    stdin.write("?");
-    await until(lastFrame, /Continue to Stage 1/);
     stdin.write("q");
-    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/State kept|Nothing/)));
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, "Nothing was changed. The sample database the wizard made is in /tmp/sample."));
     unmount();
   });
 
-  it("q while a step runs asks the engine to stop at a safe point, then exits with the resume note", async () => {
-    let release: () => void = () => {};
-    const c = fakeClient({
-      inspect: () => inspection({ resolved: { display: "/tmp/vox.db", why: "--db", source: "--db", kind: "file", path: "/tmp/vox.db", warnings: [] } }),
-      apply: async (_job, on) => {
-        on.event({ type: "plan", digest: "d", steps: [{ id: "export", stage: 1, kind: "write", title: "Export", description: "" }] });
-        on.event({ type: "step-start", id: "export", title: "Export" });
-        await new Promise<void>((r) => (release = r));
-        return { ok: false, error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point", exitCode: 130 } };
-      },
-    });
-    const app = await toRunning(c);
-    await until(app.lastFrame, /▶ 1 Export/);
-    app.stdin.write("q");
-    await eventually(() => expect(c.calls.map((x) => x.type)).toContain("cancel"));
-    release();
-    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/resume/i)));
+  it("'Rehearse on a clone first' keeps the backup and the run in the clone's scratch folder", async () => {
+    const c = fakeClient({ inspect: (db) => at(db ?? "/data/vox.db") });
+    const d = scratch();
+    c.clone = async (db) => {
+      c.calls.push({ type: "clone", arg: db });
+      return { db: join(d, "vox.db"), scratch: d };
+    };
+    const app = await toStage0(c, "/data/vox.db");
+    expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ db: "/data/vox.db", apply: false });
+    app.stdin.write(DOWN);
+    await tick();
+    app.stdin.write(ENTER);
+    await until(app.lastFrame, /REHEARSAL on a clone of \/data\/vox.db/);
+    await until(app.lastFrame, /Continue to Stage 1/);
+    await tick();
+    app.stdin.write(ENTER);
+    const f = await until(app.lastFrame, /Where should the backup go/);
+    expect(f).toContain(join(d, "run", "backup.jsonl"));
+    expect(f).not.toContain("/data/vox-cutover-runs");
+    await tick();
+    app.stdin.write(ENTER);
+    await until(app.lastFrame, /The plan/);
+    await tick();
+    app.stdin.write(ENTER);
+    await eventually(() => expect(c.calls.filter((x) => x.type === "run").at(-1)?.arg).toMatchObject({ apply: true, db: join(d, "vox.db"), backupPath: join(d, "run", "backup.jsonl"), workDir: join(d, "run"), command: "rehearse" }));
     app.unmount();
+  });
+
+  it("nothing to do: Enter leaves with the engine's message", async () => {
+    const c = fakeClient({ plan: () => ({ ok: true, report: report({ outcome: "already-done", message: "Nothing to do: /data/vox.db is on the current baseline." }) }) });
+    const { lastFrame, stdin, onExit, unmount } = mount(c);
+    const f = await until(lastFrame, /Nothing to do/);
+    expect(f).toMatch(/Enter\/q leave · \? help/);
+    await tick();
+    stdin.write(ENTER);
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, "Nothing to do: /data/vox.db is on the current baseline."));
+    unmount();
   });
 });

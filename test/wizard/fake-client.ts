@@ -69,8 +69,9 @@ export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?
     },
     async run(job, on) {
       calls.push({ type: "run", arg: job });
-      // Like the engine's dry-run: the backup goes into the run's work dir beside the database.
-      const planned = report({ backup: { path: join(dirname(job.db), "vox-cutover-runs", "20260101T000000Z", "backup.jsonl"), verified: false, sha256: null } });
+      // Like the engine's dry-run: the backup goes into the run's work dir (given, or beside the database).
+      const workDir = job.workDir ?? join(dirname(job.db), "vox-cutover-runs", "20260101T000000Z");
+      const planned = report({ workDir, backup: { path: join(workDir, "backup.jsonl"), verified: false, sha256: null } });
       if (!job.apply) return opts.plan ? opts.plan() : { ok: true, report: planned };
       const wrapped = { event: on.event, request: async (r: DecisionRequest) => { const a = await on.request(r); answers.push(a); return a; } };
       return (opts.apply ?? (async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed" }) })))(job, wrapped);

@@ -1,0 +1,51 @@
+/**
+ * What a destructive decision rests on, gathered from what the engine already said (step outputs of
+ * the verified backup and the trial import) or sent with the request. A part that is missing is
+ * undefined and the screen says "not available"; nothing is guessed.
+ */
+export interface TableEvidence {
+  name: string;
+  target?: string | null;
+  rowsIn: number;
+  loaded: number;
+  quarantined: number;
+  reasons: Record<string, number>;
+}
+
+export interface Evidence {
+  tables?: TableEvidence[];
+  columnsToQuarantine?: { table: string; column: string; nonNull: number }[];
+  orphans?: { table: string; count: number }[];
+  backupVerified?: { verified: boolean; rows?: number; sha256?: string; path?: string };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+export function evidenceFrom(outputs: Record<string, Record<string, unknown>>, extra?: Partial<Evidence>, backupPath?: string): Evidence {
+  const ev: Evidence = {};
+  const imp = outputs["build-import"];
+  if (imp && Array.isArray(imp.tables)) {
+    ev.tables = (imp.tables as Record<string, unknown>[])
+      .filter((t) => t.name !== "sqlite_sequence")
+      .map((t) => ({
+        name: String(t.name),
+        target: (t.target as string | null | undefined) ?? null,
+        rowsIn: num(t.rows) ?? 0,
+        loaded: num(t.loaded) ?? 0,
+        quarantined: num(t.quarantined) ?? 0,
+        reasons: (t.reasons && typeof t.reasons === "object" ? (t.reasons as Record<string, number>) : {}) ?? {},
+      }));
+  }
+  if (imp && Array.isArray(imp.foreignKeyViolations)) {
+    ev.orphans = (imp.foreignKeyViolations as { table: string; count: number }[]).map((f) => ({ table: String(f.table), count: num(f.count) ?? 0 }));
+  }
+  const ver = outputs["verify-backup"];
+  if (ver) ev.backupVerified = { verified: ver.verified === true, rows: num(ver.rows), sha256: typeof ver.sha256 === "string" ? ver.sha256 : undefined, path: backupPath };
+  return { ...ev, ...(extra ?? {}) };
+}
+
+export function reasonsText(r: Record<string, number>): string {
+  return Object.entries(r)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+}

@@ -1,0 +1,27 @@
+import { Box, Text } from "ink";
+import type { DecisionRequest } from "../../engine/events.js";
+import { TextField } from "../components.js";
+import { evidenceFrom, type Evidence } from "../evidence.js";
+import type { EngineEventExtras } from "../protocol.js";
+import { confirmTarget } from "../useEngine.js";
+import { EvidenceView } from "./Evidence.js";
+import { SidecarTables } from "./Sidecar.js";
+import type { ScreenProps } from "./common.js";
+
+/** A destructive step asks for the name of the file it acts on, with the evidence on the same screen. */
+export function Confirm({ e, rows }: ScreenProps) {
+  const s = e.s;
+  const r = s.request as Extract<DecisionRequest, { kind: "confirm" }>;
+  const target = confirmTarget(s);
+  const evidence: Evidence = evidenceFrom(s.outputs, (r as EngineEventExtras).evidence, s.report?.backup.path ?? undefined);
+  return (
+    <Box flexDirection="column">
+      <Text bold color="yellow" wrap="wrap">{`Destructive step: ${r.title}`}</Text>
+      <Text wrap="wrap">{`It will ${r.description}.`}</Text>
+      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} /> : <EvidenceView evidence={evidence} maxTables={Math.max(1, rows - 14)} />}
+      <Text wrap="wrap">{`Type the file's name (${target}) to proceed; anything else cancels (nothing of the step is done; you can resume later).`}</Text>
+      {s.emptyAnswer ? <Text color="yellow" wrap="wrap">{`An empty answer confirms nothing and cancels nothing: type ${target}, or Esc to cancel.`}</Text> : null}
+      <TextField key={`c${s.attempt}`} onSubmit={e.submitConfirm} />
+    </Box>
+  );
+}

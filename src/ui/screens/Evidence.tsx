@@ -1,0 +1,40 @@
+import { Box, Text } from "ink";
+import { human } from "../format.js";
+import { reasonsText, type Evidence } from "../evidence.js";
+
+const NA = "not available";
+
+/** The evidence a destructive decision rests on; each missing part says "not available". */
+export function EvidenceView({ evidence, maxTables = 4 }: { evidence: Evidence; maxTables?: number }) {
+  const t = evidence.tables;
+  const sum = (k: "rowsIn" | "loaded" | "quarantined") => (t ?? []).reduce((n, x) => n + x[k], 0);
+  const withQ = (t ?? []).filter((x) => x.quarantined > 0).sort((a, b) => b.quarantined - a.quarantined);
+  const orphans = evidence.orphans;
+  const bv = evidence.backupVerified;
+  const lines: { text: string; color?: string }[] = [];
+  lines.push({
+    text: bv ? `Backup: ${bv.verified ? "verified" : "NOT verified"}${bv.rows !== undefined ? ` (${human(bv.rows)} rows re-read, hashes equal to the primary's)` : ""}${bv.sha256 ? `, sha256 ${bv.sha256.slice(0, 12)}…` : ""}` : `Backup verification: ${NA}`,
+    color: bv && !bv.verified ? "red" : undefined,
+  });
+  if (t) {
+    lines.push({ text: `Rows: ${human(sum("rowsIn"))} in the old file → ${human(sum("loaded"))} loaded, ${human(sum("quarantined"))} quarantined (${t.length} tables)` });
+    for (const x of withQ.slice(0, maxTables)) lines.push({ text: `  ${x.name}: ${human(x.rowsIn)} in, ${human(x.loaded)} loaded, ${human(x.quarantined)} quarantined${Object.keys(x.reasons).length ? ` — ${reasonsText(x.reasons)}` : ""}`, color: "yellow" });
+    if (withQ.length > maxTables) lines.push({ text: `  … ${withQ.length - maxTables} more table(s) with quarantined rows (report.md lists all)` });
+  } else lines.push({ text: `Rows loaded / quarantined per table: ${NA}` });
+  const cq = evidence.columnsToQuarantine;
+  if (cq) lines.push({ text: cq.length ? `Columns whose values go to legacy_quarantine: ${cq.map((c) => `${c.table}.${c.column} (${human(c.nonNull)} non-null)`).join(", ")}` : "Columns whose values go to legacy_quarantine: none", color: cq.length ? "yellow" : undefined });
+  else lines.push({ text: `Columns whose values go to legacy_quarantine: ${NA}` });
+  if (orphans) {
+    const n = orphans.reduce((a, o) => a + o.count, 0);
+    lines.push({ text: n ? `Foreign-key orphans carried over: ${human(n)} (${orphans.map((o) => `${o.table} ${o.count}`).join(", ")})` : "Foreign-key orphans: none" });
+  } else lines.push({ text: `Foreign-key orphans: ${NA}` });
+  return (
+    <Box flexDirection="column">
+      {lines.map((l, i) => (
+        <Text key={i} color={l.color} wrap="wrap">
+          {l.text}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,37 @@
+import { Box, Text } from "ink";
+import { Menu, Steps } from "../components.js";
+import { human, MARK } from "../format.js";
+import { problemsOf } from "../state.js";
+import type { ScreenProps } from "./common.js";
+
+export function Summary({ e, cols, rows }: ScreenProps) {
+  const s = e.s;
+  const r = s.report!;
+  const problems = problemsOf(s);
+  const conflicts = Number(s.outputs.sidecar?.conflicts ?? 0);
+  const before = r.tables.reduce((n, t) => n + t.rowsBefore, 0);
+  const after = r.tables.reduce((n, t) => n + t.rowsAfter, 0);
+  const headline = problems.length ? `Done with ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${r.before.chain} → ${r.after.chain}` : `Done: ${r.before.chain} → ${r.after.chain}`;
+  return (
+    <Box flexDirection="column">
+      <Text bold color={problems.length ? "yellow" : "green"} wrap="wrap">{`${problems.length ? MARK.warnings.icon : MARK.done.icon} ${headline}${s.rehearsal ? " (on the rehearsal copy)" : ""}`}</Text>
+      {problems.map((p) => (
+        <Text key={p} color="yellow" wrap="wrap">{`  ${MARK.warnings.icon} ${p}`}</Text>
+      ))}
+      <Steps steps={s.steps} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
+      <Text wrap="wrap">{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
+      <Text wrap="wrap">{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
+      <Text wrap="wrap">{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
+      <Text wrap="wrap">{`Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
+      <Text wrap="wrap">{`Roll back: ${r.rollbackCommand}`}</Text>
+      {s.rehearsal && s.original ? <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db '${s.original}'`}</Text> : null}
+      <Menu
+        options={[
+          { label: "Leave", value: "leave" },
+          { label: "Roll back this cutover… (asks first)", value: "rollback" },
+        ]}
+        onSelect={(v) => (v === "leave" ? e.quit() : e.askRollback("summary"))}
+      />
+    </Box>
+  );
+}

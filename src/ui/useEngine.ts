@@ -1,0 +1,321 @@
+/**
+ * The wizard's side effects in one hook: the engine calls, the pending decision, stopping and quitting.
+ * Screens call these actions from their handlers; nothing here runs during render.
+ */
+import { useApp } from "ink";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from "react";
+import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
+import { expandHome } from "./format.js";
+import type { EngineClient, RunJob, RunOutcome } from "./protocol.js";
+import { initialState, reducer, type Origin, type WizardState } from "./state.js";
+
+export function validateBackupPath(value: string, dbPath: string, plannedWorkDir?: string): string | undefined {
+  if (!value.trim()) return "type a path for the backup file";
+  if (/[/\\]$/.test(value)) return "that names a folder: add a file name";
+  const p = resolve(expandHome(value.trim()));
+  if (p === resolve(dbPath) || p.startsWith(resolve(dbPath) + "-")) return "that is the database itself";
+  if (existsSync(p)) return statSync(p).isDirectory() ? "that is a folder: add a file name" : "a file is already there: choose a new name";
+  const dir = dirname(p);
+  // The run's work dir (the plan's, or vox-cutover-runs/<UTC> beside the database) is created when the run starts.
+  if (!existsSync(dir)) {
+    if (plannedWorkDir && resolve(plannedWorkDir) === dir && existsSync(dirname(dir))) return undefined;
+    return basename(dirname(dir)) === "vox-cutover-runs" && existsSync(dirname(dirname(dir))) ? undefined : `the folder ${dir} does not exist`;
+  }
+  return undefined;
+}
+
+/** One line for the terminal after the wizard ends: what is on disk now. */
+export function quitNote(s: WizardState): string {
+  const made = s.origin === "sample" ? `The sample database the wizard made is in ${s.scratch ?? dirname(s.db ?? "")}.` : s.origin === "clone" ? `The rehearsal clone is in ${s.scratch ?? dirname(s.db ?? "")}; the real database ${s.original} was only read.` : "";
+  const tail = made ? ` ${made}` : "";
+  switch (s.screen) {
+    case "summary": {
+      const r = s.report!;
+      if (s.rehearsal) return `Rehearsal finished: everything it wrote is in ${s.scratch ?? r.workDir}.${tail}`;
+      return `Cut over: ${s.db} is now ${r.after.chain}. Backup ${r.backup.path}; the old file is in ${r.archive.path ?? r.workDir}.${r.rollbackCommand ? ` Undo: ${r.rollbackCommand}` : ""}`;
+    }
+    case "rolled-back":
+      return `${s.rolledBack?.message ?? "Rolled back."}${tail}`;
+    case "nothing":
+      return `${s.report?.message ?? "Nothing was changed."}`;
+    case "unfinished":
+      return `Nothing was changed. The unfinished run is still recorded in ${s.inspection?.unfinished?.workDir}; the next start offers it again.${tail}`;
+    case "stopped":
+      if (s.started) return `${s.stopped?.message ?? "The run stopped."} The next start of the wizard offers Resume / Roll back.`;
+      return `Nothing was changed.${tail}`;
+    default:
+      if (s.started) return `The run stopped; its journal is in ${s.report?.workDir ?? "the run's work dir"}. The next start of the wizard offers Resume / Roll back.`;
+      return `Nothing was changed.${tail}`;
+  }
+}
+
+function whatStops(s: WizardState): string {
+  const cur = s.steps.find((x) => x.status === "running");
+  if (!cur) return "Stopping now (no step is running)…";
+  if (cur.id === "swap") return `Stopping after the swap finishes (it is never cut in half; about 1 s)…`;
+  if (cur.progress) return `Stopping after the current batch of rows of "${cur.title}" (about 1 s)…`;
+  return `Stopping after "${cur.title}" finishes (about 3 s)…`;
+}
+
+export function stoppingText(s: WizardState): string[] {
+  if (!s.stopping) return [];
+  const lines = [whatStops(s)];
+  if (s.stopping.presses >= 2) {
+    const cur = s.steps.find((x) => x.status === "running");
+    lines.push(
+      `To force it, press Ctrl-C once more: the process ends at once${cur ? `, cutting "${cur.title}" off mid-way` : ""}. That leaves the journal (every finished step), a stale lock and any partial file of this step; the next start offers Resume or Roll back, and Roll back removes the partial files. The primary is not changed by forcing.`,
+    );
+  }
+  return lines;
+}
+
+export interface Engine {
+  s: WizardState;
+  makeSample(): void;
+  rehearseClone(): void;
+  planAgain(): void;
+  toBackup(): void;
+  setBackup(v: string): void;
+  submitBackup(v: string): void;
+  start(): void;
+  resume(): void;
+  askRollback(from: "unfinished" | "summary", thenPlan?: boolean): void;
+  submitRollback(v: string): void;
+  submitConfirm(v: string): void;
+  chooseSidecar(merge: boolean): void;
+  submitTelemetry(v: string): void;
+  back(): void;
+  escape(): void;
+  help(): void;
+  quit(): void;
+  interrupt(sig?: "SIGINT" | "SIGTERM"): void;
+}
+
+export function useEngine({ client, db, rehearse, onExit }: { client: EngineClient; db?: string; rehearse?: boolean; onExit(code: number, note: string): void }): Engine {
+  const [s, dispatch] = useReducer(reducer, initialState(Boolean(rehearse)));
+  const { exit } = useApp();
+  const stateRef = useRef(s);
+  useLayoutEffect(() => {
+    stateRef.current = s;
+  });
+  const answerRef = useRef<{ req: DecisionRequest; res: (a: DecisionAnswer) => void } | null>(null);
+  const runningRef = useRef(false);
+  const stopRef = useRef(0);
+  const quitAfterStop = useRef(false);
+  const lastProgress = useRef(0);
+  const trailing = useRef<EngineEvent | null>(null);
+  const flushTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (flushTimer.current) clearTimeout(flushTimer.current);
+    },
+    [],
+  );
+  const ended = useRef(false);
+
+  const finish = useCallback(
+    (code: number, note: string) => {
+      if (ended.current) return;
+      ended.current = true;
+      onExit(code, note);
+      exit();
+    },
+    [exit, onExit],
+  );
+
+  const plan = useCallback(
+    async (path: string, workDir?: string) => {
+      dispatch({ type: "loading", text: "Checking the preconditions (Stage 0)…" });
+      const out = await client.run({ db: path, apply: false, command: "wizard", workDir }, { event: () => {}, request: async () => ({ ok: false }) });
+      if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: out.report.backup.path ?? "" });
+      else dispatch({ type: "plan-failed", message: out.error.message });
+    },
+    [client],
+  );
+
+  const inspect = useCallback(
+    async (path?: string, extra: { original?: string; rehearsal?: boolean; origin?: Origin; scratch?: string } = {}) => {
+      const i = await client.inspect(path);
+      dispatch({ type: "inspected", inspection: i, db: i.resolved.path, ...extra });
+      const scratch = extra.scratch ?? stateRef.current.scratch;
+      if (i.resolved.kind === "file" && !i.unfinished && i.exists && i.chain !== "not-a-database") await plan(i.resolved.path!, scratch ? join(scratch, "run") : undefined);
+    },
+    [client, plan],
+  );
+
+  useEffect(() => {
+    void (async () => {
+      if (rehearse && db) {
+        dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
+        const c = await client.clone(resolve(db));
+        await inspect(c.db, { original: resolve(db), rehearsal: true, origin: "clone", scratch: c.scratch });
+      } else await inspect(db ? resolve(db) : undefined);
+    })();
+    // Runs once: the wizard looks at the database when it opens.
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const decline = (r: DecisionRequest): DecisionAnswer => (r.kind === "confirm" ? { ok: false } : r.kind === "sidecar" ? { merge: false } : { files: [] });
+
+  const answer = useCallback((a: DecisionAnswer) => {
+    const r = answerRef.current;
+    answerRef.current = null;
+    dispatch({ type: "answered" });
+    r?.res(a);
+  }, []);
+
+  const run = useCallback(
+    async (job: Omit<RunJob, "db" | "command">) => {
+      if (runningRef.current) return;
+      const st = stateRef.current;
+      runningRef.current = true;
+      stopRef.current = 0;
+      dispatch({ type: "run-start" });
+      const out: RunOutcome = await client.run(
+        { ...job, db: st.db!, command: st.rehearsal ? "rehearse" : "wizard" },
+        {
+          event: (event: EngineEvent) => {
+            const now = Date.now();
+            if (event.type === "step-progress" && event.done < event.total) {
+              // At most ten renders a second; the last report is never lost (a trailing flush).
+              if (now - lastProgress.current < 100) {
+                trailing.current = event;
+                if (!flushTimer.current)
+                  flushTimer.current = setTimeout(() => {
+                    flushTimer.current = null;
+                    const ev = trailing.current;
+                    trailing.current = null;
+                    if (ev) {
+                      lastProgress.current = Date.now();
+                      dispatch({ type: "event", event: ev, now: Date.now() });
+                    }
+                  }, 100);
+                return;
+              }
+              lastProgress.current = now;
+            } else if (trailing.current && event.type !== "note") {
+              const ev = trailing.current;
+              trailing.current = null;
+              if (ev.type === "step-progress" && !(event.type !== "step-progress" && "id" in event && event.id === ev.id)) dispatch({ type: "event", event: ev, now });
+            }
+            dispatch({ type: "event", event, now });
+          },
+          request: (request: DecisionRequest) =>
+            new Promise<DecisionAnswer>((res) => {
+              // Stopping: decline at once (a declined confirmation stops the run before its step).
+              if (stopRef.current > 0) return res(decline(request));
+              answerRef.current = { req: request, res };
+              dispatch({ type: "request", request });
+            }),
+        },
+      );
+      runningRef.current = false;
+      answerRef.current = null;
+      if (out.ok) dispatch({ type: "finished", report: out.report });
+      else dispatch({ type: "failed", error: out.error });
+      if (quitAfterStop.current) {
+        const after = reducer(stateRef.current, out.ok ? { type: "finished", report: out.report } : { type: "failed", error: out.error });
+        finish(out.ok ? 0 : out.error.exitCode, quitNote({ ...after, started: true }));
+      }
+    },
+    [client, finish],
+  );
+
+  const workDirFor = (st: WizardState, backupPath: string): string | undefined => {
+    const planned = st.report?.workDir ?? undefined;
+    if (planned && dirname(backupPath) === resolve(planned)) return planned;
+    if (basename(dirname(dirname(backupPath))) === "vox-cutover-runs") return dirname(backupPath);
+    return st.scratch ? join(st.scratch, "run") : undefined;
+  };
+
+  const stop = (force: boolean, code = 130) => {
+    const st = stateRef.current;
+    if (!runningRef.current) {
+      finish(code === 143 ? 143 : force ? 130 : st.screen === "stopped" ? (st.stopped?.exitCode ?? 0) : st.screen === "stage0" && st.preflightError ? 3 : 0, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
+      return;
+    }
+    stopRef.current++;
+    if (stopRef.current === 1) {
+      quitAfterStop.current = true;
+      client.cancel();
+      const pending = answerRef.current;
+      if (pending) answer(decline(pending.req));
+    } else if (stopRef.current >= 3 && force) {
+      finish(code, `Forced quit while a step ran. The journal in ${st.report?.workDir ?? "the run's work dir"} keeps every finished step; the next start offers Resume / Roll back.`);
+      return;
+    }
+    dispatch({ type: "stop-pressed", now: Date.now() });
+  };
+
+  return {
+    s,
+    makeSample: () => {
+      dispatch({ type: "loading", text: "Writing a sample legacy database in a scratch folder…" });
+      void client.makeSample().then((r) => inspect(r.db, { rehearsal: true, origin: "sample", scratch: r.dir }));
+    },
+    rehearseClone: () => {
+      const st = stateRef.current;
+      dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
+      void client.clone(st.db!).then((c) => inspect(c.db, { original: st.db, rehearsal: true, origin: "clone", scratch: c.scratch }));
+    },
+    planAgain: () => void inspect(stateRef.current.db),
+    toBackup: () => dispatch({ type: "go", screen: "backup-path" }),
+    setBackup: (v) => dispatch({ type: "backup", value: v, error: validateBackupPath(v, stateRef.current.db!, stateRef.current.report?.workDir ?? undefined) }),
+    submitBackup: (v) => {
+      const err = validateBackupPath(v, stateRef.current.db!, stateRef.current.report?.workDir ?? undefined);
+      dispatch({ type: "backup", value: v, error: err });
+      if (!err) dispatch({ type: "go", screen: "plan" });
+      else dispatch({ type: "empty-answer" }); // a new field, the error shown
+    },
+    start: () => {
+      const st = stateRef.current;
+      const backupPath = resolve(expandHome(st.backupPath.trim()));
+      void run({ apply: true, backupPath, workDir: workDirFor(st, backupPath) });
+    },
+    resume: () => void run({ apply: true, resume: true, workDir: stateRef.current.inspection?.unfinished?.workDir }),
+    askRollback: (from, thenPlan) => dispatch({ type: "rollback-ask", from, thenPlan }),
+    submitRollback: (v) => {
+      const st = stateRef.current;
+      const expected = basename(st.db!);
+      if (!v.trim()) return dispatch({ type: "empty-answer" });
+      if (v.trim() !== expected) return dispatch({ type: "rollback-wrong", text: `"${v.trim()}" is not ${expected}: nothing was done. Type ${expected}, or Esc to go back.` });
+      const workDir = st.rollbackFrom === "summary" ? (st.report?.workDir ?? undefined) : st.inspection?.unfinished?.workDir;
+      void run({ apply: true, rollback: true, workDir });
+    },
+    submitConfirm: (v) => {
+      const st = stateRef.current;
+      const r = st.request;
+      if (!r || r.kind !== "confirm") return;
+      if (!v.trim()) return dispatch({ type: "empty-answer" });
+      answer({ ok: v.trim() === confirmTarget(st) });
+    },
+    chooseSidecar: (merge) => answer({ merge }),
+    submitTelemetry: (v) =>
+      answer({
+        files: v
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((f) => resolve(expandHome(f))),
+      }),
+    back: () => dispatch({ type: "back" }),
+    escape: () => {
+      const st = stateRef.current;
+      if (st.screen === "confirm" && answerRef.current) answer({ ok: false });
+      else if (st.screen === "backup-path" || st.screen === "plan" || st.screen === "rollback") dispatch({ type: "back" });
+    },
+    help: () => dispatch({ type: "help" }),
+    quit: () => stop(false),
+    interrupt: (sig = "SIGINT") => stop(true, sig === "SIGTERM" ? 143 : 130),
+  };
+}
+
+/** The file a confirmation acts on: the sidecar step acts on the sidecar, not on vox.db. */
+export function confirmTarget(s: WizardState): string {
+  const r = s.request;
+  if (!r || r.kind !== "confirm") return "";
+  const target = (r as { target?: string }).target;
+  if (target) return target;
+  if (r.step === "sidecar" && s.sidecarPath) return basename(s.sidecarPath);
+  return r.expected;
+}
