@@ -76,8 +76,10 @@ function setup(): { d: string; db: string; side: string } {
     INSERT INTO mens_corpus_quality(id, pair_hash, source, parse_valid, ast_depth, construct_count, reward_score, split, created_at) VALUES
       (7, 'h-taken', 'sidecar', 1, 4, 9, 0.5, 'training', '2025-01-16 09:30:00'),
       (8, 'h-free', 'sidecar', 0, 2, 3, 0.25, 'eval', '2025-01-16 09:30:00');
-    INSERT INTO agent_telemetry_flat(id, agent_id, session_id, repository_id, event_kind, model_id, input_tokens, cost_usd, payload_json, recorded_at_ms) VALUES
-      (1, 'mens', 's1', 'repo', 'train_step', 'qwen', 2048, 0.0125, '{"loss":2.5}', ${T});
+    -- a column vox 66 does not have (as if a later vox removed it): the merged row's value goes to quarantine
+    ALTER TABLE agent_telemetry_flat ADD COLUMN legacy_gpu_note TEXT;
+    INSERT INTO agent_telemetry_flat(id, agent_id, session_id, repository_id, event_kind, model_id, input_tokens, cost_usd, payload_json, recorded_at_ms, legacy_gpu_note) VALUES
+      (1, 'mens', 's1', 'repo', 'train_step', 'qwen', 2048, 0.0125, '{"loss":2.5}', ${T}, 'ran on the old box');
     CREATE TABLE old_probe (x);
     INSERT INTO old_probe VALUES (1), (X'00ff');`);
   s.close();
@@ -103,6 +105,7 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     expect(t.grpo_training_run).toMatchObject({ rows: 3, present: 1, merged: 1, conflicts: 1 });
     expect(t.mens_corpus_quality).toMatchObject({ rows: 2, present: 0, merged: 2, conflicts: 0 });
     expect(t.agent_telemetry_flat).toMatchObject({ rows: 1, present: 0, merged: 1, conflicts: 0, mergeable: true });
+    expect(t.agent_telemetry_flat.note).toMatch(/legacy_gpu_note/);
     expect(t.old_probe).toMatchObject({ rows: 2, mergeable: false, merged: 0 });
     expect(t.old_probe.note).toMatch(/no such table/);
     expect(t.schema_version).toBeUndefined(); // the sidecar's own version rows are never merged
@@ -155,6 +158,7 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     // quarantine: one row per conflict, reason sidecar-conflict, the sidecar's rowid, key and whole row
     const q = py(db, `con.row_factory = sqlite3.Row\nprint(json.dumps([dict(r) for r in con.execute("SELECT source_table, source_rowid, source_key, row_json, reason, run_id FROM legacy_quarantine ORDER BY source_table")]))`);
     expect(q.map((x: any) => [x.source_table, x.reason.replace(/ \(.*$/, ""), JSON.parse(x.source_key)])).toEqual([
+      ["agent_telemetry_flat", "sidecar-unknown-columns: legacy_gpu_note", [1]],
       ["grpo_training_run", "sidecar-conflict", [2]],
       ["mens_corpus_quality", "sidecar-conflict", [7]],
       ["populi_training_run", "sidecar-conflict", ["run-diff"]],
@@ -164,6 +168,7 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     const run = q.find((x: any) => x.source_table === "populi_training_run");
     expect(run.source_rowid).toBe(Number(sqlite(r.json.archive.path, "SELECT rowid FROM populi_training_run WHERE run_id = 'run-diff'")));
     expect(JSON.parse(run.row_json)).toMatchObject({ run_id: "run-diff", status: "failed", epoch: 1, global_step: 17 });
+    expect(JSON.parse(q[0].row_json)).toMatchObject({ id: 1, legacy_gpu_note: "ran on the old box" });
     expect(sqlite(db, "SELECT command, json_extract(counts_json, '$.merged'), json_extract(counts_json, '$.conflicts') FROM cutover_ledger")).toBe("sidecar|6|4");
 
     // a second run: nothing there, nothing changed
