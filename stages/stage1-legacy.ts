@@ -9,8 +9,9 @@ import { verifyAgainstDatabase } from "../src/backup/compare.js";
 import { exportBackup } from "../src/backup/export.js";
 import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
+import { importEvidence } from "../src/engine/trial.js";
 import { jsonInt } from "../src/db/classify.js";
-import { diagnose } from "../src/db/diagnose.js";
+import { diagnose, structureLines } from "../src/db/diagnose.js";
 import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, fileIdentity, type FileIdentity } from "../src/engine/identity.js";
@@ -108,7 +109,9 @@ export const buildImportStep: Step = {
         integrity: r.integrity,
         foreignKeyViolations: r.foreignKeyViolations,
         ftsRebuilt: r.ftsRebuilt,
-        tables: r.tables.map((t) => ({ name: t.source, target: t.target, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons, parity: t.parity })),
+        tables: r.tables.map((t) => ({ name: t.source, target: t.target, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, parity: t.parity })),
+        sequences: r.sequences,
+        evidence: importEvidence(r, Boolean(c.outputs.get("verify-backup")?.verified)),
       },
     };
   },
@@ -122,8 +125,8 @@ export const checksStep: Step = {
   describe: () => "the new file is on the baseline: chain current, every required table, quick_check ok (integrity_check, foreign_key_check and parity ran inside the import)",
   async run(c) {
     const d = await diagnose({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
-    if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length) {
-      throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
+    if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length || (d.structure && !d.structure.equal)) {
+      throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
     }
     const imp = c.outputs.get("build-import")!;
     const db = openReadOnly(c.newPath);

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { trialImport } from "./trial.js";
+import type { ImportEvidence } from "./events.js";
 import { routeFor, stepsFor, type Route, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
 import { diagnose, loadBaselineContext, shellQuote, SIDECAR_NAME, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
@@ -57,8 +59,10 @@ export interface CutoverReport {
   backup: { path: string | null; verified: boolean; sha256: string | null };
   archive: { path: string | null };
   newPath: string | null;
-  tables: { name: string; target: string | null; rowsBefore: number; rowsAfter: number; quarantined: number }[];
+  tables: { name: string; target: string | null; rowsBefore: number; rowsAfter: number; quarantined: number; reasons?: Record<string, number>; partial?: number; columns?: { column: string; nonNull: number }[] }[];
   quarantined: number;
+  /** The dry-run's trial import (rebuild route). */
+  trial?: ImportEvidence;
   steps: StepReport[];
   rollbackCommand: string | null;
   resumeCommand: string | null;
@@ -231,6 +235,16 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
     const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {});
     await runPreflight(ctx, steps, report, opts, true);
+    if (plan.route === "rebuild") {
+      // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
+      opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
+      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit);
+      report.trial = evidence;
+      report.tables = evidence.tables.map((t) => ({ name: t.name, target: t.target, rowsBefore: t.rowsIn, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, columns: t.columns }));
+      report.quarantined = evidence.quarantined;
+      opts.emit({ type: "trial", evidence });
+      opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
+    }
     report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", dbPath, `--apply --plan ${report.planDigest}`)}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;
@@ -287,7 +301,10 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
         if (step.id === "sidecar" && !existsSync(join(dirname(paths.dbPath), SIDECAR_NAME))) {
           /* nothing to archive: no confirmation needed */
         } else {
-          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description, expected: basename(paths.dbPath) });
+          const expected = step.id === "sidecar" ? SIDECAR_NAME : basename(paths.dbPath);
+          const imp = ctx.outputs.get("build-import");
+          const evidence = step.id === "swap" && imp?.evidence ? (imp.evidence as ImportEvidence) : undefined;
+          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description, expected, ...(evidence ? { evidence } : {}) });
           if (!("ok" in answer) || !answer.ok) throw cancelled(step.id);
         }
       }
@@ -341,8 +358,10 @@ function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): vo
   report.backup = { path: exp ? paths.backupPath : null, verified: Boolean(ver?.verified), sha256: (exp?.sha256 as string) ?? null };
   report.archive = { path: (swap?.archive as string) ?? null };
   report.newPath = imp ? paths.newPath : null;
-  const tables = (imp?.tables as { name: string; target: string; rows: number; loaded: number; quarantined: number }[]) ?? [];
-  report.tables = tables.filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.target || null, rowsBefore: t.rows, rowsAfter: t.loaded, quarantined: t.quarantined }));
+  const tables = (imp?.tables as { name: string; target: string; rows: number; loaded: number; quarantined: number; reasons?: Record<string, number>; partial?: number; columns?: Record<string, number> }[]) ?? [];
+  report.tables = tables
+    .filter((t) => t.name !== "sqlite_sequence")
+    .map((t) => ({ name: t.name, target: t.target || null, rowsBefore: t.rows, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons ?? {}, partial: t.partial ?? 0, columns: Object.entries(t.columns ?? {}).map(([column, nonNull]) => ({ column, nonNull })) }));
   report.quarantined = Number(imp?.quarantined ?? 0);
   if (!imp && exp) {
     report.tables = ((exp.tables as { name: string; rows: number }[]) ?? []).filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
@@ -446,6 +465,7 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     archive: r.archive,
     tables: r.tables,
     quarantined: r.quarantined,
+    ...(r.trial ? { trial: r.trial } : {}),
     steps: r.steps,
     rollbackCommand: r.rollbackCommand,
     message: r.message,

@@ -9,13 +9,44 @@ export type EngineEvent =
   | { type: "step-done"; id: string; summary: string; outputs?: Record<string, unknown>; reused?: boolean }
   | { type: "step-skipped"; id: string; reason: string }
   | { type: "step-failed"; id: string; message: string }
-  | { type: "note"; text: string };
+  | { type: "note"; text: string }
+  /** The dry-run's trial import (same export and import as --apply, into a scratch folder): what the import will do. */
+  | { type: "trial"; evidence: ImportEvidence };
+
+/** What an import does, per table and in total: the evidence a swap rests on. */
+export interface ImportEvidence {
+  tables: {
+    name: string;
+    /** Where its rows go; null when the whole table goes to legacy_quarantine. */
+    target: string | null;
+    rowsIn: number;
+    loaded: number;
+    /** Rows quarantined whole (not loaded). */
+    quarantined: number;
+    /** Whole-row quarantine per reason ("constraint", "datatype-mismatch", "unknown-table", …). */
+    reasons: Record<string, number>;
+    /** Loaded rows some of whose values went to legacy_quarantine. */
+    partial: number;
+    /** Columns the target lacks: their values go to legacy_quarantine; nonNull = rows holding a value. */
+    columns: { column: string; nonNull: number }[];
+  }[];
+  rowsIn: number;
+  loaded: number;
+  quarantined: number;
+  partial: number;
+  columnsToQuarantine: { table: string; column: string; nonNull: number }[];
+  /** foreign_key_check orphans (they were orphans in the legacy file too; reported, not quarantined). */
+  orphans: { table: string; count: number }[];
+  /** sqlite_sequence entries, counted apart from table rows everywhere. */
+  sequences: { entries: number; restored: number; quarantined: number };
+  backupVerified: boolean;
+}
 
 export type Emit = (e: EngineEvent) => void;
 
 /** What the engine asks a driver that can ask the operator. */
 export type DecisionRequest =
-  | { kind: "confirm"; step: string; title: string; description: string; expected: string }
+  | { kind: "confirm"; step: string; title: string; description: string; expected: string; evidence?: ImportEvidence }
   | { kind: "sidecar"; path: string; tables: { name: string; rows: number; present: number; merged: number; conflicts: number; mergeable: boolean }[] }
   | { kind: "telemetry"; suggested: string[] };
 

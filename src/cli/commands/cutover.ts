@@ -1,6 +1,6 @@
 import { CancelToken, withSignals } from "../../engine/cancel.js";
 import { reportJson, runCutover, type CutoverReport } from "../../engine/cutover.js";
-import type { EngineEvent } from "../../engine/events.js";
+import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { ProgressLine } from "../progress.js";
@@ -46,8 +46,23 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
       case "note":
         out.note(e.text);
         break;
+      case "trial":
+        for (const l of evidenceLines(e.evidence)) out.text(l);
+        break;
     }
   };
+}
+
+/** What an import does, per table: rows in, loaded, quarantined with reasons, columns kept in quarantine, orphans. */
+export function evidenceLines(ev: ImportEvidence): string[] {
+  const lines = [`import: ${ev.rowsIn} rows → ${ev.loaded} load, ${ev.quarantined} to legacy_quarantine whole${ev.partial ? `, ${ev.partial} load with some values kept in legacy_quarantine` : ""}; sqlite_sequence: ${ev.sequences.entries} entries (${ev.sequences.restored} carried${ev.sequences.quarantined ? `, ${ev.sequences.quarantined} quarantined` : ""})`];
+  for (const t of ev.tables.filter((x) => x.quarantined || x.partial)) {
+    const reasons = Object.entries(t.reasons).map(([k, n]) => `${n} ${k}`).join(", ");
+    const cols = t.columns.map((c) => `${c.column} (${c.nonNull} non-null)`).join(", ");
+    lines.push(`  ${t.name}${t.target && t.target !== t.name ? ` → ${t.target}` : t.target ? "" : " (no place in the target)"}: ${t.rowsIn} rows, ${t.loaded} load, ${t.quarantined} quarantined${reasons ? ` (${reasons})` : ""}${cols ? `; values of ${cols} go to legacy_quarantine` : ""}`);
+  }
+  if (ev.orphans.length) lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${o.count}`).join(", ")}`);
+  return lines;
 }
 
 export function printReport(out: Output, r: CutoverReport): void {
