@@ -174,10 +174,12 @@ export function Steps({ steps, cols, maxLines = 40, only, now }: { steps: StepVi
   let rows = rowsFor(false, false);
   if (height(rows) > maxLines) rows = rowsFor(true, false);
   if (height(rows) > maxLines) rows = rowsFor(true, true);
+  // Still too tall for the terminal: one line per row (the report has every word).
+  const oneLine = height(rows) > maxLines;
   return (
     <Box flexDirection="column">
       {rows.map((r) => (
-        <Text key={r.key} color={r.color} bold={r.bold} wrap="wrap">
+        <Text key={r.key} color={r.color} bold={r.bold} wrap={oneLine ? "truncate-end" : "wrap"}>
           {r.text}
         </Text>
       ))}

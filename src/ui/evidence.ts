@@ -21,7 +21,10 @@ export interface Evidence {
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
-export function evidenceFrom(outputs: Record<string, Record<string, unknown>>, extra?: Partial<Evidence>, backupPath?: string): Evidence {
+/** What the engine may send (its ImportEvidence): backupVerified may be a plain boolean. */
+export type EvidenceIn = Omit<Partial<Evidence>, "backupVerified"> & { backupVerified?: Evidence["backupVerified"] | boolean };
+
+export function evidenceFrom(outputs: Record<string, Record<string, unknown>>, extraIn?: EvidenceIn, backupPath?: string): Evidence {
   const ev: Evidence = {};
   const imp = outputs["build-import"];
   if (imp && Array.isArray(imp.tables)) {
@@ -41,7 +44,14 @@ export function evidenceFrom(outputs: Record<string, Record<string, unknown>>, e
   }
   const ver = outputs["verify-backup"];
   if (ver) ev.backupVerified = { verified: ver.verified === true, rows: num(ver.rows), sha256: typeof ver.sha256 === "string" ? ver.sha256 : undefined, path: backupPath };
-  return { ...ev, ...(extra ?? {}) };
+  const { backupVerified: bvIn, ...extra } = extraIn ?? {};
+  const out: Evidence = { ...ev };
+  if (extra.tables) out.tables = extra.tables.map((t) => ({ name: t.name, target: t.target ?? null, rowsIn: t.rowsIn, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons ?? {} }));
+  if (extra.columnsToQuarantine) out.columnsToQuarantine = extra.columnsToQuarantine;
+  if (extra.orphans) out.orphans = extra.orphans;
+  if (typeof bvIn === "boolean") out.backupVerified = { ...(ev.backupVerified ?? { path: backupPath }), verified: bvIn || ev.backupVerified?.verified === true };
+  else if (bvIn) out.backupVerified = bvIn;
+  return out;
 }
 
 export function reasonsText(r: Record<string, number>): string {

@@ -92,6 +92,6 @@ export interface EngineEventExtras {
   /** step-done: the step did nothing (e.g. no telemetry files named). */
   skipped?: boolean;
   /** confirm requests: the evidence the decision rests on, and the file the step acts on. */
-  evidence?: Partial<import("./evidence.js").Evidence>;
+  evidence?: import("./evidence.js").EvidenceIn;
   target?: string;
 }

@@ -256,11 +256,28 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/Rows: 3,313 in the old file → 3,286 loaded, 27 quarantined \(2 tables\)/);
     expect(f).toMatch(/users: 100 in, 73 loaded, 27 quarantined — not-null 27/);
     expect(f).toMatch(/Columns whose values go to legacy_quarantine: not available/);
-    expect(f).toMatch(/Foreign-key orphans carried over: 51 \(votes 51\)/);
+    expect(f).toMatch(/Foreign-key orphans carried over: 51 in 1 table\(s\) \(votes 51\)/);
     expect(f).toMatch(/Esc cancel here/);
     await tick();
     app.stdin.write("vox.db\r"); // a paste with its newline
     await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
+    app.unmount();
+  });
+
+  it("evidence the engine sends with the request (its trial import's columns) is shown too", async () => {
+    const c = fakeClient({
+      inspect: () => at("/tmp/vox.db"),
+      apply: async (_job, on) => {
+        throughImport(on);
+        const req = { kind: "confirm", step: "swap", title: "Swap", description: "swap", expected: "vox.db", evidence: { backupVerified: true, columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }], orphans: [{ table: "votes", count: 51 }] } } as DecisionRequest;
+        const a = await on.request(req);
+        return "ok" in a && a.ok ? { ok: true, report: report({ outcome: "completed" }) } : { ok: false, error: { kind: "interrupted", message: "Cancelled", exitCode: 130, cancelled: true } };
+      },
+    });
+    const app = await toRunning(c);
+    const f = await until(app.lastFrame, /Type the file's name/);
+    expect(f).toMatch(/Columns whose values go to legacy_quarantine: users.karma \(47 non-null\)/);
+    expect(f).toMatch(/Backup: verified \(3,313 rows/);
     app.unmount();
   });
 

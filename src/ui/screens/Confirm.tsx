@@ -18,8 +18,8 @@ export function Confirm({ e, rows }: ScreenProps) {
     <Box flexDirection="column">
       <Text bold color="yellow" wrap="wrap">{`Destructive step: ${r.title}`}</Text>
       <Text wrap="wrap">{`It will ${r.description}.`}</Text>
-      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} /> : <EvidenceView evidence={evidence} maxTables={Math.max(1, rows - 14)} />}
-      <Text wrap="wrap">{`Type the file's name (${target}) to proceed; anything else cancels (nothing of the step is done; you can resume later).`}</Text>
+      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} />}
+      <Text wrap="wrap">{`Type the file's name (${target}) to proceed; anything else cancels (nothing of it is done).`}</Text>
       {s.emptyAnswer ? <Text color="yellow" wrap="wrap">{`An empty answer confirms nothing and cancels nothing: type ${target}, or Esc to cancel.`}</Text> : null}
       <TextField key={`c${s.attempt}`} onSubmit={e.submitConfirm} />
     </Box>

@@ -19,14 +19,15 @@ export function EvidenceView({ evidence, maxTables = 4 }: { evidence: Evidence; 
   if (t) {
     lines.push({ text: `Rows: ${human(sum("rowsIn"))} in the old file → ${human(sum("loaded"))} loaded, ${human(sum("quarantined"))} quarantined (${t.length} tables)` });
     for (const x of withQ.slice(0, maxTables)) lines.push({ text: `  ${x.name}: ${human(x.rowsIn)} in, ${human(x.loaded)} loaded, ${human(x.quarantined)} quarantined${Object.keys(x.reasons).length ? ` — ${reasonsText(x.reasons)}` : ""}`, color: "yellow" });
-    if (withQ.length > maxTables) lines.push({ text: `  … ${withQ.length - maxTables} more table(s) with quarantined rows (report.md lists all)` });
+    if (withQ.length > maxTables) lines.push({ text: `  … ${withQ.length - maxTables} ${maxTables ? "more " : ""}table(s) with quarantined rows (report.md lists all)` });
   } else lines.push({ text: `Rows loaded / quarantined per table: ${NA}` });
   const cq = evidence.columnsToQuarantine;
   if (cq) lines.push({ text: cq.length ? `Columns whose values go to legacy_quarantine: ${cq.map((c) => `${c.table}.${c.column} (${human(c.nonNull)} non-null)`).join(", ")}` : "Columns whose values go to legacy_quarantine: none", color: cq.length ? "yellow" : undefined });
   else lines.push({ text: `Columns whose values go to legacy_quarantine: ${NA}` });
   if (orphans) {
     const n = orphans.reduce((a, o) => a + o.count, 0);
-    lines.push({ text: n ? `Foreign-key orphans carried over: ${human(n)} (${orphans.map((o) => `${o.table} ${o.count}`).join(", ")})` : "Foreign-key orphans: none" });
+    const top = [...orphans].sort((a, b) => b.count - a.count).slice(0, 3);
+    lines.push({ text: n ? `Foreign-key orphans carried over: ${human(n)} in ${orphans.length} table(s) (${top.map((o) => `${o.table} ${o.count}`).join(", ")}${orphans.length > 3 ? ", …" : ""})` : "Foreign-key orphans: none" });
   } else lines.push({ text: `Foreign-key orphans: ${NA}` });
   return (
     <Box flexDirection="column">

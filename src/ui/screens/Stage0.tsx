@@ -8,9 +8,11 @@ const CHAIN: Record<string, string> = {
   empty: "an empty database: the baseline is applied.",
 };
 
-export function chainWords(chain: string | null | undefined, explanation: string | undefined): string {
+/** The chain in words; the diagnosis's own sentence (without its class name) when there is room. */
+export function chainWords(chain: string | null | undefined, explanation: string | undefined, room = true): string {
   const plain = (explanation ?? "").replace(/^[A-Z][A-Za-z]+:\s*/, "");
-  return chain && CHAIN[chain] ? `This database is ${CHAIN[chain]}${plain ? ` (${plain})` : ""}` : plain;
+  const first = plain.split(/(?<=[.;])\s/)[0] ?? "";
+  return chain && CHAIN[chain] ? `This database is ${CHAIN[chain]}${room && first ? ` (${first.replace(/[.;]$/, "")})` : ""}` : plain;
 }
 
 export function Stage0({ e, cols, rows }: ScreenProps) {
@@ -19,9 +21,9 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
   return (
     <Box flexDirection="column">
       <Text bold>Stage 0 — Preconditions (nothing is written)</Text>
-      <Steps steps={s.steps} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - 8)} />
+      <Steps steps={s.steps} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
       {s.preflightError ? <Text color="red" wrap="wrap">{`✗ failed: ${s.preflightError}`}</Text> : null}
-      <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text>
+      {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
       <Menu
         options={[
           ...(s.preflightError ? [{ label: "Check again", value: "again" }] : [{ label: "Continue to Stage 1", value: "go" }]),
