@@ -67,14 +67,29 @@ export function TextField({ initial = "", onChange, onSubmit, label }: { initial
         return set(value.current.slice(0, cursor.current - 1) + value.current.slice(cursor.current), cursor.current - 1);
       }
       if (!input) return;
-      // A burst or a paste: text, maybe a newline that submits it.
-      const nl = input.search(/[\r\n]/);
-      const text = (nl >= 0 ? input.slice(0, nl) : input).replace(/[\u0000-\u001f\u007f]/g, "");
-      if (text) set(value.current.slice(0, cursor.current) + text + value.current.slice(cursor.current), cursor.current + text.length);
-      if (nl >= 0) {
-        submitted.current = true;
-        cbs.current.onSubmit(value.current);
+      // A burst or a paste, read character by character: text is inserted, a backspace deletes,
+      // a newline submits what is there at that point (the rest of the burst is dropped).
+      let v = value.current;
+      let c = cursor.current;
+      for (const ch of input) {
+        if (ch === "\r" || ch === "\n") {
+          if (v !== value.current) set(v, c);
+          submitted.current = true;
+          cbs.current.onSubmit(v);
+          return;
+        }
+        if (ch === "\u007f" || ch === "\b") {
+          if (c > 0) {
+            v = v.slice(0, c - 1) + v.slice(c);
+            c--;
+          }
+          continue;
+        }
+        if (/[\u0000-\u001f]/.test(ch)) continue;
+        v = v.slice(0, c) + ch + v.slice(c);
+        c += ch.length;
       }
+      if (v !== value.current || c !== cursor.current) set(v, c);
     },
     [cbs],
   );

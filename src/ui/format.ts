@@ -56,7 +56,14 @@ export function plainSummary(id: string, summary: string | undefined): string | 
     if (/^taken$/.test(summary)) return "no other cutover is running; this run holds the lock";
     if (/^free$/.test(summary)) return "no other cutover is running";
   }
-  return summary.replace(/\bssot-drift\b/g, "contract parity");
+  return summary.replace(/\bssot-drift\b/g, "contract parity").replace(/\b[A-Z][a-z]+(?:[A-Z][a-z]+)+:\s*/g, "");
+}
+
+/** Steps as the operator reads them: a database the wizard made is not "given with --db". */
+export function displaySteps(steps: StepView[], origin: "given" | "sample" | "clone"): StepView[] {
+  if (origin === "given") return steps;
+  const words = origin === "sample" ? "a sample the wizard made" : "the rehearsal clone the wizard made";
+  return steps.map((x) => (x.id === "resolve" && x.summary ? { ...x, summary: x.summary.replace(/\(given with --db\)|\(given with [^)]*\)/, `(${words})`) } : x));
 }
 
 const PHASE: Record<string, [string, string]> = {

@@ -182,7 +182,8 @@ describe("wizard screens (ink-testing-library)", () => {
     for (const ch of "q/") stdin.write(ch);
     f = await until(lastFrame, /names a folder/);
     expect(f).toMatch(/> q\//);
-    for (let i = 0; i < 5; i++) stdin.write(BACKSPACE);
+    stdin.write(BACKSPACE.repeat(5)); // a burst of backspaces in one chunk deletes five characters
+    await until(lastFrame, /> █/);
     stdin.write(`~/b.jsonl`);
     await tick(80);
     const home = scratch();

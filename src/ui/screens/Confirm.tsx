@@ -18,7 +18,7 @@ export function Confirm({ e, rows }: ScreenProps) {
     <Box flexDirection="column">
       <Text bold color="yellow" wrap="wrap">{`Destructive step: ${r.title}`}</Text>
       <Text wrap="wrap">{`It will ${r.description}.`}</Text>
-      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} />}
+      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} max={Math.max(1, rows - 9)} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} />}
       <Text wrap="wrap">{`Type the file's name (${target}) to proceed; anything else cancels (nothing of it is done).`}</Text>
       {s.emptyAnswer ? <Text color="yellow" wrap="wrap">{`An empty answer confirms nothing and cancels nothing: type ${target}, or Esc to cancel.`}</Text> : null}
       <TextField key={`c${s.attempt}`} onSubmit={e.submitConfirm} />

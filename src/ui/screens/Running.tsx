@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { displaySteps } from "../format.js";
 import { Steps } from "../components.js";
 import { stoppingText } from "../useEngine.js";
 import { useNow, type ScreenProps } from "./common.js";
@@ -9,7 +10,7 @@ export function Running({ e, cols, rows }: ScreenProps) {
   const stop = stoppingText(s);
   return (
     <Box flexDirection="column">
-      <Steps steps={s.steps} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
+      <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
       {stop.map((l, i) => (
         <Text key={i} bold={i === 0} color="yellow" wrap="wrap">
           {l}

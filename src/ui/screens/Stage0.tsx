@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { displaySteps } from "../format.js";
 import { Menu, Steps } from "../components.js";
 import type { ScreenProps } from "./common.js";
 
@@ -21,7 +22,7 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
   return (
     <Box flexDirection="column">
       <Text bold>Stage 0 — Preconditions (nothing is written)</Text>
-      <Steps steps={s.steps} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
+      <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
       {s.preflightError ? <Text color="red" wrap="wrap">{`✗ failed: ${s.preflightError}`}</Text> : null}
       {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
       <Menu

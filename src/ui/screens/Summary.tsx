@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import { Menu, Steps } from "../components.js";
-import { human, MARK } from "../format.js";
+import { human, MARK, displaySteps } from "../format.js";
 import { problemsOf } from "../state.js";
 import type { ScreenProps } from "./common.js";
 
@@ -18,7 +18,7 @@ export function Summary({ e, cols, rows }: ScreenProps) {
       {problems.map((p) => (
         <Text key={p} color="yellow" wrap="wrap">{`  ${MARK.warnings.icon} ${p}`}</Text>
       ))}
-      <Steps steps={s.steps} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
+      <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
       <Text wrap="wrap">{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
       <Text wrap="wrap">{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
       <Text wrap="wrap">{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
