@@ -144,6 +144,17 @@ function ordinaryDespiteShadow(name: string, virtuals: Map<string, VirtualArgs |
   return false;
 }
 
+/**
+ * The names of the real shadow tables (owned by a virtual table: never exported, counted or
+ * compared), by the same rule as the catalog: `PRAGMA table_list` type 'shadow', less the ordinary
+ * tables SQLite marks too (see ordinaryDespiteShadow).
+ */
+export function shadowTableNames(db: LibsqlDatabase): Set<string> {
+  const tables = listed(allRows(db, LIST_SQL), allRows(db, MASTER_SQL));
+  const virtuals = new Map(tables.filter((t) => t.type === "virtual").map((t) => [t.name, virtualArgs(t.sql)]));
+  return new Set(tables.filter((t) => t.type === "shadow" && !ordinaryDespiteShadow(t.name, virtuals)).map((t) => t.name));
+}
+
 function autoincrementIn(sql: string): boolean {
   return sqlTokens(sql).some((t) => t.kind === "word" && t.upper === "AUTOINCREMENT");
 }
