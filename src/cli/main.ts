@@ -156,6 +156,7 @@ export function buildProgram(): Command {
     .addOption(jsonOpt())
     .addOption(workDirOpt())
     .addOption(targetOpt())
+    .option("--keep", "keep the scratch folder (clone, backup, archive, reports) after the rehearsal")
     .action(action("rehearse", handlers.rehearse));
   program
     .command("sidecar")

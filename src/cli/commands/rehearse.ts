@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CancelToken, withSignals } from "../../engine/cancel.js";
@@ -14,13 +14,29 @@ import { dbJson } from "../../db/resolve.js";
 
 export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
   const resolved = ctx.resolve();
-  const { out, opts } = ctx;
+  const { opts } = ctx;
   if (resolved.kind !== "file") throw failed({ what: "rehearse clones local database files.", untouched: "Nothing was changed.", next: "Use --db PATH." });
   const probe = probeFile(resolved.path!);
   if (probe.state === "missing") throw failed({ what: `There is no database at ${resolved.path} to rehearse on.`, untouched: "Nothing was written.", next: "Check --db, or make a sample: vox-cutover sample /tmp/rehearsal/vox.db" });
   if (probe.state !== "ok") throw notADatabase(resolved.path!, probe);
+  const made = !opts.workDir;
   const scratch = opts.workDir ? resolve(String(opts.workDir)) : mkdtempSync(join(tmpdir(), "vox-cutover-rehearse-"));
   mkdirSync(scratch, { recursive: true });
+  // The scratch folder is the rehearsal's own: removed at the end (also on failure or Ctrl-C) unless --keep or --work-dir.
+  const keep = Boolean(opts.keep) || !made;
+  const cleanup = () => {
+    if (!keep) rmSync(scratch, { recursive: true, force: true });
+  };
+  try {
+    return await rehearseIn(ctx, scratch, keep);
+  } finally {
+    cleanup();
+  }
+}
+
+async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<CommandResult> {
+  const resolved = ctx.resolve();
+  const { out } = ctx;
   const before = fileIdentity(resolved.path!);
   const t0 = performance.now();
   const clone = cloneWithSidecar(resolved.path!, scratch);
@@ -43,11 +59,12 @@ export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
   out.text("");
   out.text(`The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`);
   out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
+  out.text(keep ? `The rehearsal's files are kept in ${scratch}.` : `The rehearsal's scratch folder ${scratch} was removed (--keep keeps it).`);
   out.text(`Next: vox-cutover cutover --db '${resolved.path}' (dry-run), then --apply.`);
   return {
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { rehearsal: { scratch, clone: clone.db, sidecar: clone.sidecar, cloneMs, originalUnchanged: untouched, cloneDb: dbJson({ ...resolved, path: clone.db }) }, ...reportJson(report), durationMs: report.durationMs },
+    data: { rehearsal: { scratch, kept: keep, clone: clone.db, sidecar: clone.sidecar, cloneMs, originalUnchanged: untouched, cloneDb: dbJson({ ...resolved, path: clone.db }) }, ...reportJson(report), durationMs: report.durationMs },
   };
 }
