@@ -34,6 +34,8 @@ export interface Diagnosis {
   /** Columns present in the database that the baseline does not have. */
   unknownColumns: { table: string; columns: string[] }[];
   totalRows: bigint;
+  /** sqlite_sequence entries: counted apart from table rows, everywhere. */
+  sequences: bigint;
   sizeBytes: number | null;
   walBytes: number | null;
   changeCounter: number | null;
@@ -104,6 +106,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
     sidecar: null as Diagnosis["sidecar"],
     versions: [] as unknown[],
     structure: null as StructureComparison | null,
+    sequences: 0n,
   };
   let evidence: ChainEvidence;
   let error: VoxError | undefined;
@@ -151,17 +154,17 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
 async function readEvidence(
   resolved: ResolvedDb,
   ctx: BaselineContext,
-  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint; structure: StructureComparison | null },
+  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint; sequences: bigint; structure: StructureComparison | null },
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {
     const catalog = await readCatalog(reader);
     const baseByName = new Map(ctx.catalog.map((t) => [t.name, t]));
     for (const t of catalog) {
-      if (t.virtual) {
-        base.virtualTables.push(t.name);
-        continue;
-      }
+      if (t.virtual) base.virtualTables.push(t.name);
+      // Table rows are counted the same way everywhere (export, verify-backup, import, drill, reports):
+      // every table whose rows are carried; sqlite_sequence entries apart (`sequences`).
+      if (t.carry !== "rows") continue;
       const rows = await countRows(reader, t.name);
       base.tables.push({ name: t.name, rows, inBaseline: baseByName.has(t.name) });
       base.totalRows += rows;
@@ -179,6 +182,9 @@ async function readEvidence(
     }
     const present = new Set(catalog.map((t) => t.name));
     if (catalog.length > 0) base.missingTables = ctx.catalog.filter((t) => !present.has(t.name) && !OWN_TABLES.includes(t.name)).map((t) => t.name);
+    if ((await reader.rows("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).length) {
+      base.sequences = (await reader.rows("SELECT count(*) AS n FROM sqlite_sequence"))[0]!.n as bigint;
+    }
     if (reader.local && catalog.length > 0) base.structure = compareFacts(readFacts(reader.local), ctx.facts);
     const ev = await schemaEvidence(reader);
     // `ahead` needs every table and column of the baseline (a newer vox wrote it); otherwise it is legacy.
@@ -254,6 +260,7 @@ export function diagnosisJson(d: Diagnosis): Record<string, unknown> {
     tables: d.tables.map((t) => ({ name: t.name, rows: jsonInt(t.rows), inBaseline: t.inBaseline })),
     tableCount: d.tables.length,
     totalRows: jsonInt(d.totalRows),
+    sequences: jsonInt(d.sequences),
     virtualTables: d.virtualTables,
     unknownTables: d.unknownTables,
     missingTables: d.missingTables,

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type { LibsqlDatabase } from "../db/local.js";
 import { allRows } from "../db/local.js";
 import { sqlTokens } from "../db/sqltokens.js";
+import { shadowTableNames } from "../db/catalog.js";
 
 export interface ColumnFact {
   name: string;
@@ -151,6 +152,8 @@ export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seed
   );
   const sqlOf = new Map(master.map((m) => [`${m.type}:${m.name}`, m.sql]));
   const list = readTableList(db);
+  // SQLite marks an ordinary table named like a shadow (`docs_content`, the external content of an FTS table) as shadow too.
+  const shadows = shadowTableNames(db);
   const tables: Record<string, TableFact> = {};
   const fts5: Fts5Fact[] = [];
   const versionRows = allRows(db, "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
@@ -164,7 +167,7 @@ export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seed
     }
   }
   for (const t of [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (t.type === "shadow" || t.type === "view") continue;
+    if (t.type === "view" || (t.type === "shadow" && shadows.has(t.name))) continue;
     if (!opts.includeOwn && OWN_TABLES.includes(t.name)) continue;
     const sql = sqlOf.get(`table:${t.name}`) ?? "";
     if (t.type === "virtual") {

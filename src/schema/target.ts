@@ -16,7 +16,8 @@ import { sqlTokens } from "../db/sqltokens.js";
 import { quoteIdent } from "../db/value.js";
 import { failed, refused, usage } from "../errors.js";
 import { loadPolicy, type BaselinePolicy } from "./contract.js";
-import { readFacts, readTableList, type SchemaFacts } from "./facts.js";
+import { readFacts, type SchemaFacts } from "./facts.js";
+import { shadowTableNames } from "../db/catalog.js";
 import { baselineSql, keccakDigestHex, loadManifest, type Manifest } from "./manifest.js";
 import { OWN_FRAGMENT } from "./own.js";
 
@@ -65,7 +66,7 @@ export function templateSql(path: string): { sql: string; version: number } {
         next: "Create the template with your vox (VOX_DB_PATH=FILE vox codex verify) and pass that file, or use --target-schema vox.",
       });
     }
-    const shadow = new Set(readTableList(db).filter((t) => t.type === "shadow").map((t) => t.name));
+    const shadow = shadowTableNames(db);
     const master = allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").filter(
       (r) => !String(r.name).startsWith("sqlite_") && !shadow.has(String(r.name)),
     );

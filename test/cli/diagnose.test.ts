@@ -80,6 +80,21 @@ describe("diagnose names each chain from a real file", () => {
     expect(r.json.explanation).toMatch(/LegacySchemaChain/);
   });
 
+  it("row totals agree between diagnose, export-legacy and the cutover's plan (sqlite_sequence counted apart everywhere)", async () => {
+    const d = await cli(["diagnose", "--db", p("legacy/vox.db"), "--json"]);
+    const e = await cli(["export-legacy", join(dir, "totals.jsonl"), "--db", p("legacy/vox.db"), "--json"]);
+    expect(e.exitCode, e.stderr).toBe(0);
+    const c = await cli(["cutover", "--db", p("legacy/vox.db"), "--json"]);
+    expect(d.json.sequences).toBeGreaterThan(0);
+    expect(e.json.totalRows).toBe(d.json.totalRows);
+    expect(e.json.sequences).toBe(d.json.sequences);
+    expect(c.json.trial.rowsIn).toBe(d.json.totalRows);
+    expect(c.json.trial.sequences.entries).toBe(d.json.sequences);
+    expect(c.json.tables.reduce((n: number, t: any) => n + t.rowsBefore, 0)).toBe(d.json.totalRows);
+    const { rmSync } = await import("node:fs");
+    rmSync(join(dir, "totals.jsonl"));
+  });
+
   it("ad-hoc apply_migrations rows on a vox 66 file: legacy, naming 100, 101 and 116; the structure still matches", async () => {
     const r = await cli(["diagnose", "--db", p("adhoc.db"), "--json"]);
     expect(r.json.unknownVersions).toEqual(["100", "101", "116"]);

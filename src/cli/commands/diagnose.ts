@@ -11,7 +11,7 @@ export function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
   if (d.classification.unknownVersions.length) out.text(`unknown versions: ${d.classification.unknownVersions.join(", ")}`);
   if (d.sizeBytes !== null) out.text(`size: ${d.sizeBytes} bytes${d.walBytes !== null ? ` (+ ${d.walBytes} bytes of WAL)` : ""}`);
   if (d.tables.length) {
-    out.text(`tables: ${d.tables.length}, rows: ${d.totalRows}`);
+    out.text(`tables: ${d.tables.length}, rows: ${d.totalRows}${d.sequences ? ` (and ${d.sequences} sqlite_sequence entries, counted apart)` : ""}`);
     const w = Math.max(...d.tables.map((t) => t.name.length));
     for (const t of d.tables) out.text(`  ${t.name.padEnd(w)} ${String(t.rows).padStart(10)}${t.inBaseline ? "" : "  (not in the baseline)"}`);
   }
