@@ -33,15 +33,16 @@ const SHORT = ["Pre", "Legacy", "Sidecar", "Telem", "News"];
 /** The stage tabs; the current one is marked with brackets and ▸ (readable without colour). */
 export function tabs(current: number | "summary", cols: number): { text: string; current: boolean }[] {
   const names = [...STAGES.map((n, i) => `${i} ${n}`), "Summary"];
-  const long = names.join("   ").length + 4 <= cols;
   const short = [...SHORT.map((n, i) => `${i} ${n}`), "Sum"];
-  const pick = long ? names : short.join("  ").length + 6 <= cols ? short : names.map((_, i) => (i < 5 ? String(i) : "S"));
-  return pick.map((t, i) => {
-    const isCur = (current === "summary" && i === 5) || current === i;
-    // the current stage always shows its full name
-    const label = isCur ? `▸[${names[i]}]` : t;
-    return { text: label, current: isCur };
-  });
+  const digits = names.map((_, i) => (i < 5 ? String(i) : "S"));
+  const isCur = (i: number) => (current === "summary" && i === 5) || current === i;
+  // the current stage always shows its full name, marked ▸[…]; the others shrink until the line fits
+  const build = (pick: string[]) => pick.map((t, i) => ({ text: isCur(i) ? `▸[${names[i]}]` : t, current: isCur(i) }));
+  for (const pick of [names, short, digits]) {
+    const t = build(pick);
+    if (t.map((x) => x.text).join("  ").length <= cols) return t;
+  }
+  return build(digits);
 }
 
 /** Strip engine ids in parentheses from a step title ("Contract parity (ssot-drift)" → "Contract parity"). */

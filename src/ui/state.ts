@@ -89,6 +89,8 @@ export interface WizardState {
   /** Where the rollback confirmation came from (Esc goes back there). */
   rollbackFrom?: "unfinished" | "summary";
   rolledBack?: { message: string; ok: boolean };
+  /** The run in progress (or last run) is a rollback. */
+  rollingBack?: boolean;
   notes: string[];
   help: boolean;
   /** Counts screen changes: a screen shown again is a new screen (its menu and field start afresh). */
@@ -100,7 +102,7 @@ export type Action =
   | { type: "inspected"; inspection: Inspection; db?: string; original?: string; rehearsal?: boolean; origin?: Origin; scratch?: string }
   | { type: "planned"; report: CutoverReport; defaultBackup: string }
   | { type: "plan-failed"; message: string }
-  | { type: "run-start" }
+  | { type: "run-start"; rollback?: boolean }
   | { type: "event"; event: EngineEvent; now: number }
   | { type: "request"; request: DecisionRequest }
   | { type: "answered" }
@@ -127,7 +129,7 @@ export const BACK: Partial<Record<ScreenName, ScreenName>> = {
 };
 
 export function stageOf(s: WizardState): number | "summary" {
-  if (s.screen === "summary") return "summary";
+  if (s.screen === "summary" || ((s.screen === "rollback" || s.screen === "rolled-back" || (s.screen === "stopped" && s.rollingBack)) && s.rollbackFrom === "summary")) return "summary";
   if (s.screen === "sidecar") return 2;
   if (s.screen === "telemetry") return 3;
   if (s.screen === "running" || s.screen === "confirm" || s.screen === "stopped") {
@@ -248,7 +250,7 @@ function step(s: WizardState, a: Action): WizardState {
     case "plan-failed":
       return { ...s, screen: "stage0", preflightError: a.message };
     case "run-start":
-      return { ...s, screen: "running", started: true, running: true, stopping: undefined, help: false, notes: [] };
+      return { ...s, screen: "running", started: !a.rollback, rollingBack: Boolean(a.rollback), running: true, stopping: undefined, help: false, notes: [] };
     case "event":
       return applyEvent(s, a.event, a.now);
     case "request":
@@ -279,7 +281,7 @@ function step(s: WizardState, a: Action): WizardState {
         request: undefined,
         screen: "stopped",
         stopped: {
-          title: a.error.cancelled ? "Cancelled" : a.error.kind === "interrupted" ? "Stopped" : a.error.kind === "refused" ? "Refused by a safety gate" : "Failed",
+          title: s.rollingBack ? "Roll back not done" : a.error.cancelled ? "Cancelled" : a.error.kind === "interrupted" ? "Stopped" : a.error.kind === "refused" ? "Refused by a safety gate" : "Failed",
           message: a.error.message,
           exitCode: a.error.exitCode,
         },

@@ -43,6 +43,7 @@ export function quitNote(s: WizardState): string {
     case "unfinished":
       return `Nothing was changed. The unfinished run is still recorded in ${s.inspection?.unfinished?.workDir}; the next start offers it again.${tail}`;
     case "stopped":
+      if (s.rollingBack) return `Roll back not done: ${s.stopped?.message ?? ""}`;
       if (s.started) return `${s.stopped?.message ?? "The run stopped."} The next start of the wizard offers Resume / Roll back.`;
       return `Nothing was changed.${tail}`;
     default:
@@ -171,7 +172,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       const st = stateRef.current;
       runningRef.current = true;
       stopRef.current = 0;
-      dispatch({ type: "run-start" });
+      dispatch({ type: "run-start", rollback: Boolean(job.rollback) });
       const out: RunOutcome = await client.run(
         { ...job, db: st.db!, command: st.rehearsal ? "rehearse" : "wizard" },
         {

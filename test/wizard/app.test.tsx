@@ -559,8 +559,10 @@ describe("wizard screens (ink-testing-library)", () => {
     let f = await until(app.lastFrame, /to roll back/);
     expect(f).toMatch(/\/tmp\/runs\/archive\/vox.db \(the original\) → \/tmp\/vox.db/);
     app.stdin.write("vox.db\r");
-    f = await until(app.lastFrame, /Failed|Refused/);
+    f = await until(app.lastFrame, /Roll back not done/);
     expect(f).toMatch(/no unfinished cutover run/);
+    expect(f).not.toMatch(/next start of the wizard offers/);
+    expect(f).toMatch(/▸\[Summary\]/);
     app.unmount();
   });
 

@@ -13,12 +13,13 @@ export function Confirm({ e, rows }: ScreenProps) {
   const s = e.s;
   const r = s.request as Extract<DecisionRequest, { kind: "confirm" }>;
   const target = confirmTarget(s);
+  const compact = rows < 22;
   const evidence: Evidence = evidenceFrom(s.outputs, (r as EngineEventExtras).evidence, s.report?.backup.path ?? undefined);
   return (
     <Box flexDirection="column">
-      <Text bold color="yellow" wrap="wrap">{`Destructive step: ${r.title}`}</Text>
-      <Text wrap="wrap">{`It will ${r.description}.`}</Text>
-      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} max={Math.max(1, rows - 9)} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} />}
+      <Text bold color="yellow" wrap={compact ? "truncate-end" : "wrap"}>{`Destructive step: ${r.title}`}</Text>
+      <Text wrap={compact ? "truncate-middle" : "wrap"}>{`It will ${r.description}.`}</Text>
+      {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} max={Math.max(1, rows - 9)} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} compact={compact} />}
       <Text wrap="wrap">{`Type the file's name (${target}) to proceed; anything else cancels (nothing of it is done).`}</Text>
       {s.emptyAnswer ? <Text color="yellow" wrap="wrap">{`An empty answer confirms nothing and cancels nothing: type ${target}, or Esc to cancel.`}</Text> : null}
       <TextField key={`c${s.attempt}`} onSubmit={e.submitConfirm} />

@@ -7,7 +7,7 @@ export function Stopped({ e, cols, rows }: ScreenProps) {
   const s = e.s;
   return (
     <Box flexDirection="column">
-      {s.steps.length ? <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
+      {s.steps.length && !s.rollingBack ? <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
       <Text bold color="red">{s.stopped?.title}</Text>
       <Text wrap="wrap">{s.stopped?.message}</Text>
       {s.started ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}

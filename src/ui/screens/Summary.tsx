@@ -8,6 +8,9 @@ export function Summary({ e, cols, rows }: ScreenProps) {
   const s = e.s;
   const r = s.report!;
   const problems = problemsOf(s);
+  // A small terminal: one line per item (paths shortened in the middle), the steps left to the report.
+  const compact = rows < 24;
+  const w = compact ? "truncate-middle" : "wrap";
   const conflicts = Number(s.outputs.sidecar?.conflicts ?? 0);
   const before = r.tables.reduce((n, t) => n + t.rowsBefore, 0);
   const after = r.tables.reduce((n, t) => n + t.rowsAfter, 0);
@@ -16,14 +19,14 @@ export function Summary({ e, cols, rows }: ScreenProps) {
     <Box flexDirection="column">
       <Text bold color={problems.length ? "yellow" : "green"} wrap="wrap">{`${problems.length ? MARK.warnings.icon : MARK.done.icon} ${headline}${s.rehearsal ? " (on the rehearsal copy)" : ""}`}</Text>
       {problems.map((p) => (
-        <Text key={p} color="yellow" wrap="wrap">{`  ${MARK.warnings.icon} ${p}`}</Text>
+        <Text key={p} color="yellow" wrap={compact ? "truncate-end" : "wrap"}>{`  ${MARK.warnings.icon} ${p}`}</Text>
       ))}
-      <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
-      <Text wrap="wrap">{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
-      <Text wrap="wrap">{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
-      <Text wrap="wrap">{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
-      <Text wrap="wrap">{`Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
-      <Text wrap="wrap">{`Roll back: ${r.rollbackCommand}`}</Text>
+      {compact ? null : <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />}
+      <Text wrap={w}>{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
+      <Text wrap={w}>{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
+      <Text wrap={w}>{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
+      <Text wrap={w}>{`Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
+      <Text wrap={w}>{`Roll back: ${r.rollbackCommand}`}</Text>
       {s.rehearsal && s.original ? <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db '${s.original}'`}</Text> : null}
       <Menu
         options={[
