@@ -60,7 +60,7 @@ interface VirtualArgs {
   options: Record<string, string>;
 }
 
-const LIST_SQL = "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' ORDER BY name";
+const LIST_SQL = "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND type <> 'view' ORDER BY name";
 const MASTER_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'";
 const XINFO_SQL = "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)";
 const PK_INDEX_SQL = "SELECT count(*) AS n FROM pragma_index_list(?) WHERE origin = 'pk'";

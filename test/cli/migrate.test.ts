@@ -109,12 +109,12 @@ describe("migrate", () => {
     // A view named like a table vox 66 adds: CREATE TABLE IF NOT EXISTS passes over it silently.
     makeBehind(db);
     const f = fixtureDb(db);
-    f.exec("CREATE VIEW vcs_lock AS SELECT 1 AS repository_id");
+    f.exec("CREATE VIEW scientia_prereg AS SELECT 1 AS id");
     f.close();
     const before = sha256(db);
     const r = await cli(["migrate", "--db", db, "--apply", "--work-dir", p("w")]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/still differs from the target: .*vcs_lock: table missing/);
+    expect(r.stderr).toMatch(/still differs from the target: .*scientia_prereg: table missing/);
     expect(r.stderr).toMatch(/rolled back/);
     expect(r.stderr).toMatch(/vox-cutover cutover/);
     expect(sha256(db)).toBe(before);
@@ -126,7 +126,7 @@ describe("migrate", () => {
     const before = sha256(db);
     const r = await cli(["migrate", "--db", db, "--json"]);
     expect(r.exitCode).toBe(3);
-    expect(r.json.blockers.join(" ")).toMatch(/a2a_messages\.message_uuid is NOT NULL without a default/);
+    expect(r.json.blockers.join(" ")).toMatch(/a2a_messages\.sender_agent is NOT NULL without a default/);
     const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", p("w")]);
     expect(app.exitCode).toBe(3);
     expect(app.stderr).toMatch(/vox-cutover cutover/);
