@@ -1,0 +1,97 @@
+/**
+ * --target-schema FILE|vox: the target taken from the operator's own vox. Tests put a small stand-in
+ * `vox` on PATH that, like `VOX_DB_PATH=FILE vox codex verify`, creates a fresh database at its
+ * baseline (here a "vox 67": vox 66 plus a table and a column, row 67).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execaSync } from "execa";
+import { factsToFragments } from "../../src/schema/ddl.js";
+import { cli, makeVoxDb, sqlite, tmp, voxFacts } from "../helpers.js";
+
+let dir: string;
+let bin: string;
+let template: string;
+const PATH = () => `${bin}:${process.env.PATH}`;
+
+beforeAll(() => {
+  dir = tmp("vox-test-target-");
+  bin = join(dir, "bin");
+  mkdirSync(bin);
+  const facts = voxFacts("66");
+  facts.tables.users.columns.push({ name: "nickname", type: "TEXT", notnull: false, default: null, pk: 0 });
+  facts.tables.release_notes = { columns: [{ name: "id", type: "INTEGER", notnull: false, default: null, pk: 1 }, { name: "body", type: "TEXT", notnull: true, default: "''", pk: 0 }], autoincrement: true };
+  const sql = factsToFragments(facts).flatMap((f) => f.statements).join("\n") + "\nINSERT INTO schema_version (version) VALUES (67);\n";
+  writeFileSync(join(bin, "template.sql"), sql);
+  writeFileSync(
+    join(bin, "vox"),
+    `#!/bin/sh
+if [ "$1" = "--version" ]; then echo "vox 0.67.0 (stand-in)"; exit 0; fi
+if [ "$1" = "codex" ] && [ "$2" = "verify" ]; then sqlite3 "$VOX_DB_PATH" < "${join(bin, "template.sql")}"; exit $?; fi
+echo "vox stand-in: unknown command $*" >&2; exit 2
+`,
+  );
+  chmodSync(join(bin, "vox"), 0o755);
+  template = join(dir, "template.db");
+  execaSync("sh", ["-c", `sqlite3 '${template}' < '${join(bin, "template.sql")}'`]);
+  // A file vox 67 wrote (ahead of the bundled 66), and a legacy vox 60 file with ad-hoc rows.
+  makeVoxDb(join(dir, "v67.db"), "66", [67], "ALTER TABLE users ADD COLUMN nickname TEXT; CREATE TABLE release_notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL DEFAULT ''); INSERT INTO users (id, display_name, nickname) VALUES ('u1', 'Ann', 'annie');");
+  makeVoxDb(join(dir, "legacy.db"), "60", [59, 60, 100], "INSERT INTO users (id, display_name) VALUES ('u2', 'Bo');");
+});
+
+describe("--target-schema", () => {
+  it("a file a newer vox wrote is ahead of the bundled baseline, and current against the operator's vox", async () => {
+    const bundled = await cli(["diagnose", "--db", join(dir, "v67.db"), "--json"]);
+    expect(bundled.json.chain).toBe("ahead");
+    expect(bundled.json.next.join(" ")).toMatch(/--target-schema vox/);
+    const t = tmp("vox-test-target-scratch-");
+    const own = await cli(["diagnose", "--db", join(dir, "v67.db"), "--target-schema", "vox", "--json"], { env: { PATH: PATH(), TMPDIR: t } });
+    expect(own.exitCode, own.stderr).toBe(0);
+    expect(own.json.chain).toBe("current");
+    expect(own.json.baseline.version).toBe(67);
+    expect(own.json.baseline.history).toContain(66);
+    expect(own.json.baseline.origin).toBe("the operator's vox (vox 0.67.0 (stand-in))");
+    expect(own.json.structure.equal).toBe(true);
+    // vox ran in a scratch folder that is gone afterwards
+    expect(readdirSync(t)).toEqual([]);
+    const v = await cli(["verify", "--db", join(dir, "v67.db"), "--target-schema", "vox"], { env: { PATH: PATH() } });
+    expect(v.exitCode, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/target: the operator's vox/);
+  });
+
+  it("cutover --target-schema vox builds the new file from the operator's vox: dry-run → --apply --plan → verify", async () => {
+    const db = join(dir, "legacy.db");
+    const env = { PATH: PATH() };
+    const dry = await cli(["cutover", "--db", db, "--target-schema", "vox", "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const app = await cli(["cutover", "--db", db, "--target-schema", "vox", "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    expect(app.exitCode, app.stderr).toBe(0);
+    expect(sqlite(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY 1)")).toBe("59,60,67");
+    expect(sqlite(db, "SELECT id, display_name, typeof(nickname) FROM users")).toBe("u2|Bo|null");
+    expect(sqlite(db, "SELECT count(*) FROM pragma_table_info('release_notes')")).toBe("2");
+    const v = await cli(["verify", "--db", db, "--target-schema", template, "--json"]);
+    expect(v.exitCode, v.stdout).toBe(0);
+    expect(v.json.structure.equal).toBe(true);
+    // Against the bundled baseline the result is a newer vox's file: ahead, exit 4.
+    expect((await cli(["verify", "--db", db])).exitCode).toBe(4);
+    // A plan reviewed against one target does not apply against another.
+    const other = await cli(["cutover", "--db", join(dir, "v67.db"), "--json"]);
+    expect(other.json.planDigest ?? null).not.toBe(dry.json.planDigest);
+  });
+
+  it("bad targets are clear errors: not a database (2), no schema_version (3), no vox on PATH (1)", async () => {
+    writeFileSync(join(dir, "junk.db"), "not sqlite");
+    const junk = await cli(["diagnose", "--db", join(dir, "v67.db"), "--target-schema", join(dir, "junk.db")]);
+    expect(junk.exitCode).toBe(2);
+    expect(junk.stderr).toMatch(/--target-schema .*junk\.db is not a database file/);
+    makeVoxDb(join(dir, "noversion.db"), "66", []);
+    const nov = await cli(["diagnose", "--db", join(dir, "v67.db"), "--target-schema", join(dir, "noversion.db")]);
+    expect(nov.exitCode).toBe(3);
+    expect(nov.stderr).toMatch(/no schema_version row/);
+    const novox = await cli(["diagnose", "--db", join(dir, "v67.db"), "--target-schema", "vox"], { env: { PATH: "/usr/bin:/bin" } });
+    expect(novox.exitCode).toBe(1);
+    expect(novox.stderr).toMatch(/there is no `vox` on PATH/);
+    expect(novox.stderr).not.toMatch(/\n\s+at /);
+  });
+});
