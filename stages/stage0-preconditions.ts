@@ -2,6 +2,8 @@
  * Stage 0 — Preconditions. Which database and why, the repository's contract parity, room on the
  * disk, one cutover at a time, the file's own integrity, and the chain in plain words.
  */
+import { isFailing } from "../src/schema/facts.js";
+import { structureLines } from "../src/db/diagnose.js";
 import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { allRows, openReadOnly } from "../src/db/local.js";
@@ -134,4 +136,23 @@ export const chainStep: Step = {
   },
 };
 
-export const stage0: Step[] = [resolveStep, driftStep, diskStep, lockStep, integrityStep, chainStep];
+export const structureStep: Step = {
+  id: "structure",
+  stage: 0,
+  kind: "read",
+  title: "Structure against the target",
+  describe: (c) => `compare every table, column, key and index with ${c.base.origin.label}`,
+  async run(c) {
+    const s = c.diagnosis.structure;
+    const origin = c.base.origin.label;
+    if (!s) return { summary: `target: ${origin} (no tables to compare yet)`, outputs: { origin, equal: null } };
+    const failing = s.diffs.filter(isFailing).length + s.missingFts.length;
+    const kept = s.extraTables.length + s.diffs.filter((d) => d.extraColumns.length).length;
+    const summary = s.equal
+      ? `matches ${origin}${kept ? ` (kept beyond it: ${s.extraTables.length} table(s), extra columns in ${kept - s.extraTables.length} table(s))` : ""}`
+      : `differs from ${origin} in ${failing} table(s): ${structureLines(s).slice(0, 3).join("; ")}${failing > 3 ? "; …" : ""}${c.diagnosis.chain === "legacy" ? " — the new file is built on the target" : " — repaired in place after the verified backup, or rebuilt when it cannot be"}`;
+    return { summary, outputs: { origin, originKind: c.base.origin.kind, equal: s.equal, fingerprint: s.fingerprint, targetFingerprint: s.targetFingerprint, differences: failing } };
+  },
+};
+
+export const stage0: Step[] = [resolveStep, driftStep, diskStep, lockStep, integrityStep, chainStep, structureStep];
