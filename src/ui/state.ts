@@ -85,7 +85,7 @@ export interface WizardState {
   /** A run was started in this session (so quitting may leave state on disk). */
   started: boolean;
   running: boolean;
-  stopping?: { presses: number; at: number };
+  stopping?: { presses: number; at: number; what?: string };
   /** Where the rollback confirmation came from (Esc goes back there). */
   rollbackFrom?: "unfinished" | "summary";
   rolledBack?: { message: string; ok: boolean };
@@ -111,7 +111,7 @@ export type Action =
   | { type: "backup"; value: string; error?: string }
   | { type: "finished"; report: CutoverReport }
   | { type: "failed"; error: RunError }
-  | { type: "stop-pressed"; now: number }
+  | { type: "stop-pressed"; now: number; what?: string }
   | { type: "rollback-ask"; from: "unfinished" | "summary"; thenPlan?: boolean }
   | { type: "rolled-back"; message: string; ok: boolean }
   | { type: "go"; screen: ScreenName }
@@ -287,7 +287,7 @@ function step(s: WizardState, a: Action): WizardState {
         },
       };
     case "stop-pressed":
-      return { ...s, stopping: { presses: (s.stopping?.presses ?? 0) + 1, at: s.stopping?.at ?? a.now } };
+      return { ...s, stopping: { presses: (s.stopping?.presses ?? 0) + 1, at: s.stopping?.at ?? a.now, what: s.stopping?.what ?? a.what } };
     case "rollback-ask":
       return { ...s, screen: "rollback", rollbackFrom: a.from, thenPlan: a.thenPlan, emptyAnswer: false, rollbackError: undefined, attempt: s.attempt + 1, help: false };
     case "rolled-back":

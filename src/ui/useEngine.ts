@@ -26,6 +26,11 @@ export function validateBackupPath(value: string, dbPath: string, plannedWorkDir
   return undefined;
 }
 
+/** Whether the run got past Stage 0 (which writes nothing): only then is there a run on disk. */
+export function wroteSomething(s: WizardState): boolean {
+  return s.steps.some((x) => x.stage >= 1 && x.status !== "pending");
+}
+
 /** One line for the terminal after the wizard ends: what is on disk now. */
 export function quitNote(s: WizardState): string {
   const made = s.origin === "sample" ? `The sample database the wizard made is in ${s.scratch ?? dirname(s.db ?? "")}.` : s.origin === "clone" ? `The rehearsal clone is in ${s.scratch ?? dirname(s.db ?? "")}; the real database ${s.original} was only read.` : "";
@@ -44,6 +49,7 @@ export function quitNote(s: WizardState): string {
       return `Nothing was changed. The unfinished run is still recorded in ${s.inspection?.unfinished?.workDir}; the next start offers it again.${tail}`;
     case "stopped":
       if (s.rollingBack) return `Roll back not done: ${s.stopped?.message ?? ""}`;
+      if (s.started && !wroteSomething(s)) return `Stopped during the preconditions, before anything was written: nothing was changed and there is nothing to resume.${tail}`;
       if (s.started) return `${s.stopped?.message ?? "The run stopped."} The next start of the wizard offers Resume / Roll back.`;
       return `Nothing was changed.${tail}`;
     default:
@@ -62,7 +68,8 @@ function whatStops(s: WizardState): string {
 
 export function stoppingText(s: WizardState): string[] {
   if (!s.stopping) return [];
-  const lines = [whatStops(s)];
+  // What was running when the stop was asked for (the step may have ended since).
+  const lines = [s.stopping.what ?? whatStops(s)];
   if (s.stopping.presses >= 2) {
     const cur = s.steps.find((x) => x.status === "running");
     lines.push(
@@ -246,7 +253,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       finish(code, `Forced quit while a step ran. The journal in ${st.report?.workDir ?? "the run's work dir"} keeps every finished step; the next start offers Resume / Roll back.`);
       return;
     }
-    dispatch({ type: "stop-pressed", now: Date.now() });
+    dispatch({ type: "stop-pressed", now: Date.now(), what: whatStops(st) });
   };
 
   return {

@@ -443,6 +443,27 @@ describe("wizard screens (ink-testing-library)", () => {
     app.unmount();
   });
 
+  it("stopped during Stage 0 of the run: the note says nothing was written and offers no Resume", async () => {
+    let release: () => void = () => {};
+    const c = fakeClient({
+      inspect: () => at("/tmp/vox.db"),
+      apply: async (_job, on) => {
+        on.event({ type: "plan", digest: "d", steps: [{ id: "integrity", stage: 0, kind: "read", title: "Integrity of the primary", description: "" }, ...PLAN.steps] });
+        on.event({ type: "step-start", id: "integrity", title: "Integrity" });
+        await new Promise<void>((r) => (release = r));
+        return { ok: false, error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point: after integrity (nothing was written).", exitCode: 130 } };
+      },
+    });
+    const app = await toRunning(c);
+    await until(app.lastFrame, /▸ running +0 Integrity/);
+    app.stdin.write("q");
+    await until(app.lastFrame, /Stopping after "Integrity of the primary" finishes/);
+    release();
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/before anything was written: nothing was changed and there is nothing to resume/)));
+    expect(app.onExit.mock.calls[0]![1]).not.toMatch(/offers Resume/);
+    app.unmount();
+  });
+
   it("Ctrl-C when nothing runs exits 130 and says nothing changed", async () => {
     const app = await toStage0(fakeClient());
     app.stdin.write(CTRL_C);

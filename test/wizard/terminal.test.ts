@@ -192,6 +192,29 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(sha256(db)).toBe(orig);
   }, 60_000);
 
+  it("q during a running step: 'Stopping after …' at once, exit 130 at the safe point, the primary untouched", async () => {
+    const { db, orig } = await sample(1000);
+    const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
+    await waitFor(name, /Continue to Stage 1/, 60_000);
+    keys(name, "Enter");
+    await waitFor(name, /Where should the backup go/);
+    keys(name, "Enter");
+    await waitFor(name, /The plan/);
+    keys(name, "Enter");
+    const s = await waitFor(name, /▸ running|Type the file's name/, 60_000);
+    keys(name, "q");
+    if (/▸ running/.test(s)) {
+      const t = await waitFor(name, /Stopping (after|now)|Cancelled|Interrupted/, 5_000).catch(() => screen(name));
+      void t;
+    }
+    expect(await exitCode(exitFile, 30_000)).toBe(130);
+    const note = readFileSync(errFile, "utf8");
+    expect(note).toMatch(/untouched|Cancelled before swap|before anything was written: nothing was changed/);
+    if (/before anything was written/.test(note)) expect(note).not.toMatch(/offers Resume/);
+    noReactWarnings(errFile);
+    expect(sha256(db)).toBe(orig);
+  }, 150_000);
+
   it("roll back after a finished cutover: asks for the name; the engine either restores the original or says why not", async () => {
     const { db, orig } = await sample(10);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });

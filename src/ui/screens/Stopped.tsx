@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import { displaySteps } from "../format.js";
 import { Steps } from "../components.js";
+import { wroteSomething } from "../useEngine.js";
 import type { ScreenProps } from "./common.js";
 
 export function Stopped({ e, cols, rows }: ScreenProps) {
@@ -10,7 +11,8 @@ export function Stopped({ e, cols, rows }: ScreenProps) {
       {s.steps.length && !s.rollingBack ? <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
       <Text bold color="red">{s.stopped?.title}</Text>
       <Text wrap="wrap">{s.stopped?.message}</Text>
-      {s.started ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}
+      {s.started && wroteSomething(s) ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}
+      {s.started && !wroteSomething(s) ? <Text wrap="wrap">It stopped during the preconditions, before anything was written: nothing was changed.</Text> : null}
     </Box>
   );
 }
