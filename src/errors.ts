@@ -47,20 +47,27 @@ export class VoxError extends Error {
   }
 }
 
+/** The one kind → exit code table (the CLI, the engine and the wizard all read it). */
+export const EXIT_CODE_OF: Readonly<Record<ErrorKind, number>> = {
+  failed: EXIT.failed,
+  usage: EXIT.usage,
+  refused: EXIT.refused,
+  legacy: EXIT.legacy,
+  interrupted: EXIT.sigint,
+};
+
 export function exitCodeFor(kind: ErrorKind): number {
-  switch (kind) {
-    case "failed":
-      return EXIT.failed;
-    case "usage":
-      return EXIT.usage;
-    case "refused":
-      return EXIT.refused;
-    case "legacy":
-      return EXIT.legacy;
-    case "interrupted":
-      return EXIT.sigint;
-  }
+  return EXIT_CODE_OF[kind];
 }
+
+/** What the CLI prints before a message of each kind. */
+export const KIND_LABEL: Readonly<Record<ErrorKind, string>> = {
+  failed: "error",
+  usage: "usage error",
+  refused: "refused",
+  legacy: "LegacySchemaChain",
+  interrupted: "interrupted",
+};
 
 export const failed = (init: VoxErrorInit) => new VoxError("failed", init);
 export const usage = (init: VoxErrorInit) => new VoxError("usage", init);

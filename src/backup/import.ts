@@ -6,7 +6,7 @@ import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { normalizeValue, quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
-import { recordLedger } from "../engine/ledger.js";
+import { recordLedger } from "../db/ledger.js";
 import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
 import { encodeValue, rowJson, type BackupHeader, type BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";

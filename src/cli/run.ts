@@ -1,4 +1,4 @@
-import { VoxError, EXIT, type ErrorKind } from "../errors.js";
+import { VoxError, EXIT, KIND_LABEL } from "../errors.js";
 import { dbJson, describeResolution, resolveDatabase, type ResolvedDb } from "../db/resolve.js";
 import { redactText } from "../util/redact.js";
 import { Output } from "./output.js";
@@ -26,14 +26,7 @@ export type Handler = (ctx: Ctx, ...args: unknown[]) => Promise<CommandResult>;
 export let lastExitCode = 0;
 
 export function formatError(e: VoxError): string {
-  const label: Record<ErrorKind, string> = {
-    failed: "error",
-    usage: "usage error",
-    refused: "refused",
-    legacy: "LegacySchemaChain",
-    interrupted: "interrupted",
-  };
-  return `${label[e.kind]}: ${e.message}`;
+  return `${KIND_LABEL[e.kind]}: ${e.message}`;
 }
 
 /** Runs one command: timing, resolution note, JSON envelope, error → exit code, redaction. */

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { allRows, withWriteTransaction, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
-import { recordLedger } from "../engine/ledger.js";
+import { recordLedger } from "../db/ledger.js";
 import { loadManifest } from "../schema/manifest.js";
 
 export const MANIFEST_CONTENT_FIELDS = ["publication_id", "content_type", "source_ref", "title", "author", "abstract_text", "body_markdown", "citations_json", "metadata_json"] as const;

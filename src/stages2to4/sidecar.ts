@@ -15,7 +15,7 @@ import { allRows, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import { probeFile } from "../db/probe.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "../backup/format.js";
-import { recordLedger } from "../engine/ledger.js";
+import { recordLedger } from "../db/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
 import { refused } from "../errors.js";
 import { ensureOwnTables } from "./news.js";

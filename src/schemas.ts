@@ -1,0 +1,127 @@
+/**
+ * Schemas at the edges: what comes from disk (journal, lock, run marker, backup header) is checked
+ * with valibot before the program relies on it, never cast. A file that does not match is reported
+ * as what it is (a foreign or damaged file), not a crash.
+ */
+import * as v from "valibot";
+
+const str = v.string();
+const opt = <T extends v.GenericSchema>(s: T) => v.optional(s);
+
+export const SwapPhaseSchema = v.picklist(["none", "intent", "primary-archived", "new-in-place"]);
+export const RouteSchema = v.picklist(["rebuild", "fold", "baseline", "none"]);
+
+export const DbIdentitySchema = v.object({
+  /** The path as resolved (may be a symbolic link). */
+  path: str,
+  /** Symbolic links resolved. */
+  real: str,
+  dev: opt(v.nullable(str)),
+  ino: opt(v.nullable(str)),
+});
+
+export const FileIdentitySchema = v.object({
+  size: v.number(),
+  mtimeNs: str,
+  changeCounter: v.nullable(v.number()),
+  walSize: v.nullable(v.number()),
+  walMtimeNs: v.nullable(str),
+});
+
+/** The typed run state a cutover keeps in its journal (run-start), read back on resume and rollback. */
+export const RunStartSchema = v.looseObject({
+  e: v.literal("run-start"),
+  ts: opt(str),
+  runId: str,
+  command: str,
+  db: str,
+  chain: str,
+  route: opt(RouteSchema),
+  planDigest: str,
+  workDir: str,
+  backupPath: str,
+  newPath: str,
+  archiveDir: str,
+  toolVersion: str,
+  options: opt(v.object({ sidecarMerge: v.boolean(), telemetry: v.array(str) })),
+  identity: opt(DbIdentitySchema),
+  /** The diagnosis the run started from (never recomputed from the new file on resume). */
+  chainBefore: opt(str),
+  maxVersionBefore: opt(v.nullable(str)),
+});
+
+export const JournalEntrySchema = v.variant("e", [
+  RunStartSchema,
+  v.looseObject({ e: v.literal("step-start"), step: str }),
+  v.looseObject({ e: v.literal("step-done"), step: str, outputs: v.record(str, v.unknown()) }),
+  v.looseObject({ e: v.literal("step-failed"), step: str, message: str }),
+  v.looseObject({ e: v.literal("swap"), phase: v.picklist(["intent", "primary-archived", "new-in-place"]) }),
+  v.looseObject({ e: v.literal("interrupted"), step: v.nullable(str), signal: str }),
+  v.looseObject({ e: v.literal("run-done"), outcome: v.picklist(["completed", "nothing-to-do"]), finalIdentity: opt(v.nullable(FileIdentitySchema)), finalInode: opt(v.nullable(v.object({ dev: str, ino: str }))) }),
+  v.looseObject({ e: v.literal("rollback-start") }),
+  v.looseObject({ e: v.literal("rollback-done"), restored: v.boolean() }),
+]);
+
+export const LockHolderSchema = v.object({
+  pid: v.pipe(v.number(), v.integer()),
+  host: str,
+  startedAt: str,
+  command: str,
+  runId: str,
+  workDir: str,
+  /** The database the lock is for (real path and dev/ino). */
+  db: opt(str),
+  dev: opt(v.nullable(str)),
+  ino: opt(v.nullable(str)),
+});
+
+export const RunMarkerSchema = v.object({
+  format: v.literal("vox-cutover-run"),
+  runId: str,
+  command: str,
+  db: str,
+  dev: v.nullable(str),
+  ino: v.nullable(str),
+  createdAt: str,
+});
+
+/** The first line of a vox-cutover backup (what the importer relies on before it reads rows). */
+export const BackupHeaderSchema = v.looseObject({
+  k: v.literal("header"),
+  format: v.literal("vox-cutover-backup"),
+  version: v.number(),
+  tables: v.array(
+    v.looseObject({
+      name: str,
+      sql: str,
+      columns: v.array(str),
+      rowidColumn: v.nullable(str),
+      rowidAlias: v.nullable(str),
+      withoutRowid: v.boolean(),
+      primaryKey: v.array(str),
+      types: v.array(str),
+      rows: v.union([v.number(), str]),
+    }),
+  ),
+});
+
+/** `--plan`: the 16 hex digits a dry-run prints. */
+export const PlanDigestSchema = v.pipe(str, v.regex(/^[0-9a-f]{16}$/));
+
+export type RunStart = v.InferOutput<typeof RunStartSchema>;
+export type LockHolderData = v.InferOutput<typeof LockHolderSchema>;
+export type RunMarker = v.InferOutput<typeof RunMarkerSchema>;
+
+export function check<T extends v.GenericSchema>(schema: T, data: unknown): v.InferOutput<T> | null {
+  const r = v.safeParse(schema, data);
+  return r.success ? r.output : null;
+}
+
+/** The first issue, in words (for an error message). */
+export function problem<T extends v.GenericSchema>(schema: T, data: unknown): string | null {
+  const r = v.safeParse(schema, data);
+  if (r.success) return null;
+  const i = r.issues[0];
+  const path = i.path?.map((p) => String(p.key)).join(".") ?? "";
+  return `${path ? `${path}: ` : ""}${i.message}`;
+}
