@@ -39,7 +39,7 @@ describe("bad input", () => {
   it("malformed contract YAML: exit 1, names the file and the line", async () => {
     const root = contentCopy();
     const f = join(root, "contracts/db/baseline-version-policy.yaml");
-    writeFileSync(f, readFileSync(f, "utf8").replace("baseline_history: [56, 58]", "baseline_history: [56, 58\nbroken: : :"));
+    writeFileSync(f, readFileSync(f, "utf8").replace("baseline_history: [1, 33,", "baseline_history: [1, 33\nbroken: : :"));
     const dir = tmp();
     makeBaselineDb(join(dir, "vox.db"));
     const before = snapshotDir(dir);
@@ -55,7 +55,7 @@ describe("bad input", () => {
 
   it("drift: exit 3, shows both values and the digest to paste", async () => {
     const root = contentCopy();
-    appendFileSync(join(root, "schema/domains/05_skills.sql"), "\nCREATE INDEX IF NOT EXISTS idx_skill_version ON skill_manifests(version);\n");
+    appendFileSync(join(root, "schema/domains/09_packages.sql"), "\nCREATE INDEX IF NOT EXISTS idx_packages_version ON packages(version);\n");
     const r = await cli(["ssot-drift", "--json"], { env: { VOX_CUTOVER_ROOT: root } });
     expect(r.exitCode).toBe(3);
     expect(r.json.drift).toBe(true);
@@ -70,10 +70,10 @@ describe("bad input", () => {
   it("integer drift is named", async () => {
     const root = contentCopy();
     const f = join(root, "schema/manifest.yaml");
-    writeFileSync(f, readFileSync(f, "utf8").replace("baseline_version: 60", "baseline_version: 61"));
+    writeFileSync(f, readFileSync(f, "utf8").replace("baseline_version: 66", "baseline_version: 67"));
     const r = await cli(["ssot-drift"], { env: { VOX_CUTOVER_ROOT: root } });
     expect(r.exitCode).toBe(3);
-    expect(r.stdout).toMatch(/manifest baseline_version = 61, contract repository_baseline_integer = 60/);
+    expect(r.stdout).toMatch(/manifest baseline_version = 67, contract repository_baseline_integer = 66/);
   });
 
   it("digest prints the contract's digest", async () => {
