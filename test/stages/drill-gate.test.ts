@@ -64,7 +64,7 @@ describe("gate", () => {
     expect(e.json.ran).toEqual([]);
     // drift → 3
     const root = content();
-    appendFileSync(join(root, "schema/domains/05_skills.sql"), "\n-- changed\nCREATE INDEX IF NOT EXISTS x ON skill_manifests(version);\n");
+    appendFileSync(join(root, "schema/domains/09_packages.sql"), "\n-- changed\nCREATE INDEX IF NOT EXISTS x ON packages(version);\n");
     const d = await cli(["gate", "--db", join(dir, "vox.db"), "--no-verify"], { env: { VOX_CUTOVER_ROOT: root } });
     expect(d.exitCode).toBe(3);
     expect(d.stdout).toMatch(/FAIL\s+ssot-drift\s+exit 3/);
@@ -76,7 +76,7 @@ describe("gate", () => {
     const dir = tmp();
     const db = join(dir, "vox.db");
     makeBaselineDb(db);
-    sqlite(db, "INSERT INTO publication_manifests(publication_id, content_type, title, content_sha3_256) VALUES ('p', 'a', 't', 'bad')");
+    sqlite(db, "INSERT INTO publication_manifests(publication_id, content_type, title, author, body_markdown, content_sha3_256, created_at_ms, updated_at_ms) VALUES ('p', 'a', 't', 'ann', 'body', 'bad', 1, 1)");
     expect((await cli(["gate", "--db", db])).exitCode).toBe(0);
     expect((await cli(["gate", "--db", db, "--news"])).exitCode).toBe(1);
     expect((await cli(["gate", "--db", db], { env: { VOX_GATE_NEWS: "true" } })).exitCode).toBe(1);
