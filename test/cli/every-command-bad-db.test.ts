@@ -36,7 +36,7 @@ describe("bad databases: a clear one-paragraph error, the contract's exit code, 
     if (cmd === "diagnose") expect(missing.exitCode).toBe(0); // chain "missing" is a diagnosis
     else if (cmd === "migrate") expect(missing.exitCode).toBe(0); // --apply creates it: its job
     else if (cmd === "cutover") expect(missing.exitCode).toBe(0); // nothing to cut over, says so
-    else if (cmd === "sidecar") expect(missing.exitCode).toBe(0); // no sidecar: nothing to do
+    else if (cmd === "sidecar") expect(missing.exitCode).toBe(1); // no database to merge into: a clear error, nothing written
     else expect([1, 3]).toContain(missing.exitCode);
     if (!["migrate"].includes(cmd)) expect(snapshotDir(dir)).toEqual(before);
   });
