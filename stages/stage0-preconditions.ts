@@ -47,6 +47,7 @@ export const diskStep: Step = {
   stage: 0,
   kind: "read",
   title: "Free disk space",
+  reuse: "always",
   describe: (c) => `free space on the database's filesystem ≥ ${DISK_FACTOR} × (database + WAL) = ${formatBytes(need(c.diagnosis.sizeBytes, c.diagnosis.walBytes))}`,
   async run(c) {
     const required = need(c.diagnosis.sizeBytes, c.diagnosis.walBytes);
@@ -85,6 +86,7 @@ export const lockStep: Step = {
   stage: 0,
   kind: "write",
   title: "One cutover at a time (lock)",
+  reuse: "never",
   describe: (c) => `take the lock ${c.dbPath}.vox-cutover.lock naming this run`,
   async run(c) {
     if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });

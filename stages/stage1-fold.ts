@@ -6,12 +6,16 @@ import { applyMigration, planMigration } from "../src/db/migrate.js";
 import { assertUnchangedSince, type FileIdentity } from "../src/engine/identity.js";
 import { exportStep, ledgerStep, verifyStep } from "./stage1-legacy.js";
 import type { Step } from "./types.js";
+import { basename } from "node:path";
 
 export const foldStep: Step = {
   id: "fold",
   stage: 1,
   kind: "destructive",
   title: "Fold in place",
+  needsConfirmation: true,
+  swapBoundary: true,
+  confirmation: (c) => ({ expected: basename(c.dbPath) }),
   describe: (c) => {
     const plan = planMigration(c.diagnosis, c.base);
     return `in one transaction on the primary: ${plan.steps.filter((s) => s.id !== "backup").map((s) => s.id).join(", ")}`;
@@ -19,6 +23,7 @@ export const foldStep: Step = {
   async run(c) {
     const plan = planMigration(c.diagnosis, c.base);
     const exp = c.outputs.get("export")!;
+    c.checkHolders("right before the fold");
     await c.token.shield(() =>
       applyMigration(plan, {
         path: c.dbPath,

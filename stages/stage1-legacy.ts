@@ -3,7 +3,7 @@
  * file beside the primary on the baseline and import; check it; make sure the primary did not
  * change; swap (the old file goes to the archive, never deleted); record the ledger row.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { verifyAgainstDatabase } from "../src/backup/compare.js";
 import { exportBackup } from "../src/backup/export.js";
@@ -16,8 +16,11 @@ import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, fileIdentity, type FileIdentity } from "../src/engine/identity.js";
 import { pausePoint } from "../src/engine/testhooks.js";
-import { recordLedger } from "../src/engine/ledger.js";
-import { fsyncPath, moveDatabaseFiles } from "../src/db/files.js";
+import { recordLedger } from "../src/db/ledger.js";
+import { fsyncPath } from "../src/db/files.js";
+import { sameInode } from "../src/engine/guard-identity.js";
+import type { ImportEvidence } from "../src/engine/events.js";
+import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import type { Step } from "./types.js";
 
 
@@ -27,6 +30,7 @@ export const exportStep: Step = {
   kind: "write",
   title: "Export every row to the backup",
   describe: (c) => `stream every table of ${c.dbPath} (read-only, one snapshot) to ${c.backupPath}`,
+  reuse: "check",
   reusable: (c, o) => existsSync(c.backupPath) && typeof o.sha256 === "string",
   async run(c) {
     const identity = fileIdentity(c.dbPath);
@@ -77,6 +81,7 @@ export const buildImportStep: Step = {
   kind: "write",
   title: "Build the new file and import",
   describe: (c) => `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
+  reuse: "check",
   reusable: (c, o) => existsSync(c.newPath) && typeof o.loaded === "number",
   async run(c) {
     // Temporary files of an attempt that was killed mid-import are this product's own: clear them.
@@ -156,20 +161,36 @@ export const unchangedStep: Step = {
 };
 
 export function archivePath(c: { archiveDir: string; dbPath: string }): string {
-  return join(c.archiveDir, basename(c.dbPath));
+  return archivedPath(c.archiveDir, c.dbPath);
 }
 
+/**
+ * The swap never leaves the primary's name empty: the old file is hard-linked into the archive
+ * (its -wal/-shm, checkpointed, moved beside it), then the new file is renamed over the name in one
+ * step. Each phase is journaled (fsynced) before the next move, so a resume knows where it stood:
+ * intent → primary-archived (the archive is a second name of the old file) → new-in-place.
+ */
 export const swapStep: Step = {
   id: "swap",
   stage: 1,
   kind: "destructive",
   title: "Swap: archive the old file, put the new one in its place",
-  describe: (c) => `checkpoint the primary, move it (with -wal/-shm) to ${archivePath(c)}, move ${basename(c.newPath)} to ${basename(c.dbPath)}`,
+  needsConfirmation: true,
+  swapBoundary: true,
+  confirmation: (c) => {
+    if (c.swapPhase !== "none") return null; // the swap had begun: finishing it needs no new consent
+    const imp = c.outputs.get("build-import");
+    return { expected: basename(c.dbPath), ...(imp?.evidence ? { evidence: imp.evidence as ImportEvidence } : {}) };
+  },
+  describe: (c) => `checkpoint the primary, hard-link it (with its -wal/-shm) into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty)`,
   async run(c) {
     const archive = archivePath(c);
     return c.token.shield(async () => {
       const journal = (phase: "intent" | "primary-archived" | "new-in-place") => c.journalSwap(phase);
       if (c.swapPhase === "none") {
+        // Checked again right before anything moves: an application still holding the file would
+        // keep writing into the archive.
+        c.checkHolders("right before the swap");
         if (existsSync(`${c.dbPath}-wal`)) {
           const db = openReadWrite(c.dbPath);
           try {
@@ -182,22 +203,41 @@ export const swapStep: Step = {
         journal("intent");
       }
       if (c.swapPhase === "none" || c.swapPhase === "intent") {
-        if (existsSync(c.dbPath) && !existsSync(archive)) moveDatabaseFiles(c.dbPath, archive);
-        fsyncPath(dirname(c.dbPath));
+        if (!existsSync(archive)) {
+          if (!existsSync(c.newPath) && !existsSync(c.dbPath)) throw failed({ what: `Neither the primary ${c.dbPath} nor the new file ${c.newPath} is there.`, untouched: "Nothing was moved.", next: "Run --rollback." });
+          linkSync(c.dbPath, archive);
+        }
+        for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx) && sameInode(c.dbPath, archive)) renameSync(c.dbPath + sfx, archive + sfx);
         fsyncPath(c.archiveDir);
         journal("primary-archived");
         pausePoint("swap-archived");
       }
-      if (!existsSync(c.dbPath)) {
-        if (!existsSync(c.newPath)) throw failed({ what: `Neither the primary nor the new file ${c.newPath} is there.`, untouched: `The old primary is safe in ${archive}.`, next: "Run --rollback to put it back." });
+      if (existsSync(c.newPath)) {
+        if (!sameInode(c.dbPath, archive)) {
+          throw failed({ what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`, untouched: `The new file ${c.newPath} and the archive were left as they are.`, next: "Run vox-cutover diagnose on both, then --rollback." });
+        }
+        // The new file takes the primary's permission bits and owner, then its name (one rename).
+        sameModeAs(c.newPath, c.run);
         renameSync(c.newPath, c.dbPath);
         fsyncPath(dirname(c.dbPath));
+      } else if (sameInode(c.dbPath, archive)) {
+        throw failed({ what: `The new file ${c.newPath} is gone before the swap finished.`, untouched: `The primary ${c.dbPath} is the original (also archived at ${archive}).`, next: "Run --rollback, then the cutover again." });
       }
       journal("new-in-place");
       return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive } };
     });
   },
 };
+
+function sameModeAs(path: string, run: { mode: number | null; uid: number | null; gid: number | null }): void {
+  if (run.mode === null) return;
+  try {
+    chmodSync(path, run.mode);
+    if (run.uid !== null && run.gid !== null && process.getuid?.() === 0) chownSync(path, run.uid, run.gid);
+  } catch {
+    /* where the system does not allow it */
+  }
+}
 
 export const ledgerStep: Step = {
   id: "ledger",
@@ -212,7 +252,7 @@ export const ledgerStep: Step = {
     try {
       const exists = allRows(db, "SELECT id FROM cutover_ledger WHERE run_id = ? AND command = ?", [c.runId, c.command]);
       if (!exists.length) {
-        recordLedger(db, { runId: c.runId, command: c.command, planDigest: c.planDigest, backupSha256: (exp.sha256 as string) ?? null, counts: { chainBefore: c.diagnosis.chain, rows: exp.rows ?? null, loaded: imp.loaded ?? null, quarantined: imp.quarantined ?? null } });
+        recordLedger(db, { runId: c.runId, command: c.command, planDigest: c.planDigest, backupSha256: (exp.sha256 as string) ?? null, counts: { chainBefore: c.run.chainBefore, rows: exp.rows ?? null, loaded: imp.loaded ?? null, quarantined: imp.quarantined ?? null } });
       }
     } finally {
       db.close();

@@ -16,6 +16,8 @@ export const sidecarStep: Step = {
   stage: 2,
   kind: "destructive",
   title: "Training-telemetry sidecar",
+  needsConfirmation: true,
+  confirmation: (c) => (existsSync(sidecarPathFor(c.dbPath)) ? { expected: basename(sidecarPathFor(c.dbPath)) } : null),
   describe: (c) => {
     const p = sidecarPathFor(c.dbPath);
     return existsSync(p)

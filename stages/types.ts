@@ -26,8 +26,22 @@ export interface PlanContext extends RunPaths {
   options: RunOptions;
 }
 
+/** The typed run state kept in the journal (run-start): resume reads it, never the file now at the path. */
+export interface RunState {
+  /** The chain the run started from. */
+  chainBefore: string;
+  maxVersionBefore: string | null;
+  /** The database's identity at the start (real path, device/inode). */
+  identity: { path: string; real: string; dev: string | null; ino: string | null };
+  /** The primary's permission bits and owner at the start: the new file takes them. */
+  mode: number | null;
+  uid: number | null;
+  gid: number | null;
+}
+
 export interface RunContext extends PlanContext {
   runId: string;
+  run: RunState;
   planDigest: string;
   command: string;
   /** Outputs of finished steps (this run, or recorded in the journal of the run being resumed). */
@@ -42,6 +56,8 @@ export interface RunContext extends PlanContext {
   journalSwap(phase: "intent" | "primary-archived" | "new-in-place"): void;
   /** Present when a driver can ask the operator (the wizard). */
   decide?: Decide;
+  /** Refuses (exit 3) when another process holds the primary open; `where` goes into the message. */
+  checkHolders(where: string): void;
 }
 
 export interface StepResult {
@@ -50,11 +66,33 @@ export interface StepResult {
 }
 
 /** One step of the runbook: reading `plan` tells the operator's story; `run` does it. */
-export interface Step {
+/**
+ * What the engine may do with a step, as data:
+ * - `needsConfirmation`: a driver that can ask (the wizard) gets a typed confirmation first
+ *   (`confirmation(ctx)` says what to type and the evidence; null = nothing to confirm this time);
+ * - `swapBoundary`: the step that replaces or changes the primary; once it began, every step
+ *   before it is reused on resume (its inputs are gone);
+ * - `reuse`: on resume, `always` (recorded outputs hold), `never` (the lock: taken anew), or
+ *   `check` (`reusable(ctx, outputs)` decides).
+ */
+export interface StepCapabilities {
+  needsConfirmation?: boolean;
+  swapBoundary?: boolean;
+  reuse?: "always" | "never" | "check";
+}
+
+export interface Confirmation {
+  expected: string;
+  evidence?: import("../src/engine/events.js").ImportEvidence;
+}
+
+export interface Step extends StepCapabilities {
   id: string;
   stage: 0 | 1 | 2 | 3 | 4;
   kind: StepKind;
   title: string;
+  /** With needsConfirmation: what the operator must type (null: nothing to confirm now). */
+  confirmation?(ctx: RunContext): Confirmation | null;
   describe(ctx: PlanContext): string;
   run(ctx: RunContext): Promise<StepResult>;
   /** Asks the driver for the step's choices (the wizard), before its confirmation and run. */

@@ -144,8 +144,9 @@ export function buildProgram(): Command {
     .action(action("import-legacy", handlers.importLegacy));
   planApplyOptions(program.command("cutover").addOption(targetOpt()).description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)"))
     .option("--resume", "continue the unfinished run recorded in the journal")
-    .option("--rollback", "undo the unfinished run: restore the old primary if it was swapped, remove only the run's temporary files")
+    .option("--rollback", "undo the unfinished run (restore the old primary if it was swapped, remove only the run's temporary files), or after a finished cutover put the archived original back (the new file is kept in the work dir)")
     .option("--break-lock", "take over a lock another run holds (its holder is shown)")
+    .option("--force", "with --rollback after a finished cutover: roll back although the database changed since (the changed new file is kept in the work dir)")
     .option("--no-sidecar-merge", "Stage 2: archive the sidecar without merging its rows first")
     .option("--telemetry <files...>", "Stage 3: telemetry JSONL files to check")
     .action(action("cutover", handlers.cutover));

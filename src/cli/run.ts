@@ -1,6 +1,8 @@
 import { VoxError, EXIT, KIND_LABEL } from "../errors.js";
 import { dbJson, describeResolution, resolveDatabase, type ResolvedDb } from "../db/resolve.js";
 import { redactText } from "../util/redact.js";
+import { sqliteFailure } from "../db/local.js";
+import { checkPlanOption } from "../engine/guard.js";
 import { Output } from "./output.js";
 
 export type Mode = "dry-run" | "apply" | "read";
@@ -48,6 +50,8 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
     },
   };
   try {
+    // `--plan` is checked before anything is read: empty or malformed is a usage error, never a skipped gate.
+    if ("plan" in opts) checkPlanOption(opts.plan);
     if (opts.targetSchema !== undefined) {
       const { applyTargetOption } = await import("../schema/target.js");
       await applyTargetOption(opts.targetSchema);
@@ -70,11 +74,12 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
     const err =
       e instanceof VoxError
         ? e
-        : new VoxError("failed", {
+        : (sqliteFailure(e, resolved?.kind === "file" ? resolved.path : undefined) ??
+          new VoxError("failed", {
             what: `Unexpected failure in ${command}: ${redactText(e instanceof Error ? e.message : String(e))}.`,
             untouched: "No change was committed: every write the product makes is in a transaction or to a temporary name.",
             next: "Run the command again with VOX_DEBUG=1 for details and report it.",
-          });
+          }));
     if (process.env.VOX_DEBUG && e instanceof Error) process.stderr.write(redactText(e.stack ?? "") + "\n");
     out.note(formatError(err));
     if (out.json) {

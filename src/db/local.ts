@@ -1,6 +1,8 @@
 import Database from "libsql";
-import { existsSync } from "node:fs";
-import { failed } from "../errors.js";
+import { closeSync, copyFileSync, constants as fsc, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { failed, refused, VoxError } from "../errors.js";
 import { probeFile, type ProbeResult } from "./probe.js";
 import { bindable, normalizeValue, type Row, type SqlValue } from "./value.js";
 
@@ -37,12 +39,76 @@ export function notADatabase(path: string, probe: ProbeResult, action = "opened"
   });
 }
 
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+
+/** A rollback journal beside the database that still holds a transaction (a writer stopped mid-write). */
+export function hotJournal(path: string): boolean {
+  const j = `${path}-journal`;
+  try {
+    if (statSync(j).size < 28) return false;
+    const fd = openSync(j, "r");
+    try {
+      const b = Buffer.alloc(8);
+      readSync(fd, b, 0, 8, 0);
+      return b.equals(JOURNAL_MAGIC);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+export function hotJournalError(path: string): VoxError {
+  return refused({
+    what: `${path}-journal is a hot rollback journal: a program writing to ${path} stopped in the middle of a transaction (a crash or a kill), so the file is not consistent until SQLite rolls that transaction back.`,
+    untouched: "Nothing was changed: the database and its journal were left exactly as they are (this tool opens nothing for writing before that is resolved).",
+    next: `If no program is writing to it any more, let SQLite roll it back by opening it once read-write (sqlite3 '${path}' 'PRAGMA integrity_check', or start vox), then run the command again. If a program is still writing, stop it first.`,
+    details: { journal: `${path}-journal` },
+  });
+}
+
+/** Raw SQLite and file-system failures, in words: a refusal that says what is wrong, what was left untouched and what to do (null: not one of them). */
+export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
+  if (e instanceof VoxError) return e;
+  const code = String((e as { code?: string }).code ?? "");
+  const msg = e instanceof Error ? e.message : String(e);
+  const where = dbPath ? ` ${dbPath}` : "";
+  if (/CORRUPT/.test(code) || /database disk image is malformed|malformed database schema/i.test(msg)) {
+    return refused({
+      what: `The database${where} is damaged: SQLite reports "${msg}" (a corrupt b-tree or page).`,
+      untouched: "Nothing was changed: no change was committed and the file was left as it is.",
+      next: `Repair it into a new file first (sqlite3${where} ".recover" | sqlite3 recovered.db), check that file with vox-cutover diagnose --db recovered.db, or restore the database from a backup.`,
+      details: { chain: "not-a-database", sqlite: code || msg },
+    });
+  }
+  if (dbPath && /READONLY/.test(code) || /readonly database/i.test(msg)) {
+    if (dbPath && hotJournal(dbPath)) return hotJournalError(dbPath);
+    return refused({
+      what: `SQLite cannot write${where}: "${msg}" (the file or its folder is read-only for this user, or on a read-only filesystem).`,
+      untouched: "Nothing was changed.",
+      next: "Run as the database's owner, or make the file and its folder writable, then run the command again.",
+    });
+  }
+  if (/^(EACCES|EPERM|EROFS)$/.test(code) || /SQLITE_CANTOPEN|unable to open database file/.test(code + msg)) {
+    const p = (e as { path?: string }).path;
+    return refused({
+      what: `A file could not be written or opened${p ? ` (${p})` : where}: ${msg}. The folder is read-only for this user or the filesystem is read-only.`,
+      untouched: "Nothing was changed: what this run made was removed, the database was left as it is.",
+      next: "Run as the database's owner, or make the folder writable (chmod u+w), or choose another --work-dir/--backup, then run the command again.",
+    });
+  }
+  return null;
+}
+
 function wrapOpenError(path: string, e: unknown): Error {
   const code = (e as { code?: string }).code ?? "";
   const msg = e instanceof Error ? e.message : String(e);
-  if (/NOTADB|CORRUPT/.test(code) || /not a database|malformed/i.test(msg)) {
+  if (/NOTADB/.test(code) || /not a database/i.test(msg)) {
     return notADatabase(path, { state: "not-sqlite", reason: msg });
   }
+  const known = sqliteFailure(e, path);
+  if (known) return known;
   return failed({
     what: `${path} cannot be opened: ${msg}.`,
     untouched: "The file was left untouched.",
@@ -51,16 +117,24 @@ function wrapOpenError(path: string, e: unknown): Error {
 }
 
 /**
- * Opens an existing SQLite file for reading only. Creates nothing, not even `-wal`/`-shm`:
- * a WAL-mode file with no `-wal`/`-shm` beside it is read `immutable` (all its content is in the file).
+ * Opens an existing SQLite file for reading only. Creates and modifies nothing beside it, not even
+ * `-wal`/`-shm` (a reader of a WAL file would write its read marks into `-shm`):
+ * - a WAL-mode file whose `-wal` is absent or empty is read `immutable` (all its content is in the file);
+ * - a WAL-mode file with frames in its `-wal` is read from a private snapshot (the file and its
+ *   `-wal` copied into a scratch folder, removed on close);
+ * - a hot rollback journal beside it is refused (reading would need SQLite to roll it back).
  */
 export function openReadOnly(path: string): LibsqlDatabase {
   const probe = probeFile(path);
   if (probe.state !== "ok") throw notADatabase(path, probe);
-  const walIdle = probe.header.walMode && !existsSync(`${path}-wal`) && !existsSync(`${path}-shm`);
+  if (hotJournal(path)) throw hotJournalError(path);
+  const wal = `${path}-wal`;
+  const walBytes = sizeOf(wal);
+  const walSide = probe.header.walMode && (existsSync(wal) || existsSync(`${path}-shm`));
+  if (probe.header.walMode && walBytes > 0) return openSnapshot(path);
   let db: LibsqlDatabase;
   try {
-    db = new Database(fileUri(path, walIdle ? "immutable=1" : "mode=ro"));
+    db = new Database(fileUri(path, probe.header.walMode || walSide ? "immutable=1" : "mode=ro"));
     db.defaultSafeIntegers(true);
     db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
   } catch (e) {
@@ -69,10 +143,51 @@ export function openReadOnly(path: string): LibsqlDatabase {
   return db;
 }
 
+function sizeOf(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A private, consistent copy of a WAL database and its -wal (the original's -shm is never touched). */
+function openSnapshot(path: string): LibsqlDatabase {
+  const dir = mkdtempSync(join(tmpdir(), "vox-cutover-snapshot-"));
+  const copy = join(dir, basename(path));
+  let db: LibsqlDatabase | undefined;
+  try {
+    copyFileSync(`${path}-wal`, `${copy}-wal`, fsc.COPYFILE_FICLONE);
+    copyFileSync(path, copy, fsc.COPYFILE_FICLONE);
+    db = new Database(copy);
+    db.defaultSafeIntegers(true);
+    db.exec("PRAGMA query_only=1");
+    db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
+  } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      /* closing a half-open copy */
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw wrapOpenError(path, e);
+  }
+  const close = db.close.bind(db);
+  (db as { close: () => void }).close = () => {
+    try {
+      close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  return db;
+}
+
 /** Opens (creating if needed) a database for writing; the caller owns the decision to write. */
 export function openReadWrite(path: string): LibsqlDatabase {
   const probe = probeFile(path);
   if (probe.state !== "ok" && probe.state !== "missing" && probe.state !== "empty-file") throw notADatabase(path, probe);
+  if (hotJournal(path)) throw hotJournalError(path); // opening would roll it back: a write before any backup
   let db: LibsqlDatabase;
   try {
     db = new Database(path);

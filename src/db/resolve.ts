@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
 import { registerSecret, redactUrl } from "../util/redact.js";
 
 export type DbSource =
@@ -28,6 +29,20 @@ export interface ResolvedDb {
 }
 
 const REMOTE_URL = /^(libsql|https?|wss?):\/\//i;
+const FILE_URL = /^file:/i;
+
+/** `file:///x/vox.db`, `file:x.db` (and `?mode=…` parameters dropped): a local path, never a client that creates it. */
+export function fileUrlPath(url: string): string {
+  const noQuery = url.replace(/[?#].*$/, "");
+  if (/^file:\/\//i.test(noQuery)) {
+    try {
+      return fileURLToPath(noQuery);
+    } catch {
+      return decodeURIComponent(noQuery.replace(/^file:\/\/[^/]*/i, ""));
+    }
+  }
+  return decodeURIComponent(noQuery.replace(FILE_URL, ""));
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -86,18 +101,22 @@ export function resolveDatabase(opts: { db?: string }, env: Env = process.env, c
   registerSecret(nonEmpty(env.TURSO_AUTH_TOKEN));
 
   if (opts.db !== undefined) {
+    if (FILE_URL.test(opts.db)) return file(fileUrlPath(opts.db), cwd, "--db", "given with --db (a file: URL, read as a local path)");
     if (REMOTE_URL.test(opts.db)) return remote(opts.db, token, "--db", "given with --db (remote libSQL; token from VOX_DB_TOKEN)", []);
     return file(opts.db, cwd, "--db", "given with --db");
   }
   const voxUrl = nonEmpty(env.VOX_DB_URL);
+  if (voxUrl && FILE_URL.test(voxUrl)) return file(fileUrlPath(voxUrl), cwd, "VOX_DB_URL", "VOX_DB_URL is set to a file: URL (a local path)");
   if (voxUrl) return remote(voxUrl, token, "VOX_DB_URL", "VOX_DB_URL is set (remote libSQL, token from VOX_DB_TOKEN)", []);
   const tursoUrl = nonEmpty(env.VOX_TURSO_URL);
+  if (tursoUrl && FILE_URL.test(tursoUrl)) return file(fileUrlPath(tursoUrl), cwd, "VOX_TURSO_URL", "VOX_TURSO_URL is set to a file: URL (a local path; VOX_TURSO_URL is a deprecated alias of VOX_DB_URL)", ["VOX_TURSO_URL/VOX_TURSO_TOKEN are deprecated compatibility aliases: set VOX_DB_URL and VOX_DB_TOKEN instead."]);
   if (tursoUrl) {
     return remote(tursoUrl, nonEmpty(env.VOX_TURSO_TOKEN), "VOX_TURSO_URL", "VOX_TURSO_URL is set (compatibility alias of VOX_DB_URL)", [
       "VOX_TURSO_URL/VOX_TURSO_TOKEN are deprecated compatibility aliases: set VOX_DB_URL and VOX_DB_TOKEN instead.",
     ]);
   }
   const legacyUrl = nonEmpty(env.TURSO_URL);
+  if (legacyUrl && FILE_URL.test(legacyUrl)) return file(fileUrlPath(legacyUrl), cwd, "TURSO_URL", "TURSO_URL is set to a file: URL (a local path; TURSO_URL is a deprecated legacy name)", ["TURSO_URL/TURSO_AUTH_TOKEN are deprecated legacy names: set VOX_DB_URL and VOX_DB_TOKEN instead."]);
   if (legacyUrl) {
     return remote(legacyUrl, nonEmpty(env.TURSO_AUTH_TOKEN), "TURSO_URL", "TURSO_URL is set (legacy alias of VOX_DB_URL)", [
       "TURSO_URL/TURSO_AUTH_TOKEN are deprecated legacy names: set VOX_DB_URL and VOX_DB_TOKEN instead.",

@@ -1,24 +1,28 @@
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, linkSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { trialImport } from "./trial.js";
 import type { ImportEvidence } from "./events.js";
 import { routeFor, stepsFor, type Route, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
+import type { RunState } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
-import { diagnose, loadBaselineContext, shellQuote, SIDECAR_NAME, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
-import { allRows, openReadOnly } from "../db/local.js";
-import { moveDatabaseFiles } from "../db/files.js";
+import { diagnose, loadBaselineContext, shellQuote, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
+import { allRows, openReadOnly, openReadWrite } from "../db/local.js";
+import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
+import { archivedPath, archiveDirOf, DB_SIDE_SUFFIXES, defaultBackupPath, isOwnTempBeside, isPartial, newFilePath, ROLLED_BACK_NEW, sidecarBeside, SIDECAR_NAME } from "../layout.js";
 import { toolVersion } from "../util/paths.js";
 import { CancelToken, cancelled } from "./cancel.js";
 import type { Decide, Emit } from "./events.js";
+import { checkOwnedPath, checkPlanOption, checkWorkDir, holdersSupported, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "./guard.js";
+import { inodeOf, sameInode } from "./guard-identity.js";
+import { describeIdentityChange, fileIdentity, sameIdentity } from "./identity.js";
 import { Journal } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, lockPath, readLock } from "./lock.js";
 import { planDigest } from "./plan-digest.js";
-import { unfinishedRun, type RunOnDisk } from "./runs.js";
-import { defaultWorkDir } from "./workdir.js";
+import { finishedRun, unfinishedRun, type RunOnDisk } from "./runs.js";
+import { sqliteFailure } from "../db/local.js";
 
 export interface CutoverOptions {
   resolved: ResolvedDb;
@@ -28,6 +32,8 @@ export interface CutoverOptions {
   backupPath?: string;
   resume?: boolean;
   rollback?: boolean;
+  /** --rollback after a finished cutover although the database changed since. */
+  force?: boolean;
   breakLock?: boolean;
   command: string;
   emit: Emit;
@@ -74,9 +80,9 @@ export function runPaths(dbPath: string, workDir: string, backupPath?: string): 
   return {
     dbPath,
     workDir,
-    backupPath: backupPath ?? join(workDir, "backup.jsonl"),
-    newPath: join(dirname(dbPath), `.${basename(dbPath)}.vox-cutover-new`),
-    archiveDir: join(workDir, "archive"),
+    backupPath: backupPath ? resolve(backupPath) : defaultBackupPath(workDir),
+    newPath: newFilePath(dbPath),
+    archiveDir: archiveDirOf(workDir),
   };
 }
 
@@ -105,8 +111,10 @@ export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string
   const base = loadBaselineContext();
   const diagnosis = await diagnose(resolved, base);
   if (diagnosis.error) throw diagnosis.error;
-  const workDir = opts.workDir ?? defaultWorkDir(resolved.path);
-  const paths = runPaths(resolved.path!, workDir, opts.backupPath);
+  // Every path of the run hangs off the database's real path: a symbolic link keeps pointing at the new file.
+  const real = realPathOf(resolved.path!);
+  const workDir = opts.workDir ?? planDefaultWorkDir(real);
+  const paths = runPaths(real, workDir, opts.backupPath);
   const route = routeFor(diagnosis, base);
   const steps = stepsFor(route);
   const digest = planDigest({
@@ -163,52 +171,57 @@ function lastCutoverLedger(dbPath: string): { run_id: string; created_at: string
 export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
   const token = opts.token ?? new CancelToken();
-  if (opts.resolved.kind !== "file") await planCutover(opts.resolved); // throws the remote error
-  const dbPath = opts.resolved.path!;
-  const pending = unfinishedRun(dbPath, opts.workDir);
-  if (opts.rollback) {
-    if (!pending) throw usage({ what: `There is no unfinished cutover run for ${dbPath} to roll back.`, untouched: "Nothing was changed.", next: "Check --work-dir, or run vox-cutover cutover (dry-run) to see the plan." });
-    const holder = readLock(dbPath);
-    if (holder && holder.runId === pending.state.start!.runId && !isStale(holder)) {
-      throw refused({ what: `Run ${holder.runId} is still in progress (${describeHolder(holder)}).`, untouched: "Nothing was changed.", next: "Stop it first (Ctrl-C lets it stop at a safe point), then roll back." });
-    }
-    const r = emptyReport(opts.apply ? "apply" : "dry-run", pending.state.start!.chain);
-    r.workDir = pending.workDir;
-    r.runId = pending.state.start!.runId;
-    if (!opts.apply) {
-      r.message = describeRollback(pending);
-      return finish(r, started);
-    }
-    r.message = rollbackRun(pending, dbPath, opts.emit);
-    r.outcome = "rolled-back";
-    r.after.chain = (await diagnose(opts.resolved)).chain;
-    return finish(r, started);
+  if (opts.rollback && opts.resume) {
+    throw usage({ what: "--rollback and --resume were given together: one undoes the unfinished run, the other continues it.", untouched: "Nothing was read or changed.", next: "Choose one: cutover --resume --apply, or cutover --rollback --apply." });
   }
+  checkPlanOption(opts.plan);
+  if (opts.resolved.kind !== "file") await planCutover(opts.resolved); // throws the remote error
+  const id = identify(opts.resolved.path!);
+  const dbPath = id.real;
+  const pending = unfinishedRun(dbPath, opts.workDir);
+  if (opts.rollback) return rollbackCommand(opts, id, pending, started);
   if (pending && !opts.resume) {
+    const holder = readLock(dbPath);
+    const live = holder && holder.runId === pending.state.start!.runId && !isStale(holder);
+    if (live) {
+      throw refused({
+        what: `Run ${holder.runId} of this database is still running (${describeHolder(holder)}).`,
+        untouched: "Nothing was changed by this command.",
+        next: "Wait for it to finish, or stop it (Ctrl-C stops it at a safe point); then resume or roll it back.",
+        details: { workDir: pending.workDir, lock: holder },
+      });
+    }
     throw refused({
       what: `An unfinished cutover of this database is recorded in ${pending.workDir} (stopped ${pending.state.interruptedAt ? `at ${pending.state.interruptedAt}` : `after ${pending.state.lastStep ?? "its start"}`}${pending.state.swapPhase !== "none" ? `, swap phase ${pending.state.swapPhase}` : ""}).`,
       untouched: "Nothing was changed.",
-      next: `Resume it: ${commandFor("cutover", dbPath, "--resume --apply")} — or undo it: ${commandFor("cutover", dbPath, "--rollback --apply")}.`,
+      next: `Resume it: ${commandFor("cutover", opts.resolved.path!, "--resume --apply")} — or undo it: ${commandFor("cutover", opts.resolved.path!, "--rollback --apply")}.`,
       details: { workDir: pending.workDir },
     });
   }
   if (opts.resume && !pending) {
     throw usage({ what: `There is no unfinished cutover run for ${dbPath} to resume.`, untouched: "Nothing was changed.", next: "Run vox-cutover cutover (dry-run) to see the plan." });
   }
+  const start = pending?.state.start;
   if (opts.resume && !opts.apply) {
-    const r = emptyReport("dry-run", pending!.state.start!.chain);
+    const r = emptyReport("dry-run", start!.chainBefore ?? start!.chain);
     r.workDir = pending!.workDir;
-    r.runId = pending!.state.start!.runId;
+    r.runId = start!.runId;
     r.message = `--resume would continue run ${r.runId} in ${pending!.workDir} after ${pending!.state.lastStep ?? "its start"}; add --apply to do it.`;
     return finish(r, started);
   }
+  // A fresh run's operator-given paths are checked before anything else (a resume's are its own).
+  if (!pending && opts.apply) {
+    if (opts.workDir) checkWorkDir(opts.workDir, id, "", false);
+    if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath }, id, "");
+  }
   const plan = pending
-    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: pending.state.start!.backupPath, options: pending.state.start!.options ?? opts.options })
+    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: start!.backupPath, options: start!.options ?? opts.options })
     : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options });
-  const chain = pending ? (pending.state.start!.chain as Diagnosis["chain"]) : plan.diagnosis.chain;
-  const steps = pending ? stepsFor(pending.state.start!.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold")) : plan.steps;
+  // The run state comes from the journal on resume: the file now at the path may be the new one.
+  const chain = start ? ((start.chainBefore ?? start.chain) as Diagnosis["chain"]) : plan.diagnosis.chain;
+  const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold")) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
-  report.planDigest = pending ? pending.state.start!.planDigest : plan.digest;
+  report.planDigest = start ? start.planDigest : plan.digest;
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options };
   report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
   if (steps.length === 0) {
@@ -222,18 +235,18 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       return finish(report, started);
     }
     if (chain === "missing") {
-      report.message = `Nothing to cut over: there is no database at ${dbPath}. ${commandFor("migrate", dbPath, "--apply")} creates it on the baseline.`;
+      report.message = `Nothing to cut over: there is no database at ${opts.resolved.path}. ${commandFor("migrate", opts.resolved.path!, "--apply")} creates it on the baseline.`;
       return finish(report, started);
     }
     if (chain === "ahead") {
-      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`, untouched: "Nothing was changed.", next: `Take the target from the vox that wrote it: ${commandFor("cutover", dbPath, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`, details: { chain } });
+      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`, untouched: "Nothing was changed.", next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`, details: { chain } });
     }
     throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
   }
   opts.emit({ type: "plan", steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })), digest: report.planDigest! });
   if (!opts.apply) {
     // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
-    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {});
+    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {}, runState(plan, id, start), () => {});
     await runPreflight(ctx, steps, report, opts, true);
     if (plan.route === "rebuild") {
       // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
@@ -245,41 +258,76 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       opts.emit({ type: "trial", evidence });
       opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
     }
-    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", dbPath, `--apply --plan ${report.planDigest}`)}`;
+    if (!holdersSupported()) opts.emit({ type: "note", text: "This system does not show which processes hold a file open (no /proc): stop every application using the database before --apply." });
+    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`)}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;
     report.archive.path = archivePath(plan.paths);
     return finish(report, started);
   }
-  if (!pending && opts.plan && opts.plan !== plan.digest) {
+  if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
     throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${plan.digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
   }
-  return executeSteps(opts, plan, steps, pending, report, token, started);
+  return withWriteSafety(
+    {
+      command: opts.command,
+      dbPath,
+      workDir: plan.paths.workDir,
+      workDirOurs: Boolean(pending),
+      runId: start?.runId,
+      lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
+      holders: true,
+      token,
+      signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
+    },
+    (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runState(plan, id, start)),
+  );
 }
 
-async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number): Promise<CutoverReport> {
+function runState(plan: CutoverPlan, id: DbIdentity, start: RunOnDisk["state"]["start"] | undefined): RunState {
+  return {
+    chainBefore: start ? (start.chainBefore ?? start.chain) : plan.diagnosis.chain,
+    maxVersionBefore: start ? (start.maxVersionBefore ?? null) : (plan.diagnosis.classification.maxVersion?.toString() ?? null),
+    identity: start?.identity ?? { path: id.path, real: id.real, dev: id.dev, ino: id.ino },
+    mode: id.mode,
+    uid: id.uid,
+    gid: id.gid,
+  };
+}
+
+async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number, g: WriteSafety, run: RunState): Promise<CutoverReport> {
   const paths = plan.paths;
-  const runId = pending ? pending.state.start!.runId : randomUUID();
+  const runId = g.runId;
   report.runId = runId;
   report.workDir = paths.workDir;
-  report.rollbackCommand = commandFor("cutover", paths.dbPath, "--rollback --apply");
-  report.resumeCommand = commandFor("cutover", paths.dbPath, "--resume --apply");
+  report.rollbackCommand = commandFor("cutover", opts.resolved.path!, "--rollback --apply");
+  report.resumeCommand = commandFor("cutover", opts.resolved.path!, "--resume --apply");
   const journal = new Journal(paths.workDir);
-  const ctx = makeContext(opts, plan, pending, runId, token, (phase) => {
-    journal.append({ e: "swap", phase });
-    ctx.swapPhase = phase;
-  });
+  const ctx = makeContext(
+    opts,
+    plan,
+    pending,
+    runId,
+    token,
+    (phase) => {
+      journal.append({ e: "swap", phase });
+      ctx.swapPhase = phase;
+    },
+    run,
+    (where) => g.checkHolders(where),
+  );
   if (!pending) {
     // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
     // dir and no unfinished run behind; its results are journaled once the run starts.
     const preflight = await runPreflight(ctx, steps, report, opts, false);
-    mkdirSync(paths.workDir, { recursive: true });
-    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: plan.diagnosis.chain, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options });
+    g.ensureWorkDir();
+    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: run.chainBefore, chainBefore: run.chainBefore, maxVersionBefore: run.maxVersionBefore, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options, identity: run.identity });
+    g.started();
     for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
   } else {
     opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });
   }
-  const swapIdx = steps.findIndex((s) => s.id === "swap" || s.id === "fold");
+  const swapIdx = steps.findIndex((s) => s.swapBoundary);
   let current: string | null = null;
   try {
     for (const [i, step] of steps.entries()) {
@@ -288,23 +336,17 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       await yieldToEventLoop(); // let a pending SIGINT/SIGTERM handler run: this is a safe point
       token.throwIfCancelled(`before ${step.id}`);
       const recorded = ctx.outputs.get(step.id);
-      const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && i < swapIdx;
-      if (recorded && step.id !== "lock" && (pastSwap || step.reusable?.(ctx, recorded) || step.id === "disk")) {
+      if (recorded && reuseOnResume(step, ctx, recorded, i, swapIdx)) {
         rep.status = "reused";
         rep.summary = `done in an earlier attempt (${String(recorded.summary ?? "recorded in the journal")})`;
         opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true });
         continue;
       }
       if (opts.decide) await step.prepare?.(ctx);
-      if (step.kind === "destructive" && opts.decide && !(step.id === "swap" && ctx.swapPhase !== "none")) {
-        const description = step.describe(ctx);
-        if (step.id === "sidecar" && !existsSync(join(dirname(paths.dbPath), SIDECAR_NAME))) {
-          /* nothing to archive: no confirmation needed */
-        } else {
-          const expected = step.id === "sidecar" ? SIDECAR_NAME : basename(paths.dbPath);
-          const imp = ctx.outputs.get("build-import");
-          const evidence = step.id === "swap" && imp?.evidence ? (imp.evidence as ImportEvidence) : undefined;
-          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description, expected, ...(evidence ? { evidence } : {}) });
+      if (step.needsConfirmation && opts.decide) {
+        const want = step.confirmation?.(ctx) ?? null;
+        if (want) {
+          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description: step.describe(ctx), expected: want.expected, ...(want.evidence ? { evidence: want.evidence } : {}) });
           if (!("ok" in answer) || !answer.ok) throw cancelled(step.id);
         }
       }
@@ -322,7 +364,10 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       current = null;
       pausePoint(`after:${step.id}`);
     }
-    journal.append({ e: "run-done", outcome: "completed" });
+    g.keepMode(paths.backupPath);
+    keepModeTree(paths.workDir, g.id);
+    const final = existsSync(paths.dbPath) ? fileIdentity(paths.dbPath) : null;
+    journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });
   } catch (e) {
     if (current) {
       journal.append(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e) });
@@ -334,9 +379,11 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     }
     ctx.lock?.release();
     writeReports(report, paths.workDir, e);
-    if (e instanceof VoxError) {
+    keepModeTree(paths.workDir, g.id);
+    const err = e instanceof VoxError ? e : sqliteFailure(e, paths.dbPath);
+    if (err) {
       const hint = ctx.swapPhase === "none" ? `The primary ${paths.dbPath} is untouched. Resume: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}` : `The swap had begun (${ctx.swapPhase}); the old primary is in ${paths.archiveDir}. Resume: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
-      throw new VoxError(e.kind, { what: e.what, untouched: e.untouched, next: `${e.next ?? ""} ${hint}`.trim(), details: { ...e.details, workDir: paths.workDir, runId }, exitCode: e.exitCode });
+      throw new VoxError(err.kind, { what: err.what, untouched: err.untouched, next: `${err.next ?? ""} ${hint}`.trim(), details: { ...err.details, workDir: paths.workDir, runId }, exitCode: err.exitCode });
     }
     throw e;
   }
@@ -344,10 +391,19 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   fillReport(report, ctx, paths);
   report.outcome = "completed";
   report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
-  report.message = `cutover complete: ${paths.dbPath} is ${report.after.chain}.`;
+  report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
   finish(report, started);
   writeReports(report, paths.workDir);
+  keepModeTree(paths.workDir, g.id);
   return report;
+}
+
+/** The engine's reuse decision on resume (pure; table-tested). */
+export function reuseOnResume(step: Pick<Step, "reuse" | "reusable">, ctx: RunContext, recorded: Record<string, unknown>, index: number, swapIdx: number): boolean {
+  if (step.reuse === "never") return false;
+  const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && index < swapIdx;
+  if (pastSwap || step.reuse === "always") return true;
+  return step.reuse === "check" && Boolean(step.reusable?.(ctx, recorded));
 }
 
 function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): void {
@@ -368,13 +424,14 @@ function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): vo
   }
 }
 
-function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"]): RunContext {
+function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"], run: RunState, checkHolders: RunContext["checkHolders"]): RunContext {
   return {
     ...plan.paths,
     base: plan.base,
     diagnosis: plan.diagnosis,
     options: plan.options,
     runId,
+    run,
     planDigest: pending ? pending.state.start!.planDigest : plan.digest,
     command: opts.command,
     outputs: new Map(pending?.state.done ?? []),
@@ -384,6 +441,7 @@ function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk
     swapPhase: pending?.state.swapPhase ?? "none",
     journalSwap,
     decide: opts.decide,
+    checkHolders,
   };
 }
 
@@ -478,55 +536,172 @@ function writeReports(r: CutoverReport, workDir: string, error?: unknown): void 
   writeFileSync(join(workDir, "report.md"), reportMarkdown(r, error));
 }
 
-function describeRollback(run: RunOnDisk): string {
-  const s = run.state;
-  return s.swapPhase === "none"
-    ? `--rollback would remove this run's temporary files (the unfinished new file, partial backups) and mark run ${s.start!.runId} rolled back; the primary was never touched. The backup is kept. Add --apply to do it.`
-    : `--rollback would put the old primary back from ${s.start!.archiveDir} (swap phase ${s.swapPhase}), keep the new file in the work dir as rolled-back-new.db, and mark the run rolled back. Add --apply to do it.`;
+/** `cutover --rollback`: an unfinished run (any phase) or, after a finished cutover, the last finished run. */
+async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pending: RunOnDisk | undefined, started: number): Promise<CutoverReport> {
+  const dbPath = id.real;
+  const run = pending ?? finishedRun(dbPath, opts.workDir);
+  if (!run) {
+    throw usage({ what: `There is no cutover run of ${dbPath} to roll back (no unfinished run, and no finished one that is not rolled back yet).`, untouched: "Nothing was changed.", next: "Check --work-dir, or run vox-cutover cutover (dry-run) to see the plan." });
+  }
+  const start = run.state.start!;
+  const holder = readLock(dbPath);
+  if (holder && holder.runId === start.runId && !isStale(holder)) {
+    throw refused({ what: `Run ${holder.runId} is still in progress (${describeHolder(holder)}).`, untouched: "Nothing was changed.", next: "Stop it first (Ctrl-C lets it stop at a safe point), then roll back." });
+  }
+  const r = emptyReport(opts.apply ? "apply" : "dry-run", start.chainBefore ?? start.chain);
+  r.workDir = run.workDir;
+  r.runId = start.runId;
+  const finished = run.state.finished;
+  const change = finished ? changeSinceFinish(run, dbPath) : null;
+  if (!opts.apply) {
+    r.message = finished ? describeFinishedRollback(run, dbPath, change, Boolean(opts.force)) : describeRollback(run);
+    return finish(r, started);
+  }
+  if (finished && change && !opts.force) {
+    throw refused({
+      what: `The database ${dbPath} changed since the cutover finished (${change}): rolling back would set those changes aside with the new file.`,
+      untouched: "Nothing was changed: the database and the archived original stay where they are.",
+      next: `If the changes may be set aside (the new file is kept in ${run.workDir}), run again with --force: ${commandFor("cutover", opts.resolved.path!, "--rollback --apply --force")}.`,
+      details: { workDir: run.workDir, change },
+    });
+  }
+  r.message = await withWriteSafety({ command: `${opts.command}:rollback`, dbPath, workDir: run.workDir, workDirOurs: true, runId: start.runId, lock: true, breakLock: true, holders: true, signals: false }, async () =>
+    finished ? rollbackFinished(run, dbPath, opts.emit) : rollbackRun(run, dbPath, opts.emit),
+  );
+  r.outcome = "rolled-back";
+  r.archive.path = null;
+  r.after.chain = (await diagnose(opts.resolved)).chain;
+  return finish(r, started);
 }
 
-/** Undo an unfinished run: restore the archived primary if the swap began; remove only our own temporary files. */
+/** How the primary differs from what the finished run left (null: unchanged). */
+function changeSinceFinish(run: RunOnDisk, dbPath: string): string | null {
+  const fin = run.state.final;
+  if (!existsSync(dbPath)) return "there is no file at its name any more";
+  const ino = inodeOf(dbPath);
+  if (fin?.inode && ino && (fin.inode.dev !== ino.dev || fin.inode.ino !== ino.ino)) return `another file is at its name (inode ${fin.inode.ino} → ${ino.ino})`;
+  if (fin?.identity) {
+    const now = fileIdentity(dbPath);
+    if (!sameIdentity(fin.identity, now)) return describeIdentityChange(fin.identity, now);
+  }
+  return null;
+}
+
+function describeFinishedRollback(run: RunOnDisk, dbPath: string, change: string | null, force: boolean): string {
+  const start = run.state.start!;
+  const base = `--rollback would put the original back from ${archivedPath(start.archiveDir, dbPath)} and keep the new file in ${run.workDir} as ${ROLLED_BACK_NEW}`;
+  if (change && !force) return `${base}, but the database changed since the cutover finished (${change}): --apply refuses unless --force.`;
+  return `${base}. Add --apply to do it.`;
+}
+
+/** Puts the archived original back after a finished cutover; the new file stays in the work dir. The name is never empty. */
+export function rollbackFinished(run: RunOnDisk, dbPath: string, emit: Emit): string {
+  const start = run.state.start!;
+  const journal = new Journal(run.workDir);
+  journal.append({ e: "rollback-start" });
+  const archive = archivedPath(start.archiveDir, dbPath);
+  if (!existsSync(archive)) {
+    throw failed({ what: `The archived original ${archive} is not there.`, untouched: `The database ${dbPath} was left as it is.`, next: "Look for it in the work dir; the verified backup can rebuild it (vox-cutover import-legacy)." });
+  }
+  const msgs: string[] = [];
+  const keep = freeName(join(run.workDir, ROLLED_BACK_NEW));
+  if (existsSync(dbPath)) {
+    checkpointIfWal(dbPath);
+    linkSync(dbPath, keep);
+    for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(dbPath + sfx)) renameSync(dbPath + sfx, keep + sfx);
+    msgs.push(`the new file is kept at ${keep}`);
+  }
+  for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx)) renameSync(archive + sfx, dbPath + sfx);
+  renameSync(archive, dbPath); // one step: the name holds the new file, then the original
+  fsyncPath(dirname(dbPath));
+  msgs.push(`the original was put back from ${archive}`);
+  const sideArchived = join(start.archiveDir, SIDECAR_NAME);
+  const sideHome = sidecarBeside(dbPath);
+  if (existsSync(sideArchived) && !existsSync(sideHome)) {
+    moveDatabaseFiles(sideArchived, sideHome);
+    msgs.push("the sidecar was put back beside it");
+  }
+  journal.append({ e: "rollback-done", restored: true });
+  const text = `rolled back the finished run ${start.runId}: ${msgs.join("; ")}.${existsSync(start.backupPath) ? ` The backup ${start.backupPath} is kept.` : ""}`;
+  emit({ type: "note", text });
+  return text;
+}
+
+function freeName(p: string): string {
+  if (!existsSync(p)) return p;
+  for (let n = 2; ; n++) if (!existsSync(`${p}.${n}`)) return `${p}.${n}`;
+}
+
+function checkpointIfWal(dbPath: string): void {
+  if (!existsSync(`${dbPath}-wal`)) return;
+  const db = openReadWrite(dbPath);
+  try {
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
+}
+
+function describeRollback(run: RunOnDisk): string {
+  const s = run.state;
+  const backup = existsSync(s.start!.backupPath) && s.done.has("export") ? ` The backup ${s.start!.backupPath} is kept.` : " No backup was finished (nothing to keep).";
+  return s.swapPhase === "none"
+    ? `--rollback would remove this run's temporary files (the unfinished new file, partial backups) and mark run ${s.start!.runId} rolled back; the primary was never touched.${backup} Add --apply to do it.`
+    : `--rollback would put the old primary back from ${s.start!.archiveDir} (swap phase ${s.swapPhase}), keep the new file in the work dir as ${ROLLED_BACK_NEW}, and mark the run rolled back.${backup} Add --apply to do it.`;
+}
+
+/** Undo an unfinished run: restore the archived primary if the swap began; remove only our own temporary files. The name is never empty. */
 export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string {
   const start = run.state.start!;
   const journal = new Journal(run.workDir);
   journal.append({ e: "rollback-start" });
-  const archive = join(start.archiveDir, basename(dbPath));
+  const archive = archivedPath(start.archiveDir, dbPath);
   let restored = false;
   const msgs: string[] = [];
   if (existsSync(archive)) {
-    if (existsSync(dbPath)) {
-      // The new file is in place: keep it in the work dir, never delete it.
-      const keep = join(run.workDir, "rolled-back-new.db");
-      moveDatabaseFiles(dbPath, keep);
-      msgs.push(`the new file was moved to ${keep}`);
+    if (existsSync(dbPath) && sameInode(dbPath, archive)) {
+      // The swap had only linked the original into the archive: the primary is the original.
+      for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(dbPath + sfx)) renameSync(archive + sfx, dbPath + sfx);
+      rmSync(archive, { force: true }); // a second name of the primary, not data
+      msgs.push(`the primary ${dbPath} was never replaced`);
+    } else {
+      if (existsSync(dbPath)) {
+        // The new file is in place: keep it in the work dir (a second name first), never delete it.
+        const keep = freeName(join(run.workDir, ROLLED_BACK_NEW));
+        linkSync(dbPath, keep);
+        for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(dbPath + sfx)) renameSync(dbPath + sfx, keep + sfx);
+        msgs.push(`the new file was kept at ${keep}`);
+      }
+      for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx)) renameSync(archive + sfx, dbPath + sfx);
+      renameSync(archive, dbPath);
+      fsyncPath(dirname(dbPath));
+      restored = true;
+      msgs.push(`the original primary was restored from ${archive}`);
     }
-    moveDatabaseFiles(archive, dbPath);
-    restored = true;
-    msgs.push(`the original primary was restored from ${archive}`);
   } else {
     msgs.push(`the primary ${dbPath} was never moved`);
   }
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);
-  const sideHome = join(dirname(dbPath), SIDECAR_NAME);
+  const sideHome = sidecarBeside(dbPath);
   if (existsSync(sideArchived) && !existsSync(sideHome)) {
     moveDatabaseFiles(sideArchived, sideHome);
     msgs.push(`the sidecar was put back beside it`);
   }
   // Only our own temporary files: the unfinished new file (built from the backup, which is kept)
   // and the temporary names an interrupted import or export leaves.
-  const own = (f: string) => f === basename(start.newPath) || f.startsWith(`${basename(start.newPath)}-`) || f.startsWith(`.${basename(start.newPath)}.vox-cutover-building-`);
   for (const f of readdirSync(dirname(dbPath))) {
-    if (!own(f)) continue;
+    if (!isOwnTempBeside(dbPath, f)) continue;
     rmSync(join(dirname(dbPath), f), { force: true });
     if (f === basename(start.newPath)) msgs.push(`removed the unfinished new file ${f}`);
   }
   for (const f of existsSync(run.workDir) ? readdirSync(run.workDir) : []) {
-    if (/\.partial-\d+$/.test(f)) rmSync(join(run.workDir, f), { force: true });
+    if (isPartial(f)) rmSync(join(run.workDir, f), { force: true });
   }
   const holder = readLock(dbPath);
   if (holder && holder.runId === start.runId && isStale(holder)) rmSync(lockPath(dbPath), { force: true });
   journal.append({ e: "rollback-done", restored });
-  const text = `rolled back run ${start.runId}: ${msgs.join("; ")}. The backup ${start.backupPath} is kept.`;
+  const backupKept = run.state.done.has("export") && existsSync(start.backupPath);
+  const text = `rolled back run ${start.runId}: ${msgs.join("; ")}. ${backupKept ? `The backup ${start.backupPath} is kept.` : "No backup had been finished, so there is none to keep."}`;
   emit({ type: "note", text });
   return text;
 }

@@ -1,21 +1,47 @@
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { redactValue } from "../util/redact.js";
+import { JOURNAL_NAME as NAME } from "../layout.js";
+import { check, JournalEntrySchema } from "../schemas.js";
+import type { DbIdentity } from "./guard-identity.js";
+import type { FileIdentity } from "./identity.js";
+
+/** The run state a cutover keeps (run-start): everything resume and rollback need, never recomputed from the file now at the path. */
+export interface RunStartEntry {
+  e: "run-start";
+  runId: string;
+  command: string;
+  /** The database's real path (symbolic links resolved). */
+  db: string;
+  /** The chain the run started from (kept as `chain` for older readers). */
+  chain: string;
+  chainBefore?: string;
+  maxVersionBefore?: string | null;
+  route?: "rebuild" | "fold" | "baseline" | "none";
+  planDigest: string;
+  workDir: string;
+  backupPath: string;
+  newPath: string;
+  archiveDir: string;
+  toolVersion: string;
+  options?: { sidecarMerge: boolean; telemetry: string[] };
+  identity?: Pick<DbIdentity, "path" | "real" | "dev" | "ino">;
+}
 
 export type JournalEntry =
-  | { e: "run-start"; runId: string; command: string; db: string; chain: string; route?: "rebuild" | "fold" | "baseline" | "none"; planDigest: string; workDir: string; backupPath: string; newPath: string; archiveDir: string; toolVersion: string; options?: { sidecarMerge: boolean; telemetry: string[] } }
+  | RunStartEntry
   | { e: "step-start"; step: string }
   | { e: "step-done"; step: string; outputs: Record<string, unknown> }
   | { e: "step-failed"; step: string; message: string }
   | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string }
   | { e: "interrupted"; step: string | null; signal: string }
-  | { e: "run-done"; outcome: "completed" | "nothing-to-do" }
+  | { e: "run-done"; outcome: "completed" | "nothing-to-do"; finalIdentity?: FileIdentity | null; finalInode?: { dev: string; ino: string } | null }
   | { e: "rollback-start" }
   | { e: "rollback-done"; restored: boolean };
 
 export type Stamped = JournalEntry & { ts: string };
 
-export const JOURNAL_NAME = "journal.jsonl";
+export const JOURNAL_NAME = NAME;
 
 /**
  * Append-only, fsynced record of a run: a line is on disk before the next action starts, so after
@@ -49,11 +75,15 @@ export function readJournal(path: string): Stamped[] {
   const out: Stamped[] = [];
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (!line.trim()) continue;
+    let parsed: unknown;
     try {
-      out.push(JSON.parse(line) as Stamped);
+      parsed = JSON.parse(line);
     } catch {
       break;
     }
+    // Checked, not cast: a line this tool did not write ends the readable journal.
+    if (!check(JournalEntrySchema, parsed)) break;
+    out.push(parsed as Stamped);
   }
   return out;
 }
@@ -64,17 +94,21 @@ export interface JournalState {
   started: Set<string>;
   swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
   finished: boolean;
+  /** What the primary was when the run finished (rollback after a finished cutover checks it). */
+  final: { identity: FileIdentity | null; inode: { dev: string; ino: string } | null } | null;
   rolledBack: boolean;
   interruptedAt: string | null;
   lastStep: string | null;
+  /** When the journal began. */
+  firstTs: string | null;
 }
 
 export function journalState(entries: Stamped[]): JournalState {
-  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", finished: false, rolledBack: false, interruptedAt: null, lastStep: null };
+  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", finished: false, final: null, rolledBack: false, interruptedAt: null, lastStep: null, firstTs: entries[0]?.ts ?? null };
   for (const en of entries) {
     switch (en.e) {
       case "run-start":
-        s.start = en;
+        s.start = en as Extract<Stamped, { e: "run-start" }>;
         break;
       case "step-start":
         s.started.add(en.step);
@@ -91,6 +125,7 @@ export function journalState(entries: Stamped[]): JournalState {
         break;
       case "run-done":
         s.finished = true;
+        s.final = { identity: en.finalIdentity ?? null, inode: en.finalInode ?? null };
         break;
       case "rollback-done":
         s.rolledBack = true;

@@ -1,6 +1,10 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { refused } from "../errors.js";
+import { lockPathFor } from "../layout.js";
+import { check, LockHolderSchema } from "../schemas.js";
+import { identify, realPathOf } from "./guard-identity.js";
+import { dirname } from "node:path";
 
 export interface LockHolder {
   pid: number;
@@ -9,13 +13,18 @@ export interface LockHolder {
   command: string;
   runId: string;
   workDir: string;
+  /** The database's real path and device/inode (the lock's key). */
+  db?: string;
+  dev?: string | null;
+  ino?: string | null;
 }
 
 /** Locks older than this are stale even when their process cannot be checked (another host). */
 export const LOCK_EXPIRY_MS = 12 * 3600 * 1000;
 
+/** The lock is keyed on the database's real path: a symbolic link and its target share one lock. */
 export function lockPath(dbPath: string): string {
-  return `${dbPath}.vox-cutover.lock`;
+  return lockPathFor(realPathOf(dbPath));
 }
 
 function alive(pid: number): boolean {
@@ -29,7 +38,9 @@ function alive(pid: number): boolean {
 
 export function readLock(dbPath: string): LockHolder | null {
   try {
-    return JSON.parse(readFileSync(lockPath(dbPath), "utf8")) as LockHolder;
+    const h = check(LockHolderSchema, JSON.parse(readFileSync(lockPath(dbPath), "utf8")));
+    if (h) return h;
+    throw new Error("not a lock of this tool");
   } catch {
     return existsSync(lockPath(dbPath)) ? { pid: 0, host: "?", startedAt: "?", command: "?", runId: "?", workDir: "?" } : null;
   }
@@ -59,7 +70,8 @@ export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me };
+      const id = identify(dbPath);
+      const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me, db: id.real, dev: id.dev, ino: id.ino };
       writeSync(fd, JSON.stringify(holder, null, 2) + "\n");
       fsyncSync(fd);
       closeSync(fd);
@@ -74,7 +86,9 @@ export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" 
         },
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw folderNotWritable(dirname(path), code);
+      if (code !== "EEXIST") throw e;
       const h = readLock(dbPath);
       if (h && (isStale(h) || opts.breakLock)) {
         tookOver = h;
@@ -90,4 +104,14 @@ export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" 
     }
   }
   throw refused({ what: `Could not take the lock ${path}.`, untouched: "Nothing was changed.", next: "Run again." });
+}
+
+/** The folder beside the database cannot take the lock, the new file or SQLite's journal. */
+export function folderNotWritable(dir: string, code = "EACCES"): Error {
+  return refused({
+    what: `The database's folder ${dir} is not writable by this user (${code}${typeof process.getuid === "function" ? `, uid ${process.getuid()}` : ""}): the lock, the new file and SQLite's own journal are made beside the database.`,
+    untouched: "Nothing was changed: no lock, journal or file was made.",
+    next: "Run as the database's owner (the user vox runs as), or make the folder writable (chmod u+w), then run the command again.",
+    details: { folder: dir, code },
+  });
 }

@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { runsRoot } from "../layout.js";
+import { realPathOf } from "./guard-identity.js";
 import { journalState, readJournal, JOURNAL_NAME, type JournalState } from "./journal.js";
 
 export interface RunOnDisk {
@@ -11,11 +13,16 @@ export interface RunOnDisk {
 export function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
   const dirs = new Set<string>();
   if (workDir) dirs.add(workDir);
-  const root = join(dirname(dbPath), "vox-cutover-runs");
+  const real = realPathOf(dbPath);
+  const root = runsRoot(real);
   if (existsSync(root)) {
     for (const e of readdirSync(root)) {
       const d = join(root, e);
-      if (statSync(d).isDirectory()) dirs.add(d);
+      try {
+        if (statSync(d).isDirectory()) dirs.add(d);
+      } catch {
+        /* vanished */
+      }
     }
   }
   const runs: RunOnDisk[] = [];
@@ -23,9 +30,16 @@ export function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
     const j = join(d, JOURNAL_NAME);
     if (!existsSync(j)) continue;
     const state = journalState(readJournal(j));
-    if (state.start && state.start.db === dbPath) runs.push({ workDir: d, state });
+    if (state.start && (state.start.db === real || state.start.db === dbPath)) runs.push({ workDir: d, state });
   }
-  return runs.sort((a, b) => (b.state.start!.workDir > a.state.start!.workDir ? 1 : -1));
+  // Newest first: by the time the journal began (the folder names of two runs in one second differ only by a suffix).
+  const t = (r: RunOnDisk) => r.state.firstTs ?? r.state.start!.workDir;
+  return runs.sort((a, b) => (t(b) > t(a) ? 1 : t(b) < t(a) ? -1 : b.workDir > a.workDir ? 1 : -1));
+}
+
+/** The last run that finished a cutover (swap done) and was not rolled back: `cutover --rollback` after success. */
+export function finishedRun(dbPath: string, workDir?: string): RunOnDisk | undefined {
+  return findRuns(dbPath, workDir).find((r) => r.state.finished && !r.state.rolledBack && r.state.swapPhase === "new-in-place");
 }
 
 /** The run that neither finished nor was rolled back, if any. */

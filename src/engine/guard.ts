@@ -1,0 +1,355 @@
+/**
+ * The one guarded write path. Every command that writes, moves or archives a file (cutover,
+ * rehearse, migrate, import-legacy, sidecar, news-check, drill) runs inside `withWriteSafety`:
+ *
+ * - identity: the database by its real path (symbolic links resolved) and device + inode;
+ * - lock: keyed on that identity (a link and its target cannot run concurrently);
+ * - other processes holding the database open are refused before anything moves (and again,
+ *   through `checkHolders`, right before a swap);
+ * - `--plan` must be a digest (empty or malformed: usage error, never a skipped gate);
+ * - owned paths: an operator-given path that already holds a file the run did not create, that is
+ *   the database or its sidecar, or that lies inside another run's work dir is refused; a work dir
+ *   belongs to one database and one run (a marker file says which);
+ * - signals: SIGINT/SIGTERM become a stop at the next safe point;
+ * - new files keep the primary's permission bits (never more readable) and owner where allowed;
+ * - a usage error or a refusal before the run started leaves no work dir, journal, lock or partial file.
+ */
+import { randomUUID } from "node:crypto";
+import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { refused, usage, VoxError } from "../errors.js";
+import { DB_SIDE_SUFFIXES, defaultWorkDirName, isPartial, markerPath, RUN_MARKER, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
+import { check, PlanDigestSchema, RunMarkerSchema, type RunMarker } from "../schemas.js";
+import { CancelToken, withSignals } from "./cancel.js";
+import { identify, realPathOf, type DbIdentity } from "./guard-identity.js";
+import { describeHolders, openHolders } from "./holders.js";
+import { acquireLock, folderNotWritable, type Lock } from "./lock.js";
+
+export { identify, realPathOf, type DbIdentity } from "./guard-identity.js";
+
+export interface OwnedPath {
+  /** The option that named it (`--backup`, `--work-dir`, `OUT`, …), for the message. */
+  flag: string;
+  path: string;
+  /** The run's own file from an earlier attempt (resume): it may exist. */
+  ours?: boolean;
+}
+
+export interface WriteSafetyOptions {
+  command: string;
+  dbPath: string;
+  /** The raw `--plan` value (undefined when not given). */
+  plan?: unknown;
+  /** Operator-given work dir (absolute), or the run's own (resume: `workDirOurs`). */
+  workDir?: string;
+  workDirOurs?: boolean;
+  /** The run id to use (resume: the journal's). */
+  runId?: string;
+  owned?: OwnedPath[];
+  /** Take the lock (default true). */
+  lock?: boolean;
+  breakLock?: boolean;
+  /** Refuse other processes holding the database open (default true; only when it exists). */
+  holders?: boolean;
+  /** The folder beside the database must be writable (default true). */
+  folderWrite?: boolean;
+  /** Install SIGINT/SIGTERM handlers on this token (default: a new token). */
+  token?: CancelToken;
+  signals?: boolean;
+}
+
+export interface WriteSafety {
+  id: DbIdentity;
+  runId: string;
+  token: CancelToken;
+  lock: Lock | null;
+  /** The work dir (created on first use, with the run marker). */
+  workDir: string;
+  ensureWorkDir(): string;
+  /** Another process holding the database open: refused (exit 3). `where` goes into the message. */
+  checkHolders(where: string): void;
+  /** New files keep the primary's permission bits (never more readable) and owner where allowed. */
+  keepMode(path: string): void;
+  /** From here on a failure keeps the work dir (its journal is what resume and rollback read). */
+  started(): void;
+}
+
+/** `--plan`: 16 hex digits, or a usage error. */
+export function checkPlanOption(plan: unknown): string | undefined {
+  if (plan === undefined || plan === null || plan === false) return undefined;
+  if (check(PlanDigestSchema, plan) === null) {
+    throw usage({
+      what: `--plan ${JSON.stringify(String(plan))} is not a plan digest (16 hex digits, as the dry-run prints it).`,
+      untouched: "Nothing was read or changed.",
+      next: "Run the command without --apply, review the plan, and pass the digest it prints: --apply --plan <digest>.",
+    });
+  }
+  return String(plan);
+}
+
+export function readMarker(workDir: string): RunMarker | null {
+  try {
+    return check(RunMarkerSchema, JSON.parse(readFileSync(markerPath(workDir), "utf8")));
+  } catch {
+    return null;
+  }
+}
+
+/** The run work dir `p` lies inside (an ancestor or itself with a run marker), if any. */
+function enclosingRun(p: string): { dir: string; marker: RunMarker | null } | null {
+  let d = p;
+  for (;;) {
+    if (existsSync(markerPath(d))) return { dir: d, marker: readMarker(d) };
+    const up = dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses an operator-given output path that is not the run's to write. */
+export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): string {
+  const abs = resolve(o.path);
+  const real = realPathOf(abs);
+  const untouched = "Nothing was changed: no lock, journal or file was made.";
+  for (const sfx of ["", ...DB_SIDE_SUFFIXES]) {
+    if (real === id.real + sfx || abs === id.path + sfx) {
+      throw refused({ what: `${o.flag} ${abs} is the database${sfx ? `'s ${sfx} file` : ""} itself${abs !== real ? ` (a link to ${real})` : ""}.`, untouched, next: `Give ${o.flag} a new path (the default, in the work dir, is safe).` });
+    }
+  }
+  if (id.dev && exists(real)) {
+    const st = statSync(real, { bigint: true });
+    if (String(st.dev) === id.dev && String(st.ino) === id.ino) throw refused({ what: `${o.flag} ${abs} is a hard link to the database ${id.real}.`, untouched, next: `Give ${o.flag} a new path.` });
+  }
+  const side = realPathOf(sidecarBeside(id.real));
+  if (real === side || abs === sidecarBeside(id.path)) {
+    throw refused({ what: `${o.flag} ${abs} is the training-telemetry sidecar of ${id.real}: writing there would replace it.`, untouched, next: `Give ${o.flag} a new path (the default, in the work dir, is safe).` });
+  }
+  const enc = enclosingRun(dirname(real));
+  if (enc && enc.marker && enc.marker.runId !== runId) {
+    throw refused({ what: `${o.flag} ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: `Give ${o.flag} a path outside other runs' work dirs.` });
+  }
+  if (exists(abs) && !o.ours) {
+    throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does).` });
+  }
+  if (!isDir(dirname(abs))) {
+    throw usage({ what: `The folder of ${o.flag} ${abs} does not exist.`, untouched, next: `Create it (mkdir -p '${dirname(abs)}') or choose another path.` });
+  }
+  return abs;
+}
+
+/** Refuses a work dir that is a file, the database, another database's or another run's. */
+export function checkWorkDir(dir: string, id: DbIdentity, runId: string, ours: boolean): void {
+  const abs = resolve(dir);
+  const real = realPathOf(abs);
+  const untouched = "Nothing was changed: no lock, journal or file was made.";
+  if (real === id.real || DB_SIDE_SUFFIXES.some((s) => real === id.real + s)) {
+    throw refused({ what: `--work-dir ${abs} is the database itself.`, untouched, next: "Give --work-dir a folder (a new one, or leave it out: vox-cutover-runs/<UTC> beside the database)." });
+  }
+  if (exists(abs) && !isDir(abs)) {
+    throw refused({ what: `--work-dir ${abs} is a file, not a folder.`, untouched: `${untouched} ${abs} was left as it is.`, next: "Give --work-dir a folder that does not exist yet (it is created) or an empty one." });
+  }
+  const enc = enclosingRun(abs);
+  if (enc && enc.dir !== real && enc.dir !== abs && enc.marker && enc.marker.runId !== runId) {
+    throw refused({ what: `--work-dir ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: "Give --work-dir a folder outside other runs' work dirs." });
+  }
+  if (!isDir(abs)) return;
+  const m = readMarker(abs);
+  if (m) {
+    if (m.db !== id.real) throw refused({ what: `--work-dir ${abs} belongs to another database (${m.db}, ${m.command} run ${m.runId}).`, untouched, next: "A work dir serves one database and one run: give this run a new folder." });
+    if (m.runId !== runId && !ours) throw refused({ what: `--work-dir ${abs} belongs to ${m.command} run ${m.runId} of this database (started ${m.createdAt}).`, untouched, next: "A work dir serves one run: give this run a new folder (or resume/roll back that run with cutover --resume/--rollback)." });
+    return;
+  }
+  if (existsSync(markerPath(abs))) throw refused({ what: `--work-dir ${abs} has a run marker this tool cannot read.`, untouched, next: "Give this run a new folder." });
+  const ourNames = readdirSync(abs).filter((f) => WORK_DIR_NAMES.includes(f) || isPartial(f));
+  if (ourNames.length && !ours) {
+    throw refused({ what: `--work-dir ${abs} already holds ${ourNames.join(", ")} that this run did not create.`, untouched: `${untouched} Those files were left as they are.`, next: "Give this run a new (or empty) folder." });
+  }
+}
+
+/** The default work dir: `vox-cutover-runs/<UTC>` beside the database, `-2`, `-3`… when taken. */
+export function planDefaultWorkDir(real: string, now = clock()): string {
+  for (let n = 1; ; n++) {
+    const d = defaultWorkDirName(real, now, n);
+    if (!exists(d)) return d;
+  }
+}
+
+/** VOX_CUTOVER_CLOCK (tests): a fixed time, to make two runs start in the same UTC second. */
+export function clock(): Date {
+  const c = process.env.VOX_CUTOVER_CLOCK;
+  return c ? new Date(c) : new Date();
+}
+
+function writeMarker(dir: string, m: RunMarker): void {
+  const fd = openSync(markerPath(dir), "wx");
+  try {
+    writeSync(fd, JSON.stringify(m, null, 2) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a work dir that belongs to this run: atomically new (default) or marked (given). */
+function createWorkDir(dir: string, given: boolean, id: DbIdentity, runId: string, command: string, mode: number): string {
+  const marker: RunMarker = { format: "vox-cutover-run", runId, command, db: id.real, dev: id.dev, ino: id.ino, createdAt: new Date().toISOString() };
+  if (given) {
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode });
+    if (!readMarker(dir)) writeMarker(dir, marker);
+    return dir;
+  }
+  // Default: a new folder; two runs in the same second get different ones (mkdir is atomic).
+  mkdirSync(dirname(dir), { recursive: true });
+  let d = dir;
+  for (let n = 2; ; n++) {
+    try {
+      mkdirSync(d, { mode });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      d = `${dir}-${n}`;
+    }
+  }
+  writeMarker(d, marker);
+  return d;
+}
+
+export function assertFolderWritable(dir: string): void {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw folderNotWritable(dir, (e as NodeJS.ErrnoException).code ?? "EACCES");
+  }
+}
+
+export function assertNoHolders(id: DbIdentity, where: string): void {
+  if (!id.exists) return;
+  const scan = openHolders(id.real, id.dev && id.ino ? { dev: id.dev, ino: id.ino } : null);
+  if (scan.holders.length) {
+    throw refused({
+      what: `Another process holds the database ${id.real} open ${where}: ${describeHolders(scan.holders)}. An application still running would keep writing into the old file after the swap.`,
+      untouched: "Nothing was moved or changed.",
+      next: "Stop that application (vox, a service, a sqlite3 shell), then run the command again.",
+      details: { holders: scan.holders },
+    });
+  }
+}
+
+/** Whether other processes can be checked here (for the report: "where not available, say so"). */
+export function holdersSupported(): boolean {
+  return openHolders("/nonexistent-vox-cutover-probe", null).supported;
+}
+
+/** Runs `fn` inside the guarded write path (see the file's comment). */
+export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: WriteSafety) => Promise<T>): Promise<T> {
+  checkPlanOption(opts.plan);
+  const id = identify(opts.dbPath);
+  const runId = opts.runId ?? randomUUID();
+  const token = opts.token ?? new CancelToken();
+  const given = opts.workDir !== undefined;
+  const workDirPlanned = given ? resolve(opts.workDir!) : planDefaultWorkDir(id.real);
+  if (given) checkWorkDir(workDirPlanned, id, runId, Boolean(opts.workDirOurs));
+  for (const o of opts.owned ?? []) checkOwnedPath(o, id, runId);
+  if (opts.folderWrite !== false) assertFolderWritable(dirname(id.real));
+  if (opts.holders !== false) assertNoHolders(id, "(an application still running?)");
+  const dirMode = id.mode !== null && (id.mode & 0o077) === 0 ? 0o700 : 0o755;
+  let createdWorkDir: string | null = null;
+  let isStarted = Boolean(opts.workDirOurs);
+  let lock: Lock | null = null;
+  const g: WriteSafety = {
+    id,
+    runId,
+    token,
+    lock: null,
+    workDir: workDirPlanned,
+    ensureWorkDir() {
+      if (createdWorkDir || (opts.workDirOurs && existsSync(g.workDir))) return g.workDir;
+      const existed = existsSync(g.workDir);
+      g.workDir = createWorkDir(g.workDir, given, id, runId, opts.command, dirMode);
+      if (!existed) createdWorkDir = g.workDir;
+      else createdWorkDir = ""; // given and existing: only our own files are removed on a refusal
+      g.keepMode(markerPath(g.workDir));
+      return g.workDir;
+    },
+    checkHolders(where: string) {
+      assertNoHolders(identify(id.real), where);
+    },
+    keepMode(path: string) {
+      keepMode(path, id);
+    },
+    started() {
+      isStarted = true;
+    },
+  };
+  const body = async () => {
+    if (opts.lock !== false && id.exists) {
+      lock = acquireLock(id.real, { command: opts.command, runId, workDir: workDirPlanned }, { breakLock: opts.breakLock });
+      g.lock = lock;
+    }
+    try {
+      return await fn(g);
+    } catch (e) {
+      if (!isStarted && e instanceof VoxError && (e.kind === "usage" || e.kind === "refused")) cleanUp(g.workDir, createdWorkDir, runId);
+      throw e;
+    } finally {
+      (lock as Lock | null)?.release();
+    }
+  };
+  return opts.signals === false ? body() : withSignals(token, body);
+}
+
+/** Removes what a refused run made in its work dir: all of it when the run created the folder. */
+function cleanUp(workDir: string, created: string | null, runId: string): void {
+  if (created === null) return;
+  if (created) {
+    rmSync(created, { recursive: true, force: true });
+    return;
+  }
+  const m = readMarker(workDir);
+  if (m && m.runId === runId) rmSync(join(workDir, RUN_MARKER), { force: true });
+  for (const f of existsSync(workDir) ? readdirSync(workDir) : []) if (isPartial(f)) rmSync(join(workDir, f), { force: true });
+}
+
+/** A new file takes the primary's permission bits (never more readable) and, where allowed, its owner. */
+export function keepMode(path: string, id: DbIdentity): void {
+  if (id.mode === null || !existsSync(path)) return;
+  try {
+    const st = statSync(path);
+    const cur = st.mode & 0o777;
+    const want = st.isDirectory() ? (id.mode & 0o077 ? cur : 0o700) : (id.mode & 0o666) & cur;
+    if (want !== cur) chmodSync(path, want);
+    if (id.uid !== null && id.gid !== null && (st.uid !== id.uid || st.gid !== id.gid) && process.getuid?.() === 0) chownSync(path, id.uid, id.gid);
+  } catch {
+    /* where the system does not allow it */
+  }
+}
+
+/** Applies keepMode to every file in a work dir (reports, journal, backups, records). */
+export function keepModeTree(dir: string, id: DbIdentity): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isSymbolicLink()) continue;
+    if (e.isDirectory()) keepModeTree(p, id);
+    keepMode(p, id);
+  }
+  keepMode(dir, id);
+}
+

@@ -1,0 +1,84 @@
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+
+export interface OpenHolder {
+  pid: number;
+  /** The process's command line (or its name). */
+  command: string;
+  /** The file it holds open (the database or one of its -wal/-shm/-journal). */
+  file: string;
+}
+
+export interface HolderScan {
+  /** False where the system does not show other processes' open files (no /proc). */
+  supported: boolean;
+  holders: OpenHolder[];
+}
+
+/**
+ * Other processes holding the database (or its -wal/-shm/-journal) open: Linux `/proc/<pid>/fd`,
+ * matched by path and by device + inode (a hard link or a renamed file is still the same file).
+ * Our own process (and its worker threads) is not counted; processes we may not look into are skipped.
+ */
+export function openHolders(realPath: string, inode: { dev: string; ino: string } | null): HolderScan {
+  if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return { supported: false, holders: [] };
+  const names = new Set([realPath, `${realPath}-wal`, `${realPath}-shm`, `${realPath}-journal`]);
+  const holders: OpenHolder[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return { supported: false, holders: [] };
+  }
+  for (const p of pids) {
+    const pid = Number(p);
+    if (pid === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue; // gone, or not ours to look into
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${p}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!target.startsWith("/")) continue; // sockets, pipes, anon inodes
+      const clean = target.replace(/ \(deleted\)$/, "");
+      let hit = names.has(clean) ? clean : null;
+      if (!hit && inode) {
+        try {
+          const st = statSync(`/proc/${p}/fd/${fd}`, { bigint: true });
+          if (String(st.dev) === inode.dev && String(st.ino) === inode.ino) hit = clean;
+        } catch {
+          /* closed meanwhile */
+        }
+      }
+      if (hit) {
+        holders.push({ pid, command: processName(p), file: hit });
+        break;
+      }
+    }
+  }
+  return { supported: true, holders };
+}
+
+function processName(pid: string): string {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+    if (cmd) return cmd.length > 160 ? `${cmd.slice(0, 157)}…` : cmd;
+  } catch {
+    /* fall through */
+  }
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
+}
+
+export function describeHolders(h: OpenHolder[]): string {
+  return h.map((x) => `pid ${x.pid} (${x.command}) has ${x.file} open`).join("; ");
+}
