@@ -38,6 +38,7 @@ export function workerClient(): EngineClient {
     inspect: (db?: string) => call<Inspection>({ type: "inspect", db } as never),
     makeSample: () => call({ type: "sample" } as never),
     clone: (db: string) => call({ type: "clone", db } as never),
+    useTarget: (kind: "vox" | "bundled") => call({ type: "use-target", kind } as never),
     async run(job: RunJob, on): Promise<RunOutcome> {
       Atomics.store(stopFlag, 0, 0);
       try {

@@ -29,12 +29,22 @@ export interface UnfinishedRun {
   startedAt?: string;
 }
 
+/** The target of the run (bundled vox baseline or the operator's vox) and, when `vox` is on PATH, how the two compare. */
+export interface TargetInfo {
+  kind: "bundled" | "file" | "vox";
+  origin: string;
+  version: number;
+  /** The operator's vox, when one is on PATH (null: none; error: it could not make a template). */
+  vox: { version: number; voxVersion: string | null; agrees: boolean; differences: number; bundledVersion: number } | { error: string } | null;
+}
+
 export interface Inspection {
   resolved: { display: string; why: string; source: string; kind: "file" | "remote"; path?: string; warnings: string[] };
   exists: boolean;
   chain: string | null;
   explanation: string;
   unfinished: UnfinishedRun | null;
+  target?: TargetInfo;
 }
 
 export interface RunJob {
@@ -62,7 +72,8 @@ export type ToWorker =
   | { type: "clone"; id: number; db: string }
   | { type: "run"; id: number; job: RunJob }
   | { type: "answer"; id: number; answer: DecisionAnswer }
-  | { type: "cancel" };
+  | { type: "cancel" }
+  | { type: "use-target"; id: number; kind: "vox" | "bundled" };
 
 export type FromWorker =
   | { type: "result"; id: number; value: unknown }
@@ -75,6 +86,8 @@ export interface EngineClient {
   makeSample(): Promise<{ db: string; dir: string }>;
   clone(db: string): Promise<{ db: string; scratch: string }>;
   run(job: RunJob, on: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<RunOutcome>;
+  /** Switches the target of the next runs: the operator's vox (when on PATH) or the bundled baseline. */
+  useTarget?(kind: "vox" | "bundled"): Promise<void>;
   /** Asks the engine to stop at its next safe point (reaches a worker busy in a synchronous step too). */
   cancel(): void;
   close(): void;

@@ -84,6 +84,8 @@ export interface Engine {
   makeSample(): void;
   rehearseClone(): void;
   planAgain(): void;
+  /** Plans again against the operator's vox (on PATH) or the bundled baseline. */
+  useTarget(kind: "vox" | "bundled"): void;
   toBackup(): void;
   setBackup(v: string): void;
   submitBackup(v: string): void;
@@ -268,6 +270,10 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       void client.clone(st.db!).then((c) => inspect(c.db, { original: st.db, rehearsal: true, origin: "clone", scratch: c.scratch }));
     },
     planAgain: () => void inspect(stateRef.current.db),
+    useTarget: (kind) => {
+      dispatch({ type: "loading", text: kind === "vox" ? "Planning against your vox's baseline…" : "Planning against the bundled baseline…" });
+      void (client.useTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db));
+    },
     toBackup: () => dispatch({ type: "go", screen: "backup-path" }),
     setBackup: (v) => dispatch({ type: "backup", value: v, error: validateBackupPath(v, stateRef.current.db!, stateRef.current.report?.workDir ?? undefined) }),
     submitBackup: (v) => {

@@ -21,7 +21,9 @@ import { stage1Baseline, stage1Behind } from "../../stages/stage1-fold.js";
 import { stage1Legacy } from "../../stages/stage1-legacy.js";
 import { stages2to4 } from "../../stages/stage2to4.js";
 import { generateSample } from "../sample/generate.js";
-import type { FromWorker, Inspection, ToWorker, UnfinishedRun } from "./protocol.js";
+import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from "./protocol.js";
+import { TARGET_ENV } from "../schema/target.js";
+import { compareOperatorsVox, type VoxComparison } from "../engine/target-check.js";
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
@@ -100,6 +102,15 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
   return u;
 }
 
+/** The operator's vox, asked once per wizard (undefined: not asked yet). */
+let voxTemplate: VoxComparison | undefined;
+
+async function targetInfo(base: ReturnType<typeof loadBaselineContext>): Promise<TargetInfo> {
+  if (voxTemplate === undefined) voxTemplate = await compareOperatorsVox();
+  const vox = voxTemplate === null ? null : "error" in voxTemplate ? { error: voxTemplate.error } : { version: voxTemplate.version, voxVersion: voxTemplate.voxVersion, agrees: voxTemplate.agrees, differences: voxTemplate.differences, bundledVersion: voxTemplate.bundledVersion };
+  return { kind: base.origin.kind, origin: base.origin.label, version: base.manifest.baselineVersion, vox };
+}
+
 async function inspect(db?: string): Promise<Inspection> {
   const r = resolveDatabase({ db });
   const info: Inspection = { resolved: { display: r.display, why: r.why, source: r.source, kind: r.kind, path: r.path, warnings: r.warnings }, exists: false, chain: null, explanation: "", unfinished: null };
@@ -107,7 +118,9 @@ async function inspect(db?: string): Promise<Inspection> {
     const run = unfinishedRun(r.path!);
     if (run) info.unfinished = describeRun(run, r.path!);
   }
-  const d = await diagnose(r, loadBaselineContext());
+  const base = loadBaselineContext();
+  const d = await diagnose(r, base);
+  info.target = await targetInfo(base);
   info.exists = d.chain !== "missing";
   info.chain = d.chain;
   info.explanation = d.error ? d.error.message : d.explanation;
@@ -126,6 +139,17 @@ port.on("message", async (m: ToWorker) => {
         return;
       case "inspect":
         post({ type: "result", id: m.id, value: await inspect(m.db) });
+        return;
+      case "use-target":
+        // The engine runs in this worker: the target it loads comes from this worker's environment.
+        if (m.kind === "vox" && voxTemplate && !("error" in voxTemplate)) {
+          process.env[TARGET_ENV] = voxTemplate.path;
+          process.env[TARGET_ENV + "_ORIGIN"] = JSON.stringify({ kind: "vox", voxVersion: voxTemplate.voxVersion });
+        } else {
+          delete process.env[TARGET_ENV];
+          delete process.env[TARGET_ENV + "_ORIGIN"];
+        }
+        post({ type: "result", id: m.id, value: null });
         return;
       case "sample": {
         const dir = mkdtempSync(join(tmpdir(), "vox-cutover-sample-"));

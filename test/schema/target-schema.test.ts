@@ -94,4 +94,19 @@ describe("--target-schema", () => {
     expect(novox.stderr).toMatch(/there is no `vox` on PATH/);
     expect(novox.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("the wizard's question: does the operator's vox agree with the bundled baseline? (no vox: null)", async () => {
+    const { compareOperatorsVox } = await import("../../src/engine/target-check.js");
+    const saved = process.env.PATH;
+    try {
+      process.env.PATH = PATH();
+      const c = await compareOperatorsVox();
+      expect(c).toMatchObject({ version: 67, voxVersion: "vox 0.67.0 (stand-in)", agrees: false, bundledVersion: 66 });
+      expect(c && "differences" in c ? c.differences : 0).toBe(2); // users.nickname and release_notes
+      process.env.PATH = "/usr/bin:/bin";
+      expect(await compareOperatorsVox()).toBeNull();
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
 });

@@ -153,6 +153,40 @@ describe("wizard screens (ink-testing-library)", () => {
     unmount();
   });
 
+  it("Stage 0 names the target; with a vox on PATH whose baseline differs it offers that target and plans again against it", async () => {
+    let kind: "bundled" | "vox" = "bundled";
+    const c = fakeClient({
+      inspect: () =>
+        inspection({
+          target: {
+            kind,
+            origin: kind === "bundled" ? "bundled vox baseline 66" : "the operator's vox (vox 0.67.0)",
+            version: kind === "bundled" ? 66 : 67,
+            vox: { version: 67, voxVersion: "vox 0.67.0", agrees: false, differences: 2, bundledVersion: 66 },
+          },
+        }),
+    });
+    const { lastFrame, stdin, unmount } = await toStage0(c);
+    expect(lastFrame()!.replace(/\s+/g, " ")).toMatch(/Target: bundled vox baseline 66; your vox \(vox 0.67.0\) is at baseline 67 and differs from the bundled baseline 66 in 2 table\(s\)/);
+    stdin.write(DOWN);
+    await until(lastFrame, /▸ Use your vox's baseline 67 as the target instead/);
+    kind = "vox";
+    stdin.write(ENTER);
+    await until(() => lastFrame()?.replace(/\s+/g, " "), /Target: the operator's vox \(vox 0.67.0\) \(baseline 67\)/);
+    expect(c.calls.filter((x) => x.type === "use-target").map((x) => x.arg)).toEqual(["vox"]);
+    expect(c.calls.filter((x) => x.type === "inspect")).toHaveLength(2);
+    expect(lastFrame()).toMatch(/Use the bundled baseline 66 instead/);
+    unmount();
+  });
+
+  it("with a vox that agrees with the bundled baseline, Stage 0 says so and offers nothing more", async () => {
+    const c = fakeClient({ inspect: () => inspection({ target: { kind: "bundled", origin: "bundled vox baseline 66", version: 66, vox: { version: 66, voxVersion: null, agrees: true, differences: 0, bundledVersion: 66 } } }) });
+    const { lastFrame, unmount } = await toStage0(c);
+    expect(lastFrame()!.replace(/\s+/g, " ")).toMatch(/your vox is at baseline 66 and agrees with the bundled baseline/);
+    expect(lastFrame()).not.toMatch(/as the target instead/);
+    unmount();
+  });
+
   it("a refused preflight: its reason, Check again / Quit only; Quit exits 3 saying nothing changed", async () => {
     const c = fakeClient({ plan: () => ({ ok: false, error: { kind: "refused", message: "Not enough free disk space beside /data/vox.db", exitCode: 3 } }) });
     const { lastFrame, stdin, onExit, unmount } = mount(c);

@@ -76,6 +76,9 @@ export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?
       const wrapped = { event: on.event, request: async (r: DecisionRequest) => { const a = await on.request(r); answers.push(a); return a; } };
       return (opts.apply ?? (async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed" }) })))(job, wrapped);
     },
+    async useTarget(kind) {
+      calls.push({ type: "use-target", arg: kind });
+    },
     cancel() {
       calls.push({ type: "cancel" });
     },

@@ -2,6 +2,7 @@ import { Box, Text } from "ink";
 import { displaySteps } from "../format.js";
 import { Menu, Steps } from "../components.js";
 import type { ScreenProps } from "./common.js";
+import type { TargetInfo } from "../protocol.js";
 
 const CHAIN: Record<string, string> = {
   legacy: "an old vox schema with ad-hoc versions: every row is exported to a verified backup and imported into a new file on the baseline; what does not fit is kept in legacy_quarantine.",
@@ -16,6 +17,15 @@ export function chainWords(chain: string | null | undefined, explanation: string
   return chain && CHAIN[chain] ? `This database is ${CHAIN[chain]}${room && first ? ` (${first.replace(/[.;]$/, "")})` : ""}` : plain;
 }
 
+/** The target in one line: where it comes from and, with a vox on PATH, whether it agrees with the bundled baseline. */
+export function targetWords(t: TargetInfo): string {
+  const head = `Target: ${t.origin}${t.kind === "bundled" ? "" : ` (baseline ${t.version})`}`;
+  if (!t.vox) return `${head}.`;
+  if ("error" in t.vox) return `${head}. Your vox is on PATH but could not make a template: ${t.vox.error}`;
+  const yours = `your vox${t.vox.voxVersion ? ` (${t.vox.voxVersion})` : ""} is at baseline ${t.vox.version}`;
+  return t.vox.agrees ? `${head}; ${yours} and agrees with the bundled baseline.` : `${head}; ${yours} and differs from the bundled baseline ${t.vox.bundledVersion}${t.vox.differences ? ` in ${t.vox.differences} table(s)` : ""}.`;
+}
+
 export function Stage0({ e, cols, rows }: ScreenProps) {
   const s = e.s;
   const i = s.inspection;
@@ -25,13 +35,20 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
       <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
       {s.preflightError ? <Text color="red" wrap="wrap">{`✗ failed: ${s.preflightError}`}</Text> : null}
       {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
+      {i?.target ? <Text wrap="wrap">{targetWords(i.target)}</Text> : null}
       <Menu
         options={[
           ...(s.preflightError ? [{ label: "Check again", value: "again" }] : [{ label: "Continue to Stage 1", value: "go" }]),
+          ...(i?.target?.vox && "version" in i.target.vox && i.target.kind === "bundled" && !i.target.vox.agrees
+            ? [{ label: `Use your vox's baseline ${i.target.vox.version} as the target instead`, value: "target-vox" }]
+            : []),
+          ...(i?.target?.kind === "vox" ? [{ label: `Use the bundled baseline ${i.target.vox && "version" in i.target.vox ? i.target.vox.bundledVersion : ""} instead`.replace(/ {2,}/g, " "), value: "target-bundled" }] : []),
           ...(!s.rehearsal && !s.preflightError ? [{ label: "Rehearse on a clone first", value: "rehearse" }] : []),
           { label: "Quit (nothing was changed)", value: "quit" },
         ]}
-        onSelect={(v) => (v === "quit" ? e.quit() : v === "again" ? e.planAgain() : v === "rehearse" ? e.rehearseClone() : e.toBackup())}
+        onSelect={(v) =>
+          v === "quit" ? e.quit() : v === "again" ? e.planAgain() : v === "rehearse" ? e.rehearseClone() : v === "target-vox" ? e.useTarget("vox") : v === "target-bundled" ? e.useTarget("bundled") : e.toBackup()
+        }
       />
     </Box>
   );
