@@ -138,7 +138,18 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   const plan = useCallback(
     async (path: string, workDir?: string) => {
       dispatch({ type: "loading", text: "Checking the preconditions (Stage 0)…" });
-      const out = await client.run({ db: path, apply: false, command: "wizard", workDir }, { event: () => {}, request: async () => ({ ok: false }) });
+      // The dry-run makes the trial import (the same export and import as the real run, into a scratch
+      // folder): on a large file that takes a while, so the loading screen says what it is doing.
+      let last = 0;
+      const event = (ev: EngineEvent) => {
+        if (ev.type !== "step-progress" || ev.id !== "trial-import") return;
+        const now = Date.now();
+        if (now - last < 100 && ev.done < ev.total) return;
+        last = now;
+        const pct = ev.total ? Math.floor((100 * ev.done) / ev.total) : 0;
+        dispatch({ type: "loading", text: `Checking the preconditions (Stage 0), then a trial import into a scratch folder to predict what the import keeps and what goes to quarantine: ${pct} %${ev.label ? ` (${ev.label})` : ""}…` });
+      };
+      const out = await client.run({ db: path, apply: false, command: "wizard", workDir }, { event, request: async () => ({ ok: false }) });
       if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: out.report.backup.path ?? "" });
       else dispatch({ type: "plan-failed", message: out.error.message });
     },

@@ -179,6 +179,25 @@ describe("wizard screens (ink-testing-library)", () => {
     unmount();
   });
 
+  it("while Stage 0's dry-run makes its trial import, the loading screen says so, with progress", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const c = fakeClient({
+      plan: async (on) => {
+        on.event({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
+        on.event({ type: "step-progress", id: "trial-import", done: 500, total: 1000, label: "import users" });
+        await gate;
+        return { ok: true, report: report() };
+      },
+    });
+    const { lastFrame, unmount } = mount(c);
+    const f = await until(() => lastFrame()?.replace(/\s+/g, " "), /trial import into a scratch folder .*: 50 % \(import users\)/);
+    expect(f).not.toMatch(/Continue to Stage 1/);
+    release();
+    await until(lastFrame, /Continue to Stage 1/);
+    unmount();
+  });
+
   it("with a vox that agrees with the bundled baseline, Stage 0 says so and offers nothing more", async () => {
     const c = fakeClient({ inspect: () => inspection({ target: { kind: "bundled", origin: "bundled vox baseline 66", version: 66, vox: { version: 66, voxVersion: null, agrees: true, differences: 0, bundledVersion: 66 } } }) });
     const { lastFrame, unmount } = await toStage0(c);

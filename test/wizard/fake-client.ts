@@ -49,7 +49,7 @@ export function report(over: Partial<CutoverReport> = {}): CutoverReport {
 type Script = (job: RunJob, on: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }) => Promise<RunOutcome>;
 
 /** A scripted engine: records every call; `apply` decides what a real run does. */
-export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?: Script; plan?: () => RunOutcome } = {}) {
+export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?: Script; plan?: (on: { event(e: EngineEvent): void }) => RunOutcome | Promise<RunOutcome> } = {}) {
   const calls: { type: string; arg?: unknown }[] = [];
   const answers: DecisionAnswer[] = [];
   const client: EngineClient & { calls: typeof calls; answers: typeof answers } = {
@@ -72,7 +72,7 @@ export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?
       // Like the engine's dry-run: the backup goes into the run's work dir (given, or beside the database).
       const workDir = job.workDir ?? join(dirname(job.db), "vox-cutover-runs", "20260101T000000Z");
       const planned = report({ workDir, backup: { path: join(workDir, "backup.jsonl"), verified: false, sha256: null } });
-      if (!job.apply) return opts.plan ? opts.plan() : { ok: true, report: planned };
+      if (!job.apply) return opts.plan ? opts.plan(on) : { ok: true, report: planned };
       const wrapped = { event: on.event, request: async (r: DecisionRequest) => { const a = await on.request(r); answers.push(a); return a; } };
       return (opts.apply ?? (async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed" }) })))(job, wrapped);
     },
