@@ -1,3 +1,4 @@
+import { quotedEnd } from "./sqltokens.js";
 /**
  * Splits SQL text into statements (each without its trailing `;`), honouring quotes, comments and
  * CREATE TRIGGER … BEGIN … END bodies.
@@ -19,19 +20,7 @@ export function splitSql(sql: string): string[] {
   while (i < n) {
     const c = sql[i]!;
     if (c === "'" || c === '"' || c === "`" || c === "[") {
-      const close = c === "[" ? "]" : c;
-      i++;
-      while (i < n) {
-        if (sql[i] === close) {
-          if (close !== "]" && sql[i + 1] === close) {
-            i += 2;
-            continue;
-          }
-          break;
-        }
-        i++;
-      }
-      i++;
+      i = quotedEnd(sql, i);
       lastWord = "";
       continue;
     }

@@ -12,6 +12,25 @@ export interface SqlToken {
   end: number;
 }
 
+/** The index just past the quoted string or identifier that starts at `i` ('…', "…", `…`, […]; doubled quotes escape). */
+export function quotedEnd(sql: string, i: number): number {
+  const c = sql[i]!;
+  const close = c === "[" ? "]" : c;
+  const n = sql.length;
+  i++;
+  while (i < n) {
+    if (sql[i] === close) {
+      if (close !== "]" && sql[i + 1] === close) {
+        i += 2;
+        continue;
+      }
+      break;
+    }
+    i++;
+  }
+  return Math.min(n, i + 1);
+}
+
 export function sqlTokens(sql: string): SqlToken[] {
   const out: SqlToken[] = [];
   const n = sql.length;
@@ -37,20 +56,8 @@ export function sqlTokens(sql: string): SqlToken[] {
       continue;
     }
     if (c === "'" || c === '"' || c === "`" || c === "[") {
-      const close = c === "[" ? "]" : c;
       const start = i;
-      i++;
-      while (i < n) {
-        if (sql[i] === close) {
-          if (close !== "]" && sql[i + 1] === close) {
-            i += 2;
-            continue;
-          }
-          break;
-        }
-        i++;
-      }
-      i = Math.min(n, i + 1);
+      i = quotedEnd(sql, i);
       push(c === "'" ? "string" : "ident", start, i);
       continue;
     }
