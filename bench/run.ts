@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --scale 0.05] [--reps 3] [--out bench/results.json]
+ * npm run bench [-- --scale 0.05] [--reps 3] [--out bench/results.json] [--cache bench/.cache]
  * Generates (and caches) the benchmark database, then measures, side by side in one run, the
  * product's export, verify, import, cutover, rehearse and diagnose and the sqlite3 CLI's .dump,
  * .read (journal off and default), VACUUM INTO and cp. Wall time (min/median), rows/s, MB/s,
@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writ
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateBenchDb, GENERATOR_VERSION } from "./generate.js";
+import { BENCH_TABLES, generateBenchDb, GENERATOR_VERSION } from "./generate.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "dist", "src", "cli", "main.js");
@@ -86,7 +86,7 @@ async function main() {
     renameSync(tmp, cached);
     process.stderr.write(`\n  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
-  rows = Number(execFileSync("sqlite3", [cached, "SELECT (SELECT sum(n) FROM (" + "SELECT count(*) AS n FROM users UNION ALL SELECT count(*) FROM conversations UNION ALL SELECT count(*) FROM conversation_messages UNION ALL SELECT count(*) FROM search_documents UNION ALL SELECT count(*) FROM search_document_chunks UNION ALL SELECT count(*) FROM embeddings UNION ALL SELECT count(*) FROM audit_log UNION ALL SELECT count(*) FROM codex_change_log UNION ALL SELECT count(*) FROM cost_records UNION ALL SELECT count(*) FROM usage_counter_snapshots))"]).toString().trim());
+  rows = Number(execFileSync("sqlite3", [cached, `SELECT sum(n) FROM (${BENCH_TABLES.map((t) => `SELECT count(*) AS n FROM ${t}`).join(" UNION ALL ")})`]).toString().trim());
   const src = join(work, "src.db");
   copyFileSync(cached, src);
   const bytes = statSync(src).size;
