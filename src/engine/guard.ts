@@ -15,10 +15,11 @@
  * - a usage error or a refusal before the run started leaves no work dir, journal, lock or partial file.
  */
 import { randomUUID } from "node:crypto";
-import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
-import { DB_SIDE_SUFFIXES, defaultWorkDirName, isPartial, markerPath, RUN_MARKER, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
+import { sqliteFailure } from "../db/local.js";
+import { DB_SIDE_SUFFIXES, defaultWorkDirName, isPartial, markerPath, RUN_MARKER, RUNS_DIR, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
 import { check, PlanDigestSchema, RunMarkerSchema, type RunMarker } from "../schemas.js";
 import { CancelToken, withSignals } from "./cancel.js";
 import { identify, realPathOf, type DbIdentity } from "./guard-identity.js";
@@ -43,6 +44,8 @@ export interface WriteSafetyOptions {
   /** Operator-given work dir (absolute), or the run's own (resume: `workDirOurs`). */
   workDir?: string;
   workDirOurs?: boolean;
+  /** `workDir` is the default name the plan showed (not the operator's): made atomically, `-2`… when taken meanwhile. */
+  workDirDefault?: boolean;
   /** The run id to use (resume: the journal's). */
   runId?: string;
   owned?: OwnedPath[];
@@ -232,6 +235,7 @@ function createWorkDir(dir: string, given: boolean, id: DbIdentity, runId: strin
 }
 
 export function assertFolderWritable(dir: string): void {
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir); // a folder still to be made: its nearest existing parent
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (e) {
@@ -263,8 +267,8 @@ export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: Write
   const id = identify(opts.dbPath);
   const runId = opts.runId ?? randomUUID();
   const token = opts.token ?? new CancelToken();
-  const given = opts.workDir !== undefined;
-  const workDirPlanned = given ? resolve(opts.workDir!) : planDefaultWorkDir(id.real);
+  const given = opts.workDir !== undefined && !opts.workDirDefault;
+  const workDirPlanned = opts.workDir !== undefined ? resolve(opts.workDir) : planDefaultWorkDir(id.real);
   if (given) checkWorkDir(workDirPlanned, id, runId, Boolean(opts.workDirOurs));
   for (const o of opts.owned ?? []) checkOwnedPath(o, id, runId);
   if (opts.folderWrite !== false) assertFolderWritable(dirname(id.real));
@@ -306,8 +310,10 @@ export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: Write
     try {
       return await fn(g);
     } catch (e) {
-      if (!isStarted && e instanceof VoxError && (e.kind === "usage" || e.kind === "refused")) cleanUp(g.workDir, createdWorkDir, runId);
-      throw e;
+      // Raw SQLite/file-system failures become what they are (a damaged file, a read-only folder, a hot journal).
+      const v = e instanceof VoxError ? e : sqliteFailure(e, id.real);
+      if (!isStarted && v && (v.kind === "usage" || v.kind === "refused")) cleanUp(g.workDir, createdWorkDir, runId);
+      throw v ?? e;
     } finally {
       (lock as Lock | null)?.release();
     }
@@ -320,6 +326,13 @@ function cleanUp(workDir: string, created: string | null, runId: string): void {
   if (created === null) return;
   if (created) {
     rmSync(created, { recursive: true, force: true });
+    // vox-cutover-runs/ itself, when this run made it and nothing else is in it
+    const root = dirname(created);
+    try {
+      if (basename(root) === RUNS_DIR && readdirSync(root).length === 0) rmdirSync(root);
+    } catch {
+      /* not ours to remove */
+    }
     return;
   }
   const m = readMarker(workDir);

@@ -17,7 +17,9 @@ export interface HolderScan {
 /**
  * Other processes holding the database (or its -wal/-shm/-journal) open: Linux `/proc/<pid>/fd`,
  * matched by path and by device + inode (a hard link or a renamed file is still the same file).
- * Our own process (and its worker threads) is not counted; processes we may not look into are skipped.
+ * Our own process (and its worker threads) is not counted, nor the process that started us (the
+ * operator's shell, a CI script or test runner driving this tool: it is waiting for us, not writing);
+ * processes we may not look into are skipped.
  */
 export function openHolders(realPath: string, inode: { dev: string; ino: string } | null): HolderScan {
   if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return { supported: false, holders: [] };
@@ -31,7 +33,7 @@ export function openHolders(realPath: string, inode: { dev: string; ino: string 
   }
   for (const p of pids) {
     const pid = Number(p);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || pid === process.ppid) continue;
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${p}/fd`);

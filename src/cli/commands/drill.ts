@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { keepModeTree, withWriteSafety } from "../../engine/guard.js";
+import { DRILL_BACKUP_NAME } from "../../layout.js";
 import { restoreBackup } from "../../backup/restore.js";
 import { hashTable, listBackupTables } from "../../backup/tables.js";
 import { writeVerifiedBackup } from "../../backup/verified.js";
@@ -8,8 +10,7 @@ import { jsonInt } from "../../db/classify.js";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly, openReadWrite } from "../../db/local.js";
 import { EXIT, failed } from "../../errors.js";
-import { hasLedger, recordLedger } from "../../engine/ledger.js";
-import { resolveWorkDir } from "../../engine/workdir.js";
+import { hasLedger, recordLedger } from "../../db/ledger.js";
 import { toolVersion } from "../../util/paths.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { randomUUID } from "node:crypto";
@@ -67,60 +68,74 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
   if (d.chain === "missing") throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db." });
-  const start = new Date().toISOString();
-  const workDir = resolveWorkDir(opts.workDir, resolved.path);
-  mkdirSync(workDir, { recursive: true });
-  const backup = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: join(workDir, "drill-backup.jsonl"), force: true, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
-  out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
-  const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
-  const read = await restoreBackup(backup.path, restoredPath);
-  const rdb = openReadOnly(restoredPath);
-  const all: DrillRecord["tables"] = [];
-  try {
-    const restored = new Map(listBackupTables(rdb).map((t) => [t.name, t]));
-    for (const t of read.tables) {
-      const rt = restored.get(t.name);
-      const h = rt ? hashTable(rdb, rt) : null;
-      all.push({ name: t.name, sourceRows: t.rows, restoredRows: h?.rows ?? 0, sourceSha256: t.sha256, restoredSha256: h?.sha256 ?? null, match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256) });
-    }
-  } finally {
-    rdb.close();
-  }
-  // The canonical hash covers every section, sqlite_sequence's too; the counts keep it apart.
-  const src = canonical(all.map((t) => ({ name: t.name, rows: t.sourceRows, sha: t.sourceSha256 })));
-  const dst = canonical(all.map((t) => ({ name: t.name, rows: t.restoredRows, sha: t.restoredSha256 })));
-  const ok = src === dst && all.every((t) => t.match);
-  const tables = all.filter((t) => t.name !== "sqlite_sequence");
-  const seqRow = all.find((t) => t.name === "sqlite_sequence");
-  const sequences = { source: seqRow?.sourceRows ?? 0, restored: seqRow?.restoredRows ?? 0, match: seqRow ? seqRow.match : true };
-  const record: DrillRecord = {
-    status: ok ? "pass" : "fail",
-    source: resolved.path!,
-    restored: restoredPath,
-    backup: { path: backup.path, sha256: backup.sha256 },
-    window: { start, end: new Date().toISOString() },
-    toolVersion: toolVersion(),
-    canonicalHash: { source: src, restored: dst, match: src === dst },
-    tables,
-    totalRows: tables.reduce((n, t) => n + t.sourceRows, 0),
-    sequences,
-  };
-  writeFileSync(join(workDir, "drill-record.json"), JSON.stringify(record, null, 2) + "\n");
-  writeFileSync(join(workDir, "drill-record.md"), drillMarkdown(record));
-  let ledger = false;
-  if (opts.apply && d.chain !== "current") {
-    out.warn(`${resolved.path} is ${d.chain}: this tool writes ledger rows only into a database on the current baseline, so the drill record is only in the work dir.`);
-  } else if (opts.apply) {
-    const db = openReadWrite(resolved.path!);
-    try {
-      if (hasLedger(db)) {
-        recordLedger(db, { runId: randomUUID(), command: "drill", backupSha256: backup.sha256, status: ok ? "ok" : "fail", counts: { canonicalHash: src, restoredHash: dst, tables: tables.length, rows: backup.rows } });
-        ledger = true;
-      } else out.warn(`${resolved.path} has no cutover_ledger table (chain ${d.chain}); the drill record is only in the work dir.`);
-    } finally {
-      db.close();
-    }
-  }
+  const { workDir, src, dst, ok, ledger, record, all } = await withWriteSafety(
+    {
+      command: "drill",
+      dbPath: resolved.path!,
+      workDir: typeof opts.workDir === "string" && opts.workDir ? resolve(opts.workDir) : undefined,
+      lock: Boolean(opts.apply), // only --apply writes into the database (its ledger row)
+      holders: Boolean(opts.apply),
+      folderWrite: false,
+    },
+    async (g) => {
+      const start = new Date().toISOString();
+      const workDir = g.ensureWorkDir();
+      const backup = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: join(workDir, DRILL_BACKUP_NAME), force: true, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+      out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
+      const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
+      const read = await restoreBackup(backup.path, restoredPath);
+      const rdb = openReadOnly(restoredPath);
+      const all: DrillRecord["tables"] = [];
+      try {
+        const restored = new Map(listBackupTables(rdb).map((t) => [t.name, t]));
+        for (const t of read.tables) {
+          const rt = restored.get(t.name);
+          const h = rt ? hashTable(rdb, rt) : null;
+          all.push({ name: t.name, sourceRows: t.rows, restoredRows: h?.rows ?? 0, sourceSha256: t.sha256, restoredSha256: h?.sha256 ?? null, match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256) });
+        }
+      } finally {
+        rdb.close();
+      }
+      // The canonical hash covers every section, sqlite_sequence's too; the counts keep it apart.
+      const src = canonical(all.map((t) => ({ name: t.name, rows: t.sourceRows, sha: t.sourceSha256 })));
+      const dst = canonical(all.map((t) => ({ name: t.name, rows: t.restoredRows, sha: t.restoredSha256 })));
+      const ok = src === dst && all.every((t) => t.match);
+      const tables = all.filter((t) => t.name !== "sqlite_sequence");
+      const seqRow = all.find((t) => t.name === "sqlite_sequence");
+      const sequences = { source: seqRow?.sourceRows ?? 0, restored: seqRow?.restoredRows ?? 0, match: seqRow ? seqRow.match : true };
+      const record: DrillRecord = {
+        status: ok ? "pass" : "fail",
+        source: resolved.path!,
+        restored: restoredPath,
+        backup: { path: backup.path, sha256: backup.sha256 },
+        window: { start, end: new Date().toISOString() },
+        toolVersion: toolVersion(),
+        canonicalHash: { source: src, restored: dst, match: src === dst },
+        tables,
+        totalRows: tables.reduce((n, t) => n + t.sourceRows, 0),
+        sequences,
+      };
+      writeFileSync(join(workDir, "drill-record.json"), JSON.stringify(record, null, 2) + "\n");
+      writeFileSync(join(workDir, "drill-record.md"), drillMarkdown(record));
+      keepModeTree(workDir, g.id);
+      g.started();
+      let ledger = false;
+      if (opts.apply && d.chain !== "current") {
+        out.warn(`${resolved.path} is ${d.chain}: this tool writes ledger rows only into a database on the current baseline, so the drill record is only in the work dir.`);
+      } else if (opts.apply) {
+        const db = openReadWrite(resolved.path!);
+        try {
+          if (hasLedger(db)) {
+            recordLedger(db, { runId: randomUUID(), command: "drill", backupSha256: backup.sha256, status: ok ? "ok" : "fail", counts: { canonicalHash: src, restoredHash: dst, tables: tables.length, rows: backup.rows } });
+            ledger = true;
+          } else out.warn(`${resolved.path} has no cutover_ledger table (chain ${d.chain}); the drill record is only in the work dir.`);
+        } finally {
+          db.close();
+        }
+      }
+      return { workDir, src, dst, ok, ledger, record, all };
+    },
+  );
   for (const t of all.filter((x) => !x.match)) out.text(`MISMATCH ${t.name}: source ${t.sourceRows} rows ${t.sourceSha256}, restored ${t.restoredRows} rows ${t.restoredSha256}`);
   out.text(`canonical hash: source ${src}, restored ${dst} — ${ok ? "match" : "MISMATCH"}`);
   out.text(`drill record: ${join(workDir, "drill-record.md")} and drill-record.json${ledger ? "; ledger row written" : opts.apply ? "" : " (add --apply to record it in cutover_ledger)"}`);

@@ -3,6 +3,7 @@ import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
 import { failed } from "../../errors.js";
 import { ProgressLine } from "../progress.js";
+import { checkOwnedPath, identify } from "../../engine/guard.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
@@ -17,6 +18,8 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   if (d.chain === "missing") {
     throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db / VOX_DB_PATH." });
   }
+  // OUT is the operator's: never the database, its sidecar, or a file inside another run's work dir (--force consents to replacing any other file).
+  checkOwnedPath({ flag: "OUT", path: String(outArg), ours: Boolean(opts.force) }, identify(resolved.path!), "");
   const progress = new ProgressLine(out, "export");
   const r = await exportBackup({
     dbPath: resolved.path!,

@@ -7,6 +7,9 @@ import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../engine/plan-digest.js";
 import { ProgressLine } from "../progress.js";
+import { withWriteSafety } from "../../engine/guard.js";
+import { BackupHeaderSchema, problem } from "../../schemas.js";
+import { closeSync, openSync, readSync } from "node:fs";
 import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow, referenceFormatError } from "./verify-backup.js";
 
@@ -62,6 +65,8 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     reference = scanReference(backupPath); // refuses a malformed line before anything is written
   } else if (format === "unknown") {
     readBackup(backupPath); // throws the precise reason (not JSON, not our header, empty, …)
+  } else {
+    checkHeader(backupPath); // the header is checked, not cast, before the importer relies on it
   }
   // The plan digest names the file by its content: the trailer's hash, or the whole reference file's sha256.
   const claimedSha = reference ? `reference:${reference.sha256}` : (peekTrailerSha(backupPath) ?? "no-trailer");
@@ -98,10 +103,43 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
   }
   const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
-  report = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
+  report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
+    const r = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
+    g.keepMode(resolved.path!);
+    return r;
+  });
   progress.end();
   out.text(`backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`);
   out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
   printImport(ctx, report, false);
   return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
+}
+
+/** The first line of a vox-cutover backup, checked against its schema: a damaged header is refused (exit 3), as verify-backup does. */
+function checkHeader(path: string): void {
+  const fd = openSync(path, "r");
+  let first = "";
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString("utf8");
+    const nl = text.indexOf("\n");
+    if (nl < 0 && n === buf.length) return; // a header over 1 MB: the importer's own reading checks it
+    first = nl >= 0 ? text.slice(0, nl) : text;
+  } finally {
+    closeSync(fd);
+  }
+  let why: string | null;
+  try {
+    why = problem(BackupHeaderSchema, JSON.parse(first));
+  } catch {
+    why = "the line is not valid JSON";
+  }
+  if (why) {
+    throw refused({
+      what: `The backup ${path} does not verify at line 1: its header is not what vox-cutover writes (${why}).`,
+      untouched: "Nothing was written.",
+      next: "Do not rely on this file: take a new backup with vox-cutover export-legacy (the database itself was not touched).",
+    });
+  }
 }

@@ -1,10 +1,12 @@
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
-import { applyMigration, planLines, planMigration, backupPathIn } from "../../db/migrate.js";
+import { applyMigration, planLines, planMigration } from "../../db/migrate.js";
+import { resolve } from "node:path";
+import { withWriteSafety } from "../../engine/guard.js";
+import { defaultBackupPath } from "../../layout.js";
 import { writeVerifiedBackup } from "../../backup/verified.js";
 import { jsonInt } from "../../db/classify.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { checkDrift } from "../../schema/drift.js";
-import { ensureDir, resolveWorkDir } from "../../engine/workdir.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
@@ -46,20 +48,33 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   if (resolved.kind !== "file") {
     throw failed({ what: "migrate --apply works on local database files only.", untouched: "The remote database was not changed.", next: "Run it on the machine that holds the file, or use --db PATH." });
   }
-  const workDir = resolveWorkDir(opts.workDir, resolved.path);
-  const result = await applyMigration(plan, {
-    path: resolved.path!,
-    workDir,
-    targetFacts: base.facts,
-    backup: async () => {
-      ensureDir(workDir);
-      const path = backupPathIn(workDir, opts.backup);
-      out.note(`writing the backup ${path} …`);
-      const b = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: path, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
-      out.text(`backup: ${b.path} verified (${b.rows} rows of ${b.tables} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`);
-      return b;
+  let workDir = "";
+  const result = await withWriteSafety(
+    {
+      command: "migrate",
+      dbPath: resolved.path!,
+      plan: opts.plan,
+      workDir: typeof opts.workDir === "string" && opts.workDir ? resolve(opts.workDir) : undefined,
+      owned: typeof opts.backup === "string" ? [{ flag: "--backup", path: opts.backup }] : [],
+      breakLock: Boolean(opts.breakLock),
     },
-  });
+    async (g) =>
+      applyMigration(plan, {
+        path: resolved.path!,
+        workDir: g.workDir,
+        targetFacts: base.facts,
+        backup: async () => {
+          workDir = g.ensureWorkDir();
+          const path = typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : defaultBackupPath(workDir);
+          out.note(`writing the backup ${path} …`);
+          const b = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: path, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+          g.keepMode(path);
+          g.started(); // a verified backup exists: kept whatever happens next
+          out.text(`backup: ${b.path} verified (${b.rows} rows of ${b.tables} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`);
+          return b;
+        },
+      }),
+  );
   out.text(`migrated: ${resolved.path} is on baseline ${plan.toVersion} (run ${result.runId}).`);
   return {
     ok: true,

@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
-import { acquireLock } from "../../engine/lock.js";
-import { resolveWorkDir } from "../../engine/workdir.js";
+import { withWriteSafety } from "../../engine/guard.js";
 import { applyLegacyAttempts, checkNews, LEGACY_CHANNEL } from "../../stages2to4/news.js";
 import type { CommandResult, Ctx } from "../run.js";
 
@@ -29,13 +27,8 @@ export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
     if (report.absent.some((a) => a === "publication_attempts" || a.startsWith("publication_attempts."))) {
       throw refused({ what: `${resolved.path} has legacy news_publish_attempts rows but no complete publication_attempts table to copy them into.`, untouched: "Nothing was changed.", next: "Run vox-cutover migrate --apply (it repairs the structure in place after a verified backup), then news-check --apply again." });
     }
-    const runId = randomUUID();
-    const lock = acquireLock(resolved.path!, { command: "news-check", runId, workDir: resolveWorkDir(opts.workDir, resolved.path!) }, { breakLock: Boolean(opts.breakLock) });
-    try {
-      copied = applyLegacyAttempts(resolved.path!, runId, report, { ledgerWhenNothing: false });
-    } finally {
-      lock.release();
-    }
+    const r = report;
+    copied = await withWriteSafety({ command: "news-check", dbPath: resolved.path!, breakLock: Boolean(opts.breakLock) }, async (g) => applyLegacyAttempts(resolved.path!, g.runId, r, { ledgerWhenNothing: false }));
     report.legacyAttempts.copied = copied;
   }
   out.text(`publication_manifests: ${report.manifests} checked, ${report.mismatches.length} content_sha3_256 mismatch(es)`);

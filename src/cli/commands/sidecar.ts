@@ -1,14 +1,13 @@
-import { randomUUID } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } from "../../engine/guard.js";
+import { archiveDirOf } from "../../layout.js";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
-import { acquireLock } from "../../engine/lock.js";
-import { listLedger } from "../../engine/ledger.js";
-import { resolveWorkDir } from "../../engine/workdir.js";
+import { listLedger } from "../../db/ledger.js";
 import { applySidecar, assertNotPrimary, compareSidecar, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
 import type { CommandResult, Ctx } from "../run.js";
 
@@ -72,29 +71,39 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
     );
     return { ok: true, mode: "dry-run", db: resolved, data: { sidecar: sidecarInfo, archive: { path: null }, tables } };
   }
-  const workDir = resolveWorkDir(opts.workDir, dbPath);
-  const runId = randomUUID();
-  const lock = acquireLock(dbPath, { command: "sidecar", runId, workDir }, { breakLock: Boolean(opts.breakLock) });
-  try {
-    mkdirSync(workDir, { recursive: true });
-    const applied = await applySidecar({ sidecar, dbPath, workDir, archiveDir: join(workDir, "archive"), runId, merge, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
-    const { backup, archive } = applied;
-    tables = applied.tables;
-    out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
-    if (merge) out.text(`merged: ${applied.merged} row(s) copied, ${applied.conflicts} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
-    else out.text("archive only: no row was copied (the sidecar's rows stay in the archive and the backup)");
-    out.text(`archived: ${archive} (never deleted)`);
-    printTables(ctx, tables, true, merge);
-    return {
-      ok: true,
-      exitCode: EXIT.ok,
-      mode: "apply",
-      db: resolved,
-      data: { sidecar: { ...sidecarInfo, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir, changed: true },
-    };
-  } finally {
-    lock.release();
-  }
+  return withWriteSafety(
+    {
+      command: "sidecar",
+      dbPath,
+      workDir: typeof opts.workDir === "string" && opts.workDir ? resolve(opts.workDir) : undefined,
+      breakLock: Boolean(opts.breakLock),
+    },
+    async (g) => {
+      // The sidecar moves too: it must not be held open, nor lie inside another run's work dir.
+      assertNoHolders(identify(sidecar), "(the sidecar: an application still running?)");
+      const enc = readMarker(dirname(sidecar));
+      if (enc && enc.runId !== g.runId) throw refused({ what: `--sidecar ${sidecar} is inside the work dir of another run (${enc.command} run ${enc.runId}).`, untouched: "Nothing was changed.", next: "Pass the live sidecar beside the database." });
+      const workDir = g.ensureWorkDir();
+      const runId = g.runId;
+      const applied = await applySidecar({ sidecar, dbPath, workDir, archiveDir: archiveDirOf(workDir), runId, merge, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+      g.started();
+      keepModeTree(workDir, g.id);
+      const { backup, archive } = applied;
+      tables = applied.tables;
+      out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
+      if (merge) out.text(`merged: ${applied.merged} row(s) copied, ${applied.conflicts} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
+      else out.text("archive only: no row was copied (the sidecar's rows stay in the archive and the backup)");
+      out.text(`archived: ${archive} (never deleted)`);
+      printTables(ctx, tables, true, merge);
+      return {
+        ok: true,
+        exitCode: EXIT.ok,
+        mode: "apply" as const,
+        db: resolved,
+        data: { sidecar: { ...sidecarInfo, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir, changed: true },
+      };
+    },
+  );
 }
 
 function isDanglingLink(path: string): boolean {

@@ -1,0 +1,463 @@
+/**
+ * The guarded write path, through the public commands (issue 12). Values are judged with the
+ * sqlite3 CLI and sha256 of the files, never with the product's own reader.
+ */
+import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BIN, cleanEnv, cli, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+
+async function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
+  const db = join(dir, "vox.db");
+  const r = await cli(["sample", db, "--rows", String(rows)]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  return { dir, db, orig: sha256(db) };
+}
+
+/** Starts a command paused at `point` (VOX_CUTOVER_PAUSE_AT); resolves when it is there. */
+async function pausedAt(args: string[], point: string, ms?: number) {
+  const marker = join(tmp(), "paused");
+  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
+  const t0 = Date.now();
+  while (!existsSync(marker)) {
+    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
+    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
+}
+
+/** Another application holding the database open (Python's sqlite3, a connection kept open). */
+async function holdOpen(db: string) {
+  const child = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(120)", db], { reject: false, stdin: "ignore" });
+  await new Promise<void>((res, rej) => {
+    child.stdout!.on("data", (d: Buffer) => (String(d).includes("ready") ? res() : undefined));
+    child.on("exit", () => rej(new Error("python exited")));
+  });
+  return { child };
+}
+
+function runDirs(dir: string): string[] {
+  const root = join(dir, "vox-cutover-runs");
+  return existsSync(root) ? readdirSync(root).map((d) => join(root, d)) : [];
+}
+
+const MODE = (p: string) => statSync(p).mode & 0o777;
+
+describe("identity: real path and device/inode", () => {
+  it("a symlinked database: the real file is archived and replaced; the link keeps pointing at the new file", async () => {
+    const base = tmp();
+    mkdirSync(join(base, "real"));
+    const { db: real, orig } = await sampleIn(10, join(base, "real"));
+    const link = join(base, "link.db");
+    symlinkSync(real, link);
+    const r = await cli(["cutover", "--db", link, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(real);
+    expect(sqlite(link, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY 1)")).toBe("59,60,66");
+    expect(sqlite(real, "SELECT count(*) FROM cutover_ledger WHERE command = 'cutover'")).toBe("1");
+    const archive = r.json.archive.path as string;
+    expect(lstatSync(archive).isFile()).toBe(true);
+    expect(sha256(archive)).toBe(orig);
+    expect(archive.startsWith(join(base, "real", "vox-cutover-runs"))).toBe(true);
+  });
+
+  it("the lock is keyed on the identity: the link and the real path cannot run concurrently", async () => {
+    const base = tmp();
+    const { db: real, orig } = await sampleIn(10, base);
+    const link = join(base, "other-name.db");
+    symlinkSync(real, link);
+    const { child: first } = await pausedAt(["cutover", "--db", link, "--apply"], "after:lock");
+    try {
+      const second = await cli(["cutover", "--db", real, "--apply"]);
+      expect(second.exitCode).toBe(3);
+      expect(second.stderr).toMatch(new RegExp(`holds the lock on this database: pid ${first.pid}`));
+      expect(sha256(real)).toBe(orig);
+    } finally {
+      first.kill("SIGKILL");
+      await first;
+    }
+  });
+});
+
+describe("another process holding the database open", () => {
+  it("is refused (exit 3) before anything moves, naming the process; no lock, journal or work dir is left", async () => {
+    const { dir, db, orig } = await sampleIn();
+    const { child: app } = await holdOpen(db);
+    try {
+      const before = snapshotDir(dir);
+      const r = await cli(["cutover", "--db", db, "--apply"]);
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`pid ${app.pid} \\(\\S*python3`));
+      expect(r.stderr).toMatch(/Nothing was moved or changed/);
+      expect(snapshotDir(dir)).toEqual(before);
+      // the same gate in import-legacy (another writing command on the one guarded path)
+      const backup = join(tmp(), "b.jsonl");
+      expect((await cli(["export-legacy", backup, "--db", db])).exitCode).toBe(0);
+      const target = join(tmp(), "current.db");
+      makeBaselineDb(target);
+      const { child: app2 } = await holdOpen(target);
+      try {
+        const before2 = sha256(target);
+        const imp = await cli(["import-legacy", backup, "--db", target, "--apply"]);
+        expect(imp.exitCode, imp.stderr).toBe(3);
+        expect(imp.stderr).toMatch(new RegExp(`pid ${app2.pid}`));
+        expect(sha256(target)).toBe(before2);
+      } finally {
+        app2.kill("SIGKILL");
+        await app2;
+      }
+    } finally {
+      app.kill("SIGKILL");
+      await app;
+    }
+    expect(sha256(db)).toBe(orig);
+  });
+
+  it("is checked again right before the swap: an application that opened it meanwhile stops the swap (exit 3), the primary stays", async () => {
+    const { db, orig } = await sampleIn();
+    const { child: run } = await pausedAt(["cutover", "--db", db, "--apply"], "after:primary-unchanged", 2500);
+    const { child: app } = await holdOpen(db);
+    try {
+      const res = await run;
+      expect(res.exitCode, res.stderr).toBe(3);
+      expect(res.stderr).toMatch(/right before the swap/);
+      expect(res.stderr).toMatch(new RegExp(`pid ${app.pid}`));
+      expect(sha256(db)).toBe(orig);
+      expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
+    } finally {
+      app.kill("SIGKILL");
+      await app;
+    }
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
+  });
+});
+
+describe("--plan and operator-given paths", () => {
+  it("--plan empty or malformed is a usage error (exit 2) for cutover, migrate and import-legacy; nothing is made", async () => {
+    const { dir, db } = await sampleIn();
+    const before = snapshotDir(dir);
+    for (const plan of ["", "xyz", "FFFFFFFFFFFFFFFF", "0123456789abcdef0"]) {
+      for (const args of [["cutover", "--db", db, "--apply"], ["migrate", "--db", db, "--apply"], ["import-legacy", join(dir, "x.jsonl"), "--db", join(dir, "n.db"), "--apply"]]) {
+        const r = await cli([...args, "--plan", plan]);
+        expect(r.exitCode, `${args[0]} --plan ${JSON.stringify(plan)}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(/is not a plan digest/);
+      }
+    }
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it("--backup that already holds a file (the sidecar), that is the database, or whose folder is missing: refused before anything, nothing left behind", async () => {
+    const { dir, db } = await sampleIn();
+    const side = join(dir, "vox_training_telemetry.db");
+    const before = snapshotDir(dir);
+    const asSidecar = await cli(["cutover", "--db", db, "--apply", "--backup", side]);
+    expect(asSidecar.exitCode).toBe(3);
+    expect(asSidecar.stderr).toMatch(/sidecar/);
+    const other = join(dir, "telemetry.jsonl");
+    const existing = await cli(["cutover", "--db", db, "--apply", "--backup", other]);
+    expect(existing.exitCode).toBe(3);
+    expect(existing.stderr).toMatch(/already holds a file this run did not create/);
+    const itself = await cli(["migrate", "--db", db, "--apply", "--backup", db]);
+    expect([3, 4]).toContain(itself.exitCode);
+    const itself2 = await cli(["cutover", "--db", db, "--apply", "--backup", db]);
+    expect(itself2.exitCode).toBe(3);
+    expect(itself2.stderr).toMatch(/is the database/);
+    const missing = await cli(["cutover", "--db", db, "--apply", "--backup", join(dir, "no", "such", "b.jsonl")]);
+    expect(missing.exitCode).toBe(2);
+    expect(snapshotDir(dir)).toEqual(before);
+    // nothing blocks the next run
+    const ok = await cli(["cutover", "--db", db, "--apply"]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+  });
+
+  it("--work-dir that is a file, the database, or inside another run's work dir is refused (exit 3); nothing is made", async () => {
+    const { dir, db } = await sampleIn();
+    const f = join(dir, "a-file");
+    writeFileSync(f, "mine\n");
+    const before = snapshotDir(dir);
+    const asFile = await cli(["cutover", "--db", db, "--apply", "--work-dir", f]);
+    expect(asFile.exitCode).toBe(3);
+    expect(asFile.stderr).toMatch(/is a file, not a folder/);
+    expect(asFile.stderr).not.toMatch(/Unexpected failure/);
+    const asDb = await cli(["cutover", "--db", db, "--apply", "--work-dir", db]);
+    expect(asDb.exitCode).toBe(3);
+    expect(asDb.stderr).toMatch(/is the database itself/);
+    for (const cmd of [["drill"], ["sidecar", "--apply"]]) {
+      const r = await cli([...cmd, "--db", db, "--work-dir", f]);
+      expect(r.exitCode, `${cmd[0]}: ${r.stderr}`).toBe(3);
+    }
+    expect(snapshotDir(dir)).toEqual(before);
+    const first = await cli(["drill", "--db", db, "--json"]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const inside = await cli(["cutover", "--db", db, "--apply", "--work-dir", join(first.json.workDir, "sub")]);
+    expect(inside.exitCode).toBe(3);
+    expect(inside.stderr).toMatch(/inside the work dir .* of another run/);
+  });
+
+  it("a work dir belongs to one database and one run: a second database with the same --work-dir is refused", async () => {
+    const a = await sampleIn();
+    const b = await sampleIn();
+    const w = join(tmp(), "shared");
+    const ra = await cli(["cutover", "--db", a.db, "--apply", "--work-dir", w]);
+    expect(ra.exitCode, ra.stderr).toBe(0);
+    const journal = sha256(join(w, "journal.jsonl"));
+    const backup = sha256(join(w, "backup.jsonl"));
+    const rb = await cli(["cutover", "--db", b.db, "--apply", "--work-dir", w]);
+    expect(rb.exitCode).toBe(3);
+    expect(rb.stderr).toMatch(/belongs to another database/);
+    expect(sha256(b.db)).toBe(b.orig);
+    expect(sha256(join(w, "journal.jsonl"))).toBe(journal);
+    expect(sha256(join(w, "backup.jsonl"))).toBe(backup);
+    expect(sqlite(b.db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
+    const again = await cli(["drill", "--db", a.db, "--work-dir", w]);
+    expect(again.exitCode).toBe(3);
+    expect(again.stderr).toMatch(/belongs to cutover run/);
+  });
+
+  it("two runs starting in the same UTC second get different default work dirs", async () => {
+    const dir = tmp();
+    const a = await sampleIn(5, dir);
+    const bDb = join(dir, "b.db");
+    writeFileSync(bDb, readFileSync(a.db));
+    await execa("rm", [join(dir, "vox_training_telemetry.db")]); // one sidecar cannot serve two databases
+    const env = { VOX_CUTOVER_CLOCK: "2026-01-02T03:04:05.000Z" };
+    const [ra, rb] = await Promise.all([cli(["cutover", "--db", a.db, "--apply", "--json"], { env }), cli(["cutover", "--db", bDb, "--apply", "--json"], { env })]);
+    expect(ra.exitCode, ra.stderr).toBe(0);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(ra.json.workDir).not.toBe(rb.json.workDir);
+    expect(runDirs(dir).map((d) => d.split("/").at(-1)).sort()).toEqual(["20260102T030405Z", "20260102T030405Z-2"]);
+    const dbs = runDirs(dir).map((d) => JSON.parse(readFileSync(join(d, ".vox-cutover-run.json"), "utf8")).db).sort();
+    expect(dbs).toEqual([a.db, bDb].sort());
+  });
+});
+
+describe("permissions", () => {
+  it("a 0600 database stays 0600; backup, archive, journal and the work dir are never more readable", async () => {
+    const { dir, db } = await sampleIn();
+    chmodSync(db, 0o600);
+    chmodSync(join(dir, "vox_training_telemetry.db"), 0o600);
+    const r = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(MODE(db)).toBe(0o600);
+    expect(MODE(r.json.backup.path)).toBe(0o600);
+    expect(MODE(r.json.archive.path)).toBe(0o600);
+    expect(MODE(join(r.json.workDir, "journal.jsonl"))).toBe(0o600);
+    expect(MODE(join(r.json.workDir, "sidecar-backup.jsonl"))).toBe(0o600);
+    expect(MODE(r.json.workDir)).toBe(0o700);
+  });
+});
+
+describe("rollback after a finished cutover", () => {
+  it("puts the archived original back and keeps the new file in the work dir; refuses (3) when the new file changed, naming how, unless --force", async () => {
+    const { dir, db, orig } = await sampleIn();
+    const side = join(dir, "vox_training_telemetry.db");
+    const sideOrig = sha256(side);
+    const r = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const printed = r.json.rollbackCommand as string;
+    expect(printed).toMatch(/--rollback --apply/);
+    const newSha = sha256(db);
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply", "--json"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
+    expect(sha256(side)).toBe(sideOrig);
+    expect(sha256(join(r.json.workDir, "rolled-back-new.db"))).toBe(newSha);
+    // a second rollback has nothing to do
+    expect((await cli(["cutover", "--db", db, "--rollback", "--apply"])).exitCode).toBe(2);
+
+    const again = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    sqlite(db, "INSERT INTO users(id, display_name) VALUES ('after-cutover', 'written by vox')");
+    const changed = sha256(db);
+    const refusedRb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(refusedRb.exitCode).toBe(3);
+    expect(refusedRb.stderr).toMatch(/changed since the cutover finished \(.*(size|change counter).*\)/);
+    expect(refusedRb.stderr).toMatch(/--force/);
+    expect(sha256(db)).toBe(changed);
+    const forced = await cli(["cutover", "--db", db, "--rollback", "--apply", "--force"]);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
+    expect(sqlite(join(again.json.workDir, "rolled-back-new.db"), "SELECT display_name FROM users WHERE id = 'after-cutover'")).toBe("written by vox");
+  });
+});
+
+describe("messages", () => {
+  it("--rollback and --resume together are a usage error (exit 2)", async () => {
+    const { dir, db } = await sampleIn(5);
+    const before = snapshotDir(dir);
+    const r = await cli(["cutover", "--db", db, "--rollback", "--resume", "--apply"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--rollback and --resume/);
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it("a plain --apply while another run is live says it is still running (not that it stopped)", async () => {
+    const { db } = await sampleIn(5);
+    const { child: first } = await pausedAt(["cutover", "--db", db, "--apply"], "after:export");
+    try {
+      const r = await cli(["cutover", "--db", db, "--apply"]);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`still running \\(pid ${first.pid}`));
+      expect(r.stderr).not.toMatch(/stopped after/);
+    } finally {
+      first.kill("SIGKILL");
+      await first;
+    }
+    const later = await cli(["cutover", "--db", db, "--apply"]);
+    expect(later.stderr).toMatch(/stopped after export/);
+  });
+
+  it("rollback after a crash before the backup was finished does not mention a backup that does not exist", async () => {
+    const { db, orig } = await sampleIn(300);
+    const { child: run } = await pausedAt(["cutover", "--db", db, "--apply"], "export-progress");
+    run.kill("SIGKILL");
+    await run;
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(rb.stdout + rb.stderr).not.toMatch(/backup \S+ is kept/);
+    expect(rb.stdout + rb.stderr).toMatch(/No backup had been finished/);
+    expect(sha256(db)).toBe(orig);
+  });
+
+  it("import-legacy and verify-backup give the same exit (3) on a backup whose header is damaged", async () => {
+    const dir = tmp();
+    const f = join(dir, "hdr.jsonl");
+    writeFileSync(f, '{"k":"header","format":"vox-cutover-backup","version":1,"tables":[{"name":"x"}]}\n');
+    const db = join(dir, "target.db");
+    expect((await cli(["verify-backup", f])).exitCode).toBe(3);
+    for (const extra of [[], ["--apply"]]) {
+      const r = await cli(["import-legacy", f, "--db", db, ...extra]);
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).not.toMatch(/Unexpected failure/);
+    }
+    expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe("hostile files are refusals that say what to do (never 'Unexpected failure', never a stale lock)", () => {
+  it("a read-only database folder (another user's): cutover and migrate refuse (3) before any lock or file", async () => {
+    const base = tmp();
+    chmodSync(base, 0o755);
+    const dir = join(base, "ro");
+    mkdirSync(dir);
+    const { db, orig } = await sampleIn(5, dir);
+    await execa("chown", ["-R", "65534:65534", dir]);
+    chmodSync(dir, 0o555);
+    const before = snapshotDir(dir);
+    for (const args of [["cutover", "--db", db, "--apply"], ["migrate", "--db", db, "--apply"], ["sidecar", "--db", db, "--apply"]]) {
+      const r = await execa("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "node", BIN, ...args], { env: cleanEnv(), extendEnv: false, reject: false, stdin: "ignore", cwd: "/" });
+      expect(r.stderr).not.toMatch(/Unexpected failure/);
+      if (args[0] === "migrate") expect(r.exitCode).toBe(4); // legacy: the cutover's job, nothing written
+      else {
+        expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
+        if (args[0] === "cutover") expect(r.stderr).toMatch(/folder .* is not writable/);
+      }
+    }
+    expect(snapshotDir(dir)).toEqual(before);
+    expect(sha256(db)).toBe(orig);
+    chmodSync(dir, 0o755);
+  });
+
+  it("a corrupt b-tree: migrate, export-legacy and drill refuse (3), leave no work dir or lock, and the file as it was", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    await execa("python3", ["-c", `
+import sqlite3
+c = sqlite3.connect(${JSON.stringify(db)})
+c.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))")
+c.execute("INSERT INTO schema_version VALUES (59, 'x'), (60, 'x')")
+c.execute("CREATE TABLE t(a, b)")
+c.executemany("INSERT INTO t VALUES (?, ?)", [(i, 'x' * 100) for i in range(2000)])
+c.commit(); c.close()
+b = bytearray(open(${JSON.stringify(db)}, 'rb').read())
+for off in range(4096 * 5 + 8, 4096 * 5 + 200): b[off] = 0xff
+open(${JSON.stringify(db)}, 'wb').write(b)
+`]);
+    const orig = sha256(db);
+    const before = snapshotDir(dir);
+    for (const args of [["migrate", "--db", db, "--apply"], ["export-legacy", join(dir, "out.jsonl"), "--db", db], ["drill", "--db", db, "--apply"]]) {
+      const r = await cli(args);
+      expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/damaged|malformed/);
+      expect(r.stderr).toMatch(/\.recover/);
+      expect(r.stderr).not.toMatch(/Unexpected failure/);
+      expect(snapshotDir(dir)).toEqual(before);
+    }
+    expect(sha256(db)).toBe(orig);
+  });
+
+  it("a hot rollback journal is named as such (not 'readonly database'); the database and journal are left exactly as they are", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    await execa("python3", ["-c", `
+import sqlite3, shutil, os
+p = ${JSON.stringify(db)}
+c = sqlite3.connect(p + '.src'); c.execute('create table schema_version(version integer primary key, applied_at text)'); c.execute("insert into schema_version values (60, 'x')"); c.execute('create table t(a)'); c.commit(); c.close()
+c = sqlite3.connect(p + '.src', isolation_level=None); c.execute('pragma cache_size=1'); c.execute('begin')
+for i in range(3000): c.execute('insert into t values (?)', ('y' * 200,))
+shutil.copy(p + '.src', p); shutil.copy(p + '.src-journal', p + '-journal')
+os._exit(0)
+`]);
+    for (const f of readdirSync(dir)) if (f.includes(".src")) await execa("rm", ["-f", join(dir, f)]);
+    const before = snapshotDir(dir);
+    for (const args of [["diagnose"], ["cutover", "--apply"], ["migrate", "--apply"]]) {
+      const r = await cli([...args, "--db", db]);
+      expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/hot rollback journal/);
+      expect(r.stderr).not.toMatch(/readonly database/);
+      expect(snapshotDir(dir)).toEqual(before);
+    }
+  });
+
+  it("VOX_DB_URL=file:///… is a local path: diagnose and a refused migrate --apply create nothing", async () => {
+    const dir = tmp();
+    const target = join(dir, "new.db");
+    const env = { VOX_DB_URL: `file://${target}` };
+    const d = await cli(["diagnose", "--json"], { env });
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(d.json.chain).toBe("missing");
+    const m = await cli(["migrate", "--apply", "--plan", "0000000000000000"], { env });
+    expect(m.exitCode).toBe(3);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("read-only commands leave -wal and -shm byte-identical", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    makeBaselineDb(db);
+    await execa("python3", ["-c", `
+import sqlite3, os
+c = sqlite3.connect(${JSON.stringify(db)}); c.execute('pragma journal_mode=wal'); c.execute('pragma wal_autocheckpoint=0')
+c.execute("insert into users(id, display_name) values ('w1', 'in the wal')"); c.commit()
+os._exit(0)
+`]);
+    expect(existsSync(`${db}-shm`)).toBe(true);
+    const backup = join(tmp(), "b.jsonl");
+    const before = snapshotDir(dir);
+    for (const args of [["diagnose"], ["verify"], ["ledger"], ["cutover"], ["export-legacy", backup], ["verify-backup", backup], ["news-check"]]) {
+      const r = await cli([...args, "--db", db]);
+      expect([0, 1], `${args[0]}: ${r.stderr}`).toContain(r.exitCode);
+      expect(snapshotDir(dir), args[0]).toEqual(before);
+    }
+    // and the reader saw the row that is only in the -wal
+    expect(readFileSync(backup, "utf8")).toMatch(/in the wal/);
+  });
+});
+
+describe("resume never recomputes the diagnosis from the new file", () => {
+  it("killed after the swap, resumed: the ledger records the chain the run started from (legacy)", async () => {
+    const { db } = await sampleIn(10);
+    const { child: run } = await pausedAt(["cutover", "--db", db, "--apply"], "after:swap");
+    run.kill("SIGKILL");
+    await run;
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.before.chain).toBe("legacy");
+    expect(sqlite(db, "SELECT json_extract(counts_json, '$.chainBefore') FROM cutover_ledger WHERE command = 'cutover'")).toBe("legacy");
+  });
+});
