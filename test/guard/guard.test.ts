@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
@@ -446,6 +446,36 @@ os._exit(0)
     }
     // and the reader saw the row that is only in the -wal
     expect(readFileSync(backup, "utf8")).toMatch(/in the wal/);
+  });
+});
+
+describe("the swap never leaves the primary's name empty", () => {
+  it("watched from another process during a whole cutover, the name always holds a SQLite file (the old one or the new one)", async () => {
+    const { db, orig } = await sampleIn(10);
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply", "--json"], { env: cleanEnv(), extendEnv: false, reject: false, stdin: "ignore" });
+    let looks = 0;
+    let missing = 0;
+    let done = false;
+    void child.finally(() => (done = true));
+    while (!done) {
+      looks++;
+      try {
+        const fd = openSync(db, "r");
+        const buf = Buffer.alloc(16);
+        readSync(fd, buf, 0, 16, 0);
+        closeSync(fd);
+        const head = buf.toString("latin1");
+        if (head !== "SQLite format 3\0") missing++;
+      } catch {
+        missing++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const res = await child;
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(looks).toBeGreaterThan(50);
+    expect(missing).toBe(0);
+    expect(sha256(JSON.parse(res.stdout).archive.path)).toBe(orig);
   });
 });
 
