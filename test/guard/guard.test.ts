@@ -373,9 +373,12 @@ c.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at 
 c.execute("INSERT INTO schema_version VALUES (59, 'x'), (60, 'x')")
 c.execute("CREATE TABLE t(a, b)")
 c.executemany("INSERT INTO t VALUES (?, ?)", [(i, 'x' * 100) for i in range(2000)])
-c.commit(); c.close()
+c.commit()
+root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 't'").fetchone()[0]
+size = c.execute("PRAGMA page_size").fetchone()[0]
+c.close()
 b = bytearray(open(${JSON.stringify(db)}, 'rb').read())
-for off in range(4096 * 5 + 8, 4096 * 5 + 200): b[off] = 0xff
+b[(root - 1) * size] = 0  # the b-tree page type of t's root: not a valid page type
 open(${JSON.stringify(db)}, 'wb').write(b)
 `]);
     const orig = sha256(db);
