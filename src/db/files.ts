@@ -1,10 +1,11 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { DB_SIDE_SUFFIXES, privateBuildPath } from "../layout.js";
 import { refused } from "../errors.js";
 import { openReadWrite, type LibsqlDatabase } from "./local.js";
 
 /** The files SQLite keeps beside a database. */
-export const DB_SIDE_FILES = ["-wal", "-shm", "-journal"] as const;
+export const DB_SIDE_FILES = DB_SIDE_SUFFIXES;
 
 /** Moves a database file together with whichever of its -wal/-shm/-journal exist (renames: nothing is copied or deleted). */
 export function moveDatabaseFiles(from: string, to: string): void {
@@ -40,7 +41,7 @@ export interface WriteTarget {
  */
 export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: LibsqlDatabase) => T | Promise<T>): Promise<T> {
   const fresh = target.mode !== "existing";
-  const file = fresh ? join(dirname(target.path), `.${basename(target.path)}.vox-cutover-${target.tag}-${process.pid}`) : target.path;
+  const file = fresh ? privateBuildPath(target.path, target.tag) : target.path;
   if (fresh) removeOwnDatabaseFiles(file);
   let db: LibsqlDatabase | undefined;
   let result: T;

@@ -1,11 +1,10 @@
 import { mkdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { defaultWorkDirName } from "../layout.js";
 
-/** `vox-cutover-runs/<UTC timestamp>` beside the database (or beside the cwd for remote). */
+/** `vox-cutover-runs/<UTC timestamp>` beside the database (names: src/layout.ts; the guarded path picks a free one). */
 export function defaultWorkDir(dbPath: string | undefined, now = new Date()): string {
-  const base = dbPath ? dirname(dbPath) : process.cwd();
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return join(base, "vox-cutover-runs", stamp);
+  return defaultWorkDirName(dbPath ?? resolve(process.cwd(), "app.db"), now);
 }
 
 export function resolveWorkDir(opt: unknown, dbPath: string | undefined): string {
