@@ -1,5 +1,5 @@
 import Database from "libsql";
-import { closeSync, copyFileSync, constants as fsc, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, constants as fsc, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
@@ -152,8 +152,37 @@ function sizeOf(p: string): number {
 }
 
 /** A private, consistent copy of a WAL database and its -wal (the original's -shm is never touched). */
+const liveSnapshots = new Set<string>();
+let exitHook = false;
+
+/** Snapshot folders of processes that are gone (killed before they could remove theirs). */
+function sweepSnapshots(): void {
+  try {
+    for (const f of readdirSync(tmpdir())) {
+      const m = /^vox-cutover-snapshot-(\d+)-/.exec(f);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(tmpdir(), f), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
 function openSnapshot(path: string): LibsqlDatabase {
-  const dir = mkdtempSync(join(tmpdir(), "vox-cutover-snapshot-"));
+  sweepSnapshots();
+  if (!exitHook) {
+    exitHook = true;
+    // A handle nobody closed (a worker ended, an early exit): its copy goes with the process.
+    process.on("exit", () => {
+      for (const d of liveSnapshots) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), `vox-cutover-snapshot-${process.pid}-`));
+  liveSnapshots.add(dir);
   const copy = join(dir, basename(path));
   let db: LibsqlDatabase | undefined;
   try {
@@ -170,6 +199,7 @@ function openSnapshot(path: string): LibsqlDatabase {
       /* closing a half-open copy */
     }
     rmSync(dir, { recursive: true, force: true });
+    liveSnapshots.delete(dir);
     throw wrapOpenError(path, e);
   }
   const close = db.close.bind(db);
@@ -178,6 +208,7 @@ function openSnapshot(path: string): LibsqlDatabase {
       close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      liveSnapshots.delete(dir);
     }
   };
   return db;

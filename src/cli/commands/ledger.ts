@@ -1,7 +1,7 @@
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { failed } from "../../errors.js";
-import { listLedger } from "../../engine/ledger.js";
+import { listLedger } from "../../db/ledger.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export async function ledgerCommand(ctx: Ctx): Promise<CommandResult> {
