@@ -17,7 +17,7 @@ import type { Decide, Emit } from "./events.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, holdersSupported, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "./guard.js";
 import { inodeOf, sameInode } from "./guard-identity.js";
 import { describeIdentityChange, fileIdentity, sameIdentity } from "./identity.js";
-import { Journal } from "./journal.js";
+import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, lockPath, readLock } from "./lock.js";
 import { planDigest } from "./plan-digest.js";
@@ -212,7 +212,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   // A fresh run's operator-given paths are checked before anything else (a resume's are its own).
   if (!pending && opts.apply) {
     if (opts.workDir) checkWorkDir(opts.workDir, id, "", false);
-    if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath }, id, "");
+    if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
   }
   const plan = pending
     ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: start!.backupPath, options: start!.options ?? opts.options })
@@ -274,6 +274,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       dbPath,
       workDir: plan.paths.workDir,
       workDirOurs: Boolean(pending),
+      workDirDefault: !pending && !opts.workDir,
       runId: start?.runId,
       lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
       holders: true,
@@ -296,7 +297,7 @@ function runState(plan: CutoverPlan, id: DbIdentity, start: RunOnDisk["state"]["
 }
 
 async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number, g: WriteSafety, run: RunState): Promise<CutoverReport> {
-  const paths = plan.paths;
+  let paths = plan.paths;
   const runId = g.runId;
   report.runId = runId;
   report.workDir = paths.workDir;
@@ -320,7 +321,13 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
     // dir and no unfinished run behind; its results are journaled once the run starts.
     const preflight = await runPreflight(ctx, steps, report, opts, false);
-    g.ensureWorkDir();
+    if (g.ensureWorkDir() !== paths.workDir) {
+      // Another run took the default name meanwhile (same UTC second): this run's folder is the next one.
+      paths = runPaths(paths.dbPath, g.workDir, opts.backupPath);
+      Object.assign(ctx, paths);
+      journal.path = join(paths.workDir, JOURNAL_NAME);
+      report.workDir = paths.workDir;
+    }
     journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: run.chainBefore, chainBefore: run.chainBefore, maxVersionBefore: run.maxVersionBefore, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options, identity: run.identity });
     g.started();
     for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });

@@ -19,7 +19,7 @@ import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lst
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
-import { DB_SIDE_SUFFIXES, defaultWorkDirName, isPartial, markerPath, RUN_MARKER, RUNS_DIR, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
+import { DB_SIDE_SUFFIXES, defaultWorkDirName, isInside, isPartial, markerPath, RUN_MARKER, RUNS_DIR, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
 import { check, PlanDigestSchema, RunMarkerSchema, type RunMarker } from "../schemas.js";
 import { CancelToken, withSignals } from "./cancel.js";
 import { identify, realPathOf, type DbIdentity } from "./guard-identity.js";
@@ -34,6 +34,8 @@ export interface OwnedPath {
   path: string;
   /** The run's own file from an earlier attempt (resume): it may exist. */
   ours?: boolean;
+  /** The run's work dir (made when the run starts): a path inside it needs no existing folder yet. */
+  within?: string;
 }
 
 export interface WriteSafetyOptions {
@@ -151,7 +153,7 @@ export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): str
   if (exists(abs) && !o.ours) {
     throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does).` });
   }
-  if (!isDir(dirname(abs))) {
+  if (!isDir(dirname(abs)) && !(o.within && isInside(abs, resolve(o.within)))) {
     throw usage({ what: `The folder of ${o.flag} ${abs} does not exist.`, untouched, next: `Create it (mkdir -p '${dirname(abs)}') or choose another path.` });
   }
   return abs;

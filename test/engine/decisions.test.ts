@@ -133,6 +133,8 @@ describe("owned paths and work dirs", () => {
     expect(owned(join(d, "taken.jsonl"), true)).toBe("ok");
     expect(owned(join(run, "b.jsonl"))).toBe("refused");
     expect(owned(join(d, "missing", "b.jsonl"))).toBe("usage");
+    // a backup inside the work dir the run is about to make (the wizard's rehearsal) needs no folder yet
+    expect(kind(() => checkOwnedPath({ flag: "--backup", path: join(d, "newrun", "b.jsonl"), within: join(d, "newrun") }, id, "me"))).toBe("ok");
     const wd = (p: string, ours = false) => kind(() => checkWorkDir(p, id, "me", ours));
     expect(wd(join(d, "fresh"))).toBe("ok");
     expect(wd(db)).toBe("refused");
