@@ -48,7 +48,7 @@ export const JOURNAL_NAME = NAME;
  * a crash, kill -9 or power loss the next run knows exactly where this one stood.
  */
 export class Journal {
-  readonly path: string;
+  path: string;
   constructor(workDir: string) {
     this.path = join(workDir, JOURNAL_NAME);
   }
