@@ -14,7 +14,8 @@ import { archivedPath, archiveDirOf, DB_SIDE_SUFFIXES, defaultBackupPath, isOwnT
 import { toolVersion } from "../util/paths.js";
 import { CancelToken, cancelled } from "./cancel.js";
 import type { Decide, Emit } from "./events.js";
-import { checkOwnedPath, checkPlanOption, checkWorkDir, holdersSupported, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "./guard.js";
+import { describeHolders, openHolders } from "./holders.js";
+import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "./guard.js";
 import { inodeOf, sameInode } from "./guard-identity.js";
 import { describeIdentityChange, fileIdentity, sameIdentity } from "./identity.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
@@ -258,7 +259,9 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       opts.emit({ type: "trial", evidence });
       opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
     }
-    if (!holdersSupported()) opts.emit({ type: "note", text: "This system does not show which processes hold a file open (no /proc): stop every application using the database before --apply." });
+    const scan = openHolders(id.real, id.dev && id.ino ? { dev: id.dev, ino: id.ino } : null);
+    if (!scan.supported) opts.emit({ type: "note", text: "This system does not show which processes hold a file open (no /proc): stop every application using the database before --apply." });
+    else if (scan.holders.length) opts.emit({ type: "note", text: `--apply would be refused now: ${describeHolders(scan.holders)}. Stop that application first.` });
     report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`)}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;

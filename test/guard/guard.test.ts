@@ -88,6 +88,9 @@ describe("another process holding the database open", () => {
     const { child: app } = await holdOpen(db);
     try {
       const before = snapshotDir(dir);
+      const dry = await cli(["cutover", "--db", db]);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      expect(dry.stderr).toMatch(new RegExp(`--apply would be refused now: pid ${app.pid}`));
       const r = await cli(["cutover", "--db", db, "--apply"]);
       expect(r.exitCode, r.stderr).toBe(3);
       expect(r.stderr).toMatch(new RegExp(`pid ${app.pid} \\(\\S*python3`));
