@@ -36,6 +36,8 @@ export interface OwnedPath {
   ours?: boolean;
   /** The run's work dir (made when the run starts): a path inside it needs no existing folder yet. */
   within?: string;
+  /** The option that lets the operator replace an existing file (export-legacy's `--force`), named in the refusal. */
+  forceFlag?: string;
 }
 
 export interface WriteSafetyOptions {
@@ -151,7 +153,7 @@ export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): str
     throw refused({ what: `${o.flag} ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: `Give ${o.flag} a path outside other runs' work dirs.` });
   }
   if (exists(abs) && !o.ours) {
-    throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does).` });
+    throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does)${o.forceFlag ? `, or pass ${o.forceFlag} to replace it` : ""}.` });
   }
   if (!isDir(dirname(abs)) && !(o.within && isInside(abs, resolve(o.within)))) {
     throw usage({ what: `The folder of ${o.flag} ${abs} does not exist.`, untouched, next: `Create it (mkdir -p '${dirname(abs)}') or choose another path.` });

@@ -121,7 +121,7 @@ describe("export-legacy refuses a bad OUT", () => {
     if (process.getuid?.() !== 0) expect((await cli(["export-legacy", p("ro/b.jsonl"), "--db", p("src.db")])).exitCode).toBe(3);
     const r = await cli(["export-legacy", p("good.jsonl"), "--db", p("src.db")]);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/already exists.*--force/);
+    expect(r.stderr).toMatch(/already holds a file .*pass --force to replace it/);
     expect(readFileSync(p("good.jsonl"), "utf8")).toBe(good);
     const f = await cli(["export-legacy", p("good.jsonl"), "--db", p("src.db"), "--force"]);
     expect(f.exitCode).toBe(0);

@@ -215,7 +215,7 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(sha256(db)).toBe(orig);
   }, 150_000);
 
-  it("roll back after a finished cutover: asks for the name; the engine either restores the original or says why not", async () => {
+  it("roll back after a finished cutover: asks for the name, puts the original back byte-identical, keeps the new file, says what moved where", async () => {
     const { db, orig } = await sample(10);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
     await waitFor(name, /Continue to Stage 1/);
@@ -241,13 +241,14 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(s).toMatch(/\(the original\) →/);
     await type(name, "vox.db\n");
     const after = await waitFor(name, /Rolled back|Roll back not done/);
-    if (/Rolled back/.test(after)) {
-      expect(sha256(db)).toBe(orig); // the original is back
-      expect(after).toMatch(/restored/);
-    } else {
-      expect(sha256(db)).toBe(newSha); // refused: nothing moved, and the screen says why
-      expect(after).toMatch(/roll back/i);
-    }
+    expect(after).toMatch(/Rolled back run/);
+    expect(sha256(db)).toBe(orig); // the original is back, byte for byte
+    const flat = after.replace(/\s+/g, "");
+    expect(flat).toMatch(/thenewfileiskeptat.*rolled-back-new\.db/);
+    expect(flat).toMatch(/theoriginalwasputbackfrom.*archive\/vox\.db/);
+    const kept = /keptat(\S+?rolled-back-new\.db)/.exec(flat)![1]!;
+    expect(sha256(kept)).toBe(newSha); // the cut-over file is kept, not deleted
+    expect(after).toMatch(/is legacy/);
     keys(name, "q");
     await exitCode(exitFile);
     noReactWarnings(errFile);

@@ -19,7 +19,7 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
     throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db / VOX_DB_PATH." });
   }
   // OUT is the operator's: never the database, its sidecar, or a file inside another run's work dir (--force consents to replacing any other file).
-  checkOwnedPath({ flag: "OUT", path: String(outArg), ours: Boolean(opts.force) }, identify(resolved.path!), "");
+  checkOwnedPath({ flag: "OUT", path: String(outArg), ours: Boolean(opts.force), forceFlag: "--force" }, identify(resolved.path!), "");
   const progress = new ProgressLine(out, "export");
   const r = await exportBackup({
     dbPath: resolved.path!,
