@@ -70,6 +70,8 @@ export interface CutoverReport {
   quarantined: number;
   /** The dry-run's trial import (rebuild route). */
   trial?: ImportEvidence;
+  /** After --apply: the rows legacy_quarantine holds (import, partial values, sequences, sidecar conflicts), per reason. */
+  quarantineTable?: { rows: number; byReason: Record<string, number> } | null;
   steps: StepReport[];
   rollbackCommand: string | null;
   resumeCommand: string | null;
@@ -399,6 +401,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   }
   ctx.lock?.release();
   fillReport(report, ctx, paths);
+  report.quarantineTable = quarantineTableRows(opts.resolved.path!);
   report.outcome = "completed";
   report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
   report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
@@ -414,6 +417,27 @@ export function reuseOnResume(step: Pick<Step, "reuse" | "reusable">, ctx: RunCo
   const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && index < swapIdx;
   if (pastSwap || step.reuse === "always") return true;
   return step.reuse === "check" && Boolean(step.reusable?.(ctx, recorded));
+}
+
+/** What legacy_quarantine holds now, per reason key: the count the summary shows is the table's. */
+function quarantineTableRows(dbPath: string): { rows: number; byReason: Record<string, number> } | null {
+  try {
+    const db = openReadOnly(dbPath);
+    try {
+      if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'legacy_quarantine'").length) return { rows: 0, byReason: {} };
+      const byReason: Record<string, number> = {};
+      let rows = 0;
+      for (const r of allRows(db, "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1")) {
+        byReason[String(r.k)] = Number(r.n);
+        rows += Number(r.n);
+      }
+      return { rows, byReason };
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
 }
 
 function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): void {
@@ -534,6 +558,7 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     tables: r.tables,
     quarantined: r.quarantined,
     ...(r.trial ? { trial: r.trial } : {}),
+    ...(r.quarantineTable ? { quarantineTable: r.quarantineTable } : {}),
     steps: r.steps,
     rollbackCommand: r.rollbackCommand,
     message: r.message,

@@ -84,6 +84,9 @@ describe("cutover", () => {
     expect(sha256(j.archive.path)).toBe(orig);
     checkNewFile(db, j.archive.path);
     expect(j.quarantined).toBeGreaterThan(0);
+    // The report's count of legacy_quarantine is the table's (import, partial values, sidecar conflicts together).
+    expect(j.quarantineTable.rows).toBe(Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine")));
+    expect(j.quarantineTable.byReason["sidecar-conflict"]).toBe(Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason = 'sidecar-conflict'")));
     const users = j.tables.find((t: any) => t.name === "users");
     expect(users.rowsBefore).toBeGreaterThan(0);
     expect(users).toMatchObject({ rowsAfter: users.rowsBefore, quarantined: 0 });

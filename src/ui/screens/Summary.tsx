@@ -24,7 +24,10 @@ export function Summary({ e, cols, rows }: ScreenProps) {
       {compact ? null : <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />}
       <Text wrap={w}>{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
       <Text wrap={w}>{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
-      <Text wrap={w}>{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
+      <Text wrap={w}>{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined whole by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
+      {r.quarantineTable ? (
+        <Text wrap={w}>{`legacy_quarantine holds ${human(r.quarantineTable.rows)} row(s)${Object.keys(r.quarantineTable.byReason).length ? `: ${Object.entries(r.quarantineTable.byReason).map(([k, n]) => `${human(n)} ${k}`).join(", ")}` : ""}`}</Text>
+      ) : null}
       <Text wrap={w}>{`Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
       <Text wrap={w}>{`Roll back: ${r.rollbackCommand}`}</Text>
       {s.rehearsal && s.original ? <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db '${s.original}'`}</Text> : null}
