@@ -254,7 +254,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     if (plan.route === "rebuild") {
       // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
       opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
-      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit);
+      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token);
       report.trial = evidence;
       report.tables = evidence.tables.map((t) => ({ name: t.name, target: t.target, rowsBefore: t.rowsIn, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, columns: t.columns }));
       report.quarantined = evidence.quarantined;
@@ -503,6 +503,16 @@ async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverRepor
       const rep = report.steps[done.length];
       if (rep) rep.status = "failed";
       opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
+    }
+    if (e instanceof VoxError && e.kind === "interrupted") {
+      // Stage 0 only reads: there is no run to resume, so the note must not offer one.
+      throw new VoxError("interrupted", {
+        what: e.what,
+        untouched: "Nothing was written: the preconditions only read (no work dir, journal or lock remains).",
+        next: "Run the same command again when ready; there is nothing to resume or roll back.",
+        exitCode: e.exitCode,
+        details: e.details,
+      });
     }
     throw e;
   }

@@ -12,6 +12,7 @@ import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
 import type { BaselineContext, Diagnosis } from "../db/diagnose.js";
 import type { Emit, ImportEvidence } from "./events.js";
+import type { CancelToken } from "./cancel.js";
 
 /** The evidence a swap rests on, from an import report (trial or real). */
 export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences">, backupVerified: boolean): ImportEvidence {
@@ -40,7 +41,8 @@ export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quar
   };
 }
 
-export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit): Promise<ImportEvidence> {
+export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, token?: CancelToken): Promise<ImportEvidence> {
+  const stop = () => token?.throwIfCancelled("during the dry-run's trial import (its scratch folder was removed; nothing was written)");
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
   try {
     const backupPath = join(dir, "trial-backup.jsonl");
@@ -50,7 +52,10 @@ export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineCo
       chain: d.chain,
       maxVersion: jsonInt(d.classification.maxVersion),
       baseline: { version: base.manifest.baselineVersion, digest: base.digest },
-      onProgress: (p) => emit({ type: "step-progress", id: "trial-import", done: p.rowsDone, total: p.totalRows * 2, label: `export ${p.table}` }),
+      onProgress: (p) => {
+        emit({ type: "step-progress", id: "trial-import", done: p.rowsDone, total: p.totalRows * 2, label: `export ${p.table}` });
+        stop();
+      },
     });
     const total = exp.totalRows;
     const r = await importBackup({
@@ -61,7 +66,10 @@ export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineCo
       history: base.policy.history,
       rules: loadImporters(),
       into: "scratch",
-      onProgress: (p) => emit({ type: "step-progress", id: "trial-import", done: total + p.rowsDone, total: total * 2, label: `import ${p.table}` }),
+      onProgress: (p) => {
+        emit({ type: "step-progress", id: "trial-import", done: total + p.rowsDone, total: total * 2, label: `import ${p.table}` });
+        stop();
+      },
     });
     return importEvidence(r, true);
   } finally {

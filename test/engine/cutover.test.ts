@@ -250,6 +250,21 @@ describe("signals and rehearse", () => {
     expect((await term).exitCode).toBe(143);
   });
 
+  it("SIGINT during Stage 0 leaves nothing and offers no resume (there is nothing to resume)", async () => {
+    const { dir, db } = await sampleIn(10);
+    const before = snapshotDir(dir);
+    const marker = join(tmp(), "paused");
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGINT");
+    const res = await child;
+    expect(res.exitCode).toBe(130);
+    expect(res.stderr).toMatch(/Nothing was written/);
+    expect(res.stderr).toMatch(/nothing to resume/);
+    expect(res.stderr).not.toMatch(/--resume/);
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
   it("rehearse runs the whole cutover on a clone; the original stays byte-identical", async () => {
     const { dir, db } = await sampleIn(20);
     const before = snapshotDir(dir);
