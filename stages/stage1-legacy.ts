@@ -42,7 +42,7 @@ export const exportStep: Step = {
       maxVersion: jsonInt(c.diagnosis.classification.maxVersion),
       baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest },
       onProgress: (p) => {
-        c.emit({ type: "step-progress", id: "export", done: p.rowsDone, total: p.totalRows, label: p.table });
+        c.emit({ type: "step-progress", id: "export", done: p.rowsDone, total: p.totalRows, label: p.table, phase: "copying rows to the backup" });
         c.token.throwIfCancelled("during the export (the partial backup was removed)");
         pausePoint("export-progress");
       },
@@ -63,7 +63,7 @@ export const verifyStep: Step = {
   async run(c) {
     const exp = c.outputs.get("export")!;
     // The backup is re-read here while a worker hashes the live primary on the other core.
-    const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table }) });
+    const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table, phase: "re-reading the backup, hashing the primary" }) });
     if (r.fileSha256 !== exp.sha256) {
       throw refused({ what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${String(exp.sha256)}).`, untouched: "The primary was not changed.", next: "Start over (--rollback, then run again)." });
     }
@@ -100,7 +100,7 @@ export const buildImportStep: Step = {
       planDigest: c.planDigest,
       command: `${c.command}:import`,
       onProgress: (p) => {
-        c.emit({ type: "step-progress", id: "build-import", done: p.rowsDone, total: p.totalRows, label: p.table });
+        c.emit({ type: "step-progress", id: "build-import", done: p.rowsDone, total: p.totalRows, label: p.table || undefined, ...(p.phase ? { phase: p.phase } : {}) });
         c.token.throwIfCancelled("during the import (its transaction was rolled back; the new file was not created)");
         pausePoint("import-progress");
       },

@@ -86,7 +86,8 @@ export interface ImportOptions {
   runId?: string;
   planDigest?: string;
   command?: string;
-  onProgress?: (p: { rowsDone: number; totalRows: number; table: string }) => void;
+  /** Progress: rows copied so far; `phase` names what the import does now ("copying rows", then "rebuilding indexes", "checking"). */
+  onProgress?: (p: { rowsDone: number; totalRows: number; table: string; phase?: string }) => void;
   /** Test hook: throw after this many loaded rows (failure injection). */
   failAfterRows?: number;
 }
@@ -405,13 +406,14 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         partialTotal++;
       }
       if (opts.failAfterRows !== undefined && loadedTotal >= opts.failAfterRows) throw new Error(`injected failure after ${loadedTotal} rows`);
-      if ((rowsDone & 0x3fff) === 0) opts.onProgress?.({ rowsDone, totalRows, table: bt.name });
+      if ((rowsDone & 0x3fff) === 0) opts.onProgress?.({ rowsDone, totalRows, table: bt.name, phase: "copying rows into the new file" });
     },
   };
   const result = opts.reference ? readReference(opts.reference, visitor) : readBackup(opts.backupPath, visitor as BackupVisitor);
   if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
     throw refused({ what: "The backup changed between verification and import.", untouched: "The import was rolled back.", next: "Take and verify a new backup." });
   }
+  opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "rebuilding indexes" });
   for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -486,6 +488,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     ftsRebuilt.push(t.name);
   }
   if (fresh) db.exec("ANALYZE"); // planner statistics for the new file
+  opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
   // Table by table: a foreign key SQLite cannot check (vox 66's package_deps names a parent column
   // that is not unique: "foreign key mismatch") is reported, and the other tables are still checked.
   const fkCounts = new Map<string, number>();

@@ -5,7 +5,7 @@ export type StepStatus = "pending" | "running" | "done" | "skipped" | "failed";
 export type EngineEvent =
   | { type: "plan"; steps: { id: string; stage: number; kind: StepKind; title: string; description: string }[]; digest: string }
   | { type: "step-start"; id: string; title: string }
-  | { type: "step-progress"; id: string; done: number; total: number; label?: string }
+  | { type: "step-progress"; id: string; done: number; total: number; label?: string; phase?: string }
   | { type: "step-done"; id: string; summary: string; outputs?: Record<string, unknown>; reused?: boolean }
   | { type: "step-skipped"; id: string; reason: string }
   | { type: "step-failed"; id: string; message: string }
