@@ -105,6 +105,44 @@ export const BackupHeaderSchema = v.looseObject({
   ),
 });
 
+/** contracts/db/baseline-version-policy.yaml. */
+export const PolicySchema = v.looseObject({
+  repository_baseline_integer: v.pipe(v.number(), v.integer()),
+  repository_baseline_digest_hex: v.pipe(str, v.regex(/^0x[0-9a-f]{64}$/)),
+  baseline_history: opt(v.array(v.pipe(v.number(), v.integer()))),
+  digest_source: opt(str),
+});
+
+/** schema/manifest.yaml. */
+export const ManifestSchema = v.looseObject({
+  baseline_version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  fragments: v.pipe(v.array(v.looseObject({ domain: str, file: str })), v.minLength(1)),
+  fold_steps: opt(v.nullable(v.array(v.looseObject({ id: str, below: v.number(), description: opt(str), sql: str })))),
+});
+
+/** What the wizard's main thread sends the engine worker. */
+export const ToWorkerSchema = v.variant("type", [
+  v.object({ type: v.literal("inspect"), id: v.number(), db: opt(str) }),
+  v.object({ type: v.literal("sample"), id: v.number() }),
+  v.object({ type: v.literal("clone"), id: v.number(), db: str }),
+  v.object({
+    type: v.literal("run"),
+    id: v.number(),
+    job: v.looseObject({ db: str, apply: v.boolean(), resume: opt(v.boolean()), rollback: opt(v.boolean()), backupPath: opt(str), workDir: opt(str), command: v.picklist(["wizard", "rehearse"]) }),
+  }),
+  v.object({ type: v.literal("answer"), id: v.number(), answer: v.looseObject({}) }),
+  v.object({ type: v.literal("cancel") }),
+  v.object({ type: v.literal("use-target"), id: v.number(), kind: v.picklist(["vox", "bundled"]) }),
+]);
+
+/** What the engine worker sends back: results, failures, events and decision requests for one call id. */
+export const FromWorkerSchema = v.variant("type", [
+  v.object({ type: v.literal("result"), id: v.number(), value: v.unknown() }),
+  v.object({ type: v.literal("failure"), id: v.number(), error: v.looseObject({ kind: str, message: str, exitCode: v.number() }) }),
+  v.object({ type: v.literal("event"), id: v.number(), event: v.looseObject({ type: str }) }),
+  v.object({ type: v.literal("request"), id: v.number(), requestId: v.number(), request: v.looseObject({ kind: v.picklist(["confirm", "sidecar", "telemetry"]) }) }),
+]);
+
 /** `--plan`: the 16 hex digits a dry-run prints. */
 export const PlanDigestSchema = v.pipe(str, v.regex(/^[0-9a-f]{16}$/));
 
@@ -124,4 +162,14 @@ export function problem<T extends v.GenericSchema>(schema: T, data: unknown): st
   const i = r.issues[0];
   const path = i.path?.map((p) => String(p.key)).join(".") ?? "";
   return `${path ? `${path}: ` : ""}${i.message}`;
+}
+
+/** The first issue as a field path and message (for a contract file's "field X: expected …" error). */
+export function firstIssue<T extends v.GenericSchema>(schema: T, data: unknown): { field: string; top: string; message: string } | null {
+  const r = v.safeParse(schema, data);
+  if (r.success) return null;
+  const i = r.issues[0];
+  const keys = i.path?.map((p) => String(p.key)) ?? [];
+  const field = keys.map((k, n) => (/^\d+$/.test(k) && n > 0 ? `[${k}]` : (n ? "." : "") + k)).join("");
+  return { field: field || "(top level)", top: keys[0] ?? "", message: i.message };
 }

@@ -5,6 +5,8 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { failed } from "../errors.js";
 import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
+import { firstIssue, ManifestSchema } from "../schemas.js";
+import type * as v from "valibot";
 
 export interface Fragment {
   domain: string;
@@ -26,6 +28,12 @@ export interface Manifest {
   foldSteps: FoldStep[];
 }
 
+const MANIFEST_EXPECT: Record<string, string> = {
+  baseline_version: "a positive integer",
+  fragments: "a list of {domain, file}",
+  fold_steps: "a list of {id, below, sql}",
+};
+
 export function manifestPath(root = contentRoot()): string {
   return join(root, "schema", "manifest.yaml");
 }
@@ -34,15 +42,11 @@ export function loadManifest(root = contentRoot()): Manifest {
   const path = manifestPath(root);
   const raw = loadYamlFile(path) as Record<string, unknown> | null;
   if (!raw || typeof raw !== "object") contractFieldError(path, "baseline_version", "a mapping");
-  const bv = raw.baseline_version;
-  if (typeof bv !== "number" || !Number.isInteger(bv) || bv < 1) contractFieldError(path, "baseline_version", "a positive integer");
-  if (!Array.isArray(raw.fragments) || raw.fragments.length === 0) contractFieldError(path, "fragments", "a list of {domain, file}");
-  const fragments = (raw.fragments as unknown[]).map((f, i) => {
-    const fr = f as Record<string, unknown>;
-    if (!fr || typeof fr.file !== "string" || typeof fr.domain !== "string") {
-      contractFieldError(path, `fragments[${i}]`, "{domain, file}");
-    }
-    const file = join(root, "schema", fr.file as string);
+  const issue = firstIssue(ManifestSchema, raw);
+  if (issue) contractFieldError(path, issue.field, MANIFEST_EXPECT[issue.top] ?? issue.message);
+  const checked = raw as unknown as v.InferOutput<typeof ManifestSchema>;
+  const fragments = checked.fragments.map((fr) => {
+    const file = join(root, "schema", fr.file);
     let sql: string;
     try {
       sql = readFileSync(file, "utf8");
@@ -53,16 +57,10 @@ export function loadManifest(root = contentRoot()): Manifest {
         next: "Restore the fragment from the repository, or remove it from the manifest together with a contract update.",
       });
     }
-    return { domain: fr.domain as string, file: fr.file as string, sql };
+    return { domain: fr.domain, file: fr.file, sql };
   });
-  const foldSteps = ((raw.fold_steps as unknown[] | undefined) ?? []).map((s, i) => {
-    const st = s as Record<string, unknown>;
-    if (!st || typeof st.id !== "string" || typeof st.below !== "number" || typeof st.sql !== "string") {
-      contractFieldError(path, `fold_steps[${i}]`, "{id, below, sql}");
-    }
-    return { id: st.id as string, below: st.below as number, description: String(st.description ?? ""), sql: st.sql as string };
-  });
-  return { path, baselineVersion: bv as number, fragments, foldSteps };
+  const foldSteps = (checked.fold_steps ?? []).map((st) => ({ id: st.id, below: st.below, description: st.description ?? "", sql: st.sql }));
+  return { path, baselineVersion: checked.baseline_version, fragments, foldSteps };
 }
 
 /** Baseline SQL exactly as the contract defines it. */

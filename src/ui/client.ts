@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker } from "./protocol.js";
+import { check, FromWorkerSchema, problem } from "../schemas.js";
 
 /** The wizard's handle on the engine worker. */
 export function workerClient(): EngineClient {
@@ -10,7 +11,14 @@ export function workerClient(): EngineClient {
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag } });
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }>();
-  worker.on("message", (m: FromWorker) => {
+  worker.on("message", (raw: unknown) => {
+    const m = check(FromWorkerSchema, raw) as FromWorker | null;
+    if (!m) {
+      // Not a message the wizard understands: every waiting call fails with what was wrong, nothing is guessed.
+      for (const w of waiting.values()) w.reject({ kind: "failed", message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`, exitCode: 1 });
+      waiting.clear();
+      return;
+    }
     const w = waiting.get(m.id);
     if (!w) return;
     if (m.type === "event") w.on?.event(m.event);

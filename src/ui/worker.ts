@@ -23,6 +23,7 @@ import { stages2to4 } from "../../stages/stage2to4.js";
 import { generateSample } from "../sample/generate.js";
 import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from "./protocol.js";
 import { TARGET_ENV } from "../schema/target.js";
+import { check, problem, ToWorkerSchema } from "../schemas.js";
 import { compareOperatorsVox, type VoxComparison } from "../engine/target-check.js";
 
 const port = parentPort!;
@@ -127,7 +128,14 @@ async function inspect(db?: string): Promise<Inspection> {
   return info;
 }
 
-port.on("message", async (m: ToWorker) => {
+port.on("message", async (raw: unknown) => {
+  // A message is checked before it is acted on: the main thread is ours, but never cast what crosses a boundary.
+  const m = check(ToWorkerSchema, raw) as ToWorker | null;
+  if (!m) {
+    const id = typeof (raw as { id?: unknown })?.id === "number" ? (raw as { id: number }).id : -1;
+    post({ type: "failure", id, error: { kind: "failed", message: `The engine worker got a message it does not understand: ${problem(ToWorkerSchema, raw)}`, exitCode: 1 } });
+    return;
+  }
   try {
     switch (m.type) {
       case "answer":
