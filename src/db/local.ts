@@ -250,19 +250,24 @@ export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []):
 }
 
 
+/** Runs `fn` in one BEGIN IMMEDIATE transaction on an open database: committed, or rolled back and rethrown. */
+export function inWriteTransaction<T>(db: LibsqlDatabase, fn: (db: LibsqlDatabase) => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const r = fn(db);
+    db.exec("COMMIT");
+    return r;
+  } catch (e) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
 /** Opens `path` for writing and runs `fn` in one BEGIN IMMEDIATE transaction: committed, or rolled back and rethrown. */
 export function withWriteTransaction<T>(path: string, fn: (db: LibsqlDatabase) => T): T {
   const db = openReadWrite(path);
   try {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const r = fn(db);
-      db.exec("COMMIT");
-      return r;
-    } catch (e) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw e;
-    }
+    return inWriteTransaction(db, fn);
   } finally {
     db.close();
   }

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { SIDECAR_NAME } from "../db/diagnose.js";
 import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
-import { allRows, openReadWrite, type LibsqlDatabase } from "../db/local.js";
+import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import { probeFile } from "../db/probe.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "../backup/format.js";
@@ -353,15 +353,7 @@ function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: Libs
     // columns, which SQLite reports as a "foreign key mismatch" on any write with enforcement on).
     db.exec("PRAGMA foreign_keys = OFF");
     attach(db, sidecarPath);
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const r = fn(db);
-      db.exec("COMMIT");
-      return r;
-    } catch (e) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw e;
-    }
+    return inWriteTransaction(db, fn);
   } finally {
     detach(db);
     db.close();

@@ -1,30 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { factsToFragments } from "../../src/schema/ddl.js";
-import type { SchemaFacts } from "../../src/schema/facts.js";
-import { cli, fixtureDb, makeBaselineDb, ROOT, sha256, sha3sum, sqlite, tmp } from "../helpers.js";
-
-const dirs: string[] = [];
-function dir(): string {
-  const d = tmp();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-/** A file laid out by vox's own DDL (from the facts), with the given schema_version rows; no vox-cutover tables. */
-function voxFile(path: string, facts: string, versions: number[]): void {
-  const f = JSON.parse(readFileSync(join(ROOT, "test", "data", facts), "utf8")) as SchemaFacts;
-  const db = fixtureDb(path);
-  db.exec(factsToFragments(f).flatMap((x) => x.statements).join("\n"));
-  const ins = db.prepare("INSERT INTO schema_version(version) VALUES (?)");
-  for (const v of versions) ins.run(BigInt(v));
-  db.close();
-}
+import { cli, makeVoxDb, fixtureDb, makeBaselineDb, ROOT, sha256, sha3sum, sqlite, tmp } from "../helpers.js";
 
 /** Python: the independent checker for values and digests. */
 function py(db: string, code: string): string {
@@ -83,7 +61,7 @@ con.commit()`,
 
 describe("news-check (Stage 4) on vox 66's tables", () => {
   it("digests agree with Python's hashlib.sha3_256 (unicode, NUL inside text, NULL fields); a stale stored digest is a mismatch (exit 1); NULL/empty news digests are listed", async () => {
-    const d = dir();
+    const d = tmp();
     const db = join(d, "vox.db");
     makeBaselineDb(db, [66]);
     fill(db);
@@ -102,7 +80,7 @@ describe("news-check (Stage 4) on vox 66's tables", () => {
   });
 
   it("--apply copies the legacy attempts once (publication_id ← news_id, channel legacy_news_publish, same digest and time, outcome_json ← result_json), keeps the legacy rows and every stored digest; a second --apply changes nothing", async () => {
-    const d = dir();
+    const d = tmp();
     const db = join(d, "vox.db");
     makeBaselineDb(db, [66]);
     fill(db);
@@ -135,9 +113,9 @@ describe("news-check (Stage 4) on vox 66's tables", () => {
   });
 
   it("exit 0 when no digest mismatches (missing news digests are warnings); a vox-made file without vox-cutover's tables gets its ledger row", async () => {
-    const d = dir();
+    const d = tmp();
     const db = join(d, "vox.db");
-    voxFile(db, "vox-schema-66.json", [59, 60, 61, 62, 63, 64, 66]);
+    makeVoxDb(db, "66", [59, 60, 61, 62, 63, 64, 66]);
     fill(db);
     execaSync("sqlite3", [db, "DELETE FROM publication_manifests WHERE publication_id = 'pub-edited'"]);
     const r = await cli(["news-check", "--db", db, "--apply", "--json"]);
@@ -152,9 +130,9 @@ describe("news-check (Stage 4) on vox 66's tables", () => {
   });
 
   it("older files: tables that are absent are reported, not a crash (vox's incremental era has none; a file without news_publish_attempts)", async () => {
-    const d = dir();
+    const d = tmp();
     const old = join(d, "old.db");
-    voxFile(old, "vox-schema-v1-v23.json", Array.from({ length: 23 }, (_, i) => i + 1));
+    makeVoxDb(old, "v1-v23", Array.from({ length: 23 }, (_, i) => i + 1));
     const before = sha256(old);
     const r = await cli(["news-check", "--db", old, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -178,9 +156,9 @@ describe("news-check (Stage 4) on vox 66's tables", () => {
   });
 
   it("--apply with pending attempts on a legacy file is refused (exit 3), nothing touched", async () => {
-    const d = dir();
+    const d = tmp();
     const db = join(d, "vox.db");
-    voxFile(db, "vox-schema-66.json", [5, 66]); // row 5: not a vox baseline → legacy
+    makeVoxDb(db, "66", [5, 66]); // row 5: not a vox baseline → legacy
     fill(db);
     const before = sha256(db);
     const r = await cli(["news-check", "--db", db, "--apply"]);

@@ -1,30 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { existsSync, linkSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { factsToFragments } from "../../src/schema/ddl.js";
-import type { SchemaFacts } from "../../src/schema/facts.js";
-import { cli, fixtureDb, makeBaselineDb, ROOT, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
-
-const dirs: string[] = [];
-function dir(): string {
-  const d = tmp();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-/** A file laid out by vox's own DDL (from the facts), with the given schema_version rows. */
-function voxFile(path: string, facts: string, versions: number[]): void {
-  const f = JSON.parse(readFileSync(join(ROOT, "test", "data", facts), "utf8")) as SchemaFacts;
-  const db = fixtureDb(path);
-  db.exec(factsToFragments(f).flatMap((x) => x.statements).join("\n"));
-  const ins = db.prepare("INSERT INTO schema_version(version) VALUES (?)");
-  for (const v of versions) ins.run(BigInt(v));
-  db.close();
-}
+import { cli, makeVoxDb, fixtureDb, makeBaselineDb, ROOT, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 function py(db: string, code: string): any {
   return JSON.parse(execaSync("python3", ["-c", `import sqlite3, json, sys\ncon = sqlite3.connect(sys.argv[1])\n${code}`, db]).stdout);
@@ -39,7 +17,7 @@ const T = 1736933400000;
  * a UNIQUE column beside the key, a table vox 66 gave a new column, and an ad-hoc table vox 66 lacks.
  */
 function setup(): { d: string; db: string; side: string } {
-  const d = dir();
+  const d = tmp();
   const db = join(d, "vox.db");
   makeBaselineDb(db, [59, 60, 66]);
   const c = fixtureDb(db);
@@ -57,7 +35,7 @@ function setup(): { d: string; db: string; side: string } {
       (1, 'h-taken', 'canon', 1, 4, 9, 0.75, 'training', '2025-01-15 09:30:00');`);
   c.close();
   const side = join(d, "vox_training_telemetry.db");
-  voxFile(side, "vox-schema-60.json", [42, 59, 60]);
+  makeVoxDb(side, "60", [42, 59, 60]);
   const s = fixtureDb(side);
   s.exec(`
     INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES
@@ -216,10 +194,10 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
   });
 
   it("refuses (exit 3) while the primary is legacy, touching nothing", async () => {
-    const d = dir();
+    const d = tmp();
     const db = join(d, "vox.db");
-    voxFile(db, "vox-schema-60.json", [5, 60]); // row 5: not a vox baseline → legacy
-    voxFile(join(d, "vox_training_telemetry.db"), "vox-schema-60.json", [60]);
+    makeVoxDb(db, "60", [5, 60]); // row 5: not a vox baseline → legacy
+    makeVoxDb(join(d, "vox_training_telemetry.db"), "60", [60]);
     const before = snapshotDir(d);
     const r = await cli(["sidecar", "--db", db, "--apply", "--merge"]);
     expect(r.exitCode).toBe(3);

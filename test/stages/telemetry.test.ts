@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, tmp } from "../helpers.js";
-
-const dirs: string[] = [];
-function dir(): string {
-  const d = tmp();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 const T = 1736933400000;
 
@@ -44,7 +34,7 @@ async function check(files: string[], json = true) {
 
 describe("telemetry-check (Stage 3) against vox's writers", () => {
   it("every line vox's Candle and Burn trainers write passes: exit 0, no violation, no warning, counts per event", async () => {
-    const d = dir();
+    const d = tmp();
     const candle = join(d, "candle.jsonl");
     const burn = join(d, "burn.jsonl");
     writeFileSync(candle, CANDLE.join("\n") + "\n");
@@ -63,7 +53,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("a file with a UTF-8 BOM and CRLF line ends (and no final newline) passes", async () => {
-    const d = dir();
+    const d = tmp();
     const f = join(d, "crlf.jsonl");
     writeFileSync(f, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(CANDLE.join("\r\n"))]));
     const r = await check([f]);
@@ -73,7 +63,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("every kind of violation is named with its file and exact line; warnings are not violations", async () => {
-    const d = dir();
+    const d = tmp();
     const f = join(d, "bad.jsonl");
     const lines = [
       CANDLE[0], // 1 ok
@@ -135,7 +125,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("no payload key is required; a step without step or loss, unknown events, empty lines and ts_ms in seconds are warnings only (exit 0)", async () => {
-    const d = dir();
+    const d = tmp();
     const f = join(d, "warn.jsonl");
     const lines = [
       `{"event":"train_start","payload":{},"ts_ms":${T}}`, // 1 no key at all: fine
@@ -170,7 +160,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("counts any event name as itself: constructor, __proto__, toString, hasOwnProperty", async () => {
-    const d = dir();
+    const d = tmp();
     const f = join(d, "names.jsonl");
     const names = ["constructor", "__proto__", "__proto__", "toString", "hasOwnProperty", "valueOf", "step"];
     writeFileSync(f, names.map((n) => `{"event":${JSON.stringify(n)},"payload":{"step":1,"loss":1.0},"ts_ms":${T}}`).join("\n") + "\n");
@@ -186,7 +176,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("a file that cannot be read is reported and the others are still checked (exit 1)", async () => {
-    const d = dir();
+    const d = tmp();
     const good = join(d, "good.jsonl");
     const bad = join(d, "bad.jsonl");
     const folder = join(d, "a-folder.jsonl");
@@ -209,7 +199,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("invalid UTF-8 is a violation for that line only", async () => {
-    const d = dir();
+    const d = tmp();
     const f = join(d, "latin1.jsonl");
     writeFileSync(f, Buffer.concat([Buffer.from(CANDLE[0] + "\n"), Buffer.from(`{"event":"step","payload":{"run_id":"caf`), Buffer.from([0xe9]), Buffer.from(`"},"ts_ms":${T}}\n`), Buffer.from(CANDLE[1] + "\n")]));
     const r = await check([f]);
@@ -219,7 +209,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("a line longer than the bound (16 MiB) is a violation without being held; the lines after it are still checked", async () => {
-    const d = dir();
+    const d = tmp();
     const f = join(d, "long.jsonl");
     const fd = openSync(f, "w");
     writeSync(fd, CANDLE[0] + "\n");
@@ -241,7 +231,7 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   });
 
   it("flat memory: a 200 MB line and a 200 MB file of ordinary lines each stay far below their size in peak RSS", async () => {
-    const d = dir();
+    const d = tmp();
     const one = join(d, "one-line.jsonl");
     let fd = openSync(one, "w");
     writeSync(fd, `{"event":"step","payload":{"note":"`);
