@@ -132,6 +132,11 @@ export function stageOf(s: WizardState): number | "summary" {
   if (s.screen === "summary" || ((s.screen === "rollback" || s.screen === "rolled-back" || (s.screen === "stopped" && s.rollingBack)) && s.rollbackFrom === "summary")) return "summary";
   if (s.screen === "sidecar") return 2;
   if (s.screen === "telemetry") return 3;
+  if (s.screen === "confirm" && s.request?.kind === "confirm") {
+    // The stage of the step being confirmed (it has not started yet).
+    const asked = s.steps.find((x) => x.id === (s.request as { step: string }).step);
+    if (asked) return asked.stage;
+  }
   if (s.screen === "running" || s.screen === "confirm" || s.screen === "stopped") {
     const cur = s.steps.find((x) => x.status === "running") ?? [...s.steps].reverse().find((x) => x.status !== "pending");
     return cur?.stage ?? 1;

@@ -418,6 +418,7 @@ describe("wizard screens (ink-testing-library)", () => {
     await tick();
     app.stdin.write(ENTER);
     let f = await until(app.lastFrame, /Type the file's name \(vox_training_telemetry\.db\)/);
+    expect(f).toMatch(/▸\[2 Sidecar\]/); // the tab of the step being confirmed
     expect(f).toMatch(/training_runs: 5 rows/);
     app.stdin.write("vox_training_telemetry.db\r");
     await until(app.lastFrame, /Stage 3 — Telemetry consumers/);
