@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { refused } from "../errors.js";
+import { refused, VoxError } from "../errors.js";
 import type { SqlValue } from "../db/value.js";
 import { decodeValue, DecodeError, splitSequences, encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 
@@ -16,15 +16,40 @@ export interface Line {
  * Streams a file's lines in constant memory: one reused buffer (grown only for a line longer than
  * it), no allocation per chunk. A yielded `bytes` is a view valid until the next line is requested.
  */
-export function* readLines(path: string, chunkSize = 1 << 20): Generator<Line> {
+/** The longest line a reader accepts: V8 cannot hold a longer string, so no JSON line beyond it can be read. */
+export const MAX_LINE_BYTES = 0x1fffffe8;
+
+/** A line longer than `MAX_LINE_BYTES`: a refusal naming the file and the line, never an out-of-memory crash. */
+export class LineTooLong extends VoxError {
+  constructor(
+    readonly path: string,
+    readonly no: number,
+  ) {
+    super("refused", {
+      what: `${path}: line ${no} is longer than ${Math.floor(maxLineBytes() / (1 << 20))} MB, more than any JSON line can be read (no line vox-cutover or vox writes is that long).`,
+      untouched: "Nothing was written.",
+      next: "Check that this is the file you meant (a backup or vox's export-legacy output); a value that large cannot be carried in a JSON line.",
+      details: { line: no },
+    });
+  }
+}
+
+/** Test hook: VOX_CUTOVER_MAX_LINE_BYTES lowers the limit so tests need no 512 MB file. */
+function maxLineBytes(): number {
+  const v = Number(process.env.VOX_CUTOVER_MAX_LINE_BYTES);
+  return Number.isInteger(v) && v > 0 ? Math.min(v, MAX_LINE_BYTES) : MAX_LINE_BYTES;
+}
+
+export function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineBytes()): Generator<Line> {
   const fd = openSync(path, "r");
   try {
     let buf = Buffer.allocUnsafe(chunkSize * 2);
     let len = 0; // bytes of buf in use (an unfinished line at its start)
     let no = 0;
     for (;;) {
+      if (len > maxLine) throw new LineTooLong(path, no + 1);
       if (buf.length - len < chunkSize) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, maxLine + 2 * chunkSize));
         buf.copy(bigger, 0, 0, len);
         buf = bigger;
       }
@@ -106,7 +131,17 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   const done: { name: string; rows: number; sha256: string }[] = [];
   let trailer: Trailer | undefined;
   let fileSha256 = "";
-  for (const line of readLines(path)) {
+  const lines = readLines(path);
+  for (;;) {
+    let next: IteratorResult<Line>;
+    try {
+      next = lines.next();
+    } catch (e) {
+      if (e instanceof LineTooLong) throw bad(path, e.no, `the line is longer than ${Math.floor(maxLineBytes() / (1 << 20))} MB: no line vox-cutover writes is that long (a value that large cannot be carried in this format)`, cur?.name);
+      throw e;
+    }
+    if (next.done) break;
+    const line = next.value;
     if (trailer) throw bad(path, line.no, "there is data after the trailer");
     if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur?.name);
     const text = line.bytes.toString("utf8");
