@@ -119,16 +119,15 @@ export function templateTarget(path: string, origin: TargetOrigin): TargetSchema
   };
 }
 
-let voxScratch: string | undefined;
-
 /** Runs the operator's vox in a scratch folder to create a fresh database at vox's baseline. */
-export async function templateFromVox(): Promise<{ path: string; voxVersion: string | null }> {
+export async function templateFromVox(opts: { parent?: string } = {}): Promise<{ path: string; voxVersion: string | null }> {
   const { execa } = await import("execa");
-  const dir = mkdtempSync(join(tmpdir(), "vox-cutover-template-"));
-  voxScratch = dir;
-  process.once("exit", () => {
-    if (voxScratch) rmSync(voxScratch, { recursive: true, force: true });
-  });
+  // Inside a caller's own scratch folder (the caller removes it), or a temp folder removed at exit.
+  const dir = mkdtempSync(join(opts.parent ?? tmpdir(), "vox-cutover-template-"));
+  if (!opts.parent) {
+    const mine = dir;
+    process.once("exit", () => rmSync(mine, { recursive: true, force: true }));
+  }
   const path = join(dir, "vox.db");
   const env: Record<string, string | undefined> = { ...process.env, VOX_DB_PATH: path, VOX_DATA_DIR: dir };
   delete env.VOX_DB_URL;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker } from "./protocol.js";
@@ -8,7 +11,9 @@ export function workerClient(): EngineClient {
   // A shared flag: a worker busy in a synchronous step (export, import) cannot read a message until
   // the step ends, but the step's progress callbacks can read this at once.
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag } });
+  // The worker's scratch (the operator's vox template, when vox is on PATH): removed when the wizard closes.
+  const scratchRoot = mkdtempSync(join(tmpdir(), "vox-cutover-wizard-"));
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag, scratchRoot } });
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }>();
   worker.on("message", (raw: unknown) => {
@@ -59,6 +64,9 @@ export function workerClient(): EngineClient {
       Atomics.store(stopFlag, 0, 1);
       send({ type: "cancel" });
     },
-    close: () => void worker.terminate(),
+    close: () => {
+      void worker.terminate();
+      rmSync(scratchRoot, { recursive: true, force: true });
+    },
   };
 }

@@ -107,7 +107,8 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
 let voxTemplate: VoxComparison | undefined;
 
 async function targetInfo(base: ReturnType<typeof loadBaselineContext>): Promise<TargetInfo> {
-  if (voxTemplate === undefined) voxTemplate = await compareOperatorsVox();
+  // The template lives in the wizard's scratch folder (removed by the main thread when the wizard closes).
+  if (voxTemplate === undefined) voxTemplate = await compareOperatorsVox((workerData as { scratchRoot?: string }).scratchRoot);
   const vox = voxTemplate === null ? null : "error" in voxTemplate ? { error: voxTemplate.error } : { version: voxTemplate.version, voxVersion: voxTemplate.voxVersion, agrees: voxTemplate.agrees, differences: voxTemplate.differences, bundledVersion: voxTemplate.bundledVersion };
   return { kind: base.origin.kind, origin: base.origin.label, version: base.manifest.baselineVersion, vox };
 }

@@ -98,15 +98,21 @@ describe("--target-schema", () => {
   it("the wizard's question: does the operator's vox agree with the bundled baseline? (no vox: null)", async () => {
     const { compareOperatorsVox } = await import("../../src/engine/target-check.js");
     const saved = process.env.PATH;
+    const savedTmp = process.env.TMPDIR;
+    const t = tmp("vox-test-compare-");
     try {
       process.env.PATH = PATH();
+      process.env.TMPDIR = t;
       const c = await compareOperatorsVox();
+      expect(readdirSync(t)).toEqual([]); // the template it made is gone
       expect(c).toMatchObject({ version: 67, voxVersion: "vox 0.67.0 (stand-in)", agrees: false, bundledVersion: 66 });
       expect(c && "differences" in c ? c.differences : 0).toBe(2); // users.nickname and release_notes
       process.env.PATH = "/usr/bin:/bin";
       expect(await compareOperatorsVox()).toBeNull();
     } finally {
       process.env.PATH = saved;
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
     }
   });
 });
