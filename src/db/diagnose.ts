@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { SIDECAR_NAME, sidecarBeside } from "../layout.js";
 import { VoxError } from "../errors.js";
 import type { BaselinePolicy } from "../schema/contract.js";
 import { compareFacts, isFailing, OWN_TABLES, readFacts, type SchemaFacts, type StructureComparison } from "../schema/facts.js";
@@ -11,7 +11,6 @@ import { probeFile } from "./probe.js";
 import { openReader, type DbReader } from "./reader.js";
 import type { ResolvedDb } from "./resolve.js";
 
-export const SIDECAR_NAME = "vox_training_telemetry.db";
 
 export interface TableCount {
   name: string;
@@ -112,7 +111,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
   let error: VoxError | undefined;
   if (resolved.kind === "file") {
     const path = resolved.path!;
-    const sidecarPath = join(dirname(path), SIDECAR_NAME);
+    const sidecarPath = sidecarBeside(path);
     base.sidecar = { path: sidecarPath, exists: existsSync(sidecarPath), sizeBytes: existsSync(sidecarPath) ? statSync(sidecarPath).size : null };
     const probe = probeFile(path);
     if (probe.state === "missing") {

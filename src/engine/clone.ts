@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { allRows, openReadOnly } from "../db/local.js";
-import { SIDECAR_NAME } from "../db/diagnose.js";
+import { SIDECAR_NAME } from "../layout.js";
 
 /**
  * A consistent byte copy of a database (and its -wal) taken while holding a read transaction, so

@@ -15,7 +15,7 @@ import Database from "libsql";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { refused, usage } from "../errors.js";
-import { SIDECAR_NAME } from "../db/diagnose.js";
+import { SIDECAR_NAME } from "../layout.js";
 import { removeOwnDatabaseFiles } from "../db/files.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";

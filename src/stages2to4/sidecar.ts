@@ -9,7 +9,7 @@
 import Database from "libsql";
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { SIDECAR_NAME } from "../db/diagnose.js";
+import { SIDECAR_NAME } from "../layout.js";
 import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
 import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import { probeFile } from "../db/probe.js";
