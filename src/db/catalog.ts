@@ -7,7 +7,7 @@
 import Database from "libsql";
 import { allRows, type LibsqlDatabase } from "./local.js";
 import type { DbReader } from "./reader.js";
-import { identText, sqlTokens } from "./sqltokens.js";
+import { moduleArgs, optionArg, sqlTokens } from "./sqltokens.js";
 import { quoteIdent, type Row } from "./value.js";
 
 export interface ColumnInfo {
@@ -88,36 +88,14 @@ function unquote(v: string): string {
 
 /** `CREATE VIRTUAL TABLE x USING mod(a, b, key=value)` → module and key=value options (tokenized). */
 export function virtualArgs(sql: string): VirtualArgs | null {
-  const toks = sqlTokens(sql);
-  const using = toks.findIndex((t) => t.kind === "word" && t.upper === "USING");
-  const mod = toks[using + 1];
-  if (using < 0 || !mod) return null;
+  const m = moduleArgs(sql);
+  if (!m) return null;
   const options: Record<string, string> = {};
-  const open = toks[using + 2];
-  if (open?.text === "(") {
-    let depth = 0;
-    let start = open.end;
-    const args: string[] = [];
-    for (let i = using + 3; i < toks.length; i++) {
-      const t = toks[i]!;
-      if (t.text === "(") depth++;
-      else if (t.text === ")") {
-        if (depth === 0) {
-          args.push(sql.slice(start, t.start));
-          break;
-        }
-        depth--;
-      } else if (t.text === "," && depth === 0) {
-        args.push(sql.slice(start, t.start));
-        start = t.end;
-      }
-    }
-    for (const a of args) {
-      const eq = a.indexOf("=");
-      if (eq > 0 && /^\s*[A-Za-z_][A-Za-z0-9_]*\s*$/.test(a.slice(0, eq))) options[a.slice(0, eq).trim().toLowerCase()] = unquote(a.slice(eq + 1));
-    }
+  for (const a of m.args) {
+    const o = optionArg(a);
+    if (o) options[o.key.toLowerCase()] = unquote(o.value);
   }
-  return { module: identText(mod).toLowerCase(), options };
+  return { module: m.module, options };
 }
 
 const FTS = new Set(["fts3", "fts4", "fts5"]);
@@ -155,7 +133,8 @@ export function shadowTableNames(db: LibsqlDatabase): Set<string> {
   return new Set(tables.filter((t) => t.type === "shadow" && !ordinaryDespiteShadow(t.name, virtuals)).map((t) => t.name));
 }
 
-function autoincrementIn(sql: string): boolean {
+/** Whether a CREATE TABLE declares AUTOINCREMENT (SQLite reports it through no PRAGMA). */
+export function autoincrementIn(sql: string): boolean {
   return sqlTokens(sql).some((t) => t.kind === "word" && t.upper === "AUTOINCREMENT");
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
 import { planDigest } from "./plan-digest.js";
 import { recordLedger } from "./ledger.js";
-import { defaultClause, ident } from "../schema/ddl.js";
+import { columnDef, defaultClause } from "../schema/ddl.js";
 import type { BaselineContext, Diagnosis } from "./diagnose.js";
 import { shellQuote, structureLines } from "./diagnose.js";
 import { compareFacts, readFacts, type SchemaFacts } from "../schema/facts.js";
@@ -49,7 +49,7 @@ export function repairColumns(d: Diagnosis, base: BaselineContext): { alters: st
       if (c.pk > 0) blockers.push(`${diff.table}.${c.name} is part of the primary key and cannot be added in place`);
       else if (c.notnull && c.default === null) blockers.push(`${diff.table}.${c.name} is NOT NULL without a default and cannot be added in place`);
       else if (c.default !== null && !isConstantDefault(c.default)) blockers.push(`${diff.table}.${c.name} has a non-constant default (${c.default}) and cannot be added in place`);
-      else alters.push(`ALTER TABLE ${quoteIdent(diff.table)} ADD COLUMN ${ident(c.name)}${c.type ? " " + c.type : ""}${c.notnull ? " NOT NULL" : ""}${c.default !== null ? ` DEFAULT ${defaultClause(c.default)}` : ""}`);
+      else alters.push(`ALTER TABLE ${quoteIdent(diff.table)} ADD COLUMN ${columnDef(c)}`);
     }
     for (const x of diff.differentColumns) blockers.push(`${diff.table}.${x}`);
     for (const u of diff.missingUnique) blockers.push(`${diff.table} lacks the unique set (${u.join(", ")})`);
@@ -93,10 +93,9 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
   if (d.chain === "missing") {
     steps.push({ id: "create-file", kind: "write", description: `create ${d.resolved.display}${d.resolved.path && !existsSync(dirname(d.resolved.path)) ? " and its folder" : ""}`, sql: [] });
   }
+  // A current file with the target's structure has nothing to do; every other chain that reaches here is brought onto it.
   const repair = d.chain === "current" && d.structure !== null && !d.structure.equal;
-  if (d.chain === "current" && !repair) {
-    // On the baseline with the target's structure: nothing to do.
-  } else {
+  if (d.chain !== "current" || repair) {
     if (d.chain === "behind" || repair || (d.chain === "empty" && hasData)) {
       steps.push({
         id: "backup",

@@ -89,3 +89,42 @@ export function identText(t: SqlToken): string {
   const inner = t.text.slice(1, -1);
   return q === "[" ? inner : inner.split(q + q).join(q);
 }
+
+/**
+ * `CREATE VIRTUAL TABLE x USING mod(a, b UNINDEXED, key='v')` → the module name and its arguments as
+ * written (split at top-level commas, trimmed); null when there is no USING. SQLite treats these
+ * arguments as opaque text, so they are read from the statement.
+ */
+export function moduleArgs(sql: string): { module: string; args: string[] } | null {
+  const toks = sqlTokens(sql);
+  const using = toks.findIndex((t) => t.kind === "word" && t.upper === "USING");
+  const mod = toks[using + 1];
+  if (using < 0 || !mod) return null;
+  const args: string[] = [];
+  const open = toks[using + 2];
+  if (open?.text === "(") {
+    let depth = 0;
+    let start = open.end;
+    for (let i = using + 3; i < toks.length; i++) {
+      const t = toks[i]!;
+      if (t.text === "(") depth++;
+      else if (t.text === ")") {
+        if (depth === 0) {
+          args.push(sql.slice(start, t.start).trim());
+          break;
+        }
+        depth--;
+      } else if (t.text === "," && depth === 0) {
+        args.push(sql.slice(start, t.start).trim());
+        start = t.end;
+      }
+    }
+  }
+  return { module: identText(mod).toLowerCase(), args: args.filter((a) => a.length > 0) };
+}
+
+/** A module argument of the form `key=value`: the key and the raw value text; null for a column. */
+export function optionArg(a: string): { key: string; value: string } | null {
+  const eq = a.indexOf("=");
+  return eq > 0 && /^\s*[A-Za-z_][A-Za-z0-9_]*\s*$/.test(a.slice(0, eq)) ? { key: a.slice(0, eq).trim(), value: a.slice(eq + 1).trim() } : null;
+}

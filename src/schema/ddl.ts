@@ -38,7 +38,8 @@ export function defaultClause(d: string): string {
   return literal ? d : `(${d})`;
 }
 
-function columnDef(c: ColumnFact, inlinePk: boolean, autoincrement: boolean): string {
+/** A column as declared: name, type, [PRIMARY KEY [AUTOINCREMENT]], NOT NULL, DEFAULT. */
+export function columnDef(c: ColumnFact, inlinePk = false, autoincrement = false): string {
   let s = ident(c.name);
   if (c.type) s += ` ${c.type}`;
   if (inlinePk) s += autoincrement ? " PRIMARY KEY AUTOINCREMENT" : " PRIMARY KEY";

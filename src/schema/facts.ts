@@ -11,8 +11,8 @@
 import { createHash } from "node:crypto";
 import type { LibsqlDatabase } from "../db/local.js";
 import { allRows } from "../db/local.js";
-import { sqlTokens } from "../db/sqltokens.js";
-import { shadowTableNames } from "../db/catalog.js";
+import { moduleArgs, optionArg, sqlTokens } from "../db/sqltokens.js";
+import { autoincrementIn, shadowTableNames } from "../db/catalog.js";
 
 export interface ColumnFact {
   name: string;
@@ -72,8 +72,6 @@ export interface SchemaFacts {
 /** The product's own tables: vox ignores them; they never count as drift. */
 export const OWN_TABLES: readonly string[] = ["cutover_ledger", "legacy_quarantine"];
 
-const FTS5_SHADOW = ["_data", "_idx", "_content", "_docsize", "_config"];
-
 interface MasterRow {
   name: string;
   type: string;
@@ -92,10 +90,6 @@ export function readTableList(db: LibsqlDatabase): { name: string; type: "table"
     .filter((t) => !t.name.startsWith("sqlite_"));
 }
 
-function autoincrementIn(sql: string): boolean {
-  return sqlTokens(sql).some((t) => t.kind === "word" && t.upper === "AUTOINCREMENT");
-}
-
 /** The text after the top-level WHERE of a CREATE INDEX statement. */
 export function partialWhere(sql: string): string | undefined {
   const toks = sqlTokens(sql);
@@ -112,37 +106,16 @@ export function partialWhere(sql: string): string | undefined {
 
 /** `USING fts5(a, b UNINDEXED, content='t', content_rowid='rowid')` → columns and options. */
 export function parseFts5Args(sql: string): { module: string; columns: string[]; options: Record<string, string> } | null {
-  const toks = sqlTokens(sql);
-  const using = toks.findIndex((t) => t.kind === "word" && t.upper === "USING");
-  if (using < 0) return null;
-  const mod = toks[using + 1];
-  const open = toks[using + 2];
-  if (!mod || !open || open.text !== "(") return null;
-  const args: string[] = [];
-  let depth = 0;
-  let start = open.end;
-  for (let i = using + 3; i < toks.length; i++) {
-    const t = toks[i]!;
-    if (t.text === "(") depth++;
-    else if (t.text === ")") {
-      if (depth === 0) {
-        args.push(sql.slice(start, t.start).trim());
-        break;
-      }
-      depth--;
-    } else if (t.text === "," && depth === 0) {
-      args.push(sql.slice(start, t.start).trim());
-      start = t.end;
-    }
-  }
+  const m = moduleArgs(sql);
+  if (!m) return null;
   const columns: string[] = [];
   const options: Record<string, string> = {};
-  for (const a of args.filter((x) => x.length > 0)) {
-    const eq = a.indexOf("=");
-    if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*\s*$/.test(a.slice(0, eq))) options[a.slice(0, eq).trim()] = a.slice(eq + 1).trim();
+  for (const a of m.args) {
+    const o = optionArg(a);
+    if (o) options[o.key] = o.value;
     else columns.push(a);
   }
-  return { module: mod.text.toLowerCase(), columns, options };
+  return { module: m.module, columns, options };
 }
 
 /** Facts of every user table (not our own bookkeeping unless asked), read with PRAGMAs. */
@@ -444,4 +417,3 @@ export function structureOnly(f: SchemaFacts): SchemaFacts {
   return { baseline_version: f.baseline_version, tables, fts5: f.fts5 };
 }
 
-export const FTS5_SHADOW_SUFFIXES = FTS5_SHADOW;
