@@ -13,6 +13,10 @@
  *   agent_sessions, publication_approvals' composite key), foreign keys pointing at existing rows,
  *   NOT NULL columns always filled, and the values real files hold: integers beyond 2^53, REAL 3.0
  *   and 1e-7, NULLs, non-ASCII text, a TEXT value that starts with "base64:".
+ * - Every other vox 60 table holds a few rows (`max(8, 400 × scale)`), filled by the sample
+ *   generator's filler (src/sample/fill.ts): each column's awkward values by its affinity (TEXT with
+ *   a NUL, int64 limits, TEXT in INTEGER columns, -0.0, BLOBs with NULs, orphaned foreign keys), as
+ *   real vox files hold them in their many small tables.
  */
 import Database from "libsql";
 import { existsSync, readFileSync } from "node:fs";
@@ -20,10 +24,11 @@ import { join } from "node:path";
 import { factsToFragments } from "../src/schema/ddl.js";
 import type { SchemaFacts } from "../src/schema/facts.js";
 import { Prng } from "../src/sample/prng.js";
+import { fillTables } from "../src/sample/fill.js";
 import { packageRoot } from "../src/util/paths.js";
 
 /** Bump when the generated file changes: a cached file of another version is not reused. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 /** The vox baseline whose structure the file has. */
 export const BENCH_BASELINE = 60;
 export const BENCH_VERSIONS = [59, 60, 100, 101];
@@ -240,6 +245,14 @@ export function generateBenchDb(path: string, scale: number, onProgress?: (table
   ]);
 
   fill("user_bookmarks", n(2_000), ["id", "url", "title", "tags_json", "added_at"], (i) => [BigInt(i + 1), `https://example.org/${i}`, i % 4 ? words(4) : null, i % 2 ? `["vox","${i % 9}"]` : null, ts(i)]);
+
+  // The many small tables real files hold: the sample filler's value mix, a few rows each.
+  db.exec("BEGIN");
+  const small = Math.max(8, Math.round(400 * scale));
+  const filled = fillTables(db, facts, new Prng(20261202), { rows: small, orphans: true, skip: new Set<string>(BENCH_TABLES) });
+  db.exec("COMMIT");
+  rows += filled.tables.reduce((k, t) => k + t.rows, 0);
+  onProgress?.("small tables", filled.tables.length, filled.tables.length);
 
   db.exec("ANALYZE");
   db.close();
