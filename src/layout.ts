@@ -1,6 +1,6 @@
 /**
  * Every file name the product makes, in one place, and the "is this ours" checks. Nothing here
- * writes; the guarded write path (src/engine/guard.ts) and the steps use these names.
+ * writes; the guarded write path (src/safety/guard.ts) and the steps use these names.
  *
  * Beside the database (same folder, same filesystem, so renames are atomic):
  *   <db>.vox-cutover.lock                    the lock (keyed on the database's real path)

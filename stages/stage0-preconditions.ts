@@ -9,8 +9,8 @@ import { dirname } from "node:path";
 import { allRows, openReadOnly } from "../src/db/local.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
-import { freeBytes, formatBytes } from "../src/engine/disk.js";
-import { acquireLock, describeHolder, isStale, readLock } from "../src/engine/lock.js";
+import { freeBytes, formatBytes } from "../src/safety/disk.js";
+import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import type { Step } from "./types.js";
 
 /** The new file, the backup and the archive move need room: 2.5 × (database + WAL). */

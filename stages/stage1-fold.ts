@@ -3,7 +3,7 @@
  * `missing`/`empty` get the baseline; `current` has nothing to do; `ahead` is refused.
  */
 import { applyMigration, planMigration } from "../src/db/migrate.js";
-import { assertUnchangedSince, type FileIdentity } from "../src/engine/identity.js";
+import { assertUnchangedSince, type FileIdentity } from "../src/safety/content-version.js";
 import { exportStep, ledgerStep, verifyStep } from "./stage1-legacy.js";
 import type { Step } from "./types.js";
 import { basename } from "node:path";

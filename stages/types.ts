@@ -1,7 +1,7 @@
 import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
 import type { CancelToken } from "../src/engine/cancel.js";
 import type { Decide, Emit, StepKind } from "../src/engine/events.js";
-import type { Lock } from "../src/engine/lock.js";
+import type { Lock } from "../src/safety/lock.js";
 
 /** Paths of one run; all derived before anything is written. */
 export interface RunPaths {

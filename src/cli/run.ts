@@ -2,7 +2,7 @@ import { VoxError, EXIT, KIND_LABEL } from "../errors.js";
 import { dbJson, describeResolution, resolveDatabase, type ResolvedDb } from "../db/resolve.js";
 import { redactText } from "../util/redact.js";
 import { sqliteFailure } from "../db/local.js";
-import { checkPlanOption } from "../engine/guard.js";
+import { checkPlanOption } from "../safety/guard.js";
 import { Output } from "./output.js";
 
 export type Mode = "dry-run" | "apply" | "read";

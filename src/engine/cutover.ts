@@ -14,13 +14,13 @@ import { archivedPath, archiveDirOf, DB_SIDE_SUFFIXES, defaultBackupPath, isOwnT
 import { toolVersion } from "../util/paths.js";
 import { CancelToken, cancelled } from "./cancel.js";
 import type { Decide, Emit } from "./events.js";
-import { describeHolders, openHolders } from "./holders.js";
-import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "./guard.js";
-import { inodeOf, sameInode } from "./guard-identity.js";
-import { describeIdentityChange, fileIdentity, sameIdentity } from "./identity.js";
+import { describeHolders, openHolders } from "../safety/holders.js";
+import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "../safety/guard.js";
+import { inodeOf, sameInode } from "../safety/identity.js";
+import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
-import { describeHolder, isStale, lockPath, readLock } from "./lock.js";
+import { describeHolder, isStale, lockPath, readLock } from "../safety/lock.js";
 import { planDigest } from "./plan-digest.js";
 import { finishedRun, unfinishedRun, type RunOnDisk } from "./runs.js";
 import { sqliteFailure } from "../db/local.js";

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { redactValue } from "../util/redact.js";
 import { JOURNAL_NAME as NAME } from "../layout.js";
 import { check, JournalEntrySchema } from "../schemas.js";
-import type { DbIdentity } from "./guard-identity.js";
-import type { FileIdentity } from "./identity.js";
+import type { DbIdentity } from "../safety/identity.js";
+import type { FileIdentity } from "../safety/content-version.js";
 
 /** The run state a cutover keeps (run-start): everything resume and rollback need, never recomputed from the file now at the path. */
 export interface RunStartEntry {

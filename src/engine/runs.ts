@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { runsRoot } from "../layout.js";
-import { realPathOf } from "./guard-identity.js";
+import { realPathOf } from "../safety/identity.js";
 import { journalState, readJournal, JOURNAL_NAME, type JournalState } from "./journal.js";
 
 export interface RunOnDisk {

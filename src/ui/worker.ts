@@ -13,7 +13,7 @@ import { CancelToken } from "../engine/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
 import { runCutover } from "../engine/cutover.js";
 import type { DecisionAnswer } from "../engine/events.js";
-import { fileIdentity, sameIdentity, type FileIdentity } from "../engine/identity.js";
+import { fileIdentity, sameIdentity, type FileIdentity } from "../safety/content-version.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
 import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { stage0 } from "../../stages/stage0-preconditions.js";

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { journalState, readJournal, type Stamped } from "../../src/engine/journal.js";
 import { reuseOnResume } from "../../src/engine/cutover.js";
-import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, planDefaultWorkDir } from "../../src/engine/guard.js";
+import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, planDefaultWorkDir } from "../../src/safety/guard.js";
 import { planDigest, type PlanIdentity } from "../../src/db/plan-digest.js";
 import { isOwnTempBeside, isPartial, newFilePath } from "../../src/layout.js";
 import { VoxError } from "../../src/errors.js";

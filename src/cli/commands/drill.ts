@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { keepModeTree, withWriteSafety } from "../../engine/guard.js";
+import { keepModeTree, withWriteSafety } from "../../safety/guard.js";
 import { DRILL_BACKUP_NAME } from "../../layout.js";
 import { restoreBackup } from "../../backup/restore.js";
 import { hashTable, listBackupTables } from "../../backup/tables.js";

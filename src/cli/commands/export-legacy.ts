@@ -3,7 +3,7 @@ import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
 import { failed } from "../../errors.js";
 import { ProgressLine } from "../progress.js";
-import { checkOwnedPath, identify } from "../../engine/guard.js";
+import { checkOwnedPath, identify } from "../../safety/guard.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {

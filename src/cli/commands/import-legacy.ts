@@ -7,7 +7,7 @@ import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../engine/plan-digest.js";
 import { ProgressLine } from "../progress.js";
-import { withWriteSafety } from "../../engine/guard.js";
+import { withWriteSafety } from "../../safety/guard.js";
 import { BackupHeaderSchema, problem } from "../../schemas.js";
 import { closeSync, openSync, readSync } from "node:fs";
 import type { CommandResult, Ctx } from "../run.js";

@@ -1,7 +1,7 @@
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { applyMigration, planLines, planMigration } from "../../db/migrate.js";
 import { resolve } from "node:path";
-import { withWriteSafety } from "../../engine/guard.js";
+import { withWriteSafety } from "../../safety/guard.js";
 import { defaultBackupPath } from "../../layout.js";
 import { writeVerifiedBackup } from "../../backup/verified.js";
 import { jsonInt } from "../../db/classify.js";

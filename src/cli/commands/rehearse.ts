@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { CancelToken, withSignals } from "../../engine/cancel.js";
 import { cloneWithSidecar } from "../../engine/clone.js";
 import { reportJson, runCutover } from "../../engine/cutover.js";
-import { fileIdentity, sameIdentity } from "../../engine/identity.js";
+import { fileIdentity, sameIdentity } from "../../safety/content-version.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { failed } from "../../errors.js";

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } from "../../engine/guard.js";
+import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } from "../../safety/guard.js";
 import { archiveDirOf } from "../../layout.js";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";

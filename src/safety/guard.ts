@@ -15,30 +15,20 @@
  * - a usage error or a refusal before the run started leaves no work dir, journal, lock or partial file.
  */
 import { randomUUID } from "node:crypto";
-import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
-import { DB_SIDE_SUFFIXES, defaultWorkDirName, isInside, isPartial, markerPath, RUN_MARKER, RUNS_DIR, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
-import { check, PlanDigestSchema, RunMarkerSchema, type RunMarker } from "../schemas.js";
-import { CancelToken, withSignals } from "./cancel.js";
-import { identify, realPathOf, type DbIdentity } from "./guard-identity.js";
+import { defaultWorkDirName, isPartial, markerPath, RUN_MARKER, RUNS_DIR } from "../layout.js";
+import { check, PlanDigestSchema, type RunMarker } from "../schemas.js";
+import { CancelToken, withSignals } from "../engine/cancel.js";
+import { identify, type DbIdentity } from "./identity.js";
 import { describeHolders, openHolders } from "./holders.js";
 import { acquireLock, folderNotWritable, type Lock } from "./lock.js";
+import { checkOwnedPath, checkWorkDir, exists, readMarker, type OwnedPath } from "./owned.js";
 
-export { identify, realPathOf, type DbIdentity } from "./guard-identity.js";
-
-export interface OwnedPath {
-  /** The option that named it (`--backup`, `--work-dir`, `OUT`, …), for the message. */
-  flag: string;
-  path: string;
-  /** The run's own file from an earlier attempt (resume): it may exist. */
-  ours?: boolean;
-  /** The run's work dir (made when the run starts): a path inside it needs no existing folder yet. */
-  within?: string;
-  /** The option that lets the operator replace an existing file (export-legacy's `--force`), named in the refusal. */
-  forceFlag?: string;
-}
+export { identify, realPathOf, type DbIdentity } from "./identity.js";
+export { checkOwnedPath, checkWorkDir, readMarker, type OwnedPath } from "./owned.js";
 
 export interface WriteSafetyOptions {
   command: string;
@@ -92,102 +82,6 @@ export function checkPlanOption(plan: unknown): string | undefined {
     });
   }
   return String(plan);
-}
-
-export function readMarker(workDir: string): RunMarker | null {
-  try {
-    return check(RunMarkerSchema, JSON.parse(readFileSync(markerPath(workDir), "utf8")));
-  } catch {
-    return null;
-  }
-}
-
-/** The run work dir `p` lies inside (an ancestor or itself with a run marker), if any. */
-function enclosingRun(p: string): { dir: string; marker: RunMarker | null } | null {
-  let d = p;
-  for (;;) {
-    if (existsSync(markerPath(d))) return { dir: d, marker: readMarker(d) };
-    const up = dirname(d);
-    if (up === d) return null;
-    d = up;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Refuses an operator-given output path that is not the run's to write. */
-export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): string {
-  const abs = resolve(o.path);
-  const real = realPathOf(abs);
-  const untouched = "Nothing was changed: no lock, journal or file was made.";
-  for (const sfx of ["", ...DB_SIDE_SUFFIXES]) {
-    if (real === id.real + sfx || abs === id.path + sfx) {
-      throw refused({ what: `${o.flag} ${abs} is the database${sfx ? `'s ${sfx} file` : ""} itself${abs !== real ? ` (a link to ${real})` : ""}.`, untouched, next: `Give ${o.flag} a new path (the default, in the work dir, is safe).` });
-    }
-  }
-  if (id.dev && exists(real)) {
-    const st = statSync(real, { bigint: true });
-    if (String(st.dev) === id.dev && String(st.ino) === id.ino) throw refused({ what: `${o.flag} ${abs} is a hard link to the database ${id.real}.`, untouched, next: `Give ${o.flag} a new path.` });
-  }
-  const side = realPathOf(sidecarBeside(id.real));
-  if (real === side || abs === sidecarBeside(id.path)) {
-    throw refused({ what: `${o.flag} ${abs} is the training-telemetry sidecar of ${id.real}: writing there would replace it.`, untouched, next: `Give ${o.flag} a new path (the default, in the work dir, is safe).` });
-  }
-  const enc = enclosingRun(dirname(real));
-  if (enc && enc.marker && enc.marker.runId !== runId) {
-    throw refused({ what: `${o.flag} ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: `Give ${o.flag} a path outside other runs' work dirs.` });
-  }
-  if (exists(abs) && !o.ours) {
-    throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does)${o.forceFlag ? `, or pass ${o.forceFlag} to replace it` : ""}.` });
-  }
-  if (!isDir(dirname(abs)) && !(o.within && isInside(abs, resolve(o.within)))) {
-    throw usage({ what: `The folder of ${o.flag} ${abs} does not exist.`, untouched, next: `Create it (mkdir -p '${dirname(abs)}') or choose another path.` });
-  }
-  return abs;
-}
-
-/** Refuses a work dir that is a file, the database, another database's or another run's. */
-export function checkWorkDir(dir: string, id: DbIdentity, runId: string, ours: boolean): void {
-  const abs = resolve(dir);
-  const real = realPathOf(abs);
-  const untouched = "Nothing was changed: no lock, journal or file was made.";
-  if (real === id.real || DB_SIDE_SUFFIXES.some((s) => real === id.real + s)) {
-    throw refused({ what: `--work-dir ${abs} is the database itself.`, untouched, next: "Give --work-dir a folder (a new one, or leave it out: vox-cutover-runs/<UTC> beside the database)." });
-  }
-  if (exists(abs) && !isDir(abs)) {
-    throw refused({ what: `--work-dir ${abs} is a file, not a folder.`, untouched: `${untouched} ${abs} was left as it is.`, next: "Give --work-dir a folder that does not exist yet (it is created) or an empty one." });
-  }
-  const enc = enclosingRun(abs);
-  if (enc && enc.dir !== real && enc.dir !== abs && enc.marker && enc.marker.runId !== runId) {
-    throw refused({ what: `--work-dir ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: "Give --work-dir a folder outside other runs' work dirs." });
-  }
-  if (!isDir(abs)) return;
-  const m = readMarker(abs);
-  if (m) {
-    if (m.db !== id.real) throw refused({ what: `--work-dir ${abs} belongs to another database (${m.db}, ${m.command} run ${m.runId}).`, untouched, next: "A work dir serves one database and one run: give this run a new folder." });
-    if (m.runId !== runId && !ours) throw refused({ what: `--work-dir ${abs} belongs to ${m.command} run ${m.runId} of this database (started ${m.createdAt}).`, untouched, next: "A work dir serves one run: give this run a new folder (or resume/roll back that run with cutover --resume/--rollback)." });
-    return;
-  }
-  if (existsSync(markerPath(abs))) throw refused({ what: `--work-dir ${abs} has a run marker this tool cannot read.`, untouched, next: "Give this run a new folder." });
-  const ourNames = readdirSync(abs).filter((f) => WORK_DIR_NAMES.includes(f) || isPartial(f));
-  if (ourNames.length && !ours) {
-    throw refused({ what: `--work-dir ${abs} already holds ${ourNames.join(", ")} that this run did not create.`, untouched: `${untouched} Those files were left as they are.`, next: "Give this run a new (or empty) folder." });
-  }
 }
 
 /** The default work dir: `vox-cutover-runs/<UTC>` beside the database, `-2`, `-3`… when taken. */

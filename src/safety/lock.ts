@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { refused } from "../errors.js";
 import { lockPathFor } from "../layout.js";
 import { check, LockHolderSchema } from "../schemas.js";
-import { identify, realPathOf } from "./guard-identity.js";
+import { identify, realPathOf } from "./identity.js";
 import { dirname } from "node:path";
 
 export interface LockHolder {
