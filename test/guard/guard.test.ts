@@ -7,6 +7,7 @@ import { execa } from "execa";
 import { chmodSync, closeSync, existsSync, openSync, readSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 
 async function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
   const db = join(dir, "vox.db");
@@ -343,17 +344,20 @@ describe("messages", () => {
 });
 
 describe("hostile files are refusals that say what to do (never 'Unexpected failure', never a stale lock)", () => {
-  it("a read-only database folder (another user's): cutover and migrate refuse (3) before any lock or file", async () => {
-    const base = tmp();
-    chmodSync(base, 0o755);
+  it("a read-only database folder (another user's): cutover and migrate refuse (3) before any lock or file", async (ctx) => {
+    const user = otherUser();
+    if ("skip" in user) return ctx.skip(user.skip);
+    // The other user runs the package as installed in a folder it can reach: the checkout may be private (0700).
+    const { bin } = await installedPackage();
+    const base = reachableTmp();
     const dir = join(base, "ro");
     mkdirSync(dir);
     const { db, orig } = await sampleIn(5, dir);
-    await execa("chown", ["-R", "65534:65534", dir]);
+    await execa("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
     chmodSync(dir, 0o555);
     const before = snapshotDir(dir);
     for (const args of [["cutover", "--db", db, "--apply"], ["migrate", "--db", db, "--apply"], ["sidecar", "--db", db, "--apply"]]) {
-      const r = await execa("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "node", BIN, ...args], { env: cleanEnv(), extendEnv: false, reject: false, stdin: "ignore", cwd: "/" });
+      const r = await execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], { env: cleanEnv(), extendEnv: false, reject: false, stdin: "ignore", cwd: "/" });
       expect(r.stderr).not.toMatch(/Unexpected failure/);
       if (args[0] === "migrate") expect(r.exitCode).toBe(4); // legacy: the cutover's job, nothing written
       else {
