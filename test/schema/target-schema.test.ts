@@ -4,11 +4,12 @@
  * baseline (here a "vox 67": vox 66 plus a table and a column, row 67).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { factsToFragments } from "../../src/schema/ddl.js";
 import { cli, makeVoxDb, sqlite, tmp, voxFacts } from "../helpers.js";
+import { standInVox } from "../fixtures/vox-standin.js";
 
 let dir: string;
 let bin: string;
@@ -17,22 +18,11 @@ const PATH = () => `${bin}:${process.env.PATH}`;
 
 beforeAll(() => {
   dir = tmp("vox-test-target-");
-  bin = join(dir, "bin");
-  mkdirSync(bin);
   const facts = voxFacts("66");
   facts.tables.users.columns.push({ name: "nickname", type: "TEXT", notnull: false, default: null, pk: 0 });
   facts.tables.release_notes = { columns: [{ name: "id", type: "INTEGER", notnull: false, default: null, pk: 1 }, { name: "body", type: "TEXT", notnull: true, default: "''", pk: 0 }], autoincrement: true };
   const sql = factsToFragments(facts).flatMap((f) => f.statements).join("\n") + "\nINSERT INTO schema_version (version) VALUES (67);\n";
-  writeFileSync(join(bin, "template.sql"), sql);
-  writeFileSync(
-    join(bin, "vox"),
-    `#!/bin/sh
-if [ "$1" = "--version" ]; then echo "vox 0.67.0 (stand-in)"; exit 0; fi
-if [ "$1" = "codex" ] && [ "$2" = "verify" ]; then sqlite3 "$VOX_DB_PATH" < "${join(bin, "template.sql")}"; exit $?; fi
-echo "vox stand-in: unknown command $*" >&2; exit 2
-`,
-  );
-  chmodSync(join(bin, "vox"), 0o755);
+  bin = standInVox(dir, sql);
   template = join(dir, "template.db");
   execaSync("sh", ["-c", `sqlite3 '${template}' < '${join(bin, "template.sql")}'`]);
   // A file vox 67 wrote (ahead of the bundled 66), and a legacy vox 60 file with ad-hoc rows.
