@@ -3,7 +3,7 @@
  * is a real 60 → 66 rebuild and Stage 1 runs in full. scale 1 ≈ 1 GB / 1.1 M rows.
  *
  * - Tables, indexes and the two FTS5 tables with vox's sync triggers are built from vox's own schema
- *   facts (schema/vox-reference/schema-60.json, the shipped copy of test/data/vox-schema-60.json)
+ *   facts (schema/vox-reference/schema-60.json, the one copy)
  *   with our DDL-from-facts: no invented column. The FTS triggers stay in place while rows go in, as
  *   vox leaves them, so knowledge_nodes_fts and search_document_chunks_fts hold a real index.
  * - `schema_version` rows 59 and 60 (baselines) and 100, 101 (the user's `apply_migrations`, which
@@ -55,13 +55,12 @@ export const BENCH_TABLES = [
   "user_bookmarks",
 ] as const;
 
-/** vox 60's facts: the shipped copy, or the test data when run from a checkout without it. */
+/** vox 60's facts: the one copy, shipped in schema/vox-reference/. */
 export function benchFacts(): SchemaFacts {
   const root = packageRoot();
-  for (const p of [join(root, "schema", "vox-reference", `schema-${BENCH_BASELINE}.json`), join(root, "test", "data", `vox-schema-${BENCH_BASELINE}.json`)]) {
-    if (existsSync(p)) return JSON.parse(readFileSync(p, "utf8")) as SchemaFacts;
-  }
-  throw new Error(`bench: vox ${BENCH_BASELINE} schema facts not found under ${root} (schema/vox-reference or test/data)`);
+  const p = join(root, "schema", "vox-reference", `schema-${BENCH_BASELINE}.json`);
+  if (existsSync(p)) return JSON.parse(readFileSync(p, "utf8")) as SchemaFacts;
+  throw new Error(`bench: vox ${BENCH_BASELINE} schema facts not found: ${p}`);
 }
 
 export function generateBenchDb(path: string, scale: number, onProgress?: (table: string, done: number, total: number) => void): { rows: number } {

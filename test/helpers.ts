@@ -60,6 +60,21 @@ export function tmp(prefix = "vox-test-"): string {
   return d;
 }
 
+/**
+ * A fresh folder at a short path of fixed length under /tmp, whatever TMPDIR is: for tests whose
+ * checks depend on how long a shown path is (terminal screens wrap it). Removed like tmp()'s.
+ */
+export function shortTmp(): string {
+  const d = mkdtempSync("/tmp/vt-");
+  madeDirs.push(d);
+  return d;
+}
+
+/** A word for `sh -c`: single-quoted unless plainly safe. */
+export function shq(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 export function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
@@ -114,11 +129,15 @@ export function makeBaselineDb(path: string, versions: number[] = [66]): void {
   db.close();
 }
 
-/** vox's facts files kept in the test data: baseline 66, 60, 42 and the incremental era (rows 1..23). */
+/** vox's facts files (the one copy, shipped: schema/vox-reference/): baseline 66, 60, 42 and the incremental era (rows 1..23). */
 export type VoxFacts = "66" | "60" | "42" | "v1-v23";
 
+export function voxFactsFile(which: VoxFacts): string {
+  return join(ROOT, "schema", "vox-reference", `schema-${which}.json`);
+}
+
 export function voxFacts(which: VoxFacts): any {
-  return JSON.parse(readFileSync(join(ROOT, "test", "data", `vox-schema-${which}.json`), "utf8"));
+  return JSON.parse(readFileSync(voxFactsFile(which), "utf8"));
 }
 
 /**

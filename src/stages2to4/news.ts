@@ -1,5 +1,5 @@
 /**
- * Stage 4: publication/news on vox's own tables (facts: test/data/vox-schema-66.json).
+ * Stage 4: publication/news on vox's own tables (facts: schema/vox-reference/schema-66.json).
  *   publication_manifests(publication_id TEXT PK, content_type, source_ref, title, author, abstract_text,
  *     body_markdown, citations_json, metadata_json, …, content_sha3_256 TEXT NOT NULL, …)
  *   published_news(news_id TEXT PK, published_at_ms INTEGER NOT NULL, …, content_sha3_256 TEXT)

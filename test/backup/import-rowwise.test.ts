@@ -2,7 +2,7 @@
  * Import, row by row (contract: "The cutover", import paragraph): a vox-shaped legacy file whose rows
  * the baseline cannot all take never aborts the import; each misfit lands in legacy_quarantine with
  * its reason and key, every row is accounted for, and the baseline's seed rows stay.
- * The source is built from vox's own schema-60 facts (test/data/vox-schema-60.json), changed the way
+ * The source is built from vox's own schema-60 facts (schema/vox-reference/schema-60.json), changed the way
  * real files differ; results are judged with the sqlite3 CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ let dir: string;
 const p = (n: string) => join(dir, n);
 
 function facts60(): any {
-  return JSON.parse(readFileSync(join(ROOT, "test", "data", "vox-schema-60.json"), "utf8"));
+  return JSON.parse(readFileSync(join(ROOT, "schema", "vox-reference", "schema-60.json"), "utf8"));
 }
 
 /** A vox-60 file, changed as real files are: extra columns, looser constraints, other types, tables of their own. */
@@ -163,7 +163,7 @@ describe("import row by row into baseline 66", () => {
 
 describe("a file shaped like vox 66", () => {
   it("imports with nothing quarantined; tables and seed rows equal to the source (sqlite3 .sha3sum)", async () => {
-    const f = JSON.parse(readFileSync(join(ROOT, "test", "data", "vox-schema-66.json"), "utf8"));
+    const f = JSON.parse(readFileSync(join(ROOT, "schema", "vox-reference", "schema-66.json"), "utf8"));
     const db = new Database(p("v66.db"));
     for (const frag of factsToFragments(f)) for (const s of frag.statements) db.exec(s);
     db.exec(`

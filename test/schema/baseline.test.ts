@@ -43,7 +43,7 @@ describe("Keccak-256 digest", () => {
 describe("baseline schema = vox baseline 66, exactly", () => {
   const m = loadManifest();
   const sql = baselineSql(m.fragments);
-  const want = JSON.parse(readFileSync(join(ROOT, "test/data/vox-schema-66.json"), "utf8")) as SchemaFacts;
+  const want = JSON.parse(readFileSync(join(ROOT, "schema/vox-reference/schema-66.json"), "utf8")) as SchemaFacts;
   const db = new Database(":memory:");
   db.defaultSafeIntegers(true);
   db.exec(sql);

@@ -44,7 +44,7 @@ const GEN = join(ROOT, "dist", "src", "schema", "from-template.js");
 describe("schema:from-template", () => {
   it("regenerating from vox's schema-66 facts reproduces the bundled fragments, manifest and policy byte for byte", async () => {
     const root = repoCopy();
-    const r = await execa("node", [GEN, join(ROOT, "test/data/vox-schema-66.json")], { env: { ...process.env, VOX_CUTOVER_ROOT: root }, reject: false });
+    const r = await execa("node", [GEN, join(ROOT, "schema/vox-reference/schema-66.json")], { env: { ...process.env, VOX_CUTOVER_ROOT: root }, reject: false });
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("baseline 66 → 66: 189 tables");
@@ -54,7 +54,7 @@ describe("schema:from-template", () => {
 
   it("a newer vox's file (a table and a column more, row 67) becomes the baseline: policy 67, 66 joins the history, no drift, same structure", async () => {
     const root = repoCopy();
-    const facts = JSON.parse(readFileSync(join(ROOT, "test/data/vox-schema-66.json"), "utf8")) as SchemaFacts;
+    const facts = JSON.parse(readFileSync(join(ROOT, "schema/vox-reference/schema-66.json"), "utf8")) as SchemaFacts;
     facts.tables.users!.columns.push({ name: "nickname", type: "TEXT", notnull: false, default: null, pk: 0 });
     facts.tables.release_notes = { columns: [{ name: "id", type: "INTEGER", notnull: false, default: null, pk: 1 }, { name: "body", type: "TEXT", notnull: true, default: "''", pk: 0 }], autoincrement: true };
     const dir = join(root, "vox67");
