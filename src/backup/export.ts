@@ -92,9 +92,11 @@ export const SLOTS = 8;
 export const SLOT_SIZE = 1 << 20;
 
 /**
- * The main thread's side of the writer worker: encoded text is written into a ring of shared 1 MB
- * slots (no allocation per chunk, memory fixed at 8 MB); a full ring makes this thread wait.
- * control[0] is the worker's error flag, control[1 + i] the state of slot i (0 free, 1 full).
+ * The main thread's side of the writer worker: encoded rows are written straight into a ring of
+ * shared 1 MB slots (no string built per chunk, no allocation per chunk, memory fixed at 8 MB); a
+ * full ring makes this thread wait. control[0] is the worker's error flag, control[1 + i] the state
+ * of slot i (0 free, 1 full). A slot holds lines of one kind ("rows" are hashed per table, "lines"
+ * are not).
  */
 class WorkerSink {
   private readonly data = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
@@ -102,6 +104,10 @@ class WorkerSink {
   private readonly control = new Int32Array(this.controlBuf);
   private readonly view = Buffer.from(this.data);
   private next = 0;
+  /** The slot being filled (-1: none), its kind and how many bytes it holds. */
+  private slot = -1;
+  private kind: "lines" | "rows" = "lines";
+  private used = 0;
   readonly worker: Worker;
   readonly done: Promise<{ ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string }>;
   constructor(path: string, mode: number) {
@@ -118,34 +124,55 @@ class WorkerSink {
       this.worker.once("error", reject);
     });
   }
-  private send(t: "lines" | "rows", text: string): void {
-    if (!text) return;
-    if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
-      const b = Buffer.from(text, "utf8"); // a row larger than a slot: its own buffer, transferred
-      const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-      this.worker.postMessage({ t, buf: ab, len: b.byteLength }, [ab]);
-      return;
+  /** Hands the slot being filled to the worker. */
+  flush(): void {
+    if (this.slot < 0) return;
+    if (this.used > 0) {
+      Atomics.store(this.control, 1 + this.slot, 1);
+      this.worker.postMessage({ t: this.kind, slot: this.slot, len: this.used });
     }
+    // An unused slot stays free (state 0) and is taken again next.
+    else this.next = this.slot;
+    this.slot = -1;
+  }
+  private take(kind: "lines" | "rows"): void {
     const slot = this.next;
     this.next = (this.next + 1) % SLOTS;
     while (Atomics.load(this.control, 1 + slot) !== 0) {
       if (Atomics.load(this.control, 0) !== 0) throw new Error("the backup writer failed");
       Atomics.wait(this.control, 1 + slot, 1, 100);
     }
-    const len = this.view.write(text, slot * SLOT_SIZE, SLOT_SIZE, "utf8");
-    Atomics.store(this.control, 1 + slot, 1);
-    this.worker.postMessage({ t, slot, len });
+    this.slot = slot;
+    this.kind = kind;
+    this.used = 0;
+  }
+  /** One line (without its newline). */
+  private line(kind: "lines" | "rows", text: string): void {
+    if (this.slot >= 0 && (this.kind !== kind || this.used + text.length * 3 + 1 > SLOT_SIZE)) this.flush();
+    if (text.length * 3 + 1 > SLOT_SIZE && Buffer.byteLength(text) + 1 > SLOT_SIZE) {
+      this.flush();
+      const b = Buffer.from(text + "\n", "utf8"); // a line larger than a slot: its own buffer, transferred
+      const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      this.worker.postMessage({ t: kind, buf: ab, len: b.byteLength }, [ab]);
+      return;
+    }
+    if (this.slot < 0) this.take(kind);
+    const base = this.slot * SLOT_SIZE;
+    this.used += this.view.write(text, base + this.used, SLOT_SIZE - this.used, "utf8");
+    this.view[base + this.used++] = 10;
   }
   lines(text: string): void {
-    this.send("lines", text);
+    this.line("lines", text);
   }
-  rows(text: string): void {
-    this.send("rows", text);
+  row(text: string): void {
+    this.line("rows", text);
   }
   end(name: string, rows: number): void {
+    this.flush();
     this.worker.postMessage({ t: "end", name, rows });
   }
   finish(totalRows: number): void {
+    this.flush();
     this.worker.postMessage({ t: "finish", totalRows });
   }
 }
@@ -187,23 +214,17 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     // Reading and encoding here; hashing and writing on the other core.
     sink = new WorkerSink(tmp, backupMode(st.mode));
     await sink.online();
-    sink.lines(JSON.stringify(header) + "\n");
+    sink.lines(JSON.stringify(header));
     let rowsDone = 0;
     for (const t of tables) {
-      sink.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }) + "\n");
-      let part = "";
+      sink.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
       const tableRows = Number(t.rows);
       for (const row of iterateRows(rowStatement(db, t))) {
-        part += encodeRow(row) + "\n";
+        sink.row(encodeRow(row));
         n++;
-        if (part.length >= 1 << 17) {
-          sink.rows(part);
-          part = "";
-          opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: rowsDone + n, totalRows });
-        }
+        if ((n & 0x3ff) === 0) opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: rowsDone + n, totalRows });
       }
-      sink.rows(part);
       sink.end(t.name, n);
       rowsDone += n;
       opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone, totalRows });

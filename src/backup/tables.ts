@@ -80,15 +80,27 @@ function integerOnly(t: BackupTable, i: number): boolean {
   return (i === 0 && t.rowidColumn !== null) || t.columns[i] === t.rowidAlias;
 }
 
+/** A GLOB pattern matching text with a character outside U+0001…U+007F (a constant: SQLite evaluates it once). */
+const ASCII_ONLY_NOT = "'*[^' || char(1) || '-' || char(127) || ']*'";
+
 /** Columns whose TEXT is read as bytes, and how many per mask value (bits of a safe integer). */
 const MASK_BITS = 30;
 
+/** TEXT up to this many bytes may take the fast path (longer: the per-value cost is small next to its bytes). */
+export const FAST_TEXT_MAX = 256;
+
 /**
  * The statement a table's rows are read with. TEXT is read as its exact bytes
- * (`CAST(c AS BLOB)`: the driver would cut a string at a NUL and abort on bytes that are not
- * UTF-8) and a mask per 30 columns says which values were TEXT; rows come in key order.
+ * (`CAST(c AS BLOB)`: the driver would cut a string at a NUL and abort the process on bytes that
+ * are not UTF-8) and a mask per 30 columns says which values were TEXT; rows come in key order.
+ *
+ * Fast path (`fastAscii`, UTF-8 databases): the driver's cost is per value handed over (a blob
+ * costs ~3× a string), and most values are short ASCII. A TEXT of at most FAST_TEXT_MAX bytes whose
+ * every character is U+0001…U+007F (SQLite's GLOB reads any byte ≥ 0x80, valid or not, as a
+ * character ≥ U+0080) and that holds no NUL (`instr` compares bytes, past a NUL) is read as the
+ * string itself: ASCII is valid UTF-8, so the string has exactly the stored bytes.
  */
-export function selectSql(t: BackupTable): string {
+export function selectSql(t: BackupTable, fastAscii = false): string {
   const exprs: string[] = [];
   const texts: string[] = [];
   t.columns.forEach((c, i) => {
@@ -97,7 +109,8 @@ export function selectSql(t: BackupTable): string {
       exprs.push(ref);
       return;
     }
-    exprs.push(`CASE WHEN typeof(${ref}) = 'text' THEN CAST(${ref} AS BLOB) ELSE ${ref} END`);
+    const slow = fastAscii ? ` AND NOT (octet_length(${ref}) <= ${FAST_TEXT_MAX} AND NOT (${ref} GLOB ${ASCII_ONLY_NOT}) AND instr(${ref}, char(0)) = 0)` : "";
+    exprs.push(`CASE WHEN typeof(${ref}) = 'text'${slow} THEN CAST(${ref} AS BLOB) ELSE ${ref} END`);
     texts.push(`(typeof(${ref}) = 'text')`);
   });
   for (let k = 0; k < texts.length; k += MASK_BITS) {
@@ -133,11 +146,12 @@ function encodingOf(db: LibsqlDatabase): TextEncoding {
 
 /** A reusable statement that streams a table's rows as arrays of SqlValue (BigInt integers, TEXT exact). */
 export function rowStatement(db: LibsqlDatabase, t: BackupTable): RowSource {
-  const st = db.prepare(selectSql(t));
+  const encoding = encodingOf(db);
+  const st = db.prepare(selectSql(t, encoding === "UTF-8"));
   st.raw(true);
   st.safeIntegers(true);
   const textCols = t.columns.map((_, i) => i).filter((i) => !integerOnly(t, i));
-  return { st, n: t.columns.length, textCols, encoding: encodingOf(db) };
+  return { st, n: t.columns.length, textCols, encoding };
 }
 
 export function* iterateRows(src: RowSource): Generator<SqlValue[]> {
@@ -149,7 +163,8 @@ export function* iterateRows(src: RowSource): Generator<SqlValue[]> {
       for (let j = 0; j < MASK_BITS && k + j < textCols.length; j++) {
         if (mask & (1 << j)) {
           const i = textCols[k + j]!;
-          raw[i] = decodeText(raw[i] as Uint8Array, encoding);
+          // A string came by the fast path (short ASCII, no NUL): already exact.
+          if (typeof raw[i] !== "string") raw[i] = decodeText(raw[i] as Uint8Array, encoding);
         }
       }
     }
