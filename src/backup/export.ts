@@ -3,6 +3,8 @@ import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, acce
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
+import { readFileSettings } from "../db/file-settings.js";
+import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
@@ -193,6 +195,10 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     const rebuilt = listRebuiltTables(db);
     const totalRows = tables.reduce((n, t) => n + Number(t.rows), 0);
     const st = statSync(opts.dbPath);
+    const settings = readFileSettings(db);
+    // A WAL file read through a snapshot or immutably reports its connection's mode: the header's byte says the file's.
+    const probe = probeFile(opts.dbPath);
+    if (probe.state === "ok" && probe.header.walMode) settings.journalMode = "wal";
     const header: BackupHeader = {
       k: "header",
       format: FORMAT_NAME,
@@ -210,6 +216,7 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
       baseline: opts.baseline,
       tables,
       ...(rebuilt.length ? { rebuilt } : {}),
+      settings,
     };
     // Reading and encoding here; hashing and writing on the other core.
     sink = new WorkerSink(tmp, backupMode(st.mode));

@@ -16,6 +16,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { RawText, type SqlValue } from "../db/value.js";
+import type { FileSettings } from "../db/file-settings.js";
 
 export const FORMAT_NAME = "vox-cutover-backup";
 export const FORMAT_VERSION = 1;
@@ -127,6 +128,8 @@ export interface BackupHeader {
    * (their content table is carried). A restore creates them and runs their 'rebuild'.
    */
   rebuilt?: { name: string; sql: string }[];
+  /** The source file's settings, given to a new file the backup is imported into (absent in older backups: SQLite's defaults). */
+  settings?: FileSettings;
 }
 
 export interface TableEnd {

@@ -10,7 +10,8 @@ import { recordLedger } from "../db/ledger.js";
 import { affinityOf, wouldConvert, type Affinity } from "./affinity.js";
 import { encodeValue, rowJson, type BackupHeader, type BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
-import { readBackup, type BackupVisitor } from "./read.js";
+import { peekHeader, readBackup, type BackupVisitor } from "./read.js";
+import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceTable, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hashTable, isContentFts } from "./tables.js";
 
@@ -90,6 +91,8 @@ export interface ImportOptions {
   onProgress?: (p: { rowsDone: number; totalRows: number; table: string; phase?: string }) => void;
   /** Test hook: throw after this many loaded rows (failure injection). */
   failAfterRows?: number;
+  /** A new file's settings; default: the backup header's (the source file's), none for a reference file. */
+  settings?: FileSettings | null;
 }
 
 interface Plan {
@@ -251,7 +254,8 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const mode = opts.into === "scratch" ? "scratch" : existsSync(opts.targetPath) ? "existing" : "create";
   // A new file is private until it is renamed into place (a failure deletes it): it loads without a
   // rollback journal or fsync per commit; safe settings and one fsync before the rename.
-  return writeTransactionInto({ path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true }, (db) => load(db, opts, runId, mode !== "existing"));
+  const settings = mode === "existing" ? null : opts.settings !== undefined ? opts.settings : opts.reference ? null : parseFileSettings(peekHeader(opts.backupPath)?.settings);
+  return writeTransactionInto({ path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings }, (db) => load(db, opts, runId, mode !== "existing"));
 }
 
 

@@ -258,6 +258,19 @@ export function peekFormat(path: string): "vox-cutover" | "reference" | "unknown
   return "unknown";
 }
 
+/** The header line of a vox-cutover backup (null: not one), without reading the rest. */
+export function peekHeader(path: string): BackupHeader | null {
+  for (const line of readLines(path, 1 << 16)) {
+    try {
+      const o = JSON.parse(line.bytes.toString("utf8")) as Partial<BackupHeader>;
+      return o && o.k === "header" && o.format === FORMAT_NAME ? (o as BackupHeader) : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
 /** The trailer's claimed whole-file sha256 (read from the end of the file), for plan digests. */
 export function peekTrailerSha(path: string): string | null {
   const size = statSync(path).size;

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { DB_SIDE_SUFFIXES, privateBuildPath } from "../layout.js";
 import { refused } from "../errors.js";
 import { openReadWrite, type LibsqlDatabase } from "./local.js";
+import { applyHeaderSettings, applyLayoutSettings, finalJournalMode, type FileSettings } from "./file-settings.js";
 
 /** The files SQLite keeps beside a database. */
 export const DB_SIDE_FILES = DB_SIDE_SUFFIXES;
@@ -32,6 +33,8 @@ export interface WriteTarget {
   fast?: boolean;
   /** Load order must not matter: foreign keys are not enforced (violations are reported after). */
   foreignKeysOff?: boolean;
+  /** A new file's settings (page size, auto-vacuum, encoding, journal mode, user_version, application_id): the original's. */
+  settings?: FileSettings | null;
 }
 
 /**
@@ -47,11 +50,16 @@ export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: Libs
   let result: T;
   try {
     db = openReadWrite(file);
+    if (fresh && target.settings) {
+      applyLayoutSettings(db, target.settings); // before anything else reads or writes the file
+    }
     if (target.foreignKeysOff) db.exec("PRAGMA foreign_keys=OFF"); // must be set outside the transaction
     if (fresh && target.fast) db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384");
     db.exec("BEGIN IMMEDIATE");
     try {
       result = await fn(db);
+      // After the first table: SQLite writes the encoding into the header only when it creates the schema.
+      if (fresh && target.settings) applyHeaderSettings(db, target.settings);
       db.exec("COMMIT");
     } catch (e) {
       if (db.inTransaction) db.exec("ROLLBACK");
@@ -60,6 +68,13 @@ export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: Libs
     if (fresh && target.fast) db.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL");
     db.close();
     db = undefined;
+    if (target.mode === "create" && finalJournalMode(target.settings ?? null) === "wal") {
+      // Last, on a connection of its own (the build's statements would keep the mode from changing).
+      db = openReadWrite(file);
+      db.exec("PRAGMA journal_mode=WAL");
+      db.close();
+      db = undefined;
+    }
   } catch (e) {
     db?.close();
     if (fresh) removeOwnDatabaseFiles(file);
