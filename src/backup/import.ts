@@ -14,6 +14,7 @@ import { peekHeader, readBackup, type BackupVisitor } from "./read.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceTable, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hashTable, isContentFts } from "./tables.js";
+import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 
 export interface TableImport {
   /** Table in the backup. */
@@ -345,6 +346,9 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     return true;
   };
   const sequences: { name: string; seq: bigint; values: SqlValue[] }[] = [];
+  /** schema_version numbers loaded, and the TEXT rows among them (their values as in the backup). */
+  const versionsLoaded = new Set<bigint>();
+  const textVersions = new Map<bigint, SqlValue[]>();
   let rowsDone = 0;
   let loadedTotal = 0;
   const visitor: ReferenceVisitor = {
@@ -364,7 +368,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length);
       p.hash ??= createHash("sha256");
     },
-    onRow(bt, values, line, issue) {
+    onRow(bt, values0, line, issue) {
+      let values = values0;
       const p = plans.get(bt.name)!;
       if (p.report.mapping === "special") {
         if (bt.name === "sqlite_sequence") {
@@ -376,9 +381,28 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       rowsDone++;
       if (issue) return toQuarantine(p, values, issue.reason, issue.raw);
       if (p.wholeReason || !p.target) return toQuarantine(p, values, p.wholeReason ?? "unknown-table");
+      let version: bigint | null = null;
+      let textRow: SqlValue[] | null = null;
       if (p.target.name === "schema_version") {
-        const v = values[p.bt.columns.indexOf("version")];
-        if (!(typeof v === "bigint" && (v === B || hist.has(v)))) return toQuarantine(p, values, "legacy-schema-version: not the baseline nor in baseline_history; kept here, not loaded");
+        // A TEXT '66' loads as 66 (what the INTEGER column makes of it) unless the file also holds 66 as an INTEGER.
+        const vi = p.bt.columns.indexOf("version");
+        const d = versionDecision(values[vi] ?? null, B, hist);
+        if ("quarantine" in d) return toQuarantine(p, values, d.quarantine);
+        if (d.fromText) {
+          if (versionsLoaded.has(d.load)) return toQuarantine(p, values, duplicateTextVersion(values[vi] as string, d.load, B));
+          textRow = values;
+          values = [...values];
+          values[vi] = d.load;
+        } else if (textVersions.has(d.load)) {
+          // The INTEGER row wins: the TEXT one loaded before it moves to quarantine.
+          const tv = textVersions.get(d.load)!;
+          textVersions.delete(d.load);
+          db.prepare("DELETE FROM schema_version WHERE version = ?").run(d.load);
+          p.report.loaded--;
+          loadedTotal--;
+          toQuarantine(p, tv, duplicateTextVersion(tv[vi] as string, d.load, B));
+        }
+        version = d.load;
       }
       // vox's export writes a BLOB as "base64:…": a BLOB only where the target column is declared BLOB.
       for (const i of p.blobIdx) {
@@ -402,6 +426,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       }
       p.report.loaded++;
       loadedTotal++;
+      if (version !== null) versionsLoaded.add(version);
+      if (version !== null && textRow) textVersions.set(version, textRow);
       if (p.sameShape) p.hash!.update(line + "\n");
       const a = quarantineValues(p, values, p.unknownCols, "unknown-columns");
       const b = quarantineValues(p, values, p.unlistedCols, "unlisted-key");
