@@ -8,6 +8,7 @@ import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+import { listObjects } from "./objects.js";
 import { iterateRows, listBackupTables, listRebuiltTables, rowStatement } from "./tables.js";
 
 export interface ExportProgress {
@@ -217,6 +218,7 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
       tables,
       ...(rebuilt.length ? { rebuilt } : {}),
       settings,
+      objects: listObjects(db),
     };
     // Reading and encoding here; hashing and writing on the other core.
     sink = new WorkerSink(tmp, backupMode(st.mode));

@@ -17,6 +17,7 @@
 import { isUtf8 } from "node:buffer";
 import { RawText, type SqlValue } from "../db/value.js";
 import type { FileSettings } from "../db/file-settings.js";
+import type { FileObject } from "./objects.js";
 
 export const FORMAT_NAME = "vox-cutover-backup";
 export const FORMAT_VERSION = 1;
@@ -130,6 +131,8 @@ export interface BackupHeader {
   rebuilt?: { name: string; sql: string }[];
   /** The source file's settings, given to a new file the backup is imported into (absent in older backups: SQLite's defaults). */
   settings?: FileSettings;
+  /** The source's own indexes, triggers and views (absent in older backups: none are carried or reported). */
+  objects?: FileObject[];
 }
 
 export interface TableEnd {

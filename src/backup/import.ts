@@ -15,6 +15,7 @@ import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceTable, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hashTable, isContentFts } from "./tables.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
+import { carryObjects, type ObjectsCarried } from "./objects.js";
 
 export interface TableImport {
   /** Table in the backup. */
@@ -56,6 +57,8 @@ export interface ImportReport {
   foreignKeyUncheckable: { table: string; error: string }[];
   integrity: string;
   ftsRebuilt: string[];
+  /** The source's own indexes, triggers and views: carried into the new file, or named with SQL and reason. */
+  objects: ObjectsCarried;
   /** `sqlite_sequence` entries, counted apart from rows: carried for tables that load, the others quarantined. */
   sequences: { entries: number; restored: number; quarantined: number };
   sequencesRestored: number;
@@ -256,7 +259,17 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   // A new file is private until it is renamed into place (a failure deletes it): it loads without a
   // rollback journal or fsync per commit; safe settings and one fsync before the rename.
   const settings = mode === "existing" ? null : opts.settings !== undefined ? opts.settings : opts.reference ? null : parseFileSettings(peekHeader(opts.backupPath)?.settings);
-  return writeTransactionInto({ path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings }, (db) => load(db, opts, runId, mode !== "existing"));
+  const seen: { header?: BackupHeader } = {};
+  // The operator's own indexes, views and triggers: after the rows (a trigger never fires during the
+  // load), each in a savepoint of a journaled transaction (one that does not compile is undone).
+  const then = (db: LibsqlDatabase, r: ImportReport) => {
+    r.objects = carryObjects(db, seen.header?.objects ?? []);
+    if (r.objects.carried.length && mode !== "scratch") {
+      const ic = allRows(db, "PRAGMA quick_check").map((x) => String(Object.values(x)[0])).join("; ");
+      if (ic !== "ok") throw failed({ what: `quick_check after carrying your own indexes, triggers and views: ${ic.slice(0, 300)}.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
+    }
+  };
+  return writeTransactionInto<ImportReport>({ path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings, then }, (db) => load(db, opts, runId, mode !== "existing", seen));
 }
 
 
@@ -271,7 +284,7 @@ function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
   return derived.map((r) => String(r.sql));
 }
 
-function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boolean): ImportReport {
+function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boolean, seen: { header?: BackupHeader }): ImportReport {
   const B = BigInt(opts.baselineVersion);
   const hist = new Set(opts.history.map((h) => BigInt(h)));
   // The target must be on the baseline: apply the (idempotent) baseline DDL inside the transaction.
@@ -293,6 +306,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   let seeds: ReturnType<typeof seedRows> = [];
   // Planned from the header, the first line: mapping, then replace semantics (clear what is loaded).
   const onHeader = (header: BackupHeader) => {
+    seen.header = header;
     totalRows = header.tables.filter((t) => !SPECIAL.has(t.name)).reduce((n, t) => n + Number(t.rows), 0);
     plans = planTables(header, catalog, opts.rules);
     const toClear = new Set<string>(["legacy_quarantine"]);
@@ -548,6 +562,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     foreignKeyUncheckable,
     integrity,
     ftsRebuilt,
+    objects: { carried: [], notCarried: [] }, // filled once the rows are committed (importBackup's `then`)
     sequences: sequenceCounts,
     sequencesRestored,
     seeded: seededTotal,

@@ -19,7 +19,7 @@ export function removeOwnDatabaseFiles(path: string): void {
   for (const s of ["", ...DB_SIDE_FILES]) rmSync(path + s, { force: true });
 }
 
-export interface WriteTarget {
+export interface WriteTarget<T = unknown> {
   /** The database the caller means. */
   path: string;
   /**
@@ -35,6 +35,11 @@ export interface WriteTarget {
   foreignKeysOff?: boolean;
   /** A new file's settings (page size, auto-vacuum, encoding, journal mode, user_version, application_id): the original's. */
   settings?: FileSettings | null;
+  /**
+   * A second step after the commit, in a transaction of its own with the rollback journal on (so
+   * its savepoints work; a private file loads without a journal). A failure removes a new file.
+   */
+  then?: (db: LibsqlDatabase, result: T) => void;
 }
 
 /**
@@ -42,7 +47,7 @@ export interface WriteTarget {
  * new file is removed on any failure, fsynced and renamed into place on success (never over a file
  * that appeared meanwhile), so a database is either untouched or complete.
  */
-export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: LibsqlDatabase) => T | Promise<T>): Promise<T> {
+export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: LibsqlDatabase) => T | Promise<T>): Promise<T> {
   const fresh = target.mode !== "existing";
   const file = fresh ? privateBuildPath(target.path, target.tag) : target.path;
   if (fresh) removeOwnDatabaseFiles(file);
@@ -66,6 +71,16 @@ export async function writeTransactionInto<T>(target: WriteTarget, fn: (db: Libs
       throw e;
     }
     if (fresh && target.fast) db.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL");
+    if (target.then) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        target.then(db, result);
+        db.exec("COMMIT");
+      } catch (e) {
+        if (db.inTransaction) db.exec("ROLLBACK");
+        throw e;
+      }
+    }
     db.close();
     db = undefined;
     if (target.mode === "create" && finalJournalMode(target.settings ?? null) === "wal") {

@@ -70,6 +70,8 @@ export interface CutoverReport {
   quarantined: number;
   /** The dry-run's trial import (rebuild route). */
   trial?: ImportEvidence;
+  /** The old file's own indexes, triggers and views: carried or named with SQL and reason (rebuild route). */
+  objects?: ImportEvidence["objects"];
   /** After --apply: the rows legacy_quarantine holds (import, partial values, sequences, sidecar conflicts), per reason. */
   quarantineTable?: { rows: number; byReason: Record<string, number> } | null;
   steps: StepReport[];
@@ -256,6 +258,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
       const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token);
       report.trial = evidence;
+      if (evidence.objects) report.objects = evidence.objects;
       report.tables = evidence.tables.map((t) => ({ name: t.name, target: t.target, rowsBefore: t.rowsIn, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, columns: t.columns }));
       report.quarantined = evidence.quarantined;
       opts.emit({ type: "trial", evidence });
@@ -453,6 +456,8 @@ function fillReport(report: CutoverReport, ctx: RunContext, paths: RunPaths): vo
     .filter((t) => t.name !== "sqlite_sequence")
     .map((t) => ({ name: t.name, target: t.target || null, rowsBefore: t.rows, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons ?? {}, partial: t.partial ?? 0, columns: Object.entries(t.columns ?? {}).map(([column, nonNull]) => ({ column, nonNull })) }));
   report.quarantined = Number(imp?.quarantined ?? 0);
+  const objects = (imp?.evidence as ImportEvidence | undefined)?.objects;
+  if (objects) report.objects = objects;
   if (!imp && exp) {
     report.tables = ((exp.tables as { name: string; rows: number }[]) ?? []).filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
   }
@@ -552,6 +557,11 @@ export function reportMarkdown(r: CutoverReport, error?: unknown): string {
     lines.push("", "## Tables", "", "| table | → target | rows before | rows after | quarantined |", "|---|---|---:|---:|---:|");
     for (const t of r.tables) lines.push(`| ${t.name} | ${t.target ?? "(quarantine)"} | ${t.rowsBefore} | ${t.rowsAfter} | ${t.quarantined} |`);
   }
+  if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
+    lines.push("", "## Your own indexes, triggers and views", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");
+    for (const x of r.objects.carried) lines.push(`- carried: ${x.type} \`${x.name}\` on ${x.table}`);
+    for (const x of r.objects.notCarried) lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -568,6 +578,7 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     tables: r.tables,
     quarantined: r.quarantined,
     ...(r.trial ? { trial: r.trial } : {}),
+    ...(r.objects ? { objects: r.objects } : {}),
     ...(r.quarantineTable ? { quarantineTable: r.quarantineTable } : {}),
     steps: r.steps,
     rollbackCommand: r.rollbackCommand,

@@ -39,6 +39,8 @@ export interface ImportEvidence {
   orphans: { table: string; count: number }[];
   /** sqlite_sequence entries, counted apart from table rows everywhere. */
   sequences: { entries: number; restored: number; quarantined: number };
+  /** The old file's own indexes, triggers and views: carried into the new file, or named with their SQL and why not (they stay in the archive). */
+  objects?: { carried: { type: string; name: string; table: string }[]; notCarried: { type: string; name: string; table: string; sql: string; reason: string }[] };
   backupVerified: boolean;
 }
 

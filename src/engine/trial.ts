@@ -15,7 +15,7 @@ import type { Emit, ImportEvidence } from "./events.js";
 import type { CancelToken } from "./cancel.js";
 
 /** The evidence a swap rests on, from an import report (trial or real). */
-export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences">, backupVerified: boolean): ImportEvidence {
+export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects">>, backupVerified: boolean): ImportEvidence {
   const tables = r.tables
     .filter((t) => t.source !== "sqlite_sequence")
     .map((t) => ({
@@ -37,6 +37,7 @@ export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quar
     columnsToQuarantine: tables.flatMap((t) => t.columns.map((c) => ({ table: t.name, column: c.column, nonNull: c.nonNull }))),
     orphans: r.foreignKeyViolations,
     sequences: r.sequences,
+    ...(r.objects ? { objects: { carried: r.objects.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: r.objects.notCarried } } : {}),
     backupVerified,
   };
 }

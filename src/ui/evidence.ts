@@ -16,6 +16,8 @@ export interface Evidence {
   tables?: TableEvidence[];
   columnsToQuarantine?: { table: string; column: string; nonNull: number }[];
   orphans?: { table: string; count: number }[];
+  /** The old file's own indexes, triggers and views: how many carried, and each one not carried with its SQL and reason. */
+  objects?: { carried: { type: string; name: string; table: string }[]; notCarried: { type: string; name: string; table: string; sql: string; reason: string }[] };
   backupVerified?: { verified: boolean; rows?: number; sha256?: string; path?: string };
 }
 
@@ -49,6 +51,8 @@ export function evidenceFrom(outputs: Record<string, Record<string, unknown>>, e
   if (extra.tables) out.tables = extra.tables.map((t) => ({ name: t.name, target: t.target ?? null, rowsIn: t.rowsIn, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons ?? {} }));
   if (extra.columnsToQuarantine) out.columnsToQuarantine = extra.columnsToQuarantine;
   if (extra.orphans) out.orphans = extra.orphans;
+  const objects = extra.objects ?? (imp?.evidence as EvidenceIn | undefined)?.objects;
+  if (objects) out.objects = objects;
   if (typeof bvIn === "boolean") out.backupVerified = { ...(ev.backupVerified ?? { path: backupPath }), verified: bvIn || ev.backupVerified?.verified === true };
   else if (bvIn) out.backupVerified = bvIn;
   return out;

@@ -61,7 +61,16 @@ export function evidenceLines(ev: ImportEvidence): string[] {
     const cols = t.columns.map((c) => `${c.column} (${c.nonNull} non-null)`).join(", ");
     lines.push(`  ${t.name}${t.target && t.target !== t.name ? ` → ${t.target}` : t.target ? "" : " (no place in the target)"}: ${t.rowsIn} rows, ${t.loaded} load, ${t.quarantined} quarantined${reasons ? ` (${reasons})` : ""}${cols ? `; values of ${cols} go to legacy_quarantine` : ""}`);
   }
+  lines.push(...objectLines(ev.objects));
   if (ev.orphans.length) lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${o.count}`).join(", ")}`);
+  return lines;
+}
+
+/** The old file's own indexes, triggers and views: what is carried, and each one that is not with its SQL and reason. */
+export function objectLines(o: ImportEvidence["objects"]): string[] {
+  if (!o || (!o.carried.length && !o.notCarried.length)) return [];
+  const lines = [`  your own indexes, triggers and views: ${o.carried.length} carried into the new file${o.carried.length ? ` (${o.carried.map((x) => `${x.type} ${x.name}`).join(", ")})` : ""}, ${o.notCarried.length} not carried (kept in the archive)`];
+  for (const x of o.notCarried) lines.push(`    not carried: ${x.type} ${x.name} on ${x.table} — ${x.reason}`, `      ${x.sql.replace(/\s+/g, " ")}`);
   return lines;
 }
 

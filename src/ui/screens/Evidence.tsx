@@ -29,6 +29,12 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
     const top = [...orphans].sort((a, b) => b.count - a.count).slice(0, 3);
     lines.push({ text: n ? `Foreign-key orphans carried over: ${human(n)} in ${orphans.length} table(s) (${top.map((o) => `${o.table} ${o.count}`).join(", ")}${orphans.length > 3 ? ", …" : ""})` : "Foreign-key orphans: none" });
   } else lines.push({ text: `Foreign-key orphans: ${NA}` });
+  const ob = evidence.objects;
+  if (ob && (ob.carried.length || ob.notCarried.length)) {
+    lines.push({ text: `Your own indexes, triggers, views: ${ob.carried.length} carried, ${ob.notCarried.length} not carried (kept in the archive)`, color: ob.notCarried.length ? "yellow" : undefined });
+    for (const x of ob.notCarried.slice(0, maxTables)) lines.push({ text: `  ${x.type} ${x.name}: ${x.reason} — ${x.sql.replace(/\s+/g, " ")}`, color: "yellow" });
+    if (ob.notCarried.length > maxTables) lines.push({ text: `  … ${ob.notCarried.length - maxTables} more (report.md lists all)` });
+  }
   return (
     <Box flexDirection="column">
       {lines.map((l, i) => (

@@ -1,0 +1,102 @@
+/**
+ * The operator's own indexes, triggers and views: what a file holds besides its tables' rows.
+ * The export lists them (the backup header's `objects`); the import carries each one that is not
+ * the target's own into the new file when it still compiles against it (same name, same SQL,
+ * created after the rows are loaded so a trigger never fires during the import), and names every
+ * other one with its SQL and the reason. The original file keeps them all (it is archived).
+ */
+import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { quoteIdent } from "../db/value.js";
+
+export interface FileObject {
+  type: "index" | "trigger" | "view";
+  name: string;
+  /** The table (or view) it belongs to. */
+  table: string;
+  sql: string;
+}
+
+export interface ObjectsCarried {
+  carried: FileObject[];
+  notCarried: (FileObject & { reason: string })[];
+}
+
+const ORDER = { index: 0, view: 1, trigger: 2 } as const;
+
+/** Every index, trigger and view with SQL of its own (not the automatic indexes of UNIQUE/PRIMARY KEY), in creation order. */
+export function listObjects(db: LibsqlDatabase): FileObject[] {
+  return allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid").map((r) => ({
+    type: String(r.type) as FileObject["type"],
+    name: String(r.name),
+    table: String(r.tbl_name),
+    sql: String(r.sql),
+  }));
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Statements that make SQLite compile a table's triggers (prepared, never run). */
+function firingStatements(db: LibsqlDatabase, table: string): string[] {
+  const cols = allRows(db, `SELECT name FROM pragma_table_info(?)`, [table]).map((r) => quoteIdent(String(r.name)));
+  const t = quoteIdent(table);
+  return [`INSERT INTO ${t} DEFAULT VALUES`, ...(cols.length ? [`UPDATE ${t} SET ${cols.map((c) => `${c} = ${c}`).join(", ")}`] : []), `DELETE FROM ${t}`];
+}
+
+function prepareErrors(db: LibsqlDatabase, sqls: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of sqls) {
+    try {
+      db.prepare(s);
+    } catch (e) {
+      out.set(s, messageOf(e));
+    }
+  }
+  return out;
+}
+
+/**
+ * Creates, in `db` (inside its open transaction), each object the target does not define itself.
+ * One that SQLite refuses, or that does not compile against the new file (a view's query, a
+ * trigger's body), is left out and named with the reason.
+ */
+export function carryObjects(db: LibsqlDatabase, objects: readonly FileObject[]): ObjectsCarried {
+  const own = new Map(allRows(db, "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").map((r) => [String(r.name).toLowerCase(), String(r.sql)]));
+  const out: ObjectsCarried = { carried: [], notCarried: [] };
+  const sorted = [...objects].sort((a, b) => ORDER[a.type] - ORDER[b.type]);
+  for (const o of sorted) {
+    const theirs = own.get(o.name.toLowerCase());
+    if (theirs !== undefined) {
+      if (theirs.replace(/\s+/g, " ").trim() !== o.sql.replace(/\s+/g, " ").trim()) {
+        out.notCarried.push({ ...o, reason: `the target defines ${o.name} itself (its definition is kept)` });
+      }
+      continue; // the target's own object
+    }
+    db.exec("SAVEPOINT vox_cutover_object");
+    let reason: string | null = null;
+    try {
+      db.exec(o.sql);
+      if (o.type === "view") db.prepare(`SELECT * FROM ${quoteIdent(o.name)} LIMIT 0`);
+      if (o.type === "trigger") {
+        const fire = firingStatements(db, o.table);
+        const withIt = prepareErrors(db, fire);
+        if (withIt.size) {
+          db.exec("ROLLBACK TO vox_cutover_object");
+          const without = prepareErrors(db, [...withIt.keys()]);
+          const caused = [...withIt].find(([s]) => !without.has(s));
+          if (caused) reason = `its body does not compile against the new file: ${caused[1]}`;
+          else db.exec(o.sql); // the table itself cannot take those statements; the trigger is not the cause
+        }
+      }
+    } catch (e) {
+      reason = messageOf(e);
+    }
+    if (reason !== null) {
+      db.exec("ROLLBACK TO vox_cutover_object");
+      out.notCarried.push({ ...o, reason });
+    } else out.carried.push(o);
+    db.exec("RELEASE vox_cutover_object");
+  }
+  return out;
+}
