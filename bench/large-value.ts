@@ -1,0 +1,55 @@
+/**
+ * npm run bench:large-value [-- --mb 80]
+ *
+ * Peak RSS against the largest value (issue 17): a vox sample file (`vox-cutover sample`) given one
+ * BLOB of --mb MB (Python's sqlite3, zeroblob then filled), then, each in its own process under
+ * `/usr/bin/time`: the anchors — sqlite3 reading the whole value, and reading one 1 MB slice with
+ * `substr` (SQLite materializes the whole value for either) — and the product's export-legacy,
+ * verify-backup --db and import-legacy --apply. Prints one line per step: exit code, seconds, peak RSS.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = join(ROOT, "dist", "src", "cli", "main.js");
+const i = process.argv.indexOf("--mb");
+const MB = i >= 0 ? Number(process.argv[i + 1]) : 80;
+
+function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; peakMB: number; note: string } {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
+  const lines = r.stderr.trim().split("\n");
+  const [sec, kb] = (lines.at(-1) ?? "0 0").split(" ").map(Number);
+  const note = r.status === 0 ? "" : (lines.slice(0, -1).join(" ").match(/error[^\n]{0,160}/i)?.[0] ?? lines[0] ?? "");
+  return { label, exit: r.status ?? -1, seconds: sec ?? 0, peakMB: Math.round((kb ?? 0) / 1024), note };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "vox-bench-large-"));
+try {
+  const db = join(dir, "vox.db");
+  spawnSync("node", [BIN, "sample", db, "--rows", "20"], { stdio: "ignore" });
+  // One large BLOB in a table of the user's own (carried into the backup, quarantined by the import).
+  const py = `import sqlite3,sys
+c=sqlite3.connect(sys.argv[1]); n=int(sys.argv[2])*1024*1024
+c.execute("CREATE TABLE big_values(id INTEGER PRIMARY KEY, v BLOB)")
+c.execute("INSERT INTO big_values VALUES (1, zeroblob(?))", (n,))
+b=c.blobopen("big_values","v",1)
+step=1<<20
+for o in range(0,n,step): b.seek(o); b.write(bytes([o//step % 251])*min(step,n-o))
+b.close(); c.commit()`;
+  spawnSync("python3", ["-c", py, db, String(MB)], { stdio: "inherit" });
+  const backup = join(dir, "backup.jsonl");
+  const rows = [
+    timed("sqlite3: read the whole value", "sqlite3", [db, "SELECT length(CAST(v AS BLOB) || x'') FROM big_values"]),
+    timed("sqlite3: read one 1 MB slice (substr)", "sqlite3", [db, "SELECT length(substr(v, 1, 1048576)) FROM big_values"]),
+    timed("export-legacy", "node", [BIN, "export-legacy", backup, "--db", db]),
+    timed("verify-backup --db", "node", [BIN, "verify-backup", backup, "--db", db]),
+    timed("import-legacy --apply", "node", [BIN, "import-legacy", backup, "--db", join(dir, "new.db"), "--apply"]),
+  ];
+  console.log(`largest value: ${MB} MB`);
+  for (const r of rows) console.log(`${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
