@@ -20,7 +20,7 @@ import { inodeOf, sameInode } from "../safety/identity.js";
 import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
-import { describeHolder, isStale, lockPath, readLock } from "../safety/lock.js";
+import { describeHolder, isStale, readLock, removeDeadLocks } from "../safety/lock.js";
 import { planDigest } from "./plan-digest.js";
 import { finishedRun, unfinishedRun, type RunOnDisk } from "./runs.js";
 import { sqliteFailure } from "../db/local.js";
@@ -621,7 +621,7 @@ async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pending: Ru
       details: { workDir: run.workDir, change },
     });
   }
-  r.message = await withWriteSafety({ command: `${opts.command}:rollback`, dbPath, workDir: run.workDir, workDirOurs: true, runId: start.runId, lock: true, breakLock: true, holders: true, signals: false }, async () =>
+  r.message = await withWriteSafety({ command: `${opts.command}:rollback`, dbPath, workDir: run.workDir, workDirOurs: true, runId: start.runId, lock: true, breakLock: opts.breakLock, holders: true, signals: false }, async () =>
     finished ? rollbackFinished(run, dbPath, opts.emit) : rollbackRun(run, dbPath, opts.emit),
   );
   r.outcome = "rolled-back";
@@ -753,8 +753,7 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
   for (const f of existsSync(run.workDir) ? readdirSync(run.workDir) : []) {
     if (isPartial(f)) rmSync(join(run.workDir, f), { force: true });
   }
-  const holder = readLock(dbPath);
-  if (holder && holder.runId === start.runId && isStale(holder)) rmSync(lockPath(dbPath), { force: true });
+  removeDeadLocks(dbPath, start.runId);
   journal.append({ e: "rollback-done", restored });
   const backupKept = run.state.done.has("export") && existsSync(start.backupPath);
   const text = `rolled back run ${start.runId}: ${msgs.join("; ")}. ${backupKept ? `The backup ${start.backupPath} is kept.` : "No backup had been finished, so there is none to keep."}`;

@@ -4,7 +4,8 @@ import { refused } from "../errors.js";
 import { lockPathFor } from "../layout.js";
 import { check, LockHolderSchema } from "../schemas.js";
 import { identify, realPathOf } from "./identity.js";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { mkdirSync, chmodSync } from "node:fs";
 
 export interface LockHolder {
   pid: number;
@@ -22,9 +23,26 @@ export interface LockHolder {
 /** Locks older than this are stale even when their process cannot be checked (another host). */
 export const LOCK_EXPIRY_MS = 12 * 3600 * 1000;
 
-/** The lock is keyed on the database's real path: a symbolic link and its target share one lock. */
+/** The lock beside the database, keyed on its real path: a symbolic link and its target share it. */
 export function lockPath(dbPath: string): string {
   return lockPathFor(realPathOf(dbPath));
+}
+
+/**
+ * The lock keyed on the file itself (device + inode): two hard links to one file share it, wherever
+ * they are. It lives in one host-wide folder (VOX_CUTOVER_LOCK_DIR overrides it, for tests).
+ */
+export function lockRoot(): string {
+  return process.env.VOX_CUTOVER_LOCK_DIR || "/tmp/vox-cutover-locks";
+}
+
+export function inodeLockPath(dev: string, ino: string): string {
+  return join(lockRoot(), `${dev}-${ino}.lock`);
+}
+
+function inodeLockOf(dbPath: string): string | null {
+  const id = identify(dbPath);
+  return id.dev && id.ino ? inodeLockPath(id.dev, id.ino) : null;
 }
 
 function alive(pid: number): boolean {
@@ -36,14 +54,27 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The holder of this database's lock: the one beside it, else the one on its device + inode (a hard link's run). */
 export function readLock(dbPath: string): LockHolder | null {
+  const byPath = readLockFile(lockPath(dbPath));
+  if (byPath) return byPath;
+  const byInode = inodeLockOf(dbPath);
+  return byInode ? readLockFile(byInode) : null;
+}
+
+function readLockFile(path: string): LockHolder | null {
   try {
-    const h = check(LockHolderSchema, JSON.parse(readFileSync(lockPath(dbPath), "utf8")));
+    const h = check(LockHolderSchema, JSON.parse(readFileSync(path, "utf8")));
     if (h) return h;
     throw new Error("not a lock of this tool");
   } catch {
-    return existsSync(lockPath(dbPath)) ? { pid: 0, host: "?", startedAt: "?", command: "?", runId: "?", workDir: "?" } : null;
+    return existsSync(path) ? { pid: 0, host: "?", startedAt: "?", command: "?", runId: "?", workDir: "?" } : null;
   }
+}
+
+/** Its process is known to be running (same host, pid alive): nobody takes such a lock over, --break-lock included. */
+export function isLive(h: LockHolder): boolean {
+  return h.host === hostname() && h.pid > 0 && alive(h.pid);
 }
 
 /** Stale: its process is dead (same host), or it is older than the expiry. */
@@ -63,47 +94,101 @@ export interface Lock {
   tookOver?: LockHolder;
 }
 
-/** One cutover per database: a lock file beside it naming the holder. */
+/**
+ * One writer per database: a lock file beside it (keyed on its real path) and one keyed on its
+ * device + inode (hard links share it), both naming the holder. A lock whose holder is dead is taken
+ * over (reported); `--break-lock` also takes over a holder that cannot be checked (another host, an
+ * unreadable lock file), never a live one.
+ */
 export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" | "startedAt">, opts: { breakLock?: boolean } = {}): Lock {
-  const path = lockPath(dbPath);
+  const id = identify(dbPath);
+  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me, db: id.real, dev: id.dev, ino: id.ino };
+  const paths = [lockPath(dbPath)];
+  if (id.dev && id.ino) {
+    ensureLockRoot();
+    paths.push(inodeLockPath(id.dev, id.ino));
+  }
+  const taken: string[] = [];
+  let tookOver: LockHolder | undefined;
+  const releaseAll = () => {
+    for (const p of taken.splice(0)) {
+      const cur = readLockFile(p);
+      if (cur && cur.pid === holder.pid && cur.runId === holder.runId) rmSync(p, { force: true });
+    }
+  };
+  try {
+    for (const p of paths) {
+      const t = takeLockFile(p, holder, dbPath, opts);
+      taken.push(p);
+      tookOver ??= t;
+    }
+  } catch (e) {
+    releaseAll();
+    throw e;
+  }
+  let released = false;
+  return {
+    tookOver,
+    release() {
+      if (released) return;
+      released = true;
+      releaseAll();
+    },
+  };
+}
+
+function ensureLockRoot(): void {
+  const root = lockRoot();
+  if (existsSync(root)) return;
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o1777 });
+    chmodSync(root, 0o1777); // every user's runs share it (sticky: nobody removes another's lock file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw refused({ what: `The host-wide lock folder ${root} cannot be made (${(e as NodeJS.ErrnoException).code}).`, untouched: "Nothing was changed: no lock, journal or file was made.", next: `Make it (mkdir -m 1777 ${root}) and run again.` });
+  }
+}
+
+/** Takes one lock file; returns the dead holder it replaced, if any. */
+function takeLockFile(path: string, holder: LockHolder, dbPath: string, opts: { breakLock?: boolean }): LockHolder | undefined {
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      const id = identify(dbPath);
-      const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me, db: id.real, dev: id.dev, ino: id.ino };
       writeSync(fd, JSON.stringify(holder, null, 2) + "\n");
       fsyncSync(fd);
       closeSync(fd);
-      let released = false;
-      return {
-        tookOver,
-        release() {
-          if (released) return;
-          released = true;
-          const cur = readLock(dbPath);
-          if (cur && cur.pid === holder.pid && cur.runId === holder.runId) rmSync(path, { force: true });
-        },
-      };
+      return tookOver;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw folderNotWritable(dirname(path), code);
       if (code !== "EEXIST") throw e;
-      const h = readLock(dbPath);
-      if (h && (isStale(h) || opts.breakLock)) {
+      const h = readLockFile(path);
+      if (h && !isLive(h) && (isStale(h) || opts.breakLock)) {
         tookOver = h;
         rmSync(path, { force: true }); // the lock file is the product's own; the holder is reported
         continue;
       }
+      const live = h ? isLive(h) : false;
       throw refused({
-        what: `Another cutover holds the lock on this database: ${h ? describeHolder(h) : "unknown holder"}.`,
+        what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on this database${path !== lockPath(dbPath) ? " (through another name of the same file: a hard link)" : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
         untouched: "Nothing was changed.",
-        next: `Wait for it to finish. If that process is gone for good, run again with --break-lock (the holder above is shown again when you do). Lock file: ${path}`,
-        details: { lock: h },
+        next: live && opts.breakLock
+          ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
+          : `Wait for it to finish. If that process is gone for good, run again with --break-lock (the holder above is shown again when you do). Lock file: ${path}`,
+        details: { lock: h, lockFile: path },
       });
     }
   }
   throw refused({ what: `Could not take the lock ${path}.`, untouched: "Nothing was changed.", next: "Run again." });
+}
+
+/** Removes the locks a dead process of run `runId` left (rollback of a killed run). */
+export function removeDeadLocks(dbPath: string, runId: string): void {
+  for (const p of [lockPath(dbPath), inodeLockOf(dbPath)]) {
+    if (!p) continue;
+    const h = readLockFile(p);
+    if (h && h.runId === runId && !isLive(h) && isStale(h)) rmSync(p, { force: true });
+  }
 }
 
 /** The folder beside the database cannot take the lock, the new file or SQLite's journal. */
