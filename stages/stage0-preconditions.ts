@@ -9,12 +9,10 @@ import { dirname } from "node:path";
 import { allRows, openReadOnly } from "../src/db/local.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
-import { freeBytes, formatBytes } from "../src/safety/disk.js";
+import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
+import { probeFile } from "../src/db/probe.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import type { Step } from "./types.js";
-
-/** The new file, the backup and the archive move need room: 2.5 × (database + WAL). */
-export const DISK_FACTOR = 2.5;
 
 export const resolveStep: Step = {
   id: "resolve",
@@ -48,13 +46,14 @@ export const diskStep: Step = {
   kind: "read",
   title: "Free disk space",
   reuse: "always",
-  describe: (c) => `free space on the database's filesystem ≥ ${DISK_FACTOR} × (database + WAL) = ${formatBytes(need(c.diagnosis.sizeBytes, c.diagnosis.walBytes))}`,
+  describe: (c) => `free space on the database's filesystem ≥ what the run writes: ${describeNeed(need(c))}`,
   async run(c) {
-    const required = need(c.diagnosis.sizeBytes, c.diagnosis.walBytes);
+    const n = need(c);
+    const required = n.total;
     const free = freeBytes(dirname(c.dbPath));
     if (free < required) {
       throw refused({
-        what: `Not enough free disk space beside ${c.dbPath}: ${formatBytes(free)} free, ${formatBytes(required)} needed (${DISK_FACTOR} × database + WAL) for the backup, the new file and the archive.`,
+        what: `Not enough free disk space beside ${c.dbPath}: ${formatBytes(free)} free, ${formatBytes(required)} needed (${describeNeed(n)}).`,
         untouched: "Nothing was changed.",
         next: "Free some space on that filesystem (or move the database to a larger one) and run again.",
       });
@@ -77,8 +76,14 @@ function nearestExisting(p: string): string {
   return d;
 }
 
-function need(size: number | null, wal: number | null): number {
-  return Math.ceil(DISK_FACTOR * ((size ?? 0) + (wal ?? 0)));
+/** The backup, the new file with its baseline, the archive link (the -wal checkpointed first). */
+function need(c: { dbPath: string; diagnosis: { sizeBytes: number | null; walBytes: number | null } }): SpaceNeeded {
+  const p = c.diagnosis.sizeBytes ? probeFile(c.dbPath) : null;
+  return spaceNeeded(c.diagnosis.sizeBytes, c.diagnosis.walBytes, p && p.state === "ok" ? p.header.pageSize : null);
+}
+
+function describeNeed(n: SpaceNeeded): string {
+  return `${formatBytes(n.total)}: backup ≈ ${formatBytes(n.backup)}, new file with its baseline ≈ ${formatBytes(n.newFile)}, archive a hard link${n.archive ? ` (+ ${formatBytes(n.archive)} of WAL checkpointed)` : ""}`;
 }
 
 export const lockStep: Step = {

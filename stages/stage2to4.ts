@@ -9,6 +9,7 @@ import { openReadOnly } from "../src/db/local.js";
 import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/stages2to4/news.js";
 import { applySidecar, compareSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
 import { checkTelemetry } from "../src/stages2to4/telemetry.js";
+import { fileKind } from "../src/safety/owned.js";
 import type { Step } from "./types.js";
 
 export const sidecarStep: Step = {
@@ -63,9 +64,13 @@ export const telemetryStep: Step = {
   },
   async run(c) {
     if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true } };
-    const r = checkTelemetry(c.options.telemetry);
+    // A FIFO or device would block the run after the swap: only regular files are read here.
+    const special = c.options.telemetry.filter((f) => !["file", "missing"].includes(fileKind(f)));
+    const files = c.options.telemetry.filter((f) => !special.includes(f));
+    const r = checkTelemetry(files);
+    const skipped = special.length ? `; not read (not a regular file): ${special.join(", ")}` : "";
     const v = r.files.reduce((n, f) => n + f.violations, 0);
-    return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}`, outputs: { violations: v, files: r.files } };
+    return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`, outputs: { violations: v, files: r.files, notRegular: special } };
   },
 };
 

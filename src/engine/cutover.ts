@@ -17,6 +17,7 @@ import type { Decide, Emit } from "./events.js";
 import { describeHolders, openHolders } from "../safety/holders.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "../safety/guard.js";
 import { inodeOf, sameInode } from "../safety/identity.js";
+import { assertNotSpecial } from "../safety/owned.js";
 import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
@@ -180,6 +181,8 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     throw usage({ what: "--rollback and --resume were given together: one undoes the unfinished run, the other continues it.", untouched: "Nothing was read or changed.", next: "Choose one: cutover --resume --apply, or cutover --rollback --apply." });
   }
   checkPlanOption(opts.plan);
+  // Inputs that are FIFOs or devices would block (a telemetry FIFO hangs after the swap): refused before anything moves.
+  for (const f of opts.options?.telemetry ?? []) assertNotSpecial("--telemetry", f, "input");
   if (opts.resolved.kind !== "file") await planCutover(opts.resolved); // throws the remote error
   const id = identify(opts.resolved.path!);
   const dbPath = id.real;

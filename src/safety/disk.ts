@@ -18,3 +18,25 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
+
+/** Pages of an empty file on the target baseline (measured: 570 pages of 4096 bytes ≈ 2.3 MB), rounded up. */
+export const BASELINE_EMPTY_PAGES = 600;
+/** A backup line carries each value as JSON (blobs as base64, ≈ 4/3) plus its keys: at most ~1.5 × the data. */
+export const BACKUP_FACTOR = 1.5;
+
+export interface SpaceNeeded {
+  backup: number;
+  newFile: number;
+  /** The archive is a hard link: no bytes; the -wal checkpointed into the file first may grow it by the WAL's size. */
+  archive: number;
+  total: number;
+}
+
+/** What a run really writes beside the database: the backup, the new file with its baseline, the archive link. */
+export function spaceNeeded(dbBytes: number | null, walBytes: number | null, pageSize: number | null): SpaceNeeded {
+  const data = (dbBytes ?? 0) + (walBytes ?? 0);
+  const backup = Math.ceil(BACKUP_FACTOR * data);
+  const newFile = BASELINE_EMPTY_PAGES * Math.max(pageSize ?? 4096, 4096) + data;
+  const archive = walBytes ?? 0;
+  return { backup, newFile, archive, total: backup + newFile + archive };
+}

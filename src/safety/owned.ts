@@ -4,9 +4,9 @@
  * an existing file the run did not create. A work dir belongs to one database and one run (its marker).
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
-import { DB_SIDE_SUFFIXES, isInside, isPartial, markerPath, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
+import { ARCHIVE_DIR, DB_SIDE_SUFFIXES, isInside, isPartial, markerPath, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
 import { check, RunMarkerSchema, type RunMarker } from "../schemas.js";
 import { realPathOf, type DbIdentity } from "./identity.js";
 
@@ -20,6 +20,45 @@ export interface OwnedPath {
   within?: string;
   /** The option that lets the operator replace an existing file (export-legacy's `--force`), named in the refusal. */
   forceFlag?: string;
+}
+
+/** What a path is, links followed: a regular file, a folder, something else (FIFO, device, socket), or nothing. */
+export function fileKind(p: string): "file" | "dir" | "fifo" | "char-device" | "block-device" | "socket" | "other" | "missing" {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    try {
+      st = lstatSync(p); // a dangling link: what the name itself is
+    } catch {
+      return "missing";
+    }
+  }
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "dir";
+  if (st.isFIFO()) return "fifo";
+  if (st.isCharacterDevice()) return "char-device";
+  if (st.isBlockDevice()) return "block-device";
+  if (st.isSocket()) return "socket";
+  return st.isSymbolicLink() ? "file" : "other";
+}
+
+const KIND_WORDS: Record<string, string> = { fifo: "a FIFO (named pipe)", "char-device": "a character device", "block-device": "a block device", socket: "a socket", other: "not a regular file" };
+
+function isSpecial(kind: ReturnType<typeof fileKind>): boolean {
+  return kind !== "file" && kind !== "dir" && kind !== "missing";
+}
+
+/** Only regular files are written or replaced: a device, FIFO or socket is refused (3), whatever the flags. */
+export function assertNotSpecial(flag: string, p: string, role: "output" | "input" = "output"): void {
+  const kind = fileKind(p);
+  if (!isSpecial(kind)) return;
+  throw refused({
+    what: `${flag} ${p} is ${KIND_WORDS[kind] ?? "not a regular file"}: this tool only ${role === "output" ? "writes or replaces regular files (--force does not change that)" : "reads regular files here (a pipe or device could block or never end)"}.`,
+    untouched: "Nothing was changed: no lock, journal or file was made, and nothing was moved.",
+    next: role === "output" ? `Give ${flag} the path of a regular file (or a new one).` : `Give ${flag} a regular file (copy the stream into a file first).`,
+    details: { path: p, kind },
+  });
 }
 
 export function readMarker(workDir: string): RunMarker | null {
@@ -80,6 +119,7 @@ export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): str
   if (enc && enc.marker && enc.marker.runId !== runId) {
     throw refused({ what: `${o.flag} ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: `Give ${o.flag} a path outside other runs' work dirs.` });
   }
+  assertNotSpecial(o.flag, abs);
   if (exists(abs) && !o.ours) {
     throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does)${o.forceFlag ? `, or pass ${o.forceFlag} to replace it` : ""}.` });
   }
@@ -105,6 +145,7 @@ export function checkWorkDir(dir: string, id: DbIdentity, runId: string, ours: b
     throw refused({ what: `--work-dir ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: "Give --work-dir a folder outside other runs' work dirs." });
   }
   if (!isDir(abs)) return;
+  assertNoSpecialInside(abs);
   const m = readMarker(abs);
   if (m) {
     if (m.db !== id.real) throw refused({ what: `--work-dir ${abs} belongs to another database (${m.db}, ${m.command} run ${m.runId}).`, untouched, next: "A work dir serves one database and one run: give this run a new folder." });
@@ -118,3 +159,27 @@ export function checkWorkDir(dir: string, id: DbIdentity, runId: string, ours: b
   }
 }
 
+
+/** A work dir holding a device, FIFO or socket (at its top or in its archive) is refused: the run writes only regular files. */
+function assertNoSpecialInside(dir: string): void {
+  for (const sub of [dir, join(dir, ARCHIVE_DIR)].filter(isDir)) {
+    for (const f of readdirSync(sub)) assertNotSpecial("--work-dir", join(sub, f));
+  }
+}
+
+/**
+ * `rehearse` works in a scratch folder of its own: never the database's folder (its clone would be
+ * the database itself), never a folder that already holds a file of the clone's name.
+ */
+export function checkRehearsalFolder(scratch: string, id: DbIdentity, cloneNames: string[]): void {
+  const real = realPathOf(scratch);
+  const untouched = "Nothing was changed: the database was only looked at.";
+  if (real === dirname(id.real) || resolve(scratch) === dirname(id.path)) {
+    throw refused({ what: `--work-dir ${scratch} is the database's own folder: the rehearsal's clone would be the database itself, and the rehearsal would cut over the real file.`, untouched, next: "Give rehearse a new folder (or leave --work-dir out: a scratch folder is made and removed)." });
+  }
+  assertNotSpecial("--work-dir", scratch);
+  for (const n of cloneNames) {
+    const p = join(real, n);
+    if (exists(p)) throw refused({ what: `--work-dir ${scratch} already holds ${n}: the rehearsal's clone would replace it.`, untouched: `${untouched} ${p} was left as it is.`, next: "Give rehearse a new (or empty) folder." });
+  }
+}

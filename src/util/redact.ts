@@ -3,32 +3,41 @@
  * Tokens are registered when the database is resolved; URLs lose userinfo and credential parameters.
  */
 const secrets = new Set<string>();
-const CREDENTIAL_PARAMS = /^(auth_?token|authtoken|token|access_?token|jwt|password|passwd|pwd|secret|api_?key|key)$/i;
+/** A parameter whose value may be a credential (in a query, a `;` parameter or a fragment). */
+const CREDENTIAL_PARAMS = /^(tok|pw|sig|.*(token|auth|jwt|pass|pwd|secret|api_?key|access_?key|credential|session|cookie|signature).*|key)$/i;
 
 export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
-/** A URL with userinfo and credential query parameters replaced by `***`. Never throws. */
+/**
+ * A URL with every credential replaced by `***`. Never throws. Userinfo is everything up to the last
+ * `@` (a password may hold a raw `/`, `#` or `?`); credential parameters are redacted in the query and
+ * in `;` parameters (`;authToken=`); a fragment is dropped whole (it may carry one); the form without
+ * slashes (`libsql:user:pass@host`) too. A `file:` URL has no credentials: only its parameters are looked at.
+ */
 export function redactUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(url);
+  const m = /^([a-z][a-z0-9+.-]*:)(\/\/)?([\s\S]*)$/i.exec(url);
   if (!m) return redactText(url, false);
-  const [, scheme, userinfo, rest, query, frag] = m;
-  let q = query ?? "";
-  if (q) {
-    q =
-      "?" +
-      q
-        .slice(1)
-        .split("&")
-        .map((kv) => {
-          const eq = kv.indexOf("=");
-          const k = eq < 0 ? kv : kv.slice(0, eq);
-          return CREDENTIAL_PARAMS.test(decodeSafe(k)) && eq >= 0 ? `${k}=***` : kv;
-        })
-        .join("&");
+  const scheme = m[1]!;
+  const slashes = m[2] ?? "";
+  let rest = m[3]!;
+  let userinfo = false;
+  if (!/^file:$/i.test(scheme)) {
+    const at = rest.lastIndexOf("@");
+    if (at >= 0) {
+      rest = rest.slice(at + 1);
+      userinfo = true;
+    }
   }
-  return redactText(`${scheme}${userinfo ? "***@" : ""}${rest}${q}${frag ?? ""}`, false);
+  let frag = "";
+  const hash = rest.indexOf("#");
+  if (hash >= 0) {
+    frag = hash < rest.length - 1 ? "#***" : "#";
+    rest = rest.slice(0, hash);
+  }
+  rest = rest.replace(/([;?&])([^=;&?#/]*)=([^;&#]*)/g, (all, sep: string, k: string) => (CREDENTIAL_PARAMS.test(decodeSafe(k)) ? `${sep}${k}=***` : all));
+  return redactText(`${scheme}${slashes}${userinfo ? "***@" : ""}${rest}${frag}`, false);
 }
 
 function decodeSafe(s: string): string {
@@ -39,7 +48,7 @@ function decodeSafe(s: string): string {
   }
 }
 
-const URL_IN_TEXT = /\b(?:libsql|https?|wss?|file):\/\/[^\s"'<>]+/gi;
+const URL_IN_TEXT = /\b(?:(?:libsql|https?|wss?):(?:\/\/)?|file:\/\/)[^\s"'<>]+/gi;
 
 /** Removes registered secrets and credentials in any URL found in free text. */
 export function redactText(text: string, urls = true): string {

@@ -1,6 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { identify, realPathOf } from "../../safety/identity.js";
+import { checkRehearsalFolder } from "../../safety/owned.js";
+import { SIDECAR_NAME } from "../../layout.js";
 import { CancelToken, withSignals } from "../../engine/cancel.js";
 import { cloneWithSidecar } from "../../engine/clone.js";
 import { reportJson, runCutover } from "../../engine/cutover.js";
@@ -20,6 +23,8 @@ export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
   if (probe.state === "missing") throw failed({ what: `There is no database at ${resolved.path} to rehearse on.`, untouched: "Nothing was written.", next: "Check --db, or make a sample: vox-cutover sample /tmp/rehearsal/vox.db" });
   if (probe.state !== "ok") throw notADatabase(resolved.path!, probe);
   const made = !opts.workDir;
+  // The rehearsal works in a folder of its own, never the database's (its clone would be the database).
+  if (opts.workDir) checkRehearsalFolder(resolve(String(opts.workDir)), identify(resolved.path!), [basename(realPathOf(resolved.path!)), SIDECAR_NAME, "run"]);
   const scratch = opts.workDir ? resolve(String(opts.workDir)) : mkdtempSync(join(tmpdir(), "vox-cutover-rehearse-"));
   mkdirSync(scratch, { recursive: true });
   // The scratch folder is the rehearsal's own: removed at the end (also on failure or Ctrl-C) unless --keep or --work-dir.
