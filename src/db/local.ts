@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, constants as fsc, existsSync, mkdtempSync, ope
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
+import { faultOf } from "../safety/faults.js";
 import { probeFile, type ProbeResult } from "./probe.js";
 import { bindable, normalizeValue, type Row, type SqlValue } from "./value.js";
 
@@ -88,6 +89,16 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
       what: `SQLite cannot write${where}: "${msg}" (the file or its folder is read-only for this user, or on a read-only filesystem).`,
       untouched: "Nothing was changed.",
       next: "Run as the database's owner, or make the file and its folder writable, then run the command again.",
+    });
+  }
+  const fault = faultOf(e, dbPath);
+  if (fault && /ENOSPC|EDQUOT|EFBIG|ENAMETOOLONG|EIO/.test(fault.code)) {
+    const p = (e as { path?: string }).path;
+    return failed({
+      what: `A write stopped${p ? ` at ${p}` : where}: ${fault.words} (${fault.code}: ${msg}).`,
+      untouched: "No change was committed: every write the product makes is in a transaction or to a temporary name; the database was left as it is.",
+      next: `${fault.fix}, then run the command again.`,
+      details: { fault: fault.code },
     });
   }
   if (/^(EACCES|EPERM|EROFS)$/.test(code) || /SQLITE_CANTOPEN|unable to open database file/.test(code + msg)) {

@@ -18,6 +18,8 @@ import { describeHolders, openHolders } from "../safety/holders.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, planDefaultWorkDir, realPathOf, withWriteSafety, type DbIdentity, type WriteSafety } from "../safety/guard.js";
 import { inodeOf, sameInode } from "../safety/identity.js";
 import { assertNotSpecial } from "../safety/owned.js";
+import { faultOf } from "../safety/faults.js";
+import { whereabouts } from "./whereabouts.js";
 import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
@@ -387,23 +389,38 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     const final = existsSync(paths.dbPath) ? fileIdentity(paths.dbPath) : null;
     journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });
   } catch (e) {
+    // The journal line is best effort here: on a full disk it cannot be written either (the error below still says where the run stood).
+    const note = (en: Parameters<Journal["append"]>[0]) => {
+      try {
+        journal.append(en);
+      } catch {
+        /* see above */
+      }
+    };
     if (current) {
-      journal.append(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e) });
+      note(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e) });
       const rep = report.steps.find((s) => s.id === current);
       if (rep) rep.status = "failed";
       opts.emit({ type: "step-failed", id: current, message: e instanceof Error ? e.message : String(e) });
     } else if (e instanceof VoxError && e.kind === "interrupted") {
-      journal.append({ e: "interrupted", step: null, signal: String(e.details?.signal) });
+      note({ e: "interrupted", step: null, signal: String(e.details?.signal) });
     }
     ctx.lock?.release();
-    writeReports(report, paths.workDir, e);
-    keepModeTree(paths.workDir, g.id);
-    const err = e instanceof VoxError ? e : sqliteFailure(e, paths.dbPath);
-    if (err) {
-      const hint = ctx.swapPhase === "none" ? `The primary ${paths.dbPath} is untouched. Resume: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}` : `The swap had begun (${ctx.swapPhase}); the old primary is in ${paths.archiveDir}. Resume: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
-      throw new VoxError(err.kind, { what: err.what, untouched: err.untouched, next: `${err.next ?? ""} ${hint}`.trim(), details: { ...err.details, workDir: paths.workDir, runId }, exitCode: err.exitCode });
+    try {
+      writeReports(report, paths.workDir, e);
+      keepModeTree(paths.workDir, g.id);
+    } catch {
+      /* a full disk may refuse the report too: the error below says what happened */
     }
-    throw e;
+    // A fault (full disk, size limit, lost permission, a path too long) is named with the journal
+    // phase and what is where; an unknown error too (never "Unexpected failure" mid-run).
+    const fault = e instanceof VoxError ? null : faultOf(e, paths.dbPath);
+    const err = (e instanceof VoxError ? e : sqliteFailure(e, paths.dbPath)) ?? failed({ what: `The run stopped${current ? ` in step ${current}` : ""}: ${e instanceof Error ? e.message : String(e)}.`, next: "Keep the work dir (its journal says where the run stood) and report this." });
+    const where = whereabouts(paths, ctx.swapPhase, current);
+    const stateChanged = ctx.swapPhase !== "none" || fault !== null || !(e instanceof VoxError);
+    const what = fault && !err.what.includes(fault.words) && !err.what.includes(fault.code) ? `${err.what.replace(/\.$/, "")}: ${fault.words} (${fault.code}).` : err.what;
+    const hint = `${fault ? `${fault.fix}, then resume` : "Resume"}: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
+    throw new VoxError(fault ? "failed" : err.kind, { what, untouched: stateChanged ? where : err.untouched, next: `${fault ? "" : (err.next ?? "")} ${hint}`.trim(), details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) }, exitCode: fault ? undefined : err.exitCode });
   }
   ctx.lock?.release();
   fillReport(report, ctx, paths);
@@ -412,8 +429,14 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
   report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
   finish(report, started);
-  writeReports(report, paths.workDir);
-  keepModeTree(paths.workDir, g.id);
+  try {
+    writeReports(report, paths.workDir);
+    keepModeTree(paths.workDir, g.id);
+  } catch (e) {
+    // The cutover is complete (journaled); only its report files could not be written.
+    const f = faultOf(e);
+    opts.emit({ type: "note", text: `The cutover is complete, but its report files could not be written to ${paths.workDir}: ${f ? f.words : e instanceof Error ? e.message : String(e)}. The journal there records the run.` });
+  }
   return report;
 }
 

@@ -19,7 +19,8 @@ import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, mkd
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
-import { defaultWorkDirName, isPartial, markerPath, RUN_MARKER, RUNS_DIR } from "../layout.js";
+import { defaultWorkDirName, isPartial, markerPath, privateBuildPath, RUN_MARKER, RUNS_DIR } from "../layout.js";
+import { pathTooLongForSqlite, SQLITE_MAX_PATH } from "./faults.js";
 import { check, PlanDigestSchema, type RunMarker } from "../schemas.js";
 import { CancelToken, withSignals } from "../engine/cancel.js";
 import { identify, type DbIdentity } from "./identity.js";
@@ -154,6 +155,22 @@ export function assertNoHolders(id: DbIdentity, where: string): void {
   }
 }
 
+/**
+ * SQLite opens at most SQLITE_MAX_PATH bytes of path: the database and the private files built beside
+ * it (the longest: `.<name>.vox-cutover-building-<pid>-journal`) must fit, or the run is refused (3)
+ * before anything is made.
+ */
+export function assertPathFitsSqlite(dbReal: string): void {
+  const longest = privateBuildPath(dbReal, "building", 9_999_999);
+  if (!pathTooLongForSqlite(longest)) return;
+  throw refused({
+    what: `The database's path is too long for SQLite: ${Buffer.byteLength(dbReal)} bytes, and the files this run builds beside it would need ${Buffer.byteLength(longest) + "-journal".length} (SQLite opens at most ${SQLITE_MAX_PATH}).`,
+    untouched: "Nothing was changed: no lock, journal or file was made.",
+    next: "Move the database to a shorter path, then run again.",
+    details: { fault: "ENAMETOOLONG", bytes: Buffer.byteLength(dbReal) },
+  });
+}
+
 /** Whether other processes can be checked here (for the report: "where not available, say so"). */
 export function holdersSupported(): boolean {
   return openHolders("/nonexistent-vox-cutover-probe", null).supported;
@@ -170,6 +187,7 @@ export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: Write
   if (given) checkWorkDir(workDirPlanned, id, runId, Boolean(opts.workDirOurs));
   for (const o of opts.owned ?? []) checkOwnedPath(o, id, runId);
   if (opts.folderWrite !== false) assertFolderWritable(dirname(id.real));
+  assertPathFitsSqlite(id.real);
   if (opts.holders !== false) assertNoHolders(id, "(an application still running?)");
   const dirMode = id.mode !== null && (id.mode & 0o077) === 0 ? 0o700 : 0o755;
   let createdWorkDir: string | null = null;

@@ -113,7 +113,11 @@ export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" 
   const releaseAll = () => {
     for (const p of taken.splice(0)) {
       const cur = readLockFile(p);
-      if (cur && cur.pid === holder.pid && cur.runId === holder.runId) rmSync(p, { force: true });
+      try {
+        if (cur && cur.pid === holder.pid && cur.runId === holder.runId) rmSync(p, { force: true });
+      } catch {
+        // A folder made read-only under the run: the lock file stays; once this process has exited it is a dead holder's (stale).
+      }
     }
   };
   try {
