@@ -19,6 +19,7 @@ import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
 import { fsyncPath } from "../src/db/files.js";
 import { sameInode } from "../src/safety/identity.js";
+import { assertRecorded, recordFile } from "../src/safety/runfiles.js";
 import type { ImportEvidence } from "../src/engine/events.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import type { Step } from "./types.js";
@@ -49,7 +50,7 @@ export const exportStep: Step = {
     });
     return {
       summary: `${r.totalRows} rows of ${r.tables.length} tables, sha256 ${r.sha256.slice(0, 16)}…`,
-      outputs: { path: r.path, sha256: r.sha256, rows: r.totalRows, bytes: r.bytes, identity, tables: r.tables },
+      outputs: { path: r.path, sha256: r.sha256, rows: r.totalRows, bytes: r.bytes, identity, tables: r.tables, file: recordFile(r.path, r.sha256) },
     };
   },
 };
@@ -87,6 +88,8 @@ export const buildImportStep: Step = {
     // Temporary files of an attempt that was killed mid-import are this product's own: clear them.
     const dir = dirname(c.newPath);
     for (const f of readdirSync(dir)) if (f.startsWith(`.${basename(c.newPath)}.vox-cutover-building-`)) rmSync(join(dir, f), { force: true });
+    // The backup is the file the export made (its whole-file hash is compared again before the import commits).
+    assertRecorded("the backup", c.backupPath, c.outputs.get("export")?.file, { inodeOnly: true });
     const r = await importBackup({
       backupPath: c.backupPath,
       targetPath: c.newPath,
@@ -117,6 +120,7 @@ export const buildImportStep: Step = {
         tables: r.tables.map((t) => ({ name: t.source, target: t.target, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, parity: t.parity })),
         sequences: r.sequences,
         evidence: importEvidence(r, Boolean(c.outputs.get("verify-backup")?.verified)),
+        file: recordFile(c.newPath),
       },
     };
   },
@@ -129,6 +133,8 @@ export const checksStep: Step = {
   title: "Check the new file",
   describe: () => "the new file is on the baseline: chain current, every required table, quick_check ok (integrity_check, foreign_key_check and parity ran inside the import)",
   async run(c) {
+    // On resume too: the new file is the one this run built (a replaced one is neither checked nor swapped in).
+    assertRecorded("the new file", c.newPath, c.outputs.get("build-import")?.file);
     const d = await diagnose({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
     if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length || (d.structure && !d.structure.equal)) {
       throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
@@ -185,6 +191,9 @@ export const swapStep: Step = {
   describe: (c) => `checkpoint the primary, hard-link it (with its -wal/-shm) into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty)`,
   async run(c) {
     const archive = archivePath(c);
+    // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
+    const newRecord = c.outputs.get("build-import")?.file;
+    if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
     return c.token.shield(async () => {
       const journal = (phase: "intent" | "primary-archived" | "new-in-place") => c.journalSwap(phase);
       if (c.swapPhase === "none") {
@@ -216,6 +225,7 @@ export const swapStep: Step = {
         if (!sameInode(c.dbPath, archive)) {
           throw failed({ what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`, untouched: `The new file ${c.newPath} and the archive were left as they are.`, next: "Run vox-cutover diagnose on both, then --rollback." });
         }
+        assertRecorded("the new file", c.newPath, newRecord, { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
         // The new file takes the primary's permission bits and owner, then its name (one rename).
         sameModeAs(c.newPath, c.run);
         renameSync(c.newPath, c.dbPath);
@@ -224,7 +234,8 @@ export const swapStep: Step = {
         throw failed({ what: `The new file ${c.newPath} is gone before the swap finished.`, untouched: `The primary ${c.dbPath} is the original (also archived at ${archive}).`, next: "Run --rollback, then the cutover again." });
       }
       journal("new-in-place");
-      return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive } };
+      // What rollback may put back: the archived original as it is now.
+      return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive) : null } };
     });
   },
 };

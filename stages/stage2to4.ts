@@ -10,6 +10,7 @@ import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/stages2to4
 import { applySidecar, compareSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
 import { checkTelemetry } from "../src/stages2to4/telemetry.js";
 import { fileKind } from "../src/safety/owned.js";
+import { assertNoHolders, identify } from "../src/safety/guard.js";
 import type { Step } from "./types.js";
 
 export const sidecarStep: Step = {
@@ -44,6 +45,8 @@ export const sidecarStep: Step = {
     if (!existsSync(side)) {
       return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
     }
+    // The same gate as the sidecar command: an application holding the sidecar open would keep writing into the archive.
+    assertNoHolders(identify(side), "(the sidecar: an application still running?)");
     const { backup, merged, conflicts, archive } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
     return { summary: `${c.options.sidecarMerge ? `${merged} row(s) merged, ${conflicts} conflict(s) quarantined; ` : ""}archived at ${archive}`, outputs: { exists: true, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256 } };
   },

@@ -128,6 +128,7 @@ const SPECIAL = new Set(["sqlite_sequence"]);
 /** Marks the mapping of a backup rowid onto the target's (unaliased) rowid. */
 const ROWID = "\u0000rowid";
 /** Tables of our own and schema_version: no seed rows to keep. */
+const QUARANTINE = "legacy_quarantine";
 const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
 
 function sqlErrorCode(e: unknown): string {
@@ -309,8 +310,10 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     seen.header = header;
     totalRows = header.tables.filter((t) => !SPECIAL.has(t.name)).reduce((n, t) => n + Number(t.rows), 0);
     plans = planTables(header, catalog, opts.rules);
-    const toClear = new Set<string>(["legacy_quarantine"]);
-    for (const p of plans.values()) if (p.target) toClear.add(p.target.name);
+    // legacy_quarantine is append-only: replace semantics never clear it (it may hold the only copy of
+    // rows an earlier run quarantined); rows a backup carries for it are added.
+    const toClear = new Set<string>();
+    for (const p of plans.values()) if (p.target && p.target.name !== QUARANTINE) toClear.add(p.target.name);
     // Replace semantics clears every table that loads; the baseline's seed rows are put back after
     // the load with INSERT OR IGNORE, so a legacy row with the same key replaces its seed row.
     seeds = seedRows(opts.baselineSql, toClear);
@@ -366,9 +369,11 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   let rowsDone = 0;
   let loadedTotal = 0;
   const visitor: ReferenceVisitor = {
-    // Every table hash, count, rowid order and the whole-file hash are checked as the rows load;
-    // the per-row canonical re-encoding is left to verify-backup (any edit already breaks a hash).
-    trusted: true,
+    // Every table hash, count, rowid order and the whole-file hash are checked as the rows load, and
+    // every value is held to verify-backup's canonical checks (a hash alone is plain SHA-256: whoever
+    // edits a value can recompute it). Only a file this run verified already (verifiedSha256, its
+    // whole-file hash compared below before the commit) skips the re-encoding.
+    trusted: opts.verifiedSha256 !== undefined,
     onHeader,
     onTable(bt) {
       const p = plans.get(bt.name)!;

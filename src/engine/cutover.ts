@@ -20,6 +20,7 @@ import { inodeOf, sameInode } from "../safety/identity.js";
 import { assertNotSpecial } from "../safety/owned.js";
 import { faultOf } from "../safety/faults.js";
 import { whereabouts } from "./whereabouts.js";
+import { assertRecorded, journalProblemError } from "../safety/runfiles.js";
 import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
@@ -189,6 +190,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   const id = identify(opts.resolved.path!);
   const dbPath = id.real;
   const pending = unfinishedRun(dbPath, opts.workDir);
+  if (pending?.problem) throw journalProblemError(pending.workDir, pending.problem);
   if (opts.rollback) return rollbackCommand(opts, id, pending, started);
   if (pending && !opts.resume) {
     const holder = readLock(dbPath);
@@ -625,6 +627,7 @@ async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pending: Ru
   if (!run) {
     throw usage({ what: `There is no cutover run of ${dbPath} to roll back (no unfinished run, and no finished one that is not rolled back yet).`, untouched: "Nothing was changed.", next: "Check --work-dir, or run vox-cutover cutover (dry-run) to see the plan." });
   }
+  if (run.problem) throw journalProblemError(run.workDir, run.problem);
   const start = run.state.start!;
   const holder = readLock(dbPath);
   if (holder && holder.runId === start.runId && !isStale(holder)) {
@@ -685,6 +688,8 @@ export function rollbackFinished(run: RunOnDisk, dbPath: string, emit: Emit): st
   if (!existsSync(archive)) {
     throw failed({ what: `The archived original ${archive} is not there.`, untouched: `The database ${dbPath} was left as it is.`, next: "Look for it in the work dir; the verified backup can rebuild it (vox-cutover import-legacy)." });
   }
+  // Only the file this run archived is put back: its device/inode (the original primary's) and its record at the swap.
+  assertArchived(run, archive);
   const msgs: string[] = [];
   const keep = freeName(join(run.workDir, ROLLED_BACK_NEW));
   if (existsSync(dbPath)) {
@@ -707,6 +712,15 @@ export function rollbackFinished(run: RunOnDisk, dbPath: string, emit: Emit): st
   const text = `rolled back the finished run ${start.runId}: ${msgs.join("; ")}.${existsSync(start.backupPath) ? ` The backup ${start.backupPath} is kept.` : ""}`;
   emit({ type: "note", text });
   return text;
+}
+
+/** The archive must be the original primary (the run-start device/inode) and, after a finished swap, what the swap recorded. */
+function assertArchived(run: RunOnDisk, archive: string): void {
+  const orig = run.state.start!.identity;
+  const untouched = "Nothing was moved: the database, the archive and the new file stay where they are.";
+  const next = "Find out who replaced it. If the original is elsewhere, put it back by hand; the verified backup can rebuild its rows (vox-cutover import-legacy into a new file).";
+  if (orig?.dev && orig.ino) assertRecorded("the archived original", archive, { dev: orig.dev, ino: orig.ino, size: 0, mtimeNs: "", fingerprint: "" }, { inodeOnly: true, untouched, next });
+  assertRecorded("the archived original", archive, run.state.done.get("swap")?.archiveFile, { untouched, next });
 }
 
 function freeName(p: string): string {
@@ -747,6 +761,7 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
       rmSync(archive, { force: true }); // a second name of the primary, not data
       msgs.push(`the primary ${dbPath} was never replaced`);
     } else {
+      assertArchived(run, archive);
       if (existsSync(dbPath)) {
         // The new file is in place: keep it in the work dir (a second name first), never delete it.
         const keep = freeName(join(run.workDir, ROLLED_BACK_NEW));
@@ -761,6 +776,19 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
       msgs.push(`the original primary was restored from ${archive}`);
     }
   } else {
+    // No archive: the primary is the original only if it is still the file the run started from.
+    const orig = start.identity;
+    const ino = inodeOf(dbPath);
+    const isOriginal = Boolean(orig?.dev && ino && ino.dev === orig.dev && ino.ino === orig.ino);
+    const known = Boolean(orig?.dev);
+    if (known ? !isOriginal : run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place") {
+      throw refused({
+        what: `The archived original ${archive} is gone, and ${dbPath} is ${ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there"}: there is nothing this rollback could put back.`,
+        untouched: `Nothing was moved. ${whereabouts({ ...start, dbPath }, run.state.swapPhase, null)}`,
+        next: `Look for the original (the archive folder ${start.archiveDir}); the verified backup ${start.backupPath} can rebuild its rows (vox-cutover import-legacy into a new file).`,
+        details: { workDir: run.workDir, archive },
+      });
+    }
     msgs.push(`the primary ${dbPath} was never moved`);
   }
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);

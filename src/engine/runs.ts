@@ -2,11 +2,14 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { runsRoot } from "../layout.js";
 import { realPathOf } from "../safety/identity.js";
+import { journalPathProblem } from "../safety/runfiles.js";
 import { journalState, readJournal, JOURNAL_NAME, type JournalState } from "./journal.js";
 
 export interface RunOnDisk {
   workDir: string;
   state: JournalState;
+  /** Set when the journal's paths are not the ones its folder implies (edited by hand, or not this run's): nothing is done from it. */
+  problem?: string;
 }
 
 /** Runs recorded in `vox-cutover-runs/` beside the database (and the given work dir), newest first. */
@@ -30,7 +33,10 @@ export function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
     const j = join(d, JOURNAL_NAME);
     if (!existsSync(j)) continue;
     const state = journalState(readJournal(j));
-    if (state.start && (state.start.db === real || state.start.db === dbPath)) runs.push({ workDir: d, state });
+    if (state.start && (state.start.db === real || state.start.db === dbPath)) {
+      const problem = journalPathProblem(state.start, d, real);
+      runs.push({ workDir: d, state, ...(problem ? { problem } : {}) });
+    }
   }
   // Newest first: by the time the journal began (the folder names of two runs in one second differ only by a suffix).
   const t = (r: RunOnDisk) => r.state.firstTs ?? r.state.start!.workDir;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, sha256, sqlite, tmp } from "../helpers.js";
@@ -226,5 +226,157 @@ describe("faults are named with the journal phase and the next command (point 8)
     const res = await asNobody(["cutover", "--db", db, "--resume", "--apply"]);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(sqlite(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY 1)")).toBe("59,60,66");
+  });
+});
+
+/** Kills a cutover (-9) at `point`; returns its work dir. */
+async function killedAt(db: string, point: string): Promise<string> {
+  const { child } = await pausedAt(["cutover", "--db", db, "--apply"], point);
+  child.kill("SIGKILL");
+  await child;
+  const root = join(db, "..", "vox-cutover-runs");
+  return join(root, readdirSync(root)[0]!);
+}
+
+function journalLines(workDir: string): any[] {
+  return readFileSync(join(workDir, "journal.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+describe("the run's own files are checked before they are trusted (point 5)", () => {
+  it("a journal whose archive points outside the run folder never moves a foreign file over the primary", async () => {
+    const { dir, db } = sample();
+    const wd = await killedAt(db, "swap-archived");
+    const primaryBefore = sha256(db);
+    const foreignDir = join(dir, "elsewhere");
+    mkdirSync(foreignDir);
+    const foreign = join(foreignDir, "vox.db");
+    await execa("sqlite3", [foreign, "CREATE TABLE evil(x); INSERT INTO evil VALUES (1);"]);
+    const foreignSha = sha256(foreign);
+    const lines = journalLines(wd).map((l) => (l.e === "run-start" ? { ...l, archiveDir: foreignDir } : l));
+    writeFileSync(join(wd, "journal.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    for (const args of [["--rollback", "--apply"], ["--resume", "--apply"]]) {
+      const r = await cli(["cutover", "--db", db, ...args]);
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/cannot be trusted: its archive .* lies outside its run folder/);
+      expect(sha256(db)).toBe(primaryBefore);
+      expect(sha256(foreign)).toBe(foreignSha);
+    }
+  });
+
+  it("a replaced new file is never swapped in by --resume (3, naming it); the primary stays", async () => {
+    const { dir, db, orig } = sample();
+    await killedAt(db, "after:checks");
+    const newFile = join(dir, ".vox.db.vox-cutover-new");
+    const impostor = join(dir, "impostor.db");
+    await execa("sqlite3", [impostor, "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (66, 'x');"]);
+    cpSync(impostor, newFile);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/The new file .*\.vox\.db\.vox-cutover-new is not the file this run made: (another file is at that name|size)/);
+    expect(sha256(db)).toBe(orig);
+    expect(sha256(newFile)).toBe(sha256(impostor));
+  });
+
+  it("a replaced archived original is not put back (3); the new file stays in place", async () => {
+    const { dir, db } = sample();
+    const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(done.exitCode, done.stderr).toBe(0);
+    const archive = done.json.archive.path as string;
+    const newSha = sha256(db);
+    const other = join(dir, "other.db");
+    await execa("sqlite3", [other, "CREATE TABLE t(x); INSERT INTO t VALUES ('not the original');"]);
+    cpSync(other, archive); // same name, other content (the same inode rewritten)
+    let r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/The archived original .* is not the file this run made/);
+    expect(sha256(db)).toBe(newSha);
+    // a different file at the archive's name (a new inode)
+    const moved = `${archive}.moved`;
+    await execa("mv", [archive, moved]);
+    cpSync(other, archive);
+    r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/another file is at that name/);
+    expect(sha256(db)).toBe(newSha);
+    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE command = 'cutover'")).toBe("1");
+  });
+
+  it("with the archive gone mid-run, rollback says what is where and refuses — never 'never moved' while the new file is in place", async () => {
+    const { db } = sample();
+    const wd = await killedAt(db, "after:swap");
+    const archive = join(wd, "archive", "vox.db");
+    const newSha = sha256(db);
+    await execa("rm", [archive]);
+    const r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/The archived original .* is gone, and .* is not the file run .* started from/);
+    expect(r.stderr).not.toMatch(/never moved/);
+    expect(sha256(db)).toBe(newSha);
+  });
+});
+
+describe("legacy_quarantine is append-only; import-legacy checks values as verify-backup does (point 7)", () => {
+  /** Every quarantine row as Python's sqlite3 reads it (storage class and value), for an independent comparison. */
+  async function quarantineRows(db: string): Promise<string[]> {
+    const py = "import sqlite3,sys,json\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute('SELECT id, typeof(row_json), row_json, reason, source_table FROM legacy_quarantine ORDER BY id'): print(json.dumps(r))";
+    return (await execa("python3", ["-c", py, db])).stdout.split("\n").filter(Boolean);
+  }
+
+  it("import-legacy --apply into a database that already went through a cutover keeps every quarantined row", async () => {
+    const { dir, db } = sample();
+    const backup = join(dir, "again.jsonl");
+    const ex = await cli(["export-legacy", backup, "--db", db]);
+    expect(ex.exitCode, ex.stderr).toBe(0);
+    const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(done.exitCode, done.stderr).toBe(0);
+    const before = await quarantineRows(db);
+    expect(before.length).toBeGreaterThan(0);
+    const r = await cli(["import-legacy", backup, "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = await quarantineRows(db);
+    for (const row of before) expect(after).toContain(row);
+    expect(after.length).toBeGreaterThanOrEqual(before.length + Number(r.json.quarantined));
+  });
+
+  it("a value spelled non-canonically in a table headed for quarantine, hashes recomputed: verify-backup and import-legacy both refuse (3)", async () => {
+    const { dir, db } = sample();
+    const backup = join(dir, "edited.jsonl");
+    expect((await cli(["export-legacy", backup, "--db", db])).exitCode).toBe(0);
+    await execa("python3", [join(import.meta.dirname, "tamper-backup.py"), backup, "user_bookmarks"]);
+    const v = await cli(["verify-backup", backup]);
+    expect(v.exitCode, v.stderr).toBe(3);
+    expect(v.stderr).toMatch(/not in canonical form/);
+    const target = join(dir, "target.db");
+    const i = await cli(["import-legacy", backup, "--db", target, "--apply"]);
+    expect(i.exitCode, i.stderr).toBe(3);
+    expect(i.stderr).toMatch(/not in canonical form/);
+    expect(existsSync(target)).toBe(false);
+  });
+});
+
+describe("one home for safety: Stage 2 of the cutover checks the sidecar's holders like the sidecar command (point 9)", () => {
+  it("a process holding the sidecar open: the cutover refuses (3) at Stage 2 and the sidecar is not archived", async () => {
+    const { dir, db } = sample();
+    const side = join(dir, "vox_training_telemetry.db");
+    const sideSha = sha256(side);
+    const holder = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(120)", side], { reject: false, stdin: "ignore" });
+    await new Promise<void>((res, rej) => {
+      holder.stdout!.on("data", (d: Buffer) => (String(d).includes("ready") ? res() : undefined));
+      holder.on("exit", () => rej(new Error("python exited")));
+    });
+    try {
+      const r = await cli(["cutover", "--db", db, "--apply"]);
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`pid ${holder.pid} [\\s\\S]*vox_training_telemetry\\.db`));
+      expect(existsSync(side)).toBe(true);
+      expect(sha256(side)).toBe(sideSha);
+    } finally {
+      holder.kill("SIGKILL");
+      await holder;
+    }
+    const res = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(existsSync(side)).toBe(false);
+    expect(sha256(join(res.json.workDir, "archive", "vox_training_telemetry.db"))).toBe(sideSha);
   });
 });

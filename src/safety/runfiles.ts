@@ -1,0 +1,121 @@
+/**
+ * The run's own files are input, checked before they are trusted. The journal's paths must be the
+ * ones this run's folder implies (a hand-edited journal cannot point the archive, the new file or the
+ * work dir elsewhere); the backup, the new file and the archive each carry a record made when they
+ * were made (device + inode, size, and a content hash or SQLite fingerprint), and each is checked
+ * against it before it is moved, imported or swapped in: a mismatch refuses (3) naming the file.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import * as v from "valibot";
+import { refused } from "../errors.js";
+import { archiveDirOf, DB_SIDE_SUFFIXES, isInside, newFilePath } from "../layout.js";
+import { check } from "../schemas.js";
+import { realPathOf } from "./identity.js";
+
+/** What a run file was when the run made it. */
+export interface FileRecord {
+  dev: string;
+  ino: string;
+  size: number;
+  mtimeNs: string;
+  /** sha256 of the first 100 bytes (a SQLite file's header: change counter, page count, schema cookie). */
+  fingerprint: string;
+  /** The whole file's sha256, where the run computed it anyway (the backup). */
+  sha256?: string;
+}
+
+const FileRecordSchema = v.object({
+  dev: v.string(),
+  ino: v.string(),
+  size: v.number(),
+  mtimeNs: v.string(),
+  fingerprint: v.string(),
+  sha256: v.optional(v.string()),
+});
+
+function headFingerprint(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(100);
+    const n = readSync(fd, buf, 0, 100, 0);
+    return createHash("sha256").update(buf.subarray(0, n)).digest("hex");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function recordFile(path: string, sha256?: string): FileRecord {
+  const st = statSync(path, { bigint: true });
+  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), fingerprint: headFingerprint(path), ...(sha256 ? { sha256 } : {}) };
+}
+
+/** How `path` differs from its record, in words (null: it is the file the run made). */
+export function recordMismatch(path: string, rec: FileRecord, opts: { inodeOnly?: boolean } = {}): string | null {
+  let now: FileRecord;
+  try {
+    now = recordFile(path);
+  } catch {
+    return "it is not there";
+  }
+  if (now.dev !== rec.dev || now.ino !== rec.ino) return `another file is at that name (device/inode ${rec.dev}/${rec.ino} recorded, ${now.dev}/${now.ino} now)`;
+  if (opts.inodeOnly) return null;
+  const d: string[] = [];
+  if (now.size !== rec.size) d.push(`size ${rec.size} → ${now.size}`);
+  if (now.fingerprint !== rec.fingerprint) d.push("its header changed");
+  if (now.mtimeNs !== rec.mtimeNs) d.push("it was written to since (modification time changed)");
+  return d.length ? d.join(", ") : null;
+}
+
+/**
+ * Refuses (3) when a run file is not what the run recorded. `role` names it ("the backup", "the new
+ * file", "the archived original"); a missing record (a journal from before records were kept) is not
+ * checked; a malformed one is refused.
+ */
+export function assertRecorded(role: string, path: string, rec: unknown, opts: { inodeOnly?: boolean; untouched?: string; next?: string } = {}): void {
+  if (rec === undefined || rec === null) return;
+  const r = check(FileRecordSchema, rec);
+  const why = r ? recordMismatch(path, r, opts) : "the journal's record of it is malformed (edited by hand?)";
+  if (!why) return;
+  throw refused({
+    what: `${role[0]!.toUpperCase()}${role.slice(1)} ${path} is not the file this run made: ${why}.`,
+    untouched: opts.untouched ?? "Nothing was moved: the primary and every file of the run stay as they are.",
+    next: opts.next ?? "Find out who changed it (vox-cutover diagnose on it). Do not resume or roll back with this file; keep the work dir, and run the cutover again from a fresh dry-run when the database is as you expect.",
+    details: { path, role, reason: why },
+  });
+}
+
+/** The run-start fields whose paths are checked. */
+export interface RunStartPaths {
+  db: string;
+  workDir: string;
+  backupPath: string;
+  newPath: string;
+  archiveDir: string;
+}
+
+/**
+ * The journal's paths, checked against the folder it was read from: the work dir is that folder, the
+ * archive is its `archive/`, the new file is the one beside the database, the database is the one this
+ * command works on, and the backup is no file of the database's. Returns the problem in words, or null.
+ */
+export function journalPathProblem(start: RunStartPaths, folder: string, dbReal: string): string | null {
+  const here = realPathOf(folder);
+  if (realPathOf(start.workDir) !== here) return `its work dir ${start.workDir} is not the folder it lies in (${here})`;
+  if (resolve(start.archiveDir) !== archiveDirOf(start.workDir) && realPathOf(start.archiveDir) !== archiveDirOf(here)) return `its archive ${start.archiveDir} lies outside its run folder ${here}`;
+  if (start.db !== dbReal) return `it is a run of ${start.db}, not of ${dbReal}`;
+  if (resolve(start.newPath) !== newFilePath(start.db)) return `its new file ${start.newPath} is not the one this tool builds beside the database (${newFilePath(start.db)})`;
+  const b = realPathOf(start.backupPath);
+  if ([dbReal, ...DB_SIDE_SUFFIXES.map((s) => dbReal + s), newFilePath(dbReal)].includes(b) || isInside(b, archiveDirOf(here))) return `its backup path ${start.backupPath} is the database, the new file or inside the archive`;
+  return null;
+}
+
+export function journalProblemError(folder: string, problem: string): Error {
+  return refused({
+    what: `The journal in ${folder} cannot be trusted: ${problem}. It was edited by hand or is not this run's.`,
+    untouched: "Nothing was moved: the primary and every file of that run stay as they are.",
+    next: "Do not resume or roll back from that folder. Look at the journal (journal.jsonl); restore the database by hand from the archive or the verified backup if needed, or move the folder away and run the cutover again from a dry-run.",
+    details: { workDir: folder, problem },
+  });
+}

@@ -1,0 +1,48 @@
+"""Edits one value of table TABLE in a vox-cutover backup into a non-canonical spelling (a letter
+written as a \\u escape: the same value once decoded) and recomputes every hash (table, end marker,
+whole file, trailer), as someone editing the file by hand would: only the canonical check can tell."""
+import hashlib, json, re, sys
+
+path, table = sys.argv[1], sys.argv[2]
+lines = open(path, "rb").read().split(b"\n")
+assert lines[-1] == b""
+lines = lines[:-1]
+cur = None
+done = False
+out = []
+for raw in lines:
+    o = json.loads(raw)
+    if isinstance(o, dict) and o.get("k") == "table":
+        cur = o["name"]
+    elif isinstance(o, list) and cur == table and not done:
+        s = raw.decode()
+        m = re.search(r'"([a-z])', s)
+        assert m, s
+        raw = (s[: m.start(1)] + "\\u%04x" % ord(m.group(1)) + s[m.end(1):]).encode()
+        assert json.loads(raw) == o
+        done = True
+    out.append(raw)
+assert done, "no row of " + table
+# recompute table hashes, end markers, file hash and trailer
+file_h = hashlib.sha256()
+th = None
+tables = []
+final = []
+for raw in out:
+    o = json.loads(raw)
+    if isinstance(o, dict) and o.get("k") == "trailer":
+        o["fileSha256"] = file_h.hexdigest()
+        o["tables"] = tables
+        final.append(json.dumps(o, separators=(",", ":")).encode())
+        continue
+    if isinstance(o, dict) and o.get("k") == "table":
+        th = hashlib.sha256()
+    elif isinstance(o, list):
+        th.update(raw + b"\n")
+    elif isinstance(o, dict) and o.get("k") == "end":
+        o["sha256"] = th.hexdigest()
+        tables.append({"name": o["name"], "rows": o["rows"], "sha256": o["sha256"]})
+        raw = json.dumps(o, separators=(",", ":")).encode()
+    file_h.update(raw + b"\n")
+    final.append(raw)
+open(path, "wb").write(b"\n".join(final) + b"\n")
