@@ -3,6 +3,8 @@
  * file beside the primary on the baseline and import; check it; make sure the primary did not
  * change; swap (the old file goes to the archive, never deleted); record the ledger row.
  */
+import { formatCount, plural } from "../src/util/count.js";
+import { splitSequences } from "../src/backup/format.js";
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { verifyAgainstDatabase } from "../src/backup/compare.js";
@@ -49,7 +51,7 @@ export const exportStep: Step = {
       },
     });
     return {
-      summary: `${r.totalRows} rows of ${r.tables.length} tables, sha256 ${r.sha256.slice(0, 16)}…`,
+      summary: `${formatCount(r.totalRows)} rows of ${plural(r.tables.length, "table")}${r.sequences ? ` (and ${formatCount(r.sequences)} sqlite_sequence entries)` : ""}, sha256 ${r.sha256.slice(0, 16)}…`,
       outputs: { path: r.path, sha256: r.sha256, rows: r.totalRows, bytes: r.bytes, identity, tables: r.tables, file: recordFile(r.path, r.sha256) },
     };
   },
@@ -72,7 +74,8 @@ export const verifyStep: Step = {
     if (!cmp.ok) {
       throw refused({ what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`, untouched: "The primary was not changed.", next: "Stop the application that writes to it, then --rollback and run the cutover again." });
     }
-    return { summary: `${r.totalRows} rows, ${r.tables.length} table hashes equal to the primary's`, outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows } };
+    const counted = splitSequences(r.tables);
+    return { summary: `${formatCount(counted.totalRows)} rows, ${plural(counted.tables.length, "table hash", "table hashes")} equal to the primary's${counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : ""}`, outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows } };
   },
 };
 

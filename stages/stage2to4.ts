@@ -12,6 +12,7 @@ import { checkTelemetry } from "../src/stages2to4/telemetry.js";
 import { fileKind } from "../src/safety/owned.js";
 import { assertNoHolders, identify } from "../src/safety/guard.js";
 import type { Step } from "./types.js";
+import { formatCount } from "../src/util/count.js";
 
 export const sidecarStep: Step = {
   id: "sidecar",
@@ -47,8 +48,8 @@ export const sidecarStep: Step = {
     }
     // The same gate as the sidecar command: an application holding the sidecar open would keep writing into the archive.
     assertNoHolders(identify(side), "(the sidecar: an application still running?)");
-    const { backup, merged, conflicts, archive } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
-    return { summary: `${c.options.sidecarMerge ? `${merged} row(s) merged, ${conflicts} conflict(s) quarantined; ` : ""}archived at ${archive}`, outputs: { exists: true, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256 } };
+    const { backup, merged, conflicts, archive, tables } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
+    return { summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`, outputs: { exists: true, path: side, merge: c.options.sidecarMerge, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256, tables: tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) } };
   },
 };
 

@@ -27,6 +27,8 @@ export interface ExportOptions {
   maxVersion: number | string | null;
   baseline: { version: number; digest: string };
   onProgress?: (p: ExportProgress) => void;
+  /** Give the event loop a turn every 1,024 rows and after every table (default on), so signal handlers run during a long export. */
+  yieldEvery?: boolean;
 }
 
 export interface ExportResult {
@@ -194,7 +196,8 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
     const rebuilt = listRebuiltTables(db);
-    const totalRows = tables.reduce((n, t) => n + Number(t.rows), 0);
+    // Progress counts table rows the way every report does: sqlite_sequence's entries apart (format.ts splitSequences).
+    const totalRows = tables.reduce((n, t) => n + (t.name === "sqlite_sequence" ? 0 : Number(t.rows)), 0);
     const st = statSync(opts.dbPath);
     const settings = readFileSettings(db);
     // A WAL file read through a snapshot or immutably reports its connection's mode: the header's byte says the file's.
@@ -225,18 +228,28 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     await sink.online();
     sink.lines(JSON.stringify(header));
     let rowsDone = 0;
+    let tableRowsDone = 0;
     for (const t of tables) {
+      const counted = t.name !== "sqlite_sequence";
       sink.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
       const tableRows = Number(t.rows);
       for (const row of iterateRows(rowStatement(db, t))) {
         sink.row(encodeRow(row));
         n++;
-        if ((n & 0x3ff) === 0) opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: rowsDone + n, totalRows });
+        if ((n & 0x3ff) === 0) {
+          if (counted) opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: tableRowsDone + n, totalRows });
+          // A turn of the event loop: a Ctrl-C (SIGINT/SIGTERM/SIGHUP handler) is seen here, mid-table.
+          if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));
+        }
       }
       sink.end(t.name, n);
       rowsDone += n;
-      opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone, totalRows });
+      if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));
+      if (counted) {
+        tableRowsDone += n;
+        opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: tableRowsDone, totalRows });
+      }
     }
     db.exec("COMMIT");
     sink.finish(rowsDone);

@@ -8,7 +8,35 @@ const HELP_FOOTER = `
 Exit codes: 0 success (a dry-run that produced its plan) · 1 failed (nothing was lost) ·
 2 usage error · 3 refused by a safety gate · 4 LegacySchemaChain (run the cutover).
 Which database: --db PATH, else VOX_DB_URL (+VOX_DB_TOKEN), VOX_DB_PATH, $VOX_DATA_DIR/vox.db,
-the platform data dir's vox/vox.db, else ./app.db. Every command says which and why.`;
+the platform data dir's vox/vox.db, else ./app.db. Every command says which and why.
+
+Examples:
+  vox-cutover                                   # the wizard (in a terminal)
+  vox-cutover diagnose --db ./vox.db            # read-only: what the file is and what to run next
+  vox-cutover rehearse --db ./vox.db            # the whole cutover on a clone
+  vox-cutover cutover --db ./vox.db --apply --plan DIGEST`;
+
+/** One example per command, shown at the end of its --help (every one runs as printed on a sample). */
+export const EXAMPLES: Record<string, string[]> = {
+  wizard: ["vox-cutover wizard --db ~/.local/share/vox/vox.db", "vox-cutover wizard --db ./vox.db --rehearse   # the same wizard on a clone"],
+  digest: ["vox-cutover digest --json"],
+  "ssot-drift": ["vox-cutover ssot-drift"],
+  diagnose: ["vox-cutover diagnose --db ./vox.db", "vox-cutover diagnose --db ./vox.db --json > diagnosis.json"],
+  verify: ["vox-cutover verify --db ./vox.db"],
+  migrate: ["vox-cutover migrate --db ./vox.db                # the plan and its digest", "vox-cutover migrate --db ./vox.db --apply --plan DIGEST"],
+  "export-legacy": ["vox-cutover export-legacy /backups/vox-backup.jsonl --db ./vox.db"],
+  "verify-backup": ["vox-cutover verify-backup /backups/vox-backup.jsonl --db ./vox.db"],
+  "import-legacy": ["vox-cutover import-legacy /backups/vox-backup.jsonl --db ./new.db            # the plan", "vox-cutover import-legacy /backups/vox-backup.jsonl --db ./new.db --apply"],
+  cutover: ["vox-cutover cutover --db ./vox.db                          # dry-run: the plan and its digest", "vox-cutover cutover --db ./vox.db --apply --plan DIGEST", "vox-cutover cutover --db ./vox.db --resume --apply           # after an interruption", "vox-cutover cutover --db ./vox.db --rollback --apply         # undo"],
+  rehearse: ["vox-cutover rehearse --db ./vox.db", "vox-cutover rehearse --db ./vox.db --keep   # keep the scratch folder to read its report"],
+  sidecar: ["vox-cutover sidecar --db ./vox.db", "vox-cutover sidecar --db ./vox.db --apply --merge"],
+  "telemetry-check": ["vox-cutover telemetry-check runs/*.jsonl"],
+  "news-check": ["vox-cutover news-check --db ./vox.db", "vox-cutover news-check --db ./vox.db --apply"],
+  drill: ["vox-cutover drill --db ./vox.db --work-dir /tmp/drill"],
+  gate: ["vox-cutover gate --db ./vox.db --drill --telemetry runs/train.jsonl --news"],
+  ledger: ["vox-cutover ledger --db ./vox.db"],
+  sample: ["vox-cutover sample /tmp/rehearsal/vox.db --rows 200"],
+};
 
 function lazy(load: () => Promise<Handler>): Handler {
   return async (ctx, ...args) => (await load())(ctx, ...args);
@@ -218,6 +246,10 @@ export function buildProgram(): Command {
     .option("--rows <n>", "rows per table (roughly)", "50")
     .addOption(jsonOpt())
     .action(action("sample", handlers.sample));
+  for (const cmd of program.commands) {
+    const ex = EXAMPLES[cmd.name()];
+    if (ex) cmd.addHelpText("after", `\nExample${ex.length > 1 ? "s" : ""}:\n${ex.map((l) => `  ${l}`).join("\n")}\n`);
+  }
   return program;
 }
 

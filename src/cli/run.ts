@@ -4,6 +4,7 @@ import { redactText } from "../util/redact.js";
 import { sqliteFailure } from "../db/local.js";
 import { checkPlanOption } from "../safety/guard.js";
 import { Output } from "./output.js";
+import { CancelToken, signalExitCode, withSignals } from "../engine/cancel.js";
 
 export type Mode = "dry-run" | "apply" | "read";
 
@@ -20,6 +21,8 @@ export interface Ctx {
   opts: Record<string, unknown>;
   /** Resolves the database (once), printing which and why. */
   resolve(): ResolvedDb;
+  /** SIGINT/SIGTERM/SIGHUP during the command (handlers installed for its whole life): steps check it at safe points. */
+  token: CancelToken;
 }
 
 export type Handler = (ctx: Ctx, ...args: unknown[]) => Promise<CommandResult>;
@@ -37,9 +40,11 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
   const out = new Output(Boolean(opts.json), command);
   let resolved: ResolvedDb | undefined;
   let mode: Mode = opts.apply ? "apply" : "read";
+  const token = new CancelToken();
   const ctx: Ctx = {
     out,
     opts,
+    token,
     resolve() {
       if (!resolved) {
         resolved = resolveDatabase({ db: opts.db as string | undefined });
@@ -56,8 +61,15 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
       const { applyTargetOption } = await import("../schema/target.js");
       await applyTargetOption(opts.targetSchema);
     }
-    const res = await handler(ctx, ...args);
+    // Signals are caught from the first line on: a Ctrl-C never kills the command mid-write without a note.
+    const res = await withSignals(token, () => handler(ctx, ...args));
     mode = res.mode;
+    if (token.signal) {
+      // The signal came while a step could not stop (or after the last safe point): the work is complete.
+      out.note(`interrupted: ${token.signal} arrived after ${command} had done its work; what it printed above is complete and true.`);
+      res.exitCode = signalExitCode(token.signal);
+      res.ok = false;
+    }
     const db = res.db ?? resolved;
     if (out.json) {
       out.emitJson({

@@ -5,10 +5,10 @@ import { VoxError } from "../errors.js";
  * between units of work; a step that must not be cut (the swap) runs inside `shield`.
  */
 export class CancelToken {
-  signal: "SIGINT" | "SIGTERM" | null = null;
+  signal: StopSignal | null = null;
   private shielded = 0;
 
-  request(sig: "SIGINT" | "SIGTERM"): void {
+  request(sig: StopSignal): void {
     this.signal ??= sig;
   }
 
@@ -30,28 +30,45 @@ export class CancelToken {
   }
 }
 
-export function interrupted(signal: "SIGINT" | "SIGTERM", where: string): VoxError {
+/** The signals that stop a run at a safe point: Ctrl-C, kill, and the terminal closing. */
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+/** 128 + the signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP). */
+export function signalExitCode(sig: StopSignal): number {
+  return sig === "SIGTERM" ? 143 : sig === "SIGHUP" ? 129 : 130;
+}
+
+export function interrupted(signal: StopSignal, where: string): VoxError {
   return new VoxError("interrupted", {
     what: `Interrupted (${signal}) at a safe point: ${where}.`,
     untouched: "The journal records where the run stopped and the lock was released.",
     next: "Resume with the same command plus --resume (or --rollback to undo).",
-    exitCode: signal === "SIGINT" ? 130 : 143,
+    exitCode: signalExitCode(signal),
     details: { signal, at: where },
   });
 }
 
 /** Installs handlers for the lifetime of fn; a second Ctrl-C still waits for the safe point. */
 export async function withSignals<T>(token: CancelToken, fn: () => Promise<T>): Promise<T> {
-  const onInt = () => token.request("SIGINT");
-  const onTerm = () => token.request("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  const on = (sig: StopSignal) => () => token.request(sig);
+  const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, on(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
   try {
     return await fn();
   } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    for (const [sig, h] of handlers) process.off(sig, h);
   }
+}
+
+/** An interrupted step that writes nothing lasting (a dry-run, an export to OUT): no resume is offered, because there is nothing to resume. */
+export function interruptedNothingLeft(e: VoxError, during: string, untouched: string): VoxError {
+  return new VoxError("interrupted", {
+    what: `Interrupted (${String(e.details?.signal ?? "signal")}) ${during}.`,
+    untouched,
+    next: "Run the same command again when ready; there is nothing to resume or roll back.",
+    exitCode: e.exitCode,
+    details: { ...e.details, resumable: false },
+  });
 }
 
 /** The operator declined a destructive step (wrong confirmation text): the run stops there, resumable. */

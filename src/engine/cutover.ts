@@ -1,6 +1,8 @@
 import { existsSync, linkSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { trialImport } from "./trial.js";
+import { applyFinalCounts, countsMarkdown, type CountedReport, type FinalCounts } from "../report/final.js";
+import { formatCount } from "../util/count.js";
 import type { ImportEvidence } from "./events.js";
 import { routeFor, stepsFor, type Route, type RunContext, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import type { RunState } from "../../stages/types.js";
@@ -76,6 +78,9 @@ export interface CutoverReport {
   trial?: ImportEvidence;
   /** The old file's own indexes, triggers and views: carried or named with SQL and reason (rebuild route). */
   objects?: ImportEvidence["objects"];
+  /** After a finished run: every table of the final file counted (src/report/final.ts); the sidecar's tables (Stage 2). */
+  final?: FinalCounts | null;
+  sidecar?: CountedReport["sidecar"];
   /** After --apply: the rows legacy_quarantine holds (import, partial values, sequences, sidecar conflicts), per reason. */
   quarantineTable?: { rows: number; byReason: Record<string, number> } | null;
   steps: StepReport[];
@@ -427,6 +432,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   ctx.lock?.release();
   fillReport(report, ctx, paths);
   report.quarantineTable = quarantineTableRows(opts.resolved.path!);
+  applyFinalCounts(report, opts.resolved.path!, ctx.outputs.get("sidecar"));
   report.outcome = "completed";
   report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
   report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
@@ -571,7 +577,7 @@ export function reportMarkdown(r: CutoverReport, error?: unknown): string {
     `- chain: ${r.before.chain} → ${r.after.chain}`,
     `- backup: ${r.backup.path ?? "-"} (verified: ${r.backup.verified ? "yes" : "no"}${r.backup.sha256 ? `, sha256 ${r.backup.sha256}` : ""})`,
     `- archive (the old primary): ${r.archive.path ?? "-"}`,
-    `- quarantined rows: ${r.quarantined}`,
+    `- quarantined rows: ${formatCount(r.quarantineTable?.rows ?? r.quarantined)}`,
     `- roll back: \`${r.rollbackCommand ?? "-"}\``,
     `- time: ${r.durationMs} ms`,
     "",
@@ -581,10 +587,7 @@ export function reportMarkdown(r: CutoverReport, error?: unknown): string {
     "|---|---|---|---|---|",
     ...r.steps.map((s) => `| ${s.stage} | ${s.id} | ${s.kind} | ${s.status} | ${s.summary.replace(/\|/g, "\\|")} |`),
   ];
-  if (r.tables.length) {
-    lines.push("", "## Tables", "", "| table | → target | rows before | rows after | quarantined |", "|---|---|---:|---:|---:|");
-    for (const t of r.tables) lines.push(`| ${t.name} | ${t.target ?? "(quarantine)"} | ${t.rowsBefore} | ${t.rowsAfter} | ${t.quarantined} |`);
-  }
+  lines.push(...countsMarkdown(r));
   if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
     lines.push("", "## Your own indexes, triggers and views", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");
     for (const x of r.objects.carried) lines.push(`- carried: ${x.type} \`${x.name}\` on ${x.table}`);
@@ -605,6 +608,8 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     archive: r.archive,
     tables: r.tables,
     quarantined: r.quarantined,
+    ...(r.final ? { final: r.final } : {}),
+    ...(r.sidecar ? { sidecar: r.sidecar } : {}),
     ...(r.trial ? { trial: r.trial } : {}),
     ...(r.objects ? { objects: r.objects } : {}),
     ...(r.quarantineTable ? { quarantineTable: r.quarantineTable } : {}),

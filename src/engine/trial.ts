@@ -12,7 +12,9 @@ import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
 import type { BaselineContext, Diagnosis } from "../db/diagnose.js";
 import type { Emit, ImportEvidence } from "./events.js";
-import type { CancelToken } from "./cancel.js";
+import { interruptedNothingLeft, type CancelToken } from "./cancel.js";
+import { VoxError } from "../errors.js";
+import { pausePoint } from "./testhooks.js";
 
 /** The evidence a swap rests on, from an import report (trial or real). */
 export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects">>, backupVerified: boolean): ImportEvidence {
@@ -43,9 +45,26 @@ export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quar
 }
 
 export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, token?: CancelToken): Promise<ImportEvidence> {
-  const stop = () => token?.throwIfCancelled("during the dry-run's trial import (its scratch folder was removed; nothing was written)");
+  const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
   try {
+    return await trialIn(dir, dbPath, d, base, emit, stop);
+  } catch (e) {
+    // A dry-run leaves no run behind: the note says so and offers no resume.
+    if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
+    throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An interrupted dry-run: nothing was written and there is nothing to resume. */
+export function dryRunInterrupted(e: VoxError): VoxError {
+  return interruptedNothingLeft(e, "during the dry-run's trial import", "Nothing was written: the database was only read, and the trial's scratch folder was removed (no work dir, journal or lock remains).");
+}
+
+async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, stop: () => void): Promise<ImportEvidence> {
+  {
     const backupPath = join(dir, "trial-backup.jsonl");
     const exp = await exportBackup({
       dbPath,
@@ -54,8 +73,9 @@ export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineCo
       maxVersion: jsonInt(d.classification.maxVersion),
       baseline: { version: base.manifest.baselineVersion, digest: base.digest },
       onProgress: (p) => {
-        emit({ type: "step-progress", id: "trial-import", done: p.rowsDone, total: p.totalRows * 2, label: `export ${p.table}` });
+        emit({ type: "step-progress", id: "trial-import", done: p.rowsDone, total: p.totalRows * 2, label: `export ${p.table}`, phase: "reading the database for the trial" });
         stop();
+        pausePoint("trial-progress");
       },
     });
     const total = exp.totalRows;
@@ -68,12 +88,13 @@ export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineCo
       rules: loadImporters(),
       into: "scratch",
       onProgress: (p) => {
-        emit({ type: "step-progress", id: "trial-import", done: total + p.rowsDone, total: total * 2, label: `import ${p.table}` });
+        emit({ type: "step-progress", id: "trial-import", done: total + p.rowsDone, total: total * 2, label: p.table ? `import ${p.table}` : (p.phase ?? "import"), phase: p.phase ?? "copying rows into the trial file" });
         stop();
       },
     });
+    // The import runs in one go: a signal that came meanwhile is honoured here, before the plan is shown.
+    await new Promise((res) => setImmediate(res));
+    stop();
     return importEvidence(r, true);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }

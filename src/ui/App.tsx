@@ -131,7 +131,7 @@ export function App({ client, db, rehearse, onExit, onSignal }: AppProps) {
         {` ${s.db ?? ""}`}
       </Text>
       {badge ? (
-        <Text color="yellow" wrap="wrap">
+        <Text bold wrap="wrap">
           {badge}
         </Text>
       ) : null}

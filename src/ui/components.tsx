@@ -175,7 +175,7 @@ export function Steps({ steps, cols, maxLines = 40, only, now }: { steps: StepVi
       for (const x of xs) {
         const m = MARK[markOf(x)];
         out.push({ key: x.id, text: stepLine(x), color: m.color, bold: x.status === "running" });
-        for (const w of x.warnings ?? []) out.push({ key: `${x.id}-w-${w}`, text: `    ${MARK.warnings.icon} ${w}`, color: "yellow", sub: true });
+        for (const w of x.warnings ?? []) out.push({ key: `${x.id}-w-${w}`, text: `    ${MARK.warnings.icon} ${w}`, sub: true });
         if (x.status === "running" && x.progress) {
           for (const [i, l] of progressLines(x.id, x.progress, now, cols).entries()) out.push({ key: `${x.id}-p${i}`, text: `    ${l}`, sub: true });
         } else if (x.status === "running" && x.startedAt) {

@@ -1,5 +1,6 @@
 import { formatSeconds } from "../util/duration.js";
 import type { Progress, StepView } from "./state.js";
+import { formatCount as human } from "../util/count.js";
 
 export function bar(done: number, total: number, width: number): string {
   const w = Math.max(5, width);
@@ -7,9 +8,8 @@ export function bar(done: number, total: number, width: number): string {
   return "█".repeat(f) + "░".repeat(w - f);
 }
 
-export function human(n: number): string {
-  return n.toLocaleString("en-US");
-}
+/** The one number format (src/util/count.ts). */
+export { formatCount as human } from "../util/count.js";
 
 /** A status is a mark and a word, so it reads without colour. */
 export type Mark = "pending" | "running" | "done" | "warnings" | "skipped" | "failed";
@@ -17,7 +17,7 @@ export const MARK: Record<Mark, { icon: string; word: string; color?: string }> 
   pending: { icon: "·", word: "to do" },
   running: { icon: "▸", word: "running", color: "cyan" },
   done: { icon: "✓", word: "done", color: "green" },
-  warnings: { icon: "!", word: "warnings", color: "yellow" },
+  warnings: { icon: "!", word: "warnings" },
   skipped: { icon: "–", word: "skipped" },
   failed: { icon: "✗", word: "failed", color: "red" },
 };

@@ -1,5 +1,6 @@
 /** The wizard as one typed reducer: screens, transitions, and what each screen shows. Pure. */
 import type { CutoverReport } from "../engine/cutover.js";
+import { formatCount } from "../util/count.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
 import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";
 
@@ -150,10 +151,11 @@ export function warningsOf(id: string, outputs: Record<string, unknown> | undefi
   if (!outputs) return [];
   const n = (k: string) => (typeof outputs[k] === "number" ? (outputs[k] as number) : 0);
   const w: string[] = [];
-  if (n("violations")) w.push(`${n("violations")} telemetry envelope violation(s)`);
-  if (n("mismatches")) w.push(`${n("mismatches")} publication digest mismatch(es) (run news-check for the list)`);
-  if (n("conflicts")) w.push(`${n("conflicts")} sidecar conflict(s) put in legacy_quarantine`);
-  if (id === "checks" && n("foreignKeyOrphans")) w.push(`${n("foreignKeyOrphans")} foreign-key orphan row(s) carried over from the legacy file`);
+  const c = (k: string) => formatCount(n(k));
+  if (n("violations")) w.push(`${c("violations")} telemetry envelope violation(s)`);
+  if (n("mismatches")) w.push(`${c("mismatches")} publication digest mismatch(es) (run news-check for the list)`);
+  if (n("conflicts")) w.push(`${c("conflicts")} sidecar conflict(s) put in legacy_quarantine`);
+  if (id === "checks" && n("foreignKeyOrphans")) w.push(`${c("foreignKeyOrphans")} foreign-key orphan row(s) carried over from the legacy file`);
   void summary;
   return w;
 }

@@ -4,6 +4,8 @@ import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { ProgressLine } from "../progress.js";
+import { rowsSentence, sidecarLines } from "../../report/final.js";
+import { formatCount } from "../../util/count.js";
 import type { Output } from "../output.js";
 import type { CommandResult, Ctx } from "../run.js";
 
@@ -55,14 +57,15 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
 
 /** What an import does, per table: rows in, loaded, quarantined with reasons, columns kept in quarantine, orphans. */
 export function evidenceLines(ev: ImportEvidence): string[] {
-  const lines = [`import: ${ev.rowsIn} rows → ${ev.loaded} load, ${ev.quarantined} to legacy_quarantine whole${ev.partial ? `, ${ev.partial} load with some values kept in legacy_quarantine` : ""}; sqlite_sequence: ${ev.sequences.entries} entries (${ev.sequences.restored} carried${ev.sequences.quarantined ? `, ${ev.sequences.quarantined} quarantined` : ""})`];
+  const c = formatCount;
+  const lines = [`import: ${c(ev.rowsIn)} rows → ${c(ev.loaded)} load, ${c(ev.quarantined)} to legacy_quarantine whole${ev.partial ? `, ${c(ev.partial)} load with some values kept in legacy_quarantine` : ""}; sqlite_sequence: ${c(ev.sequences.entries)} entries (${c(ev.sequences.restored)} carried${ev.sequences.quarantined ? `, ${c(ev.sequences.quarantined)} quarantined` : ""})`];
   for (const t of ev.tables.filter((x) => x.quarantined || x.partial)) {
-    const reasons = Object.entries(t.reasons).map(([k, n]) => `${n} ${k}`).join(", ");
-    const cols = t.columns.map((c) => `${c.column} (${c.nonNull} non-null)`).join(", ");
-    lines.push(`  ${t.name}${t.target && t.target !== t.name ? ` → ${t.target}` : t.target ? "" : " (no place in the target)"}: ${t.rowsIn} rows, ${t.loaded} load, ${t.quarantined} quarantined${reasons ? ` (${reasons})` : ""}${cols ? `; values of ${cols} go to legacy_quarantine` : ""}`);
+    const reasons = Object.entries(t.reasons).map(([k, n]) => `${c(n)} ${k}`).join(", ");
+    const cols = t.columns.map((x) => `${x.column} (${c(x.nonNull)} non-null)`).join(", ");
+    lines.push(`  ${t.name}${t.target && t.target !== t.name ? ` → ${t.target}` : t.target ? "" : " (no place in the target)"}: ${c(t.rowsIn)} rows, ${c(t.loaded)} load, ${c(t.quarantined)} quarantined${reasons ? ` (${reasons})` : ""}${cols ? `; values of ${cols} go to legacy_quarantine` : ""}`);
   }
   lines.push(...objectLines(ev.objects));
-  if (ev.orphans.length) lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${o.count}`).join(", ")}`);
+  if (ev.orphans.length) lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${c(o.count)}`).join(", ")}`);
   return lines;
 }
 
@@ -80,7 +83,8 @@ export function printReport(out: Output, r: CutoverReport): void {
     out.text(`chain: ${r.before.chain} → ${r.after.chain}`);
     out.text(`backup:  ${r.backup.path} (verified, sha256 ${r.backup.sha256})`);
     if (r.archive.path) out.text(`archive: ${r.archive.path} (the old primary, never deleted)`);
-    out.text(`rows: ${r.tables.reduce((n, t) => n + t.rowsBefore, 0)} before, ${r.tables.reduce((n, t) => n + t.rowsAfter, 0)} in the new file, ${r.quarantined} in legacy_quarantine`);
+    out.text(`rows: ${rowsSentence(r)}`);
+    for (const l of sidecarLines(r)) out.text(l);
     out.text(`report: ${r.workDir}/report.md and report.json`);
     out.text(`roll back: ${r.rollbackCommand}`);
   }

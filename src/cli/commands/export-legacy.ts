@@ -1,7 +1,10 @@
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
-import { failed } from "../../errors.js";
+import { failed, VoxError } from "../../errors.js";
+import { interruptedNothingLeft } from "../../engine/cancel.js";
+import { pausePoint } from "../../engine/testhooks.js";
+import { formatCount, plural } from "../../util/count.js";
 import { ProgressLine } from "../progress.js";
 import { checkOwnedPath, identify } from "../../safety/guard.js";
 import type { CommandResult, Ctx } from "../run.js";
@@ -21,6 +24,7 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   // OUT is the operator's: never the database, its sidecar, or a file inside another run's work dir (--force consents to replacing any other file).
   checkOwnedPath({ flag: "OUT", path: String(outArg), ours: Boolean(opts.force), forceFlag: "--force" }, identify(resolved.path!), "");
   const progress = new ProgressLine(out, "export");
+  const token = ctx.token;
   const r = await exportBackup({
     dbPath: resolved.path!,
     outPath: String(outArg),
@@ -28,13 +32,22 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
     chain: d.chain,
     maxVersion: jsonInt(d.classification.maxVersion),
     baseline: { version: base.manifest.baselineVersion, digest: base.digest },
-    onProgress: (p) => progress.update(p.rowsDone, p.totalRows, p.table),
-  });
-  progress.end();
+    onProgress: (p) => {
+      progress.update(p.rowsDone, p.totalRows, p.table);
+      token.throwIfCancelled("during the export");
+      pausePoint("export-progress");
+    },
+  })
+    .catch((e: unknown) => {
+      // exportBackup removed its hidden partial file on the way out; OUT was never written.
+      if (e instanceof VoxError && e.kind === "interrupted") throw interruptedNothingLeft(e, "during export-legacy", `The database was only read; ${String(outArg)} was not written and the partial file beside it was removed.`);
+      throw e;
+    })
+    .finally(() => progress.end());
   out.text(`backup: ${r.path}`);
-  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows, ${r.sequences} sqlite_sequence entries, ${r.bytes} bytes, sha256 ${r.sha256}`);
+  out.text(`  ${plural(r.tables.length, "table")}, ${formatCount(r.totalRows)} rows, ${formatCount(r.sequences)} sqlite_sequence entries, ${formatCount(r.bytes)} bytes, sha256 ${r.sha256}`);
   const w = Math.max(5, ...r.tables.map((t) => t.name.length));
-  for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${String(t.rows).padStart(10)}  ${t.sha256}`);
+  for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${formatCount(t.rows).padStart(11)}  ${t.sha256}`);
   out.text(`next: vox-cutover verify-backup '${r.path}' --db '${resolved.path}'`);
   return {
     ok: true,

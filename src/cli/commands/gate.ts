@@ -34,7 +34,7 @@ function sink(lines: string[]): Writable {
 async function runCheck(ctx: Ctx, name: string, handler: Handler, args: unknown[], opts: Record<string, unknown> = {}): Promise<CheckResult> {
   const lines: string[] = [];
   const out = new Output(false, name, sink(lines), sink(lines));
-  const sub: Ctx = { out, opts: { ...ctx.opts, json: false, apply: false, ...opts }, resolve: ctx.resolve };
+  const sub: Ctx = { out, opts: { ...ctx.opts, json: false, apply: false, ...opts }, resolve: ctx.resolve, token: ctx.token };
   try {
     const r: CommandResult = await handler(sub, ...args);
     const code = r.exitCode ?? (r.ok ? 0 : 1);

@@ -1,3 +1,4 @@
+import { formatCount, plural } from "../../util/count.js";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { verifyAgainstDatabase, type Comparison } from "../../backup/compare.js";
@@ -48,7 +49,7 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   out.text(`backup: ${path} (vox-cutover-backup v${result.header.version}, written ${result.header.createdAt} by ${result.header.tool})`);
   out.text(`  source: ${result.header.source.path ?? result.header.source.url} (chain ${result.header.chain})`);
   const counted = splitSequences(result.tables);
-  out.text(`  structure, ${result.tables.length} table hashes and the whole-file hash ${result.fileSha256} recomputed: ok (${result.totalRows} rows, ${counted.sequences} sqlite_sequence entries)`);
+  out.text(`  structure, ${plural(counted.tables.length, "table hash", "table hashes")} and the whole-file hash ${result.fileSha256} recomputed: ok (${formatCount(counted.totalRows)} rows, ${formatCount(counted.sequences)} sqlite_sequence entries)`);
   if (comparison) {
     if (comparison.ok) out.text(`  against ${resolved.path}: every table's count and hash equal`);
     else out.text(`  against ${resolved.path}: DIFFERENT — ${comparison.firstDifference}`);

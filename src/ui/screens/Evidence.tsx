@@ -18,11 +18,11 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
   });
   if (t) {
     lines.push({ text: `Rows: ${human(sum("rowsIn"))} in the old file → ${human(sum("loaded"))} loaded, ${human(sum("quarantined"))} quarantined (${t.length} tables)` });
-    for (const x of withQ.slice(0, maxTables)) lines.push({ text: `  ${x.name}: ${human(x.rowsIn)} in, ${human(x.loaded)} loaded, ${human(x.quarantined)} quarantined${Object.keys(x.reasons).length ? ` — ${reasonsText(x.reasons)}` : ""}`, color: "yellow" });
+    for (const x of withQ.slice(0, maxTables)) lines.push({ text: `  ${x.name}: ${human(x.rowsIn)} in, ${human(x.loaded)} loaded, ${human(x.quarantined)} quarantined${Object.keys(x.reasons).length ? ` — ${reasonsText(x.reasons)}` : ""}` });
     if (withQ.length > maxTables) lines.push({ text: `  … ${withQ.length - maxTables} ${maxTables ? "more " : ""}table(s) with quarantined rows (report.md lists all)` });
   } else lines.push({ text: `Rows loaded / quarantined per table: ${NA}` });
   const cq = evidence.columnsToQuarantine;
-  if (cq) lines.push({ text: cq.length ? `Columns whose values go to legacy_quarantine: ${cq.map((c) => `${c.table}.${c.column} (${human(c.nonNull)} non-null)`).join(", ")}` : "Columns whose values go to legacy_quarantine: none", color: cq.length ? "yellow" : undefined });
+  if (cq) lines.push({ text: cq.length ? `Columns whose values go to legacy_quarantine: ${cq.map((c) => `${c.table}.${c.column} (${human(c.nonNull)} non-null)`).join(", ")}` : "Columns whose values go to legacy_quarantine: none" });
   else lines.push({ text: `Columns whose values go to legacy_quarantine: ${NA}` });
   if (orphans) {
     const n = orphans.reduce((a, o) => a + o.count, 0);
@@ -38,7 +38,7 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
   return (
     <Box flexDirection="column">
       {lines.map((l, i) => (
-        <Text key={i} color={l.color} wrap={compact ? "truncate-end" : "wrap"}>
+        <Text key={i} color={l.color} wrap="wrap">
           {l.text}
         </Text>
       ))}

@@ -35,12 +35,12 @@ export function Rollback({ e }: ScreenProps) {
   const name = basename(s.db ?? "");
   return (
     <Box flexDirection="column">
-      <Text bold color="yellow">{`Roll back${s.thenPlan ? ", then start over" : ""}: this moves files`}</Text>
+      <Text bold>{`Roll back${s.thenPlan ? ", then start over" : ""}: this moves files`}</Text>
       {rollbackMoves(s).map((l) => (
         <Text key={l} wrap="wrap">{`  ${l}`}</Text>
       ))}
       <Text wrap="wrap">{`Type the database's file name (${name}) to roll back.`}</Text>
-      {s.emptyAnswer ? <Text color="yellow" wrap="wrap">{`An empty answer does nothing: type ${name}, or Esc to go back.`}</Text> : null}
+      {s.emptyAnswer ? <Text bold wrap="wrap">{`An empty answer does nothing: type ${name}, or Esc to go back.`}</Text> : null}
       {s.rollbackError ? <Text color="red" wrap="wrap">{`✗ ${s.rollbackError}`}</Text> : null}
       <TextField key={`r${s.attempt}`} onSubmit={e.submitRollback} />
     </Box>

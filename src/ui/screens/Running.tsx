@@ -12,7 +12,7 @@ export function Running({ e, cols, rows }: ScreenProps) {
     <Box flexDirection="column">
       <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
       {stop.map((l, i) => (
-        <Text key={i} bold={i === 0} color="yellow" wrap="wrap">
+        <Text key={i} bold={i === 0} wrap="wrap">
           {l}
         </Text>
       ))}

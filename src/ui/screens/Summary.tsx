@@ -2,6 +2,7 @@ import { Box, Text } from "ink";
 import { Menu, Steps } from "../components.js";
 import { human, MARK, displaySteps } from "../format.js";
 import { problemsOf } from "../state.js";
+import { rowsSentence, sidecarLines } from "../../report/final.js";
 import type { ScreenProps } from "./common.js";
 
 export function Summary({ e, cols, rows }: ScreenProps) {
@@ -10,21 +11,23 @@ export function Summary({ e, cols, rows }: ScreenProps) {
   const problems = problemsOf(s);
   // A small terminal: one line per item (paths shortened in the middle), the steps left to the report.
   const compact = rows < 24;
-  const w = compact ? "truncate-middle" : "wrap";
+  // Paths and commands wrap, never cut: an operator copies them from this screen.
+  const w = "wrap";
   const conflicts = Number(s.outputs.sidecar?.conflicts ?? 0);
-  const before = r.tables.reduce((n, t) => n + t.rowsBefore, 0);
-  const after = r.tables.reduce((n, t) => n + t.rowsAfter, 0);
   const headline = problems.length ? `Done with ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${r.before.chain} → ${r.after.chain}` : `Done: ${r.before.chain} → ${r.after.chain}`;
   return (
     <Box flexDirection="column">
-      <Text bold color={problems.length ? "yellow" : "green"} wrap="wrap">{`${problems.length ? MARK.warnings.icon : MARK.done.icon} ${headline}${s.rehearsal ? " (on the rehearsal copy)" : ""}`}</Text>
+      <Text bold color={problems.length ? undefined : "green"} wrap="wrap">{`${problems.length ? MARK.warnings.icon : MARK.done.icon} ${headline}${s.rehearsal ? " (on the rehearsal copy)" : ""}`}</Text>
       {problems.map((p) => (
-        <Text key={p} color="yellow" wrap={compact ? "truncate-end" : "wrap"}>{`  ${MARK.warnings.icon} ${p}`}</Text>
+        <Text key={p} bold wrap="wrap">{`  ${MARK.warnings.icon} ${p}`}</Text>
       ))}
       {compact ? null : <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />}
       <Text wrap={w}>{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
       <Text wrap={w}>{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
-      <Text wrap={w}>{`Rows: ${human(before)} before, ${human(after)} in the new file, ${human(r.quarantined)} quarantined whole by the import${conflicts ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
+      <Text wrap="wrap">{`Rows: ${rowsSentence(r)}${conflicts && !r.final ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
+      {sidecarLines(r).slice(0, compact ? 1 : 6).map((l) => (
+        <Text key={l} wrap="wrap">{l.replace(/^sidecar:/, "Sidecar:")}</Text>
+      ))}
       {r.quarantineTable ? (
         <Text wrap={w}>{`legacy_quarantine holds ${human(r.quarantineTable.rows)} row(s)${Object.keys(r.quarantineTable.byReason).length ? `: ${Object.entries(r.quarantineTable.byReason).map(([k, n]) => `${human(n)} ${k}`).join(", ")}` : ""}`}</Text>
       ) : null}

@@ -47,7 +47,7 @@ export function Unfinished({ e }: ScreenProps) {
           {f}
         </Text>
       ))}
-      {!resumable ? <Text color="yellow" wrap="wrap">{`Resume is not offered: ${u.whyNot ?? "it would stop the same way"}. Roll back, then start over.`}</Text> : null}
+      {!resumable ? <Text bold wrap="wrap">{`Resume is not offered: ${u.whyNot ?? "it would stop the same way"}. Roll back, then start over.`}</Text> : null}
       <Menu options={options} initial={0} onSelect={(v) => (v === "resume" ? e.resume() : v === "quit" ? e.quit() : e.askRollback("unfinished", v === "over"))} />
     </Box>
   );

@@ -1,0 +1,131 @@
+/**
+ * One set of numbers from one source: after a cutover finishes (Stages 1–4), every table of the
+ * FINAL file is counted once (`SELECT count(*)`, the same number `sqlite3` gives), and the report,
+ * the summary line of every command and the wizard's summary all read these counts. Before that
+ * (a dry-run, a failed run), the numbers are the import's and are labelled "after Stage 1".
+ */
+import { listBackupTables } from "../backup/tables.js";
+import { splitSequences } from "../backup/format.js";
+import { openReadOnly } from "../db/local.js";
+import { formatCount, plural } from "../util/count.js";
+
+/** The product's own tables: counted apart from vox's rows. */
+export const PRODUCT_TABLES = ["legacy_quarantine", "cutover_ledger"] as const;
+
+export interface FinalCounts {
+  /** Every table the file carries rows for (sqlite_sequence apart), with its count(*). */
+  tables: { name: string; rows: number }[];
+  /** Rows of vox's tables: every table above except legacy_quarantine and cutover_ledger. */
+  voxRows: number;
+  quarantineRows: number;
+  ledgerRows: number;
+  sequences: number;
+}
+
+export interface SidecarTableCount {
+  name: string;
+  rows: number;
+  present: number;
+  merged: number;
+  conflicts: number;
+}
+
+/** The shape of the report these helpers read and fill (the engine's CutoverReport satisfies it). */
+export interface CountedReport {
+  outcome: string;
+  mode: string;
+  tables: { name: string; target: string | null; rowsBefore: number; rowsAfter: number; quarantined: number }[];
+  quarantined: number;
+  final?: FinalCounts | null;
+  sidecar?: { path: string | null; merged: boolean; tables: SidecarTableCount[] } | null;
+}
+
+/** Counts every table of the file at `dbPath` in one read snapshot; null when it cannot be read. */
+export function countFinalFile(dbPath: string): FinalCounts | null {
+  let db;
+  try {
+    db = openReadOnly(dbPath);
+  } catch {
+    return null;
+  }
+  try {
+    db.exec("BEGIN");
+    const split = splitSequences(listBackupTables(db).map((t) => ({ name: t.name, rows: Number(t.rows) })));
+    const own = (n: string) => split.tables.find((t) => t.name === n)?.rows ?? 0;
+    const tables = split.tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return {
+      tables,
+      voxRows: tables.filter((t) => !(PRODUCT_TABLES as readonly string[]).includes(t.name)).reduce((n, t) => n + t.rows, 0),
+      quarantineRows: own("legacy_quarantine"),
+      ledgerRows: own("cutover_ledger"),
+      sequences: split.sequences,
+    };
+  } catch {
+    return null;
+  } finally {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    db.close();
+  }
+}
+
+/**
+ * After a finished run: the final file's counts become the report's numbers. `rowsAfter` of a
+ * legacy table is the count of the table its rows went to, in the final file (0 when they all went
+ * to legacy_quarantine); Stage 2's sidecar tables are listed with their totals.
+ */
+export function applyFinalCounts(report: CountedReport, dbPath: string, sidecar?: Record<string, unknown>): void {
+  const final = countFinalFile(dbPath);
+  report.final = final;
+  if (final) {
+    const byName = new Map(final.tables.map((t) => [t.name, t.rows]));
+    for (const t of report.tables) t.rowsAfter = t.target ? (byName.get(t.target) ?? 0) : 0;
+  }
+  const tables = sidecar?.tables as SidecarTableCount[] | undefined;
+  if (sidecar && sidecar.exists) report.sidecar = { path: (sidecar.path as string) ?? null, merged: sidecar.merge !== false, tables: (tables ?? []).map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) };
+}
+
+/** Whose numbers these are, in words: the final file's, or the import's before Stages 2–4. */
+export function countsAre(r: CountedReport): string {
+  return r.final ? "in the final file (after Stages 2–4; sqlite3 count(*))" : r.mode === "dry-run" ? "after Stage 1 (the trial import)" : "after Stage 1 (the import)";
+}
+
+/** The one rows sentence of the CLI summary, the wizard's summary and report.md. */
+export function rowsSentence(r: CountedReport): string {
+  const before = r.tables.reduce((n, t) => n + t.rowsBefore, 0);
+  if (r.final) {
+    return `${formatCount(before)} rows in the old file → ${formatCount(r.final.voxRows)} rows ${countsAre(r)}, ${formatCount(r.final.quarantineRows)} in legacy_quarantine`;
+  }
+  const after = r.tables.reduce((n, t) => n + t.rowsAfter, 0);
+  return `${formatCount(before)} rows in the old file → ${formatCount(after)} loaded ${countsAre(r)}, ${formatCount(r.quarantined)} to legacy_quarantine`;
+}
+
+/** Stage 2 in one line per sidecar table. */
+export function sidecarLines(r: CountedReport): string[] {
+  if (!r.sidecar || !r.sidecar.tables.length) return [];
+  const t = r.sidecar.tables;
+  const sum = (k: "rows" | "merged" | "conflicts") => t.reduce((n, x) => n + x[k], 0);
+  return [
+    `sidecar: ${plural(t.length, "table")}, ${formatCount(sum("rows"))} rows, ${formatCount(sum("merged"))} merged into the new file, ${formatCount(sum("conflicts"))} conflicting (to legacy_quarantine); the file itself is archived`,
+    ...t.map((x) => `  ${x.name}: ${formatCount(x.rows)} rows, ${formatCount(x.present)} already present, ${formatCount(x.merged)} merged, ${formatCount(x.conflicts)} conflicting`),
+  ];
+}
+
+/** report.md's table sections: the legacy tables, the final file, the sidecar. */
+export function countsMarkdown(r: CountedReport): string[] {
+  const lines: string[] = [];
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  lines.push("", `- rows: ${rowsSentence(r)}`);
+  if (r.tables.length) {
+    lines.push("", "## Tables", "", `Rows after: ${countsAre(r)}.`, "", "| table | → target | rows before | rows after | quarantined |", "|---|---|---:|---:|---:|");
+    for (const t of r.tables) lines.push(`| ${esc(t.name)} | ${esc(t.target ?? "(quarantine)")} | ${formatCount(t.rowsBefore)} | ${formatCount(t.rowsAfter)} | ${formatCount(t.quarantined)} |`);
+  }
+  if (r.final) {
+    lines.push("", "## The final file", "", `${plural(r.final.tables.length, "table")}: ${formatCount(r.final.voxRows)} rows in vox's tables, ${formatCount(r.final.quarantineRows)} in legacy_quarantine, ${formatCount(r.final.ledgerRows)} in cutover_ledger, ${plural(r.final.sequences, "sqlite_sequence entry", "sqlite_sequence entries")}.`, "", "| table | rows |", "|---|---:|");
+    for (const t of r.final.tables) lines.push(`| ${esc(t.name)} | ${formatCount(t.rows)} |`);
+  }
+  if (r.sidecar?.tables.length) {
+    lines.push("", "## The sidecar (Stage 2)", "", `${r.sidecar.path ?? ""}`.trim(), "", "| table | rows | already present | merged | conflicting |", "|---|---:|---:|---:|---:|");
+    for (const t of r.sidecar.tables) lines.push(`| ${esc(t.name)} | ${formatCount(t.rows)} | ${formatCount(t.present)} | ${formatCount(t.merged)} | ${formatCount(t.conflicts)} |`);
+  }
+  return lines;
+}

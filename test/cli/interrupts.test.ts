@@ -1,0 +1,81 @@
+/**
+ * Every interrupt of a command that only reads or writes a new file: a one-line note of what state
+ * everything is in, exit 128+signal, no partial or trial file left (the folder and $TMPDIR are
+ * listed after), and never a resume offer that cannot work. One sample per file; a test hook pauses
+ * the process at a progress point so the signal lands mid-work without fixed sleeps.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { BIN, cleanEnv, cli, sha256, tmp } from "../helpers.js";
+
+let dir: string;
+let db: string;
+let orig: string;
+let original: string[];
+
+beforeAll(async () => {
+  dir = tmp();
+  db = join(dir, "vox.db");
+  const r = await cli(["sample", db, "--rows", "20"]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  orig = sha256(db);
+  original = readdirSync(dir).sort();
+});
+
+/** Runs the command paused at `point` (1.5 s), sends `sig` there, returns the result and the TMPDIR it used. */
+async function interruptAt(args: string[], point: string, sig: NodeJS.Signals) {
+  const scratch = tmp();
+  const tmpdir = join(scratch, "tmpdir");
+  mkdirSync(tmpdir);
+  const marker = join(scratch, "paused");
+  const child = execa("node", [BIN, ...args], { env: cleanEnv({ TMPDIR: tmpdir, VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+  const t0 = Date.now();
+  while (!existsSync(marker)) {
+    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill(sig);
+  const res = await child;
+  return { res, tmpdirAfter: readdirSync(tmpdir) };
+}
+
+describe("interrupts leave nothing behind and say so in one line", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGHUP", 129],
+  ] as const)("export-legacy %s mid-export: no OUT, no hidden .partial file, exit %i, no resume offer", async (sig, code) => {
+    const out = join(dir, "backup.jsonl");
+    const { res, tmpdirAfter } = await interruptAt(["export-legacy", out, "--db", db], "export-progress", sig);
+    expect(res.exitCode, res.stderr).toBe(code);
+    const notes = res.stderr.split("\n").filter((l) => /^interrupted:/.test(l));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(new RegExp(`Interrupted \\(${sig}\\) during export-legacy.*was not written.*partial file .*removed.*nothing to resume`));
+    expect(res.stderr).not.toMatch(/--resume|Resume with/);
+    expect(readdirSync(dir).sort()).toEqual(original); // no backup.jsonl, no .backup.jsonl.partial-*
+    expect(tmpdirAfter).toEqual([]);
+    expect(sha256(db)).toBe(orig);
+  });
+
+  it("cutover dry-run SIGINT during the trial import: trial folder removed from $TMPDIR, no work dir, no resume offer", async () => {
+    const { res, tmpdirAfter } = await interruptAt(["cutover", "--db", db], "trial-progress", "SIGINT");
+    expect(res.exitCode, res.stderr).toBe(130);
+    expect(res.stderr).toMatch(/^interrupted: Interrupted \(SIGINT\) during the dry-run's trial import\. Nothing was written.*scratch folder was removed.*nothing to resume or roll back\.$/m);
+    expect(res.stderr).not.toMatch(/--resume|Resume with/);
+    expect(tmpdirAfter).toEqual([]); // no vox-cutover-trial-*
+    expect(readdirSync(dir).sort()).toEqual(original); // no vox-cutover-runs
+    expect(sha256(db)).toBe(orig);
+    // and what the note says is true: there is nothing to resume
+    const again = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/no unfinished cutover run/);
+  });
+
+  it("cutover dry-run SIGTERM during the trial import exits 143", async () => {
+    const { res, tmpdirAfter } = await interruptAt(["cutover", "--db", db], "trial-progress", "SIGTERM");
+    expect(res.exitCode, res.stderr).toBe(143);
+    expect(res.stderr).toMatch(/Interrupted \(SIGTERM\) during the dry-run's trial import/);
+    expect(tmpdirAfter).toEqual([]);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * One set of numbers from one source: after a real cutover (Stages 1–4) the report, report.md and
+ * the printed summary count the FINAL file, and every count agrees with sqlite3 (an independent
+ * reader). The sidecar's tables are listed with their totals. One run per file.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { cli, sqlite, tmp } from "../helpers.js";
+import { formatCount, plural } from "../../src/util/count.js";
+
+let db: string;
+let json: any;
+let stdout: string;
+let md: string;
+
+beforeAll(async () => {
+  const dir = tmp();
+  db = join(dir, "vox.db");
+  const s = await cli(["sample", db, "--rows", "12"]);
+  if (s.exitCode !== 0) throw new Error(s.stderr);
+  const r = await cli(["cutover", "--db", db, "--apply", "--json"]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  json = r.json;
+  stdout = r.stderr; // under --json the human text is on stderr
+  const runs = join(dir, "vox-cutover-runs");
+  md = readFileSync(join(runs, readdirSync(runs)[0]!, "report.md"), "utf8");
+}, 120_000);
+
+/** sqlite3's count(*) of every table of the file, read in one sqlite3 call. */
+let counts: Map<string, number> | undefined;
+function count(table: string): number {
+  if (!counts) {
+    const names = sqlite(db, "SELECT name FROM sqlite_master WHERE type='table'").trim().split("\n");
+    const q = names.map((n) => `SELECT '${n.replace(/'/g, "''")}', count(*) FROM "${n.replace(/"/g, '""')}"`).join(" UNION ALL ");
+    counts = new Map(sqlite(db, q).trim().split("\n").map((l) => [l.slice(0, l.lastIndexOf("|")), Number(l.slice(l.lastIndexOf("|") + 1))]));
+  }
+  if (!counts.has(table)) throw new Error(`sqlite3 does not see a table ${table}`);
+  return counts.get(table)!;
+}
+
+describe("the report counts the final file, and sqlite3 agrees", () => {
+  it("every table of the final file: the report's count is sqlite3's count(*)", () => {
+    const tables: { name: string; rows: number }[] = json.final.tables;
+    const inFile = sqlite(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%'").trim().split("\n");
+    for (const t of inFile) expect(tables.map((x) => x.name), `${t} missing from the report`).toContain(t);
+    for (const t of tables) expect(t.rows, t.name).toBe(count(t.name));
+    expect(json.final.quarantineRows).toBe(count("legacy_quarantine"));
+    expect(json.final.sequences).toBe(count("sqlite_sequence"));
+    const vox = tables.filter((t) => t.name !== "legacy_quarantine" && t.name !== "cutover_ledger").reduce((n, t) => n + count(t.name), 0);
+    expect(json.final.voxRows).toBe(vox);
+  });
+
+  it("rowsAfter of a legacy table is its target's count in the final file (after Stages 2 and 4, not the import's)", () => {
+    for (const t of json.tables as { name: string; target: string | null; rowsAfter: number }[]) {
+      expect(t.rowsAfter, t.name).toBe(t.target ? count(t.target) : 0);
+    }
+    // Stage 4 copies legacy attempts into publication_attempts; Stage 2 merges sidecar rows: both are in the count.
+    const pub = (json.tables as { target: string | null; rowsAfter: number }[]).find((t) => t.target === "publication_attempts");
+    if (pub) expect(pub.rowsAfter).toBe(count("publication_attempts"));
+  });
+
+  it("the sidecar's tables are listed with their totals in the JSON, report.md and the printed summary", () => {
+    const side: { name: string; rows: number; merged: number; conflicts: number }[] = json.sidecar.tables;
+    expect(side.length).toBeGreaterThan(0);
+    expect(md).toMatch(/## The sidecar \(Stage 2\)/);
+    for (const t of side) expect(md).toContain(`| ${t.name} | ${formatCount(t.rows)} |`);
+    const total = side.reduce((n, t) => n + t.rows, 0);
+    expect(stdout).toContain(`sidecar: ${plural(side.length, "table")}, ${formatCount(total)} rows`);
+  });
+
+  it("one sentence, one number format, saying whose numbers they are", () => {
+    const before = (json.tables as { rowsBefore: number }[]).reduce((n, t) => n + t.rowsBefore, 0);
+    const sentence = `${formatCount(before)} rows in the old file → ${formatCount(json.final.voxRows)} rows in the final file (after Stages 2–4; sqlite3 count(*)), ${formatCount(json.final.quarantineRows)} in legacy_quarantine`;
+    expect(stdout).toContain(`rows: ${sentence}`);
+    expect(md).toContain(`- rows: ${sentence}`);
+    expect(md).toMatch(/Rows after: in the final file/);
+    // no bare 4+ digit counts in the markdown tables
+    for (const l of md.split("\n").filter((x) => /^\| [^|]+ \| [\d,]+ \|/.test(x))) expect(l).not.toMatch(/\| \d{4,} \|/);
+  });
+
+  it("verify's summary counts table hashes without sqlite_sequence (176 tables, not 177)", () => {
+    const verify = (json.steps as { id: string; summary: string }[]).find((s) => s.id === "verify-backup")!;
+    const exp = (json.steps as { id: string; summary: string }[]).find((s) => s.id === "export")!;
+    const tables = Number(/of ([\d,]+) tables?/.exec(exp.summary)![1]!.replace(/,/g, ""));
+    expect(verify.summary).toContain(`${formatCount(tables)} table hashes`);
+  });
+});
+
+describe("formatCount", () => {
+  it("groups thousands, keeps bigints exact", () => {
+    expect(formatCount(34662)).toBe("34,662");
+    expect(formatCount(9007199254740993n)).toBe("9,007,199,254,740,993");
+    expect(plural(1, "table")).toBe("1 table");
+    expect(plural(176, "table")).toBe("176 tables");
+  });
+});
