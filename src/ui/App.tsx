@@ -4,6 +4,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react"
 import { tabs } from "./format.js";
 import { keysFor, TEXT_SCREENS } from "./keys.js";
 import type { EngineClient } from "./protocol.js";
+import type { StopSignal } from "../engine/cancel.js";
 import { stageOf, type ScreenName } from "./state.js";
 import { useEngine, type Engine } from "./useEngine.js";
 import type { ScreenProps } from "./screens/common.js";
@@ -32,7 +33,7 @@ export interface AppProps {
   /** Called once when the wizard ends: exit code and a last line for the terminal. */
   onExit(code: number, note: string): void;
   /** SIGINT/SIGTERM from outside (kill): handled like Ctrl-C. Returns an unsubscribe. */
-  onSignal?(handler: (sig: "SIGINT" | "SIGTERM") => void): () => void;
+  onSignal?(handler: (sig: StopSignal) => void): () => void;
 }
 
 const SCREENS: Record<ScreenName, (p: ScreenProps) => React.JSX.Element> = {
@@ -61,7 +62,7 @@ export const HELP: Record<ScreenName, string> = {
   "backup-path": "Where the verified backup goes. The folder must exist (the run's own folder is created for you); the file must not. ~ is your home. Esc goes back.",
   plan: "Every step of the run. Destructive steps stop and ask you to type the name of the file they act on, showing the evidence first.",
   running: "Steps run in order; progress shows the phase, rows, a smoothed rate and an ETA. q or Ctrl-C stops at the next safe point (the journal keeps the state); a second Ctrl-C says how to force it.",
-  confirm: "Type the file's name exactly to let this destructive step run. An empty answer asks again; anything else cancels it (nothing of it is done; you can resume later). Esc cancels here.",
+  confirm: "Type the file's name exactly to let this destructive step run. An empty answer or a different name asks again (and says so). Esc cancels the step: nothing of it is done, and the next screen offers to resume at once.",
   sidecar: "The sidecar is backed up first either way. Merge copies rows the new file lacks (conflicts go to legacy_quarantine); Archive only keeps them in the archived file.",
   telemetry: "Name JSONL files to check against the telemetry envelope contract (separate with spaces), or submit an empty line to skip the check.",
   summary: "What changed and where everything is. The same report is in the work dir (report.md, report.json). Roll back asks for the file name first.",
@@ -88,7 +89,8 @@ function useKeys(engine: Engine, focus: { current: KeyHandler | null }) {
       if (s.screen === "loading") return;
       if (input === "q") return e.quit();
       if (input === "?") return e.help();
-      if (key.return && !s.running && (s.screen === "stopped" || s.screen === "nothing")) return e.quit();
+      const cancelledMenu = s.screen === "stopped" && s.stopped?.title === "Cancelled" && s.started;
+      if (key.return && !s.running && !cancelledMenu && (s.screen === "stopped" || s.screen === "nothing")) return e.quit();
       focus.current?.(input, key);
     },
     [focus],

@@ -41,12 +41,21 @@ export function workerClient(): EngineClient {
     waiting.clear();
   });
   const send = (m: ToWorker) => worker.postMessage(m);
-  const call = <T>(m: Omit<ToWorker & { id: number }, "id">, on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<T> =>
-    new Promise((resolve, reject) => {
+  const inflight = new Set<Promise<unknown>>();
+  const call = <T>(m: Omit<ToWorker & { id: number }, "id">, on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<T> => {
+    const p = new Promise<T>((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, on });
       send({ ...(m as object), id } as ToWorker);
     });
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    inflight.add(settled);
+    void settled.then(() => inflight.delete(settled));
+    return p;
+  };
   return {
     inspect: (db?: string) => call<Inspection>({ type: "inspect", db } as never),
     makeSample: () => call({ type: "sample" } as never),
@@ -64,8 +73,18 @@ export function workerClient(): EngineClient {
       Atomics.store(stopFlag, 0, 1);
       send({ type: "cancel" });
     },
-    close: () => {
-      void worker.terminate();
+    async close(graceMs = 20_000) {
+      // Never terminate the worker inside a native call (a libsql handle torn down mid-call panics,
+      // and its finally blocks, which remove trial folders, never run): ask it to stop at its next
+      // safe point and wait for every call to settle, then end it and remove the scratch folder.
+      if (inflight.size) {
+        Atomics.store(stopFlag, 0, 1);
+        send({ type: "cancel" });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([Promise.all([...inflight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+        clearTimeout(timer);
+      }
+      await worker.terminate();
       rmSync(scratchRoot, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,7 @@
 /** Small building blocks: a text field and a menu whose callbacks are read from refs (stable input handlers). */
 import { Box, Text, type Key } from "ink";
 import { createContext, useCallback, useContext, useLayoutEffect, useRef, useState } from "react";
-import { MARK, markOf, plainSummary, plainTitle, progressLines } from "./format.js";
+import { escapeControls, MARK, markOf, plainSummary, plainTitle, progressLines } from "./format.js";
 import type { StepView } from "./state.js";
 
 export type KeyHandler = (input: string, key: Key) => void;
@@ -195,7 +195,7 @@ export function Steps({ steps, cols, maxLines = 40, only, now }: { steps: StepVi
     <Box flexDirection="column">
       {rows.map((r) => (
         <Text key={r.key} color={r.color} bold={r.bold} wrap={oneLine ? "truncate-end" : "wrap"}>
-          {r.text}
+          {escapeControls(r.text)}
         </Text>
       ))}
     </Box>

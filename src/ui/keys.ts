@@ -66,6 +66,8 @@ export function keysFor(s: WizardState): KeyHelp[] {
     case "rolled-back":
       return [...menu, { key: "q", label: "leave" }, help];
     case "stopped":
+      if (s.stopped?.title === "Cancelled" && s.started) return [...menu, { key: "q", label: "leave (the run stays recorded)" }, help];
+      return [{ key: "Enter/q", label: "leave" }, help];
     case "nothing":
       return [{ key: "Enter/q", label: "leave" }, help];
     default:

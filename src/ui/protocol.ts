@@ -90,7 +90,8 @@ export interface EngineClient {
   useTarget?(kind: "vox" | "bundled"): Promise<void>;
   /** Asks the engine to stop at its next safe point (reaches a worker busy in a synchronous step too). */
   cancel(): void;
-  close(): void;
+  /** Stops what runs at its next safe point, waits for it (at most graceMs), ends the worker, removes the wizard's scratch. */
+  close(graceMs?: number): Promise<void> | void;
 }
 
 /**

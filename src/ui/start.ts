@@ -2,6 +2,8 @@
  * Entry of the interactive wizard. Never mounts Ink without a TTY; honours NO_COLOR (Ink does not,
  * so chalk is switched off before Ink loads); handles Ctrl-C itself (exit 130, never 0).
  */
+import { signalExitCode, type StopSignal } from "../engine/cancel.js";
+
 export async function startWizard(opts: { rehearse?: boolean; db?: string }): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write("usage error: the wizard needs an interactive terminal (stdin and stdout must be TTYs). Use the commands instead: vox-cutover --help\n");
@@ -15,7 +17,7 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   const client = workerClient();
   let code = 0;
   let note = "";
-  const signalHandlers = new Set<(sig: "SIGINT" | "SIGTERM") => void>();
+  const signalHandlers = new Set<(sig: StopSignal) => void>();
   const instance = render(
     React.createElement(App, {
       client,
@@ -25,22 +27,29 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
         code = c;
         note = n;
       },
-      onSignal: (h: (sig: "SIGINT" | "SIGTERM") => void) => {
+      onSignal: (h: (sig: StopSignal) => void) => {
         signalHandlers.add(h);
         return () => signalHandlers.delete(h);
       },
     }),
     { exitOnCtrlC: false },
   );
-  // A signal from outside (kill) is handled by the wizard like Ctrl-C: it stops at a safe point and
-  // says what is on disk. Should the wizard not end, the process still ends after a while.
+  // A signal from outside (kill, or the terminal closing: SIGHUP) is handled by the wizard like
+  // Ctrl-C: it stops at a safe point and says what is on disk. Should the wizard not end, the process
+  // still ends after a while.
+  let hungUp = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    const s = sig === "SIGTERM" ? "SIGTERM" : "SIGINT";
+    const s: StopSignal = sig === "SIGTERM" ? "SIGTERM" : sig === "SIGHUP" ? "SIGHUP" : "SIGINT";
+    if (s === "SIGHUP" && !hungUp) {
+      // No terminal any more: writing to it fails (EIO). The note goes nowhere; the cleanup still runs.
+      hungUp = true;
+      for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+    }
     if (signalHandlers.size) for (const h of signalHandlers) h(s);
     else client.cancel();
     setTimeout(() => {
       if (!note) {
-        code = s === "SIGTERM" ? 143 : 130;
+        code = signalExitCode(s);
         note = "Interrupted. The run, if one had started, is recorded in its journal; the next start offers Resume / Roll back.";
       }
       instance.unmount();
@@ -48,8 +57,11 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  process.on("SIGHUP", onSignal);
   await instance.waitUntilExit();
-  client.close();
-  if (note) process.stderr.write(note + "\n");
+  // Whatever still runs in the engine (a plan's trial import) stops at its safe point before the
+  // worker ends; the wizard's scratch (rehearsal clone, vox template) is removed.
+  await client.close();
+  if (note && !hungUp) process.stderr.write(note + "\n");
   return code;
 }

@@ -76,13 +76,17 @@ export interface WizardState {
   attempt: number;
   /** A wrong name typed at the rollback confirmation. */
   rollbackError?: string;
+  /** A wrong name typed at a step's confirmation: it asks again, saying so. */
+  confirmError?: string;
+  /** What was typed at a prompt that asks again (the field starts with it). */
+  draft?: string;
   /** After the rollback: plan again at once (Start over) or not. */
   thenPlan?: boolean;
   /** The sidecar file named by the Stage 2 request (its confirmation asks for this name). */
   sidecarPath?: string;
   sidecarTables?: Extract<DecisionRequest, { kind: "sidecar" }>["tables"];
   report?: CutoverReport;
-  stopped?: { title: string; message: string; exitCode: number };
+  stopped?: { title: string; message: string; exitCode: number; /** the last line for the terminal, when it is not the usual one */ note?: string };
   /** A run was started in this session (so quitting may leave state on disk). */
   started: boolean;
   running: boolean;
@@ -109,9 +113,11 @@ export type Action =
   | { type: "answered" }
   | { type: "empty-answer" }
   | { type: "rollback-wrong"; text: string }
+  | { type: "confirm-wrong"; text: string; draft?: string }
   | { type: "backup"; value: string; error?: string }
   | { type: "finished"; report: CutoverReport }
   | { type: "failed"; error: RunError }
+  | { type: "engine-failed"; during: string; error: RunError }
   | { type: "stop-pressed"; now: number; what?: string }
   | { type: "rollback-ask"; from: "unfinished" | "summary"; thenPlan?: boolean }
   | { type: "rolled-back"; message: string; ok: boolean }
@@ -265,15 +271,19 @@ function step(s: WizardState, a: Action): WizardState {
         ...s,
         request: a.request,
         emptyAnswer: false,
+        confirmError: undefined,
+        draft: undefined,
         attempt: s.attempt + 1,
         sidecarPath: a.request.kind === "sidecar" ? a.request.path : s.sidecarPath,
         sidecarTables: a.request.kind === "sidecar" ? a.request.tables : s.sidecarTables,
         screen: a.request.kind === "confirm" ? "confirm" : a.request.kind === "sidecar" ? "sidecar" : "telemetry",
       };
     case "answered":
-      return { ...s, request: undefined, emptyAnswer: false, screen: "running" };
+      return { ...s, request: undefined, emptyAnswer: false, confirmError: undefined, screen: "running" };
     case "empty-answer":
-      return { ...s, emptyAnswer: true, rollbackError: undefined, attempt: s.attempt + 1 };
+      return { ...s, emptyAnswer: true, rollbackError: undefined, confirmError: undefined, attempt: s.attempt + 1 };
+    case "confirm-wrong":
+      return { ...s, emptyAnswer: false, confirmError: a.text, draft: a.draft, attempt: s.attempt + 1 };
     case "rollback-wrong":
       return { ...s, emptyAnswer: false, rollbackError: a.text, attempt: s.attempt + 1 };
     case "backup":
@@ -293,6 +303,23 @@ function step(s: WizardState, a: Action): WizardState {
           exitCode: a.error.exitCode,
         },
       };
+    case "engine-failed": {
+      // Not a run: nothing was written by the wizard. The engine's message says what was wrong.
+      const vox = /\b(untouched|unchanged|Nothing was)\b/i.test(a.error.message);
+      const r: WizardState = {
+        ...s,
+        running: false,
+        request: undefined,
+        help: false,
+        screen: "stopped",
+        stopped: {
+          title: a.error.kind === "refused" ? `Refused while ${a.during}` : `Failed while ${a.during}`,
+          message: `${a.error.message}${vox ? "" : " Nothing was written: no run had started, and the database was only read."}${/\bnext\b|Run |Check |Fix /i.test(a.error.message) ? "" : " Next: fix what is named above and start the wizard again (vox-cutover diagnose --db PATH shows the same without the wizard)."}`,
+          exitCode: a.error.exitCode > 0 ? a.error.exitCode : 1,
+        },
+      };
+      return { ...r, stopped: { ...r.stopped!, note: `${r.stopped!.title}: ${r.stopped!.message}` } };
+    }
     case "stop-pressed":
       return { ...s, stopping: { presses: (s.stopping?.presses ?? 0) + 1, at: s.stopping?.at ?? a.now, what: s.stopping?.what ?? a.what } };
     case "rollback-ask":

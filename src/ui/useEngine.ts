@@ -3,12 +3,13 @@
  * Screens call these actions from their handlers; nothing here runs during render.
  */
 import { useApp } from "ink";
-import { existsSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from "react";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
-import { expandHome } from "./format.js";
-import type { EngineClient, RunJob, RunOutcome } from "./protocol.js";
+import { signalExitCode, type StopSignal } from "../engine/cancel.js";
+import { escapeControls, expandHome } from "./format.js";
+import type { EngineClient, RunError, RunJob, RunOutcome } from "./protocol.js";
 import { initialState, reducer, type Origin, type WizardState } from "./state.js";
 
 export function validateBackupPath(value: string, dbPath: string, plannedWorkDir?: string): string | undefined {
@@ -48,6 +49,7 @@ export function quitNote(s: WizardState): string {
     case "unfinished":
       return `Nothing was changed. The unfinished run is still recorded in ${s.inspection?.unfinished?.workDir}; the next start offers it again.${tail}`;
     case "stopped":
+      if (s.stopped?.note) return `${s.stopped.note}${tail}`;
       if (s.rollingBack) return `Roll back not done: ${s.stopped?.message ?? ""}`;
       if (s.started && !wroteSomething(s)) return `Stopped during the preconditions, before anything was written: nothing was changed and there is nothing to resume.${tail}`;
       if (s.started) return `${s.stopped?.message ?? "The run stopped."} The next start of the wizard offers Resume / Roll back.`;
@@ -91,6 +93,8 @@ export interface Engine {
   submitBackup(v: string): void;
   start(): void;
   resume(): void;
+  /** After a cancelled confirmation: resume the same run at once (it asks again). */
+  resumeHere(): void;
   askRollback(from: "unfinished" | "summary", thenPlan?: boolean): void;
   submitRollback(v: string): void;
   submitConfirm(v: string): void;
@@ -100,7 +104,7 @@ export interface Engine {
   escape(): void;
   help(): void;
   quit(): void;
-  interrupt(sig?: "SIGINT" | "SIGTERM"): void;
+  interrupt(sig?: StopSignal): void;
 }
 
 export function useEngine({ client, db, rehearse, onExit }: { client: EngineClient; db?: string; rehearse?: boolean; onExit(code: number, note: string): void }): Engine {
@@ -112,6 +116,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   });
   const answerRef = useRef<{ req: DecisionRequest; res: (a: DecisionAnswer) => void } | null>(null);
   const runningRef = useRef(false);
+  const lastWorkDir = useRef<string | undefined>(undefined);
   const stopRef = useRef(0);
   const quitAfterStop = useRef(false);
   const lastProgress = useRef(0);
@@ -134,6 +139,18 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
     },
     [exit, onExit],
   );
+
+  /**
+   * The one runner of engine calls that are not a run (inspect, clone, sample, target, plan): any
+   * failure becomes the Stopped screen with what, what was left untouched and what to do next, and
+   * a clean exit code — never an unhandled rejection.
+   */
+  const guard = useCallback((during: string, p: Promise<unknown>) => {
+    void p.catch((err: unknown) => {
+      if (ended.current) return;
+      dispatch({ type: "engine-failed", during, error: asRunError(err) });
+    });
+  }, []);
 
   const plan = useCallback(
     async (path: string, workDir?: string) => {
@@ -167,13 +184,16 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   );
 
   useEffect(() => {
-    void (async () => {
-      if (rehearse && db) {
-        dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
-        const c = await client.clone(resolve(db));
-        await inspect(c.db, { original: resolve(db), rehearsal: true, origin: "clone", scratch: c.scratch });
-      } else await inspect(db ? resolve(db) : undefined);
-    })();
+    guard(
+      rehearse && db ? "cloning the database for a rehearsal" : "looking at the database",
+      (async () => {
+        if (rehearse && db) {
+          dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
+          const c = await client.clone(resolve(db));
+          await inspect(c.db, { original: resolve(db), rehearsal: true, origin: "clone", scratch: c.scratch });
+        } else await inspect(db ? resolve(db) : undefined);
+      })(),
+    );
     // Runs once: the wizard looks at the database when it opens.
   }, []); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -192,6 +212,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       const st = stateRef.current;
       runningRef.current = true;
       stopRef.current = 0;
+      if (job.workDir) lastWorkDir.current = job.workDir;
       dispatch({ type: "run-start", rollback: Boolean(job.rollback) });
       const out: RunOutcome = await client.run(
         { ...job, db: st.db!, command: st.rehearsal ? "rehearse" : "wizard" },
@@ -253,7 +274,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   const stop = (force: boolean, code = 130) => {
     const st = stateRef.current;
     if (!runningRef.current) {
-      finish(code === 143 ? 143 : force ? 130 : st.screen === "stopped" ? (st.stopped?.exitCode ?? 0) : st.screen === "stage0" && st.preflightError ? 3 : 0, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
+      finish(force ? code : st.screen === "stopped" ? (st.stopped?.exitCode ?? 0) : st.screen === "stage0" && st.preflightError ? 3 : 0, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
       return;
     }
     stopRef.current++;
@@ -273,17 +294,17 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
     s,
     makeSample: () => {
       dispatch({ type: "loading", text: "Writing a sample legacy database in a scratch folder…" });
-      void client.makeSample().then((r) => inspect(r.db, { rehearsal: true, origin: "sample", scratch: r.dir }));
+      guard("writing the sample database", client.makeSample().then((r) => inspect(r.db, { rehearsal: true, origin: "sample", scratch: r.dir })));
     },
     rehearseClone: () => {
       const st = stateRef.current;
       dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
-      void client.clone(st.db!).then((c) => inspect(c.db, { original: st.db, rehearsal: true, origin: "clone", scratch: c.scratch }));
+      guard("cloning the database for a rehearsal", client.clone(st.db!).then((c) => inspect(c.db, { original: st.db, rehearsal: true, origin: "clone", scratch: c.scratch })));
     },
-    planAgain: () => void inspect(stateRef.current.db),
+    planAgain: () => guard("checking the database again", inspect(stateRef.current.db)),
     useTarget: (kind) => {
       dispatch({ type: "loading", text: kind === "vox" ? "Planning against your vox's baseline…" : "Planning against the bundled baseline…" });
-      void (client.useTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db));
+      guard(kind === "vox" ? "planning against your vox's baseline" : "planning against the bundled baseline", (client.useTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db)));
     },
     toBackup: () => dispatch({ type: "go", screen: "backup-path" }),
     setBackup: (v) => dispatch({ type: "backup", value: v, error: validateBackupPath(v, stateRef.current.db!, stateRef.current.report?.workDir ?? undefined) }),
@@ -299,12 +320,13 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       void run({ apply: true, backupPath, workDir: workDirFor(st, backupPath) });
     },
     resume: () => void run({ apply: true, resume: true, workDir: stateRef.current.inspection?.unfinished?.workDir }),
+    resumeHere: () => void run({ apply: true, resume: true, workDir: lastWorkDir.current ?? stateRef.current.report?.workDir ?? undefined }),
     askRollback: (from, thenPlan) => dispatch({ type: "rollback-ask", from, thenPlan }),
     submitRollback: (v) => {
       const st = stateRef.current;
       const expected = basename(st.db!);
       if (!v.trim()) return dispatch({ type: "empty-answer" });
-      if (v.trim() !== expected) return dispatch({ type: "rollback-wrong", text: `"${v.trim()}" is not ${expected}: nothing was done. Type ${expected}, or Esc to go back.` });
+      if (v.trim() !== expected) return dispatch({ type: "rollback-wrong", text: `"${escapeControls(v.trim())}" is not ${expected}: nothing was done. Type ${expected}, or Esc to go back.` });
       const workDir = st.rollbackFrom === "summary" ? (st.report?.workDir ?? undefined) : st.inspection?.unfinished?.workDir;
       void run({ apply: true, rollback: true, workDir });
     },
@@ -313,16 +335,22 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       const r = st.request;
       if (!r || r.kind !== "confirm") return;
       if (!v.trim()) return dispatch({ type: "empty-answer" });
-      answer({ ok: v.trim() === confirmTarget(st) });
+      const want = confirmTarget(st);
+      // A typo is not a decision: say so and ask again (Esc is the way to cancel the step).
+      if (v.trim() !== want) return dispatch({ type: "confirm-wrong", text: `"${escapeControls(v.trim())}" is not ${want}: nothing was done. Type ${want} to proceed, or Esc to cancel this step.` });
+      answer({ ok: true });
     },
     chooseSidecar: (merge) => answer({ merge }),
-    submitTelemetry: (v) =>
-      answer({
-        files: v
-          .split(/\s+/)
-          .filter(Boolean)
-          .map((f) => resolve(expandHome(f))),
-      }),
+    submitTelemetry: (v) => {
+      const files = v
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((f) => resolve(expandHome(f)));
+      // Checked here, at the prompt: a mistyped path is a question again, never "1 envelope violation".
+      const problems = files.map(telemetryPathProblem).filter((x): x is string => Boolean(x));
+      if (problems.length) return dispatch({ type: "confirm-wrong", draft: v, text: `${problems.join("; ")}. Nothing was checked: correct the name${problems.length > 1 ? "s" : ""}, or submit an empty line to skip the check.` });
+      answer({ files });
+    },
     back: () => dispatch({ type: "back" }),
     escape: () => {
       const st = stateRef.current;
@@ -331,8 +359,35 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
     },
     help: () => dispatch({ type: "help" }),
     quit: () => stop(false),
-    interrupt: (sig = "SIGINT") => stop(true, sig === "SIGTERM" ? 143 : 130),
+    interrupt: (sig = "SIGINT") => stop(true, signalExitCode(sig)),
   };
+}
+
+/** Why a telemetry path cannot be checked (missing, a folder, not a regular file), or undefined. */
+export function telemetryPathProblem(p: string): string | undefined {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    return `there is no file ${escapeControls(p)}`;
+  }
+  if (st.isDirectory()) return `${escapeControls(p)} is a folder`;
+  if (!st.isFile()) return `${escapeControls(p)} is not a regular file (a FIFO or device is never read)`;
+  try {
+    accessSync(p, constants.R_OK);
+  } catch {
+    return `${escapeControls(p)} cannot be read (permission)`;
+  }
+  return undefined;
+}
+
+/** Whatever an engine call rejected with, as the wizard shows it. */
+export function asRunError(err: unknown): RunError {
+  if (err && typeof err === "object" && typeof (err as RunError).message === "string") {
+    const e = err as Partial<RunError>;
+    return { kind: typeof e.kind === "string" ? e.kind : "failed", message: e.message!, exitCode: typeof e.exitCode === "number" ? e.exitCode : 1 };
+  }
+  return { kind: "failed", message: String(err), exitCode: 1 };
 }
 
 /** The file a confirmation acts on: the sidecar step acts on the sidecar, not on vox.db. */

@@ -167,7 +167,9 @@ port.on("message", async (raw: unknown) => {
         return;
       }
       case "clone": {
-        const scratch = mkdtempSync(join(tmpdir(), "vox-cutover-rehearse-"));
+        // Inside the wizard's own scratch root: removed when the wizard closes, however it closes.
+        const root = (workerData as { scratchRoot?: string } | undefined)?.scratchRoot ?? tmpdir();
+        const scratch = mkdtempSync(join(root, "rehearse-"));
         const c = cloneWithSidecar(m.db, scratch);
         post({ type: "result", id: m.id, value: { db: c.db, scratch } });
         return;

@@ -5,6 +5,7 @@ import { App, validateBackupPath } from "../../src/ui/App.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../../src/engine/events.js";
 import type { RunOutcome } from "../../src/ui/protocol.js";
 import { fakeClient, inspection, report } from "./fake-client.js";
+import { escapeControls } from "../../src/ui/format.js";
 import { tmp } from "../helpers.js";
 import { join } from "node:path";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -248,6 +249,11 @@ describe("wizard screens (ink-testing-library)", () => {
     unmount();
   });
 
+  it("escapeControls: tabs, newlines and escapes in ids and typed text are shown, never obeyed", () => {
+    expect(escapeControls("a\tb\nc\u001b[31md")).toBe("a\\tb\\nc\\x1b[31md");
+    expect(escapeControls("plain vox.db")).toBe("plain vox.db");
+  });
+
   it("validateBackupPath refuses the database, an existing file, a missing folder; accepts the plan's own work dir", () => {
     const dir = scratch();
     const db = join(dir, "vox.db");
@@ -346,7 +352,7 @@ describe("wizard screens (ink-testing-library)", () => {
     app.unmount();
   });
 
-  it("an empty answer asks again; q and ? are text; the wrong name cancels and says so", async () => {
+  it("an empty answer asks again; q and ? are text; a mistyped name asks again and says so", async () => {
     const c = swapClient();
     const app = await toRunning(c);
     await until(app.lastFrame, /Type the file's name/);
@@ -358,22 +364,97 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(app.lastFrame, /> q\?x/);
     expect(app.onExit).not.toHaveBeenCalled();
     app.stdin.write(ENTER);
-    const g = await until(app.lastFrame, /Cancelled/);
-    expect(g).toMatch(/confirmation was not given/);
-    expect(g).toMatch(/Enter\/q leave · \? help/);
-    await eventually(() => expect(c.answers).toEqual([{ ok: false }]));
+    const g = await until(app.lastFrame, /is not vox\.db: nothing was done/);
+    expect(g.replace(/\s+/g, " ")).toMatch(/"q\?x" is not vox\.db: nothing was done\. Type vox\.db to proceed, or Esc to cancel this step\./);
+    expect(c.answers).toEqual([]); // a typo is not a decision: the engine was not answered
+    await tick();
+    app.stdin.write("vox.db");
+    await tick();
     app.stdin.write(ENTER);
-    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/Cancelled before swap.*next start of the wizard offers Resume/)));
+    await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
+    await eventually(() => expect(app.lastFrame()).toMatch(/Done/));
     app.unmount();
   });
 
-  it("Esc at the confirmation cancels that step (it never runs it)", async () => {
+  it("Esc at the confirmation cancels that step (it never runs it), and the next screen offers to resume at once", async () => {
+    const jobs: unknown[] = [];
     const c = swapClient();
+    const inner = c.run.bind(c);
+    c.run = async (job, on) => {
+      jobs.push(job);
+      return inner(job, on);
+    };
     const app = await toRunning(c);
     await until(app.lastFrame, /Type the file's name/);
     app.stdin.write(ESC);
     await eventually(() => expect(c.answers).toEqual([{ ok: false }]));
-    await until(app.lastFrame, /Cancelled/);
+    const f = await until(app.lastFrame, /Resume now \(asks again before that step\)/);
+    expect(f).toMatch(/Cancelled/);
+    expect(app.onExit).not.toHaveBeenCalled();
+    app.stdin.write(ENTER); // Resume now
+    await until(app.lastFrame, /Type the file's name/);
+    expect(jobs.at(-1)).toMatchObject({ apply: true, resume: true });
+    app.stdin.write("vox.db" + ENTER);
+    await eventually(() => expect(app.lastFrame()).toMatch(/Done/));
+    app.unmount();
+  });
+
+  it("a telemetry path that does not exist is a question again at the prompt, never an envelope violation", async () => {
+    const d = scratch();
+    const good = join(d, "t.jsonl");
+    writeFileSync(good, '{"event":"step","payload":{},"ts_ms":1}\n');
+    let files: unknown;
+    const c = swapClient(async (on) => {
+      const t = await on.request({ kind: "telemetry", suggested: [] });
+      files = t;
+      return { ok: true, report: report({ mode: "apply", outcome: "completed" }) };
+    });
+    const app = await toRunning(c);
+    await until(app.lastFrame, /Type the file's name/);
+    app.stdin.write("vox.db" + ENTER);
+    await until(app.lastFrame, /Stage 3 — Telemetry consumers/);
+    await tick();
+    app.stdin.write(join(d, "typo.jsonl") + " " + d);
+    await tick();
+    app.stdin.write(ENTER);
+    const f = (await until(app.lastFrame, /Nothing was\s+checked/)).replace(/\s+/g, "");
+    expect(f).toContain(`thereisnofile${join(d, "typo.jsonl")}`.replace(/\s+/g, ""));
+    expect(f).toContain(`${d}isafolder`.replace(/\s+/g, ""));
+    expect(files).toBeUndefined();
+    // the typed text stays in the field to be corrected
+    for (let i = 0; i < (join(d, "typo.jsonl") + " " + d).length; i++) app.stdin.write(BACKSPACE);
+    await tick();
+    app.stdin.write(good);
+    await tick();
+    app.stdin.write(ENTER);
+    await eventually(() => expect(files).toEqual({ files: [good] }));
+    app.unmount();
+  });
+
+  it("an engine call other than a run that fails (a malformed contract at inspect) is an error screen with what/untouched/next and a clean exit code", async () => {
+    const c = fakeClient();
+    c.inspect = async () => {
+      throw { kind: "failed", message: "The contract file contracts/db/baseline-version-policy.yaml is not valid YAML (line 3). Nothing was changed. Fix the file (git checkout contracts/) and run again.", exitCode: 1 };
+    };
+    const app = mount(c);
+    const f = await until(app.lastFrame, /Failed while looking at the database/);
+    expect(f.replace(/\s+/g, " ")).toMatch(/not valid YAML \(line 3\)\. Nothing was changed\. Fix the file/);
+    expect(f).toMatch(/Enter\/q leave/);
+    app.stdin.write(ENTER);
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(1, expect.stringMatching(/^Failed while looking at the database: The contract file .* not valid YAML/)));
+    app.unmount();
+  });
+
+  it("a plain error from the engine (no what/untouched/next of its own) gets them from the wizard", async () => {
+    const c = fakeClient();
+    c.clone = async () => {
+      throw new Error("ENOSPC: no space left on device, copyfile");
+    };
+    const app = mount(c, { rehearse: true });
+    const f = (await until(app.lastFrame, /Failed while cloning the database/)).replace(/\s+/g, " ");
+    expect(f).toMatch(/ENOSPC: no space left on device, copyfile Nothing was written: no run had started, and the database was only read\. Next: fix what is named above/);
+    app.stdin.write("q");
+    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(1, expect.stringMatching(/Failed while cloning/)));
     app.unmount();
   });
 

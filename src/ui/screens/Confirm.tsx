@@ -20,7 +20,8 @@ export function Confirm({ e, rows }: ScreenProps) {
       <Text bold wrap="wrap">{`Destructive step: ${r.title}`}</Text>
       <Text wrap="wrap">{`It will ${r.description}.`}</Text>
       {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} max={Math.max(1, rows - 9)} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} compact={compact} />}
-      <Text wrap="wrap">{`Type the file's name (${target}) to proceed; anything else cancels (nothing of it is done).`}</Text>
+      <Text wrap="wrap">{`Type the file's name (${target}) to proceed; Esc cancels this step (nothing of it is done).`}</Text>
+      {s.confirmError ? <Text bold wrap="wrap">{s.confirmError}</Text> : null}
       {s.emptyAnswer ? <Text bold wrap="wrap">{`An empty answer confirms nothing and cancels nothing: type ${target}, or Esc to cancel.`}</Text> : null}
       <TextField key={`c${s.attempt}`} onSubmit={e.submitConfirm} />
     </Box>

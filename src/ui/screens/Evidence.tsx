@@ -1,11 +1,11 @@
 import { Box, Text } from "ink";
-import { human } from "../format.js";
+import { escapeControls, human } from "../format.js";
 import { reasonsText, type Evidence } from "../evidence.js";
 
 const NA = "not available";
 
 /** The evidence a destructive decision rests on; each missing part says "not available". */
-export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evidence: Evidence; maxTables?: number; compact?: boolean }) {
+export function EvidenceView({ evidence, maxTables = 4 }: { evidence: Evidence; maxTables?: number; compact?: boolean }) {
   const t = evidence.tables;
   const sum = (k: "rowsIn" | "loaded" | "quarantined") => (t ?? []).reduce((n, x) => n + x[k], 0);
   const withQ = (t ?? []).filter((x) => x.quarantined > 0).sort((a, b) => b.quarantined - a.quarantined);
@@ -27,7 +27,7 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
   if (orphans) {
     const n = orphans.reduce((a, o) => a + o.count, 0);
     const top = [...orphans].sort((a, b) => b.count - a.count).slice(0, 3);
-    lines.push({ text: n ? `Foreign-key orphans carried over: ${human(n)} in ${orphans.length} table(s) (${top.map((o) => `${o.table} ${o.count}`).join(", ")}${orphans.length > 3 ? ", …" : ""})` : "Foreign-key orphans: none" });
+    lines.push({ text: n ? `Foreign-key orphans carried over: ${human(n)} in ${orphans.length} table(s) (${top.map((o) => `${o.table} ${human(o.count)}`).join(", ")}${orphans.length > 3 ? ", …" : ""})` : "Foreign-key orphans: none" });
   } else lines.push({ text: `Foreign-key orphans: ${NA}` });
   const ob = evidence.objects;
   if (ob && (ob.carried.length || ob.notCarried.length)) {
@@ -38,9 +38,7 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
   return (
     <Box flexDirection="column">
       {lines.map((l, i) => (
-        <Text key={i} color={l.color} wrap="wrap">
-          {l.text}
-        </Text>
+        <Text key={i} color={l.color} wrap="wrap">{escapeControls(l.text)}</Text>
       ))}
     </Box>
   );

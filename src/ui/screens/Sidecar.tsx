@@ -2,6 +2,7 @@ import { Box, Text } from "ink";
 import { basename } from "node:path";
 import type { DecisionRequest } from "../../engine/events.js";
 import { Menu } from "../components.js";
+import { escapeControls, human } from "../format.js";
 import type { ScreenProps } from "./common.js";
 
 export function SidecarTables({ tables, max = 6 }: { tables: Extract<DecisionRequest, { kind: "sidecar" }>["tables"]; max?: number }) {
@@ -11,10 +12,10 @@ export function SidecarTables({ tables, max = 6 }: { tables: Extract<DecisionReq
   const shown = full.slice(0, max);
   return (
     <Box flexDirection="column">
-      {full.length > shown.length ? <Text wrap="wrap">{`  … ${full.length - shown.length} more table(s) with rows (report.md lists all)`}</Text> : null}
+      {full.length > shown.length ? <Text wrap="wrap">{`  … ${full.length - shown.length} more table(s) with rows (report.md lists every sidecar table)`}</Text> : null}
       {empty ? <Text wrap="wrap">{`  ${empty} empty table(s) not listed`}</Text> : null}
       {shown.map((t) => (
-        <Text key={t.name} wrap="wrap">{`  ${t.name}: ${t.rows} rows, ${t.present} already in the new file, ${t.merged} missing, ${t.conflicts} conflicting${t.mergeable ? "" : " (no such table in the baseline: kept in the archive)"}`}</Text>
+        <Text key={t.name} wrap="wrap">{`  ${escapeControls(t.name)}: ${human(t.rows)} rows, ${human(t.present)} already in the new file, ${human(t.merged)} missing, ${human(t.conflicts)} conflicting${t.mergeable ? "" : " (no such table in the baseline: kept in the archive)"}`}</Text>
       ))}
     </Box>
   );

@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import { displaySteps } from "../format.js";
-import { Steps } from "../components.js";
+import { Menu, Steps } from "../components.js";
 import { wroteSomething } from "../useEngine.js";
 import type { ScreenProps } from "./common.js";
 
@@ -12,6 +12,15 @@ export function Stopped({ e, cols, rows }: ScreenProps) {
       <Text bold color="red">{s.stopped?.title}</Text>
       <Text wrap="wrap">{s.stopped?.message}</Text>
       {s.started && wroteSomething(s) ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}
+      {s.stopped?.title === "Cancelled" && s.started ? (
+        <Menu
+          options={[
+            { label: "Resume now (asks again before that step)", value: "resume" },
+            { label: "Leave (the run stays recorded; the next start offers Resume / Roll back)", value: "leave" },
+          ]}
+          onSelect={(v) => (v === "resume" ? e.resumeHere() : e.quit())}
+        />
+      ) : null}
       {s.started && !wroteSomething(s) ? <Text wrap="wrap">It stopped during the preconditions, before anything was written: nothing was changed.</Text> : null}
     </Box>
   );
