@@ -8,7 +8,7 @@ import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
-import { listObjects } from "./objects.js";
+import { listObjects } from "../db/objects.js";
 import { iterateRows, listBackupTables, listRebuiltTables, rowStatement } from "./tables.js";
 
 export interface ExportProgress {

@@ -17,7 +17,7 @@
 import { isUtf8 } from "node:buffer";
 import { RawText, type SqlValue } from "../db/value.js";
 import type { FileSettings } from "../db/file-settings.js";
-import type { FileObject } from "./objects.js";
+import type { FileObject } from "../db/objects.js";
 
 export const FORMAT_NAME = "vox-cutover-backup";
 export const FORMAT_VERSION = 1;

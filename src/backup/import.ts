@@ -15,7 +15,7 @@ import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceTable, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hashTable, isContentFts } from "./tables.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
-import { carryObjects, type ObjectsCarried } from "./objects.js";
+import { carryObjects, type ObjectsCarried } from "../db/objects.js";
 
 export interface TableImport {
   /** Table in the backup. */

@@ -8,6 +8,7 @@ import { currentTarget, factsOfSql, type TargetOrigin } from "../schema/target.j
 import { baselineCatalog, countRows, readCatalog, type TableInfo } from "./catalog.js";
 import { classifyChain, displayVersion, jsonInt, type Chain, type ChainEvidence, type Classification } from "./classify.js";
 import { probeFile } from "./probe.js";
+import { listObjects, predictObjects, type ObjectsCarried } from "./objects.js";
 import { openReader, type DbReader } from "./reader.js";
 import type { ResolvedDb } from "./resolve.js";
 
@@ -43,6 +44,11 @@ export interface Diagnosis {
   next: string[];
   /** The file's structure against the target's, part by part (local files that could be read). */
   structure: StructureComparison | null;
+  /**
+   * The file's own indexes, triggers and views that are not the target's, and what a rebuild does
+   * with each (carried when it compiles against the target; a fold keeps them all in place). Null: not read.
+   */
+  operatorObjects: { carried: Omit<ObjectsCarried["carried"][number], "sql">[]; notCarried: ObjectsCarried["notCarried"] } | null;
   /** Set for not-a-database: the error to report. */
   error?: VoxError;
 }
@@ -106,6 +112,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
     versions: [] as unknown[],
     structure: null as StructureComparison | null,
     sequences: 0n,
+    operatorObjects: null as Diagnosis["operatorObjects"],
   };
   let evidence: ChainEvidence;
   let error: VoxError | undefined;
@@ -153,7 +160,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
 async function readEvidence(
   resolved: ResolvedDb,
   ctx: BaselineContext,
-  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint; sequences: bigint; structure: StructureComparison | null },
+  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint; sequences: bigint; structure: StructureComparison | null; operatorObjects: Diagnosis["operatorObjects"] },
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {
@@ -184,7 +191,11 @@ async function readEvidence(
     if ((await reader.rows("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).length) {
       base.sequences = (await reader.rows("SELECT count(*) AS n FROM sqlite_sequence"))[0]!.n as bigint;
     }
-    if (reader.local && catalog.length > 0) base.structure = compareFacts(readFacts(reader.local), ctx.facts);
+    if (reader.local && catalog.length > 0) {
+      base.structure = compareFacts(readFacts(reader.local), ctx.facts);
+      const o = predictObjects(ctx.sql, listObjects(reader.local));
+      base.operatorObjects = { carried: o.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: o.notCarried };
+    }
     const ev = await schemaEvidence(reader);
     // `ahead` needs every table and column of the baseline (a newer vox wrote it); otherwise it is legacy.
     const holdsBaseline = catalog.length > 0 && base.missingTables.length === 0 && base.missingColumns.length === 0;
@@ -269,6 +280,7 @@ export function diagnosisJson(d: Diagnosis): Record<string, unknown> {
     walBytes: d.walBytes,
     sidecar: d.sidecar,
     structure: d.structure ? structureJson(d.structure) : null,
+    operatorObjects: d.operatorObjects,
     explanation: d.explanation,
     next: d.next,
   };

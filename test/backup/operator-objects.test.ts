@@ -15,6 +15,11 @@ describe("the operator's own indexes, triggers and views (rebuild route)", () =>
     const dir = tmp();
     const db = join(dir, "vox.db");
     buildCorpusFile("vox66-adhoc", db, { seed: 5, rows: 4, operatorObjects: true });
+    // diagnose names them and what a rebuild will do with each (the same verdict as the import's).
+    const diag = await cli(["diagnose", "--db", db, "--json"]);
+    expect(diag.exitCode, diag.stderr).toBe(0);
+    const diagText = await cli(["diagnose", "--db", db]);
+    expect(diagText.stdout).toContain("not carried: view op_bookmarks");
     const dry = await cli(["cutover", "--db", db]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     // The text dry-run names each object that will not be carried, with its SQL.
@@ -30,6 +35,7 @@ describe("the operator's own indexes, triggers and views (rebuild route)", () =>
     expect(notCarried.get("op_bookmarks")!.reason).toMatch(/no such table: .*user_bookmarks/);
     expect(notCarried.get("op_users_forget")!.reason).toMatch(/body does not compile.*no such table: .*user_kv/);
     expect((dj.json.objects.carried as { name: string }[]).map((o) => o.name).sort()).toEqual(["op_user_names", "op_users_display", "op_users_touch"]);
+    expect(diag.json.operatorObjects).toEqual(dj.json.objects);
 
     const app = await cli(["cutover", "--db", db, "--apply", "--plan", dj.json.planDigest, "--json"]);
     expect(app.exitCode, app.stderr).toBe(0);

@@ -1,3 +1,4 @@
+import { objectLines } from "./cutover.js";
 import { diagnose, diagnosisJson, structureLines, type Diagnosis } from "../../db/diagnose.js";
 import { EXIT } from "../../errors.js";
 import type { CommandResult, Ctx } from "../run.js";
@@ -26,6 +27,10 @@ export function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
     if (d.structure.extraTables.length) out.text(`kept (not in the target): tables ${d.structure.extraTables.join(", ")}`);
   }
   for (const m of d.unknownColumns) out.text(`kept (not in the target): columns of ${m.table}: ${m.columns.join(", ")}`);
+  if (d.operatorObjects && (d.operatorObjects.carried.length || d.operatorObjects.notCarried.length)) {
+    out.text("your own indexes, triggers and views (a fold keeps them all in place; a rebuild carries what compiles against the target):");
+    for (const l of objectLines(d.operatorObjects)) out.text(l);
+  }
   if (d.sidecar) out.text(`sidecar: ${d.sidecar.path} ${d.sidecar.exists ? `(present, ${d.sidecar.sizeBytes} bytes)` : "(none)"}`);
   out.text("");
   out.text(d.explanation);

@@ -5,8 +5,9 @@
  * created after the rows are loaded so a trigger never fires during the import), and names every
  * other one with its SQL and the reason. The original file keeps them all (it is archived).
  */
-import { allRows, type LibsqlDatabase } from "../db/local.js";
-import { quoteIdent } from "../db/value.js";
+import Database from "libsql";
+import { allRows, type LibsqlDatabase } from "./local.js";
+import { quoteIdent } from "./value.js";
 
 export interface FileObject {
   type: "index" | "trigger" | "view";
@@ -62,17 +63,11 @@ function prepareErrors(db: LibsqlDatabase, sqls: string[]): Map<string, string> 
  * trigger's body), is left out and named with the reason.
  */
 export function carryObjects(db: LibsqlDatabase, objects: readonly FileObject[]): ObjectsCarried {
-  const own = new Map(allRows(db, "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").map((r) => [String(r.name).toLowerCase(), String(r.sql)]));
+  const own = new Set(allRows(db, "SELECT name FROM sqlite_master").map((r) => String(r.name).toLowerCase()));
   const out: ObjectsCarried = { carried: [], notCarried: [] };
   const sorted = [...objects].sort((a, b) => ORDER[a.type] - ORDER[b.type]);
   for (const o of sorted) {
-    const theirs = own.get(o.name.toLowerCase());
-    if (theirs !== undefined) {
-      if (theirs.replace(/\s+/g, " ").trim() !== o.sql.replace(/\s+/g, " ").trim()) {
-        out.notCarried.push({ ...o, reason: `the target defines ${o.name} itself (its definition is kept)` });
-      }
-      continue; // the target's own object
-    }
+    if (own.has(o.name.toLowerCase())) continue; // the target's own object (vox's, perhaps an older definition): the target's is kept
     db.exec("SAVEPOINT vox_cutover_object");
     let reason: string | null = null;
     try {
@@ -99,4 +94,20 @@ export function carryObjects(db: LibsqlDatabase, objects: readonly FileObject[])
     db.exec("RELEASE vox_cutover_object");
   }
   return out;
+}
+
+/**
+ * What a rebuild would do with a file's own objects, without its rows: tried against an empty
+ * in-memory database on the target's DDL (the same tables and columns the new file has; a UNIQUE
+ * index that the rows would break is only found by the trial import).
+ */
+export function predictObjects(targetSql: string, objects: readonly FileObject[]): ObjectsCarried {
+  const mem = new Database(":memory:");
+  try {
+    mem.exec(targetSql);
+    mem.exec("BEGIN");
+    return carryObjects(mem, objects);
+  } finally {
+    mem.close();
+  }
 }
