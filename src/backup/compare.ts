@@ -1,7 +1,9 @@
+import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
 import { WORKER_LIMITS, workerExecArgv } from "./export.js";
+import { hashDatabase } from "./tables.js";
 
 export interface Comparison {
   ok: boolean;
@@ -16,14 +18,36 @@ interface LiveTable {
   sha256: string;
 }
 
-/** Hashes every table of the live database in a worker thread (the second core). */
+/** Below this size (database + WAL) the live database is hashed on this thread: a worker's start costs more than the work. */
+export const IN_THREAD_HASH_BYTES = 32 << 20;
+
+function sizeOf(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+function liveHashFailed(dbPath: string, message: string): Error {
+  return failed({ what: `Could not read ${dbPath} to compare it with the backup: ${message}.`, untouched: "Nothing was written.", next: "Check the database (vox-cutover diagnose)." });
+}
+
+/** Hashes every table of the live database: a large one in a worker thread (the second core), a small one here. */
 export function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
+  if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
+    try {
+      return Promise.resolve(hashDatabase(dbPath));
+    } catch (e) {
+      return Promise.reject(liveHashFailed(dbPath, e instanceof Error ? e.message : String(e)));
+    }
+  }
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL("./hash-worker.js", import.meta.url), { workerData: { dbPath }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
     w.once("message", (m: { ok: boolean; tables?: LiveTable[]; message?: string }) => {
       void w.terminate();
       if (m.ok) resolve(m.tables!);
-      else reject(failed({ what: `Could not read ${dbPath} to compare it with the backup: ${m.message}.`, untouched: "Nothing was written.", next: "Check the database (vox-cutover diagnose)." }));
+      else reject(liveHashFailed(dbPath, m.message!));
     });
     w.once("error", reject);
   });
@@ -61,6 +85,10 @@ export function compareTables(backup: ReadResult, live: LiveTable[]): Comparison
  * database on the other core; then compares counts and hashes table by table.
  */
 export async function verifyAgainstDatabase(backupPath: string, dbPath: string, visitor: BackupVisitor = {}): Promise<{ read: ReadResult; comparison: Comparison }> {
+  if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
+    const read = readBackup(backupPath, visitor); // a bad backup is refused before the database is read
+    return { read, comparison: compareTables(read, await hashLiveDatabase(dbPath)) };
+  }
   const live = hashLiveDatabase(dbPath);
   live.catch(() => {}); // observed below
   let read: ReadResult;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import Database from "libsql";
 import { failed, refused } from "../errors.js";
@@ -13,7 +13,7 @@ import type { ImporterRule } from "./importers.js";
 import { peekHeader, readBackup, type BackupVisitor } from "./read.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceTable, type ReferenceVisitor } from "./reference.js";
-import { backupTable, hashTable, isContentFts } from "./tables.js";
+import { backupTable, hashTable, isContentFts, LineHasher } from "./tables.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
 
@@ -121,7 +121,7 @@ interface Plan {
   insert?: RowInserter;
   insertIdx: number[];
   sameShape: boolean;
-  hash?: ReturnType<typeof createHash>;
+  hash?: LineHasher;
 }
 
 const SPECIAL = new Set(["sqlite_sequence"]);
@@ -385,7 +385,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
       // TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT (same bytes, storage class TEXT).
       p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length);
-      p.hash ??= createHash("sha256");
+      p.hash ??= new LineHasher();
     },
     onRow(bt, values0, line, issue) {
       let values = values0;
@@ -447,7 +447,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       loadedTotal++;
       if (version !== null) versionsLoaded.add(version);
       if (version !== null && textRow) textVersions.set(version, textRow);
-      if (p.sameShape) p.hash!.update(line + "\n");
+      if (p.sameShape) p.hash!.line(line);
       const a = quarantineValues(p, values, p.unknownCols, "unknown-columns");
       const b = quarantineValues(p, values, p.unlistedCols, "unlisted-key");
       if (a || b) {
@@ -511,7 +511,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     const expectLoaded = ps.reduce((n, p) => n + p.report.loaded, 0);
     if (ps.length === 1 && ps[0]!.sameShape) {
       const h = hashTable(db, tb);
-      const want = ps[0]!.hash!.digest("hex");
+      const want = ps[0]!.hash!.digest();
       if (h.rows !== expectLoaded || h.sha256 !== want) {
         throw failed({ what: `Parity failed for ${name}: the new file's rows (${h.rows}, ${h.sha256}) differ from the loaded backup rows (${expectLoaded}, ${want}).`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
       }

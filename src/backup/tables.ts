@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
-import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
+import { allRows, openReadOnly, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, normalizeValue, RawText, quoteIdent, type SqlValue, type TextEncoding } from "../db/value.js";
 import { encodeRow, type BackupTable } from "./format.js";
 
@@ -177,19 +177,56 @@ export function* iterateRows(src: RowSource): Generator<SqlValue[]> {
   }
 }
 
+/**
+ * SHA-256 over lines (each + "\n"), fed through one reused 1 MB buffer: no string is built and
+ * flattened per chunk and the hash is updated once per MB (a line longer than the buffer: directly).
+ */
+export class LineHasher {
+  private readonly hash = createHash("sha256");
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  line(text: string): void {
+    if (this.used + text.length * 3 + 1 > this.buf.length) {
+      this.flush();
+      if (text.length * 3 + 1 > this.buf.length) {
+        this.hash.update(text, "utf8");
+        this.hash.update("\n");
+        return;
+      }
+    }
+    this.used += this.buf.write(text, this.used, "utf8");
+    this.buf[this.used++] = 10;
+  }
+  private flush(): void {
+    if (this.used) this.hash.update(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+  digest(): string {
+    this.flush();
+    return this.hash.digest("hex");
+  }
+}
+
 /** Row count and content hash of a table as the backup would carry it (nothing written). */
 export function hashTable(db: LibsqlDatabase, t: BackupTable): { rows: number; sha256: string } {
-  const h = createHash("sha256");
+  const h = new LineHasher();
   let rows = 0;
-  let chunk = "";
   for (const r of iterateRows(rowStatement(db, t))) {
-    chunk += encodeRow(r) + "\n";
+    h.line(encodeRow(r));
     rows++;
-    if (chunk.length > 1 << 16) {
-      h.update(chunk);
-      chunk = "";
-    }
   }
-  h.update(chunk);
-  return { rows, sha256: h.digest("hex") };
+  return { rows, sha256: h.digest() };
+}
+
+/** Every table's columns, row count and content hash of a live database, in one read transaction (nothing written). */
+export function hashDatabase(dbPath: string): { name: string; columns: string[]; rows: number; sha256: string }[] {
+  const db = openReadOnly(dbPath);
+  try {
+    db.exec("BEGIN");
+    const tables = listBackupTables(db).map((t) => ({ name: t.name, columns: t.columns, ...hashTable(db, t) }));
+    db.exec("COMMIT");
+    return tables;
+  } finally {
+    db.close();
+  }
 }
