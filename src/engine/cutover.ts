@@ -589,7 +589,7 @@ export function reportMarkdown(r: CutoverReport, error?: unknown): string {
   ];
   lines.push(...countsMarkdown(r));
   if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
-    lines.push("", "## Your own indexes, triggers and views", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");
+    lines.push("", "## Indexes, triggers and views the target does not define", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");
     for (const x of r.objects.carried) lines.push(`- carried: ${x.type} \`${x.name}\` on ${x.table}`);
     for (const x of r.objects.notCarried) lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
   }

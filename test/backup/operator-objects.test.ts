@@ -55,7 +55,7 @@ describe("the operator's own indexes, triggers and views (rebuild route)", () =>
     expect(sqlite(db, `SELECT display_name FROM users WHERE id = '${id}'`)).toBe("padded");
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
     const md = readFileSync(join(app.json.workDir, "report.md"), "utf8");
-    expect(md).toContain("## Your own indexes, triggers and views");
+    expect(md).toContain("## Indexes, triggers and views the target does not define");
     expect(md).toContain("**not carried**: view `op_bookmarks`");
     expect(md).toContain(OPERATOR_OBJECTS.find((o) => o.name === "op_bookmarks")!.sql);
   }, 180_000);

@@ -72,7 +72,7 @@ export function evidenceLines(ev: ImportEvidence): string[] {
 /** The old file's own indexes, triggers and views: what is carried, and each one that is not with its SQL and reason. */
 export function objectLines(o: ImportEvidence["objects"]): string[] {
   if (!o || (!o.carried.length && !o.notCarried.length)) return [];
-  const lines = [`  your own indexes, triggers and views: ${o.carried.length} carried into the new file${o.carried.length ? ` (${o.carried.map((x) => `${x.type} ${x.name}`).join(", ")})` : ""}, ${o.notCarried.length} not carried (kept in the archive)`];
+  const lines = [`  indexes, triggers and views the target does not define (yours, or an older vox's): ${o.carried.length} carried into the new file${o.carried.length ? ` (${o.carried.map((x) => `${x.type} ${x.name}`).join(", ")})` : ""}, ${o.notCarried.length} not carried (kept in the archive)`];
   for (const x of o.notCarried) lines.push(`    not carried: ${x.type} ${x.name} on ${x.table} — ${x.reason}`, `      ${x.sql.replace(/\s+/g, " ")}`);
   return lines;
 }

@@ -28,7 +28,7 @@ export function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
   }
   for (const m of d.unknownColumns) out.text(`kept (not in the target): columns of ${m.table}: ${m.columns.join(", ")}`);
   if (d.operatorObjects && (d.operatorObjects.carried.length || d.operatorObjects.notCarried.length)) {
-    out.text("your own indexes, triggers and views (a fold keeps them all in place; a rebuild carries what compiles against the target):");
+    out.text("indexes, triggers and views the target does not define (a fold keeps them all in place; a rebuild carries what compiles against the target):");
     for (const l of objectLines(d.operatorObjects)) out.text(l);
   }
   if (d.sidecar) out.text(`sidecar: ${d.sidecar.path} ${d.sidecar.exists ? `(present, ${d.sidecar.sizeBytes} bytes)` : "(none)"}`);

@@ -31,7 +31,7 @@ export function EvidenceView({ evidence, maxTables = 4 }: { evidence: Evidence; 
   } else lines.push({ text: `Foreign-key orphans: ${NA}` });
   const ob = evidence.objects;
   if (ob && (ob.carried.length || ob.notCarried.length)) {
-    lines.push({ text: `Your own indexes, triggers, views: ${ob.carried.length} carried, ${ob.notCarried.length} not carried (kept in the archive)`, color: ob.notCarried.length ? "yellow" : undefined });
+    lines.push({ text: `Indexes, triggers, views the target lacks: ${ob.carried.length} carried, ${ob.notCarried.length} not carried (kept in the archive)`, color: ob.notCarried.length ? "yellow" : undefined });
     for (const x of ob.notCarried.slice(0, maxTables)) lines.push({ text: `  ${x.type} ${x.name}: ${x.reason} — ${x.sql.replace(/\s+/g, " ")}`, color: "yellow" });
     if (ob.notCarried.length > maxTables) lines.push({ text: `  … ${ob.notCarried.length - maxTables} more (report.md lists all)` });
   }
