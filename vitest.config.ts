@@ -5,7 +5,15 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Each file in its own process (libsql handles, process.env and signal handlers stay per file).
     pool: "forks",
+    // Two files at a time: vitest's default on a 2-core machine is one (cores - 1), and most of a
+    // test's time is spent waiting on the CLI, sqlite3 or tmux processes it started. Files share no
+    // state: every file works in its own temp folders, tmux sessions are named by process id, and
+    // the run-wide production install is built under a lock (test/fixtures/install.ts).
+    fileParallelism: true,
+    maxWorkers: 2,
+    minWorkers: 1,
     globalSetup: ["./test/global-setup.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
   },

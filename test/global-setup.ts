@@ -8,13 +8,7 @@ import { mkdtempSync, rmSync, chmodSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** World-reachable (0755 chain) scratch folder shared by this run's test files. */
-    sharedScratch: string;
-  }
-}
+import type {} from "./fixtures/install.js"; // the `sharedScratch` it provides is typed there
 
 /** True when every folder from `dir` up to `/` lets other users through (o+x). */
 export function reachableByOthers(dir: string): boolean {

@@ -1,6 +1,6 @@
 import { execa, execaSync } from "execa";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { constants, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -75,6 +75,30 @@ export function shq(s: string): string {
   return /^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+const sampleCache = new Map<number, Promise<string>>();
+
+/**
+ * The files `vox-cutover sample DIR/vox.db --rows N` writes (vox.db, its sidecar, telemetry.jsonl),
+ * in `dir`. The CLI runs once per row count per test file; later calls copy its files (the sample
+ * is deterministic), so a test pays a file copy, not a Node process.
+ */
+export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
+  let made = sampleCache.get(rows);
+  if (!made) {
+    made = (async () => {
+      const d = tmp("vox-test-sample-");
+      const r = await cli(["sample", join(d, "vox.db"), "--rows", String(rows)]);
+      if (r.exitCode !== 0) throw new Error(`sample --rows ${rows} failed: ${r.stderr}`);
+      return d;
+    })();
+    sampleCache.set(rows, made);
+  }
+  const from = await made;
+  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, f), constants.COPYFILE_EXCL);
+  const db = join(dir, "vox.db");
+  return { dir, db, orig: sha256(db) };
+}
+
 export function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
@@ -115,9 +139,13 @@ export function fixtureDb(path: string): InstanceType<typeof Database> {
   return db;
 }
 
+let baselineSql: string | undefined;
+/** The baseline's SQL as the built product writes it (computed once per test file). */
 export function baselineSqlText(): string {
+  if (baselineSql !== undefined) return baselineSql;
   const text = execaSync("node", ["-e", `import('${join(ROOT, "dist/src/schema/manifest.js").replace(/\\/g, "/")}').then(m => process.stdout.write(m.baselineSql(m.loadManifest().fragments)))`]).stdout;
-  return text + "\n";
+  baselineSql = text + "\n";
+  return baselineSql;
 }
 
 /** A database on the current baseline (optionally another version row), made with the product's own DDL. */

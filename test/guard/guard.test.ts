@@ -6,14 +6,11 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { chmodSync, closeSync, existsSync, openSync, readSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 
-async function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
-  const db = join(dir, "vox.db");
-  const r = await cli(["sample", db, "--rows", String(rows)]);
-  if (r.exitCode !== 0) throw new Error(r.stderr);
-  return { dir, db, orig: sha256(db) };
+function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
+  return sampleInto(dir, rows);
 }
 
 /** Starts a command paused at `point` (VOX_CUTOVER_PAUSE_AT); resolves when it is there. */

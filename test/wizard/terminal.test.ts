@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { execaSync } from "execa";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cli, sha256, shq, shortTmp, sqlite } from "../helpers.js";
+import { BIN, sampleInto, sha256, shq, shortTmp, sqlite } from "../helpers.js";
 
 const sessions: string[] = [];
 let n = 0;
@@ -76,12 +76,8 @@ afterAll(() => {
   }
 });
 
-async function sample(rows = 30): Promise<{ dir: string; db: string; orig: string }> {
-  const dir = scratchDir();
-  const db = join(dir, "vox.db");
-  const r = await cli(["sample", db, "--rows", String(rows)]);
-  if (r.exitCode !== 0) throw new Error(r.stderr);
-  return { dir, db, orig: sha256(db) };
+function sample(rows = 30): Promise<{ dir: string; db: string; orig: string }> {
+  return sampleInto(scratchDir(), rows);
 }
 
 describe("the wizard in a real terminal (tmux)", () => {
@@ -339,7 +335,3 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(note).toMatch(new RegExp(`Nothing was changed\\. The sample database the wizard made is in ${home}/vox-cutover-sample-`));
   }, 60_000);
 });
-
-function existsTable(db: string, t: string): boolean {
-  return sqlite(db, `SELECT count(*) FROM sqlite_master WHERE name = '${t.replace(/'/g, "''")}'`) === "1";
-}
