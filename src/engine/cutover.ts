@@ -27,7 +27,7 @@ import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/co
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, readLock, removeDeadLocks } from "../safety/lock.js";
-import { planDigest } from "./plan-digest.js";
+import { planDigest } from "../db/plan-digest.js";
 import { finishedRun, unfinishedRun, type RunOnDisk } from "./runs.js";
 import { sqliteFailure } from "../db/local.js";
 

@@ -5,7 +5,7 @@ import { peekFormat, peekTrailerSha, readBackup } from "../../backup/read.js";
 import { isReferenceFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
 import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
-import { planDigest } from "../../engine/plan-digest.js";
+import { planDigest } from "../../db/plan-digest.js";
 import { ProgressLine } from "../progress.js";
 import { withWriteSafety } from "../../safety/guard.js";
 import { BackupHeaderSchema, problem } from "../../schemas.js";
