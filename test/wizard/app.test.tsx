@@ -11,6 +11,13 @@ import { join } from "node:path";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Before a key: lets the effects of the last render run (Ink attaches a screen's key handler in an
+ * effect, which React schedules with setImmediate on Node), by turns of the event loop, not by time.
+ */
+async function inputReady(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
 const ENTER = "\r";
 const ESC = "\u001b";
 const DOWN = "\u001b[B";
@@ -93,7 +100,7 @@ function throughImport(on: On) {
 async function toStage0(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
   const app = mount(c, { db });
   await until(app.lastFrame, /Continue to Stage 1/);
-  await tick();
+  await inputReady();
   return app;
 }
 
@@ -101,10 +108,10 @@ async function toPlan(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
   const app = await toStage0(c, db);
   app.stdin.write(ENTER);
   await until(app.lastFrame, /Where should the backup go/);
-  await tick();
+  await inputReady();
   app.stdin.write(ENTER);
   await until(app.lastFrame, /The plan \(digest abcdef0123456789\)/);
-  await tick();
+  await inputReady();
   return app;
 }
 
@@ -213,9 +220,9 @@ describe("wizard screens (ink-testing-library)", () => {
     const f = await until(lastFrame, /Not enough free disk space/);
     expect(f).toMatch(/✗ failed/);
     expect(f).not.toMatch(/Continue to Stage 1/);
-    await tick();
+    await inputReady();
     stdin.write(DOWN);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     await eventually(() => expect(onExit).toHaveBeenCalledWith(3, "Nothing was changed."));
     unmount();
@@ -290,16 +297,16 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(app.lastFrame, /▸ Back/);
     app.stdin.write(ENTER);
     await until(app.lastFrame, /Where should the backup go/);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await until(app.lastFrame, /The plan/);
-    await tick();
+    await inputReady();
     app.stdin.write(ESC);
     await until(app.lastFrame, /Where should the backup go/);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await until(app.lastFrame, /The plan/);
-    await tick();
+    await inputReady();
     app.stdin.write("q");
     await eventually(() => expect(app.onExit).toHaveBeenCalledWith(0, "Nothing was changed."));
     f = app.lastFrame()!;
@@ -318,7 +325,7 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/Columns whose values go to legacy_quarantine: not available/);
     expect(f).toMatch(/Foreign-key orphans carried over: 51 in 1 table\(s\) \(votes 51\)/);
     expect(f).toMatch(/Esc cancel here/);
-    await tick();
+    await inputReady();
     app.stdin.write("vox.db\r"); // a paste with its newline
     await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
     app.unmount();
@@ -345,7 +352,7 @@ describe("wizard screens (ink-testing-library)", () => {
     const c = swapClient();
     const app = await toRunning(c);
     await until(app.lastFrame, /Type the file's name/);
-    await tick();
+    await inputReady();
     for (const ch of "vox.db") app.stdin.write(ch);
     app.stdin.write(ENTER);
     await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
@@ -359,7 +366,7 @@ describe("wizard screens (ink-testing-library)", () => {
     app.stdin.write(ENTER);
     await until(app.lastFrame, /An empty answer confirms nothing/);
     expect(c.answers).toEqual([]);
-    await tick();
+    await inputReady();
     app.stdin.write("q?x");
     await until(app.lastFrame, /> q\?x/);
     expect(app.onExit).not.toHaveBeenCalled();
@@ -494,16 +501,16 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(app.lastFrame, /Stage 2 — The training-telemetry sidecar/);
     expect(app.lastFrame()).toMatch(/training_runs: 5 rows, 3 already in the new file, 1 missing, 1 conflicting/);
     expect(app.lastFrame()).toMatch(/↑↓ move · Enter choose · q\/Ctrl-C stop before Stage 2/);
-    await tick();
+    await inputReady();
     app.stdin.write(DOWN);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     let f = await until(app.lastFrame, /Type the file's name \(vox_training_telemetry\.db\)/);
     expect(f).toMatch(/▸\[2 Sidecar\]/); // the tab of the step being confirmed
     expect(f).toMatch(/training_runs: 5 rows/);
     app.stdin.write("vox_training_telemetry.db\r");
     await until(app.lastFrame, /Stage 3 — Telemetry consumers/);
-    await tick();
+    await inputReady();
     app.stdin.write(ESC); // never runs a step
     await tick(150);
     expect(app.lastFrame()).toMatch(/Stage 3 — Telemetry consumers/);
@@ -619,13 +626,13 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).not.toMatch(/build-import|swap phase/);
     expect(f).toMatch(/▸ Resume it/);
     expect(f).toMatch(/q quit \(the run stays recorded\)/);
-    await tick();
+    await inputReady();
     stdin.write("q");
     await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/Nothing was changed. The unfinished run is still recorded in \/data\/vox-cutover-runs\/x/)));
     unmount();
     const again = mount(c);
     await until(again.lastFrame, /Resume it/);
-    await tick();
+    await inputReady();
     again.stdin.write(ENTER);
     await eventually(() => expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true, workDir: "/data/vox-cutover-runs/x" }));
     again.unmount();
@@ -645,7 +652,7 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).not.toMatch(/Resume it/);
     expect(f).toMatch(/Resume is not offered: the primary was written to after the export/);
     expect(f).toMatch(/▸ Roll back…/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     f = await until(lastFrame, /Type the database's file name \(vox.db\) to roll back/);
     expect(f).toMatch(/vox.db is the original and stays where it is/);
@@ -653,24 +660,24 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/type the file name · Enter roll back · Esc back \(nothing changed\) · Ctrl-C quit/);
     stdin.write(ESC);
     await until(lastFrame, /▸ Roll back…/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     await until(lastFrame, /to roll back/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     await until(lastFrame, /An empty answer does nothing/);
-    await tick();
+    await inputReady();
     stdin.write("vox\r");
     await until(lastFrame, /"vox" is not vox.db: nothing was done/);
     expect(c.calls.filter((x) => x.type === "run")).toEqual([]);
-    await tick();
+    await inputReady();
     stdin.write("vox.db\r");
     f = await until(lastFrame, /Rolled back run r/);
     expect(f).toMatch(/the primary \/data\/vox.db was never moved/);
     expect(f).toMatch(/removed the unfinished new file/);
     expect(f).toMatch(/Now: \/data\/vox.db is legacy/);
     expect(f).toMatch(/▸ Quit/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/rolled back run r/)));
     unmount();
@@ -685,7 +692,7 @@ describe("wizard screens (ink-testing-library)", () => {
     const { lastFrame, stdin, unmount } = mount(c);
     let f = await until(lastFrame, /The swap finished: vox.db is the new file/);
     expect(f).toMatch(/The original \(archived\): \/data\/w\/archive\/vox.db/);
-    await tick();
+    await inputReady();
     stdin.write(DOWN);
     stdin.write(DOWN);
     await until(lastFrame, /▸ Start over/);
@@ -697,7 +704,7 @@ describe("wizard screens (ink-testing-library)", () => {
     f = await until(lastFrame, /Rolled back run r/);
     expect(f).toMatch(/the new file was moved to \/data\/w\/rolled-back-new.db/);
     expect(f).toMatch(/▸ Plan the cutover again/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     await until(lastFrame, /Continue to Stage 1/);
     unmount();
@@ -711,9 +718,9 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(app.lastFrame, /Type the file's name/);
     app.stdin.write("vox.db\r");
     await until(app.lastFrame, /Done: legacy → current/);
-    await tick();
+    await inputReady();
     app.stdin.write(DOWN);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     let f = await until(app.lastFrame, /to roll back/);
     expect(f).toMatch(/\/tmp\/runs\/archive\/vox.db \(the original\) → \/tmp\/vox.db/);
@@ -730,12 +737,12 @@ describe("wizard screens (ink-testing-library)", () => {
     const c = fakeClient({ inspect: (db) => (n++ === 0 ? inspection({ exists: false, chain: "missing" }) : at(db!)) });
     const { lastFrame, stdin, onExit, unmount } = mount(c, { db: undefined });
     await until(lastFrame, /Create a sample legacy database/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     const f = await until(lastFrame, /Stage 0 — Preconditions/);
     expect(f).toMatch(/REHEARSAL on a sample the wizard made/);
     expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ workDir: "/tmp/sample/run" });
-    await tick();
+    await inputReady();
     stdin.write("q");
     await eventually(() => expect(onExit).toHaveBeenCalledWith(0, "Nothing was changed. The sample database the wizard made is in /tmp/sample."));
     unmount();
@@ -751,19 +758,19 @@ describe("wizard screens (ink-testing-library)", () => {
     const app = await toStage0(c, "/data/vox.db");
     expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ db: "/data/vox.db", apply: false });
     app.stdin.write(DOWN);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await until(app.lastFrame, /REHEARSAL on a clone of \/data\/vox.db/);
     await until(app.lastFrame, /Continue to Stage 1/);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     const f = await until(app.lastFrame, /Where should the backup go/);
     expect(f).toContain(join(d, "run", "backup.jsonl"));
     expect(f).not.toContain("/data/vox-cutover-runs");
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await until(app.lastFrame, /The plan/);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await eventually(() => expect(c.calls.filter((x) => x.type === "run").at(-1)?.arg).toMatchObject({ apply: true, db: join(d, "vox.db"), backupPath: join(d, "run", "backup.jsonl"), workDir: join(d, "run"), command: "rehearse" }));
     app.unmount();
@@ -774,7 +781,7 @@ describe("wizard screens (ink-testing-library)", () => {
     const { lastFrame, stdin, onExit, unmount } = mount(c);
     const f = await until(lastFrame, /Nothing to do/);
     expect(f).toMatch(/Enter\/q leave · \? help/);
-    await tick();
+    await inputReady();
     stdin.write(ENTER);
     await eventually(() => expect(onExit).toHaveBeenCalledWith(0, "Nothing to do: /data/vox.db is on the current baseline."));
     unmount();
