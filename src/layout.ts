@@ -44,10 +44,6 @@ export function privateBuildPath(target: string, tag: string, pid = process.pid)
   return join(dirname(target), `.${basename(target)}.vox-cutover-${tag}-${pid}`);
 }
 
-export function partialPath(out: string, pid = process.pid): string {
-  return join(dirname(out), `.${basename(out)}.partial-${pid}`);
-}
-
 export function sidecarBeside(dbPath: string): string {
   return join(dirname(dbPath), SIDECAR_NAME);
 }

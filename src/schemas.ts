@@ -8,7 +8,6 @@ import * as v from "valibot";
 const str = v.string();
 const opt = <T extends v.GenericSchema>(s: T) => v.optional(s);
 
-export const SwapPhaseSchema = v.picklist(["none", "intent", "primary-archived", "new-in-place"]);
 export const RouteSchema = v.picklist(["rebuild", "fold", "baseline", "none"]);
 
 export const DbIdentitySchema = v.object({
@@ -146,8 +145,6 @@ export const FromWorkerSchema = v.variant("type", [
 /** `--plan`: the 16 hex digits a dry-run prints. */
 export const PlanDigestSchema = v.pipe(str, v.regex(/^[0-9a-f]{16}$/));
 
-export type RunStart = v.InferOutput<typeof RunStartSchema>;
-export type LockHolderData = v.InferOutput<typeof LockHolderSchema>;
 export type RunMarker = v.InferOutput<typeof RunMarkerSchema>;
 
 export function check<T extends v.GenericSchema>(schema: T, data: unknown): v.InferOutput<T> | null {

@@ -135,13 +135,6 @@ export interface BackupHeader {
   objects?: FileObject[];
 }
 
-export interface TableEnd {
-  k: "end";
-  name: string;
-  rows: number;
-  sha256: string;
-}
-
 export interface Trailer {
   k: "trailer";
   tables: { name: string; rows: number; sha256: string }[];

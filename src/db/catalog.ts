@@ -214,15 +214,6 @@ export function readCatalogSync(db: LibsqlDatabase): TableInfo[] {
   });
 }
 
-/**
- * The tables whose rows count as "table rows" everywhere (export, verify-backup, drill, import,
- * diagnose): ordinary tables and virtual tables with their own content. Not sqlite_sequence (its
- * rows are counted apart as `sequences`), not shadow tables, not indexes rebuilt from a content table.
- */
-export function countedTables(catalog: readonly TableInfo[]): TableInfo[] {
-  return catalog.filter((t) => t.carry === "rows");
-}
-
 const baselineCache = new Map<string, TableInfo[]>();
 
 /** The tables the baseline SQL creates, read back from a private in-memory database. */

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
 import { planDigest } from "./plan-digest.js";
@@ -203,8 +203,4 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
     recordLedger(db, { runId, command: "migrate", planDigest: plan.digest, backupSha256: backup?.sha256 ?? null, counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain } });
   });
   return { backup, runId };
-}
-
-export function backupPathIn(workDir: string, backupOpt: unknown): string {
-  return typeof backupOpt === "string" && backupOpt ? backupOpt : join(workDir, "backup.jsonl");
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { defaultWorkDirName } from "../layout.js";
 
@@ -9,8 +8,4 @@ export function defaultWorkDir(dbPath: string | undefined, now = new Date()): st
 
 export function resolveWorkDir(opt: unknown, dbPath: string | undefined): string {
   return typeof opt === "string" && opt ? resolve(opt) : defaultWorkDir(dbPath);
-}
-
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
 }

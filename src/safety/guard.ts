@@ -171,11 +171,6 @@ export function assertPathFitsSqlite(dbReal: string): void {
   });
 }
 
-/** Whether other processes can be checked here (for the report: "where not available, say so"). */
-export function holdersSupported(): boolean {
-  return openHolders("/nonexistent-vox-cutover-probe", null).supported;
-}
-
 /** Runs `fn` inside the guarded write path (see the file's comment). */
 export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: WriteSafety) => Promise<T>): Promise<T> {
   checkPlanOption(opts.plan);

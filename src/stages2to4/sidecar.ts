@@ -6,7 +6,6 @@
  * as stored: storage class, NUL inside TEXT, 64-bit integers), and sends rows whose key exists with
  * other values to legacy_quarantine (reason `sidecar-conflict`). The sidecar is attached read-only.
  */
-import Database from "libsql";
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { SIDECAR_NAME } from "../layout.js";
@@ -327,18 +326,6 @@ export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): 
     return ps.map((p) => p.t);
   } finally {
     detach(canonical);
-  }
-}
-
-export function sidecarChainInfo(sidecarPath: string, canonical?: LibsqlDatabase): { versions: string[] } {
-  const db = canonical ?? (new Database(":memory:") as LibsqlDatabase);
-  attach(db, sidecarPath);
-  try {
-    const has = allRows(db, `SELECT 1 FROM ${S}.sqlite_master WHERE type = 'table' AND name = 'schema_version'`).length;
-    return { versions: has ? allRows(db, `SELECT version FROM ${S}.schema_version ORDER BY 1`).map((r) => String(r.version)) : [] };
-  } finally {
-    detach(db);
-    if (!canonical) db.close();
   }
 }
 
