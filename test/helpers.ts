@@ -4,6 +4,7 @@ import { constants, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import Database from "libsql";
 import { factsToFragments } from "../src/schema/ddl.js";
 
@@ -143,7 +144,8 @@ let baselineSql: string | undefined;
 /** The baseline's SQL as the built product writes it (computed once per test file). */
 export function baselineSqlText(): string {
   if (baselineSql !== undefined) return baselineSql;
-  const text = execaSync("node", ["-e", `import('${join(ROOT, "dist/src/schema/manifest.js").replace(/\\/g, "/")}').then(m => process.stdout.write(m.baselineSql(m.loadManifest().fragments)))`]).stdout;
+  const manifest = pathToFileURL(join(ROOT, "dist", "src", "schema", "manifest.js")).href; // any checkout path, quotes and spaces included
+  const text = execaSync("node", ["-e", `import(${JSON.stringify(manifest)}).then(m => process.stdout.write(m.baselineSql(m.loadManifest().fragments)))`]).stdout;
   baselineSql = text + "\n";
   return baselineSql;
 }
