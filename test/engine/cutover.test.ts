@@ -226,11 +226,18 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
   });
 });
 
+/**
+ * How long a run blocks at its pause point before going on to the next safe point, where a signal
+ * sent meanwhile is handled: longer than the test can take to send it on a loaded machine (with 1.5 s
+ * the SIGINT test failed under a load of 15 on 2 cores).
+ */
+const SIGNAL_PAUSE_MS = "5000";
+
 describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
     const { db, orig } = await sampleIn(10);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
     const res = await child;
@@ -242,7 +249,7 @@ describe("signals and rehearse", () => {
     const journal = readFileSync(join(runDir(join(db, "..")), "journal.jsonl"), "utf8");
     expect(journal).toMatch(/"e":"interrupted"/);
     const marker2 = join(tmp(), "paused");
-    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore" });
+    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore" });
     while (!existsSync(marker2)) await new Promise((r) => setTimeout(r, 20));
     term.kill("SIGTERM");
     expect((await term).exitCode).toBe(143);
@@ -252,7 +259,7 @@ describe("signals and rehearse", () => {
     const { dir, db } = await sampleIn(10);
     const before = snapshotDir(dir);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: "1500", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
     const res = await child;
