@@ -228,8 +228,7 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
 
 /**
  * How long a run blocks at its pause point before going on to the next safe point, where a signal
- * sent meanwhile is handled: longer than the test can take to send it on a loaded machine (with 1.5 s
- * the SIGINT test failed under a load of 15 on 2 cores).
+ * sent meanwhile is handled: longer than the test can take to send it on a loaded machine.
  */
 const SIGNAL_PAUSE_MS = "5000";
 
@@ -249,7 +248,8 @@ describe("signals and rehearse", () => {
     const journal = readFileSync(join(runDir(join(db, "..")), "journal.jsonl"), "utf8");
     expect(journal).toMatch(/"e":"interrupted"/);
     const marker2 = join(tmp(), "paused");
-    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore" });
+    // forceKillAfterDelay: false — execa otherwise follows a SIGTERM with SIGKILL after 5 s, before a run blocked at its pause point can exit 143.
+    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore", forceKillAfterDelay: false });
     while (!existsSync(marker2)) await new Promise((r) => setTimeout(r, 20));
     term.kill("SIGTERM");
     expect((await term).exitCode).toBe(143);
