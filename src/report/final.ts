@@ -105,8 +105,8 @@ export function sidecarLines(r: CountedReport): string[] {
   const t = r.sidecar.tables;
   const sum = (k: "rows" | "merged" | "conflicts") => t.reduce((n, x) => n + x[k], 0);
   return [
-    `sidecar: ${plural(t.length, "table")}, ${formatCount(sum("rows"))} rows, ${formatCount(sum("merged"))} merged into the new file, ${formatCount(sum("conflicts"))} conflicting (to legacy_quarantine); the file itself is archived`,
-    ...t.map((x) => `  ${x.name}: ${formatCount(x.rows)} rows, ${formatCount(x.present)} already present, ${formatCount(x.merged)} merged, ${formatCount(x.conflicts)} conflicting`),
+    `sidecar: ${plural(t.length, "table")} (${formatCount(t.filter((x) => x.rows > 0).length)} with rows, listed), ${formatCount(sum("rows"))} rows, ${formatCount(sum("merged"))} merged into the new file, ${formatCount(sum("conflicts"))} conflicting (to legacy_quarantine); the file itself is archived`,
+    ...t.filter((x) => x.rows > 0).map((x) => `  ${x.name}: ${formatCount(x.rows)} rows, ${formatCount(x.present)} already present, ${formatCount(x.merged)} merged, ${formatCount(x.conflicts)} conflicting`),
   ];
 }
 

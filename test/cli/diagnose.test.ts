@@ -15,6 +15,7 @@ beforeAll(async () => {
   makeVoxDb(p("drifted.db"), "66", [64, 66], "ALTER TABLE publication_approvals DROP COLUMN approver_role; DROP INDEX idx_a2a_ack_created;");
   makeVoxDb(p("ahead-partial.db"), "60", [60, 67]);
   makeVoxDb(p("adhoc.db"), "66", [66, 100, 101, 116]);
+  makeVoxDb(p("extra.db"), "66", [66], "CREATE TABLE my_notes(id INTEGER PRIMARY KEY, t TEXT); INSERT INTO my_notes VALUES (1, 'x');");
   const e = fixtureDb(p("empty.db"));
   e.exec("CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT)");
   e.close();
@@ -93,6 +94,35 @@ describe("diagnose names each chain from a real file", () => {
     expect(c.json.tables.reduce((n: number, t: any) => n + t.rowsBefore, 0)).toBe(d.json.totalRows);
     const { rmSync } = await import("node:fs");
     rmSync(join(dir, "totals.jsonl"));
+  });
+
+  it("says what the cutover will do with each thing it lists: the user's own tables go to legacy_quarantine on the rebuild route, carried on a repair", async () => {
+    const r = await cli(["diagnose", "--db", p("legacy/vox.db")]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).not.toMatch(/kept \(not in the target\)/);
+    expect(r.stdout).toMatch(/^tables not in the target: .*user_bookmarks.* — kept in legacy_quarantine: the rebuild moves every row there \(reason unknown-table\)/m);
+    expect(r.stdout).toMatch(/^ {2}user_bookmarks +[\d,]+ +\(not in the target: its rows go to legacy_quarantine\)$/m);
+    expect(r.stdout).toMatch(/^sidecar: .* — Stage 2 backs it up, merges/m);
+    // and that is what the cutover's plan (its trial import) does with them
+    const c = await cli(["cutover", "--db", p("legacy/vox.db"), "--json"]);
+    const ub = c.json.tables.find((t: any) => t.name === "user_bookmarks");
+    expect(ub).toMatchObject({ target: null, rowsAfter: 0, quarantined: ub.rowsBefore });
+    const e = await cli(["diagnose", "--db", p("extra.db")]);
+    expect(e.stdout).toMatch(/^tables not in the target: my_notes — kept: carried into the copy with its rows as they are/m);
+  });
+
+  it("the structure verdict agrees with the fingerprints it prints", async () => {
+    for (const f of ["current.db", "extra.db", "adhoc.db", "drifted.db"]) {
+      const r = await cli(["diagnose", "--db", p(f)]);
+      const m = /^structure: (.*)\(fingerprint ([0-9a-f]{16})…, target ([0-9a-f]{16})…\)(.*)$/m.exec(r.stdout);
+      expect(m, `${f}: ${r.stdout}`).not.toBeNull();
+      const [, head, fp, target, tail] = m!;
+      if (fp === target) expect(head, f).toBe("identical to the target ");
+      else {
+        expect(head + tail, f).not.toMatch(/identical|matches/);
+        expect(head + tail, f).toMatch(/differ/);
+      }
+    }
   });
 
   it("ad-hoc apply_migrations rows on a vox 66 file: legacy, naming 100, 101 and 116; the structure still matches", async () => {

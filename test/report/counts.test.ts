@@ -66,7 +66,7 @@ describe("the report counts the final file, and sqlite3 agrees", () => {
     expect(md).toMatch(/## The sidecar \(Stage 2\)/);
     for (const t of side) expect(md).toContain(`| ${t.name} | ${formatCount(t.rows)} |`);
     const total = side.reduce((n, t) => n + t.rows, 0);
-    expect(stdout).toContain(`sidecar: ${plural(side.length, "table")}, ${formatCount(total)} rows`);
+    expect(stdout).toContain(`sidecar: ${plural(side.length, "table")} (${formatCount(side.filter((t) => t.rows > 0).length)} with rows, listed), ${formatCount(total)} rows`);
   });
 
   it("one sentence, one number format, saying whose numbers they are", () => {

@@ -77,8 +77,16 @@ export function objectLines(o: ImportEvidence["objects"]): string[] {
   return lines;
 }
 
-export function printReport(out: Output, r: CutoverReport): void {
-  if (r.outcome === "completed") {
+export function printReport(out: Output, r: CutoverReport, opts: { scratchRemoved?: string } = {}): void {
+  if (r.outcome === "completed" && opts.scratchRemoved) {
+    // A rehearsal whose scratch folder is gone: no path into it, only what happened.
+    out.text("");
+    out.text(`chain: ${r.before.chain} → ${r.after.chain} (on the clone)`);
+    out.text(`rows: ${rowsSentence(r)}`);
+    for (const l of sidecarLines(r)) out.text(l);
+    out.text(`backup, archive, report.md and report.json were in ${opts.scratchRemoved}, removed with it (--keep keeps them)`);
+    return;
+  } else if (r.outcome === "completed") {
     out.text("");
     out.text(`chain: ${r.before.chain} → ${r.after.chain}`);
     out.text(`backup:  ${r.backup.path} (verified, sha256 ${r.backup.sha256})`);

@@ -58,7 +58,7 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
       token,
     }),
   );
-  printReport(out, report);
+  printReport(out, report, keep ? {} : { scratchRemoved: scratch });
   const after = fileIdentity(resolved.path!);
   const untouched = sameIdentity(before, after);
   out.text("");
