@@ -25,6 +25,7 @@ export const FileIdentitySchema = v.object({
   changeCounter: v.nullable(v.number()),
   walSize: v.nullable(v.number()),
   walMtimeNs: v.nullable(str),
+  walSha256: opt(v.nullable(str)),
 });
 
 /** The typed run state a cutover keeps in its journal (run-start), read back on resume and rollback. */
@@ -54,7 +55,7 @@ export const JournalEntrySchema = v.variant("e", [
   v.looseObject({ e: v.literal("step-start"), step: str }),
   v.looseObject({ e: v.literal("step-done"), step: str, outputs: v.record(str, v.unknown()) }),
   v.looseObject({ e: v.literal("step-failed"), step: str, message: str }),
-  v.looseObject({ e: v.literal("swap"), phase: v.picklist(["intent", "primary-archived", "new-in-place"]) }),
+  v.looseObject({ e: v.literal("swap"), phase: v.picklist(["intent", "primary-archived", "new-in-place"]), state: opt(v.nullable(FileIdentitySchema)) }),
   v.looseObject({ e: v.literal("interrupted"), step: v.nullable(str), signal: str }),
   v.looseObject({ e: v.literal("run-done"), outcome: v.picklist(["completed", "nothing-to-do"]), finalIdentity: opt(v.nullable(FileIdentitySchema)), finalInode: opt(v.nullable(v.object({ dev: str, ino: str }))) }),
   v.looseObject({ e: v.literal("rollback-start") }),

@@ -20,11 +20,13 @@ import { assertUnchangedSince, fileIdentity, type FileIdentity } from "../src/sa
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
 import { fsyncPath } from "../src/db/files.js";
-import { sameInode } from "../src/safety/identity.js";
+import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile } from "../src/safety/runfiles.js";
 import type { ImportEvidence } from "../src/engine/events.js";
-import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
-import type { Step } from "./types.js";
+import { archivedPath } from "../src/layout.js";
+import type { RunContext, Step } from "./types.js";
+import { withPrimaryHeld } from "../src/safety/hold.js";
+import { describeHolders, openHolders } from "../src/safety/holders.js";
 
 
 export const exportStep: Step = {
@@ -174,10 +176,17 @@ export function archivePath(c: { archiveDir: string; dbPath: string }): string {
 }
 
 /**
- * The swap never leaves the primary's name empty: the old file is hard-linked into the archive
- * (its -wal/-shm, checkpointed, moved beside it), then the new file is renamed over the name in one
- * step. Each phase is journaled (fsynced) before the next move, so a resume knows where it stood:
- * intent → primary-archived (the archive is a second name of the old file) → new-in-place.
+ * The swap never leaves the primary's name empty: the old file is hard-linked into the archive,
+ * then the new file is renamed over the name in one step. Each phase is journaled (fsynced) before
+ * the next move, so a resume knows where it stood: intent → primary-archived (the archive is a
+ * second name of the old file) → new-in-place.
+ *
+ * All of it runs under the hold (src/safety/hold.ts: SQLite's own write lock on the primary),
+ * after the typed confirmation, and again on every resume: the primary is checked against the
+ * export (or the state journaled under an earlier hold), checkpointed (WAL: the -wal truncated, so
+ * the archived file alone holds everything), linked, replaced; then, the lock still held, anyone
+ * holding the old file is looked for once more: if someone does, the swap is undone (the original
+ * renamed back over its name, the new file kept beside it) and the run refuses (3) naming them.
  */
 export const swapStep: Step = {
   id: "swap",
@@ -191,57 +200,74 @@ export const swapStep: Step = {
     const imp = c.outputs.get("build-import");
     return { expected: basename(c.dbPath), ...(imp?.evidence ? { evidence: imp.evidence as ImportEvidence } : {}) };
   },
-  describe: (c) => `checkpoint the primary, hard-link it (with its -wal/-shm) into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty)`,
+  describe: (c) => `holding SQLite's write lock on the primary: check it is unchanged since the export, checkpoint it, hard-link it into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty), check nobody holds the old file`,
   async run(c) {
     const archive = archivePath(c);
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
     const newRecord = c.outputs.get("build-import")?.file;
     if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
     return c.token.shield(async () => {
-      const journal = (phase: "intent" | "primary-archived" | "new-in-place") => c.journalSwap(phase);
-      if (c.swapPhase === "none") {
+      const renamed = c.swapPhase !== "none" && existsSync(archive) && !existsSync(c.newPath) && existsSync(c.dbPath) && !sameInode(c.dbPath, archive);
+      if (renamed && c.swapPhase !== "new-in-place") {
+        // Stopped right after the rename: the new file is in place; nobody may hold the old one.
+        const late = openHolders(archive, inodeOf(archive)).holders;
+        if (late.length) throw refused({ what: `${describeHolders(late)}: it holds the original file, archived at ${archive}, so its writes would be lost.`, untouched: `The new file is at ${c.dbPath}; the original is in the archive.`, next: "Stop that application, then --resume --apply again, or --rollback --apply to put the original back." });
+        c.journalSwap("new-in-place");
+      } else if (c.swapPhase !== "new-in-place") {
+        if (!existsSync(c.dbPath)) throw failed({ what: `There is no file at ${c.dbPath} to swap.`, untouched: `The new file ${c.newPath}${existsSync(archive) ? ` and the archive ${archive}` : ""} were left as they are.`, next: "Run --rollback." });
+        if (existsSync(archive) && !sameInode(c.dbPath, archive)) {
+          throw failed({ what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`, untouched: `The new file ${c.newPath} and the archive were left as they are.`, next: "Run vox-cutover diagnose on both, then --rollback." });
+        }
+        if (!existsSync(c.newPath)) {
+          throw failed({ what: `The new file ${c.newPath} is gone before the swap finished.`, untouched: `The primary ${c.dbPath} is the original${existsSync(archive) ? ` (also archived at ${archive})` : ""}.`, next: "Run --rollback, then the cutover again." });
+        }
         // Checked again right before anything moves: an application still holding the file would
         // keep writing into the archive.
         c.checkHolders("right before the swap");
-        if (existsSync(`${c.dbPath}-wal`)) {
-          const db = openReadWrite(c.dbPath);
-          try {
-            db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-          } finally {
-            db.close();
-          }
-        }
         mkdirSync(c.archiveDir, { recursive: true });
-        journal("intent");
+        await swapHeld(c, archive);
       }
-      if (c.swapPhase === "none" || c.swapPhase === "intent") {
-        if (!existsSync(archive)) {
-          if (!existsSync(c.newPath) && !existsSync(c.dbPath)) throw failed({ what: `Neither the primary ${c.dbPath} nor the new file ${c.newPath} is there.`, untouched: "Nothing was moved.", next: "Run --rollback." });
-          linkSync(c.dbPath, archive);
-        }
-        for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx) && sameInode(c.dbPath, archive)) renameSync(c.dbPath + sfx, archive + sfx);
-        fsyncPath(c.archiveDir);
-        journal("primary-archived");
-        pausePoint("swap-archived");
-      }
-      if (existsSync(c.newPath)) {
-        if (!sameInode(c.dbPath, archive)) {
-          throw failed({ what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`, untouched: `The new file ${c.newPath} and the archive were left as they are.`, next: "Run vox-cutover diagnose on both, then --rollback." });
-        }
-        assertRecorded("the new file", c.newPath, newRecord, { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
-        // The new file takes the primary's permission bits and owner, then its name (one rename).
-        sameModeAs(c.newPath, c.run);
-        renameSync(c.newPath, c.dbPath);
-        fsyncPath(dirname(c.dbPath));
-      } else if (sameInode(c.dbPath, archive)) {
-        throw failed({ what: `The new file ${c.newPath} is gone before the swap finished.`, untouched: `The primary ${c.dbPath} is the original (also archived at ${archive}).`, next: "Run --rollback, then the cutover again." });
-      }
-      journal("new-in-place");
       // What rollback may put back: the archived original as it is now.
       return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive) : null } };
     });
   },
 };
+
+async function swapHeld(c: RunContext, archive: string): Promise<void> {
+  const expected = (c.swapPhase !== "none" && c.swapState) || (c.outputs.get("export")!.identity as FileIdentity);
+  await withPrimaryHeld(c.dbPath, (hold) => {
+    // The last check: after the confirmation, on every attempt, with the write lock held.
+    assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes");
+    hold.checkpoint();
+    const state = fileIdentity(c.dbPath);
+    c.journalSwap("intent", state);
+    if (!existsSync(archive)) linkSync(c.dbPath, archive);
+    fsyncPath(c.archiveDir);
+    c.journalSwap("primary-archived", state);
+    pausePoint("swap-archived");
+    assertRecorded("the new file", c.newPath, c.outputs.get("build-import")?.file, { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
+    // The new file takes the primary's permission bits and owner, then its name (one rename).
+    sameModeAs(c.newPath, c.run);
+    renameSync(c.newPath, c.dbPath);
+    fsyncPath(dirname(c.dbPath));
+    const ino = inodeOf(archive);
+    const late = openHolders(archive, ino).holders;
+    if (late.length) {
+      // Someone opened the old file inside the window: put it back before the lock is released.
+      linkSync(c.dbPath, c.newPath);
+      renameSync(archive, c.dbPath);
+      fsyncPath(dirname(c.dbPath));
+      c.journalSwap("intent", state);
+      throw refused({
+        what: `${describeHolders(late)}: it opened the database during the swap and holds the original file.`,
+        untouched: `The swap was undone before the write lock was released: ${c.dbPath} is the original again, with every row it holds; the new file is kept at ${c.newPath}.`,
+        next: "Stop that application, then run the cutover with --resume --apply (or undo the run with --rollback --apply).",
+        details: { holders: late },
+      });
+    }
+    c.journalSwap("new-in-place");
+  });
+}
 
 function sameModeAs(path: string, run: { mode: number | null; uid: number | null; gid: number | null }): void {
   if (run.mode === null) return;

@@ -7,7 +7,7 @@ import { baselineSql, keccakDigestHex, type Manifest } from "../schema/manifest.
 import { currentTarget, factsOfSql, type TargetOrigin } from "../schema/target.js";
 import { baselineCatalog, countRows, readCatalog, type TableInfo } from "./catalog.js";
 import { classifyChain, displayVersion, jsonInt, type Chain, type ChainEvidence, type Classification } from "./classify.js";
-import { probeFile } from "./probe.js";
+import { contentVersion, probeFile } from "./probe.js";
 import { listObjects, predictObjects, type ObjectsCarried } from "./objects.js";
 import { openReader, type DbReader } from "./reader.js";
 import type { ResolvedDb } from "./resolve.js";
@@ -39,6 +39,8 @@ export interface Diagnosis {
   sizeBytes: number | null;
   walBytes: number | null;
   changeCounter: number | null;
+  /** The content version (src/db/probe.ts contentVersion): changes with every committed write, WAL included. */
+  contentVersion: string | null;
   sidecar: { path: string; exists: boolean; sizeBytes: number | null } | null;
   explanation: string;
   next: string[];
@@ -108,6 +110,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
     sizeBytes: null as number | null,
     walBytes: null as number | null,
     changeCounter: null as number | null,
+    contentVersion: null as string | null,
     sidecar: null as Diagnosis["sidecar"],
     versions: [] as unknown[],
     structure: null as StructureComparison | null,
@@ -137,6 +140,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
       base.sizeBytes = probe.header.size;
       base.changeCounter = probe.header.changeCounter;
       base.walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : null;
+      base.contentVersion = contentVersion(path);
       evidence = await readEvidence(resolved, ctx, base).catch((e) => {
         if (e instanceof VoxError && e.details?.chain === "not-a-database") {
           error = e;

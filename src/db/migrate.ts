@@ -128,6 +128,7 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
     sizeBytes: d.sizeBytes,
     walBytes: d.walBytes,
     changeCounter: d.changeCounter,
+    ...(d.contentVersion ? { contentVersion: d.contentVersion } : {}),
     steps: steps.flatMap((s) => [s.id, ...s.sql]),
   });
   return {

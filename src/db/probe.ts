@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
 
 export interface SqliteHeader {
   pageSize: number;
@@ -68,6 +69,65 @@ export function probeFile(path: string): ProbeResult {
       return { state: "truncated", reason: `the file size ${size} is not a multiple of the page size ${pageSize}`, header };
     }
     return { state: "ok", header };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The state a SQLite file's content is in (the raw facts behind the **content version**; see
+ * src/safety/content-version.ts for why they change with every committed write, WAL included).
+ */
+export interface ContentState {
+  size: number;
+  mtimeNs: string;
+  changeCounter: number | null;
+  walSize: number | null;
+  walMtimeNs: string | null;
+  /** sha256 of the `-wal`'s bytes (null: no -wal or an empty one). Absent in journals of older versions. */
+  walSha256?: string | null;
+}
+
+export function contentState(path: string): ContentState {
+  const st = statSync(path, { bigint: true });
+  const probe = probeFile(path);
+  const wal = `${path}-wal`;
+  // An empty -wal holds nothing (opening a WAL database creates one): the same state as none.
+  const found = existsSync(wal) ? statSync(wal, { bigint: true }) : null;
+  const wst = found && found.size > 0n ? found : null;
+  return {
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs.toString(),
+    changeCounter: probe.state === "ok" || probe.state === "truncated" ? probe.header.changeCounter : null,
+    walSize: wst ? Number(wst.size) : null,
+    walMtimeNs: wst ? wst.mtimeNs.toString() : null,
+    walSha256: wst ? sha256Of(wal) : null,
+  };
+}
+
+/** The content version as one short string (bound into plan digests); "missing" when there is no file. */
+export function contentVersion(path: string): string {
+  if (!existsSync(path)) return "missing";
+  const s = contentState(path);
+  return createHash("sha256").update(JSON.stringify([s.size, s.mtimeNs, s.changeCounter, s.walSize, s.walMtimeNs, s.walSha256 ?? null])).digest("hex").slice(0, 16);
+}
+
+function sha256Of(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const h = createHash("sha256");
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+    return h.digest("hex");
   } finally {
     closeSync(fd);
   }

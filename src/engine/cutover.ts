@@ -27,7 +27,7 @@ import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/co
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, readLock, removeDeadLocks } from "../safety/lock.js";
-import { planDigest } from "../db/plan-digest.js";
+import { planChanged, planDigest } from "../db/plan-digest.js";
 import { finishedRun, unfinishedRun, type RunOnDisk } from "./runs.js";
 import { sqliteFailure } from "../db/local.js";
 
@@ -138,6 +138,7 @@ export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string
     sizeBytes: diagnosis.sizeBytes,
     walBytes: diagnosis.walBytes,
     changeCounter: diagnosis.changeCounter,
+    ...(diagnosis.contentVersion ? { contentVersion: diagnosis.contentVersion } : {}),
     steps: [...steps.map((s) => `${s.id}:${s.kind}`), JSON.stringify(runOptions(opts.options))],
   });
   return { base, diagnosis, steps, route, paths, digest, options: runOptions(opts.options) };
@@ -286,7 +287,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     return finish(report, started);
   }
   if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
-    throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${plan.digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
+    throw planChanged(opts.plan, plan.digest);
   }
   return withWriteSafety(
     {
@@ -330,9 +331,10 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     pending,
     runId,
     token,
-    (phase) => {
-      journal.append({ e: "swap", phase });
+    (phase, state) => {
+      journal.append({ e: "swap", phase, ...(state ? { state } : {}) });
       ctx.swapPhase = phase;
+      if (state) ctx.swapState = state;
     },
     run,
     (where) => g.checkHolders(where),
@@ -512,6 +514,7 @@ function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk
     token,
     breakLock: Boolean(opts.breakLock),
     swapPhase: pending?.state.swapPhase ?? "none",
+    swapState: pending?.state.swapState ?? null,
     journalSwap,
     decide: opts.decide,
     checkHolders,

@@ -33,7 +33,7 @@ export type JournalEntry =
   | { e: "step-start"; step: string }
   | { e: "step-done"; step: string; outputs: Record<string, unknown> }
   | { e: "step-failed"; step: string; message: string }
-  | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string }
+  | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string; state?: FileIdentity | null }
   | { e: "interrupted"; step: string | null; signal: string }
   | { e: "run-done"; outcome: "completed" | "nothing-to-do"; finalIdentity?: FileIdentity | null; finalInode?: { dev: string; ino: string } | null }
   | { e: "rollback-start" }
@@ -93,6 +93,8 @@ export interface JournalState {
   done: Map<string, Record<string, unknown>>;
   started: Set<string>;
   swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
+  /** The primary's content state recorded under the hold at the last swap phase (checkpointed): a resume checks it again. */
+  swapState: FileIdentity | null;
   finished: boolean;
   /** What the primary was when the run finished (rollback after a finished cutover checks it). */
   final: { identity: FileIdentity | null; inode: { dev: string; ino: string } | null } | null;
@@ -104,7 +106,7 @@ export interface JournalState {
 }
 
 export function journalState(entries: Stamped[]): JournalState {
-  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", finished: false, final: null, rolledBack: false, interruptedAt: null, lastStep: null, firstTs: entries[0]?.ts ?? null };
+  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", swapState: null, finished: false, final: null, rolledBack: false, interruptedAt: null, lastStep: null, firstTs: entries[0]?.ts ?? null };
   for (const en of entries) {
     switch (en.e) {
       case "run-start":
@@ -119,6 +121,7 @@ export function journalState(entries: Stamped[]): JournalState {
         break;
       case "swap":
         s.swapPhase = en.phase;
+        if (en.state) s.swapState = en.state;
         break;
       case "interrupted":
         s.interruptedAt = en.step;

@@ -1,34 +1,30 @@
-import { existsSync, statSync } from "node:fs";
-import { probeFile } from "../db/probe.js";
+import { contentState, contentVersion, type ContentState } from "../db/probe.js";
 import { refused } from "../errors.js";
 
-/** What changes whenever anything writes to a SQLite file (or its WAL). */
-export interface FileIdentity {
-  size: number;
-  mtimeNs: string;
-  changeCounter: number | null;
-  walSize: number | null;
-  walMtimeNs: string | null;
+/**
+ * The **content version** of a SQLite file: what changes with every committed write, in WAL and
+ * rollback-journal mode alike. (Not the file's identity — device + inode, which says *which* file
+ * it is; this says *what state* it is in.)
+ * - rollback-journal mode: every commit increments the header's change counter (bytes 24–27) and
+ *   rewrites the file (size, mtime);
+ * - WAL mode: the change counter does not move, so the `-wal` is covered by a hash of its bytes.
+ *   Within one WAL generation frames are only appended; a restart rewrites the header with new
+ *   salts (and every frame carries them), so every commit changes the -wal's bytes. A checkpoint
+ *   changes the main file (mtime) without a new commit: the version changes then too — a false
+ *   "changed" is a refusal, never a lost row.
+ * An absent and an empty `-wal` are the same state (opening a WAL file creates an empty one).
+ */
+export type FileIdentity = ContentState;
+
+/** The primary's content version facts now (see above). */
+export function fileIdentity(path: string): FileIdentity {
+  return contentState(path);
 }
 
-export function fileIdentity(path: string): FileIdentity {
-  const st = statSync(path, { bigint: true });
-  const probe = probeFile(path);
-  const wal = `${path}-wal`;
-  // An empty -wal holds nothing (opening a WAL database for writing creates one): same as none.
-  const found = existsSync(wal) ? statSync(wal, { bigint: true }) : null;
-  const wst = found && found.size > 0n ? found : null;
-  return {
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs.toString(),
-    changeCounter: probe.state === "ok" ? probe.header.changeCounter : null,
-    walSize: wst ? Number(wst.size) : null,
-    walMtimeNs: wst ? wst.mtimeNs.toString() : null,
-  };
-}
+export { contentVersion };
 
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.changeCounter === b.changeCounter && a.walSize === b.walSize && a.walMtimeNs === b.walMtimeNs;
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.changeCounter === b.changeCounter && a.walSize === b.walSize && a.walMtimeNs === b.walMtimeNs && (a.walSha256 ?? null) === (b.walSha256 ?? null);
 }
 
 export function describeIdentityChange(a: FileIdentity, b: FileIdentity): string {
@@ -36,7 +32,7 @@ export function describeIdentityChange(a: FileIdentity, b: FileIdentity): string
   if (a.size !== b.size) parts.push(`size ${a.size} → ${b.size}`);
   if (a.changeCounter !== b.changeCounter) parts.push(`change counter ${a.changeCounter} → ${b.changeCounter}`);
   if (a.mtimeNs !== b.mtimeNs) parts.push("modification time changed");
-  if (a.walSize !== b.walSize || a.walMtimeNs !== b.walMtimeNs) parts.push("its -wal changed");
+  if (a.walSize !== b.walSize || a.walMtimeNs !== b.walMtimeNs || (a.walSha256 ?? null) !== (b.walSha256 ?? null)) parts.push("its -wal changed");
   return parts.join(", ");
 }
 

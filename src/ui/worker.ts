@@ -87,7 +87,7 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
   // The live-write gate: a primary written to since the export cannot be resumed (the new file would
   // miss those writes); only a rollback and a new run can go on.
   const exported = st.done.get("export")?.identity as FileIdentity | undefined;
-  if (failed && (failed.step === "primary-unchanged" || (failed.step === "verify-backup" && /does not equal|changed since/.test(failed.message)))) {
+  if (failed && (failed.step === "primary-unchanged" || ((failed.step === "verify-backup" || failed.step === "swap") && /does not equal|changed since the export/.test(failed.message)))) {
     u.resumable = false;
     u.whyNot = "the primary was written to after the export, so resuming would stop at the same gate";
   } else if (st.swapPhase === "none" && exported && existsSync(dbPath)) {

@@ -6,6 +6,7 @@ import { defaultBackupPath } from "../../layout.js";
 import { writeVerifiedBackup } from "../../backup/verified.js";
 import { jsonInt } from "../../db/classify.js";
 import { EXIT, failed, refused } from "../../errors.js";
+import { planChanged } from "../../db/plan-digest.js";
 import { checkDrift } from "../../schema/drift.js";
 import type { CommandResult, Ctx } from "../run.js";
 
@@ -39,11 +40,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
     return { ok: plan.blockers.length === 0, exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok, mode: "dry-run", db: resolved, data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, blockers: plan.blockers } };
   }
   if (typeof opts.plan === "string" && opts.plan !== plan.digest) {
-    throw refused({
-      what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${plan.digest}.`,
-      untouched: "Nothing was changed.",
-      next: "Review the new plan (run without --apply) and apply it with its digest.",
-    });
+    throw planChanged(opts.plan, plan.digest);
   }
   if (resolved.kind !== "file") {
     throw failed({ what: "migrate --apply works on local database files only.", untouched: "The remote database was not changed.", next: "Run it on the machine that holds the file, or use --db PATH." });

@@ -1,0 +1,117 @@
+/**
+ * The hold: SQLite's own write lock on the primary, taken from the last "unchanged" check through
+ * the swap, so an application's write waits (or fails with SQLITE_BUSY) instead of landing in a
+ * file about to be archived.
+ *
+ * How, on one connection to the primary (rollback-journal and WAL mode alike):
+ * - a first read (in WAL mode this maps the `-shm` wal-index, so the lock below lives there,
+ *   shared with every application; without it SQLite would keep a private wal-index and lock the
+ *   whole file instead);
+ * - `PRAGMA locking_mode=EXCLUSIVE`, then an empty `BEGIN IMMEDIATE … COMMIT`: in exclusive locking
+ *   mode the write lock stays held after the commit, which lets this connection — and no other —
+ *   run `wal_checkpoint(TRUNCATE)` under it (a connection inside a transaction may not checkpoint);
+ * - release: `locking_mode=NORMAL` and one read drop the lock.
+ *
+ * In WAL mode the connection is not closed after the swap: SQLite's last close deletes
+ * `<name>-wal`/`-shm` *by name*, and after the rename those names serve the new file (applications
+ * may already have them open). Its handle is kept until the process ends (file descriptors close
+ * then, nothing is deleted). In rollback-journal mode it is closed.
+ */
+import Database from "libsql";
+import { refused } from "../errors.js";
+import { probeFile } from "../db/probe.js";
+import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
+
+/** Handles kept open on purpose (see above): referenced so nothing finalizes them early. */
+const parked: LibsqlDatabase[] = [];
+
+export interface PrimaryHold {
+  readonly path: string;
+  readonly walMode: boolean;
+  /** WAL mode: every frame copied into the file and the -wal truncated to 0 bytes (under the lock). */
+  checkpoint(): void;
+  /** Drops the write lock (idempotent). */
+  release(): void;
+}
+
+/** How long an application's open write transaction may keep the hold waiting (ms). */
+export function holdTimeoutMs(): number {
+  const n = Number(process.env.VOX_CUTOVER_HOLD_TIMEOUT_MS);
+  return Number.isFinite(n) && n >= 0 ? n : 10_000;
+}
+
+/** Takes SQLite's write lock on `path`; refuses (3) when an application keeps it for longer than the timeout. */
+export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryHold {
+  const probe = probeFile(path);
+  if (probe.state !== "ok") throw refused({ what: `The primary ${path} cannot be held for the swap: it is not a readable SQLite file (${probe.state}).`, untouched: "Nothing was moved.", next: "Run vox-cutover diagnose on it, then --resume or --rollback." });
+  if (hotJournal(path)) throw hotJournalError(path);
+  const walMode = probe.header.walMode;
+  let db: LibsqlDatabase;
+  try {
+    db = new Database(path);
+    db.defaultSafeIntegers(true);
+    db.exec(`PRAGMA busy_timeout=${Math.max(0, Math.floor(timeoutMs))}`);
+    db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
+    db.prepare("PRAGMA locking_mode=EXCLUSIVE").raw(true).get();
+  } catch (e) {
+    throw sqliteFailure(e, path) ?? e;
+  }
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("COMMIT");
+  } catch (e) {
+    try {
+      db.close();
+    } catch {
+      /* closing after a failed lock */
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/locked|busy/i.test(msg + String((e as { code?: string }).code ?? ""))) {
+      throw refused({
+        what: `An application is writing to ${path}: SQLite's write lock stayed taken for ${Math.round(timeoutMs / 1000)} s, so the primary cannot be held for the swap.`,
+        untouched: "Nothing was moved: the primary is in place with every row it holds.",
+        next: "Stop the application that writes to it, then run the same command with --resume --apply (or --rollback --apply).",
+        details: { sqlite: msg },
+      });
+    }
+    throw sqliteFailure(e, path) ?? e;
+  }
+  let held = true;
+  return {
+    path,
+    walMode,
+    checkpoint() {
+      if (!walMode) return;
+      const r = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get() as unknown[];
+      if (Number(r?.[0] ?? 1) !== 0) {
+        throw refused({
+          what: `The primary ${path} could not be checkpointed under the write lock: a reader still uses its -wal.`,
+          untouched: "Nothing was moved: the primary is in place with every row it holds.",
+          next: "Stop the application that reads it, then run the same command with --resume --apply (or --rollback --apply).",
+        });
+      }
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      try {
+        db.prepare("PRAGMA locking_mode=NORMAL").raw(true).get();
+        db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
+      } catch {
+        /* the lock goes with the handle below */
+      }
+      if (walMode) parked.push(db);
+      else db.close();
+    },
+  };
+}
+
+/** Runs `fn` while holding the primary; the hold is released whatever happens. */
+export async function withPrimaryHeld<T>(path: string, fn: (h: PrimaryHold) => T | Promise<T>): Promise<T> {
+  const h = holdPrimary(path);
+  try {
+    return await fn(h);
+  } finally {
+    h.release();
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Nothing changes under a run: a real writer process (Python's sqlite3) commits during each phase of
+ * a cutover, and every row it committed is either in the new file or the run refuses with the row
+ * still in the primary. Values are judged with Python's sqlite3 and the sqlite3 CLI.
+ */
+import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { contentVersion } from "../../src/db/probe.js";
+import type { EngineEvent } from "../../src/engine/events.js";
+// The engine from the build: its export and verify run worker threads from compiled files.
+import { resolveDatabase } from "../../dist/src/db/resolve.js";
+import { runCutover } from "../../dist/src/engine/cutover.js";
+import { VoxError } from "../../dist/src/errors.js";
+import { BIN, cleanEnv, cli, sha256, sqlite, tmp } from "../helpers.js";
+
+/** Python's sqlite3 commits one row into `db` (WAL or not) and exits without closing (os._exit: no checkpoint on close, the row stays in the -wal of a WAL file). */
+function pyWrite(db: string, value: string, keepWal = true): void {
+  execFileSync("python3", ["-c", `import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1], timeout=30)\nc.execute("INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, ?)", (sys.argv[3], sys.argv[2]))\nc.commit()\n${keepWal ? "os._exit(0)" : "c.close()"}`, db, String(900000 + Math.floor(Math.random() * 90000)), value], { stdio: "pipe" });
+}
+
+/** The independent reader: how many rows hold `value` (Python's sqlite3, read-only URI). */
+function pyCount(db: string, value: string): number {
+  return Number(execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM names WHERE name = ?', (sys.argv[2],)).fetchone()[0])", db, value]).toString().trim());
+}
+
+async function sampleIn(wal: boolean): Promise<{ dir: string; db: string }> {
+  const dir = tmp("vox-hold-");
+  const db = join(dir, "vox.db");
+  const r = await cli(["sample", db, "--rows", "30"]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  if (wal) sqlite(db, "PRAGMA journal_mode=WAL");
+  return { dir, db };
+}
+
+function inode(p: string): string {
+  return String(statSync(p).ino);
+}
+
+describe("content version", () => {
+  it("two states that differ in one committed row held only in the -wal differ, even with equal sizes and times", () => {
+    const dir = tmp("vox-cv-");
+    const base = join(dir, "base.db");
+    execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT)')\nc.commit()\nc.close()", base]);
+    const a = join(dir, "a", "vox.db");
+    const b = join(dir, "b", "vox.db");
+    for (const p of [a, b]) {
+      mkdirSync(join(p, ".."), { recursive: true });
+      copyFileSync(base, p);
+    }
+    execFileSync("python3", ["-c", "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names VALUES (1, 'aaaa')\")\nc.commit()\nos._exit(0)", a]);
+    execFileSync("python3", ["-c", "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names VALUES (1, 'bbbb')\")\nc.commit()\nos._exit(0)", b]);
+    // The main files are untouched (the rows are in the -wal) and the -wal files are the same size:
+    expect(sha256(a)).toBe(sha256(b));
+    expect(statSync(`${a}-wal`).size).toBe(statSync(`${b}-wal`).size);
+    for (const s of ["", "-wal"]) {
+      const t = statSync(a + s);
+      utimesSync(b + s, t.atime, t.mtime);
+    }
+    expect(sqlite(a, "SELECT name FROM names")).toBe("aaaa");
+    expect(sqlite(b, "SELECT name FROM names")).toBe("bbbb");
+    expect(contentVersion(a)).not.toBe(contentVersion(b));
+    expect(contentVersion(a)).toBe(contentVersion(a));
+  });
+});
+
+describe("--plan binds the content version", () => {
+  it("a --plan reviewed before a WAL-mode write refuses (3): the database changed since the dry-run", async () => {
+    const { db } = await sampleIn(true);
+    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const changeCounter = sqlite(db, "PRAGMA schema_version"); // read only: nothing written
+    pyWrite(db, "written-after-review");
+    expect(statSync(`${db}-wal`).size).toBeGreaterThan(0); // the row is in the -wal only
+    const r = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/the database changed since the dry-run/);
+    expect(pyCount(db, "written-after-review")).toBe(1);
+    expect(sqlite(db, "PRAGMA schema_version")).toBe(changeCounter);
+    expect(existsSync(join(db, "..", "vox-cutover-runs"))).toBe(false);
+  });
+});
+
+/** Runs the cutover in this process; `during` runs the writer when an event matches. */
+async function cutoverWith(db: string, when: (e: EngineEvent) => boolean, value: string, onConfirm = false): Promise<unknown> {
+  let wrote = false;
+  const write = () => {
+    if (wrote) return;
+    wrote = true;
+    pyWrite(db, value);
+  };
+  try {
+    await runCutover({
+      resolved: resolveDatabase({ db }),
+      apply: true,
+      command: "cutover",
+      emit: (e) => {
+        if (!onConfirm && when(e)) write();
+      },
+      decide: async (req) => {
+        if (req.kind === "confirm") {
+          if (onConfirm) write(); // the operator is typing the confirmation: the application writes
+          return { ok: true };
+        }
+        if (req.kind === "sidecar") return { merge: true };
+        return { files: [] };
+      },
+    });
+  } catch (e) {
+    expect(wrote).toBe(true);
+    return e;
+  }
+  expect(wrote).toBe(true);
+  return null;
+}
+
+describe("a writer commits during each phase: the row is in the new file, or the run refuses with it in the primary", () => {
+  const phases: [string, (e: EngineEvent) => boolean][] = [
+    ["export", (e) => e.type === "step-progress" && e.id === "export"],
+    ["verify", (e) => e.type === "step-start" && e.id === "verify-backup"],
+    ["import", (e) => e.type === "step-progress" && e.id === "build-import"],
+    ["checks", (e) => e.type === "step-start" && e.id === "checks"],
+  ];
+  for (const [name, when] of phases) {
+    it(`during the ${name} (WAL mode)`, async () => {
+      const { db } = await sampleIn(true);
+      const ino = inode(db);
+      const value = `written-during-${name}`;
+      const err = await cutoverWith(db, when, value);
+      expect(err).toBeInstanceOf(VoxError);
+      expect((err as VoxError).exitCode).toBe(3);
+      expect((err as VoxError).message).toMatch(/changed since the export|does not equal the primary/);
+      expect(inode(db)).toBe(ino); // the primary was never replaced
+      expect(pyCount(db, value)).toBe(1);
+    });
+  }
+
+  it("during the typed confirmation (the check runs after it, under the write lock)", async () => {
+    const { db } = await sampleIn(true);
+    const ino = inode(db);
+    const err = await cutoverWith(db, () => false, "written-while-confirming", true);
+    expect(err).toBeInstanceOf(VoxError);
+    expect((err as VoxError).exitCode).toBe(3);
+    expect((err as VoxError).message).toMatch(/changed since the export/);
+    expect(inode(db)).toBe(ino);
+    expect(pyCount(db, "written-while-confirming")).toBe(1);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+});
+
+async function pausedAt(args: string[], point: string, ms?: number) {
+  const marker = join(tmp(), "paused");
+  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
+  const t0 = Date.now();
+  while (!existsSync(marker)) {
+    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
+    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child };
+}
+
+describe("the swap is held", () => {
+  it("killed between link and rename, a row written before --resume: the resume checks again and refuses (3), the row stays in the primary", async () => {
+    const { db } = await sampleIn(true);
+    const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived");
+    child.kill("SIGKILL");
+    await child;
+    const ino = inode(db);
+    pyWrite(db, "written-before-resume", false);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/changed since the export/);
+    expect(inode(db)).toBe(ino);
+    expect(pyCount(db, "written-before-resume")).toBe(1);
+    const back = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(pyCount(db, "written-before-resume")).toBe(1);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+
+  it("an application that opens the file inside the window waits for the lock; it holds the old file after the rename, so the swap is undone and the run refuses (3) naming it; its row lands in the original", async () => {
+    const { dir, db } = await sampleIn(true);
+    const ino = inode(db);
+    const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 2500);
+    // The writer opens the primary while the cutover holds SQLite's write lock: its INSERT waits.
+    const writer = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1], timeout=60)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-in-the-window', 'h')\")\nc.commit()\nprint('committed', flush=True)\ntime.sleep(1)", db], { reject: false, stdin: "ignore" });
+    const run = await child;
+    const w = await writer;
+    expect(run.exitCode, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`pid ${writer.pid} \\(\\S*python3`));
+    expect(run.stderr).toMatch(/swap was undone/);
+    expect(w.stdout).toContain("committed");
+    expect(inode(db)).toBe(ino); // the original is back at its name
+    expect(sqlite(db, "SELECT name FROM names WHERE namespace = 'writer'")).toBe("written-in-the-window");
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+    expect(readdirSync(dir).some((f) => f.includes("vox-cutover-new"))).toBe(true); // the new file is kept beside it
+  });
+});
