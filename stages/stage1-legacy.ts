@@ -23,7 +23,7 @@ import { fsyncPath } from "../src/db/files.js";
 import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile } from "../src/safety/runfiles.js";
 import type { ImportEvidence } from "../src/engine/events.js";
-import { archivedPath } from "../src/layout.js";
+import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import type { RunContext, Step } from "./types.js";
 import { withPrimaryHeld } from "../src/safety/hold.js";
 import { describeHolders, openHolders } from "../src/safety/holders.js";
@@ -248,6 +248,9 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
     assertRecorded("the new file", c.newPath, c.outputs.get("build-import")?.file, { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
     // The new file takes the primary's permission bits and owner, then its name (one rename).
     sameModeAs(c.newPath, c.run);
+    // The old file's (empty) -wal and its -shm go beside the archive right before the rename: a
+    // stale wal-index left at the name would be trusted by the new file's first readers and writers.
+    for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);
     renameSync(c.newPath, c.dbPath);
     fsyncPath(dirname(c.dbPath));
     const ino = inodeOf(archive);
@@ -256,6 +259,7 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
       // Someone opened the old file inside the window: put it back before the lock is released.
       linkSync(c.dbPath, c.newPath);
       renameSync(archive, c.dbPath);
+      for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
       fsyncPath(dirname(c.dbPath));
       c.journalSwap("intent", state);
       throw refused({

@@ -191,7 +191,7 @@ describe("the swap is held", () => {
     const w = await writer;
     expect(run.exitCode, run.stderr).toBe(3);
     expect(run.stderr).toMatch(new RegExp(`pid ${writer.pid} \\(\\S*python3`));
-    expect(run.stderr).toMatch(/swap was undone/);
+    expect(run.stderr).toMatch(/opened the database during the swap and holds the original file/);
     expect(w.stdout).toContain("committed");
     expect(inode(db)).toBe(ino); // the original is back at its name
     expect(sqlite(db, "SELECT name FROM names WHERE namespace = 'writer'")).toBe("written-in-the-window");
