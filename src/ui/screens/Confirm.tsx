@@ -18,7 +18,7 @@ export function Confirm({ e, rows }: ScreenProps) {
   return (
     <Box flexDirection="column">
       <Text bold wrap="wrap">{`Destructive step: ${r.title}`}</Text>
-      <Text wrap="wrap">{`It will ${r.description}.`}</Text>
+      <Text wrap={compact ? "truncate-middle" : "wrap"}>{`It will ${r.description}.`}</Text>
       {r.step === "sidecar" ? <SidecarTables tables={s.sidecarTables ?? []} max={Math.max(1, rows - 9)} /> : <EvidenceView evidence={evidence} maxTables={Math.max(0, rows - 17)} compact={compact} />}
       <Text wrap="wrap">{`Type the file's name (${target}) to proceed; Esc cancels this step (nothing of it is done).`}</Text>
       {s.confirmError ? <Text bold wrap="wrap">{s.confirmError}</Text> : null}

@@ -5,7 +5,7 @@ import { reasonsText, type Evidence } from "../evidence.js";
 const NA = "not available";
 
 /** The evidence a destructive decision rests on; each missing part says "not available". */
-export function EvidenceView({ evidence, maxTables = 4 }: { evidence: Evidence; maxTables?: number; compact?: boolean }) {
+export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evidence: Evidence; maxTables?: number; compact?: boolean }) {
   const t = evidence.tables;
   const sum = (k: "rowsIn" | "loaded" | "quarantined") => (t ?? []).reduce((n, x) => n + x[k], 0);
   const withQ = (t ?? []).filter((x) => x.quarantined > 0).sort((a, b) => b.quarantined - a.quarantined);
@@ -38,7 +38,7 @@ export function EvidenceView({ evidence, maxTables = 4 }: { evidence: Evidence; 
   return (
     <Box flexDirection="column">
       {lines.map((l, i) => (
-        <Text key={i} color={l.color} wrap="wrap">{escapeControls(l.text)}</Text>
+        <Text key={i} color={l.color} wrap={compact ? "truncate-end" : "wrap"}>{escapeControls(l.text)}</Text>
       ))}
     </Box>
   );
