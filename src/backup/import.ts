@@ -328,7 +328,15 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   };
   let derived: string[] = [];
   const now = new Date().toISOString();
-  const quarantine = db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  // Append-only, and idempotent: a row already quarantined with the same source, key, values and reason
+  // (an earlier import of the same backup) is not added twice. A fresh file's quarantine is empty, so the
+  // cutover's own build takes the plain INSERT (no lookup per row).
+  const quarantineHeld = Number(allRows(db, "SELECT count(*) AS n FROM legacy_quarantine")[0]!.n) > 0;
+  const quarantine = db.prepare(
+    quarantineHeld
+      ? "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine WHERE source_table = ?1 AND source_rowid IS ?2 AND source_key IS ?3 AND row_json = ?4 AND reason = ?5)"
+      : "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
   let quarantinedTotal = 0;
   let partialTotal = 0;
   const keyOf = (p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } => {
