@@ -200,7 +200,7 @@ export const swapStep: Step = {
     const imp = c.outputs.get("build-import");
     return { expected: basename(c.dbPath), ...(imp?.evidence ? { evidence: imp.evidence as ImportEvidence } : {}) };
   },
-  describe: (c) => `holding SQLite's write lock on the primary: check it is unchanged since the export, checkpoint it, hard-link it into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty), check nobody holds the old file`,
+  describe: (c) => `hold SQLite's write lock on the primary and, under it, check it is unchanged since the export, checkpoint it, hard-link it into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty), check nobody holds the old file`,
   async run(c) {
     const archive = archivePath(c);
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).

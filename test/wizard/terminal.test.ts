@@ -130,7 +130,7 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 
-  it("wrong name: Enter alone asks again, a wrong name cancels; reopen says stages and files; Start over asks for the name and says what moved", async () => {
+  it("wrong name: Enter alone asks again, a wrong name asks again saying so, Esc cancels; reopen says stages and files; Start over asks for the name and says what moved", async () => {
     const { db, orig } = await sample(10);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
     await waitFor(name, /Continue to Stage 1/);
@@ -144,8 +144,14 @@ describe("the wizard in a real terminal (tmux)", () => {
     await waitFor(name, /An empty answer confirms nothing/);
     await type(name, "q?vox");
     keys(name, "Enter");
-    const s = await waitFor(name, /Cancelled/);
+    // A mistyped name asks again (and says so); Esc then cancels the step, Leave ends the wizard.
+    await waitFor(name, /"q\?vox" is not vox\.db: nothing was done/);
+    keys(name, "Escape");
+    const s = await waitFor(name, /Resume now/);
+    expect(s).toMatch(/Cancelled/);
     expect(s).toMatch(/confirmation was not given/);
+    keys(name, "Down");
+    await waitFor(name, /▸ Leave/);
     keys(name, "Enter");
     expect(await exitCode(exitFile)).toBe(130);
     expect(readFileSync(errFile, "utf8")).toMatch(/next start of the wizard offers Resume/);
