@@ -1,6 +1,6 @@
 import { execa, execaSync } from "execa";
 import { createHash } from "node:crypto";
-import { constants, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { constants, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -184,4 +184,17 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
   for (const v of versions) ins.run(BigInt(v));
   if (mutate) db.exec(mutate);
   db.close();
+}
+
+/** Starts a CLI command paused at `point` (VOX_CUTOVER_PAUSE_AT; `ms` = how long it waits there); resolves when it is there. */
+export async function pausedAt(args: string[], point: string, ms?: number) {
+  const marker = join(tmp(), "paused");
+  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
+  const t0 = Date.now();
+  while (!existsSync(marker)) {
+    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
+    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
 }

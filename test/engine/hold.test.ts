@@ -14,7 +14,7 @@ import type { EngineEvent } from "../../src/engine/events.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
 import { runCutover } from "../../dist/src/engine/cutover.js";
 import { VoxError } from "../../dist/src/errors.js";
-import { BIN, cleanEnv, cli, sha256, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 
 /** Python's sqlite3 commits one row into `db` (WAL or not) and exits without closing (os._exit: no checkpoint on close, the row stays in the -wal of a WAL file). */
 function pyWrite(db: string, value: string, keepWal = true): void {
@@ -150,17 +150,6 @@ describe("a writer commits during each phase: the row is in the new file, or the
   });
 });
 
-async function pausedAt(args: string[], point: string, ms?: number) {
-  const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
-  const t0 = Date.now();
-  while (!existsSync(marker)) {
-    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
-    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child };
-}
 
 describe("the swap is held", () => {
   it("killed between link and rename, a row written before --resume: the resume checks again and refuses (3), the row stays in the primary", async () => {

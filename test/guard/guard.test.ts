@@ -6,25 +6,13 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { chmodSync, closeSync, existsSync, openSync, readSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 
 function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
   return sampleInto(dir, rows);
 }
 
-/** Starts a command paused at `point` (VOX_CUTOVER_PAUSE_AT); resolves when it is there. */
-async function pausedAt(args: string[], point: string, ms?: number) {
-  const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
-  const t0 = Date.now();
-  while (!existsSync(marker)) {
-    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
-    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
-}
 
 /** Another application holding the database open (Python's sqlite3, a connection kept open). */
 async function holdOpen(db: string) {

@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, sha256, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 
 let template: string;
 beforeAll(async () => {
@@ -25,18 +25,6 @@ function sample(): { dir: string; db: string; orig: string } {
   return { dir, db, orig: sha256(db) };
 }
 
-/** Starts a command paused at `point` (VOX_CUTOVER_PAUSE_AT); resolves when it is there. */
-async function pausedAt(args: string[], point: string) {
-  const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
-  const t0 = Date.now();
-  while (!existsSync(marker)) {
-    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
-    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child };
-}
 
 const sleepers: ReturnType<typeof execa>[] = [];
 afterAll(async () => {
