@@ -3,7 +3,7 @@
  * `missing`/`empty` get the baseline; `current` has nothing to do; `ahead` is refused.
  */
 import { applyMigration, planMigration } from "../src/db/migrate.js";
-import { assertUnchangedSince, type FileIdentity } from "../src/safety/content-version.js";
+import { assertUnchangedSince, type ContentState } from "../src/safety/content-version.js";
 import { exportStep, ledgerStep, verifyStep } from "./stage1-legacy.js";
 import type { Step } from "./types.js";
 import { basename } from "node:path";
@@ -31,7 +31,7 @@ export const foldStep: Step = {
         targetFacts: c.base.facts,
         backup: async () => {
           // Holding the write lock: the primary must still be exactly what the backup holds.
-          assertUnchangedSince(exp.identity as FileIdentity, c.dbPath, "the backup would not hold those writes");
+          assertUnchangedSince(exp.identity as ContentState, c.dbPath, "the backup would not hold those writes");
           return { path: c.backupPath, sha256: String(exp.sha256) };
         },
       }),

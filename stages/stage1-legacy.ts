@@ -16,7 +16,7 @@ import { jsonInt } from "../src/db/classify.js";
 import { diagnose, structureLines } from "../src/db/diagnose.js";
 import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
-import { assertUnchangedSince, fileIdentity, type FileIdentity } from "../src/safety/content-version.js";
+import { assertUnchangedSince, contentState, type ContentState } from "../src/safety/content-version.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
 import { fsyncPath } from "../src/db/files.js";
@@ -38,7 +38,7 @@ export const exportStep: Step = {
   reuse: "check",
   reusable: (c, o) => existsSync(c.backupPath) && typeof o.sha256 === "string",
   async run(c) {
-    const identity = fileIdentity(c.dbPath);
+    const identity = contentState(c.dbPath);
     const r = await exportBackup({
       dbPath: c.dbPath,
       outPath: c.backupPath,
@@ -166,7 +166,7 @@ export const unchangedStep: Step = {
   title: "Primary unchanged since the export",
   describe: () => "compare the primary's size, modification time, change counter and WAL with the moment of the export",
   async run(c) {
-    const now = assertUnchangedSince(c.outputs.get("export")!.identity as FileIdentity, c.dbPath, "the new file would miss those writes");
+    const now = assertUnchangedSince(c.outputs.get("export")!.identity as ContentState, c.dbPath, "the new file would miss those writes");
     return { summary: "unchanged", outputs: { identity: now } };
   },
 };
@@ -234,12 +234,12 @@ export const swapStep: Step = {
 };
 
 async function swapHeld(c: RunContext, archive: string): Promise<void> {
-  const expected = (c.swapPhase !== "none" && c.swapState) || (c.outputs.get("export")!.identity as FileIdentity);
+  const expected = (c.swapPhase !== "none" && c.swapState) || (c.outputs.get("export")!.identity as ContentState);
   await withPrimaryHeld(c.dbPath, (hold) => {
     // The last check: after the confirmation, on every attempt, with the write lock held.
     assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes");
     hold.checkpoint();
-    const state = fileIdentity(c.dbPath);
+    const state = contentState(c.dbPath);
     c.journalSwap("intent", state);
     if (!existsSync(archive)) linkSync(c.dbPath, archive);
     fsyncPath(c.archiveDir);

@@ -53,9 +53,9 @@ export interface RunContext extends PlanContext {
   /** Resuming a run whose swap had begun: the swap step finishes it. */
   swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
   /** The primary's content state recorded (under the hold) with the last swap phase: a resume checks the primary against it. */
-  swapState: import("../src/safety/content-version.js").FileIdentity | null;
+  swapState: import("../src/safety/content-version.js").ContentState | null;
   /** Writes a swap phase (and the primary's content state then) to the journal (fsynced) before the next move. */
-  journalSwap(phase: "intent" | "primary-archived" | "new-in-place", state?: import("../src/safety/content-version.js").FileIdentity | null): void;
+  journalSwap(phase: "intent" | "primary-archived" | "new-in-place", state?: import("../src/safety/content-version.js").ContentState | null): void;
   /** Present when a driver can ask the operator (the wizard). */
   decide?: Decide;
   /** Refuses (exit 3) when another process holds the primary open; `where` goes into the message. */

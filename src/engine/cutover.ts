@@ -23,7 +23,7 @@ import { assertNotSpecial } from "../safety/owned.js";
 import { faultOf } from "../safety/faults.js";
 import { whereabouts } from "./whereabouts.js";
 import { assertRecorded, journalProblemError } from "../safety/runfiles.js";
-import { describeIdentityChange, fileIdentity, sameIdentity } from "../safety/content-version.js";
+import { describeContentChange, contentState, sameContent } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "./journal.js";
 import { pausePoint } from "./testhooks.js";
 import { describeHolder, isStale, readLock, removeDeadLocks } from "../safety/lock.js";
@@ -395,7 +395,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     }
     g.keepMode(paths.backupPath);
     keepModeTree(paths.workDir, g.id);
-    const final = existsSync(paths.dbPath) ? fileIdentity(paths.dbPath) : null;
+    const final = existsSync(paths.dbPath) ? contentState(paths.dbPath) : null;
     journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });
   } catch (e) {
     // The journal line is best effort here: on a full disk it cannot be written either (the error below still says where the run stood).
@@ -674,8 +674,8 @@ function changeSinceFinish(run: RunOnDisk, dbPath: string): string | null {
   const ino = inodeOf(dbPath);
   if (fin?.inode && ino && (fin.inode.dev !== ino.dev || fin.inode.ino !== ino.ino)) return `another file is at its name (inode ${fin.inode.ino} → ${ino.ino})`;
   if (fin?.identity) {
-    const now = fileIdentity(dbPath);
-    if (!sameIdentity(fin.identity, now)) return describeIdentityChange(fin.identity, now);
+    const now = contentState(dbPath);
+    if (!sameContent(fin.identity, now)) return describeContentChange(fin.identity, now);
   }
   return null;
 }

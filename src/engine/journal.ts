@@ -4,7 +4,7 @@ import { redactValue } from "../util/redact.js";
 import { JOURNAL_NAME as NAME } from "../layout.js";
 import { check, JournalEntrySchema } from "../schemas.js";
 import type { DbIdentity } from "../safety/identity.js";
-import type { FileIdentity } from "../safety/content-version.js";
+import type { ContentState } from "../safety/content-version.js";
 
 /** The run state a cutover keeps (run-start): everything resume and rollback need, never recomputed from the file now at the path. */
 export interface RunStartEntry {
@@ -33,9 +33,9 @@ export type JournalEntry =
   | { e: "step-start"; step: string }
   | { e: "step-done"; step: string; outputs: Record<string, unknown> }
   | { e: "step-failed"; step: string; message: string }
-  | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string; state?: FileIdentity | null }
+  | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string; state?: ContentState | null }
   | { e: "interrupted"; step: string | null; signal: string }
-  | { e: "run-done"; outcome: "completed" | "nothing-to-do"; finalIdentity?: FileIdentity | null; finalInode?: { dev: string; ino: string } | null }
+  | { e: "run-done"; outcome: "completed" | "nothing-to-do"; finalIdentity?: ContentState | null; finalInode?: { dev: string; ino: string } | null }
   | { e: "rollback-start" }
   | { e: "rollback-done"; restored: boolean };
 
@@ -94,10 +94,10 @@ export interface JournalState {
   started: Set<string>;
   swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
   /** The primary's content state recorded under the hold at the last swap phase (checkpointed): a resume checks it again. */
-  swapState: FileIdentity | null;
+  swapState: ContentState | null;
   finished: boolean;
   /** What the primary was when the run finished (rollback after a finished cutover checks it). */
-  final: { identity: FileIdentity | null; inode: { dev: string; ino: string } | null } | null;
+  final: { identity: ContentState | null; inode: { dev: string; ino: string } | null } | null;
   rolledBack: boolean;
   interruptedAt: string | null;
   lastStep: string | null;

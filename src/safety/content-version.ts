@@ -14,20 +14,13 @@ import { refused } from "../errors.js";
  *   "changed" is a refusal, never a lost row.
  * An absent and an empty `-wal` are the same state (opening a WAL file creates an empty one).
  */
-export type FileIdentity = ContentState;
+export { contentState, contentVersion, type ContentState };
 
-/** The primary's content version facts now (see above). */
-export function fileIdentity(path: string): FileIdentity {
-  return contentState(path);
-}
-
-export { contentVersion };
-
-export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+export function sameContent(a: ContentState, b: ContentState): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.changeCounter === b.changeCounter && a.walSize === b.walSize && a.walMtimeNs === b.walMtimeNs && (a.walSha256 ?? null) === (b.walSha256 ?? null);
 }
 
-export function describeIdentityChange(a: FileIdentity, b: FileIdentity): string {
+export function describeContentChange(a: ContentState, b: ContentState): string {
   const parts: string[] = [];
   if (a.size !== b.size) parts.push(`size ${a.size} → ${b.size}`);
   if (a.changeCounter !== b.changeCounter) parts.push(`change counter ${a.changeCounter} → ${b.changeCounter}`);
@@ -40,11 +33,11 @@ export function describeIdentityChange(a: FileIdentity, b: FileIdentity): string
  * The gate before anything replaces or changes the primary: it must still be exactly what the
  * export read. `consequence` says what would be lost (for the message).
  */
-export function assertUnchangedSince(before: FileIdentity, path: string, consequence: string): FileIdentity {
-  const now = fileIdentity(path);
-  if (!sameIdentity(before, now)) {
+export function assertUnchangedSince(before: ContentState, path: string, consequence: string): ContentState {
+  const now = contentState(path);
+  if (!sameContent(before, now)) {
     throw refused({
-      what: `The primary ${path} changed since the export (${describeIdentityChange(before, now)}): ${consequence}.`,
+      what: `The primary ${path} changed since the export (${describeContentChange(before, now)}): ${consequence}.`,
       untouched: "The primary was left in place, unchanged by this tool.",
       next: "Stop the application writing to it, roll this run back (--rollback) and run the cutover again.",
     });

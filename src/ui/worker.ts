@@ -13,7 +13,7 @@ import { CancelToken } from "../engine/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
 import { runCutover } from "../engine/cutover.js";
 import type { DecisionAnswer } from "../engine/events.js";
-import { fileIdentity, sameIdentity, type FileIdentity } from "../safety/content-version.js";
+import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
 import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { stage0 } from "../../stages/stage0-preconditions.js";
@@ -86,13 +86,13 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
   };
   // The live-write gate: a primary written to since the export cannot be resumed (the new file would
   // miss those writes); only a rollback and a new run can go on.
-  const exported = st.done.get("export")?.identity as FileIdentity | undefined;
+  const exported = st.done.get("export")?.identity as ContentState | undefined;
   if (failed && (failed.step === "primary-unchanged" || ((failed.step === "verify-backup" || failed.step === "swap") && /does not equal|changed since the export/.test(failed.message)))) {
     u.resumable = false;
     u.whyNot = "the primary was written to after the export, so resuming would stop at the same gate";
   } else if (st.swapPhase === "none" && exported && existsSync(dbPath)) {
     try {
-      if (!sameIdentity(exported, fileIdentity(dbPath))) {
+      if (!sameContent(exported, contentState(dbPath))) {
         u.resumable = false;
         u.whyNot = "the primary changed since the export (another writer?), so resuming would stop at the live-write gate";
       }

@@ -7,7 +7,7 @@ import { SIDECAR_NAME } from "../../layout.js";
 import { CancelToken, withSignals } from "../../engine/cancel.js";
 import { cloneWithSidecar } from "../../engine/clone.js";
 import { reportJson, runCutover } from "../../engine/cutover.js";
-import { fileIdentity, sameIdentity } from "../../safety/content-version.js";
+import { contentState, sameContent } from "../../safety/content-version.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { failed } from "../../errors.js";
@@ -42,7 +42,7 @@ export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
 async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<CommandResult> {
   const resolved = ctx.resolve();
   const { out } = ctx;
-  const before = fileIdentity(resolved.path!);
+  const before = contentState(resolved.path!);
   const t0 = performance.now();
   const clone = cloneWithSidecar(resolved.path!, scratch);
   const cloneMs = Math.round(performance.now() - t0);
@@ -59,8 +59,8 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
     }),
   );
   printReport(out, report, keep ? {} : { scratchRemoved: scratch });
-  const after = fileIdentity(resolved.path!);
-  const untouched = sameIdentity(before, after);
+  const after = contentState(resolved.path!);
+  const untouched = sameContent(before, after);
   out.text("");
   out.text(`The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`);
   out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
