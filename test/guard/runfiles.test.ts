@@ -9,6 +9,7 @@ import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, wri
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
+import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 
 let template: string;
 beforeAll(async () => {
@@ -189,14 +190,21 @@ describe("faults are named with the journal phase and the next command (point 8)
     expect(sha256(db)).toBe(orig);
   });
 
-  it("the folder made read-only at the swap (lost permission): phase and what is where, never 'Nothing was changed'; resume finishes", async () => {
-    const { dir, db, orig } = sample();
-    await execa("chmod", ["755", dir]);
-    await execa("chown", ["-R", "nobody", dir]);
-    const marker = join(tmp(), "paused");
-    await execa("chmod", ["777", join(marker, "..")]);
+  it("the folder made read-only at the swap (lost permission): phase and what is where, never 'Nothing was changed'; resume finishes", async (ctx) => {
+    const user = otherUser();
+    if ("skip" in user) return ctx.skip(user.skip);
+    // The other user runs the package as installed in a folder it can reach: the checkout may be private (0700).
+    const { bin } = await installedPackage();
+    const dir = reachableTmp();
+    for (const f of readdirSync(template)) cpSync(join(template, f), join(dir, f), { recursive: true });
+    const db = join(dir, "vox.db");
+    const orig = sha256(db);
+    await execa("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
+    const markerDir = reachableTmp();
+    await execa("chmod", ["777", markerDir]);
+    const marker = join(markerDir, "paused");
     const asNobody = (args: string[], env: Record<string, string> = {}) =>
-      execa("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "node", BIN, ...args], { env: cleanEnv({ HOME: "/tmp", ...env }), extendEnv: false, reject: false, stdin: "ignore" });
+      execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], { env: cleanEnv({ HOME: "/tmp", ...env }), extendEnv: false, reject: false, stdin: "ignore", cwd: "/" });
     const child = asNobody(["cutover", "--db", db, "--apply"], { VOX_CUTOVER_PAUSE_AT: "swap-archived", VOX_CUTOVER_PAUSE_FILE: marker, VOX_CUTOVER_PAUSE_MS: "3000" });
     while (!existsSync(marker)) {
       if (child.exitCode !== null) throw new Error((await child).stderr);
