@@ -1,5 +1,5 @@
 /**
- * vox-cutover backup format, version 1 (JSONL). Documented in the README ("Backup format").
+ * vox-cutover backup format, version 1 (JSONL). Documented in docs/backup-format.md.
  *
  *   line 1      {"k":"header","format":"vox-cutover-backup","version":1,…,"tables":[{name,sql,columns,rowid,…}]}
  *   per table   {"k":"table","name":…,"columns":[…]}   then one JSON array per row   then

@@ -1,6 +1,6 @@
 /**
  * Reads a file written by vox's own `vox codex export-legacy`: one
- * `{"columns":[…],"row":{…},"table":"…"}` object per line, no header, no hashes (README
+ * `{"columns":[…],"row":{…},"table":"…"}` object per line, no header, no hashes (docs/import-and-quarantine.md,
  * "Reading vox's export-legacy files").
  *
  * The lines are parsed from their bytes by a small JSON parser of our own that keeps every number's

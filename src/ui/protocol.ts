@@ -96,7 +96,7 @@ export interface EngineClient {
 
 /**
  * Optional fields the wizard reads when the engine sends them (and does without when it does not).
- * They are the engine additions the wizard asks for; see the README's wizard section.
+ * They are the engine additions the wizard asks for; see docs/wizard.md.
  */
 export interface EngineEventExtras {
   /** step-progress: what the step is doing now ("copying rows", "rebuilding indexes", "checking"). */
