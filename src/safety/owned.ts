@@ -43,7 +43,7 @@ export function fileKind(p: string): "file" | "dir" | "fifo" | "char-device" | "
   return st.isSymbolicLink() ? "file" : "other";
 }
 
-const KIND_WORDS: Record<string, string> = { fifo: "a FIFO (named pipe)", "char-device": "a character device", "block-device": "a block device", socket: "a socket", other: "not a regular file" };
+const KIND_WORDS: Record<string, string> = { fifo: "a FIFO (named pipe)", "char-device": "a character device", "block-device": "a block device", socket: "a socket" };
 
 function isSpecial(kind: ReturnType<typeof fileKind>): boolean {
   return kind !== "file" && kind !== "dir" && kind !== "missing";
@@ -54,7 +54,7 @@ export function assertNotSpecial(flag: string, p: string, role: "output" | "inpu
   const kind = fileKind(p);
   if (!isSpecial(kind)) return;
   throw refused({
-    what: `${flag} ${p} is ${KIND_WORDS[kind] ?? "not a regular file"}: this tool only ${role === "output" ? "writes or replaces regular files (--force does not change that)" : "reads regular files here (a pipe or device could block or never end)"}.`,
+    what: `${flag} ${p} is ${KIND_WORDS[kind] ? `${KIND_WORDS[kind]} (not a regular file)` : "not a regular file"}: this tool only ${role === "output" ? "writes or replaces regular files (--force does not change that)" : "reads regular files here (a pipe or device could block or never end)"}.`,
     untouched: "Nothing was changed: no lock, journal or file was made, and nothing was moved.",
     next: role === "output" ? `Give ${flag} the path of a regular file (or a new one).` : `Give ${flag} a regular file (copy the stream into a file first).`,
     details: { path: p, kind },

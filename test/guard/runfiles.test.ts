@@ -129,6 +129,27 @@ describe("only regular files are written; inputs that could block are refused (p
     expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
   });
 
+  it("import-legacy IN and verify-backup IN given a FIFO or a device: refused (3) before reading, never a hang", async () => {
+    const { dir, db, orig } = sample();
+    const fifo = join(dir, "in.fifo");
+    await execa("mkfifo", [fifo]);
+    const target = join(dir, "new.db");
+    const cases: string[][] = [];
+    for (const input of [fifo, "/dev/zero"]) {
+      cases.push(["verify-backup", input, "--db", db], ["import-legacy", input, "--db", target], ["import-legacy", input, "--db", target, "--apply"]);
+    }
+    const t0 = Date.now();
+    for (const args of cases) {
+      const r = await cli(args);
+      expect(r.exitCode, `${args.join(" ")}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/IN .* is a (FIFO \(named pipe\)|character device) \(not a regular file\)/);
+      expect(r.stderr).not.toMatch(/Unexpected failure|\n\s+at /);
+    }
+    expect(Date.now() - t0).toBeLessThan(60_000); // nobody waited on the pipe
+    expect(existsSync(target)).toBe(false);
+    expect(sha256(db)).toBe(orig);
+  });
+
   it("rehearse --work-dir <the database's folder> is refused and never cuts over the real database", async () => {
     const { dir, db, orig } = sample();
     const r = await cli(["rehearse", "--db", db, "--work-dir", dir]);

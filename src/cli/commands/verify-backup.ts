@@ -7,12 +7,15 @@ import { splitSequences } from "../../backup/format.js";
 import { EXIT, failed, refused, usage } from "../../errors.js";
 import { probeFile } from "../../db/probe.js";
 import { ProgressLine } from "../progress.js";
+import { assertNotSpecial } from "../../safety/owned.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export function openBackupOrThrow(path: string): string {
   const abs = resolve(path);
   if (!existsSync(abs)) throw usage({ what: `The backup ${abs} does not exist.`, untouched: "Nothing was read or written.", next: "Check the path." });
   if (statSync(abs).isDirectory()) throw usage({ what: `The backup path ${abs} is a directory.`, untouched: "Nothing was read or written.", next: "Give the backup file." });
+  // A FIFO or a device would block or never end: refused (3) before it is opened.
+  assertNotSpecial("IN", abs, "input");
   return abs;
 }
 
