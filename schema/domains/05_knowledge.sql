@@ -30,16 +30,30 @@ CREATE TABLE IF NOT EXISTS knowledge_nodes (
   metadata TEXT,
   created_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_nodes_fts USING fts5(id UNINDEXED, label, content, content='knowledge_nodes', content_rowid='rowid');
-CREATE TRIGGER IF NOT EXISTS knowledge_nodes_fts_ai AFTER INSERT ON knowledge_nodes BEGIN
-  INSERT INTO knowledge_nodes_fts(rowid, id, label, content) VALUES (new.rowid, new.id, new.label, new.content);
+CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_nodes_fts
+USING fts5(
+    id UNINDEXED,
+    label,
+    content,
+    content='knowledge_nodes',
+    content_rowid='rowid'
+);
+CREATE TRIGGER IF NOT EXISTS knowledge_nodes_fts_ai
+AFTER INSERT ON knowledge_nodes BEGIN
+    INSERT INTO knowledge_nodes_fts(rowid, id, label, content)
+    VALUES (new.rowid, new.id, new.label, COALESCE(new.content, ''));
 END;
-CREATE TRIGGER IF NOT EXISTS knowledge_nodes_fts_ad AFTER DELETE ON knowledge_nodes BEGIN
-  INSERT INTO knowledge_nodes_fts(knowledge_nodes_fts, rowid, id, label, content) VALUES ('delete', old.rowid, old.id, old.label, old.content);
+CREATE TRIGGER IF NOT EXISTS knowledge_nodes_fts_ad
+AFTER DELETE ON knowledge_nodes BEGIN
+    INSERT INTO knowledge_nodes_fts(knowledge_nodes_fts, rowid, id, label, content)
+    VALUES ('delete', old.rowid, old.id, old.label, COALESCE(old.content, ''));
 END;
-CREATE TRIGGER IF NOT EXISTS knowledge_nodes_fts_au AFTER UPDATE ON knowledge_nodes BEGIN
-  INSERT INTO knowledge_nodes_fts(knowledge_nodes_fts, rowid, id, label, content) VALUES ('delete', old.rowid, old.id, old.label, old.content);
-  INSERT INTO knowledge_nodes_fts(rowid, id, label, content) VALUES (new.rowid, new.id, new.label, new.content);
+CREATE TRIGGER IF NOT EXISTS knowledge_nodes_fts_au
+AFTER UPDATE ON knowledge_nodes BEGIN
+    INSERT INTO knowledge_nodes_fts(knowledge_nodes_fts, rowid, id, label, content)
+    VALUES ('delete', old.rowid, old.id, old.label, COALESCE(old.content, ''));
+    INSERT INTO knowledge_nodes_fts(rowid, id, label, content)
+    VALUES (new.rowid, new.id, new.label, COALESCE(new.content, ''));
 END;
 CREATE TABLE IF NOT EXISTS search_document_chunks (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,16 +66,28 @@ CREATE TABLE IF NOT EXISTS search_document_chunks (
   FOREIGN KEY (document_id) REFERENCES search_documents (id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS idx_search_chunks_doc ON search_document_chunks (document_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_document_chunks_fts USING fts5(body_text, content='search_document_chunks', content_rowid='rowid');
-CREATE TRIGGER IF NOT EXISTS search_document_chunks_fts_ai AFTER INSERT ON search_document_chunks BEGIN
-  INSERT INTO search_document_chunks_fts(rowid, body_text) VALUES (new.rowid, new.body_text);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_document_chunks_fts
+USING fts5(
+    body_text,
+    content='search_document_chunks',
+    content_rowid='rowid'
+);
+CREATE TRIGGER IF NOT EXISTS search_document_chunks_fts_ai
+AFTER INSERT ON search_document_chunks BEGIN
+    INSERT INTO search_document_chunks_fts(rowid, body_text)
+    VALUES (new.rowid, new.body_text);
 END;
-CREATE TRIGGER IF NOT EXISTS search_document_chunks_fts_ad AFTER DELETE ON search_document_chunks BEGIN
-  INSERT INTO search_document_chunks_fts(search_document_chunks_fts, rowid, body_text) VALUES ('delete', old.rowid, old.body_text);
+CREATE TRIGGER IF NOT EXISTS search_document_chunks_fts_ad
+AFTER DELETE ON search_document_chunks BEGIN
+    INSERT INTO search_document_chunks_fts(search_document_chunks_fts, rowid, body_text)
+    VALUES ('delete', old.rowid, old.body_text);
 END;
-CREATE TRIGGER IF NOT EXISTS search_document_chunks_fts_au AFTER UPDATE ON search_document_chunks BEGIN
-  INSERT INTO search_document_chunks_fts(search_document_chunks_fts, rowid, body_text) VALUES ('delete', old.rowid, old.body_text);
-  INSERT INTO search_document_chunks_fts(rowid, body_text) VALUES (new.rowid, new.body_text);
+CREATE TRIGGER IF NOT EXISTS search_document_chunks_fts_au
+AFTER UPDATE ON search_document_chunks BEGIN
+    INSERT INTO search_document_chunks_fts(search_document_chunks_fts, rowid, body_text)
+    VALUES ('delete', old.rowid, old.body_text);
+    INSERT INTO search_document_chunks_fts(rowid, body_text)
+    VALUES (new.rowid, new.body_text);
 END;
 CREATE TABLE IF NOT EXISTS search_documents (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

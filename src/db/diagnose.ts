@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { SIDECAR_NAME, sidecarBeside } from "../layout.js";
 import { VoxError } from "../errors.js";
 import type { BaselinePolicy } from "../schema/contract.js";
-import { compareFacts, isFailing, OWN_TABLES, readFacts, type SchemaFacts, type StructureComparison } from "../schema/facts.js";
+import { compareFacts, failingCount, isFailing, OWN_TABLES, readFacts, type SchemaFacts, type StructureComparison } from "../schema/facts.js";
 import { baselineSql, keccakDigestHex, type Manifest } from "../schema/manifest.js";
 import { currentTarget, factsOfSql, type TargetOrigin } from "../schema/target.js";
 import { baselineCatalog, countRows, readCatalog, type TableInfo } from "./catalog.js";
@@ -226,9 +226,9 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
       };
     case "current":
       if (d.structure && !d.structure.equal) {
-        const n = d.structure.diffs.filter(isFailing).length + d.structure.missingFts.length;
+        const n = failingCount(d.structure);
         return {
-          explanation: `The database says it is on baseline ${B}, but its structure differs from ${d.baseline.origin} in ${n} table(s) (vox's own fold re-runs CREATE … IF NOT EXISTS and never adds columns, so files upgraded through releases drift). It is repaired in place after a verified backup: what is missing is added, nothing is dropped.`,
+          explanation: `The database says it is on baseline ${B}, but its structure differs from ${d.baseline.origin} in ${n} part(s) (vox's own fold re-runs CREATE … IF NOT EXISTS and never adds columns, so files upgraded through releases drift). It is repaired in place after a verified backup: what is missing is added, nothing is dropped (a vox trigger stored with another text is replaced by the target's).`,
           next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
         };
       }
@@ -308,6 +308,8 @@ export function structureJson(s: StructureComparison): Record<string, unknown> {
       ...(d.shape.length ? { shape: d.shape } : {}),
     })),
     missingFts: s.missingFts,
+    ...(s.missingTriggers.length ? { missingTriggers: s.missingTriggers } : {}),
+    ...(s.differentTriggers.length ? { differentTriggers: s.differentTriggers } : {}),
     kept: {
       tables: s.extraTables,
       columns: s.diffs.filter((d) => d.extraColumns.length).map((d) => ({ table: d.table, columns: d.extraColumns })),
@@ -334,5 +336,7 @@ export function structureLines(s: StructureComparison): string[] {
     out.push(`${d.table}: ${parts.join(" · ")}`);
   }
   for (const f of s.missingFts) out.push(`${f}: FTS5 table missing`);
+  for (const t of s.missingTriggers) out.push(`${t}: trigger missing`);
+  for (const t of s.differentTriggers) out.push(`${t}: trigger text is not the target's`);
   return out;
 }

@@ -107,6 +107,10 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
     const { alters, blockers: b } = repairColumns(d, base);
     blockers.push(...b);
     if (alters.length) steps.push({ id: "add-columns", kind: "write", description: `add ${alters.length} column(s) the target has and the file lacks, with their defaults (nothing is dropped)`, sql: alters });
+    // A target trigger stored with another text (an older generator's, or an operator's edit): dropped here so the
+    // baseline DDL below creates it with the target's own text; the old text stays in the backup and the archive.
+    const stale = d.structure?.differentTriggers ?? [];
+    if (stale.length) steps.push({ id: "replace-triggers", kind: "write", description: `replace ${stale.length} trigger(s) whose text is not the target's (${stale.join(", ")}) with the target's`, sql: stale.map((n) => `DROP TRIGGER IF EXISTS ${quoteIdent(n)}`) });
     // Columns first: the target's indexes may name columns that only newer baselines have.
     steps.push({ id: "baseline-ddl", kind: "write", description: `apply the idempotent baseline ${B} DDL (${statements.length} statements: missing tables, indexes and FTS tables are created; existing ones are left as they are)`, sql: statements });
     if (d.chain === "behind") {

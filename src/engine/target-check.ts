@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadBaselineContext } from "../db/diagnose.js";
-import { compareFacts, isFailing } from "../schema/facts.js";
+import { compareFacts, failingCount } from "../schema/facts.js";
 import { baselineSql } from "../schema/manifest.js";
 import { factsOfSql, TARGET_ENV, templateFromVox, templateTarget, voxOnPath } from "../schema/target.js";
 
@@ -44,7 +44,7 @@ async function compareIn(parent: string): Promise<VoxComparison> {
   }
   const t = templateTarget(made.path, { kind: "vox", path: made.path, label: "the operator's vox", voxVersion: made.voxVersion });
   const c = compareFacts(factsOfSql(baselineSql(t.manifest.fragments)), bundled.facts);
-  const differences = c.diffs.filter(isFailing).length + c.missingFts.length + c.extraTables.length + c.diffs.filter((x) => x.extraColumns.length).length;
+  const differences = failingCount(c) + c.extraTables.length + c.diffs.filter((x) => x.extraColumns.length).length;
   return {
     version: t.manifest.baselineVersion,
     voxVersion: made.voxVersion,

@@ -4,6 +4,7 @@
  * sync triggers, seed rows). Every statement is `IF NOT EXISTS` / `OR IGNORE`, so a fold can
  * re-run it on a file that already holds part of it.
  */
+import { sqlTokens } from "../db/sqltokens.js";
 import type { ColumnFact, ForeignKeyFact, Fts5Fact, IndexFact, SchemaFacts, SeedValue, TableFact } from "./facts.js";
 
 // SQLite's keywords (https://sqlite.org/lang_keywords.html): such names are quoted.
@@ -123,12 +124,41 @@ export function seedRowsSql(name: string, t: TableFact): string[] {
   });
 }
 
-/** vox's FTS5 table and its AFTER INSERT / DELETE / UPDATE sync triggers, then one rebuild. */
-export function fts5Sql(f: Fts5Fact): string[] {
+/** `CREATE TABLE x` → `CREATE TABLE IF NOT EXISTS x` (also INDEX, VIRTUAL TABLE, TRIGGER), so a fold can re-run it. */
+export function ifNotExists(sql: string): string {
+  const toks = sqlTokens(sql);
+  let i = 0;
+  if (toks[i]?.upper !== "CREATE") return sql;
+  i++;
+  while (toks[i] && ["UNIQUE", "VIRTUAL", "TEMP", "TEMPORARY"].includes(toks[i]!.upper)) i++;
+  const kind = toks[i];
+  if (!kind || !["TABLE", "INDEX", "TRIGGER", "VIEW"].includes(kind.upper)) return sql;
+  if (toks[i + 1]?.upper === "IF") return sql;
+  return sql.slice(0, kind.end) + " IF NOT EXISTS" + sql.slice(kind.end);
+}
+
+/** A stored `CREATE …` text made re-runnable: `IF NOT EXISTS` after the kind (SQLite stores it without), one `;`. */
+function exact(sql: string): string {
+  return ifNotExists(sql.trim().replace(/;\s*$/, "")) + ";";
+}
+
+/**
+ * vox's FTS5 table and its AFTER INSERT / DELETE / UPDATE sync triggers. When the facts carry vox's
+ * exact text (`fts5_sql`, `triggers`), that text is used, so the new file stores vox's own DDL
+ * (SQLite keeps the text after `IF NOT EXISTS`); older facts without it get the triggers generated.
+ */
+export function fts5Sql(f: Fts5Fact, facts?: SchemaFacts): string[] {
   const opts = Object.entries(f.options).map(([k, v]) => `${k}=${v}`);
-  const out = [`CREATE VIRTUAL TABLE IF NOT EXISTS ${ident(f.name)} USING ${f.module}(${[...f.columns, ...opts].join(", ")});`];
+  const given = facts?.fts5_sql?.[f.name];
+  const out = [given ? exact(given) : `CREATE VIRTUAL TABLE IF NOT EXISTS ${ident(f.name)} USING ${f.module}(${[...f.columns, ...opts].join(", ")});`];
   const content = f.options.content ? unquote(f.options.content) : null;
   if (!content) return out;
+  if (facts?.triggers) {
+    // vox's own: the triggers named after this FTS table, in vox's order (insert, delete, update).
+    const mine = facts.triggers.filter((t) => t.table === content && t.name.startsWith(`${f.name}_`));
+    const rank = (n: string) => ["_ai", "_ad", "_au"].findIndex((s) => n.endsWith(s));
+    return [...out, ...mine.sort((a, b) => rank(a.name) - rank(b.name)).map((t) => exact(t.sql))];
+  }
   const rowid = f.options.content_rowid ? unquote(f.options.content_rowid) : "rowid";
   const cols = f.columns.map((c) => c.split(/\s+/)[0]!);
   const fts = ident(f.name);
@@ -154,7 +184,12 @@ export function tableSql(facts: SchemaFacts, name: string): string[] {
   const t = facts.tables[name]!;
   const out = [createTableSql(name, t, facts.tables), ...(t.indexes ?? []).map((i) => createIndexSql(name, i)), ...seedRowsSql(name, t)];
   for (const f of facts.fts5) {
-    if (f.options.content && unquote(f.options.content) === name) out.push(...fts5Sql(f));
+    if (f.options.content && unquote(f.options.content) === name) out.push(...fts5Sql(f, facts));
+  }
+  // Triggers of this table that are not an FTS table's sync triggers (vox 66 has none; kept when a template has them).
+  const ftsNames = facts.fts5.map((f) => f.name + "_");
+  for (const t of facts.triggers ?? []) {
+    if (t.table === name && !ftsNames.some((p) => t.name.startsWith(p))) out.push(exact(t.sql));
   }
   return out;
 }
@@ -175,6 +210,6 @@ export function factsToFragments(facts: SchemaFacts, fragmentOf?: (table: string
     out.push({ name: frag, statements: tables.flatMap((t) => tableSql(facts, t)) });
   }
   const standalone = facts.fts5.filter((f) => !f.options.content || !(unquote(f.options.content) in facts.tables));
-  if (standalone.length) out.push({ name: "fts", statements: standalone.flatMap(fts5Sql) });
+  if (standalone.length) out.push({ name: "fts", statements: standalone.flatMap((f) => fts5Sql(f, facts)) });
   return out;
 }

@@ -60,6 +60,13 @@ export interface Fts5Fact {
   options: Record<string, string>;
 }
 
+/** A trigger as vox writes it: its name, its table and the exact `CREATE TRIGGER` text SQLite stores. */
+export interface TriggerFact {
+  name: string;
+  table: string;
+  sql: string;
+}
+
 export interface SchemaFacts {
   label?: string;
   source?: string;
@@ -67,6 +74,17 @@ export interface SchemaFacts {
   fragments?: string[];
   tables: Record<string, TableFact>;
   fts5: Fts5Fact[];
+  /** vox's triggers with their exact text (schema-66.json and any file read); absent in older facts (then generated). */
+  triggers?: TriggerFact[];
+  /** The exact `CREATE VIRTUAL TABLE` text per FTS5 table (schema-66.json and any file read). */
+  fts5_sql?: Record<string, string>;
+}
+
+/** A statement's text with runs of whitespace outside string literals made one space: two texts are the same SQL when these are equal. */
+export function sqlText(sql: string): string {
+  return sqlTokens(sql.trim().replace(/;\s*$/, ""))
+    .map((t) => (t.kind === "word" ? t.upper : t.text))
+    .join(" ");
 }
 
 /** The product's own tables: vox ignores them; they never count as drift. */
@@ -120,7 +138,7 @@ export function parseFts5Args(sql: string): { module: string; columns: string[];
 
 /** Facts of every user table (not our own bookkeeping unless asked), read with PRAGMAs. */
 export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seedRows?: boolean } = {}): SchemaFacts {
-  const master = allRows(db, "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table','index') AND sql IS NOT NULL").map(
+  const master = allRows(db, "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table','index','trigger') AND sql IS NOT NULL").map(
     (r) => ({ name: String(r.name), type: String(r.type), sql: String(r.sql) }) as MasterRow,
   );
   const sqlOf = new Map(master.map((m) => [`${m.type}:${m.name}`, m.sql]));
@@ -129,6 +147,7 @@ export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seed
   const shadows = shadowTableNames(db);
   const tables: Record<string, TableFact> = {};
   const fts5: Fts5Fact[] = [];
+  const fts5_sql: Record<string, string> = {};
   const versionRows = allRows(db, "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
   let baselineVersion = 0;
   if (versionRows.length) {
@@ -145,12 +164,18 @@ export function readFacts(db: LibsqlDatabase, opts: { includeOwn?: boolean; seed
     const sql = sqlOf.get(`table:${t.name}`) ?? "";
     if (t.type === "virtual") {
       const p = parseFts5Args(sql);
-      if (p) fts5.push({ name: t.name, module: p.module, columns: p.columns, options: p.options });
+      if (p) {
+        fts5.push({ name: t.name, module: p.module, columns: p.columns, options: p.options });
+        fts5_sql[t.name] = sql;
+      }
       continue;
     }
     tables[t.name] = readTableFact(db, t.name, sql, t.withoutRowid, sqlOf, opts.seedRows === true);
   }
-  return { baseline_version: baselineVersion, tables, fts5 };
+  const triggers = allRows(db, "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY name")
+    .map((r) => ({ name: String(r.name), table: String(r.tbl_name), sql: String(r.sql) }))
+    .filter((t) => opts.includeOwn || !OWN_TABLES.includes(t.table));
+  return { baseline_version: baselineVersion, tables, fts5, triggers, fts5_sql };
 }
 
 function readTableFact(
@@ -242,6 +267,9 @@ export interface StructureComparison {
   equal: boolean;
   diffs: TableDiff[];
   missingFts: string[];
+  /** The target's triggers the file lacks, and those it has with another text (the target defines triggers). */
+  missingTriggers: string[];
+  differentTriggers: string[];
   /** Tables the file has that the target does not (kept). */
   extraTables: string[];
   fingerprint: string;
@@ -319,21 +347,37 @@ export function compareFacts(file: SchemaFacts, target: SchemaFacts): StructureC
   }
   const haveFts = new Set(file.fts5.map((f) => f.name));
   const missingFts = target.fts5.filter((f) => !haveFts.has(f.name)).map((f) => f.name);
+  const haveTrig = new Map((file.triggers ?? []).map((t) => [t.name, t]));
+  const missingTriggers: string[] = [];
+  const differentTriggers: string[] = [];
+  for (const t of target.triggers ?? []) {
+    const h = haveTrig.get(t.name);
+    if (!h) missingTriggers.push(t.name);
+    else if (h.table !== t.table || sqlText(h.sql) !== sqlText(t.sql)) differentTriggers.push(t.name);
+  }
   const extraTables = Object.keys(file.tables).filter((n) => !(n in target.tables) && !OWN_TABLES.includes(n));
   const failing = diffs.filter((d) => isFailing(d));
   const restricted: SchemaFacts = {
     baseline_version: 0,
     tables: Object.fromEntries(Object.keys(target.tables).filter((n) => file.tables[n]).map((n) => [n, restrictTable(file.tables[n]!, target.tables[n]!)])),
     fts5: file.fts5.filter((f) => target.fts5.some((t) => t.name === f.name)),
+    ...(target.triggers ? { triggers: (file.triggers ?? []).filter((f) => target.triggers!.some((t) => t.name === f.name)) } : {}),
   };
   return {
-    equal: failing.length === 0 && missingFts.length === 0,
+    equal: failing.length === 0 && missingFts.length === 0 && missingTriggers.length === 0 && differentTriggers.length === 0,
     diffs,
     missingFts,
+    missingTriggers,
+    differentTriggers,
     extraTables,
     fingerprint: structureFingerprint(restricted),
     targetFingerprint: structureFingerprint(target),
   };
+}
+
+/** How many parts of the target the file lacks or defines otherwise (tables, FTS tables, triggers). */
+export function failingCount(s: StructureComparison): number {
+  return s.diffs.filter(isFailing).length + s.missingFts.length + s.missingTriggers.length + s.differentTriggers.length;
 }
 
 /** A difference that makes the file not the target (extra columns alone are kept, not failures). */
@@ -403,7 +447,11 @@ export function structureFingerprint(f: SchemaFacts): string {
   const fts = [...f.fts5]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((x) => ({ name: x.name, module: x.module, columns: x.columns, options: x.options }));
-  const json = JSON.stringify(canonical({ tables, fts5: fts }));
+  // Trigger bodies count (token by token) when the facts carry triggers; older facts without them keep their fingerprint.
+  const triggers = f.triggers
+    ? [...f.triggers].sort((a, b) => (a.name < b.name ? -1 : 1)).map((t) => ({ name: t.name, table: t.table, sql: sqlText(t.sql) }))
+    : undefined;
+  const json = JSON.stringify(canonical(triggers ? { tables, fts5: fts, triggers } : { tables, fts5: fts }));
   return createHash("sha256").update(json).digest("hex");
 }
 
@@ -414,6 +462,6 @@ export function structureOnly(f: SchemaFacts): SchemaFacts {
     const { seed_rows: _s, fragment: _f, ...rest } = t;
     tables[n] = rest;
   }
-  return { baseline_version: f.baseline_version, tables, fts5: f.fts5 };
+  return { baseline_version: f.baseline_version, tables, fts5: f.fts5, ...(f.triggers ? { triggers: f.triggers } : {}) };
 }
 

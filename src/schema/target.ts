@@ -12,11 +12,11 @@ import { join } from "node:path";
 import Database from "libsql";
 import { allRows, openReadOnly } from "../db/local.js";
 import { probeFile } from "../db/probe.js";
-import { sqlTokens } from "../db/sqltokens.js";
 import { quoteIdent } from "../db/value.js";
 import { failed, refused, usage } from "../errors.js";
 import { loadPolicy, type BaselinePolicy } from "./contract.js";
 import { readFacts, type SchemaFacts } from "./facts.js";
+import { ifNotExists } from "./ddl.js";
 import { shadowTableNames } from "../db/catalog.js";
 import { baselineSql, keccakDigestHex, loadManifest, type Manifest } from "./manifest.js";
 import { OWN_FRAGMENT } from "./own.js";
@@ -38,19 +38,6 @@ export function factsOfSql(sql: string): SchemaFacts {
   } finally {
     db.close();
   }
-}
-
-/** `CREATE TABLE x` → `CREATE TABLE IF NOT EXISTS x` (also INDEX, VIRTUAL TABLE, TRIGGER), so a fold can re-run it. */
-export function ifNotExists(sql: string): string {
-  const toks = sqlTokens(sql);
-  let i = 0;
-  if (toks[i]?.upper !== "CREATE") return sql;
-  i++;
-  while (toks[i] && ["UNIQUE", "VIRTUAL", "TEMP", "TEMPORARY"].includes(toks[i]!.upper)) i++;
-  const kind = toks[i];
-  if (!kind || !["TABLE", "INDEX", "TRIGGER", "VIEW"].includes(kind.upper)) return sql;
-  if (toks[i + 1]?.upper === "IF") return sql;
-  return sql.slice(0, kind.end) + " IF NOT EXISTS" + sql.slice(kind.end);
 }
 
 /** The DDL of a vox template file, in creation order, idempotent, plus its seed rows. */
