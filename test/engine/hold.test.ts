@@ -14,7 +14,7 @@ import type { EngineEvent } from "../../src/engine/events.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
 import { runCutover } from "../../dist/src/engine/cutover.js";
 import { VoxError } from "../../dist/src/errors.js";
-import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
+import { cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 
 /** Python's sqlite3 commits one row into `db` (WAL or not) and exits without closing (os._exit: no checkpoint on close, the row stays in the -wal of a WAL file). */
 function pyWrite(db: string, value: string, keepWal = true): void {

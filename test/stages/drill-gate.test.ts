@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cpSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { cpSync, readFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, makeBaselineDb, ROOT, sqlite, tmp } from "../helpers.js";
 import { makeTortureDb } from "../fixtures/torture.js";

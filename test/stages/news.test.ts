@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeVoxDb, fixtureDb, makeBaselineDb, ROOT, sha256, sha3sum, sqlite, tmp } from "../helpers.js";
+import { cli, makeVoxDb, fixtureDb, makeBaselineDb, sha256, sha3sum, sqlite, tmp } from "../helpers.js";
 
 /** Python: the independent checker for values and digests. */
 function py(db: string, code: string): string {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { existsSync, linkSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeVoxDb, fixtureDb, makeBaselineDb, ROOT, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, makeVoxDb, fixtureDb, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 function py(db: string, code: string): any {
   return JSON.parse(execaSync("python3", ["-c", `import sqlite3, json, sys\ncon = sqlite3.connect(sys.argv[1])\n${code}`, db]).stdout);

@@ -8,7 +8,7 @@ import { fakeClient, inspection, report } from "./fake-client.js";
 import { escapeControls } from "../../src/ui/format.js";
 import { tmp } from "../helpers.js";
 import { join } from "node:path";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 /**

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { ROOT } from "./helpers.js";
+
+describe("eslint (typescript-eslint everywhere, react-hooks on the wizard): `npm run lint`", () => {
+  it("src/, stages/, bench/ and test/ have no lint errors", async () => {
+    const r = await execa("npm", ["run", "--silent", "lint", "--", "--format", "json"], { cwd: ROOT, reject: false });
+    const results = JSON.parse(String(r.stdout)) as { filePath: string; errorCount: number; messages: { ruleId: string; message: string; line: number }[] }[];
+    // it really linted every folder, the wizard's files included
+    for (const dir of ["src/ui", "src/engine", "stages", "bench", "test/engine", "test/wizard"]) {
+      expect(results.filter((f) => f.filePath.startsWith(`${ROOT}/${dir}/`)).length, dir).toBeGreaterThan(0);
+    }
+    const errors = results.flatMap((f) => f.messages.map((m) => `${f.filePath}:${m.line} ${m.ruleId}: ${m.message}`));
+    expect(errors).toEqual([]);
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
+});
