@@ -1,4 +1,4 @@
-import { allRows, type LibsqlDatabase } from "./local.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
 import { toolVersion } from "../util/paths.js";
 
 export interface LedgerEntry {
@@ -57,4 +57,42 @@ export function listLedger(db: LibsqlDatabase): LedgerRow[] {
       createdAt: String(r.created_at),
     };
   });
+}
+
+/** The last applied cutover the ledger of the file at dbPath records (null: none, or no ledger, or unreadable). */
+export function lastCutoverLedger(dbPath: string): { run_id: string; created_at: string } | null {
+  try {
+    const db = openReadOnly(dbPath);
+    try {
+      const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'cutover_ledger'").length;
+      if (!has) return null;
+      const r = allRows(db, "SELECT run_id, created_at FROM cutover_ledger WHERE command IN ('cutover', 'rehearse', 'wizard') AND mode = 'apply' ORDER BY id DESC LIMIT 1");
+      return r.length ? { run_id: String(r[0]!.run_id), created_at: String(r[0]!.created_at) } : null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** What legacy_quarantine holds now, per reason key: the count the summary shows is the table's. */
+export function quarantineTableRows(dbPath: string): { rows: number; byReason: Record<string, number> } | null {
+  try {
+    const db = openReadOnly(dbPath);
+    try {
+      if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'legacy_quarantine'").length) return { rows: 0, byReason: {} };
+      const byReason: Record<string, number> = {};
+      let rows = 0;
+      for (const r of allRows(db, "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1")) {
+        byReason[String(r.k)] = Number(r.n);
+        rows += Number(r.n);
+      }
+      return { rows, byReason };
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
 }

@@ -1,5 +1,5 @@
 /** Messages between the wizard (main thread) and the engine worker. The UI never opens a database. */
-import type { CutoverReport } from "../engine/cutover.js";
+import type { CutoverReport } from "../cutover/index.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 
 /** An unfinished run as the reopen screen tells it: stages and files, not step ids. */

@@ -1,5 +1,5 @@
 /** The wizard as one typed reducer: screens, transitions, and what each screen shows. Pure. */
-import type { CutoverReport } from "../engine/cutover.js";
+import type { CutoverReport } from "../cutover/index.js";
 import { formatCount } from "../util/count.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
 import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";

@@ -11,7 +11,7 @@ import { resolveDatabase } from "../db/resolve.js";
 import { VoxError } from "../errors.js";
 import { CancelToken } from "../engine/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
-import { runCutover } from "../engine/cutover.js";
+import { runCutover } from "../cutover/index.js";
 import type { DecisionAnswer } from "../engine/events.js";
 import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";

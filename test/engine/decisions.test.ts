@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { journalState, readJournal, type Stamped } from "../../src/engine/journal.js";
-import { reuseOnResume } from "../../src/engine/cutover.js";
+import { reuseOnResume } from "../../src/cutover/index.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, planDefaultWorkDir } from "../../src/safety/guard.js";
 import { planDigest, type PlanIdentity } from "../../src/db/plan-digest.js";
 import { isOwnTempBeside, isPartial, newFilePath } from "../../src/layout.js";

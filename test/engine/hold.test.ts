@@ -12,7 +12,7 @@ import { contentVersion } from "../../src/db/probe.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
-import { runCutover } from "../../dist/src/engine/cutover.js";
+import { runCutover } from "../../dist/src/cutover/index.js";
 import { VoxError } from "../../dist/src/errors.js";
 import { cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 

@@ -1,5 +1,5 @@
 import { dirname, join } from "node:path";
-import type { CutoverReport } from "../../src/engine/cutover.js";
+import type { CutoverReport } from "../../src/cutover/index.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../../src/engine/events.js";
 import type { EngineClient, Inspection, RunJob, RunOutcome } from "../../src/ui/protocol.js";
 

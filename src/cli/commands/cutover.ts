@@ -1,5 +1,5 @@
 import { CancelToken, withSignals } from "../../engine/cancel.js";
-import { reportJson, runCutover, type CutoverReport } from "../../engine/cutover.js";
+import { reportJson, runCutover, type CutoverReport } from "../../cutover/index.js";
 import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";

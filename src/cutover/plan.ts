@@ -1,0 +1,98 @@
+/** What a cutover will do: its paths, route, steps and plan digest, computed before anything is written. */
+import { resolve } from "node:path";
+import { routeFor, stepsFor, type Route, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
+import type { RunState } from "../../stages/types.js";
+import { diagnose, loadBaselineContext, shellQuote, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
+import type { ResolvedDb } from "../db/resolve.js";
+import { planDigest } from "../db/plan-digest.js";
+import { failed } from "../errors.js";
+import { archiveDirOf, defaultBackupPath, newFilePath } from "../layout.js";
+import { planDefaultWorkDir, realPathOf, type DbIdentity } from "../safety/guard.js";
+import type { CancelToken } from "../engine/cancel.js";
+import type { Decide, Emit } from "../engine/events.js";
+import type { RunOnDisk } from "../engine/runs.js";
+
+export interface CutoverOptions {
+  resolved: ResolvedDb;
+  apply: boolean;
+  plan?: string;
+  workDir?: string;
+  backupPath?: string;
+  resume?: boolean;
+  rollback?: boolean;
+  /** --rollback after a finished cutover although the database changed since. */
+  force?: boolean;
+  breakLock?: boolean;
+  command: string;
+  emit: Emit;
+  token?: CancelToken;
+  /** Stage 2–3 choices (defaults: merge the sidecar, no telemetry files). */
+  options?: Partial<RunOptions>;
+  /** A driver that asks the operator (the wizard): typed confirmations and Stage 2–3 choices. */
+  decide?: Decide;
+}
+
+export function runPaths(dbPath: string, workDir: string, backupPath?: string): RunPaths {
+  return {
+    dbPath,
+    workDir,
+    backupPath: backupPath ? resolve(backupPath) : defaultBackupPath(workDir),
+    newPath: newFilePath(dbPath),
+    archiveDir: archiveDirOf(workDir),
+  };
+}
+
+export function commandFor(c: string, dbPath: string, extra: string): string {
+  return `vox-cutover ${c} --db ${shellQuote(dbPath)} ${extra}`.trim();
+}
+
+export interface CutoverPlan {
+  base: BaselineContext;
+  diagnosis: Diagnosis;
+  steps: Step[];
+  route: Route;
+  paths: RunPaths;
+  digest: string;
+  options: RunOptions;
+}
+
+function runOptions(o?: Partial<RunOptions>): RunOptions {
+  return { sidecarMerge: o?.sidecarMerge ?? true, telemetry: o?.telemetry ?? [] };
+}
+
+export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string; options?: Partial<RunOptions> } = {}): Promise<CutoverPlan> {
+  if (resolved.kind !== "file") {
+    throw failed({ what: "The cutover works on local database files.", untouched: "The remote database was not changed.", next: "Run it where the file is, with --db PATH." });
+  }
+  const base = loadBaselineContext();
+  const diagnosis = await diagnose(resolved, base);
+  if (diagnosis.error) throw diagnosis.error;
+  // Every path of the run hangs off the database's real path: a symbolic link keeps pointing at the new file.
+  const real = realPathOf(resolved.path!);
+  const workDir = opts.workDir ?? planDefaultWorkDir(real);
+  const paths = runPaths(real, workDir, opts.backupPath);
+  const route = routeFor(diagnosis, base);
+  const steps = stepsFor(route);
+  const digest = planDigest({
+    db: resolved.display,
+    chain: diagnosis.chain,
+    target: base.digest,
+    sizeBytes: diagnosis.sizeBytes,
+    walBytes: diagnosis.walBytes,
+    changeCounter: diagnosis.changeCounter,
+    ...(diagnosis.contentVersion ? { contentVersion: diagnosis.contentVersion } : {}),
+    steps: [...steps.map((s) => `${s.id}:${s.kind}`), JSON.stringify(runOptions(opts.options))],
+  });
+  return { base, diagnosis, steps, route, paths, digest, options: runOptions(opts.options) };
+}
+
+export function runState(plan: CutoverPlan, id: DbIdentity, start: RunOnDisk["state"]["start"] | undefined): RunState {
+  return {
+    chainBefore: start ? (start.chainBefore ?? start.chain) : plan.diagnosis.chain,
+    maxVersionBefore: start ? (start.maxVersionBefore ?? null) : (plan.diagnosis.classification.maxVersion?.toString() ?? null),
+    identity: start?.identity ?? { path: id.path, real: id.real, dev: id.dev, ino: id.ino },
+    mode: id.mode,
+    uid: id.uid,
+    gid: id.gid,
+  };
+}

@@ -1,0 +1,363 @@
+/** Runs a cutover (--apply), resumes it (--resume), or shows its dry-run; rollback is in ./rollback.ts. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { trialImport } from "../engine/trial.js";
+import { applyFinalCounts } from "../report/final.js";
+import { stepsFor, type RunContext, type Step } from "../../stages/index.js";
+import type { RunState } from "../../stages/types.js";
+import { archivePath } from "../../stages/stage1-legacy.js";
+import { diagnose, type Diagnosis } from "../db/diagnose.js";
+import { sqliteFailure } from "../db/local.js";
+import { failed, refused, usage, VoxError } from "../errors.js";
+import { toolVersion } from "../util/paths.js";
+import { CancelToken, cancelled } from "../engine/cancel.js";
+import { describeHolders, openHolders } from "../safety/holders.js";
+import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, withWriteSafety, type WriteSafety } from "../safety/guard.js";
+import { inodeOf } from "../safety/identity.js";
+import { assertNotSpecial } from "../safety/owned.js";
+import { faultOf } from "../safety/faults.js";
+import { whereabouts } from "../engine/whereabouts.js";
+import { journalProblemError } from "../safety/runfiles.js";
+import { contentState } from "../safety/content-version.js";
+import { Journal, JOURNAL_NAME } from "../engine/journal.js";
+import { pausePoint } from "../engine/testhooks.js";
+import { describeHolder, isStale, readLock } from "../safety/lock.js";
+import { planChanged } from "../db/plan-digest.js";
+import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
+import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
+import { fillReport } from "../report/fill.js";
+import { writeReports } from "../report/render.js";
+import { commandFor, planCutover, runPaths, runState, type CutoverOptions, type CutoverPlan } from "./plan.js";
+import { rollbackCommand } from "./rollback.js";
+/** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
+export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
+  const started = performance.now();
+  const token = opts.token ?? new CancelToken();
+  if (opts.rollback && opts.resume) {
+    throw usage({ what: "--rollback and --resume were given together: one undoes the unfinished run, the other continues it.", untouched: "Nothing was read or changed.", next: "Choose one: cutover --resume --apply, or cutover --rollback --apply." });
+  }
+  checkPlanOption(opts.plan);
+  // Inputs that are FIFOs or devices would block (a telemetry FIFO hangs after the swap): refused before anything moves.
+  for (const f of opts.options?.telemetry ?? []) assertNotSpecial("--telemetry", f, "input");
+  if (opts.resolved.kind !== "file") await planCutover(opts.resolved); // throws the remote error
+  const id = identify(opts.resolved.path!);
+  const dbPath = id.real;
+  const pending = unfinishedRun(dbPath, opts.workDir);
+  if (pending?.problem) throw journalProblemError(pending.workDir, pending.problem);
+  if (opts.rollback) return rollbackCommand(opts, id, pending, started);
+  if (pending && !opts.resume) {
+    const holder = readLock(dbPath);
+    const live = holder && holder.runId === pending.state.start!.runId && !isStale(holder);
+    if (live) {
+      throw refused({
+        what: `Run ${holder.runId} of this database is still running (${describeHolder(holder)}).`,
+        untouched: "Nothing was changed by this command.",
+        next: "Wait for it to finish, or stop it (Ctrl-C stops it at a safe point); then resume or roll it back.",
+        details: { workDir: pending.workDir, lock: holder },
+      });
+    }
+    throw refused({
+      what: `An unfinished cutover of this database is recorded in ${pending.workDir} (stopped ${pending.state.interruptedAt ? `at ${pending.state.interruptedAt}` : `after ${pending.state.lastStep ?? "its start"}`}${pending.state.swapPhase !== "none" ? `, swap phase ${pending.state.swapPhase}` : ""}).`,
+      untouched: "Nothing was changed.",
+      next: `Resume it: ${commandFor("cutover", opts.resolved.path!, "--resume --apply")} — or undo it: ${commandFor("cutover", opts.resolved.path!, "--rollback --apply")}.`,
+      details: { workDir: pending.workDir },
+    });
+  }
+  if (opts.resume && !pending) {
+    throw usage({ what: `There is no unfinished cutover run for ${dbPath} to resume.`, untouched: "Nothing was changed.", next: "Run vox-cutover cutover (dry-run) to see the plan." });
+  }
+  const start = pending?.state.start;
+  if (opts.resume && !opts.apply) {
+    const r = emptyReport("dry-run", start!.chainBefore ?? start!.chain);
+    r.workDir = pending!.workDir;
+    r.runId = start!.runId;
+    r.message = `--resume would continue run ${r.runId} in ${pending!.workDir} after ${pending!.state.lastStep ?? "its start"}; add --apply to do it.`;
+    return finishReport(r, started);
+  }
+  // A fresh run's operator-given paths are checked before anything else (a resume's are its own).
+  if (!pending && opts.apply) {
+    if (opts.workDir) checkWorkDir(opts.workDir, id, "", false);
+    if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
+  }
+  const plan = pending
+    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: start!.backupPath, options: start!.options ?? opts.options })
+    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options });
+  // The run state comes from the journal on resume: the file now at the path may be the new one.
+  const chain = start ? ((start.chainBefore ?? start.chain) as Diagnosis["chain"]) : plan.diagnosis.chain;
+  const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold")) : plan.steps;
+  const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
+  report.planDigest = start ? start.planDigest : plan.digest;
+  const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options };
+  report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
+  if (steps.length === 0) {
+    report.outcome = "nothing-to-do";
+    if (chain === "current") {
+      const led = lastCutoverLedger(dbPath);
+      if (led) {
+        report.outcome = "already-done";
+        report.message = `Nothing to do: ${dbPath} is on the current baseline; the ledger records the cutover run ${led.run_id} at ${led.created_at}.`;
+      } else report.message = `Nothing to do: ${dbPath} is on the current baseline ${plan.base.manifest.baselineVersion}.`;
+      return finishReport(report, started);
+    }
+    if (chain === "missing") {
+      report.message = `Nothing to cut over: there is no database at ${opts.resolved.path}. ${commandFor("migrate", opts.resolved.path!, "--apply")} creates it on the baseline.`;
+      return finishReport(report, started);
+    }
+    if (chain === "ahead") {
+      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`, untouched: "Nothing was changed.", next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`, details: { chain } });
+    }
+    throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
+  }
+  opts.emit({ type: "plan", steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })), digest: report.planDigest! });
+  if (!opts.apply) {
+    // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
+    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {}, runState(plan, id, start), () => {});
+    await runPreflight(ctx, steps, report, opts, true);
+    if (plan.route === "rebuild") {
+      // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
+      opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
+      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token);
+      report.trial = evidence;
+      if (evidence.objects) report.objects = evidence.objects;
+      report.tables = evidence.tables.map((t) => ({ name: t.name, target: t.target, rowsBefore: t.rowsIn, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, columns: t.columns }));
+      report.quarantined = evidence.quarantined;
+      opts.emit({ type: "trial", evidence });
+      opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
+    }
+    const scan = openHolders(id.real, id.dev && id.ino ? { dev: id.dev, ino: id.ino } : null);
+    if (!scan.supported) opts.emit({ type: "note", text: "This system does not show which processes hold a file open (no /proc): stop every application using the database before --apply." });
+    else if (scan.holders.length) opts.emit({ type: "note", text: `--apply would be refused now: ${describeHolders(scan.holders)}. Stop that application first.` });
+    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`)}`;
+    report.workDir = plan.paths.workDir;
+    report.backup.path = plan.paths.backupPath;
+    report.archive.path = archivePath(plan.paths);
+    return finishReport(report, started);
+  }
+  if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
+    throw planChanged(opts.plan, plan.digest);
+  }
+  return withWriteSafety(
+    {
+      command: opts.command,
+      dbPath,
+      workDir: plan.paths.workDir,
+      workDirOurs: Boolean(pending),
+      workDirDefault: !pending && !opts.workDir,
+      runId: start?.runId,
+      lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
+      holders: true,
+      token,
+      signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
+    },
+    (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runState(plan, id, start)),
+  );
+}
+
+async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number, g: WriteSafety, run: RunState): Promise<CutoverReport> {
+  let paths = plan.paths;
+  const runId = g.runId;
+  report.runId = runId;
+  report.workDir = paths.workDir;
+  report.rollbackCommand = commandFor("cutover", opts.resolved.path!, "--rollback --apply");
+  report.resumeCommand = commandFor("cutover", opts.resolved.path!, "--resume --apply");
+  const journal = new Journal(paths.workDir);
+  const ctx = makeContext(
+    opts,
+    plan,
+    pending,
+    runId,
+    token,
+    (phase, state) => {
+      journal.append({ e: "swap", phase, ...(state ? { state } : {}) });
+      ctx.swapPhase = phase;
+      if (state) ctx.swapState = state;
+    },
+    run,
+    (where) => g.checkHolders(where),
+  );
+  if (!pending) {
+    // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
+    // dir and no unfinished run behind; its results are journaled once the run starts.
+    const preflight = await runPreflight(ctx, steps, report, opts, false);
+    if (g.ensureWorkDir() !== paths.workDir) {
+      // Another run took the default name meanwhile (same UTC second): this run's folder is the next one.
+      paths = runPaths(paths.dbPath, g.workDir, opts.backupPath);
+      Object.assign(ctx, paths);
+      journal.path = join(paths.workDir, JOURNAL_NAME);
+      report.workDir = paths.workDir;
+    }
+    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: run.chainBefore, chainBefore: run.chainBefore, maxVersionBefore: run.maxVersionBefore, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options, identity: run.identity });
+    g.started();
+    for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
+  } else {
+    opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });
+  }
+  const swapIdx = steps.findIndex((s) => s.swapBoundary);
+  let current: string | null = null;
+  try {
+    for (const [i, step] of steps.entries()) {
+      const rep = report.steps[i]!;
+      if (!pending && step.stage === 0) continue; // ran above, before the work dir existed
+      await yieldToEventLoop(); // let a pending SIGINT/SIGTERM handler run: this is a safe point
+      token.throwIfCancelled(`before ${step.id}`);
+      const recorded = ctx.outputs.get(step.id);
+      if (recorded && reuseOnResume(step, ctx, recorded, i, swapIdx)) {
+        rep.status = "reused";
+        rep.summary = `done in an earlier attempt (${String(recorded.summary ?? "recorded in the journal")})`;
+        opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true });
+        continue;
+      }
+      if (opts.decide) await step.prepare?.(ctx);
+      if (step.needsConfirmation && opts.decide) {
+        const want = step.confirmation?.(ctx) ?? null;
+        if (want) {
+          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description: step.describe(ctx), expected: want.expected, ...(want.evidence ? { evidence: want.evidence } : {}) });
+          if (!("ok" in answer) || !answer.ok) throw cancelled(step.id);
+        }
+      }
+      current = step.id;
+      journal.append({ e: "step-start", step: step.id });
+      opts.emit({ type: "step-start", id: step.id, title: step.title });
+      const t0 = performance.now();
+      const res = await step.run(ctx);
+      rep.durationMs = Math.round(performance.now() - t0);
+      ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
+      journal.append({ e: "step-done", step: step.id, outputs: { ...res.outputs, summary: res.summary } });
+      rep.status = "done";
+      rep.summary = res.summary;
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+      current = null;
+      pausePoint(`after:${step.id}`);
+    }
+    g.keepMode(paths.backupPath);
+    keepModeTree(paths.workDir, g.id);
+    const final = existsSync(paths.dbPath) ? contentState(paths.dbPath) : null;
+    journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });
+  } catch (e) {
+    // The journal line is best effort here: on a full disk it cannot be written either (the error below still says where the run stood).
+    const note = (en: Parameters<Journal["append"]>[0]) => {
+      try {
+        journal.append(en);
+      } catch {
+        /* see above */
+      }
+    };
+    if (current) {
+      note(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e) });
+      const rep = report.steps.find((s) => s.id === current);
+      if (rep) rep.status = "failed";
+      opts.emit({ type: "step-failed", id: current, message: e instanceof Error ? e.message : String(e) });
+    } else if (e instanceof VoxError && e.kind === "interrupted") {
+      note({ e: "interrupted", step: null, signal: String(e.details?.signal) });
+    }
+    ctx.lock?.release();
+    try {
+      writeReports(report, paths.workDir, e);
+      keepModeTree(paths.workDir, g.id);
+    } catch {
+      /* a full disk may refuse the report too: the error below says what happened */
+    }
+    // A fault (full disk, size limit, lost permission, a path too long) is named with the journal
+    // phase and what is where; an unknown error too (never "Unexpected failure" mid-run).
+    const fault = e instanceof VoxError ? null : faultOf(e, paths.dbPath);
+    const err = (e instanceof VoxError ? e : sqliteFailure(e, paths.dbPath)) ?? failed({ what: `The run stopped${current ? ` in step ${current}` : ""}: ${e instanceof Error ? e.message : String(e)}.`, next: "Keep the work dir (its journal says where the run stood) and report this." });
+    const where = whereabouts(paths, ctx.swapPhase, current);
+    const stateChanged = ctx.swapPhase !== "none" || fault !== null || !(e instanceof VoxError);
+    const what = fault && !err.what.includes(fault.words) && !err.what.includes(fault.code) ? `${err.what.replace(/\.$/, "")}: ${fault.words} (${fault.code}).` : err.what;
+    const hint = `${fault ? `${fault.fix}, then resume` : "Resume"}: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
+    throw new VoxError(fault ? "failed" : err.kind, { what, untouched: stateChanged ? where : err.untouched, next: `${fault ? "" : (err.next ?? "")} ${hint}`.trim(), details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) }, exitCode: fault ? undefined : err.exitCode });
+  }
+  ctx.lock?.release();
+  fillReport(report, ctx, paths);
+  report.quarantineTable = quarantineTableRows(opts.resolved.path!);
+  applyFinalCounts(report, opts.resolved.path!, ctx.outputs.get("sidecar"));
+  report.outcome = "completed";
+  report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
+  report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
+  finishReport(report, started);
+  try {
+    writeReports(report, paths.workDir);
+    keepModeTree(paths.workDir, g.id);
+  } catch (e) {
+    // The cutover is complete (journaled); only its report files could not be written.
+    const f = faultOf(e);
+    opts.emit({ type: "note", text: `The cutover is complete, but its report files could not be written to ${paths.workDir}: ${f ? f.words : e instanceof Error ? e.message : String(e)}. The journal there records the run.` });
+  }
+  return report;
+}
+
+/** The engine's reuse decision on resume (pure; table-tested). */
+export function reuseOnResume(step: Pick<Step, "reuse" | "reusable">, ctx: RunContext, recorded: Record<string, unknown>, index: number, swapIdx: number): boolean {
+  if (step.reuse === "never") return false;
+  const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && index < swapIdx;
+  if (pastSwap || step.reuse === "always") return true;
+  return step.reuse === "check" && Boolean(step.reusable?.(ctx, recorded));
+}
+
+function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"], run: RunState, checkHolders: RunContext["checkHolders"]): RunContext {
+  return {
+    ...plan.paths,
+    base: plan.base,
+    diagnosis: plan.diagnosis,
+    options: plan.options,
+    runId,
+    run,
+    planDigest: pending ? pending.state.start!.planDigest : plan.digest,
+    command: opts.command,
+    outputs: new Map(pending?.state.done ?? []),
+    emit: opts.emit,
+    token,
+    breakLock: Boolean(opts.breakLock),
+    swapPhase: pending?.state.swapPhase ?? "none",
+    swapState: pending?.state.swapState ?? null,
+    journalSwap,
+    decide: opts.decide,
+    checkHolders,
+  };
+}
+
+/** Runs Stage 0. In a dry-run the lock is only checked (never taken) and nothing is written. */
+async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverReport, opts: CutoverOptions, dry: boolean): Promise<{ step: Step; outputs: Record<string, unknown>; summary: string }[]> {
+  const done: { step: Step; outputs: Record<string, unknown>; summary: string }[] = [];
+  try {
+    for (const [i, step] of steps.entries()) {
+      if (step.stage !== 0) break;
+      opts.emit({ type: "step-start", id: step.id, title: step.title });
+      const res = dry && step.check ? await step.check(ctx) : await step.run(ctx);
+      ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
+      report.steps[i]!.status = "done";
+      report.steps[i]!.summary = res.summary;
+      done.push({ step, outputs: res.outputs, summary: res.summary });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+      if (!dry) pausePoint(`after:${step.id}`);
+      await yieldToEventLoop();
+      ctx.token.throwIfCancelled(`after ${step.id} (nothing was written)`);
+    }
+  } catch (e) {
+    ctx.lock?.release();
+    const failedStep = steps[done.length];
+    if (failedStep && failedStep.stage === 0) {
+      const rep = report.steps[done.length];
+      if (rep) rep.status = "failed";
+      opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
+    }
+    if (e instanceof VoxError && e.kind === "interrupted") {
+      // Stage 0 only reads: there is no run to resume, so the note must not offer one.
+      throw new VoxError("interrupted", {
+        what: e.what,
+        untouched: "Nothing was written: the preconditions only read (no work dir, journal or lock remains).",
+        next: "Run the same command again when ready; there is nothing to resume or roll back.",
+        exitCode: e.exitCode,
+        details: e.details,
+      });
+    }
+    throw e;
+  }
+  return done;
+}
+
+/** Signal handlers run as macrotasks: a step boundary must give the event loop a turn. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}

@@ -1,0 +1,62 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { countsMarkdown } from "./final.js";
+import { formatCount } from "../util/count.js";
+import type { CutoverReport } from "./cutover-report.js";
+
+export function reportMarkdown(r: CutoverReport, error?: unknown): string {
+  const lines = [
+    `# vox-cutover report`,
+    "",
+    `- outcome: **${error ? "failed" : r.outcome}**${error ? ` — ${error instanceof Error ? error.message : String(error)}` : ""}`,
+    `- run: ${r.runId ?? "-"} · plan digest: ${r.planDigest ?? "-"}`,
+    `- chain: ${r.before.chain} → ${r.after.chain}`,
+    `- backup: ${r.backup.path ?? "-"} (verified: ${r.backup.verified ? "yes" : "no"}${r.backup.sha256 ? `, sha256 ${r.backup.sha256}` : ""})`,
+    `- archive (the old primary): ${r.archive.path ?? "-"}`,
+    `- quarantined rows: ${formatCount(r.quarantineTable?.rows ?? r.quarantined)}`,
+    `- roll back: \`${r.rollbackCommand ?? "-"}\``,
+    `- time: ${r.durationMs} ms`,
+    "",
+    "## Steps",
+    "",
+    "| stage | step | kind | status | summary |",
+    "|---|---|---|---|---|",
+    ...r.steps.map((s) => `| ${s.stage} | ${s.id} | ${s.kind} | ${s.status} | ${s.summary.replace(/\|/g, "\\|")} |`),
+  ];
+  lines.push(...countsMarkdown(r));
+  if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
+    lines.push("", "## Indexes, triggers and views the target does not define", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");
+    for (const x of r.objects.carried) lines.push(`- carried: ${x.type} \`${x.name}\` on ${x.table}`);
+    for (const x of r.objects.notCarried) lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function reportJson(r: CutoverReport): Record<string, unknown> {
+  return {
+    outcome: r.outcome,
+    runId: r.runId,
+    planDigest: r.planDigest,
+    before: r.before,
+    after: r.after,
+    workDir: r.workDir,
+    backup: r.backup,
+    archive: r.archive,
+    tables: r.tables,
+    quarantined: r.quarantined,
+    ...(r.final ? { final: r.final } : {}),
+    ...(r.sidecar ? { sidecar: r.sidecar } : {}),
+    ...(r.trial ? { trial: r.trial } : {}),
+    ...(r.objects ? { objects: r.objects } : {}),
+    ...(r.quarantineTable ? { quarantineTable: r.quarantineTable } : {}),
+    steps: r.steps,
+    rollbackCommand: r.rollbackCommand,
+    message: r.message,
+  };
+}
+
+export function writeReports(r: CutoverReport, workDir: string, error?: unknown): void {
+  if (!existsSync(workDir)) return;
+  writeFileSync(join(workDir, "report.json"), JSON.stringify({ ...reportJson(r), durationMs: r.durationMs, error: error ? String(error instanceof Error ? error.message : error) : undefined }, null, 2) + "\n");
+  writeFileSync(join(workDir, "report.md"), reportMarkdown(r, error));
+}
