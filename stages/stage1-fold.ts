@@ -1,42 +1,53 @@
 /**
- * Stage 1 for the other chains: `behind` is folded in place after the same verified backup;
- * `missing`/`empty` get the baseline; `current` has nothing to do; `ahead` is refused.
+ * Stage 1 for the other chains. Every change is a swap: `behind` (and a `current` file whose
+ * structure drifted, an `empty` file holding tables) is folded in a copy beside the file after the
+ * same verified backup (src/db/fold-copy.ts), then swapped in by the rebuild's own swap step (the
+ * original archived, a rollback a rename). An `empty` file without tables gets the baseline (no
+ * row to lose); `current` has nothing to do; `ahead` is refused.
  */
-import { applyMigration, planMigration } from "../src/db/migrate.js";
-import { assertUnchangedSince, type ContentState } from "../src/safety/content-version.js";
-import { exportStep, ledgerStep, verifyStep } from "./stage1-legacy.js";
-import type { Step } from "./types.js";
+import { existsSync } from "node:fs";
 import { basename } from "node:path";
+import { applyMigration, planMigration } from "../src/db/migrate.js";
+import { buildFoldedCopy } from "../src/db/fold-copy.js";
+import { assertRecorded, recordFile, recordMismatch, type FileRecord } from "../src/safety/runfiles.js";
+import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
+import type { Step } from "./types.js";
+import { pausePoint } from "../src/engine/testhooks.js";
 
 export const foldStep: Step = {
   id: "fold",
   stage: 1,
-  kind: "destructive",
-  title: "Fold in place",
-  needsConfirmation: true,
-  swapBoundary: true,
-  confirmation: (c) => ({ expected: basename(c.dbPath) }),
+  kind: "write",
+  title: "Fold a copy beside the file",
   describe: (c) => {
     const plan = planMigration(c.diagnosis, c.base);
-    return `in one transaction on the primary: ${plan.steps.filter((s) => s.id !== "backup").map((s) => s.id).join(", ")}`;
+    return `copy ${basename(c.dbPath)} to ${basename(c.newPath)} beside it (VACUUM INTO, one read transaction: page size, auto-vacuum, encoding, journal mode, user_version and application_id kept; the primary is not written), check the copy equals the verified backup, fold the copy in one transaction (${plan.steps.filter((s) => s.id !== "backup").map((s) => s.id).join(", ")}), check it (integrity_check, structure equals the target, every backed-up table's rows and values kept)`;
   },
+  reuse: "check",
+  reusable: (c, o) => existsSync(c.newPath) && o.file !== undefined && recordMismatch(c.newPath, o.file as FileRecord) === null,
   async run(c) {
     const plan = planMigration(c.diagnosis, c.base);
     const exp = c.outputs.get("export")!;
-    c.checkHolders("right before the fold");
-    await c.token.shield(() =>
-      applyMigration(plan, {
-        path: c.dbPath,
+    // The backup is the file the export made (and verified).
+    assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
+    const r = await c.token.shield(() =>
+      buildFoldedCopy({
+        dbPath: c.dbPath,
+        newPath: c.newPath,
         workDir: c.workDir,
+        backupPath: c.backupPath,
+        backupSha256: String(c.outputs.get("verify-backup")?.sha256 ?? exp.sha256),
+        plan,
         targetFacts: c.base.facts,
-        backup: async () => {
-          // Holding the write lock: the primary must still be exactly what the backup holds.
-          assertUnchangedSince(exp.identity as ContentState, c.dbPath, "the backup would not hold those writes");
-          return { path: c.backupPath, sha256: String(exp.sha256) };
-        },
+        onPhase: (phase) => c.emit({ type: "step-progress", id: "fold", done: 0, total: 0, phase }),
+        afterCopy: () => pausePoint("fold-copied"),
       }),
     );
-    return { summary: `folded to baseline ${plan.toVersion}`, outputs: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion } };
+    const kept = r.tables.filter((t) => t.unchanged).length;
+    return {
+      summary: `${basename(c.newPath)} folded to baseline ${plan.toVersion}: integrity ok, ${kept} of ${r.tables.length} backed-up tables unchanged, ${r.added} row(s) added by the fold (seed and version rows), settings kept (page size ${r.settings.pageSize}, ${r.settings.journalMode})`,
+      outputs: { path: r.path, from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, integrity: r.integrity, tables: r.tables, added: r.added, settings: r.settings, file: recordFile(r.path) },
+    };
   },
 };
 
@@ -53,5 +64,5 @@ export const baselineStep: Step = {
   },
 };
 
-export const stage1Behind: Step[] = [exportStep, verifyStep, foldStep, ledgerStep];
+export const stage1Behind: Step[] = [exportStep, verifyStep, foldStep, unchangedStep, swapStep, ledgerStep];
 export const stage1Baseline: Step[] = [baselineStep, ledgerStep];

@@ -139,7 +139,7 @@ export const checksStep: Step = {
   describe: () => "the new file is on the baseline: chain current, every required table, quick_check ok (integrity_check, foreign_key_check and parity ran inside the import)",
   async run(c) {
     // On resume too: the new file is the one this run built (a replaced one is neither checked nor swapped in).
-    assertRecorded("the new file", c.newPath, c.outputs.get("build-import")?.file);
+    assertRecorded("the new file", c.newPath, builtFile(c));
     const d = await diagnose({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
     if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length || (d.structure && !d.structure.equal)) {
       throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
@@ -170,6 +170,11 @@ export const unchangedStep: Step = {
     return { summary: "unchanged", outputs: { identity: now } };
   },
 };
+
+/** The record of the new file this run built: the rebuild's import or the fold's copy. */
+function builtFile(c: RunContext): unknown {
+  return c.outputs.get("build-import")?.file ?? c.outputs.get("fold")?.file;
+}
 
 export function archivePath(c: { archiveDir: string; dbPath: string }): string {
   return archivedPath(c.archiveDir, c.dbPath);
@@ -204,7 +209,7 @@ export const swapStep: Step = {
   async run(c) {
     const archive = archivePath(c);
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
-    const newRecord = c.outputs.get("build-import")?.file;
+    const newRecord = builtFile(c);
     if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
     return c.token.shield(async () => {
       const renamed = c.swapPhase !== "none" && existsSync(archive) && !existsSync(c.newPath) && existsSync(c.dbPath) && !sameInode(c.dbPath, archive);
@@ -245,7 +250,7 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
     fsyncPath(c.archiveDir);
     c.journalSwap("primary-archived", state);
     pausePoint("swap-archived");
-    assertRecorded("the new file", c.newPath, c.outputs.get("build-import")?.file, { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
+    assertRecorded("the new file", c.newPath, builtFile(c), { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
     // The new file takes the primary's permission bits and owner, then its name (one rename).
     sameModeAs(c.newPath, c.run);
     // The old file's (empty) -wal and its -shm go beside the archive right before the rename: a

@@ -125,7 +125,8 @@ function freeName(p: string): string {
   for (let n = 2; ; n++) if (!existsSync(`${p}.${n}`)) return `${p}.${n}`;
 }
 
-function checkpointIfWal(dbPath: string): void {
+/** WAL: every frame into the file and the -wal removed (our own connection, closed). */
+export function checkpointIfWal(dbPath: string): void {
   if (!existsSync(`${dbPath}-wal`)) return;
   const db = openReadWrite(dbPath);
   try {

@@ -29,7 +29,7 @@ import { emptyReport, finishReport, type CutoverReport } from "../report/cutover
 import { fillReport } from "../report/fill.js";
 import { writeReports } from "../report/render.js";
 import { commandFor, planCutover, runPaths, runState, type CutoverOptions, type CutoverPlan } from "./plan.js";
-import { rollbackCommand } from "./rollback.js";
+import { checkpointIfWal, rollbackCommand } from "./rollback.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
@@ -232,6 +232,10 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     }
     g.keepMode(paths.backupPath);
     keepModeTree(paths.workDir, g.id);
+    // WAL: the final file's frames go into it and its -wal is removed first, so the state recorded
+    // is the one later readers see (a -wal left by the last steps would be checkpointed at a later
+    // close and read as "changed since the cutover finished", refusing a plain rollback).
+    if (existsSync(paths.dbPath)) checkpointIfWal(paths.dbPath);
     const final = existsSync(paths.dbPath) ? contentState(paths.dbPath) : null;
     journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });
   } catch (e) {

@@ -1,0 +1,175 @@
+/**
+ * Every change is a swap: a fold (`behind`), a repair (`current` with drift) and a baseline on a
+ * file that holds rows are made in a copy beside the primary, never in it. This module builds that
+ * copy and proves it; the cutover's swap step (stages/stage1-legacy.ts) puts it in place exactly
+ * like a rebuilt file, so the original is always archived and a rollback is always a rename.
+ *
+ * 1. `VACUUM INTO` a private name beside the new file's name, from one read transaction on the
+ *    primary (nothing is written to the primary; page size, auto-vacuum, text encoding,
+ *    `user_version` and `application_id` are copied by SQLite, rowids are kept);
+ * 2. the copy is compared with the verified backup, table by table (count and hash): it is the
+ *    state the backup holds, or the run refuses (the primary changed since the export);
+ * 3. the migration plan runs on the copy in one transaction (structure checked against the target
+ *    before it commits);
+ * 4. the folded copy is checked: `integrity_check`, the file settings equal the primary's (WAL mode
+ *    set last when the primary uses it), every backed-up table still holds its rows with the same
+ *    values in the backed-up columns (a table the fold only added rows to — seed rows, the version
+ *    row — holds at least as many);
+ * 5. fsynced and renamed to the new file's name.
+ * A failure removes the private copy; the primary is never opened for writing here.
+ */
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import Database from "libsql";
+import { verifyAgainstDatabase } from "../backup/compare.js";
+import { hashTable } from "../backup/tables.js";
+import { failed, refused } from "../errors.js";
+import { privateBuildPath } from "../layout.js";
+import { readFacts, compareFacts, type SchemaFacts } from "../schema/facts.js";
+import { structureLines } from "./diagnose.js";
+import { finalJournalMode, readFileSettings, settingsDifferences, type FileSettings } from "./file-settings.js";
+import { fsyncPath, removeOwnDatabaseFiles } from "./files.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { applyMigration, type MigrationPlan } from "./migrate.js";
+import { probeFile } from "./probe.js";
+
+export interface FoldCopyOptions {
+  dbPath: string;
+  /** Where the finished copy goes (the run's new file, beside the primary). */
+  newPath: string;
+  workDir: string;
+  /** The verified backup of the primary and its whole-file sha256. */
+  backupPath: string;
+  backupSha256: string;
+  plan: MigrationPlan;
+  targetFacts: SchemaFacts;
+  onPhase?: (phase: string) => void;
+  /** Called once the copy is made, before it is compared (a test pauses there). */
+  afterCopy?: () => void;
+}
+
+export interface FoldCopyTable {
+  name: string;
+  rowsBefore: number;
+  rowsAfter: number;
+  /** Every backed-up value is unchanged (hash over the backed-up columns equal). */
+  unchanged: boolean;
+}
+
+export interface FoldCopyResult {
+  path: string;
+  settings: FileSettings;
+  integrity: string;
+  tables: FoldCopyTable[];
+  /** Rows the fold added (seed rows, the version row). */
+  added: number;
+}
+
+const BUILD_TAG = "building";
+
+/** The private name the copy is built under (the run's own temporary, removed by a rollback). */
+export function foldBuildPath(newPath: string): string {
+  return privateBuildPath(newPath, BUILD_TAG);
+}
+
+/** Removes this product's own unfinished copies (any pid: a killed attempt's too) and a stale new file. */
+function clearOwnCopies(newPath: string): void {
+  const dir = dirname(newPath);
+  const prefix = `.${basename(newPath)}.vox-cutover-${BUILD_TAG}-`;
+  for (const f of readdirSync(dir)) if (f.startsWith(prefix)) rmSync(join(dir, f), { force: true });
+  if (existsSync(newPath)) removeOwnDatabaseFiles(newPath);
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** The primary's settings, read through a read-only connection; the journal mode from the file header (a snapshot reports its own). */
+function primarySettings(src: LibsqlDatabase, dbPath: string): FileSettings {
+  const s = readFileSettings(src);
+  const probe = probeFile(dbPath);
+  return { ...s, journalMode: probe.state === "ok" && probe.header.walMode ? "wal" : s.journalMode === "wal" ? "delete" : s.journalMode };
+}
+
+export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResult> {
+  clearOwnCopies(o.newPath);
+  const building = foldBuildPath(o.newPath);
+  try {
+    // 1. The copy, from one read transaction on the primary.
+    o.onPhase?.("copying the primary beside it (VACUUM INTO, one read transaction)");
+    const src = openReadOnly(o.dbPath);
+    let settings: FileSettings;
+    try {
+      settings = primarySettings(src, o.dbPath);
+      src.exec(`VACUUM INTO ${sqlString(building)}`);
+    } finally {
+      src.close();
+    }
+    o.afterCopy?.();
+    // 2. The copy is the state the verified backup holds.
+    o.onPhase?.("comparing the copy with the verified backup");
+    const { read, comparison } = await verifyAgainstDatabase(o.backupPath, building);
+    if (read.fileSha256 !== o.backupSha256) {
+      throw refused({ what: `The backup ${o.backupPath} changed since it was written (sha256 ${read.fileSha256} ≠ ${o.backupSha256}).`, untouched: "The primary was not changed; the copy was removed.", next: "Roll this run back (--rollback --apply) and run it again." });
+    }
+    if (!comparison.ok) {
+      throw refused({
+        what: `The copy of ${o.dbPath} does not equal the verified backup (${comparison.firstDifference}): the primary changed since the export.`,
+        untouched: "The primary was not changed by this tool; the copy was removed.",
+        next: "Stop the application writing to it, roll this run back (--rollback --apply) and run it again.",
+      });
+    }
+    // 3. The fold, in one transaction on the copy.
+    o.onPhase?.("folding the copy");
+    await applyMigration(o.plan, { path: building, workDir: o.workDir, targetFacts: o.targetFacts, backup: async () => ({ path: o.backupPath, sha256: o.backupSha256 }) });
+    // 4. The folded copy, checked.
+    o.onPhase?.("checking the folded copy");
+    const db = new Database(building);
+    db.defaultSafeIntegers(true);
+    let integrity: string;
+    const tables: FoldCopyTable[] = [];
+    try {
+      integrity = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0])).join("; ");
+      if (integrity !== "ok") throw failed({ what: `integrity_check of the folded copy: ${integrity}.`, untouched: "The primary was not changed; the copy was removed.", next: "Keep the backup; run vox-cutover diagnose and report this." });
+      const structure = compareFacts(readFacts(db), o.targetFacts);
+      if (!structure.equal) throw failed({ what: `The folded copy's structure differs from the target: ${structureLines(structure).slice(0, 3).join("; ")}.`, untouched: "The primary was not changed; the copy was removed.", next: "Run the cutover's rebuild instead (report this)." });
+      const got = readFileSettings(db);
+      const diffs = settingsDifferences({ ...settings, journalMode: "delete" }, { ...got, journalMode: "delete" });
+      if (diffs.length) throw failed({ what: `The copy did not keep the primary's settings: ${diffs.join(", ")}.`, untouched: "The primary was not changed; the copy was removed.", next: "Report this." });
+      const trailer = new Map(read.tables.map((t) => [t.name, t]));
+      for (const bt of read.header.tables) {
+        const want = trailer.get(bt.name)!;
+        const now = hashTable(db, bt);
+        const unchanged = now.rows === want.rows && now.sha256 === want.sha256;
+        tables.push({ name: bt.name, rowsBefore: want.rows, rowsAfter: now.rows, unchanged });
+        // Only rows may be added (INSERT OR IGNORE of seed and version rows); a table with as many rows holds the same values.
+        if (now.rows < want.rows || (now.rows === want.rows && !unchanged)) {
+          throw failed({
+            what: `After the fold, table ${bt.name} of the copy ${now.rows < want.rows ? `holds ${now.rows} rows, the backup ${want.rows}` : "holds other values in its backed-up columns than the backup"}.`,
+            untouched: "The primary was not changed; the copy was removed.",
+            next: "Keep the backup; report this.",
+          });
+        }
+      }
+    } finally {
+      db.close();
+    }
+    if (finalJournalMode(settings) === "wal") {
+      const w = new Database(building);
+      try {
+        w.exec("PRAGMA journal_mode=WAL");
+      } finally {
+        w.close();
+      }
+    }
+    // 5. Durable, then under the new file's name.
+    fsyncPath(building);
+    renameSync(building, o.newPath);
+    fsyncPath(dirname(o.newPath));
+    const added = tables.reduce((n, t) => n + (t.rowsAfter - t.rowsBefore), 0);
+    return { path: o.newPath, settings, integrity, tables, added };
+  } catch (e) {
+    removeOwnDatabaseFiles(building);
+    throw e;
+  }
+}
