@@ -106,7 +106,7 @@ describe("cutover", () => {
     expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe("4");
   });
 
-  it("a behind database in WAL mode (cleanly closed, no -wal) is folded in place after the verified backup", async () => {
+  it("a behind database in WAL mode (cleanly closed, no -wal) is folded in a copy and swapped in after the verified backup", async () => {
     const dir = tmp();
     const db = join(dir, "vox.db");
     makeVoxDb(db, "60", [59, 60]);
