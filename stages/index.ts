@@ -16,8 +16,9 @@ import type { Step } from "./types.js";
  * - `rebuild`: export, new file on the baseline beside it, import, swap (legacy chains, and files
  *   whose structure cannot be repaired in place: a column defined differently, a NOT NULL column
  *   without default or a non-constant default to add, a missing unique set or foreign key);
- * - `fold`: verified backup, then in place: missing columns added, idempotent DDL, version stamped
- *   (`behind`, a `current` file whose structure drifted, an `empty` file holding tables);
+ * - `fold`: verified backup, then a copy beside the file is folded (missing columns added, idempotent
+ *   DDL, version stamped), checked and swapped in like a rebuild (`behind`, a `current` file whose
+ *   structure drifted, an `empty` file holding tables);
  * - `baseline`: apply the baseline to an empty file; `none`: nothing to do.
  */
 export type Route = "rebuild" | "fold" | "baseline" | "none";
@@ -38,7 +39,15 @@ export function routeFor(d: Diagnosis, base: BaselineContext): Route {
   }
 }
 
-export function stepsFor(route: Route): Step[] {
+/** The commands that run Stage 0–1 only (`migrate`: a fold in a copy, swapped; no Stage 2–4). */
+export const STAGE1_ONLY = new Set(["migrate"]);
+
+export function stepsFor(route: Route, command?: string): Step[] {
+  const all = allStepsFor(route);
+  return command && STAGE1_ONLY.has(command) ? all.filter((s) => s.stage <= 1) : all;
+}
+
+function allStepsFor(route: Route): Step[] {
   switch (route) {
     case "rebuild":
       return [...stage0, ...stage1Legacy, ...stages2to4];

@@ -21,7 +21,7 @@ export const foldStep: Step = {
   title: "Fold a copy beside the file",
   describe: (c) => {
     const plan = planMigration(c.diagnosis, c.base);
-    return `copy ${basename(c.dbPath)} to ${basename(c.newPath)} beside it (VACUUM INTO, one read transaction: page size, auto-vacuum, encoding, journal mode, user_version and application_id kept; the primary is not written), check the copy equals the verified backup, fold the copy in one transaction (${plan.steps.filter((s) => s.id !== "backup").map((s) => s.id).join(", ")}), check it (integrity_check, structure equals the target, every backed-up table's rows and values kept)`;
+    return `copy ${basename(c.dbPath)} to ${basename(c.newPath)} beside it (VACUUM INTO, one read transaction: page size, auto-vacuum, encoding, journal mode, user_version and application_id kept; the primary is not written), check the copy equals the verified backup, fold the copy in one transaction (${plan.steps.filter((s) => s.sql.length > 0).map((s) => s.id).join(", ")}), check it (integrity_check, structure equals the target, every backed-up table's rows and values kept)`;
   },
   reuse: "check",
   reusable: (c, o) => existsSync(c.newPath) && o.file !== undefined && recordMismatch(c.newPath, o.file as FileRecord) === null,

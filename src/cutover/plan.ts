@@ -60,7 +60,7 @@ function runOptions(o?: Partial<RunOptions>): RunOptions {
   return { sidecarMerge: o?.sidecarMerge ?? true, telemetry: o?.telemetry ?? [] };
 }
 
-export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string; options?: Partial<RunOptions> } = {}): Promise<CutoverPlan> {
+export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string; options?: Partial<RunOptions>; command?: string } = {}): Promise<CutoverPlan> {
   if (resolved.kind !== "file") {
     throw failed({ what: "The cutover works on local database files.", untouched: "The remote database was not changed.", next: "Run it where the file is, with --db PATH." });
   }
@@ -72,7 +72,7 @@ export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string
   const workDir = opts.workDir ?? planDefaultWorkDir(real);
   const paths = runPaths(real, workDir, opts.backupPath);
   const route = routeFor(diagnosis, base);
-  const steps = stepsFor(route);
+  const steps = stepsFor(route, opts.command);
   const digest = planDigest({
     db: resolved.display,
     chain: diagnosis.chain,

@@ -81,11 +81,11 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
     if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
   }
   const plan = pending
-    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: start!.backupPath, options: start!.options ?? opts.options })
-    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options });
+    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: start!.backupPath, options: start!.options ?? opts.options, command: start!.command })
+    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options, command: opts.command });
   // The run state comes from the journal on resume: the file now at the path may be the new one.
   const chain = start ? ((start.chainBefore ?? start.chain) as Diagnosis["chain"]) : plan.diagnosis.chain;
-  const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold")) : plan.steps;
+  const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold"), start.command) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = start ? start.planDigest : plan.digest;
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options };

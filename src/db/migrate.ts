@@ -103,6 +103,13 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
         description: "export every row to a verified backup (backup.jsonl in the work dir: hashes re-read and compared with the database) before any change",
         sql: [],
       });
+      // Every change is a swap: the statements below run on a copy beside the file, never in it.
+      steps.push({
+        id: "copy",
+        kind: "write",
+        description: "copy the file beside it (VACUUM INTO from one read transaction; page size, auto-vacuum, encoding, journal mode, user_version and application_id kept) and check the copy equals the verified backup; every step below runs on the copy, in one transaction",
+        sql: [],
+      });
     }
     const { alters, blockers: b } = repairColumns(d, base);
     blockers.push(...b);
@@ -124,6 +131,14 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
       kind: "write",
       description: `record schema_version ${B}`,
       sql: [`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${B}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`],
+    });
+  }
+  if (steps.some((s) => s.id === "copy")) {
+    steps.push({
+      id: "swap",
+      kind: "destructive",
+      description: "check the folded copy (integrity_check, structure equal to the target, every backed-up row and value kept); then, holding SQLite's write lock on the file, check it is unchanged since the backup, hard-link it into the work dir's archive and rename the copy over its name (a rollback renames the original back: vox-cutover cutover --rollback --apply)",
+      sql: [],
     });
   }
   const digest = planDigest({

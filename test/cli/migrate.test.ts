@@ -52,7 +52,7 @@ describe("migrate", () => {
     expect((await cli(["verify", "--db", db])).exitCode).toBe(0);
   });
 
-  it("behind (vox 60): folds in place after a verified backup, adding tables and columns with their defaults; no stored value is rewritten", async () => {
+  it("behind (vox 60): folds a copy after a verified backup and swaps it in (the original archived byte for byte, rollback a rename), adding tables and columns with their defaults; no stored value is rewritten", async () => {
     const db = p("vox.db");
     makeBehind(db);
     const before = sha256(db);
@@ -61,7 +61,7 @@ describe("migrate", () => {
     const ids = dry.json.steps.map((s: any) => s.id);
     // The fixture's FTS sync triggers are generated from the vox 60 facts (no text given there, no COALESCE):
     // the fold replaces them with vox 66's own text.
-    expect(ids).toEqual(["backup", "add-columns", "replace-triggers", "baseline-ddl", "record-version"]);
+    expect(ids).toEqual(["backup", "copy", "add-columns", "replace-triggers", "baseline-ddl", "record-version", "swap"]);
     expect(dry.stderr).toContain('ALTER TABLE "publication_approvals" ADD COLUMN approver_role TEXT');
     expect(dry.stderr).toContain('DROP TRIGGER IF EXISTS "knowledge_nodes_fts_ai"');
     expect(sha256(db)).toBe(before);
@@ -84,19 +84,26 @@ describe("migrate", () => {
     const v = await cli(["verify", "--db", db, "--json"]);
     expect(v.exitCode, v.stderr).toBe(0);
     expect(v.json.structure.equal).toBe(true);
+    // Every change is a swap: the original is in the archive, byte for byte, and the rollback renames it back.
+    expect(app.json.archive.path).toBe(join(work, "archive", "vox.db"));
+    expect(sha256(app.json.archive.path)).toBe(before);
+    expect(dry.stderr).toMatch(/swap: .*hard-link it into the work dir's archive/);
     const again = await cli(["migrate", "--db", db, "--apply", "--json"]);
     expect(again.exitCode).toBe(0);
     expect(again.json.changed).toBe(false);
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply", "--work-dir", work]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(before);
   });
 
-  it("current with a drifted structure (vox's own fold adds no columns): repaired in place after a verified backup, nothing dropped", async () => {
+  it("current with a drifted structure (vox's own fold adds no columns): repaired in a copy after a verified backup and swapped in, nothing dropped", async () => {
     const db = p("vox.db");
     makeVoxDb(db, "66", [64, 66], "ALTER TABLE publication_approvals DROP COLUMN approver_role; DROP INDEX idx_a2a_ack_created; ALTER TABLE users ADD COLUMN karma INTEGER; INSERT INTO users(id, display_name, karma) VALUES ('u1', 'Ann', 7);");
     const v0 = await cli(["verify", "--db", db]);
     expect(v0.exitCode).toBe(1);
     expect(v0.stdout).toMatch(/publication_approvals: columns missing: approver_role/);
     const dry = await cli(["migrate", "--db", db, "--json"]);
-    expect(dry.json.steps.map((s: any) => s.id)).toEqual(["backup", "add-columns", "baseline-ddl", "record-version"]);
+    expect(dry.json.steps.map((s: any) => s.id)).toEqual(["backup", "copy", "add-columns", "baseline-ddl", "record-version", "swap"]);
     const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", p("w"), "--json"]);
     expect(app.exitCode, app.stderr).toBe(0);
     expect(app.json.backup.verified).toBe(true);

@@ -9,6 +9,11 @@ import { EXIT, failed, refused } from "../../errors.js";
 import { planChanged } from "../../db/plan-digest.js";
 import { checkDrift } from "../../schema/drift.js";
 import type { CommandResult, Ctx } from "../run.js";
+import type { ResolvedDb } from "../../db/resolve.js";
+import { CancelToken, withSignals } from "../../engine/cancel.js";
+import { resolveWorkDir } from "../../engine/workdir.js";
+import { reportJson, runCutover } from "../../cutover/index.js";
+import { textRenderer } from "./cutover.js";
 
 export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   const resolved = ctx.resolve();
@@ -45,6 +50,14 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   if (resolved.kind !== "file") {
     throw failed({ what: "migrate --apply works on local database files only.", untouched: "The remote database was not changed.", next: "Run it on the machine that holds the file, or use --db PATH." });
   }
+  if (plan.blockers.length) {
+    throw refused({
+      what: `The database cannot be folded: ${plan.blockers.join("; ")}.`,
+      untouched: "Nothing was changed.",
+      next: "Use Stage 1 instead: vox-cutover cutover (export, new file, import).",
+    });
+  }
+  if (plan.needsBackup) return migrateBySwap(ctx, resolved, plan.toVersion, stepsJson);
   let workDir = "";
   const result = await withWriteSafety(
     {
@@ -78,5 +91,36 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
     mode: "apply",
     db: resolved,
     data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, runId: result.runId, backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null, workDir: result.backup ? workDir : undefined, changed: true },
+  };
+}
+
+/**
+ * A fold, a repair or a baseline on a file that holds rows: every change is a swap. The cutover
+ * engine runs Stage 0–1 for `migrate` (preconditions, verified backup, a folded copy beside the
+ * file, the swap under SQLite's write lock; no Stage 2–4), journaled in the work dir, so
+ * `vox-cutover cutover --resume --apply` and `--rollback --apply` work on it like on any cutover.
+ */
+async function migrateBySwap(ctx: Ctx, resolved: ResolvedDb, toVersion: number, stepsJson: unknown[]): Promise<CommandResult> {
+  const { out, opts } = ctx;
+  const token = new CancelToken();
+  const report = await withSignals(token, () =>
+    runCutover({
+      resolved,
+      apply: true,
+      workDir: opts.workDir ? resolveWorkDir(opts.workDir, resolved.path) : undefined,
+      backupPath: typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : undefined,
+      breakLock: Boolean(opts.breakLock),
+      command: "migrate",
+      emit: textRenderer(out),
+      token,
+    }),
+  );
+  out.text(`migrated: ${resolved.path} is on baseline ${toVersion} (run ${report.runId}); the original is archived at ${report.archive.path}.`);
+  out.text(`roll back: ${report.rollbackCommand}`);
+  return {
+    ok: true,
+    mode: "apply",
+    db: resolved,
+    data: { ...reportJson(report), chain: report.before.chain, steps: stepsJson, runId: report.runId, backup: report.backup.path ? { path: report.backup.path, sha256: report.backup.sha256, verified: report.backup.verified } : null, workDir: report.workDir, archive: report.archive, changed: true },
   };
 }
