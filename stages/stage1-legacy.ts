@@ -26,7 +26,7 @@ import type { ImportEvidence } from "../src/engine/events.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import type { RunContext, Step } from "./types.js";
 import { withPrimaryHeld } from "../src/safety/hold.js";
-import { describeHolders, openHolders } from "../src/safety/holders.js";
+import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
 
 
 export const exportStep: Step = {
@@ -242,9 +242,9 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
   const expected = (c.swapPhase !== "none" && c.swapState) || (c.outputs.get("export")!.identity as ContentState);
   await withPrimaryHeld(c.dbPath, (hold) => {
     // The last check: after the confirmation, on every attempt, with the write lock held.
-    assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes");
+    assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
     hold.checkpoint();
-    const state = contentState(c.dbPath);
+    const state = hold.state();
     c.journalSwap("intent", state);
     if (!existsSync(archive)) linkSync(c.dbPath, archive);
     fsyncPath(c.archiveDir);
@@ -258,8 +258,7 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
     for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);
     renameSync(c.newPath, c.dbPath);
     fsyncPath(dirname(c.dbPath));
-    const ino = inodeOf(archive);
-    const late = openHolders(archive, ino).holders;
+    const late = holdersAfterRename(archive, inodeOf(archive));
     if (late.length) {
       // Someone opened the old file inside the window: put it back before the lock is released.
       linkSync(c.dbPath, c.newPath);

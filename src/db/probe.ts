@@ -41,37 +41,46 @@ export function probeFile(path: string): ProbeResult {
     return { state: "unreadable", reason: (e as NodeJS.ErrnoException).code ?? String(e) };
   }
   try {
-    const buf = Buffer.alloc(100);
-    const n = readSync(fd, buf, 0, 100, 0);
-    const size = fstatSync(fd).size;
-    if (n < 16 || !buf.subarray(0, 16).equals(MAGIC)) {
-      return { state: "not-sqlite", reason: "the file does not start with the SQLite header (\"SQLite format 3\")" };
-    }
-    if (n < 100) return { state: "not-sqlite", reason: `the file is ${size} bytes, shorter than the 100-byte SQLite header` };
-    const rawPage = buf.readUInt16BE(16);
-    const pageSize = rawPage === 1 ? 65536 : rawPage;
-    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-      return { state: "not-sqlite", reason: `the header's page size (${rawPage}) is not valid` };
-    }
-    const changeCounter = buf.readUInt32BE(24);
-    const headerPages = buf.readUInt32BE(28);
-    const validFor = buf.readUInt32BE(92);
-    const pageCount = validFor === changeCounter && headerPages > 0 ? headerPages : null;
-    const header: SqliteHeader = { pageSize, pageCount, changeCounter, walMode: buf[18] === 2 && buf[19] === 2, size };
-    if (pageCount !== null && size < pageCount * pageSize) {
-      return {
-        state: "truncated",
-        reason: `the header says ${pageCount} pages of ${pageSize} bytes (${pageCount * pageSize} bytes) but the file has ${size} bytes`,
-        header,
-      };
-    }
-    if (size % pageSize !== 0) {
-      return { state: "truncated", reason: `the file size ${size} is not a multiple of the page size ${pageSize}`, header };
-    }
-    return { state: "ok", header };
+    return probeOpen(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The header of a file already open as `fd` (read with pread; the fd stays open). Used under the
+ * hold (src/safety/hold.ts): closing any descriptor of the primary would drop this process's POSIX
+ * locks on it, SQLite's write lock included, so nothing there may open and close the file.
+ */
+export function probeOpen(fd: number): ProbeResult {
+  const buf = Buffer.alloc(100);
+  const n = readSync(fd, buf, 0, 100, 0);
+  const size = fstatSync(fd).size;
+  if (n < 16 || !buf.subarray(0, 16).equals(MAGIC)) {
+    return { state: "not-sqlite", reason: "the file does not start with the SQLite header (\"SQLite format 3\")" };
+  }
+  if (n < 100) return { state: "not-sqlite", reason: `the file is ${size} bytes, shorter than the 100-byte SQLite header` };
+  const rawPage = buf.readUInt16BE(16);
+  const pageSize = rawPage === 1 ? 65536 : rawPage;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
+    return { state: "not-sqlite", reason: `the header's page size (${rawPage}) is not valid` };
+  }
+  const changeCounter = buf.readUInt32BE(24);
+  const headerPages = buf.readUInt32BE(28);
+  const validFor = buf.readUInt32BE(92);
+  const pageCount = validFor === changeCounter && headerPages > 0 ? headerPages : null;
+  const header: SqliteHeader = { pageSize, pageCount, changeCounter, walMode: buf[18] === 2 && buf[19] === 2, size };
+  if (pageCount !== null && size < pageCount * pageSize) {
+    return {
+      state: "truncated",
+      reason: `the header says ${pageCount} pages of ${pageSize} bytes (${pageCount * pageSize} bytes) but the file has ${size} bytes`,
+      header,
+    };
+  }
+  if (size % pageSize !== 0) {
+    return { state: "truncated", reason: `the file size ${size} is not a multiple of the page size ${pageSize}`, header };
+  }
+  return { state: "ok", header };
 }
 
 /**
@@ -88,9 +97,10 @@ export interface ContentState {
   walSha256?: string | null;
 }
 
-export function contentState(path: string): ContentState {
-  const st = statSync(path, { bigint: true });
-  const probe = probeFile(path);
+export function contentState(path: string, fd?: number): ContentState {
+  // `fd`: the primary's file read through a descriptor kept open (see probeOpen), never reopened.
+  const st = fd === undefined ? statSync(path, { bigint: true }) : fstatSync(fd, { bigint: true });
+  const probe = fd === undefined ? probeFile(path) : probeOpen(fd);
   const wal = `${path}-wal`;
   // An empty -wal holds nothing (opening a WAL database creates one): the same state as none.
   const found = existsSync(wal) ? statSync(wal, { bigint: true }) : null;

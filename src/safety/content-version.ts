@@ -31,10 +31,10 @@ export function describeContentChange(a: ContentState, b: ContentState): string 
 
 /**
  * The gate before anything replaces or changes the primary: it must still be exactly what the
- * export read. `consequence` says what would be lost (for the message).
+ * export read. `consequence` says what would be lost (for the message); `now` is given under the
+ * hold (read through its descriptor, see src/safety/hold.ts).
  */
-export function assertUnchangedSince(before: ContentState, path: string, consequence: string): ContentState {
-  const now = contentState(path);
+export function assertUnchangedSince(before: ContentState, path: string, consequence: string, now: ContentState = contentState(path)): ContentState {
   if (!sameContent(before, now)) {
     throw refused({
       what: `The primary ${path} changed since the export (${describeContentChange(before, now)}): ${consequence}.`,

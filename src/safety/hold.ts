@@ -12,24 +12,35 @@
  *   run `wal_checkpoint(TRUNCATE)` under it (a connection inside a transaction may not checkpoint);
  * - release: `locking_mode=NORMAL` and one read drop the lock.
  *
+ * SQLite's locks are POSIX record locks, owned by the *process* per inode: closing ANY descriptor of
+ * the primary in this process drops them all, silently (SQLite defers its own closes for this
+ * reason; our other code does not). So under the hold nothing may open and close the primary: the
+ * hold opens one descriptor before it takes the lock, and every look at the file while held
+ * (`state()`: the content version's facts) goes through it. (This was the swap window's data loss:
+ * the "unchanged" check read the header with open/close, the lock was gone, and an application's
+ * row landed in the file about to be archived.)
+ *
  * In WAL mode the connection is not closed after the swap: SQLite's last close deletes
  * `<name>-wal`/`-shm` *by name*, and after the rename those names serve the new file (applications
  * may already have them open). Its handle is kept until the process ends (file descriptors close
  * then, nothing is deleted). In rollback-journal mode it is closed.
  */
 import Database from "libsql";
+import { closeSync, openSync } from "node:fs";
 import { refused } from "../errors.js";
-import { probeFile } from "../db/probe.js";
+import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
 
-/** Handles kept open on purpose (see above): referenced so nothing finalizes them early. */
-const parked: LibsqlDatabase[] = [];
+/** Handles (and their descriptors) kept open on purpose (see above): referenced so nothing finalizes them early. */
+const parked: { db: LibsqlDatabase; fd: number }[] = [];
 
 export interface PrimaryHold {
   readonly path: string;
   readonly walMode: boolean;
   /** WAL mode: every frame copied into the file and the -wal truncated to 0 bytes (under the lock). */
   checkpoint(): void;
+  /** The primary's content state, read through the hold's own descriptor (never by reopening the file: that would drop the lock). */
+  state(): ContentState;
   /** Drops the write lock (idempotent). */
   release(): void;
 }
@@ -46,6 +57,8 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
   if (probe.state !== "ok") throw refused({ what: `The primary ${path} cannot be held for the swap: it is not a readable SQLite file (${probe.state}).`, untouched: "Nothing was moved.", next: "Run vox-cutover diagnose on it, then --resume or --rollback." });
   if (hotJournal(path)) throw hotJournalError(path);
   const walMode = probe.header.walMode;
+  // Opened before SQLite takes its lock, closed only after it let go (see above).
+  const fd = openSync(path, "r");
   let db: LibsqlDatabase;
   try {
     db = new Database(path);
@@ -54,6 +67,7 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
     db.prepare("PRAGMA locking_mode=EXCLUSIVE").raw(true).get();
   } catch (e) {
+    closeSync(fd);
     throw sqliteFailure(e, path) ?? e;
   }
   try {
@@ -65,6 +79,7 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     } catch {
       /* closing after a failed lock */
     }
+    closeSync(fd);
     const msg = e instanceof Error ? e.message : String(e);
     if (/locked|busy/i.test(msg + String((e as { code?: string }).code ?? ""))) {
       throw refused({
@@ -91,6 +106,9 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
         });
       }
     },
+    state() {
+      return contentState(path, fd);
+    },
     release() {
       if (!held) return;
       held = false;
@@ -100,8 +118,11 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
       } catch {
         /* the lock goes with the handle below */
       }
-      if (walMode) parked.push(db);
-      else db.close();
+      if (walMode) parked.push({ db, fd });
+      else {
+        db.close();
+        closeSync(fd);
+      }
     },
   };
 }

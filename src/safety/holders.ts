@@ -84,3 +84,16 @@ function processName(pid: string): string {
 export function describeHolders(h: OpenHolder[]): string {
   return h.map((x) => `pid ${x.pid} (${x.command}) has ${x.file} open`).join("; ");
 }
+
+/**
+ * Holders of a file whose name was just renamed away (the swap): scanned twice, a moment apart, so
+ * an application whose open() resolved the old name right before the rename — its descriptor
+ * installed a moment later — is seen too. Called while the hold still blocks its reads and writes.
+ */
+export function holdersAfterRename(realPath: string, inode: { dev: string; ino: string } | null, settleMs = 50): OpenHolder[] {
+  const seen = new Map<number, OpenHolder>();
+  for (const h of openHolders(realPath, inode).holders) seen.set(h.pid, h);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, settleMs);
+  for (const h of openHolders(realPath, inode).holders) if (!seen.has(h.pid)) seen.set(h.pid, h);
+  return [...seen.values()];
+}
