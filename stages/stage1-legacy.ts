@@ -257,6 +257,7 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
     // stale wal-index left at the name would be trusted by the new file's first readers and writers.
     for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);
     renameSync(c.newPath, c.dbPath);
+    hold.swapped();
     fsyncPath(dirname(c.dbPath));
     const late = holdersAfterRename(archive, inodeOf(archive));
     if (late.length) {
@@ -264,6 +265,7 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
       linkSync(c.dbPath, c.newPath);
       renameSync(archive, c.dbPath);
       for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
+      hold.swapped(false);
       fsyncPath(dirname(c.dbPath));
       c.journalSwap("intent", state);
       throw refused({

@@ -20,13 +20,20 @@
  * the "unchanged" check read the header with open/close, the lock was gone, and an application's
  * row landed in the file about to be archived.)
  *
- * In WAL mode the connection is not closed after the swap: SQLite's last close deletes
+ * Only `exec()` runs on this connection: libsql 0.5's close() leaves a connection that ever
+ * prepared a statement open until the garbage collector finalizes it (tursodatabase/libsql-js#228),
+ * with its SHARED lock on the file, which kept every later hold of the file in this process (the
+ * wizard's resume after an undone swap) from taking the lock.
+ *
+ * In WAL mode the connection is not closed after a swap (`swapped()` called): SQLite's last close deletes
  * `<name>-wal`/`-shm` *by name*, and after the rename those names serve the new file (applications
  * may already have them open). Its handle is kept until the process ends (file descriptors close
- * then, nothing is deleted). In rollback-journal mode it is closed.
+ * then, nothing is deleted). Otherwise (rollback-journal mode, or a swap undone: the file is back at
+ * its name with its own -wal/-shm) it is closed — a parked handle would keep a later hold of the
+ * same file in this process (the wizard's resume) from ever taking the lock.
  */
 import Database from "libsql";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
@@ -41,6 +48,8 @@ export interface PrimaryHold {
   checkpoint(): void;
   /** The primary's content state, read through the hold's own descriptor (never by reopening the file: that would drop the lock). */
   state(): ContentState;
+  /** The file was swapped away (it is the archive now; `false`: the swap was undone): release keeps the handle then (WAL mode, see above). */
+  swapped(away?: boolean): void;
   /** Drops the write lock (idempotent). */
   release(): void;
 }
@@ -64,8 +73,8 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     db = new Database(path);
     db.defaultSafeIntegers(true);
     db.exec(`PRAGMA busy_timeout=${Math.max(0, Math.floor(timeoutMs))}`);
-    db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
-    db.prepare("PRAGMA locking_mode=EXCLUSIVE").raw(true).get();
+    db.exec("SELECT count(*) FROM sqlite_master");
+    db.exec("PRAGMA locking_mode=EXCLUSIVE");
   } catch (e) {
     closeSync(fd);
     throw sqliteFailure(e, path) ?? e;
@@ -92,19 +101,29 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     throw sqliteFailure(e, path) ?? e;
   }
   let held = true;
+  let away = false;
   return {
     path,
     walMode,
     checkpoint() {
       if (!walMode) return;
-      const r = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get() as unknown[];
-      if (Number(r?.[0] ?? 1) !== 0) {
+      // exec, and the result read from the -wal's size (TRUNCATE leaves it empty): only exec() here, see above.
+      let ok = true;
+      try {
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch {
+        ok = false;
+      }
+      if (!ok || (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size !== 0)) {
         throw refused({
           what: `The primary ${path} could not be checkpointed under the write lock: a reader still uses its -wal.`,
           untouched: "Nothing was moved: the primary is in place with every row it holds.",
           next: "Stop the application that reads it, then run the same command with --resume --apply (or --rollback --apply).",
         });
       }
+    },
+    swapped(yes = true) {
+      away = yes;
     },
     state() {
       return contentState(path, fd);
@@ -113,12 +132,12 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
       if (!held) return;
       held = false;
       try {
-        db.prepare("PRAGMA locking_mode=NORMAL").raw(true).get();
-        db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
+        db.exec("PRAGMA locking_mode=NORMAL");
+        db.exec("SELECT count(*) FROM sqlite_master");
       } catch {
         /* the lock goes with the handle below */
       }
-      if (walMode) parked.push({ db, fd });
+      if (walMode && away) parked.push({ db, fd });
       else {
         db.close();
         closeSync(fd);
