@@ -2,7 +2,8 @@ import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
-import { WORKER_LIMITS, workerExecArgv } from "./export.js";
+import { WORKER_LIMITS } from "./export.js";
+import { workerExecArgv } from "../util/worker.js";
 import { hashDatabase } from "./tables.js";
 
 export interface Comparison {

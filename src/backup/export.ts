@@ -10,6 +10,7 @@ import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 import { listObjects } from "../db/objects.js";
 import { iterateRows, listBackupTables, listRebuiltTables, rowStatement } from "./tables.js";
+import { workerExecArgv } from "../util/worker.js";
 
 export interface ExportProgress {
   table: string;
@@ -88,10 +89,6 @@ export function backupMode(dbMode: number): number {
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
-/** Flags a worker must not inherit (`--input-type` is only valid for --eval input). */
-export function workerExecArgv(): string[] {
-  return process.execArgv.filter((a) => !a.startsWith("--input-type") && !a.startsWith("--eval") && a !== "-e");
-}
 
 export const SLOTS = 8;
 export const SLOT_SIZE = 1 << 20;

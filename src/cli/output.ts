@@ -1,11 +1,18 @@
 import { redactText, redactValue } from "../util/redact.js";
 
+/** A self-rewriting line must fit one terminal row, or `\r` rewrites only its last part. */
+export function fitLine(line: string, columns: number): string {
+  return columns > 1 && line.length > columns - 1 ? line.slice(0, columns - 2) + "…" : line;
+}
+
 /**
  * What a command prints. Human text goes to stdout (stderr under --json, where stdout carries
  * exactly one JSON object). Everything passes through redaction.
  */
 export class Output {
   private readonly lines: string[] = [];
+  /** A progress line is on the terminal: the next line printed clears it first. */
+  private shown = false;
   constructor(
     readonly json: boolean,
     readonly command: string,
@@ -15,6 +22,7 @@ export class Output {
 
   /** The command's report, a line at a time. */
   text(line = ""): void {
+    this.clearProgress();
     const l = redactText(line);
     this.lines.push(l);
     (this.json ? this.stderr : this.stdout).write(l + "\n");
@@ -22,6 +30,7 @@ export class Output {
 
   /** Notes and warnings: always stderr. */
   note(line: string): void {
+    this.clearProgress();
     this.stderr.write(redactText(line) + "\n");
   }
 
@@ -29,16 +38,36 @@ export class Output {
     this.note(`warning: ${line}`);
   }
 
-  /** A progress line that rewrites itself, only on a TTY stderr and never under --json. */
+  /** Whether progress lines are shown: a TTY stderr, never under --json. */
+  get live(): boolean {
+    return Boolean((this.stderr as NodeJS.WriteStream).isTTY) && !this.json;
+  }
+
+  /** The terminal's width (0 when unknown). */
+  get columns(): number {
+    return (this.stderr as NodeJS.WriteStream).columns ?? 0;
+  }
+
+  /** A progress line that rewrites itself, only on a TTY stderr and never under --json; cut to the terminal's width. */
   progress(line: string): void {
-    const tty = (this.stderr as NodeJS.WriteStream).isTTY;
-    if (!tty || this.json) return;
-    this.stderr.write(`\r\x1b[2K${redactText(line)}`);
+    if (!this.live) return;
+    this.shown = true;
+    this.stderr.write(`\r\x1b[2K${fitLine(redactText(line), this.columns)}`);
+  }
+
+  /** Before a line of text: the progress line (ours or the clock thread's) is wiped, and comes back with the next update. */
+  private clearProgress(): void {
+    if (this.shown) this.stderr.write("\r\x1b[2K");
+  }
+
+  /** A progress line's clock thread may write to the terminal from now on (src/cli/ticker.ts). */
+  beginProgress(): void {
+    if (this.live) this.shown = true;
   }
 
   endProgress(): void {
-    const tty = (this.stderr as NodeJS.WriteStream).isTTY;
-    if (tty && !this.json) this.stderr.write("\r\x1b[2K");
+    this.shown = false;
+    if (this.live) this.stderr.write("\r\x1b[2K");
   }
 
   emitJson(obj: Record<string, unknown>): void {

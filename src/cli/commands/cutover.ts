@@ -29,7 +29,8 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
         break;
       case "step-start":
         out.note(`… ${e.title}`);
-        progress = new ProgressLine(out, e.id);
+        progress?.end();
+        progress = new ProgressLine(out, e.id, e.title);
         break;
       case "step-progress":
         progress?.update(e.done, e.total, e.label);
