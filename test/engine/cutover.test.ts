@@ -2,30 +2,40 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, makeVoxDb, sampleInto, sha256, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { runCutover } from "../../src/cutover/index.js";
+import { resolveDatabase } from "../../src/db/resolve.js";
+import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
 
 function sampleIn(rows = 40): Promise<{ dir: string; db: string; orig: string }> {
   return sampleInto(tmp(), rows);
 }
 
-/** Starts `cutover --apply`, waits until it reaches the pause point, and kills it with SIGKILL. */
-async function killAt(db: string, point: string, extra: string[] = []): Promise<void> {
-  const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, "cutover", "--db", db, "--apply", ...extra], {
-    env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker }),
-    extendEnv: false,
-    reject: false,
-    stdin: "ignore",
-  });
-  const t0 = Date.now();
-  while (!existsSync(marker)) {
-    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
-    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Kills a run paused at its pause point with SIGKILL (a real process: what is tested is kill -9 there). */
+async function kill9(child: Awaited<ReturnType<typeof pausedAt>>["child"]): Promise<void> {
   child.kill("SIGKILL");
-  const res = await child;
-  expect(res.signal).toBe("SIGKILL");
+  expect((await child).signal).toBe("SIGKILL");
+}
+
+/** Starts `cutover --db DB <args>`, waits until it reaches `point`, and kills it there with SIGKILL. */
+async function killAt(db: string, point: string, args: string[] = ["--apply"]): Promise<void> {
+  const { child } = await pausedAt(["cutover", "--db", db, ...args], point);
+  await kill9(child);
+}
+
+/**
+ * `cutover --db DB --rollback --apply` run by the engine in this process: a rollback after a kill is
+ * about the files it leaves, not about processes or exit codes (the CLI's rollback is tested above
+ * and in test/guard). Saves a Node start per case. (Only rollbacks: a run that exports or imports
+ * needs the built worker files, so it runs as the CLI.)
+ */
+function rollBackHere(db: string) {
+  return runCutover({ resolved: resolveDatabase({ db }, {}), apply: true, rollback: true, command: "cutover", emit: () => {} });
+}
+
+/** Temporary files of ours left beside the database (none may be after a finished resume or rollback). */
+function leftovers(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.includes("vox-cutover-new") || f.includes("building") || f.endsWith(".lock"));
 }
 
 /** The invariant after any kill: the old primary in place (byte-identical) or the finished new one. */
@@ -138,27 +148,6 @@ describe("cutover", () => {
     expect(snapshotDir(dir)).toEqual(before);
   });
 
-  it("a concurrent second run is refused with the holder's details; a dead holder's lock is stale", async () => {
-    const { db, orig } = await sampleIn(10);
-    const marker = join(tmp(), "paused");
-    const first = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:lock", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
-    while (!existsSync(marker)) {
-      if (first.exitCode !== null) throw new Error((await first).stderr);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const second = await cli(["cutover", "--db", db, "--apply"]);
-    expect(second.exitCode).toBe(3);
-    expect(second.stderr).toMatch(new RegExp(`pid ${first.pid} on .*running \`cutover\``));
-    expect(second.stderr).toMatch(/--break-lock/);
-    first.kill("SIGKILL");
-    await first;
-    // the first never got past preflight: nothing to resume, the stale lock is replaced
-    const third = await cli(["cutover", "--db", db, "--apply", "--json"]);
-    expect(third.exitCode, third.stderr).toBe(0);
-    expect(third.json.steps.find((s: any) => s.id === "lock").summary).toMatch(/stale lock/);
-    expect(sha256(third.json.archive.path)).toBe(orig);
-  });
-
   it("a primary modified between export and swap is detected (exit 3) and kept", async () => {
     const { db } = await sampleIn(10);
     await killAt(db, "after:checks");
@@ -174,55 +163,109 @@ describe("cutover", () => {
     expect(existsSync(join(db, "..", ".vox.db.vox-cutover-new"))).toBe(false);
   });
 
-  it("an unfinished run blocks a fresh one until --resume or --rollback", async () => {
-    const { db } = await sampleIn(10);
-    await killAt(db, "after:export");
-    const r = await cli(["cutover", "--db", db, "--apply"]);
-    expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/unfinished cutover/);
-    expect(r.stderr).toMatch(/--resume --apply/);
-  });
 });
 
 describe("kill -9 at every stage, then resume or roll back: nothing lost", () => {
-  const AGAIN_AFTER_ROLLBACK = ["export-progress", "swap-archived", "after:telemetry-check"];
+  // Every point a run can be killed at, in the order a run passes them. Each is a real process killed
+  // with SIGKILL there. The recoveries are chained on one database per test: the run that resumes from
+  // (or starts afresh after rolling back) one point is itself killed at the next, so every point is
+  // both a kill and a recovery, with a fixture built once and one process per point.
   const POINTS = ["after:lock", "export-progress", "after:export", "after:verify-backup", "import-progress", "after:build-import", "after:checks", "after:primary-unchanged", "swap-archived", "after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"];
-  it.each(POINTS.map((p) => [p]))("killed at %s → --resume --apply finishes with every row", async (point) => {
-    const { dir, db, orig } = await sampleIn(point === "import-progress" ? 400 : 30);
-    await killAt(db, point);
-    // The primary's name is never empty: the old file (byte-identical) or the finished new one.
-    expect(existsSync(db)).toBe(true);
-    expect(["old", "new"]).toContain(oldOrNew(db, orig));
-    const resumeArgs = point === "after:lock" ? ["--apply"] : ["--resume", "--apply"];
-    const r = await cli(["cutover", "--db", db, ...resumeArgs, "--json"]);
+  const PAST_SWAP = ["after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"];
+  // 150 rows a table: more rows than the import's progress interval (16,384), so import-progress is a kill mid-copy.
+  const ROWS = 150;
+
+  it("killed at every point in turn, each --resume --apply goes on from where the last one died; the last finishes with every row", async () => {
+    const { dir, db, orig } = await sampleIn(ROWS);
+    // after:lock: a second run meanwhile is refused naming the live holder (pid, command, --break-lock) …
+    const { child: first } = await pausedAt(["cutover", "--db", db, "--apply"], "after:lock");
+    const second = await cli(["cutover", "--db", db, "--apply"]);
+    expect(second.exitCode).toBe(3);
+    expect(second.stderr).toMatch(new RegExp(`pid ${first.pid} on .*running \`cutover\``));
+    expect(second.stderr).toMatch(/--break-lock/);
+    await kill9(first);
+    expect(sha256(db)).toBe(orig);
+    // … and once it is killed, Stage 0 left nothing to resume: a fresh --apply replaces its stale lock.
+    let args = ["--apply"];
+    for (const point of POINTS.slice(1)) {
+      const { child } = await pausedAt(["cutover", "--db", db, ...args], point);
+      if (point === "after:export") {
+        // While it runs, a plain --apply says it is still running (not that it stopped).
+        const live = await cli(["cutover", "--db", db, "--apply"]);
+        expect(live.exitCode).toBe(3);
+        expect(live.stderr).toMatch(new RegExp(`still running \\(pid ${child.pid}`));
+        expect(live.stderr).not.toMatch(/stopped after/);
+      }
+      await kill9(child);
+      // The primary's name is never empty: the old file (byte-identical) or the finished new one.
+      expect(existsSync(db), point).toBe(true);
+      expect(["old", "new"]).toContain(oldOrNew(db, orig));
+      if (point === "export-progress") {
+        const lock = readFileSync(join(runDir(dir), "journal.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.e === "step-done" && e.step === "lock");
+        expect(lock?.outputs?.tookOver?.pid, "the stale lock of the run killed at after:lock was taken over").toBe(first.pid);
+      }
+      if (point === "after:export") {
+        // An unfinished run blocks a fresh one until --resume or --rollback (exit 3, both named).
+        const fresh = await cli(["cutover", "--db", db, "--apply"]);
+        expect(fresh.exitCode).toBe(3);
+        expect(fresh.stderr).toMatch(/unfinished cutover/);
+        expect(fresh.stderr).toMatch(/stopped after export/);
+        expect(fresh.stderr).toMatch(/--resume --apply/);
+        expect(fresh.stderr).toMatch(/--rollback --apply/);
+      }
+      args = ["--resume", "--apply"];
+    }
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.outcome).toBe("completed");
     expect(oldOrNew(db, orig)).toBe("new");
-    const archive = join(runDir(dir), "archive", "vox.db");
-    expect(sha256(archive)).toBe(orig);
-    checkNewFile(db, archive);
+    expect(r.json.archive.path).toBe(join(runDir(dir), "archive", "vox.db"));
+    expect(sha256(r.json.archive.path)).toBe(orig);
+    checkNewFile(db, r.json.archive.path);
     expect(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE command = 'cutover'")).toBe("1");
-    expect(readdirSync(dir).filter((f) => f.includes("vox-cutover-new") || f.includes("building"))).toEqual([]);
+    // Resume never recomputes the diagnosis from the new file: the ledger row (written by the run
+    // resumed after the swap) and the report keep the chain the run started from.
+    expect(r.json.before.chain).toBe("legacy");
+    expect(sqlite(db, "SELECT json_extract(counts_json, '$.chainBefore') FROM cutover_ledger WHERE command = 'cutover'")).toBe("legacy");
+    expect(leftovers(dir)).toEqual([]);
   });
 
-  it.each(POINTS.filter((p) => p !== "after:lock").map((p) => [p]))("killed at %s → --rollback --apply restores the original byte-identical", async (point) => {
-    const { dir, db, orig } = await sampleIn(point === "import-progress" ? 400 : 30);
-    const side = join(dir, "vox_training_telemetry.db");
+  /** Kill at each point, roll back, check the original is back; the next point's run is a fresh cutover after that rollback. */
+  async function killAndRollBack(points: string[], rows: number): Promise<void> {
+    const { dir, db, orig } = await sampleIn(rows);
+    const side = join(dir, SIDECAR_NAME);
     const sideOrig = sha256(side);
-    await killAt(db, point);
-    expect(existsSync(db)).toBe(true);
-    expect(["old", "new"]).toContain(oldOrNew(db, orig));
-    const r = await cli(["cutover", "--db", db, "--rollback", "--apply", "--json"]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(sha256(db)).toBe(orig);
-    expect(sha256(side)).toBe(sideOrig);
-    expect(readdirSync(dir).filter((f) => f.includes("vox-cutover-new") || f.includes("building") || f.endsWith(".lock"))).toEqual([]);
-    // the backup (if one was finished) is kept; a swapped-in new file is kept in the work dir
-    if (["after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"].includes(point)) expect(existsSync(join(runDir(dir), "rolled-back-new.db"))).toBe(true);
-    // and a fresh cutover then works (a whole cutover: checked after a rollback from before, during and after the swap)
-    if (AGAIN_AFTER_ROLLBACK.includes(point)) {
-      const again = await cli(["cutover", "--db", db, "--apply"]);
-      expect(again.exitCode, again.stderr).toBe(0);
+    for (const point of points) {
+      await killAt(db, point);
+      expect(existsSync(db), point).toBe(true);
+      expect(["old", "new"]).toContain(oldOrNew(db, orig));
+      const rb = await rollBackHere(db);
+      expect(rb.outcome, point).toBe("rolled-back");
+      if (point === "export-progress") {
+        // a crash before the backup was finished: the rollback does not mention a backup that does not exist
+        expect(rb.message).not.toMatch(/backup \S+ is kept/);
+        expect(rb.message).toMatch(/No backup had been finished/);
+      }
+      expect(sha256(db), `primary after a rollback from ${point}`).toBe(orig);
+      expect(sha256(side), `sidecar after a rollback from ${point}`).toBe(sideOrig);
+      expect(leftovers(dir), point).toEqual([]);
+      // the backup (if one was finished) is kept; a swapped-in new file is kept in the work dir
+      expect(existsSync(join(rb.workDir!, ROLLED_BACK_NEW)), `${point}: ${ROLLED_BACK_NEW} kept`).toBe(PAST_SWAP.includes(point));
     }
+    // and a whole fresh cutover then works
+    const again = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json.outcome).toBe("completed");
+    expect(sha256(again.json.archive.path)).toBe(orig);
+    expect(oldOrNew(db, orig)).toBe("new");
+  }
+
+  it("killed at every point before the swap, --rollback --apply restores the original byte-identical; a fresh run works after each", async () => {
+    await killAndRollBack(POINTS.slice(1, POINTS.indexOf("swap-archived")), ROWS);
+  });
+
+  it("killed during and after the swap, --rollback --apply restores the original byte-identical and keeps the new file; a fresh run works after each", async () => {
+    await killAndRollBack(POINTS.slice(POINTS.indexOf("swap-archived")), 30);
   });
 });
 

@@ -286,34 +286,6 @@ describe("messages", () => {
     expect(snapshotDir(dir)).toEqual(before);
   });
 
-  it("a plain --apply while another run is live says it is still running (not that it stopped)", async () => {
-    const { db } = await sampleIn(5);
-    const { child: first } = await pausedAt(["cutover", "--db", db, "--apply"], "after:export");
-    try {
-      const r = await cli(["cutover", "--db", db, "--apply"]);
-      expect(r.exitCode).toBe(3);
-      expect(r.stderr).toMatch(new RegExp(`still running \\(pid ${first.pid}`));
-      expect(r.stderr).not.toMatch(/stopped after/);
-    } finally {
-      first.kill("SIGKILL");
-      await first;
-    }
-    const later = await cli(["cutover", "--db", db, "--apply"]);
-    expect(later.stderr).toMatch(/stopped after export/);
-  });
-
-  it("rollback after a crash before the backup was finished does not mention a backup that does not exist", async () => {
-    const { db, orig } = await sampleIn(300);
-    const { child: run } = await pausedAt(["cutover", "--db", db, "--apply"], "export-progress");
-    run.kill("SIGKILL");
-    await run;
-    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
-    expect(rb.exitCode, rb.stderr).toBe(0);
-    expect(rb.stdout + rb.stderr).not.toMatch(/backup \S+ is kept/);
-    expect(rb.stdout + rb.stderr).toMatch(/No backup had been finished/);
-    expect(sha256(db)).toBe(orig);
-  });
-
   it("import-legacy and verify-backup give the same exit (3) on a backup whose header is damaged", async () => {
     const dir = tmp();
     const f = join(dir, "hdr.jsonl");
@@ -475,15 +447,3 @@ describe("the swap never leaves the primary's name empty", () => {
   });
 });
 
-describe("resume never recomputes the diagnosis from the new file", () => {
-  it("killed after the swap, resumed: the ledger records the chain the run started from (legacy)", async () => {
-    const { db } = await sampleIn(10);
-    const { child: run } = await pausedAt(["cutover", "--db", db, "--apply"], "after:swap");
-    run.kill("SIGKILL");
-    await run;
-    const r = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.json.before.chain).toBe("legacy");
-    expect(sqlite(db, "SELECT json_extract(counts_json, '$.chainBefore') FROM cutover_ledger WHERE command = 'cutover'")).toBe("legacy");
-  });
-});
