@@ -186,7 +186,10 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
   db.close();
 }
 
-/** Starts a CLI command paused at `point` (VOX_CUTOVER_PAUSE_AT; `ms` = how long it waits there); resolves when it is there. */
+/**
+ * Starts a CLI command paused at `point` (VOX_CUTOVER_PAUSE_AT; `ms` = how long it waits there at
+ * most); resolves when it is there. `release()` ends the wait at once (removes the marker file).
+ */
 export async function pausedAt(args: string[], point: string, ms?: number) {
   const marker = join(tmp(), "paused");
   const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
@@ -196,5 +199,6 @@ export async function pausedAt(args: string[], point: string, ms?: number) {
     if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { child }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
+  const release = () => rmSync(marker, { force: true });
+  return { child, release }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
 }

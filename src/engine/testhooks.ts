@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 
 /**
  * Test hook for kill tests: with VOX_CUTOVER_PAUSE_AT=<point> the process writes
@@ -7,9 +7,12 @@ import { writeFileSync } from "node:fs";
  */
 export function pausePoint(point: string): void {
   if (process.env.VOX_CUTOVER_PAUSE_AT !== point) return;
-  if (process.env.VOX_CUTOVER_PAUSE_FILE) writeFileSync(process.env.VOX_CUTOVER_PAUSE_FILE, `${process.pid} ${point}\n`);
-  // VOX_CUTOVER_PAUSE_MS: block that long and go on (signals sent meanwhile are handled at the next safe point).
+  const marker = process.env.VOX_CUTOVER_PAUSE_FILE;
+  if (marker) writeFileSync(marker, `${process.pid} ${point}\n`);
+  // VOX_CUTOVER_PAUSE_MS: block that long and go on (signals sent meanwhile are handled at the next
+  // safe point). A test that is ready sooner (its signal sent, its other process started) removes
+  // the marker file: the wait ends then, instead of at a fixed time.
   const until = Date.now() + Number(process.env.VOX_CUTOVER_PAUSE_MS || 120_000);
   const sab = new Int32Array(new SharedArrayBuffer(4));
-  while (Date.now() < until) Atomics.wait(sab, 0, 0, 1000);
+  while (Date.now() < until && (!marker || existsSync(marker))) Atomics.wait(sab, 0, 0, 25);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
@@ -270,10 +270,11 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
 });
 
 /**
- * How long a run blocks at its pause point before going on to the next safe point, where a signal
- * sent meanwhile is handled: longer than the test can take to send it on a loaded machine.
+ * How long a run blocks at its pause point at most: the test sends its signal, then removes the
+ * marker file, which ends the wait at once; the run goes on to the next safe point, where the signal
+ * is handled. The bound is a fallback only.
  */
-const SIGNAL_PAUSE_MS = "5000";
+const SIGNAL_PAUSE_MS = "60000";
 
 describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
@@ -282,6 +283,7 @@ describe("signals and rehearse", () => {
     const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
+    rmSync(marker); // the signal is sent: end the pause
     const res = await child;
     expect(res.exitCode).toBe(130);
     expect(res.stderr).toMatch(/Interrupted \(SIGINT\)/);
@@ -295,6 +297,7 @@ describe("signals and rehearse", () => {
     const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore", forceKillAfterDelay: false });
     while (!existsSync(marker2)) await new Promise((r) => setTimeout(r, 20));
     term.kill("SIGTERM");
+    rmSync(marker2); // the signal is sent: end the pause
     expect((await term).exitCode).toBe(143);
   });
 
@@ -305,6 +308,7 @@ describe("signals and rehearse", () => {
     const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
+    rmSync(marker); // the signal is sent: end the pause
     const res = await child;
     expect(res.exitCode).toBe(130);
     expect(res.stderr).toMatch(/Nothing was written/);

@@ -107,9 +107,10 @@ describe("another process holding the database open", () => {
 
   it("is checked again right before the swap: an application that opened it meanwhile stops the swap (exit 3), the primary stays", async () => {
     const { db, orig } = await sampleIn();
-    // The run waits 10 s before the swap: time for the application (python3) to start and open the file on a loaded machine (2.5 s was not).
-    const { child: run } = await pausedAt(["cutover", "--db", db, "--apply"], "after:primary-unchanged", 10_000);
+    // The run waits before the swap until the application (python3) has the file open, then is released.
+    const { child: run, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:primary-unchanged", 60_000);
     const { child: app } = await holdOpen(db);
+    release();
     try {
       const res = await run;
       expect(res.exitCode, res.stderr).toBe(3);
