@@ -3,7 +3,7 @@
  * writes; the guarded write path (src/safety/guard.ts) and the steps use these names.
  *
  * Beside the database (same folder, same filesystem, so renames are atomic):
- *   <db>.vox-cutover.lock                    the lock (keyed on the database's real path)
+ *   (the lock is not beside it: one lock file per file identity in the host-wide lock folder, src/safety/lock.ts)
  *   .<db>.vox-cutover-new                    the new file a cutover builds
  *   .<db>.vox-cutover-<tag>-<pid>            a private file being built (renamed into place or removed)
  *   vox-cutover-runs/<UTC stamp>[-N]/         the default work dir of one run
@@ -30,10 +30,6 @@ export const DB_SIDE_SUFFIXES = ["-wal", "-shm", "-journal"] as const;
 
 /** The names a run writes into its work dir (used to tell a foreign folder from a run's). */
 export const WORK_DIR_NAMES = [RUN_MARKER, JOURNAL_NAME, BACKUP_NAME, SIDECAR_BACKUP_NAME, DRILL_BACKUP_NAME, ARCHIVE_DIR, ROLLED_BACK_NEW, REPORT_JSON, REPORT_MD, "drill-record.json", "drill-record.md"];
-
-export function lockPathFor(realDbPath: string): string {
-  return `${realDbPath}.vox-cutover.lock`;
-}
 
 export function newFilePath(dbPath: string): string {
   return join(dirname(dbPath), `.${basename(dbPath)}.vox-cutover-new`);

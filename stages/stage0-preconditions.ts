@@ -92,7 +92,7 @@ export const lockStep: Step = {
   kind: "write",
   title: "One cutover at a time (lock)",
   reuse: "never",
-  describe: (c) => `take the lock ${c.dbPath}.vox-cutover.lock naming this run`,
+  describe: () => "take the lock keyed on the database file's identity (device + inode: every name of the file, hard links included, meets it) naming this run; a live holder's lock is never taken over",
   async run(c) {
     if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });
     const t = c.lock.tookOver;

@@ -253,6 +253,8 @@ async function swapHeld(c: RunContext, archive: string): Promise<void> {
     assertRecorded("the new file", c.newPath, builtFile(c), { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
     // The new file takes the primary's permission bits and owner, then its name (one rename).
     sameModeAs(c.newPath, c.run);
+    // The new file is locked for this run before it takes the name: whoever looks at the name meets this run's lock.
+    c.lock?.cover(c.newPath);
     // The old file's (empty) -wal and its -shm go beside the archive right before the rename: a
     // stale wal-index left at the name would be trusted by the new file's first readers and writers.
     for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);

@@ -13,7 +13,7 @@ import { whereabouts } from "../engine/whereabouts.js";
 import { assertRecorded, journalProblemError } from "../safety/runfiles.js";
 import { describeContentChange, contentState, sameContent } from "../safety/content-version.js";
 import { Journal } from "../engine/journal.js";
-import { describeHolder, isStale, readLock, removeDeadLocks } from "../safety/lock.js";
+import { describeHolder, isStale, readLock, removeDeadLocks, type Lock } from "../safety/lock.js";
 import { finishedRun, type RunOnDisk } from "../engine/runs.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
 import { commandFor, type CutoverOptions } from "./plan.js";
@@ -47,8 +47,8 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
       details: { workDir: run.workDir, change },
     });
   }
-  r.message = await withWriteSafety({ command: `${opts.command}:rollback`, dbPath, workDir: run.workDir, workDirOurs: true, runId: start.runId, lock: true, breakLock: opts.breakLock, holders: true, signals: false }, async () =>
-    finished ? rollbackFinished(run, dbPath, opts.emit) : rollbackRun(run, dbPath, opts.emit),
+  r.message = await withWriteSafety({ command: `${opts.command}:rollback`, dbPath, workDir: run.workDir, workDirOurs: true, runId: start.runId, lock: true, breakLock: opts.breakLock, holders: true, signals: false }, async (g) =>
+    finished ? rollbackFinished(run, dbPath, opts.emit, g.lock) : rollbackRun(run, dbPath, opts.emit, g.lock),
   );
   r.outcome = "rolled-back";
   r.archive.path = null;
@@ -77,7 +77,7 @@ function describeFinishedRollback(run: RunOnDisk, dbPath: string, change: string
 }
 
 /** Puts the archived original back after a finished cutover; the new file stays in the work dir. The name is never empty. */
-export function rollbackFinished(run: RunOnDisk, dbPath: string, emit: Emit): string {
+export function rollbackFinished(run: RunOnDisk, dbPath: string, emit: Emit, lock?: Lock | null): string {
   const start = run.state.start!;
   const journal = new Journal(run.workDir);
   journal.append({ e: "rollback-start" });
@@ -96,6 +96,7 @@ export function rollbackFinished(run: RunOnDisk, dbPath: string, emit: Emit): st
     msgs.push(`the new file is kept at ${keep}`);
   }
   for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx)) renameSync(archive + sfx, dbPath + sfx);
+  lock?.cover(archive); // the original is locked for this rollback before it takes the name back
   renameSync(archive, dbPath); // one step: the name holds the new file, then the original
   fsyncPath(dirname(dbPath));
   msgs.push(`the original was put back from ${archive}`);
@@ -145,7 +146,7 @@ function describeRollback(run: RunOnDisk): string {
 }
 
 /** Undo an unfinished run: restore the archived primary if the swap began; remove only our own temporary files. The name is never empty. */
-export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string {
+export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit, lock?: Lock | null): string {
   const start = run.state.start!;
   const journal = new Journal(run.workDir);
   journal.append({ e: "rollback-start" });
@@ -168,6 +169,7 @@ export function rollbackRun(run: RunOnDisk, dbPath: string, emit: Emit): string 
         msgs.push(`the new file was kept at ${keep}`);
       }
       for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx)) renameSync(archive + sfx, dbPath + sfx);
+      lock?.cover(archive);
       renameSync(archive, dbPath);
       fsyncPath(dirname(dbPath));
       restored = true;

@@ -1,9 +1,9 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { refused } from "../errors.js";
-import { lockPathFor } from "../layout.js";
+import { createHash } from "node:crypto";
 import { check, LockHolderSchema } from "../schemas.js";
-import { identify, realPathOf } from "./identity.js";
+import { identify } from "./identity.js";
 import { dirname, join } from "node:path";
 import { mkdirSync, chmodSync } from "node:fs";
 
@@ -23,14 +23,11 @@ export interface LockHolder {
 /** Locks older than this are stale even when their process cannot be checked (another host). */
 export const LOCK_EXPIRY_MS = 12 * 3600 * 1000;
 
-/** The lock beside the database, keyed on its real path: a symbolic link and its target share it. */
-export function lockPath(dbPath: string): string {
-  return lockPathFor(realPathOf(dbPath));
-}
-
 /**
- * The lock keyed on the file itself (device + inode): two hard links to one file share it, wherever
- * they are. It lives in one host-wide folder (VOX_CUTOVER_LOCK_DIR overrides it, for tests).
+ * One lock per file identity: the lock file is keyed on the database's device + inode, so every
+ * name of one file (its real path, a symbolic link, a hard link in another folder) meets the same
+ * lock. It lives in one host-wide folder (VOX_CUTOVER_LOCK_DIR overrides it, for tests). A file
+ * that does not exist yet (migrate creating it) has no inode: its real path stands in.
  */
 export function lockRoot(): string {
   return process.env.VOX_CUTOVER_LOCK_DIR || "/tmp/vox-cutover-locks";
@@ -40,9 +37,10 @@ export function inodeLockPath(dev: string, ino: string): string {
   return join(lockRoot(), `${dev}-${ino}.lock`);
 }
 
-function inodeLockOf(dbPath: string): string | null {
+/** The one lock file of the file at `dbPath` (by its identity). */
+export function lockFileOf(dbPath: string): string {
   const id = identify(dbPath);
-  return id.dev && id.ino ? inodeLockPath(id.dev, id.ino) : null;
+  return id.dev && id.ino ? inodeLockPath(id.dev, id.ino) : join(lockRoot(), `path-${createHash("sha256").update(id.real).digest("hex").slice(0, 32)}.lock`);
 }
 
 function alive(pid: number): boolean {
@@ -54,12 +52,9 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The holder of this database's lock: the one beside it, else the one on its device + inode (a hard link's run). */
+/** The holder of this database's lock (whichever name of the file took it). */
 export function readLock(dbPath: string): LockHolder | null {
-  const byPath = readLockFile(lockPath(dbPath));
-  if (byPath) return byPath;
-  const byInode = inodeLockOf(dbPath);
-  return byInode ? readLockFile(byInode) : null;
+  return readLockFile(lockFileOf(dbPath));
 }
 
 function readLockFile(path: string): LockHolder | null {
@@ -90,26 +85,27 @@ export function describeHolder(h: LockHolder): string {
 
 export interface Lock {
   release(): void;
+  /**
+   * Takes the lock of another file as well, for this holder: the swap covers the new file before it
+   * takes the database's name (and a rollback the archived original before it is renamed back), so
+   * whoever looks at the name meets this run's lock whichever file is there. Released with the rest.
+   */
+  cover(path: string): void;
   /** Set when a stale lock was taken over (for the report). */
   tookOver?: LockHolder;
 }
 
 /**
- * One writer per database: a lock file beside it (keyed on its real path) and one keyed on its
- * device + inode (hard links share it), both naming the holder. A lock whose holder is dead is taken
- * over (reported); `--break-lock` also takes over a holder that cannot be checked (another host, an
+ * One writer per database: one lock file keyed on its identity (device + inode: hard links share
+ * it), naming the holder. A lock whose holder is dead (same host, pid checked) is taken over
+ * (reported); `--break-lock` also takes over a holder that cannot be checked (another host, an
  * unreadable lock file), never a live one.
  */
 export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" | "startedAt">, opts: { breakLock?: boolean } = {}): Lock {
   const id = identify(dbPath);
   const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me, db: id.real, dev: id.dev, ino: id.ino };
-  const paths = [lockPath(dbPath)];
-  if (id.dev && id.ino) {
-    ensureLockRoot();
-    paths.push(inodeLockPath(id.dev, id.ino));
-  }
+  ensureLockRoot();
   const taken: string[] = [];
-  let tookOver: LockHolder | undefined;
   const releaseAll = () => {
     for (const p of taken.splice(0)) {
       const cur = readLockFile(p);
@@ -120,19 +116,20 @@ export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" 
       }
     }
   };
-  try {
-    for (const p of paths) {
-      const t = takeLockFile(p, holder, dbPath, opts);
-      taken.push(p);
-      tookOver ??= t;
-    }
-  } catch (e) {
-    releaseAll();
-    throw e;
-  }
+  const path = lockFileOf(dbPath);
+  const tookOver = takeLockFile(path, holder, id.real, opts);
+  taken.push(path);
   let released = false;
   return {
     tookOver,
+    cover(other: string) {
+      if (released) return;
+      const p = lockFileOf(other);
+      if (taken.includes(p)) return;
+      const oid = identify(other);
+      takeLockFile(p, { ...holder, dev: oid.dev, ino: oid.ino }, id.real, opts);
+      taken.push(p);
+    },
     release() {
       if (released) return;
       released = true;
@@ -153,7 +150,7 @@ function ensureLockRoot(): void {
 }
 
 /** Takes one lock file; returns the dead holder it replaced, if any. */
-function takeLockFile(path: string, holder: LockHolder, dbPath: string, opts: { breakLock?: boolean }): LockHolder | undefined {
+function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: { breakLock?: boolean }): LockHolder | undefined {
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -174,7 +171,7 @@ function takeLockFile(path: string, holder: LockHolder, dbPath: string, opts: { 
       }
       const live = h ? isLive(h) : false;
       throw refused({
-        what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on this database${path !== lockPath(dbPath) ? " (through another name of the same file: a hard link)" : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
+        what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on this database${h?.db && h.db !== realPath ? ` (taken through another name of the same file, ${h.db}: a hard link)` : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
         untouched: "Nothing was changed.",
         next: live && opts.breakLock
           ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
@@ -186,13 +183,11 @@ function takeLockFile(path: string, holder: LockHolder, dbPath: string, opts: { 
   throw refused({ what: `Could not take the lock ${path}.`, untouched: "Nothing was changed.", next: "Run again." });
 }
 
-/** Removes the locks a dead process of run `runId` left (rollback of a killed run). */
+/** Removes the lock a dead process of run `runId` left (rollback of a killed run). */
 export function removeDeadLocks(dbPath: string, runId: string): void {
-  for (const p of [lockPath(dbPath), inodeLockOf(dbPath)]) {
-    if (!p) continue;
-    const h = readLockFile(p);
-    if (h && h.runId === runId && !isLive(h) && isStale(h)) rmSync(p, { force: true });
-  }
+  const p = lockFileOf(dbPath);
+  const h = readLockFile(p);
+  if (h && h.runId === runId && !isLive(h) && isStale(h)) rmSync(p, { force: true });
 }
 
 /** The folder beside the database cannot take the lock, the new file or SQLite's journal. */

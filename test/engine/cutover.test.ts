@@ -6,6 +6,7 @@ import { BIN, cleanEnv, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sum, s
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
+import { lockFileOf } from "../../src/safety/lock.js";
 
 function sampleIn(rows = 40): Promise<{ dir: string; db: string; orig: string }> {
   return sampleInto(tmp(), rows);
@@ -109,7 +110,7 @@ describe("cutover", () => {
     expect(JSON.parse(readFileSync(join(rd, "report.json"), "utf8")).archive.path).toBe(j.archive.path);
     expect(readFileSync(join(rd, "report.md"), "utf8")).toMatch(/--rollback --apply/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
+    expect(existsSync(lockFileOf(db))).toBe(false);
     const again = await cli(["cutover", "--db", db, "--apply", "--json"]);
     expect(again.exitCode).toBe(0);
     expect(again.json.outcome).toBe("already-done");
@@ -288,7 +289,7 @@ describe("signals and rehearse", () => {
     expect(res.exitCode).toBe(130);
     expect(res.stderr).toMatch(/Interrupted \(SIGINT\)/);
     expect(res.stderr).toMatch(/--resume/);
-    expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
+    expect(existsSync(lockFileOf(db))).toBe(false);
     expect(sha256(db)).toBe(orig);
     const journal = readFileSync(join(runDir(join(db, "..")), "journal.jsonl"), "utf8");
     expect(journal).toMatch(/"e":"interrupted"/);

@@ -8,6 +8,7 @@ import { chmodSync, closeSync, existsSync, openSync, readSync, lstatSync, mkdirS
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
+import { lockFileOf } from "../../src/safety/lock.js";
 
 function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
   return sampleInto(dir, rows);
@@ -117,7 +118,7 @@ describe("another process holding the database open", () => {
       expect(res.stderr).toMatch(/right before the swap/);
       expect(res.stderr).toMatch(new RegExp(`pid ${app.pid}`));
       expect(sha256(db)).toBe(orig);
-      expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
+      expect(existsSync(lockFileOf(db))).toBe(false);
     } finally {
       app.kill("SIGKILL");
       await app;

@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
+import { lockFileOf } from "../../src/safety/lock.js";
 
 let template: string;
 beforeAll(async () => {
@@ -55,12 +56,38 @@ describe("one lock per file identity (point 6)", () => {
       expect(second.exitCode, second.stderr).toBe(3);
       expect(second.stderr).toMatch(/hard link/);
       expect(second.stderr).toMatch(new RegExp(`pid ${first.pid}`));
+      // One lock, keyed on the file's identity: both names meet the same lock file; none lies beside either name.
+      expect(lockFileOf(link)).toBe(lockFileOf(db));
+      expect(JSON.parse(readFileSync(lockFileOf(db), "utf8")).pid).toBe(first.pid);
+      expect(readdirSync(dir).filter((f) => f.endsWith(".lock"))).toEqual([]);
+      expect(readdirSync(other).filter((f) => f.endsWith(".lock"))).toEqual([]);
       expect(sha256(link)).toBe(orig);
       expect(existsSync(join(other, "vox-cutover-runs"))).toBe(false);
     } finally {
       first.kill("SIGKILL");
       await first;
     }
+  });
+
+  it("after the swap the name holds the new file, and the run's lock covers it: a second cutover or a rollback is refused (3) naming the first", async () => {
+    const { db, orig } = sample();
+    const { child: first } = await pausedAt(["cutover", "--db", db, "--apply"], "after:swap");
+    try {
+      expect(sha256(db)).not.toBe(orig); // the new file is at the name
+      expect(JSON.parse(readFileSync(lockFileOf(db), "utf8")).pid).toBe(first.pid);
+      for (const args of [["cutover", "--db", db, "--apply"], ["cutover", "--db", db, "--rollback", "--apply", "--break-lock"]]) {
+        const r = await cli(args);
+        expect(r.exitCode, r.stderr).toBe(3);
+        expect(r.stderr).toMatch(new RegExp(`pid ${first.pid}`));
+      }
+    } finally {
+      first.kill("SIGKILL");
+      await first;
+    }
+    // The holder is gone: its lock is stale, and the rollback puts the original back.
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
   });
 
   it("rollback and --break-lock never take over a live holder's lock (a sidecar --merge still running)", async () => {
@@ -71,7 +98,7 @@ describe("one lock per file identity (point 6)", () => {
     const archive = done.json.archive.path as string;
     const archived = sha256(archive);
     const pid = liveProcess();
-    const lockFile = `${db}.vox-cutover.lock`;
+    const lockFile = lockFileOf(db); // the one lock of the file now at the name (the new file)
     writeFileSync(lockFile, JSON.stringify({ pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "live-merge", workDir: "/elsewhere" }));
     for (const extra of [[], ["--break-lock"]]) {
       const rb = await cli(["cutover", "--db", db, "--rollback", "--apply", ...extra]);
@@ -90,11 +117,13 @@ describe("one lock per file identity (point 6)", () => {
     expect(done.exitCode, done.stderr).toBe(0);
     const s = execa("true", [], { reject: false });
     await s;
-    writeFileSync(`${db}.vox-cutover.lock`, JSON.stringify({ pid: s.pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "dead", workDir: "/elsewhere" }));
+    const lockFile = lockFileOf(db);
+    writeFileSync(lockFile, JSON.stringify({ pid: s.pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "dead", workDir: "/elsewhere" }));
     const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(rb.exitCode, rb.stderr).toBe(0);
     expect(sha256(db)).toBe(orig);
-    expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
+    expect(existsSync(lockFileOf(db))).toBe(false);
     expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
   });
 });
@@ -126,7 +155,7 @@ describe("only regular files are written; inputs that could block are refused (p
     }
     expect(sha256(db)).toBe(orig);
     expect(existsSync(join(dir, "vox-cutover-runs"))).toBe(false);
-    expect(existsSync(`${db}.vox-cutover.lock`)).toBe(false);
+    expect(existsSync(lockFileOf(db))).toBe(false);
   });
 
   it("import-legacy IN and verify-backup IN given a FIFO or a device: refused (3) before reading, never a hang", async () => {
