@@ -118,9 +118,10 @@ describe("the fold route is a copy, then a swap", () => {
 
   it("a python3 writer commits during the fold's copy: the run refuses (3) and the row is in the primary", async () => {
     const { db } = fresh();
-    const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "fold-copied", 2500);
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "fold-copied");
     const write = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO users(id, display_name) VALUES ('u-late','written during the fold')\")\nc.commit(); c.close()";
     await execa("python3", ["-c", write, db]);
+    release(); // the copy was made before the write: the run goes on and must notice it
     const r = await child;
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/changed since the export/);
