@@ -157,7 +157,7 @@ export const structureStep: Step = {
     const kept = s.extraTables.length + s.diffs.filter((d) => d.extraColumns.length).length;
     const summary = s.equal
       ? `matches ${origin}${kept ? ` (kept beyond it: ${s.extraTables.length} table(s), extra columns in ${kept - s.extraTables.length} table(s))` : ""}`
-      : `differs from ${origin} in ${failing} table(s): ${structureLines(s).slice(0, 3).join("; ")}${failing > 3 ? "; …" : ""}${c.diagnosis.chain === "legacy" ? " — the new file is built on the target" : " — repaired in place after the verified backup, or rebuilt when it cannot be"}`;
+      : `differs from ${origin} in ${failing} table(s): ${structureLines(s).slice(0, 3).join("; ")}${failing > 3 ? "; …" : ""}${c.diagnosis.chain === "legacy" ? " — the new file is built on the target" : " — repaired in a copy after the verified backup and swapped in, or rebuilt when it cannot be"}`;
     return { summary, outputs: { origin, originKind: c.base.origin.kind, equal: s.equal, fingerprint: s.fingerprint, targetFingerprint: s.targetFingerprint, differences: failing } };
   },
 };

@@ -141,7 +141,7 @@ export function buildProgram(): Command {
     .addOption(jsonOpt())
     .addOption(targetOpt())
     .action(action("verify", handlers.verify));
-  planApplyOptions(program.command("migrate").addOption(targetOpt()).description("missing/empty → baseline; behind → fold in place after a verified backup; legacy/ahead → exit 4 (dry-run unless --apply)")).action(
+  planApplyOptions(program.command("migrate").addOption(targetOpt()).description("missing/empty → baseline; behind (or drifted) → folded in a copy after a verified backup, then swapped in (the original archived); legacy/ahead → exit 4 (dry-run unless --apply)")).action(
     action("migrate", handlers.migrate),
   );
   program

@@ -221,14 +221,14 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
       };
     case "empty":
       return {
-        explanation: `The file is a SQLite database with no schema_version rows${d.tables.length ? ` (it has ${d.tables.length} table(s))` : ""}. The baseline ${B} can be applied in place.`,
+        explanation: `The file is a SQLite database with no schema_version rows${d.tables.length ? ` (it has ${d.tables.length} table(s))` : ""}. ${d.tables.length ? `The baseline ${B} is applied in a copy beside it after a verified backup, then swapped in (the original is archived).` : `The baseline ${B} can be applied in place (there is no row to lose).`}`,
         next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
       };
     case "current":
       if (d.structure && !d.structure.equal) {
         const n = failingCount(d.structure);
         return {
-          explanation: `The database says it is on baseline ${B}, but its structure differs from ${d.baseline.origin} in ${n} part(s) (vox's own fold re-runs CREATE … IF NOT EXISTS and never adds columns, so files upgraded through releases drift). It is repaired in place after a verified backup: what is missing is added, nothing is dropped (a vox trigger stored with another text is replaced by the target's).`,
+          explanation: `The database says it is on baseline ${B}, but its structure differs from ${d.baseline.origin} in ${n} part(s) (vox's own fold re-runs CREATE … IF NOT EXISTS and never adds columns, so files upgraded through releases drift). It is repaired after a verified backup, in a copy beside the file that is then swapped in (the original is archived): what is missing is added, nothing is dropped (a vox trigger stored with another text is replaced by the target's).`,
           next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
         };
       }
@@ -238,7 +238,7 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
       };
     case "behind":
       return {
-        explanation: `The database is on baseline ${String(d.classification.maxVersion)}, an earlier baseline (in baseline_history), below the current ${B}. It can be folded in place: a verified backup first, then the idempotent baseline DDL${d.missingColumns.length ? ` (adding ${d.missingColumns.reduce((n, m) => n + m.columns.length, 0)} column(s))` : ""} and version-gated steps.`,
+        explanation: `The database is on baseline ${String(d.classification.maxVersion)}, an earlier baseline (in baseline_history), below the current ${B}. It can be folded: a verified backup first, then, in a copy beside the file that is swapped in afterwards (the original is archived), the idempotent baseline DDL${d.missingColumns.length ? ` (adding ${d.missingColumns.reduce((n, m) => n + m.columns.length, 0)} column(s))` : ""} and version-gated steps.`,
         next: [`vox-cutover migrate ${where}`.trim(), `vox-cutover migrate ${where} --apply`.replace(/\s+/g, " ")],
       };
     case "ahead":

@@ -140,7 +140,7 @@ describe("diagnose names each chain from a real file", () => {
     expect(r.json.missingTables).toEqual([]); // our own bookkeeping tables are not vox's: never "missing"
   });
 
-  it("a current file whose structure drifted: each difference named, repair in place offered; vox 60 lists what 66 adds", async () => {
+  it("a current file whose structure drifted: each difference named, repair in a copy offered; vox 60 lists what 66 adds", async () => {
     const r = await cli(["diagnose", "--db", p("drifted.db"), "--json"]);
     expect(r.json.structure.equal).toBe(false);
     expect(r.json.structure.differences).toEqual(
@@ -149,7 +149,7 @@ describe("diagnose names each chain from a real file", () => {
         { table: "a2a_messages", missingIndexes: ["idx_a2a_ack_created"] },
       ]),
     );
-    expect(r.json.explanation).toMatch(/repaired in place/);
+    expect(r.json.explanation).toMatch(/repaired after a verified backup, in a copy beside the file that is then swapped in/);
     expect(r.json.next.join(" ")).toMatch(/migrate/);
     const h = await cli(["diagnose", "--db", p("drifted.db")]);
     expect(h.stdout).toMatch(/structure: differs from the target/);

@@ -103,6 +103,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
 async function migrateBySwap(ctx: Ctx, resolved: ResolvedDb, toVersion: number, stepsJson: unknown[]): Promise<CommandResult> {
   const { out, opts } = ctx;
   const token = new CancelToken();
+  const render = textRenderer(out);
   const report = await withSignals(token, () =>
     runCutover({
       resolved,
@@ -111,7 +112,8 @@ async function migrateBySwap(ctx: Ctx, resolved: ResolvedDb, toVersion: number, 
       backupPath: typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : undefined,
       breakLock: Boolean(opts.breakLock),
       command: "migrate",
-      emit: textRenderer(out),
+      // The plan (and its digest) is migrate's own, printed above: the engine's step list is not printed again.
+      emit: (e) => e.type !== "plan" && render(e),
       token,
     }),
   );

@@ -25,7 +25,7 @@ export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
   if (apply && report.legacyAttempts.pending > 0) {
     if (d.chain !== "current") throw refused({ what: `news-check --apply writes only to a database on the current baseline; this one is ${d.chain}.`, untouched: "Nothing was changed.", next: "Finish Stage 1 first (vox-cutover cutover, or migrate --apply), then run news-check --apply again." });
     if (report.absent.some((a) => a === "publication_attempts" || a.startsWith("publication_attempts."))) {
-      throw refused({ what: `${resolved.path} has legacy news_publish_attempts rows but no complete publication_attempts table to copy them into.`, untouched: "Nothing was changed.", next: "Run vox-cutover migrate --apply (it repairs the structure in place after a verified backup), then news-check --apply again." });
+      throw refused({ what: `${resolved.path} has legacy news_publish_attempts rows but no complete publication_attempts table to copy them into.`, untouched: "Nothing was changed.", next: "Run vox-cutover migrate --apply (after a verified backup it repairs the structure in a copy and swaps it in), then news-check --apply again." });
     }
     const r = report;
     copied = await withWriteSafety({ command: "news-check", dbPath: resolved.path!, breakLock: Boolean(opts.breakLock) }, async (g) => applyLegacyAttempts(resolved.path!, g.runId, r, { ledgerWhenNothing: false }));

@@ -45,7 +45,7 @@ export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {
   } else {
     out.text("verify: FAILED");
     for (const p of problems) out.text(`  - ${p}`);
-    out.text(`Nothing was changed.${d.chain === "missing" || d.chain === "empty" || d.chain === "behind" || d.chain === "current" ? ` Next: vox-cutover migrate${where} (dry-run), then --apply (it repairs the structure in place after a verified backup, or says when only the cutover can).` : ""}`);
+    out.text(`Nothing was changed.${d.chain === "missing" || d.chain === "empty" || d.chain === "behind" || d.chain === "current" ? ` Next: vox-cutover migrate${where} (dry-run), then --apply (after a verified backup it repairs the structure in a copy and swaps it in, or says when only the cutover can).` : ""}`);
     exitCode = drift.ok ? EXIT.failed : EXIT.refused;
   }
   return {

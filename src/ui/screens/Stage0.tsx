@@ -6,7 +6,7 @@ import type { TargetInfo } from "../protocol.js";
 
 const CHAIN: Record<string, string> = {
   legacy: "an old vox schema with ad-hoc versions: every row is exported to a verified backup and imported into a new file on the baseline; what does not fit is kept in legacy_quarantine.",
-  behind: "an older baseline: it is brought forward in place after a verified backup.",
+  behind: "an older baseline: after a verified backup it is brought forward in a copy beside the file, which is then swapped in (the original is archived).",
   empty: "an empty database: the baseline is applied.",
 };
 
