@@ -163,7 +163,6 @@ describe("cutover", () => {
     expect(sha256(db)).toBe(modified);
     expect(existsSync(join(db, "..", ".vox.db.vox-cutover-new"))).toBe(false);
   });
-
 });
 
 describe("kill -9 at every stage, then resume or roll back: nothing lost", () => {
