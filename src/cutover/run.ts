@@ -23,13 +23,15 @@ import { Journal, JOURNAL_NAME } from "../engine/journal.js";
 import { pausePoint } from "../engine/testhooks.js";
 import { describeHolder, isStale, readLock } from "../safety/lock.js";
 import { planChanged } from "../db/plan-digest.js";
-import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { finishedRun, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { planRollback } from "../rollback/from-run.js";
 import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
 import { fillReport } from "../report/fill.js";
 import { writeReports } from "../report/render.js";
 import { commandFor, planCutover, runPaths, runState, type CutoverOptions, type CutoverPlan } from "./plan.js";
-import { checkpointIfWal, rollbackCommand } from "./rollback.js";
+import { rollbackCommand } from "./rollback.js";
+import { checkpointIfWal } from "../db/files.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
@@ -277,6 +279,8 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   report.quarantineTable = quarantineTableRows(opts.resolved.path!);
   applyFinalCounts(report, opts.resolved.path!, ctx.outputs.get("sidecar"));
   report.outcome = "completed";
+  const done = finishedRun(paths.dbPath, paths.workDir);
+  if (done?.state.start?.runId === runId) report.rollback = planRollback(done, paths.dbPath);
   report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
   report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
   finishReport(report, started);

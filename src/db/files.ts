@@ -121,3 +121,14 @@ export function fsyncPath(path: string): void {
     /* some platforms cannot fsync a directory */
   }
 }
+
+/** WAL: every frame into the file and the -wal removed (our own connection, closed). */
+export function checkpointIfWal(dbPath: string): void {
+  if (!existsSync(`${dbPath}-wal`)) return;
+  const db = openReadWrite(dbPath);
+  try {
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
+}

@@ -1,6 +1,7 @@
 /** The cutover's report: one typed value the engine fills, rendered as text (cli), JSON, Markdown and Ink. */
 import type { ImportEvidence } from "../engine/events.js";
 import type { CountedReport, FinalCounts } from "./final.js";
+import type { RollbackPlan } from "../rollback/plan.js";
 
 export interface StepReport {
   id: string;
@@ -36,6 +37,8 @@ export interface CutoverReport {
   quarantineTable?: { rows: number; byReason: Record<string, number> } | null;
   steps: StepReport[];
   rollbackCommand: string | null;
+  /** What `cutover --rollback` would move, remove and keep (a finished run, and the rollback dry-run). */
+  rollback?: RollbackPlan;
   resumeCommand: string | null;
   message: string;
   durationMs: number;

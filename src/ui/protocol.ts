@@ -1,5 +1,6 @@
 /** Messages between the wizard (main thread) and the engine worker. The UI never opens a database. */
 import type { CutoverReport } from "../cutover/index.js";
+import type { RollbackPlan } from "../rollback/plan.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 
 /** An unfinished run as the reopen screen tells it: stages and files, not step ids. */
@@ -27,6 +28,8 @@ export interface UnfinishedRun {
   primaryExists?: boolean;
   archivedPrimary?: string | null;
   startedAt?: string;
+  /** What Roll back would move, remove and keep (the engine's plan; the screen only words it). */
+  rollback?: RollbackPlan;
 }
 
 /** The target of the run (bundled vox baseline or the operator's vox) and, when `vox` is on PATH, how the two compare. */

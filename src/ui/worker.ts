@@ -16,6 +16,7 @@ import type { DecisionAnswer } from "../engine/events.js";
 import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
 import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { planRollback } from "../rollback/from-run.js";
 import { stage0 } from "../../stages/stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "../../stages/stage1-fold.js";
 import { stage1Legacy } from "../../stages/stage1-legacy.js";
@@ -83,6 +84,7 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
     primaryExists: existsSync(dbPath),
     archivedPrimary: existsSync(archivedPrimary) ? archivedPrimary : null,
     startedAt: entries[0]?.ts,
+    rollback: planRollback(run, dbPath),
   };
   // The live-write gate: a primary written to since the export cannot be resumed (the new file would
   // miss those writes); only a rollback and a new run can go on.

@@ -641,7 +641,7 @@ describe("wizard screens (ink-testing-library)", () => {
   it("after the live-write gate fired, Resume is not offered and Roll back is highlighted; roll back asks for the name, then says what moved", async () => {
     const c = fakeClient({
       inspect: () =>
-        inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "primary-unchanged", lastStepTitle: "Primary unchanged since the export", lastStepStage: 1, swapPhase: "none", runId: "r", failed: { step: "primary-unchanged", message: "The primary changed since the export" }, resumable: false, whyNot: "the primary was written to after the export", newPath: "/data/.vox.db.vox-cutover-new", newExists: true, backupPath: "/data/b.jsonl" } }),
+        inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "primary-unchanged", lastStepTitle: "Primary unchanged since the export", lastStepStage: 1, swapPhase: "none", runId: "r", failed: { step: "primary-unchanged", message: "The primary changed since the export" }, resumable: false, whyNot: "the primary was written to after the export", newPath: "/data/.vox.db.vox-cutover-new", newExists: true, backupPath: "/data/b.jsonl", rollback: { runId: "r", dbPath: "/data/vox.db", workDir: "/data/vox-cutover-runs/x", archiveDir: "/data/vox-cutover-runs/x/archive", finished: false, swapPhase: "none", actions: [{ kind: "remove-temp", path: "/data/.vox.db.vox-cutover-new", newFile: true }], backupKept: "/data/b.jsonl", refusal: null } } }),
       apply: async (job) => {
         expect(job).toMatchObject({ rollback: true, workDir: "/data/vox-cutover-runs/x" });
         return { ok: true, report: report({ mode: "apply", outcome: "rolled-back", runId: "r", after: { chain: "legacy" }, message: "rolled back run r: the primary /data/vox.db was never moved; removed the unfinished new file .vox.db.vox-cutover-new. The backup /data/b.jsonl is kept." }) };
@@ -686,7 +686,7 @@ describe("wizard screens (ink-testing-library)", () => {
   it("Start over rolls back after the typed name, says what moved, and offers to plan again (highlighted)", async () => {
     let n = 0;
     const c = fakeClient({
-      inspect: () => (n++ === 0 ? inspection({ unfinished: { workDir: "/data/w", lastStep: "swap", lastStepTitle: "Swap", lastStepStage: 1, swapPhase: "new-in-place", runId: "r", primaryExists: true, archivedPrimary: "/data/w/archive/vox.db", resumable: true } }) : inspection()),
+      inspect: () => (n++ === 0 ? inspection({ unfinished: { workDir: "/data/w", lastStep: "swap", lastStepTitle: "Swap", lastStepStage: 1, swapPhase: "new-in-place", runId: "r", primaryExists: true, archivedPrimary: "/data/w/archive/vox.db", resumable: true, rollback: { runId: "r", dbPath: "/data/vox.db", workDir: "/data/w", archiveDir: "/data/w/archive", finished: false, swapPhase: "new-in-place", actions: [{ kind: "keep-new", from: "/data/vox.db", to: "/data/w/rolled-back-new.db", checkpoint: false }, { kind: "restore-original", from: "/data/w/archive/vox.db", to: "/data/vox.db" }], backupKept: null, refusal: null } } }) : inspection()),
       apply: async () => ({ ok: true, report: report({ mode: "apply", outcome: "rolled-back", runId: "r", message: "rolled back run r: the new file was moved to /data/w/rolled-back-new.db; the original primary was restored from /data/w/archive/vox.db. The backup /data/w/backup.jsonl is kept." }) }),
     });
     const { lastFrame, stdin, unmount } = mount(c);
@@ -711,7 +711,7 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("roll back from the summary asks for the name; an engine that refuses is shown as refused", async () => {
-    const c = swapClient(async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, workDir: "/tmp/runs", archive: { path: "/tmp/runs/archive/vox.db" } }) }));
+    const c = swapClient(async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, workDir: "/tmp/runs", archive: { path: "/tmp/runs/archive/vox.db" }, rollback: { runId: "r", dbPath: "/tmp/vox.db", workDir: "/tmp/runs", archiveDir: "/tmp/runs/archive", finished: true, swapPhase: "new-in-place", actions: [{ kind: "keep-new", from: "/tmp/vox.db", to: "/tmp/runs/rolled-back-new.db", checkpoint: true }, { kind: "restore-original", from: "/tmp/runs/archive/vox.db", to: "/tmp/vox.db" }], backupKept: "/tmp/runs/backup.jsonl", refusal: null } }) }));
     const orig = c.run.bind(c);
     c.run = async (job, on) => (job.rollback ? { ok: false, error: { kind: "usage", message: "There is no unfinished cutover run for /tmp/vox.db to roll back.", exitCode: 2 } } : orig(job, on));
     const app = await toRunning(c);

@@ -1,33 +1,14 @@
 import { Box, Text } from "ink";
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
+import { rollbackLines } from "../../rollback/plan.js";
 import { TextField } from "../components.js";
 import type { WizardState } from "../state.js";
 import type { ScreenProps } from "./common.js";
 
-/** What the rollback will move where, from what is known of the run (never guessed). */
+/** What the rollback will move where: the engine's `RollbackPlan`, in the same words as the dry-run (never guessed here). */
 export function rollbackMoves(s: WizardState): string[] {
-  const db = s.db ?? "";
-  const name = basename(db);
-  if (s.rollbackFrom === "summary") {
-    const r = s.report!;
-    return [
-      `${db} (the new file, with every write made since the swap) → ${join(r.workDir ?? dirname(db), "rolled-back-new.db")} (kept, not deleted)`,
-      `${r.archive.path ?? "the archived original"} (the original) → ${db}`,
-      ...(s.outputs.sidecar?.archive ? [`${String(s.outputs.sidecar.archive)} (the sidecar) → back beside ${name}`] : []),
-      `Kept: the backup ${r.backup.path ?? "-"} and the report in ${r.workDir}.`,
-    ];
-  }
-  const u = s.inspection?.unfinished;
-  if (!u) return [];
-  const out: string[] = [];
-  if (u.swapPhase === "none" || u.swapPhase === "intent") out.push(`${name} is the original and stays where it is (never moved).`);
-  else {
-    if (u.primaryExists) out.push(`${db} (the new file, with every write made since the swap) → ${join(u.workDir, "rolled-back-new.db")} (kept, not deleted)`);
-    out.push(`${u.archivedPrimary ?? join(u.archiveDir ?? u.workDir, name)} (the original) → ${db}`);
-  }
-  if (u.newExists && u.newPath) out.push(`Removed: the unfinished new file ${u.newPath} (built from the backup, which is kept).`);
-  out.push(`Removed: partial files of the run in ${u.workDir}. Kept: the backup${u.backupPath ? ` ${u.backupPath}` : ""}, the journal and the report.`);
-  return out;
+  const plan = s.rollbackFrom === "summary" ? s.report?.rollback : s.inspection?.unfinished?.rollback;
+  return plan ? rollbackLines(plan) : [`What moves is read from the run's journal when you confirm; nothing moves before you type the name.`];
 }
 
 export function Rollback({ e }: ScreenProps) {

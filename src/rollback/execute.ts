@@ -1,0 +1,99 @@
+/** Carries out a `RollbackPlan` (./plan.ts): the one executor of `cutover --rollback --apply`, for the CLI and the wizard alike. */
+import { existsSync, linkSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { checkpointIfWal, fsyncPath, moveDatabaseFiles } from "../db/files.js";
+import { failed, refused, VoxError } from "../errors.js";
+import { DB_SIDE_SUFFIXES } from "../layout.js";
+import type { Emit } from "../engine/events.js";
+import { whereabouts } from "../engine/whereabouts.js";
+import { assertRecorded } from "../safety/runfiles.js";
+import { Journal } from "../engine/journal.js";
+import { removeDeadLocks, type Lock } from "../safety/lock.js";
+import type { RunOnDisk } from "../engine/runs.js";
+import type { RollbackPlan } from "./plan.js";
+
+/** The refusals the plan found, as errors (the journal already says a rollback began). */
+function refusalError(plan: RollbackPlan, run: RunOnDisk): VoxError | null {
+  const start = run.state.start!;
+  const f = plan.refusal;
+  if (f?.kind === "archive-missing") {
+    return failed({ what: `The archived original ${f.archive} is not there.`, untouched: `The database ${plan.dbPath} was left as it is.`, next: "Look for it in the work dir; the verified backup can rebuild it (vox-cutover import-legacy)." });
+  }
+  if (f?.kind === "primary-not-original") {
+    return refused({
+      what: `The archived original ${f.archive} is gone, and ${plan.dbPath} is ${f.detail}: there is nothing this rollback could put back.`,
+      untouched: `Nothing was moved. ${whereabouts({ ...start, dbPath: plan.dbPath }, plan.swapPhase, null)}`,
+      next: `Look for the original (the archive folder ${start.archiveDir}); the verified backup ${start.backupPath} can rebuild its rows (vox-cutover import-legacy into a new file).`,
+      details: { workDir: run.workDir, archive: f.archive },
+    });
+  }
+  return null;
+}
+
+/**
+ * Carries out a rollback plan: the new file in place gets a second name in the work dir first (never
+ * deleted), then the archived original is renamed over the name in one step (never empty); only the
+ * run's own temporary files are removed. Journaled (rollback-start, rollback-done).
+ */
+export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, lock?: Lock | null): string {
+  const journal = new Journal(run.workDir);
+  journal.append({ e: "rollback-start" });
+  const err = refusalError(plan, run);
+  if (err) throw err;
+  const msgs: string[] = [];
+  let restored = false;
+  for (const a of plan.actions) {
+    if (a.kind === "restore-original") assertArchived(run, a.from); // before anything moves
+  }
+  for (const a of plan.actions) {
+    switch (a.kind) {
+      case "keep-new":
+        if (a.checkpoint) checkpointIfWal(a.from);
+        linkSync(a.from, a.to);
+        for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(a.from + sfx)) renameSync(a.from + sfx, a.to + sfx);
+        msgs.push(`the new file is kept at ${a.to}`);
+        break;
+      case "restore-original":
+        for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(a.from + sfx)) renameSync(a.from + sfx, a.to + sfx);
+        lock?.cover(a.from); // the original is locked for this rollback before it takes the name back
+        renameSync(a.from, a.to); // one step: the name holds the new file, then the original
+        fsyncPath(dirname(a.to));
+        restored = true;
+        msgs.push(`the original was put back from ${a.from}`);
+        break;
+      case "drop-archive-name":
+        for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(a.path + sfx) && !existsSync(plan.dbPath + sfx)) renameSync(a.path + sfx, plan.dbPath + sfx);
+        rmSync(a.path, { force: true }); // a second name of the primary, not data
+        msgs.push(`the primary ${plan.dbPath} was never replaced`);
+        break;
+      case "restore-sidecar":
+        if (existsSync(a.to)) break;
+        moveDatabaseFiles(a.from, a.to);
+        msgs.push("the sidecar was put back beside it");
+        break;
+      case "remove-temp":
+        rmSync(a.path, { force: true });
+        if (a.newFile) msgs.push(`removed the unfinished new file ${a.path}`);
+        break;
+      case "remove-partial":
+        rmSync(a.path, { force: true });
+        break;
+    }
+  }
+  if (!plan.actions.some((a) => a.kind === "restore-original" || a.kind === "drop-archive-name")) msgs.unshift(`the primary ${plan.dbPath} was never moved`);
+  if (!plan.finished) removeDeadLocks(plan.dbPath, plan.runId);
+  journal.append({ e: "rollback-done", restored });
+  const kept = plan.backupKept ? ` The backup ${plan.backupKept} is kept.` : plan.finished ? "" : " No backup had been finished, so there is none to keep.";
+  const text = `rolled back ${plan.finished ? "the finished run" : "run"} ${plan.runId}: ${msgs.join("; ")}.${kept}`;
+  emit({ type: "note", text });
+  return text;
+}
+
+/** The archive must be the original primary (the run-start device/inode) and, after a finished swap, what the swap recorded. */
+function assertArchived(run: RunOnDisk, archive: string): void {
+  const orig = run.state.start!.identity;
+  const untouched = "Nothing was moved: the database, the archive and the new file stay where they are.";
+  const next = "Find out who replaced it. If the original is elsewhere, put it back by hand; the verified backup can rebuild its rows (vox-cutover import-legacy into a new file).";
+  if (orig?.dev && orig.ino) assertRecorded("the archived original", archive, { dev: orig.dev, ino: orig.ino, size: 0, mtimeNs: "", fingerprint: "" }, { inodeOnly: true, untouched, next });
+  assertRecorded("the archived original", archive, run.state.done.get("swap")?.archiveFile, { untouched, next });
+}

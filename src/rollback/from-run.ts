@@ -1,0 +1,72 @@
+/** A run's `RollbackPlan`, computed from its journal and what is on disk now (reads only). */
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { archivedPath, isOwnTempBeside, isPartial, ROLLED_BACK_NEW, sidecarBeside, SIDECAR_NAME } from "../layout.js";
+import { inodeOf, sameInode } from "../safety/identity.js";
+import { describeContentChange, contentState, sameContent } from "../safety/content-version.js";
+import type { RunOnDisk } from "../engine/runs.js";
+import type { RollbackAction, RollbackPlan, RollbackRefusal } from "./plan.js";
+
+/** How the primary differs from what the finished run left (null: unchanged). */
+function changeSinceFinish(run: RunOnDisk, dbPath: string): string | null {
+  const fin = run.state.final;
+  if (!existsSync(dbPath)) return "there is no file at its name any more";
+  const ino = inodeOf(dbPath);
+  if (fin?.inode && ino && (fin.inode.dev !== ino.dev || fin.inode.ino !== ino.ino)) return `another file is at its name (inode ${fin.inode.ino} → ${ino.ino})`;
+  if (fin?.identity) {
+    const now = contentState(dbPath);
+    if (!sameContent(fin.identity, now)) return describeContentChange(fin.identity, now);
+  }
+  return null;
+}
+
+function freeName(p: string): string {
+  if (!existsSync(p)) return p;
+  for (let n = 2; ; n++) if (!existsSync(`${p}.${n}`)) return `${p}.${n}`;
+}
+
+/** The rollback of `run` as things stand now (reads only). */
+export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
+  const start = run.state.start!;
+  const finished = run.state.finished;
+  const archive = archivedPath(start.archiveDir, dbPath);
+  const actions: RollbackAction[] = [];
+  let refusal: RollbackRefusal | null = null;
+  const keepNew = (checkpoint: boolean) => actions.push({ kind: "keep-new", from: dbPath, to: freeName(join(run.workDir, ROLLED_BACK_NEW)), checkpoint });
+  if (finished) {
+    const change = changeSinceFinish(run, dbPath);
+    if (!existsSync(archive)) refusal = { kind: "archive-missing", archive };
+    else if (change) refusal = { kind: "changed-since-finish", change };
+    if (existsSync(dbPath)) keepNew(true);
+    actions.push({ kind: "restore-original", from: archive, to: dbPath });
+  } else if (existsSync(archive)) {
+    if (existsSync(dbPath) && sameInode(dbPath, archive)) actions.push({ kind: "drop-archive-name", path: archive });
+    else {
+      if (existsSync(dbPath)) keepNew(false);
+      actions.push({ kind: "restore-original", from: archive, to: dbPath });
+    }
+  } else {
+    // No archive: the primary is the original only if it is still the file the run started from.
+    const orig = start.identity;
+    const ino = inodeOf(dbPath);
+    const isOriginal = Boolean(orig?.dev && ino && ino.dev === orig.dev && ino.ino === orig.ino);
+    const known = Boolean(orig?.dev);
+    if (known ? !isOriginal : run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place") {
+      const detail = ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there";
+      refusal = { kind: "primary-not-original", archive, detail };
+    }
+  }
+  const sideArchived = join(start.archiveDir, SIDECAR_NAME);
+  const sideHome = sidecarBeside(dbPath);
+  if (existsSync(sideArchived) && !existsSync(sideHome)) actions.push({ kind: "restore-sidecar", from: sideArchived, to: sideHome });
+  if (!finished) {
+    // Only our own temporary files: the unfinished new file (built from the backup, which is kept)
+    // and the temporary names an interrupted import or export leaves.
+    const dir = dirname(dbPath);
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (isOwnTempBeside(dbPath, f)) actions.push({ kind: "remove-temp", path: join(dir, f), newFile: f === basename(start.newPath) });
+    for (const f of existsSync(run.workDir) ? readdirSync(run.workDir) : []) if (isPartial(f)) actions.push({ kind: "remove-partial", path: join(run.workDir, f) });
+  }
+  const backupKept = existsSync(start.backupPath) && (finished || run.state.done.has("export")) ? start.backupPath : null;
+  return { runId: start.runId, dbPath, workDir: run.workDir, archiveDir: start.archiveDir, finished, swapPhase: run.state.swapPhase, actions, backupKept, refusal };
+}
+
