@@ -54,7 +54,7 @@ export const JournalEntrySchema = v.variant("e", [
   RunStartSchema,
   v.looseObject({ e: v.literal("step-start"), step: str }),
   v.looseObject({ e: v.literal("step-done"), step: str, outputs: v.record(str, v.unknown()) }),
-  v.looseObject({ e: v.literal("step-failed"), step: str, message: str }),
+  v.looseObject({ e: v.literal("step-failed"), step: str, message: str, gate: opt(str) }),
   v.looseObject({ e: v.literal("swap"), phase: v.picklist(["intent", "primary-archived", "new-in-place"]), state: opt(v.nullable(FileIdentitySchema)) }),
   v.looseObject({ e: v.literal("interrupted"), step: v.nullable(str), signal: str }),
   v.looseObject({ e: v.literal("run-done"), outcome: v.picklist(["completed", "nothing-to-do"]), finalIdentity: opt(v.nullable(FileIdentitySchema)), finalInode: opt(v.nullable(v.object({ dev: str, ino: str }))) }),

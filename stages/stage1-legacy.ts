@@ -16,7 +16,7 @@ import { jsonInt } from "../src/db/classify.js";
 import { diagnose, structureLines } from "../src/db/diagnose.js";
 import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
-import { assertUnchangedSince, contentState, type ContentState } from "../src/safety/content-version.js";
+import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, type ContentState } from "../src/safety/content-version.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
 import { fsyncPath } from "../src/db/files.js";
@@ -74,7 +74,7 @@ export const verifyStep: Step = {
     }
     c.token.throwIfCancelled("after reading the backup");
     if (!cmp.ok) {
-      throw refused({ what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`, untouched: "The primary was not changed.", next: "Stop the application that writes to it, then --rollback and run the cutover again." });
+      throw refused({ what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`, untouched: "The primary was not changed.", next: "Stop the application that writes to it, then --rollback and run the cutover again.", details: { gate: LIVE_WRITE_GATE } });
     }
     const counted = splitSequences(r.tables);
     return { summary: `${formatCount(counted.totalRows)} rows, ${plural(counted.tables.length, "table hash", "table hashes")} equal to the primary's${counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : ""}`, outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows } };
@@ -155,7 +155,7 @@ export const checksStep: Step = {
       db.close();
     }
     if (integrity !== "ok") throw failed({ what: `quick_check of the new file: ${integrity}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
-    return { summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${String(imp.quarantined)} row(s) in legacy_quarantine`, outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk } };
+    return { summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${String(imp.quarantined)} row(s) in legacy_quarantine`, ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}), outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk } };
   },
 };
 

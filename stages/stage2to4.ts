@@ -44,12 +44,12 @@ export const sidecarStep: Step = {
     const side = sidecarPathFor(c.dbPath);
     const archived = join(c.archiveDir, basename(side));
     if (!existsSync(side)) {
-      return { summary: existsSync(archived) ? `archived at ${archived}` : "no sidecar: nothing to do", outputs: { exists: false, archive: existsSync(archived) ? archived : null } };
+      return existsSync(archived) ? { summary: `archived at ${archived}`, outputs: { exists: false, archive: archived } } : { summary: "no sidecar: nothing to do", outputs: { exists: false, archive: null }, skipped: true };
     }
     // The same gate as the sidecar command: an application holding the sidecar open would keep writing into the archive.
     assertNoHolders(identify(side), "(the sidecar: an application still running?)");
     const { backup, merged, conflicts, archive, tables } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
-    return { summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`, outputs: { exists: true, path: side, merge: c.options.sidecarMerge, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256, tables: tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) } };
+    return { summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`, ...(conflicts ? { warnings: [`${formatCount(conflicts)} sidecar conflict(s) put in legacy_quarantine`] } : {}), outputs: { exists: true, path: side, merge: c.options.sidecarMerge, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256, tables: tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) } };
   },
 };
 
@@ -67,14 +67,14 @@ export const telemetryStep: Step = {
     if ("files" in a) c.options.telemetry = a.files;
   },
   async run(c) {
-    if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true } };
+    if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true }, skipped: true };
     // A FIFO or device would block the run after the swap: only regular files are read here.
     const special = c.options.telemetry.filter((f) => !["file", "missing"].includes(fileKind(f)));
     const files = c.options.telemetry.filter((f) => !special.includes(f));
     const r = checkTelemetry(files);
     const skipped = special.length ? `; not read (not a regular file): ${special.join(", ")}` : "";
     const v = r.files.reduce((n, f) => n + f.violations, 0);
-    return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`, outputs: { violations: v, files: r.files, notRegular: special } };
+    return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`, ...(v ? { warnings: [`${formatCount(v)} telemetry envelope violation(s)`] } : {}), outputs: { violations: v, files: r.files, notRegular: special } };
   },
 };
 
@@ -96,6 +96,7 @@ export const newsStep: Step = {
     const copied = applyLegacyAttempts(c.dbPath, c.runId, report, { ledgerWhenNothing: false });
     return {
       summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${report.mismatches.length ? ` (${report.mismatches.map((m) => m.id).slice(0, 5).join(", ")}; run news-check)` : ""}; ${report.missingDigest.length} news row(s) without a digest; ${copied} legacy attempt(s) copied`,
+      ...(report.mismatches.length ? { warnings: [`${formatCount(report.mismatches.length)} publication digest mismatch(es) (run news-check for the list)`] } : {}),
       outputs: { mismatches: report.mismatches.length, missingDigest: report.missingDigest.length, copied },
     };
   },

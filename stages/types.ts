@@ -65,6 +65,10 @@ export interface RunContext extends PlanContext {
 export interface StepResult {
   summary: string;
   outputs: Record<string, unknown>;
+  /** The step had nothing to do (no sidecar, no telemetry files named): drivers show it as skipped. */
+  skipped?: boolean;
+  /** Problems the step found and carried on past (conflicts, violations, mismatches, orphans), in words. */
+  warnings?: string[];
 }
 
 /** One step of the runbook: reading `plan` tells the operator's story; `run` does it. */

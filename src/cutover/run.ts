@@ -226,9 +226,9 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       rep.durationMs = Math.round(performance.now() - t0);
       ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
       journal.append({ e: "step-done", step: step.id, outputs: { ...res.outputs, summary: res.summary } });
-      rep.status = "done";
+      rep.status = res.skipped ? "skipped" : "done";
       rep.summary = res.summary;
-      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs, ...(res.skipped ? { skipped: true } : {}), ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
       current = null;
       pausePoint(`after:${step.id}`);
     }
@@ -250,7 +250,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       }
     };
     if (current) {
-      note(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e) });
+      note(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e), ...(e instanceof VoxError && typeof e.details?.gate === "string" ? { gate: e.details.gate } : {}) });
       const rep = report.steps.find((s) => s.id === current);
       if (rep) rep.status = "failed";
       opts.emit({ type: "step-failed", id: current, message: e instanceof Error ? e.message : String(e) });

@@ -6,8 +6,8 @@ export type EngineEvent =
   | { type: "plan"; steps: { id: string; stage: number; kind: StepKind; title: string; description: string }[]; digest: string }
   | { type: "step-start"; id: string; title: string }
   | { type: "step-progress"; id: string; done: number; total: number; label?: string; phase?: string }
-  | { type: "step-done"; id: string; summary: string; outputs?: Record<string, unknown>; reused?: boolean }
-  | { type: "step-skipped"; id: string; reason: string }
+  /** `skipped`: the step had nothing to do; `warnings`: problems it found and carried on past (the engine decides both). */
+  | { type: "step-done"; id: string; summary: string; outputs?: Record<string, unknown>; reused?: boolean; skipped?: boolean; warnings?: string[] }
   | { type: "step-failed"; id: string; message: string }
   | { type: "note"; text: string }
   /** The dry-run's trial import (same export and import as --apply, into a scratch folder): what the import will do. */

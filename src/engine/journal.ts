@@ -32,7 +32,8 @@ export type JournalEntry =
   | RunStartEntry
   | { e: "step-start"; step: string }
   | { e: "step-done"; step: string; outputs: Record<string, unknown> }
-  | { e: "step-failed"; step: string; message: string }
+  /** `gate`: the safety gate that refused (e.g. "live-write"), as data for the resume decision. */
+  | { e: "step-failed"; step: string; message: string; gate?: string }
   | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string; state?: ContentState | null }
   | { e: "interrupted"; step: string | null; signal: string }
   | { e: "run-done"; outcome: "completed" | "nothing-to-do"; finalIdentity?: ContentState | null; finalInode?: { dev: string; ino: string } | null }
@@ -100,13 +101,15 @@ export interface JournalState {
   final: { identity: ContentState | null; inode: { dev: string; ino: string } | null } | null;
   rolledBack: boolean;
   interruptedAt: string | null;
+  /** The failure the run stopped on (the last of step-done, step-failed and interrupted was a step-failed), or null. */
+  stoppedOn: { step: string; message: string; gate?: string } | null;
   lastStep: string | null;
   /** When the journal began. */
   firstTs: string | null;
 }
 
 export function journalState(entries: Stamped[]): JournalState {
-  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", swapState: null, finished: false, final: null, rolledBack: false, interruptedAt: null, lastStep: null, firstTs: entries[0]?.ts ?? null };
+  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", swapState: null, finished: false, final: null, rolledBack: false, interruptedAt: null, stoppedOn: null, lastStep: null, firstTs: entries[0]?.ts ?? null };
   for (const en of entries) {
     switch (en.e) {
       case "run-start":
@@ -118,6 +121,10 @@ export function journalState(entries: Stamped[]): JournalState {
         break;
       case "step-done":
         s.done.set(en.step, en.outputs);
+        s.stoppedOn = null;
+        break;
+      case "step-failed":
+        s.stoppedOn = { step: en.step, message: en.message, ...(en.gate ? { gate: en.gate } : {}) };
         break;
       case "swap":
         s.swapPhase = en.phase;
@@ -125,6 +132,7 @@ export function journalState(entries: Stamped[]): JournalState {
         break;
       case "interrupted":
         s.interruptedAt = en.step;
+        s.stoppedOn = null;
         break;
       case "run-done":
         s.finished = true;

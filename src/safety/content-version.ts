@@ -29,6 +29,9 @@ export function describeContentChange(a: ContentState, b: ContentState): string 
   return parts.join(", ");
 }
 
+/** The refusal's `details.gate` when the primary was written to since the export: resuming would stop at the same gate. */
+export const LIVE_WRITE_GATE = "live-write";
+
 /**
  * The gate before anything replaces or changes the primary: it must still be exactly what the
  * export read. `consequence` says what would be lost (for the message); `now` is given under the
@@ -40,6 +43,7 @@ export function assertUnchangedSince(before: ContentState, path: string, consequ
       what: `The primary ${path} changed since the export (${describeContentChange(before, now)}): ${consequence}.`,
       untouched: "The primary was left in place, unchanged by this tool.",
       next: "Stop the application writing to it, roll this run back (--rollback) and run the cutover again.",
+      details: { gate: LIVE_WRITE_GATE },
     });
   }
   return now;

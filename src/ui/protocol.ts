@@ -104,10 +104,6 @@ export interface EngineClient {
 export interface EngineEventExtras {
   /** step-progress: what the step is doing now ("copying rows", "rebuilding indexes", "checking"). */
   phase?: string;
-  /** step-done: the step finished but found problems (news digest mismatches, telemetry violations…). */
-  warnings?: string[];
-  /** step-done: the step did nothing (e.g. no telemetry files named). */
-  skipped?: boolean;
   /** confirm requests: the evidence the decision rests on, and the file the step acts on. */
   evidence?: import("./evidence.js").EvidenceIn;
   target?: string;

@@ -1,6 +1,5 @@
 /** The wizard as one typed reducer: screens, transitions, and what each screen shows. Pure. */
 import type { CutoverReport } from "../cutover/index.js";
-import { formatCount } from "../util/count.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
 import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";
 
@@ -152,24 +151,6 @@ export function stageOf(s: WizardState): number | "summary" {
   return 0;
 }
 
-/** Problems a finished step found, from its outputs (the engine may send them itself as `warnings`). */
-export function warningsOf(id: string, outputs: Record<string, unknown> | undefined, summary: string): string[] {
-  if (!outputs) return [];
-  const n = (k: string) => (typeof outputs[k] === "number" ? (outputs[k] as number) : 0);
-  const w: string[] = [];
-  const c = (k: string) => formatCount(n(k));
-  if (n("violations")) w.push(`${c("violations")} telemetry envelope violation(s)`);
-  if (n("mismatches")) w.push(`${c("mismatches")} publication digest mismatch(es) (run news-check for the list)`);
-  if (n("conflicts")) w.push(`${c("conflicts")} sidecar conflict(s) put in legacy_quarantine`);
-  if (id === "checks" && n("foreignKeyOrphans")) w.push(`${c("foreignKeyOrphans")} foreign-key orphan row(s) carried over from the legacy file`);
-  void summary;
-  return w;
-}
-
-function isSkip(outputs: Record<string, unknown> | undefined, summary: string): boolean {
-  return outputs?.skipped === true || /^skipped\b/i.test(summary) || /^no sidecar: nothing to do$/.test(summary);
-}
-
 function progressOf(prev: Progress | undefined, e: Extract<EngineEvent, { type: "step-progress" }>, now: number): Progress {
   const phase = (e as EngineEventExtras).phase;
   if (!prev) return { done: e.done, total: e.total, label: e.label, phase, startedAt: now, at: now, sampleAt: now, sampleDone: e.done };
@@ -196,14 +177,10 @@ function applyEvent(s: WizardState, e: EngineEvent, now: number): WizardState {
     case "step-progress":
       return { ...s, steps: map((x) => ({ ...x, progress: progressOf(x.progress, e, now) }), e.id) };
     case "step-done": {
-      const ex = e as EngineEventExtras & typeof e;
+      // Skipped and warnings are the engine's answers (data on the event), never read from the summary's words.
       const outputs = { ...s.outputs, ...(e.outputs ? { [e.id]: e.outputs } : {}) };
-      const skipped = ex.skipped === true || isSkip(e.outputs, e.summary);
-      const warnings = ex.warnings ?? warningsOf(e.id, e.outputs, e.summary);
-      return { ...s, outputs, steps: map((x) => ({ ...x, status: skipped ? "skipped" : "done", summary: e.summary, warnings: warnings.length ? warnings : undefined, progress: undefined }), e.id) };
+      return { ...s, outputs, steps: map((x) => ({ ...x, status: e.skipped ? "skipped" : "done", summary: e.summary, warnings: e.warnings?.length ? e.warnings : undefined, progress: undefined }), e.id) };
     }
-    case "step-skipped":
-      return { ...s, steps: map((x) => ({ ...x, status: "skipped", summary: e.reason }), e.id) };
     case "step-failed":
       return { ...s, steps: map((x) => ({ ...x, status: "failed", summary: e.message, progress: undefined }), e.id) };
     case "note":

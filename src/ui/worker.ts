@@ -13,10 +13,10 @@ import { CancelToken } from "../engine/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
 import { runCutover } from "../cutover/index.js";
 import type { DecisionAnswer } from "../engine/events.js";
-import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
 import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
+import { resumability } from "../cutover/resume.js";
 import { stage0 } from "../../stages/stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "../../stages/stage1-fold.js";
 import { stage1Legacy } from "../../stages/stage1-legacy.js";
@@ -62,10 +62,12 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
   // Titles and stages of every step of the runbook, by id (the journal records ids).
   const byId = new Map([...stage0, ...stage1Legacy, ...stage1Behind, ...stage1Baseline, ...stages2to4].map((s) => [s.id, s]));
   const entries = readJournal(join(run.workDir, JOURNAL_NAME));
-  const lastFail = [...entries].reverse().find((e) => e.e === "step-failed" || e.e === "interrupted" || e.e === "step-done");
-  const failed = lastFail && lastFail.e === "step-failed" ? { step: lastFail.step, title: byId.get(lastFail.step)?.title, message: lastFail.message } : null;
-  const interrupted = Boolean(lastFail && lastFail.e === "interrupted");
+  const stop = st.stoppedOn;
+  const failed = stop ? { step: stop.step, title: byId.get(stop.step)?.title, message: stop.message } : null;
+  const last = [...entries].reverse().find((e) => e.e === "step-failed" || e.e === "interrupted" || e.e === "step-done");
+  const interrupted = Boolean(last && last.e === "interrupted");
   const archivedPrimary = join(start.archiveDir, basename(dbPath));
+  const can = resumability(run, dbPath);
   const u: UnfinishedRun = {
     workDir: run.workDir,
     lastStep: st.lastStep,
@@ -75,7 +77,8 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
     lastStepStage: st.lastStep ? byId.get(st.lastStep)?.stage : undefined,
     failed,
     interrupted,
-    resumable: true,
+    resumable: can.resumable,
+    ...(can.resumable ? {} : { whyNot: can.whyNot }),
     backupPath: start.backupPath,
     backupExists: existsSync(start.backupPath),
     archiveDir: start.archiveDir,
@@ -86,22 +89,6 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
     startedAt: entries[0]?.ts,
     rollback: planRollback(run, dbPath),
   };
-  // The live-write gate: a primary written to since the export cannot be resumed (the new file would
-  // miss those writes); only a rollback and a new run can go on.
-  const exported = st.done.get("export")?.identity as ContentState | undefined;
-  if (failed && (failed.step === "primary-unchanged" || ((failed.step === "verify-backup" || failed.step === "swap") && /does not equal|changed since the export/.test(failed.message)))) {
-    u.resumable = false;
-    u.whyNot = "the primary was written to after the export, so resuming would stop at the same gate";
-  } else if (st.swapPhase === "none" && exported && existsSync(dbPath)) {
-    try {
-      if (!sameContent(exported, contentState(dbPath))) {
-        u.resumable = false;
-        u.whyNot = "the primary changed since the export (another writer?), so resuming would stop at the live-write gate";
-      }
-    } catch {
-      /* unreadable: let Resume say why */
-    }
-  }
   return u;
 }
 

@@ -483,7 +483,7 @@ describe("wizard screens (ink-testing-library)", () => {
       telemetryEsc = app.lastFrame()!;
       expect(t).toEqual({ files: [] });
       on.event({ type: "step-start", id: "telemetry-check", title: "T" });
-      on.event({ type: "step-done", id: "telemetry-check", summary: "skipped: no files named", outputs: { skipped: true } });
+      on.event({ type: "step-done", id: "telemetry-check", summary: "skipped: no files named", outputs: { skipped: true }, skipped: true });
       on.event({ type: "step-start", id: "news", title: "News" });
       on.event({ type: "step-progress", id: "news", done: 16384, total: 100000 });
       await tick(60);
@@ -492,7 +492,7 @@ describe("wizard screens (ink-testing-library)", () => {
       on.event({ type: "step-progress", id: "news", done: 32768, total: 100000, label: "news" });
       await tick(60);
       laterFrame = app.lastFrame()!;
-      on.event({ type: "step-done", id: "news", summary: "40 digests checked, 1000 mismatch(es)", outputs: { mismatches: 1000 } });
+      on.event({ type: "step-done", id: "news", summary: "40 digests checked, 1000 mismatch(es)", outputs: { mismatches: 1000 }, warnings: ["1,000 publication digest mismatch(es) (run news-check for the list)"] });
       return { ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, backup: { path: "/tmp/runs/backup.jsonl", verified: true, sha256: "x" }, archive: { path: "/tmp/runs/archive/vox.db" }, quarantined: 27, quarantineTable: { rows: 75, byReason: { "not-null": 27, "unknown-columns": 47, "sidecar-conflict": 1 } }, tables: [{ name: "users", target: "users", rowsBefore: 100, rowsAfter: 73, quarantined: 27 }] }) };
     });
     const app = await toRunning(c);

@@ -37,10 +37,8 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
         break;
       case "step-done":
         progress?.end();
-        out.text(`✓ ${e.id}: ${e.summary}`);
-        break;
-      case "step-skipped":
-        out.text(`- ${e.id}: skipped (${e.reason})`);
+        out.text(`${e.skipped ? "-" : "✓"} ${e.id}: ${e.summary}`);
+        for (const w of e.warnings ?? []) out.text(`  ! ${w}`);
         break;
       case "step-failed":
         progress?.end();

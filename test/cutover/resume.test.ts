@@ -1,0 +1,72 @@
+/** Resume is offered only where it can succeed: the engine's answer from the journal's data (the gate that refused) and the primary's content, never from an error's words. */
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { journalState, type Stamped } from "../../src/engine/journal.js";
+import { resumability } from "../../src/cutover/resume.js";
+import { contentState } from "../../src/safety/content-version.js";
+import { sampleInto, tmp } from "../helpers.js";
+// The engine from the build: its export and verify run worker threads from compiled files.
+import { resolveDatabase } from "../../dist/src/db/resolve.js";
+import { runCutover } from "../../dist/src/cutover/index.js";
+import { VoxError } from "../../dist/src/errors.js";
+import { unfinishedRun } from "../../src/engine/runs.js";
+
+const start = { ts: "2026-01-01T00:00:00Z", e: "run-start", runId: "r1", command: "cutover", db: "/d/vox.db", chain: "legacy", planDigest: "0123456789abcdef", workDir: "/d/w", backupPath: "/d/w/backup.jsonl", newPath: "/d/.vox.db.vox-cutover-new", archiveDir: "/d/w/archive", toolVersion: "0.1.0" } as Stamped;
+const at = (e: Record<string, unknown>): Stamped => ({ ts: "2026-01-01T00:00:01Z", ...e }) as Stamped;
+
+function py(db: string, sql: string): void {
+  execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()\nc.close()", db, sql]);
+}
+
+describe("resumability (table)", () => {
+  const db = join(tmp("vox-resume-"), "vox.db");
+  py(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+  const exported = at({ e: "step-done", step: "export", outputs: { identity: contentState(db) } });
+  const cases: [string, Stamped[], boolean, RegExp?][] = [
+    ["stopped on the live-write gate (data, whatever the message says)", [start, exported, at({ e: "step-failed", step: "primary-unchanged", message: "anything", gate: "live-write" })], false, /written to after the export/],
+    ["the same words without the gate: another failure, resumable", [start, exported, at({ e: "step-failed", step: "swap", message: "The backup does not equal the primary; changed since the export" })], true],
+    ["a gate failure later passed (step-done after it)", [start, exported, at({ e: "step-failed", step: "primary-unchanged", message: "x", gate: "live-write" }), at({ e: "step-done", step: "primary-unchanged", outputs: {} })], true],
+    ["interrupted", [start, exported, at({ e: "interrupted", step: "build-import", signal: "SIGINT" })], true],
+  ];
+  it.each(cases)("%s", (_name, entries, want, why) => {
+    const r = resumability({ workDir: "/d/w", state: journalState(entries) }, db);
+    expect(r.resumable).toBe(want);
+    if (why && !r.resumable) expect(r.whyNot).toMatch(why);
+  });
+
+  it("the primary written to since the export (a row committed by Python's sqlite3): not resumable; after the swap began the check does not apply", () => {
+    const d = join(tmp("vox-resume-w-"), "vox.db");
+    py(d, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    const exp = at({ e: "step-done", step: "export", outputs: { identity: contentState(d) } });
+    expect(resumability({ workDir: "/d/w", state: journalState([start, exp]) }, d).resumable).toBe(true);
+    py(d, "INSERT INTO t VALUES (2);");
+    const r = resumability({ workDir: "/d/w", state: journalState([start, exp]) }, d);
+    expect(r).toEqual({ resumable: false, whyNot: expect.stringMatching(/changed since the export/) });
+    expect(resumability({ workDir: "/d/w", state: journalState([start, exp, at({ e: "swap", phase: "new-in-place" })]) }, d).resumable).toBe(true);
+  });
+});
+
+describe("the live-write gate is journaled as data", () => {
+  it("a row committed (Python's sqlite3) before the checks: the run refuses (3), the journal records the gate, and the engine says Resume cannot succeed", async () => {
+    const { db } = await sampleInto(tmp("vox-resume-gate-"), 10);
+    let wrote = false;
+    const err = await runCutover({
+      resolved: resolveDatabase({ db }),
+      apply: true,
+      command: "cutover",
+      emit: (e) => {
+        if (!wrote && e.type === "step-start" && e.id === "checks") {
+          wrote = true;
+          py(db, "INSERT INTO names(namespace, name, hash) VALUES ('writer', 'during-checks', '1')");
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(wrote).toBe(true);
+    expect(err).toBeInstanceOf(VoxError);
+    expect((err as VoxError).exitCode).toBe(3);
+    const run = unfinishedRun(db)!;
+    expect(run.state.stoppedOn).toMatchObject({ step: "primary-unchanged", gate: "live-write" });
+    expect(resumability(run, db)).toEqual({ resumable: false, whyNot: expect.stringMatching(/written to after the export/) });
+  });
+});
