@@ -6,9 +6,9 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { openReadOnly } from "../src/db/local.js";
-import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/stages2to4/news.js";
-import { applySidecar, compareSidecar, sidecarPathFor } from "../src/stages2to4/sidecar.js";
-import { checkTelemetry } from "../src/stages2to4/telemetry.js";
+import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/news/news.js";
+import { applySidecar, compareSidecar, sidecarPathFor } from "../src/sidecar/sidecar.js";
+import { checkTelemetry } from "../src/telemetry/check.js";
 import { fileKind } from "../src/safety/owned.js";
 import { assertNoHolders, identify } from "../src/safety/guard.js";
 import type { Step } from "./types.js";

@@ -22,7 +22,7 @@ import { quoteIdent, type SqlValue } from "../db/value.js";
 import { factsToFragments } from "../schema/ddl.js";
 import { readTableList, type SchemaFacts } from "../schema/facts.js";
 import { packageRoot } from "../util/paths.js";
-import { contentSha3, MANIFEST_CONTENT_FIELDS } from "../stages2to4/news.js";
+import { contentSha3, MANIFEST_CONTENT_FIELDS } from "../news/news.js";
 import { fillTables, T0 } from "./fill.js";
 import { Prng } from "./prng.js";
 

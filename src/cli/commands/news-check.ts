@@ -2,7 +2,7 @@ import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { withWriteSafety } from "../../safety/guard.js";
-import { applyLegacyAttempts, checkNews, LEGACY_CHANNEL } from "../../stages2to4/news.js";
+import { applyLegacyAttempts, checkNews, LEGACY_CHANNEL } from "../../news/news.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {

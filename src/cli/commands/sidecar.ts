@@ -8,7 +8,7 @@ import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { listLedger } from "../../db/ledger.js";
-import { applySidecar, assertNotPrimary, compareSidecar, sidecarPathFor, type SidecarTable } from "../../stages2to4/sidecar.js";
+import { applySidecar, assertNotPrimary, compareSidecar, sidecarPathFor, type SidecarTable } from "../../sidecar/sidecar.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {

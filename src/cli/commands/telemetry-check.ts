@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { EXIT, usage } from "../../errors.js";
 import { redactText } from "../../util/redact.js";
-import { checkTelemetry, type Finding } from "../../stages2to4/telemetry.js";
+import { checkTelemetry, type Finding } from "../../telemetry/check.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 /** Findings listed in the report (and `--json`); in text mode every further one is still printed. */

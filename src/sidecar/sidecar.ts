@@ -17,7 +17,7 @@ import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
 import { refused } from "../errors.js";
-import { ensureOwnTables } from "./news.js";
+import { ensureOwnTables } from "../news/news.js";
 
 export interface SidecarTable {
   name: string;
