@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { routeFor, stepsFor, type Route, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import type { RunState } from "../../stages/types.js";
-import { diagnose, loadBaselineContext, shellQuote, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
+import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { planDigest } from "../db/plan-digest.js";
 import { failed } from "../errors.js";
@@ -11,6 +11,7 @@ import { planDefaultWorkDir, realPathOf, type DbIdentity } from "../safety/guard
 import type { CancelToken } from "../engine/cancel.js";
 import type { Decide, Emit } from "../engine/events.js";
 import type { RunOnDisk } from "../engine/runs.js";
+import { shellQuote } from "../util/shell.js";
 
 export interface CutoverOptions {
   resolved: ResolvedDb;

@@ -11,6 +11,7 @@ import { contentVersion, probeFile } from "./probe.js";
 import { listObjects, predictObjects, type ObjectsCarried } from "./objects.js";
 import { openReader, type DbReader } from "./reader.js";
 import type { ResolvedDb } from "./resolve.js";
+import { shellQuote } from "../util/shell.js";
 
 
 export interface TableCount {
@@ -257,10 +258,6 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
         next: ["check the path; if this is your only copy, restore it from a backup"],
       };
   }
-}
-
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function diagnosisJson(d: Diagnosis): Record<string, unknown> {

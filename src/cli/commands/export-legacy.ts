@@ -8,6 +8,7 @@ import { formatCount, plural } from "../../util/count.js";
 import { ProgressLine } from "../progress.js";
 import { checkOwnedPath, identify } from "../../safety/guard.js";
 import type { CommandResult, Ctx } from "../run.js";
+import { shellQuote } from "../../util/shell.js";
 
 export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
   const resolved = ctx.resolve();
@@ -48,7 +49,7 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   out.text(`  ${plural(r.tables.length, "table")}, ${formatCount(r.totalRows)} rows, ${formatCount(r.sequences)} sqlite_sequence entries, ${formatCount(r.bytes)} bytes, sha256 ${r.sha256}`);
   const w = Math.max(5, ...r.tables.map((t) => t.name.length));
   for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${formatCount(t.rows).padStart(11)}  ${t.sha256}`);
-  out.text(`next: vox-cutover verify-backup '${r.path}' --db '${resolved.path}'`);
+  out.text(`next: vox-cutover verify-backup ${shellQuote(r.path)} --db ${shellQuote(resolved.path!)}`);
   return {
     ok: true,
     mode: "apply",

@@ -12,6 +12,7 @@ import { BackupHeaderSchema, problem } from "../../schemas.js";
 import { closeSync, openSync, readSync } from "node:fs";
 import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow, referenceFormatError } from "./verify-backup.js";
+import { shellQuote } from "../../util/shell.js";
 
 export function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
   const { out } = ctx;
@@ -99,7 +100,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     out.text(`plan digest: ${digest}`);
     printImport(ctx, report, true);
     out.text("");
-    out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy '${resolve(String(inArg))}' --db '${resolved.path}' --apply --plan ${digest}${reference ? " --accept-unverified" : ""}`);
+    out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}`);
     return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
   }
   const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import

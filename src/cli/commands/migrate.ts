@@ -14,6 +14,7 @@ import { CancelToken, withSignals } from "../../engine/cancel.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { textRenderer } from "./cutover.js";
+import { shellQuote } from "../../util/shell.js";
 
 export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   const resolved = ctx.resolve();
@@ -41,7 +42,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   const stepsJson = plan.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description, sql: s.sql }));
   if (!apply) {
     out.text("");
-    out.text(`dry-run: nothing was changed. To run exactly this plan: vox-cutover migrate${resolved.kind === "file" ? ` --db '${resolved.path}'` : ""} --apply --plan ${plan.digest}`);
+    out.text(`dry-run: nothing was changed. To run exactly this plan: vox-cutover migrate${resolved.kind === "file" ? ` --db ${shellQuote(resolved.path!)}` : ""} --apply --plan ${plan.digest}`);
     return { ok: plan.blockers.length === 0, exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok, mode: "dry-run", db: resolved, data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, blockers: plan.blockers } };
   }
   if (typeof opts.plan === "string" && opts.plan !== plan.digest) {

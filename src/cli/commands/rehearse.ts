@@ -14,6 +14,7 @@ import { failed } from "../../errors.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { printReport, textRenderer } from "./cutover.js";
 import { dbJson } from "../../db/resolve.js";
+import { shellQuote } from "../../util/shell.js";
 
 export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
   const resolved = ctx.resolve();
@@ -65,7 +66,7 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
   out.text(`The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`);
   out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
   out.text(keep ? `The rehearsal's files are kept in ${scratch}.` : `The rehearsal's scratch folder ${scratch} was removed (--keep keeps it).`);
-  out.text(`Next: vox-cutover cutover --db '${resolved.path}' (dry-run), then --apply.`);
+  out.text(`Next: vox-cutover cutover --db ${shellQuote(resolved.path!)} (dry-run), then --apply.`);
   return {
     ok: true,
     mode: "apply",

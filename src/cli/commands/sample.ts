@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { usage } from "../../errors.js";
 import { generateSample } from "../../sample/generate.js";
 import type { CommandResult, Ctx } from "../run.js";
+import { shellQuote } from "../../util/shell.js";
 
 export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
   const { out, opts } = ctx;
@@ -16,8 +17,8 @@ export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandR
   out.text(`  sidecar:   ${r.sidecar}`);
   out.text(`  telemetry: ${r.telemetry} (a few lines are bad on purpose)`);
   out.text("");
-  out.text(`next: vox-cutover diagnose --db '${r.path}'`);
-  out.text(`      vox-cutover rehearse --db '${r.path}'`);
+  out.text(`next: vox-cutover diagnose --db ${shellQuote(r.path)}`);
+  out.text(`      vox-cutover rehearse --db ${shellQuote(r.path)}`);
   return {
     ok: true,
     mode: "apply",

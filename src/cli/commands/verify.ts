@@ -1,9 +1,10 @@
 import { baselineCatalog } from "../../db/catalog.js";
-import { diagnose, diagnosisJson, loadBaselineContext, shellQuote, structureLines } from "../../db/diagnose.js";
+import { diagnose, diagnosisJson, loadBaselineContext, structureLines } from "../../db/diagnose.js";
 import { EXIT } from "../../errors.js";
 import { checkDrift } from "../../schema/drift.js";
 import { OWN_TABLES } from "../../schema/facts.js";
 import type { CommandResult, Ctx } from "../run.js";
+import { shellQuote } from "../../util/shell.js";
 
 /** Codex verify: chain, baseline integer and digest, required tables (and their columns) present. */
 export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {

@@ -4,6 +4,7 @@ import { human, MARK, displaySteps } from "../format.js";
 import { problemsOf } from "../state.js";
 import { rowsSentence, sidecarLines } from "../../report/final.js";
 import type { ScreenProps } from "./common.js";
+import { shellQuote } from "../../util/shell.js";
 
 export function Summary({ e, cols, rows }: ScreenProps) {
   const s = e.s;
@@ -33,7 +34,7 @@ export function Summary({ e, cols, rows }: ScreenProps) {
       ) : null}
       <Text wrap={w}>{`Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
       <Text wrap={w}>{`Roll back: ${r.rollbackCommand}`}</Text>
-      {s.rehearsal && s.original ? <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db '${s.original}'`}</Text> : null}
+      {s.rehearsal && s.original ? <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db ${shellQuote(s.original)}`}</Text> : null}
       <Menu
         options={[
           { label: "Leave", value: "leave" },
