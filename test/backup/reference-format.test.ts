@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { cli, sqlite } from "../helpers.js";
-import { numberLiteral, parseJsonBytes } from "../../src/backup/reference.js";
+import { numberLiteral, parseJsonBytes } from "../../src/backup/reference-json.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);

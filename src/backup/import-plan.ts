@@ -1,0 +1,187 @@
+/** The import's plan: per table, how the backup's columns map onto the target's, what goes to quarantine, and the baseline's seed rows. */
+import Database from "libsql";
+import { readCatalogSync, type TableInfo } from "../db/catalog.js";
+import { allRows } from "../db/local.js";
+import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
+import { affinityOf, type Affinity } from "./affinity.js";
+import type { BackupHeader, BackupTable } from "./format.js";
+import type { ImporterRule } from "./importers.js";
+import type { ReferenceTable } from "./reference.js";
+import { backupTable, isContentFts, type LineHasher } from "./tables.js";
+
+export interface TableImport {
+  /** Table in the backup. */
+  source: string;
+  /** Table in the new file ("" when the whole table is quarantined). */
+  target: string;
+  rows: number;
+  loaded: number;
+  /** Rows quarantined whole (not loaded). Parity: rows = loaded + quarantined. */
+  quarantined: number;
+  /** Rows the target held before (cleared by replace semantics). */
+  cleared: number;
+  /** Rows quarantined whole, per reason key (the text before the first ":"); sums to `quarantined`. */
+  reasons: Record<string, number>;
+  /** Loaded rows some of whose values went to legacy_quarantine (columns the baseline lacks, row keys no `columns` lists). */
+  partial: number;
+  /** Loaded rows with values in quarantine, per reason key ("unknown-columns", "unlisted-key"). */
+  partialReasons: Record<string, number>;
+  /** Every column whose values go to quarantine instead of the target → how many loaded rows hold a non-null value in it. */
+  columns: Record<string, number>;
+  /** Baseline seed rows re-inserted after the load (a legacy row with the same key replaced the others). */
+  seeded: number;
+  mapping: "same" | "rule" | "unknown-table" | "special";
+  /** Parity proof: "hash" (same shape: content hash equal), "count", or "n/a". */
+  parity: "hash" | "count" | "n/a";
+}
+
+export interface Plan {
+  bt: BackupTable;
+  target: TableInfo | null;
+  report: TableImport;
+  /** index in backup row → target column name (null: not loaded) */
+  map: (string | null)[];
+  /** Columns the baseline lacks (values to quarantine, row loaded). */
+  unknownCols: number[];
+  /** Row keys no `columns` lists (reference files): values to quarantine, row loaded. */
+  unlistedCols: number[];
+  checks: { idx: number; aff: Affinity; col: string }[];
+  /** Reference files: source indexes whose target column is declared BLOB ("base64:…" → BLOB there only). */
+  blobIdx: number[];
+  /** Indexes of the row's key (primary key) values, for legacy_quarantine.source_key; null: no key. */
+  keyIdx: number[] | null;
+  /** Index of the rowid (or its alias) in the row, -1: none. */
+  ridIdx: number;
+  /** Set when no row of the table can load: every row goes to quarantine whole with this reason. */
+  wholeReason?: string;
+  insert?: RowInserter;
+  insertIdx: number[];
+  sameShape: boolean;
+  hash?: LineHasher;
+}
+
+export const SPECIAL = new Set(["sqlite_sequence"]);
+/** Marks the mapping of a backup rowid onto the target's (unaliased) rowid. */
+export const ROWID = "\u0000rowid";
+/** Tables of our own and schema_version: no seed rows to keep. */
+export const QUARANTINE = "legacy_quarantine";
+export const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
+
+export function sqlErrorCode(e: unknown): string {
+  return String((e as { code?: string }).code ?? "");
+}
+
+export function emptyReport(source: string): TableImport {
+  return { source, target: "", rows: 0, loaded: 0, quarantined: 0, cleared: 0, reasons: {}, partial: 0, partialReasons: {}, columns: {}, seeded: 0, mapping: "same", parity: "n/a" };
+}
+
+export function isReference(bt: BackupTable): bt is ReferenceTable {
+  return (bt as Partial<ReferenceTable>).reference === true;
+}
+
+/** Builds the per-table mapping from the backup's header and the target's catalog. */
+export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Map<string, ImporterRule>): Map<string, Plan> {
+  const byName = new Map(catalog.filter((t) => !t.virtual || isContentFts(t)).map((t) => [t.name, t]));
+  const plans = new Map<string, Plan>();
+  for (const bt of header.tables) {
+    const report = emptyReport(bt.name);
+    report.rows = Number(bt.rows);
+    const ridIdx = bt.rowidColumn ? 0 : bt.rowidAlias ? bt.columns.indexOf(bt.rowidAlias) : -1;
+    const base: Plan = { bt, target: null, report, map: bt.columns.map(() => null), unknownCols: [], unlistedCols: [], checks: [], blobIdx: [], keyIdx: null, ridIdx, insertIdx: [], sameShape: false };
+    if (bt.primaryKey.length && bt.primaryKey.every((c) => bt.columns.includes(c))) base.keyIdx = bt.primaryKey.map((c) => bt.columns.indexOf(c));
+    if (SPECIAL.has(bt.name)) {
+      report.mapping = "special";
+      report.target = bt.name;
+      plans.set(bt.name, base);
+      continue;
+    }
+    const rule = rules.get(bt.name);
+    const target = byName.get(bt.name) ?? (rule ? byName.get(rule.into) : undefined) ?? null;
+    if (!target) {
+      report.mapping = "unknown-table";
+      base.wholeReason = `unknown-table: the baseline has no table ${bt.name} and no importer rule maps it`;
+      plans.set(bt.name, base);
+      continue;
+    }
+    const mapping = target.name === bt.name ? "same" : "rule";
+    report.mapping = mapping;
+    const cols = new Map(target.columns.filter((c) => c.hidden === 0).map((c) => [c.name, c]));
+    const unlisted = new Set(isReference(bt) ? bt.unlisted : []);
+    const map: (string | null)[] = bt.columns.map((c, i) => {
+      if (i === 0 && bt.rowidColumn) {
+        if (target.withoutRowid) return null;
+        if (target.rowidAlias) return bt.columns.includes(target.rowidAlias) ? null : target.rowidAlias;
+        return ROWID; // the target's own rowid, under a name no column shadows
+      }
+      if (unlisted.has(c)) return null;
+      const name = mapping === "rule" ? (rule!.columns[c] ?? null) : c;
+      return name !== null && cols.has(name) ? name : null;
+    });
+    const shared = map.filter((m, i) => m !== null && !(i === 0 && bt.rowidColumn));
+    if (shared.length === 0) {
+      base.wholeReason = `no-shared-column: ${bt.name} shares no column with the baseline's ${target.name}`;
+      plans.set(bt.name, base);
+      continue;
+    }
+    // A NOT NULL column without a default that nothing fills: no row can load.
+    const filled = new Set(map.filter((m): m is string => m !== null));
+    const required = target.columns.filter((c) => c.hidden === 0 && c.name !== target.rowidAlias && !filled.has(c.name) && c.dflt === null && (c.notnull || (target.withoutRowid && c.pk > 0)));
+    if (required.length) {
+      base.wholeReason = `not-null-missing: the baseline's ${target.name}.${required.map((c) => c.name).join(", ")} ${required.length > 1 ? "are" : "is"} NOT NULL without a default and ${bt.name} has no such column`;
+      plans.set(bt.name, base);
+      continue;
+    }
+    report.target = target.name;
+    const unknownCols = bt.columns.map((_, i) => i).filter((i) => map[i] === null && !(i === 0 && bt.rowidColumn) && !unlisted.has(bt.columns[i]!));
+    const unlistedCols = bt.columns.map((_, i) => i).filter((i) => unlisted.has(bt.columns[i]!));
+    for (const i of [...unknownCols, ...unlistedCols]) report.columns[bt.columns[i]!] = 0;
+    const checks = map
+      .map((name, idx) => ({ idx, name }))
+      .filter((x): x is { idx: number; name: string } => x.name !== null && x.name !== ROWID)
+      .map(({ idx, name }) => ({ idx, aff: affinityOf(cols.get(name)!.type), col: name, src: affinityOf(bt.types[idx] ?? "") }))
+      // Same affinity: the source already applied it, nothing can convert. Untyped source columns count as BLOB.
+      .filter((x) => x.aff !== "BLOB" && x.aff !== x.src)
+      .map(({ idx, aff, col }) => ({ idx, aff, col }));
+    const blobIdx = isReference(bt) ? map.map((m, i) => (m !== null && m !== ROWID && declaredBlob(cols.get(m)!.type) ? i : -1)).filter((i) => i >= 0) : [];
+    let keyIdx = base.keyIdx;
+    if (!keyIdx && isReference(bt)) {
+      // vox's export carries no schema: the row's key is the target's primary key, where the file has it.
+      const back = new Map(map.map((m, i) => [m, i]));
+      const pk = target.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+      if (pk.length && pk.every((c) => back.has(c.name))) keyIdx = pk.map((c) => back.get(c.name)!);
+    }
+    const targetBt = backupTable(target, 0n);
+    const sameShape = mapping === "same" && !isReference(bt) && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns) && targetBt.rowidColumn === bt.rowidColumn;
+    report.parity = sameShape ? "hash" : "count";
+    plans.set(bt.name, { ...base, target, map, unknownCols, unlistedCols, checks, blobIdx, keyIdx, sameShape });
+  }
+  return plans;
+}
+
+/** A column declared BLOB (not merely untyped): where a vox export's "base64:…" string is a BLOB. */
+export function declaredBlob(type: string): boolean {
+  return type !== "" && affinityOf(type) === "BLOB";
+}
+
+/** The baseline's seed rows: what its SQL inserts into an empty database (applied to a private in-memory one). */
+export function seedRows(baselineSql: string, tables: Set<string>): { table: string; columns: string[]; rows: SqlValue[][] }[] {
+  const mem = new Database(":memory:");
+  try {
+    mem.defaultSafeIntegers(true);
+    mem.exec(baselineSql);
+    const out: { table: string; columns: string[]; rows: SqlValue[][] }[] = [];
+    for (const t of readCatalogSync(mem)) {
+      if (t.virtual || NO_SEEDS.has(t.name) || !tables.has(t.name)) continue;
+      if (Number(allRows(mem, `SELECT count(*) AS n FROM ${quoteIdent(t.name)}`)[0]!.n) === 0) continue;
+      const columns = t.columns.filter((c) => c.hidden === 0).map((c) => c.name);
+      const st = mem.prepare(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${quoteIdent(t.name)}`);
+      st.raw(true);
+      const rows = (st.all() as unknown[][]).map((r) => r.map(normalizeValue));
+      out.push({ table: t.name, columns, rows });
+    }
+    return out;
+  } finally {
+    mem.close();
+  }
+}
+
