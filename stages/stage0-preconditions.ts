@@ -2,7 +2,7 @@
  * Stage 0 — Preconditions. Which database and why, the repository's contract parity, room on the
  * disk, one cutover at a time, the file's own integrity, and the chain in plain words.
  */
-import { isFailing } from "../src/schema/facts.js";
+import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/db/diagnose.js";
 import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";

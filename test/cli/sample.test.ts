@@ -3,7 +3,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import Database from "libsql";
-import { compareFacts, readFacts, structureOnly } from "../../src/schema/facts.js";
+import { readFacts } from "../../src/schema/facts.js";
+import { compareFacts, structureOnly } from "../../src/schema/compare.js";
 import { cli, ROOT, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { checkCorpus, corpusCases, loadFacts } from "../fixtures/corpus.js";
 

@@ -6,7 +6,8 @@ import { parse } from "yaml";
 import { baselineDigest, baselineSql, keccakDigestHex, loadManifest } from "../../src/schema/manifest.js";
 import { loadPolicy } from "../../src/schema/contract.js";
 import { checkDrift } from "../../src/schema/drift.js";
-import { compareFacts, readFacts, structureFingerprint, type SchemaFacts } from "../../src/schema/facts.js";
+import { readFacts, type SchemaFacts } from "../../src/schema/facts.js";
+import { compareFacts, structureFingerprint } from "../../src/schema/compare.js";
 import { splitSql } from "../../src/db/sqlsplit.js";
 import { ROOT } from "../helpers.js";
 
