@@ -1,5 +1,5 @@
 import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
-import type { CancelToken } from "../src/engine/cancel.js";
+import type { CancelToken } from "../src/util/cancel.js";
 import type { Decide, Emit, StepKind } from "../src/engine/events.js";
 import type { Lock } from "../src/safety/lock.js";
 

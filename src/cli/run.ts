@@ -4,7 +4,7 @@ import { redactText } from "../util/redact.js";
 import { sqliteFailure } from "../db/local.js";
 import { checkPlanOption } from "../safety/guard.js";
 import { Output } from "./output.js";
-import { CancelToken, signalExitCode, withSignals } from "../engine/cancel.js";
+import { CancelToken, signalExitCode, withSignals } from "../util/cancel.js";
 
 export type Mode = "dry-run" | "apply" | "read";
 

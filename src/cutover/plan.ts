@@ -8,7 +8,7 @@ import { planDigest } from "../db/plan-digest.js";
 import { failed } from "../errors.js";
 import { archiveDirOf, defaultBackupPath, newFilePath } from "../layout.js";
 import { planDefaultWorkDir, realPathOf, type DbIdentity } from "../safety/guard.js";
-import type { CancelToken } from "../engine/cancel.js";
+import type { CancelToken } from "../util/cancel.js";
 import type { Decide, Emit } from "../engine/events.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import { shellQuote } from "../util/shell.js";

@@ -3,7 +3,7 @@ import { closeSync, copyFileSync, constants as fsc, existsSync, mkdtempSync, ope
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
-import { faultOf } from "../safety/faults.js";
+import { faultOf } from "./faults.js";
 import { probeFile, type ProbeResult } from "./probe.js";
 import { bindable, normalizeValue, type Row, type SqlValue } from "./value.js";
 

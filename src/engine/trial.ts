@@ -12,7 +12,7 @@ import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
 import type { BaselineContext, Diagnosis } from "../db/diagnose.js";
 import type { Emit, ImportEvidence } from "./events.js";
-import { interruptedNothingLeft, type CancelToken } from "./cancel.js";
+import { interruptedNothingLeft, type CancelToken } from "../util/cancel.js";
 import { VoxError } from "../errors.js";
 import { pausePoint } from "./testhooks.js";
 

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react"
 import { tabs } from "./format.js";
 import { keysFor, TEXT_SCREENS } from "./keys.js";
 import type { EngineClient } from "./protocol.js";
-import type { StopSignal } from "../engine/cancel.js";
+import type { StopSignal } from "../util/cancel.js";
 import { stageOf, type ScreenName } from "./state.js";
 import { useEngine, type Engine } from "./useEngine.js";
 import type { ScreenProps } from "./screens/common.js";

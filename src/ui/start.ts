@@ -2,7 +2,7 @@
  * Entry of the interactive wizard. Never mounts Ink without a TTY; honours NO_COLOR (Ink does not,
  * so chalk is switched off before Ink loads); handles Ctrl-C itself (exit 130, never 0).
  */
-import { signalExitCode, type StopSignal } from "../engine/cancel.js";
+import { signalExitCode, type StopSignal } from "../util/cancel.js";
 
 export async function startWizard(opts: { rehearse?: boolean; db?: string }): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {

@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from "react";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
-import { signalExitCode, type StopSignal } from "../engine/cancel.js";
+import { signalExitCode, type StopSignal } from "../util/cancel.js";
 import { escapeControls, expandHome } from "./format.js";
 import type { EngineClient, RunError, RunJob, RunOutcome } from "./protocol.js";
 import { initialState, reducer, type Origin, type WizardState } from "./state.js";

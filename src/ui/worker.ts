@@ -9,7 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { diagnose, loadBaselineContext } from "../db/diagnose.js";
 import { resolveDatabase } from "../db/resolve.js";
 import { VoxError } from "../errors.js";
-import { CancelToken } from "../engine/cancel.js";
+import { CancelToken } from "../util/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
 import { runCutover } from "../cutover/index.js";
 import type { DecisionAnswer } from "../engine/events.js";

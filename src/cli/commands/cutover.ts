@@ -1,4 +1,4 @@
-import { CancelToken, withSignals } from "../../engine/cancel.js";
+import { CancelToken, withSignals } from "../../util/cancel.js";
 import { reportJson, runCutover, type CutoverReport } from "../../cutover/index.js";
 import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";

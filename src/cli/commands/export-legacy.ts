@@ -2,7 +2,7 @@ import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
 import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
 import { failed, VoxError } from "../../errors.js";
-import { interruptedNothingLeft } from "../../engine/cancel.js";
+import { interruptedNothingLeft } from "../../util/cancel.js";
 import { pausePoint } from "../../engine/testhooks.js";
 import { formatCount, plural } from "../../util/count.js";
 import { ProgressLine } from "../progress.js";

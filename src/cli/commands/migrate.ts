@@ -10,7 +10,7 @@ import { planChanged } from "../../db/plan-digest.js";
 import { checkDrift } from "../../schema/drift.js";
 import type { CommandResult, Ctx } from "../run.js";
 import type { ResolvedDb } from "../../db/resolve.js";
-import { CancelToken, withSignals } from "../../engine/cancel.js";
+import { CancelToken, withSignals } from "../../util/cancel.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { textRenderer } from "./cutover.js";

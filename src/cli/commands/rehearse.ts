@@ -4,7 +4,7 @@ import { basename, join, resolve } from "node:path";
 import { identify, realPathOf } from "../../safety/identity.js";
 import { checkRehearsalFolder } from "../../safety/owned.js";
 import { SIDECAR_NAME } from "../../layout.js";
-import { CancelToken, withSignals } from "../../engine/cancel.js";
+import { CancelToken, withSignals } from "../../util/cancel.js";
 import { cloneWithSidecar } from "../../engine/clone.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { contentState, sameContent } from "../../safety/content-version.js";
