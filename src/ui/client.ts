@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker } from "./protocol.js";
 import { check, FromWorkerSchema, problem } from "../schemas.js";
+import { EXIT } from "../errors.js";
 
 /** The wizard's handle on the engine worker. */
 export function workerClient(): EngineClient {
@@ -20,7 +21,7 @@ export function workerClient(): EngineClient {
     const m = check(FromWorkerSchema, raw) as FromWorker | null;
     if (!m) {
       // Not a message the wizard understands: every waiting call fails with what was wrong, nothing is guessed.
-      for (const w of waiting.values()) w.reject({ kind: "failed", message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`, exitCode: 1 });
+      for (const w of waiting.values()) w.reject({ kind: "failed", message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`, exitCode: EXIT.failed });
       waiting.clear();
       return;
     }
@@ -37,7 +38,7 @@ export function workerClient(): EngineClient {
     }
   });
   worker.on("error", (e) => {
-    for (const w of waiting.values()) w.reject({ kind: "failed", message: e.message, exitCode: 1 });
+    for (const w of waiting.values()) w.reject({ kind: "failed", message: e.message, exitCode: EXIT.failed });
     waiting.clear();
   });
   const send = (m: ToWorker) => worker.postMessage(m);

@@ -2,6 +2,7 @@
 import type { CutoverReport } from "../cutover/index.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
 import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";
+import { EXIT } from "../errors.js";
 
 export interface Progress {
   done: number;
@@ -217,10 +218,10 @@ function step(s: WizardState, a: Action): WizardState {
         stopping: undefined,
         help: false,
       };
-      if (i.resolved.kind !== "file") return { ...next, screen: "stopped", stopped: { title: "Remote database", message: `The wizard cuts over local files; ${i.resolved.display} is remote. Copy it to this machine and run the wizard with --db PATH. Nothing was changed.`, exitCode: 1 } };
+      if (i.resolved.kind !== "file") return { ...next, screen: "stopped", stopped: { title: "Remote database", message: `The wizard cuts over local files; ${i.resolved.display} is remote. Copy it to this machine and run the wizard with --db PATH. Nothing was changed.`, exitCode: EXIT.failed } };
       if (i.unfinished) return { ...next, screen: "unfinished" };
       if (!i.exists) return { ...next, screen: "no-db" };
-      if (i.chain === "not-a-database") return { ...next, screen: "stopped", stopped: { title: "Not a database", message: `${i.explanation} Nothing was changed.`, exitCode: 1 } };
+      if (i.chain === "not-a-database") return { ...next, screen: "stopped", stopped: { title: "Not a database", message: `${i.explanation} Nothing was changed.`, exitCode: EXIT.failed } };
       return { ...next, screen: "loading", loading: "Checking the preconditions (Stage 0)…" };
     }
     case "planned": {
@@ -292,7 +293,7 @@ function step(s: WizardState, a: Action): WizardState {
         stopped: {
           title: a.error.kind === "refused" ? `Refused while ${a.during}` : `Failed while ${a.during}`,
           message: `${a.error.message}${vox ? "" : " Nothing was written: no run had started, and the database was only read."}${/\bnext\b|Run |Check |Fix /i.test(a.error.message) ? "" : " Next: fix what is named above and start the wizard again (vox-cutover diagnose --db PATH shows the same without the wizard)."}`,
-          exitCode: a.error.exitCode > 0 ? a.error.exitCode : 1,
+          exitCode: a.error.exitCode > 0 ? a.error.exitCode : EXIT.failed,
         },
       };
       return { ...r, stopped: { ...r.stopped!, note: `${r.stopped!.title}: ${r.stopped!.message}` } };

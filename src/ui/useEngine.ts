@@ -11,6 +11,7 @@ import { signalExitCode, type StopSignal } from "../util/cancel.js";
 import { escapeControls, expandHome } from "./format.js";
 import type { EngineClient, RunError, RunJob, RunOutcome } from "./protocol.js";
 import { initialState, reducer, type Origin, type WizardState } from "./state.js";
+import { EXIT } from "../errors.js";
 
 export function validateBackupPath(value: string, dbPath: string, plannedWorkDir?: string): string | undefined {
   if (!value.trim()) return "type a path for the backup file";
@@ -258,7 +259,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       else dispatch({ type: "failed", error: out.error });
       if (quitAfterStop.current) {
         const after = reducer(stateRef.current, out.ok ? { type: "finished", report: out.report } : { type: "failed", error: out.error });
-        finish(out.ok ? 0 : out.error.exitCode, quitNote({ ...after, started: true }));
+        finish(out.ok ? EXIT.ok : out.error.exitCode, quitNote({ ...after, started: true }));
       }
     },
     [client, finish],
@@ -271,10 +272,10 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
     return st.scratch ? join(st.scratch, "run") : undefined;
   };
 
-  const stop = (force: boolean, code = 130) => {
+  const stop = (force: boolean, code: number = EXIT.sigint) => {
     const st = stateRef.current;
     if (!runningRef.current) {
-      finish(force ? code : st.screen === "stopped" ? (st.stopped?.exitCode ?? 0) : st.screen === "stage0" && st.preflightError ? 3 : 0, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
+      finish(force ? code : st.screen === "stopped" ? (st.stopped?.exitCode ?? EXIT.ok) : st.screen === "stage0" && st.preflightError ? EXIT.refused : EXIT.ok, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
       return;
     }
     stopRef.current++;
@@ -385,9 +386,9 @@ export function telemetryPathProblem(p: string): string | undefined {
 export function asRunError(err: unknown): RunError {
   if (err && typeof err === "object" && typeof (err as RunError).message === "string") {
     const e = err as Partial<RunError>;
-    return { kind: typeof e.kind === "string" ? e.kind : "failed", message: e.message!, exitCode: typeof e.exitCode === "number" ? e.exitCode : 1 };
+    return { kind: typeof e.kind === "string" ? e.kind : "failed", message: e.message!, exitCode: typeof e.exitCode === "number" ? e.exitCode : EXIT.failed };
   }
-  return { kind: "failed", message: String(err), exitCode: 1 };
+  return { kind: "failed", message: String(err), exitCode: EXIT.failed };
 }
 
 /** The file a confirmation acts on: the sidecar step acts on the sidecar, not on vox.db. */

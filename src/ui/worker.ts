@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { diagnose, loadBaselineContext } from "../db/diagnose.js";
 import { resolveDatabase } from "../db/resolve.js";
-import { VoxError } from "../errors.js";
+import { EXIT, VoxError } from "../errors.js";
 import { CancelToken } from "../util/cancel.js";
 import { cloneWithSidecar } from "../engine/clone.js";
 import { runCutover } from "../cutover/index.js";
@@ -52,7 +52,7 @@ let nextRequest = 1;
 
 function errorOf(e: unknown) {
   if (e instanceof VoxError) return { kind: e.kind, message: e.message, exitCode: e.exitCode, cancelled: e.details?.signal === "cancelled" };
-  return { kind: "failed", message: e instanceof Error ? e.message : String(e), exitCode: 1 };
+  return { kind: "failed", message: e instanceof Error ? e.message : String(e), exitCode: EXIT.failed };
 }
 
 /** Where an unfinished run stands, in stages and files, and whether Resume can succeed. */
@@ -123,7 +123,7 @@ port.on("message", async (raw: unknown) => {
   const m = check(ToWorkerSchema, raw) as ToWorker | null;
   if (!m) {
     const id = typeof (raw as { id?: unknown })?.id === "number" ? (raw as { id: number }).id : -1;
-    post({ type: "failure", id, error: { kind: "failed", message: `The engine worker got a message it does not understand: ${problem(ToWorkerSchema, raw)}`, exitCode: 1 } });
+    post({ type: "failure", id, error: { kind: "failed", message: `The engine worker got a message it does not understand: ${problem(ToWorkerSchema, raw)}`, exitCode: EXIT.failed } });
     return;
   }
   try {
