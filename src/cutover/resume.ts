@@ -1,7 +1,7 @@
 /** Whether `--resume` of an unfinished run can succeed: the engine's answer, as data (drivers word it, never decide it). */
 import { existsSync } from "node:fs";
 import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-version.js";
-import { outputOf } from "./outputs.js";
+import { outputOf } from "../engine/step-outputs.js";
 import type { RunOnDisk } from "../engine/runs.js";
 
 export type Resumability = { resumable: true } | { resumable: false; whyNot: string };

@@ -1,5 +1,5 @@
 import type { RunContext, RunPaths } from "../../stages/types.js";
-import { outputOf } from "../cutover/outputs.js";
+import { outputOf } from "../engine/step-outputs.js";
 import type { CutoverReport } from "./cutover-report.js";
 
 /** The report's backup, archive, new file and per-table numbers, from the outputs the steps recorded (checked, not cast). */

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import Database from "libsql";
 import { execa } from "execa";
 import { factsToFragments } from "../../src/schema/ddl.js";
-import { compareFacts, readFacts, type SchemaFacts } from "../../src/schema/facts.js";
+import { readFacts, type SchemaFacts } from "../../src/schema/facts.js";
+import { compareFacts } from "../../src/schema/compare.js";
 import { baselineSql, loadManifest } from "../../src/schema/manifest.js";
 import { cli, ROOT, tmp } from "../helpers.js";
 

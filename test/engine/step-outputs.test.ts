@@ -1,6 +1,6 @@
 /** Step outputs read back from the journal are checked through their schema: typed when they match, absent when they do not (never cast). */
 import { describe, expect, it } from "vitest";
-import { outputOf } from "../../src/cutover/outputs.js";
+import { outputOf } from "../../src/engine/step-outputs.js";
 
 describe("outputOf", () => {
   const good = new Map<string, Record<string, unknown>>([
@@ -15,7 +15,7 @@ describe("outputOf", () => {
     expect(outputOf(good, "verify-backup")).toBeUndefined(); // not run
   });
   it.each([
-    ["export", { path: "/w/b", sha256: 12, rows: 3 }],
+    ["export", { path: "/w/b", sha256: 12, rows: 3 }], // a field of the wrong type
     ["swap", { archive: null }],
     ["build-import", { path: "/n", loaded: "2", quarantined: 1, tables: [] }],
     ["verify-backup", { verified: "yes", sha256: "x", rows: 1 }],

@@ -16,7 +16,8 @@ const ObjectsSchema = v.object({
 });
 
 export const StepOutputSchemas = {
-  export: v.looseObject({ path: str, sha256: str, rows: num, identity: v.optional(FileIdentitySchema), tables: v.optional(v.array(v.looseObject({ name: str, rows: num }))) }),
+  // Each field optional: a reader does without the part it lacks (resume needs only the identity).
+  export: v.looseObject({ path: v.optional(str), sha256: v.optional(str), rows: v.optional(num), identity: v.optional(FileIdentitySchema), tables: v.optional(v.array(v.looseObject({ name: str, rows: num }))) }),
   "verify-backup": v.looseObject({ verified: v.boolean(), sha256: str, rows: num }),
   "build-import": v.looseObject({
     path: str,
