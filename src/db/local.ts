@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
-import { probeFile, type ProbeResult } from "./probe.js";
+import { contentVersion, probeFile, type ProbeResult } from "./probe.js";
 import { bindable, normalizeValue, type Row, type SqlValue } from "./value.js";
 
 export type LibsqlDatabase = InstanceType<typeof Database>;
@@ -128,41 +128,50 @@ function wrapOpenError(path: string, e: unknown): Error {
 }
 
 /**
- * Opens an existing SQLite file for reading only. Creates and modifies nothing beside it, not even
- * `-wal`/`-shm` (a reader of a WAL file would write its read marks into `-shm`):
- * - a WAL-mode file whose `-wal` is absent or empty is read `immutable` (all its content is in the file);
- * - a WAL-mode file with frames in its `-wal` is read from a private snapshot (the file and its
- *   `-wal` copied into a scratch folder, removed on close);
+ * Opens an existing SQLite file for reading only (`mode=ro`, SQLite's own locking: never
+ * `immutable=1`, which reads without locks and tears when another process writes meanwhile).
+ * A caller that reads more than one statement's worth holds one read transaction (`BEGIN` … `COMMIT`)
+ * from its first row to its last: that is its snapshot, whatever other processes commit.
+ * - WAL mode: the reader shares the file's `-shm` (its read mark goes there) and, where none exist
+ *   and the folder is writable, SQLite creates an empty `-wal` and the `-shm` beside the file, as
+ *   every SQLite reader does; the file's and the `-wal`'s content are never changed. Where the
+ *   folder is not writable and there is no `-shm`, a private copy of the file and its `-wal` is read
+ *   instead, taken when the content version is the same before and after the copy.
  * - a hot rollback journal beside it is refused (reading would need SQLite to roll it back).
  */
 export function openReadOnly(path: string): LibsqlDatabase {
   const probe = probeFile(path);
   if (probe.state !== "ok") throw notADatabase(path, probe);
   if (hotJournal(path)) throw hotJournalError(path);
-  const wal = `${path}-wal`;
-  const walBytes = sizeOf(wal);
-  const walSide = probe.header.walMode && (existsSync(wal) || existsSync(`${path}-shm`));
-  if (probe.header.walMode && walBytes > 0) return openSnapshot(path);
-  let db: LibsqlDatabase;
+  let db: LibsqlDatabase | undefined;
   try {
-    db = new Database(fileUri(path, probe.header.walMode || walSide ? "immutable=1" : "mode=ro"));
+    db = new Database(fileUri(path, "mode=ro"));
     db.defaultSafeIntegers(true);
-    db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+    db.exec("SELECT count(*) FROM sqlite_master");
   } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      /* a half-open handle */
+    }
+    if (probe.header.walMode && readOnlyWal(e)) return openSnapshot(path);
     throw wrapOpenError(path, e);
   }
   return db;
 }
 
-function sizeOf(p: string): number {
-  try {
-    return statSync(p).size;
-  } catch {
-    return 0;
-  }
+/** An application's short transaction makes our readers and writers wait (this long, ms) instead of failing at once with "database is locked". */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** SQLite could not set up a WAL reader's -shm/-wal (a folder this user cannot write). */
+function readOnlyWal(e: unknown): boolean {
+  const code = String((e as { code?: string }).code ?? "") + String((e as { rawCode?: number }).rawCode ?? "");
+  const msg = e instanceof Error ? e.message : String(e);
+  return /READONLY|CANTOPEN|1544|unable to open|readonly/i.test(code + " " + msg);
 }
 
-/** A private, consistent copy of a WAL database and its -wal (the original's -shm is never touched). */
+/** A private, consistent copy of a WAL database and its -wal, for a folder this user cannot write (see openReadOnly). */
 const liveSnapshots = new Set<string>();
 let exitHook = false;
 
@@ -197,8 +206,16 @@ function openSnapshot(path: string): LibsqlDatabase {
   const copy = join(dir, basename(path));
   let db: LibsqlDatabase | undefined;
   try {
-    copyFileSync(`${path}-wal`, `${copy}-wal`, fsc.COPYFILE_FICLONE);
-    copyFileSync(path, copy, fsc.COPYFILE_FICLONE);
+    // The copy is kept only when nothing was committed or checkpointed while it was made.
+    for (let attempt = 1; ; attempt++) {
+      const before = contentVersion(path);
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`, fsc.COPYFILE_FICLONE);
+      else rmSync(`${copy}-wal`, { force: true });
+      copyFileSync(path, copy, fsc.COPYFILE_FICLONE);
+      if (contentVersion(path) === before) break;
+      if (attempt >= 5) throw failed({ what: `${path} kept changing while it was copied for reading (its folder is not writable, so SQLite's shared read lock cannot be used).`, untouched: "Nothing was changed.", next: "Stop the application writing to it, or run as a user who may write the folder, then run the command again." });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+    }
     db = new Database(copy);
     db.defaultSafeIntegers(true);
     db.exec("PRAGMA query_only=1");
@@ -211,7 +228,7 @@ function openSnapshot(path: string): LibsqlDatabase {
     }
     rmSync(dir, { recursive: true, force: true });
     liveSnapshots.delete(dir);
-    throw wrapOpenError(path, e);
+    throw e instanceof VoxError ? e : wrapOpenError(path, e);
   }
   const close = db.close.bind(db);
   (db as { close: () => void }).close = () => {
@@ -234,6 +251,7 @@ export function openReadWrite(path: string): LibsqlDatabase {
   try {
     db = new Database(path);
     db.defaultSafeIntegers(true);
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
     db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
   } catch (e) {
     throw wrapOpenError(path, e);

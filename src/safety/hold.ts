@@ -34,6 +34,8 @@
  */
 import Database from "libsql";
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
@@ -146,8 +148,26 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
   };
 }
 
+/**
+ * Our own readers first let go of the file. A WAL-mode reader (`mode=ro`, src/db/local.ts) keeps
+ * SQLite's SHARED lock on the file while its connection is open, and libsql 0.5's close() leaves a
+ * connection that prepared statements open until the garbage collector has finalized them
+ * (tursodatabase/libsql-js#228): such a lock in this process would keep the hold from ever taking
+ * the file. A collection and one turn of the event loop (where the finalizers run) close them.
+ */
+export async function releaseClosedHandles(): Promise<void> {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    (vm.runInNewContext("gc") as () => void)();
+  } catch {
+    /* no collector to call: the turn below still lets pending finalizers run */
+  }
+  await new Promise((r) => setImmediate(r));
+}
+
 /** Runs `fn` while holding the primary; the hold is released whatever happens. */
 export async function withPrimaryHeld<T>(path: string, fn: (h: PrimaryHold) => T | Promise<T>): Promise<T> {
+  await releaseClosedHandles();
   const h = holdPrimary(path);
   try {
     return await fn(h);

@@ -11,7 +11,6 @@ import { basename, dirname, join, resolve } from "node:path";
 import { SIDECAR_NAME } from "../layout.js";
 import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
 import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
-import { probeFile } from "../db/probe.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
@@ -88,11 +87,14 @@ function fileUri(path: string, params: string): string {
   return `file:${escaped}?${params}`;
 }
 
-/** Attaches the sidecar read-only (immutable when it is a WAL file with no -wal/-shm: nothing is created beside it). */
+/**
+ * Attaches the sidecar read-only with SQLite's own locking (`mode=ro`, never `immutable=1`: an
+ * application may write it meanwhile). Its rows are read inside one transaction of `db` (the merge's
+ * write transaction, or compareSidecar's read transaction): one snapshot of the sidecar. In WAL mode
+ * SQLite may create its -shm and an empty -wal beside it, as every reader does.
+ */
 function attach(db: LibsqlDatabase, sidecarPath: string): void {
-  const probe = probeFile(sidecarPath);
-  const walIdle = probe.state === "ok" && probe.header.walMode && !existsSync(`${sidecarPath}-wal`) && !existsSync(`${sidecarPath}-shm`);
-  db.prepare(`ATTACH DATABASE ? AS ${S}`).run(fileUri(sidecarPath, walIdle ? "immutable=1" : "mode=ro"));
+  db.prepare(`ATTACH DATABASE ? AS ${S}`).run(fileUri(sidecarPath, "mode=ro"));
 }
 
 function detach(db: LibsqlDatabase): void {
@@ -320,11 +322,15 @@ function sideKey(db: LibsqlDatabase, p: Plan): string[] {
 /** Per table: rows, present, merged (= missing, what --merge would copy), conflicts. Reads only (the sidecar is attached read-only). */
 export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): SidecarTable[] {
   attach(canonical, sidecarPath);
+  const own = !canonical.inTransaction;
   try {
+    if (own) canonical.exec("BEGIN"); // one snapshot of both files for every count and comparison
     const ps = plans(canonical);
     for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
+    if (own) canonical.exec("COMMIT");
     return ps.map((p) => p.t);
   } finally {
+    if (own && canonical.inTransaction) canonical.exec("ROLLBACK");
     detach(canonical);
   }
 }

@@ -1,0 +1,178 @@
+/**
+ * Consistent snapshots (issue 16 point 3): no reader uses `immutable=1` on a file another process
+ * may write; a reader holds one read transaction from its first row to its last. A real second
+ * process (Python's sqlite3) commits in a loop — two rows per transaction, one in `users` and one in
+ * `names`, with frequent checkpoints so the main file changes under the reader — while the command
+ * reads. What it produced must be one committed state (as many writer rows in one table as in the
+ * other), verified, never "malformed". Judged with Python's sqlite3.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { execa, type ResultPromise } from "execa";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, pausedAt, sampleInto, sqlite, tmp } from "../helpers.js";
+import type { EngineEvent } from "../../src/engine/events.js";
+// The engine from the build: its export and verify run worker threads from compiled files.
+import { resolveDatabase } from "../../dist/src/db/resolve.js";
+import { runCutover } from "../../dist/src/cutover/index.js";
+import { VoxError } from "../../dist/src/errors.js";
+
+// argv: database, stop file, go file ("" = start at once), started file ("" = none).
+const WRITER = `
+import os, sqlite3, sys, time
+while sys.argv[3] and not os.path.exists(sys.argv[3]):
+    time.sleep(0.005)
+c = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+c.execute('PRAGMA wal_autocheckpoint=4')
+i = 0
+while not os.path.exists(sys.argv[2]):
+    c.execute('BEGIN IMMEDIATE')
+    c.execute("INSERT INTO users(id, display_name) VALUES (?, 'writer')", ('w%07d' % i,))
+    c.execute("INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')", ('w%07d' % i,))
+    c.execute('COMMIT')
+    i += 1
+    if i == 1:
+        if sys.argv[4]:
+            open(sys.argv[4], 'w').close()
+        print('started', flush=True)
+c.close()
+print(i, flush=True)
+`;
+
+interface Writer {
+  stop(): Promise<number>;
+}
+
+const running: ResultPromise[] = [];
+afterEach(() => {
+  for (const p of running.splice(0)) p.kill();
+});
+
+/** Starts the writer; resolves once it has committed its first transaction (with `go`: at once, the writer waiting for that file). */
+async function startWriter(db: string, go = ""): Promise<Writer> {
+  const stopFile = join(tmp("vox-snap-stop-"), "stop");
+  const p = execa("python3", ["-c", WRITER, db, stopFile, go, ""], { reject: false, stdin: "ignore" });
+  running.push(p);
+  if (!go) {
+    await new Promise<void>((res, rej) => {
+      p.stdout!.on("data", (d: Buffer) => d.toString().includes("started") && res());
+      void p.then((r) => rej(new Error(`writer ended: ${r.stderr}`)));
+    });
+  }
+  return {
+    async stop() {
+      writeFileSync(stopFile, "");
+      const r = await p;
+      expect(r.exitCode, r.stderr).toBe(0);
+      return Number(r.stdout.trim().split("\n").pop());
+    },
+  };
+}
+
+/** Writer rows per table, read by Python's sqlite3. */
+function writerRows(db: string): { users: number; names: number } {
+  const out = execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(c.execute(\"SELECT count(*) FROM users WHERE display_name='writer'\").fetchone()[0], c.execute(\"SELECT count(*) FROM names WHERE namespace='writer'\").fetchone()[0])", db]).toString().trim().split(" ");
+  return { users: Number(out[0]), names: Number(out[1]) };
+}
+
+async function walSample(): Promise<{ dir: string; db: string; users: number; names: number }> {
+  const dir = tmp("vox-snap-");
+  const { db } = await sampleInto(dir, 30);
+  sqlite(db, "PRAGMA journal_mode=WAL");
+  return { dir, db, users: Number(sqlite(db, "SELECT count(*) FROM users")), names: Number(sqlite(db, "SELECT count(*) FROM names")) };
+}
+
+describe("a writer commits in a loop while the primary is read", () => {
+  it("export-legacy (WAL): each backup is one committed state and verifies; never 'malformed'", async () => {
+    const { db, users, names } = await walSample();
+    const w = await startWriter(db);
+    const seen: number[] = [];
+    for (let n = 0; n < 2; n++) {
+      const out = join(tmp("vox-snap-out-"), "backup.jsonl");
+      const r = await cli(["export-legacy", out, "--db", db, "--json"]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/malformed/i);
+      const rows = (t: string) => Number(r.json.tables.find((x: { name: string }) => x.name === t).rows);
+      // One committed state: as many writer rows in users as in names (each transaction wrote one to each).
+      expect(rows("users") - users).toBe(rows("names") - names);
+      seen.push(rows("users") - users);
+      const v = await cli(["verify-backup", out]);
+      expect(v.exitCode, v.stderr).toBe(0);
+    }
+    const total = await w.stop();
+    expect(seen[0]).toBeGreaterThan(0); // the writer had committed before the first export …
+    expect(total).toBeGreaterThan(seen[1]!); // … and went on committing during and after the exports
+    const now = writerRows(db);
+    expect(now).toEqual({ users: total, names: total }); // nothing the writer committed was lost
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+
+  it("export-legacy (WAL, its -wal empty when the export opens it): a writer committing and checkpointing between the tables does not tear the backup", async () => {
+    const { db, users, names } = await walSample();
+    expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0);
+    const go = join(tmp("vox-snap-go-"), "go");
+    const w = await startWriter(db, go);
+    const out = join(tmp("vox-snap-out-"), "backup.jsonl");
+    // The export pauses 20 ms at every table it finishes (test hook); the writer starts once it is under way.
+    const { child } = await pausedAt(["export-legacy", out, "--db", db, "--json"], "export-progress", 20);
+    writeFileSync(go, "");
+    const r = await child;
+    const total = await w.stop();
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/malformed/i);
+    const json = JSON.parse(r.stdout);
+    const rows = (t: string) => Number(json.tables.find((x: { name: string }) => x.name === t).rows);
+    expect(rows("users") - users).toBe(rows("names") - names);
+    expect(total).toBeGreaterThan(0); // the writer committed while the export ran
+    const v = await cli(["verify-backup", out]);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(writerRows(db)).toEqual({ users: total, names: total });
+  });
+
+  it("cutover: the export (writer started after the preflight's holder check) is one committed state that verifies; the run refuses (3), never 'malformed', and keeps every row", async () => {
+    const { dir, db, users, names } = await walSample();
+    const startedFile = join(tmp("vox-snap-started-"), "started");
+    const stopFile = join(tmp("vox-snap-stop-"), "stop");
+    let writer: ReturnType<typeof spawn> | undefined;
+    let err: unknown = null;
+    try {
+      await runCutover({
+        resolved: resolveDatabase({ db }),
+        apply: true,
+        command: "cutover",
+        emit: (e: EngineEvent) => {
+          if (writer || e.type !== "step-start" || e.id !== "export") return;
+          // The application starts writing as the export begins; the export waits for its first commit.
+          writer = spawn("python3", ["-c", WRITER, db, stopFile, "", startedFile], { stdio: "ignore" });
+          const t0 = Date.now();
+          while (!existsSync(startedFile) && Date.now() - t0 < 60_000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        },
+        decide: async (req) => (req.kind === "confirm" ? { ok: true } : req.kind === "sidecar" ? { merge: true } : { files: [] }),
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(writer).toBeDefined();
+    writeFileSync(stopFile, "");
+    const code = await new Promise<number | null>((res) => writer!.on("exit", res));
+    expect(code).toBe(0);
+    expect(err).toBeInstanceOf(VoxError);
+    expect((err as VoxError).exitCode).toBe(3);
+    expect((err as VoxError).message).not.toMatch(/malformed/i);
+    // The run's backup (made while the writer committed) is one committed state and verifies.
+    const runs = join(dir, "vox-cutover-runs");
+    const backup = readdirSync(runs).map((d) => join(runs, d, "backup.jsonl")).find((p) => existsSync(p));
+    expect(backup).toBeDefined();
+    const v = await cli(["verify-backup", backup!, "--json"]);
+    expect(v.exitCode, v.stderr).toBe(0);
+    const rows = (t: string) => Number(v.json.tables.find((x: { name: string }) => x.name === t).rows);
+    expect(rows("users") - users).toBeGreaterThan(0);
+    expect(rows("users") - users).toBe(rows("names") - names);
+    // Every row the writer committed is in the primary, which was never replaced.
+    const now = writerRows(db);
+    expect(now.users).toBe(now.names);
+    expect(now.users).toBeGreaterThanOrEqual(rows("users") - users);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+});
