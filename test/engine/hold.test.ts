@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentVersion } from "../../src/db/probe.js";
 import { holdPrimary } from "../../src/safety/hold.js";
@@ -214,10 +214,15 @@ describe("the swap is held", () => {
     it(`an application that opens the file inside the window waits for the lock; the swap is undone before the lock is released, the run refuses (3) naming it, and its row lands in the original (${wal ? "WAL" : "rollback journal"})`, async () => {
       const { dir, db } = await sampleIn(wal);
       const ino = inode(db);
+      // The writer's interpreter is up before the run starts (it holds nothing yet); it connects the
+      // moment the test sees the run paused, so it opens the file inside the window, not seconds later.
+      const go = join(tmp("vox-hold-go-"), "go");
+      const writer = execa("python3", ["-c", "import os,sqlite3,sys,time\nwhile not os.path.exists(sys.argv[2]): time.sleep(0.005)\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-in-the-window', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()", db, go], { reject: false, stdin: "ignore" });
+      const connected = new Promise<void>((res) => writer.stdout!.on("data", (d: Buffer) => d.toString().includes("connected") && res()));
       const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 2000);
-      const writer = execa("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-in-the-window', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()", db], { reject: false, stdin: "ignore" });
+      writeFileSync(go, "");
       // Connected = python holds a descriptor of whatever file is at the name now.
-      await new Promise<void>((res) => writer.stdout!.on("data", (d: Buffer) => d.toString().includes("connected") && res()));
+      await connected;
       const openedOld = inode(db) === ino; // still the original: the cutover is still paused before the rename
       const run = await child;
       const w = await writer;
@@ -233,7 +238,7 @@ describe("the swap is held", () => {
         expect(kept).toHaveLength(1); // the new file is kept beside it, without the row
         expect(pyCount(join(dir, kept[0]!), "written-in-the-window")).toBe(0);
       } else {
-        // A machine so slow that python opened the name after the rename: it wrote into the new file.
+        // A machine so loaded that python opened the name only after the rename: it wrote into the new file.
         expect(run.exitCode, run.stderr).toBe(0);
       }
       // Either way the row is in the file at the primary's name, once (judged by Python's sqlite3).
