@@ -219,11 +219,12 @@ describe("the swap is held", () => {
       const go = join(tmp("vox-hold-go-"), "go");
       const writer = execa("python3", ["-c", "import os,sqlite3,sys,time\nwhile not os.path.exists(sys.argv[2]): time.sleep(0.005)\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-in-the-window', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()", db, go], { reject: false, stdin: "ignore" });
       const connected = new Promise<void>((res) => writer.stdout!.on("data", (d: Buffer) => d.toString().includes("connected") && res()));
-      const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 2000);
+      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
       writeFileSync(go, "");
       // Connected = python holds a descriptor of whatever file is at the name now.
       await connected;
       const openedOld = inode(db) === ino; // still the original: the cutover is still paused before the rename
+      release(); // the run goes on to the rename
       const run = await child;
       const w = await writer;
       expect(w.exitCode, w.stderr).toBe(0);
