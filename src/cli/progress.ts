@@ -30,13 +30,15 @@ export class ProgressLine {
 
   update(done: number, total: number, what = ""): void {
     const now = Date.now();
-    if (what !== this.what) {
+    const newPhase = what !== this.what;
+    if (newPhase) {
       this.what = what;
       this.phaseStarted = now;
     }
-    this.ticker?.say(redactText(silentLine(this.label, "", { done, total, what })), now, this.phaseStarted);
-    if (now - this.last < 100 && done < total) return;
+    // At most ~10 times a second (this runs once per batch of rows): the line, and what the clock thread shows when quiet.
+    if (!newPhase && now - this.last < 100 && done < total) return;
     this.last = now;
+    this.ticker?.say(redactText(silentLine(this.label, "", { done, total, what })), now, this.phaseStarted);
     this.out.progress(formatProgress(this.label, done, total, (now - this.started) / 1000, what));
   }
 
