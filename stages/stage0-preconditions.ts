@@ -13,6 +13,7 @@ import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/sa
 import { probeFile } from "../src/db/probe.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import type { Step } from "./types.js";
+import { foldersStep, holdersStep } from "./stage0-gates.js";
 
 export const resolveStep: Step = {
   id: "resolve",
@@ -162,4 +163,4 @@ export const structureStep: Step = {
   },
 };
 
-export const stage0: Step[] = [resolveStep, driftStep, diskStep, lockStep, integrityStep, chainStep, structureStep];
+export const stage0: Step[] = [resolveStep, driftStep, diskStep, lockStep, foldersStep, holdersStep, integrityStep, chainStep, structureStep];

@@ -11,7 +11,6 @@ import { sqliteFailure } from "../db/local.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
 import { CancelToken, cancelled } from "../util/cancel.js";
-import { describeHolders, openHolders } from "../safety/holders.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, withWriteSafety, type WriteSafety } from "../safety/guard.js";
 import { inodeOf } from "../safety/identity.js";
 import { assertNotSpecial } from "../safety/owned.js";
@@ -127,9 +126,8 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       opts.emit({ type: "trial", evidence });
       opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
     }
-    const scan = openHolders(id.real, id.dev && id.ino ? { dev: id.dev, ino: id.ino } : null);
-    if (!scan.supported) opts.emit({ type: "note", text: "This system does not show which processes hold a file open (no /proc): stop every application using the database before --apply." });
-    else if (scan.holders.length) opts.emit({ type: "note", text: `--apply would be refused now: ${describeHolders(scan.holders)}. Stop that application first.` });
+    // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
+    // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
     report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`)}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;
@@ -207,7 +205,10 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       if (recorded && reuseOnResume(step, ctx, recorded, i, swapIdx)) {
         rep.status = "reused";
         rep.summary = `done in an earlier attempt (${String(recorded.summary ?? "recorded in the journal")})`;
-        opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true });
+        const earlier = Array.isArray(recorded.warnings) ? recorded.warnings.map(String) : [];
+        if (earlier.length) rep.warnings = earlier;
+        const { summary: _s, warnings: _w, skipped: wasSkipped, ...outputs } = recorded;
+        opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true, outputs, ...(wasSkipped === true ? { skipped: true } : {}), ...(earlier.length ? { warnings: earlier } : {}) });
         continue;
       }
       if (opts.decide) await step.prepare?.(ctx);
@@ -224,10 +225,13 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       const t0 = performance.now();
       const res = await step.run(ctx);
       rep.durationMs = Math.round(performance.now() - t0);
-      ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
-      journal.append({ e: "step-done", step: step.id, outputs: { ...res.outputs, summary: res.summary } });
+      // Warnings and "skipped" are journaled with the outputs: a resumed run's summary keeps the first attempt's.
+      const recordedNow = { ...res.outputs, summary: res.summary, ...(res.warnings?.length ? { warnings: res.warnings } : {}), ...(res.skipped ? { skipped: true } : {}) };
+      ctx.outputs.set(step.id, recordedNow);
+      journal.append({ e: "step-done", step: step.id, outputs: recordedNow });
       rep.status = res.skipped ? "skipped" : "done";
       rep.summary = res.summary;
+      if (res.warnings?.length) rep.warnings = res.warnings;
       opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs, ...(res.skipped ? { skipped: true } : {}), ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
       current = null;
       pausePoint(`after:${step.id}`);
@@ -336,8 +340,9 @@ async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverRepor
       ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
       report.steps[i]!.status = "done";
       report.steps[i]!.summary = res.summary;
+      if (res.warnings?.length) report.steps[i]!.warnings = res.warnings;
       done.push({ step, outputs: res.outputs, summary: res.summary });
-      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs, ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
       if (!dry) pausePoint(`after:${step.id}`);
       await yieldToEventLoop();
       ctx.token.throwIfCancelled(`after ${step.id} (nothing was written)`);

@@ -10,6 +10,8 @@ export interface StepReport {
   title: string;
   status: "pending" | "done" | "skipped" | "failed" | "reused";
   summary: string;
+  /** Problems the step found and carried on past (a resumed run keeps the first attempt's). */
+  warnings?: string[];
   durationMs?: number;
 }
 

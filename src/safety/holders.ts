@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { escapeControls } from "../util/escape.js";
 
 export interface OpenHolder {
   pid: number;
@@ -70,7 +71,8 @@ export function openHolders(realPath: string, inode: { dev: string; ino: string 
 function processName(pid: string): string {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
-    if (cmd) return cmd.length > 160 ? `${cmd.slice(0, 157)}…` : cmd;
+    // A command line may hold newlines or tabs (python -c '…'): shown escaped, never breaking the message.
+    if (cmd) return escapeControls(cmd.length > 160 ? `${cmd.slice(0, 157)}…` : cmd);
   } catch {
     /* fall through */
   }

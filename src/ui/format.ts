@@ -95,7 +95,4 @@ export function expandHome(p: string, home = process.env.HOME ?? ""): string {
   return p;
 }
 
-/** Control characters (tab, newline, escape…) in ids and typed text shown as visible escapes, so they never break a line or the layout. */
-export function escapeControls(t: string): string {
-  return t.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
-}
+export { escapeControls } from "../util/escape.js";

@@ -235,7 +235,7 @@ function step(s: WizardState, a: Action): WizardState {
         backupPath: s.backupPath || a.defaultBackup,
         backupError: undefined,
         preflightError: undefined,
-        steps: r.steps.map((x) => ({ id: x.id, stage: x.stage, kind: x.kind as StepKind, title: x.title, description: x.summary, status: x.status === "done" ? "done" : "pending", summary: x.status === "done" ? x.summary : undefined })),
+        steps: r.steps.map((x) => ({ id: x.id, stage: x.stage, kind: x.kind as StepKind, title: x.title, description: x.summary, status: x.status === "done" ? "done" : "pending", summary: x.status === "done" ? x.summary : undefined, ...(x.warnings?.length ? { warnings: x.warnings } : {}) })),
       };
     }
     case "plan-failed":
@@ -313,6 +313,11 @@ function step(s: WizardState, a: Action): WizardState {
     case "help":
       return { ...s, help: !s.help };
   }
+}
+
+/** Stage 0 gates that would refuse Start now (another process holds the file, a folder is not writable): the engine's warnings. */
+export function startBlockers(s: WizardState): string[] {
+  return s.steps.filter((x) => x.stage === 0 && x.warnings?.length).flatMap((x) => x.warnings!);
 }
 
 /** Steps that finished with problems or failed, in words for the headline. */

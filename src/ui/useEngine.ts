@@ -10,7 +10,7 @@ import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/eve
 import { signalExitCode, type StopSignal } from "../util/cancel.js";
 import { escapeControls, expandHome } from "./format.js";
 import type { EngineClient, RunError, RunJob, RunOutcome } from "./protocol.js";
-import { initialState, reducer, type Origin, type WizardState } from "./state.js";
+import { initialState, reducer, startBlockers, type Origin, type WizardState } from "./state.js";
 import { EXIT } from "../errors.js";
 
 export function validateBackupPath(value: string, dbPath: string, plannedWorkDir?: string): string | undefined {
@@ -275,7 +275,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   const stop = (force: boolean, code: number = EXIT.sigint) => {
     const st = stateRef.current;
     if (!runningRef.current) {
-      finish(force ? code : st.screen === "stopped" ? (st.stopped?.exitCode ?? EXIT.ok) : st.screen === "stage0" && st.preflightError ? EXIT.refused : EXIT.ok, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
+      finish(force ? code : st.screen === "stopped" ? (st.stopped?.exitCode ?? EXIT.ok) : st.screen === "stage0" && (st.preflightError || startBlockers(st).length) ? EXIT.refused : EXIT.ok, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
       return;
     }
     stopRef.current++;

@@ -71,7 +71,7 @@ describe("cutover", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.mode).toBe("dry-run");
     expect(r.json.planDigest).toMatch(/^[0-9a-f]{16}$/);
-    expect(r.json.steps.map((s: any) => s.id)).toEqual(["resolve", "ssot-drift", "disk", "lock", "integrity", "diagnose", "structure", "export", "verify-backup", "build-import", "checks", "primary-unchanged", "swap", "ledger", "sidecar", "telemetry-check", "news"]);
+    expect(r.json.steps.map((s: any) => s.id)).toEqual(["resolve", "ssot-drift", "disk", "lock", "folders", "holders", "integrity", "diagnose", "structure", "export", "verify-backup", "build-import", "checks", "primary-unchanged", "swap", "ledger", "sidecar", "telemetry-check", "news"]);
     expect(r.json.steps.find((s: any) => s.id === "swap").kind).toBe("destructive");
     expect(snapshotDir(dir)).toEqual(before);
   });

@@ -77,7 +77,9 @@ describe("another process holding the database open", () => {
       const before = snapshotDir(dir);
       const dry = await cli(["cutover", "--db", db]);
       expect(dry.exitCode, dry.stderr).toBe(0);
-      expect(dry.stderr).toMatch(new RegExp(`--apply would be refused now: pid ${app.pid}`));
+      // Stage 0's holders step: the apply-time gate shown with the plan (a warning; the dry-run still exits 0)
+      expect(dry.stdout).toMatch(new RegExp(`! holders: --apply would be refused now`));
+      expect(dry.stdout).toMatch(new RegExp(`--apply would be refused now: Another process holds the database .* open .*: pid ${app.pid} \\(`));
       const r = await cli(["cutover", "--db", db, "--apply"]);
       expect(r.exitCode, r.stderr).toBe(3);
       expect(r.stderr).toMatch(new RegExp(`pid ${app.pid} \\(\\S*python3`));

@@ -228,6 +228,27 @@ describe("wizard screens (ink-testing-library)", () => {
     unmount();
   });
 
+  it("an apply-time gate that would refuse (another process holds the file) is shown before Start, wrapped in full; no Continue; Quit exits 3", async () => {
+    const why = "--apply would be refused now: Another process holds the database /data/vox.db open (an application still running?): pid 4242 (python3 -c \\nimport sqlite3) has /data/vox.db open. Stop that application (vox, a service, a sqlite3 shell), then run the command again.";
+    const blocked = report({ steps: [...report().steps.slice(0, 2), { id: "holders", stage: 0, kind: "read", title: "No other process has the file open", status: "done", summary: "--apply would be refused now (below: why, and what to do)", warnings: [why] }, ...report().steps.slice(2)] });
+    const c = fakeClient({ plan: () => ({ ok: true, report: blocked }) });
+    const { lastFrame, stdin, onExit, unmount } = mount(c);
+    const f = await until(lastFrame, /Check again/);
+    const flat = f.replace(/\s+/g, " ");
+    expect(flat).toContain("pid 4242 (python3 -c \\nimport sqlite3) has /data/vox.db open"); // whole, the newline escaped
+    expect(flat).toMatch(/Start is not offered while it would be refused\. Nothing was changed\./);
+    expect(f).not.toMatch(/Continue to Stage 1/);
+    expect(f).toMatch(/Rehearse on a clone first/); // a clone is not held by the application
+    await inputReady();
+    stdin.write(ENTER); // Check again: plans again (the engine runs the gates again)
+    await eventually(() => expect(c.calls.filter((x) => x.type === "run")).toHaveLength(2));
+    await until(lastFrame, /Check again/);
+    await inputReady();
+    stdin.write("q");
+    await eventually(() => expect(onExit).toHaveBeenCalledWith(3, "Nothing was changed."));
+    unmount();
+  });
+
   it("backup path: typed fast with no React warning, validated as typed, q is text, ~ expands, Esc goes back", async () => {
     const dir = scratch();
     const db = join(dir, "vox.db");

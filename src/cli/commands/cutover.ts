@@ -37,7 +37,7 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
         break;
       case "step-done":
         progress?.end();
-        out.text(`${e.skipped ? "-" : "✓"} ${e.id}: ${e.summary}`);
+        out.text(`${e.skipped ? "-" : e.warnings?.length ? "!" : "✓"} ${e.id}: ${e.summary}`);
         for (const w of e.warnings ?? []) out.text(`  ! ${w}`);
         break;
       case "step-failed":

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
-import { displaySteps } from "../format.js";
+import { displaySteps, escapeControls } from "../format.js";
+import { startBlockers } from "../state.js";
 import { Menu, Steps } from "../components.js";
 import type { ScreenProps } from "./common.js";
 import type { TargetInfo } from "../protocol.js";
@@ -29,20 +30,35 @@ export function targetWords(t: TargetInfo): string {
 export function Stage0({ e, cols, rows }: ScreenProps) {
   const s = e.s;
   const i = s.inspection;
+  // The apply-time gates (src/safety, run by the engine's Stage 0): one that would refuse Start now
+  // is shown here, in full and wrapped, and Continue is not offered until it is fixed.
+  const blockers = startBlockers(s);
+  const stopped = Boolean(s.preflightError) || blockers.length > 0;
+  const all = displaySteps(s.steps, s.origin).filter((x) => x.stage === 0);
+  // A small terminal with something to fix: the steps that passed fold into one line, so the reason fits.
+  const fold = blockers.length > 0 && rows < 24;
+  const shown = (fold ? all.filter((x) => x.status !== "done" || x.warnings?.length) : all).map((x) => (blockers.length ? { ...x, warnings: undefined } : x));
+  const passed = all.length - shown.length;
   return (
     <Box flexDirection="column">
       <Text bold>Stage 0 — Preconditions (nothing is written)</Text>
-      <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
+      {passed > 0 ? <Text>{`✓ done     ${passed} other check(s) passed`}</Text> : null}
+      <Steps steps={shown} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
       {s.preflightError ? <Text color="red" wrap="wrap">{`✗ failed: ${s.preflightError}`}</Text> : null}
+      {blockers.map((b) => (
+        <Text key={b} bold wrap="wrap">{`! ${escapeControls(b)}`}</Text>
+      ))}
+      {blockers.length ? <Text wrap="wrap">Fix that, then Check again: Start is not offered while it would be refused. Nothing was changed.</Text> : null}
       {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
-      {i?.target ? <Text wrap="wrap">{targetWords(i.target)}</Text> : null}
+      {i?.target && !fold ? <Text wrap="wrap">{targetWords(i.target)}</Text> : null}
       <Menu
         options={[
-          ...(s.preflightError ? [{ label: "Check again", value: "again" }] : [{ label: "Continue to Stage 1", value: "go" }]),
+          ...(stopped ? [{ label: "Check again", value: "again" }] : [{ label: "Continue to Stage 1", value: "go" }]),
           ...(i?.target?.vox && "version" in i.target.vox && i.target.kind === "bundled" && !i.target.vox.agrees
             ? [{ label: `Use your vox's baseline ${i.target.vox.version} as the target instead`, value: "target-vox" }]
             : []),
           ...(i?.target?.kind === "vox" ? [{ label: `Use the bundled baseline ${i.target.vox && "version" in i.target.vox ? i.target.vox.bundledVersion : ""} instead`.replace(/ {2,}/g, " "), value: "target-bundled" }] : []),
+          // A rehearsal works on a clone: an application holding the real file does not stop it.
           ...(!s.rehearsal && !s.preflightError ? [{ label: "Rehearse on a clone first", value: "rehearse" }] : []),
           { label: "Quit (nothing was changed)", value: "quit" },
         ]}
