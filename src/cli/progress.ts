@@ -29,6 +29,7 @@ export class ProgressLine {
   }
 
   update(done: number, total: number, what = ""): void {
+    if (!this.out.live) return; // not a terminal: no line to draw (formatting one per table cost ~60 ms a run)
     const now = Date.now();
     const newPhase = what !== this.what;
     if (newPhase) {

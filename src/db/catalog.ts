@@ -9,6 +9,7 @@ import { allRows, type LibsqlDatabase } from "./local.js";
 import type { DbReader } from "./reader.js";
 import { moduleArgs, optionArg, sqlTokens } from "./sqltokens.js";
 import { quoteIdent, type Row } from "./value.js";
+import { derivedFor } from "../util/derived.js";
 
 export interface ColumnInfo {
   name: string;
@@ -216,17 +217,21 @@ export function readCatalogSync(db: LibsqlDatabase): TableInfo[] {
 
 const baselineCache = new Map<string, TableInfo[]>();
 
-/** The tables the baseline SQL creates, read back from a private in-memory database. */
+/** The tables the baseline SQL creates (the bundled baseline's from schema/derived.json, else read back from SQLite). */
 export function baselineCatalog(sql: string): TableInfo[] {
-  const hit = baselineCache.get(sql);
-  if (hit) return hit;
+  let cat = baselineCache.get(sql) ?? derivedFor<{ catalog: TableInfo[] }>("baseline", sql)?.catalog;
+  if (!cat) cat = catalogOfSql(sql);
+  baselineCache.set(sql, cat);
+  return cat;
+}
+
+/** The tables a schema's SQL creates, read back from a private in-memory database. */
+export function catalogOfSql(sql: string): TableInfo[] {
   const db = new Database(":memory:");
   try {
     db.defaultSafeIntegers(true);
     db.exec(sql);
-    const cat = readCatalogSync(db);
-    baselineCache.set(sql, cat);
-    return cat;
+    return readCatalogSync(db);
   } finally {
     db.close();
   }

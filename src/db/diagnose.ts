@@ -13,6 +13,8 @@ import { listObjects, predictObjects, type ObjectsCarried } from "./objects.js";
 import { openReader, type DbReader } from "./reader.js";
 import type { ResolvedDb } from "./resolve.js";
 import { shellQuote } from "../util/shell.js";
+import { derivedFor } from "../util/derived.js";
+import type { DerivedBaseline } from "../schema/derive.js";
 
 
 export interface TableCount {
@@ -71,13 +73,19 @@ export interface BaselineContext {
 
 const factsCache = new Map<string, SchemaFacts>();
 
-/** The target in force (bundled vox baseline, or `--target-schema`), with its SQL, digest and structure. */
+/**
+ * The target in force (bundled vox baseline, or `--target-schema`), with its SQL, digest and structure.
+ * For the bundled baseline's exact SQL these come from schema/derived.json (computed from the same
+ * text by `npm run schema:derive`, keyed by its SHA-256); any other SQL is derived here.
+ */
 export function loadBaselineContext(): BaselineContext {
   const target = currentTarget();
   const sql = baselineSql(target.manifest.fragments);
-  const digest = keccakDigestHex(sql);
-  let facts = factsCache.get(digest);
-  if (!facts) factsCache.set(digest, (facts = factsOfSql(sql)));
+  const known = derivedFor<DerivedBaseline>("baseline", sql);
+  const digest = known?.digest ?? keccakDigestHex(sql);
+  let facts = factsCache.get(digest) ?? known?.facts;
+  if (!facts) facts = factsOfSql(sql);
+  factsCache.set(digest, facts);
   return { manifest: target.manifest, policy: target.policy, sql, digest, catalog: baselineCatalog(sql), facts, origin: target.origin };
 }
 

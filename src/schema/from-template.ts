@@ -14,6 +14,7 @@ import { readFacts, type SchemaFacts } from "./facts.js";
 import { baselineSql, keccakDigestHex, loadManifest } from "./manifest.js";
 import { loadPolicy } from "./contract.js";
 import { OWN_FRAGMENT } from "./own.js";
+import { writeDerived } from "./derive.js";
 
 
 /** Facts from a vox template: a SQLite file (read with PRAGMAs, seed rows included) or a facts JSON. */
@@ -112,6 +113,7 @@ export function regenerateFromTemplate(templatePath: string, root: string): Rege
     `digest_source: ${JSON.stringify(policy.digestSource)}\n`;
   writeFileSync(join(root, "contracts", "db", "baseline-version-policy.yaml"), policyText);
   if (!existsSync(join(root, "schema", OWN_FRAGMENT.file))) writeFileSync(join(root, "schema", OWN_FRAGMENT.file), own);
+  writeDerived(root); // what every process would otherwise derive from the new baseline at start
   return {
     baseline: facts.baseline_version,
     previousBaseline: policy.baselineInteger,

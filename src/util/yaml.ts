@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import { createRequire } from "node:module";
 import { failed } from "../errors.js";
+import { derivedFor } from "./derived.js";
+
+/** The YAML parser, loaded on first need: the bundled contracts are read from their derived parse (util/derived.ts). */
+function parseDocument(...args: Parameters<typeof import("yaml").parseDocument>): ReturnType<typeof import("yaml").parseDocument> {
+  const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yaml.parseDocument(...args);
+}
 
 /** Reads a YAML contract; a malformed file is a `failed` error naming the file and line. */
 export function loadYamlFile(path: string): unknown {
@@ -14,6 +21,14 @@ export function loadYamlFile(path: string): unknown {
       next: "Restore the file from the repository (git checkout -- <file>) and run the command again.",
     });
   }
+  // The bundled contract's parse, when this is exactly its text (a fresh copy: callers may change what they get).
+  const known = derivedFor<unknown>("yaml", text);
+  if (known !== undefined) return structuredClone(known);
+  return parseYaml(text, path);
+}
+
+/** Parses a contract's text (no derived values); a malformed text is a `failed` error naming the file and line. */
+export function parseYaml(text: string, path: string): unknown {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
