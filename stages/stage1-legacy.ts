@@ -25,7 +25,7 @@ import { assertRecorded, recordFile } from "../src/safety/runfiles.js";
 import type { ImportEvidence } from "../src/engine/events.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import type { RunContext, Step } from "./types.js";
-import { withPrimaryHeld } from "../src/safety/hold.js";
+import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
 
 
@@ -211,6 +211,7 @@ export const swapStep: Step = {
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
     const newRecord = builtFile(c);
     if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
+    let held: PrimaryHold | null = null;
     return c.token.shield(async () => {
       const renamed = c.swapPhase !== "none" && existsSync(archive) && !existsSync(c.newPath) && existsSync(c.dbPath) && !sameInode(c.dbPath, archive);
       if (renamed && c.swapPhase !== "new-in-place") {
@@ -230,55 +231,76 @@ export const swapStep: Step = {
         // keep writing into the archive.
         c.checkHolders("right before the swap");
         mkdirSync(c.archiveDir, { recursive: true });
-        await swapHeld(c, archive);
+        held = await swapHeld(c, archive);
       }
-      // What rollback may put back: the archived original as it is now.
-      return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive) : null } };
+      // What rollback may put back: the archived original as it is now (read through the hold's own
+      // descriptor while it is still held: opening and closing the file would drop SQLite's lock).
+      return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive, undefined, held?.fd) : null } };
     });
   },
 };
 
-async function swapHeld(c: RunContext, archive: string): Promise<void> {
+/**
+ * The swap under the hold. After a swap that stayed, the hold (now on the archived original) is not
+ * released here: the run keeps it until its last check before success (`assertArchiveUnheld`,
+ * src/safety/hold.ts), so an application that got a descriptor of the old file late still waits.
+ */
+async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | null> {
   const expected = (c.swapPhase !== "none" && c.swapState) || (c.outputs.get("export")!.identity as ContentState);
-  await withPrimaryHeld(c.dbPath, (hold) => {
-    // The last check: after the confirmation, on every attempt, with the write lock held.
-    assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
-    hold.checkpoint();
-    const state = hold.state();
-    c.journalSwap("intent", state);
-    if (!existsSync(archive)) linkSync(c.dbPath, archive);
-    fsyncPath(c.archiveDir);
-    c.journalSwap("primary-archived", state);
-    pausePoint("swap-archived");
-    assertRecorded("the new file", c.newPath, builtFile(c), { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
-    // The new file takes the primary's permission bits and owner, then its name (one rename).
-    sameModeAs(c.newPath, c.run);
-    // The new file is locked for this run before it takes the name: whoever looks at the name meets this run's lock.
-    c.lock?.cover(c.newPath);
-    // The old file's (empty) -wal and its -shm go beside the archive right before the rename: a
-    // stale wal-index left at the name would be trusted by the new file's first readers and writers.
-    for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);
-    renameSync(c.newPath, c.dbPath);
-    hold.swapped();
+  await releaseClosedHandles();
+  const hold = holdPrimary(c.dbPath);
+  try {
+    swapUnder(c, archive, expected, hold);
+  } catch (e) {
+    hold.release();
+    throw e;
+  }
+  if (c.keepArchiveHeld) {
+    c.keepArchiveHeld(hold);
+    return hold;
+  }
+  hold.release();
+  return null;
+}
+
+function swapUnder(c: RunContext, archive: string, expected: ContentState, hold: PrimaryHold): void {
+  // The last check: after the confirmation, on every attempt, with the write lock held.
+  assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
+  hold.checkpoint();
+  const state = hold.state();
+  c.journalSwap("intent", state);
+  if (!existsSync(archive)) linkSync(c.dbPath, archive);
+  fsyncPath(c.archiveDir);
+  c.journalSwap("primary-archived", state);
+  pausePoint("swap-archived");
+  assertRecorded("the new file", c.newPath, builtFile(c), { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
+  // The new file takes the primary's permission bits and owner, then its name (one rename).
+  sameModeAs(c.newPath, c.run);
+  // The new file is locked for this run before it takes the name: whoever looks at the name meets this run's lock.
+  c.lock?.cover(c.newPath);
+  // The old file's (empty) -wal and its -shm go beside the archive right before the rename: a
+  // stale wal-index left at the name would be trusted by the new file's first readers and writers.
+  for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);
+  renameSync(c.newPath, c.dbPath);
+  hold.swapped();
+  fsyncPath(dirname(c.dbPath));
+  const late = holdersAfterRename(archive, inodeOf(archive));
+  if (late.length) {
+    // Someone opened the old file inside the window: put it back before the lock is released.
+    linkSync(c.dbPath, c.newPath);
+    renameSync(archive, c.dbPath);
+    for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
+    hold.swapped(false);
     fsyncPath(dirname(c.dbPath));
-    const late = holdersAfterRename(archive, inodeOf(archive));
-    if (late.length) {
-      // Someone opened the old file inside the window: put it back before the lock is released.
-      linkSync(c.dbPath, c.newPath);
-      renameSync(archive, c.dbPath);
-      for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
-      hold.swapped(false);
-      fsyncPath(dirname(c.dbPath));
-      c.journalSwap("intent", state);
-      throw refused({
-        what: `${describeHolders(late)}: it opened the database during the swap and holds the original file.`,
-        untouched: `The swap was undone before the write lock was released: ${c.dbPath} is the original again, with every row it holds; the new file is kept at ${c.newPath}.`,
-        next: "Stop that application, then run the cutover with --resume --apply (or undo the run with --rollback --apply).",
-        details: { holders: late },
-      });
-    }
-    c.journalSwap("new-in-place");
-  });
+    c.journalSwap("intent", state);
+    throw refused({
+      what: `${describeHolders(late)}: it opened the database during the swap and holds the original file.`,
+      untouched: `The swap was undone before the write lock was released: ${c.dbPath} is the original again, with every row it holds; the new file is kept at ${c.newPath}.`,
+      next: "Stop that application, then run the cutover with --resume --apply (or undo the run with --rollback --apply).",
+      details: { holders: late },
+    });
+  }
+  c.journalSwap("new-in-place");
 }
 
 function sameModeAs(path: string, run: { mode: number | null; uid: number | null; gid: number | null }): void {

@@ -60,6 +60,8 @@ export interface RunContext extends PlanContext {
   decide?: Decide;
   /** Refuses (exit 3) when another process holds the primary open; `where` goes into the message. */
   checkHolders(where: string): void;
+  /** The swap hands over its hold (now on the archived original): the run releases it after its last check (docs/safety.md). */
+  keepArchiveHeld?(hold: import("../src/safety/hold.js").PrimaryHold): void;
 }
 
 export interface StepResult {

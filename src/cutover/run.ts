@@ -11,6 +11,7 @@ import { sqliteFailure } from "../db/local.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
 import { CancelToken, cancelled } from "../util/cancel.js";
+import { assertArchiveUnheld, type PrimaryHold } from "../safety/hold.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, withWriteSafety, type WriteSafety } from "../safety/guard.js";
 import { inodeOf } from "../safety/identity.js";
 import { assertNotSpecial } from "../safety/owned.js";
@@ -176,6 +177,15 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     run,
     (where) => g.checkHolders(where),
   );
+  // The swap's hold, now on the archived original, kept until the last check before success.
+  let archiveHold: PrimaryHold | null = null;
+  ctx.keepArchiveHeld = (h) => {
+    archiveHold = h;
+  };
+  const releaseArchive = () => {
+    (archiveHold as PrimaryHold | null)?.release();
+    archiveHold = null;
+  };
   if (!pending) {
     // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
     // dir and no unfinished run behind; its results are journaled once the run starts.
@@ -236,6 +246,9 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       current = null;
       pausePoint(`after:${step.id}`);
     }
+    // Nobody may hold the archived original when the run reports success (this attempt's swap or an earlier one's).
+    if (ctx.swapPhase === "new-in-place") assertArchiveUnheld(archivePath(paths), paths.dbPath, archiveHold !== null);
+    releaseArchive();
     g.keepMode(paths.backupPath);
     keepModeTree(paths.workDir, g.id);
     // WAL: the final file's frames go into it and its -wal is removed first, so the state recorded
@@ -245,6 +258,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     const final = existsSync(paths.dbPath) ? contentState(paths.dbPath) : null;
     journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });
   } catch (e) {
+    releaseArchive();
     // The journal line is best effort here: on a full disk it cannot be written either (the error below still says where the run stood).
     const note = (en: Parameters<Journal["append"]>[0]) => {
       try {

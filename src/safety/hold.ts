@@ -39,6 +39,8 @@ import vm from "node:vm";
 import { refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
+import { describeHolders, holdersAfterRename } from "./holders.js";
+import { inodeOf } from "./identity.js";
 
 /** Handles (and their descriptors) kept open on purpose (see above): referenced so nothing finalizes them early. */
 const parked: { db: LibsqlDatabase; fd: number }[] = [];
@@ -46,6 +48,8 @@ const parked: { db: LibsqlDatabase; fd: number }[] = [];
 export interface PrimaryHold {
   readonly path: string;
   readonly walMode: boolean;
+  /** The hold's own descriptor of the held file: every look at it while held goes through this (see above). */
+  readonly fd: number;
   /** WAL mode: every frame copied into the file and the -wal truncated to 0 bytes (under the lock). */
   checkpoint(): void;
   /** The primary's content state, read through the hold's own descriptor (never by reopening the file: that would drop the lock). */
@@ -107,6 +111,7 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
   return {
     path,
     walMode,
+    fd,
     checkpoint() {
       if (!walMode) return;
       // exec, and the result read from the -wal's size (TRUNCATE leaves it empty): only exec() here, see above.
@@ -163,6 +168,28 @@ export async function releaseClosedHandles(): Promise<void> {
     /* no collector to call: the turn below still lets pending finalizers run */
   }
   await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * The last look before a run that swapped reports success (or before a resume finishes one): nobody
+ * may hold the archived original. An application whose open() resolved the primary's name just
+ * before the rename can get its descriptor after the holder scans that follow the rename (a process
+ * stalled in open() for longer than they take); the run keeps the hold on the archived original
+ * until this check, so until then its writes wait on SQLite's lock. Found here, the swap stays (the
+ * new file has served the name since the rename: renaming it away could strand rows written into
+ * it) and the run refuses (3) naming the process: its writes would go into the archive, not into the
+ * database, once the lock is released.
+ */
+export function assertArchiveUnheld(archive: string, dbPath: string, stillHeld: boolean): void {
+  if (!existsSync(archive)) return;
+  const late = holdersAfterRename(archive, inodeOf(archive));
+  if (!late.length) return;
+  throw refused({
+    what: `${describeHolders(late)}: it opened the database during the swap and holds the original file, now archived at ${archive}. Its writes go into that archive, not into the database${stillHeld ? " (until this command ends, SQLite's lock on the archive, held by this run, keeps them waiting)" : ""}.`,
+    untouched: `The swap is done: the new file is at ${dbPath} with every row; the original is archived at ${archive}.`,
+    next: "Stop that application now (started again, it opens the new file), then run the cutover with --resume --apply to finish the run (or --rollback --apply to put the original back).",
+    details: { holders: late, archive },
+  });
 }
 
 /** Runs `fn` while holding the primary; the hold is released whatever happens. */

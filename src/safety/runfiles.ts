@@ -35,20 +35,23 @@ const FileRecordSchema = v.object({
   sha256: v.optional(v.string()),
 });
 
-function headFingerprint(path: string): string {
-  const fd = openSync(path, "r");
+function headFingerprint(path: string, heldFd?: number): string {
+  // Through a descriptor the caller holds (the hold's: closing any other descriptor of a held file
+  // would drop SQLite's lock on it, see src/safety/hold.ts), or one opened for this read.
+  const fd = heldFd ?? openSync(path, "r");
   try {
     const buf = Buffer.alloc(100);
     const n = readSync(fd, buf, 0, 100, 0);
     return createHash("sha256").update(buf.subarray(0, n)).digest("hex");
   } finally {
-    closeSync(fd);
+    if (heldFd === undefined) closeSync(fd);
   }
 }
 
-export function recordFile(path: string, sha256?: string): FileRecord {
+/** `heldFd`: read the header through that descriptor of the file (a held file is never opened and closed). */
+export function recordFile(path: string, sha256?: string, heldFd?: number): FileRecord {
   const st = statSync(path, { bigint: true });
-  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), fingerprint: headFingerprint(path), ...(sha256 ? { sha256 } : {}) };
+  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), fingerprint: headFingerprint(path, heldFd), ...(sha256 ? { sha256 } : {}) };
 }
 
 /** How `path` differs from its record, in words (null: it is the file the run made). */
