@@ -19,6 +19,7 @@ export const DbIdentitySchema = v.object({
   ino: opt(v.nullable(str)),
 });
 
+/** A database's content state (size, mtime, change counter, WAL): what a write changes. */
 export const FileIdentitySchema = v.object({
   size: v.number(),
   mtimeNs: str,
@@ -29,6 +30,18 @@ export const FileIdentitySchema = v.object({
 });
 
 /** The typed run state a cutover keeps in its journal (run-start), read back on resume and rollback. */
+/** What a run file was when the run made it. */
+export const FileRecordSchema = v.object({
+  dev: str,
+  ino: str,
+  size: v.number(),
+  mtimeNs: str,
+  /** sha256 of the first 100 bytes (a SQLite file's header: change counter, page count, schema cookie). */
+  fingerprint: str,
+  /** The whole file's sha256, where the run computed it anyway (the backup). */
+  sha256: opt(str),
+});
+
 export const RunStartSchema = v.looseObject({
   e: v.literal("run-start"),
   ts: opt(str),

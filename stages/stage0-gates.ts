@@ -9,7 +9,8 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { VoxError } from "../src/errors.js";
 import { assertFolderWritable, assertNoHolders, identify } from "../src/safety/guard.js";
-import type { RunContext, Step, StepResult } from "./types.js";
+import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
+import type { StepOutput } from "../src/engine/step-outputs.js";
 
 /** The folders the run writes: beside the database (lock, new file, SQLite's journal), the work dir, the backup's. */
 function foldersOf(c: Pick<RunContext, "dbPath" | "workDir" | "backupPath">): string[] {
@@ -25,7 +26,7 @@ function checkHolders(c: RunContext): void {
 }
 
 /** The dry-run's look: a refusal becomes the step's warning ("--apply would be refused now: …"). */
-async function wouldRefuse(check: () => void, ok: string): Promise<StepResult> {
+async function wouldRefuse(check: () => void, ok: string): Promise<StepResult<StepOutput<"folders" | "holders">>> {
   try {
     check();
   } catch (e) {
@@ -36,7 +37,7 @@ async function wouldRefuse(check: () => void, ok: string): Promise<StepResult> {
   return { summary: ok, outputs: { wouldRefuse: false } };
 }
 
-export const foldersStep: Step = {
+export const foldersStep: Step = defineStep({
   id: "folders",
   stage: 0,
   kind: "read",
@@ -48,9 +49,9 @@ export const foldersStep: Step = {
     return { summary: "writable", outputs: { wouldRefuse: false } };
   },
   check: (c) => wouldRefuse(() => checkFolders(c), "writable"),
-};
+});
 
-export const holdersStep: Step = {
+export const holdersStep: Step = defineStep({
   id: "holders",
   stage: 0,
   kind: "read",
@@ -62,7 +63,7 @@ export const holdersStep: Step = {
     return { summary: holdersOk(), outputs: { wouldRefuse: false } };
   },
   check: (c) => wouldRefuse(() => checkHolders(c), holdersOk()),
-};
+});
 
 function holdersOk(): string {
   // Where the system does not show other processes' files, say so instead of a green "none".

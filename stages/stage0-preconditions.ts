@@ -12,10 +12,10 @@ import { checkDrift } from "../src/schema/drift.js";
 import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
 import { probeFile } from "../src/db/probe.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
-import type { Step } from "./types.js";
+import { defineStep, type Step } from "./types.js";
 import { foldersStep, holdersStep } from "./stage0-gates.js";
 
-export const resolveStep: Step = {
+export const resolveStep: Step = defineStep({
   id: "resolve",
   stage: 0,
   kind: "read",
@@ -24,9 +24,9 @@ export const resolveStep: Step = {
   async run(c) {
     return { summary: `${c.dbPath} (${c.diagnosis.resolved.why})`, outputs: { path: c.dbPath, source: c.diagnosis.resolved.source } };
   },
-};
+});
 
-export const driftStep: Step = {
+export const driftStep: Step = defineStep({
   id: "ssot-drift",
   stage: 0,
   kind: "read",
@@ -39,9 +39,9 @@ export const driftStep: Step = {
     }
     return { summary: `baseline ${r.manifest.baselineVersion}, digest ${r.computedDigest.slice(0, 18)}…`, outputs: { digest: r.computedDigest } };
   },
-};
+});
 
-export const diskStep: Step = {
+export const diskStep: Step = defineStep({
   id: "disk",
   stage: 0,
   kind: "read",
@@ -69,7 +69,7 @@ export const diskStep: Step = {
     }
     return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
   },
-};
+});
 
 function nearestExisting(p: string): string {
   let d = p;
@@ -87,7 +87,7 @@ function describeNeed(n: SpaceNeeded): string {
   return `${formatBytes(n.total)}: backup ≈ ${formatBytes(n.backup)}, new file with its baseline ≈ ${formatBytes(n.newFile)}, archive a hard link${n.archive ? ` (+ ${formatBytes(n.archive)} of WAL checkpointed)` : ""}`;
 }
 
-export const lockStep: Step = {
+export const lockStep: Step = defineStep({
   id: "lock",
   stage: 0,
   kind: "write",
@@ -106,9 +106,9 @@ export const lockStep: Step = {
     }
     return { summary: h ? `free (a stale lock of pid ${h.pid} would be replaced)` : "free", outputs: {} };
   },
-};
+});
 
-export const integrityStep: Step = {
+export const integrityStep: Step = defineStep({
   id: "integrity",
   stage: 0,
   kind: "read",
@@ -131,9 +131,9 @@ export const integrityStep: Step = {
     }
     return { summary: "ok", outputs: { integrity: "ok" } };
   },
-};
+});
 
-export const chainStep: Step = {
+export const chainStep: Step = defineStep({
   id: "diagnose",
   stage: 0,
   kind: "read",
@@ -142,9 +142,9 @@ export const chainStep: Step = {
   async run(c) {
     return { summary: `${c.diagnosis.chain} — ${c.diagnosis.explanation}`, outputs: { chain: c.diagnosis.chain, maxVersion: c.diagnosis.classification.maxVersion?.toString() ?? null } };
   },
-};
+});
 
-export const structureStep: Step = {
+export const structureStep: Step = defineStep({
   id: "structure",
   stage: 0,
   kind: "read",
@@ -161,6 +161,6 @@ export const structureStep: Step = {
       : `differs from ${origin} in ${failing} table(s): ${structureLines(s).slice(0, 3).join("; ")}${failing > 3 ? "; …" : ""}${c.diagnosis.chain === "legacy" ? " — the new file is built on the target" : " — repaired in a copy after the verified backup and swapped in, or rebuilt when it cannot be"}`;
     return { summary, outputs: { origin, originKind: c.base.origin.kind, equal: s.equal, fingerprint: s.fingerprint, targetFingerprint: s.targetFingerprint, differences: failing } };
   },
-};
+});
 
 export const stage0: Step[] = [resolveStep, driftStep, diskStep, lockStep, foldersStep, holdersStep, integrityStep, chainStep, structureStep];

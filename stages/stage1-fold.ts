@@ -9,12 +9,12 @@ import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { applyMigration, planMigration } from "../src/db/migrate.js";
 import { buildFoldedCopy } from "../src/db/fold-copy.js";
-import { assertRecorded, recordFile, recordMismatch, type FileRecord } from "../src/safety/runfiles.js";
+import { assertRecorded, recordFile, recordMismatch } from "../src/safety/runfiles.js";
 import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
-import type { Step } from "./types.js";
+import { defineStep, type Step } from "./types.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 
-export const foldStep: Step = {
+export const foldStep: Step = defineStep({
   id: "fold",
   stage: 1,
   kind: "write",
@@ -24,10 +24,10 @@ export const foldStep: Step = {
     return `copy ${basename(c.dbPath)} to ${basename(c.newPath)} beside it (VACUUM INTO, one read transaction: page size, auto-vacuum, encoding, journal mode, user_version and application_id kept; the primary is not written), check the copy equals the verified backup, fold the copy in one transaction (${plan.steps.filter((s) => s.sql.length > 0).map((s) => s.id).join(", ")}), check it (integrity_check, structure equals the target, every backed-up table's rows and values kept)`;
   },
   reuse: "check",
-  reusable: (c, o) => existsSync(c.newPath) && o.file !== undefined && recordMismatch(c.newPath, o.file as FileRecord) === null,
+  reusable: (c, o) => existsSync(c.newPath) && recordMismatch(c.newPath, o.file) === null,
   async run(c) {
     const plan = planMigration(c.diagnosis, c.base);
-    const exp = c.outputs.get("export")!;
+    const exp = c.outputs.need("export");
     // The backup is the file the export made (and verified).
     assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
     const r = await c.token.shield(() =>
@@ -36,7 +36,7 @@ export const foldStep: Step = {
         newPath: c.newPath,
         workDir: c.workDir,
         backupPath: c.backupPath,
-        backupSha256: String(c.outputs.get("verify-backup")?.sha256 ?? exp.sha256),
+        backupSha256: c.outputs.get("verify-backup")?.sha256 ?? exp.sha256,
         plan,
         targetFacts: c.base.facts,
         onPhase: (phase) => c.emit({ type: "step-progress", id: "fold", done: 0, total: 0, phase }),
@@ -49,9 +49,9 @@ export const foldStep: Step = {
       outputs: { path: r.path, from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, integrity: r.integrity, tables: r.tables, added: r.added, settings: r.settings, file: recordFile(r.path) },
     };
   },
-};
+});
 
-export const baselineStep: Step = {
+export const baselineStep: Step = defineStep({
   id: "baseline",
   stage: 1,
   kind: "write",
@@ -62,7 +62,7 @@ export const baselineStep: Step = {
     await applyMigration(plan, { path: c.dbPath, workDir: c.workDir, targetFacts: c.base.facts });
     return { summary: `baseline ${plan.toVersion} applied`, outputs: { to: plan.toVersion } };
   },
-};
+});
 
 export const stage1Behind: Step[] = [exportStep, verifyStep, foldStep, unchangedStep, swapStep, ledgerStep];
 export const stage1Baseline: Step[] = [baselineStep, ledgerStep];

@@ -21,22 +21,21 @@ import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
 import { fsyncPath } from "../src/db/files.js";
 import { inodeOf, sameInode } from "../src/safety/identity.js";
-import { assertRecorded, recordFile } from "../src/safety/runfiles.js";
-import type { ImportEvidence } from "../src/engine/events.js";
+import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfiles.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
-import type { RunContext, Step } from "./types.js";
+import { defineStep, type RunContext, type Step } from "./types.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
 
 
-export const exportStep: Step = {
+export const exportStep: Step = defineStep({
   id: "export",
   stage: 1,
   kind: "write",
   title: "Export every row to the backup",
   describe: (c) => `stream every table of ${c.dbPath} (read-only, one snapshot) to ${c.backupPath}`,
   reuse: "check",
-  reusable: (c, o) => existsSync(c.backupPath) && typeof o.sha256 === "string",
+  reusable: (c) => existsSync(c.backupPath),
   async run(c) {
     const identity = contentState(c.dbPath);
     const r = await exportBackup({
@@ -57,20 +56,20 @@ export const exportStep: Step = {
       outputs: { path: r.path, sha256: r.sha256, rows: r.totalRows, bytes: r.bytes, identity, tables: r.tables, file: recordFile(r.path, r.sha256) },
     };
   },
-};
+});
 
-export const verifyStep: Step = {
+export const verifyStep: Step = defineStep({
   id: "verify-backup",
   stage: 1,
   kind: "read",
   title: "Verify the backup",
   describe: (c) => `re-read ${basename(c.backupPath)}: every hash recomputed, counts and hashes against the live primary`,
   async run(c) {
-    const exp = c.outputs.get("export")!;
+    const exp = c.outputs.need("export");
     // The backup is re-read here while a worker hashes the live primary on the other core.
     const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table, phase: "re-reading the backup, hashing the primary" }) });
     if (r.fileSha256 !== exp.sha256) {
-      throw refused({ what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${String(exp.sha256)}).`, untouched: "The primary was not changed.", next: "Start over (--rollback, then run again)." });
+      throw refused({ what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${exp.sha256}).`, untouched: "The primary was not changed.", next: "Start over (--rollback, then run again)." });
     }
     c.token.throwIfCancelled("after reading the backup");
     if (!cmp.ok) {
@@ -79,22 +78,24 @@ export const verifyStep: Step = {
     const counted = splitSequences(r.tables);
     return { summary: `${formatCount(counted.totalRows)} rows, ${plural(counted.tables.length, "table hash", "table hashes")} equal to the primary's${counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : ""}`, outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows } };
   },
-};
+});
 
-export const buildImportStep: Step = {
+export const buildImportStep: Step = defineStep({
   id: "build-import",
   stage: 1,
   kind: "write",
   title: "Build the new file and import",
   describe: (c) => `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
   reuse: "check",
-  reusable: (c, o) => existsSync(c.newPath) && typeof o.loaded === "number",
+  reusable: (c) => existsSync(c.newPath),
   async run(c) {
     // Temporary files of an attempt that was killed mid-import are this product's own: clear them.
     const dir = dirname(c.newPath);
     for (const f of readdirSync(dir)) if (f.startsWith(`.${basename(c.newPath)}.vox-cutover-building-`)) rmSync(join(dir, f), { force: true });
     // The backup is the file the export made (its whole-file hash is compared again before the import commits).
-    assertRecorded("the backup", c.backupPath, c.outputs.get("export")?.file, { inodeOnly: true });
+    const exp = c.outputs.need("export");
+    const ver = c.outputs.get("verify-backup");
+    assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
     const r = await importBackup({
       backupPath: c.backupPath,
       targetPath: c.newPath,
@@ -102,7 +103,7 @@ export const buildImportStep: Step = {
       baselineVersion: c.base.manifest.baselineVersion,
       history: c.base.policy.history,
       rules: loadImporters(),
-      verifiedSha256: String(c.outputs.get("verify-backup")?.sha256 ?? c.outputs.get("export")!.sha256),
+      verifiedSha256: ver?.sha256 ?? exp.sha256,
       into: "target",
       runId: c.runId,
       planDigest: c.planDigest,
@@ -124,14 +125,14 @@ export const buildImportStep: Step = {
         ftsRebuilt: r.ftsRebuilt,
         tables: r.tables.map((t) => ({ name: t.source, target: t.target, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, parity: t.parity })),
         sequences: r.sequences,
-        evidence: importEvidence(r, Boolean(c.outputs.get("verify-backup")?.verified)),
+        evidence: importEvidence(r, ver?.verified === true),
         file: recordFile(c.newPath),
       },
     };
   },
-};
+});
 
-export const checksStep: Step = {
+export const checksStep: Step = defineStep({
   id: "checks",
   stage: 1,
   kind: "read",
@@ -144,35 +145,35 @@ export const checksStep: Step = {
     if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length || (d.structure && !d.structure.equal)) {
       throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
     }
-    const imp = c.outputs.get("build-import")!;
+    const imp = c.outputs.need("build-import");
     const db = openReadOnly(c.newPath);
     let integrity: string;
     let fk: number;
     try {
       integrity = allRows(db, "PRAGMA quick_check").map((r) => String(Object.values(r)[0])).join("; ");
-      fk = (imp.foreignKeyViolations as { count: number }[] | undefined)?.reduce((n, f) => n + f.count, 0) ?? 0;
+      fk = imp.foreignKeyViolations.reduce((n, f) => n + f.count, 0);
     } finally {
       db.close();
     }
     if (integrity !== "ok") throw failed({ what: `quick_check of the new file: ${integrity}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
-    return { summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${String(imp.quarantined)} row(s) in legacy_quarantine`, ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}), outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk } };
+    return { summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${imp.quarantined} row(s) in legacy_quarantine`, ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}), outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk } };
   },
-};
+});
 
-export const unchangedStep: Step = {
+export const unchangedStep: Step = defineStep({
   id: "primary-unchanged",
   stage: 1,
   kind: "read",
   title: "Primary unchanged since the export",
   describe: () => "compare the primary's size, modification time, change counter and WAL with the moment of the export",
   async run(c) {
-    const now = assertUnchangedSince(c.outputs.get("export")!.identity as ContentState, c.dbPath, "the new file would miss those writes");
+    const now = assertUnchangedSince(c.outputs.need("export").identity, c.dbPath, "the new file would miss those writes");
     return { summary: "unchanged", outputs: { identity: now } };
   },
-};
+});
 
 /** The record of the new file this run built: the rebuild's import or the fold's copy. */
-function builtFile(c: RunContext): unknown {
+function builtFile(c: RunContext): FileRecord | undefined {
   return c.outputs.get("build-import")?.file ?? c.outputs.get("fold")?.file;
 }
 
@@ -193,7 +194,7 @@ export function archivePath(c: { archiveDir: string; dbPath: string }): string {
  * holding the old file is looked for once more: if someone does, the swap is undone (the original
  * renamed back over its name, the new file kept beside it) and the run refuses (3) naming them.
  */
-export const swapStep: Step = {
+export const swapStep: Step = defineStep({
   id: "swap",
   stage: 1,
   kind: "destructive",
@@ -202,8 +203,8 @@ export const swapStep: Step = {
   swapBoundary: true,
   confirmation: (c) => {
     if (c.swapPhase !== "none") return null; // the swap had begun: finishing it needs no new consent
-    const imp = c.outputs.get("build-import");
-    return { expected: basename(c.dbPath), ...(imp?.evidence ? { evidence: imp.evidence as ImportEvidence } : {}) };
+    const evidence = c.outputs.get("build-import")?.evidence;
+    return { expected: basename(c.dbPath), ...(evidence ? { evidence } : {}) };
   },
   describe: (c) => `hold SQLite's write lock on the primary and, under it, check it is unchanged since the export, checkpoint it, hard-link it into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty), check nobody holds the old file`,
   async run(c) {
@@ -238,7 +239,7 @@ export const swapStep: Step = {
       return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive, undefined, held?.fd) : null } };
     });
   },
-};
+});
 
 /**
  * The swap under the hold. After a swap that stayed, the hold (now on the archived original) is not
@@ -246,7 +247,7 @@ export const swapStep: Step = {
  * src/safety/hold.ts), so an application that got a descriptor of the old file late still waits.
  */
 async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | null> {
-  const expected = (c.swapPhase !== "none" && c.swapState) || (c.outputs.get("export")!.identity as ContentState);
+  const expected = (c.swapPhase !== "none" && c.swapState) || c.outputs.need("export").identity;
   await releaseClosedHandles();
   const hold = holdPrimary(c.dbPath);
   try {
@@ -313,26 +314,26 @@ function sameModeAs(path: string, run: { mode: number | null; uid: number | null
   }
 }
 
-export const ledgerStep: Step = {
+export const ledgerStep: Step = defineStep({
   id: "ledger",
   stage: 1,
   kind: "write",
   title: "Ledger row",
   describe: () => "record the run in cutover_ledger (run id, mode, backup hash, counts, tool version)",
   async run(c) {
-    const exp = c.outputs.get("export") ?? {};
-    const imp = c.outputs.get("build-import") ?? {};
+    const exp = c.outputs.get("export");
+    const imp = c.outputs.get("build-import");
     const db = openReadWrite(c.dbPath);
     try {
       const exists = allRows(db, "SELECT id FROM cutover_ledger WHERE run_id = ? AND command = ?", [c.runId, c.command]);
       if (!exists.length) {
-        recordLedger(db, { runId: c.runId, command: c.command, planDigest: c.planDigest, backupSha256: (exp.sha256 as string) ?? null, counts: { chainBefore: c.run.chainBefore, rows: exp.rows ?? null, loaded: imp.loaded ?? null, quarantined: imp.quarantined ?? null } });
+        recordLedger(db, { runId: c.runId, command: c.command, planDigest: c.planDigest, backupSha256: exp?.sha256 ?? null, counts: { chainBefore: c.run.chainBefore, rows: exp?.rows ?? null, loaded: imp?.loaded ?? null, quarantined: imp?.quarantined ?? null } });
       }
     } finally {
       db.close();
     }
     return { summary: `cutover_ledger row for run ${c.runId}`, outputs: { runId: c.runId } };
   },
-};
+});
 
 export const stage1Legacy: Step[] = [exportStep, verifyStep, buildImportStep, checksStep, unchangedStep, swapStep, ledgerStep];

@@ -11,10 +11,10 @@ import { applySidecar, compareSidecar, sidecarPathFor } from "../src/sidecar/sid
 import { checkTelemetry } from "../src/telemetry/check.js";
 import { fileKind } from "../src/safety/owned.js";
 import { assertNoHolders, identify } from "../src/safety/guard.js";
-import type { Step } from "./types.js";
+import { defineStep, type Step } from "./types.js";
 import { formatCount } from "../src/util/count.js";
 
-export const sidecarStep: Step = {
+export const sidecarStep: Step = defineStep({
   id: "sidecar",
   stage: 2,
   kind: "destructive",
@@ -51,9 +51,9 @@ export const sidecarStep: Step = {
     const { backup, merged, conflicts, archive, tables } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
     return { summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`, ...(conflicts ? { warnings: [`${formatCount(conflicts)} sidecar conflict(s) put in legacy_quarantine`] } : {}), outputs: { exists: true, path: side, merge: c.options.sidecarMerge, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256, tables: tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) } };
   },
-};
+});
 
-export const telemetryStep: Step = {
+export const telemetryStep: Step = defineStep({
   id: "telemetry-check",
   stage: 3,
   kind: "read",
@@ -76,9 +76,9 @@ export const telemetryStep: Step = {
     const v = r.files.reduce((n, f) => n + f.violations, 0);
     return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`, ...(v ? { warnings: [`${formatCount(v)} telemetry envelope violation(s)`] } : {}), outputs: { violations: v, files: r.files, notRegular: special } };
   },
-};
+});
 
-export const newsStep: Step = {
+export const newsStep: Step = defineStep({
   id: "news",
   stage: 4,
   kind: "write",
@@ -100,6 +100,6 @@ export const newsStep: Step = {
       outputs: { mismatches: report.mismatches.length, missingDigest: report.missingDigest.length, copied },
     };
   },
-};
+});
 
 export const stages2to4: Step[] = [sidecarStep, telemetryStep, newsStep];

@@ -2,6 +2,7 @@ import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
 import type { CancelToken } from "../src/util/cancel.js";
 import type { Decide, Emit, StepKind } from "../src/engine/events.js";
 import type { Lock } from "../src/safety/lock.js";
+import { parseOutput, type StepOutput, type StepOutputs, type StepWithOutputs } from "../src/engine/step-outputs.js";
 
 /** Paths of one run; all derived before anything is written. */
 export interface RunPaths {
@@ -26,8 +27,8 @@ export interface PlanContext extends RunPaths {
   options: RunOptions;
 }
 
-/** The typed run state kept in the journal (run-start): resume reads it, never the file now at the path. */
-export interface RunState {
+/** What a run started from, kept in the journal (run-start): resume reads it, never the file now at the path. */
+export interface RunStart {
   /** The chain the run started from. */
   chainBefore: string;
   maxVersionBefore: string | null;
@@ -41,11 +42,11 @@ export interface RunState {
 
 export interface RunContext extends PlanContext {
   runId: string;
-  run: RunState;
+  run: RunStart;
   planDigest: string;
   command: string;
-  /** Outputs of finished steps (this run, or recorded in the journal of the run being resumed). */
-  outputs: Map<string, Record<string, unknown>>;
+  /** Outputs of finished steps (this run, or recorded in the journal of the run being resumed), read typed. */
+  outputs: StepOutputs;
   emit: Emit;
   token: CancelToken;
   breakLock: boolean;
@@ -64,9 +65,10 @@ export interface RunContext extends PlanContext {
   keepArchiveHeld?(hold: import("../src/safety/hold.js").PrimaryHold): void;
 }
 
-export interface StepResult {
+/** A step's result; `outputs` is checked through the step's schema (src/engine/step-outputs.ts) before it is journaled. */
+export interface StepResult<O = unknown> {
   summary: string;
-  outputs: Record<string, unknown>;
+  outputs: O;
   /** The step had nothing to do (no sidecar, no telemetry files named): drivers show it as skipped. */
   skipped?: boolean;
   /** Problems the step found and carried on past (conflicts, violations, mismatches, orphans), in words. */
@@ -109,4 +111,25 @@ export interface Step extends StepCapabilities {
   check?(ctx: RunContext): Promise<StepResult>;
   /** On resume: whether the recorded outputs still hold, so the step need not run again. */
   reusable?(ctx: RunContext, outputs: Record<string, unknown>): boolean;
+}
+
+/** A step whose outputs are typed by its schema: `run` must return them, `reusable` reads them checked. */
+export interface TypedStep<K extends StepWithOutputs> extends Omit<Step, "id" | "run" | "check" | "reusable"> {
+  id: K;
+  run(ctx: RunContext): Promise<StepResult<StepOutput<K>>>;
+  check?(ctx: RunContext): Promise<StepResult<StepOutput<K>>>;
+  reusable?(ctx: RunContext, outputs: StepOutput<K>): boolean;
+}
+
+/** Defines a step with typed outputs (checked at compile time here, and through the schema when recorded). */
+export function defineStep<K extends StepWithOutputs>(step: TypedStep<K>): Step {
+  const { reusable, ...rest } = step;
+  if (!reusable) return rest;
+  return {
+    ...rest,
+    reusable: (ctx, raw) => {
+      const o = parseOutput(step.id, raw);
+      return o !== undefined && reusable(ctx, o);
+    },
+  };
 }

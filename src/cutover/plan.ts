@@ -1,7 +1,7 @@
 /** What a cutover will do: its paths, route, steps and plan digest, computed before anything is written. */
 import { resolve } from "node:path";
 import { routeFor, stepsFor, type Route, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
-import type { RunState } from "../../stages/types.js";
+import type { RunStart } from "../../stages/types.js";
 import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { planDigest } from "../db/plan-digest.js";
@@ -87,7 +87,7 @@ export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string
   return { base, diagnosis, steps, route, paths, digest, options: runOptions(opts.options) };
 }
 
-export function runState(plan: CutoverPlan, id: DbIdentity, start: RunOnDisk["state"]["start"] | undefined): RunState {
+export function runStart(plan: CutoverPlan, id: DbIdentity, start: RunOnDisk["state"]["start"] | undefined): RunStart {
   return {
     chainBefore: start ? (start.chainBefore ?? start.chain) : plan.diagnosis.chain,
     maxVersionBefore: start ? (start.maxVersionBefore ?? null) : (plan.diagnosis.classification.maxVersion?.toString() ?? null),

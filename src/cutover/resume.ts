@@ -1,7 +1,7 @@
 /** Whether `--resume` of an unfinished run can succeed: the engine's answer, as data (drivers word it, never decide it). */
 import { existsSync } from "node:fs";
 import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-version.js";
-import { outputOf } from "../engine/step-outputs.js";
+import { runStateFromJournal } from "../engine/run-state.js";
 import type { RunOnDisk } from "../engine/runs.js";
 
 export type Resumability = { resumable: true } | { resumable: false; whyNot: string };
@@ -11,7 +11,7 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
   // The live-write gate: a primary written to since the export cannot be resumed (the new file would
   // miss those writes); only a rollback and a new run can go on.
   if (st.stoppedOn?.gate === LIVE_WRITE_GATE) return { resumable: false, whyNot: "the primary was written to after the export, so resuming would stop at the same gate" };
-  const exported = outputOf(st.done, "export")?.identity;
+  const exported = runStateFromJournal(st.done).backup?.primaryAtExport;
   if (st.swapPhase === "none" && exported && existsSync(dbPath)) {
     try {
       if (!sameContent(exported, contentState(dbPath))) return { resumable: false, whyNot: "the primary changed since the export (another writer?), so resuming would stop at the live-write gate" };

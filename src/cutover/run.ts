@@ -2,9 +2,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
+import { StepOutputs } from "../engine/step-outputs.js";
 import { applyFinalCounts } from "../report/final.js";
 import { stepsFor, type RunContext, type Step } from "../../stages/index.js";
-import type { RunState } from "../../stages/types.js";
+import type { RunStart } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
 import { diagnose, type Diagnosis } from "../db/diagnose.js";
 import { sqliteFailure } from "../db/local.js";
@@ -27,14 +28,18 @@ import { finishedRun, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
 import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
-import { fillReport } from "../report/fill.js";
+import { fillReport, tablesOf } from "../report/fill.js";
+import { runStateFromJournal, trackRun, type RunState } from "../engine/run-state.js";
 import { writeReports } from "../report/render.js";
-import { commandFor, planCutover, runPaths, runState, type CutoverOptions, type CutoverPlan } from "./plan.js";
+import { commandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
-export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
+export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
+  // The run's state is reduced from the events the engine emits (seeded from the journal on resume): the report reads it.
+  const tracked = trackRun(given.emit);
+  const opts: CutoverOptions = { ...given, emit: tracked.emit };
   const token = opts.token ?? new CancelToken();
   if (opts.rollback && opts.resume) {
     throw usage({ what: "--rollback and --resume were given together: one undoes the unfinished run, the other continues it.", untouched: "Nothing was read or changed.", next: "Choose one: cutover --resume --apply, or cutover --rollback --apply." });
@@ -47,6 +52,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   const dbPath = id.real;
   const pending = unfinishedRun(dbPath, opts.workDir);
   if (pending?.problem) throw journalProblemError(pending.workDir, pending.problem);
+  if (pending) tracked.seed(runStateFromJournal(pending.state.done));
   if (opts.rollback) return rollbackCommand(opts, id, pending, started);
   if (pending && !opts.resume) {
     const holder = readLock(dbPath);
@@ -114,7 +120,7 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
   opts.emit({ type: "plan", steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })), digest: report.planDigest! });
   if (!opts.apply) {
     // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
-    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {}, runState(plan, id, start), () => {});
+    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {}, runStart(plan, id, start), () => {});
     await runPreflight(ctx, steps, report, opts, true);
     if (plan.route === "rebuild") {
       // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
@@ -122,9 +128,9 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token);
       report.trial = evidence;
       if (evidence.objects) report.objects = evidence.objects;
-      report.tables = evidence.tables.map((t) => ({ name: t.name, target: t.target, rowsBefore: t.rowsIn, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, columns: t.columns }));
-      report.quarantined = evidence.quarantined;
       opts.emit({ type: "trial", evidence });
+      report.tables = tablesOf(tracked.state.importEvidence);
+      report.quarantined = evidence.quarantined;
       opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
     }
     // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
@@ -151,11 +157,11 @@ export async function runCutover(opts: CutoverOptions): Promise<CutoverReport> {
       token,
       signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
     },
-    (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runState(plan, id, start)),
+    (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
   );
 }
 
-async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number, g: WriteSafety, run: RunState): Promise<CutoverReport> {
+async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number, g: WriteSafety, run: RunStart, state: () => RunState): Promise<CutoverReport> {
   let paths = plan.paths;
   const runId = g.runId;
   report.runId = runId;
@@ -199,7 +205,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     }
     journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: run.chainBefore, chainBefore: run.chainBefore, maxVersionBefore: run.maxVersionBefore, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options, identity: run.identity });
     g.started();
-    for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: { ...p.outputs, summary: p.summary } });
+    for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: p.outputs });
   } else {
     opts.emit({ type: "note", text: `resuming run ${runId} from ${pending.workDir}` });
   }
@@ -211,7 +217,7 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       if (!pending && step.stage === 0) continue; // ran above, before the work dir existed
       await yieldToEventLoop(); // let a pending SIGINT/SIGTERM handler run: this is a safe point
       token.throwIfCancelled(`before ${step.id}`);
-      const recorded = ctx.outputs.get(step.id);
+      const recorded = ctx.outputs.recorded(step.id);
       if (recorded && reuseOnResume(step, ctx, recorded, i, swapIdx)) {
         rep.status = "reused";
         rep.summary = `done in an earlier attempt (${String(recorded.summary ?? "recorded in the journal")})`;
@@ -235,14 +241,13 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       const t0 = performance.now();
       const res = await step.run(ctx);
       rep.durationMs = Math.round(performance.now() - t0);
-      // Warnings and "skipped" are journaled with the outputs: a resumed run's summary keeps the first attempt's.
-      const recordedNow = { ...res.outputs, summary: res.summary, ...(res.warnings?.length ? { warnings: res.warnings } : {}), ...(res.skipped ? { skipped: true } : {}) };
-      ctx.outputs.set(step.id, recordedNow);
-      journal.append({ e: "step-done", step: step.id, outputs: recordedNow });
+      // Warnings and "skipped" are journaled with the outputs (checked through the step's schema): a resumed run's summary keeps the first attempt's.
+      const kept = ctx.outputs.record(step.id, res.outputs, res.summary, res);
+      journal.append({ e: "step-done", step: step.id, outputs: kept });
       rep.status = res.skipped ? "skipped" : "done";
       rep.summary = res.summary;
       if (res.warnings?.length) rep.warnings = res.warnings;
-      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs, ...(res.skipped ? { skipped: true } : {}), ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: kept, ...(res.skipped ? { skipped: true } : {}), ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
       current = null;
       pausePoint(`after:${step.id}`);
     }
@@ -293,9 +298,9 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     throw new VoxError(fault ? "failed" : err.kind, { what, untouched: stateChanged ? where : err.untouched, next: `${fault ? "" : (err.next ?? "")} ${hint}`.trim(), details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) }, exitCode: fault ? undefined : err.exitCode });
   }
   ctx.lock?.release();
-  fillReport(report, ctx, paths);
+  fillReport(report, state());
   report.quarantineTable = quarantineTableRows(opts.resolved.path!);
-  applyFinalCounts(report, opts.resolved.path!, ctx.outputs.get("sidecar"));
+  applyFinalCounts(report, opts.resolved.path!, state().outputs.sidecar);
   report.outcome = "completed";
   const done = finishedRun(paths.dbPath, paths.workDir);
   if (done?.state.start?.runId === runId) report.rollback = planRollback(done, paths.dbPath);
@@ -321,7 +326,7 @@ export function reuseOnResume(step: Pick<Step, "reuse" | "reusable">, ctx: RunCo
   return step.reuse === "check" && Boolean(step.reusable?.(ctx, recorded));
 }
 
-function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"], run: RunState, checkHolders: RunContext["checkHolders"]): RunContext {
+function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"], run: RunStart, checkHolders: RunContext["checkHolders"]): RunContext {
   return {
     ...plan.paths,
     base: plan.base,
@@ -331,7 +336,7 @@ function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk
     run,
     planDigest: pending ? pending.state.start!.planDigest : plan.digest,
     command: opts.command,
-    outputs: new Map(pending?.state.done ?? []),
+    outputs: new StepOutputs(pending?.state.done ?? []),
     emit: opts.emit,
     token,
     breakLock: Boolean(opts.breakLock),
@@ -344,19 +349,19 @@ function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk
 }
 
 /** Runs Stage 0. In a dry-run the lock is only checked (never taken) and nothing is written. */
-async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverReport, opts: CutoverOptions, dry: boolean): Promise<{ step: Step; outputs: Record<string, unknown>; summary: string }[]> {
-  const done: { step: Step; outputs: Record<string, unknown>; summary: string }[] = [];
+async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverReport, opts: CutoverOptions, dry: boolean): Promise<{ step: Step; outputs: Record<string, unknown> }[]> {
+  const done: { step: Step; outputs: Record<string, unknown> }[] = [];
   try {
     for (const [i, step] of steps.entries()) {
       if (step.stage !== 0) break;
       opts.emit({ type: "step-start", id: step.id, title: step.title });
       const res = dry && step.check ? await step.check(ctx) : await step.run(ctx);
-      ctx.outputs.set(step.id, { ...res.outputs, summary: res.summary });
+      const kept = ctx.outputs.record(step.id, res.outputs, res.summary, res);
       report.steps[i]!.status = "done";
       report.steps[i]!.summary = res.summary;
       if (res.warnings?.length) report.steps[i]!.warnings = res.warnings;
-      done.push({ step, outputs: res.outputs, summary: res.summary });
-      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: res.outputs, ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
+      done.push({ step, outputs: kept });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: kept, ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
       if (!dry) pausePoint(`after:${step.id}`);
       await yieldToEventLoop();
       ctx.token.throwIfCancelled(`after ${step.id} (nothing was written)`);

@@ -33,6 +33,7 @@ import { fsyncPath, removeOwnDatabaseFiles } from "./files.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { probeFile } from "./probe.js";
+import * as v from "valibot";
 
 export interface FoldCopyOptions {
   dbPath: string;
@@ -49,13 +50,9 @@ export interface FoldCopyOptions {
   afterCopy?: () => void;
 }
 
-export interface FoldCopyTable {
-  name: string;
-  rowsBefore: number;
-  rowsAfter: number;
-  /** Every backed-up value is unchanged (hash over the backed-up columns equal). */
-  unchanged: boolean;
-}
+/** A backed-up table in the folded copy; `unchanged`: every backed-up value is unchanged (hash over the backed-up columns equal). */
+export const FoldCopyTableSchema = v.object({ name: v.string(), rowsBefore: v.number(), rowsAfter: v.number(), unchanged: v.boolean() });
+export type FoldCopyTable = v.InferOutput<typeof FoldCopyTableSchema>;
 
 export interface FoldCopyResult {
   path: string;

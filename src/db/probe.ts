@@ -1,3 +1,5 @@
+import type * as v from "valibot";
+import type { FileIdentitySchema } from "../schemas.js";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 
@@ -87,15 +89,8 @@ export function probeOpen(fd: number): ProbeResult {
  * The state a SQLite file's content is in (the raw facts behind the **content version**; see
  * src/safety/content-version.ts for why they change with every committed write, WAL included).
  */
-export interface ContentState {
-  size: number;
-  mtimeNs: string;
-  changeCounter: number | null;
-  walSize: number | null;
-  walMtimeNs: string | null;
-  /** sha256 of the `-wal`'s bytes (null: no -wal or an empty one). Absent in journals of older versions. */
-  walSha256?: string | null;
-}
+/** A database's content state (walSha256 absent in journals of older versions). */
+export type ContentState = v.InferOutput<typeof FileIdentitySchema>;
 
 export function contentState(path: string, fd?: number): ContentState {
   // `fd`: the primary's file read through a descriptor kept open (see probeOpen), never reopened.

@@ -8,6 +8,7 @@ import { listBackupTables } from "../backup/tables.js";
 import { splitSequences } from "../backup/format.js";
 import { openReadOnly } from "../db/local.js";
 import { formatCount, plural } from "../util/count.js";
+import type { StepOutput } from "../engine/step-outputs.js";
 
 /** The product's own tables: counted apart from vox's rows. */
 export const PRODUCT_TABLES = ["legacy_quarantine", "cutover_ledger"] as const;
@@ -73,15 +74,14 @@ export function countFinalFile(dbPath: string): FinalCounts | null {
  * legacy table is the count of the table its rows went to, in the final file (0 when they all went
  * to legacy_quarantine); Stage 2's sidecar tables are listed with their totals.
  */
-export function applyFinalCounts(report: CountedReport, dbPath: string, sidecar?: Record<string, unknown>): void {
+export function applyFinalCounts(report: CountedReport, dbPath: string, sidecar?: StepOutput<"sidecar">): void {
   const final = countFinalFile(dbPath);
   report.final = final;
   if (final) {
     const byName = new Map(final.tables.map((t) => [t.name, t.rows]));
     for (const t of report.tables) t.rowsAfter = t.target ? (byName.get(t.target) ?? 0) : 0;
   }
-  const tables = sidecar?.tables as SidecarTableCount[] | undefined;
-  if (sidecar && sidecar.exists) report.sidecar = { path: (sidecar.path as string) ?? null, merged: sidecar.merge !== false, tables: (tables ?? []).map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) };
+  if (sidecar?.exists) report.sidecar = { path: sidecar.path, merged: sidecar.merge, tables: sidecar.tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) };
 }
 
 /** Whose numbers these are, in words: the final file's, or the import's before Stages 2–4. */

@@ -1,3 +1,4 @@
+import type * as v from "valibot";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { refused } from "../errors.js";
@@ -7,18 +8,8 @@ import { identify } from "./identity.js";
 import { dirname, join } from "node:path";
 import { mkdirSync, chmodSync } from "node:fs";
 
-export interface LockHolder {
-  pid: number;
-  host: string;
-  startedAt: string;
-  command: string;
-  runId: string;
-  workDir: string;
-  /** The database's real path and device/inode (the lock's key). */
-  db?: string;
-  dev?: string | null;
-  ino?: string | null;
-}
+/** The lock file's content: who holds it, and the database's real path and device/inode (the lock's key). */
+export type LockHolder = v.InferOutput<typeof LockHolderSchema>;
 
 /** Locks older than this are stale even when their process cannot be checked (another host). */
 export const LOCK_EXPIRY_MS = 12 * 3600 * 1000;

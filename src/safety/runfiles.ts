@@ -11,29 +11,11 @@ import { resolve } from "node:path";
 import * as v from "valibot";
 import { refused } from "../errors.js";
 import { archiveDirOf, DB_SIDE_SUFFIXES, isInside, newFilePath } from "../layout.js";
-import { check } from "../schemas.js";
+import { check, FileRecordSchema } from "../schemas.js";
 import { realPathOf } from "./identity.js";
 
 /** What a run file was when the run made it. */
-export interface FileRecord {
-  dev: string;
-  ino: string;
-  size: number;
-  mtimeNs: string;
-  /** sha256 of the first 100 bytes (a SQLite file's header: change counter, page count, schema cookie). */
-  fingerprint: string;
-  /** The whole file's sha256, where the run computed it anyway (the backup). */
-  sha256?: string;
-}
-
-const FileRecordSchema = v.object({
-  dev: v.string(),
-  ino: v.string(),
-  size: v.number(),
-  mtimeNs: v.string(),
-  fingerprint: v.string(),
-  sha256: v.optional(v.string()),
-});
+export type FileRecord = v.InferOutput<typeof FileRecordSchema>;
 
 function headFingerprint(path: string, heldFd?: number): string {
   // Through a descriptor the caller holds (the hold's: closing any other descriptor of a held file

@@ -8,6 +8,7 @@ import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
 import { jsonType, JsonNumber, JsonObject, JsonSyntaxError, parseJson, show, typeOk, type JsonType, type JsonValue } from "./json.js";
 import { readBoundedLines } from "./lines.js";
+import * as v from "valibot";
 
 
 export interface KeySpec {
@@ -93,14 +94,9 @@ export interface Finding {
   message: string;
 }
 
-export interface FileSummary {
-  file: string;
-  lines: number;
-  violations: number;
-  warnings: number;
-  /** Set when the file could not be read (it counts as a violation). */
-  error?: string;
-}
+/** One file's counts; `error` is set when the file could not be read (it counts as a violation). */
+export const FileSummarySchema = v.object({ file: v.string(), lines: v.number(), violations: v.number(), warnings: v.number(), error: v.optional(v.string()) });
+export type FileSummary = v.InferOutput<typeof FileSummarySchema>;
 
 export interface TelemetryReport {
   files: FileSummary[];

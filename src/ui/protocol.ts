@@ -104,7 +104,6 @@ export interface EngineClient {
 export interface EngineEventExtras {
   /** step-progress: what the step is doing now ("copying rows", "rebuilding indexes", "checking"). */
   phase?: string;
-  /** confirm requests: the evidence the decision rests on, and the file the step acts on. */
-  evidence?: import("./evidence.js").EvidenceIn;
+  /** confirm requests: the file the step acts on. */
   target?: string;
 }

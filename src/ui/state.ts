@@ -3,6 +3,7 @@ import type { CutoverReport } from "../cutover/index.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
 import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";
 import { EXIT } from "../errors.js";
+import { EMPTY_RUN, reduceRun, type RunState } from "../engine/run-state.js";
 
 export interface Progress {
   done: number;
@@ -63,8 +64,8 @@ export interface WizardState {
   scratch?: string;
   rehearsal: boolean;
   steps: StepView[];
-  /** Outputs of finished steps, by step id (the evidence of later decisions). */
-  outputs: Record<string, Record<string, unknown>>;
+  /** The run's state, reduced from the engine's events (the evidence of later decisions). */
+  run: RunState;
   digest?: string;
   preflightError?: string;
   backupPath: string;
@@ -126,7 +127,7 @@ export type Action =
   | { type: "help" };
 
 export function initialState(rehearsal = false): WizardState {
-  return { screen: "loading", loading: "Looking for the database…", rehearsal, origin: "given", steps: [], outputs: {}, backupPath: "", emptyAnswer: false, attempt: 0, started: false, running: false, notes: [], help: false, visit: 0 };
+  return { screen: "loading", loading: "Looking for the database…", rehearsal, origin: "given", steps: [], run: EMPTY_RUN, backupPath: "", emptyAnswer: false, attempt: 0, started: false, running: false, notes: [], help: false, visit: 0 };
 }
 
 /** Where Esc goes from each screen, when going back is safe (nothing runs, nothing is decided). */
@@ -166,7 +167,9 @@ function progressOf(prev: Progress | undefined, e: Extract<EngineEvent, { type: 
   return next;
 }
 
-function applyEvent(s: WizardState, e: EngineEvent, now: number): WizardState {
+function applyEvent(before: WizardState, e: EngineEvent, now: number): WizardState {
+  const run = reduceRun(before.run, e);
+  const s = run === before.run ? before : { ...before, run };
   const map = (f: (x: StepView) => StepView, id: string) => s.steps.map((x) => (x.id === id ? f(x) : x));
   switch (e.type) {
     case "plan": {
@@ -179,8 +182,7 @@ function applyEvent(s: WizardState, e: EngineEvent, now: number): WizardState {
       return { ...s, steps: map((x) => ({ ...x, progress: progressOf(x.progress, e, now) }), e.id) };
     case "step-done": {
       // Skipped and warnings are the engine's answers (data on the event), never read from the summary's words.
-      const outputs = { ...s.outputs, ...(e.outputs ? { [e.id]: e.outputs } : {}) };
-      return { ...s, outputs, steps: map((x) => ({ ...x, status: e.skipped ? "skipped" : "done", summary: e.summary, warnings: e.warnings?.length ? e.warnings : undefined, progress: undefined }), e.id) };
+      return { ...s, steps: map((x) => ({ ...x, status: e.skipped ? "skipped" : "done", summary: e.summary, warnings: e.warnings?.length ? e.warnings : undefined, progress: undefined }), e.id) };
     }
     case "step-failed":
       return { ...s, steps: map((x) => ({ ...x, status: "failed", summary: e.message, progress: undefined }), e.id) };
@@ -212,7 +214,7 @@ function step(s: WizardState, a: Action): WizardState {
         origin: a.origin ?? s.origin,
         scratch: a.scratch ?? s.scratch,
         // A new database (a rehearsal clone, a sample): nothing of the previous plan carries over.
-        ...(changedDb ? { backupPath: "", backupError: undefined, steps: [], outputs: {}, report: undefined, digest: undefined } : {}),
+        ...(changedDb ? { backupPath: "", backupError: undefined, steps: [], run: EMPTY_RUN, report: undefined, digest: undefined } : {}),
         started: false,
         running: false,
         stopping: undefined,

@@ -14,6 +14,8 @@ import { unfinishedRun } from "../../src/engine/runs.js";
 
 const start = { ts: "2026-01-01T00:00:00Z", e: "run-start", runId: "r1", command: "cutover", db: "/d/vox.db", chain: "legacy", planDigest: "0123456789abcdef", workDir: "/d/w", backupPath: "/d/w/backup.jsonl", newPath: "/d/.vox.db.vox-cutover-new", archiveDir: "/d/w/archive", toolVersion: "0.1.0" } as Stamped;
 const at = (e: Record<string, unknown>): Stamped => ({ ts: "2026-01-01T00:00:01Z", ...e }) as Stamped;
+/** The export step's outputs as the engine journals them (its schema: src/engine/step-outputs.ts). */
+const exportOutputs = (identity: unknown) => ({ path: "/d/w/backup.jsonl", sha256: "ab", rows: 1, bytes: 10, identity, tables: [{ name: "t", rows: 1 }], file: { dev: "1", ino: "2", size: 10, mtimeNs: "0", fingerprint: "f" }, summary: "1 row" });
 
 function py(db: string, sql: string): void {
   execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()\nc.close()", db, sql]);
@@ -22,7 +24,7 @@ function py(db: string, sql: string): void {
 describe("resumability (table)", () => {
   const db = join(tmp("vox-resume-"), "vox.db");
   py(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-  const exported = at({ e: "step-done", step: "export", outputs: { identity: contentState(db) } });
+  const exported = at({ e: "step-done", step: "export", outputs: exportOutputs(contentState(db)) });
   const cases: [string, Stamped[], boolean, RegExp?][] = [
     ["stopped on the live-write gate (data, whatever the message says)", [start, exported, at({ e: "step-failed", step: "primary-unchanged", message: "anything", gate: "live-write" })], false, /written to after the export/],
     ["the same words without the gate: another failure, resumable", [start, exported, at({ e: "step-failed", step: "swap", message: "The backup does not equal the primary; changed since the export" })], true],
@@ -38,7 +40,7 @@ describe("resumability (table)", () => {
   it("the primary written to since the export (a row committed by Python's sqlite3): not resumable; after the swap began the check does not apply", () => {
     const d = join(tmp("vox-resume-w-"), "vox.db");
     py(d, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-    const exp = at({ e: "step-done", step: "export", outputs: { identity: contentState(d) } });
+    const exp = at({ e: "step-done", step: "export", outputs: exportOutputs(contentState(d)) });
     expect(resumability({ workDir: "/d/w", state: journalState([start, exp]) }, d).resumable).toBe(true);
     py(d, "INSERT INTO t VALUES (2);");
     const r = resumability({ workDir: "/d/w", state: journalState([start, exp]) }, d);

@@ -86,15 +86,32 @@ const PLAN = { type: "plan" as const, digest: "abcdef0123456789", steps: [
   { id: "news", stage: 4, kind: "write" as const, title: "Publication/news", description: "" },
 ] };
 
+const FILE = { dev: "1", ino: "2", size: 1, mtimeNs: "1", fingerprint: "f" };
+/** The import's evidence as the build-import step outputs it (src/engine/trial.ts importEvidence). */
+const IMPORTED = {
+  tables: [
+    { name: "users", target: "users", rowsIn: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 }, partial: 0, columns: [] },
+    { name: "posts", target: "posts", rowsIn: 3213, loaded: 3213, quarantined: 0, reasons: {}, partial: 0, columns: [] },
+  ],
+  rowsIn: 3313,
+  loaded: 3286,
+  quarantined: 27,
+  partial: 0,
+  columnsToQuarantine: [],
+  orphans: [{ table: "votes", count: 51 }],
+  sequences: { entries: 0, restored: 0, quarantined: 0 },
+  backupVerified: true,
+};
+
 /** The engine's events up to the swap confirmation, with the evidence the steps really output. */
 function throughImport(on: On) {
   on.event(PLAN);
   on.event({ type: "step-start", id: "export", title: "Export" });
-  on.event({ type: "step-done", id: "export", summary: "3313 rows", outputs: { rows: 3313 } });
+  on.event({ type: "step-done", id: "export", summary: "3313 rows", outputs: { path: "/tmp/runs/backup.jsonl", sha256: "ab".repeat(32), rows: 3313, bytes: 1, identity: { size: 1, mtimeNs: "1", changeCounter: 1, walSize: null, walMtimeNs: null }, tables: [], file: FILE } });
   on.event({ type: "step-start", id: "verify-backup", title: "Verify" });
   on.event({ type: "step-done", id: "verify-backup", summary: "ok", outputs: { verified: true, sha256: "ab".repeat(32), rows: 3313 } });
   on.event({ type: "step-start", id: "build-import", title: "Import" });
-  on.event({ type: "step-done", id: "build-import", summary: "3286 loaded, 27 quarantined", outputs: { loaded: 3286, quarantined: 27, foreignKeyViolations: [{ table: "votes", count: 51 }], tables: [{ name: "users", target: "users", rows: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 } }, { name: "posts", target: "posts", rows: 3213, loaded: 3213, quarantined: 0, reasons: {} }] } });
+  on.event({ type: "step-done", id: "build-import", summary: "3286 loaded, 27 quarantined", outputs: { path: "/tmp/.vox.db.new", loaded: 3286, quarantined: 27, integrity: "ok", ftsRebuilt: [], sequences: null, file: FILE, foreignKeyViolations: [{ table: "votes", count: 51 }], tables: [{ name: "users", target: "users", rows: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 } }, { name: "posts", target: "posts", rows: 3213, loaded: 3213, quarantined: 0, reasons: {} }], evidence: IMPORTED } });
 }
 
 async function toStage0(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
@@ -343,7 +360,7 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/Backup: verified \(3,313 rows re-read/);
     expect(f).toMatch(/Rows: 3,313 in the old file → 3,286 loaded, 27 quarantined \(2 tables\)/);
     expect(f).toMatch(/users: 100 in, 73 loaded, 27 quarantined — not-null 27/);
-    expect(f).toMatch(/Columns whose values go to legacy_quarantine: not available/);
+    expect(f).toMatch(/Columns whose values go to legacy_quarantine: none/); // the import's evidence, from the run's state
     expect(f).toMatch(/Foreign-key orphans carried over: 51 in 1 table\(s\) \(votes 51\)/);
     expect(f).toMatch(/Esc cancel here/);
     await inputReady();
@@ -357,7 +374,7 @@ describe("wizard screens (ink-testing-library)", () => {
       inspect: () => at("/tmp/vox.db"),
       apply: async (_job, on) => {
         throughImport(on);
-        const req = { kind: "confirm", step: "swap", title: "Swap", description: "swap", expected: "vox.db", evidence: { backupVerified: true, columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }], orphans: [{ table: "votes", count: 51 }] } } as DecisionRequest;
+        const req = { kind: "confirm", step: "swap", title: "Swap", description: "swap", expected: "vox.db", evidence: { ...IMPORTED, columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }] } } as DecisionRequest;
         const a = await on.request(req);
         return "ok" in a && a.ok ? { ok: true, report: report({ outcome: "completed" }) } : { ok: false, error: { kind: "interrupted", message: "Cancelled", exitCode: 130, cancelled: true } };
       },

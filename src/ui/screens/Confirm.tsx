@@ -2,7 +2,6 @@ import { Box, Text } from "ink";
 import type { DecisionRequest } from "../../engine/events.js";
 import { TextField } from "../components.js";
 import { evidenceFrom, type Evidence } from "../evidence.js";
-import type { EngineEventExtras } from "../protocol.js";
 import { confirmTarget } from "../useEngine.js";
 import { EvidenceView } from "./Evidence.js";
 import { SidecarTables } from "./Sidecar.js";
@@ -14,7 +13,7 @@ export function Confirm({ e, rows }: ScreenProps) {
   const r = s.request as Extract<DecisionRequest, { kind: "confirm" }>;
   const target = confirmTarget(s);
   const compact = rows < 22;
-  const evidence: Evidence = evidenceFrom(s.outputs, (r as EngineEventExtras).evidence, s.report?.backup.path ?? undefined);
+  const evidence: Evidence = evidenceFrom(s.run, r.evidence, s.report?.backup.path ?? undefined);
   return (
     <Box flexDirection="column">
       <Text bold wrap="wrap">{`Destructive step: ${r.title}`}</Text>

@@ -14,7 +14,8 @@ export function Summary({ e, cols, rows }: ScreenProps) {
   const compact = rows < 24;
   // Paths and commands wrap, never cut: an operator copies them from this screen.
   const w = "wrap";
-  const conflicts = Number(s.outputs.sidecar?.conflicts ?? 0);
+  const sidecar = s.run.outputs.sidecar;
+  const conflicts = sidecar?.exists ? sidecar.conflicts : 0;
   const headline = problems.length ? `Done with ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${r.before.chain} → ${r.after.chain}` : `Done: ${r.before.chain} → ${r.after.chain}`;
   return (
     <Box flexDirection="column">
