@@ -75,6 +75,9 @@ export const JournalEntrySchema = v.variant("e", [
   v.looseObject({ e: v.literal("rollback-done"), restored: v.boolean() }),
 ]);
 
+/** A journal line as written: an entry and its time. */
+export const StampedEntrySchema = v.intersect([JournalEntrySchema, v.object({ ts: str })]);
+
 export const LockHolderSchema = v.object({
   pid: v.pipe(v.number(), v.integer()),
   host: str,

@@ -2,6 +2,7 @@ import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
 import type { CancelToken } from "../src/util/cancel.js";
 import type { Decide, Emit, StepKind } from "../src/engine/events.js";
 import type { Lock } from "../src/safety/lock.js";
+import type { RunStartEntry } from "../src/engine/journal.js";
 import { parseOutput, type StepOutput, type StepOutputs, type StepWithOutputs } from "../src/engine/step-outputs.js";
 
 /** Paths of one run; all derived before anything is written. */
@@ -33,7 +34,7 @@ export interface RunStart {
   chainBefore: string;
   maxVersionBefore: string | null;
   /** The database's identity at the start (real path, device/inode). */
-  identity: { path: string; real: string; dev: string | null; ino: string | null };
+  identity: NonNullable<RunStartEntry["identity"]>;
   /** The primary's permission bits and owner at the start: the new file takes them. */
   mode: number | null;
   uid: number | null;

@@ -2,45 +2,18 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSyn
 import { join } from "node:path";
 import { redactValue } from "../util/redact.js";
 import { JOURNAL_NAME as NAME } from "../layout.js";
-import { check, JournalEntrySchema } from "../schemas.js";
-import type { DbIdentity } from "../safety/identity.js";
+import type * as v from "valibot";
+import { check, StampedEntrySchema, type JournalEntrySchema, type RunStartSchema } from "../schemas.js";
 import type { ContentState } from "../safety/content-version.js";
 
-/** The run state a cutover keeps (run-start): everything resume and rollback need, never recomputed from the file now at the path. */
-export interface RunStartEntry {
-  e: "run-start";
-  runId: string;
-  command: string;
-  /** The database's real path (symbolic links resolved). */
-  db: string;
-  /** The chain the run started from (kept as `chain` for older readers). */
-  chain: string;
-  chainBefore?: string;
-  maxVersionBefore?: string | null;
-  route?: "rebuild" | "fold" | "baseline" | "none";
-  planDigest: string;
-  workDir: string;
-  backupPath: string;
-  newPath: string;
-  archiveDir: string;
-  toolVersion: string;
-  options?: { sidecarMerge: boolean; telemetry: string[] };
-  identity?: Pick<DbIdentity, "path" | "real" | "dev" | "ino">;
-}
+/** What a cutover keeps at its start (run-start): everything resume and rollback need, never recomputed from the file now at the path. Its schema: src/schemas.ts. */
+export type RunStartEntry = v.InferOutput<typeof RunStartSchema>;
 
-export type JournalEntry =
-  | RunStartEntry
-  | { e: "step-start"; step: string }
-  | { e: "step-done"; step: string; outputs: Record<string, unknown> }
-  /** `gate`: the safety gate that refused (e.g. "live-write"), as data for the resume decision. */
-  | { e: "step-failed"; step: string; message: string; gate?: string }
-  | { e: "swap"; phase: "intent" | "primary-archived" | "new-in-place"; from?: string; to?: string; state?: ContentState | null }
-  | { e: "interrupted"; step: string | null; signal: string }
-  | { e: "run-done"; outcome: "completed" | "nothing-to-do"; finalIdentity?: ContentState | null; finalInode?: { dev: string; ino: string } | null }
-  | { e: "rollback-start" }
-  | { e: "rollback-done"; restored: boolean };
+/** One line of the journal (types inferred from JournalEntrySchema, never written twice). */
+export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
 
-export type Stamped = JournalEntry & { ts: string };
+/** A journal line as read back: an entry with its time. */
+export type Stamped = v.InferOutput<typeof StampedEntrySchema>;
 
 export const JOURNAL_NAME = NAME;
 
@@ -83,8 +56,9 @@ export function readJournal(path: string): Stamped[] {
       break;
     }
     // Checked, not cast: a line this tool did not write ends the readable journal.
-    if (!check(JournalEntrySchema, parsed)) break;
-    out.push(parsed as Stamped);
+    const entry = check(StampedEntrySchema, parsed);
+    if (!entry) break;
+    out.push(entry);
   }
   return out;
 }
@@ -113,7 +87,7 @@ export function journalState(entries: Stamped[]): JournalState {
   for (const en of entries) {
     switch (en.e) {
       case "run-start":
-        s.start = en as Extract<Stamped, { e: "run-start" }>;
+        s.start = en;
         break;
       case "step-start":
         s.started.add(en.step);
