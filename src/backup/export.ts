@@ -9,7 +9,8 @@ import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 import { listObjects } from "../db/objects.js";
-import { iterateRows, listBackupTables, listRebuiltTables, rowStatement } from "./tables.js";
+import { encodeRowParts, hasBig, iterateRows, listBackupTables, listRebuiltTables, rowStatement, type RowValue } from "./tables.js";
+import type { SqlValue } from "../db/value.js";
 import { workerExecArgv } from "../util/worker.js";
 
 export interface ExportProgress {
@@ -60,7 +61,11 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
   const untouched = "Nothing was written; the database was not opened.";
   for (const sfx of ["", ...DB_SIDE_FILES]) {
     if (abs === resolve(dbPath) + sfx || (existsSync(abs) && samePath(abs, dbPath + sfx))) {
-      throw refused({ what: `The backup path ${abs} is the database${sfx ? ` ${sfx} file` : ""} itself (or a link to it).`, untouched, next: "Write the backup to another file, e.g. in the work dir." });
+      throw refused({
+        what: `The backup path ${abs} is the database${sfx ? ` ${sfx} file` : ""} itself (or a link to it).`,
+        untouched,
+        next: "Write the backup to another file, e.g. in the work dir.",
+      });
     }
   }
   if (existsSync(abs) && lstatSync(abs).isSymbolicLink() && existsSync(dbPath) && samePath(abs, dbPath)) {
@@ -75,7 +80,8 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
     throw refused({ what: `The backup folder ${dir} is not writable.`, untouched, next: "Choose a folder you can write to." });
   }
   if (existsSync(abs)) {
-    if (statSync(abs).isDirectory()) throw usage({ what: `The backup path ${abs} is a directory.`, untouched, next: "Give a file name, e.g. backup.jsonl inside it." });
+    if (statSync(abs).isDirectory())
+      throw usage({ what: `The backup path ${abs} is a directory.`, untouched, next: "Give a file name, e.g. backup.jsonl inside it." });
     if (!force) throw refused({ what: `The backup file ${abs} already exists.`, untouched, next: "Choose another path, or pass --force to replace it." });
   }
   return abs;
@@ -88,7 +94,6 @@ export function backupMode(dbMode: number): number {
 
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
-
 
 export const SLOTS = 8;
 export const SLOT_SIZE = 1 << 20;
@@ -113,7 +118,11 @@ class WorkerSink {
   readonly worker: Worker;
   readonly done: Promise<{ ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string }>;
   constructor(path: string, mode: number) {
-    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), {
+      workerData: { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE },
+      execArgv: workerExecArgv(),
+      resourceLimits: WORKER_LIMITS,
+    });
     this.done = new Promise((resolve) => {
       this.worker.once("message", resolve);
       this.worker.once("error", (e) => resolve({ ok: false, message: e.message }));
@@ -150,10 +159,15 @@ class WorkerSink {
   }
   /** One line (without its newline). */
   private line(kind: "lines" | "rows", text: string): void {
-    if (this.slot >= 0 && (this.kind !== kind || this.used + text.length * 3 + 1 > SLOT_SIZE)) this.flush();
-    if (text.length * 3 + 1 > SLOT_SIZE && Buffer.byteLength(text) + 1 > SLOT_SIZE) {
+    this.put(kind, text);
+    this.put(kind, "\n");
+  }
+  /** Bytes of a line (a whole line, or a piece of a long one). */
+  private put(kind: "lines" | "rows", text: string): void {
+    if (this.slot >= 0 && (this.kind !== kind || this.used + text.length * 3 > SLOT_SIZE)) this.flush();
+    if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
       this.flush();
-      const b = Buffer.from(text + "\n", "utf8"); // a line larger than a slot: its own buffer, transferred
+      const b = Buffer.from(text, "utf8"); // larger than a slot: its own buffer, transferred
       const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
       this.worker.postMessage({ t: kind, buf: ab, len: b.byteLength }, [ab]);
       return;
@@ -161,7 +175,23 @@ class WorkerSink {
     if (this.slot < 0) this.take(kind);
     const base = this.slot * SLOT_SIZE;
     this.used += this.view.write(text, base + this.used, SLOT_SIZE - this.used, "utf8");
-    this.view[base + this.used++] = 10;
+  }
+  /** Bytes of a line, copied into slots (no string, no allocation). */
+  private putBytes(kind: "lines" | "rows", b: Buffer): void {
+    let off = 0;
+    while (off < b.length) {
+      if (this.slot >= 0 && (this.kind !== kind || this.used === SLOT_SIZE)) this.flush();
+      if (this.slot < 0) this.take(kind);
+      const n = Math.min(SLOT_SIZE - this.used, b.length - off);
+      b.copy(this.view, this.slot * SLOT_SIZE + this.used, off, off + n);
+      this.used += n;
+      off += n;
+    }
+  }
+  /** A row holding a big value: its line written in pieces (memory does not grow with the value). */
+  rowParts(values: readonly RowValue[]): void {
+    encodeRowParts(values, { part: (text) => this.put("rows", text), bytes: (b) => this.putBytes("rows", b) });
+    this.put("rows", "\n");
   }
   lines(text: string): void {
     this.line("lines", text);
@@ -232,7 +262,8 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
       let n = 0;
       const tableRows = Number(t.rows);
       for (const row of iterateRows(rowStatement(db, t))) {
-        sink.row(encodeRow(row));
+        if (hasBig(row)) sink.rowParts(row);
+        else sink.row(encodeRow(row as SqlValue[]));
         n++;
         if ((n & 0x3ff) === 0) {
           if (counted) opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: tableRowsDone + n, totalRows });
@@ -263,6 +294,5 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     rmSync(tmp, { force: true });
   }
 }
-
 
 export type { BackupTable };

@@ -1,8 +1,21 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { refused, VoxError } from "../errors.js";
-import type { SqlValue } from "../db/value.js";
-import { decodeValue, DecodeError, splitSequences, encodeRow, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+import { decodeText, type SqlValue } from "../db/value.js";
+import { BigValue } from "./big-value.js";
+import { LineSource, parseLongRow, streamAbove } from "./long-line.js";
+import type { RowValue } from "./tables.js";
+import {
+  decodeValue,
+  DecodeError,
+  splitSequences,
+  encodeRow,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  type BackupHeader,
+  type BackupTable,
+  type Trailer,
+} from "./format.js";
 
 export interface Line {
   /** The line's bytes without the newline. */
@@ -72,7 +85,24 @@ export function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineB
   }
 }
 
+/** A big value read back whole (for a visitor that does not take BigValues). */
+function materialize(v: BigValue): SqlValue {
+  const b = Buffer.alloc(v.length);
+  let at = 0;
+  for (const s of v.open()) {
+    b.set(s, at);
+    at += s.length;
+  }
+  if (v.storage === "blob") return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  return decodeText(b);
+}
+
 export interface BackupVisitor {
+  /**
+   * Take rows holding big values as they are: a BigValue (read in slices with its \`open\`), and
+   * no line (null). Without it a big value is read back whole and the row's line built.
+   */
+  bigValues?: boolean;
   /** Skip the per-row canonical re-encoding (a second pass over a file already verified; the hashes are still checked). */
   trusted?: boolean;
   onHeader?(h: BackupHeader): void;
@@ -131,109 +161,146 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   const done: { name: string; rows: number; sha256: string }[] = [];
   let trailer: Trailer | undefined;
   let fileSha256 = "";
-  const lines = readLines(path);
-  for (;;) {
-    let next: IteratorResult<Line>;
-    try {
-      next = lines.next();
-    } catch (e) {
-      if (e instanceof LineTooLong) throw bad(path, e.no, `the line is longer than ${Math.floor(maxLineBytes() / (1 << 20))} MB: no line vox-cutover writes is that long (a value that large cannot be carried in this format)`, cur?.name);
-      throw e;
-    }
-    if (next.done) break;
-    const line = next.value;
-    if (trailer) throw bad(path, line.no, "there is data after the trailer");
-    if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur?.name);
-    const text = line.bytes.toString("utf8");
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw bad(path, line.no, "the line is not valid JSON", cur?.name);
-    }
-    if (line.no === 1) {
-      const h = parsed as Partial<BackupHeader> & Record<string, unknown>;
-      if (h && typeof h === "object" && "table" in h && "row" in h && "columns" in h) {
-        throw new ReferenceFormat("reference vox codex export-legacy format");
+  const lines = new LineSource(path);
+  try {
+    for (;;) {
+      const line = lines.next();
+      if (!line) break;
+      if ("long" in line) {
+        // A row holding a big value: parsed and hashed as it streams, never held whole.
+        if (trailer) throw bad(path, line.no, "there is data after the trailer");
+        if (!cur)
+          throw bad(path, line.no, `a line longer than ${streamAbove()} bytes outside any table section (only a row holding a large value is that long)`);
+        let values: RowValue[];
+        try {
+          values = parseLongRow(line, path, (b) => {
+            th!.update(b);
+            fileHash.update(b);
+          });
+        } catch (e) {
+          if (e instanceof DecodeError) throw bad(path, line.no, `a row cannot be decoded (${e.message})`, cur.name);
+          throw e;
+        }
+        if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur.name);
+        th!.update("\n");
+        fileHash.update("\n");
+        if (values.length !== cur.columns.length)
+          throw bad(path, line.no, `a row has ${values.length} values, the table has ${cur.columns.length} columns`, cur.name);
+        if (keyIdx >= 0) {
+          const k = values[keyIdx]! as SqlValue;
+          if (rows > 0 && cmpKey(prevKey, k) >= 0) throw bad(path, line.no, "rows are not in ascending rowid order (reordered or duplicated)", cur.name);
+          prevKey = k;
+        }
+        rows++;
+        rowsDone++;
+        if (visitor.onRow) {
+          if (visitor.bigValues) visitor.onRow(cur, values as SqlValue[], null as unknown as string);
+          else {
+            // A visitor that takes whole values: each big value read back from the file, whole.
+            const whole = values.map((v) => (v instanceof BigValue ? materialize(v) : v));
+            visitor.onRow(cur, whole, encodeRow(whole));
+          }
+        }
+        continue;
       }
-      if (!h || h.k !== "header" || h.format !== FORMAT_NAME) throw bad(path, 1, `it is not a vox-cutover backup (no "${FORMAT_NAME}" header)`);
-      if (h.version !== FORMAT_VERSION) throw bad(path, 1, `format version ${String(h.version)} is not supported by this tool (it reads version ${FORMAT_VERSION})`);
-      if (!Array.isArray(h.tables)) throw bad(path, 1, "the header lists no tables");
-      header = h as BackupHeader;
-      visitor.onHeader?.(header);
+      if (trailer) throw bad(path, line.no, "there is data after the trailer");
+      if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur?.name);
+      const text = line.bytes.toString("utf8");
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw bad(path, line.no, "the line is not valid JSON", cur?.name);
+      }
+      if (line.no === 1) {
+        const h = parsed as Partial<BackupHeader> & Record<string, unknown>;
+        if (h && typeof h === "object" && "table" in h && "row" in h && "columns" in h) {
+          throw new ReferenceFormat("reference vox codex export-legacy format");
+        }
+        if (!h || h.k !== "header" || h.format !== FORMAT_NAME) throw bad(path, 1, `it is not a vox-cutover backup (no "${FORMAT_NAME}" header)`);
+        if (h.version !== FORMAT_VERSION)
+          throw bad(path, 1, `format version ${String(h.version)} is not supported by this tool (it reads version ${FORMAT_VERSION})`);
+        if (!Array.isArray(h.tables)) throw bad(path, 1, "the header lists no tables");
+        header = h as BackupHeader;
+        visitor.onHeader?.(header);
+        fileHash.update(line.bytes);
+        fileHash.update("\n");
+        continue;
+      }
+      const isArray = Array.isArray(parsed);
+      if (!isArray) {
+        const o = parsed as Record<string, unknown>;
+        if (o.k === "trailer") {
+          if (cur) throw bad(path, line.no, `the trailer comes before table ${cur.name} ended (truncated or reordered)`, cur.name);
+          trailer = o as unknown as Trailer;
+          fileSha256 = fileHash.digest("hex");
+          continue;
+        }
+        fileHash.update(line.bytes);
+        fileHash.update("\n");
+        if (o.k === "table") {
+          if (cur) throw bad(path, line.no, `table ${String(o.name)} starts before ${cur.name} ended`, cur.name);
+          const expected = header!.tables[ti];
+          if (!expected) throw bad(path, line.no, `table ${String(o.name)} is not in the header`);
+          if (o.name !== expected.name) throw bad(path, line.no, `expected table ${expected.name} next, found ${String(o.name)} (sections reordered)`);
+          if (JSON.stringify(o.columns) !== JSON.stringify(expected.columns)) throw bad(path, line.no, "the columns differ from the header", expected.name);
+          cur = expected;
+          th = createHash("sha256");
+          rows = 0;
+          prevKey = null;
+          keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
+          visitor.onTable?.(cur);
+          continue;
+        }
+        if (o.k === "end") {
+          if (!cur || o.name !== cur.name) throw bad(path, line.no, `an end marker for ${String(o.name)} outside its table`);
+          const sha256 = th!.digest("hex");
+          if (o.rows !== rows) throw bad(path, line.no, `the end marker says ${String(o.rows)} rows, the file holds ${rows}`, cur.name);
+          if (o.sha256 !== sha256)
+            throw bad(path, line.no, `the content hash recomputed from the rows (${sha256}) differs from the recorded one (${String(o.sha256)})`, cur.name);
+          if (String(cur.rows) !== String(rows)) throw bad(path, line.no, `the header counted ${cur.rows} rows at export, the file holds ${rows}`, cur.name);
+          done.push({ name: cur.name, rows, sha256 });
+          visitor.onEnd?.(cur, { rows, sha256 });
+          cur = undefined;
+          ti++;
+          continue;
+        }
+        throw bad(path, line.no, `unexpected line kind ${JSON.stringify(o.k)}`, cur?.name);
+      }
+      // a row
+      if (!cur) throw bad(path, line.no, "a row outside any table section");
+      const arr = parsed as unknown[];
+      if (arr.length !== cur.columns.length) throw bad(path, line.no, `a row has ${arr.length} values, the table has ${cur.columns.length} columns`, cur.name);
+      let values: SqlValue[];
+      try {
+        values = arr.map(decodeValue);
+      } catch (e) {
+        throw bad(path, line.no, `a value cannot be decoded (${e instanceof DecodeError ? e.message : String(e)})`, cur.name);
+      }
+      const canonical = visitor.trusted ? text : encodeRow(values);
+      if (canonical !== text) throw bad(path, line.no, "the row is not in canonical form (edited by hand or tampered)", cur.name);
+      if (keyIdx >= 0) {
+        const k = values[keyIdx]!;
+        if (rows > 0 && cmpKey(prevKey, k) >= 0) throw bad(path, line.no, "rows are not in ascending rowid order (reordered or duplicated)", cur.name);
+        prevKey = k;
+      }
+      th!.update(line.bytes);
+      th!.update("\n");
       fileHash.update(line.bytes);
       fileHash.update("\n");
-      continue;
+      rows++;
+      rowsDone++;
+      visitor.onRow?.(cur, values, canonical);
+      if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: header!.tables.reduce((n, t) => n + Number(t.rows), 0), table: cur.name });
     }
-    const isArray = Array.isArray(parsed);
-    if (!isArray) {
-      const o = parsed as Record<string, unknown>;
-      if (o.k === "trailer") {
-        if (cur) throw bad(path, line.no, `the trailer comes before table ${cur.name} ended (truncated or reordered)`, cur.name);
-        trailer = o as unknown as Trailer;
-        fileSha256 = fileHash.digest("hex");
-        continue;
-      }
-      fileHash.update(line.bytes);
-      fileHash.update("\n");
-      if (o.k === "table") {
-        if (cur) throw bad(path, line.no, `table ${String(o.name)} starts before ${cur.name} ended`, cur.name);
-        const expected = header!.tables[ti];
-        if (!expected) throw bad(path, line.no, `table ${String(o.name)} is not in the header`);
-        if (o.name !== expected.name) throw bad(path, line.no, `expected table ${expected.name} next, found ${String(o.name)} (sections reordered)`);
-        if (JSON.stringify(o.columns) !== JSON.stringify(expected.columns)) throw bad(path, line.no, "the columns differ from the header", expected.name);
-        cur = expected;
-        th = createHash("sha256");
-        rows = 0;
-        prevKey = null;
-        keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
-        visitor.onTable?.(cur);
-        continue;
-      }
-      if (o.k === "end") {
-        if (!cur || o.name !== cur.name) throw bad(path, line.no, `an end marker for ${String(o.name)} outside its table`);
-        const sha256 = th!.digest("hex");
-        if (o.rows !== rows) throw bad(path, line.no, `the end marker says ${String(o.rows)} rows, the file holds ${rows}`, cur.name);
-        if (o.sha256 !== sha256) throw bad(path, line.no, `the content hash recomputed from the rows (${sha256}) differs from the recorded one (${String(o.sha256)})`, cur.name);
-        if (String(cur.rows) !== String(rows)) throw bad(path, line.no, `the header counted ${cur.rows} rows at export, the file holds ${rows}`, cur.name);
-        done.push({ name: cur.name, rows, sha256 });
-        visitor.onEnd?.(cur, { rows, sha256 });
-        cur = undefined;
-        ti++;
-        continue;
-      }
-      throw bad(path, line.no, `unexpected line kind ${JSON.stringify(o.k)}`, cur?.name);
-    }
-    // a row
-    if (!cur) throw bad(path, line.no, "a row outside any table section");
-    const arr = parsed as unknown[];
-    if (arr.length !== cur.columns.length) throw bad(path, line.no, `a row has ${arr.length} values, the table has ${cur.columns.length} columns`, cur.name);
-    let values: SqlValue[];
-    try {
-      values = arr.map(decodeValue);
-    } catch (e) {
-      throw bad(path, line.no, `a value cannot be decoded (${e instanceof DecodeError ? e.message : String(e)})`, cur.name);
-    }
-    const canonical = visitor.trusted ? text : encodeRow(values);
-    if (canonical !== text) throw bad(path, line.no, "the row is not in canonical form (edited by hand or tampered)", cur.name);
-    if (keyIdx >= 0) {
-      const k = values[keyIdx]!;
-      if (rows > 0 && cmpKey(prevKey, k) >= 0) throw bad(path, line.no, "rows are not in ascending rowid order (reordered or duplicated)", cur.name);
-      prevKey = k;
-    }
-    th!.update(line.bytes);
-    th!.update("\n");
-    fileHash.update(line.bytes);
-    fileHash.update("\n");
-    rows++;
-    rowsDone++;
-    visitor.onRow?.(cur, values, canonical);
-    if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: header!.tables.reduce((n, t) => n + Number(t.rows), 0), table: cur.name });
+  } finally {
+    lines.close();
   }
   if (!header) throw bad(path, null, "the file is empty");
   if (!trailer) throw bad(path, null, cur ? `the file ends inside table ${cur.name} (truncated)` : "the file has no trailer (truncated)", cur?.name);
   if (ti !== header.tables.length) throw bad(path, null, `the header lists ${header.tables.length} tables, the file holds ${ti}`);
-  if (trailer.fileSha256 !== fileSha256) throw bad(path, null, `the whole-file hash (${fileSha256}) differs from the trailer's (${String(trailer.fileSha256)})`);
+  if (trailer.fileSha256 !== fileSha256)
+    throw bad(path, null, `the whole-file hash (${fileSha256}) differs from the trailer's (${String(trailer.fileSha256)})`);
   if (!Array.isArray(trailer.tables) || JSON.stringify(trailer.tables) !== JSON.stringify(done)) {
     const i = done.findIndex((d, j) => JSON.stringify(d) !== JSON.stringify(trailer!.tables?.[j]));
     throw bad(path, null, `the trailer's counts and hashes differ from the file's${i >= 0 ? ` for table ${done[i]!.name}` : ""}`);

@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { allRows, openReadOnly, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, normalizeValue, RawText, quoteIdent, type SqlValue, type TextEncoding } from "../db/value.js";
-import { encodeRow, type BackupTable } from "./format.js";
+import { encodeRow, encodeValue, type BackupTable } from "./format.js";
+import { PageReader } from "../db/pages.js";
+import { BigValue, bigValueBytes, writeBigValue, type RowOut } from "./big-value.js";
 
 const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
 
@@ -100,9 +102,10 @@ export const FAST_TEXT_MAX = 256;
  * character ≥ U+0080) and that holds no NUL (`instr` compares bytes, past a NUL) is read as the
  * string itself: ASCII is valid UTF-8, so the string has exactly the stored bytes.
  */
-export function selectSql(t: BackupTable, fastAscii = false): string {
+export function selectSql(t: BackupTable, fastAscii = false, bigAbove: number | null = null): string {
   const exprs: string[] = [];
   const texts: string[] = [];
+  const bigs: string[] = [];
   t.columns.forEach((c, i) => {
     const ref = i === 0 && t.rowidColumn ? t.rowidColumn : quoteIdent(c);
     if (integerOnly(t, i)) {
@@ -110,11 +113,22 @@ export function selectSql(t: BackupTable, fastAscii = false): string {
       return;
     }
     const slow = fastAscii ? ` AND NOT (octet_length(${ref}) <= ${FAST_TEXT_MAX} AND NOT (${ref} GLOB ${ASCII_ONLY_NOT}) AND instr(${ref}, char(0)) = 0)` : "";
-    exprs.push(`CASE WHEN typeof(${ref}) = 'text'${slow} THEN CAST(${ref} AS BLOB) ELSE ${ref} END`);
+    // A value above the big-value size is not read here (octet_length does not load it): its length
+    // comes instead, and its bytes are read from the pages in slices (big-value.ts).
+    const big = bigAbove !== null ? `WHEN octet_length(${ref}) > ${bigAbove} THEN octet_length(${ref}) ` : "";
+    exprs.push(`CASE ${big}WHEN typeof(${ref}) = 'text'${slow} THEN CAST(${ref} AS BLOB) ELSE ${ref} END`);
     texts.push(`(typeof(${ref}) = 'text')`);
+    if (bigAbove !== null) bigs.push(`ifnull(octet_length(${ref}) > ${bigAbove}, 0)`);
   });
-  for (let k = 0; k < texts.length; k += MASK_BITS) {
-    exprs.push(texts.slice(k, k + MASK_BITS).map((e, j) => (j ? `${e} * ${2 ** j}` : e)).join(" + "));
+  for (const list of [texts, bigs]) {
+    for (let k = 0; k < list.length; k += MASK_BITS) {
+      exprs.push(
+        list
+          .slice(k, k + MASK_BITS)
+          .map((e, j) => (j ? `${e} * ${2 ** j}` : e))
+          .join(" + "),
+      );
+    }
   }
   const order =
     t.name === "sqlite_sequence"
@@ -137,6 +151,27 @@ export interface RowSource {
   /** Value index of each maybe-TEXT column, in mask bit order. */
   textCols: number[];
   encoding: TextEncoding;
+  /** Values above the big-value size are read from the pages (an ordinary rowid table of a UTF-8 file). */
+  big: { reader: PageReader; root: number; rowidIdx: number; recordCol: number[] } | null;
+}
+
+/** A value as the row readers hand it: a big one is a BigValue (read in slices when encoded). */
+export type RowValue = SqlValue | BigValue;
+
+/**
+ * Where a table's big values can be read from the pages: an ordinary rowid table (not virtual, not
+ * WITHOUT ROWID, not sqlite_sequence) whose rowid is carried. Others read every value whole.
+ */
+function bigSource(db: LibsqlDatabase, t: BackupTable, encoding: TextEncoding): RowSource["big"] {
+  if (encoding !== "UTF-8" || t.withoutRowid || t.name === "sqlite_sequence" || (!t.rowidColumn && !t.rowidAlias)) return null;
+  const root = allRows(db, "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", [t.name])[0]?.rootpage;
+  if (typeof root !== "bigint" || root <= 0n) return null; // a virtual table has no b-tree of its own
+  // The record holds every column but virtual generated ones, in declaration order.
+  const stored = allRows(db, "SELECT name, hidden FROM pragma_table_xinfo(?)", [t.name])
+    .filter((c) => Number(c.hidden) !== 2)
+    .map((c) => String(c.name));
+  const recordCol = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? -1 : stored.indexOf(c)));
+  return { reader: new PageReader(db), root: Number(root), rowidIdx: t.rowidColumn ? 0 : t.columns.indexOf(t.rowidAlias!), recordCol };
 }
 
 function encodingOf(db: LibsqlDatabase): TextEncoding {
@@ -147,22 +182,33 @@ function encodingOf(db: LibsqlDatabase): TextEncoding {
 /** A reusable statement that streams a table's rows as arrays of SqlValue (BigInt integers, TEXT exact). */
 export function rowStatement(db: LibsqlDatabase, t: BackupTable): RowSource {
   const encoding = encodingOf(db);
-  const st = db.prepare(selectSql(t, encoding === "UTF-8"));
+  const big = bigSource(db, t, encoding);
+  const st = db.prepare(selectSql(t, encoding === "UTF-8", big ? Math.max(64, bigValueBytes()) : null));
   st.raw(true);
   st.safeIntegers(true);
   const textCols = t.columns.map((_, i) => i).filter((i) => !integerOnly(t, i));
-  return { st, n: t.columns.length, textCols, encoding };
+  return { st, n: t.columns.length, textCols, encoding, big };
 }
 
-export function* iterateRows(src: RowSource): Generator<SqlValue[]> {
-  const { n, textCols, encoding } = src;
+export function* iterateRows(src: RowSource): Generator<RowValue[]> {
+  const { n, textCols, encoding, big } = src;
+  const masks = Math.ceil(textCols.length / MASK_BITS);
   for (const raw of (src.st as unknown as { iterate(): IterableIterator<unknown[]> }).iterate()) {
     for (let k = 0; k < textCols.length; k += MASK_BITS) {
       const mask = Number(raw[n + k / MASK_BITS] as bigint);
-      if (mask === 0) continue;
+      const bigMask = big ? Number(raw[n + masks + k / MASK_BITS] as bigint) : 0;
+      if (mask === 0 && bigMask === 0) continue;
       for (let j = 0; j < MASK_BITS && k + j < textCols.length; j++) {
-        if (mask & (1 << j)) {
-          const i = textCols[k + j]!;
+        const i = textCols[k + j]!;
+        if (bigMask & (1 << j)) {
+          // Its length came instead of its bytes: the bytes are read from the pages when encoded.
+          const storage = mask & (1 << j) ? "text" : "blob";
+          const length = Number(raw[i] as bigint);
+          const rowid = raw[big!.rowidIdx] as bigint;
+          const { reader, root } = big!;
+          const col = big!.recordCol[i]!;
+          raw[i] = new BigValue(storage, length, () => reader.value(root, rowid, col, { storage, length }));
+        } else if (mask & (1 << j)) {
           // A string came by the fast path (short ASCII, no NUL): already exact.
           if (typeof raw[i] !== "string") raw[i] = decodeText(raw[i] as Uint8Array, encoding);
         }
@@ -171,31 +217,66 @@ export function* iterateRows(src: RowSource): Generator<SqlValue[]> {
     raw.length = n;
     for (let i = 0; i < n; i++) {
       const v = raw[i];
-      if (v !== null && typeof v === "object" && !(v instanceof Uint8Array) && !(v instanceof RawText)) raw[i] = normalizeValue(v);
+      if (v !== null && typeof v === "object" && !(v instanceof Uint8Array) && !(v instanceof RawText) && !(v instanceof BigValue)) raw[i] = normalizeValue(v);
     }
-    yield raw as SqlValue[];
+    yield raw as RowValue[];
   }
+}
+
+/** Whether a row holds a big value (then it is encoded in pieces: encodeRowParts). */
+export function hasBig(values: readonly RowValue[]): boolean {
+  for (const v of values) if (v instanceof BigValue) return true;
+  return false;
+}
+
+/** A row's canonical line (without its newline) written to `out` in pieces, big values in slices. */
+export function encodeRowParts(values: readonly RowValue[], out: RowOut): void {
+  let s = "[";
+  for (let i = 0; i < values.length; i++) {
+    if (i) s += ",";
+    const v = values[i]!;
+    if (v instanceof BigValue) {
+      out.part(s);
+      s = "";
+      writeBigValue(v, out);
+    } else s += encodeValue(v);
+  }
+  out.part(s + "]");
 }
 
 /**
  * SHA-256 over lines (each + "\n"), fed through one reused 1 MB buffer: no string is built and
  * flattened per chunk and the hash is updated once per MB (a line longer than the buffer: directly).
  */
-export class LineHasher {
+export class LineHasher implements RowOut {
   private readonly hash = createHash("sha256");
   private readonly buf = Buffer.allocUnsafe(1 << 20);
   private used = 0;
   line(text: string): void {
+    this.part(text);
+    this.part("\n");
+  }
+  /** A row: in pieces when it holds a big value. */
+  row(values: readonly RowValue[]): void {
+    if (hasBig(values)) {
+      encodeRowParts(values, this);
+      this.part("\n");
+    } else this.line(encodeRow(values as SqlValue[]));
+  }
+  bytes(b: Buffer): void {
+    this.flush();
+    this.hash.update(b);
+  }
+  /** Part of a line (no newline added). */
+  part(text: string): void {
     if (this.used + text.length * 3 + 1 > this.buf.length) {
       this.flush();
       if (text.length * 3 + 1 > this.buf.length) {
         this.hash.update(text, "utf8");
-        this.hash.update("\n");
         return;
       }
     }
     this.used += this.buf.write(text, this.used, "utf8");
-    this.buf[this.used++] = 10;
   }
   private flush(): void {
     if (this.used) this.hash.update(this.buf.subarray(0, this.used));
@@ -212,7 +293,7 @@ export function hashTable(db: LibsqlDatabase, t: BackupTable): { rows: number; s
   const h = new LineHasher();
   let rows = 0;
   for (const r of iterateRows(rowStatement(db, t))) {
-    h.line(encodeRow(r));
+    h.row(r);
     rows++;
   }
   return { rows, sha256: h.digest() };

@@ -1,0 +1,183 @@
+/**
+ * Reads one value of a rowid table straight from the database's pages (the `sqlite_dbpage` virtual
+ * table), in slices, without SQLite materializing it: SQLite has no incremental blob API in the
+ * driver and loads a whole value even for `substr()`.
+ *
+ * Pages are read through the connection's pager, so inside a read transaction they are the same
+ * snapshot the rows are read from (WAL frames included). The walk follows the file format
+ * (https://www.sqlite.org/fileformat2.html): the table b-tree from its root page down to the leaf
+ * cell holding the rowid, the record header's serial types to the value's offset and length, then
+ * the cell's local payload and its overflow chain (the first 4 bytes of each overflow page name the
+ * next; pointer-map pages of an auto-vacuum file are not in the chain).
+ *
+ * Any inconsistency (a page of the wrong kind, a chain that ends early or loops, a serial type that
+ * disagrees with what SQLite reported for the value) throws: a value is never read wrong silently.
+ */
+import type { LibsqlDatabase, LibsqlStatement } from "./local.js";
+
+export class PageFormatError extends Error {}
+
+function varint(b: Uint8Array, off: number): { v: bigint; n: number } {
+  let v = 0n;
+  for (let i = 0; i < 8; i++) {
+    const x = b[off + i];
+    if (x === undefined) throw new PageFormatError("a varint runs past its page");
+    v = (v << 7n) | BigInt(x & 0x7f);
+    if (x < 0x80) return { v, n: i + 1 };
+  }
+  const x = b[off + 8];
+  if (x === undefined) throw new PageFormatError("a varint runs past its page");
+  return { v: (v << 8n) | BigInt(x), n: 9 };
+}
+
+/** A 9-byte varint holds a two's-complement 64-bit value: a negative rowid. */
+function signed(v: bigint): bigint {
+  return v >= 1n << 63n ? v - (1n << 64n) : v;
+}
+
+/** Size in bytes of a value of serial type `t` in a record. */
+export function serialSize(t: number): number {
+  if (t < 12) return [0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0][t]!;
+  return (t - (t % 2 === 0 ? 12 : 13)) / 2;
+}
+
+/** Where a value lies in a cell's payload. */
+export interface ValueSpan {
+  storage: "blob" | "text" | "other";
+  /** Offset of the value in the payload, and its length in bytes. */
+  offset: number;
+  length: number;
+}
+
+export class PageReader {
+  private readonly st: LibsqlStatement;
+  readonly pageSize: number;
+  /** Page size minus the reserved bytes at the end of each page. */
+  readonly usable: number;
+  readonly pageCount: number;
+  constructor(db: LibsqlDatabase, schema = "main") {
+    this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${schema === "main" ? "'main'" : `'${schema.replace(/'/g, "''")}'`}) WHERE pgno = ?`);
+    this.st.raw(true);
+    const p1 = this.page(1);
+    this.pageSize = p1.length;
+    this.usable = this.pageSize - p1[20]!;
+    this.pageCount = Number((db.prepare(`PRAGMA page_count`).raw(true).get() as unknown[])[0]);
+  }
+
+  page(n: number): Buffer {
+    const r = this.st.get(n) as unknown[] | undefined;
+    const d = r?.[0];
+    if (!(d instanceof Uint8Array)) throw new PageFormatError(`page ${n} cannot be read`);
+    return Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  }
+
+  /** The leaf page and cell offset holding `rowid` in the table b-tree rooted at `root`. */
+  private findCell(root: number, rowid: bigint): { page: Buffer; cell: number } {
+    let pg = root;
+    for (let depth = 0; depth < 64; depth++) {
+      const b = this.page(pg);
+      const h = pg === 1 ? 100 : 0;
+      const type = b[h];
+      const n = b.readUInt16BE(h + 3);
+      if (type === 0x0d) {
+        let lo = 0;
+        let hi = n - 1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          const cell = b.readUInt16BE(h + 8 + 2 * mid);
+          const size = varint(b, cell);
+          const key = signed(varint(b, cell + size.n).v);
+          if (key === rowid) return { page: b, cell };
+          if (key < rowid) lo = mid + 1;
+          else hi = mid - 1;
+        }
+        throw new PageFormatError(`rowid ${rowid} is not in its leaf page ${pg}`);
+      }
+      if (type !== 0x05) throw new PageFormatError(`page ${pg} is not a table b-tree page (type ${type})`);
+      // The first cell whose key (the largest rowid of its left subtree) is >= rowid; else the right-most child.
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const cell = b.readUInt16BE(h + 12 + 2 * mid);
+        if (signed(varint(b, cell + 4).v) < rowid) lo = mid + 1;
+        else hi = mid;
+      }
+      pg = lo < n ? b.readUInt32BE(b.readUInt16BE(h + 12 + 2 * lo)) : b.readUInt32BE(h + 8);
+    }
+    throw new PageFormatError(`the b-tree rooted at page ${root} is deeper than any SQLite writes`);
+  }
+
+  /** The payload of the cell holding `rowid`: its size, local part and first overflow page. */
+  private payload(root: number, rowid: bigint): { size: number; page: Buffer; start: number; local: number; overflow: number } {
+    const { page, cell } = this.findCell(root, rowid);
+    const ps = varint(page, cell);
+    const rid = varint(page, cell + ps.n);
+    const size = Number(ps.v);
+    const start = cell + ps.n + rid.n;
+    const U = this.usable;
+    const X = U - 35;
+    let local = size;
+    if (size > X) {
+      const M = Math.floor(((U - 12) * 32) / 255) - 23;
+      const K = M + ((size - M) % (U - 4));
+      local = K <= X ? K : M;
+    }
+    if (start + local > page.length) throw new PageFormatError(`the cell of rowid ${rowid} runs past its page`);
+    return { size, page, start, local, overflow: local < size ? page.readUInt32BE(start + local) : 0 };
+  }
+
+  /** Slices of bytes [from, from + len) of a payload (views into page buffers, valid until the next call). */
+  private *slices(p: ReturnType<PageReader["payload"]>, from: number, len: number): Generator<Buffer> {
+    if (from + len > p.size) throw new PageFormatError("a value runs past its record");
+    let pos = 0; // payload offset of the current segment's start
+    let seg = p.page.subarray(p.start, p.start + p.local);
+    let next = p.overflow;
+    const end = from + len;
+    const maxPages = Math.ceil((p.size - p.local) / (this.usable - 4));
+    let pages = 0;
+    for (;;) {
+      const segEnd = pos + seg.length;
+      if (segEnd > from && pos < end) yield seg.subarray(Math.max(0, from - pos), Math.min(seg.length, end - pos));
+      pos = segEnd;
+      if (pos >= end) return;
+      if (next === 0 || next > this.pageCount || ++pages > maxPages) throw new PageFormatError(`the overflow chain ends at page ${next} before the value does`);
+      const b = this.page(next);
+      next = b.readUInt32BE(0);
+      seg = b.subarray(4, 4 + Math.min(this.usable - 4, p.size - pos));
+    }
+  }
+
+  /**
+   * The value of record column `col` (the table's columns in declaration order, virtual generated
+   * columns excepted) of row `rowid`, as slices. `expect` is what SQLite reports for it (`typeof`,
+   * `octet_length`): a value that disagrees is refused.
+   */
+  value(root: number, rowid: bigint, col: number, expect: { storage: "blob" | "text"; length: number }): Iterable<Buffer> {
+    const p = this.payload(root, rowid);
+    // The record header: its size (a varint), then one serial type per column.
+    const head = Buffer.concat([...this.slices(p, 0, Math.min(p.size, 9))]);
+    const hs = varint(head, 0);
+    const hdrSize = Number(hs.v);
+    const hdr = Buffer.concat([...this.slices(p, 0, Math.min(p.size, hdrSize))]);
+    let off = hs.n;
+    let at = hdrSize;
+    for (let i = 0; ; i++) {
+      if (off >= hdrSize) throw new PageFormatError(`row ${rowid} has no column ${col} in its record`);
+      const t = varint(hdr, off);
+      off += t.n;
+      const type = Number(t.v);
+      const size = serialSize(type);
+      if (i === col) {
+        const storage = type >= 12 ? (type % 2 === 0 ? "blob" : "text") : "other";
+        if (storage !== expect.storage || size !== expect.length) {
+          throw new PageFormatError(
+            `row ${rowid}, column ${col}: the page holds a ${storage} of ${size} bytes where SQLite reports a ${expect.storage} of ${expect.length}`,
+          );
+        }
+        return this.slices(p, at, size);
+      }
+      at += size;
+    }
+  }
+}
