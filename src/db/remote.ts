@@ -1,8 +1,15 @@
-import { createClient, type Client } from "@libsql/client";
+import { createRequire } from "node:module";
+import type { Client } from "@libsql/client";
 import { failed } from "../errors.js";
 import { redactText } from "../util/redact.js";
 import type { ResolvedDb } from "./resolve.js";
 import { normalizeValue, type Row, type SqlValue } from "./value.js";
+
+/** The remote client library, loaded on first use: it costs ~0.25 s of CPU to load, and most runs use a local file. */
+function createClient(...args: Parameters<typeof import("@libsql/client").createClient>): Client {
+  const lib = createRequire(import.meta.url)("@libsql/client") as typeof import("@libsql/client");
+  return lib.createClient(...args);
+}
 
 export function openRemote(r: ResolvedDb): Client {
   try {
