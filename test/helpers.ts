@@ -137,6 +137,9 @@ export function fixtureDb(path: string): InstanceType<typeof Database> {
   const db = new Database(path);
   db.defaultSafeIntegers(true);
   db.exec("PRAGMA foreign_keys=OFF");
+  // A scratch file: no fsync per statement (the baseline's ~500 CREATEs took 4 s each on a busy disk, 0.1 s without).
+  // Per connection only: the file and what the product does with it are the same.
+  db.exec("PRAGMA synchronous=OFF");
   return db;
 }
 

@@ -102,6 +102,7 @@ export function carryObjects(db: LibsqlDatabase, objects: readonly FileObject[])
  * index that the rows would break is only found by the trial import).
  */
 export function predictObjects(targetSql: string, objects: readonly FileObject[]): ObjectsCarried {
+  if (objects.length === 0) return { carried: [], notCarried: [] }; // nothing to try: no target to build
   const mem = new Database(":memory:");
   try {
     mem.exec(targetSql);
