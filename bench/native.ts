@@ -7,7 +7,7 @@
  */
 import Database from "libsql";
 import { readCatalogSync } from "../src/db/catalog.js";
-import { loadBaselineContext } from "../src/db/diagnose.js";
+import { loadBaselineContext } from "../src/diagnose/diagnose.js";
 import { splitSql } from "../src/db/sqlsplit.js";
 import { quoteIdent } from "../src/db/value.js";
 

@@ -3,8 +3,8 @@
  * diagnosis calls for; Stages 2–4 (sidecar, telemetry consumers, publication/news) follow once the
  * file is on the baseline.
  */
-import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
-import { planMigration } from "../src/db/migrate.js";
+import type { BaselineContext, Diagnosis } from "../src/diagnose/diagnose.js";
+import { planMigration } from "../src/migrate/migrate.js";
 import { stage0 } from "./stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "./stage1-fold.js";
 import { stage1Legacy } from "./stage1-legacy.js";

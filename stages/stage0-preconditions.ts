@@ -3,7 +3,7 @@
  * disk, one cutover at a time, the file's own integrity, and the chain in plain words.
  */
 import { isFailing } from "../src/schema/compare.js";
-import { structureLines } from "../src/db/diagnose.js";
+import { structureLines } from "../src/diagnose/diagnose.js";
 import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { allRows, openReadOnly } from "../src/db/local.js";

@@ -1,14 +1,14 @@
 /**
  * Stage 1 for the other chains. Every change is a swap: `behind` (and a `current` file whose
  * structure drifted, an `empty` file holding tables) is folded in a copy beside the file after the
- * same verified backup (src/db/fold-copy.ts), then swapped in by the rebuild's own swap step (the
+ * same verified backup (src/migrate/fold-copy.ts), then swapped in by the rebuild's own swap step (the
  * original archived, a rollback a rename). An `empty` file without tables gets the baseline (no
  * row to lose); `current` has nothing to do; `ahead` is refused.
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { applyMigration, planMigration } from "../src/db/migrate.js";
-import { buildFoldedCopy } from "../src/db/fold-copy.js";
+import { applyMigration, planMigration } from "../src/migrate/migrate.js";
+import { buildFoldedCopy } from "../src/migrate/fold-copy.js";
 import { assertRecorded, recordFile, recordMismatch } from "../src/safety/runfiles.js";
 import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
 import { defineStep, type Step } from "./types.js";

@@ -13,7 +13,7 @@ import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
 import { importEvidence } from "../src/engine/trial.js";
 import { jsonInt } from "../src/db/classify.js";
-import { diagnose, structureLines } from "../src/db/diagnose.js";
+import { diagnose, structureLines } from "../src/diagnose/diagnose.js";
 import { allRows, openReadOnly, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, type ContentState } from "../src/safety/content-version.js";

@@ -1,4 +1,4 @@
-import type { BaselineContext, Diagnosis } from "../src/db/diagnose.js";
+import type { BaselineContext, Diagnosis } from "../src/diagnose/diagnose.js";
 import type { CancelToken } from "../src/util/cancel.js";
 import type { Decide, Emit, StepKind } from "../src/engine/events.js";
 import type { Lock } from "../src/safety/lock.js";

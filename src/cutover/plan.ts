@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { routeFor, stepsFor, type Route, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
-import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../db/diagnose.js";
+import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../diagnose/diagnose.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { planDigest } from "../db/plan-digest.js";
 import { failed } from "../errors.js";

@@ -1,5 +1,5 @@
 /** `cutover --rollback`: shows the run's `RollbackPlan` (dry-run) or carries it out (--apply), for an unfinished or a finished run. */
-import { diagnose } from "../db/diagnose.js";
+import { diagnose } from "../diagnose/diagnose.js";
 import { refused, usage } from "../errors.js";
 import { withWriteSafety, type DbIdentity } from "../safety/guard.js";
 import { journalProblemError } from "../safety/runfiles.js";

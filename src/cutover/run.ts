@@ -7,7 +7,7 @@ import { applyFinalCounts } from "../report/final.js";
 import { stepsFor, type RunContext, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
-import { diagnose, type Diagnosis } from "../db/diagnose.js";
+import { diagnose, type Diagnosis } from "../diagnose/diagnose.js";
 import { sqliteFailure } from "../db/local.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";

@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import { FileIdentitySchema, FileRecordSchema, LockHolderSchema } from "../schemas.js";
 import { failed } from "../errors.js";
-import { FoldCopyTableSchema } from "../db/fold-copy.js";
+import { FoldCopyTableSchema } from "../migrate/fold-copy.js";
 import { FileSettingsSchema } from "../db/file-settings.js";
 import { FileSummarySchema } from "../telemetry/check.js";
 

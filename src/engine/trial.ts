@@ -10,7 +10,7 @@ import { exportBackup } from "../backup/export.js";
 import { importBackup, type ImportReport } from "../backup/import.js";
 import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
-import type { BaselineContext, Diagnosis } from "../db/diagnose.js";
+import type { BaselineContext, Diagnosis } from "../diagnose/diagnose.js";
 import type { Emit, ImportEvidence } from "./events.js";
 import { interruptedNothingLeft, type CancelToken } from "../util/cancel.js";
 import { VoxError } from "../errors.js";

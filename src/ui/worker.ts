@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-import { diagnose, loadBaselineContext } from "../db/diagnose.js";
+import { diagnose, loadBaselineContext } from "../diagnose/diagnose.js";
 import { resolveDatabase } from "../db/resolve.js";
 import { EXIT, VoxError } from "../errors.js";
 import { CancelToken } from "../util/cancel.js";

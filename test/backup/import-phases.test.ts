@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { importBackup } from "../../src/backup/import.js";
-import { loadBaselineContext } from "../../src/db/diagnose.js";
+import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
 import { cli, makeVoxDb, sqlite, tmp } from "../helpers.js";
 
 describe("import progress phases", () => {

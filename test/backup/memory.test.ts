@@ -9,7 +9,7 @@ async function peakRss(db: string, out: string, step: "export" | "verify" | "imp
     const exp = await import(${JSON.stringify(join(ROOT, "dist/src/backup/export.js"))});
     const read = await import(${JSON.stringify(join(ROOT, "dist/src/backup/read.js"))});
     const imp = await import(${JSON.stringify(join(ROOT, "dist/src/backup/import.js"))});
-    const { loadBaselineContext } = await import(${JSON.stringify(join(ROOT, "dist/src/db/diagnose.js"))});
+    const { loadBaselineContext } = await import(${JSON.stringify(join(ROOT, "dist/src/diagnose/diagnose.js"))});
     const step = ${JSON.stringify(step)};
     if (step === "export") await exp.exportBackup({ dbPath: ${JSON.stringify(db)}, outPath: ${JSON.stringify(out)}, chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" } });
     else if (step === "verify") read.readBackup(${JSON.stringify(out)});

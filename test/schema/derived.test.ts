@@ -11,7 +11,7 @@ import { derivedText } from "../../src/schema/derive.js";
 import { derivedFor, derivedPath } from "../../src/util/derived.js";
 import { baselineSql, keccakDigestHex, loadManifest } from "../../src/schema/manifest.js";
 import { loadPolicy } from "../../src/schema/contract.js";
-import { loadBaselineContext } from "../../src/db/diagnose.js";
+import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
 import { loadYamlFile } from "../../src/util/yaml.js";
 import type { DerivedBaseline } from "../../src/schema/derive.js";
 

@@ -1,5 +1,5 @@
 import { objectLines } from "./cutover.js";
-import { diagnose, diagnosisJson, structureLines, type Diagnosis } from "../../db/diagnose.js";
+import { diagnose, diagnosisJson, structureLines, type Diagnosis } from "../../diagnose/diagnose.js";
 import { EXIT } from "../../errors.js";
 import { formatCount } from "../../util/count.js";
 import type { CommandResult, Ctx } from "../run.js";

@@ -7,7 +7,7 @@ import { restoreBackup } from "../../backup/restore.js";
 import { hashTable, listBackupTables } from "../../backup/tables.js";
 import { writeVerifiedBackup } from "../../backup/verified.js";
 import { jsonInt } from "../../db/classify.js";
-import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly, openReadWrite } from "../../db/local.js";
 import { EXIT, failed } from "../../errors.js";
 import { hasLedger, recordLedger } from "../../db/ledger.js";

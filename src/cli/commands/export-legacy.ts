@@ -1,4 +1,4 @@
-import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
 import { failed, VoxError } from "../../errors.js";

@@ -3,7 +3,7 @@ import { importBackup, type ImportReport } from "../../backup/import.js";
 import { loadImporters } from "../../backup/importers.js";
 import { peekFormat, peekTrailerSha, readBackup } from "../../backup/read.js";
 import { isReferenceFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
-import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../db/plan-digest.js";
 import { ProgressLine } from "../progress.js";

@@ -1,5 +1,5 @@
-import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
-import { applyMigration, planLines, planMigration } from "../../db/migrate.js";
+import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
+import { applyMigration, planLines, planMigration } from "../../migrate/migrate.js";
 import { resolve } from "node:path";
 import { withWriteSafety } from "../../safety/guard.js";
 import { defaultBackupPath } from "../../layout.js";

@@ -1,4 +1,4 @@
-import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { withWriteSafety } from "../../safety/guard.js";

@@ -2,7 +2,7 @@ import { existsSync, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } from "../../safety/guard.js";
 import { archiveDirOf } from "../../layout.js";
-import { diagnose, loadBaselineContext } from "../../db/diagnose.js";
+import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";

@@ -1,5 +1,5 @@
 import { baselineCatalog } from "../../db/catalog.js";
-import { diagnose, diagnosisJson, loadBaselineContext, structureLines } from "../../db/diagnose.js";
+import { diagnose, diagnosisJson, loadBaselineContext, structureLines } from "../../diagnose/diagnose.js";
 import { EXIT } from "../../errors.js";
 import { checkDrift } from "../../schema/drift.js";
 import { OWN_TABLES } from "../../schema/facts.js";

@@ -2,17 +2,17 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import { failed, legacy, refused } from "../errors.js";
-import { planDigest } from "./plan-digest.js";
-import { recordLedger } from "./ledger.js";
+import { planDigest } from "../db/plan-digest.js";
+import { recordLedger } from "../db/ledger.js";
 import { columnDef, defaultClause } from "../schema/ddl.js";
-import type { BaselineContext, Diagnosis } from "./diagnose.js";
-import { structureLines } from "./diagnose.js";
+import type { BaselineContext, Diagnosis } from "../diagnose/diagnose.js";
+import { structureLines } from "../diagnose/diagnose.js";
 import { shellQuote } from "../util/shell.js";
 import { readFacts, type SchemaFacts } from "../schema/facts.js";
 import { compareFacts } from "../schema/compare.js";
-import { writeTransactionInto } from "./files.js";
-import { describeStatement, splitSql } from "./sqlsplit.js";
-import { quoteIdent } from "./value.js";
+import { writeTransactionInto } from "../db/files.js";
+import { describeStatement, splitSql } from "../db/sqlsplit.js";
+import { quoteIdent } from "../db/value.js";
 
 export interface MigrationStep {
   id: string;

@@ -27,12 +27,12 @@ import { failed, refused } from "../errors.js";
 import { privateBuildPath } from "../layout.js";
 import { readFacts, type SchemaFacts } from "../schema/facts.js";
 import { compareFacts } from "../schema/compare.js";
-import { structureLines } from "./diagnose.js";
-import { finalJournalMode, readFileSettings, settingsDifferences, type FileSettings } from "./file-settings.js";
-import { fsyncPath, removeOwnDatabaseFiles } from "./files.js";
-import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { structureLines } from "../diagnose/diagnose.js";
+import { finalJournalMode, readFileSettings, settingsDifferences, type FileSettings } from "../db/file-settings.js";
+import { fsyncPath, removeOwnDatabaseFiles } from "../db/files.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
-import { probeFile } from "./probe.js";
+import { probeFile } from "../db/probe.js";
 import * as v from "valibot";
 
 export interface FoldCopyOptions {
