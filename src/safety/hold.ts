@@ -33,13 +33,13 @@
  * same file in this process (the wizard's resume) from ever taking the lock.
  */
 import Database from "libsql";
-import { closeSync, existsSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, statSync } from "node:fs";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { refused } from "../errors.js";
+import { failed, refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
-import { describeHolders, holdersAfterRename } from "./holders.js";
+import { describeHolders, holdersAfterRename, openHolders, ownDescriptors } from "./holders.js";
 import { inodeOf } from "./identity.js";
 
 /** Handles (and their descriptors) kept open on purpose (see above): referenced so nothing finalizes them early. */
@@ -72,6 +72,11 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
   if (probe.state !== "ok") throw refused({ what: `The primary ${path} cannot be held for the swap: it is not a readable SQLite file (${probe.state}).`, untouched: "Nothing was moved.", next: "Run vox-cutover diagnose on it, then --resume or --rollback." });
   if (hotJournal(path)) throw hotJournalError(path);
   const walMode = probe.header.walMode;
+  // A connection of this program's own still open on the file would keep the lock from being taken
+  // (read as "an application is writing") or, closed under the hold, silently drop it: never held so.
+  closeParkedOf(path);
+  const stray = ownDescriptors(path);
+  if (stray.length) throw ownConnectionOpen(path, stray);
   // Opened before SQLite takes its lock, closed only after it let go (see above).
   const fd = openSync(path, "r");
   let db: LibsqlDatabase;
@@ -97,8 +102,12 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     closeSync(fd);
     const msg = e instanceof Error ? e.message : String(e);
     if (/locked|busy/i.test(msg + String((e as { code?: string }).code ?? ""))) {
+      // Who keeps it: another process (named), else this program's own connection (never blamed on an application).
+      const others = openHolders(path, inodeOf(path));
+      const mine = ownDescriptors(path);
+      if (others.supported && !others.holders.length && mine.length) throw ownConnectionOpen(path, mine);
       throw refused({
-        what: `An application is writing to ${path}: SQLite's write lock stayed taken for ${Math.round(timeoutMs / 1000)} s, so the primary cannot be held for the swap.`,
+        what: `An application is writing to ${path}${others.holders.length ? ` (${describeHolders(others.holders)})` : ""}: SQLite's write lock stayed taken for ${Math.round(timeoutMs / 1000)} s, so the primary cannot be held for the swap.`,
         untouched: "Nothing was moved: the primary is in place with every row it holds.",
         next: "Stop the application that writes to it, then run the same command with --resume --apply (or --rollback --apply).",
         details: { sqlite: msg },
@@ -151,6 +160,44 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
       }
     },
   };
+}
+
+/**
+ * A parked handle (a swap's hold, kept open so SQLite's last close would not delete the names that
+ * then served the new file) of the very file now at `path` again (a rollback in the same process put
+ * the original back): the names are its own again, so it is closed. Those descriptors are the ones
+ * this process knows about; any other of its own is refused below, never counted as an application.
+ */
+function closeParkedOf(path: string): void {
+  const at = inodeOf(path);
+  if (!at) return;
+  for (let i = parked.length - 1; i >= 0; i--) {
+    const p = parked[i]!;
+    let mine = false;
+    try {
+      const st = fstatSync(p.fd, { bigint: true });
+      mine = String(st.dev) === at.dev && String(st.ino) === at.ino;
+    } catch {
+      /* its descriptor is gone */
+    }
+    if (!mine) continue;
+    parked.splice(i, 1);
+    try {
+      p.db.close();
+    } finally {
+      closeSync(p.fd);
+    }
+  }
+}
+
+/** This program's own connection keeps the file open: said as such (exit 1), never as an application writing. */
+function ownConnectionOpen(path: string, fds: number[]): Error {
+  return failed({
+    what: `This program itself still has ${path} open (descriptor${fds.length > 1 ? "s" : ""} ${fds.join(", ")} of its own process, not an application), so SQLite's write lock cannot be held safely for the swap.`,
+    untouched: "Nothing was moved: the primary is in place with every row it holds.",
+    next: "Run the same command with --resume --apply (a new process holds nothing of its own). If this repeats, report it with the work dir.",
+    details: { ownDescriptors: fds },
+  });
 }
 
 /**

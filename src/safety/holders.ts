@@ -68,6 +68,36 @@ export function openHolders(realPath: string, inode: { dev: string; ino: string 
   return { supported: true, holders };
 }
 
+/**
+ * This process's own descriptors of the file (`/proc/self/fd`, matched by device + inode), apart
+ * from `known` (descriptors it holds on purpose, the hold's). Never another process's: the holder
+ * scan above skips this process; this is how the hold tells its own stray connection from an
+ * application, and why it refuses to hold the file while one is open (closing any descriptor of the
+ * file drops every POSIX lock this process holds on it, the hold's included).
+ */
+export function ownDescriptors(path: string, known: number[] = []): number[] {
+  if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return [];
+  let want: { dev: bigint; ino: bigint };
+  try {
+    const st = statSync(path, { bigint: true });
+    want = { dev: st.dev, ino: st.ino };
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    const n = Number(fd);
+    if (known.includes(n)) continue;
+    try {
+      const st = statSync(`/proc/self/fd/${fd}`, { bigint: true });
+      if (st.dev === want.dev && st.ino === want.ino) out.push(n);
+    } catch {
+      /* closed meanwhile (the readdir's own descriptor among them) */
+    }
+  }
+  return out;
+}
+
 function processName(pid: string): string {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
