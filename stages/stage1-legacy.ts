@@ -25,6 +25,7 @@ import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfi
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
+import { sharedLockNote } from "../src/safety/reader-lock.js";
 import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
 
 
@@ -38,6 +39,8 @@ export const exportStep: Step = defineStep({
   reusable: (c) => existsSync(c.backupPath),
   async run(c) {
     const identity = contentState(c.dbPath);
+    const held = sharedLockNote(c.dbPath, "the export");
+    if (held) c.emit({ type: "note", text: held });
     const r = await exportBackup({
       dbPath: c.dbPath,
       outPath: c.backupPath,

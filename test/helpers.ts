@@ -193,9 +193,9 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
  * Starts a CLI command paused at `point` (VOX_CUTOVER_PAUSE_AT; `ms` = how long it waits there at
  * most); resolves when it is there. `release()` ends the wait at once (removes the marker file).
  */
-export async function pausedAt(args: string[], point: string, ms?: number) {
+export async function pausedAt(args: string[], point: string, ms?: number, once = false) {
   const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
+  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}), ...(once ? { VOX_CUTOVER_PAUSE_ONCE: "1" } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
   const t0 = Date.now();
   while (!existsSync(marker)) {
     if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);

@@ -5,8 +5,13 @@ import { existsSync, writeFileSync } from "node:fs";
  * VOX_CUTOVER_PAUSE_FILE (if set) and blocks at that point so a test can `kill -9` it there.
  * Inert unless the variable is set.
  */
+let pausedOnce = false;
+
 export function pausePoint(point: string): void {
   if (process.env.VOX_CUTOVER_PAUSE_AT !== point) return;
+  // VOX_CUTOVER_PAUSE_ONCE: only the first time the point is reached (a point inside a loop).
+  if (process.env.VOX_CUTOVER_PAUSE_ONCE && pausedOnce) return;
+  pausedOnce = true;
   const marker = process.env.VOX_CUTOVER_PAUSE_FILE;
   if (marker) writeFileSync(marker, `${process.pid} ${point}\n`);
   // VOX_CUTOVER_PAUSE_MS: block that long and go on (signals sent meanwhile are handled at the next

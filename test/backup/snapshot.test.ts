@@ -93,6 +93,7 @@ describe("a writer commits in a loop while the primary is read", () => {
       const r = await cli(["export-legacy", out, "--db", db, "--json"]);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr).not.toMatch(/malformed/i);
+      expect(r.stderr).not.toMatch(/rollback-journal mode/); // WAL: the export does not hold the writer up
       const rows = (t: string) => Number(r.json.tables.find((x: { name: string }) => x.name === t).rows);
       // One committed state: as many writer rows in users as in names (each transaction wrote one to each).
       expect(rows("users") - users).toBe(rows("names") - names);
@@ -106,6 +107,22 @@ describe("a writer commits in a loop while the primary is read", () => {
     const now = writerRows(db);
     expect(now).toEqual({ users: total, names: total }); // nothing the writer committed was lost
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+
+  it("export-legacy of a rollback-journal file says the application's writes wait until the export ends; a write meanwhile gets 'database is locked', and commits once it ended", async () => {
+    const dir = tmp("vox-snap-rj-");
+    const { db } = await sampleInto(dir, 30);
+    expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete");
+    const out = join(tmp("vox-snap-out-"), "backup.jsonl");
+    const tryWrite = (value: string) => execFileSync("python3", ["-c", "import sqlite3,sys\ntry:\n  c=sqlite3.connect(sys.argv[1], timeout=0.3)\n  c.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\n  c.commit()\n  print('committed')\nexcept sqlite3.OperationalError as e:\n  print(e)", db, value]).toString().trim();
+    const { child, release } = await pausedAt(["export-legacy", out, "--db", db], "export-progress", 30_000, true);
+    expect(tryWrite("during-export")).toMatch(/database is locked/); // SQLite's SHARED lock, held for the snapshot
+    release();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/rollback-journal mode: the export holds SQLite's shared lock .* the application's writes wait .* until it ends/);
+    expect(tryWrite("after-export")).toBe("committed");
+    expect(sqlite(db, "SELECT count(*) FROM names WHERE name IN ('during-export', 'after-export')")).toBe("1");
   });
 
   it("export-legacy (WAL, its -wal empty when the export opens it): a writer committing and checkpointing between the tables does not tear the backup", async () => {
