@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
+import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
@@ -217,6 +217,10 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   const out = checkBackupTarget(opts.dbPath, opts.outPath, opts.force);
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   rmSync(tmp, { force: true });
+  // The header is looked at before the snapshot opens: opening and closing the file while the read
+  // transaction is open would drop SQLite's SHARED lock (POSIX locks belong to the process, per
+  // inode), and in rollback-journal mode a writer could then commit in the middle of the export.
+  const probe = probeFile(opts.dbPath);
   const db = openReadOnly(opts.dbPath);
   let sink: WorkerSink | undefined;
   try {
@@ -228,7 +232,6 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     const st = statSync(opts.dbPath);
     const settings = readFileSettings(db);
     // A WAL file read through a snapshot or immutably reports its connection's mode: the header's byte says the file's.
-    const probe = probeFile(opts.dbPath);
     if (probe.state === "ok" && probe.header.walMode) settings.journalMode = "wal";
     const header: BackupHeader = {
       k: "header",
@@ -283,7 +286,7 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     sink.finish(rowsDone);
     const r = await sink.done;
     if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
-    renameSync(tmp, out);
+    placeBackup(tmp, out, Boolean(opts.force));
     fsyncPath(dirname(out));
     const split = splitSequences(r.summary!);
     return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: split.tables, totalRows: split.totalRows, sequences: split.sequences, header };
@@ -293,6 +296,27 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     db.close();
     rmSync(tmp, { force: true });
   }
+}
+
+
+/**
+ * Puts the finished backup at OUT. Without --force it never replaces a file: a hard link fails when
+ * OUT appeared meanwhile (another process's file is never clobbered), then the temporary name goes.
+ * Where the filesystem has no hard links, the existence check and a rename.
+ */
+function placeBackup(tmp: string, out: string, force: boolean): void {
+  if (force) return renameSync(tmp, out);
+  try {
+    linkSync(tmp, out);
+    rmSync(tmp, { force: true });
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw refused({ what: `The backup file ${out} appeared while the export ran (another process wrote it).`, untouched: `The database was only read; ${out} was left as it is and this export's file was removed.`, next: "Choose another path, or pass --force to replace it." });
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EMLINK") throw e;
+  }
+  if (existsSync(out)) throw refused({ what: `The backup file ${out} appeared while the export ran (another process wrote it).`, untouched: `The database was only read; ${out} was left as it is.`, next: "Choose another path, or pass --force to replace it." });
+  renameSync(tmp, out);
 }
 
 export type { BackupTable };

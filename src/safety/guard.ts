@@ -214,7 +214,8 @@ export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: Write
     },
   };
   const body = async () => {
-    if (opts.lock !== false && id.exists) {
+    // A file that does not exist yet is locked by its name (src/safety/lock.ts: nameLockPath).
+    if (opts.lock !== false) {
       lock = acquireLock(id.real, { command: opts.command, runId, workDir: workDirPlanned }, { breakLock: opts.breakLock });
       g.lock = lock;
     }

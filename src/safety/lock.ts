@@ -1,11 +1,11 @@
 import type * as v from "valibot";
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { refused } from "../errors.js";
 import { createHash } from "node:crypto";
 import { check, LockHolderSchema } from "../schemas.js";
 import { identify } from "./identity.js";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { mkdirSync, chmodSync } from "node:fs";
 
 /** The lock file's content: who holds it, and the database's real path and device/inode (the lock's key). */
@@ -28,10 +28,29 @@ export function inodeLockPath(dev: string, ino: string): string {
   return join(lockRoot(), `${dev}-${ino}.lock`);
 }
 
-/** The one lock file of the file at `dbPath` (by its identity). */
+/**
+ * The lock of a *name*: the real folder's device + inode and the file's name in it. A file that does
+ * not exist yet has no inode, so two writers of one new path meet here; and because the writer that
+ * creates the file still holds it, a writer arriving after the file appeared meets it too (every
+ * writer takes its name's lock as well as its file's). A folder that does not exist: its real path.
+ */
+export function nameLockPath(path: string): string {
+  const real = identify(path).real;
+  const dir = dirname(real);
+  let key: string;
+  try {
+    const st = statSync(dir, { bigint: true });
+    key = `${st.dev}-${st.ino}`;
+  } catch {
+    key = createHash("sha256").update(dir).digest("hex").slice(0, 16);
+  }
+  return join(lockRoot(), `name-${key}-${createHash("sha256").update(basename(real)).digest("hex").slice(0, 32)}.lock`);
+}
+
+/** The one lock file of the file at `dbPath` (by its identity; by its name while it does not exist). */
 export function lockFileOf(dbPath: string): string {
   const id = identify(dbPath);
-  return id.dev && id.ino ? inodeLockPath(id.dev, id.ino) : join(lockRoot(), `path-${createHash("sha256").update(id.real).digest("hex").slice(0, 32)}.lock`);
+  return id.dev && id.ino ? inodeLockPath(id.dev, id.ino) : nameLockPath(dbPath);
 }
 
 function alive(pid: number): boolean {
@@ -92,7 +111,13 @@ export interface Lock {
  * (reported); `--break-lock` also takes over a holder that cannot be checked (another host, an
  * unreadable lock file), never a live one.
  */
-export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" | "startedAt">, opts: { breakLock?: boolean } = {}): Lock {
+export interface LockOptions {
+  breakLock?: boolean;
+  /** What the lock guards, in a refusal ("this database" unless said). */
+  noun?: string;
+}
+
+export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" | "startedAt">, opts: LockOptions = {}): Lock {
   const id = identify(dbPath);
   const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me, db: id.real, dev: id.dev, ino: id.ino };
   ensureLockRoot();
@@ -110,6 +135,17 @@ export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" 
   const path = lockFileOf(dbPath);
   const tookOver = takeLockFile(path, holder, id.real, opts);
   taken.push(path);
+  // The name's lock too (see nameLockPath): a writer of the same name that finds no file yet, or a new one, meets it.
+  const byName = nameLockPath(dbPath);
+  if (byName !== path) {
+    try {
+      takeLockFile(byName, holder, id.real, opts);
+      taken.push(byName);
+    } catch (e) {
+      releaseAll();
+      throw e;
+    }
+  }
   let released = false;
   return {
     tookOver,
@@ -141,7 +177,7 @@ function ensureLockRoot(): void {
 }
 
 /** Takes one lock file; returns the dead holder it replaced, if any. */
-function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: { breakLock?: boolean }): LockHolder | undefined {
+function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: LockOptions): LockHolder | undefined {
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -162,7 +198,7 @@ function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: 
       }
       const live = h ? isLive(h) : false;
       throw refused({
-        what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on this database${h?.db && h.db !== realPath ? ` (taken through another name of the same file, ${h.db}: a hard link)` : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
+        what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on ${opts.noun ?? "this database"}${h?.db && h.db !== realPath ? ` (taken through another name of the same file, ${h.db}: a hard link)` : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
         untouched: "Nothing was changed.",
         next: live && opts.breakLock
           ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
@@ -176,9 +212,10 @@ function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: 
 
 /** Removes the lock a dead process of run `runId` left (rollback of a killed run). */
 export function removeDeadLocks(dbPath: string, runId: string): void {
-  const p = lockFileOf(dbPath);
-  const h = readLockFile(p);
-  if (h && h.runId === runId && !isLive(h) && isStale(h)) rmSync(p, { force: true });
+  for (const p of new Set([lockFileOf(dbPath), nameLockPath(dbPath)])) {
+    const h = readLockFile(p);
+    if (h && h.runId === runId && !isLive(h) && isStale(h)) rmSync(p, { force: true });
+  }
 }
 
 /** The folder beside the database cannot take the lock, the new file or SQLite's journal. */

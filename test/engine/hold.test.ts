@@ -9,7 +9,9 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentVersion } from "../../src/db/probe.js";
+import Database from "libsql";
 import { holdPrimary } from "../../src/safety/hold.js";
+import { VoxError as SrcVoxError } from "../../src/errors.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
@@ -98,6 +100,50 @@ describe("the hold", () => {
       expect(pyCount(db, "after-release")).toBe(1);
     });
   }
+});
+
+describe("the hold tells this program's own connection from an application (residual 2)", () => {
+  // In WAL mode every open connection keeps SQLite's SHARED lock on the file, so a connection of our
+  // own left open kept the hold from locking and the run said "An application is writing" — false.
+  // /proc/self/fd shows which descriptors are ours: a parked hold of the same file (known) is closed;
+  // any other of our own is said to be ours (exit 1), never blamed on an application.
+  function walFile(): string {
+    const db = join(tmp("vox-hold-own-"), "vox.db");
+    execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE names(namespace TEXT, name TEXT, hash TEXT)')\nc.commit()\nc.close()", db]);
+    return db;
+  }
+
+  it("a connection of our own left open: refused as ours (exit 1), not as an application writing; once closed the hold is taken", () => {
+    const db = walFile();
+    const mine = new Database(db);
+    mine.exec("SELECT count(*) FROM names"); // exec only: its close() then really closes (libsql-js#228)
+    let err: unknown;
+    try {
+      holdPrimary(db, 200).release();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SrcVoxError);
+    expect((err as SrcVoxError).exitCode).toBe(1);
+    expect((err as Error).message).toMatch(/This program itself still has .* open \(descriptors? [\d, ]+ of its own process, not an application\)/);
+    expect((err as Error).message).not.toMatch(/An application is writing/);
+    mine.close();
+    const h = holdPrimary(db, 200);
+    h.release();
+  });
+
+  it("a parked hold of the same file (a swap's, the original back at its name) is closed, not counted: the next hold is taken", () => {
+    const db = walFile();
+    const first = holdPrimary(db, 200);
+    first.swapped(); // as after a swap that stayed: release parks the handle (WAL)
+    first.release();
+    const again = holdPrimary(db, 200); // before: SQLITE_BUSY from our own parked connection → "An application is writing"
+    try {
+      expect(again.state().size).toBeGreaterThan(0);
+    } finally {
+      again.release();
+    }
+  });
 });
 
 describe("--plan binds the content version", () => {

@@ -69,6 +69,28 @@ describe("one lock per file identity (point 6)", () => {
     }
   });
 
+  it("two export-legacy to one new OUT path (real processes): the second is refused (3) naming the first, with --force too; the first's backup verifies", async () => {
+    const { dir, db } = sample();
+    const out = join(dir, "new-backup.jsonl"); // does not exist yet: locked by its folder's identity + its name
+    const { child: first, release } = await pausedAt(["export-legacy", out, "--db", db], "export-locked", 60_000);
+    try {
+      for (const extra of [[], ["--force"]]) {
+        const second = await cli(["export-legacy", out, "--db", db, ...extra]);
+        expect(second.exitCode, second.stderr).toBe(3);
+        expect(second.stderr).toMatch(new RegExp(`holds the lock on the backup path .*pid ${first.pid}`));
+        expect(second.stderr).not.toMatch(/Unexpected failure/);
+        expect(existsSync(out)).toBe(false); // nothing written by the refused one
+      }
+    } finally {
+      release();
+    }
+    const done = await first;
+    expect(done.exitCode, done.stderr).toBe(0);
+    const v = await cli(["verify-backup", out, "--db", db]);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.includes(".partial-"))).toEqual([]);
+  });
+
   it("after the swap the name holds the new file, and the run's lock covers it: a second cutover or a rollback is refused (3) naming the first", async () => {
     const { db, orig } = sample();
     const { child: first } = await pausedAt(["cutover", "--db", db, "--apply"], "after:swap");

@@ -1,4 +1,8 @@
-import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
+import { randomUUID } from "node:crypto";
+import { dirname, resolve } from "node:path";
+import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../../diagnose/diagnose.js";
+import { acquireLock } from "../../safety/lock.js";
+import { sharedLockNote } from "../../safety/reader-lock.js";
 import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
 import { failed, VoxError } from "../../errors.js";
@@ -12,7 +16,7 @@ import { shellQuote } from "../../util/shell.js";
 
 export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
   const resolved = ctx.resolve();
-  const { out, opts } = ctx;
+  const { opts } = ctx;
   if (resolved.kind !== "file") {
     throw failed({ what: "export-legacy reads local database files only in this release.", untouched: "The remote database was not read.", next: "Copy the database to this machine (or run the tool where the file is) and use --db PATH." });
   }
@@ -24,6 +28,20 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   }
   // OUT is the operator's: never the database, its sidecar, or a file inside another run's work dir (--force consents to replacing any other file).
   checkOwnedPath({ flag: "OUT", path: String(outArg), ours: Boolean(opts.force), forceFlag: "--force" }, identify(resolved.path!), "");
+  // One writer per OUT: two exports to one (new) path cannot both proceed (the name's lock, src/safety/lock.ts).
+  const lock = acquireLock(String(outArg), { command: "export-legacy", runId: randomUUID(), workDir: dirname(resolve(String(outArg))) }, { noun: `the backup path ${String(outArg)}` });
+  try {
+    pausePoint("export-locked");
+    return await exportTo(ctx, resolved, d, base, String(outArg));
+  } finally {
+    lock.release();
+  }
+}
+
+async function exportTo(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, d: Diagnosis, base: BaselineContext, outArg: string): Promise<CommandResult> {
+  const { out, opts } = ctx;
+  const held = sharedLockNote(resolved.path!, "the export");
+  if (held) out.note(held);
   const progress = new ProgressLine(out, "export");
   const token = ctx.token;
   const r = await exportBackup({
