@@ -217,6 +217,43 @@ describe("a writer commits during each phase: the row is in the new file, or the
     });
   }
 
+  // Rollback-journal mode: the export's read transaction is SQLite's SHARED lock, so the writer waits
+  // for the export to end and commits during the later steps; the run must refuse with it in the primary.
+  it("during the export of a rollback-journal file: the writer waits on the export's shared lock, commits after it, and the run refuses (3) with the row in the primary", async () => {
+    const { db } = await sampleIn(false);
+    const ino = inode(db);
+    const trying = join(tmp("vox-hold-rj-"), "trying");
+    let writer: ReturnType<typeof execa> | null = null;
+    let err: unknown = null;
+    try {
+      await runCutover({
+        resolved: resolveDatabase({ db }),
+        apply: true,
+        command: "cutover",
+        emit: (e) => {
+          if (writer || e.type !== "step-progress" || e.id !== "export") return;
+          writer = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1], timeout=60)\nopen(sys.argv[3],'w').close()\nt=time.time()\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\nc.commit()\nprint('committed after %.2f s' % (time.time()-t), flush=True)", db, "written-during-rj-export", trying], { reject: false, stdin: "ignore" });
+          // The export is held here (mid-table, its read transaction open) until python is writing, and a moment more.
+          const until = Date.now() + 20_000;
+          while (!existsSync(trying) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        },
+        decide: async (req) => (req.kind === "confirm" ? { ok: true } : req.kind === "sidecar" ? { merge: true } : { files: [] }),
+      });
+    } catch (e) {
+      err = e;
+    }
+    const w = await writer!;
+    expect(w.exitCode, w.stderr).toBe(0);
+    const waited = Number(/committed after ([\d.]+) s/.exec(w.stdout)?.[1]);
+    expect(waited).toBeGreaterThanOrEqual(0.25); // it waited on the export's lock, not writing into a half-read file
+    expect(err).toBeInstanceOf(VoxError);
+    expect((err as VoxError).exitCode).toBe(3);
+    expect((err as VoxError).message).toMatch(/changed since the export|does not equal the primary/);
+    expect(inode(db)).toBe(ino);
+    expect(pyCount(db, "written-during-rj-export")).toBe(1);
+  });
+
   it("during the typed confirmation (the check runs after it, under the write lock)", async () => {
     const { db } = await sampleIn(true);
     const ino = inode(db);
