@@ -254,9 +254,13 @@ export function buildProgram(): Command {
 }
 
 // A closed pipe (`vox-cutover diagnose | head`) ends the program quietly, never with a stack trace.
+// A closed terminal (EIO: the window or ssh session went away, SIGHUP follows) is not a reason to
+// crash either: the output has nowhere to go, but the stop at a safe point and the cleanup (scratch
+// folders, partial files, the lock) must still run, so those writes are dropped.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (e.code === "EIO") return;
     throw e;
   });
 }

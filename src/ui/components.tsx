@@ -154,7 +154,8 @@ function stepLine(x: StepView): string {
 }
 
 /** The steps, fitted into `maxLines`: finished stages other than the current one fold into one line each. */
-export function Steps({ steps, cols, maxLines = 40, only, now }: { steps: StepView[]; cols: number; maxLines?: number; only?: number[]; now: number }) {
+/** `hideWarnings`: the screen shows the steps' warnings itself (whole, wrapped); the marks still say "warnings". */
+export function Steps({ steps, cols, maxLines = 40, only, now, hideWarnings }: { steps: StepView[]; cols: number; maxLines?: number; only?: number[]; now: number; hideWarnings?: boolean }) {
   const list = steps.filter((x) => !only || only.includes(x.stage));
   const cur = list.find((x) => x.status === "running")?.stage ?? [...list].reverse().find((x) => x.status !== "pending")?.stage ?? 0;
   type Row = { key: string; text: string; color?: string; bold?: boolean; sub?: boolean };
@@ -175,7 +176,7 @@ export function Steps({ steps, cols, maxLines = 40, only, now }: { steps: StepVi
       for (const x of xs) {
         const m = MARK[markOf(x)];
         out.push({ key: x.id, text: stepLine(x), color: m.color, bold: x.status === "running" });
-        for (const w of x.warnings ?? []) out.push({ key: `${x.id}-w-${w}`, text: `    ${MARK.warnings.icon} ${w}`, sub: true });
+        for (const w of hideWarnings ? [] : (x.warnings ?? [])) out.push({ key: `${x.id}-w-${w}`, text: `    ${MARK.warnings.icon} ${w}`, sub: true });
         if (x.status === "running" && x.progress) {
           for (const [i, l] of progressLines(x.id, x.progress, now, cols).entries()) out.push({ key: `${x.id}-p${i}`, text: `    ${l}`, sub: true });
         } else if (x.status === "running" && x.startedAt) {

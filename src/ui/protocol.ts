@@ -12,6 +12,9 @@ export interface UnfinishedRun {
   /** Title and stage of the last step that started (from the runbook), when known. */
   lastStepTitle?: string;
   lastStepStage?: number;
+  /** When the last step that ran had finished: the step the run stopped before (the next one in the runbook). */
+  nextStepTitle?: string;
+  nextStepStage?: number;
   /** The last recorded failure, if the run stopped on one. */
   failed?: { step: string; title?: string; message: string } | null;
   /** Stopped by Ctrl-C / q / a declined confirmation (the step named, or null between steps). */

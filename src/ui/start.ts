@@ -40,7 +40,8 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   let hungUp = false;
   const onSignal = (sig: NodeJS.Signals) => {
     const s: StopSignal = sig === "SIGTERM" ? "SIGTERM" : sig === "SIGHUP" ? "SIGHUP" : "SIGINT";
-    if (s === "SIGHUP" && !hungUp) {
+    if (s === "SIGHUP" && hungUp) return; // the terminal went away once: said (and handled) once
+    if (s === "SIGHUP") {
       // No terminal any more: writing to it fails (EIO). The note goes nowhere; the cleanup still runs.
       hungUp = true;
       for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
@@ -58,10 +59,33 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   process.on("SIGHUP", onSignal);
+  // The terminal can close without a SIGHUP reaching the wizard (the shell that owned it traps or
+  // ignores it, so only it is told): reading then gives end-of-file or EIO and writing EIO. That is
+  // a hang-up too — stop at the safe point and clean up, instead of waiting for keys that never come.
+  const gone = (e?: NodeJS.ErrnoException) => {
+    if (!e || e.code === "EIO") onSignal("SIGHUP");
+  };
+  process.stdin.once("end", () => gone());
+  process.stdin.on("error", gone);
+  process.stdout.on("error", gone);
   await instance.waitUntilExit();
   // Whatever still runs in the engine (a plan's trial import) stops at its safe point before the
   // worker ends; the wizard's scratch (rehearsal clone, vox template) is removed.
   await client.close();
   if (note && !hungUp) process.stderr.write(note + "\n");
+  if (hungUp) endByHangup();
   return code;
+}
+
+/**
+ * The terminal is gone and everything is cleaned up: end the way a hung-up program does, by the
+ * signal itself (the shell sees 129). A normal exit would have Node 20 restore the vanished
+ * terminal's mode at exit; tcsetattr fails there with EIO and Node aborts with a native assertion
+ * (nodejs/node#51519, fixed in later Node releases by nodejs/node#58200).
+ */
+function endByHangup(): never {
+  process.removeAllListeners("SIGHUP");
+  process.kill(process.pid, "SIGHUP");
+  // The default action ends the process; should the signal be blocked, the exit code still says it.
+  process.exit(129);
 }

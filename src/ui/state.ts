@@ -147,7 +147,8 @@ export function stageOf(s: WizardState): number | "summary" {
   }
   if (s.screen === "running" || s.screen === "confirm" || s.screen === "stopped") {
     const cur = s.steps.find((x) => x.status === "running") ?? [...s.steps].reverse().find((x) => x.status !== "pending");
-    return cur?.stage ?? 1;
+    // Stopped before any step (looking at the database, a remote or unreadable file): Stage 0, where it stood.
+    return cur?.stage ?? (s.screen === "stopped" && !s.started ? 0 : 1);
   }
   if (s.screen === "backup-path" || s.screen === "plan") return 1;
   return 0;
@@ -285,7 +286,7 @@ function step(s: WizardState, a: Action): WizardState {
       };
     case "engine-failed": {
       // Not a run: nothing was written by the wizard. The engine's message says what was wrong.
-      const vox = /\b(untouched|unchanged|Nothing was)\b/i.test(a.error.message);
+      const vox = /\b(untouched|unchanged|Nothing was|No database was)\b/i.test(a.error.message);
       const r: WizardState = {
         ...s,
         running: false,

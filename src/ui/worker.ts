@@ -21,6 +21,7 @@ import { stage0 } from "../../stages/stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "../../stages/stage1-fold.js";
 import { stage1Legacy } from "../../stages/stage1-legacy.js";
 import { stages2to4 } from "../../stages/stage2to4.js";
+import { stepsFor } from "../../stages/index.js";
 import { generateSample } from "../sample/generate.js";
 import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from "./protocol.js";
 import { TARGET_ENV } from "../schema/target.js";
@@ -68,6 +69,11 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
   const interrupted = Boolean(last && last.e === "interrupted");
   const archivedPrimary = join(start.archiveDir, basename(dbPath));
   const can = resumability(run, dbPath);
+  // The step the run would do next: where it really stopped when the last step had finished (a
+  // declined confirmation, a stop between steps), not the last step that ran.
+  const chain = start.chainBefore ?? start.chain;
+  const route = start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold");
+  const next = st.lastStep && st.done.has(st.lastStep) ? stepsFor(route, start.command).find((x) => !st.done.has(x.id)) : undefined;
   const u: UnfinishedRun = {
     workDir: run.workDir,
     lastStep: st.lastStep,
@@ -75,6 +81,7 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
     runId: start.runId,
     lastStepTitle: st.lastStep ? byId.get(st.lastStep)?.title : undefined,
     lastStepStage: st.lastStep ? byId.get(st.lastStep)?.stage : undefined,
+    ...(next ? { nextStepTitle: next.title, nextStepStage: next.stage } : {}),
     failed,
     interrupted,
     resumable: can.resumable,

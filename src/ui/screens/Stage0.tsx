@@ -35,20 +35,19 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
   const blockers = startBlockers(s);
   const stopped = Boolean(s.preflightError) || blockers.length > 0;
   const all = displaySteps(s.steps, s.origin).filter((x) => x.stage === 0);
-  // A small terminal with something to fix: the steps that passed fold into one line, so the reason fits.
+  // A small terminal with something to fix: the reason, whole, takes the room of the steps (the
+  // checks that passed are one line; the step the reason belongs to is named in it).
   const fold = blockers.length > 0 && rows < 24;
-  const shown = (fold ? all.filter((x) => x.status !== "done" || x.warnings?.length) : all).map((x) => (blockers.length ? { ...x, warnings: undefined } : x));
-  const passed = all.length - shown.length;
+  const passed = all.filter((x) => x.status === "done" && !x.warnings?.length).length;
   return (
     <Box flexDirection="column">
       <Text bold>Stage 0 — Preconditions (nothing is written)</Text>
-      {passed > 0 ? <Text>{`✓ done     ${passed} other check(s) passed`}</Text> : null}
-      <Steps steps={shown} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} />
+      {fold ? <Text>{`✓ ${passed} check(s) passed; Start would be refused now:`}</Text> : <Steps steps={all} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} hideWarnings={blockers.length > 0} />}
       {s.preflightError ? <Text color="red" wrap="wrap">{`✗ failed: ${s.preflightError}`}</Text> : null}
       {blockers.map((b) => (
         <Text key={b} bold wrap="wrap">{`! ${escapeControls(b)}`}</Text>
       ))}
-      {blockers.length ? <Text wrap="wrap">Fix that, then Check again: Start is not offered while it would be refused. Nothing was changed.</Text> : null}
+      {blockers.length && !fold ? <Text wrap="wrap">Fix that, then Check again: Start is not offered while it would be refused. Nothing was changed.</Text> : null}
       {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
       {i?.target && !fold ? <Text wrap="wrap">{targetWords(i.target)}</Text> : null}
       <Menu

@@ -23,7 +23,13 @@ export function Unfinished({ e }: ScreenProps) {
   const s = e.s;
   const u = s.inspection!.unfinished!;
   const db = s.db ?? "";
-  const where = u.lastStepTitle ? `in Stage ${u.lastStepStage} (${STAGES[u.lastStepStage ?? 0]}) at "${plainTitle(u.lastStepTitle)}"` : u.lastStep ? "during its steps" : "before its first step";
+  const where = u.nextStepTitle
+    ? `before "${plainTitle(u.nextStepTitle)}" in Stage ${u.nextStepStage} (${STAGES[u.nextStepStage ?? 0]})${u.lastStepTitle ? `, after "${plainTitle(u.lastStepTitle)}" finished` : ""}`
+    : u.lastStepTitle
+      ? `in Stage ${u.lastStepStage} (${STAGES[u.lastStepStage ?? 0]}) at "${plainTitle(u.lastStepTitle)}"`
+      : u.lastStep
+        ? "during its steps"
+        : "before its first step";
   const why = u.failed ? `: ${u.failed.message}` : u.interrupted ? ", stopped on request (Ctrl-C, q or a declined confirmation)" : "";
   const resumable = u.resumable !== false;
   const options = [
