@@ -71,7 +71,7 @@ function base64Into(src: Uint8Array, n: number, out: Buffer): number {
   return o;
 }
 
-function base64Stream(src: Iterable<Uint8Array>, out: RowOut): void {
+function* base64Stream(src: Iterable<Uint8Array>): Generator<Buffer> {
   const acc = Buffer.allocUnsafe(B64_SLICE);
   const enc = Buffer.allocUnsafe((B64_SLICE / 3) * 4);
   let used = 0;
@@ -83,12 +83,12 @@ function base64Stream(src: Iterable<Uint8Array>, out: RowOut): void {
       used += n;
       off += n;
       if (used === acc.length) {
-        out.bytes(enc.subarray(0, base64Into(acc, used, enc)));
+        yield enc.subarray(0, base64Into(acc, used, enc));
         used = 0;
       }
     }
   }
-  if (used) out.bytes(enc.subarray(0, base64Into(acc, used, enc)));
+  if (used) yield enc.subarray(0, base64Into(acc, used, enc));
 }
 
 /** Where to cut `s` so that no character is split: before a last character that is not complete. */
@@ -137,21 +137,26 @@ export class Utf8Check {
   }
 }
 
-/** Writes a big value's canonical encoding to `out` in pieces. */
-export function writeBigValue(v: BigValue, out: RowOut): void {
+/** A big value's canonical encoding, in pieces (a Buffer is valid until the next piece is requested). */
+export function* bigValuePieces(v: BigValue): Generator<string | Buffer> {
   if (v.storage === "text" && v.utf8 === null) v.utf8 = isUtf8Stream(v.open());
   if (v.storage === "text" && v.utf8) {
-    out.part('"');
-    for (const s of utf8Aligned(v.open())) {
-      const j = JSON.stringify(s.toString("utf8"));
-      out.part(j.slice(1, -1));
-    }
-    out.part('"');
+    yield '"';
+    for (const s of utf8Aligned(v.open())) yield JSON.stringify(s.toString("utf8")).slice(1, -1);
+    yield '"';
     return;
   }
-  out.part(v.storage === "blob" ? '{"b":"' : '{"t":"');
-  base64Stream(v.open(), out);
-  out.part('"}');
+  yield v.storage === "blob" ? '{"b":"' : '{"t":"';
+  yield* base64Stream(v.open());
+  yield '"}';
+}
+
+/** Writes a big value's canonical encoding to `out` in pieces. */
+export function writeBigValue(v: BigValue, out: RowOut): void {
+  for (const p of bigValuePieces(v)) {
+    if (typeof p === "string") out.part(p);
+    else out.bytes(p);
+  }
 }
 
 /**
@@ -164,26 +169,66 @@ export interface StringDecoder {
   end(emit: (bytes: Buffer) => void): void;
 }
 
+const B64_VALUE = new Int16Array(256).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUE[B64[i]!] = i;
+
+/**
+ * Base64 decoded in JS into reused buffers (no string built): every character must be in the
+ * alphabet, padding only in the last quad, and the bits padding leaves unused zero — exactly what
+ * the writer writes. A push emits at most two views (a quad completed from the last push, then the
+ * rest), each in its own buffer and valid until the next push.
+ */
 export class Base64Decoder implements StringDecoder {
-  private carry = "";
+  private readonly quad = Buffer.alloc(4);
+  private quadLen = 0;
+  private readonly small = Buffer.alloc(3);
+  private out = Buffer.alloc(0);
   private padded = false;
   push(raw: Uint8Array, emit: (bytes: Buffer) => void): void {
-    if (this.padded && raw.length) throw new DecodeError("base64 goes on after its padding");
-    const s = this.carry + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("latin1");
-    const n = s.length - (s.length % 4);
-    this.carry = s.slice(n);
-    if (n) this.chunk(s.slice(0, n), emit);
+    let i = 0;
+    if (this.quadLen) {
+      while (this.quadLen < 4 && i < raw.length) this.quad[this.quadLen++] = raw[i++]!;
+      if (this.quadLen < 4) return;
+      this.quadLen = 0;
+      emit(this.small.subarray(0, this.decode(this.quad, 0, 4, this.small)));
+    }
+    const n = raw.length - i - ((raw.length - i) % 4);
+    if (n) {
+      if (this.out.length < (n / 4) * 3) this.out = Buffer.allocUnsafe(Math.max((n / 4) * 3, 3 << 18));
+      emit(this.out.subarray(0, this.decode(raw, i, n, this.out)));
+    }
+    for (i += n; i < raw.length; i++) this.quad[this.quadLen++] = raw[i]!;
   }
-  private chunk(s: string, emit: (bytes: Buffer) => void): void {
+  private decode(src: Uint8Array, from: number, len: number, out: Buffer): number {
     if (this.padded) throw new DecodeError("base64 goes on after its padding");
-    const b = Buffer.from(s, "base64");
-    // Canonical: re-encoding gives the same characters (no stray character, padding only at the end).
-    if (b.toString("base64") !== s) throw new DecodeError("base64 that is not canonical");
-    if (s.endsWith("=")) this.padded = true;
-    emit(b);
+    let o = 0;
+    const end = from + len;
+    for (let k = from; k < end; k += 4) {
+      const a = B64_VALUE[src[k]!]!;
+      const b = B64_VALUE[src[k + 1]!]!;
+      const c = B64_VALUE[src[k + 2]!]!;
+      const d = B64_VALUE[src[k + 3]!]!;
+      if ((a | b | c | d) >= 0) {
+        const x = (a << 18) | (b << 12) | (c << 6) | d;
+        out[o++] = x >>> 16;
+        out[o++] = (x >>> 8) & 255;
+        out[o++] = x & 255;
+        continue;
+      }
+      // Padding: only in the very last quad ("xx==" or "xxx="), its unused bits zero.
+      const last = k + 4 === end;
+      if (last && a >= 0 && b >= 0 && src[k + 2] === 61 && src[k + 3] === 61 && (b & 15) === 0) {
+        out[o++] = (a << 2) | (b >> 4);
+      } else if (last && a >= 0 && b >= 0 && c >= 0 && src[k + 3] === 61 && (c & 3) === 0) {
+        out[o++] = (a << 2) | (b >> 4);
+        out[o++] = ((b & 15) << 4) | (c >> 2);
+      } else throw new DecodeError("base64 that is not canonical");
+      this.padded = true;
+    }
+    return o;
   }
   end(emit: (bytes: Buffer) => void): void {
-    if (this.carry) throw new DecodeError("base64 whose length is not a multiple of 4");
+    if (this.quadLen) throw new DecodeError("base64 whose length is not a multiple of 4");
     void emit;
   }
 }
@@ -217,6 +262,19 @@ export class JsonTextDecoder implements StringDecoder {
   }
   private segment(seg: Buffer, emit: (bytes: Buffer) => void): void {
     if (!isUtf8(seg)) throw new DecodeError("a string whose bytes are not valid UTF-8");
+    // No escape and no control character: the bytes are the text's own (nothing to decode or build).
+    if (seg.indexOf(0x5c) < 0) {
+      let ctl = false;
+      for (let i = 0; i < seg.length; i++) {
+        if (seg[i]! < 0x20) {
+          ctl = true;
+          break;
+        }
+      }
+      if (ctl) throw new DecodeError("a string with a control character JSON.stringify escapes");
+      emit(seg);
+      return;
+    }
     const str = seg.toString("utf8");
     let text: unknown;
     try {

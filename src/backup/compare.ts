@@ -31,7 +31,11 @@ function sizeOf(p: string): number {
 }
 
 function liveHashFailed(dbPath: string, message: string): Error {
-  return failed({ what: `Could not read ${dbPath} to compare it with the backup: ${message}.`, untouched: "Nothing was written.", next: "Check the database (vox-cutover diagnose)." });
+  return failed({
+    what: `Could not read ${dbPath} to compare it with the backup: ${message}.`,
+    untouched: "Nothing was written.",
+    next: "Check the database (vox-cutover diagnose).",
+  });
 }
 
 /** Hashes every table of the live database: a large one in a worker thread (the second core), a small one here. */
@@ -74,7 +78,10 @@ export function compareTables(backup: ReadResult, live: LiveTable[]): Comparison
     const equal = lt.rows === summary.rows && lt.sha256 === summary.sha256;
     tables.push({ name: bt.name, backupRows: summary.rows, dbRows: lt.rows, backupSha256: summary.sha256, dbSha256: lt.sha256, equal });
     if (!equal) {
-      first ??= lt.rows !== summary.rows ? `table ${bt.name} has ${lt.rows} rows in the database, ${summary.rows} in the backup` : `table ${bt.name} has the same ${lt.rows} rows count but different content (hash ${lt.sha256} vs ${summary.sha256})`;
+      first ??=
+        lt.rows !== summary.rows
+          ? `table ${bt.name} has ${lt.rows} rows in the database, ${summary.rows} in the backup`
+          : `table ${bt.name} has the same ${lt.rows} rows count but different content (hash ${lt.sha256} vs ${summary.sha256})`;
     }
   }
   for (const t of live) if (!backup.header.tables.some((b) => b.name === t.name)) first ??= `table ${t.name} is in the database but not in the backup`;
@@ -85,7 +92,11 @@ export function compareTables(backup: ReadResult, live: LiveTable[]): Comparison
  * Re-reads the backup (every hash recomputed) on this thread while a worker hashes the live
  * database on the other core; then compares counts and hashes table by table.
  */
-export async function verifyAgainstDatabase(backupPath: string, dbPath: string, visitor: BackupVisitor = {}): Promise<{ read: ReadResult; comparison: Comparison }> {
+export async function verifyAgainstDatabase(
+  backupPath: string,
+  dbPath: string,
+  visitor: BackupVisitor = {},
+): Promise<{ read: ReadResult; comparison: Comparison }> {
   if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
     const read = readBackup(backupPath, visitor); // a bad backup is refused before the database is read
     return { read, comparison: compareTables(read, await hashLiveDatabase(dbPath)) };
@@ -101,4 +112,3 @@ export async function verifyAgainstDatabase(backupPath: string, dbPath: string, 
   }
   return { read, comparison: compareTables(read, await live) };
 }
-

@@ -1,5 +1,6 @@
 /** The import's plan: per table, how the backup's columns map onto the target's, what goes to quarantine, and the baseline's seed rows. */
 import Database from "libsql";
+import type { BigInserter } from "./big-insert.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { allRows } from "../db/local.js";
 import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
@@ -55,6 +56,8 @@ export interface Plan {
   /** Set when no row of the table can load: every row goes to quarantine whole with this reason. */
   wholeReason?: string;
   insert?: RowInserter;
+  /** The same INSERT for a row holding a large value (its bytes written in slices). */
+  bigInsert?: BigInserter;
   insertIdx: number[];
   sameShape: boolean;
   hash?: LineHasher;
@@ -72,7 +75,21 @@ export function sqlErrorCode(e: unknown): string {
 }
 
 export function emptyReport(source: string): TableImport {
-  return { source, target: "", rows: 0, loaded: 0, quarantined: 0, cleared: 0, reasons: {}, partial: 0, partialReasons: {}, columns: {}, seeded: 0, mapping: "same", parity: "n/a" };
+  return {
+    source,
+    target: "",
+    rows: 0,
+    loaded: 0,
+    quarantined: 0,
+    cleared: 0,
+    reasons: {},
+    partial: 0,
+    partialReasons: {},
+    columns: {},
+    seeded: 0,
+    mapping: "same",
+    parity: "n/a",
+  };
 }
 
 export function isReference(bt: BackupTable): bt is ReferenceTable {
@@ -87,7 +104,20 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
     const report = emptyReport(bt.name);
     report.rows = Number(bt.rows);
     const ridIdx = bt.rowidColumn ? 0 : bt.rowidAlias ? bt.columns.indexOf(bt.rowidAlias) : -1;
-    const base: Plan = { bt, target: null, report, map: bt.columns.map(() => null), unknownCols: [], unlistedCols: [], checks: [], blobIdx: [], keyIdx: null, ridIdx, insertIdx: [], sameShape: false };
+    const base: Plan = {
+      bt,
+      target: null,
+      report,
+      map: bt.columns.map(() => null),
+      unknownCols: [],
+      unlistedCols: [],
+      checks: [],
+      blobIdx: [],
+      keyIdx: null,
+      ridIdx,
+      insertIdx: [],
+      sameShape: false,
+    };
     if (bt.primaryKey.length && bt.primaryKey.every((c) => bt.columns.includes(c))) base.keyIdx = bt.primaryKey.map((c) => bt.columns.indexOf(c));
     if (SPECIAL.has(bt.name)) {
       report.mapping = "special";
@@ -125,7 +155,9 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
     }
     // A NOT NULL column without a default that nothing fills: no row can load.
     const filled = new Set(map.filter((m): m is string => m !== null));
-    const required = target.columns.filter((c) => c.hidden === 0 && c.name !== target.rowidAlias && !filled.has(c.name) && c.dflt === null && (c.notnull || (target.withoutRowid && c.pk > 0)));
+    const required = target.columns.filter(
+      (c) => c.hidden === 0 && c.name !== target.rowidAlias && !filled.has(c.name) && c.dflt === null && (c.notnull || (target.withoutRowid && c.pk > 0)),
+    );
     if (required.length) {
       base.wholeReason = `not-null-missing: the baseline's ${target.name}.${required.map((c) => c.name).join(", ")} ${required.length > 1 ? "are" : "is"} NOT NULL without a default and ${bt.name} has no such column`;
       plans.set(bt.name, base);
@@ -151,7 +183,8 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
       if (pk.length && pk.every((c) => back.has(c.name))) keyIdx = pk.map((c) => back.get(c.name)!);
     }
     const targetBt = backupTable(target, 0n);
-    const sameShape = mapping === "same" && !isReference(bt) && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns) && targetBt.rowidColumn === bt.rowidColumn;
+    const sameShape =
+      mapping === "same" && !isReference(bt) && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns) && targetBt.rowidColumn === bt.rowidColumn;
     report.parity = sameShape ? "hash" : "count";
     plans.set(bt.name, { ...base, target, map, unknownCols, unlistedCols, checks, blobIdx, keyIdx, sameShape });
   }
@@ -184,4 +217,3 @@ export function seedRows(baselineSql: string, tables: Set<string>): { table: str
     mem.close();
   }
 }
-

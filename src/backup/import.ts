@@ -12,7 +12,16 @@ import type { ImporterRule } from "./importers.js";
 import { peekHeader, readBackup, type BackupVisitor } from "./read.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
-import { backupTable, hashTable, LineHasher } from "./tables.js";
+import { backupTable, hasBig, hashTable, LineHasher } from "./tables.js";
+import { BigValue } from "./big-value.js";
+import { BigInserter, bigLooksNumeric, bigRowJson } from "./big-insert.js";
+
+const QUARANTINE_COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"];
+
+/** rowJson, or a big TEXT written in slices when the row holds a large value. */
+function anyRowJson(columns: readonly string[], values: readonly SqlValue[]): string | BigValue {
+  return hasBig(values) ? bigRowJson(columns, values) : rowJson(columns, values);
+}
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
 import { planTables, QUARANTINE, ROWID, seedRows, SPECIAL, sqlErrorCode, type Plan, type TableImport } from "./import-plan.js";
@@ -83,28 +92,41 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const mode = opts.into === "scratch" ? "scratch" : existsSync(opts.targetPath) ? "existing" : "create";
   // A new file is private until it is renamed into place (a failure deletes it): it loads without a
   // rollback journal or fsync per commit; safe settings and one fsync before the rename.
-  const settings = mode === "existing" ? null : opts.settings !== undefined ? opts.settings : opts.reference ? null : parseFileSettings(peekHeader(opts.backupPath)?.settings);
+  const settings =
+    mode === "existing" ? null : opts.settings !== undefined ? opts.settings : opts.reference ? null : parseFileSettings(peekHeader(opts.backupPath)?.settings);
   const seen: { header?: BackupHeader } = {};
   // The operator's own indexes, views and triggers: after the rows (a trigger never fires during the
   // load), each in a savepoint of a journaled transaction (one that does not compile is undone).
   const then = (db: LibsqlDatabase, r: ImportReport) => {
     r.objects = carryObjects(db, seen.header?.objects ?? []);
     if (r.objects.carried.length && mode !== "scratch") {
-      const ic = allRows(db, "PRAGMA quick_check").map((x) => String(Object.values(x)[0])).join("; ");
-      if (ic !== "ok") throw failed({ what: `quick_check after carrying your own indexes, triggers and views: ${ic.slice(0, 300)}.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
+      const ic = allRows(db, "PRAGMA quick_check")
+        .map((x) => String(Object.values(x)[0]))
+        .join("; ");
+      if (ic !== "ok")
+        throw failed({
+          what: `quick_check after carrying your own indexes, triggers and views: ${ic.slice(0, 300)}.`,
+          untouched: "The import was rolled back.",
+          next: "Report this with the backup file.",
+        });
     }
   };
-  return writeTransactionInto<ImportReport>({ path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings, then }, (db) => load(db, opts, runId, mode !== "existing", seen));
+  return writeTransactionInto<ImportReport>(
+    { path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings, then },
+    (db) => load(db, opts, runId, mode !== "existing", seen),
+  );
 }
-
 
 /** Non-unique secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
 function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
   // UNIQUE indexes stay: a row that breaks one is refused as it loads (and quarantined), instead of
   // failing the index build after the load.
   const unique = new Set<string>();
-  for (const t of tables) for (const r of allRows(db, "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", [t])) unique.add(String(r.name));
-  const derived = allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name").filter((r) => tables.has(String(r.tbl_name)) && !(r.type === "index" && unique.has(String(r.name))));
+  for (const t of tables) for (const r of allRows(db, 'SELECT name FROM pragma_index_list(?) WHERE "unique" = 1', [t])) unique.add(String(r.name));
+  const derived = allRows(
+    db,
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name",
+  ).filter((r) => tables.has(String(r.tbl_name)) && !(r.type === "index" && unique.has(String(r.name))));
   for (const r of derived) db.exec(`DROP ${String(r.type).toUpperCase()} ${quoteIdent(String(r.name))}`);
   return derived.map((r) => String(r.sql));
 }
@@ -161,6 +183,12 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       ? "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine WHERE source_table = ?1 AND source_rowid IS ?2 AND source_key IS ?3 AND row_json = ?4 AND reason = ?5)"
       : "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
+  // A row holding a large value is quarantined with its row_json written in slices (big-insert.ts).
+  const quarantineBig = new BigInserter(db, "legacy_quarantine", QUARANTINE_COLUMNS, `INSERT INTO legacy_quarantine(${QUARANTINE_COLUMNS.join(", ")})`);
+  const quarantineRow = (values: unknown[]) => {
+    if (values[3] instanceof BigValue) quarantineBig.run(values as (SqlValue | BigValue)[]);
+    else quarantine.run(...values);
+  };
   let quarantinedTotal = 0;
   let partialTotal = 0;
   const keyOf = (p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } => {
@@ -171,7 +199,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   /** The whole row to quarantine (not loaded); `raw` is the line as written when it could not be read as a row. */
   const toQuarantine = (p: Plan, values: SqlValue[], reason: string, raw?: string) => {
     const { rid, key } = keyOf(p, values);
-    quarantine.run(p.bt.name, rid, key, raw ?? rowJson(p.bt.columns, values), reason, runId, now);
+    quarantineRow([p.bt.name, rid, key, raw ?? anyRowJson(p.bt.columns, values), reason, runId, now]);
     p.report.quarantined++;
     const k = reason.split(":")[0]!;
     p.report.reasons[k] = (p.report.reasons[k] ?? 0) + 1;
@@ -190,7 +218,18 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       kind === "unknown-columns"
         ? `unknown-columns: ${names} (the baseline's ${p.target!.name} has no such column; the row loaded without ${held.length > 1 ? "them" : "it"})`
         : `unlisted-key: ${names} (a row key the line's "columns" does not list; the row loaded without ${held.length > 1 ? "them" : "it"})`;
-    quarantine.run(p.bt.name, rid, key, rowJson(keep.map((i) => p.bt.columns[i]!), keep.map((i) => values[i]!)), why, runId, now);
+    quarantineRow([
+      p.bt.name,
+      rid,
+      key,
+      anyRowJson(
+        keep.map((i) => p.bt.columns[i]!),
+        keep.map((i) => values[i]!),
+      ),
+      why,
+      runId,
+      now,
+    ]);
     p.report.partialReasons[kind] = (p.report.partialReasons[kind] ?? 0) + 1;
     return true;
   };
@@ -206,6 +245,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     // edits a value can recompute it). Only a file this run verified already (verifiedSha256, its
     // whole-file hash compared below before the commit) skips the re-encoding.
     trusted: opts.verifiedSha256 !== undefined,
+    bigValues: true,
     onHeader,
     onTable(bt) {
       const p = plans.get(bt.name)!;
@@ -213,10 +253,21 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       const idx = p.map.map((m, i) => (m === null ? -1 : i)).filter((i) => i >= 0);
       p.insertIdx = idx;
       const rowidName = backupTable(p.target, 0n).rowidColumn;
-      if (idx.some((i) => p.map[i] === ROWID) && !rowidName) throw failed({ what: `Table ${p.target.name} shadows rowid, _rowid_ and oid with columns: its rowids cannot be set.`, untouched: "The import was rolled back.", next: "Rename one of those columns in the baseline." });
+      if (idx.some((i) => p.map[i] === ROWID) && !rowidName)
+        throw failed({
+          what: `Table ${p.target.name} shadows rowid, _rowid_ and oid with columns: its rowids cannot be set.`,
+          untouched: "The import was rolled back.",
+          next: "Rename one of those columns in the baseline.",
+        });
       const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
       // TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT (same bytes, storage class TEXT).
       p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length);
+      p.bigInsert = new BigInserter(
+        db,
+        p.target.name,
+        idx.map((i) => (p.map[i] === ROWID ? rowidName! : p.map[i]!)),
+        `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`,
+      );
       p.hash ??= new LineHasher();
     },
     onRow(bt, values0, line, issue) {
@@ -261,13 +312,15 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         if (typeof v === "string") values[i] = base64Blob(v) ?? v;
       }
       for (const c of p.checks) {
-        if (wouldConvert(values[c.idx]!, c.aff)) {
+        const v = values[c.idx]!;
+        if (v instanceof BigValue ? c.aff !== "TEXT" && c.aff !== "BLOB" && bigLooksNumeric(v) : wouldConvert(v, c.aff)) {
           return toQuarantine(p, values, `type-change: ${p.bt.columns[c.idx]} would change storage class in ${p.target.name}.${c.col} (${c.aff} affinity)`);
         }
       }
       const args = p.insertIdx.map((i) => values[i]!);
       try {
-        p.insert!.run(args);
+        if (hasBig(args)) p.bigInsert!.run(args);
+        else p.insert!.run(args);
       } catch (e) {
         // A single-row INSERT that fails a constraint or a datatype check changes nothing (SQLite checks
         // before it writes): the row goes to quarantine and the transaction goes on.
@@ -279,7 +332,11 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       loadedTotal++;
       if (version !== null) versionsLoaded.add(version);
       if (version !== null && textRow) textVersions.set(version, textRow);
-      if (p.sameShape) p.hash!.line(line);
+      // A row holding a large value comes without its line (bigValues): its line is re-encoded in pieces.
+      if (p.sameShape) {
+        if (line === null) p.hash!.row(values0);
+        else p.hash!.line(line);
+      }
       const a = quarantineValues(p, values, p.unknownCols, "unknown-columns");
       const b = quarantineValues(p, values, p.unlistedCols, "unlisted-key");
       if (a || b) {
@@ -292,7 +349,11 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   };
   const result = opts.reference ? readReference(opts.reference, visitor) : readBackup(opts.backupPath, visitor as BackupVisitor);
   if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
-    throw refused({ what: "The backup changed between verification and import.", untouched: "The import was rolled back.", next: "Take and verify a new backup." });
+    throw refused({
+      what: "The backup changed between verification and import.",
+      untouched: "The import was rolled back.",
+      next: "Take and verify a new backup.",
+    });
   }
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "rebuilding indexes" });
   for (const sql of derived) db.exec(sql);
@@ -331,7 +392,11 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   const reports = [...plans.values()].map((p) => p.report);
   for (const p of plans.values()) {
     if (p.report.loaded + p.report.quarantined !== p.report.rows) {
-      throw failed({ what: `Parity failed for ${p.bt.name}: ${p.report.rows} rows in the backup, ${p.report.loaded} loaded, ${p.report.quarantined} quarantined.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
+      throw failed({
+        what: `Parity failed for ${p.bt.name}: ${p.report.rows} rows in the backup, ${p.report.loaded} loaded, ${p.report.quarantined} quarantined.`,
+        untouched: "The import was rolled back.",
+        next: "Report this with the backup file.",
+      });
     }
   }
   const byTarget = new Map<string, Plan[]>();
@@ -345,17 +410,28 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       const h = hashTable(db, tb);
       const want = ps[0]!.hash!.digest();
       if (h.rows !== expectLoaded || h.sha256 !== want) {
-        throw failed({ what: `Parity failed for ${name}: the new file's rows (${h.rows}, ${h.sha256}) differ from the loaded backup rows (${expectLoaded}, ${want}).`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
+        throw failed({
+          what: `Parity failed for ${name}: the new file's rows (${h.rows}, ${h.sha256}) differ from the loaded backup rows (${expectLoaded}, ${want}).`,
+          untouched: "The import was rolled back.",
+          next: "Report this with the backup file.",
+        });
       }
     } else {
       const n = Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n);
-      if (n !== expectLoaded) throw failed({ what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
+      if (n !== expectLoaded)
+        throw failed({
+          what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`,
+          untouched: "The import was rolled back.",
+          next: "Report this with the backup file.",
+        });
     }
   }
   // The baseline's seed rows, where no legacy row took their key (any UNIQUE key: OR IGNORE).
   let seededTotal = 0;
   for (const s of seeds) {
-    const st = db.prepare(`INSERT OR IGNORE INTO ${quoteIdent(s.table)} (${s.columns.map(quoteIdent).join(", ")}) VALUES (${s.columns.map(() => "?").join(", ")})`);
+    const st = db.prepare(
+      `INSERT OR IGNORE INTO ${quoteIdent(s.table)} (${s.columns.map(quoteIdent).join(", ")}) VALUES (${s.columns.map(() => "?").join(", ")})`,
+    );
     let n = 0;
     for (const r of s.rows) n += Number((st.run(r as unknown[]) as { changes: number | bigint }).changes);
     seededTotal += n;
@@ -382,12 +458,24 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       foreignKeyUncheckable.push({ table: t.name, error: e instanceof Error ? e.message : String(e) });
     }
   }
-  const integrity = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0])).join("; ");
+  const integrity = allRows(db, "PRAGMA integrity_check")
+    .map((r) => String(Object.values(r)[0]))
+    .join("; ");
   if (integrity !== "ok") {
-    throw failed({ what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`, untouched: "The import was rolled back.", next: "Report this with the backup file." });
+    throw failed({
+      what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`,
+      untouched: "The import was rolled back.",
+      next: "Report this with the backup file.",
+    });
   }
   const sequenceCounts = { entries: sequences.length, restored: sequencesRestored, quarantined: sequencesQuarantined };
-  recordLedger(db, { runId, command: opts.command ?? "import-legacy", planDigest: opts.planDigest ?? null, backupSha256: result.fileSha256, counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal } });
+  recordLedger(db, {
+    runId,
+    command: opts.command ?? "import-legacy",
+    planDigest: opts.planDigest ?? null,
+    backupSha256: result.fileSha256,
+    counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
+  });
   return {
     runId,
     tables: reports,

@@ -24,7 +24,8 @@ export function loadImporters(root = contentRoot()): Map<string, ImporterRule> {
     const r = v as Record<string, unknown>;
     if (!r || typeof r.into !== "string") contractFieldError(path, `tables.${from}.into`, "a table name");
     const cols = (r.columns ?? {}) as Record<string, unknown>;
-    if (typeof cols !== "object" || Object.values(cols).some((c) => typeof c !== "string")) contractFieldError(path, `tables.${from}.columns`, "a mapping of column → column");
+    if (typeof cols !== "object" || Object.values(cols).some((c) => typeof c !== "string"))
+      contractFieldError(path, `tables.${from}.columns`, "a mapping of column → column");
     out.set(from, { from, into: r.into as string, why: String(r.why ?? ""), columns: cols as Record<string, string> });
   }
   return out;

@@ -25,6 +25,8 @@ export function streamAbove(): number {
 export interface LongLine {
   long: true;
   no: number;
+  /** The line's first byte ("[" for a row). */
+  first: number;
   /** The next piece of the line (a view valid until the next pull) and its offset in the file; null at the end of the line. */
   pull(): { bytes: Buffer; offset: number } | null;
   /** After the last pull: whether the line ended with a newline (false: the file ends in it). */
@@ -96,6 +98,7 @@ export class LineSource {
     const line: LongLine = {
       long: true,
       no: ++this.no,
+      first: this.buf[this.start]!,
       terminated: false,
       pull: () => {
         if (ended) return null;
@@ -121,6 +124,21 @@ export class LineSource {
     };
     return line;
   }
+}
+
+/** A long line that is not a row (a header, a section marker) read whole, up to `max` bytes (null: longer). */
+export function wholeLine(line: LongLine, max: number): Line | null {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for (let p = line.pull(); p; p = line.pull()) {
+    n += p.bytes.length;
+    if (n > max) {
+      while (line.pull());
+      return null;
+    }
+    parts.push(Buffer.from(p.bytes));
+  }
+  return { bytes: Buffer.concat(parts), no: line.no, terminated: line.terminated };
 }
 
 /** A byte cursor over a LongLine's pieces (every piece is also given to `onPiece`, for the hashes). */

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { refused, VoxError } from "../errors.js";
-import { decodeText, type SqlValue } from "../db/value.js";
+import type { SqlValue } from "../db/value.js";
+import { materialize } from "./big-insert.js";
 import { BigValue } from "./big-value.js";
-import { LineSource, parseLongRow, streamAbove } from "./long-line.js";
+import { LineSource, parseLongRow, wholeLine } from "./long-line.js";
 import type { RowValue } from "./tables.js";
 import {
   decodeValue,
@@ -85,18 +86,6 @@ export function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineB
   }
 }
 
-/** A big value read back whole (for a visitor that does not take BigValues). */
-function materialize(v: BigValue): SqlValue {
-  const b = Buffer.alloc(v.length);
-  let at = 0;
-  for (const s of v.open()) {
-    b.set(s, at);
-    at += s.length;
-  }
-  if (v.storage === "blob") return new Uint8Array(b.buffer, b.byteOffset, b.length);
-  return decodeText(b);
-}
-
 export interface BackupVisitor {
   /**
    * Take rows holding big values as they are: a BigValue (read in slices with its \`open\`), and
@@ -164,13 +153,24 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   const lines = new LineSource(path);
   try {
     for (;;) {
-      const line = lines.next();
+      let line = lines.next();
       if (!line) break;
+      if ("long" in line && (!cur || line.first !== 0x5b)) {
+        // Not a row (a header, a section marker, a line outside any table): read whole, as any line.
+        const no = line.no;
+        line = wholeLine(line, maxLineBytes());
+        if (!line)
+          throw bad(
+            path,
+            no,
+            `the line is longer than ${Math.floor(maxLineBytes() / (1 << 20))} MB: no line vox-cutover writes is that long (a value that large cannot be carried in this format)`,
+            cur?.name,
+          );
+      }
       if ("long" in line) {
         // A row holding a big value: parsed and hashed as it streams, never held whole.
         if (trailer) throw bad(path, line.no, "there is data after the trailer");
-        if (!cur)
-          throw bad(path, line.no, `a line longer than ${streamAbove()} bytes outside any table section (only a row holding a large value is that long)`);
+        if (!cur) throw bad(path, line.no, "a row outside any table section");
         let values: RowValue[];
         try {
           values = parseLongRow(line, path, (b) => {

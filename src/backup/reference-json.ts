@@ -240,4 +240,3 @@ export function jsonText(v: JVal): string {
   if ("num" in v) return v.num;
   return `{${v.obj.map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`).join(",")}}`;
 }
-

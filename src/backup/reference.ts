@@ -142,7 +142,19 @@ export function scanReference(path: string): ReferenceScan {
     // A key listed by some lines and left out of `columns` by others stays a listed column.
     const unlisted = t.unlisted.filter((k) => !t.listedSet.has(k));
     const columns = [...t.listed, ...unlisted];
-    tables.push({ name, sql: "", columns, rowidColumn: null, rowidAlias: null, withoutRowid: false, primaryKey: [], types: columns.map(() => ""), rows: t.rows, unlisted, reference: true });
+    tables.push({
+      name,
+      sql: "",
+      columns,
+      rowidColumn: null,
+      rowidAlias: null,
+      withoutRowid: false,
+      primaryKey: [],
+      types: columns.map(() => ""),
+      rows: t.rows,
+      unlisted,
+      reference: true,
+    });
   }
   return { path, sha256: h.digest("hex"), bytes, totalRows, tables };
 }
@@ -217,12 +229,20 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
       if (!present[idx.get(c)!]) issue ??= `missing-value: ${c} is listed in columns but the row has no value for it`;
     }
     for (let i = 0; i < t.columns.length - t.unlisted.length; i++) {
-      if (!listedHere.has(t.columns[i]!) && !present[i]) issue ??= `missing-value: this line's columns leave out ${t.columns[i]} (listed by other lines of ${t.name})`;
+      if (!listedHere.has(t.columns[i]!) && !present[i])
+        issue ??= `missing-value: this line's columns leave out ${t.columns[i]} (listed by other lines of ${t.name})`;
     }
     if (l.badUtf8) issue = "invalid-utf8: the line's bytes are not UTF-8; kept as base64 of the line";
     counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     rowsDone++;
-    visitor.onRow?.(t, values, "", issue ? { reason: issue, raw: l.badUtf8 ? JSON.stringify({ line_base64: Buffer.from(line.bytes).toString("base64") }) : line.bytes.toString("utf8") } : undefined);
+    visitor.onRow?.(
+      t,
+      values,
+      "",
+      issue
+        ? { reason: issue, raw: l.badUtf8 ? JSON.stringify({ line_base64: Buffer.from(line.bytes).toString("base64") }) : line.bytes.toString("utf8") }
+        : undefined,
+    );
     if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: scan.totalRows, table: t.name });
   }
   const sha = h.digest("hex");

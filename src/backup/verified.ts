@@ -20,7 +20,11 @@ export async function writeVerifiedBackup(opts: ExportOptions): Promise<Verified
     throw refused({ what: `The backup ${exp.path} changed while it was being verified.`, untouched: "The database was not changed.", next: "Run again." });
   }
   if (!cmp.ok) {
-    throw refused({ what: `The backup ${exp.path} does not equal the database: ${cmp.firstDifference}.`, untouched: "The database was not changed.", next: "Stop whatever writes to the database and run again." });
+    throw refused({
+      what: `The backup ${exp.path} does not equal the database: ${cmp.firstDifference}.`,
+      untouched: "The database was not changed.",
+      next: "Stop whatever writes to the database and run again.",
+    });
   }
   return { path: exp.path, sha256: exp.sha256, rows: exp.totalRows, tables: exp.tables.length };
 }

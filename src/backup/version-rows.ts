@@ -12,15 +12,15 @@ import type { SqlValue } from "../db/value.js";
 
 export type VersionDecision =
   /** Load the row with `version` set to this integer (a TEXT version converted as SQLite's affinity would). */
-  | { load: bigint; fromText: boolean }
-  | { quarantine: string };
+  { load: bigint; fromText: boolean } | { quarantine: string };
 
 const KEPT = "kept here, not loaded";
 
 export function versionDecision(v: SqlValue, baseline: bigint, history: ReadonlySet<bigint>): VersionDecision {
   const known = (n: bigint) => n === baseline || history.has(n);
   const what = (n: bigint) => (n === baseline ? `baseline ${n}` : `${n} of baseline_history`);
-  if (typeof v === "bigint") return known(v) ? { load: v, fromText: false } : { quarantine: `legacy-schema-version: not the baseline nor in baseline_history; ${KEPT}` };
+  if (typeof v === "bigint")
+    return known(v) ? { load: v, fromText: false } : { quarantine: `legacy-schema-version: not the baseline nor in baseline_history; ${KEPT}` };
   if (typeof v === "string") {
     if (/^-?[1-9]\d{0,18}$|^0$/.test(v)) {
       const n = BigInt(v);
@@ -33,7 +33,9 @@ export function versionDecision(v: SqlValue, baseline: bigint, history: Readonly
     }
     return { quarantine: `legacy-schema-version: the TEXT ${JSON.stringify(v.slice(0, 40))} is not the baseline nor in baseline_history; ${KEPT}` };
   }
-  return { quarantine: `legacy-schema-version: a ${v === null ? "NULL" : typeof v === "number" ? "REAL" : "BLOB"} version is not the baseline nor in baseline_history; ${KEPT}` };
+  return {
+    quarantine: `legacy-schema-version: a ${v === null ? "NULL" : typeof v === "number" ? "REAL" : "BLOB"} version is not the baseline nor in baseline_history; ${KEPT}`,
+  };
 }
 
 /** The reason a TEXT version that fits is not loaded: the file also holds the same number as an INTEGER. */

@@ -54,14 +54,20 @@ export class PageReader {
   readonly pageSize: number;
   /** Page size minus the reserved bytes at the end of each page. */
   readonly usable: number;
-  readonly pageCount: number;
+  private readonly count: LibsqlStatement;
   constructor(db: LibsqlDatabase, schema = "main") {
     this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${schema === "main" ? "'main'" : `'${schema.replace(/'/g, "''")}'`}) WHERE pgno = ?`);
     this.st.raw(true);
     const p1 = this.page(1);
     this.pageSize = p1.length;
     this.usable = this.pageSize - p1[20]!;
-    this.pageCount = Number((db.prepare(`PRAGMA page_count`).raw(true).get() as unknown[])[0]);
+    this.count = db.prepare("PRAGMA page_count");
+    this.count.raw(true);
+  }
+
+  /** Pages in the file now (a writer's transaction adds pages). */
+  pageCount(): number {
+    return Number((this.count.get([]) as unknown[])[0]);
   }
 
   page(n: number): Buffer {
@@ -72,7 +78,7 @@ export class PageReader {
   }
 
   /** The leaf page and cell offset holding `rowid` in the table b-tree rooted at `root`. */
-  private findCell(root: number, rowid: bigint): { page: Buffer; cell: number } {
+  private findCell(root: number, rowid: bigint): { page: Buffer; pgno: number; cell: number } {
     let pg = root;
     for (let depth = 0; depth < 64; depth++) {
       const b = this.page(pg);
@@ -87,7 +93,7 @@ export class PageReader {
           const cell = b.readUInt16BE(h + 8 + 2 * mid);
           const size = varint(b, cell);
           const key = signed(varint(b, cell + size.n).v);
-          if (key === rowid) return { page: b, cell };
+          if (key === rowid) return { page: b, pgno: pg, cell };
           if (key < rowid) lo = mid + 1;
           else hi = mid - 1;
         }
@@ -108,9 +114,9 @@ export class PageReader {
     throw new PageFormatError(`the b-tree rooted at page ${root} is deeper than any SQLite writes`);
   }
 
-  /** The payload of the cell holding `rowid`: its size, local part and first overflow page. */
-  private payload(root: number, rowid: bigint): { size: number; page: Buffer; start: number; local: number; overflow: number } {
-    const { page, cell } = this.findCell(root, rowid);
+  /** The payload of the cell holding `rowid`: its size, leaf page, local part and first overflow page. */
+  private payload(root: number, rowid: bigint): Payload {
+    const { page, pgno, cell } = this.findCell(root, rowid);
     const ps = varint(page, cell);
     const rid = varint(page, cell + ps.n);
     const size = Number(ps.v);
@@ -123,29 +129,41 @@ export class PageReader {
       const K = M + ((size - M) % (U - 4));
       local = K <= X ? K : M;
     }
-    if (start + local > page.length) throw new PageFormatError(`the cell of rowid ${rowid} runs past its page`);
-    return { size, page, start, local, overflow: local < size ? page.readUInt32BE(start + local) : 0 };
+    if (start + local + (local < size ? 4 : 0) > page.length) throw new PageFormatError(`the cell of rowid ${rowid} runs past its page`);
+    return { size, leaf: pgno, start, local, overflow: local < size ? page.readUInt32BE(start + local) : 0 };
   }
 
-  /** Slices of bytes [from, from + len) of a payload (views into page buffers, valid until the next call). */
-  private *slices(p: ReturnType<PageReader["payload"]>, from: number, len: number): Generator<Buffer> {
+  /**
+   * The pieces of bytes [from, from + len) of a payload, in order: each a page (read now: a caller
+   * may change it and write it back), its number and the range of it that holds them.
+   */
+  *segments(p: Payload, from: number, len: number): Generator<{ pgno: number; page: Buffer; start: number; end: number }> {
     if (from + len > p.size) throw new PageFormatError("a value runs past its record");
-    let pos = 0; // payload offset of the current segment's start
-    let seg = p.page.subarray(p.start, p.start + p.local);
-    let next = p.overflow;
     const end = from + len;
+    if (from < p.local) yield { pgno: p.leaf, page: this.page(p.leaf), start: p.start + from, end: p.start + Math.min(p.local, end) };
+    let pos = p.local; // payload offset of the next overflow page's content
+    let next = p.overflow;
     const maxPages = Math.ceil((p.size - p.local) / (this.usable - 4));
+    const pageCount = this.pageCount();
     let pages = 0;
-    for (;;) {
-      const segEnd = pos + seg.length;
-      if (segEnd > from && pos < end) yield seg.subarray(Math.max(0, from - pos), Math.min(seg.length, end - pos));
-      pos = segEnd;
-      if (pos >= end) return;
-      if (next === 0 || next > this.pageCount || ++pages > maxPages) throw new PageFormatError(`the overflow chain ends at page ${next} before the value does`);
-      const b = this.page(next);
-      next = b.readUInt32BE(0);
-      seg = b.subarray(4, 4 + Math.min(this.usable - 4, p.size - pos));
+    while (pos < end) {
+      if (next === 0 || next > pageCount || ++pages > maxPages) throw new PageFormatError(`the overflow chain ends at page ${next} before the value does`);
+      const n = Math.min(this.usable - 4, p.size - pos);
+      if (pos + n > from) {
+        const b = this.page(next);
+        yield { pgno: next, page: b, start: 4 + Math.max(0, from - pos), end: 4 + Math.min(n, end - pos) };
+        next = b.readUInt32BE(0);
+      } else {
+        // A page before the range: only its link is needed.
+        next = this.page(next).readUInt32BE(0);
+      }
+      pos += n;
     }
+  }
+
+  /** Slices of bytes [from, from + len) of a payload (views into page buffers). */
+  private *slices(p: Payload, from: number, len: number): Generator<Buffer> {
+    for (const s of this.segments(p, from, len)) yield s.page.subarray(s.start, s.end);
   }
 
   /**
@@ -154,12 +172,24 @@ export class PageReader {
    * `octet_length`): a value that disagrees is refused.
    */
   value(root: number, rowid: bigint, col: number, expect: { storage: "blob" | "text"; length: number }): Iterable<Buffer> {
+    const at = this.locate(root, rowid, col, expect);
+    return this.slices(at.payload, at.offset, at.length);
+  }
+
+  /** Where the value is: its payload, its offset and length there, and the offset of the last byte of its serial type. */
+  locate(
+    root: number,
+    rowid: bigint,
+    col: number,
+    expect: { storage: "blob" | "text"; length: number },
+  ): { payload: Payload; offset: number; length: number; typeByte: number } {
     const p = this.payload(root, rowid);
     // The record header: its size (a varint), then one serial type per column.
     const head = Buffer.concat([...this.slices(p, 0, Math.min(p.size, 9))]);
     const hs = varint(head, 0);
     const hdrSize = Number(hs.v);
-    const hdr = Buffer.concat([...this.slices(p, 0, Math.min(p.size, hdrSize))]);
+    if (hdrSize > p.size) throw new PageFormatError(`row ${rowid}: a record header larger than its record`);
+    const hdr = Buffer.concat([...this.slices(p, 0, hdrSize)]);
     let off = hs.n;
     let at = hdrSize;
     for (let i = 0; ; i++) {
@@ -175,9 +205,18 @@ export class PageReader {
             `row ${rowid}, column ${col}: the page holds a ${storage} of ${size} bytes where SQLite reports a ${expect.storage} of ${expect.length}`,
           );
         }
-        return this.slices(p, at, size);
+        return { payload: p, offset: at, length: size, typeByte: off - 1 };
       }
       at += size;
     }
   }
+}
+
+/** A cell's payload: its size, leaf page, where its local part starts there and how long it is, the first overflow page. */
+export interface Payload {
+  size: number;
+  leaf: number;
+  start: number;
+  local: number;
+  overflow: number;
 }

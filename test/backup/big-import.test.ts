@@ -1,0 +1,83 @@
+/**
+ * Large values through the whole backup path, CLI processes end to end: export-legacy,
+ * verify-backup --db, import-legacy --apply, with the big-value size lowered to 64 KB (test hook) so
+ * the slice paths run on a small file. Loaded values are written over a zeroblob through the pages
+ * (big-insert.ts); a row of the operator's own table is quarantined with its row_json written in
+ * slices. Judged by Python's sqlite3 (typeof, sha3 of the bytes) and Python's json/base64.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { execaSync } from "execa";
+import { cli, sampleInto, tmp } from "../helpers.js";
+
+const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+let dir: string;
+let db: string;
+
+const FILL = String.raw`
+import sqlite3, sys, random
+c = sqlite3.connect(sys.argv[1])
+random.seed(3)
+text = ("résumé\x00 \"q\" \\ \n 東京 🚀 " * 12000).encode()
+latin = b"caf\xe9 \xff legacy " * 15000
+blob = bytes(random.getrandbits(8) for _ in range(400_000))
+# The last column of a vox table (trailing: written over a zeroblob without SQLite expanding it).
+c.execute("UPDATE agent_sessions SET context_summary = CAST(? AS TEXT) WHERE rowid = (SELECT min(rowid) FROM agent_sessions)", (text,))
+# A column with others after it; TEXT that is not UTF-8.
+c.execute("UPDATE workflow_signal_log SET payload_json = CAST(? AS TEXT) WHERE rowid = (SELECT min(rowid) FROM workflow_signal_log)", (latin,))
+# The operator's own table: quarantined whole.
+c.execute("CREATE TABLE big_values(id INTEGER PRIMARY KEY, v BLOB, note TEXT)")
+c.execute("INSERT INTO big_values VALUES (7, ?, 'kept')", (blob,))
+c.commit()
+`;
+
+const JUDGE = String.raw`
+import sqlite3, sys, json, base64, hashlib
+src = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+new = sqlite3.connect(f"file:{sys.argv[2]}?mode=ro", uri=True)
+h = lambda b: hashlib.sha3_256(b).hexdigest()
+out = {}
+for t, c in (("agent_sessions", "context_summary"), ("workflow_signal_log", "payload_json")):
+    q = f"SELECT rowid, typeof({c}), CAST({c} AS BLOB) FROM {t} ORDER BY rowid"
+    a = [(r[0], r[1], h(r[2]) if r[2] is not None else None) for r in src.execute(q)]
+    b = [(r[0], r[1], h(r[2]) if r[2] is not None else None) for r in new.execute(q)]
+    out[t] = a == b and len(a) > 0
+    out[t + "_big"] = max(len(r[2] or b"") for r in new.execute(q))
+row = new.execute("SELECT typeof(row_json), row_json FROM legacy_quarantine WHERE source_table = 'big_values'").fetchone()
+o = json.loads(row[1])
+blob = src.execute("SELECT v FROM big_values").fetchone()[0]
+out["quarantine"] = row[0] == "text" and o["id"] == 7 and o["note"] == "kept" and base64.b64decode(o["v"]["b"], validate=True) == blob
+out["integrity"] = new.execute("PRAGMA integrity_check").fetchone()[0]
+print(json.dumps(out))
+`;
+
+beforeAll(async () => {
+  dir = tmp("vox-bigimp-");
+  ({ db } = await sampleInto(dir));
+  execaSync("python3", ["-c", FILL, db]);
+}, 180_000);
+
+describe("large values: export, verify and import in slices (CLI)", () => {
+  it("every value lands with its bytes and storage class; the operator's row is quarantined exactly", async () => {
+    const backup = join(dir, "b.jsonl");
+    const e = await cli(["export-legacy", backup, "--db", db], { env });
+    expect(e.exitCode, e.stderr).toBe(0);
+    const v = await cli(["verify-backup", backup, "--db", db], { env });
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/every table's count and hash equal/);
+    const target = join(dir, "new.db");
+    const i = await cli(["import-legacy", backup, "--db", target, "--apply", "--json"], { env });
+    expect(i.exitCode, i.stderr).toBe(0);
+    const r = JSON.parse(execaSync("python3", ["-c", JUDGE, db, target]).stdout);
+    expect(r).toEqual({
+      agent_sessions: true,
+      agent_sessions_big: expect.any(Number),
+      workflow_signal_log: true,
+      workflow_signal_log_big: expect.any(Number),
+      quarantine: true,
+      integrity: "ok",
+    });
+    expect(r.agent_sessions_big).toBeGreaterThan(64 << 10);
+    expect(r.workflow_signal_log_big).toBeGreaterThan(64 << 10);
+  });
+});
