@@ -11,7 +11,7 @@
  */
 import { encodeValue } from "./format.js";
 import { BigValue, bigValuePieces } from "./big-value.js";
-import { PageReader } from "../db/pages.js";
+import { decodeVarint, encodeVarint, PageReader, type Payload } from "../db/pages.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, type SqlValue } from "../db/value.js";
 
@@ -66,6 +66,13 @@ export function bigRowJson(columns: readonly string[], values: readonly Value[])
 
 interface Target {
   root: number;
+  /** Record columns in order (lower-case names). */
+  order: string[];
+  /** Columns some index reads (lower-case). */
+  indexed: Set<string>;
+  /** Declared type of each column (lower-case name → type). */
+  types: Map<string, string>;
+  utf8: boolean;
   /** Record column of each column name (virtual generated columns are not in the record). */
   record: Map<string, number>;
   /** Columns whose big values can be written in slices (null: none, the table does not allow it). */
@@ -100,7 +107,8 @@ export class BigInserter {
     const db = this.db;
     const tl = allRows(db, "SELECT type, wr, strict FROM pragma_table_list WHERE name = ? AND schema = 'main'", [this.table])[0];
     const m = allRows(db, "SELECT rootpage, sql FROM sqlite_master WHERE type = 'table' AND name = ?", [this.table])[0];
-    const xinfo = allRows(db, "SELECT name, hidden FROM pragma_table_xinfo(?)", [this.table]);
+    const xinfo = allRows(db, "SELECT name, type, hidden FROM pragma_table_xinfo(?)", [this.table]);
+    const indexed = new Set<string>();
     const record = new Map<string, number>();
     xinfo.filter((c) => Number(c.hidden) !== 2).forEach((c, i) => record.set(String(c.name).toLowerCase(), i));
     let sliceable: Set<string> | null = new Set(this.columns.map((c) => c.toLowerCase()));
@@ -113,13 +121,57 @@ export class BigInserter {
         for (const c of allRows(db, "SELECT cid, name FROM pragma_index_xinfo(?) WHERE key = 1", [String(ix.name)])) {
           if (Number(c.cid) === -2)
             sliceable = null; // an expression index could read any column
-          else if (sliceable) sliceable.delete(String(c.name).toLowerCase());
+          else {
+            indexed.add(String(c.name).toLowerCase());
+            sliceable?.delete(String(c.name).toLowerCase());
+          }
         }
         if (!sliceable) break;
       }
     }
-    this.target = { root: Number(m?.rootpage ?? 0), record, sliceable, strict: Boolean(Number(tl?.strict ?? 0)) };
+    const stored = xinfo.filter((c) => Number(c.hidden) !== 2);
+    this.target = {
+      root: Number(m?.rootpage ?? 0),
+      order: stored.map((c) => String(c.name).toLowerCase()),
+      indexed,
+      types: new Map(stored.map((c) => [String(c.name).toLowerCase(), String(c.type ?? "")])),
+      utf8: String(allRows(db, "PRAGMA encoding")[0]?.encoding) === "UTF-8",
+      record,
+      sliceable,
+      strict: Boolean(Number(tl?.strict ?? 0)),
+    };
     return this.target;
+  }
+
+  /**
+   * SQLite writes a zeroblob without materializing it only when nothing with data follows it in the
+   * record. When short TEXT or NULL values follow the last big value (legacy_quarantine's reason,
+   * run_id, quarantined_at), they are inserted empty and the zeroblob made longer by what they and
+   * their serial types take; then the record's header, the values before, the big value and theirs
+   * are written in place (same payload size). Null: not possible for this row (SQLite then expands
+   * the zeroblob: memory grows with the value, the bytes are the same).
+   */
+  private tailOf(values: readonly Value[], slice: boolean[], t: Target): { at: number; cols: { i: number; bytes: Buffer | null }[] } | null {
+    const last = slice.lastIndexOf(true);
+    const pos = new Map(this.columns.map((c, i) => [c.toLowerCase(), i]));
+    const rec = t.record.get(this.columns[last]!.toLowerCase())!;
+    const cols: { i: number; bytes: Buffer | null }[] = [];
+    if (!t.utf8) return null;
+    for (const name of t.order.slice(rec + 1)) {
+      const i = pos.get(name);
+      if (i === undefined || t.indexed.has(name)) return null; // a default or an index would read it
+      const v = values[i];
+      const type = t.types.get(name) ?? "";
+      // TEXT stays TEXT under TEXT affinity (a declared type with CHAR, CLOB or TEXT and no INT).
+      const textAffinity = /char|clob|text/i.test(type) && !/int/i.test(type);
+      if (v === null) cols.push({ i, bytes: null });
+      else if ((typeof v === "string" || v instanceof RawText) && textAffinity) {
+        const bytes = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.bytes);
+        if (bytes.length > 1 << 16) return null;
+        cols.push({ i, bytes });
+      } else return null;
+    }
+    return cols.length ? { at: last, cols } : null;
   }
 
   run(values: readonly Value[]): void {
@@ -127,43 +179,111 @@ export class BigInserter {
     const slice = values.map(
       (v, i) => v instanceof BigValue && t.sliceable !== null && t.sliceable.has(this.columns[i]!.toLowerCase()) && !(t.strict && v.storage === "text"),
     );
+    if (!slice.some(Boolean)) {
+      this.insert(values, slice, null, 0);
+      return;
+    }
+    const tail = this.tailOf(values, slice, t);
+    if (tail) {
+      const big = values[tail.at] as BigValue;
+      const types = tail.cols.map((c) => encodeVarint(c.bytes === null ? 0 : 2 * c.bytes.length + 13).length);
+      const data = tail.cols.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
+      // The zeroblob's size Z: the value, the tail's data, and what the header grows by (its serial type's length depends on Z).
+      let z = big.length + data;
+      for (let k = 0; k < 4; k++)
+        z = big.length + data + types.reduce((n, x) => n + x, 0) - types.length + encodeVarint(2 * big.length + 13).length - encodeVarint(2 * z + 12).length;
+      const rowid = this.insert(values, slice, tail, z);
+      try {
+        this.fill(t, rowid, values, slice, { ...tail, z });
+        return;
+      } catch (e) {
+        if (!(e instanceof TailMismatch)) throw e;
+        // Nothing was written yet: insert it the plain way (SQLite expands the zeroblob).
+        this.db.prepare(`DELETE FROM ${quoteIdent(this.table)} WHERE rowid = ?`).run([rowid]);
+      }
+    }
+    const rowid = this.insert(values, slice, null, 0);
+    this.fill(t, rowid, values, slice, null);
+  }
+
+  private insert(values: readonly Value[], slice: boolean[], tail: { at: number; cols: { i: number }[] } | null, z: number): bigint {
+    const inTail = new Set(tail ? tail.cols.map((c) => c.i) : []);
     const args: unknown[] = [];
     const sql = values.map((v, i) => {
       if (v instanceof BigValue && slice[i]) {
-        args.push(v.length);
+        args.push(tail && i === tail.at ? z : v.length);
         return "zeroblob(?)";
+      }
+      if (inTail.has(i)) {
+        args.push(v === null ? null : "");
+        return "?";
       }
       const w = v instanceof BigValue ? materialize(v) : v;
       args.push(w instanceof RawText ? w.bytes : w);
       return w instanceof RawText ? "CAST(? AS TEXT)" : "?";
     });
     this.db.prepare(`${this.head} VALUES (${sql.join(", ")})`).run(args);
-    if (!slice.some(Boolean)) return;
-    const rowid = (this.lastRowid.get([]) as unknown[])[0] as bigint;
+    return (this.lastRowid.get([]) as unknown[])[0] as bigint;
+  }
+
+  private fill(
+    t: Target,
+    rowid: bigint,
+    values: readonly Value[],
+    slice: boolean[],
+    tail: { at: number; cols: { bytes: Buffer | null }[]; z: number } | null,
+  ): void {
     this.reader ??= new PageReader(this.db);
     this.update ??= this.db.prepare("UPDATE sqlite_dbpage SET data = ? WHERE pgno = ?");
-    values.forEach((v, i) => {
-      if (!slice[i]) return;
+    const reader = this.reader;
+    const update = this.update;
+    // The tail's record first (it checks the layout before anything is written), then the others.
+    const order = values.map((_, i) => i).filter((i) => slice[i]);
+    if (tail) order.sort((a, b) => (a === tail.at ? -1 : b === tail.at ? 1 : a - b));
+    for (const i of order) {
       const col = t.record.get(this.columns[i]!.toLowerCase());
       if (col === undefined) throw new Error(`column ${this.columns[i]} of ${this.table} is not in its record`);
-      fillValue(this.reader!, this.update!, t.root, rowid, col, v as BigValue);
-    });
+      const v = values[i] as BigValue;
+      if (tail && i === tail.at)
+        fillWithTail(
+          reader,
+          update,
+          t.root,
+          rowid,
+          col,
+          v,
+          tail.z,
+          tail.cols.map((c) => c.bytes),
+        );
+      else fillValue(reader, update, t.root, rowid, col, v);
+    }
   }
 }
 
-/** Writes `v`'s bytes over the zeroblob at record column `col` of `rowid`, then marks it TEXT when it is. */
-export function fillValue(reader: PageReader, update: LibsqlStatement, root: number, rowid: bigint, col: number, v: BigValue): void {
-  const at = reader.locate(root, rowid, col, { storage: "blob", length: v.length });
+class TailMismatch extends Error {}
+
+/** Writes `bytes` at payload offset `from` of a located record (each page read fresh, changed, written back). */
+function writeAt(reader: PageReader, update: LibsqlStatement, payload: Payload, from: number, bytes: Uint8Array): void {
+  let k = 0;
+  for (const seg of reader.segments(payload, from, bytes.length)) {
+    seg.page.set(bytes.subarray(k, k + seg.end - seg.start), seg.start);
+    k += seg.end - seg.start;
+    update.run([seg.page, seg.pgno]);
+  }
+}
+
+/** Streams a value's slices over payload [from, from + v.length). */
+function writeValue(reader: PageReader, update: LibsqlStatement, payload: Payload, from: number, v: BigValue): void {
   const src = v.open()[Symbol.iterator]();
   try {
     let cur: Uint8Array = new Uint8Array(0);
     let pos = 0;
-    for (const seg of reader.segments(at.payload, at.offset, at.length)) {
+    for (const seg of reader.segments(payload, from, v.length)) {
       let o = seg.start;
       while (o < seg.end) {
         if (pos >= cur.length) {
           const n = src.next();
-          if (n.done) throw new Error(`a large value of ${quoteIdent(String(rowid))} ended before its ${v.length} bytes`);
+          if (n.done) throw new Error(`a large value ended before its ${v.length} bytes`);
           cur = n.value;
           pos = 0;
           continue;
@@ -185,10 +305,49 @@ export function fillValue(reader: PageReader, update: LibsqlStatement, root: num
   } finally {
     src.return?.();
   }
-  if (v.storage === "text") {
-    for (const seg of reader.segments(at.payload, at.typeByte, 1)) {
-      seg.page[seg.start]! |= 1;
-      update.run([seg.page, seg.pgno]);
-    }
-  }
+}
+
+/** Writes `v`'s bytes over the zeroblob at record column `col` of `rowid`, then marks it TEXT when it is. */
+export function fillValue(reader: PageReader, update: LibsqlStatement, root: number, rowid: bigint, col: number, v: BigValue): void {
+  const at = reader.locate(root, rowid, col, { storage: "blob", length: v.length });
+  writeValue(reader, update, at.payload, at.offset, v);
+  if (v.storage === "text") writeAt(reader, update, at.payload, at.typeByte, Buffer.from([(2 * v.length + 13) & 0x7f]));
+}
+
+/**
+ * The record inserted with a zeroblob of `z` bytes as its last data and empty tail values is
+ * rewritten in place: header with the real serial types, the values before (moved by what the
+ * header grew), the big value, the tail's bytes. Throws TailMismatch before writing anything when
+ * the layout is not the one computed.
+ */
+function fillWithTail(
+  reader: PageReader,
+  update: LibsqlStatement,
+  root: number,
+  rowid: bigint,
+  col: number,
+  v: BigValue,
+  z: number,
+  tail: (Buffer | null)[],
+): void {
+  const at = reader.locate(root, rowid, col, { storage: "blob", length: z });
+  if (at.offset > 1 << 20) throw new TailMismatch("the values before are too large to move");
+  const head = reader.read(at.payload, 0, at.offset);
+  const hs = decodeVarint(head, 0);
+  if (at.typeByte + 1 + tail.length !== hs.v) throw new TailMismatch("the header is not laid out as expected");
+  const preTypes = head.subarray(hs.n, at.typeStart);
+  const preData = head.subarray(hs.v, at.offset);
+  const types = Buffer.concat([
+    preTypes,
+    encodeVarint(2 * v.length + (v.storage === "text" ? 13 : 12)),
+    ...tail.map((b) => encodeVarint(b === null ? 0 : 2 * b.length + 13)),
+  ]);
+  let h = types.length + 1;
+  while (encodeVarint(h).length + types.length !== h) h = encodeVarint(h).length + types.length;
+  const newHead = Buffer.concat([encodeVarint(h), types, preData]);
+  const tailData = Buffer.concat(tail.filter((b): b is Buffer => b !== null));
+  if (newHead.length + v.length + tailData.length !== at.offset + z) throw new TailMismatch("the record's size would change");
+  writeValue(reader, update, at.payload, newHead.length, v);
+  if (tailData.length) writeAt(reader, update, at.payload, newHead.length + v.length, tailData);
+  writeAt(reader, update, at.payload, 0, newHead);
 }

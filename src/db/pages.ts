@@ -30,9 +30,29 @@ function varint(b: Uint8Array, off: number): { v: bigint; n: number } {
   return { v: (v << 8n) | BigInt(x), n: 9 };
 }
 
+/** A varint at `off` of `b` (values up to 2^53): its value and length. */
+export function decodeVarint(b: Uint8Array, off: number): { v: number; n: number } {
+  const r = varint(b, off);
+  return { v: Number(r.v), n: r.n };
+}
+
 /** A 9-byte varint holds a two's-complement 64-bit value: a negative rowid. */
 function signed(v: bigint): bigint {
   return v >= 1n << 63n ? v - (1n << 64n) : v;
+}
+
+/** SQLite's varint encoding of a non-negative number. */
+export function encodeVarint(v: number): Buffer {
+  if (v < 0 || v > 2 ** 53) throw new PageFormatError(`no varint for ${v} here`);
+  const out: number[] = [];
+  let x = BigInt(v);
+  out.unshift(Number(x & 0x7fn));
+  x >>= 7n;
+  while (x > 0n) {
+    out.unshift(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
+  return Buffer.from(out);
 }
 
 /** Size in bytes of a value of serial type `t` in a record. */
@@ -161,6 +181,11 @@ export class PageReader {
     }
   }
 
+  /** Bytes [from, from + len) of a payload, copied (for small ranges). */
+  read(p: Payload, from: number, len: number): Buffer {
+    return Buffer.concat([...this.slices(p, from, len)]);
+  }
+
   /** Slices of bytes [from, from + len) of a payload (views into page buffers). */
   private *slices(p: Payload, from: number, len: number): Generator<Buffer> {
     for (const s of this.segments(p, from, len)) yield s.page.subarray(s.start, s.end);
@@ -182,7 +207,7 @@ export class PageReader {
     rowid: bigint,
     col: number,
     expect: { storage: "blob" | "text"; length: number },
-  ): { payload: Payload; offset: number; length: number; typeByte: number } {
+  ): { payload: Payload; offset: number; length: number; typeByte: number; typeStart: number } {
     const p = this.payload(root, rowid);
     // The record header: its size (a varint), then one serial type per column.
     const head = Buffer.concat([...this.slices(p, 0, Math.min(p.size, 9))]);
@@ -205,7 +230,7 @@ export class PageReader {
             `row ${rowid}, column ${col}: the page holds a ${storage} of ${size} bytes where SQLite reports a ${expect.storage} of ${expect.length}`,
           );
         }
-        return { payload: p, offset: at, length: size, typeByte: off - 1 };
+        return { payload: p, offset: at, length: size, typeByte: off - 1, typeStart: off - t.n };
       }
       at += size;
     }

@@ -43,7 +43,9 @@ for t, c in (("agent_sessions", "context_summary"), ("workflow_signal_log", "pay
     b = [(r[0], r[1], h(r[2]) if r[2] is not None else None) for r in new.execute(q)]
     out[t] = a == b and len(a) > 0
     out[t + "_big"] = max(len(r[2] or b"") for r in new.execute(q))
-row = new.execute("SELECT typeof(row_json), row_json FROM legacy_quarantine WHERE source_table = 'big_values'").fetchone()
+row = new.execute("SELECT typeof(row_json), row_json, reason, typeof(run_id), quarantined_at, source_rowid FROM legacy_quarantine WHERE source_table = 'big_values'").fetchone()
+# The columns after row_json (written with it, in place) hold their values.
+out["tail"] = [row[2][:14], row[3], len(row[4]), row[5]]
 o = json.loads(row[1])
 blob = src.execute("SELECT v FROM big_values").fetchone()[0]
 out["quarantine"] = row[0] == "text" and o["id"] == 7 and o["note"] == "kept" and base64.b64decode(o["v"]["b"], validate=True) == blob
@@ -75,6 +77,7 @@ describe("large values: export, verify and import in slices (CLI)", () => {
       workflow_signal_log: true,
       workflow_signal_log_big: expect.any(Number),
       quarantine: true,
+      tail: ["unknown-table:", "text", 24, 7],
       integrity: "ok",
     });
     expect(r.agent_sessions_big).toBeGreaterThan(64 << 10);
