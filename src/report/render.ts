@@ -23,6 +23,9 @@ export function reportMarkdown(r: CutoverReport, error?: unknown): string {
     "|---|---|---|---|---|",
     ...r.steps.map((s) => `| ${s.stage} | ${s.id} | ${s.kind} | ${s.status} | ${s.summary.replace(/\|/g, "\\|")} |`),
   ];
+  // The problems the summary counts ("Done with N problems"), a resumed run's earlier ones included.
+  const problems = r.steps.flatMap((s) => (s.warnings ?? []).map((w) => `- ${s.id}: ${w}`));
+  if (problems.length) lines.push("", "## Problems (steps that finished with warnings)", "", ...problems);
   lines.push(...countsMarkdown(r));
   if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
     lines.push("", "## Indexes, triggers and views the target does not define", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");

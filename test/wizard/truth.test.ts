@@ -61,7 +61,13 @@ describe("the wizard tells the truth (tmux)", () => {
     keys(name, "Enter");
     await waitFor(name, /The plan/);
     keys(name, "Enter");
-    await waitFor(name, /Type the file's name/);
+    s = await waitFor(name, /Type vox\.db to proceed; Esc cancels/);
+    keep("60x20-swap", s);
+    // what the swap does wraps whole: where the old file goes is on screen, never cut mid-sentence
+    const run = readdirSync(join(dir, "vox-cutover-runs"))[0]!;
+    expect(joined(s)).toContain(joined(`hard-link it into ${join(dir, "vox-cutover-runs", run, "archive", "vox.db")}, rename .vox.db.vox-cutover-new over vox.db`));
+    expect(s).not.toMatch(/…[a-z]/); // no line cut in the middle of a word
+    expect(s.split("\n")[0]).toMatch(/^vox-cutover /); // the top is not scrolled away
     await type(name, "vox.bd\n"); // a typo, pasted with its newline
     s = await waitFor(name, /nothing was done/);
     keep("60x20-typo", s);
@@ -70,21 +76,25 @@ describe("the wizard tells the truth (tmux)", () => {
     s = await waitFor(name, /Resume now/);
     keep("60x20-esc", s);
     expect(s).toMatch(/Cancelled/);
+    expect(s.split("\n")[0]).toMatch(/^vox-cutover /);
     keys(name, "Enter"); // Resume now: the same run, asked again
-    await waitFor(name, /Type the file's name/);
+    await waitFor(name, /Type vox\.db to proceed/);
     await type(name, "vox.db\n");
     await waitFor(name, /Merge the missing rows/);
     keys(name, "Enter");
-    await waitFor(name, /Type the file's name/);
+    await waitFor(name, /Type vox_training_telemetry\.db to proceed/);
     await type(name, "vox_training_telemetry.db\n");
     await waitFor(name, /Telemetry consumers/);
     keys(name, "Enter");
     s = await waitFor(name, /Leave/);
     keep("60x20-summary", s);
     for (const line of s.split("\n")) expect(line.length).toBeLessThanOrEqual(60);
-    const run = readdirSync(join(dir, "vox-cutover-runs"))[0]!;
+    expect(flat(s)).toMatch(/Done with \d+ problems?: legacy → current \(report\.md lists them\)/);
     expect(joined(s)).toContain(joined(`Archive: ${join(dir, "vox-cutover-runs", run, "archive", "vox.db")} (the old file, never deleted)`));
     expect(joined(s)).toContain(joined(`Roll back: vox-cutover cutover --db ${db} --rollback --apply`));
+    // …and report.md does list them, each with its step
+    const md = readFileSync(join(dir, "vox-cutover-runs", run, "report.md"), "utf8");
+    expect(md).toMatch(/## Problems \(steps that finished with warnings\)\n\n(- .*\n)*- sidecar: \d+ sidecar conflict\(s\) put in legacy_quarantine\n/);
     keys(name, "q");
     expect(await exitCode(exitFile)).toBe(0);
     expect(readdirSync(tmp)).toEqual([]);

@@ -31,8 +31,8 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
   } else lines.push({ text: `Foreign-key orphans: ${NA}` });
   const ob = evidence.objects;
   if (ob && (ob.carried.length || ob.notCarried.length)) {
-    lines.push({ text: `Indexes, triggers, views the target lacks: ${ob.carried.length} carried, ${ob.notCarried.length} not carried (kept in the archive)`, color: ob.notCarried.length ? "yellow" : undefined });
-    for (const x of ob.notCarried.slice(0, maxTables)) lines.push({ text: `  ${x.type} ${x.name}: ${x.reason} — ${x.sql.replace(/\s+/g, " ")}`, color: "yellow" });
+    lines.push({ text: `Indexes, triggers, views the target lacks: ${ob.carried.length} carried, ${ob.notCarried.length} not carried (kept in the archive)`, color: undefined });
+    for (const x of ob.notCarried.slice(0, maxTables)) lines.push({ text: `  ${x.type} ${x.name}: ${x.reason} — ${x.sql.replace(/\s+/g, " ")}` });
     if (ob.notCarried.length > maxTables) lines.push({ text: `  … ${ob.notCarried.length - maxTables} more (report.md lists all)` });
   }
   return (
@@ -40,6 +40,28 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
       {lines.map((l, i) => (
         <Text key={i} color={l.color} wrap={compact ? "truncate-end" : "wrap"}>{escapeControls(l.text)}</Text>
       ))}
+    </Box>
+  );
+}
+
+/**
+ * The evidence in two wrapped lines for a small terminal (60×20): the backup's verification and the
+ * rows' fate with the counts of what else the full view lists. Nothing is cut mid-sentence.
+ */
+export function EvidenceGist({ evidence }: { evidence: Evidence }) {
+  const t = evidence.tables;
+  const bv = evidence.backupVerified;
+  const sum = (k: "rowsIn" | "loaded" | "quarantined") => (t ?? []).reduce((n, x) => n + x[k], 0);
+  const orphans = (evidence.orphans ?? []).reduce((a, o) => a + o.count, 0);
+  const cq = evidence.columnsToQuarantine?.length ?? 0;
+  const notCarried = evidence.objects?.notCarried.length ?? 0;
+  const backup = bv ? `Backup: ${bv.verified ? "verified" : "NOT verified"}${bv.rows !== undefined ? ` (${human(bv.rows)} rows)` : ""}${bv.sha256 ? `, sha256 ${bv.sha256.slice(0, 12)}…` : ""}` : `Backup verification: ${NA}`;
+  const extra = [cq ? `${cq} column(s) to quarantine` : "", orphans ? `${human(orphans)} FK orphan(s) kept` : "", notCarried ? `${notCarried} index/trigger/view not carried` : ""].filter(Boolean);
+  const rowsLine = t ? `Rows: ${human(sum("rowsIn"))} → ${human(sum("loaded"))} loaded, ${human(sum("quarantined"))} quarantined${extra.length ? `; ${extra.join(", ")}` : ""} (report.md will list all)` : `Rows loaded / quarantined per table: ${NA}`;
+  return (
+    <Box flexDirection="column">
+      <Text color={bv && !bv.verified ? "red" : undefined} wrap="wrap">{escapeControls(backup)}</Text>
+      <Text wrap="wrap">{escapeControls(rowsLine)}</Text>
     </Box>
   );
 }

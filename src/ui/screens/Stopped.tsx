@@ -6,12 +6,14 @@ import type { ScreenProps } from "./common.js";
 
 export function Stopped({ e, cols, rows }: ScreenProps) {
   const s = e.s;
+  // A small terminal: the message (what, untouched, next) and the choices, whole; the steps are in the journal and report.md.
+  const compact = rows < 20;
   return (
     <Box flexDirection="column">
-      {s.steps.length && !s.rollingBack ? <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
+      {s.steps.length && !s.rollingBack && !compact ? <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
       <Text bold color="red">{s.stopped?.title}</Text>
       <Text wrap="wrap">{s.stopped?.message}</Text>
-      {s.started && wroteSomething(s) ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}
+      {s.started && wroteSomething(s) && !(compact && s.stopped?.title === "Cancelled") ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}
       {s.stopped?.title === "Cancelled" && s.started ? (
         <Menu
           options={[
