@@ -5,10 +5,12 @@
  * BLOB of --mb MB (Python's sqlite3, zeroblob then filled), then, each in its own process under
  * `/usr/bin/time`: the anchors — sqlite3 reading the whole value, and reading one 1 MB slice with
  * `substr` (SQLite materializes the whole value for either) — and the product's export-legacy,
- * verify-backup --db and import-legacy --apply. Prints one line per step: exit code, seconds, peak RSS.
+ * verify-backup --db, import-legacy --apply, and the whole cutover --apply (on a copy of the file, which
+ * is then checked bit for bit against the original with Python). Prints one line per step: exit
+ * code, seconds, peak RSS.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,13 +43,27 @@ for o in range(0,n,step): b.seek(o); b.write(bytes([o//step % 251])*min(step,n-o
 b.close(); c.commit()`;
   spawnSync("python3", ["-c", py, db, String(MB)], { stdio: "inherit" });
   const backup = join(dir, "backup.jsonl");
+  const cut = join(dir, "cut");
+  mkdirSync(cut);
+  copyFileSync(db, join(cut, "vox.db"));
   const rows = [
     timed("sqlite3: read the whole value", "sqlite3", [db, "SELECT length(CAST(v AS BLOB) || x'') FROM big_values"]),
     timed("sqlite3: read one 1 MB slice (substr)", "sqlite3", [db, "SELECT length(substr(v, 1, 1048576)) FROM big_values"]),
     timed("export-legacy", "node", [BIN, "export-legacy", backup, "--db", db]),
     timed("verify-backup --db", "node", [BIN, "verify-backup", backup, "--db", db]),
     timed("import-legacy --apply", "node", [BIN, "import-legacy", backup, "--db", join(dir, "new.db"), "--apply"]),
+    timed("cutover --apply", "node", [BIN, "cutover", "--db", join(cut, "vox.db"), "--apply"]),
   ];
+  // The value after the cutover, judged by Python: the same bytes as the original's (its archive is the original).
+  const judge = `import sqlite3,sys,hashlib,json,base64
+h=lambda b: hashlib.sha3_256(b).hexdigest()
+orig=h(sqlite3.connect(sys.argv[1]).execute("SELECT v FROM big_values").fetchone()[0])
+c=sqlite3.connect(sys.argv[2])
+if c.execute("SELECT 1 FROM sqlite_master WHERE name='big_values'").fetchone(): now=h(c.execute("SELECT v FROM big_values").fetchone()[0]); where="big_values"
+else: now=h(base64.b64decode(json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_table='big_values'").fetchone()[0])["v"]["b"])); where="legacy_quarantine.row_json"
+print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + where + ", sha3 " + now[:16] + ")")`;
+  const j = spawnSync("python3", ["-c", judge, db, join(cut, "vox.db")], { encoding: "utf8" });
+  console.log((j.stdout || j.stderr).trim());
   console.log(`largest value: ${MB} MB`);
   for (const r of rows) console.log(`${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`);
 } finally {
