@@ -6,6 +6,7 @@
  * slices. Judged by Python's sqlite3 (typeof, sha3 of the bytes) and Python's json/base64.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { cli, sampleInto, tmp } from "../helpers.js";
@@ -82,5 +83,15 @@ describe("large values: export, verify and import in slices (CLI)", () => {
     });
     expect(r.agent_sessions_big).toBeGreaterThan(64 << 10);
     expect(r.workflow_signal_log_big).toBeGreaterThan(64 << 10);
+  });
+
+  it("the whole cutover (--apply) keeps them: the final file's values equal the original's (the archive)", async () => {
+    const cut = tmp("vox-bigcut-");
+    copyFileSync(db, join(cut, "vox.db"));
+    const c = await cli(["cutover", "--db", join(cut, "vox.db"), "--apply"], { env });
+    expect(c.exitCode, c.stderr).toBe(0);
+    const r = JSON.parse(execaSync("python3", ["-c", JUDGE, db, join(cut, "vox.db")]).stdout);
+    expect(r.agent_sessions && r.workflow_signal_log && r.quarantine).toBe(true);
+    expect(r.integrity).toBe("ok");
   });
 });

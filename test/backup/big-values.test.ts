@@ -4,11 +4,12 @@
  * size to 64 KB so real-shaped files stay small: blobs, TEXT with NUL, quotes, control characters
  * and multi-byte characters, TEXT that is not UTF-8; 4 KiB and 64 KiB pages, auto_vacuum FULL (the
  * overflow chain crosses pointer-map pages), a value that lives only in a live -wal, a virtual
- * generated column before the value, a WITHOUT ROWID table (read whole). Judged by Python's sqlite3
+ * generated column before the value, reserved bytes at the end of each page, a WITHOUT ROWID table
+ * (read whole). Judged by Python's sqlite3
  * reading the database and Python's json reading the backup, never by our own reader alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { ROOT, tmp } from "../helpers.js";
@@ -148,6 +149,10 @@ const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: 
 beforeAll(() => {
   dir = tmp("vox-big-");
   execaSync("python3", ["-c", BUILD, dir]);
+  // 32 reserved bytes at the end of every page (usable size 4064): the sqlite3 CLI rewrites a copy with them.
+  copyFileSync(p("p4.db"), p("rb.db"));
+  execaSync("sqlite3", [p("rb.db"), ".filectrl reserve_bytes 32", "VACUUM"]);
+  expect(readFileSync(p("rb.db"))[20]).toBe(32);
   process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(64 << 10);
 }, 120_000);
 afterAll(() => {
@@ -177,7 +182,7 @@ function bigCount(db: string, table: string): number {
 }
 
 describe("values above the big-value size: export and verify in slices", () => {
-  for (const name of ["p4.db", "p64.db", "av.db", "wal.db"]) {
+  for (const name of ["p4.db", "p64.db", "av.db", "wal.db", "rb.db"]) {
     it(`${name}: read from the pages, the backup equals the database (Python), verifies and compares equal`, async () => {
       const db = p(name);
       // The page path is taken for the rowid tables (not for WITHOUT ROWID, read whole).
