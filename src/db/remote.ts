@@ -7,7 +7,8 @@ import { normalizeValue, type Row, type SqlValue } from "./value.js";
 
 /** The remote client library, loaded on first use: it costs ~0.25 s of CPU to load, and most runs use a local file. */
 function createClient(...args: Parameters<typeof import("@libsql/client").createClient>): Client {
-  const lib = createRequire(import.meta.url)("@libsql/client") as typeof import("@libsql/client");
+  const require = createRequire(import.meta.url);
+  const lib = require("@libsql/client") as typeof import("@libsql/client");
   return lib.createClient(...args);
 }
 

@@ -190,7 +190,7 @@ export interface PragmaSource {
 const XINFO_COLS = 'name, type, "notnull", dflt_value, pk, hidden';
 const INDEX_LIST_COLS = 'name, "unique", origin, partial';
 const INDEX_XINFO_COLS = 'seqno, name, "desc", key';
-const FK_COLS = '"from", "table", "to", on_delete, on_update';
+const FK_COLS = "[from], [table], [to], on_delete, on_update"; // bracket-quoted key words
 
 /** One query per PRAGMA and table (the reference the batched reading is tested against). */
 export function perTablePragmas(db: LibsqlDatabase): PragmaSource {

@@ -5,7 +5,8 @@ import { derivedFor } from "./derived.js";
 
 /** The YAML parser, loaded on first need: the bundled contracts are read from their derived parse (util/derived.ts). */
 function parseDocument(...args: Parameters<typeof import("yaml").parseDocument>): ReturnType<typeof import("yaml").parseDocument> {
-  const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  const require = createRequire(import.meta.url);
+  const yaml = require("yaml") as typeof import("yaml");
   return yaml.parseDocument(...args);
 }
 

@@ -52,7 +52,7 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
   });
 });
 
-/** Every bare specifier the built program imports (static and dynamic), as package names. */
+/** Every bare specifier the built program imports (static, dynamic, and `require()` made with createRequire for lazy loads), as package names. */
 function runtimeImports(): Set<string> {
   const names = new Set<string>();
   const walk = (d: string) => {
@@ -60,7 +60,7 @@ function runtimeImports(): Set<string> {
       const p = join(d, e);
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith(".js")) {
-        for (const m of readFileSync(p, "utf8").matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
+        for (const m of readFileSync(p, "utf8").matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
           const spec = m[1]!;
           if (spec.startsWith("node:")) continue;
           const parts = spec.split("/");
