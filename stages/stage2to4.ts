@@ -20,6 +20,9 @@ export const sidecarStep: Step = defineStep({
   kind: "destructive",
   title: "Training-telemetry sidecar",
   needsConfirmation: true,
+  // Recorded done = backed up, merged and archived: a resume reuses it (with its counts and warnings)
+  // instead of running again and finding no sidecar (which would report "skipped" and drop them).
+  reuse: "always",
   confirmation: (c) => (existsSync(sidecarPathFor(c.dbPath)) ? { expected: basename(sidecarPathFor(c.dbPath)) } : null),
   describe: (c) => {
     const p = sidecarPathFor(c.dbPath);

@@ -10,6 +10,8 @@ import { sampleInto, tmp } from "../helpers.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
 import { runCutover } from "../../dist/src/cutover/index.js";
 import { VoxError } from "../../dist/src/errors.js";
+import { CancelToken } from "../../dist/src/util/cancel.js";
+import { readFileSync } from "node:fs";
 import { unfinishedRun } from "../../src/engine/runs.js";
 
 const start = { ts: "2026-01-01T00:00:00Z", e: "run-start", runId: "r1", command: "cutover", db: "/d/vox.db", chain: "legacy", planDigest: "0123456789abcdef", workDir: "/d/w", backupPath: "/d/w/backup.jsonl", newPath: "/d/.vox.db.vox-cutover-new", archiveDir: "/d/w/archive", toolVersion: "0.1.0" } as Stamped;
@@ -70,5 +72,38 @@ describe("the live-write gate is journaled as data", () => {
     const run = unfinishedRun(db)!;
     expect(run.state.stoppedOn).toMatchObject({ step: "primary-unchanged", gate: "live-write" });
     expect(resumability(run, db)).toEqual({ resumable: false, whyNot: expect.stringMatching(/written to after the export/) });
+  });
+});
+
+describe("a resumed run keeps the first attempt's warnings", () => {
+  it("stopped right after the sidecar merge (conflicts: a warning), resumed: the reused step carries its warning into the events, report.json and report.md; the count agrees with sqlite3", async () => {
+    const { db } = await sampleInto(tmp("vox-resume-warn-"), 10);
+    const resolved = resolveDatabase({ db });
+    const token = new CancelToken();
+    const first: { id: string; warnings?: string[] }[] = [];
+    const err = await runCutover({
+      resolved,
+      apply: true,
+      command: "cutover",
+      options: { sidecarMerge: true },
+      token,
+      emit: (e) => {
+        if (e.type === "step-done") first.push({ id: e.id, warnings: e.warnings });
+        if (e.type === "step-done" && e.id === "sidecar") token.request("SIGINT"); // stop at the next safe point
+      },
+    }).catch((e: unknown) => e);
+    expect((err as VoxError).kind).toBe("interrupted");
+    const warned = first.find((x) => x.id === "sidecar")!.warnings ?? [];
+    expect(warned).toEqual([expect.stringMatching(/^\d+ sidecar conflict\(s\) put in legacy_quarantine$/)]);
+    const again: { id: string; reused?: boolean; warnings?: string[] }[] = [];
+    const report = await runCutover({ resolved, apply: true, resume: true, command: "cutover", emit: (e) => void (e.type === "step-done" && again.push({ id: e.id, reused: e.reused, warnings: e.warnings })) });
+    expect(again.find((x) => x.id === "sidecar")).toEqual({ id: "sidecar", reused: true, warnings: warned });
+    expect(report.steps.find((x: { id: string }) => x.id === "sidecar")).toMatchObject({ status: "reused", warnings: warned });
+    const json = JSON.parse(readFileSync(join(report.workDir!, "report.json"), "utf8"));
+    expect(json.steps.find((x: { id: string }) => x.id === "sidecar").warnings).toEqual(warned);
+    expect(readFileSync(join(report.workDir!, "report.md"), "utf8")).toContain(`- sidecar: ${warned[0]}`);
+    // the number in the warning is the rows legacy_quarantine holds for that reason (Python's sqlite3 reads it)
+    const n = execFileSync("python3", ["-c", "import sqlite3,sys\nprint(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from legacy_quarantine where reason='sidecar-conflict'\").fetchone()[0])", db]).toString().trim();
+    expect(warned[0]).toMatch(new RegExp(`^${n} sidecar conflict`));
   });
 });
