@@ -14,7 +14,7 @@ import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, hashTable, LineHasher } from "./tables.js";
 import { BigValue } from "./big-value.js";
-import { BigInserter, bigLooksNumeric, bigRowJson } from "./big-insert.js";
+import { BigInserter, bigLooksNumeric, bigRowJson, materialize } from "./big-insert.js";
 
 const QUARANTINE_COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"];
 
@@ -193,7 +193,15 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   let partialTotal = 0;
   const keyOf = (p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } => {
     const rid = p.ridIdx >= 0 && typeof values[p.ridIdx] === "bigint" ? values[p.ridIdx]! : null;
-    const key = p.keyIdx ? `[${p.keyIdx.map((i) => encodeValue(values[i] ?? null)).join(",")}]` : null;
+    // A key value above the big-value size (never seen in practice) is read whole for the key text.
+    const key = p.keyIdx
+      ? `[${p.keyIdx
+          .map((i) => {
+            const v = values[i] ?? null;
+            return encodeValue(v instanceof BigValue ? materialize(v) : v);
+          })
+          .join(",")}]`
+      : null;
     return { rid, key };
   };
   /** The whole row to quarantine (not loaded); `raw` is the line as written when it could not be read as a row. */

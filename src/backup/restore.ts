@@ -4,6 +4,8 @@ import { writeTransactionInto } from "../db/files.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { readBackup, type ReadResult } from "./read.js";
+import { BigInserter } from "./big-insert.js";
+import { hasBig } from "./tables.js";
 
 /**
  * Restores a backup exactly as it was taken — each table created from its own CREATE statement,
@@ -14,9 +16,11 @@ export async function restoreBackup(backupPath: string, targetPath: string): Pro
   if (existsSync(targetPath)) throw refused({ what: `${targetPath} already exists.`, untouched: "Nothing was written.", next: "Restore into a new path." });
   return writeTransactionInto({ path: targetPath, mode: "create", tag: "restoring", fast: true, foreignKeysOff: true }, (db) => {
     let insert: RowInserter | null = null;
+    let big: BigInserter | null = null;
     const seq: SqlValue[][] = [];
     let rebuilt: { name: string; sql: string }[] = [];
     const result = readBackup(backupPath, {
+      bigValues: true,
       onHeader(h) {
         for (const t of h.tables) if (t.name !== "sqlite_sequence" && t.sql) db.exec(t.sql);
         rebuilt = h.rebuilt ?? [];
@@ -28,9 +32,17 @@ export async function restoreBackup(backupPath: string, targetPath: string): Pro
         }
         const names = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? t.rowidColumn : quoteIdent(c)));
         insert = new RowInserter(db, `INSERT INTO ${quoteIdent(t.name)} (${names.join(", ")})`, names.length);
+        // A row holding a large value: written over a zeroblob through the pages (big-insert.ts).
+        big = new BigInserter(
+          db,
+          t.name,
+          t.columns.map((c, i) => (i === 0 && t.rowidColumn ? t.rowidColumn : c)),
+          `INSERT INTO ${quoteIdent(t.name)} (${names.join(", ")})`,
+        );
       },
       onRow(t, values) {
         if (t.name === "sqlite_sequence") seq.push(values.slice());
+        else if (hasBig(values)) big!.run(values);
         else insert!.run(values);
       },
     });

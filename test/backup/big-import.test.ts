@@ -85,6 +85,12 @@ describe("large values: export, verify and import in slices (CLI)", () => {
     expect(r.workflow_signal_log_big).toBeGreaterThan(64 << 10);
   });
 
+  it("drill restores them (written over a zeroblob through the pages) and the hashes match", async () => {
+    const d = await cli(["drill", "--db", db], { env });
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(d.stdout + d.stderr).toMatch(/drill: pass/);
+  });
+
   it("the whole cutover (--apply) keeps them: the final file's values equal the original's (the archive)", async () => {
     const cut = tmp("vox-bigcut-");
     copyFileSync(db, join(cut, "vox.db"));
