@@ -18,6 +18,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
     if (/^(VOX_|TURSO_)/.test(k)) env[k] = undefined;
   }
   env.NO_COLOR = "1";
+  // Test hook: this process keeps libsql fixtures open until collected (libsql-js#228); the CLI,
+  // started as its child, must not take it for an application holding the database.
+  env.VOX_CUTOVER_IGNORE_PARENT_PID = String(process.pid);
   return { ...env, ...extra };
 }
 
