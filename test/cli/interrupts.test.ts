@@ -73,6 +73,18 @@ describe("interrupts leave nothing behind and say so in one line", () => {
     expect(again.stderr).toMatch(/no unfinished cutover run/);
   });
 
+  it("rehearse SIGINT after its export: its scratch folder is removed from $TMPDIR, and the note offers no resume of the clone that is gone", async () => {
+    const { res, tmpdirAfter } = await interruptAt(["rehearse", "--db", db], "after:export", "SIGINT");
+    expect(res.exitCode, res.stderr).toBe(130);
+    const notes = res.stderr.split("\n").filter((l) => /^interrupted:/.test(l));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/Interrupted \(SIGINT\).*The real database .* was only read; the rehearsal's clone and everything it wrote .* were removed\. There is nothing to resume or roll back: run the rehearsal again when ready/);
+    expect(res.stderr).not.toMatch(/--resume|Resume with|Resume:/);
+    expect(tmpdirAfter).toEqual([]); // no vox-cutover-rehearse-*
+    expect(readdirSync(dir).sort()).toEqual(original);
+    expect(sha256(db)).toBe(orig);
+  });
+
   it("cutover dry-run SIGTERM during the trial import exits 143", async () => {
     const { res, tmpdirAfter } = await interruptAt(["cutover", "--db", db], "trial-progress", "SIGTERM");
     expect(res.exitCode, res.stderr).toBe(143);

@@ -10,7 +10,7 @@ import { reportJson, runCutover } from "../../cutover/index.js";
 import { contentState, sameContent } from "../../safety/content-version.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
-import { failed } from "../../errors.js";
+import { failed, VoxError } from "../../errors.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { printReport, textRenderer } from "./cutover.js";
 import { dbJson } from "../../db/resolve.js";
@@ -35,6 +35,17 @@ export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
   };
   try {
     return await rehearseIn(ctx, scratch, keep);
+  } catch (e) {
+    // The engine's note offers Resume / Roll back on the clone; with the scratch folder removed that
+    // cannot work, so the note says what is true instead (with --keep or --work-dir it stays).
+    if (keep || !(e instanceof VoxError)) throw e;
+    throw new VoxError(e.kind, {
+      what: e.what,
+      untouched: `The real database ${resolved.path} was only read; the rehearsal's clone and everything it wrote (the scratch folder ${scratch}) were removed.`,
+      next: `There is nothing to resume or roll back: ${e.kind === "interrupted" ? "run the rehearsal again when ready" : "fix what is named above and run the rehearsal again"} (--keep keeps its folder to look into).`,
+      exitCode: e.exitCode,
+      details: e.details,
+    });
   } finally {
     cleanup();
   }
