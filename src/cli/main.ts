@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { closeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
@@ -257,13 +258,30 @@ export function buildProgram(): Command {
 // A closed terminal (EIO: the window or ssh session went away, SIGHUP follows) is not a reason to
 // crash either: the output has nowhere to go, but the stop at a safe point and the cleanup (scratch
 // folders, partial files, the lock) must still run, so those writes are dropped.
+let terminalGone = false;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    if (e.code === "EIO") return;
+    if (e.code === "EIO") {
+      terminalGone = true;
+      return;
+    }
     throw e;
   });
 }
+// Node 20 restores a terminal's mode at exit and aborts (a native assertion, exit 134) when the
+// terminal is gone (nodejs/node#51519): once it is known gone, its descriptors are closed first, so
+// that restore skips them and the exit code stays the command's own.
+process.on("exit", () => {
+  if (!terminalGone) return;
+  for (const fd of [0, 1, 2]) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  }
+});
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -4,11 +4,12 @@
  * listed after), and never a resume offer that cannot work. One sample per file; a test hook pauses
  * the process at a progress point so the signal lands mid-work without fixed sleeps.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, sha256, tmp } from "../helpers.js";
+import { cleanUpTmux, exitCode, start } from "../wizard/tmux.js";
 
 let dir: string;
 let db: string;
@@ -41,6 +42,8 @@ async function interruptAt(args: string[], point: string, sig: NodeJS.Signals) {
   const res = await child;
   return { res, tmpdirAfter: readdirSync(tmpdir) };
 }
+
+afterAll(cleanUpTmux);
 
 describe("interrupts leave nothing behind and say so in one line", () => {
   it.each([
@@ -83,6 +86,24 @@ describe("interrupts leave nothing behind and say so in one line", () => {
     expect(tmpdirAfter).toEqual([]); // no vox-cutover-rehearse-*
     expect(readdirSync(dir).sort()).toEqual(original);
     expect(sha256(db)).toBe(orig);
+  });
+
+  it("the terminal closes mid-run without a SIGHUP reaching the command (its shell traps it): the run goes on, exits with its own code, no native abort (Node 20 restoring a vanished terminal)", async () => {
+    const d = tmp();
+    const copy = join(d, "vox.db");
+    const r = await cli(["sample", copy, "--rows", "10"]);
+    expect(r.exitCode).toBe(0);
+    const marker = join(d, "paused");
+    const { name, exitFile, errFile } = start(`cutover --db ${copy} --apply`, { env: `VOX_CUTOVER_PAUSE_AT=after:export VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`, trapHup: true });
+    const t0 = Date.now();
+    while (!existsSync(marker)) {
+      if (Date.now() - t0 > 60_000) throw new Error("never reached after:export");
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await execa("tmux", ["kill-session", "-t", name]); // the terminal goes away
+    rmSync(marker);
+    expect(await exitCode(exitFile)).toBe(0);
+    expect(readFileSync(errFile, "utf8")).not.toMatch(/Assertion failed|EIO|\n\s+at /);
   });
 
   it("cutover dry-run SIGTERM during the trial import exits 143", async () => {
