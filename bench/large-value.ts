@@ -24,7 +24,15 @@ function timed(label: string, cmd: string, args: string[]): { label: string; exi
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
   const lines = r.stderr.trim().split("\n");
   const [sec, kb] = (lines.at(-1) ?? "0 0").split(" ").map(Number);
-  const note = r.status === 0 ? "" : (lines.slice(0, -1).join(" ").match(/error[^\n]{0,160}/i)?.[0] ?? lines[0] ?? "");
+  const note =
+    r.status === 0
+      ? ""
+      : (lines
+          .slice(0, -1)
+          .join(" ")
+          .match(/error[^\n]{0,160}/i)?.[0] ??
+        lines[0] ??
+        "");
   return { label, exit: r.status ?? -1, seconds: sec ?? 0, peakMB: Math.round((kb ?? 0) / 1024), note };
 }
 
@@ -65,7 +73,10 @@ print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + w
   const j = spawnSync("python3", ["-c", judge, db, join(cut, "vox.db")], { encoding: "utf8" });
   console.log((j.stdout || j.stderr).trim());
   console.log(`largest value: ${MB} MB`);
-  for (const r of rows) console.log(`${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`);
+  for (const r of rows)
+    console.log(
+      `${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`,
+    );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
