@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, sampleInto, sha256 } from "../helpers.js";
-import { cleanUpTmux, exitCode, keys, noReactWarnings, scratchDir, screen, start, type, waitFor } from "./tmux.js";
+import { cleanUpTmux, exitCode, keys, noReactWarnings, scratchDir, start, type, waitFor } from "./tmux.js";
 
 afterAll(cleanUpTmux);
 
