@@ -130,7 +130,7 @@ export function App({ client, db, rehearse, onExit, onSignal }: AppProps) {
     <Box flexDirection="column" width={cols}>
       <Text wrap="truncate-middle">
         <Text bold>vox-cutover</Text>
-        {` ${s.db ?? ""}`}
+        {` ${s.db ?? db ?? ""}`}
       </Text>
       {badge ? (
         <Text bold wrap="wrap">

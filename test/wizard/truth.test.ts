@@ -111,6 +111,7 @@ describe("the wizard tells the truth (tmux)", () => {
     const { name, exitFile, errFile } = start(`--db ${db}`, { rows: 34, env: `NO_COLOR=1 TMPDIR=${tmp} VOX_CUTOVER_ROOT=${root}` });
     const s = await waitFor(name, /Enter\/q leave/);
     keep("100x34-engine-failure", s);
+    expect(s.split("\n")[0]).toBe(`vox-cutover ${db}`); // the database it was asked to look at, even though it failed
     expect(s).toMatch(/▸\[0 Preconditions\]/);
     expect(s).toMatch(/Failed while looking at the database/);
     expect(flat(s)).toMatch(/is not valid YAML at line 1/);
