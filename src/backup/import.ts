@@ -7,21 +7,16 @@ import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../db/ledger.js";
 import { wouldConvert } from "./affinity.js";
-import { encodeValue, rowJson, type BackupHeader } from "./format.js";
+import { rowJson, type BackupHeader } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { peekHeader, readBackup, type BackupVisitor } from "./read.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, hashTable, LineHasher } from "./tables.js";
 import { BigValue } from "./big-value.js";
-import { BigInserter, bigLooksNumeric, bigRowJson, materialize } from "./big-insert.js";
+import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 
-const QUARANTINE_COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"];
-
-/** rowJson, or a big TEXT written in slices when the row holds a large value. */
-function anyRowJson(columns: readonly string[], values: readonly SqlValue[]): string | BigValue {
-  return hasBig(values) ? bigRowJson(columns, values) : rowJson(columns, values);
-}
+import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
 import { planTables, QUARANTINE, ROWID, seedRows, SPECIAL, sqlErrorCode, type Plan, type TableImport } from "./import-plan.js";
@@ -174,73 +169,9 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   };
   let derived: string[] = [];
   const now = new Date().toISOString();
-  // Append-only, and idempotent: a row already quarantined with the same source, key, values and reason
-  // (an earlier import of the same backup) is not added twice. A fresh file's quarantine is empty, so the
-  // cutover's own build takes the plain INSERT (no lookup per row).
-  const quarantineHeld = Number(allRows(db, "SELECT count(*) AS n FROM legacy_quarantine")[0]!.n) > 0;
-  const quarantine = db.prepare(
-    quarantineHeld
-      ? "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine WHERE source_table = ?1 AND source_rowid IS ?2 AND source_key IS ?3 AND row_json = ?4 AND reason = ?5)"
-      : "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  // A row holding a large value is quarantined with its row_json written in slices (big-insert.ts).
-  const quarantineBig = new BigInserter(db, "legacy_quarantine", QUARANTINE_COLUMNS, `INSERT INTO legacy_quarantine(${QUARANTINE_COLUMNS.join(", ")})`);
-  const quarantineRow = (values: unknown[]) => {
-    if (values[3] instanceof BigValue) quarantineBig.run(values as (SqlValue | BigValue)[]);
-    else quarantine.run(...values);
-  };
-  let quarantinedTotal = 0;
+  // legacy_quarantine is append-only and idempotent (quarantine-writer.ts).
+  const q = new QuarantineWriter(db, runId, now);
   let partialTotal = 0;
-  const keyOf = (p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } => {
-    const rid = p.ridIdx >= 0 && typeof values[p.ridIdx] === "bigint" ? values[p.ridIdx]! : null;
-    // A key value above the big-value size (never seen in practice) is read whole for the key text.
-    const key = p.keyIdx
-      ? `[${p.keyIdx
-          .map((i) => {
-            const v = values[i] ?? null;
-            return encodeValue(v instanceof BigValue ? materialize(v) : v);
-          })
-          .join(",")}]`
-      : null;
-    return { rid, key };
-  };
-  /** The whole row to quarantine (not loaded); `raw` is the line as written when it could not be read as a row. */
-  const toQuarantine = (p: Plan, values: SqlValue[], reason: string, raw?: string) => {
-    const { rid, key } = keyOf(p, values);
-    quarantineRow([p.bt.name, rid, key, raw ?? anyRowJson(p.bt.columns, values), reason, runId, now]);
-    p.report.quarantined++;
-    const k = reason.split(":")[0]!;
-    p.report.reasons[k] = (p.report.reasons[k] ?? 0) + 1;
-    quarantinedTotal++;
-  };
-  /** Values of a loaded row that have no place in the target: to quarantine with the row's key. */
-  const quarantineValues = (p: Plan, values: SqlValue[], idx: number[], kind: "unknown-columns" | "unlisted-key") => {
-    const held = idx.filter((i) => values[i] !== null);
-    if (!held.length) return false;
-    for (const i of held) p.report.columns[p.bt.columns[i]!]!++;
-    const { rid, key } = keyOf(p, values);
-    // With neither a key nor a rowid the values could not be matched to their row: keep the whole row.
-    const keep = key === null && rid === null ? p.bt.columns.map((_, i) => i) : held;
-    const names = held.map((i) => p.bt.columns[i]).join(", ");
-    const why =
-      kind === "unknown-columns"
-        ? `unknown-columns: ${names} (the baseline's ${p.target!.name} has no such column; the row loaded without ${held.length > 1 ? "them" : "it"})`
-        : `unlisted-key: ${names} (a row key the line's "columns" does not list; the row loaded without ${held.length > 1 ? "them" : "it"})`;
-    quarantineRow([
-      p.bt.name,
-      rid,
-      key,
-      anyRowJson(
-        keep.map((i) => p.bt.columns[i]!),
-        keep.map((i) => values[i]!),
-      ),
-      why,
-      runId,
-      now,
-    ]);
-    p.report.partialReasons[kind] = (p.report.partialReasons[kind] ?? 0) + 1;
-    return true;
-  };
   const sequences: { name: string; seq: bigint; values: SqlValue[] }[] = [];
   /** schema_version numbers loaded, and the TEXT rows among them (their values as in the backup). */
   const versionsLoaded = new Set<bigint>();
@@ -289,17 +220,17 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         return;
       }
       rowsDone++;
-      if (issue) return toQuarantine(p, values, issue.reason, issue.raw);
-      if (p.wholeReason || !p.target) return toQuarantine(p, values, p.wholeReason ?? "unknown-table");
+      if (issue) return q.whole(p, values, issue.reason, issue.raw);
+      if (p.wholeReason || !p.target) return q.whole(p, values, p.wholeReason ?? "unknown-table");
       let version: bigint | null = null;
       let textRow: SqlValue[] | null = null;
       if (p.target.name === "schema_version") {
         // A TEXT '66' loads as 66 (what the INTEGER column makes of it) unless the file also holds 66 as an INTEGER.
         const vi = p.bt.columns.indexOf("version");
         const d = versionDecision(values[vi] ?? null, B, hist);
-        if ("quarantine" in d) return toQuarantine(p, values, d.quarantine);
+        if ("quarantine" in d) return q.whole(p, values, d.quarantine);
         if (d.fromText) {
-          if (versionsLoaded.has(d.load)) return toQuarantine(p, values, duplicateTextVersion(values[vi] as string, d.load, B));
+          if (versionsLoaded.has(d.load)) return q.whole(p, values, duplicateTextVersion(values[vi] as string, d.load, B));
           textRow = values;
           values = [...values];
           values[vi] = d.load;
@@ -310,7 +241,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
           db.prepare("DELETE FROM schema_version WHERE version = ?").run(d.load);
           p.report.loaded--;
           loadedTotal--;
-          toQuarantine(p, tv, duplicateTextVersion(tv[vi] as string, d.load, B));
+          q.whole(p, tv, duplicateTextVersion(tv[vi] as string, d.load, B));
         }
         version = d.load;
       }
@@ -322,7 +253,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       for (const c of p.checks) {
         const v = values[c.idx]!;
         if (v instanceof BigValue ? c.aff !== "TEXT" && c.aff !== "BLOB" && bigLooksNumeric(v) : wouldConvert(v, c.aff)) {
-          return toQuarantine(p, values, `type-change: ${p.bt.columns[c.idx]} would change storage class in ${p.target.name}.${c.col} (${c.aff} affinity)`);
+          return q.whole(p, values, `type-change: ${p.bt.columns[c.idx]} would change storage class in ${p.target.name}.${c.col} (${c.aff} affinity)`);
         }
       }
       const args = p.insertIdx.map((i) => values[i]!);
@@ -334,7 +265,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         // before it writes): the row goes to quarantine and the transaction goes on.
         const reason = rowRefusal(e, p);
         if (reason === null || !db.inTransaction) throw e;
-        return toQuarantine(p, values, reason);
+        return q.whole(p, values, reason);
       }
       p.report.loaded++;
       loadedTotal++;
@@ -345,8 +276,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         if (line === null) p.hash!.row(values0);
         else p.hash!.line(line);
       }
-      const a = quarantineValues(p, values, p.unknownCols, "unknown-columns");
-      const b = quarantineValues(p, values, p.unlistedCols, "unlisted-key");
+      const a = q.values(p, values, p.unknownCols, "unknown-columns");
+      const b = q.values(p, values, p.unlistedCols, "unlisted-key");
       if (a || b) {
         p.report.partial++;
         partialTotal++;
@@ -381,7 +312,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         : !target
           ? `sequence-not-carried: no row of ${s.name} loads (its rows are in quarantine)`
           : `sequence-not-carried: the baseline's ${target} has no AUTOINCREMENT`;
-      quarantine.run("sqlite_sequence", null, JSON.stringify([s.name]), rowJson(seqPlan!.bt.columns, s.values), why, runId, now);
+      q.insert(["sqlite_sequence", null, JSON.stringify([s.name]), rowJson(seqPlan!.bt.columns, s.values), why, runId, now]);
       seqPlan!.report.quarantined++;
       const k = why.split(":")[0]!;
       seqPlan!.report.reasons[k] = (seqPlan!.report.reasons[k] ?? 0) + 1;
@@ -482,14 +413,14 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     command: opts.command ?? "import-legacy",
     planDigest: opts.planDigest ?? null,
     backupSha256: result.fileSha256,
-    counts: { rows: totalRows, loaded: loadedTotal, quarantined: quarantinedTotal, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
+    counts: { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
   });
   return {
     runId,
     tables: reports,
     totalRows,
     loaded: loadedTotal,
-    quarantined: quarantinedTotal,
+    quarantined: q.quarantined,
     partial: partialTotal,
     foreignKeyViolations: [...fkCounts].map(([table, count]) => ({ table, count })),
     foreignKeyUncheckable,
