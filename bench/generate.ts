@@ -30,15 +30,15 @@ import { packageRoot } from "../src/util/paths.js";
 /** Bump when the generated file changes: a cached file of another version is not reused. */
 export const GENERATOR_VERSION = 4;
 /** The vox baseline whose structure the file has. */
-export const BENCH_BASELINE = 60;
-export const BENCH_VERSIONS = [59, 60, 100, 101];
+const BENCH_BASELINE = 60;
+const BENCH_VERSIONS = [59, 60, 100, 101];
 /** What the user's ad-hoc migrations 100 and 101 did (not vox's). */
 const ADHOC_MIGRATIONS = [
   "CREATE TABLE user_bookmarks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, title TEXT, tags_json TEXT, added_at TEXT NOT NULL)",
   "CREATE INDEX idx_user_bookmarks_added ON user_bookmarks (added_at)",
 ];
 /** Every table the generator fills (the row count the benchmark reports is theirs). */
-export const BENCH_TABLES = [
+const BENCH_TABLES = [
   "users",
   "conversations",
   "conversation_messages",
@@ -56,7 +56,7 @@ export const BENCH_TABLES = [
 ] as const;
 
 /** vox 60's facts: the one copy, shipped in schema/vox-reference/. */
-export function benchFacts(): SchemaFacts {
+function benchFacts(): SchemaFacts {
   const root = packageRoot();
   const p = join(root, "schema", "vox-reference", `schema-${BENCH_BASELINE}.json`);
   if (existsSync(p)) return JSON.parse(readFileSync(p, "utf8")) as SchemaFacts;

@@ -2,7 +2,7 @@
  * Errors are values with a kind; the kind maps to the exit code in exactly one place (exitCodeFor).
  * The message is one paragraph: what was wrong, what was left untouched, what to do next.
  */
-export type ErrorKind = "failed" | "usage" | "refused" | "legacy" | "interrupted";
+type ErrorKind = "failed" | "usage" | "refused" | "legacy" | "interrupted";
 
 export const EXIT = {
   ok: 0,
@@ -14,7 +14,7 @@ export const EXIT = {
   sigterm: 143,
 } as const;
 
-export interface VoxErrorInit {
+interface VoxErrorInit {
   /** What was wrong. */
   what: string;
   /** What was left untouched (omit when nothing was touched at all and it goes without saying). */
@@ -48,7 +48,7 @@ export class VoxError extends Error {
 }
 
 /** The one kind → exit code table (the CLI, the engine and the wizard all read it). */
-export const EXIT_CODE_OF: Readonly<Record<ErrorKind, number>> = {
+const EXIT_CODE_OF: Readonly<Record<ErrorKind, number>> = {
   failed: EXIT.failed,
   usage: EXIT.usage,
   refused: EXIT.refused,
@@ -56,7 +56,7 @@ export const EXIT_CODE_OF: Readonly<Record<ErrorKind, number>> = {
   interrupted: EXIT.sigint,
 };
 
-export function exitCodeFor(kind: ErrorKind): number {
+function exitCodeFor(kind: ErrorKind): number {
   return EXIT_CODE_OF[kind];
 }
 

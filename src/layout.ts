@@ -19,13 +19,13 @@ export const SIDECAR_NAME = "vox_training_telemetry.db";
 export const RUNS_DIR = "vox-cutover-runs";
 export const RUN_MARKER = ".vox-cutover-run.json";
 export const JOURNAL_NAME = "journal.jsonl";
-export const BACKUP_NAME = "backup.jsonl";
-export const SIDECAR_BACKUP_NAME = "sidecar-backup.jsonl";
+const BACKUP_NAME = "backup.jsonl";
+const SIDECAR_BACKUP_NAME = "sidecar-backup.jsonl";
 export const DRILL_BACKUP_NAME = "drill-backup.jsonl";
 export const ARCHIVE_DIR = "archive";
 export const ROLLED_BACK_NEW = "rolled-back-new.db";
-export const REPORT_JSON = "report.json";
-export const REPORT_MD = "report.md";
+const REPORT_JSON = "report.json";
+const REPORT_MD = "report.md";
 export const DB_SIDE_SUFFIXES = ["-wal", "-shm", "-journal"] as const;
 
 /** The names a run writes into its work dir (used to tell a foreign folder from a run's). */
@@ -48,7 +48,7 @@ export function runsRoot(dbPath: string): string {
   return join(dirname(dbPath), RUNS_DIR);
 }
 
-export function utcStamp(now = new Date()): string {
+function utcStamp(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 

@@ -8,9 +8,9 @@ import * as v from "valibot";
 const str = v.string();
 const opt = <T extends v.GenericSchema>(s: T) => v.optional(s);
 
-export const RouteSchema = v.picklist(["rebuild", "fold", "baseline", "none"]);
+const RouteSchema = v.picklist(["rebuild", "fold", "baseline", "none"]);
 
-export const DbIdentitySchema = v.object({
+const DbIdentitySchema = v.object({
   /** The path as resolved (may be a symbolic link). */
   path: str,
   /** Symbolic links resolved. */

@@ -40,7 +40,7 @@ export function routeFor(d: Diagnosis, base: BaselineContext): Route {
 }
 
 /** The commands that run Stage 0–1 only (`migrate`: a fold in a copy, swapped; no Stage 2–4). */
-export const STAGE1_ONLY = new Set(["migrate"]);
+const STAGE1_ONLY = new Set(["migrate"]);
 
 export function stepsFor(route: Route, command?: string): Step[] {
   const all = allStepsFor(route);
@@ -60,4 +60,4 @@ function allStepsFor(route: Route): Step[] {
   }
 }
 
-export type { Step, RunContext, PlanContext, RunPaths, StepResult, RunOptions } from "./types.js";
+export type { Step, RunContext, RunPaths, RunOptions } from "./types.js";

@@ -15,7 +15,7 @@ import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lo
 import { defineStep, type Step } from "./types.js";
 import { foldersStep, holdersStep } from "./stage0-gates.js";
 
-export const resolveStep: Step = defineStep({
+const resolveStep: Step = defineStep({
   id: "resolve",
   stage: 0,
   kind: "read",
@@ -26,7 +26,7 @@ export const resolveStep: Step = defineStep({
   },
 });
 
-export const driftStep: Step = defineStep({
+const driftStep: Step = defineStep({
   id: "ssot-drift",
   stage: 0,
   kind: "read",
@@ -41,7 +41,7 @@ export const driftStep: Step = defineStep({
   },
 });
 
-export const diskStep: Step = defineStep({
+const diskStep: Step = defineStep({
   id: "disk",
   stage: 0,
   kind: "read",
@@ -87,7 +87,7 @@ function describeNeed(n: SpaceNeeded): string {
   return `${formatBytes(n.total)}: backup ≈ ${formatBytes(n.backup)}, new file with its baseline ≈ ${formatBytes(n.newFile)}, archive a hard link${n.archive ? ` (+ ${formatBytes(n.archive)} of WAL checkpointed)` : ""}`;
 }
 
-export const lockStep: Step = defineStep({
+const lockStep: Step = defineStep({
   id: "lock",
   stage: 0,
   kind: "write",
@@ -108,7 +108,7 @@ export const lockStep: Step = defineStep({
   },
 });
 
-export const integrityStep: Step = defineStep({
+const integrityStep: Step = defineStep({
   id: "integrity",
   stage: 0,
   kind: "read",
@@ -133,7 +133,7 @@ export const integrityStep: Step = defineStep({
   },
 });
 
-export const chainStep: Step = defineStep({
+const chainStep: Step = defineStep({
   id: "diagnose",
   stage: 0,
   kind: "read",
@@ -144,7 +144,7 @@ export const chainStep: Step = defineStep({
   },
 });
 
-export const structureStep: Step = defineStep({
+const structureStep: Step = defineStep({
   id: "structure",
   stage: 0,
   kind: "read",

@@ -14,7 +14,7 @@ import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./s
 import { defineStep, type Step } from "./types.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 
-export const foldStep: Step = defineStep({
+const foldStep: Step = defineStep({
   id: "fold",
   stage: 1,
   kind: "write",
@@ -51,7 +51,7 @@ export const foldStep: Step = defineStep({
   },
 });
 
-export const baselineStep: Step = defineStep({
+const baselineStep: Step = defineStep({
   id: "baseline",
   stage: 1,
   kind: "write",

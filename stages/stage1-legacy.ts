@@ -83,7 +83,7 @@ export const verifyStep: Step = defineStep({
   },
 });
 
-export const buildImportStep: Step = defineStep({
+const buildImportStep: Step = defineStep({
   id: "build-import",
   stage: 1,
   kind: "write",
@@ -135,7 +135,7 @@ export const buildImportStep: Step = defineStep({
   },
 });
 
-export const checksStep: Step = defineStep({
+const checksStep: Step = defineStep({
   id: "checks",
   stage: 1,
   kind: "read",

@@ -14,7 +14,7 @@ import { assertNoHolders, identify } from "../src/safety/guard.js";
 import { defineStep, type Step } from "./types.js";
 import { formatCount } from "../src/util/count.js";
 
-export const sidecarStep: Step = defineStep({
+const sidecarStep: Step = defineStep({
   id: "sidecar",
   stage: 2,
   kind: "destructive",
@@ -56,7 +56,7 @@ export const sidecarStep: Step = defineStep({
   },
 });
 
-export const telemetryStep: Step = defineStep({
+const telemetryStep: Step = defineStep({
   id: "telemetry-check",
   stage: 3,
   kind: "read",
@@ -81,7 +81,7 @@ export const telemetryStep: Step = defineStep({
   },
 });
 
-export const newsStep: Step = defineStep({
+const newsStep: Step = defineStep({
   id: "news",
   stage: 4,
   kind: "write",

@@ -86,7 +86,7 @@ export interface StepResult<O = unknown> {
  * - `reuse`: on resume, `always` (recorded outputs hold), `never` (the lock: taken anew), or
  *   `check` (`reusable(ctx, outputs)` decides).
  */
-export interface StepCapabilities {
+interface StepCapabilities {
   needsConfirmation?: boolean;
   swapBoundary?: boolean;
   reuse?: "always" | "never" | "check";
@@ -115,7 +115,7 @@ export interface Step extends StepCapabilities {
 }
 
 /** A step whose outputs are typed by its schema: `run` must return them, `reusable` reads them checked. */
-export interface TypedStep<K extends StepWithOutputs> extends Omit<Step, "id" | "run" | "check" | "reusable"> {
+interface TypedStep<K extends StepWithOutputs> extends Omit<Step, "id" | "run" | "check" | "reusable"> {
   id: K;
   run(ctx: RunContext): Promise<StepResult<StepOutput<K>>>;
   check?(ctx: RunContext): Promise<StepResult<StepOutput<K>>>;

@@ -24,7 +24,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return { ...env, ...extra };
 }
 
-export interface CliResult {
+interface CliResult {
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -166,7 +166,7 @@ export function makeBaselineDb(path: string, versions: number[] = [66]): void {
 }
 
 /** vox's facts files (the one copy, shipped: schema/vox-reference/): baseline 66, 60, 42 and the incremental era (rows 1..23). */
-export type VoxFacts = "66" | "60" | "42" | "v1-v23";
+type VoxFacts = "66" | "60" | "42" | "v1-v23";
 
 export function voxFactsFile(which: VoxFacts): string {
   return join(ROOT, "schema", "vox-reference", `schema-${which}.json`);

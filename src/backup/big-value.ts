@@ -103,7 +103,7 @@ function charCut(s: Uint8Array, end = s.length): number {
 }
 
 /** Slices cut at UTF-8 character boundaries (a character split between slices is carried over whole). */
-export function* utf8Aligned(src: Iterable<Uint8Array>): Generator<Buffer> {
+function* utf8Aligned(src: Iterable<Uint8Array>): Generator<Buffer> {
   let carry = Buffer.alloc(0);
   for (const s0 of src) {
     const s = carry.length ? Buffer.concat([carry, s0]) : Buffer.from(s0.buffer, s0.byteOffset, s0.byteLength);
@@ -115,7 +115,7 @@ export function* utf8Aligned(src: Iterable<Uint8Array>): Generator<Buffer> {
 }
 
 /** Whether a value's bytes are valid UTF-8, checked slice by slice. */
-export function isUtf8Stream(src: Iterable<Uint8Array>): boolean {
+function isUtf8Stream(src: Iterable<Uint8Array>): boolean {
   for (const s of utf8Aligned(src)) if (!isUtf8(s)) return false;
   return true;
 }

@@ -20,7 +20,7 @@ interface LiveTable {
 }
 
 /** Below this size (database + WAL) the live database is hashed on this thread: a worker's start costs more than the work. */
-export const IN_THREAD_HASH_BYTES = 32 << 20;
+const IN_THREAD_HASH_BYTES = 32 << 20;
 
 function sizeOf(p: string): number {
   try {
@@ -39,7 +39,7 @@ function liveHashFailed(dbPath: string, message: string): Error {
 }
 
 /** Hashes every table of the live database: a large one in a worker thread (the second core), a small one here. */
-export function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
+function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
   if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
     try {
       return Promise.resolve(hashDatabase(dbPath));
@@ -58,7 +58,7 @@ export function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
   });
 }
 
-export function compareTables(backup: ReadResult, live: LiveTable[]): Comparison {
+function compareTables(backup: ReadResult, live: LiveTable[]): Comparison {
   const byName = new Map(live.map((t) => [t.name, t]));
   const tables: Comparison["tables"] = [];
   let first: string | null = null;

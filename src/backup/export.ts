@@ -7,7 +7,7 @@ import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
 import { toolVersion } from "../util/paths.js";
-import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type Trailer } from "./format.js";
 import { listObjects } from "../db/objects.js";
 import { encodeRowParts, hasBig, iterateRows, listBackupTables, listRebuiltTables, rowStatement, type RowValue } from "./tables.js";
 import type { SqlValue } from "../db/value.js";
@@ -33,7 +33,7 @@ export interface ExportOptions {
   yieldEvery?: boolean;
 }
 
-export interface ExportResult {
+interface ExportResult {
   path: string;
   sha256: string;
   bytes: number;
@@ -55,7 +55,7 @@ function samePath(a: string, b: string): boolean {
 }
 
 /** Refuses an OUT that is the database (or a link to it), in a missing or read-only folder, or existing without --force. */
-export function checkBackupTarget(dbPath: string, out: string, force = false): string {
+function checkBackupTarget(dbPath: string, out: string, force = false): string {
   const abs = resolve(out);
   const dir = dirname(abs);
   const untouched = "Nothing was written; the database was not opened.";
@@ -88,15 +88,15 @@ export function checkBackupTarget(dbPath: string, out: string, force = false): s
 }
 
 /** A backup's permission bits: the database's read/write bits, so it is never more readable than the database. */
-export function backupMode(dbMode: number): number {
+function backupMode(dbMode: number): number {
   return dbMode & 0o666;
 }
 
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
-export const SLOTS = 8;
-export const SLOT_SIZE = 1 << 20;
+const SLOTS = 8;
+const SLOT_SIZE = 1 << 20;
 
 /**
  * The main thread's side of the writer worker: encoded rows are written straight into a ring of
@@ -318,5 +318,3 @@ function placeBackup(tmp: string, out: string, force: boolean): void {
   if (existsSync(out)) throw refused({ what: `The backup file ${out} appeared while the export ran (another process wrote it).`, untouched: `The database was only read; ${out} was left as it is.`, next: "Choose another path, or pass --force to replace it." });
   renameSync(tmp, out);
 }
-
-export type { BackupTable };

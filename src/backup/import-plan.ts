@@ -68,7 +68,7 @@ export const SPECIAL = new Set(["sqlite_sequence"]);
 export const ROWID = "\u0000rowid";
 /** Tables of our own and schema_version: no seed rows to keep. */
 export const QUARANTINE = "legacy_quarantine";
-export const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
+const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
 
 export function sqlErrorCode(e: unknown): string {
   return String((e as { code?: string }).code ?? "");
@@ -92,7 +92,7 @@ export function emptyReport(source: string): TableImport {
   };
 }
 
-export function isReference(bt: BackupTable): bt is ReferenceTable {
+function isReference(bt: BackupTable): bt is ReferenceTable {
   return (bt as Partial<ReferenceTable>).reference === true;
 }
 
@@ -192,7 +192,7 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
 }
 
 /** A column declared BLOB (not merely untyped): where a vox export's "base64:…" string is a BLOB. */
-export function declaredBlob(type: string): boolean {
+function declaredBlob(type: string): boolean {
   return type !== "" && affinityOf(type) === "BLOB";
 }
 

@@ -45,7 +45,7 @@ export interface ImportReport {
   backupSha256: string;
 }
 
-export interface ImportOptions {
+interface ImportOptions {
   backupPath: string;
   /**
    * A file in vox's own export-legacy format, already scanned (`scanReference`): read from it

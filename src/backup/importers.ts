@@ -10,7 +10,7 @@ export interface ImporterRule {
   columns: Record<string, string>;
 }
 
-export function importersPath(root = contentRoot()): string {
+function importersPath(root = contentRoot()): string {
   return join(root, "contracts", "db", "legacy-importers.yaml");
 }
 

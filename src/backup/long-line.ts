@@ -22,7 +22,7 @@ export function streamAbove(): number {
 }
 
 /** A line too long to hold: read it in pieces with `pull` until it returns null. */
-export interface LongLine {
+interface LongLine {
   long: true;
   no: number;
   /** The line's first byte ("[" for a row). */

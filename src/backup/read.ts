@@ -31,10 +31,10 @@ export interface Line {
  * it), no allocation per chunk. A yielded `bytes` is a view valid until the next line is requested.
  */
 /** The longest line a reader accepts: V8 cannot hold a longer string, so no JSON line beyond it can be read. */
-export const MAX_LINE_BYTES = 0x1fffffe8;
+const MAX_LINE_BYTES = 0x1fffffe8;
 
 /** A line longer than `MAX_LINE_BYTES`: a refusal naming the file and the line, never an out-of-memory crash. */
-export class LineTooLong extends VoxError {
+class LineTooLong extends VoxError {
   constructor(
     readonly path: string,
     readonly no: number,

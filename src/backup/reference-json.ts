@@ -11,7 +11,7 @@ export interface JObj {
 
 export class RefSyntaxError extends Error {}
 
-export class Parser {
+class Parser {
   i = 0;
   /** Set when a string's bytes are not valid UTF-8 (decoded with replacement characters). */
   badUtf8 = false;
@@ -222,8 +222,8 @@ export function parseJsonBytes(b: Buffer): { value: JVal; badUtf8: boolean } {
   return { value, badUtf8: p.badUtf8 };
 }
 
-export const INT64_MIN = -9223372036854775808n;
-export const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
 
 /** A JSON number literal as SQLite would store it: integer literal → INTEGER (64-bit), else REAL. */
 export function numberLiteral(lit: string): bigint | number {

@@ -165,7 +165,7 @@ function isBlank(b: Buffer): boolean {
 }
 
 /** The header the importer plans from (no hashes: this format has none). */
-export function referenceHeader(scan: ReferenceScan): BackupHeader {
+function referenceHeader(scan: ReferenceScan): BackupHeader {
   return {
     k: "header",
     format: FORMAT_NAME,

@@ -13,7 +13,7 @@ const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
  * (backed up as rowid + columns, re-indexed by inserting). External-content FTS tables are rebuilt
  * from their content table; contentless ones hold nothing that can be read back.
  */
-export function carriesRows(t: TableInfo): boolean {
+function carriesRows(t: TableInfo): boolean {
   return t.virtual && t.carry === "rows";
 }
 /** @deprecated the name predates FTS3/FTS4/rtree: same as carriesRows. */
@@ -102,7 +102,7 @@ export const FAST_TEXT_MAX = 256;
  * character ≥ U+0080) and that holds no NUL (`instr` compares bytes, past a NUL) is read as the
  * string itself: ASCII is valid UTF-8, so the string has exactly the stored bytes.
  */
-export function selectSql(t: BackupTable, fastAscii = false, bigAbove: number | null = null): string {
+function selectSql(t: BackupTable, fastAscii = false, bigAbove: number | null = null): string {
   const exprs: string[] = [];
   const texts: string[] = [];
   const bigs: string[] = [];
@@ -144,7 +144,7 @@ export function selectSql(t: BackupTable, fastAscii = false, bigAbove: number | 
 }
 
 /** A table's prepared row statement and how to turn its raw rows into values. */
-export interface RowSource {
+interface RowSource {
   st: LibsqlStatement;
   /** Number of values per row (the mask columns follow them). */
   n: number;

@@ -2,7 +2,7 @@ import { refused } from "../errors.js";
 import { verifyAgainstDatabase } from "./compare.js";
 import { exportBackup, type ExportOptions } from "./export.js";
 
-export interface VerifiedBackup {
+interface VerifiedBackup {
   path: string;
   sha256: string;
   rows: number;

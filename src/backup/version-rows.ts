@@ -10,7 +10,7 @@
  */
 import type { SqlValue } from "../db/value.js";
 
-export type VersionDecision =
+type VersionDecision =
   /** Load the row with `version` set to this integer (a TEXT version converted as SQLite's affinity would). */
   { load: bigint; fromText: boolean } | { quarantine: string };
 

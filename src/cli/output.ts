@@ -81,7 +81,7 @@ export class Output {
 }
 
 /** BigInt to number (safe) or string; Uint8Array to hex; for JSON output. */
-export function toJsonable(v: unknown): unknown {
+function toJsonable(v: unknown): unknown {
   if (typeof v === "bigint") {
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   }

@@ -49,7 +49,7 @@ export class ProgressLine {
   }
 }
 
-export function formatProgress(label: string, done: number, total: number, seconds: number, what = ""): string {
+function formatProgress(label: string, done: number, total: number, seconds: number, what = ""): string {
   const rate = seconds > 0 ? done / seconds : 0;
   const eta = rate > 0 && total > done ? (total - done) / rate : 0;
   const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
@@ -60,7 +60,7 @@ export function formatProgress(label: string, done: number, total: number, secon
  * The line shown while a step is quiet: its phase (or its title before any counter) and `{t}`, the
  * time spent there, filled in by the clock thread.
  */
-export function silentLine(label: string, title: string, state: { done: number; total: number; what: string } | null): string {
+function silentLine(label: string, title: string, state: { done: number; total: number; what: string } | null): string {
   if (!state) return `${label}: ${title} … {t}`;
   const rows = `${formatCount(state.done)}/${formatCount(state.total)} rows`;
   return `${label}: ${state.what ? `${state.what} … {t} (${rows})` : `${rows} … {t} since the last row`}`;

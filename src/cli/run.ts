@@ -27,10 +27,7 @@ export interface Ctx {
 
 export type Handler = (ctx: Ctx, ...args: unknown[]) => Promise<CommandResult>;
 
-/** Exit code a finished command leaves with; set by runCommand. */
-export let lastExitCode = 0;
-
-export function formatError(e: VoxError): string {
+function formatError(e: VoxError): string {
   return `${KIND_LABEL[e.kind]}: ${e.message}`;
 }
 
@@ -81,7 +78,7 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
         ...res.data,
       });
     }
-    return (lastExitCode = res.exitCode ?? (res.ok ? EXIT.ok : EXIT.failed));
+    return res.exitCode ?? (res.ok ? EXIT.ok : EXIT.failed);
   } catch (e) {
     const err =
       e instanceof VoxError
@@ -105,6 +102,6 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
         ...(err.details?.chain ? { chain: err.details.chain } : {}),
       });
     }
-    return (lastExitCode = err.exitCode);
+    return err.exitCode;
   }
 }

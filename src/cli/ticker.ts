@@ -12,7 +12,7 @@ const TEXT_BYTES = 1024;
 // Int32 [0] stop flag, [1] text length; Float64 [1] last update, [2] phase start; then the text.
 const HEAD = 24;
 
-export interface TickerState {
+interface TickerState {
   stopped: boolean;
   lastUpdate: number;
   phaseStarted: number;

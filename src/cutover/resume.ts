@@ -4,7 +4,7 @@ import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-ve
 import { runStateFromJournal } from "../engine/run-state.js";
 import type { RunOnDisk } from "../engine/runs.js";
 
-export type Resumability = { resumable: true } | { resumable: false; whyNot: string };
+type Resumability = { resumable: true } | { resumable: false; whyNot: string };
 
 export function resumability(run: RunOnDisk, dbPath: string): Resumability {
   const st = run.state;

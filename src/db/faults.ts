@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 /** SQLite opens at most this many bytes of path (SQLITE_MAX_PATHNAME, with room for "-journal"). */
 export const SQLITE_MAX_PATH = 512;
 
-export interface Fault {
+interface Fault {
   code: string;
   /** The cause in words. */
   words: string;
@@ -47,7 +47,7 @@ export function faultOf(e: unknown, path?: string): Fault | null {
 }
 
 /** The process's file-size limit in bytes (Linux /proc/self/limits), or null when unlimited or unknown. */
-export function fileSizeLimit(): number | null {
+function fileSizeLimit(): number | null {
   try {
     const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max file size"));
     const soft = line?.slice("Max file size".length).trim().split(/\s+/)[0];

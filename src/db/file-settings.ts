@@ -11,8 +11,8 @@
 import * as v from "valibot";
 import { allRows, type LibsqlDatabase } from "./local.js";
 
-export const AUTO_VACUUM = ["none", "full", "incremental"] as const;
-export const ENCODINGS = ["UTF-8", "UTF-16le", "UTF-16be"] as const;
+const AUTO_VACUUM = ["none", "full", "incremental"] as const;
+const ENCODINGS = ["UTF-8", "UTF-16le", "UTF-16be"] as const;
 
 export const FileSettingsSchema = v.object({
   pageSize: v.pipe(v.number(), v.integer(), v.minValue(512), v.maxValue(65536)),

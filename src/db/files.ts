@@ -19,7 +19,7 @@ export function removeOwnDatabaseFiles(path: string): void {
   for (const s of ["", ...DB_SIDE_FILES]) rmSync(path + s, { force: true });
 }
 
-export interface WriteTarget<T = unknown> {
+interface WriteTarget<T = unknown> {
   /** The database the caller means. */
   path: string;
   /**

@@ -1,7 +1,7 @@
 import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
 import { toolVersion } from "../util/paths.js";
 
-export interface LedgerEntry {
+interface LedgerEntry {
   runId: string;
   command: string;
   mode?: "apply" | "dry-run";
@@ -22,7 +22,7 @@ export function hasLedger(db: LibsqlDatabase): boolean {
   return allRows(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cutover_ledger'").length > 0;
 }
 
-export interface LedgerRow {
+interface LedgerRow {
   id: number;
   runId: string;
   command: string;

@@ -15,7 +15,7 @@
  */
 import type { LibsqlDatabase, LibsqlStatement } from "./local.js";
 
-export class PageFormatError extends Error {}
+class PageFormatError extends Error {}
 
 function varint(b: Uint8Array, off: number): { v: bigint; n: number } {
   let v = 0n;
@@ -56,17 +56,9 @@ export function encodeVarint(v: number): Buffer {
 }
 
 /** Size in bytes of a value of serial type `t` in a record. */
-export function serialSize(t: number): number {
+function serialSize(t: number): number {
   if (t < 12) return [0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0][t]!;
   return (t - (t % 2 === 0 ? 12 : 13)) / 2;
-}
-
-/** Where a value lies in a cell's payload. */
-export interface ValueSpan {
-  storage: "blob" | "text" | "other";
-  /** Offset of the value in the payload, and its length in bytes. */
-  offset: number;
-  length: number;
 }
 
 export class PageReader {

@@ -54,7 +54,7 @@ export function probeFile(path: string): ProbeResult {
  * hold (src/safety/hold.ts): closing any descriptor of the primary would drop this process's POSIX
  * locks on it, SQLite's write lock included, so nothing there may open and close the file.
  */
-export function probeOpen(fd: number): ProbeResult {
+function probeOpen(fd: number): ProbeResult {
   const buf = Buffer.alloc(100);
   const n = readSync(fd, buf, 0, 100, 0);
   const size = fstatSync(fd).size;

@@ -32,7 +32,7 @@ const REMOTE_URL = /^(libsql|https?|wss?):\/\//i;
 const FILE_URL = /^file:/i;
 
 /** `file:///x/vox.db`, `file:x.db` (and `?mode=…` parameters dropped): a local path, never a client that creates it. */
-export function fileUrlPath(url: string): string {
+function fileUrlPath(url: string): string {
   const noQuery = url.replace(/[?#].*$/, "");
   if (/^file:\/\//i.test(noQuery)) {
     try {
@@ -79,7 +79,7 @@ function file(path: string, cwd: string, source: DbSource, why: string, warnings
  * (tests and embedders cannot pass an environment) and uses %LOCALAPPDATA%\vox\Data on Windows,
  * where the contract says %APPDATA%.
  */
-export function platformDataDir(env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
+function platformDataDir(env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
   const home = nonEmpty(env.HOME);
   if (platform === "win32") {
     const appData = nonEmpty(env.APPDATA);

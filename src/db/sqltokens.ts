@@ -3,7 +3,7 @@
  * numbers and punctuation, with comments skipped. Used only where SQLite reports nothing through
  * a PRAGMA (AUTOINCREMENT, a partial index's WHERE, virtual-table module arguments).
  */
-export interface SqlToken {
+interface SqlToken {
   kind: "word" | "ident" | "string" | "number" | "punct";
   text: string;
   /** Upper-cased text for words. */
@@ -83,7 +83,7 @@ export function sqlTokens(sql: string): SqlToken[] {
 }
 
 /** The identifier a token names (quotes removed). */
-export function identText(t: SqlToken): string {
+function identText(t: SqlToken): string {
   if (t.kind !== "ident") return t.text;
   const q = t.text[0]!;
   const inner = t.text.slice(1, -1);

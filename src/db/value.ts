@@ -61,7 +61,7 @@ export function bindable(values: readonly SqlValue[]): unknown[] {
  * `(?, ?, CAST(? AS TEXT), …)`: the VALUES list for one row, raw text positions (`rawAt`, null:
  * none) cast back to TEXT.
  */
-export function valuesSql(n: number, rawAt: readonly boolean[] | null): string {
+function valuesSql(n: number, rawAt: readonly boolean[] | null): string {
   let s = "(";
   for (let i = 0; i < n; i++) s += (i ? ", " : "") + (rawAt?.[i] ? "CAST(? AS TEXT)" : "?");
   return s + ")";

@@ -297,7 +297,7 @@ export function diagnosisJson(d: Diagnosis): Record<string, unknown> {
 }
 
 /** The structure verdict for `--json`: equal or not, fingerprints, and each difference by table. */
-export function structureJson(s: StructureComparison): Record<string, unknown> {
+function structureJson(s: StructureComparison): Record<string, unknown> {
   return {
     equal: s.equal,
     fingerprint: s.fingerprint,

@@ -7,7 +7,7 @@ import { SIDECAR_NAME } from "../layout.js";
  * A consistent byte copy of a database (and its -wal) taken while holding a read transaction, so
  * no writer can commit in between; rowids and pages stay exactly as they are. The source is only read.
  */
-export function cloneDatabase(src: string, dstDir: string): string {
+function cloneDatabase(src: string, dstDir: string): string {
   const dst = join(dstDir, basename(src));
   const db = openReadOnly(src);
   try {

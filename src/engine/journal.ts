@@ -10,7 +10,7 @@ import type { ContentState } from "../safety/content-version.js";
 export type RunStartEntry = v.InferOutput<typeof RunStartSchema>;
 
 /** One line of the journal (types inferred from JournalEntrySchema, never written twice). */
-export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
+type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
 
 /** A journal line as read back: an entry with its time. */
 export type Stamped = v.InferOutput<typeof StampedEntrySchema>;

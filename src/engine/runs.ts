@@ -13,7 +13,7 @@ export interface RunOnDisk {
 }
 
 /** Runs recorded in `vox-cutover-runs/` beside the database (and the given work dir), newest first. */
-export function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
+function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
   const dirs = new Set<string>();
   if (workDir) dirs.add(workDir);
   const real = realPathOf(dbPath);

@@ -119,7 +119,7 @@ export function parseOutput<K extends StepWithOutputs>(id: K, raw: unknown): Ste
 }
 
 /** `raw` checked through step `id`'s schema (a step without one: any object), or why it is not, in words. */
-export function checkedOutput(id: string, raw: unknown): Record<string, unknown> | string {
+function checkedOutput(id: string, raw: unknown): Record<string, unknown> | string {
   if (!hasOutputSchema(id)) return typeof raw === "object" && raw !== null && !Array.isArray(raw) ? { ...raw } : "not an object";
   const r = v.safeParse(StepOutputSchemas[id], raw);
   if (r.success) return r.output;

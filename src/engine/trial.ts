@@ -59,7 +59,7 @@ export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineCo
 }
 
 /** An interrupted dry-run: nothing was written and there is nothing to resume. */
-export function dryRunInterrupted(e: VoxError): VoxError {
+function dryRunInterrupted(e: VoxError): VoxError {
   return interruptedNothingLeft(e, "during the dry-run's trial import", "Nothing was written: the database was only read, and the trial's scratch folder was removed (no work dir, journal or lock remains).");
 }
 

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { defaultWorkDirName } from "../layout.js";
 
 /** `vox-cutover-runs/<UTC timestamp>` beside the database (names: src/layout.ts; the guarded path picks a free one). */
-export function defaultWorkDir(dbPath: string | undefined, now = new Date()): string {
+function defaultWorkDir(dbPath: string | undefined, now = new Date()): string {
   return defaultWorkDirName(dbPath ?? resolve(process.cwd(), "app.db"), now);
 }
 

@@ -35,7 +35,7 @@ import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { probeFile } from "../db/probe.js";
 import * as v from "valibot";
 
-export interface FoldCopyOptions {
+interface FoldCopyOptions {
   dbPath: string;
   /** Where the finished copy goes (the run's new file, beside the primary). */
   newPath: string;
@@ -52,9 +52,9 @@ export interface FoldCopyOptions {
 
 /** A backed-up table in the folded copy; `unchanged`: every backed-up value is unchanged (hash over the backed-up columns equal). */
 export const FoldCopyTableSchema = v.object({ name: v.string(), rowsBefore: v.number(), rowsAfter: v.number(), unchanged: v.boolean() });
-export type FoldCopyTable = v.InferOutput<typeof FoldCopyTableSchema>;
+type FoldCopyTable = v.InferOutput<typeof FoldCopyTableSchema>;
 
-export interface FoldCopyResult {
+interface FoldCopyResult {
   path: string;
   settings: FileSettings;
   integrity: string;
@@ -66,7 +66,7 @@ export interface FoldCopyResult {
 const BUILD_TAG = "building";
 
 /** The private name the copy is built under (the run's own temporary, removed by a rollback). */
-export function foldBuildPath(newPath: string): string {
+function foldBuildPath(newPath: string): string {
   return privateBuildPath(newPath, BUILD_TAG);
 }
 

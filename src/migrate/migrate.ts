@@ -38,7 +38,7 @@ export interface MigrationPlan {
  * with type, NOT NULL and default). What ALTER cannot add, and definitions that differ, block the
  * in-place path: the cutover rebuilds such a file instead (Stage 1: export, new file, import).
  */
-export function repairColumns(d: Diagnosis, base: BaselineContext): { alters: string[]; blockers: string[] } {
+function repairColumns(d: Diagnosis, base: BaselineContext): { alters: string[]; blockers: string[] } {
   const alters: string[] = [];
   const blockers: string[] = [];
   if (!d.structure) return { alters, blockers };
@@ -172,7 +172,7 @@ export function planLines(plan: MigrationPlan): string[] {
   return lines;
 }
 
-export interface ApplyOptions {
+interface ApplyOptions {
   path: string;
   workDir: string;
   /** Writes and verifies the backup; called while the write lock is held, before any change. */

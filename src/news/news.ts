@@ -19,7 +19,7 @@ export const MANIFEST_CONTENT_FIELDS = ["publication_id", "content_type", "sourc
 export const LEGACY_CHANNEL = "legacy_news_publish";
 
 /** The columns each news table must have for news-check to use it (vox's columns, nothing else). */
-export const NEWS_COLUMNS: Record<string, readonly string[]> = {
+const NEWS_COLUMNS: Record<string, readonly string[]> = {
   publication_manifests: [...MANIFEST_CONTENT_FIELDS, "content_sha3_256"],
   published_news: ["news_id", "content_sha3_256"],
   news_publish_attempts: ["id", "news_id", "content_sha3_256", "attempted_at_ms", "result_json"],
@@ -34,7 +34,7 @@ function jsonValue(v: SqlValue): unknown {
 }
 
 /** Compact JSON (keys sorted, no whitespace, UTF-8 as is) of the given fields; NULL → null. */
-export function canonicalContentJson(row: Record<string, SqlValue>, fields: readonly string[]): string {
+function canonicalContentJson(row: Record<string, SqlValue>, fields: readonly string[]): string {
   const sorted = [...fields].sort();
   return "{" + sorted.map((k) => `${JSON.stringify(k)}:${JSON.stringify(jsonValue(row[k] ?? null))}`).join(",") + "}";
 }
@@ -44,7 +44,7 @@ export function contentSha3(row: Record<string, SqlValue>, fields: readonly stri
   return createHash("sha3-256").update(canonicalContentJson(row, fields), "utf8").digest("hex");
 }
 
-export interface NewsReport {
+interface NewsReport {
   manifests: number;
   mismatches: { table: string; id: string; stored: string | null; computed: string }[];
   missingDigest: string[];
@@ -60,7 +60,7 @@ function tableColumns(db: LibsqlDatabase, table: string): Set<string> | null {
 }
 
 /** Which news tables are missing (`table`) or lack a column news-check uses (`table.column`). */
-export function absentNewsParts(db: LibsqlDatabase): string[] {
+function absentNewsParts(db: LibsqlDatabase): string[] {
   const out: string[] = [];
   for (const [t, cols] of Object.entries(NEWS_COLUMNS)) {
     const have = tableColumns(db, t);
@@ -140,7 +140,7 @@ export function checkNews(db: LibsqlDatabase): NewsReport {
  * publication_id ← news_id, channel 'legacy_news_publish', same digest and time, outcome_json ←
  * result_json. The legacy rows are kept; no stored digest is ever rewritten.
  */
-export function copyLegacyAttempts(db: LibsqlDatabase): number {
+function copyLegacyAttempts(db: LibsqlDatabase): number {
   const absent = absentNewsParts(db);
   if (!usable(absent, "news_publish_attempts") || !usable(absent, "publication_attempts")) return 0;
   const res = db

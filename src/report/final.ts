@@ -11,7 +11,7 @@ import { formatCount, plural } from "../util/count.js";
 import type { StepOutput } from "../engine/step-outputs.js";
 
 /** The product's own tables: counted apart from vox's rows. */
-export const PRODUCT_TABLES = ["legacy_quarantine", "cutover_ledger"] as const;
+const PRODUCT_TABLES = ["legacy_quarantine", "cutover_ledger"] as const;
 
 export interface FinalCounts {
   /** Every table the file carries rows for (sqlite_sequence apart), with its count(*). */
@@ -42,7 +42,7 @@ export interface CountedReport {
 }
 
 /** Counts every table of the file at `dbPath` in one read snapshot; null when it cannot be read. */
-export function countFinalFile(dbPath: string): FinalCounts | null {
+function countFinalFile(dbPath: string): FinalCounts | null {
   let db;
   try {
     db = openReadOnly(dbPath);
@@ -85,7 +85,7 @@ export function applyFinalCounts(report: CountedReport, dbPath: string, sidecar?
 }
 
 /** Whose numbers these are, in words: the final file's, or the import's before Stages 2–4. */
-export function countsAre(r: CountedReport): string {
+function countsAre(r: CountedReport): string {
   return r.final ? "in the final file (after Stages 2–4; sqlite3 count(*))" : r.mode === "dry-run" ? "after Stage 1 (the trial import)" : "after Stage 1 (the import)";
 }
 

@@ -4,7 +4,7 @@ import { countsMarkdown } from "./final.js";
 import { formatCount } from "../util/count.js";
 import type { CutoverReport } from "./cutover-report.js";
 
-export function reportMarkdown(r: CutoverReport, error?: unknown): string {
+function reportMarkdown(r: CutoverReport, error?: unknown): string {
   const lines = [
     `# vox-cutover report`,
     "",

@@ -1,4 +1,4 @@
-import { contentState, contentVersion, type ContentState } from "../db/probe.js";
+import { contentState, type ContentState } from "../db/probe.js";
 import { refused } from "../errors.js";
 
 /**
@@ -14,7 +14,7 @@ import { refused } from "../errors.js";
  *   "changed" is a refusal, never a lost row.
  * An absent and an empty `-wal` are the same state (opening a WAL file creates an empty one).
  */
-export { contentState, contentVersion, type ContentState };
+export { contentState, type ContentState };
 
 export function sameContent(a: ContentState, b: ContentState): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.changeCounter === b.changeCounter && a.walSize === b.walSize && a.walMtimeNs === b.walMtimeNs && (a.walSha256 ?? null) === (b.walSha256 ?? null);

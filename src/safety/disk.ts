@@ -20,9 +20,9 @@ export function formatBytes(n: number): string {
 }
 
 /** Pages of an empty file on the target baseline (measured: 570 pages of 4096 bytes ≈ 2.3 MB), rounded up. */
-export const BASELINE_EMPTY_PAGES = 600;
+const BASELINE_EMPTY_PAGES = 600;
 /** A backup line carries each value as JSON (blobs as base64, ≈ 4/3) plus its keys: at most ~1.5 × the data. */
-export const BACKUP_FACTOR = 1.5;
+const BACKUP_FACTOR = 1.5;
 
 export interface SpaceNeeded {
   backup: number;

@@ -29,9 +29,9 @@ import { acquireLock, folderNotWritable, type Lock } from "./lock.js";
 import { checkOwnedPath, checkWorkDir, exists, readMarker, type OwnedPath } from "./owned.js";
 
 export { identify, realPathOf, type DbIdentity } from "./identity.js";
-export { checkOwnedPath, checkWorkDir, readMarker, type OwnedPath } from "./owned.js";
+export { checkOwnedPath, checkWorkDir, readMarker } from "./owned.js";
 
-export interface WriteSafetyOptions {
+interface WriteSafetyOptions {
   command: string;
   dbPath: string;
   /** The raw `--plan` value (undefined when not given). */
@@ -94,7 +94,7 @@ export function planDefaultWorkDir(real: string, now = clock()): string {
 }
 
 /** VOX_CUTOVER_CLOCK (tests): a fixed time, to make two runs start in the same UTC second. */
-export function clock(): Date {
+function clock(): Date {
   const c = process.env.VOX_CUTOVER_CLOCK;
   return c ? new Date(c) : new Date();
 }
@@ -160,7 +160,7 @@ export function assertNoHolders(id: DbIdentity, where: string): void {
  * it (the longest: `.<name>.vox-cutover-building-<pid>-journal`) must fit, or the run is refused (3)
  * before anything is made.
  */
-export function assertPathFitsSqlite(dbReal: string): void {
+function assertPathFitsSqlite(dbReal: string): void {
   const longest = privateBuildPath(dbReal, "building", 9_999_999);
   if (!pathTooLongForSqlite(longest)) return;
   throw refused({
@@ -253,7 +253,7 @@ function cleanUp(workDir: string, created: string | null, runId: string): void {
 }
 
 /** A new file takes the primary's permission bits (never more readable) and, where allowed, its owner. */
-export function keepMode(path: string, id: DbIdentity): void {
+function keepMode(path: string, id: DbIdentity): void {
   if (id.mode === null || !existsSync(path)) return;
   try {
     const st = statSync(path);

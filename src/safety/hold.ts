@@ -61,7 +61,7 @@ export interface PrimaryHold {
 }
 
 /** How long an application's open write transaction may keep the hold waiting (ms). */
-export function holdTimeoutMs(): number {
+function holdTimeoutMs(): number {
   const n = Number(process.env.VOX_CUTOVER_HOLD_TIMEOUT_MS);
   return Number.isFinite(n) && n >= 0 ? n : 10_000;
 }
@@ -237,15 +237,4 @@ export function assertArchiveUnheld(archive: string, dbPath: string, stillHeld: 
     next: "Stop that application now (started again, it opens the new file), then run the cutover with --resume --apply to finish the run (or --rollback --apply to put the original back).",
     details: { holders: late, archive },
   });
-}
-
-/** Runs `fn` while holding the primary; the hold is released whatever happens. */
-export async function withPrimaryHeld<T>(path: string, fn: (h: PrimaryHold) => T | Promise<T>): Promise<T> {
-  await releaseClosedHandles();
-  const h = holdPrimary(path);
-  try {
-    return await fn(h);
-  } finally {
-    h.release();
-  }
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { escapeControls } from "../util/escape.js";
 
-export interface OpenHolder {
+interface OpenHolder {
   pid: number;
   /** The process's command line (or its name). */
   command: string;
@@ -9,7 +9,7 @@ export interface OpenHolder {
   file: string;
 }
 
-export interface HolderScan {
+interface HolderScan {
   /** False where the system does not show other processes' open files (no /proc). */
   supported: boolean;
   holders: OpenHolder[];

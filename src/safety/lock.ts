@@ -12,7 +12,7 @@ import { mkdirSync, chmodSync } from "node:fs";
 export type LockHolder = v.InferOutput<typeof LockHolderSchema>;
 
 /** Locks older than this are stale even when their process cannot be checked (another host). */
-export const LOCK_EXPIRY_MS = 12 * 3600 * 1000;
+const LOCK_EXPIRY_MS = 12 * 3600 * 1000;
 
 /**
  * One lock per file identity: the lock file is keyed on the database's device + inode, so every
@@ -20,11 +20,11 @@ export const LOCK_EXPIRY_MS = 12 * 3600 * 1000;
  * lock. It lives in one host-wide folder (VOX_CUTOVER_LOCK_DIR overrides it, for tests). A file
  * that does not exist yet (migrate creating it) has no inode: its real path stands in.
  */
-export function lockRoot(): string {
+function lockRoot(): string {
   return process.env.VOX_CUTOVER_LOCK_DIR || "/tmp/vox-cutover-locks";
 }
 
-export function inodeLockPath(dev: string, ino: string): string {
+function inodeLockPath(dev: string, ino: string): string {
   return join(lockRoot(), `${dev}-${ino}.lock`);
 }
 
@@ -78,7 +78,7 @@ function readLockFile(path: string): LockHolder | null {
 }
 
 /** Its process is known to be running (same host, pid alive): nobody takes such a lock over, --break-lock included. */
-export function isLive(h: LockHolder): boolean {
+function isLive(h: LockHolder): boolean {
   return h.host === hostname() && h.pid > 0 && alive(h.pid);
 }
 

@@ -80,7 +80,7 @@ function enclosingRun(p: string): { dir: string; marker: RunMarker | null } | nu
   }
 }
 
-export function isDir(p: string): boolean {
+function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {

@@ -72,7 +72,7 @@ export function assertRecorded(role: string, path: string, rec: unknown, opts: {
 }
 
 /** The run-start fields whose paths are checked. */
-export interface RunStartPaths {
+interface RunStartPaths {
   db: string;
   workDir: string;
   backupPath: string;

@@ -14,13 +14,13 @@ import { quoteIdent, type SqlValue } from "../db/value.js";
 import type { ColumnFact, SchemaFacts, TableFact } from "../schema/facts.js";
 import { Prng } from "./prng.js";
 
-export const SLOTS = 8;
+const SLOTS = 8;
 export const T0 = Date.UTC(2025, 0, 15, 9, 30, 0);
 
-export type Affinity = "integer" | "text" | "blob" | "real" | "numeric";
+type Affinity = "integer" | "text" | "blob" | "real" | "numeric";
 
 /** SQLite's affinity rules (https://sqlite.org/datatype3.html §3.1) for a declared type. */
-export function affinityOf(declared: string): Affinity {
+function affinityOf(declared: string): Affinity {
   const t = declared.toUpperCase();
   if (t.includes("INT")) return "integer";
   if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "text";
@@ -29,12 +29,12 @@ export function affinityOf(declared: string): Affinity {
   return "numeric";
 }
 
-export const NUL_TEXT = "before\u0000after";
-export const UNICODE_TEXT = "Zoë — 東京 🚀 naïve café";
-export const BASE64_TEXT = "base64:SGVsbG8sIHdvcmxkIQ==";
-export const ESCAPES_TEXT = "'quoted' \"double\"\n\ttab \\ back\u0001ctrl";
-export const NUL_BLOB = Uint8Array.from([0x00, 0x01, 0x00, 0xff, 0x00, 0x7f, 0x00]);
-export const BIG_JSON = '{"id":9007199254740993,"ratio":3.0,"tiny":5e-324,"neg":-0.0,"name":"Zoë"}';
+const NUL_TEXT = "before\u0000after";
+const UNICODE_TEXT = "Zoë — 東京 🚀 naïve café";
+const BASE64_TEXT = "base64:SGVsbG8sIHdvcmxkIQ==";
+const ESCAPES_TEXT = "'quoted' \"double\"\n\ttab \\ back\u0001ctrl";
+const NUL_BLOB = Uint8Array.from([0x00, 0x01, 0x00, 0xff, 0x00, 0x7f, 0x00]);
+const BIG_JSON = '{"id":9007199254740993,"ratio":3.0,"tiny":5e-324,"neg":-0.0,"name":"Zoë"}';
 
 /**
  * Where each awkward value sits: in every non-key, non-foreign-key column whose affinity is `affinity`
@@ -42,7 +42,7 @@ export const BIG_JSON = '{"id":9007199254740993,"ratio":3.0,"tiny":5e-324,"neg":
  * (`key`: key columns, on rows whose index % 8 === `slot`).
  * `storedAs` is what SQLite keeps (typeof and, where it differs from the value written, the value).
  */
-export interface ValueCase {
+interface ValueCase {
   name: string;
   affinity: Affinity | "json" | "key";
   slot: number;
@@ -50,7 +50,7 @@ export interface ValueCase {
   storedAs: string;
 }
 
-export const VALUE_CASES: ValueCase[] = [
+const VALUE_CASES: ValueCase[] = [
   { name: "int beyond 2^53", affinity: "integer", slot: 1, value: "9007199254740993", storedAs: "integer" },
   { name: "int64 max", affinity: "integer", slot: 2, value: "9223372036854775807", storedAs: "integer" },
   { name: "int64 min", affinity: "integer", slot: 3, value: "-9223372036854775808", storedAs: "integer" },
@@ -77,7 +77,7 @@ export const VALUE_CASES: ValueCase[] = [
   { name: "INTEGER PRIMARY KEY beyond 2^53", affinity: "key", slot: 7, value: "9007199254740993 + row in INTEGER PRIMARY KEY (rowid) columns", storedAs: "integer" },
 ];
 
-export interface FillOptions {
+interface FillOptions {
   /** Rows per table (before OR IGNORE drops a rare duplicate). */
   rows: number;
   /** Tables left empty. */
@@ -88,7 +88,7 @@ export interface FillOptions {
   orphans?: boolean;
 }
 
-export interface FillResult {
+interface FillResult {
   tables: { name: string; rows: number }[];
 }
 
@@ -135,7 +135,7 @@ function plainValue(c: ColumnFact, table: string, r: number, rng: Prng): SqlValu
 }
 
 /** The value of a non-key, non-foreign-key column on row r (its slot's awkward case, or a plain one). */
-export function columnValue(c: ColumnFact, table: string, r: number, rng: Prng, position = 0): SqlValue {
+function columnValue(c: ColumnFact, table: string, r: number, rng: Prng, position = 0): SqlValue {
   const slot = (r + position) % SLOTS;
   const name = c.name.toLowerCase();
   const plain = plainValue(c, table, r, rng);
@@ -274,7 +274,7 @@ function parentRefs(name: string, t: TableFact, facts: SchemaFacts): ParentRef[]
 }
 
 /** Parents before children (cycles broken where they are met). */
-export function fillOrder(facts: SchemaFacts, names: string[]): string[] {
+function fillOrder(facts: SchemaFacts, names: string[]): string[] {
   const out: string[] = [];
   const done = new Set<string>();
   const visit = (n: string, stack: Set<string>) => {

@@ -26,15 +26,14 @@ import { contentSha3, MANIFEST_CONTENT_FIELDS } from "../news/news.js";
 import { fillTables, T0 } from "./fill.js";
 import { Prng } from "./prng.js";
 
-export { VALUE_CASES } from "./fill.js";
 
-export interface SampleOptions {
+interface SampleOptions {
   out: string;
   seed: number;
   rows: number;
 }
 
-export interface SampleResult {
+interface SampleResult {
   path: string;
   sidecar: string;
   telemetry: string;
@@ -48,12 +47,12 @@ export interface SampleResult {
 }
 
 /** vox baselines 59 and 60, then the user's `apply_migrations` rows: a `legacy` chain. */
-export const SAMPLE_VERSIONS = [59, 60, 100, 101, 110];
-export const SAMPLE_BASELINE = 60;
-export const SIDECAR_BASELINE = 42;
-export const SIDECAR_VERSIONS = [41, 42];
+const SAMPLE_VERSIONS = [59, 60, 100, 101, 110];
+const SAMPLE_BASELINE = 60;
+const SIDECAR_BASELINE = 42;
+const SIDECAR_VERSIONS = [41, 42];
 /** The training tables the sidecar holds rows in (vox 42's own). */
-export const SIDECAR_TABLES = ["local_train_log", "training_throughput_profiles"];
+const SIDECAR_TABLES = ["local_train_log", "training_throughput_profiles"];
 
 /** What the user's ad-hoc migrations 100, 101 and 110 did. */
 export const ADHOC_MIGRATIONS: { version: number; sql: string }[] = [
@@ -64,7 +63,7 @@ export const ADHOC_MIGRATIONS: { version: number; sql: string }[] = [
 export const ADHOC_TABLES = ["user_bookmarks", "user_kv"];
 
 /** vox facts kept inside the package (schema/vox-reference/schema-N.json). */
-export function voxReferenceFacts(version: number): SchemaFacts {
+function voxReferenceFacts(version: number): SchemaFacts {
   return JSON.parse(readFileSync(join(packageRoot(), "schema", "vox-reference", `schema-${version}.json`), "utf8")) as SchemaFacts;
 }
 
@@ -74,7 +73,7 @@ function appliedAt(i: number, n: number): string {
 }
 
 /** Every statement of a facts file (tables, indexes, seed rows, FTS5 with its triggers) into `db`. */
-export function buildFromFacts(db: LibsqlDatabase, facts: SchemaFacts): void {
+function buildFromFacts(db: LibsqlDatabase, facts: SchemaFacts): void {
   for (const frag of factsToFragments(facts)) for (const s of frag.statements) db.exec(s);
 }
 
@@ -222,7 +221,7 @@ function writeSidecar(path: string, rng: Prng, rows: number, mainPath: string): 
  * telemetry_schema.rs), then a run by the Candle trainer at vox HEAD (train_start, step lines with
  * nulls during warm-up, train_complete), then a few bad lines (line numbers stable per seed).
  */
-export function telemetryLines(rng: Prng, n: number): string {
+function telemetryLines(rng: Prng, n: number): string {
   const lines: string[] = [];
   let ts = T0;
   const tick = () => (ts += rng.int(180, 420));

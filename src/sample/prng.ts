@@ -29,7 +29,7 @@ export class Prng {
   }
 }
 
-export const WORDS = [
+const WORDS = [
   "cutover", "baseline", "schema", "vox", "codex", "arca", "ledger", "archive", "rowid", "digest",
   "telemetry", "sidecar", "publication", "news", "agent", "session", "memory", "skill", "package",
   "workflow", "routing", "calibration", "search", "chunk", "embedding", "topic", "research", "audit",

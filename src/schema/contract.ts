@@ -18,7 +18,7 @@ const POLICY_EXPECT: Record<string, string> = {
   digest_source: "a string",
 };
 
-export function policyPath(root = contentRoot()): string {
+function policyPath(root = contentRoot()): string {
   return join(root, "contracts", "db", "baseline-version-policy.yaml");
 }
 

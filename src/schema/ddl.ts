@@ -23,7 +23,7 @@ const KEYWORDS = new Set(
   ).split(" "),
 );
 
-export function ident(name: string): string {
+function ident(name: string): string {
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !KEYWORDS.has(name.toUpperCase())) return name;
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -56,7 +56,7 @@ export function columnDef(c: ColumnFact, inlinePk = false, autoincrement = false
  * composite key (a single-column key to a non-unique column is a "foreign key mismatch" in SQLite:
  * vox's own writes would fail). Returned in the order SQLite reports them.
  */
-export function groupForeignKeys(t: TableFact, all?: Record<string, TableFact>): ForeignKeyFact[][] {
+function groupForeignKeys(t: TableFact, all?: Record<string, TableFact>): ForeignKeyFact[][] {
   const fks = t.foreign_keys ?? [];
   const keysOf = (ref: TableFact): string[][] => {
     const pk = ref.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
@@ -88,7 +88,7 @@ export function groupForeignKeys(t: TableFact, all?: Record<string, TableFact>):
   return out;
 }
 
-export function createTableSql(name: string, t: TableFact, all?: Record<string, TableFact>): string {
+function createTableSql(name: string, t: TableFact, all?: Record<string, TableFact>): string {
   const pk = t.columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   const inline = pk.length === 1 && !t.without_rowid ? pk[0]!.name : null;
   const parts = t.columns.map((c) => "  " + columnDef(c, c.name === inline, !!t.autoincrement && c.name === inline));
@@ -106,18 +106,18 @@ export function createTableSql(name: string, t: TableFact, all?: Record<string, 
   return `CREATE TABLE IF NOT EXISTS ${ident(name)} (\n${parts.join(",\n")}\n)${t.without_rowid ? " WITHOUT ROWID" : ""};`;
 }
 
-export function createIndexSql(table: string, i: IndexFact): string {
+function createIndexSql(table: string, i: IndexFact): string {
   const cols = i.columns.map((c, k) => ident(c) + (i.desc?.[k] ? " DESC" : "")).join(", ");
   return `CREATE ${i.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${ident(i.name)} ON ${ident(table)} (${cols})${i.where ? ` WHERE ${i.where}` : ""};`;
 }
 
-export function sqlLiteral(v: SeedValue): string {
+function sqlLiteral(v: SeedValue): string {
   if (v === null) return "NULL";
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
   return `'${v.replace(/'/g, "''")}'`;
 }
 
-export function seedRowsSql(name: string, t: TableFact): string[] {
+function seedRowsSql(name: string, t: TableFact): string[] {
   return (t.seed_rows ?? []).map((r) => {
     const cols = Object.keys(r);
     return `INSERT OR IGNORE INTO ${ident(name)} (${cols.map(ident).join(", ")}) VALUES (${cols.map((c) => sqlLiteral(r[c]!)).join(", ")});`;
@@ -147,7 +147,7 @@ function exact(sql: string): string {
  * exact text (`fts5_sql`, `triggers`), that text is used, so the new file stores vox's own DDL
  * (SQLite keeps the text after `IF NOT EXISTS`); older facts without it get the triggers generated.
  */
-export function fts5Sql(f: Fts5Fact, facts?: SchemaFacts): string[] {
+function fts5Sql(f: Fts5Fact, facts?: SchemaFacts): string[] {
   const opts = Object.entries(f.options).map(([k, v]) => `${k}=${v}`);
   const given = facts?.fts5_sql?.[f.name];
   const out = [given ? exact(given) : `CREATE VIRTUAL TABLE IF NOT EXISTS ${ident(f.name)} USING ${f.module}(${[...f.columns, ...opts].join(", ")});`];
@@ -180,7 +180,7 @@ function unquote(s: string): string {
 }
 
 /** Every statement for one table: CREATE TABLE, its indexes, its seed rows, FTS5 tables over it. */
-export function tableSql(facts: SchemaFacts, name: string): string[] {
+function tableSql(facts: SchemaFacts, name: string): string[] {
   const t = facts.tables[name]!;
   const out = [createTableSql(name, t, facts.tables), ...(t.indexes ?? []).map((i) => createIndexSql(name, i)), ...seedRowsSql(name, t)];
   for (const f of facts.fts5) {

@@ -1,7 +1,7 @@
 import { baselineDigest, loadManifest, type Manifest } from "./manifest.js";
 import { loadPolicy, type BaselinePolicy } from "./contract.js";
 
-export interface DriftReport {
+interface DriftReport {
   ok: boolean;
   manifest: { path: string; baselineVersion: number; fragments: number };
   contract: { path: string; baselineInteger: number; digestHex: string; history: number[] };

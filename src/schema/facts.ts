@@ -109,7 +109,7 @@ export function readTableList(db: LibsqlDatabase): { name: string; type: "table"
 }
 
 /** The text after the top-level WHERE of a CREATE INDEX statement. */
-export function partialWhere(sql: string): string | undefined {
+function partialWhere(sql: string): string | undefined {
   const toks = sqlTokens(sql);
   let depth = 0;
   for (const t of toks) {
@@ -123,7 +123,7 @@ export function partialWhere(sql: string): string | undefined {
 }
 
 /** `USING fts5(a, b UNINDEXED, content='t', content_rowid='rowid')` → columns and options. */
-export function parseFts5Args(sql: string): { module: string; columns: string[]; options: Record<string, string> } | null {
+function parseFts5Args(sql: string): { module: string; columns: string[]; options: Record<string, string> } | null {
   const m = moduleArgs(sql);
   if (!m) return null;
   const columns: string[] = [];

@@ -34,7 +34,7 @@ const MANIFEST_EXPECT: Record<string, string> = {
   fold_steps: "a list of {id, below, sql}",
 };
 
-export function manifestPath(root = contentRoot()): string {
+function manifestPath(root = contentRoot()): string {
   return join(root, "schema", "manifest.yaml");
 }
 

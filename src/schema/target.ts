@@ -41,7 +41,7 @@ export function factsOfSql(sql: string): SchemaFacts {
 }
 
 /** The DDL of a vox template file, in creation order, idempotent, plus its seed rows. */
-export function templateSql(path: string): { sql: string; version: number } {
+function templateSql(path: string): { sql: string; version: number } {
   const db = openReadOnly(path);
   try {
     const hasVersion = allRows(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").length > 0;
@@ -75,7 +75,7 @@ export function templateSql(path: string): { sql: string; version: number } {
   }
 }
 
-export interface TargetSchema {
+interface TargetSchema {
   origin: TargetOrigin;
   manifest: Manifest;
   policy: BaselinePolicy;

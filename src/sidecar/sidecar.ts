@@ -354,7 +354,7 @@ function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: Libs
 }
 
 /** Merges in one transaction on the canonical DB (with its ledger row). */
-export function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string, backupSha256: string): SidecarTable[] {
+function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string, backupSha256: string): SidecarTable[] {
   return inTransaction(sidecarPath, canonicalPath, (db) => {
     const ps = plans(db);
     const q = quarantineWriter(db, runId);
@@ -370,7 +370,7 @@ export function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: 
 }
 
 /** Moves the sidecar and its -wal/-shm into the archive folder; never deletes. */
-export function archiveSidecar(sidecarPath: string, archiveDir: string): string {
+function archiveSidecar(sidecarPath: string, archiveDir: string): string {
   mkdirSync(archiveDir, { recursive: true });
   const to = join(archiveDir, basename(sidecarPath));
   if (existsSync(to)) throw new Error(`${to} already exists`);
@@ -380,7 +380,7 @@ export function archiveSidecar(sidecarPath: string, archiveDir: string): string 
   return to;
 }
 
-export interface SidecarApplied {
+interface SidecarApplied {
   backup: { path: string; sha256: string; rows: number };
   tables: SidecarTable[];
   merged: number;

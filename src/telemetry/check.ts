@@ -11,13 +11,13 @@ import { readBoundedLines } from "./lines.js";
 import * as v from "valibot";
 
 
-export interface KeySpec {
+interface KeySpec {
   types: JsonType[];
   /** A pinned value (e.g. telemetry_schema = 1). */
   equals?: number | string | boolean;
 }
 
-export interface EnvelopeContract {
+interface EnvelopeContract {
   path: string;
   keys: string[];
   tsPlausibleMin: number;
@@ -31,7 +31,7 @@ export interface EnvelopeContract {
 
 const TYPES = new Set<JsonType>(["string", "integer", "number", "boolean", "object", "array", "null"]);
 
-export function envelopePath(root = contentRoot()): string {
+function envelopePath(root = contentRoot()): string {
   return join(root, "contracts", "telemetry", "envelope.v1.yaml");
 }
 
@@ -47,7 +47,7 @@ function parseTypes(path: string, field: string, t: unknown): JsonType[] {
   return types;
 }
 
-export function loadEnvelope(root = contentRoot()): EnvelopeContract {
+function loadEnvelope(root = contentRoot()): EnvelopeContract {
   const path = envelopePath(root);
   const raw = loadYamlFile(path);
   if (!isRecord(raw) || !isRecord(raw.envelope) || !Array.isArray(raw.envelope.keys) || !raw.envelope.keys.every((k) => typeof k === "string")) {
@@ -96,9 +96,9 @@ export interface Finding {
 
 /** One file's counts; `error` is set when the file could not be read (it counts as a violation). */
 export const FileSummarySchema = v.object({ file: v.string(), lines: v.number(), violations: v.number(), warnings: v.number(), error: v.optional(v.string()) });
-export type FileSummary = v.InferOutput<typeof FileSummarySchema>;
+type FileSummary = v.InferOutput<typeof FileSummarySchema>;
 
-export interface TelemetryReport {
+interface TelemetryReport {
   files: FileSummary[];
   /** Listed up to `limit` (each kind); the totals are in `totals`. */
   violations: Finding[];
@@ -108,7 +108,7 @@ export interface TelemetryReport {
   totals: { lines: number; violations: number; warnings: number };
 }
 
-export interface CheckOptions {
+interface CheckOptions {
   /** How many findings of each kind are kept in the report (all are passed to `onFinding`). Default 10 000. */
   limit?: number;
   /** Longest line held in memory; a longer one is a violation. Default 16 MiB. */
@@ -116,7 +116,7 @@ export interface CheckOptions {
   onFinding?(kind: "violation" | "warning", f: Finding): void;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 function fileError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -127,7 +127,7 @@ function fileError(e: unknown): string {
 }
 
 /** Checks one parsed line; calls `violation`/`warning` for what is wrong; returns the event name to count. */
-export function checkLine(contract: EnvelopeContract, v: JsonValue, violation: (m: string) => void, warning: (m: string) => void): string | null {
+function checkLine(contract: EnvelopeContract, v: JsonValue, violation: (m: string) => void, warning: (m: string) => void): string | null {
   if (!(v instanceof JsonObject)) {
     violation(`not a JSON object (${jsonType(v)})`);
     return null;

@@ -4,7 +4,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 // ---------------------------------------------------------------------------------------------
 // Line reading: flat memory whatever the line length.
 
-export interface BoundedLine {
+interface BoundedLine {
   no: number;
   /** The line's bytes (without "\n", "\r\n" and, on line 1, a UTF-8 BOM); null when it was longer than the bound. */
   bytes: Buffer | null;

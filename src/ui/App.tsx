@@ -26,7 +26,7 @@ import { Unfinished } from "./screens/Unfinished.js";
 
 export { validateBackupPath } from "./useEngine.js";
 
-export interface AppProps {
+interface AppProps {
   client: EngineClient;
   db?: string;
   rehearse?: boolean;
@@ -54,7 +54,7 @@ const SCREENS: Record<ScreenName, (p: ScreenProps) => React.JSX.Element> = {
   "rolled-back": RolledBack,
 };
 
-export const HELP: Record<ScreenName, string> = {
+const HELP: Record<ScreenName, string> = {
   loading: "The wizard is looking at the database; nothing is written.",
   "no-db": "No database was found. Create a sample legacy database in a scratch folder and rehearse the whole runbook on it, or quit and pass --db PATH.",
   unfinished: "A run of this database was left unfinished. Resume continues from the journal (offered only where it can succeed); Roll back puts the original back and removes only the run's own temporary files (it asks for the file name first); Start over rolls back, then plans again.",

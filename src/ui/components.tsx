@@ -110,7 +110,7 @@ export function TextField({ initial = "", onChange, onSubmit, label }: { initial
   );
 }
 
-export interface MenuOption {
+interface MenuOption {
   label: string;
   value: string;
 }

@@ -2,7 +2,7 @@ import { formatSeconds } from "../util/duration.js";
 import type { Progress, StepView } from "./state.js";
 import { formatCount as human } from "../util/count.js";
 
-export function bar(done: number, total: number, width: number): string {
+function bar(done: number, total: number, width: number): string {
   const w = Math.max(5, width);
   const f = total > 0 ? Math.min(w, Math.round((done / total) * w)) : w;
   return "█".repeat(f) + "░".repeat(w - f);
@@ -12,7 +12,7 @@ export function bar(done: number, total: number, width: number): string {
 export { formatCount as human } from "../util/count.js";
 
 /** A status is a mark and a word, so it reads without colour. */
-export type Mark = "pending" | "running" | "done" | "warnings" | "skipped" | "failed";
+type Mark = "pending" | "running" | "done" | "warnings" | "skipped" | "failed";
 export const MARK: Record<Mark, { icon: string; word: string; color?: string }> = {
   pending: { icon: "·", word: "to do" },
   running: { icon: "▸", word: "running", color: "cyan" },

@@ -1,7 +1,7 @@
 /** The keys that work on each screen: the footer shows exactly these, and the tests press each one. */
 import type { WizardState } from "./state.js";
 
-export interface KeyHelp {
+interface KeyHelp {
   key: string;
   label: string;
 }

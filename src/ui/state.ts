@@ -103,7 +103,7 @@ export interface WizardState {
   visit: number;
 }
 
-export type Action =
+type Action =
   | { type: "loading"; text: string }
   | { type: "inspected"; inspection: Inspection; db?: string; original?: string; rehearsal?: boolean; origin?: Origin; scratch?: string }
   | { type: "planned"; report: CutoverReport; defaultBackup: string }
@@ -131,7 +131,7 @@ export function initialState(rehearsal = false): WizardState {
 }
 
 /** Where Esc goes from each screen, when going back is safe (nothing runs, nothing is decided). */
-export const BACK: Partial<Record<ScreenName, ScreenName>> = {
+const BACK: Partial<Record<ScreenName, ScreenName>> = {
   "backup-path": "stage0",
   plan: "backup-path",
 };

@@ -34,7 +34,7 @@ export function wroteSomething(s: WizardState): boolean {
 }
 
 /** One line for the terminal after the wizard ends: what is on disk now. */
-export function quitNote(s: WizardState): string {
+function quitNote(s: WizardState): string {
   const made = s.origin === "sample" ? `The sample database the wizard made is in ${s.scratch ?? dirname(s.db ?? "")}.` : s.origin === "clone" ? `The rehearsal clone is in ${s.scratch ?? dirname(s.db ?? "")}; the real database ${s.original} was only read.` : "";
   const tail = made ? ` ${made}` : "";
   switch (s.screen) {
@@ -365,7 +365,7 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
 }
 
 /** Why a telemetry path cannot be checked (missing, a folder, not a regular file), or undefined. */
-export function telemetryPathProblem(p: string): string | undefined {
+function telemetryPathProblem(p: string): string | undefined {
   let st;
   try {
     st = statSync(p);
@@ -383,7 +383,7 @@ export function telemetryPathProblem(p: string): string | undefined {
 }
 
 /** Whatever an engine call rejected with, as the wizard shows it. */
-export function asRunError(err: unknown): RunError {
+function asRunError(err: unknown): RunError {
   if (err && typeof err === "object" && typeof (err as RunError).message === "string") {
     const e = err as Partial<RunError>;
     return { kind: typeof e.kind === "string" ? e.kind : "failed", message: e.message!, exitCode: typeof e.exitCode === "number" ? e.exitCode : EXIT.failed };

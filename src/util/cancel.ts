@@ -38,7 +38,7 @@ export function signalExitCode(sig: StopSignal): number {
   return sig === "SIGTERM" ? 143 : sig === "SIGHUP" ? 129 : 130;
 }
 
-export function interrupted(signal: StopSignal, where: string): VoxError {
+function interrupted(signal: StopSignal, where: string): VoxError {
   return new VoxError("interrupted", {
     what: `Interrupted (${signal}) at a safe point: ${where}.`,
     untouched: "The journal records where the run stopped and the lock was released.",

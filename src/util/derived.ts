@@ -23,7 +23,7 @@ export function sha256Hex(text: string): string {
 }
 
 /** The kinds of entry: a contract's parsed YAML, and what the baseline SQL implies (digest, facts, catalog). */
-export type DerivedKind = "yaml" | "baseline";
+type DerivedKind = "yaml" | "baseline";
 
 type DerivedFile = Partial<Record<DerivedKind, Record<string, unknown>>>;
 

@@ -55,7 +55,7 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
 }
 
 /** What an import does, per table: rows in, loaded, quarantined with reasons, columns kept in quarantine, orphans. */
-export function evidenceLines(ev: ImportEvidence): string[] {
+function evidenceLines(ev: ImportEvidence): string[] {
   const c = formatCount;
   const lines = [`import: ${c(ev.rowsIn)} rows → ${c(ev.loaded)} load, ${c(ev.quarantined)} to legacy_quarantine whole${ev.partial ? `, ${c(ev.partial)} load with some values kept in legacy_quarantine` : ""}; sqlite_sequence: ${c(ev.sequences.entries)} entries (${c(ev.sequences.restored)} carried${ev.sequences.quarantined ? `, ${c(ev.sequences.quarantined)} quarantined` : ""})`];
   for (const t of ev.tables.filter((x) => x.quarantined || x.partial)) {

@@ -5,7 +5,7 @@ import { formatCount } from "../../util/count.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 /** What the cutover will do with what the file has beyond the target, by the route its chain takes. */
-export function fateOf(chain: string): { tables: string; columns: string; missing: string } {
+function fateOf(chain: string): { tables: string; columns: string; missing: string } {
   if (chain === "legacy") {
     return {
       tables: "kept in legacy_quarantine: the rebuild moves every row there (reason unknown-table); the table itself stays only in the archived old file",
@@ -21,7 +21,7 @@ export function fateOf(chain: string): { tables: string; columns: string; missin
   };
 }
 
-export function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
+function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
   const { out } = ctx;
   const c = formatCount;
   const fate = fateOf(d.chain);

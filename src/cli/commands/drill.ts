@@ -15,7 +15,7 @@ import { toolVersion } from "../../util/paths.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { randomUUID } from "node:crypto";
 
-export interface DrillRecord {
+interface DrillRecord {
   status: "pass" | "fail";
   source: string;
   restored: string;
@@ -37,7 +37,7 @@ function canonical(tables: { name: string; rows: number; sha: string | null }[])
   return h.digest("hex");
 }
 
-export function drillMarkdown(r: DrillRecord): string {
+function drillMarkdown(r: DrillRecord): string {
   return [
     "# Backup/restore drill record",
     "",

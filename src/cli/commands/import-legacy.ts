@@ -14,7 +14,7 @@ import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow, referenceFormatError } from "./verify-backup.js";
 import { shellQuote } from "../../util/shell.js";
 
-export function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
+function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
   const { out } = ctx;
   const rows = r.tables.filter((t) => t.rows > 0 || t.cleared > 0);
   const w = Math.max(6, ...rows.map((t) => t.source.length));
@@ -34,7 +34,7 @@ export function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
   if (r.foreignKeyUncheckable.length) out.text(`foreign_key_check cannot check ${r.foreignKeyUncheckable.map((f) => `${f.table} (${f.error})`).join(", ")}: the baseline declares those keys so; their rows are as in the legacy file`);
 }
 
-export function importJson(r: ImportReport): Record<string, unknown> {
+function importJson(r: ImportReport): Record<string, unknown> {
   return {
     runId: r.runId,
     tables: r.tables.map((t) => ({ name: t.source, target: t.target || null, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, cleared: t.cleared, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, mapping: t.mapping, parity: t.parity })),

@@ -6,7 +6,7 @@ import type { WizardState } from "../state.js";
 import type { ScreenProps } from "./common.js";
 
 /** What the rollback will move where: the engine's `RollbackPlan`, in the same words as the dry-run (never guessed here). */
-export function rollbackMoves(s: WizardState): string[] {
+function rollbackMoves(s: WizardState): string[] {
   const plan = s.rollbackFrom === "summary" ? s.report?.rollback : s.inspection?.unfinished?.rollback;
   return plan ? rollbackLines(plan) : [`What moves is read from the run's journal when you confirm; nothing moves before you type the name.`];
 }

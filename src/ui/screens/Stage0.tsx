@@ -12,14 +12,14 @@ const CHAIN: Record<string, string> = {
 };
 
 /** The chain in words; the diagnosis's own sentence (without its class name) when there is room. */
-export function chainWords(chain: string | null | undefined, explanation: string | undefined, room = true): string {
+function chainWords(chain: string | null | undefined, explanation: string | undefined, room = true): string {
   const plain = (explanation ?? "").replace(/^[A-Z][A-Za-z]+:\s*/, "");
   const first = plain.split(/(?<=[.;])\s/)[0] ?? "";
   return chain && CHAIN[chain] ? `This database is ${CHAIN[chain]}${room && first ? ` (${first.replace(/[.;]$/, "")})` : ""}` : plain;
 }
 
 /** The target in one line: where it comes from and, with a vox on PATH, whether it agrees with the bundled baseline. */
-export function targetWords(t: TargetInfo): string {
+function targetWords(t: TargetInfo): string {
   const head = `Target: ${t.origin}${t.kind === "bundled" ? "" : ` (baseline ${t.version})`}`;
   if (!t.vox) return `${head}.`;
   if ("error" in t.vox) return `${head}. Your vox is on PATH but could not make a template: ${t.vox.error}`;

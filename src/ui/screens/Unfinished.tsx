@@ -4,7 +4,7 @@ import { Menu } from "../components.js";
 import { plainTitle, STAGES } from "../format.js";
 import type { ScreenProps } from "./common.js";
 
-export function swapWords(phase: string, db: string): string {
+function swapWords(phase: string, db: string): string {
   const name = basename(db);
   switch (phase) {
     case "intent":

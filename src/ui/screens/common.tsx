@@ -1,4 +1,3 @@
-import { Box, Text } from "ink";
 import { useEffect, useState } from "react";
 import type { Engine } from "../useEngine.js";
 
@@ -17,24 +16,4 @@ export function useNow(ms = 500): number {
     return () => clearInterval(t);
   }, [ms]);
   return now;
-}
-
-export function Title({ children }: { children: string }) {
-  return (
-    <Text bold wrap="wrap">
-      {children}
-    </Text>
-  );
-}
-
-export function Lines({ lines, color, dim }: { lines: string[]; color?: string; dim?: boolean }) {
-  return (
-    <Box flexDirection="column">
-      {lines.map((l, i) => (
-        <Text key={i} color={color} dimColor={dim} wrap="wrap">
-          {l}
-        </Text>
-      ))}
-    </Box>
-  );
 }
