@@ -50,7 +50,7 @@ interface ValueCase {
   storedAs: string;
 }
 
-const VALUE_CASES: ValueCase[] = [
+export const VALUE_CASES: ValueCase[] = [
   { name: "int beyond 2^53", affinity: "integer", slot: 1, value: "9007199254740993", storedAs: "integer" },
   { name: "int64 max", affinity: "integer", slot: 2, value: "9223372036854775807", storedAs: "integer" },
   { name: "int64 min", affinity: "integer", slot: 3, value: "-9223372036854775808", storedAs: "integer" },
