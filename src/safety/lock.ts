@@ -34,7 +34,7 @@ function inodeLockPath(dev: string, ino: string): string {
  * creates the file still holds it, a writer arriving after the file appeared meets it too (every
  * writer takes its name's lock as well as its file's). A folder that does not exist: its real path.
  */
-export function nameLockPath(path: string): string {
+function nameLockPath(path: string): string {
   const real = identify(path).real;
   const dir = dirname(real);
   let key: string;
@@ -111,7 +111,7 @@ export interface Lock {
  * (reported); `--break-lock` also takes over a holder that cannot be checked (another host, an
  * unreadable lock file), never a live one.
  */
-export interface LockOptions {
+interface LockOptions {
   breakLock?: boolean;
   /** What the lock guards, in a refusal ("this database" unless said). */
   noun?: string;
