@@ -308,7 +308,7 @@ function writeValue(reader: PageReader, update: LibsqlStatement, payload: Payloa
 }
 
 /** Writes `v`'s bytes over the zeroblob at record column `col` of `rowid`, then marks it TEXT when it is. */
-export function fillValue(reader: PageReader, update: LibsqlStatement, root: number, rowid: bigint, col: number, v: BigValue): void {
+function fillValue(reader: PageReader, update: LibsqlStatement, root: number, rowid: bigint, col: number, v: BigValue): void {
   const at = reader.locate(root, rowid, col, { storage: "blob", length: v.length });
   writeValue(reader, update, at.payload, at.offset, v);
   if (v.storage === "text") writeAt(reader, update, at.payload, at.typeByte, Buffer.from([(2 * v.length + 13) & 0x7f]));

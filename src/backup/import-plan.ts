@@ -74,7 +74,7 @@ export function sqlErrorCode(e: unknown): string {
   return String((e as { code?: string }).code ?? "");
 }
 
-export function emptyReport(source: string): TableImport {
+function emptyReport(source: string): TableImport {
   return {
     source,
     target: "",

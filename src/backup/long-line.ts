@@ -17,7 +17,7 @@ import type { Line } from "./read.js";
  * Lines longer than this are read in pieces, and string values longer than this in them are
  * BigValues (1 MB, or the big-value size when a test lowers it below that).
  */
-export function streamAbove(): number {
+function streamAbove(): number {
   return Math.min(1 << 20, bigValueBytes());
 }
 
