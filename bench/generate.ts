@@ -83,7 +83,10 @@ export function generateBenchDb(path: string, scale: number, onProgress?: (table
   const words = (k: number) => rng.words(k);
   const hex = (k: number) => {
     let s = "";
-    while (s.length < k) s += Math.floor(rng.next() * 4294967296).toString(16).padStart(8, "0");
+    while (s.length < k)
+      s += Math.floor(rng.next() * 4294967296)
+        .toString(16)
+        .padStart(8, "0");
     return s.slice(0, k);
   };
   const uuid = () => {
@@ -115,31 +118,41 @@ export function generateBenchDb(path: string, scale: number, onProgress?: (table
   ]);
 
   const convs = n(20_000);
-  fill("conversations", convs, ["id", "user_id", "title", "code_version", "repository_id", "external_session_id", "thread_id", "origin_surface", "created_at", "updated_at"], (i) => [
-    BigInt(i + 1),
-    i % 9 ? userIds[i % users] : null,
-    words(5),
-    i % 3 ? `0.${i % 40}.${i % 7}` : null,
-    i % 4 ? `repo-${i % 200}` : null,
-    i % 4 ? `sess-${i}` : null,
-    i % 2 ? `thr-${hex(12)}` : null,
-    rng.pick(["cli", "mcp", "vscode", "web"]),
-    ts(i),
-    ts(i + 3600),
-  ]);
+  fill(
+    "conversations",
+    convs,
+    ["id", "user_id", "title", "code_version", "repository_id", "external_session_id", "thread_id", "origin_surface", "created_at", "updated_at"],
+    (i) => [
+      BigInt(i + 1),
+      i % 9 ? userIds[i % users] : null,
+      words(5),
+      i % 3 ? `0.${i % 40}.${i % 7}` : null,
+      i % 4 ? `repo-${i % 200}` : null,
+      i % 4 ? `sess-${i}` : null,
+      i % 2 ? `thr-${hex(12)}` : null,
+      rng.pick(["cli", "mcp", "vscode", "web"]),
+      ts(i),
+      ts(i + 3600),
+    ],
+  );
 
-  fill("conversation_messages", n(200_000), ["id", "conversation_id", "role", "content_text", "payload_json", "external_turn_id", "model_used", "token_count", "context_files_json", "created_at"], (i) => [
-    BigInt(i + 1),
-    BigInt((i % convs) + 1),
-    i % 2 ? "assistant" : "user",
-    words(rng.int(100, 250)) + (i % 11 ? "" : " — café ✓ 漢字"),
-    i % 4 ? null : `{"tool_calls":[],"finish":"stop","i":${i}}`,
-    i % 3 ? `turn-${i}` : null,
-    i % 2 ? rng.pick(["claude-sonnet", "gpt-4o", "qwen2.5-coder"]) : null,
-    i % 2 ? BigInt(rng.int(50, 4000)) : null,
-    i % 6 ? null : `["src/lib.rs","crates/vox-db/src/schema/mod.rs"]`,
-    ts(i),
-  ]);
+  fill(
+    "conversation_messages",
+    n(200_000),
+    ["id", "conversation_id", "role", "content_text", "payload_json", "external_turn_id", "model_used", "token_count", "context_files_json", "created_at"],
+    (i) => [
+      BigInt(i + 1),
+      BigInt((i % convs) + 1),
+      i % 2 ? "assistant" : "user",
+      words(rng.int(100, 250)) + (i % 11 ? "" : " — café ✓ 漢字"),
+      i % 4 ? null : `{"tool_calls":[],"finish":"stop","i":${i}}`,
+      i % 3 ? `turn-${i}` : null,
+      i % 2 ? rng.pick(["claude-sonnet", "gpt-4o", "qwen2.5-coder"]) : null,
+      i % 2 ? BigInt(rng.int(50, 4000)) : null,
+      i % 6 ? null : `["src/lib.rs","crates/vox-db/src/schema/mod.rs"]`,
+      ts(i),
+    ],
+  );
 
   const docs = n(15_000);
   fill("search_documents", docs, ["id", "source_uri", "title", "mime_type", "content_hash", "ingested_at"], (i) => [
@@ -164,7 +177,15 @@ export function generateBenchDb(path: string, scale: number, onProgress?: (table
   const vec = Buffer.alloc(4096);
   fill("embeddings", n(60_000), ["id", "source_type", "source_id", "dim", "vector", "metadata", "created_at"], (i) => {
     for (let k = 0; k < 1024; k++) vec.writeFloatLE(rng.next() - 0.5, k * 4);
-    return [BigInt(i + 1), i % 10 ? "search_document_chunks" : null, String((i % chunks) + 1), 1024n, Buffer.from(vec), i % 2 ? `{"model":"emb-1024","norm":1.0}` : null, ts(i)];
+    return [
+      BigInt(i + 1),
+      i % 10 ? "search_document_chunks" : null,
+      String((i % chunks) + 1),
+      1024n,
+      Buffer.from(vec),
+      i % 2 ? `{"model":"emb-1024","norm":1.0}` : null,
+      ts(i),
+    ];
   });
 
   fill("knowledge_nodes", n(25_000), ["id", "label", "content", "node_type", "media_url", "media_type", "metadata", "created_at"], (i) => [
@@ -189,18 +210,23 @@ export function generateBenchDb(path: string, scale: number, onProgress?: (table
     i % 5 ? null : words(rng.int(20, 60)),
   ]);
 
-  fill("audit_log", n(300_000), ["id", "actor_kind", "actor_id", "action", "resource_kind", "resource_id", "scope_kind", "scope_id", "payload_json", "created_at"], (i) => [
-    BigInt(i + 1),
-    i % 5 ? "user" : "agent",
-    i % 5 ? userIds[i % users] : `agent-${i % 64}`,
-    rng.pick(["login", "export", "publish", "delete"]),
-    rng.pick(["conversation", "document", "publication"]),
-    i % 10007 ? `obj/${i}` : "base64:not-a-blob", // a TEXT value that merely starts so
-    i % 2 ? "repo" : "",
-    i % 2 ? `repo-${i % 200}` : "",
-    i % 3 ? `{"ip":"10.0.${i % 255}.${i % 200}","ok":true}` : null,
-    ts(i),
-  ]);
+  fill(
+    "audit_log",
+    n(300_000),
+    ["id", "actor_kind", "actor_id", "action", "resource_kind", "resource_id", "scope_kind", "scope_id", "payload_json", "created_at"],
+    (i) => [
+      BigInt(i + 1),
+      i % 5 ? "user" : "agent",
+      i % 5 ? userIds[i % users] : `agent-${i % 64}`,
+      rng.pick(["login", "export", "publish", "delete"]),
+      rng.pick(["conversation", "document", "publication"]),
+      i % 10007 ? `obj/${i}` : "base64:not-a-blob", // a TEXT value that merely starts so
+      i % 2 ? "repo" : "",
+      i % 2 ? `repo-${i % 200}` : "",
+      i % 3 ? `{"ip":"10.0.${i % 255}.${i % 200}","ok":true}` : null,
+      ts(i),
+    ],
+  );
 
   fill("codex_change_log", n(250_000), ["id", "topic", "entity_kind", "entity_id", "change_kind", "payload_json", "created_at"], (i) => [
     BigInt(i + 1),
@@ -243,7 +269,13 @@ export function generateBenchDb(path: string, scale: number, onProgress?: (table
     BigInt(T0 + i * 60_000),
   ]);
 
-  fill("user_bookmarks", n(2_000), ["id", "url", "title", "tags_json", "added_at"], (i) => [BigInt(i + 1), `https://example.org/${i}`, i % 4 ? words(4) : null, i % 2 ? `["vox","${i % 9}"]` : null, ts(i)]);
+  fill("user_bookmarks", n(2_000), ["id", "url", "title", "tags_json", "added_at"], (i) => [
+    BigInt(i + 1),
+    `https://example.org/${i}`,
+    i % 4 ? words(4) : null,
+    i % 2 ? `["vox","${i % 9}"]` : null,
+    ts(i),
+  ]);
 
   // The many small tables real files hold: the sample filler's value mix, a few rows each.
   db.exec("BEGIN");

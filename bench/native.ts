@@ -31,7 +31,10 @@ export function nativeRebuildScript(legacyPath: string): string {
       if (!cols.length) continue;
       const rowid = !t.withoutRowid && !t.rowidAlias && !l.withoutRowid && !l.rowidAlias ? ["rowid"] : [];
       const list = [...rowid, ...cols].join(", ");
-      inserts.push(`DELETE FROM main.${quoteIdent(t.name)};`, `INSERT OR IGNORE INTO main.${quoteIdent(t.name)} (${list}) SELECT ${list} FROM legacy.${quoteIdent(t.name)};`);
+      inserts.push(
+        `DELETE FROM main.${quoteIdent(t.name)};`,
+        `INSERT OR IGNORE INTO main.${quoteIdent(t.name)} (${list}) SELECT ${list} FROM legacy.${quoteIdent(t.name)};`,
+      );
     }
     const fts = tcat.filter((t) => t.virtual && /fts5/i.test(t.sql)).map((t) => `INSERT INTO ${quoteIdent(t.name)}(${quoteIdent(t.name)}) VALUES ('rebuild');`);
     const lit = legacyPath.replace(/'/g, "''");

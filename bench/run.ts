@@ -59,7 +59,11 @@ function q(p: string): string {
 function measure(cmd: string): Sample {
   const t0 = performance.now();
   // Product commands keep their scratch files (trial import, wizard template) inside the bench's folder.
-  const r = spawnSync("bash", ["-c", HAS_TIME ? `/usr/bin/time -f '__TIME__ %e %M %U %S' bash -c ${q(cmd)}` : cmd], { env: { ...process.env, CI: "", TMPDIR: work }, encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync("bash", ["-c", HAS_TIME ? `/usr/bin/time -f '__TIME__ %e %M %U %S' bash -c ${q(cmd)}` : cmd], {
+    env: { ...process.env, CI: "", TMPDIR: work },
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0 || /Command exited with non-zero status/.test(r.stderr)) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const m = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
@@ -89,11 +93,21 @@ function bench(name: string, kind: Row["kind"], prepare: (() => void) | null, cm
     const s: Sample & { phases?: Record<string, number> } = measure(cmd);
     if (after) s.phases = after();
     samples.push(s);
-    process.stderr.write(`  ${name}: ${s.seconds.toFixed(2)} s${s.cpu !== null ? ` (CPU ${s.cpu.toFixed(2)} s)` : ""}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB` : ""}\n`);
+    process.stderr.write(
+      `  ${name}: ${s.seconds.toFixed(2)} s${s.cpu !== null ? ` (CPU ${s.cpu.toFixed(2)} s)` : ""}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB` : ""}\n`,
+    );
   }
   const sorted = [...samples].sort((a, b) => a.seconds - b.seconds);
   const med = sorted[Math.floor(sorted.length / 2)]!;
-  const row: Row = { name, kind, median: med.seconds, min: sorted[0]!.seconds, cpu: med.cpu, rssMb: HAS_TIME ? Math.max(...samples.map((s) => s.rssMb ?? 0)) : null, samples: samples.map((s) => s.seconds) };
+  const row: Row = {
+    name,
+    kind,
+    median: med.seconds,
+    min: sorted[0]!.seconds,
+    cpu: med.cpu,
+    rssMb: HAS_TIME ? Math.max(...samples.map((s) => s.rssMb ?? 0)) : null,
+    samples: samples.map((s) => s.seconds),
+  };
   if (med.phases) row.phases = med.phases;
   results.push(row);
   return row;
@@ -115,8 +129,16 @@ function cachedDb(sc: number): string {
 }
 
 function countRows(db: string): { rows: number; tables: number } {
-  const names = execFileSync("sqlite3", [db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT GLOB '*_fts_*'"]).toString().trim().split("\n");
-  const sum = execFileSync("sqlite3", [db, `SELECT ${names.map((n) => `(SELECT count(*) FROM "${n}")`).join(" + ")}`]).toString().trim();
+  const names = execFileSync("sqlite3", [
+    db,
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT GLOB '*_fts_*'",
+  ])
+    .toString()
+    .trim()
+    .split("\n");
+  const sum = execFileSync("sqlite3", [db, `SELECT ${names.map((n) => `(SELECT count(*) FROM "${n}")`).join(" + ")}`])
+    .toString()
+    .trim();
   return { rows: Number(sum), tables: names.length };
 }
 
@@ -174,7 +196,10 @@ try: os.waitpid(pid, 0)
 except ChildProcessError: pass
 print(first if first is not None else -1, frame if frame is not None else -1)
 `;
-  const r = spawnSync("python3", ["-c", py, BIN, db], { env: { ...process.env, TMPDIR: work, TERM: "xterm-256color", COLUMNS: "120", LINES: "40" }, encoding: "utf8" });
+  const r = spawnSync("python3", ["-c", py, BIN, db], {
+    env: { ...process.env, TMPDIR: work, TERM: "xterm-256color", COLUMNS: "120", LINES: "40" },
+    encoding: "utf8",
+  });
   const [a, b] = r.stdout.trim().split(/\s+/).map(Number);
   return { firstByte: a ?? -1, firstFrame: b ?? -1 };
 }
@@ -190,7 +215,9 @@ async function main() {
   const bytes = statSync(src).size;
   const sqliteVersion = execFileSync("sqlite3", ["--version"]).toString().split(" ")[0];
   const load0 = loadavg()[0]!;
-  process.stderr.write(`database: ${(bytes / 1e6).toFixed(0)} MB, ${tables} tables, ${rows} rows; ${cpus().length} cores, load ${load0.toFixed(1)}; node ${process.version}; sqlite3 ${sqliteVersion}; ${reps} repetition(s)\n`);
+  process.stderr.write(
+    `database: ${(bytes / 1e6).toFixed(0)} MB, ${tables} tables, ${rows} rows; ${cpus().length} cores, load ${load0.toFixed(1)}; node ${process.version}; sqlite3 ${sqliteVersion}; ${reps} repetition(s)\n`,
+  );
   const node = `node ${q(BIN)}`;
   const fresh = (p: string) => () => {
     for (const s of ["", "-wal", "-shm", "-journal"]) rmSync(p + s, { force: true });
@@ -203,7 +230,13 @@ async function main() {
   writeFileSync(script, nativeRebuildScript(src));
   const nat = join(work, "native.db");
   bench("native rebuild", "anchor", fresh(nat), `sqlite3 ${q(nat)} < ${q(script)}`);
-  if (existsSync(dump)) bench("sqlite3 .read (journal off)", "sqlite3", fresh(join(work, "read.db")), `(echo 'PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;'; echo '.read ${dump}') | sqlite3 ${q(join(work, "read.db"))}`);
+  if (existsSync(dump))
+    bench(
+      "sqlite3 .read (journal off)",
+      "sqlite3",
+      fresh(join(work, "read.db")),
+      `(echo 'PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;'; echo '.read ${dump}') | sqlite3 ${q(join(work, "read.db"))}`,
+    );
   rmSync(dump, { force: true });
 
   // The product.
@@ -234,12 +267,17 @@ async function main() {
   const smallBytes = statSync(smallSrc).size;
   const small = join(work, "small", "vox.db");
   const smallWork = join(work, "small-work");
-  bench("1 MB: cutover --apply", "vox-cutover", () => {
-    rmSync(dirname(small), { recursive: true, force: true });
-    rmSync(smallWork, { recursive: true, force: true });
-    mkdirSync(dirname(small));
-    copyFileSync(smallSrc, small);
-  }, `${node} cutover --db ${q(small)} --work-dir ${q(smallWork)} --apply > /dev/null`);
+  bench(
+    "1 MB: cutover --apply",
+    "vox-cutover",
+    () => {
+      rmSync(dirname(small), { recursive: true, force: true });
+      rmSync(smallWork, { recursive: true, force: true });
+      mkdirSync(dirname(small));
+      copyFileSync(smallSrc, small);
+    },
+    `${node} cutover --db ${q(small)} --work-dir ${q(smallWork)} --apply > /dev/null`,
+  );
   let wizard: { firstByte: number; firstFrame: number } | null = null;
   if (!only || only.has("wizard")) {
     rmSync(dirname(small), { recursive: true, force: true });
@@ -269,19 +307,52 @@ async function main() {
     "1 MB: cutover --apply": `goal ≤ 1.5 s (file ${(smallBytes / 1e6).toFixed(1)} MB)`,
   };
   const w = Math.max(...results.map((r) => r.name.length), 20);
-  const fmtPhases = (p?: Record<string, number>) => (p ? `  (${Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")})` : "");
+  const fmtPhases = (p?: Record<string, number>) =>
+    p
+      ? `  (${Object.entries(p)
+          .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+          .join(", ")})`
+      : "";
   const lines = [
     `vox-cutover bench — ${(bytes / 1e6).toFixed(0)} MB legacy file (vox 60 + ad-hoc), ${tables} tables, ${rows.toLocaleString("en-US")} rows, scale ${scale.toPrecision(3)}; ${cpus().length} cores, load at start ${load0.toFixed(1)}, at end ${loadavg()[0]!.toFixed(1)}; node ${process.version}; sqlite3 ${sqliteVersion}; ${reps} rep(s), median`,
     "",
     `| ${"work".padEnd(w)} | ${"time s".padStart(7)} | ${"CPU s".padStart(6)} | ${"peak RSS MB".padStart(11)} | ratio: wall (CPU) |`,
     `|${"-".repeat(w + 2)}|${"-".repeat(8)}:|${"-".repeat(7)}:|${"-".repeat(12)}:|---|`,
-    ...results.map((r) => `| ${r.name.padEnd(w)} | ${r.median.toFixed(2).padStart(7)} | ${(r.cpu !== null ? r.cpu.toFixed(2) : "").padStart(6)} | ${r.kind === "vox-cutover" && r.rssMb !== null ? r.rssMb.toFixed(0).padStart(11) : "".padStart(11)} | ${ratio[r.name] ?? ""}${fmtPhases(r.phases)} |`),
-    ...(wizard ? [`| ${"wizard first frame".padEnd(w)} | ${wizard.firstFrame.toFixed(2).padStart(7)} | ${"".padStart(6)} | ${"".padStart(11)} | goal ≤ 0.3 s (first byte ${wizard.firstByte.toFixed(2)} s) |`] : []),
+    ...results.map(
+      (r) =>
+        `| ${r.name.padEnd(w)} | ${r.median.toFixed(2).padStart(7)} | ${(r.cpu !== null ? r.cpu.toFixed(2) : "").padStart(6)} | ${r.kind === "vox-cutover" && r.rssMb !== null ? r.rssMb.toFixed(0).padStart(11) : "".padStart(11)} | ${ratio[r.name] ?? ""}${fmtPhases(r.phases)} |`,
+    ),
+    ...(wizard
+      ? [
+          `| ${"wizard first frame".padEnd(w)} | ${wizard.firstFrame.toFixed(2).padStart(7)} | ${"".padStart(6)} | ${"".padStart(11)} | goal ≤ 0.3 s (first byte ${wizard.firstByte.toFixed(2)} s) |`,
+        ]
+      : []),
     "",
     `peak RSS of any product command: ${Math.max(...results.filter((r) => r.kind === "vox-cutover").map((r) => r.rssMb ?? 0)).toFixed(0)} MB (goal ≤ 200)`,
   ];
   process.stdout.write(lines.join("\n") + "\n");
-  writeFileSync(out, JSON.stringify({ scale, bytes, tables, rows, cores: cpus().length, load: [load0, loadavg()[0]], node: process.version, sqlite3: sqliteVersion, reps, results, wizard, smallBytes, at: new Date().toISOString() }, null, 2) + "\n");
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        scale,
+        bytes,
+        tables,
+        rows,
+        cores: cpus().length,
+        load: [load0, loadavg()[0]],
+        node: process.version,
+        sqlite3: sqliteVersion,
+        reps,
+        results,
+        wizard,
+        smallBytes,
+        at: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
   process.stderr.write(`results: ${out}\n`);
   rmSync(work, { recursive: true, force: true });
 }

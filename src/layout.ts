@@ -29,7 +29,19 @@ const REPORT_MD = "report.md";
 export const DB_SIDE_SUFFIXES = ["-wal", "-shm", "-journal"] as const;
 
 /** The names a run writes into its work dir (used to tell a foreign folder from a run's). */
-export const WORK_DIR_NAMES = [RUN_MARKER, JOURNAL_NAME, BACKUP_NAME, SIDECAR_BACKUP_NAME, DRILL_BACKUP_NAME, ARCHIVE_DIR, ROLLED_BACK_NEW, REPORT_JSON, REPORT_MD, "drill-record.json", "drill-record.md"];
+export const WORK_DIR_NAMES = [
+  RUN_MARKER,
+  JOURNAL_NAME,
+  BACKUP_NAME,
+  SIDECAR_BACKUP_NAME,
+  DRILL_BACKUP_NAME,
+  ARCHIVE_DIR,
+  ROLLED_BACK_NEW,
+  REPORT_JSON,
+  REPORT_MD,
+  "drill-record.json",
+  "drill-record.md",
+];
 
 export function newFilePath(dbPath: string): string {
   return join(dirname(dbPath), `.${basename(dbPath)}.vox-cutover-new`);
@@ -49,7 +61,10 @@ export function runsRoot(dbPath: string): string {
 }
 
 function utcStamp(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 /** `vox-cutover-runs/<UTC stamp>` beside the database; `n` > 1 makes `-n` (two runs in one second). */
@@ -77,7 +92,12 @@ export function markerPath(workDir: string): string {
 export function isOwnTempBeside(dbPath: string, name: string): boolean {
   const nf = basename(newFilePath(dbPath));
   const b = basename(dbPath);
-  return name === nf || name.startsWith(`${nf}-`) || name.startsWith(`.${nf}.vox-cutover-building-`) || new RegExp(`^\\.${escapeRe(b)}\\.vox-cutover-[a-z]+-\\d+(-wal|-shm|-journal)?$`).test(name);
+  return (
+    name === nf ||
+    name.startsWith(`${nf}-`) ||
+    name.startsWith(`.${nf}.vox-cutover-building-`) ||
+    new RegExp(`^\\.${escapeRe(b)}\\.vox-cutover-[a-z]+-\\d+(-wal|-shm|-journal)?$`).test(name)
+  );
 }
 
 /** A backup being written that a killed run left behind (ours to remove). */

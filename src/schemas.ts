@@ -70,7 +70,12 @@ export const JournalEntrySchema = v.variant("e", [
   v.looseObject({ e: v.literal("step-failed"), step: str, message: str, gate: opt(str) }),
   v.looseObject({ e: v.literal("swap"), phase: v.picklist(["intent", "primary-archived", "new-in-place"]), state: opt(v.nullable(FileIdentitySchema)) }),
   v.looseObject({ e: v.literal("interrupted"), step: v.nullable(str), signal: str }),
-  v.looseObject({ e: v.literal("run-done"), outcome: v.picklist(["completed", "nothing-to-do"]), finalIdentity: opt(v.nullable(FileIdentitySchema)), finalInode: opt(v.nullable(v.object({ dev: str, ino: str }))) }),
+  v.looseObject({
+    e: v.literal("run-done"),
+    outcome: v.picklist(["completed", "nothing-to-do"]),
+    finalIdentity: opt(v.nullable(FileIdentitySchema)),
+    finalInode: opt(v.nullable(v.object({ dev: str, ino: str }))),
+  }),
   v.looseObject({ e: v.literal("rollback-start") }),
   v.looseObject({ e: v.literal("rollback-done"), restored: v.boolean() }),
 ]);
@@ -144,7 +149,15 @@ export const ToWorkerSchema = v.variant("type", [
   v.object({
     type: v.literal("run"),
     id: v.number(),
-    job: v.looseObject({ db: str, apply: v.boolean(), resume: opt(v.boolean()), rollback: opt(v.boolean()), backupPath: opt(str), workDir: opt(str), command: v.picklist(["wizard", "rehearse"]) }),
+    job: v.looseObject({
+      db: str,
+      apply: v.boolean(),
+      resume: opt(v.boolean()),
+      rollback: opt(v.boolean()),
+      backupPath: opt(str),
+      workDir: opt(str),
+      command: v.picklist(["wizard", "rehearse"]),
+    }),
   }),
   v.object({ type: v.literal("answer"), id: v.number(), answer: v.looseObject({}) }),
   v.object({ type: v.literal("cancel") }),
@@ -156,7 +169,12 @@ export const FromWorkerSchema = v.variant("type", [
   v.object({ type: v.literal("result"), id: v.number(), value: v.unknown() }),
   v.object({ type: v.literal("failure"), id: v.number(), error: v.looseObject({ kind: str, message: str, exitCode: v.number() }) }),
   v.object({ type: v.literal("event"), id: v.number(), event: v.looseObject({ type: str }) }),
-  v.object({ type: v.literal("request"), id: v.number(), requestId: v.number(), request: v.looseObject({ kind: v.picklist(["confirm", "sidecar", "telemetry"]) }) }),
+  v.object({
+    type: v.literal("request"),
+    id: v.number(),
+    requestId: v.number(),
+    request: v.looseObject({ kind: v.picklist(["confirm", "sidecar", "telemetry"]) }),
+  }),
 ]);
 
 /** `--plan`: the 16 hex digits a dry-run prints. */

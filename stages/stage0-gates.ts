@@ -32,7 +32,11 @@ async function wouldRefuse(check: () => void, ok: string): Promise<StepResult<St
   } catch (e) {
     if (!(e instanceof VoxError) || e.kind !== "refused") throw e;
     const words = `--apply would be refused now: ${e.what.replace(/\.$/, "")}. ${e.next ?? ""}`.trim();
-    return { summary: "--apply would be refused now (below: why, and what to do)", outputs: { wouldRefuse: true, what: e.what, next: e.next ?? null }, warnings: [words] };
+    return {
+      summary: "--apply would be refused now (below: why, and what to do)",
+      outputs: { wouldRefuse: true, what: e.what, next: e.next ?? null },
+      warnings: [words],
+    };
   }
   return { summary: ok, outputs: { wouldRefuse: false } };
 }
@@ -57,7 +61,8 @@ export const holdersStep: Step = defineStep({
   kind: "read",
   title: "No other process has the file open",
   reuse: "always",
-  describe: () => "no application (vox, a service, a sqlite3 shell) holds the database or its -wal/-shm open: one that did would keep writing into the old file after the swap",
+  describe: () =>
+    "no application (vox, a service, a sqlite3 shell) holds the database or its -wal/-shm open: one that did would keep writing into the old file after the swap",
   async run(c) {
     checkHolders(c);
     return { summary: holdersOk(), outputs: { wouldRefuse: false } };
@@ -67,5 +72,7 @@ export const holdersStep: Step = defineStep({
 
 function holdersOk(): string {
   // Where the system does not show other processes' files, say so instead of a green "none".
-  return process.platform === "linux" && existsSync("/proc/self/fd") ? "none" : "cannot be seen on this system (no /proc): stop every application using the database before --apply";
+  return process.platform === "linux" && existsSync("/proc/self/fd")
+    ? "none"
+    : "cannot be seen on this system (no /proc): stop every application using the database before --apply";
 }

@@ -35,7 +35,11 @@ const driftStep: Step = defineStep({
   async run(c) {
     const r = checkDrift(c.base.manifest, c.base.policy);
     if (!r.ok) {
-      throw refused({ what: `The repository drifts: ${r.problems.join("; ")}.`, untouched: "Nothing was changed.", next: `Run vox-cutover ssot-drift and fix it: ${r.fix.join("; ")}` });
+      throw refused({
+        what: `The repository drifts: ${r.problems.join("; ")}.`,
+        untouched: "Nothing was changed.",
+        next: `Run vox-cutover ssot-drift and fix it: ${r.fix.join("; ")}`,
+      });
     }
     return { summary: `baseline ${r.manifest.baselineVersion}, digest ${r.computedDigest.slice(0, 18)}…`, outputs: { digest: r.computedDigest } };
   },
@@ -93,7 +97,8 @@ const lockStep: Step = defineStep({
   kind: "write",
   title: "One cutover at a time (lock)",
   reuse: "never",
-  describe: () => "take the lock keyed on the database file's identity (device + inode: every name of the file, hard links included, meets it) naming this run; a live holder's lock is never taken over",
+  describe: () =>
+    "take the lock keyed on the database file's identity (device + inode: every name of the file, hard links included, meets it) naming this run; a live holder's lock is never taken over",
   async run(c) {
     if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });
     const t = c.lock.tookOver;
@@ -102,7 +107,11 @@ const lockStep: Step = defineStep({
   async check(c) {
     const h = readLock(c.dbPath);
     if (h && !isStale(h) && !c.breakLock) {
-      throw refused({ what: `Another cutover holds the lock on this database: ${describeHolder(h)}.`, untouched: "Nothing was changed.", next: "Wait for it to finish (or, if it is gone for good, use --break-lock)." });
+      throw refused({
+        what: `Another cutover holds the lock on this database: ${describeHolder(h)}.`,
+        untouched: "Nothing was changed.",
+        next: "Wait for it to finish (or, if it is gone for good, use --break-lock).",
+      });
     }
     return { summary: h ? `free (a stale lock of pid ${h.pid} would be replaced)` : "free", outputs: {} };
   },
@@ -140,7 +149,10 @@ const chainStep: Step = defineStep({
   title: "Chain diagnosis",
   describe: (c) => `${c.diagnosis.chain}: ${c.diagnosis.explanation}`,
   async run(c) {
-    return { summary: `${c.diagnosis.chain} — ${c.diagnosis.explanation}`, outputs: { chain: c.diagnosis.chain, maxVersion: c.diagnosis.classification.maxVersion?.toString() ?? null } };
+    return {
+      summary: `${c.diagnosis.chain} — ${c.diagnosis.explanation}`,
+      outputs: { chain: c.diagnosis.chain, maxVersion: c.diagnosis.classification.maxVersion?.toString() ?? null },
+    };
   },
 });
 
@@ -159,7 +171,17 @@ const structureStep: Step = defineStep({
     const summary = s.equal
       ? `matches ${origin}${kept ? ` (kept beyond it: ${s.extraTables.length} table(s), extra columns in ${kept - s.extraTables.length} table(s))` : ""}`
       : `differs from ${origin} in ${failing} table(s): ${structureLines(s).slice(0, 3).join("; ")}${failing > 3 ? "; …" : ""}${c.diagnosis.chain === "legacy" ? " — the new file is built on the target" : " — repaired in a copy after the verified backup and swapped in, or rebuilt when it cannot be"}`;
-    return { summary, outputs: { origin, originKind: c.base.origin.kind, equal: s.equal, fingerprint: s.fingerprint, targetFingerprint: s.targetFingerprint, differences: failing } };
+    return {
+      summary,
+      outputs: {
+        origin,
+        originKind: c.base.origin.kind,
+        equal: s.equal,
+        fingerprint: s.fingerprint,
+        targetFingerprint: s.targetFingerprint,
+        differences: failing,
+      },
+    };
   },
 });
 

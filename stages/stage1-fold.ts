@@ -21,7 +21,10 @@ const foldStep: Step = defineStep({
   title: "Fold a copy beside the file",
   describe: (c) => {
     const plan = planMigration(c.diagnosis, c.base);
-    return `copy ${basename(c.dbPath)} to ${basename(c.newPath)} beside it (VACUUM INTO, one read transaction: page size, auto-vacuum, encoding, journal mode, user_version and application_id kept; the primary is not written), check the copy equals the verified backup, fold the copy in one transaction (${plan.steps.filter((s) => s.sql.length > 0).map((s) => s.id).join(", ")}), check it (integrity_check, structure equals the target, every backed-up table's rows and values kept)`;
+    return `copy ${basename(c.dbPath)} to ${basename(c.newPath)} beside it (VACUUM INTO, one read transaction: page size, auto-vacuum, encoding, journal mode, user_version and application_id kept; the primary is not written), check the copy equals the verified backup, fold the copy in one transaction (${plan.steps
+      .filter((s) => s.sql.length > 0)
+      .map((s) => s.id)
+      .join(", ")}), check it (integrity_check, structure equals the target, every backed-up table's rows and values kept)`;
   },
   reuse: "check",
   reusable: (c, o) => existsSync(c.newPath) && recordMismatch(c.newPath, o.file) === null,
@@ -46,7 +49,16 @@ const foldStep: Step = defineStep({
     const kept = r.tables.filter((t) => t.unchanged).length;
     return {
       summary: `${basename(c.newPath)} folded to baseline ${plan.toVersion}: integrity ok, ${kept} of ${r.tables.length} backed-up tables unchanged, ${r.added} row(s) added by the fold (seed and version rows), settings kept (page size ${r.settings.pageSize}, ${r.settings.journalMode})`,
-      outputs: { path: r.path, from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, integrity: r.integrity, tables: r.tables, added: r.added, settings: r.settings, file: recordFile(r.path) },
+      outputs: {
+        path: r.path,
+        from: plan.fromVersion?.toString() ?? null,
+        to: plan.toVersion,
+        integrity: r.integrity,
+        tables: r.tables,
+        added: r.added,
+        settings: r.settings,
+        file: recordFile(r.path),
+      },
     };
   },
 });

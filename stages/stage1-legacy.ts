@@ -28,7 +28,6 @@ import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safe
 import { sharedLockNote } from "../src/safety/reader-lock.js";
 import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
 
-
 export const exportStep: Step = defineStep({
   id: "export",
   stage: 1,
@@ -70,16 +69,38 @@ export const verifyStep: Step = defineStep({
   async run(c) {
     const exp = c.outputs.need("export");
     // The backup is re-read here while a worker hashes the live primary on the other core.
-    const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, { onProgress: (p) => c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table, phase: "re-reading the backup, hashing the primary" }) });
+    const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, {
+      onProgress: (p) =>
+        c.emit({
+          type: "step-progress",
+          id: "verify-backup",
+          done: p.rowsDone,
+          total: p.totalRows,
+          label: p.table,
+          phase: "re-reading the backup, hashing the primary",
+        }),
+    });
     if (r.fileSha256 !== exp.sha256) {
-      throw refused({ what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${exp.sha256}).`, untouched: "The primary was not changed.", next: "Start over (--rollback, then run again)." });
+      throw refused({
+        what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${exp.sha256}).`,
+        untouched: "The primary was not changed.",
+        next: "Start over (--rollback, then run again).",
+      });
     }
     c.token.throwIfCancelled("after reading the backup");
     if (!cmp.ok) {
-      throw refused({ what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`, untouched: "The primary was not changed.", next: "Stop the application that writes to it, then --rollback and run the cutover again.", details: { gate: LIVE_WRITE_GATE } });
+      throw refused({
+        what: `The backup does not equal the primary: ${cmp.firstDifference}. The primary may have been written to since the export.`,
+        untouched: "The primary was not changed.",
+        next: "Stop the application that writes to it, then --rollback and run the cutover again.",
+        details: { gate: LIVE_WRITE_GATE },
+      });
     }
     const counted = splitSequences(r.tables);
-    return { summary: `${formatCount(counted.totalRows)} rows, ${plural(counted.tables.length, "table hash", "table hashes")} equal to the primary's${counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : ""}`, outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows } };
+    return {
+      summary: `${formatCount(counted.totalRows)} rows, ${plural(counted.tables.length, "table hash", "table hashes")} equal to the primary's${counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : ""}`,
+      outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows },
+    };
   },
 });
 
@@ -88,7 +109,8 @@ const buildImportStep: Step = defineStep({
   stage: 1,
   kind: "write",
   title: "Build the new file and import",
-  describe: (c) => `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
+  describe: (c) =>
+    `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
   reuse: "check",
   reusable: (c) => existsSync(c.newPath),
   async run(c) {
@@ -112,7 +134,14 @@ const buildImportStep: Step = defineStep({
       planDigest: c.planDigest,
       command: `${c.command}:import`,
       onProgress: (p) => {
-        c.emit({ type: "step-progress", id: "build-import", done: p.rowsDone, total: p.totalRows, label: p.table || undefined, ...(p.phase ? { phase: p.phase } : {}) });
+        c.emit({
+          type: "step-progress",
+          id: "build-import",
+          done: p.rowsDone,
+          total: p.totalRows,
+          label: p.table || undefined,
+          ...(p.phase ? { phase: p.phase } : {}),
+        });
         c.token.throwIfCancelled("during the import (its transaction was rolled back; the new file was not created)");
         pausePoint("import-progress");
       },
@@ -126,7 +155,19 @@ const buildImportStep: Step = defineStep({
         integrity: r.integrity,
         foreignKeyViolations: r.foreignKeyViolations,
         ftsRebuilt: r.ftsRebuilt,
-        tables: r.tables.map((t) => ({ name: t.source, target: t.target, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, parity: t.parity })),
+        tables: r.tables.map((t) => ({
+          name: t.source,
+          target: t.target,
+          rows: t.rows,
+          loaded: t.loaded,
+          quarantined: t.quarantined,
+          reasons: t.reasons,
+          partial: t.partial,
+          partialReasons: t.partialReasons,
+          columns: t.columns,
+          seeded: t.seeded,
+          parity: t.parity,
+        })),
         sequences: r.sequences,
         evidence: importEvidence(r, ver?.verified === true),
         file: recordFile(c.newPath),
@@ -140,26 +181,42 @@ const checksStep: Step = defineStep({
   stage: 1,
   kind: "read",
   title: "Check the new file",
-  describe: () => "the new file is on the baseline: chain current, every required table, quick_check ok (integrity_check, foreign_key_check and parity ran inside the import)",
+  describe: () =>
+    "the new file is on the baseline: chain current, every required table, quick_check ok (integrity_check, foreign_key_check and parity ran inside the import)",
   async run(c) {
     // On resume too: the new file is the one this run built (a replaced one is neither checked nor swapped in).
     assertRecorded("the new file", c.newPath, builtFile(c));
     const d = await diagnose({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
     if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length || (d.structure && !d.structure.equal)) {
-      throw failed({ what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
+      throw failed({
+        what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`,
+        untouched: "The primary was not changed.",
+        next: "Roll back (--rollback) and report this.",
+      });
     }
     const imp = c.outputs.need("build-import");
     const db = openReadOnly(c.newPath);
     let integrity: string;
     let fk: number;
     try {
-      integrity = allRows(db, "PRAGMA quick_check").map((r) => String(Object.values(r)[0])).join("; ");
+      integrity = allRows(db, "PRAGMA quick_check")
+        .map((r) => String(Object.values(r)[0]))
+        .join("; ");
       fk = imp.foreignKeyViolations.reduce((n, f) => n + f.count, 0);
     } finally {
       db.close();
     }
-    if (integrity !== "ok") throw failed({ what: `quick_check of the new file: ${integrity}.`, untouched: "The primary was not changed.", next: "Roll back (--rollback) and report this." });
-    return { summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${imp.quarantined} row(s) in legacy_quarantine`, ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}), outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk } };
+    if (integrity !== "ok")
+      throw failed({
+        what: `quick_check of the new file: ${integrity}.`,
+        untouched: "The primary was not changed.",
+        next: "Roll back (--rollback) and report this.",
+      });
+    return {
+      summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${imp.quarantined} row(s) in legacy_quarantine`,
+      ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}),
+      outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk },
+    };
   },
 });
 
@@ -209,7 +266,8 @@ export const swapStep: Step = defineStep({
     const evidence = c.outputs.get("build-import")?.evidence;
     return { expected: basename(c.dbPath), ...(evidence ? { evidence } : {}) };
   },
-  describe: (c) => `hold SQLite's write lock on the primary and, under it, check it is unchanged since the export, checkpoint it, hard-link it into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty), check nobody holds the old file`,
+  describe: (c) =>
+    `hold SQLite's write lock on the primary and, under it, check it is unchanged since the export, checkpoint it, hard-link it into ${archivePath(c)}, rename ${basename(c.newPath)} over ${basename(c.dbPath)} in one step (the name is never empty), check nobody holds the old file`,
   async run(c) {
     const archive = archivePath(c);
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
@@ -221,15 +279,33 @@ export const swapStep: Step = defineStep({
       if (renamed && c.swapPhase !== "new-in-place") {
         // Stopped right after the rename: the new file is in place; nobody may hold the old one.
         const late = openHolders(archive, inodeOf(archive)).holders;
-        if (late.length) throw refused({ what: `${describeHolders(late)}: it holds the original file, archived at ${archive}, so its writes would be lost.`, untouched: `The new file is at ${c.dbPath}; the original is in the archive.`, next: "Stop that application, then --resume --apply again, or --rollback --apply to put the original back." });
+        if (late.length)
+          throw refused({
+            what: `${describeHolders(late)}: it holds the original file, archived at ${archive}, so its writes would be lost.`,
+            untouched: `The new file is at ${c.dbPath}; the original is in the archive.`,
+            next: "Stop that application, then --resume --apply again, or --rollback --apply to put the original back.",
+          });
         c.journalSwap("new-in-place");
       } else if (c.swapPhase !== "new-in-place") {
-        if (!existsSync(c.dbPath)) throw failed({ what: `There is no file at ${c.dbPath} to swap.`, untouched: `The new file ${c.newPath}${existsSync(archive) ? ` and the archive ${archive}` : ""} were left as they are.`, next: "Run --rollback." });
+        if (!existsSync(c.dbPath))
+          throw failed({
+            what: `There is no file at ${c.dbPath} to swap.`,
+            untouched: `The new file ${c.newPath}${existsSync(archive) ? ` and the archive ${archive}` : ""} were left as they are.`,
+            next: "Run --rollback.",
+          });
         if (existsSync(archive) && !sameInode(c.dbPath, archive)) {
-          throw failed({ what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`, untouched: `The new file ${c.newPath} and the archive were left as they are.`, next: "Run vox-cutover diagnose on both, then --rollback." });
+          throw failed({
+            what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`,
+            untouched: `The new file ${c.newPath} and the archive were left as they are.`,
+            next: "Run vox-cutover diagnose on both, then --rollback.",
+          });
         }
         if (!existsSync(c.newPath)) {
-          throw failed({ what: `The new file ${c.newPath} is gone before the swap finished.`, untouched: `The primary ${c.dbPath} is the original${existsSync(archive) ? ` (also archived at ${archive})` : ""}.`, next: "Run --rollback, then the cutover again." });
+          throw failed({
+            what: `The new file ${c.newPath} is gone before the swap finished.`,
+            untouched: `The primary ${c.dbPath} is the original${existsSync(archive) ? ` (also archived at ${archive})` : ""}.`,
+            next: "Run --rollback, then the cutover again.",
+          });
         }
         // Checked again right before anything moves: an application still holding the file would
         // keep writing into the archive.
@@ -239,7 +315,10 @@ export const swapStep: Step = defineStep({
       }
       // What rollback may put back: the archived original as it is now (read through the hold's own
       // descriptor while it is still held: opening and closing the file would drop SQLite's lock).
-      return { summary: `old file archived at ${archive}; the new file is ${c.dbPath}`, outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive, undefined, held?.fd) : null } };
+      return {
+        summary: `old file archived at ${archive}; the new file is ${c.dbPath}`,
+        outputs: { archive, archiveFile: existsSync(archive) ? recordFile(archive, undefined, held?.fd) : null },
+      };
     });
   },
 });
@@ -277,7 +356,9 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   fsyncPath(c.archiveDir);
   c.journalSwap("primary-archived", state);
   pausePoint("swap-archived");
-  assertRecorded("the new file", c.newPath, builtFile(c), { untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).` });
+  assertRecorded("the new file", c.newPath, builtFile(c), {
+    untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).`,
+  });
   // The new file takes the primary's permission bits and owner, then its name (one rename).
   sameModeAs(c.newPath, c.run);
   // The new file is locked for this run before it takes the name: whoever looks at the name meets this run's lock.
@@ -330,7 +411,13 @@ export const ledgerStep: Step = defineStep({
     try {
       const exists = allRows(db, "SELECT id FROM cutover_ledger WHERE run_id = ? AND command = ?", [c.runId, c.command]);
       if (!exists.length) {
-        recordLedger(db, { runId: c.runId, command: c.command, planDigest: c.planDigest, backupSha256: exp?.sha256 ?? null, counts: { chainBefore: c.run.chainBefore, rows: exp?.rows ?? null, loaded: imp?.loaded ?? null, quarantined: imp?.quarantined ?? null } });
+        recordLedger(db, {
+          runId: c.runId,
+          command: c.command,
+          planDigest: c.planDigest,
+          backupSha256: exp?.sha256 ?? null,
+          counts: { chainBefore: c.run.chainBefore, rows: exp?.rows ?? null, loaded: imp?.loaded ?? null, quarantined: imp?.quarantined ?? null },
+        });
       }
     } finally {
       db.close();

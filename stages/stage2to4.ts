@@ -7,7 +7,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { openReadOnly } from "../src/db/local.js";
 import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/news/news.js";
-import { applySidecar, compareSidecar, sidecarPathFor } from "../src/sidecar/sidecar.js";
+import { applySidecar, compareSidecar } from "../src/sidecar/sidecar.js";
+import { sidecarPathFor } from "../src/sidecar/paths.js";
 import { checkTelemetry } from "../src/telemetry/check.js";
 import { fileKind } from "../src/safety/owned.js";
 import { assertNoHolders, identify } from "../src/safety/guard.js";
@@ -47,12 +48,36 @@ const sidecarStep: Step = defineStep({
     const side = sidecarPathFor(c.dbPath);
     const archived = join(c.archiveDir, basename(side));
     if (!existsSync(side)) {
-      return existsSync(archived) ? { summary: `archived at ${archived}`, outputs: { exists: false, archive: archived } } : { summary: "no sidecar: nothing to do", outputs: { exists: false, archive: null }, skipped: true };
+      return existsSync(archived)
+        ? { summary: `archived at ${archived}`, outputs: { exists: false, archive: archived } }
+        : { summary: "no sidecar: nothing to do", outputs: { exists: false, archive: null }, skipped: true };
     }
     // The same gate as the sidecar command: an application holding the sidecar open would keep writing into the archive.
     assertNoHolders(identify(side), "(the sidecar: an application still running?)");
-    const { backup, merged, conflicts, archive, tables } = await applySidecar({ sidecar: side, dbPath: c.dbPath, workDir: c.workDir, archiveDir: c.archiveDir, runId: c.runId, merge: c.options.sidecarMerge, baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest } });
-    return { summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`, ...(conflicts ? { warnings: [`${formatCount(conflicts)} sidecar conflict(s) put in legacy_quarantine`] } : {}), outputs: { exists: true, path: side, merge: c.options.sidecarMerge, archive, merged, conflicts, backup: backup.path, backupSha256: backup.sha256, tables: tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) } };
+    const { backup, merged, conflicts, archive, tables } = await applySidecar({
+      sidecar: side,
+      dbPath: c.dbPath,
+      workDir: c.workDir,
+      archiveDir: c.archiveDir,
+      runId: c.runId,
+      merge: c.options.sidecarMerge,
+      baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest },
+    });
+    return {
+      summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`,
+      ...(conflicts ? { warnings: [`${formatCount(conflicts)} sidecar conflict(s) put in legacy_quarantine`] } : {}),
+      outputs: {
+        exists: true,
+        path: side,
+        merge: c.options.sidecarMerge,
+        archive,
+        merged,
+        conflicts,
+        backup: backup.path,
+        backupSha256: backup.sha256,
+        tables: tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })),
+      },
+    };
   },
 });
 
@@ -61,11 +86,16 @@ const telemetryStep: Step = defineStep({
   stage: 3,
   kind: "read",
   title: "Telemetry consumers",
-  describe: (c) => (c.options.telemetry.length ? `check ${c.options.telemetry.map((f) => basename(f)).join(", ")} against the envelope contract` : "no telemetry files named (--telemetry FILE…): skipped"),
+  describe: (c) =>
+    c.options.telemetry.length
+      ? `check ${c.options.telemetry.map((f) => basename(f)).join(", ")} against the envelope contract`
+      : "no telemetry files named (--telemetry FILE…): skipped",
   async prepare(c) {
     if (!c.decide) return;
     const dir = dirname(c.dbPath);
-    const suggested = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f));
+    const suggested = readdirSync(dir)
+      .filter((f) => f.endsWith(".jsonl"))
+      .map((f) => join(dir, f));
     const a = await c.decide({ kind: "telemetry", suggested });
     if ("files" in a) c.options.telemetry = a.files;
   },
@@ -77,7 +107,11 @@ const telemetryStep: Step = defineStep({
     const r = checkTelemetry(files);
     const skipped = special.length ? `; not read (not a regular file): ${special.join(", ")}` : "";
     const v = r.files.reduce((n, f) => n + f.violations, 0);
-    return { summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`, ...(v ? { warnings: [`${formatCount(v)} telemetry envelope violation(s)`] } : {}), outputs: { violations: v, files: r.files, notRegular: special } };
+    return {
+      summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`,
+      ...(v ? { warnings: [`${formatCount(v)} telemetry envelope violation(s)`] } : {}),
+      outputs: { violations: v, files: r.files, notRegular: special },
+    };
   },
 });
 
@@ -86,7 +120,8 @@ const newsStep: Step = defineStep({
   stage: 4,
   kind: "write",
   title: "Publication/news",
-  describe: () => "check content_sha3_256 digests, report news without a digest, copy legacy news_publish_attempts into publication_attempts (idempotent, legacy rows kept)",
+  describe: () =>
+    "check content_sha3_256 digests, report news without a digest, copy legacy news_publish_attempts into publication_attempts (idempotent, legacy rows kept)",
   async run(c) {
     const ro = openReadOnly(c.dbPath);
     let report;
@@ -98,8 +133,17 @@ const newsStep: Step = defineStep({
     }
     const copied = applyLegacyAttempts(c.dbPath, c.runId, report, { ledgerWhenNothing: false });
     return {
-      summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${report.mismatches.length ? ` (${report.mismatches.map((m) => m.id).slice(0, 5).join(", ")}; run news-check)` : ""}; ${report.missingDigest.length} news row(s) without a digest; ${copied} legacy attempt(s) copied`,
-      ...(report.mismatches.length ? { warnings: [`${formatCount(report.mismatches.length)} publication digest mismatch(es) (run news-check for the list)`] } : {}),
+      summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${
+        report.mismatches.length
+          ? ` (${report.mismatches
+              .map((m) => m.id)
+              .slice(0, 5)
+              .join(", ")}; run news-check)`
+          : ""
+      }; ${report.missingDigest.length} news row(s) without a digest; ${copied} legacy attempt(s) copied`,
+      ...(report.mismatches.length
+        ? { warnings: [`${formatCount(report.mismatches.length)} publication digest mismatch(es) (run news-check for the list)`] }
+        : {}),
       outputs: { mismatches: report.mismatches.length, missingDigest: report.missingDigest.length, copied },
     };
   },

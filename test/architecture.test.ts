@@ -77,11 +77,23 @@ describe("folders by domain", () => {
   it("the low layers stay below: db imports neither schema nor backup, and neither of them imports diagnose or migrate", () => {
     const g = folderGraph();
     expect([...(g.get("src/db") ?? [])].filter((f) => ["src/schema", "src/backup", "src/diagnose", "src/migrate"].includes(f))).toEqual([]);
-    for (const low of ["src/schema", "src/backup"]) expect([...(g.get(low) ?? [])].filter((f) => ["src/diagnose", "src/migrate"].includes(f)), low).toEqual([]);
+    for (const low of ["src/schema", "src/backup"])
+      expect(
+        [...(g.get(low) ?? [])].filter((f) => ["src/diagnose", "src/migrate"].includes(f)),
+        low,
+      ).toEqual([]);
   });
 
   it("the cycle finder finds a cycle (so the test above can fail)", () => {
-    expect(cycles(new Map([["a", new Set(["b"])], ["b", new Set(["a"])], ["c", new Set(["a"])]]))).toEqual([["a", "b"]]);
+    expect(
+      cycles(
+        new Map([
+          ["a", new Set(["b"])],
+          ["b", new Set(["a"])],
+          ["c", new Set(["a"])],
+        ]),
+      ),
+    ).toEqual([["a", "b"]]);
   });
 
   it("no source file over 450 lines", () => {

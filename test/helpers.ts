@@ -151,7 +151,10 @@ let baselineSql: string | undefined;
 export function baselineSqlText(): string {
   if (baselineSql !== undefined) return baselineSql;
   const manifest = pathToFileURL(join(ROOT, "dist", "src", "schema", "manifest.js")).href; // any checkout path, quotes and spaces included
-  const text = execaSync("node", ["-e", `import(${JSON.stringify(manifest)}).then(m => process.stdout.write(m.baselineSql(m.loadManifest().fragments)))`]).stdout;
+  const text = execaSync("node", [
+    "-e",
+    `import(${JSON.stringify(manifest)}).then(m => process.stdout.write(m.baselineSql(m.loadManifest().fragments)))`,
+  ]).stdout;
   baselineSql = text + "\n";
   return baselineSql;
 }
@@ -182,7 +185,9 @@ export function voxFacts(which: VoxFacts): any {
  */
 export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mutate = ""): void {
   const facts = voxFacts(which);
-  const sql = factsToFragments(facts).flatMap((x) => x.statements).join("\n");
+  const sql = factsToFragments(facts)
+    .flatMap((x) => x.statements)
+    .join("\n");
   const db = fixtureDb(path);
   db.exec(sql);
   if (!facts.tables.schema_version) db.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
@@ -198,7 +203,17 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
  */
 export async function pausedAt(args: string[], point: string, ms?: number, once = false) {
   const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, ...args], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_FILE: marker, ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}), ...(once ? { VOX_CUTOVER_PAUSE_ONCE: "1" } : {}) }), extendEnv: false, reject: false, stdin: "ignore" });
+  const child = execa("node", [BIN, ...args], {
+    env: cleanEnv({
+      VOX_CUTOVER_PAUSE_AT: point,
+      VOX_CUTOVER_PAUSE_FILE: marker,
+      ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}),
+      ...(once ? { VOX_CUTOVER_PAUSE_ONCE: "1" } : {}),
+    }),
+    extendEnv: false,
+    reject: false,
+    stdin: "ignore",
+  });
   const t0 = Date.now();
   while (!existsSync(marker)) {
     if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);

@@ -15,7 +15,10 @@ interface KnipReport {
 }
 
 async function knip(cwd: string, config?: string): Promise<KnipReport> {
-  const r = await execa(join(ROOT, "node_modules/.bin/knip"), ["--no-progress", "--reporter", "json", ...(config ? ["--config", config] : [])], { cwd, reject: false });
+  const r = await execa(join(ROOT, "node_modules/.bin/knip"), ["--no-progress", "--reporter", "json", ...(config ? ["--config", config] : [])], {
+    cwd,
+    reject: false,
+  });
   return JSON.parse(String(r.stdout)) as KnipReport;
 }
 

@@ -15,3 +15,14 @@ describe("eslint (typescript-eslint everywhere, react-hooks on the wizard): `npm
     expect(r.exitCode).toBe(0);
   }, 120_000);
 });
+
+describe("prettier: `npm run format:check`", () => {
+  it("every file the formatter covers (code, config; not prose or generated files) is formatted", async () => {
+    const r = await execa("npx", ["prettier", "--list-different", "."], { cwd: ROOT, reject: false });
+    // it found files to check: the code of src/ and test/ is covered (not ignored)
+    const covered = await execa("npx", ["prettier", "--file-info", "src/cli/main.ts"], { cwd: ROOT, reject: false });
+    expect(JSON.parse(String(covered.stdout)).ignored).toBe(false);
+    expect(String(r.stdout).split("\n").filter(Boolean), "run `npm run format`").toEqual([]);
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
+});

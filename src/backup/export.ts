@@ -298,7 +298,6 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   }
 }
 
-
 /**
  * Puts the finished backup at OUT. Without --force it never replaces a file: a hard link fails when
  * OUT appeared meanwhile (another process's file is never clobbered), then the temporary name goes.
@@ -312,9 +311,19 @@ function placeBackup(tmp: string, out: string, force: boolean): void {
     return;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") throw refused({ what: `The backup file ${out} appeared while the export ran (another process wrote it).`, untouched: `The database was only read; ${out} was left as it is and this export's file was removed.`, next: "Choose another path, or pass --force to replace it." });
+    if (code === "EEXIST")
+      throw refused({
+        what: `The backup file ${out} appeared while the export ran (another process wrote it).`,
+        untouched: `The database was only read; ${out} was left as it is and this export's file was removed.`,
+        next: "Choose another path, or pass --force to replace it.",
+      });
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EMLINK") throw e;
   }
-  if (existsSync(out)) throw refused({ what: `The backup file ${out} appeared while the export ran (another process wrote it).`, untouched: `The database was only read; ${out} was left as it is.`, next: "Choose another path, or pass --force to replace it." });
+  if (existsSync(out))
+    throw refused({
+      what: `The backup file ${out} appeared while the export ran (another process wrote it).`,
+      untouched: `The database was only read; ${out} was left as it is.`,
+      next: "Choose another path, or pass --force to replace it.",
+    });
   renameSync(tmp, out);
 }

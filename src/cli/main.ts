@@ -27,8 +27,16 @@ export const EXAMPLES: Record<string, string[]> = {
   migrate: ["vox-cutover migrate --db ./vox.db                # the plan and its digest", "vox-cutover migrate --db ./vox.db --apply --plan DIGEST"],
   "export-legacy": ["vox-cutover export-legacy /backups/vox-backup.jsonl --db ./vox.db"],
   "verify-backup": ["vox-cutover verify-backup /backups/vox-backup.jsonl --db ./vox.db"],
-  "import-legacy": ["vox-cutover import-legacy /backups/vox-backup.jsonl --db ./new.db            # the plan", "vox-cutover import-legacy /backups/vox-backup.jsonl --db ./new.db --apply"],
-  cutover: ["vox-cutover cutover --db ./vox.db                          # dry-run: the plan and its digest", "vox-cutover cutover --db ./vox.db --apply --plan DIGEST", "vox-cutover cutover --db ./vox.db --resume --apply           # after an interruption", "vox-cutover cutover --db ./vox.db --rollback --apply         # undo"],
+  "import-legacy": [
+    "vox-cutover import-legacy /backups/vox-backup.jsonl --db ./new.db            # the plan",
+    "vox-cutover import-legacy /backups/vox-backup.jsonl --db ./new.db --apply",
+  ],
+  cutover: [
+    "vox-cutover cutover --db ./vox.db                          # dry-run: the plan and its digest",
+    "vox-cutover cutover --db ./vox.db --apply --plan DIGEST",
+    "vox-cutover cutover --db ./vox.db --resume --apply           # after an interruption",
+    "vox-cutover cutover --db ./vox.db --rollback --apply         # undo",
+  ],
   rehearse: ["vox-cutover rehearse --db ./vox.db", "vox-cutover rehearse --db ./vox.db --keep   # keep the scratch folder to read its report"],
   sidecar: ["vox-cutover sidecar --db ./vox.db", "vox-cutover sidecar --db ./vox.db --apply --merge"],
   "telemetry-check": ["vox-cutover telemetry-check runs/*.jsonl"],
@@ -81,7 +89,10 @@ const planOpt = () => new Option("--plan <digest>", "with --apply: refuse unless
 const workDirOpt = () => new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)");
 const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)");
 const targetOpt = () =>
-  new Option("--target-schema <FILE|vox>", "target schema: a database freshly created by your vox (VOX_DB_PATH=FILE vox codex verify), or `vox` to run the vox on PATH in a scratch folder (default: the bundled vox baseline)");
+  new Option(
+    "--target-schema <FILE|vox>",
+    "target schema: a database freshly created by your vox (VOX_DB_PATH=FILE vox codex verify), or `vox` to run the vox on PATH in a scratch folder (default: the bundled vox baseline)",
+  );
 
 /** The options of every command that plans and applies a change to a database. */
 function planApplyOptions(cmd: Command): Command {
@@ -90,7 +101,9 @@ function planApplyOptions(cmd: Command): Command {
 
 export function buildProgram(): Command {
   const program = new Command("vox-cutover")
-    .description("Walks operators through the VoxDB cutover runbook: diagnose, back up and prove it, build the baseline file, import, swap — without losing a row.")
+    .description(
+      "Walks operators through the VoxDB cutover runbook: diagnose, back up and prove it, build the baseline file, import, swap — without losing a row.",
+    )
     .version(toolVersion(), "--version", "print the version")
     .helpOption("-h, --help", "show help")
     .addHelpText("after", HELP_FOOTER)
@@ -142,9 +155,14 @@ export function buildProgram(): Command {
     .addOption(jsonOpt())
     .addOption(targetOpt())
     .action(action("verify", handlers.verify));
-  planApplyOptions(program.command("migrate").addOption(targetOpt()).description("missing/empty → baseline; behind (or drifted) → folded in a copy after a verified backup, then swapped in (the original archived); legacy/ahead → exit 4 (dry-run unless --apply)")).action(
-    action("migrate", handlers.migrate),
-  );
+  planApplyOptions(
+    program
+      .command("migrate")
+      .addOption(targetOpt())
+      .description(
+        "missing/empty → baseline; behind (or drifted) → folded in a copy after a verified backup, then swapped in (the original archived); legacy/ahead → exit 4 (dry-run unless --apply)",
+      ),
+  ).action(action("migrate", handlers.migrate));
   program
     .command("export-legacy")
     .description("stream every table to a verified, type-faithful backup (read-only, no migration)")
@@ -171,9 +189,19 @@ export function buildProgram(): Command {
     .option("--accept-unverified", "accept a reference-format file (no hashes) that cannot be verified")
     .addOption(targetOpt())
     .action(action("import-legacy", handlers.importLegacy));
-  planApplyOptions(program.command("cutover").addOption(targetOpt()).description("Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)"))
+  planApplyOptions(
+    program
+      .command("cutover")
+      .addOption(targetOpt())
+      .description(
+        "Stages 0–4 without prompts: preflight, export, verify, build beside, import, check, swap, ledger, sidecar, telemetry, news (dry-run unless --apply)",
+      ),
+  )
     .option("--resume", "continue the unfinished run recorded in the journal")
-    .option("--rollback", "undo the unfinished run (restore the old primary if it was swapped, remove only the run's temporary files), or after a finished cutover put the archived original back (the new file is kept in the work dir)")
+    .option(
+      "--rollback",
+      "undo the unfinished run (restore the old primary if it was swapped, remove only the run's temporary files), or after a finished cutover put the archived original back (the new file is kept in the work dir)",
+    )
     .option("--break-lock", "take over a lock another run holds (its holder is shown)")
     .option("--force", "with --rollback after a finished cutover: roll back although the database changed since (the changed new file is kept in the work dir)")
     .option("--no-sidecar-merge", "Stage 2: archive the sidecar without merging its rows first")
@@ -214,7 +242,9 @@ export function buildProgram(): Command {
     .action(action("news-check", handlers.newsCheck));
   program
     .command("drill")
-    .description("backup/restore drill: export, verify, restore into a scratch file, compare canonical hashes; record in the work dir (--apply: and the ledger)")
+    .description(
+      "backup/restore drill: export, verify, restore into a scratch file, compare canonical hashes; record in the work dir (--apply: and the ledger)",
+    )
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .addOption(applyOpt())
@@ -233,12 +263,7 @@ export function buildProgram(): Command {
     .addOption(applyOpt())
     .addOption(workDirOpt())
     .action(action("gate", handlers.gate));
-  program
-    .command("ledger")
-    .description("list cutover_ledger")
-    .addOption(dbOpt())
-    .addOption(jsonOpt())
-    .action(action("ledger", handlers.ledger));
+  program.command("ledger").description("list cutover_ledger").addOption(dbOpt()).addOption(jsonOpt()).action(action("ledger", handlers.ledger));
   program
     .command("sample")
     .description("write a realistic legacy VoxDB (plus sidecar and telemetry JSONL) for rehearsals; never overwrites")

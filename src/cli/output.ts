@@ -90,7 +90,8 @@ function toJsonable(v: unknown): unknown {
   if (v && typeof v === "object") {
     const out: Record<string, unknown> = {};
     // defineProperty: a key named `__proto__` (e.g. an event name) stays an own key.
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) Object.defineProperty(out, k, { value: toJsonable(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v))
+      if (x !== undefined) Object.defineProperty(out, k, { value: toJsonable(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;

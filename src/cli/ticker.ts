@@ -26,7 +26,12 @@ export function tickerView(shared: SharedArrayBuffer) {
   return {
     read(): TickerState {
       const n = Atomics.load(ints, 1);
-      return { stopped: Atomics.load(ints, 0) === 1, lastUpdate: times[0]!, phaseStarted: times[1]!, template: Buffer.from(text.subarray(0, n)).toString("utf8") };
+      return {
+        stopped: Atomics.load(ints, 0) === 1,
+        lastUpdate: times[0]!,
+        phaseStarted: times[1]!,
+        template: Buffer.from(text.subarray(0, n)).toString("utf8"),
+      };
     },
     write(template: string, lastUpdate: number, phaseStarted: number): void {
       let bytes = Buffer.from(template, "utf8");

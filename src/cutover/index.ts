@@ -1,3 +1,4 @@
-export { runCutover, reuseOnResume } from "./run.js";
+export { runCutover } from "./run.js";
+export { reuseOnResume } from "./steps.js";
 export type { CutoverReport } from "../report/cutover-report.js";
 export { reportJson } from "../report/render.js";

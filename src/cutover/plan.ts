@@ -61,9 +61,16 @@ function runOptions(o?: Partial<RunOptions>): RunOptions {
   return { sidecarMerge: o?.sidecarMerge ?? true, telemetry: o?.telemetry ?? [] };
 }
 
-export async function planCutover(resolved: ResolvedDb, opts: { workDir?: string; backupPath?: string; options?: Partial<RunOptions>; command?: string } = {}): Promise<CutoverPlan> {
+export async function planCutover(
+  resolved: ResolvedDb,
+  opts: { workDir?: string; backupPath?: string; options?: Partial<RunOptions>; command?: string } = {},
+): Promise<CutoverPlan> {
   if (resolved.kind !== "file") {
-    throw failed({ what: "The cutover works on local database files.", untouched: "The remote database was not changed.", next: "Run it where the file is, with --db PATH." });
+    throw failed({
+      what: "The cutover works on local database files.",
+      untouched: "The remote database was not changed.",
+      next: "Run it where the file is, with --db PATH.",
+    });
   }
   const base = loadBaselineContext();
   const diagnosis = await diagnose(resolved, base);

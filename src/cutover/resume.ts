@@ -10,11 +10,13 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
   const st = run.state;
   // The live-write gate: a primary written to since the export cannot be resumed (the new file would
   // miss those writes); only a rollback and a new run can go on.
-  if (st.stoppedOn?.gate === LIVE_WRITE_GATE) return { resumable: false, whyNot: "the primary was written to after the export, so resuming would stop at the same gate" };
+  if (st.stoppedOn?.gate === LIVE_WRITE_GATE)
+    return { resumable: false, whyNot: "the primary was written to after the export, so resuming would stop at the same gate" };
   const exported = runStateFromJournal(st.done).backup?.primaryAtExport;
   if (st.swapPhase === "none" && exported && existsSync(dbPath)) {
     try {
-      if (!sameContent(exported, contentState(dbPath))) return { resumable: false, whyNot: "the primary changed since the export (another writer?), so resuming would stop at the live-write gate" };
+      if (!sameContent(exported, contentState(dbPath)))
+        return { resumable: false, whyNot: "the primary changed since the export (another writer?), so resuming would stop at the live-write gate" };
     } catch {
       /* unreadable: let Resume say why */
     }

@@ -16,13 +16,21 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
   const dbPath = id.real;
   const run = pending ?? finishedRun(dbPath, opts.workDir);
   if (!run) {
-    throw usage({ what: `There is no cutover run of ${dbPath} to roll back (no unfinished run, and no finished one that is not rolled back yet).`, untouched: "Nothing was changed.", next: "Check --work-dir, or run vox-cutover cutover (dry-run) to see the plan." });
+    throw usage({
+      what: `There is no cutover run of ${dbPath} to roll back (no unfinished run, and no finished one that is not rolled back yet).`,
+      untouched: "Nothing was changed.",
+      next: "Check --work-dir, or run vox-cutover cutover (dry-run) to see the plan.",
+    });
   }
   if (run.problem) throw journalProblemError(run.workDir, run.problem);
   const start = run.state.start!;
   const holder = readLock(dbPath);
   if (holder && holder.runId === start.runId && !isStale(holder)) {
-    throw refused({ what: `Run ${holder.runId} is still in progress (${describeHolder(holder)}).`, untouched: "Nothing was changed.", next: "Stop it first (Ctrl-C lets it stop at a safe point), then roll back." });
+    throw refused({
+      what: `Run ${holder.runId} is still in progress (${describeHolder(holder)}).`,
+      untouched: "Nothing was changed.",
+      next: "Stop it first (Ctrl-C lets it stop at a safe point), then roll back.",
+    });
   }
   const r = emptyReport(opts.apply ? "apply" : "dry-run", start.chainBefore ?? start.chain);
   r.workDir = run.workDir;
@@ -30,16 +38,30 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
   const plan = planRollback(run, dbPath);
   r.rollback = plan;
   if (!opts.apply) {
-    r.message = `--rollback would roll back ${plan.finished ? "the finished" : "the unfinished"} run ${plan.runId}: ${rollbackLines(plan).join(" ")} ${plan.refusal && !(plan.refusal.kind === "changed-since-finish" && opts.force) ? "" : "Add --apply to do it."}`.trim();
+    r.message =
+      `--rollback would roll back ${plan.finished ? "the finished" : "the unfinished"} run ${plan.runId}: ${rollbackLines(plan).join(" ")} ${plan.refusal && !(plan.refusal.kind === "changed-since-finish" && opts.force) ? "" : "Add --apply to do it."}`.trim();
     return finishReport(r, started);
   }
   refuseChanged(plan, opts);
-  r.message = await withWriteSafety({ command: `${opts.command}:rollback`, dbPath, workDir: run.workDir, workDirOurs: true, runId: start.runId, lock: true, breakLock: opts.breakLock, holders: true, signals: false }, async (g) => {
-    // Under the lock: the plan again, from what is on disk now (the executor carries out this one).
-    const now = planRollback(run, dbPath);
-    refuseChanged(now, opts);
-    return executeRollback(now, run, opts.emit, g.lock);
-  });
+  r.message = await withWriteSafety(
+    {
+      command: `${opts.command}:rollback`,
+      dbPath,
+      workDir: run.workDir,
+      workDirOurs: true,
+      runId: start.runId,
+      lock: true,
+      breakLock: opts.breakLock,
+      holders: true,
+      signals: false,
+    },
+    async (g) => {
+      // Under the lock: the plan again, from what is on disk now (the executor carries out this one).
+      const now = planRollback(run, dbPath);
+      refuseChanged(now, opts);
+      return executeRollback(now, run, opts.emit, g.lock);
+    },
+  );
   r.outcome = "rolled-back";
   r.archive.path = null;
   r.after.chain = (await diagnose(opts.resolved)).chain;
@@ -55,4 +77,3 @@ function refuseChanged(plan: RollbackPlan, opts: CutoverOptions): void {
     details: { workDir: plan.workDir, change: plan.refusal.change },
   });
 }
-

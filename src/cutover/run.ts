@@ -2,9 +2,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
-import { StepOutputs } from "../engine/step-outputs.js";
 import { applyFinalCounts } from "../report/final.js";
-import { stepsFor, type RunContext, type Step } from "../../stages/index.js";
+import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
 import { diagnose, type Diagnosis } from "../diagnose/diagnose.js";
@@ -34,6 +33,7 @@ import { writeReports } from "../report/render.js";
 import { commandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
+import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
@@ -42,7 +42,11 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   const opts: CutoverOptions = { ...given, emit: tracked.emit };
   const token = opts.token ?? new CancelToken();
   if (opts.rollback && opts.resume) {
-    throw usage({ what: "--rollback and --resume were given together: one undoes the unfinished run, the other continues it.", untouched: "Nothing was read or changed.", next: "Choose one: cutover --resume --apply, or cutover --rollback --apply." });
+    throw usage({
+      what: "--rollback and --resume were given together: one undoes the unfinished run, the other continues it.",
+      untouched: "Nothing was read or changed.",
+      next: "Choose one: cutover --resume --apply, or cutover --rollback --apply.",
+    });
   }
   checkPlanOption(opts.plan);
   // Inputs that are FIFOs or devices would block (a telemetry FIFO hangs after the swap): refused before anything moves.
@@ -73,7 +77,11 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     });
   }
   if (opts.resume && !pending) {
-    throw usage({ what: `There is no unfinished cutover run for ${dbPath} to resume.`, untouched: "Nothing was changed.", next: "Run vox-cutover cutover (dry-run) to see the plan." });
+    throw usage({
+      what: `There is no unfinished cutover run for ${dbPath} to resume.`,
+      untouched: "Nothing was changed.",
+      next: "Run vox-cutover cutover (dry-run) to see the plan.",
+    });
   }
   const start = pending?.state.start;
   if (opts.resume && !opts.apply) {
@@ -89,7 +97,12 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
   }
   const plan = pending
-    ? await planCutover(opts.resolved, { workDir: pending.workDir, backupPath: start!.backupPath, options: start!.options ?? opts.options, command: start!.command })
+    ? await planCutover(opts.resolved, {
+        workDir: pending.workDir,
+        backupPath: start!.backupPath,
+        options: start!.options ?? opts.options,
+        command: start!.command,
+      })
     : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options, command: opts.command });
   // The run state comes from the journal on resume: the file now at the path may be the new one.
   const chain = start ? ((start.chainBefore ?? start.chain) as Diagnosis["chain"]) : plan.diagnosis.chain;
@@ -113,14 +126,32 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       return finishReport(report, started);
     }
     if (chain === "ahead") {
-      throw refused({ what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`, untouched: "Nothing was changed.", next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`, details: { chain } });
+      throw refused({
+        what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`,
+        untouched: "Nothing was changed.",
+        next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`,
+        details: { chain },
+      });
     }
     throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
   }
-  opts.emit({ type: "plan", steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })), digest: report.planDigest! });
+  opts.emit({
+    type: "plan",
+    steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })),
+    digest: report.planDigest!,
+  });
   if (!opts.apply) {
     // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
-    const ctx = makeContext(opts, plan, pending, "dry-run", token, () => {}, runStart(plan, id, start), () => {});
+    const ctx = makeContext(
+      opts,
+      plan,
+      pending,
+      "dry-run",
+      token,
+      () => {},
+      runStart(plan, id, start),
+      () => {},
+    );
     await runPreflight(ctx, steps, report, opts, true);
     if (plan.route === "rebuild") {
       // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
@@ -131,7 +162,11 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       opts.emit({ type: "trial", evidence });
       report.tables = tablesOf(tracked.state.importEvidence);
       report.quarantined = evidence.quarantined;
-      opts.emit({ type: "step-done", id: "trial-import", summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine` });
+      opts.emit({
+        type: "step-done",
+        id: "trial-import",
+        summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine`,
+      });
     }
     // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
     // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
@@ -161,7 +196,18 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   );
 }
 
-async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step[], pending: RunOnDisk | undefined, report: CutoverReport, token: CancelToken, started: number, g: WriteSafety, run: RunStart, state: () => RunState): Promise<CutoverReport> {
+async function executeSteps(
+  opts: CutoverOptions,
+  plan: CutoverPlan,
+  steps: Step[],
+  pending: RunOnDisk | undefined,
+  report: CutoverReport,
+  token: CancelToken,
+  started: number,
+  g: WriteSafety,
+  run: RunStart,
+  state: () => RunState,
+): Promise<CutoverReport> {
   let paths = plan.paths;
   const runId = g.runId;
   report.runId = runId;
@@ -203,7 +249,24 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       journal.path = join(paths.workDir, JOURNAL_NAME);
       report.workDir = paths.workDir;
     }
-    journal.append({ e: "run-start", runId, command: opts.command, db: paths.dbPath, chain: run.chainBefore, chainBefore: run.chainBefore, maxVersionBefore: run.maxVersionBefore, route: plan.route, planDigest: report.planDigest!, workDir: paths.workDir, backupPath: paths.backupPath, newPath: paths.newPath, archiveDir: paths.archiveDir, toolVersion: toolVersion(), options: plan.options, identity: run.identity });
+    journal.append({
+      e: "run-start",
+      runId,
+      command: opts.command,
+      db: paths.dbPath,
+      chain: run.chainBefore,
+      chainBefore: run.chainBefore,
+      maxVersionBefore: run.maxVersionBefore,
+      route: plan.route,
+      planDigest: report.planDigest!,
+      workDir: paths.workDir,
+      backupPath: paths.backupPath,
+      newPath: paths.newPath,
+      archiveDir: paths.archiveDir,
+      toolVersion: toolVersion(),
+      options: plan.options,
+      identity: run.identity,
+    });
     g.started();
     for (const p of preflight) journal.append({ e: "step-done", step: p.step.id, outputs: p.outputs });
   } else {
@@ -224,14 +287,29 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
         const earlier = Array.isArray(recorded.warnings) ? recorded.warnings.map(String) : [];
         if (earlier.length) rep.warnings = earlier;
         const { summary: _s, warnings: _w, skipped: wasSkipped, ...outputs } = recorded;
-        opts.emit({ type: "step-done", id: step.id, summary: rep.summary, reused: true, outputs, ...(wasSkipped === true ? { skipped: true } : {}), ...(earlier.length ? { warnings: earlier } : {}) });
+        opts.emit({
+          type: "step-done",
+          id: step.id,
+          summary: rep.summary,
+          reused: true,
+          outputs,
+          ...(wasSkipped === true ? { skipped: true } : {}),
+          ...(earlier.length ? { warnings: earlier } : {}),
+        });
         continue;
       }
       if (opts.decide) await step.prepare?.(ctx);
       if (step.needsConfirmation && opts.decide) {
         const want = step.confirmation?.(ctx) ?? null;
         if (want) {
-          const answer = await opts.decide({ kind: "confirm", step: step.id, title: step.title, description: step.describe(ctx), expected: want.expected, ...(want.evidence ? { evidence: want.evidence } : {}) });
+          const answer = await opts.decide({
+            kind: "confirm",
+            step: step.id,
+            title: step.title,
+            description: step.describe(ctx),
+            expected: want.expected,
+            ...(want.evidence ? { evidence: want.evidence } : {}),
+          });
           if (!("ok" in answer) || !answer.ok) throw cancelled(step.id);
         }
       }
@@ -247,7 +325,14 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       rep.status = res.skipped ? "skipped" : "done";
       rep.summary = res.summary;
       if (res.warnings?.length) rep.warnings = res.warnings;
-      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: kept, ...(res.skipped ? { skipped: true } : {}), ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
+      opts.emit({
+        type: "step-done",
+        id: step.id,
+        summary: res.summary,
+        outputs: kept,
+        ...(res.skipped ? { skipped: true } : {}),
+        ...(res.warnings?.length ? { warnings: res.warnings } : {}),
+      });
       current = null;
       pausePoint(`after:${step.id}`);
     }
@@ -273,7 +358,16 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
       }
     };
     if (current) {
-      note(e instanceof VoxError && e.kind === "interrupted" ? { e: "interrupted", step: current, signal: String(e.details?.signal) } : { e: "step-failed", step: current, message: e instanceof Error ? e.message : String(e), ...(e instanceof VoxError && typeof e.details?.gate === "string" ? { gate: e.details.gate } : {}) });
+      note(
+        e instanceof VoxError && e.kind === "interrupted"
+          ? { e: "interrupted", step: current, signal: String(e.details?.signal) }
+          : {
+              e: "step-failed",
+              step: current,
+              message: e instanceof Error ? e.message : String(e),
+              ...(e instanceof VoxError && typeof e.details?.gate === "string" ? { gate: e.details.gate } : {}),
+            },
+      );
       const rep = report.steps.find((s) => s.id === current);
       if (rep) rep.status = "failed";
       opts.emit({ type: "step-failed", id: current, message: e instanceof Error ? e.message : String(e) });
@@ -290,12 +384,24 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
     // A fault (full disk, size limit, lost permission, a path too long) is named with the journal
     // phase and what is where; an unknown error too (never "Unexpected failure" mid-run).
     const fault = e instanceof VoxError ? null : faultOf(e, paths.dbPath);
-    const err = (e instanceof VoxError ? e : sqliteFailure(e, paths.dbPath)) ?? failed({ what: `The run stopped${current ? ` in step ${current}` : ""}: ${e instanceof Error ? e.message : String(e)}.`, next: "Keep the work dir (its journal says where the run stood) and report this." });
+    const err =
+      (e instanceof VoxError ? e : sqliteFailure(e, paths.dbPath)) ??
+      failed({
+        what: `The run stopped${current ? ` in step ${current}` : ""}: ${e instanceof Error ? e.message : String(e)}.`,
+        next: "Keep the work dir (its journal says where the run stood) and report this.",
+      });
     const where = whereabouts(paths, ctx.swapPhase, current);
     const stateChanged = ctx.swapPhase !== "none" || fault !== null || !(e instanceof VoxError);
-    const what = fault && !err.what.includes(fault.words) && !err.what.includes(fault.code) ? `${err.what.replace(/\.$/, "")}: ${fault.words} (${fault.code}).` : err.what;
+    const what =
+      fault && !err.what.includes(fault.words) && !err.what.includes(fault.code) ? `${err.what.replace(/\.$/, "")}: ${fault.words} (${fault.code}).` : err.what;
     const hint = `${fault ? `${fault.fix}, then resume` : "Resume"}: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
-    throw new VoxError(fault ? "failed" : err.kind, { what, untouched: stateChanged ? where : err.untouched, next: `${fault ? "" : (err.next ?? "")} ${hint}`.trim(), details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) }, exitCode: fault ? undefined : err.exitCode });
+    throw new VoxError(fault ? "failed" : err.kind, {
+      what,
+      untouched: stateChanged ? where : err.untouched,
+      next: `${fault ? "" : (err.next ?? "")} ${hint}`.trim(),
+      details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) },
+      exitCode: fault ? undefined : err.exitCode,
+    });
   }
   ctx.lock?.release();
   fillReport(report, state());
@@ -313,83 +419,10 @@ async function executeSteps(opts: CutoverOptions, plan: CutoverPlan, steps: Step
   } catch (e) {
     // The cutover is complete (journaled); only its report files could not be written.
     const f = faultOf(e);
-    opts.emit({ type: "note", text: `The cutover is complete, but its report files could not be written to ${paths.workDir}: ${f ? f.words : e instanceof Error ? e.message : String(e)}. The journal there records the run.` });
+    opts.emit({
+      type: "note",
+      text: `The cutover is complete, but its report files could not be written to ${paths.workDir}: ${f ? f.words : e instanceof Error ? e.message : String(e)}. The journal there records the run.`,
+    });
   }
   return report;
-}
-
-/** The engine's reuse decision on resume (pure; table-tested). */
-export function reuseOnResume(step: Pick<Step, "reuse" | "reusable">, ctx: RunContext, recorded: Record<string, unknown>, index: number, swapIdx: number): boolean {
-  if (step.reuse === "never") return false;
-  const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && index < swapIdx;
-  if (pastSwap || step.reuse === "always") return true;
-  return step.reuse === "check" && Boolean(step.reusable?.(ctx, recorded));
-}
-
-function makeContext(opts: CutoverOptions, plan: CutoverPlan, pending: RunOnDisk | undefined, runId: string, token: CancelToken, journalSwap: RunContext["journalSwap"], run: RunStart, checkHolders: RunContext["checkHolders"]): RunContext {
-  return {
-    ...plan.paths,
-    base: plan.base,
-    diagnosis: plan.diagnosis,
-    options: plan.options,
-    runId,
-    run,
-    planDigest: pending ? pending.state.start!.planDigest : plan.digest,
-    command: opts.command,
-    outputs: new StepOutputs(pending?.state.done ?? []),
-    emit: opts.emit,
-    token,
-    breakLock: Boolean(opts.breakLock),
-    swapPhase: pending?.state.swapPhase ?? "none",
-    swapState: pending?.state.swapState ?? null,
-    journalSwap,
-    decide: opts.decide,
-    checkHolders,
-  };
-}
-
-/** Runs Stage 0. In a dry-run the lock is only checked (never taken) and nothing is written. */
-async function runPreflight(ctx: RunContext, steps: Step[], report: CutoverReport, opts: CutoverOptions, dry: boolean): Promise<{ step: Step; outputs: Record<string, unknown> }[]> {
-  const done: { step: Step; outputs: Record<string, unknown> }[] = [];
-  try {
-    for (const [i, step] of steps.entries()) {
-      if (step.stage !== 0) break;
-      opts.emit({ type: "step-start", id: step.id, title: step.title });
-      const res = dry && step.check ? await step.check(ctx) : await step.run(ctx);
-      const kept = ctx.outputs.record(step.id, res.outputs, res.summary, res);
-      report.steps[i]!.status = "done";
-      report.steps[i]!.summary = res.summary;
-      if (res.warnings?.length) report.steps[i]!.warnings = res.warnings;
-      done.push({ step, outputs: kept });
-      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: kept, ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
-      if (!dry) pausePoint(`after:${step.id}`);
-      await yieldToEventLoop();
-      ctx.token.throwIfCancelled(`after ${step.id} (nothing was written)`);
-    }
-  } catch (e) {
-    ctx.lock?.release();
-    const failedStep = steps[done.length];
-    if (failedStep && failedStep.stage === 0) {
-      const rep = report.steps[done.length];
-      if (rep) rep.status = "failed";
-      opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
-    }
-    if (e instanceof VoxError && e.kind === "interrupted") {
-      // Stage 0 only reads: there is no run to resume, so the note must not offer one.
-      throw new VoxError("interrupted", {
-        what: e.what,
-        untouched: "Nothing was written: the preconditions only read (no work dir, journal or lock remains).",
-        next: "Run the same command again when ready; there is nothing to resume or roll back.",
-        exitCode: e.exitCode,
-        details: e.details,
-      });
-    }
-    throw e;
-  }
-  return done;
-}
-
-/** Signal handlers run as macrotasks: a step boundary must give the event loop a turn. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
 }

@@ -63,7 +63,7 @@ interface VirtualArgs {
 
 const LIST_SQL = "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND type <> 'view' ORDER BY name";
 const MASTER_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'";
-const XINFO_SQL = "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)";
+const XINFO_SQL = 'SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)';
 const PK_INDEX_SQL = "SELECT count(*) AS n FROM pragma_index_list(?) WHERE origin = 'pk'";
 
 function listed(list: Row[], master: Row[]): ListedTable[] {
@@ -82,7 +82,11 @@ function listed(list: Row[], master: Row[]): ListedTable[] {
 function unquote(v: string): string {
   const t = v.trim();
   const q = t[0];
-  if ((q === "'" || q === '"' || q === "`") && t.endsWith(q)) return t.slice(1, -1).split(q + q).join(q);
+  if ((q === "'" || q === '"' || q === "`") && t.endsWith(q))
+    return t
+      .slice(1, -1)
+      .split(q + q)
+      .join(q);
   if (q === "[" && t.endsWith("]")) return t.slice(1, -1);
   return t;
 }

@@ -24,32 +24,54 @@ export function faultOf(e: unknown, path?: string): Fault | null {
   if (/ENOSPC|SQLITE_FULL|no space left|database or disk is full/i.test(both)) {
     return { code: "ENOSPC", words: "no space left on the device", fix: "Free space on that filesystem (df -h shows it)" };
   }
-  if (/EDQUOT|quota exceeded/i.test(both)) return { code: "EDQUOT", words: "the disk quota of this user is used up", fix: "Free space within the quota or raise it" };
+  if (/EDQUOT|quota exceeded/i.test(both))
+    return { code: "EDQUOT", words: "the disk quota of this user is used up", fix: "Free space within the quota or raise it" };
   if (/EFBIG|file too large/i.test(both)) {
-    return { code: "EFBIG", words: "a file grew past the largest size this process may write (ulimit -f) or the filesystem allows", fix: "Raise the limit (ulimit -f unlimited) or use a filesystem that takes larger files" };
+    return {
+      code: "EFBIG",
+      words: "a file grew past the largest size this process may write (ulimit -f) or the filesystem allows",
+      fix: "Raise the limit (ulimit -f unlimited) or use a filesystem that takes larger files",
+    };
   }
   const longest = [path ?? "", ...(msg.match(/\/[^\s:"']+/g) ?? [])].reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), "");
   if (/ENAMETOOLONG|name too long/i.test(both) || (pathTooLongForSqlite(longest) && /CANTOPEN|unable to open|: 14"?\)?$/i.test(both))) {
     path = longest || path;
-    return { code: "ENAMETOOLONG", words: `a path too long for SQLite (it opens at most ${SQLITE_MAX_PATH} bytes of path${path ? `; this one has ${Buffer.byteLength(path)}` : ""})`, fix: "Move the database (or --work-dir) to a shorter path, or use a shorter symbolic link to its folder" };
+    return {
+      code: "ENAMETOOLONG",
+      words: `a path too long for SQLite (it opens at most ${SQLITE_MAX_PATH} bytes of path${path ? `; this one has ${Buffer.byteLength(path)}` : ""})`,
+      fix: "Move the database (or --work-dir) to a shorter path, or use a shorter symbolic link to its folder",
+    };
   }
-  if (/EROFS|read-only file ?system/i.test(both)) return { code: "EROFS", words: "the filesystem is read-only", fix: "Remount it read-write (or copy the database to a writable filesystem)" };
+  if (/EROFS|read-only file ?system/i.test(both))
+    return { code: "EROFS", words: "the filesystem is read-only", fix: "Remount it read-write (or copy the database to a writable filesystem)" };
   if (/EACCES|EPERM|permission denied|operation not permitted/i.test(both)) {
-    return { code: code.match(/EACCES|EPERM/)?.[0] ?? "EACCES", words: "permission denied: a folder or file is not writable by this user (or the permission was taken away during the run)", fix: "Run as the database's owner or make the folder writable again (chmod u+w)" };
+    return {
+      code: code.match(/EACCES|EPERM/)?.[0] ?? "EACCES",
+      words: "permission denied: a folder or file is not writable by this user (or the permission was taken away during the run)",
+      fix: "Run as the database's owner or make the folder writable again (chmod u+w)",
+    };
   }
   if (/SQLITE_IOERR|disk I\/O error/i.test(both)) {
     // SQLite reports a write past the file-size limit as an I/O error: the limit names it.
     const limit = fileSizeLimit();
-    if (limit !== null) return { code: "EFBIG", words: `a file grew past the largest size this process may write (ulimit -f: ${limit} bytes)`, fix: "Raise the limit (ulimit -f unlimited)" };
+    if (limit !== null)
+      return {
+        code: "EFBIG",
+        words: `a file grew past the largest size this process may write (ulimit -f: ${limit} bytes)`,
+        fix: "Raise the limit (ulimit -f unlimited)",
+      };
   }
-  if (/\bEIO\b|SQLITE_IOERR|disk I\/O error/i.test(both)) return { code: "EIO", words: "an input/output error from the device", fix: "Check the device (dmesg) before anything else" };
+  if (/\bEIO\b|SQLITE_IOERR|disk I\/O error/i.test(both))
+    return { code: "EIO", words: "an input/output error from the device", fix: "Check the device (dmesg) before anything else" };
   return null;
 }
 
 /** The process's file-size limit in bytes (Linux /proc/self/limits), or null when unlimited or unknown. */
 function fileSizeLimit(): number | null {
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max file size"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max file size"));
     const soft = line?.slice("Max file size".length).trim().split(/\s+/)[0];
     return soft && /^\d+$/.test(soft) ? Number(soft) : null;
   } catch {

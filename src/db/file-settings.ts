@@ -62,7 +62,9 @@ export function applyLayoutSettings(db: LibsqlDatabase, s: FileSettings): void {
   db.exec(`PRAGMA auto_vacuum = ${AUTO_VACUUM.indexOf(s.autoVacuum)}`);
   const got = readFileSettings(db);
   if (got.encoding !== s.encoding || got.autoVacuum !== s.autoVacuum) {
-    throw new Error(`the new file did not take the original's settings (encoding ${got.encoding}, auto_vacuum ${got.autoVacuum}; wanted ${s.encoding}, ${s.autoVacuum})`);
+    throw new Error(
+      `the new file did not take the original's settings (encoding ${got.encoding}, auto_vacuum ${got.autoVacuum}; wanted ${s.encoding}, ${s.autoVacuum})`,
+    );
   }
 }
 

@@ -100,7 +100,11 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
     fsyncPath(file);
     if (existsSync(target.path)) {
       removeOwnDatabaseFiles(file);
-      throw refused({ what: `${target.path} appeared while the new database was being built.`, untouched: "The file that appeared was left untouched.", next: "Run vox-cutover diagnose on it, then run the command again." });
+      throw refused({
+        what: `${target.path} appeared while the new database was being built.`,
+        untouched: "The file that appeared was left untouched.",
+        next: "Run vox-cutover diagnose on it, then run the command again.",
+      });
     }
     renameSync(file, target.path);
     fsyncPath(dirname(target.path));

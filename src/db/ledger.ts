@@ -66,7 +66,10 @@ export function lastCutoverLedger(dbPath: string): { run_id: string; created_at:
     try {
       const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'cutover_ledger'").length;
       if (!has) return null;
-      const r = allRows(db, "SELECT run_id, created_at FROM cutover_ledger WHERE command IN ('cutover', 'rehearse', 'wizard') AND mode = 'apply' ORDER BY id DESC LIMIT 1");
+      const r = allRows(
+        db,
+        "SELECT run_id, created_at FROM cutover_ledger WHERE command IN ('cutover', 'rehearse', 'wizard') AND mode = 'apply' ORDER BY id DESC LIMIT 1",
+      );
       return r.length ? { run_id: String(r[0]!.run_id), created_at: String(r[0]!.created_at) } : null;
     } finally {
       db.close();
@@ -84,7 +87,10 @@ export function quarantineTableRows(dbPath: string): { rows: number; byReason: R
       if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'legacy_quarantine'").length) return { rows: 0, byReason: {} };
       const byReason: Record<string, number> = {};
       let rows = 0;
-      for (const r of allRows(db, "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1")) {
+      for (const r of allRows(
+        db,
+        "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1",
+      )) {
         byReason[String(r.k)] = Number(r.n);
         rows += Number(r.n);
       }

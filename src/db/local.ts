@@ -83,7 +83,7 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
       details: { chain: "not-a-database", sqlite: code || msg },
     });
   }
-  if (dbPath && /READONLY/.test(code) || /readonly database/i.test(msg)) {
+  if ((dbPath && /READONLY/.test(code)) || /readonly database/i.test(msg)) {
     if (dbPath && hotJournal(dbPath)) return hotJournalError(dbPath);
     return refused({
       what: `SQLite cannot write${where}: "${msg}" (the file or its folder is read-only for this user, or on a read-only filesystem).`,
@@ -213,7 +213,12 @@ function openSnapshot(path: string): LibsqlDatabase {
       else rmSync(`${copy}-wal`, { force: true });
       copyFileSync(path, copy, fsc.COPYFILE_FICLONE);
       if (contentVersion(path) === before) break;
-      if (attempt >= 5) throw failed({ what: `${path} kept changing while it was copied for reading (its folder is not writable, so SQLite's shared read lock cannot be used).`, untouched: "Nothing was changed.", next: "Stop the application writing to it, or run as a user who may write the folder, then run the command again." });
+      if (attempt >= 5)
+        throw failed({
+          what: `${path} kept changing while it was copied for reading (its folder is not writable, so SQLite's shared read lock cannot be used).`,
+          untouched: "Nothing was changed.",
+          next: "Stop the application writing to it, or run as a user who may write the folder, then run the command again.",
+        });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
     }
     db = new Database(copy);
@@ -277,7 +282,6 @@ export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []):
   }
   return out;
 }
-
 
 /** Runs `fn` in one BEGIN IMMEDIATE transaction on an open database: committed, or rolled back and rethrown. */
 export function inWriteTransaction<T>(db: LibsqlDatabase, fn: (db: LibsqlDatabase) => T): T {

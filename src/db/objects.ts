@@ -26,7 +26,10 @@ const ORDER = { index: 0, view: 1, trigger: 2 } as const;
 
 /** Every index, trigger and view with SQL of its own (not the automatic indexes of UNIQUE/PRIMARY KEY), in creation order. */
 export function listObjects(db: LibsqlDatabase): FileObject[] {
-  return allRows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid").map((r) => ({
+  return allRows(
+    db,
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+  ).map((r) => ({
     type: String(r.type) as FileObject["type"],
     name: String(r.name),
     table: String(r.tbl_name),

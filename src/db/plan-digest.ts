@@ -17,7 +17,18 @@ export interface PlanIdentity {
 /** A short hash of the database identity, its chain, size, change counter, content version and the planned steps. */
 export function planDigest(p: PlanIdentity): string {
   // An empty and an absent -wal are the same state (a WAL reader using SQLite's locking may create an empty one).
-  const h = createHash("sha256").update(JSON.stringify([p.db, p.chain, p.sizeBytes, p.walBytes || null, p.changeCounter, p.steps, ...(p.target ? [p.target] : []), ...(p.contentVersion ? [p.contentVersion] : [])]));
+  const h = createHash("sha256").update(
+    JSON.stringify([
+      p.db,
+      p.chain,
+      p.sizeBytes,
+      p.walBytes || null,
+      p.changeCounter,
+      p.steps,
+      ...(p.target ? [p.target] : []),
+      ...(p.contentVersion ? [p.contentVersion] : []),
+    ]),
+  );
   return h.digest("hex").slice(0, 16);
 }
 

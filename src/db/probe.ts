@@ -59,7 +59,7 @@ function probeOpen(fd: number): ProbeResult {
   const n = readSync(fd, buf, 0, 100, 0);
   const size = fstatSync(fd).size;
   if (n < 16 || !buf.subarray(0, 16).equals(MAGIC)) {
-    return { state: "not-sqlite", reason: "the file does not start with the SQLite header (\"SQLite format 3\")" };
+    return { state: "not-sqlite", reason: 'the file does not start with the SQLite header ("SQLite format 3")' };
   }
   if (n < 100) return { state: "not-sqlite", reason: `the file is ${size} bytes, shorter than the 100-byte SQLite header` };
   const rawPage = buf.readUInt16BE(16);
@@ -114,7 +114,10 @@ export function contentState(path: string, fd?: number): ContentState {
 export function contentVersion(path: string): string {
   if (!existsSync(path)) return "missing";
   const s = contentState(path);
-  return createHash("sha256").update(JSON.stringify([s.size, s.mtimeNs, s.changeCounter, s.walSize, s.walMtimeNs, s.walSha256 ?? null])).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify([s.size, s.mtimeNs, s.changeCounter, s.walSize, s.walMtimeNs, s.walSha256 ?? null]))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 function sha256Of(path: string): string | null {

@@ -2,15 +2,7 @@ import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerSecret, redactUrl } from "../util/redact.js";
 
-export type DbSource =
-  | "--db"
-  | "VOX_DB_URL"
-  | "VOX_TURSO_URL"
-  | "TURSO_URL"
-  | "VOX_DB_PATH"
-  | "VOX_DATA_DIR"
-  | "platform-data-dir"
-  | "app.db";
+export type DbSource = "--db" | "VOX_DB_URL" | "VOX_TURSO_URL" | "TURSO_URL" | "VOX_DB_PATH" | "VOX_DATA_DIR" | "platform-data-dir" | "app.db";
 
 export interface ResolvedDb {
   kind: "file" | "remote";
@@ -109,14 +101,24 @@ export function resolveDatabase(opts: { db?: string }, env: Env = process.env, c
   if (voxUrl && FILE_URL.test(voxUrl)) return file(fileUrlPath(voxUrl), cwd, "VOX_DB_URL", "VOX_DB_URL is set to a file: URL (a local path)");
   if (voxUrl) return remote(voxUrl, token, "VOX_DB_URL", "VOX_DB_URL is set (remote libSQL, token from VOX_DB_TOKEN)", []);
   const tursoUrl = nonEmpty(env.VOX_TURSO_URL);
-  if (tursoUrl && FILE_URL.test(tursoUrl)) return file(fileUrlPath(tursoUrl), cwd, "VOX_TURSO_URL", "VOX_TURSO_URL is set to a file: URL (a local path; VOX_TURSO_URL is a deprecated alias of VOX_DB_URL)", ["VOX_TURSO_URL/VOX_TURSO_TOKEN are deprecated compatibility aliases: set VOX_DB_URL and VOX_DB_TOKEN instead."]);
+  if (tursoUrl && FILE_URL.test(tursoUrl))
+    return file(
+      fileUrlPath(tursoUrl),
+      cwd,
+      "VOX_TURSO_URL",
+      "VOX_TURSO_URL is set to a file: URL (a local path; VOX_TURSO_URL is a deprecated alias of VOX_DB_URL)",
+      ["VOX_TURSO_URL/VOX_TURSO_TOKEN are deprecated compatibility aliases: set VOX_DB_URL and VOX_DB_TOKEN instead."],
+    );
   if (tursoUrl) {
     return remote(tursoUrl, nonEmpty(env.VOX_TURSO_TOKEN), "VOX_TURSO_URL", "VOX_TURSO_URL is set (compatibility alias of VOX_DB_URL)", [
       "VOX_TURSO_URL/VOX_TURSO_TOKEN are deprecated compatibility aliases: set VOX_DB_URL and VOX_DB_TOKEN instead.",
     ]);
   }
   const legacyUrl = nonEmpty(env.TURSO_URL);
-  if (legacyUrl && FILE_URL.test(legacyUrl)) return file(fileUrlPath(legacyUrl), cwd, "TURSO_URL", "TURSO_URL is set to a file: URL (a local path; TURSO_URL is a deprecated legacy name)", ["TURSO_URL/TURSO_AUTH_TOKEN are deprecated legacy names: set VOX_DB_URL and VOX_DB_TOKEN instead."]);
+  if (legacyUrl && FILE_URL.test(legacyUrl))
+    return file(fileUrlPath(legacyUrl), cwd, "TURSO_URL", "TURSO_URL is set to a file: URL (a local path; TURSO_URL is a deprecated legacy name)", [
+      "TURSO_URL/TURSO_AUTH_TOKEN are deprecated legacy names: set VOX_DB_URL and VOX_DB_TOKEN instead.",
+    ]);
   if (legacyUrl) {
     return remote(legacyUrl, nonEmpty(env.TURSO_AUTH_TOKEN), "TURSO_URL", "TURSO_URL is set (legacy alias of VOX_DB_URL)", [
       "TURSO_URL/TURSO_AUTH_TOKEN are deprecated legacy names: set VOX_DB_URL and VOX_DB_TOKEN instead.",

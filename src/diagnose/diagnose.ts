@@ -16,7 +16,6 @@ import { shellQuote } from "../util/shell.js";
 import { derivedFor } from "../util/derived.js";
 import type { DerivedBaseline } from "../schema/derive.js";
 
-
 export interface TableCount {
   name: string;
   rows: bigint;
@@ -174,7 +173,18 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
 async function readEvidence(
   resolved: ResolvedDb,
   ctx: BaselineContext,
-  base: { tables: TableCount[]; virtualTables: string[]; unknownTables: string[]; missingTables: string[]; missingColumns: { table: string; columns: string[] }[]; unknownColumns: { table: string; columns: string[] }[]; totalRows: bigint; sequences: bigint; structure: StructureComparison | null; operatorObjects: Diagnosis["operatorObjects"] },
+  base: {
+    tables: TableCount[];
+    virtualTables: string[];
+    unknownTables: string[];
+    missingTables: string[];
+    missingColumns: { table: string; columns: string[] }[];
+    unknownColumns: { table: string; columns: string[] }[];
+    totalRows: bigint;
+    sequences: bigint;
+    structure: StructureComparison | null;
+    operatorObjects: Diagnosis["operatorObjects"];
+  },
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {
@@ -254,7 +264,10 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
     case "ahead":
       return {
         explanation: `LegacySchemaChain: the database is on version ${String(d.classification.maxVersion)}, above the target baseline ${B} (${d.baseline.origin}): a newer vox wrote it. Do not migrate it against this baseline; take the target from the vox that wrote it.`,
-        next: [`vox-cutover diagnose ${where} --target-schema vox`.replace(/\s+/g, " "), `vox-cutover cutover ${where} --target-schema vox`.replace(/\s+/g, " ")],
+        next: [
+          `vox-cutover diagnose ${where} --target-schema vox`.replace(/\s+/g, " "),
+          `vox-cutover cutover ${where} --target-schema vox`.replace(/\s+/g, " "),
+        ],
       };
     case "legacy":
       return {

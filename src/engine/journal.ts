@@ -83,7 +83,19 @@ export interface JournalState {
 }
 
 export function journalState(entries: Stamped[]): JournalState {
-  const s: JournalState = { done: new Map(), started: new Set(), swapPhase: "none", swapState: null, finished: false, final: null, rolledBack: false, interruptedAt: null, stoppedOn: null, lastStep: null, firstTs: entries[0]?.ts ?? null };
+  const s: JournalState = {
+    done: new Map(),
+    started: new Set(),
+    swapPhase: "none",
+    swapState: null,
+    finished: false,
+    final: null,
+    rolledBack: false,
+    interruptedAt: null,
+    stoppedOn: null,
+    lastStep: null,
+    firstTs: entries[0]?.ts ?? null,
+  };
   for (const en of entries) {
     switch (en.e) {
       case "run-start":

@@ -30,7 +30,17 @@ export interface RunState {
   failed: { step: string; message: string } | null;
 }
 
-export const EMPTY_RUN: RunState = { steps: {}, outputs: {}, backup: null, newFile: null, swap: null, importEvidence: null, warnings: [], skipped: [], failed: null };
+export const EMPTY_RUN: RunState = {
+  steps: {},
+  outputs: {},
+  backup: null,
+  newFile: null,
+  swap: null,
+  importEvidence: null,
+  warnings: [],
+  skipped: [],
+  failed: null,
+};
 
 /** The one reducer: the state after event `e` (pure; events that say nothing about the run leave it as it is). */
 export function reduceRun(s: RunState, e: EngineEvent): RunState {
@@ -41,7 +51,10 @@ export function reduceRun(s: RunState, e: EngineEvent): RunState {
       return { ...s, steps: { ...s.steps, [e.id]: { status: "running" } }, failed: s.failed?.step === e.id ? null : s.failed };
     case "step-done": {
       // Reused (done in an earlier attempt): its outputs, warnings and "skipped" as the journal recorded them.
-      const steps = { ...s.steps, [e.id]: { status: e.skipped ? ("skipped" as const) : ("done" as const), summary: e.summary, ...(e.reused ? { reused: true } : {}) } };
+      const steps = {
+        ...s.steps,
+        [e.id]: { status: e.skipped ? ("skipped" as const) : ("done" as const), summary: e.summary, ...(e.reused ? { reused: true } : {}) },
+      };
       const warnings = [...s.warnings.filter((w) => w.step !== e.id), ...(e.warnings ?? []).map((text) => ({ step: e.id, text }))];
       const skipped = [...s.skipped.filter((x) => x !== e.id), ...(e.skipped ? [e.id] : [])];
       if (e.outputs === undefined || !hasOutputSchema(e.id)) return { ...s, steps, warnings, skipped };
@@ -69,7 +82,14 @@ export function runStateFromJournal(done: ReadonlyMap<string, Record<string, unk
   return runStateOf(
     [...done].map(([id, outputs]) => {
       const warnings = Array.isArray(outputs.warnings) ? outputs.warnings.map(String) : [];
-      return { type: "step-done", id, summary: typeof outputs.summary === "string" ? outputs.summary : "", outputs, ...(outputs.skipped === true ? { skipped: true } : {}), ...(warnings.length ? { warnings } : {}) };
+      return {
+        type: "step-done",
+        id,
+        summary: typeof outputs.summary === "string" ? outputs.summary : "",
+        outputs,
+        ...(outputs.skipped === true ? { skipped: true } : {}),
+        ...(warnings.length ? { warnings } : {}),
+      };
     }),
   );
 }
@@ -86,7 +106,15 @@ function parts(o: StepOutputMap): Pick<RunState, "backup" | "newFile" | "swap"> 
   const ver = o["verify-backup"];
   const built = o["build-import"] ? { path: o["build-import"].path, by: "import" as const } : o.fold ? { path: o.fold.path, by: "fold" as const } : null;
   return {
-    backup: exp ? { path: exp.path, sha256: ver?.sha256 ?? exp.sha256, rows: exp.rows, verified: ver?.verified === true && ver.sha256 === exp.sha256, primaryAtExport: exp.identity } : null,
+    backup: exp
+      ? {
+          path: exp.path,
+          sha256: ver?.sha256 ?? exp.sha256,
+          rows: exp.rows,
+          verified: ver?.verified === true && ver.sha256 === exp.sha256,
+          primaryAtExport: exp.identity,
+        }
+      : null,
     newFile: built,
     swap: o.swap ? { archive: o.swap.archive } : null,
   };

@@ -56,9 +56,21 @@ export const ImportEvidenceSchema = v.object({
 });
 
 /** An apply-time gate of Stage 0: in a dry-run, a gate that would refuse says so (what, and what to do). */
-const GateSchema = v.variant("wouldRefuse", [v.object({ wouldRefuse: v.literal(false) }), v.object({ wouldRefuse: v.literal(true), what: str, next: v.nullable(str) })]);
+const GateSchema = v.variant("wouldRefuse", [
+  v.object({ wouldRefuse: v.literal(false) }),
+  v.object({ wouldRefuse: v.literal(true), what: str, next: v.nullable(str) }),
+]);
 
-const ImportedTableSchema = v.looseObject({ name: str, target: v.nullable(str), rows: num, loaded: num, quarantined: num, reasons: opt(counts), partial: opt(num), columns: opt(counts) });
+const ImportedTableSchema = v.looseObject({
+  name: str,
+  target: v.nullable(str),
+  rows: num,
+  loaded: num,
+  quarantined: num,
+  reasons: opt(counts),
+  partial: opt(num),
+  columns: opt(counts),
+});
 
 export const StepOutputSchemas = {
   // Stage 0
@@ -71,9 +83,24 @@ export const StepOutputSchemas = {
   holders: GateSchema,
   integrity: v.object({ integrity: str }),
   diagnose: v.object({ chain: str, maxVersion: v.nullable(str) }),
-  structure: v.object({ origin: str, originKind: opt(str), equal: v.nullable(bool), fingerprint: opt(str), targetFingerprint: opt(str), differences: opt(num) }),
+  structure: v.object({
+    origin: str,
+    originKind: opt(str),
+    equal: v.nullable(bool),
+    fingerprint: opt(str),
+    targetFingerprint: opt(str),
+    differences: opt(num),
+  }),
   // Stage 1
-  export: v.object({ path: str, sha256: str, rows: num, bytes: num, identity: FileIdentitySchema, tables: v.array(v.looseObject({ name: str, rows: num })), file: FileRecordSchema }),
+  export: v.object({
+    path: str,
+    sha256: str,
+    rows: num,
+    bytes: num,
+    identity: FileIdentitySchema,
+    tables: v.array(v.looseObject({ name: str, rows: num })),
+    file: FileRecordSchema,
+  }),
   "verify-backup": v.object({ verified: bool, sha256: str, rows: num }),
   "build-import": v.object({
     path: str,
@@ -89,16 +116,38 @@ export const StepOutputSchemas = {
   }),
   checks: v.object({ chain: str, integrity: str, foreignKeyOrphans: num }),
   "primary-unchanged": v.object({ identity: FileIdentitySchema }),
-  fold: v.object({ path: str, from: v.nullable(str), to: num, integrity: str, tables: v.array(FoldCopyTableSchema), added: num, settings: FileSettingsSchema, file: FileRecordSchema }),
+  fold: v.object({
+    path: str,
+    from: v.nullable(str),
+    to: num,
+    integrity: str,
+    tables: v.array(FoldCopyTableSchema),
+    added: num,
+    settings: FileSettingsSchema,
+    file: FileRecordSchema,
+  }),
   baseline: v.object({ to: num }),
   swap: v.object({ archive: str, archiveFile: v.nullable(FileRecordSchema) }),
   ledger: v.object({ runId: str }),
   // Stages 2–4
   sidecar: v.variant("exists", [
     v.object({ exists: v.literal(false), archive: v.nullable(str) }),
-    v.object({ exists: v.literal(true), path: str, merge: bool, archive: str, merged: num, conflicts: num, backup: str, backupSha256: str, tables: v.array(v.object({ name: str, rows: num, present: num, merged: num, conflicts: num })) }),
+    v.object({
+      exists: v.literal(true),
+      path: str,
+      merge: bool,
+      archive: str,
+      merged: num,
+      conflicts: num,
+      backup: str,
+      backupSha256: str,
+      tables: v.array(v.object({ name: str, rows: num, present: num, merged: num, conflicts: num })),
+    }),
   ]),
-  "telemetry-check": v.union([v.object({ skipped: v.literal(true) }), v.object({ violations: num, files: v.array(FileSummarySchema), notRegular: v.array(str) })]),
+  "telemetry-check": v.union([
+    v.object({ skipped: v.literal(true) }),
+    v.object({ violations: num, files: v.array(FileSummarySchema), notRegular: v.array(str) }),
+  ]),
   /** Empty when the file has no publication tables. */
   news: v.object({ mismatches: opt(num), missingDigest: opt(num), copied: opt(num) }),
 } as const;
@@ -153,7 +202,11 @@ export class StepOutputs {
   need<K extends StepWithOutputs>(id: K): StepOutput<K> {
     const o = this.get(id);
     if (o === undefined) {
-      throw failed({ what: `The outputs of step ${id} are missing from this run's journal, or are not what this version records.`, untouched: "This step changed nothing.", next: "Undo the run (cutover --rollback --apply), then run the cutover again." });
+      throw failed({
+        what: `The outputs of step ${id} are missing from this run's journal, or are not what this version records.`,
+        untouched: "This step changed nothing.",
+        next: "Undo the run (cutover --rollback --apply), then run the cutover again.",
+      });
     }
     return o;
   }
@@ -170,10 +223,14 @@ export class StepOutputs {
    */
   record(id: string, outputs: unknown, summary: string, said: { warnings?: string[]; skipped?: boolean } = {}): Record<string, unknown> {
     const checked = checkedOutput(id, outputs);
-    if (typeof checked === "string") throw failed({ what: `Step ${id} produced outputs of another shape than its schema (${checked}): a defect of vox-cutover.`, untouched: "The journal does not record the step as done; the primary was not changed by it.", next: "Report this; undo the run with cutover --rollback --apply." });
+    if (typeof checked === "string")
+      throw failed({
+        what: `Step ${id} produced outputs of another shape than its schema (${checked}): a defect of vox-cutover.`,
+        untouched: "The journal does not record the step as done; the primary was not changed by it.",
+        next: "Report this; undo the run with cutover --rollback --apply.",
+      });
     const kept = { ...checked, summary, ...(said.warnings?.length ? { warnings: said.warnings } : {}), ...(said.skipped ? { skipped: true } : {}) };
     this.#raw.set(id, kept);
     return kept;
   }
-
 }

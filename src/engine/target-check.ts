@@ -10,7 +10,8 @@ import { compareFacts, failingCount } from "../schema/compare.js";
 import { baselineSql } from "../schema/manifest.js";
 import { factsOfSql, TARGET_ENV, templateFromVox, templateTarget, voxOnPath } from "../schema/target.js";
 
-export type VoxComparison = { version: number; voxVersion: string | null; agrees: boolean; differences: number; bundledVersion: number; path: string } | { error: string } | null;
+export type VoxComparison =
+  { version: number; voxVersion: string | null; agrees: boolean; differences: number; bundledVersion: number; path: string } | { error: string } | null;
 
 /**
  * null: no vox on PATH. Otherwise its baseline compared with the bundled one, table by table. The

@@ -17,7 +17,10 @@ import { VoxError } from "../errors.js";
 import { pausePoint } from "./testhooks.js";
 
 /** The evidence a swap rests on, from an import report (trial or real). */
-export function importEvidence(r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects">>, backupVerified: boolean): ImportEvidence {
+export function importEvidence(
+  r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects">>,
+  backupVerified: boolean,
+): ImportEvidence {
   const tables = r.tables
     .filter((t) => t.source !== "sqlite_sequence")
     .map((t) => ({
@@ -60,7 +63,11 @@ export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineCo
 
 /** An interrupted dry-run: nothing was written and there is nothing to resume. */
 function dryRunInterrupted(e: VoxError): VoxError {
-  return interruptedNothingLeft(e, "during the dry-run's trial import", "Nothing was written: the database was only read, and the trial's scratch folder was removed (no work dir, journal or lock remains).");
+  return interruptedNothingLeft(
+    e,
+    "during the dry-run's trial import",
+    "Nothing was written: the database was only read, and the trial's scratch folder was removed (no work dir, journal or lock remains).",
+  );
 }
 
 async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, stop: () => void): Promise<ImportEvidence> {
@@ -73,7 +80,14 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
       maxVersion: jsonInt(d.classification.maxVersion),
       baseline: { version: base.manifest.baselineVersion, digest: base.digest },
       onProgress: (p) => {
-        emit({ type: "step-progress", id: "trial-import", done: p.rowsDone, total: p.totalRows * 2, label: `export ${p.table}`, phase: "reading the database for the trial" });
+        emit({
+          type: "step-progress",
+          id: "trial-import",
+          done: p.rowsDone,
+          total: p.totalRows * 2,
+          label: `export ${p.table}`,
+          phase: "reading the database for the trial",
+        });
         stop();
         pausePoint("trial-progress");
       },
@@ -88,7 +102,14 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
       rules: loadImporters(),
       into: "scratch",
       onProgress: (p) => {
-        emit({ type: "step-progress", id: "trial-import", done: total + p.rowsDone, total: total * 2, label: p.table ? `import ${p.table}` : (p.phase ?? "import"), phase: p.phase ?? "copying rows into the trial file" });
+        emit({
+          type: "step-progress",
+          id: "trial-import",
+          done: total + p.rowsDone,
+          total: total * 2,
+          label: p.table ? `import ${p.table}` : (p.phase ?? "import"),
+          phase: p.phase ?? "copying rows into the trial file",
+        });
         stop();
       },
     });

@@ -108,7 +108,11 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     o.onPhase?.("comparing the copy with the verified backup");
     const { read, comparison } = await verifyAgainstDatabase(o.backupPath, building);
     if (read.fileSha256 !== o.backupSha256) {
-      throw refused({ what: `The backup ${o.backupPath} changed since it was written (sha256 ${read.fileSha256} ≠ ${o.backupSha256}).`, untouched: "The primary was not changed; the copy was removed.", next: "Roll this run back (--rollback --apply) and run it again." });
+      throw refused({
+        what: `The backup ${o.backupPath} changed since it was written (sha256 ${read.fileSha256} ≠ ${o.backupSha256}).`,
+        untouched: "The primary was not changed; the copy was removed.",
+        next: "Roll this run back (--rollback --apply) and run it again.",
+      });
     }
     if (!comparison.ok) {
       throw refused({
@@ -119,7 +123,12 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     }
     // 3. The fold, in one transaction on the copy.
     o.onPhase?.("folding the copy");
-    await applyMigration(o.plan, { path: building, workDir: o.workDir, targetFacts: o.targetFacts, backup: async () => ({ path: o.backupPath, sha256: o.backupSha256 }) });
+    await applyMigration(o.plan, {
+      path: building,
+      workDir: o.workDir,
+      targetFacts: o.targetFacts,
+      backup: async () => ({ path: o.backupPath, sha256: o.backupSha256 }),
+    });
     // 4. The folded copy, checked.
     o.onPhase?.("checking the folded copy");
     const db = new Database(building);
@@ -127,13 +136,30 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     let integrity: string;
     const tables: FoldCopyTable[] = [];
     try {
-      integrity = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0])).join("; ");
-      if (integrity !== "ok") throw failed({ what: `integrity_check of the folded copy: ${integrity}.`, untouched: "The primary was not changed; the copy was removed.", next: "Keep the backup; run vox-cutover diagnose and report this." });
+      integrity = allRows(db, "PRAGMA integrity_check")
+        .map((r) => String(Object.values(r)[0]))
+        .join("; ");
+      if (integrity !== "ok")
+        throw failed({
+          what: `integrity_check of the folded copy: ${integrity}.`,
+          untouched: "The primary was not changed; the copy was removed.",
+          next: "Keep the backup; run vox-cutover diagnose and report this.",
+        });
       const structure = compareFacts(readFacts(db), o.targetFacts);
-      if (!structure.equal) throw failed({ what: `The folded copy's structure differs from the target: ${structureLines(structure).slice(0, 3).join("; ")}.`, untouched: "The primary was not changed; the copy was removed.", next: "Run the cutover's rebuild instead (report this)." });
+      if (!structure.equal)
+        throw failed({
+          what: `The folded copy's structure differs from the target: ${structureLines(structure).slice(0, 3).join("; ")}.`,
+          untouched: "The primary was not changed; the copy was removed.",
+          next: "Run the cutover's rebuild instead (report this).",
+        });
       const got = readFileSettings(db);
       const diffs = settingsDifferences({ ...settings, journalMode: "delete" }, { ...got, journalMode: "delete" });
-      if (diffs.length) throw failed({ what: `The copy did not keep the primary's settings: ${diffs.join(", ")}.`, untouched: "The primary was not changed; the copy was removed.", next: "Report this." });
+      if (diffs.length)
+        throw failed({
+          what: `The copy did not keep the primary's settings: ${diffs.join(", ")}.`,
+          untouched: "The primary was not changed; the copy was removed.",
+          next: "Report this.",
+        });
       const trailer = new Map(read.tables.map((t) => [t.name, t]));
       for (const bt of read.header.tables) {
         const want = trailer.get(bt.name)!;

@@ -50,7 +50,8 @@ function repairColumns(d: Diagnosis, base: BaselineContext): { alters: string[];
       const c = t.columns.find((x) => x.name === name)!;
       if (c.pk > 0) blockers.push(`${diff.table}.${c.name} is part of the primary key and cannot be added in place`);
       else if (c.notnull && c.default === null) blockers.push(`${diff.table}.${c.name} is NOT NULL without a default and cannot be added in place`);
-      else if (c.default !== null && !isConstantDefault(c.default)) blockers.push(`${diff.table}.${c.name} has a non-constant default (${c.default}) and cannot be added in place`);
+      else if (c.default !== null && !isConstantDefault(c.default))
+        blockers.push(`${diff.table}.${c.name} has a non-constant default (${c.default}) and cannot be added in place`);
       else alters.push(`ALTER TABLE ${quoteIdent(diff.table)} ADD COLUMN ${columnDef(c)}`);
     }
     for (const x of diff.differentColumns) blockers.push(`${diff.table}.${x}`);
@@ -93,7 +94,12 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
   const statements = splitSql(base.sql);
   const hasData = d.tables.length > 0;
   if (d.chain === "missing") {
-    steps.push({ id: "create-file", kind: "write", description: `create ${d.resolved.display}${d.resolved.path && !existsSync(dirname(d.resolved.path)) ? " and its folder" : ""}`, sql: [] });
+    steps.push({
+      id: "create-file",
+      kind: "write",
+      description: `create ${d.resolved.display}${d.resolved.path && !existsSync(dirname(d.resolved.path)) ? " and its folder" : ""}`,
+      sql: [],
+    });
   }
   // A current file with the target's structure has nothing to do; every other chain that reaches here is brought onto it.
   const repair = d.chain === "current" && d.structure !== null && !d.structure.equal;
@@ -109,23 +115,47 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
       steps.push({
         id: "copy",
         kind: "write",
-        description: "copy the file beside it (VACUUM INTO from one read transaction; page size, auto-vacuum, encoding, journal mode, user_version and application_id kept) and check the copy equals the verified backup; every step below runs on the copy, in one transaction",
+        description:
+          "copy the file beside it (VACUUM INTO from one read transaction; page size, auto-vacuum, encoding, journal mode, user_version and application_id kept) and check the copy equals the verified backup; every step below runs on the copy, in one transaction",
         sql: [],
       });
     }
     const { alters, blockers: b } = repairColumns(d, base);
     blockers.push(...b);
-    if (alters.length) steps.push({ id: "add-columns", kind: "write", description: `add ${alters.length} column(s) the target has and the file lacks, with their defaults (nothing is dropped)`, sql: alters });
+    if (alters.length)
+      steps.push({
+        id: "add-columns",
+        kind: "write",
+        description: `add ${alters.length} column(s) the target has and the file lacks, with their defaults (nothing is dropped)`,
+        sql: alters,
+      });
     // A target trigger stored with another text (an older generator's, or an operator's edit): dropped here so the
     // baseline DDL below creates it with the target's own text; the old text stays in the backup and the archive.
     const stale = d.structure?.differentTriggers ?? [];
-    if (stale.length) steps.push({ id: "replace-triggers", kind: "write", description: `replace ${stale.length} trigger(s) whose text is not the target's (${stale.join(", ")}) with the target's`, sql: stale.map((n) => `DROP TRIGGER IF EXISTS ${quoteIdent(n)}`) });
+    if (stale.length)
+      steps.push({
+        id: "replace-triggers",
+        kind: "write",
+        description: `replace ${stale.length} trigger(s) whose text is not the target's (${stale.join(", ")}) with the target's`,
+        sql: stale.map((n) => `DROP TRIGGER IF EXISTS ${quoteIdent(n)}`),
+      });
     // Columns first: the target's indexes may name columns that only newer baselines have.
-    steps.push({ id: "baseline-ddl", kind: "write", description: `apply the idempotent baseline ${B} DDL (${statements.length} statements: missing tables, indexes and FTS tables are created; existing ones are left as they are)`, sql: statements });
+    steps.push({
+      id: "baseline-ddl",
+      kind: "write",
+      description: `apply the idempotent baseline ${B} DDL (${statements.length} statements: missing tables, indexes and FTS tables are created; existing ones are left as they are)`,
+      sql: statements,
+    });
     if (d.chain === "behind") {
       const pre = d.classification.maxVersion!;
       for (const fs of base.manifest.foldSteps) {
-        if (pre < BigInt(fs.below)) steps.push({ id: `fold:${fs.id}`, kind: "write", description: `version-gated (before ${fs.below}): ${fs.description}`, sql: [fs.sql.trim().replace(/;$/, "")] });
+        if (pre < BigInt(fs.below))
+          steps.push({
+            id: `fold:${fs.id}`,
+            kind: "write",
+            description: `version-gated (before ${fs.below}): ${fs.description}`,
+            sql: [fs.sql.trim().replace(/;$/, "")],
+          });
       }
     }
     steps.push({
@@ -139,7 +169,8 @@ export function planMigration(d: Diagnosis, base: BaselineContext): MigrationPla
     steps.push({
       id: "swap",
       kind: "destructive",
-      description: "check the folded copy (integrity_check, structure equal to the target, every backed-up row and value kept); then, holding SQLite's write lock on the file, check it is unchanged since the backup, hard-link it into the work dir's archive and rename the copy over its name (a rollback renames the original back: vox-cutover cutover --rollback --apply)",
+      description:
+        "check the folded copy (integrity_check, structure equal to the target, every backed-up row and value kept); then, holding SQLite's write lock on the file, check it is unchanged since the backup, hard-link it into the work dir's archive and rename the copy over its name (a rollback renames the original back: vox-cutover cutover --rollback --apply)",
       sql: [],
     });
   }
@@ -222,7 +253,13 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
         });
       }
     }
-    recordLedger(db, { runId, command: "migrate", planDigest: plan.digest, backupSha256: backup?.sha256 ?? null, counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain } });
+    recordLedger(db, {
+      runId,
+      command: "migrate",
+      planDigest: plan.digest,
+      backupSha256: backup?.sha256 ?? null,
+      counts: { from: plan.fromVersion?.toString() ?? null, to: plan.toVersion, chain: plan.chain },
+    });
   });
   return { backup, runId };
 }

@@ -13,7 +13,17 @@ import { quoteIdent, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../db/ledger.js";
 import { loadManifest } from "../schema/manifest.js";
 
-export const MANIFEST_CONTENT_FIELDS = ["publication_id", "content_type", "source_ref", "title", "author", "abstract_text", "body_markdown", "citations_json", "metadata_json"] as const;
+export const MANIFEST_CONTENT_FIELDS = [
+  "publication_id",
+  "content_type",
+  "source_ref",
+  "title",
+  "author",
+  "abstract_text",
+  "body_markdown",
+  "citations_json",
+  "metadata_json",
+] as const;
 
 /** The channel a legacy attempt gets in publication_attempts. */
 export const LEGACY_CHANNEL = "legacy_news_publish";
@@ -125,7 +135,9 @@ export function checkNews(db: LibsqlDatabase): NewsReport {
     }
   }
   if (usable(absent, "published_news")) {
-    r.missingDigest = allRows(db, "SELECT news_id FROM published_news WHERE content_sha3_256 IS NULL OR content_sha3_256 = '' ORDER BY news_id").map((x) => String(jsonValue(x.news_id as SqlValue)));
+    r.missingDigest = allRows(db, "SELECT news_id FROM published_news WHERE content_sha3_256 IS NULL OR content_sha3_256 = '' ORDER BY news_id").map((x) =>
+      String(jsonValue(x.news_id as SqlValue)),
+    );
   }
   if (usable(absent, "news_publish_attempts")) {
     r.legacyAttempts.pending = usable(absent, "publication_attempts")
@@ -155,7 +167,9 @@ function copyLegacyAttempts(db: LibsqlDatabase): number {
 
 /** Creates vox-cutover's own tables (cutover_ledger, legacy_quarantine) in a file vox made, where they are absent. */
 export function ensureOwnTables(db: LibsqlDatabase): void {
-  const have = new Set(allRows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('cutover_ledger', 'legacy_quarantine')").map((r) => String(r.name)));
+  const have = new Set(
+    allRows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('cutover_ledger', 'legacy_quarantine')").map((r) => String(r.name)),
+  );
   if (have.size === 2) return;
   const meta = loadManifest().fragments.find((f) => /CREATE TABLE IF NOT EXISTS cutover_ledger/i.test(f.sql));
   if (!meta) throw new Error("the schema manifest has no fragment creating cutover_ledger");
@@ -168,7 +182,17 @@ export function applyLegacyAttempts(dbPath: string, runId: string, report: NewsR
     const copied = copyLegacyAttempts(db);
     if (copied || opts.ledgerWhenNothing) {
       ensureOwnTables(db);
-      recordLedger(db, { runId, command: "news-check", counts: { copied, pendingBefore: report.legacyAttempts.pending, mismatches: report.mismatches.length, missingDigest: report.missingDigest.length, absent: report.absent } });
+      recordLedger(db, {
+        runId,
+        command: "news-check",
+        counts: {
+          copied,
+          pendingBefore: report.legacyAttempts.pending,
+          mismatches: report.mismatches.length,
+          missingDigest: report.missingDigest.length,
+          absent: report.absent,
+        },
+      });
     }
     return copied;
   });

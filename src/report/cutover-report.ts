@@ -26,7 +26,16 @@ export interface CutoverReport {
   backup: { path: string | null; verified: boolean; sha256: string | null };
   archive: { path: string | null };
   newPath: string | null;
-  tables: { name: string; target: string | null; rowsBefore: number; rowsAfter: number; quarantined: number; reasons?: Record<string, number>; partial?: number; columns?: { column: string; nonNull: number }[] }[];
+  tables: {
+    name: string;
+    target: string | null;
+    rowsBefore: number;
+    rowsAfter: number;
+    quarantined: number;
+    reasons?: Record<string, number>;
+    partial?: number;
+    columns?: { column: string; nonNull: number }[];
+  }[];
   quarantined: number;
   /** The dry-run's trial import (rebuild route). */
   trial?: ImportEvidence;

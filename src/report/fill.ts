@@ -13,11 +13,22 @@ export function fillReport(report: CutoverReport, run: RunState): void {
   const objects = run.importEvidence?.objects;
   if (imp && objects) report.objects = objects;
   if (!imp && exp) {
-    report.tables = exp.tables.filter((t) => t.name !== "sqlite_sequence").map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
+    report.tables = exp.tables
+      .filter((t) => t.name !== "sqlite_sequence")
+      .map((t) => ({ name: t.name, target: t.name, rowsBefore: t.rows, rowsAfter: t.rows, quarantined: 0 }));
   }
 }
 
 /** The report's per-table rows of an import (the real one, or the dry-run's trial). */
 export function tablesOf(ev: RunState["importEvidence"]): CutoverReport["tables"] {
-  return (ev?.tables ?? []).map((t) => ({ name: t.name, target: t.target, rowsBefore: t.rowsIn, rowsAfter: t.loaded, quarantined: t.quarantined, reasons: t.reasons, partial: t.partial, columns: t.columns }));
+  return (ev?.tables ?? []).map((t) => ({
+    name: t.name,
+    target: t.target,
+    rowsBefore: t.rowsIn,
+    rowsAfter: t.loaded,
+    quarantined: t.quarantined,
+    reasons: t.reasons,
+    partial: t.partial,
+    columns: t.columns,
+  }));
 }

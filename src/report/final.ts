@@ -81,12 +81,21 @@ export function applyFinalCounts(report: CountedReport, dbPath: string, sidecar?
     const byName = new Map(final.tables.map((t) => [t.name, t.rows]));
     for (const t of report.tables) t.rowsAfter = t.target ? (byName.get(t.target) ?? 0) : 0;
   }
-  if (sidecar?.exists) report.sidecar = { path: sidecar.path, merged: sidecar.merge, tables: sidecar.tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })) };
+  if (sidecar?.exists)
+    report.sidecar = {
+      path: sidecar.path,
+      merged: sidecar.merge,
+      tables: sidecar.tables.map((t) => ({ name: t.name, rows: t.rows, present: t.present, merged: t.merged, conflicts: t.conflicts })),
+    };
 }
 
 /** Whose numbers these are, in words: the final file's, or the import's before Stages 2–4. */
 function countsAre(r: CountedReport): string {
-  return r.final ? "in the final file (after Stages 2–4; sqlite3 count(*))" : r.mode === "dry-run" ? "after Stage 1 (the trial import)" : "after Stage 1 (the import)";
+  return r.final
+    ? "in the final file (after Stages 2–4; sqlite3 count(*))"
+    : r.mode === "dry-run"
+      ? "after Stage 1 (the trial import)"
+      : "after Stage 1 (the import)";
 }
 
 /** The one rows sentence of the CLI summary, the wizard's summary and report.md. */
@@ -106,7 +115,12 @@ export function sidecarLines(r: CountedReport): string[] {
   const sum = (k: "rows" | "merged" | "conflicts") => t.reduce((n, x) => n + x[k], 0);
   return [
     `sidecar: ${plural(t.length, "table")} (${formatCount(t.filter((x) => x.rows > 0).length)} with rows, listed), ${formatCount(sum("rows"))} rows, ${formatCount(sum("merged"))} merged into the new file, ${formatCount(sum("conflicts"))} conflicting (to legacy_quarantine); the file itself is archived`,
-    ...t.filter((x) => x.rows > 0).map((x) => `  ${x.name}: ${formatCount(x.rows)} rows, ${formatCount(x.present)} already present, ${formatCount(x.merged)} merged, ${formatCount(x.conflicts)} conflicting`),
+    ...t
+      .filter((x) => x.rows > 0)
+      .map(
+        (x) =>
+          `  ${x.name}: ${formatCount(x.rows)} rows, ${formatCount(x.present)} already present, ${formatCount(x.merged)} merged, ${formatCount(x.conflicts)} conflicting`,
+      ),
   ];
 }
 
@@ -116,16 +130,44 @@ export function countsMarkdown(r: CountedReport): string[] {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   lines.push("", `- rows: ${rowsSentence(r)}`);
   if (r.tables.length) {
-    lines.push("", "## Tables", "", `Rows after: ${countsAre(r)}.`, "", "| table | → target | rows before | rows after | quarantined |", "|---|---|---:|---:|---:|");
-    for (const t of r.tables) lines.push(`| ${esc(t.name)} | ${esc(t.target ?? "(quarantine)")} | ${formatCount(t.rowsBefore)} | ${formatCount(t.rowsAfter)} | ${formatCount(t.quarantined)} |`);
+    lines.push(
+      "",
+      "## Tables",
+      "",
+      `Rows after: ${countsAre(r)}.`,
+      "",
+      "| table | → target | rows before | rows after | quarantined |",
+      "|---|---|---:|---:|---:|",
+    );
+    for (const t of r.tables)
+      lines.push(
+        `| ${esc(t.name)} | ${esc(t.target ?? "(quarantine)")} | ${formatCount(t.rowsBefore)} | ${formatCount(t.rowsAfter)} | ${formatCount(t.quarantined)} |`,
+      );
   }
   if (r.final) {
-    lines.push("", "## The final file", "", `${plural(r.final.tables.length, "table")}: ${formatCount(r.final.voxRows)} rows in vox's tables, ${formatCount(r.final.quarantineRows)} in legacy_quarantine, ${formatCount(r.final.ledgerRows)} in cutover_ledger, ${plural(r.final.sequences, "sqlite_sequence entry", "sqlite_sequence entries")}.`, "", "| table | rows |", "|---|---:|");
+    lines.push(
+      "",
+      "## The final file",
+      "",
+      `${plural(r.final.tables.length, "table")}: ${formatCount(r.final.voxRows)} rows in vox's tables, ${formatCount(r.final.quarantineRows)} in legacy_quarantine, ${formatCount(r.final.ledgerRows)} in cutover_ledger, ${plural(r.final.sequences, "sqlite_sequence entry", "sqlite_sequence entries")}.`,
+      "",
+      "| table | rows |",
+      "|---|---:|",
+    );
     for (const t of r.final.tables) lines.push(`| ${esc(t.name)} | ${formatCount(t.rows)} |`);
   }
   if (r.sidecar?.tables.length) {
-    lines.push("", "## The sidecar (Stage 2)", "", `${r.sidecar.path ?? ""}`.trim(), "", "| table | rows | already present | merged | conflicting |", "|---|---:|---:|---:|---:|");
-    for (const t of r.sidecar.tables) lines.push(`| ${esc(t.name)} | ${formatCount(t.rows)} | ${formatCount(t.present)} | ${formatCount(t.merged)} | ${formatCount(t.conflicts)} |`);
+    lines.push(
+      "",
+      "## The sidecar (Stage 2)",
+      "",
+      `${r.sidecar.path ?? ""}`.trim(),
+      "",
+      "| table | rows | already present | merged | conflicting |",
+      "|---|---:|---:|---:|---:|",
+    );
+    for (const t of r.sidecar.tables)
+      lines.push(`| ${esc(t.name)} | ${formatCount(t.rows)} | ${formatCount(t.present)} | ${formatCount(t.merged)} | ${formatCount(t.conflicts)} |`);
   }
   return lines;
 }

@@ -28,9 +28,16 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
   if (problems.length) lines.push("", "## Problems (steps that finished with warnings)", "", ...problems);
   lines.push(...countsMarkdown(r));
   if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
-    lines.push("", "## Indexes, triggers and views the target does not define", "", `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`, "");
+    lines.push(
+      "",
+      "## Indexes, triggers and views the target does not define",
+      "",
+      `${r.objects.carried.length} carried into the new file, ${r.objects.notCarried.length} not carried (they stay in the archive).`,
+      "",
+    );
     for (const x of r.objects.carried) lines.push(`- carried: ${x.type} \`${x.name}\` on ${x.table}`);
-    for (const x of r.objects.notCarried) lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
+    for (const x of r.objects.notCarried)
+      lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
   }
   return lines.join("\n") + "\n";
 }
@@ -60,6 +67,10 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
 
 export function writeReports(r: CutoverReport, workDir: string, error?: unknown): void {
   if (!existsSync(workDir)) return;
-  writeFileSync(join(workDir, "report.json"), JSON.stringify({ ...reportJson(r), durationMs: r.durationMs, error: error ? String(error instanceof Error ? error.message : error) : undefined }, null, 2) + "\n");
+  writeFileSync(
+    join(workDir, "report.json"),
+    JSON.stringify({ ...reportJson(r), durationMs: r.durationMs, error: error ? String(error instanceof Error ? error.message : error) : undefined }, null, 2) +
+      "\n",
+  );
   writeFileSync(join(workDir, "report.md"), reportMarkdown(r, error));
 }

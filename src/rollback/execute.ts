@@ -17,7 +17,11 @@ function refusalError(plan: RollbackPlan, run: RunOnDisk): VoxError | null {
   const start = run.state.start!;
   const f = plan.refusal;
   if (f?.kind === "archive-missing") {
-    return failed({ what: `The archived original ${f.archive} is not there.`, untouched: `The database ${plan.dbPath} was left as it is.`, next: "Look for it in the work dir; the verified backup can rebuild it (vox-cutover import-legacy)." });
+    return failed({
+      what: `The archived original ${f.archive} is not there.`,
+      untouched: `The database ${plan.dbPath} was left as it is.`,
+      next: "Look for it in the work dir; the verified backup can rebuild it (vox-cutover import-legacy).",
+    });
   }
   if (f?.kind === "primary-not-original") {
     return refused({
@@ -93,7 +97,14 @@ export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, 
 function assertArchived(run: RunOnDisk, archive: string): void {
   const orig = run.state.start!.identity;
   const untouched = "Nothing was moved: the database, the archive and the new file stay where they are.";
-  const next = "Find out who replaced it. If the original is elsewhere, put it back by hand; the verified backup can rebuild its rows (vox-cutover import-legacy into a new file).";
-  if (orig?.dev && orig.ino) assertRecorded("the archived original", archive, { dev: orig.dev, ino: orig.ino, size: 0, mtimeNs: "", fingerprint: "" }, { inodeOnly: true, untouched, next });
+  const next =
+    "Find out who replaced it. If the original is elsewhere, put it back by hand; the verified backup can rebuild its rows (vox-cutover import-legacy into a new file).";
+  if (orig?.dev && orig.ino)
+    assertRecorded(
+      "the archived original",
+      archive,
+      { dev: orig.dev, ino: orig.ino, size: 0, mtimeNs: "", fingerprint: "" },
+      { inodeOnly: true, untouched, next },
+    );
   assertRecorded("the archived original", archive, run.state.done.get("swap")?.archiveFile, { untouched, next });
 }

@@ -52,7 +52,8 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     const isOriginal = Boolean(orig?.dev && ino && ino.dev === orig.dev && ino.ino === orig.ino);
     const known = Boolean(orig?.dev);
     if (known ? !isOriginal : run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place") {
-      const detail = ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there";
+      const detail =
+        ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there";
       refusal = { kind: "primary-not-original", archive, detail };
     }
   }
@@ -63,10 +64,21 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     // Only our own temporary files: the unfinished new file (built from the backup, which is kept)
     // and the temporary names an interrupted import or export leaves.
     const dir = dirname(dbPath);
-    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (isOwnTempBeside(dbPath, f)) actions.push({ kind: "remove-temp", path: join(dir, f), newFile: f === basename(start.newPath) });
-    for (const f of existsSync(run.workDir) ? readdirSync(run.workDir) : []) if (isPartial(f)) actions.push({ kind: "remove-partial", path: join(run.workDir, f) });
+    for (const f of existsSync(dir) ? readdirSync(dir) : [])
+      if (isOwnTempBeside(dbPath, f)) actions.push({ kind: "remove-temp", path: join(dir, f), newFile: f === basename(start.newPath) });
+    for (const f of existsSync(run.workDir) ? readdirSync(run.workDir) : [])
+      if (isPartial(f)) actions.push({ kind: "remove-partial", path: join(run.workDir, f) });
   }
   const backupKept = existsSync(start.backupPath) && (finished || run.state.done.has("export")) ? start.backupPath : null;
-  return { runId: start.runId, dbPath, workDir: run.workDir, archiveDir: start.archiveDir, finished, swapPhase: run.state.swapPhase, actions, backupKept, refusal };
+  return {
+    runId: start.runId,
+    dbPath,
+    workDir: run.workDir,
+    archiveDir: start.archiveDir,
+    finished,
+    swapPhase: run.state.swapPhase,
+    actions,
+    backupKept,
+    refusal,
+  };
 }
-

@@ -52,7 +52,8 @@ export function rollbackLines(p: RollbackPlan): string[] {
   const name = basename(p.dbPath);
   const out: string[] = [];
   const restores = p.actions.some((a) => a.kind === "restore-original");
-  if (!restores) out.push(`${name} is the original and stays where it is (never ${p.actions.some((a) => a.kind === "drop-archive-name") ? "replaced" : "moved"}).`);
+  if (!restores)
+    out.push(`${name} is the original and stays where it is (never ${p.actions.some((a) => a.kind === "drop-archive-name") ? "replaced" : "moved"}).`);
   for (const a of p.actions) {
     if (a.kind === "keep-new") out.push(`${a.from} (the new file, with every write made since the swap) → ${a.to} (kept, not deleted)`);
     else if (a.kind === "restore-original") out.push(`${a.from} (the original) → ${a.to}`);
@@ -62,8 +63,14 @@ export function rollbackLines(p: RollbackPlan): string[] {
   const partials = p.actions.filter((a) => a.kind === "remove-partial" || (a.kind === "remove-temp" && !a.newFile)).length;
   const kept = `Kept: ${p.backupKept ? `the backup ${p.backupKept}` : "no backup had been finished, so there is none to keep;"} the journal and the report in ${p.workDir}.`;
   out.push(partials ? `Removed: ${partials} partial file(s) of the run. ${kept}` : kept);
-  if (p.refusal?.kind === "changed-since-finish") out.push(`But the database changed since the cutover finished (${p.refusal.change}): --apply refuses unless --force (the changes would be set aside with the new file).`);
+  if (p.refusal?.kind === "changed-since-finish")
+    out.push(
+      `But the database changed since the cutover finished (${p.refusal.change}): --apply refuses unless --force (the changes would be set aside with the new file).`,
+    );
   else if (p.refusal?.kind === "archive-missing") out.push(`But the archived original ${p.refusal.archive} is not there: --apply cannot put it back.`);
-  else if (p.refusal?.kind === "primary-not-original") out.push(`But the archived original ${p.refusal.archive} is gone and ${p.dbPath} is ${p.refusal.detail}: --apply refuses, there is nothing it could put back.`);
+  else if (p.refusal?.kind === "primary-not-original")
+    out.push(
+      `But the archived original ${p.refusal.archive} is gone and ${p.dbPath} is ${p.refusal.detail}: --apply refuses, there is nothing it could put back.`,
+    );
   return out;
 }

@@ -17,7 +17,14 @@ import { refused } from "../errors.js";
 export { contentState, type ContentState };
 
 export function sameContent(a: ContentState, b: ContentState): boolean {
-  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.changeCounter === b.changeCounter && a.walSize === b.walSize && a.walMtimeNs === b.walMtimeNs && (a.walSha256 ?? null) === (b.walSha256 ?? null);
+  return (
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.changeCounter === b.changeCounter &&
+    a.walSize === b.walSize &&
+    a.walMtimeNs === b.walMtimeNs &&
+    (a.walSha256 ?? null) === (b.walSha256 ?? null)
+  );
 }
 
 export function describeContentChange(a: ContentState, b: ContentState): string {

@@ -15,7 +15,22 @@
  * - a usage error or a refusal before the run started leaves no work dir, journal, lock or partial file.
  */
 import { randomUUID } from "node:crypto";
-import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+  fsyncSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
@@ -258,7 +273,7 @@ function keepMode(path: string, id: DbIdentity): void {
   try {
     const st = statSync(path);
     const cur = st.mode & 0o777;
-    const want = st.isDirectory() ? (id.mode & 0o077 ? cur : 0o700) : (id.mode & 0o666) & cur;
+    const want = st.isDirectory() ? (id.mode & 0o077 ? cur : 0o700) : id.mode & 0o666 & cur;
     if (want !== cur) chmodSync(path, want);
     if (id.uid !== null && id.gid !== null && (st.uid !== id.uid || st.gid !== id.gid) && process.getuid?.() === 0) chownSync(path, id.uid, id.gid);
   } catch {
@@ -277,4 +292,3 @@ export function keepModeTree(dir: string, id: DbIdentity): void {
   }
   keepMode(dir, id);
 }
-

@@ -69,7 +69,12 @@ function holdTimeoutMs(): number {
 /** Takes SQLite's write lock on `path`; refuses (3) when an application keeps it for longer than the timeout. */
 export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryHold {
   const probe = probeFile(path);
-  if (probe.state !== "ok") throw refused({ what: `The primary ${path} cannot be held for the swap: it is not a readable SQLite file (${probe.state}).`, untouched: "Nothing was moved.", next: "Run vox-cutover diagnose on it, then --resume or --rollback." });
+  if (probe.state !== "ok")
+    throw refused({
+      what: `The primary ${path} cannot be held for the swap: it is not a readable SQLite file (${probe.state}).`,
+      untouched: "Nothing was moved.",
+      next: "Run vox-cutover diagnose on it, then --resume or --rollback.",
+    });
   if (hotJournal(path)) throw hotJournalError(path);
   const walMode = probe.header.walMode;
   // A connection of this program's own still open on the file would keep the lock from being taken

@@ -44,7 +44,17 @@ export function identify(path: string): DbIdentity {
   }
   if (!existsSync(real)) return { path: abs, real, dev: null, ino: null, exists: false, isLink, mode: null, uid: null, gid: null };
   const st = statSync(real, { bigint: true });
-  return { path: abs, real, dev: String(st.dev), ino: String(st.ino), exists: true, isLink, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) };
+  return {
+    path: abs,
+    real,
+    dev: String(st.dev),
+    ino: String(st.ino),
+    exists: true,
+    isLink,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
 }
 
 export function inodeOf(path: string): { dev: string; ino: string } | null {

@@ -172,7 +172,12 @@ function ensureLockRoot(): void {
     mkdirSync(root, { recursive: true, mode: 0o1777 });
     chmodSync(root, 0o1777); // every user's runs share it (sticky: nobody removes another's lock file)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw refused({ what: `The host-wide lock folder ${root} cannot be made (${(e as NodeJS.ErrnoException).code}).`, untouched: "Nothing was changed: no lock, journal or file was made.", next: `Make it (mkdir -m 1777 ${root}) and run again.` });
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST")
+      throw refused({
+        what: `The host-wide lock folder ${root} cannot be made (${(e as NodeJS.ErrnoException).code}).`,
+        untouched: "Nothing was changed: no lock, journal or file was made.",
+        next: `Make it (mkdir -m 1777 ${root}) and run again.`,
+      });
   }
 }
 
@@ -200,9 +205,10 @@ function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: 
       throw refused({
         what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on ${opts.noun ?? "this database"}${h?.db && h.db !== realPath ? ` (taken through another name of the same file, ${h.db}: a hard link)` : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
         untouched: "Nothing was changed.",
-        next: live && opts.breakLock
-          ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
-          : `Wait for it to finish. If that process is gone for good, run again with --break-lock (the holder above is shown again when you do). Lock file: ${path}`,
+        next:
+          live && opts.breakLock
+            ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
+            : `Wait for it to finish. If that process is gone for good, run again with --break-lock (the holder above is shown again when you do). Lock file: ${path}`,
         details: { lock: h, lockFile: path },
       });
     }

@@ -43,7 +43,12 @@ export function fileKind(p: string): "file" | "dir" | "fifo" | "char-device" | "
   return st.isSymbolicLink() ? "file" : "other";
 }
 
-const KIND_WORDS: Record<string, string> = { fifo: "a FIFO (named pipe)", "char-device": "a character device", "block-device": "a block device", socket: "a socket" };
+const KIND_WORDS: Record<string, string> = {
+  fifo: "a FIFO (named pipe)",
+  "char-device": "a character device",
+  "block-device": "a block device",
+  socket: "a socket",
+};
 
 function isSpecial(kind: ReturnType<typeof fileKind>): boolean {
   return kind !== "file" && kind !== "dir" && kind !== "missing";
@@ -104,24 +109,41 @@ export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): str
   const untouched = "Nothing was changed: no lock, journal or file was made.";
   for (const sfx of ["", ...DB_SIDE_SUFFIXES]) {
     if (real === id.real + sfx || abs === id.path + sfx) {
-      throw refused({ what: `${o.flag} ${abs} is the database${sfx ? `'s ${sfx} file` : ""} itself${abs !== real ? ` (a link to ${real})` : ""}.`, untouched, next: `Give ${o.flag} a new path (the default, in the work dir, is safe).` });
+      throw refused({
+        what: `${o.flag} ${abs} is the database${sfx ? `'s ${sfx} file` : ""} itself${abs !== real ? ` (a link to ${real})` : ""}.`,
+        untouched,
+        next: `Give ${o.flag} a new path (the default, in the work dir, is safe).`,
+      });
     }
   }
   if (id.dev && exists(real)) {
     const st = statSync(real, { bigint: true });
-    if (String(st.dev) === id.dev && String(st.ino) === id.ino) throw refused({ what: `${o.flag} ${abs} is a hard link to the database ${id.real}.`, untouched, next: `Give ${o.flag} a new path.` });
+    if (String(st.dev) === id.dev && String(st.ino) === id.ino)
+      throw refused({ what: `${o.flag} ${abs} is a hard link to the database ${id.real}.`, untouched, next: `Give ${o.flag} a new path.` });
   }
   const side = realPathOf(sidecarBeside(id.real));
   if (real === side || abs === sidecarBeside(id.path)) {
-    throw refused({ what: `${o.flag} ${abs} is the training-telemetry sidecar of ${id.real}: writing there would replace it.`, untouched, next: `Give ${o.flag} a new path (the default, in the work dir, is safe).` });
+    throw refused({
+      what: `${o.flag} ${abs} is the training-telemetry sidecar of ${id.real}: writing there would replace it.`,
+      untouched,
+      next: `Give ${o.flag} a new path (the default, in the work dir, is safe).`,
+    });
   }
   const enc = enclosingRun(dirname(real));
   if (enc && enc.marker && enc.marker.runId !== runId) {
-    throw refused({ what: `${o.flag} ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: `Give ${o.flag} a path outside other runs' work dirs.` });
+    throw refused({
+      what: `${o.flag} ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`,
+      untouched,
+      next: `Give ${o.flag} a path outside other runs' work dirs.`,
+    });
   }
   assertNotSpecial(o.flag, abs);
   if (exists(abs) && !o.ours) {
-    throw refused({ what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`, untouched: `${untouched} ${abs} was left as it is.`, next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does)${o.forceFlag ? `, or pass ${o.forceFlag} to replace it` : ""}.` });
+    throw refused({
+      what: `${o.flag} ${abs} already holds a ${isDir(abs) ? "folder" : "file"} this run did not create; it would be overwritten.`,
+      untouched: `${untouched} ${abs} was left as it is.`,
+      next: `Give ${o.flag} a path that does not exist yet (the default, in a new work dir, never does)${o.forceFlag ? `, or pass ${o.forceFlag} to replace it` : ""}.`,
+    });
   }
   if (!isDir(dirname(abs)) && !(o.within && isInside(abs, resolve(o.within)))) {
     throw usage({ what: `The folder of ${o.flag} ${abs} does not exist.`, untouched, next: `Create it (mkdir -p '${dirname(abs)}') or choose another path.` });
@@ -135,30 +157,56 @@ export function checkWorkDir(dir: string, id: DbIdentity, runId: string, ours: b
   const real = realPathOf(abs);
   const untouched = "Nothing was changed: no lock, journal or file was made.";
   if (real === id.real || DB_SIDE_SUFFIXES.some((s) => real === id.real + s)) {
-    throw refused({ what: `--work-dir ${abs} is the database itself.`, untouched, next: "Give --work-dir a folder (a new one, or leave it out: vox-cutover-runs/<UTC> beside the database)." });
+    throw refused({
+      what: `--work-dir ${abs} is the database itself.`,
+      untouched,
+      next: "Give --work-dir a folder (a new one, or leave it out: vox-cutover-runs/<UTC> beside the database).",
+    });
   }
   if (exists(abs) && !isDir(abs)) {
-    throw refused({ what: `--work-dir ${abs} is a file, not a folder.`, untouched: `${untouched} ${abs} was left as it is.`, next: "Give --work-dir a folder that does not exist yet (it is created) or an empty one." });
+    throw refused({
+      what: `--work-dir ${abs} is a file, not a folder.`,
+      untouched: `${untouched} ${abs} was left as it is.`,
+      next: "Give --work-dir a folder that does not exist yet (it is created) or an empty one.",
+    });
   }
   const enc = enclosingRun(abs);
   if (enc && enc.dir !== real && enc.dir !== abs && enc.marker && enc.marker.runId !== runId) {
-    throw refused({ what: `--work-dir ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`, untouched, next: "Give --work-dir a folder outside other runs' work dirs." });
+    throw refused({
+      what: `--work-dir ${abs} is inside the work dir ${enc.dir} of another run (${enc.marker.command} run ${enc.marker.runId} on ${enc.marker.db}).`,
+      untouched,
+      next: "Give --work-dir a folder outside other runs' work dirs.",
+    });
   }
   if (!isDir(abs)) return;
   assertNoSpecialInside(abs);
   const m = readMarker(abs);
   if (m) {
-    if (m.db !== id.real) throw refused({ what: `--work-dir ${abs} belongs to another database (${m.db}, ${m.command} run ${m.runId}).`, untouched, next: "A work dir serves one database and one run: give this run a new folder." });
-    if (m.runId !== runId && !ours) throw refused({ what: `--work-dir ${abs} belongs to ${m.command} run ${m.runId} of this database (started ${m.createdAt}).`, untouched, next: "A work dir serves one run: give this run a new folder (or resume/roll back that run with cutover --resume/--rollback)." });
+    if (m.db !== id.real)
+      throw refused({
+        what: `--work-dir ${abs} belongs to another database (${m.db}, ${m.command} run ${m.runId}).`,
+        untouched,
+        next: "A work dir serves one database and one run: give this run a new folder.",
+      });
+    if (m.runId !== runId && !ours)
+      throw refused({
+        what: `--work-dir ${abs} belongs to ${m.command} run ${m.runId} of this database (started ${m.createdAt}).`,
+        untouched,
+        next: "A work dir serves one run: give this run a new folder (or resume/roll back that run with cutover --resume/--rollback).",
+      });
     return;
   }
-  if (existsSync(markerPath(abs))) throw refused({ what: `--work-dir ${abs} has a run marker this tool cannot read.`, untouched, next: "Give this run a new folder." });
+  if (existsSync(markerPath(abs)))
+    throw refused({ what: `--work-dir ${abs} has a run marker this tool cannot read.`, untouched, next: "Give this run a new folder." });
   const ourNames = readdirSync(abs).filter((f) => WORK_DIR_NAMES.includes(f) || isPartial(f));
   if (ourNames.length && !ours) {
-    throw refused({ what: `--work-dir ${abs} already holds ${ourNames.join(", ")} that this run did not create.`, untouched: `${untouched} Those files were left as they are.`, next: "Give this run a new (or empty) folder." });
+    throw refused({
+      what: `--work-dir ${abs} already holds ${ourNames.join(", ")} that this run did not create.`,
+      untouched: `${untouched} Those files were left as they are.`,
+      next: "Give this run a new (or empty) folder.",
+    });
   }
 }
-
 
 /** A work dir holding a device, FIFO or socket (at its top or in its archive) is refused: the run writes only regular files. */
 function assertNoSpecialInside(dir: string): void {
@@ -175,11 +223,20 @@ export function checkRehearsalFolder(scratch: string, id: DbIdentity, cloneNames
   const real = realPathOf(scratch);
   const untouched = "Nothing was changed: the database was only looked at.";
   if (real === dirname(id.real) || resolve(scratch) === dirname(id.path)) {
-    throw refused({ what: `--work-dir ${scratch} is the database's own folder: the rehearsal's clone would be the database itself, and the rehearsal would cut over the real file.`, untouched, next: "Give rehearse a new folder (or leave --work-dir out: a scratch folder is made and removed)." });
+    throw refused({
+      what: `--work-dir ${scratch} is the database's own folder: the rehearsal's clone would be the database itself, and the rehearsal would cut over the real file.`,
+      untouched,
+      next: "Give rehearse a new folder (or leave --work-dir out: a scratch folder is made and removed).",
+    });
   }
   assertNotSpecial("--work-dir", scratch);
   for (const n of cloneNames) {
     const p = join(real, n);
-    if (exists(p)) throw refused({ what: `--work-dir ${scratch} already holds ${n}: the rehearsal's clone would replace it.`, untouched: `${untouched} ${p} was left as it is.`, next: "Give rehearse a new (or empty) folder." });
+    if (exists(p))
+      throw refused({
+        what: `--work-dir ${scratch} already holds ${n}: the rehearsal's clone would replace it.`,
+        untouched: `${untouched} ${p} was left as it is.`,
+        next: "Give rehearse a new (or empty) folder.",
+      });
   }
 }

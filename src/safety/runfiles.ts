@@ -33,7 +33,14 @@ function headFingerprint(path: string, heldFd?: number): string {
 /** `heldFd`: read the header through that descriptor of the file (a held file is never opened and closed). */
 export function recordFile(path: string, sha256?: string, heldFd?: number): FileRecord {
   const st = statSync(path, { bigint: true });
-  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), fingerprint: headFingerprint(path, heldFd), ...(sha256 ? { sha256 } : {}) };
+  return {
+    dev: String(st.dev),
+    ino: String(st.ino),
+    size: Number(st.size),
+    mtimeNs: String(st.mtimeNs),
+    fingerprint: headFingerprint(path, heldFd),
+    ...(sha256 ? { sha256 } : {}),
+  };
 }
 
 /** How `path` differs from its record, in words (null: it is the file the run made). */
@@ -44,7 +51,8 @@ export function recordMismatch(path: string, rec: FileRecord, opts: { inodeOnly?
   } catch {
     return "it is not there";
   }
-  if (now.dev !== rec.dev || now.ino !== rec.ino) return `another file is at that name (device/inode ${rec.dev}/${rec.ino} recorded, ${now.dev}/${now.ino} now)`;
+  if (now.dev !== rec.dev || now.ino !== rec.ino)
+    return `another file is at that name (device/inode ${rec.dev}/${rec.ino} recorded, ${now.dev}/${now.ino} now)`;
   if (opts.inodeOnly) return null;
   const d: string[] = [];
   if (now.size !== rec.size) d.push(`size ${rec.size} → ${now.size}`);
@@ -66,7 +74,9 @@ export function assertRecorded(role: string, path: string, rec: unknown, opts: {
   throw refused({
     what: `${role[0]!.toUpperCase()}${role.slice(1)} ${path} is not the file this run made: ${why}.`,
     untouched: opts.untouched ?? "Nothing was moved: the primary and every file of the run stay as they are.",
-    next: opts.next ?? "Find out who changed it (vox-cutover diagnose on it). Do not resume or roll back with this file; keep the work dir, and run the cutover again from a fresh dry-run when the database is as you expect.",
+    next:
+      opts.next ??
+      "Find out who changed it (vox-cutover diagnose on it). Do not resume or roll back with this file; keep the work dir, and run the cutover again from a fresh dry-run when the database is as you expect.",
     details: { path, role, reason: why },
   });
 }
@@ -88,11 +98,14 @@ interface RunStartPaths {
 export function journalPathProblem(start: RunStartPaths, folder: string, dbReal: string): string | null {
   const here = realPathOf(folder);
   if (realPathOf(start.workDir) !== here) return `its work dir ${start.workDir} is not the folder it lies in (${here})`;
-  if (resolve(start.archiveDir) !== archiveDirOf(start.workDir) && realPathOf(start.archiveDir) !== archiveDirOf(here)) return `its archive ${start.archiveDir} lies outside its run folder ${here}`;
+  if (resolve(start.archiveDir) !== archiveDirOf(start.workDir) && realPathOf(start.archiveDir) !== archiveDirOf(here))
+    return `its archive ${start.archiveDir} lies outside its run folder ${here}`;
   if (start.db !== dbReal) return `it is a run of ${start.db}, not of ${dbReal}`;
-  if (resolve(start.newPath) !== newFilePath(start.db)) return `its new file ${start.newPath} is not the one this tool builds beside the database (${newFilePath(start.db)})`;
+  if (resolve(start.newPath) !== newFilePath(start.db))
+    return `its new file ${start.newPath} is not the one this tool builds beside the database (${newFilePath(start.db)})`;
   const b = realPathOf(start.backupPath);
-  if ([dbReal, ...DB_SIDE_SUFFIXES.map((s) => dbReal + s), newFilePath(dbReal)].includes(b) || isInside(b, archiveDirOf(here))) return `its backup path ${start.backupPath} is the database, the new file or inside the archive`;
+  if ([dbReal, ...DB_SIDE_SUFFIXES.map((s) => dbReal + s), newFilePath(dbReal)].includes(b) || isInside(b, archiveDirOf(here)))
+    return `its backup path ${start.backupPath} is the database, the new file or inside the archive`;
   return null;
 }
 

@@ -55,10 +55,22 @@ export const VALUE_CASES: ValueCase[] = [
   { name: "int64 max", affinity: "integer", slot: 2, value: "9223372036854775807", storedAs: "integer" },
   { name: "int64 min", affinity: "integer", slot: 3, value: "-9223372036854775808", storedAs: "integer" },
   { name: "NULL (nullable columns of every affinity)", affinity: "integer", slot: 4, value: "NULL", storedAs: "null" },
-  { name: "TEXT in an INTEGER column", affinity: "integer", slot: 5, value: "'2025-01-15T09:30:00Z' in *_ms/*_at/*time* columns, else 'n/a'", storedAs: "text" },
+  {
+    name: "TEXT in an INTEGER column",
+    affinity: "integer",
+    slot: 5,
+    value: "'2025-01-15T09:30:00Z' in *_ms/*_at/*time* columns, else 'n/a'",
+    storedAs: "text",
+  },
   { name: "REAL in an INTEGER column", affinity: "integer", slot: 6, value: "2.5 (1736933400000.5 in *_ms columns)", storedAs: "real" },
   { name: "3.0", affinity: "real", slot: 1, value: "3.0", storedAs: "real" },
-  { name: "-0.0", affinity: "real", slot: 2, value: "-0.0", storedAs: "real 0.0 (SQLite keeps a REAL-affinity zero as 0; -0.0 survives only in an untyped column: the ad-hoc table's `v`)" },
+  {
+    name: "-0.0",
+    affinity: "real",
+    slot: 2,
+    value: "-0.0",
+    storedAs: "real 0.0 (SQLite keeps a REAL-affinity zero as 0; -0.0 survives only in an untyped column: the ad-hoc table's `v`)",
+  },
   { name: "1e308", affinity: "real", slot: 3, value: "1e308", storedAs: "real" },
   { name: "5e-324", affinity: "real", slot: 5, value: "5e-324", storedAs: "real" },
   { name: "1.5e-7", affinity: "real", slot: 6, value: "1.5e-7", storedAs: "real" },
@@ -69,12 +81,24 @@ export const VALUE_CASES: ValueCase[] = [
   { name: "empty text", affinity: "text", slot: 5, value: "''", storedAs: "text" },
   { name: "quotes, newline, tab, backslash, control char", affinity: "text", slot: 6, value: JSON.stringify(ESCAPES_TEXT), storedAs: "text" },
   { name: "numeric-looking text", affinity: "text", slot: 7, value: "'3.0'", storedAs: "text" },
-  { name: "JSON text", affinity: "json", slot: 0, value: "valid JSON in every *_json TEXT column (unicode at slot 1, integers beyond 2^53 at slot 2: " + BIG_JSON + ")", storedAs: "text" },
+  {
+    name: "JSON text",
+    affinity: "json",
+    slot: 0,
+    value: "valid JSON in every *_json TEXT column (unicode at slot 1, integers beyond 2^53 at slot 2: " + BIG_JSON + ")",
+    storedAs: "text",
+  },
   { name: "blob with NUL bytes", affinity: "blob", slot: 1, value: "x'000100ff007f00'", storedAs: "blob" },
   { name: "empty blob", affinity: "blob", slot: 2, value: "x''", storedAs: "blob" },
   { name: "1 KiB blob", affinity: "blob", slot: 3, value: "1024 random bytes", storedAs: "blob" },
   { name: "TEXT primary key, unicode", affinity: "key", slot: 1, value: "'zoë-東京-<row>' in TEXT key columns", storedAs: "text" },
-  { name: "INTEGER PRIMARY KEY beyond 2^53", affinity: "key", slot: 7, value: "9007199254740993 + row in INTEGER PRIMARY KEY (rowid) columns", storedAs: "integer" },
+  {
+    name: "INTEGER PRIMARY KEY beyond 2^53",
+    affinity: "key",
+    slot: 7,
+    value: "9007199254740993 + row in INTEGER PRIMARY KEY (rowid) columns",
+    storedAs: "integer",
+  },
 ];
 
 interface FillOptions {
@@ -325,12 +349,17 @@ export function fillTables(db: LibsqlDatabase, facts: SchemaFacts, rng: Prng, op
       const cols = [...new Set(ref.columns.map((c) => c.to))];
       parentRows.set(
         ref.table,
-        allRows(db, `SELECT ${cols.map((c) => (c === "rowid" ? "rowid AS rowid" : quoteIdent(c))).join(", ")} FROM ${quoteIdent(ref.table)} WHERE ${cols.map((c) => `${c === "rowid" ? "rowid" : quoteIdent(c)} IS NOT NULL`).join(" AND ")}`),
+        allRows(
+          db,
+          `SELECT ${cols.map((c) => (c === "rowid" ? "rowid AS rowid" : quoteIdent(c))).join(", ")} FROM ${quoteIdent(ref.table)} WHERE ${cols.map((c) => `${c === "rowid" ? "rowid" : quoteIdent(c)} IS NOT NULL`).join(" AND ")}`,
+        ),
       );
     }
     const selfRows: Row[] = [];
     const cols = t.columns;
-    const ins = db.prepare(`INSERT OR IGNORE INTO ${quoteIdent(name)} (${cols.map((c) => quoteIdent(c.name)).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`);
+    const ins = db.prepare(
+      `INSERT OR IGNORE INTO ${quoteIdent(name)} (${cols.map((c) => quoteIdent(c.name)).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`,
+    );
     let inserted = 0;
     for (let r = 0; r < n; r++) {
       const row: Row = {};
@@ -340,7 +369,7 @@ export function fillTables(db: LibsqlDatabase, facts: SchemaFacts, rng: Prng, op
       });
       let radix = r;
       refs.forEach((ref, refIndex) => {
-        const parents = ref.table === name ? selfRows : parentRows.get(ref.table) ?? [];
+        const parents = ref.table === name ? selfRows : (parentRows.get(ref.table) ?? []);
         const inKey = ref.columns.some((c) => fkInKey.has(c.from));
         const orphan = opts.orphans && refIndex === 0 && r % SLOTS === 6 && !inKey && ref.table !== name;
         const pickIndex = () => {

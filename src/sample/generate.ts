@@ -26,7 +26,6 @@ import { contentSha3, MANIFEST_CONTENT_FIELDS } from "../news/news.js";
 import { fillTables, T0 } from "./fill.js";
 import { Prng } from "./prng.js";
 
-
 interface SampleOptions {
   out: string;
   seed: number;
@@ -84,7 +83,11 @@ export function writeVersions(db: LibsqlDatabase, versions: number[]): void {
 
 export function generateSample(opts: SampleOptions): SampleResult {
   if (!Number.isInteger(opts.rows) || opts.rows < 1 || opts.rows > 10_000_000) {
-    throw usage({ what: `--rows must be a whole number from 1 to 10000000 (got ${opts.rows}).`, untouched: "Nothing was written.", next: "Run again with, e.g., --rows 50." });
+    throw usage({
+      what: `--rows must be a whole number from 1 to 10000000 (got ${opts.rows}).`,
+      untouched: "Nothing was written.",
+      next: "Run again with, e.g., --rows 50.",
+    });
   }
   const out = opts.out;
   const sidecar = join(dirname(out), SIDECAR_NAME);
@@ -99,7 +102,11 @@ export function generateSample(opts: SampleOptions): SampleResult {
     }
   }
   if (!existsSync(dirname(out))) {
-    throw usage({ what: `The folder ${dirname(out)} does not exist.`, untouched: "Nothing was written.", next: `Create it first (mkdir -p '${dirname(out)}') or choose another OUT.` });
+    throw usage({
+      what: `The folder ${dirname(out)} does not exist.`,
+      untouched: "Nothing was written.",
+      next: `Create it first (mkdir -p '${dirname(out)}') or choose another OUT.`,
+    });
   }
   const tmp = `${out}.vox-cutover-sample-${process.pid}`;
   const tmpSide = `${sidecar}.vox-cutover-sample-${process.pid}`;
@@ -153,7 +160,13 @@ export function generateSample(opts: SampleOptions): SampleResult {
 export function fillAdhoc(db: LibsqlDatabase, rng: Prng, rows: number): void {
   const b = db.prepare("INSERT INTO user_bookmarks (id, url, title, tags_json, added_at) VALUES (?, ?, ?, ?, ?)");
   for (let i = 0; i < Math.max(3, Math.ceil(rows / 5)); i++) {
-    b.run(BigInt(i + 1), `https://example.org/${rng.words(1)}/${i}`, i === 1 ? "Zoë’s notes — 東京" : rng.words(3), i % 3 === 2 ? null : JSON.stringify([rng.words(1), "ünï"]), new Date(T0 + i * 3_600_000).toISOString());
+    b.run(
+      BigInt(i + 1),
+      `https://example.org/${rng.words(1)}/${i}`,
+      i === 1 ? "Zoë’s notes — 東京" : rng.words(3),
+      i % 3 === 2 ? null : JSON.stringify([rng.words(1), "ünï"]),
+      new Date(T0 + i * 3_600_000).toISOString(),
+    );
   }
   const kv = db.prepare("INSERT INTO user_kv (k, v) VALUES (?, ?)");
   const vals: SqlValue[] = [-0.0, 3.0, 9223372036854775807n, "base64:bm90IGEgYmxvYg==", Uint8Array.from([0, 0, 1]), null, "text\u0000nul", 1e308];
@@ -165,7 +178,9 @@ export function fillAdhoc(db: LibsqlDatabase, rng: Prng, rows: number): void {
  * hashing). Text is read as bytes (`CAST … AS BLOB`): the driver cuts a TEXT value at a NUL.
  */
 function stampDigests(db: LibsqlDatabase): void {
-  const sel = MANIFEST_CONTENT_FIELDS.map((f) => `typeof(${f}) AS "t:${f}", CASE WHEN typeof(${f}) = 'text' THEN CAST(${f} AS BLOB) ELSE ${f} END AS "v:${f}"`).join(", ");
+  const sel = MANIFEST_CONTENT_FIELDS.map(
+    (f) => `typeof(${f}) AS "t:${f}", CASE WHEN typeof(${f}) = 'text' THEN CAST(${f} AS BLOB) ELSE ${f} END AS "v:${f}"`,
+  ).join(", ");
   const rows = allRows(db, `SELECT rowid AS rid, ${sel} FROM publication_manifests ORDER BY rowid`);
   const up = db.prepare("UPDATE publication_manifests SET content_sha3_256 = ? WHERE rowid = ?");
   rows.forEach((r, i) => {

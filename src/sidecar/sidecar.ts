@@ -6,16 +6,15 @@
  * as stored: storage class, NUL inside TEXT, 64-bit integers), and sends rows whose key exists with
  * other values to legacy_quarantine (reason `sidecar-conflict`). The sidecar is attached read-only.
  */
-import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { SIDECAR_NAME } from "../layout.js";
+import { existsSync, mkdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { assertNotPrimary } from "./paths.js";
 import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
 import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
-import { refused } from "../errors.js";
 import { ensureOwnTables } from "../news/news.js";
 
 export interface SidecarTable {
@@ -39,48 +38,6 @@ export interface SidecarTable {
 const NOT_DATA = new Set(["schema_version", "sqlite_sequence", "cutover_ledger", "legacy_quarantine"]);
 const SCHEMA = "vox_sidecar";
 const S = quoteIdent(SCHEMA);
-
-export function sidecarPathFor(dbPath: string, opt?: string): string {
-  return opt ? resolve(opt) : join(dirname(dbPath), SIDECAR_NAME);
-}
-
-function identityOf(path: string): { real: string; dev: number; ino: number } | null {
-  try {
-    const st = statSync(path);
-    return { real: realpathSync(path), dev: st.dev, ino: st.ino };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Refuses (exit 3) a sidecar path that is the primary itself, a symbolic or hard link to it, or one
- * of its -wal/-shm/-journal files: archiving it would move the live database away.
- */
-export function assertNotPrimary(sidecarPath: string, dbPath: string): void {
-  const side = identityOf(sidecarPath);
-  const prim = identityOf(dbPath);
-  const sameFile = side && prim && (side.real === prim.real || (side.dev === prim.dev && side.ino === prim.ino));
-  const primReal = prim?.real ?? resolve(dbPath);
-  const sideReal = side?.real ?? resolve(sidecarPath);
-  const sideFile = ["-wal", "-shm", "-journal"].some((s) => sideReal === primReal + s || resolve(sidecarPath) === resolve(dbPath) + s);
-  const itself = resolve(sidecarPath) === resolve(dbPath);
-  if (sameFile || sideFile || itself) {
-    const what = sideFile
-      ? "one of the database's own -wal/-shm/-journal files"
-      : itself
-        ? "the database itself"
-        : side!.real === prim!.real
-          ? "a link to the database"
-          : "a hard link to the database";
-    throw refused({
-      what: `--sidecar ${sidecarPath} is ${what} ${dbPath}: archiving it would move the live database away.`,
-      untouched: "Nothing was changed.",
-      next: `Pass the sidecar file (${SIDECAR_NAME}, usually beside the database), or leave --sidecar out.`,
-      details: { sidecar: sidecarPath, db: dbPath },
-    });
-  }
-}
 
 function fileUri(path: string, params: string): string {
   const escaped = path.replace(/%/g, "%25").replace(/\?/g, "%3F").replace(/#/g, "%23");
@@ -112,7 +69,11 @@ interface Col {
 }
 
 function columnsOf(db: LibsqlDatabase, schema: string, table: string): Col[] {
-  return allRows(db, "SELECT name, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map((r) => ({ name: String(r.name), pk: Number(r.pk), generated: Number(r.hidden) >= 2 }));
+  return allRows(db, "SELECT name, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map((r) => ({
+    name: String(r.name),
+    pk: Number(r.pk),
+    generated: Number(r.hidden) >= 2,
+  }));
 }
 
 interface SideTable {
@@ -151,7 +112,9 @@ function plans(db: LibsqlDatabase): Plan[] {
     const q = quoteIdent(side.name);
     const rows = Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n);
     const t: SidecarTable = { name: side.name, rows, present: 0, missing: 0, merged: 0, conflicts: 0, mergeable: false };
-    const sideCols = columnsOf(db, SCHEMA, side.name).filter((c) => !c.generated).map((c) => c.name);
+    const sideCols = columnsOf(db, SCHEMA, side.name)
+      .filter((c) => !c.generated)
+      .map((c) => c.name);
     const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "" };
     out.push(plan);
     if (!mainTables.has(side.name)) {
@@ -170,13 +133,17 @@ function plans(db: LibsqlDatabase): Plan[] {
     plan.key = pk.length ? pk : plan.shared;
     const missingKey = plan.key.filter((k) => !plan.shared.includes(k));
     if (!plan.shared.length || missingKey.length) {
-      t.note = !plan.shared.length ? "no column in common with the canonical table: its rows stay in the archived sidecar" : `the sidecar table lacks the canonical key column(s) ${missingKey.join(", ")}: its rows stay in the archived sidecar`;
+      t.note = !plan.shared.length
+        ? "no column in common with the canonical table: its rows stay in the archived sidecar"
+        : `the sidecar table lacks the canonical key column(s) ${missingKey.join(", ")}: its rows stay in the archived sidecar`;
       continue;
     }
     t.mergeable = true;
     if (plan.extra.length) t.note = `column(s) the canonical table lacks: ${plan.extra.join(", ")} (a merged row's values there go to legacy_quarantine)`;
     plan.keyMatch = plan.key.map((k) => `m.${quoteIdent(k)} IS s.${quoteIdent(k)}`).join(" AND ");
-    plan.same = plan.shared.map((c) => `m.${quoteIdent(c)} IS s.${quoteIdent(c)} COLLATE BINARY AND typeof(m.${quoteIdent(c)}) = typeof(s.${quoteIdent(c)})`).join(" AND ");
+    plan.same = plan.shared
+      .map((c) => `m.${quoteIdent(c)} IS s.${quoteIdent(c)} COLLATE BINARY AND typeof(m.${quoteIdent(c)}) = typeof(s.${quoteIdent(c)})`)
+      .join(" AND ");
   }
   return out;
 }
@@ -211,7 +178,9 @@ function rowidOf(p: Plan): string | null {
 
 /** `typeof` + exact bytes of each column, decoded back (TEXT with a NUL inside stays whole). */
 function exactSelect(cols: readonly string[]): string {
-  return cols.map((c) => `typeof(s.${quoteIdent(c)}), CASE WHEN typeof(s.${quoteIdent(c)}) IN ('text', 'blob') THEN hex(s.${quoteIdent(c)}) ELSE s.${quoteIdent(c)} END`).join(", ");
+  return cols
+    .map((c) => `typeof(s.${quoteIdent(c)}), CASE WHEN typeof(s.${quoteIdent(c)}) IN ('text', 'blob') THEN hex(s.${quoteIdent(c)}) ELSE s.${quoteIdent(c)} END`)
+    .join(", ");
 }
 
 function exactValues(raw: unknown[], offset: number, n: number): SqlValue[] {
@@ -219,7 +188,15 @@ function exactValues(raw: unknown[], offset: number, n: number): SqlValue[] {
   for (let i = 0; i < n; i++) {
     const type = raw[offset + 2 * i];
     const v = raw[offset + 2 * i + 1];
-    out.push(type === "text" ? Buffer.from(String(v), "hex").toString("utf8") : type === "blob" ? new Uint8Array(Buffer.from(String(v), "hex")) : type === "null" ? null : (v as SqlValue));
+    out.push(
+      type === "text"
+        ? Buffer.from(String(v), "hex").toString("utf8")
+        : type === "blob"
+          ? new Uint8Array(Buffer.from(String(v), "hex"))
+          : type === "null"
+            ? null
+            : (v as SqlValue),
+    );
   }
   return out;
 }
@@ -232,8 +209,12 @@ function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
   ensureOwnTables(db);
   const hasKey = allRows(db, "SELECT 1 FROM pragma_table_xinfo('legacy_quarantine') WHERE name = 'source_key'").length > 0;
   const st = hasKey
-    ? db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
-    : db.prepare("INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+    ? db.prepare(
+        "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+      )
+    : db.prepare(
+        "INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+      );
   return {
     run: (table, rowid, key, row, reason) => (hasKey ? st.run(table, rowid, key, row, reason, runId) : st.run(table, rowid, row, reason, runId)),
   };
@@ -364,7 +345,12 @@ function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string,
       mergeTable(db, p, q);
     }
     const tables = ps.map((p) => p.t);
-    recordLedger(db, { runId, command: "sidecar", backupSha256, counts: { merged: tables.reduce((n, t) => n + t.merged, 0), conflicts: tables.reduce((n, t) => n + t.conflicts, 0), tables } });
+    recordLedger(db, {
+      runId,
+      command: "sidecar",
+      backupSha256,
+      counts: { merged: tables.reduce((n, t) => n + t.merged, 0), conflicts: tables.reduce((n, t) => n + t.conflicts, 0), tables },
+    });
     return tables;
   });
 }
@@ -393,9 +379,24 @@ interface SidecarApplied {
  * then (with `merge`) the missing rows copied in one transaction with its ledger row, or a ledger
  * row for an archive-only run, then the file moved into the archive.
  */
-export async function applySidecar(opts: { sidecar: string; dbPath: string; workDir: string; archiveDir: string; runId: string; merge: boolean; baseline: { version: number; digest: string } }): Promise<SidecarApplied> {
+export async function applySidecar(opts: {
+  sidecar: string;
+  dbPath: string;
+  workDir: string;
+  archiveDir: string;
+  runId: string;
+  merge: boolean;
+  baseline: { version: number; digest: string };
+}): Promise<SidecarApplied> {
   assertNotPrimary(opts.sidecar, opts.dbPath);
-  const backup = await writeVerifiedBackup({ dbPath: opts.sidecar, outPath: join(opts.workDir, "sidecar-backup.jsonl"), force: true, chain: "sidecar", maxVersion: null, baseline: opts.baseline });
+  const backup = await writeVerifiedBackup({
+    dbPath: opts.sidecar,
+    outPath: join(opts.workDir, "sidecar-backup.jsonl"),
+    force: true,
+    chain: "sidecar",
+    maxVersion: null,
+    baseline: opts.baseline,
+  });
   let tables: SidecarTable[];
   if (opts.merge) {
     tables = mergeSidecar(opts.sidecar, opts.dbPath, opts.runId, backup.sha256);

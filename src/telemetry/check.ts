@@ -10,7 +10,6 @@ import { jsonType, JsonNumber, JsonObject, JsonSyntaxError, parseJson, show, typ
 import { readBoundedLines } from "./lines.js";
 import * as v from "valibot";
 
-
 interface KeySpec {
   types: JsonType[];
   /** A pinned value (e.g. telemetry_schema = 1). */
@@ -55,14 +54,17 @@ function loadEnvelope(root = contentRoot()): EnvelopeContract {
   }
   const env = (raw as { envelope: Record<string, unknown> }).envelope;
   const ts = isRecord(env.ts_ms) ? env.ts_ms : {};
-  if (typeof ts.plausible_min !== "number" || typeof ts.plausible_max !== "number") contractFieldError(path, "envelope.ts_ms.plausible_min/plausible_max", "integers");
+  if (typeof ts.plausible_min !== "number" || typeof ts.plausible_max !== "number")
+    contractFieldError(path, "envelope.ts_ms.plausible_min/plausible_max", "integers");
   const events = (raw as Record<string, unknown>).events;
-  if (!isRecord(events) || !Array.isArray(events.known) || !events.known.every((k) => typeof k === "string")) contractFieldError(path, "events.known", "a list of event names");
+  if (!isRecord(events) || !Array.isArray(events.known) || !events.known.every((k) => typeof k === "string"))
+    contractFieldError(path, "events.known", "a list of event names");
   const warn = new Map<string, string[]>();
   const wu = (events as Record<string, unknown>).warn_unless_present ?? {};
   if (!isRecord(wu)) contractFieldError(path, "events.warn_unless_present", "a map of event name to key list");
   for (const [ev, keys] of Object.entries(wu)) {
-    if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) contractFieldError(path, `events.warn_unless_present.${ev}`, "a list of payload keys");
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string"))
+      contractFieldError(path, `events.warn_unless_present.${ev}`, "a list of payload keys");
     warn.set(ev, keys as string[]);
   }
   const pk = (raw as Record<string, unknown>).payload_keys ?? {};
@@ -71,8 +73,12 @@ function loadEnvelope(root = contentRoot()): EnvelopeContract {
   for (const [k, spec] of Object.entries(pk)) {
     if (isRecord(spec)) {
       const eq = spec.equals;
-      if (eq !== undefined && !["number", "string", "boolean"].includes(typeof eq)) contractFieldError(path, `payload_keys.${k}.equals`, "a number, string or boolean");
-      payloadKeys.set(k, { types: parseTypes(path, `payload_keys.${k}.type`, spec.type), ...(eq !== undefined ? { equals: eq as number | string | boolean } : {}) });
+      if (eq !== undefined && !["number", "string", "boolean"].includes(typeof eq))
+        contractFieldError(path, `payload_keys.${k}.equals`, "a number, string or boolean");
+      payloadKeys.set(k, {
+        types: parseTypes(path, `payload_keys.${k}.type`, spec.type),
+        ...(eq !== undefined ? { equals: eq as number | string | boolean } : {}),
+      });
     } else payloadKeys.set(k, { types: parseTypes(path, `payload_keys.${k}`, spec) });
   }
   return {

@@ -204,5 +204,5 @@ export function show(v: JsonValue): string {
   if (v instanceof JsonObject) return "an object";
   if (Array.isArray(v)) return "an array";
   const s = JSON.stringify(v);
-  return s.length > 60 ? s.slice(0, 57) + "…\"" : s;
+  return s.length > 60 ? s.slice(0, 57) + '…"' : s;
 }

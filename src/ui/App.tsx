@@ -24,7 +24,7 @@ import { Summary } from "./screens/Summary.js";
 import { Telemetry } from "./screens/Telemetry.js";
 import { Unfinished } from "./screens/Unfinished.js";
 
-export { validateBackupPath } from "./useEngine.js";
+export { validateBackupPath } from "./notes.js";
 
 interface AppProps {
   client: EngineClient;
@@ -57,13 +57,19 @@ const SCREENS: Record<ScreenName, (p: ScreenProps) => React.JSX.Element> = {
 const HELP: Record<ScreenName, string> = {
   loading: "The wizard is looking at the database; nothing is written.",
   "no-db": "No database was found. Create a sample legacy database in a scratch folder and rehearse the whole runbook on it, or quit and pass --db PATH.",
-  unfinished: "A run of this database was left unfinished. Resume continues from the journal (offered only where it can succeed); Roll back puts the original back and removes only the run's own temporary files (it asks for the file name first); Start over rolls back, then plans again.",
-  stage0: "Stage 0 checks the preconditions without writing anything. Continue to choose the backup path; Rehearse runs everything on a clone in a scratch folder first.",
-  "backup-path": "Where the verified backup goes. The folder must exist (the run's own folder is created for you); the file must not. ~ is your home. Esc goes back.",
+  unfinished:
+    "A run of this database was left unfinished. Resume continues from the journal (offered only where it can succeed); Roll back puts the original back and removes only the run's own temporary files (it asks for the file name first); Start over rolls back, then plans again.",
+  stage0:
+    "Stage 0 checks the preconditions without writing anything. Continue to choose the backup path; Rehearse runs everything on a clone in a scratch folder first.",
+  "backup-path":
+    "Where the verified backup goes. The folder must exist (the run's own folder is created for you); the file must not. ~ is your home. Esc goes back.",
   plan: "Every step of the run. Destructive steps stop and ask you to type the name of the file they act on, showing the evidence first.",
-  running: "Steps run in order; progress shows the phase, rows, a smoothed rate and an ETA. q or Ctrl-C stops at the next safe point (the journal keeps the state); a second Ctrl-C says how to force it.",
-  confirm: "Type the file's name exactly to let this destructive step run. An empty answer or a different name asks again (and says so). Esc cancels the step: nothing of it is done, and the next screen offers to resume at once.",
-  sidecar: "The sidecar is backed up first either way. Merge copies rows the new file lacks (conflicts go to legacy_quarantine); Archive only keeps them in the archived file.",
+  running:
+    "Steps run in order; progress shows the phase, rows, a smoothed rate and an ETA. q or Ctrl-C stops at the next safe point (the journal keeps the state); a second Ctrl-C says how to force it.",
+  confirm:
+    "Type the file's name exactly to let this destructive step run. An empty answer or a different name asks again (and says so). Esc cancels the step: nothing of it is done, and the next screen offers to resume at once.",
+  sidecar:
+    "The sidecar is backed up first either way. Merge copies rows the new file lacks (conflicts go to legacy_quarantine); Archive only keeps them in the archived file.",
   telemetry: "Name JSONL files to check against the telemetry envelope contract (separate with spaces), or submit an empty line to skip the check.",
   summary: "What changed and where everything is. The same report is in the work dir (report.md, report.json). Roll back asks for the file name first.",
   stopped: "The run stopped. What is on disk is said above; the next start offers Resume or Roll back.",
@@ -122,40 +128,44 @@ export function App({ client, db, rehearse, onExit, onSignal }: AppProps) {
   const stage = stageOf(s);
   const Screen = SCREENS[s.screen];
   const keys = keysFor(s);
-  const badge = s.rehearsal ? (s.origin === "sample" ? "[REHEARSAL on a sample the wizard made]" : `[REHEARSAL on a clone${s.original ? ` of ${s.original}` : ""}]`) : "";
+  const badge = s.rehearsal
+    ? s.origin === "sample"
+      ? "[REHEARSAL on a sample the wizard made]"
+      : `[REHEARSAL on a clone${s.original ? ` of ${s.original}` : ""}]`
+    : "";
   const help = s.help ? HELP[s.screen] : "";
   const bodyRows = rows - 5 - (badge ? Math.ceil(badge.length / cols) : 0) - (help ? Math.ceil(help.length / cols) + 1 : 0);
   return (
     <FocusContext.Provider value={slot}>
-    <Box flexDirection="column" width={cols}>
-      <Text wrap="truncate-middle">
-        <Text bold>vox-cutover</Text>
-        {` ${s.db ?? db ?? ""}`}
-      </Text>
-      {badge ? (
-        <Text bold wrap="wrap">
-          {badge}
+      <Box flexDirection="column" width={cols}>
+        <Text wrap="truncate-middle">
+          <Text bold>vox-cutover</Text>
+          {` ${s.db ?? db ?? ""}`}
         </Text>
-      ) : null}
-      <Text wrap="truncate-end">
-        {tabs(stage, cols).map((t, i) => (
-          <Text key={i} color={t.current ? "cyan" : undefined} bold={t.current} dimColor={!t.current}>
-            {`${i ? "  " : ""}${t.text}`}
+        {badge ? (
+          <Text bold wrap="wrap">
+            {badge}
           </Text>
-        ))}
-      </Text>
-      {help ? (
-        <Box marginTop={1}>
-          <Text wrap="wrap">{`Help: ${help}`}</Text>
+        ) : null}
+        <Text wrap="truncate-end">
+          {tabs(stage, cols).map((t, i) => (
+            <Text key={i} color={t.current ? "cyan" : undefined} bold={t.current} dimColor={!t.current}>
+              {`${i ? "  " : ""}${t.text}`}
+            </Text>
+          ))}
+        </Text>
+        {help ? (
+          <Box marginTop={1}>
+            <Text wrap="wrap">{`Help: ${help}`}</Text>
+          </Box>
+        ) : null}
+        <Box marginTop={1} flexDirection="column">
+          <Screen key={s.visit} e={e} cols={cols} rows={bodyRows} />
         </Box>
-      ) : null}
-      <Box marginTop={1} flexDirection="column">
-        <Screen key={s.visit} e={e} cols={cols} rows={bodyRows} />
+        <Text dimColor wrap="wrap">
+          {keys.map((k) => `${k.key} ${k.label}`).join(" · ")}
+        </Text>
       </Box>
-      <Text dimColor wrap="wrap">
-        {keys.map((k) => `${k.key} ${k.label}`).join(" · ")}
-      </Text>
-    </Box>
     </FocusContext.Provider>
   );
 }

@@ -16,12 +16,20 @@ export function workerClient(): EngineClient {
   const scratchRoot = mkdtempSync(join(tmpdir(), "vox-cutover-wizard-"));
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag, scratchRoot } });
   let nextId = 1;
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }>();
+  const waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }
+  >();
   worker.on("message", (raw: unknown) => {
     const m = check(FromWorkerSchema, raw) as FromWorker | null;
     if (!m) {
       // Not a message the wizard understands: every waiting call fails with what was wrong, nothing is guessed.
-      for (const w of waiting.values()) w.reject({ kind: "failed", message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`, exitCode: EXIT.failed });
+      for (const w of waiting.values())
+        w.reject({
+          kind: "failed",
+          message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`,
+          exitCode: EXIT.failed,
+        });
       waiting.clear();
       return;
     }
@@ -43,7 +51,10 @@ export function workerClient(): EngineClient {
   });
   const send = (m: ToWorker) => worker.postMessage(m);
   const inflight = new Set<Promise<unknown>>();
-  const call = <T>(m: Omit<ToWorker & { id: number }, "id">, on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<T> => {
+  const call = <T>(
+    m: Omit<ToWorker & { id: number }, "id">,
+    on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> },
+  ): Promise<T> => {
     const p = new Promise<T>((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, on });

@@ -39,7 +39,17 @@ function useLatest<T>(value: T) {
  * what was typed however fast (a paste with its newline included: the newline submits). `onChange` is
  * called from the key handler, never from an effect, so a parent that re-renders cannot loop.
  */
-export function TextField({ initial = "", onChange, onSubmit, label }: { initial?: string; onChange?: (v: string) => void; onSubmit: (v: string) => void; label?: string }) {
+export function TextField({
+  initial = "",
+  onChange,
+  onSubmit,
+  label,
+}: {
+  initial?: string;
+  onChange?: (v: string) => void;
+  onSubmit: (v: string) => void;
+  label?: string;
+}) {
   const value = useRef(initial);
   const cursor = useRef(initial.length);
   const submitted = useRef(false);
@@ -155,7 +165,21 @@ function stepLine(x: StepView): string {
 
 /** The steps, fitted into `maxLines`: finished stages other than the current one fold into one line each. */
 /** `hideWarnings`: the screen shows the steps' warnings itself (whole, wrapped); the marks still say "warnings". */
-export function Steps({ steps, cols, maxLines = 40, only, now, hideWarnings }: { steps: StepView[]; cols: number; maxLines?: number; only?: number[]; now: number; hideWarnings?: boolean }) {
+export function Steps({
+  steps,
+  cols,
+  maxLines = 40,
+  only,
+  now,
+  hideWarnings,
+}: {
+  steps: StepView[];
+  cols: number;
+  maxLines?: number;
+  only?: number[];
+  now: number;
+  hideWarnings?: boolean;
+}) {
   const list = steps.filter((x) => !only || only.includes(x.stage));
   const cur = list.find((x) => x.status === "running")?.stage ?? [...list].reverse().find((x) => x.status !== "pending")?.stage ?? 0;
   type Row = { key: string; text: string; color?: string; bold?: boolean; sub?: boolean };

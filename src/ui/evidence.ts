@@ -39,7 +39,8 @@ export function evidenceFrom(run: RunState, sent?: unknown, backupPath?: string)
   }
   const b = run.backup;
   const verifiedHere = run.outputs["verify-backup"] !== undefined;
-  if (b && verifiedHere) out.backupVerified = { verified: b.verified || ev?.backupVerified === true, rows: b.rows, sha256: b.sha256, path: backupPath ?? b.path };
+  if (b && verifiedHere)
+    out.backupVerified = { verified: b.verified || ev?.backupVerified === true, rows: b.rows, sha256: b.sha256, path: backupPath ?? b.path };
   else if (ev) out.backupVerified = { verified: ev.backupVerified, path: backupPath ?? b?.path };
   return out;
 }

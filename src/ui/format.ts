@@ -64,7 +64,9 @@ export function plainSummary(id: string, summary: string | undefined): string | 
 export function displaySteps(steps: StepView[], origin: "given" | "sample" | "clone"): StepView[] {
   if (origin === "given") return steps;
   const words = origin === "sample" ? "a sample the wizard made" : "the rehearsal clone the wizard made";
-  return steps.map((x) => (x.id === "resolve" && x.summary ? { ...x, summary: x.summary.replace(/\(given with --db\)|\(given with [^)]*\)/, `(${words})`) } : x));
+  return steps.map((x) =>
+    x.id === "resolve" && x.summary ? { ...x, summary: x.summary.replace(/\(given with --db\)|\(given with [^)]*\)/, `(${words})`) } : x,
+  );
 }
 
 const PHASE: Record<string, [string, string]> = {
@@ -79,14 +81,20 @@ export function progressLines(id: string, p: Progress, now: number, width: numbe
   const silent = now - p.at;
   const nearEnd = p.total > 0 && p.total - p.done <= Math.max(16_384, p.total * 0.01);
   if (p.done >= p.total || (nearEnd && silent > 1500)) {
-    return [`${p.phase ?? finishing}…`, `${human(p.done)}/${human(p.total)} rows copied; this part has no row count (${formatSeconds(Math.max(0, now - p.at) / 1000)} so far)`];
+    return [
+      `${p.phase ?? finishing}…`,
+      `${human(p.done)}/${human(p.total)} rows copied; this part has no row count (${formatSeconds(Math.max(0, now - p.at) / 1000)} so far)`,
+    ];
   }
   const pct = p.total ? Math.floor((p.done / p.total) * 100) : 100;
   const rate = p.rate === undefined ? "measuring the rate" : `${human(Math.round(p.rate))} rows/s`;
   const etaS = p.rate ? (p.total - p.done) / p.rate : undefined;
   const eta = etaS === undefined ? "" : ` · ETA ${formatSeconds(etaS)}`;
   const stale = silent > 3000 ? ` · last report ${formatSeconds(silent / 1000)} ago` : "";
-  return [`${p.phase ?? copying}${p.label ? ` — ${p.label}` : ""}`, `${bar(p.done, p.total, Math.min(20, width - 44))} ${pct}% ${human(p.done)}/${human(p.total)} rows · ${rate}${eta}${stale}`];
+  return [
+    `${p.phase ?? copying}${p.label ? ` — ${p.label}` : ""}`,
+    `${bar(p.done, p.total, Math.min(20, width - 44))} ${pct}% ${human(p.done)}/${human(p.total)} rows · ${rate}${eta}${stale}`,
+  ];
 }
 
 export function expandHome(p: string, home = process.env.HOME ?? ""): string {

@@ -6,7 +6,9 @@ import { signalExitCode, type StopSignal } from "../util/cancel.js";
 
 export async function startWizard(opts: { rehearse?: boolean; db?: string }): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    process.stderr.write("usage error: the wizard needs an interactive terminal (stdin and stdout must be TTYs). Use the commands instead: vox-cutover --help\n");
+    process.stderr.write(
+      "usage error: the wizard needs an interactive terminal (stdin and stdout must be TTYs). Use the commands instead: vox-cutover --help\n",
+    );
     return 2;
   }
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") process.env.FORCE_COLOR = "0";

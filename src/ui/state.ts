@@ -127,7 +127,22 @@ type Action =
   | { type: "help" };
 
 export function initialState(rehearsal = false): WizardState {
-  return { screen: "loading", loading: "Looking for the database…", rehearsal, origin: "given", steps: [], run: EMPTY_RUN, backupPath: "", emptyAnswer: false, attempt: 0, started: false, running: false, notes: [], help: false, visit: 0 };
+  return {
+    screen: "loading",
+    loading: "Looking for the database…",
+    rehearsal,
+    origin: "given",
+    steps: [],
+    run: EMPTY_RUN,
+    backupPath: "",
+    emptyAnswer: false,
+    attempt: 0,
+    started: false,
+    running: false,
+    notes: [],
+    help: false,
+    visit: 0,
+  };
 }
 
 /** Where Esc goes from each screen, when going back is safe (nothing runs, nothing is decided). */
@@ -137,7 +152,11 @@ const BACK: Partial<Record<ScreenName, ScreenName>> = {
 };
 
 export function stageOf(s: WizardState): number | "summary" {
-  if (s.screen === "summary" || ((s.screen === "rollback" || s.screen === "rolled-back" || (s.screen === "stopped" && s.rollingBack)) && s.rollbackFrom === "summary")) return "summary";
+  if (
+    s.screen === "summary" ||
+    ((s.screen === "rollback" || s.screen === "rolled-back" || (s.screen === "stopped" && s.rollingBack)) && s.rollbackFrom === "summary")
+  )
+    return "summary";
   if (s.screen === "sidecar") return 2;
   if (s.screen === "telemetry") return 3;
   if (s.screen === "confirm" && s.request?.kind === "confirm") {
@@ -175,7 +194,14 @@ function applyEvent(before: WizardState, e: EngineEvent, now: number): WizardSta
   switch (e.type) {
     case "plan": {
       const old = new Map(s.steps.map((x) => [x.id, x]));
-      return { ...s, steps: e.steps.map((x) => ({ ...x, status: (old.get(x.id)?.status === "done" && x.stage === 0 ? "done" : "pending") as StepStatus, summary: x.stage === 0 ? old.get(x.id)?.summary : undefined })) };
+      return {
+        ...s,
+        steps: e.steps.map((x) => ({
+          ...x,
+          status: (old.get(x.id)?.status === "done" && x.stage === 0 ? "done" : "pending") as StepStatus,
+          summary: x.stage === 0 ? old.get(x.id)?.summary : undefined,
+        })),
+      };
     }
     case "step-start":
       return { ...s, steps: map((x) => ({ ...x, status: "running", progress: undefined, startedAt: now }), e.id) };
@@ -183,7 +209,19 @@ function applyEvent(before: WizardState, e: EngineEvent, now: number): WizardSta
       return { ...s, steps: map((x) => ({ ...x, progress: progressOf(x.progress, e, now) }), e.id) };
     case "step-done": {
       // Skipped and warnings are the engine's answers (data on the event), never read from the summary's words.
-      return { ...s, steps: map((x) => ({ ...x, status: e.skipped ? "skipped" : "done", summary: e.summary, warnings: e.warnings?.length ? e.warnings : undefined, progress: undefined }), e.id) };
+      return {
+        ...s,
+        steps: map(
+          (x) => ({
+            ...x,
+            status: e.skipped ? "skipped" : "done",
+            summary: e.summary,
+            warnings: e.warnings?.length ? e.warnings : undefined,
+            progress: undefined,
+          }),
+          e.id,
+        ),
+      };
     }
     case "step-failed":
       return { ...s, steps: map((x) => ({ ...x, status: "failed", summary: e.message, progress: undefined }), e.id) };
@@ -221,10 +259,20 @@ function step(s: WizardState, a: Action): WizardState {
         stopping: undefined,
         help: false,
       };
-      if (i.resolved.kind !== "file") return { ...next, screen: "stopped", stopped: { title: "Remote database", message: `The wizard cuts over local files; ${i.resolved.display} is remote. Copy it to this machine and run the wizard with --db PATH. Nothing was changed.`, exitCode: EXIT.failed } };
+      if (i.resolved.kind !== "file")
+        return {
+          ...next,
+          screen: "stopped",
+          stopped: {
+            title: "Remote database",
+            message: `The wizard cuts over local files; ${i.resolved.display} is remote. Copy it to this machine and run the wizard with --db PATH. Nothing was changed.`,
+            exitCode: EXIT.failed,
+          },
+        };
       if (i.unfinished) return { ...next, screen: "unfinished" };
       if (!i.exists) return { ...next, screen: "no-db" };
-      if (i.chain === "not-a-database") return { ...next, screen: "stopped", stopped: { title: "Not a database", message: `${i.explanation} Nothing was changed.`, exitCode: EXIT.failed } };
+      if (i.chain === "not-a-database")
+        return { ...next, screen: "stopped", stopped: { title: "Not a database", message: `${i.explanation} Nothing was changed.`, exitCode: EXIT.failed } };
       return { ...next, screen: "loading", loading: "Checking the preconditions (Stage 0)…" };
     }
     case "planned": {
@@ -238,7 +286,16 @@ function step(s: WizardState, a: Action): WizardState {
         backupPath: s.backupPath || a.defaultBackup,
         backupError: undefined,
         preflightError: undefined,
-        steps: r.steps.map((x) => ({ id: x.id, stage: x.stage, kind: x.kind as StepKind, title: x.title, description: x.summary, status: x.status === "done" ? "done" : "pending", summary: x.status === "done" ? x.summary : undefined, ...(x.warnings?.length ? { warnings: x.warnings } : {}) })),
+        steps: r.steps.map((x) => ({
+          id: x.id,
+          stage: x.stage,
+          kind: x.kind as StepKind,
+          title: x.title,
+          description: x.summary,
+          status: x.status === "done" ? "done" : "pending",
+          summary: x.status === "done" ? x.summary : undefined,
+          ...(x.warnings?.length ? { warnings: x.warnings } : {}),
+        })),
       };
     }
     case "plan-failed":
@@ -270,8 +327,15 @@ function step(s: WizardState, a: Action): WizardState {
     case "backup":
       return { ...s, backupPath: a.value, backupError: a.error };
     case "finished":
-      if (a.report.outcome === "rolled-back") return { ...s, running: false, stopping: undefined, screen: "rolled-back", report: a.report, rolledBack: { message: a.report.message, ok: true } };
-      return { ...s, running: false, stopping: undefined, screen: a.report.outcome === "nothing-to-do" || a.report.outcome === "already-done" ? "nothing" : "summary", report: a.report };
+      if (a.report.outcome === "rolled-back")
+        return { ...s, running: false, stopping: undefined, screen: "rolled-back", report: a.report, rolledBack: { message: a.report.message, ok: true } };
+      return {
+        ...s,
+        running: false,
+        stopping: undefined,
+        screen: a.report.outcome === "nothing-to-do" || a.report.outcome === "already-done" ? "nothing" : "summary",
+        report: a.report,
+      };
     case "failed":
       return {
         ...s,
@@ -279,7 +343,15 @@ function step(s: WizardState, a: Action): WizardState {
         request: undefined,
         screen: "stopped",
         stopped: {
-          title: s.rollingBack ? "Roll back not done" : a.error.cancelled ? "Cancelled" : a.error.kind === "interrupted" ? "Stopped" : a.error.kind === "refused" ? "Refused by a safety gate" : "Failed",
+          title: s.rollingBack
+            ? "Roll back not done"
+            : a.error.cancelled
+              ? "Cancelled"
+              : a.error.kind === "interrupted"
+                ? "Stopped"
+                : a.error.kind === "refused"
+                  ? "Refused by a safety gate"
+                  : "Failed",
           message: a.error.message,
           exitCode: a.error.exitCode,
         },
@@ -304,7 +376,16 @@ function step(s: WizardState, a: Action): WizardState {
     case "stop-pressed":
       return { ...s, stopping: { presses: (s.stopping?.presses ?? 0) + 1, at: s.stopping?.at ?? a.now, what: s.stopping?.what ?? a.what } };
     case "rollback-ask":
-      return { ...s, screen: "rollback", rollbackFrom: a.from, thenPlan: a.thenPlan, emptyAnswer: false, rollbackError: undefined, attempt: s.attempt + 1, help: false };
+      return {
+        ...s,
+        screen: "rollback",
+        rollbackFrom: a.from,
+        thenPlan: a.thenPlan,
+        emptyAnswer: false,
+        rollbackError: undefined,
+        attempt: s.attempt + 1,
+        help: false,
+      };
     case "rolled-back":
       return { ...s, running: false, screen: "rolled-back", rolledBack: { message: a.message, ok: a.ok } };
     case "go":

@@ -3,84 +3,15 @@
  * Screens call these actions from their handlers; nothing here runs during render.
  */
 import { useApp } from "ink";
-import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from "react";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import { signalExitCode, type StopSignal } from "../util/cancel.js";
 import { escapeControls, expandHome } from "./format.js";
 import type { EngineClient, RunError, RunJob, RunOutcome } from "./protocol.js";
+import { confirmTarget, quitNote, telemetryPathProblem, validateBackupPath, whatStops } from "./notes.js";
 import { initialState, reducer, startBlockers, type Origin, type WizardState } from "./state.js";
 import { EXIT } from "../errors.js";
-
-export function validateBackupPath(value: string, dbPath: string, plannedWorkDir?: string): string | undefined {
-  if (!value.trim()) return "type a path for the backup file";
-  if (/[/\\]$/.test(value)) return "that names a folder: add a file name";
-  const p = resolve(expandHome(value.trim()));
-  if (p === resolve(dbPath) || p.startsWith(resolve(dbPath) + "-")) return "that is the database itself";
-  if (existsSync(p)) return statSync(p).isDirectory() ? "that is a folder: add a file name" : "a file is already there: choose a new name";
-  const dir = dirname(p);
-  // The run's work dir (the plan's, or vox-cutover-runs/<UTC> beside the database) is created when the run starts.
-  if (!existsSync(dir)) {
-    if (plannedWorkDir && resolve(plannedWorkDir) === dir && existsSync(dirname(dir))) return undefined;
-    return basename(dirname(dir)) === "vox-cutover-runs" && existsSync(dirname(dirname(dir))) ? undefined : `the folder ${dir} does not exist`;
-  }
-  return undefined;
-}
-
-/** Whether the run got past Stage 0 (which writes nothing): only then is there a run on disk. */
-export function wroteSomething(s: WizardState): boolean {
-  return s.steps.some((x) => x.stage >= 1 && x.status !== "pending");
-}
-
-/** One line for the terminal after the wizard ends: what is on disk now. */
-function quitNote(s: WizardState): string {
-  const made = s.origin === "sample" ? `The sample database the wizard made is in ${s.scratch ?? dirname(s.db ?? "")}.` : s.origin === "clone" ? `The rehearsal clone is in ${s.scratch ?? dirname(s.db ?? "")}; the real database ${s.original} was only read.` : "";
-  const tail = made ? ` ${made}` : "";
-  switch (s.screen) {
-    case "summary": {
-      const r = s.report!;
-      if (s.rehearsal) return `Rehearsal finished: everything it wrote is in ${s.scratch ?? r.workDir}.${tail}`;
-      return `Cut over: ${s.db} is now ${r.after.chain}. Backup ${r.backup.path}; the old file is in ${r.archive.path ?? r.workDir}.${r.rollbackCommand ? ` Undo: ${r.rollbackCommand}` : ""}`;
-    }
-    case "rolled-back":
-      return `${s.rolledBack?.message ?? "Rolled back."}${tail}`;
-    case "nothing":
-      return `${s.report?.message ?? "Nothing was changed."}`;
-    case "unfinished":
-      return `Nothing was changed. The unfinished run is still recorded in ${s.inspection?.unfinished?.workDir}; the next start offers it again.${tail}`;
-    case "stopped":
-      if (s.stopped?.note) return `${s.stopped.note}${tail}`;
-      if (s.rollingBack) return `Roll back not done: ${s.stopped?.message ?? ""}`;
-      if (s.started && !wroteSomething(s)) return `Stopped during the preconditions, before anything was written: nothing was changed and there is nothing to resume.${tail}`;
-      if (s.started) return `${s.stopped?.message ?? "The run stopped."} The next start of the wizard offers Resume / Roll back.`;
-      return `Nothing was changed.${tail}`;
-    default:
-      if (s.started) return `The run stopped; its journal is in ${s.report?.workDir ?? "the run's work dir"}. The next start of the wizard offers Resume / Roll back.`;
-      return `Nothing was changed.${tail}`;
-  }
-}
-
-function whatStops(s: WizardState): string {
-  const cur = s.steps.find((x) => x.status === "running");
-  if (!cur) return "Stopping now (no step is running)…";
-  if (cur.id === "swap") return `Stopping after the swap finishes (it is never cut in half; about 1 s)…`;
-  if (cur.progress) return `Stopping after the current batch of rows of "${cur.title}" (about 1 s)…`;
-  return `Stopping after "${cur.title}" finishes (about 3 s)…`;
-}
-
-export function stoppingText(s: WizardState): string[] {
-  if (!s.stopping) return [];
-  // What was running when the stop was asked for (the step may have ended since).
-  const lines = [s.stopping.what ?? whatStops(s)];
-  if (s.stopping.presses >= 2) {
-    const cur = s.steps.find((x) => x.status === "running");
-    lines.push(
-      `To force it, press Ctrl-C once more: the process ends at once${cur ? `, cutting "${cur.title}" off mid-way` : ""}. That leaves the journal (every finished step), a stale lock and any partial file of this step; the next start offers Resume or Roll back, and Roll back removes the partial files. The primary is not changed by forcing.`,
-    );
-  }
-  return lines;
-}
 
 export interface Engine {
   s: WizardState;
@@ -108,7 +39,17 @@ export interface Engine {
   interrupt(sig?: StopSignal): void;
 }
 
-export function useEngine({ client, db, rehearse, onExit }: { client: EngineClient; db?: string; rehearse?: boolean; onExit(code: number, note: string): void }): Engine {
+export function useEngine({
+  client,
+  db,
+  rehearse,
+  onExit,
+}: {
+  client: EngineClient;
+  db?: string;
+  rehearse?: boolean;
+  onExit(code: number, note: string): void;
+}): Engine {
   const [s, dispatch] = useReducer(reducer, initialState(Boolean(rehearse)));
   const { exit } = useApp();
   const stateRef = useRef(s);
@@ -165,7 +106,10 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
         if (now - last < 100 && ev.done < ev.total) return;
         last = now;
         const pct = ev.total ? Math.floor((100 * ev.done) / ev.total) : 0;
-        dispatch({ type: "loading", text: `Checking the preconditions (Stage 0), then a trial import into a scratch folder to predict what the import keeps and what goes to quarantine: ${pct} %${ev.label ? ` (${ev.label})` : ""}…` });
+        dispatch({
+          type: "loading",
+          text: `Checking the preconditions (Stage 0), then a trial import into a scratch folder to predict what the import keeps and what goes to quarantine: ${pct} %${ev.label ? ` (${ev.label})` : ""}…`,
+        });
       };
       const out = await client.run({ db: path, apply: false, command: "wizard", workDir }, { event, request: async () => ({ ok: false }) });
       if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: out.report.backup.path ?? "" });
@@ -179,7 +123,8 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       const i = await client.inspect(path);
       dispatch({ type: "inspected", inspection: i, db: i.resolved.path, ...extra });
       const scratch = extra.scratch ?? stateRef.current.scratch;
-      if (i.resolved.kind === "file" && !i.unfinished && i.exists && i.chain !== "not-a-database") await plan(i.resolved.path!, scratch ? join(scratch, "run") : undefined);
+      if (i.resolved.kind === "file" && !i.unfinished && i.exists && i.chain !== "not-a-database")
+        await plan(i.resolved.path!, scratch ? join(scratch, "run") : undefined);
     },
     [client, plan],
   );
@@ -240,7 +185,8 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
             } else if (trailing.current && event.type !== "note") {
               const ev = trailing.current;
               trailing.current = null;
-              if (ev.type === "step-progress" && !(event.type !== "step-progress" && "id" in event && event.id === ev.id)) dispatch({ type: "event", event: ev, now });
+              if (ev.type === "step-progress" && !(event.type !== "step-progress" && "id" in event && event.id === ev.id))
+                dispatch({ type: "event", event: ev, now });
             }
             dispatch({ type: "event", event, now });
           },
@@ -275,7 +221,16 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   const stop = (force: boolean, code: number = EXIT.sigint) => {
     const st = stateRef.current;
     if (!runningRef.current) {
-      finish(force ? code : st.screen === "stopped" ? (st.stopped?.exitCode ?? EXIT.ok) : st.screen === "stage0" && (st.preflightError || startBlockers(st).length) ? EXIT.refused : EXIT.ok, `${force ? "Interrupted. " : ""}${quitNote(st)}`);
+      finish(
+        force
+          ? code
+          : st.screen === "stopped"
+            ? (st.stopped?.exitCode ?? EXIT.ok)
+            : st.screen === "stage0" && (st.preflightError || startBlockers(st).length)
+              ? EXIT.refused
+              : EXIT.ok,
+        `${force ? "Interrupted. " : ""}${quitNote(st)}`,
+      );
       return;
     }
     stopRef.current++;
@@ -285,7 +240,10 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       const pending = answerRef.current;
       if (pending) answer(decline(pending.req));
     } else if (stopRef.current >= 3 && force) {
-      finish(code, `Forced quit while a step ran. The journal in ${st.report?.workDir ?? "the run's work dir"} keeps every finished step; the next start offers Resume / Roll back.`);
+      finish(
+        code,
+        `Forced quit while a step ran. The journal in ${st.report?.workDir ?? "the run's work dir"} keeps every finished step; the next start offers Resume / Roll back.`,
+      );
       return;
     }
     dispatch({ type: "stop-pressed", now: Date.now(), what: whatStops(st) });
@@ -295,17 +253,26 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
     s,
     makeSample: () => {
       dispatch({ type: "loading", text: "Writing a sample legacy database in a scratch folder…" });
-      guard("writing the sample database", client.makeSample().then((r) => inspect(r.db, { rehearsal: true, origin: "sample", scratch: r.dir })));
+      guard(
+        "writing the sample database",
+        client.makeSample().then((r) => inspect(r.db, { rehearsal: true, origin: "sample", scratch: r.dir })),
+      );
     },
     rehearseClone: () => {
       const st = stateRef.current;
       dispatch({ type: "loading", text: "Cloning the database for a rehearsal…" });
-      guard("cloning the database for a rehearsal", client.clone(st.db!).then((c) => inspect(c.db, { original: st.db, rehearsal: true, origin: "clone", scratch: c.scratch })));
+      guard(
+        "cloning the database for a rehearsal",
+        client.clone(st.db!).then((c) => inspect(c.db, { original: st.db, rehearsal: true, origin: "clone", scratch: c.scratch })),
+      );
     },
     planAgain: () => guard("checking the database again", inspect(stateRef.current.db)),
     useTarget: (kind) => {
       dispatch({ type: "loading", text: kind === "vox" ? "Planning against your vox's baseline…" : "Planning against the bundled baseline…" });
-      guard(kind === "vox" ? "planning against your vox's baseline" : "planning against the bundled baseline", (client.useTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db)));
+      guard(
+        kind === "vox" ? "planning against your vox's baseline" : "planning against the bundled baseline",
+        (client.useTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db)),
+      );
     },
     toBackup: () => dispatch({ type: "go", screen: "backup-path" }),
     setBackup: (v) => dispatch({ type: "backup", value: v, error: validateBackupPath(v, stateRef.current.db!, stateRef.current.report?.workDir ?? undefined) }),
@@ -327,7 +294,11 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       const st = stateRef.current;
       const expected = basename(st.db!);
       if (!v.trim()) return dispatch({ type: "empty-answer" });
-      if (v.trim() !== expected) return dispatch({ type: "rollback-wrong", text: `"${escapeControls(v.trim())}" is not ${expected}: nothing was done. Type ${expected}, or Esc to go back.` });
+      if (v.trim() !== expected)
+        return dispatch({
+          type: "rollback-wrong",
+          text: `"${escapeControls(v.trim())}" is not ${expected}: nothing was done. Type ${expected}, or Esc to go back.`,
+        });
       const workDir = st.rollbackFrom === "summary" ? (st.report?.workDir ?? undefined) : st.inspection?.unfinished?.workDir;
       void run({ apply: true, rollback: true, workDir });
     },
@@ -338,7 +309,11 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
       if (!v.trim()) return dispatch({ type: "empty-answer" });
       const want = confirmTarget(st);
       // A typo is not a decision: say so and ask again (Esc is the way to cancel the step).
-      if (v.trim() !== want) return dispatch({ type: "confirm-wrong", text: `"${escapeControls(v.trim())}" is not ${want}: nothing was done. Type ${want} to proceed, or Esc to cancel this step.` });
+      if (v.trim() !== want)
+        return dispatch({
+          type: "confirm-wrong",
+          text: `"${escapeControls(v.trim())}" is not ${want}: nothing was done. Type ${want} to proceed, or Esc to cancel this step.`,
+        });
       answer({ ok: true });
     },
     chooseSidecar: (merge) => answer({ merge }),
@@ -349,7 +324,12 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
         .map((f) => resolve(expandHome(f)));
       // Checked here, at the prompt: a mistyped path is a question again, never "1 envelope violation".
       const problems = files.map(telemetryPathProblem).filter((x): x is string => Boolean(x));
-      if (problems.length) return dispatch({ type: "confirm-wrong", draft: v, text: `${problems.join("; ")}. Nothing was checked: correct the name${problems.length > 1 ? "s" : ""}, or submit an empty line to skip the check.` });
+      if (problems.length)
+        return dispatch({
+          type: "confirm-wrong",
+          draft: v,
+          text: `${problems.join("; ")}. Nothing was checked: correct the name${problems.length > 1 ? "s" : ""}, or submit an empty line to skip the check.`,
+        });
       answer({ files });
     },
     back: () => dispatch({ type: "back" }),
@@ -364,24 +344,6 @@ export function useEngine({ client, db, rehearse, onExit }: { client: EngineClie
   };
 }
 
-/** Why a telemetry path cannot be checked (missing, a folder, not a regular file), or undefined. */
-function telemetryPathProblem(p: string): string | undefined {
-  let st;
-  try {
-    st = statSync(p);
-  } catch {
-    return `there is no file ${escapeControls(p)}`;
-  }
-  if (st.isDirectory()) return `${escapeControls(p)} is a folder`;
-  if (!st.isFile()) return `${escapeControls(p)} is not a regular file (a FIFO or device is never read)`;
-  try {
-    accessSync(p, constants.R_OK);
-  } catch {
-    return `${escapeControls(p)} cannot be read (permission)`;
-  }
-  return undefined;
-}
-
 /** Whatever an engine call rejected with, as the wizard shows it. */
 function asRunError(err: unknown): RunError {
   if (err && typeof err === "object" && typeof (err as RunError).message === "string") {
@@ -389,14 +351,4 @@ function asRunError(err: unknown): RunError {
     return { kind: typeof e.kind === "string" ? e.kind : "failed", message: e.message!, exitCode: typeof e.exitCode === "number" ? e.exitCode : EXIT.failed };
   }
   return { kind: "failed", message: String(err), exitCode: EXIT.failed };
-}
-
-/** The file a confirmation acts on: the sidecar step acts on the sidecar, not on vox.db. */
-export function confirmTarget(s: WizardState): string {
-  const r = s.request;
-  if (!r || r.kind !== "confirm") return "";
-  const target = (r as { target?: string }).target;
-  if (target) return target;
-  if (r.step === "sidecar" && s.sidecarPath) return basename(s.sidecarPath);
-  return r.expected;
 }

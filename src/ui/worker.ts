@@ -105,13 +105,30 @@ let voxTemplate: VoxComparison | undefined;
 async function targetInfo(base: ReturnType<typeof loadBaselineContext>): Promise<TargetInfo> {
   // The template lives in the wizard's scratch folder (removed by the main thread when the wizard closes).
   if (voxTemplate === undefined) voxTemplate = await compareOperatorsVox((workerData as { scratchRoot?: string }).scratchRoot);
-  const vox = voxTemplate === null ? null : "error" in voxTemplate ? { error: voxTemplate.error } : { version: voxTemplate.version, voxVersion: voxTemplate.voxVersion, agrees: voxTemplate.agrees, differences: voxTemplate.differences, bundledVersion: voxTemplate.bundledVersion };
+  const vox =
+    voxTemplate === null
+      ? null
+      : "error" in voxTemplate
+        ? { error: voxTemplate.error }
+        : {
+            version: voxTemplate.version,
+            voxVersion: voxTemplate.voxVersion,
+            agrees: voxTemplate.agrees,
+            differences: voxTemplate.differences,
+            bundledVersion: voxTemplate.bundledVersion,
+          };
   return { kind: base.origin.kind, origin: base.origin.label, version: base.manifest.baselineVersion, vox };
 }
 
 async function inspect(db?: string): Promise<Inspection> {
   const r = resolveDatabase({ db });
-  const info: Inspection = { resolved: { display: r.display, why: r.why, source: r.source, kind: r.kind, path: r.path, warnings: r.warnings }, exists: false, chain: null, explanation: "", unfinished: null };
+  const info: Inspection = {
+    resolved: { display: r.display, why: r.why, source: r.source, kind: r.kind, path: r.path, warnings: r.warnings },
+    exists: false,
+    chain: null,
+    explanation: "",
+    unfinished: null,
+  };
   if (r.kind === "file") {
     const run = unfinishedRun(r.path!);
     if (run) info.unfinished = describeRun(run, r.path!);
@@ -130,7 +147,11 @@ port.on("message", async (raw: unknown) => {
   const m = check(ToWorkerSchema, raw) as ToWorker | null;
   if (!m) {
     const id = typeof (raw as { id?: unknown })?.id === "number" ? (raw as { id: number }).id : -1;
-    post({ type: "failure", id, error: { kind: "failed", message: `The engine worker got a message it does not understand: ${problem(ToWorkerSchema, raw)}`, exitCode: EXIT.failed } });
+    post({
+      type: "failure",
+      id,
+      error: { kind: "failed", message: `The engine worker got a message it does not understand: ${problem(ToWorkerSchema, raw)}`, exitCode: EXIT.failed },
+    });
     return;
   }
   try {

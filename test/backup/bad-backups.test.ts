@@ -26,18 +26,53 @@ function rowLineIndex(table: string, nth = 0): number {
 const BAD: [string, () => string, RegExp][] = [
   ["truncated mid-line", () => good.slice(0, Math.floor(good.length / 2)), /truncated|ends/],
   ["truncated at a line boundary (no trailer)", () => lines().slice(0, -2).join("\n") + "\n", /no trailer|truncated/],
-  ["a tampered value", () => { const ls = lines(); const i = rowLineIndex("ipk", 16); const arr = JSON.parse(ls[i]!); arr[1] = "tampered"; ls[i] = JSON.stringify(arr); return ls.join("\n"); }, /content hash recomputed/],
+  [
+    "a tampered value",
+    () => {
+      const ls = lines();
+      const i = rowLineIndex("ipk", 16);
+      const arr = JSON.parse(ls[i]!);
+      arr[1] = "tampered";
+      ls[i] = JSON.stringify(arr);
+      return ls.join("\n");
+    },
+    /content hash recomputed/,
+  ],
   ["a tampered count", () => good.replace(/("k":"end","name":"ipk","rows":)(\d+)/, (_, a, n) => `${a}${Number(n) - 1}`), /rows/],
-  ["reordered rows", () => { const ls = lines(); const i = rowLineIndex("plain", 2); [ls[i], ls[i + 1]] = [ls[i + 1]!, ls[i]!]; return ls.join("\n"); }, /order/],
-  ["reordered sections", () => { const ls = lines(); const a = ls.findIndex((l) => l.includes('"k":"table","name":"ipk"')); const b = ls.findIndex((l, j) => j > a && l.includes('"k":"end","name":"ipk"')); const sec = ls.splice(a, b - a + 1); ls.splice(1, 0, ...sec); return ls.join("\n"); }, /reordered|expected table/],
+  [
+    "reordered rows",
+    () => {
+      const ls = lines();
+      const i = rowLineIndex("plain", 2);
+      [ls[i], ls[i + 1]] = [ls[i + 1]!, ls[i]!];
+      return ls.join("\n");
+    },
+    /order/,
+  ],
+  [
+    "reordered sections",
+    () => {
+      const ls = lines();
+      const a = ls.findIndex((l) => l.includes('"k":"table","name":"ipk"'));
+      const b = ls.findIndex((l, j) => j > a && l.includes('"k":"end","name":"ipk"'));
+      const sec = ls.splice(a, b - a + 1);
+      ls.splice(1, 0, ...sec);
+      return ls.join("\n");
+    },
+    /reordered|expected table/,
+  ],
   ["a 3 turned into 3.0", () => good.replace('{"r":3}', '{"r":3.0}'), /canonical/],
   ["a REAL turned into an INTEGER", () => good.replace('{"r":3}', "3"), /hash|canonical/],
-  ["valid UTF-8 text written as raw bytes {\"t\"}", () => good.replace('"plain text"', `{"t":"${Buffer.from("plain text").toString("base64")}"}`), /cannot be decoded.*valid UTF-8/],
+  [
+    'valid UTF-8 text written as raw bytes {"t"}',
+    () => good.replace('"plain text"', `{"t":"${Buffer.from("plain text").toString("base64")}"}`),
+    /cannot be decoded.*valid UTF-8/,
+  ],
   ["a wrong format", () => '{"hello":"world"}\n', /not a vox-cutover backup/],
   ["a newer format version", () => good.replace('"version":1,', '"version":2,'), /version 2 is not supported/],
   ["not JSON", () => "SQLite format 3\u0000garbage\n", /not valid JSON/],
   ["an empty file", () => "", /empty/],
-  ["data after the trailer", () => good + '[1,2]\n', /after the trailer/],
+  ["data after the trailer", () => good + "[1,2]\n", /after the trailer/],
   ["a changed whole-file hash", () => good.replace(/"fileSha256":"[0-9a-f]{8}/, '"fileSha256":"00000000'), /whole-file hash/],
 ];
 
@@ -140,10 +175,17 @@ describe("export-legacy refuses a bad OUT", () => {
 });
 
 describe("the reference runbook's export format", () => {
-  const ref = [
-    { columns: ["id", "source_type", "source_id", "dim", "vector", "metadata", "created_at"], row: { id: 1, source_type: "base64:dGV4dA==", source_id: "s1", dim: 3, vector: "base64:AAEC", metadata: null, created_at: "2025-01-01" }, table: "embeddings" },
-    { columns: ["agent", "kind", "wins", "losses", "score"], row: { agent: "a", kind: "k", wins: 1, losses: 2, score: 3 }, table: "routing_scores" },
-  ].map((o) => JSON.stringify(o)).join("\n") + "\n";
+  const ref =
+    [
+      {
+        columns: ["id", "source_type", "source_id", "dim", "vector", "metadata", "created_at"],
+        row: { id: 1, source_type: "base64:dGV4dA==", source_id: "s1", dim: 3, vector: "base64:AAEC", metadata: null, created_at: "2025-01-01" },
+        table: "embeddings",
+      },
+      { columns: ["agent", "kind", "wins", "losses", "score"], row: { agent: "a", kind: "k", wins: 1, losses: 2, score: 3 }, table: "routing_scores" },
+    ]
+      .map((o) => JSON.stringify(o))
+      .join("\n") + "\n";
 
   it("is refused without --accept-unverified (exit 3)", async () => {
     writeFileSync(p("ref.jsonl"), ref);
@@ -155,7 +197,9 @@ describe("the reference runbook's export format", () => {
   it("with --accept-unverified: base64 becomes a BLOB only where the column has BLOB affinity", async () => {
     const r = await cli(["import-legacy", p("ref.jsonl"), "--db", p("ref.db"), "--apply", "--accept-unverified"]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(sqlite(p("ref.db"), "SELECT typeof(vector), hex(vector), typeof(source_type), source_type FROM embeddings")).toBe("blob|000102|text|base64:dGV4dA==");
+    expect(sqlite(p("ref.db"), "SELECT typeof(vector), hex(vector), typeof(source_type), source_type FROM embeddings")).toBe(
+      "blob|000102|text|base64:dGV4dA==",
+    );
     // a table vox 66 does not have is quarantined whole, never dropped
     expect(sqlite(p("ref.db"), "SELECT count(*) FROM legacy_quarantine WHERE source_table = 'routing_scores'")).toBe("1");
   });

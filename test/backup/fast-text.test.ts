@@ -53,7 +53,10 @@ function typeAndHex(v: SqlValue): string {
   if (typeof v === "string") return `text|${Buffer.from(v, "utf8").toString("hex").toUpperCase()}`;
   if (v instanceof RawText) return `text|${Buffer.from(v.bytes).toString("hex").toUpperCase()}`;
   if (typeof v === "bigint") return `integer|${Buffer.from(v.toString()).toString("hex").toUpperCase()}`;
-  if (typeof v === "number") return `real|${Buffer.from(String(v === Math.trunc(v) ? v.toFixed(1) : v)).toString("hex").toUpperCase()}`;
+  if (typeof v === "number")
+    return `real|${Buffer.from(String(v === Math.trunc(v) ? v.toFixed(1) : v))
+      .toString("hex")
+      .toUpperCase()}`;
   return `blob|${Buffer.from(v).toString("hex").toUpperCase()}`;
 }
 

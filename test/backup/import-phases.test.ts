@@ -17,7 +17,16 @@ describe("import progress phases", () => {
     const e = await cli(["export-legacy", backup, "--db", db]);
     expect(e.exitCode, e.stderr).toBe(0);
     const seen: { phase?: string; done: number; total: number }[] = [];
-    await importBackup({ backupPath: backup, targetPath: join(dir, "new.db"), baselineSql: base.sql, baselineVersion: 66, history: base.policy.history, rules: new Map(), into: "target", onProgress: (p) => seen.push({ phase: p.phase, done: p.rowsDone, total: p.totalRows }) });
+    await importBackup({
+      backupPath: backup,
+      targetPath: join(dir, "new.db"),
+      baselineSql: base.sql,
+      baselineVersion: 66,
+      history: base.policy.history,
+      rules: new Map(),
+      into: "target",
+      onProgress: (p) => seen.push({ phase: p.phase, done: p.rowsDone, total: p.totalRows }),
+    });
     const phases = seen.map((s) => s.phase).filter((p, i, a) => p !== a[i - 1]);
     expect(phases).toEqual(["copying rows into the new file", "rebuilding indexes", "checking foreign keys and integrity"]);
     const last = seen.at(-1)!;

@@ -30,7 +30,12 @@ function makeSource(path: string): void {
   emb.columns.find((c: any) => c.name === "id").type = "TEXT";
   emb.autoincrement = false;
   // shares no column with vox 66's usage_counter_snapshots
-  f.tables.usage_counter_snapshots = { columns: [{ name: "foo", type: "TEXT", notnull: false, default: null, pk: 0 }, { name: "bar", type: "INTEGER", notnull: false, default: null, pk: 0 }] };
+  f.tables.usage_counter_snapshots = {
+    columns: [
+      { name: "foo", type: "TEXT", notnull: false, default: null, pk: 0 },
+      { name: "bar", type: "INTEGER", notnull: false, default: null, pk: 0 },
+    ],
+  };
   // objects without `kind` (vox 66: kind TEXT NOT NULL, no default)
   f.tables.objects.columns = f.tables.objects.columns.filter((c: any) => c.name !== "kind");
   // without vox 66's UNIQUE index on search_documents(source_uri)
@@ -101,11 +106,17 @@ describe("import row by row into baseline 66", () => {
     const tables = app.tables.filter((t: any) => t.name !== "sqlite_sequence");
     // One sqlite3 process per file for all the counts (one line each, in order).
     const q = (t: string) => `'${t.replace(/'/g, "''")}'`;
-    const srcCounts = counts(p("src.db"), tables.map((t: any) => `SELECT count(*) FROM "${t.name}";`));
-    const newCounts = counts(p("new.db"), tables.flatMap((t: any) => [
-      `SELECT count(*) FROM legacy_quarantine WHERE source_table = ${q(t.name)} AND reason NOT LIKE 'unknown-columns%';`,
-      t.target && t.target !== "schema_version" ? `SELECT count(*) FROM "${t.target}";` : "SELECT -1;",
-    ]));
+    const srcCounts = counts(
+      p("src.db"),
+      tables.map((t: any) => `SELECT count(*) FROM "${t.name}";`),
+    );
+    const newCounts = counts(
+      p("new.db"),
+      tables.flatMap((t: any) => [
+        `SELECT count(*) FROM legacy_quarantine WHERE source_table = ${q(t.name)} AND reason NOT LIKE 'unknown-columns%';`,
+        t.target && t.target !== "schema_version" ? `SELECT count(*) FROM "${t.target}";` : "SELECT -1;",
+      ]),
+    );
     tables.forEach((t: any, i: number) => {
       expect(t.loaded + t.quarantined, t.name).toBe(srcCounts[i]);
       expect(newCounts[2 * i], t.name).toBe(t.quarantined);
@@ -117,44 +128,74 @@ describe("import row by row into baseline 66", () => {
 
   it("users: TEXT ids load as TEXT; the NULL display_name row is quarantined whole (constraint); karma's values go to quarantine with the row's key", () => {
     expect(sqlite(p("new.db"), "SELECT group_concat(id || ':' || typeof(id), ',') FROM (SELECT id FROM users ORDER BY id)")).toBe("u1:text,u2:text,u4:text");
-    expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'users' AND source_key = '[\"u3\"]'")).toMatch(/^constraint: NOT NULL constraint failed: users\.display_name/);
+    expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'users' AND source_key = '[\"u3\"]'")).toMatch(
+      /^constraint: NOT NULL constraint failed: users\.display_name/,
+    );
     // the whole row is kept, karma included
-    expect(JSON.parse(sqlite(p("new.db"), "SELECT row_json FROM legacy_quarantine WHERE source_table = 'users' AND source_key = '[\"u3\"]'"))).toMatchObject({ id: "u3", display_name: null, karma: 5 });
-    const karma = sqlite(p("new.db"), "SELECT source_key || ' ' || row_json FROM legacy_quarantine WHERE source_table = 'users' AND reason LIKE 'unknown-columns: karma%' ORDER BY source_key").split("\n");
+    expect(JSON.parse(sqlite(p("new.db"), "SELECT row_json FROM legacy_quarantine WHERE source_table = 'users' AND source_key = '[\"u3\"]'"))).toMatchObject({
+      id: "u3",
+      display_name: null,
+      karma: 5,
+    });
+    const karma = sqlite(
+      p("new.db"),
+      "SELECT source_key || ' ' || row_json FROM legacy_quarantine WHERE source_table = 'users' AND reason LIKE 'unknown-columns: karma%' ORDER BY source_key",
+    ).split("\n");
     expect(karma).toEqual(['["u1"] {"karma":47}', '["u4"] {"karma":{"i":"-9223372036854775808"}}']);
     const u = app.tables.find((t: any) => t.name === "users");
-    expect(u).toMatchObject({ rows: 4, loaded: 3, quarantined: 1, partial: 2, columns: { karma: 2 }, reasons: { constraint: 1 }, partialReasons: { "unknown-columns": 2 } });
+    expect(u).toMatchObject({
+      rows: 4,
+      loaded: 3,
+      quarantined: 1,
+      partial: 2,
+      columns: { karma: 2 },
+      reasons: { constraint: 1 },
+      partialReasons: { "unknown-columns": 2 },
+    });
   });
 
   it("embeddings: TEXT into an INTEGER PRIMARY KEY is quarantined (datatype mismatch; numeric text that would change class: type-change), never aborting", () => {
-    expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'embeddings' AND row_json LIKE '%e-abc%'")).toMatch(/^datatype-mismatch: /);
-    expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'embeddings' AND row_json LIKE '%\"id\":\"17\"%'")).toMatch(/^type-change: /);
+    expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'embeddings' AND row_json LIKE '%e-abc%'")).toMatch(
+      /^datatype-mismatch: /,
+    );
+    expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'embeddings' AND row_json LIKE '%\"id\":\"17\"%'")).toMatch(
+      /^type-change: /,
+    );
     expect(sqlite(p("new.db"), "SELECT source_id, typeof(id), hex(vector) FROM embeddings")).toBe("s1|integer|0001");
   });
 
   it("a row that breaks a UNIQUE index the legacy file lacked is quarantined (the index is kept during the load)", () => {
     expect(sqlite(p("new.db"), "SELECT group_concat(id || ':' || title) FROM (SELECT * FROM search_documents ORDER BY id)")).toBe("1:first,3:third");
-    expect(sqlite(p("new.db"), "SELECT source_rowid, source_key, reason FROM legacy_quarantine WHERE source_table = 'search_documents'")).toBe("2|[2]|constraint: UNIQUE constraint failed: search_documents.source_uri");
+    expect(sqlite(p("new.db"), "SELECT source_rowid, source_key, reason FROM legacy_quarantine WHERE source_table = 'search_documents'")).toBe(
+      "2|[2]|constraint: UNIQUE constraint failed: search_documents.source_uri",
+    );
     expect(sqlite(p("new.db"), "SELECT count(*) FROM sqlite_master WHERE name = 'idx_search_documents_uri'")).toBe("1");
   });
 
   it("tables with no place in 66 are quarantined whole with the reason: no namesake, no shared column, a NOT NULL column the legacy table never had", () => {
-    const reasons = (t: string) => sqlite(p("new.db"), `SELECT DISTINCT substr(reason, 1, instr(reason, ':') - 1) FROM legacy_quarantine WHERE source_table = '${t}'`);
+    const reasons = (t: string) =>
+      sqlite(p("new.db"), `SELECT DISTINCT substr(reason, 1, instr(reason, ':') - 1) FROM legacy_quarantine WHERE source_table = '${t}'`);
     expect(reasons("gamify_badges")).toBe("unknown-table");
     expect(reasons("usage_counter_snapshots")).toBe("no-shared-column");
     expect(reasons("objects")).toBe("not-null-missing");
     expect(sqlite(p("new.db"), "SELECT reason FROM legacy_quarantine WHERE source_table = 'objects'")).toContain("objects.kind");
     expect(count(p("new.db"), "legacy_quarantine", "WHERE source_table = 'usage_counter_snapshots'")).toBe(2);
     // quarantined rows keep their key (rowid where the table has one) and their values exactly
-    expect(sqlite(p("new.db"), "SELECT source_rowid, source_key, row_json FROM legacy_quarantine WHERE source_table = 'gamify_badges' ORDER BY source_rowid")).toBe('1|[1]|{"id":1,"badge":"gold"}\n2|[2]|{"id":2,"badge":"silver"}');
-    expect(sqlite(p("new.db"), "SELECT row_json FROM legacy_quarantine WHERE source_table = 'objects'")).toBe('{"rowid":1,"hash":"h1","data":{"b":"/w=="},"created_at":"2024"}');
+    expect(
+      sqlite(p("new.db"), "SELECT source_rowid, source_key, row_json FROM legacy_quarantine WHERE source_table = 'gamify_badges' ORDER BY source_rowid"),
+    ).toBe('1|[1]|{"id":1,"badge":"gold"}\n2|[2]|{"id":2,"badge":"silver"}');
+    expect(sqlite(p("new.db"), "SELECT row_json FROM legacy_quarantine WHERE source_table = 'objects'")).toBe(
+      '{"rowid":1,"hash":"h1","data":{"b":"/w=="},"created_at":"2024"}',
+    );
     // a table that loads nothing is not cleared
     expect(app.tables.find((t: any) => t.name === "objects").target).toBe(null);
   });
 
   it("schema_version: 60 (history) loads, the ad-hoc 100 is quarantined (legacy-schema-version); 66 is stamped", () => {
     expect(sqlite(p("new.db"), "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)")).toBe("60,66");
-    expect(sqlite(p("new.db"), "SELECT source_key, reason FROM legacy_quarantine WHERE source_table = 'schema_version'")).toMatch(/^\[100\]\|legacy-schema-version/);
+    expect(sqlite(p("new.db"), "SELECT source_key, reason FROM legacy_quarantine WHERE source_table = 'schema_version'")).toMatch(
+      /^\[100\]\|legacy-schema-version/,
+    );
   });
 
   it("seed rows: a legacy row with the seed's key replaces it; a seed the legacy file lacks is kept", () => {
@@ -167,7 +208,9 @@ describe("import row by row into baseline 66", () => {
 
   it("sqlite_sequence: carried for a table that loads, quarantined for one that does not, counted apart from rows", () => {
     expect(sqlite(p("new.db"), "SELECT seq FROM sqlite_sequence WHERE name = 'scheduled'")).toBe("2");
-    expect(sqlite(p("new.db"), "SELECT source_key, reason FROM legacy_quarantine WHERE source_table = 'sqlite_sequence'")).toMatch(/^\["gamify_badges"\]\|sequence-not-carried/);
+    expect(sqlite(p("new.db"), "SELECT source_key, reason FROM legacy_quarantine WHERE source_table = 'sqlite_sequence'")).toMatch(
+      /^\["gamify_badges"\]\|sequence-not-carried/,
+    );
     const entries = count(p("src.db"), "sqlite_sequence");
     expect(app.sequences).toEqual({ entries, restored: entries - 1, quarantined: 1 });
     const seq = app.tables.find((t: any) => t.name === "sqlite_sequence");

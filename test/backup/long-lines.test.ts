@@ -24,7 +24,9 @@ describe("over-long lines", () => {
     expect(r.stderr).not.toMatch(/Unexpected failure/);
     expect(snapshotDir(d)).toEqual(before);
     // Under the limit the same long value reads fine (the limit is the only bound).
-    const ok = await cli(["import-legacy", join(d, "ref.jsonl"), "--db", join(d, "new.db"), "--accept-unverified", "--json"], { env: { VOX_CUTOVER_MAX_LINE_BYTES: String(8 << 20) } });
+    const ok = await cli(["import-legacy", join(d, "ref.jsonl"), "--db", join(d, "new.db"), "--accept-unverified", "--json"], {
+      env: { VOX_CUTOVER_MAX_LINE_BYTES: String(8 << 20) },
+    });
     expect(ok.exitCode, ok.stderr).toBe(0);
   });
 });

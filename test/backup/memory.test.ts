@@ -46,7 +46,9 @@ describe("memory stays flat as the table grows", () => {
     const lv = await peakRss("", join(d, "large.jsonl"), "verify");
     const si = await peakRss("", join(d, "small.jsonl"), "import");
     const li = await peakRss("", join(d, "large.jsonl"), "import");
-    console.log(`peak RSS MB: export ${small.e.toFixed(0)} → ${large.e.toFixed(0)}, verify ${sv.toFixed(0)} → ${lv.toFixed(0)}, import ${si.toFixed(0)} → ${li.toFixed(0)}`);
+    console.log(
+      `peak RSS MB: export ${small.e.toFixed(0)} → ${large.e.toFixed(0)}, verify ${sv.toFixed(0)} → ${lv.toFixed(0)}, import ${si.toFixed(0)} → ${li.toFixed(0)}`,
+    );
     expect(large.e - small.e).toBeLessThan(40);
     expect(lv - sv).toBeLessThan(40);
     expect(li - si).toBeLessThan(60);

@@ -6,8 +6,16 @@ import { cli, sqlite, tmp } from "../helpers.js";
 
 /** Name → SQL of the indexes, triggers and views of a file, read by the sqlite3 CLI. */
 function objectsOf(db: string): Map<string, string> {
-  const out = sqlite(db, "SELECT name || char(9) || replace(sql, char(10), ' ') FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL");
-  return new Map(out.split("\n").filter(Boolean).map((l) => l.split("\t") as [string, string]));
+  const out = sqlite(
+    db,
+    "SELECT name || char(9) || replace(sql, char(10), ' ') FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL",
+  );
+  return new Map(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split("\t") as [string, string]),
+  );
 }
 
 describe("the operator's own indexes, triggers and views (rebuild route)", () => {
@@ -49,7 +57,9 @@ describe("the operator's own indexes, triggers and views (rebuild route)", () =>
     }
     expect(after.has("idx_user_bookmarks_added")).toBe(false);
     // The carried trigger works in the new file and did not fire during the import.
-    expect(sqlite(db, "SELECT count(*) FROM users WHERE display_name <> trim(display_name)")).toBe(sqlite(app.json.archive.path, "SELECT count(*) FROM users WHERE display_name <> trim(display_name)"));
+    expect(sqlite(db, "SELECT count(*) FROM users WHERE display_name <> trim(display_name)")).toBe(
+      sqlite(app.json.archive.path, "SELECT count(*) FROM users WHERE display_name <> trim(display_name)"),
+    );
     const id = sqlite(db, "SELECT id FROM users ORDER BY id LIMIT 1");
     sqlite(db, `UPDATE users SET display_name = '  padded  ' WHERE id = '${id}'`);
     expect(sqlite(db, `SELECT display_name FROM users WHERE id = '${id}'`)).toBe("padded");

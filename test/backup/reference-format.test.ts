@@ -26,15 +26,46 @@ const BIG = "x".repeat(3_000_000) + "é"; // a 3 MB line: longer than the reader
 
 function writeReference(path: string): void {
   const lines = [
-    line("agent_reliability", AR, { agent_id: '"a1"', reliability: "3.0", success_count: "9223372036854775807", failure_count: "9007199254740993", updated_at_ms: "-9223372036854775808" }),
-    line("agent_reliability", AR, { agent_id: '"a2"', reliability: "1e308", success_count: "9007199254740992", failure_count: "0", updated_at_ms: "1700000000123" }),
+    line("agent_reliability", AR, {
+      agent_id: '"a1"',
+      reliability: "3.0",
+      success_count: "9223372036854775807",
+      failure_count: "9007199254740993",
+      updated_at_ms: "-9223372036854775808",
+    }),
+    line("agent_reliability", AR, {
+      agent_id: '"a2"',
+      reliability: "1e308",
+      success_count: "9007199254740992",
+      failure_count: "0",
+      updated_at_ms: "1700000000123",
+    }),
     line("agent_reliability", AR, { agent_id: '"a3"', reliability: "5e-324", success_count: "1", failure_count: "2", updated_at_ms: "3" }),
     // a row key missing from columns: the row loads, the value goes to quarantine
-    line("agent_reliability", AR, { agent_id: '"a4"', reliability: "0.25", success_count: "1", failure_count: "0", updated_at_ms: "4", legacy_note: '"base64:AAEC/w=="' }),
+    line("agent_reliability", AR, {
+      agent_id: '"a4"',
+      reliability: "0.25",
+      success_count: "1",
+      failure_count: "0",
+      updated_at_ms: "4",
+      legacy_note: '"base64:AAEC/w=="',
+    }),
     // BLOB-declared column → BLOB; TEXT column → the text as written
-    line("objects", ["hash", "kind", "data", "created_at"], { hash: '"h1"', kind: '"base64:AAEC/w=="', data: '"base64:AAEC/w=="', created_at: '"2024-01-01 00:00:00"' }),
+    line("objects", ["hash", "kind", "data", "created_at"], {
+      hash: '"h1"',
+      kind: '"base64:AAEC/w=="',
+      data: '"base64:AAEC/w=="',
+      created_at: '"2024-01-01 00:00:00"',
+    }),
     line("objects", ["hash", "kind", "data", "created_at"], { hash: '"h2"', kind: '"k"', data: '"base64:"', created_at: '"2024"' }),
-    line("users", ["id", "display_name", "email", "avatar_url", "role", "created_at"], { id: '"u1"', display_name: JSON.stringify(BIG), email: '"nul\\u0000inside"', avatar_url: "null", role: '"user"', created_at: '"2024"' }),
+    line("users", ["id", "display_name", "email", "avatar_url", "role", "created_at"], {
+      id: '"u1"',
+      display_name: JSON.stringify(BIG),
+      email: '"nul\\u0000inside"',
+      avatar_url: "null",
+      role: '"user"',
+      created_at: '"2024"',
+    }),
     // a table vox 66 lacks: its "base64:" text stays text, in quarantine too
     line("chat_transcripts", ["id", "content", "tokens"], { id: '"c1"', content: '"base64:AAEC/w=="', tokens: "12345678901234567" }),
   ];
@@ -76,10 +107,16 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
   });
 
   it("a changed file gives another digest, and the old one is refused (exit 3)", async () => {
-    writeFileSync(p("ref2.jsonl"), line("users", ["id", "display_name", "role", "created_at"], { id: '"u9"', display_name: '"Z"', role: '"user"', created_at: '"2024"' }) + "\n");
+    writeFileSync(
+      p("ref2.jsonl"),
+      line("users", ["id", "display_name", "role", "created_at"], { id: '"u9"', display_name: '"Z"', role: '"user"', created_at: '"2024"' }) + "\n",
+    );
     const a = await cli(["import-legacy", p("ref2.jsonl"), "--db", p("other.db"), "--accept-unverified", "--json"]);
     expect(a.exitCode, a.stderr).toBe(0);
-    writeFileSync(p("ref2.jsonl"), line("users", ["id", "display_name", "role", "created_at"], { id: '"u9"', display_name: '"Y"', role: '"user"', created_at: '"2024"' }) + "\n");
+    writeFileSync(
+      p("ref2.jsonl"),
+      line("users", ["id", "display_name", "role", "created_at"], { id: '"u9"', display_name: '"Y"', role: '"user"', created_at: '"2024"' }) + "\n",
+    );
     const b = await cli(["import-legacy", p("ref2.jsonl"), "--db", p("other.db"), "--accept-unverified", "--json"]);
     expect(b.json.planDigest).not.toBe(a.json.planDigest);
     const c = await cli(["import-legacy", p("ref2.jsonl"), "--db", p("other.db"), "--accept-unverified", "--apply", "--plan", a.json.planDigest]);
@@ -88,7 +125,12 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
   });
 
   it("integer literals are exact 64-bit INTEGERs; literals with '.' or an exponent are REAL", () => {
-    expect(sqlite(p("new.db"), "SELECT agent_id, typeof(reliability), typeof(success_count), success_count, typeof(failure_count), failure_count, updated_at_ms FROM agent_reliability ORDER BY agent_id")).toBe(
+    expect(
+      sqlite(
+        p("new.db"),
+        "SELECT agent_id, typeof(reliability), typeof(success_count), success_count, typeof(failure_count), failure_count, updated_at_ms FROM agent_reliability ORDER BY agent_id",
+      ),
+    ).toBe(
       [
         "a1|real|integer|9223372036854775807|integer|9007199254740993|-9223372036854775808",
         "a2|real|integer|9007199254740992|integer|0|1700000000123",
@@ -96,7 +138,12 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
         "a4|real|integer|1|integer|0|4",
       ].join("\n"),
     );
-    expect(py(p("new.db"), "SELECT reliability FROM agent_reliability ORDER BY agent_id")).toEqual([[{ real: "3.0" }], [{ real: "1e+308" }], [{ real: "5e-324" }], [{ real: "0.25" }]]);
+    expect(py(p("new.db"), "SELECT reliability FROM agent_reliability ORDER BY agent_id")).toEqual([
+      [{ real: "3.0" }],
+      [{ real: "1e+308" }],
+      [{ real: "5e-324" }],
+      [{ real: "0.25" }],
+    ]);
   });
 
   it('"base64:…" is a BLOB only in a BLOB-declared column; TEXT elsewhere, in quarantine too', () => {
@@ -106,11 +153,15 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
     ]);
     expect(sqlite(p("new.db"), "SELECT typeof(kind), typeof(data) FROM objects WHERE hash = 'h1'")).toBe("text|blob");
     const q = sqlite(p("new.db"), "SELECT source_key, row_json, reason FROM legacy_quarantine WHERE source_table = 'chat_transcripts'");
-    expect(q).toBe('|{"id":"c1","content":"base64:AAEC/w==","tokens":{"i":"12345678901234567"}}|unknown-table: the baseline has no table chat_transcripts and no importer rule maps it');
+    expect(q).toBe(
+      '|{"id":"c1","content":"base64:AAEC/w==","tokens":{"i":"12345678901234567"}}|unknown-table: the baseline has no table chat_transcripts and no importer rule maps it',
+    );
   });
 
   it("a row key missing from columns is quarantined with the row's key, never dropped; the row loads", () => {
-    expect(sqlite(p("new.db"), "SELECT source_key, row_json, reason FROM legacy_quarantine WHERE source_table = 'agent_reliability'")).toMatch(/^\["a4"\]\|\{"legacy_note":"base64:AAEC\/w=="\}\|unlisted-key: legacy_note/);
+    expect(sqlite(p("new.db"), "SELECT source_key, row_json, reason FROM legacy_quarantine WHERE source_table = 'agent_reliability'")).toMatch(
+      /^\["a4"\]\|\{"legacy_note":"base64:AAEC\/w=="\}\|unlisted-key: legacy_note/,
+    );
     const t = app.tables.find((x: any) => x.name === "agent_reliability");
     expect(t).toMatchObject({ rows: 4, loaded: 4, quarantined: 0, partial: 1, columns: { legacy_note: 1 }, partialReasons: { "unlisted-key": 1 } });
   });
@@ -138,7 +189,10 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
   });
 
   it("a UTF-8 BOM before the first line is accepted", async () => {
-    writeFileSync(p("bom.jsonl"), "\uFEFF" + line("users", ["id", "display_name", "role", "created_at"], { id: '"u1"', display_name: '"A"', role: '"user"', created_at: '"2024"' }) + "\n");
+    writeFileSync(
+      p("bom.jsonl"),
+      "\uFEFF" + line("users", ["id", "display_name", "role", "created_at"], { id: '"u1"', display_name: '"A"', role: '"user"', created_at: '"2024"' }) + "\n",
+    );
     const r = await cli(["import-legacy", p("bom.jsonl"), "--db", p("bom.db"), "--accept-unverified", "--apply", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sqlite(p("bom.db"), "SELECT id, display_name FROM users")).toBe("u1|A");
@@ -148,7 +202,12 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
 describe("the literal-keeping JSON parser", () => {
   it("keeps number literals as written and decodes strings exactly", () => {
     const { value } = parseJsonBytes(Buffer.from('{"a":[1,-0.0,1e308,"\\u00e9\\n\\"",null,true],"b":{}}'));
-    expect(value).toEqual({ obj: [["a", [{ num: "1" }, { num: "-0.0" }, { num: "1e308" }, 'é\n"', null, true]], ["b", { obj: [] }]] });
+    expect(value).toEqual({
+      obj: [
+        ["a", [{ num: "1" }, { num: "-0.0" }, { num: "1e308" }, 'é\n"', null, true]],
+        ["b", { obj: [] }],
+      ],
+    });
   });
   it("integer literal → BigInt (64-bit), '.' or exponent → REAL, beyond 64 bits → REAL (as SQLite reads such a literal)", () => {
     expect(numberLiteral("9223372036854775807")).toBe(9223372036854775807n);

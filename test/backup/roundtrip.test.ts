@@ -76,7 +76,10 @@ describe("round trip: export → verify → import is exact", () => {
   });
 
   it("the backup is JSONL a person can read, with header, sections and trailer", () => {
-    const lines = readFileSync(p("b.jsonl"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(p("b.jsonl"), "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ k: "header", format: "vox-cutover-backup", version: 1, chain: "current" });
     expect(lines[0].tables.find((t: any) => t.name === "plain").sql).toMatch(/^CREATE TABLE plain/);
     expect(lines.at(-1)).toMatchObject({ k: "trailer" });
@@ -132,6 +135,8 @@ describe("a legacy database from sample", () => {
     expect(users.cleared).toBe(users.loaded);
     const app2 = await cli(["import-legacy", join(d, "b.jsonl"), "--db", join(d, "new.db"), "--apply", "--json"]);
     expect(app2.exitCode).toBe(0);
-    expect(sqlite(join(d, "new.db"), "SELECT count(*) FROM legacy_quarantine")).toBe(String(app.json.quarantined + app.json.tables.reduce((n: number, t: any) => n + (t.reasons["unknown-columns"] ?? 0), 0)));
+    expect(sqlite(join(d, "new.db"), "SELECT count(*) FROM legacy_quarantine")).toBe(
+      String(app.json.quarantined + app.json.tables.reduce((n: number, t: any) => n + (t.reasons["unknown-columns"] ?? 0), 0)),
+    );
   });
 });

@@ -72,7 +72,14 @@ async function startWriter(db: string, go = ""): Promise<Writer> {
 
 /** Writer rows per table, read by Python's sqlite3. */
 function writerRows(db: string): { users: number; names: number } {
-  const out = execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(c.execute(\"SELECT count(*) FROM users WHERE display_name='writer'\").fetchone()[0], c.execute(\"SELECT count(*) FROM names WHERE namespace='writer'\").fetchone()[0])", db]).toString().trim().split(" ");
+  const out = execFileSync("python3", [
+    "-c",
+    "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(c.execute(\"SELECT count(*) FROM users WHERE display_name='writer'\").fetchone()[0], c.execute(\"SELECT count(*) FROM names WHERE namespace='writer'\").fetchone()[0])",
+    db,
+  ])
+    .toString()
+    .trim()
+    .split(" ");
   return { users: Number(out[0]), names: Number(out[1]) };
 }
 
@@ -114,7 +121,15 @@ describe("a writer commits in a loop while the primary is read", () => {
     const { db } = await sampleInto(dir, 30);
     expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete");
     const out = join(tmp("vox-snap-out-"), "backup.jsonl");
-    const tryWrite = (value: string) => execFileSync("python3", ["-c", "import sqlite3,sys\ntry:\n  c=sqlite3.connect(sys.argv[1], timeout=0.3)\n  c.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\n  c.commit()\n  print('committed')\nexcept sqlite3.OperationalError as e:\n  print(e)", db, value]).toString().trim();
+    const tryWrite = (value: string) =>
+      execFileSync("python3", [
+        "-c",
+        "import sqlite3,sys\ntry:\n  c=sqlite3.connect(sys.argv[1], timeout=0.3)\n  c.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\n  c.commit()\n  print('committed')\nexcept sqlite3.OperationalError as e:\n  print(e)",
+        db,
+        value,
+      ])
+        .toString()
+        .trim();
     const { child, release } = await pausedAt(["export-legacy", out, "--db", db], "export-progress", 30_000, true);
     expect(tryWrite("during-export")).toMatch(/database is locked/); // SQLite's SHARED lock, held for the snapshot
     release();
@@ -179,7 +194,9 @@ describe("a writer commits in a loop while the primary is read", () => {
     expect((err as VoxError).message).not.toMatch(/malformed/i);
     // The run's backup (made while the writer committed) is one committed state and verifies.
     const runs = join(dir, "vox-cutover-runs");
-    const backup = readdirSync(runs).map((d) => join(runs, d, "backup.jsonl")).find((p) => existsSync(p));
+    const backup = readdirSync(runs)
+      .map((d) => join(runs, d, "backup.jsonl"))
+      .find((p) => existsSync(p));
     expect(backup).toBeDefined();
     const v = await cli(["verify-backup", backup!, "--json"]);
     expect(v.exitCode, v.stderr).toBe(0);

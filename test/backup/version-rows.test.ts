@@ -47,7 +47,15 @@ describe("schema_version rows", () => {
     const backup = join(dir, "b.jsonl");
     await exportBackup({ dbPath: src, outPath: backup, chain: "legacy", maxVersion: 66, baseline: { version: manifest.baselineVersion, digest: "x" } });
     const out = join(dir, "new.db");
-    const r = await importBackup({ backupPath: backup, targetPath: out, baselineSql: baselineSql(manifest.fragments), baselineVersion: 66, history: [60], rules: loadImporters(), into: "target" });
+    const r = await importBackup({
+      backupPath: backup,
+      targetPath: out,
+      baselineSql: baselineSql(manifest.fragments),
+      baselineVersion: 66,
+      history: [60],
+      rules: loadImporters(),
+      into: "target",
+    });
     // Read back by the sqlite3 CLI: the loaded versions are INTEGERs with their own applied_at.
     expect(sqlite(out, "SELECT version, typeof(version), applied_at FROM schema_version ORDER BY version")).toBe("60|integer|text-60\n66|integer|int-66");
     expect(sqlite(out, "SELECT source_rowid, reason FROM legacy_quarantine WHERE source_table = 'schema_version' ORDER BY source_rowid")).toBe(
@@ -57,7 +65,9 @@ describe("schema_version rows", () => {
         '5|legacy-schema-version: the TEXT "100" is not the baseline nor in baseline_history; kept here, not loaded',
       ].join("\n"),
     );
-    expect(sqlite(out, "SELECT json_extract(row_json, '$.version'), json_extract(row_json, '$.applied_at') FROM legacy_quarantine WHERE source_rowid = 1")).toBe("66|text-66");
+    expect(
+      sqlite(out, "SELECT json_extract(row_json, '$.version'), json_extract(row_json, '$.applied_at') FROM legacy_quarantine WHERE source_rowid = 1"),
+    ).toBe("66|text-66");
     const sv = r.tables.find((t) => t.source === "schema_version")!;
     expect(sv).toMatchObject({ rows: 5, loaded: 2, quarantined: 3 });
   }, 60_000);

@@ -100,7 +100,9 @@ describe("diagnose names each chain from a real file", () => {
     const r = await cli(["diagnose", "--db", p("legacy/vox.db")]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).not.toMatch(/kept \(not in the target\)/);
-    expect(r.stdout).toMatch(/^tables not in the target: .*user_bookmarks.* — kept in legacy_quarantine: the rebuild moves every row there \(reason unknown-table\)/m);
+    expect(r.stdout).toMatch(
+      /^tables not in the target: .*user_bookmarks.* — kept in legacy_quarantine: the rebuild moves every row there \(reason unknown-table\)/m,
+    );
     expect(r.stdout).toMatch(/^ {2}user_bookmarks +[\d,]+ +\(not in the target: its rows go to legacy_quarantine\)$/m);
     expect(r.stdout).toMatch(/^sidecar: .* — Stage 2 backs it up, merges/m);
     // and that is what the cutover's plan (its trial import) does with them
@@ -155,7 +157,12 @@ describe("diagnose names each chain from a real file", () => {
     expect(h.stdout).toMatch(/structure: differs from the target/);
     expect(h.stdout).toMatch(/publication_approvals: columns missing: approver_role/);
     const b = await cli(["diagnose", "--db", p("behind.db"), "--json"]);
-    expect(b.json.structure.differences).toEqual(expect.arrayContaining([{ table: "publication_approvals", missingColumns: ["approver_role", "critic_fingerprint_json", "critic_report_uri"] }, { table: "vcs_lock", missing: true }]));
+    expect(b.json.structure.differences).toEqual(
+      expect.arrayContaining([
+        { table: "publication_approvals", missingColumns: ["approver_role", "critic_fingerprint_json", "critic_report_uri"] },
+        { table: "vcs_lock", missing: true },
+      ]),
+    );
   });
 
   it("ahead points at the operator's vox (--target-schema vox), not at an upgrade that does not exist", async () => {
@@ -174,7 +181,10 @@ describe("diagnose names each chain from a real file", () => {
     const after = snapshotDir(dir);
     for (const [f, h] of Object.entries(before)) expect(after[f], f).toBe(h);
     const made = Object.keys(after).filter((f) => !(f in before));
-    expect(made.every((f) => f === "wal.db-shm" || f === "wal.db-wal"), made.join(", ")).toBe(true);
+    expect(
+      made.every((f) => f === "wal.db-shm" || f === "wal.db-wal"),
+      made.join(", "),
+    ).toBe(true);
     if (made.includes("wal.db-wal")) expect(statSync(p("wal.db-wal")).size).toBe(0);
   });
 

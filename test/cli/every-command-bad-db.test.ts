@@ -21,7 +21,13 @@ describe("bad databases: a clear one-paragraph error, the contract's exit code, 
   it.each(COMMANDS)("%s", async (cmd, extra) => {
     const dir = tmp();
     writeFileSync(join(dir, "junk.db"), "this is not a database at all\n".repeat(100));
-    const args = (db: string) => [cmd, ...extra.map((a) => (a === "OUT" ? join(dir, "out.jsonl") : a)), "--db", db, ...(cmd === "export-legacy" ? ["--force"] : [])];
+    const args = (db: string) => [
+      cmd,
+      ...extra.map((a) => (a === "OUT" ? join(dir, "out.jsonl") : a)),
+      "--db",
+      db,
+      ...(cmd === "export-legacy" ? ["--force"] : []),
+    ];
     const before = snapshotDir(dir);
     for (const db of [join(dir, "junk.db"), dir]) {
       const r = await cli(args(db));
@@ -33,10 +39,14 @@ describe("bad databases: a clear one-paragraph error, the contract's exit code, 
     }
     const missing = await cli(args(join(dir, "missing.db")));
     expect(missing.stderr).not.toMatch(/\n\s+at .*:\d+/);
-    if (cmd === "diagnose") expect(missing.exitCode).toBe(0); // chain "missing" is a diagnosis
-    else if (cmd === "migrate") expect(missing.exitCode).toBe(0); // --apply creates it: its job
-    else if (cmd === "cutover") expect(missing.exitCode).toBe(0); // nothing to cut over, says so
-    else if (cmd === "sidecar") expect(missing.exitCode).toBe(1); // no database to merge into: a clear error, nothing written
+    if (cmd === "diagnose")
+      expect(missing.exitCode).toBe(0); // chain "missing" is a diagnosis
+    else if (cmd === "migrate")
+      expect(missing.exitCode).toBe(0); // --apply creates it: its job
+    else if (cmd === "cutover")
+      expect(missing.exitCode).toBe(0); // nothing to cut over, says so
+    else if (cmd === "sidecar")
+      expect(missing.exitCode).toBe(1); // no database to merge into: a clear error, nothing written
     else expect([1, 3]).toContain(missing.exitCode);
     if (!["migrate"].includes(cmd)) expect(snapshotDir(dir)).toEqual(before);
   });

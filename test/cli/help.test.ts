@@ -1,7 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { cli } from "../helpers.js";
 
-const COMMANDS = ["wizard", "digest", "ssot-drift", "diagnose", "verify", "migrate", "export-legacy", "verify-backup", "import-legacy", "cutover", "rehearse", "sidecar", "telemetry-check", "news-check", "drill", "gate", "ledger", "sample"];
+const COMMANDS = [
+  "wizard",
+  "digest",
+  "ssot-drift",
+  "diagnose",
+  "verify",
+  "migrate",
+  "export-legacy",
+  "verify-backup",
+  "import-legacy",
+  "cutover",
+  "rehearse",
+  "sidecar",
+  "telemetry-check",
+  "news-check",
+  "drill",
+  "gate",
+  "ledger",
+  "sample",
+];
 
 describe("--help", () => {
   it("every command's --help ends with an example that names the command", async () => {

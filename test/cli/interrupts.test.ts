@@ -31,7 +31,13 @@ async function interruptAt(args: string[], point: string, sig: NodeJS.Signals) {
   const tmpdir = join(scratch, "tmpdir");
   mkdirSync(tmpdir);
   const marker = join(scratch, "paused");
-  const child = execa("node", [BIN, ...args], { env: cleanEnv({ TMPDIR: tmpdir, VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_MS: "60000", VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore", forceKillAfterDelay: false });
+  const child = execa("node", [BIN, ...args], {
+    env: cleanEnv({ TMPDIR: tmpdir, VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_MS: "60000", VOX_CUTOVER_PAUSE_FILE: marker }),
+    extendEnv: false,
+    reject: false,
+    stdin: "ignore",
+    forceKillAfterDelay: false,
+  });
   const t0 = Date.now();
   while (!existsSync(marker)) {
     if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
@@ -65,7 +71,9 @@ describe("interrupts leave nothing behind and say so in one line", () => {
   it("cutover dry-run SIGINT during the trial import: trial folder removed from $TMPDIR, no work dir, no resume offer", async () => {
     const { res, tmpdirAfter } = await interruptAt(["cutover", "--db", db], "trial-progress", "SIGINT");
     expect(res.exitCode, res.stderr).toBe(130);
-    expect(res.stderr).toMatch(/^interrupted: Interrupted \(SIGINT\) during the dry-run's trial import\. Nothing was written.*scratch folder was removed.*nothing to resume or roll back\.$/m);
+    expect(res.stderr).toMatch(
+      /^interrupted: Interrupted \(SIGINT\) during the dry-run's trial import\. Nothing was written.*scratch folder was removed.*nothing to resume or roll back\.$/m,
+    );
     expect(res.stderr).not.toMatch(/--resume|Resume with/);
     expect(tmpdirAfter).toEqual([]); // no vox-cutover-trial-*
     expect(readdirSync(dir).sort()).toEqual(original); // no vox-cutover-runs
@@ -81,7 +89,9 @@ describe("interrupts leave nothing behind and say so in one line", () => {
     expect(res.exitCode, res.stderr).toBe(130);
     const notes = res.stderr.split("\n").filter((l) => /^interrupted:/.test(l));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/Interrupted \(SIGINT\).*The real database .* was only read; the rehearsal's clone and everything it wrote .* were removed\. There is nothing to resume or roll back: run the rehearsal again when ready/);
+    expect(notes[0]).toMatch(
+      /Interrupted \(SIGINT\).*The real database .* was only read; the rehearsal's clone and everything it wrote .* were removed\. There is nothing to resume or roll back: run the rehearsal again when ready/,
+    );
     expect(res.stderr).not.toMatch(/--resume|Resume with|Resume:/);
     expect(tmpdirAfter).toEqual([]); // no vox-cutover-rehearse-*
     expect(readdirSync(dir).sort()).toEqual(original);
@@ -94,7 +104,10 @@ describe("interrupts leave nothing behind and say so in one line", () => {
     const r = await cli(["sample", copy, "--rows", "10"]);
     expect(r.exitCode).toBe(0);
     const marker = join(d, "paused");
-    const { name, exitFile, errFile } = start(`cutover --db ${copy} --apply`, { env: `VOX_CUTOVER_PAUSE_AT=after:export VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`, trapHup: true });
+    const { name, exitFile, errFile } = start(`cutover --db ${copy} --apply`, {
+      env: `VOX_CUTOVER_PAUSE_AT=after:export VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`,
+      trapHup: true,
+    });
     const t0 = Date.now();
     while (!existsSync(marker)) {
       if (Date.now() - t0 > 60_000) throw new Error("never reached after:export");

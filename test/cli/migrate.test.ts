@@ -98,7 +98,12 @@ describe("migrate", () => {
 
   it("current with a drifted structure (vox's own fold adds no columns): repaired in a copy after a verified backup and swapped in, nothing dropped", async () => {
     const db = p("vox.db");
-    makeVoxDb(db, "66", [64, 66], "ALTER TABLE publication_approvals DROP COLUMN approver_role; DROP INDEX idx_a2a_ack_created; ALTER TABLE users ADD COLUMN karma INTEGER; INSERT INTO users(id, display_name, karma) VALUES ('u1', 'Ann', 7);");
+    makeVoxDb(
+      db,
+      "66",
+      [64, 66],
+      "ALTER TABLE publication_approvals DROP COLUMN approver_role; DROP INDEX idx_a2a_ack_created; ALTER TABLE users ADD COLUMN karma INTEGER; INSERT INTO users(id, display_name, karma) VALUES ('u1', 'Ann', 7);",
+    );
     const v0 = await cli(["verify", "--db", db]);
     expect(v0.exitCode).toBe(1);
     expect(v0.stdout).toMatch(/publication_approvals: columns missing: approver_role/);

@@ -41,7 +41,10 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
     // --target-schema vox runs the operator's vox (execa at run time): a vox 66 file against a vox 66 stand-in is current.
     const current = join(dir, "current.db");
     makeVoxDb(current, "66", [66]);
-    const sql = factsToFragments(voxFacts("66")).flatMap((f) => f.statements).join("\n") + "\nINSERT INTO schema_version (version) VALUES (66);\n";
+    const sql =
+      factsToFragments(voxFacts("66"))
+        .flatMap((f) => f.statements)
+        .join("\n") + "\nINSERT INTO schema_version (version) VALUES (66);\n";
     const bin = standInVox(dir, sql, "vox 0.66.0 (stand-in)");
     const t = await run(inst.bin, ["diagnose", "--db", current, "--target-schema", "vox", "--json"], { PATH: `${bin}:${process.env.PATH}` });
     expect(t.exitCode, t.stderr).toBe(0);
@@ -80,6 +83,9 @@ describe("package.json against the program's imports", () => {
     expect(imported.size).toBeGreaterThan(3); // the scan found the imports (ink, libsql, …)
     const deps = Object.keys(pkg.dependencies ?? {}).sort();
     expect([...imported].filter((n) => !deps.includes(n)).sort(), "imported at run time but not a dependency").toEqual([]);
-    expect(deps.filter((n) => !imported.has(n)), "a dependency nothing imports").toEqual([]);
+    expect(
+      deps.filter((n) => !imported.has(n)),
+      "a dependency nothing imports",
+    ).toEqual([]);
   });
 });

@@ -66,7 +66,24 @@ describe("sample", () => {
 
     // The awkward values, where real data has them, with their storage class (Python's sqlite3).
     const cases = await corpusCases(db);
-    for (const name of ["int beyond 2^53", "int64 max", "int64 min", "NULL", "unicode text", "NUL inside text", "text starting base64:", "3.0", "1e308", "5e-324", "-0.0", "JSON text", "TEXT in an INTEGER column", "REAL in an INTEGER column", "blob with NUL bytes", "empty blob"]) {
+    for (const name of [
+      "int beyond 2^53",
+      "int64 max",
+      "int64 min",
+      "NULL",
+      "unicode text",
+      "NUL inside text",
+      "text starting base64:",
+      "3.0",
+      "1e308",
+      "5e-324",
+      "-0.0",
+      "JSON text",
+      "TEXT in an INTEGER column",
+      "REAL in an INTEGER column",
+      "blob with NUL bytes",
+      "empty blob",
+    ]) {
       expect(cases[name]?.count ?? 0, name).toBeGreaterThan(0);
     }
     expect(cases["TEXT in an INTEGER column"]!.where.every((w) => w[2].toUpperCase().includes("INT") && w[3] === "text")).toBe(true);
@@ -100,8 +117,22 @@ print(ok, bad)`;
     expect(compareFacts(factsOf(side), structureOnly(loadFacts("42"))).equal).toBe(true);
     const q = (sql: string) => execaSync("sqlite3", [side, `ATTACH '${db}' AS m; ${sql}`]).stdout;
     const cols = "gpu_name, model_id, preset, wall_secs, total_steps, total_tokens, ms_per_step, created_at";
-    const present = Number(q(`SELECT count(*) FROM local_train_log s WHERE EXISTS (SELECT 1 FROM m.local_train_log x WHERE x.id = s.id AND (${cols.split(", ").map((k) => `x.${k} IS s.${k}`).join(" AND ")}))`));
-    const conflict = Number(q(`SELECT count(*) FROM local_train_log s JOIN m.local_train_log x ON x.id = s.id WHERE NOT (${cols.split(", ").map((k) => `x.${k} IS s.${k}`).join(" AND ")})`));
+    const present = Number(
+      q(
+        `SELECT count(*) FROM local_train_log s WHERE EXISTS (SELECT 1 FROM m.local_train_log x WHERE x.id = s.id AND (${cols
+          .split(", ")
+          .map((k) => `x.${k} IS s.${k}`)
+          .join(" AND ")}))`,
+      ),
+    );
+    const conflict = Number(
+      q(
+        `SELECT count(*) FROM local_train_log s JOIN m.local_train_log x ON x.id = s.id WHERE NOT (${cols
+          .split(", ")
+          .map((k) => `x.${k} IS s.${k}`)
+          .join(" AND ")})`,
+      ),
+    );
     const fresh = Number(q("SELECT count(*) FROM local_train_log s WHERE s.id NOT IN (SELECT id FROM m.local_train_log)"));
     expect(present).toBeGreaterThan(0);
     expect(conflict).toBe(1);
@@ -125,9 +156,17 @@ print(ok, bad)`;
         continue;
       }
       const shape =
-        o && typeof o === "object" && !Array.isArray(o) && Object.keys(o).sort().join() === "event,payload,ts_ms" &&
-        typeof o.event === "string" && o.event !== "" && o.payload && typeof o.payload === "object" && !Array.isArray(o.payload) &&
-        Number.isInteger(o.ts_ms) && (o.payload.step === undefined || Number.isInteger(o.payload.step));
+        o &&
+        typeof o === "object" &&
+        !Array.isArray(o) &&
+        Object.keys(o).sort().join() === "event,payload,ts_ms" &&
+        typeof o.event === "string" &&
+        o.event !== "" &&
+        o.payload &&
+        typeof o.payload === "object" &&
+        !Array.isArray(o.payload) &&
+        Number.isInteger(o.ts_ms) &&
+        (o.payload.step === undefined || Number.isInteger(o.payload.step));
       if (shape) good.push(o);
       else bad++;
     }
@@ -135,10 +174,38 @@ print(ok, bad)`;
     const starts = good.filter((g) => g.event === "train_start");
     expect(starts).toHaveLength(2);
     const head = starts[1]!.payload;
-    expect(Object.keys(head).sort()).toEqual(["compute_device", "epochs", "grad_accum", "n_heads", "n_kv_heads", "output", "planned_optimizer_steps_total", "planned_steps_total", "run_id", "seed", "train_file", "warmup_steps"]);
+    expect(Object.keys(head).sort()).toEqual([
+      "compute_device",
+      "epochs",
+      "grad_accum",
+      "n_heads",
+      "n_kv_heads",
+      "output",
+      "planned_optimizer_steps_total",
+      "planned_steps_total",
+      "run_id",
+      "seed",
+      "train_file",
+      "warmup_steps",
+    ]);
     const steps = good.filter((g) => g.event === "step" && "optimizer_step" in g.payload);
     expect(steps).toHaveLength(20);
-    for (const k of ["epoch", "step", "optimizer_step", "loss", "lr", "learning_rate", "eta_seconds_remaining", "progress_fraction", "steps_per_sec_ema", "tokens_per_sec", "tokens_per_sec_is_proxy", "valid_tokens", "theoretical_tokens", "supervised_ratio_pct"]) {
+    for (const k of [
+      "epoch",
+      "step",
+      "optimizer_step",
+      "loss",
+      "lr",
+      "learning_rate",
+      "eta_seconds_remaining",
+      "progress_fraction",
+      "steps_per_sec_ema",
+      "tokens_per_sec",
+      "tokens_per_sec_is_proxy",
+      "valid_tokens",
+      "theoretical_tokens",
+      "supervised_ratio_pct",
+    ]) {
       expect(steps[0]!.payload, k).toHaveProperty(k);
     }
     expect(steps[0]!.payload.steps_per_sec_ema).toBeNull();
@@ -151,7 +218,9 @@ print(ok, bad)`;
   });
 
   it("is deterministic for a seed and different for another", async () => {
-    const a = mk(), b = mk(), c = mk();
+    const a = mk(),
+      b = mk(),
+      c = mk();
     await cli(["sample", join(a, "vox.db"), "--seed", "3", "--rows", "12"]);
     await cli(["sample", join(b, "vox.db"), "--seed", "3", "--rows", "12"]);
     await cli(["sample", join(c, "vox.db"), "--seed", "4", "--rows", "12"]);

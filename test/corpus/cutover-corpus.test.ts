@@ -19,7 +19,12 @@ afterAll(() => {
 
 /** sqlite3 CLI: rows of `SELECT source_table, reason-key, count(*)` from legacy_quarantine. */
 function quarantineCounts(db: string): { whole: Map<string, number>; partial: Map<string, number>; byReason: Record<string, number> } {
-  const out = execaSync("sqlite3", ["-separator", "\t", db, "SELECT source_table, CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END, count(*) FROM legacy_quarantine GROUP BY 1, 2"]).stdout;
+  const out = execaSync("sqlite3", [
+    "-separator",
+    "\t",
+    db,
+    "SELECT source_table, CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END, count(*) FROM legacy_quarantine GROUP BY 1, 2",
+  ]).stdout;
   const whole = new Map<string, number>();
   const partial = new Map<string, number>();
   const byReason: Record<string, number> = {};
@@ -127,7 +132,9 @@ describe.each(KINDS)("corpus %s", (kind) => {
     // schema_version: vox's history rows kept, the others quarantined, 66 stamped.
     const ad = before.tables.schema_version!.rows;
     const kept = after.tables.schema_version!.rows;
-    expect(kept + (q.whole.get("schema_version") ?? 0)).toBe(ad + (before.tables.schema_version!.cells.some((c) => c[1] === "version" && c[3] === "66") ? 0 : 1));
+    expect(kept + (q.whole.get("schema_version") ?? 0)).toBe(
+      ad + (before.tables.schema_version!.cells.some((c) => c[1] === "version" && c[3] === "66") ? 0 : 1),
+    );
     const quarantinedVoxRows = [...cmp.missing.entries()].filter(([t]) => !info.adhocTables.includes(t));
     if (kind.startsWith("vox66")) {
       // A file shaped like vox 66 loses no row of a vox table to quarantine.

@@ -14,10 +14,32 @@ import { CancelToken } from "../../dist/src/util/cancel.js";
 import { readFileSync } from "node:fs";
 import { unfinishedRun } from "../../src/engine/runs.js";
 
-const start = { ts: "2026-01-01T00:00:00Z", e: "run-start", runId: "r1", command: "cutover", db: "/d/vox.db", chain: "legacy", planDigest: "0123456789abcdef", workDir: "/d/w", backupPath: "/d/w/backup.jsonl", newPath: "/d/.vox.db.vox-cutover-new", archiveDir: "/d/w/archive", toolVersion: "0.1.0" } as Stamped;
+const start = {
+  ts: "2026-01-01T00:00:00Z",
+  e: "run-start",
+  runId: "r1",
+  command: "cutover",
+  db: "/d/vox.db",
+  chain: "legacy",
+  planDigest: "0123456789abcdef",
+  workDir: "/d/w",
+  backupPath: "/d/w/backup.jsonl",
+  newPath: "/d/.vox.db.vox-cutover-new",
+  archiveDir: "/d/w/archive",
+  toolVersion: "0.1.0",
+} as Stamped;
 const at = (e: Record<string, unknown>): Stamped => ({ ts: "2026-01-01T00:00:01Z", ...e }) as Stamped;
 /** The export step's outputs as the engine journals them (its schema: src/engine/step-outputs.ts). */
-const exportOutputs = (identity: unknown) => ({ path: "/d/w/backup.jsonl", sha256: "ab", rows: 1, bytes: 10, identity, tables: [{ name: "t", rows: 1 }], file: { dev: "1", ino: "2", size: 10, mtimeNs: "0", fingerprint: "f" }, summary: "1 row" });
+const exportOutputs = (identity: unknown) => ({
+  path: "/d/w/backup.jsonl",
+  sha256: "ab",
+  rows: 1,
+  bytes: 10,
+  identity,
+  tables: [{ name: "t", rows: 1 }],
+  file: { dev: "1", ino: "2", size: 10, mtimeNs: "0", fingerprint: "f" },
+  summary: "1 row",
+});
 
 function py(db: string, sql: string): void {
   execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()\nc.close()", db, sql]);
@@ -28,9 +50,27 @@ describe("resumability (table)", () => {
   py(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
   const exported = at({ e: "step-done", step: "export", outputs: exportOutputs(contentState(db)) });
   const cases: [string, Stamped[], boolean, RegExp?][] = [
-    ["stopped on the live-write gate (data, whatever the message says)", [start, exported, at({ e: "step-failed", step: "primary-unchanged", message: "anything", gate: "live-write" })], false, /written to after the export/],
-    ["the same words without the gate: another failure, resumable", [start, exported, at({ e: "step-failed", step: "swap", message: "The backup does not equal the primary; changed since the export" })], true],
-    ["a gate failure later passed (step-done after it)", [start, exported, at({ e: "step-failed", step: "primary-unchanged", message: "x", gate: "live-write" }), at({ e: "step-done", step: "primary-unchanged", outputs: {} })], true],
+    [
+      "stopped on the live-write gate (data, whatever the message says)",
+      [start, exported, at({ e: "step-failed", step: "primary-unchanged", message: "anything", gate: "live-write" })],
+      false,
+      /written to after the export/,
+    ],
+    [
+      "the same words without the gate: another failure, resumable",
+      [start, exported, at({ e: "step-failed", step: "swap", message: "The backup does not equal the primary; changed since the export" })],
+      true,
+    ],
+    [
+      "a gate failure later passed (step-done after it)",
+      [
+        start,
+        exported,
+        at({ e: "step-failed", step: "primary-unchanged", message: "x", gate: "live-write" }),
+        at({ e: "step-done", step: "primary-unchanged", outputs: {} }),
+      ],
+      true,
+    ],
     ["interrupted", [start, exported, at({ e: "interrupted", step: "build-import", signal: "SIGINT" })], true],
   ];
   it.each(cases)("%s", (_name, entries, want, why) => {
@@ -96,14 +136,26 @@ describe("a resumed run keeps the first attempt's warnings", () => {
     const warned = first.find((x) => x.id === "sidecar")!.warnings ?? [];
     expect(warned).toEqual([expect.stringMatching(/^\d+ sidecar conflict\(s\) put in legacy_quarantine$/)]);
     const again: { id: string; reused?: boolean; warnings?: string[] }[] = [];
-    const report = await runCutover({ resolved, apply: true, resume: true, command: "cutover", emit: (e) => void (e.type === "step-done" && again.push({ id: e.id, reused: e.reused, warnings: e.warnings })) });
+    const report = await runCutover({
+      resolved,
+      apply: true,
+      resume: true,
+      command: "cutover",
+      emit: (e) => void (e.type === "step-done" && again.push({ id: e.id, reused: e.reused, warnings: e.warnings })),
+    });
     expect(again.find((x) => x.id === "sidecar")).toEqual({ id: "sidecar", reused: true, warnings: warned });
     expect(report.steps.find((x: { id: string }) => x.id === "sidecar")).toMatchObject({ status: "reused", warnings: warned });
     const json = JSON.parse(readFileSync(join(report.workDir!, "report.json"), "utf8"));
     expect(json.steps.find((x: { id: string }) => x.id === "sidecar").warnings).toEqual(warned);
     expect(readFileSync(join(report.workDir!, "report.md"), "utf8")).toContain(`- sidecar: ${warned[0]}`);
     // the number in the warning is the rows legacy_quarantine holds for that reason (Python's sqlite3 reads it)
-    const n = execFileSync("python3", ["-c", "import sqlite3,sys\nprint(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from legacy_quarantine where reason='sidecar-conflict'\").fetchone()[0])", db]).toString().trim();
+    const n = execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys\nprint(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from legacy_quarantine where reason='sidecar-conflict'\").fetchone()[0])",
+      db,
+    ])
+      .toString()
+      .trim();
     expect(warned[0]).toMatch(new RegExp(`^${n} sidecar conflict`));
   });
 });

@@ -18,43 +18,81 @@ const want = (encoding: string) => ({ page_size: 65536, auto_vacuum: 1, encoding
 
 /** Every TEXT value of a table as its stored bytes (hex), read by the sqlite3 CLI. */
 function textBytes(db: string, table: string, column: string): string {
-  return sqlite(db, `SELECT group_concat(hex(CAST("${column}" AS BLOB)), ',') FROM (SELECT "${column}" FROM "${table}" WHERE typeof("${column}") = 'text' ORDER BY rowid)`);
+  return sqlite(
+    db,
+    `SELECT group_concat(hex(CAST("${column}" AS BLOB)), ',') FROM (SELECT "${column}" FROM "${table}" WHERE typeof("${column}") = 'text' ORDER BY rowid)`,
+  );
 }
 
 describe("the file's settings", () => {
-  it.each(["UTF-8", "UTF-16le"] as const)("a rebuilt %s file keeps page size, auto-vacuum, encoding, WAL, user_version and application_id", async (encoding) => {
-    const dir = tmp();
-    const db = join(dir, "vox.db");
-    buildCorpusFile("vox66-adhoc", db, { seed: 3, rows: 4, settings: { ...SETTINGS, encoding } });
-    expect(fileSettingsOf(db)).toEqual(want(encoding));
-    const dry = await cli(["cutover", "--db", db, "--json"]);
-    expect(dry.exitCode, dry.stderr).toBe(0);
-    const app = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
-    expect(app.exitCode, app.stderr).toBe(0);
-    expect(app.json.steps.some((s: { id: string }) => s.id === "build-import")).toBe(true);
-    const archive = app.json.archive.path as string;
-    // Checked by the independent reader: Python's sqlite3 and the sqlite3 CLI.
-    expect(fileSettingsOf(db)).toEqual(want(encoding));
-    expect(sqlite(db, "PRAGMA page_size; PRAGMA auto_vacuum; PRAGMA encoding; PRAGMA journal_mode; PRAGMA user_version; PRAGMA application_id").split("\n")).toEqual(["65536", "1", encoding, "wal", "7", String(0x766f7821)]);
-    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
-    // The text is stored in the same encoding with the same bytes as in the original.
-    for (const [t, c] of [["users", "display_name"], ["knowledge_nodes", "content"], ["names", "name"]]) {
-      expect(textBytes(db, t!, c!), `${t}.${c}`).toBe(textBytes(archive, t!, c!));
-    }
-  }, 120_000);
+  it.each(["UTF-8", "UTF-16le"] as const)(
+    "a rebuilt %s file keeps page size, auto-vacuum, encoding, WAL, user_version and application_id",
+    async (encoding) => {
+      const dir = tmp();
+      const db = join(dir, "vox.db");
+      buildCorpusFile("vox66-adhoc", db, { seed: 3, rows: 4, settings: { ...SETTINGS, encoding } });
+      expect(fileSettingsOf(db)).toEqual(want(encoding));
+      const dry = await cli(["cutover", "--db", db, "--json"]);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const app = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
+      expect(app.exitCode, app.stderr).toBe(0);
+      expect(app.json.steps.some((s: { id: string }) => s.id === "build-import")).toBe(true);
+      const archive = app.json.archive.path as string;
+      // Checked by the independent reader: Python's sqlite3 and the sqlite3 CLI.
+      expect(fileSettingsOf(db)).toEqual(want(encoding));
+      expect(
+        sqlite(db, "PRAGMA page_size; PRAGMA auto_vacuum; PRAGMA encoding; PRAGMA journal_mode; PRAGMA user_version; PRAGMA application_id").split("\n"),
+      ).toEqual(["65536", "1", encoding, "wal", "7", String(0x766f7821)]);
+      expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+      // The text is stored in the same encoding with the same bytes as in the original.
+      for (const [t, c] of [
+        ["users", "display_name"],
+        ["knowledge_nodes", "content"],
+        ["names", "name"],
+      ]) {
+        expect(textBytes(db, t!, c!), `${t}.${c}`).toBe(textBytes(archive, t!, c!));
+      }
+    },
+    120_000,
+  );
 
   it("an import into a new file takes the settings the backup recorded; a backup without them (older tool) gives SQLite's defaults", async () => {
     const dir = tmp();
     const db = join(dir, "src.db");
-    buildCorpusFile("vox42", db, { seed: 4, rows: 3, settings: { pageSize: 8192, autoVacuum: "incremental", encoding: "UTF-16be", userVersion: -3, applicationId: 42 } });
+    buildCorpusFile("vox42", db, {
+      seed: 4,
+      rows: 3,
+      settings: { pageSize: 8192, autoVacuum: "incremental", encoding: "UTF-16be", userVersion: -3, applicationId: 42 },
+    });
     const { manifest, digest } = { manifest: loadManifest(), digest: "x" };
     const backup = join(dir, "b.jsonl");
     const exp = await exportBackup({ dbPath: db, outPath: backup, chain: "legacy", maxVersion: 42, baseline: { version: manifest.baselineVersion, digest } });
-    expect(exp.header.settings).toEqual({ pageSize: 8192, autoVacuum: "incremental", encoding: "UTF-16be", journalMode: "delete", userVersion: -3, applicationId: 42 });
-    const opts = { backupPath: backup, baselineSql: baselineSql(manifest.fragments), baselineVersion: manifest.baselineVersion, history: [], rules: loadImporters(), into: "target" as const };
+    expect(exp.header.settings).toEqual({
+      pageSize: 8192,
+      autoVacuum: "incremental",
+      encoding: "UTF-16be",
+      journalMode: "delete",
+      userVersion: -3,
+      applicationId: 42,
+    });
+    const opts = {
+      backupPath: backup,
+      baselineSql: baselineSql(manifest.fragments),
+      baselineVersion: manifest.baselineVersion,
+      history: [],
+      rules: loadImporters(),
+      into: "target" as const,
+    };
     const out = join(dir, "new.db");
     await importBackup({ ...opts, targetPath: out });
-    expect(fileSettingsOf(out)).toEqual({ page_size: 8192, auto_vacuum: 2, encoding: "UTF-16be", journal_mode: "delete", user_version: -3, application_id: 42 });
+    expect(fileSettingsOf(out)).toEqual({
+      page_size: 8192,
+      auto_vacuum: 2,
+      encoding: "UTF-16be",
+      journal_mode: "delete",
+      user_version: -3,
+      application_id: 42,
+    });
     // An older backup: the same file without the header's settings (its hash recomputed as that tool wrote it).
     const old = join(dir, "old.jsonl");
     execaSync("python3", ["-c", OLD_BACKUP, backup, old]);

@@ -52,7 +52,12 @@ function checkNewFile(db: string, archive: string): void {
     expect(sha3sum(db, t), t).toBe(sha3sum(archive, t));
   }
   // Whole rows in quarantine: the user's own tables and the ad-hoc schema_version rows (100, 101, 110).
-  const whole = Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason NOT LIKE 'unknown-columns%' AND reason NOT LIKE 'unlisted-key%' AND reason NOT LIKE 'sidecar%' AND reason NOT LIKE 'sequence%'"));
+  const whole = Number(
+    sqlite(
+      db,
+      "SELECT count(*) FROM legacy_quarantine WHERE reason NOT LIKE 'unknown-columns%' AND reason NOT LIKE 'unlisted-key%' AND reason NOT LIKE 'sidecar%' AND reason NOT LIKE 'sequence%'",
+    ),
+  );
   expect(whole).toBe(Number(sqlite(archive, "SELECT count(*) FROM user_bookmarks")) + Number(sqlite(archive, "SELECT count(*) FROM user_kv")) + 3);
   expect(sqlite(db, "SELECT DISTINCT substr(reason, 1, 21) FROM legacy_quarantine WHERE source_table = 'schema_version'")).toBe("legacy-schema-version");
   expect(Number(sqlite(db, "SELECT count(*) FROM users"))).toBe(Number(sqlite(archive, "SELECT count(*) FROM users")));
@@ -71,7 +76,27 @@ describe("cutover", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.mode).toBe("dry-run");
     expect(r.json.planDigest).toMatch(/^[0-9a-f]{16}$/);
-    expect(r.json.steps.map((s: any) => s.id)).toEqual(["resolve", "ssot-drift", "disk", "lock", "folders", "holders", "integrity", "diagnose", "structure", "export", "verify-backup", "build-import", "checks", "primary-unchanged", "swap", "ledger", "sidecar", "telemetry-check", "news"]);
+    expect(r.json.steps.map((s: any) => s.id)).toEqual([
+      "resolve",
+      "ssot-drift",
+      "disk",
+      "lock",
+      "folders",
+      "holders",
+      "integrity",
+      "diagnose",
+      "structure",
+      "export",
+      "verify-backup",
+      "build-import",
+      "checks",
+      "primary-unchanged",
+      "swap",
+      "ledger",
+      "sidecar",
+      "telemetry-check",
+      "news",
+    ]);
     expect(r.json.steps.find((s: any) => s.id === "swap").kind).toBe("destructive");
     expect(snapshotDir(dir)).toEqual(before);
   });
@@ -105,7 +130,9 @@ describe("cutover", () => {
     const merged = r.json.steps.find((s: any) => s.id === "sidecar").summary;
     expect(merged).toMatch(/[1-9]\d* row\(s\) merged/);
     expect(Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason = 'sidecar-conflict'"))).toBeGreaterThan(0);
-    expect(Number(sqlite(db, "SELECT count(*) FROM publication_attempts WHERE channel = 'legacy_news_publish'"))).toBe(Number(sqlite(db, "SELECT count(*) FROM news_publish_attempts")));
+    expect(Number(sqlite(db, "SELECT count(*) FROM publication_attempts WHERE channel = 'legacy_news_publish'"))).toBe(
+      Number(sqlite(db, "SELECT count(*) FROM news_publish_attempts")),
+    );
     const rd = runDir(dir);
     expect(JSON.parse(readFileSync(join(rd, "report.json"), "utf8")).archive.path).toBe(j.archive.path);
     expect(readFileSync(join(rd, "report.md"), "utf8")).toMatch(/--rollback --apply/);
@@ -170,7 +197,21 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
   // with SIGKILL there. The recoveries are chained on one database per test: the run that resumes from
   // (or starts afresh after rolling back) one point is itself killed at the next, so every point is
   // both a kill and a recovery, with a fixture built once and one process per point.
-  const POINTS = ["after:lock", "export-progress", "after:export", "after:verify-backup", "import-progress", "after:build-import", "after:checks", "after:primary-unchanged", "swap-archived", "after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"];
+  const POINTS = [
+    "after:lock",
+    "export-progress",
+    "after:export",
+    "after:verify-backup",
+    "import-progress",
+    "after:build-import",
+    "after:checks",
+    "after:primary-unchanged",
+    "swap-archived",
+    "after:swap",
+    "after:ledger",
+    "after:sidecar",
+    "after:telemetry-check",
+  ];
   const PAST_SWAP = ["after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"];
   // 150 rows a table: more rows than the import's progress interval (16,384), so import-progress is a kill mid-copy.
   const ROWS = 150;
@@ -201,7 +242,11 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
       expect(existsSync(db), point).toBe(true);
       expect(["old", "new"]).toContain(oldOrNew(db, orig));
       if (point === "export-progress") {
-        const lock = readFileSync(join(runDir(dir), "journal.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.e === "step-done" && e.step === "lock");
+        const lock = readFileSync(join(runDir(dir), "journal.jsonl"), "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+          .find((e) => e.e === "step-done" && e.step === "lock");
         expect(lock?.outputs?.tookOver?.pid, "the stale lock of the run killed at after:lock was taken over").toBe(first.pid);
       }
       if (point === "after:export") {
@@ -280,7 +325,12 @@ describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
     const { db, orig } = await sampleIn(10);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], {
+      env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+    });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
     rmSync(marker); // the signal is sent: end the pause
@@ -294,7 +344,13 @@ describe("signals and rehearse", () => {
     expect(journal).toMatch(/"e":"interrupted"/);
     const marker2 = join(tmp(), "paused");
     // forceKillAfterDelay: false — execa otherwise follows a SIGTERM with SIGKILL after 5 s, before a run blocked at its pause point can exit 143.
-    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }), extendEnv: false, reject: false, stdin: "ignore", forceKillAfterDelay: false });
+    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], {
+      env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+      forceKillAfterDelay: false,
+    });
     while (!existsSync(marker2)) await new Promise((r) => setTimeout(r, 20));
     term.kill("SIGTERM");
     rmSync(marker2); // the signal is sent: end the pause
@@ -305,7 +361,12 @@ describe("signals and rehearse", () => {
     const { dir, db } = await sampleIn(10);
     const before = snapshotDir(dir);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], { env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }), extendEnv: false, reject: false, stdin: "ignore" });
+    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], {
+      env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+    });
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
     rmSync(marker); // the signal is sent: end the pause

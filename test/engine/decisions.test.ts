@@ -11,15 +11,53 @@ import { VoxError } from "../../src/errors.js";
 import type { RunContext } from "../../stages/types.js";
 import { tmp } from "../helpers.js";
 
-const start: Stamped = { ts: "2026-01-01T00:00:00Z", e: "run-start", runId: "r1", command: "cutover", db: "/d/vox.db", chain: "legacy", chainBefore: "legacy", maxVersionBefore: "110", route: "rebuild", planDigest: "0123456789abcdef", workDir: "/d/w", backupPath: "/d/w/backup.jsonl", newPath: "/d/.vox.db.vox-cutover-new", archiveDir: "/d/w/archive", toolVersion: "0.1.0", identity: { path: "/d/vox.db", real: "/d/vox.db", dev: "1", ino: "2" } };
+const start: Stamped = {
+  ts: "2026-01-01T00:00:00Z",
+  e: "run-start",
+  runId: "r1",
+  command: "cutover",
+  db: "/d/vox.db",
+  chain: "legacy",
+  chainBefore: "legacy",
+  maxVersionBefore: "110",
+  route: "rebuild",
+  planDigest: "0123456789abcdef",
+  workDir: "/d/w",
+  backupPath: "/d/w/backup.jsonl",
+  newPath: "/d/.vox.db.vox-cutover-new",
+  archiveDir: "/d/w/archive",
+  toolVersion: "0.1.0",
+  identity: { path: "/d/vox.db", real: "/d/vox.db", dev: "1", ino: "2" },
+};
 const at = (e: Record<string, unknown>): Stamped => ({ ts: "2026-01-01T00:00:01Z", ...e }) as Stamped;
 
 describe("journal state", () => {
   it.each([
     ["started only", [start], { swapPhase: "none", finished: false, lastStep: null }],
-    ["export done", [start, at({ e: "step-start", step: "export" }), at({ e: "step-done", step: "export", outputs: { sha256: "x" } })], { swapPhase: "none", finished: false, lastStep: "export" }],
-    ["killed mid-swap", [start, at({ e: "step-start", step: "swap" }), at({ e: "swap", phase: "intent" }), at({ e: "swap", phase: "primary-archived" })], { swapPhase: "primary-archived", finished: false, lastStep: "swap" }],
-    ["finished", [start, at({ e: "swap", phase: "new-in-place" }), at({ e: "run-done", outcome: "completed", finalIdentity: { size: 1, mtimeNs: "1", changeCounter: 3, walSize: null, walMtimeNs: null }, finalInode: { dev: "1", ino: "9" } })], { swapPhase: "new-in-place", finished: true, lastStep: null }],
+    [
+      "export done",
+      [start, at({ e: "step-start", step: "export" }), at({ e: "step-done", step: "export", outputs: { sha256: "x" } })],
+      { swapPhase: "none", finished: false, lastStep: "export" },
+    ],
+    [
+      "killed mid-swap",
+      [start, at({ e: "step-start", step: "swap" }), at({ e: "swap", phase: "intent" }), at({ e: "swap", phase: "primary-archived" })],
+      { swapPhase: "primary-archived", finished: false, lastStep: "swap" },
+    ],
+    [
+      "finished",
+      [
+        start,
+        at({ e: "swap", phase: "new-in-place" }),
+        at({
+          e: "run-done",
+          outcome: "completed",
+          finalIdentity: { size: 1, mtimeNs: "1", changeCounter: 3, walSize: null, walMtimeNs: null },
+          finalInode: { dev: "1", ino: "9" },
+        }),
+      ],
+      { swapPhase: "new-in-place", finished: true, lastStep: null },
+    ],
     ["rolled back", [start, at({ e: "rollback-start" }), at({ e: "rollback-done", restored: false })], { rolledBack: true }],
   ])("%s", (_name, entries, want) => {
     const s = journalState(entries as Stamped[]);
@@ -29,14 +67,30 @@ describe("journal state", () => {
   });
 
   it("keeps the final identity of a finished run (rollback after finish checks it)", () => {
-    const s = journalState([start, at({ e: "run-done", outcome: "completed", finalIdentity: { size: 4096, mtimeNs: "5", changeCounter: 7, walSize: null, walMtimeNs: null }, finalInode: { dev: "1", ino: "9" } })]);
+    const s = journalState([
+      start,
+      at({
+        e: "run-done",
+        outcome: "completed",
+        finalIdentity: { size: 4096, mtimeNs: "5", changeCounter: 7, walSize: null, walMtimeNs: null },
+        finalInode: { dev: "1", ino: "9" },
+      }),
+    ]);
     expect(s.final).toEqual({ identity: { size: 4096, mtimeNs: "5", changeCounter: 7, walSize: null, walMtimeNs: null }, inode: { dev: "1", ino: "9" } });
   });
 
   it("reading stops at a torn last line and at a line this tool did not write (checked, not cast)", () => {
     const d = tmp();
     const p = join(d, "journal.jsonl");
-    writeFileSync(p, [JSON.stringify(start), JSON.stringify(at({ e: "step-start", step: "export" })), '{"e":"swap","phase":"sideways"}', JSON.stringify(at({ e: "run-done", outcome: "completed" }))].join("\n") + "\n");
+    writeFileSync(
+      p,
+      [
+        JSON.stringify(start),
+        JSON.stringify(at({ e: "step-start", step: "export" })),
+        '{"e":"swap","phase":"sideways"}',
+        JSON.stringify(at({ e: "run-done", outcome: "completed" })),
+      ].join("\n") + "\n",
+    );
     expect(readJournal(p).map((e) => e.e)).toEqual(["run-start", "step-start"]);
     writeFileSync(p, JSON.stringify(start) + "\n" + '{"ts":"x","e":"step-do');
     expect(readJournal(p)).toHaveLength(1);
@@ -79,11 +133,23 @@ describe("rollback ownership: only the product's own temporary files beside the 
     expect(isOwnTempBeside(db, name)).toBe(ours);
   });
   it("the new file's name", () => expect(newFilePath(db)).toBe("/data/.vox.db.vox-cutover-new"));
-  it.each([[".backup.jsonl.partial-123", true], ["backup.jsonl", false], [".backup.jsonl.partial-x", false]])("partial %s → %s", (n, v) => expect(isPartial(n)).toBe(v));
+  it.each([
+    [".backup.jsonl.partial-123", true],
+    ["backup.jsonl", false],
+    [".backup.jsonl.partial-x", false],
+  ])("partial %s → %s", (n, v) => expect(isPartial(n)).toBe(v));
 });
 
 describe("plan digest inputs", () => {
-  const base: PlanIdentity = { db: "/d/vox.db", chain: "legacy", sizeBytes: 4096, walBytes: null, changeCounter: 3, steps: ["export:write", "swap:destructive"], target: "0xabc" };
+  const base: PlanIdentity = {
+    db: "/d/vox.db",
+    chain: "legacy",
+    sizeBytes: 4096,
+    walBytes: null,
+    changeCounter: 3,
+    steps: ["export:write", "swap:destructive"],
+    target: "0xabc",
+  };
   it("the same inputs give the same digest (16 hex digits)", () => {
     expect(planDigest(base)).toBe(planDigest({ ...base, steps: [...base.steps] }));
     expect(planDigest(base)).toMatch(/^[0-9a-f]{16}$/);
@@ -99,7 +165,13 @@ describe("plan digest inputs", () => {
   ])("%s changes the digest", (_n, change) => {
     expect(planDigest({ ...base, ...change })).not.toBe(planDigest(base));
   });
-  it.each([["", false], ["xyz", false], ["0123456789ABCDEF", false], ["0123456789abcdef", true], [undefined, true]])("--plan %j accepted: %s", (v, ok) => {
+  it.each([
+    ["", false],
+    ["xyz", false],
+    ["0123456789ABCDEF", false],
+    ["0123456789abcdef", true],
+    [undefined, true],
+  ])("--plan %j accepted: %s", (v, ok) => {
     if (ok) expect(() => checkPlanOption(v)).not.toThrow();
     else expect(() => checkPlanOption(v)).toThrow(expect.objectContaining({ kind: "usage" }));
   });
@@ -122,7 +194,10 @@ describe("owned paths and work dirs", () => {
     writeFileSync(join(d, "taken.jsonl"), "t");
     const run = join(d, "run");
     mkdirSync(run);
-    writeFileSync(join(run, ".vox-cutover-run.json"), JSON.stringify({ format: "vox-cutover-run", runId: "other", command: "cutover", db, dev: null, ino: null, createdAt: "t" }));
+    writeFileSync(
+      join(run, ".vox-cutover-run.json"),
+      JSON.stringify({ format: "vox-cutover-run", runId: "other", command: "cutover", db, dev: null, ino: null, createdAt: "t" }),
+    );
     const id = identify(db);
     const owned = (p: string, ours = false) => kind(() => checkOwnedPath({ flag: "--backup", path: p, ours }, id, "me"));
     expect(owned(join(d, "new.jsonl"))).toBe("ok");

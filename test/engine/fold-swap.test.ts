@@ -107,7 +107,10 @@ describe("the fold route is a copy, then a swap", () => {
       expect(r.exitCode, `${point} → ${then}: ${r.stderr}`).toBe(0);
       if (then === "rollback") {
         expect(sha256(db), point).toBe(orig);
-        expect(readdirSync(dir).filter((f) => f.startsWith(".vox.db.vox-cutover")), point).toEqual([]);
+        expect(
+          readdirSync(dir).filter((f) => f.startsWith(".vox.db.vox-cutover")),
+          point,
+        ).toEqual([]);
       } else {
         expect(py(db, "SELECT max(version) FROM schema_version"), point).toBe("(66,)");
         expect(sha256(join(runDir(dir), "archive", "vox.db")), point).toBe(orig);
@@ -119,7 +122,8 @@ describe("the fold route is a copy, then a swap", () => {
   it("a python3 writer commits during the fold's copy: the run refuses (3) and the row is in the primary", async () => {
     const { db } = fresh();
     const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "fold-copied");
-    const write = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO users(id, display_name) VALUES ('u-late','written during the fold')\")\nc.commit(); c.close()";
+    const write =
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO users(id, display_name) VALUES ('u-late','written during the fold')\")\nc.commit(); c.close()";
     await execa("python3", ["-c", write, db]);
     release(); // the copy was made before the write: the run goes on and must notice it
     const r = await child;

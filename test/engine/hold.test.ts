@@ -21,12 +21,31 @@ import { cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 
 /** Python's sqlite3 commits one row into `db` (WAL or not) and exits without closing (os._exit: no checkpoint on close, the row stays in the -wal of a WAL file). */
 function pyWrite(db: string, value: string, keepWal = true): void {
-  execFileSync("python3", ["-c", `import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1], timeout=30)\nc.execute("INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, ?)", (sys.argv[3], sys.argv[2]))\nc.commit()\n${keepWal ? "os._exit(0)" : "c.close()"}`, db, String(900000 + Math.floor(Math.random() * 90000)), value], { stdio: "pipe" });
+  execFileSync(
+    "python3",
+    [
+      "-c",
+      `import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1], timeout=30)\nc.execute("INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, ?)", (sys.argv[3], sys.argv[2]))\nc.commit()\n${keepWal ? "os._exit(0)" : "c.close()"}`,
+      db,
+      String(900000 + Math.floor(Math.random() * 90000)),
+      value,
+    ],
+    { stdio: "pipe" },
+  );
 }
 
 /** The independent reader: how many rows hold `value` (Python's sqlite3, read-only URI). */
 function pyCount(db: string, value: string): number {
-  return Number(execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM names WHERE name = ?', (sys.argv[2],)).fetchone()[0])", db, value]).toString().trim());
+  return Number(
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM names WHERE name = ?', (sys.argv[2],)).fetchone()[0])",
+      db,
+      value,
+    ])
+      .toString()
+      .trim(),
+  );
 }
 
 async function sampleIn(wal: boolean): Promise<{ dir: string; db: string }> {
@@ -46,15 +65,27 @@ describe("content version", () => {
   it("two states that differ in one committed row held only in the -wal differ, even with equal sizes and times", () => {
     const dir = tmp("vox-cv-");
     const base = join(dir, "base.db");
-    execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT)')\nc.commit()\nc.close()", base]);
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT)')\nc.commit()\nc.close()",
+      base,
+    ]);
     const a = join(dir, "a", "vox.db");
     const b = join(dir, "b", "vox.db");
     for (const p of [a, b]) {
       mkdirSync(join(p, ".."), { recursive: true });
       copyFileSync(base, p);
     }
-    execFileSync("python3", ["-c", "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names VALUES (1, 'aaaa')\")\nc.commit()\nos._exit(0)", a]);
-    execFileSync("python3", ["-c", "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names VALUES (1, 'bbbb')\")\nc.commit()\nos._exit(0)", b]);
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names VALUES (1, 'aaaa')\")\nc.commit()\nos._exit(0)",
+      a,
+    ]);
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names VALUES (1, 'bbbb')\")\nc.commit()\nos._exit(0)",
+      b,
+    ]);
     // The main files are untouched (the rows are in the -wal) and the -wal files are the same size:
     expect(sha256(a)).toBe(sha256(b));
     expect(statSync(`${a}-wal`).size).toBe(statSync(`${b}-wal`).size);
@@ -75,8 +106,20 @@ describe("the hold", () => {
   for (const wal of [true, false]) {
     it(`keeps an application's write out while the primary is looked at under it, and lets it in after release (${wal ? "WAL" : "rollback journal"})`, async () => {
       const db = join(tmp("vox-hold-"), "vox.db"); // a small file with vox's names table is enough here
-      execFileSync("python3", ["-c", `import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\n${wal ? "c.execute('PRAGMA journal_mode=WAL')\n" : ""}c.execute('CREATE TABLE names(namespace TEXT, name TEXT, hash TEXT)')\nc.commit()\nc.close()`, db]);
-      const tryWrite = (value: string) => execFileSync("python3", ["-c", "import sqlite3,sys\ntry:\n  c=sqlite3.connect(sys.argv[1], timeout=0.2)\n  c.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\n  c.commit()\n  print('committed')\nexcept sqlite3.OperationalError as e:\n  print(e)", db, value]).toString().trim();
+      execFileSync("python3", [
+        "-c",
+        `import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\n${wal ? "c.execute('PRAGMA journal_mode=WAL')\n" : ""}c.execute('CREATE TABLE names(namespace TEXT, name TEXT, hash TEXT)')\nc.commit()\nc.close()`,
+        db,
+      ]);
+      const tryWrite = (value: string) =>
+        execFileSync("python3", [
+          "-c",
+          "import sqlite3,sys\ntry:\n  c=sqlite3.connect(sys.argv[1], timeout=0.2)\n  c.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\n  c.commit()\n  print('committed')\nexcept sqlite3.OperationalError as e:\n  print(e)",
+          db,
+          value,
+        ])
+          .toString()
+          .trim();
       const hold = holdPrimary(db, 1000);
       try {
         const before = hold.state();
@@ -109,7 +152,11 @@ describe("the hold tells this program's own connection from an application (resi
   // any other of our own is said to be ours (exit 1), never blamed on an application.
   function walFile(): string {
     const db = join(tmp("vox-hold-own-"), "vox.db");
-    execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE names(namespace TEXT, name TEXT, hash TEXT)')\nc.commit()\nc.close()", db]);
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE names(namespace TEXT, name TEXT, hash TEXT)')\nc.commit()\nc.close()",
+      db,
+    ]);
     return db;
   }
 
@@ -232,7 +279,17 @@ describe("a writer commits during each phase: the row is in the new file, or the
         command: "cutover",
         emit: (e) => {
           if (writer || e.type !== "step-progress" || e.id !== "export") return;
-          writer = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1], timeout=60)\nopen(sys.argv[3],'w').close()\nt=time.time()\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\nc.commit()\nprint('committed after %.2f s' % (time.time()-t), flush=True)", db, "written-during-rj-export", trying], { reject: false, stdin: "ignore" });
+          writer = execa(
+            "python3",
+            [
+              "-c",
+              "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1], timeout=60)\nopen(sys.argv[3],'w').close()\nt=time.time()\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', ?, 'h')\", (sys.argv[2],))\nc.commit()\nprint('committed after %.2f s' % (time.time()-t), flush=True)",
+              db,
+              "written-during-rj-export",
+              trying,
+            ],
+            { reject: false, stdin: "ignore" },
+          );
           // The export is held here (mid-table, its read transaction open) until python is writing, and a moment more.
           const until = Date.now() + 20_000;
           while (!existsSync(trying) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
@@ -267,7 +324,6 @@ describe("a writer commits during each phase: the row is in the new file, or the
   });
 });
 
-
 describe("the swap is held", () => {
   it("killed between link and rename, a row written before --resume: the resume checks again and refuses (3), the row stays in the primary", async () => {
     const { db } = await sampleIn(true);
@@ -300,7 +356,16 @@ describe("the swap is held", () => {
       // The writer's interpreter is up before the run starts (it holds nothing yet); it connects the
       // moment the test sees the run paused, so it opens the file inside the window, not seconds later.
       const go = join(tmp("vox-hold-go-"), "go");
-      const writer = execa("python3", ["-c", "import os,sqlite3,sys,time\nwhile not os.path.exists(sys.argv[2]): time.sleep(0.005)\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-in-the-window', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()", db, go], { reject: false, stdin: "ignore" });
+      const writer = execa(
+        "python3",
+        [
+          "-c",
+          "import os,sqlite3,sys,time\nwhile not os.path.exists(sys.argv[2]): time.sleep(0.005)\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-in-the-window', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()",
+          db,
+          go,
+        ],
+        { reject: false, stdin: "ignore" },
+      );
       const connected = new Promise<void>((res) => writer.stdout!.on("data", (d: Buffer) => d.toString().includes("connected") && res()));
       const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
       writeFileSync(go, "");
@@ -349,7 +414,15 @@ describe("the archived original stays held until the run's last check", () => {
       const archive = join(runDir, "archive", "vox.db");
       expect(inode(archive)).toBe(ino); // the original, archived; the new file has the name
       expect(inode(db)).not.toBe(ino);
-      const writer = execa("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-late', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()", archive], { reject: false, stdin: "ignore" });
+      const writer = execa(
+        "python3",
+        [
+          "-c",
+          "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1], timeout=60)\nprint('connected', flush=True)\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'written-late', 'h')\")\nc.commit()\nprint('committed', flush=True)\nc.close()",
+          archive,
+        ],
+        { reject: false, stdin: "ignore" },
+      );
       let said = "";
       await new Promise<void>((res) => writer.stdout!.on("data", (d: Buffer) => (said += d.toString()).includes("connected") && res()));
       await new Promise((r) => setTimeout(r, 400));
@@ -377,5 +450,14 @@ describe("the archived original stays held until the run's last check", () => {
 
 /** Python's sqlite3 count without waiting on a lock: -1 when the file is locked even for readers (WAL mode under the hold). */
 function pyCountNow(db: string, value: string): number {
-  return Number(execFileSync("python3", ["-c", "import sqlite3,sys\ntry:\n  c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True, timeout=0)\n  print(c.execute('SELECT count(*) FROM names WHERE name = ?', (sys.argv[2],)).fetchone()[0])\nexcept sqlite3.OperationalError:\n  print(-1)", db, value]).toString().trim());
+  return Number(
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys\ntry:\n  c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True, timeout=0)\n  print(c.execute('SELECT count(*) FROM names WHERE name = ?', (sys.argv[2],)).fetchone()[0])\nexcept sqlite3.OperationalError:\n  print(-1)",
+      db,
+      value,
+    ])
+      .toString()
+      .trim(),
+  );
 }

@@ -5,9 +5,46 @@ import { defineStep, type RunContext } from "../../stages/types.js";
 
 describe("outputOf", () => {
   const good = new Map<string, Record<string, unknown>>([
-    ["export", { path: "/w/backup.jsonl", sha256: "ab", rows: 3, bytes: 10, identity: { size: 1, mtimeNs: "1", changeCounter: 1, walSize: null, walMtimeNs: null }, tables: [{ name: "users", rows: 3, sha256: "x" }], file: { dev: "1", ino: "2", size: 10, mtimeNs: "5", fingerprint: "f" }, summary: "s" }],
+    [
+      "export",
+      {
+        path: "/w/backup.jsonl",
+        sha256: "ab",
+        rows: 3,
+        bytes: 10,
+        identity: { size: 1, mtimeNs: "1", changeCounter: 1, walSize: null, walMtimeNs: null },
+        tables: [{ name: "users", rows: 3, sha256: "x" }],
+        file: { dev: "1", ino: "2", size: 10, mtimeNs: "5", fingerprint: "f" },
+        summary: "s",
+      },
+    ],
     ["swap", { archive: "/w/archive/vox.db", archiveFile: null, summary: "s" }],
-    ["build-import", { path: "/n", loaded: 2, quarantined: 1, integrity: "ok", foreignKeyViolations: [], ftsRebuilt: [], sequences: null, file: { dev: "1", ino: "3", size: 10, mtimeNs: "5", fingerprint: "f" }, tables: [{ name: "users", target: "users", rows: 3, loaded: 2, quarantined: 1, reasons: { "not-null": 1 } }], evidence: { tables: [], rowsIn: 3, loaded: 2, quarantined: 1, partial: 0, columnsToQuarantine: [], orphans: [], sequences: { entries: 0, restored: 0, quarantined: 0 }, backupVerified: true, objects: { carried: [], notCarried: [{ type: "index", name: "i", table: "users", sql: "CREATE INDEX i ON users(x)", reason: "no column x" }] } } }],
+    [
+      "build-import",
+      {
+        path: "/n",
+        loaded: 2,
+        quarantined: 1,
+        integrity: "ok",
+        foreignKeyViolations: [],
+        ftsRebuilt: [],
+        sequences: null,
+        file: { dev: "1", ino: "3", size: 10, mtimeNs: "5", fingerprint: "f" },
+        tables: [{ name: "users", target: "users", rows: 3, loaded: 2, quarantined: 1, reasons: { "not-null": 1 } }],
+        evidence: {
+          tables: [],
+          rowsIn: 3,
+          loaded: 2,
+          quarantined: 1,
+          partial: 0,
+          columnsToQuarantine: [],
+          orphans: [],
+          sequences: { entries: 0, restored: 0, quarantined: 0 },
+          backupVerified: true,
+          objects: { carried: [], notCarried: [{ type: "index", name: "i", table: "users", sql: "CREATE INDEX i ON users(x)", reason: "no column x" }] },
+        },
+      },
+    ],
   ]);
   it("returns the recorded outputs typed when they match", () => {
     expect(outputOf(good, "export")?.tables[0]).toMatchObject({ name: "users", rows: 3 });
@@ -44,7 +81,16 @@ describe("StepOutputs: what is journaled goes through the step's schema", () => 
 });
 
 describe("defineStep: reuse reads the recorded outputs checked", () => {
-  const step = defineStep({ id: "verify-backup", stage: 1, kind: "read", title: "t", describe: () => "d", reuse: "check", reusable: (_c, o) => o.verified, run: async () => ({ summary: "s", outputs: { verified: true, sha256: "ab", rows: 1 } }) });
+  const step = defineStep({
+    id: "verify-backup",
+    stage: 1,
+    kind: "read",
+    title: "t",
+    describe: () => "d",
+    reuse: "check",
+    reusable: (_c, o) => o.verified,
+    run: async () => ({ summary: "s", outputs: { verified: true, sha256: "ab", rows: 1 } }),
+  });
   const ctx = {} as RunContext;
   it.each([
     [{ verified: true, sha256: "ab", rows: 1, summary: "s" }, true],

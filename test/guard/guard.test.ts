@@ -4,7 +4,21 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { chmodSync, closeSync, existsSync, openSync, readSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
@@ -14,10 +28,17 @@ function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; or
   return sampleInto(dir, rows);
 }
 
-
 /** Another application holding the database open (Python's sqlite3, a connection kept open). */
 async function holdOpen(db: string) {
-  const child = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(120)", db], { reject: false, stdin: "ignore" });
+  const child = execa(
+    "python3",
+    [
+      "-c",
+      "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(120)",
+      db,
+    ],
+    { reject: false, stdin: "ignore" },
+  );
   await new Promise<void>((res, rej) => {
     child.stdout!.on("data", (d: Buffer) => (String(d).includes("ready") ? res() : undefined));
     child.on("exit", () => rej(new Error("python exited")));
@@ -136,7 +157,11 @@ describe("--plan and operator-given paths", () => {
     const { dir, db } = await sampleIn();
     const before = snapshotDir(dir);
     for (const plan of ["", "xyz", "FFFFFFFFFFFFFFFF", "0123456789abcdef0"]) {
-      for (const args of [["cutover", "--db", db, "--apply"], ["migrate", "--db", db, "--apply"], ["import-legacy", join(dir, "x.jsonl"), "--db", join(dir, "n.db"), "--apply"]]) {
+      for (const args of [
+        ["cutover", "--db", db, "--apply"],
+        ["migrate", "--db", db, "--apply"],
+        ["import-legacy", join(dir, "x.jsonl"), "--db", join(dir, "n.db"), "--apply"],
+      ]) {
         const r = await cli([...args, "--plan", plan]);
         expect(r.exitCode, `${args[0]} --plan ${JSON.stringify(plan)}: ${r.stderr}`).toBe(2);
         expect(r.stderr).toMatch(/is not a plan digest/);
@@ -220,12 +245,21 @@ describe("--plan and operator-given paths", () => {
     writeFileSync(bDb, readFileSync(a.db));
     await execa("rm", [join(dir, "vox_training_telemetry.db")]); // one sidecar cannot serve two databases
     const env = { VOX_CUTOVER_CLOCK: "2026-01-02T03:04:05.000Z" };
-    const [ra, rb] = await Promise.all([cli(["cutover", "--db", a.db, "--apply", "--json"], { env }), cli(["cutover", "--db", bDb, "--apply", "--json"], { env })]);
+    const [ra, rb] = await Promise.all([
+      cli(["cutover", "--db", a.db, "--apply", "--json"], { env }),
+      cli(["cutover", "--db", bDb, "--apply", "--json"], { env }),
+    ]);
     expect(ra.exitCode, ra.stderr).toBe(0);
     expect(rb.exitCode, rb.stderr).toBe(0);
     expect(ra.json.workDir).not.toBe(rb.json.workDir);
-    expect(runDirs(dir).map((d) => d.split("/").at(-1)).sort()).toEqual(["20260102T030405Z", "20260102T030405Z-2"]);
-    const dbs = runDirs(dir).map((d) => JSON.parse(readFileSync(join(d, ".vox-cutover-run.json"), "utf8")).db).sort();
+    expect(
+      runDirs(dir)
+        .map((d) => d.split("/").at(-1))
+        .sort(),
+    ).toEqual(["20260102T030405Z", "20260102T030405Z-2"]);
+    const dbs = runDirs(dir)
+      .map((d) => JSON.parse(readFileSync(join(d, ".vox-cutover-run.json"), "utf8")).db)
+      .sort();
     expect(dbs).toEqual([a.db, bDb].sort());
   });
 });
@@ -318,10 +352,21 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
     await execa("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
     chmodSync(dir, 0o555);
     const before = snapshotDir(dir);
-    for (const args of [["cutover", "--db", db, "--apply"], ["migrate", "--db", db, "--apply"], ["sidecar", "--db", db, "--apply"]]) {
-      const r = await execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], { env: cleanEnv(), extendEnv: false, reject: false, stdin: "ignore", cwd: "/" });
+    for (const args of [
+      ["cutover", "--db", db, "--apply"],
+      ["migrate", "--db", db, "--apply"],
+      ["sidecar", "--db", db, "--apply"],
+    ]) {
+      const r = await execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], {
+        env: cleanEnv(),
+        extendEnv: false,
+        reject: false,
+        stdin: "ignore",
+        cwd: "/",
+      });
       expect(r.stderr).not.toMatch(/Unexpected failure/);
-      if (args[0] === "migrate") expect(r.exitCode).toBe(4); // legacy: the cutover's job, nothing written
+      if (args[0] === "migrate")
+        expect(r.exitCode).toBe(4); // legacy: the cutover's job, nothing written
       else {
         expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
         if (args[0] === "cutover") expect(r.stderr).toMatch(/folder .* is not writable/);
@@ -335,7 +380,9 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
   it("a corrupt b-tree: migrate, export-legacy and drill refuse (3), leave no work dir or lock, and the file as it was", async () => {
     const dir = tmp();
     const db = join(dir, "vox.db");
-    await execa("python3", ["-c", `
+    await execa("python3", [
+      "-c",
+      `
 import sqlite3
 c = sqlite3.connect(${JSON.stringify(db)})
 c.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))")
@@ -349,10 +396,15 @@ c.close()
 b = bytearray(open(${JSON.stringify(db)}, 'rb').read())
 b[(root - 1) * size] = 0  # the b-tree page type of t's root: not a valid page type
 open(${JSON.stringify(db)}, 'wb').write(b)
-`]);
+`,
+    ]);
     const orig = sha256(db);
     const before = snapshotDir(dir);
-    for (const args of [["migrate", "--db", db, "--apply"], ["export-legacy", join(dir, "out.jsonl"), "--db", db], ["drill", "--db", db, "--apply"]]) {
+    for (const args of [
+      ["migrate", "--db", db, "--apply"],
+      ["export-legacy", join(dir, "out.jsonl"), "--db", db],
+      ["drill", "--db", db, "--apply"],
+    ]) {
       const r = await cli(args);
       expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
       expect(r.stderr).toMatch(/damaged|malformed/);
@@ -366,7 +418,9 @@ open(${JSON.stringify(db)}, 'wb').write(b)
   it("a hot rollback journal is named as such (not 'readonly database'); the database and journal are left exactly as they are", async () => {
     const dir = tmp();
     const db = join(dir, "vox.db");
-    await execa("python3", ["-c", `
+    await execa("python3", [
+      "-c",
+      `
 import sqlite3, shutil, os
 p = ${JSON.stringify(db)}
 c = sqlite3.connect(p + '.src'); c.execute('create table schema_version(version integer primary key, applied_at text)'); c.execute("insert into schema_version values (60, 'x')"); c.execute('create table t(a)'); c.commit(); c.close()
@@ -374,7 +428,8 @@ c = sqlite3.connect(p + '.src', isolation_level=None); c.execute('pragma cache_s
 for i in range(3000): c.execute('insert into t values (?)', ('y' * 200,))
 shutil.copy(p + '.src', p); shutil.copy(p + '.src-journal', p + '-journal')
 os._exit(0)
-`]);
+`,
+    ]);
     for (const f of readdirSync(dir)) if (f.includes(".src")) await execa("rm", ["-f", join(dir, f)]);
     const before = snapshotDir(dir);
     for (const args of [["diagnose"], ["cutover", "--apply"], ["migrate", "--apply"]]) {
@@ -405,12 +460,15 @@ os._exit(0)
     const dir = tmp();
     const db = join(dir, "vox.db");
     makeBaselineDb(db);
-    await execa("python3", ["-c", `
+    await execa("python3", [
+      "-c",
+      `
 import sqlite3, os
 c = sqlite3.connect(${JSON.stringify(db)}); c.execute('pragma journal_mode=wal'); c.execute('pragma wal_autocheckpoint=0')
 c.execute("insert into users(id, display_name) values ('w1', 'in the wal')"); c.commit()
 os._exit(0)
-`]);
+`,
+    ]);
     expect(existsSync(`${db}-shm`)).toBe(true);
     const backup = join(tmp(), "b.jsonl");
     const content = () => Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([f]) => !f.endsWith("-shm")));
@@ -455,4 +513,3 @@ describe("the swap never leaves the primary's name empty", () => {
     expect(sha256(JSON.parse(res.stdout).archive.path)).toBe(orig);
   });
 });
-

@@ -27,7 +27,6 @@ function sample(): { dir: string; db: string; orig: string } {
   return { dir, db, orig: sha256(db) };
 }
 
-
 const sleepers: ReturnType<typeof execa>[] = [];
 afterAll(async () => {
   for (const s of sleepers.splice(0)) {
@@ -97,7 +96,10 @@ describe("one lock per file identity (point 6)", () => {
     try {
       expect(sha256(db)).not.toBe(orig); // the new file is at the name
       expect(JSON.parse(readFileSync(lockFileOf(db), "utf8")).pid).toBe(first.pid);
-      for (const args of [["cutover", "--db", db, "--apply"], ["cutover", "--db", db, "--rollback", "--apply", "--break-lock"]]) {
+      for (const args of [
+        ["cutover", "--db", db, "--apply"],
+        ["cutover", "--db", db, "--rollback", "--apply", "--break-lock"],
+      ]) {
         const r = await cli(args);
         expect(r.exitCode, r.stderr).toBe(3);
         expect(r.stderr).toMatch(new RegExp(`pid ${first.pid}`));
@@ -121,7 +123,10 @@ describe("one lock per file identity (point 6)", () => {
     const archived = sha256(archive);
     const pid = liveProcess();
     const lockFile = lockFileOf(db); // the one lock of the file now at the name (the new file)
-    writeFileSync(lockFile, JSON.stringify({ pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "live-merge", workDir: "/elsewhere" }));
+    writeFileSync(
+      lockFile,
+      JSON.stringify({ pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "live-merge", workDir: "/elsewhere" }),
+    );
     for (const extra of [[], ["--break-lock"]]) {
       const rb = await cli(["cutover", "--db", db, "--rollback", "--apply", ...extra]);
       expect(rb.exitCode, rb.stderr).toBe(3);
@@ -140,7 +145,10 @@ describe("one lock per file identity (point 6)", () => {
     const s = execa("true", [], { reject: false });
     await s;
     const lockFile = lockFileOf(db);
-    writeFileSync(lockFile, JSON.stringify({ pid: s.pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "dead", workDir: "/elsewhere" }));
+    writeFileSync(
+      lockFile,
+      JSON.stringify({ pid: s.pid, host: hostname(), startedAt: new Date().toISOString(), command: "sidecar", runId: "dead", workDir: "/elsewhere" }),
+    );
     const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(rb.exitCode, rb.stderr).toBe(0);
     expect(sha256(db)).toBe(orig);
@@ -254,7 +262,11 @@ describe("faults are named with the journal phase and the next command (point 8)
 
   it("a file-size limit (ulimit -f) is named, not 'disk I/O error' or 'Unexpected failure'", async () => {
     const { db, orig } = sample();
-    const r = await execa("bash", ["-c", `ulimit -f 2200; exec node ${BIN} cutover --db '${db}' --apply`], { env: cleanEnv(), extendEnv: false, reject: false });
+    const r = await execa("bash", ["-c", `ulimit -f 2200; exec node ${BIN} cutover --db '${db}' --apply`], {
+      env: cleanEnv(),
+      extendEnv: false,
+      reject: false,
+    });
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/past the largest size this process may write \(ulimit -f: 2252800 bytes\)/);
     expect(r.stderr).toMatch(/Journal phase: before the swap/);
@@ -276,8 +288,18 @@ describe("faults are named with the journal phase and the next command (point 8)
     await execa("chmod", ["777", markerDir]);
     const marker = join(markerDir, "paused");
     const asNobody = (args: string[], env: Record<string, string> = {}) =>
-      execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], { env: cleanEnv({ HOME: "/tmp", ...env }), extendEnv: false, reject: false, stdin: "ignore", cwd: "/" });
-    const child = asNobody(["cutover", "--db", db, "--apply"], { VOX_CUTOVER_PAUSE_AT: "swap-archived", VOX_CUTOVER_PAUSE_FILE: marker, VOX_CUTOVER_PAUSE_MS: "3000" });
+      execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], {
+        env: cleanEnv({ HOME: "/tmp", ...env }),
+        extendEnv: false,
+        reject: false,
+        stdin: "ignore",
+        cwd: "/",
+      });
+    const child = asNobody(["cutover", "--db", db, "--apply"], {
+      VOX_CUTOVER_PAUSE_AT: "swap-archived",
+      VOX_CUTOVER_PAUSE_FILE: marker,
+      VOX_CUTOVER_PAUSE_MS: "3000",
+    });
     while (!existsSync(marker)) {
       if (child.exitCode !== null) throw new Error((await child).stderr);
       await new Promise((r) => setTimeout(r, 20));
@@ -307,7 +329,10 @@ async function killedAt(db: string, point: string): Promise<string> {
 }
 
 function journalLines(workDir: string): any[] {
-  return readFileSync(join(workDir, "journal.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(join(workDir, "journal.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 describe("the run's own files are checked before they are trusted (point 5)", () => {
@@ -322,7 +347,10 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const foreignSha = sha256(foreign);
     const lines = journalLines(wd).map((l) => (l.e === "run-start" ? { ...l, archiveDir: foreignDir } : l));
     writeFileSync(join(wd, "journal.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    for (const args of [["--rollback", "--apply"], ["--resume", "--apply"]]) {
+    for (const args of [
+      ["--rollback", "--apply"],
+      ["--resume", "--apply"],
+    ]) {
       const r = await cli(["cutover", "--db", db, ...args]);
       expect(r.exitCode, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/cannot be trusted: its archive .* lies outside its run folder/);
@@ -336,7 +364,10 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     await killedAt(db, "after:checks");
     const newFile = join(dir, ".vox.db.vox-cutover-new");
     const impostor = join(dir, "impostor.db");
-    await execa("sqlite3", [impostor, "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (66, 'x');"]);
+    await execa("sqlite3", [
+      impostor,
+      "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (66, 'x');",
+    ]);
     cpSync(impostor, newFile);
     const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
     expect(r.exitCode, r.stderr).toBe(3);
@@ -386,7 +417,8 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
 describe("legacy_quarantine is append-only; import-legacy checks values as verify-backup does (point 7)", () => {
   /** Every quarantine row as Python's sqlite3 reads it (storage class and value), for an independent comparison. */
   async function quarantineRows(db: string): Promise<string[]> {
-    const py = "import sqlite3,sys,json\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute('SELECT id, typeof(row_json), row_json, reason, source_table FROM legacy_quarantine ORDER BY id'): print(json.dumps(r))";
+    const py =
+      "import sqlite3,sys,json\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute('SELECT id, typeof(row_json), row_json, reason, source_table FROM legacy_quarantine ORDER BY id'): print(json.dumps(r))";
     return (await execa("python3", ["-c", py, db])).stdout.split("\n").filter(Boolean);
   }
 
@@ -430,7 +462,15 @@ describe("one home for safety: Stage 2 of the cutover checks the sidecar's holde
     const { dir, db } = sample();
     const side = join(dir, "vox_training_telemetry.db");
     const sideSha = sha256(side);
-    const holder = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(120)", side], { reject: false, stdin: "ignore" });
+    const holder = execa(
+      "python3",
+      [
+        "-c",
+        "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(120)",
+        side,
+      ],
+      { reject: false, stdin: "ignore" },
+    );
     await new Promise<void>((res, rej) => {
       holder.stdout!.on("data", (d: Buffer) => (String(d).includes("ready") ? res() : undefined));
       holder.on("exit", () => rej(new Error("python exited")));

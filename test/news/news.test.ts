@@ -131,7 +131,11 @@ describe("news-check (Stage 4) on vox 66's tables", () => {
   it("older files: tables that are absent are reported, not a crash (vox's incremental era has none; a file without news_publish_attempts)", async () => {
     const d = tmp();
     const old = join(d, "old.db");
-    makeVoxDb(old, "v1-v23", Array.from({ length: 23 }, (_, i) => i + 1));
+    makeVoxDb(
+      old,
+      "v1-v23",
+      Array.from({ length: 23 }, (_, i) => i + 1),
+    );
     const before = sha256(old);
     const r = await cli(["news-check", "--db", old, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -33,7 +33,12 @@ function count(table: string): number {
   if (!counts) {
     const names = sqlite(db, "SELECT name FROM sqlite_master WHERE type='table'").trim().split("\n");
     const q = names.map((n) => `SELECT '${n.replace(/'/g, "''")}', count(*) FROM "${n.replace(/"/g, '""')}"`).join(" UNION ALL ");
-    counts = new Map(sqlite(db, q).trim().split("\n").map((l) => [l.slice(0, l.lastIndexOf("|")), Number(l.slice(l.lastIndexOf("|") + 1))]));
+    counts = new Map(
+      sqlite(db, q)
+        .trim()
+        .split("\n")
+        .map((l) => [l.slice(0, l.lastIndexOf("|")), Number(l.slice(l.lastIndexOf("|") + 1))]),
+    );
   }
   if (!counts.has(table)) throw new Error(`sqlite3 does not see a table ${table}`);
   return counts.get(table)!;
@@ -42,8 +47,17 @@ function count(table: string): number {
 describe("the report counts the final file, and sqlite3 agrees", () => {
   it("every table of the final file: the report's count is sqlite3's count(*)", () => {
     const tables: { name: string; rows: number }[] = json.final.tables;
-    const inFile = sqlite(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%'").trim().split("\n");
-    for (const t of inFile) expect(tables.map((x) => x.name), `${t} missing from the report`).toContain(t);
+    const inFile = sqlite(
+      db,
+      "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%'",
+    )
+      .trim()
+      .split("\n");
+    for (const t of inFile)
+      expect(
+        tables.map((x) => x.name),
+        `${t} missing from the report`,
+      ).toContain(t);
     for (const t of tables) expect(t.rows, t.name).toBe(count(t.name));
     expect(json.final.quarantineRows).toBe(count("legacy_quarantine"));
     expect(json.final.sequences).toBe(count("sqlite_sequence"));
@@ -66,7 +80,9 @@ describe("the report counts the final file, and sqlite3 agrees", () => {
     expect(md).toMatch(/## The sidecar \(Stage 2\)/);
     for (const t of side) expect(md).toContain(`| ${t.name} | ${formatCount(t.rows)} |`);
     const total = side.reduce((n, t) => n + t.rows, 0);
-    expect(stdout).toContain(`sidecar: ${plural(side.length, "table")} (${formatCount(side.filter((t) => t.rows > 0).length)} with rows, listed), ${formatCount(total)} rows`);
+    expect(stdout).toContain(
+      `sidecar: ${plural(side.length, "table")} (${formatCount(side.filter((t) => t.rows > 0).length)} with rows, listed), ${formatCount(total)} rows`,
+    );
   });
 
   it("one sentence, one number format, saying whose numbers they are", () => {

@@ -17,14 +17,28 @@ import { sampleInto, sha256, snapshotDir, tmp } from "../helpers.js";
 const noEmit = () => {};
 
 function pyRows(db: string, table: string): number {
-  return Number(execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM \"'+sys.argv[2]+'\"').fetchone()[0])", db, table]).toString().trim());
+  return Number(
+    execFileSync("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM \"'+sys.argv[2]+'\"').fetchone()[0])",
+      db,
+      table,
+    ])
+      .toString()
+      .trim(),
+  );
 }
 
 function pyWrite(db: string): void {
-  execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO cutover_ledger(run_id, command, mode, counts_json, tool_version, status, created_at) VALUES ('by-vox', 'vox', 'apply', '{}', 'vox', 'ok', 'now')\")\nc.commit()\nc.close()", db]);
+  execFileSync("python3", [
+    "-c",
+    "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO cutover_ledger(run_id, command, mode, counts_json, tool_version, status, created_at) VALUES ('by-vox', 'vox', 'apply', '{}', 'vox', 'ok', 'now')\")\nc.commit()\nc.close()",
+    db,
+  ]);
 }
 
-const rollback = (db: string, apply: boolean, force = false) => runCutover({ resolved: resolveDatabase({ db }), apply, rollback: true, force, command: "cutover", emit: noEmit });
+const rollback = (db: string, apply: boolean, force = false) =>
+  runCutover({ resolved: resolveDatabase({ db }), apply, rollback: true, force, command: "cutover", emit: noEmit });
 
 describe("one RollbackPlan for the dry-run, the wizard and the executor", () => {
   let db: string;
@@ -88,22 +102,65 @@ describe("one RollbackPlan for the dry-run, the wizard and the executor", () => 
     expect(pyRows(keep.kind === "keep-new" ? keep.to : "", "cutover_ledger")).toBe(rows);
     expect(existsSync(join(dir, "vox_training_telemetry.db"))).toBe(true);
     expect(existsSync(join(done.workDir!, "archive", "vox.db"))).toBe(false);
-    expect(r.message).toMatch(/the new file is kept at .*rolled-back-new\.db; the original was put back from .*archive\/vox\.db; the sidecar was put back beside it\. The backup .* is kept\./);
+    expect(r.message).toMatch(
+      /the new file is kept at .*rolled-back-new\.db; the original was put back from .*archive\/vox\.db; the sidecar was put back beside it\. The backup .* is kept\./,
+    );
   });
 });
 
 describe("rollbackLines words every action and refusal (table)", () => {
-  const base: RollbackPlan = { runId: "r", dbPath: "/d/vox.db", workDir: "/d/w", archiveDir: "/d/w/archive", finished: false, swapPhase: "none", actions: [], backupKept: null, refusal: null };
+  const base: RollbackPlan = {
+    runId: "r",
+    dbPath: "/d/vox.db",
+    workDir: "/d/w",
+    archiveDir: "/d/w/archive",
+    finished: false,
+    swapPhase: "none",
+    actions: [],
+    backupKept: null,
+    refusal: null,
+  };
   const cases: [string, Partial<RollbackPlan>, RegExp[]][] = [
     ["nothing moved yet, no backup", {}, [/^vox.db is the original and stays where it is \(never moved\)\.$/, /^Kept: no backup had been finished/]],
     ["archive only a second name", { actions: [{ kind: "drop-archive-name", path: "/d/w/archive/vox.db" }] }, [/never replaced/]],
-    ["unfinished new file and partials", { backupKept: "/d/w/b.jsonl", actions: [{ kind: "remove-temp", path: "/d/.vox.db.vox-cutover-new", newFile: true }, { kind: "remove-partial", path: "/d/w/.b.jsonl.partial-1" }] }, [/^Removed: the unfinished new file \/d\/.vox.db.vox-cutover-new/, /^Removed: 1 partial file\(s\) of the run\. Kept: the backup \/d\/w\/b.jsonl/]],
-    ["swap finished", { swapPhase: "new-in-place", actions: [{ kind: "keep-new", from: "/d/vox.db", to: "/d/w/rolled-back-new.db", checkpoint: false }, { kind: "restore-original", from: "/d/w/archive/vox.db", to: "/d/vox.db" }] }, [/^\/d\/vox.db \(the new file, with every write made since the swap\) → \/d\/w\/rolled-back-new.db \(kept, not deleted\)$/, /^\/d\/w\/archive\/vox.db \(the original\) → \/d\/vox.db$/]],
+    [
+      "unfinished new file and partials",
+      {
+        backupKept: "/d/w/b.jsonl",
+        actions: [
+          { kind: "remove-temp", path: "/d/.vox.db.vox-cutover-new", newFile: true },
+          { kind: "remove-partial", path: "/d/w/.b.jsonl.partial-1" },
+        ],
+      },
+      [/^Removed: the unfinished new file \/d\/.vox.db.vox-cutover-new/, /^Removed: 1 partial file\(s\) of the run\. Kept: the backup \/d\/w\/b.jsonl/],
+    ],
+    [
+      "swap finished",
+      {
+        swapPhase: "new-in-place",
+        actions: [
+          { kind: "keep-new", from: "/d/vox.db", to: "/d/w/rolled-back-new.db", checkpoint: false },
+          { kind: "restore-original", from: "/d/w/archive/vox.db", to: "/d/vox.db" },
+        ],
+      },
+      [
+        /^\/d\/vox.db \(the new file, with every write made since the swap\) → \/d\/w\/rolled-back-new.db \(kept, not deleted\)$/,
+        /^\/d\/w\/archive\/vox.db \(the original\) → \/d\/vox.db$/,
+      ],
+    ],
     ["archive missing", { finished: true, refusal: { kind: "archive-missing", archive: "/d/w/archive/vox.db" } }, [/is not there: --apply cannot put it back/]],
-    ["primary not the original", { refusal: { kind: "primary-not-original", archive: "/d/w/archive/vox.db", detail: "not there" } }, [/is gone and \/d\/vox.db is not there: --apply refuses/]],
+    [
+      "primary not the original",
+      { refusal: { kind: "primary-not-original", archive: "/d/w/archive/vox.db", detail: "not there" } },
+      [/is gone and \/d\/vox.db is not there: --apply refuses/],
+    ],
   ];
   it.each(cases)("%s", (_name, over, want) => {
     const lines = rollbackLines({ ...base, ...over });
-    for (const re of want) expect(lines.some((l) => re.test(l)), `${re} in ${JSON.stringify(lines)}`).toBe(true);
+    for (const re of want)
+      expect(
+        lines.some((l) => re.test(l)),
+        `${re} in ${JSON.stringify(lines)}`,
+      ).toBe(true);
   });
 });

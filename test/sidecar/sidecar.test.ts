@@ -113,28 +113,34 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     expect(t.agent_telemetry_flat).toMatchObject({ merged: 1, conflicts: 0 });
 
     // values, judged by Python's sqlite3: storage classes and exact bytes
-    expect(py(db, `print(json.dumps(con.execute("SELECT hex(output_dir), typeof(output_dir), data_dir, global_step, typeof(global_step), last_loss, typeof(last_loss) FROM populi_training_run WHERE run_id = 'run-new'").fetchone()))`)).toEqual([
-      Buffer.from("out/\0nul").toString("hex").toUpperCase(),
-      "text",
-      "données/東京",
-      9223372036854775807,
-      "integer",
-      3.0,
-      "real",
-    ]);
-    const grpo = "SELECT quote(mean_reward), quote(policy_loss), quote(clip_fraction), typeof(mean_reward), hex(CAST(policy_loss AS TEXT)) FROM grpo_training_run WHERE id = 40";
+    expect(
+      py(
+        db,
+        `print(json.dumps(con.execute("SELECT hex(output_dir), typeof(output_dir), data_dir, global_step, typeof(global_step), last_loss, typeof(last_loss) FROM populi_training_run WHERE run_id = 'run-new'").fetchone()))`,
+      ),
+    ).toEqual([Buffer.from("out/\0nul").toString("hex").toUpperCase(), "text", "données/東京", 9223372036854775807, "integer", 3.0, "real"]);
+    const grpo =
+      "SELECT quote(mean_reward), quote(policy_loss), quote(clip_fraction), typeof(mean_reward), hex(CAST(policy_loss AS TEXT)) FROM grpo_training_run WHERE id = 40";
     expect(sqlite(db, grpo)).toBe(sqlite(r.json.archive.path, grpo));
     expect(sqlite(db, grpo)).toMatch(/^0\.0\|1\.0e\+308\|4\.94065645841247e-324\|real\|/); // SQLite itself keeps -0.0 in a REAL column as 0.0
     expect(sqlite(db, "SELECT seq FROM sqlite_sequence WHERE name = 'grpo_training_run'")).toBe("40");
     expect(sqlite(db, "SELECT status, epoch FROM populi_training_run WHERE run_id = 'run-diff'")).toBe("done|3"); // the canonical row stays
     expect(sqlite(db, "SELECT ms_per_step FROM training_throughput_profiles WHERE seq_len = 4096")).toBe("800.0");
-    expect(sqlite(db, "SELECT group_concat(gpu_name || '/' || seq_len || '/' || batch_size, ' ') FROM (SELECT * FROM training_throughput_profiles ORDER BY 1, 2, 3)")).toBe("A100/2048/8 RTX 4090/2048/8 RTX 4090/2048/16 RTX 4090/4096/8");
+    expect(
+      sqlite(
+        db,
+        "SELECT group_concat(gpu_name || '/' || seq_len || '/' || batch_size, ' ') FROM (SELECT * FROM training_throughput_profiles ORDER BY 1, 2, 3)",
+      ),
+    ).toBe("A100/2048/8 RTX 4090/2048/8 RTX 4090/2048/16 RTX 4090/4096/8");
     expect(sqlite(db, "SELECT id, pair_hash, source FROM mens_corpus_quality ORDER BY id")).toBe("1|h-taken|canon\n8|h-free|sidecar");
     expect(sqlite(db, "SELECT agent_id, quote(tenant_id), input_tokens, cost_usd FROM agent_telemetry_flat")).toBe("mens|NULL|2048|0.0125");
     expect(sqlite(db, "SELECT group_concat(version) FROM schema_version")).toBe(versionsBefore);
 
     // quarantine: one row per conflict, reason sidecar-conflict, the sidecar's rowid, key and whole row
-    const q = py(db, `con.row_factory = sqlite3.Row\nprint(json.dumps([dict(r) for r in con.execute("SELECT source_table, source_rowid, source_key, row_json, reason, run_id FROM legacy_quarantine ORDER BY source_table")]))`);
+    const q = py(
+      db,
+      `con.row_factory = sqlite3.Row\nprint(json.dumps([dict(r) for r in con.execute("SELECT source_table, source_rowid, source_key, row_json, reason, run_id FROM legacy_quarantine ORDER BY source_table")]))`,
+    );
     expect(q.map((x: any) => [x.source_table, x.reason.replace(/ \(.*$/, ""), JSON.parse(x.source_key)])).toEqual([
       ["agent_telemetry_flat", "sidecar-unknown-columns: legacy_gpu_note", [1]],
       ["grpo_training_run", "sidecar-conflict", [2]],
@@ -147,7 +153,9 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     expect(run.source_rowid).toBe(Number(sqlite(r.json.archive.path, "SELECT rowid FROM populi_training_run WHERE run_id = 'run-diff'")));
     expect(JSON.parse(run.row_json)).toMatchObject({ run_id: "run-diff", status: "failed", epoch: 1, global_step: 17 });
     expect(JSON.parse(q[0].row_json)).toMatchObject({ id: 1, legacy_gpu_note: "ran on the old box" });
-    expect(sqlite(db, "SELECT command, json_extract(counts_json, '$.merged'), json_extract(counts_json, '$.conflicts') FROM cutover_ledger")).toBe("sidecar|6|4");
+    expect(sqlite(db, "SELECT command, json_extract(counts_json, '$.merged'), json_extract(counts_json, '$.conflicts') FROM cutover_ledger")).toBe(
+      "sidecar|6|4",
+    );
 
     // a second run: nothing there, nothing changed
     const after = sha256(db);

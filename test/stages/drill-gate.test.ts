@@ -76,7 +76,10 @@ describe("gate", () => {
     const dir = tmp();
     const db = join(dir, "vox.db");
     makeBaselineDb(db);
-    sqlite(db, "INSERT INTO publication_manifests(publication_id, content_type, title, author, body_markdown, content_sha3_256, created_at_ms, updated_at_ms) VALUES ('p', 'a', 't', 'ann', 'body', 'bad', 1, 1)");
+    sqlite(
+      db,
+      "INSERT INTO publication_manifests(publication_id, content_type, title, author, body_markdown, content_sha3_256, created_at_ms, updated_at_ms) VALUES ('p', 'a', 't', 'ann', 'body', 'bad', 1, 1)",
+    );
     expect((await cli(["gate", "--db", db])).exitCode).toBe(0);
     expect((await cli(["gate", "--db", db, "--news"])).exitCode).toBe(1);
     expect((await cli(["gate", "--db", db], { env: { VOX_GATE_NEWS: "true" } })).exitCode).toBe(1);

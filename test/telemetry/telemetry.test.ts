@@ -149,7 +149,9 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
     expect(w(5)).toMatch(/empty line/);
     expect(w(6)).toMatch(/ts_ms 1736933400 is outside/);
     // the only violation is line 4's loss (a listed key is type-checked in any event)
-    expect(r.json.violations).toEqual([{ file: f, line: 4, message: "my_custom_event: payload.loss must be number, got string \"not checked? it is: loss is a listed key\"" }]);
+    expect(r.json.violations).toEqual([
+      { file: f, line: 4, message: 'my_custom_event: payload.loss must be number, got string "not checked? it is: loss is a listed key"' },
+    ]);
     expect(r.exitCode).toBe(1);
     // without line 4 the file is clean: exit 0 with warnings
     writeFileSync(f, lines.filter((_, i) => i !== 3).join("\n") + "\n");
@@ -201,7 +203,16 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
   it("invalid UTF-8 is a violation for that line only", async () => {
     const d = tmp();
     const f = join(d, "latin1.jsonl");
-    writeFileSync(f, Buffer.concat([Buffer.from(CANDLE[0] + "\n"), Buffer.from(`{"event":"step","payload":{"run_id":"caf`), Buffer.from([0xe9]), Buffer.from(`"},"ts_ms":${T}}\n`), Buffer.from(CANDLE[1] + "\n")]));
+    writeFileSync(
+      f,
+      Buffer.concat([
+        Buffer.from(CANDLE[0] + "\n"),
+        Buffer.from(`{"event":"step","payload":{"run_id":"caf`),
+        Buffer.from([0xe9]),
+        Buffer.from(`"},"ts_ms":${T}}\n`),
+        Buffer.from(CANDLE[1] + "\n"),
+      ]),
+    );
     const r = await check([f]);
     expect(r.exitCode).toBe(1);
     expect(r.json.violations).toEqual([{ file: f, line: 2, message: "not valid UTF-8" }]);
@@ -245,7 +256,11 @@ describe("telemetry-check (Stage 3) against vox's writers", () => {
     for (let i = 0; i < 90; i++) writeSync(fd, chunk);
     closeSync(fd);
     const peak = async (file: string) => {
-      const r = await execa("/usr/bin/time", ["-f", "%M", "node", BIN, "telemetry-check", file, "--json"], { env: cleanEnv(), extendEnv: false, reject: false });
+      const r = await execa("/usr/bin/time", ["-f", "%M", "node", BIN, "telemetry-check", file, "--json"], {
+        env: cleanEnv(),
+        extendEnv: false,
+        reject: false,
+      });
       const kb = Number(r.stderr.trim().split("\n").at(-1));
       return { mb: kb / 1024, json: JSON.parse(r.stdout), exitCode: r.exitCode };
     };

@@ -18,9 +18,12 @@ function runPrinted(line: string): { code: number; out: string } {
 }
 
 describe("shellQuote", () => {
-  it.each(["plain/path.db", "a b", "it's", "it's a 'quoted' name", "$HOME", 'a"b', "`id`", "back\\slash", "new\nline", "*?[x]", "-dash", ""])("sh reads %j back unchanged", (s) => {
-    expect(execFileSync("sh", ["-c", `printf %s ${shellQuote(s)}`], { encoding: "utf8" })).toBe(s);
-  });
+  it.each(["plain/path.db", "a b", "it's", "it's a 'quoted' name", "$HOME", 'a"b', "`id`", "back\\slash", "new\nline", "*?[x]", "-dash", ""])(
+    "sh reads %j back unchanged",
+    (s) => {
+      expect(execFileSync("sh", ["-c", `printf %s ${shellQuote(s)}`], { encoding: "utf8" })).toBe(s);
+    },
+  );
 });
 
 describe("printed commands work for a path with a quote and a space", () => {
@@ -41,6 +44,16 @@ describe("printed commands work for a path with a quote and a space", () => {
     expect(exact, dry.stdout).toBeDefined();
     const applied = runPrinted(exact!);
     expect(applied.code, applied.out).toBe(0);
-    expect(execFileSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM cutover_ledger').fetchone()[0])", db], { encoding: "utf8" }).trim()).not.toBe("0");
+    expect(
+      execFileSync(
+        "python3",
+        [
+          "-c",
+          "import sqlite3,sys\nc=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)\nprint(c.execute('SELECT count(*) FROM cutover_ledger').fetchone()[0])",
+          db,
+        ],
+        { encoding: "utf8" },
+      ).trim(),
+    ).not.toBe("0");
   });
 });

@@ -76,15 +76,19 @@ function mount(client: ReturnType<typeof fakeClient>, props: { db?: string; rehe
 const at = (db: string) => inspection({ resolved: { display: db, why: "given with --db", source: "--db", kind: "file", path: db, warnings: [] } });
 type On = { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> };
 
-const PLAN = { type: "plan" as const, digest: "abcdef0123456789", steps: [
-  { id: "export", stage: 1, kind: "write" as const, title: "Export every row to the backup", description: "" },
-  { id: "verify-backup", stage: 1, kind: "read" as const, title: "Verify the backup", description: "" },
-  { id: "build-import", stage: 1, kind: "write" as const, title: "Build the new file and import", description: "" },
-  { id: "swap", stage: 1, kind: "destructive" as const, title: "Swap", description: "" },
-  { id: "sidecar", stage: 2, kind: "destructive" as const, title: "Training-telemetry sidecar", description: "" },
-  { id: "telemetry-check", stage: 3, kind: "read" as const, title: "Telemetry consumers", description: "" },
-  { id: "news", stage: 4, kind: "write" as const, title: "Publication/news", description: "" },
-] };
+const PLAN = {
+  type: "plan" as const,
+  digest: "abcdef0123456789",
+  steps: [
+    { id: "export", stage: 1, kind: "write" as const, title: "Export every row to the backup", description: "" },
+    { id: "verify-backup", stage: 1, kind: "read" as const, title: "Verify the backup", description: "" },
+    { id: "build-import", stage: 1, kind: "write" as const, title: "Build the new file and import", description: "" },
+    { id: "swap", stage: 1, kind: "destructive" as const, title: "Swap", description: "" },
+    { id: "sidecar", stage: 2, kind: "destructive" as const, title: "Training-telemetry sidecar", description: "" },
+    { id: "telemetry-check", stage: 3, kind: "read" as const, title: "Telemetry consumers", description: "" },
+    { id: "news", stage: 4, kind: "write" as const, title: "Publication/news", description: "" },
+  ],
+};
 
 const FILE = { dev: "1", ino: "2", size: 1, mtimeNs: "1", fingerprint: "f" };
 /** The import's evidence as the build-import step outputs it (src/engine/trial.ts importEvidence). */
@@ -107,11 +111,43 @@ const IMPORTED = {
 function throughImport(on: On) {
   on.event(PLAN);
   on.event({ type: "step-start", id: "export", title: "Export" });
-  on.event({ type: "step-done", id: "export", summary: "3313 rows", outputs: { path: "/tmp/runs/backup.jsonl", sha256: "ab".repeat(32), rows: 3313, bytes: 1, identity: { size: 1, mtimeNs: "1", changeCounter: 1, walSize: null, walMtimeNs: null }, tables: [], file: FILE } });
+  on.event({
+    type: "step-done",
+    id: "export",
+    summary: "3313 rows",
+    outputs: {
+      path: "/tmp/runs/backup.jsonl",
+      sha256: "ab".repeat(32),
+      rows: 3313,
+      bytes: 1,
+      identity: { size: 1, mtimeNs: "1", changeCounter: 1, walSize: null, walMtimeNs: null },
+      tables: [],
+      file: FILE,
+    },
+  });
   on.event({ type: "step-start", id: "verify-backup", title: "Verify" });
   on.event({ type: "step-done", id: "verify-backup", summary: "ok", outputs: { verified: true, sha256: "ab".repeat(32), rows: 3313 } });
   on.event({ type: "step-start", id: "build-import", title: "Import" });
-  on.event({ type: "step-done", id: "build-import", summary: "3286 loaded, 27 quarantined", outputs: { path: "/tmp/.vox.db.new", loaded: 3286, quarantined: 27, integrity: "ok", ftsRebuilt: [], sequences: null, file: FILE, foreignKeyViolations: [{ table: "votes", count: 51 }], tables: [{ name: "users", target: "users", rows: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 } }, { name: "posts", target: "posts", rows: 3213, loaded: 3213, quarantined: 0, reasons: {} }], evidence: IMPORTED } });
+  on.event({
+    type: "step-done",
+    id: "build-import",
+    summary: "3286 loaded, 27 quarantined",
+    outputs: {
+      path: "/tmp/.vox.db.new",
+      loaded: 3286,
+      quarantined: 27,
+      integrity: "ok",
+      ftsRebuilt: [],
+      sequences: null,
+      file: FILE,
+      foreignKeyViolations: [{ table: "votes", count: 51 }],
+      tables: [
+        { name: "users", target: "users", rows: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 } },
+        { name: "posts", target: "posts", rows: 3213, loaded: 3213, quarantined: 0, reasons: {} },
+      ],
+      evidence: IMPORTED,
+    },
+  });
 }
 
 async function toStage0(c: ReturnType<typeof fakeClient>, db = "/tmp/vox.db") {
@@ -143,7 +179,13 @@ function swapClient(after?: (on: On, a: DecisionAnswer) => Promise<RunOutcome>) 
     inspect: () => at("/tmp/vox.db"),
     apply: async (_job, on) => {
       throughImport(on);
-      const a = await on.request({ kind: "confirm", step: "swap", title: "Swap", description: "move vox.db to /tmp/runs/archive/vox.db, put the new file in its place", expected: "vox.db" });
+      const a = await on.request({
+        kind: "confirm",
+        step: "swap",
+        title: "Swap",
+        description: "move vox.db to /tmp/runs/archive/vox.db, put the new file in its place",
+        expected: "vox.db",
+      });
       if (after) return after(on, a);
       if ("ok" in a && a.ok) return { ok: true, report: report({ mode: "apply", outcome: "completed" }) };
       return { ok: false, error: { kind: "interrupted", message: "Cancelled before swap: the confirmation was not given.", exitCode: 130, cancelled: true } };
@@ -192,7 +234,9 @@ describe("wizard screens (ink-testing-library)", () => {
         }),
     });
     const { lastFrame, stdin, unmount } = await toStage0(c);
-    expect(lastFrame()!.replace(/\s+/g, " ")).toMatch(/Target: bundled vox baseline 66; your vox \(vox 0.67.0\) is at baseline 67 and differs from the bundled baseline 66 in 2 table\(s\)/);
+    expect(lastFrame()!.replace(/\s+/g, " ")).toMatch(
+      /Target: bundled vox baseline 66; your vox \(vox 0.67.0\) is at baseline 67 and differs from the bundled baseline 66 in 2 table\(s\)/,
+    );
     stdin.write(DOWN);
     await until(lastFrame, /▸ Use your vox's baseline 67 as the target instead/);
     kind = "vox";
@@ -224,7 +268,17 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("with a vox that agrees with the bundled baseline, Stage 0 says so and offers nothing more", async () => {
-    const c = fakeClient({ inspect: () => inspection({ target: { kind: "bundled", origin: "bundled vox baseline 66", version: 66, vox: { version: 66, voxVersion: null, agrees: true, differences: 0, bundledVersion: 66 } } }) });
+    const c = fakeClient({
+      inspect: () =>
+        inspection({
+          target: {
+            kind: "bundled",
+            origin: "bundled vox baseline 66",
+            version: 66,
+            vox: { version: 66, voxVersion: null, agrees: true, differences: 0, bundledVersion: 66 },
+          },
+        }),
+    });
     const { lastFrame, unmount } = await toStage0(c);
     expect(lastFrame()!.replace(/\s+/g, " ")).toMatch(/your vox is at baseline 66 and agrees with the bundled baseline/);
     expect(lastFrame()).not.toMatch(/as the target instead/);
@@ -246,8 +300,23 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("an apply-time gate that would refuse (another process holds the file) is shown before Start, wrapped in full; no Continue; Quit exits 3", async () => {
-    const why = "--apply would be refused now: Another process holds the database /data/vox.db open (an application still running?): pid 4242 (python3 -c \\nimport sqlite3) has /data/vox.db open. Stop that application (vox, a service, a sqlite3 shell), then run the command again.";
-    const blocked = report({ steps: [...report().steps.slice(0, 2), { id: "holders", stage: 0, kind: "read", title: "No other process has the file open", status: "done", summary: "--apply would be refused now (below: why, and what to do)", warnings: [why] }, ...report().steps.slice(2)] });
+    const why =
+      "--apply would be refused now: Another process holds the database /data/vox.db open (an application still running?): pid 4242 (python3 -c \\nimport sqlite3) has /data/vox.db open. Stop that application (vox, a service, a sqlite3 shell), then run the command again.";
+    const blocked = report({
+      steps: [
+        ...report().steps.slice(0, 2),
+        {
+          id: "holders",
+          stage: 0,
+          kind: "read",
+          title: "No other process has the file open",
+          status: "done",
+          summary: "--apply would be refused now (below: why, and what to do)",
+          warnings: [why],
+        },
+        ...report().steps.slice(2),
+      ],
+    });
     const c = fakeClient({ plan: () => ({ ok: true, report: blocked }) });
     const { lastFrame, stdin, onExit, unmount } = mount(c);
     const f = await until(lastFrame, /Check again/);
@@ -374,9 +443,18 @@ describe("wizard screens (ink-testing-library)", () => {
       inspect: () => at("/tmp/vox.db"),
       apply: async (_job, on) => {
         throughImport(on);
-        const req = { kind: "confirm", step: "swap", title: "Swap", description: "swap", expected: "vox.db", evidence: { ...IMPORTED, columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }] } } as DecisionRequest;
+        const req = {
+          kind: "confirm",
+          step: "swap",
+          title: "Swap",
+          description: "swap",
+          expected: "vox.db",
+          evidence: { ...IMPORTED, columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }] },
+        } as DecisionRequest;
         const a = await on.request(req);
-        return "ok" in a && a.ok ? { ok: true, report: report({ outcome: "completed" }) } : { ok: false, error: { kind: "interrupted", message: "Cancelled", exitCode: 130, cancelled: true } };
+        return "ok" in a && a.ok
+          ? { ok: true, report: report({ outcome: "completed" }) }
+          : { ok: false, error: { kind: "interrupted", message: "Cancelled", exitCode: 130, cancelled: true } };
       },
     });
     const app = await toRunning(c);
@@ -479,14 +557,21 @@ describe("wizard screens (ink-testing-library)", () => {
   it("an engine call other than a run that fails (a malformed contract at inspect) is an error screen with what/untouched/next and a clean exit code", async () => {
     const c = fakeClient();
     c.inspect = async () => {
-      throw { kind: "failed", message: "The contract file contracts/db/baseline-version-policy.yaml is not valid YAML (line 3). Nothing was changed. Fix the file (git checkout contracts/) and run again.", exitCode: 1 };
+      throw {
+        kind: "failed",
+        message:
+          "The contract file contracts/db/baseline-version-policy.yaml is not valid YAML (line 3). Nothing was changed. Fix the file (git checkout contracts/) and run again.",
+        exitCode: 1,
+      };
     };
     const app = mount(c);
     const f = await until(app.lastFrame, /Failed while looking at the database/);
     expect(f.replace(/\s+/g, " ")).toMatch(/not valid YAML \(line 3\)\. Nothing was changed\. Fix the file/);
     expect(f).toMatch(/Enter\/q leave/);
     app.stdin.write(ENTER);
-    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(1, expect.stringMatching(/^Failed while looking at the database: The contract file .* not valid YAML/)));
+    await eventually(() =>
+      expect(app.onExit).toHaveBeenCalledWith(1, expect.stringMatching(/^Failed while looking at the database: The contract file .* not valid YAML/)),
+    );
     app.unmount();
   });
 
@@ -497,7 +582,9 @@ describe("wizard screens (ink-testing-library)", () => {
     };
     const app = mount(c, { rehearse: true });
     const f = (await until(app.lastFrame, /Failed while cloning the database/)).replace(/\s+/g, " ");
-    expect(f).toMatch(/ENOSPC: no space left on device, copyfile Nothing was written: no run had started, and the database was only read\. Next: fix what is named above/);
+    expect(f).toMatch(
+      /ENOSPC: no space left on device, copyfile Nothing was written: no run had started, and the database was only read\. Next: fix what is named above/,
+    );
     app.stdin.write("q");
     await eventually(() => expect(app.onExit).toHaveBeenCalledWith(1, expect.stringMatching(/Failed while cloning/)));
     app.unmount();
@@ -511,9 +598,19 @@ describe("wizard screens (ink-testing-library)", () => {
       expect(a).toEqual({ ok: true });
       on.event({ type: "step-start", id: "swap", title: "Swap" });
       on.event({ type: "step-done", id: "swap", summary: "old file archived", outputs: { archive: "/tmp/runs/archive/vox.db" } });
-      const s = await on.request({ kind: "sidecar", path: "/tmp/vox_training_telemetry.db", tables: [{ name: "training_runs", rows: 5, present: 3, merged: 1, conflicts: 1, mergeable: true }] });
+      const s = await on.request({
+        kind: "sidecar",
+        path: "/tmp/vox_training_telemetry.db",
+        tables: [{ name: "training_runs", rows: 5, present: 3, merged: 1, conflicts: 1, mergeable: true }],
+      });
       expect(s).toEqual({ merge: false });
-      const sc = await on.request({ kind: "confirm", step: "sidecar", title: "Training-telemetry sidecar", description: "move vox_training_telemetry.db to the archive", expected: "vox.db" });
+      const sc = await on.request({
+        kind: "confirm",
+        step: "sidecar",
+        title: "Training-telemetry sidecar",
+        description: "move vox_training_telemetry.db to the archive",
+        expected: "vox.db",
+      });
       expect(sc).toEqual({ ok: true });
       on.event({ type: "step-start", id: "sidecar", title: "Sidecar" });
       on.event({ type: "step-done", id: "sidecar", summary: "archived", outputs: { exists: true, merged: 0, conflicts: 0 } });
@@ -530,8 +627,26 @@ describe("wizard screens (ink-testing-library)", () => {
       on.event({ type: "step-progress", id: "news", done: 32768, total: 100000, label: "news" });
       await tick(60);
       laterFrame = app.lastFrame()!;
-      on.event({ type: "step-done", id: "news", summary: "40 digests checked, 1000 mismatch(es)", outputs: { mismatches: 1000 }, warnings: ["1,000 publication digest mismatch(es) (run news-check for the list)"] });
-      return { ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, backup: { path: "/tmp/runs/backup.jsonl", verified: true, sha256: "x" }, archive: { path: "/tmp/runs/archive/vox.db" }, quarantined: 27, quarantineTable: { rows: 75, byReason: { "not-null": 27, "unknown-columns": 47, "sidecar-conflict": 1 } }, tables: [{ name: "users", target: "users", rowsBefore: 100, rowsAfter: 73, quarantined: 27 }] }) };
+      on.event({
+        type: "step-done",
+        id: "news",
+        summary: "40 digests checked, 1000 mismatch(es)",
+        outputs: { mismatches: 1000 },
+        warnings: ["1,000 publication digest mismatch(es) (run news-check for the list)"],
+      });
+      return {
+        ok: true,
+        report: report({
+          mode: "apply",
+          outcome: "completed",
+          after: { chain: "current" },
+          backup: { path: "/tmp/runs/backup.jsonl", verified: true, sha256: "x" },
+          archive: { path: "/tmp/runs/archive/vox.db" },
+          quarantined: 27,
+          quarantineTable: { rows: 75, byReason: { "not-null": 27, "unknown-columns": 47, "sidecar-conflict": 1 } },
+          tables: [{ name: "users", target: "users", rowsBefore: 100, rowsAfter: 73, quarantined: 27 }],
+        }),
+      };
     });
     const app = await toRunning(c);
     await until(app.lastFrame, /Type the file's name \(vox.db\)/);
@@ -614,7 +729,14 @@ describe("wizard screens (ink-testing-library)", () => {
         on.event(PLAN);
         on.event({ type: "step-start", id: "export", title: "Export" });
         await new Promise<void>((r) => (release = r));
-        return { ok: false, error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point: before verify-backup. The primary /tmp/vox.db is untouched.", exitCode: 130 } };
+        return {
+          ok: false,
+          error: {
+            kind: "interrupted",
+            message: "Interrupted (SIGINT) at a safe point: before verify-backup. The primary /tmp/vox.db is untouched.",
+            exitCode: 130,
+          },
+        };
       },
     });
     const app = await toRunning(c);
@@ -631,10 +753,17 @@ describe("wizard screens (ink-testing-library)", () => {
     const c = fakeClient({
       inspect: () => at("/tmp/vox.db"),
       apply: async (_job, on) => {
-        on.event({ type: "plan", digest: "d", steps: [{ id: "integrity", stage: 0, kind: "read", title: "Integrity of the primary", description: "" }, ...PLAN.steps] });
+        on.event({
+          type: "plan",
+          digest: "d",
+          steps: [{ id: "integrity", stage: 0, kind: "read", title: "Integrity of the primary", description: "" }, ...PLAN.steps],
+        });
         on.event({ type: "step-start", id: "integrity", title: "Integrity" });
         await new Promise<void>((r) => (release = r));
-        return { ok: false, error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point: after integrity (nothing was written).", exitCode: 130 } };
+        return {
+          ok: false,
+          error: { kind: "interrupted", message: "Interrupted (SIGINT) at a safe point: after integrity (nothing was written).", exitCode: 130 },
+        };
       },
     });
     const app = await toRunning(c);
@@ -642,7 +771,9 @@ describe("wizard screens (ink-testing-library)", () => {
     app.stdin.write("q");
     await until(app.lastFrame, /Stopping after "Integrity of the primary" finishes/);
     release();
-    await eventually(() => expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/before anything was written: nothing was changed and there is nothing to resume/)));
+    await eventually(() =>
+      expect(app.onExit).toHaveBeenCalledWith(130, expect.stringMatching(/before anything was written: nothing was changed and there is nothing to resume/)),
+    );
     expect(app.onExit.mock.calls[0]![1]).not.toMatch(/offers Resume/);
     app.unmount();
   });
@@ -655,7 +786,23 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("reopen: stages and files, not step ids; Resume resumes; q leaves the run recorded", async () => {
-    const c = fakeClient({ inspect: () => inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "build-import", lastStepTitle: "Build the new file and import", lastStepStage: 1, swapPhase: "none", runId: "r", interrupted: true, resumable: true, backupPath: "/data/vox-cutover-runs/x/backup.jsonl", backupExists: true } }) });
+    const c = fakeClient({
+      inspect: () =>
+        inspection({
+          unfinished: {
+            workDir: "/data/vox-cutover-runs/x",
+            lastStep: "build-import",
+            lastStepTitle: "Build the new file and import",
+            lastStepStage: 1,
+            swapPhase: "none",
+            runId: "r",
+            interrupted: true,
+            resumable: true,
+            backupPath: "/data/vox-cutover-runs/x/backup.jsonl",
+            backupExists: true,
+          },
+        }),
+    });
     const { lastFrame, stdin, onExit, unmount } = mount(c);
     const f = await until(lastFrame, /An unfinished cutover of vox.db/);
     expect(f).toMatch(/It stopped in Stage 1 \(Legacy chain\) at "Build the new file and import", stopped on request/);
@@ -666,23 +813,63 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/q quit \(the run stays recorded\)/);
     await inputReady();
     stdin.write("q");
-    await eventually(() => expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/Nothing was changed. The unfinished run is still recorded in \/data\/vox-cutover-runs\/x/)));
+    await eventually(() =>
+      expect(onExit).toHaveBeenCalledWith(0, expect.stringMatching(/Nothing was changed. The unfinished run is still recorded in \/data\/vox-cutover-runs\/x/)),
+    );
     unmount();
     const again = mount(c);
     await until(again.lastFrame, /Resume it/);
     await inputReady();
     again.stdin.write(ENTER);
-    await eventually(() => expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true, workDir: "/data/vox-cutover-runs/x" }));
+    await eventually(() =>
+      expect(c.calls.find((x) => x.type === "run")?.arg).toMatchObject({ apply: true, resume: true, workDir: "/data/vox-cutover-runs/x" }),
+    );
     again.unmount();
   });
 
   it("after the live-write gate fired, Resume is not offered and Roll back is highlighted; roll back asks for the name, then says what moved", async () => {
     const c = fakeClient({
       inspect: () =>
-        inspection({ unfinished: { workDir: "/data/vox-cutover-runs/x", lastStep: "primary-unchanged", lastStepTitle: "Primary unchanged since the export", lastStepStage: 1, swapPhase: "none", runId: "r", failed: { step: "primary-unchanged", message: "The primary changed since the export" }, resumable: false, whyNot: "the primary was written to after the export", newPath: "/data/.vox.db.vox-cutover-new", newExists: true, backupPath: "/data/b.jsonl", rollback: { runId: "r", dbPath: "/data/vox.db", workDir: "/data/vox-cutover-runs/x", archiveDir: "/data/vox-cutover-runs/x/archive", finished: false, swapPhase: "none", actions: [{ kind: "remove-temp", path: "/data/.vox.db.vox-cutover-new", newFile: true }], backupKept: "/data/b.jsonl", refusal: null } } }),
+        inspection({
+          unfinished: {
+            workDir: "/data/vox-cutover-runs/x",
+            lastStep: "primary-unchanged",
+            lastStepTitle: "Primary unchanged since the export",
+            lastStepStage: 1,
+            swapPhase: "none",
+            runId: "r",
+            failed: { step: "primary-unchanged", message: "The primary changed since the export" },
+            resumable: false,
+            whyNot: "the primary was written to after the export",
+            newPath: "/data/.vox.db.vox-cutover-new",
+            newExists: true,
+            backupPath: "/data/b.jsonl",
+            rollback: {
+              runId: "r",
+              dbPath: "/data/vox.db",
+              workDir: "/data/vox-cutover-runs/x",
+              archiveDir: "/data/vox-cutover-runs/x/archive",
+              finished: false,
+              swapPhase: "none",
+              actions: [{ kind: "remove-temp", path: "/data/.vox.db.vox-cutover-new", newFile: true }],
+              backupKept: "/data/b.jsonl",
+              refusal: null,
+            },
+          },
+        }),
       apply: async (job) => {
         expect(job).toMatchObject({ rollback: true, workDir: "/data/vox-cutover-runs/x" });
-        return { ok: true, report: report({ mode: "apply", outcome: "rolled-back", runId: "r", after: { chain: "legacy" }, message: "rolled back run r: the primary /data/vox.db was never moved; removed the unfinished new file .vox.db.vox-cutover-new. The backup /data/b.jsonl is kept." }) };
+        return {
+          ok: true,
+          report: report({
+            mode: "apply",
+            outcome: "rolled-back",
+            runId: "r",
+            after: { chain: "legacy" },
+            message:
+              "rolled back run r: the primary /data/vox.db was never moved; removed the unfinished new file .vox.db.vox-cutover-new. The backup /data/b.jsonl is kept.",
+          }),
+        };
       },
     });
     const { lastFrame, stdin, onExit, unmount } = mount(c);
@@ -724,8 +911,46 @@ describe("wizard screens (ink-testing-library)", () => {
   it("Start over rolls back after the typed name, says what moved, and offers to plan again (highlighted)", async () => {
     let n = 0;
     const c = fakeClient({
-      inspect: () => (n++ === 0 ? inspection({ unfinished: { workDir: "/data/w", lastStep: "swap", lastStepTitle: "Swap", lastStepStage: 1, swapPhase: "new-in-place", runId: "r", primaryExists: true, archivedPrimary: "/data/w/archive/vox.db", resumable: true, rollback: { runId: "r", dbPath: "/data/vox.db", workDir: "/data/w", archiveDir: "/data/w/archive", finished: false, swapPhase: "new-in-place", actions: [{ kind: "keep-new", from: "/data/vox.db", to: "/data/w/rolled-back-new.db", checkpoint: false }, { kind: "restore-original", from: "/data/w/archive/vox.db", to: "/data/vox.db" }], backupKept: null, refusal: null } } }) : inspection()),
-      apply: async () => ({ ok: true, report: report({ mode: "apply", outcome: "rolled-back", runId: "r", message: "rolled back run r: the new file was moved to /data/w/rolled-back-new.db; the original primary was restored from /data/w/archive/vox.db. The backup /data/w/backup.jsonl is kept." }) }),
+      inspect: () =>
+        n++ === 0
+          ? inspection({
+              unfinished: {
+                workDir: "/data/w",
+                lastStep: "swap",
+                lastStepTitle: "Swap",
+                lastStepStage: 1,
+                swapPhase: "new-in-place",
+                runId: "r",
+                primaryExists: true,
+                archivedPrimary: "/data/w/archive/vox.db",
+                resumable: true,
+                rollback: {
+                  runId: "r",
+                  dbPath: "/data/vox.db",
+                  workDir: "/data/w",
+                  archiveDir: "/data/w/archive",
+                  finished: false,
+                  swapPhase: "new-in-place",
+                  actions: [
+                    { kind: "keep-new", from: "/data/vox.db", to: "/data/w/rolled-back-new.db", checkpoint: false },
+                    { kind: "restore-original", from: "/data/w/archive/vox.db", to: "/data/vox.db" },
+                  ],
+                  backupKept: null,
+                  refusal: null,
+                },
+              },
+            })
+          : inspection(),
+      apply: async () => ({
+        ok: true,
+        report: report({
+          mode: "apply",
+          outcome: "rolled-back",
+          runId: "r",
+          message:
+            "rolled back run r: the new file was moved to /data/w/rolled-back-new.db; the original primary was restored from /data/w/archive/vox.db. The backup /data/w/backup.jsonl is kept.",
+        }),
+      }),
     });
     const { lastFrame, stdin, unmount } = mount(c);
     let f = await until(lastFrame, /The swap finished: vox.db is the new file/);
@@ -749,9 +974,35 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("roll back from the summary asks for the name; an engine that refuses is shown as refused", async () => {
-    const c = swapClient(async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed", after: { chain: "current" }, workDir: "/tmp/runs", archive: { path: "/tmp/runs/archive/vox.db" }, rollback: { runId: "r", dbPath: "/tmp/vox.db", workDir: "/tmp/runs", archiveDir: "/tmp/runs/archive", finished: true, swapPhase: "new-in-place", actions: [{ kind: "keep-new", from: "/tmp/vox.db", to: "/tmp/runs/rolled-back-new.db", checkpoint: true }, { kind: "restore-original", from: "/tmp/runs/archive/vox.db", to: "/tmp/vox.db" }], backupKept: "/tmp/runs/backup.jsonl", refusal: null } }) }));
+    const c = swapClient(async () => ({
+      ok: true,
+      report: report({
+        mode: "apply",
+        outcome: "completed",
+        after: { chain: "current" },
+        workDir: "/tmp/runs",
+        archive: { path: "/tmp/runs/archive/vox.db" },
+        rollback: {
+          runId: "r",
+          dbPath: "/tmp/vox.db",
+          workDir: "/tmp/runs",
+          archiveDir: "/tmp/runs/archive",
+          finished: true,
+          swapPhase: "new-in-place",
+          actions: [
+            { kind: "keep-new", from: "/tmp/vox.db", to: "/tmp/runs/rolled-back-new.db", checkpoint: true },
+            { kind: "restore-original", from: "/tmp/runs/archive/vox.db", to: "/tmp/vox.db" },
+          ],
+          backupKept: "/tmp/runs/backup.jsonl",
+          refusal: null,
+        },
+      }),
+    }));
     const orig = c.run.bind(c);
-    c.run = async (job, on) => (job.rollback ? { ok: false, error: { kind: "usage", message: "There is no unfinished cutover run for /tmp/vox.db to roll back.", exitCode: 2 } } : orig(job, on));
+    c.run = async (job, on) =>
+      job.rollback
+        ? { ok: false, error: { kind: "usage", message: "There is no unfinished cutover run for /tmp/vox.db to roll back.", exitCode: 2 } }
+        : orig(job, on);
     const app = await toRunning(c);
     await until(app.lastFrame, /Type the file's name/);
     app.stdin.write("vox.db\r");
@@ -810,12 +1061,22 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(app.lastFrame, /The plan/);
     await inputReady();
     app.stdin.write(ENTER);
-    await eventually(() => expect(c.calls.filter((x) => x.type === "run").at(-1)?.arg).toMatchObject({ apply: true, db: join(d, "vox.db"), backupPath: join(d, "run", "backup.jsonl"), workDir: join(d, "run"), command: "rehearse" }));
+    await eventually(() =>
+      expect(c.calls.filter((x) => x.type === "run").at(-1)?.arg).toMatchObject({
+        apply: true,
+        db: join(d, "vox.db"),
+        backupPath: join(d, "run", "backup.jsonl"),
+        workDir: join(d, "run"),
+        command: "rehearse",
+      }),
+    );
     app.unmount();
   });
 
   it("nothing to do: Enter leaves with the engine's message", async () => {
-    const c = fakeClient({ plan: () => ({ ok: true, report: report({ outcome: "already-done", message: "Nothing to do: /data/vox.db is on the current baseline." }) }) });
+    const c = fakeClient({
+      plan: () => ({ ok: true, report: report({ outcome: "already-done", message: "Nothing to do: /data/vox.db is on the current baseline." }) }),
+    });
     const { lastFrame, stdin, onExit, unmount } = mount(c);
     const f = await until(lastFrame, /Nothing to do/);
     expect(f).toMatch(/Enter\/q leave · \? help/);

@@ -37,7 +37,14 @@ export function report(over: Partial<CutoverReport> = {}): CutoverReport {
     newPath: null,
     tables: [],
     quarantined: 0,
-    steps: steps.map(([id, stage, kind]) => ({ id, stage, kind, title: `Title of ${id}`, status: stage === 0 ? "done" : "pending", summary: stage === 0 ? `${id} ok` : `what ${id} does` })),
+    steps: steps.map(([id, stage, kind]) => ({
+      id,
+      stage,
+      kind,
+      title: `Title of ${id}`,
+      status: stage === 0 ? "done" : "pending",
+      summary: stage === 0 ? `${id} ok` : `what ${id} does`,
+    })),
     rollbackCommand: "vox-cutover cutover --db /data/vox.db --rollback --apply",
     resumeCommand: null,
     message: "",
@@ -49,7 +56,9 @@ export function report(over: Partial<CutoverReport> = {}): CutoverReport {
 type Script = (job: RunJob, on: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }) => Promise<RunOutcome>;
 
 /** A scripted engine: records every call; `apply` decides what a real run does. */
-export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?: Script; plan?: (on: { event(e: EngineEvent): void }) => RunOutcome | Promise<RunOutcome> } = {}) {
+export function fakeClient(
+  opts: { inspect?: (db?: string) => Inspection; apply?: Script; plan?: (on: { event(e: EngineEvent): void }) => RunOutcome | Promise<RunOutcome> } = {},
+) {
   const calls: { type: string; arg?: unknown }[] = [];
   const answers: DecisionAnswer[] = [];
   const client: EngineClient & { calls: typeof calls; answers: typeof answers } = {
@@ -73,7 +82,14 @@ export function fakeClient(opts: { inspect?: (db?: string) => Inspection; apply?
       const workDir = job.workDir ?? join(dirname(job.db), "vox-cutover-runs", "20260101T000000Z");
       const planned = report({ workDir, backup: { path: join(workDir, "backup.jsonl"), verified: false, sha256: null } });
       if (!job.apply) return opts.plan ? opts.plan(on) : { ok: true, report: planned };
-      const wrapped = { event: on.event, request: async (r: DecisionRequest) => { const a = await on.request(r); answers.push(a); return a; } };
+      const wrapped = {
+        event: on.event,
+        request: async (r: DecisionRequest) => {
+          const a = await on.request(r);
+          answers.push(a);
+          return a;
+        },
+      };
       return (opts.apply ?? (async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed" }) })))(job, wrapped);
     },
     async useTarget(kind) {

@@ -24,7 +24,11 @@ describe("wizard reducer", () => {
 
   it("events move step statuses; progress keeps its start time", () => {
     let s: WizardState = { ...s0, screen: "running" };
-    s = reducer(s, { type: "event", now: 1000, event: { type: "plan", digest: "d", steps: [{ id: "a", stage: 1, kind: "write", title: "A", description: "" }] } });
+    s = reducer(s, {
+      type: "event",
+      now: 1000,
+      event: { type: "plan", digest: "d", steps: [{ id: "a", stage: 1, kind: "write", title: "A", description: "" }] },
+    });
     s = reducer(s, { type: "event", now: 1000, event: { type: "step-start", id: "a", title: "A" } });
     expect(s.steps[0]!.status).toBe("running");
     s = reducer(s, { type: "event", now: 1000, event: { type: "step-progress", id: "a", done: 1, total: 10 } });
@@ -36,7 +40,10 @@ describe("wizard reducer", () => {
   });
 
   it("requests open their screen; answering returns to running; Esc goes back only where safe", () => {
-    const s = reducer({ ...s0, screen: "running" }, { type: "request", request: { kind: "confirm", step: "swap", title: "t", description: "d", expected: "vox.db" } });
+    const s = reducer(
+      { ...s0, screen: "running" },
+      { type: "request", request: { kind: "confirm", step: "swap", title: "t", description: "d", expected: "vox.db" } },
+    );
     expect(s.screen).toBe("confirm");
     expect(reducer(s, { type: "answered" }).screen).toBe("running");
     expect(reducer({ ...s0, screen: "plan" }, { type: "back" }).screen).toBe("backup-path");

@@ -22,7 +22,10 @@ export function scratchDir(): string {
 
 /** Starts the wizard in tmux, CI removed from its environment; its stderr goes to a file (React warnings are looked for there). */
 /** trapHup: the shell survives the terminal closing (the wizard does not: it gets SIGHUP), so it records the wizard's exit status. */
-export function start(args: string, opts: { cols?: number; rows?: number; env?: string; cwd?: string; trapHup?: boolean } = {}): { name: string; exitFile: string; errFile: string } {
+export function start(
+  args: string,
+  opts: { cols?: number; rows?: number; env?: string; cwd?: string; trapHup?: boolean } = {},
+): { name: string; exitFile: string; errFile: string } {
   const name = `vox${process.pid}x${n++}`;
   const d = scratchDir();
   const exitFile = join(d, "exit");
@@ -83,4 +86,3 @@ export function cleanUpTmux(): void {
     }
   }
 }
-

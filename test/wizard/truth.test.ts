@@ -24,7 +24,15 @@ const joined = (s: string) => s.replace(/\s+/g, "");
 
 /** A python process holding the database open (an application still running), until killed. */
 async function holdOpen(db: string) {
-  const child = execa("python3", ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(300)", db], { reject: false, stdin: "ignore" });
+  const child = execa(
+    "python3",
+    [
+      "-c",
+      "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('select count(*) from sqlite_master').fetchall()\nprint('ready', flush=True)\ntime.sleep(300)",
+      db,
+    ],
+    { reject: false, stdin: "ignore" },
+  );
   await new Promise<void>((res, rej) => {
     child.stdout!.on("data", (d: Buffer) => (String(d).includes("ready") ? res() : undefined));
     void child.on("exit", () => rej(new Error("python exited")));
@@ -65,7 +73,9 @@ describe("the wizard tells the truth (tmux)", () => {
     keep("60x20-swap", s);
     // what the swap does wraps whole: where the old file goes is on screen, never cut mid-sentence
     const run = readdirSync(join(dir, "vox-cutover-runs"))[0]!;
-    expect(joined(s)).toContain(joined(`hard-link it into ${join(dir, "vox-cutover-runs", run, "archive", "vox.db")}, rename .vox.db.vox-cutover-new over vox.db`));
+    expect(joined(s)).toContain(
+      joined(`hard-link it into ${join(dir, "vox-cutover-runs", run, "archive", "vox.db")}, rename .vox.db.vox-cutover-new over vox.db`),
+    );
     expect(s).not.toMatch(/…[a-z]/); // no line cut in the middle of a word
     expect(s.split("\n")[0]).toMatch(/^vox-cutover /); // the top is not scrolled away
     await type(name, "vox.bd\n"); // a typo, pasted with its newline
@@ -149,7 +159,9 @@ describe("the wizard tells the truth (tmux)", () => {
     const again = start(`--db ${db}`, { rows: 34, env: `NO_COLOR=1 TMPDIR=${tmp}` });
     const s = await waitFor(again.name, /Resume it/);
     keep("100x34-reopen", s);
-    expect(flat(s)).toMatch(/It stopped before "Swap: archive the old file, put the new one in its place" in Stage 1 \(Legacy chain\), after "Primary unchanged since the export" finished/);
+    expect(flat(s)).toMatch(
+      /It stopped before "Swap: archive the old file, put the new one in its place" in Stage 1 \(Legacy chain\), after "Primary unchanged since the export" finished/,
+    );
     expect(s).toMatch(/The original vox\.db was never moved/);
     keys(again.name, "q");
     expect(await exitCode(again.exitFile)).toBe(0);

@@ -13,7 +13,13 @@ import type { CommandResult, Ctx } from "../run.js";
 export function textRenderer(out: Output): (e: EngineEvent) => void {
   let progress: ProgressLine | null = null;
   let stage = -1;
-  const STAGES = ["Stage 0 — Preconditions", "Stage 1 — Legacy chain", "Stage 2 — Telemetry sidecar", "Stage 3 — Telemetry consumers", "Stage 4 — Publication/news"];
+  const STAGES = [
+    "Stage 0 — Preconditions",
+    "Stage 1 — Legacy chain",
+    "Stage 2 — Telemetry sidecar",
+    "Stage 3 — Telemetry consumers",
+    "Stage 4 — Publication/news",
+  ];
   return (e) => {
     switch (e.type) {
       case "plan":
@@ -57,21 +63,30 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
 /** What an import does, per table: rows in, loaded, quarantined with reasons, columns kept in quarantine, orphans. */
 function evidenceLines(ev: ImportEvidence): string[] {
   const c = formatCount;
-  const lines = [`import: ${c(ev.rowsIn)} rows → ${c(ev.loaded)} load, ${c(ev.quarantined)} to legacy_quarantine whole${ev.partial ? `, ${c(ev.partial)} load with some values kept in legacy_quarantine` : ""}; sqlite_sequence: ${c(ev.sequences.entries)} entries (${c(ev.sequences.restored)} carried${ev.sequences.quarantined ? `, ${c(ev.sequences.quarantined)} quarantined` : ""})`];
+  const lines = [
+    `import: ${c(ev.rowsIn)} rows → ${c(ev.loaded)} load, ${c(ev.quarantined)} to legacy_quarantine whole${ev.partial ? `, ${c(ev.partial)} load with some values kept in legacy_quarantine` : ""}; sqlite_sequence: ${c(ev.sequences.entries)} entries (${c(ev.sequences.restored)} carried${ev.sequences.quarantined ? `, ${c(ev.sequences.quarantined)} quarantined` : ""})`,
+  ];
   for (const t of ev.tables.filter((x) => x.quarantined || x.partial)) {
-    const reasons = Object.entries(t.reasons).map(([k, n]) => `${c(n)} ${k}`).join(", ");
+    const reasons = Object.entries(t.reasons)
+      .map(([k, n]) => `${c(n)} ${k}`)
+      .join(", ");
     const cols = t.columns.map((x) => `${x.column} (${c(x.nonNull)} non-null)`).join(", ");
-    lines.push(`  ${t.name}${t.target && t.target !== t.name ? ` → ${t.target}` : t.target ? "" : " (no place in the target)"}: ${c(t.rowsIn)} rows, ${c(t.loaded)} load, ${c(t.quarantined)} quarantined${reasons ? ` (${reasons})` : ""}${cols ? `; values of ${cols} go to legacy_quarantine` : ""}`);
+    lines.push(
+      `  ${t.name}${t.target && t.target !== t.name ? ` → ${t.target}` : t.target ? "" : " (no place in the target)"}: ${c(t.rowsIn)} rows, ${c(t.loaded)} load, ${c(t.quarantined)} quarantined${reasons ? ` (${reasons})` : ""}${cols ? `; values of ${cols} go to legacy_quarantine` : ""}`,
+    );
   }
   lines.push(...objectLines(ev.objects));
-  if (ev.orphans.length) lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${c(o.count)}`).join(", ")}`);
+  if (ev.orphans.length)
+    lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${c(o.count)}`).join(", ")}`);
   return lines;
 }
 
 /** The old file's own indexes, triggers and views: what is carried, and each one that is not with its SQL and reason. */
 export function objectLines(o: ImportEvidence["objects"]): string[] {
   if (!o || (!o.carried.length && !o.notCarried.length)) return [];
-  const lines = [`  indexes, triggers and views the target does not define (yours, or an older vox's): ${o.carried.length} carried into the new file${o.carried.length ? ` (${o.carried.map((x) => `${x.type} ${x.name}`).join(", ")})` : ""}, ${o.notCarried.length} not carried (kept in the archive)`];
+  const lines = [
+    `  indexes, triggers and views the target does not define (yours, or an older vox's): ${o.carried.length} carried into the new file${o.carried.length ? ` (${o.carried.map((x) => `${x.type} ${x.name}`).join(", ")})` : ""}, ${o.notCarried.length} not carried (kept in the archive)`,
+  ];
   for (const x of o.notCarried) lines.push(`    not carried: ${x.type} ${x.name} on ${x.table} — ${x.reason}`, `      ${x.sql.replace(/\s+/g, " ")}`);
   return lines;
 }

@@ -13,7 +13,12 @@ function fateOf(chain: string): { tables: string; columns: string; missing: stri
       missing: "built: the new file is made on the target, so nothing is missing after the cutover",
     };
   }
-  if (chain === "ahead") return { tables: "nothing yet: the cutover refuses an ahead file (a newer vox wrote it)", columns: "nothing yet (refused)", missing: "nothing yet (refused)" };
+  if (chain === "ahead")
+    return {
+      tables: "nothing yet: the cutover refuses an ahead file (a newer vox wrote it)",
+      columns: "nothing yet (refused)",
+      missing: "nothing yet (refused)",
+    };
   return {
     tables: "kept: carried into the copy with its rows as they are (vox ignores it)",
     columns: "kept: carried into the copy with their values as they are",
@@ -34,7 +39,12 @@ function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
   if (d.tables.length) {
     out.text(`tables: ${c(d.tables.length)}, rows: ${c(d.totalRows)}${d.sequences ? ` (and ${c(d.sequences)} sqlite_sequence entries, counted apart)` : ""}`);
     const w = Math.max(...d.tables.map((t) => t.name.length));
-    const extra = d.chain === "legacy" ? "  (not in the target: its rows go to legacy_quarantine)" : d.chain === "ahead" ? "  (not in the target)" : "  (not in the target: carried as it is)";
+    const extra =
+      d.chain === "legacy"
+        ? "  (not in the target: its rows go to legacy_quarantine)"
+        : d.chain === "ahead"
+          ? "  (not in the target)"
+          : "  (not in the target: carried as it is)";
     for (const t of d.tables) out.text(`  ${t.name.padEnd(w)} ${c(t.rows).padStart(11)}${t.inBaseline ? "" : extra}`);
   }
   if (d.missingTables.length && !d.structure) out.text(`baseline tables missing: ${d.missingTables.join(", ")} — ${fate.missing}`);
@@ -58,7 +68,10 @@ function printDiagnosis(ctx: Ctx, d: Diagnosis): void {
     out.text("indexes, triggers and views the target does not define (a fold keeps them all in place; a rebuild carries what compiles against the target):");
     for (const l of objectLines(d.operatorObjects)) out.text(l);
   }
-  if (d.sidecar) out.text(`sidecar: ${d.sidecar.path} ${d.sidecar.exists ? `(present, ${c(d.sidecar.sizeBytes ?? 0)} bytes) — Stage 2 backs it up, merges the rows the new file lacks (conflicts to legacy_quarantine) and archives it` : "(none)"}`);
+  if (d.sidecar)
+    out.text(
+      `sidecar: ${d.sidecar.path} ${d.sidecar.exists ? `(present, ${c(d.sidecar.sizeBytes ?? 0)} bytes) — Stage 2 backs it up, merges the rows the new file lacks (conflicts to legacy_quarantine) and archives it` : "(none)"}`,
+    );
   out.text("");
   out.text(d.explanation);
   out.text("next:");

@@ -80,7 +80,14 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
     async (g) => {
       const start = new Date().toISOString();
       const workDir = g.ensureWorkDir();
-      const backup = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: join(workDir, DRILL_BACKUP_NAME), force: true, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+      const backup = await writeVerifiedBackup({
+        dbPath: resolved.path!,
+        outPath: join(workDir, DRILL_BACKUP_NAME),
+        force: true,
+        chain: d.chain,
+        maxVersion: jsonInt(d.classification.maxVersion),
+        baseline: { version: base.manifest.baselineVersion, digest: base.digest },
+      });
       out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
       const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
       const read = await restoreBackup(backup.path, restoredPath);
@@ -91,7 +98,14 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
         for (const t of read.tables) {
           const rt = restored.get(t.name);
           const h = rt ? hashTable(rdb, rt) : null;
-          all.push({ name: t.name, sourceRows: t.rows, restoredRows: h?.rows ?? 0, sourceSha256: t.sha256, restoredSha256: h?.sha256 ?? null, match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256) });
+          all.push({
+            name: t.name,
+            sourceRows: t.rows,
+            restoredRows: h?.rows ?? 0,
+            sourceSha256: t.sha256,
+            restoredSha256: h?.sha256 ?? null,
+            match: Boolean(h && h.rows === t.rows && h.sha256 === t.sha256),
+          });
         }
       } finally {
         rdb.close();
@@ -121,12 +135,20 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
       g.started();
       let ledger = false;
       if (opts.apply && d.chain !== "current") {
-        out.warn(`${resolved.path} is ${d.chain}: this tool writes ledger rows only into a database on the current baseline, so the drill record is only in the work dir.`);
+        out.warn(
+          `${resolved.path} is ${d.chain}: this tool writes ledger rows only into a database on the current baseline, so the drill record is only in the work dir.`,
+        );
       } else if (opts.apply) {
         const db = openReadWrite(resolved.path!);
         try {
           if (hasLedger(db)) {
-            recordLedger(db, { runId: randomUUID(), command: "drill", backupSha256: backup.sha256, status: ok ? "ok" : "fail", counts: { canonicalHash: src, restoredHash: dst, tables: tables.length, rows: backup.rows } });
+            recordLedger(db, {
+              runId: randomUUID(),
+              command: "drill",
+              backupSha256: backup.sha256,
+              status: ok ? "ok" : "fail",
+              counts: { canonicalHash: src, restoredHash: dst, tables: tables.length, rows: backup.rows },
+            });
             ledger = true;
           } else out.warn(`${resolved.path} has no cutover_ledger table (chain ${d.chain}); the drill record is only in the work dir.`);
         } finally {
@@ -136,9 +158,12 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
       return { workDir, src, dst, ok, ledger, record, all };
     },
   );
-  for (const t of all.filter((x) => !x.match)) out.text(`MISMATCH ${t.name}: source ${t.sourceRows} rows ${t.sourceSha256}, restored ${t.restoredRows} rows ${t.restoredSha256}`);
+  for (const t of all.filter((x) => !x.match))
+    out.text(`MISMATCH ${t.name}: source ${t.sourceRows} rows ${t.sourceSha256}, restored ${t.restoredRows} rows ${t.restoredSha256}`);
   out.text(`canonical hash: source ${src}, restored ${dst} — ${ok ? "match" : "MISMATCH"}`);
-  out.text(`drill record: ${join(workDir, "drill-record.md")} and drill-record.json${ledger ? "; ledger row written" : opts.apply ? "" : " (add --apply to record it in cutover_ledger)"}`);
+  out.text(
+    `drill record: ${join(workDir, "drill-record.md")} and drill-record.json${ledger ? "; ledger row written" : opts.apply ? "" : " (add --apply to record it in cutover_ledger)"}`,
+  );
   out.text(`drill: ${ok ? "pass" : "FAIL"}`);
   return { ok, exitCode: ok ? EXIT.ok : EXIT.refused, mode: opts.apply ? "apply" : "read", db: resolved, data: { record, workDir, ledger } };
 }

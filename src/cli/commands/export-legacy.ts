@@ -18,7 +18,11 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   const resolved = ctx.resolve();
   const { opts } = ctx;
   if (resolved.kind !== "file") {
-    throw failed({ what: "export-legacy reads local database files only in this release.", untouched: "The remote database was not read.", next: "Copy the database to this machine (or run the tool where the file is) and use --db PATH." });
+    throw failed({
+      what: "export-legacy reads local database files only in this release.",
+      untouched: "The remote database was not read.",
+      next: "Copy the database to this machine (or run the tool where the file is) and use --db PATH.",
+    });
   }
   const base = loadBaselineContext();
   const d = await diagnose(resolved, base);
@@ -29,7 +33,11 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
   // OUT is the operator's: never the database, its sidecar, or a file inside another run's work dir (--force consents to replacing any other file).
   checkOwnedPath({ flag: "OUT", path: String(outArg), ours: Boolean(opts.force), forceFlag: "--force" }, identify(resolved.path!), "");
   // One writer per OUT: two exports to one (new) path cannot both proceed (the name's lock, src/safety/lock.ts).
-  const lock = acquireLock(String(outArg), { command: "export-legacy", runId: randomUUID(), workDir: dirname(resolve(String(outArg))) }, { noun: `the backup path ${String(outArg)}` });
+  const lock = acquireLock(
+    String(outArg),
+    { command: "export-legacy", runId: randomUUID(), workDir: dirname(resolve(String(outArg))) },
+    { noun: `the backup path ${String(outArg)}` },
+  );
   try {
     pausePoint("export-locked");
     return await exportTo(ctx, resolved, d, base, String(outArg));
@@ -59,12 +67,19 @@ async function exportTo(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, d: Diagn
   })
     .catch((e: unknown) => {
       // exportBackup removed its hidden partial file on the way out; OUT was never written.
-      if (e instanceof VoxError && e.kind === "interrupted") throw interruptedNothingLeft(e, "during export-legacy", `The database was only read; ${String(outArg)} was not written and the partial file beside it was removed.`);
+      if (e instanceof VoxError && e.kind === "interrupted")
+        throw interruptedNothingLeft(
+          e,
+          "during export-legacy",
+          `The database was only read; ${String(outArg)} was not written and the partial file beside it was removed.`,
+        );
       throw e;
     })
     .finally(() => progress.end());
   out.text(`backup: ${r.path}`);
-  out.text(`  ${plural(r.tables.length, "table")}, ${formatCount(r.totalRows)} rows, ${formatCount(r.sequences)} sqlite_sequence entries, ${formatCount(r.bytes)} bytes, sha256 ${r.sha256}`);
+  out.text(
+    `  ${plural(r.tables.length, "table")}, ${formatCount(r.totalRows)} rows, ${formatCount(r.sequences)} sqlite_sequence entries, ${formatCount(r.bytes)} bytes, sha256 ${r.sha256}`,
+  );
   const w = Math.max(5, ...r.tables.map((t) => t.name.length));
   for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${formatCount(t.rows).padStart(11)}  ${t.sha256}`);
   out.text(`next: vox-cutover verify-backup ${shellQuote(r.path)} --db ${shellQuote(resolved.path!)}`);
@@ -72,6 +87,12 @@ async function exportTo(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, d: Diagn
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { backup: { path: r.path, sha256: r.sha256, bytes: r.bytes, format: "vox-cutover-backup", version: 1 }, chain: d.chain, tables: r.tables, totalRows: r.totalRows, sequences: r.sequences },
+    data: {
+      backup: { path: r.path, sha256: r.sha256, bytes: r.bytes, format: "vox-cutover-backup", version: 1 },
+      chain: d.chain,
+      tables: r.tables,
+      totalRows: r.totalRows,
+      sequences: r.sequences,
+    },
   };
 }

@@ -69,7 +69,25 @@ export async function gateCommand(ctx: Ctx): Promise<CommandResult> {
   if (want.news) checks.push(await runCheck(ctx, "news-check", newsCheckCommand, []));
   else skip("news-check", why("news", "VOX_GATE_NEWS", true));
   const exitCode = Math.max(EXIT.ok, ...checks.map((c) => c.exitCode));
-  for (const c of checks) out.text(`${c.ran ? (c.exitCode === 0 ? "PASS" : "FAIL") : "SKIP"}  ${c.name.padEnd(16)} ${c.ran ? `exit ${c.exitCode}  ${c.summary}` : c.why}`);
-  out.text(`gate: ${exitCode === 0 ? "pass" : `FAIL (exit ${exitCode}, the highest of the checks')`} — ran ${checks.filter((c) => c.ran).map((c) => c.name).join(", ") || "nothing"}; skipped ${checks.filter((c) => !c.ran).map((c) => c.name).join(", ") || "nothing"}`);
-  return { ok: exitCode === 0, exitCode, mode: opts.apply ? "apply" : "read", data: { checks, ran: checks.filter((c) => c.ran).map((c) => c.name), skipped: checks.filter((c) => !c.ran).map((c) => c.name), exitCode } };
+  for (const c of checks)
+    out.text(`${c.ran ? (c.exitCode === 0 ? "PASS" : "FAIL") : "SKIP"}  ${c.name.padEnd(16)} ${c.ran ? `exit ${c.exitCode}  ${c.summary}` : c.why}`);
+  out.text(
+    `gate: ${exitCode === 0 ? "pass" : `FAIL (exit ${exitCode}, the highest of the checks')`} — ran ${
+      checks
+        .filter((c) => c.ran)
+        .map((c) => c.name)
+        .join(", ") || "nothing"
+    }; skipped ${
+      checks
+        .filter((c) => !c.ran)
+        .map((c) => c.name)
+        .join(", ") || "nothing"
+    }`,
+  );
+  return {
+    ok: exitCode === 0,
+    exitCode,
+    mode: opts.apply ? "apply" : "read",
+    data: { checks, ran: checks.filter((c) => c.ran).map((c) => c.name), skipped: checks.filter((c) => !c.ran).map((c) => c.name), exitCode },
+  };
 }

@@ -18,26 +18,60 @@ function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
   const { out } = ctx;
   const rows = r.tables.filter((t) => t.rows > 0 || t.cleared > 0);
   const w = Math.max(6, ...rows.map((t) => t.source.length));
-  out.text(`${"table".padEnd(w)}  ${"→ target".padEnd(26)} ${"rows".padStart(8)} ${(dry ? "load" : "loaded").padStart(8)} ${"quarant.".padStart(8)} ${(dry ? "clear" : "cleared").padStart(8)}`);
+  out.text(
+    `${"table".padEnd(w)}  ${"→ target".padEnd(26)} ${"rows".padStart(8)} ${(dry ? "load" : "loaded").padStart(8)} ${"quarant.".padStart(8)} ${(dry ? "clear" : "cleared").padStart(8)}`,
+  );
   for (const t of rows) {
     const notes = Object.entries(t.reasons).map(([k, n]) => `${k} ${n}`);
-    if (t.partial) notes.push(`${t.partial} loaded without ${Object.entries(t.columns).filter(([, n]) => n > 0).map(([c, n]) => `${c} (${n} non-null)`).join(", ")}`);
+    if (t.partial)
+      notes.push(
+        `${t.partial} loaded without ${Object.entries(t.columns)
+          .filter(([, n]) => n > 0)
+          .map(([c, n]) => `${c} (${n} non-null)`)
+          .join(", ")}`,
+      );
     if (t.seeded) notes.push(`${t.seeded} seed row(s) kept`);
-    out.text(`${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${String(t.rows).padStart(8)} ${String(t.loaded).padStart(8)} ${String(t.quarantined).padStart(8)} ${String(t.cleared).padStart(8)}${notes.length ? `  ${notes.join("; ")}` : ""}`);
+    out.text(
+      `${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${String(t.rows).padStart(8)} ${String(t.loaded).padStart(8)} ${String(t.quarantined).padStart(8)} ${String(t.cleared).padStart(8)}${notes.length ? `  ${notes.join("; ")}` : ""}`,
+    );
   }
-  out.text(`total: ${r.totalRows} rows in the backup, ${r.loaded} ${dry ? "to load" : "loaded"}, ${r.quarantined} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${r.partial ? `; ${r.partial} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`);
+  out.text(
+    `total: ${r.totalRows} rows in the backup, ${r.loaded} ${dry ? "to load" : "loaded"}, ${r.quarantined} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${r.partial ? `; ${r.partial} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`,
+  );
   const s = r.sequences;
-  out.text(`sqlite_sequence: ${s.entries} entr${s.entries === 1 ? "y" : "ies"} (not counted as rows), ${s.restored} ${dry ? "to carry" : "carried"}${s.quarantined ? `, ${s.quarantined} to legacy_quarantine (their tables do not load)` : ""}${r.seeded ? `; baseline seed rows kept: ${r.seeded}` : ""}`);
+  out.text(
+    `sqlite_sequence: ${s.entries} entr${s.entries === 1 ? "y" : "ies"} (not counted as rows), ${s.restored} ${dry ? "to carry" : "carried"}${s.quarantined ? `, ${s.quarantined} to legacy_quarantine (their tables do not load)` : ""}${r.seeded ? `; baseline seed rows kept: ${r.seeded}` : ""}`,
+  );
   out.text(`checks: integrity_check ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`);
-  if (r.foreignKeyViolations.length) out.text(`foreign_key_check: ${r.foreignKeyViolations.map((f) => `${f.table} ${f.count}`).join(", ")} orphan row(s) (kept as they were in the legacy file)`);
+  if (r.foreignKeyViolations.length)
+    out.text(
+      `foreign_key_check: ${r.foreignKeyViolations.map((f) => `${f.table} ${f.count}`).join(", ")} orphan row(s) (kept as they were in the legacy file)`,
+    );
   else out.text("foreign_key_check: no violations");
-  if (r.foreignKeyUncheckable.length) out.text(`foreign_key_check cannot check ${r.foreignKeyUncheckable.map((f) => `${f.table} (${f.error})`).join(", ")}: the baseline declares those keys so; their rows are as in the legacy file`);
+  if (r.foreignKeyUncheckable.length)
+    out.text(
+      `foreign_key_check cannot check ${r.foreignKeyUncheckable.map((f) => `${f.table} (${f.error})`).join(", ")}: the baseline declares those keys so; their rows are as in the legacy file`,
+    );
 }
 
 function importJson(r: ImportReport): Record<string, unknown> {
   return {
     runId: r.runId,
-    tables: r.tables.map((t) => ({ name: t.source, target: t.target || null, rows: t.rows, loaded: t.loaded, quarantined: t.quarantined, cleared: t.cleared, reasons: t.reasons, partial: t.partial, partialReasons: t.partialReasons, columns: t.columns, seeded: t.seeded, mapping: t.mapping, parity: t.parity })),
+    tables: r.tables.map((t) => ({
+      name: t.source,
+      target: t.target || null,
+      rows: t.rows,
+      loaded: t.loaded,
+      quarantined: t.quarantined,
+      cleared: t.cleared,
+      reasons: t.reasons,
+      partial: t.partial,
+      partialReasons: t.partialReasons,
+      columns: t.columns,
+      seeded: t.seeded,
+      mapping: t.mapping,
+      parity: t.parity,
+    })),
     totalRows: r.totalRows,
     loaded: r.loaded,
     quarantined: r.quarantined,
@@ -54,7 +88,8 @@ function importJson(r: ImportReport): Record<string, unknown> {
 export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<CommandResult> {
   const resolved = ctx.resolve();
   const { out, opts } = ctx;
-  if (resolved.kind !== "file") throw failed({ what: "import-legacy writes local database files only.", untouched: "Nothing was changed.", next: "Use --db PATH." });
+  if (resolved.kind !== "file")
+    throw failed({ what: "import-legacy writes local database files only.", untouched: "Nothing was changed.", next: "Use --db PATH." });
   const backupPath = openBackupOrThrow(String(inArg));
   const base = loadBaselineContext();
   const rules = loadImporters();
@@ -77,17 +112,41 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     throw refused({
       what: `The target ${resolved.path} is ${d.chain}; import-legacy loads into a database on the current baseline (or creates one).`,
       untouched: "The target was not changed.",
-      next: d.chain === "behind" ? "Run vox-cutover migrate --apply on it first." : "Import into a new file (a path that does not exist yet); Stage 1 (vox-cutover cutover) does this for you.",
+      next:
+        d.chain === "behind"
+          ? "Run vox-cutover migrate --apply on it first."
+          : "Import into a new file (a path that does not exist yet); Stage 1 (vox-cutover cutover) does this for you.",
       details: { chain: d.chain },
     });
   }
-  const digest = planDigest({ db: resolved.display, chain: d.chain, sizeBytes: d.sizeBytes, walBytes: d.walBytes, changeCounter: d.changeCounter, steps: ["import-legacy", claimedSha] });
+  const digest = planDigest({
+    db: resolved.display,
+    chain: d.chain,
+    sizeBytes: d.sizeBytes,
+    walBytes: d.walBytes,
+    changeCounter: d.changeCounter,
+    steps: ["import-legacy", claimedSha],
+  });
   const apply = Boolean(opts.apply);
   if (apply && typeof opts.plan === "string" && opts.plan !== digest) {
-    throw refused({ what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${digest}.`, untouched: "Nothing was changed.", next: "Review the new plan (run without --apply) and apply it with its digest." });
+    throw refused({
+      what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${digest}.`,
+      untouched: "Nothing was changed.",
+      next: "Review the new plan (run without --apply) and apply it with its digest.",
+    });
   }
   const progress = new ProgressLine(out, apply ? "import" : "trial import");
-  const common = { backupPath, reference, targetPath: resolved.path!, baselineSql: base.sql, baselineVersion: base.manifest.baselineVersion, history: base.policy.history, rules, planDigest: digest, onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table) };
+  const common = {
+    backupPath,
+    reference,
+    targetPath: resolved.path!,
+    baselineSql: base.sql,
+    baselineVersion: base.manifest.baselineVersion,
+    history: base.policy.history,
+    rules,
+    planDigest: digest,
+    onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table),
+  };
   let report: ImportReport;
   if (!apply) {
     report = await importBackup({ ...common, into: "scratch" });
@@ -100,8 +159,20 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     out.text(`plan digest: ${digest}`);
     printImport(ctx, report, true);
     out.text("");
-    out.text(`dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}`);
-    return { ok: true, mode: "dry-run", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
+    out.text(
+      `dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}`,
+    );
+    return {
+      ok: true,
+      mode: "dry-run",
+      db: resolved,
+      data: {
+        planDigest: digest,
+        backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 },
+        chain: d.chain,
+        ...importJson(report),
+      },
+    };
   }
   const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
   report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
@@ -110,10 +181,23 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     return r;
   });
   progress.end();
-  out.text(`backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`);
+  out.text(
+    `backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`,
+  );
   out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
   printImport(ctx, report, false);
-  return { ok: true, exitCode: EXIT.ok, mode: "apply", db: resolved, data: { planDigest: digest, backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 }, chain: d.chain, ...importJson(report) } };
+  return {
+    ok: true,
+    exitCode: EXIT.ok,
+    mode: "apply",
+    db: resolved,
+    data: {
+      planDigest: digest,
+      backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 },
+      chain: d.chain,
+      ...importJson(report),
+    },
+  };
 }
 
 /** The first line of a vox-cutover backup, checked against its schema: a damaged header is refused (exit 3), as verify-backup does. */

@@ -19,6 +19,9 @@ export async function ledgerCommand(ctx: Ctx): Promise<CommandResult> {
   }
   const { out } = ctx;
   if (!rows.length) out.text("cutover_ledger: no rows");
-  for (const r of rows) out.text(`${r.id}  ${r.createdAt}  ${r.command.padEnd(16)} ${r.mode.padEnd(7)} ${r.status.padEnd(4)} run ${r.runId}  tool ${r.toolVersion}${r.backupSha256 ? `  backup ${r.backupSha256.slice(0, 16)}…` : ""}  ${JSON.stringify(r.counts).slice(0, 120)}`);
+  for (const r of rows)
+    out.text(
+      `${r.id}  ${r.createdAt}  ${r.command.padEnd(16)} ${r.mode.padEnd(7)} ${r.status.padEnd(4)} run ${r.runId}  tool ${r.toolVersion}${r.backupSha256 ? `  backup ${r.backupSha256.slice(0, 16)}…` : ""}  ${JSON.stringify(r.counts).slice(0, 120)}`,
+    );
   return { ok: true, mode: "read", db: resolved, data: { rows } };
 }

@@ -42,14 +42,26 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   const stepsJson = plan.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description, sql: s.sql }));
   if (!apply) {
     out.text("");
-    out.text(`dry-run: nothing was changed. To run exactly this plan: vox-cutover migrate${resolved.kind === "file" ? ` --db ${shellQuote(resolved.path!)}` : ""} --apply --plan ${plan.digest}`);
-    return { ok: plan.blockers.length === 0, exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok, mode: "dry-run", db: resolved, data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, blockers: plan.blockers } };
+    out.text(
+      `dry-run: nothing was changed. To run exactly this plan: vox-cutover migrate${resolved.kind === "file" ? ` --db ${shellQuote(resolved.path!)}` : ""} --apply --plan ${plan.digest}`,
+    );
+    return {
+      ok: plan.blockers.length === 0,
+      exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok,
+      mode: "dry-run",
+      db: resolved,
+      data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, blockers: plan.blockers },
+    };
   }
   if (typeof opts.plan === "string" && opts.plan !== plan.digest) {
     throw planChanged(opts.plan, plan.digest);
   }
   if (resolved.kind !== "file") {
-    throw failed({ what: "migrate --apply works on local database files only.", untouched: "The remote database was not changed.", next: "Run it on the machine that holds the file, or use --db PATH." });
+    throw failed({
+      what: "migrate --apply works on local database files only.",
+      untouched: "The remote database was not changed.",
+      next: "Run it on the machine that holds the file, or use --db PATH.",
+    });
   }
   if (plan.blockers.length) {
     throw refused({
@@ -78,7 +90,13 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
           workDir = g.ensureWorkDir();
           const path = typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : defaultBackupPath(workDir);
           out.note(`writing the backup ${path} …`);
-          const b = await writeVerifiedBackup({ dbPath: resolved.path!, outPath: path, chain: d.chain, maxVersion: jsonInt(d.classification.maxVersion), baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+          const b = await writeVerifiedBackup({
+            dbPath: resolved.path!,
+            outPath: path,
+            chain: d.chain,
+            maxVersion: jsonInt(d.classification.maxVersion),
+            baseline: { version: base.manifest.baselineVersion, digest: base.digest },
+          });
           g.keepMode(path);
           g.started(); // a verified backup exists: kept whatever happens next
           out.text(`backup: ${b.path} verified (${b.rows} rows of ${b.tables} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`);
@@ -91,7 +109,15 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, runId: result.runId, backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null, workDir: result.backup ? workDir : undefined, changed: true },
+    data: {
+      chain: d.chain,
+      planDigest: plan.digest,
+      steps: stepsJson,
+      runId: result.runId,
+      backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null,
+      workDir: result.backup ? workDir : undefined,
+      changed: true,
+    },
   };
 }
 
@@ -124,6 +150,15 @@ async function migrateBySwap(ctx: Ctx, resolved: ResolvedDb, toVersion: number, 
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { ...reportJson(report), chain: report.before.chain, steps: stepsJson, runId: report.runId, backup: report.backup.path ? { path: report.backup.path, sha256: report.backup.sha256, verified: report.backup.verified } : null, workDir: report.workDir, archive: report.archive, changed: true },
+    data: {
+      ...reportJson(report),
+      chain: report.before.chain,
+      steps: stepsJson,
+      runId: report.runId,
+      backup: report.backup.path ? { path: report.backup.path, sha256: report.backup.sha256, verified: report.backup.verified } : null,
+      workDir: report.workDir,
+      archive: report.archive,
+      changed: true,
+    },
   };
 }

@@ -21,7 +21,12 @@ export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
   const { opts } = ctx;
   if (resolved.kind !== "file") throw failed({ what: "rehearse clones local database files.", untouched: "Nothing was changed.", next: "Use --db PATH." });
   const probe = probeFile(resolved.path!);
-  if (probe.state === "missing") throw failed({ what: `There is no database at ${resolved.path} to rehearse on.`, untouched: "Nothing was written.", next: "Check --db, or make a sample: vox-cutover sample /tmp/rehearsal/vox.db" });
+  if (probe.state === "missing")
+    throw failed({
+      what: `There is no database at ${resolved.path} to rehearse on.`,
+      untouched: "Nothing was written.",
+      next: "Check --db, or make a sample: vox-cutover sample /tmp/rehearsal/vox.db",
+    });
   if (probe.state !== "ok") throw notADatabase(resolved.path!, probe);
   const made = !opts.workDir;
   // The rehearsal works in a folder of its own, never the database's (its clone would be the database).
@@ -74,7 +79,9 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
   const after = contentState(resolved.path!);
   const untouched = sameContent(before, after);
   out.text("");
-  out.text(`The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`);
+  out.text(
+    `The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`,
+  );
   out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
   out.text(keep ? `The rehearsal's files are kept in ${scratch}.` : `The rehearsal's scratch folder ${scratch} was removed (--keep keeps it).`);
   out.text(`Next: vox-cutover cutover --db ${shellQuote(resolved.path!)} (dry-run), then --apply.`);
@@ -82,6 +89,18 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
     ok: true,
     mode: "apply",
     db: resolved,
-    data: { rehearsal: { scratch, kept: keep, clone: clone.db, sidecar: clone.sidecar, cloneMs, originalUnchanged: untouched, cloneDb: dbJson({ ...resolved, path: clone.db }) }, ...reportJson(report), durationMs: report.durationMs },
+    data: {
+      rehearsal: {
+        scratch,
+        kept: keep,
+        clone: clone.db,
+        sidecar: clone.sidecar,
+        cloneMs,
+        originalUnchanged: untouched,
+        cloneDb: dbJson({ ...resolved, path: clone.db }),
+      },
+      ...reportJson(report),
+      durationMs: report.durationMs,
+    },
   };
 }

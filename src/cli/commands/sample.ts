@@ -8,7 +8,12 @@ export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandR
   const { out, opts } = ctx;
   const seed = Number(opts.seed ?? 1);
   const rows = Number(opts.rows ?? 50);
-  if (!Number.isInteger(seed)) throw usage({ what: `--seed must be a whole number (got ${String(opts.seed)}).`, untouched: "Nothing was written.", next: "Run again with, e.g., --seed 7." });
+  if (!Number.isInteger(seed))
+    throw usage({
+      what: `--seed must be a whole number (got ${String(opts.seed)}).`,
+      untouched: "Nothing was written.",
+      next: "Run again with, e.g., --seed 7.",
+    });
   const path = resolve(String(outArg));
   const r = generateSample({ out: path, seed, rows });
   out.text(`sample legacy database: ${r.path}`);
@@ -22,6 +27,17 @@ export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandR
   return {
     ok: true,
     mode: "apply",
-    data: { path: r.path, sidecar: r.sidecar, telemetry: r.telemetry, seed, rows, versions: r.versions, baseline: r.baseline, adhocTables: r.adhocTables, tables: r.tables, totalRows: r.totalRows },
+    data: {
+      path: r.path,
+      sidecar: r.sidecar,
+      telemetry: r.telemetry,
+      seed,
+      rows,
+      versions: r.versions,
+      baseline: r.baseline,
+      adhocTables: r.adhocTables,
+      tables: r.tables,
+      totalRows: r.totalRows,
+    },
   };
 }

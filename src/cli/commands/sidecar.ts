@@ -8,16 +8,21 @@ import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { listLedger } from "../../db/ledger.js";
-import { applySidecar, assertNotPrimary, compareSidecar, sidecarPathFor, type SidecarTable } from "../../sidecar/sidecar.js";
+import { applySidecar, compareSidecar, type SidecarTable } from "../../sidecar/sidecar.js";
+import { assertNotPrimary, sidecarPathFor } from "../../sidecar/paths.js";
 import type { CommandResult, Ctx } from "../run.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
   const w = Math.max(5, ...tables.map((t) => t.name.length));
-  ctx.out.text(`${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${"missing".padStart(8)} ${(applied && merge ? "merged" : "to merge").padStart(8)} ${(applied && merge ? "quarant." : "conflict").padStart(8)}`);
+  ctx.out.text(
+    `${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${"missing".padStart(8)} ${(applied && merge ? "merged" : "to merge").padStart(8)} ${(applied && merge ? "quarant." : "conflict").padStart(8)}`,
+  );
   const empty = tables.filter((t) => t.rows === 0).length;
   for (const t of tables) {
     if (t.rows === 0) continue;
-    ctx.out.text(`${t.name.padEnd(w)} ${String(t.rows).padStart(8)} ${String(t.present).padStart(8)} ${String(t.missing).padStart(8)} ${String(t.merged).padStart(8)} ${String(t.conflicts).padStart(8)}${t.note ? `  (${t.note})` : ""}`);
+    ctx.out.text(
+      `${t.name.padEnd(w)} ${String(t.rows).padStart(8)} ${String(t.present).padStart(8)} ${String(t.missing).padStart(8)} ${String(t.merged).padStart(8)} ${String(t.conflicts).padStart(8)}${t.note ? `  (${t.note})` : ""}`,
+    );
   }
   if (empty) ctx.out.text(`(${empty} more table(s) without rows${tables.length === empty ? "" : " not listed"}; --json lists every table)`);
 }
@@ -35,11 +40,17 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
   const base = loadBaselineContext();
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
-  if (d.chain === "missing") throw failed({ what: `There is no database at ${dbPath}.`, untouched: "Nothing was written.", next: "Check --db (or VOX_DB_PATH)." });
+  if (d.chain === "missing")
+    throw failed({ what: `There is no database at ${dbPath}.`, untouched: "Nothing was written.", next: "Check --db (or VOX_DB_PATH)." });
   if (!existsSync(sidecar) && !isDanglingLink(sidecar)) {
     const prior = d.chain === "current" ? lastSidecarRun(dbPath) : undefined;
     out.text(`sidecar: ${sidecar} is not there${prior ? ` (archived by run ${prior.runId} at ${prior.createdAt})` : ""}: nothing to do.`);
-    return { ok: true, mode: apply ? "apply" : "dry-run", db: resolved, data: { sidecar: { path: sidecar, exists: false }, archive: { path: null }, tables: [], changed: false } };
+    return {
+      ok: true,
+      mode: apply ? "apply" : "dry-run",
+      db: resolved,
+      data: { sidecar: { path: sidecar, exists: false }, archive: { path: null }, tables: [], changed: false },
+    };
   }
   const probe = probeFile(sidecar);
   if (probe.state !== "ok") throw notADatabase(sidecar, probe);
@@ -51,7 +62,10 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
       details: { chain: d.chain },
     });
   }
-  const side = await diagnose({ kind: "file", path: sidecar, source: resolved.source, why: "the training-telemetry sidecar", display: sidecar, warnings: [] }, base);
+  const side = await diagnose(
+    { kind: "file", path: sidecar, source: resolved.source, why: "the training-telemetry sidecar", display: sidecar, warnings: [] },
+    base,
+  );
   if (side.error) throw side.error;
   const versions = side.versions.map((v) => String(v));
   const canonical = openReadOnly(dbPath);
@@ -82,10 +96,23 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
       // The sidecar moves too: it must not be held open, nor lie inside another run's work dir.
       assertNoHolders(identify(sidecar), "(the sidecar: an application still running?)");
       const enc = readMarker(dirname(sidecar));
-      if (enc && enc.runId !== g.runId) throw refused({ what: `--sidecar ${sidecar} is inside the work dir of another run (${enc.command} run ${enc.runId}).`, untouched: "Nothing was changed.", next: "Pass the live sidecar beside the database." });
+      if (enc && enc.runId !== g.runId)
+        throw refused({
+          what: `--sidecar ${sidecar} is inside the work dir of another run (${enc.command} run ${enc.runId}).`,
+          untouched: "Nothing was changed.",
+          next: "Pass the live sidecar beside the database.",
+        });
       const workDir = g.ensureWorkDir();
       const runId = g.runId;
-      const applied = await applySidecar({ sidecar, dbPath, workDir, archiveDir: archiveDirOf(workDir), runId, merge, baseline: { version: base.manifest.baselineVersion, digest: base.digest } });
+      const applied = await applySidecar({
+        sidecar,
+        dbPath,
+        workDir,
+        archiveDir: archiveDirOf(workDir),
+        runId,
+        merge,
+        baseline: { version: base.manifest.baselineVersion, digest: base.digest },
+      });
       g.started();
       keepModeTree(workDir, g.id);
       const { backup, archive } = applied;
@@ -100,7 +127,15 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
         exitCode: EXIT.ok,
         mode: "apply" as const,
         db: resolved,
-        data: { sidecar: { ...sidecarInfo, exists: false }, archive: { path: archive }, backup: { path: backup.path, sha256: backup.sha256, verified: true }, tables, runId, workDir, changed: true },
+        data: {
+          sidecar: { ...sidecarInfo, exists: false },
+          archive: { path: archive },
+          backup: { path: backup.path, sha256: backup.sha256, verified: true },
+          tables,
+          runId,
+          workDir,
+          changed: true,
+        },
       };
     },
   );

@@ -9,7 +9,8 @@ const LIST_LIMIT = 10_000;
 
 export async function telemetryCheckCommand(ctx: Ctx, files: unknown): Promise<CommandResult> {
   const list = ((files as string[] | undefined) ?? []).map((f) => resolve(f));
-  if (!list.length) throw usage({ what: "telemetry-check needs at least one FILE.", untouched: "Nothing was read.", next: "vox-cutover telemetry-check telemetry.jsonl" });
+  if (!list.length)
+    throw usage({ what: "telemetry-check needs at least one FILE.", untouched: "Nothing was read.", next: "vox-cutover telemetry-check telemetry.jsonl" });
   const { out } = ctx;
   let shown = 0;
   const line = (kind: "violation" | "warning", f: Finding) => `${f.file}:${f.line}: ${kind === "warning" ? "warning: " : ""}${f.message}`;
@@ -27,7 +28,11 @@ export async function telemetryCheckCommand(ctx: Ctx, files: unknown): Promise<C
     out.text(`(--json lists the first ${LIST_LIMIT} violations and warnings; totals: ${r.totals.violations} violation(s), ${r.totals.warnings} warning(s))`);
   }
   const ok = r.totals.violations === 0;
-  out.text(ok ? "telemetry-check: ok (files were only read)" : `telemetry-check: ${r.totals.violations} violation(s) of the envelope contract (contracts/telemetry/envelope.v1.yaml); the files were only read. Fix the writer or the lines named above.`);
+  out.text(
+    ok
+      ? "telemetry-check: ok (files were only read)"
+      : `telemetry-check: ${r.totals.violations} violation(s) of the envelope contract (contracts/telemetry/envelope.v1.yaml); the files were only read. Fix the writer or the lines named above.`,
+  );
   return {
     ok,
     exitCode: ok ? EXIT.ok : EXIT.failed,

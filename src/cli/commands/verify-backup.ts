@@ -13,7 +13,8 @@ import type { CommandResult, Ctx } from "../run.js";
 export function openBackupOrThrow(path: string): string {
   const abs = resolve(path);
   if (!existsSync(abs)) throw usage({ what: `The backup ${abs} does not exist.`, untouched: "Nothing was read or written.", next: "Check the path." });
-  if (statSync(abs).isDirectory()) throw usage({ what: `The backup path ${abs} is a directory.`, untouched: "Nothing was read or written.", next: "Give the backup file." });
+  if (statSync(abs).isDirectory())
+    throw usage({ what: `The backup path ${abs} is a directory.`, untouched: "Nothing was read or written.", next: "Give the backup file." });
   // A FIFO or a device would block or never end: refused (3) before it is opened.
   assertNotSpecial("IN", abs, "input");
   return abs;
@@ -35,7 +36,11 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const resolved = ctx.resolve();
   const live = resolved.kind === "file" && probeFile(resolved.path!).state === "ok";
   if (resolved.kind === "file" && existsSync(resolved.path!) && !live) {
-    throw failed({ what: `The database ${resolved.path} to compare against is not readable.`, untouched: "Nothing was written.", next: "Pass the right --db." });
+    throw failed({
+      what: `The database ${resolved.path} to compare against is not readable.`,
+      untouched: "Nothing was written.",
+      next: "Pass the right --db.",
+    });
   }
   let result;
   let comparison: Comparison | null = null;
@@ -52,7 +57,9 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   out.text(`backup: ${path} (vox-cutover-backup v${result.header.version}, written ${result.header.createdAt} by ${result.header.tool})`);
   out.text(`  source: ${result.header.source.path ?? result.header.source.url} (chain ${result.header.chain})`);
   const counted = splitSequences(result.tables);
-  out.text(`  structure, ${plural(counted.tables.length, "table hash", "table hashes")} and the whole-file hash ${result.fileSha256} recomputed: ok (${formatCount(counted.totalRows)} rows, ${formatCount(counted.sequences)} sqlite_sequence entries)`);
+  out.text(
+    `  structure, ${plural(counted.tables.length, "table hash", "table hashes")} and the whole-file hash ${result.fileSha256} recomputed: ok (${formatCount(counted.totalRows)} rows, ${formatCount(counted.sequences)} sqlite_sequence entries)`,
+  );
   if (comparison) {
     if (comparison.ok) out.text(`  against ${resolved.path}: every table's count and hash equal`);
     else out.text(`  against ${resolved.path}: DIFFERENT — ${comparison.firstDifference}`);
@@ -68,7 +75,16 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
     mode: "read",
     db: resolved,
     data: {
-      backup: { path, verified: true, format: "vox-cutover-backup", version: result.header.version, sha256: result.fileSha256, createdAt: result.header.createdAt, source: result.header.source, chain: result.header.chain },
+      backup: {
+        path,
+        verified: true,
+        format: "vox-cutover-backup",
+        version: result.header.version,
+        sha256: result.fileSha256,
+        createdAt: result.header.createdAt,
+        source: result.header.source,
+        chain: result.header.chain,
+      },
       tables: counted.tables,
       totalRows: result.totalRows,
       sequences: counted.sequences,

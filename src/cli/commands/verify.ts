@@ -14,11 +14,15 @@ export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
   const { out } = ctx;
-  const required = baselineCatalog(base.sql).map((t) => t.name).filter((n) => !OWN_TABLES.includes(n));
+  const required = baselineCatalog(base.sql)
+    .map((t) => t.name)
+    .filter((n) => !OWN_TABLES.includes(n));
   const problems: string[] = [];
   out.text(`chain: ${d.chain}`);
   out.text(`target: ${base.origin.label}`);
-  out.text(`baseline integer: repository ${base.manifest.baselineVersion}, contract ${base.policy.baselineInteger}, database ${d.classification.maxVersion ?? "none"}`);
+  out.text(
+    `baseline integer: repository ${base.manifest.baselineVersion}, contract ${base.policy.baselineInteger}, database ${d.classification.maxVersion ?? "none"}`,
+  );
   out.text(`baseline digest: ${drift.computedDigest}${drift.ok ? " (matches the contract)" : ` (contract says ${base.policy.digestHex})`}`);
   if (!drift.ok) problems.push(...drift.problems);
   let exitCode: number = EXIT.ok;
@@ -26,8 +30,18 @@ export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {
   if (d.chain === "legacy" || d.chain === "ahead") {
     out.text("");
     out.text(d.explanation);
-    out.text(d.chain === "legacy" ? `Stage 1: vox-cutover cutover${where}  (dry-run first; rehearse with vox-cutover rehearse${where})` : "Upgrade vox-cutover; do not migrate this database with this release.");
-    return { ok: false, exitCode: EXIT.legacy, mode: "read", db: resolved, data: { ...diagnosisJson(d), requiredTables: required.length, missingTables: d.missingTables, problems: [d.explanation] } };
+    out.text(
+      d.chain === "legacy"
+        ? `Stage 1: vox-cutover cutover${where}  (dry-run first; rehearse with vox-cutover rehearse${where})`
+        : "Upgrade vox-cutover; do not migrate this database with this release.",
+    );
+    return {
+      ok: false,
+      exitCode: EXIT.legacy,
+      mode: "read",
+      db: resolved,
+      data: { ...diagnosisJson(d), requiredTables: required.length, missingTables: d.missingTables, problems: [d.explanation] },
+    };
   }
   if (d.chain !== "current") {
     problems.push(`the database is ${d.chain}, not on baseline ${base.manifest.baselineVersion}`);
@@ -46,7 +60,9 @@ export async function verifyCommand(ctx: Ctx): Promise<CommandResult> {
   } else {
     out.text("verify: FAILED");
     for (const p of problems) out.text(`  - ${p}`);
-    out.text(`Nothing was changed.${d.chain === "missing" || d.chain === "empty" || d.chain === "behind" || d.chain === "current" ? ` Next: vox-cutover migrate${where} (dry-run), then --apply (after a verified backup it repairs the structure in a copy and swaps it in, or says when only the cutover can).` : ""}`);
+    out.text(
+      `Nothing was changed.${d.chain === "missing" || d.chain === "empty" || d.chain === "behind" || d.chain === "current" ? ` Next: vox-cutover migrate${where} (dry-run), then --apply (after a verified backup it repairs the structure in a copy and swaps it in, or says when only the cutover can).` : ""}`,
+    );
     exitCode = drift.ok ? EXIT.failed : EXIT.refused;
   }
   return {

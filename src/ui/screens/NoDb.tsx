@@ -7,7 +7,10 @@ export function NoDb({ e }: ScreenProps) {
   return (
     <Box flexDirection="column">
       <Text wrap="wrap">{`No database at ${i?.resolved.display} (${i?.resolved.why}).`}</Text>
-      <Text wrap="wrap">New here? A sample legacy database (ad-hoc versions, an unknown table, awkward values, a sidecar) can be made in a scratch folder to rehearse the whole runbook on.</Text>
+      <Text wrap="wrap">
+        New here? A sample legacy database (ad-hoc versions, an unknown table, awkward values, a sidecar) can be made in a scratch folder to rehearse the whole
+        runbook on.
+      </Text>
       <Menu
         options={[
           { label: "Create a sample legacy database and rehearse on it", value: "sample" },

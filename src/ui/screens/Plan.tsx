@@ -14,7 +14,10 @@ export function Plan({ e, rows }: ScreenProps) {
     <Box flexDirection="column">
       <Text bold>{`The plan (digest ${s.digest})`}</Text>
       {shown.map((x) => (
-        <Text key={x.id} wrap="wrap">{`  ${x.stage} ${x.kind === "destructive" ? "[destructive] " : x.kind === "write" ? "[writes] " : ""}${plainTitle(x.title)}`}</Text>
+        <Text
+          key={x.id}
+          wrap="wrap"
+        >{`  ${x.stage} ${x.kind === "destructive" ? "[destructive] " : x.kind === "write" ? "[writes] " : ""}${plainTitle(x.title)}`}</Text>
       ))}
       {shown.length < steps.length ? <Text dimColor>{`  … and ${steps.length - shown.length} read-only check(s)`}</Text> : null}
       {trial ? (

@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
 import { displaySteps } from "../format.js";
 import { Steps } from "../components.js";
-import { stoppingText } from "../useEngine.js";
+import { stoppingText } from "../notes.js";
 import { useNow, type ScreenProps } from "./common.js";
 
 export function Running({ e, cols, rows }: ScreenProps) {

@@ -12,10 +12,15 @@ export function SidecarTables({ tables, max = 6 }: { tables: Extract<DecisionReq
   const shown = full.slice(0, max);
   return (
     <Box flexDirection="column">
-      {full.length > shown.length ? <Text wrap="wrap">{`  … ${full.length - shown.length} more table(s) with rows (report.md lists every sidecar table)`}</Text> : null}
+      {full.length > shown.length ? (
+        <Text wrap="wrap">{`  … ${full.length - shown.length} more table(s) with rows (report.md lists every sidecar table)`}</Text>
+      ) : null}
       {empty ? <Text wrap="wrap">{`  ${empty} empty table(s) not listed`}</Text> : null}
       {shown.map((t) => (
-        <Text key={t.name} wrap="wrap">{`  ${escapeControls(t.name)}: ${human(t.rows)} rows, ${human(t.present)} already in the new file, ${human(t.merged)} missing, ${human(t.conflicts)} conflicting${t.mergeable ? "" : " (no such table in the baseline: kept in the archive)"}`}</Text>
+        <Text
+          key={t.name}
+          wrap="wrap"
+        >{`  ${escapeControls(t.name)}: ${human(t.rows)} rows, ${human(t.present)} already in the new file, ${human(t.merged)} missing, ${human(t.conflicts)} conflicting${t.mergeable ? "" : " (no such table in the baseline: kept in the archive)"}`}</Text>
       ))}
     </Box>
   );

@@ -6,7 +6,8 @@ import type { ScreenProps } from "./common.js";
 import type { TargetInfo } from "../protocol.js";
 
 const CHAIN: Record<string, string> = {
-  legacy: "an old vox schema with ad-hoc versions: every row is exported to a verified backup and imported into a new file on the baseline; what does not fit is kept in legacy_quarantine.",
+  legacy:
+    "an old vox schema with ad-hoc versions: every row is exported to a verified backup and imported into a new file on the baseline; what does not fit is kept in legacy_quarantine.",
   behind: "an older baseline: after a verified backup it is brought forward in a copy beside the file, which is then swapped in (the original is archived).",
   empty: "an empty database: the baseline is applied.",
 };
@@ -24,7 +25,9 @@ function targetWords(t: TargetInfo): string {
   if (!t.vox) return `${head}.`;
   if ("error" in t.vox) return `${head}. Your vox is on PATH but could not make a template: ${t.vox.error}`;
   const yours = `your vox${t.vox.voxVersion ? ` (${t.vox.voxVersion})` : ""} is at baseline ${t.vox.version}`;
-  return t.vox.agrees ? `${head}; ${yours} and agrees with the bundled baseline.` : `${head}; ${yours} and differs from the bundled baseline ${t.vox.bundledVersion}${t.vox.differences ? ` in ${t.vox.differences} table(s)` : ""}.`;
+  return t.vox.agrees
+    ? `${head}; ${yours} and agrees with the bundled baseline.`
+    : `${head}; ${yours} and differs from the bundled baseline ${t.vox.bundledVersion}${t.vox.differences ? ` in ${t.vox.differences} table(s)` : ""}.`;
 }
 
 export function Stage0({ e, cols, rows }: ScreenProps) {
@@ -42,12 +45,18 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
   return (
     <Box flexDirection="column">
       <Text bold>Stage 0 — Preconditions (nothing is written)</Text>
-      {fold ? <Text>{`✓ ${passed} check(s) passed; Start would be refused now:`}</Text> : <Steps steps={all} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} hideWarnings={blockers.length > 0} />}
+      {fold ? (
+        <Text>{`✓ ${passed} check(s) passed; Start would be refused now:`}</Text>
+      ) : (
+        <Steps steps={all} cols={cols} only={[0]} now={0} maxLines={Math.max(3, rows - (rows >= 24 ? 9 : 5))} hideWarnings={blockers.length > 0} />
+      )}
       {s.preflightError ? <Text color="red" wrap="wrap">{`✗ failed: ${s.preflightError}`}</Text> : null}
       {blockers.map((b) => (
         <Text key={b} bold wrap="wrap">{`! ${escapeControls(b)}`}</Text>
       ))}
-      {blockers.length && !fold ? <Text wrap="wrap">Fix that, then Check again: Start is not offered while it would be refused. Nothing was changed.</Text> : null}
+      {blockers.length && !fold ? (
+        <Text wrap="wrap">Fix that, then Check again: Start is not offered while it would be refused. Nothing was changed.</Text>
+      ) : null}
       {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
       {i?.target && !fold ? <Text wrap="wrap">{targetWords(i.target)}</Text> : null}
       <Menu
@@ -56,13 +65,33 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
           ...(i?.target?.vox && "version" in i.target.vox && i.target.kind === "bundled" && !i.target.vox.agrees
             ? [{ label: `Use your vox's baseline ${i.target.vox.version} as the target instead`, value: "target-vox" }]
             : []),
-          ...(i?.target?.kind === "vox" ? [{ label: `Use the bundled baseline ${i.target.vox && "version" in i.target.vox ? i.target.vox.bundledVersion : ""} instead`.replace(/ {2,}/g, " "), value: "target-bundled" }] : []),
+          ...(i?.target?.kind === "vox"
+            ? [
+                {
+                  label: `Use the bundled baseline ${i.target.vox && "version" in i.target.vox ? i.target.vox.bundledVersion : ""} instead`.replace(
+                    / {2,}/g,
+                    " ",
+                  ),
+                  value: "target-bundled",
+                },
+              ]
+            : []),
           // A rehearsal works on a clone: an application holding the real file does not stop it.
           ...(!s.rehearsal && !s.preflightError ? [{ label: "Rehearse on a clone first", value: "rehearse" }] : []),
           { label: "Quit (nothing was changed)", value: "quit" },
         ]}
         onSelect={(v) =>
-          v === "quit" ? e.quit() : v === "again" ? e.planAgain() : v === "rehearse" ? e.rehearseClone() : v === "target-vox" ? e.useTarget("vox") : v === "target-bundled" ? e.useTarget("bundled") : e.toBackup()
+          v === "quit"
+            ? e.quit()
+            : v === "again"
+              ? e.planAgain()
+              : v === "rehearse"
+                ? e.rehearseClone()
+                : v === "target-vox"
+                  ? e.useTarget("vox")
+                  : v === "target-bundled"
+                    ? e.useTarget("bundled")
+                    : e.toBackup()
         }
       />
     </Box>

@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
 import { displaySteps } from "../format.js";
 import { Menu, Steps } from "../components.js";
-import { wroteSomething } from "../useEngine.js";
+import { wroteSomething } from "../notes.js";
 import type { ScreenProps } from "./common.js";
 
 export function Stopped({ e, cols, rows }: ScreenProps) {
@@ -10,10 +10,16 @@ export function Stopped({ e, cols, rows }: ScreenProps) {
   const compact = rows < 20;
   return (
     <Box flexDirection="column">
-      {s.steps.length && !s.rollingBack && !compact ? <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
-      <Text bold color="red">{s.stopped?.title}</Text>
+      {s.steps.length && !s.rollingBack && !compact ? (
+        <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} />
+      ) : null}
+      <Text bold color="red">
+        {s.stopped?.title}
+      </Text>
       <Text wrap="wrap">{s.stopped?.message}</Text>
-      {s.started && wroteSomething(s) && !(compact && s.stopped?.title === "Cancelled") ? <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text> : null}
+      {s.started && wroteSomething(s) && !(compact && s.stopped?.title === "Cancelled") ? (
+        <Text wrap="wrap">The next start of the wizard offers Resume (where it can succeed) or Roll back.</Text>
+      ) : null}
       {s.stopped?.title === "Cancelled" && s.started ? (
         <Menu
           options={[

@@ -16,28 +16,48 @@ export function Summary({ e, cols, rows }: ScreenProps) {
   const w = "wrap";
   const sidecar = s.run.outputs.sidecar;
   const conflicts = sidecar?.exists ? sidecar.conflicts : 0;
-  const headline = problems.length ? `Done with ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${r.before.chain} → ${r.after.chain}` : `Done: ${r.before.chain} → ${r.after.chain}`;
+  const headline = problems.length
+    ? `Done with ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${r.before.chain} → ${r.after.chain}`
+    : `Done: ${r.before.chain} → ${r.after.chain}`;
   // A small terminal keeps the headline, the paths and the roll-back command whole (wrapped) and
   // leaves the lists (problems, sidecar tables, quarantine reasons) to report.md, saying so.
   return (
     <Box flexDirection="column">
-      <Text bold color={problems.length ? undefined : "green"} wrap="wrap">{`${problems.length ? MARK.warnings.icon : MARK.done.icon} ${headline}${s.rehearsal ? " (on the rehearsal copy)" : ""}${compact && problems.length ? " (report.md lists them)" : ""}`}</Text>
+      <Text
+        bold
+        color={problems.length ? undefined : "green"}
+        wrap="wrap"
+      >{`${problems.length ? MARK.warnings.icon : MARK.done.icon} ${headline}${s.rehearsal ? " (on the rehearsal copy)" : ""}${compact && problems.length ? " (report.md lists them)" : ""}`}</Text>
       {(compact ? [] : problems).map((p) => (
         <Text key={p} bold wrap="wrap">{`  ${MARK.warnings.icon} ${p}`}</Text>
       ))}
-      {compact ? null : <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />}
+      {compact ? null : (
+        <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
+      )}
       <Text wrap={w}>{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
       <Text wrap={w}>{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
       <Text wrap="wrap">{`Rows: ${rowsSentence(r)}${conflicts && !r.final ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`}</Text>
-      {sidecarLines(r).slice(0, compact ? 0 : 6).map((l) => (
-        <Text key={l} wrap="wrap">{l.replace(/^sidecar:/, "Sidecar:")}</Text>
-      ))}
+      {sidecarLines(r)
+        .slice(0, compact ? 0 : 6)
+        .map((l) => (
+          <Text key={l} wrap="wrap">
+            {l.replace(/^sidecar:/, "Sidecar:")}
+          </Text>
+        ))}
       {r.quarantineTable && !compact ? (
-        <Text wrap={w}>{`legacy_quarantine holds ${human(r.quarantineTable.rows)} row(s)${Object.keys(r.quarantineTable.byReason).length ? `: ${Object.entries(r.quarantineTable.byReason).map(([k, n]) => `${human(n)} ${k}`).join(", ")}` : ""}`}</Text>
+        <Text wrap={w}>{`legacy_quarantine holds ${human(r.quarantineTable.rows)} row(s)${
+          Object.keys(r.quarantineTable.byReason).length
+            ? `: ${Object.entries(r.quarantineTable.byReason)
+                .map(([k, n]) => `${human(n)} ${k}`)
+                .join(", ")}`
+            : ""
+        }`}</Text>
       ) : null}
       <Text wrap={w}>{compact ? `Report: ${r.workDir}/report.md` : `Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
       <Text wrap={w}>{`Roll back: ${r.rollbackCommand}`}</Text>
-      {s.rehearsal && s.original ? <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db ${shellQuote(s.original)}`}</Text> : null}
+      {s.rehearsal && s.original ? (
+        <Text wrap="wrap">{`Everything this rehearsal wrote is in ${s.scratch}; the real database ${s.original} was only read. Next: vox-cutover --db ${shellQuote(s.original)}`}</Text>
+      ) : null}
       <Menu
         options={[
           { label: "Leave", value: "leave" },

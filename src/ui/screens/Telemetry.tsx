@@ -9,7 +9,11 @@ export function Telemetry({ e }: ScreenProps) {
     <Box flexDirection="column">
       <Text bold>Stage 3 — Telemetry consumers</Text>
       <Text wrap="wrap">JSONL files to check against the envelope contract (space-separated; ~ is your home; an empty line skips the check):</Text>
-      {e.s.confirmError ? <Text bold wrap="wrap">{e.s.confirmError}</Text> : null}
+      {e.s.confirmError ? (
+        <Text bold wrap="wrap">
+          {e.s.confirmError}
+        </Text>
+      ) : null}
       <TextField key={`t${e.s.attempt}`} initial={e.s.draft ?? r.suggested.join(" ")} onSubmit={e.submitTelemetry} />
     </Box>
   );

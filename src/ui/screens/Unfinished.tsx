@@ -54,7 +54,11 @@ export function Unfinished({ e }: ScreenProps) {
         </Text>
       ))}
       {!resumable ? <Text bold wrap="wrap">{`Resume is not offered: ${u.whyNot ?? "it would stop the same way"}. Roll back, then start over.`}</Text> : null}
-      <Menu options={options} initial={0} onSelect={(v) => (v === "resume" ? e.resume() : v === "quit" ? e.quit() : e.askRollback("unfinished", v === "over"))} />
+      <Menu
+        options={options}
+        initial={0}
+        onSelect={(v) => (v === "resume" ? e.resume() : v === "quit" ? e.quit() : e.askRollback("unfinished", v === "over"))}
+      />
     </Box>
   );
 }

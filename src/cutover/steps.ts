@@ -1,0 +1,107 @@
+/** The step loop's parts: the run context, the reuse decision on resume, and Stage 0 (preconditions). */
+import { StepOutputs } from "../engine/step-outputs.js";
+import type { RunContext, Step } from "../../stages/index.js";
+import type { RunStart } from "../../stages/types.js";
+import { VoxError } from "../errors.js";
+import type { CancelToken } from "../util/cancel.js";
+import { pausePoint } from "../engine/testhooks.js";
+import type { RunOnDisk } from "../engine/runs.js";
+import type { CutoverReport } from "../report/cutover-report.js";
+import type { CutoverOptions, CutoverPlan } from "./plan.js";
+
+/** The engine's reuse decision on resume (pure; table-tested). */
+export function reuseOnResume(
+  step: Pick<Step, "reuse" | "reusable">,
+  ctx: RunContext,
+  recorded: Record<string, unknown>,
+  index: number,
+  swapIdx: number,
+): boolean {
+  if (step.reuse === "never") return false;
+  const pastSwap = ctx.swapPhase !== "none" && swapIdx >= 0 && index < swapIdx;
+  if (pastSwap || step.reuse === "always") return true;
+  return step.reuse === "check" && Boolean(step.reusable?.(ctx, recorded));
+}
+
+export function makeContext(
+  opts: CutoverOptions,
+  plan: CutoverPlan,
+  pending: RunOnDisk | undefined,
+  runId: string,
+  token: CancelToken,
+  journalSwap: RunContext["journalSwap"],
+  run: RunStart,
+  checkHolders: RunContext["checkHolders"],
+): RunContext {
+  return {
+    ...plan.paths,
+    base: plan.base,
+    diagnosis: plan.diagnosis,
+    options: plan.options,
+    runId,
+    run,
+    planDigest: pending ? pending.state.start!.planDigest : plan.digest,
+    command: opts.command,
+    outputs: new StepOutputs(pending?.state.done ?? []),
+    emit: opts.emit,
+    token,
+    breakLock: Boolean(opts.breakLock),
+    swapPhase: pending?.state.swapPhase ?? "none",
+    swapState: pending?.state.swapState ?? null,
+    journalSwap,
+    decide: opts.decide,
+    checkHolders,
+  };
+}
+
+/** Runs Stage 0. In a dry-run the lock is only checked (never taken) and nothing is written. */
+export async function runPreflight(
+  ctx: RunContext,
+  steps: Step[],
+  report: CutoverReport,
+  opts: CutoverOptions,
+  dry: boolean,
+): Promise<{ step: Step; outputs: Record<string, unknown> }[]> {
+  const done: { step: Step; outputs: Record<string, unknown> }[] = [];
+  try {
+    for (const [i, step] of steps.entries()) {
+      if (step.stage !== 0) break;
+      opts.emit({ type: "step-start", id: step.id, title: step.title });
+      const res = dry && step.check ? await step.check(ctx) : await step.run(ctx);
+      const kept = ctx.outputs.record(step.id, res.outputs, res.summary, res);
+      report.steps[i]!.status = "done";
+      report.steps[i]!.summary = res.summary;
+      if (res.warnings?.length) report.steps[i]!.warnings = res.warnings;
+      done.push({ step, outputs: kept });
+      opts.emit({ type: "step-done", id: step.id, summary: res.summary, outputs: kept, ...(res.warnings?.length ? { warnings: res.warnings } : {}) });
+      if (!dry) pausePoint(`after:${step.id}`);
+      await yieldToEventLoop();
+      ctx.token.throwIfCancelled(`after ${step.id} (nothing was written)`);
+    }
+  } catch (e) {
+    ctx.lock?.release();
+    const failedStep = steps[done.length];
+    if (failedStep && failedStep.stage === 0) {
+      const rep = report.steps[done.length];
+      if (rep) rep.status = "failed";
+      opts.emit({ type: "step-failed", id: failedStep.id, message: e instanceof Error ? e.message : String(e) });
+    }
+    if (e instanceof VoxError && e.kind === "interrupted") {
+      // Stage 0 only reads: there is no run to resume, so the note must not offer one.
+      throw new VoxError("interrupted", {
+        what: e.what,
+        untouched: "Nothing was written: the preconditions only read (no work dir, journal or lock remains).",
+        next: "Run the same command again when ready; there is nothing to resume or roll back.",
+        exitCode: e.exitCode,
+        details: e.details,
+      });
+    }
+    throw e;
+  }
+  return done;
+}
+
+/** Signal handlers run as macrotasks: a step boundary must give the event loop a turn. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
