@@ -173,18 +173,19 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
 async function readEvidence(
   resolved: ResolvedDb,
   ctx: BaselineContext,
-  base: {
-    tables: TableCount[];
-    virtualTables: string[];
-    unknownTables: string[];
-    missingTables: string[];
-    missingColumns: { table: string; columns: string[] }[];
-    unknownColumns: { table: string; columns: string[] }[];
-    totalRows: bigint;
-    sequences: bigint;
-    structure: StructureComparison | null;
-    operatorObjects: Diagnosis["operatorObjects"];
-  },
+  base: Pick<
+    Diagnosis,
+    | "tables"
+    | "virtualTables"
+    | "unknownTables"
+    | "missingTables"
+    | "missingColumns"
+    | "unknownColumns"
+    | "totalRows"
+    | "sequences"
+    | "structure"
+    | "operatorObjects"
+  >,
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {

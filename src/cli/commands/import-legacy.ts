@@ -147,6 +147,13 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     planDigest: digest,
     onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table),
   };
+  /** The --json data of both modes: the plan, the backup read, the chain and the import's counts. */
+  const jsonData = (r: ImportReport) => ({
+    planDigest: digest,
+    backup: { path: resolve(String(inArg)), verified: !reference, sha256: r.backupSha256 },
+    chain: d.chain,
+    ...importJson(r),
+  });
   let report: ImportReport;
   if (!apply) {
     report = await importBackup({ ...common, into: "scratch" });
@@ -166,12 +173,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       ok: true,
       mode: "dry-run",
       db: resolved,
-      data: {
-        planDigest: digest,
-        backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 },
-        chain: d.chain,
-        ...importJson(report),
-      },
+      data: jsonData(report),
     };
   }
   const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
@@ -191,12 +193,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     exitCode: EXIT.ok,
     mode: "apply",
     db: resolved,
-    data: {
-      planDigest: digest,
-      backup: { path: resolve(String(inArg)), verified: !reference, sha256: report.backupSha256 },
-      chain: d.chain,
-      ...importJson(report),
-    },
+    data: jsonData(report),
   };
 }
 
