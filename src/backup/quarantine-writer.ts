@@ -3,9 +3,12 @@
  * row that have no place in the target. Append-only, and idempotent: a row already quarantined with
  * the same source, key, values and reason (an earlier import of the same backup) is not added twice.
  * A fresh file's quarantine is empty, so the cutover's own build takes the plain INSERT (no lookup
- * per row). A row holding a large value has its row_json written in slices (big-insert.ts).
+ * per row). A row holding a large value has its row_json written in slices (big-insert.ts), and is
+ * compared in slices too: a row of the same source, key, reason and byte length is read from the
+ * file's pages and compared byte for byte with the new row_json (never loaded whole).
  */
 import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { PageReader } from "../db/pages.js";
 import type { SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "./format.js";
 import { hasBig } from "./tables.js";
@@ -25,9 +28,11 @@ export class QuarantineWriter {
   quarantined = 0;
   private readonly plain: { run(...params: unknown[]): unknown };
   private readonly big: BigInserter;
+  /** Set when the quarantine already holds rows: how a big row already there is found. */
+  private readonly held: { candidates: { all(...params: unknown[]): unknown[] }; pages?: { reader: PageReader; root: number; col: number } } | null;
 
   constructor(
-    db: LibsqlDatabase,
+    private readonly db: LibsqlDatabase,
     private readonly runId: string,
     private readonly now: string,
   ) {
@@ -38,12 +43,35 @@ export class QuarantineWriter {
         : `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.big = new BigInserter(db, "legacy_quarantine", COLUMNS, `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")})`);
+    // octet_length and typeof do not load the value.
+    this.held = held
+      ? {
+          candidates: db.prepare(
+            "SELECT rowid AS r FROM legacy_quarantine WHERE source_table = ?1 AND source_rowid IS ?2 AND source_key IS ?3 AND reason = ?4 AND typeof(row_json) = 'text' AND octet_length(row_json) = ?5",
+          ),
+        }
+      : null;
+  }
+
+  /** Whether the quarantine already holds this big row (same source, key, reason and row_json bytes). */
+  private heldAlready(values: (SqlValue | BigValue)[], json: BigValue): boolean {
+    if (!this.held) return false;
+    const rows = this.held.candidates.all(values[0], values[1], values[2], values[4], json.length) as { r: bigint | number }[];
+    if (!rows.length) return false;
+    if (!this.held.pages) {
+      const root = Number(allRows(this.db, "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = 'legacy_quarantine'")[0]!.rootpage);
+      const cols = allRows(this.db, "SELECT name, hidden FROM pragma_table_xinfo('legacy_quarantine')").filter((c) => Number(c.hidden) !== 2);
+      this.held.pages = { reader: new PageReader(this.db), root, col: cols.findIndex((c) => c.name === "row_json") };
+    }
+    const { reader, root, col } = this.held.pages;
+    return rows.some((row) => sameBytes(reader.value(root, BigInt(row.r), col, { storage: "text", length: json.length }), json.open()));
   }
 
   /** One quarantine row, its seven columns in order. */
   insert(values: (SqlValue | BigValue)[]): void {
-    if (values[3] instanceof BigValue) this.big.run(values);
-    else this.plain.run(...values);
+    if (values[3] instanceof BigValue) {
+      if (!this.heldAlready(values, values[3])) this.big.run(values);
+    } else this.plain.run(...values);
   }
 
   private keyOf(p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } {
@@ -97,5 +125,28 @@ export class QuarantineWriter {
     ]);
     p.report.partialReasons[kind] = (p.report.partialReasons[kind] ?? 0) + 1;
     return true;
+  }
+}
+
+/** Whether two streams of slices hold the same bytes (each slice is used before the next is asked for). */
+function sameBytes(a: Iterable<Uint8Array>, b: Iterable<Uint8Array>): boolean {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  let x: Buffer = Buffer.alloc(0);
+  let y: Buffer = Buffer.alloc(0);
+  for (;;) {
+    if (!x.length) {
+      const n = ia.next();
+      if (!n.done) x = Buffer.from(n.value.buffer, n.value.byteOffset, n.value.byteLength);
+    }
+    if (!y.length) {
+      const n = ib.next();
+      if (!n.done) y = Buffer.from(n.value.buffer, n.value.byteOffset, n.value.byteLength);
+    }
+    if (!x.length || !y.length) return !x.length && !y.length;
+    const k = Math.min(x.length, y.length);
+    if (!x.subarray(0, k).equals(y.subarray(0, k))) return false;
+    x = x.subarray(k);
+    y = y.subarray(k);
   }
 }

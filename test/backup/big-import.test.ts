@@ -54,6 +54,10 @@ out["integrity"] = new.execute("PRAGMA integrity_check").fetchone()[0]
 print(json.dumps(out))
 `;
 
+/** Python's sqlite3 as the judge: the first column of the first row of a query. */
+const COUNT = `import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])`;
+
 beforeAll(async () => {
   dir = tmp("vox-bigimp-");
   ({ db } = await sampleInto(dir));
@@ -83,6 +87,15 @@ describe("large values: export, verify and import in slices (CLI)", () => {
     });
     expect(r.agent_sessions_big).toBeGreaterThan(64 << 10);
     expect(r.workflow_signal_log_big).toBeGreaterThan(64 << 10);
+    // Imported again into the same file: legacy_quarantine is append-only and idempotent, for the big row
+    // too (compared with the row already there in slices, read from the pages).
+    const count = (sql: string) => execaSync("python3", ["-c", COUNT, target, sql]).stdout.trim();
+    const big = "SELECT count(*) FROM legacy_quarantine WHERE source_table = 'big_values'";
+    expect(count(big)).toBe("1");
+    const again = await cli(["import-legacy", backup, "--db", target, "--apply"], { env });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(count(big)).toBe("1");
+    expect(count("SELECT count(DISTINCT run_id) FROM legacy_quarantine WHERE source_table = 'big_values'")).toBe("1");
   });
 
   it("drill restores them (written over a zeroblob through the pages) and the hashes match", async () => {
