@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { sampleInto, sha256, sqlite } from "../helpers.js";
-import { cleanUpTmux, exitCode, keys, noReactWarnings, scratchDir, screen, start, type, waitFor } from "./tmux.js";
+import { acceptToPlan, cleanUpTmux, exitCode, keys, noReactWarnings, scratchDir, screen, start, type, waitFor } from "./tmux.js";
 
 afterAll(cleanUpTmux);
 
@@ -61,12 +61,7 @@ describe("the wizard in a real terminal (tmux)", () => {
   it("wrong name: Enter alone asks again, a wrong name asks again saying so, Esc cancels; reopen says stages and files; Start over asks for the name and says what moved", async () => {
     const { db, orig } = await sample(10);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
-    await waitFor(name, /Continue to Stage 1/);
-    keys(name, "Enter");
-    await waitFor(name, /Where should the backup go/);
-    keys(name, "Enter");
-    await waitFor(name, /The plan/);
-    keys(name, "Enter");
+    await acceptToPlan(name);
     await waitFor(name, /Type the file's name/);
     keys(name, "Enter");
     await waitFor(name, /An empty answer confirms nothing/);
@@ -111,12 +106,7 @@ describe("the wizard in a real terminal (tmux)", () => {
   it("Ctrl-C during the run (at the swap's question) stops before the swap, says so, exits 130; the primary is untouched", async () => {
     const { db, orig } = await sample(10);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
-    await waitFor(name, /Continue to Stage 1/);
-    keys(name, "Enter");
-    await waitFor(name, /Where should the backup go/);
-    keys(name, "Enter");
-    await waitFor(name, /The plan/);
-    keys(name, "Enter");
+    await acceptToPlan(name);
     await waitFor(name, /Type the file's name/);
     keys(name, "C-c");
     expect(await exitCode(exitFile)).toBe(130);
@@ -128,12 +118,7 @@ describe("the wizard in a real terminal (tmux)", () => {
   it("q during a running step: 'Stopping after …' at once, exit 130 at the safe point, the primary untouched", async () => {
     const { db, orig } = await sample(1000);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
-    await waitFor(name, /Continue to Stage 1/);
-    keys(name, "Enter");
-    await waitFor(name, /Where should the backup go/);
-    keys(name, "Enter");
-    await waitFor(name, /The plan/);
-    keys(name, "Enter");
+    await acceptToPlan(name);
     const s = await waitFor(name, /▸ running|Type the file's name/);
     keys(name, "q");
     // While a step runs, the screen says within a moment that it stops after the step — unless the wizard already stopped.
@@ -155,12 +140,7 @@ describe("the wizard in a real terminal (tmux)", () => {
   it("roll back after a finished cutover: asks for the name, puts the original back byte-identical, keeps the new file, says what moved where", async () => {
     const { db, orig } = await sample(10);
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: "NO_COLOR=1" });
-    await waitFor(name, /Continue to Stage 1/);
-    keys(name, "Enter");
-    await waitFor(name, /Where should the backup go/);
-    keys(name, "Enter");
-    await waitFor(name, /The plan/);
-    keys(name, "Enter");
+    await acceptToPlan(name);
     await waitFor(name, /Type the file's name \(vox.db\)/);
     await type(name, "vox.db\n");
     await waitFor(name, /Stage 2 — The training-telemetry sidecar/);

@@ -57,6 +57,16 @@ export async function waitFor(name: string, re: RegExp, ms = 60_000): Promise<st
   }
 }
 
+/** Stage 0's Continue, the default backup path, the plan accepted: the walk most journeys start with. */
+export async function acceptToPlan(name: string): Promise<void> {
+  await waitFor(name, /Continue to Stage 1/);
+  keys(name, "Enter");
+  await waitFor(name, /Where should the backup go/);
+  keys(name, "Enter");
+  await waitFor(name, /The plan/);
+  keys(name, "Enter");
+}
+
 export function keys(name: string, ...k: string[]): void {
   execaSync("tmux", ["send-keys", "-t", name, ...k]);
 }

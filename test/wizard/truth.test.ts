@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, sampleInto, sha256 } from "../helpers.js";
-import { cleanUpTmux, exitCode, keys, noReactWarnings, scratchDir, start, type, waitFor } from "./tmux.js";
+import { acceptToPlan, cleanUpTmux, exitCode, keys, noReactWarnings, scratchDir, start, type, waitFor } from "./tmux.js";
 
 afterAll(cleanUpTmux);
 
@@ -63,12 +63,7 @@ describe("the wizard tells the truth (tmux)", () => {
     app.kill("SIGKILL");
     await app;
     keys(name, "Enter"); // Check again: the engine runs the gates again
-    await waitFor(name, /Continue to Stage 1/);
-    keys(name, "Enter");
-    await waitFor(name, /Where should the backup go/);
-    keys(name, "Enter");
-    await waitFor(name, /The plan/);
-    keys(name, "Enter");
+    await acceptToPlan(name);
     s = await waitFor(name, /Type vox\.db to proceed; Esc cancels/);
     keep("60x20-swap", s);
     // what the swap does wraps whole: where the old file goes is on screen, never cut mid-sentence
@@ -141,12 +136,7 @@ describe("the wizard tells the truth (tmux)", () => {
     const tmp = tmpdirOf(dir);
     // The shell outlives the hang-up (a trap), so it can record the wizard's exit status.
     const { name, exitFile, errFile } = start(`--db ${db}`, { rows: 34, env: `NO_COLOR=1 TMPDIR=${tmp}`, trapHup: true });
-    await waitFor(name, /Continue to Stage 1/);
-    keys(name, "Enter");
-    await waitFor(name, /Where should the backup go/);
-    keys(name, "Enter");
-    await waitFor(name, /The plan/);
-    keys(name, "Enter");
+    await acceptToPlan(name);
     keep("100x34-swap-question", await waitFor(name, /Type the file's name/));
     await execa("tmux", ["kill-session", "-t", name]); // the terminal goes away
     expect(await exitCode(exitFile)).toBe(129);
