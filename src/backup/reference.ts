@@ -15,6 +15,7 @@
  * built from that hash, so it is the same for the same file); `readReference` feeds the rows to the
  * same visitor the verified format uses, and refuses a file that changed since the scan.
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { refused } from "../errors.js";
@@ -22,7 +23,7 @@ import type { SqlValue } from "../db/value.js";
 import { toolVersion } from "../util/paths.js";
 import { FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
 import { readLines, type BackupVisitor, type ReadResult } from "./read.js";
-import { jsonText, numberLiteral, parseJsonBytes, RefSyntaxError, type JVal } from "./reference-json.js";
+import { jsonText, JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
 
 /** A table of a reference file, as the importer sees it. */
 export interface ReferenceTable extends BackupTable {
@@ -56,7 +57,7 @@ export type ReferenceVisitor = Omit<BackupVisitor, "onRow"> & {
 interface RefLine {
   table: string;
   columns: string[];
-  row: [string, JVal][];
+  row: [string, JsonValue][];
   badUtf8: boolean;
 }
 
@@ -69,28 +70,39 @@ function malformed(path: string, no: number, what: string): Error {
   });
 }
 
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+
+/** A JSON number literal as SQLite would store it: integer literal → INTEGER (64-bit), else REAL. */
+export function numberLiteral(lit: string): bigint | number {
+  if (/[.eE]/.test(lit)) return Number(lit);
+  const b = BigInt(lit);
+  return b >= INT64_MIN && b <= INT64_MAX ? b : Number(lit);
+}
+
 function parseLine(path: string, bytes: Buffer, no: number): RefLine {
-  let parsed: { value: JVal; badUtf8: boolean };
+  const json = no === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  let v: JsonValue;
   try {
-    parsed = parseJsonBytes(no === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
+    v = parseJsonBytes(json);
   } catch (e) {
-    if (e instanceof RefSyntaxError) throw malformed(path, no, `not valid JSON (${e.message})`);
+    if (e instanceof JsonSyntaxError) throw malformed(path, no, `not valid JSON (${e.message} at byte ${e.pos + 1})`);
     throw e;
   }
-  const v = parsed.value;
-  if (v === null || typeof v !== "object" || Array.isArray(v) || !("obj" in v)) throw malformed(path, no, "not a JSON object");
-  let table: JVal | undefined;
-  let columns: JVal | undefined;
-  let row: JVal | undefined;
-  for (const [k, x] of v.obj) {
+  if (!(v instanceof JsonObject)) throw malformed(path, no, "not a JSON object");
+  let table: JsonValue | undefined;
+  let columns: JsonValue | undefined;
+  let row: JsonValue | undefined;
+  for (const [k, x] of v.entries) {
     if (k === "table") table = x;
     else if (k === "columns") columns = x;
     else if (k === "row") row = x;
   }
   if (typeof table !== "string") throw malformed(path, no, 'no "table" string');
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== "string")) throw malformed(path, no, 'no "columns" array of names');
-  if (row === null || row === undefined || typeof row !== "object" || Array.isArray(row) || !("obj" in row)) throw malformed(path, no, 'no "row" object');
-  return { table, columns: columns as string[], row: row.obj, badUtf8: parsed.badUtf8 };
+  if (!(row instanceof JsonObject)) throw malformed(path, no, 'no "row" object');
+  // Invalid UTF-8 can only sit inside strings of a line that parsed (any other byte above 0x7f is a syntax error).
+  return { table, columns: columns as string[], row: row.entries, badUtf8: !isUtf8(json) };
 }
 
 interface TableAcc {
@@ -218,7 +230,7 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
       present[i] = 1;
       if (v === null) values[i] = null;
       else if (typeof v === "string") values[i] = v;
-      else if (typeof v === "object" && !Array.isArray(v) && "num" in v) values[i] = numberLiteral(v.num);
+      else if (v instanceof JsonNumber) values[i] = numberLiteral(v.raw);
       else {
         issue ??= `unsupported-value: ${k} holds ${Array.isArray(v) ? "an array" : typeof v === "boolean" ? "a boolean" : "an object"}, which vox's export never writes`;
         values[i] = jsonText(v);

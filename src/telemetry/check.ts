@@ -6,9 +6,35 @@
 import { join } from "node:path";
 import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
-import { jsonType, JsonNumber, JsonObject, JsonSyntaxError, parseJson, show, typeOk, type JsonType, type JsonValue } from "./json.js";
+import { isUtf8 } from "node:buffer";
+import { JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
 import { readBoundedLines } from "./lines.js";
 import * as v from "valibot";
+
+/** A JSON value's type as the envelope contract names it (an integer literal is "integer", also a "number"). */
+type JsonType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
+
+function jsonType(v: JsonValue): JsonType {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (v instanceof JsonObject) return "object";
+  if (v instanceof JsonNumber) return v.integer ? "integer" : "number";
+  return typeof v as "string" | "boolean";
+}
+
+function typeOk(v: JsonValue, allowed: readonly JsonType[]): boolean {
+  const t = jsonType(v);
+  return allowed.includes(t) || (t === "integer" && allowed.includes("number"));
+}
+
+/** A value as a violation message shows it (numbers as written, long strings cut). */
+function show(v: JsonValue): string {
+  if (v instanceof JsonNumber) return v.raw;
+  if (v instanceof JsonObject) return "an object";
+  if (Array.isArray(v)) return "an array";
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + '…"' : s;
+}
 
 interface KeySpec {
   types: JsonType[];
@@ -185,7 +211,10 @@ function checkLine(contract: EnvelopeContract, v: JsonValue, violation: (m: stri
   return event;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Nothing but white space (as String.prototype.trim sees it; a line starting with "{" is never blank). */
+function isBlank(bytes: Buffer): boolean {
+  return bytes.length === 0 || (bytes[0] !== 0x7b && !bytes.toString("utf8").trim());
+}
 
 /** Streams each file (flat memory, any size and line length) and checks every line against the envelope. */
 export function checkTelemetry(files: string[], contract: EnvelopeContract = loadEnvelope(), options: CheckOptions | number = {}): TelemetryReport {
@@ -218,23 +247,21 @@ export function checkTelemetry(files: string[], contract: EnvelopeContract = loa
           add("violation", l.no, `line is ${l.length} bytes, longer than the ${maxLine} bytes a telemetry line may have; not parsed`);
           continue;
         }
-        let text: string;
-        try {
-          text = utf8.decode(l.bytes);
-        } catch {
+        if (!isUtf8(l.bytes)) {
           add("violation", l.no, "not valid UTF-8");
           continue;
         }
-        if (!text.trim()) {
+        if (isBlank(l.bytes)) {
           add("warning", l.no, "empty line");
           continue;
         }
         let v: JsonValue;
         try {
-          v = parseJson(text);
+          v = parseJsonBytes(l.bytes);
         } catch (e) {
           if (!(e instanceof JsonSyntaxError)) throw e;
-          add("violation", l.no, `invalid JSON: ${e.message} at column ${e.pos + 1}`);
+          // The column in characters, as an editor shows it (the parser counts bytes).
+          add("violation", l.no, `invalid JSON: ${e.message} at column ${l.bytes.toString("utf8", 0, e.pos).length + 1}`);
           continue;
         }
         const ev = checkLine(
