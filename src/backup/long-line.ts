@@ -6,124 +6,19 @@
  * between its quotes) when opened.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import type { Line, LongLine } from "../util/lines.js";
 import { Base64Decoder, BigValue, bigValueBytes, JsonTextDecoder, Utf8Check, type StringDecoder } from "./big-value.js";
 
 const QUOTE = Buffer.from('"');
 import { decodeValue, DecodeError, encodeValue } from "./format.js";
 import type { RowValue } from "./tables.js";
-import type { Line } from "./read.js";
 
 /**
  * Lines longer than this are read in pieces, and string values longer than this in them are
  * BigValues (1 MB, or the big-value size when a test lowers it below that).
  */
-function streamAbove(): number {
+export function streamAbove(): number {
   return Math.min(1 << 20, bigValueBytes());
-}
-
-/** A line too long to hold: read it in pieces with `pull` until it returns null. */
-interface LongLine {
-  long: true;
-  no: number;
-  /** The line's first byte ("[" for a row). */
-  first: number;
-  /** The next piece of the line (a view valid until the next pull) and its offset in the file; null at the end of the line. */
-  pull(): { bytes: Buffer; offset: number } | null;
-  /** After the last pull: whether the line ended with a newline (false: the file ends in it). */
-  terminated: boolean;
-}
-
-/** The lines of a file; a line longer than `longAt` comes as a LongLine. */
-export class LineSource {
-  private readonly fd: number;
-  private buf: Buffer;
-  private len = 0; // bytes of buf holding data
-  private start = 0; // first byte of buf not yet handed out
-  private bufOffset = 0; // file offset of buf[0]
-  private no = 0;
-  private eof = false;
-  constructor(
-    path: string,
-    private readonly chunk = streamAbove(),
-    private readonly longAt = streamAbove(),
-  ) {
-    this.fd = openSync(path, "r");
-    this.buf = Buffer.allocUnsafe(chunk * 2);
-  }
-  close(): void {
-    closeSync(this.fd);
-  }
-  /** Reads more into buf after its data (moving the unfinished line to the front first). */
-  private fill(): number {
-    if (this.start > 0) {
-      this.buf.copy(this.buf, 0, this.start, this.len);
-      this.bufOffset += this.start;
-      this.len -= this.start;
-      this.start = 0;
-    }
-    if (this.buf.length - this.len < this.chunk) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + this.chunk));
-      this.buf.copy(bigger, 0, 0, this.len);
-      this.buf = bigger;
-    }
-    const n = readSync(this.fd, this.buf, this.len, this.chunk, null);
-    this.len += n;
-    if (n === 0) this.eof = true;
-    return n;
-  }
-  next(): Line | LongLine | null {
-    let scanFrom = this.start;
-    for (;;) {
-      const nl = this.buf.indexOf(10, scanFrom);
-      if (nl >= 0 && nl < this.len) {
-        const bytes = this.buf.subarray(this.start, nl);
-        this.start = nl + 1;
-        return { bytes, no: ++this.no, terminated: true };
-      }
-      if (this.len - this.start > this.longAt) return this.longLine();
-      if (this.eof) {
-        if (this.len > this.start) {
-          const bytes = this.buf.subarray(this.start, this.len);
-          this.start = this.len;
-          return { bytes, no: ++this.no, terminated: false };
-        }
-        return null;
-      }
-      scanFrom = this.len - this.start; // after fill() the unfinished line starts at 0
-      this.fill();
-    }
-  }
-  private longLine(): LongLine {
-    let ended = false;
-    const line: LongLine = {
-      long: true,
-      no: ++this.no,
-      first: this.buf[this.start]!,
-      terminated: false,
-      pull: () => {
-        if (ended) return null;
-        if (this.start === this.len) {
-          this.bufOffset += this.len;
-          this.start = this.len = 0;
-          if (this.fill() === 0) {
-            ended = true;
-            return null;
-          }
-        }
-        const nl = this.buf.indexOf(10, this.start);
-        const end = nl >= 0 && nl < this.len ? nl : this.len;
-        const piece = { bytes: this.buf.subarray(this.start, end), offset: this.bufOffset + this.start };
-        if (end < this.len) {
-          ended = true;
-          line.terminated = true;
-          this.start = end + 1;
-        } else this.start = this.len;
-        if (piece.bytes.length === 0 && ended) return null;
-        return piece;
-      },
-    };
-    return line;
-  }
 }
 
 /** A long line that is not a row (a header, a section marker) read whole, up to `max` bytes (null: longer). */

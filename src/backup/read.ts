@@ -4,7 +4,8 @@ import { refused, VoxError } from "../errors.js";
 import type { SqlValue } from "../db/value.js";
 import { materialize } from "./big-insert.js";
 import { BigValue } from "./big-value.js";
-import { LineSource, parseLongRow, wholeLine } from "./long-line.js";
+import { LineSource, type Line } from "../util/lines.js";
+import { parseLongRow, streamAbove, wholeLine } from "./long-line.js";
 import type { RowValue } from "./tables.js";
 import {
   decodeValue,
@@ -18,18 +19,6 @@ import {
   type Trailer,
 } from "./format.js";
 
-export interface Line {
-  /** The line's bytes without the newline. */
-  bytes: Buffer;
-  no: number;
-  /** False for a last line that has no newline (a truncated file). */
-  terminated: boolean;
-}
-
-/**
- * Streams a file's lines in constant memory: one reused buffer (grown only for a line longer than
- * it), no allocation per chunk. A yielded `bytes` is a view valid until the next line is requested.
- */
 /** The longest line a reader accepts: V8 cannot hold a longer string, so no JSON line beyond it can be read. */
 const MAX_LINE_BYTES = 0x1fffffe8;
 
@@ -54,35 +43,16 @@ function maxLineBytes(): number {
   return Number.isInteger(v) && v > 0 ? Math.min(v, MAX_LINE_BYTES) : MAX_LINE_BYTES;
 }
 
+/** A file's lines (src/util/lines.ts: one reused buffer, views valid until the next line); a line longer than `maxLine` is refused. */
 export function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineBytes()): Generator<Line> {
-  const fd = openSync(path, "r");
+  const lines = new LineSource(path, chunkSize, maxLine);
   try {
-    let buf = Buffer.allocUnsafe(chunkSize * 2);
-    let len = 0; // bytes of buf in use (an unfinished line at its start)
-    let no = 0;
-    for (;;) {
-      if (len > maxLine) throw new LineTooLong(path, no + 1);
-      if (buf.length - len < chunkSize) {
-        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, maxLine + 2 * chunkSize));
-        buf.copy(bigger, 0, 0, len);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, len, chunkSize, null);
-      if (n === 0) break;
-      const end = len + n;
-      let start = 0;
-      let nl = buf.indexOf(10, len);
-      while (nl >= 0 && nl < end) {
-        yield { bytes: buf.subarray(start, nl), no: ++no, terminated: true };
-        start = nl + 1;
-        nl = buf.indexOf(10, start);
-      }
-      buf.copy(buf, 0, start, end);
-      len = end - start;
+    for (let l = lines.next(); l; l = lines.next()) {
+      if ("long" in l || l.bytes.length > maxLine) throw new LineTooLong(path, l.no);
+      yield l;
     }
-    if (len) yield { bytes: buf.subarray(0, len), no: ++no, terminated: false };
   } finally {
-    closeSync(fd);
+    lines.close();
   }
 }
 
@@ -150,7 +120,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   const done: { name: string; rows: number; sha256: string }[] = [];
   let trailer: Trailer | undefined;
   let fileSha256 = "";
-  const lines = new LineSource(path);
+  const lines = new LineSource(path, streamAbove(), streamAbove());
   try {
     for (;;) {
       let line = lines.next();

@@ -8,7 +8,7 @@ import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
 import { isUtf8 } from "node:buffer";
 import { JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
-import { readBoundedLines } from "./lines.js";
+import { readBoundedLines } from "../util/lines.js";
 import * as v from "valibot";
 
 /** A JSON value's type as the envelope contract names it (an integer literal is "integer", also a "number"). */
