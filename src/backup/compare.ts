@@ -89,6 +89,36 @@ function compareTables(backup: ReadResult, live: LiveTable[]): Comparison {
 }
 
 /**
+ * Reads the backup for a comparison with the live database. Rows are only hashed (rowsUnparsed):
+ * when every table's hash then equals the canonical encoding of the database's rows (read in key
+ * order), every row line is proven canonical, decodable and in order without parsing it. On any
+ * problem the file is read again with every row checked, so a damaged backup is refused naming its
+ * first bad line, exactly as a full read would (`readBackup` throws it).
+ */
+function quickRead(backupPath: string, visitor: BackupVisitor): ReadResult {
+  if (visitor.onRow || visitor.onHeader || visitor.onTable || visitor.onEnd) return readBackup(backupPath, visitor);
+  try {
+    return readBackup(backupPath, { ...visitor, rowsUnparsed: true });
+  } catch (e) {
+    readBackup(backupPath, visitor);
+    throw e; // the full read found nothing: the quick read's own refusal stands
+  }
+}
+
+/** The comparison; a quick read whose hashes differ from the database's is read again in full (naming the line at fault). */
+async function compareWith(
+  backupPath: string,
+  visitor: BackupVisitor,
+  read: ReadResult,
+  live: LiveTable[],
+): Promise<{ read: ReadResult; comparison: Comparison }> {
+  const comparison = compareTables(read, live);
+  if (comparison.ok || visitor.onRow) return { read, comparison };
+  const full = readBackup(backupPath, visitor);
+  return { read: full, comparison: compareTables(full, live) };
+}
+
+/**
  * Re-reads the backup (every hash recomputed) on this thread while a worker hashes the live
  * database on the other core; then compares counts and hashes table by table.
  */
@@ -98,17 +128,17 @@ export async function verifyAgainstDatabase(
   visitor: BackupVisitor = {},
 ): Promise<{ read: ReadResult; comparison: Comparison }> {
   if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
-    const read = readBackup(backupPath, visitor); // a bad backup is refused before the database is read
-    return { read, comparison: compareTables(read, await hashLiveDatabase(dbPath)) };
+    const read = quickRead(backupPath, visitor); // a bad backup is refused before the database is read
+    return compareWith(backupPath, visitor, read, await hashLiveDatabase(dbPath));
   }
   const live = hashLiveDatabase(dbPath);
   live.catch(() => {}); // observed below
   let read: ReadResult;
   try {
-    read = readBackup(backupPath, visitor);
+    read = quickRead(backupPath, visitor);
   } catch (e) {
     await live.catch(() => {});
     throw e;
   }
-  return { read, comparison: compareTables(read, await live) };
+  return compareWith(backupPath, visitor, read, await live);
 }

@@ -64,6 +64,13 @@ export interface BackupVisitor {
   bigValues?: boolean;
   /** Skip the per-row canonical re-encoding (a second pass over a file already verified; the hashes are still checked). */
   trusted?: boolean;
+  /**
+   * Rows are hashed and counted, never parsed (no JSON, no decoding, no canonical or order check):
+   * only for a caller that proves the rows otherwise — compare.ts, where every table's hash must
+   * equal the canonical encoding of the live database's rows, read in key order. Sections, end
+   * markers, counts, the trailer and the whole-file hash are checked as always. No onRow.
+   */
+  rowsUnparsed?: boolean;
   onHeader?(h: BackupHeader): void;
   onTable?(t: BackupTable): void;
   /** `line` is the canonical encoding (the bytes hashed). */
@@ -96,6 +103,49 @@ function bad(path: string, line: number | null, what: string, table?: string): E
   });
 }
 
+type Hash = ReturnType<typeof createHash>;
+
+/**
+ * Row lines for the table's and the whole file's hash, fed in runs of up to 1 MB: a hash update
+ * costs more per call than per byte, and rows are many and short. `flush` before anything else
+ * touches either hash.
+ */
+class RowRun {
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  table: Hash | undefined;
+  constructor(private readonly file: Hash) {}
+  /** A row line's bytes (without its newline), or a piece of a long one (`end` false). */
+  add(b: Buffer, end = true): void {
+    const n = b.length + (end ? 1 : 0);
+    if (this.used + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) {
+        this.update(b);
+        if (end) this.update(NEWLINE);
+        return;
+      }
+    }
+    b.copy(this.buf, this.used);
+    this.used += b.length;
+    if (end) this.buf[this.used++] = 10;
+  }
+  /** The newline after a long line's pieces. */
+  end(): void {
+    this.add(EMPTY);
+  }
+  flush(): void {
+    if (this.used) this.update(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+  private update(b: Buffer): void {
+    this.table!.update(b);
+    this.file.update(b);
+  }
+}
+const NEWLINE = Buffer.from("\n");
+const EMPTY = Buffer.alloc(0);
+
 function cmpKey(a: SqlValue, b: SqlValue): number {
   if (typeof a === "bigint" && typeof b === "bigint") return a < b ? -1 : a > b ? 1 : 0;
   return 0;
@@ -121,10 +171,22 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   let trailer: Trailer | undefined;
   let fileSha256 = "";
   const lines = new LineSource(path, streamAbove(), streamAbove());
+  const run = new RowRun(fileHash);
   try {
     for (;;) {
       let line = lines.next();
       if (!line) break;
+      if (visitor.rowsUnparsed && cur && !trailer && ("long" in line ? line.first : line.bytes[0]) === 0x5b) {
+        // A row, hashed as it is (its bytes are proven by the caller against the database).
+        if ("long" in line) for (let p = line.pull(); p; p = line.pull()) run.add(p.bytes, false);
+        if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur.name);
+        if ("long" in line) run.end();
+        else run.add(line.bytes);
+        rows++;
+        rowsDone++;
+        if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: header!.tables.reduce((n, t) => n + Number(t.rows), 0), table: cur.name });
+        continue;
+      }
       if ("long" in line && (!cur || line.first !== 0x5b)) {
         // Not a row (a header, a section marker, a line outside any table): read whole, as any line.
         const no = line.no;
@@ -142,6 +204,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
         if (trailer) throw bad(path, line.no, "there is data after the trailer");
         if (!cur) throw bad(path, line.no, "a row outside any table section");
         let values: RowValue[];
+        run.flush(); // its pieces go to the hashes directly
         try {
           values = parseLongRow(line, path, (b) => {
             th!.update(b);
@@ -199,6 +262,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
       }
       const isArray = Array.isArray(parsed);
       if (!isArray) {
+        run.flush(); // a section marker or the trailer: the rows before it are hashed first
         const o = parsed as Record<string, unknown>;
         if (o.k === "trailer") {
           if (cur) throw bad(path, line.no, `the trailer comes before table ${cur.name} ended (truncated or reordered)`, cur.name);
@@ -216,6 +280,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
           if (JSON.stringify(o.columns) !== JSON.stringify(expected.columns)) throw bad(path, line.no, "the columns differ from the header", expected.name);
           cur = expected;
           th = createHash("sha256");
+          run.table = th;
           rows = 0;
           prevKey = null;
           keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
@@ -254,10 +319,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
         if (rows > 0 && cmpKey(prevKey, k) >= 0) throw bad(path, line.no, "rows are not in ascending rowid order (reordered or duplicated)", cur.name);
         prevKey = k;
       }
-      th!.update(line.bytes);
-      th!.update("\n");
-      fileHash.update(line.bytes);
-      fileHash.update("\n");
+      run.add(line.bytes);
       rows++;
       rowsDone++;
       visitor.onRow?.(cur, values, canonical);

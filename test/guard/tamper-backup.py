@@ -1,9 +1,12 @@
 """Edits one value of table TABLE in a vox-cutover backup into a non-canonical spelling (a letter
 written as a \\u escape: the same value once decoded) and recomputes every hash (table, end marker,
-whole file, trailer), as someone editing the file by hand would: only the canonical check can tell."""
+whole file, trailer), as someone editing the file by hand would: only the canonical check can tell.
+With a third argument `swap`, the table's first two rows change places instead (only the order
+check, or a comparison with the database, can tell)."""
 import hashlib, json, re, sys
 
 path, table = sys.argv[1], sys.argv[2]
+swap = len(sys.argv) > 3 and sys.argv[3] == "swap"
 lines = open(path, "rb").read().split(b"\n")
 assert lines[-1] == b""
 lines = lines[:-1]
@@ -14,13 +17,17 @@ for raw in lines:
     o = json.loads(raw)
     if isinstance(o, dict) and o.get("k") == "table":
         cur = o["name"]
+    elif isinstance(o, list) and cur == table and not done and swap:
+        if isinstance(out[-1][:1], bytes) and out[-1][:1] == b"[":
+            out[-1], raw = raw, out[-1]
+            done = True
     elif isinstance(o, list) and cur == table and not done:
         s = raw.decode()
-        m = re.search(r'"([a-z])', s)
-        assert m, s
-        raw = (s[: m.start(1)] + "\\u%04x" % ord(m.group(1)) + s[m.end(1):]).encode()
-        assert json.loads(raw) == o
-        done = True
+        m = re.search(r'"([a-z])', s)  # the table's first row holding a string with a letter
+        if m:
+            raw = (s[: m.start(1)] + "\\u%04x" % ord(m.group(1)) + s[m.end(1):]).encode()
+            assert json.loads(raw) == o
+            done = True
     out.append(raw)
 assert done, "no row of " + table
 # recompute table hashes, end markers, file hash and trailer
