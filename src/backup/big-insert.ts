@@ -265,7 +265,7 @@ class TailMismatch extends Error {}
 /** Writes `bytes` at payload offset `from` of a located record (each page read fresh, changed, written back). */
 function writeAt(reader: PageReader, update: LibsqlStatement, payload: Payload, from: number, bytes: Uint8Array): void {
   let k = 0;
-  for (const seg of reader.segments(payload, from, bytes.length)) {
+  for (const seg of reader.segments(payload, from, bytes.length, true)) {
     seg.page.set(bytes.subarray(k, k + seg.end - seg.start), seg.start);
     k += seg.end - seg.start;
     update.run([seg.page, seg.pgno]);
@@ -278,7 +278,7 @@ function writeValue(reader: PageReader, update: LibsqlStatement, payload: Payloa
   try {
     let cur: Uint8Array = new Uint8Array(0);
     let pos = 0;
-    for (const seg of reader.segments(payload, from, v.length)) {
+    for (const seg of reader.segments(payload, from, v.length, true)) {
       let o = seg.start;
       while (o < seg.end) {
         if (pos >= cur.length) {

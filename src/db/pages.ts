@@ -14,6 +14,7 @@
  * disagrees with what SQLite reported for the value) throws: a value is never read wrong silently.
  */
 import type { LibsqlDatabase, LibsqlStatement } from "./local.js";
+import { droppedBuffer } from "../util/gc.js";
 
 class PageFormatError extends Error {}
 
@@ -67,6 +68,9 @@ export class PageReader {
   /** Page size minus the reserved bytes at the end of each page. */
   readonly usable: number;
   private readonly count: LibsqlStatement;
+  private readonly linkSt: LibsqlStatement;
+  /** One page buffer reused for overflow pages a caller overwrites whole (see `segments`). */
+  private scratch: Buffer | undefined;
   constructor(db: LibsqlDatabase, schema = "main") {
     this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${schema === "main" ? "'main'" : `'${schema.replace(/'/g, "''")}'`}) WHERE pgno = ?`);
     this.st.raw(true);
@@ -75,6 +79,17 @@ export class PageReader {
     this.usable = this.pageSize - p1[20]!;
     this.count = db.prepare("PRAGMA page_count");
     this.count.raw(true);
+    this.linkSt = db.prepare(
+      `SELECT substr(data, 1, 4) FROM sqlite_dbpage(${schema === "main" ? "'main'" : `'${schema.replace(/'/g, "''")}'`}) WHERE pgno = ?`,
+    );
+    this.linkSt.raw(true);
+  }
+
+  /** The first 4 bytes of an overflow page (the next page of its chain), without reading the page. */
+  private link(n: number): number {
+    const d = (this.linkSt.get(n) as unknown[] | undefined)?.[0];
+    if (!(d instanceof Uint8Array) || d.length !== 4) throw new PageFormatError(`page ${n} cannot be read`);
+    return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
   }
 
   /** Pages in the file now (a writer's transaction adds pages). */
@@ -86,6 +101,7 @@ export class PageReader {
     const r = this.st.get(n) as unknown[] | undefined;
     const d = r?.[0];
     if (!(d instanceof Uint8Array)) throw new PageFormatError(`page ${n} cannot be read`);
+    droppedBuffer(d.byteLength);
     return Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   }
 
@@ -148,8 +164,14 @@ export class PageReader {
   /**
    * The pieces of bytes [from, from + len) of a payload, in order: each a page (read now: a caller
    * may change it and write it back), its number and the range of it that holds them.
+   *
+   * `overwrite`: the caller replaces the whole range. An overflow page whose whole content is in it
+   * then comes as one reused buffer holding only its link (read as 4 bytes) — the caller fills the
+   * rest and writes it back before asking for the next — so writing a value allocates no buffer per
+   * page (a page read from the driver is a new buffer each time; at 100 MB of pages the garbage
+   * waiting for V8's collector was most of the import's peak).
    */
-  *segments(p: Payload, from: number, len: number): Generator<{ pgno: number; page: Buffer; start: number; end: number }> {
+  *segments(p: Payload, from: number, len: number, overwrite = false): Generator<{ pgno: number; page: Buffer; start: number; end: number }> {
     if (from + len > p.size) throw new PageFormatError("a value runs past its record");
     const end = from + len;
     if (from < p.local) yield { pgno: p.leaf, page: this.page(p.leaf), start: p.start + from, end: p.start + Math.min(p.local, end) };
@@ -161,13 +183,20 @@ export class PageReader {
     while (pos < end) {
       if (next === 0 || next > pageCount || ++pages > maxPages) throw new PageFormatError(`the overflow chain ends at page ${next} before the value does`);
       const n = Math.min(this.usable - 4, p.size - pos);
-      if (pos + n > from) {
+      const whole = overwrite && this.usable === this.pageSize && n === this.usable - 4 && pos >= from && pos + n <= end;
+      if (whole) {
+        const b = (this.scratch ??= Buffer.alloc(this.pageSize));
+        const link = this.link(next);
+        b.writeUInt32BE(link, 0);
+        yield { pgno: next, page: b, start: 4, end: 4 + n };
+        next = link;
+      } else if (pos + n > from) {
         const b = this.page(next);
         yield { pgno: next, page: b, start: 4 + Math.max(0, from - pos), end: 4 + Math.min(n, end - pos) };
         next = b.readUInt32BE(0);
       } else {
         // A page before the range: only its link is needed.
-        next = this.page(next).readUInt32BE(0);
+        next = this.link(next);
       }
       pos += n;
     }
