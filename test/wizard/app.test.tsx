@@ -449,7 +449,15 @@ describe("wizard screens (ink-testing-library)", () => {
           title: "Swap",
           description: "swap",
           expected: "vox.db",
-          evidence: { ...IMPORTED, columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }] },
+          evidence: {
+            ...IMPORTED,
+            columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }],
+            // The operator's own objects (issue 17): one carried, one not — shown with its SQL and reason.
+            objects: {
+              carried: [{ type: "index", name: "op_users_display", table: "users" }],
+              notCarried: [{ type: "view", name: "op_bm", table: "bm", sql: "CREATE VIEW op_bm AS SELECT url FROM bm", reason: "no such table: main.bm" }],
+            },
+          },
         } as DecisionRequest;
         const a = await on.request(req);
         return "ok" in a && a.ok
@@ -461,6 +469,8 @@ describe("wizard screens (ink-testing-library)", () => {
     const f = await until(app.lastFrame, /Type the file's name/);
     expect(f).toMatch(/Columns whose values go to legacy_quarantine: users.karma \(47 non-null\)/);
     expect(f).toMatch(/Backup: verified \(3,313 rows/);
+    expect(f).toMatch(/Indexes, triggers, views the target lacks: 1 carried, 1 not carried \(kept in the archive\)/);
+    expect(f).toMatch(/view op_bm: no such table: main\.bm — CREATE VIEW op_bm AS SELECT url FROM bm/);
     app.unmount();
   });
 
