@@ -19,7 +19,7 @@ import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, type ContentState } from "../src/safety/content-version.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
-import { fsyncPath } from "../src/db/files.js";
+import { fsyncDir } from "../src/util/fsync.js";
 import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfiles.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
@@ -353,7 +353,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   const state = hold.state();
   c.journalSwap("intent", state);
   if (!existsSync(archive)) linkSync(c.dbPath, archive);
-  fsyncPath(c.archiveDir);
+  fsyncDir(c.archiveDir);
   c.journalSwap("primary-archived", state);
   pausePoint("swap-archived");
   assertRecorded("the new file", c.newPath, builtFile(c), {
@@ -368,7 +368,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(c.dbPath + sfx)) renameSync(c.dbPath + sfx, archive + sfx);
   renameSync(c.newPath, c.dbPath);
   hold.swapped();
-  fsyncPath(dirname(c.dbPath));
+  fsyncDir(dirname(c.dbPath));
   const late = holdersAfterRename(archive, inodeOf(archive));
   if (late.length) {
     // Someone opened the old file inside the window: put it back before the lock is released.
@@ -376,7 +376,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
     renameSync(archive, c.dbPath);
     for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
     hold.swapped(false);
-    fsyncPath(dirname(c.dbPath));
+    fsyncDir(dirname(c.dbPath));
     c.journalSwap("intent", state);
     throw refused({
       what: `${describeHolders(late)}: it opened the database during the swap and holds the original file.`,

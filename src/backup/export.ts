@@ -5,7 +5,8 @@ import { refused, usage } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
-import { DB_SIDE_FILES, fsyncPath } from "../db/files.js";
+import { DB_SIDE_FILES } from "../db/files.js";
+import { fsyncDir } from "../util/fsync.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type Trailer } from "./format.js";
 import { listObjects } from "../db/objects.js";
@@ -287,7 +288,7 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     const r = await sink.done;
     if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
     placeBackup(tmp, out, Boolean(opts.force));
-    fsyncPath(dirname(out));
+    fsyncDir(dirname(out));
     const split = splitSequences(r.summary!);
     return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: split.tables, totalRows: split.totalRows, sequences: split.sequences, header };
   } finally {

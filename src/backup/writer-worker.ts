@@ -4,7 +4,8 @@
  * ring of shared slots; freeing a slot wakes the main thread if it waits for one.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
+import { fsyncFile } from "../util/fsync.js";
 import { parentPort, workerData } from "node:worker_threads";
 
 export type WriterMessage =
@@ -53,7 +54,7 @@ parentPort!.on("message", (m: WriterMessage) => {
       const tail = Buffer.from(JSON.stringify({ k: "trailer", tables: summary, totalRows: (m as { totalRows: number }).totalRows, fileSha256 }) + "\n");
       let off = 0;
       while (off < tail.length) off += writeSync(fd, tail, off, tail.length - off);
-      fsyncSync(fd);
+      fsyncFile(fd);
       closeSync(fd);
       parentPort!.postMessage({ ok: true, fileSha256, bytes: bytes + tail.length, summary });
     }

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { dirname } from "node:path";
 import { DB_SIDE_SUFFIXES, privateBuildPath } from "../layout.js";
 import { refused } from "../errors.js";
@@ -97,7 +98,7 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
   }
   if (target.mode === "scratch") removeOwnDatabaseFiles(file);
   else if (target.mode === "create") {
-    fsyncPath(file);
+    fsyncFile(file);
     if (existsSync(target.path)) {
       removeOwnDatabaseFiles(file);
       throw refused({
@@ -107,23 +108,9 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
       });
     }
     renameSync(file, target.path);
-    fsyncPath(dirname(target.path));
+    fsyncDir(dirname(target.path));
   }
   return result;
-}
-
-/** fsync a file or a directory (a rename is durable once its directory is synced). */
-export function fsyncPath(path: string): void {
-  try {
-    const fd = openSync(path, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* some platforms cannot fsync a directory */
-  }
 }
 
 /** WAL: every frame into the file and the -wal removed (our own connection, closed). */

@@ -1,4 +1,5 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { fsyncFile } from "../util/fsync.js";
 import { join } from "node:path";
 import { redactValue } from "../util/redact.js";
 import { JOURNAL_NAME as NAME } from "../layout.js";
@@ -30,12 +31,7 @@ export class Journal {
   append(entry: JournalEntry): void {
     const line = JSON.stringify(redactValue({ ts: new Date().toISOString(), ...entry })) + "\n";
     appendFileSync(this.path, line);
-    const fd = openSync(this.path, "r+");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncFile(this.path); // strict: a line not known to be on disk stops the run before its action
   }
 
   entries(): Stamped[] {

@@ -29,7 +29,8 @@ import { readFacts, type SchemaFacts } from "../schema/facts.js";
 import { compareFacts } from "../schema/compare.js";
 import { structureLines } from "../diagnose/diagnose.js";
 import { finalJournalMode, readFileSettings, settingsDifferences, type FileSettings } from "../db/file-settings.js";
-import { fsyncPath, removeOwnDatabaseFiles } from "../db/files.js";
+import { removeOwnDatabaseFiles } from "../db/files.js";
+import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { probeFile } from "../db/probe.js";
@@ -187,9 +188,9 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
       }
     }
     // 5. Durable, then under the new file's name.
-    fsyncPath(building);
+    fsyncFile(building);
     renameSync(building, o.newPath);
-    fsyncPath(dirname(o.newPath));
+    fsyncDir(dirname(o.newPath));
     const added = tables.reduce((n, t) => n + (t.rowsAfter - t.rowsBefore), 0);
     return { path: o.newPath, settings, integrity, tables, added };
   } catch (e) {

@@ -1,7 +1,8 @@
 /** Carries out a `RollbackPlan` (./plan.ts): the one executor of `cutover --rollback --apply`, for the CLI and the wizard alike. */
 import { existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { checkpointIfWal, fsyncPath, moveDatabaseFiles } from "../db/files.js";
+import { checkpointIfWal, moveDatabaseFiles } from "../db/files.js";
+import { fsyncDir } from "../util/fsync.js";
 import { failed, refused, VoxError } from "../errors.js";
 import { DB_SIDE_SUFFIXES } from "../layout.js";
 import type { Emit } from "../engine/events.js";
@@ -61,7 +62,7 @@ export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, 
         for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(a.from + sfx)) renameSync(a.from + sfx, a.to + sfx);
         lock?.cover(a.from); // the original is locked for this rollback before it takes the name back
         renameSync(a.from, a.to); // one step: the name holds the new file, then the original
-        fsyncPath(dirname(a.to));
+        fsyncDir(dirname(a.to));
         restored = true;
         msgs.push(`the original was put back from ${a.from}`);
         break;

@@ -29,8 +29,8 @@ import {
   rmSync,
   statSync,
   writeSync,
-  fsyncSync,
 } from "node:fs";
+import { fsyncFile } from "../util/fsync.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
@@ -118,7 +118,7 @@ function writeMarker(dir: string, m: RunMarker): void {
   const fd = openSync(markerPath(dir), "wx");
   try {
     writeSync(fd, JSON.stringify(m, null, 2) + "\n");
-    fsyncSync(fd);
+    fsyncFile(fd);
   } finally {
     closeSync(fd);
   }

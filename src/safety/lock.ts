@@ -1,5 +1,6 @@
 import type * as v from "valibot";
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { fsyncFile } from "../util/fsync.js";
 import { hostname } from "node:os";
 import { refused } from "../errors.js";
 import { createHash } from "node:crypto";
@@ -188,7 +189,7 @@ function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: 
     try {
       const fd = openSync(path, "wx");
       writeSync(fd, JSON.stringify(holder, null, 2) + "\n");
-      fsyncSync(fd);
+      fsyncFile(fd);
       closeSync(fd);
       return tookOver;
     } catch (e) {

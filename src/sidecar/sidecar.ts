@@ -9,7 +9,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { assertNotPrimary } from "./paths.js";
-import { fsyncPath, moveDatabaseFiles } from "../db/files.js";
+import { moveDatabaseFiles } from "../db/files.js";
+import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "../backup/format.js";
@@ -361,8 +362,8 @@ function archiveSidecar(sidecarPath: string, archiveDir: string): string {
   const to = join(archiveDir, basename(sidecarPath));
   if (existsSync(to)) throw new Error(`${to} already exists`);
   moveDatabaseFiles(sidecarPath, to);
-  fsyncPath(dirname(sidecarPath));
-  fsyncPath(archiveDir);
+  fsyncDir(dirname(sidecarPath));
+  fsyncDir(archiveDir);
   return to;
 }
 
