@@ -1,13 +1,15 @@
 /**
- * Stage 0 — the apply-time gates, shown before Start. `--apply` refuses (exit 3) when the folders it
- * writes are not writable or another process holds the database open (src/safety/guard.ts owns both
- * rules); these steps run the same checks so the dry-run and the wizard's Stage 0 say so first. In a
- * dry-run a gate that would refuse is a warning on the step (the plan is still shown, exit 0); at
- * `--apply` it is the refusal itself.
+ * Stage 0 — the apply-time gates, shown before Start. `--apply` refuses (exit 3) when the disk has
+ * too little room for what the run writes, the folders it writes are not writable, or another
+ * process holds the database open (src/safety owns the rules); these steps run the same checks so
+ * the dry-run and the wizard's Stage 0 say so first. In a dry-run a gate that would refuse is a
+ * warning on the step (the plan is still shown, exit 0); at `--apply` it is the refusal itself.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { VoxError } from "../src/errors.js";
+import { refused, VoxError } from "../src/errors.js";
+import { probeFile } from "../src/db/probe.js";
+import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
 import { assertFolderWritable, assertNoHolders, identify } from "../src/safety/guard.js";
 import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
 import type { StepOutput } from "../src/engine/step-outputs.js";
@@ -30,15 +32,21 @@ async function wouldRefuse(check: () => void, ok: string): Promise<StepResult<St
   try {
     check();
   } catch (e) {
-    if (!(e instanceof VoxError) || e.kind !== "refused") throw e;
-    const words = `--apply would be refused now: ${e.what.replace(/\.$/, "")}. ${e.next ?? ""}`.trim();
-    return {
-      summary: "--apply would be refused now (below: why, and what to do)",
-      outputs: { wouldRefuse: true, what: e.what, next: e.next ?? null },
-      warnings: [words],
-    };
+    const r = asWarning(e);
+    return { summary: r.summary, outputs: { wouldRefuse: true, what: r.what, next: r.next }, warnings: r.warnings };
   }
   return { summary: ok, outputs: { wouldRefuse: false } };
+}
+
+/** A gate's refusal in the dry-run's words; anything but a refusal is thrown on (a real failure). */
+export function asWarning(e: unknown): { summary: string; what: string; next: string | null; warnings: string[] } {
+  if (!(e instanceof VoxError) || e.kind !== "refused") throw e;
+  return {
+    summary: "--apply would be refused now (below: why, and what to do)",
+    what: e.what,
+    next: e.next ?? null,
+    warnings: [`--apply would be refused now: ${e.what.replace(/\.$/, "")}. ${e.next ?? ""}`.trim()],
+  };
 }
 
 export const foldersStep: Step = defineStep({
@@ -75,4 +83,66 @@ function holdersOk(): string {
   return process.platform === "linux" && existsSync("/proc/self/fd")
     ? "none"
     : "cannot be seen on this system (no /proc): stop every application using the database before --apply";
+}
+
+/** Room for what the run writes, and the work dir on the database's filesystem (the archive is a rename). */
+function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis">): { free: number; required: number } {
+  const n = need(c);
+  const required = n.total;
+  const free = freeBytes(dirname(c.dbPath));
+  if (free < required) {
+    throw refused({
+      what: `Not enough free disk space beside ${c.dbPath}: ${formatBytes(free)} free, ${formatBytes(required)} needed (${describeNeed(n)}).`,
+      untouched: "Nothing was changed.",
+      next: "Free some space on that filesystem (or move the database to a larger one) and run again.",
+    });
+  }
+  const workDev = statSync(nearestExisting(c.workDir)).dev;
+  if (workDev !== statSync(dirname(c.dbPath)).dev) {
+    throw refused({
+      what: `The work dir ${c.workDir} is on another filesystem than the database: the archive move could not be an atomic rename.`,
+      untouched: "Nothing was changed.",
+      next: "Choose a --work-dir on the database's filesystem (the default, vox-cutover-runs/ beside it, is).",
+    });
+  }
+  return { free, required };
+}
+
+export const diskStep: Step = defineStep({
+  id: "disk",
+  stage: 0,
+  kind: "read",
+  title: "Free disk space",
+  reuse: "always",
+  describe: (c) => `free space on the database's filesystem ≥ what the run writes: ${describeNeed(need(c))}`,
+  async run(c) {
+    const { free, required } = diskGate(c);
+    return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
+  },
+  async check(c) {
+    try {
+      const { free, required } = diskGate(c);
+      return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
+    } catch (e) {
+      const r = asWarning(e);
+      const required = need(c).total;
+      return { summary: r.summary, outputs: { free: freeBytes(dirname(c.dbPath)), required }, warnings: r.warnings };
+    }
+  },
+});
+
+function nearestExisting(p: string): string {
+  let d = p;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+/** The backup, the new file with its baseline, the archive link (the -wal checkpointed first). */
+function need(c: { dbPath: string; diagnosis: { sizeBytes: number | null; walBytes: number | null } }): SpaceNeeded {
+  const p = c.diagnosis.sizeBytes ? probeFile(c.dbPath) : null;
+  return spaceNeeded(c.diagnosis.sizeBytes, c.diagnosis.walBytes, p && p.state === "ok" ? p.header.pageSize : null);
+}
+
+function describeNeed(n: SpaceNeeded): string {
+  return `${formatBytes(n.total)}: backup ≈ ${formatBytes(n.backup)}, new file with its baseline ≈ ${formatBytes(n.newFile)}, archive a hard link${n.archive ? ` (+ ${formatBytes(n.archive)} of WAL checkpointed)` : ""}`;
 }

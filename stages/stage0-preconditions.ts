@@ -4,16 +4,12 @@
  */
 import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/diagnose/diagnose.js";
-import { existsSync, statSync } from "node:fs";
-import { dirname } from "node:path";
 import { allRows, openReadOnly } from "../src/db/local.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
-import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
-import { probeFile } from "../src/db/probe.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import { defineStep, type Step } from "./types.js";
-import { foldersStep, holdersStep } from "./stage0-gates.js";
+import { asWarning, diskStep, foldersStep, holdersStep } from "./stage0-gates.js";
 
 const resolveStep: Step = defineStep({
   id: "resolve",
@@ -45,52 +41,6 @@ const driftStep: Step = defineStep({
   },
 });
 
-const diskStep: Step = defineStep({
-  id: "disk",
-  stage: 0,
-  kind: "read",
-  title: "Free disk space",
-  reuse: "always",
-  describe: (c) => `free space on the database's filesystem ≥ what the run writes: ${describeNeed(need(c))}`,
-  async run(c) {
-    const n = need(c);
-    const required = n.total;
-    const free = freeBytes(dirname(c.dbPath));
-    if (free < required) {
-      throw refused({
-        what: `Not enough free disk space beside ${c.dbPath}: ${formatBytes(free)} free, ${formatBytes(required)} needed (${describeNeed(n)}).`,
-        untouched: "Nothing was changed.",
-        next: "Free some space on that filesystem (or move the database to a larger one) and run again.",
-      });
-    }
-    const workDev = statSync(nearestExisting(c.workDir)).dev;
-    if (workDev !== statSync(dirname(c.dbPath)).dev) {
-      throw refused({
-        what: `The work dir ${c.workDir} is on another filesystem than the database: the archive move could not be an atomic rename.`,
-        untouched: "Nothing was changed.",
-        next: "Choose a --work-dir on the database's filesystem (the default, vox-cutover-runs/ beside it, is).",
-      });
-    }
-    return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
-  },
-});
-
-function nearestExisting(p: string): string {
-  let d = p;
-  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
-  return d;
-}
-
-/** The backup, the new file with its baseline, the archive link (the -wal checkpointed first). */
-function need(c: { dbPath: string; diagnosis: { sizeBytes: number | null; walBytes: number | null } }): SpaceNeeded {
-  const p = c.diagnosis.sizeBytes ? probeFile(c.dbPath) : null;
-  return spaceNeeded(c.diagnosis.sizeBytes, c.diagnosis.walBytes, p && p.state === "ok" ? p.header.pageSize : null);
-}
-
-function describeNeed(n: SpaceNeeded): string {
-  return `${formatBytes(n.total)}: backup ≈ ${formatBytes(n.backup)}, new file with its baseline ≈ ${formatBytes(n.newFile)}, archive a hard link${n.archive ? ` (+ ${formatBytes(n.archive)} of WAL checkpointed)` : ""}`;
-}
-
 const lockStep: Step = defineStep({
   id: "lock",
   stage: 0,
@@ -104,14 +54,18 @@ const lockStep: Step = defineStep({
     const t = c.lock.tookOver;
     return { summary: t ? `taken (a stale lock of pid ${t.pid} on ${t.host} from ${t.startedAt} was replaced)` : "taken", outputs: { tookOver: t ?? null } };
   },
+  // The dry-run's look, like the other apply-time gates: a live holder is a warning, the plan still shown.
   async check(c) {
     const h = readLock(c.dbPath);
     if (h && !isStale(h) && !c.breakLock) {
-      throw refused({
-        what: `Another cutover holds the lock on this database: ${describeHolder(h)}.`,
-        untouched: "Nothing was changed.",
-        next: "Wait for it to finish (or, if it is gone for good, use --break-lock).",
-      });
+      const r = asWarning(
+        refused({
+          what: `Another cutover holds the lock on this database: ${describeHolder(h)}.`,
+          untouched: "Nothing was changed.",
+          next: "Wait for it to finish (or, if it is gone for good, use --break-lock).",
+        }),
+      );
+      return { summary: r.summary, outputs: {}, warnings: r.warnings };
     }
     return { summary: h ? `free (a stale lock of pid ${h.pid} would be replaced)` : "free", outputs: {} };
   },

@@ -10,6 +10,7 @@ import { diagnose, type Diagnosis } from "../diagnose/diagnose.js";
 import { sqliteFailure } from "../db/local.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
+import { formatCount, plural } from "../util/count.js";
 import { CancelToken, cancelled } from "../util/cancel.js";
 import { assertArchiveUnheld, type PrimaryHold } from "../safety/hold.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, withWriteSafety, type WriteSafety } from "../safety/guard.js";
@@ -165,12 +166,16 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       opts.emit({
         type: "step-done",
         id: "trial-import",
-        summary: `${evidence.loaded} of ${evidence.rowsIn} rows would load, ${evidence.quarantined} go to legacy_quarantine whole, ${evidence.partial} load with values of ${evidence.columnsToQuarantine.length} column(s) the target lacks kept in quarantine`,
+        summary: `${formatCount(evidence.loaded)} of ${formatCount(evidence.rowsIn)} rows would load, ${formatCount(evidence.quarantined)} go to legacy_quarantine whole, ${formatCount(evidence.partial)} load with values of ${plural(evidence.columnsToQuarantine.length, "column")} the target lacks kept in quarantine`,
       });
     }
     // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
     // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
-    report.message = `dry-run: nothing was changed. To run exactly this plan: ${commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`)}`;
+    const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+    const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
+    report.message = gates.length
+      ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
+      : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
     report.workDir = plan.paths.workDir;
     report.backup.path = plan.paths.backupPath;
     report.archive.path = archivePath(plan.paths);

@@ -82,6 +82,13 @@ describe("identity: real path and device/inode", () => {
       const second = await cli(["cutover", "--db", real, "--apply"]);
       expect(second.exitCode).toBe(3);
       expect(second.stderr).toMatch(new RegExp(`holds the lock on this database: pid ${first.pid}`));
+      // The dry-run shows the held lock like the other apply-time gates: a warning, the plan, exit 0.
+      const dry = await cli(["cutover", "--db", real, "--json"]);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      expect(dry.json.steps.find((s: any) => s.id === "lock").warnings.join()).toMatch(
+        new RegExp(`^--apply would be refused now: Another cutover holds the lock on this database: pid ${first.pid}`),
+      );
+      expect(dry.json.message).toMatch(/--apply would be refused now \(lock: see above\)/);
       expect(sha256(real)).toBe(orig);
     } finally {
       first.kill("SIGKILL");

@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
+import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
@@ -229,6 +229,21 @@ describe("only regular files are written; inputs that could block are refused (p
     const r = await cli(["cutover", "--db", db, "--apply"], { env: { VOX_CUTOVER_FREE_BYTES: String(1024 * 1024) } });
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/Not enough free disk space.*new file with its baseline ≈ 2\.\d MB/);
+    // The dry-run says so like the other apply-time gates (holders, folders): a warning on the disk
+    // step, the plan still printed, exit 0, nothing written; the wizard's Stage 0 shows the same warning.
+    const before = snapshotDir(dir);
+    const dry = await cli(["cutover", "--db", db, "--json"], { env: { VOX_CUTOVER_FREE_BYTES: String(1024 * 1024) } });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const disk = dry.json.steps.find((s: any) => s.id === "disk");
+    expect(disk.status).toBe("done");
+    expect(disk.warnings.join("\n")).toMatch(
+      /^--apply would be refused now: Not enough free disk space beside .*: 1\.0 MB free, 2\.\d MB needed .*Free some space/,
+    );
+    expect(dry.json.message).toMatch(
+      /^dry-run: nothing was changed\. --apply would be refused now \(disk: see above\); once that is fixed, run exactly this plan: .* --apply --plan [0-9a-f]{16}$/,
+    );
+    expect(dry.stderr).toMatch(/! disk: --apply would be refused now/);
+    expect(snapshotDir(dir)).toEqual(before);
     const ok = await cli(["cutover", "--db", db, "--json"], { env: { VOX_CUTOVER_FREE_BYTES: String(3 * 1024 * 1024) } });
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.json.steps.find((s: any) => s.id === "disk").status).toBe("done");
