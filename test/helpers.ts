@@ -1,6 +1,6 @@
 import { execa, execaSync } from "execa";
 import { createHash } from "node:crypto";
-import { constants, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -222,4 +222,29 @@ export async function pausedAt(args: string[], point: string, ms?: number, once 
   }
   const release = () => rmSync(marker, { force: true });
   return { child, release }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
+}
+
+/** Runs the command paused at `point`, sends `sig` there and then ends the pause (removes the marker), returns the result and the TMPDIR it used. */
+export async function interruptAt(args: string[], point: string, sig: NodeJS.Signals) {
+  const scratch = tmp();
+  const ownTmp = join(scratch, "tmpdir");
+  mkdirSync(ownTmp);
+  const marker = join(scratch, "paused");
+  const child = execa("node", [BIN, ...args], {
+    env: cleanEnv({ TMPDIR: ownTmp, VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_MS: "60000", VOX_CUTOVER_PAUSE_FILE: marker, VOX_CUTOVER_PAUSE_ONCE: "1" }),
+    extendEnv: false,
+    reject: false,
+    stdin: "ignore",
+    forceKillAfterDelay: false,
+  });
+  const t0 = Date.now();
+  while (!existsSync(marker)) {
+    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
+    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill(sig);
+  rmSync(marker); // the signal is sent: the run goes on to its next safe point, where it is handled
+  const res = await child;
+  return { res, tmpdirAfter: readdirSync(ownTmp) };
 }

@@ -4,7 +4,7 @@ import { redactText } from "../util/redact.js";
 import { sqliteFailure } from "../db/local.js";
 import { checkPlanOption } from "../safety/guard.js";
 import { Output } from "./output.js";
-import { CancelToken, signalExitCode, withSignals } from "../util/cancel.js";
+import { CancelToken, signalExitCode, signalsSeen, withSignals } from "../util/cancel.js";
 
 export type Mode = "dry-run" | "apply" | "read";
 
@@ -59,7 +59,11 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
       await applyTargetOption(opts.targetSchema);
     }
     // Signals are caught from the first line on: a Ctrl-C never kills the command mid-write without a note.
-    const res = await withSignals(token, () => handler(ctx, ...args));
+    const res = await withSignals(token, async () => {
+      const r = await handler(ctx, ...args);
+      await signalsSeen(); // a signal during the last synchronous stretch is reported, not lost
+      return r;
+    });
     mode = res.mode;
     if (token.signal) {
       // The signal came while a step could not stop (or after the last safe point): the work is complete.

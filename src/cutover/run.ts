@@ -403,7 +403,8 @@ async function executeSteps(
     throw new VoxError(fault ? "failed" : err.kind, {
       what,
       untouched: stateChanged ? where : err.untouched,
-      next: `${fault ? "" : (err.next ?? "")} ${hint}`.trim(),
+      // An interrupt's own words ("the same command plus --resume") would be wrong for migrate: the hint names the command.
+      next: `${fault || err.kind === "interrupted" ? "" : (err.next ?? "")} ${hint}`.trim(),
       details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) },
       exitCode: fault ? undefined : err.exitCode,
     });

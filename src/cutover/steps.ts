@@ -3,7 +3,7 @@ import { StepOutputs } from "../engine/step-outputs.js";
 import type { RunContext, Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
 import { VoxError } from "../errors.js";
-import type { CancelToken } from "../util/cancel.js";
+import { signalsSeen, type CancelToken } from "../util/cancel.js";
 import { pausePoint } from "../engine/testhooks.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import type { CutoverReport } from "../report/cutover-report.js";
@@ -101,7 +101,7 @@ export async function runPreflight(
   return done;
 }
 
-/** Signal handlers run as macrotasks: a step boundary must give the event loop a turn. */
+/** Signal handlers run as macrotasks: a step boundary must give the event loop a turn (two: see signalsSeen). */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
+  return signalsSeen();
 }

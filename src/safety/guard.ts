@@ -239,7 +239,9 @@ export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: Write
     } catch (e) {
       // Raw SQLite/file-system failures become what they are (a damaged file, a read-only folder, a hot journal).
       const v = e instanceof VoxError ? e : sqliteFailure(e, id.real);
-      if (!isStarted && v && (v.kind === "usage" || v.kind === "refused")) cleanUp(g.workDir, createdWorkDir, runId);
+      // An interrupt before anything changed (stopPoint: nothing to resume) leaves nothing either.
+      const nothingLeft = v?.kind === "interrupted" && v.details?.resumable === false;
+      if (!isStarted && v && (v.kind === "usage" || v.kind === "refused" || nothingLeft)) cleanUp(g.workDir, createdWorkDir, runId);
       throw v ?? e;
     } finally {
       (lock as Lock | null)?.release();

@@ -388,6 +388,8 @@ export async function applySidecar(opts: {
   runId: string;
   merge: boolean;
   baseline: { version: number; digest: string };
+  /** Called once the backup is verified, before anything changes: it may stop the run (a signal) by throwing. */
+  afterBackup?: () => Promise<void>;
 }): Promise<SidecarApplied> {
   assertNotPrimary(opts.sidecar, opts.dbPath);
   const backup = await writeVerifiedBackup({
@@ -398,6 +400,7 @@ export async function applySidecar(opts: {
     maxVersion: null,
     baseline: opts.baseline,
   });
+  await opts.afterBackup?.();
   let tables: SidecarTable[];
   if (opts.merge) {
     tables = mergeSidecar(opts.sidecar, opts.dbPath, opts.runId, backup.sha256);

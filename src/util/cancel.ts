@@ -71,6 +71,25 @@ export function interruptedNothingLeft(e: VoxError, during: string, untouched: s
   });
 }
 
+/**
+ * Lets a signal that came while the thread was busy reach its handler: handlers run in the event
+ * loop's poll phase, and one setImmediate scheduled from the poll phase fires before the loop polls
+ * again, so two turns always pass a poll.
+ */
+export async function signalsSeen(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * A safe point of a command that leaves nothing to resume (it has not changed anything yet): the
+ * event loop gets a turn, so a signal that arrived is seen, and a stop request ends the command with
+ * the one-line note of what is left. `untouched` says what state everything is in.
+ */
+export async function stopPoint(token: CancelToken, during: string, untouched: string): Promise<void> {
+  await signalsSeen();
+  if (token.signal) throw interruptedNothingLeft(interrupted(token.signal, during), during, untouched);
+}
+
 /** The operator declined a destructive step (wrong confirmation text): the run stops there, resumable. */
 export function cancelled(step: string): VoxError {
   return new VoxError("interrupted", {

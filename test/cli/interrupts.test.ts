@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, sha256, tmp } from "../helpers.js";
+import { cli, interruptAt, sha256, tmp } from "../helpers.js";
 import { cleanUpTmux, exitCode, start } from "../wizard/tmux.js";
 
 let dir: string;
@@ -24,30 +24,6 @@ beforeAll(async () => {
   orig = sha256(db);
   original = readdirSync(dir).sort();
 });
-
-/** Runs the command paused at `point`, sends `sig` there and then ends the pause (removes the marker), returns the result and the TMPDIR it used. */
-async function interruptAt(args: string[], point: string, sig: NodeJS.Signals) {
-  const scratch = tmp();
-  const tmpdir = join(scratch, "tmpdir");
-  mkdirSync(tmpdir);
-  const marker = join(scratch, "paused");
-  const child = execa("node", [BIN, ...args], {
-    env: cleanEnv({ TMPDIR: tmpdir, VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_MS: "60000", VOX_CUTOVER_PAUSE_FILE: marker }),
-    extendEnv: false,
-    reject: false,
-    stdin: "ignore",
-    forceKillAfterDelay: false,
-  });
-  const t0 = Date.now();
-  while (!existsSync(marker)) {
-    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  child.kill(sig);
-  rmSync(marker); // the signal is sent: the run goes on to its next safe point, where it is handled
-  const res = await child;
-  return { res, tmpdirAfter: readdirSync(tmpdir) };
-}
 
 afterAll(cleanUpTmux);
 

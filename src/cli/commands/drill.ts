@@ -13,6 +13,8 @@ import { EXIT, failed } from "../../errors.js";
 import { hasLedger, recordLedger } from "../../db/ledger.js";
 import { toolVersion } from "../../util/paths.js";
 import type { CommandResult, Ctx } from "../run.js";
+import { pausePoint } from "../../engine/testhooks.js";
+import { stopPoint } from "../../util/cancel.js";
 import { randomUUID } from "node:crypto";
 
 interface DrillRecord {
@@ -89,6 +91,13 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
         baseline: { version: base.manifest.baselineVersion, digest: base.digest },
       });
       out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
+      // Before the restore: an interrupted drill has no record, so its work dir goes (the database was only read).
+      pausePoint("drill-backup-written");
+      await stopPoint(
+        ctx.token,
+        "during the drill, before its restore",
+        `Nothing was written to ${resolved.path} (it was only read); the drill's own folder ${workDir} (its backup, no record) was removed.`,
+      );
       const restoredPath = join(workDir, `drill-restored-${Date.now()}.db`);
       const read = await restoreBackup(backup.path, restoredPath);
       const rdb = openReadOnly(restoredPath);

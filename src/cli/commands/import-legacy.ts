@@ -7,6 +7,8 @@ import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../db/plan-digest.js";
 import { ProgressLine } from "../progress.js";
+import { pausePoint } from "../../engine/testhooks.js";
+import { stopPoint } from "../../util/cancel.js";
 import { withWriteSafety } from "../../safety/guard.js";
 import { BackupHeaderSchema, problem } from "../../schemas.js";
 import { closeSync, openSync, readSync } from "node:fs";
@@ -145,7 +147,10 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     history: base.policy.history,
     rules,
     planDigest: digest,
-    onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => progress.update(p.rowsDone, p.totalRows, p.table),
+    onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => {
+      progress.update(p.rowsDone, p.totalRows, p.table);
+      pausePoint("import-progress");
+    },
   };
   /** The --json data of both modes: the plan, the backup read, the chain and the import's counts. */
   const jsonData = (r: ImportReport) => ({
@@ -156,6 +161,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   });
   let report: ImportReport;
   if (!apply) {
+    await stopPoint(ctx.token, "before import-legacy's trial import", "Nothing was written: the backup and the database were only read.");
     report = await importBackup({ ...common, into: "scratch" });
     progress.end();
     out.text(`backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} (${report.totalRows} rows, sha256 ${report.backupSha256})`);
@@ -178,6 +184,14 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   }
   const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
   report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
+    // The load is one synchronous transaction: a stop request is honoured before it (nothing
+    // imported) or once it committed (runCommand's note: the work is complete).
+    pausePoint("import-start");
+    await stopPoint(
+      ctx.token,
+      "before import-legacy loaded anything",
+      `Nothing was imported: ${resolved.path} is as it was${d.chain === "missing" ? " (still missing: it was not created)" : ""} and the lock was released.`,
+    );
     const r = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
     g.keepMode(resolved.path!);
     return r;

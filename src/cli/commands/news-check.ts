@@ -4,6 +4,8 @@ import { EXIT, failed, refused } from "../../errors.js";
 import { withWriteSafety } from "../../safety/guard.js";
 import { applyLegacyAttempts, checkNews, LEGACY_CHANNEL } from "../../news/news.js";
 import type { CommandResult, Ctx } from "../run.js";
+import { pausePoint } from "../../engine/testhooks.js";
+import { stopPoint } from "../../util/cancel.js";
 
 export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
   const resolved = ctx.resolve();
@@ -38,9 +40,12 @@ export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
       });
     }
     const r = report;
-    copied = await withWriteSafety({ command: "news-check", dbPath: resolved.path!, breakLock: Boolean(opts.breakLock) }, async (g) =>
-      applyLegacyAttempts(resolved.path!, g.runId, r, { ledgerWhenNothing: false }),
-    );
+    copied = await withWriteSafety({ command: "news-check", dbPath: resolved.path!, breakLock: Boolean(opts.breakLock) }, async (g) => {
+      // The copy is one transaction: a stop request is honoured before it (nothing copied) or after it (all copied).
+      pausePoint("news-before-copy");
+      await stopPoint(ctx.token, "before news-check --apply copied anything", `Nothing was copied: ${resolved.path} is as it was and the lock was released.`);
+      return applyLegacyAttempts(resolved.path!, g.runId, r, { ledgerWhenNothing: false });
+    });
     report.legacyAttempts.copied = copied;
   }
   out.text(`publication_manifests: ${report.manifests} checked, ${report.mismatches.length} content_sha3_256 mismatch(es)`);

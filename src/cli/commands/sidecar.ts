@@ -11,6 +11,8 @@ import { listLedger } from "../../db/ledger.js";
 import { applySidecar, compareSidecar, type SidecarTable } from "../../sidecar/sidecar.js";
 import { assertNotPrimary, sidecarPathFor } from "../../sidecar/paths.js";
 import type { CommandResult, Ctx } from "../run.js";
+import { pausePoint } from "../../engine/testhooks.js";
+import { stopPoint } from "../../util/cancel.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
   const w = Math.max(5, ...tables.map((t) => t.name.length));
@@ -112,6 +114,16 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
         runId,
         merge,
         baseline: { version: base.manifest.baselineVersion, digest: base.digest },
+        // A stop request after the backup: the sidecar is neither merged nor moved, and the run's
+        // folder (only that backup of a file still in place) is removed.
+        afterBackup: async () => {
+          pausePoint("sidecar-backup-written");
+          await stopPoint(
+            ctx.token,
+            "after the sidecar's backup, before anything changed",
+            `Nothing was merged or moved: ${sidecar} and ${dbPath} are as they were; the run's folder ${workDir} (only the sidecar's backup) was removed.`,
+          );
+        },
       });
       g.started();
       keepModeTree(workDir, g.id);
