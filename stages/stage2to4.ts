@@ -3,8 +3,9 @@
  * canonical file lacks, archive it. Stage 3 — telemetry consumers: check the JSONL files named.
  * Stage 4 — publication/news: content digests and the legacy attempt history.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { parseOutput } from "../src/engine/step-outputs.js";
 import { openReadOnly } from "../src/db/local.js";
 import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/news/news.js";
 import { applySidecar, compareSidecar } from "../src/sidecar/sidecar.js";
@@ -99,21 +100,56 @@ const telemetryStep: Step = defineStep({
     const a = await c.decide({ kind: "telemetry", suggested });
     if ("files" in a) c.options.telemetry = a.files;
   },
+  // On resume the recorded result stands while its inputs do: the same files (the resume may name
+  // none: the first attempt's), each with the identity and size it had when read. Otherwise it reruns
+  // and says why.
+  reuse: "check",
+  reusable(c, o) {
+    if ("skipped" in o) return c.options.telemetry.length === 0;
+    if (!o.stamps) return false;
+    return changedSince(o.stamps, c.options.telemetry) === null;
+  },
   async run(c) {
-    if (!c.options.telemetry.length) return { summary: "skipped: no files named", outputs: { skipped: true }, skipped: true };
+    const earlier = parseOutput("telemetry-check", c.outputs.recorded("telemetry-check"));
+    const before = earlier && !("skipped" in earlier) ? earlier.stamps : undefined;
+    // A resume that names no files checks the first attempt's again (they changed: that is why it reruns).
+    const named = c.options.telemetry.length ? c.options.telemetry : Object.keys(before ?? {});
+    if (!named.length) return { summary: "skipped: no files named", outputs: { skipped: true }, skipped: true };
+    const why = before ? `rerun on resume (${changedSince(before, c.options.telemetry) ?? "inputs changed"}): ` : "";
     // A FIFO or device would block the run after the swap: only regular files are read here.
-    const special = c.options.telemetry.filter((f) => !["file", "missing"].includes(fileKind(f)));
-    const files = c.options.telemetry.filter((f) => !special.includes(f));
+    const special = named.filter((f) => !["file", "missing"].includes(fileKind(f)));
+    const files = named.filter((f) => !special.includes(f));
+    const stamps = Object.fromEntries(files.map((f) => [resolve(f), stampOf(f)]));
     const r = checkTelemetry(files);
     const skipped = special.length ? `; not read (not a regular file): ${special.join(", ")}` : "";
     const v = r.files.reduce((n, f) => n + f.violations, 0);
     return {
-      summary: `${r.files.reduce((n, f) => n + f.lines, 0)} lines, ${v} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`,
+      summary: `${why}${formatCount(r.files.reduce((n, f) => n + f.lines, 0))} lines, ${formatCount(v)} violation(s)${v ? ` (first: ${r.violations[0]!.file}:${r.violations[0]!.line}: ${r.violations[0]!.message}; run telemetry-check for all)` : ""}${skipped}`,
       ...(v ? { warnings: [`${formatCount(v)} telemetry envelope violation(s)`] } : {}),
-      outputs: { violations: v, files: r.files, notRegular: special },
+      outputs: { violations: v, files: r.files, notRegular: special, stamps },
     };
   },
 });
+
+/** A telemetry file as it was read: device, inode, size and modification time ("missing" when absent). */
+function stampOf(f: string): string {
+  try {
+    const st = statSync(f, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return "missing";
+  }
+}
+
+/** Why a recorded telemetry result no longer stands, in words (null: the same files, unchanged). */
+function changedSince(stamps: Record<string, string>, named: string[]): string | null {
+  const now = named.length ? named.map((f) => resolve(f)) : Object.keys(stamps);
+  const added = now.filter((f) => !(f in stamps));
+  if (added.length) return `other files named: ${added.map((f) => basename(f)).join(", ")}`;
+  const changed = now.filter((f) => stampOf(f) !== stamps[f]);
+  if (changed.length) return `${changed.map((f) => basename(f)).join(", ")} changed since the first attempt`;
+  return now.length === Object.keys(stamps).length ? null : "fewer files named";
+}
 
 const newsStep: Step = defineStep({
   id: "news",
@@ -131,6 +167,7 @@ const newsStep: Step = defineStep({
     } finally {
       ro.close();
     }
+    // Not reused on resume: it checks the file as it is now, and its copy is idempotent (a row copied before is not copied again).
     const copied = applyLegacyAttempts(c.dbPath, c.runId, report, { ledgerWhenNothing: false });
     return {
       summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${
@@ -140,7 +177,7 @@ const newsStep: Step = defineStep({
               .slice(0, 5)
               .join(", ")}; run news-check)`
           : ""
-      }; ${report.missingDigest.length} news row(s) without a digest; ${copied} legacy attempt(s) copied`,
+      }; ${report.missingDigest.length} news row(s) without a digest; ${formatCount(copied)} legacy attempt(s) copied`,
       ...(report.mismatches.length
         ? { warnings: [`${formatCount(report.mismatches.length)} publication digest mismatch(es) (run news-check for the list)`] }
         : {}),

@@ -146,7 +146,8 @@ export const StepOutputSchemas = {
   ]),
   "telemetry-check": v.union([
     v.object({ skipped: v.literal(true) }),
-    v.object({ violations: num, files: v.array(FileSummarySchema), notRegular: v.array(str) }),
+    /** stamps: per file read (absolute path), its device:inode:size:mtime when read; a resume reuses the result while they hold. */
+    v.object({ violations: num, files: v.array(FileSummarySchema), notRegular: v.array(str), stamps: opt(v.record(str, str)) }),
   ]),
   /** Empty when the file has no publication tables. */
   news: v.object({ mismatches: opt(num), missingDigest: opt(num), copied: opt(num) }),
