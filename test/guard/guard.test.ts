@@ -379,6 +379,29 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
         if (args[0] === "cutover") expect(r.stderr).toMatch(/folder .* is not writable/);
       }
     }
+    // The dry-run as that user (issue 19 item 4): the plan with the folders gate's warning, exit 0,
+    // and nothing written — its trial import works in that user's own TMPDIR and removes itself.
+    const userTmp = join(base, "tmp");
+    mkdirSync(userTmp);
+    await execa("chown", [`${user.uid}:${user.gid}`, userTmp]);
+    const dry = await execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, "cutover", "--db", db, "--json"], {
+      env: cleanEnv({ TMPDIR: userTmp }),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+      cwd: "/",
+    });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout);
+    const folders = plan.steps.find((x: any) => x.id === "folders");
+    expect(folders.warnings.join()).toMatch(
+      new RegExp(`^--apply would be refused now: The database's folder ${dir} is not writable by this user \\(EACCES, uid ${user.uid}\\)`),
+    );
+    expect(plan.steps.find((x: any) => x.id === "holders").warnings).toBeUndefined();
+    expect(plan.message).toMatch(/--apply would be refused now \(folders: see above\); once that is fixed, run exactly this plan/);
+    expect(plan.trial.rowsIn).toBeGreaterThan(0); // the plan was made: the trial import ran
+    expect(dry.stderr).toMatch(/! folders: --apply would be refused now/);
+    expect(readdirSync(userTmp)).toEqual([]);
     expect(snapshotDir(dir)).toEqual(before);
     expect(sha256(db)).toBe(orig);
     chmodSync(dir, 0o755);
