@@ -11,6 +11,7 @@ import { applyMigration, planMigration } from "../src/migrate/migrate.js";
 import { buildFoldedCopy } from "../src/migrate/fold-copy.js";
 import { assertRecorded, recordFile, recordMismatch } from "../src/safety/runfiles.js";
 import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
+import { formatCount } from "../src/util/count.js";
 import { defineStep, type Step } from "./types.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 
@@ -48,7 +49,7 @@ const foldStep: Step = defineStep({
     );
     const kept = r.tables.filter((t) => t.unchanged).length;
     return {
-      summary: `${basename(c.newPath)} folded to baseline ${plan.toVersion}: integrity ok, ${kept} of ${r.tables.length} backed-up tables unchanged, ${r.added} row(s) added by the fold (seed and version rows), settings kept (page size ${r.settings.pageSize}, ${r.settings.journalMode})`,
+      summary: `${basename(c.newPath)} folded to baseline ${plan.toVersion}: integrity ok, ${formatCount(kept)} of ${formatCount(r.tables.length)} backed-up tables unchanged, ${formatCount(r.added)} row(s) added by the fold (seed and version rows), settings kept (page size ${r.settings.pageSize}, ${r.settings.journalMode})`,
       outputs: {
         path: r.path,
         from: plan.fromVersion?.toString() ?? null,

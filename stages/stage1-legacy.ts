@@ -147,7 +147,7 @@ const buildImportStep: Step = defineStep({
       },
     });
     return {
-      summary: `${r.loaded} rows loaded, ${r.quarantined} quarantined; integrity ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`,
+      summary: `${formatCount(r.loaded)} rows loaded, ${formatCount(r.quarantined)} quarantined; integrity ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`,
       outputs: {
         path: c.newPath,
         loaded: r.loaded,
@@ -213,7 +213,7 @@ const checksStep: Step = defineStep({
         next: "Roll back (--rollback) and report this.",
       });
     return {
-      summary: `chain current, ${d.tables.length} tables, integrity_check (in the import) and quick_check ok, ${fk} foreign-key orphan(s) carried over, ${imp.quarantined} row(s) in legacy_quarantine`,
+      summary: `chain current, ${formatCount(d.tables.length)} tables, integrity_check (in the import) and quick_check ok, ${formatCount(fk)} foreign-key orphan(s) carried over, ${formatCount(imp.quarantined)} row(s) in legacy_quarantine`,
       ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}),
       outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk },
     };

@@ -170,14 +170,14 @@ const newsStep: Step = defineStep({
     // Not reused on resume: it checks the file as it is now, and its copy is idempotent (a row copied before is not copied again).
     const copied = applyLegacyAttempts(c.dbPath, c.runId, report, { ledgerWhenNothing: false });
     return {
-      summary: `${report.manifests} manifest digest(s) checked, ${report.mismatches.length} mismatch(es)${
+      summary: `${formatCount(report.manifests)} manifest digest(s) checked, ${formatCount(report.mismatches.length)} mismatch(es)${
         report.mismatches.length
           ? ` (${report.mismatches
               .map((m) => m.id)
               .slice(0, 5)
               .join(", ")}; run news-check)`
           : ""
-      }; ${report.missingDigest.length} news row(s) without a digest; ${formatCount(copied)} legacy attempt(s) copied`,
+      }; ${formatCount(report.missingDigest.length)} news row(s) without a digest; ${formatCount(copied)} legacy attempt(s) copied`,
       ...(report.mismatches.length
         ? { warnings: [`${formatCount(report.mismatches.length)} publication digest mismatch(es) (run news-check for the list)`] }
         : {}),

@@ -95,6 +95,16 @@ describe("the report counts the final file, and sqlite3 agrees", () => {
     for (const l of md.split("\n").filter((x) => /^\| [^|]+ \| [\d,]+ \|/.test(x))) expect(l).not.toMatch(/\| \d{4,} \|/);
   });
 
+  it("every step's summary writes its counts in the one format (2,090 rows loaded, never 2090)", () => {
+    const steps = json.steps as { id: string; summary: string }[];
+    expect(steps.find((s) => s.id === "build-import")!.summary).toMatch(/^\d{1,3}(,\d{3})+ rows loaded, [\d,]+ quarantined/);
+    for (const s of steps) {
+      // paths (run folders carry a timestamp) and hashes are not counts
+      const words = s.summary.replace(/\/\S+/g, "").replace(/\b(0x)?[0-9a-f]{16,}\b/g, "");
+      expect(words, s.id).not.toMatch(/(?<![\w.:-])\d{4,}(?![\w.:-])/);
+    }
+  });
+
   it("verify's summary counts table hashes without sqlite_sequence (176 tables, not 177)", () => {
     const verify = (json.steps as { id: string; summary: string }[]).find((s) => s.id === "verify-backup")!;
     const exp = (json.steps as { id: string; summary: string }[]).find((s) => s.id === "export")!;
