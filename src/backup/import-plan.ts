@@ -2,7 +2,6 @@
 import Database from "libsql";
 import type { BigInserter } from "./big-insert.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
-import { allRows } from "../db/local.js";
 import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
 import { affinityOf, type Affinity } from "./affinity.js";
 import type { BackupHeader, BackupTable } from "./format.js";
@@ -197,20 +196,30 @@ function declaredBlob(type: string): boolean {
 }
 
 /** The baseline's seed rows: what its SQL inserts into an empty database (applied to a private in-memory one). */
-export function seedRows(baselineSql: string, tables: Set<string>): { table: string; columns: string[]; rows: SqlValue[][] }[] {
+export function seedRows(baselineSql: string, tables: Set<string>): SeedTable[] {
+  let all = seedCache.get(baselineSql);
+  if (!all) seedCache.set(baselineSql, (all = allSeedRows(baselineSql)));
+  return all.filter((s) => tables.has(s.table));
+}
+
+type SeedTable = { table: string; columns: string[]; rows: SqlValue[][] };
+
+/** Seed rows per baseline SQL, read once per process (a dry-run's trial import and the apply's import ask for the same). */
+const seedCache = new Map<string, SeedTable[]>();
+
+function allSeedRows(baselineSql: string): SeedTable[] {
   const mem = new Database(":memory:");
   try {
     mem.defaultSafeIntegers(true);
     mem.exec(baselineSql);
-    const out: { table: string; columns: string[]; rows: SqlValue[][] }[] = [];
+    const out: SeedTable[] = [];
     for (const t of readCatalogSync(mem)) {
-      if (t.virtual || NO_SEEDS.has(t.name) || !tables.has(t.name)) continue;
-      if (Number(allRows(mem, `SELECT count(*) AS n FROM ${quoteIdent(t.name)}`)[0]!.n) === 0) continue;
+      if (t.virtual || NO_SEEDS.has(t.name)) continue;
       const columns = t.columns.filter((c) => c.hidden === 0).map((c) => c.name);
       const st = mem.prepare(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${quoteIdent(t.name)}`);
       st.raw(true);
       const rows = (st.all() as unknown[][]).map((r) => r.map(normalizeValue));
-      out.push({ table: t.name, columns, rows });
+      if (rows.length) out.push({ table: t.name, columns, rows });
     }
     return out;
   } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { failed, refused } from "../errors.js";
-import { readCatalogSync } from "../db/catalog.js";
+import { readCatalogSync, tablesWithForeignKeys } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
@@ -385,12 +385,12 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   }
   if (fresh) db.exec("ANALYZE"); // planner statistics for the new file
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
-  // Table by table: a foreign key SQLite cannot check (vox 66's package_deps names a parent column
-  // that is not unique: "foreign key mismatch") is reported, and the other tables are still checked.
+  // Table by table (those declaring a foreign key): a key SQLite cannot check (vox 66's package_deps names
+  // a parent column that is not unique: "foreign key mismatch") is reported, the other tables still checked.
   const fkCounts = new Map<string, number>();
   const foreignKeyUncheckable: { table: string; error: string }[] = [];
-  for (const t of catalog) {
-    if (t.virtual) continue;
+  const keyed = tablesWithForeignKeys(db) ?? new Set(catalog.map((t) => t.name));
+  for (const t of catalog.filter((x) => !x.virtual && keyed.has(x.name))) {
     try {
       for (const r of allRows(db, `PRAGMA foreign_key_check(${quoteIdent(t.name)})`)) fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
     } catch (e) {

@@ -44,12 +44,10 @@ export function backupTable(t: TableInfo, rows: bigint): BackupTable {
 
 /** Every table a backup carries as rows (ordinary tables, virtual tables with own content), plus sqlite_sequence last. */
 export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
-  const out: BackupTable[] = [];
-  for (const t of readCatalogSync(db)) {
-    if (t.carry !== "rows") continue;
-    out.push(backupTable(t, countOf(db, t.name)));
-  }
+  const carried = readCatalogSync(db).filter((t) => t.carry === "rows");
   const seq = allRows(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'");
+  const counts = countsOf(db, [...carried.map((t) => t.name), ...(seq.length ? ["sqlite_sequence"] : [])]);
+  const out = carried.map((t, i) => backupTable(t, counts[i]!));
   if (seq.length) {
     out.push({
       name: "sqlite_sequence",
@@ -60,7 +58,7 @@ export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
       withoutRowid: false,
       primaryKey: [],
       types: ["", ""],
-      rows: Number(countOf(db, "sqlite_sequence")),
+      rows: Number(counts[carried.length]!),
     });
   }
   return out;
@@ -73,8 +71,19 @@ export function listRebuiltTables(db: LibsqlDatabase): { name: string; sql: stri
     .map((t) => ({ name: t.name, sql: t.sql }));
 }
 
-function countOf(db: LibsqlDatabase, name: string): bigint {
-  return allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n as bigint;
+/** Tables counted per statement (a compound SELECT; SQLite allows 500 terms by default). */
+const COUNTS_PER_STATEMENT = 200;
+
+/** `count(*)` of each table, a few hundred tables per statement (one prepared statement per table costs more than the count of a small one). */
+function countsOf(db: LibsqlDatabase, names: string[]): bigint[] {
+  const out: bigint[] = [];
+  for (let k = 0; k < names.length; k += COUNTS_PER_STATEMENT) {
+    const part = names.slice(k, k + COUNTS_PER_STATEMENT);
+    const rows = allRows(db, part.map((n, i) => `SELECT ${i} AS i, count(*) AS n FROM ${quoteIdent(n)}`).join(" UNION ALL "));
+    const byIndex = new Map(rows.map((r) => [Number(r.i), r.n as bigint]));
+    for (let i = 0; i < part.length; i++) out.push(byIndex.get(i)!);
+  }
+  return out;
 }
 
 /** Columns that always hold an INTEGER (the rowid, its alias): read as they are. */
@@ -152,37 +161,75 @@ interface RowSource {
   textCols: number[];
   encoding: TextEncoding;
   /** Values above the big-value size are read from the pages (an ordinary rowid table of a UTF-8 file). */
-  big: { reader: PageReader; root: number; rowidIdx: number; recordCol: number[] } | null;
+  big: { reader: () => PageReader; root: number; rowidIdx: number; recordCol: number[] } | null;
 }
 
 /** A value as the row readers hand it: a big one is a BigValue (read in slices when encoded). */
 export type RowValue = SqlValue | BigValue;
 
-/**
- * Where a table's big values can be read from the pages: an ordinary rowid table (not virtual, not
- * WITHOUT ROWID, not sqlite_sequence) whose rowid is carried. Others read every value whole.
- */
-function bigSource(db: LibsqlDatabase, t: BackupTable, encoding: TextEncoding): RowSource["big"] {
-  if (encoding !== "UTF-8" || t.withoutRowid || t.name === "sqlite_sequence" || (!t.rowidColumn && !t.rowidAlias)) return null;
-  const root = allRows(db, "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", [t.name])[0]?.rootpage;
-  if (typeof root !== "bigint" || root <= 0n) return null; // a virtual table has no b-tree of its own
-  // The record holds every column but virtual generated ones, in declaration order.
-  const stored = allRows(db, "SELECT name, hidden FROM pragma_table_xinfo(?)", [t.name])
-    .filter((c) => Number(c.hidden) !== 2)
-    .map((c) => String(c.name));
-  const recordCol = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? -1 : stored.indexOf(c)));
-  return { reader: new PageReader(db), root: Number(root), rowidIdx: t.rowidColumn ? 0 : t.columns.indexOf(t.rowidAlias!), recordCol };
+/** What rowStatement asks about a file for every table, read once per handle and schema version. */
+interface FileFacts {
+  version: bigint;
+  encoding: TextEncoding;
+  /** Root page of each table with a b-tree (not a virtual table). */
+  roots: Map<string, number>;
+  /** Each such table's stored columns in record order (every column but virtual generated ones). */
+  stored: Map<string, string[]>;
 }
 
-function encodingOf(db: LibsqlDatabase): TextEncoding {
-  const e = String(allRows(db, "PRAGMA encoding")[0]?.encoding ?? "UTF-8");
-  return e === "UTF-16le" || e === "UTF-16be" ? e : "UTF-8";
+const factsOf = new WeakMap<LibsqlDatabase, { version: LibsqlStatement; facts: FileFacts | null }>();
+
+/**
+ * The file's encoding, root pages and record columns: three queries when the schema changed on this
+ * handle (PRAGMA schema_version, one statement kept per handle), instead of four per table and pass.
+ */
+function fileFacts(db: LibsqlDatabase): FileFacts {
+  let e = factsOf.get(db);
+  if (!e) {
+    const st = db.prepare("PRAGMA schema_version");
+    st.raw(true);
+    st.safeIntegers(true);
+    factsOf.set(db, (e = { version: st, facts: null }));
+  }
+  const version = BigInt((e.version.get([]) as unknown[])[0] as bigint);
+  if (e.facts?.version === version) return e.facts;
+  const enc = String(allRows(db, "PRAGMA encoding")[0]?.encoding ?? "UTF-8");
+  const roots = new Map<string, number>();
+  const stored = new Map<string, string[]>();
+  for (const r of allRows(
+    db,
+    "SELECT m.name AS t, m.rootpage AS root, x.name AS c, x.hidden AS h FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS x WHERE m.type = 'table' AND m.rootpage > 0 ORDER BY m.name, x.cid",
+  )) {
+    const t = String(r.t);
+    roots.set(t, Number(r.root));
+    let cols = stored.get(t);
+    if (!cols) stored.set(t, (cols = []));
+    if (Number(r.h) !== 2) cols.push(String(r.c));
+  }
+  e.facts = { version, encoding: enc === "UTF-16le" || enc === "UTF-16be" ? enc : "UTF-8", roots, stored };
+  return e.facts;
+}
+
+/**
+ * Where a table's big values can be read from the pages: an ordinary rowid table (not virtual, not
+ * WITHOUT ROWID, not sqlite_sequence) whose rowid is carried. Others read every value whole. The
+ * page reader is made when a big value is first met (two statements of its own).
+ */
+function bigSource(db: LibsqlDatabase, t: BackupTable, facts: FileFacts): RowSource["big"] {
+  if (facts.encoding !== "UTF-8" || t.withoutRowid || t.name === "sqlite_sequence" || (!t.rowidColumn && !t.rowidAlias)) return null;
+  const root = facts.roots.get(t.name);
+  if (root === undefined || root <= 0) return null; // a virtual table has no b-tree of its own
+  const stored = facts.stored.get(t.name) ?? [];
+  const recordCol = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? -1 : stored.indexOf(c)));
+  let reader: PageReader | null = null;
+  return { reader: () => (reader ??= new PageReader(db)), root, rowidIdx: t.rowidColumn ? 0 : t.columns.indexOf(t.rowidAlias!), recordCol };
 }
 
 /** A reusable statement that streams a table's rows as arrays of SqlValue (BigInt integers, TEXT exact). */
 export function rowStatement(db: LibsqlDatabase, t: BackupTable): RowSource {
-  const encoding = encodingOf(db);
-  const big = bigSource(db, t, encoding);
+  const facts = fileFacts(db);
+  const { encoding } = facts;
+  const big = bigSource(db, t, facts);
   const st = db.prepare(selectSql(t, encoding === "UTF-8", big ? Math.max(64, bigValueBytes()) : null));
   st.raw(true);
   st.safeIntegers(true);
@@ -207,7 +254,7 @@ export function* iterateRows(src: RowSource): Generator<RowValue[]> {
           const rowid = raw[big!.rowidIdx] as bigint;
           const { reader, root } = big!;
           const col = big!.recordCol[i]!;
-          raw[i] = new BigValue(storage, length, () => reader.value(root, rowid, col, { storage, length }));
+          raw[i] = new BigValue(storage, length, () => reader().value(root, rowid, col, { storage, length }));
         } else if (mask & (1 << j)) {
           // A string came by the fast path (short ASCII, no NUL): already exact.
           if (typeof raw[i] !== "string") raw[i] = decodeText(raw[i] as Uint8Array, encoding);

@@ -106,12 +106,30 @@ export function carryObjects(db: LibsqlDatabase, objects: readonly FileObject[])
  */
 export function predictObjects(targetSql: string, objects: readonly FileObject[]): ObjectsCarried {
   if (objects.length === 0) return { carried: [], notCarried: [] }; // nothing to try: no target to build
-  const mem = new Database(":memory:");
+  const mem = emptyTarget(targetSql);
+  mem.exec("BEGIN");
   try {
-    mem.exec(targetSql);
-    mem.exec("BEGIN");
     return carryObjects(mem, objects);
   } finally {
-    mem.close();
+    // Every try is undone: the next prediction starts from the empty target again.
+    if (mem.inTransaction) mem.exec("ROLLBACK");
   }
+}
+
+/** The empty in-memory target of each target SQL, built once per process (a run diagnoses up to three times). */
+const targets = new Map<string, LibsqlDatabase>();
+
+function emptyTarget(sql: string): LibsqlDatabase {
+  let db = targets.get(sql);
+  if (!db) {
+    const mem = new Database(":memory:");
+    try {
+      mem.exec(sql);
+    } catch (e) {
+      mem.close();
+      throw e;
+    }
+    targets.set(sql, (db = mem));
+  }
+  return db;
 }
