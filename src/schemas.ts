@@ -205,3 +205,26 @@ export function firstIssue<T extends v.GenericSchema>(schema: T, data: unknown):
   const field = keys.map((k, n) => (/^\d+$/.test(k) && n > 0 ? `[${k}]` : (n ? "." : "") + k)).join("");
   return { field: field || "(top level)", top: keys[0] ?? "", message: i.message };
 }
+
+// Step outputs' parts, here rather than beside the code that makes them: the wizard's main thread
+// checks step outputs (src/engine/step-outputs.ts) and must not load libsql, the fold or YAML for it.
+
+/** PRAGMA auto_vacuum's values by number, and the text encodings SQLite knows. */
+export const AUTO_VACUUM = ["none", "full", "incremental"] as const;
+export const ENCODINGS = ["UTF-8", "UTF-16le", "UTF-16be"] as const;
+
+export const FileSettingsSchema = v.object({
+  pageSize: v.pipe(v.number(), v.integer(), v.minValue(512), v.maxValue(65536)),
+  autoVacuum: v.picklist(AUTO_VACUUM),
+  encoding: v.picklist(ENCODINGS),
+  /** "wal" is kept; every other mode is a connection's choice, the file is left in rollback-journal ("delete") mode. */
+  journalMode: v.string(),
+  userVersion: v.pipe(v.number(), v.integer()),
+  applicationId: v.pipe(v.number(), v.integer()),
+});
+
+/** A backed-up table in the folded copy; `unchanged`: every backed-up value is unchanged (hash over the backed-up columns equal). */
+export const FoldCopyTableSchema = v.object({ name: v.string(), rowsBefore: v.number(), rowsAfter: v.number(), unchanged: v.boolean() });
+
+/** One file's counts; `error` is set when the file could not be read (it counts as a violation). */
+export const FileSummarySchema = v.object({ file: v.string(), lines: v.number(), violations: v.number(), warnings: v.number(), error: v.optional(v.string()) });

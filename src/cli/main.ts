@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { closeSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
@@ -46,6 +46,22 @@ export const EXAMPLES: Record<string, string[]> = {
   ledger: ["vox-cutover ledger --db ./vox.db"],
   sample: ["vox-cutover sample /tmp/rehearsal/vox.db --rows 200"],
 };
+
+/**
+ * The wizard's entry: its bundle (scripts/bundle-wizard.mjs: the screens, Ink and React in one file,
+ * our other modules imported from dist as usual) when it is at least as new as the compiled screens,
+ * else the modules themselves (a bare `tsc` after the bundle was made, a checkout built without it).
+ */
+async function loadWizard(): Promise<typeof import("../ui/start.js")> {
+  const bundle = new URL("../ui/start.bundle.js", import.meta.url);
+  try {
+    if (statSync(bundle).mtimeMs >= statSync(new URL("../ui/App.js", import.meta.url)).mtimeMs)
+      return (await import(bundle.href)) as typeof import("../ui/start.js");
+  } catch {
+    /* no bundle: the modules below */
+  }
+  return import("../ui/start.js");
+}
 
 function lazy(load: () => Promise<Handler>): Handler {
   return async (ctx, ...args) => (await load())(ctx, ...args);
@@ -128,7 +144,7 @@ export function buildProgram(): Command {
           return;
         }
       }
-      const { startWizard } = await import("../ui/start.js");
+      const { startWizard } = await loadWizard();
       exitCode = await startWizard({ db: o.db, rehearse: o.rehearse });
     });
   program
@@ -314,7 +330,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv.length > 0 && ["--db", "--rehearse"].includes(argv[0]!.split("=")[0]!)) argv = ["wizard", ...argv];
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
-      const { startWizard } = await import("../ui/start.js");
+      const { startWizard } = await loadWizard();
       return startWizard({});
     }
     process.stderr.write(program.helpInformation());

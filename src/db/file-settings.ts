@@ -10,19 +10,8 @@
  */
 import * as v from "valibot";
 import { allRows, type LibsqlDatabase } from "./local.js";
+import { AUTO_VACUUM, ENCODINGS, FileSettingsSchema } from "../schemas.js";
 
-const AUTO_VACUUM = ["none", "full", "incremental"] as const;
-const ENCODINGS = ["UTF-8", "UTF-16le", "UTF-16be"] as const;
-
-export const FileSettingsSchema = v.object({
-  pageSize: v.pipe(v.number(), v.integer(), v.minValue(512), v.maxValue(65536)),
-  autoVacuum: v.picklist(AUTO_VACUUM),
-  encoding: v.picklist(ENCODINGS),
-  /** "wal" is kept; every other mode is a connection's choice, the file is left in rollback-journal ("delete") mode. */
-  journalMode: v.string(),
-  userVersion: v.pipe(v.number(), v.integer()),
-  applicationId: v.pipe(v.number(), v.integer()),
-});
 export type FileSettings = v.InferOutput<typeof FileSettingsSchema>;
 
 function pragma(db: LibsqlDatabase, name: string): unknown {

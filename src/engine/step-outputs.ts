@@ -5,11 +5,8 @@
  * A recorded output that does not match reads as absent — the reader then does without it.
  */
 import * as v from "valibot";
-import { FileIdentitySchema, FileRecordSchema, LockHolderSchema } from "../schemas.js";
+import { FileIdentitySchema, FileRecordSchema, FileSettingsSchema, FileSummarySchema, FoldCopyTableSchema, LockHolderSchema } from "../schemas.js";
 import { failed } from "../errors.js";
-import { FoldCopyTableSchema } from "../migrate/fold-copy.js";
-import { FileSettingsSchema } from "../db/file-settings.js";
-import { FileSummarySchema } from "../telemetry/check.js";
 
 const str = v.string();
 const num = v.number();

@@ -35,6 +35,7 @@ import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { probeFile } from "../db/probe.js";
 import * as v from "valibot";
+import { FoldCopyTableSchema } from "../schemas.js";
 
 interface FoldCopyOptions {
   dbPath: string;
@@ -51,8 +52,6 @@ interface FoldCopyOptions {
   afterCopy?: () => void;
 }
 
-/** A backed-up table in the folded copy; `unchanged`: every backed-up value is unchanged (hash over the backed-up columns equal). */
-export const FoldCopyTableSchema = v.object({ name: v.string(), rowsBefore: v.number(), rowsAfter: v.number(), unchanged: v.boolean() });
 type FoldCopyTable = v.InferOutput<typeof FoldCopyTableSchema>;
 
 interface FoldCopyResult {

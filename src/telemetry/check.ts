@@ -10,6 +10,7 @@ import { isUtf8 } from "node:buffer";
 import { JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
 import { readBoundedLines } from "../util/lines.js";
 import * as v from "valibot";
+import { FileSummarySchema } from "../schemas.js";
 
 /** A JSON value's type as the envelope contract names it (an integer literal is "integer", also a "number"). */
 type JsonType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
@@ -126,8 +127,6 @@ export interface Finding {
   message: string;
 }
 
-/** One file's counts; `error` is set when the file could not be read (it counts as a violation). */
-export const FileSummarySchema = v.object({ file: v.string(), lines: v.number(), violations: v.number(), warnings: v.number(), error: v.optional(v.string()) });
 type FileSummary = v.InferOutput<typeof FileSummarySchema>;
 
 interface TelemetryReport {

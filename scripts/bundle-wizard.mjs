@@ -1,0 +1,70 @@
+/**
+ * `npm run build` (after tsc): the wizard's bundle, dist/src/ui/start.bundle.js — the compiled
+ * screens (dist/src/ui) with Ink, React and their dependencies in one file. Node then loads one file
+ * instead of ~580 modules before the first frame (issue 18: 2.8 s → 0.8 s under load).
+ *
+ * Our own modules outside src/ui (errors, schemas, engine, report, …) are NOT bundled: they stay
+ * imports of the very files in dist/, so the process holds one copy of each (`instanceof VoxError`
+ * holds, and nothing is loaded twice). The engine worker (src/ui/worker.ts) is not bundled either.
+ * src/cli/main.ts loads the bundle only when it is at least as new as the compiled screens (a bare
+ * `tsc` after it falls back to the modules themselves), else dist/src/ui/start.js.
+ */
+import { build } from "esbuild";
+import { builtinModules } from "node:module";
+import { dirname, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const ui = join(dist, "src", "ui");
+const outfile = join(ui, "start.bundle.js");
+const builtins = new Set(builtinModules);
+
+function join(...p) {
+  return resolve(...p);
+}
+
+/** Our own compiled modules outside src/ui (and the engine worker): imports of the files themselves, relative to the bundle. */
+const ownExternal = {
+  name: "own-modules-external",
+  setup(b) {
+    // Node's built-in modules by their node: names (the package test tells them from dependencies so).
+    b.onResolve({ filter: /^[a-z_/]+$/ }, (a) => (builtins.has(a.path) ? { path: `node:${a.path}`, external: true } : null));
+    b.onResolve({ filter: /^\.\.?\// }, (a) => {
+      const abs = resolve(a.resolveDir, a.path);
+      if (!abs.startsWith(dist + sep)) return null; // inside a dependency: bundled
+      if (abs.startsWith(ui + sep) && !abs.endsWith(`${sep}worker.js`)) return null; // a screen: bundled
+      const p = relative(ui, abs);
+      return { path: p.startsWith(".") ? p : `./${p}`, external: true };
+    });
+    // Ink loads its React devtools only under DEV=true, from a package that is not installed: the same
+    // failure (Ink explains it), without bundling the devtools' websocket client.
+    b.onResolve({ filter: /^\.\/devtools\.js$/ }, (a) =>
+      a.importer.includes(`${sep}node_modules${sep}ink${sep}`) ? { path: "devtools", namespace: "absent" } : null,
+    );
+    b.onLoad({ filter: /.*/, namespace: "absent" }, () => ({
+      contents: "throw new Error(\"Cannot find package 'react-devtools-core' (Ink's devtools are not part of the wizard)\");",
+      loader: "js",
+    }));
+  },
+};
+
+await build({
+  entryPoints: [join(ui, "start.js")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // React and some of Ink's dependencies are CommonJS: their require() of Node's modules needs one.
+  banner: { js: 'import { createRequire as __voxCreateRequire } from "node:module"; const require = __voxCreateRequire(import.meta.url);' },
+  // process.env.NODE_ENV is left to run time, as without the bundle (React picks its build then).
+  define: {
+    // Nothing in the wizard fetches: without this, Yoga's loader fetches its inline WASM from a data:
+    // URL, which loads Node's HTTP client (undici) first (~0.1–0.2 s); it then decodes it in place.
+    fetch: "undefined",
+  },
+  plugins: [ownExternal],
+  logLevel: "warning",
+  legalComments: "none",
+});
