@@ -55,7 +55,7 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
   });
 });
 
-/** Every bare specifier the built program imports (static, dynamic, and `require()` made with createRequire for lazy loads), as package names. */
+/** Every bare specifier (a package name's shape: not text such as the wizard bundle's `from " + name + "`) the built program imports (static, dynamic, and `require()` made with createRequire for lazy loads), as package names. */
 function runtimeImports(): Set<string> {
   const names = new Set<string>();
   const walk = (d: string) => {
@@ -63,7 +63,7 @@ function runtimeImports(): Set<string> {
       const p = join(d, e);
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith(".js")) {
-        for (const m of readFileSync(p, "utf8").matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
+        for (const m of readFileSync(p, "utf8").matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([a-z@][\w@/.:-]*)["']/g)) {
           const spec = m[1]!;
           if (spec.startsWith("node:")) continue;
           const parts = spec.split("/");
