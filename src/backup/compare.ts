@@ -1,61 +1,10 @@
-import { statSync } from "node:fs";
-import { Worker } from "node:worker_threads";
-import { failed } from "../errors.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
-import { WORKER_LIMITS } from "./export.js";
-import { workerExecArgv } from "../util/worker.js";
-import { hashDatabase } from "./tables.js";
+import { LiveHash, type LiveTable } from "./live-hash.js";
 
 export interface Comparison {
   ok: boolean;
   tables: { name: string; backupRows: number; dbRows: number | null; backupSha256: string; dbSha256: string | null; equal: boolean }[];
   firstDifference: string | null;
-}
-
-interface LiveTable {
-  name: string;
-  columns: string[];
-  rows: number;
-  sha256: string;
-}
-
-/** Below this size (database + WAL) the live database is hashed on this thread: a worker's start costs more than the work. */
-const IN_THREAD_HASH_BYTES = 32 << 20;
-
-function sizeOf(p: string): number {
-  try {
-    return statSync(p).size;
-  } catch {
-    return 0;
-  }
-}
-
-function liveHashFailed(dbPath: string, message: string): Error {
-  return failed({
-    what: `Could not read ${dbPath} to compare it with the backup: ${message}.`,
-    untouched: "Nothing was written.",
-    next: "Check the database (vox-cutover diagnose).",
-  });
-}
-
-/** Hashes every table of the live database: a large one in a worker thread (the second core), a small one here. */
-function hashLiveDatabase(dbPath: string): Promise<LiveTable[]> {
-  if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
-    try {
-      return Promise.resolve(hashDatabase(dbPath));
-    } catch (e) {
-      return Promise.reject(liveHashFailed(dbPath, e instanceof Error ? e.message : String(e)));
-    }
-  }
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("./hash-worker.js", import.meta.url), { workerData: { dbPath }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
-    w.once("message", (m: { ok: boolean; tables?: LiveTable[]; message?: string }) => {
-      void w.terminate();
-      if (m.ok) resolve(m.tables!);
-      else reject(liveHashFailed(dbPath, m.message!));
-    });
-    w.once("error", reject);
-  });
 }
 
 function compareTables(backup: ReadResult, live: LiveTable[]): Comparison {
@@ -120,25 +69,22 @@ async function compareWith(
 
 /**
  * Re-reads the backup (every hash recomputed) on this thread while a worker hashes the live
- * database on the other core; then compares counts and hashes table by table.
+ * database on the other core (this thread joins in once the backup is read; a small database is
+ * hashed here after the backup); then compares counts and hashes table by table.
  */
 export async function verifyAgainstDatabase(
   backupPath: string,
   dbPath: string,
   visitor: BackupVisitor = {},
 ): Promise<{ read: ReadResult; comparison: Comparison }> {
-  if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < IN_THREAD_HASH_BYTES) {
-    const read = quickRead(backupPath, visitor); // a bad backup is refused before the database is read
-    return compareWith(backupPath, visitor, read, await hashLiveDatabase(dbPath));
-  }
-  const live = hashLiveDatabase(dbPath);
-  live.catch(() => {}); // observed below
+  const live = new LiveHash(dbPath);
   let read: ReadResult;
   try {
-    read = quickRead(backupPath, visitor);
+    read = quickRead(backupPath, visitor); // a bad backup is refused before a small database is read
   } catch (e) {
-    await live.catch(() => {});
+    await live.stop();
     throw e;
   }
-  return compareWith(backupPath, visitor, read, await live);
+  await live.help();
+  return compareWith(backupPath, visitor, read, await live.result);
 }

@@ -1,9 +1,32 @@
-/** Worker: every table's row count and content hash of a live database (read-only), off the main thread. */
+/**
+ * Worker: hashes the live database's tables (read-only, one read transaction) for live-hash.ts. It
+ * lists the tables (its snapshot is open from then on), then claims them one at a time through the
+ * shared counter, which the main thread also claims from once it is free.
+ */
 import { parentPort, workerData } from "node:worker_threads";
-import { hashDatabase } from "./tables.js";
+import { openReadOnly } from "../db/local.js";
+import { claimOrder, mainFile, type HashWorkerMessage } from "./live-hash.js";
+import { hashTable, listBackupTables } from "./tables.js";
 
+const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
+const post = (m: HashWorkerMessage) => parentPort!.postMessage(m);
 try {
-  parentPort!.postMessage({ ok: true, tables: hashDatabase(workerData.dbPath as string) });
+  const db = openReadOnly(workerData.dbPath as string);
+  try {
+    db.exec("BEGIN");
+    const tables = listBackupTables(db);
+    const order = claimOrder(tables);
+    post({ t: "tables", tables, order, file: mainFile(db) });
+    const hashed: { i: number; rows: number; sha256: string }[] = [];
+    for (let k = Atomics.add(claims, 0, 1); k < order.length; k = Atomics.add(claims, 0, 1)) {
+      const i = order[k]!;
+      hashed.push({ i, ...hashTable(db, tables[i]!) });
+    }
+    db.exec("COMMIT");
+    post({ t: "done", ok: true, hashed });
+  } finally {
+    db.close();
+  }
 } catch (e) {
-  parentPort!.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) });
+  post({ t: "done", ok: false, message: e instanceof Error ? e.message : String(e) });
 }
