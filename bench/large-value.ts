@@ -7,7 +7,7 @@
  * `substr` (SQLite materializes the whole value for either) — and the product's export-legacy,
  * verify-backup --db, import-legacy --apply, and the whole cutover --apply (on a copy of the file, which
  * is then checked bit for bit against the original with Python). Prints one line per step: exit
- * code, seconds, peak RSS.
+ * code, wall seconds, CPU seconds (user + sys), peak RSS.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -20,10 +20,10 @@ const BIN = join(ROOT, "dist", "src", "cli", "main.js");
 const i = process.argv.indexOf("--mb");
 const MB = i >= 0 ? Number(process.argv[i + 1]) : 80;
 
-function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; peakMB: number; note: string } {
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
+function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; cpu: number; peakMB: number; note: string } {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
   const lines = r.stderr.trim().split("\n");
-  const [sec, kb] = (lines.at(-1) ?? "0 0").split(" ").map(Number);
+  const [sec, kb, user, sys] = (lines.at(-1) ?? "0 0 0 0").split(" ").map(Number);
   const note =
     r.status === 0
       ? ""
@@ -33,7 +33,7 @@ function timed(label: string, cmd: string, args: string[]): { label: string; exi
           .match(/error[^\n]{0,160}/i)?.[0] ??
         lines[0] ??
         "");
-  return { label, exit: r.status ?? -1, seconds: sec ?? 0, peakMB: Math.round((kb ?? 0) / 1024), note };
+  return { label, exit: r.status ?? -1, seconds: sec ?? 0, cpu: (user ?? 0) + (sys ?? 0), peakMB: Math.round((kb ?? 0) / 1024), note };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "vox-bench-large-"));
@@ -75,7 +75,7 @@ print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + w
   console.log(`largest value: ${MB} MB`);
   for (const r of rows)
     console.log(
-      `${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`,
+      `${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  (CPU ${r.cpu.toFixed(1).padStart(5)} s)  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`,
     );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { BigValue, bigValuePieces } from "./big-value.js";
 import { decodeVarint, encodeVarint, PageReader, type Payload } from "../db/pages.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, type SqlValue } from "../db/value.js";
+import { affinityOf, type Affinity } from "./affinity.js";
 
 type Value = SqlValue | BigValue;
 
@@ -145,33 +146,30 @@ export class BigInserter {
 
   /**
    * SQLite writes a zeroblob without materializing it only when nothing with data follows it in the
-   * record. When short TEXT or NULL values follow the last big value (legacy_quarantine's reason,
-   * run_id, quarantined_at), they are inserted empty and the zeroblob made longer by what they and
-   * their serial types take; then the record's header, the values before, the big value and theirs
-   * are written in place (same payload size). Null: not possible for this row (SQLite then expands
-   * the zeroblob: memory grows with the value, the bytes are the same).
+   * record. So the first big value is inserted as one zeroblob as long as everything from it to the
+   * record's end (the other big values, and the short values after them: legacy_quarantine's reason,
+   * run_id, quarantined_at; a number or a blob after a big text), and the values after it as empty
+   * placeholders (NULL, or x'' for a value); then the record's header, the values before (moved by
+   * what the header grew), and every value from the first big one on are written in place (same
+   * payload size). A value is written with the serial type SQLite gives it only where the column's
+   * affinity keeps its class (TEXT under TEXT or none, an integer under INTEGER, a real under REAL, a
+   * blob anywhere). Null: not possible for this row (then each big value is a zeroblob SQLite expands
+   * when data follows it: the bytes are the same, SQLite's memory grows with the value).
    */
-  private tailOf(values: readonly Value[], slice: boolean[], t: Target): { at: number; cols: { i: number; bytes: Buffer | null }[] } | null {
-    const last = slice.lastIndexOf(true);
+  private tailOf(values: readonly Value[], slice: boolean[], t: Target): { at: number; cols: { i: number; part: TailPart }[] } | null {
+    const first = slice.indexOf(true);
     const pos = new Map(this.columns.map((c, i) => [c.toLowerCase(), i]));
-    const rec = t.record.get(this.columns[last]!.toLowerCase())!;
-    const cols: { i: number; bytes: Buffer | null }[] = [];
+    const rec = t.record.get(this.columns[first]!.toLowerCase())!;
+    const cols: { i: number; part: TailPart }[] = [];
     if (!t.utf8) return null;
     for (const name of t.order.slice(rec + 1)) {
       const i = pos.get(name);
       if (i === undefined || t.indexed.has(name)) return null; // a default or an index would read it
-      const v = values[i];
-      const type = t.types.get(name) ?? "";
-      // TEXT stays TEXT under TEXT affinity (a declared type with CHAR, CLOB or TEXT and no INT).
-      const textAffinity = /char|clob|text/i.test(type) && !/int/i.test(type);
-      if (v === null) cols.push({ i, bytes: null });
-      else if ((typeof v === "string" || v instanceof RawText) && textAffinity) {
-        const bytes = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.bytes);
-        if (bytes.length > 1 << 16) return null;
-        cols.push({ i, bytes });
-      } else return null;
+      const part = tailPart(values[i]!, slice[i]!, affinityOf(t.types.get(name) ?? ""));
+      if (!part) return null;
+      cols.push({ i, part });
     }
-    return cols.length ? { at: last, cols } : null;
+    return cols.length ? { at: first, cols } : null;
   }
 
   run(values: readonly Value[]): void {
@@ -186,19 +184,19 @@ export class BigInserter {
     const tail = this.tailOf(values, slice, t);
     if (tail) {
       const big = values[tail.at] as BigValue;
-      const types = tail.cols.map((c) => encodeVarint(c.bytes === null ? 0 : 2 * c.bytes.length + 13).length);
-      const data = tail.cols.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
-      // The zeroblob's size Z: the value, the tail's data, and what the header grows by (its serial type's length depends on Z).
+      const types = tail.cols.map((c) => c.part.type.length);
+      const data = tail.cols.reduce((n, c) => n + c.part.size, 0);
+      // The zeroblob's size Z: the values from the first big one on, and what the header grows by (its serial type's length depends on Z).
+      const bigType = encodeVarint(2 * big.length + (big.storage === "text" ? 13 : 12)).length;
       let z = big.length + data;
-      for (let k = 0; k < 4; k++)
-        z = big.length + data + types.reduce((n, x) => n + x, 0) - types.length + encodeVarint(2 * big.length + 13).length - encodeVarint(2 * z + 12).length;
+      for (let k = 0; k < 4; k++) z = big.length + data + types.reduce((n, x) => n + x, 0) - types.length + bigType - encodeVarint(2 * z + 12).length;
       const rowid = this.insert(values, slice, tail, z);
       try {
         this.fill(t, rowid, values, slice, { ...tail, z });
         return;
       } catch (e) {
         if (!(e instanceof TailMismatch)) throw e;
-        // Nothing was written yet: insert it the plain way (SQLite expands the zeroblob).
+        // Nothing was written yet: insert it the plain way (SQLite expands the zeroblobs).
         this.db.prepare(`DELETE FROM ${quoteIdent(this.table)} WHERE rowid = ?`).run([rowid]);
       }
     }
@@ -210,13 +208,13 @@ export class BigInserter {
     const inTail = new Set(tail ? tail.cols.map((c) => c.i) : []);
     const args: unknown[] = [];
     const sql = values.map((v, i) => {
+      if (inTail.has(i)) {
+        args.push(v === null ? null : new Uint8Array(0));
+        return "?";
+      }
       if (v instanceof BigValue && slice[i]) {
         args.push(tail && i === tail.at ? z : v.length);
         return "zeroblob(?)";
-      }
-      if (inTail.has(i)) {
-        args.push(v === null ? null : "");
-        return "?";
       }
       const w = v instanceof BigValue ? materialize(v) : v;
       args.push(w instanceof RawText ? w.bytes : w);
@@ -226,20 +224,13 @@ export class BigInserter {
     return (this.lastRowid.get([]) as unknown[])[0] as bigint;
   }
 
-  private fill(
-    t: Target,
-    rowid: bigint,
-    values: readonly Value[],
-    slice: boolean[],
-    tail: { at: number; cols: { bytes: Buffer | null }[]; z: number } | null,
-  ): void {
+  private fill(t: Target, rowid: bigint, values: readonly Value[], slice: boolean[], tail: { at: number; cols: { part: TailPart }[]; z: number } | null): void {
     this.reader ??= new PageReader(this.db);
     this.update ??= this.db.prepare("UPDATE sqlite_dbpage SET data = ? WHERE pgno = ?");
     const reader = this.reader;
     const update = this.update;
-    // The tail's record first (it checks the layout before anything is written), then the others.
-    const order = values.map((_, i) => i).filter((i) => slice[i]);
-    if (tail) order.sort((a, b) => (a === tail.at ? -1 : b === tail.at ? 1 : a - b));
+    // With a tail, its record holds every sliced value (it checks the layout before anything is written).
+    const order = tail ? [tail.at] : values.map((_, i) => i).filter((i) => slice[i]);
     for (const i of order) {
       const col = t.record.get(this.columns[i]!.toLowerCase());
       if (col === undefined) throw new Error(`column ${this.columns[i]} of ${this.table} is not in its record`);
@@ -253,7 +244,7 @@ export class BigInserter {
           col,
           v,
           tail.z,
-          tail.cols.map((c) => c.bytes),
+          tail.cols.map((c) => c.part),
         );
       else fillValue(reader, update, t.root, rowid, col, v);
     }
@@ -315,21 +306,12 @@ function fillValue(reader: PageReader, update: LibsqlStatement, root: number, ro
 }
 
 /**
- * The record inserted with a zeroblob of `z` bytes as its last data and empty tail values is
- * rewritten in place: header with the real serial types, the values before (moved by what the
- * header grew), the big value, the tail's bytes. Throws TailMismatch before writing anything when
- * the layout is not the one computed.
+ * The record inserted with a zeroblob of `z` bytes at the first big value and empty placeholders
+ * after it is rewritten in place: header with the real serial types, the values before (moved by
+ * what the header grew), the first big value, then each value after it. Throws TailMismatch before
+ * writing anything when the layout is not the one computed.
  */
-function fillWithTail(
-  reader: PageReader,
-  update: LibsqlStatement,
-  root: number,
-  rowid: bigint,
-  col: number,
-  v: BigValue,
-  z: number,
-  tail: (Buffer | null)[],
-): void {
+function fillWithTail(reader: PageReader, update: LibsqlStatement, root: number, rowid: bigint, col: number, v: BigValue, z: number, tail: TailPart[]): void {
   const at = reader.locate(root, rowid, col, { storage: "blob", length: z });
   if (at.offset > 1 << 20) throw new TailMismatch("the values before are too large to move");
   const head = reader.read(at.payload, 0, at.offset);
@@ -337,17 +319,60 @@ function fillWithTail(
   if (at.typeByte + 1 + tail.length !== hs.v) throw new TailMismatch("the header is not laid out as expected");
   const preTypes = head.subarray(hs.n, at.typeStart);
   const preData = head.subarray(hs.v, at.offset);
-  const types = Buffer.concat([
-    preTypes,
-    encodeVarint(2 * v.length + (v.storage === "text" ? 13 : 12)),
-    ...tail.map((b) => encodeVarint(b === null ? 0 : 2 * b.length + 13)),
-  ]);
+  const types = Buffer.concat([preTypes, encodeVarint(2 * v.length + (v.storage === "text" ? 13 : 12)), ...tail.map((p) => p.type)]);
   let h = types.length + 1;
   while (encodeVarint(h).length + types.length !== h) h = encodeVarint(h).length + types.length;
   const newHead = Buffer.concat([encodeVarint(h), types, preData]);
-  const tailData = Buffer.concat(tail.filter((b): b is Buffer => b !== null));
-  if (newHead.length + v.length + tailData.length !== at.offset + z) throw new TailMismatch("the record's size would change");
-  writeValue(reader, update, at.payload, newHead.length, v);
-  if (tailData.length) writeAt(reader, update, at.payload, newHead.length + v.length, tailData);
+  const data = tail.reduce((n, p) => n + p.size, 0);
+  if (newHead.length + v.length + data !== at.offset + z) throw new TailMismatch("the record's size would change");
+  let o = newHead.length;
+  writeValue(reader, update, at.payload, o, v);
+  o += v.length;
+  for (const p of tail) {
+    if (p.big) writeValue(reader, update, at.payload, o, p.big);
+    else if (p.size) writeAt(reader, update, at.payload, o, p.bytes!);
+    o += p.size;
+  }
   writeAt(reader, update, at.payload, 0, newHead);
+}
+
+/** A value after the first big one, as the record holds it: its serial type, its size, and its bytes (or the big value to stream). */
+interface TailPart {
+  type: Buffer;
+  size: number;
+  bytes?: Buffer;
+  big?: BigValue;
+}
+
+/** The record form of a value after the first big one, or null where writing it in place could differ from what SQLite would store. */
+function tailPart(v: Value, sliced: boolean, aff: Affinity): TailPart | null {
+  const small = (type: number, bytes: Buffer): TailPart | null => (bytes.length > 1 << 16 ? null : { type: encodeVarint(type), size: bytes.length, bytes });
+  if (v === null) return { type: encodeVarint(0), size: 0 };
+  if (v instanceof BigValue) {
+    if (!sliced || (v.storage === "text" && aff !== "TEXT" && aff !== "BLOB")) return null;
+    return { type: encodeVarint(2 * v.length + (v.storage === "text" ? 13 : 12)), size: v.length, big: v };
+  }
+  if (v instanceof Uint8Array) return small(2 * v.length + 12, Buffer.from(v));
+  if (typeof v === "string" || v instanceof RawText) {
+    if (aff !== "TEXT" && aff !== "BLOB") return null;
+    const bytes = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.bytes);
+    return small(2 * bytes.length + 13, bytes);
+  }
+  if (typeof v === "bigint") {
+    if (aff !== "INTEGER") return null;
+    // The smallest of SQLite's integer serial types 1–6 that holds it (two's complement, big-endian).
+    const sizes = [1, 2, 3, 4, 6, 8];
+    const k = sizes.findIndex((n) => v >= -(1n << BigInt(8 * n - 1)) && v < 1n << BigInt(8 * n - 1));
+    const n = sizes[k]!;
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(v);
+    return { type: encodeVarint(k + 1), size: n, bytes: b.subarray(8 - n) };
+  }
+  if (typeof v === "number") {
+    if (aff !== "REAL") return null;
+    const b = Buffer.alloc(8);
+    b.writeDoubleBE(v);
+    return { type: encodeVarint(7), size: 8, bytes: b };
+  }
+  return null;
 }

@@ -1,6 +1,7 @@
 /**
  * Large texts where real vox files hold them (issue 17 item 3): the content tables of vox's FTS
- * indexes (knowledge_nodes.content, search_document_chunks.body_text), in a file laid out by vox 66's
+ * indexes (knowledge_nodes.content, search_document_chunks.body_text), and two in one row followed
+ * by short text, REAL and INTEGER values (llm_interactions.prompt/response), in a file laid out by vox 66's
  * own DDL with its sync triggers, cut over with the big-value size lowered to 64 KB (test hook) so
  * the page paths run. Those tables are ordinary rowid tables: the value is read from the pages and
  * written over a zeroblob (the triggers are dropped for the load), and the external-content FTS
@@ -23,6 +24,10 @@ c = sqlite3.connect(sys.argv[1])
 body = "naïve façade \"q\" \\ 東京 🚀 chunk\n" * 9000
 c.execute("UPDATE knowledge_nodes SET content = ? WHERE rowid = (SELECT min(rowid) FROM knowledge_nodes)", (body + " zebrafinch end",))
 c.execute("UPDATE search_document_chunks SET body_text = ? WHERE rowid = (SELECT max(rowid) FROM search_document_chunks)", (body * 2 + " quokka end",))
+# Two big texts in one row, followed by short text, REAL and INTEGER values of every serial size.
+c.execute("""UPDATE llm_interactions SET prompt = ?, response = ?, model_version = 'm-1', context_utilization_pct = 0.1,
+  cache_read_tokens = 0, success = 1, latency_ms = -129, input_tokens = 9007199254740993, output_tokens = 70000, cost_usd = -0.0
+  WHERE rowid = (SELECT min(rowid) FROM llm_interactions)""", (body + "p", "r" + body * 3))
 c.commit()
 `;
 
@@ -37,6 +42,10 @@ for t, c in (("knowledge_nodes", "content"), ("search_document_chunks", "body_te
     a = [(r[0], r[1], h(r[2])) for r in old.execute(q)]
     b = [(r[0], r[1], h(r[2])) for r in new.execute(q)]
     out[t] = {"equal": a == b, "rows": len(b), "largest": max(len(r[2] or b"") for r in new.execute(q))}
+cols = [r[1] for r in old.execute("PRAGMA table_info(llm_interactions)")]
+q = "SELECT rowid, " + ", ".join(f"typeof({c}), hex(CAST({c} AS BLOB)), quote({c})" for c in cols) + " FROM llm_interactions ORDER BY rowid"
+a, b = old.execute(q).fetchall(), new.execute(q).fetchall()
+out["llm_interactions"] = {"equal": a == b, "rows": len(b), "largest": new.execute("SELECT max(length(CAST(prompt AS BLOB)) + length(CAST(response AS BLOB))) FROM llm_interactions").fetchone()[0]}
 out["match"] = [
     new.execute("SELECT count(*) FROM knowledge_nodes_fts WHERE knowledge_nodes_fts MATCH 'zebrafinch'").fetchone()[0],
     new.execute("SELECT count(*) FROM search_document_chunks_fts WHERE search_document_chunks_fts MATCH 'quokka'").fetchone()[0],
@@ -48,7 +57,7 @@ print(json.dumps(out))
 `;
 
 describe("large texts in vox's FTS content tables (64 KB threshold)", () => {
-  it("a rebuild keeps their bytes and storage class, and the rebuilt FTS indexes find words near their end", async () => {
+  it("a rebuild keeps their bytes, the values after them and every storage class, and the rebuilt FTS indexes find words near their end", async () => {
     const db = join(tmp("vox-bigfts-"), "vox.db");
     buildCorpusFile("vox66-adhoc", db, { seed: 9, rows: 3 });
     execaSync("python3", ["-c", FILL, db]);
@@ -62,6 +71,8 @@ describe("large texts in vox's FTS content tables (64 KB threshold)", () => {
     expect(out.knowledge_nodes.largest).toBeGreaterThan(64 << 10);
     expect(out.search_document_chunks.equal).toBe(true);
     expect(out.search_document_chunks.largest).toBeGreaterThan(128 << 10);
+    expect(out.llm_interactions).toEqual({ equal: true, rows: 3, largest: expect.any(Number) });
+    expect(out.llm_interactions.largest).toBeGreaterThan(4 * (64 << 10));
     expect(out.match).toEqual([1, 1]);
     expect(out.integrity).toBe("ok");
   }, 180_000);
