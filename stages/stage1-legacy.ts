@@ -129,6 +129,8 @@ const buildImportStep: Step = defineStep({
       history: c.base.policy.history,
       rules: loadImporters(),
       verifiedSha256: ver?.sha256 ?? exp.sha256,
+      // Tables that map one to one are copied from the primary inside SQLite and proven equal to the backup.
+      source: c.dbPath,
       into: "target",
       runId: c.runId,
       planDigest: c.planDigest,

@@ -33,6 +33,8 @@ export interface TableImport {
   mapping: "same" | "rule" | "unknown-table" | "special";
   /** Parity proof: "hash" (same shape: content hash equal), "count", or "n/a". */
   parity: "hash" | "count" | "n/a";
+  /** How the rows were loaded: copied inside SQLite and proven by the hash ("native"), or row by row from the backup. */
+  loadedBy?: "native" | "rows";
 }
 
 export interface Plan {
@@ -60,6 +62,8 @@ export interface Plan {
   insertIdx: number[];
   sameShape: boolean;
   hash?: LineHasher;
+  /** Loaded by the native path (native-load.ts) and proven: the backup's rows are only hashed. */
+  native?: boolean;
 }
 
 export const SPECIAL = new Set(["sqlite_sequence"]);
@@ -69,7 +73,7 @@ export const ROWID = "\u0000rowid";
 export const QUARANTINE = "legacy_quarantine";
 const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
 
-export function sqlErrorCode(e: unknown): string {
+function sqlErrorCode(e: unknown): string {
   return String((e as { code?: string }).code ?? "");
 }
 
@@ -225,4 +229,19 @@ function allSeedRows(baselineSql: string): SeedTable[] {
   } finally {
     mem.close();
   }
+}
+
+/**
+ * The reason a row the target refuses goes to quarantine whole, or null for an error that is not
+ * about the row (disk full, I/O, …), which aborts the import.
+ */
+export function rowRefusal(e: unknown, p: Plan): string | null {
+  const code = sqlErrorCode(e);
+  const msg = e instanceof Error ? e.message : String(e);
+  if (code.startsWith("SQLITE_CONSTRAINT")) return `constraint: ${msg}`;
+  if (code === "SQLITE_MISMATCH") {
+    const alias = p.target?.rowidAlias;
+    return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;
+  }
+  return null;
 }

@@ -7,19 +7,21 @@ import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../db/ledger.js";
 import { wouldConvert } from "./affinity.js";
-import { rowJson, type BackupHeader } from "./format.js";
+import { rowJson, type BackupHeader, type Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
-import { peekHeader, readBackup, type BackupVisitor } from "./read.js";
+import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
+import { attachSource, NativeLoader } from "./native-load.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
-import { backupTable, hasBig, hashTable, LineHasher } from "./tables.js";
-import { BigValue } from "./big-value.js";
+import { backupTable, hasBig, LineHasher } from "./tables.js";
+import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
-import { planTables, QUARANTINE, ROWID, seedRows, SPECIAL, sqlErrorCode, type Plan, type TableImport } from "./import-plan.js";
+import { planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
+import { checkParity } from "./import-parity.js";
 
 export interface ImportReport {
   runId: string;
@@ -75,6 +77,12 @@ interface ImportOptions {
   failAfterRows?: number;
   /** A new file's settings; default: the backup header's (the source file's), none for a reference file. */
   settings?: FileSettings | null;
+  /**
+   * The database the backup was made from, read-only: tables whose columns map one to one are copied
+   * from it inside SQLite and proven equal to the backup by their canonical hashes (native-load.ts);
+   * the others, and any table not proven, load row by row from the backup. Absent: all row by row.
+   */
+  source?: string;
 }
 
 /**
@@ -106,9 +114,15 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
         });
     }
   };
+  // The native path needs the backup's claimed hashes (checked as the file is read) and the source attached.
+  // A row with a big value is written through sqlite_dbpage, which SQLite refuses beside a read-only
+  // attached database: a backup that may hold one loads row by row.
+  const trailer = opts.source !== undefined && !opts.reference && linesAtMost(opts.backupPath, bigValueBytes()) ? peekTrailer(opts.backupPath) : null;
+  const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
+  const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
   return writeTransactionInto<ImportReport>(
-    { path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings, then },
-    (db) => load(db, opts, runId, mode !== "existing", seen),
+    { path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings, then, before },
+    (db) => load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null),
   );
 }
 
@@ -126,7 +140,7 @@ function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
   return derived.map((r) => String(r.sql));
 }
 
-function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boolean, seen: { header?: BackupHeader }): ImportReport {
+function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boolean, seen: { header?: BackupHeader }, trailer: Trailer | null): ImportReport {
   const B = BigInt(opts.baselineVersion);
   const hist = new Set(opts.history.map((h) => BigInt(h)));
   // The target must be on the baseline: apply the (idempotent) baseline DDL inside the transaction.
@@ -146,6 +160,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   let plans = new Map<string, Plan>();
   let totalRows = 0;
   let seeds: ReturnType<typeof seedRows> = [];
+  let native: NativeLoader | null = null;
   // Planned from the header, the first line: mapping, then replace semantics (clear what is loaded).
   const onHeader = (header: BackupHeader) => {
     seen.header = header;
@@ -166,6 +181,10 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       db.exec(`DELETE FROM ${quoteIdent(t)}`);
     }
     for (const p of plans.values()) if (p.target) p.report.cleared = clearedCounts.get(p.target.name) ?? 0;
+    if (trailer) {
+      const targets = [...plans.values()].flatMap((p) => (p.target ? [p.target.name] : []));
+      native = new NativeLoader(db, trailer, new Set(targets.filter((t, i) => targets.indexOf(t) !== i)));
+    }
   };
   let derived: string[] = [];
   const now = new Date().toISOString();
@@ -178,6 +197,9 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   const textVersions = new Map<bigint, SqlValue[]>();
   let rowsDone = 0;
   let loadedTotal = 0;
+  const injected = () => {
+    if (opts.failAfterRows !== undefined && loadedTotal >= opts.failAfterRows) throw new Error(`injected failure after ${loadedTotal} rows`);
+  };
   const visitor: ReferenceVisitor = {
     // Every table hash, count, rowid order and the whole-file hash are checked as the rows load, and
     // every value is held to verify-backup's canonical checks (a hash alone is plain SHA-256: whoever
@@ -189,6 +211,18 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     onTable(bt) {
       const p = plans.get(bt.name)!;
       if (!p.target) return;
+      const n = native?.load(p) ?? null;
+      p.report.loadedBy = n === null ? "rows" : "native";
+      if (n !== null) {
+        // Loaded inside SQLite and proven equal to the backup: its rows are only hashed as the file is read.
+        p.native = true;
+        p.report.loaded = n;
+        loadedTotal += n;
+        rowsDone += n;
+        injected();
+        opts.onProgress?.({ rowsDone, totalRows, table: bt.name, phase: "copying rows into the new file" });
+        return;
+      }
       const idx = p.map.map((m, i) => (m === null ? -1 : i)).filter((i) => i >= 0);
       p.insertIdx = idx;
       const rowidName = backupTable(p.target, 0n).rowidColumn;
@@ -209,9 +243,11 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       );
       p.hash ??= new LineHasher();
     },
+    hashOnly: (bt) => plans.get(bt.name)?.native === true,
     onRow(bt, values0, line, issue) {
       let values = values0;
       const p = plans.get(bt.name)!;
+      if (p.native) return; // a long line of a table loaded natively
       if (p.report.mapping === "special") {
         if (bt.name === "sqlite_sequence") {
           const seq = values[bt.columns.indexOf("seq")];
@@ -282,7 +318,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
         p.report.partial++;
         partialTotal++;
       }
-      if (opts.failAfterRows !== undefined && loadedTotal >= opts.failAfterRows) throw new Error(`injected failure after ${loadedTotal} rows`);
+      injected();
       if ((rowsDone & 0x3fff) === 0) opts.onProgress?.({ rowsDone, totalRows, table: bt.name, phase: "copying rows into the new file" });
     },
   };
@@ -329,42 +365,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   if (seqPlan) seqPlan.report.target = "sqlite_sequence";
   // Parity: every backed-up row is in the new file or in legacy_quarantine.
   const reports = [...plans.values()].map((p) => p.report);
-  for (const p of plans.values()) {
-    if (p.report.loaded + p.report.quarantined !== p.report.rows) {
-      throw failed({
-        what: `Parity failed for ${p.bt.name}: ${p.report.rows} rows in the backup, ${p.report.loaded} loaded, ${p.report.quarantined} quarantined.`,
-        untouched: "The import was rolled back.",
-        next: "Report this with the backup file.",
-      });
-    }
-  }
-  const byTarget = new Map<string, Plan[]>();
-  for (const p of plans.values()) if (p.target) byTarget.set(p.target.name, [...(byTarget.get(p.target.name) ?? []), p]);
-  for (const [name, ps] of byTarget) {
-    if (name === "schema_version" || name === "legacy_quarantine") continue;
-    const target = catalog.find((t) => t.name === name)!;
-    const tb = backupTable(target, 0n);
-    const expectLoaded = ps.reduce((n, p) => n + p.report.loaded, 0);
-    if (ps.length === 1 && ps[0]!.sameShape) {
-      const h = hashTable(db, tb);
-      const want = ps[0]!.hash!.digest();
-      if (h.rows !== expectLoaded || h.sha256 !== want) {
-        throw failed({
-          what: `Parity failed for ${name}: the new file's rows (${h.rows}, ${h.sha256}) differ from the loaded backup rows (${expectLoaded}, ${want}).`,
-          untouched: "The import was rolled back.",
-          next: "Report this with the backup file.",
-        });
-      }
-    } else {
-      const n = Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n);
-      if (n !== expectLoaded)
-        throw failed({
-          what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`,
-          untouched: "The import was rolled back.",
-          next: "Report this with the backup file.",
-        });
-    }
-  }
+  const byTarget = checkParity(db, plans, catalog);
   // The baseline's seed rows, where no legacy row took their key (any UNIQUE key: OR IGNORE).
   let seededTotal = 0;
   for (const s of seeds) {
@@ -383,7 +384,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     db.exec(`INSERT INTO ${quoteIdent(t.name)}(${quoteIdent(t.name)}) VALUES ('rebuild')`);
     ftsRebuilt.push(t.name);
   }
-  if (fresh) db.exec("ANALYZE"); // planner statistics for the new file
+  if (fresh) db.exec("ANALYZE main"); // planner statistics for the new file (not the attached source)
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
   // Table by table (those declaring a foreign key): a key SQLite cannot check (vox 66's package_deps names
   // a parent column that is not unique: "foreign key mismatch") is reported, the other tables still checked.
@@ -392,12 +393,13 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   const keyed = tablesWithForeignKeys(db) ?? new Set(catalog.map((t) => t.name));
   for (const t of catalog.filter((x) => !x.virtual && keyed.has(x.name))) {
     try {
-      for (const r of allRows(db, `PRAGMA foreign_key_check(${quoteIdent(t.name)})`)) fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
+      for (const r of allRows(db, `PRAGMA main.foreign_key_check(${quoteIdent(t.name)})`))
+        fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
     } catch (e) {
       foreignKeyUncheckable.push({ table: t.name, error: e instanceof Error ? e.message : String(e) });
     }
   }
-  const integrity = allRows(db, "PRAGMA integrity_check")
+  const integrity = allRows(db, "PRAGMA main.integrity_check")
     .map((r) => String(Object.values(r)[0]))
     .join("; ");
   if (integrity !== "ok") {
@@ -432,19 +434,4 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     seeded: seededTotal,
     backupSha256: result.fileSha256,
   };
-}
-
-/**
- * The reason a row the target refuses goes to quarantine whole, or null for an error that is not
- * about the row (disk full, I/O, …), which aborts the import.
- */
-function rowRefusal(e: unknown, p: Plan): string | null {
-  const code = sqlErrorCode(e);
-  const msg = e instanceof Error ? e.message : String(e);
-  if (code.startsWith("SQLITE_CONSTRAINT")) return `constraint: ${msg}`;
-  if (code === "SQLITE_MISMATCH") {
-    const alias = p.target?.rowidAlias;
-    return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;
-  }
-  return null;
 }

@@ -73,6 +73,13 @@ export interface BackupVisitor {
   rowsUnparsed?: boolean;
   onHeader?(h: BackupHeader): void;
   onTable?(t: BackupTable): void;
+  /**
+   * Asked once per table, after `onTable`: true when the table's rows are proven another way (the
+   * import's native load, whose canonical hash equals this file's), so its rows are only hashed and
+   * counted, never decoded or handed to `onRow` (a row streamed as a long line still is). The
+   * table's hash and count, the trailer and the whole-file hash are checked as for any table.
+   */
+  hashOnly?(t: BackupTable): boolean;
   /** `line` is the canonical encoding (the bytes hashed). */
   onRow?(t: BackupTable, values: SqlValue[], line: string): void;
   onEnd?(t: BackupTable, summary: { rows: number; sha256: string }): void;
@@ -167,6 +174,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   let rowsDone = 0;
   let prevKey: SqlValue = null;
   let keyIdx = -1;
+  let skip = false;
   const done: { name: string; rows: number; sha256: string }[] = [];
   let trailer: Trailer | undefined;
   let fileSha256 = "";
@@ -238,6 +246,16 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
       }
       if (trailer) throw bad(path, line.no, "there is data after the trailer");
       if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur?.name);
+      if (skip && cur && line.bytes[0] === 0x5b) {
+        // A row of a table proven by its hash (hashOnly): a line that is not canonical cannot give that hash.
+        th!.update(line.bytes);
+        th!.update("\n");
+        fileHash.update(line.bytes);
+        fileHash.update("\n");
+        rows++;
+        rowsDone++;
+        continue;
+      }
       const text = line.bytes.toString("utf8");
       let parsed: unknown;
       try {
@@ -285,6 +303,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
           prevKey = null;
           keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
           visitor.onTable?.(cur);
+          skip = visitor.hashOnly?.(cur) === true;
           continue;
         }
         if (o.k === "end") {
@@ -370,17 +389,52 @@ export function peekHeader(path: string): BackupHeader | null {
   return null;
 }
 
+/**
+ * Whether every line of the file is at most `limit` bytes long (one pass over the bytes, no line
+ * decoded): a file whose lines are all shorter than the big-value size holds no big value.
+ */
+export function linesAtMost(path: string, limit: number): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    let run = 0; // bytes since the last newline
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return true;
+      let from = 0;
+      for (let nl = buf.indexOf(10, 0); nl >= 0 && nl < n; nl = buf.indexOf(10, from)) {
+        if (run + nl - from > limit) return false;
+        run = 0;
+        from = nl + 1;
+      }
+      run += n - from;
+      if (run > limit) return false;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The trailer's claimed whole-file sha256 (read from the end of the file), for plan digests. */
 export function peekTrailerSha(path: string): string | null {
+  const t = peekTrailer(path);
+  return t && typeof t.fileSha256 === "string" ? t.fileSha256 : null;
+}
+
+/**
+ * The trailer as the file's last line claims it (per-table rows and hashes), without reading the
+ * rest: a claim until `readBackup` has checked the whole file against it.
+ */
+export function peekTrailer(path: string): Trailer | null {
   const size = statSync(path).size;
-  const n = Math.min(size, 1 << 16);
+  const n = Math.min(size, 1 << 20);
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.alloc(n);
     readSync(fd, buf, 0, n, size - n);
     const last = buf.toString("utf8").trimEnd().split("\n").at(-1) ?? "";
-    const o = JSON.parse(last) as { k?: string; fileSha256?: string };
-    return o.k === "trailer" && typeof o.fileSha256 === "string" ? o.fileSha256 : null;
+    const o = JSON.parse(last) as Partial<Trailer>;
+    return o.k === "trailer" ? (o as Trailer) : null;
   } catch {
     return null;
   } finally {

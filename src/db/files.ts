@@ -3,7 +3,8 @@ import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { dirname } from "node:path";
 import { DB_SIDE_SUFFIXES, privateBuildPath } from "../layout.js";
 import { refused } from "../errors.js";
-import { openReadWrite, type LibsqlDatabase } from "./local.js";
+import { allRows, openReadWrite, type LibsqlDatabase } from "./local.js";
+import { quoteIdent } from "./value.js";
 import { applyHeaderSettings, applyLayoutSettings, finalJournalMode, type FileSettings } from "./file-settings.js";
 
 /** The files SQLite keeps beside a database. */
@@ -41,6 +42,16 @@ interface WriteTarget<T = unknown> {
    * its savepoints work; a private file loads without a journal). A failure removes a new file.
    */
   then?: (db: LibsqlDatabase, result: T) => void;
+  /**
+   * Runs just before the transaction begins, after the pragmas: where a database to read from is
+   * attached (SQLite attaches nothing inside a transaction). Every attached database is detached
+   * when the transaction ends, before anything else (a later pragma would apply to it too).
+   */
+  before?: (db: LibsqlDatabase) => void;
+}
+
+function detachAll(db: LibsqlDatabase): void {
+  for (const r of allRows(db, "PRAGMA database_list")) if (r.name !== "main" && r.name !== "temp") db.exec(`DETACH ${quoteIdent(String(r.name))}`);
 }
 
 /**
@@ -61,6 +72,7 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
     }
     if (target.foreignKeysOff) db.exec("PRAGMA foreign_keys=OFF"); // must be set outside the transaction
     if (fresh && target.fast) db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384");
+    target.before?.(db);
     db.exec("BEGIN IMMEDIATE");
     try {
       result = await fn(db);
@@ -71,6 +83,7 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
       if (db.inTransaction) db.exec("ROLLBACK");
       throw e;
     }
+    if (target.before) detachAll(db);
     if (fresh && target.fast) db.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL");
     if (target.then) {
       db.exec("BEGIN IMMEDIATE");

@@ -15,6 +15,11 @@ function fileUri(path: string, params: string): string {
   return `file:${escaped}?${params}`;
 }
 
+/** The URI to ATTACH a database read-only with (the import's native source). */
+export function attachUri(path: string): string {
+  return fileUri(path, "mode=ro");
+}
+
 /** The `not-a-database` error for a probe that is not `ok`. */
 export function notADatabase(path: string, probe: ProbeResult, action = "opened"): Error {
   const why =

@@ -101,6 +101,7 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
       history: base.policy.history,
       rules: loadImporters(),
       into: "scratch",
+      source: dbPath,
       onProgress: (p) => {
         emit({
           type: "step-progress",

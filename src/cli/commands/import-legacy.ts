@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { loadImporters } from "../../backup/importers.js";
-import { peekFormat, peekTrailerSha, readBackup } from "../../backup/read.js";
+import { peekFormat, peekHeader, peekTrailerSha, readBackup } from "../../backup/read.js";
 import { isReferenceFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
@@ -73,6 +73,7 @@ function importJson(r: ImportReport): Record<string, unknown> {
       seeded: t.seeded,
       mapping: t.mapping,
       parity: t.parity,
+      ...(t.loadedBy ? { loadedBy: t.loadedBy } : {}),
     })),
     totalRows: r.totalRows,
     loaded: r.loaded,
@@ -147,6 +148,9 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     history: base.policy.history,
     rules,
     planDigest: digest,
+    // The database the backup was made from, if it is still there: tables copied from it inside SQLite
+    // count only when proven equal to this backup by their hashes (the others load from the backup).
+    source: reference ? undefined : peekHeader(backupPath)?.source?.path,
     onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => {
       progress.update(p.rowsDone, p.totalRows, p.table);
       pausePoint("import-progress");

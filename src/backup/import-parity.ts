@@ -1,0 +1,49 @@
+/** The import's parity proof: every backed-up row is in the new file or in legacy_quarantine, a same-shape table by its content hash. */
+import { failed } from "../errors.js";
+import type { TableInfo } from "../db/catalog.js";
+import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { quoteIdent } from "../db/value.js";
+import type { Plan } from "./import-plan.js";
+import { backupTable, hashTable } from "./tables.js";
+
+/** Throws (the import rolls back) on any difference; returns the plans per target table. */
+export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalog: TableInfo[]): Map<string, Plan[]> {
+  for (const p of plans.values()) {
+    if (p.report.loaded + p.report.quarantined !== p.report.rows) {
+      throw failed({
+        what: `Parity failed for ${p.bt.name}: ${p.report.rows} rows in the backup, ${p.report.loaded} loaded, ${p.report.quarantined} quarantined.`,
+        untouched: "The import was rolled back.",
+        next: "Report this with the backup file.",
+      });
+    }
+  }
+  const byTarget = new Map<string, Plan[]>();
+  for (const p of plans.values()) if (p.target) byTarget.set(p.target.name, [...(byTarget.get(p.target.name) ?? []), p]);
+  for (const [name, ps] of byTarget) {
+    if (name === "schema_version" || name === "legacy_quarantine") continue;
+    const target = catalog.find((t) => t.name === name)!;
+    const tb = backupTable(target, 0n);
+    const expectLoaded = ps.reduce((n, p) => n + p.report.loaded, 0);
+    if (ps.length === 1 && ps[0]!.native) continue; // proven by its hash right after its load
+    if (ps.length === 1 && ps[0]!.sameShape) {
+      const h = hashTable(db, tb);
+      const want = ps[0]!.hash!.digest();
+      if (h.rows !== expectLoaded || h.sha256 !== want) {
+        throw failed({
+          what: `Parity failed for ${name}: the new file's rows (${h.rows}, ${h.sha256}) differ from the loaded backup rows (${expectLoaded}, ${want}).`,
+          untouched: "The import was rolled back.",
+          next: "Report this with the backup file.",
+        });
+      }
+    } else {
+      const n = Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n);
+      if (n !== expectLoaded)
+        throw failed({
+          what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`,
+          untouched: "The import was rolled back.",
+          next: "Report this with the backup file.",
+        });
+    }
+  }
+  return byTarget;
+}

@@ -1,0 +1,164 @@
+/**
+ * The import's native path (issue 18): tables whose columns map one to one are copied inside SQLite
+ * from the source (attached read-only) and proven equal to the backup by their canonical hashes;
+ * every other table, and any table not proven, loads row by row. The new file must be the same
+ * whichever path loaded it: judged with the sqlite3 CLI (`.sha3sum` per table, which hashes each
+ * value with its storage class; typeof/hex per value), the quarantine row for row.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execaSync } from "execa";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import Database from "libsql";
+import { importBackup, type ImportReport } from "../../src/backup/import.js";
+import { attachSource } from "../../src/backup/native-load.js";
+import { loadImporters } from "../../src/backup/importers.js";
+import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
+import { cli, fixtureDb, makeVoxDb, sampleInto, sha3sum, sqlite, tmp } from "../helpers.js";
+
+let dir: string;
+const p = (n: string) => join(dir, n);
+const base = loadBaselineContext();
+
+async function exportTo(db: string, backup: string): Promise<void> {
+  // The export runs in its own process (its writer is a worker thread built to dist/).
+  const e = await cli(["export-legacy", backup, "--db", db]);
+  expect(e.exitCode, e.stderr).toBe(0);
+}
+
+function load(backup: string, target: string, source?: string): Promise<ImportReport> {
+  return importBackup({
+    backupPath: backup,
+    targetPath: target,
+    baselineSql: base.sql,
+    baselineVersion: base.manifest.baselineVersion,
+    history: base.policy.history,
+    rules: loadImporters(),
+    into: "target",
+    ...(source ? { source } : {}),
+  });
+}
+
+const by = (r: ImportReport, how: "native" | "rows") => r.tables.filter((t) => t.loadedBy === how).map((t) => t.source);
+
+/** Every table's `.sha3sum` (storage classes included) but the run's own records, and the quarantine without its run id and time. */
+function content(db: string): Record<string, string> {
+  const names = sqlite(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%' ORDER BY name").split("\n");
+  // One sqlite3 process for every table's hash (.sha3sum takes a LIKE pattern: `_` and `%` in a name match themselves too).
+  const hashed = names.filter((n) => !["cutover_ledger", "legacy_quarantine", "schema_version"].includes(n));
+  const script = hashed.map((n) => `.print @@${n}\n.sha3sum '${n.replace(/['"]/g, "_")}'`).join("\n");
+  const out: Record<string, string> = {};
+  for (const part of execaSync("sqlite3", [db], { input: script }).stdout.split("@@").slice(1)) {
+    const [name, ...sum] = part.trim().split("\n");
+    out[name!] = sum.join(" ");
+  }
+  expect(Object.keys(out).length).toBe(hashed.length);
+  // schema_version's baseline row carries the time of the import.
+  out.schema_version = sqlite(db, "SELECT version, typeof(version) FROM schema_version WHERE version <> 66 ORDER BY 1");
+  out.legacy_quarantine = sqlite(
+    db,
+    "SELECT source_table, quote(source_key), quote(row_json), reason FROM legacy_quarantine ORDER BY source_table, source_key, row_json, reason",
+  );
+  return out;
+}
+
+beforeAll(() => {
+  dir = tmp("vox-native-");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("native path ≡ row path", () => {
+  it("on the sample (real vox shapes: NUL in text, int64 limits, TEXT in INTEGER columns, orphans): same file, same quarantine", async () => {
+    const { db } = await sampleInto(dir, 10);
+    await exportTo(db, p("sample.jsonl"));
+    const rows = await load(p("sample.jsonl"), p("sample-rows.db"));
+    const native = await load(p("sample.jsonl"), p("sample-native.db"), db);
+    expect(by(rows, "native")).toEqual([]);
+    expect(by(native, "native").length).toBeGreaterThan(100);
+    expect(native.quarantined).toBe(rows.quarantined);
+    expect(native.loaded).toBe(rows.loaded);
+    expect(content(p("sample-native.db"))).toEqual(content(p("sample-rows.db")));
+    // Every table the row path quarantined a row of (or had to convert) went by rows in the native run too.
+    const quarantinedTables = rows.tables.filter((t) => t.target && (t.quarantined > 0 || t.partial > 0)).map((t) => t.source);
+    expect(quarantinedTables).toContain("schema_version");
+    for (const t of quarantinedTables) expect(by(native, "rows"), t).toContain(t);
+  });
+
+  it("exact values (±2^63, 3.0, -0.0, 1e308, NUL, bytes that are not UTF-8, a BLOB in TEXT) load natively, bit for bit; the misfits fall back", async () => {
+    const db = p("mixed.db");
+    makeVoxDb(
+      db,
+      "60",
+      [59, 60],
+      `INSERT INTO corpus_pairs (id, source, errors_json, origin, reward_signal, label, created_at) VALUES
+         (1, 'a' || char(0) || 'b', '12', CAST(x'ff41fe' AS TEXT), 3.0, x'00ff', '2024'),
+         (2, 'é', '3.0', 'o', 1e308, 'l', 'c'),
+         (3, '', ' 7 ', 'x', -0.0, '', ''),
+         (9223372036854775807, 'max', '[]', 'o', 9223372036854775808.0, 'l', 'c'),
+         (-9223372036854775808, 'min', '[]', 'o', -9223372036854775808.0, 'l', 'c');
+       INSERT INTO reliability_scores (entity_type, entity_id, reliability, success_count, failure_count, updated_at_ms) VALUES
+         ('a', 'b', 0.1, -9223372036854775808, 9223372036854775807, 'not a number'),
+         ('c', 'd', 1, 12, 3, x'01');
+       DROP TABLE research_metrics;
+       CREATE TABLE research_metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, metric_type TEXT, metric_value TEXT, metadata_json TEXT, created_at TEXT);
+       INSERT INTO research_metrics (session_id, metric_type, metric_value, created_at) VALUES ('s', 'm', '12', 'c'), ('s', 'm', 'high', 'c'), ('s', 'm', NULL, 'c');
+       DROP TABLE conversation_topics;
+       CREATE TABLE conversation_topics (conversation_id INTEGER, topic_id INTEGER, weight TEXT);
+       INSERT INTO conversation_topics VALUES (1, 2, x'01'), (3, 4, x'00');
+       INSERT INTO agent_reliability (agent_id, reliability, success_count, failure_count, updated_at_ms) VALUES ('backup', 0.5, 1, 2, 3), ('kept', 0.25, 4, 5, 6);`,
+    );
+    // The target's UNIQUE index on search_documents(source_uri), absent from this legacy file.
+    const f = fixtureDb(db);
+    for (const r of f.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'search_documents' AND sql IS NOT NULL").all() as {
+      name: string;
+    }[])
+      f.exec(`DROP INDEX "${r.name}"`);
+    f.exec("INSERT INTO search_documents(id, source_uri, title) VALUES (1, 'file:a', 'first'), (2, 'file:a', 'second'), (3, 'file:b', 'third')");
+    f.close();
+    await exportTo(db, p("mixed.jsonl"));
+    const before = (table: string) => sha3sum(db, table);
+    const exact = ["corpus_pairs", "reliability_scores"].map(before);
+    // Written after the export: a native copy would not equal the backup, so agent_reliability loads from the backup.
+    sqlite(db, "UPDATE agent_reliability SET agent_id = 'changed later' WHERE agent_id = 'backup'");
+    const rows = await load(p("mixed.jsonl"), p("mixed-rows.db"));
+    const native = await load(p("mixed.jsonl"), p("mixed-native.db"), db);
+    const n = p("mixed-native.db");
+    const how = Object.fromEntries(native.tables.map((t) => [t.source, t.loadedBy]));
+    expect(how.corpus_pairs).toBe("native");
+    expect(how.reliability_scores).toBe("native");
+    expect(how.conversation_topics).toBe("native"); // a TEXT column into a REAL one, but no value that would convert
+    expect(how.research_metrics).toBe("rows"); // TEXT '12' would become REAL 12.0: the row path quarantines it
+    expect(how.search_documents).toBe("rows"); // the UNIQUE index refused the INSERT … SELECT
+    expect(how.agent_reliability).toBe("rows"); // the hash proof failed
+    const q = (file: string) =>
+      sqlite(
+        file,
+        "SELECT id, typeof(source), hex(source), typeof(origin), hex(origin), typeof(reward_signal), quote(reward_signal), typeof(label), hex(label) FROM corpus_pairs ORDER BY id",
+      );
+    expect(q(n)).toBe(q(db));
+    expect(q(n)).toBe(q(p("mixed-rows.db")));
+    expect(["corpus_pairs", "reliability_scores"].map((t) => sha3sum(n, t))).toEqual(exact);
+    expect(sqlite(n, "SELECT agent_id FROM agent_reliability ORDER BY rowid")).toBe("backup\nkept");
+    expect(sqlite(n, "SELECT reason FROM legacy_quarantine WHERE source_table = 'research_metrics'")).toMatch(/^type-change/);
+    expect(sqlite(n, "SELECT reason FROM legacy_quarantine WHERE source_table = 'search_documents'")).toMatch(/^constraint/);
+    expect(native.quarantined).toBe(rows.quarantined);
+    expect(native.loaded).toBe(rows.loaded);
+    expect(content(n)).toEqual(content(p("mixed-rows.db")));
+  });
+});
+
+describe("the source is only used when it can be", () => {
+  it("not a file that does not exist, is not a database, or is the target itself", () => {
+    const mem = new Database(":memory:");
+    try {
+      expect(attachSource(mem, p("no-such.db"), p("t.db"))).toMatch(/does not exist/);
+      expect(attachSource(mem, p("mixed.jsonl"), p("t.db"))).toMatch(/not a SQLite database/);
+      expect(attachSource(mem, dir, p("t.db"))).toMatch(/not a regular file/);
+      expect(attachSource(mem, p("mixed-rows.db"), p("mixed-rows.db"))).toMatch(/the target itself/);
+      expect(attachSource(mem, p("mixed-rows.db"), p("t.db"))).toBeNull();
+      expect(() => mem.exec("INSERT INTO vox_native_source.corpus_pairs (id) VALUES (99)")).toThrow(/readonly/);
+    } finally {
+      mem.close();
+    }
+  });
+});
