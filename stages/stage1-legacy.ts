@@ -121,6 +121,8 @@ const buildImportStep: Step = defineStep({
     const exp = c.outputs.need("export");
     const ver = c.outputs.get("verify-backup");
     assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
+    const held = sharedLockNote(c.dbPath, "the build (it copies tables from it inside SQLite)");
+    if (held) c.emit({ type: "note", text: held });
     const r = await importBackup({
       backupPath: c.backupPath,
       targetPath: c.newPath,
