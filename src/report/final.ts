@@ -171,3 +171,29 @@ export function countsMarkdown(r: CountedReport): string[] {
   }
   return lines;
 }
+
+/** A problem of a run: a step that failed, or one thing a finished step carried on past. */
+interface ReportProblem {
+  step: string;
+  title: string;
+  text: string;
+  failed: boolean;
+}
+
+/** The run's problems, from the report's steps: what the wizard's headline counts and report.md and the text summary list. */
+export function reportProblems(r: { steps: { id: string; title: string; status: string; summary: string; warnings?: string[] }[] }): ReportProblem[] {
+  const out: ReportProblem[] = [];
+  for (const s of r.steps) {
+    if (s.status === "failed") out.push({ step: s.id, title: s.title, text: s.summary, failed: true });
+    for (const w of s.warnings ?? []) out.push({ step: s.id, title: s.title, text: w, failed: false });
+  }
+  return out;
+}
+
+/** legacy_quarantine in one sentence: the rows the table holds, by reason (after --apply), else the import's count. */
+export function quarantineSentence(r: CountedReport & { quarantineTable?: { rows: number; byReason: Record<string, number> } | null }): string {
+  const q = r.quarantineTable;
+  if (!q) return `${formatCount(r.quarantined)} row(s) to legacy_quarantine`;
+  const reasons = Object.entries(q.byReason).map(([k, n]) => `${formatCount(n)} ${k}`);
+  return `legacy_quarantine holds ${formatCount(q.rows)} row(s)${reasons.length ? `: ${reasons.join(", ")}` : ""}`;
+}

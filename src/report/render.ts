@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { countsMarkdown } from "./final.js";
+import { countsMarkdown, quarantineSentence, reportProblems } from "./final.js";
 import { formatCount } from "../util/count.js";
 import type { CutoverReport } from "./cutover-report.js";
 
@@ -13,7 +13,7 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
     `- chain: ${r.before.chain} → ${r.after.chain}`,
     `- backup: ${r.backup.path ?? "-"} (verified: ${r.backup.verified ? "yes" : "no"}${r.backup.sha256 ? `, sha256 ${r.backup.sha256}` : ""})`,
     `- archive (the old primary): ${r.archive.path ?? "-"}`,
-    `- quarantined rows: ${formatCount(r.quarantineTable?.rows ?? r.quarantined)}`,
+    `- quarantined rows: ${formatCount(r.quarantineTable?.rows ?? r.quarantined)} (${quarantineSentence(r)})`,
     `- roll back: \`${r.rollbackCommand ?? "-"}\``,
     `- time: ${r.durationMs} ms`,
     "",
@@ -24,8 +24,14 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
     ...r.steps.map((s) => `| ${s.stage} | ${s.id} | ${s.kind} | ${s.status} | ${s.summary.replace(/\|/g, "\\|")} |`),
   ];
   // The problems the summary counts ("Done with N problems"), a resumed run's earlier ones included.
-  const problems = r.steps.flatMap((s) => (s.warnings ?? []).map((w) => `- ${s.id}: ${w}`));
-  if (problems.length) lines.push("", "## Problems (steps that finished with warnings)", "", ...problems);
+  const problems = reportProblems(r);
+  if (problems.length)
+    lines.push(
+      "",
+      `## Problems (steps that ${problems.some((p) => p.failed) ? "failed or " : ""}finished with warnings)`,
+      "",
+      ...problems.map((p) => `- ${p.step}: ${p.failed ? "failed — " : ""}${p.text}`),
+    );
   lines.push(...countsMarkdown(r));
   if (r.objects && (r.objects.carried.length || r.objects.notCarried.length)) {
     lines.push(

@@ -403,13 +403,3 @@ function step(s: WizardState, a: Action): WizardState {
 export function startBlockers(s: WizardState): string[] {
   return s.steps.filter((x) => x.stage === 0 && x.warnings?.length).flatMap((x) => x.warnings!);
 }
-
-/** Steps that finished with problems or failed, in words for the headline. */
-export function problemsOf(s: WizardState): string[] {
-  const out: string[] = [];
-  for (const x of s.steps) {
-    if (x.status === "failed") out.push(`${x.title}: failed — ${x.summary ?? ""}`.trim());
-    for (const w of x.warnings ?? []) out.push(`${x.title}: ${w}`);
-  }
-  return out;
-}

@@ -644,19 +644,23 @@ describe("wizard screens (ink-testing-library)", () => {
         outputs: { mismatches: 1000 },
         warnings: ["1,000 publication digest mismatch(es) (run news-check for the list)"],
       });
-      return {
-        ok: true,
-        report: report({
-          mode: "apply",
-          outcome: "completed",
-          after: { chain: "current" },
-          backup: { path: "/tmp/runs/backup.jsonl", verified: true, sha256: "x" },
-          archive: { path: "/tmp/runs/archive/vox.db" },
-          quarantined: 27,
-          quarantineTable: { rows: 75, byReason: { "not-null": 27, "unknown-columns": 47, "sidecar-conflict": 1 } },
-          tables: [{ name: "users", target: "users", rowsBefore: 100, rowsAfter: 73, quarantined: 27 }],
-        }),
-      };
+      const done = report({
+        mode: "apply",
+        outcome: "completed",
+        after: { chain: "current" },
+        backup: { path: "/tmp/runs/backup.jsonl", verified: true, sha256: "x" },
+        archive: { path: "/tmp/runs/archive/vox.db" },
+        quarantined: 27,
+        quarantineTable: { rows: 75, byReason: { "not-null": 27, "unknown-columns": 47, "sidecar-conflict": 1 } },
+        tables: [{ name: "users", target: "users", rowsBefore: 100, rowsAfter: 73, quarantined: 27 }],
+      });
+      // As the engine's report carries it: the step's warnings (the summary's problems are read from the report).
+      done.steps = done.steps.map((x) =>
+        x.id === "news"
+          ? { ...x, title: "Publication/news", status: "done", warnings: ["1,000 publication digest mismatch(es) (run news-check for the list)"] }
+          : x,
+      );
+      return { ok: true, report: done };
     });
     const app = await toRunning(c);
     await until(app.lastFrame, /Type the file's name \(vox.db\)/);

@@ -4,7 +4,7 @@ import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { ProgressLine } from "../progress.js";
-import { rowsSentence, sidecarLines } from "../../report/final.js";
+import { reportProblems, rowsSentence, sidecarLines } from "../../report/final.js";
 import { formatCount } from "../../util/count.js";
 import type { Output } from "../output.js";
 import type { CommandResult, Ctx } from "../run.js";
@@ -107,6 +107,8 @@ export function printReport(out: Output, r: CutoverReport, opts: { scratchRemove
     if (r.archive.path) out.text(`archive: ${r.archive.path} (the old primary, never deleted)`);
     out.text(`rows: ${rowsSentence(r)}`);
     for (const l of sidecarLines(r)) out.text(l);
+    const problems = reportProblems(r).length;
+    if (problems) out.text(`problems: ${problems} (listed above and in report.md)`);
     out.text(`report: ${r.workDir}/report.md and report.json`);
     out.text(`roll back: ${r.rollbackCommand}`);
   }

@@ -1,21 +1,20 @@
 import { Box, Text } from "ink";
 import { Menu, Steps } from "../components.js";
 import { human, MARK, displaySteps } from "../format.js";
-import { problemsOf } from "../state.js";
-import { rowsSentence, sidecarLines } from "../../report/final.js";
+import { quarantineSentence, reportProblems, rowsSentence, sidecarLines } from "../../report/final.js";
 import type { ScreenProps } from "./common.js";
 import { shellQuote } from "../../util/shell.js";
 
 export function Summary({ e, cols, rows }: ScreenProps) {
   const s = e.s;
   const r = s.report!;
-  const problems = problemsOf(s);
+  // Everything here is read from the one report value (src/report), as report.md, report.json and the text summary are.
+  const problems = reportProblems(r).map((p) => `${p.title}: ${p.failed ? "failed — " : ""}${p.text}`);
   // A small terminal: one line per item (paths shortened in the middle), the steps left to the report.
   const compact = rows < 24;
   // Paths and commands wrap, never cut: an operator copies them from this screen.
   const w = "wrap";
-  const sidecar = s.run.outputs.sidecar;
-  const conflicts = sidecar?.exists ? sidecar.conflicts : 0;
+  const conflicts = r.sidecar?.tables.reduce((n, t) => n + t.conflicts, 0) ?? 0;
   const headline = problems.length
     ? `Done with ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${r.before.chain} → ${r.after.chain}`
     : `Done: ${r.before.chain} → ${r.after.chain}`;
@@ -44,15 +43,7 @@ export function Summary({ e, cols, rows }: ScreenProps) {
             {l.replace(/^sidecar:/, "Sidecar:")}
           </Text>
         ))}
-      {r.quarantineTable && !compact ? (
-        <Text wrap={w}>{`legacy_quarantine holds ${human(r.quarantineTable.rows)} row(s)${
-          Object.keys(r.quarantineTable.byReason).length
-            ? `: ${Object.entries(r.quarantineTable.byReason)
-                .map(([k, n]) => `${human(n)} ${k}`)
-                .join(", ")}`
-            : ""
-        }`}</Text>
-      ) : null}
+      {r.quarantineTable && !compact ? <Text wrap={w}>{quarantineSentence(r)}</Text> : null}
       <Text wrap={w}>{compact ? `Report: ${r.workDir}/report.md` : `Report: ${r.workDir}/report.md (run ${r.runId})`}</Text>
       <Text wrap={w}>{`Roll back: ${r.rollbackCommand}`}</Text>
       {s.rehearsal && s.original ? (
