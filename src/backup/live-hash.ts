@@ -115,7 +115,7 @@ export class LiveHash {
     let db: LibsqlDatabase | null = null;
     let before = 0n;
     try {
-      db = openReadOnly(dbPath);
+      db = openReadOnly(dbPath, { copy: false }); // a private copy would not be the worker's file: never made for this
       before = dataVersion(db);
     } catch {
       db?.close();

@@ -144,7 +144,10 @@ function wrapOpenError(path: string, e: unknown): Error {
  *   instead, taken when the content version is the same before and after the copy.
  * - a hot rollback journal beside it is refused (reading would need SQLite to roll it back).
  */
-export function openReadOnly(path: string): LibsqlDatabase {
+export function openReadOnly(
+  path: string,
+  opts: { /** false: refuse instead of reading a private copy (a helper that would not use it). */ copy?: boolean } = {},
+): LibsqlDatabase {
   const probe = probeFile(path);
   if (probe.state !== "ok") throw notADatabase(path, probe);
   if (hotJournal(path)) throw hotJournalError(path);
@@ -160,7 +163,7 @@ export function openReadOnly(path: string): LibsqlDatabase {
     } catch {
       /* a half-open handle */
     }
-    if (probe.header.walMode && readOnlyWal(e)) return openSnapshot(path);
+    if (probe.header.walMode && readOnlyWal(e) && opts.copy !== false) return openSnapshot(path);
     throw wrapOpenError(path, e);
   }
   return db;
