@@ -134,7 +134,10 @@ export function App({ client, db, rehearse, onExit, onSignal }: AppProps) {
       : `[REHEARSAL on a clone${s.original ? ` of ${s.original}` : ""}]`
     : "";
   const help = s.help ? HELP[s.screen] : "";
-  const bodyRows = rows - 5 - (badge ? Math.ceil(badge.length / cols) : 0) - (help ? Math.ceil(help.length / cols) + 1 : 0);
+  const footer = keys.map((k) => `${k.key} ${k.label}`).join(" · ");
+  // Header, tabs, the blank line, the footer as it wraps, and the line Ink's cursor ends on: a body
+  // taller than the rest would scroll the header (which database) off a small terminal.
+  const bodyRows = rows - 4 - Math.ceil(footer.length / cols) - (badge ? Math.ceil(badge.length / cols) : 0) - (help ? Math.ceil(help.length / cols) + 1 : 0);
   return (
     <FocusContext.Provider value={slot}>
       <Box flexDirection="column" width={cols}>
@@ -163,7 +166,7 @@ export function App({ client, db, rehearse, onExit, onSignal }: AppProps) {
           <Screen key={s.visit} e={e} cols={cols} rows={bodyRows} />
         </Box>
         <Text dimColor wrap="wrap">
-          {keys.map((k) => `${k.key} ${k.label}`).join(" · ")}
+          {footer}
         </Text>
       </Box>
     </FocusContext.Provider>

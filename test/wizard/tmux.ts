@@ -58,12 +58,13 @@ export async function waitFor(name: string, re: RegExp, ms = 60_000): Promise<st
 }
 
 /** Stage 0's Continue, the default backup path, the plan accepted: the walk most journeys start with. */
-export async function acceptToPlan(name: string): Promise<void> {
+export async function acceptToPlan(name: string, onPlan?: (plan: string) => void): Promise<void> {
   await waitFor(name, /Continue to Stage 1/);
   keys(name, "Enter");
   await waitFor(name, /Where should the backup go/);
   keys(name, "Enter");
-  await waitFor(name, /The plan/);
+  const plan = await waitFor(name, /The plan[\s\S]*▸ Start/);
+  onPlan?.(plan);
   keys(name, "Enter");
 }
 

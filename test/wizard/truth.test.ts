@@ -63,7 +63,14 @@ describe("the wizard tells the truth (tmux)", () => {
     app.kill("SIGKILL");
     await app;
     keys(name, "Enter"); // Check again: the engine runs the gates again
-    await acceptToPlan(name);
+    await acceptToPlan(name, (plan) => {
+      keep("60x20-plan", plan);
+      // the plan fits: the top (which database) is not scrolled away, the destructive steps are named
+      expect(plan.split("\n")[0]).toBe(`vox-cutover ${db}`);
+      expect(plan).toMatch(/\[destructive\] Swap/);
+      expect(plan).toMatch(/\[destructive\] Training-telemetry sidecar/);
+      expect(plan).toMatch(/… and \d+ more step\(s\)/);
+    });
     s = await waitFor(name, /Type vox\.db to proceed; Esc cancels/);
     keep("60x20-swap", s);
     // what the swap does wraps whole: where the old file goes is on screen, never cut mid-sentence

@@ -3,28 +3,51 @@ import { Menu } from "../components.js";
 import { human, plainTitle } from "../format.js";
 import type { ScreenProps } from "./common.js";
 
-export function Plan({ e, rows }: ScreenProps) {
+/** Lines a wrapped text takes (a word that does not fit moves whole: one line of slack per 4). */
+function height(text: string, cols: number): number {
+  const n = Math.ceil(text.length / Math.max(20, cols));
+  return n + Math.floor(n / 4);
+}
+
+export function Plan({ e, rows, cols }: ScreenProps) {
   const s = e.s;
   const steps = s.steps.filter((x) => x.stage > 0);
   // The engine's trial import, when it sends one with the plan (optional).
   const trial = (s.report as { trial?: { rowsIn: number; loaded: number; quarantined: number; columnsToQuarantine?: unknown[] } } | undefined)?.trial;
-  const room = Math.max(3, rows - 8);
-  const shown = steps.length > room ? steps.filter((x) => x.kind !== "read").slice(0, room) : steps;
+  const trialText = trial
+    ? `Trial import (on a scratch copy): ${human(trial.loaded)} of ${human(trial.rowsIn)} rows would load, ${human(trial.quarantined)} go to legacy_quarantine${trial.columnsToQuarantine?.length ? `; values of ${trial.columnsToQuarantine.length} column(s) kept in quarantine` : ""}`
+    : "";
+  const backupText = `Backup: ${s.backupPath}`;
+  const asksText = "Destructive steps stop and ask for the file's name, with the evidence, before they start.";
+  const line = (x: (typeof steps)[number]) =>
+    `  ${x.stage} ${x.kind === "destructive" ? "[destructive] " : x.kind === "write" ? "[writes] " : ""}${plainTitle(x.title)}`;
+  // What always shows: the title, the trial, the backup path and the menu (3); the steps get the
+  // rest — all of them, else those that write, else the destructive ones — and on a small terminal
+  // the sentence about confirmations goes (the confirmation screen itself says it).
+  const fixed = 1 + (trialText ? height(trialText, cols) : 0) + height(backupText, cols) + 3 + 1;
+  const asks = rows - fixed - height(asksText, cols) >= steps.length;
+  const room = rows - fixed - (asks ? height(asksText, cols) : 0);
+  const fits = (xs: typeof steps) => xs.reduce((n, x) => n + height(line(x), cols), 0) <= room;
+  const writes = steps.filter((x) => x.kind !== "read");
+  const shown = fits(steps) ? steps : fits(writes) ? writes : steps.filter((x) => x.kind === "destructive");
+  const others = steps.length - shown.length;
+  const readOnly = steps.filter((x) => x.kind === "read" && !shown.includes(x)).length;
   return (
     <Box flexDirection="column">
       <Text bold>{`The plan (digest ${s.digest})`}</Text>
       {shown.map((x) => (
-        <Text
-          key={x.id}
-          wrap="wrap"
-        >{`  ${x.stage} ${x.kind === "destructive" ? "[destructive] " : x.kind === "write" ? "[writes] " : ""}${plainTitle(x.title)}`}</Text>
+        <Text key={x.id} wrap="wrap">
+          {line(x)}
+        </Text>
       ))}
-      {shown.length < steps.length ? <Text dimColor>{`  … and ${steps.length - shown.length} read-only check(s)`}</Text> : null}
-      {trial ? (
-        <Text wrap="wrap">{`Trial import (on a scratch copy): ${human(trial.loaded)} of ${human(trial.rowsIn)} rows would load, ${human(trial.quarantined)} go to legacy_quarantine${trial.columnsToQuarantine?.length ? `; values of ${trial.columnsToQuarantine.length} column(s) kept in quarantine` : ""}`}</Text>
+      {others ? (
+        <Text
+          dimColor
+        >{`  … and ${others} more step(s)${readOnly === others ? " (read-only checks)" : readOnly ? ` (${readOnly} of them read-only)` : " that write"}`}</Text>
       ) : null}
-      <Text wrap="wrap">{`Backup: ${s.backupPath}`}</Text>
-      <Text wrap="wrap">Destructive steps stop and ask for the file's name, with the evidence, before they start.</Text>
+      {trialText ? <Text wrap="wrap">{trialText}</Text> : null}
+      <Text wrap="wrap">{backupText}</Text>
+      {asks ? <Text wrap="wrap">{asksText}</Text> : null}
       <Menu
         options={[
           { label: "Start", value: "start" },
