@@ -390,6 +390,9 @@ describe("signals and rehearse", () => {
     expect(r.json.rehearsal.sidecar).toBeTruthy();
     expect(snapshotDir(dir)).toEqual(before);
     expect(r.stderr).toMatch(/The real run would do the same/);
+    // one number format: a run over a second reads 5,315 ms, never 5315 ms
+    expect(r.stderr).toMatch(/here they took [\d,]+ ms \(resolve \d+ ms/);
+    expect(r.stderr).not.toMatch(/\b\d{4,} ms/);
   });
 
   it("rehearse removes its scratch folder unless --keep (the original stays byte-identical either way)", async () => {

@@ -5,6 +5,7 @@ import { identify, realPathOf } from "../../safety/identity.js";
 import { checkRehearsalFolder } from "../../safety/owned.js";
 import { SIDECAR_NAME } from "../../layout.js";
 import { CancelToken, withSignals } from "../../util/cancel.js";
+import { formatCount } from "../../util/count.js";
 import { cloneWithSidecar } from "../../engine/clone.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { contentState, sameContent } from "../../safety/content-version.js";
@@ -80,7 +81,7 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
   const untouched = sameContent(before, after);
   out.text("");
   out.text(
-    `The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${report.durationMs} ms (${report.steps.map((s) => `${s.id} ${s.durationMs ?? 0} ms`).join(", ")}).`,
+    `The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${formatCount(report.durationMs)} ms (${report.steps.map((s) => `${s.id} ${formatCount(s.durationMs ?? 0)} ms`).join(", ")}).`,
   );
   out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
   out.text(keep ? `The rehearsal's files are kept in ${scratch}.` : `The rehearsal's scratch folder ${scratch} was removed (--keep keeps it).`);
