@@ -5,7 +5,7 @@ import type { BaselinePolicy } from "../schema/contract.js";
 import { OWN_TABLES, readFacts, type SchemaFacts } from "../schema/facts.js";
 import { compareFacts, failingCount, isFailing, type StructureComparison } from "../schema/compare.js";
 import { baselineSql, keccakDigestHex, type Manifest } from "../schema/manifest.js";
-import { currentTarget, factsOfSql, type TargetOrigin } from "../schema/target.js";
+import { currentTarget, factsOfSql, type TargetOrigin, type TargetSchema } from "../schema/target.js";
 import { baselineCatalog, countRows, readCatalog, type TableInfo } from "../db/catalog.js";
 import { classifyChain, displayVersion, jsonInt, type Chain, type ChainEvidence, type Classification } from "../db/classify.js";
 import { contentVersion, probeFile } from "../db/probe.js";
@@ -77,8 +77,7 @@ const factsCache = new Map<string, SchemaFacts>();
  * For the bundled baseline's exact SQL these come from schema/derived.json (computed from the same
  * text by `npm run schema:derive`, keyed by its SHA-256); any other SQL is derived here.
  */
-export function loadBaselineContext(): BaselineContext {
-  const target = currentTarget();
+export function loadBaselineContext(target: TargetSchema = currentTarget()): BaselineContext {
   const sql = baselineSql(target.manifest.fragments);
   const known = derivedFor<DerivedBaseline>("baseline", sql);
   const digest = known?.digest ?? keccakDigestHex(sql);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadBaselineContext } from "../diagnose/diagnose.js";
 import { compareFacts, failingCount } from "../schema/compare.js";
 import { baselineSql } from "../schema/manifest.js";
-import { factsOfSql, TARGET_ENV, templateFromVox, templateTarget, voxOnPath } from "../schema/target.js";
+import { currentTarget, factsOfSql, templateFromVox, templateTarget, voxOnPath } from "../schema/target.js";
 
 export type VoxComparison =
   { version: number; voxVersion: string | null; agrees: boolean; differences: number; bundledVersion: number; path: string } | { error: string } | null;
@@ -35,14 +35,7 @@ async function compareIn(parent: string): Promise<VoxComparison> {
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
-  const saved = process.env[TARGET_ENV];
-  delete process.env[TARGET_ENV];
-  let bundled: ReturnType<typeof loadBaselineContext>;
-  try {
-    bundled = loadBaselineContext();
-  } finally {
-    if (saved) process.env[TARGET_ENV] = saved;
-  }
+  const bundled = loadBaselineContext(currentTarget(null));
   const t = templateTarget(made.path, { kind: "vox", path: made.path, label: "the operator's vox", voxVersion: made.voxVersion });
   const c = compareFacts(factsOfSql(baselineSql(t.manifest.fragments)), bundled.facts);
   const differences = failingCount(c) + c.extraTables.length + c.diffs.filter((x) => x.extraColumns.length).length;

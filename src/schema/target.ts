@@ -20,8 +20,7 @@ import { ifNotExists } from "./ddl.js";
 import { shadowTableNames } from "../db/catalog.js";
 import { baselineSql, keccakDigestHex, loadManifest, type Manifest } from "./manifest.js";
 import { OWN_FRAGMENT } from "./own.js";
-
-export const TARGET_ENV = "VOX_CUTOVER_TARGET_SCHEMA";
+import { chosenTarget, setTarget, type ChosenTarget } from "./chosen.js";
 
 export type TargetOrigin =
   | { kind: "bundled"; label: string }
@@ -75,7 +74,7 @@ function templateSql(path: string): { sql: string; version: number } {
   }
 }
 
-interface TargetSchema {
+export interface TargetSchema {
   origin: TargetOrigin;
   manifest: Manifest;
   policy: BaselinePolicy;
@@ -152,7 +151,7 @@ export async function voxOnPath(): Promise<boolean> {
   return !!r && r.exitCode === 0;
 }
 
-/** The CLI's `--target-schema FILE|vox`: resolved once, handed down through the environment. */
+/** The CLI's `--target-schema FILE|vox`: resolved once, then in force for this process (`setTarget`). */
 export async function applyTargetOption(value: unknown): Promise<void> {
   if (value === undefined || value === null || value === false) return;
   if (typeof value !== "string" || value === "") {
@@ -160,30 +159,21 @@ export async function applyTargetOption(value: unknown): Promise<void> {
   }
   if (value === "vox") {
     const t = await templateFromVox();
-    process.env[TARGET_ENV] = t.path;
-    process.env[TARGET_ENV + "_ORIGIN"] = JSON.stringify({ kind: "vox", voxVersion: t.voxVersion });
+    setTarget({ kind: "vox", path: t.path, voxVersion: t.voxVersion });
   } else {
     templateTarget(value, { kind: "file", path: value, label: value }); // validates now: a bad file is a usage error before anything runs
-    process.env[TARGET_ENV] = value;
-    process.env[TARGET_ENV + "_ORIGIN"] = JSON.stringify({ kind: "file" });
+    setTarget({ kind: "file", path: value });
   }
 }
 
-/** The target in force: the template named by the environment, else the bundled baseline. */
-export function currentTarget(): TargetSchema {
-  const path = process.env[TARGET_ENV];
-  if (path) {
-    let o: { kind?: string; voxVersion?: string | null } = {};
-    try {
-      o = JSON.parse(process.env[TARGET_ENV + "_ORIGIN"] ?? "{}");
-    } catch {
-      o = {};
-    }
+/** The target: the chosen template (the one in force by default), else the bundled baseline. */
+export function currentTarget(t: ChosenTarget | null = chosenTarget()): TargetSchema {
+  if (t) {
     const origin: TargetOrigin =
-      o.kind === "vox"
-        ? { kind: "vox", path, label: `the operator's vox${o.voxVersion ? ` (${o.voxVersion})` : ""}`, voxVersion: o.voxVersion ?? null }
-        : { kind: "file", path, label: `the template ${path}` };
-    return templateTarget(path, origin);
+      t.kind === "vox"
+        ? { kind: "vox", path: t.path, label: `the operator's vox${t.voxVersion ? ` (${t.voxVersion})` : ""}`, voxVersion: t.voxVersion ?? null }
+        : { kind: "file", path: t.path, label: `the template ${t.path}` };
+    return templateTarget(t.path, origin);
   }
   const manifest = loadManifest();
   return { origin: { kind: "bundled", label: `bundled vox baseline ${manifest.baselineVersion}` }, manifest, policy: loadPolicy() };

@@ -6,6 +6,7 @@ import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/eve
 import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker } from "./protocol.js";
 import { check, FromWorkerSchema, problem } from "../schemas.js";
 import { EXIT } from "../errors.js";
+import { chosenTarget } from "../schema/chosen.js";
 
 /** The wizard's handle on the engine worker. */
 export function workerClient(): EngineClient {
@@ -14,7 +15,7 @@ export function workerClient(): EngineClient {
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   // The worker's scratch (the operator's vox template, when vox is on PATH): removed when the wizard closes.
   const scratchRoot = mkdtempSync(join(tmpdir(), "vox-cutover-wizard-"));
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag, scratchRoot } });
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stopFlag, scratchRoot, target: chosenTarget() } });
   let nextId = 1;
   const waiting = new Map<
     number,
@@ -72,7 +73,7 @@ export function workerClient(): EngineClient {
     inspect: (db?: string) => call<Inspection>({ type: "inspect", db } as never),
     makeSample: () => call({ type: "sample" } as never),
     clone: (db: string) => call({ type: "clone", db } as never),
-    useTarget: (kind: "vox" | "bundled") => call({ type: "use-target", kind } as never),
+    setTarget: (kind: "vox" | "bundled") => call({ type: "use-target", kind } as never),
     async run(job: RunJob, on): Promise<RunOutcome> {
       Atomics.store(stopFlag, 0, 0);
       try {

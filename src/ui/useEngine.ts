@@ -19,7 +19,7 @@ export interface Engine {
   rehearseClone(): void;
   planAgain(): void;
   /** Plans again against the operator's vox (on PATH) or the bundled baseline. */
-  useTarget(kind: "vox" | "bundled"): void;
+  setTarget(kind: "vox" | "bundled"): void;
   toBackup(): void;
   setBackup(v: string): void;
   submitBackup(v: string): void;
@@ -267,11 +267,11 @@ export function useEngine({
       );
     },
     planAgain: () => guard("checking the database again", inspect(stateRef.current.db)),
-    useTarget: (kind) => {
+    setTarget: (kind) => {
       dispatch({ type: "loading", text: kind === "vox" ? "Planning against your vox's baseline…" : "Planning against the bundled baseline…" });
       guard(
         kind === "vox" ? "planning against your vox's baseline" : "planning against the bundled baseline",
-        (client.useTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db)),
+        (client.setTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db)),
       );
     },
     toBackup: () => dispatch({ type: "go", screen: "backup-path" }),

@@ -24,13 +24,15 @@ import { stages2to4 } from "../../stages/stage2to4.js";
 import { stepsFor } from "../../stages/index.js";
 import { generateSample } from "../sample/generate.js";
 import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from "./protocol.js";
-import { TARGET_ENV } from "../schema/target.js";
+import { setTarget, type ChosenTarget } from "../schema/chosen.js";
 import { check, problem, ToWorkerSchema } from "../schemas.js";
 import { compareOperatorsVox, type VoxComparison } from "../engine/target-check.js";
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 const stopFlag: Int32Array | undefined = (workerData as { stopFlag?: Int32Array } | undefined)?.stopFlag;
+// The CLI's --target-schema, handed over as a value.
+setTarget((workerData as { target?: ChosenTarget | null } | undefined)?.target ?? null);
 
 /** A token that also sees the main thread's shared stop flag, so a synchronous step stops at its next check. */
 class SharedCancelToken extends CancelToken {
@@ -167,14 +169,10 @@ port.on("message", async (raw: unknown) => {
         post({ type: "result", id: m.id, value: await inspect(m.db) });
         return;
       case "use-target":
-        // The engine runs in this worker: the target it loads comes from this worker's environment.
-        if (m.kind === "vox" && voxTemplate && !("error" in voxTemplate)) {
-          process.env[TARGET_ENV] = voxTemplate.path;
-          process.env[TARGET_ENV + "_ORIGIN"] = JSON.stringify({ kind: "vox", voxVersion: voxTemplate.voxVersion });
-        } else {
-          delete process.env[TARGET_ENV];
-          delete process.env[TARGET_ENV + "_ORIGIN"];
-        }
+        // The engine runs in this worker: the target it loads is the one in force here (a value, not the environment).
+        setTarget(
+          m.kind === "vox" && voxTemplate && !("error" in voxTemplate) ? { kind: "vox", path: voxTemplate.path, voxVersion: voxTemplate.voxVersion } : null,
+        );
         post({ type: "result", id: m.id, value: null });
         return;
       case "sample": {

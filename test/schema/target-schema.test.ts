@@ -31,6 +31,23 @@ beforeAll(() => {
 });
 
 describe("--target-schema", () => {
+  it("the chosen target is a value in force for the process, never written to the environment (a child would inherit it)", async () => {
+    const { applyTargetOption } = await import("../../src/schema/target.js");
+    const { chosenTarget, setTarget } = await import("../../src/schema/chosen.js");
+    const { loadBaselineContext } = await import("../../src/diagnose/diagnose.js");
+    const envBefore = { ...process.env };
+    try {
+      await applyTargetOption(template);
+      expect(chosenTarget()).toEqual({ kind: "file", path: template });
+      expect(process.env).toEqual(envBefore);
+      expect(loadBaselineContext().manifest.baselineVersion).toBe(67);
+      expect(loadBaselineContext().origin).toEqual({ kind: "file", path: template, label: `the template ${template}` });
+    } finally {
+      setTarget(null);
+    }
+    expect(loadBaselineContext().origin.kind).toBe("bundled");
+  });
+
   it("a file a newer vox wrote is ahead of the bundled baseline, and current against the operator's vox", async () => {
     const bundled = await cli(["diagnose", "--db", join(dir, "v67.db"), "--json"]);
     expect(bundled.json.chain).toBe("ahead");

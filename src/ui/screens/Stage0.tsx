@@ -88,9 +88,9 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
               : v === "rehearse"
                 ? e.rehearseClone()
                 : v === "target-vox"
-                  ? e.useTarget("vox")
+                  ? e.setTarget("vox")
                   : v === "target-bundled"
-                    ? e.useTarget("bundled")
+                    ? e.setTarget("bundled")
                     : e.toBackup()
         }
       />
