@@ -3,7 +3,7 @@ import { closeSync, statSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
-import { runCommand, type Handler } from "./run.js";
+import type { Handler } from "./run.js";
 
 const HELP_FOOTER = `
 Exit codes: 0 success (a dry-run that produced its plan) · 1 failed (nothing was lost) ·
@@ -61,6 +61,11 @@ async function loadWizard(): Promise<typeof import("../ui/start.js")> {
     /* no bundle: the modules below */
   }
   return import("../ui/start.js");
+}
+
+/** The command runner, loaded when a command runs (it loads libsql and the guards: the wizard and --help need neither first). */
+async function runCommand(...args: Parameters<typeof import("./run.js").runCommand>): Promise<number> {
+  return (await import("./run.js")).runCommand(...args);
 }
 
 function lazy(load: () => Promise<Handler>): Handler {
