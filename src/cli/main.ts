@@ -53,6 +53,9 @@ export const EXAMPLES: Record<string, string[]> = {
  * else the modules themselves (a bare `tsc` after the bundle was made, a checkout built without it).
  */
 async function loadWizard(): Promise<typeof import("../ui/start.js")> {
+  // A line at once, before the bundle (or Ink and React) loads; the wizard's first render replaces it.
+  // Only on a terminal: without one the wizard refuses (usage error) and nothing else is written.
+  if (process.stdin.isTTY && process.stdout.isTTY) process.stdout.write("vox-cutover — starting the wizard…");
   const bundle = new URL("../ui/start.bundle.js", import.meta.url);
   try {
     if (statSync(bundle).mtimeMs >= statSync(new URL("../ui/App.js", import.meta.url)).mtimeMs)
