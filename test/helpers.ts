@@ -74,10 +74,8 @@ export function shortTmp(): string {
   return d;
 }
 
-/** A word for `sh -c`: single-quoted unless plainly safe. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+/** A word for `sh -c`: the product's one shell-quoting rule (src/util/shell.ts), not a twin of it. */
+export { shellQuote as shq } from "../src/util/shell.js";
 
 const sampleCache = new Map<number, Promise<string>>();
 

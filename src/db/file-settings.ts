@@ -10,7 +10,7 @@
  */
 import * as v from "valibot";
 import { allRows, type LibsqlDatabase } from "./local.js";
-import { AUTO_VACUUM, ENCODINGS, FileSettingsSchema } from "../schemas.js";
+import { AUTO_VACUUM, ENCODINGS, FileSettingsSchema } from "../validate/schemas.js";
 
 export type FileSettings = v.InferOutput<typeof FileSettingsSchema>;
 

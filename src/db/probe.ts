@@ -1,5 +1,5 @@
 import type * as v from "valibot";
-import type { FileIdentitySchema } from "../schemas.js";
+import type { FileIdentitySchema } from "../validate/schemas.js";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { redactValue } from "../util/redact.js";
 import { JOURNAL_NAME as NAME } from "../layout.js";
 import type * as v from "valibot";
-import { check, StampedEntrySchema, type JournalEntrySchema, type RunStartSchema } from "../schemas.js";
+import { check, StampedEntrySchema, type JournalEntrySchema, type RunStartSchema } from "../validate/schemas.js";
 import type { ContentState } from "../safety/content-version.js";
 
-/** What a cutover keeps at its start (run-start): everything resume and rollback need, never recomputed from the file now at the path. Its schema: src/schemas.ts. */
+/** What a cutover keeps at its start (run-start): everything resume and rollback need, never recomputed from the file now at the path. Its schema: src/validate/schemas.ts. */
 export type RunStartEntry = v.InferOutput<typeof RunStartSchema>;
 
 /** One line of the journal (types inferred from JournalEntrySchema, never written twice). */

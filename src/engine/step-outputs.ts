@@ -5,7 +5,7 @@
  * A recorded output that does not match reads as absent — the reader then does without it.
  */
 import * as v from "valibot";
-import { FileIdentitySchema, FileRecordSchema, FileSettingsSchema, FileSummarySchema, FoldCopyTableSchema, LockHolderSchema } from "../schemas.js";
+import { FileIdentitySchema, FileRecordSchema, FileSettingsSchema, FileSummarySchema, FoldCopyTableSchema, LockHolderSchema } from "../validate/schemas.js";
 import { failed } from "../errors.js";
 
 const str = v.string();

@@ -35,7 +35,7 @@ import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { probeFile } from "../db/probe.js";
 import * as v from "valibot";
-import { FoldCopyTableSchema } from "../schemas.js";
+import { FoldCopyTableSchema } from "../validate/schemas.js";
 
 interface FoldCopyOptions {
   dbPath: string;

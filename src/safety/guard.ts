@@ -36,7 +36,7 @@ import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
 import { defaultWorkDirName, isPartial, markerPath, privateBuildPath, RUN_MARKER, RUNS_DIR } from "../layout.js";
 import { pathTooLongForSqlite, SQLITE_MAX_PATH } from "../db/faults.js";
-import { check, PlanDigestSchema, type RunMarker } from "../schemas.js";
+import { check, PlanDigestSchema, type RunMarker } from "../validate/schemas.js";
 import { CancelToken, withSignals } from "../util/cancel.js";
 import { identify, type DbIdentity } from "./identity.js";
 import { describeHolders, openHolders } from "./holders.js";

@@ -4,7 +4,7 @@ import { fsyncFile } from "../util/fsync.js";
 import { hostname } from "node:os";
 import { refused } from "../errors.js";
 import { createHash } from "node:crypto";
-import { check, LockHolderSchema } from "../schemas.js";
+import { check, LockHolderSchema } from "../validate/schemas.js";
 import { identify } from "./identity.js";
 import { basename, dirname, join } from "node:path";
 import { mkdirSync, chmodSync } from "node:fs";

@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node
 import { dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { ARCHIVE_DIR, DB_SIDE_SUFFIXES, isInside, isPartial, markerPath, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
-import { check, RunMarkerSchema, type RunMarker } from "../schemas.js";
+import { check, RunMarkerSchema, type RunMarker } from "../validate/schemas.js";
 import { realPathOf, type DbIdentity } from "./identity.js";
 
 export interface OwnedPath {

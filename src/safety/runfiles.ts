@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import * as v from "valibot";
 import { refused } from "../errors.js";
 import { archiveDirOf, DB_SIDE_SUFFIXES, isInside, newFilePath } from "../layout.js";
-import { check, FileRecordSchema } from "../schemas.js";
+import { check, FileRecordSchema } from "../validate/schemas.js";
 import { realPathOf } from "./identity.js";
 
 /** What a run file was when the run made it. */

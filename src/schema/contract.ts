@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
-import { firstIssue, PolicySchema } from "../schemas.js";
+import { firstIssue, PolicySchema } from "../validate/schemas.js";
 
 export interface BaselinePolicy {
   path: string;

@@ -5,7 +5,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { failed } from "../errors.js";
 import { contentRoot } from "../util/paths.js";
 import { contractFieldError, loadYamlFile } from "../util/yaml.js";
-import { firstIssue, ManifestSchema } from "../schemas.js";
+import { firstIssue, ManifestSchema } from "../validate/schemas.js";
 import type * as v from "valibot";
 
 export interface Fragment {

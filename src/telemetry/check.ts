@@ -10,7 +10,7 @@ import { isUtf8 } from "node:buffer";
 import { JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
 import { readBoundedLines } from "../util/lines.js";
 import * as v from "valibot";
-import { FileSummarySchema } from "../schemas.js";
+import { FileSummarySchema } from "../validate/schemas.js";
 
 /** A JSON value's type as the envelope contract names it (an integer literal is "integer", also a "number"). */
 type JsonType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker } from "./protocol.js";
-import { check, FromWorkerSchema, problem } from "../schemas.js";
+import { check, FromWorkerSchema, problem } from "../validate/schemas.js";
 import { EXIT } from "../errors.js";
 import { chosenTarget } from "../schema/chosen.js";
 

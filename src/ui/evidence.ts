@@ -6,7 +6,7 @@
 import type { ImportEvidence } from "../engine/events.js";
 import type { RunState } from "../engine/run-state.js";
 import { ImportEvidenceSchema } from "../engine/step-outputs.js";
-import { check } from "../schemas.js";
+import { check } from "../validate/schemas.js";
 
 export interface TableEvidence {
   name: string;

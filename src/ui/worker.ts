@@ -25,7 +25,7 @@ import { stepsFor } from "../../stages/index.js";
 import { generateSample } from "../sample/generate.js";
 import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from "./protocol.js";
 import { setTarget, type ChosenTarget } from "../schema/chosen.js";
-import { check, problem, ToWorkerSchema } from "../schemas.js";
+import { check, problem, ToWorkerSchema } from "../validate/schemas.js";
 import { compareOperatorsVox, type VoxComparison } from "../engine/target-check.js";
 
 const port = parentPort!;

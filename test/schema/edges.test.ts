@@ -4,7 +4,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPolicy } from "../../src/schema/contract.js";
 import { loadManifest } from "../../src/schema/manifest.js";
-import { check, FromWorkerSchema, problem, ToWorkerSchema } from "../../src/schemas.js";
+import { check, FromWorkerSchema, problem, ToWorkerSchema } from "../../src/validate/schemas.js";
 import { ROOT, tmp } from "../helpers.js";
 
 const roots: string[] = [];

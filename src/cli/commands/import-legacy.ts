@@ -10,7 +10,7 @@ import { ProgressLine } from "../progress.js";
 import { pausePoint } from "../../engine/testhooks.js";
 import { stopPoint } from "../../util/cancel.js";
 import { withWriteSafety } from "../../safety/guard.js";
-import { BackupHeaderSchema, problem } from "../../schemas.js";
+import { BackupHeaderSchema, problem } from "../../validate/schemas.js";
 import { closeSync, openSync, readSync } from "node:fs";
 import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow, referenceFormatError } from "./verify-backup.js";
