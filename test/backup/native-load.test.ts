@@ -14,7 +14,7 @@ import { importBackup, type ImportReport } from "../../src/backup/import.js";
 import { attachSource } from "../../src/backup/native-load.js";
 import { loadImporters } from "../../src/backup/importers.js";
 import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
-import { cli, fixtureDb, makeVoxDb, sampleInto, sha3sum, sqlite, tmp } from "../helpers.js";
+import { cli, fixtureDb, makeBaselineDb, makeVoxDb, sampleInto, sha3sum, sqlite, tmp } from "../helpers.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);
@@ -144,6 +144,12 @@ describe("native path ≡ row path", () => {
     expect(native.quarantined).toBe(rows.quarantined);
     expect(native.loaded).toBe(rows.loaded);
     expect(content(n)).toEqual(content(p("mixed-rows.db")));
+    // Into an existing baseline file (replace semantics, a journaled transaction): the same.
+    const existing = p("mixed-existing.db");
+    makeBaselineDb(existing);
+    const into = await load(p("mixed.jsonl"), existing, db);
+    expect(Object.fromEntries(into.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
+    expect(content(existing)).toEqual(content(p("mixed-rows.db")));
   });
 });
 
