@@ -26,3 +26,16 @@ describe("prettier: `npm run format:check`", () => {
     expect(r.exitCode).toBe(0);
   }, 120_000);
 });
+
+describe("tsc over the tests too: `npm run typecheck`", () => {
+  it("test/ type-checks against the code it drives (a test double that drifts from its interface fails here, not at run time)", async () => {
+    // The tests import the engine from dist/ (worker threads run compiled files): the build's declarations type those imports.
+    const r = await execa("npm", ["run", "--silent", "typecheck"], { cwd: ROOT, reject: false });
+    expect(
+      String(r.stdout)
+        .split("\n")
+        .filter((l) => l.includes("error TS")),
+    ).toEqual([]);
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
+});

@@ -93,7 +93,7 @@ export interface EngineClient {
   clone(db: string): Promise<{ db: string; scratch: string }>;
   run(job: RunJob, on: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> }): Promise<RunOutcome>;
   /** Switches the target of the next runs: the operator's vox (when on PATH) or the bundled baseline. */
-  setTarget?(kind: "vox" | "bundled"): Promise<void>;
+  setTarget(kind: "vox" | "bundled"): Promise<void>;
   /** Asks the engine to stop at its next safe point (reaches a worker busy in a synchronous step too). */
   cancel(): void;
   /** Stops what runs at its next safe point, waits for it (at most graceMs), ends the worker, removes the wizard's scratch. */

@@ -271,7 +271,7 @@ export function useEngine({
       dispatch({ type: "loading", text: kind === "vox" ? "Planning against your vox's baseline…" : "Planning against the bundled baseline…" });
       guard(
         kind === "vox" ? "planning against your vox's baseline" : "planning against the bundled baseline",
-        (client.setTarget?.(kind) ?? Promise.resolve()).then(() => inspect(stateRef.current.db)),
+        client.setTarget(kind).then(() => inspect(stateRef.current.db)),
       );
     },
     toBackup: () => dispatch({ type: "go", screen: "backup-path" }),

@@ -226,7 +226,7 @@ describe("values above the big-value size: export and verify in slices", () => {
         readBackup(p(name));
       } catch (e) {
         expect(e).toBeInstanceOf(VoxError);
-        return (e as VoxError).message;
+        return (e as Error).message;
       }
       return "accepted";
     };

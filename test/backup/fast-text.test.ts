@@ -65,7 +65,14 @@ describe("row reader: the short-ASCII fast path", () => {
     const db = new Database(join(dir, "v.db"), { readonly: true });
     try {
       const t = listBackupTables(db).find((x) => x.name === "t")!;
-      const ours = [...iterateRows(rowStatement(db, t))].map((r) => r.slice(1).map(typeAndHex).join(" ")).join("\n");
+      const ours = [...iterateRows(rowStatement(db, t))]
+        .map((r) =>
+          r
+            .slice(1)
+            .map((v) => typeAndHex(v as SqlValue))
+            .join(" "),
+        )
+        .join("\n");
       // sqlite3's hex of an INTEGER/REAL is of its text form, as typeAndHex writes it.
       const theirs = sqlite(join(dir, "v.db"), "SELECT typeof(v) || '|' || hex(v) || ' ' || typeof(w) || '|' || hex(w) FROM t ORDER BY id");
       expect(ours).toBe(theirs);

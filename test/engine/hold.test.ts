@@ -301,8 +301,8 @@ describe("a writer commits during each phase: the row is in the new file, or the
       err = e;
     }
     const w = await writer!;
-    expect(w.exitCode, w.stderr).toBe(0);
-    const waited = Number(/committed after ([\d.]+) s/.exec(w.stdout)?.[1]);
+    expect(w.exitCode, String(w.stderr)).toBe(0);
+    const waited = Number(/committed after ([\d.]+) s/.exec(String(w.stdout))?.[1]);
     expect(waited).toBeGreaterThanOrEqual(0.25); // it waited on the export's lock, not writing into a half-read file
     expect(err).toBeInstanceOf(VoxError);
     expect((err as VoxError).exitCode).toBe(3);

@@ -4,7 +4,6 @@
  * numbers, the same problems and the same roll-back command (a path with a quote, quoted once).
  */
 import { describe, expect, it } from "vitest";
-import React from "react";
 import { PassThrough } from "node:stream";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

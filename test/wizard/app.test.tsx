@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import React from "react";
 import { render } from "ink-testing-library";
 import { App, validateBackupPath } from "../../src/ui/App.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../../src/engine/events.js";

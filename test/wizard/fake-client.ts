@@ -92,7 +92,7 @@ export function fakeClient(
       };
       return (opts.apply ?? (async () => ({ ok: true, report: report({ mode: "apply", outcome: "completed" }) })))(job, wrapped);
     },
-    async useTarget(kind) {
+    async setTarget(kind) {
       calls.push({ type: "use-target", arg: kind });
     },
     cancel() {
