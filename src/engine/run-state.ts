@@ -9,7 +9,12 @@ import type { ContentState } from "../db/probe.js";
 import type { Emit, EngineEvent, ImportEvidence, StepStatus } from "./events.js";
 import { hasOutputSchema, parseOutput, type StepOutput, type StepOutputMap, type StepWithOutputs } from "./step-outputs.js";
 
+/** A step as the plan names it: id, stage, kind, title, description. */
+export type PlannedStep = Extract<EngineEvent, { type: "plan" }>["steps"][number];
+
 export interface RunState {
+  /** The last plan's steps, in order. */
+  plan: readonly PlannedStep[];
   /** Each step the engine reported on: its status and summary (reused: done in an earlier attempt). */
   steps: Readonly<Record<string, { status: StepStatus; summary?: string; reused?: boolean }>>;
   /** Every finished step's outputs, checked through its schema. */
@@ -31,6 +36,7 @@ export interface RunState {
 }
 
 export const EMPTY_RUN: RunState = {
+  plan: [],
   steps: {},
   outputs: {},
   backup: null,
@@ -45,8 +51,22 @@ export const EMPTY_RUN: RunState = {
 /** The one reducer: the state after event `e` (pure; events that say nothing about the run leave it as it is). */
 export function reduceRun(s: RunState, e: EngineEvent): RunState {
   switch (e.type) {
-    case "plan":
-      return { ...s, steps: Object.fromEntries(e.steps.map((x) => [x.id, s.steps[x.id] ?? { status: "pending" as const }])) };
+    case "plan": {
+      // A plan starts an attempt, and a step's status is what this attempt knows: a step after Stage 0 is
+      // pending until the attempt reaches it (a resumed run reports each step it reuses as done when it
+      // passes it); a Stage 0 check that passed keeps its result until it runs again (the attempt starts
+      // with it). What the run made (outputs, backup, new file, swap, evidence) stays.
+      const keeps = (x: PlannedStep) => x.stage === 0 && s.steps[x.id]?.status === "done";
+      const kept = new Set(e.steps.filter(keeps).map((x) => x.id));
+      return {
+        ...s,
+        plan: e.steps,
+        steps: Object.fromEntries(e.steps.map((x) => [x.id, kept.has(x.id) ? s.steps[x.id]! : { status: "pending" as const }])),
+        warnings: s.warnings.filter((w) => kept.has(w.step)),
+        skipped: s.skipped.filter((id) => kept.has(id)),
+        failed: null,
+      };
+    }
     case "step-start":
       return { ...s, steps: { ...s.steps, [e.id]: { status: "running" } }, failed: s.failed?.step === e.id ? null : s.failed };
     case "step-done": {

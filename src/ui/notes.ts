@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { escapeControls, expandHome } from "./format.js";
-import type { WizardState } from "./state.js";
+import { stepsOf, type WizardState } from "./state.js";
 
 export function validateBackupPath(value: string, dbPath: string, plannedWorkDir?: string): string | undefined {
   if (!value.trim()) return "type a path for the backup file";
@@ -21,7 +21,7 @@ export function validateBackupPath(value: string, dbPath: string, plannedWorkDir
 
 /** Whether the run got past Stage 0 (which writes nothing): only then is there a run on disk. */
 export function wroteSomething(s: WizardState): boolean {
-  return s.steps.some((x) => x.stage >= 1 && x.status !== "pending");
+  return stepsOf(s).some((x) => x.stage >= 1 && x.status !== "pending");
 }
 
 /** One line for the terminal after the wizard ends: what is on disk now. */
@@ -60,7 +60,7 @@ export function quitNote(s: WizardState): string {
 }
 
 export function whatStops(s: WizardState): string {
-  const cur = s.steps.find((x) => x.status === "running");
+  const cur = stepsOf(s).find((x) => x.status === "running");
   if (!cur) return "Stopping now (no step is running)…";
   if (cur.id === "swap") return `Stopping after the swap finishes (it is never cut in half; about 1 s)…`;
   if (cur.progress) return `Stopping after the current batch of rows of "${cur.title}" (about 1 s)…`;
@@ -72,7 +72,7 @@ export function stoppingText(s: WizardState): string[] {
   // What was running when the stop was asked for (the step may have ended since).
   const lines = [s.stopping.what ?? whatStops(s)];
   if (s.stopping.presses >= 2) {
-    const cur = s.steps.find((x) => x.status === "running");
+    const cur = stepsOf(s).find((x) => x.status === "running");
     lines.push(
       `To force it, press Ctrl-C once more: the process ends at once${cur ? `, cutting "${cur.title}" off mid-way` : ""}. That leaves the journal (every finished step), a stale lock and any partial file of this step; the next start offers Resume or Roll back, and Roll back removes the partial files. The primary is not changed by forcing.`,
     );

@@ -3,7 +3,7 @@ import type { CutoverReport } from "../cutover/index.js";
 import type { DecisionRequest, EngineEvent, StepKind, StepStatus } from "../engine/events.js";
 import type { EngineEventExtras, Inspection, RunError } from "./protocol.js";
 import { EXIT } from "../errors.js";
-import { EMPTY_RUN, reduceRun, type RunState } from "../engine/run-state.js";
+import { EMPTY_RUN, reduceRun, runStateOf, type PlannedStep, type RunState } from "../engine/run-state.js";
 
 export interface Progress {
   done: number;
@@ -19,18 +19,18 @@ export interface Progress {
   sampleDone: number;
 }
 
-export interface StepView {
-  id: string;
-  stage: number;
-  kind: StepKind;
-  title: string;
-  description: string;
+/** What only the screen keeps of a running step: its live progress and when it started. */
+interface LiveStep {
+  progress?: Progress;
+  startedAt?: number;
+}
+
+/** A step as the screens show it: the plan's (title, stage, kind) and the run's (status, summary, warnings), both from `RunState`, with the live progress. */
+export interface StepView extends PlannedStep, LiveStep {
   status: StepStatus;
   summary?: string;
   /** Problems found by a step that finished (done with warnings). */
   warnings?: string[];
-  progress?: Progress;
-  startedAt?: number;
 }
 
 export type ScreenName =
@@ -63,9 +63,10 @@ export interface WizardState {
   /** The scratch folder of a rehearsal (clone or sample): every file of the run stays in it. */
   scratch?: string;
   rehearsal: boolean;
-  steps: StepView[];
-  /** The run's state, reduced from the engine's events (the evidence of later decisions). */
+  /** The run's state, reduced from the engine's events: the steps' statuses, summaries and warnings, and the evidence of later decisions. */
   run: RunState;
+  /** Live progress of the steps (the screen's alone). */
+  live: Readonly<Record<string, LiveStep>>;
   digest?: string;
   preflightError?: string;
   backupPath: string;
@@ -132,8 +133,8 @@ export function initialState(rehearsal = false): WizardState {
     loading: "Looking for the database…",
     rehearsal,
     origin: "given",
-    steps: [],
     run: EMPTY_RUN,
+    live: {},
     backupPath: "",
     emptyAnswer: false,
     attempt: 0,
@@ -151,6 +152,21 @@ const BACK: Partial<Record<ScreenName, ScreenName>> = {
   plan: "backup-path",
 };
 
+/** The planned steps as the screens show them: status, summary and warnings from the run's state, with live progress. */
+export function stepsOf(s: Pick<WizardState, "run" | "live">): StepView[] {
+  return s.run.plan.map((p) => {
+    const st = s.run.steps[p.id];
+    const warnings = s.run.warnings.filter((w) => w.step === p.id).map((w) => w.text);
+    return {
+      ...p,
+      status: st?.status ?? "pending",
+      ...(st?.summary !== undefined ? { summary: st.summary } : {}),
+      ...(warnings.length ? { warnings } : {}),
+      ...s.live[p.id],
+    };
+  });
+}
+
 export function stageOf(s: WizardState): number | "summary" {
   if (
     s.screen === "summary" ||
@@ -161,11 +177,12 @@ export function stageOf(s: WizardState): number | "summary" {
   if (s.screen === "telemetry") return 3;
   if (s.screen === "confirm" && s.request?.kind === "confirm") {
     // The stage of the step being confirmed (it has not started yet).
-    const asked = s.steps.find((x) => x.id === (s.request as { step: string }).step);
+    const asked = stepsOf(s).find((x) => x.id === (s.request as { step: string }).step);
     if (asked) return asked.stage;
   }
   if (s.screen === "running" || s.screen === "confirm" || s.screen === "stopped") {
-    const cur = s.steps.find((x) => x.status === "running") ?? [...s.steps].reverse().find((x) => x.status !== "pending");
+    const steps = stepsOf(s);
+    const cur = steps.find((x) => x.status === "running") ?? [...steps].reverse().find((x) => x.status !== "pending");
     // Stopped before any step (looking at the database, a remote or unreadable file): Stage 0, where it stood.
     return cur?.stage ?? (s.screen === "stopped" && !s.started ? 0 : 1);
   }
@@ -188,43 +205,24 @@ function progressOf(prev: Progress | undefined, e: Extract<EngineEvent, { type: 
 }
 
 function applyEvent(before: WizardState, e: EngineEvent, now: number): WizardState {
+  // Statuses, summaries, warnings and skipped steps are the run's state (the engine's answers, data on
+  // its events, never read from words); the screen keeps only each running step's live progress.
   const run = reduceRun(before.run, e);
   const s = run === before.run ? before : { ...before, run };
-  const map = (f: (x: StepView) => StepView, id: string) => s.steps.map((x) => (x.id === id ? f(x) : x));
+  const live = (id: string, l: LiveStep | undefined) => {
+    const { [id]: _gone, ...rest } = s.live;
+    return { ...s, live: l ? { ...rest, [id]: l } : rest };
+  };
   switch (e.type) {
-    case "plan": {
-      const old = new Map(s.steps.map((x) => [x.id, x]));
-      return {
-        ...s,
-        steps: e.steps.map((x) => ({
-          ...x,
-          status: (old.get(x.id)?.status === "done" && x.stage === 0 ? "done" : "pending") as StepStatus,
-          summary: x.stage === 0 ? old.get(x.id)?.summary : undefined,
-        })),
-      };
-    }
+    case "plan":
+      return { ...s, live: {} };
     case "step-start":
-      return { ...s, steps: map((x) => ({ ...x, status: "running", progress: undefined, startedAt: now }), e.id) };
+      return live(e.id, { startedAt: now });
     case "step-progress":
-      return { ...s, steps: map((x) => ({ ...x, progress: progressOf(x.progress, e, now) }), e.id) };
-    case "step-done": {
-      // Skipped and warnings are the engine's answers (data on the event), never read from the summary's words.
-      return {
-        ...s,
-        steps: map(
-          (x) => ({
-            ...x,
-            status: e.skipped ? "skipped" : "done",
-            summary: e.summary,
-            warnings: e.warnings?.length ? e.warnings : undefined,
-            progress: undefined,
-          }),
-          e.id,
-        ),
-      };
-    }
+      return live(e.id, { ...s.live[e.id], progress: progressOf(s.live[e.id]?.progress, e, now) });
+    case "step-done":
     case "step-failed":
-      return { ...s, steps: map((x) => ({ ...x, status: "failed", summary: e.message, progress: undefined }), e.id) };
+      return live(e.id, undefined);
     case "note":
       return { ...s, notes: [...s.notes.slice(-4), e.text] };
     default:
@@ -253,7 +251,7 @@ function step(s: WizardState, a: Action): WizardState {
         origin: a.origin ?? s.origin,
         scratch: a.scratch ?? s.scratch,
         // A new database (a rehearsal clone, a sample): nothing of the previous plan carries over.
-        ...(changedDb ? { backupPath: "", backupError: undefined, steps: [], run: EMPTY_RUN, report: undefined, digest: undefined } : {}),
+        ...(changedDb ? { backupPath: "", backupError: undefined, run: EMPTY_RUN, live: {}, report: undefined, digest: undefined } : {}),
         started: false,
         running: false,
         stopping: undefined,
@@ -286,16 +284,18 @@ function step(s: WizardState, a: Action): WizardState {
         backupPath: s.backupPath || a.defaultBackup,
         backupError: undefined,
         preflightError: undefined,
-        steps: r.steps.map((x) => ({
-          id: x.id,
-          stage: x.stage,
-          kind: x.kind as StepKind,
-          title: x.title,
-          description: x.summary,
-          status: x.status === "done" ? "done" : "pending",
-          summary: x.status === "done" ? x.summary : undefined,
-          ...(x.warnings?.length ? { warnings: x.warnings } : {}),
-        })),
+        // A new plan: the run's state as the dry-run left it (its Stage 0 results), nothing of an earlier run.
+        run: runStateOf([
+          {
+            type: "plan",
+            digest: r.planDigest ?? "",
+            steps: r.steps.map((x) => ({ id: x.id, stage: x.stage, kind: x.kind as StepKind, title: x.title, description: x.summary })),
+          },
+          ...r.steps
+            .filter((x) => x.status === "done")
+            .map((x): EngineEvent => ({ type: "step-done", id: x.id, summary: x.summary, ...(x.warnings?.length ? { warnings: x.warnings } : {}) })),
+        ]),
+        live: {},
       };
     }
     case "plan-failed":
@@ -401,5 +401,7 @@ function step(s: WizardState, a: Action): WizardState {
 
 /** Stage 0 gates that would refuse Start now (another process holds the file, a folder is not writable): the engine's warnings. */
 export function startBlockers(s: WizardState): string[] {
-  return s.steps.filter((x) => x.stage === 0 && x.warnings?.length).flatMap((x) => x.warnings!);
+  return stepsOf(s)
+    .filter((x) => x.stage === 0 && x.warnings?.length)
+    .flatMap((x) => x.warnings!);
 }

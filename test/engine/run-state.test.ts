@@ -38,6 +38,16 @@ const done = (id: string, outputs?: Record<string, unknown>, more: Partial<Extra
 });
 
 type Case = [name: string, events: EngineEvent[], check: (s: RunState) => void];
+const plan: EngineEvent = {
+  type: "plan",
+  digest: "d",
+  steps: [
+    { id: "lock", stage: 0, kind: "read", title: "Lock", description: "" },
+    { id: "export", stage: 1, kind: "write", title: "Export", description: "" },
+    { id: "telemetry-check", stage: 3, kind: "read", title: "Telemetry", description: "" },
+    { id: "swap", stage: 1, kind: "destructive", title: "Swap", description: "" },
+  ],
+};
 const cases: Case[] = [
   ["nothing happened: every part empty", [], (s) => expect(s).toEqual(EMPTY_RUN)],
   [
@@ -128,6 +138,28 @@ const cases: Case[] = [
       { type: "step-start", id: "swap", title: "Swap" },
     ],
     (s) => expect(s.failed).toBeNull(),
+  ],
+  [
+    "a new plan starts an attempt: a passed Stage 0 check keeps its result, later steps are pending until reached, what the run made stays",
+    [
+      plan,
+      done("lock", undefined, { warnings: ["held by pid 7"] }),
+      done("export", exportOut, { warnings: ["w"] }),
+      done("telemetry-check", undefined, { skipped: true }),
+      { type: "step-failed", id: "swap", message: "held" },
+      plan,
+    ],
+    (s) => {
+      expect(s.plan.map((x) => x.id)).toEqual(["lock", "export", "telemetry-check", "swap"]);
+      expect(s.steps).toEqual({
+        lock: { status: "done", summary: "lock done" },
+        export: { status: "pending" },
+        "telemetry-check": { status: "pending" },
+        swap: { status: "pending" },
+      });
+      expect([s.warnings, s.skipped, s.failed]).toEqual([[{ step: "lock", text: "held by pid 7" }], [], null]);
+      expect(s.backup?.sha256).toBe("ab");
+    },
   ],
   [
     "progress and notes change nothing",

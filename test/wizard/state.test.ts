@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { initialState, reducer, stageOf, type WizardState } from "../../src/ui/state.js";
+import { initialState, reducer, stageOf, stepsOf, type WizardState } from "../../src/ui/state.js";
+import type { EngineEvent } from "../../src/engine/events.js";
 import { inspection, report } from "./fake-client.js";
 
 describe("wizard reducer", () => {
@@ -18,7 +19,11 @@ describe("wizard reducer", () => {
     const s = reducer(s0, { type: "planned", report: report(), defaultBackup: "/b.jsonl" });
     expect(s.screen).toBe("stage0");
     expect(s.backupPath).toBe("/b.jsonl");
-    expect(s.steps.filter((x) => x.status === "done").map((x) => x.id)).toEqual(["resolve", "disk"]);
+    expect(
+      stepsOf(s)
+        .filter((x) => x.status === "done")
+        .map((x) => x.id),
+    ).toEqual(["resolve", "disk"]);
     expect(reducer(s0, { type: "planned", report: report({ outcome: "already-done" }), defaultBackup: "" }).screen).toBe("nothing");
   });
 
@@ -30,13 +35,34 @@ describe("wizard reducer", () => {
       event: { type: "plan", digest: "d", steps: [{ id: "a", stage: 1, kind: "write", title: "A", description: "" }] },
     });
     s = reducer(s, { type: "event", now: 1000, event: { type: "step-start", id: "a", title: "A" } });
-    expect(s.steps[0]!.status).toBe("running");
+    expect(stepsOf(s)[0]!.status).toBe("running");
     s = reducer(s, { type: "event", now: 1000, event: { type: "step-progress", id: "a", done: 1, total: 10 } });
     s = reducer(s, { type: "event", now: 3000, event: { type: "step-progress", id: "a", done: 5, total: 10 } });
-    expect(s.steps[0]!.progress).toMatchObject({ startedAt: 1000, at: 3000, done: 5 });
+    expect(stepsOf(s)[0]!.progress).toMatchObject({ startedAt: 1000, at: 3000, done: 5 });
     s = reducer(s, { type: "event", now: 4000, event: { type: "step-failed", id: "a", message: "boom" } });
-    expect(s.steps[0]).toMatchObject({ status: "failed", summary: "boom" });
+    expect(stepsOf(s)[0]).toMatchObject({ status: "failed", summary: "boom" });
     expect(stageOf(s)).toBe(1);
+  });
+
+  it("the step list is the run's state: seeded from the dry-run, a new attempt's plan shows steps after Stage 0 pending until reached", () => {
+    let s = reducer(s0, { type: "planned", report: report(), defaultBackup: "/b.jsonl" });
+    const planEvent: EngineEvent = {
+      type: "plan",
+      digest: "d",
+      steps: stepsOf(s).map(({ id, stage, kind, title, description }) => ({ id, stage, kind, title, description })),
+    };
+    const later = stepsOf(s).find((x) => x.stage > 0)!;
+    s = reducer(s, { type: "event", now: 1, event: { type: "step-done", id: later.id, summary: "made", warnings: ["one"] } });
+    expect(stepsOf(s).find((x) => x.id === later.id)).toMatchObject({ status: "done", summary: "made", warnings: ["one"] });
+    s = reducer(s, { type: "event", now: 2, event: planEvent });
+    const after = stepsOf(s);
+    // The wizard shows exactly what the run's state holds (one reducer, one truth).
+    expect(after.map((x) => [x.id, x.status, x.summary])).toEqual(s.run.plan.map((p) => [p.id, s.run.steps[p.id]!.status, s.run.steps[p.id]!.summary]));
+    expect(after.filter((x) => x.status === "done").map((x) => x.id)).toEqual(["resolve", "disk"]);
+    const pending = after.find((x) => x.id === later.id)!;
+    expect([pending.status, pending.summary, pending.warnings]).toEqual(["pending", undefined, undefined]);
+    s = reducer(s, { type: "event", now: 3, event: { type: "step-done", id: later.id, summary: "done in an earlier attempt (made)", reused: true } });
+    expect(stepsOf(s).find((x) => x.id === later.id)).toMatchObject({ status: "done", summary: "done in an earlier attempt (made)" });
   });
 
   it("requests open their screen; answering returns to running; Esc goes back only where safe", () => {

@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { stepsOf } from "../state.js";
 import { Menu } from "../components.js";
 import { human, plainTitle } from "../format.js";
 import type { ScreenProps } from "./common.js";
@@ -11,7 +12,7 @@ function height(text: string, cols: number): number {
 
 export function Plan({ e, rows, cols }: ScreenProps) {
   const s = e.s;
-  const steps = s.steps.filter((x) => x.stage > 0);
+  const steps = stepsOf(s).filter((x) => x.stage > 0);
   // The engine's trial import, when it sends one with the plan (optional).
   const trial = (s.report as { trial?: { rowsIn: number; loaded: number; quarantined: number; columnsToQuarantine?: unknown[] } } | undefined)?.trial;
   const trialText = trial

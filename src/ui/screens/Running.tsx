@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { stepsOf } from "../state.js";
 import { displaySteps } from "../format.js";
 import { Steps } from "../components.js";
 import { stoppingText } from "../notes.js";
@@ -10,7 +11,7 @@ export function Running({ e, cols, rows }: ScreenProps) {
   const stop = stoppingText(s);
   return (
     <Box flexDirection="column">
-      <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
+      <Steps steps={displaySteps(stepsOf(s), s.origin)} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
       {stop.map((l, i) => (
         <Text key={i} bold={i === 0} wrap="wrap">
           {l}

@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import { displaySteps, escapeControls } from "../format.js";
-import { startBlockers } from "../state.js";
+import { startBlockers, stepsOf } from "../state.js";
 import { Menu, Steps } from "../components.js";
 import type { ScreenProps } from "./common.js";
 import type { TargetInfo } from "../protocol.js";
@@ -37,7 +37,7 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
   // is shown here, in full and wrapped, and Continue is not offered until it is fixed.
   const blockers = startBlockers(s);
   const stopped = Boolean(s.preflightError) || blockers.length > 0;
-  const all = displaySteps(s.steps, s.origin).filter((x) => x.stage === 0);
+  const all = displaySteps(stepsOf(s), s.origin).filter((x) => x.stage === 0);
   // A small terminal with something to fix: the reason, whole, takes the room of the steps (the
   // checks that passed are one line; the step the reason belongs to is named in it).
   const fold = blockers.length > 0 && rows < 24;

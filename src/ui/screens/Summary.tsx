@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { stepsOf } from "../state.js";
 import { Menu, Steps } from "../components.js";
 import { human, MARK, displaySteps } from "../format.js";
 import { quarantineSentence, reportProblems, rowsSentence, sidecarLines } from "../../report/final.js";
@@ -31,7 +32,7 @@ export function Summary({ e, cols, rows }: ScreenProps) {
         <Text key={p} bold wrap="wrap">{`  ${MARK.warnings.icon} ${p}`}</Text>
       ))}
       {compact ? null : (
-        <Steps steps={displaySteps(s.steps, s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
+        <Steps steps={displaySteps(stepsOf(s), s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={Math.max(2, rows - 12 - problems.length)} />
       )}
       <Text wrap={w}>{`Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`}</Text>
       <Text wrap={w}>{`Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`}</Text>
