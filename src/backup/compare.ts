@@ -1,3 +1,4 @@
+import { formatCount } from "../util/count.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
 import { LiveHash, type LiveTable } from "./live-hash.js";
 
@@ -29,8 +30,8 @@ function compareTables(backup: ReadResult, live: LiveTable[]): Comparison {
     if (!equal) {
       first ??=
         lt.rows !== summary.rows
-          ? `table ${bt.name} has ${lt.rows} rows in the database, ${summary.rows} in the backup`
-          : `table ${bt.name} has the same ${lt.rows} rows count but different content (hash ${lt.sha256} vs ${summary.sha256})`;
+          ? `table ${bt.name} has ${formatCount(lt.rows)} rows in the database, ${formatCount(summary.rows)} in the backup`
+          : `table ${bt.name} has the same ${formatCount(lt.rows)} rows count but different content (hash ${lt.sha256} vs ${summary.sha256})`;
     }
   }
   for (const t of live) if (!backup.header.tables.some((b) => b.name === t.name)) first ??= `table ${t.name} is in the database but not in the backup`;

@@ -1,4 +1,5 @@
 /** The import's parity proof: every backed-up row is in the new file or in legacy_quarantine, a same-shape table by its content hash. */
+import { formatCount } from "../util/count.js";
 import { failed } from "../errors.js";
 import type { TableInfo } from "../db/catalog.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
@@ -11,7 +12,7 @@ export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalo
   for (const p of plans.values()) {
     if (p.report.loaded + p.report.quarantined !== p.report.rows) {
       throw failed({
-        what: `Parity failed for ${p.bt.name}: ${p.report.rows} rows in the backup, ${p.report.loaded} loaded, ${p.report.quarantined} quarantined.`,
+        what: `Parity failed for ${p.bt.name}: ${formatCount(p.report.rows)} rows in the backup, ${formatCount(p.report.loaded)} loaded, ${formatCount(p.report.quarantined)} quarantined.`,
         untouched: "The import was rolled back.",
         next: "Report this with the backup file.",
       });

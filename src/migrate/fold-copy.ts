@@ -18,6 +18,7 @@
  * 5. fsynced and renamed to the new file's name.
  * A failure removes the private copy; the primary is never opened for writing here.
  */
+import { formatCount } from "../util/count.js";
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import Database from "libsql";
@@ -169,7 +170,7 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
         // Only rows may be added (INSERT OR IGNORE of seed and version rows); a table with as many rows holds the same values.
         if (now.rows < want.rows || (now.rows === want.rows && !unchanged)) {
           throw failed({
-            what: `After the fold, table ${bt.name} of the copy ${now.rows < want.rows ? `holds ${now.rows} rows, the backup ${want.rows}` : "holds other values in its backed-up columns than the backup"}.`,
+            what: `After the fold, table ${bt.name} of the copy ${now.rows < want.rows ? `holds ${formatCount(now.rows)} rows, the backup ${formatCount(want.rows)}` : "holds other values in its backed-up columns than the backup"}.`,
             untouched: "The primary was not changed; the copy was removed.",
             next: "Keep the backup; report this.",
           });

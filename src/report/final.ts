@@ -39,6 +39,8 @@ export interface CountedReport {
   quarantined: number;
   final?: FinalCounts | null;
   sidecar?: { path: string | null; merged: boolean; tables: SidecarTableCount[] } | null;
+  /** After --apply: what legacy_quarantine holds, per reason key (src/db/ledger.ts). */
+  quarantineTable?: { rows: number; byReason: Record<string, number> } | null;
 }
 
 /** Counts every table of the file at `dbPath` in one read snapshot; null when it cannot be read. */
@@ -98,11 +100,34 @@ function countsAre(r: CountedReport): string {
       : "after Stage 1 (the import)";
 }
 
+/** The stage a legacy_quarantine reason key comes from: Stage 2's sidecar conflicts, else Stage 1's import. */
+const SIDECAR_REASON = "sidecar-conflict";
+
+/**
+ * The one quarantine number: after --apply, the rows legacy_quarantine holds in the final file
+ * (the import's — whole rows, values without a column, sequences — and Stage 2's sidecar
+ * conflicts), each part named; before (a dry-run, a failed run), the import's whole rows. The
+ * text summary, report.md, report.json and the wizard all print this one value.
+ */
+export function quarantineParts(r: CountedReport): { total: number; parts: { import: number; sidecarConflicts: number } } {
+  const q = r.quarantineTable;
+  if (!q) return { total: r.quarantined, parts: { import: r.quarantined, sidecarConflicts: 0 } };
+  const sidecarConflicts = q.byReason[SIDECAR_REASON] ?? 0;
+  return { total: q.rows, parts: { import: q.rows - sidecarConflicts, sidecarConflicts } };
+}
+
+/** `28 (21 from the import, 7 sidecar conflicts)`: the number with its parts in words. */
+function quarantineWords(r: CountedReport): string {
+  const { total, parts } = quarantineParts(r);
+  if (!r.quarantineTable || !total) return formatCount(total);
+  return `${formatCount(total)} (${formatCount(parts.import)} from the import, ${formatCount(parts.sidecarConflicts)} sidecar conflict${parts.sidecarConflicts === 1 ? "" : "s"})`;
+}
+
 /** The one rows sentence of the CLI summary, the wizard's summary and report.md. */
 export function rowsSentence(r: CountedReport): string {
   const before = r.tables.reduce((n, t) => n + t.rowsBefore, 0);
   if (r.final) {
-    return `${formatCount(before)} rows in the old file → ${formatCount(r.final.voxRows)} rows ${countsAre(r)}, ${formatCount(r.final.quarantineRows)} in legacy_quarantine`;
+    return `${formatCount(before)} rows in the old file → ${formatCount(r.final.voxRows)} rows ${countsAre(r)}, ${r.quarantineTable ? quarantineWords(r) : formatCount(r.final.quarantineRows)} in legacy_quarantine`;
   }
   const after = r.tables.reduce((n, t) => n + t.rowsAfter, 0);
   return `${formatCount(before)} rows in the old file → ${formatCount(after)} loaded ${countsAre(r)}, ${formatCount(r.quarantined)} to legacy_quarantine`;

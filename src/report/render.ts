@@ -1,8 +1,15 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { countsMarkdown, quarantineSentence, reportProblems } from "./final.js";
+import { countsMarkdown, quarantineParts, quarantineSentence, reportProblems } from "./final.js";
 import { formatCount } from "../util/count.js";
 import type { CutoverReport } from "./cutover-report.js";
+
+/** `28: 21 from the import, 7 sidecar conflicts (legacy_quarantine holds 28 row(s): …)`. */
+function quarantineMd(r: CutoverReport): string {
+  const { total, parts } = quarantineParts(r);
+  if (!r.quarantineTable) return `${formatCount(total)} (${quarantineSentence(r)}, the import's whole rows)`;
+  return `${formatCount(total)}: ${formatCount(parts.import)} from the import, ${formatCount(parts.sidecarConflicts)} sidecar conflict(s) (${quarantineSentence(r)})`;
+}
 
 function reportMarkdown(r: CutoverReport, error?: unknown): string {
   const lines = [
@@ -13,9 +20,9 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
     `- chain: ${r.before.chain} → ${r.after.chain}`,
     `- backup: ${r.backup.path ?? "-"} (verified: ${r.backup.verified ? "yes" : "no"}${r.backup.sha256 ? `, sha256 ${r.backup.sha256}` : ""})`,
     `- archive (the old primary): ${r.archive.path ?? "-"}`,
-    `- quarantined rows: ${formatCount(r.quarantineTable?.rows ?? r.quarantined)} (${quarantineSentence(r)})`,
+    `- quarantined rows: ${quarantineMd(r)}`,
     `- roll back: \`${r.rollbackCommand ?? "-"}\``,
-    `- time: ${r.durationMs} ms`,
+    `- time: ${formatCount(r.durationMs)} ms`,
     "",
     "## Steps",
     "",
@@ -59,7 +66,9 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     backup: r.backup,
     archive: r.archive,
     tables: r.tables,
-    quarantined: r.quarantined,
+    // The one quarantine number (src/report/final.ts) and its named parts, as report.md and the screens give them.
+    quarantined: quarantineParts(r).total,
+    quarantinedParts: quarantineParts(r).parts,
     ...(r.final ? { final: r.final } : {}),
     ...(r.sidecar ? { sidecar: r.sidecar } : {}),
     ...(r.trial ? { trial: r.trial } : {}),

@@ -104,3 +104,36 @@ export function expandHome(p: string, home = process.env.HOME ?? ""): string {
 }
 
 export { escapeControls } from "../util/escape.js";
+
+/**
+ * Lines `text` takes in a box `cols` wide with Ink's wrap="wrap" (wrap-ansi with trim off and hard
+ * breaks, followed step by step): words move whole to the next line; a word longer than the line
+ * breaks, starting where that takes fewer lines. Screens size themselves from it, so a small
+ * terminal never scrolls the header (which database) away.
+ */
+export function wrappedHeight(text: string, cols: number): number {
+  const width = Math.max(1, cols);
+  let lines = 0;
+  for (const para of text.split("\n")) {
+    let n = 1;
+    let len = 0;
+    for (const [i, word] of para.split(" ").entries()) {
+      const w = [...word].length;
+      if (i > 0) {
+        if (len >= width) [n, len] = [n + 1, 0];
+        len += 1; // the space stays at the end of a row (trim off)
+      }
+      if (w > width) {
+        const thisLine = 1 + Math.floor((w - (width - len) - 1) / width);
+        if (Math.floor((w - 1) / width) < thisLine) [n, len] = [n + 1, 0];
+        n += Math.floor((len + w - 1) / width);
+        len = ((len + w - 1) % width) + 1;
+        continue;
+      }
+      if (len + w > width && len > 0 && w > 0) [n, len] = [n + 1, 0];
+      len += w;
+    }
+    lines += n;
+  }
+  return lines;
+}

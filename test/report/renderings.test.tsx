@@ -8,6 +8,9 @@ import { PassThrough } from "node:stream";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
+import { Box, Text } from "ink";
+import type React from "react";
+import { wrappedHeight } from "../../src/ui/format.js";
 import { Output } from "../../src/cli/output.js";
 import { printReport } from "../../src/cli/commands/cutover.js";
 import { writeReports } from "../../src/report/render.js";
@@ -65,6 +68,7 @@ describe("one report value, four renderings", () => {
   it("text, report.md, report.json and the wizard's summary show the same rows, problems, quarantine and roll-back command", () => {
     const dir = tmp("vox-report-");
     const r = oneReport(dir);
+    r.durationMs = 16475;
 
     // 1. The CLI's text summary.
     const stdout = new PassThrough();
@@ -87,7 +91,9 @@ describe("one report value, four renderings", () => {
     ink.unmount();
 
     const rows = rowsSentence(r);
-    expect(rows).toBe("1,234 rows in the old file → 1,224 rows in the final file (after Stages 2–4; sqlite3 count(*)), 13 in legacy_quarantine");
+    expect(rows).toBe(
+      "1,234 rows in the old file → 1,224 rows in the final file (after Stages 2–4; sqlite3 count(*)), 13 (10 from the import, 3 sidecar conflicts) in legacy_quarantine",
+    );
     for (const [name, out] of [
       ["text", text],
       ["report.md", md],
@@ -98,6 +104,10 @@ describe("one report value, four renderings", () => {
     }
     expect(json.rollbackCommand).toBe(rollback);
     expect([json.final.voxRows, json.final.quarantineRows, json.quarantineTable.rows]).toEqual([1224, 13, 13]);
+    // One quarantine number, its parts named, in every rendering (the import's 10 alone was report.json's total).
+    expect([json.quarantined, json.quarantinedParts]).toEqual([13, { import: 10, sidecarConflicts: 3 }]);
+    expect(md).toContain("- quarantined rows: 13: 10 from the import, 3 sidecar conflict(s) (legacy_quarantine holds 13 row(s)");
+    expect(md).toMatch(/^- time: 16,475 ms$/m); // the one number format
 
     // The same one problem everywhere: the wizard's headline counts it, the text and report.md list it.
     expect(screen).toContain("Done with 1 problem: legacy → baseline");
@@ -110,5 +120,84 @@ describe("one report value, four renderings", () => {
     const q = "legacy_quarantine holds 13 row(s): 10 not-null, 3 sidecar-conflict";
     expect(md).toContain(q);
     expect(screen).toContain(q);
+  });
+});
+
+describe("the wizard's summary fits the rows it has (a small terminal never scrolls the header away)", () => {
+  const frame = (node: React.ReactElement) => {
+    const ink = render(node);
+    const out = ink.lastFrame() ?? "";
+    ink.unmount();
+    return out.split("\n");
+  };
+
+  it("wrappedHeight counts the lines Ink's wrap gives: words move whole, long paths break where they start", () => {
+    const words = [
+      "a",
+      "Backup:",
+      "/tmp/vt-abcdef/home-operator-data/vox-cutover-runs/20261203T044825Z/backup.jsonl",
+      "(verified)",
+      "rows",
+      "1,755",
+      "→",
+      "x".repeat(61),
+      "legacy_quarantine",
+    ];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 200; i++) {
+      const cols = 20 + (next() % 50);
+      const text = Array.from({ length: 1 + (next() % 12) }, () => words[next() % words.length]).join(" ");
+      const lines = frame(
+        <Box width={cols}>
+          <Text wrap="wrap">{text}</Text>
+        </Box>,
+      );
+      expect(wrappedHeight(text, cols), `${cols}: ${text}`).toBe(lines.length);
+    }
+  });
+
+  it("at 60×20 with long paths, problems, a sidecar and a rehearsal: the headline, the archive and the roll-back command are whole, the rest gives way", () => {
+    const deep = "/home/operator/.local/share/vox-production-data/vox-cutover-runs/20261203T044825Z";
+    const r = oneReport(deep);
+    r.steps.push({
+      id: "news",
+      stage: 4,
+      kind: "write",
+      title: "Publication/news",
+      status: "done",
+      summary: "ok",
+      warnings: ["12 publication digest mismatch(es)"],
+    });
+    const s = {
+      ...initialState(),
+      screen: "summary" as const,
+      report: r,
+      db,
+      rehearsal: true,
+      original: "/home/operator/vox.db",
+      scratch: "/tmp/vox-rehearsal-x1",
+    };
+    const engine = { s, quit() {}, askRollback() {} } as unknown as Engine;
+    // 60×20 with the rehearsal badge: the frame (header, badge, tabs, blank, footer, cursor) leaves 14.
+    for (const [cols, rows] of [
+      [60, 14],
+      [60, 15],
+      [100, 28],
+    ] as const) {
+      const lines = frame(
+        <Box width={cols} flexDirection="column">
+          <Summary e={engine} cols={cols} rows={rows} />
+        </Box>,
+      );
+      expect(lines.length, lines.join("\n")).toBeLessThanOrEqual(rows);
+      const joined = lines.join("").replace(/\s+/g, "");
+      expect(lines[0]).toMatch(/^! Done with 2 problems: legacy → baseline/);
+      expect(joined).toContain(`Archive:${deep}/archive/vox.db(theoldfile,neverdeleted)`);
+      expect(joined).toContain(`Rollback:${rollback}`.replace(/\s+/g, ""));
+      expect(joined).toContain("Next:vox-cutover--db/home/operator/vox.db");
+      if (cols === 100) expect(joined).toContain("Publication/news:12publicationdigestmismatch(es)");
+      else expect(lines.join(" ").replace(/\s+/g, " ")).toContain("(report.md lists them)");
+    }
   });
 });

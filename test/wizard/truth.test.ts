@@ -48,7 +48,10 @@ function tmpdirOf(dir: string): string {
 
 describe("the wizard tells the truth (tmux)", () => {
   it("60×20: a held file blocks Start at Stage 0 until it is let go; a typo asks again; Esc cancels the step; Resume asks again; the summary's paths and roll-back command wrap whole", async () => {
-    const { dir, db } = await sampleInto(scratchDir(), 10);
+    // A database one folder deeper than the scratch folder: paths as long as an operator's wrap on every screen.
+    const deep = join(scratchDir(), "srv-vox-production-data");
+    mkdirSync(deep);
+    const { dir, db } = await sampleInto(deep, 10);
     const tmp = tmpdirOf(dir);
     const { child: app } = await holdOpen(db);
     const { name, exitFile, errFile } = start(`--db ${db}`, { cols: 60, rows: 20, env: `NO_COLOR=1 TMPDIR=${tmp}` });
@@ -101,6 +104,8 @@ describe("the wizard tells the truth (tmux)", () => {
     s = await waitFor(name, /Leave/);
     keep("60x20-summary", s);
     for (const line of s.split("\n")) expect(line.length).toBeLessThanOrEqual(60);
+    // the summary fits the rows it has: the header (which database) is not scrolled away
+    expect(s.split("\n")[0]).toBe(`vox-cutover ${db}`);
     expect(flat(s)).toMatch(/Done with \d+ problems?: legacy → current \(report\.md lists them\)/);
     expect(joined(s)).toContain(joined(`Archive: ${join(dir, "vox-cutover-runs", run, "archive", "vox.db")} (the old file, never deleted)`));
     expect(joined(s)).toContain(joined(`Roll back: vox-cutover cutover --db ${db} --rollback --apply`));

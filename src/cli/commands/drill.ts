@@ -1,3 +1,4 @@
+import { formatCount } from "../../util/count.js";
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -57,7 +58,7 @@ function drillMarkdown(r: DrillRecord): string {
     "|---|---:|---:|---|",
     ...r.tables.map((t) => `| ${t.name} | ${t.sourceRows} | ${t.restoredRows} | ${t.match ? "yes" : "**no**"} |`),
     "",
-    `table rows: ${r.totalRows}; sqlite_sequence entries: ${r.sequences.source} in the source, ${r.sequences.restored} restored (${r.sequences.match ? "equal" : "**different**"})`,
+    `table rows: ${formatCount(r.totalRows)}; sqlite_sequence entries: ${formatCount(r.sequences.source)} in the source, ${formatCount(r.sequences.restored)} restored (${r.sequences.match ? "equal" : "**different**"})`,
     "",
   ].join("\n");
 }
@@ -90,7 +91,7 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
         maxVersion: jsonInt(d.classification.maxVersion),
         baseline: { version: base.manifest.baselineVersion, digest: base.digest },
       });
-      out.text(`backup: ${backup.path} verified (${backup.rows} rows)`);
+      out.text(`backup: ${backup.path} verified (${formatCount(backup.rows)} rows)`);
       // Before the restore: an interrupted drill has no record, so its work dir goes (the database was only read).
       pausePoint("drill-backup-written");
       await stopPoint(

@@ -1,3 +1,4 @@
+import { formatCount } from "../../util/count.js";
 import { resolve } from "node:path";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { loadImporters } from "../../backup/importers.js";
@@ -27,27 +28,27 @@ function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
     const notes = Object.entries(t.reasons).map(([k, n]) => `${k} ${n}`);
     if (t.partial)
       notes.push(
-        `${t.partial} loaded without ${Object.entries(t.columns)
+        `${formatCount(t.partial)} loaded without ${Object.entries(t.columns)
           .filter(([, n]) => n > 0)
           .map(([c, n]) => `${c} (${n} non-null)`)
           .join(", ")}`,
       );
-    if (t.seeded) notes.push(`${t.seeded} seed row(s) kept`);
+    if (t.seeded) notes.push(`${formatCount(t.seeded)} seed row(s) kept`);
     out.text(
-      `${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${String(t.rows).padStart(8)} ${String(t.loaded).padStart(8)} ${String(t.quarantined).padStart(8)} ${String(t.cleared).padStart(8)}${notes.length ? `  ${notes.join("; ")}` : ""}`,
+      `${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${formatCount(t.rows).padStart(8)} ${formatCount(t.loaded).padStart(8)} ${formatCount(t.quarantined).padStart(8)} ${formatCount(t.cleared).padStart(8)}${notes.length ? `  ${notes.join("; ")}` : ""}`,
     );
   }
   out.text(
-    `total: ${r.totalRows} rows in the backup, ${r.loaded} ${dry ? "to load" : "loaded"}, ${r.quarantined} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${r.partial ? `; ${r.partial} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`,
+    `total: ${formatCount(r.totalRows)} rows in the backup, ${formatCount(r.loaded)} ${dry ? "to load" : "loaded"}, ${formatCount(r.quarantined)} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${r.partial ? `; ${formatCount(r.partial)} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`,
   );
   const s = r.sequences;
   out.text(
-    `sqlite_sequence: ${s.entries} entr${s.entries === 1 ? "y" : "ies"} (not counted as rows), ${s.restored} ${dry ? "to carry" : "carried"}${s.quarantined ? `, ${s.quarantined} to legacy_quarantine (their tables do not load)` : ""}${r.seeded ? `; baseline seed rows kept: ${r.seeded}` : ""}`,
+    `sqlite_sequence: ${formatCount(s.entries)} entr${s.entries === 1 ? "y" : "ies"} (not counted as rows), ${formatCount(s.restored)} ${dry ? "to carry" : "carried"}${s.quarantined ? `, ${formatCount(s.quarantined)} to legacy_quarantine (their tables do not load)` : ""}${r.seeded ? `; baseline seed rows kept: ${formatCount(r.seeded)}` : ""}`,
   );
   out.text(`checks: integrity_check ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`);
   if (r.foreignKeyViolations.length)
     out.text(
-      `foreign_key_check: ${r.foreignKeyViolations.map((f) => `${f.table} ${f.count}`).join(", ")} orphan row(s) (kept as they were in the legacy file)`,
+      `foreign_key_check: ${r.foreignKeyViolations.map((f) => `${f.table} ${formatCount(f.count)}`).join(", ")} orphan row(s) (kept as they were in the legacy file)`,
     );
   else out.text("foreign_key_check: no violations");
   if (r.foreignKeyUncheckable.length)
@@ -168,7 +169,9 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     await stopPoint(ctx.token, "before import-legacy's trial import", "Nothing was written: the backup and the database were only read.");
     report = await importBackup({ ...common, into: "scratch" });
     progress.end();
-    out.text(`backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} (${report.totalRows} rows, sha256 ${report.backupSha256})`);
+    out.text(
+      `backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} (${formatCount(report.totalRows)} rows, sha256 ${report.backupSha256})`,
+    );
     // What the real target holds now is what replace semantics would clear.
     const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
     for (const t of report.tables) t.cleared = t.target ? (current.get(t.target) ?? 0) : 0;
@@ -202,7 +205,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   });
   progress.end();
   out.text(
-    `backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} while loading (${report.totalRows} rows, sha256 ${report.backupSha256})`,
+    `backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} while loading (${formatCount(report.totalRows)} rows, sha256 ${report.backupSha256})`,
   );
   out.text(`imported into ${resolved.path} (run ${report.runId}) in one transaction`);
   printImport(ctx, report, false);

@@ -1,3 +1,4 @@
+import { formatCount } from "../../util/count.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { applyMigration, planLines, planMigration } from "../../migrate/migrate.js";
 import { resolve } from "node:path";
@@ -99,7 +100,9 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
           });
           g.keepMode(path);
           g.started(); // a verified backup exists: kept whatever happens next
-          out.text(`backup: ${b.path} verified (${b.rows} rows of ${b.tables} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`);
+          out.text(
+            `backup: ${b.path} verified (${formatCount(b.rows)} rows of ${formatCount(b.tables)} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`,
+          );
           return b;
         },
       }),

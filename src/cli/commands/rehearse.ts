@@ -64,7 +64,7 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
   const t0 = performance.now();
   const clone = cloneWithSidecar(resolved.path!, scratch);
   const cloneMs = Math.round(performance.now() - t0);
-  out.text(`rehearsal: cloned ${resolved.path} → ${clone.db}${clone.sidecar ? ` (and the sidecar)` : ""} in ${cloneMs} ms`);
+  out.text(`rehearsal: cloned ${resolved.path} → ${clone.db}${clone.sidecar ? ` (and the sidecar)` : ""} in ${formatCount(cloneMs)} ms`);
   const token = new CancelToken();
   const report = await withSignals(token, () =>
     runCutover({

@@ -1,3 +1,4 @@
+import { formatCount } from "../../util/count.js";
 import { resolve } from "node:path";
 import { usage } from "../../errors.js";
 import { generateSample } from "../../sample/generate.js";
@@ -18,7 +19,9 @@ export async function sampleCommand(ctx: Ctx, outArg: unknown): Promise<CommandR
   const r = generateSample({ out: path, seed, rows });
   out.text(`sample legacy database: ${r.path}`);
   out.text(`  vox baseline ${r.baseline}'s tables; schema_version rows: ${r.versions.join(", ")} (ad-hoc apply_migrations rows: a legacy chain)`);
-  out.text(`  ${r.tables.length} tables, ${r.totalRows} rows (seed ${seed}, --rows ${rows}); the user's own tables: ${r.adhocTables.join(", ")}`);
+  out.text(
+    `  ${formatCount(r.tables.length)} tables, ${formatCount(r.totalRows)} rows (seed ${seed}, --rows ${rows}); the user's own tables: ${r.adhocTables.join(", ")}`,
+  );
   out.text(`  sidecar:   ${r.sidecar}`);
   out.text(`  telemetry: ${r.telemetry} (a few lines are bad on purpose)`);
   out.text("");

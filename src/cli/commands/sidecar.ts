@@ -1,3 +1,4 @@
+import { formatCount } from "../../util/count.js";
 import { existsSync, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } from "../../safety/guard.js";
@@ -23,7 +24,7 @@ function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: 
   for (const t of tables) {
     if (t.rows === 0) continue;
     ctx.out.text(
-      `${t.name.padEnd(w)} ${String(t.rows).padStart(8)} ${String(t.present).padStart(8)} ${String(t.missing).padStart(8)} ${String(t.merged).padStart(8)} ${String(t.conflicts).padStart(8)}${t.note ? `  (${t.note})` : ""}`,
+      `${t.name.padEnd(w)} ${formatCount(t.rows).padStart(8)} ${formatCount(t.present).padStart(8)} ${formatCount(t.missing).padStart(8)} ${formatCount(t.merged).padStart(8)} ${formatCount(t.conflicts).padStart(8)}${t.note ? `  (${t.note})` : ""}`,
     );
   }
   if (empty) ctx.out.text(`(${empty} more table(s) without rows${tables.length === empty ? "" : " not listed"}; --json lists every table)`);
@@ -129,8 +130,11 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
       keepModeTree(workDir, g.id);
       const { backup, archive } = applied;
       tables = applied.tables;
-      out.text(`backup: ${backup.path} verified (${backup.rows} rows, sha256 ${backup.sha256})`);
-      if (merge) out.text(`merged: ${applied.merged} row(s) copied, ${applied.conflicts} conflict(s) in legacy_quarantine (reason sidecar-conflict)`);
+      out.text(`backup: ${backup.path} verified (${formatCount(backup.rows)} rows, sha256 ${backup.sha256})`);
+      if (merge)
+        out.text(
+          `merged: ${formatCount(applied.merged)} row(s) copied, ${formatCount(applied.conflicts)} conflict(s) in legacy_quarantine (reason sidecar-conflict)`,
+        );
       else out.text("archive only: no row was copied (the sidecar's rows stay in the archive and the backup)");
       out.text(`archived: ${archive} (never deleted)`);
       printTables(ctx, tables, true, merge);

@@ -1,14 +1,8 @@
 import { Box, Text } from "ink";
 import { stepsOf } from "../state.js";
 import { Menu } from "../components.js";
-import { human, plainTitle } from "../format.js";
+import { human, plainTitle, wrappedHeight as height } from "../format.js";
 import type { ScreenProps } from "./common.js";
-
-/** Lines a wrapped text takes (a word that does not fit moves whole: one line of slack per 4). */
-function height(text: string, cols: number): number {
-  const n = Math.ceil(text.length / Math.max(20, cols));
-  return n + Math.floor(n / 4);
-}
 
 export function Plan({ e, rows, cols }: ScreenProps) {
   const s = e.s;
