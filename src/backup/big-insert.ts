@@ -5,13 +5,16 @@
  * (page writes go through the pager, like any write of the transaction). For TEXT the record's
  * serial type is then made odd: a BLOB of N bytes is 2N+12, TEXT 2N+13, the same varint length.
  *
- * Only where nothing reads the value at insert time: a rowid table, no trigger on it, no index or
- * CHECK or generated column that could involve the column, not a STRICT table for TEXT. Anywhere
- * else the value is bound whole (memory grows with it, as before).
+ * In place only where nothing reads the value at insert time: a rowid table, no trigger on it, no
+ * index or CHECK or generated column that could involve the column, not a STRICT table for TEXT.
+ * Anywhere else the row's big values go through the stage (big-write.ts): written to pages first,
+ * then inserted by SQL, so SQLite checks and indexes the real bytes (SQLite holds the value while it
+ * does; we never do). Only TEXT into a file that is not UTF-8 is still bound whole.
  */
 import { encodeValue } from "./format.js";
 import { BigValue, bigValuePieces } from "./big-value.js";
-import { decodeVarint, encodeVarint, PageReader, type Payload } from "../db/pages.js";
+import { decodeVarint, encodeVarint, PageReader } from "../db/pages.js";
+import { fillValue, stageOf, writeAt, writeValue } from "./big-write.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, type SqlValue } from "../db/value.js";
 import { affinityOf, type Affinity } from "./affinity.js";
@@ -175,8 +178,17 @@ export class BigInserter {
   run(values: readonly Value[]): void {
     const t = this.info();
     const slice = values.map(
-      (v, i) => v instanceof BigValue && t.sliceable !== null && t.sliceable.has(this.columns[i]!.toLowerCase()) && !(t.strict && v.storage === "text"),
+      (v, i) =>
+        v instanceof BigValue &&
+        t.sliceable !== null &&
+        t.sliceable.has(this.columns[i]!.toLowerCase()) &&
+        !(t.strict && v.storage === "text") &&
+        (t.utf8 || v.storage === "blob"),
     );
+    if (values.some((v, i) => v instanceof BigValue && !slice[i])) {
+      this.staged(values);
+      return;
+    }
     if (!slice.some(Boolean)) {
       this.insert(values, slice, null, 0);
       return;
@@ -202,6 +214,38 @@ export class BigInserter {
     }
     const rowid = this.insert(values, slice, null, 0);
     this.fill(t, rowid, values, slice, null);
+  }
+
+  /**
+   * A row whose table reads one of its big values at insert: each big value is written into the
+   * stage (big-write.ts) and the row inserted by the table's own INSERT, reading them from there.
+   * TEXT of a file that is not UTF-8 is bound whole (the pages would need its UTF-16 bytes).
+   */
+  private staged(values: readonly Value[]): void {
+    const stage = stageOf(this.db);
+    if (values.some((v) => v instanceof BigValue && !stage.takes(v))) {
+      this.insert(
+        values,
+        values.map(() => false),
+        null,
+        0,
+      );
+      return;
+    }
+    try {
+      const args: unknown[] = [];
+      const sql = values.map((v) => {
+        if (v instanceof BigValue) {
+          args.push(stage.put(v));
+          return stage.expr();
+        }
+        args.push(v instanceof RawText ? v.bytes : v);
+        return v instanceof RawText ? "CAST(? AS TEXT)" : "?";
+      });
+      this.db.prepare(`${this.head} VALUES (${sql.join(", ")})`).run(args);
+    } finally {
+      stage.clear();
+    }
   }
 
   private insert(values: readonly Value[], slice: boolean[], tail: { at: number; cols: { i: number }[] } | null, z: number): bigint {
@@ -252,58 +296,6 @@ export class BigInserter {
 }
 
 class TailMismatch extends Error {}
-
-/** Writes `bytes` at payload offset `from` of a located record (each page read fresh, changed, written back). */
-function writeAt(reader: PageReader, update: LibsqlStatement, payload: Payload, from: number, bytes: Uint8Array): void {
-  let k = 0;
-  for (const seg of reader.segments(payload, from, bytes.length, true)) {
-    seg.page.set(bytes.subarray(k, k + seg.end - seg.start), seg.start);
-    k += seg.end - seg.start;
-    update.run([seg.page, seg.pgno]);
-  }
-}
-
-/** Streams a value's slices over payload [from, from + v.length). */
-function writeValue(reader: PageReader, update: LibsqlStatement, payload: Payload, from: number, v: BigValue): void {
-  const src = v.open()[Symbol.iterator]();
-  try {
-    let cur: Uint8Array = new Uint8Array(0);
-    let pos = 0;
-    for (const seg of reader.segments(payload, from, v.length, true)) {
-      let o = seg.start;
-      while (o < seg.end) {
-        if (pos >= cur.length) {
-          const n = src.next();
-          if (n.done) throw new Error(`a large value ended before its ${v.length} bytes`);
-          cur = n.value;
-          pos = 0;
-          continue;
-        }
-        const k = Math.min(seg.end - o, cur.length - pos);
-        seg.page.set(cur.subarray(pos, pos + k), o);
-        o += k;
-        pos += k;
-      }
-      update.run([seg.page, seg.pgno]);
-    }
-    for (;;) {
-      if (pos < cur.length) throw new Error(`a large value is longer than the ${v.length} bytes it announced`);
-      const n = src.next();
-      if (n.done) break;
-      cur = n.value;
-      pos = 0;
-    }
-  } finally {
-    src.return?.();
-  }
-}
-
-/** Writes `v`'s bytes over the zeroblob at record column `col` of `rowid`, then marks it TEXT when it is. */
-function fillValue(reader: PageReader, update: LibsqlStatement, root: number, rowid: bigint, col: number, v: BigValue): void {
-  const at = reader.locate(root, rowid, col, { storage: "blob", length: v.length });
-  writeValue(reader, update, at.payload, at.offset, v);
-  if (v.storage === "text") writeAt(reader, update, at.payload, at.typeByte, Buffer.from([(2 * v.length + 13) & 0x7f]));
-}
 
 /**
  * The record inserted with a zeroblob of `z` bytes at the first big value and empty placeholders

@@ -16,6 +16,7 @@ import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } 
 import { backupTable, hasBig, LineHasher } from "./tables.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
+import { dropStage } from "./big-write.js";
 
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
@@ -330,6 +331,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
       next: "Take and verify a new backup.",
     });
   }
+  dropStage(db); // the private table big values went through, if any (big-write.ts)
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "rebuilding indexes" });
   for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.

@@ -5,6 +5,7 @@ import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { readBackup, type ReadResult } from "./read.js";
 import { BigInserter } from "./big-insert.js";
+import { dropStage } from "./big-write.js";
 import { hasBig } from "./tables.js";
 
 /**
@@ -46,6 +47,7 @@ export async function restoreBackup(backupPath: string, targetPath: string): Pro
         else insert!.run(values);
       },
     });
+    dropStage(db);
     if (seq.length) {
       db.exec("DELETE FROM sqlite_sequence");
       const s = new RowInserter(db, "INSERT INTO sqlite_sequence (name, seq)", 2);
