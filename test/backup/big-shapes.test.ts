@@ -149,4 +149,24 @@ print(json.dumps({"equal": a == b, "rows": len(b), "integrity": c.execute("PRAGM
     const j = JSON.parse(execaSync("python3", ["-c", judge, db, out]).stdout) as Record<string, unknown>;
     expect(j).toEqual({ equal: true, rows: 10, integrity: "ok", stage: 0, quarantined: 0, byIndex: 1 });
   }, 120_000);
+
+  it("a UTF-16 file: a big row's quarantined row_json is stored as UTF-16 text (it was written as UTF-8 bytes in place)", async () => {
+    const d = tmp("vox-big-u16-");
+    const make = String.raw`
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA encoding='UTF-16le'")
+c.execute("CREATE TABLE big_values(id INTEGER PRIMARY KEY, v TEXT)")
+c.execute("INSERT INTO big_values VALUES (1, ?)", ("héllo 東京 🚀 " * 10000,)); c.commit()`;
+    execaSync("python3", ["-c", make, join(d, "vox.db")]);
+    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    expect((await cli(["export-legacy", join(d, "b.jsonl"), "--db", join(d, "vox.db")], { env })).exitCode).toBe(0);
+    const r = await cli(["import-legacy", join(d, "b.jsonl"), "--db", join(d, "new.db"), "--apply"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const judge = String.raw`
+import sqlite3, sys, json
+c = sqlite3.connect(sys.argv[1])
+row = json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_table = 'big_values'").fetchone()[0])
+print(json.dumps([c.execute("PRAGMA encoding").fetchone()[0], row["v"] == "héllo 東京 🚀 " * 10000, c.execute("PRAGMA integrity_check").fetchone()[0]]))`;
+    expect(JSON.parse(execaSync("python3", ["-c", judge, join(d, "new.db")]).stdout)).toEqual(["UTF-16le", true, "ok"]);
+  }, 120_000);
 });
