@@ -2,6 +2,7 @@
 import Database from "libsql";
 import type { BigInserter } from "./big-insert.js";
 import { readCatalogSync, type TableInfo } from "../db/catalog.js";
+import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
 import { affinityOf, type Affinity } from "./affinity.js";
 import type { BackupHeader, BackupTable } from "./format.js";
@@ -244,4 +245,18 @@ export function rowRefusal(e: unknown, p: Plan): string | null {
     return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;
   }
   return null;
+}
+
+/** Non-unique secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
+export function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
+  // UNIQUE indexes stay: a row that breaks one is refused as it loads (and quarantined), instead of
+  // failing the index build after the load.
+  const unique = new Set<string>();
+  for (const t of tables) for (const r of allRows(db, 'SELECT name FROM pragma_index_list(?) WHERE "unique" = 1', [t])) unique.add(String(r.name));
+  const derived = allRows(
+    db,
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name",
+  ).filter((r) => tables.has(String(r.tbl_name)) && !(r.type === "index" && unique.has(String(r.name))));
+  for (const r of derived) db.exec(`DROP ${String(r.type).toUpperCase()} ${quoteIdent(String(r.name))}`);
+  return derived.map((r) => String(r.sql));
 }

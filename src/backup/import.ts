@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { failed, refused } from "../errors.js";
-import { readCatalogSync, tablesWithForeignKeys } from "../db/catalog.js";
+import { readCatalogSync } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
@@ -11,6 +11,8 @@ import { rowJson, type BackupHeader, type Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
 import { attachSource, NativeLoader } from "./native-load.js";
+import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
+import { mainFile } from "./live-hash.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, LineHasher } from "./tables.js";
@@ -21,8 +23,8 @@ import { dropStage } from "./big-write.js";
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
-import { planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
-import { checkParity } from "./import-parity.js";
+import { dropDerived, planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
+import { checkNewFile, checkParity } from "./import-parity.js";
 
 export interface ImportReport {
   runId: string;
@@ -74,6 +76,8 @@ interface ImportOptions {
   command?: string;
   /** Progress: rows copied so far; `phase` names what the import does now ("copying rows", then "rebuilding indexes", "checking"). */
   onProgress?: (p: { rowsDone: number; totalRows: number; table: string; phase?: string }) => void;
+  /** Test hook: which thread proved a table copied natively ("beside": the proof worker). */
+  onProof?: (table: string, by: "beside" | "here") => void;
   /** Test hook: throw after this many loaded rows (failure injection). */
   failAfterRows?: number;
   /** A new file's settings; default: the backup header's (the source file's), none for a reference file. */
@@ -121,27 +125,40 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const trailer = opts.source !== undefined && !opts.reference && linesAtMost(opts.backupPath, bigValueBytes()) ? peekTrailer(opts.backupPath) : null;
   const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
   const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
+  // A private new file of a large source: the copied tables are committed and proven by a worker beside the load.
+  const beside = trailer !== null && mode !== "existing" && proofBesideFor(opts.source!);
   return writeTransactionInto<ImportReport>(
-    { path: opts.targetPath, mode, tag: mode === "scratch" ? "dryrun" : "building", fast: true, foreignKeysOff: true, settings, then, before },
-    (db) => load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null),
+    {
+      path: opts.targetPath,
+      mode,
+      tag: mode === "scratch" ? "dryrun" : "building",
+      fast: true,
+      readersBeside: beside,
+      foreignKeysOff: true,
+      settings,
+      then,
+      before,
+    },
+    async (db) => {
+      const proofs = beside && native.why === null ? new ProofBeside(mainFile(db)) : null;
+      try {
+        return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
+      } finally {
+        await proofs?.close();
+      }
+    },
   );
 }
 
-/** Non-unique secondary indexes and triggers of the tables being loaded: dropped for the load, recreated after (same transaction). */
-function dropDerived(db: LibsqlDatabase, tables: Set<string>): string[] {
-  // UNIQUE indexes stay: a row that breaks one is refused as it loads (and quarantined), instead of
-  // failing the index build after the load.
-  const unique = new Set<string>();
-  for (const t of tables) for (const r of allRows(db, 'SELECT name FROM pragma_index_list(?) WHERE "unique" = 1', [t])) unique.add(String(r.name));
-  const derived = allRows(
-    db,
-    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type DESC, name",
-  ).filter((r) => tables.has(String(r.tbl_name)) && !(r.type === "index" && unique.has(String(r.name))));
-  for (const r of derived) db.exec(`DROP ${String(r.type).toUpperCase()} ${quoteIdent(String(r.name))}`);
-  return derived.map((r) => String(r.sql));
-}
-
-function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boolean, seen: { header?: BackupHeader }, trailer: Trailer | null): ImportReport {
+function load(
+  db: LibsqlDatabase,
+  opts: ImportOptions,
+  runId: string,
+  fresh: boolean,
+  seen: { header?: BackupHeader },
+  trailer: Trailer | null,
+  proofs: ProofBeside | null,
+): ImportReport {
   const B = BigInt(opts.baselineVersion);
   const hist = new Set(opts.history.map((h) => BigInt(h)));
   // The target must be on the baseline: apply the (idempotent) baseline DDL inside the transaction.
@@ -162,6 +179,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   let totalRows = 0;
   let seeds: ReturnType<typeof seedRows> = [];
   let native: NativeLoader | null = null;
+  /** Tables copied natively before the backup is read, each sent to the proof worker: its ticket. */
+  const tickets = new Map<string, number>();
   // Planned from the header, the first line: mapping, then replace semantics (clear what is loaded).
   const onHeader = (header: BackupHeader) => {
     seen.header = header;
@@ -185,6 +204,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     if (trailer) {
       const targets = [...plans.values()].flatMap((p) => (p.target ? [p.target.name] : []));
       native = new NativeLoader(db, trailer, new Set(targets.filter((t, i) => targets.indexOf(t) !== i)));
+      if (proofs)
+        copyAhead(db, native, proofs, plans, tickets, (table) => opts.onProgress?.({ rowsDone: 0, totalRows, table, phase: "copying tables inside SQLite" }));
     }
   };
   let derived: string[] = [];
@@ -212,7 +233,8 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     onTable(bt) {
       const p = plans.get(bt.name)!;
       if (!p.target) return;
-      const n = native?.load(p) ?? null;
+      const ticket = tickets.get(bt.name);
+      const n = ticket !== undefined ? provenBeside(native!, proofs!, p, ticket, opts.onProof) : proofs ? null : (native?.load(p) ?? null);
       p.report.loadedBy = n === null ? "rows" : "native";
       if (n !== null) {
         // Loaded inside SQLite and proven equal to the backup: its rows are only hashed as the file is read.
@@ -332,6 +354,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     });
   }
   dropStage(db); // the private table big values went through, if any (big-write.ts)
+  proofs?.finish(db);
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "rebuilding indexes" });
   for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
@@ -388,29 +411,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
   }
   if (fresh) db.exec("ANALYZE main"); // planner statistics for the new file (not the attached source)
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
-  // Table by table (those declaring a foreign key): a key SQLite cannot check (vox 66's package_deps names
-  // a parent column that is not unique: "foreign key mismatch") is reported, the other tables still checked.
-  const fkCounts = new Map<string, number>();
-  const foreignKeyUncheckable: { table: string; error: string }[] = [];
-  const keyed = tablesWithForeignKeys(db) ?? new Set(catalog.map((t) => t.name));
-  for (const t of catalog.filter((x) => !x.virtual && keyed.has(x.name))) {
-    try {
-      for (const r of allRows(db, `PRAGMA main.foreign_key_check(${quoteIdent(t.name)})`))
-        fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
-    } catch (e) {
-      foreignKeyUncheckable.push({ table: t.name, error: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  const integrity = allRows(db, "PRAGMA main.integrity_check")
-    .map((r) => String(Object.values(r)[0]))
-    .join("; ");
-  if (integrity !== "ok") {
-    throw failed({
-      what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`,
-      untouched: "The import was rolled back.",
-      next: "Report this with the backup file.",
-    });
-  }
+  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog);
   const sequenceCounts = { entries: sequences.length, restored: sequencesRestored, quarantined: sequencesQuarantined };
   recordLedger(db, {
     runId,
@@ -426,7 +427,7 @@ function load(db: LibsqlDatabase, opts: ImportOptions, runId: string, fresh: boo
     loaded: loadedTotal,
     quarantined: q.quarantined,
     partial: partialTotal,
-    foreignKeyViolations: [...fkCounts].map(([table, count]) => ({ table, count })),
+    foreignKeyViolations,
     foreignKeyUncheckable,
     integrity,
     ftsRebuilt,

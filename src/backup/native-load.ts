@@ -15,9 +15,9 @@ import { probeFile } from "../db/probe.js";
 import { quoteIdent, type SqlValue } from "../db/value.js";
 import { bigValueBytes } from "./big-value.js";
 import type { Affinity } from "./affinity.js";
-import type { Trailer } from "./format.js";
 import { QUARANTINE, SPECIAL, type Plan } from "./import-plan.js";
 import { backupTable, hashTable } from "./tables.js";
+import type { BackupTable, Trailer } from "./format.js";
 
 /** The schema name the source is attached under. */
 const SRC = "vox_native_source";
@@ -72,15 +72,26 @@ export class NativeLoader {
     for (const t of trailer.tables) if (typeof t.sha256 === "string" && Number.isSafeInteger(t.rows)) this.claimed.set(t.name, t);
   }
 
+  /** The sqlite_sequence entry of each table copied and not yet proven (put back if the proof fails). */
+  private readonly seqs = new Map<string, SqlValue[] | null>();
+
   /**
-   * Loads the plan's table natively and proves it; returns the rows loaded, or null when the table
-   * is left empty for the row path (not eligible, refused by a constraint, or not proven).
+   * Loads the plan's table natively and proves it on this thread; returns the rows loaded, or null
+   * when the table is left empty for the row path (not eligible, refused by a constraint, or not proven).
    */
   load(p: Plan): number | null {
+    return this.copy(p) ? this.proveHere(p) : null;
+  }
+
+  /**
+   * Copies the plan's table inside SQLite (not yet proven). False: not copied, the table is empty
+   * for the row path (not eligible, a value the row path would quarantine or stream, a constraint).
+   */
+  copy(p: Plan): boolean {
     const t = p.target;
     const want = this.claimed.get(p.bt.name);
     // An empty table has nothing to copy (and an INSERT … SELECT of no rows would still write an AUTOINCREMENT table's sqlite_sequence entry).
-    if (!t || !want || want.rows === 0 || !this.eligible(p, t)) return null;
+    if (!t || !want || want.rows === 0 || !this.eligible(p, t)) return false;
     const bt = p.bt;
     const refs = bt.columns.map((c, i) => (i === 0 && bt.rowidColumn ? bt.rowidColumn : quoteIdent(c)));
     const order = bt.withoutRowid
@@ -102,18 +113,40 @@ export class NativeLoader {
     });
     const seq = this.sequence(t.name);
     try {
-      if (risky.length && allRows(this.db, `SELECT 1 AS x FROM ${from} WHERE ${risky.join(" OR ")} LIMIT 1`).length) return null;
+      if (risky.length && allRows(this.db, `SELECT 1 AS x FROM ${from} WHERE ${risky.join(" OR ")} LIMIT 1`).length) return false;
       this.db.exec(`INSERT INTO main.${quoteIdent(t.name)} (${refs.join(", ")}) SELECT ${refs.join(", ")} FROM ${from}${order ? ` ORDER BY ${order}` : ""}`);
     } catch (e) {
       // A constraint, a missing column, a busy source: the row path decides row by row. An error
       // that ended the transaction (disk full, I/O) is not the table's: the import stops.
       if (!this.db.inTransaction) throw e;
       this.undo(t.name, seq);
-      return null;
+      return false;
     }
-    const got = hashTable(this.db, backupTable(t, 0n));
-    if (got.rows !== want.rows || got.sha256 !== want.sha256) {
-      this.undo(t.name, seq);
+    this.seqs.set(t.name, seq);
+    return true;
+  }
+
+  /** The copied table as the proof hashes it. */
+  proofTable(p: Plan): BackupTable {
+    return backupTable(p.target!, 0n);
+  }
+
+  /** Proves a copied table on this thread (reading it back through this connection). */
+  proveHere(p: Plan): number | null {
+    return this.proven(p, hashTable(this.db, this.proofTable(p)));
+  }
+
+  /**
+   * The copied table's hash against the backup's claim: its rows when equal; otherwise (or with no
+   * hash) the table is emptied again for the row path and null returned.
+   */
+  proven(p: Plan, got: { rows: number; sha256: string } | null): number | null {
+    const name = p.target!.name;
+    const want = this.claimed.get(p.bt.name)!;
+    const seq = this.seqs.get(name) ?? null;
+    this.seqs.delete(name);
+    if (got === null || got.rows !== want.rows || got.sha256 !== want.sha256) {
+      this.undo(name, seq);
       return null;
     }
     return got.rows;

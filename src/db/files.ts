@@ -33,6 +33,12 @@ interface WriteTarget<T = unknown> {
   tag: string;
   /** A private file may load without a rollback journal or per-commit fsync (it is deleted on failure). */
   fast?: boolean;
+  /**
+   * With `fast`: the private file loads in WAL mode instead, so that another thread can read what
+   * `fn` commits midway (a private file may commit midway: it is removed on any failure) while this
+   * one goes on writing; back to a rollback journal after the commit. Every reader must be closed by then.
+   */
+  readersBeside?: boolean;
   /** Load order must not matter: foreign keys are not enforced (violations are reported after). */
   foreignKeysOff?: boolean;
   /** A new file's settings (page size, auto-vacuum, encoding, journal mode, user_version, application_id): the original's. */
@@ -71,7 +77,7 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
       applyLayoutSettings(db, target.settings); // before anything else reads or writes the file
     }
     if (target.foreignKeysOff) db.exec("PRAGMA foreign_keys=OFF"); // must be set outside the transaction
-    if (fresh && target.fast) db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384");
+    if (fresh && target.fast) db.exec(`PRAGMA journal_mode=${target.readersBeside ? "WAL" : "OFF"}; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384`);
     target.before?.(db);
     db.exec("BEGIN IMMEDIATE");
     try {

@@ -23,6 +23,11 @@ export function droppedBuffer(bytes: number): void {
   since += bytes;
   if (since < EVERY) return;
   since = 0;
+  collectGarbage();
+}
+
+/** A full collection now, if it can be reached (also: a closed driver connection whose statements only a collection finalizes). */
+export function collectGarbage(): void {
   if (collect === undefined) {
     try {
       setFlagsFromString("--expose-gc");

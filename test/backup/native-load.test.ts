@@ -7,10 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import Database from "libsql";
 import { importBackup, type ImportReport } from "../../src/backup/import.js";
+// The proof worker is a built file: the import that starts it runs from dist/.
+import { importBackup as importBuilt } from "../../dist/src/backup/import.js";
 import { attachSource } from "../../src/backup/native-load.js";
 import { loadImporters } from "../../src/backup/importers.js";
 import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
@@ -37,6 +39,35 @@ function load(backup: string, target: string, source?: string): Promise<ImportRe
     into: "target",
     ...(source ? { source } : {}),
   });
+}
+
+/**
+ * The same native import into a new file with the proof beside the load (forced at any size): the
+ * copied tables committed into the private build file in WAL mode and hashed by the proof worker.
+ * Returns the report and which thread proved each table copied ahead.
+ */
+async function loadBeside(backup: string, target: string, source: string): Promise<{ r: ImportReport; proof: Record<string, string> }> {
+  const proof: Record<string, string> = {};
+  process.env.VOX_CUTOVER_PROOF_WORKER_BYTES = "0";
+  try {
+    const r = await importBuilt({
+      backupPath: backup,
+      targetPath: target,
+      baselineSql: base.sql,
+      baselineVersion: base.manifest.baselineVersion,
+      history: base.policy.history,
+      rules: loadImporters(),
+      into: "target",
+      source,
+      onProof: (t, how) => void (proof[t] = how),
+    });
+    // Back in a rollback journal, nothing of the WAL build left beside it.
+    expect(sqlite(target, "PRAGMA journal_mode")).toBe("delete");
+    expect(readdirSync(dir).filter((f) => f.startsWith(`${basename(target)}-`) || f.startsWith(`.${basename(target)}.`))).toEqual([]);
+    return { r, proof };
+  } finally {
+    delete process.env.VOX_CUTOVER_PROOF_WORKER_BYTES;
+  }
 }
 
 const by = (r: ImportReport, how: "native" | "rows") => r.tables.filter((t) => t.loadedBy === how).map((t) => t.source);
@@ -82,6 +113,13 @@ describe("native path ≡ row path", () => {
     const quarantinedTables = rows.tables.filter((t) => t.target && (t.quarantined > 0 || t.partial > 0)).map((t) => t.source);
     expect(quarantinedTables).toContain("schema_version");
     for (const t of quarantinedTables) expect(by(native, "rows"), t).toContain(t);
+    // Proven beside the load (a worker): the same tables native, the same file.
+    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db);
+    expect(by(beside.r, "native")).toEqual(by(native, "native"));
+    expect(Object.keys(beside.proof).sort()).toEqual(by(native, "native").sort());
+    expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
+    expect(beside.r.quarantined).toBe(rows.quarantined);
+    expect(content(p("sample-beside.db"))).toEqual(content(p("sample-rows.db")));
   });
 
   it("exact values (±2^63, 3.0, -0.0, 1e308, NUL, bytes that are not UTF-8, a BLOB in TEXT) load natively, bit for bit; the misfits fall back", async () => {
@@ -150,6 +188,15 @@ describe("native path ≡ row path", () => {
     const into = await load(p("mixed.jsonl"), existing, db);
     expect(Object.fromEntries(into.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
     expect(content(existing)).toEqual(content(p("mixed-rows.db")));
+    // Proven beside the load: agent_reliability was copied and committed, the worker's hash differs,
+    // so it is emptied and loaded from the backup like the others the proof refused.
+    const beside = await loadBeside(p("mixed.jsonl"), p("mixed-beside.db"), db);
+    expect(Object.fromEntries(beside.r.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
+    expect(beside.proof.agent_reliability).toBe("beside");
+    expect(beside.proof.corpus_pairs).toBe("beside");
+    expect(sqlite(p("mixed-beside.db"), "SELECT agent_id FROM agent_reliability ORDER BY rowid")).toBe("backup\nkept");
+    expect(q(p("mixed-beside.db"))).toBe(q(db));
+    expect(content(p("mixed-beside.db"))).toEqual(content(p("mixed-rows.db")));
   });
 });
 

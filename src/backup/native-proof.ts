@@ -1,0 +1,149 @@
+/**
+ * The native path's proof on the other core (issue 18). A private new file is built in WAL mode and
+ * each natively copied table is committed into it (the file is not the target until it is renamed
+ * into place, and it is removed on any failure), then hashed by a worker thread while this thread
+ * goes on: copying the next tables, reading the backup, loading the row path's tables. The table's
+ * result is waited for where the backup reaches it; a table not proven (different hash, or the
+ * worker could not read it) is emptied and loaded by the row path there, as before.
+ */
+import { existsSync, statSync } from "node:fs";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { workerExecArgv } from "../util/worker.js";
+import { WORKER_LIMITS } from "./export.js";
+import type { BackupTable } from "./format.js";
+import type { LibsqlDatabase } from "../db/local.js";
+import type { Plan } from "./import-plan.js";
+import type { NativeLoader } from "./native-load.js";
+
+const WORKER = new URL("./proof-worker.js", import.meta.url);
+
+/** The worker's answer for the i-th table sent: its canonical hash, or why it could not read it. */
+export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true };
+
+/** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
+export function proofBesideFor(source: string): boolean {
+  if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
+  const v = Number(process.env.VOX_CUTOVER_PROOF_WORKER_BYTES);
+  const limit = Number.isInteger(v) && v >= 0 ? v : 32 << 20;
+  let size = 0;
+  for (const s of ["", "-wal"]) size += statSync(source + s, { throwIfNoEntry: false })?.size ?? 0;
+  return size >= limit;
+}
+
+/** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */
+const SILENCE_MS = 120_000;
+
+export class ProofBeside {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly answers = new Map<number, ProofAnswer>();
+  private sent = 0;
+  private stopped = false;
+  private readonly exited: Promise<void>;
+
+  constructor(dbPath: string) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port2;
+    this.worker = new Worker(WORKER, {
+      workerData: { dbPath, port: port1, signal: this.signal.buffer },
+      transferList: [port1],
+      execArgv: workerExecArgv(),
+      resourceLimits: WORKER_LIMITS,
+    });
+    this.worker.unref();
+    this.worker.on("error", () => {}); // its tables are then proven on this thread (silence)
+    this.exited = new Promise<void>((res) => this.worker.once("exit", () => res()));
+  }
+
+  /** Sends a committed table to be hashed; returns its ticket. */
+  submit(table: BackupTable): number {
+    const i = this.sent++;
+    this.port.postMessage({ i, table });
+    return i;
+  }
+
+  /** Blocks until the ticket's answer comes (null: none came, the caller proves the table itself). */
+  answer(i: number): ProofAnswer | null {
+    let last = Date.now();
+    for (;;) {
+      const seen = Atomics.load(this.signal, 0);
+      for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+        const a = m.message as ProofAnswer;
+        this.answers.set(a.i, a);
+        last = Date.now();
+      }
+      const a = this.answers.get(i);
+      if (a) {
+        this.answers.delete(i);
+        return a;
+      }
+      if (Date.now() - last > SILENCE_MS) return null;
+      Atomics.wait(this.signal, 0, seen, 1000);
+    }
+  }
+
+  /**
+   * Once every table is proven: the worker closes its connection (answered synchronously), then this
+   * connection commits, checkpoints and leaves WAL for the rest of the build (index builds, FTS,
+   * checks: written once, not twice) in a new transaction.
+   */
+  finish(db: LibsqlDatabase): void {
+    this.stopped = true;
+    this.port.postMessage({ stop: true });
+    this.answer(-1);
+    db.exec("COMMIT");
+    try {
+      db.exec("PRAGMA main.journal_mode=OFF"); // main only: a bare pragma would apply to the attached source too
+    } catch {
+      // The worker's connection is still open (not yet collected): the build stays in WAL (each page written twice).
+    }
+    db.exec("BEGIN IMMEDIATE");
+  }
+
+  /** Ends the worker (after `finish`, or after a failure: its connection goes with it). */
+  async close(): Promise<void> {
+    // The worker closes its connection and its end of the channel, and so ends.
+    if (!this.stopped) this.port.postMessage({ stop: true });
+    const t = setTimeout(() => void this.worker.terminate(), 10_000);
+    await this.exited;
+    clearTimeout(t);
+    this.port.close();
+  }
+}
+
+/**
+ * Copies every eligible table inside SQLite before the backup is read, committing each (the file is
+ * private) and sending it to the proof worker, which hashes it while this thread goes on.
+ */
+export function copyAhead(
+  db: LibsqlDatabase,
+  native: NativeLoader,
+  proofs: ProofBeside,
+  plans: Map<string, Plan>,
+  tickets: Map<string, number>,
+  progress: (table: string) => void,
+): void {
+  db.exec("PRAGMA wal_autocheckpoint=0"); // the worker checkpoints, after each table it proved
+  for (const p of plans.values()) {
+    if (!native.copy(p)) continue;
+    db.exec("COMMIT");
+    db.exec("BEGIN IMMEDIATE");
+    tickets.set(p.bt.name, proofs.submit(native.proofTable(p)));
+    progress(p.bt.name);
+  }
+}
+
+/** The worker's proof of a table copied ahead; proven on this thread if the worker could not read it. */
+export function provenBeside(
+  native: NativeLoader,
+  proofs: ProofBeside,
+  p: Plan,
+  ticket: number,
+  onProof?: (table: string, by: "beside" | "here") => void,
+): number | null {
+  const a = proofs.answer(ticket);
+  const proof = a !== null && "sha256" in a ? a : null;
+  onProof?.(p.bt.name, proof ? "beside" : "here");
+  return proof ? native.proven(p, proof) : native.proveHere(p);
+}

@@ -1,0 +1,46 @@
+/**
+ * Worker: proves the import's natively copied tables (native-proof.ts). The build file is private
+ * and in WAL mode; the main thread commits each copied table and sends it here, and goes on loading
+ * while this thread hashes the committed table with the backup's canonical hash in a read
+ * transaction of its own. Every answer is posted on the port the main thread reads synchronously,
+ * then the shared counter is bumped to wake it. After each table it checkpoints the WAL (the main
+ * thread does not), so the second write of every page is on this core as well.
+ */
+import { workerData, type MessagePort } from "node:worker_threads";
+import { openReadWrite, type LibsqlDatabase } from "../db/local.js";
+import type { BackupTable } from "./format.js";
+import type { ProofAnswer } from "./native-proof.js";
+import { hashTable } from "./tables.js";
+import { collectGarbage } from "../util/gc.js";
+
+const port = workerData.port as MessagePort;
+const signal = new Int32Array(workerData.signal as SharedArrayBuffer);
+const answer = (m: ProofAnswer) => {
+  port.postMessage(m);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+};
+let db: LibsqlDatabase | null = null;
+port.on("message", (m: { i: number; table: BackupTable } | { stop: true }) => {
+  if ("stop" in m) {
+    db?.close();
+    db = null;
+    // The driver closes the connection only once its statements are collected: until then it keeps
+    // the file open and the build could not leave WAL mode.
+    collectGarbage();
+    answer({ i: -1, closed: true });
+    port.close();
+    return;
+  }
+  try {
+    // Read-write only to checkpoint: the main thread does not (wal_autocheckpoint=0), so copying the
+    // WAL's pages into the file happens on this core too. This thread writes nothing else.
+    db ??= openReadWrite(workerData.dbPath as string);
+    const h = hashTable(db, m.table);
+    answer({ i: m.i, ...h });
+    db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+  } catch (e) {
+    // Not proven here: the main thread proves the table itself (or loads it by rows).
+    answer({ i: m.i, error: e instanceof Error ? e.message : String(e) });
+  }
+});
