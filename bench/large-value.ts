@@ -8,6 +8,11 @@
  * verify-backup --db, import-legacy --apply, and the whole cutover --apply (on a copy of the file, which
  * is then checked bit for bit against the original with Python). Prints one line per step: exit
  * code, wall seconds, CPU seconds (user + sys), peak RSS.
+ *
+ * `--shape unique`: the value is TEXT in a column SQLite reads at insert — vox's UNIQUE key
+ * `a2a_messages.message_uuid` — so the import takes the stage (src/backup/big-write.ts) and SQLite
+ * builds the unique index entry from it; checked bit for bit in the cut-over file's a2a_messages.
+ * `--bin DIR`: measure another build's dist (e.g. a worktree of an older commit) on the same file.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -16,9 +21,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = join(ROOT, "dist", "src", "cli", "main.js");
-const i = process.argv.indexOf("--mb");
-const MB = i >= 0 ? Number(process.argv[i + 1]) : 80;
+const arg = (name: string) => {
+  const k = process.argv.indexOf(name);
+  return k >= 0 ? process.argv[k + 1] : undefined;
+};
+const BIN = join(resolve(arg("--bin") ?? ROOT), "dist", "src", "cli", "main.js");
+const MB = Number(arg("--mb") ?? 80);
+const UNIQUE = arg("--shape") === "unique";
+// Where the value is, and how the sqlite3 anchors read it.
+const [TABLE, COL] = UNIQUE ? ["a2a_messages", "message_uuid"] : ["big_values", "v"];
 
 function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; cpu: number; peakMB: number; note: string } {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
@@ -40,23 +51,32 @@ const dir = mkdtempSync(join(tmpdir(), "vox-bench-large-"));
 try {
   const db = join(dir, "vox.db");
   spawnSync("node", [BIN, "sample", db, "--rows", "20"], { stdio: "ignore" });
-  // One large BLOB in a table of the user's own (carried into the backup, quarantined by the import).
+  // One large BLOB in a table of the user's own (carried into the backup, quarantined by the import),
+  // or (--shape unique) a large TEXT as vox's UNIQUE a2a_messages.message_uuid (loaded through the stage).
   const py = `import sqlite3,sys
 c=sqlite3.connect(sys.argv[1]); n=int(sys.argv[2])*1024*1024
-c.execute("CREATE TABLE big_values(id INTEGER PRIMARY KEY, v BLOB)")
-c.execute("INSERT INTO big_values VALUES (1, zeroblob(?))", (n,))
-b=c.blobopen("big_values","v",1)
+if sys.argv[3] == "unique":
+    # Written through a BLOB handle into a scratch BLOB, then cast into the TEXT column.
+    c.execute("CREATE TEMP TABLE s(v BLOB)"); c.execute("INSERT INTO s VALUES (zeroblob(?))", (n,))
+    b=c.blobopen("s","v",1,name="temp")
+else:
+    c.execute("CREATE TABLE big_values(id INTEGER PRIMARY KEY, v BLOB)")
+    c.execute("INSERT INTO big_values VALUES (1, zeroblob(?))", (n,))
+    b=c.blobopen("big_values","v",1)
 step=1<<20
-for o in range(0,n,step): b.seek(o); b.write(bytes([o//step % 251])*min(step,n-o))
-b.close(); c.commit()`;
-  spawnSync("python3", ["-c", py, db, String(MB)], { stdio: "inherit" });
+for o in range(0,n,step): b.seek(o); b.write(bytes([0x41 + o//step % 26])*min(step,n-o))
+b.close()
+if sys.argv[3] == "unique":
+    c.execute("UPDATE a2a_messages SET message_uuid = CAST((SELECT v FROM temp.s) AS TEXT) WHERE id = (SELECT min(id) FROM a2a_messages)")
+c.commit()`;
+  spawnSync("python3", ["-c", py, db, String(MB), UNIQUE ? "unique" : "own"], { stdio: "inherit" });
   const backup = join(dir, "backup.jsonl");
   const cut = join(dir, "cut");
   mkdirSync(cut);
   copyFileSync(db, join(cut, "vox.db"));
   const rows = [
-    timed("sqlite3: read the whole value", "sqlite3", [db, "SELECT length(CAST(v AS BLOB) || x'') FROM big_values"]),
-    timed("sqlite3: read one 1 MB slice (substr)", "sqlite3", [db, "SELECT length(substr(v, 1, 1048576)) FROM big_values"]),
+    timed("sqlite3: read the whole value", "sqlite3", [db, `SELECT max(length(CAST(${COL} AS BLOB) || x'')) FROM ${TABLE}`]),
+    timed("sqlite3: read one 1 MB slice (substr)", "sqlite3", [db, `SELECT max(length(substr(${COL}, 1, 1048576))) FROM ${TABLE}`]),
     timed("export-legacy", "node", [BIN, "export-legacy", backup, "--db", db]),
     timed("verify-backup --db", "node", [BIN, "verify-backup", backup, "--db", db]),
     timed("import-legacy --apply", "node", [BIN, "import-legacy", backup, "--db", join(dir, "new.db"), "--apply"]),
@@ -65,14 +85,15 @@ b.close(); c.commit()`;
   // The value after the cutover, judged by Python: the same bytes as the original's (its archive is the original).
   const judge = `import sqlite3,sys,hashlib,json,base64
 h=lambda b: hashlib.sha3_256(b).hexdigest()
-orig=h(sqlite3.connect(sys.argv[1]).execute("SELECT v FROM big_values").fetchone()[0])
+q="SELECT typeof(${COL}), CAST(${COL} AS BLOB) FROM ${TABLE} ORDER BY length(CAST(${COL} AS BLOB)) DESC LIMIT 1"
+t,v=sqlite3.connect(sys.argv[1]).execute(q).fetchone(); orig=(t,h(v))
 c=sqlite3.connect(sys.argv[2])
-if c.execute("SELECT 1 FROM sqlite_master WHERE name='big_values'").fetchone(): now=h(c.execute("SELECT v FROM big_values").fetchone()[0]); where="big_values"
-else: now=h(base64.b64decode(json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_table='big_values'").fetchone()[0])["v"]["b"])); where="legacy_quarantine.row_json"
-print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + where + ", sha3 " + now[:16] + ")")`;
+if c.execute("SELECT 1 FROM sqlite_master WHERE name='${TABLE}'").fetchone(): t,v=c.execute(q).fetchone(); now=(t,h(v)); where="${TABLE}"
+else: now=("blob",h(base64.b64decode(json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_table='big_values'").fetchone()[0])["v"]["b"]))); where="legacy_quarantine.row_json"
+print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + where + ", " + now[0] + ", sha3 " + now[1][:16] + ")")`;
   const j = spawnSync("python3", ["-c", judge, db, join(cut, "vox.db")], { encoding: "utf8" });
   console.log((j.stdout || j.stderr).trim());
-  console.log(`largest value: ${MB} MB`);
+  console.log(`largest value: ${MB} MB${UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : " BLOB in big_values"}`);
   for (const r of rows)
     console.log(
       `${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  (CPU ${r.cpu.toFixed(1).padStart(5)} s)  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`,
