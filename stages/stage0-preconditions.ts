@@ -52,7 +52,10 @@ const lockStep: Step = defineStep({
   async run(c) {
     if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });
     const t = c.lock.tookOver;
-    return { summary: t ? `taken (a stale lock of pid ${t.pid} on ${t.host} from ${t.startedAt} was replaced)` : "taken", outputs: { tookOver: t ?? null } };
+    return {
+      summary: `no other cutover is running; this run holds the lock${t ? ` (a stale lock of pid ${t.pid} on ${t.host} from ${t.startedAt} was replaced)` : ""}`,
+      outputs: { tookOver: t ?? null },
+    };
   },
   // The dry-run's look, like the other apply-time gates: a live holder is a warning, the plan still shown.
   async check(c) {
@@ -67,7 +70,7 @@ const lockStep: Step = defineStep({
       );
       return { summary: r.summary, outputs: {}, warnings: r.warnings };
     }
-    return { summary: h ? `free (a stale lock of pid ${h.pid} would be replaced)` : "free", outputs: {} };
+    return { summary: `no other cutover is running${h ? ` (a stale lock of pid ${h.pid} would be replaced)` : ""}`, outputs: {} };
   },
 });
 
@@ -104,7 +107,7 @@ const chainStep: Step = defineStep({
   describe: (c) => `${c.diagnosis.chain}: ${c.diagnosis.explanation}`,
   async run(c) {
     return {
-      summary: `${c.diagnosis.chain} — ${c.diagnosis.explanation}`,
+      summary: `${c.diagnosis.chain} — ${c.diagnosis.sentence}`,
       outputs: { chain: c.diagnosis.chain, maxVersion: c.diagnosis.classification.maxVersion?.toString() ?? null },
     };
   },

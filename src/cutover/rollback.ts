@@ -59,6 +59,7 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
       // Under the lock: the plan again, from what is on disk now (the executor carries out this one).
       const now = planRollback(run, dbPath);
       refuseChanged(now, opts);
+      r.rollback = now; // the plan carried out (the wizard words it from this, never from the message)
       return executeRollback(now, run, opts.emit, g.lock);
     },
   );

@@ -46,6 +46,8 @@ export interface Diagnosis {
   contentVersion: string | null;
   sidecar: { path: string; exists: boolean; sizeBytes: number | null } | null;
   explanation: string;
+  /** The explanation without the class name that heads it for the CLI (the wizard's words). */
+  sentence: string;
   next: string[];
   /** The file's structure against the target's, part by part (local files that could be read). */
   structure: StructureComparison | null;
@@ -162,9 +164,10 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
   }
   base.versions = evidence.versions;
   const classification = classifyChain(evidence, ctx.manifest.baselineVersion, ctx.policy.history);
-  const d: Diagnosis = { ...base, classification, chain: classification.chain, explanation: "", next: [], error, structure: base.structure };
-  const { explanation, next } = explain(d);
-  d.explanation = explanation;
+  const d: Diagnosis = { ...base, classification, chain: classification.chain, explanation: "", sentence: "", next: [], error, structure: base.structure };
+  const { label, explanation, next } = explain(d);
+  d.sentence = explanation;
+  d.explanation = label ? `${label}: ${explanation}` : explanation;
   d.next = next;
   return d;
 }
@@ -229,7 +232,8 @@ async function readEvidence(
   }
 }
 
-function explain(d: Diagnosis): { explanation: string; next: string[] } {
+/** The chain in words; `label`: the contract's class name for a chain the cutover must rebuild (it heads `explanation` for the CLI). */
+function explain(d: Diagnosis): { label?: "LegacySchemaChain"; explanation: string; next: string[] } {
   const B = d.baseline.version;
   const where = d.resolved.kind === "file" ? `--db ${shellQuote(d.resolved.path!)}` : "";
   const unknown = d.classification.unknownVersions;
@@ -263,7 +267,8 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
       };
     case "ahead":
       return {
-        explanation: `LegacySchemaChain: the database is on version ${String(d.classification.maxVersion)}, above the target baseline ${B} (${d.baseline.origin}): a newer vox wrote it. Do not migrate it against this baseline; take the target from the vox that wrote it.`,
+        label: "LegacySchemaChain",
+        explanation: `The database is on version ${String(d.classification.maxVersion)}, above the target baseline ${B} (${d.baseline.origin}): a newer vox wrote it. Do not migrate it against this baseline; take the target from the vox that wrote it.`,
         next: [
           `vox-cutover diagnose ${where} --target-schema vox`.replace(/\s+/g, " "),
           `vox-cutover cutover ${where} --target-schema vox`.replace(/\s+/g, " "),
@@ -271,7 +276,8 @@ function explain(d: Diagnosis): { explanation: string; next: string[] } {
       };
     case "legacy":
       return {
-        explanation: `LegacySchemaChain: ${d.classification.rule}${unknown.length ? ` (unknown: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? `, … ${unknown.length - 8} more` : ""})` : ""}. It cannot be folded in place; Stage 1 exports every row to a verified backup, builds a new file on baseline ${B} beside it, imports the rows (anything that does not fit goes to legacy_quarantine) and swaps the files, keeping the old one in an archive.`,
+        label: "LegacySchemaChain",
+        explanation: `${d.classification.rule}${unknown.length ? ` (unknown: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? `, … ${unknown.length - 8} more` : ""})` : ""}. It cannot be folded in place; Stage 1 exports every row to a verified backup, builds a new file on baseline ${B} beside it, imports the rows (anything that does not fit goes to legacy_quarantine) and swaps the files, keeping the old one in an archive.`,
         next: [`vox-cutover rehearse ${where}`.trim(), `vox-cutover cutover ${where}`.trim(), `vox-cutover cutover ${where} --apply`.replace(/\s+/g, " ")],
       };
     case "not-a-database":

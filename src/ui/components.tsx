@@ -1,7 +1,7 @@
 /** Small building blocks: a text field and a menu whose callbacks are read from refs (stable input handlers). */
 import { Box, Text, type Key } from "ink";
 import { createContext, useCallback, useContext, useLayoutEffect, useRef, useState } from "react";
-import { escapeControls, MARK, markOf, plainSummary, plainTitle, progressLines } from "./format.js";
+import { escapeControls, MARK, markOf, plainTitle, progressLines } from "./format.js";
 import type { StepView } from "./state.js";
 
 export type KeyHandler = (input: string, key: Key) => void;
@@ -159,7 +159,7 @@ export function Menu({ options, initial = 0, onSelect }: { options: MenuOption[]
 
 function stepLine(x: StepView): string {
   const m = MARK[markOf(x)];
-  const summary = x.stage === 0 ? plainSummary(x.id, x.summary) : x.summary;
+  const summary = x.summary;
   return `${m.icon} ${m.word.padEnd(8)} ${x.stage} ${plainTitle(x.title)}${x.kind === "destructive" ? " [destructive]" : ""}${summary ? ` — ${summary}` : ""}`;
 }
 

@@ -1,5 +1,5 @@
 import { formatSeconds } from "../util/duration.js";
-import type { Progress, StepView } from "./state.js";
+import { stepsOf, type Progress, type StepView, type WizardState } from "./state.js";
 import { formatCount as human } from "../util/count.js";
 
 function bar(done: number, total: number, width: number): string {
@@ -50,23 +50,12 @@ export function plainTitle(title: string): string {
   return title.replace(/\s*\((?:[a-z0-9]+-)*[a-z0-9]+\)$/, "");
 }
 
-/** A Stage 0 summary in words where the engine's is a bare word. */
-export function plainSummary(id: string, summary: string | undefined): string | undefined {
-  if (summary === undefined) return undefined;
-  if (id === "lock") {
-    if (/^taken$/.test(summary)) return "no other cutover is running; this run holds the lock";
-    if (/^free$/.test(summary)) return "no other cutover is running";
-  }
-  return summary.replace(/\bssot-drift\b/g, "contract parity").replace(/\b[A-Z][a-z]+(?:[A-Z][a-z]+)+:\s*/g, "");
-}
-
-/** Steps as the operator reads them: a database the wizard made is not "given with --db". */
-export function displaySteps(steps: StepView[], origin: "given" | "sample" | "clone"): StepView[] {
-  if (origin === "given") return steps;
-  const words = origin === "sample" ? "a sample the wizard made" : "the rehearsal clone the wizard made";
-  return steps.map((x) =>
-    x.id === "resolve" && x.summary ? { ...x, summary: x.summary.replace(/\(given with --db\)|\(given with [^)]*\)/, `(${words})`) } : x,
-  );
+/** Steps as the operator reads them: a database the wizard made is not "given with --db" (the resolve step worded from the wizard's own data). */
+export function displaySteps(s: Pick<WizardState, "run" | "live" | "origin" | "db">): StepView[] {
+  const steps = stepsOf(s);
+  if (s.origin === "given") return steps;
+  const words = s.origin === "sample" ? "a sample the wizard made" : "the rehearsal clone the wizard made";
+  return steps.map((x) => (x.id === "resolve" && x.status === "done" ? { ...x, summary: `${s.db} (${words})` } : x));
 }
 
 const PHASE: Record<string, [string, string]> = {

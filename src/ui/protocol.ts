@@ -48,6 +48,9 @@ export interface Inspection {
   resolved: { display: string; why: string; source: string; kind: "file" | "remote"; path?: string; warnings: string[] };
   exists: boolean;
   chain: string | null;
+  /** Which rule decided the chain (one line). */
+  reason: string;
+  /** The chain in words (without the CLI's class name), or why the file could not be read. */
   explanation: string;
   unfinished: UnfinishedRun | null;
   target?: TargetInfo;
@@ -67,6 +70,9 @@ export interface RunError {
   kind: string;
   message: string;
   exitCode: number;
+  /** The engine's own parts of the message (a VoxError's): what was left untouched, what to do next. */
+  untouched?: string;
+  next?: string;
   cancelled?: boolean;
 }
 

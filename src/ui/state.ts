@@ -357,8 +357,8 @@ function step(s: WizardState, a: Action): WizardState {
         },
       };
     case "engine-failed": {
-      // Not a run: nothing was written by the wizard. The engine's message says what was wrong.
-      const vox = /\b(untouched|unchanged|Nothing was|No database was)\b/i.test(a.error.message);
+      // Not a run: nothing was written by the wizard. The engine's message says what was wrong; what was left
+      // untouched and what to do next are its error's own parts when it gave them (data, never read from the words).
       const r: WizardState = {
         ...s,
         running: false,
@@ -367,7 +367,7 @@ function step(s: WizardState, a: Action): WizardState {
         screen: "stopped",
         stopped: {
           title: a.error.kind === "refused" ? `Refused while ${a.during}` : `Failed while ${a.during}`,
-          message: `${a.error.message}${vox ? "" : " Nothing was written: no run had started, and the database was only read."}${/\bnext\b|Run |Check |Fix /i.test(a.error.message) ? "" : " Next: fix what is named above and start the wizard again (vox-cutover diagnose --db PATH shows the same without the wizard)."}`,
+          message: `${a.error.message}${a.error.untouched ? "" : " Nothing was written: no run had started, and the database was only read."}${a.error.next ? "" : " Next: fix what is named above and start the wizard again (vox-cutover diagnose --db PATH shows the same without the wizard)."}`,
           exitCode: a.error.exitCode > 0 ? a.error.exitCode : EXIT.failed,
         },
       };

@@ -348,7 +348,13 @@ export function useEngine({
 function asRunError(err: unknown): RunError {
   if (err && typeof err === "object" && typeof (err as RunError).message === "string") {
     const e = err as Partial<RunError>;
-    return { kind: typeof e.kind === "string" ? e.kind : "failed", message: e.message!, exitCode: typeof e.exitCode === "number" ? e.exitCode : EXIT.failed };
+    return {
+      kind: typeof e.kind === "string" ? e.kind : "failed",
+      message: e.message!,
+      exitCode: typeof e.exitCode === "number" ? e.exitCode : EXIT.failed,
+      ...(typeof e.untouched === "string" ? { untouched: e.untouched } : {}),
+      ...(typeof e.next === "string" ? { next: e.next } : {}),
+    };
   }
   return { kind: "failed", message: String(err), exitCode: EXIT.failed };
 }

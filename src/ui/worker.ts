@@ -54,7 +54,15 @@ const pending = new Map<number, (a: DecisionAnswer) => void>();
 let nextRequest = 1;
 
 function errorOf(e: unknown) {
-  if (e instanceof VoxError) return { kind: e.kind, message: e.message, exitCode: e.exitCode, cancelled: e.details?.signal === "cancelled" };
+  if (e instanceof VoxError)
+    return {
+      kind: e.kind,
+      message: e.message,
+      exitCode: e.exitCode,
+      cancelled: e.details?.signal === "cancelled",
+      ...(e.untouched ? { untouched: e.untouched } : {}),
+      ...(e.next ? { next: e.next } : {}),
+    };
   return { kind: "failed", message: e instanceof Error ? e.message : String(e), exitCode: EXIT.failed };
 }
 
@@ -128,6 +136,7 @@ async function inspect(db?: string): Promise<Inspection> {
     resolved: { display: r.display, why: r.why, source: r.source, kind: r.kind, path: r.path, warnings: r.warnings },
     exists: false,
     chain: null,
+    reason: "",
     explanation: "",
     unfinished: null,
   };
@@ -140,7 +149,8 @@ async function inspect(db?: string): Promise<Inspection> {
   info.target = await targetInfo(base);
   info.exists = d.chain !== "missing";
   info.chain = d.chain;
-  info.explanation = d.error ? d.error.message : d.explanation;
+  info.reason = d.classification.rule;
+  info.explanation = d.error ? d.error.message : d.sentence;
   return info;
 }
 

@@ -167,7 +167,11 @@ export const ToWorkerSchema = v.variant("type", [
 /** What the engine worker sends back: results, failures, events and decision requests for one call id. */
 export const FromWorkerSchema = v.variant("type", [
   v.object({ type: v.literal("result"), id: v.number(), value: v.unknown() }),
-  v.object({ type: v.literal("failure"), id: v.number(), error: v.looseObject({ kind: str, message: str, exitCode: v.number() }) }),
+  v.object({
+    type: v.literal("failure"),
+    id: v.number(),
+    error: v.looseObject({ kind: str, message: str, exitCode: v.number(), untouched: v.optional(str), next: v.optional(str) }),
+  }),
   v.object({ type: v.literal("event"), id: v.number(), event: v.looseObject({ type: str }) }),
   v.object({
     type: v.literal("request"),

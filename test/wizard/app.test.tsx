@@ -3,6 +3,7 @@ import { render } from "ink-testing-library";
 import { App, validateBackupPath } from "../../src/ui/App.js";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../../src/engine/events.js";
 import type { RunOutcome } from "../../src/ui/protocol.js";
+import type { RollbackPlan } from "../../src/rollback/plan.js";
 import { fakeClient, inspection, report } from "./fake-client.js";
 import { escapeControls } from "../../src/ui/format.js";
 import { tmp } from "../helpers.js";
@@ -571,11 +572,14 @@ describe("wizard screens (ink-testing-library)", () => {
         message:
           "The contract file contracts/db/baseline-version-policy.yaml is not valid YAML (line 3). Nothing was changed. Fix the file (git checkout contracts/) and run again.",
         exitCode: 1,
+        untouched: "Nothing was changed.",
+        next: "Fix the file (git checkout contracts/) and run again.",
       };
     };
     const app = mount(c);
     const f = await until(app.lastFrame, /Failed while looking at the database/);
     expect(f.replace(/\s+/g, " ")).toMatch(/not valid YAML \(line 3\)\. Nothing was changed\. Fix the file/);
+    expect(f).not.toMatch(/no run had started|Next: fix what is named/); // the engine said both itself
     expect(f).toMatch(/Enter\/q leave/);
     app.stdin.write(ENTER);
     await eventually(() =>
@@ -841,6 +845,17 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("after the live-write gate fired, Resume is not offered and Roll back is highlighted; roll back asks for the name, then says what moved", async () => {
+    const rollback: RollbackPlan = {
+      runId: "r",
+      dbPath: "/data/vox.db",
+      workDir: "/data/vox-cutover-runs/x",
+      archiveDir: "/data/vox-cutover-runs/x/archive",
+      finished: false,
+      swapPhase: "none",
+      actions: [{ kind: "remove-temp", path: "/data/.vox.db.vox-cutover-new", newFile: true }],
+      backupKept: "/data/b.jsonl",
+      refusal: null,
+    };
     const c = fakeClient({
       inspect: () =>
         inspection({
@@ -879,6 +894,7 @@ describe("wizard screens (ink-testing-library)", () => {
             outcome: "rolled-back",
             runId: "r",
             after: { chain: "legacy" },
+            rollback,
             message:
               "rolled back run r: the primary /data/vox.db was never moved; removed the unfinished new file .vox.db.vox-cutover-new. The backup /data/b.jsonl is kept.",
           }),
@@ -911,8 +927,10 @@ describe("wizard screens (ink-testing-library)", () => {
     await inputReady();
     stdin.write("vox.db\r");
     f = await until(lastFrame, /Rolled back run r/);
-    expect(f).toMatch(/the primary \/data\/vox.db was never moved/);
-    expect(f).toMatch(/removed the unfinished new file/);
+    // What moved, in the words of the plan the engine carried out (the report's RollbackPlan), not cut from the message.
+    expect(f).toMatch(/vox.db is the original and stays where it is \(never moved\)/);
+    expect(f).toMatch(/Removed: the unfinished new file \/data\/.vox.db.vox-cutover-new/);
+    expect(f).toMatch(/Kept: the backup \/data\/b.jsonl/);
     expect(f).toMatch(/Now: \/data\/vox.db is legacy/);
     expect(f).toMatch(/▸ Quit/);
     await inputReady();
@@ -960,6 +978,20 @@ describe("wizard screens (ink-testing-library)", () => {
           mode: "apply",
           outcome: "rolled-back",
           runId: "r",
+          rollback: {
+            runId: "r",
+            dbPath: "/data/vox.db",
+            workDir: "/data/w",
+            archiveDir: "/data/w/archive",
+            finished: false,
+            swapPhase: "new-in-place",
+            actions: [
+              { kind: "keep-new", from: "/data/vox.db", to: "/data/w/rolled-back-new.db", checkpoint: false },
+              { kind: "restore-original", from: "/data/w/archive/vox.db", to: "/data/vox.db" },
+            ],
+            backupKept: "/data/w/backup.jsonl",
+            refusal: null,
+          },
           message:
             "rolled back run r: the new file was moved to /data/w/rolled-back-new.db; the original primary was restored from /data/w/archive/vox.db. The backup /data/w/backup.jsonl is kept.",
         }),
@@ -978,7 +1010,8 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/\/data\/w\/archive\/vox.db \(the original\) → \/data\/vox.db/);
     stdin.write("vox.db\r");
     f = await until(lastFrame, /Rolled back run r/);
-    expect(f).toMatch(/the new file was moved to \/data\/w\/rolled-back-new.db/);
+    expect(f).toMatch(/\/data\/vox.db \(the new file, with every write made since the swap\) → \/data\/w\/rolled-back-new.db/);
+    expect(f).toMatch(/\/data\/w\/archive\/vox.db \(the original\) → \/data\/vox.db/);
     expect(f).toMatch(/▸ Plan the cutover again/);
     await inputReady();
     stdin.write(ENTER);

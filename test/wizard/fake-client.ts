@@ -8,7 +8,8 @@ export function inspection(over: Partial<Inspection> = {}): Inspection {
     resolved: { display: "/data/vox.db", why: "given with --db", source: "--db", kind: "file", path: "/data/vox.db", warnings: [] },
     exists: true,
     chain: "legacy",
-    explanation: "LegacySchemaChain: some rows are neither the baseline nor in baseline_history.",
+    reason: "some rows are neither the baseline nor in baseline_history",
+    explanation: "some rows are neither the baseline nor in baseline_history. It cannot be folded in place.",
     unfinished: null,
     ...over,
   };

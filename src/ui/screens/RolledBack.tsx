@@ -1,20 +1,18 @@
 import { Box, Text } from "ink";
 import { Menu } from "../components.js";
+import { rollbackLines } from "../../rollback/plan.js";
 import type { ScreenProps } from "./common.js";
 
-/** Says what moved where, then offers to plan again or leave. */
+/** Says what moved where (the plan the engine carried out, in the words the dry-run used), then offers to plan again or leave. */
 export function RolledBack({ e }: ScreenProps) {
   const s = e.s;
-  const msg = s.rolledBack?.message ?? "";
-  const parts = msg
-    .replace(/^rolled back run [^:]+:\s*/, "")
-    .split(/;\s*|\.\s+(?=[A-Z])/)
-    .map((p) => p.trim().replace(/\.$/, ""))
-    .filter(Boolean);
+  // A finished rollback was allowed: the plan's refusal (if any) was overridden, so it is not repeated here.
+  const plan = s.report?.outcome === "rolled-back" ? s.report.rollback : undefined;
+  const lines = plan ? rollbackLines({ ...plan, refusal: null }) : [s.rolledBack?.message ?? ""];
   return (
     <Box flexDirection="column">
       <Text bold color="green">{`✓ done     Rolled back${s.report?.runId ? ` run ${s.report.runId}` : ""}`}</Text>
-      {parts.map((p) => (
+      {lines.filter(Boolean).map((p) => (
         <Text key={p} wrap="wrap">{`  ${p}`}</Text>
       ))}
       <Text wrap="wrap">{`Now: ${s.db} is ${s.report?.after.chain ?? "as it was before the run"}.`}</Text>

@@ -1,5 +1,4 @@
 import { Box, Text } from "ink";
-import { stepsOf } from "../state.js";
 import { displaySteps } from "../format.js";
 import { Steps } from "../components.js";
 import { stoppingText } from "../notes.js";
@@ -11,7 +10,7 @@ export function Running({ e, cols, rows }: ScreenProps) {
   const stop = stoppingText(s);
   return (
     <Box flexDirection="column">
-      <Steps steps={displaySteps(stepsOf(s), s.origin)} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
+      <Steps steps={displaySteps(s)} cols={cols} now={now} maxLines={Math.max(4, rows - 2 - stop.length * 2)} />
       {stop.map((l, i) => (
         <Text key={i} bold={i === 0} wrap="wrap">
           {l}

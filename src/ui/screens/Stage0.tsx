@@ -1,9 +1,9 @@
 import { Box, Text } from "ink";
 import { displaySteps, escapeControls } from "../format.js";
-import { startBlockers, stepsOf } from "../state.js";
+import { startBlockers } from "../state.js";
 import { Menu, Steps } from "../components.js";
 import type { ScreenProps } from "./common.js";
-import type { TargetInfo } from "../protocol.js";
+import type { Inspection, TargetInfo } from "../protocol.js";
 
 const CHAIN: Record<string, string> = {
   legacy:
@@ -12,11 +12,10 @@ const CHAIN: Record<string, string> = {
   empty: "an empty database: the baseline is applied.",
 };
 
-/** The chain in words; the diagnosis's own sentence (without its class name) when there is room. */
-function chainWords(chain: string | null | undefined, explanation: string | undefined, room = true): string {
-  const plain = (explanation ?? "").replace(/^[A-Z][A-Za-z]+:\s*/, "");
-  const first = plain.split(/(?<=[.;])\s/)[0] ?? "";
-  return chain && CHAIN[chain] ? `This database is ${CHAIN[chain]}${room && first ? ` (${first.replace(/[.;]$/, "")})` : ""}` : plain;
+/** The chain in words; with room, the rule that decided it (data from the diagnosis, never cut from its sentence). */
+function chainWords(i: Pick<Inspection, "chain" | "reason" | "explanation"> | undefined, room = true): string {
+  if (!i) return "";
+  return i.chain && CHAIN[i.chain] ? `This database is ${CHAIN[i.chain]}${room && i.reason ? ` (${i.reason})` : ""}` : i.explanation;
 }
 
 /** The target in one line: where it comes from and, with a vox on PATH, whether it agrees with the bundled baseline. */
@@ -37,7 +36,7 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
   // is shown here, in full and wrapped, and Continue is not offered until it is fixed.
   const blockers = startBlockers(s);
   const stopped = Boolean(s.preflightError) || blockers.length > 0;
-  const all = displaySteps(stepsOf(s), s.origin).filter((x) => x.stage === 0);
+  const all = displaySteps(s).filter((x) => x.stage === 0);
   // A small terminal with something to fix: the reason, whole, takes the room of the steps (the
   // checks that passed are one line; the step the reason belongs to is named in it).
   const fold = blockers.length > 0 && rows < 24;
@@ -57,7 +56,7 @@ export function Stage0({ e, cols, rows }: ScreenProps) {
       {blockers.length && !fold ? (
         <Text wrap="wrap">Fix that, then Check again: Start is not offered while it would be refused. Nothing was changed.</Text>
       ) : null}
-      {rows >= 24 ? <Text wrap="wrap">{chainWords(i?.chain, i?.explanation)}</Text> : null}
+      {rows >= 24 ? <Text wrap="wrap">{chainWords(i)}</Text> : null}
       {i?.target && !fold ? <Text wrap="wrap">{targetWords(i.target)}</Text> : null}
       <Menu
         options={[

@@ -1,5 +1,4 @@
 import { Box, Text } from "ink";
-import { stepsOf } from "../state.js";
 import { displaySteps } from "../format.js";
 import { Menu, Steps } from "../components.js";
 import { wroteSomething } from "../notes.js";
@@ -11,9 +10,7 @@ export function Stopped({ e, cols, rows }: ScreenProps) {
   const compact = rows < 20;
   return (
     <Box flexDirection="column">
-      {s.run.plan.length && !s.rollingBack && !compact ? (
-        <Steps steps={displaySteps(stepsOf(s), s.origin)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} />
-      ) : null}
+      {s.run.plan.length && !s.rollingBack && !compact ? <Steps steps={displaySteps(s)} cols={cols} now={0} maxLines={Math.max(3, rows - 8)} /> : null}
       <Text bold color="red">
         {s.stopped?.title}
       </Text>

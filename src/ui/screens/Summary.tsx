@@ -1,5 +1,4 @@
 import { Box, Text } from "ink";
-import { stepsOf } from "../state.js";
 import { Menu, Steps } from "../components.js";
 import { human, MARK, displaySteps, wrappedHeight } from "../format.js";
 import { quarantineSentence, reportProblems, rowsSentence, sidecarLines } from "../../report/final.js";
@@ -74,7 +73,7 @@ export function Summary({ e, cols, rows }: ScreenProps) {
   return (
     <Box flexDirection="column">
       {shown(top).map(render)}
-      {steps ? <Steps steps={displaySteps(stepsOf(s), s.origin)} cols={cols} only={[2, 3, 4]} now={0} maxLines={spare} /> : null}
+      {steps ? <Steps steps={displaySteps(s)} cols={cols} only={[2, 3, 4]} now={0} maxLines={spare} /> : null}
       {shown(bottom).map(render)}
       <Menu
         options={[
