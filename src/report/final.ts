@@ -134,12 +134,13 @@ export function rowsSentence(r: CountedReport): string {
 }
 
 /** Stage 2 in one line per sidecar table. */
-export function sidecarLines(r: CountedReport): string[] {
+/** `head`: the first word of the first line (the wizard capitalises it as a line of its own). */
+export function sidecarLines(r: CountedReport, head = "sidecar"): string[] {
   if (!r.sidecar || !r.sidecar.tables.length) return [];
   const t = r.sidecar.tables;
   const sum = (k: "rows" | "merged" | "conflicts") => t.reduce((n, x) => n + x[k], 0);
   return [
-    `sidecar: ${plural(t.length, "table")} (${formatCount(t.filter((x) => x.rows > 0).length)} with rows, listed), ${formatCount(sum("rows"))} rows, ${formatCount(sum("merged"))} merged into the new file, ${formatCount(sum("conflicts"))} conflicting (to legacy_quarantine); the file itself is archived`,
+    `${head}: ${plural(t.length, "table")} (${formatCount(t.filter((x) => x.rows > 0).length)} with rows, listed), ${formatCount(sum("rows"))} rows, ${formatCount(sum("merged"))} merged into the new file, ${formatCount(sum("conflicts"))} conflicting (to legacy_quarantine); the file itself is archived`,
     ...t
       .filter((x) => x.rows > 0)
       .map(

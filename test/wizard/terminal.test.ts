@@ -161,9 +161,10 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(after).toMatch(/Rolled back run/);
     expect(sha256(db)).toBe(orig); // the original is back, byte for byte
     const flat = after.replace(/\s+/g, "");
-    expect(flat).toMatch(/thenewfileiskeptat.*rolled-back-new\.db/);
-    expect(flat).toMatch(/theoriginalwasputbackfrom.*archive\/vox\.db/);
-    const kept = /keptat(\S+?rolled-back-new\.db)/.exec(flat)![1]!;
+    // What moved where: the plan the engine carried out, in the dry-run's words.
+    expect(flat).toMatch(/\(thenewfile,witheverywritemadesincetheswap\)→\S+?rolled-back-new\.db\(kept,notdeleted\)/);
+    expect(flat).toMatch(/archive\/vox\.db\(theoriginal\)→/);
+    const kept = /→(\S+?rolled-back-new\.db)\(kept,notdeleted\)/.exec(flat)![1]!;
     expect(sha256(kept)).toBe(newSha); // the cut-over file is kept, not deleted
     expect(after).toMatch(/is legacy/);
     keys(name, "q");

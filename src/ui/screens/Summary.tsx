@@ -32,12 +32,12 @@ export function Summary({ e, cols, rows }: ScreenProps) {
     { key: "head", text: head, drop: 0, bold: true },
     ...problems.map((p, i) => ({ key: `p${i}`, text: `  ${MARK.warnings.icon} ${p}`, drop: 6, bold: true })),
   ];
-  const sidecar = sidecarLines(r).slice(0, 6);
+  const sidecar = sidecarLines(r, "Sidecar").slice(0, 6);
   const bottom: Line[] = [
     { key: "backup", text: `Backup:  ${r.backup.path ?? "-"}${r.backup.verified ? " (verified)" : " (not verified)"}`, drop: 2 },
     { key: "archive", text: `Archive: ${r.archive.path ?? "-"} (the old file, never deleted)`, drop: 0 },
     { key: "rows", text: `Rows: ${rowsSentence(r)}${conflicts && !r.final ? `, ${human(conflicts)} sidecar conflict(s) quarantined` : ""}`, drop: 3 },
-    ...sidecar.map((l, i) => ({ key: `s${i}`, text: l.replace(/^sidecar:/, "Sidecar:"), drop: i ? 5 : 4 })),
+    ...sidecar.map((l, i) => ({ key: `s${i}`, text: l, drop: i ? 5 : 4 })),
     ...(r.quarantineTable ? [{ key: "q", text: quarantineSentence(r), drop: 4 }] : []),
     { key: "report", text: `Report: ${r.workDir}/report.md (run ${r.runId})`, drop: 1 },
     { key: "rollback", text: `Roll back: ${r.rollbackCommand}`, drop: 0 },
