@@ -219,7 +219,9 @@ export function Steps({
   return (
     <Box flexDirection="column">
       {rows.map((r) => (
-        <Text key={r.key} color={r.color} bold={r.bold} wrap={oneLine ? "truncate-end" : "wrap"}>
+        // The key carries the mode: Ink keeps a reused text node's measured height when only its
+        // wrap changes, which left a blank line under a row that had wrapped to two.
+        <Text key={`${r.key}${oneLine ? ":1" : ":w"}`} color={r.color} bold={r.bold} wrap={oneLine ? "truncate-end" : "wrap"}>
           {escapeControls(r.text)}
         </Text>
       ))}

@@ -126,3 +126,11 @@ export function wrappedHeight(text: string, cols: number): number {
   }
   return lines;
 }
+
+/** Lines that give way on a small terminal: those with the highest `drop` first (0: never). */
+export function fitLines<T extends { text: string; drop: number }>(lines: T[], room: number, cols: number): T[] {
+  const height = (xs: T[]) => xs.reduce((n, x) => n + wrappedHeight(x.text, cols), 0);
+  let shown = lines;
+  for (let level = Math.max(0, ...lines.map((x) => x.drop)); level > 0 && height(shown) > room; level--) shown = lines.filter((x) => x.drop < level);
+  return shown;
+}

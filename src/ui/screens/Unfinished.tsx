@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
 import { basename } from "node:path";
 import { Menu } from "../components.js";
-import { plainTitle, STAGES } from "../format.js";
+import { fitLines, plainTitle, STAGES } from "../format.js";
 import type { ScreenProps } from "./common.js";
 
 function swapWords(phase: string, db: string): string {
@@ -19,7 +19,7 @@ function swapWords(phase: string, db: string): string {
 }
 
 /** The reopen screen: where the run stopped, in stages and files; Resume only where it can succeed. */
-export function Unfinished({ e }: ScreenProps) {
+export function Unfinished({ e, cols, rows }: ScreenProps) {
   const s = e.s;
   const u = s.inspection!.unfinished!;
   const db = s.db ?? "";
@@ -38,22 +38,27 @@ export function Unfinished({ e }: ScreenProps) {
     { label: "Start over… (roll back, then plan again)", value: "over" },
     { label: "Quit (leave the run as it is)", value: "quit" },
   ];
-  const files: string[] = [];
-  if (u.backupPath) files.push(`  Backup: ${u.backupPath}${u.backupExists === false ? " (not written)" : ""}`);
-  if (u.archivedPrimary) files.push(`  The original (archived): ${u.archivedPrimary}`);
-  if (u.newExists && u.newPath) files.push(`  The unfinished new file: ${u.newPath}`);
+  // In screen order; on a small terminal the folder, the new file and the backup give way (in that
+  // order) so the header naming the database stays on screen; where it stopped, what happened to
+  // the original, and why Resume is not offered never do.
+  const lines: { key: string; text: string; drop: number; bold?: boolean }[] = [
+    { key: "title", text: `An unfinished cutover of ${basename(db)}${u.startedAt ? ` (started ${u.startedAt})` : ""}`, drop: 0, bold: true },
+    { key: "dir", text: `Recorded in ${u.workDir}`, drop: 3 },
+    { key: "where", text: `It stopped ${where}${why}.`, drop: 0 },
+    { key: "swap", text: swapWords(u.swapPhase, db), drop: 0 },
+  ];
+  if (u.backupPath) lines.push({ key: "backup", text: `  Backup: ${u.backupPath}${u.backupExists === false ? " (not written)" : ""}`, drop: 1 });
+  if (u.archivedPrimary) lines.push({ key: "archived", text: `  The original (archived): ${u.archivedPrimary}`, drop: 0 });
+  if (u.newExists && u.newPath) lines.push({ key: "new", text: `  The unfinished new file: ${u.newPath}`, drop: 2 });
+  if (!resumable)
+    lines.push({ key: "why", text: `Resume is not offered: ${u.whyNot ?? "it would stop the same way"}. Roll back, then start over.`, drop: 0, bold: true });
   return (
     <Box flexDirection="column">
-      <Text bold wrap="wrap">{`An unfinished cutover of ${basename(db)}${u.startedAt ? ` (started ${u.startedAt})` : ""}`}</Text>
-      <Text wrap="wrap">{`Recorded in ${u.workDir}`}</Text>
-      <Text wrap="wrap">{`It stopped ${where}${why}.`}</Text>
-      <Text wrap="wrap">{swapWords(u.swapPhase, db)}</Text>
-      {files.map((f) => (
-        <Text key={f} wrap="wrap">
-          {f}
+      {fitLines(lines, rows - options.length, cols).map((x) => (
+        <Text key={x.key} bold={x.bold} wrap="wrap">
+          {x.text}
         </Text>
       ))}
-      {!resumable ? <Text bold wrap="wrap">{`Resume is not offered: ${u.whyNot ?? "it would stop the same way"}. Roll back, then start over.`}</Text> : null}
       <Menu
         options={options}
         initial={0}

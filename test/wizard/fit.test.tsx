@@ -1,0 +1,99 @@
+/**
+ * Screens size themselves from the rows they have (issue 19 point 8): at 60×20 the reopen screen
+ * keeps where the run stopped, what happened to the original and the choices, and lets the folder
+ * and file paths give way, so the header naming the database is not scrolled off the terminal.
+ */
+import { describe, expect, it } from "vitest";
+import { render } from "ink-testing-library";
+import { Box } from "ink";
+import { Unfinished } from "../../src/ui/screens/Unfinished.js";
+import { initialState, type State, type StepView } from "../../src/ui/state.js";
+import { Steps } from "../../src/ui/components.js";
+import type { Engine } from "../../src/ui/useEngine.js";
+
+const deep = "/home/operator/.local/share/vox-production-data";
+
+function frame(s: State, cols: number, rows: number): string[] {
+  const e = { s, resume() {}, quit() {}, askRollback() {} } as unknown as Engine;
+  const ink = render(
+    <Box width={cols} flexDirection="column">
+      <Unfinished e={e} cols={cols} rows={rows} />
+    </Box>,
+  );
+  const out = ink.lastFrame() ?? "";
+  ink.unmount();
+  return out.split("\n");
+}
+
+describe("the reopen screen fits the rows it has", () => {
+  const s = {
+    ...initialState(),
+    screen: "unfinished",
+    db: `${deep}/vox.db`,
+    inspection: {
+      unfinished: {
+        workDir: `${deep}/vox-cutover-runs/20261203T050946Z`,
+        startedAt: "2026-12-03T05:10:01.533Z",
+        lastStep: "primary-unchanged",
+        lastStepTitle: "Primary unchanged since the export",
+        lastStepStage: 1,
+        nextStepTitle: "Swap: archive the old file, put the new one in its place",
+        nextStepStage: 1,
+        swapPhase: "none",
+        runId: "r",
+        interrupted: true,
+        resumable: true,
+        backupPath: `${deep}/vox-cutover-runs/20261203T050946Z/backup.jsonl`,
+        backupExists: true,
+        newExists: true,
+        newPath: `${deep}/.vox.db.vox-cutover-new`,
+      },
+    },
+  } as unknown as State;
+
+  it("60×20 (14 body rows): where it stopped, the original, the backup and Resume stay; the folder and the new file give way", () => {
+    const lines = frame(s, 60, 14);
+    expect(lines.length, lines.join("\n")).toBeLessThanOrEqual(14);
+    const flat = lines.join(" ").replace(/\s+/g, " ");
+    expect(flat).toContain(
+      `It stopped before "Swap: archive the old file, put the new one in its place" in Stage 1 (Legacy chain), after "Primary unchanged since the export" finished`,
+    );
+    expect(flat).toContain("The original vox.db was never moved.");
+    expect(lines.join("").replace(/\s+/g, "")).toContain(`Backup:${deep}/vox-cutover-runs/20261203T050946Z/backup.jsonl`);
+    expect(flat).toMatch(/▸ Resume it/);
+    expect(flat).toMatch(/Quit \(leave the run as it is\)/);
+  });
+
+  it("100×34: every line, the folder and the new file included", () => {
+    const flat = frame(s, 100, 28).join(" ").replace(/\s+/g, " ");
+    expect(flat).toContain(`Recorded in ${deep}/vox-cutover-runs/20261203T050946Z`);
+    expect(flat).toContain(`The unfinished new file: ${deep}/.vox.db.vox-cutover-new`);
+  });
+});
+
+describe("the steps list, folded to one line per row, leaves no blank line", () => {
+  it("a row that wrapped to two lines, then cut to one when the list had to fold, takes one line", () => {
+    const step = (id: string, title: string, status: StepView["status"] = "pending") => ({ id, stage: 1, kind: "read", title, status }) as StepView;
+    const steps = [
+      step("export", "Export every row to the backup", "running"),
+      step("swap", "Swap: archive the old file, put the new one in its place, checking nobody holds the old file"),
+      step("ledger", "Ledger row"),
+    ];
+    const view = (maxLines: number) => (
+      <Box width={60} flexDirection="column">
+        <Steps steps={steps} cols={60} now={0} maxLines={maxLines} />
+      </Box>
+    );
+    const ink = render(view(40));
+    expect((ink.lastFrame() ?? "").split("\n")).toHaveLength(4); // the swap's row wraps to two
+    ink.rerender(view(3));
+    const lines = (ink.lastFrame() ?? "").split("\n");
+    ink.unmount();
+    expect(
+      lines.filter((l) => !l.trim()),
+      lines.join("\n"),
+    ).toEqual([]);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/Swap: archive .*…$/);
+  });
+});
