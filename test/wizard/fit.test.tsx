@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { render } from "ink-testing-library";
 import { Box } from "ink";
 import { Unfinished } from "../../src/ui/screens/Unfinished.js";
-import { initialState, type State, type StepView } from "../../src/ui/state.js";
+import { initialState, type WizardState as State, type StepView } from "../../src/ui/state.js";
 import { Steps } from "../../src/ui/components.js";
 import type { Engine } from "../../src/ui/useEngine.js";
 
