@@ -3,7 +3,7 @@
  * transaction) over a zeroblob that was inserted in its place, and the stage: where a big value goes
  * first when its own table would read it at insert.
  */
-import type { BigValue } from "./big-value.js";
+import { BigValue, bigValueBytes } from "./big-value.js";
 import { PageReader, type Payload } from "../db/pages.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { quoteIdent } from "../db/value.js";
@@ -137,4 +137,26 @@ export function stageOf(db: LibsqlDatabase): BigStage {
 export function dropStage(db: LibsqlDatabase): void {
   stages.get(db)?.drop();
   stages.delete(db);
+}
+
+/**
+ * Values above the big-value size that the export had to read whole, per table, for the import's
+ * evidence (the dry-run, --json, the report): a WITHOUT ROWID table's rows are found by key in an
+ * index b-tree, not by rowid, so the page reader does not reach them (no vox table is WITHOUT ROWID).
+ */
+export class ReadWholeTally {
+  private readonly counts = new Map<string, number>();
+  see(t: { name: string; withoutRowid: boolean }, values: readonly unknown[]): void {
+    if (!t.withoutRowid) return;
+    const limit = bigValueBytes();
+    const n = values.filter((v) => v instanceof BigValue && v.length > limit).length;
+    if (n) this.counts.set(t.name, (this.counts.get(t.name) ?? 0) + n);
+  }
+  list(): { table: string; values: number; reason: string }[] {
+    return [...this.counts].map(([table, values]) => ({
+      table,
+      values,
+      reason: `WITHOUT ROWID: each value above ${Math.round(bigValueBytes() / (1 << 20))} MB was read whole by the export (memory grows with the value; the bytes are exact)`,
+    }));
+  }
 }

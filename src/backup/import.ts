@@ -18,7 +18,7 @@ import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } 
 import { backupTable, hasBig, LineHasher } from "./tables.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
-import { dropStage } from "./big-write.js";
+import { dropStage, ReadWholeTally } from "./big-write.js";
 
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
@@ -42,6 +42,8 @@ export interface ImportReport {
   ftsRebuilt: string[];
   /** The source's own indexes, triggers and views: carried into the new file, or named with SQL and reason. */
   objects: ObjectsCarried;
+  /** Tables whose big values the export read whole, and why (big-write.ts). */
+  readWhole: { table: string; values: number; reason: string }[];
   /** `sqlite_sequence` entries, counted apart from rows: carried for tables that load, the others quarantined. */
   sequences: { entries: number; restored: number; quarantined: number };
   sequencesRestored: number;
@@ -219,6 +221,7 @@ function load(
   const textVersions = new Map<bigint, SqlValue[]>();
   let rowsDone = 0;
   let loadedTotal = 0;
+  const readWhole = new ReadWholeTally();
   const injected = () => {
     if (opts.failAfterRows !== undefined && loadedTotal >= opts.failAfterRows) throw new Error(`injected failure after ${loadedTotal} rows`);
   };
@@ -268,6 +271,7 @@ function load(
     },
     hashOnly: (bt) => plans.get(bt.name)?.native === true,
     onRow(bt, values0, line, issue) {
+      if (line === null) readWhole.see(bt, values0); // a row holding a big value comes without its line
       let values = values0;
       const p = plans.get(bt.name)!;
       if (p.native) return; // a long line of a table loaded natively
@@ -432,6 +436,7 @@ function load(
     integrity,
     ftsRebuilt,
     objects: { carried: [], notCarried: [] }, // filled once the rows are committed (importBackup's `then`)
+    readWhole: readWhole.list(),
     sequences: sequenceCounts,
     sequencesRestored,
     seeded: seededTotal,

@@ -160,6 +160,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token);
       report.trial = evidence;
       if (evidence.objects) report.objects = evidence.objects;
+      if (evidence.readWhole) report.readWhole = evidence.readWhole;
       opts.emit({ type: "trial", evidence });
       report.tables = tablesOf(tracked.state.importEvidence);
       report.quarantined = evidence.quarantined;

@@ -49,6 +49,8 @@ export const ImportEvidenceSchema = v.object({
   sequences: v.object({ entries: num, restored: num, quarantined: num }),
   /** The old file's own indexes, triggers and views: carried into the new file, or named with their SQL and why not (they stay in the archive). */
   objects: opt(ObjectsSchema),
+  /** Tables whose values above the big-value size the export read whole, and why (memory grew with them; bytes exact). */
+  readWhole: opt(v.array(v.object({ table: str, values: num, reason: str }))),
   backupVerified: bool,
 });
 

@@ -18,7 +18,7 @@ import { pausePoint } from "./testhooks.js";
 
 /** The evidence a swap rests on, from an import report (trial or real). */
 export function importEvidence(
-  r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects">>,
+  r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects" | "readWhole">>,
   backupVerified: boolean,
 ): ImportEvidence {
   const tables = r.tables
@@ -42,6 +42,7 @@ export function importEvidence(
     columnsToQuarantine: tables.flatMap((t) => t.columns.map((c) => ({ table: t.name, column: c.column, nonNull: c.nonNull }))),
     orphans: r.foreignKeyViolations,
     sequences: r.sequences,
+    ...(r.readWhole?.length ? { readWhole: r.readWhole } : {}),
     ...(r.objects ? { objects: { carried: r.objects.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: r.objects.notCarried } } : {}),
     backupVerified,
   };

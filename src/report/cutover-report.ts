@@ -41,6 +41,8 @@ export interface CutoverReport {
   trial?: ImportEvidence;
   /** The old file's own indexes, triggers and views: carried or named with SQL and reason (rebuild route). */
   objects?: ImportEvidence["objects"];
+  /** Tables whose large values were read whole, and why (rebuild route). */
+  readWhole?: ImportEvidence["readWhole"];
   /** After a finished run: every table of the final file counted (src/report/final.ts); the sidecar's tables (Stage 2). */
   final?: FinalCounts | null;
   sidecar?: CountedReport["sidecar"];

@@ -12,6 +12,8 @@ export function fillReport(report: CutoverReport, run: RunState): void {
   report.quarantined = imp?.quarantined ?? 0;
   const objects = run.importEvidence?.objects;
   if (imp && objects) report.objects = objects;
+  const readWhole = run.importEvidence?.readWhole;
+  if (imp && readWhole) report.readWhole = readWhole;
   if (!imp && exp) {
     report.tables = exp.tables
       .filter((t) => t.name !== "sqlite_sequence")

@@ -52,6 +52,10 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
     for (const x of r.objects.notCarried)
       lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
   }
+  if (r.readWhole?.length) {
+    lines.push("", "## Large values read whole", "");
+    for (const w of r.readWhole) lines.push(`- ${w.table}: ${formatCount(w.values)} value${w.values === 1 ? "" : "s"} — ${w.reason}`);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -73,6 +77,7 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     ...(r.sidecar ? { sidecar: r.sidecar } : {}),
     ...(r.trial ? { trial: r.trial } : {}),
     ...(r.objects ? { objects: r.objects } : {}),
+    ...(r.readWhole ? { readWhole: r.readWhole } : {}),
     ...(r.quarantineTable ? { quarantineTable: r.quarantineTable } : {}),
     steps: r.steps,
     rollbackCommand: r.rollbackCommand,

@@ -169,4 +169,24 @@ row = json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_
 print(json.dumps([c.execute("PRAGMA encoding").fetchone()[0], row["v"] == "héllo 東京 🚀 " * 10000, c.execute("PRAGMA integrity_check").fetchone()[0]]))`;
     expect(JSON.parse(execaSync("python3", ["-c", judge, join(d, "new.db")]).stdout)).toEqual(["UTF-16le", true, "ok"]);
   }, 120_000);
+
+  it("a WITHOUT ROWID table's large value (read whole by the export) is named in the dry-run's text and --json", async () => {
+    const d = tmp("vox-big-wr-");
+    const { db } = await sampleInto(d, 10);
+    const add = String.raw`
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE own_wr(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID")
+c.execute("INSERT INTO own_wr VALUES ('a', randomblob(100000)), ('b', x'01')")
+c.commit()`;
+    execaSync("python3", ["-c", add, db]);
+    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    const j = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(j.exitCode, j.stderr).toBe(0);
+    const readWhole = (j.json as { trial?: { readWhole?: unknown } }).trial?.readWhole;
+    expect(readWhole).toEqual([{ table: "own_wr", values: 1, reason: expect.stringMatching(/^WITHOUT ROWID: .*read whole by the export/) as unknown }]);
+    const t = await cli(["cutover", "--db", db], { env });
+    expect(t.exitCode, t.stderr).toBe(0);
+    expect(t.stdout + t.stderr).toMatch(/own_wr: 1 large value read whole — WITHOUT ROWID/);
+  }, 180_000);
 });

@@ -76,6 +76,7 @@ function evidenceLines(ev: ImportEvidence): string[] {
     );
   }
   lines.push(...objectLines(ev.objects));
+  for (const w of ev.readWhole ?? []) lines.push(`  ${w.table}: ${c(w.values)} large value${w.values === 1 ? "" : "s"} read whole — ${w.reason}`);
   if (ev.orphans.length)
     lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${c(o.count)}`).join(", ")}`);
   return lines;
