@@ -199,10 +199,11 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
  * Starts a CLI command paused at `point` (VOX_CUTOVER_PAUSE_AT; `ms` = how long it waits there at
  * most); resolves when it is there. `release()` ends the wait at once (removes the marker file).
  */
-export async function pausedAt(args: string[], point: string, ms?: number, once = false) {
+export async function pausedAt(args: string[], point: string, ms?: number, once = false, env: Record<string, string> = {}) {
   const marker = join(tmp(), "paused");
   const child = execa("node", [BIN, ...args], {
     env: cleanEnv({
+      ...env,
       VOX_CUTOVER_PAUSE_AT: point,
       VOX_CUTOVER_PAUSE_FILE: marker,
       ...(ms ? { VOX_CUTOVER_PAUSE_MS: String(ms) } : {}),

@@ -305,6 +305,27 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
     expect(oldOrNew(db, orig)).toBe("new");
   }
 
+  it("killed while the proof worker checks the tables copied ahead (the build in WAL mode), --resume --apply rebuilds and finishes", async () => {
+    const { dir, db, orig } = await sampleIn(ROWS);
+    // Forced at any size: the tables copied inside SQLite are committed into the private build file and proven by a worker.
+    const env = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0" };
+    // The first import progress is the first table copied ahead and committed, its proof sent to the worker.
+    const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "import-progress", undefined, true, env);
+    await kill9(child);
+    expect(sha256(db)).toBe(orig);
+    // The private build file in WAL mode was left with its -wal and -shm; nothing else changed.
+    const building = readdirSync(dir).filter((f) => f.includes("vox-cutover-building-"));
+    expect(building.some((f) => f.endsWith("-wal"))).toBe(true);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.outcome).toBe("completed");
+    expect(sha256(r.json.archive.path)).toBe(orig);
+    checkNewFile(db, r.json.archive.path);
+    expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete");
+    expect(leftovers(dir)).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes("vox-cutover-building-"))).toEqual([]);
+  });
+
   it("killed at every point before the swap, --rollback --apply restores the original byte-identical; a fresh run works after each", async () => {
     await killAndRollBack(POINTS.slice(1, POINTS.indexOf("swap-archived")), ROWS);
   });
