@@ -128,7 +128,7 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
   const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
   // A private new file of a large source: the copied tables are committed and proven by a worker beside the load.
-  const beside = trailer !== null && mode !== "existing" && proofBesideFor(opts.source!);
+  const beside = trailer !== null && mode !== "existing" && proofBesideFor(opts.source!, opts.targetPath);
   return writeTransactionInto<ImportReport>(
     {
       path: opts.targetPath,

@@ -6,7 +6,8 @@
  * result is waited for where the backup reaches it; a table not proven (different hash, or the
  * worker could not read it) is emptied and loaded by the row path there, as before.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, statfsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { workerExecArgv } from "../util/worker.js";
 import { WORKER_LIMITS } from "./export.js";
@@ -21,13 +22,27 @@ const WORKER = new URL("./proof-worker.js", import.meta.url);
 export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true };
 
 /** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
-export function proofBesideFor(source: string): boolean {
+export function proofBesideFor(source: string, targetPath: string): boolean {
   if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
   const v = Number(process.env.VOX_CUTOVER_PROOF_WORKER_BYTES);
   const limit = Number.isInteger(v) && v >= 0 ? v : 32 << 20;
   let size = 0;
   for (const s of ["", "-wal"]) size += statSync(source + s, { throwIfNoEntry: false })?.size ?? 0;
-  return size >= limit;
+  if (size < limit) return false;
+  // The WAL can grow to the largest table copied between two checkpoints: only with room for the
+  // new file twice over beside it (the disk gate counts the new file once).
+  try {
+    const fs = statfsSync(dirname(targetPath));
+    return fs.bavail * fs.bsize >= 2 * size;
+  } catch {
+    return false;
+  }
+}
+
+/** Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL (bounded disk use; test hook: VOX_CUTOVER_PROOF_WAL_WINDOW). */
+function walWindow(): number {
+  const v = Number(process.env.VOX_CUTOVER_PROOF_WAL_WINDOW);
+  return Number.isInteger(v) && v >= 0 ? v : 64 << 20;
 }
 
 /** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */
@@ -42,7 +57,7 @@ export class ProofBeside {
   private stopped = false;
   private readonly exited: Promise<void>;
 
-  constructor(dbPath: string) {
+  constructor(private readonly dbPath: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = new Worker(WORKER, {
@@ -65,6 +80,24 @@ export class ProofBeside {
 
   /** Blocks until the ticket's answer comes (null: none came, the caller proves the table itself). */
   answer(i: number): ProofAnswer | null {
+    if (!this.wait(i)) return null;
+    const a = this.answers.get(i)!;
+    this.answers.delete(i);
+    return a;
+  }
+
+  /** Blocks until every table sent so far is answered (kept for `answer`); false if the worker fell silent. */
+  settle(): boolean {
+    for (let i = 0; i < this.sent; i++) if (!this.wait(i)) return false;
+    return true;
+  }
+
+  /** The build file's WAL, in bytes. */
+  walBytes(): number {
+    return statSync(`${this.dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  }
+
+  private wait(i: number): boolean {
     let last = Date.now();
     for (;;) {
       const seen = Atomics.load(this.signal, 0);
@@ -73,12 +106,8 @@ export class ProofBeside {
         this.answers.set(a.i, a);
         last = Date.now();
       }
-      const a = this.answers.get(i);
-      if (a) {
-        this.answers.delete(i);
-        return a;
-      }
-      if (Date.now() - last > SILENCE_MS) return null;
+      if (this.answers.has(i)) return true;
+      if (Date.now() - last > SILENCE_MS) return false;
       Atomics.wait(this.signal, 0, seen, 1000);
     }
   }
@@ -125,11 +154,14 @@ export function copyAhead(
   progress: (table: string) => void,
 ): void {
   db.exec("PRAGMA wal_autocheckpoint=0"); // the worker checkpoints, after each table it proved
+  const window = walWindow();
   for (const p of plans.values()) {
     if (!native.copy(p)) continue;
     db.exec("COMMIT");
-    db.exec("BEGIN IMMEDIATE");
     tickets.set(p.bt.name, proofs.submit(native.proofTable(p)));
+    // Outside a transaction: once the proofs sent are in, no reader is left in the WAL and it is emptied.
+    if (proofs.walBytes() > window && proofs.settle()) db.exec("PRAGMA main.wal_checkpoint(TRUNCATE)");
+    db.exec("BEGIN IMMEDIATE");
     progress(p.bt.name);
   }
 }

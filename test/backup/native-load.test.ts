@@ -46,9 +46,10 @@ function load(backup: string, target: string, source?: string): Promise<ImportRe
  * copied tables committed into the private build file in WAL mode and hashed by the proof worker.
  * Returns the report and which thread proved each table copied ahead.
  */
-async function loadBeside(backup: string, target: string, source: string): Promise<{ r: ImportReport; proof: Record<string, string> }> {
+async function loadBeside(backup: string, target: string, source: string, walWindow?: string): Promise<{ r: ImportReport; proof: Record<string, string> }> {
   const proof: Record<string, string> = {};
   process.env.VOX_CUTOVER_PROOF_WORKER_BYTES = "0";
+  if (walWindow !== undefined) process.env.VOX_CUTOVER_PROOF_WAL_WINDOW = walWindow;
   try {
     const r = await importBuilt({
       backupPath: backup,
@@ -67,6 +68,7 @@ async function loadBeside(backup: string, target: string, source: string): Promi
     return { r, proof };
   } finally {
     delete process.env.VOX_CUTOVER_PROOF_WORKER_BYTES;
+    delete process.env.VOX_CUTOVER_PROOF_WAL_WINDOW;
   }
 }
 
@@ -113,8 +115,9 @@ describe("native path ≡ row path", () => {
     const quarantinedTables = rows.tables.filter((t) => t.target && (t.quarantined > 0 || t.partial > 0)).map((t) => t.source);
     expect(quarantinedTables).toContain("schema_version");
     for (const t of quarantinedTables) expect(by(native, "rows"), t).toContain(t);
-    // Proven beside the load (a worker): the same tables native, the same file.
-    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db);
+    // Proven beside the load (a worker): the same tables native, the same file. With a WAL window of
+    // 0 the copying waits for the proofs sent and truncates the WAL after every table.
+    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, "0");
     expect(by(beside.r, "native")).toEqual(by(native, "native"));
     expect(Object.keys(beside.proof).sort()).toEqual(by(native, "native").sort());
     expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
