@@ -1,18 +1,19 @@
 import { Worker } from "node:worker_threads";
 import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { refused, usage } from "../errors.js";
+import { refused, usage, VoxError } from "../errors.js";
 import { openReadOnly } from "../db/local.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { toolVersion } from "../util/paths.js";
-import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type Trailer } from "./format.js";
+import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 import { listObjects } from "../db/objects.js";
 import { encodeRowParts, hasBig, iterateRows, listBackupTables, listRebuiltTables, rowStatement, type RowValue } from "./tables.js";
 import type { SqlValue } from "../db/value.js";
-import { workerExecArgv } from "../util/worker.js";
+import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { ReaderSplit, type Spilled } from "./export-split.js";
 
 export interface ExportProgress {
   table: string;
@@ -30,6 +31,8 @@ export interface ExportOptions {
   maxVersion: number | string | null;
   baseline: { version: number; digest: string };
   onProgress?: (p: ExportProgress) => void;
+  /** A database (+ WAL) of at least this many bytes is read on two cores (default 32 MB or VOX_CUTOVER_SPLIT_BYTES; tests: 0). */
+  splitAbove?: number;
   /** Give the event loop a turn every 1,024 rows and after every table (default on), so signal handlers run during a long export. */
   yieldEvery?: boolean;
 }
@@ -45,6 +48,8 @@ interface ExportResult {
   /** Rows of sqlite_sequence (carried in the file, counted apart). */
   sequences: number;
   header: BackupHeader;
+  /** Tables read by the second reader (a worker thread) and copied in: 0 when one thread read them all. */
+  readerTables: number;
 }
 
 function samePath(a: string, b: string): boolean {
@@ -92,9 +97,6 @@ function checkBackupTarget(dbPath: string, out: string, force = false): string {
 function backupMode(dbMode: number): number {
   return dbMode & 0o666;
 }
-
-/** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
-export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 const SLOTS = 8;
 const SLOT_SIZE = 1 << 20;
@@ -204,6 +206,11 @@ class WorkerSink {
     this.flush();
     this.worker.postMessage({ t: "end", name, rows });
   }
+  /** A table's row lines read by the reader worker, copied from its spill file (then its end line). */
+  splice(path: string, name: string, s: Spilled): void {
+    this.flush();
+    this.worker.postMessage({ t: "splice", path, name, ...s });
+  }
   finish(totalRows: number): void {
     this.flush();
     this.worker.postMessage({ t: "finish", totalRows });
@@ -215,6 +222,13 @@ class WorkerSink {
  * file: written under a temporary name, fsynced, then renamed into place.
  */
 export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
+  const r = await exportOnce(opts, true);
+  // Something was committed while two threads read: made again by one thread, in one snapshot.
+  return r ?? (await exportOnce(opts, false))!;
+}
+
+/** One export; null when it read on two cores and something was committed meanwhile (nothing is left of it). */
+async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<ExportResult | null> {
   const out = checkBackupTarget(opts.dbPath, opts.outPath, opts.force);
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   rmSync(tmp, { force: true });
@@ -223,10 +237,17 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   // inode), and in rollback-journal mode a writer could then commit in the middle of the export.
   const probe = probeFile(opts.dbPath);
   const db = openReadOnly(opts.dbPath);
+  const spillPath = join(dirname(out), `.${basename(out)}.spill.partial-${process.pid}`);
   let sink: WorkerSink | undefined;
+  let reader: ReaderSplit | null = null;
   try {
+    rmSync(spillPath, { force: true });
+    // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
+    // Not a WAL file: see export-split.ts.
+    if (twoCores && probe.state === "ok" && !probe.header.walMode) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
+    reader?.start(tables); // its start (loading modules) overlaps this thread's header work
     const rebuilt = listRebuiltTables(db);
     // Progress counts table rows the way every report does: sqlite_sequence's entries apart (format.ts splitSequences).
     const totalRows = tables.reduce((n, t) => n + (t.name === "sqlite_sequence" ? 0 : Number(t.rows)), 0);
@@ -254,34 +275,66 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
       settings,
       objects: listObjects(db),
     };
-    // Reading and encoding here; hashing and writing on the other core.
+    // Reading and encoding here (and, on a large file, in a reader worker); hashing and writing in the writer worker.
     sink = new WorkerSink(tmp, backupMode(st.mode));
     await sink.online();
-    sink.lines(JSON.stringify(header));
+    const to = sink;
+    to.lines(JSON.stringify(header));
     let rowsDone = 0;
     let tableRowsDone = 0;
-    for (const t of tables) {
+    // The reader worker's rows count in the progress until its tables are spliced or read again here.
+    let theirs = () => reader?.rowsRead() ?? 0;
+    const progress = (table: string, tableRows: number, tableDone: number, mine: number) =>
+      opts.onProgress?.({ table, tableRows, tableDone, rowsDone: mine + theirs(), totalRows });
+    /** Reads and writes one table on this thread. */
+    const stream = async (t: BackupTable) => {
       const counted = t.name !== "sqlite_sequence";
-      sink.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
+      to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
       const tableRows = Number(t.rows);
       for (const row of iterateRows(rowStatement(db, t))) {
-        if (hasBig(row)) sink.rowParts(row);
-        else sink.row(encodeRow(row as SqlValue[]));
+        if (hasBig(row)) to.rowParts(row);
+        else to.row(encodeRow(row as SqlValue[]));
         n++;
         if ((n & 0x3ff) === 0) {
-          if (counted) opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: tableRowsDone + n, totalRows });
+          if (counted) progress(t.name, tableRows, n, tableRowsDone + n);
           // A turn of the event loop: a Ctrl-C (SIGINT/SIGTERM/SIGHUP handler) is seen here, mid-table.
           if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));
         }
       }
-      sink.end(t.name, n);
+      to.end(t.name, n);
       rowsDone += n;
       if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));
       if (counted) {
         tableRowsDone += n;
-        opts.onProgress?.({ table: t.name, tableRows, tableDone: n, rowsDone: tableRowsDone, totalRows });
+        progress(t.name, tableRows, n, tableRowsDone);
       }
+    };
+    let k = 0;
+    let readerTables = 0;
+    for (; k < tables.length && (!reader || reader.claim(k)); k++) await stream(tables[k]!);
+    if (reader) {
+      // The rest is the reader worker's: copied in from its spill file, or read here if it failed.
+      const last = tables[tables.length - 1]!;
+      const spilled = k < tables.length ? await reader.spilled(() => progress(last.name, Number(last.rows), 0, tableRowsDone)) : null;
+      theirs = () => 0;
+      // A worker that failed (e.g. no room for its spill file) leaves its tables to this thread, and its room to the backup.
+      if (!spilled) rmSync(spillPath, { force: true });
+      for (; k < tables.length; k++) {
+        const t = tables[k]!;
+        const s = spilled?.get(k);
+        if (!s) {
+          await stream(t);
+          continue;
+        }
+        to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
+        to.splice(spillPath, t.name, s);
+        readerTables++;
+        rowsDone += s.rows;
+        if (t.name !== "sqlite_sequence") tableRowsDone += s.rows;
+      }
+      // Every row is read: unless nothing was committed meanwhile, none of it is used.
+      if (!reader.unchanged()) return null;
     }
     db.exec("COMMIT");
     sink.finish(rowsDone);
@@ -290,12 +343,27 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
     placeBackup(tmp, out, Boolean(opts.force));
     fsyncDir(dirname(out));
     const split = splitSequences(r.summary!);
-    return { path: out, sha256: r.fileSha256!, bytes: r.bytes!, tables: split.tables, totalRows: split.totalRows, sequences: split.sequences, header };
+    return {
+      path: out,
+      sha256: r.fileSha256!,
+      bytes: r.bytes!,
+      tables: split.tables,
+      totalRows: split.totalRows,
+      sequences: split.sequences,
+      header,
+      readerTables,
+    };
+  } catch (e) {
+    // A read torn by a commit while two threads read (SQLite: "malformed"): made again by one thread.
+    if (reader && !(e instanceof VoxError) && !reader.unchanged()) return null;
+    throw e;
   } finally {
     if (sink) await sink.worker.terminate();
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
+    await reader?.close(); // the worker's connection closes after this thread's
     rmSync(tmp, { force: true });
+    rmSync(spillPath, { force: true });
   }
 }
 

@@ -17,9 +17,8 @@ import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
-import { workerExecArgv } from "../util/worker.js";
+import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
-import { WORKER_LIMITS } from "./export.js";
 import { hashDatabase, hashTable } from "./tables.js";
 
 export interface LiveTable {

@@ -4,7 +4,7 @@
  * ring of shared slots; freeing a slot wakes the main thread if it waits for one.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, readSync, writeSync } from "node:fs";
 import { fsyncFile } from "../util/fsync.js";
 import { parentPort, workerData } from "node:worker_threads";
 
@@ -12,6 +12,8 @@ export type WriterMessage =
   | { t: "lines" | "rows"; slot: number; len: number }
   | { t: "lines" | "rows"; buf: ArrayBuffer; len: number }
   | { t: "end"; name: string; rows: number }
+  /** A table's row lines read by the export's reader thread: copied from its spill file, hashed here like any rows, then the table's end line. */
+  | { t: "splice"; path: string; offset: number; length: number; name: string; rows: number }
   | { t: "finish"; totalRows: number };
 
 const data = Buffer.from(workerData.data as SharedArrayBuffer);
@@ -33,6 +35,25 @@ function write(b: Uint8Array): void {
   bytes += b.length;
 }
 
+let spill: { path: string; fd: number; buf: Buffer } | null = null;
+
+/** Rows of a spill file's range, hashed as the table's rows and written. */
+function splice(path: string, offset: number, length: number): void {
+  if (spill?.path !== path) {
+    if (spill) closeSync(spill.fd);
+    spill = { path, fd: openSync(path, "r"), buf: Buffer.allocUnsafe(slotSize) };
+  }
+  const { fd, buf } = spill;
+  for (let at = offset, end = offset + length; at < end;) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
+    if (n <= 0) throw new Error(`the spill file ${path} ended early`);
+    const b = buf.subarray(0, n);
+    table.update(b);
+    write(b);
+    at += n;
+  }
+}
+
 parentPort!.on("message", (m: WriterMessage) => {
   try {
     if (m.t === "lines" || m.t === "rows") {
@@ -44,7 +65,8 @@ parentPort!.on("message", (m: WriterMessage) => {
         Atomics.store(control, 1 + m.slot, 0);
         Atomics.notify(control, 1 + m.slot);
       }
-    } else if (m.t === "end") {
+    } else if (m.t === "splice" || m.t === "end") {
+      if (m.t === "splice") splice(m.path, m.offset, m.length);
       const sha256 = table.digest("hex");
       table = createHash("sha256");
       summary.push({ name: m.name, rows: m.rows, sha256 });
@@ -56,6 +78,8 @@ parentPort!.on("message", (m: WriterMessage) => {
       while (off < tail.length) off += writeSync(fd, tail, off, tail.length - off);
       fsyncFile(fd);
       closeSync(fd);
+      if (spill) closeSync(spill.fd);
+      spill = null;
       parentPort!.postMessage({ ok: true, fileSha256, bytes: bytes + tail.length, summary });
     }
   } catch (e) {

@@ -146,8 +146,17 @@ function wrapOpenError(path: string, e: unknown): Error {
  */
 export function openReadOnly(
   path: string,
-  opts: { /** false: refuse instead of reading a private copy (a helper that would not use it). */ copy?: boolean } = {},
+  opts: {
+    /** false: refuse instead of reading a private copy (a helper that would not use it). */ copy?: boolean;
+    /**
+     * true: the process checked the file already and holds a read transaction on it (a worker
+     * thread beside the export's main thread): the file is not opened and closed here, which would
+     * drop that transaction's POSIX locks (they belong to the process). Implies copy: false.
+     */
+    probed?: boolean;
+  } = {},
 ): LibsqlDatabase {
+  if (opts.probed) return openPlain(path);
   const probe = probeFile(path);
   if (probe.state !== "ok") throw notADatabase(path, probe);
   if (hotJournal(path)) throw hotJournalError(path);
@@ -167,6 +176,19 @@ export function openReadOnly(
     throw wrapOpenError(path, e);
   }
   return db;
+}
+
+function openPlain(path: string): LibsqlDatabase {
+  let db: LibsqlDatabase | undefined;
+  try {
+    db = new Database(fileUri(path, "mode=ro"));
+    db.defaultSafeIntegers(true);
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+    return db;
+  } catch (e) {
+    db?.close();
+    throw wrapOpenError(path, e);
+  }
 }
 
 /** An application's short transaction makes our readers and writers wait (this long, ms) instead of failing at once with "database is locked". */

@@ -1,0 +1,92 @@
+/**
+ * Worker: the export's second reader (export-split.ts). It opens its own read transaction on the
+ * database (its snapshot opens with the first read) and, from the last table down,
+ * claims tables the main thread has not taken, encoding each one's row lines exactly as the main
+ * thread would into a spill file beside the backup. It reads the tables the main thread listed in its
+ * snapshot; export-split.ts proves both snapshots are one state. The writer copies those ranges into the backup
+ * in table order, and only when the main thread proved both snapshots are one state.
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { openReadOnly } from "../db/local.js";
+import type { SqlValue } from "../db/value.js";
+import type { RowOut } from "./big-value.js";
+import { encodeRow, type BackupTable } from "./format.js";
+import { mainFile } from "./live-hash.js";
+import { encodeRowParts, hasBig, iterateRows, rowStatement } from "./tables.js";
+import { READER_CLAIM, type ReaderMessage } from "./export-split.js";
+
+const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
+const progress = new BigInt64Array(workerData.progress as SharedArrayBuffer);
+/** control[0]: 1 once the main thread has read its last row (this connection may close). */
+const control = new Int32Array(workerData.control as SharedArrayBuffer);
+const post = (m: ReaderMessage) => parentPort!.postMessage(m);
+
+/** Row lines into the spill file through one 1 MB buffer (a line longer than it: written directly). */
+class SpillOut implements RowOut {
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  offset = 0;
+  constructor(private readonly fd: number) {}
+  part(text: string): void {
+    if (this.used + text.length * 3 > this.buf.length) {
+      this.flush();
+      if (text.length * 3 > this.buf.length) return this.bytes(Buffer.from(text, "utf8"));
+    }
+    this.used += this.buf.write(text, this.used, "utf8");
+  }
+  bytes(b: Buffer): void {
+    this.flush();
+    this.put(b);
+  }
+  flush(): void {
+    if (this.used) this.put(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+  private put(b: Uint8Array): void {
+    for (let off = 0; off < b.length;) off += writeSync(this.fd, b, off, b.length - off);
+    this.offset += b.length;
+  }
+}
+
+try {
+  // The main thread probed the file and holds its own read transaction: not opened and closed here.
+  const db = openReadOnly(workerData.dbPath as string, { probed: true });
+  let fd = -1;
+  try {
+    fd = openSync(workerData.spillPath as string, "wx", 0o600);
+    db.exec("BEGIN");
+    // The main thread's list (its snapshot's): the snapshot opens with this transaction's first read.
+    const tables = workerData.tables as BackupTable[];
+    post({ t: "tables", file: mainFile(db) });
+    const out = new SpillOut(fd);
+    for (let i = tables.length - 1; i >= 0 && Atomics.compareExchange(claims, i, 0, READER_CLAIM) === 0; i--) {
+      const t = tables[i]!;
+      const counted = t.name !== "sqlite_sequence";
+      const offset = out.offset;
+      let rows = 0;
+      for (const row of iterateRows(rowStatement(db, t))) {
+        if (hasBig(row)) encodeRowParts(row, out);
+        else out.part(encodeRow(row as SqlValue[]));
+        out.part("\n");
+        rows++;
+        if (counted && (rows & 0x3ff) === 0) Atomics.add(progress, 0, 0x400n);
+      }
+      out.flush();
+      if (counted) Atomics.add(progress, 0, BigInt(rows & 0x3ff));
+      post({ t: "table", i, offset, length: out.offset - offset, rows });
+    }
+    post({ t: "done", ok: true });
+    // The connection stays open until the main thread has read its last row: closing it (or ending
+    // its transaction) can drop that thread's locks on the file (see export-split.ts).
+    while (Atomics.load(control, 0) === 0) Atomics.wait(control, 0, 0, 100);
+    db.exec("COMMIT");
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    db.close();
+  }
+  post({ t: "closed" });
+} catch (e) {
+  post({ t: "done", ok: false, message: e instanceof Error ? e.message : String(e) });
+  post({ t: "closed" });
+}
