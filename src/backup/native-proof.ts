@@ -9,8 +9,7 @@
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { workerExecArgv } from "../util/worker.js";
-import { WORKER_LIMITS } from "./export.js";
+import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
 import type { LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
