@@ -189,4 +189,42 @@ c.commit()`;
     expect(t.exitCode, t.stderr).toBe(0);
     expect(t.stdout + t.stderr).toMatch(/own_wr: 1 large value read whole — WITHOUT ROWID/);
   }, 180_000);
+
+  it("a large key that breaks vox's UNIQUE (the legacy table lacked it) is refused by SQLite on its real bytes: quarantined with the reason and exact row_json", async () => {
+    const d = tmp("vox-big-dup-");
+    const { db } = await sampleInto(d, 10);
+    const dup = String.raw`
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+sql = c.execute("SELECT sql FROM sqlite_master WHERE name = 'a2a_messages'").fetchone()[0]
+assert ",\n  UNIQUE (message_uuid)" in sql
+c.execute("ALTER TABLE a2a_messages RENAME TO a2a_old")
+c.execute(sql.replace(",\n  UNIQUE (message_uuid)", ""))
+c.execute("INSERT INTO a2a_messages SELECT * FROM a2a_old"); c.execute("DROP TABLE a2a_old")
+for i in [r[0] for r in c.execute("SELECT id FROM a2a_messages ORDER BY id LIMIT 2")]:
+    c.execute("UPDATE a2a_messages SET message_uuid = ? WHERE id = ?", ("dup-" + "x" * 100000, i))
+c.commit()`;
+    execaSync("python3", ["-c", dup, db]);
+    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    expect((await cli(["export-legacy", join(d, "b.jsonl"), "--db", db], { env })).exitCode).toBe(0);
+    const r = await cli(["import-legacy", join(d, "b.jsonl"), "--db", join(d, "new.db"), "--apply"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const judge = String.raw`
+import sqlite3, sys, json
+c = sqlite3.connect(sys.argv[1])
+q = c.execute("SELECT source_rowid, reason, row_json FROM legacy_quarantine WHERE source_table = 'a2a_messages'").fetchall()
+print(json.dumps({"rows": c.execute("SELECT count(*) FROM a2a_messages").fetchone()[0],
+  "held": c.execute("SELECT count(*) FROM a2a_messages WHERE message_uuid = ?", ("dup-" + "x" * 100000,)).fetchone()[0],
+  "quarantined": [[x[0], x[1], json.loads(x[2])["message_uuid"] == "dup-" + "x" * 100000] for x in q],
+  "stage": c.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'vox_cutover_big_stage%'").fetchone()[0],
+  "integrity": c.execute("PRAGMA integrity_check").fetchone()[0]}))`;
+    const j = JSON.parse(execaSync("python3", ["-c", judge, join(d, "new.db")]).stdout) as { quarantined: [number, string, boolean][] };
+    expect(j).toEqual({
+      rows: 9,
+      held: 1,
+      quarantined: [[expect.any(Number), "constraint: UNIQUE constraint failed: a2a_messages.message_uuid", true]],
+      stage: 0,
+      integrity: "ok",
+    });
+  }, 120_000);
 });
