@@ -71,7 +71,7 @@ function base64Into(src: Uint8Array, n: number, out: Buffer): number {
   return o;
 }
 
-function* base64Stream(src: Iterable<Uint8Array>): Generator<Buffer> {
+export function* base64Stream(src: Iterable<Uint8Array>): Generator<Buffer> {
   const acc = Buffer.allocUnsafe(B64_SLICE);
   const enc = Buffer.allocUnsafe((B64_SLICE / 3) * 4);
   let used = 0;

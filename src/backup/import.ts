@@ -19,6 +19,7 @@ import { backupTable, hasBig, LineHasher } from "./tables.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 import { dropStage, ReadWholeTally } from "./big-write.js";
+import { base64TextBlob } from "./reference-long.js";
 
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
@@ -312,6 +313,7 @@ function load(
       for (const i of p.blobIdx) {
         const v = values[i];
         if (typeof v === "string") values[i] = base64Blob(v) ?? v;
+        else if (v instanceof BigValue) values[i] = (base64TextBlob(v) ?? v) as unknown as SqlValue; // in slices, never whole
       }
       for (const c of p.checks) {
         const v = values[c.idx]!;

@@ -37,7 +37,7 @@ export function wholeLine(line: LongLine, max: number): Line | null {
 }
 
 /** A byte cursor over a LongLine's pieces (every piece is also given to `onPiece`, for the hashes). */
-class Cursor {
+export class Cursor {
   private piece: Buffer = Buffer.alloc(0);
   private pos = 0;
   private offset = 0;
@@ -171,7 +171,7 @@ function streamed(c: Cursor, path: string, make: () => StringDecoder, storage: "
 }
 
 /** The decoded bytes of a string's inside [start, end) of a file, in slices. */
-function* rangeSlices(path: string, start: number, end: number, make: () => StringDecoder): Generator<Uint8Array> {
+export function* rangeSlices(path: string, start: number, end: number, make: () => StringDecoder): Generator<Uint8Array> {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.allocUnsafe(1 << 20);

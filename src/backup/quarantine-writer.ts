@@ -89,7 +89,7 @@ export class QuarantineWriter {
   }
 
   /** The whole row to quarantine (not loaded); `raw` is the line as written when it could not be read as a row. */
-  whole(p: Plan, values: SqlValue[], reason: string, raw?: string): void {
+  whole(p: Plan, values: SqlValue[], reason: string, raw?: string | BigValue): void {
     const { rid, key } = this.keyOf(p, values);
     this.insert([p.bt.name, rid, key, raw ?? anyRowJson(p.bt.columns, values), reason, this.runId, this.now]);
     p.report.quarantined++;

@@ -44,7 +44,7 @@ function maxLineBytes(): number {
 }
 
 /** A file's lines (src/util/lines.ts: one reused buffer, views valid until the next line); a line longer than `maxLine` is refused. */
-export function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineBytes()): Generator<Line> {
+function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineBytes()): Generator<Line> {
   const lines = new LineSource(path, chunkSize, maxLine);
   try {
     for (let l = lines.next(); l; l = lines.next()) {
@@ -361,17 +361,21 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   return { header, tables: done, totalRows: split.totalRows, sequences: split.sequences, fileSha256, bytes: size };
 }
 
-/** The first line only: which format a file is, without reading it all. */
+/** The first line only: which format a file is. One over 16 MB is not held: "unknown" (reference.ts isReferenceFile streams it). */
 export function peekFormat(path: string): "vox-cutover" | "reference" | "unknown" {
-  for (const line of readLines(path, 1 << 16)) {
-    try {
-      const o = JSON.parse(line.bytes.toString("utf8")) as Record<string, unknown>;
-      if (o && o.k === "header" && o.format === FORMAT_NAME) return "vox-cutover";
-      if (o && "table" in o && "row" in o && "columns" in o) return "reference";
-    } catch {
-      /* not JSON */
+  try {
+    for (const line of readLines(path, 1 << 16, 16 << 20)) {
+      try {
+        const o = JSON.parse(line.bytes.toString("utf8")) as Record<string, unknown>;
+        if (o && o.k === "header" && o.format === FORMAT_NAME) return "vox-cutover";
+        if (o && "table" in o && "row" in o && "columns" in o) return "reference";
+      } catch {
+        /* not JSON */
+      }
+      return "unknown";
     }
-    return "unknown";
+  } catch (e) {
+    if (!(e instanceof LineTooLong)) throw e;
   }
   return "unknown";
 }

@@ -10,7 +10,8 @@
  * never writes one). Strings are TEXT here; the importer turns a `"base64:…"` string into a BLOB
  * only where the target column is declared BLOB.
  *
- * Two streaming passes in constant memory (one line at a time, any line length): `scanReference`
+ * Two streaming passes in constant memory (one line at a time; a line longer than the stream size,
+ * a row holding a big value, is parsed as it streams: reference-long.ts): `scanReference`
  * lists the tables, their columns and row counts and hashes the whole file (the plan digest is
  * built from that hash, so it is the same for the same file); `readReference` feeds the rows to the
  * same visitor the verified format uses, and refuses a file that changed since the scan.
@@ -22,8 +23,12 @@ import { refused } from "../errors.js";
 import type { SqlValue } from "../db/value.js";
 import { toolVersion } from "../util/paths.js";
 import { FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
-import { readLines, type BackupVisitor, type ReadResult } from "./read.js";
+import type { BackupVisitor, ReadResult } from "./read.js";
 import { jsonText, JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
+import { LineSource, type Line, type LongLine } from "../util/lines.js";
+import { BigValue } from "./big-value.js";
+import { streamAbove } from "./long-line.js";
+import { parseLongReference, type LongJsonValue } from "./reference-long.js";
 
 /** A table of a reference file, as the importer sees it. */
 export interface ReferenceTable extends BackupTable {
@@ -44,8 +49,8 @@ export interface ReferenceScan {
 export interface RowIssue {
   /** Reason key and text, e.g. "missing-value: column x is listed in columns but has no value". */
   reason: string;
-  /** The line as written (JSON), or base64 of its bytes when they are not UTF-8. */
-  raw: string;
+  /** The line as written (JSON), or base64 of its bytes when they are not UTF-8 (a long line's: in slices). */
+  raw: string | BigValue;
 }
 
 export type ReferenceVisitor = Omit<BackupVisitor, "onRow"> & {
@@ -57,8 +62,10 @@ export type ReferenceVisitor = Omit<BackupVisitor, "onRow"> & {
 interface RefLine {
   table: string;
   columns: string[];
-  row: [string, JsonValue][];
+  row: [string, LongJsonValue][];
   badUtf8: boolean;
+  /** A long line's bytes as written, for the quarantine (a short line's are at hand). */
+  raw?: BigValue;
 }
 
 function malformed(path: string, no: number, what: string): Error {
@@ -90,19 +97,57 @@ function parseLine(path: string, bytes: Buffer, no: number): RefLine {
     throw e;
   }
   if (!(v instanceof JsonObject)) throw malformed(path, no, "not a JSON object");
-  let table: JsonValue | undefined;
-  let columns: JsonValue | undefined;
-  let row: JsonValue | undefined;
-  for (const [k, x] of v.entries) {
+  const row = v.entries.findLast(([k]) => k === "row")?.[1];
+  // Invalid UTF-8 can only sit inside strings of a line that parsed (any other byte above 0x7f is a syntax error).
+  return shaped(path, no, v.entries, row instanceof JsonObject ? row.entries : null, !isUtf8(json));
+}
+
+/** A line too long to hold, parsed as it streams (each piece also to `onPiece`). */
+function parseLong(path: string, line: LongLine, onPiece: (b: Buffer) => void): RefLine {
+  let l;
+  try {
+    l = parseLongReference(line, path, onPiece);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw malformed(path, line.no, `not valid JSON (${e.message} at byte ${e.pos + 1})`);
+    throw e;
+  }
+  return { ...shaped(path, line.no, l.entries, l.rowEntries, l.badUtf8), raw: l.raw };
+}
+
+/** The `{"columns","row","table"}` object a line must be (the last of a repeated key counts). */
+function shaped(path: string, no: number, entries: [string, LongJsonValue][], row: [string, LongJsonValue][] | null, badUtf8: boolean): RefLine {
+  let table: LongJsonValue | undefined;
+  let columns: LongJsonValue | undefined;
+  for (const [k, x] of entries) {
     if (k === "table") table = x;
     else if (k === "columns") columns = x;
-    else if (k === "row") row = x;
   }
   if (typeof table !== "string") throw malformed(path, no, 'no "table" string');
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== "string")) throw malformed(path, no, 'no "columns" array of names');
-  if (!(row instanceof JsonObject)) throw malformed(path, no, 'no "row" object');
-  // Invalid UTF-8 can only sit inside strings of a line that parsed (any other byte above 0x7f is a syntax error).
-  return { table, columns: columns as string[], row: row.entries, badUtf8: !isUtf8(json) };
+  if (!row) throw malformed(path, no, 'no "row" object');
+  return { table, columns: columns as string[], row, badUtf8 };
+}
+
+/** A file's lines; one longer than the stream size comes as a LongLine (to parse before the next). */
+function* refLines(path: string): Generator<Line | LongLine> {
+  const lines = new LineSource(path, streamAbove(), streamAbove());
+  try {
+    for (let l = lines.next(); l; l = lines.next()) yield l;
+  } finally {
+    lines.close();
+  }
+}
+
+/** A line parsed, its bytes (and newline) hashed into `h`; null for a blank line. */
+function hashedLine(path: string, line: Line | LongLine, h: ReturnType<typeof createHash>): RefLine | null {
+  if ("long" in line) {
+    const l = parseLong(path, line, (b) => h.update(b));
+    if (line.terminated) h.update("\n");
+    return l;
+  }
+  h.update(line.bytes);
+  if (line.terminated) h.update("\n");
+  return isBlank(line.bytes) ? null : parseLine(path, line.bytes, line.no);
 }
 
 interface TableAcc {
@@ -123,11 +168,9 @@ export function scanReference(path: string): ReferenceScan {
   const h = createHash("sha256");
   const acc = new Map<string, TableAcc>();
   let totalRows = 0;
-  for (const line of readLines(path)) {
-    h.update(line.bytes);
-    if (line.terminated) h.update("\n");
-    if (isBlank(line.bytes)) continue;
-    const l = parseLine(path, line.bytes, line.no);
+  for (const line of refLines(path)) {
+    const l = hashedLine(path, line, h);
+    if (!l) continue;
     let t = acc.get(l.table);
     if (!t) {
       t = { listed: [], listedSet: new Set(), unlisted: [], unlistedSet: new Set(), rows: 0 };
@@ -208,11 +251,9 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
   const h = createHash("sha256");
   let cur: ReferenceTable | undefined;
   let rowsDone = 0;
-  for (const line of readLines(scan.path)) {
-    h.update(line.bytes);
-    if (line.terminated) h.update("\n");
-    if (isBlank(line.bytes)) continue;
-    const l = parseLine(scan.path, line.bytes, line.no);
+  for (const line of refLines(scan.path)) {
+    const l = hashedLine(scan.path, line, h);
+    if (!l) continue;
     const t = byName.get(l.table);
     if (!t) throw changed(scan.path);
     if (cur !== t) {
@@ -231,6 +272,8 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
       if (v === null) values[i] = null;
       else if (typeof v === "string") values[i] = v;
       else if (v instanceof JsonNumber) values[i] = numberLiteral(v.raw);
+      else if (v instanceof BigValue)
+        values[i] = v as unknown as SqlValue; // a long string: read in slices (bigValues)
       else {
         issue ??= `unsupported-value: ${k} holds ${Array.isArray(v) ? "an array" : typeof v === "boolean" ? "a boolean" : "an object"}, which vox's export never writes`;
         values[i] = jsonText(v);
@@ -252,7 +295,12 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
       values,
       "",
       issue
-        ? { reason: issue, raw: l.badUtf8 ? JSON.stringify({ line_base64: Buffer.from(line.bytes).toString("base64") }) : line.bytes.toString("utf8") }
+        ? {
+            reason: issue,
+            raw:
+              l.raw ??
+              ("long" in line ? "" : l.badUtf8 ? JSON.stringify({ line_base64: Buffer.from(line.bytes).toString("base64") }) : line.bytes.toString("utf8")),
+          }
         : undefined,
     );
     if ((rowsDone & 0xffff) === 0) visitor.onProgress?.({ rowsDone, totalRows: scan.totalRows, table: t.name });
@@ -275,10 +323,11 @@ function changed(path: string): Error {
 
 /** Whether a file's first line is a vox export-legacy line (a UTF-8 BOM is allowed). */
 export function isReferenceFile(path: string): boolean {
-  for (const line of readLines(path, 1 << 16)) {
-    if (isBlank(line.bytes)) continue;
+  for (const line of refLines(path)) {
+    if (!("long" in line) && isBlank(line.bytes)) continue;
     try {
-      parseLine(path, line.bytes, 1);
+      if ("long" in line) parseLong(path, line, () => {});
+      else parseLine(path, line.bytes, 1);
       return true;
     } catch {
       return false;
