@@ -9,7 +9,7 @@ import Database from "libsql";
 import { readCatalogSync } from "../src/db/catalog.js";
 import { loadBaselineContext } from "../src/diagnose/diagnose.js";
 import { splitSql } from "../src/db/sqlsplit.js";
-import { quoteIdent } from "../src/db/value.js";
+import { quoteIdent, quoteString } from "../src/db/value.js";
 
 export function nativeRebuildScript(legacyPath: string): string {
   const base = loadBaselineContext();
@@ -37,9 +37,9 @@ export function nativeRebuildScript(legacyPath: string): string {
       );
     }
     const fts = tcat.filter((t) => t.virtual && /fts5/i.test(t.sql)).map((t) => `INSERT INTO ${quoteIdent(t.name)}(${quoteIdent(t.name)}) VALUES ('rebuild');`);
-    const lit = legacyPath.replace(/'/g, "''");
+
     return [
-      `ATTACH '${lit}' AS legacy;`,
+      `ATTACH ${quoteString(legacyPath)} AS legacy;`,
       "BEGIN;",
       ...stmts.filter(isTable).map((s) => s.replace(/;?\s*$/, ";")),
       ...inserts,

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateBenchDb, GENERATOR_VERSION } from "./generate.js";
 import { nativeRebuildScript } from "./native.js";
+import { shellQuote } from "../src/util/shell.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "dist", "src", "cli", "main.js");
@@ -51,15 +52,11 @@ interface Sample {
   rssMb: number | null;
 }
 
-function q(p: string): string {
-  return `'${p.replace(/'/g, "'\\''")}'`;
-}
-
 /** Runs a shell command under GNU time: wall seconds and the peak RSS of its largest process. */
 function measure(cmd: string): Sample {
   const t0 = performance.now();
   // Product commands keep their scratch files (trial import, wizard template) inside the bench's folder.
-  const r = spawnSync("bash", ["-c", HAS_TIME ? `/usr/bin/time -f '__TIME__ %e %M %U %S' bash -c ${q(cmd)}` : cmd], {
+  const r = spawnSync("bash", ["-c", HAS_TIME ? `/usr/bin/time -f '__TIME__ %e %M %U %S' bash -c ${shellQuote(cmd)}` : cmd], {
     env: { ...process.env, CI: "", TMPDIR: work },
     encoding: "utf8",
     maxBuffer: 1 << 26,
@@ -163,44 +160,11 @@ function phasesOf(workDir: string): Record<string, number> {
  * render (the first output after the placeholder line is cleared). The process is then ended.
  */
 function wizardFirstFrame(db: string): { firstByte: number; firstFrame: number } {
-  const py = `
-import os, pty, sys, time, signal, select
-t0 = time.monotonic()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp("node", ["node", sys.argv[1], "wizard", "--db", sys.argv[2]])
-buf = b""; first = None; frame = None
-while time.monotonic() - t0 < 30:
-    r, _, _ = select.select([fd], [], [], 0.05)
-    if fd in r:
-        try: d = os.read(fd, 65536)
-        except OSError: break
-        if not d: break
-        if first is None: first = time.monotonic() - t0
-        buf += d
-        i = buf.find(b"\\x1b[2K")
-        if i >= 0 and len(buf[i + 4:].strip()) > 0:
-            frame = time.monotonic() - t0; break
-os.kill(pid, signal.SIGINT)
-t1 = time.monotonic()
-while time.monotonic() - t1 < 10:
-    r, _, _ = select.select([fd], [], [], 0.1)
-    if fd in r:
-        try:
-            if not os.read(fd, 65536): break
-        except OSError: break
-    if os.waitpid(pid, os.WNOHANG)[0]: break
-else:
-    os.kill(pid, signal.SIGKILL)
-try: os.waitpid(pid, 0)
-except ChildProcessError: pass
-print(first if first is not None else -1, frame if frame is not None else -1)
-`;
-  const r = spawnSync("python3", ["-c", py, BIN, db], {
+  const r = spawnSync("python3", [join(ROOT, "test", "fixtures", "pty-wizard.py"), BIN, db, "--timeout", "30", "--drain", "10"], {
     env: { ...process.env, TMPDIR: work, TERM: "xterm-256color", COLUMNS: "120", LINES: "40" },
     encoding: "utf8",
   });
-  const [a, b] = r.stdout.trim().split(/\s+/).map(Number);
+  const [a, b] = (r.stdout.split("\n")[0] ?? "").trim().split(/\s+/).map(Number);
   return { firstByte: a ?? -1, firstFrame: b ?? -1 };
 }
 
@@ -218,34 +182,39 @@ async function main() {
   process.stderr.write(
     `database: ${(bytes / 1e6).toFixed(0)} MB, ${tables} tables, ${rows} rows; ${cpus().length} cores, load ${load0.toFixed(1)}; node ${process.version}; sqlite3 ${sqliteVersion}; ${reps} repetition(s)\n`,
   );
-  const node = `node ${q(BIN)}`;
+  const node = `node ${shellQuote(BIN)}`;
   const fresh = (p: string) => () => {
     for (const s of ["", "-wal", "-shm", "-journal"]) rmSync(p + s, { force: true });
   };
 
   // Anchors: what SQLite itself needs.
   const dump = join(work, "dump.sql");
-  bench("sqlite3 .dump", "anchor", () => rmSync(dump, { force: true }), `sqlite3 ${q(src)} .dump > ${q(dump)}`);
+  bench("sqlite3 .dump", "anchor", () => rmSync(dump, { force: true }), `sqlite3 ${shellQuote(src)} .dump > ${shellQuote(dump)}`);
   const script = join(work, "native.sql");
   writeFileSync(script, nativeRebuildScript(src));
   const nat = join(work, "native.db");
-  bench("native rebuild", "anchor", fresh(nat), `sqlite3 ${q(nat)} < ${q(script)}`);
+  bench("native rebuild", "anchor", fresh(nat), `sqlite3 ${shellQuote(nat)} < ${shellQuote(script)}`);
   if (existsSync(dump))
     bench(
       "sqlite3 .read (journal off)",
       "sqlite3",
       fresh(join(work, "read.db")),
-      `(echo 'PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;'; echo '.read ${dump}') | sqlite3 ${q(join(work, "read.db"))}`,
+      `(echo 'PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;'; echo '.read ${dump}') | sqlite3 ${shellQuote(join(work, "read.db"))}`,
     );
   rmSync(dump, { force: true });
 
   // The product.
   const backup = join(work, "backup.jsonl");
-  bench("export-legacy", "vox-cutover", () => rmSync(backup, { force: true }), `${node} export-legacy ${q(backup)} --db ${q(src)} > /dev/null`);
+  bench(
+    "export-legacy",
+    "vox-cutover",
+    () => rmSync(backup, { force: true }),
+    `${node} export-legacy ${shellQuote(backup)} --db ${shellQuote(src)} > /dev/null`,
+  );
   if (!existsSync(backup)) execFileSync("node", [BIN, "export-legacy", backup, "--db", src], { stdio: "ignore" });
-  bench("verify-backup --db", "vox-cutover", null, `${node} verify-backup ${q(backup)} --db ${q(src)} > /dev/null`);
+  bench("verify-backup --db", "vox-cutover", null, `${node} verify-backup ${shellQuote(backup)} --db ${shellQuote(src)} > /dev/null`);
   const imp = join(work, "imported.db");
-  bench("import-legacy --apply", "vox-cutover", fresh(imp), `${node} import-legacy ${q(backup)} --db ${q(imp)} --apply > /dev/null`);
+  bench("import-legacy --apply", "vox-cutover", fresh(imp), `${node} import-legacy ${shellQuote(backup)} --db ${shellQuote(imp)} --apply > /dev/null`);
   fresh(imp)();
   rmSync(backup, { force: true });
   const cutDir = join(work, "cut");
@@ -257,8 +226,10 @@ async function main() {
     mkdirSync(cutDir);
     copyFileSync(src, cut);
   };
-  bench("cutover dry-run", "vox-cutover", freshCut, `${node} cutover --db ${q(cut)} > /dev/null`);
-  bench("cutover --apply", "vox-cutover", freshCut, `${node} cutover --db ${q(cut)} --work-dir ${q(cutWork)} --apply > /dev/null`, () => phasesOf(cutWork));
+  bench("cutover dry-run", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} > /dev/null`);
+  bench("cutover --apply", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} --work-dir ${shellQuote(cutWork)} --apply > /dev/null`, () =>
+    phasesOf(cutWork),
+  );
   rmSync(cutDir, { recursive: true, force: true });
   rmSync(cutWork, { recursive: true, force: true });
 
@@ -276,7 +247,7 @@ async function main() {
       mkdirSync(dirname(small));
       copyFileSync(smallSrc, small);
     },
-    `${node} cutover --db ${q(small)} --work-dir ${q(smallWork)} --apply > /dev/null`,
+    `${node} cutover --db ${shellQuote(small)} --work-dir ${shellQuote(smallWork)} --apply > /dev/null`,
   );
   let wizard: { firstByte: number; firstFrame: number } | null = null;
   if (!only || only.has("wizard")) {

@@ -15,6 +15,7 @@
  */
 import type { LibsqlDatabase, LibsqlStatement } from "./local.js";
 import { droppedBuffer } from "../util/gc.js";
+import { quoteString } from "./value.js";
 
 class PageFormatError extends Error {}
 
@@ -72,16 +73,14 @@ export class PageReader {
   /** One page buffer reused for overflow pages a caller overwrites whole (see `segments`). */
   private scratch: Buffer | undefined;
   constructor(db: LibsqlDatabase, schema = "main") {
-    this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${schema === "main" ? "'main'" : `'${schema.replace(/'/g, "''")}'`}) WHERE pgno = ?`);
+    this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${schema === "main" ? "'main'" : quoteString(schema)}) WHERE pgno = ?`);
     this.st.raw(true);
     const p1 = this.page(1);
     this.pageSize = p1.length;
     this.usable = this.pageSize - p1[20]!;
     this.count = db.prepare("PRAGMA page_count");
     this.count.raw(true);
-    this.linkSt = db.prepare(
-      `SELECT substr(data, 1, 4) FROM sqlite_dbpage(${schema === "main" ? "'main'" : `'${schema.replace(/'/g, "''")}'`}) WHERE pgno = ?`,
-    );
+    this.linkSt = db.prepare(`SELECT substr(data, 1, 4) FROM sqlite_dbpage(${schema === "main" ? "'main'" : quoteString(schema)}) WHERE pgno = ?`);
     this.linkSt.raw(true);
   }
 

@@ -30,6 +30,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A string as an SQL literal ('it''s'): the one home for quoting a value into SQL text. */
+export function quoteString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
 /** SQLite's text encodings (`PRAGMA encoding`). */
 export type TextEncoding = "UTF-8" | "UTF-16le" | "UTF-16be";
 

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { SIDECAR_NAME, sidecarBeside } from "../layout.js";
 import { VoxError } from "../errors.js";
+import { quoteIdent } from "../db/value.js";
 import type { BaselinePolicy } from "../schema/contract.js";
 import { OWN_TABLES, readFacts, type SchemaFacts } from "../schema/facts.js";
 import { compareFacts, failingCount, isFailing, type StructureComparison } from "../schema/compare.js";
@@ -101,7 +102,7 @@ async function schemaEvidence(reader: DbReader): Promise<Pick<ChainEvidence, "sc
     version !== undefined &&
     String(version.type).toUpperCase() === "INTEGER" &&
     Number(version.pk) === 1;
-  const versionCol = version ? "version" : `"${String(cols[0]!.name).replace(/"/g, '""')}"`;
+  const versionCol = version ? "version" : quoteIdent(String(cols[0]!.name));
   const rows = await reader.rows(`SELECT ${versionCol} AS v FROM schema_version ORDER BY 1`);
   return { schemaTable: ok ? "ok" : "other-shape", versions: rows.map((r) => r.v) };
 }

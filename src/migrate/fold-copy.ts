@@ -31,6 +31,7 @@ import { compareFacts } from "../schema/compare.js";
 import { structureLines } from "../diagnose/diagnose.js";
 import { finalJournalMode, readFileSettings, settingsDifferences, type FileSettings } from "../db/file-settings.js";
 import { removeOwnDatabaseFiles } from "../db/files.js";
+import { quoteString } from "../db/value.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
@@ -79,10 +80,6 @@ function clearOwnCopies(newPath: string): void {
   if (existsSync(newPath)) removeOwnDatabaseFiles(newPath);
 }
 
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
 /** The primary's settings, read through a read-only connection; the journal mode from the file header (a snapshot reports its own). */
 function primarySettings(src: LibsqlDatabase, dbPath: string): FileSettings {
   const s = readFileSettings(src);
@@ -100,7 +97,7 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     let settings: FileSettings;
     try {
       settings = primarySettings(src, o.dbPath);
-      src.exec(`VACUUM INTO ${sqlString(building)}`);
+      src.exec(`VACUUM INTO ${quoteString(building)}`);
     } finally {
       src.close();
     }

@@ -188,9 +188,16 @@ function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      writeSync(fd, JSON.stringify(holder, null, 2) + "\n");
-      fsyncFile(fd);
-      closeSync(fd);
+      let written = false;
+      try {
+        writeSync(fd, JSON.stringify(holder, null, 2) + "\n");
+        fsyncFile(fd);
+        written = true;
+      } finally {
+        closeSync(fd); // never leaked, whatever failed
+        // Our own lock file, half written or not on disk: removed, so it never blocks the next run as an "unknown holder".
+        if (!written) rmSync(path, { force: true });
+      }
       return tookOver;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

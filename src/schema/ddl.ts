@@ -5,6 +5,7 @@
  * re-run it on a file that already holds part of it.
  */
 import { sqlTokens } from "../db/sqltokens.js";
+import { quoteIdent, quoteString } from "../db/value.js";
 import type { ColumnFact, ForeignKeyFact, Fts5Fact, IndexFact, SchemaFacts, SeedValue, TableFact } from "./facts.js";
 
 // SQLite's keywords (https://sqlite.org/lang_keywords.html): such names are quoted.
@@ -25,7 +26,7 @@ const KEYWORDS = new Set(
 
 function ident(name: string): string {
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !KEYWORDS.has(name.toUpperCase())) return name;
-  return `"${name.replace(/"/g, '""')}"`;
+  return quoteIdent(name);
 }
 
 /** A default as PRAGMA reports it → the DEFAULT clause text (expressions get their parentheses back). */
@@ -114,7 +115,7 @@ function createIndexSql(table: string, i: IndexFact): string {
 function sqlLiteral(v: SeedValue): string {
   if (v === null) return "NULL";
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
-  return `'${v.replace(/'/g, "''")}'`;
+  return quoteString(v);
 }
 
 function seedRowsSql(name: string, t: TableFact): string[] {

@@ -10,7 +10,7 @@
  */
 import type { LibsqlDatabase } from "../db/local.js";
 import { allRows } from "../db/local.js";
-import type { Row } from "../db/value.js";
+import { quoteIdent, type Row } from "../db/value.js";
 import { moduleArgs, optionArg, sqlTokens } from "../db/sqltokens.js";
 import { autoincrementIn, shadowTableNames } from "../db/catalog.js";
 
@@ -294,7 +294,7 @@ function readTableFact(
   if (fks.length) fact.foreign_keys = fks;
   if (indexes.length) fact.indexes = indexes;
   if (seedRows && name !== "schema_version") {
-    const rows = allRows(db, `SELECT * FROM "${name.replace(/"/g, '""')}"`);
+    const rows = allRows(db, `SELECT * FROM ${quoteIdent(name)}`);
     if (rows.length) {
       fact.seed_rows = rows.map((r) => {
         const o: Record<string, SeedValue> = {};

@@ -14,35 +14,8 @@ import { installedPackage, reachableTmp } from "../fixtures/install.js";
 const UI = join(ROOT, "dist", "src", "ui");
 const BUNDLE = join(UI, "start.bundle.js");
 
-/** The first screen in a pseudo-terminal: every byte the wizard wrote until Stage 0 shows (or 60 s), then Ctrl-C. */
-const PTY = `
-import os, pty, sys, time, signal, select
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ.pop("CI", None)
-    os.environ.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"})
-    os.execvp("node", ["node", sys.argv[1], "wizard", "--db", sys.argv[2]])
-buf = b""; t0 = time.monotonic()
-while time.monotonic() - t0 < 60 and b"Looking for the database" not in buf and b"Preconditions" not in buf.split(b"\\x1b[2K")[-1]:
-    r, _, _ = select.select([fd], [], [], 0.05)
-    if fd in r:
-        try: d = os.read(fd, 65536)
-        except OSError: break
-        if not d: break
-        buf += d
-os.kill(pid, signal.SIGINT)
-t1 = time.monotonic()
-while time.monotonic() - t1 < 20:
-    r, _, _ = select.select([fd], [], [], 0.1)
-    if fd in r:
-        try:
-            if not os.read(fd, 65536): break
-        except OSError: break
-    if os.waitpid(pid, os.WNOHANG)[0]: break
-else:
-    os.kill(pid, signal.SIGKILL)
-sys.stdout.write(buf.decode("utf8", "replace"))
-`;
+/** The wizard on a pseudo-terminal until its first screen shows, then Ctrl-C (the one helper the bench uses too). */
+const PTY = join(ROOT, "test", "fixtures", "pty-wizard.py");
 
 describe("the wizard's bundle", () => {
   it("holds only the screens and their dependencies; every other module of ours is imported from dist/", () => {
@@ -74,7 +47,10 @@ describe("the wizard's bundle", () => {
     expect(existsSync(join(ui, "start.bundle.js"))).toBe(true);
     expect(statSync(join(ui, "start.bundle.js")).mtimeMs).toBeGreaterThanOrEqual(statSync(join(ui, "App.js")).mtimeMs);
     const db = join(reachableTmp(), "absent.db");
-    const r = await execa("python3", ["-c", PTY, inst.bin, db], { reject: false, timeout: 120_000 });
+    const r = await execa("python3", [PTY, inst.bin, db, "--until", "Looking for the database", "--until", "Preconditions"], {
+      reject: false,
+      timeout: 120_000,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain("Preconditions");
     expect(r.stdout).not.toMatch(/Error|at .*\.js:\d+/);
