@@ -50,7 +50,9 @@ const SILENCE_MS = 120_000;
 export class ProofBeside {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: answers posted; [1]: not 0 once the worker failed outside a table (it answers nothing more). */
+  private readonly signal = new Int32Array(new SharedArrayBuffer(8));
+  private silent = false;
   private readonly answers = new Map<number, ProofAnswer>();
   private sent = 0;
   private stopped = false;
@@ -99,6 +101,7 @@ export class ProofBeside {
   private wait(i: number): boolean {
     let last = Date.now();
     for (;;) {
+      if (this.silent) return this.answers.has(i);
       const seen = Atomics.load(this.signal, 0);
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
         const a = m.message as ProofAnswer;
@@ -106,7 +109,11 @@ export class ProofBeside {
         last = Date.now();
       }
       if (this.answers.has(i)) return true;
-      if (Date.now() - last > SILENCE_MS) return false;
+      if (Date.now() - last > SILENCE_MS || Atomics.load(this.signal, 1) !== 0) {
+        // Fallen silent or failed: every table still unanswered is proven on this thread, without waiting again.
+        this.silent = true;
+        return this.answers.has(i);
+      }
       Atomics.wait(this.signal, 0, seen, 1000);
     }
   }

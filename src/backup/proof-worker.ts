@@ -20,6 +20,12 @@ const answer = (m: ProofAnswer) => {
   Atomics.add(signal, 0, 1);
   Atomics.notify(signal, 0);
 };
+// A failure outside a table (the thread is ending): the main thread stops waiting for answers.
+process.on("uncaughtException", () => {
+  Atomics.store(signal, 1, 1);
+  Atomics.notify(signal, 0);
+  process.exit(1);
+});
 let db: LibsqlDatabase | null = null;
 port.on("message", (m: { i: number; table: BackupTable } | { stop: true }) => {
   if ("stop" in m) {
@@ -32,6 +38,8 @@ port.on("message", (m: { i: number; table: BackupTable } | { stop: true }) => {
     port.close();
     return;
   }
+  // Test hook: the thread fails outside any table (as an out-of-memory end would).
+  if (process.env.VOX_CUTOVER_TEST_PROOF_WORKER_CRASH === "1") throw new Error("test: the proof worker fails");
   try {
     // Read-write only to checkpoint: the main thread does not (wal_autocheckpoint=0), so copying the
     // WAL's pages into the file happens on this core too. This thread writes nothing else.

@@ -46,10 +46,14 @@ function load(backup: string, target: string, source?: string): Promise<ImportRe
  * copied tables committed into the private build file in WAL mode and hashed by the proof worker.
  * Returns the report and which thread proved each table copied ahead.
  */
-async function loadBeside(backup: string, target: string, source: string, walWindow?: string): Promise<{ r: ImportReport; proof: Record<string, string> }> {
+async function loadBeside(
+  backup: string,
+  target: string,
+  source: string,
+  env: Record<string, string> = {},
+): Promise<{ r: ImportReport; proof: Record<string, string> }> {
   const proof: Record<string, string> = {};
-  process.env.VOX_CUTOVER_PROOF_WORKER_BYTES = "0";
-  if (walWindow !== undefined) process.env.VOX_CUTOVER_PROOF_WAL_WINDOW = walWindow;
+  Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", ...env });
   try {
     const r = await importBuilt({
       backupPath: backup,
@@ -67,8 +71,7 @@ async function loadBeside(backup: string, target: string, source: string, walWin
     expect(readdirSync(dir).filter((f) => f.startsWith(`${basename(target)}-`) || f.startsWith(`.${basename(target)}.`))).toEqual([]);
     return { r, proof };
   } finally {
-    delete process.env.VOX_CUTOVER_PROOF_WORKER_BYTES;
-    delete process.env.VOX_CUTOVER_PROOF_WAL_WINDOW;
+    for (const k of ["VOX_CUTOVER_PROOF_WORKER_BYTES", ...Object.keys(env)]) delete process.env[k];
   }
 }
 
@@ -117,12 +120,17 @@ describe("native path ≡ row path", () => {
     for (const t of quarantinedTables) expect(by(native, "rows"), t).toContain(t);
     // Proven beside the load (a worker): the same tables native, the same file. With a WAL window of
     // 0 the copying waits for the proofs sent and truncates the WAL after every table.
-    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, "0");
+    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: "0" });
     expect(by(beside.r, "native")).toEqual(by(native, "native"));
     expect(Object.keys(beside.proof).sort()).toEqual(by(native, "native").sort());
     expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
     expect(beside.r.quarantined).toBe(rows.quarantined);
     expect(content(p("sample-beside.db"))).toEqual(content(p("sample-rows.db")));
+    // The worker fails at its first table: no wait for it, every copied table proven on this thread, the same file.
+    const crashed = await loadBeside(p("sample.jsonl"), p("sample-crashed.db"), db, { VOX_CUTOVER_TEST_PROOF_WORKER_CRASH: "1" });
+    expect(by(crashed.r, "native")).toEqual(by(native, "native"));
+    expect(new Set(Object.values(crashed.proof))).toEqual(new Set(["here"]));
+    expect(content(p("sample-crashed.db"))).toEqual(content(p("sample-rows.db")));
   });
 
   it("exact values (±2^63, 3.0, -0.0, 1e308, NUL, bytes that are not UTF-8, a BLOB in TEXT) load natively, bit for bit; the misfits fall back", async () => {
