@@ -153,10 +153,12 @@ export class ReadWholeTally {
     if (n) this.counts.set(t.name, (this.counts.get(t.name) ?? 0) + n);
   }
   list(): { table: string; values: number; reason: string }[] {
+    const b = bigValueBytes();
+    const size = b >= 1 << 20 ? `${Math.round(b / (1 << 20))} MB` : `${Math.round(b / 1024)} KB`;
     return [...this.counts].map(([table, values]) => ({
       table,
       values,
-      reason: `WITHOUT ROWID: each value above ${Math.round(bigValueBytes() / (1 << 20))} MB was read whole by the export (memory grows with the value; the bytes are exact)`,
+      reason: `WITHOUT ROWID: each value above ${size} was read whole by the export (memory grows with the value; the bytes are exact)`,
     }));
   }
 }
