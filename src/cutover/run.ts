@@ -15,7 +15,7 @@ import { CancelToken, cancelled } from "../util/cancel.js";
 import { assertArchiveUnheld, type PrimaryHold } from "../safety/hold.js";
 import { checkOwnedPath, checkPlanOption, checkWorkDir, identify, keepModeTree, withWriteSafety, type WriteSafety } from "../safety/guard.js";
 import { inodeOf } from "../safety/identity.js";
-import { assertNotSpecial } from "../safety/owned.js";
+import { assertNotSpecial, assertReadable } from "../safety/owned.js";
 import { faultOf } from "../db/faults.js";
 import { whereabouts } from "../engine/whereabouts.js";
 import { journalProblemError } from "../safety/runfiles.js";
@@ -52,6 +52,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   checkPlanOption(opts.plan);
   // Inputs that are FIFOs or devices would block (a telemetry FIFO hangs after the swap): refused before anything moves.
   for (const f of opts.options?.telemetry ?? []) assertNotSpecial("--telemetry", f, "input");
+  assertReadable("--telemetry", opts.options?.telemetry ?? []);
   if (opts.resolved.kind !== "file") await planCutover(opts.resolved); // throws the remote error
   const id = identify(opts.resolved.path!);
   const dbPath = id.real;

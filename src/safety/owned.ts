@@ -3,7 +3,7 @@
  * write — not the database or its side files, not its sidecar, not inside another run's work dir, not
  * an existing file the run did not create. A work dir belongs to one database and one run (its marker).
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { ARCHIVE_DIR, DB_SIDE_SUFFIXES, isInside, isPartial, markerPath, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
@@ -64,6 +64,32 @@ export function assertNotSpecial(flag: string, p: string, role: "output" | "inpu
     next: role === "output" ? `Give ${flag} the path of a regular file (or a new one).` : `Give ${flag} a regular file (copy the stream into a file first).`,
     details: { path: p, kind },
   });
+}
+
+/**
+ * Input files named on the command line exist, are files and can be read — checked before
+ * anything runs: a mistyped telemetry path would otherwise surface after the swap, counted as an
+ * envelope violation.
+ */
+export function assertReadable(flag: string, paths: string[]): void {
+  for (const p of paths) {
+    const kind = fileKind(p);
+    let why = kind === "missing" ? "does not exist" : kind === "dir" ? "is a folder, not a file" : "";
+    if (!why) {
+      try {
+        accessSync(p, constants.R_OK);
+      } catch {
+        why = "cannot be read by this user";
+      }
+    }
+    if (why)
+      throw usage({
+        what: `${flag} ${p} ${why}.`,
+        untouched: "Nothing was read or changed: no lock, journal or file was made, and nothing was moved.",
+        next: `Check the path (${flag} takes the files themselves, space-separated), or leave ${flag} out to skip that check.`,
+        details: { path: p, kind },
+      });
+  }
 }
 
 export function readMarker(workDir: string): RunMarker | null {

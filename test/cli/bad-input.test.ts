@@ -36,6 +36,28 @@ describe("bad input", () => {
     expect(h.stdout).toMatch(/--apply/);
   });
 
+  it("cutover --telemetry naming a file that is not there, or a folder: exit 2 before anything runs (never counted as a violation after the swap)", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    makeBaselineDb(db);
+    writeFileSync(join(dir, "telemetry.jsonl"), "");
+    const before = snapshotDir(dir);
+    for (const [bad, why] of [
+      [join(dir, "telemetry.jsnol"), "does not exist"],
+      [dir, "is a folder, not a file"],
+    ] as const) {
+      for (const mode of [[], ["--apply"]]) {
+        const r = await cli(["cutover", "--db", db, ...mode, "--telemetry", join(dir, "telemetry.jsonl"), bad]);
+        expect(r.exitCode, r.stderr).toBe(2);
+        expect(r.stderr).toContain(
+          `usage error: --telemetry ${bad} ${why}. Nothing was read or changed: no lock, journal or file was made, and nothing was moved.`,
+        );
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(snapshotDir(dir)).toEqual(before); // no run folder, no lock, the database byte-identical
+      }
+    }
+  });
+
   it("malformed contract YAML: exit 1, names the file and the line", async () => {
     const root = contentCopy();
     const f = join(root, "contracts/db/baseline-version-policy.yaml");
