@@ -4,6 +4,9 @@
  * and file paths give way, so the header naming the database is not scrolled off the terminal.
  */
 import { describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../helpers.js";
 import { render } from "ink-testing-library";
 import { Box } from "ink";
 import { Unfinished } from "../../src/ui/screens/Unfinished.js";
@@ -95,5 +98,17 @@ describe("the steps list, folded to one line per row, leaves no blank line", () 
     ).toEqual([]);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/Swap: archive .*…$/);
+  });
+});
+
+describe("colours read on light and dark backgrounds", () => {
+  it("no screen of the wizard uses yellow, white, black or gray text (each vanishes on one background); marks carry a word besides", () => {
+    const dir = join(ROOT, "src", "ui");
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => /\.tsx?$/.test(f));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), "utf8");
+      expect(text, f).not.toMatch(/color[=:]\s*\{?\s*["'](yellow|white|black|gray|grey|yellowBright|whiteBright|blackBright)["']/);
+    }
   });
 });

@@ -206,6 +206,8 @@ describe("the wizard in a real terminal (tmux)", () => {
     const colour = start(`--db ${db}`, { env: "TERM=xterm-256color" });
     await waitFor(colour.name, /Continue to Stage 1/);
     expect(screen(colour.name, true)).toMatch(/\x1b\[(3[0-7]|9[0-7]|38;)/);
+    // readable on light and dark backgrounds: no yellow, white or black text (issue 19 point 8)
+    expect(screen(colour.name, true)).not.toMatch(/\x1b\[(?:[0-9;]*;)?(?:30|33|37|90|93|97)m/);
     keys(colour.name, "q");
   });
 
