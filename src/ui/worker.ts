@@ -10,7 +10,7 @@ import { diagnose, loadBaselineContext } from "../diagnose/diagnose.js";
 import { resolveDatabase } from "../db/resolve.js";
 import { EXIT, VoxError } from "../errors.js";
 import { CancelToken } from "../util/cancel.js";
-import { cloneWithSidecar } from "../engine/clone.js";
+import { cloneWithSidecar } from "../db/clone.js";
 import { runCutover } from "../cutover/index.js";
 import type { DecisionAnswer } from "../engine/events.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
@@ -26,7 +26,7 @@ import { generateSample } from "../sample/generate.js";
 import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from "./protocol.js";
 import { setTarget, type ChosenTarget } from "../schema/chosen.js";
 import { check, problem, ToWorkerSchema } from "../validate/schemas.js";
-import { compareOperatorsVox, type VoxComparison } from "../engine/target-check.js";
+import { compareOperatorsVox, type VoxComparison } from "../diagnose/target-check.js";
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);

@@ -103,7 +103,7 @@ describe("--target-schema", () => {
   });
 
   it("the wizard's question: does the operator's vox agree with the bundled baseline? (no vox: null)", async () => {
-    const { compareOperatorsVox } = await import("../../src/engine/target-check.js");
+    const { compareOperatorsVox } = await import("../../src/diagnose/target-check.js");
     const saved = process.env.PATH;
     const savedTmp = process.env.TMPDIR;
     const t = tmp("vox-test-compare-");

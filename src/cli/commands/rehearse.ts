@@ -6,7 +6,7 @@ import { checkRehearsalFolder } from "../../safety/owned.js";
 import { SIDECAR_NAME } from "../../layout.js";
 import { CancelToken, withSignals } from "../../util/cancel.js";
 import { formatCount } from "../../util/count.js";
-import { cloneWithSidecar } from "../../engine/clone.js";
+import { cloneWithSidecar } from "../../db/clone.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { contentState, sameContent } from "../../safety/content-version.js";
 import { probeFile } from "../../db/probe.js";

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { allRows, openReadOnly } from "../db/local.js";
+import { allRows, openReadOnly } from "./local.js";
 import { SIDECAR_NAME } from "../layout.js";
 
 /**

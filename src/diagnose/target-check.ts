@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadBaselineContext } from "../diagnose/diagnose.js";
+import { loadBaselineContext } from "./diagnose.js";
 import { compareFacts, failingCount } from "../schema/compare.js";
 import { baselineSql } from "../schema/manifest.js";
 import { currentTarget, factsOfSql, templateFromVox, templateTarget, voxOnPath } from "../schema/target.js";
