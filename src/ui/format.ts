@@ -134,3 +134,28 @@ export function fitLines<T extends { text: string; drop: number }>(lines: T[], r
   for (let level = Math.max(0, ...lines.map((x) => x.drop)); level > 0 && height(shown) > room; level--) shown = lines.filter((x) => x.drop < level);
   return shown;
 }
+
+/**
+ * `text` broken at spaces into lines of at most `cols` (a word longer than that is split): the
+ * wizard's exit note on a narrow terminal keeps its words whole instead of the terminal cutting them.
+ */
+export function wrapWords(text: string, cols: number): string {
+  if (cols < 20) return text;
+  const len = (s: string) => [...s].length;
+  const out: string[] = [];
+  for (const para of text.split("\n")) {
+    let line = "";
+    for (const word of para.split(" ")) {
+      if (line && len(line) + 1 + len(word) <= cols) {
+        line += ` ${word}`;
+        continue;
+      }
+      if (line) out.push(line);
+      let w = [...word];
+      for (; w.length > cols; w = w.slice(cols)) out.push(w.slice(0, cols).join(""));
+      line = w.join("");
+    }
+    out.push(line);
+  }
+  return out.join("\n");
+}

@@ -3,6 +3,7 @@
  * so chalk is switched off before Ink loads); handles Ctrl-C itself (exit 130, never 0).
  */
 import { signalExitCode, type StopSignal } from "../util/cancel.js";
+import { wrapWords } from "./format.js";
 
 export async function startWizard(opts: { rehearse?: boolean; db?: string }): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -73,7 +74,8 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   // Whatever still runs in the engine (a plan's trial import) stops at its safe point before the
   // worker ends; the wizard's scratch (rehearsal clone, vox template) is removed.
   await client.close();
-  if (note && !hungUp) process.stderr.write(note + "\n");
+  // On a terminal the note is wrapped at its width by words (the terminal would cut them anywhere).
+  if (note && !hungUp) process.stderr.write((process.stderr.isTTY ? wrapWords(note, process.stderr.columns) : note) + "\n");
   if (hungUp) endByHangup();
   return code;
 }

@@ -12,6 +12,7 @@ import { Box } from "ink";
 import { Unfinished } from "../../src/ui/screens/Unfinished.js";
 import { initialState, type WizardState as State, type StepView } from "../../src/ui/state.js";
 import { Steps } from "../../src/ui/components.js";
+import { wrapWords } from "../../src/ui/format.js";
 import type { Engine } from "../../src/ui/useEngine.js";
 
 const deep = "/home/operator/.local/share/vox-production-data";
@@ -110,5 +111,18 @@ describe("colours read on light and dark backgrounds", () => {
       const text = readFileSync(join(dir, f), "utf8");
       expect(text, f).not.toMatch(/color[=:]\s*\{?\s*["'](yellow|white|black|gray|grey|yellowBright|whiteBright|blackBright)["']/);
     }
+  });
+});
+
+describe("the exit note on a narrow terminal", () => {
+  it("wraps at spaces: every line fits, no word is cut, the words read back the same", () => {
+    const note =
+      "Cancelled before swap: the confirmation was not given. Nothing of swap was done; everything before it is recorded in the journal. Resume: vox-cutover cutover --db /tmp/vox-screens/60x20/vox.db --resume --apply · Roll back: vox-cutover cutover --db /tmp/vox-screens/60x20/vox.db --rollback --apply The next start of the wizard offers Resume / Roll back.";
+    for (const cols of [40, 60, 100]) {
+      const lines = wrapWords(note, cols).split("\n");
+      for (const l of lines) expect([...l].length, l).toBeLessThanOrEqual(cols);
+      expect(lines.join(" ")).toBe(note);
+    }
+    expect(wrapWords("x".repeat(45), 20).split("\n")).toEqual(["x".repeat(20), "x".repeat(20), "x".repeat(5)]);
   });
 });
