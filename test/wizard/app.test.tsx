@@ -500,9 +500,9 @@ describe("wizard screens (ink-testing-library)", () => {
     const g = await until(app.lastFrame, /is not vox\.db: nothing was done/);
     expect(g.replace(/\s+/g, " ")).toMatch(/"q\?x" is not vox\.db: nothing was done\. Type vox\.db to proceed, or Esc to cancel this step\./);
     expect(c.answers).toEqual([]); // a typo is not a decision: the engine was not answered
-    await tick();
+    await inputReady();
     app.stdin.write("vox.db");
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await eventually(() => expect(c.answers).toEqual([{ ok: true }]));
     await eventually(() => expect(app.lastFrame()).toMatch(/Done/));
@@ -546,9 +546,9 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(app.lastFrame, /Type the file's name/);
     app.stdin.write("vox.db" + ENTER);
     await until(app.lastFrame, /Stage 3 — Telemetry consumers/);
-    await tick();
+    await inputReady();
     app.stdin.write(join(d, "typo.jsonl") + " " + d);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     const f = (await until(app.lastFrame, /Nothing was\s+checked/)).replace(/\s+/g, "");
     expect(f).toContain(`thereisnofile${join(d, "typo.jsonl")}`.replace(/\s+/g, ""));
@@ -556,9 +556,9 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(files).toBeUndefined();
     // the typed text stays in the field to be corrected
     for (let i = 0; i < (join(d, "typo.jsonl") + " " + d).length; i++) app.stdin.write(BACKSPACE);
-    await tick();
+    await inputReady();
     app.stdin.write(good);
-    await tick();
+    await inputReady();
     app.stdin.write(ENTER);
     await eventually(() => expect(files).toEqual({ files: [good] }));
     app.unmount();
