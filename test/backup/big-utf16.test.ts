@@ -57,4 +57,22 @@ print(json.dumps([new.execute("PRAGMA encoding").fetchone()[0], a == b, max(len(
     expect(got).toEqual(["UTF-16le", true, expect.any(Number), true, "ok"]);
     expect(got[2] as number).toBeGreaterThan(64 << 10);
   }, 240_000);
+
+  it("an own-content FTS5 table's big text is named too (a virtual table: read whole by the export)", async () => {
+    const d = tmp("vox-big-fts-");
+    const { db: fdb } = await sampleInto(d, 10);
+    const add = String.raw`
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE VIRTUAL TABLE own_notes USING fts5(body)")
+c.execute("INSERT INTO own_notes(rowid, body) VALUES (1, ?), (2, 'short')", ("word " * 30000 + "needle",))
+c.commit()`;
+    execaSync("python3", ["-c", add, fdb]);
+    const j = await cli(["cutover", "--db", fdb, "--json"], { env });
+    expect(j.exitCode, j.stderr).toBe(0);
+    const readWhole = (j.json as { trial?: { readWhole?: unknown } }).trial?.readWhole;
+    expect(readWhole).toEqual([
+      { table: "own_notes", values: 1, reason: expect.stringMatching(/^virtual table: each value above 64 KB was read whole by the export/) as unknown },
+    ]);
+  }, 240_000);
 });
