@@ -83,6 +83,26 @@ export class Cursor {
       if (i >= 0) return true;
     }
   }
+  /**
+   * A JSON string's body up to its closing quote — the first quote after an even run of backslashes —
+   * handed in runs (an escaped quote as a run of its own); the closing quote is not taken. False when
+   * the line ends first.
+   */
+  untilStringEnd(run: (b: Buffer) => void): boolean {
+    let backslashes = 0; // the run of backslashes just before the next byte
+    const tracked = (r: Buffer) => {
+      run(r);
+      let k = r.length - 1;
+      while (k >= 0 && r[k] === 0x5c) k--;
+      backslashes = k < 0 ? backslashes + r.length : r.length - 1 - k;
+    };
+    while (this.until(0x22, tracked)) {
+      if (backslashes % 2 === 0) return true;
+      this.take();
+      tracked(QUOTE);
+    }
+    return false;
+  }
   /** Drains the rest of the line (hashing it). */
   drain(): void {
     while (this.more()) this.pos = this.piece.length;
@@ -138,23 +158,8 @@ function streamed(c: Cursor, path: string, make: () => StringDecoder, storage: "
   };
   // A JSON string's closing quote is the first quote not escaped (after an even run of backslashes); base64 has none inside.
   let closed = false;
-  if (storage === "text") {
-    let backslashes = 0; // the run of backslashes just before the next byte
-    const run = (r: Buffer) => {
-      dec.push(r, emit);
-      let k = r.length - 1;
-      while (k >= 0 && r[k] === 0x5c) k--;
-      backslashes = k < 0 ? backslashes + r.length : r.length - 1 - k;
-    };
-    while (c.until(0x22, run)) {
-      if (backslashes % 2 === 0) {
-        closed = true;
-        break;
-      }
-      c.take();
-      run(QUOTE);
-    }
-  } else closed = c.until(0x22, (r) => dec.push(r, emit));
+  if (storage === "text") closed = c.untilStringEnd((r) => dec.push(r, emit));
+  else closed = c.until(0x22, (r) => dec.push(r, emit));
   if (!closed) throw new DecodeError("the row ends inside a string");
   const end = c.at();
   c.take(); // the closing quote

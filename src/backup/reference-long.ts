@@ -144,28 +144,15 @@ class Parser {
       length += b.length;
       check.push(b);
     };
-    let backslashes = 0;
     const run = (r: Buffer) => {
       rawLength += r.length;
       if (rawLength > maxShort) fail(c, this.start, `a key or short value longer than ${maxShort} bytes`);
       if (rawLength <= keep) kept.push(Buffer.from(r));
       else kept.length = 0;
       dec.push(r, count);
-      let k = r.length - 1;
-      while (k >= 0 && r[k] === 0x5c) k--;
-      backslashes = k < 0 ? backslashes + r.length : r.length - 1 - k;
     };
-    let closed = false;
     try {
-      while (c.until(0x22, run)) {
-        if (backslashes % 2 === 0) {
-          closed = true;
-          break;
-        }
-        c.take();
-        run(QUOTE);
-      }
-      if (!closed) fail(c, this.start, "unterminated string");
+      if (!c.untilStringEnd(run)) fail(c, this.start, "unterminated string");
       dec.end(count);
     } catch (e) {
       if (e instanceof JsonSyntaxError && e.pos === 0) fail(c, this.start, e.message);
@@ -199,23 +186,8 @@ class Parser {
       if (b === 0x22) {
         // A string inside a nested value: its bytes as they are, up to the closing quote.
         add(Buffer.from([c.take()]));
-        let backslashes = 0;
-        const run = (r: Buffer) => {
-          add(r);
-          let k = r.length - 1;
-          while (k >= 0 && r[k] === 0x5c) k--;
-          backslashes = k < 0 ? backslashes + r.length : r.length - 1 - k;
-        };
-        let closed = false;
-        while (c.until(0x22, run)) {
-          c.take();
-          if (backslashes % 2 === 0) {
-            closed = true;
-            break;
-          }
-          run(QUOTE);
-        }
-        if (!closed) fail(c, this.start, "unterminated string");
+        if (!c.untilStringEnd(add)) fail(c, this.start, "unterminated string");
+        c.take(); // the closing quote
         add(QUOTE);
         continue;
       }
