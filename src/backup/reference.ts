@@ -23,7 +23,7 @@ import { refused } from "../errors.js";
 import type { SqlValue } from "../db/value.js";
 import { toolVersion } from "../util/paths.js";
 import { FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
-import type { BackupVisitor, ReadResult } from "./read.js";
+import { peekFormat, type BackupVisitor, type ReadResult } from "./read.js";
 import { jsonText, JsonNumber, JsonObject, JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
 import { LineSource, type Line, type LongLine } from "../util/lines.js";
 import { BigValue } from "./big-value.js";
@@ -321,8 +321,17 @@ function changed(path: string): Error {
   });
 }
 
+/**
+ * Whether a file is in vox's export-legacy format, told from its first line without holding a long
+ * one (a first row with a big value is streamed): the one check verify-backup and import-legacy make.
+ */
+export function isVoxExportFile(path: string): boolean {
+  const format = peekFormat(path);
+  return format === "reference" || (format === "unknown" && isReferenceFile(path));
+}
+
 /** Whether a file's first line is a vox export-legacy line (a UTF-8 BOM is allowed). */
-export function isReferenceFile(path: string): boolean {
+function isReferenceFile(path: string): boolean {
   for (const line of refLines(path)) {
     if (!("long" in line) && isBlank(line.bytes)) continue;
     try {

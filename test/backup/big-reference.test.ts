@@ -145,6 +145,20 @@ describe("big values in vox's export-legacy files, in slices", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(existsSync(target)).toBe(false);
   }, 60_000);
+
+  it("verify-backup tells a vox export file whose FIRST row is long by streaming it, not by reading the line whole", async () => {
+    // A first line of 3 MB with the whole-line limit at 1 MB: read whole, it was refused as "longer than 1 MB".
+    const first = join(dir, "first-long.jsonl");
+    const big = Buffer.alloc(3 << 20, 7).toString("base64");
+    writeFileSync(
+      first,
+      `{"columns":["hash","kind","data","created_at"],"row":{"created_at":"x","data":"base64:${big}","hash":"h1","kind":"k"},"table":"objects"}\n`,
+    );
+    const r = await cli(["verify-backup", first], { env: { ...env, VOX_CUTOVER_MAX_LINE_BYTES: String(1 << 20) } });
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/export-legacy` format: no header, no counts, no hashes, so it cannot be verified/);
+    expect(r.stderr).not.toMatch(/longer than/);
+  }, 60_000);
 });
 
 /** Cuts `b` into pieces of random sizes (1 to 9 bytes: every escape and character split somewhere). */

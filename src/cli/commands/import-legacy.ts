@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { loadImporters } from "../../backup/importers.js";
 import { peekFormat, peekHeader, peekTrailerSha, readBackup } from "../../backup/read.js";
-import { isReferenceFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
+import { isVoxExportFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../db/plan-digest.js";
@@ -99,7 +99,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const rules = loadImporters();
   const format = peekFormat(backupPath);
   let reference: ReferenceScan | undefined;
-  if (format === "reference" || (format === "unknown" && isReferenceFile(backupPath))) {
+  if (isVoxExportFile(backupPath)) {
     if (!opts.acceptUnverified) throw referenceFormatError(backupPath);
     out.warn(`${backupPath} is in vox's export-legacy format, which has no hashes: it cannot be verified (accepted with --accept-unverified).`);
     reference = scanReference(backupPath); // refuses a malformed line before anything is written

@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { verifyAgainstDatabase, type Comparison } from "../../backup/compare.js";
 import { readBackup, ReferenceFormat } from "../../backup/read.js";
+import { isVoxExportFile } from "../../backup/reference.js";
 import { splitSequences } from "../../backup/format.js";
 import { EXIT, failed, refused, usage } from "../../errors.js";
 import { probeFile } from "../../db/probe.js";
@@ -32,6 +33,8 @@ export function referenceFormatError(path: string): Error {
 export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<CommandResult> {
   const { out } = ctx;
   const path = openBackupOrThrow(String(inArg));
+  // Told from the first line before reading on: a vox export file's long first row is streamed, not read whole.
+  if (isVoxExportFile(path)) throw referenceFormatError(path);
   const progress = new ProgressLine(out, "verify");
   const resolved = ctx.resolve();
   const live = resolved.kind === "file" && probeFile(resolved.path!).state === "ok";
