@@ -21,13 +21,11 @@
  * one thread. In rollback-journal mode the snapshot is the SHARED lock: a writer that got past a
  * dropped lock must commit to change a page, and a commit changes data_version.
  */
-import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
-import { mainFile } from "./live-hash.js";
 
 /** A table's claim flag: 0 free, 1 the main thread's, 2 the reader worker's. */
 export const READER_CLAIM = 2;
@@ -58,18 +56,6 @@ function splitExportBytes(): number {
   return Number.isInteger(v) && v >= 0 ? v : 32 << 20;
 }
 
-function sizeOf(p: string): number {
-  try {
-    return statSync(p).size;
-  } catch {
-    return 0;
-  }
-}
-
-function dataVersion(db: LibsqlDatabase): bigint {
-  return allRows(db, "PRAGMA data_version")[0]!.data_version as bigint;
-}
-
 export class ReaderSplit {
   private worker: Worker | null = null;
   private claims = new Int32Array(new SharedArrayBuffer(4));
@@ -93,7 +79,7 @@ export class ReaderSplit {
    * connection reads a private copy, which a second connection would not see).
    */
   static prepare(dbPath: string, spillPath: string, mainDb: LibsqlDatabase, above = splitExportBytes()): ReaderSplit | null {
-    if (availableParallelism() < 2 || sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < above) return null;
+    if (availableParallelism() < 2 || bytesWithWal(dbPath) < above) return null;
     let probe: LibsqlDatabase | null = null;
     try {
       probe = openReadOnly(dbPath, { copy: false });

@@ -4,8 +4,8 @@
  * shared counter, which the main thread also claims from once it is free.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { openReadOnly } from "../db/local.js";
-import { claimOrder, mainFile, type HashWorkerMessage } from "./live-hash.js";
+import { mainFile, openReadOnly } from "../db/local.js";
+import { claimOrder, type HashWorkerMessage } from "./live-hash.js";
 import { hashTable, listBackupTables } from "./tables.js";
 
 const claims = new Int32Array(workerData.claims as SharedArrayBuffer);

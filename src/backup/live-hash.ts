@@ -13,10 +13,9 @@
  * cannot write) leave every table to the worker, as before. Tables are claimed through one shared
  * counter, largest first, so each is hashed exactly once.
  */
-import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
-import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
 import { hashDatabase, hashTable } from "./tables.js";
@@ -37,30 +36,12 @@ export type HashWorkerMessage =
 /** Below this size (database + WAL) the live database is hashed on this thread: a worker's start costs more than the work. */
 const IN_THREAD_HASH_BYTES = 32 << 20;
 
-function sizeOf(p: string): number {
-  try {
-    return statSync(p).size;
-  } catch {
-    return 0;
-  }
-}
-
 function liveHashFailed(dbPath: string, e: unknown): Error {
   return failed({
     what: `Could not read ${dbPath} to compare it with the backup: ${e instanceof Error ? e.message : String(e)}.`,
     untouched: "Nothing was written.",
     next: "Check the database (vox-cutover diagnose).",
   });
-}
-
-/** The file a connection reads (a private snapshot copy is another file). */
-export function mainFile(db: LibsqlDatabase): string {
-  const row = allRows(db, "PRAGMA database_list").find((r) => r.name === "main");
-  return String(row?.file ?? "");
-}
-
-function dataVersion(db: LibsqlDatabase): bigint {
-  return allRows(db, "PRAGMA data_version")[0]!.data_version as bigint;
 }
 
 /** The order tables are claimed in: most values first (the last claims are the small ones). */
@@ -80,7 +61,7 @@ export class LiveHash {
     /** Below this size (database + WAL) everything is hashed on this thread. */
     inThreadBelow = IN_THREAD_HASH_BYTES,
   ) {
-    if (sizeOf(dbPath) + sizeOf(`${dbPath}-wal`) < inThreadBelow) {
+    if (bytesWithWal(dbPath) < inThreadBelow) {
       // Hashed when this thread is free (after the backup was read: a bad backup is refused before the database is read).
       this.result = new Promise((resolve, reject) => {
         this.help_ = async () => {

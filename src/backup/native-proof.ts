@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
-import type { LibsqlDatabase } from "../db/local.js";
+import { bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
 
@@ -25,8 +25,7 @@ export function proofBesideFor(source: string, targetPath: string): boolean {
   if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
   const v = Number(process.env.VOX_CUTOVER_PROOF_WORKER_BYTES);
   const limit = Number.isInteger(v) && v >= 0 ? v : 32 << 20;
-  let size = 0;
-  for (const s of ["", "-wal"]) size += statSync(source + s, { throwIfNoEntry: false })?.size ?? 0;
+  const size = bytesWithWal(source);
   if (size < limit) return false;
   // The WAL can grow to the largest table copied between two checkpoints: only with room for the
   // new file twice over beside it (the disk gate counts the new file once).

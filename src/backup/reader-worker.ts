@@ -8,11 +8,10 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { openReadOnly } from "../db/local.js";
+import { mainFile, openReadOnly } from "../db/local.js";
 import type { SqlValue } from "../db/value.js";
 import type { RowOut } from "./big-value.js";
 import { encodeRow, type BackupTable } from "./format.js";
-import { mainFile } from "./live-hash.js";
 import { encodeRowParts, hasBig, iterateRows, rowStatement } from "./tables.js";
 import { READER_CLAIM, type ReaderMessage } from "./export-split.js";
 

@@ -335,3 +335,27 @@ export function withWriteTransaction<T>(path: string, fn: (db: LibsqlDatabase) =
     db.close();
   }
 }
+
+/** The bytes of a database with its write-ahead log (0 for a file that is not there): what a worker's start is weighed against. */
+export function bytesWithWal(path: string): number {
+  let n = 0;
+  for (const p of [path, `${path}-wal`]) {
+    try {
+      n += statSync(p).size;
+    } catch {
+      /* not there */
+    }
+  }
+  return n;
+}
+
+/** The file a connection reads (its main database, as SQLite names it): a private copy has another name. */
+export function mainFile(db: LibsqlDatabase): string {
+  const row = allRows(db, "PRAGMA database_list").find((r) => r.name === "main");
+  return String(row?.file ?? "");
+}
+
+/** `PRAGMA data_version`: changes between two reads on one connection when any other connection (any process) committed. */
+export function dataVersion(db: LibsqlDatabase): bigint {
+  return allRows(db, "PRAGMA data_version")[0]!.data_version as bigint;
+}
