@@ -11,11 +11,11 @@
  */
 import { isUtf8 } from "node:buffer";
 import { DecodeError } from "./format.js";
+import { envInteger } from "../util/env.js";
 
 /** Values above this many bytes are read and written in slices (test hook: VOX_CUTOVER_BIG_VALUE_BYTES). */
 export function bigValueBytes(): number {
-  const v = Number(process.env.VOX_CUTOVER_BIG_VALUE_BYTES);
-  return Number.isInteger(v) && v > 0 ? v : 16 << 20;
+  return envInteger("VOX_CUTOVER_BIG_VALUE_BYTES", 16 << 20, 1);
 }
 
 export class BigValue {

@@ -26,6 +26,7 @@ import { Worker } from "node:worker_threads";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
+import { envInteger } from "../util/env.js";
 
 /** A table's claim flag: 0 free, 1 the main thread's, 2 the reader worker's. */
 export const READER_CLAIM = 2;
@@ -52,8 +53,7 @@ export interface Spilled {
  * it saves (test hook: VOX_CUTOVER_SPLIT_BYTES, 0 = always two readers).
  */
 function splitExportBytes(): number {
-  const v = Number(process.env.VOX_CUTOVER_SPLIT_BYTES ?? "x");
-  return Number.isInteger(v) && v >= 0 ? v : 32 << 20;
+  return envInteger("VOX_CUTOVER_SPLIT_BYTES", 32 << 20);
 }
 
 export class ReaderSplit {

@@ -14,6 +14,7 @@ import type { BackupTable } from "./format.js";
 import { bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
+import { envInteger } from "../util/env.js";
 
 const WORKER = new URL("./proof-worker.js", import.meta.url);
 
@@ -23,8 +24,7 @@ export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: num
 /** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
 export function proofBesideFor(source: string, targetPath: string): boolean {
   if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
-  const v = Number(process.env.VOX_CUTOVER_PROOF_WORKER_BYTES);
-  const limit = Number.isInteger(v) && v >= 0 ? v : 32 << 20;
+  const limit = envInteger("VOX_CUTOVER_PROOF_WORKER_BYTES", 32 << 20);
   const size = bytesWithWal(source);
   if (size < limit) return false;
   // The WAL can grow to the largest table copied between two checkpoints: only with room for the
@@ -39,8 +39,7 @@ export function proofBesideFor(source: string, targetPath: string): boolean {
 
 /** Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL (bounded disk use; test hook: VOX_CUTOVER_PROOF_WAL_WINDOW). */
 function walWindow(): number {
-  const v = Number(process.env.VOX_CUTOVER_PROOF_WAL_WINDOW);
-  return Number.isInteger(v) && v >= 0 ? v : 64 << 20;
+  return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", 64 << 20);
 }
 
 /** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */

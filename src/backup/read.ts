@@ -18,6 +18,7 @@ import {
   type BackupTable,
   type Trailer,
 } from "./format.js";
+import { envInteger } from "../util/env.js";
 
 /** The longest line a reader accepts: V8 cannot hold a longer string, so no JSON line beyond it can be read. */
 const MAX_LINE_BYTES = 0x1fffffe8;
@@ -39,8 +40,7 @@ class LineTooLong extends VoxError {
 
 /** Test hook: VOX_CUTOVER_MAX_LINE_BYTES lowers the limit so tests need no 512 MB file. */
 function maxLineBytes(): number {
-  const v = Number(process.env.VOX_CUTOVER_MAX_LINE_BYTES);
-  return Number.isInteger(v) && v > 0 ? Math.min(v, MAX_LINE_BYTES) : MAX_LINE_BYTES;
+  return Math.min(envInteger("VOX_CUTOVER_MAX_LINE_BYTES", MAX_LINE_BYTES, 1), MAX_LINE_BYTES);
 }
 
 /** A file's lines (src/util/lines.ts: one reused buffer, views valid until the next line); a line longer than `maxLine` is refused. */
