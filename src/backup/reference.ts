@@ -325,8 +325,7 @@ function changed(path: string): Error {
  * Whether a file is in vox's export-legacy format, told from its first line without holding a long
  * one (a first row with a big value is streamed): the one check verify-backup and import-legacy make.
  */
-export function isVoxExportFile(path: string): boolean {
-  const format = peekFormat(path);
+export function isVoxExportFile(path: string, format = peekFormat(path)): boolean {
   return format === "reference" || (format === "unknown" && isReferenceFile(path));
 }
 

@@ -99,7 +99,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const rules = loadImporters();
   const format = peekFormat(backupPath);
   let reference: ReferenceScan | undefined;
-  if (isVoxExportFile(backupPath)) {
+  if (isVoxExportFile(backupPath, format)) {
     if (!opts.acceptUnverified) throw referenceFormatError(backupPath);
     out.warn(`${backupPath} is in vox's export-legacy format, which has no hashes: it cannot be verified (accepted with --accept-unverified).`);
     reference = scanReference(backupPath); // refuses a malformed line before anything is written
