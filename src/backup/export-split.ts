@@ -15,11 +15,8 @@
  * one state. Different values, or a read that failed meanwhile: the whole export is made again by
  * the main thread alone (exportBackup), with the worker's connection closed first.
  *
- * Rollback-journal files only. With a WAL file and a Python writer committing and checkpointing,
- * the main thread's read failed with "malformed" while data_version had not changed (2026-12-03,
- * test/backup/export-split): the bracket does not prove one state there, so a WAL file is read on
- * one thread. In rollback-journal mode the snapshot is the SHARED lock: a writer that got past a
- * dropped lock must commit to change a page, and a commit changes data_version.
+ * Rollback-journal files only: a WAL file is read on one thread (twoThreadReads in db/local.ts
+ * says why; export.ts asks it).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";

@@ -2,7 +2,7 @@ import { Worker } from "node:worker_threads";
 import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
-import { openReadOnly } from "../db/local.js";
+import { openReadOnly, twoThreadReads } from "../db/local.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES } from "../db/files.js";
@@ -243,8 +243,8 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
   try {
     rmSync(spillPath, { force: true });
     // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
-    // Not a WAL file: see export-split.ts.
-    if (twoCores && probe.state === "ok" && !probe.header.walMode) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
+    // Not a WAL file (twoThreadReads).
+    if (twoCores && twoThreadReads(probe)) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
     reader?.start(tables); // its start (loading modules) overlaps this thread's header work

@@ -9,13 +9,18 @@
  * between two reads of it. It is read before the worker opens its snapshot and again as the first
  * read of this thread's transaction (which takes the snapshot): equal values mean no commit came in
  * between, so both snapshots are the same state. Different values (an application wrote meanwhile)
- * or a connection that reads a private copy (openReadOnly's fallback for a WAL file in a folder it
- * cannot write) leave every table to the worker, as before. Tables are claimed through one shared
- * counter, largest first, so each is hashed exactly once.
+ * leave every table to the worker, as before. Tables are claimed through one shared counter,
+ * largest first, so each is hashed exactly once.
+ *
+ * Rollback-journal files only: a WAL file is hashed on this thread, once the backup is read, as
+ * the export reads it on one thread (twoThreadReads in db/local.ts says why). A worker reading it
+ * alone is not enough: any connection this thread opens to the file meanwhile (seen in a test)
+ * can tear the worker's WAL snapshot.
  */
 import { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
-import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { bytesWithWal, dataVersion, mainFile, openReadOnly, twoThreadReads, type LibsqlDatabase } from "../db/local.js";
+import { probeFile } from "../db/probe.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
 import { hashDatabase, hashTable } from "./tables.js";
@@ -56,12 +61,16 @@ export class LiveHash {
   private ready_: Promise<unknown> = Promise.resolve();
   /** Tables this thread hashed (tests: the snapshot proof). */
   helped = 0;
+  /** Who reads the live database: this thread alone (a small file, a WAL file), or a worker and this thread. */
+  readonly readers: "this thread" | "both";
   constructor(
     private readonly dbPath: string,
     /** Below this size (database + WAL) everything is hashed on this thread. */
     inThreadBelow = IN_THREAD_HASH_BYTES,
   ) {
-    if (bytesWithWal(dbPath) < inThreadBelow) {
+    // A WAL file is never read by two threads at once (twoThreadReads): hashed here, like a small file.
+    if (bytesWithWal(dbPath) < inThreadBelow || !twoThreadReads(probeFile(dbPath))) {
+      this.readers = "this thread";
       // Hashed when this thread is free (after the backup was read: a bad backup is refused before the database is read).
       this.result = new Promise((resolve, reject) => {
         this.help_ = async () => {
@@ -74,6 +83,7 @@ export class LiveHash {
       });
       return;
     }
+    this.readers = "both";
     this.result = this.shared();
     this.result.catch(() => {}); // observed by the caller
   }

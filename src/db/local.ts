@@ -349,6 +349,21 @@ export function bytesWithWal(path: string): number {
   return n;
 }
 
+/**
+ * Whether connections in two threads of this process may read the file at the same time (the
+ * export's reader worker, verify-backup --db's hash worker): a rollback-journal file only. libsql
+ * connections in two threads do not share SQLite's per-process lock bookkeeping (POSIX locks
+ * belong to the process, so one connection can drop the other's); with a WAL file and another
+ * process committing and checkpointing, a read on the main thread was seen torn ("malformed")
+ * while `PRAGMA data_version` had not changed (2026-12-03), so that bracket proves nothing there.
+ * In rollback-journal mode a writer past a dropped SHARED lock must commit to change a page, and a
+ * commit changes data_version, which both users check. The one rule for both (an unreadable
+ * header: one thread).
+ */
+export function twoThreadReads(probe: ProbeResult): boolean {
+  return probe.state === "ok" && !probe.header.walMode;
+}
+
 /** The file a connection reads (its main database, as SQLite names it): a private copy has another name. */
 export function mainFile(db: LibsqlDatabase): string {
   const row = allRows(db, "PRAGMA database_list").find((r) => r.name === "main");

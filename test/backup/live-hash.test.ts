@@ -1,18 +1,20 @@
 /**
- * The live database's hashes for verify-backup --db: a worker hashes tables in its read snapshot and
- * the main thread takes the ones left once it is free — only when `PRAGMA data_version` proves its
- * own snapshot is the same state. A real second process (Python's sqlite3) commits to every table
- * after the worker's snapshot opened: the main thread must then leave every table alone, and every
- * hash must be of one state (the worker hashes everything again alone: a worker's WAL snapshot was
- * seen to break under another process's commit while a main-thread connection is open).
+ * The live database's hashes for verify-backup --db. A rollback-journal file: a worker hashes
+ * tables in its read snapshot and the main thread takes the ones left once it is free — only when
+ * `PRAGMA data_version` proves its own snapshot is the same state. A real second process (Python's
+ * sqlite3) commits to every table after the worker's snapshot opened: every hash must be of one
+ * state. A WAL file is never read by two threads at once (twoThreadReads): this thread hashes it
+ * alone, and a writer committing and checkpointing all along never makes the hash differ from the
+ * file's content (a torn read on the main thread was seen there, 2026-12-03).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { tmp } from "../helpers.js";
+import { execa } from "execa";
+import { sqlite, tmp } from "../helpers.js";
 // The build: the worker runs from compiled files.
-import { LiveHash } from "../../dist/src/backup/live-hash.js";
+import { LiveHash, type LiveTable } from "../../dist/src/backup/live-hash.js";
 import { hashDatabase } from "../../dist/src/backup/tables.js";
 
 let dir: string;
@@ -21,52 +23,137 @@ const TABLES = 16;
 beforeAll(() => {
   dir = tmp();
   // Enough rows that the worker cannot hash every table before the main thread joins.
-  const sql = ["PRAGMA journal_mode=wal;"];
+  const sql = ["PRAGMA journal_mode=delete;"];
   for (let t = 0; t < TABLES; t++) {
     sql.push(`CREATE TABLE t${t} (id INTEGER PRIMARY KEY, a TEXT, b REAL, c BLOB);`);
     sql.push(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO t${t} SELECT i, 'row ' || i || ' é', i * 0.5, randomblob(8) FROM n;`,
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) INSERT INTO t${t} SELECT i, 'row ' || i || ' é', i * 0.5, randomblob(8) FROM n;`,
     );
   }
-  execFileSync("sqlite3", [join(dir, "src.db")], { input: sql.join("\n") });
+  execFileSync("sqlite3", [join(dir, "journal.db")], { input: sql.join("\n") });
+  // The WAL file is hashed by one thread: no race to make, so fewer rows (each table still in the WAL's way).
+  execFileSync("sqlite3", [join(dir, "wal.db")], {
+    input: sql.join("\n").replace("journal_mode=delete", "journal_mode=wal").replaceAll("i < 10000", "i < 3000"),
+  });
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function copyOf(name: string): string {
+function copyOf(from: "journal" | "wal", name: string): string {
   const f = join(dir, name);
-  copyFileSync(join(dir, "src.db"), f);
+  copyFileSync(join(dir, `${from}.db`), f);
   return f;
 }
 
-describe("live hashes on two threads, one snapshot", () => {
+const sorted = (t: LiveTable[]) => [...t].sort((a, b) => a.name.localeCompare(b.name));
+const updateEveryTable = Array.from({ length: TABLES }, (_, t) => `UPDATE t${t} SET a = 'changed' WHERE id = 3000;`).join(" ");
+
+describe("live hashes of a rollback-journal file: two threads, one snapshot", () => {
   it("the main thread joins in when nothing was committed, and the hashes are the database's", async () => {
-    const db = copyOf("quiet.db");
+    const db = copyOf("journal", "quiet.db");
+    expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete");
     const expected = hashDatabase(db);
     const live = new LiveHash(db, 0);
+    expect(live.readers).toBe("both");
     await live.ready();
     await live.help();
     const got = await live.result;
     expect(live.helped).toBeGreaterThan(0);
-    expect(got.sort((a, b) => a.name.localeCompare(b.name))).toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)));
+    expect(sorted(got)).toEqual(sorted(expected));
   });
 
-  it("a commit after the worker's snapshot opened: the main thread hashes nothing, every hash is of one state", async () => {
-    const db = copyOf("busy.db");
-    const before = hashDatabase(db);
+  it("a commit tried after the worker's snapshot opened: every hash is of one state, and the commit is kept", async () => {
+    const db = copyOf("journal", "busy.db");
+    const before = sorted(hashDatabase(db));
     const live = new LiveHash(db, 0);
     await live.ready();
-    const updates = Array.from({ length: TABLES }, (_, t) => `UPDATE t${t} SET a = 'changed' WHERE id = 20000;`).join(" ");
+    // The worker holds its SHARED lock: the writer waits for it (busy timeout), then commits.
+    const writer = execa("python3", [
+      "-c",
+      `import sqlite3,sys; c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None); c.executescript(sys.argv[2]); c.close()`,
+      db,
+      updateEveryTable,
+    ]);
+    await live.help();
+    const got = sorted(await live.result);
+    expect((await writer).exitCode).toBe(0);
+    const after = sorted(hashDatabase(db));
+    expect(after).not.toEqual(before); // the commit changed every table
+    expect([before, after]).toContainEqual(got);
+    expect(sqlite(db, "SELECT count(*) FROM t0 WHERE a = 'changed'")).toBe("1");
+  });
+});
+
+describe("live hashes of a WAL file: one thread", () => {
+  it("this thread hashes it alone (no worker), and the hashes are the database's", async () => {
+    const db = copyOf("wal", "wal.db");
+    expect(sqlite(db, "PRAGMA journal_mode")).toBe("wal");
+    const expected = hashDatabase(db);
+    const live = new LiveHash(db, 0);
+    expect(live.readers).toBe("this thread");
+    await live.ready();
+    await live.help();
+    expect(sorted(await live.result)).toEqual(sorted(expected));
+    expect(live.helped).toBe(0);
+  });
+
+  it("a commit before this thread is free: the hashes are of the committed state", async () => {
+    const db = copyOf("wal", "wal-busy.db");
+    const before = sorted(hashDatabase(db));
+    const live = new LiveHash(db, 0);
     execFileSync("python3", [
       "-c",
       `import sqlite3,sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.executescript(sys.argv[2]); c.close()`,
       db,
-      updates,
+      updateEveryTable,
     ]);
-    const after = hashDatabase(db);
-    expect(after).not.toEqual(before); // the commit changed every table
     await live.help();
-    const got = await live.result;
-    expect(live.helped).toBe(0);
-    expect(got.sort((a, b) => a.name.localeCompare(b.name))).toEqual(after.sort((a, b) => a.name.localeCompare(b.name)));
+    const got = sorted(await live.result);
+    const after = sorted(hashDatabase(db));
+    expect(after).not.toEqual(before);
+    expect(got).toEqual(after);
+  });
+
+  it("another process committing and checkpointing all along (content unchanged): the hash is always the file's", async () => {
+    const db = copyOf("wal", "wal-writer.db");
+    const expected = sorted(hashDatabase(db));
+    const stop = join(dir, "stop");
+    // Rewrites rows with their own values (new WAL frames, same content) and checkpoints, over and over.
+    const writer = execa(
+      "python3",
+      [
+        "-c",
+        `import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+i = 0
+while not os.path.exists(sys.argv[2]):
+    t = i % ${TABLES}
+    c.execute('UPDATE t%d SET a = a, b = b WHERE id %% 50 = %d' % (t, i % 50))
+    if i % 3 == 2: c.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    i += 1
+    if i == 1: print('started', flush=True)
+print(i, flush=True)`,
+        db,
+        stop,
+      ],
+      { reject: false, stdin: "ignore" },
+    );
+    await new Promise<void>((res, rej) => {
+      writer.stdout!.on("data", (d: Buffer) => d.toString().includes("started") && res());
+      void writer.then((r) => rej(new Error(`writer ended: ${r.stderr}`)));
+    });
+    try {
+      for (let run = 0; run < 3; run++) {
+        const live = new LiveHash(db, 0);
+        await live.help();
+        expect(sorted(await live.result), `run ${run}`).toEqual(expected);
+      }
+    } finally {
+      writeFileSync(stop, "");
+    }
+    const w = await writer;
+    expect(w.exitCode, w.stderr).toBe(0);
+    expect(Number(w.stdout.trim().split("\n").pop())).toBeGreaterThan(3); // it committed all along
+    expect(existsSync(db)).toBe(true);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 });
