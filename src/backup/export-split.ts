@@ -19,11 +19,13 @@
  * says why; export.ts asks it).
  */
 import { availableParallelism } from "node:os";
+import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
 import { envInteger } from "../util/env.js";
+import { spillFits } from "../safety/disk.js";
 
 /** A table's claim flag: 0 free, 1 the main thread's, 2 the reader worker's. */
 export const READER_CLAIM = 2;
@@ -72,11 +74,13 @@ export class ReaderSplit {
 
   /**
    * Opens the data_version connection — before the main thread's read transaction begins (opening
-   * a file while it is open would drop its locks). Null: one thread reads (a small file, or the main
-   * connection reads a private copy, which a second connection would not see).
+   * a file while it is open would drop its locks). Null: one thread reads (a small file, no room for
+   * the spill beside the backup (spillFits), or the main connection reads a private copy, which a
+   * second connection would not see).
    */
   static prepare(dbPath: string, spillPath: string, mainDb: LibsqlDatabase, above = splitExportBytes()): ReaderSplit | null {
-    if (availableParallelism() < 2 || bytesWithWal(dbPath) < above) return null;
+    const bytes = bytesWithWal(dbPath);
+    if (availableParallelism() < 2 || bytes < above || !spillFits(dirname(spillPath), bytes)) return null;
     let probe: LibsqlDatabase | null = null;
     try {
       probe = openReadOnly(dbPath, { copy: false });

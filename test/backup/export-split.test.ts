@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import type * as ExportModule from "../../src/backup/export.js";
@@ -148,6 +148,27 @@ describe("export-legacy on two cores (rollback-journal files)", () => {
     expect(r2.tables).toEqual(r1.tables);
     expect(Number(judge(db, two))).toBe(r2.header.tables.length);
     expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]); // the spill file is gone
+  });
+
+  it("no room for the spill file beside the backup: one thread reads (the disk gate counts one backup)", async () => {
+    const file = join(dir, "full.db");
+    copyFileSync(db, file);
+    const bothFit = 2 * Math.ceil(1.5 * statSync(file).size); // the backup and, at worst, a spill as large
+    const saved = process.env.VOX_CUTOVER_FREE_BYTES;
+    try {
+      process.env.VOX_CUTOVER_FREE_BYTES = String(bothFit - 1);
+      const r1 = await exportBackup({ ...base, dbPath: file, outPath: join(dir, "full1.jsonl"), splitAbove: 0, onProgress: slow(5) });
+      expect(r1.readerTables).toBe(0);
+      expect(Number(judge(file, join(dir, "full1.jsonl")))).toBe(r1.header.tables.length);
+      process.env.VOX_CUTOVER_FREE_BYTES = String(bothFit);
+      const r2 = await exportBackup({ ...base, dbPath: file, outPath: join(dir, "full2.jsonl"), splitAbove: 0, onProgress: slow(5) });
+      expect(r2.readerTables).toBeGreaterThan(0);
+      expect(comparable(join(dir, "full2.jsonl"))).toBe(comparable(join(dir, "full1.jsonl")));
+    } finally {
+      if (saved === undefined) delete process.env.VOX_CUTOVER_FREE_BYTES;
+      else process.env.VOX_CUTOVER_FREE_BYTES = saved;
+    }
+    expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
   });
 
   it("a second process tries to commit all along: the backup is one committed state, and the writer's commits are kept", async () => {
