@@ -1,0 +1,46 @@
+/**
+ * bench/run.ts's `--only`: a name that matches no row is refused before any work (exit 2, with the
+ * valid names); a selection without any product command says its peak RSS was not measured
+ * (it printed "-Infinity MB").
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, tmp } from "../helpers.js";
+
+const RUN = join(ROOT, "dist", "bench", "run.js");
+let dir: string;
+beforeAll(() => {
+  dir = tmp("vox-bench-");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bench = (args: string[]) =>
+  execa("node", [RUN, "--cache", join(dir, "cache"), "--work", join(dir, "work"), "--out", join(dir, "results.json"), ...args], {
+    reject: false,
+    stdin: "ignore",
+  });
+
+describe("npm run bench --only", () => {
+  it("a name that matches no row: exit 2, the valid names, nothing run or written", async () => {
+    const r = await bench(["--only", "export,verify-backup"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('no benchmark row is named "export". Nothing was run.');
+    expect(r.stderr).toContain('"export-legacy"');
+    expect(r.stderr).toContain('"verify-backup --db"');
+    expect(r.stderr).not.toContain("at "); // no stack trace
+    expect(r.stdout).toBe("");
+    expect(existsSync(join(dir, "cache"))).toBe(false);
+    expect(existsSync(join(dir, "results.json"))).toBe(false);
+  });
+
+  it("only anchors: the peak RSS line says not measured, never -Infinity", async () => {
+    const r = await bench(["--size", "1MB", "--only", "sqlite3"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("| sqlite3 .dump ");
+    expect(r.stdout).not.toContain("export-legacy");
+    expect(r.stdout).toContain("peak RSS of any product command: not measured");
+    expect(r.stdout).not.toMatch(/Infinity|NaN/);
+  }, 60_000);
+});
