@@ -10,7 +10,9 @@ import { fsyncDir } from "../util/fsync.js";
 import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
 import { listObjects } from "../db/objects.js";
-import { encodeRowParts, hasBig, iterateRows, listBackupTables, listRebuiltTables, rowStatement, type RowValue } from "./tables.js";
+import { encodeRowParts, hasBig, listBackupTables, listRebuiltTables } from "./tables.js";
+import type { RowValue } from "./row-source.js";
+import { readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import { ReaderSplit, type Spilled } from "./export-split.js";
@@ -196,6 +198,11 @@ class WorkerSink {
     encodeRowParts(values, { part: (text) => this.put("rows", text), bytes: (b) => this.putBytes("rows", b) });
     this.put("rows", "\n");
   }
+  /** A row line SQLite wrote (its bytes): copied into the slots, then its newline. */
+  rowBytes(b: Buffer): void {
+    this.putBytes("rows", b);
+    this.put("rows", "\n");
+  }
   lines(text: string): void {
     this.line("lines", text);
   }
@@ -292,8 +299,9 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
       const tableRows = Number(t.rows);
-      for (const row of iterateRows(rowStatement(db, t))) {
-        if (hasBig(row)) to.rowParts(row);
+      for (const row of readRows(db, t)) {
+        if (Buffer.isBuffer(row)) to.rowBytes(row);
+        else if (hasBig(row)) to.rowParts(row);
         else to.row(encodeRow(row as SqlValue[]));
         n++;
         if ((n & 0x3ff) === 0) {

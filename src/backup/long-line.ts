@@ -11,7 +11,7 @@ import { Base64Decoder, BigValue, bigValueBytes, JsonTextDecoder, Utf8Check, typ
 
 const QUOTE = Buffer.from('"');
 import { decodeValue, DecodeError, encodeValue } from "./format.js";
-import type { RowValue } from "./tables.js";
+import type { RowValue } from "./row-source.js";
 
 /**
  * Lines longer than this are read in pieces, and string values longer than this in them are

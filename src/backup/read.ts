@@ -6,7 +6,7 @@ import { materialize } from "./big-insert.js";
 import { BigValue } from "./big-value.js";
 import { LineSource, type Line } from "../util/lines.js";
 import { parseLongRow, streamAbove, wholeLine } from "./long-line.js";
-import type { RowValue } from "./tables.js";
+import type { RowValue } from "./row-source.js";
 import {
   decodeValue,
   DecodeError,

@@ -12,7 +12,8 @@ import { mainFile, openReadOnly } from "../db/local.js";
 import type { SqlValue } from "../db/value.js";
 import type { RowOut } from "./big-value.js";
 import { encodeRow, type BackupTable } from "./format.js";
-import { encodeRowParts, hasBig, iterateRows, rowStatement } from "./tables.js";
+import { encodeRowParts, hasBig } from "./tables.js";
+import { readRows } from "./row-lines.js";
 import { READER_CLAIM, type ReaderMessage } from "./export-split.js";
 
 const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
@@ -20,6 +21,8 @@ const progress = new BigInt64Array(workerData.progress as SharedArrayBuffer);
 /** control[0]: 1 once the main thread has read its last row (this connection may close). */
 const control = new Int32Array(workerData.control as SharedArrayBuffer);
 const post = (m: ReaderMessage) => parentPort!.postMessage(m);
+
+const NEWLINE = Buffer.from("\n");
 
 /** Row lines into the spill file through one 1 MB buffer (a line longer than it: written directly). */
 class SpillOut implements RowOut {
@@ -37,6 +40,15 @@ class SpillOut implements RowOut {
   bytes(b: Buffer): void {
     this.flush();
     this.put(b);
+  }
+  /** A line SQLite wrote (its bytes) and its newline, copied into the buffer. */
+  line(b: Buffer): void {
+    if (this.used + b.length + 1 > this.buf.length) {
+      this.flush();
+      if (b.length + 1 > this.buf.length) return this.bytes(Buffer.concat([b, NEWLINE]));
+    }
+    this.used += b.copy(this.buf, this.used);
+    this.buf[this.used++] = 10;
   }
   flush(): void {
     if (this.used) this.put(this.buf.subarray(0, this.used));
@@ -64,10 +76,13 @@ try {
       const counted = t.name !== "sqlite_sequence";
       const offset = out.offset;
       let rows = 0;
-      for (const row of iterateRows(rowStatement(db, t))) {
-        if (hasBig(row)) encodeRowParts(row, out);
-        else out.part(encodeRow(row as SqlValue[]));
-        out.part("\n");
+      for (const row of readRows(db, t)) {
+        if (Buffer.isBuffer(row)) out.line(row);
+        else {
+          if (hasBig(row)) encodeRowParts(row, out);
+          else out.part(encodeRow(row as SqlValue[]));
+          out.part("\n");
+        }
         rows++;
         if (counted && (rows & 0x3ff) === 0) Atomics.add(progress, 0, 0x400n);
       }

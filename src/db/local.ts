@@ -297,7 +297,7 @@ export function openReadWrite(path: string): LibsqlDatabase {
 /**
  * All rows of a query as plain objects (no driver metadata), integers as BigInt. For catalog and
  * bookkeeping queries: the driver cuts TEXT at a NUL and aborts on TEXT that is not UTF-8, so table
- * data is read with backup/tables.ts (rowStatement/iterateRows), which reads TEXT as exact bytes.
+ * data is read with backup/row-lines.ts (readRows) and row-source.ts (rowStatement/iterateRows), which reads TEXT as exact bytes.
  */
 export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []): Row[] {
   const st = db.prepare(sql);

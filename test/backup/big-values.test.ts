@@ -18,6 +18,7 @@ import type * as ReadM from "../../src/backup/read.js";
 import type * as CompareM from "../../src/backup/compare.js";
 import type * as TablesM from "../../src/backup/tables.js";
 import type * as BigM from "../../src/backup/big-value.js";
+import type * as RowSourceM from "../../src/backup/row-source.js";
 import type * as LocalM from "../../src/db/local.js";
 import type * as ErrorsM from "../../src/errors.js";
 
@@ -26,7 +27,8 @@ const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) a
 const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { readBackup } = await dist<typeof ReadM>("backup/read.js");
 const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
-const { iterateRows, listBackupTables, rowStatement } = await dist<typeof TablesM>("backup/tables.js");
+const { listBackupTables } = await dist<typeof TablesM>("backup/tables.js");
+const { iterateRows, rowStatement } = await dist<typeof RowSourceM>("backup/row-source.js");
 const { BigValue } = await dist<typeof BigM>("backup/big-value.js");
 const { openReadOnly } = await dist<typeof LocalM>("db/local.js");
 const { VoxError } = await dist<typeof ErrorsM>("errors.js");

@@ -9,7 +9,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import Database from "libsql";
-import { FAST_TEXT_MAX, iterateRows, listBackupTables, rowStatement } from "../../src/backup/tables.js";
+import { listBackupTables } from "../../src/backup/tables.js";
+import { FAST_TEXT_MAX, iterateRows, rowStatement } from "../../src/backup/row-source.js";
 import { RawText, type SqlValue } from "../../src/db/value.js";
 import { sqlite, tmp } from "../helpers.js";
 
