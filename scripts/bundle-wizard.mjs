@@ -49,6 +49,40 @@ const ownExternal = {
   },
 };
 
+/**
+ * Every `string-width` (Ink's, wrap-ansi's own copy, …) answers lines of printable ASCII and the
+ * wizard's narrow marks from src/ui/text-width.ts; any other line goes to that very copy of
+ * string-width, loaded on first need (its module builds an Intl.Segmenter and emoji expressions,
+ * and its first call compiles them: ~0.1–0.2 s of the first frame otherwise).
+ */
+const fastStringWidth = {
+  name: "string-width-fast-path",
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (a) => {
+      if (a.namespace === "string-width-fast") return null;
+      const real = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, namespace: "string-width-fast" });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: "string-width-fast" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "string-width-fast" }, (a) => ({
+      contents: [
+        `import { narrowWidth } from ${JSON.stringify(join(ui, "text-width.js"))};`,
+        "let real;",
+        "export default function stringWidth(text, options) {",
+        "  if (typeof text === 'string' && (options === undefined || (options.ambiguousIsNarrow !== false && !options.countAnsiEscapeCodes))) {",
+        "    const w = narrowWidth(text);",
+        "    if (w >= 0) return w;",
+        "  }",
+        `  real ??= require(${JSON.stringify(a.path)}).default;`,
+        "  return real(text, options);",
+        "}",
+      ].join("\n"),
+      resolveDir: dirname(a.path),
+      loader: "js",
+    }));
+  },
+};
+
 await build({
   entryPoints: [join(ui, "start.js")],
   outfile,
@@ -58,13 +92,16 @@ await build({
   target: "node20",
   // React and some of Ink's dependencies are CommonJS: their require() of Node's modules needs one.
   banner: { js: 'import { createRequire as __voxCreateRequire } from "node:module"; const require = __voxCreateRequire(import.meta.url);' },
-  // process.env.NODE_ENV is left to run time, as without the bundle (React picks its build then).
+  // React's production build: the development one only adds checks and warnings for React's own
+  // developers (~0.1 s of the first frame, and its warnings would land in the operator's terminal).
+  // Without the bundle (tests, a bare tsc) React picks its build from NODE_ENV as usual.
   define: {
+    "process.env.NODE_ENV": '"production"',
     // Nothing in the wizard fetches: without this, Yoga's loader fetches its inline WASM from a data:
     // URL, which loads Node's HTTP client (undici) first (~0.1–0.2 s); it then decodes it in place.
     fetch: "undefined",
   },
-  plugins: [ownExternal],
+  plugins: [fastStringWidth, ownExternal],
   logLevel: "warning",
   legalComments: "none",
 });

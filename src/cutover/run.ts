@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
-import { applyFinalCounts } from "../report/final.js";
+import { applyFinalCounts } from "../report/final-counts.js";
 import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";

@@ -41,6 +41,40 @@ describe("the wizard's bundle", () => {
     expect(bare.filter((b) => !b.startsWith("node:"))).toEqual([]);
   });
 
+  it("before the first frame: React's production build, string-width behind the fast path, no database driver", () => {
+    const text = readFileSync(BUNDLE, "utf8");
+    const modules = [...text.matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!);
+    expect(modules).toContain("node_modules/react/cjs/react.production.js");
+    expect(modules.filter((m) => /\.development\.js$/.test(m))).toEqual([]);
+    // Every copy of string-width is reached through the wrapper that asks src/ui/text-width.ts first.
+    const copies = modules.filter((m) => /^node_modules\/(.+\/)?string-width\/index\.js$/.test(m));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const c of copies)
+      expect(
+        modules.some((m) => m.startsWith("string-width-fast:") && m.endsWith(c)),
+        c,
+      ).toBe(true);
+    expect(modules).toContain("dist/src/ui/text-width.js");
+    // The modules of ours the bundle imports, and theirs, statically: none loads libsql (the engine
+    // worker does, in its own thread); the wizard's main thread draws without it.
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const src = readFileSync(file, "utf8");
+      for (const m of src.matchAll(/^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"/gm)) {
+        const spec = (m[1] ?? m[2])!;
+        if (spec.startsWith(".")) walk(resolve(dirname(file), spec));
+        else bare.add(spec);
+      }
+    };
+    walk(BUNDLE);
+    expect(seen.size).toBeGreaterThan(5);
+    expect([...bare].filter((b) => !b.startsWith("node:"))).not.toContain("libsql");
+    expect([...seen].map((f) => relative(ROOT, f)).filter((f) => /src\/(db|backup)\//.test(f))).toEqual([]);
+  });
+
   it("a packed install (npm pack → npm install --omit=dev) carries it and starts the wizard's first screen", async () => {
     const inst = await installedPackage();
     const ui = join(dirname(inst.bin), "..", "ui");
