@@ -1,5 +1,5 @@
 /** `cutover --rollback`: shows the run's `RollbackPlan` (dry-run) or carries it out (--apply), for an unfinished or a finished run. */
-import { diagnose } from "../diagnose/diagnose.js";
+import { chainOf } from "../diagnose/diagnose.js";
 import { refused, usage } from "../errors.js";
 import { withWriteSafety, type DbIdentity } from "../safety/guard.js";
 import { journalProblemError } from "../safety/runfiles.js";
@@ -65,7 +65,7 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
   );
   r.outcome = "rolled-back";
   r.archive.path = null;
-  r.after.chain = (await diagnose(opts.resolved)).chain;
+  r.after.chain = await chainOf(opts.resolved);
   return finishReport(r, started);
 }
 

@@ -6,7 +6,7 @@ import { applyFinalCounts } from "../report/final-counts.js";
 import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
-import { diagnose, type Diagnosis } from "../diagnose/diagnose.js";
+import { chainOf, type Diagnosis } from "../diagnose/diagnose.js";
 import { sqliteFailure } from "../db/local.js";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
@@ -418,7 +418,7 @@ async function executeSteps(
   report.outcome = "completed";
   const done = finishedRun(paths.dbPath, paths.workDir);
   if (done?.state.start?.runId === runId) report.rollback = planRollback(done, paths.dbPath);
-  report.after.chain = (await diagnose(opts.resolved, plan.base)).chain;
+  report.after.chain = await chainOf(opts.resolved, plan.base);
   report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
   finishReport(report, started);
   try {

@@ -107,7 +107,20 @@ async function schemaEvidence(reader: DbReader): Promise<Pick<ChainEvidence, "sc
   return { schemaTable: ok ? "ok" : "other-shape", versions: rows.map((r) => r.v) };
 }
 
-export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
+export function diagnose(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
+  return examine(resolved, ctx, false);
+}
+
+/**
+ * The chain alone (what a finished cutover or rollback reports the file is now): the same reading and
+ * rule as `diagnose`, without counting rows or comparing the structure and the operator's objects.
+ */
+export async function chainOf(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Chain> {
+  return (await examine(resolved, ctx, true)).chain;
+}
+
+/** `chainOnly`: the tables, columns and versions the chain is read from; no row counts, structure or objects. */
+async function examine(resolved: ResolvedDb, ctx: BaselineContext, chainOnly: boolean): Promise<Diagnosis> {
   const base = {
     resolved,
     baseline: { version: ctx.manifest.baselineVersion, digest: ctx.digest, history: ctx.policy.history, origin: ctx.origin.label },
@@ -152,7 +165,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
       base.changeCounter = probe.header.changeCounter;
       base.walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : null;
       base.contentVersion = contentVersion(path);
-      evidence = await readEvidence(resolved, ctx, base).catch((e) => {
+      evidence = await readEvidence(resolved, ctx, base, chainOnly).catch((e) => {
         if (e instanceof VoxError && e.details?.chain === "not-a-database") {
           error = e;
           return { exists: true, notADatabase: e.what, schemaTable: "absent" as const, versions: [] };
@@ -161,7 +174,7 @@ export async function diagnose(resolved: ResolvedDb, ctx: BaselineContext = load
       });
     }
   } else {
-    evidence = await readEvidence(resolved, ctx, base);
+    evidence = await readEvidence(resolved, ctx, base, chainOnly);
   }
   base.versions = evidence.versions;
   const classification = classifyChain(evidence, ctx.manifest.baselineVersion, ctx.policy.history);
@@ -189,6 +202,7 @@ async function readEvidence(
     | "structure"
     | "operatorObjects"
   >,
+  chainOnly: boolean,
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {
@@ -199,7 +213,7 @@ async function readEvidence(
       // Table rows are counted the same way everywhere (export, verify-backup, import, drill, reports):
       // every table whose rows are carried; sqlite_sequence entries apart (`sequences`).
       if (t.carry !== "rows") continue;
-      const rows = await countRows(reader, t.name);
+      const rows = chainOnly ? 0n : await countRows(reader, t.name);
       base.tables.push({ name: t.name, rows, inBaseline: baseByName.has(t.name) });
       base.totalRows += rows;
       const bt = baseByName.get(t.name);
@@ -219,7 +233,7 @@ async function readEvidence(
     if ((await reader.rows("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).length) {
       base.sequences = (await reader.rows("SELECT count(*) AS n FROM sqlite_sequence"))[0]!.n as bigint;
     }
-    if (reader.local && catalog.length > 0) {
+    if (reader.local && catalog.length > 0 && !chainOnly) {
       base.structure = compareFacts(readFacts(reader.local), ctx.facts);
       const o = predictObjects(ctx.sql, listObjects(reader.local));
       base.operatorObjects = { carried: o.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: o.notCarried };

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { classifyChain, type ChainEvidence } from "../../src/db/classify.js";
+import { chainOf, diagnose } from "../../src/diagnose/diagnose.js";
+import type { ResolvedDb } from "../../src/db/resolve.js";
+import { makeBaselineDb, makeVoxDb, sqlite, tmp } from "../helpers.js";
 
 // vox's own: baseline 66, and the integers vox used as its baseline before.
 const B = 66;
@@ -41,5 +46,36 @@ describe("classifyChain (the contract's table, in order)", () => {
 
   it("a duplicate baseline row does not hide an unknown one", () => {
     expect(classifyChain(ev([66n, 66n]), B, H).chain).toBe("legacy");
+  });
+});
+
+describe("chainOf: the chain a finished run reports, read the way diagnose reads it", () => {
+  it("gives diagnose's chain for each kind of file, without counting rows or comparing structure", async () => {
+    const dir = tmp("vox-test-chain-of-");
+    const files: [string, string][] = [];
+    const add = (name: string, make: (p: string) => void) => {
+      const p = join(dir, `${name}.db`);
+      make(p);
+      files.push([name, p]);
+    };
+    add("current", (p) => makeBaselineDb(p));
+    add("current-drifted", (p) => makeBaselineDb(p, [66]));
+    add("behind", (p) => makeVoxDb(p, "60", [59, 60]));
+    add("ahead", (p) => makeBaselineDb(p, [66, 67]));
+    add("legacy", (p) => makeVoxDb(p, "60", [60, 101]));
+    add("legacy-missing-column", (p) => makeBaselineDb(p, [66, 67]));
+    add("empty-file", (p) => writeFileSync(p, ""));
+    add("not-a-database", (p) => writeFileSync(p, "not sqlite at all, not sqlite at all, not sqlite at all, not sqlite at all, not sqlite at all"));
+    files.push(["missing", join(dir, "absent.db")]);
+    sqlite(join(dir, "current-drifted.db"), "DROP INDEX IF EXISTS idx_agents_name");
+    sqlite(join(dir, "legacy-missing-column.db"), "ALTER TABLE agents DROP COLUMN description");
+    const seen = new Set<string>();
+    for (const [name, path] of files) {
+      const resolved: ResolvedDb = { kind: "file", path, display: path, source: "--db", why: "test", warnings: [] };
+      const d = await diagnose(resolved);
+      expect(await chainOf(resolved), name).toBe(d.chain);
+      seen.add(d.chain);
+    }
+    expect([...seen].sort()).toEqual(["ahead", "behind", "current", "empty", "legacy", "missing", "not-a-database"]);
   });
 });
