@@ -170,3 +170,11 @@ export function quarantineSentence(r: CountedReport & { quarantineTable?: { rows
   const reasons = Object.entries(q.byReason).map(([k, n]) => `${formatCount(n)} ${k}`);
   return `legacy_quarantine holds ${formatCount(q.rows)} row(s)${reasons.length ? `: ${reasons.join(", ")}` : ""}`;
 }
+
+/** The heading of the tables whose large values the export read whole (issue 17), in report.md and the wizard. */
+export const READ_WHOLE_HEADING = "Large values read whole";
+
+/** One such table, in the words of report.md, the dry-run's text and the wizard's evidence. */
+export function readWholeSentence(w: { table: string; values: number; reason: string }): string {
+  return `${w.table}: ${plural(w.values, "large value")} read whole — ${w.reason}`;
+}

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { countsMarkdown, quarantineParts, quarantineSentence, reportProblems } from "./final.js";
+import { countsMarkdown, quarantineParts, quarantineSentence, READ_WHOLE_HEADING, readWholeSentence, reportProblems } from "./final.js";
 import { formatCount } from "../util/count.js";
 import type { CutoverReport } from "./cutover-report.js";
 
@@ -53,8 +53,8 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
       lines.push(`- **not carried**: ${x.type} \`${x.name}\` on ${x.table} — ${x.reason}`, "", "  ```sql", `  ${x.sql}`, "  ```");
   }
   if (r.readWhole?.length) {
-    lines.push("", "## Large values read whole", "");
-    for (const w of r.readWhole) lines.push(`- ${w.table}: ${formatCount(w.values)} value${w.values === 1 ? "" : "s"} — ${w.reason}`);
+    lines.push("", `## ${READ_WHOLE_HEADING}`, "");
+    for (const w of r.readWhole) lines.push(`- ${readWholeSentence(w)}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -23,6 +23,8 @@ export interface Evidence {
   orphans?: ImportEvidence["orphans"];
   /** The old file's own indexes, triggers and views: how many carried, and each one not carried with its SQL and reason. */
   objects?: ImportEvidence["objects"];
+  /** Tables whose large values the export read whole, and why (issue 17). */
+  readWhole?: ImportEvidence["readWhole"];
   backupVerified?: { verified: boolean; rows?: number; sha256?: string; path?: string };
 }
 
@@ -36,6 +38,7 @@ export function evidenceFrom(run: RunState, sent?: unknown, backupPath?: string)
     out.columnsToQuarantine = ev.columnsToQuarantine;
     out.orphans = ev.orphans;
     if (ev.objects) out.objects = ev.objects;
+    if (ev.readWhole?.length) out.readWhole = ev.readWhole;
   }
   const b = run.backup;
   const verifiedHere = run.outputs["verify-backup"] !== undefined;

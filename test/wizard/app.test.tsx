@@ -1,14 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { render } from "ink-testing-library";
 import { App, validateBackupPath } from "../../src/ui/App.js";
-import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../../src/engine/events.js";
+import type { DecisionAnswer, DecisionRequest, EngineEvent, ImportEvidence } from "../../src/engine/events.js";
 import type { RunOutcome } from "../../src/ui/protocol.js";
 import type { RollbackPlan } from "../../src/rollback/plan.js";
 import { fakeClient, inspection, report } from "./fake-client.js";
 import { escapeControls } from "../../src/ui/format.js";
 import { tmp } from "../helpers.js";
 import { join } from "node:path";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { writeReports } from "../../src/report/render.js";
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 /**
@@ -92,7 +93,7 @@ const PLAN = {
 
 const FILE = { dev: "1", ino: "2", size: 1, mtimeNs: "1", fingerprint: "f" };
 /** The import's evidence as the build-import step outputs it (src/engine/trial.ts importEvidence). */
-const IMPORTED = {
+const IMPORTED: ImportEvidence = {
   tables: [
     { name: "users", target: "users", rowsIn: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 }, partial: 0, columns: [] },
     { name: "posts", target: "posts", rowsIn: 3213, loaded: 3213, quarantined: 0, reasons: {}, partial: 0, columns: [] },
@@ -108,7 +109,7 @@ const IMPORTED = {
 };
 
 /** The engine's events up to the swap confirmation, with the evidence the steps really output. */
-function throughImport(on: On) {
+function throughImport(on: On, evidence: ImportEvidence = IMPORTED) {
   on.event(PLAN);
   on.event({ type: "step-start", id: "export", title: "Export" });
   on.event({
@@ -145,7 +146,7 @@ function throughImport(on: On) {
         { name: "users", target: "users", rows: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 } },
         { name: "posts", target: "posts", rows: 3213, loaded: 3213, quarantined: 0, reasons: {} },
       ],
-      evidence: IMPORTED,
+      evidence,
     },
   });
 }
@@ -265,6 +266,22 @@ describe("wizard screens (ink-testing-library)", () => {
     release();
     await until(lastFrame, /Continue to Stage 1/);
     unmount();
+  });
+
+  it("the plan names the trial's values read whole (issue 17) and where they are listed", async () => {
+    const trial: ImportEvidence = {
+      ...IMPORTED,
+      readWhole: [{ table: "own_wr", values: 2, reason: "WITHOUT ROWID: each value above 64 KB was read whole by the export" }],
+    };
+    const workDir = "/tmp/vox-cutover-runs/20260101T000000Z";
+    const c = fakeClient({
+      plan: () => ({ ok: true, report: report({ trial, workDir, backup: { path: `${workDir}/backup.jsonl`, verified: false, sha256: null } }) }),
+    });
+    const app = await toPlan(c);
+    expect(app.lastFrame()!.replace(/\s+/g, " ")).toContain(
+      "Trial import (on a scratch copy): 3,286 of 3,313 rows would load, 27 go to legacy_quarantine; large values read whole in 1 table (the swap's confirmation names them)",
+    );
+    app.unmount();
   });
 
   it("with a vox that agrees with the bundled baseline, Stage 0 says so and offers nothing more", async () => {
@@ -471,6 +488,40 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/Backup: verified \(3,313 rows/);
     expect(f).toMatch(/Indexes, triggers, views the target lacks: 1 carried, 1 not carried \(kept in the archive\)/);
     expect(f).toMatch(/view op_bm: no such table: main\.bm — CREATE VIEW op_bm AS SELECT url FROM bm/);
+    app.unmount();
+  });
+
+  it("values read whole (issue 17) come through the run's events and are named on the swap screen in report.md's words", async () => {
+    const readWhole = [
+      {
+        table: "own_wr",
+        values: 1,
+        reason: "WITHOUT ROWID: each value above 64 KB was read whole by the export (memory grows with the value; the bytes are exact)",
+      },
+      { table: "agent_sessions", values: 3, reason: "UTF-16 file: each TEXT above 64 KB was read whole by the export and is bound whole by the import" },
+    ];
+    const c = fakeClient({
+      inspect: () => at("/tmp/vox.db"),
+      apply: async (_job, on) => {
+        throughImport(on, { ...IMPORTED, readWhole }); // the build-import step's output: no evidence sent with the request
+        const a = await on.request({ kind: "confirm", step: "swap", title: "Swap", description: "swap", expected: "vox.db" });
+        return "ok" in a && a.ok
+          ? { ok: true, report: report({ outcome: "completed" }) }
+          : { ok: false, error: { kind: "interrupted", message: "Cancelled", exitCode: 130, cancelled: true } };
+      },
+    });
+    const app = await toRunning(c);
+    const f = (await until(app.lastFrame, /Type the file's name/)).replace(/\s+/g, " ");
+    expect(f).toContain("Large values read whole: 2 tables");
+    expect(f).toContain("own_wr: 1 large value read whole — WITHOUT ROWID: each value above 64 KB was read whole by the export");
+    expect(f).toContain("agent_sessions: 3 large values read whole — UTF-16 file: each TEXT above 64 KB");
+    // The same sentence report.md gives under its heading.
+    const dir = tmp();
+    writeReports(report({ outcome: "completed", readWhole }), dir);
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    rmSync(dir, { recursive: true, force: true });
+    expect(md).toContain("## Large values read whole");
+    expect(md).toContain("- own_wr: 1 large value read whole — WITHOUT ROWID: each value above 64 KB was read whole by the export");
     app.unmount();
   });
 

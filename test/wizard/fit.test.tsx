@@ -10,6 +10,8 @@ import { ROOT } from "../helpers.js";
 import { render } from "ink-testing-library";
 import { Box } from "ink";
 import { Unfinished } from "../../src/ui/screens/Unfinished.js";
+import { Confirm } from "../../src/ui/screens/Confirm.js";
+import { EMPTY_RUN } from "../../src/engine/run-state.js";
 import { initialState, type WizardState as State, type StepView } from "../../src/ui/state.js";
 import { Steps } from "../../src/ui/components.js";
 import { wrapWords } from "../../src/ui/format.js";
@@ -72,6 +74,52 @@ describe("the reopen screen fits the rows it has", () => {
     const flat = frame(s, 100, 28).join(" ").replace(/\s+/g, " ");
     expect(flat).toContain(`Recorded in ${deep}/vox-cutover-runs/20261203T050946Z`);
     expect(flat).toContain(`The unfinished new file: ${deep}/.vox.db.vox-cutover-new`);
+  });
+});
+
+describe("the swap's confirmation fits 60×20 with every part of its evidence", () => {
+  it("values read whole (issue 17), quarantine, orphans, objects not carried: the gist names each, wrapped whole, in 14 body rows", () => {
+    const evidence = {
+      tables: [{ name: "users", target: "users", rowsIn: 100, loaded: 73, quarantined: 27, reasons: { "not-null": 27 }, partial: 0, columns: [] }],
+      rowsIn: 3313,
+      loaded: 3286,
+      quarantined: 27,
+      partial: 0,
+      columnsToQuarantine: [{ table: "users", column: "karma", nonNull: 47 }],
+      orphans: [{ table: "votes", count: 51 }],
+      sequences: { entries: 0, restored: 0, quarantined: 0 },
+      objects: { carried: [], notCarried: [{ type: "view", name: "op_bm", table: "bm", sql: "CREATE VIEW op_bm AS SELECT 1", reason: "no such table" }] },
+      readWhole: [{ table: "own_wr", values: 1, reason: "WITHOUT ROWID: each value above 64 KB was read whole by the export" }],
+      backupVerified: true,
+    };
+    const s = {
+      ...initialState(),
+      screen: "confirm",
+      db: `${deep}/vox.db`,
+      request: {
+        kind: "confirm",
+        step: "swap",
+        title: "Swap: archive the old file, put the new one in its place",
+        description: `move vox.db to ${deep}/vox-cutover-runs/20261203T050946Z/archive/vox.db and put the new file in its place`,
+        expected: "vox.db",
+      },
+      run: { ...EMPTY_RUN, importEvidence: evidence },
+    } as unknown as State;
+    const e = { s, submitConfirm() {} } as unknown as Engine;
+    const ink = render(
+      <Box width={60} flexDirection="column">
+        <Confirm e={e} cols={60} rows={14} />
+      </Box>,
+    );
+    const lines = (ink.lastFrame() ?? "").split("\n");
+    ink.unmount();
+    expect(lines.length, lines.join("\n")).toBeLessThanOrEqual(14);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(60);
+    const flat = lines.join(" ").replace(/\s+/g, " ");
+    expect(flat).toContain(
+      "1 column(s) to quarantine, 51 FK orphan(s) kept, 1 index/trigger/view not carried, large values read whole in 1 table (report.md will list all)",
+    );
+    expect(flat).toContain("Type vox.db to proceed; Esc cancels");
   });
 });
 

@@ -4,7 +4,7 @@ import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { ProgressLine } from "../progress.js";
-import { reportProblems, rowsSentence, sidecarLines } from "../../report/final.js";
+import { readWholeSentence, reportProblems, rowsSentence, sidecarLines } from "../../report/final.js";
 import { formatCount } from "../../util/count.js";
 import type { Output } from "../output.js";
 import type { CommandResult, Ctx } from "../run.js";
@@ -76,7 +76,7 @@ function evidenceLines(ev: ImportEvidence): string[] {
     );
   }
   lines.push(...objectLines(ev.objects));
-  for (const w of ev.readWhole ?? []) lines.push(`  ${w.table}: ${c(w.values)} large value${w.values === 1 ? "" : "s"} read whole — ${w.reason}`);
+  for (const w of ev.readWhole ?? []) lines.push(`  ${readWholeSentence(w)}`);
   if (ev.orphans.length)
     lines.push(`  foreign-key orphans (already orphans in the old file; reported, kept): ${ev.orphans.map((o) => `${o.table} ${c(o.count)}`).join(", ")}`);
   return lines;

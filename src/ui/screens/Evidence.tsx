@@ -1,6 +1,8 @@
 import { Box, Text } from "ink";
 import { escapeControls, human } from "../format.js";
 import { reasonsText, type Evidence } from "../evidence.js";
+import { READ_WHOLE_HEADING, readWholeSentence } from "../../report/final.js";
+import { plural } from "../../util/count.js";
 
 const NA = "not available";
 
@@ -55,6 +57,12 @@ export function EvidenceView({ evidence, maxTables = 4, compact = false }: { evi
     for (const x of ob.notCarried.slice(0, maxTables)) lines.push({ text: `  ${x.type} ${x.name}: ${x.reason} — ${x.sql.replace(/\s+/g, " ")}` });
     if (ob.notCarried.length > maxTables) lines.push({ text: `  … ${ob.notCarried.length - maxTables} more (report.md lists all)` });
   }
+  const rw = evidence.readWhole;
+  if (rw?.length) {
+    lines.push({ text: `${READ_WHOLE_HEADING}: ${plural(rw.length, "table")}` });
+    for (const w of rw.slice(0, maxTables)) lines.push({ text: `  ${readWholeSentence(w)}` });
+    if (rw.length > maxTables) lines.push({ text: `  … ${rw.length - maxTables} more (report.md lists all)` });
+  }
   return (
     <Box flexDirection="column">
       {lines.map((l, i) => (
@@ -84,6 +92,7 @@ export function EvidenceGist({ evidence }: { evidence: Evidence }) {
     cq ? `${cq} column(s) to quarantine` : "",
     orphans ? `${human(orphans)} FK orphan(s) kept` : "",
     notCarried ? `${notCarried} index/trigger/view not carried` : "",
+    evidence.readWhole?.length ? `${READ_WHOLE_HEADING.toLowerCase()} in ${plural(evidence.readWhole.length, "table")}` : "",
   ].filter(Boolean);
   const rowsLine = t
     ? `Rows: ${human(sum("rowsIn"))} → ${human(sum("loaded"))} loaded, ${human(sum("quarantined"))} quarantined${extra.length ? `; ${extra.join(", ")}` : ""} (report.md will list all)`

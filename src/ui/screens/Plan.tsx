@@ -3,14 +3,18 @@ import { stepsOf } from "../state.js";
 import { Menu } from "../components.js";
 import { human, plainTitle, wrappedHeight as height } from "../format.js";
 import type { ScreenProps } from "./common.js";
+import { READ_WHOLE_HEADING } from "../../report/final.js";
+import { plural } from "../../util/count.js";
 
 export function Plan({ e, rows, cols }: ScreenProps) {
   const s = e.s;
   const steps = stepsOf(s).filter((x) => x.stage > 0);
   // The engine's trial import, when it sends one with the plan (optional).
-  const trial = (s.report as { trial?: { rowsIn: number; loaded: number; quarantined: number; columnsToQuarantine?: unknown[] } } | undefined)?.trial;
+  const trial = (
+    s.report as { trial?: { rowsIn: number; loaded: number; quarantined: number; columnsToQuarantine?: unknown[]; readWhole?: unknown[] } } | undefined
+  )?.trial;
   const trialText = trial
-    ? `Trial import (on a scratch copy): ${human(trial.loaded)} of ${human(trial.rowsIn)} rows would load, ${human(trial.quarantined)} go to legacy_quarantine${trial.columnsToQuarantine?.length ? `; values of ${trial.columnsToQuarantine.length} column(s) kept in quarantine` : ""}`
+    ? `Trial import (on a scratch copy): ${human(trial.loaded)} of ${human(trial.rowsIn)} rows would load, ${human(trial.quarantined)} go to legacy_quarantine${trial.columnsToQuarantine?.length ? `; values of ${trial.columnsToQuarantine.length} column(s) kept in quarantine` : ""}${trial.readWhole?.length ? `; ${READ_WHOLE_HEADING.toLowerCase()} in ${plural(trial.readWhole.length, "table")} (the swap's confirmation names them)` : ""}`
     : "";
   const backupText = `Backup: ${s.backupPath}`;
   const asksText = "Destructive steps stop and ask for the file's name, with the evidence, before they start.";
