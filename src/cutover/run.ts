@@ -34,6 +34,7 @@ import { writeReports } from "../report/render.js";
 import { commandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
+import { collectGarbage } from "../util/gc.js";
 import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
@@ -326,6 +327,8 @@ async function executeSteps(
       const t0 = performance.now();
       const res = await step.run(ctx);
       rep.durationMs = Math.round(performance.now() - t0);
+      // What a long step dropped (its workers' shared buffers, its read buffers) is freed before the next one allocates: V8 collects it late while SQLite's loops run (peak RSS, docs/benchmark.md).
+      if (rep.durationMs > 1000) collectGarbage();
       // Warnings and "skipped" are journaled with the outputs (checked through the step's schema): a resumed run's summary keeps the first attempt's.
       const kept = ctx.outputs.record(step.id, res.outputs, res.summary, res);
       journal.append({ e: "step-done", step: step.id, outputs: kept });

@@ -56,6 +56,14 @@ interface WriteTarget<T = unknown> {
   before?: (db: LibsqlDatabase) => void;
 }
 
+/**
+ * The page cache of a private new file's loading connection, in KiB. It also bounds the memory of
+ * SQLite's sorter (an index build keeps up to cache_size of keys in memory before it spills to a temp
+ * file), so the build holds up to twice this. 16 MB put the 1 GB cutover --apply at 173-193 MB peak RSS;
+ * 8 MB (with the collection between long steps, cutover/run.ts) at 155-164 MB, same CPU (docs/benchmark.md).
+ */
+const BUILD_CACHE_KIB = 8192;
+
 function detachAll(db: LibsqlDatabase): void {
   for (const r of allRows(db, "PRAGMA database_list")) if (r.name !== "main" && r.name !== "temp") db.exec(`DETACH ${quoteIdent(String(r.name))}`);
 }
@@ -77,7 +85,8 @@ export async function writeTransactionInto<T>(target: WriteTarget<T>, fn: (db: L
       applyLayoutSettings(db, target.settings); // before anything else reads or writes the file
     }
     if (target.foreignKeysOff) db.exec("PRAGMA foreign_keys=OFF"); // must be set outside the transaction
-    if (fresh && target.fast) db.exec(`PRAGMA journal_mode=${target.readersBeside ? "WAL" : "OFF"}; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384`);
+    if (fresh && target.fast)
+      db.exec(`PRAGMA journal_mode=${target.readersBeside ? "WAL" : "OFF"}; PRAGMA synchronous=OFF; PRAGMA cache_size=-${BUILD_CACHE_KIB}`);
     target.before?.(db);
     db.exec("BEGIN IMMEDIATE");
     try {
