@@ -1,21 +1,19 @@
-import { Worker } from "node:worker_threads";
 import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
-import { openReadOnly, twoThreadReads } from "../db/local.js";
+import { bytesWithWal, openReadOnly, twoThreadReads } from "../db/local.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { toolVersion } from "../util/paths.js";
-import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable, type Trailer } from "./format.js";
+import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
 import { listObjects } from "../db/objects.js";
-import { encodeRowParts, hasBig, listBackupTables, listRebuiltTables } from "./tables.js";
-import type { RowValue } from "./row-source.js";
+import { hasBig, listBackupTables, listRebuiltTables } from "./tables.js";
 import { readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
-import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
-import { ReaderSplit, type Spilled } from "./export-split.js";
+import { WriterSink, writerWorkerAbove } from "./writer-sink.js";
+import { ReaderSplit } from "./export-split.js";
 
 export interface ExportProgress {
   table: string;
@@ -35,6 +33,8 @@ export interface ExportOptions {
   onProgress?: (p: ExportProgress) => void;
   /** A database (+ WAL) of at least this many bytes is read on two cores (default 32 MB or VOX_CUTOVER_SPLIT_BYTES; tests: 0). */
   splitAbove?: number;
+  /** A database (+ WAL) below this many bytes has its backup written by this thread (default 4 MB or VOX_CUTOVER_WRITER_WORKER_BYTES; 0: always the writer worker). */
+  writerWorkerAbove?: number;
   /** Give the event loop a turn every 1,024 rows and after every table (default on), so signal handlers run during a long export. */
   yieldEvery?: boolean;
 }
@@ -52,6 +52,8 @@ interface ExportResult {
   header: BackupHeader;
   /** Tables read by the second reader (a worker thread) and copied in: 0 when one thread read them all. */
   readerTables: number;
+  /** Whether the writer worker wrote the file (false: the exporting thread did, a small database). */
+  writerWorker: boolean;
 }
 
 function samePath(a: string, b: string): boolean {
@@ -100,130 +102,6 @@ function backupMode(dbMode: number): number {
   return dbMode & 0o666;
 }
 
-const SLOTS = 8;
-const SLOT_SIZE = 1 << 20;
-
-/**
- * The main thread's side of the writer worker: encoded rows are written straight into a ring of
- * shared 1 MB slots (no string built per chunk, no allocation per chunk, memory fixed at 8 MB); a
- * full ring makes this thread wait. control[0] is the worker's error flag, control[1 + i] the state
- * of slot i (0 free, 1 full). A slot holds lines of one kind ("rows" are hashed per table, "lines"
- * are not).
- */
-class WorkerSink {
-  private readonly data = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
-  private readonly controlBuf = new SharedArrayBuffer(4 * (1 + SLOTS));
-  private readonly control = new Int32Array(this.controlBuf);
-  private readonly view = Buffer.from(this.data);
-  private next = 0;
-  /** The slot being filled (-1: none), its kind and how many bytes it holds. */
-  private slot = -1;
-  private kind: "lines" | "rows" = "lines";
-  private used = 0;
-  readonly worker: Worker;
-  readonly done: Promise<{ ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string }>;
-  constructor(path: string, mode: number) {
-    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), {
-      workerData: { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE },
-      execArgv: workerExecArgv(),
-      resourceLimits: WORKER_LIMITS,
-    });
-    this.done = new Promise((resolve) => {
-      this.worker.once("message", resolve);
-      this.worker.once("error", (e) => resolve({ ok: false, message: e.message }));
-    });
-  }
-  /** Resolves once the worker runs (before the main thread may block waiting for it). */
-  online(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.worker.once("online", () => resolve());
-      this.worker.once("error", reject);
-    });
-  }
-  /** Hands the slot being filled to the worker. */
-  flush(): void {
-    if (this.slot < 0) return;
-    if (this.used > 0) {
-      Atomics.store(this.control, 1 + this.slot, 1);
-      this.worker.postMessage({ t: this.kind, slot: this.slot, len: this.used });
-    }
-    // An unused slot stays free (state 0) and is taken again next.
-    else this.next = this.slot;
-    this.slot = -1;
-  }
-  private take(kind: "lines" | "rows"): void {
-    const slot = this.next;
-    this.next = (this.next + 1) % SLOTS;
-    while (Atomics.load(this.control, 1 + slot) !== 0) {
-      if (Atomics.load(this.control, 0) !== 0) throw new Error("the backup writer failed");
-      Atomics.wait(this.control, 1 + slot, 1, 100);
-    }
-    this.slot = slot;
-    this.kind = kind;
-    this.used = 0;
-  }
-  /** One line (without its newline). */
-  private line(kind: "lines" | "rows", text: string): void {
-    this.put(kind, text);
-    this.put(kind, "\n");
-  }
-  /** Bytes of a line (a whole line, or a piece of a long one). */
-  private put(kind: "lines" | "rows", text: string): void {
-    if (this.slot >= 0 && (this.kind !== kind || this.used + text.length * 3 > SLOT_SIZE)) this.flush();
-    if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
-      this.flush();
-      const b = Buffer.from(text, "utf8"); // larger than a slot: its own buffer, transferred
-      const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-      this.worker.postMessage({ t: kind, buf: ab, len: b.byteLength }, [ab]);
-      return;
-    }
-    if (this.slot < 0) this.take(kind);
-    const base = this.slot * SLOT_SIZE;
-    this.used += this.view.write(text, base + this.used, SLOT_SIZE - this.used, "utf8");
-  }
-  /** Bytes of a line, copied into slots (no string, no allocation). */
-  private putBytes(kind: "lines" | "rows", b: Buffer): void {
-    let off = 0;
-    while (off < b.length) {
-      if (this.slot >= 0 && (this.kind !== kind || this.used === SLOT_SIZE)) this.flush();
-      if (this.slot < 0) this.take(kind);
-      const n = Math.min(SLOT_SIZE - this.used, b.length - off);
-      b.copy(this.view, this.slot * SLOT_SIZE + this.used, off, off + n);
-      this.used += n;
-      off += n;
-    }
-  }
-  /** A row holding a big value: its line written in pieces (memory does not grow with the value). */
-  rowParts(values: readonly RowValue[]): void {
-    encodeRowParts(values, { part: (text) => this.put("rows", text), bytes: (b) => this.putBytes("rows", b) });
-    this.put("rows", "\n");
-  }
-  /** A row line SQLite wrote (its bytes): copied into the slots, then its newline. */
-  rowBytes(b: Buffer): void {
-    this.putBytes("rows", b);
-    this.put("rows", "\n");
-  }
-  lines(text: string): void {
-    this.line("lines", text);
-  }
-  row(text: string): void {
-    this.line("rows", text);
-  }
-  end(name: string, rows: number): void {
-    this.flush();
-    this.worker.postMessage({ t: "end", name, rows });
-  }
-  /** A table's row lines read by the reader worker, copied from its spill file (then its end line). */
-  splice(path: string, name: string, s: Spilled): void {
-    this.flush();
-    this.worker.postMessage({ t: "splice", path, name, ...s });
-  }
-  finish(totalRows: number): void {
-    this.flush();
-    this.worker.postMessage({ t: "finish", totalRows });
-  }
-}
-
 /**
  * Streams every table of the database (read-only, no migration, one read transaction) to a backup
  * file: written under a temporary name, fsynced, then renamed into place.
@@ -245,7 +123,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
   const probe = probeFile(opts.dbPath);
   const db = openReadOnly(opts.dbPath);
   const spillPath = join(dirname(out), `.${basename(out)}.spill.partial-${process.pid}`);
-  let sink: WorkerSink | undefined;
+  let sink: WriterSink | undefined;
   let reader: ReaderSplit | null = null;
   try {
     rmSync(spillPath, { force: true });
@@ -282,8 +160,9 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       settings,
       objects: listObjects(db),
     };
-    // Reading and encoding here (and, on a large file, in a reader worker); hashing and writing in the writer worker.
-    sink = new WorkerSink(tmp, backupMode(st.mode));
+    // Reading and encoding here (and, on a large file, in a reader worker); hashing and writing in
+    // the writer worker, or here for a small database.
+    sink = new WriterSink(tmp, backupMode(st.mode), bytesWithWal(opts.dbPath) < (opts.writerWorkerAbove ?? writerWorkerAbove()));
     await sink.online();
     const to = sink;
     to.lines(JSON.stringify(header));
@@ -360,13 +239,14 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       sequences: split.sequences,
       header,
       readerTables,
+      writerWorker: sink.inWorker,
     };
   } catch (e) {
     // A read torn by a commit while two threads read (SQLite: "malformed"): made again by one thread.
     if (reader && !(e instanceof VoxError) && !reader.unchanged()) return null;
     throw e;
   } finally {
-    if (sink) await sink.worker.terminate();
+    if (sink) await sink.close();
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
     await reader?.close(); // the worker's connection closes after this thread's

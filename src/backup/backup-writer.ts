@@ -1,0 +1,124 @@
+/**
+ * The backup file's writer: hashes (per table and whole file), writes, writes the end markers and
+ * the trailer, and fsyncs. Chunks arrive in a ring of shared slots (or as their own buffers); a
+ * chunk written frees its slot and wakes the exporting thread if it waits for one. It runs in the
+ * writer worker (writer-worker.ts) beside the reading thread, or, for a small database, on the
+ * exporting thread itself (export.ts): the same messages, the same bytes.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, fchmodSync, openSync, readSync, writeSync } from "node:fs";
+import { fsyncFile } from "../util/fsync.js";
+
+export type WriterMessage =
+  | { t: "lines" | "rows"; slot: number; len: number }
+  | { t: "lines" | "rows"; buf: ArrayBuffer; len: number }
+  | { t: "end"; name: string; rows: number }
+  /** A table's row lines read by the export's reader thread: copied from its spill file, hashed here like any rows, then the table's end line. */
+  | { t: "splice"; path: string; offset: number; length: number; name: string; rows: number }
+  | { t: "finish"; totalRows: number };
+
+type WriterReply = { ok: true; fileSha256: string; bytes: number; summary: { name: string; rows: number; sha256: string }[] } | { ok: false; message: string };
+
+export interface WriterSetup {
+  path: string;
+  /** The source database's permission bits: the file is created with them (never more readable), set exactly. */
+  mode: number;
+  data: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  slotSize: number;
+}
+
+export class BackupWriter {
+  private readonly data: Buffer;
+  private readonly control: Int32Array;
+  private readonly slotSize: number;
+  private readonly fd: number;
+  private closed = false;
+  private readonly file = createHash("sha256");
+  private table = createHash("sha256");
+  private bytes = 0;
+  private readonly summary: { name: string; rows: number; sha256: string }[] = [];
+  private spill: { path: string; fd: number; buf: Buffer } | null = null;
+
+  constructor(setup: WriterSetup) {
+    this.data = Buffer.from(setup.data);
+    this.control = new Int32Array(setup.control);
+    this.slotSize = setup.slotSize;
+    this.fd = openSync(setup.path, "wx", setup.mode);
+    fchmodSync(this.fd, setup.mode);
+  }
+
+  private write(b: Uint8Array): void {
+    this.file.update(b);
+    let off = 0;
+    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    this.bytes += b.length;
+  }
+
+  /** Rows of a spill file's range, hashed as the table's rows and written. */
+  private splice(path: string, offset: number, length: number): void {
+    if (this.spill?.path !== path) {
+      if (this.spill) closeSync(this.spill.fd);
+      this.spill = { path, fd: openSync(path, "r"), buf: Buffer.allocUnsafe(this.slotSize) };
+    }
+    const { fd, buf } = this.spill;
+    for (let at = offset, end = offset + length; at < end;) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
+      if (n <= 0) throw new Error(`the spill file ${path} ended early`);
+      const b = buf.subarray(0, n);
+      this.table.update(b);
+      this.write(b);
+      at += n;
+    }
+  }
+
+  /** One message; the reply once the file is finished (or failed), else null. */
+  handle(m: WriterMessage): WriterReply | null {
+    try {
+      if (m.t === "lines" || m.t === "rows") {
+        const inSlot = "slot" in m;
+        const b = inSlot ? this.data.subarray(m.slot * this.slotSize, m.slot * this.slotSize + m.len) : new Uint8Array(m.buf, 0, m.len);
+        if (m.t === "rows") this.table.update(b);
+        this.write(b);
+        if (inSlot) {
+          Atomics.store(this.control, 1 + m.slot, 0);
+          Atomics.notify(this.control, 1 + m.slot);
+        }
+        return null;
+      }
+      if (m.t === "splice" || m.t === "end") {
+        if (m.t === "splice") this.splice(m.path, m.offset, m.length);
+        const sha256 = this.table.digest("hex");
+        this.table = createHash("sha256");
+        this.summary.push({ name: m.name, rows: m.rows, sha256 });
+        this.write(Buffer.from(JSON.stringify({ k: "end", name: m.name, rows: m.rows, sha256 }) + "\n"));
+        return null;
+      }
+      const fileSha256 = this.file.digest("hex");
+      const tail = Buffer.from(JSON.stringify({ k: "trailer", tables: this.summary, totalRows: (m as { totalRows: number }).totalRows, fileSha256 }) + "\n");
+      let off = 0;
+      while (off < tail.length) off += writeSync(this.fd, tail, off, tail.length - off);
+      fsyncFile(this.fd);
+      this.close();
+      return { ok: true, fileSha256, bytes: this.bytes + tail.length, summary: this.summary };
+    } catch (e) {
+      Atomics.store(this.control, 0, 1); // tells the exporting thread to stop
+      for (let i = 1; i < this.control.length; i++) Atomics.notify(this.control, i);
+      this.close();
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** Closes the file (and a spill file); a second call does nothing. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    if (this.spill) closeSync(this.spill.fd);
+    this.spill = null;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The exporting thread's side of the backup writer (backup-writer.ts): the ring of shared slots the
+ * encoded lines go into, and where the writer runs (a worker, or this thread for a small database).
+ */
+import { Worker } from "node:worker_threads";
+import { envInteger } from "../util/env.js";
+import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { BackupWriter, type WriterMessage } from "./backup-writer.js";
+import type { Trailer } from "./format.js";
+import type { Spilled } from "./export-split.js";
+import type { RowValue } from "./row-source.js";
+import { encodeRowParts } from "./tables.js";
+
+const SLOTS = 8;
+const SLOT_SIZE = 1 << 20;
+
+/**
+ * A database (+ WAL) below this many bytes has its backup written by the exporting thread itself
+ * (default 4 MB; test hook VOX_CUTOVER_WRITER_WORKER_BYTES, 0 = always the worker): starting the
+ * writer worker costs ~0.1 s of a small file's export, more than writing its few MB here.
+ */
+export function writerWorkerAbove(): number {
+  return envInteger("VOX_CUTOVER_WRITER_WORKER_BYTES", 4 << 20);
+}
+
+type WriterResult = { ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string };
+
+/**
+ * The exporting thread's side of the backup writer (backup-writer.ts): encoded rows are written
+ * straight into a ring of shared 1 MB slots (no string built per chunk, no allocation per chunk,
+ * memory fixed at 8 MB); a full ring makes this thread wait. control[0] is the writer's error flag,
+ * control[1 + i] the state of slot i (0 free, 1 full). A slot holds lines of one kind ("rows" are
+ * hashed per table, "lines" are not). The writer runs in a worker beside this thread, or (`here`:
+ * a small database) on this thread, each slot written as it is handed over.
+ */
+export class WriterSink {
+  private readonly slots: number;
+  private readonly data: SharedArrayBuffer;
+  private readonly controlBuf: SharedArrayBuffer;
+  private readonly control: Int32Array;
+  private readonly view: Buffer;
+  private next = 0;
+  /** The slot being filled (-1: none), its kind and how many bytes it holds. */
+  private slot = -1;
+  private kind: "lines" | "rows" = "lines";
+  private used = 0;
+  private readonly worker: Worker | null = null;
+  private readonly writer: BackupWriter | null = null;
+  private settle: (r: WriterResult) => void = () => {};
+  readonly done: Promise<WriterResult>;
+  constructor(path: string, mode: number, here: boolean) {
+    this.slots = here ? 1 : SLOTS;
+    this.data = new SharedArrayBuffer(this.slots * SLOT_SIZE);
+    this.controlBuf = new SharedArrayBuffer(4 * (1 + this.slots));
+    this.control = new Int32Array(this.controlBuf);
+    this.view = Buffer.from(this.data);
+    this.done = new Promise((resolve) => (this.settle = resolve));
+    const setup = { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE };
+    if (here) {
+      this.writer = new BackupWriter(setup);
+      return;
+    }
+    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: setup, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+    this.worker.once("message", this.settle);
+    this.worker.once("error", (e) => this.settle({ ok: false, message: e.message }));
+  }
+  get inWorker(): boolean {
+    return this.worker !== null;
+  }
+  /** Resolves once the writer runs (before this thread may block waiting for it). */
+  online(): Promise<void> {
+    const w = this.worker;
+    if (!w) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      w.once("online", () => resolve());
+      w.once("error", reject);
+    });
+  }
+  /** The writer's side: the worker (a message), or this thread's writer (at once). */
+  private post(m: WriterMessage, transfer?: ArrayBuffer[]): void {
+    if (!this.writer) return this.worker!.postMessage(m, transfer);
+    const reply = this.writer.handle(m);
+    if (reply) this.settle(reply);
+  }
+  /** Stops the writer (its file is closed; the caller removes it). */
+  async close(): Promise<void> {
+    this.writer?.close();
+    await this.worker?.terminate();
+  }
+  /** Hands the slot being filled to the writer. */
+  flush(): void {
+    if (this.slot < 0) return;
+    if (this.used > 0) {
+      Atomics.store(this.control, 1 + this.slot, 1);
+      this.post({ t: this.kind, slot: this.slot, len: this.used });
+    }
+    // An unused slot stays free (state 0) and is taken again next.
+    else this.next = this.slot;
+    this.slot = -1;
+  }
+  private take(kind: "lines" | "rows"): void {
+    const slot = this.next;
+    this.next = (this.next + 1) % this.slots;
+    while (Atomics.load(this.control, 1 + slot) !== 0) {
+      if (Atomics.load(this.control, 0) !== 0) throw new Error("the backup writer failed");
+      Atomics.wait(this.control, 1 + slot, 1, 100);
+    }
+    this.slot = slot;
+    this.kind = kind;
+    this.used = 0;
+  }
+  /** One line (without its newline). */
+  private line(kind: "lines" | "rows", text: string): void {
+    this.put(kind, text);
+    this.put(kind, "\n");
+  }
+  /** Bytes of a line (a whole line, or a piece of a long one). */
+  private put(kind: "lines" | "rows", text: string): void {
+    if (this.slot >= 0 && (this.kind !== kind || this.used + text.length * 3 > SLOT_SIZE)) this.flush();
+    if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
+      this.flush();
+      const b = Buffer.from(text, "utf8"); // larger than a slot: its own buffer, transferred
+      const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      this.post({ t: kind, buf: ab, len: b.byteLength }, [ab]);
+      return;
+    }
+    if (this.slot < 0) this.take(kind);
+    const base = this.slot * SLOT_SIZE;
+    this.used += this.view.write(text, base + this.used, SLOT_SIZE - this.used, "utf8");
+  }
+  /** Bytes of a line, copied into slots (no string, no allocation). */
+  private putBytes(kind: "lines" | "rows", b: Buffer): void {
+    let off = 0;
+    while (off < b.length) {
+      if (this.slot >= 0 && (this.kind !== kind || this.used === SLOT_SIZE)) this.flush();
+      if (this.slot < 0) this.take(kind);
+      const n = Math.min(SLOT_SIZE - this.used, b.length - off);
+      b.copy(this.view, this.slot * SLOT_SIZE + this.used, off, off + n);
+      this.used += n;
+      off += n;
+    }
+  }
+  /** A row holding a big value: its line written in pieces (memory does not grow with the value). */
+  rowParts(values: readonly RowValue[]): void {
+    encodeRowParts(values, { part: (text) => this.put("rows", text), bytes: (b) => this.putBytes("rows", b) });
+    this.put("rows", "\n");
+  }
+  /** A row line SQLite wrote (its bytes): copied into the slots, then its newline. */
+  rowBytes(b: Buffer): void {
+    this.putBytes("rows", b);
+    this.put("rows", "\n");
+  }
+  lines(text: string): void {
+    this.line("lines", text);
+  }
+  row(text: string): void {
+    this.line("rows", text);
+  }
+  end(name: string, rows: number): void {
+    this.flush();
+    this.post({ t: "end", name, rows });
+  }
+  /** A table's row lines read by the reader worker, copied from its spill file (then its end line). */
+  splice(path: string, name: string, s: Spilled): void {
+    this.flush();
+    this.post({ t: "splice", path, name, ...s });
+  }
+  finish(totalRows: number): void {
+    this.flush();
+    this.post({ t: "finish", totalRows });
+  }
+}
