@@ -24,6 +24,7 @@
 import { isUtf8 } from "node:buffer";
 import type { LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent } from "../db/value.js";
+import { droppedLines } from "../util/gc.js";
 import type { BackupTable } from "./format.js";
 import { bigAbove, bigSource, fileFacts, integerOnly, iterateRows, orderBy, rowStatement, valueRef, type RowSource, type RowValue } from "./row-source.js";
 
@@ -91,6 +92,7 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable): Generator<RowItem
     rows++;
     if (typeof v !== "bigint") {
       yield isUtf8(v) ? v : lineValues(v);
+      droppedLines(v.length);
       continue;
     }
     if (++hard >= HARD_SWITCH_AFTER && hard * HARD_SHARE > rows) {
