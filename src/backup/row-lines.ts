@@ -41,6 +41,9 @@ const MAX_LINE_COLUMNS = 127;
 const HARD_SWITCH_AFTER = 16;
 const HARD_SHARE = 8;
 
+/** The smallest rowid: the line statement starts there (`key >= ?`, so that it can also be run over no row). */
+const FIRST_KEY = -(1n << 63n);
+
 /**
  * TEXT longer than this goes by the row statement (the per-value cost is nothing next to its bytes):
  * a line of 127 such values escaped at worst (`\u0000`, 6 bytes a byte) stays under SQLite's 1 GB
@@ -59,7 +62,7 @@ function hardValue(t: BackupTable, i: number, big: number): string {
 function lineSql(t: BackupTable, key: string): string {
   const hard = t.columns.map((_, i) => `(${hardValue(t, i, Math.min(LINE_TEXT_MAX, bigAbove()))})`).join(" OR ");
   const values = t.columns.map((_, i) => valueRef(t, i)).join(", ");
-  return `SELECT CASE WHEN ${hard} THEN ${key} ELSE CAST(json_array(${values}) AS BLOB) END FROM ${quoteIdent(t.name)}${orderBy(t)}`;
+  return `SELECT CASE WHEN ${hard} THEN ${key} ELSE CAST(json_array(${values}) AS BLOB) END FROM ${quoteIdent(t.name)} WHERE ${key} >= ?${orderBy(t)}`;
 }
 
 /**
@@ -88,19 +91,28 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable): Generator<RowItem
   let rows = 0;
   let hard = 0;
   let restFrom: bigint | null = null;
-  for (const [v] of (st as unknown as { iterate(): IterableIterator<[Buffer | bigint]> }).iterate()) {
-    rows++;
-    if (typeof v !== "bigint") {
-      yield isUtf8(v) ? v : lineValues(v);
-      droppedLines(v.length);
-      continue;
+  let open = true;
+  try {
+    for (const [v] of (st as unknown as { iterate(args: unknown[]): IterableIterator<[Buffer | bigint]> }).iterate([FIRST_KEY])) {
+      rows++;
+      if (typeof v !== "bigint") {
+        yield isUtf8(v) ? v : lineValues(v);
+        droppedLines(v.length);
+        continue;
+      }
+      if (++hard >= HARD_SWITCH_AFTER && hard * HARD_SHARE > rows) {
+        restFrom = v;
+        break;
+      }
+      byKey ??= rowStatement(db, t, ` WHERE ${key} = ?`);
+      yield* iterateRows(byKey, [v]);
     }
-    if (++hard >= HARD_SWITCH_AFTER && hard * HARD_SHARE > rows) {
-      restFrom = v;
-      break;
-    }
-    byKey ??= rowStatement(db, t, ` WHERE ${key} = ?`);
-    yield* iterateRows(byKey, [v]);
+    open = false;
+  } finally {
+    // The driver's iterator has no return(): a statement left part way stays active, and its read
+    // keeps every database of the connection in a transaction (a DETACH then fails: "database … is
+    // locked"). Run again over no row (`>= NULL`), it ends.
+    if (open || restFrom !== null) (st as unknown as { iterate(args: unknown[]): Iterator<unknown> }).iterate([null]).next();
   }
   // Rows SQLite cannot write are common here: this row and the rest by the row statement.
   if (restFrom !== null) yield* iterateRows(rowStatement(db, t, ` WHERE ${key} >= ?`), [restFrom]);

@@ -157,6 +157,27 @@ describe("row lines SQLite writes (json_array)", () => {
     }
   });
 
+  it("leaves no statement active: a table read part way as lines lets the connection DETACH (the native build's source)", () => {
+    const db = new Database(p("v.db"), { readonly: true });
+    try {
+      db.exec(`ATTACH '${p("v.db")}' AS other`);
+      db.exec("BEGIN");
+      db.prepare("SELECT count(*) FROM other.e").get();
+      const f = listBackupTables(db).find((x) => x.name === "f")!;
+      // f goes over to the row statement part way; e is read whole as lines; a reader stopped early too.
+      expect(hashTable(db, f).rows).toBe(300);
+      for (const r of readRows(
+        db,
+        listBackupTables(db).find((x) => x.name === "e")!,
+      ))
+        if (r) break;
+      db.exec("COMMIT");
+      expect(() => db.exec("DETACH other")).not.toThrow();
+    } finally {
+      db.close();
+    }
+  });
+
   it("a backup of it holds Python's lines and verifies against the database", async () => {
     const exp = await cli(["export-legacy", p("b.jsonl"), "--db", p("v.db"), "--json"]);
     expect(exp.exitCode, exp.stderr).toBe(0);
