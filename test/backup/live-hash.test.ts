@@ -15,7 +15,8 @@ import { execa } from "execa";
 import { sqlite, tmp } from "../helpers.js";
 // The build: the worker runs from compiled files.
 import { LiveHash, type LiveTable } from "../../dist/src/backup/live-hash.js";
-import { hashDatabase } from "../../dist/src/backup/tables.js";
+import { hashDatabase, hashTable, listBackupTables } from "../../dist/src/backup/tables.js";
+import { openReadOnly } from "../../dist/src/db/local.js";
 
 let dir: string;
 const TABLES = 16;
@@ -80,6 +81,30 @@ describe("live hashes of a rollback-journal file: two threads, one snapshot", ()
     expect(after).not.toEqual(before); // the commit changed every table
     expect([before, after]).toContainEqual(got);
     expect(sqlite(db, "SELECT count(*) FROM t0 WHERE a = 'changed'")).toBe("1");
+  });
+});
+
+describe("a hash leaves no read lock behind", () => {
+  it("a table whose rows switch to the row statement (REAL, BLOB): after COMMIT another process gets EXCLUSIVE at once", () => {
+    const db = copyOf("journal", "unlocked.db");
+    const c = openReadOnly(db);
+    try {
+      c.exec("BEGIN");
+      const t = listBackupTables(c).find((x) => x.name === "t0")!;
+      expect(hashTable(c, t).rows).toBe(10000);
+      c.exec("COMMIT");
+      // libsql's iterator, left at the switch, kept stepping: SQLite's read lock stayed until GC (and its late close dropped other connections' locks).
+      const got = execFileSync("python3", [
+        "-c",
+        "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\ntry:\n  c.execute('BEGIN EXCLUSIVE'); print('free'); c.execute('ROLLBACK')\nexcept Exception as e: print('locked:', e)",
+        db,
+      ])
+        .toString()
+        .trim();
+      expect(got).toBe("free");
+    } finally {
+      c.close();
+    }
   });
 });
 
