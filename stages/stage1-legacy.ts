@@ -55,7 +55,16 @@ export const exportStep: Step = defineStep({
     });
     return {
       summary: `${formatCount(r.totalRows)} rows of ${plural(r.tables.length, "table")}${r.sequences ? ` (and ${formatCount(r.sequences)} sqlite_sequence entries)` : ""}, sha256 ${r.sha256.slice(0, 16)}…`,
-      outputs: { path: r.path, sha256: r.sha256, rows: r.totalRows, bytes: r.bytes, identity, tables: r.tables, file: recordFile(r.path, r.sha256) },
+      outputs: {
+        path: r.path,
+        sha256: r.sha256,
+        rows: r.totalRows,
+        bytes: r.bytes,
+        identity,
+        tables: r.tables,
+        file: recordFile(r.path, r.sha256),
+        ...(r.readWhole.length ? { readWhole: r.readWhole } : {}),
+      },
     };
   },
 });
@@ -173,7 +182,7 @@ const buildImportStep: Step = defineStep({
           parity: t.parity,
         })),
         sequences: r.sequences,
-        evidence: importEvidence(r, ver?.verified === true),
+        evidence: importEvidence(r, ver?.verified === true, exp.readWhole),
         file: recordFile(c.newPath),
       },
     };

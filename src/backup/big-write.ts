@@ -141,27 +141,25 @@ export function dropStage(db: LibsqlDatabase): void {
 
 /**
  * Values above the big-value size that the export had to read whole, per table, for the import's
- * evidence (the dry-run, --json, the report), with the reason: a WITHOUT ROWID table's rows are found
- * by key in an index b-tree, not by rowid, so the page reader does not reach them (no vox table is
- * WITHOUT ROWID); a virtual table's rows come from its module (an own-content FTS table's text lives
- * in its shadow tables); a UTF-16 file's TEXT is UTF-16 in its pages and UTF-8 in the backup, and is
- * bound whole into the UTF-16 new file as well (vox writes UTF-8 files).
+ * evidence (the dry-run, --json, the report), with the reason: a virtual table's rows come from its
+ * module (an own-content FTS table's text lives in its shadow tables); a UTF-16 file's TEXT is
+ * UTF-16 in its pages and UTF-8 in the backup, and is bound whole into the UTF-16 new file as well
+ * (vox writes UTF-8 files). A WITHOUT ROWID table's are read from its pages; the export names the
+ * ones it could not (its `readWhole`, merged into the evidence: `withExportReadWhole`).
  */
 export class ReadWholeTally {
   private readonly counts = new Map<string, { values: number; reason: string }>();
-  see(t: { name: string; withoutRowid: boolean; sql?: string }, values: readonly unknown[], utf16 = false): void {
+  see(t: { name: string; sql?: string }, values: readonly unknown[], utf16 = false): void {
     const virtual = /^\s*CREATE\s+VIRTUAL\b/i.test(t.sql ?? "");
-    if (!t.withoutRowid && !virtual && !utf16) return;
+    if (!virtual && !utf16) return;
     const limit = bigValueBytes();
     const mb = limit >= 1 << 20 ? `${Math.round(limit / (1 << 20))} MB` : `${Math.round(limit / 1024)} KB`;
-    const whole = (v: unknown) => v instanceof BigValue && v.length > limit && (t.withoutRowid || virtual || v.storage === "text");
+    const whole = (v: unknown) => v instanceof BigValue && v.length > limit && (virtual || v.storage === "text");
     const n = values.filter(whole).length;
     if (!n) return;
-    const reason = t.withoutRowid
-      ? `WITHOUT ROWID: each value above ${mb} was read whole by the export (memory grows with the value; the bytes are exact)`
-      : virtual
-        ? `virtual table: each value above ${mb} was read whole by the export (its rows come from the table's module, not a b-tree of its own; an FTS index also tokenizes each text whole; the bytes are exact)`
-        : `UTF-16 file: each TEXT above ${mb} was read whole by the export and is bound whole by the import (its pages hold UTF-16, the backup UTF-8; the bytes are exact)`;
+    const reason = virtual
+      ? `virtual table: each value above ${mb} was read whole by the export (its rows come from the table's module, not a b-tree of its own; an FTS index also tokenizes each text whole; the bytes are exact)`
+      : `UTF-16 file: each TEXT above ${mb} was read whole by the export and is bound whole by the import (its pages hold UTF-16, the backup UTF-8; the bytes are exact)`;
     const c = this.counts.get(t.name);
     this.counts.set(t.name, { values: (c?.values ?? 0) + n, reason });
   }

@@ -24,6 +24,7 @@ import { Worker } from "node:worker_threads";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
+import type { ReadWhole } from "./row-source.js";
 import { envInteger } from "../util/env.js";
 import { spillFits } from "../safety/disk.js";
 
@@ -34,7 +35,7 @@ const MAIN_CLAIM = 1;
 export type ReaderMessage =
   /** The worker's connection is open (the file it reads). */
   | { t: "tables"; file: string }
-  | { t: "table"; i: number; offset: number; length: number; rows: number }
+  | { t: "table"; i: number; offset: number; length: number; rows: number; whole: ReadWhole | null }
   | { t: "done"; ok: true }
   | { t: "done"; ok: false; message: string }
   /** The worker's connection is closed. */
@@ -45,6 +46,8 @@ export interface Spilled {
   offset: number;
   length: number;
   rows: number;
+  /** Big values the worker read whole (a WITHOUT ROWID table its pages could not serve), and why. */
+  whole: ReadWhole | null;
 }
 
 /**
@@ -121,7 +124,7 @@ export class ReaderSplit {
       };
       w.on("message", (m: ReaderMessage) => {
         if (m.t === "tables") return file(m.file);
-        if (m.t === "table") return void spilled.set(m.i, { offset: m.offset, length: m.length, rows: m.rows });
+        if (m.t === "table") return void spilled.set(m.i, { offset: m.offset, length: m.length, rows: m.rows, whole: m.whole });
         if (m.t === "closed") return closed();
         file(null);
         resolve(m.ok ? spilled : null);

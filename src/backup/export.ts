@@ -10,6 +10,7 @@ import { toolVersion } from "../util/paths.js";
 import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
 import { listObjects } from "../db/objects.js";
 import { hasBig, listBackupTables, listRebuiltTables } from "./tables.js";
+import type { ReadWhole } from "./row-source.js";
 import { readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
 import { WriterSink, writerWorkerAbove } from "./writer-sink.js";
@@ -54,6 +55,8 @@ interface ExportResult {
   readerTables: number;
   /** Whether the writer worker wrote the file (false: the exporting thread did, a small database). */
   writerWorker: boolean;
+  /** WITHOUT ROWID tables whose values above the big-value size were read whole (their pages could not serve them), and why. */
+  readWhole: { table: string; values: number; reason: string }[];
 }
 
 function samePath(a: string, b: string): boolean {
@@ -168,6 +171,10 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     to.lines(JSON.stringify(header));
     let rowsDone = 0;
     let tableRowsDone = 0;
+    const readWhole: ExportResult["readWhole"] = [];
+    const wholeIn = (table: string) => (w: ReadWhole | null) => {
+      if (w?.values) readWhole.push({ table, values: w.values, reason: w.reason });
+    };
     // The reader worker's rows count in the progress until its tables are spliced or read again here.
     let theirs = () => reader?.rowsRead() ?? 0;
     const progress = (table: string, tableRows: number, tableDone: number, mine: number) =>
@@ -178,7 +185,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
       const tableRows = Number(t.rows);
-      for (const row of readRows(db, t)) {
+      for (const row of readRows(db, t, wholeIn(t.name))) {
         if (Buffer.isBuffer(row)) to.rowBytes(row);
         else if (hasBig(row)) to.rowParts(row);
         else to.row(encodeRow(row as SqlValue[]));
@@ -216,6 +223,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
         }
         to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
         to.splice(spillPath, t.name, s);
+        wholeIn(t.name)(s.whole);
         readerTables++;
         rowsDone += s.rows;
         if (t.name !== "sqlite_sequence") tableRowsDone += s.rows;
@@ -240,6 +248,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       header,
       readerTables,
       writerWorker: sink.inWorker,
+      readWhole,
     };
   } catch (e) {
     // A read torn by a commit while two threads read (SQLite: "malformed"): made again by one thread.

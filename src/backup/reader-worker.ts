@@ -14,6 +14,7 @@ import type { RowOut } from "./big-value.js";
 import { encodeRow, type BackupTable } from "./format.js";
 import { encodeRowParts, hasBig } from "./tables.js";
 import { readRows } from "./row-lines.js";
+import type { ReadWhole } from "./row-source.js";
 import { READER_CLAIM, type ReaderMessage } from "./export-split.js";
 
 const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
@@ -76,7 +77,8 @@ try {
       const counted = t.name !== "sqlite_sequence";
       const offset = out.offset;
       let rows = 0;
-      for (const row of readRows(db, t)) {
+      let whole: ReadWhole | null = null;
+      for (const row of readRows(db, t, (w) => (whole = w))) {
         if (Buffer.isBuffer(row)) out.line(row);
         else {
           if (hasBig(row)) encodeRowParts(row, out);
@@ -88,7 +90,7 @@ try {
       }
       out.flush();
       if (counted) Atomics.add(progress, 0, BigInt(rows & 0x3ff));
-      post({ t: "table", i, offset, length: out.offset - offset, rows });
+      post({ t: "table", i, offset, length: out.offset - offset, rows, whole });
     }
     post({ t: "done", ok: true });
     // The connection stays open until the main thread has read its last row: closing it (or ending

@@ -18,7 +18,7 @@
  * such rows are common (1 in 8 after the first 16) is read by the row statement from there on.
  *
  * Only ordinary rowid tables of UTF-8 files take the line path (the tables whose big values can be
- * read from the pages: row-source.ts bigSource); WITHOUT ROWID, virtual tables, sqlite_sequence and
+ * read from the pages by rowid: row-source.ts pageRowid); WITHOUT ROWID, virtual tables, sqlite_sequence and
  * UTF-16 files are read as values, as before.
  */
 import { isUtf8 } from "node:buffer";
@@ -26,7 +26,19 @@ import type { LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent } from "../db/value.js";
 import { droppedLines } from "../util/gc.js";
 import type { BackupTable } from "./format.js";
-import { bigAbove, bigSource, fileFacts, integerOnly, iterateRows, orderBy, rowStatement, valueRef, type RowSource, type RowValue } from "./row-source.js";
+import { bigAbove } from "./big-source.js";
+import {
+  fileFacts,
+  integerOnly,
+  iterateRows,
+  orderBy,
+  pageRowid,
+  rowStatement,
+  valueRef,
+  type ReadWhole,
+  type RowSource,
+  type RowValue,
+} from "./row-source.js";
 
 /** A row as the readers hand it: its line's UTF-8 bytes (no newline), or its values. */
 export type RowItem = Buffer | RowValue[];
@@ -76,14 +88,19 @@ function lineValues(line: Buffer): RowValue[] {
   );
 }
 
-/** Every row of a table in key order, as a line SQLite wrote or as values (see above). */
-export function* readRows(db: LibsqlDatabase, t: BackupTable): Generator<RowItem> {
-  const big = bigSource(db, t, fileFacts(db));
-  if (!big || t.columns.length > MAX_LINE_COLUMNS) {
-    yield* iterateRows(rowStatement(db, t));
+/**
+ * Every row of a table in key order, as a line SQLite wrote or as values (see above). `whole` hears
+ * of big values read whole (a WITHOUT ROWID table its pages could not serve) once the rows are read.
+ */
+export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWhole) => void): Generator<RowItem> {
+  const rowidIdx = pageRowid(t, fileFacts(db));
+  if (rowidIdx === null || t.columns.length > MAX_LINE_COLUMNS) {
+    const src = rowStatement(db, t);
+    yield* iterateRows(src);
+    if (src.whole?.values) whole?.(src.whole);
     return;
   }
-  const key = valueRef(t, big.rowidIdx);
+  const key = valueRef(t, rowidIdx);
   const st = db.prepare(lineSql(t, key));
   st.raw(true);
   st.safeIntegers(true);

@@ -5,8 +5,8 @@
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, normalizeValue, RawText, quoteIdent, type SqlValue, type TextEncoding } from "../db/value.js";
 import type { BackupTable } from "./format.js";
-import { PageReader } from "../db/pages.js";
-import { BigValue, bigValueBytes } from "./big-value.js";
+import { BigValue } from "./big-value.js";
+import { bigAbove, indexSource, rowidSource, wholeReason, type BigCol, type BigRows } from "./big-source.js";
 
 /** Columns that always hold an INTEGER (the rowid, its alias): read as they are. */
 export function integerOnly(t: BackupTable, i: number): boolean {
@@ -90,8 +90,18 @@ export interface RowSource {
   /** Value index of each maybe-TEXT column, in mask bit order. */
   textCols: number[];
   encoding: TextEncoding;
-  /** Values above the big-value size are read from the pages (an ordinary rowid table of a UTF-8 file). */
-  big: { reader: () => PageReader; root: number; rowidIdx: number; recordCol: number[] } | null;
+  /** Values above the big-value size are read from the pages (src/backup/big-source.ts). */
+  big: BigRows | null;
+  /** The statement reading every value whole: the fallback when the pages disagree with a row (a WITHOUT ROWID table). */
+  again: (() => LibsqlStatement) | null;
+  /** A WITHOUT ROWID table whose big values were read whole: why, and how many (counted as they are read). */
+  whole: ReadWhole | null;
+}
+
+/** Big values a reader read whole, and why (the evidence's `readWhole` names them per table). */
+export interface ReadWhole {
+  reason: string;
+  values: number;
 }
 
 /** A value as the row readers hand it: a big one is a BigValue (read in slices when encoded). */
@@ -141,23 +151,44 @@ export function fileFacts(db: LibsqlDatabase): FileFacts {
 }
 
 /**
- * Where a table's big values can be read from the pages: an ordinary rowid table (not virtual, not
- * WITHOUT ROWID, not sqlite_sequence) whose rowid is carried. Others read every value whole. The
- * page reader is made when a big value is first met (two statements of its own).
+ * The value index of the rowid of a table whose big values are found by rowid in its pages (and whose
+ * rows SQLite may write as lines: row-lines.ts): an ordinary rowid table (not virtual, not WITHOUT
+ * ROWID, not sqlite_sequence) of a UTF-8 file whose rowid is carried; else null.
  */
-export function bigSource(db: LibsqlDatabase, t: BackupTable, facts: FileFacts): RowSource["big"] {
+export function pageRowid(t: BackupTable, facts: FileFacts): number | null {
   if (facts.encoding !== "UTF-8" || t.withoutRowid || t.name === "sqlite_sequence" || (!t.rowidColumn && !t.rowidAlias)) return null;
   const root = facts.roots.get(t.name);
   if (root === undefined || root <= 0) return null; // a virtual table has no b-tree of its own
-  const stored = facts.stored.get(t.name) ?? [];
-  const recordCol = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? -1 : stored.indexOf(c)));
-  let reader: PageReader | null = null;
-  return { reader: () => (reader ??= new PageReader(db)), root, rowidIdx: t.rowidColumn ? 0 : t.columns.indexOf(t.rowidAlias!), recordCol };
+  return t.rowidColumn ? 0 : t.columns.indexOf(t.rowidAlias!);
 }
 
-/** The size above which a value is read from the pages (where a table can be: bigSource). */
-export function bigAbove(): number {
-  return Math.max(64, bigValueBytes());
+/**
+ * Where a table's big values are read from (big-source.ts): the pages of an ordinary rowid table
+ * (pageRowid) or of a WITHOUT ROWID table of a UTF-8 file; others read every value whole. The page
+ * reader is made when a big value is first met (statements of its own).
+ */
+function bigSource(db: LibsqlDatabase, t: BackupTable, facts: FileFacts, where: string): Pick<RowSource, "big" | "whole" | "again"> & { st: LibsqlStatement } {
+  const prep = (above: number | null) => {
+    const st = db.prepare(selectSql(t, facts.encoding === "UTF-8", above, where));
+    st.raw(true);
+    st.safeIntegers(true);
+    return st;
+  };
+  const none = { big: null, whole: null, again: null };
+  const root = facts.roots.get(t.name);
+  if (t.withoutRowid && root !== undefined && root > 0) {
+    // Its rows are matched to its b-tree's cells by their place in key order: all of them, in order.
+    if (facts.encoding !== "UTF-8" || where) return { ...none, whole: { reason: wholeReason("a UTF-16 file"), values: 0 }, st: prep(null) };
+    const above = bigAbove();
+    const src = indexSource(db, t, root, selectSql(t, true, above, ""));
+    if ("whole" in src) return { ...none, whole: { reason: src.whole, values: 0 }, st: prep(null) };
+    return { big: src, whole: null, again: () => prep(null), st: prep(above) };
+  }
+  const rowidIdx = pageRowid(t, facts);
+  if (rowidIdx === null) return { ...none, st: prep(null) };
+  const stored = facts.stored.get(t.name) ?? [];
+  const recordCol = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? -1 : stored.indexOf(c)));
+  return { ...none, big: rowidSource(db, root!, rowidIdx, recordCol), st: prep(bigAbove()) };
 }
 
 /**
@@ -167,44 +198,80 @@ export function bigAbove(): number {
 export function rowStatement(db: LibsqlDatabase, t: BackupTable, where = ""): RowSource {
   const facts = fileFacts(db);
   const { encoding } = facts;
-  const big = bigSource(db, t, facts);
-  const st = db.prepare(selectSql(t, encoding === "UTF-8", big ? bigAbove() : null, where));
-  st.raw(true);
-  st.safeIntegers(true);
   const textCols = t.columns.map((_, i) => i).filter((i) => !integerOnly(t, i));
-  return { st, n: t.columns.length, textCols, encoding, big };
+  return { ...bigSource(db, t, facts, where), n: t.columns.length, textCols, encoding };
 }
+
+/** The pages of a WITHOUT ROWID table did not hold the row SQLite returned: the rest of the table is read whole. */
+class PagesDisagree extends Error {}
 
 /** The rows of a row statement (bound to `args` when it has a WHERE), as values. */
 export function* iterateRows(src: RowSource, args: unknown[] = []): Generator<RowValue[]> {
+  let done = 0;
+  try {
+    for (const row of rowsOf(src, src.st, 0, args)) {
+      yield row;
+      done++;
+    }
+  } catch (e) {
+    if (!(e instanceof PagesDisagree) || !src.again) throw e;
+    // Same snapshot: the rows before it are the ones already given; from it on, every value whole.
+    src.whole = { reason: wholeReason(`from row ${done + 1} on: ${e.message}`), values: 0 };
+    src.big = null;
+    yield* rowsOf(src, src.again(), done, args);
+  }
+}
+
+function* rowsOf(src: RowSource, st: LibsqlStatement, skip: number, args: unknown[]): Generator<RowValue[]> {
   const { n, textCols, encoding, big } = src;
   const masks = Math.ceil(textCols.length / MASK_BITS);
-  for (const raw of (src.st as unknown as { iterate(args: unknown[]): IterableIterator<unknown[]> }).iterate(args)) {
+  const above = src.whole ? bigAbove() : 0;
+  let row = -1;
+  for (const raw of (st as unknown as { iterate(args: unknown[]): IterableIterator<unknown[]> }).iterate(args)) {
+    if (++row < skip) continue;
+    if (big) {
+      let bigs: BigCol[] | null = null;
+      for (let k = 0; k < textCols.length; k += MASK_BITS) {
+        const mask = Number(raw[n + k / MASK_BITS] as bigint);
+        const bigMask = Number(raw[n + masks + k / MASK_BITS] as bigint);
+        for (let j = 0; bigMask && j < MASK_BITS && k + j < textCols.length; j++) {
+          // Its length came instead of its bytes: the bytes are read from the pages when encoded.
+          if (bigMask & (1 << j))
+            (bigs ??= []).push({ i: textCols[k + j]!, storage: mask & (1 << j) ? "text" : "blob", length: Number(raw[textCols[k + j]!] as bigint) });
+        }
+      }
+      if (bigs && !big.take(raw, row, bigs, (i) => isText(raw, n, textCols, i)))
+        throw new PagesDisagree(`the cell its b-tree holds there is not the row SQLite returned (row ${row + 1})`);
+    }
     for (let k = 0; k < textCols.length; k += MASK_BITS) {
       const mask = Number(raw[n + k / MASK_BITS] as bigint);
-      const bigMask = big ? Number(raw[n + masks + k / MASK_BITS] as bigint) : 0;
-      if (mask === 0 && bigMask === 0) continue;
+      if (mask === 0) continue;
       for (let j = 0; j < MASK_BITS && k + j < textCols.length; j++) {
         const i = textCols[k + j]!;
-        if (bigMask & (1 << j)) {
-          // Its length came instead of its bytes: the bytes are read from the pages when encoded.
-          const storage = mask & (1 << j) ? "text" : "blob";
-          const length = Number(raw[i] as bigint);
-          const rowid = raw[big!.rowidIdx] as bigint;
-          const { reader, root } = big!;
-          const col = big!.recordCol[i]!;
-          raw[i] = new BigValue(storage, length, () => reader().value(root, rowid, col, { storage, length }));
-        } else if (mask & (1 << j)) {
-          // A string came by the fast path (short ASCII, no NUL): already exact.
-          if (typeof raw[i] !== "string") raw[i] = decodeText(raw[i] as Uint8Array, encoding);
-        }
+        // A string came by the fast path (short ASCII, no NUL): already exact.
+        if (mask & (1 << j) && !(raw[i] instanceof BigValue) && typeof raw[i] !== "string") raw[i] = decodeText(raw[i] as Uint8Array, encoding);
       }
     }
     raw.length = n;
     for (let i = 0; i < n; i++) {
       const v = raw[i];
       if (v !== null && typeof v === "object" && !(v instanceof Uint8Array) && !(v instanceof RawText) && !(v instanceof BigValue)) raw[i] = normalizeValue(v);
+      // A WITHOUT ROWID table read whole: its big values are counted for the evidence.
+      else if (above && (v instanceof Uint8Array || v instanceof RawText || typeof v === "string") && byteSize(v, encoding) > above) src.whole!.values++;
     }
     yield raw as RowValue[];
   }
+}
+
+/** Whether value `i` of a raw row is TEXT (its bit in the row's TEXT mask). */
+function isText(raw: unknown[], n: number, textCols: number[], i: number): boolean {
+  const k = textCols.indexOf(i);
+  return k >= 0 && (Number(raw[n + Math.floor(k / MASK_BITS)] as bigint) & (1 << (k % MASK_BITS))) !== 0;
+}
+
+/** Bytes of a value as the row statement returned it (TEXT decoded: its bytes in the file's encoding). */
+function byteSize(v: Uint8Array | RawText | string, encoding: TextEncoding): number {
+  if (v instanceof RawText) return v.bytes.length;
+  if (typeof v !== "string") return v.length;
+  return encoding === "UTF-8" ? Buffer.byteLength(v) : 2 * v.length;
 }

@@ -17,7 +17,7 @@ import type { LibsqlDatabase, LibsqlStatement } from "./local.js";
 import { droppedBuffer } from "../util/gc.js";
 import { quoteString } from "./value.js";
 
-class PageFormatError extends Error {}
+export class PageFormatError extends Error {}
 
 function varint(b: Uint8Array, off: number): { v: bigint; n: number } {
   let v = 0n;
@@ -72,15 +72,21 @@ export class PageReader {
   private readonly linkSt: LibsqlStatement;
   /** One page buffer reused for overflow pages a caller overwrites whole (see `segments`). */
   private scratch: Buffer | undefined;
-  constructor(db: LibsqlDatabase, schema = "main") {
-    this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${schema === "main" ? "'main'" : quoteString(schema)}) WHERE pgno = ?`);
+  private headSt: LibsqlStatement | undefined;
+  private readonly schemaSql: string;
+  constructor(
+    private readonly db: LibsqlDatabase,
+    schema = "main",
+  ) {
+    this.schemaSql = schema === "main" ? "'main'" : quoteString(schema);
+    this.st = db.prepare(`SELECT data FROM sqlite_dbpage(${this.schemaSql}) WHERE pgno = ?`);
     this.st.raw(true);
     const p1 = this.page(1);
     this.pageSize = p1.length;
     this.usable = this.pageSize - p1[20]!;
     this.count = db.prepare("PRAGMA page_count");
     this.count.raw(true);
-    this.linkSt = db.prepare(`SELECT substr(data, 1, 4) FROM sqlite_dbpage(${schema === "main" ? "'main'" : quoteString(schema)}) WHERE pgno = ?`);
+    this.linkSt = db.prepare(`SELECT substr(data, 1, 4) FROM sqlite_dbpage(${this.schemaSql}) WHERE pgno = ?`);
     this.linkSt.raw(true);
   }
 
@@ -89,6 +95,14 @@ export class PageReader {
     const d = (this.linkSt.get(n) as unknown[] | undefined)?.[0];
     if (!(d instanceof Uint8Array) || d.length !== 4) throw new PageFormatError(`page ${n} cannot be read`);
     return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
+  }
+
+  /** The first 12 bytes of page `n` (a b-tree page's header, page 1 excepted), without reading the page. */
+  head(n: number): Buffer {
+    this.headSt ??= this.db.prepare(`SELECT substr(data, 1, 12) FROM sqlite_dbpage(${this.schemaSql}) WHERE pgno = ?`).raw(true);
+    const d = (this.headSt.get(n) as unknown[] | undefined)?.[0];
+    if (!(d instanceof Uint8Array) || d.length !== 12) throw new PageFormatError(`page ${n} cannot be read`);
+    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   }
 
   /** Pages in the file now (a writer's transaction adds pages). */
@@ -146,17 +160,23 @@ export class PageReader {
     const { page, pgno, cell } = this.findCell(root, rowid);
     const ps = varint(page, cell);
     const rid = varint(page, cell + ps.n);
-    const size = Number(ps.v);
-    const start = cell + ps.n + rid.n;
+    return this.payloadAt(page, pgno, cell + ps.n + rid.n, Number(ps.v), false);
+  }
+
+  /**
+   * A cell's payload of `size` bytes starting at `start` of page `pgno`: how much of it is local
+   * (the file format's rule differs for table leaves and index pages) and its first overflow page.
+   */
+  payloadAt(page: Buffer, pgno: number, start: number, size: number, index: boolean): Payload {
     const U = this.usable;
-    const X = U - 35;
+    const X = index ? Math.floor(((U - 12) * 64) / 255) - 23 : U - 35;
     let local = size;
     if (size > X) {
       const M = Math.floor(((U - 12) * 32) / 255) - 23;
       const K = M + ((size - M) % (U - 4));
       local = K <= X ? K : M;
     }
-    if (start + local + (local < size ? 4 : 0) > page.length) throw new PageFormatError(`the cell of rowid ${rowid} runs past its page`);
+    if (start + local + (local < size ? 4 : 0) > page.length) throw new PageFormatError(`a cell of page ${pgno} runs past its page`);
     return { size, leaf: pgno, start, local, overflow: local < size ? page.readUInt32BE(start + local) : 0 };
   }
 
@@ -207,7 +227,7 @@ export class PageReader {
   }
 
   /** Slices of bytes [from, from + len) of a payload (views into page buffers). */
-  private *slices(p: Payload, from: number, len: number): Generator<Buffer> {
+  *slices(p: Payload, from: number, len: number): Generator<Buffer> {
     for (const s of this.segments(p, from, len)) yield s.page.subarray(s.start, s.end);
   }
 
@@ -229,32 +249,52 @@ export class PageReader {
     expect: { storage: "blob" | "text"; length: number },
   ): { payload: Payload; offset: number; length: number; typeByte: number; typeStart: number } {
     const p = this.payload(root, rowid);
+    const cols = this.record(p, `row ${rowid}`);
+    const c = cols[col];
+    if (!c) throw new PageFormatError(`row ${rowid} has no column ${col} in its record`);
+    const storage = c.type >= 12 ? (c.type % 2 === 0 ? "blob" : "text") : "other";
+    if (storage !== expect.storage || c.size !== expect.length) {
+      throw new PageFormatError(
+        `row ${rowid}, column ${col}: the page holds a ${storage} of ${c.size} bytes where SQLite reports a ${expect.storage} of ${expect.length}`,
+      );
+    }
+    return { payload: p, offset: c.offset, length: c.size, typeByte: c.typeEnd, typeStart: c.typeStart };
+  }
+
+  /**
+   * A record's columns (its header's serial types, in order): each one's serial type, offset and
+   * size in the payload, and where its serial type sits in the header. `what` names the row in errors.
+   */
+  record(p: Payload, what: string): RecordColumn[] {
     // The record header: its size (a varint), then one serial type per column.
     const head = Buffer.concat([...this.slices(p, 0, Math.min(p.size, 9))]);
     const hs = varint(head, 0);
     const hdrSize = Number(hs.v);
-    if (hdrSize > p.size) throw new PageFormatError(`row ${rowid}: a record header larger than its record`);
+    if (hdrSize > p.size) throw new PageFormatError(`${what}: a record header larger than its record`);
     const hdr = Buffer.concat([...this.slices(p, 0, hdrSize)]);
+    const out: RecordColumn[] = [];
     let off = hs.n;
     let at = hdrSize;
-    for (let i = 0; ; i++) {
-      if (off >= hdrSize) throw new PageFormatError(`row ${rowid} has no column ${col} in its record`);
+    while (off < hdrSize) {
       const t = varint(hdr, off);
-      off += t.n;
       const type = Number(t.v);
       const size = serialSize(type);
-      if (i === col) {
-        const storage = type >= 12 ? (type % 2 === 0 ? "blob" : "text") : "other";
-        if (storage !== expect.storage || size !== expect.length) {
-          throw new PageFormatError(
-            `row ${rowid}, column ${col}: the page holds a ${storage} of ${size} bytes where SQLite reports a ${expect.storage} of ${expect.length}`,
-          );
-        }
-        return { payload: p, offset: at, length: size, typeByte: off - 1, typeStart: off - t.n };
-      }
+      out.push({ type, offset: at, size, typeStart: off, typeEnd: off + t.n - 1 });
+      off += t.n;
       at += size;
     }
+    if (at > p.size) throw new PageFormatError(`${what}: a record longer than its payload`);
+    return out;
   }
+}
+
+/** One column of a record: its serial type, its bytes' offset and size in the payload, its serial type's first and last byte in the header. */
+export interface RecordColumn {
+  type: number;
+  offset: number;
+  size: number;
+  typeStart: number;
+  typeEnd: number;
 }
 
 /** A cell's payload: its size, leaf page, where its local part starts there and how long it is, the first overflow page. */

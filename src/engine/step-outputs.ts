@@ -19,6 +19,8 @@ const ObjectsSchema = v.object({
   notCarried: v.array(v.object({ type: str, name: str, table: str, sql: str, reason: str })),
 });
 
+const ReadWholeSchema = v.array(v.object({ table: str, values: num, reason: str }));
+
 /** What an import does, per table and in total: the evidence a swap rests on (the trial's and the real import's). */
 export const ImportEvidenceSchema = v.object({
   tables: v.array(
@@ -50,7 +52,7 @@ export const ImportEvidenceSchema = v.object({
   /** The old file's own indexes, triggers and views: carried into the new file, or named with their SQL and why not (they stay in the archive). */
   objects: opt(ObjectsSchema),
   /** Tables whose values above the big-value size the export read whole, and why (memory grew with them; bytes exact). */
-  readWhole: opt(v.array(v.object({ table: str, values: num, reason: str }))),
+  readWhole: opt(ReadWholeSchema),
   backupVerified: bool,
 });
 
@@ -99,6 +101,8 @@ export const StepOutputSchemas = {
     identity: FileIdentitySchema,
     tables: v.array(v.looseObject({ name: str, rows: num })),
     file: FileRecordSchema,
+    /** Tables whose big values the export read whole (a WITHOUT ROWID table its pages could not serve), and why. */
+    readWhole: opt(ReadWholeSchema),
   }),
   "verify-backup": v.object({ verified: bool, sha256: str, rows: num }),
   "build-import": v.object({

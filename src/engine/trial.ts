@@ -16,11 +16,16 @@ import { interruptedNothingLeft, type CancelToken } from "../util/cancel.js";
 import { VoxError } from "../errors.js";
 import { pausePoint } from "./testhooks.js";
 
-/** The evidence a swap rests on, from an import report (trial or real). */
+/**
+ * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
+ * big values the export read whole (its own `readWhole`); the import's list adds the others.
+ */
 export function importEvidence(
   r: Pick<ImportReport, "tables" | "loaded" | "quarantined" | "foreignKeyViolations" | "sequences"> & Partial<Pick<ImportReport, "objects" | "readWhole">>,
   backupVerified: boolean,
+  exported: ImportReport["readWhole"] = [],
 ): ImportEvidence {
+  const readWhole = [...exported, ...(r.readWhole ?? []).filter((w) => !exported.some((e) => e.table === w.table))];
   const tables = r.tables
     .filter((t) => t.source !== "sqlite_sequence")
     .map((t) => ({
@@ -42,7 +47,7 @@ export function importEvidence(
     columnsToQuarantine: tables.flatMap((t) => t.columns.map((c) => ({ table: t.name, column: c.column, nonNull: c.nonNull }))),
     orphans: r.foreignKeyViolations,
     sequences: r.sequences,
-    ...(r.readWhole?.length ? { readWhole: r.readWhole } : {}),
+    ...(readWhole.length ? { readWhole } : {}),
     ...(r.objects ? { objects: { carried: r.objects.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: r.objects.notCarried } } : {}),
     backupVerified,
   };
@@ -118,6 +123,6 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
     // The import runs in one go: a signal that came meanwhile is honoured here, before the plan is shown.
     await new Promise((res) => setImmediate(res));
     stop();
-    return importEvidence(r, true);
+    return importEvidence(r, true, exp.readWhole);
   }
 }

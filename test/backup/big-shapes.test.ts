@@ -191,14 +191,14 @@ print(json.dumps([c.execute("PRAGMA encoding").fetchone()[0], row["v"] == "héll
     expect(JSON.parse(execaSync("python3", ["-c", judge, join(d, "new.db")]).stdout)).toEqual(["UTF-16le", true, "ok"]);
   }, 120_000);
 
-  it("a WITHOUT ROWID table's large value (read whole by the export) is named in the dry-run's text and --json", async () => {
+  it("a WITHOUT ROWID table whose pages are in another order than SQLite returns its rows (a NOCASE key on a BINARY column): its large values are read whole, named in the dry-run's text and --json", async () => {
     const d = tmp("vox-big-wr-");
     const { db } = await sampleInto(d, 10);
     const add = String.raw`
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.execute("CREATE TABLE own_wr(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID")
-c.execute("INSERT INTO own_wr VALUES ('a', randomblob(100000)), ('b', x'01')")
+c.execute("CREATE TABLE own_wr(k TEXT, v BLOB, PRIMARY KEY(k COLLATE NOCASE)) WITHOUT ROWID")
+c.execute("INSERT INTO own_wr VALUES ('a', randomblob(100000)), ('B', x'01')")
 c.commit()`;
     execaSync("python3", ["-c", add, db]);
     const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
@@ -206,7 +206,13 @@ c.commit()`;
     expect(j.exitCode, j.stderr).toBe(0);
     const readWhole = (j.json as { trial?: { readWhole?: unknown } }).trial?.readWhole;
     expect(readWhole).toEqual([
-      { table: "own_wr", values: 1, reason: expect.stringMatching(/^WITHOUT ROWID: each value above 64 KB was read whole by the export/) as unknown },
+      {
+        table: "own_wr",
+        values: 1,
+        reason: expect.stringMatching(
+          /^WITHOUT ROWID: each value above 64 KB was read whole by the export \(SQLite reads it in an order other than its pages'/,
+        ) as unknown,
+      },
     ]);
     const t = await cli(["cutover", "--db", db], { env });
     expect(t.exitCode, t.stderr).toBe(0);

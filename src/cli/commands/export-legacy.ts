@@ -82,6 +82,7 @@ async function exportTo(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, d: Diagn
   );
   const w = Math.max(5, ...r.tables.map((t) => t.name.length));
   for (const t of r.tables) out.text(`  ${t.name.padEnd(w)} ${formatCount(t.rows).padStart(11)}  ${t.sha256}`);
+  for (const x of r.readWhole) out.note(`${x.table}: ${plural(x.values, "large value")} read whole — ${x.reason}`);
   out.text(`next: vox-cutover verify-backup ${shellQuote(r.path)} --db ${shellQuote(resolved.path!)}`);
   return {
     ok: true,
@@ -93,6 +94,7 @@ async function exportTo(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, d: Diagn
       tables: r.tables,
       totalRows: r.totalRows,
       sequences: r.sequences,
+      ...(r.readWhole.length ? { readWhole: r.readWhole } : {}),
     },
   };
 }
