@@ -12,6 +12,9 @@
  * `--shape unique`: the value is TEXT in a column SQLite reads at insert — vox's UNIQUE key
  * `a2a_messages.message_uuid` — so the import takes the stage (src/backup/big-write.ts) and SQLite
  * builds the unique index entry from it; checked bit for bit in the cut-over file's a2a_messages.
+ * `--shape without-rowid`: the BLOB is in a WITHOUT ROWID table of the operator's own (`big_wr`, a
+ * TEXT key): the export reads it from the key's index b-tree in slices (src/db/index-pages.ts); the
+ * rebuild quarantines the table, so it is checked in legacy_quarantine's row_json as `big_values` is.
  * `--bin DIR`: measure another build's dist (e.g. a worktree of an older commit) on the same file.
  */
 import { spawnSync } from "node:child_process";
@@ -27,9 +30,11 @@ const arg = (name: string) => {
 };
 const BIN = join(resolve(arg("--bin") ?? ROOT), "dist", "src", "cli", "main.js");
 const MB = Number(arg("--mb") ?? 80);
-const UNIQUE = arg("--shape") === "unique";
+const SHAPE = arg("--shape") ?? "own";
+const UNIQUE = SHAPE === "unique";
+if (!["own", "unique", "without-rowid"].includes(SHAPE)) throw new Error(`--shape ${SHAPE}: own, unique or without-rowid`);
 // Where the value is, and how the sqlite3 anchors read it.
-const [TABLE, COL] = UNIQUE ? ["a2a_messages", "message_uuid"] : ["big_values", "v"];
+const [TABLE, COL] = UNIQUE ? ["a2a_messages", "message_uuid"] : SHAPE === "without-rowid" ? ["big_wr", "v"] : ["big_values", "v"];
 
 function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; cpu: number; peakMB: number; note: string } {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
@@ -55,8 +60,8 @@ try {
   // or (--shape unique) a large TEXT as vox's UNIQUE a2a_messages.message_uuid (loaded through the stage).
   const py = `import sqlite3,sys
 c=sqlite3.connect(sys.argv[1]); n=int(sys.argv[2])*1024*1024
-if sys.argv[3] == "unique":
-    # Written through a BLOB handle into a scratch BLOB, then cast into the TEXT column.
+if sys.argv[3] in ("unique", "without-rowid"):
+    # Written through a BLOB handle into a scratch BLOB (a WITHOUT ROWID table has no BLOB handle), then copied.
     c.execute("CREATE TEMP TABLE s(v BLOB)"); c.execute("INSERT INTO s VALUES (zeroblob(?))", (n,))
     b=c.blobopen("s","v",1,name="temp")
 else:
@@ -66,10 +71,14 @@ else:
 step=1<<20
 for o in range(0,n,step): b.seek(o); b.write(bytes([0x41 + o//step % 26])*min(step,n-o))
 b.close()
+if sys.argv[3] == "without-rowid":
+    c.execute("CREATE TABLE big_wr(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID")
+    c.executemany("INSERT INTO big_wr VALUES (?, ?)", [("k%04d" % i, bytes([i % 256]) * 100) for i in range(2000)])
+    c.execute("INSERT INTO big_wr SELECT 'k1000x', v FROM temp.s")
 if sys.argv[3] == "unique":
     c.execute("UPDATE a2a_messages SET message_uuid = CAST((SELECT v FROM temp.s) AS TEXT) WHERE id = (SELECT min(id) FROM a2a_messages)")
 c.commit()`;
-  spawnSync("python3", ["-c", py, db, String(MB), UNIQUE ? "unique" : "own"], { stdio: "inherit" });
+  spawnSync("python3", ["-c", py, db, String(MB), SHAPE], { stdio: "inherit" });
   const backup = join(dir, "backup.jsonl");
   const cut = join(dir, "cut");
   mkdirSync(cut);
@@ -89,11 +98,11 @@ q="SELECT typeof(${COL}), CAST(${COL} AS BLOB) FROM ${TABLE} ORDER BY length(CAS
 t,v=sqlite3.connect(sys.argv[1]).execute(q).fetchone(); orig=(t,h(v))
 c=sqlite3.connect(sys.argv[2])
 if c.execute("SELECT 1 FROM sqlite_master WHERE name='${TABLE}'").fetchone(): t,v=c.execute(q).fetchone(); now=(t,h(v)); where="${TABLE}"
-else: now=("blob",h(base64.b64decode(json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_table='big_values'").fetchone()[0])["v"]["b"]))); where="legacy_quarantine.row_json"
+else: now=("blob",h(base64.b64decode(json.loads(c.execute("SELECT row_json FROM legacy_quarantine WHERE source_table='${TABLE}' ORDER BY length(row_json) DESC LIMIT 1").fetchone()[0])["v"]["b"]))); where="legacy_quarantine.row_json"
 print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + where + ", " + now[0] + ", sha3 " + now[1][:16] + ")")`;
   const j = spawnSync("python3", ["-c", judge, db, join(cut, "vox.db")], { encoding: "utf8" });
   console.log((j.stdout || j.stderr).trim());
-  console.log(`largest value: ${MB} MB${UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : " BLOB in big_values"}`);
+  console.log(`largest value: ${MB} MB${UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : ` BLOB in ${TABLE}`}`);
   for (const r of rows)
     console.log(
       `${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  (CPU ${r.cpu.toFixed(1).padStart(5)} s)  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`,

@@ -215,6 +215,8 @@ export function* iterateRows(src: RowSource, args: unknown[] = []): Generator<Ro
     }
   } catch (e) {
     if (!(e instanceof PagesDisagree) || !src.again) throw e;
+    // Left mid-way, the statement stays active (the driver's iterator has no return()): get() resets it.
+    src.st.get(args);
     // Same snapshot: the rows before it are the ones already given; from it on, every value whole.
     src.whole = { reason: wholeReason(`from row ${done + 1} on: ${e.message}`), values: 0 };
     src.big = null;
