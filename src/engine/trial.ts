@@ -15,6 +15,7 @@ import type { Emit, ImportEvidence } from "./events.js";
 import { interruptedNothingLeft, type CancelToken } from "../util/cancel.js";
 import { VoxError } from "../errors.js";
 import { pausePoint } from "./testhooks.js";
+import { collectGarbage } from "../util/gc.js";
 
 /**
  * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
@@ -99,6 +100,8 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
       },
     });
     const total = exp.totalRows;
+    // What the export dropped (its shared ring, its read buffers) is freed before the import allocates, as between the apply's steps (cutover/run.ts).
+    collectGarbage();
     const r = await importBackup({
       backupPath,
       targetPath: join(dir, "trial.db"),
