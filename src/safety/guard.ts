@@ -40,7 +40,7 @@ import { check, PlanDigestSchema, type RunMarker } from "../validate/schemas.js"
 import { CancelToken, withSignals } from "../util/cancel.js";
 import { identify, type DbIdentity } from "./identity.js";
 import { describeHolders, openHolders } from "./holders.js";
-import { acquireLock, folderNotWritable, type Lock } from "./lock.js";
+import { acquireLock, folderNotWritable, liveLockHolderError, type Lock } from "./lock.js";
 import { checkOwnedPath, checkWorkDir, exists, readMarker, type OwnedPath } from "./owned.js";
 
 export { identify, realPathOf, type DbIdentity } from "./identity.js";
@@ -161,6 +161,11 @@ export function assertNoHolders(id: DbIdentity, where: string): void {
   if (!id.exists) return;
   const scan = openHolders(id.real, id.dev && id.ino ? { dev: id.dev, ino: id.ino } : null);
   if (scan.holders.length) {
+    const cutover = liveLockHolderError(
+      id.real,
+      scan.holders.map((h) => h.pid),
+    );
+    if (cutover) throw cutover;
     throw refused({
       what: `Another process holds the database ${id.real} open ${where}: ${describeHolders(scan.holders)}. An application still running would keep writing into the old file after the swap.`,
       untouched: "Nothing was moved or changed.",

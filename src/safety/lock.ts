@@ -209,19 +209,36 @@ function takeLockFile(path: string, holder: LockHolder, realPath: string, opts: 
         rmSync(path, { force: true }); // the lock file is the product's own; the holder is reported
         continue;
       }
-      const live = h ? isLive(h) : false;
-      throw refused({
-        what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on ${opts.noun ?? "this database"}${h?.db && h.db !== realPath ? ` (taken through another name of the same file, ${h.db}: a hard link)` : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
-        untouched: "Nothing was changed.",
-        next:
-          live && opts.breakLock
-            ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
-            : `Wait for it to finish. If that process is gone for good, run again with --break-lock (the holder above is shown again when you do). Lock file: ${path}`,
-        details: { lock: h, lockFile: path },
-      });
+      throw heldError(h, path, realPath, opts);
     }
   }
   throw refused({ what: `Could not take the lock ${path}.`, untouched: "Nothing was changed.", next: "Run again." });
+}
+
+/** The refusal when another holder has the lock file `path` (the one sentence for every place that finds it held). */
+function heldError(h: LockHolder | null, path: string, realPath: string, opts: LockOptions): Error {
+  const live = h ? isLive(h) : false;
+  return refused({
+    what: `Another ${h && h.command !== "cutover" ? "command" : "cutover"} holds the lock on ${opts.noun ?? "this database"}${h?.db && h.db !== realPath ? ` (taken through another name of the same file, ${h.db}: a hard link)` : ""}: ${h ? describeHolder(h) : "unknown holder"}.`,
+    untouched: "Nothing was changed.",
+    next:
+      live && opts.breakLock
+        ? `Its process is still running: --break-lock only replaces the lock of a holder that is gone. Wait for it to finish (or stop it), then run again. Lock file: ${path}`
+        : `Wait for it to finish. If that process is gone for good, run again with --break-lock (the holder above is shown again when you do). Lock file: ${path}`,
+    details: { lock: h, lockFile: path },
+  });
+}
+
+/**
+ * The lock refusal, when one of `pids` (processes found holding the database open) is the live holder
+ * of its lock: a running cutover holds the file open too, and the operator must be told it is a
+ * cutover (and which run), not "an application still running". Nobody takes a live holder's lock
+ * over (--break-lock included), so this is the refusal the lock itself gives; null otherwise.
+ */
+export function liveLockHolderError(dbPath: string, pids: readonly number[]): Error | null {
+  const path = lockFileOf(dbPath);
+  const h = readLockFile(path);
+  return h && h.pid !== process.pid && pids.includes(h.pid) && isLive(h) ? heldError(h, path, identify(dbPath).real, {}) : null;
 }
 
 /** Removes the lock a dead process of run `runId` left (rollback of a killed run). */
