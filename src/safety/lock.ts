@@ -235,10 +235,10 @@ function heldError(h: LockHolder | null, path: string, realPath: string, opts: L
  * cutover (and which run), not "an application still running". Nobody takes a live holder's lock
  * over (--break-lock included), so this is the refusal the lock itself gives; null otherwise.
  */
-export function liveLockHolderError(dbPath: string, pids: readonly number[]): Error | null {
-  const path = lockFileOf(dbPath);
+export function liveLockHolderError(realPath: string, pids: readonly number[]): Error | null {
+  const path = lockFileOf(realPath);
   const h = readLockFile(path);
-  return h && h.pid !== process.pid && pids.includes(h.pid) && isLive(h) ? heldError(h, path, identify(dbPath).real, {}) : null;
+  return h && h.pid !== process.pid && pids.includes(h.pid) && isLive(h) ? heldError(h, path, realPath, {}) : null;
 }
 
 /** Removes the lock a dead process of run `runId` left (rollback of a killed run). */
