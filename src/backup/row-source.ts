@@ -13,8 +13,12 @@ export function integerOnly(t: BackupTable, i: number): boolean {
   return (i === 0 && t.rowidColumn !== null) || t.columns[i] === t.rowidAlias;
 }
 
-/** A GLOB pattern matching text with a character outside U+0001…U+007F (a constant: SQLite evaluates it once). */
-const ASCII_ONLY_NOT = "'*[^' || char(1) || '-' || char(127) || ']*'";
+/**
+ * A GLOB pattern matching text with a character outside U+0001…U+007F, written as a literal holding
+ * the bytes 0x01 and 0x7F themselves: the same pattern as `'*[^' || char(1) || '-' || char(127) || ']*'`,
+ * but SQLite prepares a literal ~20 % faster than the concatenation (one per column per statement).
+ */
+const ASCII_ONLY_NOT = "'*[^\u0001-\u007f]*'";
 
 /** Columns whose TEXT is read as bytes, and how many per mask value (bits of a safe integer). */
 const MASK_BITS = 30;
@@ -117,7 +121,7 @@ interface FileFacts {
   stored: Map<string, string[]>;
 }
 
-const factsOf = new WeakMap<LibsqlDatabase, { version: LibsqlStatement; facts: FileFacts | null }>();
+const factsOf = new WeakMap<LibsqlDatabase, { version: LibsqlStatement; size: LibsqlStatement; facts: FileFacts | null }>();
 
 /**
  * The file's encoding, root pages and record columns: three queries when the schema changed on this
@@ -126,10 +130,13 @@ const factsOf = new WeakMap<LibsqlDatabase, { version: LibsqlStatement; facts: F
 export function fileFacts(db: LibsqlDatabase): FileFacts {
   let e = factsOf.get(db);
   if (!e) {
-    const st = db.prepare("PRAGMA schema_version");
-    st.raw(true);
-    st.safeIntegers(true);
-    factsOf.set(db, (e = { version: st, facts: null }));
+    const [version, size] = ["PRAGMA schema_version", "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"].map((sql) => {
+      const st = db.prepare(sql);
+      st.raw(true);
+      st.safeIntegers(true);
+      return st;
+    });
+    factsOf.set(db, (e = { version: version!, size: size!, facts: null }));
   }
   const version = BigInt((e.version.get([]) as unknown[])[0] as bigint);
   if (e.facts?.version === version) return e.facts;
@@ -151,6 +158,20 @@ export function fileFacts(db: LibsqlDatabase): FileFacts {
 }
 
 /**
+ * Whether no value of the snapshot being read can be big: the main database's pages, read inside the
+ * caller's transaction (so of the very snapshot its rows come from, WAL frames included), hold at
+ * most bigAbove() bytes, and every stored value lies in them. Then the row statement needs neither
+ * the big-value expressions nor a page reader (cheaper to prepare: a small file prepares hundreds of
+ * row statements). Outside a transaction each statement reads its own snapshot: never assumed.
+ */
+function snapshotHoldsNoBigValue(db: LibsqlDatabase): boolean {
+  if (!db.inTransaction) return false;
+  fileFacts(db);
+  const bytes = (factsOf.get(db)!.size.get([]) as unknown[])[0] as bigint;
+  return bytes <= BigInt(bigAbove());
+}
+
+/**
  * The value index of the rowid of a table whose big values are found by rowid in its pages (and whose
  * rows SQLite may write as lines: row-lines.ts): an ordinary rowid table (not virtual, not WITHOUT
  * ROWID, not sqlite_sequence) of a UTF-8 file whose rowid is carried; else null.
@@ -167,14 +188,21 @@ export function pageRowid(t: BackupTable, facts: FileFacts): number | null {
  * (pageRowid) or of a WITHOUT ROWID table of a UTF-8 file; others read every value whole. The page
  * reader is made when a big value is first met (statements of its own).
  */
-function bigSource(db: LibsqlDatabase, t: BackupTable, facts: FileFacts, where: string): Pick<RowSource, "big" | "whole" | "again"> & { st: LibsqlStatement } {
+function bigSource(
+  db: LibsqlDatabase,
+  t: BackupTable,
+  facts: FileFacts,
+  where: string,
+  fast: boolean,
+): Pick<RowSource, "big" | "whole" | "again"> & { st: LibsqlStatement } {
   const prep = (above: number | null) => {
-    const st = db.prepare(selectSql(t, facts.encoding === "UTF-8", above, where));
+    const st = db.prepare(selectSql(t, fast && facts.encoding === "UTF-8", above, where));
     st.raw(true);
     st.safeIntegers(true);
     return st;
   };
   const none = { big: null, whole: null, again: null };
+  if (snapshotHoldsNoBigValue(db)) return { ...none, st: prep(null) };
   const root = facts.roots.get(t.name);
   if (t.withoutRowid && root !== undefined && root > 0) {
     // Its rows are matched to its b-tree's cells by their place in key order: all of them, in order.
@@ -193,13 +221,15 @@ function bigSource(db: LibsqlDatabase, t: BackupTable, facts: FileFacts, where: 
 
 /**
  * A reusable statement that streams a table's rows as arrays of SqlValue (BigInt integers, TEXT
- * exact); `where` (e.g. ` WHERE rowid > ?`) narrows it to some rows, still in key order.
+ * exact); `where` (e.g. ` WHERE rowid > ?`) narrows it to some rows, still in key order. `fast`
+ * false: every TEXT read as bytes (no fast path), for a statement that reads a row at a time,
+ * where the fast path's saving per value is less than its cost to prepare (~half the statement's).
  */
-export function rowStatement(db: LibsqlDatabase, t: BackupTable, where = ""): RowSource {
+export function rowStatement(db: LibsqlDatabase, t: BackupTable, where = "", fast = true): RowSource {
   const facts = fileFacts(db);
   const { encoding } = facts;
   const textCols = t.columns.map((_, i) => i).filter((i) => !integerOnly(t, i));
-  return { ...bigSource(db, t, facts, where), n: t.columns.length, textCols, encoding };
+  return { ...bigSource(db, t, facts, where, fast), n: t.columns.length, textCols, encoding };
 }
 
 /** The pages of a WITHOUT ROWID table did not hold the row SQLite returned: the rest of the table is read whole. */

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { execaSync } from "execa";
 import { ROOT, tmp } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
@@ -214,6 +215,45 @@ describe("values above the big-value size: export and verify in slices", () => {
       expect(comparison.ok).toBe(true);
     }, 120_000);
   }
+
+  it("a snapshot too small to hold a big value is read without the page reader; the decision is the snapshot's, not the file's now (WAL)", () => {
+    // A small WAL file (a few pages, under the 64 KB big-value size), written by Python.
+    const db = p("grow.db");
+    const py = (code: string) => execaSync("python3", ["-c", `import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n${code}\nc.commit()\nc.close()`, db]);
+    py(`c.execute("PRAGMA journal_mode=WAL")\nc.execute("CREATE TABLE g(id INTEGER PRIMARY KEY, v)")\nc.execute("INSERT INTO g VALUES (1, x'00ff')")`);
+    const d = openReadOnly(db);
+    try {
+      d.exec("BEGIN");
+      const t = listBackupTables(d).find((x) => x.name === "g")!; // the snapshot starts here
+      // A writer commits a 300 KB BLOB after the snapshot began: the file (with its WAL) now holds a big value.
+      py(`c.execute("INSERT INTO g VALUES (2, randomblob(300000))")`);
+      const old = rowStatement(d, t);
+      expect(old.big).toBeNull();
+      const rows = [...iterateRows(old)];
+      expect(rows.map((r) => [r[0], Buffer.from(r[1] as Uint8Array).toString("hex")])).toEqual([[1n, "00ff"]]);
+      d.exec("COMMIT");
+      // The next snapshot holds it: the page reader is back, and the value comes as a BigValue, bit-exact.
+      d.exec("BEGIN");
+      const now = rowStatement(d, t);
+      expect(now.big).not.toBeNull();
+      const vals = [...iterateRows(now)].map((r) => r[1]);
+      expect(vals[1]).toBeInstanceOf(BigValue);
+      const chunks: Buffer[] = [];
+      for (const s of (vals[1] as InstanceType<typeof BigValue>).open()) chunks.push(Buffer.from(s));
+      const want = execaSync("python3", [
+        "-c",
+        `import sqlite3, sys, hashlib\nprint(hashlib.sha3_256(sqlite3.connect(sys.argv[1]).execute("SELECT v FROM g WHERE id = 2").fetchone()[0]).hexdigest())`,
+        db,
+      ]).stdout;
+      expect(createHash("sha3-256").update(Buffer.concat(chunks)).digest("hex")).toBe(want);
+      d.exec("COMMIT");
+      // Outside a transaction every statement reads its own snapshot: the page reader is always kept.
+      py(`c.execute("DELETE FROM g WHERE id = 2")\nc.commit()\nc.execute("VACUUM")`);
+      expect(rowStatement(d, t).big).not.toBeNull();
+    } finally {
+      d.close();
+    }
+  });
 
   it("a row that is not canonical inside a long line is refused at its line; an edited byte fails the hash", async () => {
     const text = readFileSync(await p4Backup(), "latin1");
