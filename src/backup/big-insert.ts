@@ -9,14 +9,17 @@
  * index or CHECK or generated column that could involve the column, not a STRICT table for TEXT.
  * Anywhere else the row's big values go through the stage (big-write.ts): written to pages first,
  * then inserted by SQL, so SQLite checks and indexes the real bytes (SQLite holds the value while it
- * does; we never do). Only TEXT into a file that is not UTF-8 is still bound whole.
+ * does; we never do). TEXT into a UTF-16 file is written as its UTF-16 bytes, encoded from the
+ * backup's UTF-8 as it is written (big-utf16.ts); only TEXT that is not valid UTF-8 (a `{"t"}` value,
+ * which no export of a UTF-16 file writes) is still bound whole there.
  */
 import { encodeValue } from "./format.js";
 import { BigValue, bigValuePieces } from "./big-value.js";
 import { decodeVarint, encodeVarint, PageReader } from "../db/pages.js";
 import { fillValue, stageOf, writeAt, writeValue } from "./big-write.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
-import { decodeText, quoteIdent, RawText, type SqlValue } from "../db/value.js";
+import { decodeText, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
+import { utf16Bytes, Utf16Text } from "./big-utf16.js";
 import { affinityOf, type Affinity } from "./affinity.js";
 
 type Value = SqlValue | BigValue;
@@ -77,6 +80,7 @@ interface Target {
   /** Declared type of each column (lower-case name → type). */
   types: Map<string, string>;
   utf8: boolean;
+  encoding: TextEncoding;
   /** Record column of each column name (virtual generated columns are not in the record). */
   record: Map<string, number>;
   /** Columns whose big values can be written in slices (null: none, the table does not allow it). */
@@ -139,7 +143,7 @@ export class BigInserter {
       order: stored.map((c) => String(c.name).toLowerCase()),
       indexed,
       types: new Map(stored.map((c) => [String(c.name).toLowerCase(), String(c.type ?? "")])),
-      utf8: String(allRows(db, "PRAGMA encoding")[0]?.encoding) === "UTF-8",
+      ...fileEncoding(db),
       record,
       sliceable,
       strict: Boolean(Number(tl?.strict ?? 0)),
@@ -164,29 +168,29 @@ export class BigInserter {
     const pos = new Map(this.columns.map((c, i) => [c.toLowerCase(), i]));
     const rec = t.record.get(this.columns[first]!.toLowerCase())!;
     const cols: { i: number; part: TailPart }[] = [];
-    if (!t.utf8) return null;
     for (const name of t.order.slice(rec + 1)) {
       const i = pos.get(name);
       if (i === undefined || t.indexed.has(name)) return null; // a default or an index would read it
-      const part = tailPart(values[i]!, slice[i]!, affinityOf(t.types.get(name) ?? ""));
+      const part = tailPart(values[i]!, slice[i]!, affinityOf(t.types.get(name) ?? ""), t.encoding);
       if (!part) return null;
       cols.push({ i, part });
     }
     return cols.length ? { at: first, cols } : null;
   }
 
-  run(values: readonly Value[]): void {
+  run(values0: readonly Value[]): void {
     const t = this.info();
+    const values = t.encoding === "UTF-8" ? values0 : values0.map((v) => utf16Form(v, t.encoding));
     const slice = values.map(
       (v, i) =>
         v instanceof BigValue &&
         t.sliceable !== null &&
         t.sliceable.has(this.columns[i]!.toLowerCase()) &&
         !(t.strict && v.storage === "text") &&
-        (t.utf8 || v.storage === "blob"),
+        (t.utf8 || v.storage === "blob" || v instanceof Utf16Text),
     );
     if (values.some((v, i) => v instanceof BigValue && !slice[i])) {
-      this.staged(values);
+      this.staged(values, values0);
       return;
     }
     if (!slice.some(Boolean)) {
@@ -219,13 +223,13 @@ export class BigInserter {
   /**
    * A row whose table reads one of its big values at insert: each big value is written into the
    * stage (big-write.ts) and the row inserted by the table's own INSERT, reading them from there.
-   * TEXT of a file that is not UTF-8 is bound whole (the pages would need its UTF-16 bytes).
+   * A value the stage does not take is bound whole, as the backup holds it (`values0`).
    */
-  private staged(values: readonly Value[]): void {
+  private staged(values: readonly Value[], values0: readonly Value[]): void {
     const stage = stageOf(this.db);
     if (values.some((v) => v instanceof BigValue && !stage.takes(v))) {
       this.insert(
-        values,
+        values0,
         values.map(() => false),
         null,
         0,
@@ -297,6 +301,18 @@ export class BigInserter {
 
 class TailMismatch extends Error {}
 
+/** The encoding of a new file's text, and whether it is UTF-8. */
+function fileEncoding(db: LibsqlDatabase): { encoding: TextEncoding; utf8: boolean } {
+  const e = String(allRows(db, "PRAGMA encoding")[0]?.encoding);
+  const encoding = e === "UTF-16le" || e === "UTF-16be" ? e : "UTF-8";
+  return { encoding, utf8: encoding === "UTF-8" };
+}
+
+/** A big TEXT of valid UTF-8 as the UTF-16 bytes a UTF-16 file stores; any other value as it is. */
+function utf16Form(v: Value, enc: TextEncoding): Value {
+  return v instanceof BigValue && v.storage === "text" && v.utf8 === true && enc !== "UTF-8" && !(v instanceof Utf16Text) ? new Utf16Text(v, enc) : v;
+}
+
 /**
  * The record inserted with a zeroblob of `z` bytes at the first big value and empty placeholders
  * after it is rewritten in place: header with the real serial types, the values before (moved by
@@ -337,7 +353,7 @@ interface TailPart {
 }
 
 /** The record form of a value after the first big one, or null where writing it in place could differ from what SQLite would store. */
-function tailPart(v: Value, sliced: boolean, aff: Affinity): TailPart | null {
+function tailPart(v: Value, sliced: boolean, aff: Affinity, enc: TextEncoding): TailPart | null {
   const small = (type: number, bytes: Buffer): TailPart | null => (bytes.length > 1 << 16 ? null : { type: encodeVarint(type), size: bytes.length, bytes });
   if (v === null) return { type: encodeVarint(0), size: 0 };
   if (v instanceof BigValue) {
@@ -347,7 +363,9 @@ function tailPart(v: Value, sliced: boolean, aff: Affinity): TailPart | null {
   if (v instanceof Uint8Array) return small(2 * v.length + 12, Buffer.from(v));
   if (typeof v === "string" || v instanceof RawText) {
     if (aff !== "TEXT" && aff !== "BLOB") return null;
-    const bytes = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.bytes);
+    // A UTF-16 file stores text in UTF-16 (bytes that are not UTF-8 have no UTF-16 form: SQLite binds them).
+    if (enc !== "UTF-8" && typeof v !== "string") return null;
+    const bytes = typeof v !== "string" ? Buffer.from(v.bytes) : enc === "UTF-8" ? Buffer.from(v, "utf8") : utf16Bytes(v, enc);
     return small(2 * bytes.length + 13, bytes);
   }
   if (typeof v === "bigint") {

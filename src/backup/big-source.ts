@@ -19,6 +19,8 @@ import { PageReader, type Payload, type RecordColumn } from "../db/pages.js";
 import { quoteString } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
+import { textFromUtf16 } from "./big-utf16.js";
+import type { TextEncoding } from "../db/value.js";
 
 /** A big value of a row as the statement reported it: its value index, storage class and length. */
 export interface BigCol {
@@ -46,15 +48,23 @@ export function wholeReason(why: string): string {
   return `WITHOUT ROWID: each value above ${sizeName(bigAbove())} was read whole by the export (${why}; memory grows with the value; the bytes are exact)`;
 }
 
+/**
+ * A big value whose bytes `open` reads from the pages (`length` as SQLite reported it): TEXT of a
+ * UTF-16 file is decoded to UTF-8 as it is read (big-utf16.ts), as the whole path decodes it.
+ */
+function bigValue(storage: "blob" | "text", length: number, open: () => Iterable<Uint8Array>, enc: TextEncoding): BigValue {
+  return storage === "text" && enc !== "UTF-8" ? textFromUtf16(length, open, enc) : new BigValue(storage, length, open);
+}
+
 /** An ordinary rowid table: each big value found by its row's rowid (checked against SQLite's storage class and length when read). */
-export function rowidSource(db: LibsqlDatabase, root: number, rowidIdx: number, recordCol: number[]): BigRows {
+export function rowidSource(db: LibsqlDatabase, root: number, rowidIdx: number, recordCol: number[], enc: TextEncoding): BigRows {
   let reader: PageReader | null = null;
   return {
     take(raw, _row, bigs) {
       const rowid = raw[rowidIdx] as bigint;
       for (const { i, storage, length } of bigs) {
         const col = recordCol[i]!;
-        raw[i] = new BigValue(storage, length, () => (reader ??= new PageReader(db)).value(root, rowid, col, { storage, length }));
+        raw[i] = bigValue(storage, length, () => (reader ??= new PageReader(db)).value(root, rowid, col, { storage, length }), enc);
       }
       return true;
     },
@@ -65,7 +75,7 @@ export function rowidSource(db: LibsqlDatabase, root: number, rowidIdx: number, 
  * A WITHOUT ROWID table read by an in-order walk of its b-tree, or the reason it cannot be (then
  * its values are read whole). `sql` is the row statement the walk must follow.
  */
-export function indexSource(db: LibsqlDatabase, t: BackupTable, root: number, sql: string): BigRows | { whole: string } {
+export function indexSource(db: LibsqlDatabase, t: BackupTable, root: number, sql: string, enc: TextEncoding): BigRows | { whole: string } {
   const pk = allRows(db, `SELECT name FROM pragma_index_list(${quoteString(t.name)}) WHERE origin = 'pk'`)[0];
   if (!pk) return { whole: wholeReason("no primary key index was found") };
   const xinfo = allRows(db, `SELECT name, "desc" AS d, key FROM pragma_index_xinfo(${quoteString(String(pk.name))}) ORDER BY seqno`);
@@ -100,7 +110,7 @@ export function indexSource(db: LibsqlDatabase, t: BackupTable, root: number, sq
       for (const { i, storage, length } of bigs) {
         const c = at(i)!;
         const r = reader;
-        raw[i] = new BigValue(storage, length, () => r.slices(p, c.offset, length));
+        raw[i] = bigValue(storage, length, () => r.slices(p, c.offset, length), enc);
       }
       return true;
     },

@@ -4,6 +4,7 @@
  * first when its own table would read it at insert.
  */
 import { BigValue, bigValueBytes } from "./big-value.js";
+import { Utf16Text } from "./big-utf16.js";
 import { PageReader, type Payload } from "../db/pages.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { quoteIdent } from "../db/value.js";
@@ -82,9 +83,15 @@ class BigStage {
     this.utf8 = String(allRows(db, "PRAGMA encoding")[0]?.encoding) === "UTF-8";
   }
 
-  /** Whether `v` can be staged (TEXT is written as UTF-8 bytes: only into a UTF-8 file). */
+  /**
+   * Whether `v` can be staged: TEXT is written as its bytes, UTF-8 into a UTF-8 file, UTF-16 into a
+   * UTF-16 file — but not a UTF-16 text that starts with U+FEFF or U+FFFE: SQLite (3.45) takes those
+   * two bytes for a byte-order mark when it reads an overflowing UTF-16 text back from the stage and
+   * drops them (and would read the rest in the other byte order); such a value is bound whole.
+   */
   takes(v: BigValue): boolean {
-    return v.storage === "blob" || this.utf8;
+    if (v.storage === "blob") return true;
+    return v instanceof Utf16Text ? !this.utf8 && !v.startsLikeBom() : this.utf8;
   }
 
   /** The SQL expression that reads a staged value back (bind its rowid). */
@@ -142,24 +149,19 @@ export function dropStage(db: LibsqlDatabase): void {
 /**
  * Values above the big-value size that the export had to read whole, per table, for the import's
  * evidence (the dry-run, --json, the report), with the reason: a virtual table's rows come from its
- * module (an own-content FTS table's text lives in its shadow tables); a UTF-16 file's TEXT is
- * UTF-16 in its pages and UTF-8 in the backup, and is bound whole into the UTF-16 new file as well
- * (vox writes UTF-8 files). A WITHOUT ROWID table's are read from its pages; the export names the
- * ones it could not (its `readWhole`, merged into the evidence: `withExportReadWhole`).
+ * module (an own-content FTS table's text lives in its shadow tables). A WITHOUT ROWID table's are
+ * read from its pages; the export names the ones it could not (its `readWhole`, merged into the
+ * evidence: `withExportReadWhole`). A UTF-16 file's TEXT is read from its pages too (big-utf16.ts).
  */
 export class ReadWholeTally {
   private readonly counts = new Map<string, { values: number; reason: string }>();
-  see(t: { name: string; sql?: string }, values: readonly unknown[], utf16 = false): void {
-    const virtual = /^\s*CREATE\s+VIRTUAL\b/i.test(t.sql ?? "");
-    if (!virtual && !utf16) return;
+  see(t: { name: string; sql?: string }, values: readonly unknown[]): void {
+    if (!/^\s*CREATE\s+VIRTUAL\b/i.test(t.sql ?? "")) return;
     const limit = bigValueBytes();
     const mb = limit >= 1 << 20 ? `${Math.round(limit / (1 << 20))} MB` : `${Math.round(limit / 1024)} KB`;
-    const whole = (v: unknown) => v instanceof BigValue && v.length > limit && (virtual || v.storage === "text");
-    const n = values.filter(whole).length;
+    const n = values.filter((v) => v instanceof BigValue && v.length > limit).length;
     if (!n) return;
-    const reason = virtual
-      ? `virtual table: each value above ${mb} was read whole by the export (its rows come from the table's module, not a b-tree of its own; an FTS index also tokenizes each text whole; the bytes are exact)`
-      : `UTF-16 file: each TEXT above ${mb} was read whole by the export and is bound whole by the import (its pages hold UTF-16, the backup UTF-8; the bytes are exact)`;
+    const reason = `virtual table: each value above ${mb} was read whole by the export (its rows come from the table's module, not a b-tree of its own; an FTS index also tokenizes each text whole; the bytes are exact)`;
     const c = this.counts.get(t.name);
     this.counts.set(t.name, { values: (c?.values ?? 0) + n, reason });
   }

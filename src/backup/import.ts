@@ -272,7 +272,7 @@ function load(
     hashOnly: (bt) => plans.get(bt.name)?.native === true,
     onRow(bt, values0, line, issue) {
       // A row holding a big value comes without its line.
-      if (line === null) readWhole.see(bt, values0, seen.header?.settings?.encoding.startsWith("UTF-16"));
+      if (line === null) readWhole.see(bt, values0);
       let values = values0;
       const p = plans.get(bt.name)!;
       if (p.native) return; // a long line of a table loaded natively

@@ -14,6 +14,7 @@ import { encodeValue, rowJson } from "./format.js";
 import { hasBig } from "./tables.js";
 import { BigValue } from "./big-value.js";
 import { BigInserter, bigRowJson, materialize } from "./big-insert.js";
+import { Utf16Text } from "./big-utf16.js";
 import type { Plan } from "./import-plan.js";
 
 const COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"];
@@ -54,8 +55,11 @@ export class QuarantineWriter {
   }
 
   /** Whether the quarantine already holds this big row (same source, key, reason and row_json bytes). */
-  private heldAlready(values: (SqlValue | BigValue)[], json: BigValue): boolean {
+  private heldAlready(values: (SqlValue | BigValue)[], json0: BigValue): boolean {
     if (!this.held) return false;
+    // A UTF-16 file holds row_json's UTF-16 bytes: compared as such.
+    const enc = String(allRows(this.db, "PRAGMA encoding")[0]?.encoding);
+    const json = enc === "UTF-16le" || enc === "UTF-16be" ? new Utf16Text(json0, enc) : json0;
     const rows = this.held.candidates.all(values[0], values[1], values[2], values[4], json.length) as { r: bigint | number }[];
     if (!rows.length) return false;
     if (!this.held.pages) {

@@ -17,9 +17,9 @@
  * the pages) — comes as its rowid instead of a line and is read by the row statement; a table where
  * such rows are common (1 in 8 after the first 16) is read by the row statement from there on.
  *
- * Only ordinary rowid tables of UTF-8 files take the line path (the tables whose big values can be
- * read from the pages by rowid: row-source.ts pageRowid); WITHOUT ROWID, virtual tables, sqlite_sequence and
- * UTF-16 files are read as values, as before.
+ * Only ordinary rowid tables (the tables whose big values can be read from the pages by rowid:
+ * row-source.ts pageRowid) of UTF-8 files take the line path; WITHOUT ROWID, virtual tables,
+ * sqlite_sequence and UTF-16 files are read as values, as before.
  */
 import { isUtf8 } from "node:buffer";
 import type { LibsqlDatabase } from "../db/local.js";
@@ -93,7 +93,9 @@ function lineValues(line: Buffer): RowValue[] {
  * of big values read whole (a WITHOUT ROWID table its pages could not serve) once the rows are read.
  */
 export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWhole) => void): Generator<RowItem> {
-  const rowidIdx = pageRowid(t, fileFacts(db));
+  const facts = fileFacts(db);
+  // json_array writes a UTF-16 file's text in UTF-16: those files are read as values.
+  const rowidIdx = facts.encoding === "UTF-8" ? pageRowid(t, facts) : null;
   if (rowidIdx === null || t.columns.length > MAX_LINE_COLUMNS) {
     const src = rowStatement(db, t);
     yield* iterateRows(src);

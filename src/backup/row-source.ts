@@ -173,11 +173,11 @@ function snapshotHoldsNoBigValue(db: LibsqlDatabase): boolean {
 
 /**
  * The value index of the rowid of a table whose big values are found by rowid in its pages (and whose
- * rows SQLite may write as lines: row-lines.ts): an ordinary rowid table (not virtual, not WITHOUT
- * ROWID, not sqlite_sequence) of a UTF-8 file whose rowid is carried; else null.
+ * rows SQLite may write as lines in a UTF-8 file: row-lines.ts): an ordinary rowid table (not
+ * virtual, not WITHOUT ROWID, not sqlite_sequence) whose rowid is carried; else null.
  */
 export function pageRowid(t: BackupTable, facts: FileFacts): number | null {
-  if (facts.encoding !== "UTF-8" || t.withoutRowid || t.name === "sqlite_sequence" || (!t.rowidColumn && !t.rowidAlias)) return null;
+  if (t.withoutRowid || t.name === "sqlite_sequence" || (!t.rowidColumn && !t.rowidAlias)) return null;
   const root = facts.roots.get(t.name);
   if (root === undefined || root <= 0) return null; // a virtual table has no b-tree of its own
   return t.rowidColumn ? 0 : t.columns.indexOf(t.rowidAlias!);
@@ -185,8 +185,9 @@ export function pageRowid(t: BackupTable, facts: FileFacts): number | null {
 
 /**
  * Where a table's big values are read from (big-source.ts): the pages of an ordinary rowid table
- * (pageRowid) or of a WITHOUT ROWID table of a UTF-8 file; others read every value whole. The page
- * reader is made when a big value is first met (statements of its own).
+ * (pageRowid) or of a WITHOUT ROWID table, in a file of any encoding (a UTF-16 file's TEXT is decoded
+ * as its slices are read: big-utf16.ts); others read every value whole. The page reader is made when
+ * a big value is first met (statements of its own).
  */
 function bigSource(
   db: LibsqlDatabase,
@@ -206,9 +207,9 @@ function bigSource(
   const root = facts.roots.get(t.name);
   if (t.withoutRowid && root !== undefined && root > 0) {
     // Its rows are matched to its b-tree's cells by their place in key order: all of them, in order.
-    if (facts.encoding !== "UTF-8" || where) return { ...none, whole: { reason: wholeReason("a UTF-16 file"), values: 0 }, st: prep(null) };
+    if (where) return { ...none, whole: { reason: wholeReason("only some of its rows were read"), values: 0 }, st: prep(null) };
     const above = bigAbove();
-    const src = indexSource(db, t, root, selectSql(t, true, above, ""));
+    const src = indexSource(db, t, root, selectSql(t, true, above, ""), facts.encoding);
     if ("whole" in src) return { ...none, whole: { reason: src.whole, values: 0 }, st: prep(null) };
     return { big: src, whole: null, again: () => prep(null), st: prep(above) };
   }
@@ -216,7 +217,7 @@ function bigSource(
   if (rowidIdx === null) return { ...none, st: prep(null) };
   const stored = facts.stored.get(t.name) ?? [];
   const recordCol = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? -1 : stored.indexOf(c)));
-  return { ...none, big: rowidSource(db, root!, rowidIdx, recordCol), st: prep(bigAbove()) };
+  return { ...none, big: rowidSource(db, root!, rowidIdx, recordCol, facts.encoding), st: prep(bigAbove()) };
 }
 
 /**

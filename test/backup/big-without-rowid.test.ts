@@ -202,7 +202,7 @@ print(json.dumps(out))`;
       // The walk pointed at another table's b-tree (dk's): its cells hold other keys.
       const wrong = rowStatement(db, tk!);
       const dkRoot = Number((db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'dk'").get() as { rootpage: bigint }).rootpage);
-      const src = indexSource(db, tk!, dkRoot, "SELECT * FROM tk ORDER BY k");
+      const src = indexSource(db, tk!, dkRoot, "SELECT * FROM tk ORDER BY k", "UTF-8");
       if ("whole" in src) throw new Error(src.whole);
       wrong.big = src;
       expect(lines(wrong)).toEqual(want);

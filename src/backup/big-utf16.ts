@@ -1,0 +1,84 @@
+/**
+ * A UTF-16 file's big TEXT, in slices both ways (issue 17: memory does not grow with the value).
+ *
+ * The backup carries text as characters (UTF-8, docs/backup-format.md); a UTF-16 file stores it as
+ * UTF-16 and is rebuilt as UTF-16 (its settings are kept). So the export decodes the value's UTF-16
+ * bytes, read from the pages in slices, with one streaming fatal `TextDecoder` — a slice may end in
+ * the middle of a code unit or of a surrogate pair; the decoder keeps what is not complete for the
+ * next slice — and the import encodes the backup's UTF-8 slices back to UTF-16 to write them over
+ * the zeroblob in the new file's pages (big-insert.ts, big-write.ts). The decoding is as strict as
+ * the whole path's (`decodeText`, src/db/value.ts): a lone surrogate or an odd trailing byte throws
+ * the same error, so the value never reaches a backup changed.
+ */
+import { BigValue } from "./big-value.js";
+import type { TextEncoding } from "../db/value.js";
+
+type Utf16 = Exclude<TextEncoding, "UTF-8">;
+
+/** UTF-16 bytes, in any slices, as UTF-8 slices (each ends at a character boundary). Strict: invalid UTF-16 throws. */
+function* utf16AsUtf8(src: Iterable<Uint8Array>, enc: Utf16): Generator<Buffer> {
+  const d = new TextDecoder(enc === "UTF-16le" ? "utf-16le" : "utf-16be", { fatal: true, ignoreBOM: true });
+  for (const s of src) {
+    const str = d.decode(s, { stream: true });
+    if (str) yield Buffer.from(str, "utf8");
+  }
+  const end = d.decode();
+  if (end) yield Buffer.from(end, "utf8");
+}
+
+/** A string as UTF-16 bytes. */
+export function utf16Bytes(s: string, enc: Utf16): Buffer {
+  const b = Buffer.from(s, "utf16le");
+  return enc === "UTF-16be" ? b.swap16() : b;
+}
+
+/** Valid UTF-8 bytes, in any slices, as UTF-16 slices (strict: bytes that are not UTF-8 throw). */
+function* utf8AsUtf16(src: Iterable<Uint8Array>, enc: Utf16): Generator<Buffer> {
+  const d = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  for (const s of src) {
+    const str = d.decode(s, { stream: true });
+    if (str) yield utf16Bytes(str, enc);
+  }
+  const end = d.decode();
+  if (end) yield utf16Bytes(end, enc);
+}
+
+/** Bytes of valid UTF-8 once in UTF-16: 2 per character, 4 for one outside the BMP (a 4-byte UTF-8 sequence). */
+function utf16Length(src: Iterable<Uint8Array>): number {
+  let n = 0;
+  for (const s of src) {
+    for (let i = 0; i < s.length; i++) {
+      const b = s[i]!;
+      if ((b & 0xc0) !== 0x80) n += b >= 0xf0 ? 4 : 2;
+    }
+  }
+  return n;
+}
+
+/** A big TEXT read from a UTF-16 file's pages (`length` its stored bytes), handed out as UTF-8 (its bytes in the backup). */
+export function textFromUtf16(length: number, open: () => Iterable<Uint8Array>, enc: Utf16): BigValue {
+  return new BigValue("text", length, () => utf16AsUtf8(open(), enc), true);
+}
+
+/** A big TEXT of a backup (valid UTF-8) as the bytes a UTF-16 file stores: its length counted in one pass, its bytes encoded as they are written. */
+export class Utf16Text extends BigValue {
+  constructor(v: BigValue, enc: Utf16) {
+    super("text", utf16Length(v.open()), () => utf8AsUtf16(v.open(), enc), null);
+  }
+
+  /** Whether its first two bytes are a byte-order mark's (FF FE or FE FF: U+FEFF or U+FFFE in either order). */
+  startsLikeBom(): boolean {
+    const it = this.open()[Symbol.iterator]();
+    try {
+      const head: number[] = [];
+      while (head.length < 2) {
+        const n = it.next();
+        if (n.done) return false;
+        head.push(...n.value.subarray(0, 2 - head.length));
+      }
+      return (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+    } finally {
+      it.return?.();
+    }
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * A UTF-16 file's big TEXT in slices (issue 17: memory does not grow with the value). The export
+ * reads it from the pages and decodes it with one streaming fatal TextDecoder (src/backup/big-utf16.ts);
+ * the import encodes the backup's UTF-8 back to UTF-16 as it writes the value over a zeroblob.
+ *
+ * - The transcoders, on every slicing of a text of surrogate pairs (a code unit or a pair split at
+ *   each place), and invalid UTF-16 refused with the very error the whole path gives.
+ * - Files built by Python's sqlite3 (UTF-16le and UTF-16be, 512-byte pages): every row's line read
+ *   from the pages equals the line of the whole path (the big-value size raised so SQLite hands the
+ *   value over whole), for a rowid table whose values put a page boundary at each of the 4 byte
+ *   places of a surrogate pair, and for a WITHOUT ROWID table (big key included). One difference,
+ *   on purpose: a text that starts with U+FEFF — SQLite 3.45 drops it when it reads an overflowing
+ *   UTF-16 text (and the sqlite3 CLI's 3.40 keeps it); the pages keep it, as the file does.
+ * - The import: BigInserter writes a UTF-8 BigValue into UTF-16 files (in place with values after it,
+ *   at the record's end, and through the stage for a UNIQUE column), judged by Python.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { execaSync } from "execa";
+import { ROOT, tmp } from "../helpers.js";
+import type * as LocalM from "../../src/db/local.js";
+import type * as ValueM from "../../src/db/value.js";
+import type * as PagesM from "../../src/db/pages.js";
+import type * as TablesM from "../../src/backup/tables.js";
+import type * as RowSourceM from "../../src/backup/row-source.js";
+import type * as BigValueM from "../../src/backup/big-value.js";
+import type * as Utf16M from "../../src/backup/big-utf16.js";
+import type * as InsertM from "../../src/backup/big-insert.js";
+import type * as ExportM from "../../src/backup/export.js";
+import type * as CompareM from "../../src/backup/compare.js";
+
+const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
+const { openReadOnly, openReadWrite } = await dist<typeof LocalM>("db/local.js");
+const { decodeText } = await dist<typeof ValueM>("db/value.js");
+const { PageReader } = await dist<typeof PagesM>("db/pages.js");
+const { listBackupTables, encodeRowParts } = await dist<typeof TablesM>("backup/tables.js");
+const { rowStatement, iterateRows } = await dist<typeof RowSourceM>("backup/row-source.js");
+const { BigValue } = await dist<typeof BigValueM>("backup/big-value.js");
+const { textFromUtf16, Utf16Text } = await dist<typeof Utf16M>("backup/big-utf16.js");
+const { BigInserter } = await dist<typeof InsertM>("backup/big-insert.js");
+const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
+const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
+
+const ENCS = ["UTF-16le", "UTF-16be"] as const;
+const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+let dir: string;
+const p = (n: string) => join(dir, n);
+
+/** UTF-16 bytes of a string in either byte order. */
+const u16 = (s: string, enc: (typeof ENCS)[number]) => {
+  const b = Buffer.from(s, "utf16le");
+  return enc === "UTF-16be" ? b.swap16() : b;
+};
+/** `b` cut into slices of `n` bytes. */
+function* sliced(b: Uint8Array, n: number): Generator<Uint8Array> {
+  for (let o = 0; o < b.length; o += n) yield b.subarray(o, o + n);
+}
+const joined = (it: Iterable<Uint8Array>) => Buffer.concat([...it].map((x) => Buffer.from(x)));
+/** What the export hands out for a big TEXT whose UTF-16 bytes `b` it reads in slices of `n` (UTF-8), and what the import writes for UTF-8 bytes `b` read in slices of `n` (UTF-16). */
+const utf16AsUtf8 = (b: Buffer, n: number, enc: (typeof ENCS)[number]) => textFromUtf16(b.length, () => sliced(b, n), enc).open();
+const utf8AsUtf16 = (b: Buffer, n: number, enc: (typeof ENCS)[number]) => new Utf16Text(new BigValue("text", b.length, () => sliced(b, n), true), enc).open();
+
+/** Python's sqlite3: a file of `enc` with 512-byte pages; big texts of surrogate pairs at 4 page-boundary places, a U+FEFF-led one, a WITHOUT ROWID table. */
+const BUILD = String.raw`
+import sqlite3, sys
+path, enc = sys.argv[1], sys.argv[2]
+c = sqlite3.connect(path)
+c.execute("PRAGMA page_size = 512")
+c.execute(f"PRAGMA encoding = '{enc}'")
+c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, pre BLOB, v TEXT, post BLOB)")
+rocket = "\U0001F680" * 26000
+mixed = "h\u00e9llo \"q\" \\ \n\t\x00 \x1f \u6771\u4eac \U0001F680 na\u00efve \u2028 \ufeff " * 3000
+for i in range(32):
+    v = rocket if i % 2 == 0 else ("a" + rocket if i % 4 == 1 else mixed)
+    c.execute("INSERT INTO t VALUES (?, ?, ?, ?)", (i + 1, b"p" * (i % 4), v, b"q" * (i // 4)))
+c.execute("INSERT INTO t VALUES (40, NULL, ?, NULL)", ("\ufeff" + mixed,))
+c.execute("INSERT INTO t VALUES (100, NULL, 'short', NULL)")
+c.execute("CREATE TABLE w(k TEXT PRIMARY KEY, v TEXT, n INTEGER) WITHOUT ROWID")
+for i in range(300):
+    c.execute("INSERT INTO w VALUES (?, ?, ?)", ("k%04d-\u6771" % i, rocket[: 20000 + i] if i % 37 == 3 else "s", i))
+c.execute("INSERT INTO w VALUES (?, 'x', 1)", ("big-" + "\U0001F680" * 20000,))
+c.commit()
+`;
+
+beforeAll(() => {
+  dir = tmp("vox-u16-slices-");
+  for (const e of ENCS) execaSync("python3", ["-c", BUILD, p(`${e}.db`), e]);
+}, 60_000);
+afterAll(() => {
+  if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+  else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
+});
+
+/** Each table's lines (as the export writes them), and how many values came as slices, with the big-value size `above`. */
+function lines(path: string, above: number) {
+  process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(above);
+  const db = openReadOnly(path);
+  try {
+    db.exec("BEGIN");
+    const out: Record<string, { lines: Buffer[]; sliced: number; whole: unknown }> = {};
+    for (const t of listBackupTables(db)) {
+      const src = rowStatement(db, t);
+      const ls: Buffer[] = [];
+      let sliced = 0;
+      for (const row of iterateRows(src)) {
+        for (const v of row) if (v instanceof BigValue) sliced++;
+        const parts: Buffer[] = [];
+        encodeRowParts(row, { part: (x) => parts.push(Buffer.from(x, "utf8")), bytes: (b) => parts.push(Buffer.from(b)) });
+        ls.push(Buffer.concat(parts));
+      }
+      out[t.name] = { lines: ls, sliced, whole: src.whole };
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+describe("UTF-16 ⇄ UTF-8 in slices", () => {
+  const text = "aé🚀🚀b東\u0000\ufeff🚀🚀x" + "🚀".repeat(9) + "\uffff\ud7ff\ue000";
+
+  it("decodes every slicing (a code unit or a surrogate pair split at each place) as the whole decode", () => {
+    for (const enc of ENCS) {
+      const b = u16(text, enc);
+      const want = Buffer.from(decodeText(b, enc) as string, "utf8");
+      expect(want.equals(Buffer.from(text, "utf8"))).toBe(true);
+      for (let n = 1; n <= 9; n++) expect(joined(utf16AsUtf8(b, n, enc)).equals(want), `${enc} slices of ${n}`).toBe(true);
+      // Every slice out ends at a character boundary (the backup line escapes slice by slice).
+      for (const s of utf16AsUtf8(b, 3, enc)) expect(Buffer.from(Buffer.from(s).toString("utf8"), "utf8").equals(s)).toBe(true);
+    }
+  });
+
+  it("encodes every slicing of UTF-8 back to the same UTF-16 bytes", () => {
+    const b = Buffer.from(text, "utf8");
+    for (const enc of ENCS) for (let n = 1; n <= 9; n++) expect(joined(utf8AsUtf16(b, n, enc)).equals(u16(text, enc)), `${enc} ${n}`).toBe(true);
+  });
+
+  it("invalid UTF-16 (a lone surrogate, a pair reversed, an odd last byte) throws the whole path's own error at any slicing", () => {
+    for (const enc of ENCS) {
+      const good = u16("ab🚀", enc);
+      const hi = good.subarray(4, 6);
+      const lo = good.subarray(6, 8);
+      for (const bad of [
+        Buffer.concat([good, hi]),
+        Buffer.concat([hi, good]),
+        Buffer.concat([good, lo, hi, good]),
+        Buffer.concat([good, Buffer.from([0x41])]),
+      ]) {
+        let whole: unknown;
+        try {
+          decodeText(bad, enc);
+        } catch (e) {
+          whole = e;
+        }
+        expect(whole, `${enc} ${bad.toString("hex")}`).toBeInstanceOf(TypeError);
+        for (let n = 1; n <= 5; n++) expect(() => joined(utf16AsUtf8(bad, n, enc))).toThrow((whole as Error).message);
+      }
+    }
+  });
+});
+
+describe.each(ENCS)("a %s file's big TEXT read from its pages (512-byte pages, 64 KB big-value size)", (enc) => {
+  it("every line is the whole path's line; a page boundary falls at each of the 4 byte places of a surrogate pair", () => {
+    const whole = lines(p(`${enc}.db`), 1 << 30);
+    const pages = lines(p(`${enc}.db`), 64 << 10);
+    expect(whole.t!.sliced + whole.w!.sliced).toBe(0);
+    expect(pages.t).toMatchObject({ sliced: 33, whole: null });
+    expect(pages.w).toMatchObject({ sliced: 10, whole: null });
+    const bom = Buffer.from("\ufeff", "utf8");
+    for (const t of ["t", "w"]) {
+      const a = whole[t]!.lines;
+      const b = pages[t]!.lines;
+      expect(b.length).toBe(a.length);
+      for (let i = 0; i < a.length; i++) {
+        // Row id 40 (the 33rd) starts with U+FEFF: SQLite's whole read drops it, the pages keep it.
+        if (t === "t" && i === 32) {
+          const at = a[i]!.indexOf('"', a[i]!.indexOf("}") + 1) + 1;
+          expect(b[i]!.equals(Buffer.concat([a[i]!.subarray(0, at), bom, a[i]!.subarray(at)])), `${t} row ${i}`).toBe(true);
+        } else expect(b[i]!.equals(a[i]!), `${t} row ${i}`).toBe(true);
+      }
+    }
+    // Where each overflow page boundary falls in the value, counted from its first byte, mod 4 (a
+    // surrogate pair is 4 bytes): the 16 rocket-only rows cover all four places.
+    const db = openReadOnly(p(`${enc}.db`));
+    try {
+      const r = new PageReader(db);
+      const root = Number((db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 't'").get() as { rootpage: bigint }).rootpage);
+      const places = new Set<number>();
+      for (let id = 1; id <= 32; id += 2) {
+        const at = r.locate(root, BigInt(id), 2, { storage: "text", length: 26000 * 4 });
+        places.add((((at.payload.local - at.offset) % 4) + 4) % 4);
+      }
+      expect([...places].sort()).toEqual([0, 1, 2, 3]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("export → verify-backup --db: no value read whole, the backup verifies against the live file", async () => {
+    process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(64 << 10);
+    const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" }, yieldEvery: false };
+    const exp = await exportBackup({ ...base, dbPath: p(`${enc}.db`), outPath: p(`${enc}.jsonl`) });
+    expect(exp.readWhole).toEqual([]);
+    const v = await verifyAgainstDatabase(p(`${enc}.jsonl`), p(`${enc}.db`));
+    expect(v.comparison.ok, v.comparison.firstDifference ?? "").toBe(true);
+  });
+
+  it("invalid UTF-16 in a big TEXT fails the export as the whole path does, and leaves no backup", async () => {
+    const bad = p(`${enc}-bad.db`);
+    execaSync("sqlite3", [bad], {
+      input: `PRAGMA encoding = '${enc}'; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, CAST(zeroblob(100000) || x'${enc === "UTF-16le" ? "00d8" : "d800"}' || zeroblob(2) AS TEXT));`,
+    });
+    const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" }, yieldEvery: false };
+    const fail = async (above: number) => {
+      process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(above);
+      const out = p(`${enc}-bad-${above}.jsonl`);
+      const e = (await exportBackup({ ...base, dbPath: bad, outPath: out }).then(
+        () => null,
+        (x: unknown) => x,
+      )) as Error | null;
+      const left = execaSync("ls", ["-A", dir])
+        .stdout.split("\n")
+        .filter((f) => f.includes(`-bad-${above}`));
+      return { message: e?.message, left };
+    };
+    const whole = await fail(1 << 30);
+    expect(whole.message).toMatch(/not valid for encoding utf-16/);
+    expect(await fail(64 << 10)).toEqual({ message: whole.message, left: [] });
+    expect(whole.left).toEqual([]);
+  });
+});
+
+describe.each(ENCS)("the import writes a big TEXT into a %s file as its UTF-16 bytes", (enc) => {
+  it("in place (values after it, or last) and through the stage (a UNIQUE column): Python reads the exact bytes", () => {
+    process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(64 << 10);
+    const path = p(`${enc}-new.db`);
+    const db = openReadWrite(path);
+    // k = 4 starts with U+FEFF: the stage does not take it (SQLite would drop it reading it back), it is bound whole.
+    const text = (k: number) => (k % 2 === 0 ? "\ufeff" : "") + `naïve "q" \\ 東京 🚀 ${k} `.repeat(2000 + k) + "🚀";
+    try {
+      db.exec(`PRAGMA page_size = 1024; PRAGMA encoding = '${enc}'`);
+      db.exec("CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT, n INTEGER, s TEXT, b BLOB)");
+      db.exec("CREATE TABLE l(id INTEGER PRIMARY KEY, v TEXT)");
+      db.exec("CREATE TABLE u(id INTEGER PRIMARY KEY, v TEXT UNIQUE)");
+      db.exec("BEGIN");
+      // The backup's UTF-8 bytes, handed out in slices of 1,000 bytes (a character split at most boundaries).
+      const big = (k: number) => {
+        const b = Buffer.from(text(k), "utf8");
+        return new BigValue("text", b.length, () => sliced(b, 1000), true);
+      };
+      new BigInserter(db, "a", ["id", "v", "n", "s", "b"], 'INSERT INTO "a" ("id", "v", "n", "s", "b")').run([1n, big(1), 7n, "é東🚀", new Uint8Array([1, 2])]);
+      new BigInserter(db, "l", ["id", "v"], 'INSERT INTO "l" ("id", "v")').run([5n, big(2)]);
+      const u = new BigInserter(db, "u", ["id", "v"], 'INSERT INTO "u" ("id", "v")');
+      u.run([9n, big(4)]);
+      u.run([10n, big(3)]);
+      db.exec("COMMIT");
+    } finally {
+      db.close();
+    }
+    const judge = String.raw`
+import sqlite3, sys, json, hashlib
+c = sqlite3.connect(sys.argv[1])
+codec = "utf-16-le" if sys.argv[2] == "UTF-16le" else "utf-16-be"
+text = lambda k: ("\ufeff" if k % 2 == 0 else "") + ('naïve "q" \\ 東京 🚀 %d ' % k) * (2000 + k) + "🚀"
+q = lambda t, i: c.execute(f"SELECT typeof(v), length(CAST(v AS BLOB)), hex(CAST(v AS BLOB)) FROM {t} WHERE id = ?", (i,)).fetchone()
+out = {}
+for t, i, k in (("a", 1, 1), ("l", 5, 2), ("u", 9, 4), ("u", 10, 3)):
+    ty, n, h = q(t, i)
+    want = text(k).encode(codec)
+    out[f"{t}{i}"] = [ty, n == len(want), hashlib.sha256(bytes.fromhex(h)).hexdigest() == hashlib.sha256(want).hexdigest()]
+out["a_rest"] = list(c.execute("SELECT n, typeof(n), s, hex(b) FROM a").fetchone())
+out["enc"] = c.execute("PRAGMA encoding").fetchone()[0]
+# The stage is made when a value is first staged (k = 3), and emptied after each row.
+out["stage"] = c.execute("SELECT count(*) FROM vox_cutover_big_stage").fetchone()[0]
+out["integrity"] = c.execute("PRAGMA integrity_check").fetchone()[0]
+print(json.dumps(out, ensure_ascii=False))`;
+    const got = JSON.parse(execaSync("python3", ["-c", judge, path, enc]).stdout) as Record<string, unknown>;
+    expect(got).toEqual({
+      a1: ["text", true, true],
+      l5: ["text", true, true],
+      u9: ["text", true, true],
+      u10: ["text", true, true],
+      stage: 0,
+      a_rest: [7, "integer", "é東🚀", "0102"],
+      enc,
+      integrity: "ok",
+    });
+  });
+});
