@@ -128,21 +128,21 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
   const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
   // A private new file of a large source: the copied tables are committed and proven by a worker beside the load.
-  const beside = trailer !== null && mode !== "existing" && proofBesideFor(opts.source!, opts.targetPath);
+  const beside = trailer !== null && mode !== "existing" ? proofBesideFor(opts.source!, opts.targetPath) : null;
   return writeTransactionInto<ImportReport>(
     {
       path: opts.targetPath,
       mode,
       tag: mode === "scratch" ? "dryrun" : "building",
       fast: true,
-      readersBeside: beside,
+      readersBeside: beside !== null,
       foreignKeysOff: true,
       settings,
       then,
       before,
     },
     async (db) => {
-      const proofs = beside && native.why === null ? new ProofBeside(mainFile(db)) : null;
+      const proofs = beside !== null && native.why === null ? new ProofBeside(mainFile(db), beside) : null;
       try {
         return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {
@@ -416,8 +416,6 @@ function load(
     ftsRebuilt.push(t.name);
   }
   if (fresh) db.exec("ANALYZE main"); // planner statistics for the new file (not the attached source)
-  opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
-  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog);
   const sequenceCounts = { entries: sequences.length, restored: sequencesRestored, quarantined: sequencesQuarantined };
   recordLedger(db, {
     runId,
@@ -426,6 +424,10 @@ function load(
     backupSha256: result.fileSha256,
     counts: { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
   });
+  // The checks are the last thing the transaction does: the cutover's checks step relies on this
+  // integrity_check having seen every row it commits (it does not read the whole file again).
+  opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
+  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog);
   return {
     runId,
     tables: reports,

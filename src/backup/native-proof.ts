@@ -21,25 +21,38 @@ const WORKER = new URL("./proof-worker.js", import.meta.url);
 /** The worker's answer for the i-th table sent: its canonical hash, or why it could not read it. */
 export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true };
 
-/** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
-export function proofBesideFor(source: string, targetPath: string): boolean {
-  if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
+/**
+ * Whether the copied tables are proven by a worker beside the load, and its WAL window (bytes); null:
+ * proven on this thread. Below 32 MB a worker's start costs more than the work (test hook:
+ * VOX_CUTOVER_PROOF_WORKER_BYTES); without room for the new file and a WAL as large as the source
+ * beside it, the WAL could not grow as it must.
+ */
+export function proofBesideFor(source: string, targetPath: string): number | null {
+  if (!existsSync(WORKER)) return null; // running from the sources (a test): no built worker to start
   const limit = envInteger("VOX_CUTOVER_PROOF_WORKER_BYTES", 32 << 20);
   const size = bytesWithWal(source);
-  if (size < limit) return false;
-  // The WAL can grow to the largest table copied between two checkpoints: only with room for the
-  // new file twice over beside it (the disk gate counts the new file once).
+  if (size < limit) return null;
+  let free: number;
   try {
     const fs = statfsSync(dirname(targetPath));
-    return fs.bavail * fs.bsize >= 2 * size;
+    free = fs.bavail * fs.bsize;
   } catch {
-    return false;
+    return null;
   }
+  if (free < 2 * size) return null;
+  return walWindow(size, free);
 }
 
-/** Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL (bounded disk use; test hook: VOX_CUTOVER_PROOF_WAL_WINDOW). */
-function walWindow(): number {
-  return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", 64 << 20);
+/**
+ * Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL. The WAL
+ * holds what was copied since the last truncation, so it is at most the window plus the last table
+ * copied, and the new file about the source's size: the window is what the free space leaves beyond
+ * twice the source (never below 64 MB, as before), and the source's size when there is room (no wait
+ * at all: the copy of the next table overlaps the proof of the last one; with a 64 MB window every
+ * table larger than that was copied, then proven, one after the other). Test hook: VOX_CUTOVER_PROOF_WAL_WINDOW.
+ */
+function walWindow(size: number, free: number): number {
+  return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", Math.max(64 << 20, Math.min(size, free - 2 * size)));
 }
 
 /** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */
@@ -56,7 +69,11 @@ export class ProofBeside {
   private stopped = false;
   private readonly exited: Promise<void>;
 
-  constructor(private readonly dbPath: string) {
+  constructor(
+    private readonly dbPath: string,
+    /** Past this much WAL the copying waits for the proofs sent and truncates it (`proofBesideFor`). */
+    readonly walWindow: number,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = new Worker(WORKER, {
@@ -158,7 +175,7 @@ export function copyAhead(
   progress: (table: string) => void,
 ): void {
   db.exec("PRAGMA wal_autocheckpoint=0"); // the worker checkpoints, after each table it proved
-  const window = walWindow();
+  const window = proofs.walWindow;
   for (const p of plans.values()) {
     if (!native.copy(p)) continue;
     db.exec("COMMIT");

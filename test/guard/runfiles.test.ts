@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
@@ -389,6 +389,22 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(r.stderr).toMatch(/The new file .*\.vox\.db\.vox-cutover-new is not the file this run made: (another file is at that name|size)/);
     expect(sha256(db)).toBe(orig);
     expect(sha256(newFile)).toBe(sha256(impostor));
+  });
+
+  it("a new file written to in place after the import (same inode, same size) is refused by the checks step on --resume (3); the primary stays", async () => {
+    // The checks step does not read the whole file again (the import's integrity_check did, last in its
+    // transaction): what it relies on is this record of the built file, which a write in place must break.
+    const { dir, db, orig } = sample();
+    await killedAt(db, "after:build-import");
+    const newFile = join(dir, ".vox.db.vox-cutover-new");
+    const size = statSync(newFile).size;
+    const ver = (await execa("sqlite3", [newFile, "SELECT max(version) FROM schema_version"])).stdout.trim();
+    await execa("sqlite3", [newFile, `UPDATE schema_version SET applied_at = 'edited' WHERE version = ${ver}`]);
+    expect(statSync(newFile).size).toBe(size);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/The new file .*\.vox\.db\.vox-cutover-new is not the file this run made: .*written to since/);
+    expect(sha256(db)).toBe(orig);
   });
 
   it("a replaced archived original is not put back (3); the new file stays in place", async () => {
