@@ -14,7 +14,7 @@ import { attachSource, NativeLoader } from "./native-load.js";
 import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
-import { backupTable, hasBig, LineHasher } from "./tables.js";
+import { backupTable, hashTable, hasBig, LineHasher } from "./tables.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 import { dropStage, ReadWholeTally } from "./big-write.js";
@@ -142,7 +142,7 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
       before,
     },
     async (db) => {
-      const proofs = beside !== null && native.why === null ? new ProofBeside(mainFile(db), beside) : null;
+      const proofs = beside !== null && native.why === null ? new ProofBeside(mainFile(db), beside, (t) => hashTable(db, t)) : null;
       try {
         return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {

@@ -18,8 +18,15 @@ import { envInteger } from "../util/env.js";
 
 const WORKER = new URL("./proof-worker.js", import.meta.url);
 
-/** The worker's answer for the i-th table sent: its canonical hash, or why it could not read it. */
-export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true };
+/** The answer for the i-th table sent: its canonical hash (`here`: hashed by this thread), or why it could not be read. */
+export type ProofAnswer = { i: number; rows: number; sha256: string; here?: true } | { i: number; error: string } | { i: -1; closed: true };
+
+/** Tickets below this can be taken by either thread (`claims`); a later one is the worker's alone. */
+const CLAIMS = 4096;
+/** Who hashes a ticket, decided once by compare-and-swap on its `claims` slot. */
+const FREE = 0;
+export const CLAIMED_BY_WORKER = 1;
+const CLAIMED_HERE = 2;
 
 /**
  * Whether the copied tables are proven by a worker beside the load, and its WAL window (bytes); null:
@@ -63,6 +70,13 @@ export class ProofBeside {
   private readonly port: MessagePort;
   /** [0]: answers posted; [1]: not 0 once the worker failed outside a table (it answers nothing more). */
   private readonly signal = new Int32Array(new SharedArrayBuffer(8));
+  /**
+   * Per ticket: FREE, or taken by the worker or by this thread. While this thread would wait for an
+   * answer it hashes a table the worker has not taken yet (the one it waits for, else the last one
+   * sent), so neither core idles while tables remain; the worker skips a ticket taken here.
+   */
+  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * CLAIMS));
+  private readonly tables: BackupTable[] = [];
   private silent = false;
   private readonly answers = new Map<number, ProofAnswer>();
   private sent = 0;
@@ -73,11 +87,13 @@ export class ProofBeside {
     private readonly dbPath: string,
     /** Past this much WAL the copying waits for the proofs sent and truncates it (`proofBesideFor`). */
     readonly walWindow: number,
+    /** Hashes a committed table on this thread (the build's own connection). */
+    private readonly hashHere: (table: BackupTable) => { rows: number; sha256: string },
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = new Worker(WORKER, {
-      workerData: { dbPath, port: port1, signal: this.signal.buffer },
+      workerData: { dbPath, port: port1, signal: this.signal.buffer, claims: this.claims.buffer },
       transferList: [port1],
       execArgv: workerExecArgv(),
       resourceLimits: WORKER_LIMITS,
@@ -90,6 +106,7 @@ export class ProofBeside {
   /** Sends a committed table to be hashed; returns its ticket. */
   submit(table: BackupTable): number {
     const i = this.sent++;
+    this.tables.push(table);
     this.port.postMessage({ i, table });
     return i;
   }
@@ -124,6 +141,7 @@ export class ProofBeside {
         last = Date.now();
       }
       if (this.answers.has(i)) return true;
+      if (this.takeOne(i)) continue;
       if (Date.now() - last > SILENCE_MS || Atomics.load(this.signal, 1) !== 0) {
         // Fallen silent or failed: every table still unanswered is proven on this thread, without waiting again.
         this.silent = true;
@@ -131,6 +149,21 @@ export class ProofBeside {
       }
       Atomics.wait(this.signal, 0, seen, 1000);
     }
+  }
+
+  /** Hashes here the awaited ticket if the worker has not taken it, else the last such one sent; false: none left. */
+  private takeOne(awaited: number): boolean {
+    if (awaited < 0 || process.env.VOX_CUTOVER_TEST_PROOF_NO_STEAL === "1") return false;
+    const take = (k: number) => k < CLAIMS && Atomics.compareExchange(this.claims, k, FREE, CLAIMED_HERE) === FREE;
+    let k = take(awaited) ? awaited : -1;
+    for (let j = this.sent - 1; k < 0 && j > awaited; j--) if (!this.answers.has(j) && take(j)) k = j;
+    if (k < 0) return false;
+    try {
+      this.answers.set(k, { i: k, ...this.hashHere(this.tables[k]!), here: true });
+    } catch (e) {
+      this.answers.set(k, { i: k, error: e instanceof Error ? e.message : String(e) });
+    }
+    return true;
   }
 
   /**
@@ -197,6 +230,6 @@ export function provenBeside(
 ): number | null {
   const a = proofs.answer(ticket);
   const proof = a !== null && "sha256" in a ? a : null;
-  onProof?.(p.bt.name, proof ? "beside" : "here");
+  onProof?.(p.bt.name, proof && !proof.here ? "beside" : "here");
   return proof ? native.proven(p, proof) : native.proveHere(p);
 }
