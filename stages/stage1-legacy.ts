@@ -13,7 +13,7 @@ import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
 import { importEvidence } from "../src/engine/trial.js";
 import { jsonInt } from "../src/db/classify.js";
-import { diagnose, structureLines } from "../src/diagnose/diagnose.js";
+import { diagnoseStructure, structureLines } from "../src/diagnose/diagnose.js";
 import { allRows, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, type ContentState } from "../src/safety/content-version.js";
@@ -199,7 +199,7 @@ const checksStep: Step = defineStep({
   async run(c) {
     // On resume too: the new file is the one this run built (a replaced one is neither checked nor swapped in).
     assertRecorded("the new file", c.newPath, builtFile(c));
-    const d = await diagnose({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
+    const d = await diagnoseStructure({ ...c.diagnosis.resolved, path: c.newPath, display: c.newPath }, c.base);
     if (d.chain !== "current" || d.missingTables.length || d.missingColumns.length || (d.structure && !d.structure.equal)) {
       throw failed({
         what: `The new file ${c.newPath} is ${d.chain}${d.missingTables.length ? `, missing ${d.missingTables.join(", ")}` : ""}${d.structure && !d.structure.equal ? `, structure differs from the target: ${structureLines(d.structure).slice(0, 3).join("; ")}` : ""}.`,

@@ -108,7 +108,16 @@ async function schemaEvidence(reader: DbReader): Promise<Pick<ChainEvidence, "sc
 }
 
 export function diagnose(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
-  return examine(resolved, ctx, false);
+  return examine(resolved, ctx, "full");
+}
+
+/**
+ * The chain and the structure against the target (what the cutover's check of its new file asks):
+ * the same reading as `diagnose`, without counting rows (every table's rows are 0) or predicting the
+ * operator's objects (null).
+ */
+export function diagnoseStructure(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
+  return examine(resolved, ctx, "structure");
 }
 
 /**
@@ -116,11 +125,17 @@ export function diagnose(resolved: ResolvedDb, ctx: BaselineContext = loadBaseli
  * rule as `diagnose`, without counting rows or comparing the structure and the operator's objects.
  */
 export async function chainOf(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Chain> {
-  return (await examine(resolved, ctx, true)).chain;
+  return (await examine(resolved, ctx, "chain")).chain;
 }
 
-/** `chainOnly`: the tables, columns and versions the chain is read from; no row counts, structure or objects. */
-async function examine(resolved: ResolvedDb, ctx: BaselineContext, chainOnly: boolean): Promise<Diagnosis> {
+/**
+ * How much is read: "chain" the tables, columns and versions the chain is read from (no row counts,
+ * structure or objects); "structure" that and the structure; "full" also every table's rows and the
+ * operator's objects.
+ */
+type Depth = "chain" | "structure" | "full";
+
+async function examine(resolved: ResolvedDb, ctx: BaselineContext, depth: Depth): Promise<Diagnosis> {
   const base = {
     resolved,
     baseline: { version: ctx.manifest.baselineVersion, digest: ctx.digest, history: ctx.policy.history, origin: ctx.origin.label },
@@ -165,7 +180,7 @@ async function examine(resolved: ResolvedDb, ctx: BaselineContext, chainOnly: bo
       base.changeCounter = probe.header.changeCounter;
       base.walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : null;
       base.contentVersion = contentVersion(path);
-      evidence = await readEvidence(resolved, ctx, base, chainOnly).catch((e) => {
+      evidence = await readEvidence(resolved, ctx, base, depth).catch((e) => {
         if (e instanceof VoxError && e.details?.chain === "not-a-database") {
           error = e;
           return { exists: true, notADatabase: e.what, schemaTable: "absent" as const, versions: [] };
@@ -174,7 +189,7 @@ async function examine(resolved: ResolvedDb, ctx: BaselineContext, chainOnly: bo
       });
     }
   } else {
-    evidence = await readEvidence(resolved, ctx, base, chainOnly);
+    evidence = await readEvidence(resolved, ctx, base, depth);
   }
   base.versions = evidence.versions;
   const classification = classifyChain(evidence, ctx.manifest.baselineVersion, ctx.policy.history);
@@ -202,7 +217,7 @@ async function readEvidence(
     | "structure"
     | "operatorObjects"
   >,
-  chainOnly: boolean,
+  depth: Depth,
 ): Promise<ChainEvidence> {
   const reader = openReader(resolved);
   try {
@@ -213,7 +228,7 @@ async function readEvidence(
       // Table rows are counted the same way everywhere (export, verify-backup, import, drill, reports):
       // every table whose rows are carried; sqlite_sequence entries apart (`sequences`).
       if (t.carry !== "rows") continue;
-      const rows = chainOnly ? 0n : await countRows(reader, t.name);
+      const rows = depth === "full" ? await countRows(reader, t.name) : 0n;
       base.tables.push({ name: t.name, rows, inBaseline: baseByName.has(t.name) });
       base.totalRows += rows;
       const bt = baseByName.get(t.name);
@@ -233,10 +248,12 @@ async function readEvidence(
     if ((await reader.rows("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).length) {
       base.sequences = (await reader.rows("SELECT count(*) AS n FROM sqlite_sequence"))[0]!.n as bigint;
     }
-    if (reader.local && catalog.length > 0 && !chainOnly) {
+    if (reader.local && catalog.length > 0 && depth !== "chain") {
       base.structure = compareFacts(readFacts(reader.local), ctx.facts);
-      const o = predictObjects(ctx.sql, listObjects(reader.local));
-      base.operatorObjects = { carried: o.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: o.notCarried };
+      if (depth === "full") {
+        const o = predictObjects(ctx.sql, listObjects(reader.local));
+        base.operatorObjects = { carried: o.carried.map(({ type, name, table }) => ({ type, name, table })), notCarried: o.notCarried };
+      }
     }
     const ev = await schemaEvidence(reader);
     // `ahead` needs every table and column of the baseline (a newer vox wrote it); otherwise it is legacy.

@@ -128,8 +128,17 @@ export function compareFacts(file: SchemaFacts, target: SchemaFacts): StructureC
     differentTriggers,
     extraTables,
     fingerprint: structureFingerprint(restricted),
-    targetFingerprint: structureFingerprint(target),
+    targetFingerprint: targetFingerprint(target),
   };
+}
+
+/** The target's fingerprint, once per facts object (a run compares up to three files with the same target; facts are never edited after they are read). */
+const targetPrints = new WeakMap<SchemaFacts, string>();
+
+function targetFingerprint(target: SchemaFacts): string {
+  let f = targetPrints.get(target);
+  if (f === undefined) targetPrints.set(target, (f = structureFingerprint(target)));
+  return f;
 }
 
 /** How many parts of the target the file lacks or defines otherwise (tables, FTS tables, triggers). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { classifyChain, type ChainEvidence } from "../../src/db/classify.js";
-import { chainOf, diagnose } from "../../src/diagnose/diagnose.js";
+import { chainOf, diagnose, diagnoseStructure } from "../../src/diagnose/diagnose.js";
 import type { ResolvedDb } from "../../src/db/resolve.js";
 import { makeBaselineDb, makeVoxDb, sqlite, tmp } from "../helpers.js";
 
@@ -74,8 +74,20 @@ describe("chainOf: the chain a finished run reports, read the way diagnose reads
       const resolved: ResolvedDb = { kind: "file", path, display: path, source: "--db", why: "test", warnings: [] };
       const d = await diagnose(resolved);
       expect(await chainOf(resolved), name).toBe(d.chain);
+      // The cutover's check of its new file: diagnose's chain, missing parts and structure, without the counts or objects.
+      const s = await diagnoseStructure(resolved);
+      expect(s.chain, name).toBe(d.chain);
+      expect([s.missingTables, s.missingColumns, s.structure], name).toEqual([d.missingTables, d.missingColumns, d.structure]);
+      expect(
+        s.tables.map((t) => [t.name, t.rows]),
+        name,
+      ).toEqual(d.tables.map((t) => [t.name, 0n]));
+      expect(s.operatorObjects, name).toBeNull();
       seen.add(d.chain);
     }
     expect([...seen].sort()).toEqual(["ahead", "behind", "current", "empty", "legacy", "missing", "not-a-database"]);
+    // The drifted file is "current" but not the target's structure: what makes the check refuse a new file.
+    const drifted = await diagnoseStructure({ kind: "file", path: join(dir, "current-drifted.db"), display: "x", source: "--db", why: "test", warnings: [] });
+    expect([drifted.chain, drifted.structure?.equal]).toEqual(["current", false]);
   });
 });
