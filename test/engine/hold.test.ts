@@ -17,7 +17,7 @@ import type { EngineEvent } from "../../src/engine/events.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
 import { runCutover } from "../../dist/src/cutover/index.js";
 import { VoxError } from "../../dist/src/errors.js";
-import { cli, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
+import { cli, sampleInto, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 
 /** Python's sqlite3 commits one row into `db` (WAL or not) and exits without closing (os._exit: no checkpoint on close, the row stays in the -wal of a WAL file). */
 function pyWrite(db: string, value: string, keepWal = true): void {
@@ -48,11 +48,9 @@ function pyCount(db: string, value: string): number {
   );
 }
 
+/** A fresh copy of the 30-row sample (made by the CLI once per file: sampleInto), in WAL mode or not. */
 async function sampleIn(wal: boolean): Promise<{ dir: string; db: string }> {
-  const dir = tmp("vox-hold-");
-  const db = join(dir, "vox.db");
-  const r = await cli(["sample", db, "--rows", "30"]);
-  if (r.exitCode !== 0) throw new Error(r.stderr);
+  const { dir, db } = await sampleInto(tmp("vox-hold-"), 30);
   if (wal) sqlite(db, "PRAGMA journal_mode=WAL");
   return { dir, db };
 }
