@@ -68,11 +68,31 @@ function runDir(dir: string): string {
   return join(dir, "vox-cutover-runs", runs.sort().at(-1)!);
 }
 
-describe("cutover", () => {
-  it("dry-run prints the plan and its digest and leaves everything byte-identical", async () => {
-    const { dir, db } = await sampleIn();
+/**
+ * One 40-row sample and its dry-run, shared by the two tests below (the dry-run's plan, then the
+ * --apply given its digest): made once, on first use, so either test also runs alone.
+ */
+let dry40: Promise<{
+  dir: string;
+  db: string;
+  orig: string;
+  before: Record<string, string>;
+  after: Record<string, string>;
+  r: Awaited<ReturnType<typeof cli>>;
+}>;
+function dryRun40() {
+  dry40 ??= (async () => {
+    const { dir, db, orig } = await sampleIn();
     const before = snapshotDir(dir);
     const r = await cli(["cutover", "--db", db, "--json"]);
+    return { dir, db, orig, before, after: snapshotDir(dir), r };
+  })();
+  return dry40;
+}
+
+describe("cutover", () => {
+  it("dry-run prints the plan and its digest and leaves everything byte-identical", async () => {
+    const { before, after, r } = await dryRun40();
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.mode).toBe("dry-run");
     expect(r.json.planDigest).toMatch(/^[0-9a-f]{16}$/);
@@ -98,13 +118,13 @@ describe("cutover", () => {
       "news",
     ]);
     expect(r.json.steps.find((s: any) => s.id === "swap").kind).toBe("destructive");
-    expect(snapshotDir(dir)).toEqual(before);
+    expect(after).toEqual(before);
   });
 
   it("--apply keeps every row, archives the original byte-identical, writes the reports, and a second apply is a no-op", async () => {
-    const { dir, db, orig } = await sampleIn();
+    const { dir, db, orig, r: dry } = await dryRun40(); // the dry-run left every file byte-identical (the test above)
     const sideOrig = sha256(join(dir, "vox_training_telemetry.db"));
-    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
     const r = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     const j = r.json;
