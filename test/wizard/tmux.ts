@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import { execaSync } from "execa";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, shq, shortTmp } from "../helpers.js";
 
@@ -31,8 +31,13 @@ export function start(
   const exitFile = join(d, "exit");
   const errFile = join(d, "stderr");
   const cmd = `${opts.trapHup ? "trap 'true' HUP; " : ""}cd ${shq(opts.cwd ?? d)} && env -u CI -u VOX_DB_PATH -u VOX_DB_URL ${opts.env ?? ""} node ${shq(BIN)} ${args} 2> ${shq(errFile)}; echo $? > ${shq(exitFile)}; cat ${shq(errFile)}; sleep 30`;
-  execaSync("tmux", ["new-session", "-d", "-s", name, "-x", String(opts.cols ?? 100), "-y", String(opts.rows ?? 30), cmd]);
+  // pipe-pane copies everything the pane is sent into a file: waitFor reads the screen again only when that grew.
+  const cols = String(opts.cols ?? 100);
+  const rows = String(opts.rows ?? 30);
+  const out = join(d, "pane-output");
+  execaSync("tmux", ["new-session", "-d", "-s", name, "-x", cols, "-y", rows, cmd, ";", "pipe-pane", "-t", name, `cat >> ${shq(out)}`]);
   sessions.push(name);
+  paneOutput.set(name, out);
   return { name, exitFile, errFile };
 }
 
@@ -46,13 +51,38 @@ export function screen(name: string, escapes = false): string {
   return execaSync("tmux", ["capture-pane", "-t", name, "-p", ...(escapes ? ["-e"] : [])]).stdout;
 }
 
-/** Waits for the screen to show `re` (the budget is against a hang: a loaded machine starts the wizard slowly). */
+/** Session → the file its pane's output is copied to (pipe-pane, set up by start). */
+const paneOutput = new Map<string, string>();
+
+/** How many bytes the pane has been sent so far (-1: not known, a session not made by start). */
+function outputBytes(name: string): number {
+  const f = paneOutput.get(name);
+  try {
+    return f ? statSync(f).size : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Waits for the screen to show `re` (the budget is against a hang: a loaded machine starts the wizard
+ * slowly). The screen changes only with what the pane is sent, so it is read again (a tmux process,
+ * ~25 ms of CPU on this machine) only when the pane's output grew since the last read, and at least
+ * once a second in any case; checking the size every 50 ms costs a stat. The size is taken before
+ * the read: output arriving during a read grows it, and the next round reads again.
+ */
 export async function waitFor(name: string, re: RegExp, ms = 60_000): Promise<string> {
   const t0 = Date.now();
+  let read: { bytes: number; at: number } | undefined;
+  let s = "";
   for (;;) {
-    const s = screen(name);
-    if (re.test(s)) return s;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re} in:\n${s}`);
+    const bytes = outputBytes(name);
+    if (!read || bytes < 0 || bytes !== read.bytes || Date.now() - read.at >= 1000) {
+      read = { bytes, at: Date.now() };
+      s = screen(name);
+      if (re.test(s)) return s;
+    }
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re} in:\n${screen(name)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
