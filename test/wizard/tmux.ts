@@ -35,7 +35,9 @@ export function start(
   const cols = String(opts.cols ?? 100);
   const rows = String(opts.rows ?? 30);
   const out = join(d, "pane-output");
-  execaSync("tmux", ["new-session", "-d", "-s", name, "-x", cols, "-y", rows, cmd, ";", "pipe-pane", "-t", name, `cat >> ${shq(out)}`]);
+  execaSync("tmux", ["new-session", "-d", "-s", name, "-x", cols, "-y", rows, cmd]);
+  // Output sent before this is not in the file: the first waitFor reads the screen whatever the file holds.
+  execaSync("tmux", ["pipe-pane", "-t", name, `cat >> ${shq(out)}`]);
   sessions.push(name);
   paneOutput.set(name, out);
   return { name, exitFile, errFile };
