@@ -1,7 +1,7 @@
 /** The import's plan: per table, how the backup's columns map onto the target's, what goes to quarantine, and the baseline's seed rows. */
-import Database from "libsql";
 import type { BigInserter } from "./big-insert.js";
 import { baselineCatalog, type TableInfo } from "../db/catalog.js";
+import { emptyTarget } from "../db/objects.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
 import { affinityOf, type Affinity } from "./affinity.js";
@@ -213,31 +213,28 @@ type SeedTable = { table: string; columns: string[]; rows: SqlValue[][] };
 const seedCache = new Map<string, SeedTable[]>();
 
 function allSeedRows(baselineSql: string): SeedTable[] {
-  const mem = new Database(":memory:");
-  try {
-    mem.defaultSafeIntegers(true);
-    mem.exec(baselineSql);
-    const out: SeedTable[] = [];
-    // The catalog of this very SQL (the bundled baseline's from schema/derived.json), and one compound
-    // statement per 200 tables naming those that hold a row: a statement per table cost more (a 1 MB
-    // file's cutover spent ~0.1 CPU-s here, load 6).
-    const tables = baselineCatalog(baselineSql).filter((t) => !t.virtual && !NO_SEEDS.has(t.name));
-    const held = new Set<number>();
-    for (let k = 0; k < tables.length; k += 200) {
-      const part = tables.slice(k, k + 200).map((t, i) => `SELECT ${k + i} AS i WHERE EXISTS (SELECT 1 FROM ${quoteIdent(t.name)})`);
-      for (const r of allRows(mem, part.join(" UNION ALL "))) held.add(Number(r.i));
-    }
-    for (const t of tables.filter((_, i) => held.has(i))) {
-      const columns = t.columns.filter((c) => c.hidden === 0).map((c) => c.name);
-      const st = mem.prepare(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${quoteIdent(t.name)}`);
-      st.raw(true);
-      const rows = (st.all() as unknown[][]).map((r) => r.map(normalizeValue));
-      if (rows.length) out.push({ table: t.name, columns, rows });
-    }
-    return out;
-  } finally {
-    mem.close();
+  // The process's empty in-memory target of this SQL, shared with the prediction of the operator's
+  // objects (src/db/objects.ts; every trial there is rolled back): the baseline DDL is executed once.
+  const mem = emptyTarget(baselineSql);
+  const out: SeedTable[] = [];
+  // The catalog of this very SQL (the bundled baseline's from schema/derived.json), and one compound
+  // statement per 200 tables naming those that hold a row: a statement per table cost more (a 1 MB
+  // file's cutover spent ~0.1 CPU-s here, load 6).
+  const tables = baselineCatalog(baselineSql).filter((t) => !t.virtual && !NO_SEEDS.has(t.name));
+  const held = new Set<number>();
+  for (let k = 0; k < tables.length; k += 200) {
+    const part = tables.slice(k, k + 200).map((t, i) => `SELECT ${k + i} AS i WHERE EXISTS (SELECT 1 FROM ${quoteIdent(t.name)})`);
+    for (const r of allRows(mem, part.join(" UNION ALL "))) held.add(Number(r.i));
   }
+  for (const t of tables.filter((_, i) => held.has(i))) {
+    const columns = t.columns.filter((c) => c.hidden === 0).map((c) => c.name);
+    const st = mem.prepare(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${quoteIdent(t.name)}`);
+    st.raw(true);
+    st.safeIntegers(true);
+    const rows = (st.all() as unknown[][]).map((r) => r.map(normalizeValue));
+    if (rows.length) out.push({ table: t.name, columns, rows });
+  }
+  return out;
 }
 
 /**

@@ -116,10 +116,13 @@ export function predictObjects(targetSql: string, objects: readonly FileObject[]
   }
 }
 
-/** The empty in-memory target of each target SQL, built once per process (a run diagnoses up to three times). */
+/**
+ * The empty in-memory target of each target SQL, built once per process (a run diagnoses up to three
+ * times, and the import reads the baseline's seed rows from it): callers leave it as they found it.
+ */
 const targets = new Map<string, LibsqlDatabase>();
 
-function emptyTarget(sql: string): LibsqlDatabase {
+export function emptyTarget(sql: string): LibsqlDatabase {
   let db = targets.get(sql);
   if (!db) {
     const mem = new Database(":memory:");
