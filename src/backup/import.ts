@@ -14,7 +14,7 @@ import { attachSource, NativeLoader } from "./native-load.js";
 import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
-import { backupTable, hashTable, hasBig, LineHasher } from "./tables.js";
+import { backupTable, hasBig, LineHasher } from "./tables.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 import { dropStage, ReadWholeTally } from "./big-write.js";
@@ -128,21 +128,21 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
   const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
   // A private new file of a large source: the copied tables are committed and proven by a worker beside the load.
-  const beside = trailer !== null && mode !== "existing" ? proofBesideFor(opts.source!, opts.targetPath) : null;
+  const beside = trailer !== null && mode !== "existing" && proofBesideFor(opts.source!, opts.targetPath);
   return writeTransactionInto<ImportReport>(
     {
       path: opts.targetPath,
       mode,
       tag: mode === "scratch" ? "dryrun" : "building",
       fast: true,
-      readersBeside: beside !== null,
+      readersBeside: beside,
       foreignKeysOff: true,
       settings,
       then,
       before,
     },
     async (db) => {
-      const proofs = beside !== null && native.why === null ? new ProofBeside(mainFile(db), beside, (t) => hashTable(db, t)) : null;
+      const proofs = beside && native.why === null ? new ProofBeside(mainFile(db)) : null;
       try {
         return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {

@@ -18,48 +18,28 @@ import { envInteger } from "../util/env.js";
 
 const WORKER = new URL("./proof-worker.js", import.meta.url);
 
-/** The answer for the i-th table sent: its canonical hash (`here`: hashed by this thread), or why it could not be read. */
-export type ProofAnswer = { i: number; rows: number; sha256: string; here?: true } | { i: number; error: string } | { i: -1; closed: true };
+/** The worker's answer for the i-th table sent: its canonical hash, or why it could not read it. */
+export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true };
 
-/** Tickets below this can be taken by either thread (`claims`); a later one is the worker's alone. */
-const CLAIMS = 4096;
-/** Who hashes a ticket, decided once by compare-and-swap on its `claims` slot. */
-const FREE = 0;
-export const CLAIMED_BY_WORKER = 1;
-const CLAIMED_HERE = 2;
-
-/**
- * Whether the copied tables are proven by a worker beside the load, and its WAL window (bytes); null:
- * proven on this thread. Below 32 MB a worker's start costs more than the work (test hook:
- * VOX_CUTOVER_PROOF_WORKER_BYTES); without room for the new file and a WAL as large as the source
- * beside it, the WAL could not grow as it must.
- */
-export function proofBesideFor(source: string, targetPath: string): number | null {
-  if (!existsSync(WORKER)) return null; // running from the sources (a test): no built worker to start
+/** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
+export function proofBesideFor(source: string, targetPath: string): boolean {
+  if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
   const limit = envInteger("VOX_CUTOVER_PROOF_WORKER_BYTES", 32 << 20);
   const size = bytesWithWal(source);
-  if (size < limit) return null;
-  let free: number;
+  if (size < limit) return false;
+  // The WAL can grow to the largest table copied between two checkpoints: only with room for the
+  // new file twice over beside it (the disk gate counts the new file once).
   try {
     const fs = statfsSync(dirname(targetPath));
-    free = fs.bavail * fs.bsize;
+    return fs.bavail * fs.bsize >= 2 * size;
   } catch {
-    return null;
+    return false;
   }
-  if (free < 2 * size) return null;
-  return walWindow(size, free);
 }
 
-/**
- * Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL. The WAL
- * holds what was copied since the last truncation, so it is at most the window plus the last table
- * copied, and the new file about the source's size: the window is what the free space leaves beyond
- * twice the source (never below 64 MB, as before), and the source's size when there is room (no wait
- * at all: the copy of the next table overlaps the proof of the last one; with a 64 MB window every
- * table larger than that was copied, then proven, one after the other). Test hook: VOX_CUTOVER_PROOF_WAL_WINDOW.
- */
-function walWindow(size: number, free: number): number {
-  return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", Math.max(64 << 20, Math.min(size, free - 2 * size)));
+/** Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL (bounded disk use; test hook: VOX_CUTOVER_PROOF_WAL_WINDOW). */
+function walWindow(): number {
+  return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", 64 << 20);
 }
 
 /** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */
@@ -70,30 +50,17 @@ export class ProofBeside {
   private readonly port: MessagePort;
   /** [0]: answers posted; [1]: not 0 once the worker failed outside a table (it answers nothing more). */
   private readonly signal = new Int32Array(new SharedArrayBuffer(8));
-  /**
-   * Per ticket: FREE, or taken by the worker or by this thread. While this thread would wait for an
-   * answer it hashes a table the worker has not taken yet (the one it waits for, else the last one
-   * sent), so neither core idles while tables remain; the worker skips a ticket taken here.
-   */
-  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * CLAIMS));
-  private readonly tables: BackupTable[] = [];
   private silent = false;
   private readonly answers = new Map<number, ProofAnswer>();
   private sent = 0;
   private stopped = false;
   private readonly exited: Promise<void>;
 
-  constructor(
-    private readonly dbPath: string,
-    /** Past this much WAL the copying waits for the proofs sent and truncates it (`proofBesideFor`). */
-    readonly walWindow: number,
-    /** Hashes a committed table on this thread (the build's own connection). */
-    private readonly hashHere: (table: BackupTable) => { rows: number; sha256: string },
-  ) {
+  constructor(private readonly dbPath: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = new Worker(WORKER, {
-      workerData: { dbPath, port: port1, signal: this.signal.buffer, claims: this.claims.buffer },
+      workerData: { dbPath, port: port1, signal: this.signal.buffer },
       transferList: [port1],
       execArgv: workerExecArgv(),
       resourceLimits: WORKER_LIMITS,
@@ -106,7 +73,6 @@ export class ProofBeside {
   /** Sends a committed table to be hashed; returns its ticket. */
   submit(table: BackupTable): number {
     const i = this.sent++;
-    this.tables.push(table);
     this.port.postMessage({ i, table });
     return i;
   }
@@ -141,7 +107,6 @@ export class ProofBeside {
         last = Date.now();
       }
       if (this.answers.has(i)) return true;
-      if (this.takeOne(i)) continue;
       if (Date.now() - last > SILENCE_MS || Atomics.load(this.signal, 1) !== 0) {
         // Fallen silent or failed: every table still unanswered is proven on this thread, without waiting again.
         this.silent = true;
@@ -149,21 +114,6 @@ export class ProofBeside {
       }
       Atomics.wait(this.signal, 0, seen, 1000);
     }
-  }
-
-  /** Hashes here the awaited ticket if the worker has not taken it, else the last such one sent; false: none left. */
-  private takeOne(awaited: number): boolean {
-    if (awaited < 0 || process.env.VOX_CUTOVER_TEST_PROOF_NO_STEAL === "1") return false;
-    const take = (k: number) => k < CLAIMS && Atomics.compareExchange(this.claims, k, FREE, CLAIMED_HERE) === FREE;
-    let k = take(awaited) ? awaited : -1;
-    for (let j = this.sent - 1; k < 0 && j > awaited; j--) if (!this.answers.has(j) && take(j)) k = j;
-    if (k < 0) return false;
-    try {
-      this.answers.set(k, { i: k, ...this.hashHere(this.tables[k]!), here: true });
-    } catch (e) {
-      this.answers.set(k, { i: k, error: e instanceof Error ? e.message : String(e) });
-    }
-    return true;
   }
 
   /**
@@ -208,7 +158,7 @@ export function copyAhead(
   progress: (table: string) => void,
 ): void {
   db.exec("PRAGMA wal_autocheckpoint=0"); // the worker checkpoints, after each table it proved
-  const window = proofs.walWindow;
+  const window = walWindow();
   for (const p of plans.values()) {
     if (!native.copy(p)) continue;
     db.exec("COMMIT");
@@ -230,6 +180,6 @@ export function provenBeside(
 ): number | null {
   const a = proofs.answer(ticket);
   const proof = a !== null && "sha256" in a ? a : null;
-  onProof?.(p.bt.name, proof && !proof.here ? "beside" : "here");
+  onProof?.(p.bt.name, proof ? "beside" : "here");
   return proof ? native.proven(p, proof) : native.proveHere(p);
 }

@@ -9,13 +9,12 @@
 import { workerData, type MessagePort } from "node:worker_threads";
 import { openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import type { BackupTable } from "./format.js";
-import { CLAIMED_BY_WORKER, type ProofAnswer } from "./native-proof.js";
+import type { ProofAnswer } from "./native-proof.js";
 import { hashTable } from "./tables.js";
 import { collectGarbage } from "../util/gc.js";
 
 const port = workerData.port as MessagePort;
 const signal = new Int32Array(workerData.signal as SharedArrayBuffer);
-const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
 const answer = (m: ProofAnswer) => {
   port.postMessage(m);
   Atomics.add(signal, 0, 1);
@@ -41,11 +40,6 @@ port.on("message", (m: { i: number; table: BackupTable } | { stop: true }) => {
   }
   // Test hook: the thread fails outside any table (as an out-of-memory end would).
   if (process.env.VOX_CUTOVER_TEST_PROOF_WORKER_CRASH === "1") throw new Error("test: the proof worker fails");
-  // Taken by the main thread while it would have waited (it hashes that table itself): skipped.
-  if (m.i < claims.length && Atomics.compareExchange(claims, m.i, 0, CLAIMED_BY_WORKER) !== 0) return;
-  // Test hook: a slow worker (the main thread then hashes some tables itself).
-  const slow = Number(process.env.VOX_CUTOVER_TEST_PROOF_WORKER_DELAY_MS ?? 0);
-  if (slow > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, slow);
   try {
     // Read-write only to checkpoint: the main thread does not (wal_autocheckpoint=0), so copying the
     // WAL's pages into the file happens on this core too. This thread writes nothing else.

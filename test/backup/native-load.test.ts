@@ -119,24 +119,13 @@ describe("native path ≡ row path", () => {
     expect(quarantinedTables).toContain("schema_version");
     for (const t of quarantinedTables) expect(by(native, "rows"), t).toContain(t);
     // Proven beside the load (a worker): the same tables native, the same file. With a WAL window of
-    // 0 the copying waits for the proofs sent and truncates the WAL after every table (this thread
-    // never takes a table from the worker here: every proof is the worker's).
-    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, {
-      VOX_CUTOVER_PROOF_WAL_WINDOW: "0",
-      VOX_CUTOVER_TEST_PROOF_NO_STEAL: "1",
-    });
+    // 0 the copying waits for the proofs sent and truncates the WAL after every table.
+    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: "0" });
     expect(by(beside.r, "native")).toEqual(by(native, "native"));
     expect(Object.keys(beside.proof).sort()).toEqual(by(native, "native").sort());
     expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
     expect(beside.r.quarantined).toBe(rows.quarantined);
     expect(content(p("sample-beside.db"))).toEqual(content(p("sample-rows.db")));
-    // A slow worker: rather than wait, this thread hashes the tables the worker has not taken (each
-    // table by one thread only), the same tables native, the same file.
-    const shared = await loadBeside(p("sample.jsonl"), p("sample-shared.db"), db, { VOX_CUTOVER_TEST_PROOF_WORKER_DELAY_MS: "150" });
-    expect(by(shared.r, "native")).toEqual(by(native, "native"));
-    expect(Object.keys(shared.proof).sort()).toEqual(by(native, "native").sort());
-    expect(Object.values(shared.proof).filter((h) => h === "here").length).toBeGreaterThan(by(native, "native").length / 2);
-    expect(content(p("sample-shared.db"))).toEqual(content(p("sample-rows.db")));
     // The worker fails at its first table: no wait for it, every copied table proven on this thread, the same file.
     const crashed = await loadBeside(p("sample.jsonl"), p("sample-crashed.db"), db, { VOX_CUTOVER_TEST_PROOF_WORKER_CRASH: "1" });
     expect(by(crashed.r, "native")).toEqual(by(native, "native"));
@@ -211,9 +200,8 @@ describe("native path ≡ row path", () => {
     expect(Object.fromEntries(into.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
     expect(content(existing)).toEqual(content(p("mixed-rows.db")));
     // Proven beside the load: agent_reliability was copied and committed, the worker's hash differs,
-    // so it is emptied and loaded from the backup like the others the proof refused (every proof the
-    // worker's: this thread takes none from it here).
-    const beside = await loadBeside(p("mixed.jsonl"), p("mixed-beside.db"), db, { VOX_CUTOVER_TEST_PROOF_NO_STEAL: "1" });
+    // so it is emptied and loaded from the backup like the others the proof refused.
+    const beside = await loadBeside(p("mixed.jsonl"), p("mixed-beside.db"), db);
     expect(Object.fromEntries(beside.r.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
     expect(beside.proof.agent_reliability).toBe("beside");
     expect(beside.proof.corpus_pairs).toBe("beside");
