@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { readCatalogSync, type TableInfo } from "../db/catalog.js";
+import { countsIn, countStatements, readCatalogSync, type TableInfo } from "../db/catalog.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
-import { quoteIdent, type SqlValue } from "../db/value.js";
+import type { SqlValue } from "../db/value.js";
 import { encodeRow, encodeValue, type BackupTable } from "./format.js";
 import { BigValue, writeBigValue, type RowOut } from "./big-value.js";
 import type { RowValue } from "./row-source.js";
@@ -72,19 +72,12 @@ export function listRebuiltTables(db: LibsqlDatabase): { name: string; sql: stri
     .map((t) => ({ name: t.name, sql: t.sql }));
 }
 
-/** Tables counted per statement (a compound SELECT; SQLite allows 500 terms by default). */
-const COUNTS_PER_STATEMENT = 200;
-
-/** `count(*)` of each table, a few hundred tables per statement (one prepared statement per table costs more than the count of a small one). */
+/** `count(*)` of each table (the one counting rule: src/db/catalog.ts countStatements). */
 function countsOf(db: LibsqlDatabase, names: string[]): bigint[] {
-  const out: bigint[] = [];
-  for (let k = 0; k < names.length; k += COUNTS_PER_STATEMENT) {
-    const part = names.slice(k, k + COUNTS_PER_STATEMENT);
-    const rows = allRows(db, part.map((n, i) => `SELECT ${i} AS i, count(*) AS n FROM ${quoteIdent(n)}`).join(" UNION ALL "));
-    const byIndex = new Map(rows.map((r) => [Number(r.i), r.n as bigint]));
-    for (let i = 0; i < part.length; i++) out.push(byIndex.get(i)!);
-  }
-  return out;
+  return countsIn(
+    names.length,
+    countStatements(names).flatMap((sql) => allRows(db, sql)),
+  );
 }
 
 /** Whether a row holds a big value (then it is encoded in pieces: encodeRowParts). */

@@ -1,13 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { SIDECAR_NAME, sidecarBeside } from "../layout.js";
 import { VoxError } from "../errors.js";
-import { quoteIdent } from "../db/value.js";
+import { quoteIdent, type Row } from "../db/value.js";
 import type { BaselinePolicy } from "../schema/contract.js";
 import { OWN_TABLES, readFacts, type SchemaFacts } from "../schema/facts.js";
 import { compareFacts, failingCount, isFailing, type StructureComparison } from "../schema/compare.js";
 import { baselineSql, keccakDigestHex, type Manifest } from "../schema/manifest.js";
 import { currentTarget, factsOfSql, type TargetOrigin, type TargetSchema } from "../schema/target.js";
-import { baselineCatalog, countRows, readCatalog, type TableInfo } from "../db/catalog.js";
+import { baselineCatalog, countsIn, countStatements, readCatalog, type TableInfo } from "../db/catalog.js";
 import { classifyChain, displayVersion, jsonInt, type Chain, type ChainEvidence, type Classification } from "../db/classify.js";
 import { contentVersion, probeFile } from "../db/probe.js";
 import { listObjects, predictObjects, type ObjectsCarried } from "../db/objects.js";
@@ -223,12 +223,19 @@ async function readEvidence(
   try {
     const catalog = await readCatalog(reader);
     const baseByName = new Map(ctx.catalog.map((t) => [t.name, t]));
+    // Table rows are counted the same way everywhere (export, verify-backup, import, drill, reports):
+    // every table whose rows are carried; sqlite_sequence entries apart (`sequences`).
+    const carried = catalog.filter((t) => t.carry === "rows").map((t) => t.name);
+    const counts = new Map<string, bigint>();
+    if (depth === "full") {
+      const rows: Row[] = [];
+      for (const sql of countStatements(carried)) rows.push(...(await reader.rows(sql)));
+      countsIn(carried.length, rows).forEach((n, i) => counts.set(carried[i]!, n));
+    }
     for (const t of catalog) {
       if (t.virtual) base.virtualTables.push(t.name);
-      // Table rows are counted the same way everywhere (export, verify-backup, import, drill, reports):
-      // every table whose rows are carried; sqlite_sequence entries apart (`sequences`).
       if (t.carry !== "rows") continue;
-      const rows = depth === "full" ? await countRows(reader, t.name) : 0n;
+      const rows = counts.get(t.name) ?? 0n;
       base.tables.push({ name: t.name, rows, inBaseline: baseByName.has(t.name) });
       base.totalRows += rows;
       const bt = baseByName.get(t.name);
