@@ -15,7 +15,8 @@ import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-p
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, LineHasher } from "./tables.js";
-import { BigValue, bigValueBytes } from "./big-value.js";
+import { BigValue } from "./big-value.js";
+import { streamAbove } from "./long-line.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 import { dropStage, ReadWholeTally } from "./big-write.js";
 import { base64TextBlob } from "./reference-long.js";
@@ -121,10 +122,9 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
         });
     }
   };
-  // The native path needs the backup's claimed hashes (checked as the file is read) and the source attached.
-  // A row with a big value is written through sqlite_dbpage, which SQLite refuses beside a read-only
-  // attached database: a backup that may hold one loads row by row.
-  const trailer = opts.source !== undefined && !opts.reference && linesAtMost(opts.backupPath, bigValueBytes()) ? peekTrailer(opts.backupPath) : null;
+  // The native path needs the backup's claimed hashes (checked as the file is read) and the source attached. A big value is written
+  // through sqlite_dbpage, refused beside a read-only attached file: a line above streamAbove() (1 MB: its long strings are big values) loads row by row.
+  const trailer = opts.source !== undefined && !opts.reference && linesAtMost(opts.backupPath, streamAbove()) ? peekTrailer(opts.backupPath) : null;
   const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
   const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
   // A private new file of a large source: the copied tables are committed and proven by a worker beside the load.
