@@ -15,6 +15,11 @@
  * `--shape without-rowid`: the BLOB is in a WITHOUT ROWID table of the operator's own (`big_wr`, a
  * TEXT key): the export reads it from the key's index b-tree in slices (src/db/index-pages.ts); the
  * rebuild quarantines the table, so it is checked in legacy_quarantine's row_json as `big_values` is.
+ * `--encoding utf16le` (or `utf16be`): the sample is rewritten into a UTF-16 file (sqlite3 `.dump`
+ * read into a new file set to that encoding) and the value is TEXT of --mb MB of UTF-16 bytes
+ * (ASCII, Latin-1, CJK and non-BMP characters) in vox's `agent_sessions.context_summary`: the export
+ * decodes it from the pages in slices, the import writes it back as UTF-16 in place
+ * (src/backup/big-utf16.ts); checked bit for bit in the cut-over file's agent_sessions.
  * `--bin DIR`: measure another build's dist (e.g. a worktree of an older commit) on the same file.
  */
 import { spawnSync } from "node:child_process";
@@ -33,8 +38,18 @@ const MB = Number(arg("--mb") ?? 80);
 const SHAPE = arg("--shape") ?? "own";
 const UNIQUE = SHAPE === "unique";
 if (!["own", "unique", "without-rowid"].includes(SHAPE)) throw new Error(`--shape ${SHAPE}: own, unique or without-rowid`);
+const ENCODING = arg("--encoding") ?? "utf8";
+if (!["utf8", "utf16le", "utf16be"].includes(ENCODING)) throw new Error(`--encoding ${ENCODING}: utf8, utf16le or utf16be`);
+const UTF16 = ENCODING !== "utf8";
+if (UTF16 && SHAPE !== "own") throw new Error("--encoding utf16le/utf16be goes with the default shape only");
 // Where the value is, and how the sqlite3 anchors read it.
-const [TABLE, COL] = UNIQUE ? ["a2a_messages", "message_uuid"] : SHAPE === "without-rowid" ? ["big_wr", "v"] : ["big_values", "v"];
+const [TABLE, COL] = UTF16
+  ? ["agent_sessions", "context_summary"]
+  : UNIQUE
+    ? ["a2a_messages", "message_uuid"]
+    : SHAPE === "without-rowid"
+      ? ["big_wr", "v"]
+      : ["big_values", "v"];
 
 function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; cpu: number; peakMB: number; note: string } {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
@@ -56,10 +71,29 @@ const dir = mkdtempSync(join(tmpdir(), "vox-bench-large-"));
 try {
   const db = join(dir, "vox.db");
   spawnSync("node", [BIN, "sample", db, "--rows", "20"], { stdio: "ignore" });
+  if (UTF16) {
+    // The sample rewritten into a UTF-16 file: its .dump read into a new file set to that encoding first.
+    const dump = spawnSync("sqlite3", [db, ".dump"], { encoding: "utf8", maxBuffer: 1 << 28 }).stdout;
+    rmSync(db);
+    spawnSync("sqlite3", [db], {
+      input: `PRAGMA encoding = '${ENCODING === "utf16le" ? "UTF-16le" : "UTF-16be"}';\n${dump}`,
+      stdio: ["pipe", "ignore", "inherit"],
+    });
+  }
   // One large BLOB in a table of the user's own (carried into the backup, quarantined by the import),
   // or (--shape unique) a large TEXT as vox's UNIQUE a2a_messages.message_uuid (loaded through the stage).
   const py = `import sqlite3,sys
 c=sqlite3.connect(sys.argv[1]); n=int(sys.argv[2])*1024*1024
+if sys.argv[4] != "utf8":
+    # UTF-16 bytes (the file's encoding) written into a scratch BLOB, then cast to TEXT in place: 1 MB of a 32-byte pattern (16 code units, a surrogate pair among them) per MB.
+    c.execute("CREATE TEMP TABLE s(v BLOB)"); c.execute("INSERT INTO s VALUES (zeroblob(?))", (n,))
+    b=c.blobopen("s","v",1,name="temp")
+    chunk=("na\\u00efve \\u6771\\u4eac \\U0001F680 abcd" * (1 << 15)).encode("utf-16-le" if sys.argv[4] == "utf16le" else "utf-16-be")
+    assert len(chunk) == 1 << 20
+    for o in range(0,n,1<<20): b.seek(o); b.write(chunk[:min(1<<20,n-o)])
+    b.close()
+    c.execute("UPDATE agent_sessions SET context_summary = CAST((SELECT v FROM temp.s) AS TEXT) WHERE rowid = (SELECT min(rowid) FROM agent_sessions)")
+    c.commit(); sys.exit(0)
 if sys.argv[3] in ("unique", "without-rowid"):
     # Written through a BLOB handle into a scratch BLOB (a WITHOUT ROWID table has no BLOB handle), then copied.
     c.execute("CREATE TEMP TABLE s(v BLOB)"); c.execute("INSERT INTO s VALUES (zeroblob(?))", (n,))
@@ -78,7 +112,7 @@ if sys.argv[3] == "without-rowid":
 if sys.argv[3] == "unique":
     c.execute("UPDATE a2a_messages SET message_uuid = CAST((SELECT v FROM temp.s) AS TEXT) WHERE id = (SELECT min(id) FROM a2a_messages)")
 c.commit()`;
-  spawnSync("python3", ["-c", py, db, String(MB), SHAPE], { stdio: "inherit" });
+  spawnSync("python3", ["-c", py, db, String(MB), SHAPE, ENCODING], { stdio: "inherit" });
   const backup = join(dir, "backup.jsonl");
   const cut = join(dir, "cut");
   mkdirSync(cut);
@@ -102,7 +136,9 @@ else: now=("blob",h(base64.b64decode(json.loads(c.execute("SELECT row_json FROM 
 print(("bit-exact" if now == orig else "DIFFERENT") + " after the cutover (" + where + ", " + now[0] + ", sha3 " + now[1][:16] + ")")`;
   const j = spawnSync("python3", ["-c", judge, db, join(cut, "vox.db")], { encoding: "utf8" });
   console.log((j.stdout || j.stderr).trim());
-  console.log(`largest value: ${MB} MB${UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : ` BLOB in ${TABLE}`}`);
+  console.log(
+    `largest value: ${MB} MB${UTF16 ? ` TEXT (${ENCODING} file) in ${TABLE}.${COL}` : UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : ` BLOB in ${TABLE}`}`,
+  );
   for (const r of rows)
     console.log(
       `${r.label.padEnd(40)} exit ${String(r.exit).padStart(2)}  ${r.seconds.toFixed(1).padStart(6)} s  (CPU ${r.cpu.toFixed(1).padStart(5)} s)  peak ${String(r.peakMB).padStart(5)} MB${r.note ? `  (${r.note})` : ""}`,
