@@ -12,6 +12,7 @@
  */
 import { BigValue } from "./big-value.js";
 import type { TextEncoding } from "../db/value.js";
+import { droppedBuffer } from "../util/gc.js";
 
 type Utf16 = Exclude<TextEncoding, "UTF-8">;
 
@@ -20,6 +21,8 @@ function* utf16AsUtf8(src: Iterable<Uint8Array>, enc: Utf16): Generator<Buffer> 
   const d = new TextDecoder(enc === "UTF-16le" ? "utf-16le" : "utf-16be", { fatal: true, ignoreBOM: true });
   for (const s of src) {
     const str = d.decode(s, { stream: true });
+    // Each slice leaves a string and a buffer of garbage: counted, so that V8 collects them in time (src/util/gc.ts).
+    droppedBuffer(2 * s.length);
     if (str) yield Buffer.from(str, "utf8");
   }
   const end = d.decode();
@@ -37,6 +40,7 @@ function* utf8AsUtf16(src: Iterable<Uint8Array>, enc: Utf16): Generator<Buffer> 
   const d = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   for (const s of src) {
     const str = d.decode(s, { stream: true });
+    droppedBuffer(3 * s.length);
     if (str) yield utf16Bytes(str, enc);
   }
   const end = d.decode();
