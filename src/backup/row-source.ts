@@ -36,8 +36,15 @@ export const FAST_TEXT_MAX = 256;
  * every character is U+0001…U+007F (SQLite's GLOB reads any byte ≥ 0x80, valid or not, as a
  * character ≥ U+0080) and that holds no NUL (`instr` compares bytes, past a NUL) is read as the
  * string itself: ASCII is valid UTF-8, so the string has exactly the stored bytes.
+ *
+ * `utf16` (a UTF-16 file, with `bigAbove`): a TEXT whose bytes SQLite hands over short of its stored
+ * length is taken as a big value too, read from the pages. SQLite 3.45 (libsql's) drops a leading
+ * U+FEFF or U+FFFE (bytes FF FE or FE FF) when it reads an overflowing UTF-16 text — `CAST(c AS BLOB)`,
+ * `substr`, `hex` alike — while `octet_length` still counts it; the pages hold it, as the file does
+ * (the sqlite3 CLI's 3.40 and Python keep it). Without this the export, verify and the proof would all
+ * agree on the text without its first character.
  */
-function selectSql(t: BackupTable, fastAscii: boolean, bigAbove: number | null, where: string): string {
+function selectSql(t: BackupTable, fastAscii: boolean, bigAbove: number | null, where: string, utf16 = false): string {
   const exprs: string[] = [];
   const texts: string[] = [];
   const bigs: string[] = [];
@@ -50,10 +57,18 @@ function selectSql(t: BackupTable, fastAscii: boolean, bigAbove: number | null, 
     const slow = fastAscii ? ` AND NOT (octet_length(${ref}) <= ${FAST_TEXT_MAX} AND NOT (${ref} GLOB ${ASCII_ONLY_NOT}) AND instr(${ref}, char(0)) = 0)` : "";
     // A value above the big-value size is not read here (octet_length does not load it): its length
     // comes instead, and its bytes are read from the pages in slices (big-value.ts).
-    const big = bigAbove !== null ? `WHEN octet_length(${ref}) > ${bigAbove} THEN octet_length(${ref}) ` : "";
+    // In a UTF-16 file also a TEXT SQLite hands over short (see above): a CASE, so that the value is
+    // loaded for the comparison only when it is TEXT and not big.
+    const isBig =
+      bigAbove === null
+        ? null
+        : utf16
+          ? `CASE WHEN octet_length(${ref}) > ${bigAbove} THEN 1 WHEN typeof(${ref}) <> 'text' THEN 0 ELSE octet_length(${ref}) <> length(CAST(${ref} AS BLOB)) END`
+          : `octet_length(${ref}) > ${bigAbove}`;
+    const big = isBig !== null ? `WHEN ${isBig} THEN octet_length(${ref}) ` : "";
     exprs.push(`CASE ${big}WHEN typeof(${ref}) = 'text'${slow} THEN CAST(${ref} AS BLOB) ELSE ${ref} END`);
     texts.push(`(typeof(${ref}) = 'text')`);
-    if (bigAbove !== null) bigs.push(`ifnull(octet_length(${ref}) > ${bigAbove}, 0)`);
+    if (isBig !== null) bigs.push(`ifnull(${isBig}, 0)`);
   });
   for (const list of [texts, bigs]) {
     for (let k = 0; k < list.length; k += MASK_BITS) {
@@ -165,8 +180,8 @@ export function fileFacts(db: LibsqlDatabase): FileFacts {
  * row statements). Outside a transaction each statement reads its own snapshot: never assumed.
  */
 function snapshotHoldsNoBigValue(db: LibsqlDatabase): boolean {
-  if (!db.inTransaction) return false;
-  fileFacts(db);
+  // A UTF-16 file's statements always check for TEXT SQLite hands over short (selectSql), whatever its size.
+  if (!db.inTransaction || fileFacts(db).encoding !== "UTF-8") return false;
   const bytes = (factsOf.get(db)!.size.get([]) as unknown[])[0] as bigint;
   return bytes <= BigInt(bigAbove());
 }
@@ -197,7 +212,7 @@ function bigSource(
   fast: boolean,
 ): Pick<RowSource, "big" | "whole" | "again"> & { st: LibsqlStatement } {
   const prep = (above: number | null) => {
-    const st = db.prepare(selectSql(t, fast && facts.encoding === "UTF-8", above, where));
+    const st = db.prepare(selectSql(t, fast && facts.encoding === "UTF-8", above, where, facts.encoding !== "UTF-8"));
     st.raw(true);
     st.safeIntegers(true);
     return st;
@@ -209,7 +224,7 @@ function bigSource(
     // Its rows are matched to its b-tree's cells by their place in key order: all of them, in order.
     if (where) return { ...none, whole: { reason: wholeReason("only some of its rows were read"), values: 0 }, st: prep(null) };
     const above = bigAbove();
-    const src = indexSource(db, t, root, selectSql(t, true, above, ""), facts.encoding);
+    const src = indexSource(db, t, root, selectSql(t, true, above, "", facts.encoding !== "UTF-8"), facts.encoding);
     if ("whole" in src) return { ...none, whole: { reason: src.whole, values: 0 }, st: prep(null) };
     return { big: src, whole: null, again: () => prep(null), st: prep(above) };
   }
