@@ -10,13 +10,15 @@ export default defineConfig({
     hookTimeout: 180_000,
     // Each file in its own process (libsql handles, process.env and signal handlers stay per file).
     pool: "forks",
-    // Three files at a time on this 2-core machine: vitest's default is one (cores - 1), and much of
-    // a test's time is spent waiting on the CLI, sqlite3 or tmux processes it started (with two, the
-    // cores sat idle 15 % of the run; three took the whole suite from 532 to 502 s). Files share no
-    // state: every file works in its own temp folders, tmux sessions are named by process id, and
-    // the run-wide production install is built under a lock (test/fixtures/install.ts).
+    // Two files at a time on this 2-core machine: vitest's default is one (cores - 1), and some of a
+    // test's time is spent waiting on the CLI, sqlite3 or tmux processes it started. Three were
+    // tried: in fresh clones with CI=true on the same commit (d97e412, 875 tests) three took 548 s
+    // and 1,043 CPU-s, two 520 s and 909 CPU-s — the suite is CPU-bound, and a third process only
+    // adds contention. Files share no state: every file works in its own temp folders, tmux sessions
+    // are named by process id, and the run-wide production install is built under a lock
+    // (test/fixtures/install.ts).
     fileParallelism: true,
-    maxWorkers: 3,
+    maxWorkers: 2,
     minWorkers: 1,
     // The longest files first, from the figures of a whole run when vitest has no cache (CI's fresh clone).
     sequence: { sequencer: LongestFirst },

@@ -1,6 +1,6 @@
 /**
  * The order test files start in: the longest first, so that no long file starts near the end and
- * makes the run's tail (three workers on two cores; the last of the 86 files to start decides when
+ * makes the run's tail (two workers on two cores; the last of the 86 files to start decides when
  * the run ends).
  *
  * vitest's own order (BaseSequencer) uses the durations it cached from the last run; a fresh clone,
