@@ -37,14 +37,15 @@ export const FAST_TEXT_MAX = 256;
  * character ≥ U+0080) and that holds no NUL (`instr` compares bytes, past a NUL) is read as the
  * string itself: ASCII is valid UTF-8, so the string has exactly the stored bytes.
  *
- * `utf16` (a UTF-16 file, with `bigAbove`): a TEXT whose bytes SQLite hands over short of its stored
+ * A UTF-16 `encoding` (with `bigAbove`): a TEXT whose bytes SQLite hands over short of its stored
  * length is taken as a big value too, read from the pages. SQLite 3.45 (libsql's) drops a leading
  * U+FEFF or U+FFFE (bytes FF FE or FE FF) when it reads an overflowing UTF-16 text — `CAST(c AS BLOB)`,
  * `substr`, `hex` alike — while `octet_length` still counts it; the pages hold it, as the file does
  * (the sqlite3 CLI's 3.40 and Python keep it). Without this the export, verify and the proof would all
  * agree on the text without its first character.
  */
-function selectSql(t: BackupTable, fastAscii: boolean, bigAbove: number | null, where: string, utf16 = false): string {
+function selectSql(t: BackupTable, fastAscii: boolean, bigAbove: number | null, where: string, encoding: TextEncoding): string {
+  const utf16 = encoding !== "UTF-8";
   const exprs: string[] = [];
   const texts: string[] = [];
   const bigs: string[] = [];
@@ -179,9 +180,9 @@ export function fileFacts(db: LibsqlDatabase): FileFacts {
  * the big-value expressions nor a page reader (cheaper to prepare: a small file prepares hundreds of
  * row statements). Outside a transaction each statement reads its own snapshot: never assumed.
  */
-function snapshotHoldsNoBigValue(db: LibsqlDatabase): boolean {
+function snapshotHoldsNoBigValue(db: LibsqlDatabase, facts: FileFacts): boolean {
   // A UTF-16 file's statements always check for TEXT SQLite hands over short (selectSql), whatever its size.
-  if (!db.inTransaction || fileFacts(db).encoding !== "UTF-8") return false;
+  if (!db.inTransaction || facts.encoding !== "UTF-8") return false;
   const bytes = (factsOf.get(db)!.size.get([]) as unknown[])[0] as bigint;
   return bytes <= BigInt(bigAbove());
 }
@@ -212,19 +213,19 @@ function bigSource(
   fast: boolean,
 ): Pick<RowSource, "big" | "whole" | "again"> & { st: LibsqlStatement } {
   const prep = (above: number | null) => {
-    const st = db.prepare(selectSql(t, fast && facts.encoding === "UTF-8", above, where, facts.encoding !== "UTF-8"));
+    const st = db.prepare(selectSql(t, fast && facts.encoding === "UTF-8", above, where, facts.encoding));
     st.raw(true);
     st.safeIntegers(true);
     return st;
   };
   const none = { big: null, whole: null, again: null };
-  if (snapshotHoldsNoBigValue(db)) return { ...none, st: prep(null) };
+  if (snapshotHoldsNoBigValue(db, facts)) return { ...none, st: prep(null) };
   const root = facts.roots.get(t.name);
   if (t.withoutRowid && root !== undefined && root > 0) {
     // Its rows are matched to its b-tree's cells by their place in key order: all of them, in order.
     if (where) return { ...none, whole: { reason: wholeReason("only some of its rows were read"), values: 0 }, st: prep(null) };
     const above = bigAbove();
-    const src = indexSource(db, t, root, selectSql(t, true, above, "", facts.encoding !== "UTF-8"), facts.encoding);
+    const src = indexSource(db, t, root, selectSql(t, true, above, "", facts.encoding), facts.encoding);
     if ("whole" in src) return { ...none, whole: { reason: src.whole, values: 0 }, st: prep(null) };
     return { big: src, whole: null, again: () => prep(null), st: prep(above) };
   }
