@@ -101,6 +101,20 @@ export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string;
   return { dir, db, orig: sha256(db) };
 }
 
+/**
+ * A 10-row sample in a new folder (`tmp(prefix)`), changed by a Python sqlite3 script that gets the
+ * database's path as `sys.argv[1]` (an operator's own table, a large value in a vox column).
+ */
+export async function sampleChangedBy(prefix: string, py: string): Promise<{ d: string; db: string }> {
+  const d = tmp(prefix);
+  const { db } = await sampleInto(d, 10);
+  execaSync("python3", ["-c", py, db]);
+  return { d, db };
+}
+
+/** The big-value size the large-value tests lower to 64 KB (values above it are read from the pages in slices). */
+export const BIG_VALUES_ABOVE_64K = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+
 export function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { cli, ROOT, sampleInto, tmp } from "../helpers.js";
+import { BIG_VALUES_ABOVE_64K, cli, ROOT, sampleChangedBy, tmp } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as RestoreM from "../../src/backup/restore.js";
 
@@ -139,8 +139,6 @@ print(json.dumps([a.execute(q).fetchall() == b.execute(q).fetchall(), [r[0] for 
   }, 60_000);
 
   it("vox's real UNIQUE key (a2a_messages.message_uuid) and an indexed column hold large values: import-legacy loads them exactly", async () => {
-    const d = tmp("vox-big-uq-");
-    const { db } = await sampleInto(d, 10);
     const fill = String.raw`
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -149,8 +147,8 @@ ids = [r[0] for r in c.execute("SELECT id FROM a2a_messages ORDER BY id LIMIT 2"
 c.execute("UPDATE a2a_messages SET message_uuid = ?, receiver_agent = ?, payload = ? WHERE id = ?", (u + "1", "agent-" + "r" * 80000, "{" + "p" * 90000 + "}", ids[0]))
 c.execute("UPDATE a2a_messages SET message_uuid = ? WHERE id = ?", (u + "2", ids[1]))
 c.commit()`;
-    execaSync("python3", ["-c", fill, db]);
-    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    const { d, db } = await sampleChangedBy("vox-big-uq-", fill);
+    const env = BIG_VALUES_ABOVE_64K;
     const backup = join(d, "b.jsonl");
     expect((await cli(["export-legacy", backup, "--db", db], { env })).exitCode).toBe(0);
     const out = join(d, "new.db");
@@ -192,16 +190,14 @@ print(json.dumps([c.execute("PRAGMA encoding").fetchone()[0], row["v"] == "héll
   }, 120_000);
 
   it("a WITHOUT ROWID table whose pages are in another order than SQLite returns its rows (a NOCASE key on a BINARY column): its large values are read whole, named in the dry-run's text and --json", async () => {
-    const d = tmp("vox-big-wr-");
-    const { db } = await sampleInto(d, 10);
     const add = String.raw`
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("CREATE TABLE own_wr(k TEXT, v BLOB, PRIMARY KEY(k COLLATE NOCASE)) WITHOUT ROWID")
 c.execute("INSERT INTO own_wr VALUES ('a', randomblob(100000)), ('B', x'01')")
 c.commit()`;
-    execaSync("python3", ["-c", add, db]);
-    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    const { db } = await sampleChangedBy("vox-big-wr-", add);
+    const env = BIG_VALUES_ABOVE_64K;
     const j = await cli(["cutover", "--db", db, "--json"], { env });
     expect(j.exitCode, j.stderr).toBe(0);
     const readWhole = (j.json as { trial?: { readWhole?: unknown } }).trial?.readWhole;
@@ -220,8 +216,6 @@ c.commit()`;
   }, 180_000);
 
   it("a large key that breaks vox's UNIQUE (the legacy table lacked it) is refused by SQLite on its real bytes: quarantined with the reason and exact row_json", async () => {
-    const d = tmp("vox-big-dup-");
-    const { db } = await sampleInto(d, 10);
     const dup = String.raw`
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -233,8 +227,8 @@ c.execute("INSERT INTO a2a_messages SELECT * FROM a2a_old"); c.execute("DROP TAB
 for i in [r[0] for r in c.execute("SELECT id FROM a2a_messages ORDER BY id LIMIT 2")]:
     c.execute("UPDATE a2a_messages SET message_uuid = ? WHERE id = ?", ("dup-" + "x" * 100000, i))
 c.commit()`;
-    execaSync("python3", ["-c", dup, db]);
-    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    const { d, db } = await sampleChangedBy("vox-big-dup-", dup);
+    const env = BIG_VALUES_ABOVE_64K;
     expect((await cli(["export-legacy", join(d, "b.jsonl"), "--db", db], { env })).exitCode).toBe(0);
     const r = await cli(["import-legacy", join(d, "b.jsonl"), "--db", join(d, "new.db"), "--apply"], { env });
     expect(r.exitCode, r.stderr).toBe(0);

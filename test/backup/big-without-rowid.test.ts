@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { cli, ROOT, sampleInto, tmp } from "../helpers.js";
+import { BIG_VALUES_ABOVE_64K, cli, ROOT, sampleChangedBy, tmp } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as RestoreM from "../../src/backup/restore.js";
 import type * as CompareM from "../../src/backup/compare.js";
@@ -216,16 +216,14 @@ print(json.dumps(out))`;
   });
 
   it("cutover: a WITHOUT ROWID table's big value is no longer in the dry-run's readWhole, and lands exact", async () => {
-    const d = tmp("vox-big-wr-cut-");
-    const { db } = await sampleInto(d, 10);
     const add = String.raw`
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("CREATE TABLE own_wr(k TEXT PRIMARY KEY DESC, v BLOB) WITHOUT ROWID")
 c.execute("INSERT INTO own_wr VALUES ('a', randomblob(100000)), ('b', x'01'), ('c', randomblob(70000))")
 c.commit()`;
-    execaSync("python3", ["-c", add, db]);
-    const env = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
+    const { db } = await sampleChangedBy("vox-big-wr-cut-", add);
+    const env = BIG_VALUES_ABOVE_64K;
     const j = await cli(["cutover", "--db", db, "--json"], { env });
     expect(j.exitCode, j.stderr).toBe(0);
     expect((j.json as { trial?: { readWhole?: unknown } }).trial?.readWhole).toBeUndefined();
