@@ -407,7 +407,8 @@ async function executeSteps(
     const hint = `${fault ? `${fault.fix}, then resume` : "Resume"}: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
     throw new VoxError(fault ? "failed" : err.kind, {
       what,
-      untouched: stateChanged ? where : err.untouched,
+      // An interrupt before the swap says so too: where the run stopped, and that the primary is untouched.
+      untouched: stateChanged ? where : err.kind === "interrupted" ? `${err.untouched ?? ""} ${where}`.trim() : err.untouched,
       // An interrupt's own words ("the same command plus --resume") would be wrong for migrate: the hint names the command.
       next: `${fault || err.kind === "interrupted" ? "" : (err.next ?? "")} ${hint}`.trim(),
       details: { ...err.details, workDir: paths.workDir, runId, phase: ctx.swapPhase, step: current, ...(fault ? { fault: fault.code } : {}) },
