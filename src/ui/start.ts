@@ -13,7 +13,7 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
     return 2;
   }
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") process.env.FORCE_COLOR = "0";
-  // The placeholder line (written by src/cli/main.ts before this module loads) is replaced by Ink's first render.
+  // The placeholder line (written by src/cli/program.ts before this module loads) is replaced by Ink's first render.
   const [{ render }, React, { App }, { workerClient }] = await Promise.all([import("ink"), import("react"), import("./App.js"), import("./client.js")]);
   process.stdout.write("\r\x1b[2K");
   const client = workerClient();

@@ -1,0 +1,91 @@
+/**
+ * The command's one-file build (scripts/bundle-cli.mjs, issue 18): src/cli/main.ts runs a command
+ * from dist/src/cli/program.bundle.js, the wizard from the modules. The bundle must find every file
+ * its modules find beside themselves (the workers' files above all: a wrong URL is a crash in the
+ * middle of a cutover), and a cutover run from it keeps every value (judged by the sqlite3 CLI).
+ */
+import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { BIN, cleanEnv, ROOT, sampleInto, sha3sum, sqlite, tmp } from "../helpers.js";
+
+const CLI = join(ROOT, "dist", "src", "cli");
+const BUNDLE = join(CLI, "program.bundle.js");
+
+/** `node --import` of this file makes every process (and worker) print each of our modules it loads. */
+function loadLogger(dir: string): string {
+  const hook = `export async function resolve(s, c, n) { const r = await n(s, c); if (r.url.includes("/dist/src/")) process.stderr.write("loaded " + r.url + "\\n"); return r; }`;
+  const path = join(dir, "log-loads.mjs");
+  writeFileSync(path, `import { register } from "node:module";\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+  return path;
+}
+
+/** The command in a process of its own, each module it loads printed (`loadLogger`). */
+function logged(hook: string, args: string[], env: Record<string, string | undefined>) {
+  return execa(process.execPath, ["--import", hook, BIN, ...args], { env, extendEnv: false, reject: false, stdin: "ignore" });
+}
+
+describe("the command's bundle", () => {
+  it("is fresh after the build and finds every file beside its modules: workers, the wizard's files; only libsql and Node's modules outside", () => {
+    expect(existsSync(BUNDLE), "npm run build makes dist/src/cli/program.bundle.js").toBe(true);
+    expect(statSync(BUNDLE).mtimeMs).toBeGreaterThanOrEqual(statSync(join(CLI, "program.js")).mtimeMs);
+    const text = readFileSync(BUNDLE, "utf8");
+    const ours = [...text.matchAll(/^\/\/ (dist\/\S+)$/gm)].map((m) => m[1]!);
+    expect(ours).toContain("dist/src/cli/program.js");
+    expect(ours).toContain("dist/src/backup/export.js");
+    // Never a screen of the wizard (main.ts runs the wizard from the modules), never a worker's own file.
+    expect(ours.filter((p) => p.startsWith("dist/src/ui/") || /-worker\.js$/.test(p))).toEqual([]);
+    // Each module's import.meta.url is its own file's: every URL built from one names a file in dist/.
+    const urls = [...text.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
+    const files = urls.map((m) => fileURLToPath(new URL(m[1]!, new URL(m[2]!, pathToFileURL(BUNDLE)))));
+    for (const w of ["hash-worker.js", "proof-worker.js", "reader-worker.js", "writer-worker.js", "ticker-worker.js"])
+      expect(
+        files.some((f) => f.endsWith(`/${w}`)),
+        w,
+      ).toBe(true);
+    for (const f of files) expect(existsSync(f), f).toBe(true);
+    // No module of ours reads the bundle's own URL unchanged.
+    expect(text.match(/(?<!, )import\.meta\.url(?!\)\.href)/g) ?? []).toHaveLength(1); // the banner's createRequire
+    const bare = [...new Set([...text.matchAll(/\b(?:from\s*|import\s*\(\s*)"([a-z@][\w@/.:-]*)"/g)].map((m) => m[1]!))];
+    expect(bare.filter((b) => !b.startsWith("node:"))).toEqual(["libsql"]);
+    const relative = [...new Set([...text.matchAll(/\b(?:from\s*|import\s*\(\s*)"(\.{1,2}\/[^"]+)"/g)].map((m) => m[1]!))];
+    for (const r of relative) {
+      expect(r.startsWith("../ui/"), r).toBe(true);
+      expect(existsSync(resolve(CLI, r)), r).toBe(true);
+    }
+  });
+
+  it("a cutover --apply runs from it with every worker started and keeps every value; the wizard and --help load the modules", async () => {
+    const dir = tmp();
+    const { db } = await sampleInto(dir, 20);
+    const hook = loadLogger(tmp());
+    const env = cleanEnv({ VOX_CUTOVER_SPLIT_BYTES: "0", VOX_CUTOVER_WRITER_WORKER_BYTES: "0", VOX_CUTOVER_PROOF_WORKER_BYTES: "0" });
+    const r = await logged(hook, ["cutover", "--db", db, "--apply", "--json"], env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const loaded = String(r.stderr)
+      .split("\n")
+      .filter((l) => l.startsWith("loaded "));
+    expect(loaded).toContain(`loaded ${pathToFileURL(BUNDLE).href}`);
+    expect(loaded).not.toContain(`loaded ${pathToFileURL(join(CLI, "program.js")).href}`);
+    // The workers loaded their own files (the writer's, the reader's and the proof's were forced on).
+    for (const w of ["backup/writer-worker.js", "backup/reader-worker.js", "backup/proof-worker.js"])
+      expect(
+        loaded.some((l) => l.endsWith(`/dist/src/${w}`)),
+        w,
+      ).toBe(true);
+    const archive = JSON.parse(String(r.stdout)).archive.path as string;
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+    for (const t of ["embeddings", "names", "search_document_chunks", "knowledge_nodes", "objects"]) expect(sha3sum(db, t), t).toBe(sha3sum(archive, t));
+
+    const help = await logged(hook, ["--help"], cleanEnv());
+    expect(help.exitCode).toBe(0);
+    expect(String(help.stderr)).toContain(`loaded ${pathToFileURL(join(CLI, "program.js")).href}`);
+    expect(String(help.stderr)).not.toContain("program.bundle.js");
+    // The wizard (here refusing: no terminal) runs from the modules too.
+    const wizard = await logged(hook, ["wizard", "--db", db], cleanEnv());
+    expect(wizard.exitCode).toBe(2);
+    expect(String(wizard.stderr)).not.toContain("program.bundle.js");
+  });
+});
