@@ -17,8 +17,8 @@ import { encodeValue } from "./format.js";
 import { BigValue, bigValuePieces } from "./big-value.js";
 import { decodeVarint, encodeVarint, PageReader } from "../db/pages.js";
 import { fillValue, stageOf, writeAt, writeValue } from "./big-write.js";
-import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
-import { decodeText, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
+import { allRows, textEncoding, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
+import { decodeText, placeOf, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
 import { utf16Bytes, Utf16Text } from "./big-utf16.js";
 import { affinityOf, type Affinity } from "./affinity.js";
 
@@ -243,8 +243,7 @@ export class BigInserter {
           args.push(stage.put(v));
           return stage.expr();
         }
-        args.push(v instanceof RawText ? v.bytes : v);
-        return v instanceof RawText ? "CAST(? AS TEXT)" : "?";
+        return place(v, this.info().encoding, args);
       });
       this.db.prepare(`${this.head} VALUES (${sql.join(", ")})`).run(args);
     } finally {
@@ -264,9 +263,7 @@ export class BigInserter {
         args.push(tail && i === tail.at ? z : v.length);
         return "zeroblob(?)";
       }
-      const w = v instanceof BigValue ? materialize(v) : v;
-      args.push(w instanceof RawText ? w.bytes : w);
-      return w instanceof RawText ? "CAST(? AS TEXT)" : "?";
+      return place(v instanceof BigValue ? materialize(v) : v, this.info().encoding, args);
     });
     this.db.prepare(`${this.head} VALUES (${sql.join(", ")})`).run(args);
     return (this.lastRowid.get([]) as unknown[])[0] as bigint;
@@ -303,9 +300,15 @@ class TailMismatch extends Error {}
 
 /** The encoding of a new file's text, and whether it is UTF-8. */
 function fileEncoding(db: LibsqlDatabase): { encoding: TextEncoding; utf8: boolean } {
-  const e = String(allRows(db, "PRAGMA encoding")[0]?.encoding);
-  const encoding = e === "UTF-16le" || e === "UTF-16be" ? e : "UTF-8";
+  const encoding = textEncoding(db);
   return { encoding, utf8: encoding === "UTF-8" };
+}
+
+/** A value's placeholder in the VALUES list (`placeOf`: its bytes kept in a file of `enc`), its argument pushed to `args`. */
+function place(v: SqlValue, enc: TextEncoding, args: unknown[]): string {
+  const p = placeOf(v, enc);
+  if ("arg" in p) args.push(p.arg);
+  return p.sql;
 }
 
 /** A big TEXT of valid UTF-8 as the UTF-16 bytes a UTF-16 file stores; any other value as it is. */

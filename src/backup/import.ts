@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { failed, refused } from "../errors.js";
 import { readCatalogSync } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
-import { allRows, mainFile, type LibsqlDatabase } from "../db/local.js";
+import { allRows, mainFile, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../db/ledger.js";
 import { wouldConvert } from "./affinity.js";
@@ -20,7 +20,6 @@ import { streamAbove } from "./long-line.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
 import { dropStage, ReadWholeTally } from "./big-write.js";
 import { base64TextBlob } from "./reference-long.js";
-
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
@@ -177,6 +176,7 @@ function load(
   db.exec(opts.baselineSql);
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
   const catalog = readCatalogSync(db);
+  const encoding = textEncoding(db);
   let plans = new Map<string, Plan>();
   let totalRows = 0;
   let seeds: ReturnType<typeof seedRows> = [];
@@ -259,8 +259,8 @@ function load(
           next: "Rename one of those columns in the baseline.",
         });
       const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
-      // TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT (same bytes, storage class TEXT).
-      p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length);
+      // Every value keeps its bytes and storage class (placeOf: TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT; in a UTF-16 file, text SQLite would convert is a literal of its UTF-16 bytes).
+      p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length, encoding);
       p.bigInsert = new BigInserter(
         db,
         p.target.name,

@@ -7,9 +7,9 @@
  * compared in slices too: a row of the same source, key, reason and byte length is read from the
  * file's pages and compared byte for byte with the new row_json (never loaded whole).
  */
-import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { allRows, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { PageReader } from "../db/pages.js";
-import type { SqlValue } from "../db/value.js";
+import { RowInserter, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "./format.js";
 import { hasBig } from "./tables.js";
 import { BigValue } from "./big-value.js";
@@ -27,7 +27,7 @@ function anyRowJson(columns: readonly string[], values: readonly SqlValue[]): st
 export class QuarantineWriter {
   /** Whole rows quarantined by `whole`. */
   quarantined = 0;
-  private readonly plain: { run(...params: unknown[]): unknown };
+  private readonly plain: RowInserter;
   private readonly big: BigInserter;
   /** Set when the quarantine already holds rows: how a big row already there is found. */
   private readonly held: { candidates: { all(...params: unknown[]): unknown[] }; pages?: { reader: PageReader; root: number; col: number } } | null;
@@ -38,10 +38,16 @@ export class QuarantineWriter {
     private readonly now: string,
   ) {
     const held = Number(allRows(db, "SELECT count(*) AS n FROM legacy_quarantine")[0]!.n) > 0;
-    this.plain = db.prepare(
+    // Values are placed by RowInserter (placeOf: in a UTF-16 file a row_json holding U+FFFE or U+FFFF is a literal, never converted).
+    // A quarantine that holds rows already takes a row only when it is not there yet (a VALUES subquery: each value placed once).
+    this.plain = new RowInserter(
+      db,
       held
-        ? `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine WHERE source_table = ?1 AND source_rowid IS ?2 AND source_key IS ?3 AND row_json = ?4 AND reason = ?5)`
-        : `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ? (row) =>
+            `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")}) SELECT * FROM (VALUES ${row}) AS n WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine AS q WHERE q.source_table = n.column1 AND q.source_rowid IS n.column2 AND q.source_key IS n.column3 AND q.row_json = n.column4 AND q.reason = n.column5)`
+        : `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")})`,
+      COLUMNS.length,
+      textEncoding(db),
     );
     this.big = new BigInserter(db, "legacy_quarantine", COLUMNS, `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")})`);
     // octet_length and typeof do not load the value.
@@ -58,8 +64,8 @@ export class QuarantineWriter {
   private heldAlready(values: (SqlValue | BigValue)[], json0: BigValue): boolean {
     if (!this.held) return false;
     // A UTF-16 file holds row_json's UTF-16 bytes: compared as such.
-    const enc = String(allRows(this.db, "PRAGMA encoding")[0]?.encoding);
-    const json = enc === "UTF-16le" || enc === "UTF-16be" ? new Utf16Text(json0, enc) : json0;
+    const enc = textEncoding(this.db);
+    const json = enc !== "UTF-8" ? new Utf16Text(json0, enc) : json0;
     const rows = this.held.candidates.all(values[0], values[1], values[2], values[4], json.length) as { r: bigint | number }[];
     if (!rows.length) return false;
     if (!this.held.pages) {
@@ -75,7 +81,7 @@ export class QuarantineWriter {
   insert(values: (SqlValue | BigValue)[]): void {
     if (values[3] instanceof BigValue) {
       if (!this.heldAlready(values, values[3])) this.big.run(values);
-    } else this.plain.run(...values);
+    } else this.plain.run(values as SqlValue[]);
   }
 
   private keyOf(p: Plan, values: SqlValue[]): { rid: SqlValue; key: string | null } {

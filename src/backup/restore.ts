@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { refused } from "../errors.js";
 import { writeTransactionInto } from "../db/files.js";
+import { textEncoding } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { readBackup, type ReadResult } from "./read.js";
@@ -32,7 +33,7 @@ export async function restoreBackup(backupPath: string, targetPath: string): Pro
           return;
         }
         const names = t.columns.map((c, i) => (i === 0 && t.rowidColumn ? t.rowidColumn : quoteIdent(c)));
-        insert = new RowInserter(db, `INSERT INTO ${quoteIdent(t.name)} (${names.join(", ")})`, names.length);
+        insert = new RowInserter(db, `INSERT INTO ${quoteIdent(t.name)} (${names.join(", ")})`, names.length, textEncoding(db));
         // A row holding a large value: written over a zeroblob through the pages (big-insert.ts).
         big = new BigInserter(
           db,
@@ -50,7 +51,7 @@ export async function restoreBackup(backupPath: string, targetPath: string): Pro
     dropStage(db);
     if (seq.length) {
       db.exec("DELETE FROM sqlite_sequence");
-      const s = new RowInserter(db, "INSERT INTO sqlite_sequence (name, seq)", 2);
+      const s = new RowInserter(db, "INSERT INTO sqlite_sequence (name, seq)", 2, textEncoding(db));
       for (const v of seq) s.run(v);
     }
     // External-content FTS indexes: created after their content table, then rebuilt from it.

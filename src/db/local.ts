@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
 import { contentVersion, probeFile, type ProbeResult } from "./probe.js";
-import { bindable, normalizeValue, type Row, type SqlValue } from "./value.js";
+import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
 
 export type LibsqlDatabase = InstanceType<typeof Database>;
 export type LibsqlStatement = ReturnType<LibsqlDatabase["prepare"]>;
@@ -299,6 +299,12 @@ export function openReadWrite(path: string): LibsqlDatabase {
  * bookkeeping queries: the driver cuts TEXT at a NUL and aborts on TEXT that is not UTF-8, so table
  * data is read with backup/row-lines.ts (readRows) and row-source.ts (rowStatement/iterateRows), which reads TEXT as exact bytes.
  */
+/** A database's text encoding (`PRAGMA encoding`). */
+export function textEncoding(db: LibsqlDatabase): TextEncoding {
+  const e = String(allRows(db, "PRAGMA encoding")[0]?.encoding);
+  return e === "UTF-16le" || e === "UTF-16be" ? e : "UTF-8";
+}
+
 export function allRows(db: LibsqlDatabase, sql: string, args: SqlValue[] = []): Row[] {
   const st = db.prepare(sql);
   st.raw(true);

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { failed } from "../errors.js";
 
 /**
  * TEXT whose bytes are not valid UTF-8 (Latin-1 legacy data, overlong forms, encoded surrogates):
@@ -43,33 +44,112 @@ const UTF16BE = new TextDecoder("utf-16be", { fatal: true, ignoreBOM: true });
 
 /**
  * TEXT read as its stored bytes (`CAST(c AS BLOB)`) → a string when the bytes are valid UTF-8, else
- * RawText with the bytes. Strict: nothing is replaced or dropped. (A UTF-16 database's text must be
- * valid UTF-16: a lone surrogate throws.)
+ * RawText with the bytes. Strict: nothing is replaced or dropped. A UTF-16 database's text is a
+ * string when it is valid UTF-16; else (a lone surrogate) RawText holding its code units as UTF-8
+ * would encode them, a lone surrogate as its 3-byte form (never valid UTF-8, so `{"t"}` in the
+ * backup, as encoded surrogates of a UTF-8 file are): `utf16Units` gives them back exactly.
  */
 export function decodeText(bytes: Uint8Array, encoding: TextEncoding = "UTF-8"): string | RawText {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (encoding === "UTF-8") return isUtf8(buf) ? buf.toString("utf8") : new RawText(new Uint8Array(buf));
-  // A UTF-16 database: its text is written back into a UTF-8 file, so it must be valid UTF-16.
-  return (encoding === "UTF-16le" ? UTF16LE : UTF16BE).decode(buf);
+  try {
+    return (encoding === "UTF-16le" ? UTF16LE : UTF16BE).decode(buf);
+  } catch {
+    return new RawText(unitsAsUtf8(buf, encoding));
+  }
+}
+
+/** A UTF-16 text that is not valid UTF-16, as UTF-8 would encode its code units (a lone surrogate as ED A0 80…ED BF BF). */
+function unitsAsUtf8(buf: Buffer, encoding: Exclude<TextEncoding, "UTF-8">): Uint8Array {
+  if (buf.length % 2)
+    throw failed({
+      what: `A TEXT value of this ${encoding} file has an odd number of bytes (${buf.length}): it is not UTF-16 text, and the backup has no exact form for it.`,
+      untouched: "Nothing was written from it; the database is untouched.",
+      next: "Find the value (SELECT … WHERE octet_length(col) % 2 = 1) and store it as a BLOB or fix it in a copy of the file, then run again.",
+    });
+  const unit = (i: number) => (encoding === "UTF-16le" ? buf.readUInt16LE(i) : buf.readUInt16BE(i));
+  const out: number[] = [];
+  for (let i = 0; i < buf.length; i += 2) {
+    let c = unit(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 2 < buf.length) {
+      const d = unit(i + 2);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i += 2;
+      }
+    }
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return Uint8Array.from(out);
 }
 
 /**
- * Binds a row's values for a statement built with `valuesSql`: a RawText binds its bytes (the
- * statement casts them back to TEXT). Always one array argument: the driver takes a lone object
- * argument (a blob, a null) for named parameters.
+ * RawText's bytes as UTF-16 code units (a string, lone surrogates kept): the inverse of
+ * `unitsAsUtf8`. Null when the bytes are not that form (Latin-1 bytes, an overlong form, a
+ * surrogate pair encoded as two 3-byte forms): such text has no UTF-16 form.
+ */
+function utf16Units(b: Uint8Array): string | null {
+  let s = "";
+  for (let i = 0; i < b.length;) {
+    const x = b[i]!;
+    const n = x < 0x80 ? 1 : x >= 0xc2 && x < 0xe0 ? 2 : x >= 0xe0 && x < 0xf0 ? 3 : x >= 0xf0 && x < 0xf5 ? 4 : 0;
+    if (!n || i + n > b.length) return null;
+    let c = n === 1 ? x : x & (0x7f >> n);
+    for (let k = 1; k < n; k++) {
+      if ((b[i + k]! & 0xc0) !== 0x80) return null;
+      c = (c << 6) | (b[i + k]! & 63);
+    }
+    if ((n === 3 && c < 0x800) || (n === 4 && (c < 0x10000 || c > 0x10ffff))) return null;
+    // A trail surrogate right after a lead one would read back as a pair: not this form.
+    const last = s.charCodeAt(s.length - 1);
+    if (c >= 0xdc00 && c <= 0xdfff && last >= 0xd800 && last <= 0xdbff) return null;
+    s += String.fromCodePoint(c);
+    i += n;
+  }
+  return s;
+}
+
+/**
+ * Text SQLite would change on its way into a UTF-16 file if bound as a string: the driver binds
+ * UTF-8 and SQLite converts it with its READ_UTF8, which makes U+FFFE, U+FFFF and any surrogate
+ * U+FFFD (utf.c). A lone surrogate cannot even be bound (it becomes EF BF BD in UTF-8).
+ */
+const CHANGED_IN_UTF16 = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A value's place in an INSERT of a file of `encoding`, so that its stored bytes and storage class
+ * are the backup's: `?` (bind `arg`) for most; `CAST(? AS TEXT)` with the bytes for RawText of a
+ * UTF-8 file. In a UTF-16 file, TEXT that binding would change (CHANGED_IN_UTF16) and RawText
+ * (lone surrogates, `unitsAsUtf8`) are a literal of their UTF-16 bytes, `CAST(x'…' AS TEXT)`: the
+ * one form found that SQLite stores unconverted at any size (SQLite 3.45: a *bound* BLOB cast to
+ * TEXT is read as UTF-8 and converted, and so is one read back from a table once it overflows;
+ * a literal is the database's encoding). Such values are rare; their statement is prepared once.
+ */
+export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg?: unknown } {
+  if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && CHANGED_IN_UTF16.test(v)))) {
+    const s = v instanceof RawText ? utf16Units(v.bytes) : v;
+    if (s === null)
+      throw failed({
+        what: `A TEXT value whose bytes are not UTF-8 (${v instanceof RawText ? v.bytes.length : 0} bytes) has no exact form in this ${encoding} file.`,
+        untouched: "The import was rolled back; nothing was written.",
+        next: "Import into a UTF-8 file (a new path: the backup's own settings), or store the value as a BLOB in the source.",
+      });
+    const b = Buffer.from(s, "utf16le");
+    return { sql: `CAST(x'${(encoding === "UTF-16be" ? b.swap16() : b).toString("hex")}' AS TEXT)` };
+  }
+  return v instanceof RawText ? { sql: "CAST(? AS TEXT)", arg: v.bytes } : { sql: "?", arg: v };
+}
+
+/**
+ * Binds a row's values for a statement whose placeholders are `placeOf`'s: a RawText binds its
+ * bytes (the statement casts them back to TEXT). Always one array argument: the driver takes a
+ * lone object argument (a blob, a null) for named parameters.
  */
 export function bindable(values: readonly SqlValue[]): unknown[] {
   return values.map((v) => (v instanceof RawText ? v.bytes : v));
-}
-
-/**
- * `(?, ?, CAST(? AS TEXT), …)`: the VALUES list for one row, raw text positions (`rawAt`, null:
- * none) cast back to TEXT.
- */
-function valuesSql(n: number, rawAt: readonly boolean[] | null): string {
-  let s = "(";
-  for (let i = 0; i < n; i++) s += (i ? ", " : "") + (rawAt?.[i] ? "CAST(? AS TEXT)" : "?");
-  return s + ")";
 }
 
 interface RunStatement {
@@ -78,32 +158,38 @@ interface RunStatement {
 
 /**
  * An INSERT of whole rows that keeps every value's bytes and storage class: one prepared statement
- * for rows of plain values, and one per pattern of raw-text positions (prepared once, reused).
+ * for rows of plain values, and one per pattern of placeholders (`placeOf`: raw text cast back to
+ * TEXT; in a UTF-16 file, the literal of a text binding would change), prepared once, reused
+ * (statements holding a literal are kept only while few).
  */
 export class RowInserter {
   private readonly plain: RunStatement;
   private readonly variants = new Map<string, RunStatement>();
+  private readonly sql: (row: string) => string;
   constructor(
     private readonly db: { prepare(sql: string): unknown },
-    /** `INSERT INTO "t" ("a", "b")` (or INSERT OR … ) without the VALUES list. */
-    private readonly head: string,
-    private readonly n: number,
+    /** `INSERT INTO "t" ("a", "b")` (or INSERT OR … ) without the VALUES list; or the statement around one row's `(…)`. */
+    head: string | ((row: string) => string),
+    n: number,
+    /** The file's text encoding (`textEncoding`, src/db/local.ts). */
+    private readonly encoding: TextEncoding,
   ) {
-    this.plain = db.prepare(`${head} VALUES ${valuesSql(n, null)}`) as RunStatement;
+    this.sql = typeof head === "string" ? (row) => `${head} VALUES ${row}` : head;
+    this.plain = db.prepare(this.sql(`(${Array.from({ length: n }, () => "?").join(", ")})`)) as RunStatement;
   }
   run(values: readonly SqlValue[]): void {
-    let key = "";
-    for (let i = 0; i < values.length; i++) if (values[i] instanceof RawText) key += `${i},`;
-    if (!key) {
+    const utf16 = this.encoding !== "UTF-8";
+    if (!values.some((v) => v instanceof RawText || (utf16 && typeof v === "string" && CHANGED_IN_UTF16.test(v)))) {
       this.plain.run(values as unknown[]);
       return;
     }
+    const places = values.map((v) => placeOf(v, this.encoding));
+    const key = places.map((p) => p.sql).join(", ");
     let st = this.variants.get(key);
     if (!st) {
-      const raw = values.map((v) => v instanceof RawText);
-      st = this.db.prepare(`${this.head} VALUES ${valuesSql(this.n, raw)}`) as RunStatement;
-      this.variants.set(key, st);
+      st = this.db.prepare(this.sql(`(${key})`)) as RunStatement;
+      if (this.variants.size < 64 || !key.includes("x'")) this.variants.set(key, st);
     }
-    st.run(bindable(values));
+    st.run(places.flatMap((p) => ("arg" in p ? [p.arg] : [])));
   }
 }

@@ -1,0 +1,78 @@
+/**
+ * A UTF-16 file's text, every value exact through a cutover (issue 17: the encoding is kept, so the
+ * new file is UTF-16 too). Binding a JS string makes SQLite convert UTF-8 to UTF-16 with its
+ * READ_UTF8, which turns U+FFFE, U+FFFF and surrogates into U+FFFD; a lone surrogate is not valid
+ * UTF-16 at all. Written by the sqlite3 CLI as literals of their UTF-16 bytes (stored as they are),
+ * cut over with --apply, and judged by the sqlite3 CLI's `hex` of the stored bytes: in a direct
+ * table (users, knowledge_nodes) and in an ad-hoc table that goes to legacy_quarantine (user_kv).
+ */
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { execaSync } from "execa";
+import { buildCorpusFile } from "../fixtures/corpus.js";
+import { cli, sqlite, tmp } from "../helpers.js";
+
+/** The values: a leading U+FEFF, U+FFFE and U+FFFF inside; a leading U+FFFE; a lone surrogate; an overflowing one. */
+const VALUES = {
+  bomLed: "\uFEFFA\uFFFE\uFFFFB",
+  fffeLed: "\uFFFE lead \uFFFF",
+  lone: "A\uD800B\uDC00",
+  long: "\uFEFF" + "x\uFFFF\uFFFE".repeat(3000),
+};
+
+/** A string's UTF-16 bytes in hex (lone surrogates kept: Node writes code units as they are). */
+function utf16Hex(s: string, enc: "UTF-16le" | "UTF-16be"): string {
+  const b = Buffer.from(s, "utf16le");
+  return (enc === "UTF-16be" ? b.swap16() : b).toString("hex").toUpperCase();
+}
+
+/** Stored bytes of a text (the sqlite3 CLI: `hex` of the value as a BLOB). */
+const bytesOf = (db: string, sql: string) => sqlite(db, `SELECT hex(CAST((${sql}) AS BLOB))`);
+
+describe.each(["UTF-16le", "UTF-16be"] as const)("a %s file's text through a cutover", (enc) => {
+  it("keeps U+FEFF, U+FFFE, U+FFFF and a lone surrogate byte for byte, in a vox table and in legacy_quarantine", async () => {
+    const dir = tmp("vox-u16-exact-");
+    const db = join(dir, "vox.db");
+    buildCorpusFile("vox66-adhoc", db, { seed: 5, rows: 4, settings: { encoding: enc } });
+    const lit = (s: string) => `CAST(x'${utf16Hex(s, enc)}' AS TEXT)`;
+    const ids = sqlite(db, "SELECT id FROM users ORDER BY rowid LIMIT 3").split("\n");
+    const node = sqlite(db, "SELECT rowid FROM knowledge_nodes ORDER BY rowid LIMIT 1");
+    execaSync("sqlite3", [db], {
+      input: [
+        `UPDATE users SET display_name = ${lit(VALUES.bomLed)} WHERE id = '${ids[0]}';`,
+        `UPDATE users SET display_name = ${lit(VALUES.fffeLed)} WHERE id = '${ids[1]}';`,
+        `UPDATE users SET display_name = ${lit(VALUES.lone)} WHERE id = '${ids[2]}';`,
+        `UPDATE knowledge_nodes SET content = ${lit(VALUES.long)} WHERE rowid = ${node};`,
+        `INSERT INTO user_kv (k, v) VALUES ('u16-bom', ${lit(VALUES.bomLed)}), ('u16-lone', ${lit(VALUES.lone)}), ('u16-long', ${lit(VALUES.long)});`,
+      ].join("\n"),
+    });
+    // The fixture holds the bytes we mean (the CLI stores a literal as it is).
+    expect(bytesOf(db, `SELECT display_name FROM users WHERE id = '${ids[0]}'`)).toBe(utf16Hex(VALUES.bomLed, enc));
+    expect(bytesOf(db, `SELECT v FROM user_kv WHERE k = 'u16-long'`)).toBe(utf16Hex(VALUES.long, enc));
+
+    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const app = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
+    expect(app.exitCode, app.stderr).toBe(0);
+    expect(sqlite(db, "PRAGMA encoding; PRAGMA integrity_check").split("\n")).toEqual([enc, "ok"]);
+
+    // A vox table: every value byte for byte.
+    const names = [VALUES.bomLed, VALUES.fffeLed, VALUES.lone];
+    ids.forEach((id, i) => expect(bytesOf(db, `SELECT display_name FROM users WHERE id = '${id}'`), id).toBe(utf16Hex(names[i]!, enc)));
+    expect(bytesOf(db, `SELECT content FROM knowledge_nodes WHERE rowid = ${node}`)).toBe(utf16Hex(VALUES.long, enc));
+    // legacy_quarantine: the rows of the ad-hoc table, their row_json holding the characters (the lone surrogate as {"t"}: its UTF-8 form, base64).
+    const rowJson = (k: string) => {
+      const hex = bytesOf(db, `SELECT row_json FROM legacy_quarantine WHERE source_table = 'user_kv' AND row_json LIKE '%${k}%'`);
+      return JSON.parse(swapIf(hex, enc).toString("utf16le")) as { k: string; v: unknown };
+    };
+    expect(rowJson("u16-bom").v).toBe(VALUES.bomLed);
+    expect(rowJson("u16-long").v).toBe(VALUES.long);
+    expect(rowJson("u16-lone").v).toEqual({ t: Buffer.from([0x41, 0xed, 0xa0, 0x80, 0x42, 0xed, 0xb0, 0x80]).toString("base64") });
+  }, 120_000);
+});
+
+/** UTF-16 bytes (hex) as little-endian bytes, to read them with Node's utf16le. */
+function swapIf(hex: string, enc: "UTF-16le" | "UTF-16be"): Buffer {
+  const b = Buffer.from(hex, "hex");
+  return enc === "UTF-16be" ? b.swap16() : b;
+}
