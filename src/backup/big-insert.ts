@@ -19,13 +19,15 @@ import { decodeVarint, encodeVarint, PageReader } from "../db/pages.js";
 import { fillValue, stageOf, writeAt, writeValue } from "./big-write.js";
 import { allRows, textEncoding, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
 import { decodeText, placeOf, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
-import { utf16Bytes, Utf16Text } from "./big-utf16.js";
+import { utf16Bytes, Utf16Source, Utf16Text } from "./big-utf16.js";
 import { affinityOf, type Affinity } from "./affinity.js";
 
 type Value = SqlValue | BigValue;
 
 /** A big value read back whole (where it cannot be written in slices). */
 export function materialize(v: BigValue): SqlValue {
+  // A UTF-16 file's text read from its pages hands out UTF-8: its length is its UTF-16 bytes.
+  if (v instanceof Utf16Source) return decodeText(Buffer.concat(Array.from(v.open(), (s) => Buffer.from(s))));
   const b = Buffer.alloc(v.length);
   let at = 0;
   for (const s of v.open()) {

@@ -19,7 +19,7 @@ import { PageReader, type Payload, type RecordColumn } from "../db/pages.js";
 import { quoteString } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
-import { textFromUtf16 } from "./big-utf16.js";
+import { Utf16Source } from "./big-utf16.js";
 import type { TextEncoding } from "../db/value.js";
 
 /** A big value of a row as the statement reported it: its value index, storage class and length. */
@@ -53,7 +53,7 @@ export function wholeReason(why: string): string {
  * UTF-16 file is decoded to UTF-8 as it is read (big-utf16.ts), as the whole path decodes it.
  */
 function bigValue(storage: "blob" | "text", length: number, open: () => Iterable<Uint8Array>, enc: TextEncoding): BigValue {
-  return storage === "text" && enc !== "UTF-8" ? textFromUtf16(length, open, enc) : new BigValue(storage, length, open);
+  return storage === "text" && enc !== "UTF-8" ? new Utf16Source(length, open, enc) : new BigValue(storage, length, open);
 }
 
 /** An ordinary rowid table: each big value found by its row's rowid (checked against SQLite's storage class and length when read). */

@@ -6,27 +6,61 @@
  * bytes, read from the pages in slices, with one streaming fatal `TextDecoder` — a slice may end in
  * the middle of a code unit or of a surrogate pair; the decoder keeps what is not complete for the
  * next slice — and the import encodes the backup's UTF-8 slices back to UTF-16 to write them over
- * the zeroblob in the new file's pages (big-insert.ts, big-write.ts). The decoding is as strict as
- * the whole path's (`decodeText`, src/db/value.ts): a lone surrogate or an odd trailing byte throws
- * the same error, so the value never reaches a backup changed.
+ * the zeroblob in the new file's pages (big-insert.ts, big-write.ts). The decoding gives what the
+ * whole path's gives (`decodeText`, src/db/value.ts): text that is not valid UTF-16 (a lone
+ * surrogate) as its code units' generalized UTF-8 (`{"t"}`), an odd number of bytes the same worded
+ * error, so the value never reaches a backup changed.
  */
 import { BigValue } from "./big-value.js";
-import type { TextEncoding } from "../db/value.js";
+import { Utf16Units, type TextEncoding } from "../db/value.js";
 import { droppedBuffer } from "../util/gc.js";
 
 type Utf16 = Exclude<TextEncoding, "UTF-8">;
 
-/** UTF-16 bytes, in any slices, as UTF-8 slices (each ends at a character boundary). Strict: invalid UTF-16 throws. */
+/**
+ * UTF-16 bytes, in any slices, as UTF-8 slices (each ends at a character boundary). Valid UTF-16 is
+ * decoded by a streaming fatal TextDecoder (native, fast); from the first slice it refuses on (a
+ * lone surrogate), that slice and the rest are encoded by Utf16Units, with the bytes the decoder
+ * still held: the same bytes as decodeText's RawText for the whole value (its `{"t"}` form).
+ */
 function* utf16AsUtf8(src: Iterable<Uint8Array>, enc: Utf16): Generator<Buffer> {
   const d = new TextDecoder(enc === "UTF-16le" ? "utf-16le" : "utf-16be", { fatal: true, ignoreBOM: true });
+  let held: Buffer = Buffer.alloc(0); // bytes the decoder holds for the next slice (part of a code unit or pair)
+  let units: Utf16Units | null = null;
   for (const s of src) {
-    const str = d.decode(s, { stream: true });
     // Each slice leaves a string and a buffer of garbage: counted, so that V8 collects them in time (src/util/gc.ts).
     droppedBuffer(2 * s.length);
-    if (str) yield Buffer.from(str, "utf8");
+    if (!units) {
+      let str: string | null = null;
+      try {
+        str = d.decode(s, { stream: true });
+      } catch {
+        units = new Utf16Units(enc);
+        const out = units.push(Buffer.concat([held, s]));
+        if (out.length) yield out;
+        continue;
+      }
+      const keep = held.length + s.length - 2 * str.length;
+      held = Buffer.from(keep <= s.length ? s.subarray(s.length - keep) : Buffer.concat([held, s]).subarray(held.length + s.length - keep));
+      if (str) yield Buffer.from(str, "utf8");
+      continue;
+    }
+    const out = units.push(s);
+    if (out.length) yield out;
   }
-  const end = d.decode();
-  if (end) yield Buffer.from(end, "utf8");
+  if (!units) {
+    try {
+      const end = d.decode();
+      if (end) yield Buffer.from(end, "utf8");
+      return;
+    } catch {
+      units = new Utf16Units(enc);
+      const out = units.push(held);
+      if (out.length) yield out;
+    }
+  }
+  const last = units.end();
+  if (last.length) yield last;
 }
 
 /** A string as UTF-16 bytes. */
@@ -59,9 +93,17 @@ function utf16Length(src: Iterable<Uint8Array>): number {
   return n;
 }
 
-/** A big TEXT read from a UTF-16 file's pages (`length` its stored bytes), handed out as UTF-8 (its bytes in the backup). */
-export function textFromUtf16(length: number, open: () => Iterable<Uint8Array>, enc: Utf16): BigValue {
-  return new BigValue("text", length, () => utf16AsUtf8(open(), enc), true);
+/**
+ * A big TEXT read from a UTF-16 file's pages, handed out as UTF-8 (its bytes in the backup).
+ * `length` is its stored UTF-16 bytes, not its UTF-8 bytes (not known before it is read): only the
+ * encoder reads it (materialize does not trust it). Whether it is valid UTF-16 is not known either
+ * (`utf8` null): the encoder checks it in a first pass (bigValuePieces), so that a lone surrogate
+ * gives the `{"t"}` form the whole path gives.
+ */
+export class Utf16Source extends BigValue {
+  constructor(stored: number, open: () => Iterable<Uint8Array>, enc: Utf16) {
+    super("text", stored, () => utf16AsUtf8(open(), enc), null);
+  }
 }
 
 /** A big TEXT of a backup (valid UTF-8) as the bytes a UTF-16 file stores: its length counted in one pass, its bytes encoded as they are written. */

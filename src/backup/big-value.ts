@@ -21,7 +21,7 @@ export function bigValueBytes(): number {
 export class BigValue {
   constructor(
     readonly storage: "blob" | "text",
-    /** Length in bytes (TEXT: of its UTF-8 bytes). */
+    /** Length in bytes (TEXT: of its UTF-8 bytes; a UTF-16 file's text read from its pages: its stored bytes, big-utf16.ts). */
     readonly length: number,
     /** The value's bytes, in order, as slices (each valid until the next is requested). */
     readonly open: () => Iterable<Uint8Array>,

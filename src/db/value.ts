@@ -46,8 +46,8 @@ const UTF16BE = new TextDecoder("utf-16be", { fatal: true, ignoreBOM: true });
  * TEXT read as its stored bytes (`CAST(c AS BLOB)`) → a string when the bytes are valid UTF-8, else
  * RawText with the bytes. Strict: nothing is replaced or dropped. A UTF-16 database's text is a
  * string when it is valid UTF-16; else (a lone surrogate) RawText holding its code units as UTF-8
- * would encode them, a lone surrogate as its 3-byte form (never valid UTF-8, so `{"t"}` in the
- * backup, as encoded surrogates of a UTF-8 file are): `utf16Units` gives them back exactly.
+ * would encode them (Utf16Units: never valid UTF-8, so `{"t"}` in the backup, as encoded
+ * surrogates of a UTF-8 file are); `placeOf` writes them back exactly.
  */
 export function decodeText(bytes: Uint8Array, encoding: TextEncoding = "UTF-8"): string | RawText {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -55,43 +55,91 @@ export function decodeText(bytes: Uint8Array, encoding: TextEncoding = "UTF-8"):
   try {
     return (encoding === "UTF-16le" ? UTF16LE : UTF16BE).decode(buf);
   } catch {
-    return new RawText(unitsAsUtf8(buf, encoding));
+    const u = new Utf16Units(encoding);
+    return new RawText(new Uint8Array(Buffer.concat([u.push(buf), u.end()])));
   }
 }
 
-/** A UTF-16 text that is not valid UTF-16, as UTF-8 would encode its code units (a lone surrogate as ED A0 80…ED BF BF). */
-function unitsAsUtf8(buf: Buffer, encoding: Exclude<TextEncoding, "UTF-8">): Uint8Array {
-  if (buf.length % 2)
-    throw failed({
-      what: `A TEXT value of this ${encoding} file has an odd number of bytes (${buf.length}): it is not UTF-16 text, and the backup has no exact form for it.`,
-      untouched: "Nothing was written from it; the database is untouched.",
-      next: "Find the value (SELECT … WHERE octet_length(col) % 2 = 1) and store it as a BLOB or fix it in a copy of the file, then run again.",
-    });
-  const unit = (i: number) => (encoding === "UTF-16le" ? buf.readUInt16LE(i) : buf.readUInt16BE(i));
-  const out: number[] = [];
-  for (let i = 0; i < buf.length; i += 2) {
-    let c = unit(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 2 < buf.length) {
-      const d = unit(i + 2);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i += 2;
+/**
+ * UTF-16 bytes, in any slices, as UTF-8 would encode their code units: a surrogate pair as its
+ * 4-byte form, a lone surrogate as its 3-byte form (ED A0 80…ED BF BF; "generalized UTF-8", never
+ * valid UTF-8). The form a UTF-16 text that is not valid UTF-16 takes in the backup (`{"t"}`), the
+ * same whether it is read whole (decodeText) or in slices (src/backup/big-utf16.ts). An odd number
+ * of bytes in all has no such form: a worded error.
+ */
+export class Utf16Units {
+  private odd = -1;
+  private lead = -1;
+  constructor(private readonly encoding: Exclude<TextEncoding, "UTF-8">) {}
+  push(b: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(Math.ceil((b.length + 1) / 2) * 3 + 3);
+    let o = 0;
+    const put = (c: number) => {
+      if (c < 0x80) out[o++] = c;
+      else if (c < 0x800) {
+        out[o++] = 0xc0 | (c >> 6);
+        out[o++] = 0x80 | (c & 63);
+      } else if (c < 0x10000) {
+        out[o++] = 0xe0 | (c >> 12);
+        out[o++] = 0x80 | ((c >> 6) & 63);
+        out[o++] = 0x80 | (c & 63);
+      } else {
+        out[o++] = 0xf0 | (c >> 18);
+        out[o++] = 0x80 | ((c >> 12) & 63);
+        out[o++] = 0x80 | ((c >> 6) & 63);
+        out[o++] = 0x80 | (c & 63);
       }
+    };
+    const le = this.encoding === "UTF-16le";
+    let i = 0;
+    while (i < b.length) {
+      let x: number;
+      let y: number;
+      if (this.odd >= 0) {
+        x = this.odd;
+        y = b[i++]!;
+        this.odd = -1;
+      } else if (i + 1 < b.length) {
+        x = b[i++]!;
+        y = b[i++]!;
+      } else {
+        this.odd = b[i++]!;
+        break;
+      }
+      const c = le ? x | (y << 8) : (x << 8) | y;
+      if (this.lead >= 0) {
+        if (c >= 0xdc00 && c <= 0xdfff) {
+          put(0x10000 + ((this.lead - 0xd800) << 10) + (c - 0xdc00));
+          this.lead = -1;
+          continue;
+        }
+        put(this.lead);
+        this.lead = -1;
+      }
+      if (c >= 0xd800 && c <= 0xdbff) this.lead = c;
+      else put(c);
     }
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    return out.subarray(0, o);
   }
-  return Uint8Array.from(out);
+  end(): Buffer {
+    if (this.odd >= 0)
+      throw failed({
+        what: `A TEXT value of this ${this.encoding} file has an odd number of bytes: it is not UTF-16 text, and a backup has no exact form for it.`,
+        untouched: "Nothing was written from it; the database was only read.",
+        next: "Find it (SELECT … WHERE typeof(col) = 'text' AND octet_length(col) % 2 = 1), store it as a BLOB or fix it in a copy of the file, then run again.",
+      });
+    const c = this.lead;
+    this.lead = -1;
+    return c < 0 ? Buffer.alloc(0) : Buffer.from([0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63)]);
+  }
 }
 
 /**
  * RawText's bytes as UTF-16 code units (a string, lone surrogates kept): the inverse of
- * `unitsAsUtf8`. Null when the bytes are not that form (Latin-1 bytes, an overlong form, a
+ * Utf16Units. Null when the bytes are not that form (Latin-1 bytes, an overlong form, a
  * surrogate pair encoded as two 3-byte forms): such text has no UTF-16 form.
  */
-function utf16Units(b: Uint8Array): string | null {
+function unitsOf(b: Uint8Array): string | null {
   let s = "";
   for (let i = 0; i < b.length;) {
     const x = b[i]!;
@@ -123,14 +171,14 @@ const CHANGED_IN_UTF16 = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<!
  * A value's place in an INSERT of a file of `encoding`, so that its stored bytes and storage class
  * are the backup's: `?` (bind `arg`) for most; `CAST(? AS TEXT)` with the bytes for RawText of a
  * UTF-8 file. In a UTF-16 file, TEXT that binding would change (CHANGED_IN_UTF16) and RawText
- * (lone surrogates, `unitsAsUtf8`) are a literal of their UTF-16 bytes, `CAST(x'…' AS TEXT)`: the
+ * (lone surrogates: Utf16Units) are a literal of their UTF-16 bytes, `CAST(x'…' AS TEXT)`: the
  * one form found that SQLite stores unconverted at any size (SQLite 3.45: a *bound* BLOB cast to
  * TEXT is read as UTF-8 and converted, and so is one read back from a table once it overflows;
  * a literal is the database's encoding). Such values are rare; their statement is prepared once.
  */
 export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg?: unknown } {
   if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && CHANGED_IN_UTF16.test(v)))) {
-    const s = v instanceof RawText ? utf16Units(v.bytes) : v;
+    const s = v instanceof RawText ? unitsOf(v.bytes) : v;
     if (s === null)
       throw failed({
         what: `A TEXT value whose bytes are not UTF-8 (${v instanceof RawText ? v.bytes.length : 0} bytes) has no exact form in this ${encoding} file.`,

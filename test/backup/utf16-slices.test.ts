@@ -15,6 +15,7 @@
  *   at the record's end, and through the stage for a UNIQUE column), judged by Python.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { ROOT, tmp } from "../helpers.js";
@@ -31,12 +32,12 @@ import type * as CompareM from "../../src/backup/compare.js";
 
 const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
 const { openReadOnly, openReadWrite } = await dist<typeof LocalM>("db/local.js");
-const { decodeText } = await dist<typeof ValueM>("db/value.js");
+const { decodeText, RawText } = await dist<typeof ValueM>("db/value.js");
 const { PageReader } = await dist<typeof PagesM>("db/pages.js");
 const { listBackupTables, encodeRowParts } = await dist<typeof TablesM>("backup/tables.js");
 const { rowStatement, iterateRows } = await dist<typeof RowSourceM>("backup/row-source.js");
 const { BigValue } = await dist<typeof BigValueM>("backup/big-value.js");
-const { textFromUtf16, Utf16Text } = await dist<typeof Utf16M>("backup/big-utf16.js");
+const { Utf16Source, Utf16Text } = await dist<typeof Utf16M>("backup/big-utf16.js");
 const { BigInserter } = await dist<typeof InsertM>("backup/big-insert.js");
 const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
@@ -57,7 +58,7 @@ function* sliced(b: Uint8Array, n: number): Generator<Uint8Array> {
 }
 const joined = (it: Iterable<Uint8Array>) => Buffer.concat([...it].map((x) => Buffer.from(x)));
 /** What the export hands out for a big TEXT whose UTF-16 bytes `b` it reads in slices of `n` (UTF-8), and what the import writes for UTF-8 bytes `b` read in slices of `n` (UTF-16). */
-const utf16AsUtf8 = (b: Buffer, n: number, enc: (typeof ENCS)[number]) => textFromUtf16(b.length, () => sliced(b, n), enc).open();
+const utf16AsUtf8 = (b: Buffer, n: number, enc: (typeof ENCS)[number]) => new Utf16Source(b.length, () => sliced(b, n), enc).open();
 const utf8AsUtf16 = (b: Buffer, n: number, enc: (typeof ENCS)[number]) => new Utf16Text(new BigValue("text", b.length, () => sliced(b, n), true), enc).open();
 
 /** Python's sqlite3: a file of `enc` with 512-byte pages; big texts of surrogate pairs at 4 page-boundary places, a U+FEFF-led one, a WITHOUT ROWID table. */
@@ -141,26 +142,34 @@ describe("UTF-16 ⇄ UTF-8 in slices", () => {
     for (const enc of ENCS) for (let n = 1; n <= 9; n++) expect(joined(utf8AsUtf16(b, n, enc)).equals(u16(text, enc)), `${enc} ${n}`).toBe(true);
   });
 
-  it("invalid UTF-16 (a lone surrogate, a pair reversed, an odd last byte) throws the whole path's own error at any slicing", () => {
+  it("invalid UTF-16 (a lone surrogate, a pair reversed) is carried as the whole path carries it at any slicing; an odd last byte fails with its worded error", () => {
     for (const enc of ENCS) {
       const good = u16("ab🚀", enc);
       const hi = good.subarray(4, 6);
       const lo = good.subarray(6, 8);
-      for (const bad of [
-        Buffer.concat([good, hi]),
-        Buffer.concat([hi, good]),
-        Buffer.concat([good, lo, hi, good]),
-        Buffer.concat([good, Buffer.from([0x41])]),
-      ]) {
-        let whole: unknown;
-        try {
-          decodeText(bad, enc);
-        } catch (e) {
-          whole = e;
-        }
-        expect(whole, `${enc} ${bad.toString("hex")}`).toBeInstanceOf(TypeError);
-        for (let n = 1; n <= 5; n++) expect(() => joined(utf16AsUtf8(bad, n, enc))).toThrow((whole as Error).message);
+      // Each as UTF-8 would encode its code units: the pair as 4 bytes, a lone surrogate as 3 (ED A0 BD, ED BA 80).
+      const G = Buffer.from("ab🚀", "utf8");
+      const HI = Buffer.from([0xed, 0xa0, 0xbd]);
+      const LO = Buffer.from([0xed, 0xba, 0x80]);
+      for (const [bad, want] of [
+        [Buffer.concat([good, hi]), Buffer.concat([G, HI])],
+        [Buffer.concat([hi, good]), Buffer.concat([HI, G])],
+        [Buffer.concat([good, lo, hi, good]), Buffer.concat([G, LO, HI, G])],
+      ] as const) {
+        const whole = decodeText(bad, enc);
+        expect(whole, `${enc} ${bad.toString("hex")}`).toBeInstanceOf(RawText);
+        expect(Buffer.from((whole as InstanceType<typeof RawText>).bytes).toString("hex")).toBe(want.toString("hex"));
+        for (let n = 1; n <= 5; n++) expect(joined(utf16AsUtf8(bad, n, enc)).toString("hex"), `${enc} slices of ${n}`).toBe(want.toString("hex"));
       }
+      const odd = Buffer.concat([good, Buffer.from([0x41])]);
+      let whole: unknown;
+      try {
+        decodeText(odd, enc);
+      } catch (e) {
+        whole = e;
+      }
+      expect((whole as Error).message).toMatch(/odd number of bytes: it is not UTF-16 text/);
+      for (let n = 1; n <= 5; n++) expect(() => joined(utf16AsUtf8(odd, n, enc))).toThrow((whole as Error).message);
     }
   });
 });
@@ -211,28 +220,27 @@ describe.each(ENCS)("a %s file's big TEXT read from its pages (512-byte pages, 6
     expect(v.comparison.ok, v.comparison.firstDifference ?? "").toBe(true);
   });
 
-  it("invalid UTF-16 in a big TEXT fails the export as the whole path does, and leaves no backup", async () => {
+  it('invalid UTF-16 in a big TEXT is carried as the whole path carries it ({"t"}), and verifies against the file', async () => {
     const bad = p(`${enc}-bad.db`);
+    const lone = enc === "UTF-16le" ? "00d8" : "d800";
     execaSync("sqlite3", [bad], {
-      input: `PRAGMA encoding = '${enc}'; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, CAST(zeroblob(100000) || x'${enc === "UTF-16le" ? "00d8" : "d800"}' || zeroblob(2) AS TEXT));`,
+      input: `PRAGMA encoding = '${enc}'; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, CAST(zeroblob(100000) || x'${lone}' || zeroblob(2) AS TEXT));`,
     });
     const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" }, yieldEvery: false };
-    const fail = async (above: number) => {
+    const line = async (above: number) => {
       process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(above);
       const out = p(`${enc}-bad-${above}.jsonl`);
-      const e = (await exportBackup({ ...base, dbPath: bad, outPath: out }).then(
-        () => null,
-        (x: unknown) => x,
-      )) as Error | null;
-      const left = execaSync("ls", ["-A", dir])
-        .stdout.split("\n")
-        .filter((f) => f.includes(`-bad-${above}`));
-      return { message: e?.message, left };
+      await exportBackup({ ...base, dbPath: bad, outPath: out });
+      const v = await verifyAgainstDatabase(out, bad);
+      expect(v.comparison.ok, v.comparison.firstDifference ?? "").toBe(true);
+      return readFileSync(out, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("[1,"))!;
     };
-    const whole = await fail(1 << 30);
-    expect(whole.message).toMatch(/not valid for encoding utf-16/);
-    expect(await fail(64 << 10)).toEqual({ message: whole.message, left: [] });
-    expect(whole.left).toEqual([]);
+    const whole = await line(1 << 30);
+    // 50,000 U+0000, the lone surrogate as ED A0 80, one U+0000: not UTF-8, so {"t"} with those bytes.
+    expect(whole).toBe(`[1,{"t":"${Buffer.concat([Buffer.alloc(50000), Buffer.from([0xed, 0xa0, 0x80, 0])]).toString("base64")}"}]`);
+    expect(await line(64 << 10)).toBe(whole);
   });
 });
 
