@@ -92,9 +92,12 @@ describe("large values: export, verify and import in slices (CLI)", () => {
     const count = (sql: string) => execaSync("python3", ["-c", COUNT, target, sql]).stdout.trim();
     const big = "SELECT count(*) FROM legacy_quarantine WHERE source_table = 'big_values'";
     expect(count(big)).toBe("1");
+    const all = count("SELECT count(*) FROM legacy_quarantine");
     const again = await cli(["import-legacy", backup, "--db", target, "--apply"], { env });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(count(big)).toBe("1");
+    // …and for every other quarantined row (the plain rows' NOT EXISTS, src/backup/quarantine-writer.ts).
+    expect(count("SELECT count(*) FROM legacy_quarantine")).toBe(all);
     expect(count("SELECT count(DISTINCT run_id) FROM legacy_quarantine WHERE source_table = 'big_values'")).toBe("1");
   });
 
