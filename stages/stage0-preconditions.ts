@@ -4,7 +4,10 @@
  */
 import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/diagnose/diagnose.js";
-import { allRows, openReadOnly } from "../src/db/local.js";
+import { openReadOnly } from "../src/db/local.js";
+import { integrityCheck } from "../src/db/integrity.js";
+import { bigAbove } from "../src/backup/big-source.js";
+import { formatBytes } from "../src/safety/disk.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
@@ -84,7 +87,7 @@ const integrityStep: Step = defineStep({
     if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
     const db = openReadOnly(c.dbPath);
     try {
-      const res = allRows(db, "PRAGMA integrity_check").map((r) => String(Object.values(r)[0]));
+      const { problems: res, how } = integrityCheck(db, bigAbove(), formatBytes(bigAbove()));
       if (res.join() !== "ok") {
         throw refused({
           what: `integrity_check of ${c.dbPath} reports problems: ${res.slice(0, 5).join("; ")}.`,
@@ -92,10 +95,10 @@ const integrityStep: Step = defineStep({
           next: "Repair it first (sqlite3 .recover into a new file, then diagnose that file), or restore it from a backup.",
         });
       }
+      return { summary: how ? `ok (${how})` : "ok", outputs: { integrity: "ok" } };
     } finally {
       db.close();
     }
-    return { summary: "ok", outputs: { integrity: "ok" } };
   },
 });
 

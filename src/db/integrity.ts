@@ -1,0 +1,96 @@
+/**
+ * `PRAGMA integrity_check` of a whole file without SQLite reading a WITHOUT ROWID table's big values
+ * whole (issue 17 item 3).
+ *
+ * A WITHOUT ROWID table's rows are the cells of its primary key's index b-tree, and integrity_check
+ * verifies their order by comparing each row's whole record with the one before it: a record that
+ * overflows is read whole for that (a 420 MB value cost the cutover's preflight ~320 MB). So when a
+ * WITHOUT ROWID table holds a value above `bigAbove` bytes (its `octet_length`, which SQLite answers
+ * from the record header), the same checks are run in parts that do not read it:
+ * - `PRAGMA quick_check` over the whole file: every b-tree's structure, pages used once, the
+ *   freelist, NOT NULL and CHECK constraints (what integrity_check does, less the index checks);
+ * - `PRAGMA integrity_check(T)` for every other table (its indexes against its rows, UNIQUE);
+ * - such a table with no index but its key's: its key order, in SQL over the key columns alone
+ *   (each row's key strictly after the one before it, in the scan's order, under the key's own
+ *   collations and directions): what integrity_check's order check says, never a value column read;
+ * - such a table with other indexes: `integrity_check(T)` as before (SQLite reads its big records
+ *   whole), and it is named.
+ * Without such a table it is one `PRAGMA integrity_check`, as always.
+ */
+import { allRows, type LibsqlDatabase } from "./local.js";
+import { quoteIdent, quoteString } from "./value.js";
+
+interface Integrity {
+  /** SQLite's messages (["ok"] when nothing is wrong), as integrity_check words them. */
+  problems: string[];
+  /** How the check was made when it was made in parts (for the step's summary); "" for one integrity_check. */
+  how: string;
+}
+
+function pragmaRows(db: LibsqlDatabase, sql: string): string[] {
+  return allRows(db, sql).map((r) => String(Object.values(r)[0]));
+}
+
+/** The WITHOUT ROWID tables of `main` holding a stored value above `bigAbove` bytes. */
+function bigWithoutRowid(db: LibsqlDatabase, bigAbove: number): string[] {
+  const out: string[] = [];
+  for (const { name } of allRows(db, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND wr = 1 ORDER BY name")) {
+    const t = String(name);
+    const cols = allRows(db, `SELECT name FROM pragma_table_xinfo(${quoteString(t)}) WHERE hidden IN (0, 3)`).map((c) => quoteIdent(String(c.name)));
+    const largest = allRows(
+      db,
+      `SELECT max(max(${[...cols.map((c) => `coalesce(octet_length(${c}), 0)`), "0"].join(", ")})) AS m FROM main.${quoteIdent(t)}`,
+    )[0]?.m;
+    if (Number(largest ?? 0) > bigAbove) out.push(t);
+  }
+  return out;
+}
+
+/**
+ * How many rows of WITHOUT ROWID table `t` (with no index but its key's) do not come strictly after
+ * the row before them, in the order its b-tree holds them, by its key (collations and directions).
+ */
+function keyOrderFaults(db: LibsqlDatabase, t: string): number {
+  const pk = allRows(db, `SELECT name FROM pragma_index_list(${quoteString(t)}) WHERE origin = 'pk'`)[0];
+  const keys = allRows(db, `SELECT name, "desc" AS d, coll FROM pragma_index_xinfo(${quoteString(String(pk?.name))}) WHERE key = 1 ORDER BY seqno`);
+  // `+col` has no affinity (the values compare as the index compares them), and keeps the column's collation.
+  const cols = keys.map((k, i) => `+${quoteIdent(String(k.name))} AS a${i}, lag(+${quoteIdent(String(k.name))}) OVER () AS p${i}`);
+  const after = (i: number): string => {
+    const k = keys[i]!;
+    const coll = ` COLLATE ${quoteIdent(String(k.coll))}`;
+    const gt = `a${i} ${Number(k.d) ? "<" : ">"} p${i}${coll}`;
+    return i === keys.length - 1 ? gt : `(${gt} OR (a${i} = p${i}${coll} AND ${after(i + 1)}))`;
+  };
+  const r = allRows(db, `SELECT count(*) AS n FROM (SELECT ${cols.join(", ")} FROM main.${quoteIdent(t)}) WHERE p0 IS NOT NULL AND NOT ${after(0)}`);
+  return Number(r[0]?.n ?? 0);
+}
+
+/**
+ * integrity_check of `main`, in parts when a WITHOUT ROWID table holds a value above `bigAbove`
+ * bytes (`size` names that size in the summary).
+ */
+export function integrityCheck(db: LibsqlDatabase, bigAbove: number, size: string): Integrity {
+  const big = bigWithoutRowid(db, bigAbove);
+  if (!big.length) return { problems: pragmaRows(db, "PRAGMA main.integrity_check"), how: "" };
+  const problems = pragmaRows(db, "PRAGMA main.quick_check").filter((m) => m !== "ok");
+  const whole: string[] = [];
+  for (const { name } of allRows(db, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' ORDER BY name")) {
+    const t = String(name);
+    const indexed = allRows(db, `SELECT 1 FROM pragma_index_list(${quoteString(t)}) WHERE origin <> 'pk'`).length > 0;
+    if (big.includes(t) && !indexed) {
+      const n = keyOrderFaults(db, t);
+      if (n) problems.push(`row not in PRIMARY KEY order for ${t} (${n} row(s))`);
+      continue;
+    }
+    if (big.includes(t)) whole.push(t);
+    problems.push(...pragmaRows(db, `PRAGMA main.integrity_check(${quoteIdent(t)})`).filter((m) => m !== "ok"));
+  }
+  const sliced = big.filter((t) => !whole.includes(t));
+  const how = [
+    sliced.length ? `${sliced.join(", ")}: quick_check and the primary key's order, without reading values above ${size} whole as integrity_check would` : "",
+    whole.length ? `${whole.join(", ")}: integrity_check, which read values above ${size} whole (indexes of their own)` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+  return { problems: problems.length ? problems : ["ok"], how };
+}
