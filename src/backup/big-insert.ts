@@ -225,7 +225,7 @@ export class BigInserter {
   /**
    * A row whose table reads one of its big values at insert: each big value is written into the
    * stage (big-write.ts) and the row inserted by the table's own INSERT, reading them from there.
-   * A value the stage does not take is bound whole, as the backup holds it (`values0`).
+   * A value the stage does not take (a `{"t"}` text) is bound whole, as the backup holds it (`values0`).
    */
   private staged(values: readonly Value[], values0: readonly Value[]): void {
     const stage = stageOf(this.db);
@@ -242,8 +242,9 @@ export class BigInserter {
       const args: unknown[] = [];
       const sql = values.map((v) => {
         if (v instanceof BigValue) {
-          args.push(stage.put(v));
-          return stage.expr();
+          const { sql, arg } = stage.place(v);
+          if (arg !== null) args.push(arg);
+          return sql;
         }
         return place(v, this.info().encoding, args);
       });

@@ -112,19 +112,21 @@ export class Utf16Text extends BigValue {
     super("text", utf16Length(v.open()), () => utf8AsUtf16(v.open(), enc), null);
   }
 
-  /** Whether its first two bytes are a byte-order mark's (FF FE or FE FF: U+FEFF or U+FFFE in either order). */
-  startsLikeBom(): boolean {
-    const it = this.open()[Symbol.iterator]();
-    try {
-      const head: number[] = [];
-      while (head.length < 2) {
-        const n = it.next();
-        if (n.done) return false;
-        head.push(...n.value.subarray(0, 2 - head.length));
+  /** Its leading run of code units whose bytes look like a byte-order mark (FF FE or FE FF: U+FEFF or U+FFFE in either order), as bytes. */
+  bomRun(): Buffer {
+    const run: number[] = [];
+    let odd = -1;
+    for (const s of this.open()) {
+      for (const b of s) {
+        if (odd < 0) {
+          odd = b;
+          continue;
+        }
+        if (!((odd === 0xff && b === 0xfe) || (odd === 0xfe && b === 0xff))) return Buffer.from(run);
+        run.push(odd, b);
+        odd = -1;
       }
-      return (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-    } finally {
-      it.return?.();
     }
+    return Buffer.from(run);
   }
 }

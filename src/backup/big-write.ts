@@ -83,24 +83,39 @@ class BigStage {
     this.utf8 = String(allRows(db, "PRAGMA encoding")[0]?.encoding) === "UTF-8";
   }
 
-  /**
-   * Whether `v` can be staged: TEXT is written as its bytes, UTF-8 into a UTF-8 file, UTF-16 into a
-   * UTF-16 file — but not a UTF-16 text that starts with U+FEFF or U+FFFE: SQLite (3.45) takes those
-   * two bytes for a byte-order mark when it reads an overflowing UTF-16 text back from the stage and
-   * drops them (and would read the rest in the other byte order); such a value is bound whole.
-   */
+  /** Whether `v` can be staged: TEXT is written as its bytes, UTF-8 into a UTF-8 file, UTF-16 into a UTF-16 file. */
   takes(v: BigValue): boolean {
     if (v.storage === "blob") return true;
-    return v instanceof Utf16Text ? !this.utf8 && !v.startsLikeBom() : this.utf8;
+    return v instanceof Utf16Text ? !this.utf8 : this.utf8;
+  }
+
+  /**
+   * Stages `v` and returns the SQL expression that reads it back (bind `arg`). SQLite (3.45) takes
+   * the first two bytes of an overflowing UTF-16 text it reads back for a byte-order mark when they
+   * are FF FE or FE FF (a leading U+FEFF or U+FFFE in either order) and drops them: so such a text's
+   * leading run of those characters is not staged but put before it as a literal of its bytes
+   * (stored as they are: `placeOf`, src/db/value.ts), `CAST(x'…' AS TEXT) || (SELECT v …)`.
+   */
+  place(v: BigValue): { sql: string; arg: bigint | null } {
+    const head = v instanceof Utf16Text ? v.bomRun() : null;
+    if (!head?.length) {
+      const arg = this.put(v); // first: it makes the stage
+      return { sql: this.expr(), arg };
+    }
+    const lit = `CAST(x'${head.toString("hex")}' AS TEXT)`;
+    if (head.length === v.length) return { sql: lit, arg: null };
+    const rest = new BigValue("text", v.length - head.length, () => skipBytes(v.open(), head.length), null);
+    const arg = this.put(rest);
+    return { sql: `(${lit} || ${this.expr()})`, arg };
   }
 
   /** The SQL expression that reads a staged value back (bind its rowid). */
-  expr(): string {
+  private expr(): string {
     return `(SELECT v FROM ${quoteIdent(this.name!)} WHERE rowid = ?)`;
   }
 
   /** Writes `v` into a new row of the stage (zeroblob, then its pages); returns the row's rowid. */
-  put(v: BigValue): bigint {
+  private put(v: BigValue): bigint {
     const db = this.db;
     if (this.name === null) {
       const taken = new Set(allRows(db, "SELECT lower(name) AS n FROM sqlite_master").map((r) => String(r.n)));
@@ -128,6 +143,19 @@ class BigStage {
   drop(): void {
     if (this.name !== null) this.db.exec(`DROP TABLE ${quoteIdent(this.name)}`);
     this.name = null;
+  }
+}
+
+/** Slices without their first `n` bytes. */
+function* skipBytes(src: Iterable<Uint8Array>, n: number): Generator<Uint8Array> {
+  let left = n;
+  for (const s of src) {
+    if (left >= s.length) {
+      left -= s.length;
+      continue;
+    }
+    yield left ? s.subarray(left) : s;
+    left = 0;
   }
 }
 
