@@ -4,7 +4,7 @@ import { VoxError } from "../errors.js";
 import { quoteIdent, type Row } from "../db/value.js";
 import type { BaselinePolicy } from "../schema/contract.js";
 import { OWN_TABLES, readFacts, type SchemaFacts } from "../schema/facts.js";
-import { compareFacts, failingCount, isFailing, type StructureComparison } from "../schema/compare.js";
+import { compareFacts, failingCount, isFailing, rememberTargetFingerprint, type StructureComparison } from "../schema/compare.js";
 import { baselineSql, keccakDigestHex, type Manifest } from "../schema/manifest.js";
 import { currentTarget, factsOfSql, type TargetOrigin, type TargetSchema } from "../schema/target.js";
 import { baselineCatalog, countsIn, countStatements, readCatalog, type TableInfo } from "../db/catalog.js";
@@ -86,6 +86,7 @@ export function loadBaselineContext(target: TargetSchema = currentTarget()): Bas
   const digest = known?.digest ?? keccakDigestHex(sql);
   let facts = factsCache.get(digest) ?? known?.facts;
   if (!facts) facts = factsOfSql(sql);
+  else if (facts === known?.facts && known.fingerprint) rememberTargetFingerprint(facts, known.fingerprint);
   factsCache.set(digest, facts);
   return { manifest: target.manifest, policy: target.policy, sql, digest, catalog: baselineCatalog(sql), facts, origin: target.origin };
 }

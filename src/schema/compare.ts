@@ -135,6 +135,11 @@ export function compareFacts(file: SchemaFacts, target: SchemaFacts): StructureC
 /** The target's fingerprint, once per facts object (a run compares up to three files with the same target; facts are never edited after they are read). */
 const targetPrints = new WeakMap<SchemaFacts, string>();
 
+/** The fingerprint of a target's facts known beforehand (schema/derived.json holds the bundled baseline's). */
+export function rememberTargetFingerprint(target: SchemaFacts, fingerprint: string): void {
+  targetPrints.set(target, fingerprint);
+}
+
 function targetFingerprint(target: SchemaFacts): string {
   let f = targetPrints.get(target);
   if (f === undefined) targetPrints.set(target, (f = structureFingerprint(target)));

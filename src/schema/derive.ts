@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import { catalogOfSql, type TableInfo } from "../db/catalog.js";
 import { derivedPath, sha256Hex } from "../util/derived.js";
 import { parseYaml } from "../util/yaml.js";
+import { structureFingerprint } from "./compare.js";
 import type { SchemaFacts } from "./facts.js";
 import { baselineSql, keccakDigestHex, loadManifest } from "./manifest.js";
 import { factsOfSql } from "./target.js";
@@ -19,10 +20,13 @@ export interface DerivedBaseline {
   digest: string;
   facts: SchemaFacts;
   catalog: TableInfo[];
+  /** structureFingerprint(facts): every diagnosis reports the target's (~30–90 ms to compute). */
+  fingerprint: string;
 }
 
 export function deriveBaseline(sql: string): DerivedBaseline {
-  return { digest: keccakDigestHex(sql), facts: factsOfSql(sql), catalog: catalogOfSql(sql) };
+  const facts = factsOfSql(sql);
+  return { digest: keccakDigestHex(sql), facts, catalog: catalogOfSql(sql), fingerprint: structureFingerprint(facts) };
 }
 
 /** JSON that reads back as the very same value: no bigint, undefined, non-finite number or class instance slips through. */

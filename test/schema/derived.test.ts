@@ -14,6 +14,8 @@ import { loadPolicy } from "../../src/schema/contract.js";
 import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
 import { loadYamlFile } from "../../src/util/yaml.js";
 import type { DerivedBaseline } from "../../src/schema/derive.js";
+import { compareFacts, structureFingerprint } from "../../src/schema/compare.js";
+import { factsOfSql } from "../../src/schema/target.js";
 
 /** A copy of the package's schema/ and contracts/ to edit (VOX_CUTOVER_ROOT points at it); removed by the helpers. */
 function contentCopy(): string {
@@ -60,6 +62,21 @@ describe("schema/derived.json", () => {
     expect(Object.keys(bundled.facts.tables)).not.toContain("derived_probe");
     expect(edited.catalog.map((t) => t.name)).toContain("derived_probe");
     expect(edited.catalog.length).toBe(bundled.catalog.length + 1);
+  });
+
+  it("the target's structure fingerprint a comparison reports is the derived one, and it is the fingerprint of facts read from the SQL now", () => {
+    const ctx = loadBaselineContext();
+    const known = derivedFor<DerivedBaseline>("baseline", ctx.sql)!;
+    const fresh = structureFingerprint(factsOfSql(ctx.sql));
+    expect(known.fingerprint).toBe(fresh);
+    expect(compareFacts(factsOfSql(ctx.sql), ctx.facts).targetFingerprint).toBe(fresh);
+    // An edited baseline is fingerprinted afresh (its facts are not the derived ones).
+    const root = contentCopy();
+    appendFileSync(join(root, "schema", "domains", "01_foundation.sql"), "\nCREATE TABLE IF NOT EXISTS derived_probe (id INTEGER PRIMARY KEY);\n");
+    const edited = withRoot(root, () => loadBaselineContext());
+    const c = compareFacts(ctx.facts, edited.facts);
+    expect(c.targetFingerprint).toBe(structureFingerprint(factsOfSql(edited.sql)));
+    expect(c.targetFingerprint).not.toBe(fresh);
   });
 
   it("a contract's parse: the bundled text gives a fresh copy each time; an edited text is parsed (and a malformed one refused)", () => {
