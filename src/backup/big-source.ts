@@ -14,6 +14,7 @@
  *   fallbacks are named, with their count, in the export's `readWhole`.
  */
 import { allRows, type LibsqlDatabase } from "../db/local.js";
+import { virtualArgs } from "../db/catalog.js";
 import { IndexCursor } from "../db/index-pages.js";
 import { PageReader, type Payload, type RecordColumn } from "../db/pages.js";
 import { quoteString } from "../db/value.js";
@@ -41,6 +42,43 @@ export function bigAbove(): number {
 
 function sizeName(limit: number): string {
   return limit >= 1 << 20 ? `${Math.round(limit / (1 << 20))} MB` : `${Math.round(limit / 1024)} KB`;
+}
+
+/**
+ * An own-content FTS table (FTS3/FTS4/FTS5 without `content=`) keeps its rows in its
+ * `<name>_content` shadow table, an ordinary rowid table: FTS5 as `id, c0, c1, …`, FTS3/FTS4 as
+ * `docid, c0<column>, c1<column>, …` (and FTS4's `langid`, not carried). Its module returns those
+ * values as they are stored, in rowid order, so the row statement reads that table instead (`table`:
+ * the same values in the same order, named as the shadow names them) and its big values come from
+ * its pages like any rowid table's, never whole. Null for any other table; `whole` (read through
+ * the module, every value whole) when the shadow is not as SQLite writes it, or FTS4 stores its text
+ * compressed (`compress=`: the shadow holds other bytes than the table returns).
+ */
+export function ftsContent(
+  t: BackupTable,
+  facts: { roots: Map<string, number>; stored: Map<string, string[]> },
+): { table: BackupTable; root: number; recordCol: number[] } | { whole: string } | null {
+  const v = t.rowidColumn && /^\s*CREATE\s+VIRTUAL\b/i.test(t.sql) ? virtualArgs(t.sql) : null;
+  if (!v || !["fts3", "fts4", "fts5"].includes(v.module) || "content" in v.options) return null;
+  const name = `${t.name}_content`;
+  const root = facts.roots.get(name);
+  const stored = facts.stored.get(name) ?? [];
+  const id = v.module === "fts5" ? "id" : "docid";
+  const columns = [id, ...t.columns.slice(1).map((c, i) => (v.module === "fts5" ? `c${i}` : `c${i}${c}`))];
+  const recordCol = columns.map((c) => stored.indexOf(c));
+  const why =
+    "compress" in v.options || "uncompress" in v.options
+      ? "FTS4 stores its text compressed"
+      : !root || stored[0] !== id || recordCol.some((c) => c < 0)
+        ? `its ${name} table is not the one SQLite's ${v.module.toUpperCase()} writes`
+        : "";
+  if (why) return { whole: virtualWholeReason(why) };
+  return { table: { ...t, name, columns, rowidColumn: null, rowidAlias: id, types: columns.map(() => "") }, root: root!, recordCol };
+}
+
+/** The evidence's reason for a virtual table whose big values the export read whole (through its module). */
+function virtualWholeReason(why: string): string {
+  return `virtual table: each value above ${sizeName(bigAbove())} was read whole by the export (${why}; memory grows with the value; the bytes are exact)`;
 }
 
 /** The evidence's reason for a WITHOUT ROWID table whose big values the export read whole. */

@@ -175,11 +175,12 @@ export function dropStage(db: LibsqlDatabase): void {
 }
 
 /**
- * Values above the big-value size that the export had to read whole, per table, for the import's
- * evidence (the dry-run, --json, the report), with the reason: a virtual table's rows come from its
- * module (an own-content FTS table's text lives in its shadow tables). A WITHOUT ROWID table's are
- * read from its pages; the export names the ones it could not (its `readWhole`, merged into the
- * evidence: `withExportReadWhole`). A UTF-16 file's TEXT is read from its pages too (big-utf16.ts).
+ * Values above the big-value size held whole on their way into the new file, per table, for the import's
+ * evidence (the dry-run, --json, the report), with the reason: a virtual table's rows go into its
+ * module, which SQLite hands each value whole (an FTS index tokenizes it). The export reads them in
+ * slices (an own-content FTS table's from its content shadow table: big-source.ts ftsContent), as
+ * a WITHOUT ROWID table's from its pages; it names the ones it could not (its `readWhole`, merged
+ * into the evidence first). A UTF-16 file's TEXT is read from its pages too (big-utf16.ts).
  */
 export class ReadWholeTally {
   private readonly counts = new Map<string, { values: number; reason: string }>();
@@ -189,7 +190,7 @@ export class ReadWholeTally {
     const mb = limit >= 1 << 20 ? `${Math.round(limit / (1 << 20))} MB` : `${Math.round(limit / 1024)} KB`;
     const n = values.filter((v) => v instanceof BigValue && v.length > limit).length;
     if (!n) return;
-    const reason = `virtual table: each value above ${mb} was read whole by the export (its rows come from the table's module, not a b-tree of its own; an FTS index also tokenizes each text whole; the bytes are exact)`;
+    const reason = `virtual table: SQLite holds each value above ${mb} whole as the import inserts it (the table's module takes the row, not a b-tree of its own; an FTS index tokenizes each text whole; the bytes are exact)`;
     const c = this.counts.get(t.name);
     this.counts.set(t.name, { values: (c?.values ?? 0) + n, reason });
   }

@@ -6,7 +6,7 @@ import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.
 import { decodeText, normalizeValue, RawText, quoteIdent, type SqlValue, type TextEncoding } from "../db/value.js";
 import type { BackupTable } from "./format.js";
 import { BigValue } from "./big-value.js";
-import { bigAbove, indexSource, rowidSource, wholeReason, type BigCol, type BigRows } from "./big-source.js";
+import { bigAbove, ftsContent, indexSource, rowidSource, wholeReason, type BigCol, type BigRows } from "./big-source.js";
 
 /** Columns that always hold an INTEGER (the rowid, its alias): read as they are. */
 export function integerOnly(t: BackupTable, i: number): boolean {
@@ -212,14 +212,18 @@ function bigSource(
   where: string,
   fast: boolean,
 ): Pick<RowSource, "big" | "whole" | "again"> & { st: LibsqlStatement } {
-  const prep = (above: number | null) => {
-    const st = db.prepare(selectSql(t, fast && facts.encoding === "UTF-8", above, where, facts.encoding));
+  const prep = (above: number | null, from = t) => {
+    const st = db.prepare(selectSql(from, fast && facts.encoding === "UTF-8", above, where, facts.encoding));
     st.raw(true);
     st.safeIntegers(true);
     return st;
   };
   const none = { big: null, whole: null, again: null };
   if (snapshotHoldsNoBigValue(db, facts)) return { ...none, st: prep(null) };
+  // An own-content FTS table: its rows read from its content shadow table, a rowid table.
+  const fts = ftsContent(t, facts);
+  if (fts && "whole" in fts) return { ...none, whole: { reason: fts.whole, values: 0 }, st: prep(null) };
+  if (fts) return { ...none, big: rowidSource(db, fts.root, 0, fts.recordCol, facts.encoding), st: prep(bigAbove(), fts.table) };
   const root = facts.roots.get(t.name);
   if (t.withoutRowid && root !== undefined && root > 0) {
     // Its rows are matched to its b-tree's cells by their place in key order: all of them, in order.

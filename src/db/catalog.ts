@@ -92,7 +92,7 @@ function unquote(v: string): string {
 }
 
 /** `CREATE VIRTUAL TABLE x USING mod(a, b, key=value)` → module and key=value options (tokenized). */
-function virtualArgs(sql: string): VirtualArgs | null {
+export function virtualArgs(sql: string): VirtualArgs | null {
   const m = moduleArgs(sql);
   if (!m) return null;
   const options: Record<string, string> = {};
