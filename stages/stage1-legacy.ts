@@ -24,6 +24,7 @@ import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfiles.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
+import { sidecarBeforeSwap } from "./stage2to4.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
 import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
@@ -274,6 +275,12 @@ export const swapStep: Step = defineStep({
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
     const newRecord = builtFile(c);
     if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
+    // Stage 2 runs after the swap: what would stop it (a sidecar that cannot be read, compared or carried into this file, or is held open) stops the run now.
+    if (c.swapPhase === "none" && existsSync(c.newPath))
+      sidecarBeforeSwap(c.dbPath, c.newPath, {
+        holders: true,
+        untouched: `The primary ${c.dbPath} was not changed; the new file ${c.newPath} and the run's folder are kept.`,
+      });
     let held: PrimaryHold | null = null;
     return c.token.shield(async () => {
       const renamed = c.swapPhase !== "none" && existsSync(archive) && !existsSync(c.newPath) && existsSync(c.dbPath) && !sameInode(c.dbPath, archive);

@@ -8,13 +8,46 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseOutput } from "../src/engine/step-outputs.js";
 import { openReadOnly } from "../src/db/local.js";
 import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/news/news.js";
-import { applySidecar, compareSidecar } from "../src/sidecar/sidecar.js";
+import { applySidecar, compareSidecar, type SidecarTable } from "../src/sidecar/sidecar.js";
+import { failed, VoxError } from "../src/errors.js";
 import { sidecarPathFor } from "../src/sidecar/paths.js";
 import { checkTelemetry } from "../src/telemetry/check.js";
 import { fileKind } from "../src/safety/owned.js";
 import { assertNoHolders, identify } from "../src/safety/guard.js";
 import { defineStep, type Step } from "./types.js";
 import { formatCount } from "../src/util/count.js";
+
+/**
+ * Stage 2's comparison, read-only, against a file the cutover made before the swap (the dry-run's
+ * trial file, or the new file right before the swap): the same work the apply's Stage 2 starts with
+ * (the sidecar opened, compared, carried into that file's text encoding), so that what would stop
+ * Stage 2 stops the run while the primary is untouched. With `holders`, an application holding the
+ * sidecar open is refused (3) too. Null: no sidecar beside the database.
+ */
+export function sidecarBeforeSwap(
+  dbPath: string,
+  against: string,
+  opts: { holders: boolean; untouched: string },
+): { path: string; tables: SidecarTable[] } | null {
+  const side = sidecarPathFor(dbPath);
+  if (!existsSync(side)) return null;
+  if (opts.holders) assertNoHolders(identify(side), "(the sidecar: an application still running?)");
+  let ro;
+  try {
+    ro = openReadOnly(against);
+    return { path: side, tables: compareSidecar(side, ro) };
+  } catch (e) {
+    if (e instanceof VoxError) throw e;
+    throw failed({
+      what: `Stage 2 could not compare the sidecar ${side} with the new file: ${e instanceof Error ? e.message : String(e)}.`,
+      untouched: opts.untouched,
+      next: `Find out what is wrong with the sidecar (vox-cutover sidecar --db ${dbPath}; sqlite3 '${side}' 'PRAGMA integrity_check'); to cut over without it, move it out of the database's folder first (it is not needed by vox), then run the cutover again.`,
+      details: { sidecar: side },
+    });
+  } finally {
+    ro?.close();
+  }
+}
 
 const sidecarStep: Step = defineStep({
   id: "sidecar",

@@ -36,6 +36,7 @@ import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
 import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
+import { DrySidecar } from "./dry-sidecar.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
@@ -156,10 +157,12 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       () => {},
     );
     await runPreflight(ctx, steps, report, opts, true);
+    // Stage 2's comparison, as the apply will make it before the swap: against the trial file, or the file itself on the other routes.
+    const side = new DrySidecar(dbPath);
     if (plan.route === "rebuild") {
       // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
       opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
-      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token);
+      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, side.inspect);
       report.trial = evidence;
       if (evidence.objects) report.objects = evidence.objects;
       if (evidence.readWhole) report.readWhole = evidence.readWhole;
@@ -171,7 +174,8 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
         id: "trial-import",
         summary: `${formatCount(evidence.loaded)} of ${formatCount(evidence.rowsIn)} rows would load, ${formatCount(evidence.quarantined)} go to legacy_quarantine whole, ${formatCount(evidence.partial)} load with values of ${plural(evidence.columnsToQuarantine.length, "column")} the target lacks kept in quarantine`,
       });
-    }
+    } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
+    side.show(report, opts.emit, plan.options.sidecarMerge);
     // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
     // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
     const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);

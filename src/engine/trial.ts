@@ -54,11 +54,21 @@ export function importEvidence(
   };
 }
 
-export async function trialImport(dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, token?: CancelToken): Promise<ImportEvidence> {
+/** `inspect`: called with the trial file before its folder is removed (the dry-run's Stage 2 comparison runs against it). */
+export async function trialImport(
+  dbPath: string,
+  d: Diagnosis,
+  base: BaselineContext,
+  emit: Emit,
+  token?: CancelToken,
+  inspect?: (trialDb: string) => void,
+): Promise<ImportEvidence> {
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
   try {
-    return await trialIn(dir, dbPath, d, base, emit, stop);
+    const evidence = await trialIn(dir, dbPath, d, base, emit, stop, Boolean(inspect));
+    inspect?.(join(dir, "trial.db"));
+    return evidence;
   } catch (e) {
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
@@ -77,7 +87,8 @@ function dryRunInterrupted(e: VoxError): VoxError {
   );
 }
 
-async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, stop: () => void): Promise<ImportEvidence> {
+/** `keep`: the trial file is built as a new file (kept in the folder until it is removed) instead of a scratch file removed at once. */
+async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, stop: () => void, keep: boolean): Promise<ImportEvidence> {
   {
     const backupPath = join(dir, "trial-backup.jsonl");
     const exp = await exportBackup({
@@ -109,7 +120,7 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
       baselineVersion: base.manifest.baselineVersion,
       history: base.policy.history,
       rules: loadImporters(),
-      into: "scratch",
+      into: keep ? "target" : "scratch",
       source: dbPath,
       onProgress: (p) => {
         emit({

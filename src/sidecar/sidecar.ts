@@ -4,7 +4,9 @@
  * primary key (TEXT keys, composite keys, rowid aliases alike) and the values of the columns both
  * have; `--merge` copies the rows the canonical lacks with SQLite's own INSERT … SELECT (values move
  * as stored: storage class, NUL inside TEXT, 64-bit integers), and sends rows whose key exists with
- * other values to legacy_quarantine (reason `sidecar-conflict`). The sidecar is attached read-only.
+ * other values to legacy_quarantine (reason `sidecar-conflict`). The sidecar is attached read-only,
+ * or, when its text encoding is not the canonical DB's, carried into a scratch database of that
+ * encoding first (./carry.ts); a row that cannot be carried exactly is quarantined whole.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -12,7 +14,22 @@ import { assertNotPrimary } from "./paths.js";
 import { moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
-import { quoteIdent, type SqlValue } from "../db/value.js";
+import { decodeText, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
+import {
+  attachSidecar,
+  columnsOf,
+  detachSidecar,
+  encodingOf,
+  NOT_DATA,
+  ordinaryTables,
+  rowidName,
+  S,
+  SCHEMA,
+  TEXT_FROM_BYTES,
+  textArg,
+  type SideTable,
+  type Uncarried,
+} from "./carry.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
@@ -35,64 +52,6 @@ export interface SidecarTable {
   note?: string;
 }
 
-/** The sidecar's own bookkeeping, never merged: its schema_version rows would change the canonical chain. */
-const NOT_DATA = new Set(["schema_version", "sqlite_sequence", "cutover_ledger", "legacy_quarantine"]);
-const SCHEMA = "vox_sidecar";
-const S = quoteIdent(SCHEMA);
-
-function fileUri(path: string, params: string): string {
-  const escaped = path.replace(/%/g, "%25").replace(/\?/g, "%3F").replace(/#/g, "%23");
-  return `file:${escaped}?${params}`;
-}
-
-/**
- * Attaches the sidecar read-only with SQLite's own locking (`mode=ro`, never `immutable=1`: an
- * application may write it meanwhile). Its rows are read inside one transaction of `db` (the merge's
- * write transaction, or compareSidecar's read transaction): one snapshot of the sidecar. In WAL mode
- * SQLite may create its -shm and an empty -wal beside it, as every reader does.
- */
-function attach(db: LibsqlDatabase, sidecarPath: string): void {
-  db.prepare(`ATTACH DATABASE ? AS ${S}`).run(fileUri(sidecarPath, "mode=ro"));
-}
-
-function detach(db: LibsqlDatabase): void {
-  try {
-    db.exec(`DETACH DATABASE ${S}`);
-  } catch {
-    /* closing the connection detaches it too */
-  }
-}
-
-interface Col {
-  name: string;
-  pk: number;
-  generated: boolean;
-}
-
-function columnsOf(db: LibsqlDatabase, schema: string, table: string): Col[] {
-  return allRows(db, "SELECT name, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map((r) => ({
-    name: String(r.name),
-    pk: Number(r.pk),
-    generated: Number(r.hidden) >= 2,
-  }));
-}
-
-interface SideTable {
-  name: string;
-  withoutRowid: boolean;
-}
-
-/** Ordinary tables of a schema (virtual and shadow tables are rebuilt from their content tables, never merged). */
-function ordinaryTables(db: LibsqlDatabase, schema: string): Map<string, SideTable> {
-  const out = new Map<string, SideTable>();
-  for (const r of allRows(db, `PRAGMA ${quoteIdent(schema)}.table_list`)) {
-    const name = String(r.name);
-    if (String(r.type) !== "table" || /^sqlite_/i.test(name)) continue;
-    out.set(name, { name, withoutRowid: Number(r.wr) === 1 });
-  }
-  return out;
-}
-
 interface Plan {
   t: SidecarTable;
   side: SideTable;
@@ -102,21 +61,24 @@ interface Plan {
   extra: string[];
   keyMatch: string;
   same: string;
+  /** Rows not carried into the canonical encoding (./carry.ts): counted as conflicts, quarantined whole by --merge. */
+  uncarried: Uncarried[];
 }
 
-function plans(db: LibsqlDatabase): Plan[] {
+function plans(db: LibsqlDatabase, uncarried: Map<string, Uncarried[]>): Plan[] {
   const sideTables = ordinaryTables(db, SCHEMA);
   const mainTables = ordinaryTables(db, "main");
   const out: Plan[] = [];
   for (const side of [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (NOT_DATA.has(side.name)) continue;
     const q = quoteIdent(side.name);
-    const rows = Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n);
+    const un = uncarried.get(side.name) ?? [];
+    const rows = Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n) + un.length;
     const t: SidecarTable = { name: side.name, rows, present: 0, missing: 0, merged: 0, conflicts: 0, mergeable: false };
     const sideCols = columnsOf(db, SCHEMA, side.name)
       .filter((c) => !c.generated)
       .map((c) => c.name);
-    const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "" };
+    const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "", uncarried: un };
     out.push(plan);
     if (!mainTables.has(side.name)) {
       t.note = "the canonical DB has no such table: its rows stay in the archived sidecar (and its backup)";
@@ -167,13 +129,13 @@ function classify(db: LibsqlDatabase, p: Plan): void {
     else if (Number(r.k) === CLASS_PRESENT) p.t.present = n;
     else p.t.conflicts = n;
   }
+  p.t.conflicts += p.uncarried.length;
 }
 
 /** The rowid expression of a sidecar rowid table (a name no column shadows), or null for WITHOUT ROWID. */
 function rowidOf(p: Plan): string | null {
   if (p.side.withoutRowid) return null;
-  const lower = new Set(p.sideCols.map((c) => c.toLowerCase()));
-  const n = ["rowid", "_rowid_", "oid"].find((x) => !lower.has(x));
+  const n = rowidName(p.sideCols);
   return n ? `s.${n}` : null;
 }
 
@@ -184,41 +146,66 @@ function exactSelect(cols: readonly string[]): string {
     .join(", ");
 }
 
-function exactValues(raw: unknown[], offset: number, n: number): SqlValue[] {
+/** A TEXT's stored bytes (in the canonical DB's encoding) as a value: a string, or RawText with the bytes when they are not valid text. */
+function textValue(hex: string, enc: TextEncoding): SqlValue {
+  const bytes = Buffer.from(hex, "hex");
+  try {
+    return decodeText(bytes, enc);
+  } catch {
+    return new RawText(new Uint8Array(bytes));
+  }
+}
+
+function exactValues(raw: unknown[], offset: number, n: number, enc: TextEncoding): SqlValue[] {
   const out: SqlValue[] = [];
   for (let i = 0; i < n; i++) {
     const type = raw[offset + 2 * i];
     const v = raw[offset + 2 * i + 1];
     out.push(
-      type === "text"
-        ? Buffer.from(String(v), "hex").toString("utf8")
-        : type === "blob"
-          ? new Uint8Array(Buffer.from(String(v), "hex"))
-          : type === "null"
-            ? null
-            : (v as SqlValue),
+      type === "text" ? textValue(String(v), enc) : type === "blob" ? new Uint8Array(Buffer.from(String(v), "hex")) : type === "null" ? null : (v as SqlValue),
     );
   }
   return out;
 }
 
 interface Quarantine {
+  /** The canonical DB's text encoding (the sidecar's values read from it are in it too). */
+  enc: TextEncoding;
   run(table: string, rowid: SqlValue, key: string, row: string, reason: string): void;
 }
 
+/**
+ * Writes legacy_quarantine rows. Its TEXT is bound as the canonical DB's own bytes
+ * (TEXT_FROM_BYTES): a row's JSON holding U+FFFE/U+FFFF keeps them in a UTF-16 file.
+ */
 function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
   ensureOwnTables(db);
+  const enc = encodingOf(db);
   const hasKey = allRows(db, "SELECT 1 FROM pragma_table_xinfo('legacy_quarantine') WHERE name = 'source_key'").length > 0;
+  const T = TEXT_FROM_BYTES;
   const st = hasKey
     ? db.prepare(
-        "INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+        `INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (${T}, ?, ${T}, ${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
       )
     : db.prepare(
-        "INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+        `INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (${T}, ?, ${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
       );
+  const b = (s: string) => textArg(s, enc);
   return {
-    run: (table, rowid, key, row, reason) => (hasKey ? st.run(table, rowid, key, row, reason, runId) : st.run(table, rowid, row, reason, runId)),
+    enc,
+    run: (table, rowid, key, row, reason) =>
+      hasKey ? st.run([b(table), rowid, b(key), b(row), b(reason), b(runId)]) : st.run([b(table), rowid, b(row), b(reason), b(runId)]),
   };
+}
+
+function keyJson(p: Plan, values: readonly SqlValue[]): string {
+  return "[" + p.key.map((k) => encodeValue(values[p.sideCols.indexOf(k)] ?? null)).join(",") + "]";
+}
+
+/** The rows not carried into the canonical encoding, quarantined whole with their reason; returns how many. */
+function quarantineUncarried(p: Plan, q: Quarantine): number {
+  for (const u of p.uncarried) q.run(p.t.name, u.rowid, keyJson(p, u.values), rowJson(p.sideCols, u.values), `sidecar-rejected: ${u.reason}`);
+  return p.uncarried.length;
 }
 
 /** Quarantines every sidecar row selected by `where` (whole row as row_json, its key as source_key); returns how many. */
@@ -230,9 +217,8 @@ function quarantineRows(db: LibsqlDatabase, p: Plan, where: string, reason: (val
   const rows: unknown[][] = [];
   for (const raw of (st as unknown as { iterate(...a: unknown[]): IterableIterator<unknown[]> }).iterate(...args)) rows.push(raw);
   for (const raw of rows) {
-    const values = exactValues(raw, 1, p.sideCols.length);
-    const key = "[" + p.key.map((k) => encodeValue(values[p.sideCols.indexOf(k)] ?? null)).join(",") + "]";
-    q.run(p.t.name, (raw[0] ?? null) as SqlValue, key, rowJson(p.sideCols, values), reason(values));
+    const values = exactValues(raw, 1, p.sideCols.length, q.enc);
+    q.run(p.t.name, (raw[0] ?? null) as SqlValue, keyJson(p, values), rowJson(p.sideCols, values), reason(values));
   }
   return rows.length;
 }
@@ -245,6 +231,8 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
   const conflict = `${classExpr(p)} = ${CLASS_CONFLICT}`;
   // 1. rows whose key exists with other values: quarantined whole, the canonical row stays
   p.t.conflicts = quarantineRows(db, p, conflict, () => "sidecar-conflict", q);
+  // 1b. rows that could not be carried into the canonical DB's text encoding: quarantined whole
+  p.t.conflicts += quarantineUncarried(p, q);
   // 2. values of columns the canonical table lacks, for the rows about to be merged
   if (p.extra.length) {
     const anyValue = p.extra.map((c) => `s.${quoteIdent(c)} IS NOT NULL`).join(" OR ");
@@ -303,17 +291,17 @@ function sideKey(db: LibsqlDatabase, p: Plan): string[] {
 
 /** Per table: rows, present, merged (= missing, what --merge would copy), conflicts. Reads only (the sidecar is attached read-only). */
 export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): SidecarTable[] {
-  attach(canonical, sidecarPath);
+  const uncarried = attachSidecar(canonical, sidecarPath);
   const own = !canonical.inTransaction;
   try {
     if (own) canonical.exec("BEGIN"); // one snapshot of both files for every count and comparison
-    const ps = plans(canonical);
+    const ps = plans(canonical, uncarried);
     for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
     if (own) canonical.exec("COMMIT");
     return ps.map((p) => p.t);
   } finally {
     if (own && canonical.inTransaction) canonical.exec("ROLLBACK");
-    detach(canonical);
+    detachSidecar(canonical);
   }
 }
 
@@ -321,24 +309,23 @@ export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): 
  * Opens the canonical DB for writing, attaches the sidecar read-only, and in ONE transaction
  * compares (and with `merge` copies and quarantines) and writes the ledger row.
  */
-function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: LibsqlDatabase) => SidecarTable[]): SidecarTable[] {
+function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: LibsqlDatabase, ps: Plan[]) => SidecarTable[]): SidecarTable[] {
   const db = openReadWrite(canonicalPath);
   try {
     // As vox runs: its schema declares foreign keys it does not enforce (some reference non-unique
     // columns, which SQLite reports as a "foreign key mismatch" on any write with enforcement on).
     db.exec("PRAGMA foreign_keys = OFF");
-    attach(db, sidecarPath);
-    return inWriteTransaction(db, fn);
+    const uncarried = attachSidecar(db, sidecarPath);
+    return inWriteTransaction(db, (d) => fn(d, plans(d, uncarried)));
   } finally {
-    detach(db);
+    detachSidecar(db);
     db.close();
   }
 }
 
 /** Merges in one transaction on the canonical DB (with its ledger row). */
 function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string, backupSha256: string): SidecarTable[] {
-  return inTransaction(sidecarPath, canonicalPath, (db) => {
-    const ps = plans(db);
+  return inTransaction(sidecarPath, canonicalPath, (db, ps) => {
     const q = quarantineWriter(db, runId);
     for (const p of ps) {
       if (!p.t.mergeable || p.t.rows === 0) continue;
@@ -405,8 +392,7 @@ export async function applySidecar(opts: {
   if (opts.merge) {
     tables = mergeSidecar(opts.sidecar, opts.dbPath, opts.runId, backup.sha256);
   } else {
-    tables = inTransaction(opts.sidecar, opts.dbPath, (db) => {
-      const ps = plans(db);
+    tables = inTransaction(opts.sidecar, opts.dbPath, (db, ps) => {
       for (const p of ps) {
         if (!p.t.mergeable || p.t.rows === 0) continue;
         classify(db, p);

@@ -2,66 +2,11 @@ import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
 import { existsSync, linkSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeVoxDb, fixtureDb, makeBaselineDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, makeVoxDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { setup } from "./fixture.js";
 
 function py(db: string, code: string): any {
   return JSON.parse(execaSync("python3", ["-c", `import sqlite3, json, sys\ncon = sqlite3.connect(sys.argv[1])\n${code}`, db]).stdout);
-}
-
-const T = 1736933400000;
-
-/**
- * Canonical: vox 66 (the product's baseline) with training rows. Sidecar: a vox 60 file (the older
- * release that opened it), rows present / missing / conflicting in tables with vox's key shapes:
- * TEXT primary key (rowid table without alias), composite key, INTEGER PRIMARY KEY AUTOINCREMENT,
- * a UNIQUE column beside the key, a table vox 66 gave a new column, and an ad-hoc table vox 66 lacks.
- */
-function setup(): { d: string; db: string; side: string } {
-  const d = tmp();
-  const db = join(d, "vox.db");
-  makeBaselineDb(db, [59, 60, 66]);
-  const c = fixtureDb(db);
-  c.exec(`
-    INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES
-      ('run-same', 'out/a', 'data', 'done', 3, 1200, 0.5, ${T}, ${T}),
-      ('run-diff', 'out/b', 'data', 'done', 3, 1200, 0.5, ${T}, ${T});
-    INSERT INTO training_throughput_profiles(gpu_name, seq_len, batch_size, ms_per_step, sample_count, last_updated) VALUES
-      ('RTX 4090', 2048, 8, 412.5, 10, '2025-01-15T09:30:00Z'),
-      ('RTX 4090', 4096, 8, 800.0, 3, '2025-01-15T09:30:00Z');
-    INSERT INTO grpo_training_run(id, run_id, step, mean_reward, policy_loss, clip_fraction, parse_rate, created_at) VALUES
-      (1, 'g1', 1, 0.25, 1.5, 0.1, 0.9, '2025-01-15 09:30:00'),
-      (2, 'g1', 2, 0.5, 1.25, 0.1, 0.95, '2025-01-15 09:31:00');
-    INSERT INTO mens_corpus_quality(id, pair_hash, source, parse_valid, ast_depth, construct_count, reward_score, split, created_at) VALUES
-      (1, 'h-taken', 'canon', 1, 4, 9, 0.75, 'training', '2025-01-15 09:30:00');`);
-  c.close();
-  const side = join(d, "vox_training_telemetry.db");
-  makeVoxDb(side, "60", [42, 59, 60]);
-  const s = fixtureDb(side);
-  s.exec(`
-    INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES
-      ('run-same', 'out/a', 'data', 'done', 3, 1200, 0.5, ${T}, ${T}),
-      ('run-diff', 'out/b', 'data', 'failed', 1, 17, 9.25, ${T}, ${T}),
-      ('run-new', 'out/' || char(0) || 'nul', 'données/東京', 'done', 2, 9223372036854775807, 3.0, ${T}, ${T});
-    INSERT INTO training_throughput_profiles(gpu_name, seq_len, batch_size, ms_per_step, sample_count, last_updated) VALUES
-      ('RTX 4090', 2048, 8, 412.5, 10, '2025-01-15T09:30:00Z'),
-      ('RTX 4090', 4096, 8, 812.0, 4, '2025-01-16T09:30:00Z'),
-      ('RTX 4090', 2048, 16, 790.25, 2, '2025-01-16T09:30:00Z'),
-      ('A100', 2048, 8, 201.0, 7, '2025-01-16T09:30:00Z');
-    INSERT INTO grpo_training_run(id, run_id, step, mean_reward, policy_loss, clip_fraction, parse_rate, created_at) VALUES
-      (1, 'g1', 1, 0.25, 1.5, 0.1, 0.9, '2025-01-15 09:30:00'),
-      (2, 'g0', 2, 0.125, 2.5, 0.2, 0.5, '2025-01-14 09:31:00'),
-      (40, 'g9', 40, -0.0, 1e308, 5e-324, 1.0, '2025-01-16 09:30:00');
-    INSERT INTO mens_corpus_quality(id, pair_hash, source, parse_valid, ast_depth, construct_count, reward_score, split, created_at) VALUES
-      (7, 'h-taken', 'sidecar', 1, 4, 9, 0.5, 'training', '2025-01-16 09:30:00'),
-      (8, 'h-free', 'sidecar', 0, 2, 3, 0.25, 'eval', '2025-01-16 09:30:00');
-    -- a column vox 66 does not have (as if a later vox removed it): the merged row's value goes to quarantine
-    ALTER TABLE agent_telemetry_flat ADD COLUMN legacy_gpu_note TEXT;
-    INSERT INTO agent_telemetry_flat(id, agent_id, session_id, repository_id, event_kind, model_id, input_tokens, cost_usd, payload_json, recorded_at_ms, legacy_gpu_note) VALUES
-      (1, 'mens', 's1', 'repo', 'train_step', 'qwen', 2048, 0.0125, '{"loss":2.5}', ${T}, 'ran on the old box');
-    CREATE TABLE old_probe (x);
-    INSERT INTO old_probe VALUES (1), (X'00ff');`);
-  s.close();
-  return { d, db, side };
 }
 
 function byName(tables: any[]): Record<string, any> {

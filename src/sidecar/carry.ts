@@ -1,0 +1,288 @@
+/**
+ * How the sidecar's tables are put beside the canonical DB for Stage 2 (compare and merge). SQLite
+ * attaches only files of the main database's text encoding; since issue 17 keeps a UTF-16 vox.db
+ * UTF-16, its UTF-8 sidecar (vox writes UTF-8) cannot be attached to it.
+ *
+ * - Same encoding: the sidecar itself is attached read-only (SQLite's own locking, `mode=ro`).
+ * - Other encodings: the sidecar is read through its own read-only connection in ONE read
+ *   transaction (one snapshot) and its data tables are carried into a private scratch database
+ *   attached under the same name (`ATTACH ''`: SQLite's temporary file, removed when detached,
+ *   created in the canonical DB's encoding). Values keep their storage class (integers as BigInt,
+ *   REAL as double, BLOB as bytes, rowids kept, columns of the same affinity); each TEXT is decoded
+ *   from the sidecar's bytes strictly and written as the canonical encoding's bytes
+ *   (`CAST(substr(?, 1) AS TEXT)` takes a function's BLOB as the database's own encoding: no
+ *   conversion inside SQLite, so U+FFFE/U+FFFF and a NUL inside stay, which a bound string would not:
+ *   SQLite's UTF-8→UTF-16 conversion turns U+FFFE/U+FFFF into U+FFFD). A row holding a TEXT that
+ *   cannot be carried exactly (bytes that are not valid text of the sidecar's encoding; a long
+ *   UTF-16 text SQLite reads short) is not carried: it is returned, so that the merge quarantines it
+ *   whole with the reason and the comparison counts it as a conflict (it stays in the archived
+ *   sidecar and its backup either way). Afterwards every carried column's storage classes are
+ *   counted on both sides: a difference refuses.
+ */
+import { isUtf8 } from "node:buffer";
+import { attachUri, allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
+import { utf16Bytes } from "../backup/big-utf16.js";
+import { failed } from "../errors.js";
+
+export const SCHEMA = "vox_sidecar";
+export const S = quoteIdent(SCHEMA);
+/** The sidecar's own bookkeeping, never merged: its schema_version rows would change the canonical chain. */
+export const NOT_DATA = new Set(["schema_version", "sqlite_sequence", "cutover_ledger", "legacy_quarantine"]);
+
+interface Col {
+  name: string;
+  type: string;
+  pk: number;
+  generated: boolean;
+}
+
+export function columnsOf(db: LibsqlDatabase, schema: string, table: string): Col[] {
+  return allRows(db, "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map((r) => ({
+    name: String(r.name),
+    type: String(r.type ?? ""),
+    pk: Number(r.pk),
+    generated: Number(r.hidden) >= 2,
+  }));
+}
+
+export interface SideTable {
+  name: string;
+  withoutRowid: boolean;
+}
+
+/** Ordinary tables of a schema (virtual and shadow tables are rebuilt from their content tables, never merged). */
+export function ordinaryTables(db: LibsqlDatabase, schema: string): Map<string, SideTable> {
+  const out = new Map<string, SideTable>();
+  for (const r of allRows(db, `PRAGMA ${quoteIdent(schema)}.table_list`)) {
+    const name = String(r.name);
+    if (String(r.type) !== "table" || /^sqlite_/i.test(name)) continue;
+    out.set(name, { name, withoutRowid: Number(r.wr) === 1 });
+  }
+  return out;
+}
+
+/** The name a rowid table's rowid is read by (one no column shadows), or null. */
+export function rowidName(cols: readonly string[]): string | null {
+  const lower = new Set(cols.map((c) => c.toLowerCase()));
+  return ["rowid", "_rowid_", "oid"].find((x) => !lower.has(x)) ?? null;
+}
+
+/** A sidecar row that could not be carried into the canonical encoding: quarantined whole by the merge. */
+export interface Uncarried {
+  rowid: SqlValue;
+  /** The row's values in the order of the table's (non-generated) columns; a text that could not be carried as RawText with its stored bytes. */
+  values: SqlValue[];
+  reason: string;
+}
+
+export function encodingOf(db: LibsqlDatabase, schema = "main"): TextEncoding {
+  return String(allRows(db, `PRAGMA ${quoteIdent(schema)}.encoding`)[0]?.encoding ?? "UTF-8") as TextEncoding;
+}
+
+/**
+ * Attaches the sidecar to `db` as `vox_sidecar` (see the file's comment); returns the rows that
+ * could not be carried, per table (empty when the encodings are the same). Detach with detachSidecar.
+ */
+export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Map<string, Uncarried[]> {
+  // Opened first: a file that is no database, or a hot journal beside it, is refused in words here.
+  const side = openReadOnly(sidecarPath);
+  try {
+    const from = encodingOf(side);
+    const to = encodingOf(db);
+    if (from === to) {
+      db.prepare(`ATTACH DATABASE ? AS ${S}`).run(attachUri(sidecarPath));
+      return new Map();
+    }
+    db.exec(`ATTACH DATABASE '' AS ${S}`);
+    try {
+      // A big page: a row of up to ~64 KB stays on its page (see LONG_BOM_ROW).
+      db.exec(`PRAGMA ${S}.page_size = 65536; PRAGMA ${S}.journal_mode = OFF; PRAGMA ${S}.synchronous = OFF`);
+      return carryAll(side, db, from, to, sidecarPath);
+    } catch (e) {
+      detachSidecar(db);
+      throw e;
+    }
+  } finally {
+    side.close();
+  }
+}
+
+export function detachSidecar(db: LibsqlDatabase): void {
+  try {
+    db.exec(`DETACH DATABASE ${S}`);
+  } catch {
+    /* closing the connection detaches it too */
+  }
+}
+
+/** SQLite's affinity of a declared type (datatype3.html §3.1): the scratch column compares and stores as the sidecar's did. */
+function affinityOf(type: string): string {
+  const t = type.toUpperCase();
+  if (t.includes("INT")) return "INTEGER";
+  if (/CHAR|CLOB|TEXT/.test(t)) return "TEXT";
+  if (t === "" || t.includes("BLOB")) return "";
+  if (/REAL|FLOA|DOUB/.test(t)) return "REAL";
+  return "NUMERIC";
+}
+
+/**
+ * SQLite 3.45 drops a leading U+FEFF/U+FFFE of a UTF-16 text it reads from an overflow page (see
+ * src/backup/row-source.ts). The scratch has 64 KiB pages: a row below this many bytes stays on its
+ * page; a longer row whose UTF-16 text starts with one of them is not carried (the merge would
+ * copy it short).
+ */
+const LONG_BOM_ROW = 60_000;
+
+const CLASSES = ["integer", "real", "text", "blob", "null"] as const;
+
+function carryAll(side: LibsqlDatabase, db: LibsqlDatabase, from: TextEncoding, to: TextEncoding, path: string): Map<string, Uncarried[]> {
+  const out = new Map<string, Uncarried[]>();
+  side.exec("BEGIN"); // one snapshot of the sidecar for every table
+  db.exec("BEGIN");
+  try {
+    const tables = [...ordinaryTables(side, "main").values()].filter((t) => !NOT_DATA.has(t.name));
+    for (const t of tables) {
+      const un = carryTable(side, db, t, from, to, path);
+      if (un.length) out.set(t.name, un);
+    }
+    db.exec("COMMIT");
+  } finally {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    side.exec("ROLLBACK");
+  }
+  return out;
+}
+
+function decodeStrict(bytes: Buffer, enc: TextEncoding): string | null {
+  if (enc === "UTF-8") return isUtf8(bytes) ? bytes.toString("utf8") : null;
+  try {
+    return new TextDecoder(enc === "UTF-16le" ? "utf-16le" : "utf-16be", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** A string as the bytes of a database's encoding, to bind for TEXT_FROM_BYTES (the empty string as itself: `substr` of an empty BLOB is NULL). */
+export function textArg(s: string, enc: TextEncoding): Buffer | string {
+  if (s === "") return "";
+  return enc === "UTF-8" ? Buffer.from(s, "utf8") : utf16Bytes(s, enc);
+}
+
+/** The SQL for a bound TEXT given as the database's own bytes (see the file's comment). */
+export const TEXT_FROM_BYTES = "CAST(substr(?, 1) AS TEXT)";
+
+function asBuffer(v: unknown): Buffer {
+  if (v instanceof ArrayBuffer) return Buffer.from(v);
+  const u = v as Uint8Array;
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function carryTable(side: LibsqlDatabase, db: LibsqlDatabase, t: SideTable, from: TextEncoding, to: TextEncoding, path: string): Uncarried[] {
+  const cols = columnsOf(side, "main", t.name).filter((c) => !c.generated);
+  const names = cols.map((c) => c.name);
+  const q = quoteIdent(t.name);
+  const rid = t.withoutRowid ? null : rowidName(names);
+  const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  const defs = cols.map((c) => `${quoteIdent(c.name)} ${affinityOf(c.type)}`.trim());
+  if (t.withoutRowid) defs.push(`PRIMARY KEY (${pk.map((c) => quoteIdent(c.name)).join(", ")})`);
+  db.exec(`CREATE TABLE ${S}.${q} (${defs.join(", ")})${t.withoutRowid ? " WITHOUT ROWID" : ""}`);
+  if (!cols.length) return [];
+  const sel = side.prepare(
+    `SELECT ${rid ?? "NULL"}, ${names
+      .map((n) => quoteIdent(n))
+      .map(
+        (c) =>
+          `typeof(${c}), CASE WHEN typeof(${c}) = 'text' THEN CAST(${c} AS BLOB) ELSE ${c} END, CASE WHEN typeof(${c}) = 'text' THEN octet_length(${c}) END`,
+      )
+      .join(", ")} FROM main.${q}`,
+  );
+  sel.raw(true);
+  sel.safeIntegers(true);
+  const head = `INSERT INTO ${S}.${q} (${[...(rid ? [rid] : []), ...names].map(quoteIdent).join(", ")}) VALUES `;
+  const inserts = new Map<string, { run(args: unknown[]): unknown }>();
+  const insertFor = (textAt: boolean[]) => {
+    const key = textAt.map((x) => (x ? "t" : "v")).join("");
+    let st = inserts.get(key);
+    if (!st) {
+      st = db.prepare(`${head}(${[...(rid ? ["?"] : []), ...textAt.map((x) => (x ? TEXT_FROM_BYTES : "?"))].join(", ")})`) as { run(args: unknown[]): unknown };
+      inserts.set(key, st);
+    }
+    return st;
+  };
+  const tally = names.map(() => new Map<string, number>());
+  const uncarried: Uncarried[] = [];
+  for (const raw of (sel as unknown as { iterate(): IterableIterator<unknown[]> }).iterate()) {
+    const values: SqlValue[] = [];
+    const args: unknown[] = rid ? [raw[0]] : [];
+    const textAt: boolean[] = [];
+    const problems: string[] = [];
+    let bomAt: string | null = null;
+    let rowBytes = 9 * names.length; // a value's header and a number's bytes at most
+    names.forEach((name, i) => {
+      const type = raw[1 + 3 * i];
+      const v = raw[2 + 3 * i];
+      textAt.push(type === "text");
+      if (type === "text") {
+        const bytes = asBuffer(v);
+        const text = Number(raw[3 + 3 * i]) === bytes.length ? decodeStrict(bytes, from) : null;
+        if (text === null) {
+          problems.push(
+            Number(raw[3 + 3 * i]) !== bytes.length
+              ? `${name}: a long ${from} text that SQLite reads without its first character`
+              : `${name}: its bytes are not valid ${from} text`,
+          );
+          values.push(new RawText(new Uint8Array(bytes)));
+          args.push(bytes);
+          return;
+        }
+        const out = textArg(text, to);
+        if (to !== "UTF-8" && /^[\uFEFF\uFFFE]/.test(text)) bomAt = name;
+        rowBytes += out.length;
+        values.push(text);
+        args.push(out);
+      } else {
+        const val = type === "null" ? null : type === "blob" ? new Uint8Array(asBuffer(v)) : (v as bigint | number);
+        if (val instanceof Uint8Array) rowBytes += val.length;
+        values.push(val);
+        args.push(val);
+      }
+    });
+    if (bomAt && rowBytes > LONG_BOM_ROW) problems.push(`${bomAt}: a long ${to} text starting with U+FEFF or U+FFFE, which SQLite reads without it`);
+    if (problems.length) {
+      uncarried.push({
+        rowid: (raw[0] ?? null) as SqlValue,
+        values,
+        reason: `cannot be carried exactly into the ${to} database (${problems.join("; ")})`,
+      });
+      continue;
+    }
+    insertFor(textAt).run(args);
+    values.forEach((v, i) => {
+      const cls = v === null ? "null" : typeof v === "bigint" ? "integer" : typeof v === "number" ? "real" : typeof v === "string" ? "text" : "blob";
+      tally[i]!.set(cls, (tally[i]!.get(cls) ?? 0) + 1);
+    });
+  }
+  assertSameClasses(db, t.name, names, tally, path);
+  return uncarried;
+}
+
+/** Every carried column holds the same number of values of each storage class as was read: a class changed by the scratch column's affinity refuses. */
+function assertSameClasses(db: LibsqlDatabase, table: string, names: string[], tally: Map<string, number>[], path: string): void {
+  const exprs = names.flatMap((n) => CLASSES.map((c) => `sum(typeof(${quoteIdent(n)}) = '${c}')`));
+  const st = db.prepare(`SELECT ${exprs.join(", ")} FROM ${S}.${quoteIdent(table)}`);
+  st.raw(true);
+  const got = (st.get() as unknown[]).map((x) => Number(x ?? 0));
+  names.forEach((n, i) => {
+    CLASSES.forEach((c, j) => {
+      const want = tally[i]!.get(c) ?? 0;
+      if (got[i * CLASSES.length + j] !== want)
+        throw failed({
+          what: `The sidecar ${path}'s table ${table}, column ${n}: ${want} ${c} value(s) read, ${got[i * CLASSES.length + j]} after carrying them into the canonical DB's text encoding: a value would change its storage class.`,
+          untouched: "Nothing was merged or moved: the sidecar and the canonical DB are as they were.",
+          next: "Report this with the sidecar's schema (sqlite3 vox_training_telemetry.db .schema).",
+          details: { sidecar: path, table, column: n },
+        });
+    });
+  });
+}
