@@ -3,7 +3,8 @@
  * ones this run's folder implies (a hand-edited journal cannot point the archive, the new file or the
  * work dir elsewhere); the backup, the new file and the archive each carry a record made when they
  * were made (device + inode, size, and a content hash or SQLite fingerprint), and each is checked
- * against it before it is moved, imported or swapped in: a mismatch refuses (3) naming the file.
+ * against it before it is moved, imported or swapped in: a mismatch refuses (3) naming the file. A
+ * database's check covers its `-wal` and `-journal` too (writes beside the file, not in it).
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
@@ -13,6 +14,7 @@ import { refused } from "../errors.js";
 import { archiveDirOf, DB_SIDE_SUFFIXES, isInside, newFilePath } from "../layout.js";
 import { check, FileRecordSchema } from "../validate/schemas.js";
 import { realPathOf } from "./identity.js";
+import { hotJournal } from "../db/local.js";
 
 /** What a run file was when the run made it. */
 export type FileRecord = v.InferOutput<typeof FileRecordSchema>;
@@ -58,7 +60,27 @@ export function recordMismatch(path: string, rec: FileRecord, opts: { inodeOnly?
   if (now.size !== rec.size) d.push(`size ${rec.size} → ${now.size}`);
   if (now.fingerprint !== rec.fingerprint) d.push("its header changed");
   if (now.mtimeNs !== rec.mtimeNs) d.push("it was written to since (modification time changed)");
+  d.push(...pendingWrites(path));
   return d.length ? d.join(", ") : null;
+}
+
+/**
+ * Writes that sit beside a database file, not in it: a `-wal` holding frames (committed in WAL mode,
+ * not yet checkpointed: the main file's size, time and header do not move) and a hot rollback
+ * journal (a writer stopped mid-transaction). A swap or a move of the file alone would drop the
+ * first and carry the second unproven. An empty `-wal` (every reader of a WAL file makes one) is none.
+ */
+function pendingWrites(path: string): string[] {
+  const out: string[] = [];
+  let wal = 0;
+  try {
+    wal = statSync(`${path}-wal`).size;
+  } catch {
+    /* no -wal */
+  }
+  if (wal > 0) out.push(`its -wal holds ${wal} bytes of writes not in the file itself (committed in WAL mode since)`);
+  if (hotJournal(path)) out.push("a hot rollback journal lies beside it (a write stopped in the middle)");
+  return out;
 }
 
 /**

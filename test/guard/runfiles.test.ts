@@ -407,6 +407,31 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(sha256(db)).toBe(orig);
   });
 
+  it("a row committed into the new file in WAL mode after the import sits in its -wal (the file itself unchanged): --resume refuses (3) naming the -wal; the primary stays", async () => {
+    const { dir, db } = sample();
+    await execa("sqlite3", [db, "PRAGMA journal_mode=WAL"]); // the new file keeps the primary's journal mode
+    const orig = sha256(db);
+    await killedAt(db, "after:build-import");
+    const newFile = join(dir, ".vox.db.vox-cutover-new");
+    expect((await execa("sqlite3", [newFile, "PRAGMA journal_mode"])).stdout.trim()).toBe("wal");
+    const before = { sha: sha256(newFile), mtime: statSync(newFile).mtimeMs };
+    // Committed, never checkpointed: the writer ends without closing (its close would checkpoint into the file).
+    await execa("python3", [
+      "-c",
+      "import os,sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA wal_autocheckpoint=0')\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('writer', 'in-the-wal', '1')\")\nc.commit()\nos._exit(0)",
+      newFile,
+    ]);
+    expect(statSync(`${newFile}-wal`).size).toBeGreaterThan(0);
+    expect({ sha: sha256(newFile), mtime: statSync(newFile).mtimeMs }).toEqual(before);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /The new file .*\.vox\.db\.vox-cutover-new is not the file this run made: its -wal holds \d+ bytes of writes not in the file itself/,
+    );
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(sha256(db)).toBe(orig);
+  });
+
   it("a replaced archived original is not put back (3); the new file stays in place", async () => {
     const { dir, db } = sample();
     const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
@@ -489,8 +514,8 @@ describe("legacy_quarantine is append-only; import-legacy checks values as verif
 });
 
 describe("one home for safety: Stage 2 of the cutover checks the sidecar's holders like the sidecar command (point 9)", () => {
-  it("a process holding the sidecar open: the cutover refuses (3) at Stage 2 and the sidecar is not archived", async () => {
-    const { dir, db } = sample();
+  it("a process holding the sidecar open: the cutover refuses (3) before the swap and the sidecar is not archived", async () => {
+    const { dir, db, orig } = sample();
     const side = join(dir, "vox_training_telemetry.db");
     const sideSha = sha256(side);
     const holder = execa(
@@ -511,6 +536,7 @@ describe("one home for safety: Stage 2 of the cutover checks the sidecar's holde
       expect(r.exitCode, r.stderr).toBe(3);
       expect(r.stderr).toMatch(new RegExp(`pid ${holder.pid} [\\s\\S]*vox_training_telemetry\\.db`));
       expect(existsSync(side)).toBe(true);
+      expect(sha256(db)).toBe(orig); // found before the swap: the primary is the original
       expect(sha256(side)).toBe(sideSha);
     } finally {
       holder.kill("SIGKILL");
