@@ -4,7 +4,8 @@
  * READ_UTF8, which turns U+FFFE, U+FFFF and surrogates into U+FFFD; a lone surrogate is not valid
  * UTF-16 at all. Written by the sqlite3 CLI as literals of their UTF-16 bytes (stored as they are),
  * cut over with --apply, and judged by the sqlite3 CLI's `hex` of the stored bytes: in a direct
- * table (users, knowledge_nodes) and in an ad-hoc table that goes to legacy_quarantine (user_kv).
+ * table (users, knowledge_nodes) and in an ad-hoc table that goes to legacy_quarantine (user_kv), and
+ * an own-content FTS5/FTS4 text that starts with U+FEFF (read from the content shadow's pages).
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
@@ -44,6 +45,11 @@ describe.each(["UTF-16le", "UTF-16be"] as const)("a %s file's text through a cut
         `UPDATE users SET display_name = ${lit(VALUES.lone)} WHERE id = '${ids[2]}';`,
         `UPDATE knowledge_nodes SET content = ${lit(VALUES.long)} WHERE rowid = ${node};`,
         `INSERT INTO user_kv (k, v) VALUES ('u16-bom', ${lit(VALUES.bomLed)}), ('u16-lone', ${lit(VALUES.lone)}), ('u16-long', ${lit(VALUES.long)});`,
+        // The operator's own FTS tables (their rows go to legacy_quarantine): the long text starts with
+        // U+FEFF in their content shadow, which the module hands over without it (SQLite 3.45, UTF-16).
+        "CREATE VIRTUAL TABLE own_notes USING fts5(title, body); CREATE VIRTUAL TABLE own_notes4 USING fts4(title, body);",
+        ...["own_notes", "own_notes4"].map((t) => `INSERT INTO ${t} (rowid, title, body) VALUES (1, 'n', ${lit(VALUES.long.slice(1))}), (2, 'm', 'short');`),
+        `UPDATE own_notes_content SET c1 = ${lit(VALUES.long)} WHERE id = 1; UPDATE own_notes4_content SET c1body = ${lit(VALUES.long)} WHERE docid = 1;`,
       ].join("\n"),
     });
     // The fixture holds the bytes we mean (the CLI stores a literal as it is).
@@ -67,6 +73,10 @@ describe.each(["UTF-16le", "UTF-16be"] as const)("a %s file's text through a cut
     };
     expect(rowJson("u16-bom").v).toBe(VALUES.bomLed);
     expect(rowJson("u16-long").v).toBe(VALUES.long);
+    for (const t of ["own_notes", "own_notes4"]) {
+      const hex = bytesOf(db, `SELECT row_json FROM legacy_quarantine WHERE source_table = '${t}' AND row_json LIKE '%"n"%'`);
+      expect((JSON.parse(swapIf(hex, enc).toString("utf16le")) as { body: string }).body === VALUES.long, t).toBe(true);
+    }
     expect(rowJson("u16-lone").v).toEqual({ t: Buffer.from([0x41, 0xed, 0xa0, 0x80, 0x42, 0xed, 0xb0, 0x80]).toString("base64") });
   }, 120_000);
 });
