@@ -17,6 +17,9 @@
  * `--shape without-rowid`: the BLOB is in a WITHOUT ROWID table of the operator's own (`big_wr`, a
  * TEXT key): the export reads it from the key's index b-tree in slices (src/db/index-pages.ts); the
  * rebuild quarantines the table, so it is checked in legacy_quarantine's row_json as `big_values` is.
+ * `--shape fts`: TEXT of --mb MB (ASCII words) in an own-content FTS5 table of the operator's own
+ * (`big_fts`): the export reads it from the `big_fts_content` shadow table's pages in slices; the
+ * import inserts it into the new file's FTS index, which tokenizes it whole (SQLite's memory).
  * `--encoding utf16le` (or `utf16be`): the sample is rewritten into a UTF-16 file (sqlite3 `.dump`
  * read into a new file set to that encoding) and the value is TEXT of --mb MB of UTF-16 bytes
  * (ASCII, Latin-1, CJK and non-BMP characters) in vox's `agent_sessions.context_summary`: the export
@@ -39,7 +42,7 @@ const BIN = join(resolve(arg("--bin") ?? ROOT), "dist", "src", "cli", "main.js")
 const MB = Number(arg("--mb") ?? 80);
 const SHAPE = arg("--shape") ?? "own";
 const UNIQUE = SHAPE === "unique";
-if (!["own", "unique", "without-rowid"].includes(SHAPE)) throw new Error(`--shape ${SHAPE}: own, unique or without-rowid`);
+if (!["own", "unique", "without-rowid", "fts"].includes(SHAPE)) throw new Error(`--shape ${SHAPE}: own, unique, without-rowid or fts`);
 const ENCODING = arg("--encoding") ?? "utf8";
 if (!["utf8", "utf16le", "utf16be"].includes(ENCODING)) throw new Error(`--encoding ${ENCODING}: utf8, utf16le or utf16be`);
 const UTF16 = ENCODING !== "utf8";
@@ -51,7 +54,9 @@ const [TABLE, COL] = UTF16
     ? ["a2a_messages", "message_uuid"]
     : SHAPE === "without-rowid"
       ? ["big_wr", "v"]
-      : ["big_values", "v"];
+      : SHAPE === "fts"
+        ? ["big_fts", "v"]
+        : ["big_values", "v"];
 
 function timed(label: string, cmd: string, args: string[]): { label: string; exit: number; seconds: number; cpu: number; peakMB: number; note: string } {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: "1" } });
@@ -96,6 +101,17 @@ if sys.argv[4] != "utf8":
     b.close()
     c.execute("UPDATE agent_sessions SET context_summary = CAST((SELECT v FROM temp.s) AS TEXT) WHERE rowid = (SELECT min(rowid) FROM agent_sessions)")
     c.commit(); sys.exit(0)
+if sys.argv[3] == "fts":
+    # ASCII words written through a BLOB handle into a scratch BLOB, then inserted as TEXT (FTS5 tokenizes it).
+    c.execute("CREATE TEMP TABLE s(v BLOB)"); c.execute("INSERT INTO s VALUES (zeroblob(?))", (n,))
+    b=c.blobopen("s","v",1,name="temp")
+    chunk=("lorem ipsum dolor sit amet " * 40000).encode()[:1<<20]
+    for o in range(0,n,1<<20): b.seek(o); b.write(chunk[:min(1<<20,n-o)])
+    b.close()
+    c.execute("CREATE VIRTUAL TABLE big_fts USING fts5(v)")
+    c.executemany("INSERT INTO big_fts(rowid, v) VALUES (?, ?)", [(i, "short row %d" % i) for i in range(1, 200)])
+    c.execute("INSERT INTO big_fts(rowid, v) SELECT 1000, CAST(v AS TEXT) FROM temp.s")
+    c.commit(); sys.exit(0)
 if sys.argv[3] in ("unique", "without-rowid"):
     # Written through a BLOB handle into a scratch BLOB (a WITHOUT ROWID table has no BLOB handle), then copied.
     c.execute("CREATE TEMP TABLE s(v BLOB)"); c.execute("INSERT INTO s VALUES (zeroblob(?))", (n,))
@@ -120,7 +136,7 @@ c.commit()`;
   mkdirSync(cut);
   copyFileSync(db, join(cut, "vox.db"));
   console.log(
-    `largest value: ${MB} MB${UTF16 ? ` TEXT (${ENCODING} file) in ${TABLE}.${COL}` : UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : ` BLOB in ${TABLE}`}`,
+    `largest value: ${MB} MB${UTF16 ? ` TEXT (${ENCODING} file) in ${TABLE}.${COL}` : UNIQUE ? " TEXT in a2a_messages.message_uuid (UNIQUE)" : SHAPE === "fts" ? " TEXT in big_fts (own-content FTS5)" : ` BLOB in ${TABLE}`}`,
   );
   // Each step printed as soon as it ends (a step of a big run can take minutes on a shared machine).
   const step = (label: string, cmd: string, args: string[]) => {
@@ -151,13 +167,16 @@ c.commit()`;
         encoding: "utf8",
       },
     ).stdout.trim();
+  // (TEXT of ASCII words, --shape fts, is in row_json as it is: no escapes to undo.)
   const judge = `import sqlite3,sys,hashlib,base64
-c=sqlite3.connect(sys.argv[1]); n=int(sys.argv[2]); h=hashlib.sha3_256()
+c=sqlite3.connect(sys.argv[1]); n=int(sys.argv[2]); text=sys.argv[3]=="text"; h=hashlib.sha3_256()
 r=c.execute("SELECT rowid FROM legacy_quarantine WHERE source_table='${TABLE}' ORDER BY length(row_json) DESC LIMIT 1").fetchone()[0]
-p='"${COL}":{"b":"'; at=c.execute("SELECT instr(row_json, ?) FROM legacy_quarantine WHERE rowid=?", (p,r)).fetchone()[0]+len(p)
-todo=4*((n+2)//3); step=48<<20
-for o in range(0,todo,step): h.update(base64.b64decode(c.execute("SELECT substr(row_json,?,?) FROM legacy_quarantine WHERE rowid=?", (at+o,min(step,todo-o),r)).fetchone()[0]))
-print("blob " + h.hexdigest())`;
+p='"${COL}":"' if text else '"${COL}":{"b":"'; at=c.execute("SELECT instr(row_json, ?) FROM legacy_quarantine WHERE rowid=?", (p,r)).fetchone()[0]+len(p)
+todo=n if text else 4*((n+2)//3); step=48<<20
+for o in range(0,todo,step):
+    s=c.execute("SELECT substr(row_json,?,?) FROM legacy_quarantine WHERE rowid=?", (at+o,min(step,todo-o),r)).fetchone()[0]
+    h.update(s.encode() if text else base64.b64decode(s))
+print(("text " if text else "blob ") + h.hexdigest())`;
   const t0 = Date.now();
   const orig = hashOf(db);
   const carried =
@@ -165,7 +184,7 @@ print("blob " + h.hexdigest())`;
   const now = carried
     ? hashOf(join(cut, "vox.db"))
     : (() => {
-        const j = spawnSync("python3", ["-c", judge, join(cut, "vox.db"), String(MB * 1024 * 1024)], { encoding: "utf8" });
+        const j = spawnSync("python3", ["-c", judge, join(cut, "vox.db"), String(MB * 1024 * 1024), SHAPE === "fts" ? "text" : "blob"], { encoding: "utf8" });
         return (j.stdout || j.stderr).trim();
       })();
   const where = carried ? TABLE : "legacy_quarantine.row_json";

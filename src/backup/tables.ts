@@ -47,7 +47,7 @@ export function backupTable(t: TableInfo, rows: bigint): BackupTable {
 export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
   const carried = readCatalogSync(db).filter((t) => t.carry === "rows");
   const seq = allRows(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'");
-  const counts = countsOf(db, [...carried.map((t) => t.name), ...(seq.length ? ["sqlite_sequence"] : [])]);
+  const counts = countsOf(db, [...carried, ...(seq.length ? ["sqlite_sequence"] : [])]);
   const out = carried.map((t, i) => backupTable(t, counts[i]!));
   if (seq.length) {
     out.push({
@@ -73,7 +73,7 @@ export function listRebuiltTables(db: LibsqlDatabase): { name: string; sql: stri
 }
 
 /** `count(*)` of each table (the one counting rule: src/db/catalog.ts countStatements). */
-function countsOf(db: LibsqlDatabase, names: string[]): bigint[] {
+function countsOf(db: LibsqlDatabase, names: (string | TableInfo)[]): bigint[] {
   return countsIn(
     names.length,
     countStatements(names).flatMap((sql) => allRows(db, sql)),

@@ -226,12 +226,12 @@ async function readEvidence(
     const baseByName = new Map(ctx.catalog.map((t) => [t.name, t]));
     // Table rows are counted the same way everywhere (export, verify-backup, import, drill, reports):
     // every table whose rows are carried; sqlite_sequence entries apart (`sequences`).
-    const carried = catalog.filter((t) => t.carry === "rows").map((t) => t.name);
+    const carried = catalog.filter((t) => t.carry === "rows");
     const counts = new Map<string, bigint>();
     if (depth === "full") {
       const rows: Row[] = [];
       for (const sql of countStatements(carried)) rows.push(...(await reader.rows(sql)));
-      countsIn(carried.length, rows).forEach((n, i) => counts.set(carried[i]!, n));
+      countsIn(carried.length, rows).forEach((n, i) => counts.set(carried[i]!.name, n));
     }
     for (const t of catalog) {
       if (t.virtual) base.virtualTables.push(t.name);
