@@ -3,7 +3,9 @@
  * attaches only files of the main database's text encoding; since issue 17 keeps a UTF-16 vox.db
  * UTF-16, its UTF-8 sidecar (vox writes UTF-8) cannot be attached to it.
  *
- * - Same encoding: the sidecar itself is attached read-only (SQLite's own locking, `mode=ro`).
+ * - Same encoding: the sidecar itself is attached read-only (SQLite's own locking, `mode=ro`) —
+ *   unless both are UTF-16 and the sidecar holds a long text starting with U+FEFF/U+FFFE, which
+ *   SQLite 3.45 reads (and would copy) without that character: then it is carried as below.
  * - Other encodings: the sidecar is read through its own read-only connection in ONE read
  *   transaction (one snapshot) and its data tables are carried into a private scratch database
  *   attached under the same name (`ATTACH ''`: SQLite's temporary file, removed when detached,
@@ -90,7 +92,8 @@ export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Map<stri
   try {
     const from = encodingOf(side);
     const to = encodingOf(db);
-    if (from === to) {
+    // UTF-16 on both sides: attached, unless a text reads short (see LONG_BOM_ROW): SQLite's own copy would drop its first character.
+    if (from === to && (from === "UTF-8" || !readsShort(side))) {
       db.prepare(`ATTACH DATABASE ? AS ${S}`).run(attachUri(sidecarPath));
       return new Map();
     }
@@ -114,6 +117,18 @@ export function detachSidecar(db: LibsqlDatabase): void {
   } catch {
     /* closing the connection detaches it too */
   }
+}
+
+/** Whether a UTF-16 sidecar holds a TEXT that SQLite hands over shorter than stored (a long one starting with U+FEFF/U+FFFE). */
+function readsShort(side: LibsqlDatabase): boolean {
+  for (const t of ordinaryTables(side, "main").values()) {
+    if (NOT_DATA.has(t.name)) continue;
+    const cols = columnsOf(side, "main", t.name).map((c) => quoteIdent(c.name));
+    if (!cols.length) continue;
+    const short = cols.map((c) => `(typeof(${c}) = 'text' AND octet_length(${c}) <> length(CAST(${c} AS BLOB)))`).join(" OR ");
+    if (allRows(side, `SELECT 1 AS x FROM main.${quoteIdent(t.name)} WHERE ${short} LIMIT 1`).length) return true;
+  }
+  return false;
 }
 
 /** SQLite's affinity of a declared type (datatype3.html §3.1): the scratch column compares and stores as the sidecar's did. */
@@ -225,15 +240,15 @@ function carryTable(side: LibsqlDatabase, db: LibsqlDatabase, t: SideTable, from
       textAt.push(type === "text");
       if (type === "text") {
         const bytes = asBuffer(v);
-        const text = Number(raw[3 + 3 * i]) === bytes.length ? decodeStrict(bytes, from) : null;
-        if (text === null) {
+        const text = decodeStrict(bytes, from);
+        const short = Number(raw[3 + 3 * i]) !== bytes.length;
+        if (text === null || short) {
           problems.push(
-            Number(raw[3 + 3 * i]) !== bytes.length
-              ? `${name}: a long ${from} text that SQLite reads without its first character`
+            short
+              ? `${name}: a long ${from} text starting with U+FEFF or U+FFFE, which SQLite reads without that character (row_json holds what SQLite reads; the exact value is in the archived sidecar and its backup)`
               : `${name}: its bytes are not valid ${from} text`,
           );
-          values.push(new RawText(new Uint8Array(bytes)));
-          args.push(bytes);
+          values.push(text ?? new RawText(new Uint8Array(bytes)));
           return;
         }
         const out = textArg(text, to);

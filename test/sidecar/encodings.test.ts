@@ -57,7 +57,7 @@ function expectCarried(db: string, runId: string, conflicts: string[]): void {
   expect(q.every((x: any[]) => x[3] === runId)).toBe(true);
 }
 
-describe("a UTF-16le canonical DB and a UTF-8 sidecar", () => {
+describe("a UTF-16le canonical DB and its sidecar", () => {
   it("sidecar dry-run and --apply --merge: the same counts; rows carried byte-exact (U+FFFE/U+FFFF, leading U+FEFF, NUL, int64 limits), a row that is not UTF-8 quarantined whole", async () => {
     const { d, db, side } = setup("UTF-16le", HARD_ROWS);
     expect(sqlite(side, "PRAGMA encoding")).toBe("UTF-8");
@@ -82,6 +82,33 @@ describe("a UTF-16le canonical DB and a UTF-8 sidecar", () => {
       "sidecar|7|5",
     );
     expect(readdirSync(d).sort()).toEqual(["vox.db", "work"]);
+  });
+
+  it("both UTF-16le, the sidecar holding a long text that starts with U+FEFF (SQLite reads it without): that row is quarantined with the reason, never merged short; the others merge", async () => {
+    const long = "\uFEFF" + "long-bom ".repeat(2000);
+    const { d, db, side } = setup(
+      "UTF-16le",
+      `INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES
+         ('run-long', '${long}', 'data', 'done', 1, 1, 0.5, ${T}, ${T});`,
+      "UTF-16le",
+    );
+    expect(sqlite(side, "PRAGMA encoding")).toBe("UTF-16le");
+    expect(sqlite(side, "SELECT hex(substr(output_dir, 1, 1)), length(output_dir) FROM populi_training_run WHERE run_id = 'run-long'")).toBe(
+      `FFFE|${long.length}`,
+    );
+    const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work"), "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(counts(r.json.tables).populi_training_run).toEqual([4, 1, 1, 2]);
+    expect(sqlite(db, "SELECT count(*) FROM populi_training_run WHERE run_id IN ('run-long', 'run-new')")).toBe("1");
+    expect(sqlite(db, "SELECT hex(CAST(output_dir AS BLOB)) FROM populi_training_run WHERE run_id = 'run-new'")).toBe(u16("out/\0nul"));
+    const reason = sqlite(db, "SELECT reason FROM legacy_quarantine WHERE source_key = '[\"run-long\"]'");
+    expect(reason).toMatch(
+      /^sidecar-rejected: cannot be carried exactly .*output_dir: a long UTF-16le text starting with U\+FEFF or U\+FFFE, which SQLite reads without that character/,
+    );
+    // the exact value stays in the archived sidecar (and its verified backup)
+    expect(sqlite(r.json.archive.path, "SELECT hex(substr(output_dir, 1, 1)), length(output_dir) FROM populi_training_run WHERE run_id = 'run-long'")).toBe(
+      `FFFE|${long.length}`,
+    );
   });
 
   it("cutover: the dry-run shows what Stage 2 will do; --apply stopped before Stage 2 and --resume merge exactly that into the UTF-16le file", async () => {

@@ -11,14 +11,19 @@ const T = 1736933400000;
  * TEXT primary key (rowid table without alias), composite key, INTEGER PRIMARY KEY AUTOINCREMENT,
  * a UNIQUE column beside the key, a table vox 66 gave a new column, and an ad-hoc table vox 66 lacks.
  */
-export function setup(encoding: "UTF-8" | "UTF-16le" | "UTF-16be" = "UTF-8", sidecarSql = ""): { d: string; db: string; side: string } {
+type Encoding = "UTF-8" | "UTF-16le" | "UTF-16be";
+
+/** An empty database file in `encoding` (written into the file with its first table; Python's sqlite3: an independent writer). */
+function withEncoding(path: string, encoding: Encoding): void {
+  if (encoding === "UTF-8") return;
+  const py = `import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute("PRAGMA encoding='${encoding}'")\nc.execute("CREATE TABLE enc_probe(x)")\nc.execute("DROP TABLE enc_probe")\nc.commit()`;
+  execaSync("python3", ["-c", py, path]);
+}
+
+export function setup(encoding: Encoding = "UTF-8", sidecarSql = "", sidecarEncoding: Encoding = "UTF-8"): { d: string; db: string; side: string } {
   const d = tmp();
   const db = join(d, "vox.db");
-  if (encoding !== "UTF-8") {
-    // The encoding is written into the file with its first table (Python's sqlite3: an independent writer).
-    const py = `import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute("PRAGMA encoding='${encoding}'")\nc.execute("CREATE TABLE enc_probe(x)")\nc.execute("DROP TABLE enc_probe")\nc.commit()`;
-    execaSync("python3", ["-c", py, db]);
-  }
+  withEncoding(db, encoding);
   makeBaselineDb(db, [59, 60, 66]);
   const c = fixtureDb(db);
   c.exec(`
@@ -35,6 +40,7 @@ export function setup(encoding: "UTF-8" | "UTF-16le" | "UTF-16be" = "UTF-8", sid
       (1, 'h-taken', 'canon', 1, 4, 9, 0.75, 'training', '2025-01-15 09:30:00');`);
   c.close();
   const side = join(d, "vox_training_telemetry.db");
+  withEncoding(side, sidecarEncoding);
   makeVoxDb(side, "60", [42, 59, 60]);
   const s = fixtureDb(side);
   s.exec(`
