@@ -47,7 +47,7 @@ function sizeName(limit: number): string {
 /**
  * An own-content FTS table (FTS3/FTS4/FTS5 without `content=`) keeps its rows in its
  * `<name>_content` shadow table, an ordinary rowid table: FTS5 as `id, c0, c1, …`, FTS3/FTS4 as
- * `docid, c0<column>, c1<column>, …` (and FTS4's `langid`, not carried). Its module returns those
+ * `docid, c0<column>, c1<column>, …` (and FTS4's `langid`, its languageid column). Its module returns those
  * values as they are stored, in rowid order, so the row statement reads that table instead (`table`:
  * the same values in the same order, named as the shadow names them) and its big values come from
  * its pages like any rowid table's, never whole. Null for any other table; `whole` (read through
@@ -64,7 +64,10 @@ export function ftsContent(
   const root = facts.roots.get(name);
   const stored = facts.stored.get(name) ?? [];
   const id = v.module === "fts5" ? "id" : "docid";
-  const columns = [id, ...t.columns.slice(1).map((c, i) => (v.module === "fts5" ? `c${i}` : `c${i}${c}`))];
+  // FTS3/FTS4 name the k-th content column c<k><name>; FTS4's languageid column (carried) is `langid`.
+  const lang = v.options.languageid?.toLowerCase();
+  let k = 0;
+  const columns = [id, ...t.columns.slice(1).map((c) => (v.module === "fts5" ? `c${k++}` : c.toLowerCase() === lang ? "langid" : `c${k++}${c}`))];
   const recordCol = columns.map((c) => stored.indexOf(c));
   const why =
     "compress" in v.options || "uncompress" in v.options

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { countsIn, countStatements, readCatalogSync, type TableInfo } from "../db/catalog.js";
+import { countsIn, countStatements, readCatalogSync, virtualArgs, type TableInfo } from "../db/catalog.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import type { SqlValue } from "../db/value.js";
 import { encodeRow, encodeValue, type BackupTable } from "./format.js";
@@ -22,7 +22,10 @@ export const isContentFts = carriesRows;
 
 /** How a table is carried in a backup: which values, in which order, with or without its rowid. */
 export function backupTable(t: TableInfo, rows: bigint): BackupTable {
-  const cols = t.columns.filter((c) => c.hidden === 0); // not a virtual table's hidden columns, not generated ones
+  // Not a virtual table's hidden columns, not generated ones; but FTS4's languageid column, which
+  // SQLite reports hidden, holds each row's language id: carried (a MATCH finds a row only under it).
+  const lang = t.module === "fts4" ? virtualArgs(t.sql)?.options.languageid?.toLowerCase() : undefined;
+  const cols = t.columns.filter((c) => c.hidden === 0 || (lang !== undefined && c.name.toLowerCase() === lang));
   const colNames = cols.map((c) => c.name);
   const lower = new Set(colNames.map((c) => c.toLowerCase()));
   const rowidColumn = t.withoutRowid || t.rowidAlias ? null : t.virtual ? "rowid" : (ROWID_NAMES.find((n) => !lower.has(n)) ?? null);

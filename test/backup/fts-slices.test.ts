@@ -5,7 +5,8 @@
  * from its pages, never whole (src/backup/big-source.ts ftsContent). Big-value size lowered to
  * 64 KB (test hook); the file built by Python's sqlite3, the restored file judged by the sqlite3 CLI
  * (typeof and sha3 of every value in rowid order, a word near the end of each big text found by
- * MATCH, FTS5's and FTS4's own integrity checks).
+ * MATCH, FTS5's and FTS4's own integrity checks). FTS4's languageid column, which SQLite reports
+ * hidden, is carried with its rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
@@ -37,7 +38,7 @@ const p = (n: string) => join(dir, n);
 
 const TABLES = ["f3", "f4", "f4l", "f5"] as const;
 /** Columns per table, as the FTS table names them. */
-const COLS: Record<(typeof TABLES)[number], string[]> = { f3: ["a", "b"], f4: ["title", "body"], f4l: ["body"], f5: ["title", "body", "tag"] };
+const COLS: Record<(typeof TABLES)[number], string[]> = { f3: ["a", "b"], f4: ["title", "body"], f4l: ["body", "lid"], f5: ["title", "body", "tag"] };
 
 const BUILD = String.raw`
 import sqlite3, sys
@@ -111,6 +112,8 @@ describe("own-content FTS tables' large values come from their content tables' p
     expect(sqlite(r, "SELECT rowid FROM f3 WHERE f3 MATCH 'zebra57'")).toBe(String(57 * 3));
     expect(sqlite(r, "SELECT docid FROM f4 WHERE f4 MATCH 'zebra44'")).toBe("44");
     expect(sqlite(r, "SELECT rowid FROM f5 WHERE f5 MATCH 'zebra5'")).toBe("995");
+    // FTS4's languageid column is carried (SQLite reports it hidden): a MATCH finds a row only under its language id.
+    expect(sqlite(r, "SELECT rowid FROM f4l WHERE f4l MATCH 'zebra31' AND lid = 1")).toBe("31");
     sqlite(r, "INSERT INTO f5(f5) VALUES ('integrity-check'); INSERT INTO f4(f4) VALUES ('integrity-check'); INSERT INTO f3(f3) VALUES ('integrity-check')");
     expect(sqlite(r, "PRAGMA integrity_check")).toBe("ok");
   }, 120_000);
