@@ -242,8 +242,8 @@ export class BigInserter {
       const args: unknown[] = [];
       const sql = values.map((v) => {
         if (v instanceof BigValue) {
-          const { sql, arg } = stage.place(v);
-          if (arg !== null) args.push(arg);
+          const { sql, args: a } = stage.place(v);
+          args.push(...a);
           return sql;
         }
         return place(v, this.info().encoding, args);

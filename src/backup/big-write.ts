@@ -7,7 +7,7 @@ import { BigValue, bigValueBytes } from "./big-value.js";
 import { Utf16Text } from "./big-utf16.js";
 import { PageReader, type Payload } from "../db/pages.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
-import { quoteIdent } from "../db/value.js";
+import { quoteIdent, utf16TextOf } from "../db/value.js";
 
 /** Writes `bytes` at payload offset `from` of a located record (each page read fresh, changed, written back). */
 export function writeAt(reader: PageReader, update: LibsqlStatement, payload: Payload, from: number, bytes: Uint8Array): void {
@@ -90,23 +90,22 @@ class BigStage {
   }
 
   /**
-   * Stages `v` and returns the SQL expression that reads it back (bind `arg`). SQLite (3.45) takes
-   * the first two bytes of an overflowing UTF-16 text it reads back for a byte-order mark when they
-   * are FF FE or FE FF (a leading U+FEFF or U+FFFE in either order) and drops them: so such a text's
-   * leading run of those characters is not staged but put before it as a literal of its bytes
-   * (stored as they are: `placeOf`, src/db/value.ts), `CAST(x'…' AS TEXT) || (SELECT v …)`.
+   * Stages `v` and returns the SQL expression that reads it back, with its arguments. SQLite (3.45)
+   * takes the first two bytes of an overflowing UTF-16 text it reads back for a byte-order mark when
+   * they are FF FE or FE FF (a leading U+FEFF or U+FFFE in either order) and drops them: so such a
+   * text's leading run of those characters is not staged but bound before it as its bytes (stored as
+   * they are: `utf16TextOf`, src/db/value.ts), `CAST(substr(?, 1) AS TEXT) || (SELECT v …)`.
    */
-  place(v: BigValue): { sql: string; arg: bigint | null } {
+  place(v: BigValue): { sql: string; args: unknown[] } {
     const head = v instanceof Utf16Text ? v.bomRun() : null;
     if (!head?.length) {
-      const arg = this.put(v); // first: it makes the stage
-      return { sql: this.expr(), arg };
+      const rowid = this.put(v); // first: it makes the stage
+      return { sql: this.expr(), args: [rowid] };
     }
-    const lit = `CAST(x'${head.toString("hex")}' AS TEXT)`;
-    if (head.length === v.length) return { sql: lit, arg: null };
-    const rest = new BigValue("text", v.length - head.length, () => skipBytes(v.open(), head.length), null);
-    const arg = this.put(rest);
-    return { sql: `(${lit} || ${this.expr()})`, arg };
+    const lead = utf16TextOf(head);
+    if (head.length === v.length) return { sql: lead.sql, args: [lead.arg] };
+    const rowid = this.put(new BigValue("text", v.length - head.length, () => skipBytes(v.open(), head.length), null));
+    return { sql: `(${lead.sql} || ${this.expr()})`, args: [lead.arg, rowid] };
   }
 
   /** The SQL expression that reads a staged value back (bind its rowid). */

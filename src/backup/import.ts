@@ -259,7 +259,7 @@ function load(
           next: "Rename one of those columns in the baseline.",
         });
       const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
-      // Every value keeps its bytes and storage class (placeOf: TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT; in a UTF-16 file, text SQLite would convert is a literal of its UTF-16 bytes).
+      // Every value keeps its bytes and storage class (placeOf: TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT; in a UTF-16 file, text SQLite would convert is bound as its UTF-16 bytes).
       p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length, encoding);
       p.bigInsert = new BigInserter(
         db,

@@ -38,7 +38,7 @@ export class QuarantineWriter {
     private readonly now: string,
   ) {
     const held = Number(allRows(db, "SELECT count(*) AS n FROM legacy_quarantine")[0]!.n) > 0;
-    // Values are placed by RowInserter (placeOf: in a UTF-16 file a row_json holding U+FFFE or U+FFFF is a literal, never converted).
+    // Values are placed by RowInserter (placeOf: in a UTF-16 file a row_json holding U+FFFE or U+FFFF is bound as its UTF-16 bytes, never converted).
     // A quarantine that holds rows already takes a row only when it is not there yet (a VALUES subquery: each value placed once).
     this.plain = new RowInserter(
       db,

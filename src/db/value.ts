@@ -171,11 +171,20 @@ const CHANGED_IN_UTF16 = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<!
  * A value's place in an INSERT of a file of `encoding`, so that its stored bytes and storage class
  * are the backup's: `?` (bind `arg`) for most; `CAST(? AS TEXT)` with the bytes for RawText of a
  * UTF-8 file. In a UTF-16 file, TEXT that binding would change (CHANGED_IN_UTF16) and RawText
- * (lone surrogates: Utf16Units) are a literal of their UTF-16 bytes, `CAST(x'…' AS TEXT)`: the
- * one form found that SQLite stores unconverted at any size (SQLite 3.45: a *bound* BLOB cast to
- * TEXT is read as UTF-8 and converted, and so is one read back from a table once it overflows;
- * a literal is the database's encoding). Such values are rare; their statement is prepared once.
+ * (lone surrogates: Utf16Units) bind their UTF-16 bytes as a BLOB under `CAST(substr(?, 1) AS
+ * TEXT)` (UTF16_TEXT). SQLite 3.45 reads a *bound* BLOB cast to TEXT as UTF-8 and converts it (and
+ * one read back from a table once it overflows); a function's BLOB result is given the database's
+ * encoding, so the cast takes its bytes as they are, at any size (checked with libsql and with
+ * Python's sqlite3 3.40, U+FEFF-led and 80 KB texts included). The same form as the sidecar's
+ * TEXT_FROM_BYTES (src/sidecar/carry.ts).
  */
+const UTF16_TEXT = "CAST(substr(?, 1) AS TEXT)";
+
+/** A UTF-16 file's text given as its (non-empty) stored bytes: its placeholder and argument (UTF16_TEXT). */
+export function utf16TextOf(bytes: Uint8Array): { sql: string; arg: Uint8Array } {
+  return { sql: UTF16_TEXT, arg: bytes };
+}
+
 export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg?: unknown } {
   if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && CHANGED_IN_UTF16.test(v)))) {
     const s = v instanceof RawText ? unitsOf(v.bytes) : v;
@@ -186,7 +195,7 @@ export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg
         next: "Import into a UTF-8 file (a new path: the backup's own settings), or store the value as a BLOB in the source.",
       });
     const b = Buffer.from(s, "utf16le");
-    return { sql: `CAST(x'${(encoding === "UTF-16be" ? b.swap16() : b).toString("hex")}' AS TEXT)` };
+    return utf16TextOf(encoding === "UTF-16be" ? b.swap16() : b);
   }
   return v instanceof RawText ? { sql: "CAST(? AS TEXT)", arg: v.bytes } : { sql: "?", arg: v };
 }
@@ -207,8 +216,7 @@ interface RunStatement {
 /**
  * An INSERT of whole rows that keeps every value's bytes and storage class: one prepared statement
  * for rows of plain values, and one per pattern of placeholders (`placeOf`: raw text cast back to
- * TEXT; in a UTF-16 file, the literal of a text binding would change), prepared once, reused
- * (statements holding a literal are kept only while few).
+ * TEXT; in a UTF-16 file, also text binding would change), prepared once, reused.
  */
 export class RowInserter {
   private readonly plain: RunStatement;
@@ -236,7 +244,7 @@ export class RowInserter {
     let st = this.variants.get(key);
     if (!st) {
       st = this.db.prepare(this.sql(`(${key})`)) as RunStatement;
-      if (this.variants.size < 64 || !key.includes("x'")) this.variants.set(key, st);
+      this.variants.set(key, st);
     }
     st.run(places.flatMap((p) => ("arg" in p ? [p.arg] : [])));
   }
