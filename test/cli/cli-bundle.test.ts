@@ -1,6 +1,7 @@
 /**
  * The command's one-file build (scripts/bundle-cli.mjs, issue 18): src/cli/main.ts runs a command
- * from dist/src/cli/program.bundle.js, the wizard from the modules. The bundle must find every file
+ * from dist/src/cli/program.bundle.js, the wizard from the modules; the workers a command starts run
+ * from their own bundles. The bundle must find every file
  * its modules find beside themselves (the workers' files above all: a wrong URL is a crash in the
  * middle of a cutover), and a cutover run from it keeps every value (judged by the sqlite3 CLI).
  */
@@ -40,11 +41,20 @@ describe("the command's bundle", () => {
     // Each module's import.meta.url is its own file's: every URL built from one names a file in dist/.
     const urls = [...text.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
     const files = urls.map((m) => fileURLToPath(new URL(m[1]!, new URL(m[2]!, pathToFileURL(BUNDLE)))));
-    for (const w of ["hash-worker.js", "proof-worker.js", "reader-worker.js", "writer-worker.js", "ticker-worker.js"])
+    // Each worker it starts is that worker's own bundle, beside the worker's file: its module inside, only libsql and node: outside.
+    for (const w of ["hash-worker", "proof-worker", "reader-worker", "writer-worker", "ticker-worker"]) {
+      const file = files.find((f) => f.endsWith(`/${w}.bundle.js`));
+      expect(file, w).toBeDefined();
+      const wtext = readFileSync(file!, "utf8");
+      expect(wtext).toMatch(new RegExp(`^// dist/src/(backup|cli)/${w}\\.js$`, "m"));
+      const wbare = [...new Set([...wtext.matchAll(/\b(?:from\s*|import\s*\(\s*)"([a-z@][\w@/.:-]*)"/g)].map((m) => m[1]!))];
       expect(
-        files.some((f) => f.endsWith(`/${w}`)),
+        wbare.filter((b) => !b.startsWith("node:") && b !== "libsql"),
         w,
-      ).toBe(true);
+      ).toEqual([]);
+      // Written before the program's bundle: a fresh program bundle always finds its workers' of the same build.
+      expect(statSync(file!).mtimeMs, w).toBeLessThanOrEqual(statSync(BUNDLE).mtimeMs);
+    }
     for (const f of files) expect(existsSync(f), f).toBe(true);
     // No module of ours reads the bundle's own URL unchanged.
     expect(text.match(/(?<!, )import\.meta\.url(?!\)\.href)/g) ?? []).toHaveLength(1); // the banner's createRequire
@@ -69,8 +79,8 @@ describe("the command's bundle", () => {
       .filter((l) => l.startsWith("loaded "));
     expect(loaded).toContain(`loaded ${pathToFileURL(BUNDLE).href}`);
     expect(loaded).not.toContain(`loaded ${pathToFileURL(join(CLI, "program.js")).href}`);
-    // The workers loaded their own files (the writer's, the reader's and the proof's were forced on).
-    for (const w of ["backup/writer-worker.js", "backup/reader-worker.js", "backup/proof-worker.js"])
+    // The workers loaded their bundles (the writer's, the reader's and the proof's were forced on).
+    for (const w of ["backup/writer-worker.bundle.js", "backup/reader-worker.bundle.js", "backup/proof-worker.bundle.js"])
       expect(
         loaded.some((l) => l.endsWith(`/dist/src/${w}`)),
         w,
