@@ -8,7 +8,7 @@ import { planMigration } from "../src/migrate/migrate.js";
 import { stage0 } from "./stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "./stage1-fold.js";
 import { stage1Legacy } from "./stage1-legacy.js";
-import { stages2to4 } from "./stage2to4.js";
+import { stages2to4, STAGE1_ONLY } from "./stage2to4.js";
 import type { Step } from "./types.js";
 
 /**
@@ -38,9 +38,6 @@ export function routeFor(d: Diagnosis, base: BaselineContext): Route {
       return "none";
   }
 }
-
-/** The commands that run Stage 0–1 only (`migrate`: a fold in a copy, swapped; no Stage 2–4). */
-const STAGE1_ONLY = new Set(["migrate"]);
 
 export function stepsFor(route: Route, command?: string): Step[] {
   const all = allStepsFor(route);

@@ -24,7 +24,7 @@ import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfiles.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
-import { sidecarBeforeSwap } from "./stage2to4.js";
+import { sidecarBeforeSwap, STAGE1_ONLY } from "./stage2to4.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
 import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
@@ -276,7 +276,7 @@ export const swapStep: Step = defineStep({
     const newRecord = builtFile(c);
     if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
     // Stage 2 runs after the swap: what would stop it (a sidecar that cannot be read, compared or carried into this file, or is held open) stops the run now.
-    if (c.swapPhase === "none" && existsSync(c.newPath))
+    if (c.swapPhase === "none" && existsSync(c.newPath) && !STAGE1_ONLY.has(c.command))
       sidecarBeforeSwap(c.dbPath, c.newPath, {
         holders: true,
         untouched: `The primary ${c.dbPath} was not changed; the new file ${c.newPath} and the run's folder are kept.`,

@@ -162,7 +162,8 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     if (plan.route === "rebuild") {
       // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
       opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
-      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, side.inspect);
+      const stage2 = steps.some((s) => s.id === "sidecar");
+      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, stage2 ? side.inspect : undefined);
       report.trial = evidence;
       if (evidence.objects) report.objects = evidence.objects;
       if (evidence.readWhole) report.readWhole = evidence.readWhole;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, fixtureDb, makeBaselineDb, makeVoxDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
@@ -56,6 +56,9 @@ describe("migrate", () => {
     const db = p("vox.db");
     makeBehind(db);
     const before = sha256(db);
+    // migrate runs no Stage 2: a sidecar beside the file (here one that is no database) is neither read nor a reason to stop
+    const side = p("vox_training_telemetry.db");
+    writeFileSync(side, "garbage".repeat(200));
     const dry = await cli(["migrate", "--db", db, "--json"]);
     expect(dry.exitCode).toBe(0);
     const ids = dry.json.steps.map((s: any) => s.id);
@@ -69,6 +72,7 @@ describe("migrate", () => {
     const app = await cli(["migrate", "--db", db, "--apply", "--work-dir", work, "--plan", dry.json.planDigest, "--json"]);
     expect(app.exitCode, app.stderr).toBe(0);
     expect(app.json.backup.verified).toBe(true);
+    expect(readFileSync(side, "utf8")).toBe("garbage".repeat(200));
     const backup = join(work, "backup.jsonl");
     expect(app.json.backup.path).toBe(backup);
     const vb = await cli(["verify-backup", backup, "--json"]);
