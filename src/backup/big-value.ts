@@ -12,6 +12,7 @@
 import { isUtf8 } from "node:buffer";
 import { DecodeError } from "./format.js";
 import { envInteger } from "../util/env.js";
+import { droppedBuffer } from "../util/gc.js";
 
 /** Values above this many bytes are read and written in slices (test hook: VOX_CUTOVER_BIG_VALUE_BYTES). */
 export function bigValueBytes(): number {
@@ -142,7 +143,11 @@ export function* bigValuePieces(v: BigValue): Generator<string | Buffer> {
   if (v.storage === "text" && v.utf8 === null) v.utf8 = isUtf8Stream(v.open());
   if (v.storage === "text" && v.utf8) {
     yield '"';
-    for (const s of utf8Aligned(v.open())) yield JSON.stringify(s.toString("utf8")).slice(1, -1);
+    for (const s of utf8Aligned(v.open())) {
+      yield JSON.stringify(s.toString("utf8")).slice(1, -1);
+      // Each slice leaves strings V8 collects late inside the synchronous loops (util/gc.ts).
+      droppedBuffer(s.length);
+    }
     yield '"';
     return;
   }
