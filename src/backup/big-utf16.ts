@@ -101,8 +101,44 @@ function utf16Length(src: Iterable<Uint8Array>): number {
  * gives the `{"t"}` form the whole path gives.
  */
 export class Utf16Source extends BigValue {
-  constructor(stored: number, open: () => Iterable<Uint8Array>, enc: Utf16) {
-    super("text", stored, () => utf16AsUtf8(open(), enc), null);
+  constructor(
+    stored: number,
+    private readonly raw: () => Iterable<Uint8Array>,
+    private readonly enc: Utf16,
+  ) {
+    super("text", stored, () => utf16AsUtf8(raw(), enc), null);
+  }
+
+  /** Valid UTF-16 (its UTF-8 then valid too): a scan of its code units for a lone surrogate, without decoding. */
+  override validUtf8(): boolean {
+    const le = this.enc === "UTF-16le";
+    let odd = -1;
+    let lead = false;
+    for (const s of this.raw()) {
+      let i = 0;
+      if (odd >= 0 && s.length) {
+        const c = le ? odd | (s[0]! << 8) : (odd << 8) | s[0]!;
+        const trail = c >= 0xdc00 && c <= 0xdfff;
+        if (lead !== trail) return false;
+        lead = c >= 0xd800 && c <= 0xdbff;
+        odd = -1;
+        i = 1;
+      }
+      // Only the high byte tells a surrogate (D8–DF): checked per code unit.
+      const hi = le ? 1 : 0;
+      for (; i + 1 < s.length; i += 2) {
+        const h = s[i + hi]!;
+        if (h < 0xd8 || h > 0xdf) {
+          if (lead) return false;
+          continue;
+        }
+        const trail = h >= 0xdc;
+        if (lead !== trail) return false;
+        lead = !trail;
+      }
+      if (i < s.length) odd = s[i]!;
+    }
+    return odd < 0 && !lead;
   }
 }
 

@@ -29,6 +29,11 @@ export class BigValue {
     /** TEXT known to be valid UTF-8 (true), known not to be (false), or not yet checked (null). */
     public utf8: boolean | null = null,
   ) {}
+
+  /** Whether its bytes are valid UTF-8 (TEXT whose `utf8` is not known: one pass over it). */
+  validUtf8(): boolean {
+    return isUtf8Stream(this.open());
+  }
 }
 
 /** Where a row's encoded pieces go: the backup writer, or a hasher. */
@@ -140,7 +145,7 @@ export class Utf8Check {
 
 /** A big value's canonical encoding, in pieces (a Buffer is valid until the next piece is requested). */
 export function* bigValuePieces(v: BigValue): Generator<string | Buffer> {
-  if (v.storage === "text" && v.utf8 === null) v.utf8 = isUtf8Stream(v.open());
+  if (v.storage === "text" && v.utf8 === null) v.utf8 = v.validUtf8();
   if (v.storage === "text" && v.utf8) {
     yield '"';
     for (const s of utf8Aligned(v.open())) {

@@ -159,7 +159,12 @@ describe("UTF-16 ⇄ UTF-8 in slices", () => {
         const whole = decodeText(bad, enc);
         expect(whole, `${enc} ${bad.toString("hex")}`).toBeInstanceOf(RawText);
         expect(Buffer.from((whole as InstanceType<typeof RawText>).bytes).toString("hex")).toBe(want.toString("hex"));
-        for (let n = 1; n <= 5; n++) expect(joined(utf16AsUtf8(bad, n, enc)).toString("hex"), `${enc} slices of ${n}`).toBe(want.toString("hex"));
+        for (let n = 1; n <= 5; n++) {
+          expect(joined(utf16AsUtf8(bad, n, enc)).toString("hex"), `${enc} slices of ${n}`).toBe(want.toString("hex"));
+          // The encoder's first pass (is it valid UTF-16?) scans the code units, at any slicing too.
+          expect(new Utf16Source(bad.length, () => sliced(bad, n), enc).validUtf8()).toBe(false);
+          expect(new Utf16Source(good.length * 2, () => sliced(Buffer.concat([good, good]), n), enc).validUtf8()).toBe(true);
+        }
       }
       const odd = Buffer.concat([good, Buffer.from([0x41])]);
       let whole: unknown;
