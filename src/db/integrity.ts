@@ -9,7 +9,8 @@
  * from the record header), the same checks are run in parts that do not read it:
  * - `PRAGMA quick_check` over the whole file: every b-tree's structure, pages used once, the
  *   freelist, NOT NULL and CHECK constraints (what integrity_check does, less the index checks);
- * - `PRAGMA integrity_check(T)` for every other table (its indexes against its rows, UNIQUE);
+ * - `PRAGMA integrity_check(T)` for every other table, shadow and virtual table (its indexes
+ *   against its rows, UNIQUE; a virtual table's own check, as the whole-file check runs it);
  * - such a table with no index but its key's: its key order, in SQL over the key columns alone
  *   (each row's key strictly after the one before it, in the scan's order, under the key's own
  *   collations and directions): what integrity_check's order check says, never a value column read;
@@ -34,7 +35,7 @@ function pragmaRows(db: LibsqlDatabase, sql: string): string[] {
 /** The WITHOUT ROWID tables of `main` holding a stored value above `bigAbove` bytes. */
 function bigWithoutRowid(db: LibsqlDatabase, bigAbove: number): string[] {
   const out: string[] = [];
-  for (const { name } of allRows(db, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND wr = 1 ORDER BY name")) {
+  for (const { name } of allRows(db, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow') AND wr = 1 ORDER BY name")) {
     const t = String(name);
     const cols = allRows(db, `SELECT name FROM pragma_table_xinfo(${quoteString(t)}) WHERE hidden IN (0, 3)`).map((c) => quoteIdent(String(c.name)));
     const largest = allRows(
@@ -74,7 +75,7 @@ export function integrityCheck(db: LibsqlDatabase, bigAbove: number, size: strin
   if (!big.length) return { problems: pragmaRows(db, "PRAGMA main.integrity_check"), how: "" };
   const problems = pragmaRows(db, "PRAGMA main.quick_check").filter((m) => m !== "ok");
   const whole: string[] = [];
-  for (const { name } of allRows(db, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' ORDER BY name")) {
+  for (const { name } of allRows(db, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow', 'virtual') ORDER BY name")) {
     const t = String(name);
     const indexed = allRows(db, `SELECT 1 FROM pragma_index_list(${quoteString(t)}) WHERE origin <> 'pk'`).length > 0;
     if (big.includes(t) && !indexed) {

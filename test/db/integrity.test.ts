@@ -36,6 +36,9 @@ c.execute("CREATE TABLE ak(k PRIMARY KEY, v BLOB) WITHOUT ROWID")
 c.execute("CREATE TABLE ik(k TEXT PRIMARY KEY, n INTEGER, v BLOB) WITHOUT ROWID")
 c.execute("CREATE INDEX ik_n ON ik(n)")
 c.execute("CREATE TABLE plain(id INTEGER PRIMARY KEY, u TEXT UNIQUE, v BLOB)")
+c.execute("CREATE INDEX plain_v ON plain(length(v))")
+c.execute("CREATE VIRTUAL TABLE notes USING fts5(body)")
+c.execute("INSERT INTO notes VALUES ('hello world'), ('naïve 東京')")
 for i in range(300):
     b = big(i) if i % 50 == 7 else b"x"
     c.execute("INSERT INTO tk VALUES (?, ?)", ("key-%04d" % (i * 7 % 300), b))
@@ -99,6 +102,20 @@ describe("integrity_check of WITHOUT ROWID tables with big values, in parts (64 
     expect(sqlite(f, `PRAGMA integrity_check`)).toMatch(new RegExp(`row not in PRIMARY KEY order for ${table}`));
     const r = check(f);
     expect(r.problems).toEqual([expect.stringMatching(new RegExp(`^row not in PRIMARY KEY order for ${table} \\(\\d+ row\\(s\\)\\)$`))]);
+  });
+
+  it("another table's index that disagrees with its rows is still found (integrity_check of each other table)", () => {
+    const f = p("index-wrong.db");
+    copyFileSync(p("shapes.db"), f);
+    execaSync("python3", ["-c", MISORDER, f, "length(v)", "id", "plain_v"]);
+    expect(sqlite(f, "PRAGMA integrity_check")).toMatch(/missing from index plain_v/);
+    const r = check(f);
+    expect(r.problems.length).toBeGreaterThan(0);
+    expect(
+      r.problems.every((m) => /missing from index plain_v|wrong # of entries in index plain_v|non-unique entry in index plain_v/.test(m)),
+      r.problems.join("; "),
+    ).toBe(true);
+    expect(r.how).toMatch(/^ak, ck, dk, mk, nk, tk: quick_check/);
   });
 
   it("memory stays flat: a 48 MB value is not read by the check (a child's peak RSS; plain integrity_check as the control)", () => {
