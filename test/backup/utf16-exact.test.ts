@@ -11,7 +11,9 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { buildCorpusFile } from "../fixtures/corpus.js";
-import { cli, sqlite, tmp } from "../helpers.js";
+import { cli, fixtureDb, sqlite, tmp } from "../helpers.js";
+import { RawText, RowInserter } from "../../src/db/value.js";
+import { EXIT, type VoxError } from "../../src/errors.js";
 
 /** The values: a leading U+FEFF, U+FFFE and U+FFFF inside; a leading U+FFFE; a lone surrogate; an overflowing one. */
 const VALUES = {
@@ -86,3 +88,24 @@ function swapIf(hex: string, enc: "UTF-16le" | "UTF-16be"): Buffer {
   const b = Buffer.from(hex, "hex");
   return enc === "UTF-16be" ? b.swap16() : b;
 }
+
+describe('a {"t"} value into a UTF-16 file', () => {
+  it("a lone surrogate's form is written as that code unit; bytes that are no UTF-16 text's form are refused with a worded error, nothing written", () => {
+    const db = join(tmp("vox-u16-raw-"), "t.db");
+    const h = fixtureDb(db);
+    h.exec("PRAGMA encoding = 'UTF-16be'; CREATE TABLE t(v TEXT)");
+    const ins = new RowInserter(h, "INSERT INTO t (v)", 1, "UTF-16be");
+    ins.run([new RawText(Uint8Array.from([0x41, 0xed, 0xa0, 0x80]))]);
+    // Latin-1 "café" (a UTF-8 file's {"t"}): UTF-16 has no form that reads back as these bytes.
+    let e: unknown;
+    try {
+      ins.run([new RawText(Uint8Array.from([0x63, 0x61, 0x66, 0xe9]))]);
+    } catch (x) {
+      e = x;
+    }
+    h.close();
+    expect((e as Error).message).toMatch(/not UTF-8 \(4 bytes\) has no exact form in this UTF-16be file/);
+    expect((e as VoxError).exitCode).toBe(EXIT.failed);
+    expect(sqlite(db, "SELECT group_concat(hex(CAST(v AS BLOB))) FROM t")).toBe("0041D800");
+  });
+});
