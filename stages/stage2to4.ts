@@ -9,7 +9,7 @@ import { parseOutput } from "../src/engine/step-outputs.js";
 import { openReadOnly } from "../src/db/local.js";
 import { applyLegacyAttempts, checkNews, hasNewsTables } from "../src/news/news.js";
 import { applySidecar, compareSidecar, type SidecarTable } from "../src/sidecar/sidecar.js";
-import { failed, VoxError } from "../src/errors.js";
+import { VoxError } from "../src/errors.js";
 import { sidecarPathFor } from "../src/sidecar/paths.js";
 import { checkTelemetry } from "../src/telemetry/check.js";
 import { fileKind } from "../src/safety/owned.js";
@@ -35,20 +35,21 @@ export function sidecarBeforeSwap(
   const side = sidecarPathFor(dbPath);
   if (!existsSync(side)) return null;
   if (opts.holders) assertNoHolders(identify(side), "(the sidecar: an application still running?)");
-  let ro;
+  const ro = openReadOnly(against);
   try {
-    ro = openReadOnly(against);
     return { path: side, tables: compareSidecar(side, ro) };
   } catch (e) {
-    if (e instanceof VoxError) throw e;
-    throw failed({
-      what: `Stage 2 could not compare the sidecar ${side} with the new file: ${e instanceof Error ? e.message : String(e)}.`,
+    // The sidecar's own problem (not a database, a hot journal, a value that cannot be compared): named as Stage 2's, found before the swap.
+    const v = e instanceof VoxError ? e : null;
+    throw new VoxError(v?.kind ?? "failed", {
+      what: `Stage 2 would stop on the sidecar ${side}: ${v ? v.what : e instanceof Error ? e.message : String(e)}`,
       untouched: opts.untouched,
-      next: `Find out what is wrong with the sidecar (vox-cutover sidecar --db ${dbPath}; sqlite3 '${side}' 'PRAGMA integrity_check'); to cut over without it, move it out of the database's folder first (it is not needed by vox), then run the cutover again.`,
-      details: { sidecar: side },
+      next: `${v?.kind === "refused" && v.next ? `${v.next} ` : ""}Look at it with vox-cutover sidecar --db ${dbPath} (or sqlite3 '${side}' 'PRAGMA integrity_check'); to cut over without it, move it out of the database's folder (vox does not need it) and run the cutover again.`,
+      details: { ...v?.details, sidecar: side },
+      ...(v ? { exitCode: v.exitCode } : {}),
     });
   } finally {
-    ro?.close();
+    ro.close();
   }
 }
 

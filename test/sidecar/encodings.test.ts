@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { copyFileSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, interruptAt, sqlite, tmp } from "../helpers.js";
+import { cli, interruptAt, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 import { buildCorpusFile } from "../fixtures/corpus.js";
 import { setup } from "./fixture.js";
 
@@ -57,7 +57,7 @@ function expectCarried(db: string, runId: string, conflicts: string[]): void {
   expect(q.every((x: any[]) => x[3] === runId)).toBe(true);
 }
 
-describe("a UTF-16le canonical DB and its sidecar", () => {
+describe("Stage 2 across text encodings, and what would stop it found before the swap", () => {
   it("sidecar dry-run and --apply --merge: the same counts; rows carried byte-exact (U+FFFE/U+FFFF, leading U+FEFF, NUL, int64 limits), a row that is not UTF-8 quarantined whole", async () => {
     const { d, db, side } = setup("UTF-16le", HARD_ROWS);
     expect(sqlite(side, "PRAGMA encoding")).toBe("UTF-8");
@@ -128,5 +128,24 @@ describe("a UTF-16le canonical DB and its sidecar", () => {
     expect(app.json.after.chain).toBe("current");
     expect(counts(app.json.sidecar.tables)).toEqual(planned);
     expectCarried(db, app.json.runId, []);
+  });
+
+  it("a sidecar Stage 2 could not read stops the dry-run (1) and the apply before the swap (1, the primary untouched); moved away, --resume finishes", async () => {
+    const { dir, db, orig } = await sampleInto(tmp(), 10);
+    const side = join(dir, "vox_training_telemetry.db");
+    writeFileSync(side, "garbage".repeat(200));
+    const dry = await cli(["cutover", "--db", db]);
+    expect(dry.exitCode).toBe(1);
+    expect(dry.stderr).toMatch(/Stage 2 would stop on the sidecar .*not-a-database.*Nothing was changed \(dry-run\)/s);
+    const app = await cli(["cutover", "--db", db, "--apply"]);
+    expect(app.exitCode).toBe(1);
+    expect(app.stderr).toMatch(/Stage 2 would stop on the sidecar .*The primary .* was not changed/s);
+    expect(app.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(sha256(db)).toBe(orig);
+    renameSync(side, join(dir, "moved-away.db"));
+    const res = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.json.after.chain).toBe("current");
+    expect(existsSync(side)).toBe(false);
   });
 });
