@@ -166,6 +166,12 @@ function unitsOf(b: Uint8Array): string | null {
  * U+FFFD (utf.c). A lone surrogate cannot even be bound (it becomes EF BF BD in UTF-8).
  */
 const CHANGED_IN_UTF16 = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Any code unit CHANGED_IN_UTF16 looks at: a plain class, ~15× faster to rule a string out (most are). */
+const MAYBE_CHANGED_IN_UTF16 = /[\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+function changedInUtf16(s: string): boolean {
+  return MAYBE_CHANGED_IN_UTF16.test(s) && CHANGED_IN_UTF16.test(s);
+}
 
 /**
  * A value's place in an INSERT of a file of `encoding`, so that its stored bytes and storage class
@@ -186,7 +192,7 @@ export function utf16TextOf(bytes: Uint8Array): { sql: string; arg: Uint8Array }
 }
 
 export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg?: unknown } {
-  if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && CHANGED_IN_UTF16.test(v)))) {
+  if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && changedInUtf16(v)))) {
     const s = v instanceof RawText ? unitsOf(v.bytes) : v;
     if (s === null)
       throw failed({
@@ -235,7 +241,7 @@ export class RowInserter {
   }
   run(values: readonly SqlValue[]): void {
     const utf16 = this.encoding !== "UTF-8";
-    if (!values.some((v) => v instanceof RawText || (utf16 && typeof v === "string" && CHANGED_IN_UTF16.test(v)))) {
+    if (!values.some((v) => v instanceof RawText || (utf16 && typeof v === "string" && changedInUtf16(v)))) {
       this.plain.run(values as unknown[]);
       return;
     }
