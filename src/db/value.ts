@@ -174,15 +174,12 @@ function changedInUtf16(s: string): boolean {
 }
 
 /**
- * A value's place in an INSERT of a file of `encoding`, so that its stored bytes and storage class
- * are the backup's: `?` (bind `arg`) for most; `CAST(? AS TEXT)` with the bytes for RawText of a
- * UTF-8 file. In a UTF-16 file, TEXT that binding would change (CHANGED_IN_UTF16) and RawText
- * (lone surrogates: Utf16Units) bind their UTF-16 bytes as a BLOB under `CAST(substr(?, 1) AS
- * TEXT)` (UTF16_TEXT). SQLite 3.45 reads a *bound* BLOB cast to TEXT as UTF-8 and converts it (and
- * one read back from a table once it overflows); a function's BLOB result is given the database's
- * encoding, so the cast takes its bytes as they are, at any size (checked with libsql and with
- * Python's sqlite3 3.40, U+FEFF-led and 80 KB texts included). The same form as the sidecar's
- * TEXT_FROM_BYTES (src/sidecar/carry.ts).
+ * Text of a UTF-16 file bound as its stored bytes: SQLite 3.45 reads a *bound* BLOB cast to TEXT as
+ * UTF-8 and converts it (and one read back from a table once it overflows); a function's BLOB
+ * result is given the database's encoding, so the cast takes its bytes as they are, at any size
+ * (checked with libsql and with Python's sqlite3 3.40, U+FEFF-led and 80 KB texts included). The
+ * same form as the sidecar's TEXT_FROM_BYTES (src/sidecar/carry.ts). Not for empty bytes (`substr`
+ * of an empty BLOB is NULL).
  */
 const UTF16_TEXT = "CAST(substr(?, 1) AS TEXT)";
 
@@ -191,6 +188,13 @@ export function utf16TextOf(bytes: Uint8Array): { sql: string; arg: Uint8Array }
   return { sql: UTF16_TEXT, arg: bytes };
 }
 
+/**
+ * A value's place in an INSERT of a file of `encoding`, so that its stored bytes and storage class
+ * are the backup's: `?` (bind `arg`) for most; `CAST(? AS TEXT)` with the bytes for RawText of a
+ * UTF-8 file. In a UTF-16 file, TEXT that binding would change (CHANGED_IN_UTF16) and RawText
+ * (lone surrogates: Utf16Units) bind their UTF-16 bytes (utf16TextOf); RawText that is no UTF-16
+ * text's form is refused with a worded error.
+ */
 export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg?: unknown } {
   if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && changedInUtf16(v)))) {
     const s = v instanceof RawText ? unitsOf(v.bytes) : v;
