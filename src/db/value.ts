@@ -140,7 +140,16 @@ export class Utf16Units {
  * surrogate pair encoded as two 3-byte forms): such text has no UTF-16 form.
  */
 function unitsOf(b: Uint8Array): string | null {
-  let s = "";
+  // Code units into a buffer, decoded once: appending to a string while reading its last unit back
+  // flattens it every character (minutes for a 150k-character text).
+  const units = Buffer.allocUnsafe(b.length * 2); // each byte yields at most one code unit
+  let o = 0;
+  let last = -1;
+  const unit = (u: number): void => {
+    units.writeUInt16LE(u, o);
+    o += 2;
+    last = u;
+  };
   for (let i = 0; i < b.length;) {
     const x = b[i]!;
     const n = x < 0x80 ? 1 : x >= 0xc2 && x < 0xe0 ? 2 : x >= 0xe0 && x < 0xf0 ? 3 : x >= 0xf0 && x < 0xf5 ? 4 : 0;
@@ -152,12 +161,16 @@ function unitsOf(b: Uint8Array): string | null {
     }
     if ((n === 3 && c < 0x800) || (n === 4 && (c < 0x10000 || c > 0x10ffff))) return null;
     // A trail surrogate right after a lead one would read back as a pair: not this form.
-    const last = s.charCodeAt(s.length - 1);
     if (c >= 0xdc00 && c <= 0xdfff && last >= 0xd800 && last <= 0xdbff) return null;
-    s += String.fromCodePoint(c);
+    if (c < 0x10000) unit(c);
+    else {
+      unit(0xd800 + ((c - 0x10000) >> 10));
+      unit(0xdc00 + ((c - 0x10000) & 0x3ff));
+    }
     i += n;
   }
-  return s;
+  // Node's utf16le decoding keeps lone surrogates as they are.
+  return units.toString("utf16le", 0, o);
 }
 
 /**

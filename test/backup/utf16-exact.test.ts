@@ -108,4 +108,16 @@ describe('a {"t"} value into a UTF-16 file', () => {
     expect((e as VoxError).exitCode).toBe(EXIT.failed);
     expect(sqlite(db, "SELECT group_concat(hex(CAST(v AS BLOB))) FROM t")).toBe("0041D800");
   });
+
+  it("a long one is written whole and exact (its code units were once collected one string append at a time: minutes at 150k characters)", () => {
+    const db = join(tmp("vox-u16-raw-"), "t.db");
+    const h = fixtureDb(db);
+    h.exec("PRAGMA encoding = 'UTF-16le'; CREATE TABLE t(v TEXT)");
+    // 300,000 × "ab" then a lone lead surrogate (ED A0 80) and a non-BMP character (F0 9F 98 80).
+    const bytes = Buffer.concat([Buffer.from("ab".repeat(150_000)), Buffer.from([0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80])]);
+    new RowInserter(h, "INSERT INTO t (v)", 1, "UTF-16le").run([new RawText(bytes)]);
+    h.close();
+    expect(sqlite(db, "SELECT typeof(v), length(CAST(v AS BLOB)), hex(substr(CAST(v AS BLOB), 600001)) FROM t")).toBe("text|600006|00D83DD800DE");
+    expect(sqlite(db, "SELECT hex(substr(CAST(v AS BLOB), 1, 8)) FROM t")).toBe("6100620061006200");
+  }, 20_000);
 });
