@@ -17,6 +17,10 @@
  * - such a table with other indexes: `integrity_check(T)` as before (SQLite reads its big records
  *   whole), and it is named.
  * Without such a table it is one `PRAGMA integrity_check`, as always.
+ *
+ * The choice and every part run in one read transaction on the caller's connection (one snapshot: a
+ * writer committing meanwhile changes neither which tables are checked in parts nor what the parts
+ * see), begun here unless the caller already holds one (then its snapshot is the one checked).
  */
 import { allRows, type LibsqlDatabase } from "./local.js";
 import { quoteIdent, quoteString } from "./value.js";
@@ -71,6 +75,16 @@ function keyOrderFaults(db: LibsqlDatabase, t: string): number {
  * bytes (`size` names that size in the summary).
  */
 export function integrityCheck(db: LibsqlDatabase, bigAbove: number, size: string): Integrity {
+  const own = !db.inTransaction;
+  if (own) db.exec("BEGIN");
+  try {
+    return checkInParts(db, bigAbove, size);
+  } finally {
+    if (own && db.inTransaction) db.exec("ROLLBACK"); // read only: nothing to commit
+  }
+}
+
+function checkInParts(db: LibsqlDatabase, bigAbove: number, size: string): Integrity {
   const big = bigWithoutRowid(db, bigAbove);
   if (!big.length) return { problems: pragmaRows(db, "PRAGMA main.integrity_check"), how: "" };
   const problems = pragmaRows(db, "PRAGMA main.quick_check").filter((m) => m !== "ok");

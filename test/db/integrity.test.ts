@@ -5,7 +5,8 @@
  * peaked at 510 MB). The same checks in parts must find what integrity_check finds (rows out of key
  * order: judged by the sqlite3 CLI's own integrity_check on the same file), never a false alarm on
  * sound tables of every key shape, and keep memory flat (a child process's VmHWM, against plain
- * integrity_check on the same file as the control).
+ * integrity_check on the same file as the control). The choice and the parts see one snapshot: a
+ * writer process committing between them (Python's sqlite3) is not seen.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execaSync } from "execa";
@@ -14,6 +15,7 @@ import { join } from "node:path";
 import { ROOT, sqlite, tmp } from "../helpers.js";
 import type * as IntegrityM from "../../src/db/integrity.js";
 import type * as LocalM from "../../src/db/local.js";
+import type { LibsqlDatabase } from "../../src/db/local.js";
 
 const { integrityCheck } = (await import(join(ROOT, "dist/src/db/integrity.js"))) as typeof IntegrityM;
 const { openReadOnly } = (await import(join(ROOT, "dist/src/db/local.js"))) as typeof LocalM;
@@ -152,5 +154,101 @@ c.commit()`,
     // SQLite's own check reads the 48 MB record whole; the check in parts stays within a few MB.
     expect(control.grew).toBeGreaterThan(40);
     expect(parts.grew).toBeLessThan(12);
+  });
+});
+
+describe("the choice and the parts see one snapshot (one read transaction)", () => {
+  /** A WITHOUT ROWID table with one value above 1 KB and no index but its key's: checked in parts at a 1 KB threshold. */
+  const make = (name: string, wal: boolean) => {
+    const f = p(name);
+    execaSync("python3", [
+      "-c",
+      String.raw`
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+if sys.argv[2] == "wal": c.execute("PRAGMA journal_mode=WAL")
+c.execute("CREATE TABLE w(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID")
+c.executemany("INSERT INTO w VALUES (?, ?)", [("k%02d" % i, b"x" * (3000 if i == 5 else 10)) for i in range(20)])
+c.commit()
+c.close()`,
+      f,
+      wal ? "wal" : "delete",
+    ]);
+    return f;
+  };
+
+  /**
+   * Runs the check on a connection whose statements are watched: before the first part (quick_check,
+   * after the choice was made) another process adds an index to the big table, which would move it
+   * from "checked in parts" to "integrity_check whole" if the parts saw it. Its answer is returned.
+   */
+  const checkWithWriterBetween = (f: string) => {
+    const db = openReadOnly(f);
+    const inTx: boolean[] = [];
+    let writer = "";
+    const watched = new Proxy(db, {
+      get(t, k) {
+        if (k === "prepare")
+          return (sql: string) => {
+            if (!writer && /quick_check/.test(sql))
+              writer = execaSync("python3", [
+                "-c",
+                "import sqlite3,sys\ntry:\n  c=sqlite3.connect(sys.argv[1], timeout=0)\n  c.execute('CREATE INDEX w_len ON w(length(v))')\n  c.commit()\n  print('committed')\nexcept sqlite3.OperationalError as e:\n  print(e)",
+                f,
+              ]).stdout.trim();
+            inTx.push(t.inTransaction);
+            return t.prepare(sql);
+          };
+        const v = Reflect.get(t, k) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    }) as LibsqlDatabase;
+    try {
+      const r = integrityCheck(watched, 1024, "1 KB");
+      return { r, writer, inTx, after: db.inTransaction };
+    } finally {
+      db.close();
+    }
+  };
+
+  it("WAL: a writer commits an index between the choice and the parts; the parts do not see it (every statement inside one transaction, ended after)", () => {
+    const f = make("snap-wal.db", true);
+    const { r, writer, inTx, after } = checkWithWriterBetween(f);
+    expect(writer).toBe("committed");
+    expect(r).toEqual({
+      problems: ["ok"],
+      how: "w: quick_check and the primary key's order, without reading values above 1 KB whole as integrity_check would",
+    });
+    expect(inTx.length).toBeGreaterThan(3);
+    expect(inTx.every(Boolean)).toBe(true);
+    expect(after).toBe(false);
+    // The index is really there (sqlite3 CLI), and the next check, a new snapshot, sees it.
+    expect(sqlite(f, "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'w_len'")).toBe("w_len");
+    expect(check(f, 1024).how).toBe("w: integrity_check, which read values above 64 KB whole (indexes of their own)");
+  });
+
+  it("rollback journal: the read lock is held from the choice through the last part, so the writer cannot commit between them", () => {
+    const f = make("snap-delete.db", false);
+    const { r, writer, inTx, after } = checkWithWriterBetween(f);
+    expect(writer).toMatch(/database is locked/);
+    expect(r.how).toMatch(/^w: quick_check and the primary key's order/);
+    expect(inTx.every(Boolean)).toBe(true);
+    expect(after).toBe(false);
+    expect(sqlite(f, "SELECT count(*) FROM sqlite_master WHERE name = 'w_len'")).toBe("0");
+  });
+
+  it("inside the caller's own transaction: its snapshot is used, and its transaction is left open", () => {
+    const f = make("snap-caller.db", true);
+    const db = openReadOnly(f);
+    try {
+      db.exec("BEGIN");
+      db.prepare("SELECT count(*) FROM w").get();
+      execaSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('CREATE INDEX w_len ON w(length(v))')\nc.commit()", f]);
+      expect(integrityCheck(db, 1024, "1 KB").how).toMatch(/^w: quick_check and the primary key's order/);
+      expect(db.inTransaction).toBe(true);
+      db.exec("ROLLBACK");
+    } finally {
+      db.close();
+    }
   });
 });
