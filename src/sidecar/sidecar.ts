@@ -30,6 +30,7 @@ import {
   type SideTable,
   type Uncarried,
 } from "./carry.js";
+import { sameExpr } from "./lead.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
@@ -68,6 +69,7 @@ interface Plan {
 function plans(db: LibsqlDatabase, uncarried: Map<string, Uncarried[]>): Plan[] {
   const sideTables = ordinaryTables(db, SCHEMA);
   const mainTables = ordinaryTables(db, "main");
+  const encoding = encodingOf(db);
   const out: Plan[] = [];
   for (const side of [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (NOT_DATA.has(side.name)) continue;
@@ -104,9 +106,13 @@ function plans(db: LibsqlDatabase, uncarried: Map<string, Uncarried[]>): Plan[] 
     t.mergeable = true;
     if (plan.extra.length) t.note = `column(s) the canonical table lacks: ${plan.extra.join(", ")} (a merged row's values there go to legacy_quarantine)`;
     plan.keyMatch = plan.key.map((k) => `m.${quoteIdent(k)} IS s.${quoteIdent(k)}`).join(" AND ");
-    plan.same = plan.shared
-      .map((c) => `m.${quoteIdent(c)} IS s.${quoteIdent(c)} COLLATE BINARY AND typeof(m.${quoteIdent(c)}) = typeof(s.${quoteIdent(c)})`)
-      .join(" AND ");
+    plan.same = sameExpr(db, {
+      table: side.name,
+      shared: plan.shared,
+      keyMatch: plan.keyMatch,
+      withoutRowid: mainTables.get(side.name)!.withoutRowid,
+      encoding,
+    });
   }
   return out;
 }

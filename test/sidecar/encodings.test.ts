@@ -111,6 +111,46 @@ describe("Stage 2 across text encodings, and what would stop it found before the
     );
   });
 
+  it("a UTF-16le canonical DB's long text led by U+FEFF/U+FFFE (SQLite reads it without): compared on the stored bytes, identical rows present, differing ones quarantined", async () => {
+    const row = (id: string, text: string) =>
+      `INSERT INTO populi_training_run(run_id, output_dir, data_dir, status, epoch, global_step, last_loss, created_at, updated_at) VALUES ('${id}', ${text}, 'data', 'done', 1, 1, 0.5, ${T}, ${T});`;
+    const x = (c: string) => `printf('%.*c', 5000, '${c}')`;
+    // the sidecar is UTF-8 (char() is exact there); the canonical's U+FFFE is written as its UTF-16le bytes (FE FF)
+    const { d, db } = setup(
+      "UTF-16le",
+      [
+        row("bom-same", `char(65279) || ${x("x")}`),
+        row("bom-diff", x("y")),
+        row("fffe-same", `char(65534) || ${x("z")}`),
+        row("lead-swap", `char(65279) || ${x("w")}`),
+      ].join("\n"),
+    );
+    execaSync("sqlite3", [
+      db,
+      [
+        row("bom-same", `char(65279) || ${x("x")}`),
+        row("bom-diff", `char(65279) || ${x("y")}`),
+        row("fffe-same", `CAST(X'FEFF' AS TEXT) || ${x("z")}`),
+        row("lead-swap", `CAST(X'FEFF' AS TEXT) || ${x("w")}`),
+      ].join("\n"),
+    ]);
+    const lead =
+      "SELECT run_id, hex(substr(CAST(output_dir AS BLOB), 1, 4)) FROM populi_training_run WHERE run_id IN ('bom-same', 'bom-diff', 'fffe-same', 'lead-swap') ORDER BY run_id";
+    expect(sqlite(db, lead)).toBe("bom-diff|FFFE7900\nbom-same|FFFE7800\nfffe-same|FEFF7A00\nlead-swap|FEFF7700");
+    const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work"), "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    // run-same and the two *-same rows present; run-diff, bom-diff and lead-swap conflicts; run-new merged
+    expect(counts(r.json.tables).populi_training_run).toEqual([7, 3, 1, 3]);
+    expect(
+      sqlite(
+        db,
+        "SELECT group_concat(json_extract(source_key, '$[0]'), ',') FROM (SELECT source_key FROM legacy_quarantine WHERE source_table = 'populi_training_run' ORDER BY 1)",
+      ),
+    ).toBe("bom-diff,lead-swap,run-diff");
+    // the canonical rows stay as they were
+    expect(sqlite(db, lead)).toBe("bom-diff|FFFE7900\nbom-same|FFFE7800\nfffe-same|FEFF7A00\nlead-swap|FEFF7700");
+  });
+
   it("cutover: the dry-run shows what Stage 2 will do; --apply stopped before Stage 2 and --resume merge exactly that into the UTF-16le file", async () => {
     const d = tmp();
     const db = join(d, "vox.db");
