@@ -18,8 +18,8 @@ import { BigValue, bigValuePieces } from "./big-value.js";
 import { decodeVarint, encodeVarint, PageReader } from "../db/pages.js";
 import { fillValue, stageOf, writeAt, writeValue } from "./big-write.js";
 import { allRows, textEncoding, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
-import { decodeText, placeOf, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
-import { utf16Bytes, Utf16Source, Utf16Text } from "./big-utf16.js";
+import { decodeText, placeOf, quoteIdent, RawText, utf16Bytes, type SqlValue, type TextEncoding } from "../db/value.js";
+import { Utf16Source, Utf16Text } from "./big-utf16.js";
 import { affinityOf, type Affinity } from "./affinity.js";
 
 type Value = SqlValue | BigValue;

@@ -12,7 +12,7 @@
  * error, so the value never reaches a backup changed.
  */
 import { BigValue } from "./big-value.js";
-import { Utf16Units, type TextEncoding } from "../db/value.js";
+import { utf16Bytes, Utf16Units, type TextEncoding } from "../db/value.js";
 import { droppedBuffer } from "../util/gc.js";
 
 type Utf16 = Exclude<TextEncoding, "UTF-8">;
@@ -61,12 +61,6 @@ function* utf16AsUtf8(src: Iterable<Uint8Array>, enc: Utf16): Generator<Buffer> 
   }
   const last = units.end();
   if (last.length) yield last;
-}
-
-/** A string as UTF-16 bytes. */
-export function utf16Bytes(s: string, enc: Utf16): Buffer {
-  const b = Buffer.from(s, "utf16le");
-  return enc === "UTF-16be" ? b.swap16() : b;
 }
 
 /** Valid UTF-8 bytes, in any slices, as UTF-16 slices (strict: bytes that are not UTF-8 throw). */

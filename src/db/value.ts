@@ -187,18 +187,30 @@ function changedInUtf16(s: string): boolean {
 }
 
 /**
- * Text of a UTF-16 file bound as its stored bytes: SQLite 3.45 reads a *bound* BLOB cast to TEXT as
- * UTF-8 and converts it (and one read back from a table once it overflows); a function's BLOB
- * result is given the database's encoding, so the cast takes its bytes as they are, at any size
- * (checked with libsql and with Python's sqlite3 3.40, U+FEFF-led and 80 KB texts included). The
- * same form as the sidecar's TEXT_FROM_BYTES (src/sidecar/carry.ts). Not for empty bytes (`substr`
- * of an empty BLOB is NULL).
+ * Text bound as its stored bytes, in a file of any encoding: SQLite 3.45 reads a *bound* BLOB cast
+ * to TEXT as UTF-8 and converts it (and one read back from a table once it overflows); a
+ * function's BLOB result is given the database's encoding, so the cast takes its bytes as they
+ * are, at any size (checked with libsql and with Python's sqlite3 3.40, U+FEFF-led and 80 KB texts
+ * included): no conversion inside SQLite, so U+FFFE/U+FFFF and a NUL inside stay. Not for empty
+ * bytes (`substr` of an empty BLOB is NULL): bind the empty string itself (textBytesOf).
  */
-const UTF16_TEXT = "CAST(substr(?, 1) AS TEXT)";
+export const TEXT_FROM_BYTES = "CAST(substr(?, 1) AS TEXT)";
 
-/** A UTF-16 file's text given as its (non-empty) stored bytes: its placeholder and argument (UTF16_TEXT). */
+/** A string as UTF-16 bytes (lone surrogates kept as they are). */
+export function utf16Bytes(s: string, enc: Exclude<TextEncoding, "UTF-8">): Buffer {
+  const b = Buffer.from(s, "utf16le");
+  return enc === "UTF-16be" ? b.swap16() : b;
+}
+
+/** A string as the bytes of a file of `enc`, to bind for TEXT_FROM_BYTES (the empty string as itself). */
+export function textBytesOf(s: string, enc: TextEncoding): Buffer | string {
+  if (s === "") return "";
+  return enc === "UTF-8" ? Buffer.from(s, "utf8") : utf16Bytes(s, enc);
+}
+
+/** A UTF-16 file's text given as its (non-empty) stored bytes: its placeholder and argument (TEXT_FROM_BYTES). */
 export function utf16TextOf(bytes: Uint8Array): { sql: string; arg: Uint8Array } {
-  return { sql: UTF16_TEXT, arg: bytes };
+  return { sql: TEXT_FROM_BYTES, arg: bytes };
 }
 
 /**
@@ -217,8 +229,7 @@ export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg
         untouched: "The import was rolled back; nothing was written.",
         next: "Import into a UTF-8 file (a new path: the backup's own settings), or store the value as a BLOB in the source.",
       });
-    const b = Buffer.from(s, "utf16le");
-    return utf16TextOf(encoding === "UTF-16be" ? b.swap16() : b);
+    return utf16TextOf(utf16Bytes(s, encoding));
   }
   return v instanceof RawText ? { sql: "CAST(? AS TEXT)", arg: v.bytes } : { sql: "?", arg: v };
 }

@@ -12,7 +12,7 @@
  *   created in the canonical DB's encoding). Values keep their storage class (integers as BigInt,
  *   REAL as double, BLOB as bytes, rowids kept, columns of the same affinity); each TEXT is decoded
  *   from the sidecar's bytes strictly and written as the canonical encoding's bytes
- *   (`CAST(substr(?, 1) AS TEXT)` takes a function's BLOB as the database's own encoding: no
+ *   (TEXT_FROM_BYTES, src/db/value.ts, takes a function's BLOB as the database's own encoding: no
  *   conversion inside SQLite, so U+FFFE/U+FFFF and a NUL inside stay, which a bound string would not:
  *   SQLite's UTF-8→UTF-16 conversion turns U+FFFE/U+FFFF into U+FFFD). A row holding a TEXT that
  *   cannot be carried exactly (bytes that are not valid text of the sidecar's encoding; a long
@@ -23,8 +23,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { attachUri, allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
-import { quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
-import { utf16Bytes } from "../backup/big-utf16.js";
+import { quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
 import { failed } from "../errors.js";
 import { droppedLines } from "../util/gc.js";
 
@@ -183,15 +182,6 @@ function decodeStrict(bytes: Buffer, enc: TextEncoding): string | null {
   }
 }
 
-/** A string as the bytes of a database's encoding, to bind for TEXT_FROM_BYTES (the empty string as itself: `substr` of an empty BLOB is NULL). */
-export function textArg(s: string, enc: TextEncoding): Buffer | string {
-  if (s === "") return "";
-  return enc === "UTF-8" ? Buffer.from(s, "utf8") : utf16Bytes(s, enc);
-}
-
-/** The SQL for a bound TEXT given as the database's own bytes (see the file's comment). */
-export const TEXT_FROM_BYTES = "CAST(substr(?, 1) AS TEXT)";
-
 function asBuffer(v: unknown): Buffer {
   if (v instanceof ArrayBuffer) return Buffer.from(v);
   const u = v as Uint8Array;
@@ -256,7 +246,7 @@ function carryTable(side: LibsqlDatabase, db: LibsqlDatabase, t: SideTable, from
           values.push(text ?? new RawText(new Uint8Array(bytes)));
           return;
         }
-        const out = textArg(text, to);
+        const out = textBytesOf(text, to);
         if (to !== "UTF-8" && /^[\uFEFF\uFFFE]/.test(text)) bomAt = name;
         rowBytes += out.length;
         values.push(text);

@@ -14,7 +14,7 @@ import { assertNotPrimary } from "./paths.js";
 import { moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
-import { decodeText, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
+import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
 import {
   attachSidecar,
   columnsOf,
@@ -25,8 +25,6 @@ import {
   rowidName,
   S,
   SCHEMA,
-  TEXT_FROM_BYTES,
-  textArg,
   type SideTable,
   type Uncarried,
 } from "./carry.js";
@@ -182,7 +180,7 @@ interface Quarantine {
 
 /**
  * Writes legacy_quarantine rows. Its TEXT is bound as the canonical DB's own bytes
- * (TEXT_FROM_BYTES): a row's JSON holding U+FFFE/U+FFFF keeps them in a UTF-16 file.
+ * (TEXT_FROM_BYTES, src/db/value.ts): a row's JSON holding U+FFFE/U+FFFF keeps them in a UTF-16 file.
  */
 function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
   ensureOwnTables(db);
@@ -196,7 +194,7 @@ function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
     : db.prepare(
         `INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (${T}, ?, ${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
       );
-  const b = (s: string) => textArg(s, enc);
+  const b = (s: string) => textBytesOf(s, enc);
   return {
     enc,
     run: (table, rowid, key, row, reason) =>
