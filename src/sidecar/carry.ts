@@ -7,7 +7,7 @@
  *   unless both are UTF-16 and the sidecar holds a long text starting with U+FEFF/U+FFFE, which
  *   SQLite 3.45 reads (and would copy) without that character: then it is carried as below.
  * - Other encodings: the sidecar is read through its own read-only connection in ONE read
- *   transaction (one snapshot) and its data tables are carried into a private scratch database
+ *   transaction (one snapshot) and the data tables Stage 2 merges (shapeOf) are carried into a private scratch database
  *   attached under the same name (`ATTACH ''`: SQLite's temporary file, removed when detached,
  *   created in the canonical DB's encoding). Values keep their storage class (integers as BigInt,
  *   REAL as double, BLOB as bytes, rowids kept, columns of the same affinity); each TEXT is decoded
@@ -19,7 +19,8 @@
  *   UTF-16 text SQLite reads short) is not carried: it is returned, so that the merge quarantines it
  *   whole with the reason and the comparison counts it as a conflict (it stays in the archived
  *   sidecar and its backup either way). Afterwards every carried column's storage classes are
- *   counted on both sides: a difference refuses.
+ *   counted on both sides: a difference refuses. A table Stage 2 does not merge gets an empty
+ *   scratch table and its rows are only counted (they stay in the archived sidecar).
  */
 import { isUtf8 } from "node:buffer";
 import { attachUri, allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
@@ -70,6 +71,42 @@ export function rowidName(cols: readonly string[]): string | null {
   return ["rowid", "_rowid_", "oid"].find((x) => !lower.has(x)) ?? null;
 }
 
+/** How a sidecar table meets the canonical one: the columns both have, the canonical key, and whether Stage 2 merges it (else why not). */
+interface Shape {
+  shared: string[];
+  extra: string[];
+  key: string[];
+  mergeable: boolean;
+  note?: string;
+}
+
+/** The one rule of which sidecar tables Stage 2 compares and merges (`sideCols`: its non-generated columns; `inMain`: the canonical DB has such a table). */
+export function shapeOf(db: LibsqlDatabase, table: string, sideCols: readonly string[], inMain: boolean): Shape {
+  const out: Shape = { shared: [], extra: [], key: [], mergeable: false };
+  if (!inMain) return { ...out, note: "the canonical DB has no such table: its rows stay in the archived sidecar (and its backup)" };
+  const mainCols = columnsOf(db, "main", table);
+  const insertable = new Set(mainCols.filter((c) => !c.generated).map((c) => c.name));
+  out.shared = sideCols.filter((c) => insertable.has(c));
+  out.extra = sideCols.filter((c) => !insertable.has(c));
+  const pk = mainCols
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+  // A table without a declared key: a row is the same row only when every shared value is.
+  out.key = pk.length ? pk : out.shared;
+  const missingKey = out.key.filter((k) => !out.shared.includes(k));
+  if (!out.shared.length) return { ...out, note: "no column in common with the canonical table: its rows stay in the archived sidecar" };
+  if (missingKey.length)
+    return { ...out, note: `the sidecar table lacks the canonical key column(s) ${missingKey.join(", ")}: its rows stay in the archived sidecar` };
+  return { ...out, mergeable: true };
+}
+
+/** What attachSidecar leaves: per table, the rows that could not be carried, and the row counts of tables not carried (Stage 2 does not merge them). */
+export interface Attached {
+  uncarried: Map<string, Uncarried[]>;
+  counted: Map<string, number>;
+}
+
 /** A sidecar row that could not be carried into the canonical encoding: quarantined whole by the merge. */
 export interface Uncarried {
   rowid: SqlValue;
@@ -86,7 +123,7 @@ export function encodingOf(db: LibsqlDatabase, schema = "main"): TextEncoding {
  * Attaches the sidecar to `db` as `vox_sidecar` (see the file's comment); returns the rows that
  * could not be carried, per table (empty when the encodings are the same). Detach with detachSidecar.
  */
-export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Map<string, Uncarried[]> {
+export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Attached {
   // Opened first: a file that is no database, or a hot journal beside it, is refused in words here.
   const side = openReadOnly(sidecarPath);
   try {
@@ -99,7 +136,7 @@ export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Map<stri
     // UTF-16 on both sides: attached, unless a text reads short (see LONG_BOM_ROW): SQLite's own copy would drop its first character.
     if (from === to && (from === "UTF-8" || !readsShort(side))) {
       db.prepare(`ATTACH DATABASE ? AS ${S}`).run(attachUri(sidecarPath));
-      return new Map();
+      return { uncarried: new Map(), counted: new Map() };
     }
     db.exec(`ATTACH DATABASE '' AS ${S}`);
     try {
@@ -155,15 +192,30 @@ const LONG_BOM_ROW = 60_000;
 
 const CLASSES = ["integer", "real", "text", "blob", "null"] as const;
 
-function carryAll(side: LibsqlDatabase, db: LibsqlDatabase, from: TextEncoding, to: TextEncoding, path: string): Map<string, Uncarried[]> {
-  const out = new Map<string, Uncarried[]>();
+function carryAll(side: LibsqlDatabase, db: LibsqlDatabase, from: TextEncoding, to: TextEncoding, path: string): Attached {
+  const out: Attached = { uncarried: new Map(), counted: new Map() };
   side.exec("BEGIN"); // one snapshot of the sidecar for every table
   db.exec("BEGIN");
   try {
     const tables = [...ordinaryTables(side, "main").values()].filter((t) => !NOT_DATA.has(t.name));
+    const inMain = ordinaryTables(db, "main");
     for (const t of tables) {
-      const un = carryTable(side, db, t, from, to, path);
-      if (un.length) out.set(t.name, un);
+      const cols = columnsOf(side, "main", t.name).filter((c) => !c.generated);
+      createScratch(db, t, cols);
+      // A table Stage 2 does not merge stays in the archived sidecar: its rows are counted, not carried.
+      if (
+        !shapeOf(
+          db,
+          t.name,
+          cols.map((c) => c.name),
+          inMain.has(t.name),
+        ).mergeable
+      ) {
+        out.counted.set(t.name, Number(allRows(side, `SELECT count(*) AS n FROM main.${quoteIdent(t.name)}`)[0]!.n));
+        continue;
+      }
+      const un = carryTable(side, db, t, cols, from, to, path);
+      if (un.length) out.uncarried.set(t.name, un);
     }
     db.exec("COMMIT");
   } finally {
@@ -188,15 +240,18 @@ function asBuffer(v: unknown): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-function carryTable(side: LibsqlDatabase, db: LibsqlDatabase, t: SideTable, from: TextEncoding, to: TextEncoding, path: string): Uncarried[] {
-  const cols = columnsOf(side, "main", t.name).filter((c) => !c.generated);
-  const names = cols.map((c) => c.name);
-  const q = quoteIdent(t.name);
-  const rid = t.withoutRowid ? null : rowidName(names);
+/** The scratch table of a sidecar table: its (non-generated) columns with the same affinity, its key if WITHOUT ROWID. */
+function createScratch(db: LibsqlDatabase, t: SideTable, cols: Col[]): void {
   const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   const defs = cols.map((c) => `${quoteIdent(c.name)} ${affinityOf(c.type)}`.trim());
   if (t.withoutRowid) defs.push(`PRIMARY KEY (${pk.map((c) => quoteIdent(c.name)).join(", ")})`);
-  db.exec(`CREATE TABLE ${S}.${q} (${defs.join(", ")})${t.withoutRowid ? " WITHOUT ROWID" : ""}`);
+  db.exec(`CREATE TABLE ${S}.${quoteIdent(t.name)} (${defs.join(", ")})${t.withoutRowid ? " WITHOUT ROWID" : ""}`);
+}
+
+function carryTable(side: LibsqlDatabase, db: LibsqlDatabase, t: SideTable, cols: Col[], from: TextEncoding, to: TextEncoding, path: string): Uncarried[] {
+  const names = cols.map((c) => c.name);
+  const q = quoteIdent(t.name);
+  const rid = t.withoutRowid ? null : rowidName(names);
   if (!cols.length) return [];
   const sel = side.prepare(
     `SELECT ${rid ?? "NULL"}, ${names

@@ -25,6 +25,8 @@ import {
   rowidName,
   S,
   SCHEMA,
+  shapeOf,
+  type Attached,
   type SideTable,
   type Uncarried,
 } from "./carry.js";
@@ -64,7 +66,7 @@ interface Plan {
   uncarried: Uncarried[];
 }
 
-function plans(db: LibsqlDatabase, uncarried: Map<string, Uncarried[]>): Plan[] {
+function plans(db: LibsqlDatabase, { uncarried, counted }: Attached): Plan[] {
   const sideTables = ordinaryTables(db, SCHEMA);
   const mainTables = ordinaryTables(db, "main");
   const encoding = encodingOf(db);
@@ -73,32 +75,17 @@ function plans(db: LibsqlDatabase, uncarried: Map<string, Uncarried[]>): Plan[] 
     if (NOT_DATA.has(side.name)) continue;
     const q = quoteIdent(side.name);
     const un = uncarried.get(side.name) ?? [];
-    const rows = Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n) + un.length;
+    const rows = counted.get(side.name) ?? Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n) + un.length;
     const t: SidecarTable = { name: side.name, rows, present: 0, missing: 0, merged: 0, conflicts: 0, mergeable: false };
     const sideCols = columnsOf(db, SCHEMA, side.name)
       .filter((c) => !c.generated)
       .map((c) => c.name);
     const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "", uncarried: un };
     out.push(plan);
-    if (!mainTables.has(side.name)) {
-      t.note = "the canonical DB has no such table: its rows stay in the archived sidecar (and its backup)";
-      continue;
-    }
-    const mainCols = columnsOf(db, "main", side.name);
-    const insertable = new Set(mainCols.filter((c) => !c.generated).map((c) => c.name));
-    plan.shared = sideCols.filter((c) => insertable.has(c));
-    plan.extra = sideCols.filter((c) => !insertable.has(c));
-    const pk = mainCols
-      .filter((c) => c.pk > 0)
-      .sort((a, b) => a.pk - b.pk)
-      .map((c) => c.name);
-    // A table without a declared key: a row is the same row only when every shared value is.
-    plan.key = pk.length ? pk : plan.shared;
-    const missingKey = plan.key.filter((k) => !plan.shared.includes(k));
-    if (!plan.shared.length || missingKey.length) {
-      t.note = !plan.shared.length
-        ? "no column in common with the canonical table: its rows stay in the archived sidecar"
-        : `the sidecar table lacks the canonical key column(s) ${missingKey.join(", ")}: its rows stay in the archived sidecar`;
+    const shape = shapeOf(db, side.name, sideCols, mainTables.has(side.name));
+    Object.assign(plan, { shared: shape.shared, extra: shape.extra, key: shape.key });
+    if (!shape.mergeable) {
+      t.note = shape.note;
       continue;
     }
     t.mergeable = true;
@@ -295,11 +282,11 @@ function sideKey(db: LibsqlDatabase, p: Plan): string[] {
 
 /** Per table: rows, present, merged (= missing, what --merge would copy), conflicts. Reads only (the sidecar is attached read-only). */
 export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): SidecarTable[] {
-  const uncarried = attachSidecar(canonical, sidecarPath);
+  const attached = attachSidecar(canonical, sidecarPath);
   const own = !canonical.inTransaction;
   try {
     if (own) canonical.exec("BEGIN"); // one snapshot of both files for every count and comparison
-    const ps = plans(canonical, uncarried);
+    const ps = plans(canonical, attached);
     for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
     if (own) canonical.exec("COMMIT");
     return ps.map((p) => p.t);
@@ -319,8 +306,8 @@ function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: Libs
     // As vox runs: its schema declares foreign keys it does not enforce (some reference non-unique
     // columns, which SQLite reports as a "foreign key mismatch" on any write with enforcement on).
     db.exec("PRAGMA foreign_keys = OFF");
-    const uncarried = attachSidecar(db, sidecarPath);
-    return inWriteTransaction(db, (d) => fn(d, plans(d, uncarried)));
+    const attached = attachSidecar(db, sidecarPath);
+    return inWriteTransaction(db, (d) => fn(d, plans(d, attached)));
   } finally {
     detachSidecar(db);
     db.close();

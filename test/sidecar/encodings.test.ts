@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { cli, interruptAt, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 import { buildCorpusFile } from "../fixtures/corpus.js";
 import { setup } from "./fixture.js";
+import { allRows, openReadOnly } from "../../src/db/local.js";
+import { attachSidecar, detachSidecar } from "../../src/sidecar/carry.js";
 
 const T = 1736933400000;
 /** Rows only an exact carry keeps: U+FFFE/U+FFFF inside, a leading U+FEFF, int64 limits; and one that cannot be carried (bytes that are not UTF-8). */
@@ -149,6 +151,21 @@ describe("Stage 2 across text encodings, and what would stop it found before the
     ).toBe("bom-diff,lead-swap,run-diff");
     // the canonical rows stay as they were
     expect(sqlite(db, lead)).toBe("bom-diff|FFFE7900\nbom-same|FFFE7800\nfffe-same|FEFF7A00\nlead-swap|FEFF7700");
+  });
+
+  it("carried: only the tables Stage 2 merges; a table the canonical DB lacks is counted on the sidecar, not copied", () => {
+    const { db, side } = setup("UTF-16le");
+    const c = openReadOnly(db);
+    try {
+      const a = attachSidecar(c, side);
+      expect(a.counted.get("old_probe")).toBe(2);
+      expect(Number(allRows(c, "SELECT count(*) AS n FROM vox_sidecar.old_probe")[0]!.n)).toBe(0);
+      expect(a.counted.has("populi_training_run")).toBe(false);
+      expect(Number(allRows(c, "SELECT count(*) AS n FROM vox_sidecar.populi_training_run")[0]!.n)).toBe(3);
+      detachSidecar(c);
+    } finally {
+      c.close();
+    }
   });
 
   it("cutover: the dry-run shows what Stage 2 will do; --apply stopped before Stage 2 and --resume merge exactly that into the UTF-16le file", async () => {
