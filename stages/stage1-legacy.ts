@@ -27,7 +27,7 @@ import { defineStep, type RunContext, type Step } from "./types.js";
 import { sidecarBeforeSwap, STAGE1_ONLY } from "./stage2to4.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
-import { describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
+import { assertNewFileUnheld, describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
 
 export const exportStep: Step = defineStep({
   id: "export",
@@ -357,6 +357,8 @@ async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | n
 function swapUnder(c: RunContext, archive: string, expected: ContentState, hold: PrimaryHold): void {
   // The last check: after the confirmation, on every attempt, with the write lock held.
   assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
+  // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again right before the rename.
+  assertNewFileUnheld(c.newPath, `Nothing was moved: ${c.dbPath} is the original, with every row; the new file is kept at ${c.newPath}.`);
   hold.checkpoint();
   const state = hold.state();
   c.journalSwap("intent", state);
@@ -368,6 +370,10 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
     untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).`,
   });
   // The new file takes the primary's permission bits and owner, then its name (one rename).
+  assertNewFileUnheld(
+    c.newPath,
+    `Nothing was renamed: ${c.dbPath} is still the original (also linked into the archive ${archive}); the new file is kept at ${c.newPath}.`,
+  );
   sameModeAs(c.newPath, c.run);
   // The new file is locked for this run before it takes the name: whoever looks at the name meets this run's lock.
   c.lock?.cover(c.newPath);

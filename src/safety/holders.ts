@@ -1,5 +1,8 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { basename } from "node:path";
 import { escapeControls } from "../util/escape.js";
+import { refused } from "../errors.js";
+import { inodeOf } from "./identity.js";
 
 interface OpenHolder {
   pid: number;
@@ -141,4 +144,24 @@ export function holdersAfterRename(realPath: string, inode: { dev: string; ino: 
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, settleMs);
   for (const h of openHolders(realPath, inode).holders) if (!seen.has(h.pid)) seen.set(h.pid, h);
   return [...seen.values()];
+}
+
+/**
+ * The new file, right before it takes the database's name (under the primary's hold, after the typed
+ * confirmation): nobody may hold it (or its -wal/-shm/-journal). The rename moves the file, not a
+ * holder's view of it: a process that opened it by its own name (an operator's sqlite3 shell) keeps
+ * using `<new>-wal` and `-shm` after the rename while the database's users use the name's, two
+ * write-ahead logs and wal-indexes on one file (its commits checkpointed into the live database
+ * unproven, or lost). Refused (3) naming the process; `untouched` says what is where.
+ */
+export function assertNewFileUnheld(newPath: string, untouched: string): void {
+  const h = openHolders(newPath, inodeOf(newPath)).holders;
+  if (!h.length) return;
+  const name = basename(newPath);
+  throw refused({
+    what: `${describeHolders(h)}: it holds the new file ${newPath}, which is about to take the database's name. After the rename it would keep its own ${name}-wal and -shm while the database's users use theirs: its writes would bypass them (a corrupted or lost database), and nothing it wrote was checked.`,
+    untouched,
+    next: "Close that process (an sqlite3 shell or a viewer left open on the new file?), then run the cutover with --resume --apply (or --rollback --apply to undo the run).",
+    details: { holders: h, newPath },
+  });
 }

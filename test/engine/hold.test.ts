@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { contentVersion } from "../../src/db/probe.js";
 import Database from "libsql";
 import { holdPrimary } from "../../src/safety/hold.js";
+import { assertNewFileUnheld } from "../../src/safety/holders.js";
 import { VoxError as SrcVoxError } from "../../src/errors.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
@@ -393,6 +394,79 @@ describe("the swap is held", () => {
       expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
     });
   }
+});
+
+/** Python's sqlite3 keeps `file` open (a read: in WAL mode its -wal and -shm are open too) until killed; resolves once it is. */
+async function pyHolder(file: string) {
+  const p = execa(
+    "python3",
+    [
+      "-c",
+      "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('SELECT count(*) FROM sqlite_master').fetchone()\nprint('holding', flush=True)\ntime.sleep(600)",
+      file,
+    ],
+    {
+      reject: false,
+      stdin: "ignore",
+    },
+  );
+  await new Promise<void>((res) => p.stdout!.on("data", (d: Buffer) => d.toString().includes("holding") && res()));
+  return { holder: p }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
+}
+
+// Review finding 3 (session 9): the rename moves the new file, not a holder's view of it. A process
+// that opened the new file by its own name (an operator's sqlite3 shell) keeps its own -wal and
+// -shm after the rename: two write-ahead logs on the live database. Before the fix nothing looked
+// at the new file's holders and this run swapped (exit 0).
+describe("nobody may hold the new file at the swap", () => {
+  it("a process opening the new file inside the swap window (WAL mode): refused (3) before the rename, nothing renamed; --resume finishes once it lets go (sqlite3 CLI)", async () => {
+    const { dir, db } = await sampleIn(true);
+    const ino = inode(db);
+    const rows = sqlite(db, "SELECT count(*) FROM names");
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 30_000);
+    const newFile = join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith("vox-cutover-new"))!,
+    );
+    const { holder } = await pyHolder(newFile);
+    release();
+    const run = await child;
+    expect(run.exitCode, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`pid ${holder.pid} \\(\\S*python3.*has ${newFile.replace(/[.]/g, "\\.")}(-wal|-shm)? open`));
+    expect(run.stderr).toMatch(/holds the new file .* about to take the database's name/);
+    expect(run.stderr).toMatch(/vox.db is still the original/);
+    expect(run.stderr).not.toMatch(/Unexpected/);
+    expect(inode(db)).toBe(ino); // the original keeps its name
+    expect(existsSync(newFile)).toBe(true);
+    holder.kill("SIGKILL");
+    await holder;
+    const done = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect(inode(db)).not.toBe(ino);
+    expect(existsSync(newFile)).toBe(false);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+    expect(sqlite(db, "SELECT count(*) FROM names")).toBe(rows);
+    const runDir = join(dir, "vox-cutover-runs", readdirSync(join(dir, "vox-cutover-runs"))[0]!);
+    expect(inode(join(runDir, "archive", "vox.db"))).toBe(ino); // the original, archived
+  });
+
+  it("assertNewFileUnheld names a holder of the file (refused, 3) and passes once it is gone", async () => {
+    const { db } = await sampleIn(true);
+    const { holder } = await pyHolder(db);
+    let err: unknown = null;
+    try {
+      assertNewFileUnheld(db, "untouched-words");
+    } catch (e) {
+      err = e;
+    }
+    holder.kill("SIGKILL");
+    await holder;
+    expect(err).toBeInstanceOf(SrcVoxError);
+    expect((err as SrcVoxError).exitCode).toBe(3);
+    expect((err as SrcVoxError).message).toMatch(new RegExp(`pid ${holder.pid} \\(`));
+    expect((err as SrcVoxError).message).toMatch(/untouched-words/);
+    expect(() => assertNewFileUnheld(db, "x")).not.toThrow();
+  });
 });
 
 describe("the archived original stays held until the run's last check", () => {
