@@ -105,7 +105,12 @@ export function shapeOf(db: LibsqlDatabase, table: string, sideCols: readonly st
 export interface Attached {
   uncarried: Map<string, Uncarried[]>;
   counted: Map<string, number>;
+  /** Both UTF-16, the sidecar attached itself: each merged table is checked for a TEXT SQLite reads short (assertNoShortText) in the comparison's own transaction. */
+  checkShort: boolean;
 }
+
+/** A UTF-16 sidecar attached itself holds a TEXT SQLite reads short: the caller rolls back, detaches and attaches it again carried. */
+export class ReadsShort extends Error {}
 
 /** A sidecar row that could not be carried into the canonical encoding: quarantined whole by the merge. */
 export interface Uncarried {
@@ -123,7 +128,7 @@ export function encodingOf(db: LibsqlDatabase, schema = "main"): TextEncoding {
  * Attaches the sidecar to `db` as `vox_sidecar` (see the file's comment); returns the rows that
  * could not be carried, per table (empty when the encodings are the same). Detach with detachSidecar.
  */
-export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Attached {
+export function attachSidecar(db: LibsqlDatabase, sidecarPath: string, carry = false): Attached {
   // Opened first: a file that is no database, or a hot journal beside it, is refused in words here.
   const side = openReadOnly(sidecarPath);
   try {
@@ -133,10 +138,11 @@ export function attachSidecar(db: LibsqlDatabase, sidecarPath: string): Attached
     // automatic indexes over the sidecar) would grow with the sidecar. On disk they stay flat
     // (a 600,000-row sidecar: peak RSS 375 → 135 MB).
     db.exec("PRAGMA temp_store = FILE");
-    // UTF-16 on both sides: attached, unless a text reads short (see LONG_BOM_ROW): SQLite's own copy would drop its first character.
-    if (from === to && (from === "UTF-8" || !readsShort(side))) {
+    // UTF-16 on both sides: attached, and checked in the comparison's transaction (assertNoShortText);
+    // carried when a text reads short there (see LONG_BOM_ROW): SQLite's own copy would drop its first character.
+    if (from === to && (from === "UTF-8" || !carry)) {
       db.prepare(`ATTACH DATABASE ? AS ${S}`).run(attachUri(sidecarPath));
-      return { uncarried: new Map(), counted: new Map() };
+      return { uncarried: new Map(), counted: new Map(), checkShort: from !== "UTF-8" };
     }
     db.exec(`ATTACH DATABASE '' AS ${S}`);
     try {
@@ -160,16 +166,18 @@ export function detachSidecar(db: LibsqlDatabase): void {
   }
 }
 
-/** Whether a UTF-16 sidecar holds a TEXT that SQLite hands over shorter than stored (a long one starting with U+FEFF/U+FFFE). */
-function readsShort(side: LibsqlDatabase): boolean {
-  for (const t of ordinaryTables(side, "main").values()) {
-    if (NOT_DATA.has(t.name)) continue;
-    const cols = columnsOf(side, "main", t.name).map((c) => quoteIdent(c.name));
-    if (!cols.length) continue;
-    const short = cols.map((c) => `(typeof(${c}) = 'text' AND octet_length(${c}) <> length(CAST(${c} AS BLOB)))`).join(" OR ");
-    if (allRows(side, `SELECT 1 AS x FROM main.${quoteIdent(t.name)} WHERE ${short} LIMIT 1`).length) return true;
-  }
-  return false;
+/**
+ * Throws ReadsShort when the attached UTF-16 sidecar's `table` holds a TEXT that SQLite hands over
+ * shorter than stored (a long one starting with U+FEFF/U+FFFE). Called inside the transaction the
+ * rows are compared and merged in: the decision is about the same snapshot. It reads each TEXT whole:
+ * the record header holds only the stored length, and `substr` loads the whole value too.
+ */
+export function assertNoShortText(db: LibsqlDatabase, table: string, cols: readonly string[]): void {
+  if (!cols.length) return;
+  const short = cols
+    .map((c) => `(typeof(${quoteIdent(c)}) = 'text' AND octet_length(${quoteIdent(c)}) <> length(CAST(${quoteIdent(c)} AS BLOB)))`)
+    .join(" OR ");
+  if (allRows(db, `SELECT 1 AS x FROM ${S}.${quoteIdent(table)} WHERE ${short} LIMIT 1`).length) throw new ReadsShort(table);
 }
 
 /** SQLite's affinity of a declared type (datatype3.html §3.1): the scratch column compares and stores as the sidecar's did. */
@@ -193,7 +201,7 @@ const LONG_BOM_ROW = 60_000;
 const CLASSES = ["integer", "real", "text", "blob", "null"] as const;
 
 function carryAll(side: LibsqlDatabase, db: LibsqlDatabase, from: TextEncoding, to: TextEncoding, path: string): Attached {
-  const out: Attached = { uncarried: new Map(), counted: new Map() };
+  const out: Attached = { uncarried: new Map(), counted: new Map(), checkShort: false };
   side.exec("BEGIN"); // one snapshot of the sidecar for every table
   db.exec("BEGIN");
   try {

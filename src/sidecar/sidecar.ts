@@ -26,6 +26,8 @@ import {
   S,
   SCHEMA,
   shapeOf,
+  assertNoShortText,
+  ReadsShort,
   type Attached,
   type SideTable,
   type Uncarried,
@@ -66,7 +68,7 @@ interface Plan {
   uncarried: Uncarried[];
 }
 
-function plans(db: LibsqlDatabase, { uncarried, counted }: Attached): Plan[] {
+function plans(db: LibsqlDatabase, { uncarried, counted, checkShort }: Attached): Plan[] {
   const sideTables = ordinaryTables(db, SCHEMA);
   const mainTables = ordinaryTables(db, "main");
   const encoding = encodingOf(db);
@@ -89,6 +91,7 @@ function plans(db: LibsqlDatabase, { uncarried, counted }: Attached): Plan[] {
       continue;
     }
     t.mergeable = true;
+    if (checkShort) assertNoShortText(db, side.name, sideCols);
     if (plan.extra.length) t.note = `column(s) the canonical table lacks: ${plan.extra.join(", ")} (a merged row's values there go to legacy_quarantine)`;
     plan.keyMatch = plan.key.map((k) => `m.${quoteIdent(k)} IS s.${quoteIdent(k)}`).join(" AND ");
     plan.same = sameExpr(db, {
@@ -282,18 +285,37 @@ function sideKey(db: LibsqlDatabase, p: Plan): string[] {
 
 /** Per table: rows, present, merged (= missing, what --merge would copy), conflicts. Reads only (the sidecar is attached read-only). */
 export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): SidecarTable[] {
-  const attached = attachSidecar(canonical, sidecarPath);
-  const own = !canonical.inTransaction;
-  try {
-    if (own) canonical.exec("BEGIN"); // one snapshot of both files for every count and comparison
-    const ps = plans(canonical, attached);
-    for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
-    if (own) canonical.exec("COMMIT");
-    return ps.map((p) => p.t);
-  } finally {
-    if (own && canonical.inTransaction) canonical.exec("ROLLBACK");
-    detachSidecar(canonical);
+  return withSidecar(canonical, sidecarPath, (attached) => {
+    const own = !canonical.inTransaction;
+    try {
+      if (own) canonical.exec("BEGIN"); // one snapshot of both files for every count and comparison
+      const ps = plans(canonical, attached);
+      for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
+      if (own) canonical.exec("COMMIT");
+      return ps.map((p) => p.t);
+    } finally {
+      if (own && canonical.inTransaction) canonical.exec("ROLLBACK");
+    }
+  });
+}
+
+/**
+ * Runs `fn` (its own transaction) with the sidecar attached; when a UTF-16 sidecar attached itself
+ * turns out, in that transaction, to hold a TEXT SQLite reads short (ReadsShort: rolled back), once
+ * more with it carried (./carry.ts), which sets such rows apart.
+ */
+function withSidecar<T>(db: LibsqlDatabase, sidecarPath: string, fn: (a: Attached) => T): T {
+  for (const carry of [false, true]) {
+    const attached = attachSidecar(db, sidecarPath, carry);
+    try {
+      return fn(attached);
+    } catch (e) {
+      if (!(e instanceof ReadsShort) || carry) throw e;
+    } finally {
+      detachSidecar(db);
+    }
   }
+  throw new Error("unreachable: the carried sidecar is never checked for short reads");
 }
 
 /**
@@ -306,10 +328,8 @@ function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: Libs
     // As vox runs: its schema declares foreign keys it does not enforce (some reference non-unique
     // columns, which SQLite reports as a "foreign key mismatch" on any write with enforcement on).
     db.exec("PRAGMA foreign_keys = OFF");
-    const attached = attachSidecar(db, sidecarPath);
-    return inWriteTransaction(db, (d) => fn(d, plans(d, attached)));
+    return withSidecar(db, sidecarPath, (attached) => inWriteTransaction(db, (d) => fn(d, plans(d, attached))));
   } finally {
-    detachSidecar(db);
     db.close();
   }
 }

@@ -98,6 +98,10 @@ describe("Stage 2 across text encodings, and what would stop it found before the
     expect(sqlite(side, "SELECT hex(substr(output_dir, 1, 1)), length(output_dir) FROM populi_training_run WHERE run_id = 'run-long'")).toBe(
       `FFFE|${long.length}`,
     );
+    // found in the comparison's own transaction: rolled back, the sidecar carried instead (the dry-run alike)
+    const dry = await cli(["sidecar", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(counts(dry.json.tables).populi_training_run).toEqual([4, 1, 1, 2]);
     const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work"), "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(counts(r.json.tables).populi_training_run).toEqual([4, 1, 1, 2]);
