@@ -8,6 +8,7 @@ import { DB_SIDE_SUFFIXES } from "../layout.js";
 import type { Emit } from "../engine/events.js";
 import { whereabouts } from "../engine/whereabouts.js";
 import { assertRecorded } from "../safety/runfiles.js";
+import { assertUnheldBeforeRename } from "../safety/holders.js";
 import { Journal } from "../engine/journal.js";
 import { removeDeadLocks, type Lock } from "../safety/lock.js";
 import type { RunOnDisk } from "../engine/runs.js";
@@ -100,6 +101,12 @@ function assertArchived(run: RunOnDisk, archive: string): void {
   const untouched = "Nothing was moved: the database, the archive and the new file stay where they are.";
   const next =
     "Find out who replaced it. If the original is elsewhere, put it back by hand; the verified backup can rebuild its rows (vox-cutover import-legacy into a new file).";
+  // Nobody may hold it by its archive name (an operator inspecting it): it would keep that name's -wal and -shm after the rename.
+  assertUnheldBeforeRename(archive, {
+    role: "the archived original",
+    untouched,
+    next: "Close that process (an sqlite3 shell or a viewer left open on the archive?), then run --rollback --apply again.",
+  });
   if (orig?.dev && orig.ino)
     assertRecorded(
       "the archived original",

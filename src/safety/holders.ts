@@ -147,21 +147,30 @@ export function holdersAfterRename(realPath: string, inode: { dev: string; ino: 
 }
 
 /**
- * The new file, right before it takes the database's name (under the primary's hold, after the typed
- * confirmation): nobody may hold it (or its -wal/-shm/-journal). The rename moves the file, not a
- * holder's view of it: a process that opened it by its own name (an operator's sqlite3 shell) keeps
- * using `<new>-wal` and `-shm` after the rename while the database's users use the name's, two
- * write-ahead logs and wal-indexes on one file (its commits checkpointed into the live database
- * unproven, or lost). Refused (3) naming the process; `untouched` says what is where.
+ * A file about to take the database's name by a rename (the swap's new file; a rollback's archived
+ * original), checked under the hold or before anything moves: nobody may hold it (or its
+ * -wal/-shm/-journal). The rename moves the file, not a holder's view of it: a process that opened it
+ * by its own name (an operator's sqlite3 shell) keeps using `<that name>-wal` and `-shm` after the
+ * rename while the database's users use the name's, two write-ahead logs and wal-indexes on one file
+ * (its commits checkpointed into the live database unproven, or lost). Refused (3) naming the process.
  */
-export function assertNewFileUnheld(newPath: string, untouched: string): void {
-  const h = openHolders(newPath, inodeOf(newPath)).holders;
+export function assertUnheldBeforeRename(path: string, o: { role: string; untouched: string; next: string }): void {
+  const h = openHolders(path, inodeOf(path)).holders;
   if (!h.length) return;
-  const name = basename(newPath);
+  const name = basename(path);
   throw refused({
-    what: `${describeHolders(h)}: it holds the new file ${newPath}, which is about to take the database's name. After the rename it would keep its own ${name}-wal and -shm while the database's users use theirs: its writes would bypass them (a corrupted or lost database), and nothing it wrote was checked.`,
+    what: `${describeHolders(h)}: it holds ${o.role} ${path}, which is about to take the database's name. After the rename it would keep its own ${name}-wal and -shm while the database's users use theirs: its writes would bypass them (a corrupted or lost database), and nothing it wrote was checked.`,
+    untouched: o.untouched,
+    next: o.next,
+    details: { holders: h, path },
+  });
+}
+
+/** The swap's new file (see above). */
+export function assertNewFileUnheld(newPath: string, untouched: string): void {
+  assertUnheldBeforeRename(newPath, {
+    role: "the new file",
     untouched,
     next: "Close that process (an sqlite3 shell or a viewer left open on the new file?), then run the cutover with --resume --apply (or --rollback --apply to undo the run).",
-    details: { holders: h, newPath },
   });
 }

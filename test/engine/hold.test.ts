@@ -419,7 +419,7 @@ async function pyHolder(file: string) {
 // -shm after the rename: two write-ahead logs on the live database. Before the fix nothing looked
 // at the new file's holders and this run swapped (exit 0).
 describe("nobody may hold the new file at the swap", () => {
-  it("a process opening the new file inside the swap window (WAL mode): refused (3) before the rename, nothing renamed; --resume finishes once it lets go (sqlite3 CLI)", async () => {
+  it("a process opening the new file inside the swap window (WAL mode): refused (3) before the rename, nothing renamed; --resume finishes once it lets go; a rollback with the archive held is refused the same way (sqlite3 CLI)", async () => {
     const { dir, db } = await sampleIn(true);
     const ino = inode(db);
     const rows = sqlite(db, "SELECT count(*) FROM names");
@@ -447,7 +447,21 @@ describe("nobody may hold the new file at the swap", () => {
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
     expect(sqlite(db, "SELECT count(*) FROM names")).toBe(rows);
     const runDir = join(dir, "vox-cutover-runs", readdirSync(join(dir, "vox-cutover-runs"))[0]!);
-    expect(inode(join(runDir, "archive", "vox.db"))).toBe(ino); // the original, archived
+    const archive = join(runDir, "archive", "vox.db");
+    expect(inode(archive)).toBe(ino); // the original, archived
+    // The same for a rollback's rename: an operator inspecting the archive holds it: refused before anything moves.
+    const inspector = (await pyHolder(archive)).holder;
+    const refusedBack = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(refusedBack.exitCode, refusedBack.stderr).toBe(3);
+    expect(refusedBack.stderr).toMatch(new RegExp(`pid ${inspector.pid} \\(.*holds the archived original`));
+    expect(inode(db)).not.toBe(ino); // nothing moved
+    inspector.kill("SIGKILL");
+    await inspector;
+    const back = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(inode(db)).toBe(ino);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+    expect(sqlite(db, "SELECT count(*) FROM names")).toBe(rows);
   });
 
   it("assertNewFileUnheld names a holder of the file (refused, 3) and passes once it is gone", async () => {
