@@ -33,6 +33,7 @@ import {
   type Uncarried,
 } from "./carry.js";
 import { sameExpr } from "./lead.js";
+import { copyMissing, textNet } from "./copy.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
@@ -232,45 +233,59 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
     const anyValue = p.extra.map((c) => `s.${quoteIdent(c)} IS NOT NULL`).join(" OR ");
     quarantineRows(db, p, `${missing} AND (${anyValue})`, () => `sidecar-unknown-columns: ${p.extra.join(", ")} (row merged without them)`, q);
   }
-  // 3. the missing rows, copied by SQLite itself; if the canonical table refuses one (another UNIQUE
-  //    index, a NOT NULL column the sidecar lacks), row by row, the refused ones quarantined
-  db.exec("SAVEPOINT sidecar_table");
-  try {
-    const r = db.prepare(`INSERT INTO main.${name} (${cols}) SELECT ${sCols} FROM ${S}.${name} s WHERE ${missing}`).run();
-    p.t.merged = Number(r.changes);
+  // 3. the missing rows, copied by SQLite itself (./copy.ts: never through an ephemeral copy, the
+  //    canonical table's TEXT bytes checked after); if the canonical table refuses one (another UNIQUE
+  //    index, a NOT NULL column the sidecar lacks), or the sidecar table is WITHOUT ROWID, row by
+  //    row, the refused ones quarantined
+  const rid = rowidOf(p);
+  if (rid) {
+    const net = textNet(db, p.t.name, p.shared);
+    db.exec("SAVEPOINT sidecar_table");
+    let copied: number | null = null;
+    try {
+      copied = copyMissing(db, p.t.name, p.shared, rid, missing, net);
+    } catch {
+      db.exec("ROLLBACK TO sidecar_table");
+    }
     db.exec("RELEASE sidecar_table");
-    return;
-  } catch {
-    db.exec("ROLLBACK TO sidecar_table");
-    db.exec("RELEASE sidecar_table");
+    if (copied !== null) {
+      net.check();
+      p.t.merged = copied;
+      return;
+    }
   }
   // Each candidate row is located by the sidecar's rowid (or, WITHOUT ROWID, its own key).
-  const rid = rowidOf(p);
+  const net = textNet(db, p.t.name, p.shared);
   const locator = rid ? [rid] : sideKey(db, p).map((c) => `s.${quoteIdent(c)}`);
   const locate = locator.map((c) => `${c} IS ?`).join(" AND ");
   const ids = db.prepare(`SELECT ${locator.join(", ")} FROM ${S}.${name} s WHERE ${missing}`);
   ids.raw(true);
   ids.safeIntegers(true);
   const candidates = (ids.all() as unknown[][]).map((c) => c.map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : v)) as SqlValue[]);
-  const ins = db.prepare(`INSERT INTO main.${name} (${cols}) SELECT ${sCols} FROM ${S}.${name} s WHERE ${locate} AND ${missing}`);
+  // The INSERT's SELECT never reads the canonical table (./copy.ts): whether the row is still missing is asked first.
+  const ins = db.prepare(`INSERT INTO main.${name} (${cols}) SELECT ${sCols} FROM ${S}.${name} s WHERE ${locate}`);
   const state = db.prepare(`SELECT ${classExpr(p)} AS k FROM ${S}.${name} s WHERE ${locate}`);
   state.raw(true);
   let merged = 0;
   for (const args of candidates) {
+    const k = Number((state.get(...args) as unknown[] | undefined)?.[0]);
+    if (k !== CLASS_MISSING) {
+      // An earlier sidecar row took this key (the sidecar's key is not the canonical one): same values or a conflict.
+      if (k === CLASS_PRESENT) p.t.present++;
+      else if (k === CLASS_CONFLICT) p.t.conflicts += quarantineRows(db, p, locate, () => "sidecar-conflict", q, args);
+      continue;
+    }
     try {
       const n = Number(ins.run(...args).changes);
       merged += n;
-      if (n) continue;
-      // An earlier sidecar row took this key (the sidecar's key is not the canonical one): same values or a conflict.
-      const k = Number((state.get(...args) as unknown[] | undefined)?.[0]);
-      if (k === CLASS_PRESENT) p.t.present++;
-      else if (k === CLASS_CONFLICT) p.t.conflicts += quarantineRows(db, p, locate, () => "sidecar-conflict", q, args);
+      if (n) net.add(locate, args);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict (${msg})` : `sidecar-rejected: ${msg}`;
       p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);
     }
   }
+  net.check();
   p.t.merged = merged;
 }
 
