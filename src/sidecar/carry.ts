@@ -76,13 +76,15 @@ interface Shape {
   shared: string[];
   extra: string[];
   key: string[];
+  /** False when the canonical table declares no key (the key is then every shared column). */
+  declaredKey: boolean;
   mergeable: boolean;
   note?: string;
 }
 
 /** The one rule of which sidecar tables Stage 2 compares and merges (`sideCols`: its non-generated columns; `inMain`: the canonical DB has such a table). */
 export function shapeOf(db: LibsqlDatabase, table: string, sideCols: readonly string[], inMain: boolean): Shape {
-  const out: Shape = { shared: [], extra: [], key: [], mergeable: false };
+  const out: Shape = { shared: [], extra: [], key: [], declaredKey: false, mergeable: false };
   if (!inMain) return { ...out, note: "the canonical DB has no such table: its rows stay in the archived sidecar (and its backup)" };
   const mainCols = columnsOf(db, "main", table);
   const insertable = new Set(mainCols.filter((c) => !c.generated).map((c) => c.name));
@@ -94,6 +96,7 @@ export function shapeOf(db: LibsqlDatabase, table: string, sideCols: readonly st
     .map((c) => c.name);
   // A table without a declared key: a row is the same row only when every shared value is.
   out.key = pk.length ? pk : out.shared;
+  out.declaredKey = pk.length > 0;
   const missingKey = out.key.filter((k) => !out.shared.includes(k));
   if (!out.shared.length) return { ...out, note: "no column in common with the canonical table: its rows stay in the archived sidecar" };
   if (missingKey.length)

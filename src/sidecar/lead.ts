@@ -57,6 +57,26 @@ export function sameExpr(db: LibsqlDatabase, p: SameInput): string {
     .join(" AND ");
 }
 
+/**
+ * The SQL that is true when canonical row `m` may hold sidecar row `s`'s key. In a UTF-16 canonical
+ * DB a TEXT key that SQLite reads short (see above) matches a sidecar TEXT of the same stored length
+ * whose bytes after the first two equal it: such a row is never counted missing (a table without a
+ * declared key has every column as its key: an identical row merged again would be a duplicate);
+ * {@link sameExpr} then judges it present or a conflict on the stored bytes. Only for a table
+ * without a declared key (`loose`): the OR would keep SQLite from looking a declared key up in its
+ * index, and a declared key's UNIQUE index refuses a second copy anyway (the row is quarantined).
+ */
+export function keyMatchExpr(key: readonly string[], encoding: TextEncoding, loose: boolean): string {
+  return key
+    .map((k) => {
+      const [m, s] = [`m.${quoteIdent(k)}`, `s.${quoteIdent(k)}`];
+      if (encoding === "UTF-8" || !loose) return `${m} IS ${s}`;
+      return `(${m} IS ${s} OR (typeof(${m}) = 'text' AND typeof(${s}) = 'text' AND octet_length(${m}) = octet_length(${s})
+        AND length(CAST(${m} AS BLOB)) <> octet_length(${m}) AND substr(CAST(${s} AS BLOB), 3) = CAST(${m} AS BLOB)))`;
+    })
+    .join(" AND ");
+}
+
 /** Per shared column: the first two stored bytes of each canonical TEXT (of a row the sidecar's keys match) that SQLite reads short, by rowid. */
 function shortLeads(db: LibsqlDatabase, p: SameInput): { rid: string | null; byCol: Map<string, Map<bigint, Buffer>> } {
   const byCol = new Map<string, Map<bigint, Buffer>>();

@@ -32,7 +32,7 @@ import {
   type SideTable,
   type Uncarried,
 } from "./carry.js";
-import { sameExpr } from "./lead.js";
+import { keyMatchExpr, sameExpr } from "./lead.js";
 import { copyMissing, textNet } from "./copy.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
@@ -94,7 +94,7 @@ function plans(db: LibsqlDatabase, { uncarried, counted, checkShort }: Attached)
     t.mergeable = true;
     if (checkShort) assertNoShortText(db, side.name, sideCols);
     if (plan.extra.length) t.note = `column(s) the canonical table lacks: ${plan.extra.join(", ")} (a merged row's values there go to legacy_quarantine)`;
-    plan.keyMatch = plan.key.map((k) => `m.${quoteIdent(k)} IS s.${quoteIdent(k)}`).join(" AND ");
+    plan.keyMatch = keyMatchExpr(plan.key, encoding, !shape.declaredKey);
     plan.same = sameExpr(db, {
       table: side.name,
       shared: plan.shared,

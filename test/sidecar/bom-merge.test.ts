@@ -65,3 +65,19 @@ c=sqlite3.connect(sys.argv[2]); c.execute("INSERT INTO notes VALUES (1, ?)", ("\
     rmSync(d, { recursive: true, force: true });
   });
 });
+
+describe("a table without a declared key (every column its key)", () => {
+  it("an identical row with a long U+FEFF-led text is present, never merged again; a new row merges", async () => {
+    const { d, db } = setup("UTF-16le", `CREATE TABLE tags(a TEXT, b INTEGER); INSERT INTO tags VALUES (${LONG}, 1), ('new', 2);`);
+    execaSync("sqlite3", [db, `CREATE TABLE tags(a TEXT, b INTEGER); INSERT INTO tags VALUES (${LONG}, 1);`]);
+    expect(sqlite(db, "SELECT length(CAST(a AS BLOB)), hex(substr(CAST(a AS BLOB), 1, 4)) FROM tags")).toBe("6002|FFFE7800");
+    const dry = await cli(["sidecar", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.json.tables.find((t: any) => t.name === "tags")).toMatchObject({ rows: 2, present: 1, merged: 1, conflicts: 0 });
+    const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work"), "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.tables.find((t: any) => t.name === "tags")).toMatchObject({ rows: 2, present: 1, merged: 1, conflicts: 0 });
+    expect(sqlite(db, "SELECT b, length(CAST(a AS BLOB)), hex(substr(CAST(a AS BLOB), 1, 4)) FROM tags ORDER BY b")).toBe("1|6002|FFFE7800\n2|6|6E006500");
+    expect(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE source_table = 'tags'")).toBe("0");
+  });
+});
