@@ -302,3 +302,16 @@ export class JsonTextDecoder implements StringDecoder {
     this.carry = Buffer.alloc(0);
   }
 }
+
+/** Slices without their first `n` bytes. */
+export function* skipBytes(src: Iterable<Uint8Array>, n: number): Generator<Uint8Array> {
+  let left = n;
+  for (const s of src) {
+    if (left >= s.length) {
+      left -= s.length;
+      continue;
+    }
+    yield left ? s.subarray(left) : s;
+    left = 0;
+  }
+}

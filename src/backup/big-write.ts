@@ -3,7 +3,7 @@
  * transaction) over a zeroblob that was inserted in its place, and the stage: where a big value goes
  * first when its own table would read it at insert.
  */
-import { BigValue, bigValueBytes } from "./big-value.js";
+import { BigValue, bigValueBytes, skipBytes } from "./big-value.js";
 import { Utf16Text } from "./big-utf16.js";
 import { PageReader, type Payload } from "../db/pages.js";
 import { allRows, type LibsqlDatabase, type LibsqlStatement } from "../db/local.js";
@@ -142,19 +142,6 @@ class BigStage {
   drop(): void {
     if (this.name !== null) this.db.exec(`DROP TABLE ${quoteIdent(this.name)}`);
     this.name = null;
-  }
-}
-
-/** Slices without their first `n` bytes. */
-function* skipBytes(src: Iterable<Uint8Array>, n: number): Generator<Uint8Array> {
-  let left = n;
-  for (const s of src) {
-    if (left >= s.length) {
-      left -= s.length;
-      continue;
-    }
-    yield left ? s.subarray(left) : s;
-    left = 0;
   }
 }
 

@@ -9,7 +9,7 @@
  * not canonical base64, as a short one does.
  */
 import { DecodeError } from "./format.js";
-import { Base64Decoder, base64Stream, BigValue, Utf8Check, type StringDecoder } from "./big-value.js";
+import { Base64Decoder, base64Stream, BigValue, skipBytes, Utf8Check, type StringDecoder } from "./big-value.js";
 import { Cursor, rangeSlices, streamAbove } from "./long-line.js";
 import { JsonSyntaxError, parseJsonBytes, type JsonValue } from "../util/json-literal.js";
 import type { LongLine } from "../util/lines.js";
@@ -297,19 +297,6 @@ function lineBase64(path: string, start: number, end: number): BigValue {
   return new BigValue("text", head.length + Math.ceil(n / 3) * 4 + tail.length, pieces, true);
 }
 
-/** A text value's slices from byte `skip` on. */
-function* after(src: Iterable<Uint8Array>, skip: number): Generator<Uint8Array> {
-  let left = skip;
-  for (const s of src) {
-    if (left >= s.length) {
-      left -= s.length;
-      continue;
-    }
-    yield left ? s.subarray(left) : s;
-    left = 0;
-  }
-}
-
 const PREFIX = Buffer.from("base64:");
 
 /**
@@ -332,7 +319,7 @@ export function base64TextBlob(v: BigValue): BigValue | null {
   let length = 0;
   try {
     const dec = new Base64Decoder();
-    for (const s of after(v.open(), PREFIX.length)) dec.push(s, (b) => (length += b.length));
+    for (const s of skipBytes(v.open(), PREFIX.length)) dec.push(s, (b) => (length += b.length));
     dec.end(() => {});
   } catch (e) {
     if (e instanceof DecodeError) return null;
@@ -341,7 +328,7 @@ export function base64TextBlob(v: BigValue): BigValue | null {
   function* bytes(): Generator<Uint8Array> {
     const dec = new Base64Decoder();
     const out: Buffer[] = [];
-    for (const s of after(v.open(), PREFIX.length)) {
+    for (const s of skipBytes(v.open(), PREFIX.length)) {
       dec.push(s, (b) => out.push(b));
       while (out.length) yield out.shift()!;
     }
