@@ -23,7 +23,8 @@
  *   scratch table and its rows are only counted (they stay in the archived sidecar).
  */
 import { isUtf8 } from "node:buffer";
-import { attachUri, allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { attachUri, allRows, openReadOnly, textEncoding, type LibsqlDatabase } from "../db/local.js";
+import { affinityOf } from "../backup/affinity.js";
 import { quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
 import { failed } from "../errors.js";
 import { droppedLines } from "../util/gc.js";
@@ -123,10 +124,6 @@ export interface Uncarried {
   reason: string;
 }
 
-export function encodingOf(db: LibsqlDatabase, schema = "main"): TextEncoding {
-  return String(allRows(db, `PRAGMA ${quoteIdent(schema)}.encoding`)[0]?.encoding ?? "UTF-8") as TextEncoding;
-}
-
 /**
  * Attaches the sidecar to `db` as `vox_sidecar` (see the file's comment); returns the rows that
  * could not be carried, per table (empty when the encodings are the same). Detach with detachSidecar.
@@ -135,8 +132,8 @@ export function attachSidecar(db: LibsqlDatabase, sidecarPath: string, carry = f
   // Opened first: a file that is no database, or a hot journal beside it, is refused in words here.
   const side = openReadOnly(sidecarPath);
   try {
-    const from = encodingOf(side);
-    const to = encodingOf(db);
+    const from = textEncoding(side);
+    const to = textEncoding(db);
     // libsql keeps temporary databases in memory by default: the scratch (and SQLite's own sorts and
     // automatic indexes over the sidecar) would grow with the sidecar. On disk they stay flat
     // (a 600,000-row sidecar: peak RSS 375 → 135 MB).
@@ -181,16 +178,6 @@ export function assertNoShortText(db: LibsqlDatabase, table: string, cols: reado
     .map((c) => `(typeof(${quoteIdent(c)}) = 'text' AND octet_length(${quoteIdent(c)}) <> length(CAST(${quoteIdent(c)} AS BLOB)))`)
     .join(" OR ");
   if (allRows(db, `SELECT 1 AS x FROM ${S}.${quoteIdent(table)} WHERE ${short} LIMIT 1`).length) throw new ReadsShort(table);
-}
-
-/** SQLite's affinity of a declared type (datatype3.html §3.1): the scratch column compares and stores as the sidecar's did. */
-function affinityOf(type: string): string {
-  const t = type.toUpperCase();
-  if (t.includes("INT")) return "INTEGER";
-  if (/CHAR|CLOB|TEXT/.test(t)) return "TEXT";
-  if (t === "" || t.includes("BLOB")) return "";
-  if (/REAL|FLOA|DOUB/.test(t)) return "REAL";
-  return "NUMERIC";
 }
 
 /**
@@ -254,7 +241,8 @@ function asBuffer(v: unknown): Buffer {
 /** The scratch table of a sidecar table: its (non-generated) columns with the same affinity, its key if WITHOUT ROWID. */
 function createScratch(db: LibsqlDatabase, t: SideTable, cols: Col[]): void {
   const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
-  const defs = cols.map((c) => `${quoteIdent(c.name)} ${affinityOf(c.type)}`.trim());
+  // A column declared with its affinity's name has that affinity (BLOB as a type name: BLOB affinity, as no type).
+  const defs = cols.map((c) => `${quoteIdent(c.name)} ${affinityOf(c.type)}`);
   if (t.withoutRowid) defs.push(`PRIMARY KEY (${pk.map((c) => quoteIdent(c.name)).join(", ")})`);
   db.exec(`CREATE TABLE ${S}.${quoteIdent(t.name)} (${defs.join(", ")})${t.withoutRowid ? " WITHOUT ROWID" : ""}`);
 }

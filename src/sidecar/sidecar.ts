@@ -13,13 +13,12 @@ import { basename, dirname, join } from "node:path";
 import { assertNotPrimary } from "./paths.js";
 import { moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
-import { allRows, inWriteTransaction, openReadWrite, type LibsqlDatabase } from "../db/local.js";
+import { allRows, inWriteTransaction, openReadWrite, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
 import {
   attachSidecar,
   columnsOf,
   detachSidecar,
-  encodingOf,
   NOT_DATA,
   ordinaryTables,
   rowidName,
@@ -72,7 +71,7 @@ interface Plan {
 function plans(db: LibsqlDatabase, { uncarried, counted, checkShort }: Attached): Plan[] {
   const sideTables = ordinaryTables(db, SCHEMA);
   const mainTables = ordinaryTables(db, "main");
-  const encoding = encodingOf(db);
+  const encoding = textEncoding(db);
   const out: Plan[] = [];
   for (const side of [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (NOT_DATA.has(side.name)) continue;
@@ -175,7 +174,7 @@ interface Quarantine {
  */
 function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
   ensureOwnTables(db);
-  const enc = encodingOf(db);
+  const enc = textEncoding(db);
   const hasKey = allRows(db, "SELECT 1 FROM pragma_table_xinfo('legacy_quarantine') WHERE name = 'source_key'").length > 0;
   const T = TEXT_FROM_BYTES;
   const st = hasKey
