@@ -115,6 +115,18 @@ export async function sampleChangedBy(prefix: string, py: string): Promise<{ d: 
 /** The big-value size the large-value tests lower to 64 KB (values above it are read from the pages in slices). */
 export const BIG_VALUES_ABOVE_64K = { VOX_CUTOVER_BIG_VALUE_BYTES: String(64 << 10) };
 
+/** A module of the build (dist/src), as the CLI runs it: one module instance for instanceof, its worker threads' files beside it. */
+export const dist = async <T>(m: string): Promise<T> => (await import(join(ROOT, "dist/src", m))) as T;
+
+/** For a file that lowers the big-value size (the test hook): VOX_CUTOVER_BIG_VALUE_BYTES is put back as it was after the file. */
+export function restoreBigValueBytesAfterAll(): void {
+  const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+  afterAll(() => {
+    if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+    else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
+  });
+}
+
 export function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }

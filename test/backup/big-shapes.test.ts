@@ -10,20 +10,19 @@
  * (schema-66: no CHECK, generated column, STRICT or WITHOUT ROWID; UNIQUE only on keys such as
  * a2a_messages.message_uuid): the last test is that real case, through the CLI import.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { BIG_VALUES_ABOVE_64K, cli, ROOT, sampleChangedBy, tmp } from "../helpers.js";
+import { BIG_VALUES_ABOVE_64K, cli, sampleChangedBy, tmp, dist, restoreBigValueBytesAfterAll } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as RestoreM from "../../src/backup/restore.js";
 
 // From dist, as the CLI runs (the export's writer is a worker thread).
-const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
 const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { restoreBackup } = await dist<typeof RestoreM>("backup/restore.js");
 
 const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" }, yieldEvery: false };
-const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+restoreBigValueBytesAfterAll();
 let dir: string;
 const p = (n: string) => join(dir, n);
 
@@ -85,10 +84,6 @@ beforeAll(() => {
   execaSync("python3", ["-c", BUILD, dir]);
   process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(64 << 10);
 }, 60_000);
-afterAll(() => {
-  if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
-  else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
-});
 
 describe("large values in tables that read them at insert (64 KB threshold)", () => {
   for (const name of ["shapes.db", "av.db"]) {

@@ -8,12 +8,12 @@
  * (read whole). Judged by Python's sqlite3
  * reading the database and Python's json reading the backup, never by our own reader alone.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { execaSync } from "execa";
-import { ROOT, tmp } from "../helpers.js";
+import { tmp, dist, restoreBigValueBytesAfterAll } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as ReadM from "../../src/backup/read.js";
 import type * as CompareM from "../../src/backup/compare.js";
@@ -24,7 +24,6 @@ import type * as LocalM from "../../src/db/local.js";
 import type * as ErrorsM from "../../src/errors.js";
 
 // From dist, as the CLI runs (the export's writer is a worker thread; one module instance for instanceof).
-const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
 const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { readBackup } = await dist<typeof ReadM>("backup/read.js");
 const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
@@ -36,7 +35,7 @@ const { VoxError } = await dist<typeof ErrorsM>("errors.js");
 
 let dir: string;
 const p = (n: string) => join(dir, n);
-const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+restoreBigValueBytesAfterAll();
 
 /** Builds the files with Python's sqlite3 (not our driver). */
 const BUILD = String.raw`
@@ -158,10 +157,6 @@ beforeAll(() => {
   expect(readFileSync(p("rb.db"))[20]).toBe(32);
   process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(64 << 10);
 }, 120_000);
-afterAll(() => {
-  if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
-  else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
-});
 
 /** The backup of p4.db (exported once, by whichever test needs it first). */
 async function p4Backup(): Promise<string> {

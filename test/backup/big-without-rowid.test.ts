@@ -8,10 +8,10 @@
  * read whole and named. Big-value size lowered to 64 KB (test hook); files built and judged by
  * Python's sqlite3 (typeof and sha3 of every value, in key order).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { BIG_VALUES_ABOVE_64K, cli, ROOT, sampleChangedBy, tmp } from "../helpers.js";
+import { BIG_VALUES_ABOVE_64K, cli, sampleChangedBy, tmp, dist, restoreBigValueBytesAfterAll } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as RestoreM from "../../src/backup/restore.js";
 import type * as CompareM from "../../src/backup/compare.js";
@@ -24,7 +24,6 @@ import type * as CursorM from "../../src/db/index-pages.js";
 import type * as ValueM from "../../src/backup/big-value.js";
 
 // From dist, as the CLI runs (the export's writer is a worker thread).
-const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
 const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { restoreBackup } = await dist<typeof RestoreM>("backup/restore.js");
 const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
@@ -37,7 +36,7 @@ const { IndexCursor } = await dist<typeof CursorM>("db/index-pages.js");
 const { BigValue } = await dist<typeof ValueM>("backup/big-value.js");
 
 const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" }, yieldEvery: false };
-const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+restoreBigValueBytesAfterAll();
 let dir: string;
 const p = (n: string) => join(dir, n);
 
@@ -89,10 +88,6 @@ beforeAll(() => {
   execaSync("python3", ["-c", BUILD, p("wr.db")]);
   process.env.VOX_CUTOVER_BIG_VALUE_BYTES = String(64 << 10);
 }, 60_000);
-afterAll(() => {
-  if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
-  else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
-});
 
 /** Each table's rows as the row reader gives them: how many values came as slices (BigValue), and what it read whole. */
 function readAll(path: string) {

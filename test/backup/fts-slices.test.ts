@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { rmSync } from "node:fs";
 import { execaSync } from "execa";
-import { BIG_VALUES_ABOVE_64K, ROOT, sqlite, tmp } from "../helpers.js";
+import { BIG_VALUES_ABOVE_64K, sqlite, tmp, dist, restoreBigValueBytesAfterAll } from "../helpers.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as RestoreM from "../../src/backup/restore.js";
 import type * as CompareM from "../../src/backup/compare.js";
@@ -22,7 +22,6 @@ import type * as LocalM from "../../src/db/local.js";
 import type * as ValueM from "../../src/backup/big-value.js";
 
 // From dist, as the CLI runs (the export's writer is a worker thread).
-const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
 const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { restoreBackup } = await dist<typeof RestoreM>("backup/restore.js");
 const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
@@ -32,7 +31,7 @@ const { openReadOnly } = await dist<typeof LocalM>("db/local.js");
 const { BigValue } = await dist<typeof ValueM>("backup/big-value.js");
 
 const base = { chain: "legacy", maxVersion: 1, baseline: { version: 60, digest: "" }, yieldEvery: false };
-const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+restoreBigValueBytesAfterAll();
 let dir: string;
 const p = (n: string) => join(dir, n);
 
@@ -65,8 +64,6 @@ beforeAll(() => {
   process.env.VOX_CUTOVER_BIG_VALUE_BYTES = BIG_VALUES_ABOVE_64K.VOX_CUTOVER_BIG_VALUE_BYTES;
 }, 60_000);
 afterAll(() => {
-  if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
-  else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
   rmSync(dir, { recursive: true, force: true });
 });
 

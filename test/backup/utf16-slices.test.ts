@@ -14,11 +14,11 @@
  * - The import: BigInserter writes a UTF-8 BigValue into UTF-16 files (in place with values after it,
  *   at the record's end, and through the stage for a UNIQUE column), judged by Python.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { ROOT, tmp } from "../helpers.js";
+import { tmp, dist, restoreBigValueBytesAfterAll } from "../helpers.js";
 import type * as LocalM from "../../src/db/local.js";
 import type * as ValueM from "../../src/db/value.js";
 import type * as PagesM from "../../src/db/pages.js";
@@ -30,7 +30,6 @@ import type * as InsertM from "../../src/backup/big-insert.js";
 import type * as ExportM from "../../src/backup/export.js";
 import type * as CompareM from "../../src/backup/compare.js";
 
-const dist = async <T>(m: string) => (await import(join(ROOT, "dist/src", m))) as T;
 const { openReadOnly, openReadWrite } = await dist<typeof LocalM>("db/local.js");
 const { decodeText, RawText } = await dist<typeof ValueM>("db/value.js");
 const { PageReader } = await dist<typeof PagesM>("db/pages.js");
@@ -43,7 +42,7 @@ const { exportBackup } = await dist<typeof ExportM>("backup/export.js");
 const { verifyAgainstDatabase } = await dist<typeof CompareM>("backup/compare.js");
 
 const ENCS = ["UTF-16le", "UTF-16be"] as const;
-const before = process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
+restoreBigValueBytesAfterAll();
 let dir: string;
 const p = (n: string) => join(dir, n);
 
@@ -93,10 +92,6 @@ beforeAll(() => {
   dir = tmp("vox-u16-slices-");
   for (const e of ENCS) execaSync("python3", ["-c", BUILD, p(`${e}.db`), e]);
 }, 60_000);
-afterAll(() => {
-  if (before === undefined) delete process.env.VOX_CUTOVER_BIG_VALUE_BYTES;
-  else process.env.VOX_CUTOVER_BIG_VALUE_BYTES = before;
-});
 
 /** Each table's lines (as the export writes them), and how many values came as slices, with the big-value size `above`. */
 function lines(path: string, above: number) {
