@@ -62,7 +62,12 @@ export interface BackupVisitor {
    * no line (null). Without it a big value is read back whole and the row's line built.
    */
   bigValues?: boolean;
-  /** Skip the per-row canonical re-encoding (a second pass over a file already verified; the hashes are still checked). */
+  /**
+   * The caller compares the whole-file hash with one it verified before anything read here is kept:
+   * the per-row canonical re-encoding is skipped, and a `hashOnly` table's own hash is not
+   * recomputed (its end marker's is taken; the whole-file hash covers its bytes). Every other hash
+   * and count is still checked.
+   */
   trusted?: boolean;
   /**
    * Rows are hashed and counted, never parsed (no JSON, no decoding, no canonical or order check):
@@ -146,7 +151,7 @@ class RowRun {
     this.used = 0;
   }
   private update(b: Buffer): void {
-    this.table!.update(b);
+    this.table?.update(b);
     this.file.update(b);
   }
 }
@@ -215,7 +220,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
         run.flush(); // its pieces go to the hashes directly
         try {
           values = parseLongRow(line, path, (b) => {
-            th!.update(b);
+            th?.update(b);
             fileHash.update(b);
           });
         } catch (e) {
@@ -223,7 +228,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
           throw e;
         }
         if (!line.terminated) throw bad(path, line.no, "the file ends in the middle of a line (truncated)", cur.name);
-        th!.update("\n");
+        th?.update("\n");
         fileHash.update("\n");
         if (values.length !== cur.columns.length)
           throw bad(path, line.no, `a row has ${values.length} values, the table has ${cur.columns.length} columns`, cur.name);
@@ -294,18 +299,21 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
           if (o.name !== expected.name) throw bad(path, line.no, `expected table ${expected.name} next, found ${String(o.name)} (sections reordered)`);
           if (JSON.stringify(o.columns) !== JSON.stringify(expected.columns)) throw bad(path, line.no, "the columns differ from the header", expected.name);
           cur = expected;
-          th = createHash("sha256");
-          run.table = th;
           rows = 0;
           prevKey = null;
           keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
           visitor.onTable?.(cur);
           skip = visitor.hashOnly?.(cur) === true;
+          // A trusted file's whole hash is compared with the verified one before anything it fed is
+          // kept, and a table proven another way needs no hash of its own: the whole-file hash covers
+          // its bytes (one SHA-256 pass over them instead of two).
+          th = skip && visitor.trusted ? undefined : createHash("sha256");
+          run.table = th;
           continue;
         }
         if (o.k === "end") {
           if (!cur || o.name !== cur.name) throw bad(path, line.no, `an end marker for ${String(o.name)} outside its table`);
-          const sha256 = th!.digest("hex");
+          const sha256 = th ? th.digest("hex") : String(o.sha256);
           if (o.rows !== rows) throw bad(path, line.no, `the end marker says ${String(o.rows)} rows, the file holds ${rows}`, cur.name);
           if (o.sha256 !== sha256)
             throw bad(path, line.no, `the content hash recomputed from the rows (${sha256}) differs from the recorded one (${String(o.sha256)})`, cur.name);

@@ -122,6 +122,10 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
       rules: loadImporters(),
       into: keep ? "target" : "scratch",
       source: dbPath,
+      // The trial's backup is the file this export just wrote: checked against the export's own
+      // whole-file hash before anything it fed is kept (as the apply's import checks its verified
+      // backup's), so its rows are not re-encoded and a proven table's lines are hashed once.
+      verifiedSha256: exp.sha256,
       onProgress: (p) => {
         emit({
           type: "step-progress",
