@@ -407,6 +407,42 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(sha256(db)).toBe(orig);
   });
 
+  it("a backup edited in place after its verification (same inode, same size, one letter of a row of a table copied inside SQLite) is refused by build-import (3); no new file, the primary stays", async () => {
+    // The build trusts a verified backup only through its whole-file hash (a natively proven table's
+    // lines are not hashed on their own again): an edit between verify-backup and the build that keeps
+    // the inode and size must still fail it. (A --resume would verify the backup again first.)
+    const { dir, db, orig } = sample();
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:verify-backup");
+    const root = join(dir, "vox-cutover-runs");
+    const backup = join(root, readdirSync(root)[0]!, "backup.jsonl");
+    const size = statSync(backup).size;
+    const edited = (
+      await execa("python3", [
+        "-c",
+        [
+          "import json,re,sys",
+          "p=sys.argv[1]; b=open(p,'rb').read().split(b'\\n'); cur=None",
+          "for i,l in enumerate(b):",
+          "  if l.startswith(b'{\"k\":\"table\"'): cur=json.loads(l)['name']; continue",
+          "  m=re.search(rb'\"[a-z]', l) if l.startswith(b'[') and cur=='audit_log' else None",
+          "  if m:",
+          "    c=l[m.start()+1]; b[i]=l[:m.start()+1]+bytes([c+1 if c<122 else c-1])+l[m.start()+2:]",
+          "    open(p,'r+b').write(b'\\n'.join(b)); print(cur); break",
+        ].join("\n"),
+        backup,
+      ])
+    ).stdout.trim();
+    expect(edited).toBe("audit_log");
+    expect(statSync(backup).size).toBe(size);
+    release();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/backup/i);
+    expect(r.stderr).toMatch(/build|import|whole-file/i);
+    expect(existsSync(join(dir, ".vox.db.vox-cutover-new"))).toBe(false);
+    expect(sha256(db)).toBe(orig);
+  });
+
   it("a row committed into the new file in WAL mode after the import sits in its -wal (the file itself unchanged): --resume refuses (3) naming the -wal; the primary stays", async () => {
     const { dir, db } = sample();
     await execa("sqlite3", [db, "PRAGMA journal_mode=WAL"]); // the new file keeps the primary's journal mode
