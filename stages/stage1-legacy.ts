@@ -7,7 +7,7 @@ import { formatCount, plural } from "../src/util/count.js";
 import { splitSequences } from "../src/backup/format.js";
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { verifyAgainstDatabase } from "../src/backup/compare.js";
+import { verifyExport } from "../src/backup/compare.js";
 import { exportBackup } from "../src/backup/export.js";
 import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
@@ -63,6 +63,7 @@ export const exportStep: Step = defineStep({
         bytes: r.bytes,
         identity,
         tables: r.tables,
+        sequenceTable: r.sequencesSha256 === null ? null : { rows: r.sequences, sha256: r.sequencesSha256 },
         file: recordFile(r.path, r.sha256),
         ...(r.readWhole.length ? { readWhole: r.readWhole } : {}),
       },
@@ -75,21 +76,17 @@ export const verifyStep: Step = defineStep({
   stage: 1,
   kind: "read",
   title: "Verify the backup",
-  describe: (c) => `re-read ${basename(c.backupPath)}: every hash recomputed, counts and hashes against the live primary`,
+  describe: (c) =>
+    `re-read ${basename(c.backupPath)}: every hash recomputed and held to the export's record, every table counted in the live primary (count(*)); its hashes are the export's reading while its content version is unchanged since the export, else the primary is re-read and hashed`,
   async run(c) {
     const exp = c.outputs.need("export");
-    // The backup is re-read here while a worker hashes the live primary on the other core.
-    const { read: r, comparison: cmp } = await verifyAgainstDatabase(c.backupPath, c.dbPath, {
+    // compare.ts verifyExport: the primary unchanged since the export's snapshot is counted, not re-read;
+    // otherwise the backup is re-read here while a worker hashes the live primary on the other core.
+    const v = await verifyExport(c.backupPath, c.dbPath, exp, {
       onProgress: (p) =>
-        c.emit({
-          type: "step-progress",
-          id: "verify-backup",
-          done: p.rowsDone,
-          total: p.totalRows,
-          label: p.table,
-          phase: "re-reading the backup, hashing the primary",
-        }),
+        c.emit({ type: "step-progress", id: "verify-backup", done: p.rowsDone, total: p.totalRows, label: p.table, phase: "re-reading the backup" }),
     });
+    const { read: r, comparison: cmp } = v;
     if (r.fileSha256 !== exp.sha256) {
       throw refused({
         what: `The backup ${c.backupPath} changed since it was written (sha256 ${r.fileSha256} ≠ ${exp.sha256}).`,
@@ -107,9 +104,14 @@ export const verifyStep: Step = defineStep({
       });
     }
     const counted = splitSequences(r.tables);
+    const hashes = plural(counted.tables.length, "table hash", "table hashes");
+    const seq = counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : "";
     return {
-      summary: `${formatCount(counted.totalRows)} rows, ${plural(counted.tables.length, "table hash", "table hashes")} equal to the primary's${counted.sequences ? ` (and ${formatCount(counted.sequences)} sqlite_sequence entries)` : ""}`,
-      outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows },
+      summary:
+        v.live === "content-version"
+          ? `${formatCount(counted.totalRows)} rows${seq}, ${hashes} recomputed equal to the export's; counts equal to the live primary's (count(*)); hashes: the export's reading, the primary unchanged since (content version)`
+          : `${formatCount(counted.totalRows)} rows${seq}, ${hashes} equal to the primary's, re-read (${v.reReadBecause})`,
+      outputs: { verified: true, sha256: r.fileSha256, rows: r.totalRows, live: v.live },
     };
   },
 });

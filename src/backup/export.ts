@@ -50,6 +50,8 @@ interface ExportResult {
   totalRows: number;
   /** Rows of sqlite_sequence (carried in the file, counted apart). */
   sequences: number;
+  /** The content hash of the sqlite_sequence section (null: the database has none). */
+  sequencesSha256: string | null;
   header: BackupHeader;
   /** Tables read by the second reader (a worker thread) and copied in: 0 when one thread read them all. */
   readerTables: number;
@@ -245,6 +247,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       tables: split.tables,
       totalRows: split.totalRows,
       sequences: split.sequences,
+      sequencesSha256: r.summary!.find((t) => t.name === "sqlite_sequence")?.sha256 ?? null,
       header,
       readerTables,
       writerWorker: sink.inWorker,

@@ -41,7 +41,7 @@ export type HashWorkerMessage =
 /** Below this size (database + WAL) the live database is hashed on this thread: a worker's start costs more than the work. */
 const IN_THREAD_HASH_BYTES = 32 << 20;
 
-function liveHashFailed(dbPath: string, e: unknown): Error {
+export function liveHashFailed(dbPath: string, e: unknown): Error {
   return failed({
     what: `Could not read ${dbPath} to compare it with the backup: ${e instanceof Error ? e.message : String(e)}.`,
     untouched: "Nothing was written.",

@@ -100,11 +100,19 @@ export const StepOutputSchemas = {
     bytes: num,
     identity: FileIdentitySchema,
     tables: v.array(v.looseObject({ name: str, rows: num })),
+    /** The sqlite_sequence section as written (null: none); absent in a journal from before it was recorded. */
+    sequenceTable: opt(v.nullable(v.object({ rows: num, sha256: str }))),
     file: FileRecordSchema,
     /** Tables whose big values the export read whole (a WITHOUT ROWID table its pages could not serve), and why. */
     readWhole: opt(ReadWholeSchema),
   }),
-  "verify-backup": v.object({ verified: bool, sha256: str, rows: num }),
+  "verify-backup": v.object({
+    verified: bool,
+    sha256: str,
+    rows: num,
+    /** How the live primary was proven (compare.ts verifyExport); absent in a journal from before it was recorded. */
+    live: opt(v.picklist(["content-version", "re-read"])),
+  }),
   "build-import": v.object({
     path: str,
     loaded: num,

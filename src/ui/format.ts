@@ -60,7 +60,7 @@ export function displaySteps(s: Pick<WizardState, "run" | "live" | "origin" | "d
 
 const PHASE: Record<string, [string, string]> = {
   export: ["copying rows to the backup", "writing and hashing the backup's end"],
-  "verify-backup": ["re-reading the backup, hashing the primary", "comparing the hashes"],
+  "verify-backup": ["re-reading the backup", "comparing with the primary"],
   "build-import": ["copying rows into the new file", "rebuilding indexes and checking integrity"],
 };
 

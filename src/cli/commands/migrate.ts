@@ -101,7 +101,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
           g.keepMode(path);
           g.started(); // a verified backup exists: kept whatever happens next
           out.text(
-            `backup: ${b.path} verified (${formatCount(b.rows)} rows of ${formatCount(b.tables)} tables re-read, every hash equal to the database's; sha256 ${b.sha256})`,
+            `backup: ${b.path} verified (${formatCount(b.rows)} rows of ${formatCount(b.tables)} tables re-read, every hash equal to the database's${b.live === "content-version" ? " as the export read it (unchanged since: content version), every count to its count(*)" : " (re-read)"}; sha256 ${b.sha256})`,
           );
           return b;
         },
