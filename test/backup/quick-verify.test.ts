@@ -5,10 +5,11 @@
  * independent editor: Python's json and hashlib).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cli, tmp } from "../helpers.js";
+import { cli, dist, sqlite, tmp } from "../helpers.js";
 import { makeTortureDb } from "../fixtures/torture.js";
 
 let dir: string;
@@ -41,5 +42,88 @@ describe("verify-backup --db: rows proven by the database's hashes, damage still
     const v = await cli(["verify-backup", f, "--db", p("src.db"), "--json"]);
     expect(v.exitCode, v.stderr).toBe(3);
     expect(v.stderr).toMatch(message);
+  });
+});
+
+type Verify = typeof import("../../src/backup/compare.js");
+type Probe = typeof import("../../src/db/probe.js");
+
+/** The export's record as the cutover journals it, read from the file's own last line (the trailer): per table, sqlite_sequence apart. */
+function recordOf(file: string, identity: ReturnType<Probe["contentState"]> | null) {
+  const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+  const trailer = JSON.parse(lines.at(-1)!) as { tables: { name: string; rows: number; sha256: string }[] };
+  return {
+    sha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
+    identity,
+    tables: trailer.tables.filter((t) => t.name !== "sqlite_sequence"),
+    sequenceTable: trailer.tables.find((t) => t.name === "sqlite_sequence") ?? null,
+  };
+}
+
+describe("the verify right after an export (verifyExport): the export's reading while the database is unchanged, else a re-read", () => {
+  const count = (db: string, t: string) => Number(sqlite(db, `SELECT count(*) FROM "${t.replace(/"/g, '""')}"`));
+
+  it("unchanged since the export: counted by SQLite, not re-read; every count is the database's (WITHOUT ROWID, FTS5, sqlite_sequence)", async () => {
+    const { verifyExport } = await dist<Verify>("backup/compare.js");
+    const { contentState } = await dist<Probe>("db/probe.js");
+    const v = await verifyExport(p("good.jsonl"), p("src.db"), recordOf(p("good.jsonl"), contentState(p("src.db"))));
+    expect(v.live).toBe("content-version");
+    expect(v.comparison.ok, String(v.comparison.firstDifference)).toBe(true);
+    for (const t of ["wr", "notes_fts", "sqlite_sequence", "ipk", `we"ird name's`]) {
+      expect(v.comparison.tables.find((x) => x.name === t)?.dbRows, t).toBe(count(p("src.db"), t)); // the sqlite3 CLI's count
+    }
+  });
+
+  it("a value edited with every hash and the trailer recomputed: refused by the export's record, the journal's sha256 of the file or not", async () => {
+    const { verifyExport } = await dist<Verify>("backup/compare.js");
+    const { contentState } = await dist<Probe>("db/probe.js");
+    const f = p("t-letter.jsonl");
+    copyFileSync(p("good.jsonl"), f);
+    await execa("python3", [TAMPER, f, "autoinc", "letter"]);
+    const rec = recordOf(p("good.jsonl"), contentState(p("src.db")));
+    const v = await verifyExport(f, p("src.db"), rec);
+    expect(v.live).toBe("content-version");
+    expect(v.read.fileSha256).not.toBe(rec.sha256); // the step refuses on this first
+    expect(v.comparison.ok).toBe(false);
+    // Even with the journal's whole-file hash made to match, the per-table record names the table.
+    const w = await verifyExport(f, p("src.db"), { ...rec, sha256: v.read.fileSha256 });
+    expect(w.comparison.ok).toBe(false);
+    expect(w.comparison.firstDifference).toMatch(/^table autoinc .* the export recorded/);
+  });
+
+  it("a backup one row short whose record says so too: SQLite's count of the live table refuses it, naming the table", async () => {
+    const { verifyExport } = await dist<Verify>("backup/compare.js");
+    const { contentState } = await dist<Probe>("db/probe.js");
+    const f = p("t-drop.jsonl");
+    copyFileSync(p("good.jsonl"), f);
+    await execa("python3", [TAMPER, f, "wr", "drop"]);
+    const v = await verifyExport(f, p("src.db"), recordOf(f, contentState(p("src.db"))));
+    expect(v.live).toBe("content-version");
+    expect(v.comparison.ok).toBe(false);
+    const n = count(p("src.db"), "wr");
+    expect(v.comparison.firstDifference).toBe(`table wr has ${n} rows in the database, ${n - 1} in the backup`);
+  });
+
+  it("re-reads the database when its content version moved (a row written after the export: refused naming the table) or the record is older", async () => {
+    const { verifyExport } = await dist<Verify>("backup/compare.js");
+    const { contentState } = await dist<Probe>("db/probe.js");
+    const db = p("written.db");
+    copyFileSync(p("src.db"), db);
+    const rec = recordOf(p("good.jsonl"), contentState(db));
+    const { sequenceTable: _older, ...older } = rec;
+    const same = await verifyExport(p("good.jsonl"), db, older);
+    expect(same.live).toBe("re-read");
+    expect(same.reReadBecause).toMatch(/older run/);
+    expect(same.comparison.ok, String(same.comparison.firstDifference)).toBe(true);
+    await execa("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO ipk(id, v) VALUES (424242, 'late')\")\nc.commit()",
+      db,
+    ]);
+    const v = await verifyExport(p("good.jsonl"), db, rec);
+    expect(v.live).toBe("re-read");
+    expect(v.reReadBecause).toMatch(/content version changed/);
+    expect(v.comparison.ok).toBe(false);
+    expect(v.comparison.firstDifference).toMatch(/^table ipk has \d+ rows in the database/);
   });
 });

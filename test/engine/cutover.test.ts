@@ -63,6 +63,12 @@ function checkNewFile(db: string, archive: string): void {
   expect(Number(sqlite(db, "SELECT count(*) FROM users"))).toBe(Number(sqlite(archive, "SELECT count(*) FROM users")));
 }
 
+/** The verify step's journaled outputs in a run folder. */
+function verifyOutputs(rd: string): Record<string, unknown> {
+  const lines = readFileSync(join(rd, "journal.jsonl"), "utf8").split("\n").filter(Boolean);
+  return lines.map((l) => JSON.parse(l)).findLast((e) => e.e === "step-done" && e.step === "verify-backup").outputs;
+}
+
 function runDir(dir: string): string {
   const runs = readdirSync(join(dir, "vox-cutover-runs"));
   return join(dir, "vox-cutover-runs", runs.sort().at(-1)!);
@@ -154,6 +160,9 @@ describe("cutover", () => {
       Number(sqlite(db, "SELECT count(*) FROM news_publish_attempts")),
     );
     const rd = runDir(dir);
+    // Nothing wrote to the primary since the export: the verify counted it and took the export's hashes (content version).
+    expect(verifyOutputs(rd).live).toBe("content-version");
+    expect(j.steps.find((s: any) => s.id === "verify-backup").summary).toMatch(/counts equal to the live primary's .*unchanged since \(content version\)/);
     expect(JSON.parse(readFileSync(join(rd, "report.json"), "utf8")).archive.path).toBe(j.archive.path);
     expect(readFileSync(join(rd, "report.md"), "utf8")).toMatch(/--rollback --apply/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -177,6 +186,7 @@ describe("cutover", () => {
     expect(r.json.after.chain).toBe("current");
     expect(sqlite(db, "SELECT id, display_name FROM users")).toBe("u1|kept");
     expect(r.json.backup.verified).toBe(true);
+    expect(verifyOutputs(runDir(dir)).live).toBe("content-version"); // the fold's route verifies the same way
   });
 
   it("--plan with a stale digest is refused (exit 3)", async () => {
@@ -268,6 +278,10 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
           .map((l) => JSON.parse(l))
           .find((e) => e.e === "step-done" && e.step === "lock");
         expect(lock?.outputs?.tookOver?.pid, "the stale lock of the run killed at after:lock was taken over").toBe(first.pid);
+      }
+      if (point === "after:verify-backup") {
+        // This resume started at the verify: the primary unchanged since the export, it took the export's reading.
+        expect(verifyOutputs(runDir(dir)).live).toBe("content-version");
       }
       if (point === "after:export") {
         // An unfinished run blocks a fresh one until --resume or --rollback (exit 3, both named).

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentVersion } from "../../src/db/probe.js";
 import Database from "libsql";
@@ -18,6 +18,7 @@ import type { EngineEvent } from "../../src/engine/events.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
 import { runCutover } from "../../dist/src/cutover/index.js";
 import { VoxError } from "../../dist/src/errors.js";
+import { CancelToken } from "../../dist/src/util/cancel.js";
 import { cli, sampleInto, sha256, sqlite, tmp, pausedAt } from "../helpers.js";
 
 /** Python's sqlite3 commits one row into `db` (WAL or not) and exits without closing (os._exit: no checkpoint on close, the row stays in the -wal of a WAL file). */
@@ -260,8 +261,21 @@ describe("a writer commits during each phase: the row is in the new file, or the
       expect((err as VoxError).message).toMatch(/changed since the export|does not equal the primary/);
       expect(inode(db)).toBe(ino); // the primary was never replaced
       expect(pyCount(db, value)).toBe(1);
+      // Written before the verify: its content version moved, so the primary is re-read and the table named.
+      if (name === "verify") expect((err as VoxError).message).toMatch(/does not equal the primary: table names has \d+ rows in the database/);
     });
   }
+
+  it("during the verify (rollback journal): the primary is re-read and the run refuses (3) naming the table, the row in the primary", async () => {
+    const { db } = await sampleIn(false);
+    const ino = inode(db);
+    const err = await cutoverWith(db, (e) => e.type === "step-start" && e.id === "verify-backup", "written-before-verify-rj");
+    expect(err).toBeInstanceOf(VoxError);
+    expect((err as VoxError).exitCode).toBe(3);
+    expect((err as VoxError).message).toMatch(/does not equal the primary: table names has \d+ rows in the database/);
+    expect(inode(db)).toBe(ino);
+    expect(pyCount(db, "written-before-verify-rj")).toBe(1);
+  });
 
   // Rollback-journal mode: the export's read transaction is SQLite's SHARED lock, so the writer waits
   // for the export to end and commits during the later steps; the run must refuse with it in the primary.
@@ -547,3 +561,67 @@ function pyCountNow(db: string, value: string): number {
       .trim(),
   );
 }
+
+/** The cutover in this process, every question answered yes (confirm, merge, no telemetry files). */
+function cutoverHere(db: string, opts: { emit?: (e: EngineEvent) => void; resume?: boolean; token?: CancelToken } = {}) {
+  return runCutover({
+    resolved: resolveDatabase({ db }),
+    apply: true,
+    command: "cutover",
+    ...(opts.resume ? { resume: true } : {}),
+    ...(opts.token ? { token: opts.token } : {}),
+    emit: opts.emit ?? (() => {}),
+    decide: async (req) => (req.kind === "confirm" ? { ok: true } : req.kind === "sidecar" ? { merge: true } : { files: [] }),
+  });
+}
+
+function runFolder(db: string): string {
+  const runs = join(db, "..", "vox-cutover-runs");
+  return join(runs, readdirSync(runs).sort().at(-1)!);
+}
+
+/** The verify step's journaled outputs (the last step-done of it). */
+function verifyOutputs(db: string): Record<string, unknown> {
+  const lines = readFileSync(join(runFolder(db), "journal.jsonl"), "utf8").split("\n").filter(Boolean);
+  return lines.map((l) => JSON.parse(l)).findLast((e) => e.e === "step-done" && e.step === "verify-backup").outputs;
+}
+
+describe("the verify step: the export's reading while the primary is unchanged since, a re-read once it changed", () => {
+  it("a backup edited after the export, every hash and the trailer recomputed: refused (3) by the export's record, the primary untouched", async () => {
+    const { db } = await sampleIn(false);
+    const orig = sha256(db);
+    let err: unknown = null;
+    try {
+      await cutoverHere(db, {
+        emit: (e) => {
+          if (e.type === "step-start" && e.id === "verify-backup")
+            execFileSync("python3", [join(import.meta.dirname, "..", "guard", "tamper-backup.py"), join(runFolder(db), "backup.jsonl"), "users", "letter"]);
+        },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VoxError);
+    expect((err as VoxError).exitCode).toBe(3);
+    expect((err as VoxError).message).toMatch(/backup .* changed since it was written/);
+    expect(sha256(db)).toBe(orig);
+  });
+
+  it("--resume from the verify with an older journal (its export recorded no sqlite_sequence hash): the primary is re-read, and the run finishes", async () => {
+    // (A resume from a journal that has it takes the export's reading: test/engine/cutover.test.ts, killed at every point.)
+    const { db } = await sampleIn(false);
+    const token = new CancelToken();
+    const stopped = await cutoverHere(db, { token, emit: (e) => e.type === "step-done" && e.id === "export" && token.request("SIGINT") }).catch((e: unknown) => e);
+    expect((stopped as VoxError).exitCode).toBe(130);
+    const journal = join(runFolder(db), "journal.jsonl");
+    const lines = readFileSync(journal, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    for (const l of lines) if (l.e === "step-done" && l.step === "export") delete l.outputs.sequenceTable;
+    writeFileSync(journal, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    expect(readFileSync(journal, "utf8")).not.toMatch(/"step":"verify-backup"/);
+    const r = await cutoverHere(db, { resume: true });
+    expect(r.outcome).toBe("completed");
+    expect(verifyOutputs(db).live).toBe("re-read");
+    expect(r.steps.find((s) => s.id === "verify-backup")?.summary).toMatch(/re-read \(the export's record has no/);
+    expect(sqlite(db, "SELECT count(*) FROM schema_version WHERE version = 66")).toBe("1");
+  });
+});
