@@ -582,7 +582,9 @@ function runFolder(db: string): string {
 
 /** The verify step's journaled outputs (the last step-done of it). */
 function verifyOutputs(db: string): Record<string, unknown> {
-  const lines = readFileSync(join(runFolder(db), "journal.jsonl"), "utf8").split("\n").filter(Boolean);
+  const lines = readFileSync(join(runFolder(db), "journal.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean);
   return lines.map((l) => JSON.parse(l)).findLast((e) => e.e === "step-done" && e.step === "verify-backup").outputs;
 }
 
@@ -611,10 +613,15 @@ describe("the verify step: the export's reading while the primary is unchanged s
     // (A resume from a journal that has it takes the export's reading: test/engine/cutover.test.ts, killed at every point.)
     const { db } = await sampleIn(false);
     const token = new CancelToken();
-    const stopped = await cutoverHere(db, { token, emit: (e) => e.type === "step-done" && e.id === "export" && token.request("SIGINT") }).catch((e: unknown) => e);
+    const stopped = await cutoverHere(db, { token, emit: (e) => e.type === "step-done" && e.id === "export" && token.request("SIGINT") }).catch(
+      (e: unknown) => e,
+    );
     expect((stopped as VoxError).exitCode).toBe(130);
     const journal = join(runFolder(db), "journal.jsonl");
-    const lines = readFileSync(journal, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(journal, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     for (const l of lines) if (l.e === "step-done" && l.step === "export") delete l.outputs.sequenceTable;
     writeFileSync(journal, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
     expect(readFileSync(journal, "utf8")).not.toMatch(/"step":"verify-backup"/);
