@@ -35,7 +35,7 @@ const MAIN_CLAIM = 1;
 export type ReaderMessage =
   /** The worker's connection is open (the file it reads). */
   | { t: "tables"; file: string }
-  | { t: "table"; i: number; offset: number; length: number; rows: number; whole: ReadWhole | null }
+  | { t: "table"; i: number; offset: number; length: number; rows: number; whole: ReadWhole | null; sha256: string }
   | { t: "done"; ok: true }
   | { t: "done"; ok: false; message: string }
   /** The worker's connection is closed. */
@@ -48,6 +48,8 @@ export interface Spilled {
   rows: number;
   /** Big values the worker read whole (a WITHOUT ROWID table its pages could not serve), and why. */
   whole: ReadWhole | null;
+  /** The sha256 of the range as the worker wrote it (the writer's hash of its copy must equal it). */
+  sha256: string;
 }
 
 /**
@@ -124,7 +126,7 @@ export class ReaderSplit {
       };
       w.on("message", (m: ReaderMessage) => {
         if (m.t === "tables") return file(m.file);
-        if (m.t === "table") return void spilled.set(m.i, { offset: m.offset, length: m.length, rows: m.rows, whole: m.whole });
+        if (m.t === "table") return void spilled.set(m.i, { offset: m.offset, length: m.length, rows: m.rows, whole: m.whole, sha256: m.sha256 });
         if (m.t === "closed") return closed();
         file(null);
         resolve(m.ok ? spilled : null);

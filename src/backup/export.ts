@@ -237,6 +237,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     sink.finish(rowsDone);
     const r = await sink.done;
     if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
+    sink.assertWritten(r.summary!, out);
     placeBackup(tmp, out, Boolean(opts.force));
     fsyncDir(dirname(out));
     const split = splitSequences(r.summary!);

@@ -6,6 +6,7 @@
  * snapshot; export-split.ts proves both snapshots are one state. The writer copies those ranges into the backup
  * in table order, and only when the main thread proved both snapshots are one state.
  */
+import { createHash } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { mainFile, openReadOnly } from "../db/local.js";
@@ -30,6 +31,8 @@ class SpillOut implements RowOut {
   private readonly buf = Buffer.allocUnsafe(1 << 20);
   private used = 0;
   offset = 0;
+  /** The table's bytes as written to the spill file (the writer's hash of its copy must equal it). */
+  private hash = createHash("sha256");
   constructor(private readonly fd: number) {}
   part(text: string): void {
     if (this.used + text.length * 3 > this.buf.length) {
@@ -55,7 +58,14 @@ class SpillOut implements RowOut {
     if (this.used) this.put(this.buf.subarray(0, this.used));
     this.used = 0;
   }
+  /** The hash of the table's bytes written since the last call (after \`flush\`). */
+  tableSha256(): string {
+    const h = this.hash.digest("hex");
+    this.hash = createHash("sha256");
+    return h;
+  }
   private put(b: Uint8Array): void {
+    this.hash.update(b);
     for (let off = 0; off < b.length;) off += writeSync(this.fd, b, off, b.length - off);
     this.offset += b.length;
   }
@@ -90,7 +100,7 @@ try {
       }
       out.flush();
       if (counted) Atomics.add(progress, 0, BigInt(rows & 0x3ff));
-      post({ t: "table", i, offset, length: out.offset - offset, rows, whole });
+      post({ t: "table", i, offset, length: out.offset - offset, rows, whole, sha256: out.tableSha256() });
     }
     post({ t: "done", ok: true });
     // The connection stays open until the main thread has read its last row: closing it (or ending

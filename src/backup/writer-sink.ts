@@ -2,7 +2,9 @@
  * The exporting thread's side of the backup writer (backup-writer.ts): the ring of shared slots the
  * encoded lines go into, and where the writer runs (a worker, or this thread for a small database).
  */
+import { createHash } from "node:crypto";
 import { Worker } from "node:worker_threads";
+import { failed } from "../errors.js";
 import { envInteger } from "../util/env.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import { BackupWriter, type WriterMessage } from "./backup-writer.js";
@@ -45,6 +47,14 @@ export class WriterSink {
   private kind: "lines" | "rows" = "lines";
   private used = 0;
   private readonly worker: Worker | null = null;
+  /**
+   * The read side's hash of the table's row bytes being handed over (each slot hashed as it leaves
+   * this thread), and each finished table's: compared with the writer's hashes once it is done
+   * (\`assertWritten\`), so the backup's recorded hashes are those of the rows as they were read, not
+   * only of the bytes the writer got — the record the verify step may stand on without re-reading.
+   */
+  private rowsHash = createHash("sha256");
+  private readonly readSide = new Map<string, string>();
   private readonly writer: BackupWriter | null = null;
   private settle: (r: WriterResult) => void = () => {};
   readonly done: Promise<WriterResult>;
@@ -91,6 +101,7 @@ export class WriterSink {
   flush(): void {
     if (this.slot < 0) return;
     if (this.used > 0) {
+      if (this.kind === "rows") this.rowsHash.update(this.view.subarray(this.slot * SLOT_SIZE, this.slot * SLOT_SIZE + this.used));
       Atomics.store(this.control, 1 + this.slot, 1);
       this.post({ t: this.kind, slot: this.slot, len: this.used });
     }
@@ -120,6 +131,7 @@ export class WriterSink {
     if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
       this.flush();
       const b = Buffer.from(text, "utf8"); // larger than a slot: its own buffer, transferred
+      if (kind === "rows") this.rowsHash.update(b);
       const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
       this.post({ t: kind, buf: ab, len: b.byteLength }, [ab]);
       return;
@@ -158,12 +170,33 @@ export class WriterSink {
   }
   end(name: string, rows: number): void {
     this.flush();
+    this.readSide.set(name, this.rowsHash.digest("hex"));
+    this.rowsHash = createHash("sha256");
     this.post({ t: "end", name, rows });
   }
   /** A table's row lines read by the reader worker, copied from its spill file (then its end line). */
   splice(path: string, name: string, s: Spilled): void {
     this.flush();
-    this.post({ t: "splice", path, name, ...s });
+    this.readSide.set(name, s.sha256);
+    const { sha256: _read, ...range } = s;
+    this.post({ t: "splice", path, name, ...range });
+  }
+  /**
+   * Every table the writer summed must be the bytes the readers handed over (this thread's slots,
+   * the reader worker's spill as it wrote it): else the backup is not what was read (an internal
+   * fault between reading and writing) and it is not kept.
+   */
+  assertWritten(summary: readonly { name: string; sha256: string }[], path: string): void {
+    for (const t of summary) {
+      const read = this.readSide.get(t.name);
+      if (read !== t.sha256) {
+        throw failed({
+          what: `The backup's writer did not write the rows of table ${t.name} as they were read (read ${read ?? "nothing"}, written ${t.sha256}): an internal fault between reading and writing.`,
+          untouched: `The database was only read; ${path} was not kept.`,
+          next: "Run the command again; if it happens again, report it with the database's size and journal mode.",
+        });
+      }
+    }
   }
   finish(totalRows: number): void {
     this.flush();

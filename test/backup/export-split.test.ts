@@ -150,6 +150,37 @@ describe("export-legacy on two cores (rollback-journal files)", () => {
     expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]); // the spill file is gone
   });
 
+  it("a row changed in the spill file between the reader worker and the writer (bytes on disk): the export fails naming the table, no backup is left", async () => {
+    // The writer's per-table hashes are checked against the read side's (src/backup/writer-sink.ts
+    // assertWritten): the cutover's verify may stand on the export's record without reading the
+    // database again, so the record must be of the rows as they were read.
+    const out = join(dir, "flipped.jsonl");
+    const pause = slow(5);
+    let flipped = "";
+    const flip = () => {
+      pause();
+      if (flipped) return;
+      const spill = readdirSync(dir).find((f) => f.startsWith(".flipped.jsonl.spill.partial-"));
+      if (!spill) return;
+      const path = join(dir, spill);
+      const b = readFileSync(path);
+      const m = /\n\["[a-z]/.exec(b.toString("latin1"));
+      if (!m) return;
+      const at = m.index + 3;
+      b[at] = b[at] === 0x7a ? 0x79 : b[at]! + 1;
+      writeFileSync(path, b);
+      flipped = spill;
+    };
+    const err = await exportBackup({ ...base, dbPath: db, outPath: out, splitAbove: 0, onProgress: flip }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(flipped).not.toBe("");
+    expect(err?.message).toMatch(/did not write the rows of table \S+ as they were read/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes("flipped"))).toEqual([]);
+  });
+
   it("no room for the spill file beside the backup: one thread reads (the disk gate counts one backup)", async () => {
     const file = join(dir, "full.db");
     copyFileSync(db, file);
