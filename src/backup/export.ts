@@ -11,7 +11,7 @@ import { encodeRow, splitSequences, FORMAT_NAME, FORMAT_VERSION, type BackupHead
 import { listObjects } from "../db/objects.js";
 import { hasBig, listBackupTables, listRebuiltTables } from "./tables.js";
 import type { ReadWhole } from "./row-source.js";
-import { readRows } from "./row-lines.js";
+import { LineRun, readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
 import { WriterSink, writerWorkerAbove } from "./writer-sink.js";
 import { ReaderSplit } from "./export-split.js";
@@ -186,13 +186,21 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       const counted = t.name !== "sqlite_sequence";
       to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
+      let tick = 0x400;
       const tableRows = Number(t.rows);
       for (const row of readRows(db, t, wholeIn(t.name))) {
-        if (Buffer.isBuffer(row)) to.rowBytes(row);
-        else if (hasBig(row)) to.rowParts(row);
-        else to.row(encodeRow(row as SqlValue[]));
-        n++;
-        if ((n & 0x3ff) === 0) {
+        if (row instanceof LineRun) {
+          to.rowBytes(row.lines);
+          n += row.rows;
+        } else {
+          if (Buffer.isBuffer(row)) to.rowBytes(row);
+          else if (hasBig(row)) to.rowParts(row);
+          else to.row(encodeRow(row as SqlValue[]));
+          n++;
+        }
+        // Every 1024 rows (a run of lines may pass the mark).
+        if (n >= tick) {
+          tick = (n & ~0x3ff) + 0x400;
           if (counted) progress(t.name, tableRows, n, tableRowsDone + n);
           // A turn of the event loop: a Ctrl-C (SIGINT/SIGTERM/SIGHUP handler) is seen here, mid-table.
           if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));

@@ -44,7 +44,15 @@ port.on("message", (m: { i: number; table: BackupTable } | { stop: true }) => {
     // Read-write only to checkpoint: the main thread does not (wal_autocheckpoint=0), so copying the
     // WAL's pages into the file happens on this core too. This thread writes nothing else.
     db ??= openReadWrite(workerData.dbPath as string);
-    const h = hashTable(db, m.table);
+    // One read transaction for the table: its rows are read in chunks, each its own statement
+    // (row-lines.ts), so only the transaction makes them one snapshot. Ended before the checkpoint.
+    db.exec("BEGIN");
+    let h: { rows: number; sha256: string };
+    try {
+      h = hashTable(db, m.table);
+    } finally {
+      if (db.inTransaction) db.exec("COMMIT");
+    }
     answer({ i: m.i, ...h });
     db.exec("PRAGMA wal_checkpoint(PASSIVE)");
   } catch (e) {

@@ -14,7 +14,7 @@ import type { SqlValue } from "../db/value.js";
 import type { RowOut } from "./big-value.js";
 import { encodeRow, type BackupTable } from "./format.js";
 import { encodeRowParts, hasBig } from "./tables.js";
-import { readRows } from "./row-lines.js";
+import { LineRun, readRows } from "./row-lines.js";
 import type { ReadWhole } from "./row-source.js";
 import { READER_CLAIM, type ReaderMessage } from "./export-split.js";
 
@@ -87,19 +87,28 @@ try {
       const counted = t.name !== "sqlite_sequence";
       const offset = out.offset;
       let rows = 0;
+      let told = 0;
       let whole: ReadWhole | null = null;
       for (const row of readRows(db, t, (w) => (whole = w))) {
-        if (Buffer.isBuffer(row)) out.line(row);
-        else {
-          if (hasBig(row)) encodeRowParts(row, out);
-          else out.part(encodeRow(row as SqlValue[]));
-          out.part("\n");
+        if (row instanceof LineRun) {
+          out.line(row.lines);
+          rows += row.rows;
+        } else {
+          if (Buffer.isBuffer(row)) out.line(row);
+          else {
+            if (hasBig(row)) encodeRowParts(row, out);
+            else out.part(encodeRow(row as SqlValue[]));
+            out.part("\n");
+          }
+          rows++;
         }
-        rows++;
-        if (counted && (rows & 0x3ff) === 0) Atomics.add(progress, 0, 0x400n);
+        if (counted && rows - told >= 0x400) {
+          Atomics.add(progress, 0, BigInt(rows - told));
+          told = rows;
+        }
       }
       out.flush();
-      if (counted) Atomics.add(progress, 0, BigInt(rows & 0x3ff));
+      if (counted) Atomics.add(progress, 0, BigInt(rows - told));
       post({ t: "table", i, offset, length: out.offset - offset, rows, whole, sha256: out.tableSha256() });
     }
     post({ t: "done", ok: true });

@@ -5,7 +5,7 @@ import type { SqlValue } from "../db/value.js";
 import { encodeRow, encodeValue, type BackupTable } from "./format.js";
 import { BigValue, writeBigValue, type RowOut } from "./big-value.js";
 import type { RowValue } from "./row-source.js";
-import { readRows, type RowItem } from "./row-lines.js";
+import { LineRun, readRows, type RowItem } from "./row-lines.js";
 
 const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
 
@@ -122,9 +122,10 @@ export class LineHasher implements RowOut {
     this.part(text);
     this.part("\n");
   }
-  /** A row as readRows hands it: a line SQLite wrote, or values. */
+  /** Rows as readRows hands them: a line SQLite wrote, values, or a run of lines (their bytes and a newline). */
   item(r: RowItem): void {
     if (Buffer.isBuffer(r)) this.lineBytes(r);
+    else if (r instanceof LineRun) this.lineBytes(r.lines);
     else this.row(r);
   }
   /** A row: in pieces when it holds a big value. */
@@ -189,7 +190,7 @@ export function hashTable(db: LibsqlDatabase, t: BackupTable): { rows: number; s
   let rows = 0;
   for (const r of readRows(db, t)) {
     h.item(r);
-    rows++;
+    rows += r instanceof LineRun ? r.rows : 1;
   }
   return { rows, sha256: h.digest() };
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { execaSync } from "execa";
 import Database from "libsql";
 import { hashTable, LineHasher, listBackupTables } from "../../src/backup/tables.js";
-import { readRows } from "../../src/backup/row-lines.js";
+import { LineRun, readRows } from "../../src/backup/row-lines.js";
 import { iterateRows, rowStatement } from "../../src/backup/row-source.js";
 import { encodeRow } from "../../src/backup/format.js";
 import type { SqlValue } from "../../src/db/value.js";
@@ -54,6 +54,36 @@ const EDGES = [
 // Every control character 0x01–0x1F, one per value.
 for (let b = 1; b < 32; b++) EDGES.push(`'<' || char(${b}) || '>'`);
 
+/**
+ * Tables read in chunks of 256 lines (row-lines.ts chunkSql): c has 701 rows with gaps and negative
+ * keys. Its first chunk holds rows SQLite cannot write (a REAL, a BLOB, an integer beyond 2^53), a NUL
+ * inside text and a line over 8 KB; its second a text that is not UTF-8 (and nothing else special);
+ * its third, ending at the largest safe integer, a NUL inside text (a clean run). c256 (rowid) and
+ * c512 (its last key the largest rowid, a hard row) end exactly at a chunk's end; cl's lines are long
+ * (after one chunk the rest goes one line per step); ce is empty.
+ */
+const CHUNKED = [
+  "CREATE TABLE c (id INTEGER PRIMARY KEY, a, b TEXT);",
+  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700) INSERT INTO c SELECT i * 3 - 1000, 'row ' || i, i FROM n;",
+  // Rows 100, 101, 150, 160 and 200 of the first chunk; row 400 (the second chunk's 144th); row 650.
+  "UPDATE c SET a = 0.5 WHERE id = -700;",
+  "UPDATE c SET a = x'00ff' WHERE id = -697;",
+  "UPDATE c SET a = 9007199254740993 WHERE id = -550;",
+  "UPDATE c SET b = 'nul' || char(0) || 'inside' WHERE id = -520;",
+  "UPDATE c SET a = printf('%.9000c', 'w') WHERE id = -400;",
+  "UPDATE c SET b = CAST(x'4ce9' AS TEXT) WHERE id = 200;",
+  "UPDATE c SET b = 'two' || char(0) || 'nuls' || char(0) WHERE id = 950;",
+  "INSERT INTO c VALUES (9007199254740991, 'last', 'max');",
+  "CREATE TABLE c256 (a);",
+  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 256) INSERT INTO c256 SELECT 'x' || i FROM n;",
+  "CREATE TABLE c512 (id INTEGER PRIMARY KEY, a);",
+  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 511) INSERT INTO c512 SELECT i, i FROM n;",
+  "INSERT INTO c512 VALUES (9223372036854775807, 512);",
+  "CREATE TABLE cl (id INTEGER PRIMARY KEY, a);",
+  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO cl SELECT i, printf('%.5000c', char(65 + i % 26)) FROM n;",
+  "CREATE TABLE ce (a);",
+];
+
 beforeAll(() => {
   dir = tmp();
   const sql = [
@@ -70,6 +100,7 @@ beforeAll(() => {
     "INSERT INTO e VALUES (1002, printf('%.1048576c', 'y'), 'long', 1);",
     "INSERT INTO e VALUES (9007199254740992, 'rowid', 'beyond', 2);",
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO f SELECT i, CASE WHEN i % 3 THEN i * 0.5 END, 's' || i FROM n;",
+    ...CHUNKED,
   ].join("\n");
   execaSync("sqlite3", [p("v.db")], { input: sql });
 });
@@ -108,16 +139,24 @@ for row, ty in zip(out, types):
   return Buffer.from(out).toString("utf8").split("\n").slice(0, -1);
 }
 
-/** What readRows hands out, as line strings, and how many came as lines SQLite wrote. */
-function ours(db: InstanceType<typeof Database>, name: string): { lines: string[]; written: number } {
+/** What readRows hands out, as line strings; how many came as lines SQLite wrote, and how many runs of lines. */
+function ours(db: InstanceType<typeof Database>, name: string): { lines: string[]; written: number; runs: number } {
   const t = listBackupTables(db).find((x) => x.name === name)!;
   let written = 0;
-  const lines = [...readRows(db, t)].map((r) => {
-    if (!Buffer.isBuffer(r)) return encodeRow(r as SqlValue[]);
+  let runs = 0;
+  const lines = [...readRows(db, t)].flatMap((r) => {
+    if (r instanceof LineRun) {
+      runs++;
+      written += r.rows;
+      const ls = r.lines.toString("utf8").split("\n");
+      expect(ls.length).toBe(r.rows);
+      return ls;
+    }
+    if (!Buffer.isBuffer(r)) return [encodeRow(r as SqlValue[])];
     written++;
-    return r.toString("utf8");
+    return [r.toString("utf8")];
   });
-  return { lines, written };
+  return { lines, written, runs };
 }
 
 describe("row lines SQLite writes (json_array)", () => {
@@ -166,6 +205,8 @@ describe("row lines SQLite writes (json_array)", () => {
       const f = listBackupTables(db).find((x) => x.name === "f")!;
       // f goes over to the row statement part way; e is read whole as lines; a reader stopped early too.
       expect(hashTable(db, f).rows).toBe(300);
+      // c: chunks, a long line read alone by key, hard rows by the row statement.
+      expect(hashTable(db, listBackupTables(db).find((x) => x.name === "c")!).rows).toBe(701);
       for (const r of readRows(
         db,
         listBackupTables(db).find((x) => x.name === "e")!,
@@ -178,6 +219,51 @@ describe("row lines SQLite writes (json_array)", () => {
     }
   });
 
+  it("reads in chunks of lines each row once, in key order, with hard rows, invalid UTF-8, NULs, long lines and the last key among them", () => {
+    const db = new Database(p("v.db"), { readonly: true });
+    const python = new Map<string, string[]>();
+    try {
+      const seen = () =>
+        Object.fromEntries(
+          [
+            ["c", "id"],
+            ["c256", "rowid"],
+            ["c512", "id"],
+            ["cl", "id"],
+            ["ce", "rowid"],
+          ].map(([name, key]) => {
+            const t = listBackupTables(db).find((x) => x.name === name)!;
+            const js = [...iterateRows(rowStatement(db, t))].map((r) => encodeRow(r as SqlValue[]));
+            const { lines, written, runs } = ours(db, name!);
+            expect(lines, name).toEqual(js);
+            if (!python.has(name!)) python.set(name!, pythonLines(name!, key!));
+            expect(lines, name).toEqual(python.get(name!));
+            const h = new LineHasher();
+            for (const l of js) h.line(l);
+            expect(hashTable(db, t), name).toEqual({ rows: js.length, sha256: h.digest() });
+            return [name, { rows: lines.length, written, runs }];
+          }),
+        );
+      db.exec("BEGIN");
+      // The chunked path was taken where it should: c's third chunk is one clean run (its first has
+      // markers, its second invalid UTF-8: both taken apart); cl goes one line per step after one run.
+      expect(seen()).toEqual({
+        c: { rows: 701, written: 697, runs: 1 },
+        c256: { rows: 256, written: 256, runs: 1 },
+        c512: { rows: 512, written: 511, runs: 1 },
+        cl: { rows: 300, written: 300, runs: 1 },
+        ce: { rows: 0, written: 0, runs: 0 },
+      });
+      db.exec("COMMIT");
+      // Outside a transaction one statement reads each table (chunks could see different snapshots).
+      const outside = seen();
+      expect(Object.values(outside).map((s) => s.runs)).toEqual([0, 0, 0, 0, 0]);
+      expect(outside.c).toEqual({ rows: 701, written: 697, runs: 0 });
+    } finally {
+      db.close();
+    }
+  });
+
   it("a backup of it holds Python's lines and verifies against the database", async () => {
     const exp = await cli(["export-legacy", p("b.jsonl"), "--db", p("v.db"), "--json"]);
     expect(exp.exitCode, exp.stderr).toBe(0);
@@ -185,6 +271,10 @@ describe("row lines SQLite writes (json_array)", () => {
     const start = lines.findIndex((l) => l.startsWith('{"k":"table","name":"e"'));
     const want = pythonLines("e", "id");
     expect(lines.slice(start + 1, start + 1 + want.length)).toEqual(want);
+    // A table read in chunks: each of its rows' lines once, in key order (then the table's end line).
+    const c = lines.findIndex((l) => l.startsWith('{"k":"table","name":"c"'));
+    const wantC = pythonLines("c", "id");
+    expect(lines.slice(c + 1, c + 2 + wantC.length).map((l, i) => (i < wantC.length ? l : l.slice(0, 18)))).toEqual([...wantC, '{"k":"end","name":']);
     const ver = await cli(["verify-backup", p("b.jsonl"), "--db", p("v.db"), "--json"]);
     expect(ver.exitCode, ver.stderr).toBe(0);
   });

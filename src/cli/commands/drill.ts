@@ -104,6 +104,8 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
       const rdb = openReadOnly(restoredPath);
       const all: DrillRecord["tables"] = [];
       try {
+        // One read snapshot (the restored file is the drill's own): rows are then read in chunks (row-lines.ts).
+        rdb.exec("BEGIN");
         const restored = new Map(listBackupTables(rdb).map((t) => [t.name, t]));
         for (const t of read.tables) {
           const rt = restored.get(t.name);
