@@ -1,7 +1,8 @@
 /**
  * The one way a table's rows are read for a backup line (the export, verify's live hash, the
  * import's proof): `readRows` yields each row in key order, either as its canonical line's UTF-8
- * bytes, written by SQLite, or as its values (row-source.ts) for the JS encoder (format.ts).
+ * bytes, written by SQLite, or as its values (row-source.ts) for the JS encoder (format.ts), or
+ * many rows at once as a run of lines SQLite wrote and joined (LineRun).
  *
  * Why: the driver's cost is per value handed to JS, not per byte, so a row of ten values costs ten
  * crossings. For a row whose values are all NULL, INTEGER with |v| < 2^53, or TEXT up to 1 MB,
@@ -16,6 +17,11 @@
  * (base64), an integer beyond 2^53 (`{"i"}`), TEXT over 1 MB (and so any big value, read from
  * the pages) — comes as its rowid instead of a line and is read by the row statement; a table where
  * such rows are common (1 in 8 after the first 16) is read by the row statement from there on.
+ *
+ * Inside a read transaction (the export, verify, the import and its proof, and drill read in one)
+ * SQLite also joins the lines, 256 rows a step (chunkSql): one crossing and one Buffer per 256 rows
+ * instead of per row, handed on whole when the chunk is all lines and valid UTF-8 (docs/benchmark.md,
+ * "session 10"). Outside one (the fold's check of its private copy) one statement reads the table.
  *
  * Only ordinary rowid tables (the tables whose big values can be read from the pages by rowid:
  * row-source.ts pageRowid) of UTF-8 files take the line path; WITHOUT ROWID, virtual tables,
@@ -114,21 +120,53 @@ const LONG_SHARE = 8;
 const LAST_KEY = (1n << 63n) - 1n;
 
 /**
- * Up to CHUNK_ROWS rows after a key, in key order, as one value: their lines joined by `\n` (a line
- * never holds a raw newline: json_array escapes it), a row SQLite cannot write as `#rowid`, a line
- * longer than CHUNK_LINE_MAX as `~rowid`; with the last key, the row count, and the counts of the
- * two kinds of marker. The aggregate's own ORDER BY makes the join's order the key order (without it
- * the order is SQLite's choice; it costs ~15 % of the chunked tables' read).
+ * Up to CHUNK_ROWS rows from a key on, as one value: their lines joined by `\n` (a line never holds a
+ * raw newline: json_array escapes it), a row SQLite cannot write as `#rowid`, a line longer than
+ * CHUNK_LINE_MAX as `~rowid`; with their keys joined by `,`, the last key, the row count, and the
+ * counts of the two kinds of marker.
+ *
+ * The join's order: without an ORDER BY in the aggregate it is the order SQLite feeds the rows in,
+ * which SQLite does not promise to be the subquery's. Both joins are stepped row by row in one loop,
+ * so the keys come in the lines' order: readRows checks that they ascend, and reads a chunk whose
+ * keys do not (never seen) again with `ordered` (ORDER BY in both aggregates: SQLite then sorts the
+ * lines through a temporary b-tree, which cost the 1 GB file's long-line tables ~60 % more CPU).
  */
-function chunkSql(t: BackupTable, key: string): string {
+function chunkSql(t: BackupTable, key: string, ordered: boolean): string {
   const hard = t.columns.map((_, i) => `(${hardValue(t, i, Math.min(LINE_TEXT_MAX, bigAbove()))})`).join(" OR ");
   const values = t.columns.map((_, i) => valueRef(t, i)).join(", ");
   const rows = `SELECT ${key} AS k, CASE WHEN ${hard} THEN NULL ELSE CAST(json_array(${values}) AS BLOB) END AS l FROM ${quoteIdent(t.name)} WHERE ${key} >= ?${orderBy(t)} LIMIT ${CHUNK_ROWS}`;
   const long = `length(l) > ${CHUNK_LINE_MAX}`;
   return (
-    `SELECT CAST(group_concat(CASE WHEN l IS NULL THEN '#' || k WHEN ${long} THEN '~' || k ELSE l END, char(10) ORDER BY k) AS BLOB),` +
-    ` max(k), count(*), count(*) - count(l), sum(${long}) FROM (${rows})`
+    `SELECT CAST(group_concat(CASE WHEN l IS NULL THEN '#' || k WHEN ${long} THEN '~' || k ELSE l END, char(10)${ordered ? " ORDER BY k" : ""}) AS BLOB),` +
+    ` group_concat(k, ','${ordered ? " ORDER BY k" : ""}), max(k), count(*), count(*) - count(l), sum(${long}) FROM (${rows})`
   );
+}
+
+/**
+ * Whether the `count` integers in `keys` (decimal, joined by `,`) strictly ascend. Read as doubles, a
+ * key of up to 15 digits is exact; a longer one answers false (the chunk is read again, ordered).
+ */
+export function ascending(keys: string, count: number): boolean {
+  let prev = -Infinity;
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const neg = keys.charCodeAt(i) === 45;
+    if (neg) i++;
+    let v = 0;
+    let digits = 0;
+    for (; i < keys.length; i++) {
+      const c = keys.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      digits++;
+    }
+    if (digits === 0 || digits > 15 || (i < keys.length && keys.charCodeAt(i) !== 44)) return false;
+    if (neg) v = -v;
+    if (!(v > prev)) return false;
+    prev = v;
+    n++;
+  }
+  return n === count && keys.charCodeAt(keys.length - 1) !== 44;
 }
 
 /**
@@ -155,14 +193,21 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
   const seen = { rows: 0, hard: 0 };
   let from: bigint | null = FIRST_KEY;
   if (db.inTransaction) {
-    const st = db.prepare(chunkSql(t, key));
-    st.raw(true);
-    st.safeIntegers(true);
+    type Chunk = [Buffer | null, string | null, bigint | null, bigint, bigint, bigint | null];
+    const chunkOf = (ordered: boolean) => {
+      const st = db.prepare(chunkSql(t, key, ordered));
+      st.raw(true);
+      st.safeIntegers(true);
+      return st as unknown as { get(args: unknown[]): Chunk };
+    };
+    const get = chunkOf(false);
+    let getOrdered: { get(args: unknown[]): Chunk } | null = null;
     let byKey: RowSource | null = null;
     let lineByKey: ReturnType<LibsqlDatabase["prepare"]> | null = null;
-    const get = st as unknown as { get(args: unknown[]): [Buffer | null, bigint | null, bigint, bigint, bigint | null] };
     for (;;) {
-      const [chunk, last, count, hardRows, longRows] = get.get([from]);
+      let got = get.get([from]);
+      if (got[0] !== null && !ascending(got[1]!, Number(got[3]))) got = (getOrdered ??= chunkOf(true)).get([from]);
+      const [chunk, , last, count, hardRows, longRows] = got;
       if (chunk === null || last === null) return; // no row at or after `from`
       const n = Number(count);
       from = last === LAST_KEY ? null : last + 1n;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { execaSync } from "execa";
 import Database from "libsql";
 import { hashTable, LineHasher, listBackupTables } from "../../src/backup/tables.js";
-import { LineRun, readRows } from "../../src/backup/row-lines.js";
+import { ascending, LineRun, readRows } from "../../src/backup/row-lines.js";
 import { iterateRows, rowStatement } from "../../src/backup/row-source.js";
 import { encodeRow } from "../../src/backup/format.js";
 import type { SqlValue } from "../../src/db/value.js";
@@ -262,6 +262,20 @@ describe("row lines SQLite writes (json_array)", () => {
     } finally {
       db.close();
     }
+  });
+
+  it("takes a chunk's keys as in order only when they strictly ascend (else the chunk is read again, ordered)", () => {
+    const cases: [string, number, boolean][] = [
+      ["1,2,3", 3, true],
+      ["-1000,-997,0,5", 4, true],
+      ["1,3,2", 3, false],
+      ["1,1", 2, false],
+      ["1,2", 3, false],
+      ["1,2,", 2, false],
+      ["999999999999999,1000000000000000", 2, false], // 16 digits: not exact as a double
+      ["-999999999999999,999999999999999", 2, true],
+    ];
+    for (const [keys, n, want] of cases) expect(ascending(keys, n), keys).toBe(want);
   });
 
   it("a backup of it holds Python's lines and verifies against the database", async () => {
