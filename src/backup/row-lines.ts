@@ -128,8 +128,9 @@ const LAST_KEY = (1n << 63n) - 1n;
  * The join's order: without an ORDER BY in the aggregate it is the order SQLite feeds the rows in,
  * which SQLite does not promise to be the subquery's. Both joins are stepped row by row in one loop,
  * so the keys come in the lines' order: readRows checks that they ascend, and reads a chunk whose
- * keys do not (never seen) again with `ordered` (ORDER BY in both aggregates: SQLite then sorts the
- * lines through a temporary b-tree, which cost the 1 GB file's long-line tables ~60 % more CPU).
+ * keys do not (never seen; test hook VOX_CUTOVER_TEST_CHUNK_ORDER=recheck takes every chunk so) again
+ * with `ordered` (ORDER BY in both aggregates: SQLite then sorts the lines through a temporary
+ * b-tree, which cost the 1 GB file's long-line tables ~60 % more CPU).
  */
 function chunkSql(t: BackupTable, key: string, ordered: boolean): string {
   const hard = t.columns.map((_, i) => `(${hardValue(t, i, Math.min(LINE_TEXT_MAX, bigAbove()))})`).join(" OR ");
@@ -142,31 +143,47 @@ function chunkSql(t: BackupTable, key: string, ordered: boolean): string {
   );
 }
 
+/** Whether the integer at `b` (its digits from bStart, bLen of them) is greater than the one at `a`, exactly. */
+function greater(keys: string, aNeg: boolean, aStart: number, aLen: number, bNeg: boolean, bStart: number, bLen: number): boolean {
+  if (aNeg !== bNeg) return aNeg;
+  // The sign of |b| − |a|: more digits is larger (SQLite writes no leading zeros), else the first digit that differs.
+  let c = bLen - aLen;
+  for (let j = 0; c === 0 && j < aLen; j++) c = keys.charCodeAt(bStart + j) - keys.charCodeAt(aStart + j);
+  return aNeg ? c < 0 : c > 0;
+}
+
 /**
- * Whether the `count` integers in `keys` (decimal, joined by `,`) strictly ascend. Read as doubles, a
- * key of up to 15 digits is exact; a longer one answers false (the chunk is read again, ordered).
+ * Whether the `count` integers in `keys` (decimal, joined by `,`) strictly ascend: as doubles while
+ * both of two neighbours have up to 15 digits (exact there), else by their digits.
  */
 export function ascending(keys: string, count: number): boolean {
-  let prev = -Infinity;
   let n = 0;
-  for (let i = 0; i < keys.length; i++) {
+  let pNeg = false;
+  let pStart = 0;
+  let pLen = 0;
+  let pv = 0;
+  for (let i = 0; ; ) {
     const neg = keys.charCodeAt(i) === 45;
     if (neg) i++;
+    const start = i;
     let v = 0;
-    let digits = 0;
     for (; i < keys.length; i++) {
       const c = keys.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
       v = v * 10 + c;
-      digits++;
     }
-    if (digits === 0 || digits > 15 || (i < keys.length && keys.charCodeAt(i) !== 44)) return false;
+    const len = i - start;
+    if (len === 0 || (i < keys.length && keys.charCodeAt(i) !== 44)) return false;
     if (neg) v = -v;
-    if (!(v > prev)) return false;
-    prev = v;
+    if (n > 0 && !(len <= 15 && pLen <= 15 ? v > pv : greater(keys, pNeg, pStart, pLen, neg, start, len))) return false;
+    pNeg = neg;
+    pStart = start;
+    pLen = len;
+    pv = v;
     n++;
+    if (i === keys.length) return n === count;
+    i++; // the comma
   }
-  return n === count && keys.charCodeAt(keys.length - 1) !== 44;
 }
 
 /**
@@ -202,11 +219,12 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
     };
     const get = chunkOf(false);
     let getOrdered: { get(args: unknown[]): Chunk } | null = null;
+    const recheck = process.env.VOX_CUTOVER_TEST_CHUNK_ORDER === "recheck";
     let byKey: RowSource | null = null;
     let lineByKey: ReturnType<LibsqlDatabase["prepare"]> | null = null;
     for (;;) {
       let got = get.get([from]);
-      if (got[0] !== null && !ascending(got[1]!, Number(got[3]))) got = (getOrdered ??= chunkOf(true)).get([from]);
+      if (got[0] !== null && (recheck || !ascending(got[1]!, Number(got[3])))) got = (getOrdered ??= chunkOf(true)).get([from]);
       const [chunk, , last, count, hardRows, longRows] = got;
       if (chunk === null || last === null) return; // no row at or after `from`
       const n = Number(count);

@@ -247,13 +247,21 @@ describe("row lines SQLite writes (json_array)", () => {
       db.exec("BEGIN");
       // The chunked path was taken where it should: c's third chunk is one clean run (its first has
       // markers, its second invalid UTF-8: both taken apart); cl goes one line per step after one run.
-      expect(seen()).toEqual({
+      const chunked = {
         c: { rows: 701, written: 697, runs: 1 },
         c256: { rows: 256, written: 256, runs: 1 },
         c512: { rows: 512, written: 511, runs: 1 },
         cl: { rows: 300, written: 300, runs: 1 },
         ce: { rows: 0, written: 0, runs: 0 },
-      });
+      };
+      expect(seen()).toEqual(chunked);
+      // Every chunk read again by the ordered statement (as one whose keys did not ascend would be): the same.
+      process.env.VOX_CUTOVER_TEST_CHUNK_ORDER = "recheck";
+      try {
+        expect(seen()).toEqual(chunked);
+      } finally {
+        delete process.env.VOX_CUTOVER_TEST_CHUNK_ORDER;
+      }
       db.exec("COMMIT");
       // Outside a transaction one statement reads each table (chunks could see different snapshots).
       const outside = seen();
@@ -272,8 +280,18 @@ describe("row lines SQLite writes (json_array)", () => {
       ["1,1", 2, false],
       ["1,2", 3, false],
       ["1,2,", 2, false],
-      ["999999999999999,1000000000000000", 2, false], // 16 digits: not exact as a double
+      ["", 0, false],
       ["-999999999999999,999999999999999", 2, true],
+      // Beyond 15 digits (not exact as doubles) compared by their digits.
+      ["999999999999999,1000000000000000", 2, true],
+      ["9007199254740992,9007199254740993", 2, true],
+      ["9007199254740993,9007199254740992", 2, false],
+      ["9223372036854775806,9223372036854775807", 2, true],
+      ["9223372036854775807,9223372036854775807", 2, false],
+      ["-9223372036854775808,-9223372036854775807,-5,0,9223372036854775807", 5, true],
+      ["-9223372036854775807,-9223372036854775808", 2, false],
+      ["-1000000000000000,-999999999999999", 2, true],
+      ["1000000000000000,-1", 2, false],
     ];
     for (const [keys, n, want] of cases) expect(ascending(keys, n), keys).toBe(want);
   });
