@@ -162,7 +162,7 @@ export function ascending(keys: string, count: number): boolean {
   let pStart = 0;
   let pLen = 0;
   let pv = 0;
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     const neg = keys.charCodeAt(i) === 45;
     if (neg) i++;
     const start = i;
@@ -234,7 +234,7 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
         seen.rows += n;
         yield new LineRun(chunk, n);
       } else {
-        for (let at = 0; at <= chunk.length; ) {
+        for (let at = 0; at <= chunk.length;) {
           let end = chunk.indexOf(10, at);
           if (end < 0) end = chunk.length;
           const line = chunk.subarray(at, end);
@@ -247,7 +247,10 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
           const k = BigInt(line.subarray(1).toString("latin1"));
           if (line[0] === 0x7e /* ~ */) {
             // A long line, alone (the same snapshot: this transaction's).
-            lineByKey ??= db.prepare(lineSql(t, key, "=")).raw(true).safeIntegers(true);
+            lineByKey ??= db
+              .prepare(lineSql(t, key, "="))
+              .raw(true)
+              .safeIntegers(true);
             const [v] = (lineByKey as unknown as { get(args: unknown[]): [Buffer | bigint] }).get([k]);
             if (typeof v !== "bigint") {
               yield isUtf8(v) ? v : lineValues(v);

@@ -206,7 +206,12 @@ describe("row lines SQLite writes (json_array)", () => {
       // f goes over to the row statement part way; e is read whole as lines; a reader stopped early too.
       expect(hashTable(db, f).rows).toBe(300);
       // c: chunks, a long line read alone by key, hard rows by the row statement.
-      expect(hashTable(db, listBackupTables(db).find((x) => x.name === "c")!).rows).toBe(701);
+      expect(
+        hashTable(
+          db,
+          listBackupTables(db).find((x) => x.name === "c")!,
+        ).rows,
+      ).toBe(701);
       for (const r of readRows(
         db,
         listBackupTables(db).find((x) => x.name === "e")!,
