@@ -135,7 +135,7 @@ const LAST_KEY = (1n << 63n) - 1n;
 function chunkSql(t: BackupTable, key: string, ordered: boolean): string {
   const hard = t.columns.map((_, i) => `(${hardValue(t, i, Math.min(LINE_TEXT_MAX, bigAbove()))})`).join(" OR ");
   const values = t.columns.map((_, i) => valueRef(t, i)).join(", ");
-  const rows = `SELECT ${key} AS k, CASE WHEN ${hard} THEN NULL ELSE CAST(json_array(${values}) AS BLOB) END AS l FROM ${quoteIdent(t.name)} WHERE ${key} >= ?${orderBy(t)} LIMIT ${CHUNK_ROWS}`;
+  const rows = `SELECT ${key} AS k, CASE WHEN ${hard} THEN NULL ELSE CAST(json_array(${values}) AS BLOB) END AS l FROM ${quoteIdent(t.name)} WHERE ${key} >= ? ORDER BY 1 LIMIT ${CHUNK_ROWS}`;
   const long = `length(l) > ${CHUNK_LINE_MAX}`;
   return (
     `SELECT CAST(group_concat(CASE WHEN l IS NULL THEN '#' || k WHEN ${long} THEN '~' || k ELSE l END, char(10)${ordered ? " ORDER BY k" : ""}) AS BLOB),` +

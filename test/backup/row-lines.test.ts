@@ -277,6 +277,36 @@ describe("row lines SQLite writes (json_array)", () => {
     }
   });
 
+  it('a key column named like the chunk statement\'s own columns (l, L, k): every row once, in key order (review: ORDER BY "l" sorted by the line)', () => {
+    const file = p("names.db");
+    // Lines that sort in another order than their keys (a shorter text for a larger key).
+    const sql = ["l", "L", "k"]
+      .map(
+        (c, i) =>
+          `CREATE TABLE n${i} ("${c}" INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 1000) INSERT INTO n${i} SELECT i, printf('%.*c', 1001 - i, 'x') FROM s;`,
+      )
+      .join("\n");
+    execaSync("sqlite3", [file], { input: sql });
+    const db = new Database(file, { readonly: true });
+    try {
+      db.exec("BEGIN");
+      for (const name of ["n0", "n1", "n2"]) {
+        const t = listBackupTables(db).find((x) => x.name === name)!;
+        const js = [...iterateRows(rowStatement(db, t))].map((r) => encodeRow(r as SqlValue[]));
+        expect(js.length).toBe(1000);
+        const { lines, runs } = ours(db, name);
+        expect(runs, name).toBeGreaterThan(0); // read in chunks
+        expect(lines, name).toEqual(js);
+        const h = new LineHasher();
+        for (const l of js) h.line(l);
+        expect(hashTable(db, t), name).toEqual({ rows: 1000, sha256: h.digest() });
+      }
+      db.exec("COMMIT");
+    } finally {
+      db.close();
+    }
+  });
+
   it("takes a chunk's keys as in order only when they strictly ascend (else the chunk is read again, ordered)", () => {
     const cases: [string, number, boolean][] = [
       ["1,2,3", 3, true],
