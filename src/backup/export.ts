@@ -120,14 +120,15 @@ export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
 /** One export; null when it read on two cores and something was committed meanwhile (nothing is left of it). */
 /**
  * Every row SQLite counted in the snapshot was read (the reader hands rows in key order, page by page
- * or in chunks: a row skipped or read twice is a fault of ours, never a short backup that verifies).
+ * or in chunks: a row skipped or read twice must never become a short backup). A damaged index can
+ * make `count(*)` (which may read an index) disagree too: the message names both causes.
  */
 function assertAllRead(t: BackupTable, read: number, out: string): void {
   if (read === Number(t.rows)) return;
   throw failed({
-    what: `The export read ${read} rows of table ${t.name} where SQLite counts ${String(t.rows)} in the same snapshot: an internal fault of the reader.`,
+    what: `The export read ${read} rows of table ${t.name} where SQLite's count(*) gives ${String(t.rows)} in the same snapshot.`,
     untouched: `The database was only read; ${out} was not written.`,
-    next: "Report it with the table's definition (sqlite3 .schema); the backup cannot be taken with this version.",
+    next: "Run PRAGMA integrity_check on the database (a damaged index gives count(*) a wrong answer: repair it first); if it says ok, this is a fault of vox-cutover's reader — report it with the table's definition (sqlite3 .schema).",
   });
 }
 
