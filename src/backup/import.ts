@@ -352,6 +352,14 @@ function load(
     },
   };
   const result = opts.reference ? readReference(opts.reference, visitor) : readBackup(opts.backupPath, visitor as BackupVisitor);
+  // The native proofs stood on the trailer read before the rows: it must be the one the whole read checked.
+  if (trailer && JSON.stringify(trailer.tables) !== JSON.stringify(result.tables)) {
+    throw refused({
+      what: "The backup changed while it was imported: the trailer the proofs were checked against is not the one its rows end with.",
+      untouched: "The import was rolled back.",
+      next: "Take and verify a new backup.",
+    });
+  }
   if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
     throw refused({
       what: "The backup changed between verification and import.",
