@@ -42,6 +42,9 @@ function walWindow(): number {
   return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", 64 << 20);
 }
 
+/** How many times the build asks the worker to close its connection before it stays in WAL for the rest of the build. */
+const RELEASE_ATTEMPTS = 5;
+
 /** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */
 const SILENCE_MS = 120_000;
 
@@ -53,7 +56,6 @@ export class ProofBeside {
   private silent = false;
   private readonly answers = new Map<number, ProofAnswer>();
   private sent = 0;
-  private stopped = false;
   private readonly exited: Promise<void>;
 
   constructor(private readonly dbPath: string) {
@@ -119,17 +121,23 @@ export class ProofBeside {
   /**
    * Once every table is proven: the worker closes its connection (answered synchronously), then this
    * connection commits, checkpoints and leaves WAL for the rest of the build (index builds, FTS,
-   * checks: written once, not twice) in a new transaction.
+   * checks: written once, not twice) in a new transaction. Leaving WAL needs every other connection
+   * closed: if the worker's is not yet (its statements not yet finalized), it is asked again.
    */
   finish(db: LibsqlDatabase): void {
-    this.stopped = true;
-    this.port.postMessage({ stop: true });
+    this.port.postMessage({ release: true });
     this.answer(-1);
     db.exec("COMMIT");
-    try {
-      db.exec("PRAGMA main.journal_mode=OFF"); // main only: a bare pragma would apply to the attached source too
-    } catch {
-      // The worker's connection is still open (not yet collected): the build stays in WAL (each page written twice).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        db.exec("PRAGMA main.journal_mode=OFF"); // main only: a bare pragma would apply to the attached source too
+        break;
+      } catch {
+        // The worker's connection is not closed yet: it collects again.
+        if (attempt >= RELEASE_ATTEMPTS || this.silent) break; // the build stays in WAL (each page written twice)
+        this.port.postMessage({ release: true });
+        this.answer(-1);
+      }
     }
     db.exec("BEGIN IMMEDIATE");
   }
@@ -137,7 +145,7 @@ export class ProofBeside {
   /** Ends the worker (after `finish`, or after a failure: its connection goes with it). */
   async close(): Promise<void> {
     // The worker closes its connection and its end of the channel, and so ends.
-    if (!this.stopped) this.port.postMessage({ stop: true });
+    this.port.postMessage({ stop: true });
     const t = setTimeout(() => void this.worker.terminate(), 10_000);
     await this.exited;
     clearTimeout(t);

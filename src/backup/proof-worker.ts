@@ -27,15 +27,28 @@ process.on("uncaughtException", () => {
   process.exit(1);
 });
 let db: LibsqlDatabase | null = null;
-port.on("message", (m: { i: number; table: BackupTable } | { stop: true }) => {
+/** Closes this thread's connection; the driver closes it only once its statements are collected (until then it keeps the file open). */
+const release = () => {
+  db?.close();
+  db = null;
+  collectGarbage();
+};
+port.on("message", (m: { i: number; table: BackupTable } | { release: true } | { stop: true }) => {
   if ("stop" in m) {
-    db?.close();
-    db = null;
-    // The driver closes the connection only once its statements are collected: until then it keeps
-    // the file open and the build could not leave WAL mode.
-    collectGarbage();
-    answer({ i: -1, closed: true });
+    release();
     port.close();
+    return;
+  }
+  if ("release" in m) {
+    // Every table is proven: the build leaves WAL, which it cannot while this connection is open.
+    // The driver's statements are finalized after a collection, on a later turn of this thread's
+    // event loop (Node defers native finalizers): only then is the connection closed. So: collect,
+    // let the finalizers run, collect what they released, let those run, then answer.
+    release();
+    setImmediate(() => {
+      collectGarbage();
+      setImmediate(() => answer({ i: -1, closed: true }));
+    });
     return;
   }
   // Test hook: the thread fails outside any table (as an out-of-memory end would).
