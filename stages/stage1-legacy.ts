@@ -160,6 +160,8 @@ const buildImportStep: Step = defineStep({
         });
         c.token.throwIfCancelled("during the import (its transaction was rolled back; the new file was not created)");
         pausePoint("import-progress");
+        // The rows committed into the private build file, its checks about to run on two connections.
+        if (p.phase === "checking foreign keys and integrity") pausePoint("import-checks");
       },
     });
     return {

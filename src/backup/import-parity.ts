@@ -49,27 +49,54 @@ export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalo
   return byTarget;
 }
 
+/**
+ * One part of the new file's checks, run on any connection that reads the committed file
+ * (`runCheck`): a table's `foreign_key_check`, or the `integrity_check` of the whole file.
+ */
+export type CheckTask = { fk: string } | { integrity: true };
+/** A part's answer: the orphan rows a foreign_key_check found, why it could not check, or integrity_check's messages. */
+export type CheckResult = { orphans: number } | { uncheckable: string } | { messages: string[] };
+
+export function runCheck(db: LibsqlDatabase, task: CheckTask): CheckResult {
+  if ("integrity" in task)
+    return {
+      messages: allRows(db, "PRAGMA main.integrity_check").map((r) => String(Object.values(r)[0])),
+    };
+  try {
+    // Every row foreign_key_check(T) returns is an orphan of T.
+    return { orphans: allRows(db, `PRAGMA main.foreign_key_check(${quoteIdent(task.fk)})`).length };
+  } catch (e) {
+    return { uncheckable: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * Runs the checks' parts: on this connection, or, given `beside`, on this connection and a second
+ * one together (the file committed and written by nobody meanwhile); the answers are the same.
+ */
+export type CheckRunner = (own: CheckTask[], shared: CheckTask[]) => { own: CheckResult[]; shared: CheckResult[] };
+
 /** Foreign keys (table by table) and integrity of the new file; throws (the import rolls back) unless integrity_check says ok. */
 export function checkNewFile(
   db: LibsqlDatabase,
   catalog: TableInfo[],
+  beside?: CheckRunner,
 ): { foreignKeyViolations: { table: string; count: number }[]; foreignKeyUncheckable: { table: string; error: string }[]; integrity: string } {
   // Table by table (those declaring a foreign key): a key SQLite cannot check (vox 66's package_deps names
   // a parent column that is not unique: "foreign key mismatch") is reported, the other tables still checked.
-  const fkCounts = new Map<string, number>();
-  const foreignKeyUncheckable: { table: string; error: string }[] = [];
   const keyed = tablesWithForeignKeys(db) ?? new Set(catalog.map((t) => t.name));
-  for (const t of catalog.filter((x) => !x.virtual && keyed.has(x.name))) {
-    try {
-      for (const r of allRows(db, `PRAGMA main.foreign_key_check(${quoteIdent(t.name)})`))
-        fkCounts.set(String(r.table), (fkCounts.get(String(r.table)) ?? 0) + 1);
-    } catch (e) {
-      foreignKeyUncheckable.push({ table: t.name, error: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  const integrity = allRows(db, "PRAGMA main.integrity_check")
-    .map((r) => String(Object.values(r)[0]))
-    .join("; ");
+  const fkTables = catalog.filter((x) => !x.virtual && keyed.has(x.name)).map((t) => t.name);
+  // integrity_check here (the longest part), the foreign keys beside it.
+  const own: CheckTask[] = [{ integrity: true }];
+  const shared: CheckTask[] = fkTables.map((fk) => ({ fk }));
+  const done = beside ? beside(own, shared) : { own: own.map((t) => runCheck(db, t)), shared: shared.map((t) => runCheck(db, t)) };
+  const foreignKeyViolations: { table: string; count: number }[] = [];
+  const foreignKeyUncheckable: { table: string; error: string }[] = [];
+  done.shared.forEach((r, k) => {
+    if ("orphans" in r && r.orphans) foreignKeyViolations.push({ table: fkTables[k]!, count: r.orphans });
+    if ("uncheckable" in r) foreignKeyUncheckable.push({ table: fkTables[k]!, error: r.uncheckable });
+  });
+  const integrity = done.own.flatMap((r) => ("messages" in r ? r.messages : [])).join("; ");
   if (integrity !== "ok") {
     throw failed({
       what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`,
@@ -77,5 +104,5 @@ export function checkNewFile(
       next: "Report this with the backup file.",
     });
   }
-  return { foreignKeyViolations: [...fkCounts].map(([table, count]) => ({ table, count })), foreignKeyUncheckable, integrity };
+  return { foreignKeyViolations, foreignKeyUncheckable, integrity };
 }

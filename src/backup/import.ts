@@ -432,10 +432,14 @@ function load(
     backupSha256: result.fileSha256,
     counts: { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
   });
-  // The checks are the last thing the transaction does: the cutover's checks step relies on this
-  // integrity_check having seen every row it commits (it does not read the whole file again).
+  // The checks are the last thing the build does: the cutover's checks step relies on this
+  // integrity_check having seen every row it commits (it does not read the whole file again). With the
+  // proof worker (a private file), the rows are committed first and the foreign keys are checked on its
+  // connection beside this one's integrity_check; a check that fails still fails the import, and the
+  // file is removed as on any failure.
+  const beside = proofs?.commitForChecks(db);
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
-  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog);
+  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog, beside);
   return {
     runId,
     tables: reports,

@@ -14,12 +14,20 @@ import type { BackupTable } from "./format.js";
 import { bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
+import { runCheck, type CheckResult, type CheckRunner } from "./import-parity.js";
 import { envInteger } from "../util/env.js";
 
 const WORKER = new URL("./proof-worker.js", import.meta.url);
 
-/** The worker's answer for the i-th table sent: its canonical hash, or why it could not read it. */
-export type ProofAnswer = { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true };
+/**
+ * The worker's answer for the i-th table sent: its canonical hash, or why it could not read it; or
+ * the k-th part of the checks it took (`check`: their ticket).
+ */
+export type ProofAnswer =
+  | { i: number; rows: number; sha256: string }
+  | { i: number; error: string }
+  | { i: -1; closed: true }
+  | { i: number; k: number; result: CheckResult };
 
 /** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
 export function proofBesideFor(source: string, targetPath: string): boolean {
@@ -55,6 +63,8 @@ export class ProofBeside {
   private readonly signal = new Int32Array(new SharedArrayBuffer(8));
   private silent = false;
   private readonly answers = new Map<number, ProofAnswer>();
+  /** The answers to the parts of the checks (by part), while they run. */
+  private readonly parts = new Map<number, CheckResult>();
   private sent = 0;
   private readonly exited: Promise<void>;
 
@@ -99,30 +109,71 @@ export class ProofBeside {
   }
 
   private wait(i: number): boolean {
+    return this.waitFor(() => this.answers.has(i));
+  }
+
+  /** Blocks until `ready()` (true) or the worker fell silent or failed (false: `ready()` as it stands). */
+  private waitFor(ready: () => boolean): boolean {
     let last = Date.now();
     for (;;) {
-      if (this.silent) return this.answers.has(i);
+      if (this.silent) return ready();
       const seen = Atomics.load(this.signal, 0);
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
         const a = m.message as ProofAnswer;
-        this.answers.set(a.i, a);
+        if ("k" in a) this.parts.set(a.k, a.result);
+        else this.answers.set(a.i, a);
         last = Date.now();
       }
-      if (this.answers.has(i)) return true;
+      if (ready()) return true;
       if (Date.now() - last > SILENCE_MS || Atomics.load(this.signal, 1) !== 0) {
         // Fallen silent or failed: every table still unanswered is proven on this thread, without waiting again.
         this.silent = true;
-        return this.answers.has(i);
+        return ready();
       }
       Atomics.wait(this.signal, 0, seen, 1000);
     }
   }
 
   /**
-   * Once every table is proven: the worker closes its connection (answered synchronously), then this
-   * connection commits, checkpoints and leaves WAL for the rest of the build (index builds, FTS,
-   * checks: written once, not twice) in a new transaction. Leaving WAL needs every other connection
-   * closed: if the worker's is not yet (its statements not yet finalized), it is asked again.
+   * The new file's checks on two connections (issue 18). Commits the rows now (the file is private:
+   * nobody else writes it) and returns the runner: `own` parts on `db`, then the `shared` parts
+   * claimed one by one by whichever side is free, the worker reading on a read-only connection of its
+   * own. `db` holds a read transaction through the checks, so both sides check the one committed
+   * file; then it takes its write transaction again. A part the worker took and never answered (it
+   * fell silent or failed) is run here.
+   */
+  commitForChecks(db: LibsqlDatabase): CheckRunner {
+    db.exec("COMMIT");
+    return (own, shared) => {
+      db.exec("BEGIN");
+      db.prepare("SELECT 1 FROM main.sqlite_master LIMIT 1").raw(true).get(); // the read transaction begins
+      const claim = new Int32Array(new SharedArrayBuffer(4));
+      const taken = new Set<number>();
+      try {
+        if (!this.silent && shared.length) this.port.postMessage({ i: this.sent++, check: shared, claim: claim.buffer });
+        const ownDone = own.map((t) => runCheck(db, t));
+        const sharedDone: CheckResult[] = [];
+        for (let k = Atomics.add(claim, 0, 1); k < shared.length; k = Atomics.add(claim, 0, 1)) {
+          taken.add(k);
+          sharedDone[k] = runCheck(db, shared[k]!);
+        }
+        this.waitFor(() => shared.every((_, k) => taken.has(k) || this.parts.has(k)));
+        for (let k = 0; k < shared.length; k++) if (!taken.has(k)) sharedDone[k] = this.parts.get(k) ?? runCheck(db, shared[k]!);
+        return { own: ownDone, shared: sharedDone };
+      } finally {
+        this.parts.clear();
+        db.exec("COMMIT"); // read only: nothing to write
+        db.exec("BEGIN IMMEDIATE");
+      }
+    };
+  }
+
+  /**
+   * Once every table is proven: the worker closes its connection (answered synchronously; the thread
+   * stays for the checks), then this connection commits, checkpoints and leaves WAL for the rest of
+   * the build (index builds, FTS, checks: written once, not twice) in a new transaction. Leaving WAL
+   * needs every other connection closed: if the worker's is not yet (its statements not yet
+   * finalized), it is asked again.
    */
   finish(db: LibsqlDatabase): void {
     this.port.postMessage({ release: true });
@@ -142,7 +193,7 @@ export class ProofBeside {
     db.exec("BEGIN IMMEDIATE");
   }
 
-  /** Ends the worker (after `finish`, or after a failure: its connection goes with it). */
+  /** Ends the worker (after the checks, or after a failure: its connection goes with it). */
   async close(): Promise<void> {
     // The worker closes its connection and its end of the channel, and so ends.
     this.port.postMessage({ stop: true });

@@ -5,13 +5,18 @@
  * transaction of its own. Every answer is posted on the port the main thread reads synchronously,
  * then the shared counter is bumped to wake it. After each table it checkpoints the WAL (the main
  * thread does not), so the second write of every page is on this core as well.
+ *
+ * Once every table is proven it closes its connection (`release`) and stays: the parts of the new
+ * file's checks the main thread shares (`check`, after the rows are committed) are claimed one by one
+ * and run here on a read-only connection, each answered as it is done (import-parity.ts runCheck).
  */
 import { workerData, type MessagePort } from "node:worker_threads";
-import { openReadWrite, type LibsqlDatabase } from "../db/local.js";
+import { openReadOnly, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import type { BackupTable } from "./format.js";
 import type { ProofAnswer } from "./native-proof.js";
 import { hashTable } from "./tables.js";
 import { collectGarbage } from "../util/gc.js";
+import { runCheck, type CheckTask } from "./import-parity.js";
 
 const port = workerData.port as MessagePort;
 const signal = new Int32Array(workerData.signal as SharedArrayBuffer);
@@ -33,7 +38,8 @@ const release = () => {
   db = null;
   collectGarbage();
 };
-port.on("message", (m: { i: number; table: BackupTable } | { release: true } | { stop: true }) => {
+type Message = { i: number; table: BackupTable } | { i: number; check: CheckTask[]; claim: SharedArrayBuffer } | { release: true } | { stop: true };
+port.on("message", (m: Message) => {
   if ("stop" in m) {
     release();
     port.close();
@@ -49,6 +55,23 @@ port.on("message", (m: { i: number; table: BackupTable } | { release: true } | {
       collectGarbage();
       setImmediate(() => answer({ i: -1, closed: true }));
     });
+    return;
+  }
+  if ("check" in m) {
+    // The rows are committed and the main thread reads them too: each part it has not taken is run here.
+    const claim = new Int32Array(m.claim);
+    let ro: LibsqlDatabase | null = null;
+    try {
+      // probed: the main thread holds a read transaction on the file (a probe's open and close would drop the process's locks).
+      ro = openReadOnly(workerData.dbPath as string, { probed: true });
+      for (let k = Atomics.add(claim, 0, 1); k < m.check.length; k = Atomics.add(claim, 0, 1)) answer({ i: m.i, k, result: runCheck(ro, m.check[k]!) });
+    } catch {
+      // A part taken and not answered is run by the main thread; so are the parts left.
+      Atomics.store(signal, 1, 1);
+      Atomics.notify(signal, 0);
+    } finally {
+      ro?.close();
+    }
     return;
   }
   // Test hook: the thread fails outside any table (as an out-of-memory end would).

@@ -1,12 +1,16 @@
 /**
  * The import's last phases with the proof worker (issue 18, session 10). Once every table copied
  * inside SQLite is proven, the worker closes its connection so that the build leaves WAL (the index
- * builds, FTS rebuild and checks are written once). The checks' answers must be what the sqlite3
- * CLI (the independent reader) finds in the new file.
+ * builds, FTS rebuild and checks are written once). The new file's checks then run on two
+ * connections: the import commits the rows, runs integrity_check on its own connection and the
+ * foreign keys on the worker's read connection. The answers must be what one connection finds (the
+ * sqlite3 CLI is the independent reader), and a check that fails must fail the import as before:
+ * nothing at the target, no private build file left.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
+import { execaSync } from "execa";
 // The proof worker is a built file: the import that starts it runs from dist/.
 import { importBackup } from "../../dist/src/backup/import.js";
 import { loadImporters } from "../../src/backup/importers.js";
@@ -38,6 +42,9 @@ function importBeside(target: string, onChecking?: (building: string) => void) {
   }).finally(() => delete process.env.VOX_CUTOVER_PROOF_WORKER_BYTES);
 }
 
+/** The target and any private build file of it. */
+const leftovers = (target: string) => readdirSync(dir).filter((f) => f === basename(target) || f.startsWith(`.${basename(target)}.`));
+
 beforeAll(async () => {
   dir = tmp("vox-checks-");
   ({ db } = await sampleInto(dir, 10));
@@ -51,6 +58,7 @@ describe("the import's last phases with the proof worker", () => {
     const target = join(dir, "beside.db");
     let header: number[] = [];
     let sides: string[] = [];
+    let committed = "";
     const r = await importBeside(target, (building) => {
       // The worker's connection was closed, so the index builds, FTS rebuild and checks were written
       // once, without WAL. Read from the file's header, not through SQLite: bytes 18 and 19 are 1 in
@@ -61,9 +69,12 @@ describe("the import's last phases with the proof worker", () => {
       closeSync(fd);
       header = [...head];
       sides = readdirSync(dir).filter((f) => f.startsWith(basename(building)) && f !== basename(building));
+      // The rows are committed before the checks read them (a second connection sees them).
+      committed = sqlite(building, "SELECT count(*) FROM cutover_ledger");
     });
     expect(header).toEqual([1, 1]);
     expect(sides).toEqual([]);
+    expect(committed).toBe("1");
     expect(r.integrity).toBe("ok");
     const cliCounts = sqlite(target, 'SELECT "table", count(*) FROM pragma_foreign_key_check GROUP BY 1 ORDER BY 1')
       .split("\n")
@@ -73,4 +84,53 @@ describe("the import's last phases with the proof worker", () => {
     expect([...r.foreignKeyViolations].sort((a, b) => a.table.localeCompare(b.table))).toEqual(cliCounts);
     expect(sqlite(target, "PRAGMA integrity_check")).toBe("ok");
   });
+
+  it("an index that disagrees with its table after the rows are committed fails the import: no new file, no build file", async () => {
+    const target = join(dir, "corrupt.db");
+    let index = "";
+    const done = importBeside(target, (building) => {
+      // An index of a table with rows, on one leaf page: emptied (a valid page with no cells), so only
+      // the index-against-table checks can see it (the b-tree itself stays sound).
+      const line = leafIndex(building);
+      const [name, root, pageSize] = line.split("|");
+      index = name!;
+      const page = Buffer.alloc(Number(pageSize));
+      const fd = openSync(building, "r+");
+      try {
+        const at = (Number(root) - 1) * Number(pageSize);
+        readSync(fd, page, 0, page.length, at);
+        expect(page[0]).toBe(0x0a); // a leaf index page
+        page.fill(0);
+        page[0] = 0x0a;
+        page.writeUInt16BE(Number(pageSize) & 0xffff, 5); // cell content area starts at the end: no cells
+        writeSync(fd, page, 0, page.length, at);
+        // The file change counter: a connection's cached pages are read again.
+        const head = Buffer.alloc(4);
+        readSync(fd, head, 0, 4, 24);
+        head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
+        writeSync(fd, head, 0, 4, 24);
+      } finally {
+        closeSync(fd);
+      }
+    });
+    await expect(done).rejects.toThrow(/integrity_check of the imported file says: .*(missing from index|wrong # of entries in index)/);
+    expect(index).not.toBe("");
+    expect(leftovers(target)).toEqual([]);
+  });
 });
+
+/** A non-unique index on one leaf page of a table with rows, found by Python's sqlite3: `name|rootpage|page_size`. */
+function leafIndex(file: string): string {
+  const script = `
+import sqlite3, sys
+c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+ps = c.execute("PRAGMA page_size").fetchone()[0]
+data = open(sys.argv[1], "rb")
+for name, tbl, root in c.execute("SELECT name, tbl_name, rootpage FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE '%UNIQUE%' ORDER BY name").fetchall():
+    if c.execute('SELECT count(*) FROM "%s"' % tbl.replace('"', '""')).fetchone()[0] < 2: continue
+    data.seek((root - 1) * ps)
+    if data.read(1) == b"\\x0a":
+        print("%s|%d|%d" % (name, root, ps)); break
+`;
+  return execaSync("python3", ["-c", script, file]).stdout.trim();
+}

@@ -360,6 +360,24 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
     expect(readdirSync(dir).filter((f) => f.includes("vox-cutover-building-"))).toEqual([]);
   });
 
+  it("killed while the new file's checks run beside the proof worker (the rows committed, the build out of WAL), --resume --apply rebuilds and finishes", async () => {
+    const { dir, db, orig } = await sampleIn(20);
+    const env = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0" };
+    const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "import-checks", undefined, true, env);
+    await kill9(child);
+    expect(sha256(db)).toBe(orig);
+    // The private build file, committed and out of WAL, is all that was left; nothing else changed.
+    const building = readdirSync(dir).filter((f) => f.includes("vox-cutover-building-"));
+    expect(building).toHaveLength(1); // no -wal, no -shm
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.outcome).toBe("completed");
+    expect(sha256(r.json.archive.path)).toBe(orig);
+    checkNewFile(db, r.json.archive.path);
+    expect(leftovers(dir)).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes("vox-cutover-building-"))).toEqual([]);
+  });
+
   it("killed at every point before the swap, --rollback --apply restores the original byte-identical; a fresh run works after each", async () => {
     await killAndRollBack(POINTS.slice(1, POINTS.indexOf("swap-archived")), ROWS);
   });
