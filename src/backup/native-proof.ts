@@ -45,6 +45,16 @@ export function proofBesideFor(source: string, targetPath: string): boolean {
   }
 }
 
+/**
+ * The new file's foreign keys are checked on a worker's connection beside integrity_check only for a
+ * source this large (test hook: VOX_CUTOVER_CHECKS_BESIDE_BYTES): below it the worker's start costs
+ * more than the part it takes (150 MB: ~0.06 CPU-s of foreign keys against ~0.1–0.3 to start it and
+ * open its connection; 1 GB: ~0.4).
+ */
+export function checksBesideFor(source: string): boolean {
+  return bytesWithWal(source) >= envInteger("VOX_CUTOVER_CHECKS_BESIDE_BYTES", 512 << 20);
+}
+
 /** Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL (bounded disk use; test hook: VOX_CUTOVER_PROOF_WAL_WINDOW). */
 function walWindow(): number {
   return envInteger("VOX_CUTOVER_PROOF_WAL_WINDOW", 64 << 20);
@@ -169,8 +179,8 @@ export class ProofBeside {
   }
 
   /**
-   * Once every table is proven: the worker closes its connection (answered synchronously; the thread
-   * stays for the checks), then this connection commits, checkpoints and leaves WAL for the rest of
+   * Once every table is proven: the worker closes its connection (answered synchronously) and ends,
+   * and this connection commits, checkpoints and leaves WAL for the rest of
    * the build (index builds, FTS, checks: written once, not twice) in a new transaction. Leaving WAL
    * needs every other connection closed: if the worker's is not yet (its statements not yet
    * finalized), it is asked again.
@@ -190,10 +200,11 @@ export class ProofBeside {
         this.answer(-1);
       }
     }
+    this.port.postMessage({ stop: true }); // the thread ends (its heap is not held through the index builds)
     db.exec("BEGIN IMMEDIATE");
   }
 
-  /** Ends the worker (after the checks, or after a failure: its connection goes with it). */
+  /** Ends the worker (after `finish` or the checks, or after a failure: its connection goes with it). */
   async close(): Promise<void> {
     // The worker closes its connection and its end of the channel, and so ends.
     this.port.postMessage({ stop: true });

@@ -6,9 +6,10 @@
  * then the shared counter is bumped to wake it. After each table it checkpoints the WAL (the main
  * thread does not), so the second write of every page is on this core as well.
  *
- * Once every table is proven it closes its connection (`release`) and stays: the parts of the new
- * file's checks the main thread shares (`check`, after the rows are committed) are claimed one by one
- * and run here on a read-only connection, each answered as it is done (import-parity.ts runCheck).
+ * Once every table is proven it closes its connection (`release`) and ends. A worker started for the
+ * new file's checks (after the rows are committed) claims the parts the main thread shares (`check`)
+ * one by one and runs them on a read-only connection, each answered as it is done (import-parity.ts
+ * runCheck).
  */
 import { workerData, type MessagePort } from "node:worker_threads";
 import { openReadOnly, openReadWrite, type LibsqlDatabase } from "../db/local.js";

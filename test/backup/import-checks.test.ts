@@ -23,7 +23,8 @@ const backup = () => join(dir, "sample.jsonl");
 const base = loadBaselineContext();
 
 function importBeside(target: string, onChecking?: (building: string) => void) {
-  process.env.VOX_CUTOVER_PROOF_WORKER_BYTES = "0"; // the worker at any size
+  // The proof worker and the checks' worker at any size.
+  Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0" });
   return importBackup({
     backupPath: backup(),
     targetPath: target,
@@ -39,7 +40,10 @@ function importBeside(target: string, onChecking?: (building: string) => void) {
       expect(building).toHaveLength(1);
       onChecking(join(dir, building[0]!));
     },
-  }).finally(() => delete process.env.VOX_CUTOVER_PROOF_WORKER_BYTES);
+  }).finally(() => {
+    delete process.env.VOX_CUTOVER_PROOF_WORKER_BYTES;
+    delete process.env.VOX_CUTOVER_CHECKS_BESIDE_BYTES;
+  });
 }
 
 /** The target and any private build file of it. */

@@ -362,7 +362,7 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
 
   it("killed while the new file's checks run beside the proof worker (the rows committed, the build out of WAL), --resume --apply rebuilds and finishes", async () => {
     const { dir, db, orig } = await sampleIn(20);
-    const env = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0" };
+    const env = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0" };
     const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "import-checks", undefined, true, env);
     await kill9(child);
     expect(sha256(db)).toBe(orig);
