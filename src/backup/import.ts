@@ -11,7 +11,7 @@ import { rowJson, type BackupHeader, type Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
 import { attachSource, NativeLoader } from "./native-load.js";
-import { checksBesideFor, copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
+import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, LineHasher } from "./tables.js";
@@ -142,14 +142,10 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
     },
     async (db) => {
       const proofs = beside && native.why === null ? new ProofBeside(mainFile(db)) : null;
-      // The checks' second connection: a worker of its own, started for them (the proof worker has
-      // ended by then, so its memory is not held through the index builds).
-      const checker: { worker: ProofBeside | null } = { worker: null };
       try {
-        return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs, checker);
+        return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {
         await proofs?.close();
-        await checker.worker?.close();
       }
     },
   );
@@ -163,7 +159,6 @@ function load(
   seen: { header?: BackupHeader },
   trailer: Trailer | null,
   proofs: ProofBeside | null,
-  checker: { worker: ProofBeside | null },
 ): ImportReport {
   const B = BigInt(opts.baselineVersion);
   const hist = new Set(opts.history.map((h) => BigInt(h)));
@@ -437,13 +432,9 @@ function load(
     backupSha256: result.fileSha256,
     counts: { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
   });
-  // The checks are the last thing the build does: the cutover's checks step relies on this
-  // integrity_check having seen every row it commits (it does not read the whole file again). Where
-  // the proof worker ran (a private file) and the source is 512 MB or more, the rows are committed
-  // first and the foreign keys are checked on a worker's connection beside this one's integrity_check;
-  // a check that fails still fails the import, and the file is removed as on any failure.
-  if (proofs && checksBesideFor(opts.source!)) checker.worker = new ProofBeside(mainFile(db));
-  const beside = checker.worker?.commitForChecks(db);
+  // The checks are the last thing the build does: the cutover's checks step relies on this integrity_check having seen
+  // every row it commits. A large source's are on two connections, the rows committed first (native-proof.ts checksBeside).
+  const beside = proofs?.checksBeside(db, opts.source!);
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
   const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog, beside);
   return {

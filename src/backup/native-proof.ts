@@ -24,10 +24,7 @@ const WORKER = new URL("./proof-worker.js", import.meta.url);
  * the k-th part of the checks it took (`check`: their ticket).
  */
 export type ProofAnswer =
-  | { i: number; rows: number; sha256: string }
-  | { i: number; error: string }
-  | { i: -1; closed: true }
-  | { i: number; k: number; result: CheckResult };
+  { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true } | { i: number; k: number; result: CheckResult };
 
 /** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
 export function proofBesideFor(source: string, targetPath: string): boolean {
@@ -51,7 +48,7 @@ export function proofBesideFor(source: string, targetPath: string): boolean {
  * more than the part it takes (150 MB: ~0.06 CPU-s of foreign keys against ~0.1–0.3 to start it and
  * open its connection; 1 GB: ~0.4).
  */
-export function checksBesideFor(source: string): boolean {
+function checksBesideFor(source: string): boolean {
   return bytesWithWal(source) >= envInteger("VOX_CUTOVER_CHECKS_BESIDE_BYTES", 512 << 20);
 }
 
@@ -77,6 +74,8 @@ export class ProofBeside {
   private readonly parts = new Map<number, CheckResult>();
   private sent = 0;
   private readonly exited: Promise<void>;
+  /** The worker started for the new file's checks (`checksBeside`), ended with this one. */
+  private checker: ProofBeside | null = null;
 
   constructor(private readonly dbPath: string) {
     const { port1, port2 } = new MessageChannel();
@@ -142,6 +141,17 @@ export class ProofBeside {
       }
       Atomics.wait(this.signal, 0, seen, 1000);
     }
+  }
+
+  /**
+   * For a source of 512 MB or more, the new file's checks beside `db` on a worker of its own (this one
+   * ended with the proofs, so its heap is not held through the index builds): see `commitForChecks`.
+   * Otherwise undefined: the checks run on `db` alone.
+   */
+  checksBeside(db: LibsqlDatabase, source: string): CheckRunner | undefined {
+    if (!checksBesideFor(source)) return undefined;
+    this.checker = new ProofBeside(this.dbPath);
+    return this.checker.commitForChecks(db);
   }
 
   /**
@@ -212,6 +222,7 @@ export class ProofBeside {
     await this.exited;
     clearTimeout(t);
     this.port.close();
+    await this.checker?.close();
   }
 }
 
