@@ -10,7 +10,7 @@ import { wouldConvert } from "./affinity.js";
 import { rowJson, type BackupHeader, type Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
-import { attachSource, NativeLoader } from "./native-load.js";
+import { assertProvenAgainst, attachSource, NativeLoader } from "./native-load.js";
 import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
@@ -121,8 +121,7 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
         });
     }
   };
-  // The native path needs the backup's claimed hashes (checked as the file is read) and the source attached. A big value is written
-  // through sqlite_dbpage, refused beside a read-only attached file: a line above streamAbove() (1 MB: its long strings are big values) loads row by row.
+  // The native path needs the backup's claimed hashes (checked as the file is read: assertProvenAgainst) and the source attached. A big value is written through sqlite_dbpage, refused beside a read-only attached file: a line above streamAbove() (1 MB) loads row by row.
   const trailer = opts.source !== undefined && !opts.reference && linesAtMost(opts.backupPath, streamAbove()) ? peekTrailer(opts.backupPath) : null;
   const native: { trailer: typeof trailer; why: string | null } = { trailer, why: trailer ? null : "no source or no trailer" };
   const before = trailer ? (db: LibsqlDatabase) => void (native.why = attachSource(db, opts.source!, opts.targetPath)) : undefined;
@@ -352,14 +351,7 @@ function load(
     },
   };
   const result = opts.reference ? readReference(opts.reference, visitor) : readBackup(opts.backupPath, visitor as BackupVisitor);
-  // The native proofs stood on the trailer read before the rows: it must be the one the whole read checked.
-  if (trailer && JSON.stringify(trailer.tables) !== JSON.stringify(result.tables)) {
-    throw refused({
-      what: "The backup changed while it was imported: the trailer the proofs were checked against is not the one its rows end with.",
-      untouched: "The import was rolled back.",
-      next: "Take and verify a new backup.",
-    });
-  }
+  if (trailer) assertProvenAgainst(trailer, result.tables);
   if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
     throw refused({
       what: "The backup changed between verification and import.",

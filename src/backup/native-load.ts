@@ -9,6 +9,7 @@
  * are exactly the row path's.
  */
 import { statSync } from "node:fs";
+import { refused } from "../errors.js";
 import type { TableInfo } from "../db/catalog.js";
 import { allRows, attachUri, hotJournal, type LibsqlDatabase } from "../db/local.js";
 import { probeFile } from "../db/probe.js";
@@ -60,6 +61,16 @@ const KEEPS: Record<Exclude<Affinity, "BLOB">, string> = {
   REAL: "'real', 'null', 'blob'",
   TEXT: "'text', 'null', 'blob'",
 };
+
+/** The native proofs stood on the trailer read before the rows: it must be the one the whole read checked (the whole-file hash covers). */
+export function assertProvenAgainst(early: Trailer, read: readonly { name: string; rows: number; sha256: string }[]): void {
+  if (JSON.stringify(early.tables) === JSON.stringify(read)) return;
+  throw refused({
+    what: "The backup changed while it was imported: the trailer the proofs were checked against is not the one its rows end with.",
+    untouched: "The import was rolled back.",
+    next: "Take and verify a new backup.",
+  });
+}
 
 export class NativeLoader {
   private readonly claimed = new Map<string, { rows: number; sha256: string }>();

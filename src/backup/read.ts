@@ -304,9 +304,7 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
           keyIdx = cur.rowidColumn ? 0 : cur.rowidAlias ? cur.columns.indexOf(cur.rowidAlias) : -1;
           visitor.onTable?.(cur);
           skip = visitor.hashOnly?.(cur) === true;
-          // A trusted file's whole hash is compared with the verified one before anything it fed is
-          // kept, and a table proven another way needs no hash of its own: the whole-file hash covers
-          // its bytes (one SHA-256 pass over them instead of two).
+          // Trusted and proven another way: the whole-file hash alone covers its bytes (one SHA-256 pass).
           th = skip && visitor.trusted ? undefined : createHash("sha256");
           run.table = th;
           continue;
