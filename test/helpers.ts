@@ -53,10 +53,15 @@ export async function cli(args: string[], opts: { env?: Record<string, string | 
 }
 
 const madeDirs: string[] = [];
-// Every temp folder a test file made is removed when that file's tests end.
-afterAll(() => {
+/**
+ * Removes every temp folder made since the last call, and forgets the samples made in them: called
+ * when each test file's tests end (test/file-setup.ts; files share a worker process and so this
+ * module).
+ */
+export function removeMadeDirs(): void {
   for (const d of madeDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+  sampleCache.clear();
+}
 
 export function tmp(prefix = "vox-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));

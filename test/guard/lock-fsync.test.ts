@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { tmp } from "../helpers.js";
 
 const failNext = vi.hoisted(() => ({ on: false }));
@@ -22,7 +22,14 @@ vi.mock("../../src/util/fsync.js", async (orig) => {
     },
   };
 });
+// Test files share a worker's module cache (vitest.config.ts): lock.js loaded by an earlier file holds
+// the real fsync. Load it again so it imports the mock, and drop the mock and those modules after.
+vi.resetModules();
 const { acquireLock, lockFileOf, readLock } = await import("../../src/safety/lock.js");
+afterAll(() => {
+  vi.doUnmock("../../src/util/fsync.js");
+  vi.resetModules();
+});
 
 const openFds = () => readdirSync("/proc/self/fd").length;
 

@@ -371,10 +371,14 @@ describe("wizard screens (ink-testing-library)", () => {
     await until(lastFrame, /> █/);
     stdin.write(`~/b.jsonl`);
     await tick(80);
-    const home = scratch();
-    process.env.HOME = home;
-    stdin.write("x"); // revalidated with HOME set
-    await until(lastFrame, /✓ looks good/);
+    const home = process.env.HOME;
+    process.env.HOME = scratch();
+    try {
+      stdin.write("x"); // revalidated with HOME set
+      await until(lastFrame, /✓ looks good/);
+    } finally {
+      process.env.HOME = home; // put back: the next test file runs in this process
+    }
     stdin.write(ESC);
     await until(lastFrame, /Stage 0 — Preconditions/);
     unmount();

@@ -120,8 +120,9 @@ export async function exitCode(f: string, ms = 60_000): Promise<number> {
 }
 
 export function cleanUpTmux(): void {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-  for (const s of sessions) {
+  // spliced: the next test file in this worker process shares this module and cleans up only its own
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const s of sessions.splice(0)) {
     try {
       execaSync("tmux", ["kill-session", "-t", s]);
     } catch {
