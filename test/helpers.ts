@@ -1,7 +1,7 @@
 import { execa, execaSync } from "execa";
 import { createHash } from "node:crypto";
 import { constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { afterAll } from "vitest";
+import { afterAll, inject } from "vitest";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -54,13 +54,11 @@ export async function cli(args: string[], opts: { env?: Record<string, string | 
 
 const madeDirs: string[] = [];
 /**
- * Removes every temp folder made since the last call, and forgets the samples made in them: called
- * when each test file's tests end (test/file-setup.ts; files share a worker process and so this
- * module).
+ * Removes every temp folder made since the last call: called when each test file's tests end
+ * (test/file-setup.ts; files share a worker process and so this module).
  */
 export function removeMadeDirs(): void {
   for (const d of madeDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  sampleCache.clear();
 }
 
 export function tmp(prefix = "vox-test-"): string {
@@ -86,19 +84,22 @@ const sampleCache = new Map<number, Promise<string>>();
 
 /**
  * The files `vox-cutover sample DIR/vox.db --rows N` writes (vox.db, its sidecar, telemetry.jsonl),
- * in `dir`. The CLI runs once per row count per test file; later calls copy its files (the sample
- * is deterministic), so a test pays a file copy, not a Node process.
+ * in `dir`. The CLI runs once per row count per worker process (the files it runs share it); later
+ * calls copy its files (the sample is deterministic), so a test pays a file copy, not a Node
+ * process. The made samples live in the run's scratch folder (test/global-setup.ts removes it when
+ * the run ends), never in a test's own folders, and are only ever copied from.
  */
 export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
   let made = sampleCache.get(rows);
   if (!made) {
     made = (async () => {
-      const d = tmp("vox-test-sample-");
+      const d = mkdtempSync(join(inject("sharedScratch"), `sample-${rows}-`));
       const r = await cli(["sample", join(d, "vox.db"), "--rows", String(rows)]);
       if (r.exitCode !== 0) throw new Error(`sample --rows ${rows} failed: ${r.stderr}`);
       return d;
     })();
     sampleCache.set(rows, made);
+    made.catch(() => sampleCache.delete(rows)); // a failed sample fails its caller, not every later file
   }
   const from = await made;
   for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, f), constants.COPYFILE_EXCL);

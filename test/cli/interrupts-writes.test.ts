@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { cli, interruptAt, makeBaselineDb, makeVoxDb, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, interruptAt, makeBaselineDb, makeVoxDb, sampleInto, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 const SIGNALS = [
   ["SIGTERM", 143],
@@ -21,8 +21,7 @@ let backup: string;
 
 beforeAll(async () => {
   sampleDir = tmp();
-  const r = await cli(["sample", join(sampleDir, "vox.db"), "--rows", "20"]);
-  if (r.exitCode !== 0) throw new Error(r.stderr);
+  await sampleInto(sampleDir, 20);
   backup = join(tmp(), "backup.jsonl");
   const e = await cli(["export-legacy", backup, "--db", join(sampleDir, "vox.db")]);
   if (e.exitCode !== 0) throw new Error(e.stderr);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cli, interruptAt, sha256, tmp } from "../helpers.js";
+import { cli, interruptAt, sampleInto, sha256, tmp } from "../helpers.js";
 import { cleanUpTmux, exitCode, start } from "../wizard/tmux.js";
 
 let dir: string;
@@ -19,9 +19,7 @@ let original: string[];
 beforeAll(async () => {
   dir = tmp();
   db = join(dir, "vox.db");
-  const r = await cli(["sample", db, "--rows", "20"]);
-  if (r.exitCode !== 0) throw new Error(r.stderr);
-  orig = sha256(db);
+  ({ orig } = await sampleInto(dir, 20));
   original = readdirSync(dir).sort();
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cpSync, readFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeBaselineDb, ROOT, sqlite, tmp } from "../helpers.js";
+import { cli, makeBaselineDb, ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import { makeTortureDb } from "../fixtures/torture.js";
 
 describe("drill", () => {
@@ -24,7 +24,7 @@ describe("drill", () => {
   });
   it("on a legacy database it still drills (the record is only in the work dir)", async () => {
     const dir = tmp();
-    await cli(["sample", join(dir, "vox.db"), "--rows", "10"]);
+    await sampleInto(dir, 10);
     const r = await cli(["drill", "--db", join(dir, "vox.db"), "--work-dir", join(dir, "w"), "--apply", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.ledger).toBe(false);
