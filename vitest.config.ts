@@ -10,7 +10,7 @@ export default defineConfig({
     hookTimeout: 180_000,
     // Child processes (libsql's native module, signals, process.chdir work as in the CLI). Files share
     // them: isolate: false runs each worker's files one after another in one process with one module
-    // cache, instead of a fresh process per file (~0.7 CPU-s each: Node, vitest and the modules a
+    // cache, instead of a fresh process per file (~1 CPU-s each: Node, vitest and the modules a
     // file imports, loaded again). test/file-setup.ts runs before every file: it removes the file's
     // temp folders when it ends and fails a file that leaves the environment, the working folder or a
     // signal handler changed (putting them back for the next file).

@@ -1,6 +1,6 @@
 /**
  * Runs before every test file (vitest `setupFiles`). Test files share worker processes
- * (`isolate: false` in vitest.config.ts: a file no longer pays ~0.7 CPU-s for a fresh process
+ * (`isolate: false` in vitest.config.ts: a file no longer pays ~1 CPU-s for a fresh process
  * loading vitest and its modules again), so the process a file leaves is the next file's:
  * - its temp folders are removed when its tests end (the hook used to sit in test/helpers.ts, whose
  *   module now loads once per worker, not once per file);
