@@ -241,7 +241,7 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
           at = end + 1;
           seen.rows++;
           if (line[0] === 0x5b /* [ */) {
-            yield isUtf8(line) ? line : lineValues(line);
+            yield lineItem(line);
             continue;
           }
           const k = BigInt(line.subarray(1).toString("latin1"));
@@ -253,12 +253,12 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
               .safeIntegers(true);
             const [v] = (lineByKey as unknown as { get(args: unknown[]): [Buffer | bigint] }).get([k]);
             if (typeof v !== "bigint") {
-              yield isUtf8(v) ? v : lineValues(v);
+              yield lineItem(v);
               droppedLines(v.length);
               continue;
             }
           }
-          if (++seen.hard >= HARD_SWITCH_AFTER && seen.hard * HARD_SHARE > seen.rows) {
+          if (hardRowsCommon(seen)) {
             // Rows SQLite cannot write are common here: this row and the rest by the row statement.
             yield* iterateRows(rowStatement(db, t, ` WHERE ${key} >= ?`), [k]);
             return;
@@ -275,6 +275,16 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
   yield* lineRows(db, t, key, from, seen);
 }
 
+/** A line SQLite wrote: its bytes when valid UTF-8, else taken apart into its values (byte-exact). */
+function lineItem(b: Buffer): RowItem {
+  return isUtf8(b) ? b : lineValues(b);
+}
+
+/** One more hard row (one SQLite cannot write) seen: whether they are now common enough for the row statement to read the rest. */
+function hardRowsCommon(seen: { rows: number; hard: number }): boolean {
+  return ++seen.hard >= HARD_SWITCH_AFTER && seen.hard * HARD_SHARE > seen.rows;
+}
+
 /** The rows from key `from` on, one line (or key) per step. */
 function* lineRows(db: LibsqlDatabase, t: BackupTable, key: string, from: bigint, seen: { rows: number; hard: number }): Generator<RowItem> {
   const st = db.prepare(lineSql(t, key));
@@ -287,11 +297,11 @@ function* lineRows(db: LibsqlDatabase, t: BackupTable, key: string, from: bigint
     for (const [v] of (st as unknown as { iterate(args: unknown[]): IterableIterator<[Buffer | bigint]> }).iterate([from])) {
       seen.rows++;
       if (typeof v !== "bigint") {
-        yield isUtf8(v) ? v : lineValues(v);
+        yield lineItem(v);
         droppedLines(v.length);
         continue;
       }
-      if (++seen.hard >= HARD_SWITCH_AFTER && seen.hard * HARD_SHARE > seen.rows) {
+      if (hardRowsCommon(seen)) {
         restFrom = v;
         break;
       }
