@@ -34,6 +34,8 @@ describe("prettier: `npm run format:check`", () => {
 describe("tsc over the tests too: `npm run typecheck`", () => {
   it("test/ type-checks against the code it drives (a test double that drifts from its interface fails here, not at run time)", async () => {
     // The tests import the engine from dist/ (worker threads run compiled files): the build's declarations type those imports.
+    // `tsc -b`: tsconfig.test.json references the build (tsconfig.json), so src/ is not checked again — the build that
+    // `npm test` ran first is up to date, and test/ is checked against its declarations (an out-of-date build is rebuilt first).
     const r = await execa("npm", ["run", "--silent", "typecheck"], { cwd: ROOT, reject: false });
     expect(
       String(r.stdout)
