@@ -137,9 +137,9 @@ export class NativeLoader {
     return true;
   }
 
-  /** The copied table as the proof hashes it. */
+  /** The copied table as the proof hashes it, with the rows the backup claims (they pick readRows' statement only: every row is read). */
   proofTable(p: Plan): BackupTable {
-    return backupTable(p.target!, 0n);
+    return backupTable(p.target!, BigInt(this.claimed.get(p.bt.name)?.rows ?? 0));
   }
 
   /** Proves a copied table on this thread (reading it back through this connection). */

@@ -191,8 +191,8 @@ export function ascending(keys: string, count: number): boolean {
  * of big values read whole (a WITHOUT ROWID table its pages could not serve) once the rows are read.
  *
  * Inside a read transaction the lines come CHUNK_ROWS to a step (chunkSql): each chunk is its own
- * statement run, so only a transaction makes them one snapshot; outside one, one statement reads
- * the table. A chunk `isUtf8` accepts has only valid lines (`\n` never splits a UTF-8 sequence);
+ * statement run, so only a transaction makes them one snapshot; outside one, or for a table the
+ * caller counted fewer than CHUNK_ROWS rows in (fewerThanAChunk), one statement reads the table. A chunk `isUtf8` accepts has only valid lines (`\n` never splits a UTF-8 sequence);
  * one with markers or invalid text is taken apart line by line. A table whose first chunk's lines
  * are long goes on one line per step (SQLite joining long lines costs more than it saves).
  */
@@ -209,7 +209,7 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
   const key = valueRef(t, rowidIdx);
   const seen = { rows: 0, hard: 0 };
   let from: bigint | null = FIRST_KEY;
-  if (db.inTransaction) {
+  if (db.inTransaction && !fewerThanAChunk(t)) {
     type Chunk = [Buffer | null, string | null, bigint | null, bigint, bigint, bigint | null];
     const chunkOf = (ordered: boolean) => {
       const st = db.prepare(chunkSql(t, key, ordered));
@@ -273,6 +273,18 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
     }
   }
   yield* lineRows(db, t, key, from, seen);
+}
+
+/**
+ * Whether the caller counted fewer rows than one chunk holds (`BackupTable.rows`: the export's and
+ * verify's count in their read transaction, the backup's claim for the import's proof and parity):
+ * then the one line statement reads the table. The count only picks the statement — the line
+ * statement reads every row there is, whatever the count said. A chunk statement costs ~3 times
+ * a line statement to prepare, and a vox file of a few rows a table prepared ~150 of them in each
+ * of three passes (docs/benchmark.md, "Session 11: small files").
+ */
+export function fewerThanAChunk(t: BackupTable): boolean {
+  return typeof t.rows === "number" && t.rows < CHUNK_ROWS;
 }
 
 /** A line SQLite wrote: its bytes when valid UTF-8, else taken apart into its values (byte-exact). */

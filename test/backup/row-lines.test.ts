@@ -277,6 +277,29 @@ describe("row lines SQLite writes (json_array)", () => {
     }
   });
 
+  it("reads a table its caller counted at fewer rows than a chunk by one line statement, and every row whatever the count said", () => {
+    const db = new Database(p("v.db"), { readonly: true });
+    try {
+      db.exec("BEGIN");
+      // c: 701 rows, hard rows, invalid UTF-8, a long line. The count only picks the statement.
+      const c = listBackupTables(db).find((x) => x.name === "c")!;
+      const js = [...iterateRows(rowStatement(db, c))].map((r) => encodeRow(r as SqlValue[]));
+      const whole = hashTable(db, c);
+      expect(whole.rows).toBe(701);
+      for (const rows of [0, 8, 255]) {
+        const few = { ...c, rows };
+        const items = [...readRows(db, few)];
+        expect(items.some((r) => r instanceof LineRun), `rows ${rows}`).toBe(false); // no chunk statement
+        expect(items.map((r) => (Buffer.isBuffer(r) ? r.toString("utf8") : encodeRow(r as SqlValue[])))).toEqual(js);
+        expect(hashTable(db, few)).toEqual(whole);
+      }
+      expect([...readRows(db, { ...c, rows: 256 })].some((r) => r instanceof LineRun)).toBe(true); // a chunk's worth: chunked
+      db.exec("COMMIT");
+    } finally {
+      db.close();
+    }
+  });
+
   it('a key column named like the chunk statement\'s own columns (l, L, k): every row once, in key order (review: ORDER BY "l" sorted by the line)', () => {
     const file = p("names.db");
     // Lines that sort in another order than their keys (a shorter text for a larger key).
