@@ -86,6 +86,12 @@ export class NativeLoader {
   /** The sqlite_sequence entry of each table copied and not yet proven (put back if the proof fails). */
   private readonly seqs = new Map<string, SqlValue[] | null>();
 
+  /** The source's tables, read once (a table dropped since is refused by the copy and goes by the row path). */
+  private sourceTables: Set<string> | null = null;
+
+  /** Whether the new file has a sqlite_sequence table: once it has, it keeps it (the load drops no AUTOINCREMENT table). */
+  private hasSequenceTable = false;
+
   /**
    * Loads the plan's table natively and proves it on this thread; returns the rows loaded, or null
    * when the table is left empty for the row path (not eligible, refused by a constraint, or not proven).
@@ -122,7 +128,7 @@ export class NativeLoader {
     refs.forEach((r, i) => {
       if (!(i === 0 && bt.rowidColumn) && bt.columns[i] !== bt.rowidAlias) risky.push(`octet_length(${r}) > ${big}`);
     });
-    const seq = this.sequence(t.name);
+    const seq = this.sequence(t);
     try {
       if (risky.length && allRows(this.db, `SELECT 1 AS x FROM ${from} WHERE ${risky.join(" OR ")} LIMIT 1`).length) return false;
       this.db.exec(`INSERT INTO main.${quoteIdent(t.name)} (${refs.join(", ")}) SELECT ${refs.join(", ")} FROM ${from}${order ? ` ORDER BY ${order}` : ""}`);
@@ -174,15 +180,23 @@ export class NativeLoader {
       !this.shared.has(t.name) &&
       p.unknownCols.length === 0 &&
       p.unlistedCols.length === 0 &&
-      allRows(this.db, `SELECT 1 AS x FROM ${SRC}.sqlite_master WHERE type = 'table' AND name = ?`, [p.bt.name]).length > 0 &&
+      (this.sourceTables ??= new Set(allRows(this.db, `SELECT name FROM ${SRC}.sqlite_master WHERE type = 'table'`).map((r) => String(r.name)))).has(p.bt.name) &&
       allRows(this.db, `SELECT 1 AS x FROM main.${quoteIdent(t.name)} LIMIT 1`).length === 0
     );
   }
 
-  /** The table's sqlite_sequence entry before the attempt (an AUTOINCREMENT insert moves it). */
-  private sequence(table: string): SqlValue[] | null {
-    if (!allRows(this.db, "SELECT 1 AS x FROM main.sqlite_master WHERE name = 'sqlite_sequence'").length) return null;
-    const r = allRows(this.db, "SELECT seq FROM main.sqlite_sequence WHERE name = ?", [table]);
+  /**
+   * The table's sqlite_sequence entry before the attempt (an AUTOINCREMENT insert moves it); null, left
+   * alone, for a table without AUTOINCREMENT (SQLite writes no entry for its inserts) or a file
+   * without sqlite_sequence.
+   */
+  private sequence(t: TableInfo): SqlValue[] | null {
+    if (!t.autoincrement) return null;
+    if (!this.hasSequenceTable) {
+      if (!allRows(this.db, "SELECT 1 AS x FROM main.sqlite_master WHERE name = 'sqlite_sequence'").length) return null;
+      this.hasSequenceTable = true;
+    }
+    const r = allRows(this.db, "SELECT seq FROM main.sqlite_sequence WHERE name = ?", [t.name]);
     return r.length ? [r[0]!.seq ?? null] : [];
   }
 
