@@ -180,7 +180,9 @@ export class NativeLoader {
       !this.shared.has(t.name) &&
       p.unknownCols.length === 0 &&
       p.unlistedCols.length === 0 &&
-      (this.sourceTables ??= new Set(allRows(this.db, `SELECT name FROM ${SRC}.sqlite_master WHERE type = 'table'`).map((r) => String(r.name)))).has(p.bt.name) &&
+      (this.sourceTables ??= new Set(allRows(this.db, `SELECT name FROM ${SRC}.sqlite_master WHERE type = 'table'`).map((r) => String(r.name)))).has(
+        p.bt.name,
+      ) &&
       allRows(this.db, `SELECT 1 AS x FROM main.${quoteIdent(t.name)} LIMIT 1`).length === 0
     );
   }

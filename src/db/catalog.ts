@@ -358,16 +358,18 @@ const COUNTS_PER_STATEMENT = 200;
  *
  * An own-content FTS table (a TableInfo) is counted in its `<name>_content` shadow table, which
  * holds one row per row of it: counted through its module, SQLite steps a scan of that table that
- * reads every value whole (a 100 MB text: ~100 MB more, even for count(*)).
+ * reads every value whole (a 100 MB text: ~100 MB more, even for count(*)). `schema`: an attached
+ * database's tables (the sidecar's).
  */
-export function countStatements(names: readonly (string | Pick<TableInfo, "name" | "module" | "carry">)[]): string[] {
-  const from = (t: (typeof names)[number]) => (typeof t === "string" ? t : t.carry === "rows" && t.module && FTS.has(t.module) ? `${t.name}_content` : t.name);
+export function countStatements(names: readonly (string | Pick<TableInfo, "name" | "module" | "carry">)[], schema?: string): string[] {
+  const table = (t: (typeof names)[number]) => (typeof t === "string" ? t : t.carry === "rows" && t.module && FTS.has(t.module) ? `${t.name}_content` : t.name);
+  const from = (t: (typeof names)[number]) => (schema === undefined ? quoteIdent(table(t)) : `${quoteIdent(schema)}.${quoteIdent(table(t))}`);
   const out: string[] = [];
   for (let k = 0; k < names.length; k += COUNTS_PER_STATEMENT)
     out.push(
       names
         .slice(k, k + COUNTS_PER_STATEMENT)
-        .map((t, i) => `SELECT ${k + i} AS i, count(*) AS n FROM ${quoteIdent(from(t))}`)
+        .map((t, i) => `SELECT ${k + i} AS i, count(*) AS n FROM ${from(t)}`)
         .join(" UNION ALL "),
     );
   return out;

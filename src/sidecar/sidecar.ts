@@ -15,9 +15,11 @@ import { moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
+import { countsIn, countStatements } from "../db/catalog.js";
 import {
   attachSidecar,
   columnsOf,
+  columnsOfAll,
   detachSidecar,
   NOT_DATA,
   ordinaryTables,
@@ -73,26 +75,46 @@ function plans(db: LibsqlDatabase, { uncarried, counted, checkShort }: Attached)
   const mainTables = ordinaryTables(db, "main");
   const encoding = textEncoding(db);
   const out: Plan[] = [];
-  for (const side of [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (NOT_DATA.has(side.name)) continue;
-    const q = quoteIdent(side.name);
+  const sides = [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).filter((side) => !NOT_DATA.has(side.name));
+  // Counts and columns of every table in a few statements (the counting rule's: countStatements), not a few per table.
+  const toCount = sides.filter((side) => !counted.has(side.name)).map((side) => side.name);
+  const counts = countsIn(
+    toCount.length,
+    countStatements(toCount, SCHEMA).flatMap((sql) => allRows(db, sql)),
+  );
+  const countOf = new Map(toCount.map((name, i) => [name, Number(counts[i]!)]));
+  const sideColumns = columnsOfAll(
+    db,
+    SCHEMA,
+    sides.map((side) => side.name),
+  );
+  const mainColumns = columnsOfAll(
+    db,
+    "main",
+    sides.filter((side) => mainTables.has(side.name)).map((side) => side.name),
+  );
+  for (const side of sides) {
     const un = uncarried.get(side.name) ?? [];
-    const rows = counted.get(side.name) ?? Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${q}`)[0]!.n) + un.length;
+    const rows = counted.get(side.name) ?? countOf.get(side.name)! + un.length;
     const t: SidecarTable = { name: side.name, rows, present: 0, missing: 0, merged: 0, conflicts: 0, mergeable: false };
-    const sideCols = columnsOf(db, SCHEMA, side.name)
+    const sideCols = sideColumns
+      .get(side.name)!
       .filter((c) => !c.generated)
       .map((c) => c.name);
     const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "", uncarried: un };
     out.push(plan);
-    const shape = shapeOf(db, side.name, sideCols, mainTables.has(side.name));
+    const shape = shapeOf(db, side.name, sideCols, mainTables.has(side.name), mainColumns.get(side.name));
     Object.assign(plan, { shared: shape.shared, extra: shape.extra, key: shape.key });
     if (!shape.mergeable) {
       t.note = shape.note;
       continue;
     }
     t.mergeable = true;
-    if (checkShort) assertNoShortText(db, side.name, sideCols);
     if (plan.extra.length) t.note = `column(s) the canonical table lacks: ${plan.extra.join(", ")} (a merged row's values there go to legacy_quarantine)`;
+    // A table with no row in this transaction's snapshot is neither compared nor merged (every caller
+    // skips it): no short text to look for, no expressions to build (their statements, per table).
+    if (rows === 0) continue;
+    if (checkShort) assertNoShortText(db, side.name, sideCols);
     plan.keyMatch = keyMatchExpr(plan.key, encoding, !shape.declaredKey);
     plan.same = sameExpr(db, {
       table: side.name,

@@ -289,7 +289,10 @@ describe("row lines SQLite writes (json_array)", () => {
       for (const rows of [0, 8, 255]) {
         const few = { ...c, rows };
         const items = [...readRows(db, few)];
-        expect(items.some((r) => r instanceof LineRun), `rows ${rows}`).toBe(false); // no chunk statement
+        expect(
+          items.some((r) => r instanceof LineRun),
+          `rows ${rows}`,
+        ).toBe(false); // no chunk statement
         expect(items.map((r) => (Buffer.isBuffer(r) ? r.toString("utf8") : encodeRow(r as SqlValue[])))).toEqual(js);
         expect(hashTable(db, few)).toEqual(whole);
       }

@@ -69,12 +69,16 @@ describe("the catalog's columns, kept by the schema's text", () => {
     const first = read(paths[0]!);
     // The columns as the sqlite3 CLI lists them (hidden ones too), one line per table: the judge.
     const judged = (path: string, tables: string[]) =>
-      sqlite(
-        path,
-        tables.map((t) => `SELECT group_concat(name || ':' || type || ':' || hidden, ',') FROM pragma_table_xinfo('${t}');`).join(" "),
-      );
+      sqlite(path, tables.map((t) => `SELECT group_concat(name || ':' || type || ':' || hidden, ',') FROM pragma_table_xinfo('${t}');`).join(" "));
     const listedBy = (catalog: typeof first.catalog, tables: string[]) =>
-      tables.map((t) => catalog.find((x) => x.name === t)!.columns.map((c) => `${c.name}:${c.type}:${c.hidden}`).join(",")).join("\n");
+      tables
+        .map((t) =>
+          catalog
+            .find((x) => x.name === t)!
+            .columns.map((c) => `${c.name}:${c.type}:${c.hidden}`)
+            .join(","),
+        )
+        .join("\n");
     expect(listedBy(first.catalog, ["a", "w", "d", "f"])).toBe(judged(paths[0]!, ["a", "w", "d", "f"]));
     expect(first.catalog.find((x) => x.name === "a")!.rowidAlias).toBe("id");
     expect(first.catalog.find((x) => x.name === "d")!.rowidAlias).toBe(null); // DESC: its own index, not the rowid
