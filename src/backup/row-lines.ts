@@ -200,8 +200,10 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
   const facts = fileFacts(db);
   // json_array writes a UTF-16 file's text in UTF-16: those files are read as values.
   const rowidIdx = facts.encoding === "UTF-8" ? pageRowid(t, facts) : null;
-  if (rowidIdx === null || t.columns.length > MAX_LINE_COLUMNS) {
-    const src = rowStatement(db, t);
+  if (rowidIdx === null || t.columns.length > MAX_LINE_COLUMNS || fewRows(t)) {
+    // A few rows: the row statement without the fast path, cheaper to prepare than a line statement
+    // (and than its by-key row statement, which a table with a REAL or a BLOB also needs).
+    const src = fewRows(t) ? rowStatement(db, t, "", false) : rowStatement(db, t);
     yield* iterateRows(src);
     if (src.whole?.values) whole?.(src.whole);
     return;
@@ -285,6 +287,18 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
  */
 export function fewerThanAChunk(t: BackupTable): boolean {
   return typeof t.rows === "number" && t.rows < CHUNK_ROWS;
+}
+
+/**
+ * Below this many rows counted (BackupTable.rows, as for fewerThanAChunk: it picks the statement
+ * only) a table is read as values by one row statement without the fast path: a pass over the
+ * 10-row sample's 177 tables took ~90 instead of ~155 CPU-ms (in process, same hashes), while at 255
+ * rows of 10 columns the values cost ~5 µs a row more than lines (docs/benchmark.md, "Session 11").
+ */
+const VALUES_BELOW = 32;
+
+export function fewRows(t: BackupTable): boolean {
+  return typeof t.rows === "number" && t.rows < VALUES_BELOW;
 }
 
 /** A line SQLite wrote: its bytes when valid UTF-8, else taken apart into its values (byte-exact). */

@@ -277,7 +277,7 @@ describe("row lines SQLite writes (json_array)", () => {
     }
   });
 
-  it("reads a table its caller counted at fewer rows than a chunk by one line statement, and every row whatever the count said", () => {
+  it("reads a table its caller counted at fewer rows than a chunk by one statement (values below 32 rows, else lines), and every row whatever the count said", () => {
     const db = new Database(p("v.db"), { readonly: true });
     try {
       db.exec("BEGIN");
@@ -286,13 +286,15 @@ describe("row lines SQLite writes (json_array)", () => {
       const js = [...iterateRows(rowStatement(db, c))].map((r) => encodeRow(r as SqlValue[]));
       const whole = hashTable(db, c);
       expect(whole.rows).toBe(701);
-      for (const rows of [0, 8, 255]) {
+      for (const rows of [0, 8, 31, 32, 255]) {
         const few = { ...c, rows };
         const items = [...readRows(db, few)];
         expect(
           items.some((r) => r instanceof LineRun),
           `rows ${rows}`,
         ).toBe(false); // no chunk statement
+        // Below 32 rows counted: every row as values (the row statement); from 32: lines SQLite wrote, one per step.
+        expect(items.filter((r) => Buffer.isBuffer(r)).length, `rows ${rows}`).toBe(rows < 32 ? 0 : 697);
         expect(items.map((r) => (Buffer.isBuffer(r) ? r.toString("utf8") : encodeRow(r as SqlValue[])))).toEqual(js);
         expect(hashTable(db, few)).toEqual(whole);
       }
