@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { refused, VoxError } from "../errors.js";
 import type { SqlValue } from "../db/value.js";
 import { materialize } from "./big-insert.js";
@@ -403,7 +403,8 @@ export function peekHeader(path: string): BackupHeader | null {
 export function linesAtMost(path: string, limit: number): boolean {
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.allocUnsafe(4 << 20);
+    // No larger than the file (+1 to see its end in one read): a small backup touches no 4 MB of memory.
+    const buf = Buffer.allocUnsafe(Math.min(4 << 20, fstatSync(fd).size + 1));
     let run = 0; // bytes since the last newline
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { linesAtMost } from "../../src/backup/read.js";
 import { cli, snapshotDir, tmp } from "../helpers.js";
 
 // The real limit is V8's longest string (~512 MB); the test hook lowers it so no 512 MB file is needed.
@@ -27,5 +28,25 @@ describe("over-long lines", () => {
     const ok = await cli(["import-legacy", join(d, "ref.jsonl"), "--db", join(d, "new.db"), "--accept-unverified", "--json"], { env });
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.json.tables[0].loaded).toBe(1);
+  });
+});
+
+describe("linesAtMost (the import's test for a line too long for the native path)", () => {
+  it("measures every line, the last one without a newline too, in files smaller and larger than its 4 MB buffer", () => {
+    const d = tmp();
+    const at = (name: string, text: string | Buffer, limit: number) => {
+      writeFileSync(join(d, name), text);
+      return linesAtMost(join(d, name), limit);
+    };
+    expect(at("empty", "", 0)).toBe(true);
+    expect(at("short", "abc\nde\n", 3)).toBe(true);
+    expect(at("over", "abc\nde\n", 2)).toBe(false);
+    expect(at("last", "ab\nabcd", 3)).toBe(false); // no newline after the last line
+    expect(at("last-ok", "ab\nabc", 3)).toBe(true);
+    // Beyond one buffer: a line crossing the 4 MB boundary is measured whole.
+    const big = Buffer.alloc((4 << 20) + 100, 0x61);
+    big[(4 << 20) - 50] = 10; // lines of 4 MB − 50 and 149 bytes
+    expect(at("big", big, (4 << 20) - 50)).toBe(true);
+    expect(at("big-over", big, (4 << 20) - 51)).toBe(false);
   });
 });
