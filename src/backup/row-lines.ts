@@ -281,9 +281,10 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
  * Whether the caller counted fewer rows than one chunk holds (`BackupTable.rows`: the export's and
  * verify's count in their read transaction, the backup's claim for the import's proof and parity):
  * then the one line statement reads the table. The count only picks the statement — the line
- * statement reads every row there is, whatever the count said. A chunk statement costs ~3 times
- * a line statement to prepare, and a vox file of a few rows a table prepared ~150 of them in each
- * of three passes (docs/benchmark.md, "Session 11: small files").
+ * statement reads every row there is, whatever the count said. A chunk statement (the line
+ * statement's expressions inside a `group_concat` subquery) is the larger to prepare, and a vox file
+ * of a few rows a table prepared ~150 of them in each of three passes for one run each (below 32 rows
+ * fewRows reads values instead: docs/benchmark.md, "Session 11: small files").
  */
 export function fewerThanAChunk(t: BackupTable): boolean {
   return typeof t.rows === "number" && t.rows < CHUNK_ROWS;
