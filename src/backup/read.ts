@@ -403,8 +403,7 @@ export function peekHeader(path: string): BackupHeader | null {
 export function linesAtMost(path: string, limit: number): boolean {
   const fd = openSync(path, "r");
   try {
-    // No larger than the file (+1 to see its end in one read): a small backup touches no 4 MB of memory.
-    const buf = Buffer.allocUnsafe(Math.min(4 << 20, fstatSync(fd).size + 1));
+    const buf = Buffer.allocUnsafe(Math.min(4 << 20, fstatSync(fd).size + 1)); // a small file: no 4 MB touched
     let run = 0; // bytes since the last newline
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);

@@ -286,7 +286,7 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
  * of a few rows a table prepared ~150 of them in each of three passes for one run each (below 32 rows
  * fewRows reads values instead: docs/benchmark.md, "Session 11: small files").
  */
-export function fewerThanAChunk(t: BackupTable): boolean {
+function fewerThanAChunk(t: BackupTable): boolean {
   return typeof t.rows === "number" && t.rows < CHUNK_ROWS;
 }
 
@@ -298,7 +298,7 @@ export function fewerThanAChunk(t: BackupTable): boolean {
  */
 const VALUES_BELOW = 32;
 
-export function fewRows(t: BackupTable): boolean {
+function fewRows(t: BackupTable): boolean {
   return typeof t.rows === "number" && t.rows < VALUES_BELOW;
 }
 

@@ -24,6 +24,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { attachUri, allRows, openReadOnly, textEncoding, type LibsqlDatabase } from "../db/local.js";
+import { countsIn, countStatements } from "../db/catalog.js";
 import { affinityOf } from "../backup/affinity.js";
 import { quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
 import { failed } from "../errors.js";
@@ -55,7 +56,7 @@ export function columnsOf(db: LibsqlDatabase, schema: string, table: string): Co
  * cutover's Stage 2 on vox's 114-table sidecar); a table SQLite cannot list (none of an ordinary
  * schema's) is asked alone.
  */
-export function columnsOfAll(db: LibsqlDatabase, schema: string, tables: readonly string[]): Map<string, Col[]> {
+function columnsOfAll(db: LibsqlDatabase, schema: string, tables: readonly string[]): Map<string, Col[]> {
   const out = new Map<string, Col[]>(tables.map((t) => [t, []]));
   if (!tables.length) return out;
   try {
@@ -69,6 +70,24 @@ export function columnsOfAll(db: LibsqlDatabase, schema: string, tables: readonl
     for (const t of tables) out.set(t, columnsOf(db, schema, t));
   }
   return out;
+}
+
+/**
+ * What Stage 2's plans need of every table, in a few statements instead of a few per table: the row
+ * counts of the tables the carrying did not count (the counting rule's statements, countStatements),
+ * and the columns of each table in the sidecar and, where it has one, in the canonical DB.
+ */
+export function sideFacts(db: LibsqlDatabase, names: string[], inMain: (name: string) => boolean, counted: Map<string, number>) {
+  const toCount = names.filter((name) => !counted.has(name));
+  const counts = countsIn(
+    toCount.length,
+    countStatements(toCount, SCHEMA).flatMap((sql) => allRows(db, sql)),
+  );
+  return {
+    countOf: new Map(toCount.map((name, i) => [name, Number(counts[i]!)])),
+    side: columnsOfAll(db, SCHEMA, names),
+    main: columnsOfAll(db, "main", names.filter(inMain)),
+  };
 }
 
 export interface SideTable {

@@ -15,11 +15,10 @@ import { moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
-import { countsIn, countStatements } from "../db/catalog.js";
 import {
   attachSidecar,
   columnsOf,
-  columnsOfAll,
+  sideFacts,
   detachSidecar,
   NOT_DATA,
   ordinaryTables,
@@ -76,34 +75,20 @@ function plans(db: LibsqlDatabase, { uncarried, counted, checkShort }: Attached)
   const encoding = textEncoding(db);
   const out: Plan[] = [];
   const sides = [...sideTables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).filter((side) => !NOT_DATA.has(side.name));
-  // Counts and columns of every table in a few statements (the counting rule's: countStatements), not a few per table.
-  const toCount = sides.filter((side) => !counted.has(side.name)).map((side) => side.name);
-  const counts = countsIn(
-    toCount.length,
-    countStatements(toCount, SCHEMA).flatMap((sql) => allRows(db, sql)),
-  );
-  const countOf = new Map(toCount.map((name, i) => [name, Number(counts[i]!)]));
-  const sideColumns = columnsOfAll(
+  const facts = sideFacts(
     db,
-    SCHEMA,
     sides.map((side) => side.name),
-  );
-  const mainColumns = columnsOfAll(
-    db,
-    "main",
-    sides.filter((side) => mainTables.has(side.name)).map((side) => side.name),
+    (name) => mainTables.has(name),
+    counted,
   );
   for (const side of sides) {
     const un = uncarried.get(side.name) ?? [];
-    const rows = counted.get(side.name) ?? countOf.get(side.name)! + un.length;
+    const rows = counted.get(side.name) ?? facts.countOf.get(side.name)! + un.length;
     const t: SidecarTable = { name: side.name, rows, present: 0, missing: 0, merged: 0, conflicts: 0, mergeable: false };
-    const sideCols = sideColumns
-      .get(side.name)!
-      .filter((c) => !c.generated)
-      .map((c) => c.name);
+    const sideCols = facts.side.get(side.name)!.flatMap((c) => (c.generated ? [] : [c.name]));
     const plan: Plan = { t, side, shared: [], key: [], sideCols, extra: [], keyMatch: "", same: "", uncarried: un };
     out.push(plan);
-    const shape = shapeOf(db, side.name, sideCols, mainTables.has(side.name), mainColumns.get(side.name));
+    const shape = shapeOf(db, side.name, sideCols, mainTables.has(side.name), facts.main.get(side.name));
     Object.assign(plan, { shared: shape.shared, extra: shape.extra, key: shape.key });
     if (!shape.mergeable) {
       t.note = shape.note;
