@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, truncateSync, writeFileSync, copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cli, fixtureDb, makeBaselineDb, makeVoxDb, snapshotDir, tmp } from "../helpers.js";
+import { cli, fixtureDb, makeBaselineDb, makeVoxDb, sampleInto, snapshotDir, tmp } from "../helpers.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);
@@ -20,8 +20,7 @@ beforeAll(async () => {
   e.exec("CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT)");
   e.close();
   mkdirSync(p("legacy"), { recursive: true });
-  const s = await cli(["sample", p("legacy/vox.db"), "--rows", "10"]);
-  if (s.exitCode !== 0) throw new Error(`sample failed: ${s.stderr}`);
+  await sampleInto(p("legacy"), 10); // the worker's sample, copied
   const o = fixtureDb(p("othershape.db"));
   o.exec("CREATE TABLE schema_version(version TEXT, description TEXT); INSERT INTO schema_version VALUES ('60', 'baseline')");
   o.close();
@@ -33,6 +32,26 @@ beforeAll(async () => {
   w.exec("PRAGMA journal_mode=WAL; CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT); INSERT INTO schema_version VALUES (66, 'x');");
   w.close();
 });
+
+/**
+ * `diagnose --db FILE [--json]`, run once per file and mode: the chain table below runs each itself
+ * (with its read-only check around it) and keeps the output; the tests after it that assert more of
+ * the same output read that one process's (diagnose only reads, and these files do not change).
+ */
+const diagnosed = new Map<string, Promise<Awaited<ReturnType<typeof cli>>>>();
+function diagnose(file: string, json = true): Promise<Awaited<ReturnType<typeof cli>>> {
+  const key = `${file}${json ? " --json" : ""}`;
+  let r = diagnosed.get(key);
+  if (!r) {
+    r = cli(["diagnose", "--db", p(file), ...(json ? ["--json"] : [])]);
+    diagnosed.set(key, r);
+  }
+  return r;
+}
+
+/** The cutover's dry-run of legacy/vox.db (its plan and trial import), shared by the two tests that read it. */
+let legacyPlan: Promise<Awaited<ReturnType<typeof cli>>> | undefined;
+const legacyDryRun = () => (legacyPlan ??= cli(["cutover", "--db", p("legacy/vox.db"), "--json"]));
 
 describe("diagnose names each chain from a real file", () => {
   it.each([
@@ -52,6 +71,7 @@ describe("diagnose names each chain from a real file", () => {
   ])("%s → %s (exit %i), read-only", async (file, chain, code) => {
     const before = snapshotDir(dir);
     const r = await cli(["diagnose", "--db", p(file), "--json"]);
+    diagnosed.set(`${file} --json`, Promise.resolve(r));
     expect(r.exitCode, r.stderr).toBe(code);
     expect(r.json.chain).toBe(chain);
     expect(r.json.command).toBe("diagnose");
@@ -70,7 +90,7 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("legacy evidence: versions, unknown rows, kept tables and columns, sidecar, next command", async () => {
-    const r = await cli(["diagnose", "--db", p("legacy/vox.db"), "--json"]);
+    const r = await diagnose("legacy/vox.db");
     expect(r.json.chain).toBe("legacy");
     expect(r.json.unknownVersions.length).toBeGreaterThan(0);
     expect(r.json.sidecar.exists).toBe(true);
@@ -82,10 +102,11 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("row totals agree between diagnose, export-legacy and the cutover's plan (sqlite_sequence counted apart everywhere)", async () => {
-    const d = await cli(["diagnose", "--db", p("legacy/vox.db"), "--json"]);
+    const d = await diagnose("legacy/vox.db");
     const e = await cli(["export-legacy", join(dir, "totals.jsonl"), "--db", p("legacy/vox.db"), "--json"]);
     expect(e.exitCode, e.stderr).toBe(0);
-    const c = await cli(["cutover", "--db", p("legacy/vox.db"), "--json"]);
+    const c = await legacyDryRun();
+    expect(c.exitCode, c.stderr).toBe(0);
     expect(d.json.sequences).toBeGreaterThan(0);
     expect(e.json.totalRows).toBe(d.json.totalRows);
     expect(e.json.sequences).toBe(d.json.sequences);
@@ -97,7 +118,7 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("says what the cutover will do with each thing it lists: the user's own tables go to legacy_quarantine on the rebuild route, carried on a repair", async () => {
-    const r = await cli(["diagnose", "--db", p("legacy/vox.db")]);
+    const r = await diagnose("legacy/vox.db", false);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).not.toMatch(/kept \(not in the target\)/);
     expect(r.stdout).toMatch(
@@ -106,16 +127,16 @@ describe("diagnose names each chain from a real file", () => {
     expect(r.stdout).toMatch(/^ {2}user_bookmarks +[\d,]+ +\(not in the target: its rows go to legacy_quarantine\)$/m);
     expect(r.stdout).toMatch(/^sidecar: .* — Stage 2 backs it up, merges/m);
     // and that is what the cutover's plan (its trial import) does with them
-    const c = await cli(["cutover", "--db", p("legacy/vox.db"), "--json"]);
+    const c = await legacyDryRun();
     const ub = c.json.tables.find((t: any) => t.name === "user_bookmarks");
     expect(ub).toMatchObject({ target: null, rowsAfter: 0, quarantined: ub.rowsBefore });
-    const e = await cli(["diagnose", "--db", p("extra.db")]);
+    const e = await diagnose("extra.db", false);
     expect(e.stdout).toMatch(/^tables not in the target: my_notes — kept: carried into the copy with its rows as they are/m);
   });
 
   it("the structure verdict agrees with the fingerprints it prints", async () => {
     for (const f of ["current.db", "extra.db", "adhoc.db", "drifted.db"]) {
-      const r = await cli(["diagnose", "--db", p(f)]);
+      const r = await diagnose(f, false);
       const m = /^structure: (.*)\(fingerprint ([0-9a-f]{16})…, target ([0-9a-f]{16})…\)(.*)$/m.exec(r.stdout);
       expect(m, `${f}: ${r.stdout}`).not.toBeNull();
       const [, head, fp, target, tail] = m!;
@@ -128,13 +149,13 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("ad-hoc apply_migrations rows on a vox 66 file: legacy, naming 100, 101 and 116; the structure still matches", async () => {
-    const r = await cli(["diagnose", "--db", p("adhoc.db"), "--json"]);
+    const r = await diagnose("adhoc.db");
     expect(r.json.unknownVersions).toEqual(["100", "101", "116"]);
     expect(r.json.structure.equal).toBe(true);
   });
 
   it("vox 66 with its structure: current, structure equal, fingerprint of the target, nothing to do", async () => {
-    const r = await cli(["diagnose", "--db", p("current.db"), "--json"]);
+    const r = await diagnose("current.db");
     expect(r.json.structure.equal).toBe(true);
     expect(r.json.structure.fingerprint).toBe(r.json.structure.targetFingerprint);
     expect(r.json.structure.differences).toEqual([]);
@@ -143,7 +164,7 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("a current file whose structure drifted: each difference named, repair in a copy offered; vox 60 lists what 66 adds", async () => {
-    const r = await cli(["diagnose", "--db", p("drifted.db"), "--json"]);
+    const r = await diagnose("drifted.db");
     expect(r.json.structure.equal).toBe(false);
     expect(r.json.structure.differences).toEqual(
       expect.arrayContaining([
@@ -153,10 +174,10 @@ describe("diagnose names each chain from a real file", () => {
     );
     expect(r.json.explanation).toMatch(/repaired after a verified backup, in a copy beside the file that is then swapped in/);
     expect(r.json.next.join(" ")).toMatch(/migrate/);
-    const h = await cli(["diagnose", "--db", p("drifted.db")]);
+    const h = await diagnose("drifted.db", false);
     expect(h.stdout).toMatch(/structure: differs from the target/);
     expect(h.stdout).toMatch(/publication_approvals: columns missing: approver_role/);
-    const b = await cli(["diagnose", "--db", p("behind.db"), "--json"]);
+    const b = await diagnose("behind.db");
     expect(b.json.structure.differences).toEqual(
       expect.arrayContaining([
         { table: "publication_approvals", missingColumns: ["approver_role", "critic_fingerprint_json", "critic_report_uri"] },
@@ -166,7 +187,7 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("ahead points at the operator's vox (--target-schema vox), not at an upgrade that does not exist", async () => {
-    const r = await cli(["diagnose", "--db", p("ahead.db"), "--json"]);
+    const r = await diagnose("ahead.db");
     expect(r.json.next.join(" ")).toMatch(/--target-schema vox/);
     expect(r.json.explanation).not.toMatch(/upgrade vox-cutover/i);
   });
@@ -189,7 +210,7 @@ describe("diagnose names each chain from a real file", () => {
   });
 
   it("human output says which database and why, the chain and the next step", async () => {
-    const r = await cli(["diagnose", "--db", p("behind.db")]);
+    const r = await diagnose("behind.db", false);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain(`database: ${p("behind.db")} (given with --db)`);
     expect(r.stdout).toMatch(/chain: behind/);
