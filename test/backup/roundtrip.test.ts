@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "libsql";
-import { cli, fixtureDb, baselineSqlText, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, fixtureDb, baselineSqlText, sampleInto, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { makeTortureDb, TORTURE_DDL, TORTURE_TABLES, VALUES } from "../fixtures/torture.js";
 
 let dir: string;
@@ -93,11 +93,24 @@ describe("round trip: export → verify → import is exact", () => {
   });
 });
 
+/**
+ * The worker's 10-row sample (copied) and its export-legacy --json, made once on first use and read by
+ * both tests below (the second copies the backup into its own folder), so either also runs alone.
+ */
+let exported: Promise<{ d: string; exp: Awaited<ReturnType<typeof cli>> }> | undefined;
+function sampleExported() {
+  exported ??= (async () => {
+    const d = tmp();
+    await sampleInto(d, 10);
+    const exp = await cli(["export-legacy", join(d, "b.jsonl"), "--db", join(d, "vox.db"), "--json"]);
+    return { d, exp };
+  })();
+  return exported;
+}
+
 describe("a legacy database from sample", () => {
   it("every row is imported or quarantined, counted, and unchanged tables are exact", async () => {
-    const d = tmp();
-    await cli(["sample", join(d, "vox.db"), "--rows", "40"]);
-    const exp = await cli(["export-legacy", join(d, "b.jsonl"), "--db", join(d, "vox.db"), "--json"]);
+    const { d, exp } = await sampleExported();
     expect(exp.exitCode, exp.stderr).toBe(0);
     const imp = await cli(["import-legacy", join(d, "b.jsonl"), "--db", join(d, "new.db"), "--apply", "--json"]);
     expect(imp.exitCode, imp.stderr).toBe(0);
@@ -118,9 +131,10 @@ describe("a legacy database from sample", () => {
   });
 
   it("import-legacy dry-run shows per table what apply would clear and load, and creates nothing", async () => {
+    const from = await sampleExported();
+    expect(from.exp.exitCode, from.exp.stderr).toBe(0);
     const d = tmp();
-    await cli(["sample", join(d, "vox.db"), "--rows", "10"]);
-    await cli(["export-legacy", join(d, "b.jsonl"), "--db", join(d, "vox.db")]);
+    copyFileSync(join(from.d, "b.jsonl"), join(d, "b.jsonl"));
     const before = snapshotDir(d);
     const dry = await cli(["import-legacy", join(d, "b.jsonl"), "--db", join(d, "new.db"), "--json"]);
     expect(dry.exitCode).toBe(0);
