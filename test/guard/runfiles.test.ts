@@ -5,18 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
+import { BIN, cleanEnv, cli, sampleInto, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
 let template: string;
 beforeAll(async () => {
   template = tmp();
-  const r = await cli(["sample", join(template, "vox.db"), "--rows", "10"]);
-  if (r.exitCode !== 0) throw new Error(r.stderr);
+  await sampleInto(template, 10); // the worker's 10-row sample, copied (sampleInto runs `sample` once per worker)
 }, 60_000);
 
 /** A fresh copy of the sample (vox.db and its sidecar) in a new folder. */
@@ -25,6 +24,31 @@ function sample(): { dir: string; db: string; orig: string } {
   for (const f of readdirSync(template)) cpSync(join(template, f), join(dir, f), { recursive: true });
   const db = join(dir, "vox.db");
   return { dir, db, orig: sha256(db) };
+}
+
+/**
+ * One copy of the sample cut over (`cutover --apply --json`), made on first use: the two lock tests
+ * below both start from a finished cutover; the first only reads it (its rollbacks are refused), the
+ * second rolls it back. Either also runs alone.
+ */
+let cutOver: Promise<{ dir: string; db: string; orig: string; done: Awaited<ReturnType<typeof cli>> }> | undefined;
+function cutOverSample() {
+  cutOver ??= (async () => {
+    const s = sample();
+    return { ...s, done: await cli(["cutover", "--db", s.db, "--apply", "--json"]) };
+  })();
+  return cutOver;
+}
+
+/** export-legacy of one copy of the sample, made on first use; each test that reads it copies the file. */
+let exported: Promise<{ path: string; r: Awaited<ReturnType<typeof cli>> }> | undefined;
+function sampleBackup() {
+  exported ??= (async () => {
+    const { dir, db } = sample();
+    const path = join(dir, "sample.jsonl");
+    return { path, r: await cli(["export-legacy", path, "--db", db]) };
+  })();
+  return exported;
 }
 
 const sleepers: ReturnType<typeof execa>[] = [];
@@ -115,8 +139,7 @@ describe("one lock per file identity (point 6)", () => {
   });
 
   it("rollback and --break-lock never take over a live holder's lock (a sidecar --merge still running)", async () => {
-    const { db } = sample();
-    const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    const { db, done } = await cutOverSample();
     expect(done.exitCode, done.stderr).toBe(0);
     const afterCutover = sha256(db);
     const archive = done.json.archive.path as string;
@@ -139,8 +162,7 @@ describe("one lock per file identity (point 6)", () => {
   });
 
   it("a dead holder's lock is replaced by rollback (reported), and the run rolls back", async () => {
-    const { db, orig } = sample();
-    const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    const { db, orig, done } = await cutOverSample(); // the test above left its live holder's lock, replaced here
     expect(done.exitCode, done.stderr).toBe(0);
     const s = execa("true", [], { reject: false });
     await s;
@@ -320,6 +342,7 @@ describe("faults are named with the journal phase and the next command (point 8)
       await new Promise((r) => setTimeout(r, 20));
     }
     await execa("chmod", ["555", dir]);
+    rmSync(marker, { force: true }); // the folder is read-only: end the pause now (VOX_CUTOVER_PAUSE_MS is only the fallback)
     const r = await child;
     await execa("chmod", ["755", dir]);
     expect(r.exitCode, r.stderr).toBe(1);
@@ -517,8 +540,9 @@ describe("legacy_quarantine is append-only; import-legacy checks values as verif
   it("import-legacy --apply into a database that already went through a cutover keeps every quarantined row", async () => {
     const { dir, db } = sample();
     const backup = join(dir, "again.jsonl");
-    const ex = await cli(["export-legacy", backup, "--db", db]);
-    expect(ex.exitCode, ex.stderr).toBe(0);
+    const ex = await sampleBackup(); // export-legacy of the same sample
+    expect(ex.r.exitCode, ex.r.stderr).toBe(0);
+    cpSync(ex.path, backup);
     const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
     expect(done.exitCode, done.stderr).toBe(0);
     const before = await quarantineRows(db);
@@ -534,9 +558,11 @@ describe("legacy_quarantine is append-only; import-legacy checks values as verif
   });
 
   it("a value spelled non-canonically in a table headed for quarantine, hashes recomputed: verify-backup and import-legacy both refuse (3)", async () => {
-    const { dir, db } = sample();
+    const dir = tmp();
     const backup = join(dir, "edited.jsonl");
-    expect((await cli(["export-legacy", backup, "--db", db])).exitCode).toBe(0);
+    const ex = await sampleBackup(); // export-legacy of the same sample, copied before it is edited
+    expect(ex.r.exitCode, ex.r.stderr).toBe(0);
+    cpSync(ex.path, backup);
     await execa("python3", [join(import.meta.dirname, "tamper-backup.py"), backup, "user_bookmarks"]);
     const v = await cli(["verify-backup", backup]);
     expect(v.exitCode, v.stderr).toBe(3);
