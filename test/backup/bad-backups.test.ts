@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync, symlinkSync, mkdirSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeBaselineDb, sha256, snapshotDir, sqlite, tmp, fixtureDb } from "../helpers.js";
+import { cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, fixtureDb } from "../helpers.js";
 import { makeTortureDb } from "../fixtures/torture.js";
 
 let dir: string;
@@ -129,7 +129,7 @@ describe("a failure mid-import", () => {
 
   it("refuses a target that is not on the baseline (exit 3)", async () => {
     const d = tmp();
-    await cli(["sample", join(d, "vox.db"), "--rows", "5"]);
+    await sampleInto(d, 10); // a legacy file: the worker's sample, copied
     const before = snapshotDir(d);
     const r = await cli(["import-legacy", p("good.jsonl"), "--db", join(d, "vox.db"), "--apply"]);
     expect(r.exitCode).toBe(3);

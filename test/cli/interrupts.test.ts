@@ -75,8 +75,7 @@ describe("interrupts leave nothing behind and say so in one line", () => {
   it("the terminal closes mid-run without a SIGHUP reaching the command (its shell traps it): the run goes on, exits with its own code, no native abort (Node 20 restoring a vanished terminal)", async () => {
     const d = tmp();
     const copy = join(d, "vox.db");
-    const r = await cli(["sample", copy, "--rows", "10"]);
-    expect(r.exitCode).toBe(0);
+    await sampleInto(d, 10); // the worker's sample, copied (throws if `sample` failed)
     const marker = join(d, "paused");
     const { name, exitFile, errFile } = start(`cutover --db ${copy} --apply`, {
       env: `VOX_CUTOVER_PAUSE_AT=after:export VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`,

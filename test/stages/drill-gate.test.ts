@@ -51,7 +51,7 @@ describe("gate", () => {
 
   it("one exit code: the highest of the checks'", async () => {
     const dir = tmp();
-    await cli(["sample", join(dir, "vox.db"), "--rows", "5"]);
+    await sampleInto(dir, 10); // vox.db and telemetry.jsonl: the worker's sample, copied
     // verify on a legacy file → 4
     expect((await cli(["gate", "--db", join(dir, "vox.db")])).exitCode).toBe(4);
     // skip verify: drift passes, telemetry fails → 1
