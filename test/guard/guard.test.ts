@@ -53,14 +53,30 @@ function runDirs(dir: string): string[] {
 
 const MODE = (p: string) => statSync(p).mode & 0o777;
 
-describe("identity: real path and device/inode", () => {
-  it("a symlinked database: the real file is archived and replaced; the link keeps pointing at the new file", async () => {
+/**
+ * One sample made 0600 (the database and its sidecar) behind a symbolic link and cut over through the
+ * link (`cutover --apply --json`), made on first use: the symlink test and the permissions test below
+ * each assert their part of that one run (a symlinked real file's modes are the file's), so either also
+ * runs alone.
+ */
+let linkedRun: Promise<{ base: string; real: string; link: string; orig: string; r: Awaited<ReturnType<typeof cli>> }> | undefined;
+function cutOverThroughLink() {
+  linkedRun ??= (async () => {
     const base = tmp();
     mkdirSync(join(base, "real"));
     const { db: real, orig } = await sampleIn(10, join(base, "real"));
+    chmodSync(real, 0o600);
+    chmodSync(join(base, "real", "vox_training_telemetry.db"), 0o600);
     const link = join(base, "link.db");
     symlinkSync(real, link);
-    const r = await cli(["cutover", "--db", link, "--apply", "--json"]);
+    return { base, real, link, orig, r: await cli(["cutover", "--db", link, "--apply", "--json"]) };
+  })();
+  return linkedRun;
+}
+
+describe("identity: real path and device/inode", () => {
+  it("a symlinked database: the real file is archived and replaced; the link keeps pointing at the new file", async () => {
+    const { base, real, link, orig, r } = await cutOverThroughLink();
     expect(r.exitCode, r.stderr).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe(real);
@@ -249,7 +265,7 @@ describe("--plan and operator-given paths", () => {
 
   it("two runs starting in the same UTC second get different default work dirs", async () => {
     const dir = tmp();
-    const a = await sampleIn(5, dir);
+    const a = await sampleIn(10, dir);
     const bDb = join(dir, "b.db");
     writeFileSync(bDb, readFileSync(a.db));
     await execa("rm", [join(dir, "vox_training_telemetry.db")]); // one sidecar cannot serve two databases
@@ -275,10 +291,7 @@ describe("--plan and operator-given paths", () => {
 
 describe("permissions", () => {
   it("a 0600 database stays 0600; backup, archive, journal and the work dir are never more readable", async () => {
-    const { dir, db } = await sampleIn();
-    chmodSync(db, 0o600);
-    chmodSync(join(dir, "vox_training_telemetry.db"), 0o600);
-    const r = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    const { real: db, r } = await cutOverThroughLink(); // the 0600 database (and sidecar) cut over through a symbolic link to it
     expect(r.exitCode, r.stderr).toBe(0);
     expect(MODE(db)).toBe(0o600);
     expect(MODE(r.json.backup.path)).toBe(0o600);
@@ -357,7 +370,7 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
     const base = reachableTmp();
     const dir = join(base, "ro");
     mkdirSync(dir);
-    const { db, orig } = await sampleIn(5, dir);
+    const { db, orig } = await sampleIn(10, dir);
     await execa("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
     chmodSync(dir, 0o555);
     const before = snapshotDir(dir);
