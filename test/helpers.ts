@@ -165,6 +165,17 @@ export function sha3sum(db: string, table: string): string {
   return execaSync("sqlite3", [db, `.sha3sum '${q}'`]).stdout.trim();
 }
 
+/**
+ * sha3sum() of each table, in one sqlite3 process (its dot-commands read from stdin, one line each):
+ * for tests that compare many tables, which paid a process per table and file.
+ */
+export function sha3sums(db: string, tables: string[]): string[] {
+  const script = tables.map((t) => `.sha3sum '${t.replace(/['"]/g, "_")}'`).join("\n") + "\n";
+  const out = execaSync("sqlite3", [db], { input: script }).stdout.trim().split("\n");
+  if (out.length !== tables.length) throw new Error(`sqlite3 .sha3sum gave ${out.length} lines for ${tables.length} tables of ${db}`);
+  return out;
+}
+
 /** Opens a libsql database for a test to build a fixture (foreign keys off, like a legacy app). */
 export function fixtureDb(path: string): InstanceType<typeof Database> {
   const db = new Database(path);
