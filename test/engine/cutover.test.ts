@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sum, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
@@ -48,9 +48,9 @@ function oldOrNew(db: string, orig: string): "old" | "new" {
 
 function checkNewFile(db: string, archive: string): void {
   expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
-  for (const t of ["embeddings", "names", "search_document_chunks", "knowledge_nodes", "objects", "package_deps", "news_publish_attempts"]) {
-    expect(sha3sum(db, t), t).toBe(sha3sum(archive, t));
-  }
+  const tables = ["embeddings", "names", "search_document_chunks", "knowledge_nodes", "objects", "package_deps", "news_publish_attempts"];
+  const [got, want] = [sha3sums(db, tables), sha3sums(archive, tables)]; // one sqlite3 process per file
+  tables.forEach((t, i) => expect(got[i], t).toBe(want[i]));
   // Whole rows in quarantine: the user's own tables and the ad-hoc schema_version rows (100, 101, 110).
   const whole = Number(
     sqlite(
