@@ -1,14 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFileSync, writeFileSync, symlinkSync, mkdirSync, chmodSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync, symlinkSync, mkdirSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, fixtureDb } from "../helpers.js";
 import { makeTortureDb } from "../fixtures/torture.js";
 
 let dir: string;
 let good: string;
+/** A baseline database made once (in a folder of its own) and copied wherever a test needs an existing target. */
+let baselineTemplate: string;
 const p = (n: string) => join(dir, n);
 
 beforeAll(async () => {
+  baselineTemplate = join(tmp(), "baseline.db");
+  makeBaselineDb(baselineTemplate);
   dir = tmp();
   makeTortureDb(p("src.db"));
   const r = await cli(["export-legacy", p("good.jsonl"), "--db", p("src.db")]);
@@ -88,7 +92,7 @@ describe("bad backups are refused (exit 3) and nothing is touched", () => {
     expect(v.stderr).toMatch(/does not verify|not a vox-cutover|not supported|not valid/);
     expect(v.json.ok).toBe(false);
     const target = p(`target-${Math.random().toString(36).slice(2)}.db`);
-    if (existing) makeBaselineDb(target);
+    if (existing) copyFileSync(baselineTemplate, target);
     const before = snapshotDir(dir);
     const i = await cli(["import-legacy", f, "--db", target, "--apply"]);
     expect(i.exitCode, i.stderr).toBe(3);
@@ -114,7 +118,7 @@ describe("verify-backup against the database", () => {
 describe("a failure mid-import", () => {
   it("leaves an existing target byte-identical, and creates no file for a new one", async () => {
     const target = p("t-fail.db");
-    makeBaselineDb(target);
+    copyFileSync(baselineTemplate, target);
     const before = sha256(target);
     const r = await cli(["import-legacy", p("good.jsonl"), "--db", target, "--apply"], { env: { VOX_CUTOVER_FAULT_AFTER_ROWS: "10" } });
     expect(r.exitCode).toBe(1);

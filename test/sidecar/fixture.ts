@@ -1,5 +1,6 @@
 /** The sidecar tests' files: a vox 66 canonical DB (in a text encoding of choice) and a vox 60 sidecar beside it (UTF-8, as vox writes it). */
 import { execaSync } from "execa";
+import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { fixtureDb, makeBaselineDb, makeVoxDb, tmp } from "../helpers.js";
 
@@ -20,7 +21,28 @@ function withEncoding(path: string, encoding: Encoding): void {
   execaSync("python3", ["-c", py, path]);
 }
 
+/**
+ * The two files for these arguments in a new folder: built once per file (the folder the first build
+ * went to lives until the file ends; test/file-setup.ts removes it) and copied for every later call,
+ * so each test still gets files of its own to change.
+ */
+const built = new Map<string, { db: string; side: string }>();
 export function setup(encoding: Encoding = "UTF-8", sidecarSql = "", sidecarEncoding: Encoding = "UTF-8"): { d: string; db: string; side: string } {
+  const key = JSON.stringify([encoding, sidecarSql, sidecarEncoding]);
+  let from = built.get(key);
+  if (!from || !existsSync(from.db) || !existsSync(from.side)) {
+    from = build(encoding, sidecarSql, sidecarEncoding);
+    built.set(key, from);
+  }
+  const d = tmp();
+  const db = join(d, "vox.db");
+  const side = join(d, "vox_training_telemetry.db");
+  copyFileSync(from.db, db);
+  copyFileSync(from.side, side);
+  return { d, db, side };
+}
+
+function build(encoding: Encoding, sidecarSql: string, sidecarEncoding: Encoding): { d: string; db: string; side: string } {
   const d = tmp();
   const db = join(d, "vox.db");
   withEncoding(db, encoding);
