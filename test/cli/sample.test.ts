@@ -5,7 +5,7 @@ import { execaSync } from "execa";
 import Database from "libsql";
 import { readFacts } from "../../src/schema/facts.js";
 import { compareFacts, structureOnly } from "../../src/schema/compare.js";
-import { cli, ROOT, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, ROOT, sampleInto, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { checkCorpus, corpusCases, loadFacts } from "../fixtures/corpus.js";
 
 const dirs: string[] = [];
@@ -142,7 +142,7 @@ print(ok, bad)`;
 
   it("telemetry.jsonl as vox's trainers write it, with a few bad lines", async () => {
     const dir = mk();
-    expect((await cli(["sample", join(dir, "vox.db"), "--rows", "20"])).exitCode).toBe(0);
+    await sampleInto(dir, 20); // what `sample DIR/vox.db --rows 20` wrote (run once per worker; throws unless it exited 0), copied
     const lines = readFileSync(join(dir, "telemetry.jsonl"), "utf8").split("\n");
     expect(lines.pop()).toBe("");
     const good: { event: string; payload: Record<string, unknown>; ts_ms: number }[] = [];
@@ -238,7 +238,7 @@ print(ok, bad)`;
 
   it("refuses to overwrite (exit 3) and a missing folder (exit 2), writing nothing", async () => {
     const dir = mk();
-    await cli(["sample", join(dir, "vox.db")]);
+    await sampleInto(dir, 10); // a sample already at that path: the worker's, copied
     const before = snapshotDir(dir);
     const r = await cli(["sample", join(dir, "vox.db")]);
     expect(r.exitCode).toBe(3);
