@@ -202,9 +202,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       let n = 0;
       let tick = 0x400;
       const tableRows = Number(t.rows);
-      // Counted in this read transaction (listBackupTables above): a table counted empty has no row in
-      // this snapshot, and no statement is prepared to read it (vox's sidecar: 112 of its 114 tables).
-      for (const row of t.rows === 0 ? [] : readRows(db, t, wholeIn(t.name))) {
+      for (const row of readRows(db, t, wholeIn(t.name))) {
         if (row instanceof LineRun) {
           to.rowBytes(row.lines);
           n += row.rows;
