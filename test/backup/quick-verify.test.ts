@@ -127,3 +127,41 @@ describe("the verify right after an export (verifyExport): the export's reading 
     expect(v.comparison.firstDifference).toMatch(/^table ipk has \d+ rows in the database/);
   });
 });
+
+describe("a table whose count(*) reads a damaged index: the export reads every row anyway and refuses", () => {
+  // The fast verify holds the live database to SQLite's count(*); a damaged index can make that
+  // count wrong (here 0 for a table of 4 rows: two indexes' root pages swapped). The export reads
+  // every table whatever it was counted at, so it sees the 4 rows and refuses; a table counted 0
+  // and skipped would have been "verified" empty (review of session 11).
+  const DAMAGE = [
+    "import sqlite3,sys",
+    "c=sqlite3.connect(sys.argv[1]); c.isolation_level=None",
+    "c.execute('CREATE TABLE scheduled (id INTEGER PRIMARY KEY, function_hash TEXT NOT NULL, args BLOB)')",
+    "c.execute('CREATE INDEX s_f ON scheduled(function_hash)')",
+    "c.execute('CREATE TABLE e (a TEXT)'); c.execute('CREATE INDEX e_a ON e(a)')",
+    "[c.execute('INSERT INTO scheduled VALUES (?, ?, ?)', (900+i, 'f', bytes([i,0,255]))) for i in range(4)]",
+    "ra=c.execute(\"SELECT rootpage FROM sqlite_master WHERE name='s_f'\").fetchone()[0]",
+    "rb=c.execute(\"SELECT rootpage FROM sqlite_master WHERE name='e_a'\").fetchone()[0]",
+    "v=c.execute('PRAGMA schema_version').fetchone()[0]",
+    "c.execute('PRAGMA writable_schema=ON')",
+    "c.execute('UPDATE sqlite_master SET rootpage=? WHERE name=?', (rb,'s_f')); c.execute('UPDATE sqlite_master SET rootpage=? WHERE name=?', (ra,'e_a'))",
+    "c.execute(f'PRAGMA schema_version={v+1}')",
+  ].join("\n");
+
+  it("export-legacy and drill exit 1 naming the table and both counts; nothing written", async () => {
+    const db = p("damaged.db");
+    await execa("python3", ["-c", DAMAGE, db]);
+    // the independent reader sees the damage: count(*) by the index says 0, the table itself holds 4
+    expect(sqlite(db, "SELECT (SELECT count(*) FROM scheduled) || '/' || (SELECT count(*) FROM scheduled NOT INDEXED)")).toBe("0/4");
+    const before = readFileSync(db);
+    const ex = await cli(["export-legacy", p("damaged.jsonl"), "--db", db]);
+    expect(ex.exitCode, ex.stderr).toBe(1);
+    expect(ex.stderr).toMatch(/read 4 rows of table scheduled where SQLite's count\(\*\) gives 0/);
+    expect(ex.stderr).toMatch(/PRAGMA integrity_check/);
+    const drill = await cli(["drill", "--db", db, "--work-dir", p("damaged-drill")]);
+    expect(drill.exitCode, drill.stderr).toBe(1);
+    expect(drill.stderr).toMatch(/read 4 rows of table scheduled/);
+    expect(() => readFileSync(p("damaged.jsonl"))).toThrow();
+    expect(readFileSync(db).equals(before)).toBe(true);
+  });
+});
