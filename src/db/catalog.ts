@@ -63,8 +63,8 @@ interface VirtualArgs {
 
 const LIST_SQL = "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND type <> 'view' ORDER BY name";
 const MASTER_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'";
-const XINFO_SQL = 'SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)';
-const PK_INDEX_SQL = "SELECT count(*) AS n FROM pragma_index_list(?) WHERE origin = 'pk'";
+const XINFO_SQL = "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?, 'main')";
+const PK_INDEX_SQL = "SELECT count(*) AS n FROM pragma_index_list(?, 'main') WHERE origin = 'pk'";
 
 function listed(list: Row[], master: Row[]): ListedTable[] {
   const sqlOf = new Map(master.map((r) => [String(r.name), String(r.sql ?? "")]));
@@ -222,9 +222,8 @@ function listable(p: Planned): boolean {
  * The same rows as XINFO_SQL and PK_INDEX_SQL for every named table at once (one prepared
  * statement each instead of two per table: ~350 for vox's schema, read several times a run).
  */
-const XINFO_BATCH_SQL =
-  'SELECT j.value AS _t, x.name, x.type, x."notnull", x.dflt_value, x.pk, x.hidden FROM json_each(?) AS j, pragma_table_xinfo(j.value) AS x ORDER BY j.key, x.cid';
-const PK_INDEX_BATCH_SQL = "SELECT DISTINCT j.value AS _t FROM json_each(?) AS j, pragma_index_list(j.value) AS i WHERE i.origin = 'pk'";
+const XINFO_BATCH_SQL = `SELECT j.value AS _t, x.name, x.type, x."notnull", x.dflt_value, x.pk, x.hidden FROM json_each(?) AS j, pragma_table_xinfo(j.value, 'main') AS x ORDER BY j.key, x.cid`;
+const PK_INDEX_BATCH_SQL = "SELECT DISTINCT j.value AS _t FROM json_each(?) AS j, pragma_index_list(j.value, 'main') AS i WHERE i.origin = 'pk'";
 
 /** A query the catalog reading asks for; the driver answers with its rows (or throws SQLite's error into it). */
 type Query = [sql: string, args?: SqlValue[]];
@@ -275,8 +274,13 @@ function* catalogSteps(): Generator<Query, TableInfo[], Row[]> {
   }
   // AUTOINCREMENT too follows from the CREATE text (autoincrementIn: ~20 ms of regular expressions a small file's run).
   const autoincrement = new Set(tables.filter((t) => autoincrementIn(t.sql)).map((t) => t.name));
-  if (columnsBySchema.size >= COLUMNS_MEMO_MAX) columnsBySchema.clear();
-  columnsBySchema.set(key, { colsOf, pkIndexed, autoincrement });
+  // Kept only when the schema is still the keyed one after the column reads: outside a transaction
+  // (or on a server) the schema can change between the statements, and the columns of the new schema
+  // must never be served for the old text (review of session 11). Two statements, on a miss only.
+  if (schemaKey(listed(yield [LIST_SQL], yield [MASTER_SQL])) === key) {
+    if (columnsBySchema.size >= COLUMNS_MEMO_MAX) columnsBySchema.clear();
+    columnsBySchema.set(key, { colsOf, pkIndexed, autoincrement });
+  }
   return planned.map((p) => buildInfo(p, colsOf.get(p.t.name) ?? [], pkIndexed.has(p.t.name), autoincrement.has(p.t.name)));
 }
 

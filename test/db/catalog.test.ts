@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { readCatalogSync } from "../../src/db/catalog.js";
-import { openReadOnly } from "../../src/db/local.js";
+import { readCatalog, readCatalogSync } from "../../src/db/catalog.js";
+import { allRows, openReadOnly } from "../../src/db/local.js";
 import { fixtureDb, sqlite, tmp } from "../helpers.js";
 
 describe("the catalog's AUTOINCREMENT flag", () => {
@@ -96,5 +96,68 @@ describe("the catalog's columns, kept by the schema's text", () => {
     const now = judged(paths[1]!, ["a"]);
     expect(now).toContain("added:INTEGER:0");
     expect(listedBy(altered.catalog, ["a"])).toBe(now);
+  });
+});
+
+describe("the catalog's columns are kept only for the schema they were read under", () => {
+  it("a column dropped by another connection between the list and the column reads is never served for the old schema's text", async () => {
+    const dir = tmp();
+    const schema = "CREATE TABLE race_t (id INTEGER PRIMARY KEY, a TEXT, secret TEXT);";
+    const [racing, later] = ["racing.db", "later.db"].map((n) => join(dir, n));
+    for (const path of [racing!, later!]) {
+      const fx = fixtureDb(path);
+      fx.exec(schema);
+      fx.close();
+    }
+    // A reader outside any transaction (as diagnose's): an application drops the column right before the first column read.
+    const db = openReadOnly(racing!);
+    let raced = false;
+    const reader = {
+      kind: "file" as const,
+      local: db,
+      close: () => db.close(),
+      rows: async (sql: string, args?: unknown[]) => {
+        if (!raced && sql.includes("pragma_table_xinfo")) {
+          raced = true;
+          const app = fixtureDb(racing!);
+          app.exec("ALTER TABLE race_t DROP COLUMN secret");
+          app.close();
+        }
+        return allRows(db, sql, args as never);
+      },
+    };
+    await readCatalog(reader as never);
+    reader.close();
+    expect(raced).toBe(true);
+    // A file that still has the old text: its columns are its own (the sqlite3 CLI judges), secret included.
+    const other = openReadOnly(later!);
+    try {
+      const cols = readCatalogSync(other)
+        .find((t) => t.name === "race_t")!
+        .columns.map((c) => c.name)
+        .join(",");
+      expect(cols).toBe(sqlite(later!, "SELECT group_concat(name, ',') FROM pragma_table_xinfo('race_t')"));
+      expect(cols).toBe("id,a,secret");
+    } finally {
+      other.close();
+    }
+  });
+
+  it("a temp table of the same name never lends its columns to main's", () => {
+    const path = join(tmp(), "temp.db");
+    const fx = fixtureDb(path);
+    fx.exec("CREATE TABLE shadowed (id INTEGER PRIMARY KEY, real_col TEXT);");
+    fx.close();
+    const db = openReadOnly(path);
+    try {
+      db.exec("CREATE TEMP TABLE shadowed (x, y, z)");
+      const cols = readCatalogSync(db)
+        .find((t) => t.name === "shadowed")!
+        .columns.map((c) => c.name)
+        .join(",");
+      expect(cols).toBe("id,real_col");
+    } finally {
+      db.close();
+    }
   });
 });
