@@ -1,7 +1,7 @@
 /** Small building blocks: a text field and a menu whose callbacks are read from refs (stable input handlers). */
 import { Box, Text, type Key } from "ink";
 import { createContext, useCallback, useContext, useLayoutEffect, useRef, useState } from "react";
-import { escapeControls, MARK, markOf, plainTitle, progressLines } from "./format.js";
+import { escapeControls, MARK, markOf, plainTitle, runningLines } from "./format.js";
 import type { StepView } from "./state.js";
 
 export type KeyHandler = (input: string, key: Key) => void;
@@ -201,11 +201,7 @@ export function Steps({
         const m = MARK[markOf(x)];
         out.push({ key: x.id, text: stepLine(x), color: m.color, bold: x.status === "running" });
         for (const w of hideWarnings ? [] : (x.warnings ?? [])) out.push({ key: `${x.id}-w-${w}`, text: `    ${MARK.warnings.icon} ${w}`, sub: true });
-        if (x.status === "running" && x.progress) {
-          for (const [i, l] of progressLines(x.id, x.progress, now, cols).entries()) out.push({ key: `${x.id}-p${i}`, text: `    ${l}`, sub: true });
-        } else if (x.status === "running" && x.startedAt) {
-          out.push({ key: `${x.id}-t`, text: `    working (${Math.max(0, Math.round((now - x.startedAt) / 1000))} s)`, sub: true });
-        }
+        for (const [i, l] of runningLines(x, now, cols).entries()) out.push({ key: `${x.id}-${x.progress ? "p" : "t"}${i}`, text: `    ${l}`, sub: true });
       }
     }
     return out;

@@ -86,6 +86,14 @@ export function progressLines(id: string, p: Progress, now: number, width: numbe
   ];
 }
 
+/** The lines under a running step that change with the clock: its progress, or how long it has worked. */
+export function runningLines(x: Pick<StepView, "id" | "status" | "progress" | "startedAt">, now: number, width: number): string[] {
+  if (x.status !== "running") return [];
+  if (x.progress) return progressLines(x.id, x.progress, now, width);
+  if (x.startedAt) return [`working (${Math.max(0, Math.round((now - x.startedAt) / 1000))} s)`];
+  return [];
+}
+
 export function expandHome(p: string, home = process.env.HOME ?? ""): string {
   if (p === "~") return home;
   if (p.startsWith("~/")) return home + p.slice(1);

@@ -34,7 +34,10 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
         return () => signalHandlers.delete(h);
       },
     }),
-    { exitOnCtrlC: false },
+    // At most ten frames a second (Ink's default is 30): a frame redraws the whole screen (~5–10 ms of
+    // CPU at 100×30), the progress changes ten times a second at most, and a burst of changes inside
+    // 100 ms is drawn once, its last state (the first change after a quiet spell is drawn at once).
+    { exitOnCtrlC: false, maxFps: 10 },
   );
   // A signal from outside (kill, or the terminal closing: SIGHUP) is handled by the wizard like
   // Ctrl-C: it stops at a safe point and says what is on disk. Should the wizard not end, the process

@@ -111,6 +111,8 @@ type Action =
   | { type: "plan-failed"; message: string }
   | { type: "run-start"; rollback?: boolean }
   | { type: "event"; event: EngineEvent; now: number }
+  /** Several events in order, as one update (src/ui/event-pump.ts). */
+  | { type: "events"; events: EngineEvent[]; now: number }
   | { type: "request"; request: DecisionRequest }
   | { type: "answered" }
   | { type: "empty-answer" }
@@ -304,6 +306,8 @@ function step(s: WizardState, a: Action): WizardState {
       return { ...s, screen: "running", started: !a.rollback, rollingBack: Boolean(a.rollback), running: true, stopping: undefined, help: false, notes: [] };
     case "event":
       return applyEvent(s, a.event, a.now);
+    case "events":
+      return a.events.reduce((st, e) => applyEvent(st, e, a.now), s);
     case "request":
       return {
         ...s,

@@ -4,13 +4,14 @@
  */
 import { useApp } from "ink";
 import { basename, dirname, join, resolve } from "node:path";
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from "react";
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from "react";
 import type { DecisionAnswer, DecisionRequest, EngineEvent } from "../engine/events.js";
 import { signalExitCode, type StopSignal } from "../util/cancel.js";
 import { escapeControls, expandHome } from "./format.js";
 import type { EngineClient, RunError, RunJob, RunOutcome } from "./protocol.js";
 import { confirmTarget, quitNote, telemetryPathProblem, validateBackupPath, whatStops } from "./notes.js";
 import { initialState, reducer, startBlockers, type Origin, type WizardState } from "./state.js";
+import { eventPump } from "./event-pump.js";
 import { EXIT } from "../errors.js";
 
 export interface Engine {
@@ -61,15 +62,9 @@ export function useEngine({
   const lastWorkDir = useRef<string | undefined>(undefined);
   const stopRef = useRef(0);
   const quitAfterStop = useRef(false);
-  const lastProgress = useRef(0);
-  const trailing = useRef<EngineEvent | null>(null);
-  const flushTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(
-    () => () => {
-      if (flushTimer.current) clearTimeout(flushTimer.current);
-    },
-    [],
-  );
+  // The run's events reach the reducer in batches, row progress at most ten times a second.
+  const [pump] = useState(() => eventPump((events, now) => dispatch({ type: "events", events, now })));
+  useEffect(() => () => pump.dispose(), [pump]);
   const ended = useRef(false);
 
   const finish = useCallback(
@@ -163,35 +158,10 @@ export function useEngine({
       const out: RunOutcome = await client.run(
         { ...job, db: st.db!, command: st.rehearsal ? "rehearse" : "wizard" },
         {
-          event: (event: EngineEvent) => {
-            const now = Date.now();
-            if (event.type === "step-progress" && event.done < event.total) {
-              // At most ten renders a second; the last report is never lost (a trailing flush).
-              if (now - lastProgress.current < 100) {
-                trailing.current = event;
-                if (!flushTimer.current)
-                  flushTimer.current = setTimeout(() => {
-                    flushTimer.current = null;
-                    const ev = trailing.current;
-                    trailing.current = null;
-                    if (ev) {
-                      lastProgress.current = Date.now();
-                      dispatch({ type: "event", event: ev, now: Date.now() });
-                    }
-                  }, 100);
-                return;
-              }
-              lastProgress.current = now;
-            } else if (trailing.current && event.type !== "note") {
-              const ev = trailing.current;
-              trailing.current = null;
-              if (ev.type === "step-progress" && !(event.type !== "step-progress" && "id" in event && event.id === ev.id))
-                dispatch({ type: "event", event: ev, now });
-            }
-            dispatch({ type: "event", event, now });
-          },
+          event: (event: EngineEvent) => pump.push(event),
           request: (request: DecisionRequest) =>
             new Promise<DecisionAnswer>((res) => {
+              pump.flush(); // the steps that led to the question first
               // Stopping: decline at once (a declined confirmation stops the run before its step).
               if (stopRef.current > 0) return res(decline(request));
               answerRef.current = { req: request, res };
@@ -199,6 +169,7 @@ export function useEngine({
             }),
         },
       );
+      pump.flush();
       runningRef.current = false;
       answerRef.current = null;
       if (out.ok) dispatch({ type: "finished", report: out.report });
@@ -208,7 +179,7 @@ export function useEngine({
         finish(out.ok ? EXIT.ok : out.error.exitCode, quitNote({ ...after, started: true }));
       }
     },
-    [client, finish],
+    [client, finish, pump],
   );
 
   const workDirFor = (st: WizardState, backupPath: string): string | undefined => {
