@@ -17,7 +17,7 @@ import type { EngineEvent } from "../engine/events.js";
 
 const isRowProgress = (e: EngineEvent) => e.type === "step-progress" && e.done < e.total;
 
-export interface EventPump {
+interface EventPump {
   push(e: EngineEvent): void;
   flush(): void;
   /** Drops what waits and stops the timers (the wizard is closing). */

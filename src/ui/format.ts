@@ -65,7 +65,7 @@ const PHASE: Record<string, [string, string]> = {
 };
 
 /** The progress lines: the phase, then rows, a smoothed rate, an ETA only while rows are still being copied. */
-export function progressLines(id: string, p: Progress, now: number, width: number): string[] {
+function progressLines(id: string, p: Progress, now: number, width: number): string[] {
   const [copying, finishing] = PHASE[id] ?? ["working", "finishing"];
   const silent = now - p.at;
   const nearEnd = p.total > 0 && p.total - p.done <= Math.max(16_384, p.total * 0.01);
