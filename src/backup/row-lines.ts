@@ -192,9 +192,10 @@ export function ascending(keys: string, count: number): boolean {
  *
  * Inside a read transaction the lines come CHUNK_ROWS to a step (chunkSql): each chunk is its own
  * statement run, so only a transaction makes them one snapshot; outside one, or for a table the
- * caller counted fewer than CHUNK_ROWS rows in (fewerThanAChunk), one statement reads the table. A chunk `isUtf8` accepts has only valid lines (`\n` never splits a UTF-8 sequence);
- * one with markers or invalid text is taken apart line by line. A table whose first chunk's lines
- * are long goes on one line per step (SQLite joining long lines costs more than it saves).
+ * caller counted fewer than CHUNK_ROWS rows in (fewerThanAChunk), one statement reads the table. A
+ * chunk `isUtf8` accepts has only valid lines (`\n` never splits a UTF-8 sequence); one with markers
+ * or invalid text is taken apart line by line. A table whose first chunk's lines are long goes on
+ * one line per step (SQLite joining long lines costs more than it saves).
  */
 export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWhole) => void): Generator<RowItem> {
   const facts = fileFacts(db);

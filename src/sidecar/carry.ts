@@ -26,7 +26,7 @@ import { isUtf8 } from "node:buffer";
 import { attachUri, allRows, openReadOnly, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { countsIn, countStatements } from "../db/catalog.js";
 import { affinityOf } from "../backup/affinity.js";
-import { quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
+import { quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type Row, type SqlValue, type TextEncoding } from "../db/value.js";
 import { failed } from "../errors.js";
 import { droppedLines } from "../util/gc.js";
 
@@ -43,12 +43,12 @@ interface Col {
 }
 
 export function columnsOf(db: LibsqlDatabase, schema: string, table: string): Col[] {
-  return allRows(db, "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map((r) => ({
-    name: String(r.name),
-    type: String(r.type ?? ""),
-    pk: Number(r.pk),
-    generated: Number(r.hidden) >= 2,
-  }));
+  return allRows(db, "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", [table, schema]).map(toCol);
+}
+
+/** A `pragma_table_xinfo` row as a column (hidden 2 and 3: generated). */
+function toCol(r: Row): Col {
+  return { name: String(r.name), type: String(r.type ?? ""), pk: Number(r.pk), generated: Number(r.hidden) >= 2 };
 }
 
 /**
@@ -65,7 +65,7 @@ function columnsOfAll(db: LibsqlDatabase, schema: string, tables: readonly strin
       "SELECT j.value AS t, x.name, x.type, x.pk, x.hidden FROM json_each(?) AS j, pragma_table_xinfo(j.value, ?) AS x ORDER BY j.key, x.cid",
       [JSON.stringify(tables), schema],
     ))
-      out.get(String(r.t))!.push({ name: String(r.name), type: String(r.type ?? ""), pk: Number(r.pk), generated: Number(r.hidden) >= 2 });
+      out.get(String(r.t))!.push(toCol(r));
   } catch {
     for (const t of tables) out.set(t, columnsOf(db, schema, t));
   }

@@ -17,18 +17,19 @@ export interface ScreenProps {
  */
 export function useClock(shown: (now: number) => string, ms = 250): number {
   const [now, setNow] = useState(() => Date.now());
+  const text = shown(now);
   const view = useRef(shown);
-  const drawn = useRef(now);
+  const drawn = useRef(text);
   useLayoutEffect(() => {
     view.current = shown;
-    drawn.current = now;
+    drawn.current = text;
   });
-  const ticking = shown(now) !== "";
+  const ticking = text !== "";
   useEffect(() => {
     if (!ticking) return;
     const t = setInterval(() => {
       const at = Date.now();
-      if (view.current(at) !== view.current(drawn.current)) setNow(at);
+      if (view.current(at) !== drawn.current) setNow(at);
     }, ms);
     return () => clearInterval(t);
   }, [ticking, ms]);
