@@ -13,14 +13,12 @@ import { basename, join } from "node:path";
 import { execaSync } from "execa";
 // The proof worker is a built file: the import that starts it runs from dist/.
 import { importBackup } from "../../dist/src/backup/import.js";
-import { loadImporters } from "../../src/backup/importers.js";
-import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
+import { baselineImport } from "../fixtures/baseline-import.js";
 import { cli, sampleInto, sqlite, tmp } from "../helpers.js";
 
 let dir: string;
 let db: string;
 const backup = () => join(dir, "sample.jsonl");
-const base = loadBaselineContext();
 
 function importBeside(target: string, onChecking?: (building: string) => void) {
   // The proof worker and the checks' worker at any size.
@@ -28,11 +26,7 @@ function importBeside(target: string, onChecking?: (building: string) => void) {
   return importBackup({
     backupPath: backup(),
     targetPath: target,
-    baselineSql: base.sql,
-    baselineVersion: base.manifest.baselineVersion,
-    history: base.policy.history,
-    rules: loadImporters(),
-    into: "target",
+    ...baselineImport(),
     source: db,
     onProgress: (p) => {
       if (p.phase !== "checking foreign keys and integrity" || !onChecking) return;

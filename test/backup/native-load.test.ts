@@ -14,13 +14,11 @@ import { importBackup, type ImportReport } from "../../src/backup/import.js";
 // The proof worker is a built file: the import that starts it runs from dist/.
 import { importBackup as importBuilt } from "../../dist/src/backup/import.js";
 import { attachSource } from "../../src/backup/native-load.js";
-import { loadImporters } from "../../src/backup/importers.js";
-import { loadBaselineContext } from "../../src/diagnose/diagnose.js";
+import { baselineImport } from "../fixtures/baseline-import.js";
 import { cli, fixtureDb, makeBaselineDb, makeVoxDb, sampleInto, sha3sum, sqlite, tmp } from "../helpers.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);
-const base = loadBaselineContext();
 
 async function exportTo(db: string, backup: string): Promise<void> {
   // The export runs in its own process (its writer is a worker thread built to dist/).
@@ -32,11 +30,7 @@ function load(backup: string, target: string, source?: string): Promise<ImportRe
   return importBackup({
     backupPath: backup,
     targetPath: target,
-    baselineSql: base.sql,
-    baselineVersion: base.manifest.baselineVersion,
-    history: base.policy.history,
-    rules: loadImporters(),
-    into: "target",
+    ...baselineImport(),
     ...(source ? { source } : {}),
   });
 }
@@ -58,11 +52,7 @@ async function loadBeside(
     const r = await importBuilt({
       backupPath: backup,
       targetPath: target,
-      baselineSql: base.sql,
-      baselineVersion: base.manifest.baselineVersion,
-      history: base.policy.history,
-      rules: loadImporters(),
-      into: "target",
+      ...baselineImport(),
       source,
       onProof: (t, how) => void (proof[t] = how),
     });

@@ -16,6 +16,17 @@ let dir: string;
 const p = (n: string) => join(dir, n);
 const TAMPER = join(import.meta.dirname, "..", "guard", "tamper-backup.py");
 
+/** A copy of the good backup named `name`, edited by tamper-backup.py with `args` (every hash recomputed). */
+async function tampered(name: string, ...args: string[]): Promise<string> {
+  const f = p(name);
+  copyFileSync(p("good.jsonl"), f);
+  await execa("python3", [TAMPER, f, ...args]);
+  return f;
+}
+
+/** The verify step and the content-version probe, from the build (as the CLI runs them). */
+const verifyParts = async () => ({ ...(await dist<Verify>("backup/compare.js")), ...(await dist<Probe>("db/probe.js")) });
+
 beforeAll(async () => {
   dir = tmp();
   makeTortureDb(p("src.db"));
@@ -35,9 +46,7 @@ describe("verify-backup --db: rows proven by the database's hashes, damage still
     ["a non-canonical spelling, every hash recomputed", ["plain"], /at line \d+ \(table plain\): the row is not in canonical form/],
     ["two rows swapped, every hash recomputed", ["ipk", "swap"], /at line \d+ \(table ipk\): rows are not in ascending rowid order/],
   ])("refuses %s (exit 3)", async (_name, args, message) => {
-    const f = p(`t-${args.join("-")}.jsonl`);
-    copyFileSync(p("good.jsonl"), f);
-    await execa("python3", [TAMPER, f, ...args]);
+    const f = await tampered(`t-${args.join("-")}.jsonl`, ...args);
     // Internally consistent: a read without the database's proof would not see it by its hashes.
     const v = await cli(["verify-backup", f, "--db", p("src.db"), "--json"]);
     expect(v.exitCode, v.stderr).toBe(3);
@@ -64,8 +73,7 @@ describe("the verify right after an export (verifyExport): the export's reading 
   const count = (db: string, t: string) => Number(sqlite(db, `SELECT count(*) FROM "${t.replace(/"/g, '""')}"`));
 
   it("unchanged since the export: counted by SQLite, not re-read; every count is the database's (WITHOUT ROWID, FTS5, sqlite_sequence)", async () => {
-    const { verifyExport } = await dist<Verify>("backup/compare.js");
-    const { contentState } = await dist<Probe>("db/probe.js");
+    const { verifyExport, contentState } = await verifyParts();
     const v = await verifyExport(p("good.jsonl"), p("src.db"), recordOf(p("good.jsonl"), contentState(p("src.db"))));
     expect(v.live).toBe("content-version");
     expect(v.comparison.ok, String(v.comparison.firstDifference)).toBe(true);
@@ -75,11 +83,8 @@ describe("the verify right after an export (verifyExport): the export's reading 
   });
 
   it("a value edited with every hash and the trailer recomputed: refused by the export's record, the journal's sha256 of the file or not", async () => {
-    const { verifyExport } = await dist<Verify>("backup/compare.js");
-    const { contentState } = await dist<Probe>("db/probe.js");
-    const f = p("t-letter.jsonl");
-    copyFileSync(p("good.jsonl"), f);
-    await execa("python3", [TAMPER, f, "autoinc", "letter"]);
+    const { verifyExport, contentState } = await verifyParts();
+    const f = await tampered("t-letter.jsonl", "autoinc", "letter");
     const rec = recordOf(p("good.jsonl"), contentState(p("src.db")));
     const v = await verifyExport(f, p("src.db"), rec);
     expect(v.live).toBe("content-version");
@@ -92,11 +97,8 @@ describe("the verify right after an export (verifyExport): the export's reading 
   });
 
   it("a backup one row short whose record says so too: SQLite's count of the live table refuses it, naming the table", async () => {
-    const { verifyExport } = await dist<Verify>("backup/compare.js");
-    const { contentState } = await dist<Probe>("db/probe.js");
-    const f = p("t-drop.jsonl");
-    copyFileSync(p("good.jsonl"), f);
-    await execa("python3", [TAMPER, f, "wr", "drop"]);
+    const { verifyExport, contentState } = await verifyParts();
+    const f = await tampered("t-drop.jsonl", "wr", "drop");
     const v = await verifyExport(f, p("src.db"), recordOf(f, contentState(p("src.db"))));
     expect(v.live).toBe("content-version");
     expect(v.comparison.ok).toBe(false);
@@ -105,8 +107,7 @@ describe("the verify right after an export (verifyExport): the export's reading 
   });
 
   it("re-reads the database when its content version moved (a row written after the export: refused naming the table) or the record is older", async () => {
-    const { verifyExport } = await dist<Verify>("backup/compare.js");
-    const { contentState } = await dist<Probe>("db/probe.js");
+    const { verifyExport, contentState } = await verifyParts();
     const db = p("written.db");
     copyFileSync(p("src.db"), db);
     const rec = recordOf(p("good.jsonl"), contentState(db));
