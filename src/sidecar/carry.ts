@@ -53,22 +53,18 @@ function toCol(r: Row): Col {
 
 /**
  * columnsOf for many tables of a schema in one statement (a statement per table was ~230 of a
- * cutover's Stage 2 on vox's 114-table sidecar); a table SQLite cannot list (none of an ordinary
- * schema's) is asked alone.
+ * cutover's Stage 2 on vox's 114-table sidecar). The tables are ordinary ones (ordinaryTables): a
+ * table SQLite cannot list would fail columnsOf alike, so there is no per-table fallback.
  */
 function columnsOfAll(db: LibsqlDatabase, schema: string, tables: readonly string[]): Map<string, Col[]> {
   const out = new Map<string, Col[]>(tables.map((t) => [t, []]));
   if (!tables.length) return out;
-  try {
-    for (const r of allRows(
-      db,
-      "SELECT j.value AS t, x.name, x.type, x.pk, x.hidden FROM json_each(?) AS j, pragma_table_xinfo(j.value, ?) AS x ORDER BY j.key, x.cid",
-      [JSON.stringify(tables), schema],
-    ))
-      out.get(String(r.t))!.push(toCol(r));
-  } catch {
-    for (const t of tables) out.set(t, columnsOf(db, schema, t));
-  }
+  for (const r of allRows(
+    db,
+    "SELECT j.value AS t, x.name, x.type, x.pk, x.hidden FROM json_each(?) AS j, pragma_table_xinfo(j.value, ?) AS x ORDER BY j.key, x.cid",
+    [JSON.stringify(tables), schema],
+  ))
+    out.get(String(r.t))!.push(toCol(r));
   return out;
 }
 
