@@ -20,13 +20,22 @@
  */
 import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
-import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
 import type { ReadWhole } from "./row-source.js";
-import { envInteger } from "../util/env.js";
 import { spillFits } from "../safety/disk.js";
+import { exportWorker, splitExportBytes } from "./export-workers.js";
+
+/** The reader worker's setup: its first message (it may be started before the export knows it: export-workers.ts). */
+export interface ReaderSetup {
+  dbPath: string;
+  spillPath: string;
+  tables: readonly BackupTable[];
+  claims: SharedArrayBuffer;
+  progress: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+}
 
 /** A table's claim flag: 0 free, 1 the main thread's, 2 the reader worker's. */
 export const READER_CLAIM = 2;
@@ -52,14 +61,6 @@ export interface Spilled {
   sha256: string;
 }
 
-/**
- * Below this size (database + WAL) the export reads on one thread: a worker's start costs more than
- * it saves (test hook: VOX_CUTOVER_SPLIT_BYTES, 0 = always two readers).
- */
-function splitExportBytes(): number {
-  return envInteger("VOX_CUTOVER_SPLIT_BYTES", 32 << 20);
-}
-
 export class ReaderSplit {
   private worker: Worker | null = null;
   private claims = new Int32Array(new SharedArrayBuffer(4));
@@ -69,6 +70,8 @@ export class ReaderSplit {
   private file: Promise<string | null> = Promise.resolve(null);
   private finished: Promise<Map<number, Spilled> | null> = Promise.resolve(null);
   private closed: Promise<void> = Promise.resolve();
+  /** The worker was started ahead (export-workers.ts). */
+  startedAhead = false;
   private constructor(
     private readonly dbPath: string,
     private readonly spillPath: string,
@@ -100,18 +103,18 @@ export class ReaderSplit {
   /** Starts the worker on the main thread's list of tables (its snapshot is open). */
   start(tables: readonly BackupTable[]): void {
     this.claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, tables.length)));
-    const w = new Worker(new URL("./reader-worker.js", import.meta.url), {
-      workerData: {
-        dbPath: this.dbPath,
-        spillPath: this.spillPath,
-        tables,
-        claims: this.claims.buffer,
-        progress: this.progress.buffer,
-        control: this.control.buffer,
-      },
-      execArgv: workerExecArgv(),
-      resourceLimits: WORKER_LIMITS,
-    });
+    const started = exportWorker("reader", this.dbPath);
+    this.startedAhead = started.ahead;
+    const w = started.worker;
+    const setup: ReaderSetup = {
+      dbPath: this.dbPath,
+      spillPath: this.spillPath,
+      tables,
+      claims: this.claims.buffer as SharedArrayBuffer,
+      progress: this.progress.buffer as SharedArrayBuffer,
+      control: this.control.buffer as SharedArrayBuffer,
+    };
+    w.postMessage(setup);
     this.worker = w;
     let file: (f: string | null) => void = () => {};
     this.file = new Promise((resolve) => (file = resolve));

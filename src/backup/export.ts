@@ -13,8 +13,9 @@ import { hasBig, listBackupTables, listRebuiltTables } from "./tables.js";
 import type { ReadWhole } from "./row-source.js";
 import { LineRun, readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
-import { WriterSink, writerWorkerAbove } from "./writer-sink.js";
+import { WriterSink } from "./writer-sink.js";
 import { ReaderSplit } from "./export-split.js";
+import { endStartedAhead, writerWorkerAbove } from "./export-workers.js";
 
 export interface ExportProgress {
   table: string;
@@ -57,6 +58,8 @@ interface ExportResult {
   readerTables: number;
   /** Whether the writer worker wrote the file (false: the exporting thread did, a small database). */
   writerWorker: boolean;
+  /** The workers of this export that were started ahead of it (startExportWorkers, export-workers.ts). */
+  startedAhead: ("reader" | "writer")[];
   /** WITHOUT ROWID tables whose values above the big-value size were read whole (their pages could not serve them), and why. */
   readWhole: { table: string; values: number; reason: string }[];
 }
@@ -112,9 +115,13 @@ function backupMode(dbMode: number): number {
  * file: written under a temporary name, fsynced, then renamed into place.
  */
 export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
-  const r = await exportOnce(opts, true);
-  // Something was committed while two threads read: made again by one thread, in one snapshot.
-  return r ?? (await exportOnce(opts, false))!;
+  try {
+    const r = await exportOnce(opts, true);
+    // Something was committed while two threads read: made again by one thread, in one snapshot.
+    return r ?? (await exportOnce(opts, false))!;
+  } finally {
+    await endStartedAhead(); // workers started ahead that this export did not need
+  }
 }
 
 /** One export; null when it read on two cores and something was committed meanwhile (nothing is left of it). */
@@ -149,6 +156,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
     // Not a WAL file (twoThreadReads).
     if (twoCores && twoThreadReads(probe)) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
+    if (!reader) void endStartedAhead("reader"); // read on one thread: a reader started ahead is not needed
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
     reader?.start(tables); // its start (loading modules) overlaps this thread's header work
@@ -181,7 +189,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     };
     // Reading and encoding here (and, on a large file, in a reader worker); hashing and writing in
     // the writer worker, or here for a small database.
-    sink = new WriterSink(tmp, backupMode(st.mode), bytesWithWal(opts.dbPath) < (opts.writerWorkerAbove ?? writerWorkerAbove()));
+    sink = new WriterSink(tmp, backupMode(st.mode), bytesWithWal(opts.dbPath) < (opts.writerWorkerAbove ?? writerWorkerAbove()), opts.dbPath);
     await sink.online();
     const to = sink;
     to.lines(JSON.stringify(header));
@@ -276,6 +284,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       header,
       readerTables,
       writerWorker: sink.inWorker,
+      startedAhead: [...(reader?.startedAhead ? ["reader" as const] : []), ...(sink.startedAhead ? ["writer" as const] : [])],
       readWhole,
     };
   } catch (e) {

@@ -4,11 +4,13 @@
  * claims tables the main thread has not taken, encoding each one's row lines exactly as the main
  * thread would into a spill file beside the backup. It reads the tables the main thread listed in its
  * snapshot; export-split.ts proves both snapshots are one state. The writer copies those ranges into the backup
- * in table order, and only when the main thread proved both snapshots are one state.
+ * in table order, and only when the main thread proved both snapshots are one state. Its first
+ * message is its setup: it may be started before the export knows it (export-workers.ts), and opens
+ * nothing until then.
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { mainFile, openReadOnly } from "../db/local.js";
 import type { SqlValue } from "../db/value.js";
 import type { RowOut } from "./big-value.js";
@@ -16,12 +18,8 @@ import { encodeRow, type BackupTable } from "./format.js";
 import { encodeRowParts, hasBig } from "./tables.js";
 import { LineRun, readRows } from "./row-lines.js";
 import type { ReadWhole } from "./row-source.js";
-import { READER_CLAIM, type ReaderMessage } from "./export-split.js";
+import { READER_CLAIM, type ReaderMessage, type ReaderSetup } from "./export-split.js";
 
-const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
-const progress = new BigInt64Array(workerData.progress as SharedArrayBuffer);
-/** control[0]: 1 once the main thread has read its last row (this connection may close). */
-const control = new Int32Array(workerData.control as SharedArrayBuffer);
 const post = (m: ReaderMessage) => parentPort!.postMessage(m);
 
 const NEWLINE = Buffer.from("\n");
@@ -71,15 +69,30 @@ class SpillOut implements RowOut {
   }
 }
 
-try {
+parentPort!.once("message", run);
+
+function run(setup: ReaderSetup): void {
+  const claims = new Int32Array(setup.claims);
+  const progress = new BigInt64Array(setup.progress);
+  /** control[0]: 1 once the main thread has read its last row (this connection may close). */
+  const control = new Int32Array(setup.control);
+  try {
+    read(setup, claims, progress, control);
+  } catch (e) {
+    post({ t: "done", ok: false, message: e instanceof Error ? e.message : String(e) });
+    post({ t: "closed" });
+  }
+}
+
+function read(setup: ReaderSetup, claims: Int32Array, progress: BigInt64Array, control: Int32Array): void {
   // The main thread probed the file and holds its own read transaction: not opened and closed here.
-  const db = openReadOnly(workerData.dbPath as string, { probed: true });
+  const db = openReadOnly(setup.dbPath, { probed: true });
   let fd = -1;
   try {
-    fd = openSync(workerData.spillPath as string, "wx", 0o600);
+    fd = openSync(setup.spillPath, "wx", 0o600);
     db.exec("BEGIN");
     // The main thread's list (its snapshot's): the snapshot opens with this transaction's first read.
-    const tables = workerData.tables as BackupTable[];
+    const tables: readonly BackupTable[] = setup.tables;
     post({ t: "tables", file: mainFile(db) });
     const out = new SpillOut(fd);
     for (let i = tables.length - 1; i >= 0 && Atomics.compareExchange(claims, i, 0, READER_CLAIM) === 0; i--) {
@@ -120,8 +133,5 @@ try {
     if (fd >= 0) closeSync(fd);
     db.close();
   }
-  post({ t: "closed" });
-} catch (e) {
-  post({ t: "done", ok: false, message: e instanceof Error ? e.message : String(e) });
   post({ t: "closed" });
 }

@@ -3,11 +3,10 @@
  * encoded lines go into, and where the writer runs (a worker, or this thread for a small database).
  */
 import { createHash } from "node:crypto";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { failed } from "../errors.js";
-import { envInteger } from "../util/env.js";
-import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
-import { BackupWriter, type WriterMessage } from "./backup-writer.js";
+import { BackupWriter, type WriterMessage, type WriterSetup } from "./backup-writer.js";
+import { exportWorker } from "./export-workers.js";
 import type { Trailer } from "./format.js";
 import type { Spilled } from "./export-split.js";
 import type { RowValue } from "./row-source.js";
@@ -15,15 +14,6 @@ import { encodeRowParts } from "./tables.js";
 
 const SLOTS = 8;
 const SLOT_SIZE = 1 << 20;
-
-/**
- * A database (+ WAL) below this many bytes has its backup written by the exporting thread itself
- * (default 4 MB; test hook VOX_CUTOVER_WRITER_WORKER_BYTES, 0 = always the worker): starting the
- * writer worker costs ~0.1 s of a small file's export, more than writing its few MB here.
- */
-export function writerWorkerAbove(): number {
-  return envInteger("VOX_CUTOVER_WRITER_WORKER_BYTES", 4 << 20);
-}
 
 type WriterResult = { ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string };
 
@@ -47,6 +37,9 @@ export class WriterSink {
   private kind: "lines" | "rows" = "lines";
   private used = 0;
   private readonly worker: Worker | null = null;
+  private readonly started: Promise<void> = Promise.resolve();
+  /** The writer worker was started ahead (export-workers.ts). */
+  readonly startedAhead: boolean = false;
   /**
    * The read side's hash of the table's row bytes being handed over (each slot hashed as it leaves
    * this thread), and each finished table's: compared with the writer's hashes once it is done
@@ -58,19 +51,24 @@ export class WriterSink {
   private readonly writer: BackupWriter | null = null;
   private settle: (r: WriterResult) => void = () => {};
   readonly done: Promise<WriterResult>;
-  constructor(path: string, mode: number, here: boolean) {
+  /** `dbPath`: the database exported (its writer may have been started ahead: export-workers.ts). */
+  constructor(path: string, mode: number, here: boolean, dbPath: string) {
     this.slots = here ? 1 : SLOTS;
     this.data = new SharedArrayBuffer(this.slots * SLOT_SIZE);
     this.controlBuf = new SharedArrayBuffer(4 * (1 + this.slots));
     this.control = new Int32Array(this.controlBuf);
     this.view = Buffer.from(this.data);
     this.done = new Promise((resolve) => (this.settle = resolve));
-    const setup = { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE };
+    const setup: WriterSetup = { path, mode, data: this.data, control: this.controlBuf, slotSize: SLOT_SIZE };
     if (here) {
       this.writer = new BackupWriter(setup);
       return;
     }
-    this.worker = new Worker(new URL("./writer-worker.js", import.meta.url), { workerData: setup, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+    const w = exportWorker("writer", dbPath);
+    this.worker = w.worker;
+    this.started = w.online;
+    this.startedAhead = w.ahead;
+    this.worker.postMessage(setup); // its first message: the file to write
     this.worker.once("message", this.settle);
     this.worker.once("error", (e) => this.settle({ ok: false, message: e.message }));
   }
@@ -79,12 +77,7 @@ export class WriterSink {
   }
   /** Resolves once the writer runs (before this thread may block waiting for it). */
   online(): Promise<void> {
-    const w = this.worker;
-    if (!w) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      w.once("online", () => resolve());
-      w.once("error", reject);
-    });
+    return this.started;
   }
   /** The writer's side: the worker (a message), or this thread's writer (at once). */
   private post(m: WriterMessage, transfer?: ArrayBuffer[]): void {

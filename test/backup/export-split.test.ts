@@ -13,9 +13,11 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, 
 import { join } from "node:path";
 import { ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import type * as ExportModule from "../../src/backup/export.js";
+import type * as WorkersModule from "../../src/backup/export-workers.js";
 
 // The build: the workers run from compiled files.
 const { exportBackup } = (await import(join(ROOT, "dist/src/backup/export.js"))) as typeof ExportModule;
+const { startExportWorkers } = (await import(join(ROOT, "dist/src/backup/export-workers.js"))) as typeof WorkersModule;
 
 let dir: string;
 let db: string;
@@ -148,6 +150,38 @@ describe("export-legacy on two cores (rollback-journal files)", () => {
     expect(r2.tables).toEqual(r1.tables);
     expect(Number(judge(db, two))).toBe(r2.header.tables.length);
     expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]); // the spill file is gone
+  });
+
+  it("workers started ahead (export-legacy starts them before its diagnosis) are the ones the export takes, and write the same bytes; read on one thread, only the writer is taken", async () => {
+    const one = join(dir, "ahead-one.jsonl");
+    await exportBackup({ ...base, dbPath: db, outPath: one, splitAbove: Number.MAX_SAFE_INTEGER, writerWorkerAbove: Number.MAX_SAFE_INTEGER });
+    const saved = { split: process.env.VOX_CUTOVER_SPLIT_BYTES, writer: process.env.VOX_CUTOVER_WRITER_WORKER_BYTES };
+    process.env.VOX_CUTOVER_SPLIT_BYTES = "0"; // this small file gets both, as a large one does
+    process.env.VOX_CUTOVER_WRITER_WORKER_BYTES = "0";
+    try {
+      startExportWorkers(db);
+      const ahead = join(dir, "ahead.jsonl");
+      const r = await exportBackup({ ...base, dbPath: db, outPath: ahead, onProgress: slow(5) });
+      expect(r.startedAhead).toEqual(["reader", "writer"]);
+      expect([r.writerWorker, r.readerTables > 0]).toEqual([true, true]);
+      expect(comparable(ahead)).toBe(comparable(one));
+      // Read on one thread (here: the hook says so): the writer started ahead is taken, the reader is not.
+      startExportWorkers(db);
+      const r2 = await exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead1.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER });
+      expect(r2.startedAhead).toEqual(["writer"]);
+      expect(r2.readerTables).toBe(0);
+      expect(comparable(join(dir, "ahead1.jsonl"))).toBe(comparable(one));
+      // Without startExportWorkers (every other caller): started by the export itself.
+      expect((await exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead2.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER })).startedAhead).toEqual([]);
+    } finally {
+      for (const [k, v] of [
+        ["VOX_CUTOVER_SPLIT_BYTES", saved.split],
+        ["VOX_CUTOVER_WRITER_WORKER_BYTES", saved.writer],
+      ] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+    expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
   });
 
   it("a row changed in the spill file between the reader worker and the writer (bytes on disk): the export fails naming the table, no backup is left", async () => {

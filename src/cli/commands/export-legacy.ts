@@ -5,6 +5,7 @@ import { acquireLock } from "../../safety/lock.js";
 import { sharedLockNote } from "../../safety/reader-lock.js";
 import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
+import { endStartedAhead, startExportWorkers } from "../../backup/export-workers.js";
 import { failed, VoxError } from "../../errors.js";
 import { interruptedNothingLeft } from "../../util/cancel.js";
 import { pausePoint } from "../../engine/testhooks.js";
@@ -16,7 +17,6 @@ import { shellQuote } from "../../util/shell.js";
 
 export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<CommandResult> {
   const resolved = ctx.resolve();
-  const { opts } = ctx;
   if (resolved.kind !== "file") {
     throw failed({
       what: "export-legacy reads local database files only in this release.",
@@ -24,6 +24,17 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
       next: "Copy the database to this machine (or run the tool where the file is) and use --db PATH.",
     });
   }
+  // The export's workers load while the file is diagnosed (they open nothing until the export's setup).
+  startExportWorkers(resolved.path!);
+  try {
+    return await diagnoseAndExport(ctx, resolved, outArg);
+  } finally {
+    await endStartedAhead(); // (a refusal before the export: they were not needed)
+  }
+}
+
+async function diagnoseAndExport(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, outArg: unknown): Promise<CommandResult> {
+  const { opts } = ctx;
   const base = loadBaselineContext();
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
