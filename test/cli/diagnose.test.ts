@@ -113,7 +113,11 @@ describe("diagnose names each chain from a real file", () => {
     expect(c.json.trial.rowsIn).toBe(d.json.totalRows);
     expect(c.json.trial.sequences.entries).toBe(d.json.sequences);
     expect(c.json.tables.reduce((n: number, t: any) => n + t.rowsBefore, 0)).toBe(d.json.totalRows);
-    const { rmSync } = await import("node:fs");
+    // The backup's header records the chain and highest version diagnose gives (export-legacy reads the chain only).
+    const { readFileSync, rmSync } = await import("node:fs");
+    const head = JSON.parse(readFileSync(join(dir, "totals.jsonl"), "utf8").split("\n", 1)[0]!);
+    expect([head.chain, head.maxVersion]).toEqual([d.json.chain, d.json.maxVersion]);
+    expect(e.json.chain).toBe(d.json.chain);
     rmSync(join(dir, "totals.jsonl"));
   });
 

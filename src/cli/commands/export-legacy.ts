@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { dirname, resolve } from "node:path";
-import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../../diagnose/diagnose.js";
+import { diagnoseChain, loadBaselineContext, type BaselineContext, type Diagnosis } from "../../diagnose/diagnose.js";
 import { acquireLock } from "../../safety/lock.js";
 import { sharedLockNote } from "../../safety/reader-lock.js";
 import { jsonInt } from "../../db/classify.js";
@@ -36,7 +36,9 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
 async function diagnoseAndExport(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, outArg: unknown): Promise<CommandResult> {
   const { opts } = ctx;
   const base = loadBaselineContext();
-  const d = await diagnose(resolved, base);
+  // The header records the chain (and its highest version): rows and structure are not asked here —
+  // the export counts every table in its own snapshot.
+  const d = await diagnoseChain(resolved, base);
   if (d.error) throw d.error;
   if (d.chain === "missing") {
     throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db / VOX_DB_PATH." });
