@@ -1,7 +1,11 @@
 /**
- * The export on two cores: the main thread reads tables from the first one up, a reader worker
- * (reader-worker.ts) from the last one down, each table claimed once through a shared flag; the
- * worker's row lines go to a spill file that the writer copies into the backup in table order.
+ * The export on two cores: the main thread streams the tables before a split point (`splitPoint`:
+ * about half the values) to the writer; a reader worker (reader-worker.ts) reads from the split point
+ * forward into a spill file, and the main thread, once its part is written, takes tables from the
+ * last one down into its own spill file; each table is claimed once through a shared flag. The writer
+ * copies each spilled table in as soon as its turn comes — the worker's while the main thread still
+ * reads the last ones — so what is left to copy after the last row is the main thread's last tables
+ * and the worker's last one (export.ts).
  *
  * One state, proven. A libsql connection in a worker thread and one in the main thread do not share
  * SQLite's per-process lock bookkeeping: POSIX locks belong to the process, so one connection
@@ -23,8 +27,8 @@ import { dirname } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import type { BackupTable } from "./format.js";
-import type { ReadWhole } from "./row-source.js";
 import { spillFits } from "../safety/disk.js";
+import type { Spilled } from "./spill-out.js";
 import { exportWorker, splitExportBytes } from "./export-workers.js";
 
 /** The reader worker's setup: its first message (it may be started before the export knows it: export-workers.ts). */
@@ -32,6 +36,9 @@ export interface ReaderSetup {
   dbPath: string;
   spillPath: string;
   tables: readonly BackupTable[];
+  /** The first table the worker reads (the split point); it goes forward from there. */
+  start: number;
+  /** Int32 per table: 0 free, 1 the main thread's, 2 the worker's (READER_CLAIM). */
   claims: SharedArrayBuffer;
   progress: SharedArrayBuffer;
   control: SharedArrayBuffer;
@@ -41,34 +48,42 @@ export interface ReaderSetup {
 export const READER_CLAIM = 2;
 const MAIN_CLAIM = 1;
 
+/**
+ * Where the worker starts: the first table after those holding about half of the values (rows ×
+ * columns, the measure live-hash.ts claims by), at least 1 and at most the last table. Only a guess
+ * of where the work halves: the two readers still meet wherever they meet.
+ */
+export function splitPoint(tables: readonly BackupTable[]): number {
+  const values = tables.map((t) => Number(t.rows) * t.columns.length);
+  const half = values.reduce((a, b) => a + b, 0) / 2;
+  let s = 0;
+  for (let sum = 0; s < tables.length - 1 && sum < half; s++) sum += values[s]!;
+  return Math.max(1, Math.min(s, tables.length - 1));
+}
+
 export type ReaderMessage =
   /** The worker's connection is open (the file it reads). */
   | { t: "tables"; file: string }
-  | { t: "table"; i: number; offset: number; length: number; rows: number; whole: ReadWhole | null; sha256: string }
+  | ({ t: "table"; i: number } & Spilled)
   | { t: "done"; ok: true }
   | { t: "done"; ok: false; message: string }
   /** The worker's connection is closed. */
   | { t: "closed" };
 
-/** Where the worker put a table's row lines in the spill file. */
-export interface Spilled {
-  offset: number;
-  length: number;
-  rows: number;
-  /** Big values the worker read whole (a WITHOUT ROWID table its pages could not serve), and why. */
-  whole: ReadWhole | null;
-  /** The sha256 of the range as the worker wrote it (the writer's hash of its copy must equal it). */
-  sha256: string;
-}
-
 export class ReaderSplit {
   private worker: Worker | null = null;
   private claims = new Int32Array(new SharedArrayBuffer(4));
+  /** The first table the worker reads (the tables before it are the main thread's). */
+  splitAt = 0;
+  /** Called when the worker has finished a table (the export hands it to the writer when its turn has come). */
+  onTable: () => void = () => {};
+  /** The tables the worker has read, each with where it put it (only once its connection is known to read the main thread's file). */
+  private readonly done = new Map<number, Spilled>();
+  private fileOk = false;
   private readonly progress = new BigInt64Array(new SharedArrayBuffer(8));
   /** control[0] = 1: the main thread is done reading, the worker may close its connection. */
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
-  private file: Promise<string | null> = Promise.resolve(null);
-  private finished: Promise<Map<number, Spilled> | null> = Promise.resolve(null);
+  private finished: Promise<void> = Promise.resolve();
   private closed: Promise<void> = Promise.resolve();
   /** The worker was started ahead (export-workers.ts). */
   startedAhead = false;
@@ -103,6 +118,7 @@ export class ReaderSplit {
   /** Starts the worker on the main thread's list of tables (its snapshot is open). */
   start(tables: readonly BackupTable[]): void {
     this.claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, tables.length)));
+    this.splitAt = splitPoint(tables);
     const started = exportWorker("reader", this.dbPath);
     this.startedAhead = started.ahead;
     const w = started.worker;
@@ -110,38 +126,48 @@ export class ReaderSplit {
       dbPath: this.dbPath,
       spillPath: this.spillPath,
       tables,
+      start: this.splitAt,
       claims: this.claims.buffer as SharedArrayBuffer,
       progress: this.progress.buffer as SharedArrayBuffer,
       control: this.control.buffer as SharedArrayBuffer,
     };
     w.postMessage(setup);
     this.worker = w;
-    let file: (f: string | null) => void = () => {};
-    this.file = new Promise((resolve) => (file = resolve));
     let closed: () => void = () => {};
     this.closed = new Promise((resolve) => (closed = resolve));
-    const spilled = new Map<number, Spilled>();
+    const spilled = this.done;
     this.finished = new Promise((resolve) => {
       const failed = () => {
-        file(null);
-        resolve(null);
+        resolve();
         closed();
       };
       w.on("message", (m: ReaderMessage) => {
-        if (m.t === "tables") return file(m.file);
-        if (m.t === "table") return void spilled.set(m.i, { offset: m.offset, length: m.length, rows: m.rows, whole: m.whole, sha256: m.sha256 });
+        if (m.t === "tables") {
+          // The worker's connection must read the main thread's file (not a copy of it): else none of its tables is used.
+          this.fileOk = this.probe !== null && m.file === mainFile(this.probe);
+          return;
+        }
+        if (m.t === "table") {
+          if (!this.fileOk) return;
+          spilled.set(m.i, { offset: m.offset, length: m.length, rows: m.rows, whole: m.whole, sha256: m.sha256 });
+          return this.onTable();
+        }
         if (m.t === "closed") return closed();
-        file(null);
-        resolve(m.ok ? spilled : null);
+        resolve(); // done (a failure: the tables it did not finish are the main thread's)
       });
       w.once("error", failed);
       w.once("exit", failed);
     });
   }
 
-  /** Claims table i for the main thread: false when the worker has it (then every later one is the worker's too). */
+  /** Claims table i (from the last one down) for the main thread: false when the worker has it (then every earlier one is the worker's too). */
   claim(i: number): boolean {
     return Atomics.compareExchange(this.claims, i, 0, MAIN_CLAIM) === 0;
+  }
+
+  /** Where the worker put table i, once it has read all of it (undefined: not (yet) read by the worker). */
+  table(i: number): Spilled | undefined {
+    return this.done.get(i);
   }
 
   /** Rows (sqlite_sequence's not counted) the worker has read so far. */
@@ -151,9 +177,10 @@ export class ReaderSplit {
 
   /**
    * Waits for the worker to have read its share (`tick` every 250 ms: progress, and signal handlers
-   * get their turn). Where it put each table it read; null: it failed (its tables are read here).
+   * get their turn); then `table(i)` has every table it read. A worker that failed part way leaves
+   * the tables it did not finish to the main thread.
    */
-  async spilled(tick: () => void): Promise<Map<number, Spilled> | null> {
+  async settled(tick: () => void): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     // A tick that throws (the run was cancelled) ends the wait with its error.
     const ticking = new Promise<never>((_, reject) => {
@@ -167,10 +194,7 @@ export class ReaderSplit {
     });
     ticking.catch(() => {});
     try {
-      const spilled = await Promise.race([this.finished, ticking]);
-      const file = await this.file;
-      // The worker's connection must have read the main thread's file (not a copy of it).
-      return spilled && file !== null && this.probe && file === mainFile(this.probe) ? spilled : null;
+      await Promise.race([this.finished, ticking]);
     } finally {
       clearInterval(timer);
     }

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { failed, refused, usage, VoxError } from "../errors.js";
 import { bytesWithWal, openReadOnly, twoThreadReads } from "../db/local.js";
@@ -15,6 +15,7 @@ import { LineRun, readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
 import { WriterSink } from "./writer-sink.js";
 import { ReaderSplit } from "./export-split.js";
+import { SpillOut, spillTable, type Spilled } from "./spill-out.js";
 import { endStartedAhead, writerWorkerAbove } from "./export-workers.js";
 
 export interface ExportProgress {
@@ -149,10 +150,15 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
   const probe = probeFile(opts.dbPath);
   const db = openReadOnly(opts.dbPath);
   const spillPath = join(dirname(out), `.${basename(out)}.spill.partial-${process.pid}`);
+  // This thread's own spill file (tables it read before their turn came).
+  const mySpillPath = join(dirname(out), `.${basename(out)}.spill-main.partial-${process.pid}`);
+  let mySpill: SpillOut | null = null;
+  let myFd = -1;
   let sink: WriterSink | undefined;
   let reader: ReaderSplit | null = null;
   try {
     rmSync(spillPath, { force: true });
+    rmSync(mySpillPath, { force: true });
     // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
     // Not a WAL file (twoThreadReads).
     if (twoCores && twoThreadReads(probe)) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
@@ -199,7 +205,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     const wholeIn = (table: string) => (w: ReadWhole | null) => {
       if (w?.values) readWhole.push({ table, values: w.values, reason: w.reason });
     };
-    // The reader worker's rows count in the progress until its tables are spliced or read again here.
+    // The reader worker's rows count in the progress as it reads them (once it is done: those of the tables it finished).
     let theirs = () => reader?.rowsRead() ?? 0;
     const progress = (table: string, tableRows: number, tableDone: number, mine: number) =>
       opts.onProgress?.({ table, tableRows, tableDone, rowsDone: mine + theirs(), totalRows });
@@ -237,33 +243,67 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
         progress(t.name, tableRows, n, tableRowsDone);
       }
     };
-    let k = 0;
+    // Two readers (export-split.ts): this thread streams the tables before the split point to the
+    // writer, the worker reads from there forward into its spill file, and this thread then takes
+    // tables from the last one down into its own. `advance` hands the writer each spilled table as
+    // soon as its turn comes (the worker's while this thread still reads), so the copying is done
+    // beside the reading, not after it.
+    const n = tables.length;
     let readerTables = 0;
-    for (; k < tables.length && (!reader || reader.claim(k)); k++) await stream(tables[k]!);
-    if (reader) {
-      // The rest is the reader worker's: copied in from its spill file, or read here if it failed.
-      const last = tables[tables.length - 1]!;
-      const spilled = k < tables.length ? await reader.spilled(() => progress(last.name, Number(last.rows), 0, tableRowsDone)) : null;
-      theirs = () => 0;
-      // A worker that failed (e.g. no room for its spill file) leaves its tables to this thread, and its room to the backup.
-      if (!spilled) rmSync(spillPath, { force: true });
-      for (; k < tables.length; k++) {
-        const t = tables[k]!;
-        const s = spilled?.get(k);
-        if (!s) {
-          await stream(t);
-          continue;
-        }
-        to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
-        to.splice(spillPath, t.name, s);
+    const mine = new Map<number, Spilled>();
+    const spliced: [number, Spilled][] = [];
+    let front = 0; // the next table to hand to the writer (every earlier one has been)
+    const advance = () => {
+      for (; front < n; front++) {
+        const own = mine.get(front);
+        const s = own ?? reader?.table(front);
+        if (!s) return;
+        const t = tables[front]!;
+        to.splice(own ? mySpillPath : spillPath, t.name, s, JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
         wholeIn(t.name)(s.whole);
-        readerTables++;
+        if (!own) readerTables++;
         rowsDone += s.rows;
-        if (t.name !== "sqlite_sequence") tableRowsDone += s.rows;
+        spliced.push([front, s]);
+      }
+    };
+    /** Reads one table on this thread into its spill file (a table whose turn has not come). */
+    const spill = async (i: number) => {
+      if (!mySpill) mySpill = new SpillOut((myFd = openSync(mySpillPath, "wx", 0o600)));
+      const t = tables[i]!;
+      const counted = t.name !== "sqlite_sequence";
+      const reading = spillTable(db, t, mySpill);
+      for (let step = reading.next(); ; step = reading.next()) {
+        const rows = step.done ? step.value.rows : step.value;
+        if (counted) progress(t.name, Number(t.rows), rows, tableRowsDone + rows);
+        if (step.done) {
+          mine.set(i, step.value);
+          if (counted) tableRowsDone += rows;
+        }
+        // A turn of the event loop: signals, and the worker's messages (its finished tables are handed over as their turn comes).
+        if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));
+        if (step.done) break;
+      }
+    };
+    // While this thread streams table `front`, no spilled table is handed over (advance stops there).
+    if (reader) reader.onTable = advance;
+    for (const split = reader ? reader.splitAt : n; front < split; front++) await stream(tables[front]!);
+    advance();
+    if (reader) for (let j = n - 1; j >= front && reader.claim(j); j--) await spill(j);
+    if (reader) {
+      const last = tables[n - 1]!;
+      await reader.settled(() => progress(last.name, Number(last.rows), 0, tableRowsDone));
+      reader.onTable = () => {};
+      let theirsDone = 0;
+      for (let i = 0; i < n; i++) if (tables[i]!.name !== "sqlite_sequence") theirsDone += reader.table(i)?.rows ?? 0;
+      theirs = () => theirsDone;
+      // A worker that failed part way (e.g. no room for its spill file) leaves the tables it did not finish to this thread.
+      for (advance(); front < n; advance()) {
+        await stream(tables[front]!);
+        front++;
       }
       // Every row is read: unless nothing was committed meanwhile, none of it is used.
       if (!reader.unchanged()) return null;
-      for (const [i, sp] of spilled ?? []) assertAllRead(tables[i]!, sp.rows, out);
+      for (const [i, sp] of spliced) assertAllRead(tables[i]!, sp.rows, out);
     }
     db.exec("COMMIT");
     sink.finish(rowsDone);
@@ -292,12 +332,15 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     if (reader && !(e instanceof VoxError) && !reader.unchanged()) return null;
     throw e;
   } finally {
+    if (reader) reader.onTable = () => {}; // nothing more is handed to the writer
     if (sink) await sink.close();
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
     await reader?.close(); // the worker's connection closes after this thread's
+    if (myFd >= 0) closeSync(myFd);
     rmSync(tmp, { force: true });
     rmSync(spillPath, { force: true });
+    rmSync(mySpillPath, { force: true });
   }
 }
 

@@ -8,7 +8,7 @@ import { failed } from "../errors.js";
 import { BackupWriter, type WriterMessage, type WriterSetup } from "./backup-writer.js";
 import { exportWorker } from "./export-workers.js";
 import type { Trailer } from "./format.js";
-import type { Spilled } from "./export-split.js";
+import type { Spilled } from "./spill-out.js";
 import type { RowValue } from "./row-source.js";
 import { encodeRowParts } from "./tables.js";
 
@@ -167,12 +167,16 @@ export class WriterSink {
     this.rowsHash = createHash("sha256");
     this.post({ t: "end", name, rows });
   }
-  /** A table's row lines read by the reader worker, copied from its spill file (then its end line). */
-  splice(path: string, name: string, s: Spilled): void {
+  /**
+   * A table read into a spill file (the reader worker's, or this thread's before the table's turn
+   * came): its line `head`, then its row lines copied from the file, then its end line. The head goes
+   * in the message, not a slot, so handing over many tables never waits for the writer's copying.
+   */
+  splice(path: string, name: string, s: Spilled, head: string): void {
     this.flush();
     this.readSide.set(name, s.sha256);
-    const { sha256: _read, ...range } = s;
-    this.post({ t: "splice", path, name, ...range });
+    const { sha256: _read, whole: _whole, ...range } = s;
+    this.post({ t: "splice", path, name, head, ...range });
   }
   /**
    * Every table the writer summed must be the bytes the readers handed over (this thread's slots,

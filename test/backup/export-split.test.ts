@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import type * as ExportModule from "../../src/backup/export.js";
 import type * as WorkersModule from "../../src/backup/export-workers.js";
+import { splitPoint } from "../../dist/src/backup/export-split.js";
+import type { BackupTable } from "../../dist/src/backup/format.js";
 
 // The build: the workers run from compiled files.
 const { exportBackup } = (await import(join(ROOT, "dist/src/backup/export.js"))) as typeof ExportModule;
@@ -198,10 +200,11 @@ describe("export-legacy on two cores (rollback-journal files)", () => {
       if (!spill) return;
       const path = join(dir, spill);
       const b = readFileSync(path);
-      const m = /\n\["[a-z]/.exec(b.toString("latin1"));
+      // The last line the worker wrote: its table's turn has not come yet (the writer copies a table in when it comes).
+      const m = [...b.toString("latin1").matchAll(/\n\["?[0-9a-z]/g)].pop();
       if (!m) return;
-      const at = m.index + 3;
-      b[at] = b[at] === 0x7a ? 0x79 : b[at]! + 1;
+      const at = m.index + m[0].length - 1;
+      b[at] = b[at] === 0x7a || b[at] === 0x39 ? b[at]! - 1 : b[at]! + 1; // a letter or digit for another
       writeFileSync(path, b);
       flipped = spill;
     };
@@ -314,6 +317,19 @@ print(i, flush=True)`,
     const r = await exportBackup({ ...base, dbPath: file, outPath: out, splitAbove: 0 });
     expect(r.readerTables).toBe(0);
     expect(Number(judge(file, out))).toBe(r.header.tables.length);
+  });
+});
+
+describe("splitPoint: where the reader worker starts", () => {
+  const t = (rows: number, columns = 2) => ({ rows, columns: Array.from({ length: columns }, (_, i) => `c${i}`) }) as unknown as BackupTable;
+  it.each([
+    ["the first table after half of the values", [t(10), t(10), t(10), t(10)], 2],
+    ["a large first table: the worker takes the rest", [t(1000), t(1), t(1)], 1],
+    ["a large last table: at most the last one", [t(1), t(1), t(1000)], 2],
+    ["columns count as values", [t(10, 1), t(10, 1), t(10, 8)], 2],
+    ["nothing counted: at least 1", [t(0), t(0)], 1],
+  ])("%s", (_, tables, at) => {
+    expect(splitPoint(tables)).toBe(at);
   });
 });
 
