@@ -266,7 +266,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
         spliced.push([front, s]);
       }
     };
-    /** Reads one table on this thread into its spill file (a table whose turn has not come). */
+    /** Reads one table on this thread into its spill file (one of the last tables: its turn comes after the worker's). */
     const spill = async (i: number) => {
       if (!mySpill) mySpill = new SpillOut((myFd = openSync(mySpillPath, "wx", 0o600)));
       const t = tables[i]!;

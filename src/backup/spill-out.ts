@@ -2,7 +2,7 @@
  * A reader's spill file (export-split.ts): the row lines of the tables a reader could not hand to the
  * backup's writer in their turn, written through one 1 MB buffer and hashed as written, so that the
  * writer's copy can be checked against the bytes as they were read. The reader worker spills every
- * table it reads; the main thread a table it read while an earlier one was still being read.
+ * table it reads; the main thread the tables it takes from the end, once its own part is written.
  */
 import { createHash } from "node:crypto";
 import { writeSync } from "node:fs";
