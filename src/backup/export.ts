@@ -156,15 +156,19 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
   let myFd = -1;
   let sink: WriterSink | undefined;
   let reader: ReaderSplit | null = null;
+  let idle: ReaderSplit | null = null;
   try {
     rmSync(spillPath, { force: true });
     rmSync(mySpillPath, { force: true });
     // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
     // Not a WAL file (twoThreadReads).
     if (twoCores && twoThreadReads(probe)) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
-    if (!reader) void endStartedAhead("reader"); // read on one thread: a reader started ahead is not needed
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
+    // Two readers need two tables (a file of one table, or none, is read here alone); the unused
+    // split's connection is closed with the others, after this thread's.
+    if (reader && tables.length < 2) [idle, reader] = [reader, null];
+    if (!reader) void endStartedAhead("reader");
     reader?.start(tables); // its start (loading modules) overlaps this thread's header work
     const rebuilt = listRebuiltTables(db);
     // Progress counts table rows the way every report does: sqlite_sequence's entries apart (format.ts splitSequences).
@@ -337,6 +341,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
     await reader?.close(); // the worker's connection closes after this thread's
+    await idle?.close();
     if (myFd >= 0) closeSync(myFd);
     rmSync(tmp, { force: true });
     rmSync(spillPath, { force: true });

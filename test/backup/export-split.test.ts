@@ -302,6 +302,22 @@ print(i, flush=True)`,
     expect(sqlite(file, "PRAGMA integrity_check")).toBe("ok");
   });
 
+  it("a file of no table, or one, is read by one thread (two readers need two tables): exported, not failed", async () => {
+    for (const [name, sql, rows] of [
+      ["none", "CREATE TABLE t(x); DROP TABLE t;", 0],
+      ["one", "CREATE TABLE only_one(x); INSERT INTO only_one VALUES (3.0), (x'00'), ('a' || char(0));", 3],
+    ] as const) {
+      const file = join(dir, `tables-${name}.db`);
+      sqlite(file, sql);
+      const out = join(dir, `tables-${name}.jsonl`);
+      const r = await exportBackup({ ...base, dbPath: file, outPath: out, splitAbove: 0 });
+      expect(r.readerTables).toBe(0);
+      expect(r.totalRows).toBe(rows);
+      expect(Number(judge(file, out))).toBe(r.header.tables.length);
+    }
+    expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
+  });
+
   it("a WAL file (a live -wal) is read by one thread", async () => {
     const file = join(dir, "wal.db");
     copyFileSync(db, file);
