@@ -4,14 +4,15 @@
  * into place, and it is removed on any failure), then hashed by a worker thread while this thread
  * goes on: copying the next tables, reading the backup, loading the row path's tables. The table's
  * result is waited for where the backup reaches it; a table not proven (different hash, or the
- * worker could not read it) is emptied and loaded by the row path there, as before.
+ * worker could not read it) is emptied and loaded by the row path there, as before. Where this
+ * thread would wait at the WAL window, it first checkpoints the WAL's pages no proof reads.
  */
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
-import { bytesWithWal, type LibsqlDatabase } from "../db/local.js";
+import { allRows, bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
 import { runCheck, type CheckResult, type CheckRunner } from "./import-parity.js";
@@ -245,9 +246,30 @@ export function copyAhead(
     db.exec("COMMIT");
     tickets.set(p.bt.name, proofs.submit(native.proofTable(p)));
     // Outside a transaction: once the proofs sent are in, no reader is left in the WAL and it is emptied.
-    if (proofs.walBytes() > window && proofs.settle()) db.exec("PRAGMA main.wal_checkpoint(TRUNCATE)");
+    // Rather than wait, this thread first copies into the file the WAL's pages no proof still reads
+    // (the part of the truncation's work it can do now, on this core while the worker hashes; SQLite
+    // answers "busy" at once, doing nothing, while the worker checkpoints).
+    if (proofs.walBytes() > window) {
+      db.exec("PRAGMA main.wal_checkpoint(PASSIVE)");
+      if (proofs.settle()) truncateWal(db);
+    }
     db.exec("BEGIN IMMEDIATE");
     progress(p.bt.name);
+  }
+}
+
+/**
+ * Empties the build file's WAL once every proof sent is in (no reader is left in it). The worker may
+ * still be in its checkpoint after the last table it answered: SQLite then answers "busy" at once
+ * and truncates nothing (the file would stay past the window, and every next table would wait for
+ * its proof), so it is asked again until the worker's checkpoint is done (at most ~2 s: then the WAL
+ * stays as it is, as before).
+ */
+function truncateWal(db: LibsqlDatabase): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (Number(allRows(db, "PRAGMA main.wal_checkpoint(TRUNCATE)")[0]?.busy ?? 0) === 0) return;
+    Atomics.wait(pause, 0, 0, 10);
   }
 }
 
