@@ -5,16 +5,13 @@
  * goes on: copying the next tables, reading the backup, loading the row path's tables. The table's
  * result is waited for where the backup reaches it; a table not proven (different hash, or the
  * worker could not read it) is emptied and loaded by the row path there, as before. Where this
- * thread would wait at the WAL window, it first checkpoints the WAL's pages no proof reads, then
- * hashes the tables the worker has not started (work stealing: the same canonical hash, the same
- * answer path).
+ * thread would wait at the WAL window, it first checkpoints the WAL's pages no proof reads.
  */
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
-import { hashTable } from "./tables.js";
 import { allRows, bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
@@ -25,17 +22,10 @@ const WORKER = new URL("./proof-worker.js", import.meta.url);
 
 /**
  * The worker's answer for the i-th table sent: its canonical hash, or why it could not read it; or
- * the k-th part of the checks it took (`check`: their ticket). `here`: the hash was taken on this
- * thread (a table the worker had not started when this thread would have waited: `takeUnstarted`).
+ * the k-th part of the checks it took (`check`: their ticket).
  */
 export type ProofAnswer =
-  | { i: number; rows: number; sha256: string; here?: true }
-  | { i: number; error: string }
-  | { i: -1; closed: true }
-  | { i: number; k: number; result: CheckResult };
-
-/** Hashes a committed table with the backup's canonical hash (`hashTable`) on the caller's connection. */
-type HashHere = (table: BackupTable) => { rows: number; sha256: string };
+  { i: number; rows: number; sha256: string } | { i: number; error: string } | { i: -1; closed: true } | { i: number; k: number; result: CheckResult };
 
 /** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
 export function proofBesideFor(source: string, targetPath: string): boolean {
@@ -87,11 +77,6 @@ export class ProofBeside {
   private readonly exited: Promise<void>;
   /** The worker started for the new file's checks (`checksBeside`), ended with this one. */
   private checker: ProofBeside | null = null;
-  /**
-   * Each table sent and not yet answered, with its claim (shared with the worker): 0 nobody has
-   * started it, 1 the worker hashes it, 2 this thread does. Whoever sets it first from 0 hashes it.
-   */
-  private readonly unstarted = new Map<number, { table: BackupTable; claim: Int32Array }>();
 
   constructor(private readonly dbPath: string) {
     const { port1, port2 } = new MessageChannel();
@@ -110,27 +95,8 @@ export class ProofBeside {
   /** Sends a committed table to be hashed; returns its ticket. */
   submit(table: BackupTable): number {
     const i = this.sent++;
-    const claim = new Int32Array(new SharedArrayBuffer(4));
-    this.unstarted.set(i, { table, claim });
-    this.port.postMessage({ i, table, claim: claim.buffer });
+    this.port.postMessage({ i, table });
     return i;
-  }
-
-  /**
-   * Work stealing (issue 18): rather than wait for the worker, this thread hashes the tables sent
-   * that the worker has not started, the last sent first (the worker takes them from the first),
-   * with the same canonical hash on its own connection; their answers take the worker's path
-   * (`answer`). A table the worker has started is left to it.
-   */
-  private takeUnstarted(hash: HashHere): void {
-    if (envInteger("VOX_CUTOVER_PROOF_STEAL", 1) === 0) return; // test hook: every table is left to the worker
-    for (const i of [...this.unstarted.keys()].reverse()) {
-      const u = this.unstarted.get(i);
-      if (!u) continue;
-      this.unstarted.delete(i);
-      if (Atomics.compareExchange(u.claim, 0, 0, 2) !== 0) continue; // the worker has it
-      this.answers.set(i, { i, ...hash(u.table), here: true });
-    }
   }
 
   /** Blocks until the ticket's answer comes (null: none came, the caller proves the table itself). */
@@ -141,12 +107,8 @@ export class ProofBeside {
     return a;
   }
 
-  /**
-   * Blocks until every table sent so far is answered (kept for `answer`); false if the worker fell
-   * silent. The tables the worker has not started are hashed here meanwhile (`hash`).
-   */
-  settle(hash: HashHere): boolean {
-    if (!this.silent) this.takeUnstarted(hash);
+  /** Blocks until every table sent so far is answered (kept for `answer`); false if the worker fell silent. */
+  settle(): boolean {
     for (let i = 0; i < this.sent; i++) if (!this.wait(i)) return false;
     return true;
   }
@@ -169,10 +131,7 @@ export class ProofBeside {
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
         const a = m.message as ProofAnswer;
         if ("k" in a) this.parts.set(a.k, a.result);
-        else {
-          this.answers.set(a.i, a);
-          this.unstarted.delete(a.i);
-        }
+        else this.answers.set(a.i, a);
         last = Date.now();
       }
       if (ready()) return true;
@@ -282,16 +241,6 @@ export function copyAhead(
 ): void {
   db.exec("PRAGMA wal_autocheckpoint=0"); // the worker checkpoints, after each table it proved
   const window = walWindow();
-  // The tables the worker has not started when the window is reached are hashed here, in one read
-  // transaction (the file is private: only this connection writes it, and it is between commits).
-  const hashHere: HashHere = (t) => {
-    db.exec("BEGIN");
-    try {
-      return hashTable(db, t);
-    } finally {
-      db.exec("COMMIT");
-    }
-  };
   for (const p of plans.values()) {
     if (!native.copy(p)) continue;
     db.exec("COMMIT");
@@ -302,7 +251,7 @@ export function copyAhead(
     // answers "busy" at once, doing nothing, while the worker checkpoints).
     if (proofs.walBytes() > window) {
       db.exec("PRAGMA main.wal_checkpoint(PASSIVE)");
-      if (proofs.settle(hashHere)) truncateWal(db);
+      if (proofs.settle()) truncateWal(db);
     }
     db.exec("BEGIN IMMEDIATE");
     progress(p.bt.name);
@@ -334,6 +283,6 @@ export function provenBeside(
 ): number | null {
   const a = proofs.answer(ticket);
   const proof = a !== null && "sha256" in a ? a : null;
-  onProof?.(p.bt.name, proof && !proof.here ? "beside" : "here");
+  onProof?.(p.bt.name, proof ? "beside" : "here");
   return proof ? native.proven(p, proof) : native.proveHere(p);
 }

@@ -6,8 +6,6 @@
  * then the shared counter is bumped to wake it. After each table it checkpoints the WAL (the main
  * thread does not), so the second write of every page is on this core as well.
  *
- * A table the main thread has claimed meanwhile (it hashes it itself rather than wait) is skipped.
- *
  * Once every table is proven it closes its connection (`release`) and ends. A worker started for the
  * new file's checks (after the rows are committed) claims the parts the main thread shares (`check`)
  * one by one and runs them on a read-only connection, each answered as it is done (import-parity.ts
@@ -41,11 +39,7 @@ const release = () => {
   db = null;
   collectGarbage();
 };
-type Message =
-  | { i: number; table: BackupTable; claim: SharedArrayBuffer }
-  | { i: number; check: CheckTask[]; claim: SharedArrayBuffer }
-  | { release: true }
-  | { stop: true };
+type Message = { i: number; table: BackupTable } | { i: number; check: CheckTask[]; claim: SharedArrayBuffer } | { release: true } | { stop: true };
 port.on("message", (m: Message) => {
   if ("stop" in m) {
     release();
@@ -81,8 +75,6 @@ port.on("message", (m: Message) => {
     }
     return;
   }
-  // The main thread hashes a table itself when it would otherwise wait and this thread has not started it: whoever claims it first.
-  if (Atomics.compareExchange(new Int32Array(m.claim), 0, 0, 1) !== 0) return;
   // Test hook: the thread fails outside any table (as an out-of-memory end would).
   if (process.env.VOX_CUTOVER_TEST_PROOF_WORKER_CRASH === "1") throw new Error("test: the proof worker fails");
   try {

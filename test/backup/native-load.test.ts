@@ -38,9 +38,7 @@ function load(backup: string, target: string, source?: string): Promise<ImportRe
 /**
  * The same native import into a new file with the proof beside the load (forced at any size): the
  * copied tables committed into the private build file in WAL mode and hashed by the proof worker.
- * Returns the report and which thread proved each table copied ahead. The main thread takes no
- * table from the worker unless `env` says so (VOX_CUTOVER_PROOF_STEAL=1): which thread hashes a
- * table is then a race.
+ * Returns the report and which thread proved each table copied ahead.
  */
 async function loadBeside(
   backup: string,
@@ -49,7 +47,7 @@ async function loadBeside(
   env: Record<string, string> = {},
 ): Promise<{ r: ImportReport; proof: Record<string, string> }> {
   const proof: Record<string, string> = {};
-  Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_PROOF_STEAL: "0", ...env });
+  Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", ...env });
   try {
     const r = await importBuilt({
       backupPath: backup,
@@ -63,7 +61,7 @@ async function loadBeside(
     expect(readdirSync(dir).filter((f) => f.startsWith(`${basename(target)}-`) || f.startsWith(`.${basename(target)}.`))).toEqual([]);
     return { r, proof };
   } finally {
-    for (const k of ["VOX_CUTOVER_PROOF_WORKER_BYTES", "VOX_CUTOVER_PROOF_STEAL", ...Object.keys(env)]) delete process.env[k];
+    for (const k of ["VOX_CUTOVER_PROOF_WORKER_BYTES", ...Object.keys(env)]) delete process.env[k];
   }
 }
 
@@ -118,14 +116,6 @@ describe("native path ≡ row path", () => {
     expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
     expect(beside.r.quarantined).toBe(rows.quarantined);
     expect(content(p("sample-beside.db"))).toEqual(content(p("sample-rows.db")));
-    // Work stealing: with a WAL window of 0 the main thread reaches the window right after sending
-    // each table, before the worker can start it, and hashes it itself (the same canonical hash and
-    // answer path): the same tables native, the same file.
-    const stolen = await loadBeside(p("sample.jsonl"), p("sample-stolen.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: "0", VOX_CUTOVER_PROOF_STEAL: "1" });
-    expect(by(stolen.r, "native")).toEqual(by(native, "native"));
-    expect(Object.keys(stolen.proof).sort()).toEqual(by(native, "native").sort());
-    expect(Object.values(stolen.proof)).toContain("here");
-    expect(content(p("sample-stolen.db"))).toEqual(content(p("sample-rows.db")));
     // The worker fails at its first table: no wait for it, every copied table proven on this thread, the same file.
     const crashed = await loadBeside(p("sample.jsonl"), p("sample-crashed.db"), db, { VOX_CUTOVER_TEST_PROOF_WORKER_CRASH: "1" });
     expect(by(crashed.r, "native")).toEqual(by(native, "native"));
@@ -208,13 +198,6 @@ describe("native path ≡ row path", () => {
     expect(sqlite(p("mixed-beside.db"), "SELECT agent_id FROM agent_reliability ORDER BY rowid")).toBe("backup\nkept");
     expect(q(p("mixed-beside.db"))).toBe(q(db));
     expect(content(p("mixed-beside.db"))).toEqual(content(p("mixed-rows.db")));
-    // A table hashed by the main thread (work stealing) that differs from the backup takes the same
-    // path: emptied and loaded from the backup.
-    const stolen = await loadBeside(p("mixed.jsonl"), p("mixed-stolen.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: "0", VOX_CUTOVER_PROOF_STEAL: "1" });
-    expect(Object.fromEntries(stolen.r.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
-    expect(Object.values(stolen.proof)).toContain("here");
-    expect(sqlite(p("mixed-stolen.db"), "SELECT agent_id FROM agent_reliability ORDER BY rowid")).toBe("backup\nkept");
-    expect(content(p("mixed-stolen.db"))).toEqual(content(p("mixed-rows.db")));
   });
 });
 
