@@ -123,19 +123,16 @@ export function diagnoseStructure(resolved: ResolvedDb, ctx: BaselineContext = l
 
 /**
  * The chain and its classification, as a Diagnosis (what export-legacy records in its backup's
- * header): the same reading and rule as `diagnose`, without counting rows (every table's rows are 0)
- * or comparing the structure and the operator's objects (null).
+ * header; a finished cutover or rollback reports the file's chain by `chainOf`): the same reading and
+ * rule as `diagnose`, without counting rows (every table's rows are 0) or comparing the structure and
+ * the operator's objects (null).
  */
 export function diagnoseChain(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Diagnosis> {
   return examine(resolved, ctx, "chain");
 }
 
-/**
- * The chain alone (what a finished cutover or rollback reports the file is now): the same reading and
- * rule as `diagnose`, without counting rows or comparing the structure and the operator's objects.
- */
 export async function chainOf(resolved: ResolvedDb, ctx: BaselineContext = loadBaselineContext()): Promise<Chain> {
-  return (await examine(resolved, ctx, "chain")).chain;
+  return (await diagnoseChain(resolved, ctx)).chain;
 }
 
 /**
