@@ -334,7 +334,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
   } catch (e) {
     // A read torn by a commit while two threads read (SQLite: "malformed"): made again by one thread.
     if (reader && !(e instanceof VoxError) && !reader.unchanged()) return null;
-    throw e;
+    throw sink ? await sink.cause(e, out) : e;
   } finally {
     if (reader) reader.onTable = () => {}; // nothing more is handed to the writer
     if (sink) await sink.close();

@@ -17,6 +17,9 @@ const SLOT_SIZE = 1 << 20;
 
 type WriterResult = { ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string };
 
+/** This thread found the writer stopped (its error flag): the writer's own reason comes with its reply (`WriterSink.cause`). */
+class WriterStopped extends Error {}
+
 /**
  * The exporting thread's side of the backup writer (backup-writer.ts): encoded rows are written
  * straight into a ring of shared 1 MB slots (no string built per chunk, no allocation per chunk,
@@ -106,7 +109,7 @@ export class WriterSink {
     const slot = this.next;
     this.next = (this.next + 1) % this.slots;
     while (Atomics.load(this.control, 1 + slot) !== 0) {
-      if (Atomics.load(this.control, 0) !== 0) throw new Error("the backup writer failed");
+      if (Atomics.load(this.control, 0) !== 0) throw new WriterStopped("the backup writer failed");
       Atomics.wait(this.control, 1 + slot, 1, 100);
     }
     this.slot = slot;
@@ -194,6 +197,16 @@ export class WriterSink {
         });
       }
     }
+  }
+  /**
+   * The error to report for `e`: when this thread stopped because the writer did, the writer's own
+   * reason (a full disk, a file-size limit, a lost permission: named by the CLI as the fault it is),
+   * waited for at most 2 s, naming `path` (the backup being written); else `e`.
+   */
+  async cause(e: unknown, path: string): Promise<unknown> {
+    if (!(e instanceof WriterStopped)) return e;
+    const r = await Promise.race([this.done, new Promise<null>((res) => setTimeout(res, 2000, null).unref())]);
+    return r && !r.ok && r.message ? Object.assign(new Error(`writing the backup failed: ${r.message}`), { path }) : e;
   }
   finish(totalRows: number): void {
     this.flush();

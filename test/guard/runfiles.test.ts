@@ -297,6 +297,26 @@ describe("faults are named with the journal phase and the next command (point 8)
     }
   });
 
+  it("export-legacy onto a full disk (a 300 KB tmpfs): no space left is named, for the writer on a worker and on the exporting thread; nothing is left", async () => {
+    const mnt = join(tmp(), "fs");
+    mkdirSync(mnt);
+    await execa("mount", ["-t", "tmpfs", "-o", "size=300k", "tmpfs", mnt]);
+    try {
+      const db = join(template, "vox.db");
+      const orig = sha256(db);
+      for (const writerAbove of ["0", "999999999999"]) {
+        const r = await cli(["export-legacy", join(mnt, "backup.jsonl"), "--db", db], { env: { VOX_CUTOVER_WRITER_WORKER_BYTES: writerAbove } });
+        expect(r.exitCode, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/A write stopped at .*backup\.jsonl: no space left on the device \(ENOSPC/);
+        expect(r.stderr).not.toMatch(/Unexpected failure/);
+        expect(readdirSync(mnt)).toEqual([]);
+      }
+      expect(sha256(db)).toBe(orig);
+    } finally {
+      await execa("umount", [mnt]);
+    }
+  });
+
   it("a file-size limit (ulimit -f) is named, not 'disk I/O error' or 'Unexpected failure'", async () => {
     const { db, orig } = sample();
     const r = await execa("bash", ["-c", `ulimit -f 2200; exec node ${BIN} cutover --db '${db}' --apply`], {
