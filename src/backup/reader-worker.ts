@@ -43,7 +43,10 @@ function read(setup: ReaderSetup): void {
     const tables: readonly BackupTable[] = setup.tables;
     post({ t: "tables", file: mainFile(db) });
     const out = new SpillOut(fd);
-    for (let i = setup.start; i < tables.length && Atomics.compareExchange(claims, i, 0, READER_CLAIM) === 0; i++) {
+    // Set while this thread still reads only when the export ended early (a signal, a failure): then
+    // nothing more it reads is wanted, and the main thread waits for this connection to close.
+    const ended = () => Atomics.load(control, 0) !== 0;
+    for (let i = setup.start; i < tables.length && !ended() && Atomics.compareExchange(claims, i, 0, READER_CLAIM) === 0; i++) {
       const counted = tables[i]!.name !== "sqlite_sequence";
       const reading = spillTable(db, tables[i]!, out);
       let told = 0;
@@ -55,6 +58,7 @@ function read(setup: ReaderSetup): void {
           post({ t: "table", i, ...step.value });
           break;
         }
+        if (ended()) break;
       }
     }
     post({ t: "done", ok: true });
