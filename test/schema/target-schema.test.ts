@@ -102,6 +102,31 @@ describe("--target-schema", () => {
     expect(novox.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("whether vox is on PATH is a lookup: no process is started when there is none (the wizard asks as it opens); a vox that is there is asked its version", async () => {
+    const cp = (await import("node:child_process")).default;
+    const { syncBuiltinESMExports } = await import("node:module");
+    const { voxOnPath } = await import("../../src/schema/target.js");
+    const spawn = cp.spawn;
+    const saved = process.env.PATH;
+    const spawned: string[] = [];
+    cp.spawn = ((file: string, ...rest: unknown[]) => (spawned.push(file), (spawn as (...a: unknown[]) => unknown)(file, ...rest))) as typeof cp.spawn;
+    syncBuiltinESMExports();
+    try {
+      const nothing = tmp("vox-test-novox-");
+      writeFileSync(join(nothing, "vox"), "#!/bin/sh\nexit 0\n"); // there, but not executable: not a command
+      process.env.PATH = `${nothing}:${join(nothing, "absent")}::/usr/bin:/bin`;
+      expect(await voxOnPath()).toBe(false);
+      expect(spawned).toEqual([]);
+      process.env.PATH = PATH();
+      expect(await voxOnPath()).toBe(true);
+      expect(spawned).toEqual(["vox"]); // the spy sees execa's spawn: the empty list above means none
+    } finally {
+      process.env.PATH = saved;
+      cp.spawn = spawn;
+      syncBuiltinESMExports();
+    }
+  });
+
   it("the wizard's question: does the operator's vox agree with the bundled baseline? (no vox: null)", async () => {
     const { compareOperatorsVox } = await import("../../src/diagnose/target-check.js");
     const saved = process.env.PATH;
