@@ -10,6 +10,8 @@
  * worker thread a command starts is bundled the same way beside its own file
  * (dist/src/backup/reader-worker.bundle.js, …), and the program bundle starts that one: a worker then
  * loads one file instead of its ~40 modules (each thread has its own copy of its modules either way).
+ * The wizard's engine thread (src/ui/worker.js → worker.bundle.js, started by src/ui/client.ts) is
+ * one of them: the engine's ~140 modules in one file, read while the wizard draws its first frame.
  * So that a bundled module still finds what lies beside it — schema/, package.json — its
  * `import.meta.url` is its own file's URL, computed from the bundle's (relative, so the install can
  * move).
@@ -27,7 +29,7 @@ const ui = resolve(dist, "src", "ui");
 const builtins = new Set(builtinModules);
 
 /** The worker threads a command starts, each bundled beside its own file (`<name>.bundle.js`). */
-const WORKERS = ["backup/hash-worker.js", "backup/proof-worker.js", "backup/reader-worker.js", "backup/writer-worker.js", "cli/ticker-worker.js"];
+const WORKERS = ["backup/hash-worker.js", "backup/proof-worker.js", "backup/reader-worker.js", "backup/writer-worker.js", "cli/ticker-worker.js", "ui/worker.js"];
 const workerNames = WORKERS.map((w) => w.split("/").pop());
 
 /** The build of one bundle: `outDir` is the folder it is written to (paths are relative to it). */
