@@ -31,46 +31,54 @@ export function workerClient(): EngineClient {
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   // The worker's scratch (the operator's vox template, when vox is on PATH): removed when the wizard closes.
   const scratchRoot = mkdtempSync(join(tmpdir(), "vox-cutover-wizard-"));
-  const worker = new Worker(engineEntry(), {
-    workerData: { stopFlag, scratchRoot, target: chosenTarget() },
-    // The engine keeps its data in SQLite and streams rows: a small young generation, like the engine's own workers.
-    resourceLimits: WORKER_LIMITS,
-  });
   let nextId = 1;
   const waiting = new Map<
     number,
     { resolve: (v: unknown) => void; reject: (e: unknown) => void; on?: { event(e: EngineEvent): void; request(r: DecisionRequest): Promise<DecisionAnswer> } }
   >();
-  worker.on("message", (raw: unknown) => {
-    const m = check(FromWorkerSchema, raw) as FromWorker | null;
-    if (!m) {
-      // Not a message the wizard understands: every waiting call fails with what was wrong, nothing is guessed.
-      for (const w of waiting.values())
-        w.reject({
-          kind: "failed",
-          message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`,
-          exitCode: EXIT.failed,
-        });
+  // The engine thread starts on the first call (the screen's first request, made once its first frame
+  // is drawn): loading the engine (~0.1 s of CPU) then does not compete with that frame for a core.
+  let started: Worker | undefined;
+  const worker = (): Worker => {
+    if (started) return started;
+    const thread = new Worker(engineEntry(), {
+      workerData: { stopFlag, scratchRoot, target: chosenTarget() },
+      // The engine keeps its data in SQLite and streams rows: a small young generation, like the engine's own workers.
+      resourceLimits: WORKER_LIMITS,
+    });
+    thread.on("message", (raw: unknown) => {
+      const m = check(FromWorkerSchema, raw) as FromWorker | null;
+      if (!m) {
+        // Not a message the wizard understands: every waiting call fails with what was wrong, nothing is guessed.
+        for (const w of waiting.values())
+          w.reject({
+            kind: "failed",
+            message: `The engine worker sent a message the wizard does not understand: ${problem(FromWorkerSchema, raw)}`,
+            exitCode: EXIT.failed,
+          });
+        waiting.clear();
+        return;
+      }
+      const w = waiting.get(m.id);
+      if (!w) return;
+      if (m.type === "event") w.on?.event(m.event);
+      else if (m.type === "request") void w.on?.request(m.request).then((answer) => send({ type: "answer", id: m.requestId, answer }));
+      else if (m.type === "result") {
+        waiting.delete(m.id);
+        w.resolve(m.value);
+      } else if (m.type === "failure") {
+        waiting.delete(m.id);
+        w.reject(m.error);
+      }
+    });
+    thread.on("error", (e) => {
+      for (const w of waiting.values()) w.reject({ kind: "failed", message: e.message, exitCode: EXIT.failed });
       waiting.clear();
-      return;
-    }
-    const w = waiting.get(m.id);
-    if (!w) return;
-    if (m.type === "event") w.on?.event(m.event);
-    else if (m.type === "request") void w.on?.request(m.request).then((answer) => send({ type: "answer", id: m.requestId, answer }));
-    else if (m.type === "result") {
-      waiting.delete(m.id);
-      w.resolve(m.value);
-    } else if (m.type === "failure") {
-      waiting.delete(m.id);
-      w.reject(m.error);
-    }
-  });
-  worker.on("error", (e) => {
-    for (const w of waiting.values()) w.reject({ kind: "failed", message: e.message, exitCode: EXIT.failed });
-    waiting.clear();
-  });
-  const send = (m: ToWorker) => worker.postMessage(m);
+    });
+    started = thread;
+    return thread;
+  };
+  const send = (m: ToWorker) => worker().postMessage(m);
   const inflight = new Set<Promise<unknown>>();
   const call = <T>(
     m: Omit<ToWorker & { id: number }, "id">,
@@ -104,7 +112,7 @@ export function workerClient(): EngineClient {
     },
     cancel: () => {
       Atomics.store(stopFlag, 0, 1);
-      send({ type: "cancel" });
+      if (started) send({ type: "cancel" }); // nothing asked yet: nothing to stop
     },
     async close(graceMs = 20_000) {
       // Never terminate the worker inside a native call (a libsql handle torn down mid-call panics,
@@ -117,7 +125,7 @@ export function workerClient(): EngineClient {
         await Promise.race([Promise.all([...inflight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
         clearTimeout(timer);
       }
-      await worker.terminate();
+      await started?.terminate();
       rmSync(scratchRoot, { recursive: true, force: true });
     },
   };
