@@ -67,6 +67,24 @@ describe("the command's bundle", () => {
     }
   });
 
+  it("the wizard's engine thread has its own bundle, fresh, started by the wizard, finding every file beside its modules; only libsql and Node's modules outside", () => {
+    const UI = join(ROOT, "dist", "src", "ui");
+    const file = join(UI, "worker.bundle.js");
+    expect(existsSync(file), "npm run build makes dist/src/ui/worker.bundle.js").toBe(true);
+    expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(statSync(join(UI, "worker.js")).mtimeMs);
+    const text = readFileSync(file, "utf8");
+    expect(text).toMatch(/^\/\/ dist\/src\/ui\/worker\.js$/m);
+    expect(text).toMatch(/^\/\/ dist\/src\/cutover\/run\.js$/m);
+    const bare = [...new Set([...text.matchAll(/\b(?:from\s*|import\s*\(\s*)"([a-z@][\w@/.:-]*)"/g)].map((m) => m[1]!))];
+    expect(bare.filter((b) => !b.startsWith("node:"))).toEqual(["libsql"]);
+    const urls = [...text.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
+    const files = urls.map((m) => fileURLToPath(new URL(m[1]!, new URL(m[2]!, pathToFileURL(file)))));
+    for (const w of ["hash-worker", "proof-worker", "reader-worker", "writer-worker"]) expect(files.some((f) => f.endsWith(`/backup/${w}.bundle.js`)), w).toBe(true);
+    for (const f of files) expect(existsSync(f), f).toBe(true);
+    // The wizard starts it: the client names it beside itself, in its module and in the wizard's bundle (same folder).
+    for (const f of ["client.js", "start.bundle.js"]) expect(readFileSync(join(UI, f), "utf8"), f).toContain('new URL("./worker.bundle.js", import.meta.url)');
+  });
+
   it("a cutover --apply runs from it with every worker started and keeps every value; the wizard and --help load the modules", async () => {
     const dir = tmp();
     const { db } = await sampleInto(dir, 20);
