@@ -29,7 +29,14 @@ const ui = resolve(dist, "src", "ui");
 const builtins = new Set(builtinModules);
 
 /** The worker threads a command starts, each bundled beside its own file (`<name>.bundle.js`). */
-const WORKERS = ["backup/hash-worker.js", "backup/proof-worker.js", "backup/reader-worker.js", "backup/writer-worker.js", "cli/ticker-worker.js", "ui/worker.js"];
+const WORKERS = [
+  "backup/hash-worker.js",
+  "backup/proof-worker.js",
+  "backup/reader-worker.js",
+  "backup/writer-worker.js",
+  "cli/ticker-worker.js",
+  "ui/worker.js",
+];
 const workerNames = WORKERS.map((w) => w.split("/").pop());
 
 /** The build of one bundle: `outDir` is the folder it is written to (paths are relative to it). */

@@ -79,7 +79,11 @@ describe("the command's bundle", () => {
     expect(bare.filter((b) => !b.startsWith("node:"))).toEqual(["libsql"]);
     const urls = [...text.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
     const files = urls.map((m) => fileURLToPath(new URL(m[1]!, new URL(m[2]!, pathToFileURL(file)))));
-    for (const w of ["hash-worker", "proof-worker", "reader-worker", "writer-worker"]) expect(files.some((f) => f.endsWith(`/backup/${w}.bundle.js`)), w).toBe(true);
+    for (const w of ["hash-worker", "proof-worker", "reader-worker", "writer-worker"])
+      expect(
+        files.some((f) => f.endsWith(`/backup/${w}.bundle.js`)),
+        w,
+      ).toBe(true);
     for (const f of files) expect(existsSync(f), f).toBe(true);
     // The wizard starts it: the client names it beside itself, in its module and in the wizard's bundle (same folder).
     for (const f of ["client.js", "start.bundle.js"]) expect(readFileSync(join(UI, f), "utf8"), f).toContain('new URL("./worker.bundle.js", import.meta.url)');
