@@ -20,16 +20,16 @@
  * the main thread alone (exportBackup), with the worker's connection closed first.
  *
  * Rollback-journal files only: a WAL file is read on one thread (twoThreadReads in db/local.ts
- * says why; export.ts asks it).
+ * says why; export-workers.ts twoReadersFor asks it).
  */
-import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import type { BackupTable } from "./format.js";
 import { spillFits } from "../safety/disk.js";
 import type { Spilled } from "./spill-out.js";
-import { exportWorker, splitExportBytes } from "./export-workers.js";
+import { exportWorker, splitExportBytes, twoReadersFor } from "./export-workers.js";
+import type { ProbeResult } from "../db/probe.js";
 
 /** The reader worker's setup: its first message (it may be started before the export knows it: export-workers.ts). */
 export interface ReaderSetup {
@@ -101,9 +101,9 @@ export class ReaderSplit {
    * the spill beside the backup (spillFits), or the main connection reads a private copy, which a
    * second connection would not see).
    */
-  static prepare(dbPath: string, spillPath: string, mainDb: LibsqlDatabase, above = splitExportBytes()): ReaderSplit | null {
+  static prepare(dbPath: string, spillPath: string, mainDb: LibsqlDatabase, probed: ProbeResult, above = splitExportBytes()): ReaderSplit | null {
     const bytes = bytesWithWal(dbPath);
-    if (availableParallelism() < 2 || bytes < above || !spillFits(dirname(spillPath), bytes)) return null;
+    if (!twoReadersFor(bytes, probed, above) || !spillFits(dirname(spillPath), bytes)) return null;
     let probe: LibsqlDatabase | null = null;
     try {
       probe = openReadOnly(dbPath, { copy: false });

@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { bytesWithWal, twoThreadReads } from "../db/local.js";
-import { probeFile } from "../db/probe.js";
+import { probeFile, type ProbeResult } from "../db/probe.js";
 import { envInteger } from "../util/env.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 
@@ -31,6 +31,15 @@ export function writerWorkerAbove(): number {
  */
 export function splitExportBytes(): number {
   return envInteger("VOX_CUTOVER_SPLIT_BYTES", 32 << 20);
+}
+
+/**
+ * An export of a file of `bytes` (database + WAL) reads on two threads: a rollback-journal file
+ * (twoThreadReads) of at least `above` bytes on a machine with two cores (the export also needs room
+ * for the spill beside the backup: ReaderSplit.prepare).
+ */
+export function twoReadersFor(bytes: number, probe: ProbeResult, above = splitExportBytes()): boolean {
+  return bytes >= above && availableParallelism() >= 2 && twoThreadReads(probe);
 }
 
 type Kind = "reader" | "writer";
@@ -70,7 +79,7 @@ export function startExportWorkers(dbPath: string): void {
   let twoReaders = false;
   const bytes = bytesWithWal(dbPath);
   try {
-    twoReaders = bytes >= splitExportBytes() && availableParallelism() >= 2 && twoThreadReads(probeFile(dbPath));
+    twoReaders = twoReadersFor(bytes, probeFile(dbPath));
   } catch {
     // Not readable: the diagnosis says why; the export starts what it needs itself.
   }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, linkSync, openSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { failed, refused, usage, VoxError } from "../errors.js";
-import { bytesWithWal, openReadOnly, twoThreadReads } from "../db/local.js";
+import { bytesWithWal, openReadOnly } from "../db/local.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES } from "../db/files.js";
@@ -161,8 +161,8 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     rmSync(spillPath, { force: true });
     rmSync(mySpillPath, { force: true });
     // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
-    // Not a WAL file (twoThreadReads).
-    if (twoCores && twoThreadReads(probe)) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, opts.splitAbove);
+    // When and why: export-workers.ts twoReadersFor.
+    if (twoCores) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, probe, opts.splitAbove);
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
     // Two readers need two tables (a file of one table, or none, is read here alone); the unused
