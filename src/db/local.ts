@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
+import { writerHoldsLock } from "./locks.js";
 import { contentVersion, probeFile, type ProbeResult } from "./probe.js";
 import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
 
@@ -47,7 +48,11 @@ export function notADatabase(path: string, probe: ProbeResult, action = "opened"
 
 const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
 
-/** A rollback journal beside the database that still holds a transaction (a writer stopped mid-write). */
+/**
+ * A rollback journal beside the database that still holds a transaction whose writer stopped
+ * mid-write (a crash or a kill). A journal whose writer still holds SQLite's write lock is live, not
+ * hot (db/locks.ts): the committed state is read as SQLite reads it, or SQLite answers "locked".
+ */
 export function hotJournal(path: string): boolean {
   const j = `${path}-journal`;
   try {
@@ -56,7 +61,7 @@ export function hotJournal(path: string): boolean {
     try {
       const b = Buffer.alloc(8);
       readSync(fd, b, 0, 8, 0);
-      return b.equals(JOURNAL_MAGIC);
+      return b.equals(JOURNAL_MAGIC) && !writerHoldsLock(path);
     } finally {
       closeSync(fd);
     }
