@@ -8,16 +8,12 @@
  * wizard, no command and options alone run from the modules: the wizard's own bundle imports our
  * modules from dist/, and a process must hold one copy of each (`instanceof VoxError` across them).
  */
-import { statSync } from "node:fs";
+import { freshBundle } from "../util/bundle.js";
 
 function fromBundle(argv: string[]): boolean {
   const first = argv[0];
   if (first === undefined || first.startsWith("-") || first === "wizard") return false;
-  try {
-    return statSync(new URL("./program.bundle.js", import.meta.url)).mtimeMs >= statSync(new URL("./program.js", import.meta.url)).mtimeMs;
-  } catch {
-    return false; // no bundle (a checkout built by tsc alone)
-  }
+  return freshBundle(new URL("./program.bundle.js", import.meta.url), new URL("./program.js", import.meta.url));
 }
 
 if (fromBundle(process.argv.slice(2))) await import(new URL("./program.bundle.js", import.meta.url).href);

@@ -2,10 +2,11 @@
  * The program: its commands, options, help and exit codes. src/cli/main.ts (the installed command)
  * loads it from these modules or from its one-file build (scripts/bundle-cli.mjs).
  */
-import { closeSync, statSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
+import { freshBundle } from "../util/bundle.js";
 import type { Handler } from "./run.js";
 
 const HELP_FOOTER = `
@@ -60,12 +61,7 @@ async function loadWizard(): Promise<typeof import("../ui/start.js")> {
   // Only on a terminal: without one the wizard refuses (usage error) and nothing else is written.
   if (process.stdin.isTTY && process.stdout.isTTY) process.stdout.write("vox-cutover — starting the wizard…");
   const bundle = new URL("../ui/start.bundle.js", import.meta.url);
-  try {
-    if (statSync(bundle).mtimeMs >= statSync(new URL("../ui/App.js", import.meta.url)).mtimeMs)
-      return (await import(bundle.href)) as typeof import("../ui/start.js");
-  } catch {
-    /* no bundle: the modules below */
-  }
+  if (freshBundle(bundle, new URL("../ui/App.js", import.meta.url))) return (await import(bundle.href)) as typeof import("../ui/start.js");
   return import("../ui/start.js");
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -8,6 +8,7 @@ import { check, FromWorkerSchema, problem } from "../validate/schemas.js";
 import { EXIT } from "../errors.js";
 import { chosenTarget } from "../schema/chosen.js";
 import { WORKER_LIMITS } from "../util/worker.js";
+import { freshBundle } from "../util/bundle.js";
 
 /**
  * The engine thread's code: its one-file build (scripts/bundle-cli.mjs: the engine's ~140 modules in
@@ -17,11 +18,7 @@ import { WORKER_LIMITS } from "../util/worker.js";
 function engineEntry(): URL {
   const modules = new URL("./worker.js", import.meta.url);
   const bundle = new URL("./worker.bundle.js", import.meta.url);
-  try {
-    return statSync(bundle).mtimeMs >= statSync(modules).mtimeMs ? bundle : modules;
-  } catch {
-    return modules; // no bundle (a checkout built by tsc alone)
-  }
+  return freshBundle(bundle, modules) ? bundle : modules;
 }
 
 /** The wizard's handle on the engine worker. */
