@@ -312,7 +312,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     db.exec("COMMIT");
     sink.finish(rowsDone);
     const r = await sink.done;
-    if (!r.ok) throw new Error(`writing ${tmp} failed: ${r.message}`);
+    if (!r.ok) throw WriterSink.failure(r.message ?? "the writer gave no reason", out);
     sink.assertWritten(r.summary!, out);
     placeBackup(tmp, out, Boolean(opts.force));
     fsyncDir(dirname(out));

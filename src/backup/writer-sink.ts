@@ -199,14 +199,20 @@ export class WriterSink {
     }
   }
   /**
+   * The writer's failure (its own reason: a full disk, a file-size limit, a lost permission…) as the
+   * error to report, naming `path`, the backup being written (the CLI names such a fault in words).
+   */
+  static failure(message: string, path: string): Error {
+    return Object.assign(new Error(`writing the backup failed: ${message}`), { path });
+  }
+  /**
    * The error to report for `e`: when this thread stopped because the writer did, the writer's own
-   * reason (a full disk, a file-size limit, a lost permission: named by the CLI as the fault it is),
-   * waited for at most 2 s, naming `path` (the backup being written); else `e`.
+   * failure (waited for at most 2 s); else `e`.
    */
   async cause(e: unknown, path: string): Promise<unknown> {
     if (!(e instanceof WriterStopped)) return e;
     const r = await Promise.race([this.done, new Promise<null>((res) => setTimeout(res, 2000, null).unref())]);
-    return r && !r.ok && r.message ? Object.assign(new Error(`writing the backup failed: ${r.message}`), { path }) : e;
+    return r && !r.ok && r.message ? WriterSink.failure(r.message, path) : e;
   }
   finish(totalRows: number): void {
     this.flush();
