@@ -54,6 +54,9 @@ export function attachSource(db: LibsqlDatabase, source: string, targetPath: str
   }
 }
 
+/** An expression SQLite refuses when it evaluates it ("integer overflow"): it ends the statement at a risky row. */
+const STOP = "abs(-9223372036854775807 - 1)";
+
 /** Which storage classes a column of this affinity keeps as they are (any other may be converted, or quarantined by the row path). */
 const KEEPS: Record<Exclude<Affinity, "BLOB">, string> = {
   INTEGER: "'integer', 'null', 'blob'",
@@ -119,9 +122,10 @@ export class NativeLoader {
           ? quoteIdent(bt.rowidAlias)
           : null;
     const from = `${SRC}.${quoteIdent(bt.name)}`;
-    // One scan of the source first: a value the row path would quarantine (it would change storage
-    // class in the target) or one too large to copy in memory (the row path streams it) sends the
-    // table to the row path without trying.
+    // A value the row path would quarantine (it would change storage class in the target) or one too
+    // large to copy in memory (the row path streams it) stops the copy at that row, in the same scan:
+    // the WHERE clause raises SQLite's documented "integer overflow" (abs of the smallest integer)
+    // before the row's values are read, and the catch below undoes what was inserted.
     const risky: string[] = [];
     for (const c of p.checks) if (c.aff !== "BLOB") risky.push(`typeof(${refs[c.idx]}) NOT IN (${KEEPS[c.aff]})`);
     const big = bigValueBytes();
@@ -130,8 +134,8 @@ export class NativeLoader {
     });
     const seq = this.sequence(t);
     try {
-      if (risky.length && allRows(this.db, `SELECT 1 AS x FROM ${from} WHERE ${risky.join(" OR ")} LIMIT 1`).length) return false;
-      this.db.exec(`INSERT INTO main.${quoteIdent(t.name)} (${refs.join(", ")}) SELECT ${refs.join(", ")} FROM ${from}${order ? ` ORDER BY ${order}` : ""}`);
+      const where = risky.length ? ` WHERE CASE WHEN ${risky.join(" OR ")} THEN ${STOP} ELSE 1 END` : "";
+      this.db.exec(`INSERT INTO main.${quoteIdent(t.name)} (${refs.join(", ")}) SELECT ${refs.join(", ")} FROM ${from}${where}${order ? ` ORDER BY ${order}` : ""}`);
     } catch (e) {
       // A constraint, a missing column, a busy source: the row path decides row by row. An error
       // that ended the transaction (disk full, I/O) is not the table's: the import stops.

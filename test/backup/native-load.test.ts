@@ -195,6 +195,8 @@ describe("native path ≡ row path", () => {
     expect(Object.fromEntries(beside.r.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
     expect(beside.proof.agent_reliability).toBe("beside");
     expect(beside.proof.corpus_pairs).toBe("beside");
+    // Stopped in its copy by the value that would convert, not copied and then refused by the proof.
+    expect(beside.proof.research_metrics).toBeUndefined();
     expect(sqlite(p("mixed-beside.db"), "SELECT agent_id FROM agent_reliability ORDER BY rowid")).toBe("backup\nkept");
     expect(q(p("mixed-beside.db"))).toBe(q(db));
     expect(content(p("mixed-beside.db"))).toEqual(content(p("mixed-rows.db")));
