@@ -4,8 +4,12 @@
  * into place, and it is removed on any failure), then hashed by a worker thread while this thread
  * goes on: copying the next tables, reading the backup, loading the row path's tables. The table's
  * result is waited for where the backup reaches it; a table not proven (different hash, or the
- * worker could not read it) is emptied and loaded by the row path there, as before. Where this
- * thread would wait at the WAL window, it first checkpoints the WAL's pages no proof reads.
+ * worker could not read it) is emptied and loaded by the row path there, as before.
+ *
+ * The WAL's pages are copied into the file (checkpointed) by whichever thread would otherwise wait:
+ * the worker only when no table waits for it; this thread after a commit while the worker is behind,
+ * and while it waits at the WAL window (each time the worker takes its next table, the pages its
+ * finished read held back).
  */
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
@@ -67,8 +71,12 @@ const SILENCE_MS = 120_000;
 export class ProofBeside {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  /** [0]: answers posted; [1]: not 0 once the worker failed outside a table (it answers nothing more). */
-  private readonly signal = new Int32Array(new SharedArrayBuffer(8));
+  /**
+   * [0]: answers posted; [1]: not 0 once the worker failed outside a table (it answers nothing more);
+   * [2]: tables sent; [3]: 1 while this thread checkpoints at the WAL window. The worker checkpoints
+   * only when no table waits for it and this thread does not.
+   */
+  private readonly signal = new Int32Array(new SharedArrayBuffer(16));
   private silent = false;
   private readonly answers = new Map<number, ProofAnswer>();
   /** The answers to the parts of the checks (by part), while they run. */
@@ -95,8 +103,25 @@ export class ProofBeside {
   /** Sends a committed table to be hashed; returns its ticket. */
   submit(table: BackupTable): number {
     const i = this.sent++;
+    Atomics.store(this.signal, 2, this.sent);
     this.port.postMessage({ i, table });
     return i;
+  }
+
+  /** Tables sent that the worker has not answered yet (0 once it fell silent: this thread proves them). */
+  behind(): number {
+    return this.silent ? 0 : this.sent - Atomics.load(this.signal, 0);
+  }
+
+  /** Whether this thread checkpoints (at the WAL window): the worker then only hashes. */
+  checkpointing(on: boolean): void {
+    Atomics.store(this.signal, 3, on ? 1 : 0);
+  }
+
+  /** Blocks until the worker answers one more table; false when none is left unanswered (or it fell silent). */
+  progressed(): boolean {
+    const behind = this.behind();
+    return behind > 0 && this.waitFor(() => this.behind() < behind);
   }
 
   /** Blocks until the ticket's answer comes (null: none came, the caller proves the table itself). */
@@ -239,19 +264,28 @@ export function copyAhead(
   tickets: Map<string, number>,
   progress: (table: string) => void,
 ): void {
-  db.exec("PRAGMA wal_autocheckpoint=0"); // the worker checkpoints, after each table it proved
+  db.exec("PRAGMA wal_autocheckpoint=0"); // checkpoints are placed by hand (the module's note)
   const window = walWindow();
   for (const p of plans.values()) {
     if (!native.copy(p)) continue;
     db.exec("COMMIT");
     tickets.set(p.bt.name, proofs.submit(native.proofTable(p)));
+    // A table waits beside the one the worker hashes: it skips its checkpoints, this thread copies into
+    // the file the WAL's pages the worker's read no longer holds back (up to the table it is hashing).
+    if (proofs.behind() > 1) db.exec("PRAGMA main.wal_checkpoint(PASSIVE)");
     // Outside a transaction: once the proofs sent are in, no reader is left in the WAL and it is emptied.
-    // Rather than wait, this thread first copies into the file the WAL's pages no proof still reads
-    // (the part of the truncation's work it can do now, on this core while the worker hashes; SQLite
-    // answers "busy" at once, doing nothing, while the worker checkpoints).
+    // While it waits for them this thread checkpoints (the worker only hashes): once now, then each
+    // time the worker takes its next table (its read then holds back no page this thread committed),
+    // so that the truncation finds little left to copy.
     if (proofs.walBytes() > window) {
-      db.exec("PRAGMA main.wal_checkpoint(PASSIVE)");
-      if (proofs.settle()) truncateWal(db);
+      proofs.checkpointing(true);
+      try {
+        checkpointWal(db, "PASSIVE");
+        while (proofs.progressed()) checkpointWal(db, "PASSIVE");
+        if (proofs.settle()) checkpointWal(db, "TRUNCATE");
+      } finally {
+        proofs.checkpointing(false);
+      }
     }
     db.exec("BEGIN IMMEDIATE");
     progress(p.bt.name);
@@ -259,16 +293,17 @@ export function copyAhead(
 }
 
 /**
- * Empties the build file's WAL once every proof sent is in (no reader is left in it). The worker may
- * still be in its checkpoint after the last table it answered: SQLite then answers "busy" at once
- * and truncates nothing (the file would stay past the window, and every next table would wait for
- * its proof), so it is asked again until the worker's checkpoint is done (at most ~2 s: then the WAL
- * stays as it is, as before).
+ * A checkpoint of the build file's WAL at the window (TRUNCATE: emptied, once every proof sent is in
+ * and no reader is left in it). The worker may be in a checkpoint it began before this thread reached
+ * the window: SQLite then answers "busy" at once and does nothing (a truncation that did nothing
+ * leaves the file past the window, and every next table would wait for its proof), so it is asked
+ * again until the worker's checkpoint is done (it starts no other meanwhile; at most ~2 s: then the
+ * WAL stays as it is, as before).
  */
-function truncateWal(db: LibsqlDatabase): void {
+function checkpointWal(db: LibsqlDatabase, mode: "PASSIVE" | "TRUNCATE"): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let attempt = 0; attempt < 200; attempt++) {
-    if (Number(allRows(db, "PRAGMA main.wal_checkpoint(TRUNCATE)")[0]?.busy ?? 0) === 0) return;
+    if (Number(allRows(db, `PRAGMA main.wal_checkpoint(${mode})`)[0]?.busy ?? 0) === 0) return;
     Atomics.wait(pause, 0, 0, 10);
   }
 }

@@ -3,8 +3,9 @@
  * and in WAL mode; the main thread commits each copied table and sends it here, and goes on loading
  * while this thread hashes the committed table with the backup's canonical hash in a read
  * transaction of its own. Every answer is posted on the port the main thread reads synchronously,
- * then the shared counter is bumped to wake it. After each table it checkpoints the WAL (the main
- * thread does not), so the second write of every page is on this core as well.
+ * then the shared counter is bumped to wake it. After a table it checkpoints the WAL (the second
+ * write of its pages) only when no other table waits for it and the main thread is not checkpointing
+ * at the WAL window: hashing comes first, the main thread checkpoints while the worker is behind.
  *
  * Once every table is proven it closes its connection (`release`) and ends. A worker started for the
  * new file's checks (after the rows are committed) claims the parts the main thread shares (`check`)
@@ -78,8 +79,7 @@ port.on("message", (m: Message) => {
   // Test hook: the thread fails outside any table (as an out-of-memory end would).
   if (process.env.VOX_CUTOVER_TEST_PROOF_WORKER_CRASH === "1") throw new Error("test: the proof worker fails");
   try {
-    // Read-write only to checkpoint: the main thread does not (wal_autocheckpoint=0), so copying the
-    // WAL's pages into the file happens on this core too. This thread writes nothing else.
+    // Read-write only to checkpoint (wal_autocheckpoint=0: see below). This thread writes nothing else.
     db ??= openReadWrite(workerData.dbPath as string);
     // One read transaction for the table: its rows are read in chunks, each its own statement
     // (row-lines.ts), so only the transaction makes them one snapshot. Ended before the checkpoint.
@@ -91,7 +91,9 @@ port.on("message", (m: Message) => {
       if (db.inTransaction) db.exec("COMMIT");
     }
     answer({ i: m.i, ...h });
-    db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    // Idle (no table sent after this one, [2]; the main thread not checkpointing at the window, [3]):
+    // this core copies the WAL's pages into the file. Otherwise the next table's hash comes first.
+    if (m.i + 1 >= Atomics.load(signal, 2) && Atomics.load(signal, 3) === 0) db.exec("PRAGMA wal_checkpoint(PASSIVE)");
   } catch (e) {
     // Not proven here: the main thread proves the table itself (or loads it by rows).
     answer({ i: m.i, error: e instanceof Error ? e.message : String(e) });
