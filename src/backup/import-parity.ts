@@ -52,20 +52,17 @@ export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalo
 
 /**
  * One part of the new file's checks, run on any connection that reads the committed file
- * (`runCheck`): a table's `foreign_key_check`, the `integrity_check` of the whole file, or that check
- * in parts: `quick_check` of the whole file and `integrity_check(T)` of each table (src/db/integrity.ts
- * says why together they check what integrity_check does).
+ * (`runCheck`): a table's `foreign_key_check`, or the `integrity_check` of the whole file.
  */
-export type CheckTask = { fk: string } | { integrity: true } | { quick: true } | { integrityOf: string };
+export type CheckTask = { fk: string } | { integrity: true };
 /** A part's answer: the orphan rows a foreign_key_check found, why it could not check, or integrity_check's messages. */
 export type CheckResult = { orphans: number } | { uncheckable: string } | { messages: string[] };
 
 export function runCheck(db: LibsqlDatabase, task: CheckTask): CheckResult {
-  if ("integrity" in task || "quick" in task || "integrityOf" in task) {
-    const sql =
-      "integrity" in task ? "PRAGMA main.integrity_check" : "quick" in task ? "PRAGMA main.quick_check" : `PRAGMA main.integrity_check(${quoteIdent(task.integrityOf)})`;
-    return { messages: allRows(db, sql).map((r) => String(Object.values(r)[0])) };
-  }
+  if ("integrity" in task)
+    return {
+      messages: allRows(db, "PRAGMA main.integrity_check").map((r) => String(Object.values(r)[0])),
+    };
   try {
     // Every row foreign_key_check(T) returns is an orphan of T: counted by SQLite (millions of orphans are not held).
     return { orphans: Number(allRows(db, "SELECT count(*) AS n FROM pragma_foreign_key_check(?, 'main')", [task.fk])[0]!.n) };
@@ -80,16 +77,6 @@ export function runCheck(db: LibsqlDatabase, task: CheckTask): CheckResult {
  */
 export type CheckRunner = (own: CheckTask[], shared: CheckTask[]) => { own: CheckResult[]; shared: CheckResult[] };
 
-/** Every table, shadow and virtual table of `main`, those with most rows first (sqlite_stat1, written by ANALYZE; the others after). */
-function tablesByRows(db: LibsqlDatabase): string[] {
-  const stat = allRows(db, "SELECT 1 AS x FROM main.sqlite_master WHERE name = 'sqlite_stat1'").length
-    ? "(SELECT max(CAST(stat AS INTEGER)) FROM main.sqlite_stat1 WHERE tbl = t.name)"
-    : "0";
-  return allRows(db, `SELECT name FROM pragma_table_list AS t WHERE schema = 'main' AND type IN ('table', 'shadow', 'virtual') ORDER BY coalesce(${stat}, 0) DESC, name`).map(
-    (r) => String(r.name),
-  );
-}
-
 /** Foreign keys (table by table) and integrity of the new file; throws (the import rolls back) unless integrity_check says ok. */
 export function checkNewFile(
   db: LibsqlDatabase,
@@ -100,10 +87,9 @@ export function checkNewFile(
   // a parent column that is not unique: "foreign key mismatch") is reported, the other tables still checked.
   const keyed = tablesWithForeignKeys(db) ?? new Set(catalog.map((t) => t.name));
   const fkTables = catalog.filter((x) => !x.virtual && keyed.has(x.name)).map((t) => t.name);
-  // One connection: integrity_check. Two: quick_check of the whole file here; the foreign keys and
-  // integrity_check(T) of every table (most rows first, by ANALYZE's counts) taken by either side.
-  const own: CheckTask[] = beside ? [{ quick: true }] : [{ integrity: true }];
-  const shared: CheckTask[] = [...fkTables.map((fk) => ({ fk })), ...(beside ? tablesByRows(db).map((integrityOf) => ({ integrityOf })) : [])];
+  // integrity_check here (the longest part), the foreign keys beside it.
+  const own: CheckTask[] = [{ integrity: true }];
+  const shared: CheckTask[] = fkTables.map((fk) => ({ fk }));
   const done = beside ? beside(own, shared) : { own: own.map((t) => runCheck(db, t)), shared: shared.map((t) => runCheck(db, t)) };
   const foreignKeyViolations: { table: string; count: number }[] = [];
   const foreignKeyUncheckable: { table: string; error: string }[] = [];
@@ -111,8 +97,7 @@ export function checkNewFile(
     if ("orphans" in r && r.orphans) foreignKeyViolations.push({ table: fkTables[k]!, count: r.orphans });
     if ("uncheckable" in r) foreignKeyUncheckable.push({ table: fkTables[k]!, error: r.uncheckable });
   });
-  const messages = [...done.own, ...done.shared].flatMap((r) => ("messages" in r ? r.messages : []));
-  const integrity = messages.every((m) => m === "ok") ? "ok" : messages.filter((m) => m !== "ok").join("; ");
+  const integrity = done.own.flatMap((r) => ("messages" in r ? r.messages : [])).join("; ");
   if (integrity !== "ok") {
     throw failed({
       what: `integrity_check of the imported file says: ${integrity.slice(0, 300)}.`,
