@@ -201,6 +201,36 @@ describe("native path ≡ row path", () => {
     expect(q(p("mixed-beside.db"))).toBe(q(db));
     expect(content(p("mixed-beside.db"))).toEqual(content(p("mixed-rows.db")));
   });
+
+  it("a value that would convert late in a table stops its copy after 2,499 rows copied: the table is undone (journal off: SQLite does not roll the statement back) and loads by rows, as the row path loads it", async () => {
+    // Review of session 13: the copy's WHERE stops the INSERT … SELECT at the first risky row; with
+    // journal_mode=OFF (a source under 32 MB) the rows before it stay until `undo` removes them.
+    const db = p("late.db");
+    makeVoxDb(
+      db,
+      "60",
+      [59, 60],
+      `DROP TABLE research_metrics;
+       CREATE TABLE research_metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, metric_type TEXT, metric_value TEXT, metadata_json TEXT, created_at TEXT);
+       WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < 3000)
+       INSERT INTO research_metrics (id, session_id, metric_type, metric_value, created_at) SELECT k * 2, 's' || k, 'm', CASE WHEN k = 2500 THEN '12' ELSE NULL END, 'c' FROM c;
+       DELETE FROM research_metrics WHERE id = 6000;`,
+    );
+    expect(sqlite(db, "SELECT seq FROM sqlite_sequence WHERE name = 'research_metrics'")).toBe("6000");
+    await exportTo(db, p("late.jsonl"));
+    const rows = await load(p("late.jsonl"), p("late-rows.db"));
+    const native = await load(p("late.jsonl"), p("late-native.db"), db);
+    const beside = await loadBeside(p("late.jsonl"), p("late-beside.db"), db);
+    const how = (r: ImportReport) => r.tables.find((t) => t.source === "research_metrics")!.loadedBy;
+    expect([how(rows), how(native), how(beside.r)]).toEqual(["rows", "rows", "rows"]);
+    expect(beside.proof.research_metrics).toBeUndefined();
+    const judged = (f: string) => execaSync("sqlite3", [f, ".sha3sum research_metrics", ".sha3sum sqlite_sequence", "PRAGMA integrity_check"]).stdout;
+    expect(sqlite(p("late-rows.db"), "SELECT count(*), max(id) FROM research_metrics")).toBe("2998|5998");
+    expect(sqlite(p("late-rows.db"), "SELECT count(*) FROM legacy_quarantine WHERE source_table = 'research_metrics'")).toBe("1");
+    expect(judged(p("late-native.db"))).toBe(judged(p("late-rows.db")));
+    expect(judged(p("late-beside.db"))).toBe(judged(p("late-rows.db")));
+    expect(content(p("late-native.db"))).toEqual(content(p("late-rows.db")));
+  });
 });
 
 describe("the source is only used when it can be", () => {
