@@ -2,8 +2,9 @@
  * The export's worker threads (the writer: writer-worker.ts; the second reader: reader-worker.ts),
  * and when a database gets each. A worker's start — its thread and its bundle's compile, ~0.1–0.2 s —
  * used to come after the command's diagnosis and the export's catalog reads, with the main thread
- * waiting for the writer; `startExportWorkers` (export-legacy, before its diagnosis) starts them
- * ahead so that this overlaps the diagnosis, and the export of that file takes them. A worker
+ * waiting for the writer; `withWorkersAhead` starts them ahead — export-legacy before its diagnosis,
+ * the cutover (dry-run and apply) before its Stage 0 — so that this overlaps that work, and the
+ * export of that file takes them. A worker
  * waits for its setup (its first message) before it opens anything: started ahead, it has not
  * touched the database or the backup path, so every order the export keeps (the data_version
  * connection before the snapshot, the reader's connection after it) is unchanged.
@@ -74,7 +75,7 @@ let ahead: { dbPath: string; reader: Started | null; writer: Started | null } | 
  * rollback-journal file from 32 MB, the same thresholds as the export's): they load and wait, and
  * keep no process alive. One that is not taken is ended by `endStartedAhead` (or with the process).
  */
-export function startExportWorkers(dbPath: string): void {
+function startExportWorkers(dbPath: string): void {
   void endStartedAhead();
   let twoReaders = false;
   const bytes = bytesWithWal(dbPath);
@@ -101,6 +102,22 @@ export function exportWorker(kind: Kind, dbPath: string): Started {
   }
   if (s) void s.worker.terminate();
   return spawn(kind);
+}
+
+/**
+ * Runs `work` (which exports `dbPath`, unless it is refused first) with the export's workers started
+ * ahead of it when `start`: they load while `work` diagnoses and checks the file, the export takes
+ * them, and those it did not take are ended once `work` is done (export-legacy; the cutover, whose
+ * Stage 0 keeps one core busy with integrity_check).
+ */
+export async function withWorkersAhead<T>(dbPath: string, start: boolean, work: () => Promise<T>): Promise<T> {
+  if (!start) return work();
+  startExportWorkers(dbPath);
+  try {
+    return await work();
+  } finally {
+    await endStartedAhead(); // (a refusal before the export: they were not needed)
+  }
 }
 
 /** Ends the workers started ahead that no export took (`kind`: only that one, e.g. the reader of an export read on one thread). */

@@ -108,6 +108,11 @@ export class ProofBeside {
     return i;
   }
 
+  /** Whether the worker fell silent or failed (it answers nothing more; a dead thread may hold SQLite's checkpoint lock). */
+  gone(): boolean {
+    return this.silent || Atomics.load(this.signal, 1) !== 0;
+  }
+
   /** Tables sent that the worker has not answered yet (0 once it fell silent: this thread proves them). */
   behind(): number {
     return this.silent ? 0 : this.sent - Atomics.load(this.signal, 0);
@@ -280,9 +285,9 @@ export function copyAhead(
     if (proofs.walBytes() > window) {
       proofs.checkpointing(true);
       try {
-        checkpointWal(db, "PASSIVE");
-        while (proofs.progressed()) checkpointWal(db, "PASSIVE");
-        if (proofs.settle()) checkpointWal(db, "TRUNCATE");
+        checkpointWal(db, "PASSIVE", proofs);
+        while (proofs.progressed()) checkpointWal(db, "PASSIVE", proofs);
+        if (proofs.settle()) checkpointWal(db, "TRUNCATE", proofs);
       } finally {
         proofs.checkpointing(false);
       }
@@ -300,10 +305,11 @@ export function copyAhead(
  * again until the worker's checkpoint is done (it starts no other meanwhile; at most ~2 s: then the
  * WAL stays as it is, as before).
  */
-function checkpointWal(db: LibsqlDatabase, mode: "PASSIVE" | "TRUNCATE"): void {
+function checkpointWal(db: LibsqlDatabase, mode: "PASSIVE" | "TRUNCATE", proofs: ProofBeside): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let attempt = 0; attempt < 200; attempt++) {
     if (Number(allRows(db, `PRAGMA main.wal_checkpoint(${mode})`)[0]?.busy ?? 0) === 0) return;
+    if (proofs.gone()) return; // not asked again: a dead worker's lock would answer "busy" to every attempt
     Atomics.wait(pause, 0, 0, 10);
   }
 }

@@ -36,6 +36,7 @@ import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
 import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
+import { withWorkersAhead } from "../backup/export-workers.js";
 import { DrySidecar } from "./dry-sidecar.js";
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
@@ -144,69 +145,72 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })),
     digest: report.planDigest!,
   });
-  if (!opts.apply) {
-    // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
-    const ctx = makeContext(
-      opts,
-      plan,
-      pending,
-      "dry-run",
-      token,
-      () => {},
-      runStart(plan, id, start),
-      () => {},
+  // The export's workers start now: their start overlaps Stage 0 (a resumed run may reuse its backup).
+  return withWorkersAhead(dbPath, !pending && plan.route === "rebuild", async () => {
+    if (!opts.apply) {
+      // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
+      const ctx = makeContext(
+        opts,
+        plan,
+        pending,
+        "dry-run",
+        token,
+        () => {},
+        runStart(plan, id, start),
+        () => {},
+      );
+      await runPreflight(ctx, steps, report, opts, true);
+      // Stage 2's comparison, as the apply will make it before the swap: against the trial file, or the file itself on the other routes.
+      const side = new DrySidecar(dbPath);
+      if (plan.route === "rebuild") {
+        // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
+        opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
+        const stage2 = steps.some((s) => s.id === "sidecar");
+        const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, stage2 ? side.inspect : undefined);
+        report.trial = evidence;
+        if (evidence.objects) report.objects = evidence.objects;
+        if (evidence.readWhole) report.readWhole = evidence.readWhole;
+        opts.emit({ type: "trial", evidence });
+        report.tables = tablesOf(tracked.state.importEvidence);
+        report.quarantined = evidence.quarantined;
+        opts.emit({
+          type: "step-done",
+          id: "trial-import",
+          summary: `${formatCount(evidence.loaded)} of ${formatCount(evidence.rowsIn)} rows would load, ${formatCount(evidence.quarantined)} go to legacy_quarantine whole, ${formatCount(evidence.partial)} load with values of ${plural(evidence.columnsToQuarantine.length, "column")} the target lacks kept in quarantine`,
+        });
+      } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
+      side.show(report, opts.emit, plan.options.sidecarMerge);
+      // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
+      // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
+      const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+      const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
+      report.message = gates.length
+        ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
+        : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
+      report.workDir = plan.paths.workDir;
+      report.backup.path = plan.paths.backupPath;
+      report.archive.path = archivePath(plan.paths);
+      return finishReport(report, started);
+    }
+    if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
+      throw planChanged(opts.plan, plan.digest);
+    }
+    return withWriteSafety(
+      {
+        command: opts.command,
+        dbPath,
+        workDir: plan.paths.workDir,
+        workDirOurs: Boolean(pending),
+        workDirDefault: !pending && !opts.workDir,
+        runId: start?.runId,
+        lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
+        holders: true,
+        token,
+        signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
+      },
+      (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
     );
-    await runPreflight(ctx, steps, report, opts, true);
-    // Stage 2's comparison, as the apply will make it before the swap: against the trial file, or the file itself on the other routes.
-    const side = new DrySidecar(dbPath);
-    if (plan.route === "rebuild") {
-      // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
-      opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
-      const stage2 = steps.some((s) => s.id === "sidecar");
-      const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, stage2 ? side.inspect : undefined);
-      report.trial = evidence;
-      if (evidence.objects) report.objects = evidence.objects;
-      if (evidence.readWhole) report.readWhole = evidence.readWhole;
-      opts.emit({ type: "trial", evidence });
-      report.tables = tablesOf(tracked.state.importEvidence);
-      report.quarantined = evidence.quarantined;
-      opts.emit({
-        type: "step-done",
-        id: "trial-import",
-        summary: `${formatCount(evidence.loaded)} of ${formatCount(evidence.rowsIn)} rows would load, ${formatCount(evidence.quarantined)} go to legacy_quarantine whole, ${formatCount(evidence.partial)} load with values of ${plural(evidence.columnsToQuarantine.length, "column")} the target lacks kept in quarantine`,
-      });
-    } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
-    side.show(report, opts.emit, plan.options.sidecarMerge);
-    // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
-    // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
-    const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
-    const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
-    report.message = gates.length
-      ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
-      : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
-    report.workDir = plan.paths.workDir;
-    report.backup.path = plan.paths.backupPath;
-    report.archive.path = archivePath(plan.paths);
-    return finishReport(report, started);
-  }
-  if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
-    throw planChanged(opts.plan, plan.digest);
-  }
-  return withWriteSafety(
-    {
-      command: opts.command,
-      dbPath,
-      workDir: plan.paths.workDir,
-      workDirOurs: Boolean(pending),
-      workDirDefault: !pending && !opts.workDir,
-      runId: start?.runId,
-      lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
-      holders: true,
-      token,
-      signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
-    },
-    (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
-  );
+  });
 }
 
 async function executeSteps(

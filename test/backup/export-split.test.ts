@@ -19,7 +19,7 @@ import type { BackupTable } from "../../dist/src/backup/format.js";
 
 // The build: the workers run from compiled files.
 const { exportBackup } = (await import(join(ROOT, "dist/src/backup/export.js"))) as typeof ExportModule;
-const { startExportWorkers } = (await import(join(ROOT, "dist/src/backup/export-workers.js"))) as typeof WorkersModule;
+const { withWorkersAhead } = (await import(join(ROOT, "dist/src/backup/export-workers.js"))) as typeof WorkersModule;
 
 let dir: string;
 let db: string;
@@ -161,19 +161,19 @@ describe("export-legacy on two cores (rollback-journal files)", () => {
     process.env.VOX_CUTOVER_SPLIT_BYTES = "0"; // this small file gets both, as a large one does
     process.env.VOX_CUTOVER_WRITER_WORKER_BYTES = "0";
     try {
-      startExportWorkers(db);
       const ahead = join(dir, "ahead.jsonl");
-      const r = await exportBackup({ ...base, dbPath: db, outPath: ahead, onProgress: slow(5) });
+      const r = await withWorkersAhead(db, true, () => exportBackup({ ...base, dbPath: db, outPath: ahead, onProgress: slow(5) }));
       expect(r.startedAhead).toEqual(["reader", "writer"]);
       expect([r.writerWorker, r.readerTables > 0]).toEqual([true, true]);
       expect(comparable(ahead)).toBe(comparable(one));
       // Read on one thread (here: the hook says so): the writer started ahead is taken, the reader is not.
-      startExportWorkers(db);
-      const r2 = await exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead1.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER });
+      const r2 = await withWorkersAhead(db, true, () =>
+        exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead1.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER }),
+      );
       expect(r2.startedAhead).toEqual(["writer"]);
       expect(r2.readerTables).toBe(0);
       expect(comparable(join(dir, "ahead1.jsonl"))).toBe(comparable(one));
-      // Without startExportWorkers (every other caller): started by the export itself.
+      // Not started ahead: started by the export itself.
       expect((await exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead2.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER })).startedAhead).toEqual([]);
     } finally {
       for (const [k, v] of [

@@ -5,7 +5,7 @@ import { acquireLock } from "../../safety/lock.js";
 import { sharedLockNote } from "../../safety/reader-lock.js";
 import { jsonInt } from "../../db/classify.js";
 import { exportBackup } from "../../backup/export.js";
-import { endStartedAhead, startExportWorkers } from "../../backup/export-workers.js";
+import { withWorkersAhead } from "../../backup/export-workers.js";
 import { failed, VoxError } from "../../errors.js";
 import { interruptedNothingLeft } from "../../util/cancel.js";
 import { pausePoint } from "../../engine/testhooks.js";
@@ -25,12 +25,7 @@ export async function exportLegacyCommand(ctx: Ctx, outArg: unknown): Promise<Co
     });
   }
   // The export's workers load while the file is diagnosed (they open nothing until the export's setup).
-  startExportWorkers(resolved.path!);
-  try {
-    return await diagnoseAndExport(ctx, resolved, outArg);
-  } finally {
-    await endStartedAhead(); // (a refusal before the export: they were not needed)
-  }
+  return withWorkersAhead(resolved.path!, true, () => diagnoseAndExport(ctx, resolved, outArg));
 }
 
 async function diagnoseAndExport(ctx: Ctx, resolved: ReturnType<Ctx["resolve"]>, outArg: unknown): Promise<CommandResult> {
