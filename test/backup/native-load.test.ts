@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import Database from "libsql";
 import { importBackup, type ImportReport } from "../../src/backup/import.js";
@@ -19,6 +19,18 @@ import { cli, fixtureDb, makeBaselineDb, makeVoxDb, sampleInto, sha3sum, sqlite,
 
 let dir: string;
 const p = (n: string) => join(dir, n);
+
+/** Each table's bytes in a file with its indexes (SQLite's dbstat), space-separated. */
+const TABLE_BYTES = String.raw`
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+t = dict(c.execute("SELECT name, coalesce(tbl_name, name) FROM sqlite_master WHERE type IN ('table', 'index')"))
+b = {}
+for name, size in c.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+    if name in t and not t[name].startswith("sqlite_"):
+        b[t[name]] = b.get(t[name], 0) + size
+print(" ".join(str(v) for v in b.values()))
+`;
 
 async function exportTo(db: string, backup: string): Promise<void> {
   // The export runs in its own process (its writer is a worker thread built to dist/).
@@ -45,8 +57,14 @@ async function loadBeside(
   target: string,
   source: string,
   env: Record<string, string> = {},
-): Promise<{ r: ImportReport; proof: Record<string, string> }> {
+): Promise<{ r: ImportReport; proof: Record<string, string>; walPeak: number }> {
   const proof: Record<string, string> = {};
+  // The private build file's -wal, in bytes, each time a table copied ahead is committed (its largest).
+  let walPeak = 0;
+  const onProgress = (pr: { phase?: string }) => {
+    if (pr.phase !== "copying tables inside SQLite") return;
+    for (const f of readdirSync(dir)) if (f.startsWith(`.${basename(target)}.`) && f.endsWith("-wal")) walPeak = Math.max(walPeak, statSync(join(dir, f)).size);
+  };
   Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", ...env });
   try {
     const r = await importBuilt({
@@ -55,11 +73,12 @@ async function loadBeside(
       ...baselineImport(),
       source,
       onProof: (t, how) => void (proof[t] = how),
+      onProgress,
     });
     // Back in a rollback journal, nothing of the WAL build left beside it.
     expect(sqlite(target, "PRAGMA journal_mode")).toBe("delete");
     expect(readdirSync(dir).filter((f) => f.startsWith(`${basename(target)}-`) || f.startsWith(`.${basename(target)}.`))).toEqual([]);
-    return { r, proof };
+    return { r, proof, walPeak };
   } finally {
     for (const k of ["VOX_CUTOVER_PROOF_WORKER_BYTES", ...Object.keys(env)]) delete process.env[k];
   }
@@ -109,13 +128,23 @@ describe("native path ≡ row path", () => {
     expect(quarantinedTables).toContain("schema_version");
     for (const t of quarantinedTables) expect(by(native, "rows"), t).toContain(t);
     // Proven beside the load (a worker): the same tables native, the same file. With a WAL window of
-    // 0 the copying waits for the proofs sent and truncates the WAL after every table.
-    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: "0" });
+    // 64 KB the copying waits for the proofs sent and truncates the WAL after most tables.
+    const WINDOW = 64 << 10;
+    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: String(WINDOW) });
     expect(by(beside.r, "native")).toEqual(by(native, "native"));
     expect(Object.keys(beside.proof).sort()).toEqual(by(native, "native").sort());
     expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
     expect(beside.r.quarantined).toBe(rows.quarantined);
     expect(content(p("sample-beside.db"))).toEqual(content(p("sample-rows.db")));
+    // The WAL's disk use: never more than about the largest table copied (each truncated once proven),
+    // far below every copied table together (what it holds if nothing checkpoints it).
+    const sizes = execaSync("python3", ["-c", TABLE_BYTES, p("sample-beside.db")])
+      .stdout.split(" ")
+      .map(Number);
+    const [largest, all] = [Math.max(...sizes), sizes.reduce((a, b) => a + b, 0)];
+    expect(all).toBeGreaterThan(4 * largest);
+    expect(beside.walPeak).toBeGreaterThan(0);
+    expect(beside.walPeak, `largest table ${largest} bytes, all ${all}`).toBeLessThanOrEqual(WINDOW + 2 * largest + 16 * 4096);
     // The worker fails at its first table: no wait for it, every copied table proven on this thread, the same file.
     const crashed = await loadBeside(p("sample.jsonl"), p("sample-crashed.db"), db, { VOX_CUTOVER_TEST_PROOF_WORKER_CRASH: "1" });
     expect(by(crashed.r, "native")).toEqual(by(native, "native"));
