@@ -135,7 +135,9 @@ export class NativeLoader {
     const seq = this.sequence(t);
     try {
       const where = risky.length ? ` WHERE CASE WHEN ${risky.join(" OR ")} THEN ${STOP} ELSE 1 END` : "";
-      this.db.exec(`INSERT INTO main.${quoteIdent(t.name)} (${refs.join(", ")}) SELECT ${refs.join(", ")} FROM ${from}${where}${order ? ` ORDER BY ${order}` : ""}`);
+      this.db.exec(
+        `INSERT INTO main.${quoteIdent(t.name)} (${refs.join(", ")}) SELECT ${refs.join(", ")} FROM ${from}${where}${order ? ` ORDER BY ${order}` : ""}`,
+      );
     } catch (e) {
       // A constraint, a missing column, a busy source: the row path decides row by row. An error
       // that ended the transaction (disk full, I/O) is not the table's: the import stops.
