@@ -83,6 +83,41 @@ const fastStringWidth = {
   },
 };
 
+/**
+ * Ink's output.js turns each row of a frame into a string with @alcalzone/ansi-tokenize's
+ * `styledCharsToString`, which diffs the styles of every pair of cells (Sets and arrays per cell: most of
+ * what the wizard's UI thread allocates, redrawn up to ten times a second). Ink gets the same function
+ * without that garbage from src/ui/styled-chars.ts, built on the library's own diff; the rest of the
+ * library is Ink's as it is. The build fails if Ink stops importing the function from there.
+ */
+const leanStyledChars = {
+  name: "lean-styled-chars",
+  setup(b) {
+    let used = false;
+    b.onResolve({ filter: /^@alcalzone\/ansi-tokenize$/ }, async (a) => {
+      if (a.namespace === "lean-styled-chars" || !a.importer.endsWith(`${sep}ink${sep}build${sep}output.js`)) return null;
+      const real = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, namespace: "lean-styled-chars" });
+      if (real.errors.length) return { errors: real.errors };
+      used = true;
+      return { path: real.path, namespace: "lean-styled-chars" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lean-styled-chars" }, (a) => ({
+      contents: [
+        `import { ansiCodesToString, diffAnsiCodes } from ${JSON.stringify(a.path)};`,
+        `import { styledCharsToStringWith } from ${JSON.stringify(join(ui, "styled-chars.js"))};`,
+        `export * from ${JSON.stringify(a.path)};`,
+        "export const styledCharsToString = styledCharsToStringWith(diffAnsiCodes, ansiCodesToString);",
+      ].join("\n"),
+      resolveDir: dirname(a.path),
+      loader: "js",
+    }));
+    b.onEnd((r) => {
+      if (!r.errors.length && !used)
+        throw new Error("bundle-wizard: Ink's output.js no longer imports @alcalzone/ansi-tokenize (the lean styledCharsToString was not used)");
+    });
+  },
+};
+
 await build({
   entryPoints: [join(ui, "start.js")],
   outfile,
@@ -101,7 +136,7 @@ await build({
     // URL, which loads Node's HTTP client (undici) first (~0.1–0.2 s); it then decodes it in place.
     fetch: "undefined",
   },
-  plugins: [fastStringWidth, ownExternal],
+  plugins: [fastStringWidth, leanStyledChars, ownExternal],
   logLevel: "warning",
   legalComments: "none",
 });
