@@ -3,7 +3,10 @@
  * so chalk is switched off before Ink loads); handles Ctrl-C itself (exit 130, never 0).
  */
 import { signalExitCode, type StopSignal } from "../util/cancel.js";
+import { collectGarbage } from "../util/gc.js";
 import { wrapWords } from "./format.js";
+
+const GC_EVERY_FRAMES = 10;
 
 export async function startWizard(opts: { rehearse?: boolean; db?: string }): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -19,6 +22,7 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
   const client = workerClient();
   let code = 0;
   let note = "";
+  let frames = 0;
   const signalHandlers = new Set<(sig: StopSignal) => void>();
   const instance = render(
     React.createElement(App, {
@@ -37,7 +41,11 @@ export async function startWizard(opts: { rehearse?: boolean; db?: string }): Pr
     // At most ten frames a second (Ink's default is 30): a frame redraws the whole screen (~5–10 ms of
     // CPU at 100×30), the progress changes ten times a second at most, and a burst of changes inside
     // 100 ms is drawn once, its last state (the first change after a quiet spell is drawn at once).
-    { exitOnCtrlC: false, maxFps: 10 },
+    // Every frame builds the whole screen anew, and V8 leaves what frames promoted in old space until
+    // the heap has grown enough for a full collection of its own: one after every 10 frames (at most
+    // one a second, while a step's progress moves; a few ms each) keeps that garbage out of the
+    // process's peak (issue 18: the 1000-row journey 240 → 225 MB; docs/benchmark.md, session 13).
+    { exitOnCtrlC: false, maxFps: 10, onRender: () => ++frames % GC_EVERY_FRAMES === 0 && collectGarbage() },
   );
   // A signal from outside (kill, or the terminal closing: SIGHUP) is handled by the wizard like
   // Ctrl-C: it stops at a safe point and says what is on disk. Should the wizard not end, the process
