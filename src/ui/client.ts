@@ -7,7 +7,7 @@ import type { EngineClient, FromWorker, Inspection, RunJob, RunOutcome, ToWorker
 import { check, FromWorkerSchema, problem } from "../validate/schemas.js";
 import { EXIT } from "../errors.js";
 import { chosenTarget } from "../schema/chosen.js";
-import { WORKER_LIMITS } from "../util/worker.js";
+import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import { freshBundle } from "../util/bundle.js";
 
 /**
@@ -42,6 +42,7 @@ export function workerClient(): EngineClient {
       workerData: { stopFlag, scratchRoot, target: chosenTarget() },
       // The engine keeps its data in SQLite and streams rows: a small young generation, like the engine's own workers.
       resourceLimits: WORKER_LIMITS,
+      execArgv: workerExecArgv(),
     });
     thread.on("message", (raw: unknown) => {
       const m = check(FromWorkerSchema, raw) as FromWorker | null;
