@@ -10,6 +10,7 @@
  * `tsc` after it falls back to the modules themselves), else dist/src/ui/start.js.
  */
 import { build } from "esbuild";
+import { readFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,6 +119,44 @@ const leanStyledChars = {
   },
 };
 
+/**
+ * Ink's Output (output.js) starts every frame from nothing: a new object for each of the screen's cells
+ * (120×40: 4,800 a frame) and new caches, so each line is tokenized into styled cells again although
+ * most lines are the frame before's. In the wizard's bundle every blank cell is one frozen object (a
+ * cell is replaced, never changed) and one set of caches serves every frame, emptied past 2,000 lines
+ * (the strings and cells are the same either way: a cached line's cells are the ones it tokenizes to).
+ * Sampling allocation profile of the 1000-row journey: 215 → ~80 MB allocated by the UI thread; its
+ * young generation stayed at 16 MB instead of 32 on the 150 MB journey. The build fails if Ink's
+ * text changed (each replacement must apply exactly once).
+ */
+const leanOutput = {
+  name: "lean-output",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]output\.js$/ }, async (a) => {
+      let text = await readFile(a.path, "utf8");
+      const swap = (from, to) => {
+        if (text.split(from).length !== 2) throw new Error(`bundle-wizard: ${a.path} changed: ${JSON.stringify(from)} is not there once`);
+        text = text.replace(from, to);
+      };
+      swap("caches = new OutputCaches();", "caches = voxSharedCaches();");
+      swap(
+        "row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });",
+        "row.push(VOX_BLANK_CELL);",
+      );
+      text += [
+        "",
+        "let voxCaches;",
+        "function voxSharedCaches() {",
+        "    if (!voxCaches || voxCaches.styledChars.size > 2000 || voxCaches.widths.size > 4000) voxCaches = new OutputCaches();",
+        "    return voxCaches;",
+        "}",
+        "const VOX_BLANK_CELL = Object.freeze({ type: 'char', value: ' ', fullWidth: false, styles: Object.freeze([]) });",
+      ].join("\n");
+      return { contents: text, loader: "js", resolveDir: dirname(a.path) };
+    });
+  },
+};
+
 await build({
   entryPoints: [join(ui, "start.js")],
   outfile,
@@ -136,7 +175,7 @@ await build({
     // URL, which loads Node's HTTP client (undici) first (~0.1–0.2 s); it then decodes it in place.
     fetch: "undefined",
   },
-  plugins: [fastStringWidth, leanStyledChars, ownExternal],
+  plugins: [fastStringWidth, leanStyledChars, leanOutput, ownExternal],
   logLevel: "warning",
   legalComments: "none",
 });

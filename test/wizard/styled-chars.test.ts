@@ -2,7 +2,9 @@
  * The wizard's styledCharsToString (src/ui/styled-chars.ts, issue 18: the UI thread's memory) gives
  * @alcalzone/ansi-tokenize's own string for every row: random rows of cells styled the way chalk and
  * Ink style them (bold and dim together, colours, backgrounds, 256 and true colours, hyperlinks,
- * resets, runs of one style), tokenized by the library itself. And the wizard's bundle uses it.
+ * resets, runs of one style), tokenized by the library itself. And the wizard's bundle uses it, with
+ * Ink's Output reusing its caches and one blank cell across frames (the screens' text itself is held by
+ * the tmux journeys in terminal.test.ts, which run the bundle).
  */
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
@@ -72,9 +74,11 @@ describe("styledCharsToString without a diff per cell", () => {
     expect(styled).toBeGreaterThan(2000); // the rows did carry styles
   });
 
-  it("is the one Ink's output uses in the wizard's bundle (scripts/bundle-wizard.mjs)", () => {
+  it("is the one Ink's output uses in the wizard's bundle, with one blank cell and one set of caches for every frame (scripts/bundle-wizard.mjs)", () => {
     const bundle = readFileSync(join(ROOT, "dist/src/ui/start.bundle.js"), "utf8");
     expect(bundle).toContain("styledCharsToStringWith(diffAnsiCodes, ansiCodesToString)");
+    expect(bundle).toContain("caches = voxSharedCaches();");
+    expect(bundle).toContain("row.push(VOX_BLANK_CELL);");
     expect(bundle).not.toContain("ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles))"); // the library's loop
   });
 });
