@@ -7,11 +7,11 @@
  * `sqlite3 .dump`, the native rebuild (vox 66's DDL, ATTACH, INSERT … SELECT, one transaction, FTS
  * rebuilt: what a DBA writes by hand), `sqlite3 .read` of the dump — and the product: export-legacy,
  * verify-backup --db, import-legacy --apply, cutover dry-run, cutover --apply (with its phase
- * split), each with peak RSS; plus a ~1 MB file's whole `cutover --apply` and the wizard's first
+ * split), the apply of a dry-run's plan (adopting its export and build), each with peak RSS; plus a ~1 MB file's whole `cutover --apply` and the wizard's first
  * frame. Prints the table with the ratios to the anchors and writes bench/results.json.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,6 +51,7 @@ const ROWS = [
   "import-legacy --apply",
   "cutover dry-run",
   "cutover --apply",
+  "cutover --apply after its dry-run",
   "1 MB: cutover --apply",
   "wizard first frame",
 ] as const;
@@ -78,11 +79,11 @@ interface Sample {
 }
 
 /** Runs a shell command under GNU time: wall seconds and the peak RSS of its largest process. */
-function measure(cmd: string): Sample {
+function measure(cmd: string, env: Record<string, string> = {}): Sample {
   const t0 = performance.now();
   // Product commands keep their scratch files (trial import, wizard template) inside the bench's folder.
   const r = spawnSync("bash", ["-c", HAS_TIME ? `/usr/bin/time -f '__TIME__ %e %M %U %S' bash -c ${shellQuote(cmd)}` : cmd], {
-    env: { ...process.env, CI: "", TMPDIR: work },
+    env: { ...process.env, ...env, CI: "", TMPDIR: work },
     encoding: "utf8",
     maxBuffer: 1 << 26,
   });
@@ -107,12 +108,19 @@ interface Row {
 
 const results: Row[] = [];
 
-function bench(name: RowName, kind: Row["kind"], prepare: (() => void) | null, cmd: string, after?: () => Record<string, number>): Row | null {
+function bench(
+  name: RowName,
+  kind: Row["kind"],
+  prepare: (() => void) | null,
+  cmd: string,
+  after?: () => Record<string, number>,
+  env?: () => Record<string, string>,
+): Row | null {
   if (!selected(name)) return null;
   const samples: (Sample & { phases?: Record<string, number> })[] = [];
   for (let i = 0; i < reps; i++) {
     prepare?.();
-    const s: Sample & { phases?: Record<string, number> } = measure(cmd);
+    const s: Sample & { phases?: Record<string, number> } = measure(cmd, env?.());
     if (after) s.phases = after();
     samples.push(s);
     process.stderr.write(
@@ -256,12 +264,33 @@ async function main() {
   const freshCut = () => {
     rmSync(cutDir, { recursive: true, force: true });
     rmSync(cutWork, { recursive: true, force: true });
+    // A dry-run's kept trial (src/engine/kept-trial.ts, in the commands' TMPDIR) is adopted only by the row that says so.
+    for (const f of readdirSync(work)) if (f.startsWith("vox-cutover-trial-")) rmSync(join(work, f), { recursive: true, force: true });
     mkdirSync(cutDir);
     copyFileSync(src, cut);
   };
   bench("cutover dry-run", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} > /dev/null`);
   bench("cutover --apply", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} --work-dir ${shellQuote(cutWork)} --apply > /dev/null`, () =>
     phasesOf(cutWork),
+  );
+  // The operator's way: the dry-run (not timed), then the apply of its plan, which adopts the dry-run's export and build.
+  let planned = "";
+  bench(
+    "cutover --apply after its dry-run",
+    "vox-cutover",
+    () => {
+      freshCut();
+      const dry = JSON.parse(
+        execFileSync("bash", ["-c", `${node} cutover --db ${shellQuote(cut)} --json`], {
+          env: { ...process.env, TMPDIR: work },
+          maxBuffer: 1 << 28,
+        }).toString(),
+      );
+      planned = String(dry.planDigest);
+    },
+    `${node} cutover --db ${shellQuote(cut)} --work-dir ${shellQuote(cutWork)} --apply --plan "$VOX_BENCH_PLAN" > /dev/null`,
+    () => phasesOf(cutWork),
+    () => ({ VOX_BENCH_PLAN: planned }),
   );
   rmSync(cutDir, { recursive: true, force: true });
   rmSync(cutWork, { recursive: true, force: true });
@@ -309,6 +338,7 @@ async function main() {
     "import-legacy --apply": `${vs("import-legacy --apply", ["native rebuild"])} native rebuild`,
     "cutover dry-run": `${vs("cutover dry-run", ["sqlite3 .dump", "native rebuild"])} (.dump + native) (goal ≤ 1.5)`,
     "cutover --apply": `${vs("cutover --apply", ["sqlite3 .dump", "native rebuild"])} (.dump + native) (goal ≤ 2.5)`,
+    "cutover --apply after its dry-run": `${vs("cutover --apply after its dry-run", ["sqlite3 .dump", "native rebuild"])} (.dump + native) (goal ≤ 2.5): adopts the dry-run's export and build`,
     "1 MB: cutover --apply": `goal ≤ 1.5 s (file ${(smallBytes / 1e6).toFixed(1)} MB)`,
   };
   const w = Math.max(...results.map((r) => r.name.length), 20);

@@ -11,7 +11,8 @@ import { verifyExport } from "../src/backup/compare.js";
 import { exportBackup } from "../src/backup/export.js";
 import { importBackup } from "../src/backup/import.js";
 import { loadImporters } from "../src/backup/importers.js";
-import { importEvidence } from "../src/engine/trial.js";
+import { buildOutputs, exportOutputs } from "../src/engine/stage1-outputs.js";
+import { adoptBackup, adoptBuild } from "./stage1-adopt.js";
 import { jsonInt } from "../src/db/classify.js";
 import { diagnoseStructure, structureLines } from "../src/diagnose/diagnose.js";
 import { allRows, openReadWrite } from "../src/db/local.js";
@@ -38,6 +39,8 @@ export const exportStep: Step = defineStep({
   reuse: "check",
   reusable: (c) => existsSync(c.backupPath),
   async run(c) {
+    const adopted = c.trial ? adoptBackup(c, c.trial) : null;
+    if (adopted) return adopted;
     const identity = contentState(c.dbPath);
     const held = sharedLockNote(c.dbPath, "the export");
     if (held) c.emit({ type: "note", text: held });
@@ -54,20 +57,7 @@ export const exportStep: Step = defineStep({
         pausePoint("export-progress");
       },
     });
-    return {
-      summary: `${formatCount(r.totalRows)} rows of ${plural(r.tables.length, "table")}${r.sequences ? ` (and ${formatCount(r.sequences)} sqlite_sequence entries)` : ""}, sha256 ${r.sha256.slice(0, 16)}…`,
-      outputs: {
-        path: r.path,
-        sha256: r.sha256,
-        rows: r.totalRows,
-        bytes: r.bytes,
-        identity,
-        tables: r.tables,
-        sequenceTable: r.sequencesSha256 === null ? null : { rows: r.sequences, sha256: r.sequencesSha256 },
-        file: recordFile(r.path, r.sha256),
-        ...(r.readWhole.length ? { readWhole: r.readWhole } : {}),
-      },
-    };
+    return exportOutputs(r, identity);
   },
 });
 
@@ -133,6 +123,10 @@ const buildImportStep: Step = defineStep({
     const exp = c.outputs.need("export");
     const ver = c.outputs.get("verify-backup");
     assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
+    if (c.trial && exp.adopted === c.trial.record.createdAt) {
+      const adopted = adoptBuild(c, c.trial, ver?.verified === true);
+      if (adopted) return adopted;
+    }
     const held = sharedLockNote(c.dbPath, "the build (it copies tables from it inside SQLite)");
     if (held) c.emit({ type: "note", text: held });
     const r = await importBackup({
@@ -164,33 +158,7 @@ const buildImportStep: Step = defineStep({
         if (p.phase === "checking foreign keys and integrity") pausePoint("import-checks");
       },
     });
-    return {
-      summary: `${formatCount(r.loaded)} rows loaded, ${formatCount(r.quarantined)} quarantined; integrity ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`,
-      outputs: {
-        path: c.newPath,
-        loaded: r.loaded,
-        quarantined: r.quarantined,
-        integrity: r.integrity,
-        foreignKeyViolations: r.foreignKeyViolations,
-        ftsRebuilt: r.ftsRebuilt,
-        tables: r.tables.map((t) => ({
-          name: t.source,
-          target: t.target,
-          rows: t.rows,
-          loaded: t.loaded,
-          quarantined: t.quarantined,
-          reasons: t.reasons,
-          partial: t.partial,
-          partialReasons: t.partialReasons,
-          columns: t.columns,
-          seeded: t.seeded,
-          parity: t.parity,
-        })),
-        sequences: r.sequences,
-        evidence: importEvidence(r, ver?.verified === true, exp.readWhole),
-        file: recordFile(c.newPath),
-      },
-    };
+    return buildOutputs(r, c.newPath, ver?.verified === true, exp.readWhole);
   },
 });
 

@@ -62,6 +62,8 @@ export interface RunContext extends PlanContext {
   decide?: Decide;
   /** Refuses (exit 3) when another process holds the primary open; `where` goes into the message. */
   checkHolders(where: string): void;
+  /** The dry-run's kept trial this run adopts (its export and build: src/engine/kept-trial.ts); null: it makes them itself. */
+  trial?: import("../src/engine/kept-trial.js").KeptTrial | null;
   /** The swap hands over its hold (now on the archived original): the run releases it after its last check (docs/safety.md). */
   keepArchiveHeld?(hold: import("../src/safety/hold.js").PrimaryHold): void;
 }

@@ -1,4 +1,5 @@
 /** What a cutover will do: its paths, route, steps and plan digest, computed before anything is written. */
+import type { KeptTrial } from "../engine/kept-trial.js";
 import { resolve } from "node:path";
 import { routeFor, stepsFor, type Route, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
@@ -55,6 +56,8 @@ export interface CutoverPlan {
   paths: RunPaths;
   digest: string;
   options: RunOptions;
+  /** The apply's: the dry-run's kept trial it adopts (src/engine/kept-trial.ts). */
+  trial?: KeptTrial | null;
 }
 
 function runOptions(o?: Partial<RunOptions>): RunOptions {

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
+import { adoptableTrial } from "../engine/kept-trial.js";
 import { applyFinalCounts } from "../report/final-counts.js";
 import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
@@ -38,6 +39,8 @@ import { collectGarbage } from "../util/gc.js";
 import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
 import { withWorkersAhead } from "../backup/export-workers.js";
 import { DrySidecar } from "./dry-sidecar.js";
+/** The dry-run's journal and holder check: it writes no journal and holds nothing. */
+const nothing = (): void => {};
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
@@ -149,24 +152,17 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   return withWorkersAhead(dbPath, !pending && plan.route === "rebuild", async () => {
     if (!opts.apply) {
       // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
-      const ctx = makeContext(
-        opts,
-        plan,
-        pending,
-        "dry-run",
-        token,
-        () => {},
-        runStart(plan, id, start),
-        () => {},
-      );
+      const ctx = makeContext(opts, plan, pending, "dry-run", token, nothing, runStart(plan, id, start), nothing);
       await runPreflight(ctx, steps, report, opts, true);
       // Stage 2's comparison, as the apply will make it before the swap: against the trial file, or the file itself on the other routes.
       const side = new DrySidecar(dbPath);
       if (plan.route === "rebuild") {
-        // The same export and import --apply makes, into a scratch folder (removed): misfits show now.
+        // The same export and import --apply makes, into a scratch folder, kept for that apply (engine/kept-trial.ts): misfits show now.
         opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
-        const stage2 = steps.some((s) => s.id === "sidecar");
-        const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, stage2 ? side.inspect : undefined);
+        const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
+        // Kept only for an apply that would run now (no Stage 0 gate refusing it).
+        const keep = report.steps.some((s) => s.stage === 0 && s.warnings?.length) ? undefined : { planDigest: report.planDigest!, command: opts.command };
+        const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep);
         report.trial = evidence;
         if (evidence.objects) report.objects = evidence.objects;
         if (evidence.readWhole) report.readWhole = evidence.readWhole;
@@ -195,6 +191,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
       throw planChanged(opts.plan, plan.digest);
     }
+    const trial = pending || plan.route !== "rebuild" ? null : adoptableTrial(dbPath, plan.digest, opts.command, opts.emit);
     return withWriteSafety(
       {
         command: opts.command,
@@ -202,13 +199,13 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
         workDir: plan.paths.workDir,
         workDirOurs: Boolean(pending),
         workDirDefault: !pending && !opts.workDir,
-        runId: start?.runId,
+        runId: start?.runId ?? trial?.record.runId, // an adopted trial's build carries its run id
         lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
         holders: true,
         token,
         signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
       },
-      (g) => executeSteps(opts, plan, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
+      (g) => executeSteps(opts, { ...plan, trial }, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
     );
   });
 }

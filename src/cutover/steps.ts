@@ -51,6 +51,7 @@ export function makeContext(
     journalSwap,
     decide: opts.decide,
     checkHolders,
+    trial: pending ? null : (plan.trial ?? null),
   };
 }
 

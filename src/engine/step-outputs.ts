@@ -105,6 +105,8 @@ export const StepOutputSchemas = {
     file: FileRecordSchema,
     /** Tables whose big values the export read whole (a WITHOUT ROWID table its pages could not serve), and why. */
     readWhole: opt(ReadWholeSchema),
+    /** The backup is the dry-run's kept trial's, made at this time (src/engine/kept-trial.ts). */
+    adopted: opt(str),
   }),
   "verify-backup": v.object({
     verified: bool,
@@ -124,6 +126,8 @@ export const StepOutputSchemas = {
     sequences: v.unknown(),
     evidence: ImportEvidenceSchema,
     file: FileRecordSchema,
+    /** The new file is the dry-run's kept trial's build, made at this time (src/engine/kept-trial.ts). */
+    adopted: opt(str),
   }),
   checks: v.object({ chain: str, integrity: str, foreignKeyOrphans: num }),
   "primary-unchanged": v.object({ identity: FileIdentitySchema }),

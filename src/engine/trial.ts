@@ -1,7 +1,8 @@
 /**
  * The cutover dry-run's trial import: the same export and import the apply makes, into a scratch
- * folder that is removed afterwards, so a row that cannot load shows in the plan, not first at
- * --apply. The primary is only read (one snapshot).
+ * folder, so a row that cannot load shows in the plan, not first at --apply. The primary is only
+ * read (one snapshot). The folder is removed afterwards, or kept for the apply of the same plan to
+ * adopt (./kept-trial.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,10 @@ import { interruptedNothingLeft, type CancelToken } from "../util/cancel.js";
 import { VoxError } from "../errors.js";
 import { pausePoint } from "./testhooks.js";
 import { collectGarbage } from "../util/gc.js";
+import { randomUUID } from "node:crypto";
+import { contentState } from "../safety/content-version.js";
+import { keepsTrials, keepTrial, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
+import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 
 /**
  * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
@@ -54,7 +59,10 @@ export function importEvidence(
   };
 }
 
-/** `inspect`: called with the trial file before its folder is removed (the dry-run's Stage 2 comparison runs against it). */
+/**
+ * `inspect`: called with the trial file before its folder is removed or kept (the dry-run's Stage 2
+ * comparison runs against it). `plan`: the plan the trial is kept for, when trials are kept.
+ */
 export async function trialImport(
   dbPath: string,
   d: Diagnosis,
@@ -62,19 +70,27 @@ export async function trialImport(
   emit: Emit,
   token?: CancelToken,
   inspect?: (trialDb: string) => void,
+  plan?: { planDigest: string; command: string },
 ): Promise<ImportEvidence> {
+  const keep = plan && keepsTrials() ? plan : undefined;
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
+  let kept = false;
   try {
-    const evidence = await trialIn(dir, dbPath, d, base, emit, stop, Boolean(inspect));
-    inspect?.(join(dir, "trial.db"));
-    return evidence;
+    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null);
+    inspect?.(join(dir, TRIAL_DB));
+    if (keep && t.kept) {
+      // The apply of this plan adopts the export and the build (kept-trial.ts): recorded after the Stage 2 look above.
+      keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) });
+      kept = true;
+    }
+    return t.evidence;
   } catch (e) {
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
     throw e;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -87,10 +103,29 @@ function dryRunInterrupted(e: VoxError): VoxError {
   );
 }
 
-/** `keep`: the trial file is built as a new file (kept in the folder until it is removed) instead of a scratch file removed at once. */
-async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: BaselineContext, emit: Emit, stop: () => void, keep: boolean): Promise<ImportEvidence> {
+/**
+ * `keep`: the trial file is built as a new file (kept in the folder until it is removed) instead of a
+ * scratch file removed at once; with a run id, built as the apply would build it (that run id, the
+ * plan digest and the command in its ledger and quarantine rows) and what the apply's export step
+ * would record returned too (`kept`), for the dry-run to keep it (kept-trial.ts).
+ */
+async function trialIn(
+  dir: string,
+  dbPath: string,
+  d: Diagnosis,
+  base: BaselineContext,
+  emit: Emit,
+  stop: () => void,
+  keep: { planDigest?: string; command?: string; runId?: string } | null,
+): Promise<{
+  evidence: ImportEvidence;
+  report: ImportReport;
+  exported: { readWhole: ImportReport["readWhole"] };
+  kept: Pick<TrialRecord, "runId" | "export"> | null;
+}> {
   {
-    const backupPath = join(dir, "trial-backup.jsonl");
+    const backupPath = join(dir, TRIAL_BACKUP);
+    const identity = contentState(dbPath); // as the apply's export step takes it: before the export's snapshot
     const exp = await exportBackup({
       dbPath,
       outPath: backupPath,
@@ -115,13 +150,14 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
     collectGarbage();
     const r = await importBackup({
       backupPath,
-      targetPath: join(dir, "trial.db"),
+      targetPath: join(dir, TRIAL_DB),
       baselineSql: base.sql,
       baselineVersion: base.manifest.baselineVersion,
       history: base.policy.history,
       rules: loadImporters(),
       into: keep ? "target" : "scratch",
       source: dbPath,
+      ...(keep?.runId ? { runId: keep.runId, planDigest: keep.planDigest, command: `${keep.command}:import` } : {}),
       // The trial's backup is the file this export just wrote: checked against the export's own
       // whole-file hash before anything it fed is kept (as the apply's import checks its verified
       // backup's), so its rows are not re-encoded and a proven table's lines are hashed once.
@@ -141,6 +177,7 @@ async function trialIn(dir: string, dbPath: string, d: Diagnosis, base: Baseline
     // The import runs in one go: a signal that came meanwhile is honoured here, before the plan is shown.
     await new Promise((res) => setImmediate(res));
     stop();
-    return importEvidence(r, true, exp.readWhole);
+    const kept = keep?.runId ? { runId: keep.runId, export: exportOutputs(exp, identity) } : null;
+    return { evidence: importEvidence(r, true, exp.readWhole), report: r, exported: exp, kept };
   }
 }

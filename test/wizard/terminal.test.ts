@@ -123,7 +123,8 @@ describe("the wizard in a real terminal (tmux)", () => {
     // The engine's test hook holds the export at its first report until the marker file is removed:
     // q always lands in a running step, on a small sample (a large one only made that likely).
     const marker = join(dir, "export-paused");
-    const pause = `VOX_CUTOVER_PAUSE_AT=export-progress VOX_CUTOVER_PAUSE_ONCE=1 VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`;
+    // The dry-run's trial is not kept: the apply makes its own export (adopting the trial's, it would not run one).
+    const pause = `VOX_CUTOVER_KEEP_TRIAL=0 VOX_CUTOVER_PAUSE_AT=export-progress VOX_CUTOVER_PAUSE_ONCE=1 VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`;
     const { name, exitFile, errFile } = start(`--db ${db}`, { env: `NO_COLOR=1 ${pause}` });
     await acceptToPlan(name);
     for (const t0 = Date.now(); !existsSync(marker); await new Promise((r) => setTimeout(r, 20)))

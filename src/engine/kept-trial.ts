@@ -1,0 +1,231 @@
+/**
+ * The cutover dry-run's trial, kept for the apply to adopt (issue 18: not doing the trial import
+ * twice). The dry-run makes the same export and build the apply makes; instead of removing them, it
+ * keeps them in `$TMPDIR/vox-cutover-trial-kept-<key>` (one per database) with a record: the
+ * primary's identity and its content state taken before the trial's export, the plan digest, the
+ * command, the tool version, the run id the trial's build wrote into the new file, and the export's
+ * and the build's step outputs. An apply of that same plan adopts them only while all of it holds
+ * (the primary is unchanged since that export: content version, WAL included) — the backup then
+ * goes through verify-backup like any other (every hash recomputed, every count against the live
+ * primary), and the built file is moved beside the primary only if its sha256 is still the one
+ * taken after its checks (integrity_check, foreign_key_check, parity) passed. Anything else: the
+ * kept trial is removed and the apply exports and builds itself. The run takes the trial's run id,
+ * so the new file's ledger and quarantine rows name the run that swapped it in.
+ *
+ * Not kept: when `VOX_CUTOVER_KEEP_TRIAL=0`, or `$TMPDIR` is a tmpfs (memory, not disk). A kept
+ * trial whose database is gone or another file, or older than a day, is removed by the next dry-run.
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import * as v from "valibot";
+import { contentState, describeContentChange, sameContent } from "../safety/content-version.js";
+import { identify } from "../safety/identity.js";
+import { recordMismatch } from "../safety/runfiles.js";
+import { fsyncDir, fsyncFile } from "../util/fsync.js";
+import { toolVersion } from "../util/paths.js";
+import { check } from "../validate/schemas.js";
+import type { Emit } from "./events.js";
+import { StepOutputSchemas } from "./step-outputs.js";
+
+const KEPT_PREFIX = "vox-cutover-trial-kept-";
+const RECORD = "trial.json";
+export const TRIAL_BACKUP = "trial-backup.jsonl";
+export const TRIAL_DB = "trial.db";
+/** A kept trial older than this is removed by the next dry-run (its apply would have come by now). */
+const KEEP_MS = 24 * 3600 * 1000;
+/** statfs(2)'s f_type of a tmpfs: a kept trial there would hold memory, not disk. */
+const TMPFS_MAGIC = 0x01021994;
+
+const TrialRecordSchema = v.object({
+  format: v.literal("vox-cutover-trial"),
+  toolVersion: v.string(),
+  db: v.string(),
+  dev: v.string(),
+  ino: v.string(),
+  planDigest: v.string(),
+  command: v.string(),
+  runId: v.string(),
+  createdAt: v.string(),
+  export: v.object({ summary: v.string(), outputs: StepOutputSchemas.export }),
+  build: v.object({ summary: v.string(), outputs: StepOutputSchemas["build-import"] }),
+  /** The built file's sha256, taken after its checks passed (and after the dry-run's Stage 2 look at it). */
+  builtSha256: v.string(),
+});
+export type TrialRecord = v.InferOutput<typeof TrialRecordSchema>;
+
+/** A kept trial an apply may adopt: its folder, its record and its two files. */
+export interface KeptTrial {
+  dir: string;
+  record: TrialRecord;
+  backupPath: string;
+  builtPath: string;
+}
+
+/** Whether a dry-run keeps its trial (see above). */
+export function keepsTrials(): boolean {
+  if (process.env.VOX_CUTOVER_KEEP_TRIAL === "0") return false;
+  try {
+    return statfsSync(tmpdir()).type !== TMPFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** Where the trial of the database at `dbPath` is kept (one per database: its real path, device and inode). */
+function keptDir(dbPath: string): string | null {
+  const id = identify(dbPath);
+  if (!id.exists) return null;
+  const key = createHash("sha256")
+    .update(JSON.stringify([id.real, id.dev, id.ino]))
+    .digest("hex")
+    .slice(0, 20);
+  return join(tmpdir(), KEPT_PREFIX + key);
+}
+
+function readRecord(dir: string): TrialRecord | null {
+  try {
+    return check(TrialRecordSchema, JSON.parse(readFileSync(join(dir, RECORD), "utf8")));
+  } catch {
+    return null;
+  }
+}
+
+/** Removes a kept trial's folder (its files were adopted, or it cannot serve). */
+export function dropTrial(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Keeps the finished trial in `scratch` (its backup and built file) for an apply of the same plan:
+ * its record is written and synced, then the folder takes the database's kept name (replacing an
+ * earlier trial). Kept trials of databases that are gone, or older than a day, are removed.
+ */
+export function keepTrial(
+  scratch: string,
+  dbPath: string,
+  record: Omit<TrialRecord, "format" | "toolVersion" | "db" | "dev" | "ino" | "createdAt" | "builtSha256">,
+): void {
+  const dest = keptDir(dbPath);
+  const id = identify(dbPath);
+  if (!dest || !id.dev || !id.ino) return;
+  const full: TrialRecord = {
+    format: "vox-cutover-trial",
+    toolVersion: toolVersion(),
+    db: id.real,
+    dev: id.dev,
+    ino: id.ino,
+    createdAt: new Date().toISOString(),
+    builtSha256: fileSha256(join(scratch, TRIAL_DB)),
+    ...record,
+  };
+  writeFileSync(join(scratch, RECORD), JSON.stringify(full), { mode: 0o600 });
+  fsyncFile(join(scratch, RECORD));
+  dropTrial(dest);
+  renameSync(scratch, dest);
+  fsyncDir(dirname(dest));
+  sweepKeptTrials(dest);
+}
+
+/** Removes kept trials (other than `keep`) whose database is gone or another file, or that are older than a day. */
+function sweepKeptTrials(keep: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir()).filter((n) => n.startsWith(KEPT_PREFIX));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const dir = join(tmpdir(), n);
+    if (dir === keep) continue;
+    const r = readRecord(dir);
+    const id = r ? identify(r.db) : null;
+    const stale = !r || !id?.exists || id.dev !== r.dev || id.ino !== r.ino || Date.now() - Date.parse(r.createdAt) > KEEP_MS;
+    if (stale) dropTrial(dir);
+  }
+}
+
+/**
+ * The kept trial an apply of this plan may adopt (null: none kept, or it cannot serve — then it is
+ * removed, and a note says why: this apply exports and builds itself).
+ */
+export function adoptableTrial(dbPath: string, planDigest: string, command: string, emit: Emit): KeptTrial | null {
+  const dir = keptDir(dbPath);
+  if (!dir || !existsSync(dir)) return null;
+  const t = whyNot(dir, dbPath, planDigest, command);
+  if (typeof t !== "string") return t;
+  dropTrial(dir);
+  emit({ type: "note", text: `The dry-run's kept trial was not used (${t}): this run exports and builds itself.` });
+  return null;
+}
+
+function whyNot(dir: string, dbPath: string, planDigest: string, command: string): KeptTrial | string {
+  const r = readRecord(dir);
+  if (!r) return "its record is unreadable";
+  const id = identify(dbPath);
+  if (r.toolVersion !== toolVersion()) return `another version of vox-cutover made it (${r.toolVersion})`;
+  if (id.real !== r.db || id.dev !== r.dev || id.ino !== r.ino) return "it was made from another file at this path";
+  const now = contentState(dbPath);
+  if (!sameContent(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
+  if (r.planDigest !== planDigest) return `it was made for plan ${r.planDigest}, this run is plan ${planDigest}`;
+  if (r.command !== command) return `it was made for ${r.command}`;
+  const t: KeptTrial = { dir, record: r, backupPath: join(dir, TRIAL_BACKUP), builtPath: join(dir, TRIAL_DB) };
+  const b = recordMismatch(t.backupPath, r.export.outputs.file);
+  if (b) return `its backup is not the file it recorded: ${b}`;
+  const n = recordMismatch(t.builtPath, r.build.outputs.file);
+  if (n) return `its built file is not the file it recorded: ${n}`;
+  return t;
+}
+
+/** Whether the kept trial's built file still has the sha256 taken after its checks passed (read whole, 1 MB at a time). */
+export function builtFileIntact(t: KeptTrial): boolean {
+  return recordMismatch(t.builtPath, t.record.build.outputs.file) === null && fileSha256(t.builtPath) === t.record.builtSha256;
+}
+
+/**
+ * Moves a kept trial's file to `to` (which must not exist): renamed on the same filesystem, else
+ * copied under a private name beside `to`, synced and renamed, so `to` is whole or absent.
+ */
+export function adoptFile(from: string, to: string): void {
+  if (existsSync(to)) throw new Error(`${to} exists: the kept trial's file is not moved over it`);
+  if (statSync(from).dev === statSync(dirname(to)).dev) {
+    renameSync(from, to);
+  } else {
+    const partial = join(dirname(to), `.${basename(to)}.vox-cutover-adopting-${process.pid}`);
+    try {
+      copyFileSync(from, partial);
+      fsyncFile(partial);
+      renameSync(partial, to);
+    } catch (e) {
+      rmSync(partial, { force: true });
+      throw e;
+    }
+  }
+  fsyncDir(dirname(to));
+}
+
+function fileSha256(path: string): string {
+  const h = createHash("sha256");
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest("hex");
+}

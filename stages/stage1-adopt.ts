@@ -1,0 +1,56 @@
+/**
+ * Stage 1's export and build, adopted from the dry-run's kept trial (src/engine/kept-trial.ts: when
+ * an apply may adopt it, and why that keeps every guarantee) instead of made again.
+ */
+import type { StepOutput } from "../src/engine/step-outputs.js";
+import { adoptFile, builtFileIntact, dropTrial, type KeptTrial } from "../src/engine/kept-trial.js";
+import { recordFile } from "../src/safety/runfiles.js";
+import type { RunContext, StepResult } from "./types.js";
+
+/**
+ * The dry-run's kept trial's backup, adopted with its export's outputs (the primary's content state
+ * before that export is the one the later gates compare with); verify-backup proves it as any other.
+ * null: it could not be moved (the trial is removed), the export step exports.
+ */
+export function adoptBackup(c: RunContext, t: KeptTrial): StepResult<StepOutput<"export">> | null {
+  try {
+    adoptFile(t.backupPath, c.backupPath);
+  } catch (e) {
+    dropTrial(t.dir);
+    c.emit({ type: "note", text: `The dry-run's backup could not be moved (${e instanceof Error ? e.message : String(e)}): this run exports itself.` });
+    return null;
+  }
+  const o = t.record.export.outputs;
+  return {
+    summary: `the dry-run's backup (${t.record.createdAt}, plan ${t.record.planDigest}) adopted: the primary unchanged since that export (content version); ${t.record.export.summary}`,
+    outputs: { ...o, path: c.backupPath, file: recordFile(c.backupPath, o.sha256), adopted: t.record.createdAt },
+  };
+}
+
+/**
+ * The dry-run's kept build, adopted when its backup was (the same file, verified again by this run):
+ * moved beside the primary if its sha256 is still the one taken after its checks passed. The kept
+ * trial is removed either way; null: this run builds the file itself.
+ */
+export function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean): StepResult<StepOutput<"build-import">> | null {
+  try {
+    if (!builtFileIntact(t)) {
+      c.emit({ type: "note", text: "The dry-run's built file changed since its checks (sha256): this run builds the new file itself." });
+      return null;
+    }
+    adoptFile(t.builtPath, c.newPath);
+  } catch (e) {
+    c.emit({
+      type: "note",
+      text: `The dry-run's built file could not be moved (${e instanceof Error ? e.message : String(e)}): this run builds the new file itself.`,
+    });
+    return null;
+  } finally {
+    dropTrial(t.dir);
+  }
+  const o = t.record.build.outputs;
+  return {
+    summary: `the dry-run's build (${t.record.createdAt}) adopted, its sha256 unchanged since its checks: ${t.record.build.summary}`,
+    outputs: { ...o, path: c.newPath, evidence: { ...o.evidence, backupVerified: verified }, file: recordFile(c.newPath), adopted: t.record.createdAt },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The dry-run's trial, kept and adopted by the apply of the same plan (src/engine/kept-trial.ts):
+ * the adopted result equals a cold apply's by an independent reader (sqlite3 .sha3sum, Python's
+ * sqlite3), and a trial that no longer fits the primary or its own record is never adopted.
+ */
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
+
+/** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
+async function setup(): Promise<{ dir: string; db: string; env: Record<string, string>; kept: () => string[] }> {
+  const dir = tmp("vox-kept-");
+  const { db } = await sampleInto(dir, 30);
+  const own = join(dir, "tmp");
+  mkdirSync(own);
+  return {
+    dir,
+    db,
+    env: { TMPDIR: own },
+    kept: () =>
+      readdirSync(own)
+        .filter((n) => n.startsWith("vox-cutover-trial-"))
+        .map((n) => join(own, n)),
+  };
+}
+
+const step = (json: any, id: string) => json.steps.find((s: any) => s.id === id);
+
+/** Every table's rows as an independent reader sees them, the run's own columns (run id, times) left out. */
+function content(db: string): Record<string, string> {
+  const tables = sqlite(
+    db,
+    "SELECT name FROM sqlite_master WHERE type='table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT IN ('cutover_ledger','legacy_quarantine','schema_version') ORDER BY name",
+  ).split("\n");
+  const sums = sha3sums(db, tables);
+  const out: Record<string, string> = Object.fromEntries(tables.map((t, i) => [t, sums[i]!]));
+  out.legacy_quarantine = sqlite(
+    db,
+    "SELECT hex(source_table), hex(source_rowid), hex(source_key), hex(row_json), hex(reason) FROM legacy_quarantine ORDER BY id",
+  );
+  out.schema_version = sqlite(db, "SELECT version FROM schema_version ORDER BY version");
+  return out;
+}
+
+describe("a dry-run's trial, adopted by the apply of its plan", () => {
+  it("the apply adopts the trial's backup and build; the result equals a cold apply's; every row of the new file names the run", async () => {
+    const { dir, db, env, kept } = await setup();
+    const orig = sha256(db);
+    const cold = join(dir, "cold");
+    mkdirSync(cold);
+    for (const f of readdirSync(dir)) if (f !== "cold" && f !== "tmp") copyFileSync(join(dir, f), join(cold, f));
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(kept()).toHaveLength(1);
+    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(step(apply.json, "export").summary).toMatch(/^the dry-run's backup .* adopted: the primary unchanged since that export/);
+    expect(step(apply.json, "verify-backup").summary).toMatch(/table hashes recomputed equal to the export's/);
+    expect(step(apply.json, "build-import").summary).toMatch(/^the dry-run's build .* adopted, its sha256 unchanged since its checks/);
+    expect(kept()).toEqual([]); // consumed
+    // The cold apply: another file (no trial of its own), the same rows.
+    const c = await cli(["cutover", "--db", join(cold, "vox.db"), "--apply", "--json"], { env });
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(step(c.json, "export").summary).not.toMatch(/adopted/);
+    expect(content(db)).toEqual(content(join(cold, "vox.db")));
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+    // The build's ledger row and every quarantined row carry this run's id (the trial was built with it).
+    const runId = apply.json.runId;
+    expect(sqlite(db, "SELECT DISTINCT run_id FROM cutover_ledger")).toBe(runId);
+    expect(sqlite(db, "SELECT DISTINCT run_id FROM legacy_quarantine")).toBe(runId);
+    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE command = 'cutover:import' AND plan_digest = '" + dry.json.planDigest + "'")).toBe("1");
+    // The backup is in the run's work dir, the archive is the untouched original.
+    expect(apply.json.backup.path.startsWith(apply.json.workDir)).toBe(true);
+    expect(apply.json.backup.verified).toBe(true);
+    expect(sha256(apply.json.archive.path)).toBe(orig);
+  });
+
+  it("a write to the primary after the dry-run: not adopted (the note says why), the trial removed, the write in the new file", async () => {
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-dry-run', 'v')");
+    const apply = await cli(["cutover", "--db", db, "--apply"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr + apply.stdout).toMatch(
+      /The dry-run's kept trial was not used \(the primary changed since its export \(.*\)\): this run exports and builds itself/,
+    );
+    expect(apply.stdout).not.toMatch(/adopted/);
+    expect(kept()).toEqual([]);
+    expect(sqlite(db, "SELECT count(*) FROM actor_state WHERE key = 'after-the-dry-run'")).toBe("1");
+  });
+
+  it("a built file changed after the dry-run (same size and time): the backup is adopted, the build is not (sha256), the run builds it and succeeds", async () => {
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const built = join(kept()[0]!, "trial.db");
+    const page = Number(sqlite(built, "PRAGMA page_size"));
+    // One byte of the last page flipped, its modification time put back: only the content hash can tell.
+    execFileSync("python3", [
+      "-c",
+      "import os,sys\np=sys.argv[1];st=os.stat(p);f=open(p,'r+b');f.seek(st.st_size-int(sys.argv[2])//2);b=f.read(1);f.seek(-1,1);f.write(bytes([b[0]^255]));f.close();os.utime(p,ns=(st.st_atime_ns,st.st_mtime_ns))",
+      built,
+      String(page),
+    ]);
+    const apply = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(step(apply.json, "export").summary).toMatch(/adopted/);
+    expect(step(apply.json, "build-import").summary).not.toMatch(/adopted/);
+    expect(apply.stderr).toMatch(/The dry-run's built file changed since its checks \(sha256\): this run builds the new file itself/);
+    expect(kept()).toEqual([]);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+
+  it("a backup changed after the dry-run (same size and time): adopted, then refused by verify-backup (3); the primary untouched", async () => {
+    const { db, env, kept } = await setup();
+    const before = sha256(db);
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const backup = join(kept()[0]!, "trial-backup.jsonl");
+    const size = statSync(backup).size;
+    execFileSync("python3", [
+      "-c",
+      "import os,sys\np=sys.argv[1];st=os.stat(p);f=open(p,'r+b');f.seek(st.st_size//2);b=f.read(1);f.seek(-1,1);f.write(b'x' if b!=b'x' else b'y');f.close();os.utime(p,ns=(st.st_atime_ns,st.st_mtime_ns))",
+      backup,
+    ]);
+    expect(statSync(backup).size).toBe(size);
+    const apply = await cli(["cutover", "--db", db, "--apply"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(3);
+    expect(apply.stderr).toMatch(
+      /^refused: The backup .*backup\.jsonl does not verify at line \d+ .*the content hash recomputed from the rows .* differs from the recorded one/m,
+    );
+    expect(sha256(db)).toBe(before);
+  });
+
+  it("a dry-run keeps one trial per database (a second replaces the first); with VOX_CUTOVER_KEEP_TRIAL=0 none", async () => {
+    const { db, env, kept } = await setup();
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    const first = readFileSync(join(kept()[0]!, "trial.json"), "utf8");
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(kept()).toHaveLength(1);
+    expect(readFileSync(join(kept()[0]!, "trial.json"), "utf8")).not.toBe(first);
+    expect(JSON.parse(first)).toMatchObject({ format: "vox-cutover-trial", db: expect.stringContaining("vox.db") });
+    const off = await setup();
+    expect((await cli(["cutover", "--db", off.db], { env: { ...off.env, VOX_CUTOVER_KEEP_TRIAL: "0" } })).exitCode).toBe(0);
+    expect(off.kept()).toEqual([]);
+    expect(existsSync(off.db)).toBe(true);
+  });
+
+  it.each(["after:export", "after:build-import"])(
+    "killed (SIGKILL) %s of an adopting apply: the resume finishes it, the same rows as a cold apply",
+    async (point) => {
+      const { dir, db, env, kept } = await setup();
+      const cold = join(dir, "cold");
+      mkdirSync(cold);
+      for (const f of readdirSync(dir)) if (f !== "cold" && f !== "tmp") copyFileSync(join(dir, f), join(cold, f));
+      expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+      const { child } = await pausedAt(["cutover", "--db", db, "--apply"], point, undefined, false, env);
+      child.kill("SIGKILL");
+      expect((await child).signal).toBe("SIGKILL");
+      const resumed = await cli(["cutover", "--db", db, "--resume", "--apply", "--json"], { env });
+      expect(resumed.exitCode, resumed.stderr).toBe(0);
+      expect(step(resumed.json, "export").status).toBe("reused");
+      expect(step(resumed.json, "build-import").status).toBe(point === "after:export" ? "done" : "reused");
+      const c = await cli(["cutover", "--db", join(cold, "vox.db"), "--apply"], { env });
+      expect(c.exitCode, c.stderr).toBe(0);
+      expect(content(db)).toEqual(content(join(cold, "vox.db")));
+      expect(sqlite(db, "SELECT DISTINCT run_id FROM legacy_quarantine")).toBe(resumed.json.runId);
+      if (point === "after:export") expect(kept()).toHaveLength(1); // its built file, never adopted: removed by the next dry-run or a later apply
+    },
+  );
+});
