@@ -86,9 +86,11 @@ function holdersOk(): string {
 }
 
 /** Room for what the run writes, and the work dir on the database's filesystem (the archive is a rename). */
-function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis">): { free: number; required: number } {
+function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis" | "trial">): { free: number; required: number; moved: boolean } {
   const n = need(c);
-  const required = n.total;
+  // A dry-run's kept trial on this filesystem is renamed into place, not written again (its room is taken already).
+  const moved = c.trial && statSync(c.trial.dir).dev === statSync(dirname(c.dbPath)).dev;
+  const required = moved ? n.total - n.backup - n.newFile : n.total;
   const free = freeBytes(dirname(c.dbPath));
   if (free < required) {
     throw refused({
@@ -105,8 +107,11 @@ function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis">): { fr
       next: "Choose a --work-dir on the database's filesystem (the default, vox-cutover-runs/ beside it, is).",
     });
   }
-  return { free, required };
+  return { free, required, moved: Boolean(moved) };
 }
+
+const spaceLine = (g: { free: number; required: number; moved: boolean }) =>
+  `${formatBytes(g.free)} free, ${formatBytes(g.required)} needed${g.moved ? " (the dry-run's backup and new file are moved in, not written again)" : ""}`;
 
 export const diskStep: Step = defineStep({
   id: "disk",
@@ -116,13 +121,13 @@ export const diskStep: Step = defineStep({
   reuse: "always",
   describe: (c) => `free space on the database's filesystem ≥ what the run writes: ${describeNeed(need(c))}`,
   async run(c) {
-    const { free, required } = diskGate(c);
-    return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
+    const g = diskGate(c);
+    return { summary: spaceLine(g), outputs: { free: g.free, required: g.required } };
   },
   async check(c) {
     try {
-      const { free, required } = diskGate(c);
-      return { summary: `${formatBytes(free)} free, ${formatBytes(required)} needed`, outputs: { free, required } };
+      const g = diskGate(c);
+      return { summary: spaceLine(g), outputs: { free: g.free, required: g.required } };
     } catch (e) {
       const r = asWarning(e);
       const required = need(c).total;

@@ -4,7 +4,9 @@
  */
 import type { StepOutput } from "../src/engine/step-outputs.js";
 import { adoptFile, builtFileIntact, dropTrial, type KeptTrial } from "../src/engine/kept-trial.js";
-import { recordFile } from "../src/safety/runfiles.js";
+import { basename, dirname, join } from "node:path";
+import { removeOwnDatabaseFiles } from "../src/db/files.js";
+import { recordFile, recordMismatch } from "../src/safety/runfiles.js";
 import type { RunContext, StepResult } from "./types.js";
 
 /**
@@ -14,7 +16,7 @@ import type { RunContext, StepResult } from "./types.js";
  */
 export function adoptBackup(c: RunContext, t: KeptTrial): StepResult<StepOutput<"export">> | null {
   try {
-    adoptFile(t.backupPath, c.backupPath);
+    adoptFile(t.backupPath, c.backupPath, join(dirname(c.backupPath), `.${basename(c.backupPath)}.partial-${process.pid}`));
   } catch (e) {
     dropTrial(t.dir);
     c.emit({ type: "note", text: `The dry-run's backup could not be moved (${e instanceof Error ? e.message : String(e)}): this run exports itself.` });
@@ -29,22 +31,24 @@ export function adoptBackup(c: RunContext, t: KeptTrial): StepResult<StepOutput<
 
 /**
  * The dry-run's kept build, adopted when its backup was (the same file, verified again by this run):
- * moved beside the primary if its sha256 is still the one taken after its checks passed. The kept
- * trial is removed either way; null: this run builds the file itself.
+ * moved beside the primary, then kept only if its sha256 there is still the one taken after its
+ * checks passed (else removed). The kept trial is removed either way; null: this run builds the file itself.
  */
 export function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean): StepResult<StepOutput<"build-import">> | null {
-  try {
-    if (!builtFileIntact(t)) {
-      c.emit({ type: "note", text: "The dry-run's built file changed since its checks (sha256): this run builds the new file itself." });
-      return null;
-    }
-    adoptFile(t.builtPath, c.newPath);
-  } catch (e) {
-    c.emit({
-      type: "note",
-      text: `The dry-run's built file could not be moved (${e instanceof Error ? e.message : String(e)}): this run builds the new file itself.`,
-    });
+  const notUsed = (why: string) => {
+    c.emit({ type: "note", text: `The dry-run's built file ${why}: this run builds the new file itself.` });
     return null;
+  };
+  try {
+    const moved = recordMismatch(t.builtPath, t.record.build.outputs.file);
+    if (moved) return notUsed(`is not the file it recorded (${moved})`);
+    adoptFile(t.builtPath, c.newPath, join(dirname(c.newPath), `.${basename(c.newPath)}.vox-cutover-building-${process.pid}`));
+    if (!builtFileIntact(t, c.newPath)) {
+      removeOwnDatabaseFiles(c.newPath);
+      return notUsed("changed since its checks (its sha256 differs)");
+    }
+  } catch (e) {
+    return notUsed(`could not be moved (${e instanceof Error ? e.message : String(e)})`);
   } finally {
     dropTrial(t.dir);
   }

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
-import { adoptableTrial } from "../engine/kept-trial.js";
+import { adoptableTrial, sweepKeptTrials } from "../engine/kept-trial.js";
 import { applyFinalCounts } from "../report/final-counts.js";
 import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
@@ -56,6 +56,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     });
   }
   checkPlanOption(opts.plan);
+  sweepKeptTrials(); // this user's kept dry-run trials of databases gone or replaced, or older than a day
   // Inputs that are FIFOs or devices would block (a telemetry FIFO hangs after the swap): refused before anything moves.
   for (const f of opts.options?.telemetry ?? []) assertNotSpecial("--telemetry", f, "input");
   assertReadable("--telemetry", opts.options?.telemetry ?? []);

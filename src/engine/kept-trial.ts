@@ -1,25 +1,30 @@
 /**
  * The cutover dry-run's trial, kept for the apply to adopt (issue 18: not doing the trial import
  * twice). The dry-run makes the same export and build the apply makes; instead of removing them, it
- * keeps them in `$TMPDIR/vox-cutover-trial-kept-<key>` (one per database) with a record: the
+ * keeps them in a folder of the user's own (`$TMPDIR/vox-cutover-trials-<uid>/<key>`, one per
+ * database; the parent 0700 and this user's, else nothing is kept or adopted) with a record: the
  * primary's identity and its content state taken before the trial's export, the plan digest, the
- * command, the tool version, the run id the trial's build wrote into the new file, and the export's
- * and the build's step outputs. An apply of that same plan adopts them only while all of it holds
- * (the primary is unchanged since that export: content version, WAL included) — the backup then
- * goes through verify-backup like any other (every hash recomputed, every count against the live
- * primary), and the built file is moved beside the primary only if its sha256 is still the one
- * taken after its checks (integrity_check, foreign_key_check, parity) passed. Anything else: the
- * kept trial is removed and the apply exports and builds itself. The run takes the trial's run id,
- * so the new file's ledger and quarantine rows name the run that swapped it in.
+ * command, the program (its version and a hash of its code and importer rules), the run id the
+ * trial's build wrote into the new file, and the export's and the build's step outputs. An apply of
+ * that same plan adopts them only while all of it holds (the primary is unchanged since that export:
+ * content version, WAL included) — the backup then goes through verify-backup like any other (every
+ * hash recomputed, every count against the live primary), and the built file, once moved beside the
+ * primary, is kept only if its sha256 is still the one taken after its checks (integrity_check,
+ * foreign_key_check, parity) passed. Anything else: the kept trial is removed and the apply exports
+ * and builds itself. The run takes the trial's run id, so the new file's ledger and quarantine rows
+ * name the run that swapped it in.
  *
- * Not kept: when `VOX_CUTOVER_KEEP_TRIAL=0`, or `$TMPDIR` is a tmpfs (memory, not disk). A kept
- * trial whose database is gone or another file, or older than a day, is removed by the next dry-run.
+ * Not kept: when `VOX_CUTOVER_KEEP_TRIAL=0` (then none is adopted either), or `$TMPDIR` is a tmpfs or
+ * ramfs (memory, not disk). Every cutover command first removes this user's kept trials whose
+ * database is gone or another file, or that are older than a day.
  */
 import { createHash } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
   existsSync,
+  lstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -31,7 +36,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadImporters } from "../backup/importers.js";
+import { dirname, join } from "node:path";
 import * as v from "valibot";
 import { contentState, describeContentChange, sameContent } from "../safety/content-version.js";
 import { identify } from "../safety/identity.js";
@@ -42,14 +49,13 @@ import { check } from "../validate/schemas.js";
 import type { Emit } from "./events.js";
 import { StepOutputSchemas } from "./step-outputs.js";
 
-const KEPT_PREFIX = "vox-cutover-trial-kept-";
 const RECORD = "trial.json";
 export const TRIAL_BACKUP = "trial-backup.jsonl";
 export const TRIAL_DB = "trial.db";
 /** A kept trial older than this is removed by the next dry-run (its apply would have come by now). */
 const KEEP_MS = 24 * 3600 * 1000;
-/** statfs(2)'s f_type of a tmpfs: a kept trial there would hold memory, not disk. */
-const TMPFS_MAGIC = 0x01021994;
+/** statfs(2)'s f_type of a tmpfs and a ramfs: a kept trial there would hold memory, not disk. */
+const MEMORY_FS = [0x01021994, 0x858458f6];
 
 const TrialRecordSchema = v.object({
   format: v.literal("vox-cutover-trial"),
@@ -65,6 +71,8 @@ const TrialRecordSchema = v.object({
   build: v.object({ summary: v.string(), outputs: StepOutputSchemas["build-import"] }),
   /** The built file's sha256, taken after its checks passed (and after the dry-run's Stage 2 look at it). */
   builtSha256: v.string(),
+  /** sha256 of the program that made it (its code and the importer rules): another build never adopts it. */
+  program: v.string(),
 });
 export type TrialRecord = v.InferOutput<typeof TrialRecordSchema>;
 
@@ -76,25 +84,53 @@ export interface KeptTrial {
   builtPath: string;
 }
 
-/** Whether a dry-run keeps its trial (see above). */
+/** Whether a dry-run keeps its trial, and an apply looks for one (see above). */
 export function keepsTrials(): boolean {
   if (process.env.VOX_CUTOVER_KEEP_TRIAL === "0") return false;
   try {
-    return statfsSync(tmpdir()).type !== TMPFS_MAGIC;
+    return !MEMORY_FS.includes(statfsSync(tmpdir()).type);
   } catch {
     return false;
   }
 }
 
+/** This user's folder of kept trials: made 0700 when `create`; null unless it is a real folder of this user's that nobody else can enter. */
+function trialsHome(create: boolean): string | null {
+  const home = join(tmpdir(), `vox-cutover-trials-${process.getuid?.() ?? "user"}`);
+  try {
+    if (create) mkdirSync(home, { mode: 0o700 });
+  } catch {
+    /* there already, or cannot be made: checked below */
+  }
+  try {
+    const st = lstatSync(home);
+    const mine = process.getuid === undefined || st.uid === process.getuid();
+    return st.isDirectory() && !st.isSymbolicLink() && mine && (st.mode & 0o077) === 0 ? home : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Where the trial of the database at `dbPath` is kept (one per database: its real path, device and inode). */
-function keptDir(dbPath: string): string | null {
+function keptDir(home: string, dbPath: string): string | null {
   const id = identify(dbPath);
   if (!id.exists) return null;
   const key = createHash("sha256")
     .update(JSON.stringify([id.real, id.dev, id.ino]))
     .digest("hex")
     .slice(0, 20);
-  return join(tmpdir(), KEPT_PREFIX + key);
+  return join(home, key);
+}
+
+let programDigest: string | undefined;
+/** sha256 of this program's code (the file this module runs from: the bundle, or the compiled module) and its importer rules. */
+function program(): string {
+  programDigest ??= createHash("sha256")
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .update(JSON.stringify([...loadImporters()]))
+    .update(toolVersion())
+    .digest("hex");
+  return programDigest;
 }
 
 function readRecord(dir: string): TrialRecord | null {
@@ -105,57 +141,67 @@ function readRecord(dir: string): TrialRecord | null {
   }
 }
 
-/** Removes a kept trial's folder (its files were adopted, or it cannot serve). */
+/** Removes a kept trial's folder (its files were adopted, or it cannot serve); best effort. */
 export function dropTrial(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* the next sweep tries again */
+  }
 }
 
 /**
  * Keeps the finished trial in `scratch` (its backup and built file) for an apply of the same plan:
  * its record is written and synced, then the folder takes the database's kept name (replacing an
- * earlier trial). Kept trials of databases that are gone, or older than a day, are removed.
+ * earlier trial). Returns where it is kept, or null (not kept: the scratch folder is the caller's to remove).
  */
 export function keepTrial(
   scratch: string,
   dbPath: string,
-  record: Omit<TrialRecord, "format" | "toolVersion" | "db" | "dev" | "ino" | "createdAt" | "builtSha256">,
-): void {
-  const dest = keptDir(dbPath);
+  record: Omit<TrialRecord, "format" | "toolVersion" | "db" | "dev" | "ino" | "createdAt" | "builtSha256" | "program">,
+): string | null {
+  const home = trialsHome(true);
+  const dest = home && keptDir(home, dbPath);
   const id = identify(dbPath);
-  if (!dest || !id.dev || !id.ino) return;
-  const full: TrialRecord = {
-    format: "vox-cutover-trial",
-    toolVersion: toolVersion(),
-    db: id.real,
-    dev: id.dev,
-    ino: id.ino,
-    createdAt: new Date().toISOString(),
-    builtSha256: fileSha256(join(scratch, TRIAL_DB)),
-    ...record,
-  };
-  writeFileSync(join(scratch, RECORD), JSON.stringify(full), { mode: 0o600 });
-  fsyncFile(join(scratch, RECORD));
-  dropTrial(dest);
-  renameSync(scratch, dest);
-  fsyncDir(dirname(dest));
-  sweepKeptTrials(dest);
+  if (!dest || !id.dev || !id.ino) return null;
+  try {
+    const full: TrialRecord = {
+      format: "vox-cutover-trial",
+      toolVersion: toolVersion(),
+      db: id.real,
+      dev: id.dev,
+      ino: id.ino,
+      createdAt: new Date().toISOString(),
+      builtSha256: fileSha256(join(scratch, TRIAL_DB)),
+      program: program(),
+      ...record,
+    };
+    writeFileSync(join(scratch, RECORD), JSON.stringify(full), { mode: 0o600 });
+    fsyncFile(join(scratch, RECORD));
+    dropTrial(dest);
+    renameSync(scratch, dest); // refused if another dry-run kept one meanwhile: then this one is not kept
+    fsyncDir(home);
+    return dest;
+  } catch {
+    return null;
+  }
 }
 
-/** Removes kept trials (other than `keep`) whose database is gone or another file, or that are older than a day. */
-function sweepKeptTrials(keep: string): void {
-  let names: string[];
+/** Removes this user's kept trials whose database is gone or another file, or that are older than a day. */
+export function sweepKeptTrials(): void {
+  const home = keepsTrials() ? trialsHome(false) : null;
+  if (!home) return;
+  let names: string[] = [];
   try {
-    names = readdirSync(tmpdir()).filter((n) => n.startsWith(KEPT_PREFIX));
+    names = readdirSync(home);
   } catch {
-    return;
+    /* nothing to sweep */
   }
   for (const n of names) {
-    const dir = join(tmpdir(), n);
-    if (dir === keep) continue;
-    const r = readRecord(dir);
+    const r = readRecord(join(home, n));
     const id = r ? identify(r.db) : null;
     const stale = !r || !id?.exists || id.dev !== r.dev || id.ino !== r.ino || Date.now() - Date.parse(r.createdAt) > KEEP_MS;
-    if (stale) dropTrial(dir);
+    if (stale) dropTrial(join(home, n));
   }
 }
 
@@ -164,7 +210,8 @@ function sweepKeptTrials(keep: string): void {
  * removed, and a note says why: this apply exports and builds itself).
  */
 export function adoptableTrial(dbPath: string, planDigest: string, command: string, emit: Emit): KeptTrial | null {
-  const dir = keptDir(dbPath);
+  const home = keepsTrials() ? trialsHome(false) : null;
+  const dir = home && keptDir(home, dbPath);
   if (!dir || !existsSync(dir)) return null;
   const t = whyNot(dir, dbPath, planDigest, command);
   if (typeof t !== "string") return t;
@@ -177,7 +224,7 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
   const r = readRecord(dir);
   if (!r) return "its record is unreadable";
   const id = identify(dbPath);
-  if (r.toolVersion !== toolVersion()) return `another version of vox-cutover made it (${r.toolVersion})`;
+  if (r.toolVersion !== toolVersion() || r.program !== program()) return `another build of vox-cutover made it (${r.toolVersion})`;
   if (id.real !== r.db || id.dev !== r.dev || id.ino !== r.ino) return "it was made from another file at this path";
   const now = contentState(dbPath);
   if (!sameContent(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
@@ -191,21 +238,21 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
   return t;
 }
 
-/** Whether the kept trial's built file still has the sha256 taken after its checks passed (read whole, 1 MB at a time). */
-export function builtFileIntact(t: KeptTrial): boolean {
-  return recordMismatch(t.builtPath, t.record.build.outputs.file) === null && fileSha256(t.builtPath) === t.record.builtSha256;
+/** Whether `path` (the kept trial's built file, moved) has the sha256 taken after its checks passed (read whole, 1 MB at a time). */
+export function builtFileIntact(t: KeptTrial, path: string): boolean {
+  return fileSha256(path) === t.record.builtSha256;
 }
 
 /**
  * Moves a kept trial's file to `to` (which must not exist): renamed on the same filesystem, else
- * copied under a private name beside `to`, synced and renamed, so `to` is whole or absent.
+ * copied under `partial` (a name the run's clean-ups know), synced, renamed, and the kept copy
+ * removed — so `to` is whole or absent, and the trial is never adopted twice.
  */
-export function adoptFile(from: string, to: string): void {
+export function adoptFile(from: string, to: string, partial: string): void {
   if (existsSync(to)) throw new Error(`${to} exists: the kept trial's file is not moved over it`);
   if (statSync(from).dev === statSync(dirname(to)).dev) {
     renameSync(from, to);
   } else {
-    const partial = join(dirname(to), `.${basename(to)}.vox-cutover-adopting-${process.pid}`);
     try {
       copyFileSync(from, partial);
       fsyncFile(partial);
@@ -214,6 +261,7 @@ export function adoptFile(from: string, to: string): void {
       rmSync(partial, { force: true });
       throw e;
     }
+    rmSync(from, { force: true });
   }
   fsyncDir(dirname(to));
 }

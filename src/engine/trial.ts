@@ -4,7 +4,8 @@
  * read (one snapshot). The folder is removed afterwards, or kept for the apply of the same plan to
  * adopt (./kept-trial.ts).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { formatBytes } from "../safety/disk.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportBackup } from "../backup/export.js";
@@ -81,8 +82,14 @@ export async function trialImport(
     inspect?.(join(dir, TRIAL_DB));
     if (keep && t.kept) {
       // The apply of this plan adopts the export and the build (kept-trial.ts): recorded after the Stage 2 look above.
-      keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) });
-      kept = true;
+      const bytes = statSync(join(dir, TRIAL_BACKUP)).size + statSync(join(dir, TRIAL_DB)).size;
+      const at = keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) });
+      kept = at !== null;
+      if (at)
+        emit({
+          type: "note",
+          text: `The trial's backup and new file are kept in ${at} (${formatBytes(bytes)}) for the apply of plan ${keep.planDigest}, which adopts them while the database is unchanged; removed by that apply, the next dry-run, or after a day (VOX_CUTOVER_KEEP_TRIAL=0 keeps none).`,
+        });
     }
     return t.evidence;
   } catch (e) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
 
@@ -15,15 +15,8 @@ async function setup(): Promise<{ dir: string; db: string; env: Record<string, s
   const { db } = await sampleInto(dir, 30);
   const own = join(dir, "tmp");
   mkdirSync(own);
-  return {
-    dir,
-    db,
-    env: { TMPDIR: own },
-    kept: () =>
-      readdirSync(own)
-        .filter((n) => n.startsWith("vox-cutover-trial-"))
-        .map((n) => join(own, n)),
-  };
+  const home = join(own, `vox-cutover-trials-${process.getuid!()}`);
+  return { dir, db, env: { TMPDIR: own }, kept: () => (existsSync(home) ? readdirSync(home).map((n) => join(home, n)) : []) };
 }
 
 const step = (json: any, id: string) => json.steps.find((s: any) => s.id === id);
@@ -54,6 +47,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     const dry = await cli(["cutover", "--db", db, "--json"], { env });
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(kept()).toHaveLength(1);
+    expect(dry.stderr).toContain(`The trial's backup and new file are kept in ${kept()[0]} (`);
     const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
     expect(apply.exitCode, apply.stderr).toBe(0);
     expect(step(apply.json, "export").summary).toMatch(/^the dry-run's backup .* adopted: the primary unchanged since that export/);
@@ -109,7 +103,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(apply.exitCode, apply.stderr).toBe(0);
     expect(step(apply.json, "export").summary).toMatch(/adopted/);
     expect(step(apply.json, "build-import").summary).not.toMatch(/adopted/);
-    expect(apply.stderr).toMatch(/The dry-run's built file changed since its checks \(sha256\): this run builds the new file itself/);
+    expect(apply.stderr).toMatch(/The dry-run's built file changed since its checks \(its sha256 differs\): this run builds the new file itself/);
     expect(kept()).toEqual([]);
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
@@ -168,7 +162,54 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
       expect(c.exitCode, c.stderr).toBe(0);
       expect(content(db)).toEqual(content(join(cold, "vox.db")));
       expect(sqlite(db, "SELECT DISTINCT run_id FROM legacy_quarantine")).toBe(resumed.json.runId);
-      if (point === "after:export") expect(kept()).toHaveLength(1); // its built file, never adopted: removed by the next dry-run or a later apply
+      expect(kept()).toEqual([]); // after:export, its built file was never adopted: the cold apply (a cutover command) swept it, the primary being another file since the swap
+    },
+  );
+
+  it("a folder of kept trials that is not this user's private folder (open to others, or a symbolic link): nothing is kept there or adopted from it", async () => {
+    const { dir, db, env } = await setup();
+    const home = join(env.TMPDIR!, `vox-cutover-trials-${process.getuid!()}`);
+    mkdirSync(home, { mode: 0o700 });
+    chmodSync(home, 0o777);
+    const dry = await cli(["cutover", "--db", db], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(readdirSync(home)).toEqual([]);
+    expect(dry.stderr).not.toMatch(/are kept in/);
+    // Made private, it keeps; swapped for a link to another folder, nothing is adopted from it.
+    chmodSync(home, 0o700);
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(readdirSync(home)).toHaveLength(1);
+    renameSync(home, join(dir, "elsewhere"));
+    symlinkSync(join(dir, "elsewhere"), home);
+    const apply = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(step(apply.json, "export").summary).not.toMatch(/adopted/);
+    expect(step(apply.json, "build-import").summary).not.toMatch(/adopted/);
+  });
+
+  it.skipIf(!existsSync("/dev/shm"))(
+    "another filesystem than the trial's: copied in, the kept copy removed, so a rolled-back run's trial is never adopted again",
+    async () => {
+      const { db: src, env, kept } = await setup();
+      const shm = mkdtempSync("/dev/shm/vox-kept-");
+      try {
+        const db = join(shm, "vox.db");
+        copyFileSync(src, db);
+        expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+        expect(kept()).toHaveLength(1);
+        const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "after:export", undefined, false, env);
+        child.kill("SIGKILL");
+        expect((await child).signal).toBe("SIGKILL");
+        expect(readdirSync(kept()[0]!)).not.toContain("trial-backup.jsonl"); // copied in, then removed from the trial
+        expect(readdirSync(shm).filter((f) => f.includes("adopting") || /\.partial-\d+$/.test(f))).toEqual([]);
+        expect((await cli(["cutover", "--db", db, "--rollback", "--apply"], { env })).exitCode).toBe(0);
+        const again = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
+        expect(again.exitCode, again.stderr).toBe(0);
+        expect(step(again.json, "export").summary).not.toMatch(/adopted/);
+        expect(again.stderr).toMatch(/kept trial was not used \(its backup is not the file it recorded: it is not there\)/);
+      } finally {
+        rmSync(shm, { recursive: true, force: true });
+      }
     },
   );
 });
