@@ -187,7 +187,7 @@ const checksStep: Step = defineStep({
     const integrity = imp.integrity;
     const fk = imp.foreignKeyViolations.reduce((n, f) => n + f.count, 0);
     return {
-      summary: `chain current, ${formatCount(d.tables.length)} tables, integrity_check ok (in the import), ${formatCount(fk)} foreign-key orphan(s) carried over, ${formatCount(imp.quarantined)} row(s) in legacy_quarantine`,
+      summary: `chain current, ${formatCount(d.tables.length)} tables, integrity_check ok (in the import${imp.adopted ? ": the dry-run's, its file's sha256 unchanged since" : ""}), ${formatCount(fk)} foreign-key orphan(s) carried over, ${formatCount(imp.quarantined)} row(s) in legacy_quarantine`,
       ...(fk ? { warnings: [`${formatCount(fk)} foreign-key orphan row(s) carried over from the legacy file`] } : {}),
       outputs: { chain: d.chain, integrity, foreignKeyOrphans: fk },
     };

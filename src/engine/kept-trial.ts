@@ -30,6 +30,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statfsSync,
   statSync,
@@ -141,10 +142,11 @@ function readRecord(dir: string): TrialRecord | null {
   }
 }
 
-/** Removes a kept trial's folder (its files were adopted, or it cannot serve); best effort. */
+/** Removes a kept trial's folder (its files were adopted, or it cannot serve), and this user's folder of them once empty; best effort. */
 export function dropTrial(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });
+    rmdirSync(dirname(dir)); // refused while another trial is kept there
   } catch {
     /* the next sweep tries again */
   }
@@ -178,7 +180,7 @@ export function keepTrial(
     };
     writeFileSync(join(scratch, RECORD), JSON.stringify(full), { mode: 0o600 });
     fsyncFile(join(scratch, RECORD));
-    dropTrial(dest);
+    rmSync(dest, { recursive: true, force: true }); // an earlier trial of this database
     renameSync(scratch, dest); // refused if another dry-run kept one meanwhile: then this one is not kept
     fsyncDir(home);
     return dest;
@@ -224,12 +226,12 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
   const r = readRecord(dir);
   if (!r) return "its record is unreadable";
   const id = identify(dbPath);
-  if (r.toolVersion !== toolVersion() || r.program !== program()) return `another build of vox-cutover made it (${r.toolVersion})`;
   if (id.real !== r.db || id.dev !== r.dev || id.ino !== r.ino) return "it was made from another file at this path";
   const now = contentState(dbPath);
   if (!sameContent(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
   if (r.planDigest !== planDigest) return `it was made for plan ${r.planDigest}, this run is plan ${planDigest}`;
-  if (r.command !== command) return `it was made for ${r.command}`;
+  if (r.command !== command) return `it was made by ${r.command}, this run is ${command}`;
+  if (r.toolVersion !== toolVersion() || r.program !== program()) return `another build of vox-cutover made it (${r.toolVersion})`;
   const t: KeptTrial = { dir, record: r, backupPath: join(dir, TRIAL_BACKUP), builtPath: join(dir, TRIAL_DB) };
   const b = recordMismatch(t.backupPath, r.export.outputs.file);
   if (b) return `its backup is not the file it recorded: ${b}`;

@@ -53,7 +53,9 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(step(apply.json, "export").summary).toMatch(/^the dry-run's backup .* adopted: the primary unchanged since that export/);
     expect(step(apply.json, "verify-backup").summary).toMatch(/table hashes recomputed equal to the export's/);
     expect(step(apply.json, "build-import").summary).toMatch(/^the dry-run's build .* adopted, its sha256 unchanged since its checks/);
+    expect(step(apply.json, "checks").summary).toMatch(/integrity_check ok \(in the import: the dry-run's, its file's sha256 unchanged since\)/);
     expect(kept()).toEqual([]); // consumed
+    expect(readdirSync(env.TMPDIR!)).toEqual([]); // and the user's folder of kept trials, empty, removed
     // The cold apply: another file (no trial of its own), the same rows.
     const c = await cli(["cutover", "--db", join(cold, "vox.db"), "--apply", "--json"], { env });
     expect(c.exitCode, c.stderr).toBe(0);
