@@ -89,7 +89,7 @@ function holdersOk(): string {
 function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis" | "trial">): { free: number; required: number; moved: boolean } {
   const n = need(c);
   // A dry-run's kept trial on this filesystem is renamed into place, not written again (its room is taken already).
-  const moved = c.trial && statSync(c.trial.dir).dev === statSync(dirname(c.dbPath)).dev;
+  const moved = c.trial ? sameDevice(c.trial.dir, dirname(c.dbPath)) : false;
   const required = moved ? n.total - n.backup - n.newFile : n.total;
   const free = freeBytes(dirname(c.dbPath));
   if (free < required) {
@@ -107,7 +107,16 @@ function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis" | "tria
       next: "Choose a --work-dir on the database's filesystem (the default, vox-cutover-runs/ beside it, is).",
     });
   }
-  return { free, required, moved: Boolean(moved) };
+  return { free, required, moved };
+}
+
+/** Whether both paths are on one filesystem (false when either is gone: a trial removed meanwhile is written again, not moved). */
+function sameDevice(a: string, b: string): boolean {
+  try {
+    return statSync(a).dev === statSync(b).dev;
+  } catch {
+    return false;
+  }
 }
 
 const spaceLine = (g: { free: number; required: number; moved: boolean }) =>

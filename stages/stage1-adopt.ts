@@ -3,7 +3,7 @@
  * an apply may adopt it, and why that keeps every guarantee) instead of made again.
  */
 import type { StepOutput } from "../src/engine/step-outputs.js";
-import { adoptFile, builtFileIntact, dropTrial, type KeptTrial } from "../src/engine/kept-trial.js";
+import { adoptFile, builtFileIntact, dropTrial, takeTrial, type KeptTrial } from "../src/engine/kept-trial.js";
 import { basename, dirname, join } from "node:path";
 import { removeOwnDatabaseFiles } from "../src/db/files.js";
 import { recordFile, recordMismatch } from "../src/safety/runfiles.js";
@@ -12,9 +12,14 @@ import type { RunContext, StepResult } from "./types.js";
 /**
  * The dry-run's kept trial's backup, adopted with its export's outputs (the primary's content state
  * before that export is the one the later gates compare with); verify-backup proves it as any other.
- * null: it could not be moved (the trial is removed), the export step exports.
+ * The trial is taken first (its record removed: never adopted again). null: it could not be taken or
+ * moved (the trial is removed), the export step exports.
  */
 export function adoptBackup(c: RunContext, t: KeptTrial): StepResult<StepOutput<"export">> | null {
+  if (!takeTrial(t)) {
+    c.emit({ type: "note", text: "The dry-run's kept trial was taken by another run meanwhile: this run exports itself." });
+    return null;
+  }
   try {
     adoptFile(t.backupPath, c.backupPath, join(dirname(c.backupPath), `.${basename(c.backupPath)}.partial-${process.pid}`));
   } catch (e) {

@@ -16,13 +16,19 @@
  *
  * Not kept: when `VOX_CUTOVER_KEEP_TRIAL=0` (then none is adopted either), or `$TMPDIR` is a tmpfs or
  * ramfs (memory, not disk). Every cutover command first removes this user's kept trials whose
- * database is gone or another file, or that are older than a day.
+ * database is gone or another file, that are older than a day, or that an apply took.
+ *
+ * Another user can make files in `$TMPDIR` but not files of this user's: every file of a trial is
+ * read or moved only when it is a regular file of this user's with one name (checked on the open
+ * file, or on the moved file), and an apply takes a trial by removing its record first — so a
+ * trial is adopted at most once, whatever happens to that apply.
  */
 import { createHash } from "node:crypto";
 import {
   closeSync,
-  copyFileSync,
+  constants,
   existsSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -34,18 +40,21 @@ import {
   rmSync,
   statfsSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  writeSync,
+  type Stats,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { loadImporters } from "../backup/importers.js";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import * as v from "valibot";
 import { contentState, describeContentChange, sameContent } from "../safety/content-version.js";
 import { identify } from "../safety/identity.js";
 import { recordMismatch } from "../safety/runfiles.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
-import { toolVersion } from "../util/paths.js";
+import { packageRoot, toolVersion } from "../util/paths.js";
 import { check } from "../validate/schemas.js";
 import type { Emit } from "./events.js";
 import { StepOutputSchemas } from "./step-outputs.js";
@@ -85,19 +94,25 @@ export interface KeptTrial {
   builtPath: string;
 }
 
-/** Whether a dry-run keeps its trial, and an apply looks for one (see above). */
-export function keepsTrials(): boolean {
-  if (process.env.VOX_CUTOVER_KEEP_TRIAL === "0") return false;
+/** Why a dry-run keeps no trial (and an apply looks for none); null: trials are kept (see above). */
+export function notKeptBecause(): string | null {
+  if (process.env.VOX_CUTOVER_KEEP_TRIAL === "0") return "VOX_CUTOVER_KEEP_TRIAL=0";
   try {
-    return !MEMORY_FS.includes(statfsSync(tmpdir()).type);
+    return MEMORY_FS.includes(statfsSync(tmpdir()).type) ? `${tmpdir()} is in memory (tmpfs or ramfs)` : null;
   } catch {
-    return false;
+    return `${tmpdir()} cannot be looked at`;
   }
+}
+
+const myUid = process.getuid?.();
+/** A regular file of this user's with one name: another user could not have put it (or a link to it) where it is. */
+function ownFile(st: Stats): boolean {
+  return st.isFile() && st.nlink === 1 && (myUid === undefined || st.uid === myUid);
 }
 
 /** This user's folder of kept trials: made 0700 when `create`; null unless it is a real folder of this user's that nobody else can enter. */
 function trialsHome(create: boolean): string | null {
-  const home = join(tmpdir(), `vox-cutover-trials-${process.getuid?.() ?? "user"}`);
+  const home = join(tmpdir(), `vox-cutover-trials-${myUid ?? "user"}`);
   try {
     if (create) mkdirSync(home, { mode: 0o700 });
   } catch {
@@ -105,7 +120,7 @@ function trialsHome(create: boolean): string | null {
   }
   try {
     const st = lstatSync(home);
-    const mine = process.getuid === undefined || st.uid === process.getuid();
+    const mine = myUid === undefined || st.uid === myUid;
     return st.isDirectory() && !st.isSymbolicLink() && mine && (st.mode & 0o077) === 0 ? home : null;
   } catch {
     return null;
@@ -124,21 +139,40 @@ function keptDir(home: string, dbPath: string): string | null {
 }
 
 let programDigest: string | undefined;
-/** sha256 of this program's code (the file this module runs from: the bundle, or the compiled module) and its importer rules. */
+/**
+ * sha256 of the code this program runs (every .js of the install's dist/src and dist/stages, bundles
+ * included; or, run from source, every .ts of src/ and stages/), its importer rules and its version:
+ * a trial made by another build is never adopted. Read once, when a trial is kept or looked at.
+ */
 function program(): string {
-  programDigest ??= createHash("sha256")
-    .update(readFileSync(fileURLToPath(import.meta.url)))
+  if (programDigest) return programDigest;
+  const root = packageRoot();
+  const fromDist = relative(root, fileURLToPath(import.meta.url)).split(sep)[0] === "dist";
+  const h = createHash("sha256");
+  for (const top of fromDist ? ["dist/src", "dist/stages"] : ["src", "stages"]) {
+    const files = readdirSync(join(root, top), { recursive: true, encoding: "utf8" })
+      .filter((f) => (fromDist ? f.endsWith(".js") : f.endsWith(".ts") || f.endsWith(".tsx")))
+      .sort();
+    for (const f of files) h.update(`${top}/${f}\0`).update(readFileSync(join(root, top, f)));
+  }
+  programDigest = h
     .update(JSON.stringify([...loadImporters()]))
     .update(toolVersion())
     .digest("hex");
   return programDigest;
 }
 
+/** A trial's record, read from the open file only when that file is this user's. */
 function readRecord(dir: string): TrialRecord | null {
+  let fd: number | undefined;
   try {
-    return check(TrialRecordSchema, JSON.parse(readFileSync(join(dir, RECORD), "utf8")));
+    fd = openSync(join(dir, RECORD), constants.O_RDONLY | constants.O_NOFOLLOW);
+    if (!ownFile(fstatSync(fd))) return null;
+    return check(TrialRecordSchema, JSON.parse(readFileSync(fd, "utf8")));
   } catch {
     return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -189,9 +223,9 @@ export function keepTrial(
   }
 }
 
-/** Removes this user's kept trials whose database is gone or another file, or that are older than a day. */
+/** Removes this user's kept trials whose database is gone or another file, that are older than a day, or that an apply took. */
 export function sweepKeptTrials(): void {
-  const home = keepsTrials() ? trialsHome(false) : null;
+  const home = trialsHome(false);
   if (!home) return;
   let names: string[] = [];
   try {
@@ -212,7 +246,7 @@ export function sweepKeptTrials(): void {
  * removed, and a note says why: this apply exports and builds itself).
  */
 export function adoptableTrial(dbPath: string, planDigest: string, command: string, emit: Emit): KeptTrial | null {
-  const home = keepsTrials() ? trialsHome(false) : null;
+  const home = notKeptBecause() ? null : trialsHome(false);
   const dir = home && keptDir(home, dbPath);
   if (!dir || !existsSync(dir)) return null;
   const t = whyNot(dir, dbPath, planDigest, command);
@@ -224,7 +258,7 @@ export function adoptableTrial(dbPath: string, planDigest: string, command: stri
 
 function whyNot(dir: string, dbPath: string, planDigest: string, command: string): KeptTrial | string {
   const r = readRecord(dir);
-  if (!r) return "its record is unreadable";
+  if (!r) return existsSync(join(dir, RECORD)) ? "its record is unreadable or not this user's" : "an earlier apply took it";
   const id = identify(dbPath);
   if (id.real !== r.db || id.dev !== r.dev || id.ino !== r.ino) return "it was made from another file at this path";
   const now = contentState(dbPath);
@@ -233,6 +267,7 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
   if (r.command !== command) return `it was made by ${r.command}, this run is ${command}`;
   if (r.toolVersion !== toolVersion() || r.program !== program()) return `another build of vox-cutover made it (${r.toolVersion})`;
   const t: KeptTrial = { dir, record: r, backupPath: join(dir, TRIAL_BACKUP), builtPath: join(dir, TRIAL_DB) };
+  for (const f of [t.backupPath, t.builtPath]) if (existsSync(f) && !ownFile(lstatSync(f))) return `${f} is not a file of this user's`;
   const b = recordMismatch(t.backupPath, r.export.outputs.file);
   if (b) return `its backup is not the file it recorded: ${b}`;
   const n = recordMismatch(t.builtPath, r.build.outputs.file);
@@ -246,26 +281,61 @@ export function builtFileIntact(t: KeptTrial, path: string): boolean {
 }
 
 /**
- * Moves a kept trial's file to `to` (which must not exist): renamed on the same filesystem, else
- * copied under `partial` (a name the run's clean-ups know), synced, renamed, and the kept copy
- * removed — so `to` is whole or absent, and the trial is never adopted twice.
+ * Takes the kept trial for this run: its record is removed first (the run holds it in memory), so no
+ * later command adopts that trial again, whatever becomes of this run. False: another run took it.
+ */
+export function takeTrial(t: KeptTrial): boolean {
+  try {
+    unlinkSync(join(t.dir, RECORD));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Moves a kept trial's file to `to` (which must not exist), only a file of this user's: renamed on
+ * the same filesystem (then checked there: removed if it is not), else copied from the open file
+ * under `partial` (a name the run's clean-ups know), synced, the kept copy removed, renamed — so
+ * `to` is whole or absent.
  */
 export function adoptFile(from: string, to: string, partial: string): void {
   if (existsSync(to)) throw new Error(`${to} exists: the kept trial's file is not moved over it`);
+  const notOurs = new Error(`${from} is not a file of this user's`);
   if (statSync(from).dev === statSync(dirname(to)).dev) {
     renameSync(from, to);
+    if (!ownFile(lstatSync(to))) {
+      rmSync(to, { force: true });
+      throw notOurs;
+    }
   } else {
+    const fd = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      copyFileSync(from, partial);
-      fsyncFile(partial);
+      const st = fstatSync(fd);
+      if (!ownFile(st)) throw notOurs;
+      copyFd(fd, partial, st.mode & 0o777);
+      rmSync(from, { force: true });
       renameSync(partial, to);
     } catch (e) {
       rmSync(partial, { force: true });
       throw e;
+    } finally {
+      closeSync(fd);
     }
-    rmSync(from, { force: true });
   }
   fsyncDir(dirname(to));
+}
+
+/** Copies the open file `fd` to a new file `to` with `mode` (4 MB at a time), synced. */
+function copyFd(fd: number, to: string, mode: number): void {
+  const out = openSync(to, "wx", mode);
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
+    fsyncFile(out);
+  } finally {
+    closeSync(out);
+  }
 }
 
 function fileSha256(path: string): string {

@@ -20,7 +20,7 @@ import { pausePoint } from "./testhooks.js";
 import { collectGarbage } from "../util/gc.js";
 import { randomUUID } from "node:crypto";
 import { contentState } from "../safety/content-version.js";
-import { keepsTrials, keepTrial, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
+import { keepTrial, notKeptBecause, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 
 /**
@@ -73,7 +73,9 @@ export async function trialImport(
   inspect?: (trialDb: string) => void,
   plan?: { planDigest: string; command: string },
 ): Promise<ImportEvidence> {
-  const keep = plan && keepsTrials() ? plan : undefined;
+  const notKept = plan && notKeptBecause();
+  if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
+  const keep = plan && !notKept ? plan : undefined;
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
   let kept = false;
@@ -85,11 +87,12 @@ export async function trialImport(
       const bytes = statSync(join(dir, TRIAL_BACKUP)).size + statSync(join(dir, TRIAL_DB)).size;
       const at = keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) });
       kept = at !== null;
-      if (at)
-        emit({
-          type: "note",
-          text: `The trial's backup and new file are kept in ${at} (${formatBytes(bytes)}) for the apply of plan ${keep.planDigest}, which adopts them while the database is unchanged; removed by that apply, the next dry-run, or after a day (VOX_CUTOVER_KEEP_TRIAL=0 keeps none).`,
-        });
+      emit({
+        type: "note",
+        text: at
+          ? `The trial's backup and new file are kept in ${at} (${formatBytes(bytes)}) for the apply of plan ${keep.planDigest}, which adopts them while the database is unchanged; removed by that apply, the next dry-run of this database, or the first cutover command a day from now (VOX_CUTOVER_KEEP_TRIAL=0 keeps none).`
+          : `The trial could not be kept for the apply (no folder of this user's alone in ${tmpdir()}, or it could not be written there): the apply exports and builds again.`,
+      });
     }
     return t.evidence;
   } catch (e) {

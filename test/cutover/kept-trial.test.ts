@@ -5,7 +5,21 @@
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  linkSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { join } from "node:path";
 import { cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
 
@@ -140,7 +154,9 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(readFileSync(join(kept()[0]!, "trial.json"), "utf8")).not.toBe(first);
     expect(JSON.parse(first)).toMatchObject({ format: "vox-cutover-trial", db: expect.stringContaining("vox.db") });
     const off = await setup();
-    expect((await cli(["cutover", "--db", off.db], { env: { ...off.env, VOX_CUTOVER_KEEP_TRIAL: "0" } })).exitCode).toBe(0);
+    const offDry = await cli(["cutover", "--db", off.db], { env: { ...off.env, VOX_CUTOVER_KEEP_TRIAL: "0" } });
+    expect(offDry.exitCode).toBe(0);
+    expect(offDry.stderr).toContain("The trial is not kept for the apply (VOX_CUTOVER_KEEP_TRIAL=0)");
     expect(off.kept()).toEqual([]);
     expect(existsSync(off.db)).toBe(true);
   });
@@ -189,8 +205,26 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(step(apply.json, "build-import").summary).not.toMatch(/adopted/);
   });
 
+  it("a kept file that is not this user's alone (a second name; as root, another owner): never adopted", async () => {
+    const { dir, db, env, kept } = await setup();
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    linkSync(join(kept()[0]!, "trial-backup.jsonl"), join(dir, "second-name"));
+    const apply = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr).toMatch(/kept trial was not used \(.*trial-backup\.jsonl is not a file of this user's\)/);
+    expect(step(apply.json, "export").summary).not.toMatch(/adopted/);
+    if (process.getuid!() !== 0) return;
+    const other = await setup();
+    expect((await cli(["cutover", "--db", other.db], { env: other.env })).exitCode).toBe(0);
+    chownSync(join(other.kept()[0]!, "trial.json"), 65534, 65534); // as if another user had made it
+    const a2 = await cli(["cutover", "--db", other.db, "--apply", "--json"], { env: other.env });
+    expect(a2.exitCode, a2.stderr).toBe(0);
+    expect(other.kept()).toEqual([]); // swept first (a record that is not this user's is no record)
+    expect(step(a2.json, "build-import").summary).not.toMatch(/adopted/);
+  });
+
   it.skipIf(!existsSync("/dev/shm"))(
-    "another filesystem than the trial's: copied in, the kept copy removed, so a rolled-back run's trial is never adopted again",
+    "another filesystem than the trial's: copied in, the trial taken first, so a rolled-back run's trial is never adopted again",
     async () => {
       const { db: src, env, kept } = await setup();
       const shm = mkdtempSync("/dev/shm/vox-kept-");
@@ -202,13 +236,17 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
         const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "after:export", undefined, false, env);
         child.kill("SIGKILL");
         expect((await child).signal).toBe("SIGKILL");
-        expect(readdirSync(kept()[0]!)).not.toContain("trial-backup.jsonl"); // copied in, then removed from the trial
-        expect(readdirSync(shm).filter((f) => f.includes("adopting") || /\.partial-\d+$/.test(f))).toEqual([]);
+        expect(readdirSync(kept()[0]!)).toEqual(["trial.db"]); // taken (its record removed), its backup copied in and removed
+        const runs = join(shm, "vox-cutover-runs");
+        const [stamp] = readdirSync(runs);
+        expect(readdirSync(join(runs, stamp!)).filter((f) => /\.partial-\d+$/.test(f))).toEqual([]);
+        expect(readdirSync(shm).filter((f) => f.includes(".vox-cutover-building-"))).toEqual([]);
         expect((await cli(["cutover", "--db", db, "--rollback", "--apply"], { env })).exitCode).toBe(0);
+        expect(kept()).toEqual([]); // the taken trial, swept by the rollback's command
         const again = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
         expect(again.exitCode, again.stderr).toBe(0);
         expect(step(again.json, "export").summary).not.toMatch(/adopted/);
-        expect(again.stderr).toMatch(/kept trial was not used \(its backup is not the file it recorded: it is not there\)/);
+        expect(step(again.json, "build-import").summary).not.toMatch(/adopted/);
       } finally {
         rmSync(shm, { recursive: true, force: true });
       }
