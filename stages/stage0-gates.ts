@@ -128,7 +128,8 @@ export const diskStep: Step = defineStep({
   kind: "read",
   title: "Free disk space",
   reuse: "always",
-  describe: (c) => `free space on the database's filesystem ≥ what the run writes: ${describeNeed(need(c))}`,
+  describe: (c) =>
+    `free space on the database's filesystem ≥ what the run writes: ${describeNeed(need(c))}${c.trial && sameDevice(c.trial.dir, dirname(c.dbPath)) ? "; the dry-run's backup and new file, on this filesystem, are moved in: not counted" : ""}`,
   async run(c) {
     const g = diskGate(c);
     return { summary: spaceLine(g), outputs: { free: g.free, required: g.required } };

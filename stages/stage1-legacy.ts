@@ -35,7 +35,10 @@ export const exportStep: Step = defineStep({
   stage: 1,
   kind: "write",
   title: "Export every row to the backup",
-  describe: (c) => `stream every table of ${c.dbPath} (read-only, one snapshot) to ${c.backupPath}`,
+  describe: (c) =>
+    c.trial
+      ? `adopt the dry-run's backup (${c.trial.record.createdAt}, the primary unchanged since its export): moved to ${c.backupPath}, not exported again`
+      : `stream every table of ${c.dbPath} (read-only, one snapshot) to ${c.backupPath}`,
   reuse: "check",
   reusable: (c) => existsSync(c.backupPath),
   async run(c) {
@@ -112,7 +115,9 @@ const buildImportStep: Step = defineStep({
   kind: "write",
   title: "Build the new file and import",
   describe: (c) =>
-    `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
+    c.trial
+      ? `adopt the dry-run's new file (baseline ${c.base.manifest.baselineVersion}, built from that backup and checked): moved to ${basename(c.newPath)} beside the primary, kept only if its sha256 is unchanged since its checks, else built again`
+      : `create ${basename(c.newPath)} beside the primary on baseline ${c.base.manifest.baselineVersion}, load the backup (replace semantics, one transaction); misfits go to legacy_quarantine`,
   reuse: "check",
   reusable: (c) => existsSync(c.newPath),
   async run(c) {

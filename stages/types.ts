@@ -26,6 +26,8 @@ export interface PlanContext extends RunPaths {
   base: BaselineContext;
   diagnosis: Diagnosis;
   options: RunOptions;
+  /** The dry-run's kept trial this apply adopts (its export and build: src/engine/kept-trial.ts); null: it makes them itself. */
+  trial?: import("../src/engine/kept-trial.js").KeptTrial | null;
 }
 
 /** What a run started from, kept in the journal (run-start): resume reads it, never the file now at the path. */
@@ -62,8 +64,6 @@ export interface RunContext extends PlanContext {
   decide?: Decide;
   /** Refuses (exit 3) when another process holds the primary open; `where` goes into the message. */
   checkHolders(where: string): void;
-  /** The dry-run's kept trial this run adopts (its export and build: src/engine/kept-trial.ts); null: it makes them itself. */
-  trial?: import("../src/engine/kept-trial.js").KeptTrial | null;
   /** The swap hands over its hold (now on the archived original): the run releases it after its last check (docs/safety.md). */
   keepArchiveHeld?(hold: import("../src/safety/hold.js").PrimaryHold): void;
 }

@@ -118,7 +118,9 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold"), start.command) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = start ? start.planDigest : plan.digest;
-  const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options };
+  // The apply of a dry-run's plan adopts its kept trial (engine/kept-trial.ts): looked at before the plan is shown, which says so.
+  const trial = opts.apply && !pending && plan.route === "rebuild" ? adoptableTrial(dbPath, plan.digest, opts.command, opts.emit) : null;
+  const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options, trial };
   report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
   if (steps.length === 0) {
     report.outcome = "nothing-to-do";
@@ -192,7 +194,6 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
       throw planChanged(opts.plan, plan.digest);
     }
-    const trial = pending || plan.route !== "rebuild" ? null : adoptableTrial(dbPath, plan.digest, opts.command, opts.emit);
     return withWriteSafety(
       {
         command: opts.command,

@@ -64,6 +64,8 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(dry.stderr).toContain(`The trial's backup and new file are kept in ${kept()[0]} (`);
     const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
     expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr).toMatch(/\[write\] export: adopt the dry-run's backup \(.*\): moved to .*, not exported again/); // the plan says so
+    expect(apply.stderr).toMatch(/\[write\] build-import: adopt the dry-run's new file/);
     expect(step(apply.json, "export").summary).toMatch(/^the dry-run's backup .* adopted: the primary unchanged since that export/);
     expect(step(apply.json, "verify-backup").summary).toMatch(/table hashes recomputed equal to the export's/);
     expect(step(apply.json, "build-import").summary).toMatch(/^the dry-run's build .* adopted, its sha256 unchanged since its checks/);
