@@ -11,7 +11,8 @@ import { formatBytes } from "../src/safety/disk.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
-import { defineStep, type Step } from "./types.js";
+import { identify } from "../src/safety/identity.js";
+import { defineStep, type RunContext, type Step } from "./types.js";
 import { asWarning, diskStep, foldersStep, holdersStep } from "./stage0-gates.js";
 
 const resolveStep: Step = defineStep({
@@ -54,6 +55,7 @@ const lockStep: Step = defineStep({
     "take the lock keyed on the database file's identity (device + inode: every name of the file, hard links included, meets it) naming this run; a live holder's lock is never taken over",
   async run(c) {
     if (!c.lock) c.lock = acquireLock(c.dbPath, { command: c.command, runId: c.runId, workDir: c.workDir }, { breakLock: c.breakLock });
+    assertStillPlannedFile(c);
     const t = c.lock.tookOver;
     return {
       summary: `no other cutover is running; this run holds the lock${t ? ` (a stale lock of pid ${t.pid} on ${t.host} from ${t.startedAt} was replaced)` : ""}`,
@@ -76,6 +78,23 @@ const lockStep: Step = defineStep({
     return { summary: `no other cutover is running${h ? ` (a stale lock of pid ${h.pid} would be replaced)` : ""}`, outputs: {} };
   },
 });
+
+/**
+ * Under the lock, before the swap began: the file at the path must be the one this run was planned for
+ * (another cutover, or anything else, may have replaced it since — cutting over its result again would
+ * archive a file this run never looked at). The lock is released by the failed preflight.
+ */
+function assertStillPlannedFile(c: RunContext): void {
+  const was = c.run.identity;
+  if (c.swapPhase !== "none" || c.outputs.get("swap") || !was.dev || !was.ino) return;
+  const now = identify(c.dbPath);
+  if (now.dev === was.dev && now.ino === was.ino) return;
+  throw refused({
+    what: `${c.dbPath} is another file than the one this run was planned for (${now.exists ? "replaced" : "gone"} since: another cutover may have swapped it).`,
+    untouched: "Nothing was changed by this run.",
+    next: "Look at the database again (vox-cutover diagnose), then run the dry-run and the apply again.",
+  });
+}
 
 const integrityStep: Step = defineStep({
   id: "integrity",

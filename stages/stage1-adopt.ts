@@ -3,7 +3,7 @@
  * an apply may adopt it, and why that keeps every guarantee) instead of made again.
  */
 import type { StepOutput } from "../src/engine/step-outputs.js";
-import { adoptFile, builtFileIntact, dropTrial, takeTrial, type KeptTrial } from "../src/engine/kept-trial.js";
+import { adoptFile, builtFileIntact, changedSinceTrial, dropTrial, type KeptTrial } from "../src/engine/kept-trial.js";
 import { basename, dirname, join } from "node:path";
 import { removeOwnDatabaseFiles } from "../src/db/files.js";
 import { recordFile, recordMismatch } from "../src/safety/runfiles.js";
@@ -12,12 +12,15 @@ import type { RunContext, StepResult } from "./types.js";
 /**
  * The dry-run's kept trial's backup, adopted with its export's outputs (the primary's content state
  * before that export is the one the later gates compare with); verify-backup proves it as any other.
- * The trial is taken first (its record removed: never adopted again). null: it could not be taken or
- * moved (the trial is removed), the export step exports.
+ * The primary is looked at again first (the trial was checked when it was taken, before the lock).
+ * null: the primary changed, or the backup could not be moved (the trial is removed), the export step exports.
  */
 export function adoptBackup(c: RunContext, t: KeptTrial): StepResult<StepOutput<"export">> | null {
-  if (!takeTrial(t)) {
-    c.emit({ type: "note", text: "The dry-run's kept trial was taken by another run meanwhile: this run exports itself." });
+  // Looked at again under the run's lock (the trial was taken, and checked, before it).
+  const changed = changedSinceTrial(t, c.dbPath);
+  if (changed) {
+    dropTrial(t.dir);
+    c.emit({ type: "note", text: `The dry-run's kept trial was not used (the primary changed since its export: ${changed}): this run exports itself.` });
     return null;
   }
   try {

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
-import { adoptableTrial, sweepKeptTrials } from "../engine/kept-trial.js";
+import { adoptableTrial, releaseTrial, sweepKeptTrials } from "../engine/kept-trial.js";
 import { applyFinalCounts } from "../report/final-counts.js";
 import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
@@ -118,98 +118,102 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold"), start.command) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = start ? start.planDigest : plan.digest;
-  // The apply of a dry-run's plan adopts its kept trial (engine/kept-trial.ts): looked at before the plan is shown, which says so.
+  // The apply of a dry-run's plan takes its kept trial (engine/kept-trial.ts) before the plan is shown, which says it adopts it.
   const trial = opts.apply && !pending && plan.route === "rebuild" ? adoptableTrial(dbPath, plan.digest, opts.command, opts.emit) : null;
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options, trial };
-  report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
-  if (steps.length === 0) {
-    report.outcome = "nothing-to-do";
-    if (chain === "current") {
-      const led = lastCutoverLedger(dbPath);
-      if (led) {
-        report.outcome = "already-done";
-        report.message = `Nothing to do: ${dbPath} is on the current baseline; the ledger records the cutover run ${led.run_id} at ${led.created_at}.`;
-      } else report.message = `Nothing to do: ${dbPath} is on the current baseline ${plan.base.manifest.baselineVersion}.`;
-      return finishReport(report, started);
-    }
-    if (chain === "missing") {
-      report.message = `Nothing to cut over: there is no database at ${opts.resolved.path}. ${commandFor("migrate", opts.resolved.path!, "--apply")} creates it on the baseline.`;
-      return finishReport(report, started);
-    }
-    if (chain === "ahead") {
-      throw refused({
-        what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`,
-        untouched: "Nothing was changed.",
-        next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`,
-        details: { chain },
-      });
-    }
-    throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
-  }
-  opts.emit({
-    type: "plan",
-    steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })),
-    digest: report.planDigest!,
-  });
-  // The export's workers start now: their start overlaps Stage 0 (a resumed run may reuse its backup).
-  return withWorkersAhead(dbPath, !pending && plan.route === "rebuild", async () => {
-    if (!opts.apply) {
-      // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
-      const ctx = makeContext(opts, plan, pending, "dry-run", token, nothing, runStart(plan, id, start), nothing);
-      await runPreflight(ctx, steps, report, opts, true);
-      // Stage 2's comparison, as the apply will make it before the swap: against the trial file, or the file itself on the other routes.
-      const side = new DrySidecar(dbPath);
-      if (plan.route === "rebuild") {
-        // The same export and import --apply makes, into a scratch folder, kept for that apply (engine/kept-trial.ts): misfits show now.
-        opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
-        const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
-        // Kept only for an apply that would run now (no Stage 0 gate refusing it).
-        const keep = report.steps.some((s) => s.stage === 0 && s.warnings?.length) ? undefined : { planDigest: report.planDigest!, command: opts.command };
-        const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep);
-        report.trial = evidence;
-        if (evidence.objects) report.objects = evidence.objects;
-        if (evidence.readWhole) report.readWhole = evidence.readWhole;
-        opts.emit({ type: "trial", evidence });
-        report.tables = tablesOf(tracked.state.importEvidence);
-        report.quarantined = evidence.quarantined;
-        opts.emit({
-          type: "step-done",
-          id: "trial-import",
-          summary: `${formatCount(evidence.loaded)} of ${formatCount(evidence.rowsIn)} rows would load, ${formatCount(evidence.quarantined)} go to legacy_quarantine whole, ${formatCount(evidence.partial)} load with values of ${plural(evidence.columnsToQuarantine.length, "column")} the target lacks kept in quarantine`,
+  try {
+    report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
+    if (steps.length === 0) {
+      report.outcome = "nothing-to-do";
+      if (chain === "current") {
+        const led = lastCutoverLedger(dbPath);
+        if (led) {
+          report.outcome = "already-done";
+          report.message = `Nothing to do: ${dbPath} is on the current baseline; the ledger records the cutover run ${led.run_id} at ${led.created_at}.`;
+        } else report.message = `Nothing to do: ${dbPath} is on the current baseline ${plan.base.manifest.baselineVersion}.`;
+        return finishReport(report, started);
+      }
+      if (chain === "missing") {
+        report.message = `Nothing to cut over: there is no database at ${opts.resolved.path}. ${commandFor("migrate", opts.resolved.path!, "--apply")} creates it on the baseline.`;
+        return finishReport(report, started);
+      }
+      if (chain === "ahead") {
+        throw refused({
+          what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`,
+          untouched: "Nothing was changed.",
+          next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`,
+          details: { chain },
         });
-      } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
-      side.show(report, opts.emit, plan.options.sidecarMerge);
-      // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
-      // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
-      const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
-      const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
-      report.message = gates.length
-        ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
-        : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
-      report.workDir = plan.paths.workDir;
-      report.backup.path = plan.paths.backupPath;
-      report.archive.path = archivePath(plan.paths);
-      return finishReport(report, started);
+      }
+      throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
     }
-    if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
-      throw planChanged(opts.plan, plan.digest);
-    }
-    return withWriteSafety(
-      {
-        command: opts.command,
-        dbPath,
-        workDir: plan.paths.workDir,
-        workDirOurs: Boolean(pending),
-        workDirDefault: !pending && !opts.workDir,
-        runId: start?.runId ?? trial?.record.runId, // an adopted trial's build carries its run id
-        lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
-        holders: true,
-        token,
-        signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
-      },
-      (g) => executeSteps(opts, { ...plan, trial }, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
-    );
-  });
+    opts.emit({
+      type: "plan",
+      steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })),
+      digest: report.planDigest!,
+    });
+    // The export's workers start now: their start overlaps Stage 0 (a resumed run may reuse its backup).
+    return await withWorkersAhead(dbPath, !pending && plan.route === "rebuild", async () => {
+      if (!opts.apply) {
+        // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
+        const ctx = makeContext(opts, plan, pending, "dry-run", token, nothing, runStart(plan, id, start), nothing);
+        await runPreflight(ctx, steps, report, opts, true);
+        // Stage 2's comparison, as the apply will make it before the swap: against the trial file, or the file itself on the other routes.
+        const side = new DrySidecar(dbPath);
+        if (plan.route === "rebuild") {
+          // The same export and import --apply makes, into a scratch folder, kept for that apply (engine/kept-trial.ts): misfits show now.
+          opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
+          const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
+          // Kept only for an apply that would run now (no Stage 0 gate refusing it).
+          const keep = report.steps.some((s) => s.stage === 0 && s.warnings?.length) ? undefined : { planDigest: report.planDigest!, command: opts.command };
+          const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep);
+          report.trial = evidence;
+          if (evidence.objects) report.objects = evidence.objects;
+          if (evidence.readWhole) report.readWhole = evidence.readWhole;
+          opts.emit({ type: "trial", evidence });
+          report.tables = tablesOf(tracked.state.importEvidence);
+          report.quarantined = evidence.quarantined;
+          opts.emit({
+            type: "step-done",
+            id: "trial-import",
+            summary: `${formatCount(evidence.loaded)} of ${formatCount(evidence.rowsIn)} rows would load, ${formatCount(evidence.quarantined)} go to legacy_quarantine whole, ${formatCount(evidence.partial)} load with values of ${plural(evidence.columnsToQuarantine.length, "column")} the target lacks kept in quarantine`,
+          });
+        } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
+        side.show(report, opts.emit, plan.options.sidecarMerge);
+        // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
+        // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
+        const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+        const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
+        report.message = gates.length
+          ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above; so the trial was not kept); once that is fixed, run exactly this plan: ${exactly}`
+          : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
+        report.workDir = plan.paths.workDir;
+        report.backup.path = plan.paths.backupPath;
+        report.archive.path = archivePath(plan.paths);
+        return finishReport(report, started);
+      }
+      if (!pending && opts.plan !== undefined && opts.plan !== plan.digest) {
+        throw planChanged(opts.plan, plan.digest);
+      }
+      return withWriteSafety(
+        {
+          command: opts.command,
+          dbPath,
+          workDir: plan.paths.workDir,
+          workDirOurs: Boolean(pending),
+          workDirDefault: !pending && !opts.workDir,
+          runId: start?.runId ?? trial?.record.runId, // an adopted trial's build carries its run id
+          lock: false, // Stage 0's lock step takes it (keyed on the same identity), so the plan shows it
+          holders: true,
+          token,
+          signals: false, // the driver installs them (cutover/rehearse commands, the wizard's worker)
+        },
+        (g) => executeSteps(opts, { ...plan, trial }, steps, pending, report, token, started, g, runStart(plan, id, start), () => tracked.state),
+      );
+    });
+  } finally {
+    if (trial) releaseTrial(trial, plan.paths.workDir); // given back unless this run used it or began
+  }
 }
 
 async function executeSteps(
@@ -255,8 +259,7 @@ async function executeSteps(
     archiveHold = null;
   };
   if (!pending) {
-    // Stage 0 (preconditions) runs before anything is written: a refused preflight leaves no work
-    // dir and no unfinished run behind; its results are journaled once the run starts.
+    // Stage 0 runs before anything is written (a refused preflight leaves no work dir or unfinished run); journaled once the run starts.
     const preflight = await runPreflight(ctx, steps, report, opts, false);
     if (g.ensureWorkDir() !== paths.workDir) {
       // Another run took the default name meanwhile (same UTC second): this run's folder is the next one.
@@ -359,9 +362,8 @@ async function executeSteps(
     releaseArchive();
     g.keepMode(paths.backupPath);
     keepModeTree(paths.workDir, g.id);
-    // WAL: the final file's frames go into it and its -wal is removed first, so the state recorded
-    // is the one later readers see (a -wal left by the last steps would be checkpointed at a later
-    // close and read as "changed since the cutover finished", refusing a plain rollback).
+    // WAL: the final file's frames go into it and its -wal is removed first, so the state recorded is the one later readers
+    // see (a -wal left by the last steps would be checkpointed at a later close and read as "changed since the cutover finished": no plain rollback).
     if (existsSync(paths.dbPath)) checkpointIfWal(paths.dbPath);
     const final = existsSync(paths.dbPath) ? contentState(paths.dbPath) : null;
     journal.append({ e: "run-done", outcome: "completed", finalIdentity: final, finalInode: inodeOf(paths.dbPath) });

@@ -20,8 +20,11 @@
  *
  * Another user can make files in `$TMPDIR` but not files of this user's: every file of a trial is
  * read or moved only when it is a regular file of this user's with one name (checked on the open
- * file, or on the moved file), and an apply takes a trial by removing its record first — so a
- * trial is adopted at most once, whatever happens to that apply.
+ * file, or on the moved file). An apply takes a trial before it looks at it, by renaming its folder
+ * to `<key>.taken-<pid>` (one apply wins; a dry-run meanwhile keeps its own under `<key>`; the sweep
+ * leaves a live taker's alone), so a trial is adopted at most once and the run id the apply takes
+ * from it is its own. An apply that ends without having started its run (refused by Stage 0, another
+ * --plan) gives the trial back; once its journal exists, the trial is only ever removed.
  */
 import { createHash } from "node:crypto";
 import {
@@ -40,7 +43,6 @@ import {
   rmSync,
   statfsSync,
   statSync,
-  unlinkSync,
   writeFileSync,
   writeSync,
   type Stats,
@@ -52,7 +54,9 @@ import { dirname, join, relative, sep } from "node:path";
 import * as v from "valibot";
 import { contentState, describeContentChange, sameContent } from "../safety/content-version.js";
 import { identify } from "../safety/identity.js";
+import { processAlive } from "../safety/lock.js";
 import { recordMismatch } from "../safety/runfiles.js";
+import { JOURNAL_NAME } from "./journal.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { packageRoot, toolVersion } from "../util/paths.js";
 import { check } from "../validate/schemas.js";
@@ -60,6 +64,8 @@ import type { Emit } from "./events.js";
 import { StepOutputSchemas } from "./step-outputs.js";
 
 const RECORD = "trial.json";
+/** A kept trial an apply has taken: `<key>.taken-<its pid>`. */
+const TAKEN = /\.taken-(\d+)$/;
 export const TRIAL_BACKUP = "trial-backup.jsonl";
 export const TRIAL_DB = "trial.db";
 /** A kept trial older than this is removed by the next dry-run (its apply would have come by now). */
@@ -162,11 +168,21 @@ function program(): string {
   return programDigest;
 }
 
+/** The program's digest, or null when its code cannot be read whole (then no trial is adopted). */
+function programOrNull(): string | null {
+  try {
+    return program();
+  } catch {
+    return null;
+  }
+}
+
 /** A trial's record, read from the open file only when that file is this user's. */
 function readRecord(dir: string): TrialRecord | null {
   let fd: number | undefined;
   try {
-    fd = openSync(join(dir, RECORD), constants.O_RDONLY | constants.O_NOFOLLOW);
+    if (!ownFile(lstatSync(join(dir, RECORD)))) return null; // never open a FIFO or a device: it could block
+    fd = openSync(join(dir, RECORD), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     if (!ownFile(fstatSync(fd))) return null;
     return check(TrialRecordSchema, JSON.parse(readFileSync(fd, "utf8")));
   } catch {
@@ -223,7 +239,7 @@ export function keepTrial(
   }
 }
 
-/** Removes this user's kept trials whose database is gone or another file, that are older than a day, or that an apply took. */
+/** Removes this user's kept trials whose database is gone or another file, that are older than a day, or that an apply took and left (its process gone). */
 export function sweepKeptTrials(): void {
   const home = trialsHome(false);
   if (!home) return;
@@ -234,6 +250,11 @@ export function sweepKeptTrials(): void {
     /* nothing to sweep */
   }
   for (const n of names) {
+    const taker = TAKEN.exec(n);
+    if (taker) {
+      if (!processAlive(Number(taker[1]))) dropTrial(join(home, n)); // its apply was killed: its run, if any, has its run id
+      continue; // else an apply adopting it now
+    }
     const r = readRecord(join(home, n));
     const id = r ? identify(r.db) : null;
     const stale = !r || !id?.exists || id.dev !== r.dev || id.ino !== r.ino || Date.now() - Date.parse(r.createdAt) > KEEP_MS;
@@ -242,13 +263,20 @@ export function sweepKeptTrials(): void {
 }
 
 /**
- * The kept trial an apply of this plan may adopt (null: none kept, or it cannot serve — then it is
- * removed, and a note says why: this apply exports and builds itself).
+ * Takes the kept trial an apply of this plan may adopt (null: none kept, another apply took it, or it
+ * cannot serve — then it is removed, and a note says why: this apply exports and builds itself).
+ * The caller gives it back with `releaseTrial` when the run ends.
  */
 export function adoptableTrial(dbPath: string, planDigest: string, command: string, emit: Emit): KeptTrial | null {
   const home = notKeptBecause() ? null : trialsHome(false);
-  const dir = home && keptDir(home, dbPath);
-  if (!dir || !existsSync(dir)) return null;
+  const kept = home && keptDir(home, dbPath);
+  if (!kept || !existsSync(kept)) return null;
+  const dir = `${kept}.taken-${process.pid}`;
+  try {
+    renameSync(kept, dir);
+  } catch {
+    return null; // another apply took it first
+  }
   const t = whyNot(dir, dbPath, planDigest, command);
   if (typeof t !== "string") return t;
   dropTrial(dir);
@@ -256,16 +284,41 @@ export function adoptableTrial(dbPath: string, planDigest: string, command: stri
   return null;
 }
 
+/**
+ * At the end of the apply that took `t`: given back for a later apply when this one neither adopted
+ * its backup nor started a run (no journal in `workDir`: refused by Stage 0, another --plan), and no
+ * other trial of the database was kept meanwhile; otherwise removed. Best effort.
+ */
+export function releaseTrial(t: KeptTrial, workDir: string): void {
+  const back = t.dir.replace(TAKEN, "");
+  const unused = existsSync(t.backupPath) && existsSync(join(t.dir, RECORD)) && !existsSync(join(workDir, JOURNAL_NAME));
+  try {
+    if (unused && !existsSync(back)) {
+      renameSync(t.dir, back);
+      return;
+    }
+  } catch {
+    /* removed below */
+  }
+  dropTrial(t.dir);
+}
+
+/** Whether the primary is still as it was before the trial's export (looked at again under the run's locks); else why not. */
+export function changedSinceTrial(t: KeptTrial, dbPath: string): string | null {
+  const now = contentState(dbPath);
+  return sameContent(t.record.export.outputs.identity, now) ? null : describeContentChange(t.record.export.outputs.identity, now);
+}
+
 function whyNot(dir: string, dbPath: string, planDigest: string, command: string): KeptTrial | string {
   const r = readRecord(dir);
-  if (!r) return existsSync(join(dir, RECORD)) ? "its record is unreadable or not this user's" : "an earlier apply took it";
+  if (!r) return existsSync(join(dir, RECORD)) ? "its record is unreadable or not this user's" : "its record is missing";
   const id = identify(dbPath);
   if (id.real !== r.db || id.dev !== r.dev || id.ino !== r.ino) return "it was made from another file at this path";
   const now = contentState(dbPath);
   if (!sameContent(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
   if (r.planDigest !== planDigest) return `it was made for plan ${r.planDigest}, this run is plan ${planDigest}`;
   if (r.command !== command) return `it was made by ${r.command}, this run is ${command}`;
-  if (r.toolVersion !== toolVersion() || r.program !== program()) return `another build of vox-cutover made it (${r.toolVersion})`;
+  if (r.toolVersion !== toolVersion() || r.program !== programOrNull()) return `another build of vox-cutover made it (${r.toolVersion})`;
   const t: KeptTrial = { dir, record: r, backupPath: join(dir, TRIAL_BACKUP), builtPath: join(dir, TRIAL_DB) };
   for (const f of [t.backupPath, t.builtPath]) if (existsSync(f) && !ownFile(lstatSync(f))) return `${f} is not a file of this user's`;
   const b = recordMismatch(t.backupPath, r.export.outputs.file);
@@ -278,19 +331,6 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
 /** Whether `path` (the kept trial's built file, moved) has the sha256 taken after its checks passed (read whole, 1 MB at a time). */
 export function builtFileIntact(t: KeptTrial, path: string): boolean {
   return fileSha256(path) === t.record.builtSha256;
-}
-
-/**
- * Takes the kept trial for this run: its record is removed first (the run holds it in memory), so no
- * later command adopts that trial again, whatever becomes of this run. False: another run took it.
- */
-export function takeTrial(t: KeptTrial): boolean {
-  try {
-    unlinkSync(join(t.dir, RECORD));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

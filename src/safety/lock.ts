@@ -54,7 +54,8 @@ export function lockFileOf(dbPath: string): string {
   return id.dev && id.ino ? inodeLockPath(id.dev, id.ino) : nameLockPath(dbPath);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this id runs (one of another user's counts: EPERM). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -80,12 +81,12 @@ function readLockFile(path: string): LockHolder | null {
 
 /** Its process is known to be running (same host, pid alive): nobody takes such a lock over, --break-lock included. */
 function isLive(h: LockHolder): boolean {
-  return h.host === hostname() && h.pid > 0 && alive(h.pid);
+  return h.host === hostname() && h.pid > 0 && processAlive(h.pid);
 }
 
 /** Stale: its process is dead (same host), or it is older than the expiry. */
 export function isStale(h: LockHolder, now = Date.now()): boolean {
-  if (h.host === hostname() && h.pid > 0 && !alive(h.pid)) return true;
+  if (h.host === hostname() && h.pid > 0 && !processAlive(h.pid)) return true;
   const t = Date.parse(h.startedAt);
   return Number.isFinite(t) ? now - t > LOCK_EXPIRY_MS : h.pid === 0;
 }

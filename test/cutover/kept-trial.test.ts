@@ -20,7 +20,7 @@ import {
   statSync,
   symlinkSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
 
 /** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
@@ -225,6 +225,73 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(step(a2.json, "build-import").summary).not.toMatch(/adopted/);
   });
 
+  it("an apply takes the trial before its plan: a dry-run meanwhile keeps its own and its sweep leaves the taken one; the apply adopts what it took", async () => {
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    const { child, release } = await pausedAt(
+      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
+      "after:ssot-drift",
+      undefined,
+      false,
+      env,
+    );
+    expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}\.taken-\d+$/)]);
+    const dry2 = await cli(["cutover", "--db", db], { env });
+    expect(dry2.exitCode, dry2.stderr).toBe(0);
+    expect(kept()).toHaveLength(2); // the taken trial, and the new dry-run's under the database's key
+    release();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(step(json, "export").summary).toMatch(/adopted/);
+    expect(step(json, "build-import").summary).toMatch(/adopted/);
+    expect(sqlite(db, "SELECT DISTINCT run_id FROM cutover_ledger")).toBe(json.runId);
+    // The second dry-run's trial is of the file now archived: the next cutover command sweeps it.
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(kept()).toEqual([]);
+  });
+
+  it("two applies: the one that took the trial, finding the file cut over under it by the other, is refused under the lock (3), having done nothing", async () => {
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], "after:disk", undefined, false, env);
+    const b = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect(step(b.json, "export").summary).not.toMatch(/adopted/); // the other apply holds the trial
+    release();
+    const a = await child;
+    expect(a.exitCode, a.stderr).toBe(3);
+    expect(a.stderr).toMatch(/is another file than the one this run was planned for \(replaced since: another cutover may have swapped it\)/);
+    expect(sqlite(db, "SELECT DISTINCT run_id FROM cutover_ledger")).toBe(b.json.runId);
+    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE run_id = '" + b.json.runId + "'"));
+    const back = await cli(["cutover", "--db", db, "--rollback", "--apply"], { env });
+    expect(back.exitCode, back.stderr).toBe(0); // the other run's rollback is whole
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(kept().filter((k) => k.includes(".taken-"))).toEqual([]);
+  });
+
+  it("an apply refused before its run begins (another --plan) gives the trial back: the apply of the dry-run's plan then adopts it", async () => {
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    const wrong = await cli(["cutover", "--db", db, "--apply", "--plan", "0123456789abcdef"], { env });
+    expect(wrong.exitCode).not.toBe(0);
+    expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]);
+    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
+  });
+
+  it("a FIFO where a trial's record should be is not opened: every cutover command goes on", async () => {
+    const { db, env } = await setup();
+    const fake = join(env.TMPDIR!, `vox-cutover-trials-${process.getuid!()}`, "0123456789abcdef0123");
+    mkdirSync(fake, { recursive: true, mode: 0o700 });
+    chmodSync(join(fake, ".."), 0o700);
+    execFileSync("mkfifo", [join(fake, "trial.json")]);
+    const dry = await cli(["cutover", "--db", db], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(existsSync(fake)).toBe(false); // swept: no record
+  });
+
   it.skipIf(!existsSync("/dev/shm"))(
     "another filesystem than the trial's: copied in, the trial taken first, so a rolled-back run's trial is never adopted again",
     async () => {
@@ -238,13 +305,14 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
         const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "after:export", undefined, false, env);
         child.kill("SIGKILL");
         expect((await child).signal).toBe("SIGKILL");
-        expect(readdirSync(kept()[0]!)).toEqual(["trial.db"]); // taken (its record removed), its backup copied in and removed
+        expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/\.taken-\d+$/)]); // taken by the killed apply
+        expect(readdirSync(kept()[0]!).sort()).toEqual(["trial.db", "trial.json"]); // its backup copied in and removed
         const runs = join(shm, "vox-cutover-runs");
         const [stamp] = readdirSync(runs);
         expect(readdirSync(join(runs, stamp!)).filter((f) => /\.partial-\d+$/.test(f))).toEqual([]);
         expect(readdirSync(shm).filter((f) => f.includes(".vox-cutover-building-"))).toEqual([]);
         expect((await cli(["cutover", "--db", db, "--rollback", "--apply"], { env })).exitCode).toBe(0);
-        expect(kept()).toEqual([]); // the taken trial, swept by the rollback's command
+        expect(kept()).toEqual([]); // the taken trial of a process gone, swept by the rollback's command (never given back)
         const again = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
         expect(again.exitCode, again.stderr).toBe(0);
         expect(step(again.json, "export").summary).not.toMatch(/adopted/);
