@@ -152,8 +152,8 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       steps: report.steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind as never, title: s.title, description: s.summary })),
       digest: report.planDigest!,
     });
-    // The export's workers start now: their start overlaps Stage 0 (a resumed run may reuse its backup).
-    return await withWorkersAhead(dbPath, !pending && plan.route === "rebuild", async () => {
+    // The export's workers start now, beside Stage 0 (none when a taken trial is adopted; a resumed run may reuse its backup).
+    return await withWorkersAhead(dbPath, !pending && plan.route === "rebuild" && !trial, async () => {
       if (!opts.apply) {
         // The dry-run checks the preconditions too (read-only; the lock is looked at, not taken).
         const ctx = makeContext(opts, plan, pending, "dry-run", token, nothing, runStart(plan, id, start), nothing);
@@ -164,8 +164,8 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
           // The same export and import --apply makes, into a scratch folder, kept for that apply (engine/kept-trial.ts): misfits show now.
           opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
           const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
-          // Kept only for an apply that would run now (no Stage 0 gate refusing it).
-          const keep = report.steps.some((s) => s.stage === 0 && s.warnings?.length) ? undefined : { planDigest: report.planDigest!, command: opts.command };
+          const refusing = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+          const keep = { planDigest: report.planDigest!, command: opts.command, refusing }; // not kept while a Stage 0 gate would refuse the apply
           const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep);
           report.trial = evidence;
           if (evidence.objects) report.objects = evidence.objects;
@@ -185,7 +185,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
         const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
         const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
         report.message = gates.length
-          ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above; so the trial was not kept); once that is fixed, run exactly this plan: ${exactly}`
+          ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
           : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
         report.workDir = plan.paths.workDir;
         report.backup.path = plan.paths.backupPath;

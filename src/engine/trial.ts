@@ -71,11 +71,11 @@ export async function trialImport(
   emit: Emit,
   token?: CancelToken,
   inspect?: (trialDb: string) => void,
-  plan?: { planDigest: string; command: string },
+  plan?: { planDigest: string; command: string; refusing: string[] },
 ): Promise<ImportEvidence> {
-  const notKept = plan && notKeptBecause();
+  const notKept = plan && (plan.refusing.length ? `--apply would be refused now: ${plan.refusing.join(", ")}` : notKeptBecause());
   if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
-  const keep = plan && !notKept ? plan : undefined;
+  const keep = plan && !notKept ? { planDigest: plan.planDigest, command: plan.command } : undefined;
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
   let kept = false;

@@ -104,6 +104,28 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(sqlite(db, "SELECT count(*) FROM actor_state WHERE key = 'after-the-dry-run'")).toBe("1");
   });
 
+  it("a write between the apply's take and its lock: looked at again under the lock, not adopted, the run exports itself (no workers started ahead) with the write", async () => {
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    const { child, release } = await pausedAt(
+      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
+      "after:ssot-drift",
+      undefined,
+      false,
+      env,
+    );
+    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-take', 'v')");
+    release();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/The dry-run's kept trial was not used \(the primary changed since its export: .*\): this run exports itself/);
+    const json = JSON.parse(r.stdout);
+    expect(step(json, "export").summary).not.toMatch(/adopted/);
+    expect(step(json, "build-import").summary).not.toMatch(/adopted/);
+    expect(sqlite(db, "SELECT count(*) FROM actor_state WHERE key = 'after-the-take'")).toBe("1");
+    expect(kept()).toEqual([]);
+  });
+
   it("a built file changed after the dry-run (same size and time): the backup is adopted, the build is not (sha256), the run builds it and succeeds", async () => {
     const { db, env, kept } = await setup();
     const dry = await cli(["cutover", "--db", db, "--json"], { env });
