@@ -33,6 +33,15 @@ async function setup(): Promise<{ dir: string; db: string; env: Record<string, s
   return { dir, db, env: { TMPDIR: own }, kept: () => (existsSync(home) ? readdirSync(home).map((n) => join(home, n)) : []) };
 }
 
+/** A dry-run, then the apply of its plan (`--json`) started and paused at `point`. */
+async function applyPausedAfterDryRun(point: string) {
+  const { db, env, kept } = await setup();
+  const dry = await cli(["cutover", "--db", db, "--json"], { env });
+  expect(dry.exitCode, dry.stderr).toBe(0);
+  const { child, release } = await pausedAt(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], point, undefined, false, env);
+  return { db, env, kept, child, release };
+}
+
 const step = (json: any, id: string) => json.steps.find((s: any) => s.id === id);
 
 /** Every table's rows as an independent reader sees them, the run's own columns (run id, times) left out. */
@@ -105,15 +114,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
   });
 
   it("a write between the apply's take and its lock: looked at again under the lock, not adopted, the run exports itself (no workers started ahead) with the write", async () => {
-    const { db, env, kept } = await setup();
-    const dry = await cli(["cutover", "--db", db, "--json"], { env });
-    const { child, release } = await pausedAt(
-      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
-      "after:ssot-drift",
-      undefined,
-      false,
-      env,
-    );
+    const { db, kept, child, release } = await applyPausedAfterDryRun("after:ssot-drift");
     sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-take', 'v')");
     release();
     const r = await child;
@@ -248,15 +249,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
   });
 
   it("an apply takes the trial before its plan: a dry-run meanwhile keeps its own and its sweep leaves the taken one; the apply adopts what it took", async () => {
-    const { db, env, kept } = await setup();
-    const dry = await cli(["cutover", "--db", db, "--json"], { env });
-    const { child, release } = await pausedAt(
-      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
-      "after:ssot-drift",
-      undefined,
-      false,
-      env,
-    );
+    const { db, env, kept, child, release } = await applyPausedAfterDryRun("after:ssot-drift");
     expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}\.taken-\d+$/)]);
     const dry2 = await cli(["cutover", "--db", db], { env });
     expect(dry2.exitCode, dry2.stderr).toBe(0);
@@ -274,9 +267,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
   });
 
   it("two applies: the one that took the trial, finding the file cut over under it by the other, is refused under the lock (3), having done nothing", async () => {
-    const { db, env, kept } = await setup();
-    const dry = await cli(["cutover", "--db", db, "--json"], { env });
-    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], "after:disk", undefined, false, env);
+    const { db, env, kept, child, release } = await applyPausedAfterDryRun("after:disk");
     const b = await cli(["cutover", "--db", db, "--apply", "--json"], { env });
     expect(b.exitCode, b.stderr).toBe(0);
     expect(step(b.json, "export").summary).not.toMatch(/adopted/); // the other apply holds the trial
