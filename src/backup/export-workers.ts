@@ -15,7 +15,7 @@ import { Worker } from "node:worker_threads";
 import { bytesWithWal, twoThreadReads } from "../db/local.js";
 import { probeFile, type ProbeResult } from "../db/probe.js";
 import { envInteger } from "../util/env.js";
-import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 
 /**
  * A database (+ WAL) below this many bytes has its backup written by the exporting thread itself
@@ -40,18 +40,7 @@ export function splitExportBytes(): number {
  * for the spill beside the backup: ReaderSplit.prepare).
  */
 export function twoReadersFor(bytes: number, probe: ProbeResult, above = splitExportBytes()): boolean {
-  return !oneReader && bytes >= above && availableParallelism() >= 2 && twoThreadReads(probe);
-}
-
-let oneReader = false;
-/**
- * This thread's exports read on one thread whatever the file's size: the wizard's engine thread
- * (src/ui/worker.ts), beside the screens' own V8 isolate, where the second reader was what put the
- * 1 GB journey over issue 18's 200 MB (started as npm start starts it: 204.8 → 192.7 MB; the export
- * step 5.8 → 7.8 s, docs/benchmark.md session 13). The commands keep two readers.
- */
-export function readExportsOnOneThread(on: boolean): void {
-  oneReader = on;
+  return !spareWorkers() && bytes >= above && availableParallelism() >= 2 && twoThreadReads(probe);
 }
 
 type Kind = "reader" | "writer";

@@ -14,7 +14,7 @@
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
 import { allRows, bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
@@ -34,6 +34,7 @@ export type ProofAnswer =
 /** Below this size the source is proven on this thread: a worker's start costs more than the work (test hook: VOX_CUTOVER_PROOF_WORKER_BYTES). */
 export function proofBesideFor(source: string, targetPath: string): boolean {
   if (!existsSync(WORKER)) return false; // running from the sources (a test): no built worker to start
+  if (spareWorkers()) return false; // beside the wizard's screens: proven on this thread (util/worker.ts)
   const limit = envInteger("VOX_CUTOVER_PROOF_WORKER_BYTES", 32 << 20);
   const size = bytesWithWal(source);
   if (size < limit) return false;

@@ -27,13 +27,13 @@ import type { FromWorker, Inspection, TargetInfo, ToWorker, UnfinishedRun } from
 import { setTarget, type ChosenTarget } from "../schema/chosen.js";
 import { check, problem, ToWorkerSchema } from "../validate/schemas.js";
 import { compareOperatorsVox, type VoxComparison } from "../diagnose/target-check.js";
-import { readExportsOnOneThread } from "../backup/export-workers.js";
+import { engineBesideScreens } from "../util/worker.js";
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 const stopFlag: Int32Array | undefined = (workerData as { stopFlag?: Int32Array } | undefined)?.stopFlag;
-// Every export of the wizard reads on this thread (export-workers.ts: one isolate fewer at the peak).
-readExportsOnOneThread(true);
+// The wizard's engine starts only the workers it cannot do without (util/worker.ts: isolates fewer at the peak).
+engineBesideScreens(true);
 // The CLI's --target-schema, handed over as a value.
 setTarget((workerData as { target?: ChosenTarget | null } | undefined)?.target ?? null);
 

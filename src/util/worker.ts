@@ -9,3 +9,21 @@ export function workerExecArgv(): string[] {
 
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
+let beside = false;
+/**
+ * This thread's engine work runs beside the wizard's screens (src/ui/worker.ts sets it): it starts no
+ * worker it can do without. Each one is an isolate, a SQLite connection and an allocator arena of its
+ * own, on top of the screens' isolate, and they set the wizard's peak (issue 18: ≤ 200 MB; measured in
+ * docs/benchmark.md, sessions 13 and 16): the export reads on one thread (export-workers.ts
+ * twoReadersFor) and the build proves its copied tables on its own thread (native-proof.ts
+ * proofBesideFor). The commands keep both.
+ */
+export function engineBesideScreens(on: boolean): void {
+  beside = on;
+}
+
+/** Whether this thread's engine work starts only the workers it cannot do without (engineBesideScreens). */
+export function spareWorkers(): boolean {
+  return beside;
+}
