@@ -12,6 +12,7 @@ import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import { identify } from "../src/safety/identity.js";
+import { shellQuote } from "../src/util/shell.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
 import { asWarning, diskStep, foldersStep, holdersStep } from "./stage0-gates.js";
 
@@ -91,8 +92,12 @@ function assertStillPlannedFile(c: RunContext): void {
   if (now.dev === was.dev && now.ino === was.ino) return;
   throw refused({
     what: `${c.dbPath} is another file than the one this run was planned for (${now.exists ? "replaced" : "gone"} since: another cutover may have swapped it).`,
-    untouched: "Nothing was changed by this run.",
-    next: "Look at the database again (vox-cutover diagnose), then run the dry-run and the apply again.",
+    untouched: c.resuming
+      ? `Nothing was changed by this resume; the run's swap had not begun, so it never moved the file at ${c.dbPath}.`
+      : "Nothing was changed by this run.",
+    next: c.resuming
+      ? `Look at the database again (vox-cutover diagnose); close this run with vox-cutover cutover --db ${shellQuote(c.dbPath)} --rollback --apply (it removes the run's temporary files and leaves the file at the name as it is), then run the dry-run and the apply again.`
+      : "Look at the database again (vox-cutover diagnose), then run the dry-run and the apply again.",
   });
 }
 

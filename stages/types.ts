@@ -54,6 +54,8 @@ export interface RunContext extends PlanContext {
   token: CancelToken;
   breakLock: boolean;
   lock?: Lock;
+  /** This run was begun by an earlier attempt (--resume): its journal is in the work dir. */
+  resuming: boolean;
   /** Resuming a run whose swap had begun: the swap step finishes it. */
   swapPhase: "none" | "intent" | "primary-archived" | "new-in-place";
   /** The primary's content state recorded (under the hold) with the last swap phase: a resume checks the primary against it. */

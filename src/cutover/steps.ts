@@ -46,6 +46,7 @@ export function makeContext(
     emit: opts.emit,
     token,
     breakLock: Boolean(opts.breakLock),
+    resuming: Boolean(pending),
     swapPhase: pending?.state.swapPhase ?? "none",
     swapState: pending?.state.swapState ?? null,
     journalSwap,

@@ -32,6 +32,7 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
   const archive = archivedPath(start.archiveDir, dbPath);
   const actions: RollbackAction[] = [];
   let refusal: RollbackRefusal | null = null;
+  let replaced: string | undefined;
   const keepNew = (checkpoint: boolean) => actions.push({ kind: "keep-new", from: dbPath, to: freeName(join(run.workDir, ROLLED_BACK_NEW)), checkpoint });
   if (finished) {
     const change = changeSinceFinish(run, dbPath);
@@ -51,11 +52,14 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     const ino = inodeOf(dbPath);
     const isOriginal = Boolean(orig?.dev && ino && ino.dev === orig.dev && ino.ino === orig.ino);
     const known = Boolean(orig?.dev);
-    if (known ? !isOriginal : run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place") {
-      const detail =
-        ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there";
-      refusal = { kind: "primary-not-original", archive, detail };
-    }
+    const detail =
+      ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there";
+    // The original is linked into the archive (journaled "intent" first) before anything is renamed:
+    // with no archive and the swap short of "primary-archived", this run never moved the file at the
+    // name, so whatever is there now (another file put there since, or none) is left as it is.
+    const swapBegan = run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place";
+    if (swapBegan && (!known || !isOriginal)) refusal = { kind: "primary-not-original", archive, detail };
+    else if (known && !isOriginal) replaced = detail;
   }
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);
   const sideHome = sidecarBeside(dbPath);
@@ -80,5 +84,6 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     actions,
     backupKept,
     refusal,
+    ...(replaced ? { replaced } : {}),
   };
 }

@@ -45,6 +45,8 @@ export interface RollbackPlan {
   backupKept: string | null;
   /** Why --apply refuses now (null: it can go ahead). */
   refusal: RollbackRefusal | null;
+  /** An unfinished run that never moved the primary, whose name now holds another file (or none): how; that file is left as it is. */
+  replaced?: string;
 }
 
 /** The plan in the operator's words, one line per file moved, removed or kept (dry-run and wizard alike). */
@@ -52,7 +54,9 @@ export function rollbackLines(p: RollbackPlan): string[] {
   const name = basename(p.dbPath);
   const out: string[] = [];
   const restores = p.actions.some((a) => a.kind === "restore-original");
-  if (!restores)
+  if (p.replaced)
+    out.push(`${p.dbPath} is ${p.replaced}: this run never moved it (its swap had not begun), so it stays as it is; the rollback only closes the run.`);
+  else if (!restores)
     out.push(`${name} is the original and stays where it is (never ${p.actions.some((a) => a.kind === "drop-archive-name") ? "replaced" : "moved"}).`);
   for (const a of p.actions) {
     if (a.kind === "keep-new") out.push(`${a.from} (the new file, with every write made since the swap) → ${a.to} (kept, not deleted)`);

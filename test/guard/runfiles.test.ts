@@ -547,6 +547,33 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(r.stderr).not.toMatch(/never moved/);
     expect(sha256(db)).toBe(newSha);
   });
+
+  it("killed before its swap began, the database then replaced by another file: the resume refuses (3) pointing at the rollback, which closes the run and leaves that file as it is", async () => {
+    const { dir, db } = sample();
+    const wd = await killedAt(db, "after:primary-unchanged");
+    expect(existsSync(join(dir, ".vox.db.vox-cutover-new"))).toBe(true);
+    // An rsync, a restore, an application's save-and-rename: another inode at the name, same rows.
+    await execa("sqlite3", [db, `.backup '${join(dir, "copy.db")}'`]);
+    await execa("mv", [join(dir, "copy.db"), db]);
+    const replaced = sha256(db);
+    const resumed = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(resumed.exitCode, resumed.stderr).toBe(3);
+    expect(resumed.stderr).toMatch(/another file than the one this run was planned for/);
+    expect(resumed.stderr).toMatch(/--rollback --apply \(it removes the run's temporary files and leaves the file at the name as it is\)/);
+    const dry = await cli(["cutover", "--db", db, "--rollback"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr + dry.stdout).toMatch(/is not the file run .* started from .*: this run never moved it \(its swap had not begun\)/);
+    const r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/was never moved \(the file at its name now is not the file run .* started from .*: left as it is\)/);
+    expect(sha256(db)).toBe(replaced);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".vox.db."))).toEqual([]);
+    expect(existsSync(join(wd, "backup.jsonl"))).toBe(true); // the verified backup is kept
+    // The run is closed: the next cutover plans afresh, and its apply cuts over the file now at the name.
+    const next = await cli(["cutover", "--db", db, "--apply"]);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE command = 'cutover'")).toBe("1");
+  });
 });
 
 describe("legacy_quarantine is append-only; import-legacy checks values as verify-backup does (point 7)", () => {
