@@ -118,8 +118,9 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold"), start.command) : plan.steps;
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = start ? start.planDigest : plan.digest;
-  // The apply of a dry-run's plan takes its kept trial (engine/kept-trial.ts) before the plan is shown, which says it adopts it.
-  const trial = opts.apply && !pending && plan.route === "rebuild" ? adoptableTrial(dbPath, plan.digest, opts.command, opts.emit) : null;
+  // The apply of a dry-run's plan takes its kept trial (engine/kept-trial.ts) before the plan is shown, which says it adopts it; one that --plan refuses (below) leaves it.
+  const take = opts.apply && !pending && plan.route === "rebuild" && (opts.plan === undefined || opts.plan === plan.digest);
+  const trial = take ? adoptableTrial(dbPath, plan.digest, opts.command, opts.emit) : null;
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options, trial };
   try {
     report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));

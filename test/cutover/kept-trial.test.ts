@@ -20,7 +20,7 @@ import {
   statSync,
   symlinkSync,
 } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
 
 /** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
@@ -290,6 +290,22 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(wrong.exitCode).not.toBe(0);
     expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]);
     const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
+  });
+
+  it("an apply whose --plan is refused (the dry-run named the file by a symlink) never takes the trial: the apply of that plan as reviewed adopts it", async () => {
+    const { db, env, kept } = await setup();
+    const link = join(dirname(db), "link.db");
+    symlinkSync(db, link);
+    const dry = await cli(["cutover", "--db", link, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const other = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest], { env });
+    expect(other.exitCode, other.stderr).toBe(3);
+    expect(other.stderr).toMatch(/or the plan's inputs differ \(the path as given/);
+    expect(other.stderr).not.toMatch(/kept trial was not used|exports and builds itself/);
+    expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]);
+    const apply = await cli(["cutover", "--db", link, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
     expect(apply.exitCode, apply.stderr).toBe(0);
     expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
   });
