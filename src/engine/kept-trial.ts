@@ -34,6 +34,7 @@ import {
   fstatSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -239,26 +240,62 @@ export function keepTrial(
   }
 }
 
-/** Removes this user's kept trials whose database is gone or another file, that are older than a day, or that an apply took and left (its process gone). */
+/**
+ * Removes this user's kept trials whose database is gone or another file, that are older than a day,
+ * or that an apply took and left (its process gone, or a day past the trial's own day: a process of
+ * that pid now is another one); and the scratch folders of dry-runs killed before they could remove
+ * them (scratchTrialDir).
+ */
 export function sweepKeptTrials(): void {
+  sweepScratch();
   const home = trialsHome(false);
   if (!home) return;
-  let names: string[] = [];
-  try {
-    names = readdirSync(home);
-  } catch {
-    /* nothing to sweep */
-  }
-  for (const n of names) {
+  for (const n of namesIn(home)) {
+    const r = readRecord(join(home, n));
     const taker = TAKEN.exec(n);
     if (taker) {
-      if (!processAlive(Number(taker[1]))) dropTrial(join(home, n)); // its apply was killed: its run, if any, has its run id
-      continue; // else an apply adopting it now
+      // Its apply was killed: its run, if any, has its run id. Else an apply adopting it now.
+      if (!processAlive(Number(taker[1])) || (r && Date.now() - Date.parse(r.createdAt) > 2 * KEEP_MS)) dropTrial(join(home, n));
+      continue;
     }
-    const r = readRecord(join(home, n));
     const id = r ? identify(r.db) : null;
     const stale = !r || !id?.exists || id.dev !== r.dev || id.ino !== r.ino || Date.now() - Date.parse(r.createdAt) > KEEP_MS;
     if (stale) dropTrial(join(home, n));
+  }
+}
+
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+const SCRATCH = /^vox-cutover-trial-(\d+)-/;
+/** Unmodified this long, a scratch folder of a dead pid is not a dry-run of another pid namespace sharing the folder. */
+const SCRATCH_IDLE_MS = 10 * 60 * 1000;
+
+/** A dry-run's scratch folder for its trial (removed, or kept as a trial, by the dry-run; named with its pid for the sweep after a kill). */
+export function scratchTrialDir(): string {
+  return mkdtempSync(join(tmpdir(), `vox-cutover-trial-${process.pid}-`));
+}
+
+/** Removes this user's scratch folders of dry-runs whose process is gone and that nothing wrote for SCRATCH_IDLE_MS. Best effort. */
+function sweepScratch(): void {
+  const top = tmpdir();
+  for (const n of namesIn(top)) {
+    const m = SCRATCH.exec(n);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const dir = join(top, n);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || (myUid !== undefined && st.uid !== myUid)) continue;
+      const newest = Math.max(st.mtimeMs, ...namesIn(dir).map((f) => lstatSync(join(dir, f)).mtimeMs));
+      if (Date.now() - newest > SCRATCH_IDLE_MS) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* the next sweep tries again */
+    }
   }
 }
 
@@ -272,10 +309,13 @@ export function adoptableTrial(dbPath: string, planDigest: string, command: stri
   const kept = home && keptDir(home, dbPath);
   if (!kept || !existsSync(kept)) return null;
   const dir = `${kept}.taken-${process.pid}`;
+  // This process runs one apply at a time: a folder taken under its pid is an earlier process's of that pid (a container's pid 1), left when it was killed.
+  if (existsSync(dir)) dropTrial(dir);
   try {
     renameSync(kept, dir);
   } catch {
-    return null; // another apply took it first
+    emit({ type: "note", text: "The dry-run's kept trial was not used (another apply of this database took it first): this run exports and builds itself." });
+    return null;
   }
   const t = whyNot(dir, dbPath, planDigest, command);
   if (typeof t !== "string") return t;

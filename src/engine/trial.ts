@@ -4,7 +4,7 @@
  * read (one snapshot). The folder is removed afterwards, or kept for the apply of the same plan to
  * adopt (./kept-trial.ts).
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { formatBytes } from "../safety/disk.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ import { pausePoint } from "./testhooks.js";
 import { collectGarbage } from "../util/gc.js";
 import { randomUUID } from "node:crypto";
 import { contentState } from "../safety/content-version.js";
-import { keepTrial, notKeptBecause, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
+import { keepTrial, notKeptBecause, scratchTrialDir, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 
 /**
@@ -77,7 +77,7 @@ export async function trialImport(
   if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
   const keep = plan && !notKept ? { planDigest: plan.planDigest, command: plan.command } : undefined;
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
-  const dir = mkdtempSync(join(tmpdir(), "vox-cutover-trial-"));
+  const dir = scratchTrialDir();
   let kept = false;
   try {
     const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null);

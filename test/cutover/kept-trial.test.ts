@@ -19,9 +19,12 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
+  writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
+import { execa } from "execa";
+import { BIN, cleanEnv, cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
 
 /** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
 async function setup(): Promise<{ dir: string; db: string; env: Record<string, string>; kept: () => string[] }> {
@@ -351,4 +354,66 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
       }
     },
   );
+
+  it("a trial an apply took and left under a pid alive again (another process now): removed once a day past its own, so the next dry-run keeps anew", async () => {
+    const { db, env, kept } = await setup();
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    const taken = `${kept()[0]!}.taken-${process.pid}`; // this test's pid: alive
+    renameSync(kept()[0]!, taken);
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(existsSync(taken)).toBe(true); // alive and recent: an apply adopting it now
+    const record = join(taken, "trial.json");
+    const r = JSON.parse(readFileSync(record, "utf8"));
+    writeFileSync(record, JSON.stringify({ ...r, createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString() }));
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(existsSync(taken)).toBe(false);
+    expect(kept().filter((k) => k.includes(".taken-"))).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "an apply killed after its take in a container (pid 1 every time): the next one of that pid adopts the next dry-run's trial, nothing left",
+    async () => {
+      const { db, env, kept } = await setup();
+      const pid1 = ["-p", "-f", "--kill-child", "--mount-proc", "node", BIN];
+      const dry = await execa("unshare", [...pid1, "cutover", "--db", db, "--json"], { env: cleanEnv(env), extendEnv: false });
+      const marker = join(env.TMPDIR!, "paused");
+      const child = execa("unshare", [...pid1, "cutover", "--db", db, "--apply", "--plan", JSON.parse(dry.stdout).planDigest], {
+        env: cleanEnv({ ...env, VOX_CUTOVER_PAUSE_AT: "after:ssot-drift", VOX_CUTOVER_PAUSE_FILE: marker }),
+        extendEnv: false,
+        reject: false,
+      });
+      for (const t0 = Date.now(); !existsSync(marker) && Date.now() - t0 < 30_000;) await new Promise((res) => setTimeout(res, 20));
+      expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/\.taken-1$/)]);
+      child.kill("SIGKILL");
+      await child;
+      const again = await execa("unshare", [...pid1, "cutover", "--db", db, "--json"], { env: cleanEnv(env), extendEnv: false });
+      const apply = await execa("unshare", [...pid1, "cutover", "--db", db, "--apply", "--plan", JSON.parse(again.stdout).planDigest, "--json"], {
+        env: cleanEnv(env),
+        extendEnv: false,
+        reject: false,
+      });
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      expect(step(JSON.parse(apply.stdout), "build-import").summary).toMatch(/adopted/);
+      expect(kept()).toEqual([]);
+    },
+  );
+
+  it("a dry-run killed during its trial import leaves a scratch folder named with its pid: swept once its process is gone and it sat unwritten 10 minutes", async () => {
+    const { db, env } = await setup();
+    const { child } = await pausedAt(["cutover", "--db", db], "trial-progress", undefined, false, env);
+    child.kill("SIGKILL");
+    await child;
+    const scratch = () => readdirSync(env.TMPDIR!).filter((n) => n.startsWith("vox-cutover-trial-"));
+    expect(scratch()).toEqual([expect.stringMatching(new RegExp(`^vox-cutover-trial-${child.pid}-`))]);
+    const killed = join(env.TMPDIR!, scratch()[0]!);
+    const live = join(env.TMPDIR!, `vox-cutover-trial-${process.pid}-live`); // a running dry-run's (this test's pid: alive)
+    mkdirSync(live);
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(existsSync(killed)).toBe(true); // written a moment ago: perhaps another pid namespace's dry-run
+    const old = new Date(Date.now() - 11 * 60_000);
+    for (const p of [killed, live, ...readdirSync(killed).map((f) => join(killed, f))]) utimesSync(p, old, old);
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(existsSync(killed)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
 });
