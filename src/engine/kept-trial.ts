@@ -234,10 +234,24 @@ export function keepTrial(
     rmSync(dest, { recursive: true, force: true }); // an earlier trial of this database
     renameSync(scratch, dest); // refused if another dry-run kept one meanwhile: then this one is not kept
     fsyncDir(home);
+    keptHere.set(dest, full.runId);
     return dest;
   } catch {
     return null;
   }
+}
+
+/** The trials this process kept (folder → the run id in its record). */
+const keptHere = new Map<string, string>();
+
+/**
+ * Removes the trials this process kept that are still kept (not taken, not replaced by another
+ * dry-run's): the wizard's, when it closes — only its own apply adopts them (its command), and its
+ * next start plans again. Best effort.
+ */
+export function dropTrialsKeptHere(): void {
+  for (const [dir, runId] of keptHere) if (readRecord(dir)?.runId === runId) dropTrial(dir);
+  keptHere.clear();
 }
 
 /**

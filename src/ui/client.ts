@@ -123,6 +123,12 @@ export function workerClient(): EngineClient {
         await Promise.race([Promise.all([...inflight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
         clearTimeout(timer);
       }
+      if (started) {
+        // The trials the wizard's dry-runs kept go with it (engine/kept-trial.ts); a worker that does not answer is ended all the same.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([call({ type: "forget-trials" } as never).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+        clearTimeout(timer);
+      }
       await started?.terminate();
       rmSync(scratchRoot, { recursive: true, force: true });
     },

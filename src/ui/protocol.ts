@@ -85,7 +85,9 @@ export type ToWorker =
   | { type: "run"; id: number; job: RunJob }
   | { type: "answer"; id: number; answer: DecisionAnswer }
   | { type: "cancel" }
-  | { type: "use-target"; id: number; kind: "vox" | "bundled" };
+  | { type: "use-target"; id: number; kind: "vox" | "bundled" }
+  /** The wizard closes: the trials its dry-runs kept go (only its own apply could adopt them). */
+  | { type: "forget-trials"; id: number };
 
 export type FromWorker =
   | { type: "result"; id: number; value: unknown }

@@ -90,7 +90,7 @@ export function useEngine({
   }, []);
 
   const plan = useCallback(
-    async (path: string, workDir?: string) => {
+    async (path: string, workDir?: string, rehearsal = false) => {
       dispatch({ type: "loading", text: "Checking the preconditions (Stage 0)…" });
       // The dry-run makes the trial import (the same export and import as the real run, into a scratch
       // folder): on a large file that takes a while, so the loading screen says what it is doing.
@@ -106,7 +106,9 @@ export function useEngine({
           text: `Checking the preconditions (Stage 0), then a trial import into a scratch folder to predict what the import keeps and what goes to quarantine: ${pct} %${ev.label ? ` (${ev.label})` : ""}…`,
         });
       };
-      const out = await client.run({ db: path, apply: false, command: "wizard", workDir }, { event, request: async () => ({ ok: false }) });
+      // Planned as the apply will run (its command is in the trial the dry-run keeps for it: engine/kept-trial.ts).
+      const command = rehearsal ? "rehearse" : "wizard";
+      const out = await client.run({ db: path, apply: false, command, workDir }, { event, request: async () => ({ ok: false }) });
       if (out.ok) dispatch({ type: "planned", report: out.report, defaultBackup: out.report.backup.path ?? "" });
       else dispatch({ type: "plan-failed", message: out.error.message });
     },
@@ -119,7 +121,7 @@ export function useEngine({
       dispatch({ type: "inspected", inspection: i, db: i.resolved.path, ...extra });
       const scratch = extra.scratch ?? stateRef.current.scratch;
       if (i.resolved.kind === "file" && !i.unfinished && i.exists && i.chain !== "not-a-database")
-        await plan(i.resolved.path!, scratch ? join(scratch, "run") : undefined);
+        await plan(i.resolved.path!, scratch ? join(scratch, "run") : undefined, extra.rehearsal ?? stateRef.current.rehearsal);
     },
     [client, plan],
   );

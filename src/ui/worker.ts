@@ -28,6 +28,7 @@ import { setTarget, type ChosenTarget } from "../schema/chosen.js";
 import { check, problem, ToWorkerSchema } from "../validate/schemas.js";
 import { compareOperatorsVox, type VoxComparison } from "../diagnose/target-check.js";
 import { engineBesideScreens } from "../util/worker.js";
+import { dropTrialsKeptHere } from "../engine/kept-trial.js";
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
@@ -186,6 +187,10 @@ port.on("message", async (raw: unknown) => {
         setTarget(
           m.kind === "vox" && voxTemplate && !("error" in voxTemplate) ? { kind: "vox", path: voxTemplate.path, voxVersion: voxTemplate.voxVersion } : null,
         );
+        post({ type: "result", id: m.id, value: null });
+        return;
+      case "forget-trials":
+        dropTrialsKeptHere();
         post({ type: "result", id: m.id, value: null });
         return;
       case "sample": {

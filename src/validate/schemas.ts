@@ -162,6 +162,7 @@ export const ToWorkerSchema = v.variant("type", [
   v.object({ type: v.literal("answer"), id: v.number(), answer: v.looseObject({}) }),
   v.object({ type: v.literal("cancel") }),
   v.object({ type: v.literal("use-target"), id: v.number(), kind: v.picklist(["vox", "bundled"]) }),
+  v.object({ type: v.literal("forget-trials"), id: v.number() }),
 ]);
 
 /** What the engine worker sends back: results, failures, events and decision requests for one call id. */

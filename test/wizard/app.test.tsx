@@ -279,7 +279,7 @@ describe("wizard screens (ink-testing-library)", () => {
     });
     const app = await toPlan(c);
     expect(app.lastFrame()!.replace(/\s+/g, " ")).toContain(
-      "Trial import (on a scratch copy): 3,286 of 3,313 rows would load, 27 go to legacy_quarantine; large values read whole in 1 table (the swap's confirmation names them)",
+      "Trial import (the export and build, in a scratch folder, for the apply to adopt): 3,286 of 3,313 rows would load, 27 go to legacy_quarantine; large values read whole in 1 table (the swap's confirmation names them)",
     );
     app.unmount();
   });

@@ -195,6 +195,42 @@ describe("the wizard in a real terminal (tmux)", () => {
     expect(readFileSync(errFile, "utf8")).not.toMatch(/Resume with/);
   });
 
+  it("the trial its plan kept goes with the wizard: q on Stage 0 leaves no kept trial behind", async () => {
+    const { db } = await sample(5);
+    const own = scratchDir();
+    const trials = join(own, `vox-cutover-trials-${process.getuid!()}`);
+    const { name, exitFile } = start(`--db ${db}`, { env: `NO_COLOR=1 TMPDIR=${own}` });
+    await waitFor(name, /Continue to Stage 1/);
+    expect(readdirSync(trials)).toHaveLength(1); // kept by the plan's dry-run for this wizard's apply
+    keys(name, "q");
+    expect(await exitCode(exitFile)).toBe(0);
+    expect(existsSync(trials) ? readdirSync(trials) : []).toEqual([]);
+    expect(readdirSync(own).filter((n) => n.startsWith("vox-cutover-"))).toEqual([]);
+  });
+
+  it("a rehearsal's apply adopts the trial its plan kept (both run as rehearse); Ctrl-C at the swap leaves none behind", async () => {
+    const { db, orig } = await sample(5);
+    const own = scratchDir();
+    const trials = join(own, `vox-cutover-trials-${process.getuid!()}`);
+    const { name, exitFile } = start(`--rehearse --db ${db}`, { env: `NO_COLOR=1 TMPDIR=${own}` });
+    await acceptToPlan(name);
+    await waitFor(name, /Type the file's name/);
+    // The run's journal (in the clone's scratch folder) says the export and the build were adopted.
+    const wizard = readdirSync(own).find((n) => n.startsWith("vox-cutover-wizard-"))!;
+    const clone = join(
+      own,
+      wizard,
+      readdirSync(join(own, wizard)).find((n) => n.startsWith("rehearse-"))!,
+    );
+    const journal = readFileSync(join(clone, "run", "journal.jsonl"), "utf8");
+    expect(journal).toMatch(/"summary":"the dry-run's backup \([^)]*\) adopted/);
+    expect(journal).toMatch(/"summary":"the dry-run's build \([^)]*\) adopted/);
+    keys(name, "C-c");
+    expect(await exitCode(exitFile)).toBe(130);
+    expect(existsSync(trials) ? readdirSync(trials) : []).toEqual([]);
+    expect(sha256(db)).toBe(orig);
+  });
+
   it("Ctrl-C exits 130 at once when nothing runs, saying nothing changed", async () => {
     const { db } = await sample(5);
     const { name, exitFile, errFile } = start(`--db ${db}`);
