@@ -213,7 +213,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       );
     });
   } finally {
-    if (trial) releaseTrial(trial, plan.paths.workDir); // given back unless this run used it or began
+    if (trial) releaseTrial(trial, report.workDir ?? plan.paths.workDir); // given back unless this run used it or began (in the work dir it moved to, if it did)
   }
 }
 

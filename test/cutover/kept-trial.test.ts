@@ -313,6 +313,27 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
   });
 
+  it("a run that moved to the next work dir (another took its name in the same second) and did not adopt the trial: nothing of the trial is left", async () => {
+    const { db, env, kept } = await setup();
+    const clock = { ...env, VOX_CUTOVER_CLOCK: "2026-01-01T00:00:00Z" };
+    const dry = await cli(["cutover", "--db", db, "--json"], { env: clock });
+    const { child, release } = await pausedAt(
+      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
+      "after:structure",
+      undefined,
+      false,
+      clock,
+    );
+    mkdirSync(join(dirname(db), "vox-cutover-runs", "20260101T000000Z"), { recursive: true }); // the planned name, taken meanwhile
+    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-take-2', 'v')"); // so the export step does not adopt
+    release();
+    const a = await child;
+    expect(a.exitCode, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout).workDir).toMatch(/20260101T000000Z-2$/);
+    expect(step(JSON.parse(a.stdout), "export").summary).not.toMatch(/adopted/);
+    expect(kept()).toEqual([]);
+  });
+
   it("a FIFO where a trial's record should be is not opened: every cutover command goes on", async () => {
     const { db, env } = await setup();
     const fake = join(env.TMPDIR!, `vox-cutover-trials-${process.getuid!()}`, "0123456789abcdef0123");
