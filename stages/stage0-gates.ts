@@ -120,7 +120,7 @@ function sameDevice(a: string, b: string): boolean {
 }
 
 const spaceLine = (g: { free: number; required: number; moved: boolean }) =>
-  `${formatBytes(g.free)} free, ${formatBytes(g.required)} needed${g.moved ? " (the dry-run's backup and new file are moved in, not written again)" : ""}`;
+  `${formatBytes(g.free)} free, ${formatBytes(g.required)} needed${g.moved ? " (the dry-run's backup and new file are moved in, not written again; should the database be written before the export, they are removed first and the run writes its own in their room)" : ""}`;
 
 export const diskStep: Step = defineStep({
   id: "disk",
