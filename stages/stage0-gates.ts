@@ -5,12 +5,13 @@
  * the dry-run and the wizard's Stage 0 say so first. In a dry-run a gate that would refuse is a
  * warning on the step (the plan is still shown, exit 0); at `--apply` it is the refusal itself.
  */
-import { existsSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, lstatSync, statSync, type Stats } from "node:fs";
+import { basename, dirname } from "node:path";
 import { refused, VoxError } from "../src/errors.js";
 import { probeFile } from "../src/db/probe.js";
 import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
 import { assertFolderWritable, assertNoHolders, identify } from "../src/safety/guard.js";
+import { shellQuote } from "../src/util/shell.js";
 import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
 import type { StepOutput } from "../src/engine/step-outputs.js";
 
@@ -21,6 +22,21 @@ function foldersOf(c: Pick<RunContext, "dbPath" | "workDir" | "backupPath">): st
 
 function checkFolders(c: RunContext): void {
   for (const dir of foldersOf(c)) assertFolderWritable(dir);
+  // The run builds the new file under this name and removes it on a refusal: one already there is not this run's (a resumed run does not run this gate again).
+  if (lstatOrNull(c.newPath))
+    throw refused({
+      what: `${c.newPath} is already there: the name this run builds the new file under (left by an earlier run whose journal is gone, or copied here with the database?).`,
+      untouched: "Nothing was changed.",
+      next: `It is not this run's: look at it (vox-cutover diagnose --db ${shellQuote(c.newPath)}), then move it away or delete it, and run again.`,
+    });
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function checkHolders(c: RunContext): void {
@@ -55,7 +71,8 @@ export const foldersStep: Step = defineStep({
   kind: "read",
   title: "Folders writable",
   reuse: "always",
-  describe: (c) => `this user may write ${foldersOf(c).join(", ")} (a folder still to be made: its nearest existing parent)`,
+  describe: (c) =>
+    `this user may write ${foldersOf(c).join(", ")} (a folder still to be made: its nearest existing parent); nothing is at ${basename(c.newPath)} yet`,
   async run(c) {
     checkFolders(c);
     return { summary: "writable", outputs: { wouldRefuse: false } };

@@ -548,6 +548,21 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(sha256(db)).toBe(newSha);
   });
 
+  it("a file already at the new file's name (not this run's): the dry-run warns, --apply refuses (3) in Stage 0, that file and the primary untouched, no run begun", async () => {
+    const { dir, db, orig } = sample();
+    const stray = join(dir, ".vox.db.vox-cutover-new");
+    writeFileSync(stray, "someone's file");
+    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.json.steps.find((x: any) => x.id === "folders").warnings.join(" ")).toMatch(/--apply would be refused now: .*vox-cutover-new is already there/);
+    const r = await cli(["cutover", "--db", db, "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/is already there: the name this run builds the new file under/);
+    expect(readFileSync(stray, "utf8")).toBe("someone's file");
+    expect(sha256(db)).toBe(orig);
+    expect(existsSync(join(dir, "vox-cutover-runs"))).toBe(false);
+  });
+
   it("killed before its swap began, the database then replaced by another file: the resume refuses (3) pointing at the rollback, which closes the run and leaves that file as it is", async () => {
     const { dir, db } = sample();
     const wd = await killedAt(db, "after:primary-unchanged");
