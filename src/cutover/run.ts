@@ -119,7 +119,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   const report = emptyReport(opts.apply ? "apply" : "dry-run", chain);
   report.planDigest = start ? start.planDigest : plan.digest;
   // The apply of a dry-run's plan takes its kept trial (engine/kept-trial.ts) before the plan is shown, which says it adopts it; one that --plan refuses (below) leaves it.
-  const take = opts.apply && !pending && plan.route === "rebuild" && (opts.plan === undefined || opts.plan === plan.digest);
+  const take = opts.apply && !pending && plan.route === "rebuild" && (opts.plan ?? plan.digest) === plan.digest;
   const trial = take ? adoptableTrial(dbPath, plan.digest, opts.command, opts.emit) : null;
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options, trial };
   try {
@@ -181,8 +181,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
           });
         } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
         side.show(report, opts.emit, plan.options.sidecarMerge);
-        // The apply-time gates (folders writable, other processes holding the file) are Stage 0 steps: a
-        // gate that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
+        // The apply-time gates are Stage 0 steps: one that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
         const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
         const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
         report.message = gates.length
