@@ -74,8 +74,22 @@ async function sizeRun(cols, rows) {
   await waitFor(w.name, /Where should the backup go/);
   keys(w.name, "Enter");
   shot("The plan", await waitFor(w.name, /The plan[\s\S]*▸ Start/));
+  // The apply of that plan adopts its trial's export and build (a moment): the progress is shown on a run that builds itself.
+  keys(w.name, "q");
+  await exitCode(w.exit);
+  end(w.name);
+  w = start(dir, `--db ${q(db)}`, cols, rows, "VOX_CUTOVER_KEEP_TRIAL=0");
+  await waitFor(w.name, /Continue to Stage 1/);
   keys(w.name, "Enter");
-  shot("Progress (a step running)", await waitFor(w.name, /rows · /));
+  await waitFor(w.name, /Where should the backup go/);
+  keys(w.name, "Enter");
+  await waitFor(w.name, /The plan[\s\S]*▸ Start/);
+  keys(w.name, "Enter");
+  shot(
+    "Progress (a step running)",
+    await waitFor(w.name, /rows · /),
+    "With `VOX_CUTOVER_KEEP_TRIAL=0` (nothing kept: the apply exports and builds itself); by default the apply adopts the plan's trial and these steps take a moment.",
+  );
   shot("The swap's confirmation, with its evidence", await waitFor(w.name, /Type (the file's name|vox\.db to proceed)/));
   keys(w.name, "C-c");
   const code = await exitCode(w.exit);

@@ -72,7 +72,7 @@ export const foldersStep: Step = defineStep({
   title: "Folders writable",
   reuse: "always",
   describe: (c) =>
-    `this user may write ${foldersOf(c).join(", ")} (a folder still to be made: its nearest existing parent); nothing is at ${basename(c.newPath)} yet`,
+    `this user may write ${foldersOf(c).join(", ")} (a folder still to be made: its nearest existing parent); nothing at ${basename(c.newPath)} when the run begins`,
   async run(c) {
     checkFolders(c);
     return { summary: "writable", outputs: { wouldRefuse: false } };

@@ -52,7 +52,7 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
       runId: start.runId,
       lock: true,
       breakLock: opts.breakLock,
-      holders: true,
+      holders: !plan.replaced, // a run that never moved the file now at the name only closes: who holds that file is not its business
       signals: false,
     },
     async (g) => {

@@ -295,18 +295,21 @@ export function scratchTrialDir(): string {
   return mkdtempSync(join(tmpdir(), `vox-cutover-trial-${process.pid}-`));
 }
 
-/** Removes this user's scratch folders of dry-runs whose process is gone and that nothing wrote for SCRATCH_IDLE_MS. Best effort. */
+/** Removes this user's scratch folders of dry-runs whose process is gone and that nothing wrote for SCRATCH_IDLE_MS (a day when a process of that pid is alive). Best effort. */
 function sweepScratch(): void {
   const top = tmpdir();
   for (const n of namesIn(top)) {
     const m = SCRATCH.exec(n);
-    if (!m || processAlive(Number(m[1]))) continue;
+    if (!m) continue;
+    // This process runs one dry-run at a time, after its sweep: its own pid's folder is a killed process's of that pid (a container's pid 1).
+    const mayRun = Number(m[1]) !== process.pid && processAlive(Number(m[1]));
     const dir = join(top, n);
     try {
       const st = lstatSync(dir);
       if (!st.isDirectory() || (myUid !== undefined && st.uid !== myUid)) continue;
-      const newest = Math.max(st.mtimeMs, ...namesIn(dir).map((f) => lstatSync(join(dir, f)).mtimeMs));
-      if (Date.now() - newest > SCRATCH_IDLE_MS) rmSync(dir, { recursive: true, force: true });
+      const idle = Date.now() - Math.max(st.mtimeMs, ...namesIn(dir).map((f) => lstatSync(join(dir, f)).mtimeMs));
+      // A live pid's: only past a day unwritten (that pid is another process by then).
+      if (idle > (mayRun ? KEEP_MS : SCRATCH_IDLE_MS)) rmSync(dir, { recursive: true, force: true });
     } catch {
       /* the next sweep tries again */
     }

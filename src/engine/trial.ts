@@ -72,13 +72,13 @@ export async function trialImport(
   token?: CancelToken,
   inspect?: (trialDb: string) => void,
   plan?: { planDigest: string; command: string; refusing: string[] },
-): Promise<ImportEvidence> {
+): Promise<ImportEvidence & { kept?: string }> {
   const notKept = plan && (plan.refusing.length ? `--apply would be refused now: ${plan.refusing.join(", ")}` : notKeptBecause());
   if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
   const keep = plan && !notKept ? { planDigest: plan.planDigest, command: plan.command } : undefined;
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = scratchTrialDir();
-  let kept = false;
+  let kept: string | null = null;
   try {
     const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null);
     inspect?.(join(dir, TRIAL_DB));
@@ -86,7 +86,7 @@ export async function trialImport(
       // The apply of this plan adopts the export and the build (kept-trial.ts): recorded after the Stage 2 look above.
       const bytes = statSync(join(dir, TRIAL_BACKUP)).size + statSync(join(dir, TRIAL_DB)).size;
       const at = keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) });
-      kept = at !== null;
+      kept = at;
       emit({
         type: "note",
         text: at
@@ -94,7 +94,7 @@ export async function trialImport(
           : `The trial could not be kept for the apply (no folder of this user's alone in ${tmpdir()}, or it could not be written there): the apply exports and builds again.`,
       });
     }
-    return t.evidence;
+    return kept ? { ...t.evidence, kept } : t.evidence;
   } catch (e) {
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);

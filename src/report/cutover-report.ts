@@ -37,8 +37,8 @@ export interface CutoverReport {
     columns?: { column: string; nonNull: number }[];
   }[];
   quarantined: number;
-  /** The dry-run's trial import (rebuild route). */
-  trial?: ImportEvidence;
+  /** The dry-run's trial import (rebuild route); `kept`: the folder it is kept in for the apply of its plan (src/engine/kept-trial.ts). */
+  trial?: ImportEvidence & { kept?: string };
   /** The old file's own indexes, triggers and views: carried or named with SQL and reason (rebuild route). */
   objects?: ImportEvidence["objects"];
   /** Tables whose large values were read whole, and why (rebuild route). */

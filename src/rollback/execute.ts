@@ -87,7 +87,9 @@ export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, 
     }
   }
   if (!plan.actions.some((a) => a.kind === "restore-original" || a.kind === "drop-archive-name"))
-    msgs.unshift(`the primary ${plan.dbPath} was never moved${plan.replaced ? ` (the file at its name now is ${plan.replaced}: left as it is)` : ""}`);
+    msgs.unshift(
+      `the primary ${plan.dbPath} was never moved${!plan.replaced ? "" : plan.replaced.startsWith("not there") ? " (there is no file at its name now)" : ` (the file at its name now is ${plan.replaced}: left as it is)`}`,
+    );
   if (!plan.finished) removeDeadLocks(plan.dbPath, plan.runId);
   journal.append({ e: "rollback-done", restored });
   const kept = plan.backupKept ? ` The backup ${plan.backupKept} is kept.` : plan.finished ? "" : " No backup had been finished, so there is none to keep.";

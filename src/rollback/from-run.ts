@@ -52,8 +52,11 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     const ino = inodeOf(dbPath);
     const isOriginal = Boolean(orig?.dev && ino && ino.dev === orig.dev && ino.ino === orig.ino);
     const known = Boolean(orig?.dev);
-    const detail =
-      ino && orig?.dev ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)` : "not there";
+    const detail = !ino
+      ? "not there (no file at its name)"
+      : orig?.dev
+        ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)`
+        : "not there";
     // The original is linked into the archive (journaled "intent" first) before anything is renamed:
     // with no archive and the swap short of "primary-archived", this run never moved the file at the
     // name, so whatever is there now (another file put there since, or none) is left as it is.

@@ -55,7 +55,9 @@ export function rollbackLines(p: RollbackPlan): string[] {
   const out: string[] = [];
   const restores = p.actions.some((a) => a.kind === "restore-original");
   if (p.replaced)
-    out.push(`${p.dbPath} is ${p.replaced}: this run never moved it (its swap had not begun), so it stays as it is; the rollback only closes the run.`);
+    out.push(
+      `${p.dbPath} is ${p.replaced}: this run never moved it (its swap had not begun), so it stays as it is; the rollback only closes the run.${p.backupKept && p.replaced.startsWith("not there") ? ` The verified backup ${p.backupKept} can rebuild its rows (vox-cutover import-legacy into a new file).` : ""}`,
+    );
   else if (!restores)
     out.push(`${name} is the original and stays where it is (never ${p.actions.some((a) => a.kind === "drop-archive-name") ? "replaced" : "moved"}).`);
   for (const a of p.actions) {

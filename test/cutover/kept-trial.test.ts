@@ -74,6 +74,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(kept()).toHaveLength(1);
     expect(dry.stderr).toContain(`The trial's backup and new file are kept in ${kept()[0]} (`);
+    expect(dry.json.trial.kept).toBe(kept()[0]);
     const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
     expect(apply.exitCode, apply.stderr).toBe(0);
     expect(apply.stderr).toMatch(/\[write\] export: adopt the dry-run's backup \(.*\): moved to .*, not exported again/); // the plan says so
@@ -436,5 +437,10 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
     expect(existsSync(killed)).toBe(false);
     expect(existsSync(live)).toBe(true);
+    // A process of that pid alive a day later is another one (a container's pid 1): then it goes too.
+    const dayOld = new Date(Date.now() - 25 * 3600_000);
+    utimesSync(live, dayOld, dayOld);
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(existsSync(live)).toBe(false);
   });
 });

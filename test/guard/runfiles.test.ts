@@ -548,6 +548,22 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(sha256(db)).toBe(newSha);
   });
 
+  it("killed before its swap began, the database then moved away: the rollback closes the run, says there is no file at its name and where the backup is", async () => {
+    const { dir, db } = sample();
+    const wd = await killedAt(db, "after:checks");
+    await execa("mv", [db, join(dir, "elsewhere.db")]);
+    const dry = await cli(["cutover", "--db", db, "--rollback"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr + dry.stdout).toMatch(
+      /is not there \(no file at its name\): this run never moved it .* The verified backup .*backup\.jsonl can rebuild its rows \(vox-cutover import-legacy/,
+    );
+    const r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/was never moved \(there is no file at its name now\)/);
+    expect(existsSync(db)).toBe(false);
+    expect(existsSync(join(wd, "backup.jsonl"))).toBe(true);
+  });
+
   it("a file already at the new file's name (not this run's): the dry-run warns, --apply refuses (3) in Stage 0, that file and the primary untouched, no run begun", async () => {
     const { dir, db, orig } = sample();
     const stray = join(dir, ".vox.db.vox-cutover-new");
@@ -578,7 +594,16 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const dry = await cli(["cutover", "--db", db, "--rollback"]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stderr + dry.stdout).toMatch(/is not the file run .* started from .*: this run never moved it \(its swap had not begun\)/);
+    // An application holding the file now at the name (its save-and-rename) does not stop a rollback that moves nothing there.
+    const holder = execa("python3", [
+      "-c",
+      "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1]); c.execute('select 1 from sqlite_master').fetchall(); print('open', flush=True); time.sleep(30)",
+      db,
+    ]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
     const r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    holder.kill();
+    await holder.catch(() => undefined);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr + r.stdout).toMatch(/was never moved \(the file at its name now is not the file run .* started from .*: left as it is\)/);
     expect(sha256(db)).toBe(replaced);

@@ -269,9 +269,10 @@ describe("wizard screens (ink-testing-library)", () => {
   });
 
   it("the plan names the trial's values read whole (issue 17) and where they are listed", async () => {
-    const trial: ImportEvidence = {
+    const trial: ImportEvidence & { kept: string } = {
       ...IMPORTED,
       readWhole: [{ table: "own_wr", values: 2, reason: "WITHOUT ROWID: each value above 64 KB was read whole by the export" }],
+      kept: "/tmp/vox-cutover-trials-0/0123456789abcdef0123",
     };
     const workDir = "/tmp/vox-cutover-runs/20260101T000000Z";
     const c = fakeClient({
@@ -279,9 +280,17 @@ describe("wizard screens (ink-testing-library)", () => {
     });
     const app = await toPlan(c);
     expect(app.lastFrame()!.replace(/\s+/g, " ")).toContain(
-      "Trial import (the export and build, in a scratch folder, for the apply to adopt): 3,286 of 3,313 rows would load, 27 go to legacy_quarantine; large values read whole in 1 table (the swap's confirmation names them)",
+      "Trial import (the apply's export and build, kept for it): 3,286 of 3,313 rows would load, 27 go to legacy_quarantine; large values read whole in 1 table (the swap's confirmation names them)",
     );
     app.unmount();
+    // Not kept (VOX_CUTOVER_KEEP_TRIAL=0, a gate that would refuse the apply): the plan does not promise it.
+    const { kept: _kept, ...removed } = trial;
+    const c2 = fakeClient({
+      plan: () => ({ ok: true, report: report({ trial: removed, workDir, backup: { path: `${workDir}/backup.jsonl`, verified: false, sha256: null } }) }),
+    });
+    const app2 = await toPlan(c2);
+    expect(app2.lastFrame()!.replace(/\s+/g, " ")).toContain("Trial import (into a scratch folder, removed): 3,286 of 3,313 rows would load");
+    app2.unmount();
   });
 
   it("with a vox that agrees with the bundled baseline, Stage 0 says so and offers nothing more", async () => {

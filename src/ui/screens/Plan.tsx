@@ -11,10 +11,11 @@ export function Plan({ e, rows, cols }: ScreenProps) {
   const steps = stepsOf(s).filter((x) => x.stage > 0);
   // The engine's trial import, when it sends one with the plan (optional).
   const trial = (
-    s.report as { trial?: { rowsIn: number; loaded: number; quarantined: number; columnsToQuarantine?: unknown[]; readWhole?: unknown[] } } | undefined
+    s.report as
+      { trial?: { rowsIn: number; loaded: number; quarantined: number; columnsToQuarantine?: unknown[]; readWhole?: unknown[]; kept?: string } } | undefined
   )?.trial;
   const trialText = trial
-    ? `Trial import (the export and build, in a scratch folder, for the apply to adopt): ${human(trial.loaded)} of ${human(trial.rowsIn)} rows would load, ${human(trial.quarantined)} go to legacy_quarantine${trial.columnsToQuarantine?.length ? `; values of ${trial.columnsToQuarantine.length} column(s) kept in quarantine` : ""}${trial.readWhole?.length ? `; ${READ_WHOLE_HEADING.toLowerCase()} in ${plural(trial.readWhole.length, "table")} (the swap's confirmation names them)` : ""}`
+    ? `Trial import (${trial.kept ? "the apply's export and build, kept for it" : "into a scratch folder, removed"}): ${human(trial.loaded)} of ${human(trial.rowsIn)} rows would load, ${human(trial.quarantined)} go to legacy_quarantine${trial.columnsToQuarantine?.length ? `; values of ${trial.columnsToQuarantine.length} column(s) kept in quarantine` : ""}${trial.readWhole?.length ? `; ${READ_WHOLE_HEADING.toLowerCase()} in ${plural(trial.readWhole.length, "table")} (the swap's confirmation names them)` : ""}`
     : "";
   const backupText = `Backup: ${s.backupPath}`;
   const asksText = "Destructive steps stop and ask for the file's name, with the evidence, before they start.";
