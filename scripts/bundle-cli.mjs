@@ -35,6 +35,7 @@ const WORKERS = [
   "backup/reader-worker.js",
   "backup/writer-worker.js",
   "cli/ticker-worker.js",
+  "db/integrity-worker.js",
   "ui/worker.js",
 ];
 const workerNames = WORKERS.map((w) => w.split("/").pop());

@@ -4,8 +4,7 @@
  */
 import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/diagnose/diagnose.js";
-import { openReadOnly } from "../src/db/local.js";
-import { integrityCheck } from "../src/db/integrity.js";
+import { assertIntact, integrityBeside, integrityOf } from "../src/db/integrity.js";
 import { bigAbove } from "../src/backup/big-source.js";
 import { formatBytes } from "../src/safety/disk.js";
 import { refused } from "../src/errors.js";
@@ -13,7 +12,7 @@ import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import { identify } from "../src/safety/identity.js";
 import { shellQuote } from "../src/util/shell.js";
-import { defineStep, type RunContext, type Step } from "./types.js";
+import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
 import { asWarning, diskStep, foldersStep, holdersStep } from "./stage0-gates.js";
 
 const resolveStep: Step = defineStep({
@@ -101,28 +100,28 @@ function assertStillPlannedFile(c: RunContext): void {
   });
 }
 
+async function integrityHere(c: RunContext): Promise<StepResult<{ integrity: string }>> {
+  if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
+  const r = integrityOf(c.dbPath, bigAbove(), formatBytes(bigAbove()));
+  assertIntact(c.dbPath, r);
+  return { summary: r.how ? `ok (${r.how})` : "ok", outputs: { integrity: "ok" } };
+}
+
 const integrityStep: Step = defineStep({
   id: "integrity",
   stage: 0,
   kind: "read",
   title: "Integrity of the primary",
   describe: () => "PRAGMA integrity_check on the primary (read-only)",
-  async run(c) {
-    if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
-    const db = openReadOnly(c.dbPath);
-    try {
-      const { problems: res, how } = integrityCheck(db, bigAbove(), formatBytes(bigAbove()));
-      if (res.join() !== "ok") {
-        throw refused({
-          what: `integrity_check of ${c.dbPath} reports problems: ${res.slice(0, 5).join("; ")}.`,
-          untouched: "Nothing was changed.",
-          next: "Repair it first (sqlite3 .recover into a new file, then diagnose that file), or restore it from a backup.",
-        });
-      }
-      return { summary: how ? `ok (${how})` : "ok", outputs: { integrity: "ok" } };
-    } finally {
-      db.close();
-    }
+  run: integrityHere,
+  // The dry-run of the rebuild route (routeFor: a legacy chain) checks it on another thread beside its
+  // trial import (src/db/integrity.ts integrityBeside); the trial waits for its answer before anything
+  // is kept or shown, and a file with problems is refused then, as here (src/engine/trial.ts).
+  async check(c) {
+    const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigAbove(), formatBytes(bigAbove())) : null;
+    if (!beside) return integrityHere(c);
+    c.integrityBeside = beside;
+    return { summary: "checking beside the trial import (its answer comes before the plan's end)", outputs: { integrity: "beside" } };
   },
 });
 

@@ -54,6 +54,8 @@ export interface RunContext extends PlanContext {
   token: CancelToken;
   breakLock: boolean;
   lock?: Lock;
+  /** The dry-run's integrity_check of the primary, running beside its trial import (stage0-preconditions.ts). */
+  integrityBeside?: import("../src/db/integrity.js").IntegrityBeside | null;
   /** This run was begun by an earlier attempt (--resume): its journal is in the work dir. */
   resuming: boolean;
   /** Resuming a run whose swap had begun: the swap step finishes it. */

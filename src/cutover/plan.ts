@@ -13,6 +13,7 @@ import type { CancelToken } from "../util/cancel.js";
 import type { Decide, Emit } from "../engine/events.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import { shellQuote } from "../util/shell.js";
+import type { CutoverReport } from "../report/cutover-report.js";
 
 export interface CutoverOptions {
   resolved: ResolvedDb;
@@ -46,6 +47,15 @@ export function runPaths(dbPath: string, workDir: string, backupPath?: string): 
 
 export function commandFor(c: string, dbPath: string, extra: string): string {
   return `vox-cutover ${c} --db ${shellQuote(dbPath)} ${extra}`.trim();
+}
+
+/** The dry-run's last line: the command that applies exactly this plan, and the Stage 0 gates that would refuse it now (each that step's warning: stages/stage0-gates.ts). */
+export function dryRunMessage(report: Pick<CutoverReport, "steps" | "planDigest">, path: string): string {
+  const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+  const exactly = commandFor("cutover", path, `--apply --plan ${report.planDigest}`);
+  return gates.length
+    ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
+    : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
 }
 
 export interface CutoverPlan {

@@ -32,7 +32,7 @@ import { emptyReport, finishReport, type CutoverReport } from "../report/cutover
 import { fillReport, tablesOf } from "../report/fill.js";
 import { runStateFromJournal, trackRun, type RunState } from "../engine/run-state.js";
 import { writeReports } from "../report/render.js";
-import { commandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
+import { commandFor, dryRunMessage, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
@@ -167,8 +167,10 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
           const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
           const refusing = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
           const keep = { planDigest: report.planDigest!, command: opts.command, refusing }; // not kept while a Stage 0 gate would refuse the apply
-          const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep);
-          report.trial = evidence;
+          const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep, ctx.integrityBeside);
+          const { integrity, ...trial } = evidence; // Stage 0's integrity_check, when it ran beside the trial (stage0-preconditions.ts)
+          if (integrity) report.steps.find((s) => s.id === "integrity")!.summary = integrity;
+          report.trial = trial;
           if (evidence.objects) report.objects = evidence.objects;
           if (evidence.readWhole) report.readWhole = evidence.readWhole;
           opts.emit({ type: "trial", evidence });
@@ -181,12 +183,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
           });
         } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
         side.show(report, opts.emit, plan.options.sidecarMerge);
-        // The apply-time gates are Stage 0 steps: one that would refuse now is that step's warning, shown with the plan (stages/stage0-gates.ts).
-        const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
-        const exactly = commandFor("cutover", opts.resolved.path!, `--apply --plan ${report.planDigest}`);
-        report.message = gates.length
-          ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
-          : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
+        report.message = dryRunMessage(report, opts.resolved.path!);
         report.workDir = plan.paths.workDir;
         report.backup.path = plan.paths.backupPath;
         report.archive.path = archivePath(plan.paths);

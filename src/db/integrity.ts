@@ -22,10 +22,15 @@
  * writer committing meanwhile changes neither which tables are checked in parts nor what the parts
  * see), begun here unless the caller already holds one (then its snapshot is the one checked).
  */
-import { allRows, type LibsqlDatabase } from "./local.js";
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { refused } from "../errors.js";
+import { envInteger } from "../util/env.js";
+import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { allRows, bytesWithWal, openReadOnly, type LibsqlDatabase } from "./local.js";
 import { quoteIdent, quoteString } from "./value.js";
 
-interface Integrity {
+export interface Integrity {
   /** SQLite's messages (["ok"] when nothing is wrong), as integrity_check words them. */
   problems: string[];
   /** How the check was made when it was made in parts (for the step's summary); "" for one integrity_check. */
@@ -108,4 +113,54 @@ function checkInParts(db: LibsqlDatabase, bigAbove: number, size: string): Integ
     .filter(Boolean)
     .join("; ");
   return { problems: problems.length ? problems : ["ok"], how };
+}
+
+/** integrityCheck of the file at `path` on a read-only connection of its own. */
+export function integrityOf(path: string, bigAbove: number, size: string): Integrity {
+  const db = openReadOnly(path);
+  try {
+    return integrityCheck(db, bigAbove, size);
+  } finally {
+    db.close();
+  }
+}
+
+/** A refusal (3) unless `r` says ok: the primary at `path` is not sound enough to be read for a cutover. */
+export function assertIntact(path: string, r: Integrity): void {
+  if (r.problems.join() === "ok") return;
+  throw refused({
+    what: `integrity_check of ${path} reports problems: ${r.problems.slice(0, 5).join("; ")}.`,
+    untouched: "Nothing was changed.",
+    next: "Repair it first (sqlite3 .recover into a new file, then diagnose that file), or restore it from a backup.",
+  });
+}
+
+// The URL is written out in full: the program bundle starts this worker's own bundle (scripts/bundle-cli.mjs).
+const WORKER = new URL("./integrity-worker.js", import.meta.url);
+
+/** An integrity_check running on a worker thread: its answer (or why it could not run), and `stop` (ends the thread if it still runs). */
+export interface IntegrityBeside {
+  result: Promise<Integrity | { error: string }>;
+  stop(): void;
+}
+
+/**
+ * Starts `integrityCheck` of the file at `path` on a worker thread, for the dry-run to make its trial
+ * meanwhile (the check reads the file once on the other core: ~1.8 s of a 1 GB file). Started beside
+ * the trial's export, not its build: beside the build (more of the other core idle there) the dry-run
+ * was ~0.7 s shorter still at 1 GB but peaked at 190–201 MB with the build's proof worker alive
+ * (docs/benchmark.md, session 16). null (check it on this thread) below
+ * VOX_CUTOVER_INTEGRITY_BESIDE_BYTES (default 32 MB: the thread's start costs more than it saves),
+ * beside the wizard's screens (util/worker.ts), or from the sources (no built worker).
+ */
+export function integrityBeside(path: string, bigAbove: number, size: string): IntegrityBeside | null {
+  if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < envInteger("VOX_CUTOVER_INTEGRITY_BESIDE_BYTES", 32 << 20)) return null;
+  const worker = new Worker(WORKER, { workerData: { path, bigAbove, size }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+  worker.unref(); // never what keeps the process alive
+  const result = new Promise<Integrity | { error: string }>((resolve) => {
+    worker.once("message", (m: Integrity | { error: string }) => resolve(m));
+    worker.once("error", (e) => resolve({ error: e.message }));
+    worker.once("exit", (code) => resolve({ error: `the integrity_check thread ended (${code})` }));
+  });
+  return { result, stop: () => void worker.terminate() };
 }

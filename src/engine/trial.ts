@@ -22,6 +22,8 @@ import { randomUUID } from "node:crypto";
 import { contentState } from "../safety/content-version.js";
 import { keepTrial, notKeptBecause, scratchTrialDir, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
+import { assertIntact, integrityOf, type IntegrityBeside } from "../db/integrity.js";
+import { bigAbove } from "../backup/big-source.js";
 
 /**
  * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
@@ -72,15 +74,19 @@ export async function trialImport(
   token?: CancelToken,
   inspect?: (trialDb: string) => void,
   plan?: { planDigest: string; command: string; refusing: string[] },
-): Promise<ImportEvidence & { kept?: string }> {
+  integrity?: IntegrityBeside | null,
+): Promise<ImportEvidence & { kept?: string; integrity?: string }> {
   const notKept = plan && (plan.refusing.length ? `--apply would be refused now: ${plan.refusing.join(", ")}` : notKeptBecause());
   if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
   const keep = plan && !notKept ? { planDigest: plan.planDigest, command: plan.command } : undefined;
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = scratchTrialDir();
   let kept: string | null = null;
+  let checked: string | undefined;
   try {
     const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null);
+    // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
+    if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
     inspect?.(join(dir, TRIAL_DB));
     if (keep && t.kept) {
       // The apply of this plan adopts the export and the build (kept-trial.ts): recorded after the Stage 2 look above.
@@ -94,14 +100,30 @@ export async function trialImport(
           : `The trial could not be kept for the apply (no folder of this user's alone in ${tmpdir()}, or it could not be written there): the apply exports and builds again.`,
       });
     }
-    return kept ? { ...t.evidence, kept } : t.evidence;
+    return { ...t.evidence, ...(kept ? { kept } : {}), ...(checked ? { integrity: checked } : {}) };
   } catch (e) {
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
+    // A file with problems is refused for them, whatever they made the trial fail with.
+    if (integrity && checked === undefined && !(e instanceof VoxError && e.kind === "refused")) await integrityAnswer(dbPath, integrity, emit);
     throw e;
   } finally {
+    integrity?.stop();
     if (!kept) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The answer of the integrity_check that ran beside the trial (checked on this thread if that thread
+ * could not): the step's summary, or the same refusal (3) Stage 0 gives a file with problems.
+ */
+async function integrityAnswer(dbPath: string, integrity: IntegrityBeside, emit: Emit): Promise<string> {
+  const answer = await integrity.result;
+  const r = "error" in answer ? integrityOf(dbPath, bigAbove(), formatBytes(bigAbove())) : answer;
+  assertIntact(dbPath, r);
+  const summary = `ok (checked beside the trial import${r.how ? `; ${r.how}` : ""})`;
+  emit({ type: "note", text: `integrity_check of the primary: ${summary}.` });
+  return summary;
 }
 
 /** An interrupted dry-run: nothing was written and there is nothing to resume. */

@@ -1,0 +1,60 @@
+/**
+ * The dry-run's integrity_check of the primary beside its trial import (src/db/integrity.ts
+ * integrityBeside, issue 18): the same answer as on Stage 0's own thread — a file with problems is
+ * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
+ */
+import { describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { cli, sampleInto, sha256, tmp } from "../helpers.js";
+
+/** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
+async function damaged(): Promise<{ db: string; env: Record<string, string> }> {
+  const dir = tmp("vox-beside-");
+  const { db } = await sampleInto(dir, 30);
+  const py = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE INDEX zz_beside ON actor_state(key)")
+c.commit()
+c.execute("PRAGMA writable_schema = ON")
+c.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX zz_beside ON actor_state(value)' WHERE name = 'zz_beside'")
+c.commit()
+`;
+  await execa("python3", ["-c", py, db]);
+  const own = join(dir, "tmp");
+  mkdirSync(own);
+  return { db, env: { TMPDIR: own } };
+}
+
+const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
+
+describe("the dry-run's integrity_check beside its trial import", () => {
+  it("a file with problems is refused (3) as on Stage 0's own thread; nothing of its trial is kept", async () => {
+    const { db, env } = await damaged();
+    expect((await execa("sqlite3", [db, "PRAGMA integrity_check"], { reject: false })).stdout).not.toBe("ok"); // the independent reader
+    const orig = sha256(db);
+    for (const extra of [besideAlways, {}]) {
+      const r = await cli(["cutover", "--db", db, "--json"], { env: { ...env, ...extra } });
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/integrity_check of .*vox\.db reports problems: .*zz_beside/);
+      expect(r.stderr).toMatch(/Repair it first \(sqlite3 \.recover/);
+      expect(readdirSync(env.TMPDIR!)).toEqual([]); // no scratch folder, no kept trial
+    }
+    expect(sha256(db)).toBe(orig);
+  });
+
+  it("a sound file: the step says it was checked beside the trial import, and the trial is kept", async () => {
+    const dir = tmp("vox-beside-");
+    const { db } = await sampleInto(dir, 30);
+    const own = join(dir, "tmp");
+    mkdirSync(own);
+    const r = await cli(["cutover", "--db", db, "--json"], { env: { TMPDIR: own, ...besideAlways } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toBe("ok (checked beside the trial import)");
+    expect(r.stderr).toContain("integrity_check of the primary: ok (checked beside the trial import).");
+    expect(r.json.trial.integrity).toBeUndefined(); // the step's, not the trial's
+    expect(existsSync(r.json.trial.kept)).toBe(true);
+  });
+});
