@@ -47,6 +47,14 @@ async function applyPausedAfterDryRun(point: string) {
 
 const step = (json: any, id: string) => json.steps.find((s: any) => s.id === id);
 
+/** The trial still kept under its key (not taken); then the apply of `plan` through `db` adopts it. */
+async function stillKeptThenAdopted(db: string, env: Record<string, string>, kept: () => string[], plan: string): Promise<void> {
+  expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]);
+  const apply = await cli(["cutover", "--db", db, "--apply", "--plan", plan, "--json"], { env });
+  expect(apply.exitCode, apply.stderr).toBe(0);
+  expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
+}
+
 /** Every table's rows as an independent reader sees them, the run's own columns (run id, times) left out. */
 function content(db: string): Record<string, string> {
   const tables = sqlite(
@@ -292,10 +300,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     const dry = await cli(["cutover", "--db", db, "--json"], { env });
     const wrong = await cli(["cutover", "--db", db, "--apply", "--plan", "0123456789abcdef"], { env });
     expect(wrong.exitCode).not.toBe(0);
-    expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]);
-    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
-    expect(apply.exitCode, apply.stderr).toBe(0);
-    expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
+    await stillKeptThenAdopted(db, env, kept, dry.json.planDigest);
   });
 
   it("an apply whose --plan is refused (the dry-run named the file by a symlink) never takes the trial: the apply of that plan as reviewed adopts it", async () => {
@@ -308,10 +313,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(other.exitCode, other.stderr).toBe(3);
     expect(other.stderr).toMatch(/or the plan's inputs differ \(the path as given/);
     expect(other.stderr).not.toMatch(/kept trial was not used|exports and builds itself/);
-    expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]);
-    const apply = await cli(["cutover", "--db", link, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
-    expect(apply.exitCode, apply.stderr).toBe(0);
-    expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
+    await stillKeptThenAdopted(link, env, kept, dry.json.planDigest);
   });
 
   it("a run that moved to the next work dir (another took its name in the same second) and did not adopt the trial: nothing of the trial is left", async () => {
