@@ -12,6 +12,7 @@ import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import { identify } from "../src/safety/identity.js";
 import { shellQuote } from "../src/util/shell.js";
+import { REPLACED_GATE } from "../src/safety/content-version.js";
 import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
 import { asWarning, diskStep, foldersStep, holdersStep } from "./stage0-gates.js";
 
@@ -97,6 +98,7 @@ function assertStillPlannedFile(c: RunContext): void {
     next: c.resuming
       ? `Look at the database again (vox-cutover diagnose); close this run with vox-cutover cutover --db ${shellQuote(c.dbPath)} --rollback --apply (it removes the run's temporary files and leaves the file at the name as it is), then run the dry-run and the apply again.`
       : "Look at the database again (vox-cutover diagnose), then run the dry-run and the apply again.",
+    details: { gate: REPLACED_GATE },
   });
 }
 

@@ -20,7 +20,7 @@ import { assertNotSpecial, assertReadable } from "../safety/owned.js";
 import { faultOf } from "../db/faults.js";
 import { whereabouts } from "../engine/whereabouts.js";
 import { journalProblemError } from "../safety/runfiles.js";
-import { contentState } from "../safety/content-version.js";
+import { contentState, stopsResume } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "../engine/journal.js";
 import { pausePoint } from "../engine/testhooks.js";
 import { describeHolder, isStale, readLock } from "../safety/lock.js";
@@ -411,7 +411,9 @@ async function executeSteps(
     const stateChanged = ctx.swapPhase !== "none" || fault !== null || !(e instanceof VoxError);
     const what =
       fault && !err.what.includes(fault.words) && !err.what.includes(fault.code) ? `${err.what.replace(/\.$/, "")}: ${fault.words} (${fault.code}).` : err.what;
-    const hint = `${fault ? `${fault.fix}, then resume` : "Resume"}: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
+    const hint = stopsResume(err.details?.gate)
+      ? `Roll back: ${report.rollbackCommand}`
+      : `${fault ? `${fault.fix}, then resume` : "Resume"}: ${report.resumeCommand} · Roll back: ${report.rollbackCommand}`;
     throw new VoxError(fault ? "failed" : err.kind, {
       what,
       // An interrupt before the swap says so too: where the run stopped, and that the primary is untouched.

@@ -38,6 +38,10 @@ export function describeContentChange(a: ContentState, b: ContentState): string 
 
 /** The refusal's `details.gate` when the primary was written to since the export: resuming would stop at the same gate. */
 export const LIVE_WRITE_GATE = "live-write";
+/** The refusal's `details.gate` when another file is at the primary's name before the swap began: resuming would stop there again; the rollback closes the run. */
+export const REPLACED_GATE = "replaced";
+/** Whether a refusal with this `details.gate` stops every resume of the run (only a rollback, then a new run, goes on). */
+export const stopsResume = (gate: unknown): boolean => gate === LIVE_WRITE_GATE || gate === REPLACED_GATE;
 
 /**
  * The gate before anything replaces or changes the primary: it must still be exactly what the

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { journalState, type Stamped } from "../../src/engine/journal.js";
 import { resumability } from "../../src/cutover/resume.js";
 import { contentState } from "../../src/safety/content-version.js";
+import { inodeOf } from "../../src/safety/identity.js";
 import { sampleInto, tmp } from "../helpers.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
@@ -77,6 +78,18 @@ describe("resumability (table)", () => {
     const r = resumability({ workDir: "/d/w", state: journalState(entries) }, db);
     expect(r.resumable).toBe(want);
     if (why && !r.resumable) expect(r.whyNot).toMatch(why);
+  });
+
+  it("another file at the name before the swap began (its inode, or the gate journaled): not resumable, the rollback closes the run; after the swap began the check does not apply", () => {
+    const ino = inodeOf(db)!;
+    const own = { ...start, identity: { real: db, dev: ino.dev, ino: ino.ino } } as Stamped;
+    const other = { ...start, identity: { real: db, dev: ino.dev, ino: String(BigInt(ino.ino) + 1n) } } as Stamped;
+    expect(resumability({ workDir: "/d/w", state: journalState([own, exported]) }, db).resumable).toBe(true);
+    const r = resumability({ workDir: "/d/w", state: journalState([other, exported]) }, db);
+    expect(r).toEqual({ resumable: false, whyNot: expect.stringMatching(/another file is at the database's name now .* rolling back closes the run/) });
+    const gate = at({ e: "step-failed", step: "lock", message: "anything", gate: "replaced" });
+    expect(resumability({ workDir: "/d/w", state: journalState([own, exported, gate]) }, db).resumable).toBe(false);
+    expect(resumability({ workDir: "/d/w", state: journalState([other, exported, at({ e: "swap", phase: "new-in-place" })]) }, db).resumable).toBe(true);
   });
 
   it("the primary written to since the export (a row committed by Python's sqlite3): not resumable; after the swap began the check does not apply", () => {

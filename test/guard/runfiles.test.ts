@@ -591,6 +591,8 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(resumed.exitCode, resumed.stderr).toBe(3);
     expect(resumed.stderr).toMatch(/another file than the one this run was planned for/);
     expect(resumed.stderr).toMatch(/--rollback --apply \(it removes the run's temporary files and leaves the file at the name as it is\)/);
+    expect(resumed.stderr).toMatch(/Roll back: vox-cutover cutover --db .* --rollback --apply/);
+    expect(resumed.stderr).not.toMatch(/Resume: /); // a resume would be refused again
     const dry = await cli(["cutover", "--db", db, "--rollback"]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stderr + dry.stdout).toMatch(/is not the file run .* started from .*: this run never moved it \(its swap had not begun\)/);
