@@ -173,7 +173,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
           report.trial = trial;
           if (evidence.objects) report.objects = evidence.objects;
           if (evidence.readWhole) report.readWhole = evidence.readWhole;
-          opts.emit({ type: "trial", evidence });
+          opts.emit({ type: "trial", evidence: trial });
           report.tables = tablesOf(tracked.state.importEvidence);
           report.quarantined = evidence.quarantined;
           opts.emit({

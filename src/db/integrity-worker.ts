@@ -3,9 +3,15 @@
  * read-only connection of its own (one snapshot, SQLite's locking). The file was probed by the main
  * thread, which may hold a read transaction on it meanwhile: it is not opened outside SQLite here
  * (closing such a descriptor would drop the process's POSIX locks).
+ *
+ * The main thread's own probes do that to this thread's lock, though (the import's attach looks at
+ * the file's header): a writer could then commit in the middle of the check, which would read a
+ * torn file. So `PRAGMA data_version` is read before the check's transaction and after it: a
+ * different value means some connection committed meanwhile, and the answer is `changed` — the main
+ * thread checks the file again itself (src/engine/trial.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { openReadOnly } from "./local.js";
+import { dataVersion, openReadOnly } from "./local.js";
 import { integrityCheck } from "./integrity.js";
 
 const { path, bigAbove, size } = workerData as { path: string; bigAbove: number; size: string };
@@ -13,7 +19,9 @@ let answer: { problems: string[]; how: string } | { error: string };
 try {
   const db = openReadOnly(path, { probed: true });
   try {
-    answer = integrityCheck(db, bigAbove, size);
+    const before = dataVersion(db);
+    const r = integrityCheck(db, bigAbove, size); // one read transaction, ended before it returns
+    answer = dataVersion(db) === before ? r : { error: "the file was written during the check" };
   } finally {
     db.close();
   }

@@ -27,7 +27,8 @@ import { Worker } from "node:worker_threads";
 import { refused } from "../errors.js";
 import { envInteger } from "../util/env.js";
 import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
-import { allRows, bytesWithWal, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { allRows, bytesWithWal, openReadOnly, twoThreadReads, type LibsqlDatabase } from "./local.js";
+import { probeFile } from "./probe.js";
 import { quoteIdent, quoteString } from "./value.js";
 
 export interface Integrity {
@@ -138,7 +139,7 @@ export function assertIntact(path: string, r: Integrity): void {
 // The URL is written out in full: the program bundle starts this worker's own bundle (scripts/bundle-cli.mjs).
 const WORKER = new URL("./integrity-worker.js", import.meta.url);
 
-/** An integrity_check running on a worker thread: its answer (or why it could not run), and `stop` (ends the thread if it still runs). */
+/** An integrity_check running on a worker thread: its answer (or why it could not run or be trusted: then the caller checks on its own thread), and `stop` (ends the thread if it still runs). */
 export interface IntegrityBeside {
   result: Promise<Integrity | { error: string }>;
   stop(): void;
@@ -155,8 +156,10 @@ export interface IntegrityBeside {
  */
 export function integrityBeside(path: string, bigAbove: number, size: string): IntegrityBeside | null {
   if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < envInteger("VOX_CUTOVER_INTEGRITY_BESIDE_BYTES", 32 << 20)) return null;
+  // A rollback-journal file only: another connection of this process to a WAL file can tear a worker's snapshot (live-hash.ts, twoThreadReads).
+  if (!twoThreadReads(probeFile(path))) return null;
   const worker = new Worker(WORKER, { workerData: { path, bigAbove, size }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
-  worker.unref(); // never what keeps the process alive
+  worker.unref(); // its answer's listener still holds the process: every path ends it with stop()
   const result = new Promise<Integrity | { error: string }>((resolve) => {
     worker.once("message", (m: Integrity | { error: string }) => resolve(m));
     worker.once("error", (e) => resolve({ error: e.message }));

@@ -87,6 +87,7 @@ export async function trialImport(
     const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null);
     // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
     if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
+    stop(); // a signal that came while it waited: nothing is kept or shown
     inspect?.(join(dir, TRIAL_DB));
     if (keep && t.kept) {
       // The apply of this plan adopts the export and the build (kept-trial.ts): recorded after the Stage 2 look above.
@@ -120,8 +121,14 @@ export async function trialImport(
 async function integrityAnswer(dbPath: string, integrity: IntegrityBeside, emit: Emit): Promise<string> {
   const answer = await integrity.result;
   const r = "error" in answer ? integrityOf(dbPath, bigAbove(), formatBytes(bigAbove())) : answer;
-  assertIntact(dbPath, r);
-  const summary = `ok (checked beside the trial import${r.how ? `; ${r.how}` : ""})`;
+  try {
+    assertIntact(dbPath, r);
+  } catch (e) {
+    emit({ type: "step-failed", id: "integrity", message: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+  const where = "error" in answer ? `checked on this thread: beside the trial import, ${answer.error}` : "checked beside the trial import";
+  const summary = `ok (${where}${r.how ? `; ${r.how}` : ""})`;
   emit({ type: "note", text: `integrity_check of the primary: ${summary}.` });
   return summary;
 }

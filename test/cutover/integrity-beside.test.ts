@@ -57,4 +57,45 @@ describe("the dry-run's integrity_check beside its trial import", () => {
     expect(r.json.trial.integrity).toBeUndefined(); // the step's, not the trial's
     expect(existsSync(r.json.trial.kept)).toBe(true);
   });
+
+  it("a writer committing while the check runs beside the trial (its lock dropped by the import's look at the file): checked again on this thread, never a false refusal", async () => {
+    const dir = tmp("vox-beside-");
+    const { db } = await sampleInto(dir, 30);
+    // A table whose indexes make integrity_check slow (~2 s: each entry's expression is recomputed), so the writer meets it.
+    const slow = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE zz_slow(a INTEGER, b TEXT)")
+c.executemany("INSERT INTO zz_slow VALUES (?, 'x')", [(i,) for i in range(2000)])
+for k in range(4): c.execute("CREATE INDEX zz_i%d ON zz_slow(length(hex(zeroblob(200000 + a + %d))))" % (k, k))
+c.commit()
+`;
+    await execa("python3", ["-c", slow, db]);
+    const own = join(dir, "tmp");
+    mkdirSync(own);
+    const writer = `
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+time.sleep(1.0)
+n = 0
+t = time.time()
+while time.time() - t < 2.5:
+    try:
+        c.execute("BEGIN IMMEDIATE"); c.execute("UPDATE zz_slow SET b = b || 'y' WHERE a % 500 = 0"); c.execute("COMMIT"); n += 1
+    except sqlite3.OperationalError:
+        try: c.execute("ROLLBACK")
+        except sqlite3.OperationalError: pass
+    time.sleep(0.05)
+print(n)
+`;
+    const w = execa("python3", ["-c", writer, db]);
+    const r = await cli(["cutover", "--db", db, "--json"], { env: { TMPDIR: own, ...besideAlways } });
+    const commits = Number((await w).stdout);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toMatch(
+      /^ok \(checked (beside the trial import|on this thread: beside the trial import, the file was written during the check)\)$/,
+    );
+    expect(commits).toBeGreaterThan(0);
+    expect((await execa("sqlite3", [db, "PRAGMA integrity_check"])).stdout).toBe("ok"); // the independent reader
+  }, 60_000);
 });
