@@ -4,6 +4,9 @@ import { contentState, LIVE_WRITE_GATE, REPLACED_GATE, sameContent } from "../sa
 import { inodeOf } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
 import type { RunOnDisk } from "../engine/runs.js";
+import { refused, type VoxError } from "../errors.js";
+import { describeHolder, isStale, readLock } from "../safety/lock.js";
+import { commandFor } from "./plan.js";
 
 type Resumability = { resumable: true } | { resumable: false; whyNot: string };
 
@@ -31,4 +34,36 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
     }
   }
   return { resumable: true };
+}
+
+/**
+ * A new run refused while `pending` is unfinished: still running (its lock's holder alive), or stopped —
+ * where (interrupted at a step, refused at one, or after the last one begun) and what can go on: the
+ * resume only where it can succeed (`resumability`), the rollback always. `path`: as the operator gave it.
+ */
+export function pendingRunRefusal(pending: RunOnDisk, dbPath: string, path: string): VoxError {
+  const holder = readLock(dbPath);
+  if (holder && holder.runId === pending.state.start!.runId && !isStale(holder))
+    return refused({
+      what: `Run ${holder.runId} of this database is still running (${describeHolder(holder)}).`,
+      untouched: "Nothing was changed by this command.",
+      next: "Wait for it to finish, or stop it (Ctrl-C stops it at a safe point); then resume or roll it back.",
+      details: { workDir: pending.workDir, lock: holder },
+    });
+  const st = pending.state;
+  const where = st.interruptedAt
+    ? `stopped at ${st.interruptedAt}`
+    : st.stoppedOn
+      ? `refused at ${st.stoppedOn.step}`
+      : `stopped after ${st.lastStep ?? "its start"}`;
+  const can = resumability(pending, dbPath);
+  const undo = commandFor("cutover", path, "--rollback --apply");
+  return refused({
+    what: `An unfinished cutover of this database is recorded in ${pending.workDir} (${where}${st.swapPhase !== "none" ? `, swap phase ${st.swapPhase}` : ""}).`,
+    untouched: "Nothing was changed.",
+    next: can.resumable
+      ? `Resume it: ${commandFor("cutover", path, "--resume --apply")} — or undo it: ${undo}.`
+      : `It cannot be resumed (${can.whyNot}): undo it: ${undo}.`,
+    details: { workDir: pending.workDir },
+  });
 }

@@ -23,7 +23,6 @@ import { journalProblemError } from "../safety/runfiles.js";
 import { contentState, stopsResume } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "../engine/journal.js";
 import { pausePoint } from "../engine/testhooks.js";
-import { describeHolder, isStale, readLock } from "../safety/lock.js";
 import { planChanged } from "../db/plan-digest.js";
 import { finishedRun, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
@@ -39,6 +38,7 @@ import { collectGarbage } from "../util/gc.js";
 import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
 import { withWorkersAhead } from "../backup/export-workers.js";
 import { DrySidecar } from "./dry-sidecar.js";
+import { pendingRunRefusal } from "./resume.js";
 /** The dry-run's journal and holder check: it writes no journal and holds nothing. */
 const nothing = (): void => {};
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
@@ -67,24 +67,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   if (pending?.problem) throw journalProblemError(pending.workDir, pending.problem);
   if (pending) tracked.seed(runStateFromJournal(pending.state.done));
   if (opts.rollback) return rollbackCommand(opts, id, pending, started);
-  if (pending && !opts.resume) {
-    const holder = readLock(dbPath);
-    const live = holder && holder.runId === pending.state.start!.runId && !isStale(holder);
-    if (live) {
-      throw refused({
-        what: `Run ${holder.runId} of this database is still running (${describeHolder(holder)}).`,
-        untouched: "Nothing was changed by this command.",
-        next: "Wait for it to finish, or stop it (Ctrl-C stops it at a safe point); then resume or roll it back.",
-        details: { workDir: pending.workDir, lock: holder },
-      });
-    }
-    throw refused({
-      what: `An unfinished cutover of this database is recorded in ${pending.workDir} (stopped ${pending.state.interruptedAt ? `at ${pending.state.interruptedAt}` : `after ${pending.state.lastStep ?? "its start"}`}${pending.state.swapPhase !== "none" ? `, swap phase ${pending.state.swapPhase}` : ""}).`,
-      untouched: "Nothing was changed.",
-      next: `Resume it: ${commandFor("cutover", opts.resolved.path!, "--resume --apply")} — or undo it: ${commandFor("cutover", opts.resolved.path!, "--rollback --apply")}.`,
-      details: { workDir: pending.workDir },
-    });
-  }
+  if (pending && !opts.resume) throw pendingRunRefusal(pending, dbPath, opts.resolved.path!);
   if (opts.resume && !pending) {
     throw usage({
       what: `There is no unfinished cutover run for ${dbPath} to resume.`,

@@ -593,6 +593,12 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(resumed.stderr).toMatch(/--rollback --apply \(it removes the run's temporary files and leaves the file at the name as it is\)/);
     expect(resumed.stderr).toMatch(/Roll back: vox-cutover cutover --db .* --rollback --apply/);
     expect(resumed.stderr).not.toMatch(/Resume: /); // a resume would be refused again
+    const fresh = await cli(["cutover", "--db", db, "--apply"]);
+    expect(fresh.exitCode, fresh.stderr).toBe(3);
+    expect(fresh.stderr).toMatch(
+      /unfinished cutover .*\(refused at lock\).* It cannot be resumed \(another file is at the database's name now .*\): undo it: .*--rollback --apply/,
+    );
+    expect(fresh.stderr).not.toMatch(/Resume it/);
     const dry = await cli(["cutover", "--db", db, "--rollback"]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stderr + dry.stdout).toMatch(/is not the file run .* started from .*: this run never moved it \(its swap had not begun\)/);
