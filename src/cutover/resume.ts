@@ -1,6 +1,6 @@
 /** Whether `--resume` of an unfinished run can succeed: the engine's answer, as data (drivers word it, never decide it). */
 import { existsSync } from "node:fs";
-import { contentState, LIVE_WRITE_GATE, REPLACED_GATE, sameContent } from "../safety/content-version.js";
+import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-version.js";
 import { inodeOf } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
 import type { RunOnDisk } from "../engine/runs.js";
@@ -16,10 +16,11 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
   // miss those writes); only a rollback and a new run can go on.
   if (st.stoppedOn?.gate === LIVE_WRITE_GATE)
     return { resumable: false, whyNot: "the primary was written to after the export, so resuming would stop at the same gate" };
-  // Another file at the name before the swap began (stage0-preconditions.ts assertStillPlannedFile): the rollback closes the run.
+  // Another file at the name before the swap began (stage0-preconditions.ts assertStillPlannedFile, gate REPLACED_GATE): the
+  // rollback closes the run. The file's identity now decides (the original put back, a resume goes on), not the gate journaled.
   const was = st.start?.identity;
   const now = st.swapPhase === "none" && was?.dev ? inodeOf(dbPath) : null;
-  if (st.stoppedOn?.gate === REPLACED_GATE || (was?.dev && st.swapPhase === "none" && (!now || now.dev !== was.dev || now.ino !== was.ino)))
+  if (was?.dev && st.swapPhase === "none" && (!now || now.dev !== was.dev || now.ino !== was.ino))
     return {
       resumable: false,
       whyNot: "another file is at the database's name now (the run never moved it), so resuming would be refused; rolling back closes the run",
@@ -54,7 +55,7 @@ export function pendingRunRefusal(pending: RunOnDisk, dbPath: string, path: stri
   const where = st.interruptedAt
     ? `stopped at ${st.interruptedAt}`
     : st.stoppedOn
-      ? `refused at ${st.stoppedOn.step}`
+      ? `stopped at ${st.stoppedOn.step}, which did not pass`
       : `stopped after ${st.lastStep ?? "its start"}`;
   const can = resumability(pending, dbPath);
   const undo = commandFor("cutover", path, "--rollback --apply");

@@ -104,9 +104,11 @@ export function journalState(entries: Stamped[]): JournalState {
       case "step-done":
         s.done.set(en.step, en.outputs);
         s.stoppedOn = null;
+        s.interruptedAt = null; // a resume got past it
         break;
       case "step-failed":
         s.stoppedOn = { step: en.step, message: en.message, ...(en.gate ? { gate: en.gate } : {}) };
+        s.interruptedAt = null;
         break;
       case "swap":
         s.swapPhase = en.phase;

@@ -106,7 +106,10 @@ export async function trialImport(
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
     // A file with problems is refused for them, whatever they made the trial fail with.
-    if (integrity && checked === undefined && !(e instanceof VoxError && e.kind === "refused")) await integrityAnswer(dbPath, integrity, emit);
+    if (integrity && checked === undefined && !(e instanceof VoxError && e.kind === "refused"))
+      await integrityAnswer(dbPath, integrity, emit).catch((ie: unknown) => {
+        if (ie instanceof VoxError && ie.kind === "refused") throw ie; // else the trial's own error stands
+      });
     throw e;
   } finally {
     integrity?.stop();

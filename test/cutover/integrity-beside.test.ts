@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cli, sampleInto, sha256, tmp } from "../helpers.js";
+import { Worker } from "node:worker_threads";
+import { cli, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 
 /** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
 async function damaged(): Promise<{ db: string; env: Record<string, string> }> {
@@ -98,4 +99,13 @@ print(n)
     expect(commits).toBeGreaterThan(0);
     expect((await execa("sqlite3", [db, "PRAGMA integrity_check"])).stdout).toBe("ok"); // the independent reader
   }, 60_000);
+
+  it("the worker answers that it did not check a file switched to WAL since the main thread looked (the main thread checks it then)", async () => {
+    const dir = tmp("vox-beside-");
+    const db = join(dir, "wal.db");
+    sqlite(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), { workerData: { path: db, bigAbove: 1 << 20, size: "1 MB" } });
+    const answer = await new Promise((res) => worker.once("message", res));
+    expect(answer).toEqual({ error: "the file is in WAL mode now" });
+  });
 });

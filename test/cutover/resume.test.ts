@@ -87,9 +87,22 @@ describe("resumability (table)", () => {
     expect(resumability({ workDir: "/d/w", state: journalState([own, exported]) }, db).resumable).toBe(true);
     const r = resumability({ workDir: "/d/w", state: journalState([other, exported]) }, db);
     expect(r).toEqual({ resumable: false, whyNot: expect.stringMatching(/another file is at the database's name now .* rolling back closes the run/) });
+    // The gate journaled by a refused resume does not outlive the file: the original put back, a resume goes on.
     const gate = at({ e: "step-failed", step: "lock", message: "anything", gate: "replaced" });
-    expect(resumability({ workDir: "/d/w", state: journalState([own, exported, gate]) }, db).resumable).toBe(false);
+    expect(resumability({ workDir: "/d/w", state: journalState([own, exported, gate]) }, db).resumable).toBe(true);
+    expect(resumability({ workDir: "/d/w", state: journalState([other, exported, gate]) }, db).resumable).toBe(false);
     expect(resumability({ workDir: "/d/w", state: journalState([other, exported, at({ e: "swap", phase: "new-in-place" })]) }, db).resumable).toBe(true);
+  });
+
+  it("an interrupt a later resume got past is not where the run stopped (the step that then failed is)", () => {
+    const st = journalState([
+      start,
+      at({ e: "interrupted", step: "export", signal: "SIGINT" }),
+      at({ e: "step-done", step: "export", outputs: {} }),
+      at({ e: "step-failed", step: "verify-backup", message: "x", gate: "live-write" }),
+    ]);
+    expect(st.interruptedAt).toBeNull();
+    expect(st.stoppedOn?.step).toBe("verify-backup");
   });
 
   it("the primary written to since the export (a row committed by Python's sqlite3): not resumable; after the swap began the check does not apply", () => {

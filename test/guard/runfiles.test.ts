@@ -596,7 +596,7 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const fresh = await cli(["cutover", "--db", db, "--apply"]);
     expect(fresh.exitCode, fresh.stderr).toBe(3);
     expect(fresh.stderr).toMatch(
-      /unfinished cutover .*\(refused at lock\).* It cannot be resumed \(another file is at the database's name now .*\): undo it: .*--rollback --apply/,
+      /unfinished cutover .*\(stopped at lock, which did not pass\).* It cannot be resumed \(another file is at the database's name now .*\): undo it: .*--rollback --apply/,
     );
     expect(fresh.stderr).not.toMatch(/Resume it/);
     const dry = await cli(["cutover", "--db", db, "--rollback"]);
