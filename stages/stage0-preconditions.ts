@@ -10,7 +10,8 @@ import { formatBytes } from "../src/safety/disk.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
-import { identify } from "../src/safety/identity.js";
+import { sameFileAs } from "../src/safety/identity.js";
+import { existsSync } from "node:fs";
 import { shellQuote } from "../src/util/shell.js";
 import { REPLACED_GATE } from "../src/safety/content-version.js";
 import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
@@ -86,12 +87,9 @@ const lockStep: Step = defineStep({
  * archive a file this run never looked at). The lock is released by the failed preflight.
  */
 function assertStillPlannedFile(c: RunContext): void {
-  const was = c.run.identity;
-  if (c.swapPhase !== "none" || c.outputs.get("swap") || !was.dev || !was.ino) return;
-  const now = identify(c.dbPath);
-  if (now.dev === was.dev && now.ino === was.ino) return;
+  if (c.swapPhase !== "none" || c.outputs.get("swap") || sameFileAs(c.run.identity, c.dbPath) !== false) return;
   throw refused({
-    what: `${c.dbPath} is another file than the one this run was planned for (${now.exists ? "replaced" : "gone"} since: another cutover may have swapped it).`,
+    what: `${c.dbPath} is another file than the one this run was planned for (${existsSync(c.dbPath) ? "replaced" : "gone"} since: another cutover may have swapped it).`,
     untouched: c.resuming
       ? `Nothing was changed by this resume; the run's swap had not begun, so it never moved the file at ${c.dbPath}.`
       : "Nothing was changed by this run.",

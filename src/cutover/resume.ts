@@ -1,7 +1,7 @@
 /** Whether `--resume` of an unfinished run can succeed: the engine's answer, as data (drivers word it, never decide it). */
 import { existsSync } from "node:fs";
 import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-version.js";
-import { inodeOf } from "../safety/identity.js";
+import { sameFileAs } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import { refused, type VoxError } from "../errors.js";
@@ -18,9 +18,7 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
     return { resumable: false, whyNot: "the primary was written to after the export, so resuming would stop at the same gate" };
   // Another file at the name before the swap began (stage0-preconditions.ts assertStillPlannedFile, gate REPLACED_GATE): the
   // rollback closes the run. The file's identity now decides (the original put back, a resume goes on), not the gate journaled.
-  const was = st.start?.identity;
-  const now = st.swapPhase === "none" && was?.dev ? inodeOf(dbPath) : null;
-  if (was?.dev && st.swapPhase === "none" && (!now || now.dev !== was.dev || now.ino !== was.ino))
+  if (st.swapPhase === "none" && sameFileAs(st.start?.identity, dbPath) === false)
     return {
       resumable: false,
       whyNot: "another file is at the database's name now (the run never moved it), so resuming would be refused; rolling back closes the run",

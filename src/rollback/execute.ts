@@ -88,7 +88,7 @@ export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, 
   }
   if (!plan.actions.some((a) => a.kind === "restore-original" || a.kind === "drop-archive-name"))
     msgs.unshift(
-      `the primary ${plan.dbPath} was never moved${!plan.replaced ? "" : plan.replaced.startsWith("not there") ? " (there is no file at its name now)" : ` (the file at its name now is ${plan.replaced}: left as it is)`}`,
+      `the primary ${plan.dbPath} was never moved${!plan.replaced ? "" : plan.replaced.gone ? " (there is no file at its name now)" : ` (the file at its name now is ${plan.replaced.detail}: left as it is)`}`,
     );
   if (!plan.finished) removeDeadLocks(plan.dbPath, plan.runId);
   journal.append({ e: "rollback-done", restored });

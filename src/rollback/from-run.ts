@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { archivedPath, isOwnTempBeside, isPartial, ROLLED_BACK_NEW, sidecarBeside, SIDECAR_NAME } from "../layout.js";
-import { inodeOf, sameInode } from "../safety/identity.js";
+import { inodeOf, sameFileAs, sameInode } from "../safety/identity.js";
 import { describeContentChange, contentState, sameContent } from "../safety/content-version.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import type { RollbackAction, RollbackPlan, RollbackRefusal } from "./plan.js";
@@ -32,7 +32,7 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
   const archive = archivedPath(start.archiveDir, dbPath);
   const actions: RollbackAction[] = [];
   let refusal: RollbackRefusal | null = null;
-  let replaced: string | undefined;
+  let replaced: RollbackPlan["replaced"];
   const keepNew = (checkpoint: boolean) => actions.push({ kind: "keep-new", from: dbPath, to: freeName(join(run.workDir, ROLLED_BACK_NEW)), checkpoint });
   if (finished) {
     const change = changeSinceFinish(run, dbPath);
@@ -50,8 +50,7 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     // No archive: the primary is the original only if it is still the file the run started from.
     const orig = start.identity;
     const ino = inodeOf(dbPath);
-    const isOriginal = Boolean(orig?.dev && ino && ino.dev === orig.dev && ino.ino === orig.ino);
-    const known = Boolean(orig?.dev);
+    const same = sameFileAs(orig, dbPath); // null: the journal does not say which file the run started from
     const detail = !ino
       ? "not there (no file at its name)"
       : orig?.dev
@@ -61,8 +60,8 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     // with no archive and the swap short of "primary-archived", this run never moved the file at the
     // name, so whatever is there now (another file put there since, or none) is left as it is.
     const swapBegan = run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place";
-    if (swapBegan && (!known || !isOriginal)) refusal = { kind: "primary-not-original", archive, detail };
-    else if (known && !isOriginal) replaced = detail;
+    if (swapBegan && same !== true) refusal = { kind: "primary-not-original", archive, detail };
+    else if (same === false) replaced = { gone: !ino, detail };
   }
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);
   const sideHome = sidecarBeside(dbPath);

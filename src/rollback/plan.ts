@@ -45,8 +45,8 @@ export interface RollbackPlan {
   backupKept: string | null;
   /** Why --apply refuses now (null: it can go ahead). */
   refusal: RollbackRefusal | null;
-  /** An unfinished run that never moved the primary, whose name now holds another file (or none): how; that file is left as it is. */
-  replaced?: string;
+  /** An unfinished run that never moved the primary, whose name now holds another file (or none, `gone`): how, in words; that file is left as it is. */
+  replaced?: { gone: boolean; detail: string };
 }
 
 /** The plan in the operator's words, one line per file moved, removed or kept (dry-run and wizard alike). */
@@ -56,7 +56,7 @@ export function rollbackLines(p: RollbackPlan): string[] {
   const restores = p.actions.some((a) => a.kind === "restore-original");
   if (p.replaced)
     out.push(
-      `${p.dbPath} is ${p.replaced}: this run never moved it (its swap had not begun), so it stays as it is; the rollback only closes the run.${p.backupKept && p.replaced.startsWith("not there") ? ` The verified backup ${p.backupKept} can rebuild its rows (vox-cutover import-legacy into a new file).` : ""}`,
+      `${p.dbPath} is ${p.replaced.detail}: this run never moved it (its swap had not begun), so it stays as it is; the rollback only closes the run.${p.backupKept && p.replaced.gone ? ` The verified backup ${p.backupKept} can rebuild its rows (vox-cutover import-legacy into a new file).` : ""}`,
     );
   else if (!restores)
     out.push(`${name} is the original and stays where it is (never ${p.actions.some((a) => a.kind === "drop-archive-name") ? "replaced" : "moved"}).`);

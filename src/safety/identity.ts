@@ -66,6 +66,16 @@ export function inodeOf(path: string): { dev: string; ino: string } | null {
   }
 }
 
+/**
+ * Whether the file at `path` is the one `was` names (device + inode: a run's starting file, kept in its
+ * journal); null when `was` names none (a journal of an older version). Missing: false.
+ */
+export function sameFileAs(was: { dev?: string | null; ino?: string | null } | null | undefined, path: string): boolean | null {
+  if (!was?.dev || !was.ino) return null;
+  const now = inodeOf(path);
+  return Boolean(now && now.dev === was.dev && now.ino === was.ino);
+}
+
 export function sameInode(a: string, b: string): boolean {
   const x = inodeOf(a);
   const y = inodeOf(b);
