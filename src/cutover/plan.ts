@@ -111,7 +111,7 @@ export function runStart(plan: CutoverPlan, id: DbIdentity, start: RunOnDisk["st
   return {
     chainBefore: start ? (start.chainBefore ?? start.chain) : plan.diagnosis.chain,
     maxVersionBefore: start ? (start.maxVersionBefore ?? null) : (plan.diagnosis.classification.maxVersion?.toString() ?? null),
-    identity: start?.identity ?? { path: id.path, real: id.real, dev: id.dev, ino: id.ino },
+    identity: start?.identity ?? { path: id.path, real: id.real, dev: id.dev, ino: id.ino, born: id.born },
     mode: id.mode,
     uid: id.uid,
     gid: id.gid,

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { archivedPath, isOwnTempBeside, isPartial, ROLLED_BACK_NEW, sidecarBeside, SIDECAR_NAME } from "../layout.js";
-import { inodeOf, sameFileAs, sameInode } from "../safety/identity.js";
+import { birthNsOf, bornIso, inodeOf, sameFileAs, sameInode } from "../safety/identity.js";
 import { describeContentChange, contentState, sameContent } from "../safety/content-version.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import type { RollbackAction, RollbackPlan, RollbackRefusal } from "./plan.js";
@@ -54,7 +54,7 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     const detail = !ino
       ? "not there (no file at its name)"
       : orig?.dev
-        ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now)`
+        ? `not the file run ${start.runId} started from (device/inode ${orig.dev}/${orig.ino} then, ${ino.dev}/${ino.ino} now${ino.ino === orig.ino && orig.born ? `: the number reused by a file made ${bornIso(birthNsOf(dbPath))}, the original was made ${bornIso(orig.born)}` : ""})`
         : "not there";
     // The original is linked into the archive (journaled "intent" first) before anything is renamed:
     // with no archive and the swap short of "primary-archived", this run never moved the file at the

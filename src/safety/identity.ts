@@ -1,13 +1,15 @@
-import { existsSync, lstatSync, realpathSync, statSync } from "node:fs";
+import { existsSync, lstatSync, realpathSync, statSync, type BigIntStats } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
-/** A database's identity: its real path (symbolic links resolved) and its device + inode. */
+/** A database's identity: its real path (symbolic links resolved), its device + inode and, where the filesystem keeps one, its birth time. */
 export interface DbIdentity {
   /** The path as resolved by the command (may be a symbolic link). */
   path: string;
   real: string;
   dev: string | null;
   ino: string | null;
+  /** bornOf: the birth time in ns, null where it tells nothing. */
+  born: string | null;
   exists: boolean;
   isLink: boolean;
   mode: number | null;
@@ -42,13 +44,14 @@ export function identify(path: string): DbIdentity {
   } catch {
     /* missing */
   }
-  if (!existsSync(real)) return { path: abs, real, dev: null, ino: null, exists: false, isLink, mode: null, uid: null, gid: null };
+  if (!existsSync(real)) return { path: abs, real, dev: null, ino: null, born: null, exists: false, isLink, mode: null, uid: null, gid: null };
   const st = statSync(real, { bigint: true });
   return {
     path: abs,
     real,
     dev: String(st.dev),
     ino: String(st.ino),
+    born: bornOf(st),
     exists: true,
     isLink,
     mode: Number(st.mode & 0o7777n),
@@ -56,6 +59,21 @@ export function identify(path: string): DbIdentity {
     gid: Number(st.gid),
   };
 }
+
+/**
+ * A file's birth time (ns) where it tells one file from another: a filesystem that keeps one (ext4,
+ * XFS, btrfs, tmpfs: statx's btime) gives a time no write moves, so a file deleted and another copied
+ * in that got its inode number back (ext4 hands a freed inode out again at once) is told apart by it.
+ * Where there is none, libuv reports 0 (statx without a btime) or the change time (no statx), which
+ * every write moves: a birth time equal to the change time is not kept (it could be either; a file
+ * written since it was made, as a live database is, has a later change time).
+ */
+function bornOf(st: BigIntStats): string | null {
+  return st.birthtimeNs > 0n && st.birthtimeNs !== st.ctimeNs ? String(st.birthtimeNs) : null;
+}
+
+/** A birth time in ns as an ISO time (to the millisecond). */
+export const bornIso = (ns: bigint | string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
 
 export function inodeOf(path: string): { dev: string; ino: string } | null {
   try {
@@ -66,14 +84,26 @@ export function inodeOf(path: string): { dev: string; ino: string } | null {
   }
 }
 
+/** The birth time (ns) the filesystem reports for the file at `path` (0: none, or the file is not there). */
+export function birthNsOf(path: string): bigint {
+  try {
+    return statSync(path, { bigint: true }).birthtimeNs;
+  } catch {
+    return 0n;
+  }
+}
+
 /**
- * Whether the file at `path` is the one `was` names (device + inode: a run's starting file, kept in its
- * journal); null when `was` names none (a journal of an older version). Missing: false.
+ * Whether the file at `path` is the one `was` names (a run's starting file, kept in its journal): the
+ * same device + inode and, where its birth time was kept (bornOf), the same birth time; null when `was`
+ * names none (a journal of an older version). Missing: false.
  */
-export function sameFileAs(was: { dev?: string | null; ino?: string | null } | null | undefined, path: string): boolean | null {
+export function sameFileAs(was: { dev?: string | null; ino?: string | null; born?: string | null } | null | undefined, path: string): boolean | null {
   if (!was?.dev || !was.ino) return null;
   const now = inodeOf(path);
-  return Boolean(now && now.dev === was.dev && now.ino === was.ino);
+  if (!now || now.dev !== was.dev || now.ino !== was.ino) return false;
+  const birth = birthNsOf(path);
+  return !was.born || birth === 0n || String(birth) === was.born;
 }
 
 export function sameInode(a: string, b: string): boolean {

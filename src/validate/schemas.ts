@@ -17,6 +17,8 @@ const DbIdentitySchema = v.object({
   real: str,
   dev: opt(v.nullable(str)),
   ino: opt(v.nullable(str)),
+  /** The birth time in ns where the filesystem keeps one (safety/identity.ts bornOf). */
+  born: opt(v.nullable(str)),
 });
 
 /** A database's content state (size, mtime, change counter, WAL): what a write changes. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { journalState, type Stamped } from "../../src/engine/journal.js";
 import { resumability } from "../../src/cutover/resume.js";
 import { contentState } from "../../src/safety/content-version.js";
-import { inodeOf } from "../../src/safety/identity.js";
+import { birthNsOf, inodeOf } from "../../src/safety/identity.js";
 import { sampleInto, tmp } from "../helpers.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
@@ -92,6 +92,19 @@ describe("resumability (table)", () => {
     expect(resumability({ workDir: "/d/w", state: journalState([own, exported, gate]) }, db).resumable).toBe(true);
     expect(resumability({ workDir: "/d/w", state: journalState([other, exported, gate]) }, db).resumable).toBe(false);
     expect(resumability({ workDir: "/d/w", state: journalState([other, exported, at({ e: "swap", phase: "new-in-place" })]) }, db).resumable).toBe(true);
+  });
+
+  it("the same inode number with another birth time (a file deleted and another copied in, ext4 reusing the number) is another file; no birth time kept: device + inode decide", () => {
+    const ino = inodeOf(db)!;
+    const born = birthNsOf(db);
+    expect(born).toBeGreaterThan(0n); // ext4 keeps one
+    const as = (b: string | null) => ({ ...start, identity: { real: db, dev: ino.dev, ino: ino.ino, born: b } }) as Stamped;
+    expect(resumability({ workDir: "/d/w", state: journalState([as(String(born)), exported]) }, db).resumable).toBe(true);
+    expect(resumability({ workDir: "/d/w", state: journalState([as(String(born - 1n)), exported]) }, db)).toEqual({
+      resumable: false,
+      whyNot: expect.stringMatching(/another file is at the database's name now/),
+    });
+    expect(resumability({ workDir: "/d/w", state: journalState([as(null), exported]) }, db).resumable).toBe(true);
   });
 
   it("an interrupt a later resume got past is not where the run stopped (the step that then failed is)", () => {

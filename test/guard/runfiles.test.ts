@@ -622,6 +622,28 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     expect(next.exitCode, next.stderr).toBe(0);
     expect(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE command = 'cutover'")).toBe("1");
   });
+  it("killed before its export, the database deleted and another copied in that got its inode number back (ext4 hands it out again): the resume refuses (3) by the birth time; the rollback leaves that file as it is", async () => {
+    const { dir, db } = sample();
+    const other = join(dir, "other.db");
+    cpSync(db, other);
+    sqlite(other, "INSERT INTO names(namespace, name, hash) VALUES ('other', 'file', '1')");
+    await killedAt(db, "export-progress");
+    const ino = statSync(db).ino;
+    rmSync(db);
+    await execa("cp", [other, db]); // a new file: the freed inode number is the first one free
+    expect(statSync(db).ino).toBe(ino);
+    const copied = sha256(db);
+    const resumed = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(resumed.exitCode, resumed.stderr).toBe(3);
+    expect(resumed.stderr).toMatch(/another file than the one this run was planned for/);
+    expect(sha256(db)).toBe(copied);
+    expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
+    const dry = await cli(["cutover", "--db", db, "--rollback"]);
+    expect(dry.stderr + dry.stdout).toMatch(/the number reused by a file made \S+, the original was made \S+/);
+    const r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(sha256(db)).toBe(copied);
+  });
 });
 
 describe("legacy_quarantine is append-only; import-legacy checks values as verify-backup does (point 7)", () => {
