@@ -92,6 +92,9 @@ interface ImportOptions {
   source?: string;
 }
 
+/** The phase after every row is in: the indexes, FTS tables and statistics rebuilt, then the checks (one thread; the dry-run starts its integrity_check of the primary here: engine/trial.ts). */
+export const INDEX_PHASE = "rebuilding indexes";
+
 /**
  * Loads a backup into a baseline database in one transaction with replace semantics, verifying it
  * in the same single pass: a file that does not verify rolls everything back.
@@ -361,7 +364,7 @@ function load(
   }
   dropStage(db); // the private table big values went through, if any (big-write.ts)
   proofs?.finish(db);
-  opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "rebuilding indexes" });
+  opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: INDEX_PHASE });
   for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);

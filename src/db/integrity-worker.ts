@@ -4,9 +4,9 @@
  * thread, which may hold a read transaction on it meanwhile: it is not opened outside SQLite here
  * (closing such a descriptor would drop the process's POSIX locks).
  *
- * The main thread's own probes do that to this thread's lock, though (the import's attach looks at
- * the file's header): a writer could then commit in the middle of the check, which would read a
- * torn file. So `PRAGMA data_version` is read before the check's transaction and after it: a
+ * The main thread's own probes would do that to this thread's lock, though (the import's attach
+ * looks at the file's header, before the check starts now; any such look during it): a writer could
+ * then commit in the middle of the check, which would read a torn file. So `PRAGMA data_version` is read before the check's transaction and after it: a
  * different value means some connection committed meanwhile, and the answer is `changed` — the main
  * thread checks the file again itself (src/engine/trial.ts).
  */

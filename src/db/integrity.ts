@@ -139,31 +139,46 @@ export function assertIntact(path: string, r: Integrity): void {
 // The URL is written out in full: the program bundle starts this worker's own bundle (scripts/bundle-cli.mjs).
 const WORKER = new URL("./integrity-worker.js", import.meta.url);
 
-/** An integrity_check running on a worker thread: its answer (or why it could not run or be trusted: then the caller checks on its own thread), and `stop` (ends the thread if it still runs). */
+/**
+ * An integrity_check to run on a worker thread: `start` begins it (once; the caller picks when), its
+ * answer (or why it could not run or be trusted: then the caller checks on its own thread), and `stop`
+ * (ends the thread if it still runs).
+ */
 export interface IntegrityBeside {
-  result: Promise<Integrity | { error: string }>;
+  start(): void;
+  readonly result: Promise<Integrity | { error: string }>;
   stop(): void;
 }
 
 /**
- * Starts `integrityCheck` of the file at `path` on a worker thread, for the dry-run to make its trial
- * meanwhile (the check reads the file once on the other core: ~1.8 s of a 1 GB file). Started beside
- * the trial's export, not its build: beside the build (more of the other core idle there) the dry-run
- * was ~0.7 s shorter still at 1 GB but peaked at 190–201 MB with the build's proof worker alive
- * (docs/benchmark.md, session 16). null (check it on this thread) below
- * VOX_CUTOVER_INTEGRITY_BESIDE_BYTES (default 32 MB: the thread's start costs more than it saves),
- * beside the wizard's screens (util/worker.ts), or from the sources (no built worker).
+ * `integrityCheck` of the file at `path` on a worker thread, started by `start()`, for the dry-run to
+ * make its trial meanwhile (the check reads the file once on the other core: ~1.8 s of a 1 GB file).
+ * null (check it on this thread) below VOX_CUTOVER_INTEGRITY_BESIDE_BYTES (default 32 MB: the thread's
+ * start costs more than it saves), beside the wizard's screens (util/worker.ts), or from the sources
+ * (no built worker).
  */
 export function integrityBeside(path: string, bigAbove: number, size: string): IntegrityBeside | null {
   if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < envInteger("VOX_CUTOVER_INTEGRITY_BESIDE_BYTES", 32 << 20)) return null;
   // A rollback-journal file only: another connection of this process to a WAL file can tear a worker's snapshot (live-hash.ts, twoThreadReads).
   if (!twoThreadReads(probeFile(path))) return null;
-  const worker = new Worker(WORKER, { workerData: { path, bigAbove, size }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
-  worker.unref(); // its answer's listener still holds the process: every path ends it with stop()
-  const result = new Promise<Integrity | { error: string }>((resolve) => {
-    worker.once("message", (m: Integrity | { error: string }) => resolve(m));
-    worker.once("error", (e) => resolve({ error: e.message }));
-    worker.once("exit", (code) => resolve({ error: `the integrity_check thread ended (${code})` }));
-  });
-  return { result, stop: () => void worker.terminate() };
+  let worker: Worker | null = null;
+  let stopped = false;
+  let answer: (m: Integrity | { error: string }) => void = () => {};
+  const result = new Promise<Integrity | { error: string }>((resolve) => (answer = resolve));
+  return {
+    result,
+    start() {
+      if (worker || stopped) return;
+      const w = (worker = new Worker(WORKER, { workerData: { path, bigAbove, size }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
+      w.unref(); // its answer's listener still holds the process: every path ends it with stop()
+      w.once("message", (m: Integrity | { error: string }) => answer(m));
+      w.once("error", (e) => answer({ error: e.message }));
+      w.once("exit", (code) => answer({ error: `the integrity_check thread ended (${code})` }));
+    },
+    stop() {
+      stopped = true;
+      answer({ error: "stopped" });
+      void worker?.terminate();
+    },
+  };
 }

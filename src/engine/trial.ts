@@ -9,7 +9,7 @@ import { formatBytes } from "../safety/disk.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportBackup } from "../backup/export.js";
-import { importBackup, type ImportReport } from "../backup/import.js";
+import { importBackup, INDEX_PHASE, type ImportReport } from "../backup/import.js";
 import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
 import type { BaselineContext, Diagnosis } from "../diagnose/diagnose.js";
@@ -84,7 +84,7 @@ export async function trialImport(
   let kept: string | null = null;
   let checked: string | undefined;
   try {
-    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null);
+    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null, () => integrity?.start());
     // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
     if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
     stop(); // a signal that came while it waited: nothing is kept or shown
@@ -122,6 +122,7 @@ export async function trialImport(
  * could not): the step's summary, or the same refusal (3) Stage 0 gives a file with problems.
  */
 async function integrityAnswer(dbPath: string, integrity: IntegrityBeside, emit: Emit): Promise<string> {
+  integrity.start(); // the build never reached its index phase (it failed, or built no index)
   const answer = await integrity.result;
   const r = "error" in answer ? integrityOf(dbPath, bigAbove(), formatBytes(bigAbove())) : answer;
   try {
@@ -159,6 +160,7 @@ async function trialIn(
   emit: Emit,
   stop: () => void,
   keep: { planDigest?: string; command?: string; runId?: string } | null,
+  tail: () => void,
 ): Promise<{
   evidence: ImportEvidence;
   report: ImportReport;
@@ -205,6 +207,7 @@ async function trialIn(
       // backup's), so its rows are not re-encoded and a proven table's lines are hashed once.
       verifiedSha256: exp.sha256,
       onProgress: (p) => {
+        if (p.phase === INDEX_PHASE) tail();
         emit({
           type: "step-progress",
           id: "trial-import",

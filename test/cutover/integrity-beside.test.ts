@@ -4,7 +4,7 @@
  * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
  */
 import { describe, expect, it } from "vitest";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { Worker } from "node:worker_threads";
@@ -30,6 +30,16 @@ c.commit()
 }
 
 const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
+
+/** A table whose indexes make integrity_check slow (~2 s: each entry's expression is recomputed), so a writer meets the check. */
+const SLOW_TABLE = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE zz_slow(a INTEGER, b TEXT)")
+c.executemany("INSERT INTO zz_slow VALUES (?, 'x')", [(i,) for i in range(2000)])
+for k in range(4): c.execute("CREATE INDEX zz_i%d ON zz_slow(length(hex(zeroblob(200000 + a + %d))))" % (k, k))
+c.commit()
+`;
 
 describe("the dry-run's integrity_check beside its trial import", () => {
   it("a file with problems is refused (3) as on Stage 0's own thread; nothing of its trial is kept", async () => {
@@ -59,19 +69,10 @@ describe("the dry-run's integrity_check beside its trial import", () => {
     expect(existsSync(r.json.trial.kept)).toBe(true);
   });
 
-  it("a writer committing while the check runs beside the trial (its lock dropped by the import's look at the file): checked again on this thread, never a false refusal", async () => {
+  it("a writer committing while the dry-run runs (its check beside the trial starts at the build's index phase): never a false refusal", async () => {
     const dir = tmp("vox-beside-");
     const { db } = await sampleInto(dir, 30);
-    // A table whose indexes make integrity_check slow (~2 s: each entry's expression is recomputed), so the writer meets it.
-    const slow = `
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("CREATE TABLE zz_slow(a INTEGER, b TEXT)")
-c.executemany("INSERT INTO zz_slow VALUES (?, 'x')", [(i,) for i in range(2000)])
-for k in range(4): c.execute("CREATE INDEX zz_i%d ON zz_slow(length(hex(zeroblob(200000 + a + %d))))" % (k, k))
-c.commit()
-`;
-    await execa("python3", ["-c", slow, db]);
+    await execa("python3", ["-c", SLOW_TABLE, db]);
     const own = join(dir, "tmp");
     mkdirSync(own);
     const writer = `
@@ -99,6 +100,25 @@ print(n)
     expect(commits).toBeGreaterThan(0);
     expect((await execa("sqlite3", [db, "PRAGMA integrity_check"])).stdout).toBe("ok"); // the independent reader
   }, 60_000);
+
+  it("the worker's lock dropped mid-check (this process opened and closed the file outside SQLite) and a writer committing then: the worker answers that the file was written during the check", async () => {
+    const dir = tmp("vox-beside-");
+    const db = join(dir, "slow.db");
+    await execa("python3", ["-c", SLOW_TABLE, db]);
+    const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), { workerData: { path: db, bigAbove: 1 << 20, size: "1 MB" } });
+    const answer = new Promise((res) => worker.once("message", res));
+    await new Promise((res) => setTimeout(res, 400)); // the worker inside its check (~2 s), holding SQLite's shared lock
+    closeSync(openSync(db, "r")); // POSIX locks belong to the process: this drops the worker's
+    const writer = `
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], timeout=1.5, isolation_level=None)
+c.execute("BEGIN IMMEDIATE"); c.execute("UPDATE zz_slow SET b = b || 'y' WHERE a % 500 = 0"); c.execute("COMMIT")
+print("committed")
+`;
+    expect((await execa("python3", ["-c", writer, db])).stdout).toBe("committed");
+    expect(await answer).toEqual({ error: "the file was written during the check" });
+    await worker.terminate();
+  });
 
   it("the worker answers that it did not check a file switched to WAL since the main thread looked (the main thread checks it then)", async () => {
     const dir = tmp("vox-beside-");
