@@ -5,8 +5,7 @@
 import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/diagnose/diagnose.js";
 import { assertIntact, integrityBeside, integrityOf } from "../src/db/integrity.js";
-import { bigAbove } from "../src/backup/big-source.js";
-import { formatBytes } from "../src/safety/disk.js";
+import { bigLimit } from "../src/backup/big-source.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
@@ -102,7 +101,7 @@ function assertStillPlannedFile(c: RunContext): void {
 
 async function integrityHere(c: RunContext): Promise<StepResult<{ integrity: string }>> {
   if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
-  const r = integrityOf(c.dbPath, bigAbove(), formatBytes(bigAbove()));
+  const r = integrityOf(c.dbPath, bigLimit());
   assertIntact(c.dbPath, r);
   return { summary: r.how ? `ok (${r.how})` : "ok", outputs: { integrity: "ok" } };
 }
@@ -119,7 +118,7 @@ const integrityStep: Step = defineStep({
   // one-thread tail (index builds, checks); the trial waits for its answer before anything is kept or
   // shown, and a file with problems is refused then, as here (src/engine/trial.ts).
   async check(c) {
-    const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigAbove(), formatBytes(bigAbove())) : null;
+    const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigLimit()) : null;
     if (!beside) return integrityHere(c);
     c.integrityBeside = beside;
     return { summary: "checking beside the trial import (its answer comes before the plan's end)", outputs: { integrity: "beside" } };

@@ -18,6 +18,7 @@ import { virtualArgs } from "../db/catalog.js";
 import { IndexCursor } from "../db/index-pages.js";
 import { PageReader, type Payload, type RecordColumn } from "../db/pages.js";
 import { quoteString } from "../db/value.js";
+import type { BigLimit } from "../db/integrity.js";
 import type { BackupTable } from "./format.js";
 import { BigValue, bigValueBytes } from "./big-value.js";
 import { Utf16Source } from "./big-utf16.js";
@@ -38,6 +39,12 @@ export interface BigRows {
 /** The size above which values are big, as the row statements use it. */
 export function bigAbove(): number {
   return Math.max(64, bigValueBytes());
+}
+
+/** The big-value size and its name, for the integrity checks' summaries (db/integrity.ts BigLimit). */
+export function bigLimit(): BigLimit {
+  const above = bigAbove();
+  return { above, size: sizeName(above) };
 }
 
 function sizeName(limit: number): string {

@@ -12,9 +12,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { allRows, dataVersion, openReadOnly } from "./local.js";
-import { integrityCheck } from "./integrity.js";
+import { integrityCheck, type BigLimit } from "./integrity.js";
 
-const { path, bigAbove, size } = workerData as { path: string; bigAbove: number; size: string };
+const { path, limit } = workerData as { path: string; limit: BigLimit };
 let answer: { problems: string[]; how: string } | { error: string };
 try {
   const db = openReadOnly(path, { probed: true });
@@ -22,7 +22,7 @@ try {
     const before = dataVersion(db);
     // A WAL file is not checked here (data_version proves nothing across this process's other connections to it): one switched to WAL since the main thread looked.
     const wal = String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal";
-    const r = wal ? null : integrityCheck(db, bigAbove, size); // one read transaction, ended before it returns
+    const r = wal ? null : integrityCheck(db, limit); // one read transaction, ended before it returns
     answer = !r ? { error: "the file is in WAL mode now" } : dataVersion(db) === before ? r : { error: "the file was written during the check" };
   } finally {
     db.close();

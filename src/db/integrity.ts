@@ -76,15 +76,21 @@ function keyOrderFaults(db: LibsqlDatabase, t: string): number {
   return Number(r[0]?.n ?? 0);
 }
 
+/** The big-value size the checks go by: `above` bytes, named `size` in their summaries (src/backup/big-source.ts bigLimit). */
+export interface BigLimit {
+  above: number;
+  size: string;
+}
+
 /**
- * integrity_check of `main`, in parts when a WITHOUT ROWID table holds a value above `bigAbove`
- * bytes (`size` names that size in the summary).
+ * integrity_check of `main`, in parts when a WITHOUT ROWID table holds a value above `limit.above`
+ * bytes (`limit.size` names that size in the summary).
  */
-export function integrityCheck(db: LibsqlDatabase, bigAbove: number, size: string): Integrity {
+export function integrityCheck(db: LibsqlDatabase, limit: BigLimit): Integrity {
   const own = !db.inTransaction;
   if (own) db.exec("BEGIN");
   try {
-    return checkInParts(db, bigAbove, size);
+    return checkInParts(db, limit.above, limit.size);
   } finally {
     if (own && db.inTransaction) db.exec("ROLLBACK"); // read only: nothing to commit
   }
@@ -117,10 +123,10 @@ function checkInParts(db: LibsqlDatabase, bigAbove: number, size: string): Integ
 }
 
 /** integrityCheck of the file at `path` on a read-only connection of its own. */
-export function integrityOf(path: string, bigAbove: number, size: string): Integrity {
+export function integrityOf(path: string, limit: BigLimit): Integrity {
   const db = openReadOnly(path);
   try {
-    return integrityCheck(db, bigAbove, size);
+    return integrityCheck(db, limit);
   } finally {
     db.close();
   }
@@ -157,7 +163,7 @@ export interface IntegrityBeside {
  * start costs more than it saves), beside the wizard's screens (util/worker.ts), or from the sources
  * (no built worker).
  */
-export function integrityBeside(path: string, bigAbove: number, size: string): IntegrityBeside | null {
+export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside | null {
   if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < envInteger("VOX_CUTOVER_INTEGRITY_BESIDE_BYTES", 32 << 20)) return null;
   // A rollback-journal file only: another connection of this process to a WAL file can tear a worker's snapshot (live-hash.ts, twoThreadReads).
   if (!twoThreadReads(probeFile(path))) return null;
@@ -169,7 +175,7 @@ export function integrityBeside(path: string, bigAbove: number, size: string): I
     result,
     start() {
       if (worker || stopped) return;
-      const w = (worker = new Worker(WORKER, { workerData: { path, bigAbove, size }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
+      const w = (worker = new Worker(WORKER, { workerData: { path, limit }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
       w.unref(); // its answer's listener still holds the process: every path ends it with stop()
       w.once("message", (m: Integrity | { error: string }) => answer(m));
       w.once("error", (e) => answer({ error: e.message }));

@@ -23,7 +23,7 @@ import { contentState } from "../safety/content-version.js";
 import { keepTrial, notKeptBecause, scratchTrialDir, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 import { assertIntact, integrityOf, type IntegrityBeside } from "../db/integrity.js";
-import { bigAbove } from "../backup/big-source.js";
+import { bigLimit } from "../backup/big-source.js";
 
 /**
  * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
@@ -124,7 +124,7 @@ export async function trialImport(
 async function integrityAnswer(dbPath: string, integrity: IntegrityBeside, emit: Emit): Promise<string> {
   integrity.start(); // the build never reached its index phase (it failed, or built no index)
   const answer = await integrity.result;
-  const r = "error" in answer ? integrityOf(dbPath, bigAbove(), formatBytes(bigAbove())) : answer;
+  const r = "error" in answer ? integrityOf(dbPath, bigLimit()) : answer;
   try {
     assertIntact(dbPath, r);
   } catch (e) {

@@ -24,7 +24,7 @@ import { basename, dirname, join } from "node:path";
 import Database from "libsql";
 import { verifyAgainstDatabase } from "../backup/compare.js";
 import { hashTable } from "../backup/tables.js";
-import { bigAbove } from "../backup/big-source.js";
+import { bigLimit } from "../backup/big-source.js";
 import { integrityCheck } from "../db/integrity.js";
 import { failed, refused } from "../errors.js";
 import { privateBuildPath } from "../layout.js";
@@ -137,7 +137,7 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     const tables: FoldCopyTable[] = [];
     try {
       // A WITHOUT ROWID table's big values are not read whole by the check (src/db/integrity.ts).
-      integrity = integrityCheck(db, bigAbove(), `${bigAbove()} bytes`).problems.join("; ");
+      integrity = integrityCheck(db, bigLimit()).problems.join("; ");
       if (integrity !== "ok")
         throw failed({
           what: `integrity_check of the folded copy: ${integrity}.`,

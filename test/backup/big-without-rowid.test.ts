@@ -227,7 +227,7 @@ c.commit()`;
     expect(a.exitCode, a.stderr).toBe(0);
     expect(a.stdout + a.stderr).not.toMatch(/read whole/);
     // The preflight's integrity_check did not read them whole either (src/db/integrity.ts).
-    expect(a.stdout + a.stderr).toMatch(/integrity: ok \(own_wr: quick_check and the primary key's order, without reading values above 64\.0 KB whole/);
+    expect(a.stdout + a.stderr).toMatch(/integrity: ok \(own_wr: quick_check and the primary key's order, without reading values above 64 KB whole/);
     // The rebuild keeps the operator's own table's rows in legacy_quarantine (row_json): the same bytes.
     const judge = String.raw`
 import sqlite3, sys, json, base64, hashlib

@@ -73,7 +73,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function check(file: string, bigAbove = KB64) {
   const db = openReadOnly(file);
   try {
-    return integrityCheck(db, bigAbove, "64 KB");
+    return integrityCheck(db, { above: bigAbove, size: "64 KB" });
   } finally {
     db.close();
   }
@@ -142,7 +142,7 @@ c.commit()`,
         const db = openReadOnly(${JSON.stringify(f)});
         allRows(db, "SELECT count(*) FROM w");
         const before = hwm();
-        const r = ${plain ? `allRows(db, "PRAGMA integrity_check").map((x) => String(Object.values(x)[0]))` : `integrityCheck(db, 65536, "64 KB").problems`};
+        const r = ${plain ? `allRows(db, "PRAGMA integrity_check").map((x) => String(Object.values(x)[0]))` : `integrityCheck(db, { above: 65536, size: "64 KB" }).problems`};
         console.log(JSON.stringify({ r, grew: hwm() - before }));`;
       return JSON.parse(execaSync("node", ["--input-type=module", "-e", js]).stdout) as { r: string[]; grew: number };
     };
@@ -204,7 +204,7 @@ c.close()`,
       },
     }) as LibsqlDatabase;
     try {
-      const r = integrityCheck(watched, 1024, "1 KB");
+      const r = integrityCheck(watched, { above: 1024, size: "1 KB" });
       return { r, writer, inTx, after: db.inTransaction };
     } finally {
       db.close();
@@ -244,7 +244,7 @@ c.close()`,
       db.exec("BEGIN");
       db.prepare("SELECT count(*) FROM w").get();
       execaSync("python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('CREATE INDEX w_len ON w(length(v))')\nc.commit()", f]);
-      expect(integrityCheck(db, 1024, "1 KB").how).toMatch(/^w: quick_check and the primary key's order/);
+      expect(integrityCheck(db, { above: 1024, size: "1 KB" }).how).toMatch(/^w: quick_check and the primary key's order/);
       expect(db.inTransaction).toBe(true);
       db.exec("ROLLBACK");
     } finally {
