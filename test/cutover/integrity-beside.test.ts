@@ -105,7 +105,9 @@ print(n)
     const dir = tmp("vox-beside-");
     const db = join(dir, "slow.db");
     await execa("python3", ["-c", SLOW_TABLE, db]);
-    const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), { workerData: { path: db, limit: { above: 1 << 20, size: "1 MB" } } });
+    const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), {
+      workerData: { path: db, limit: { above: 1 << 20, size: "1 MB" } },
+    });
     const answer = new Promise((res) => worker.once("message", res));
     await new Promise((res) => setTimeout(res, 400)); // the worker inside its check (~2 s), holding SQLite's shared lock
     closeSync(openSync(db, "r")); // POSIX locks belong to the process: this drops the worker's
@@ -124,7 +126,9 @@ print("committed")
     const dir = tmp("vox-beside-");
     const db = join(dir, "wal.db");
     sqlite(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-    const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), { workerData: { path: db, limit: { above: 1 << 20, size: "1 MB" } } });
+    const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), {
+      workerData: { path: db, limit: { above: 1 << 20, size: "1 MB" } },
+    });
     const answer = await new Promise((res) => worker.once("message", res));
     expect(answer).toEqual({ error: "the file is in WAL mode now" });
   });
