@@ -7,6 +7,7 @@ import { adoptFile, builtFileIntact, changedSinceTrial, dropTrial, type KeptTria
 import { basename, dirname, join } from "node:path";
 import { removeOwnDatabaseFiles } from "../src/db/files.js";
 import { recordFile, recordMismatch } from "../src/safety/runfiles.js";
+import { provenBefore, stillProven } from "../src/engine/built-hash.js";
 import type { RunContext, StepResult } from "./types.js";
 
 /**
@@ -42,7 +43,8 @@ export function adoptBackup(c: RunContext, t: KeptTrial): StepResult<StepOutput<
  * moved beside the primary, then kept only if its sha256 there is still the one taken after its
  * checks passed (else removed). The kept trial is removed either way; null: this run builds the file itself.
  */
-export function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean): StepResult<StepOutput<"build-import">> | null {
+export async function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean): Promise<StepResult<StepOutput<"build-import">> | null> {
+  let besideStage0 = false;
   const notUsed = (why: string) => {
     c.emit({ type: "note", text: `The dry-run's built file ${why}: this run builds the new file itself.` });
     return null;
@@ -50,8 +52,11 @@ export function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean): Step
   try {
     const moved = recordMismatch(t.builtPath, t.record.build.outputs.file);
     if (moved) return notUsed(`is not the file it recorded (${moved})`);
+    // Hashed beside Stage 0, and nothing wrote to it since (engine/built-hash.ts); else hashed once moved.
+    const proven = await provenBefore(t.builtHash, t.builtPath, t.record.builtSha256);
     adoptFile(t.builtPath, c.newPath, join(dirname(c.newPath), `.${basename(c.newPath)}.vox-cutover-building-${process.pid}`));
-    if (!builtFileIntact(t, c.newPath)) {
+    besideStage0 = stillProven(proven, c.newPath);
+    if (!besideStage0 && !builtFileIntact(t, c.newPath)) {
       removeOwnDatabaseFiles(c.newPath);
       return notUsed("changed since its checks (its sha256 differs)");
     }
@@ -62,7 +67,7 @@ export function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean): Step
   }
   const o = t.record.build.outputs;
   return {
-    summary: `the dry-run's build (${t.record.createdAt}) adopted, its sha256 unchanged since its checks: ${t.record.build.summary}`,
+    summary: `the dry-run's build (${t.record.createdAt}) adopted, its sha256 unchanged since its checks${besideStage0 ? " (taken beside Stage 0, the file unwritten since)" : ""}: ${t.record.build.summary}`,
     outputs: { ...o, path: c.newPath, evidence: { ...o.evidence, backupVerified: verified }, file: recordFile(c.newPath), adopted: t.record.createdAt },
   };
 }

@@ -129,7 +129,7 @@ const buildImportStep: Step = defineStep({
     const ver = c.outputs.get("verify-backup");
     assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
     if (c.trial && exp.adopted === c.trial.record.createdAt) {
-      const adopted = adoptBuild(c, c.trial, ver?.verified === true);
+      const adopted = await adoptBuild(c, c.trial, ver?.verified === true);
       if (adopted) return adopted;
     }
     const held = sharedLockNote(c.dbPath, "the build (it copies tables from it inside SQLite)");

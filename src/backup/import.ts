@@ -92,13 +92,10 @@ interface ImportOptions {
   source?: string;
 }
 
-/** The phase after every row is in: the indexes, FTS tables and statistics rebuilt, then the checks (one thread; the dry-run starts its integrity_check of the primary here: engine/trial.ts). */
-export const INDEX_PHASE = "rebuilding indexes";
-
+export const INDEX_PHASE = "rebuilding indexes"; // then FTS, statistics, checks: one thread (the dry-run's integrity_check of the primary starts here: engine/trial.ts)
 /**
- * Loads a backup into a baseline database in one transaction with replace semantics, verifying it
- * in the same single pass: a file that does not verify rolls everything back.
- * A failure anywhere rolls everything back (a new file is built under a temporary name).
+ * Loads a backup into a baseline database in one transaction with replace semantics, verifying it in the
+ * same single pass: a failure anywhere, a file that does not verify too, rolls everything back (a new file is built under a temporary name).
  */
 export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const runId = opts.runId ?? randomUUID();

@@ -161,6 +161,46 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 
+  it("the built file's sha256 taken beside Stage 0: used while nothing wrote to the file; a byte flipped after it was taken (size and time put back) is found by its ctime, and the run builds itself", async () => {
+    const beside = { VOX_CUTOVER_HASH_BESIDE_BYTES: "0" }; // the 30-row sample's file is below the default size
+    {
+      const { db, env } = await setup();
+      const dry = await cli(["cutover", "--db", db, "--json"], { env });
+      const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env: { ...env, ...beside } });
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      expect(step(apply.json, "build-import").summary).toMatch(
+        /adopted, its sha256 unchanged since its checks \(taken beside Stage 0, the file unwritten since\)/,
+      );
+    }
+    const { db, env, kept } = await setup();
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    const page = Number(sqlite(join(kept()[0]!, "trial.db"), "PRAGMA page_size"));
+    // Paused after verify-backup: the hash beside Stage 0 is taken, the built file not yet moved (its folder taken: `<key>.taken-<pid>`).
+    const { child, release } = await pausedAt(
+      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
+      "after:verify-backup",
+      undefined,
+      false,
+      { ...env, ...beside },
+    );
+    const built = join(
+      kept().find((k) => /\.taken-\d+$/.test(k))!,
+      "trial.db",
+    );
+    execFileSync("python3", [
+      "-c",
+      "import os,sys\np=sys.argv[1];st=os.stat(p);f=open(p,'r+b');f.seek(st.st_size-int(sys.argv[2])//2);b=f.read(1);f.seek(-1,1);f.write(bytes([b[0]^255]));f.close();os.utime(p,ns=(st.st_atime_ns,st.st_mtime_ns))",
+      built,
+      String(page),
+    ]);
+    release();
+    const apply = await child;
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr).toMatch(/The dry-run's built file changed since its checks \(its sha256 differs\): this run builds the new file itself/);
+    expect(JSON.parse(apply.stdout).steps.find((s: any) => s.id === "build-import").summary).not.toMatch(/adopted/);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+
   it("a backup changed after the dry-run (same size and time): adopted, then refused by verify-backup (3); the primary untouched", async () => {
     const { db, env, kept } = await setup();
     const before = sha256(db);
