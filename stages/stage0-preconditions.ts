@@ -81,18 +81,20 @@ const lockStep: Step = defineStep({
 });
 
 /**
- * Under the lock, before the swap began: the file at the path must be the one this run was planned for
- * (another cutover, or anything else, may have replaced it since — cutting over its result again would
- * archive a file this run never looked at). The lock is released by the failed preflight.
+ * Before the swap began (under the lock in Stage 0, again before the swap's checks): the file at the path
+ * must be the one this run was planned for (another cutover, a restore, or a file deleted and another
+ * copied in may have replaced it since — cutting over its result would archive a file this run never
+ * looked at, whatever its size and times). `begun`: the run's work dir exists (a resume, or Stage 1):
+ * only its rollback closes it.
  */
-function assertStillPlannedFile(c: RunContext): void {
+export function assertStillPlannedFile(c: RunContext, begun = c.resuming): void {
   if (c.swapPhase !== "none" || c.outputs.get("swap") || sameFileAs(c.run.identity, c.dbPath) !== false) return;
   throw refused({
-    what: `${c.dbPath} is another file than the one this run was planned for (${existsSync(c.dbPath) ? "replaced" : "gone"} since: another cutover may have swapped it).`,
-    untouched: c.resuming
-      ? `Nothing was changed by this resume; the run's swap had not begun, so it never moved the file at ${c.dbPath}.`
+    what: `${c.dbPath} is another file than the one this run was planned for (${existsSync(c.dbPath) ? "replaced" : "gone"} since: its device, inode or birth time is not the run's starting file's — another cutover's swap, a restore, or a file deleted and another copied in).`,
+    untouched: begun
+      ? `Nothing was changed by this ${c.resuming ? "resume" : "run"} at ${c.dbPath}; the run's swap had not begun, so it never moved the file there.`
       : "Nothing was changed by this run.",
-    next: c.resuming
+    next: begun
       ? `Look at the database again (vox-cutover diagnose); close this run with vox-cutover cutover --db ${shellQuote(c.dbPath)} --rollback --apply (it removes the run's temporary files and leaves the file at the name as it is), then run the dry-run and the apply again.`
       : "Look at the database again (vox-cutover diagnose), then run the dry-run and the apply again.",
     details: { gate: REPLACED_GATE },

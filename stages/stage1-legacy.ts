@@ -25,6 +25,7 @@ import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfiles.js";
 import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
+import { assertStillPlannedFile } from "./stage0-preconditions.js";
 import { sidecarBeforeSwap, STAGE1_ONLY } from "./stage2to4.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
@@ -206,6 +207,7 @@ export const unchangedStep: Step = defineStep({
   title: "Primary unchanged since the export",
   describe: () => "compare the primary's size, modification time, change counter and WAL with the moment of the export",
   async run(c) {
+    assertStillPlannedFile(c, true); // its size and times may match the export's: the file itself must
     const now = assertUnchangedSince(c.outputs.need("export").identity, c.dbPath, "the new file would miss those writes");
     return { summary: "unchanged", outputs: { identity: now } };
   },
@@ -333,6 +335,7 @@ async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | n
 
 function swapUnder(c: RunContext, archive: string, expected: ContentState, hold: PrimaryHold): void {
   // The last check: after the confirmation, on every attempt, with the write lock held.
+  assertStillPlannedFile(c, true);
   assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
   // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again right before the rename.
   assertNewFileUnheld(c.newPath, `Nothing was moved: ${c.dbPath} is the original, with every row; the new file is kept at ${c.newPath}.`);

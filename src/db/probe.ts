@@ -2,6 +2,7 @@ import type * as v from "valibot";
 import type { FileIdentitySchema } from "../validate/schemas.js";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { sha256OfFd } from "../util/file-sha256.js";
 
 export interface SqliteHeader {
   pageSize: number;
@@ -128,14 +129,7 @@ function sha256Of(path: string): string | null {
     return null;
   }
   try {
-    const h = createHash("sha256");
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-    }
-    return h.digest("hex");
+    return sha256OfFd(fd);
   } finally {
     closeSync(fd);
   }

@@ -3,8 +3,8 @@
  * through one descriptor, with the file's stat (fstat) before the first read and after the last: equal,
  * nothing wrote to it while it was read.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { sha256OfFd } from "../util/file-sha256.js";
 import { parentPort, workerData } from "node:worker_threads";
 import { statOfFd, type BuiltHash } from "./built-hash.js";
 
@@ -14,10 +14,8 @@ try {
   const fd = openSync(path, "r");
   try {
     const before = statOfFd(fstatSync(fd, { bigint: true }));
-    const h = createHash("sha256");
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-    answer = { sha256: h.digest("hex"), before, after: statOfFd(fstatSync(fd, { bigint: true })) };
+    const sha256 = sha256OfFd(fd);
+    answer = { sha256, before, after: statOfFd(fstatSync(fd, { bigint: true })) };
   } finally {
     closeSync(fd);
   }

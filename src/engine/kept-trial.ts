@@ -27,6 +27,7 @@
  * --plan) gives the trial back; once its journal exists, the trial is only ever removed.
  */
 import { createHash } from "node:crypto";
+import { fileSha256 } from "../util/file-sha256.js";
 import {
   closeSync,
   constants,
@@ -54,7 +55,7 @@ import { loadImporters } from "../backup/importers.js";
 import { dirname, join, relative, sep } from "node:path";
 import * as v from "valibot";
 import { contentState, describeContentChange, sameContent } from "../safety/content-version.js";
-import { identify } from "../safety/identity.js";
+import { identify, sameFileAs } from "../safety/identity.js";
 import { processAlive } from "../safety/lock.js";
 import { recordMismatch } from "../safety/runfiles.js";
 import { JOURNAL_NAME } from "./journal.js";
@@ -81,6 +82,7 @@ const TrialRecordSchema = v.object({
   db: v.string(),
   dev: v.string(),
   ino: v.string(),
+  born: v.optional(v.nullable(v.string())), // safety/identity.ts bornOf
   planDigest: v.string(),
   command: v.string(),
   runId: v.string(),
@@ -213,7 +215,7 @@ export function dropTrial(dir: string): void {
 export function keepTrial(
   scratch: string,
   dbPath: string,
-  record: Omit<TrialRecord, "format" | "toolVersion" | "db" | "dev" | "ino" | "createdAt" | "builtSha256" | "program">,
+  record: Omit<TrialRecord, "format" | "toolVersion" | "db" | "dev" | "ino" | "born" | "createdAt" | "builtSha256" | "program">,
 ): string | null {
   const home = trialsHome(true);
   const dest = home && keptDir(home, dbPath);
@@ -226,6 +228,7 @@ export function keepTrial(
       db: id.real,
       dev: id.dev,
       ino: id.ino,
+      born: id.born,
       createdAt: new Date().toISOString(),
       builtSha256: fileSha256(join(scratch, TRIAL_DB)),
       program: program(),
@@ -372,7 +375,7 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
   const r = readRecord(dir);
   if (!r) return existsSync(join(dir, RECORD)) ? "its record is unreadable or not this user's" : "its record is missing";
   const id = identify(dbPath);
-  if (id.real !== r.db || id.dev !== r.dev || id.ino !== r.ino) return "it was made from another file at this path";
+  if (id.real !== r.db || !sameFileAs(r, dbPath)) return "it was made from another file at this path";
   const now = contentState(dbPath);
   if (!sameContent(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
   if (r.planDigest !== planDigest) return `it was made for plan ${r.planDigest}, this run is plan ${planDigest}`;
@@ -435,16 +438,4 @@ function copyFd(fd: number, to: string, mode: number): void {
   } finally {
     closeSync(out);
   }
-}
-
-function fileSha256(path: string): string {
-  const h = createHash("sha256");
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, "r");
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest("hex");
 }

@@ -83,9 +83,11 @@ export async function trialImport(
   const dir = scratchTrialDir();
   let kept: string | null = null;
   let checked: string | undefined;
+  let asked = false; // its answer was asked for (a failure then is the answer's own: not asked again)
   try {
     const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null, () => integrity?.start());
     // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
+    asked = true;
     if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
     stop(); // a signal that came while it waited: nothing is kept or shown
     inspect?.(join(dir, TRIAL_DB));
@@ -106,7 +108,7 @@ export async function trialImport(
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
     // A file with problems is refused for them, whatever they made the trial fail with.
-    if (integrity && checked === undefined && !(e instanceof VoxError && e.kind === "refused"))
+    if (integrity && !asked && !(e instanceof VoxError && e.kind === "refused"))
       await integrityAnswer(dbPath, integrity, emit).catch((ie: unknown) => {
         if (ie instanceof VoxError && ie.kind === "refused") throw ie; // else the trial's own error stands
       });

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, realpathSync, statSync, type BigIntStats } from "node:fs";
+import { existsSync, lstatSync, realpathSync, statfsSync, statSync, type BigIntStats } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** A database's identity: its real path (symbolic links resolved), its device + inode and, where the filesystem keeps one, its birth time. */
@@ -51,7 +51,7 @@ export function identify(path: string): DbIdentity {
     real,
     dev: String(st.dev),
     ino: String(st.ino),
-    born: bornOf(st),
+    born: bornOf(st, real),
     exists: true,
     isLink,
     mode: Number(st.mode & 0o7777n),
@@ -66,11 +66,22 @@ export function identify(path: string): DbIdentity {
  * in that got its inode number back (ext4 hands a freed inode out again at once) is told apart by it.
  * Where there is none, libuv reports 0 (statx without a btime) or the change time (no statx), which
  * every write moves: a birth time equal to the change time is not kept (it could be either; a file
- * written since it was made, as a live database is, has a later change time).
+ * written since it was made, as a live database is, has a later change time). Nor on overlayfs (a
+ * container's own layer): the first write to a file of a lower layer copies it up, keeping its inode
+ * number but not its birth time.
  */
-function bornOf(st: BigIntStats): string | null {
-  return st.birthtimeNs > 0n && st.birthtimeNs !== st.ctimeNs ? String(st.birthtimeNs) : null;
+function bornOf(st: BigIntStats, path: string): string | null {
+  if (st.birthtimeNs <= 0n || st.birthtimeNs === st.ctimeNs) return null;
+  try {
+    if (statfsSync(path).type === OVERLAYFS_MAGIC) return null;
+  } catch {
+    return null;
+  }
+  return String(st.birthtimeNs);
 }
+
+/** statfs's f_type of overlayfs (linux/magic.h OVERLAYFS_SUPER_MAGIC). */
+const OVERLAYFS_MAGIC = 0x794c7630;
 
 /** A birth time in ns as an ISO time (to the millisecond). */
 export const bornIso = (ns: bigint | string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BIN, cleanEnv, cli, sampleInto, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
@@ -643,6 +644,84 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sha256(db)).toBe(copied);
+  });
+});
+
+describe("the run's starting file, whatever its size and times (point 6)", () => {
+  /** A copy of `db` with one row's value changed, its size, times and header's change counter put back as they were. */
+  function sameLooking(db: string, to: string): void {
+    const py = [
+      "import os,shutil,sqlite3,sys",
+      "s,d=sys.argv[1],sys.argv[2];shutil.copyfile(s,d);st=os.stat(s);h=open(s,'rb').read(100)",
+      "c=sqlite3.connect(d);c.execute('UPDATE names SET hash = upper(hash) WHERE rowid = (SELECT min(rowid) FROM names)');c.commit();c.close()",
+      "f=open(d,'r+b');f.seek(24);f.write(h[24:28]);f.seek(92);f.write(h[92:96]);f.close();os.utime(d,ns=(st.st_atime_ns,st.st_mtime_ns))",
+    ].join("\n");
+    execFileSync("python3", ["-c", py, db, to]);
+    expect(sqlite(to, "SELECT hash FROM names ORDER BY rowid LIMIT 1")).not.toBe(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"));
+  }
+
+  it("another file put at the name after the export (same size, mtime and change counter): refused (3) before the swap — by primary-unchanged, and by the swap's own check under the hold; that file left as it is", async () => {
+    for (const point of ["after:export", "after:primary-unchanged"]) {
+      const { dir, db } = sample();
+      const other = join(dir, "other.db");
+      sameLooking(db, other);
+      expect(statSync(other).size).toBe(statSync(db).size);
+      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], point);
+      renameSync(other, db); // another inode at the name, its bytes but one the same
+      const replaced = sha256(db);
+      release();
+      const r = await child;
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/another file than the one this run was planned for/);
+      expect(sha256(db)).toBe(replaced);
+      expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
+      const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+      expect(rb.exitCode, rb.stderr).toBe(0);
+      expect(sha256(db)).toBe(replaced);
+    }
+  });
+
+  it("a dry-run's kept trial is not adopted for a file deleted and another copied in with its inode number, size and times", async () => {
+    const { dir, db } = sample();
+    const env = { TMPDIR: join(dir, "tmp") };
+    mkdirSync(env.TMPDIR);
+    const other = join(dir, "other.db");
+    sameLooking(db, other);
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const ino = statSync(db).ino;
+    rmSync(db);
+    await execa("cp", ["--preserve=timestamps", other, db]);
+    expect(statSync(db).ino).toBe(ino);
+    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    expect(apply.stderr).toMatch(/The dry-run's kept trial was not used \(it was made from another file at this path\)/);
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(sqlite(join(apply.json.workDir, "archive", "vox.db"), "SELECT count(*) FROM sqlite_master")).not.toBe("0");
+  });
+
+  it("on overlayfs (a container's own layer) the first write copies the file up, keeping its inode number but not its birth time: a resume after the application wrote goes on", async () => {
+    const base = tmp();
+    const [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map((d) => join(base, d));
+    for (const d of [lower, upper, work, merged]) mkdirSync(d);
+    const { db: src } = sample();
+    cpSync(src, join(lower, "vox.db"));
+    await execa("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+    try {
+      const db = join(merged, "vox.db");
+      await killedAt(db, "export-progress");
+      const ino = statSync(db).ino;
+      execFileSync("python3", [
+        "-c",
+        "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('app', 'write', '1')\")\nc.commit()",
+        db,
+      ]);
+      expect(statSync(db).ino).toBe(ino);
+      const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(sqlite(db, "SELECT count(*) FROM names WHERE namespace = 'app'")).toBe("1");
+    } finally {
+      await execa("umount", [merged]);
+    }
   });
 });
 
