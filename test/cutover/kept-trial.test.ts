@@ -326,7 +326,9 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     release();
     const a = await child;
     expect(a.exitCode, a.stderr).toBe(3);
-    expect(a.stderr).toMatch(/is another file than the one this run was planned for \(replaced since: its device, inode or birth time is not the run's starting file's — another cutover's swap/);
+    expect(a.stderr).toMatch(
+      /is another file than the one this run was planned for \(replaced since: its device, inode or birth time is not the run's starting file's — another cutover's swap/,
+    );
     expect(sqlite(db, "SELECT DISTINCT run_id FROM cutover_ledger")).toBe(b.json.runId);
     expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe(sqlite(db, "SELECT count(*) FROM cutover_ledger WHERE run_id = '" + b.json.runId + "'"));
     const back = await cli(["cutover", "--db", db, "--rollback", "--apply"], { env });
