@@ -267,13 +267,20 @@ export async function pausedAt(args: string[], point: string, ms?: number, once 
 }
 
 /** Runs the command paused at `point`, sends `sig` there and then ends the pause (removes the marker), returns the result and the TMPDIR it used. */
-export async function interruptAt(args: string[], point: string, sig: NodeJS.Signals) {
+export async function interruptAt(args: string[], point: string, sig: NodeJS.Signals, env: Record<string, string> = {}) {
   const scratch = tmp();
   const ownTmp = join(scratch, "tmpdir");
   mkdirSync(ownTmp);
   const marker = join(scratch, "paused");
   const child = execa("node", [BIN, ...args], {
-    env: cleanEnv({ TMPDIR: ownTmp, VOX_CUTOVER_PAUSE_AT: point, VOX_CUTOVER_PAUSE_MS: "60000", VOX_CUTOVER_PAUSE_FILE: marker, VOX_CUTOVER_PAUSE_ONCE: "1" }),
+    env: cleanEnv({
+      ...env,
+      TMPDIR: ownTmp,
+      VOX_CUTOVER_PAUSE_AT: point,
+      VOX_CUTOVER_PAUSE_MS: "60000",
+      VOX_CUTOVER_PAUSE_FILE: marker,
+      VOX_CUTOVER_PAUSE_ONCE: "1",
+    }),
     extendEnv: false,
     reject: false,
     stdin: "ignore",

@@ -14,7 +14,7 @@ import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
 import type { BaselineContext, Diagnosis } from "../diagnose/diagnose.js";
 import type { Emit, ImportEvidence } from "./events.js";
-import { interruptedNothingLeft, type CancelToken } from "../util/cancel.js";
+import { interruptedNothingLeft, signalsSeen, type CancelToken } from "../util/cancel.js";
 import { VoxError } from "../errors.js";
 import { pausePoint } from "./testhooks.js";
 import { collectGarbage } from "../util/gc.js";
@@ -89,6 +89,7 @@ export async function trialImport(
     // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
     asked = true;
     if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
+    await signalsSeen();
     stop(); // a signal that came while it waited: nothing is kept or shown
     inspect?.(join(dir, TRIAL_DB));
     if (keep && t.kept) {
@@ -221,8 +222,9 @@ async function trialIn(
         stop();
       },
     });
+    pausePoint("trial-import-done");
     // The import runs in one go: a signal that came meanwhile is honoured here, before the plan is shown.
-    await new Promise((res) => setImmediate(res));
+    await signalsSeen();
     stop();
     const kept = keep?.runId ? { runId: keep.runId, export: exportOutputs(exp, identity) } : null;
     return { evidence: importEvidence(r, true, exp.readWhole), report: r, exported: exp, kept };

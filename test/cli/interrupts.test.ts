@@ -58,6 +58,18 @@ describe("interrupts leave nothing behind and say so in one line", () => {
     expect(again.stderr).toMatch(/no unfinished cutover run/);
   });
 
+  it("cutover dry-run SIGINT during the trial's build (a synchronous stretch: the signal is seen once it ends): nothing kept, no work dir, no resume offer", async () => {
+    // Paused at the end of the build (the signal sent there, as into its synchronous tail); its copies proven on a worker (as from 32 MB),
+    // whose end comes in the event loop's poll phase: from there one setImmediate would not pass a poll, and the signal would be seen only after the plan.
+    const { res, tmpdirAfter } = await interruptAt(["cutover", "--db", db], "trial-import-done", "SIGINT", { VOX_CUTOVER_PROOF_WORKER_BYTES: "0" });
+    expect(res.exitCode, res.stderr).toBe(130);
+    expect(res.stderr).toMatch(/^interrupted: Interrupted \(SIGINT\) during the dry-run's trial import\. Nothing was written.*scratch folder was removed/m);
+    expect(res.stderr).not.toMatch(/The trial's backup and new file are kept|dry-run: nothing was changed/);
+    expect(tmpdirAfter).toEqual([]); // neither a scratch folder nor a kept trial
+    expect(readdirSync(dir).sort()).toEqual(original);
+    expect(sha256(db)).toBe(orig);
+  });
+
   it("rehearse SIGINT after its export: its scratch folder is removed from $TMPDIR, and the note offers no resume of the clone that is gone", async () => {
     const { res, tmpdirAfter } = await interruptAt(["rehearse", "--db", db], "after:export", "SIGINT");
     expect(res.exitCode, res.stderr).toBe(130);
