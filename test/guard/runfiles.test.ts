@@ -710,11 +710,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
       const db = join(merged, "vox.db");
       await killedAt(db, "export-progress");
       const ino = statSync(db).ino;
-      execFileSync("python3", [
-        "-c",
-        "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('app', 'write', '1')\")\nc.commit()",
-        db,
-      ]);
+      sqlite(db, "INSERT INTO names(namespace, name, hash) VALUES ('app', 'write', '1')"); // the application's write: the file copied up
       expect(statSync(db).ino).toBe(ino);
       const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
       expect(r.exitCode, r.stderr).toBe(0);
