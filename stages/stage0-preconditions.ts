@@ -10,6 +10,7 @@ import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
 import { acquireLock, describeHolder, isStale, readLock } from "../src/safety/lock.js";
 import { sameFileAs } from "../src/safety/identity.js";
+import { swapMoved } from "../src/engine/journal.js";
 import { existsSync } from "node:fs";
 import { shellQuote } from "../src/util/shell.js";
 import { REPLACED_GATE } from "../src/safety/content-version.js";
@@ -88,7 +89,7 @@ const lockStep: Step = defineStep({
  * only its rollback closes it.
  */
 export function assertStillPlannedFile(c: RunContext, begun = c.resuming): void {
-  if (c.swapPhase !== "none" || c.outputs.get("swap") || sameFileAs(c.run.identity, c.dbPath) !== false) return;
+  if (swapMoved(c.swapPhase) || c.outputs.get("swap") || sameFileAs(c.run.identity, c.dbPath) !== false) return;
   throw refused({
     what: `${c.dbPath} is another file than the one this run was planned for (${existsSync(c.dbPath) ? "replaced" : "gone"} since: its device, inode or birth time is not the run's starting file's — another cutover's swap, a restore, or a file deleted and another copied in).`,
     untouched: begun

@@ -13,6 +13,7 @@ import { assertRecorded, recordFile, recordMismatch } from "../src/safety/runfil
 import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
 import { formatCount } from "../src/util/count.js";
 import { defineStep, type Step } from "./types.js";
+import { assertStillPlannedFile } from "./stage0-preconditions.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 
 const foldStep: Step = defineStep({
@@ -71,6 +72,7 @@ const baselineStep: Step = defineStep({
   title: "Apply the baseline",
   describe: (c) => `${c.diagnosis.chain === "missing" ? "create the file and " : ""}apply baseline ${c.base.manifest.baselineVersion}`,
   async run(c) {
+    assertStillPlannedFile(c, true); // then, under the write transaction, that it holds no table (applyMigration)
     const plan = planMigration(c.diagnosis, c.base);
     await applyMigration(plan, { path: c.dbPath, workDir: c.workDir, targetFacts: c.base.facts });
     return { summary: `baseline ${plan.toVersion} applied`, outputs: { to: plan.toVersion } };

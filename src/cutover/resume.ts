@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-version.js";
 import { sameFileAs } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
+import { swapMoved } from "../engine/journal.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import { refused, type VoxError } from "../errors.js";
 import { describeHolder, isStale, readLock } from "../safety/lock.js";
@@ -18,7 +19,7 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
     return { resumable: false, whyNot: "the primary was written to after the export, so resuming would stop at the same gate" };
   // Another file at the name before the swap began (stage0-preconditions.ts assertStillPlannedFile, gate REPLACED_GATE): the
   // rollback closes the run. The file's identity now decides (the original put back, a resume goes on), not the gate journaled.
-  if (st.swapPhase === "none" && sameFileAs(st.start?.identity, dbPath) === false)
+  if (!swapMoved(st.swapPhase) && sameFileAs(st.start?.identity, dbPath) === false)
     return {
       resumable: false,
       whyNot: "another file is at the database's name now (the run never moved it), so resuming would be refused; rolling back closes the run",

@@ -59,6 +59,13 @@ export function readJournal(path: string): Stamped[] {
   return out;
 }
 
+/**
+ * Whether the swap has moved anything: from "primary-archived" on (the original linked into the archive,
+ * then the new file renamed over the name). At "intent" nothing is renamed yet — or a late holder undid
+ * the swap —, so the file at the name is still the run's starting file, or another one put there.
+ */
+export const swapMoved = (phase: JournalState["swapPhase"]): boolean => phase === "primary-archived" || phase === "new-in-place";
+
 export interface JournalState {
   start?: Extract<Stamped, { e: "run-start" }>;
   done: Map<string, Record<string, unknown>>;

@@ -13,6 +13,7 @@ import { compareFacts } from "../schema/compare.js";
 import { writeTransactionInto } from "../db/files.js";
 import { describeStatement, splitSql } from "../db/sqlsplit.js";
 import { quoteIdent } from "../db/value.js";
+import { allRows, type LibsqlDatabase } from "../db/local.js";
 
 export interface MigrationStep {
   id: string;
@@ -213,6 +214,16 @@ interface ApplyOptions {
 }
 
 /** Runs the plan in one transaction; any failing statement rolls everything back and is reported. */
+function assertNoTables(db: LibsqlDatabase, path: string): void {
+  const n = Number(allRows(db, "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")[0]?.n ?? 0);
+  if (n === 0) return;
+  throw refused({
+    what: `${path} holds ${n} table(s) now: it was planned as a file without tables (the baseline is applied in place only where no row can be lost).`,
+    untouched: "Nothing was changed.",
+    next: "Look at the database again (vox-cutover diagnose), then run the dry-run and the apply again.",
+  });
+}
+
 export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): Promise<{ backup?: { path: string; sha256: string }; runId: string }> {
   if (plan.blockers.length) {
     throw refused({
@@ -226,6 +237,8 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): P
   const runId = randomUUID();
   let backup: { path: string; sha256: string } | undefined;
   await writeTransactionInto({ path: opts.path, mode: plan.chain === "missing" ? "create" : "existing", tag: "creating" }, async (db) => {
+    // Planned for a file without a row to lose: so it must still be, under this transaction's lock (another file may have been put at the name, or tables made, since).
+    if (!plan.needsBackup && plan.chain !== "missing") assertNoTables(db, opts.path);
     if (plan.needsBackup) {
       if (!opts.backup) throw new Error("internal: a backup is required before folding");
       backup = await opts.backup();

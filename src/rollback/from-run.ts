@@ -5,6 +5,7 @@ import { archivedPath, isOwnTempBeside, isPartial, ROLLED_BACK_NEW, sidecarBesid
 import { birthNsOf, bornIso, inodeOf, sameFileAs, sameInode } from "../safety/identity.js";
 import { describeContentChange, contentState, sameContent } from "../safety/content-version.js";
 import type { RunOnDisk } from "../engine/runs.js";
+import { swapMoved } from "../engine/journal.js";
 import type { RollbackAction, RollbackPlan, RollbackRefusal } from "./plan.js";
 
 /** How the primary differs from what the finished run left (null: unchanged). */
@@ -59,8 +60,7 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
     // The original is linked into the archive (journaled "intent" first) before anything is renamed:
     // with no archive and the swap short of "primary-archived", this run never moved the file at the
     // name, so whatever is there now (another file put there since, or none) is left as it is.
-    const swapBegan = run.state.swapPhase === "primary-archived" || run.state.swapPhase === "new-in-place";
-    if (swapBegan && same !== true) refusal = { kind: "primary-not-original", archive, detail };
+    if (swapMoved(run.state.swapPhase) && same !== true) refusal = { kind: "primary-not-original", archive, detail };
     else if (same === false) replaced = { gone: !ino, detail };
   }
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);

@@ -681,6 +681,46 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     }
   });
 
+  it("a swap undone for a late holder (journaled at its intent, nothing renamed), then another file put at the name: the resume refuses (3) and never swaps it", async () => {
+    const { dir, db } = sample();
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
+    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    release();
+    const run = await child;
+    holder.kill();
+    await holder.catch(() => undefined);
+    expect(run.exitCode, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/holds the original file/);
+    const other = join(dir, "other.db");
+    sameLooking(db, other);
+    renameSync(other, db);
+    const replaced = sha256(db);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/another file than the one this run was planned for/);
+    expect(sha256(db)).toBe(replaced);
+  });
+
+  it("an empty file (no table: the baseline in place) replaced by a file with rows, or given a table with a row, before the baseline step: refused (3), that file untouched", async () => {
+    for (const change of ["replace", "write"] as const) {
+      const dir = tmp();
+      const db = join(dir, "vox.db");
+      sqlite(db, "CREATE TABLE t(x); DROP TABLE t;");
+      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:structure");
+      if (change === "replace") renameSync(sample().db, db);
+      else sqlite(db, "CREATE TABLE notes(x); INSERT INTO notes VALUES ('a row to keep');");
+      const now = sha256(db);
+      release();
+      const r = await child;
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(
+        change === "replace" ? /another file than the one this run was planned for/ : /holds 1 table\(s\) now: it was planned as a file without tables/,
+      );
+      expect(sha256(db)).toBe(now);
+    }
+  });
+
   it("a dry-run's kept trial is not adopted for a file deleted and another copied in with its inode number, size and times", async () => {
     const { dir, db } = sample();
     const env = { TMPDIR: join(dir, "tmp") };
