@@ -54,8 +54,10 @@ export async function adoptBuild(c: RunContext, t: KeptTrial, verified: boolean)
     if (moved) return notUsed(`is not the file it recorded (${moved})`);
     // Hashed beside Stage 0, and nothing wrote to it since (engine/built-hash.ts); else hashed once moved.
     const proven = await provenBefore(t.builtHash, t.builtPath, t.record.builtSha256);
-    adoptFile(t.builtPath, c.newPath, join(dirname(c.newPath), `.${basename(c.newPath)}.vox-cutover-building-${process.pid}`));
-    besideStage0 = stillProven(proven, c.newPath);
+    // Its stat looked at right after the rename (not after the folder's fsync): a copy to another filesystem is hashed.
+    adoptFile(t.builtPath, c.newPath, join(dirname(c.newPath), `.${basename(c.newPath)}.vox-cutover-building-${process.pid}`), () => {
+      besideStage0 = stillProven(proven, c.newPath);
+    });
     if (!besideStage0 && !builtFileIntact(t, c.newPath)) {
       removeOwnDatabaseFiles(c.newPath);
       return notUsed("changed since its checks (its sha256 differs)");

@@ -401,7 +401,7 @@ export function builtFileIntact(t: KeptTrial, path: string): boolean {
  * under `partial` (a name the run's clean-ups know), synced, the kept copy removed, renamed — so
  * `to` is whole or absent.
  */
-export function adoptFile(from: string, to: string, partial: string): void {
+export function adoptFile(from: string, to: string, partial: string, renamed?: () => void): void {
   if (existsSync(to)) throw new Error(`${to} exists: the kept trial's file is not moved over it`);
   const notOurs = new Error(`${from} is not a file of this user's`);
   if (statSync(from).dev === statSync(dirname(to)).dev) {
@@ -410,6 +410,7 @@ export function adoptFile(from: string, to: string, partial: string): void {
       rmSync(to, { force: true });
       throw notOurs;
     }
+    renamed?.(); // at once after the rename (the folder's fsync follows), for a look at the file as it was moved
   } else {
     const fd = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
