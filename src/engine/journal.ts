@@ -60,8 +60,8 @@ export function readJournal(path: string): Stamped[] {
 }
 
 /**
- * Whether the swap has moved anything: from "primary-archived" on (the original linked into the archive,
- * then the new file renamed over the name). At "intent" nothing is renamed yet — or a late holder undid
+ * Whether the swap has moved anything: at "primary-archived" and "new-in-place" (the original linked into
+ * the archive, then the new file renamed over the name). At "intent" nothing is renamed yet — or a late holder undid
  * the swap —, so the file at the name is still the run's starting file, or another one put there.
  */
 export const swapMoved = (phase: JournalState["swapPhase"]): boolean => phase === "primary-archived" || phase === "new-in-place";
