@@ -35,7 +35,7 @@ import { finalJournalMode, readFileSettings, settingsDifferences, type FileSetti
 import { removeOwnDatabaseFiles } from "../db/files.js";
 import { quoteString } from "../db/value.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
-import { openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { probeFile } from "../db/probe.js";
 import * as v from "valibot";
@@ -121,6 +121,8 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
         next: "Stop the application writing to it, roll this run back (--rollback --apply) and run it again.",
       });
     }
+    // The copy's AUTOINCREMENT counters (the backup's: the copy equals it): the fold's rows (its ledger row, seed rows) may only raise them.
+    const seqBefore = sequencesOf(building);
     // 3. The fold, in one transaction on the copy.
     o.onPhase?.("folding the copy");
     await applyMigration(o.plan, {
@@ -162,6 +164,18 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
       const trailer = new Map(read.tables.map((t) => [t.name, t]));
       for (const bt of read.header.tables) {
         const want = trailer.get(bt.name)!;
+        if (bt.name === "sqlite_sequence") {
+          const lowered = sequencesLowered(seqBefore, building);
+          if (lowered)
+            throw failed({
+              what: `After the fold, the copy's sqlite_sequence ${lowered}: the fold only adds rows.`,
+              untouched: "The primary was not changed; the copy was removed.",
+              next: "Keep the backup; report this.",
+            });
+          const rowsAfter = Number(allRows(db, "SELECT count(*) AS n FROM sqlite_sequence")[0]!.n);
+          tables.push({ name: bt.name, rowsBefore: want.rows, rowsAfter, unchanged: rowsAfter === want.rows && hashTable(db, bt).sha256 === want.sha256 });
+          continue;
+        }
         const now = hashTable(db, bt);
         const unchanged = now.rows === want.rows && now.sha256 === want.sha256;
         tables.push({ name: bt.name, rowsBefore: want.rows, rowsAfter: now.rows, unchanged });
@@ -195,4 +209,27 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     removeOwnDatabaseFiles(building);
     throw e;
   }
+}
+
+/** Every sqlite_sequence entry of the file at `path` (name → seq, exact). */
+function sequencesOf(path: string): Map<string, bigint> {
+  const db = new Database(path, { readonly: true });
+  db.defaultSafeIntegers(true);
+  try {
+    const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").length > 0;
+    return new Map(has ? allRows(db, "SELECT name, seq FROM sqlite_sequence").map((r) => [String(r.name), BigInt(r.seq as bigint)]) : []);
+  } finally {
+    db.close();
+  }
+}
+
+/** How the folded copy's sqlite_sequence lost or lowered an entry the copy held before the fold (null: none). */
+function sequencesLowered(before: Map<string, bigint>, path: string): string | null {
+  const now = sequencesOf(path);
+  for (const [name, seq] of before) {
+    const after = now.get(name);
+    if (after === undefined) return `lost the entry of ${name} (${seq})`;
+    if (after < seq) return `lowered the entry of ${name} from ${seq} to ${after}`;
+  }
+  return null;
 }

@@ -139,3 +139,23 @@ describe("the fold route is a copy, then a swap", () => {
     expect(existsSync(join(db, "..", ".vox.db.vox-cutover-new"))).toBe(false);
   }, 60_000);
 });
+
+describe("a file this tool cut over before, behind once the baseline moves on", () => {
+  it("folds: its ledger gains the fold's rows and its AUTOINCREMENT counter rises (sqlite_sequence is held to 'never lowered', not to equal); every other table as it was", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    expect((await cli(["sample", db, "--rows", "10"])).exitCode).toBe(0);
+    const cut = await cli(["cutover", "--db", db, "--apply"]);
+    expect(cut.exitCode, cut.stderr).toBe(0);
+    // What a later baseline makes of it: the version it was cut over to is no longer the newest.
+    execaSync("sqlite3", [db], { input: "UPDATE schema_version SET version = 64 WHERE version = 66;\n" });
+    const seq = py(db, "SELECT seq FROM sqlite_sequence WHERE name = 'cutover_ledger'");
+    const names = py(db, "SELECT rowid, * FROM names ORDER BY rowid");
+    const r = await cli(["migrate", "--db", db, "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(py(db, "SELECT version FROM schema_version ORDER BY version")).toBe("(59,)\n(60,)\n(64,)\n(66,)");
+    expect(Number(/\d+/.exec(py(db, "SELECT seq FROM sqlite_sequence WHERE name = 'cutover_ledger'"))![0])).toBeGreaterThan(Number(/\d+/.exec(seq)![0]));
+    expect(py(db, "SELECT rowid, * FROM names ORDER BY rowid")).toBe(names);
+    expect(py(db, "PRAGMA integrity_check")).toBe("('ok',)");
+  });
+});
