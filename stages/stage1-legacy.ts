@@ -275,20 +275,20 @@ export const swapStep: Step = defineStep({
         c.journalSwap("new-in-place");
       } else if (c.swapPhase !== "new-in-place") {
         if (!existsSync(c.dbPath))
-          throw failed({
+          throw refused({
             what: `There is no file at ${c.dbPath} to swap.`,
             untouched: `The new file ${c.newPath}${existsSync(archive) ? ` and the archive ${archive}` : ""} were left as they are.`,
             next: "Run --rollback.",
           });
         if (existsSync(archive) && !sameInode(c.dbPath, archive)) {
-          throw failed({
+          throw refused({
             what: `The file at ${c.dbPath} is neither the archived original (${archive}) nor the new file.`,
             untouched: `The new file ${c.newPath} and the archive were left as they are.`,
             next: "Run vox-cutover diagnose on both, then --rollback.",
           });
         }
         if (!existsSync(c.newPath)) {
-          throw failed({
+          throw refused({
             what: `The new file ${c.newPath} is gone before the swap finished.`,
             untouched: `The primary ${c.dbPath} is the original${existsSync(archive) ? ` (also archived at ${archive})` : ""}.`,
             next: "Run --rollback, then the cutover again.",

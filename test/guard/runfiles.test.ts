@@ -721,6 +721,20 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     }
   });
 
+  it("killed between the archive's link and the rename, then another file put at the name: the resume refuses (3), nothing renamed", async () => {
+    const { dir, db } = sample();
+    await killedAt(db, "swap-archived");
+    const other = join(dir, "other.db");
+    sameLooking(db, other);
+    renameSync(other, db);
+    const replaced = sha256(db);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/is neither the archived original .* nor the new file/);
+    expect(sha256(db)).toBe(replaced);
+    expect(existsSync(join(dir, ".vox.db.vox-cutover-new"))).toBe(true);
+  });
+
   it("a dry-run's kept trial is not adopted for a file deleted and another copied in with its inode number, size and times", async () => {
     const { dir, db } = sample();
     const env = { TMPDIR: join(dir, "tmp") };
