@@ -660,6 +660,18 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(sqlite(to, "SELECT hash FROM names ORDER BY rowid LIMIT 1")).not.toBe(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"));
   }
 
+  /** A same-looking file renamed over the name of an unfinished run's database: the resume refuses (3) with `why`, and leaves that file as it is. */
+  async function replacedThenResumed(dir: string, db: string, why: RegExp): Promise<void> {
+    const other = join(dir, "other.db");
+    sameLooking(db, other);
+    renameSync(other, db);
+    const replaced = sha256(db);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(why);
+    expect(sha256(db)).toBe(replaced);
+  }
+
   it("another file put at the name after the export (same size, mtime and change counter): refused (3) before the swap — by primary-unchanged, and by the swap's own check under the hold; that file left as it is", async () => {
     for (const point of ["after:export", "after:primary-unchanged"]) {
       const { dir, db } = sample();
@@ -692,14 +704,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     await holder.catch(() => undefined);
     expect(run.exitCode, run.stderr).toBe(3);
     expect(run.stderr).toMatch(/holds the original file/);
-    const other = join(dir, "other.db");
-    sameLooking(db, other);
-    renameSync(other, db);
-    const replaced = sha256(db);
-    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
-    expect(r.exitCode, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/another file than the one this run was planned for/);
-    expect(sha256(db)).toBe(replaced);
+    await replacedThenResumed(dir, db, /another file than the one this run was planned for/);
   });
 
   it("an empty file (no table: the baseline in place) replaced by a file with rows, or given a table with a row, before the baseline step: refused (3), that file untouched", async () => {
@@ -724,14 +729,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
   it("killed between the archive's link and the rename, then another file put at the name: the resume refuses (3), nothing renamed", async () => {
     const { dir, db } = sample();
     await killedAt(db, "swap-archived");
-    const other = join(dir, "other.db");
-    sameLooking(db, other);
-    renameSync(other, db);
-    const replaced = sha256(db);
-    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
-    expect(r.exitCode, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/is neither the archived original .* nor the new file/);
-    expect(sha256(db)).toBe(replaced);
+    await replacedThenResumed(dir, db, /is neither the archived original .* nor the new file/);
     expect(existsSync(join(dir, ".vox.db.vox-cutover-new"))).toBe(true);
   });
 
