@@ -26,7 +26,7 @@ import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { refused } from "../errors.js";
 import { envInteger } from "../util/env.js";
-import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { oneAnswer, spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import { allRows, bytesWithWal, openReadOnly, twoThreadReads, type LibsqlDatabase } from "./local.js";
 import { probeFile } from "./probe.js";
 import { quoteIdent, quoteString } from "./value.js";
@@ -177,9 +177,7 @@ export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside 
       if (worker || stopped) return;
       const w = (worker = new Worker(WORKER, { workerData: { path, limit }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
       w.unref(); // its answer's listener still holds the process: every path ends it with stop()
-      w.once("message", (m: Integrity | { error: string }) => answer(m));
-      w.once("error", (e) => answer({ error: e.message }));
-      w.once("exit", (code) => answer({ error: `the integrity_check thread ended (${code})` }));
+      void oneAnswer<Integrity | { error: string }>(w, "the integrity_check thread").then(answer);
     },
     stop() {
       stopped = true;

@@ -11,7 +11,7 @@
  */
 import { existsSync, statSync, type BigIntStats } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
+import { oneAnswer, spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import { envInteger } from "../util/env.js";
 
 /** What a write moves: compared as strings (the journal-free record of one moment). */
@@ -60,12 +60,7 @@ export function hashBeside(path: string): BuiltHashBeside | null {
   if (spareWorkers() || !existsSync(WORKER) || Number(statNow(path)?.size ?? 0) < envInteger("VOX_CUTOVER_HASH_BESIDE_BYTES", 32 << 20)) return null;
   const worker = new Worker(WORKER, { workerData: { path }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
   worker.unref();
-  const result = new Promise<BuiltHash | { error: string }>((resolve) => {
-    worker.once("message", (m: BuiltHash | { error: string }) => resolve(m));
-    worker.once("error", (e) => resolve({ error: e.message }));
-    worker.once("exit", (code) => resolve({ error: `the hashing thread ended (${code})` }));
-  });
-  return { result, stop: () => void worker.terminate() };
+  return { result: oneAnswer<BuiltHash | { error: string }>(worker, "the hashing thread"), stop: () => void worker.terminate() };
 }
 
 /**

@@ -164,21 +164,19 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
       const trailer = new Map(read.tables.map((t) => [t.name, t]));
       for (const bt of read.header.tables) {
         const want = trailer.get(bt.name)!;
+        const now = hashTable(db, bt);
+        const unchanged = now.rows === want.rows && now.sha256 === want.sha256;
+        tables.push({ name: bt.name, rowsBefore: want.rows, rowsAfter: now.rows, unchanged });
         if (bt.name === "sqlite_sequence") {
-          const lowered = sequencesLowered(seqBefore, building);
+          const lowered = sequencesLowered(seqBefore, sequencesIn(db));
           if (lowered)
             throw failed({
               what: `After the fold, the copy's sqlite_sequence ${lowered}: the fold only adds rows.`,
               untouched: "The primary was not changed; the copy was removed.",
               next: "Keep the backup; report this.",
             });
-          const rowsAfter = Number(allRows(db, "SELECT count(*) AS n FROM sqlite_sequence")[0]!.n);
-          tables.push({ name: bt.name, rowsBefore: want.rows, rowsAfter, unchanged: rowsAfter === want.rows && hashTable(db, bt).sha256 === want.sha256 });
           continue;
         }
-        const now = hashTable(db, bt);
-        const unchanged = now.rows === want.rows && now.sha256 === want.sha256;
-        tables.push({ name: bt.name, rowsBefore: want.rows, rowsAfter: now.rows, unchanged });
         // Only rows may be added (INSERT OR IGNORE of seed and version rows); a table with as many rows holds the same values.
         if (now.rows < want.rows || (now.rows === want.rows && !unchanged)) {
           throw failed({
@@ -216,16 +214,20 @@ function sequencesOf(path: string): Map<string, bigint> {
   const db = new Database(path, { readonly: true });
   db.defaultSafeIntegers(true);
   try {
-    const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").length > 0;
-    return new Map(has ? allRows(db, "SELECT name, seq FROM sqlite_sequence").map((r) => [String(r.name), BigInt(r.seq as bigint)]) : []);
+    return sequencesIn(db);
   } finally {
     db.close();
   }
 }
 
-/** How the folded copy's sqlite_sequence lost or lowered an entry the copy held before the fold (null: none). */
-function sequencesLowered(before: Map<string, bigint>, path: string): string | null {
-  const now = sequencesOf(path);
+/** Every sqlite_sequence entry `db` holds (its integers read as BigInt). */
+function sequencesIn(db: LibsqlDatabase): Map<string, bigint> {
+  const has = allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").length > 0;
+  return new Map(has ? allRows(db, "SELECT name, seq FROM sqlite_sequence").map((r) => [String(r.name), BigInt(r.seq as bigint)]) : []);
+}
+
+/** How the folded copy's sqlite_sequence (`now`) lost or lowered an entry the copy held before the fold (null: none). */
+function sequencesLowered(before: Map<string, bigint>, now: Map<string, bigint>): string | null {
   for (const [name, seq] of before) {
     const after = now.get(name);
     if (after === undefined) return `lost the entry of ${name} (${seq})`;

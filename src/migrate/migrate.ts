@@ -213,7 +213,7 @@ interface ApplyOptions {
   targetFacts?: SchemaFacts;
 }
 
-/** Runs the plan in one transaction; any failing statement rolls everything back and is reported. */
+/** A refusal (3) unless the file holds no table: the baseline is applied in place only where no row can be lost. */
 function assertNoTables(db: LibsqlDatabase, path: string): void {
   const n = Number(allRows(db, "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")[0]?.n ?? 0);
   if (n === 0) return;
@@ -224,6 +224,7 @@ function assertNoTables(db: LibsqlDatabase, path: string): void {
   });
 }
 
+/** Runs the plan in one transaction; any failing statement rolls everything back and is reported. */
 export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions): Promise<{ backup?: { path: string; sha256: string }; runId: string }> {
   if (plan.blockers.length) {
     throw refused({

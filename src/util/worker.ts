@@ -1,3 +1,5 @@
+import type { Worker } from "node:worker_threads";
+
 /**
  * Flags a worker thread must not inherit: `--input-type` is only valid for --eval input, and Node refuses
  * a V8 heap option in a worker's execArgv (`npm start` gives the wizard's UI thread --max-semi-space-size;
@@ -26,4 +28,13 @@ export function engineBesideScreens(on: boolean): void {
 /** Whether this thread's engine work starts only the workers it cannot do without (engineBesideScreens). */
 export function spareWorkers(): boolean {
   return beside;
+}
+
+/** A worker's one message, or why none came: it failed, or ended first (`what` names the thread). */
+export function oneAnswer<T>(worker: Worker, what: string): Promise<T | { error: string }> {
+  return new Promise((resolve) => {
+    worker.once("message", (m: T) => resolve(m));
+    worker.once("error", (e) => resolve({ error: e.message }));
+    worker.once("exit", (code) => resolve({ error: `${what} ended (${code})` }));
+  });
 }
