@@ -44,7 +44,7 @@ export function probeFile(path: string): ProbeResult {
     return { state: "unreadable", reason: (e as NodeJS.ErrnoException).code ?? String(e) };
   }
   try {
-    return probeOpen(fd);
+    return probeOpen(fd, path);
   } finally {
     closeSync(fd);
   }
@@ -55,7 +55,7 @@ export function probeFile(path: string): ProbeResult {
  * hold (src/safety/hold.ts): closing any descriptor of the primary would drop this process's POSIX
  * locks on it, SQLite's write lock included, so nothing there may open and close the file.
  */
-function probeOpen(fd: number): ProbeResult {
+function probeOpen(fd: number, path: string): ProbeResult {
   const buf = Buffer.alloc(100);
   const n = readSync(fd, buf, 0, 100, 0);
   const size = fstatSync(fd).size;
@@ -73,7 +73,12 @@ function probeOpen(fd: number): ProbeResult {
   const validFor = buf.readUInt32BE(92);
   const pageCount = validFor === changeCounter && headerPages > 0 ? headerPages : null;
   const header: SqliteHeader = { pageSize, pageCount, changeCounter, walMode: buf[18] === 2 && buf[19] === 2, size };
-  if (pageCount !== null && size < pageCount * pageSize) {
+  // In WAL mode with frames in the -wal, the database's size is the WAL's (SQLite reads it from the
+  // WAL index), and a checkpoint copies pages in page order: page 1, with the new count, lands
+  // before the pages that grow the file. So a WAL file's header may count more pages than the file
+  // holds while a writer checkpoints (or after a crash mid-checkpoint, which the WAL replays).
+  // There SQLite's own reads and integrity_check judge the file, never this count.
+  if (pageCount !== null && size < pageCount * pageSize && !(header.walMode && walHasFrames(path))) {
     return {
       state: "truncated",
       reason: `the header says ${pageCount} pages of ${pageSize} bytes (${pageCount * pageSize} bytes) but the file has ${size} bytes`,
@@ -86,6 +91,15 @@ function probeOpen(fd: number): ProbeResult {
   return { state: "ok", header };
 }
 
+/** A -wal beside `path` longer than its 32-byte header: it may hold frames. */
+function walHasFrames(path: string): boolean {
+  try {
+    return statSync(`${path}-wal`).size > 32;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The state a SQLite file's content is in (the raw facts behind the **content version**; see
  * src/safety/content-version.ts for why they change with every committed write, WAL included).
@@ -96,7 +110,7 @@ export type ContentState = v.InferOutput<typeof FileIdentitySchema>;
 export function contentState(path: string, fd?: number): ContentState {
   // `fd`: the primary's file read through a descriptor kept open (see probeOpen), never reopened.
   const st = fd === undefined ? statSync(path, { bigint: true }) : fstatSync(fd, { bigint: true });
-  const probe = fd === undefined ? probeFile(path) : probeOpen(fd);
+  const probe = fd === undefined ? probeFile(path) : probeOpen(fd, path);
   const wal = `${path}-wal`;
   // An empty -wal holds nothing (opening a WAL database creates one): the same state as none.
   const found = existsSync(wal) ? statSync(wal, { bigint: true }) : null;

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { execaSync } from "execa";
+import { cli, sampleInto, sqlite, tmp } from "../helpers.js";
+
+/**
+ * A WAL file as a writer's checkpoint leaves it for a moment (or a crash mid-checkpoint leaves it
+ * until the next open): the checkpoint copies pages in page order, so page 1, counting the pages
+ * the commit grew the file to, is in the file before those pages are. Python's sqlite3 commits rows
+ * that grow the file into the -wal and exits without closing (no checkpoint); then page 1's count
+ * is set to the last commit's size in pages, as the checkpoint's first write sets it.
+ */
+const MID_CHECKPOINT = `import os, sqlite3, struct, sys
+db = sys.argv[1]
+c = sqlite3.connect(db, isolation_level=None)
+c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("BEGIN")
+for i in range(400):
+    c.execute("INSERT INTO names(namespace, name, hash) VALUES ('grown', ?, ?)", ("n%d" % i, "h" * 200))
+c.execute("COMMIT")
+wal = open(db + "-wal", "rb").read()
+page = struct.unpack(">I", wal[8:12])[0]
+pages = 0
+for off in range(32, len(wal), 24 + page):
+    pages = max(pages, struct.unpack(">I", wal[off + 4:off + 8])[0])
+with open(db, "r+b") as f:
+    head = bytearray(f.read(100))
+    head[28:32] = struct.pack(">I", pages)
+    head[92:96] = head[24:28]
+    f.seek(0)
+    f.write(head)
+print(pages, os.path.getsize(db) // page)
+os._exit(0)
+`;
+
+describe("a WAL file whose page 1 counts pages still in its -wal (a checkpoint under way)", () => {
+  it("is read as SQLite reads it (its size is the WAL's), not called truncated; without its -wal it is", async () => {
+    const dir = tmp("vox-probe-");
+    const { db } = await sampleInto(dir, 10);
+    sqlite(db, "PRAGMA journal_mode=WAL");
+    const [counted, held] = execaSync("python3", ["-c", MID_CHECKPOINT, db]).stdout.trim().split(" ").map(Number);
+    expect(counted).toBeGreaterThan(held!); // the header counts more pages than the file has
+    const bare = join(tmp("vox-probe-bare-"), "vox.db");
+    copyFileSync(db, bare);
+
+    const d = await cli(["diagnose", "--db", db, "--json"]);
+    expect(d.exitCode, d.stderr).toBe(0);
+    const r = await cli(["cutover", "--db", db, "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/truncated/);
+    // An independent reader: every grown row is there (its open replays the -wal).
+    expect(sqlite(db, "SELECT count(*) FROM names WHERE namespace = 'grown'")).toBe("400");
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+
+    // The same file with no -wal beside it is what its header says: truncated.
+    rmSync(`${bare}-wal`, { force: true });
+    const t = await cli(["diagnose", "--db", bare, "--json"]);
+    expect(t.stdout + t.stderr).toMatch(/looks truncated/);
+  });
+});
