@@ -232,8 +232,8 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
         fileHash.update("\n");
         if (values.length !== cur.columns.length)
           throw bad(path, line.no, `a row has ${values.length} values, the table has ${cur.columns.length} columns`, cur.name);
-        if (keyIdx >= 0) {
-          const k = values[keyIdx]! as SqlValue;
+        if (keyIdx >= 0 && !skip) {
+          const k = values[keyIdx]! as SqlValue; // (a hashOnly table's rows: proven by its hash, the others never decoded)
           if (rows > 0 && cmpKey(prevKey, k) >= 0) throw bad(path, line.no, "rows are not in ascending rowid order (reordered or duplicated)", cur.name);
           prevKey = k;
         }

@@ -13,8 +13,8 @@
  *    before it commits);
  * 4. the folded copy is checked: `integrity_check`, the file settings equal the primary's (WAL mode
  *    set last when the primary uses it), every backed-up table still holds its rows with the same
- *    values in the backed-up columns (a table the fold only added rows to — seed rows, the version
- *    row — holds at least as many);
+ *    values in the backed-up columns (a table the fold added rows to — seed rows, the version row —
+ *    holds every backed-up row as it was: rows-kept.ts);
  * 5. fsynced and renamed to the new file's name.
  * A failure removes the private copy; the primary is never opened for writing here.
  */
@@ -37,6 +37,7 @@ import { quoteString } from "../db/value.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
+import { firstTableNotKept } from "./rows-kept.js";
 import { probeFile } from "../db/probe.js";
 import * as v from "valibot";
 import { FoldCopyTableSchema } from "../validate/schemas.js";
@@ -162,6 +163,7 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
           next: "Report this.",
         });
       const trailer = new Map(read.tables.map((t) => [t.name, t]));
+      const grown = new Set<string>();
       for (const bt of read.header.tables) {
         const want = trailer.get(bt.name)!;
         const now = hashTable(db, bt);
@@ -177,7 +179,9 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
             });
           continue;
         }
-        // Only rows may be added (INSERT OR IGNORE of seed and version rows); a table with as many rows holds the same values.
+        // Only rows may be added (INSERT OR IGNORE of seed and version rows); a table with as many rows holds the same values,
+        // one with more every backed-up row as it was (below).
+        if (now.rows > want.rows) grown.add(bt.name);
         if (now.rows < want.rows || (now.rows === want.rows && !unchanged)) {
           throw failed({
             what: `After the fold, table ${bt.name} of the copy ${now.rows < want.rows ? `holds ${formatCount(now.rows)} rows, the backup ${formatCount(want.rows)}` : "holds other values in its backed-up columns than the backup"}.`,
@@ -186,6 +190,13 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
           });
         }
       }
+      const changed = grown.size ? firstTableNotKept(db, o.backupPath, o.backupSha256, grown) : null;
+      if (changed)
+        throw failed({
+          what: `After the fold, table ${changed} of the copy has rows added, but not every backed-up row as it was: one was changed or replaced (by a trigger of yours that the fold's inserts fired, or by the fold itself).`,
+          untouched: "The primary was not changed; the copy was removed.",
+          next: "Keep the backup. Look at the triggers on that table (vox-cutover diagnose lists yours); report this if there is none.",
+        });
     } finally {
       db.close();
     }

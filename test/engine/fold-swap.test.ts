@@ -159,3 +159,25 @@ describe("a file this tool cut over before, behind once the baseline moves on", 
     expect(py(db, "PRAGMA integrity_check")).toBe("('ok',)");
   });
 });
+
+describe("the fold only adds rows", () => {
+  it("a trigger of the operator's that the fold's inserts fire changes a backed-up row of a table the fold adds rows to: the run fails, the primary untouched", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    makeVoxDb(
+      db,
+      "60",
+      [59, 60],
+      "CREATE TRIGGER mine_touch AFTER INSERT ON schema_version BEGIN UPDATE schema_version SET applied_at = 'touched' WHERE version = 59; END;",
+    );
+    const before = py(db, "SELECT version, applied_at FROM schema_version ORDER BY version");
+    const orig = sha256(db);
+    const r = await cli(["cutover", "--db", db, "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/table schema_version of the copy has rows added, but not every backed-up row as it was/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(sha256(db)).toBe(orig);
+    expect(py(db, "SELECT version, applied_at FROM schema_version ORDER BY version")).toBe(before);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".vox.db"))).toEqual([]); // no copy left
+  });
+});
