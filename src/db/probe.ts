@@ -3,6 +3,7 @@ import type { FileIdentitySchema } from "../validate/schemas.js";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { sha256OfFd } from "../util/file-sha256.js";
+import { walHoldsEnd } from "./wal.js";
 
 export interface SqliteHeader {
   pageSize: number;
@@ -73,12 +74,13 @@ function probeOpen(fd: number, path: string): ProbeResult {
   const validFor = buf.readUInt32BE(92);
   const pageCount = validFor === changeCounter && headerPages > 0 ? headerPages : null;
   const header: SqliteHeader = { pageSize, pageCount, changeCounter, walMode: buf[18] === 2 && buf[19] === 2, size };
-  // In WAL mode with frames in the -wal, the database's size is the WAL's (SQLite reads it from the
-  // WAL index), and a checkpoint copies pages in page order: page 1, with the new count, lands
-  // before the pages that grow the file. So a WAL file's header may count more pages than the file
-  // holds while a writer checkpoints (or after a crash mid-checkpoint, which the WAL replays).
-  // There SQLite's own reads and integrity_check judge the file, never this count.
-  if (pageCount !== null && size < pageCount * pageSize && !(header.walMode && walHasFrames(path))) {
+  // In WAL mode the database's size is the WAL's last commit, and a checkpoint copies pages in page
+  // order: page 1, counting the pages a commit grew the file to, lands before them. So while a writer
+  // checkpoints (or after a crash mid-checkpoint, which the WAL replays) the header counts pages the
+  // file does not hold yet; the database is whole if its WAL holds every page past the file's end
+  // (or, looked at again, the file has them now: the checkpoint ended and a writer restarted the WAL).
+  const short = (n: number) => pageCount !== null && n < pageCount * pageSize;
+  if (pageCount !== null && short(size) && !(header.walMode && (walHoldsEnd(path, pageSize, Math.floor(size / pageSize)) || !short(fstatSync(fd).size)))) {
     return {
       state: "truncated",
       reason: `the header says ${pageCount} pages of ${pageSize} bytes (${pageCount * pageSize} bytes) but the file has ${size} bytes`,
@@ -89,15 +91,6 @@ function probeOpen(fd: number, path: string): ProbeResult {
     return { state: "truncated", reason: `the file size ${size} is not a multiple of the page size ${pageSize}`, header };
   }
   return { state: "ok", header };
-}
-
-/** A -wal beside `path` longer than its 32-byte header: it may hold frames. */
-function walHasFrames(path: string): boolean {
-  try {
-    return statSync(`${path}-wal`).size > 32;
-  } catch {
-    return false;
-  }
 }
 
 /**

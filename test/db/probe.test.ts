@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, rmSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { cli, sampleInto, sqlite, tmp } from "../helpers.js";
+import { cli, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 
 /**
  * A WAL file as a writer's checkpoint leaves it for a moment (or a crash mid-checkpoint leaves it
@@ -58,4 +58,36 @@ describe("a WAL file whose page 1 counts pages still in its -wal (a checkpoint u
     const t = await cli(["diagnose", "--db", bare, "--json"]);
     expect(t.stdout + t.stderr).toMatch(/looks truncated/);
   });
+
+  it("a WAL file cut short whose -wal holds a commit but not the pages past the file's end is truncated (they would read as zeros)", async () => {
+    // The last overflow page of a value is cut off; the -wal holds one valid commit (page 2 only)
+    // counting 6 pages, so SQLite reads page 6 as zeros — integrity_check does not see it there.
+    const dir = tmp("vox-probe-cut-");
+    const db = join(dir, "vox.db");
+    execaSync("python3", ["-c", CUT_SHORT, db]);
+    rmSync(`${db}-shm`, { force: true });
+    truncateSync(db, 5 * 4096);
+    const before = sha256(db);
+    const out = join(dir, "backup.jsonl");
+    const e = await cli(["export-legacy", out, "--db", db, "--json"], { env: { VOX_CUTOVER_BIG_VALUE_BYTES: "1000" } });
+    expect(e.exitCode).toBe(1);
+    expect(e.stderr).toMatch(/looks truncated: the header says 6 pages/);
+    expect(existsSync(out)).toBe(false);
+    const d = await cli(["diagnose", "--db", db, "--json"]);
+    expect(d.stdout + d.stderr).toMatch(/looks truncated/);
+    expect(sha256(db)).toBe(before);
+  });
 });
+
+const CUT_SHORT = `import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA page_size=4096")
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, note TEXT, b BLOB)")
+c.execute("INSERT INTO t VALUES (1, 'small', NULL)")
+c.execute("INSERT INTO t VALUES (2, 'big', ?)", (b"\\xab" * 20000,))
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+c.execute("UPDATE t SET note = 'small2' WHERE id = 1")
+os._exit(0)
+`;
