@@ -4,6 +4,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "
 import { createHash } from "node:crypto";
 import { sha256OfFd } from "../util/file-sha256.js";
 import { walHoldsEnd } from "./wal.js";
+import { readRaw } from "./raw-fd.js";
 
 export interface SqliteHeader {
   pageSize: number;
@@ -38,16 +39,11 @@ export function probeFile(path: string): ProbeResult {
   if (st.isDirectory()) return { state: "directory" };
   if (!st.isFile()) return { state: "not-a-file" };
   if (st.size === 0) return { state: "empty-file", size: 0 };
-  let fd: number;
   try {
-    fd = openSync(path, "r");
+    // Never opened and closed under a connection of this process (db/raw-fd.ts).
+    return readRaw(path, (fd) => probeOpen(fd, path));
   } catch (e) {
     return { state: "unreadable", reason: (e as NodeJS.ErrnoException).code ?? String(e) };
-  }
-  try {
-    return probeOpen(fd, path);
-  } finally {
-    closeSync(fd);
   }
 }
 

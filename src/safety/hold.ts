@@ -40,6 +40,7 @@ import { failed, refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
 import { describeHolders, holdersAfterRename, openHolders, ownDescriptors } from "./holders.js";
+import { parkedDescriptors } from "../db/raw-fd.js";
 import { inodeOf } from "./identity.js";
 
 /** Handles (and their descriptors) kept open on purpose (see above): referenced so nothing finalizes them early. */
@@ -80,7 +81,7 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
   // A connection of this program's own still open on the file would keep the lock from being taken
   // (read as "an application is writing") or, closed under the hold, silently drop it: never held so.
   closeParkedOf(path);
-  const stray = ownDescriptors(path);
+  const stray = ownDescriptors(path, parkedDescriptors(path)); // a header read's descriptor parked beside another (db/raw-fd.ts) is not blamed
   if (stray.length) throw ownConnectionOpen(path, stray);
   // Opened before SQLite takes its lock, closed only after it let go (see above).
   const fd = openSync(path, "r");
@@ -109,7 +110,7 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     if (/locked|busy/i.test(msg + String((e as { code?: string }).code ?? ""))) {
       // Who keeps it: another process (named), else this program's own connection (never blamed on an application).
       const others = openHolders(path, inodeOf(path));
-      const mine = ownDescriptors(path);
+      const mine = ownDescriptors(path, parkedDescriptors(path));
       if (others.supported && !others.holders.length && mine.length) throw ownConnectionOpen(path, mine);
       throw refused({
         what: `An application is writing to ${path}${others.holders.length ? ` (${describeHolders(others.holders)})` : ""}: SQLite's write lock stayed taken for ${Math.round(timeoutMs / 1000)} s, so the primary cannot be held for the swap.`,

@@ -92,7 +92,6 @@ function ignoredParent(): number | null {
  * file drops every POSIX lock this process holds on it, the hold's included).
  */
 export function ownDescriptors(path: string, known: number[] = []): number[] {
-  if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return [];
   let want: { dev: bigint; ino: bigint };
   try {
     const st = statSync(path, { bigint: true });
@@ -100,6 +99,12 @@ export function ownDescriptors(path: string, known: number[] = []): number[] {
   } catch {
     return [];
   }
+  return descriptorsOf(want, known) ?? [];
+}
+
+/** This process's descriptors of the file with that device and inode, apart from `known`; null where they cannot be listed. */
+export function descriptorsOf(want: { dev: bigint; ino: bigint }, known: number[] = []): number[] | null {
+  if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return null;
   const out: number[] = [];
   for (const fd of readdirSync("/proc/self/fd")) {
     const n = Number(fd);

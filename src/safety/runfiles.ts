@@ -7,7 +7,7 @@
  * database's check covers its `-wal` and `-journal` too (writes beside the file, not in it).
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { readSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import * as v from "valibot";
 import { refused } from "../errors.js";
@@ -15,21 +15,21 @@ import { archiveDirOf, DB_SIDE_SUFFIXES, isInside, newFilePath } from "../layout
 import { check, FileRecordSchema } from "../validate/schemas.js";
 import { realPathOf } from "./identity.js";
 import { hotJournal } from "../db/local.js";
+import { readRaw } from "../db/raw-fd.js";
 
 /** What a run file was when the run made it. */
 export type FileRecord = v.InferOutput<typeof FileRecordSchema>;
 
 function headFingerprint(path: string, heldFd?: number): string {
   // Through a descriptor the caller holds (the hold's: closing any other descriptor of a held file
-  // would drop SQLite's lock on it, see src/safety/hold.ts), or one opened for this read.
-  const fd = heldFd ?? openSync(path, "r");
-  try {
+  // would drop SQLite's lock on it, see src/safety/hold.ts), else one never closed under a
+  // connection of this process to the file (db/raw-fd.ts).
+  const head = (fd: number) => {
     const buf = Buffer.alloc(100);
     const n = readSync(fd, buf, 0, 100, 0);
     return createHash("sha256").update(buf.subarray(0, n)).digest("hex");
-  } finally {
-    if (heldFd === undefined) closeSync(fd);
-  }
+  };
+  return heldFd !== undefined ? head(heldFd) : readRaw(path, head);
 }
 
 /** `heldFd`: read the header through that descriptor of the file (a held file is never opened and closed). */

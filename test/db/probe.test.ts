@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { copyFileSync, existsSync, rmSync, truncateSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
+import Database from "libsql";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { cli, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
+import { cli, dist, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 
 /**
  * A WAL file as a writer's checkpoint leaves it for a moment (or a crash mid-checkpoint leaves it
@@ -91,3 +92,52 @@ c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 c.execute("UPDATE t SET note = 'small2' WHERE id = 1")
 os._exit(0)
 `;
+
+/** This process's POSIX locks on the file, as /proc/locks lists them ("READ 1073741826 1073742335"…). */
+function locksHeld(path: string): string[] {
+  const ino = String(statSync(path).ino);
+  return readFileSync("/proc/locks", "utf8")
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 8 && f[1] !== "->" && Number(f[4]) === process.pid && f[5]!.split(":")[2] === ino)
+    .map((f) => `${f[3]} ${f[6]} ${f[7]}`);
+}
+
+describe("reading a database file's header never drops this process's SQLite locks on it", () => {
+  it("a WAL connection's SHARED lock stays after the header is read (probeFile, a run file's fingerprint): read through the connection's descriptor, nothing opened or closed", async () => {
+    const dir = tmp("vox-probe-locks-");
+    const { db } = await sampleInto(dir, 10);
+    sqlite(db, "PRAGMA journal_mode=WAL");
+    const { probeFile } = await dist<typeof import("../../src/db/probe.js")>("db/probe.js");
+    const { recordFile } = await dist<typeof import("../../src/safety/runfiles.js")>("safety/runfiles.js");
+    const conn = new Database(db);
+    conn.prepare("SELECT count(*) FROM users").get(); // a WAL connection keeps SHARED on the file once it has read
+    const held = locksHeld(db);
+    expect(held.length).toBeGreaterThan(0);
+    expect(probeFile(db).state).toBe("ok");
+    expect(locksHeld(db)).toEqual(held); // before: the probe's close dropped them, and a writer's last close then deleted the -wal under this reader
+    recordFile(db);
+    expect(locksHeld(db)).toEqual(held);
+    const fds = () =>
+      readdirSync("/proc/self/fd").filter((f) => {
+        try {
+          return statSync(`/proc/self/fd/${f}`).ino === statSync(db).ino;
+        } catch {
+          return false;
+        }
+      }).length;
+    const open = fds(); // the connection's own
+    for (let i = 0; i < 10; i++) probeFile(db);
+    expect(fds()).toBe(open); // none opened and left
+    conn.close();
+    const { collectGarbage } = await dist<typeof import("../../src/util/gc.js")>("util/gc.js");
+    // The driver's connection is finalized by a collection (its descriptor closed a tick later).
+    for (let i = 0; i < 20 && fds() > 0; i++) {
+      collectGarbage();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // With no descriptor of its own left, a read opens one and closes it: nothing stays open on the file.
+    expect(probeFile(db).state).toBe("ok");
+    expect(fds()).toBe(0);
+  });
+});
