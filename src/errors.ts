@@ -47,6 +47,18 @@ export class VoxError extends Error {
   }
 }
 
+/** An error as a worker thread posts it (a structured clone keeps no class), so that a refusal stays one. */
+export type WireError = { kind: ErrorKind; init: VoxErrorInit } | { message: string };
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof VoxError) return { kind: e.kind, init: { what: e.what, untouched: e.untouched, next: e.next, details: e.details, exitCode: e.exitCode } };
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+export function fromWire(w: WireError): Error {
+  return "kind" in w ? new VoxError(w.kind, w.init) : new Error(w.message);
+}
+
 /** The one kind → exit code table (the CLI, the engine and the wizard all read it). */
 const EXIT_CODE_OF: Readonly<Record<ErrorKind, number>> = {
   failed: EXIT.failed,

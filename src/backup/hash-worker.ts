@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { mainFile, openReadOnly } from "../db/local.js";
 import { claimOrder, type HashWorkerMessage } from "./live-hash.js";
 import { hashTable, listBackupTables } from "./tables.js";
+import { toWire } from "../errors.js";
 
 const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
 const post = (m: HashWorkerMessage) => parentPort!.postMessage(m);
@@ -28,5 +29,5 @@ try {
     db.close();
   }
 } catch (e) {
-  post({ t: "done", ok: false, message: e instanceof Error ? e.message : String(e) });
+  post({ t: "done", ok: false, error: toWire(e) });
 }

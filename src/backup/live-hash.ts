@@ -18,7 +18,7 @@
  * can tear the worker's WAL snapshot.
  */
 import { Worker } from "node:worker_threads";
-import { failed } from "../errors.js";
+import { failed, fromWire, VoxError, type WireError } from "../errors.js";
 import { bytesWithWal, dataVersion, mainFile, openReadOnly, twoThreadReads, type LibsqlDatabase } from "../db/local.js";
 import { probeFile } from "../db/probe.js";
 import { WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
@@ -36,14 +36,15 @@ export interface LiveTable {
 export type HashWorkerMessage =
   | { t: "tables"; tables: BackupTable[]; order: number[]; file: string }
   | { t: "done"; ok: true; hashed: { i: number; rows: number; sha256: string }[] }
-  | { t: "done"; ok: false; message: string };
+  | { t: "done"; ok: false; error: WireError };
 
 /** Below this size (database + WAL) the live database is hashed on this thread: a worker's start costs more than the work. */
 const IN_THREAD_HASH_BYTES = 32 << 20;
 
 export function liveHashFailed(dbPath: string, e: unknown): Error {
+  if (e instanceof VoxError) return e; // a refusal (a hot journal, a damaged file) stays what it is
   return failed({
-    what: `Could not read ${dbPath} to compare it with the backup: ${e instanceof Error ? e.message : String(e)}.`,
+    what: `Could not read ${dbPath} to compare it with the backup: ${(e instanceof Error ? e.message : String(e)).replace(/\.$/, "")}.`,
     untouched: "Nothing was written.",
     next: "Check the database (vox-cutover diagnose).",
   });
@@ -185,7 +186,7 @@ function startWorker(dbPath: string): { worker: Worker; claims: Int32Array; tabl
       if (m.t === "tables") return listed(m);
       listed(null); // (no-op once listed)
       if (m.ok) resolve(m.hashed);
-      else reject(liveHashFailed(dbPath, m.message));
+      else reject(liveHashFailed(dbPath, fromWire(m.error)));
     });
     worker.once("error", (e) => {
       listed(null);

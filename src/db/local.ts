@@ -1,5 +1,5 @@
 import Database from "libsql";
-import { closeSync, copyFileSync, constants as fsc, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, constants as fsc, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
@@ -52,21 +52,42 @@ const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd
  * A rollback journal beside the database that still holds a transaction whose writer stopped
  * mid-write (a crash or a kill). A journal whose writer still holds SQLite's write lock is live, not
  * hot (db/locks.ts): the committed state is read as SQLite reads it, or SQLite answers "locked".
+ * A live writer's journal also comes and goes between looks (a commit deletes, truncates or zeroes
+ * it, then lets go of the lock; the next transaction writes a new one): hot only if three looks,
+ * 10 ms apart, find the same journal (device, inode, size, modification time) with its header and
+ * no writer's lock.
  */
 export function hotJournal(path: string): boolean {
-  const j = `${path}-journal`;
+  let first: string | null = null;
+  for (let look = 0; look < 3; look++) {
+    if (look) Atomics.wait(journalPause, 0, 0, 10);
+    if (writerHoldsLock(path)) return false;
+    const seen = journalWithHeader(`${path}-journal`);
+    if (seen === null || (first !== null && seen !== first) || writerHoldsLock(path)) return false;
+    first = seen;
+  }
+  return true;
+}
+
+const journalPause = new Int32Array(new SharedArrayBuffer(4));
+
+/** The journal's identity (device, inode, size, mtime) when it holds a journal header; else null. */
+function journalWithHeader(j: string): string | null {
   try {
-    if (statSync(j).size < 28) return false;
+    const st = statSync(j, { bigint: true });
+    if (st.size < 28n) return null;
     const fd = openSync(j, "r");
     try {
       const b = Buffer.alloc(8);
       readSync(fd, b, 0, 8, 0);
-      return b.equals(JOURNAL_MAGIC) && !writerHoldsLock(path);
+      if (!b.equals(JOURNAL_MAGIC)) return null;
+      const now = fstatSync(fd, { bigint: true });
+      return `${now.dev}:${now.ino}:${now.size}:${now.mtimeNs}`;
     } finally {
       closeSync(fd);
     }
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { sha256OfFd } from "../util/file-sha256.js";
 import { walHoldsEnd } from "./wal.js";
 import { readRaw } from "./raw-fd.js";
+import { writerHoldsLock } from "./locks.js";
 
 export interface SqliteHeader {
   pageSize: number;
@@ -41,11 +42,25 @@ export function probeFile(path: string): ProbeResult {
   if (st.size === 0) return { state: "empty-file", size: 0 };
   try {
     // Never opened and closed under a connection of this process (db/raw-fd.ts).
-    return readRaw(path, (fd) => probeOpen(fd, path));
+    const look = () => readRaw(path, (fd) => probeOpen(fd, path));
+    let r = look();
+    // A commit writes page 1, counting the pages it grows the file to, before those pages (as a WAL
+    // checkpoint does): a file that looks short is looked at again, a few times, and for as long as
+    // a writer holds SQLite's write lock on it (up to SETTLE_MAX_MS).
+    for (let waited = 0; r.state === "truncated" && (waited < SETTLE_MIN_MS || (waited < SETTLE_MAX_MS && writerHoldsLock(path))); waited += SETTLE_STEP_MS) {
+      Atomics.wait(pause, 0, 0, SETTLE_STEP_MS);
+      r = look();
+    }
+    return r;
   } catch (e) {
     return { state: "unreadable", reason: (e as NodeJS.ErrnoException).code ?? String(e) };
   }
 }
+
+const SETTLE_STEP_MS = 20;
+const SETTLE_MIN_MS = 100;
+const SETTLE_MAX_MS = 5000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The header of a file already open as `fd` (read with pread; the fd stays open). Used under the

@@ -14,7 +14,8 @@ import { execFileSync } from "node:child_process";
 import { execa } from "execa";
 import { sqlite, tmp } from "../helpers.js";
 // The build: the worker runs from compiled files.
-import { LiveHash, type LiveTable } from "../../dist/src/backup/live-hash.js";
+import { LiveHash, liveHashFailed, type LiveTable } from "../../dist/src/backup/live-hash.js";
+import { fromWire, refused, toWire, VoxError } from "../../dist/src/errors.js";
 import { hashDatabase, hashTable, listBackupTables } from "../../dist/src/backup/tables.js";
 import { openReadOnly } from "../../dist/src/db/local.js";
 
@@ -180,5 +181,20 @@ print(i, flush=True)`,
     expect(Number(w.stdout.trim().split("\n").pop())).toBeGreaterThan(3); // it committed all along
     expect(existsSync(db)).toBe(true);
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+});
+
+describe("a failure while the live database is hashed", () => {
+  it("a refusal stays a refusal (its exit code), also when a worker thread posts it; another error is a failure, its message not doubled at its full stop", () => {
+    const r = refused({ what: "x-journal is a hot rollback journal.", next: "Stop it first." });
+    expect(liveHashFailed("/db", r)).toBe(r);
+    const back = fromWire(toWire(r));
+    expect(back).toBeInstanceOf(VoxError);
+    expect((back as VoxError).kind).toBe("refused");
+    expect((back as VoxError).exitCode).toBe(3);
+    expect(liveHashFailed("/db", back)).toBe(back);
+    const f = liveHashFailed("/db", fromWire(toWire(new Error("disk I/O error."))));
+    expect((f as VoxError).kind).toBe("failed");
+    expect((f as VoxError).what).toBe("Could not read /db to compare it with the backup: disk I/O error.");
   });
 });

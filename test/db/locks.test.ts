@@ -42,4 +42,34 @@ describe.runIf(process.platform === "linux")("a live writer's journal is not a h
     expect(writerHoldsLock(db)).toBe(false);
     expect(hotJournal(db)).toBe(true);
   });
+
+  it("a journal that changes between looks (a writer's comes and goes: a commit deletes it, the next transaction writes another) is not hot, even if no lock is seen at the moment of a look", async () => {
+    const db = join(tmp(), "vox.db");
+    const writer = execa("python3", ["-c", WRITER, db], { stdin: "pipe" });
+    await new Promise<void>((resolve) => writer.stdout!.on("data", (d: Buffer) => String(d).includes("held") && resolve()));
+    writer.kill("SIGKILL");
+    await writer.catch(() => {});
+    expect(hotJournal(db)).toBe(true); // left by a killed writer, unchanged
+    // The same journal put at its name again and again (a new file each time), by a process holding no lock.
+    const churn = execa("python3", ["-c", CHURN, `${db}-journal`], { stdin: "pipe" });
+    try {
+      await new Promise<void>((resolve) => churn.stdout!.on("data", () => resolve()));
+      for (let i = 0; i < 10; i++) expect(hotJournal(db)).toBe(false);
+    } finally {
+      churn.kill("SIGKILL");
+      await churn.catch(() => {});
+    }
+    expect(hotJournal(db)).toBe(true);
+  });
 });
+
+const CHURN = `
+import os, shutil, sys, time
+j = sys.argv[1]
+shutil.copyfile(j, j + ".copy")
+print("churning", flush=True)
+while True:
+    shutil.copyfile(j + ".copy", j + ".next")
+    os.replace(j + ".next", j)
+    time.sleep(0.002)
+`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import Database from "libsql";
 import { join } from "node:path";
-import { execaSync } from "execa";
+import { execa, execaSync } from "execa";
 import { cli, dist, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 
 /**
@@ -92,6 +92,46 @@ c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 c.execute("UPDATE t SET note = 'small2' WHERE id = 1")
 os._exit(0)
 `;
+
+/**
+ * A rollback-journal file as a writer's commit leaves it for a moment: page 1 counts 3 pages more
+ * than the file holds (written before the pages that grow the file). The writer holds SQLite's
+ * write lock (BEGIN IMMEDIATE) and, half a second later, puts page 1 back as the commit would have
+ * finished, then lets go.
+ */
+const MID_COMMIT = `import os, sqlite3, struct, sys, time
+db = sys.argv[1]
+# The raw descriptor stays open until the end: closing it would drop this process's SQLite locks.
+fd = os.open(db, os.O_RDWR)
+c = sqlite3.connect(db, isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("SELECT count(*) FROM sqlite_master").fetchall()
+orig = os.pread(fd, 100, 0)
+head = bytearray(orig)
+pages = struct.unpack(">I", head[28:32])[0]
+head[28:32] = struct.pack(">I", pages + 3)
+head[92:96] = head[24:28]
+os.pwrite(fd, bytes(head), 0)
+print("locked", flush=True)
+time.sleep(0.5)
+os.pwrite(fd, orig, 0)
+c.execute("COMMIT")
+c.close()
+os.close(fd)
+`;
+
+describe("a rollback-journal file whose writer is in the middle of a commit", () => {
+  it("is looked at again while the writer holds SQLite's write lock, not called truncated", async () => {
+    const dir = tmp("vox-probe-commit-");
+    const { db } = await sampleInto(dir, 10);
+    const writer = execa("python3", ["-c", MID_COMMIT, db]);
+    await Promise.race([new Promise<void>((res) => writer.stdout!.once("data", () => res())), writer]);
+    const d = await cli(["diagnose", "--db", db, "--json"]);
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(d.stdout + d.stderr).not.toMatch(/truncated/);
+    expect((await writer).exitCode).toBe(0);
+  });
+});
 
 /** This process's POSIX locks on the file, as /proc/locks lists them ("READ 1073741826 1073742335"…). */
 function locksHeld(path: string): string[] {
