@@ -14,8 +14,7 @@
  * connection), it is not closed under it but kept until the file's other descriptors are gone.
  * Where the process's descriptors cannot be listed (not Linux), it is opened and closed, as before.
  */
-import { closeSync, fstatSync, openSync, statSync } from "node:fs";
-import { descriptorsOf } from "../safety/holders.js";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, statSync } from "node:fs";
 
 type Id = { dev: bigint; ino: bigint };
 
@@ -95,4 +94,21 @@ export function parkedDescriptors(path: string): number[] {
   const key = keyOf(st);
   release(key);
   return parked.get(key)?.fds ?? [];
+}
+
+/** This process's descriptors of the file with that device and inode, apart from `known`; null where they cannot be listed. */
+export function descriptorsOf(want: { dev: bigint; ino: bigint }, known: number[] = []): number[] | null {
+  if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return null;
+  const out: number[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    const n = Number(fd);
+    if (known.includes(n)) continue;
+    try {
+      const st = statSync(`/proc/self/fd/${fd}`, { bigint: true });
+      if (st.dev === want.dev && st.ino === want.ino) out.push(n);
+    } catch {
+      /* closed meanwhile (the readdir's own descriptor among them) */
+    }
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { descriptorsOf } from "../db/raw-fd.js";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { escapeControls } from "../util/escape.js";
@@ -100,23 +101,6 @@ export function ownDescriptors(path: string, known: number[] = []): number[] {
     return [];
   }
   return descriptorsOf(want, known) ?? [];
-}
-
-/** This process's descriptors of the file with that device and inode, apart from `known`; null where they cannot be listed. */
-export function descriptorsOf(want: { dev: bigint; ino: bigint }, known: number[] = []): number[] | null {
-  if (process.platform !== "linux" || !existsSync("/proc/self/fd")) return null;
-  const out: number[] = [];
-  for (const fd of readdirSync("/proc/self/fd")) {
-    const n = Number(fd);
-    if (known.includes(n)) continue;
-    try {
-      const st = statSync(`/proc/self/fd/${fd}`, { bigint: true });
-      if (st.dev === want.dev && st.ino === want.ino) out.push(n);
-    } catch {
-      /* closed meanwhile (the readdir's own descriptor among them) */
-    }
-  }
-  return out;
 }
 
 function processName(pid: string): string {
