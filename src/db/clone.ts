@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { allRows, openReadOnly } from "./local.js";
+import { copyRaw } from "./raw-fd.js";
 import { SIDECAR_NAME } from "../layout.js";
 
 /**
@@ -13,7 +14,7 @@ function cloneDatabase(src: string, dstDir: string): string {
   try {
     db.exec("BEGIN");
     allRows(db, "SELECT count(*) FROM sqlite_master");
-    copyFileSync(src, dst);
+    copyRaw(src, dst); // closing a descriptor of src would drop the read transaction's lock (db/raw-fd.ts)
     if (existsSync(`${src}-wal`)) copyFileSync(`${src}-wal`, `${dst}-wal`);
     db.exec("COMMIT");
   } finally {

@@ -6,6 +6,7 @@ import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
 import { writerHoldsLock } from "./locks.js";
 import { contentVersion, probeFile, type ProbeResult } from "./probe.js";
+import { copyRaw } from "./raw-fd.js";
 import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
 
 export type LibsqlDatabase = InstanceType<typeof Database>;
@@ -267,7 +268,7 @@ function openSnapshot(path: string): LibsqlDatabase {
       const before = contentVersion(path);
       if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`, fsc.COPYFILE_FICLONE);
       else rmSync(`${copy}-wal`, { force: true });
-      copyFileSync(path, copy, fsc.COPYFILE_FICLONE);
+      copyRaw(path, copy); // never closed under a connection of this process to it (db/raw-fd.ts)
       if (contentVersion(path) === before) break;
       if (attempt >= 5)
         throw failed({

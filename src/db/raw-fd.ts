@@ -14,7 +14,7 @@
  * connection), it is not closed under it but kept until the file's other descriptors are gone.
  * Where the process's descriptors cannot be listed (not Linux), it is opened and closed, as before.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
 
 type Id = { dev: bigint; ino: bigint };
 
@@ -57,6 +57,24 @@ export function readRaw<T>(path: string, read: (fd: number) => T): T {
     park(ownId, fd);
     release(keyOf(ownId));
   }
+}
+
+/** A byte copy of the file at `src` into a new file `dst` (mode 0600), read as readRaw reads (no descriptor of `src` closed under a lock). */
+export function copyRaw(src: string, dst: string): void {
+  readRaw(src, (fd) => {
+    const out = openSync(dst, "w", 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let at = 0; ;) {
+        const n = readSync(fd, buf, 0, buf.length, at);
+        if (n === 0) break;
+        writeSync(out, buf, 0, n);
+        at += n;
+      }
+    } finally {
+      closeSync(out);
+    }
+  });
 }
 
 function park(id: Id, fd: number): void {

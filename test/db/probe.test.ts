@@ -143,7 +143,27 @@ function locksHeld(path: string): string[] {
     .map((f) => `${f[3]} ${f[6]} ${f[7]}`);
 }
 
-describe("reading a database file's header never drops this process's SQLite locks on it", () => {
+describe("reading a database file's bytes outside SQLite never drops this process's SQLite locks on it", () => {
+  it("a clone's byte copy inside a read transaction of a rollback-journal file: the SHARED lock stays through it (a writer cannot commit mid-copy), the copy is the file", async () => {
+    const dir = tmp("vox-probe-copy-");
+    const { db } = await sampleInto(dir, 10);
+    const { copyRaw } = await dist<typeof import("../../src/db/raw-fd.js")>("db/raw-fd.js");
+    const conn = new Database(db);
+    try {
+      conn.exec("BEGIN");
+      conn.prepare("SELECT count(*) FROM users").get();
+      const held = locksHeld(db);
+      expect(held.length).toBeGreaterThan(0);
+      const copy = join(dir, "copy.db");
+      copyRaw(db, copy);
+      expect(locksHeld(db)).toEqual(held); // before: copyFileSync's close dropped it
+      expect(sha256(copy)).toBe(sha256(db));
+      conn.exec("COMMIT");
+    } finally {
+      conn.close();
+    }
+  });
+
   it("a WAL connection's SHARED lock stays after the header is read (probeFile, a run file's fingerprint): read through the connection's descriptor, nothing opened or closed", async () => {
     const dir = tmp("vox-probe-locks-");
     const { db } = await sampleInto(dir, 10);
