@@ -5,18 +5,16 @@
  * database; the parent 0700 and this user's, else nothing is kept or adopted) with a record: the
  * primary's identity and its content state taken before the trial's export, the plan digest, the
  * command, the program (its version and a hash of its code and importer rules), the run id the
- * trial's build wrote into the new file, and the export's and the build's step outputs. An apply of
- * that same plan adopts them only while all of it holds (the primary is unchanged since that export:
- * content version, WAL included) — the backup then goes through verify-backup like any other (every
+ * trial's build wrote into the new file, and the export's and the build's step outputs. An apply of that same plan
+ * adopts them only while all of it holds (the primary unchanged since that export: content version, WAL included) — the backup then goes through verify-backup like any other (every
  * hash recomputed, every count against the live primary), and the built file, once moved beside the
  * primary, is kept only if its sha256 is still the one taken after its checks (integrity_check,
  * foreign_key_check, parity) passed. Anything else: the kept trial is removed and the apply exports
  * and builds itself. The run takes the trial's run id, so the new file's ledger and quarantine rows
  * name the run that swapped it in.
  *
- * Not kept: when `VOX_CUTOVER_KEEP_TRIAL=0` (then none is adopted either), or `$TMPDIR` is a tmpfs or
- * ramfs (memory, not disk). Every cutover command first removes this user's kept trials whose
- * database is gone or another file, that are older than a day, or that an apply took.
+ * Not kept: `VOX_CUTOVER_KEEP_TRIAL=0` (none adopted either), or `$TMPDIR` a tmpfs or ramfs. Every
+ * cutover command first removes this user's kept trials whose database is gone or another file, older than a day, or taken.
  *
  * Another user can make files in `$TMPDIR` but not files of this user's: every file of a trial is
  * read or moved only when it is a regular file of this user's with one name (checked on the open
@@ -397,15 +395,14 @@ export function builtFileIntact(t: KeptTrial, path: string): boolean {
 
 /**
  * Moves a kept trial's file to `to` (which must not exist), only a file of this user's: renamed on
- * the same filesystem (then checked there: removed if it is not), else copied from the open file
+ * the same mount (then checked there: removed if it is not), else copied from the open file
  * under `partial` (a name the run's clean-ups know), synced, the kept copy removed, renamed — so
  * `to` is whole or absent.
  */
 export function adoptFile(from: string, to: string, partial: string, renamed?: () => void): void {
   if (existsSync(to)) throw new Error(`${to} exists: the kept trial's file is not moved over it`);
   const notOurs = new Error(`${from} is not a file of this user's`);
-  if (statSync(from).dev === statSync(dirname(to)).dev) {
-    renameSync(from, to);
+  if (statSync(from).dev === statSync(dirname(to)).dev && renamedAcross(from, to)) {
     if (!ownFile(lstatSync(to))) {
       rmSync(to, { force: true });
       throw notOurs;
@@ -427,6 +424,17 @@ export function adoptFile(from: string, to: string, partial: string, renamed?: (
     }
   }
   fsyncDir(dirname(to));
+}
+
+/** Renamed; false where the two names are on different mounts of one filesystem (a bind mount: EXDEV), then copied. */
+function renamedAcross(from: string, to: string): boolean {
+  try {
+    renameSync(from, to);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EXDEV") return false;
+    throw e;
+  }
 }
 
 /** Copies the open file `fd` to a new file `to` with `mode` (4 MB at a time), synced. */

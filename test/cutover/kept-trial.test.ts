@@ -390,6 +390,30 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(existsSync(fake)).toBe(false); // swept: no record
   });
 
+  it.skipIf(!canBindMount())(
+    "the trials' folder a bind mount of the database's filesystem (rename says EXDEV): copied in and adopted, as from another filesystem",
+    async () => {
+      const { dir, db } = await setup();
+      const mounted = join(dir, "tmpb");
+      mkdirSync(mounted);
+      execFileSync("mount", ["--bind", join(dir, "tmp"), mounted]);
+      try {
+        const env = { TMPDIR: mounted };
+        const dry = await cli(["cutover", "--db", db, "--json"], { env });
+        expect(dry.exitCode, dry.stderr).toBe(0);
+        const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+        expect(apply.exitCode, apply.stderr).toBe(0);
+        expect(apply.stderr).not.toMatch(/EXDEV|could not be moved/);
+        expect(step(apply.json, "export").summary).toMatch(/adopted/);
+        expect(step(apply.json, "build-import").summary).toMatch(/adopted/);
+        expect(sqlite(db, "SELECT DISTINCT run_id FROM cutover_ledger")).toBe(apply.json.runId);
+        expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+      } finally {
+        execFileSync("umount", [mounted]);
+      }
+    },
+  );
+
   it.skipIf(!existsSync("/dev/shm"))(
     "another filesystem than the trial's: copied in, the trial taken first, so a rolled-back run's trial is never adopted again",
     async () => {
@@ -488,3 +512,20 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(existsSync(live)).toBe(false);
   });
 });
+
+/** Whether this process may bind-mount a folder (root on Linux, outside a restricted container). */
+function canBindMount(): boolean {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
+  const d = tmp("vox-bind-");
+  const a = join(d, "a");
+  const b = join(d, "b");
+  mkdirSync(a);
+  mkdirSync(b);
+  try {
+    execFileSync("mount", ["--bind", a, b], { stdio: "ignore" });
+    execFileSync("umount", [b], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
