@@ -123,6 +123,14 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
       next: "Run as the database's owner, or make the file and its folder writable, then run the command again.",
     });
   }
+  if (/SQLITE_BUSY|SQLITE_LOCKED/.test(code) || /database is locked|database table is locked/i.test(msg)) {
+    return refused({
+      what: `Another program kept${where || " the database"} locked for longer than this tool waits (${BUSY_TIMEOUT_MS / 1000} s): SQLite answered "${msg}". An application is writing to it without a pause, or holds a write transaction open.`,
+      untouched: "The database was left as it is.",
+      next: `Stop the application writing to it (fuser -v${where || " <file>"} names the processes that have it open), or wait until it is idle, then run the command again.`,
+      details: { sqlite: code || msg },
+    });
+  }
   const fault = faultOf(e, dbPath);
   if (fault && /ENOSPC|EDQUOT|EFBIG|ENAMETOOLONG|EIO/.test(fault.code)) {
     const p = (e as { path?: string }).path;

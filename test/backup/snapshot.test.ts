@@ -210,3 +210,35 @@ describe("a writer commits in a loop while the primary is read", () => {
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 });
+
+/** Python: takes SQLite's EXCLUSIVE lock on a rollback-journal file (a writer that never pauses), says so, keeps it 9 s. */
+const LOCKER = `
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(9)
+c.execute("COMMIT")
+`;
+
+describe("a writer that keeps the file locked longer than the tool waits", () => {
+  it("export-legacy and the cutover dry-run are refused (3) with what to do — never a failure (1) or 'Unexpected failure'; the file untouched", async () => {
+    const { db } = await sampleInto(tmp("vox-snap-locked-"), 10);
+    const before = sqlite(db, "SELECT count(*) FROM users");
+    const locker = execa("python3", ["-c", LOCKER, db]);
+    running.push(locker);
+    await Promise.race([new Promise<void>((res) => locker.stdout!.once("data", () => res())), locker]);
+    const out = join(tmp("vox-snap-locked-out-"), "backup.jsonl");
+    const [e, d] = await Promise.all([cli(["export-legacy", out, "--db", db]), cli(["cutover", "--db", db], { env: { VOX_CUTOVER_KEEP_TRIAL: "0" } })]);
+    for (const r of [e, d]) {
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/locked for longer than this tool waits \(5 s\)/);
+      expect(r.stderr).toMatch(/Stop the application writing to it/);
+      expect(r.stderr).not.toMatch(/Unexpected failure/);
+    }
+    expect(existsSync(out)).toBe(false);
+    locker.kill("SIGKILL"); // it wrote nothing: no journal is left
+    await locker.catch(() => {});
+    expect(sqlite(db, "SELECT count(*) FROM users")).toBe(before);
+  }, 30_000);
+});
