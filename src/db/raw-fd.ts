@@ -13,6 +13,9 @@
  * Otherwise a descriptor is opened for the read; if one of the file appeared meanwhile (a worker's
  * connection), it is not closed under it but kept until the file's other descriptors are gone.
  * Where the process's descriptors cannot be listed (not Linux), it is opened and closed, as before.
+ * A worker thread's descriptors are closed when it ends (Node closes what it opened), parked or not:
+ * a worker that reads a database the main thread has open borrows the main thread's descriptor, or
+ * takes the main thread's look at the file (`openReadOnly(…, { probed: true })`).
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
 
@@ -43,7 +46,8 @@ export function readRaw<T>(path: string, read: (fd: number) => T): T {
     let out: T;
     try {
       out = read(fd);
-    } catch {
+    } catch (e) {
+      if (isOf(fd, id)) throw e; // the file's own error (EIO, the callback's), not a descriptor closed under the read
       continue;
     }
     if (isOf(fd, id)) return out;
@@ -68,7 +72,7 @@ export function copyRaw(src: string, dst: string): void {
       for (let at = 0; ;) {
         const n = readSync(fd, buf, 0, buf.length, at);
         if (n === 0) break;
-        writeSync(out, buf, 0, n);
+        for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
         at += n;
       }
     } finally {

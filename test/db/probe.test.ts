@@ -189,6 +189,17 @@ describe("reading a database file's bytes outside SQLite never drops this proces
     const open = fds(); // the connection's own
     for (let i = 0; i < 10; i++) probeFile(db);
     expect(fds()).toBe(open); // none opened and left
+    // A read's own error (not a descriptor closed under it) is thrown as it is, once: no second read through a descriptor of its own.
+    const { readRaw } = await dist<typeof import("../../src/db/raw-fd.js")>("db/raw-fd.js");
+    let reads = 0;
+    expect(() =>
+      readRaw(db, () => {
+        reads++;
+        throw new Error("the read's own error");
+      }),
+    ).toThrow("the read's own error");
+    expect(reads).toBe(1);
+    expect(fds()).toBe(open);
     conn.close();
     const { collectGarbage } = await dist<typeof import("../../src/util/gc.js")>("util/gc.js");
     // The driver's connection is finalized by a collection (its descriptor closed a tick later).
