@@ -11,6 +11,7 @@
  * and while it waits at the WAL window (each time the worker takes its next table, the pages its
  * finished read held back).
  */
+import { sleepSync } from "../util/sleep.js";
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
@@ -307,11 +308,10 @@ export function copyAhead(
  * WAL stays as it is, as before).
  */
 function checkpointWal(db: LibsqlDatabase, mode: "PASSIVE" | "TRUNCATE", proofs: ProofBeside): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let attempt = 0; attempt < 200; attempt++) {
     if (Number(allRows(db, `PRAGMA main.wal_checkpoint(${mode})`)[0]?.busy ?? 0) === 0) return;
     if (proofs.gone()) return; // not asked again: a dead worker's lock would answer "busy" to every attempt
-    Atomics.wait(pause, 0, 0, 10);
+    sleepSync(10);
   }
 }
 

@@ -7,6 +7,7 @@ import { faultOf } from "./faults.js";
 import { writerHoldsLock } from "./locks.js";
 import { contentVersion, probeFile, type ProbeResult } from "./probe.js";
 import { copyRaw } from "./raw-fd.js";
+import { sleepSync } from "../util/sleep.js";
 import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
 
 export type LibsqlDatabase = InstanceType<typeof Database>;
@@ -61,7 +62,7 @@ const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd
 export function hotJournal(path: string): boolean {
   let first: string | null = null;
   for (let look = 0; look < 3; look++) {
-    if (look) Atomics.wait(journalPause, 0, 0, 10);
+    if (look) sleepSync(10);
     if (writerHoldsLock(path)) return false;
     const seen = journalWithHeader(`${path}-journal`);
     if (seen === null || (first !== null && seen !== first) || writerHoldsLock(path)) return false;
@@ -69,8 +70,6 @@ export function hotJournal(path: string): boolean {
   }
   return true;
 }
-
-const journalPause = new Int32Array(new SharedArrayBuffer(4));
 
 /** The journal's identity (device, inode, size, mtime) when it holds a journal header; else null. */
 function journalWithHeader(j: string): string | null {
@@ -284,7 +283,7 @@ function openSnapshot(path: string): LibsqlDatabase {
           untouched: "Nothing was changed.",
           next: "Stop the application writing to it, or run as a user who may write the folder, then run the command again.",
         });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+      sleepSync(50 * attempt);
     }
     db = new Database(copy);
     db.defaultSafeIntegers(true);

@@ -6,6 +6,7 @@ import { sha256OfFd } from "../util/file-sha256.js";
 import { walHoldsEnd } from "./wal.js";
 import { readRaw } from "./raw-fd.js";
 import { writerHoldsLock } from "./locks.js";
+import { sleepSync } from "../util/sleep.js";
 
 export interface SqliteHeader {
   pageSize: number;
@@ -48,7 +49,7 @@ export function probeFile(path: string): ProbeResult {
     // checkpoint does): a file that looks short is looked at again, a few times, and for as long as
     // a writer holds SQLite's write lock on it (up to SETTLE_MAX_MS).
     for (let waited = 0; r.state === "truncated" && (waited < SETTLE_MIN_MS || (waited < SETTLE_MAX_MS && writerHoldsLock(path))); waited += SETTLE_STEP_MS) {
-      Atomics.wait(pause, 0, 0, SETTLE_STEP_MS);
+      sleepSync(SETTLE_STEP_MS);
       r = look();
     }
     return r;
@@ -60,7 +61,6 @@ export function probeFile(path: string): ProbeResult {
 const SETTLE_STEP_MS = 20;
 const SETTLE_MIN_MS = 100;
 const SETTLE_MAX_MS = 5000;
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The header of a file already open as `fd` (read with pread; the fd stays open). Used under the

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { sleepSync } from "../util/sleep.js";
 
 /**
  * Test hook for kill tests: with VOX_CUTOVER_PAUSE_AT=<point> the process writes
@@ -18,6 +19,5 @@ export function pausePoint(point: string): void {
   // safe point). A test that is ready sooner (its signal sent, its other process started) removes
   // the marker file: the wait ends then, instead of at a fixed time.
   const until = Date.now() + Number(process.env.VOX_CUTOVER_PAUSE_MS || 120_000);
-  const sab = new Int32Array(new SharedArrayBuffer(4));
-  while (Date.now() < until && (!marker || existsSync(marker))) Atomics.wait(sab, 0, 0, 25);
+  while (Date.now() < until && (!marker || existsSync(marker))) sleepSync(25);
 }

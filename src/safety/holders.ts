@@ -1,4 +1,5 @@
 import { descriptorsOf } from "../db/raw-fd.js";
+import { sleepSync } from "../util/sleep.js";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { escapeControls } from "../util/escape.js";
@@ -130,7 +131,7 @@ export function describeHolders(h: OpenHolder[]): string {
 export function holdersAfterRename(realPath: string, inode: { dev: string; ino: string } | null, settleMs = 50): OpenHolder[] {
   const seen = new Map<number, OpenHolder>();
   for (const h of openHolders(realPath, inode).holders) seen.set(h.pid, h);
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, settleMs);
+  sleepSync(settleMs);
   for (const h of openHolders(realPath, inode).holders) if (!seen.has(h.pid)) seen.set(h.pid, h);
   return [...seen.values()];
 }
