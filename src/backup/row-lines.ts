@@ -58,6 +58,16 @@ export class LineRun {
   ) {}
 }
 
+/** The lines of rows SQLite joined with `\n` (a chunk, a LineRun's bytes): a line never holds a raw newline (json_array escapes it). */
+export function* linesOf(joined: Buffer): Generator<Buffer> {
+  for (let at = 0; at <= joined.length;) {
+    let end = joined.indexOf(10, at);
+    if (end < 0) end = joined.length;
+    yield joined.subarray(at, end);
+    at = end + 1;
+  }
+}
+
 /** Rows as the readers hand them: a row's line's UTF-8 bytes (no newline), a row's values, or a run of lines. */
 export type RowItem = Buffer | RowValue[] | LineRun;
 
@@ -237,11 +247,7 @@ export function* readRows(db: LibsqlDatabase, t: BackupTable, whole?: (w: ReadWh
         seen.rows += n;
         yield new LineRun(chunk, n);
       } else {
-        for (let at = 0; at <= chunk.length;) {
-          let end = chunk.indexOf(10, at);
-          if (end < 0) end = chunk.length;
-          const line = chunk.subarray(at, end);
-          at = end + 1;
+        for (const line of linesOf(chunk)) {
           seen.rows++;
           if (line[0] === 0x5b /* [ */) {
             yield lineItem(line);

@@ -6,38 +6,28 @@
  * backup's rows, in key order, are a subsequence of the copy's rows in key order, each row compared
  * by the sha256 of its canonical line (a big value hashed in slices, never held whole).
  */
-import { createHash } from "node:crypto";
 import type { SqlValue } from "../db/value.js";
 import type { LibsqlDatabase } from "../db/local.js";
 import { refused } from "../errors.js";
 import type { BackupTable } from "../backup/format.js";
 import { readBackup } from "../backup/read.js";
-import { LineRun, readRows } from "../backup/row-lines.js";
+import { LineRun, linesOf, readRows } from "../backup/row-lines.js";
 import { LineHasher } from "../backup/tables.js";
 import type { RowValue } from "../backup/row-source.js";
 
-/** The sha256 of one row's line and its newline. */
-function rowDigest(values: readonly RowValue[]): string {
+/** The sha256 of one row's line and its newline, as the backup's table hash takes it (LineHasher). */
+function digest(add: (h: LineHasher) => void): string {
   const h = new LineHasher();
-  h.row(values);
+  add(h);
   return h.digest();
 }
-
-const lineDigest = (line: Uint8Array | string): string => createHash("sha256").update(line).update("\n").digest("hex");
 
 /** Each row of `t` in the copy, in key order, as its line's digest. */
 function* copyDigests(db: LibsqlDatabase, t: BackupTable): Generator<string> {
   for (const r of readRows(db, t)) {
-    if (Buffer.isBuffer(r)) yield lineDigest(r);
-    else if (r instanceof LineRun) {
-      // Lines joined by "\n" (a line never holds a raw newline).
-      for (let at = 0; at <= r.lines.length;) {
-        let end = r.lines.indexOf(10, at);
-        if (end < 0) end = r.lines.length;
-        yield lineDigest(r.lines.subarray(at, end));
-        at = end + 1;
-      }
-    } else yield rowDigest(r);
+    // A run of lines is taken apart: one digest a row.
+    if (r instanceof LineRun) for (const line of linesOf(r.lines)) yield digest((h) => h.lineBytes(line));
+    else yield digest((h) => h.item(r));
   }
 }
 
@@ -61,7 +51,7 @@ export function firstTableNotKept(db: LibsqlDatabase, backupPath: string, backup
       },
       onRow: (_t, values: SqlValue[] | RowValue[], line: string | null) => {
         if (!copy) return;
-        const want = line === null ? rowDigest(values) : lineDigest(line);
+        const want = digest((h) => (line === null ? h.row(values) : h.line(line)));
         // Rows of the copy before it that are not the backup's: the fold added them.
         for (let n = copy.next(); ; n = copy.next()) {
           if (n.done) throw new NotKept();
