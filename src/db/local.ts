@@ -74,20 +74,17 @@ export function hotJournal(path: string): boolean {
 /** The journal's identity (device, inode, size, mtime) when it holds a journal header; else null. */
 function journalWithHeader(j: string): string | null {
   try {
-    const st = statSync(j, { bigint: true });
-    if (st.size < 28n) return null;
     const fd = openSync(j, "r");
     try {
+      const st = fstatSync(fd, { bigint: true });
       const b = Buffer.alloc(8);
-      readSync(fd, b, 0, 8, 0);
-      if (!b.equals(JOURNAL_MAGIC)) return null;
-      const now = fstatSync(fd, { bigint: true });
-      return `${now.dev}:${now.ino}:${now.size}:${now.mtimeNs}`;
+      if (st.size < 28n || readSync(fd, b, 0, 8, 0) < 8 || !b.equals(JOURNAL_MAGIC)) return null;
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
     } finally {
       closeSync(fd);
     }
   } catch {
-    return null;
+    return null; // none (or unreadable)
   }
 }
 

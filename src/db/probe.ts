@@ -90,11 +90,11 @@ function probeOpen(fd: number, path: string): ProbeResult {
   // checkpoints (or after a crash mid-checkpoint, which the WAL replays) the header counts pages the
   // file does not hold yet; the database is whole if its WAL holds every page past the file's end
   // (or, looked at again, the file has them now: the checkpoint ended and a writer restarted the WAL).
-  const short = (n: number) => pageCount !== null && n < pageCount * pageSize;
-  if (pageCount !== null && short(size) && !(header.walMode && (walHoldsEnd(path, pageSize, Math.floor(size / pageSize)) || !short(fstatSync(fd).size)))) {
+  const counted = (pageCount ?? 0) * pageSize; // the bytes the header counts
+  if (size < counted && !(header.walMode && (walHoldsEnd(path, pageSize, Math.floor(size / pageSize)) || fstatSync(fd).size >= counted))) {
     return {
       state: "truncated",
-      reason: `the header says ${pageCount} pages of ${pageSize} bytes (${pageCount * pageSize} bytes) but the file has ${size} bytes`,
+      reason: `the header says ${pageCount} pages of ${pageSize} bytes (${counted} bytes) but the file has ${size} bytes`,
       header,
     };
   }

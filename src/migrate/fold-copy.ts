@@ -222,8 +222,7 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
 
 /** Every sqlite_sequence entry of the file at `path` (name → seq, exact). */
 function sequencesOf(path: string): Map<string, bigint> {
-  const db = new Database(path, { readonly: true });
-  db.defaultSafeIntegers(true);
+  const db = openReadOnly(path);
   try {
     return sequencesIn(db);
   } finally {
