@@ -17,7 +17,8 @@
  * a worker that reads a database the main thread has open borrows the main thread's descriptor, or
  * takes the main thread's look at the file (`openReadOnly(…, { probed: true })`).
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, statSync } from "node:fs";
+import { copyFd } from "../util/copy-fd.js";
 
 type Id = { dev: bigint; ino: bigint };
 
@@ -65,20 +66,7 @@ export function readRaw<T>(path: string, read: (fd: number) => T): T {
 
 /** A byte copy of the file at `src` into a new file `dst` (mode 0600), read as readRaw reads (no descriptor of `src` closed under a lock). */
 export function copyRaw(src: string, dst: string): void {
-  readRaw(src, (fd) => {
-    const out = openSync(dst, "w", 0o600);
-    try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (let at = 0; ;) {
-        const n = readSync(fd, buf, 0, buf.length, at);
-        if (n === 0) break;
-        for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
-        at += n;
-      }
-    } finally {
-      closeSync(out);
-    }
-  });
+  readRaw(src, (fd) => copyFd(fd, dst, { mode: 0o600, exclusive: false, sync: false }));
 }
 
 function park(id: Id, fd: number): void {

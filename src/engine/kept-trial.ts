@@ -26,6 +26,7 @@
  */
 import { createHash } from "node:crypto";
 import { fileSha256 } from "../util/file-sha256.js";
+import { copyFd } from "../util/copy-fd.js";
 import {
   closeSync,
   constants,
@@ -37,14 +38,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmdirSync,
   rmSync,
   statfsSync,
   statSync,
   writeFileSync,
-  writeSync,
   type Stats,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -413,7 +412,7 @@ export function adoptFile(from: string, to: string, partial: string, renamed?: (
     try {
       const st = fstatSync(fd);
       if (!ownFile(st)) throw notOurs;
-      copyFd(fd, partial, st.mode & 0o777);
+      copyFd(fd, partial, { mode: st.mode & 0o777, exclusive: true, sync: true });
       rmSync(from, { force: true });
       renameSync(partial, to);
     } catch (e) {
@@ -434,17 +433,5 @@ function renamedAcross(from: string, to: string): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EXDEV") return false;
     throw e;
-  }
-}
-
-/** Copies the open file `fd` to a new file `to` with `mode` (4 MB at a time), synced. */
-function copyFd(fd: number, to: string, mode: number): void {
-  const out = openSync(to, "wx", mode);
-  try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
-    fsyncFile(out);
-  } finally {
-    closeSync(out);
   }
 }
