@@ -133,13 +133,19 @@ describe("a rollback-journal file whose writer is in the middle of a commit", ()
   });
 });
 
-/** This process's POSIX locks on the file, as /proc/locks lists them ("READ 1073741826 1073742335"…). */
+/**
+ * This process's POSIX locks on the file, as /proc/locks lists them ("READ 1073741826 1073742335"…).
+ * The file is its device and inode ("fe:00:2146341"): with isolate off, a lock an earlier test file
+ * of this worker left on another filesystem's file of the same inode number is not this file's.
+ */
 function locksHeld(path: string): string[] {
-  const ino = String(statSync(path).ino);
+  const { dev, ino } = statSync(path);
+  const hex = (n: number) => n.toString(16).padStart(2, "0");
+  const id = `${hex((dev >> 8) & 0xfff)}:${hex((dev & 0xff) | ((dev >> 12) & 0xfff00))}:${ino}`;
   return readFileSync("/proc/locks", "utf8")
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 8 && f[1] !== "->" && Number(f[4]) === process.pid && f[5]!.split(":")[2] === ino)
+    .filter((f) => f.length >= 8 && f[1] !== "->" && Number(f[4]) === process.pid && f[5] === id)
     .map((f) => `${f[3]} ${f[6]} ${f[7]}`);
 }
 
