@@ -11,7 +11,7 @@ import { rowJson, type BackupHeader, type Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
 import { assertProvenAgainst, attachSource, NativeLoader } from "./native-load.js";
-import { copyAhead, proofBesideFor, provenBeside, ProofBeside } from "./native-proof.js";
+import { copyAhead, proofBesideFor, provenBeside, ProofBeside, type ProvedBy } from "./native-proof.js";
 import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, LineHasher } from "./tables.js";
@@ -78,8 +78,8 @@ interface ImportOptions {
   command?: string;
   /** Progress: rows copied so far; `phase` names what the import does now ("copying rows", then "rebuilding indexes", "checking"). */
   onProgress?: (p: { rowsDone: number; totalRows: number; table: string; phase?: string }) => void;
-  /** Test hook: which thread proved a table copied natively ("beside": the proof worker). */
-  onProof?: (table: string, by: "beside" | "here") => void;
+  /** Test hook: which thread proved a table copied natively ("beside": the proof worker; "taken": this thread, instead of waiting for it; "here": this thread, the worker unable). */
+  onProof?: (table: string, by: ProvedBy) => void;
   /** Test hook: throw after this many loaded rows (failure injection). */
   failAfterRows?: number;
   /** A new file's settings; default: the backup header's (the source file's), none for a reference file. */
@@ -140,7 +140,7 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
       before,
     },
     async (db) => {
-      const proofs = beside && native.why === null ? new ProofBeside(mainFile(db)) : null;
+      const proofs = beside && native.why === null ? new ProofBeside(mainFile(db), db) : null;
       try {
         return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {

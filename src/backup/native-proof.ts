@@ -10,6 +10,12 @@
  * the worker only when no table waits for it; this thread after a commit while the worker is behind,
  * and while it waits at the WAL window (each time the worker takes its next table, the pages its
  * finished read held back).
+ *
+ * This thread does not wait idle either: where it would wait for an answer (at the WAL window, or
+ * where the backup reaches a table not yet proven) it takes a table the worker has not begun — the
+ * last one sent, the worker going from the first — and hashes it on its own connection, the same
+ * `hashTable` (each ticket is claimed once through a shared flag, as the export's two readers claim
+ * tables). Before, the copy outran the proofs and this thread waited for them (150 MB build: ~0.4 s).
  */
 import { sleepSync } from "../util/sleep.js";
 import { existsSync, statfsSync, statSync } from "node:fs";
@@ -17,6 +23,7 @@ import { dirname } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
 import type { BackupTable } from "./format.js";
+import { hashTable } from "./tables.js";
 import { allRows, bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
@@ -70,6 +77,15 @@ const RELEASE_ATTEMPTS = 5;
 /** With no answer at all for this long, this thread proves the table itself (a worker that died says nothing). */
 const SILENCE_MS = 120_000;
 
+/** Tickets that can be claimed (one Int32 each): a ticket past them is the worker's alone. */
+const CLAIM_SLOTS = 4096;
+/** A ticket's claim: 0 not begun, WORKER_CLAIM the worker's, TAKEN_CLAIM this thread's (proof-worker.ts claims too). */
+export const WORKER_CLAIM = 1;
+const TAKEN_CLAIM = 2;
+
+/** Which thread proved a table copied ahead: the worker, this thread while it would have waited, or this thread because the worker could not. */
+export type ProvedBy = "beside" | "taken" | "here";
+
 export class ProofBeside {
   private readonly worker: Worker;
   private readonly port: MessagePort;
@@ -84,15 +100,28 @@ export class ProofBeside {
   /** The answers to the parts of the checks (by part), while they run. */
   private readonly parts = new Map<number, CheckResult>();
   private sent = 0;
+  /** Per ticket: 0 not begun, WORKER_CLAIM, TAKEN_CLAIM. */
+  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
+  /** The table of each ticket sent, while this thread may still take it. */
+  private readonly tables = new Map<number, BackupTable>();
+  /** Tickets this thread took (their answers are its own). */
+  private readonly taken = new Set<number>();
   private readonly exited: Promise<void>;
   /** The worker started for the new file's checks (`checksBeside`), ended with this one. */
   private checker: ProofBeside | null = null;
 
-  constructor(private readonly dbPath: string) {
+  /**
+   * `db`: the build's own connection, which takes tables the worker has not begun where this thread
+   * would wait (null: it only waits — the checks' worker).
+   */
+  constructor(
+    private readonly dbPath: string,
+    private readonly db: LibsqlDatabase | null = null,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = new Worker(WORKER, {
-      workerData: { dbPath, port: port1, signal: this.signal.buffer },
+      workerData: { dbPath, port: port1, signal: this.signal.buffer, claims: this.claims.buffer },
       transferList: [port1],
       execArgv: workerExecArgv(),
       resourceLimits: WORKER_LIMITS,
@@ -105,9 +134,47 @@ export class ProofBeside {
   /** Sends a committed table to be hashed; returns its ticket. */
   submit(table: BackupTable): number {
     const i = this.sent++;
+    if (this.db && i < CLAIM_SLOTS) this.tables.set(i, table);
     Atomics.store(this.signal, 2, this.sent);
     this.port.postMessage({ i, table });
     return i;
+  }
+
+  /** Whether this thread proved the ticket's table (took it from the worker). */
+  tookTicket(i: number): boolean {
+    return this.taken.has(i);
+  }
+
+  /**
+   * Takes the last ticket sent that the worker has not begun and hashes its table on this thread's
+   * connection (in a read transaction of its own when it is in none); false when none is left to take.
+   */
+  private takeOne(): boolean {
+    if (!this.db) return false;
+    for (let j = Math.min(this.sent, CLAIM_SLOTS) - 1; j >= 0; j--) {
+      const table = this.tables.get(j);
+      if (!table) continue; // taken already, or answered
+      this.tables.delete(j);
+      // The worker claims in the order sent: one it claimed means every earlier one is its own.
+      if (Atomics.compareExchange(this.claims, j, 0, TAKEN_CLAIM) !== 0) {
+        for (const k of this.tables.keys()) if (k < j) this.tables.delete(k);
+        return false;
+      }
+      this.taken.add(j);
+      const own = !this.db.inTransaction;
+      try {
+        if (own) this.db.exec("BEGIN");
+        this.answers.set(j, { i: j, ...hashTable(this.db, table) });
+      } catch (e) {
+        this.answers.set(j, { i: j, error: e instanceof Error ? e.message : String(e) });
+      } finally {
+        if (own && this.db.inTransaction) this.db.exec("COMMIT");
+      }
+      // Counted as answered: behind() and progressed() see it as they see the worker's.
+      Atomics.add(this.signal, 0, 1);
+      return true;
+    }
+    return false;
   }
 
   /** Whether the worker fell silent or failed (it answers nothing more; a dead thread may hold SQLite's checkpoint lock). */
@@ -171,6 +238,10 @@ export class ProofBeside {
         // Fallen silent or failed: every table still unanswered is proven on this thread, without waiting again.
         this.silent = true;
         return ready();
+      }
+      if (this.takeOne()) {
+        last = Date.now();
+        continue;
       }
       Atomics.wait(this.signal, 0, seen, 1000);
     }
@@ -321,10 +392,10 @@ export function provenBeside(
   proofs: ProofBeside,
   p: Plan,
   ticket: number,
-  onProof?: (table: string, by: "beside" | "here") => void,
+  onProof?: (table: string, by: ProvedBy) => void,
 ): number | null {
   const a = proofs.answer(ticket);
   const proof = a !== null && "sha256" in a ? a : null;
-  onProof?.(p.bt.name, proof ? "beside" : "here");
+  onProof?.(p.bt.name, proof ? (proofs.tookTicket(ticket) ? "taken" : "beside") : "here");
   return proof ? native.proven(p, proof) : native.proveHere(p);
 }

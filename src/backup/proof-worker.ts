@@ -7,6 +7,8 @@
  * write of its pages) only when no other table waits for it and the main thread is not checkpointing
  * at the WAL window: hashing comes first, the main thread checkpoints while the worker is behind.
  *
+ * A table the main thread claimed first (it takes the last ones sent where it would wait) is skipped.
+ *
  * Once every table is proven it closes its connection (`release`) and ends. A worker started for the
  * new file's checks (after the rows are committed) claims the parts the main thread shares (`check`)
  * one by one and runs them on a read-only connection, each answered as it is done (import-parity.ts
@@ -15,13 +17,15 @@
 import { workerData, type MessagePort } from "node:worker_threads";
 import { openReadOnly, openReadWrite, type LibsqlDatabase } from "../db/local.js";
 import type { BackupTable } from "./format.js";
-import type { ProofAnswer } from "./native-proof.js";
+import { WORKER_CLAIM, type ProofAnswer } from "./native-proof.js";
+import { sleepSync } from "../util/sleep.js";
 import { hashTable } from "./tables.js";
 import { collectGarbage } from "../util/gc.js";
 import { runCheck, type CheckTask } from "./import-parity.js";
 
 const port = workerData.port as MessagePort;
 const signal = new Int32Array(workerData.signal as SharedArrayBuffer);
+const claims = new Int32Array(workerData.claims as SharedArrayBuffer);
 const answer = (m: ProofAnswer) => {
   port.postMessage(m);
   Atomics.add(signal, 0, 1);
@@ -78,6 +82,11 @@ port.on("message", (m: Message) => {
   }
   // Test hook: the thread fails outside any table (as an out-of-memory end would).
   if (process.env.VOX_CUTOVER_TEST_PROOF_WORKER_CRASH === "1") throw new Error("test: the proof worker fails");
+  // Test hook: a slow worker, before it claims a table not yet taken (the main thread then takes them, from the last one sent).
+  const slow = Number(process.env.VOX_CUTOVER_TEST_PROOF_WORKER_SLOW_MS ?? 0);
+  if (slow > 0 && m.i < claims.length && Atomics.load(claims, m.i) === 0) sleepSync(slow);
+  // A table the main thread took (it hashes it instead of waiting): nothing to do here. Claimed in the order sent.
+  if (m.i < claims.length && Atomics.compareExchange(claims, m.i, 0, WORKER_CLAIM) !== 0) return;
   try {
     // Read-write only to checkpoint (wal_autocheckpoint=0: see below). This thread writes nothing else.
     db ??= openReadWrite(workerData.dbPath as string);
