@@ -54,10 +54,7 @@ export interface ImportReport {
 
 interface ImportOptions {
   backupPath: string;
-  /**
-   * A file in vox's own export-legacy format, already scanned (`scanReference`): read from it
-   * instead of `backupPath` (unverifiable; its sha256 is the scan's).
-   */
+  /** A file in vox's own export-legacy format, already scanned (`scanReference`): read from it instead of `backupPath` (unverifiable; its sha256 is the scan's). */
   reference?: ReferenceScan;
   /** The target database; for a dry-run, the trial import goes to a temporary file instead. */
   targetPath: string;
@@ -78,8 +75,9 @@ interface ImportOptions {
   command?: string;
   /** Progress: rows copied so far; `phase` names what the import does now ("copying rows", then "rebuilding indexes", "checking"). */
   onProgress?: (p: { rowsDone: number; totalRows: number; table: string; phase?: string }) => void;
-  /** Test hook: which thread proved a table copied natively ("beside": the proof worker; "taken": this thread, instead of waiting for it; "here": this thread, the worker unable). */
+  /** Test hooks: which thread proved a table copied natively ("beside": the proof worker; "taken": this thread instead of waiting; "here": this thread, the worker unable), and who answered the tickets (each once). */
   onProof?: (table: string, by: ProvedBy) => void;
+  onProofsAnswered?: (a: { tickets: number; worker: number; taken: number }) => void;
   /** Test hook: throw after this many loaded rows (failure injection). */
   failAfterRows?: number;
   /** A new file's settings; default: the backup header's (the source file's), none for a reference file. */
@@ -144,7 +142,7 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
       try {
         return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {
-        await proofs?.close();
+        await proofs?.close(opts.onProofsAnswered);
       }
     },
   );

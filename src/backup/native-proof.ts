@@ -106,6 +106,8 @@ export class ProofBeside {
   private readonly tables = new Map<number, BackupTable>();
   /** Tickets this thread took (their answers are its own). */
   private readonly taken = new Set<number>();
+  /** Table answers the worker posted. */
+  private workerAnswers = 0;
   private readonly exited: Promise<void>;
   /** The worker started for the new file's checks (`checksBeside`), ended with this one. */
   private checker: ProofBeside | null = null;
@@ -146,35 +148,52 @@ export class ProofBeside {
   }
 
   /**
-   * Takes the last ticket sent that the worker has not begun and hashes its table on this thread's
-   * connection (in a read transaction of its own when it is in none); false when none is left to take.
+   * Takes a ticket the worker has not begun and hashes its table on this thread's connection (in a
+   * read transaction of its own when it is in none); false when there is none to take. Waiting for
+   * ticket `want` (answer): that ticket or nothing — the worker has it, or this thread hashes it now
+   * (a larger table taken meanwhile would hold up the answer while the worker idles). Otherwise (the
+   * WAL window) the last one sent: the worker goes from the first.
    */
-  private takeOne(): boolean {
-    if (!this.db) return false;
+  private takeOne(want?: number): boolean {
+    if (!this.db || process.env.VOX_CUTOVER_TEST_PROOF_TAKE === "0") return false;
+    if (want !== undefined) return this.take(want);
     for (let j = Math.min(this.sent, CLAIM_SLOTS) - 1; j >= 0; j--) {
-      const table = this.tables.get(j);
-      if (!table) continue; // taken already, or answered
-      this.tables.delete(j);
+      if (!this.tables.has(j)) continue; // taken already, or answered
+      if (this.take(j)) return true;
       // The worker claims in the order sent: one it claimed means every earlier one is its own.
-      if (Atomics.compareExchange(this.claims, j, 0, TAKEN_CLAIM) !== 0) {
-        for (const k of this.tables.keys()) if (k < j) this.tables.delete(k);
-        return false;
-      }
-      this.taken.add(j);
-      const own = !this.db.inTransaction;
-      try {
-        if (own) this.db.exec("BEGIN");
-        this.answers.set(j, { i: j, ...hashTable(this.db, table) });
-      } catch (e) {
-        this.answers.set(j, { i: j, error: e instanceof Error ? e.message : String(e) });
-      } finally {
-        if (own && this.db.inTransaction) this.db.exec("COMMIT");
-      }
-      // Counted as answered: behind() and progressed() see it as they see the worker's.
-      Atomics.add(this.signal, 0, 1);
-      return true;
+      for (const k of this.tables.keys()) if (k < j) this.tables.delete(k);
+      return false;
     }
     return false;
+  }
+
+  /** Claims ticket j for this thread and hashes its table; false when it is not to be taken (the worker's, or no table). */
+  private take(j: number): boolean {
+    const table = this.tables.get(j);
+    if (!table || !this.db) return false;
+    this.tables.delete(j);
+    if (Atomics.compareExchange(this.claims, j, 0, TAKEN_CLAIM) !== 0) return false;
+    this.taken.add(j);
+    const own = !this.db.inTransaction;
+    try {
+      if (own) this.db.exec("BEGIN");
+      this.answers.set(j, { i: j, ...hashTable(this.db, table) });
+    } catch (e) {
+      // An error that ended the build's own write transaction (SQLite rolls it back on a full disk,
+      // an I/O error, no memory) is the build's failure, as it would be on its next write.
+      if (!own && !this.db.inTransaction) throw e;
+      this.answers.set(j, { i: j, error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      if (own && this.db.inTransaction) this.db.exec("COMMIT");
+    }
+    // Counted as answered: behind() and progressed() see it as they see the worker's.
+    Atomics.add(this.signal, 0, 1);
+    return true;
+  }
+
+  /** Tickets sent, and the answers to them: the worker's and this thread's (taken). Each ticket is answered once: the two sum to the tickets. */
+  answeredBy(): { tickets: number; worker: number; taken: number } {
+    return { tickets: this.sent, worker: this.workerAnswers, taken: this.taken.size };
   }
 
   /** Whether the worker fell silent or failed (it answers nothing more; a dead thread may hold SQLite's checkpoint lock). */
@@ -218,11 +237,11 @@ export class ProofBeside {
   }
 
   private wait(i: number): boolean {
-    return this.waitFor(() => this.answers.has(i));
+    return this.waitFor(() => this.answers.has(i), i);
   }
 
   /** Blocks until `ready()` (true) or the worker fell silent or failed (false: `ready()` as it stands). */
-  private waitFor(ready: () => boolean): boolean {
+  private waitFor(ready: () => boolean, want?: number): boolean {
     let last = Date.now();
     for (;;) {
       if (this.silent) return ready();
@@ -230,7 +249,10 @@ export class ProofBeside {
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
         const a = m.message as ProofAnswer;
         if ("k" in a) this.parts.set(a.k, a.result);
-        else this.answers.set(a.i, a);
+        else {
+          if (a.i >= 0) this.workerAnswers++;
+          this.answers.set(a.i, a);
+        }
         last = Date.now();
       }
       if (ready()) return true;
@@ -239,7 +261,7 @@ export class ProofBeside {
         this.silent = true;
         return ready();
       }
-      if (this.takeOne()) {
+      if (this.takeOne(want)) {
         last = Date.now();
         continue;
       }
@@ -318,8 +340,9 @@ export class ProofBeside {
     db.exec("BEGIN IMMEDIATE");
   }
 
-  /** Ends the worker (after `finish` or the checks, or after a failure: its connection goes with it). */
-  async close(): Promise<void> {
+  /** Ends the worker (after `finish` or the checks, or after a failure: its connection goes with it); `answered` hears `answeredBy()` first. */
+  async close(answered?: (a: ReturnType<ProofBeside["answeredBy"]>) => void): Promise<void> {
+    answered?.(this.answeredBy());
     // The worker closes its connection and its end of the channel, and so ends.
     this.port.postMessage({ stop: true });
     const t = setTimeout(() => void this.worker.terminate(), 10_000);

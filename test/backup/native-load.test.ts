@@ -50,7 +50,8 @@ function load(backup: string, target: string, source?: string): Promise<ImportRe
 /**
  * The same native import into a new file with the proof beside the load (forced at any size): the
  * copied tables committed into the private build file in WAL mode and hashed by the proof worker.
- * Returns the report and which thread proved each table copied ahead.
+ * Returns the report and which thread proved each table copied ahead; every ticket hashed once
+ * (by the worker or taken by this thread, never both).
  */
 async function loadBeside(
   backup: string,
@@ -59,6 +60,7 @@ async function loadBeside(
   env: Record<string, string> = {},
 ): Promise<{ r: ImportReport; proof: Record<string, string>; walPeak: number }> {
   const proof: Record<string, string> = {};
+  let answered = { tickets: -1, worker: -1, taken: -1 };
   // The private build file's -wal, in bytes, each time a table copied ahead is committed (its largest).
   let walPeak = 0;
   const onProgress = (pr: { phase?: string }) => {
@@ -73,11 +75,15 @@ async function loadBeside(
       ...baselineImport(),
       source,
       onProof: (t, how) => void (proof[t] = how),
+      onProofsAnswered: (a) => void (answered = a),
       onProgress,
     });
     // Back in a rollback journal, nothing of the WAL build left beside it.
     expect(sqlite(target, "PRAGMA journal_mode")).toBe("delete");
     expect(readdirSync(dir).filter((f) => f.startsWith(`${basename(target)}-`) || f.startsWith(`.${basename(target)}.`))).toEqual([]);
+    // Each ticket hashed once: the worker's answers are its "beside" proofs (none in these runs could not read a table), this thread's takes its "taken".
+    const count = (how: string) => Object.values(proof).filter((h) => h === how).length;
+    expect(answered).toEqual({ tickets: Object.keys(proof).length, worker: count("beside"), taken: count("taken") });
     return { r, proof, walPeak };
   } finally {
     for (const k of ["VOX_CUTOVER_PROOF_WORKER_BYTES", ...Object.keys(env)]) delete process.env[k];
@@ -130,12 +136,14 @@ describe("native path ≡ row path", () => {
     // Proven beside the load (a worker): the same tables native, the same file. With a WAL window of
     // 64 KB the copying waits for the proofs sent and truncates the WAL after most tables.
     const WINDOW = 64 << 10;
-    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, { VOX_CUTOVER_PROOF_WAL_WINDOW: String(WINDOW) });
+    // This thread not taking tables (test hook): every one proven by the worker.
+    const beside = await loadBeside(p("sample.jsonl"), p("sample-beside.db"), db, {
+      VOX_CUTOVER_PROOF_WAL_WINDOW: String(WINDOW),
+      VOX_CUTOVER_TEST_PROOF_TAKE: "0",
+    });
     expect(by(beside.r, "native")).toEqual(by(native, "native"));
     expect(Object.keys(beside.proof).sort()).toEqual(by(native, "native").sort());
-    // Proven by the worker, or taken by this thread where it would have waited for the worker (never "here": the worker was well).
-    expect(Object.values(beside.proof)).toContain("beside");
-    for (const how of Object.values(beside.proof)) expect(["beside", "taken"]).toContain(how);
+    expect(new Set(Object.values(beside.proof))).toEqual(new Set(["beside"]));
     expect(beside.r.quarantined).toBe(rows.quarantined);
     expect(content(p("sample-beside.db"))).toEqual(content(p("sample-rows.db")));
     // The WAL's disk use: never more than about the largest table copied (each truncated once proven),
@@ -160,11 +168,13 @@ describe("native path ≡ row path", () => {
     expect(by(slow.r, "native")).toEqual(by(native, "native"));
     expect(content(p("sample-slow.db"))).toEqual(content(p("sample-rows.db")));
     expect(slow.walPeak).toBeLessThanOrEqual(WINDOW + 2 * largest + 16 * 4096);
-    // The worker fails at its first table: no wait for it, every copied table proven on this thread, the same file.
-    const crashed = await loadBeside(p("sample.jsonl"), p("sample-crashed.db"), db, { VOX_CUTOVER_TEST_PROOF_WORKER_CRASH: "1" });
+    // The worker fails at its first table (this thread not taking): no wait for it, every copied table proven on this thread, the same file.
+    const crashed = await loadBeside(p("sample.jsonl"), p("sample-crashed.db"), db, {
+      VOX_CUTOVER_TEST_PROOF_WORKER_CRASH: "1",
+      VOX_CUTOVER_TEST_PROOF_TAKE: "0",
+    });
     expect(by(crashed.r, "native")).toEqual(by(native, "native"));
-    expect(Object.values(crashed.proof)).toContain("here");
-    for (const how of Object.values(crashed.proof)) expect(["here", "taken"]).toContain(how); // taken: before the worker's failure was seen
+    expect(new Set(Object.values(crashed.proof))).toEqual(new Set(["here"]));
     expect(content(p("sample-crashed.db"))).toEqual(content(p("sample-rows.db")));
   });
 
@@ -236,10 +246,10 @@ describe("native path ≡ row path", () => {
     expect(content(existing)).toEqual(content(p("mixed-rows.db")));
     // Proven beside the load: agent_reliability was copied and committed, the worker's hash differs,
     // so it is emptied and loaded from the backup like the others the proof refused.
-    const beside = await loadBeside(p("mixed.jsonl"), p("mixed-beside.db"), db);
+    const beside = await loadBeside(p("mixed.jsonl"), p("mixed-beside.db"), db, { VOX_CUTOVER_TEST_PROOF_TAKE: "0" });
     expect(Object.fromEntries(beside.r.tables.map((t) => [t.source, t.loadedBy]))).toEqual(how);
-    expect(["beside", "taken"]).toContain(beside.proof.agent_reliability);
-    expect(["beside", "taken"]).toContain(beside.proof.corpus_pairs);
+    expect(beside.proof.agent_reliability).toBe("beside");
+    expect(beside.proof.corpus_pairs).toBe("beside");
     // Stopped in its copy by the value that would convert, not copied and then refused by the proof.
     expect(beside.proof.research_metrics).toBeUndefined();
     expect(sqlite(p("mixed-beside.db"), "SELECT agent_id FROM agent_reliability ORDER BY rowid")).toBe("backup\nkept");
