@@ -36,7 +36,7 @@ const WORKERS = [
   "backup/writer-worker.js",
   "cli/ticker-worker.js",
   "db/integrity-worker.js",
-  "engine/built-hash-worker.js",
+  "util/file-hash-worker.js",
   "ui/worker.js",
 ];
 const workerNames = WORKERS.map((w) => w.split("/").pop());

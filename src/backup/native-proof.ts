@@ -158,6 +158,9 @@ export class ProofBeside {
   private takeOne(want?: number): boolean {
     if (!this.db || process.env.VOX_CUTOVER_TEST_PROOF_TAKE === "0") return false;
     if (want !== undefined) return this.take(want);
+    // One table unanswered: the worker's (or next). Taking it would leave the worker idle and hold
+    // off this thread's checkpoint, which runs beside the worker's hash (1 GB: build ~1 s longer).
+    if (this.behind() < 2) return false;
     for (let j = Math.min(this.sent, CLAIM_SLOTS) - 1; j >= 0; j--) {
       if (!this.tables.has(j)) continue; // taken already, or answered
       if (this.take(j)) return true;

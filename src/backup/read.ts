@@ -57,25 +57,22 @@ function* readLines(path: string, chunkSize = 1 << 20, maxLine = maxLineBytes())
 }
 
 export interface BackupVisitor {
-  /**
-   * Take rows holding big values as they are: a BigValue (read in slices with its \`open\`), and
-   * no line (null). Without it a big value is read back whole and the row's line built.
-   */
+  /** Take rows holding big values as they are: a BigValue (read in slices with its \`open\`), and no line (null). Without it a big value is read back whole and the row's line built. */
   bigValues?: boolean;
   /**
-   * The caller compares the whole-file hash with one it verified before anything read here is kept:
-   * the per-row canonical re-encoding is skipped, and a `hashOnly` table's own hash is not
-   * recomputed (its end marker's is taken; the whole-file hash covers its bytes). Every other hash
-   * and count is still checked.
+   * The caller compares the whole-file hash with one it verified before anything read here is kept: the per-row canonical
+   * re-encoding is skipped, and a `hashOnly` table's own hash is not recomputed (its end marker's is taken; the whole-file
+   * hash covers its bytes). Every other hash and count is still checked.
    */
   trusted?: boolean;
   /**
-   * Rows are hashed and counted, never parsed (no JSON, no decoding, no canonical or order check):
-   * only for a caller that proves the rows otherwise — compare.ts, where every table's hash must
-   * equal the canonical encoding of the live database's rows, read in key order. Sections, end
-   * markers, counts, the trailer and the whole-file hash are checked as always. No onRow.
+   * Rows are hashed and counted, never parsed (no JSON, no decoding, no canonical or order check): only for a caller that
+   * proves the rows otherwise — compare.ts, where every table's hash must equal the canonical encoding of the live
+   * database's rows, read in key order. Sections, end markers, counts, the trailer and the whole-file hash are checked as always. No onRow.
    */
   rowsUnparsed?: boolean;
+  /** The whole-file hash is taken by the caller on another thread (util/file-hash-beside.ts), not here: the result's `fileSha256` is the trailer's claim, which the caller must hold its own hash to. */
+  wholeFileHashBeside?: boolean;
   onHeader?(h: BackupHeader): void;
   onTable?(t: BackupTable): void;
   /**
@@ -106,6 +103,11 @@ export interface ReadResult {
 /** Thrown for a file that is the reference runbook's unverifiable `vox codex export-legacy` format. */
 export class ReferenceFormat extends Error {}
 
+/** A refusal (3) unless the bytes before the trailer hash to the trailer's `fileSha256`. */
+export function assertWholeFileHash(path: string, got: string, claimed: unknown): void {
+  if (got !== claimed) throw bad(path, null, `the whole-file hash (${got}) differs from the trailer's (${String(claimed)})`);
+}
+
 function bad(path: string, line: number | null, what: string, table?: string): Error {
   return refused({
     what: `The backup ${path} does not verify${line ? ` at line ${line}` : ""}${table ? ` (table ${table})` : ""}: ${what}.`,
@@ -116,6 +118,8 @@ function bad(path: string, line: number | null, what: string, table?: string): E
 }
 
 type Hash = ReturnType<typeof createHash>;
+/** A hash that takes nothing: the whole-file hash when the caller takes it elsewhere. */
+const NO_HASH = { update: () => NO_HASH, digest: () => "" } as unknown as Hash;
 
 /**
  * Row lines for the table's and the whole file's hash, fed in runs of up to 1 MB: a hash update
@@ -170,7 +174,7 @@ function cmpKey(a: SqlValue, b: SqlValue): number {
  */
 export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResult {
   const size = statSync(path).size;
-  const fileHash = createHash("sha256");
+  const fileHash = visitor.wholeFileHashBeside ? NO_HASH : createHash("sha256");
   let header: BackupHeader | undefined;
   let ti = 0;
   let cur: BackupTable | undefined;
@@ -353,8 +357,8 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   if (!header) throw bad(path, null, "the file is empty");
   if (!trailer) throw bad(path, null, cur ? `the file ends inside table ${cur.name} (truncated)` : "the file has no trailer (truncated)", cur?.name);
   if (ti !== header.tables.length) throw bad(path, null, `the header lists ${header.tables.length} tables, the file holds ${ti}`);
-  if (trailer.fileSha256 !== fileSha256)
-    throw bad(path, null, `the whole-file hash (${fileSha256}) differs from the trailer's (${String(trailer.fileSha256)})`);
+  if (visitor.wholeFileHashBeside) fileSha256 = String(trailer.fileSha256);
+  else assertWholeFileHash(path, fileSha256, trailer.fileSha256);
   if (!Array.isArray(trailer.tables) || JSON.stringify(trailer.tables) !== JSON.stringify(done)) {
     const i = done.findIndex((d, j) => JSON.stringify(d) !== JSON.stringify(trailer!.tables?.[j]));
     throw bad(path, null, `the trailer's counts and hashes differ from the file's${i >= 0 ? ` for table ${done[i]!.name}` : ""}`);
@@ -396,10 +400,7 @@ export function peekHeader(path: string): BackupHeader | null {
   return null;
 }
 
-/**
- * Whether every line of the file is at most `limit` bytes long (one pass over the bytes, no line
- * decoded): a file whose lines are all shorter than the big-value size holds no big value.
- */
+/** Whether every line of the file is at most `limit` bytes long (one pass over the bytes, no line decoded): a file whose lines are all shorter than the big-value size holds no big value. */
 export function linesAtMost(path: string, limit: number): boolean {
   const fd = openSync(path, "r");
   try {
@@ -428,10 +429,7 @@ export function peekTrailerSha(path: string): string | null {
   return t && typeof t.fileSha256 === "string" ? t.fileSha256 : null;
 }
 
-/**
- * The trailer as the file's last line claims it (per-table rows and hashes), without reading the
- * rest: a claim until `readBackup` has checked the whole file against it.
- */
+/** The trailer as the file's last line claims it (per-table rows and hashes), without reading the rest: a claim until `readBackup` has checked the whole file against it. */
 export function peekTrailer(path: string): Trailer | null {
   const size = statSync(path).size;
   const n = Math.min(size, 1 << 20);

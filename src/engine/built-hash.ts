@@ -9,58 +9,13 @@
  * mtime must still be those. Otherwise (a copy to another filesystem, a stat that moved, no worker)
  * the moved file is hashed as before.
  */
-import { existsSync, statSync, type BigIntStats } from "node:fs";
-import { Worker } from "node:worker_threads";
-import { oneAnswer, spareWorkers, WORKER_LIMITS, workerExecArgv } from "../util/worker.js";
-import { envInteger } from "../util/env.js";
+import { hashFileBeside, sameStat, statNow, type FileHashBeside, type StatNow } from "../util/file-hash-beside.js";
 
-/** What a write moves: compared as strings (the journal-free record of one moment). */
-export interface StatNow {
-  dev: string;
-  ino: string;
-  size: string;
-  mtimeNs: string;
-  ctimeNs: string;
-}
+export type BuiltHashBeside = FileHashBeside;
 
-export interface BuiltHash {
-  sha256: string;
-  before: StatNow;
-  after: StatNow;
-}
-
-export interface BuiltHashBeside {
-  readonly result: Promise<BuiltHash | { error: string }>;
-  stop(): void;
-}
-
-export function statOfFd(st: BigIntStats): StatNow {
-  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
-}
-
-function statNow(path: string): StatNow | null {
-  try {
-    return statOfFd(statSync(path, { bigint: true }));
-  } catch {
-    return null;
-  }
-}
-
-const sameStat = (a: StatNow | null, b: StatNow | null): boolean =>
-  a !== null && b !== null && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
-
-const WORKER = new URL("./built-hash-worker.js", import.meta.url);
-
-/**
- * Starts hashing `path` on a worker thread; null (hashed once moved, on this thread) below
- * VOX_CUTOVER_HASH_BESIDE_BYTES (default 32 MB: ~20 ms of hashing, less than a thread's start), beside
- * the wizard's screens (util/worker.ts), or from the sources (no built worker).
- */
+/** Starts hashing the kept built file at `path` on a worker thread (util/file-hash-beside.ts; null: hashed once moved, on this thread). */
 export function hashBeside(path: string): BuiltHashBeside | null {
-  if (spareWorkers() || !existsSync(WORKER) || Number(statNow(path)?.size ?? 0) < envInteger("VOX_CUTOVER_HASH_BESIDE_BYTES", 32 << 20)) return null;
-  const worker = new Worker(WORKER, { workerData: { path }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
-  worker.unref();
-  return { result: oneAnswer<BuiltHash | { error: string }>(worker, "the hashing thread"), stop: () => void worker.terminate() };
+  return hashFileBeside(path);
 }
 
 /**

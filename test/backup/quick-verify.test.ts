@@ -5,7 +5,7 @@
  * independent editor: Python's json and hashlib).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -126,6 +126,45 @@ describe("the verify right after an export (verifyExport): the export's reading 
     expect(v.reReadBecause).toMatch(/content version changed/);
     expect(v.comparison.ok).toBe(false);
     expect(v.comparison.firstDifference).toMatch(/^table ipk has \d+ rows in the database/);
+  });
+});
+
+describe("the verify right after an export with the whole-file hash on another core (from 32 MB; here VOX_CUTOVER_HASH_BESIDE_BYTES=0)", () => {
+  /** The sha256 of the bytes before the last line (the trailer), by Python's hashlib: what the trailer's fileSha256 claims. */
+  const beforeTrailer = async (f: string) =>
+    (
+      await execa("python3", [
+        "-c",
+        "import hashlib,sys\nb=open(sys.argv[1],'rb').read()\nprint(hashlib.sha256(b[:b.rstrip(b'\\n').rfind(b'\\n')+1]).hexdigest())",
+        f,
+      ])
+    ).stdout.trim();
+  const beside = async <T>(fn: () => Promise<T>): Promise<T> => {
+    process.env.VOX_CUTOVER_HASH_BESIDE_BYTES = "0";
+    try {
+      return await fn();
+    } finally {
+      delete process.env.VOX_CUTOVER_HASH_BESIDE_BYTES;
+    }
+  };
+
+  it("a good backup: the worker's hash is the bytes before the trailer (an independent reader's), and the comparison passes", async () => {
+    const { verifyExport, contentState } = await verifyParts();
+    const v = await beside(() => verifyExport(p("good.jsonl"), p("src.db"), recordOf(p("good.jsonl"), contentState(p("src.db")))));
+    expect(v.comparison.ok, String(v.comparison.firstDifference)).toBe(true);
+    expect(v.read.fileSha256).toBe(await beforeTrailer(p("good.jsonl")));
+  });
+
+  it("a section line rewritten to the same JSON (only the whole-file hash sees it): refused with or without the worker, the same words", async () => {
+    const { verifyExport, contentState } = await verifyParts();
+    const f = p("t-spaced.jsonl");
+    const text = readFileSync(p("good.jsonl"), "utf8");
+    expect(text).toContain('{"k":"table"');
+    writeFileSync(f, text.replace('{"k":"table"', '{"k": "table"'));
+    const rec = recordOf(p("good.jsonl"), contentState(p("src.db")));
+    const words = /does not verify: the whole-file hash \([0-9a-f]{64}\) differs from the trailer's/;
+    await expect(beside(() => verifyExport(f, p("src.db"), rec))).rejects.toThrow(words);
+    await expect(verifyExport(f, p("src.db"), rec)).rejects.toThrow(words);
   });
 });
 
