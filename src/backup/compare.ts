@@ -2,8 +2,8 @@ import { formatCount } from "../util/count.js";
 import { openReadOnly } from "../db/local.js";
 import { VoxError } from "../errors.js";
 import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
-import { assertWholeFileHash, readBackup, type BackupVisitor, type ReadResult } from "./read.js";
-import { hashFileBeside, sameStat } from "../util/file-hash-beside.js";
+import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
+import { hashFileBeside, sameStat, statNow } from "../util/file-hash-beside.js";
 import { LiveHash, liveHashFailed, type LiveTable } from "./live-hash.js";
 import { listBackupTables } from "./tables.js";
 
@@ -64,22 +64,26 @@ function quickRead(backupPath: string, visitor: BackupVisitor, wholeFileHashBesi
 /**
  * quickRead with the whole-file hash on another core (from 32 MB: util/file-hash-beside.ts): the
  * worker hashes the bytes before the trailer while this thread reads the file and hashes each table,
- * two SHA-256 passes side by side instead of one after the other (1 GB: ~0.7 s less). Each read is
- * held to the same trailer, which this thread read: the worker's hash must be its `fileSha256`
- * (what the caller then holds to the export's record), taken while nothing wrote to the file. A
- * worker that could not answer so: the file read again here, hashing it whole.
+ * two SHA-256 passes side by side instead of one after the other (1 GB: ~0.5 s less). Taken only when
+ * both reads were of one unwritten file — the file's stat (device, inode, size, mtime, ctime: any
+ * write or rename moves the ctime) the same before and after this thread's read and the worker's —
+ * and the worker's hash is the trailer's `fileSha256`, which the caller then holds to the export's
+ * record. Anything else (a worker that could not answer, a file written or moved meanwhile, a hash
+ * that is not the trailer's) is decided by the one-thread read, which names a damaged file's first
+ * bad line as it always did. `beside` in the result: whether the worker's hash was taken.
  */
-async function readBesideItsHash(backupPath: string, visitor: BackupVisitor): Promise<ReadResult> {
-  const beside = hashFileBeside(backupPath, true);
-  if (!beside) return quickRead(backupPath, visitor);
+async function readBesideItsHash(backupPath: string, visitor: BackupVisitor): Promise<{ read: ReadResult; beside: boolean }> {
+  const worker = hashFileBeside(backupPath, true);
+  if (!worker) return { read: quickRead(backupPath, visitor), beside: false };
   try {
+    const before = statNow(backupPath);
     const read = quickRead(backupPath, visitor, true);
-    const h = await beside.result;
-    if ("error" in h || !sameStat(h.before, h.after)) return quickRead(backupPath, visitor);
-    assertWholeFileHash(backupPath, h.sha256, read.fileSha256);
-    return read;
+    const after = statNow(backupPath);
+    const h = await worker.result;
+    const held = !("error" in h) && sameStat(before, after) && sameStat(h.before, before) && sameStat(h.after, after) && h.sha256 === read.fileSha256;
+    return held ? { read, beside: true } : { read: quickRead(backupPath, visitor), beside: false };
   } finally {
-    beside.stop();
+    worker.stop();
   }
 }
 
@@ -146,6 +150,8 @@ interface ExportVerification {
   live: LiveProof;
   /** Why the primary was re-read (null on the content-version path). */
   reReadBecause: string | null;
+  /** The backup's whole-file hash was taken on another core beside its read (readBesideItsHash). */
+  hashedBeside?: boolean;
 }
 
 /** The export's hashes by section name, sqlite_sequence's included; null when the record lacks one. */
@@ -226,7 +232,8 @@ export async function verifyExport(backupPath: string, dbPath: string, exp: Expo
     if (!counted) because = "a commit came in while its rows were counted";
     else {
       const live = counted.map((t) => ({ ...t, sha256: recorded.get(t.name)?.sha256 ?? "" }));
-      let read = await readBesideItsHash(backupPath, visitor);
+      const quick = await readBesideItsHash(backupPath, visitor);
+      let read = quick.read;
       let differs = read.fileSha256 === exp.sha256 ? recordDifference(read, recorded) : null;
       // Hashes other than the record's: read again in full, so a damaged line is named (readBackup throws it).
       if (differs && !visitor.onRow) {
@@ -235,7 +242,7 @@ export async function verifyExport(backupPath: string, dbPath: string, exp: Expo
       }
       const comparison = compareTables(read, live);
       if (differs) Object.assign(comparison, { ok: false, firstDifference: differs });
-      return { read, comparison, live: "content-version", reReadBecause: null };
+      return { read, comparison, live: "content-version", reReadBecause: null, hashedBeside: quick.beside };
     }
   }
   return { ...(await verifyAgainstDatabase(backupPath, dbPath, visitor)), live: "re-read", reReadBecause: because };

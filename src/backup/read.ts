@@ -104,7 +104,7 @@ export interface ReadResult {
 export class ReferenceFormat extends Error {}
 
 /** A refusal (3) unless the bytes before the trailer hash to the trailer's `fileSha256`. */
-export function assertWholeFileHash(path: string, got: string, claimed: unknown): void {
+function assertWholeFileHash(path: string, got: string, claimed: unknown): void {
   if (got !== claimed) throw bad(path, null, `the whole-file hash (${got}) differs from the trailer's (${String(claimed)})`);
 }
 
@@ -357,7 +357,8 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   if (!header) throw bad(path, null, "the file is empty");
   if (!trailer) throw bad(path, null, cur ? `the file ends inside table ${cur.name} (truncated)` : "the file has no trailer (truncated)", cur?.name);
   if (ti !== header.tables.length) throw bad(path, null, `the header lists ${header.tables.length} tables, the file holds ${ti}`);
-  if (visitor.wholeFileHashBeside) fileSha256 = String(trailer.fileSha256);
+  if (visitor.wholeFileHashBeside)
+    fileSha256 = typeof trailer.fileSha256 === "string" ? trailer.fileSha256 : ""; // "": no hash equals it
   else assertWholeFileHash(path, fileSha256, trailer.fileSha256);
   if (!Array.isArray(trailer.tables) || JSON.stringify(trailer.tables) !== JSON.stringify(done)) {
     const i = done.findIndex((d, j) => JSON.stringify(d) !== JSON.stringify(trailer!.tables?.[j]));

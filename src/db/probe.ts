@@ -47,8 +47,13 @@ export function probeFile(path: string): ProbeResult {
     let r = look();
     // A commit writes page 1, counting the pages it grows the file to, before those pages (as a WAL
     // checkpoint does): a file that looks short is looked at again, a few times, and for as long as
-    // a writer holds SQLite's write lock on it (up to SETTLE_MAX_MS).
-    for (let waited = 0; r.state === "truncated" && (waited < SETTLE_MIN_MS || (waited < SETTLE_MAX_MS && writerHoldsLock(path))); waited += SETTLE_STEP_MS) {
+    // a writer holds SQLite's write lock on it (up to SETTLE_MAX_MS). Once no writer holds it, one
+    // more look: the last one may have come just before the commit finished and let go.
+    for (let waited = 0; r.state === "truncated" && waited < SETTLE_MAX_MS; waited += SETTLE_STEP_MS) {
+      if (waited >= SETTLE_MIN_MS && !writerHoldsLock(path)) {
+        r = look();
+        break;
+      }
       sleepSync(SETTLE_STEP_MS);
       r = look();
     }

@@ -5,7 +5,7 @@
  * independent editor: Python's json and hashlib).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -139,6 +139,11 @@ describe("the verify right after an export with the whole-file hash on another c
         f,
       ])
     ).stdout.trim();
+  /** The export's record as the run keeps it: the whole-file hash is the writer's (the bytes before the trailer). */
+  const record = async (f: string, db: string) => {
+    const { contentState } = await verifyParts();
+    return { ...recordOf(f, contentState(db)), sha256: await beforeTrailer(f) };
+  };
   const beside = async <T>(fn: () => Promise<T>): Promise<T> => {
     process.env.VOX_CUTOVER_HASH_BESIDE_BYTES = "0";
     try {
@@ -147,24 +152,68 @@ describe("the verify right after an export with the whole-file hash on another c
       delete process.env.VOX_CUTOVER_HASH_BESIDE_BYTES;
     }
   };
+  /** A copy of the good backup edited by a Python script (`sys.argv[1]` its path). */
+  const edited = async (name: string, py: string) => {
+    const f = p(name);
+    copyFileSync(p("good.jsonl"), f);
+    await execa("python3", ["-c", py, f]);
+    return f;
+  };
 
-  it("a good backup: the worker's hash is the bytes before the trailer (an independent reader's), and the comparison passes", async () => {
-    const { verifyExport, contentState } = await verifyParts();
-    const v = await beside(() => verifyExport(p("good.jsonl"), p("src.db"), recordOf(p("good.jsonl"), contentState(p("src.db")))));
+  it("a good backup: the worker's hash is taken, it is the bytes before the trailer (an independent reader's) and the export's record; the comparison passes", async () => {
+    const { verifyExport } = await verifyParts();
+    const rec = await record(p("good.jsonl"), p("src.db"));
+    const v = await beside(() => verifyExport(p("good.jsonl"), p("src.db"), rec));
+    expect(v.hashedBeside).toBe(true);
     expect(v.comparison.ok, String(v.comparison.firstDifference)).toBe(true);
-    expect(v.read.fileSha256).toBe(await beforeTrailer(p("good.jsonl")));
+    expect(v.read.fileSha256).toBe(rec.sha256);
+    const here = await verifyExport(p("good.jsonl"), p("src.db"), rec);
+    expect(here.hashedBeside).toBe(false); // below 32 MB: one thread
+    expect(here.read.fileSha256).toBe(rec.sha256);
   });
 
-  it("a section line rewritten to the same JSON (only the whole-file hash sees it): refused with or without the worker, the same words", async () => {
-    const { verifyExport, contentState } = await verifyParts();
-    const f = p("t-spaced.jsonl");
-    const text = readFileSync(p("good.jsonl"), "utf8");
-    expect(text).toContain('{"k":"table"');
-    writeFileSync(f, text.replace('{"k":"table"', '{"k": "table"'));
-    const rec = recordOf(p("good.jsonl"), contentState(p("src.db")));
-    const words = /does not verify: the whole-file hash \([0-9a-f]{64}\) differs from the trailer's/;
+  /** Refused with and without the worker, in the same words. */
+  const refusedAlike = async (f: string, words: RegExp) => {
+    const { verifyExport } = await verifyParts();
+    const rec = await record(p("good.jsonl"), p("src.db"));
     await expect(beside(() => verifyExport(f, p("src.db"), rec))).rejects.toThrow(words);
     await expect(verifyExport(f, p("src.db"), rec)).rejects.toThrow(words);
+  };
+
+  it("a section line rewritten to the same JSON (only the whole-file hash sees it): refused alike", async () => {
+    const f = await edited(
+      "t-spaced.jsonl",
+      'import sys\nb=open(sys.argv[1],\'rb\').read()\nassert b\'{"k":"table"\' in b\nopen(sys.argv[1],\'wb\').write(b.replace(b\'{"k":"table"\', b\'{"k": "table"\', 1))',
+    );
+    await refusedAlike(f, /does not verify: the whole-file hash \([0-9a-f]{64}\) differs from the trailer's/);
+  });
+
+  it("a row line made non-canonical with its table's hash recomputed (the trailer's whole-file hash kept): refused alike, naming the line", async () => {
+    const PY = [
+      "import hashlib,json,sys",
+      "L=open(sys.argv[1],'rb').read().split(b'\\n')[:-1]",
+      "i=next(j for j,l in enumerate(L) if l.startswith(b'[') and b',' in l)",
+      "L[i]=L[i].replace(b',',b', ',1)",
+      's=max(j for j in range(i) if L[j].startswith(b\'{"k":"table"\'))',
+      'e=next(j for j in range(i,len(L)) if L[j].startswith(b\'{"k":"end"\'))',
+      "h=hashlib.sha256(b''.join(l+b'\\n' for l in L[s+1:e])).hexdigest()",
+      "end=json.loads(L[e]); end['sha256']=h; L[e]=json.dumps(end,separators=(',',':'),ensure_ascii=False).encode()",
+      "tr=json.loads(L[-1]); [t.update(sha256=h) for t in tr['tables'] if t['name']==end['name']]",
+      "L[-1]=json.dumps(tr,separators=(',',':'),ensure_ascii=False).encode()",
+      "open(sys.argv[1],'wb').write(b''.join(l+b'\\n' for l in L))",
+    ].join("\n");
+    await refusedAlike(await edited("t-noncanon.jsonl", PY), /does not verify at line \d+ \(table [^)]+\): the row is not in canonical form/);
+  });
+
+  it("a trailer whose whole-file hash is not a string (the right hash inside an array): refused alike", async () => {
+    const PY = [
+      "import json,sys",
+      "L=open(sys.argv[1],'rb').read().split(b'\\n')[:-1]",
+      "tr=json.loads(L[-1]); tr['fileSha256']=[tr['fileSha256']]",
+      "L[-1]=json.dumps(tr,separators=(',',':'),ensure_ascii=False).encode()",
+      "open(sys.argv[1],'wb').write(b''.join(l+b'\\n' for l in L))",
+    ].join("\n");
+    await refusedAlike(await edited("t-array.jsonl", PY), /does not verify: the whole-file hash \([0-9a-f]{64}\) differs from the trailer's/);
   });
 });
 
