@@ -103,11 +103,6 @@ export interface ReadResult {
 /** Thrown for a file that is the reference runbook's unverifiable `vox codex export-legacy` format. */
 export class ReferenceFormat extends Error {}
 
-/** A refusal (3) unless the bytes before the trailer hash to the trailer's `fileSha256`. */
-function assertWholeFileHash(path: string, got: string, claimed: unknown): void {
-  if (got !== claimed) throw bad(path, null, `the whole-file hash (${got}) differs from the trailer's (${String(claimed)})`);
-}
-
 function bad(path: string, line: number | null, what: string, table?: string): Error {
   return refused({
     what: `The backup ${path} does not verify${line ? ` at line ${line}` : ""}${table ? ` (table ${table})` : ""}: ${what}.`,
@@ -359,7 +354,8 @@ export function readBackup(path: string, visitor: BackupVisitor = {}): ReadResul
   if (ti !== header.tables.length) throw bad(path, null, `the header lists ${header.tables.length} tables, the file holds ${ti}`);
   if (visitor.wholeFileHashBeside)
     fileSha256 = typeof trailer.fileSha256 === "string" ? trailer.fileSha256 : ""; // "": no hash equals it
-  else assertWholeFileHash(path, fileSha256, trailer.fileSha256);
+  else if (trailer.fileSha256 !== fileSha256)
+    throw bad(path, null, `the whole-file hash (${fileSha256}) differs from the trailer's (${String(trailer.fileSha256)})`);
   if (!Array.isArray(trailer.tables) || JSON.stringify(trailer.tables) !== JSON.stringify(done)) {
     const i = done.findIndex((d, j) => JSON.stringify(d) !== JSON.stringify(trailer!.tables?.[j]));
     throw bad(path, null, `the trailer's counts and hashes differ from the file's${i >= 0 ? ` for table ${done[i]!.name}` : ""}`);

@@ -9,21 +9,14 @@
  * mtime must still be those. Otherwise (a copy to another filesystem, a stat that moved, no worker)
  * the moved file is hashed as before.
  */
-import { hashFileBeside, sameStat, statNow, type FileHashBeside, type StatNow } from "../util/file-hash-beside.js";
-
-export type BuiltHashBeside = FileHashBeside;
-
-/** Starts hashing the kept built file at `path` on a worker thread (util/file-hash-beside.ts; null: hashed once moved, on this thread). */
-export function hashBeside(path: string): BuiltHashBeside | null {
-  return hashFileBeside(path);
-}
+import { sameStat, statNow, type FileHashBeside, type StatNow } from "../util/file-hash-beside.js";
 
 /**
  * The sha256 the worker took of `path`, when it still speaks for the file there now: it matched
  * `want`, nothing wrote to the file while it was read, and its stat is unchanged since. Returns that
  * stat (to compare after the move), or null: hash the file again after it is moved.
  */
-export async function provenBefore(beside: BuiltHashBeside | null | undefined, path: string, want: string): Promise<StatNow | null> {
+export async function provenBefore(beside: FileHashBeside | null | undefined, path: string, want: string): Promise<StatNow | null> {
   if (!beside) return null;
   const r = await beside.result;
   if ("error" in r || r.sha256 !== want || !sameStat(r.before, r.after) || !sameStat(r.after, statNow(path))) return null;

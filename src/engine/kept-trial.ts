@@ -61,7 +61,7 @@ import { packageRoot, toolVersion } from "../util/paths.js";
 import { check } from "../validate/schemas.js";
 import type { Emit } from "./events.js";
 import { StepOutputSchemas } from "./step-outputs.js";
-import type { BuiltHashBeside } from "./built-hash.js";
+import type { FileHashBeside } from "../util/file-hash-beside.js";
 
 const RECORD = "trial.json";
 /** A kept trial an apply has taken: `<key>.taken-<its pid>`. */
@@ -99,7 +99,7 @@ export interface KeptTrial {
   record: TrialRecord;
   backupPath: string;
   builtPath: string;
-  builtHash?: BuiltHashBeside | null; // its sha256 being taken beside Stage 0, once an apply took it (engine/built-hash.ts)
+  builtHash?: FileHashBeside | null; // its sha256 being taken beside Stage 0, once an apply took it (engine/built-hash.ts)
 }
 
 /** Why a dry-run keeps no trial (and an apply looks for none); null: trials are kept (see above). */

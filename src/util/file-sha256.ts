@@ -1,15 +1,11 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { createHash } from "node:crypto";
 
-/** The sha256 of what `fd` reads from its position to the end (or of its first `end` bytes, read from the start), 1 MB at a time. */
-export function sha256OfFd(fd: number, end?: number): string {
+/** The sha256 of the file open as `fd`, from its start (its first `end` bytes when given), 1 MB at a time at explicit offsets. */
+export function sha256OfFd(fd: number, end = Infinity): string {
   const h = createHash("sha256");
   const buf = Buffer.allocUnsafe(1 << 20);
-  if (end === undefined) {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } else {
-    for (let at = 0, n; at < end && (n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at)) > 0; at += n) h.update(buf.subarray(0, n));
-  }
+  for (let at = 0, n; at < end && (n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at)) > 0; at += n) h.update(buf.subarray(0, n));
   return h.digest("hex");
 }
 
