@@ -77,6 +77,24 @@ export function runCheck(db: LibsqlDatabase, task: CheckTask): CheckResult {
  */
 export type CheckRunner = (own: CheckTask[], shared: CheckTask[]) => { own: CheckResult[]; shared: CheckResult[] };
 
+/**
+ * The checks on `db` alone with the rows committed first (a private new file: nobody else writes it),
+ * in a read transaction of the committed file, then `db`'s write transaction again: what they check
+ * is the file as it stays, so its sha256 can be taken beside them (the dry-run's kept trial: engine/trial.ts).
+ */
+export function committedChecks(db: LibsqlDatabase): CheckRunner {
+  db.exec("COMMIT");
+  return (own, shared) => {
+    db.exec("BEGIN");
+    try {
+      return { own: own.map((t) => runCheck(db, t)), shared: shared.map((t) => runCheck(db, t)) };
+    } finally {
+      db.exec("COMMIT"); // read only: nothing to write
+      db.exec("BEGIN IMMEDIATE");
+    }
+  };
+}
+
 /** Foreign keys (table by table) and integrity of the new file; throws (the import rolls back) unless integrity_check says ok. */
 export function checkNewFile(
   db: LibsqlDatabase,

@@ -12,7 +12,7 @@ import type { ImporterRule } from "./importers.js";
 import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
 import { assertProvenAgainst, attachSource, NativeLoader } from "./native-load.js";
 import { copyAhead, proofBesideFor, provenBeside, ProofBeside, type ProvedBy } from "./native-proof.js";
-import { parseFileSettings, type FileSettings } from "../db/file-settings.js";
+import { applyHeaderSettings, parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
 import { backupTable, hasBig, LineHasher } from "./tables.js";
 import { BigValue } from "./big-value.js";
@@ -24,7 +24,7 @@ import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
 import { dropDerived, planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
-import { checkNewFile, checkParity } from "./import-parity.js";
+import { checkNewFile, checkParity, committedChecks } from "./import-parity.js";
 
 export interface ImportReport {
   runId: string;
@@ -88,6 +88,8 @@ interface ImportOptions {
    * the others, and any table not proven, load row by row from the backup. Absent: all row by row.
    */
   source?: string;
+  /** A new file: its rows are committed before its checks, and this hears its path then (written after only to carry objects or turn to WAL). */
+  onCommitted?: (path: string) => void;
 }
 
 export const INDEX_PHASE = "rebuilding indexes"; // then FTS, statistics, checks: one thread (the dry-run's integrity_check of the primary starts here: engine/trial.ts)
@@ -98,8 +100,7 @@ export const INDEX_PHASE = "rebuilding indexes"; // then FTS, statistics, checks
 export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
   const runId = opts.runId ?? randomUUID();
   const mode = opts.into === "scratch" ? "scratch" : existsSync(opts.targetPath) ? "existing" : "create";
-  // A new file is private until it is renamed into place (a failure deletes it): it loads without a
-  // rollback journal or fsync per commit; safe settings and one fsync before the rename.
+  // A new file is private until renamed into place (a failure deletes it): no rollback journal or fsync per commit; one fsync before the rename.
   const settings =
     mode === "existing" ? null : opts.settings !== undefined ? opts.settings : opts.reference ? null : parseFileSettings(peekHeader(opts.backupPath)?.settings);
   const seen: { header?: BackupHeader } = {};
@@ -140,7 +141,7 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
     async (db) => {
       const proofs = beside && native.why === null ? new ProofBeside(mainFile(db), db) : null;
       try {
-        return load(db, opts, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
+        return load(db, { ...opts, settings }, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
       } finally {
         await proofs?.close(opts.onProofsAnswered);
       }
@@ -422,9 +423,10 @@ function load(
     backupSha256: result.fileSha256,
     counts: { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
   });
-  // The checks are the last thing the build does: the cutover's checks step relies on this integrity_check having seen
-  // every row it commits. A large source's are on two connections, the rows committed first (native-proof.ts checksBeside).
-  const beside = proofs?.checksBeside(db, opts.source!);
+  // The checks come last (the cutover relies on their integrity_check having seen every row committed); a large source's on two connections.
+  if (fresh && opts.onCommitted && opts.settings) applyHeaderSettings(db, opts.settings); // before the commit: not written after the checks
+  const beside = proofs?.checksBeside(db, opts.source!) ?? (fresh && opts.onCommitted ? committedChecks(db) : undefined);
+  if (beside && String(allRows(db, "PRAGMA journal_mode")[0]!.journal_mode) !== "wal") opts.onCommitted?.(mainFile(db));
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
   const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog, beside);
   return {

@@ -57,10 +57,17 @@ export function applyLayoutSettings(db: LibsqlDatabase, s: FileSettings): void {
   }
 }
 
-/** `user_version` and `application_id` (any time, inside the build's transaction is fine). */
+/**
+ * `user_version` and `application_id` (any time, inside the build's transaction is fine), each written
+ * only where it differs: writing the same value rewrites the header page all the same (a new file's
+ * import sets them before its checks, so that nothing writes the file after them: backup/import.ts).
+ */
 export function applyHeaderSettings(db: LibsqlDatabase, s: FileSettings): void {
-  db.exec(`PRAGMA user_version = ${s.userVersion | 0}`);
-  db.exec(`PRAGMA application_id = ${s.applicationId | 0}`);
+  for (const [pragma, value] of [
+    ["user_version", s.userVersion | 0],
+    ["application_id", s.applicationId | 0],
+  ] as const)
+    if (Number(allRows(db, `PRAGMA ${pragma}`)[0]![pragma]) !== value) db.exec(`PRAGMA ${pragma} = ${value}`);
 }
 
 /** The journal mode the finished file is left in (outside a transaction, last). */

@@ -28,3 +28,14 @@ export function stillProven(was: StatNow | null, path: string): boolean {
   const now = statNow(path);
   return was !== null && now !== null && now.dev === was.dev && now.ino === was.ino && now.size === was.size && now.mtimeNs === was.mtimeNs;
 }
+
+/**
+ * The sha256 the worker took of a file that has since been renamed (the dry-run's trial file, taken
+ * beside its checks: engine/trial.ts): when nothing wrote to it while it was read, and its inode,
+ * size and mtime are the same now. Otherwise null: hash the file again.
+ */
+export async function hashStillHolds(beside: FileHashBeside | null, path: string): Promise<string | null> {
+  if (!beside) return null;
+  const r = await beside.result;
+  return !("error" in r) && sameStat(r.before, r.after) && stillProven(r.after, path) ? r.sha256 : null;
+}

@@ -8,8 +8,8 @@
  * trial's build wrote into the new file, and the export's and the build's step outputs. An apply of that same plan
  * adopts them only while all of it holds (the primary unchanged since that export: content version, WAL included) — the backup then goes through verify-backup like any other (every
  * hash recomputed, every count against the live primary), and the built file, once moved beside the
- * primary, is kept only if its sha256 is still the one taken after its checks (integrity_check,
- * foreign_key_check, parity) passed. Anything else: the kept trial is removed and the apply exports
+ * primary, is kept only if its sha256 is still the one of the file its checks (integrity_check,
+ * foreign_key_check, parity) passed on. Anything else: the kept trial is removed and the apply exports
  * and builds itself. The run takes the trial's run id, so the new file's ledger and quarantine rows
  * name the run that swapped it in.
  *
@@ -86,7 +86,7 @@ const TrialRecordSchema = v.object({
   createdAt: v.string(),
   export: v.object({ summary: v.string(), outputs: StepOutputSchemas.export }),
   build: v.object({ summary: v.string(), outputs: StepOutputSchemas["build-import"] }),
-  /** The built file's sha256, taken after its checks passed (and after the dry-run's Stage 2 look at it). */
+  /** The built file's sha256 as it stayed once its checks passed (taken beside them while nothing wrote to it after: engine/trial.ts, else after the dry-run's Stage 2 look). */
   builtSha256: v.string(),
   /** sha256 of the program that made it (its code and the importer rules): another build never adopts it. */
   program: v.string(),
@@ -208,11 +208,14 @@ export function dropTrial(dir: string): void {
  * Keeps the finished trial in `scratch` (its backup and built file) for an apply of the same plan:
  * its record is written and synced, then the folder takes the database's kept name (replacing an
  * earlier trial). Returns where it is kept, or null (not kept: the scratch folder is the caller's to remove).
+ * `builtSha256`: the built file's, taken beside its checks and still holding (engine/built-hash.ts
+ * hashStillHolds); else it is hashed here.
  */
 export function keepTrial(
   scratch: string,
   dbPath: string,
   record: Omit<TrialRecord, "format" | "toolVersion" | "db" | "dev" | "ino" | "born" | "createdAt" | "builtSha256" | "program">,
+  builtSha256: string | null = null,
 ): string | null {
   const home = trialsHome(true);
   const dest = home && keptDir(home, dbPath);
@@ -227,7 +230,7 @@ export function keepTrial(
       ino: id.ino,
       born: id.born,
       createdAt: new Date().toISOString(),
-      builtSha256: fileSha256(join(scratch, TRIAL_DB)),
+      builtSha256: builtSha256 ?? fileSha256(join(scratch, TRIAL_DB)),
       program: program(),
       ...record,
     };

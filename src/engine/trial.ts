@@ -24,6 +24,8 @@ import { keepTrial, notKeptBecause, scratchTrialDir, TRIAL_BACKUP, TRIAL_DB, typ
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 import { assertIntact, integrityOf, type IntegrityBeside } from "../db/integrity.js";
 import { bigLimit } from "../backup/big-source.js";
+import { hashFileBeside, type FileHashBeside } from "../util/file-hash-beside.js";
+import { hashStillHolds } from "./built-hash.js";
 
 /**
  * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
@@ -84,8 +86,9 @@ export async function trialImport(
   let kept: string | null = null;
   let checked: string | undefined;
   let asked = false; // its answer was asked for (a failure then is the answer's own: not asked again)
+  const built: { hash: FileHashBeside | null } = { hash: null }; // the kept trial's built file's sha256, taken beside its checks
   try {
-    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null, () => integrity?.start());
+    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null, () => integrity?.start(), built);
     // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
     asked = true;
     if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
@@ -95,12 +98,13 @@ export async function trialImport(
     if (keep && t.kept) {
       // The apply of this plan adopts the export and the build (kept-trial.ts): recorded after the Stage 2 look above.
       const bytes = statSync(join(dir, TRIAL_BACKUP)).size + statSync(join(dir, TRIAL_DB)).size;
-      const at = keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) });
+      const builtSha256 = await hashStillHolds(built.hash, join(dir, TRIAL_DB));
+      const at = keepTrial(dir, dbPath, { ...keep, ...t.kept, build: buildOutputs(t.report, join(dir, TRIAL_DB), true, t.exported.readWhole) }, builtSha256);
       kept = at;
       emit({
         type: "note",
         text: at
-          ? `The trial's backup and new file are kept in ${at} (${formatBytes(bytes)}) for the apply of plan ${keep.planDigest}, which adopts them while the database is unchanged; removed by that apply, the next dry-run of this database, or the first cutover command a day from now (VOX_CUTOVER_KEEP_TRIAL=0 keeps none).`
+          ? `The trial's backup and new file are kept in ${at} (${formatBytes(bytes)}${builtSha256 ? "; the new file's sha256 taken beside its checks" : ""}) for the apply of plan ${keep.planDigest}, which adopts them while the database is unchanged; removed by that apply, the next dry-run of this database, or the first cutover command a day from now (VOX_CUTOVER_KEEP_TRIAL=0 keeps none).`
           : `The trial could not be kept for the apply (no folder of this user's alone in ${tmpdir()}, or it could not be written there): the apply exports and builds again.`,
       });
     }
@@ -116,6 +120,7 @@ export async function trialImport(
     throw e;
   } finally {
     integrity?.stop();
+    built.hash?.stop();
     if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -164,6 +169,7 @@ async function trialIn(
   stop: () => void,
   keep: { planDigest?: string; command?: string; runId?: string } | null,
   tail: () => void,
+  built: { hash: FileHashBeside | null },
 ): Promise<{
   evidence: ImportEvidence;
   report: ImportReport;
@@ -209,6 +215,8 @@ async function trialIn(
       // whole-file hash before anything it fed is kept (as the apply's import checks its verified
       // backup's), so its rows are not re-encoded and a proven table's lines are hashed once.
       verifiedSha256: exp.sha256,
+      // A kept trial's built file: its sha256 taken beside its checks (they read the committed file as it stays).
+      ...(keep?.runId ? { onCommitted: (path: string) => (built.hash = hashFileBeside(path)) } : {}),
       onProgress: (p) => {
         if (p.phase === INDEX_PHASE) tail();
         emit({

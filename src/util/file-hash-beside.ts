@@ -4,7 +4,7 @@
  * read (backup/compare.ts). With the file's stat before the first read and after the last: what the
  * hash says holds for the file as it was while read, and only if those are equal.
  */
-import { existsSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, existsSync, openSync, statSync, type BigIntStats } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { oneAnswer, spareWorkers, WORKER_LIMITS, workerExecArgv } from "./worker.js";
 import { envInteger } from "./env.js";
@@ -50,11 +50,21 @@ const WORKER = new URL("./file-hash-worker.js", import.meta.url);
  * Starts hashing `path` on a worker thread (`beforeLastLine`: the bytes before its last line); null
  * (the caller hashes on its own thread) below VOX_CUTOVER_HASH_BESIDE_BYTES (default 32 MB: ~20 ms of
  * hashing, less than a thread's start), beside the wizard's screens (util/worker.ts), or from the
- * sources (no built worker).
+ * sources (no built worker). The file is opened here, so the worker reads the file at `path` now
+ * even if it is renamed before the thread runs (the dry-run's trial file, renamed into place once
+ * its checks end); the descriptor is closed once the thread has ended (never while it may read).
  */
 export function hashFileBeside(path: string, beforeLastLine = false): FileHashBeside | null {
   if (spareWorkers() || !existsSync(WORKER) || Number(statNow(path)?.size ?? 0) < envInteger("VOX_CUTOVER_HASH_BESIDE_BYTES", 32 << 20)) return null;
-  const worker = new Worker(WORKER, { workerData: { path, beforeLastLine }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+  const fd = openSync(path, "r");
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER, { workerData: { fd, beforeLastLine }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  worker.once("exit", () => closeSync(fd));
   worker.unref();
   return { result: oneAnswer<FileHash | { error: string }>(worker, "the hashing thread"), stop: () => void worker.terminate() };
 }
