@@ -73,7 +73,7 @@ function quickRead(backupPath: string, visitor: BackupVisitor, wholeFileHashBesi
  * bad line as it always did. `beside` in the result: whether the worker's hash was taken.
  */
 async function readBesideItsHash(backupPath: string, visitor: BackupVisitor): Promise<{ read: ReadResult; beside: boolean }> {
-  const worker = hashFileBeside(backupPath, true);
+  const worker = hashFileBeside(backupPath, { beforeLastLine: true });
   if (!worker) return { read: quickRead(backupPath, visitor), beside: false };
   try {
     const before = statNow(backupPath);

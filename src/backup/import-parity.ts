@@ -89,7 +89,7 @@ export function committedChecks(db: LibsqlDatabase): CheckRunner {
     try {
       return { own: own.map((t) => runCheck(db, t)), shared: shared.map((t) => runCheck(db, t)) };
     } finally {
-      db.exec("COMMIT"); // read only: nothing to write
+      if (db.inTransaction) db.exec("COMMIT"); // read only: nothing to write (a check that failed may have ended it)
       db.exec("BEGIN IMMEDIATE");
     }
   };

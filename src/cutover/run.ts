@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { trialImport } from "../engine/trial.js";
 import { adoptableTrial, releaseTrial, sweepKeptTrials } from "../engine/kept-trial.js";
 import { hashFileBeside } from "../util/file-hash-beside.js";
+import { closeWhenAlone } from "../db/raw-fd.js";
 import { applyFinalCounts } from "../report/final-counts.js";
 import { stepsFor, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
@@ -106,7 +107,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
   const take = opts.apply && !pending && plan.route === "rebuild" && (opts.plan ?? plan.digest) === plan.digest;
   const trial = take ? adoptableTrial(dbPath, plan.digest, opts.command, opts.emit) : null;
   // Its built file's sha256, taken on another core beside Stage 0 (engine/built-hash.ts: used only while the file's stat says nothing wrote to it since).
-  if (trial) trial.builtHash = hashFileBeside(trial.builtPath);
+  if (trial) trial.builtHash = hashFileBeside(trial.builtPath, { close: closeWhenAlone });
   const ctxBase = { ...plan.paths, base: plan.base, diagnosis: plan.diagnosis, options: plan.options, trial };
   try {
     report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));

@@ -69,6 +69,18 @@ export function copyRaw(src: string, dst: string): void {
   readRaw(src, (fd) => copyFd(fd, dst, { mode: 0o600, exclusive: false, sync: false }));
 }
 
+/**
+ * Closes a descriptor this process opened on a file (a hashing worker's: util/file-hash-beside.ts)
+ * only once no other descriptor of the process has that file open — a SQLite connection's locks
+ * would go with it — else parks it and looks again later, as readRaw does with its own.
+ */
+export function closeWhenAlone(fd: number): void {
+  const st = fstatSync(fd, { bigint: true });
+  const id = { dev: st.dev, ino: st.ino };
+  park(id, fd);
+  release(keyOf(id));
+}
+
 function park(id: Id, fd: number): void {
   const p = parked.get(keyOf(id)) ?? { id, fds: [] };
   p.fds.push(fd);

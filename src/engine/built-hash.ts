@@ -23,19 +23,24 @@ export async function provenBefore(beside: FileHashBeside | null | undefined, pa
   return r.after;
 }
 
-/** After the move: the same inode, size and mtime as when proven (a rename moves only the ctime). */
+/** The same inode, size and mtime: nothing wrote to the file between the two (a rename moves only the ctime). */
+const unwritten = (a: StatNow, b: StatNow): boolean => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+
+/** After the move: the same inode, size and mtime as when proven. */
 export function stillProven(was: StatNow | null, path: string): boolean {
   const now = statNow(path);
-  return was !== null && now !== null && now.dev === was.dev && now.ino === was.ino && now.size === was.size && now.mtimeNs === was.mtimeNs;
+  return was !== null && now !== null && unwritten(was, now);
 }
 
 /**
- * The sha256 the worker took of a file that has since been renamed (the dry-run's trial file, taken
- * beside its checks: engine/trial.ts): when nothing wrote to it while it was read, and its inode,
- * size and mtime are the same now. Otherwise null: hash the file again.
+ * The sha256 the worker took of a file that may since have been renamed (the dry-run's trial file,
+ * taken beside its checks: engine/trial.ts): when nothing wrote to it while it was read (a rename
+ * meanwhile moves only the ctime) and its inode, size and mtime are the same now. Otherwise null:
+ * hash the file again. What is recorded stands for nothing by itself: an apply adopts the file only
+ * if the sha256 of the file it finds is this one (kept-trial.ts).
  */
 export async function hashStillHolds(beside: FileHashBeside | null, path: string): Promise<string | null> {
   if (!beside) return null;
   const r = await beside.result;
-  return !("error" in r) && sameStat(r.before, r.after) && stillProven(r.after, path) ? r.sha256 : null;
+  return !("error" in r) && unwritten(r.before, r.after) && stillProven(r.after, path) ? r.sha256 : null;
 }

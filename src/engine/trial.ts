@@ -26,6 +26,7 @@ import { assertIntact, integrityOf, type IntegrityBeside } from "../db/integrity
 import { bigLimit } from "../backup/big-source.js";
 import { hashFileBeside, type FileHashBeside } from "../util/file-hash-beside.js";
 import { hashStillHolds } from "./built-hash.js";
+import { closeWhenAlone } from "../db/raw-fd.js";
 
 /**
  * The evidence a swap rests on, from an import report (trial or real). `exported`: the tables whose
@@ -216,7 +217,7 @@ async function trialIn(
       // backup's), so its rows are not re-encoded and a proven table's lines are hashed once.
       verifiedSha256: exp.sha256,
       // A kept trial's built file: its sha256 taken beside its checks (they read the committed file as it stays).
-      ...(keep?.runId ? { onCommitted: (path: string) => (built.hash = hashFileBeside(path)) } : {}),
+      ...(keep?.runId ? { onCommitted: (path: string) => (built.hash = hashFileBeside(path, { close: closeWhenAlone })) } : {}),
       onProgress: (p) => {
         if (p.phase === INDEX_PHASE) tail();
         emit({

@@ -4,7 +4,8 @@
  * read (backup/compare.ts). With the file's stat before the first read and after the last: what the
  * hash says holds for the file as it was while read, and only if those are equal.
  */
-import { closeSync, existsSync, openSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, statSync, type BigIntStats } from "node:fs";
+import { lastLineStart, sha256OfFd } from "./file-sha256.js";
 import { Worker } from "node:worker_threads";
 import { oneAnswer, spareWorkers, WORKER_LIMITS, workerExecArgv } from "./worker.js";
 import { envInteger } from "./env.js";
@@ -29,7 +30,7 @@ export interface FileHashBeside {
   stop(): void;
 }
 
-export function statOfFd(st: BigIntStats): StatNow {
+function statOfFd(st: BigIntStats): StatNow {
   return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
 }
 
@@ -46,25 +47,61 @@ export const sameStat = (a: StatNow | null, b: StatNow | null): boolean =>
 
 const WORKER = new URL("./file-hash-worker.js", import.meta.url);
 
+/** The sha256 of the file open at `fd` (the bytes before its last line: `beforeLastLine`), with its stat before the first read and after the last. */
+export function hashOfFd(fd: number, beforeLastLine: boolean): FileHash {
+  const st = fstatSync(fd, { bigint: true });
+  const before = statOfFd(st);
+  const sha256 = sha256OfFd(fd, beforeLastLine ? lastLineStart(fd, Number(st.size)) : undefined);
+  return { sha256, before, after: statOfFd(fstatSync(fd, { bigint: true })) };
+}
+
 /**
  * Starts hashing `path` on a worker thread (`beforeLastLine`: the bytes before its last line); null
  * (the caller hashes on its own thread) below VOX_CUTOVER_HASH_BESIDE_BYTES (default 32 MB: ~20 ms of
- * hashing, less than a thread's start), beside the wizard's screens (util/worker.ts), or from the
- * sources (no built worker). The file is opened here, so the worker reads the file at `path` now
- * even if it is renamed before the thread runs (the dry-run's trial file, renamed into place once
- * its checks end); the descriptor is closed once the thread has ended (never while it may read).
+ * hashing, less than a thread's start), beside the wizard's screens (util/worker.ts), from the
+ * sources (no built worker), or when the file cannot be opened. The file is opened here, so the
+ * worker reads the file at `path` now even if it is renamed before the thread runs (the dry-run's
+ * trial file, renamed into place once its checks end); once the thread has ended the descriptor goes
+ * to `close` — for a database file db/raw-fd.ts closeWhenAlone, as closing any descriptor of a file
+ * drops every POSIX lock this process holds on it, a SQLite connection's included.
+ *
+ * Test hook: VOX_CUTOVER_TEST_HASH_BESIDE=now takes the hash at once on this thread (the answer a
+ * worker reading the file now would give), so that what the caller does after is sure to come later.
  */
-export function hashFileBeside(path: string, beforeLastLine = false): FileHashBeside | null {
+export function hashFileBeside(path: string, o: { beforeLastLine?: boolean; close?: (fd: number) => void } = {}): FileHashBeside | null {
   if (spareWorkers() || !existsSync(WORKER) || Number(statNow(path)?.size ?? 0) < envInteger("VOX_CUTOVER_HASH_BESIDE_BYTES", 32 << 20)) return null;
-  const fd = openSync(path, "r");
+  const beforeLastLine = o.beforeLastLine ?? false;
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return null;
+  }
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    try {
+      (o.close ?? closeSync)(fd);
+    } catch {
+      /* closed already: nothing to release */
+    }
+  };
+  if (process.env.VOX_CUTOVER_TEST_HASH_BESIDE === "now") {
+    try {
+      return { result: Promise.resolve(hashOfFd(fd, beforeLastLine)), stop: () => {} };
+    } finally {
+      close();
+    }
+  }
   let worker: Worker;
   try {
     worker = new Worker(WORKER, { workerData: { fd, beforeLastLine }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
-  } catch (e) {
-    closeSync(fd);
-    throw e;
+  } catch {
+    close();
+    return null;
   }
-  worker.once("exit", () => closeSync(fd));
+  worker.once("exit", close);
   worker.unref();
   return { result: oneAnswer<FileHash | { error: string }>(worker, "the hashing thread"), stop: () => void worker.terminate() };
 }

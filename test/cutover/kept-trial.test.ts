@@ -202,30 +202,34 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
   });
 
   it("the dry-run's new file hashed beside its checks: the record's sha256 is the kept file's by Python's hashlib — a rollback-journal file, a WAL file (turned to WAL after the checks), one with the operator's own index (carried after them) — and the apply adopts it", async () => {
-    const beside = { VOX_CUTOVER_HASH_BESIDE_BYTES: "0" }; // the 30-row sample's file is below the default size
-    for (const source of ["rollback", "wal", "own index"] as const) {
-      const { db, env, kept } = await setup();
-      if (source === "wal") expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
-      if (source === "own index") sqlite(db, "CREATE INDEX my_own_idx ON conversations(title)");
-      const dry = await cli(["cutover", "--db", db, "--json"], { env: { ...env, ...beside } });
-      expect(dry.exitCode, dry.stderr).toBe(0);
-      if (source === "own index") expect(dry.json.trial.objects.carried).toEqual([{ type: "index", name: "my_own_idx", table: "conversations" }]);
-      // Nothing writes a rollback-journal file after its checks: the hash taken beside them is the one kept. The others are
-      // written after (turned to WAL, the index carried): kept only if the worker read them after that, else hashed again.
-      if (source === "rollback") expect(dry.stderr).toMatch(/kept in .* \(.*; the new file's sha256 taken beside its checks\) for the apply/);
-      const record = JSON.parse(readFileSync(join(kept()[0]!, "trial.json"), "utf8"));
-      const python = execFileSync("python3", [
-        "-c",
-        "import hashlib,sys\nprint(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
-        join(kept()[0]!, "trial.db"),
-      ]);
-      expect(record.builtSha256, source).toBe(python.toString().trim());
-      const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
-      expect(apply.exitCode, apply.stderr).toBe(0);
-      expect(step(apply.json, "build-import").summary, source).toMatch(/adopted, its sha256 unchanged since its checks/);
-      expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
-      expect(sqlite(db, "PRAGMA journal_mode")).toBe(source === "wal" ? "wal" : "delete");
-    }
+    // The worker as it runs (on the 30-row sample it may read before or after the writes that follow the checks), and
+    // the test hook that takes the hash at once, so that those writes surely come after it: then it is not kept, the file is hashed again.
+    for (const when of ["worker", "now"] as const)
+      for (const source of ["rollback", "wal", "own index"] as const) {
+        const beside = { VOX_CUTOVER_HASH_BESIDE_BYTES: "0", ...(when === "now" ? { VOX_CUTOVER_TEST_HASH_BESIDE: "now" } : {}) };
+        const { db, env, kept } = await setup();
+        if (source === "wal") expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+        if (source === "own index") sqlite(db, "CREATE INDEX my_own_idx ON conversations(title)");
+        const dry = await cli(["cutover", "--db", db, "--json"], { env: { ...env, ...beside } });
+        expect(dry.exitCode, dry.stderr).toBe(0);
+        if (source === "own index") expect(dry.json.trial.objects.carried).toEqual([{ type: "index", name: "my_own_idx", table: "conversations" }]);
+        // Nothing writes a rollback-journal file after its checks: the hash taken beside them is kept.
+        const taken = /kept in .* \(.*; the new file's sha256 taken beside its checks\) for the apply/;
+        if (source === "rollback") expect(dry.stderr, when).toMatch(taken);
+        else if (when === "now") expect(dry.stderr, source).not.toMatch(taken);
+        const record = JSON.parse(readFileSync(join(kept()[0]!, "trial.json"), "utf8"));
+        const python = execFileSync("python3", [
+          "-c",
+          "import hashlib,sys\nprint(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+          join(kept()[0]!, "trial.db"),
+        ]);
+        expect(record.builtSha256, `${when} ${source}`).toBe(python.toString().trim());
+        const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+        expect(apply.exitCode, apply.stderr).toBe(0);
+        expect(step(apply.json, "build-import").summary, `${when} ${source}`).toMatch(/adopted, its sha256 unchanged since its checks/);
+        expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+        expect(sqlite(db, "PRAGMA journal_mode")).toBe(source === "wal" ? "wal" : "delete");
+      }
   });
 
   it("a backup changed after the dry-run (same size and time): adopted, then refused by verify-backup (3); the primary untouched", async () => {

@@ -5,13 +5,15 @@
  * independent reader.
  */
 import { describe, expect, it } from "vitest";
-import { appendFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readlinkSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { dist, tmp } from "../helpers.js";
+import { dist, sqlite, tmp } from "../helpers.js";
+import Database from "libsql";
 
 type Beside = typeof import("../../src/util/file-hash-beside.js");
 type Built = typeof import("../../src/engine/built-hash.js");
+type RawFd = typeof import("../../src/db/raw-fd.js");
 
 const python = (path: string) =>
   execFileSync("python3", ["-c", "import hashlib,sys\nprint(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", path]).toString().trim();
@@ -69,5 +71,60 @@ describe("hashStillHolds: a worker's sha256 of a file since renamed", () => {
     const r = await beside!.result;
     expect("error" in r ? r.error : r.sha256).toBe(want);
     expect(await hashStillHolds(beside!, f + ".moved")).toBe(want);
+  });
+
+  it("the worker's own stat moved while it read (a write): null; only its ctime moved (a rename while it read): its hash", async () => {
+    const { hashStillHolds } = await dist<Built>("engine/built-hash.js");
+    const { statNow } = await dist<Beside>("util/file-hash-beside.js");
+    const f = join(tmp("vox-built-hash-"), "d.db");
+    writeFileSync(f, "x");
+    const now = statNow(f)!;
+    const answered = (before: typeof now, after: typeof now) => ({ result: Promise.resolve({ sha256: "ab", before, after }), stop: () => {} });
+    expect(await hashStillHolds(answered(now, now), f)).toBe("ab");
+    expect(await hashStillHolds(answered({ ...now, ctimeNs: "1" }, now), f)).toBe("ab");
+    expect(await hashStillHolds(answered({ ...now, mtimeNs: "1" }, now), f)).toBeNull();
+    expect(await hashStillHolds(answered({ ...now, size: "0" }, now), f)).toBeNull();
+  });
+
+  it("a database file this process holds SQLite's write lock on: hashed beside, its descriptor is not closed under the lock (another process still cannot write), then closed once the connection is", async () => {
+    const { hashFileBeside } = await dist<Beside>("util/file-hash-beside.js");
+    const { closeWhenAlone } = await dist<RawFd>("db/raw-fd.js");
+    const f = join(tmp("vox-built-hash-"), "locked.db");
+    sqlite(f, "CREATE TABLE t(x); INSERT INTO t VALUES (zeroblob(2000000));");
+    const ours = () =>
+      readdirSync("/proc/self/fd").filter((n) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${n}`) === f;
+        } catch {
+          return false;
+        }
+      }).length;
+    const db = new Database(f);
+    db.exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (1);");
+    process.env.VOX_CUTOVER_HASH_BESIDE_BYTES = "0";
+    let beside;
+    try {
+      beside = hashFileBeside(f, { close: closeWhenAlone })!;
+    } finally {
+      delete process.env.VOX_CUTOVER_HASH_BESIDE_BYTES;
+    }
+    const r = await beside.result;
+    expect("error" in r ? r.error : r.before.ino).toBe(String(statSync(f, { bigint: true }).ino));
+    await new Promise((res) => setTimeout(res, 200)); // the thread has ended: its descriptor was handed to closeWhenAlone
+    const tryWrite = () =>
+      execFileSync("python3", [
+        "-c",
+        "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1],timeout=0)\ntry:\n c.execute('BEGIN IMMEDIATE'); print('wrote')\nexcept Exception as e: print(e)",
+        f,
+      ])
+        .toString()
+        .trim();
+    expect(tryWrite()).toBe("database is locked");
+    expect(ours()).toBeGreaterThanOrEqual(2); // SQLite's and the parked one
+    db.exec("COMMIT");
+    db.close();
+    await new Promise((res) => setTimeout(res, 300)); // closeWhenAlone looks again (25 ms, doubling)
+    expect(ours()).toBe(0);
+    expect(tryWrite()).toBe("wrote");
   });
 });
