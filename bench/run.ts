@@ -75,6 +75,8 @@ interface Sample {
   seconds: number;
   /** User + system CPU seconds of the command's processes (every thread): far less sensitive to a shared machine's load than wall time. */
   cpu: number | null;
+  /** Of it, system time (the kernel's: writing files, faulting pages in), which this machine's state moves the most. */
+  sys: number | null;
   rssMb: number | null;
 }
 
@@ -90,7 +92,7 @@ function measure(cmd: string, env: Record<string, string> = {}): Sample {
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0 || /Command exited with non-zero status/.test(r.stderr)) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const m = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { seconds: wall, cpu: m ? Number(m[3]) + Number(m[4]) : null, rssMb: m ? Number(m[2]) / 1024 : null };
+  return { seconds: wall, cpu: m ? Number(m[3]) + Number(m[4]) : null, sys: m ? Number(m[4]) : null, rssMb: m ? Number(m[2]) / 1024 : null };
 }
 
 interface Row {
@@ -98,8 +100,9 @@ interface Row {
   kind: "vox-cutover" | "anchor" | "sqlite3";
   median: number;
   min: number;
-  /** CPU seconds of the median run. */
+  /** CPU seconds of the median run, and of them system time. */
   cpu: number | null;
+  sys: number | null;
   rssMb: number | null;
   samples: number[];
   /** Seconds per phase (cutover --apply), median run. */
@@ -118,13 +121,16 @@ function bench(
 ): Row | null {
   if (!selected(name)) return null;
   const samples: (Sample & { phases?: Record<string, number> })[] = [];
-  for (let i = 0; i < reps; i++) {
+  // An anchor is the median of at least 3: its first run after the file's fresh copy has paid up to 2 × in system time (writing its output) on this machine.
+  for (let i = 0; i < (kind === "anchor" ? Math.max(reps, 3) : reps); i++) {
     prepare?.();
+    // What the preparation wrote (a fresh copy of the file: up to 1 GB) is on disk before the clock starts, not written back under the command timed.
+    execFileSync("sync");
     const s: Sample & { phases?: Record<string, number> } = measure(cmd, env?.());
     if (after) s.phases = after();
     samples.push(s);
     process.stderr.write(
-      `  ${name}: ${s.seconds.toFixed(2)} s${s.cpu !== null ? ` (CPU ${s.cpu.toFixed(2)} s)` : ""}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB` : ""}\n`,
+      `  ${name}: ${s.seconds.toFixed(2)} s${s.cpu !== null ? ` (CPU ${s.cpu.toFixed(2)} s, system ${s.sys!.toFixed(2)})` : ""}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB` : ""}\n`,
     );
   }
   const sorted = [...samples].sort((a, b) => a.seconds - b.seconds);
@@ -135,6 +141,7 @@ function bench(
     median: med.seconds,
     min: sorted[0]!.seconds,
     cpu: med.cpu,
+    sys: med.sys,
     rssMb: HAS_TIME ? Math.max(...samples.map((s) => s.rssMb ?? 0)) : null,
     samples: samples.map((s) => s.seconds),
   };
