@@ -20,14 +20,16 @@ let dir: string;
 let db: string;
 const backup = () => join(dir, "sample.jsonl");
 
-function importBeside(target: string, onChecking?: (building: string) => void) {
-  // The proof worker and the checks' worker at any size.
-  Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0" });
+function importBeside(target: string, onChecking?: (building: string) => void, onCommitted?: (path: string) => void) {
+  // The proof worker and the checks' worker at any size (with `onCommitted`, as a kept dry-run trial: the checks on one
+  // connection after the commit, backup/import-parity.ts committedChecks, where no checks' worker runs).
+  Object.assign(process.env, { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: onCommitted ? "99999999999" : "0" });
   return importBackup({
     backupPath: backup(),
     targetPath: target,
     ...baselineImport(),
     source: db,
+    ...(onCommitted ? { onCommitted } : {}),
     onProgress: (p) => {
       if (p.phase !== "checking foreign keys and integrity" || !onChecking) return;
       const building = readdirSync(dir).filter((f) => f.startsWith(`.${basename(target)}.`) && !/-(wal|shm|journal)$/.test(f));
@@ -133,6 +135,35 @@ describe("the import's last phases with the proof worker", () => {
     });
     await expect(done).rejects.toThrow(/integrity_check of the imported file says: .*(missing from index|wrong # of entries in index)/);
     expect(index).not.toBe("");
+    expect(leftovers(target)).toEqual([]);
+  });
+
+  it("a kept trial's checks after its commit (onCommitted, one connection): told the build file once its rows are committed; the same emptied index fails the import, no new file, no build file", async () => {
+    const target = join(dir, "corrupt-committed.db");
+    const heard: string[] = [];
+    const done = importBeside(
+      target,
+      (building) => {
+        expect(heard).toEqual([building]); // committed before the checks, and said so
+        expect(sqlite(building, "SELECT count(*) > 0 FROM conversations")).toBe("1"); // another connection reads the committed rows
+        const [, root, pageSize] = leafIndex(building).split("|");
+        const fd = openSync(building, "r+");
+        try {
+          const page = Buffer.alloc(Number(pageSize));
+          page[0] = 0x0a;
+          page.writeUInt16BE(Number(pageSize) & 0xffff, 5);
+          writeSync(fd, page, 0, page.length, (Number(root) - 1) * Number(pageSize));
+          const head = Buffer.alloc(4);
+          readSync(fd, head, 0, 4, 24);
+          head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
+          writeSync(fd, head, 0, 4, 24);
+        } finally {
+          closeSync(fd);
+        }
+      },
+      (path) => heard.push(path),
+    );
+    await expect(done).rejects.toThrow(/integrity_check of the imported file says: .*(missing from index|wrong # of entries in index)/);
     expect(leftovers(target)).toEqual([]);
   });
 });
