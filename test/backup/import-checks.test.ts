@@ -108,31 +108,7 @@ describe("the import's last phases with the proof worker", () => {
   it("an index that disagrees with its table after the rows are committed fails the import: no new file, no build file", async () => {
     const target = join(dir, "corrupt.db");
     let index = "";
-    const done = importBeside(target, (building) => {
-      // An index of a table with rows, on one leaf page: emptied (a valid page with no cells), so only
-      // the index-against-table checks can see it (the b-tree itself stays sound).
-      const line = leafIndex(building);
-      const [name, root, pageSize] = line.split("|");
-      index = name!;
-      const page = Buffer.alloc(Number(pageSize));
-      const fd = openSync(building, "r+");
-      try {
-        const at = (Number(root) - 1) * Number(pageSize);
-        readSync(fd, page, 0, page.length, at);
-        expect(page[0]).toBe(0x0a); // a leaf index page
-        page.fill(0);
-        page[0] = 0x0a;
-        page.writeUInt16BE(Number(pageSize) & 0xffff, 5); // cell content area starts at the end: no cells
-        writeSync(fd, page, 0, page.length, at);
-        // The file change counter: a connection's cached pages are read again.
-        const head = Buffer.alloc(4);
-        readSync(fd, head, 0, 4, 24);
-        head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
-        writeSync(fd, head, 0, 4, 24);
-      } finally {
-        closeSync(fd);
-      }
-    });
+    const done = importBeside(target, (building) => (index = emptyLeafIndex(building)));
     await expect(done).rejects.toThrow(/integrity_check of the imported file says: .*(missing from index|wrong # of entries in index)/);
     expect(index).not.toBe("");
     expect(leftovers(target)).toEqual([]);
@@ -146,20 +122,7 @@ describe("the import's last phases with the proof worker", () => {
       (building) => {
         expect(heard).toEqual([building]); // committed before the checks, and said so
         expect(sqlite(building, "SELECT count(*) > 0 FROM conversations")).toBe("1"); // another connection reads the committed rows
-        const [, root, pageSize] = leafIndex(building).split("|");
-        const fd = openSync(building, "r+");
-        try {
-          const page = Buffer.alloc(Number(pageSize));
-          page[0] = 0x0a;
-          page.writeUInt16BE(Number(pageSize) & 0xffff, 5);
-          writeSync(fd, page, 0, page.length, (Number(root) - 1) * Number(pageSize));
-          const head = Buffer.alloc(4);
-          readSync(fd, head, 0, 4, 24);
-          head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
-          writeSync(fd, head, 0, 4, 24);
-        } finally {
-          closeSync(fd);
-        }
+        emptyLeafIndex(building);
       },
       (path) => heard.push(path),
     );
@@ -167,6 +130,33 @@ describe("the import's last phases with the proof worker", () => {
     expect(leftovers(target)).toEqual([]);
   });
 });
+
+/**
+ * Empties a non-unique index of a table with rows that sits on one leaf page (a valid page with no cells:
+ * the b-tree stays sound, only the index-against-table checks can see it) and moves the file change
+ * counter (a connection's cached pages are read again). Returns the index's name.
+ */
+function emptyLeafIndex(building: string): string {
+  const [name, root, pageSize] = leafIndex(building).split("|");
+  const page = Buffer.alloc(Number(pageSize));
+  const fd = openSync(building, "r+");
+  try {
+    const at = (Number(root) - 1) * Number(pageSize);
+    readSync(fd, page, 0, page.length, at);
+    expect(page[0]).toBe(0x0a); // a leaf index page
+    page.fill(0);
+    page[0] = 0x0a;
+    page.writeUInt16BE(Number(pageSize) & 0xffff, 5); // cell content area starts at the end: no cells
+    writeSync(fd, page, 0, page.length, at);
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 24);
+    head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
+    writeSync(fd, head, 0, 4, 24);
+  } finally {
+    closeSync(fd);
+  }
+  return name!;
+}
 
 /** A non-unique index on one leaf page of a table with rows, found by Python's sqlite3: `name|rootpage|page_size`. */
 function leafIndex(file: string): string {
