@@ -79,14 +79,37 @@ function readLockFile(path: string): LockHolder | null {
   }
 }
 
-/** Its process is known to be running (same host, pid alive): nobody takes such a lock over, --break-lock included. */
+/**
+ * This boot's id and a process's start (clock ticks since boot, /proc/PID/stat field 22): what tells a
+ * lock's holder from a process the kernel later gave its pid (a killed run's lock file stays; pids
+ * wrap). null where /proc cannot say (not Linux, another user's process hidden, gone).
+ */
+function processIdentity(pid: number): { boot: string; start: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return start && /^\d+$/.test(start) && boot ? { boot, start } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The holder's process runs: its pid is alive and, where the lock recorded it, it is that same process (where /proc cannot say, taken as alive). */
+function holderRuns(h: LockHolder): boolean {
+  if (!processAlive(h.pid)) return false;
+  const now = h.proc ? processIdentity(h.pid) : null;
+  return now === null || (now.boot === h.proc!.boot && now.start === h.proc!.start);
+}
+
+/** Its process is known to be running (same host, the holder's pid alive and its process): nobody takes such a lock over, --break-lock included. */
 function isLive(h: LockHolder): boolean {
-  return h.host === hostname() && h.pid > 0 && processAlive(h.pid);
+  return h.host === hostname() && h.pid > 0 && holderRuns(h);
 }
 
 /** Stale: its process is dead (same host), or it is older than the expiry. */
 export function isStale(h: LockHolder, now = Date.now()): boolean {
-  if (h.host === hostname() && h.pid > 0 && !processAlive(h.pid)) return true;
+  if (h.host === hostname() && h.pid > 0 && !holderRuns(h)) return true;
   const t = Date.parse(h.startedAt);
   return Number.isFinite(t) ? now - t > LOCK_EXPIRY_MS : h.pid === 0;
 }
@@ -121,7 +144,17 @@ interface LockOptions {
 
 export function acquireLock(dbPath: string, me: Omit<LockHolder, "pid" | "host" | "startedAt">, opts: LockOptions = {}): Lock {
   const id = identify(dbPath);
-  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...me, db: id.real, dev: id.dev, ino: id.ino };
+  const proc = processIdentity(process.pid);
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    ...me,
+    db: id.real,
+    dev: id.dev,
+    ino: id.ino,
+    ...(proc ? { proc } : {}),
+  };
   ensureLockRoot();
   const taken: string[] = [];
   const releaseAll = () => {

@@ -96,6 +96,8 @@ export const LockHolderSchema = v.object({
   db: opt(str),
   dev: opt(v.nullable(str)),
   ino: opt(v.nullable(str)),
+  /** The holder's process as Linux knows it (boot id, start in clock ticks since boot): another process later given its pid is not it. */
+  proc: opt(v.object({ boot: str, start: str })),
 });
 
 export const RunMarkerSchema = v.object({
