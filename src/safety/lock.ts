@@ -98,8 +98,9 @@ function processIdentity(pid: number): { boot: string; start: string } | null {
 /** The holder's process runs: its pid is alive and, where the lock recorded it, it is that same process (where /proc cannot say, taken as alive). */
 function holderRuns(h: LockHolder): boolean {
   if (!processAlive(h.pid)) return false;
-  const now = h.proc ? processIdentity(h.pid) : null;
-  return now === null || (now.boot === h.proc!.boot && now.start === h.proc!.start);
+  if (!h.proc) return true;
+  const now = processIdentity(h.pid);
+  return now === null || (now.boot === h.proc.boot && now.start === h.proc.start);
 }
 
 /** Its process is known to be running (same host, the holder's pid alive and its process): nobody takes such a lock over, --break-lock included. */
