@@ -2,7 +2,8 @@
  * Once per `vitest run`: a scratch folder every user can reach (each folder above it searchable by
  * others), for fixtures that must be run as another user or installed like a production copy
  * (test/fixtures/install.ts). It is made empty here and filled lazily by the first test file that
- * needs it, so a run of other files pays nothing; it is removed when the run ends.
+ * needs it, so a run of other files pays nothing; it is removed when the run ends. The run's locks
+ * live in it too.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, chmodSync, statSync } from "node:fs";
@@ -51,6 +52,11 @@ export default function setup(project: TestProject): () => void {
   made = mkdtempSync(join(base, "vox-test-run-"));
   chmodSync(made, 0o755);
   project.provide("sharedScratch", made);
+  // The run's own lock folder (src/safety/lock.ts makes it, sticky and open to every user): a lock
+  // left by a killed earlier run, or held by a bench or a cutover elsewhere on this machine for a
+  // file whose inode number a test's file now has, cannot refuse this run's swaps. The test
+  // processes inherit it (test/helpers.ts cleanEnv keeps it; tmux sessions are given it).
+  process.env.VOX_CUTOVER_LOCK_DIR ??= join(made, "locks");
   return () => {
     if (made) rmSync(made, { recursive: true, force: true });
   };

@@ -7,15 +7,25 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "libsql";
 import { factsToFragments } from "../src/schema/ddl.js";
+import { shellQuote } from "../src/util/shell.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const BIN = join(ROOT, "dist", "src", "cli", "main.js");
 
-/** Environment without anything that would resolve a database by accident. */
+/**
+ * The run's own lock folder (test/global-setup.ts), as a word for a shell command line: a process
+ * started through tmux gets its environment from the tmux server, which may be older than this run.
+ */
+export function lockDirEnv(): string {
+  const d = process.env.VOX_CUTOVER_LOCK_DIR;
+  return d ? `VOX_CUTOVER_LOCK_DIR=${shellQuote(d)}` : "";
+}
+
+/** Environment without anything that would resolve a database by accident (the run's lock folder kept). */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^(VOX_|TURSO_)/.test(k)) env[k] = undefined;
+    if (/^(VOX_|TURSO_)/.test(k) && k !== "VOX_CUTOVER_LOCK_DIR") env[k] = undefined;
   }
   env.NO_COLOR = "1";
   // Test hook: this process keeps libsql fixtures open until collected (libsql-js#228); the CLI,

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { execaSync } from "execa";
 import { join } from "node:path";
-import { BIN, sampleInto, shq, shortTmp } from "../helpers.js";
+import { BIN, lockDirEnv, sampleInto, shq, shortTmp } from "../helpers.js";
 
 const session = `vox-quiet-${process.pid}`;
 afterAll(() => {
@@ -33,7 +33,7 @@ describe("a quiet phase shows its time", () => {
     const dir = shortTmp();
     const { db } = await sampleInto(dir, 10);
     const out = join(dir, "b.jsonl");
-    const env = "env -u CI VOX_CUTOVER_PAUSE_AT=export-progress VOX_CUTOVER_PAUSE_MS=4500";
+    const env = `env -u CI ${lockDirEnv()} VOX_CUTOVER_PAUSE_AT=export-progress VOX_CUTOVER_PAUSE_MS=4500`;
     const cmd = `${env} node ${shq(BIN)} export-legacy ${shq(out)} --db ${shq(db)}; echo EXIT=$?; sleep 30`;
     execaSync("tmux", ["new-session", "-d", "-s", session, "-x", "60", "-y", "20", cmd]);
     const first = await waitFor(/export: .* … [1-4]s \(/);
