@@ -428,7 +428,7 @@ function load(
   const beside = proofs?.checksBeside(db, opts.source!) ?? (fresh && opts.onCommitted ? committedChecks(db) : undefined);
   if (opts.onCommitted && beside && String(allRows(db, "PRAGMA journal_mode")[0]!.journal_mode) !== "wal") opts.onCommitted(mainFile(db));
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
-  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog, beside);
+  const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog, beside, byTarget);
   return {
     runId,
     tables: reports,

@@ -28,7 +28,7 @@ import { hashTable } from "./tables.js";
 import { allRows, bytesWithWal, type LibsqlDatabase } from "../db/local.js";
 import type { Plan } from "./import-plan.js";
 import type { NativeLoader } from "./native-load.js";
-import { runCheck, type CheckResult, type CheckRunner } from "./import-parity.js";
+import { runCheck, type CheckResult, type CheckRunner, type CheckTask } from "./import-parity.js";
 import { envInteger } from "../util/env.js";
 
 const WORKER = new URL("./proof-worker.js", import.meta.url);
@@ -58,10 +58,11 @@ export function proofBesideFor(source: string, targetPath: string): boolean {
 }
 
 /**
- * The new file's foreign keys are checked on a worker's connection beside integrity_check only for a
- * source this large (test hook: VOX_CUTOVER_CHECKS_BESIDE_BYTES): below it the worker's start costs
- * more than the part it takes (150 MB: ~0.06 CPU-s of foreign keys against ~0.1–0.3 to start it and
- * open its connection; 1 GB: ~0.4).
+ * The new file's checks (integrity_check in parts and the foreign keys: import-parity.ts
+ * checkNewFile) are shared with a worker's connection only for a source this large (test hook:
+ * VOX_CUTOVER_CHECKS_BESIDE_BYTES): below it the worker's start costs about what it saves (150 MB:
+ * one integrity_check ~0.26 s, its parts on two connections ~0.24 s with the start; 1 GB: ~2.0 s
+ * against ~1.5 s, the foreign keys ~0.4 CPU-s more).
  */
 function checksBesideFor(source: string): boolean {
   return bytesWithWal(source) >= envInteger("VOX_CUTOVER_CHECKS_BESIDE_BYTES", 512 << 20);
@@ -294,7 +295,7 @@ export class ProofBeside {
    */
   commitForChecks(db: LibsqlDatabase): CheckRunner {
     db.exec("COMMIT");
-    return (own, shared) => {
+    const run = (own: CheckTask[], shared: CheckTask[]) => {
       db.exec("BEGIN");
       db.prepare("SELECT 1 FROM main.sqlite_master LIMIT 1").raw(true).get(); // the read transaction begins
       const claim = new Int32Array(new SharedArrayBuffer(4));
@@ -316,6 +317,7 @@ export class ProofBeside {
         db.exec("BEGIN IMMEDIATE");
       }
     };
+    return Object.assign(run, { connections: 2 as const });
   }
 
   /**

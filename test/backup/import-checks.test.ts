@@ -2,13 +2,15 @@
  * The import's last phases with the proof worker (issue 18, session 10). Once every table copied
  * inside SQLite is proven, the worker closes its connection so that the build leaves WAL (the index
  * builds, FTS rebuild and checks are written once). The new file's checks then run on two
- * connections: the import commits the rows, runs integrity_check on its own connection and the
- * foreign keys on the worker's read connection. The answers must be what one connection finds (the
+ * connections: the import commits the rows, and its own connection and the worker's read connection
+ * share the parts — integrity_check as quick_check of the whole file and integrity_check(T) of each
+ * table (session 21), and the foreign keys. The answers must be what one connection finds (the
  * sqlite3 CLI is the independent reader), and a check that fails must fail the import as before:
- * nothing at the target, no private build file left.
+ * nothing at the target, no private build file left — an index that disagrees with its table (only a
+ * table's part sees it) and a page nothing uses (only the whole-file part sees it) alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
 import { execaSync } from "execa";
 // The proof worker is a built file: the import that starts it runs from dist/.
@@ -114,6 +116,15 @@ describe("the import's last phases with the proof worker", () => {
     expect(leftovers(target)).toEqual([]);
   });
 
+  it("the integrity_check's parts on two connections still see the whole file: a page no b-tree uses (only a whole-file check sees it) fails the import, no new file, no build file", async () => {
+    const target = join(dir, "unused-page.db");
+    let grown = 0;
+    const done = importBeside(target, (building) => (grown = appendUnusedPage(building)));
+    await expect(done).rejects.toThrow(/integrity_check of the imported file says: [\s\S]*never used/);
+    expect(grown).toBeGreaterThan(0);
+    expect(leftovers(target)).toEqual([]);
+  });
+
   it("a kept trial's checks after its commit (onCommitted, one connection): told the build file once its rows are committed; the same emptied index fails the import, no new file, no build file", async () => {
     const target = join(dir, "corrupt-committed.db");
     const heard: string[] = [];
@@ -156,6 +167,32 @@ function emptyLeafIndex(building: string): string {
     closeSync(fd);
   }
   return name!;
+}
+
+/**
+ * Appends one zeroed page to the file and moves its change counter (so the header's page count is not
+ * trusted and a connection's cached pages are read again): a page no b-tree and no freelist holds,
+ * which `integrity_check` of a table never looks for and the whole file's check names. Returns the
+ * page's number; Python's sqlite3 confirms the whole-file check sees it.
+ */
+function appendUnusedPage(building: string): number {
+  const pageSize = Number(sqlite(building, "PRAGMA page_size"));
+  const size = statSync(building).size;
+  const fd = openSync(building, "r+");
+  try {
+    writeSync(fd, Buffer.alloc(pageSize), 0, pageSize, size);
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 24);
+    head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
+    writeSync(fd, head, 0, 4, 24);
+  } finally {
+    closeSync(fd);
+  }
+  const page = size / pageSize + 1;
+  const script = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchall())";
+  const said = execaSync("python3", ["-c", script, building]).stdout;
+  expect(said).toContain(`Page ${page}`);
+  return page;
 }
 
 /** A non-unique index on one leaf page of a table with rows, found by Python's sqlite3: `name|rootpage|page_size`. */
