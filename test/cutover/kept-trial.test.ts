@@ -204,9 +204,15 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
   it("the dry-run's new file hashed beside its checks: the record's sha256 is the kept file's by Python's hashlib — a rollback-journal file, a WAL file (turned to WAL after the checks), one with the operator's own index (carried after them) — and the apply adopts it", async () => {
     // The worker as it runs (on the 30-row sample it may read before or after the writes that follow the checks), and
     // the test hook that takes the hash at once, so that those writes surely come after it: then it is not kept, the file is hashed again.
-    for (const when of ["worker", "now"] as const)
+    // "checks worker": as a source of 512 MB or more builds — the proof worker, and the checks shared with a worker of their own.
+    const large = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0" };
+    for (const when of ["worker", "now", "checks worker"] as const)
       for (const source of ["rollback", "wal", "own index"] as const) {
-        const beside = { VOX_CUTOVER_HASH_BESIDE_BYTES: "0", ...(when === "now" ? { VOX_CUTOVER_TEST_HASH_BESIDE: "now" } : {}) };
+        const beside = {
+          VOX_CUTOVER_HASH_BESIDE_BYTES: "0",
+          ...(when === "now" ? { VOX_CUTOVER_TEST_HASH_BESIDE: "now" } : {}),
+          ...(when === "checks worker" ? large : {}),
+        };
         const { db, env, kept } = await setup();
         if (source === "wal") expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
         if (source === "own index") sqlite(db, "CREATE INDEX my_own_idx ON conversations(title)");
