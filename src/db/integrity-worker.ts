@@ -11,23 +11,56 @@
  * thread checks the file again itself (src/engine/trial.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { allRows, dataVersion, openReadOnly } from "./local.js";
-import { integrityCheck, type BigLimit } from "./integrity.js";
+import { allRows, dataVersion, mainFile, openReadOnly } from "./local.js";
+import { integrityCheck, runIntegrityPart, type BigLimit, type IntegrityPart, type PartsAnswer } from "./integrity.js";
 
-const { path, limit } = workerData as { path: string; limit: BigLimit };
-let answer: { problems: string[]; how: string } | { error: string };
-try {
+type Whole = { path: string; limit: BigLimit };
+/** integrityOnTwo's share: parts claimed in turn with the main thread (`control` [0]), on the file `file` names. */
+type Parts = { path: string; parts: IntegrityPart[]; control: SharedArrayBuffer; file: string };
+
+if ("parts" in workerData) parentPort!.postMessage(partsAnswer(workerData as Parts));
+else parentPort!.postMessage(wholeAnswer(workerData as Whole));
+
+/**
+ * The parts it claims, on a connection of its own, in one read transaction ended only once the main
+ * thread has read all it will (control [1]); `changed` when data_version moved from before the
+ * transaction to after it.
+ */
+function partsAnswer({ path, parts, control, file }: Parts): PartsAnswer {
+  const c = new Int32Array(control);
   const db = openReadOnly(path, { probed: true });
   try {
+    if (mainFile(db) !== file) return { error: "another file than the main thread's" };
     const before = dataVersion(db);
-    // A WAL file is not checked here (data_version proves nothing across this process's other connections to it): one switched to WAL since the main thread looked.
-    const wal = String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal";
-    const r = wal ? null : integrityCheck(db, limit); // one read transaction, ended before it returns
-    answer = !r ? { error: "the file is in WAL mode now" } : dataVersion(db) === before ? r : { error: "the file was written during the check" };
+    if (String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal") return { error: "the file is in WAL mode now" };
+    db.exec("BEGIN");
+    const done: [number, string[]][] = [];
+    for (let k = Atomics.add(c, 0, 1); k < parts.length; k = Atomics.add(c, 0, 1)) done.push([k, runIntegrityPart(db, parts[k]!)]);
+    while (Atomics.load(c, 1) === 0) Atomics.wait(c, 1, 0, 100);
+    db.exec("COMMIT");
+    return { done, changed: dataVersion(db) !== before };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
   } finally {
     db.close();
   }
-} catch (e) {
-  answer = { error: e instanceof Error ? e.message : String(e) };
 }
-parentPort!.postMessage(answer);
+
+function wholeAnswer({ path, limit }: Whole): { problems: string[]; how: string } | { error: string } {
+  let answer: { problems: string[]; how: string } | { error: string };
+  try {
+    const db = openReadOnly(path, { probed: true });
+    try {
+      const before = dataVersion(db);
+      // A WAL file is not checked here (data_version proves nothing across this process's other connections to it): one switched to WAL since the main thread looked.
+      const wal = String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal";
+      const r = wal ? null : integrityCheck(db, limit); // one read transaction, ended before it returns
+      answer = !r ? { error: "the file is in WAL mode now" } : dataVersion(db) === before ? r : { error: "the file was written during the check" };
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    answer = { error: e instanceof Error ? e.message : String(e) };
+  }
+  return answer;
+}

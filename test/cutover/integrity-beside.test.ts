@@ -3,9 +3,12 @@
  * integrityBeside, issue 18): the same answer as on Stage 0's own thread — a file with problems is
  * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
  */
-import { describe, expect, it } from "vitest";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { execFileSync } from "node:child_process";
+// The worker is a built file: the check that starts it runs from dist/.
+import { integrityOnTwo } from "../../dist/src/db/integrity.js";
 import { execa } from "execa";
 import { Worker } from "node:worker_threads";
 import { cli, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
@@ -131,5 +134,99 @@ print("committed")
     });
     const answer = await new Promise((res) => worker.once("message", res));
     expect(answer).toEqual({ error: "the file is in WAL mode now" });
+  });
+});
+
+/**
+ * Stage 0's integrity_check on two connections (src/db/integrity.ts integrityOnTwo, session 21): a
+ * large rollback-journal file's check is shared as parts — quick_check of the whole file and
+ * integrity_check(T) of each table — between this thread and a worker. Forced on the samples here
+ * (VOX_CUTOVER_INTEGRITY_PARTS_BYTES=0). The answer must be the one integrity_check's: a problem only
+ * a table's part sees and one only the whole-file part sees are both refused; a commit between the
+ * two connections' reads is never taken for the file's state.
+ */
+const partsAlways = { VOX_CUTOVER_INTEGRITY_PARTS_BYTES: "0" };
+
+/** A zeroed page appended (the change counter moved): a page nothing uses, which only a whole-file check names. */
+function appendUnusedPage(db: string): void {
+  const pageSize = Number(sqlite(db, "PRAGMA page_size"));
+  const fd = openSync(db, "r+");
+  try {
+    writeSync(fd, Buffer.alloc(pageSize), 0, pageSize, statSync(db).size);
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 24);
+    head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
+    writeSync(fd, head, 0, 4, 24);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe("Stage 0's integrity_check on two connections (a large rollback-journal file)", () => {
+  // The checks called in this process (integrityOnTwo) take the same threshold from its environment.
+  beforeAll(() => void Object.assign(process.env, partsAlways));
+  afterAll(() => void delete process.env.VOX_CUTOVER_INTEGRITY_PARTS_BYTES);
+
+  it("an index that disagrees with its table, and a page nothing uses: the apply is refused (3) before anything is written, as on one connection", async () => {
+    const { db, env } = await damaged();
+    const dir = tmp("vox-parts-");
+    const { db: unused } = await sampleInto(dir, 10);
+    appendUnusedPage(unused);
+    // The independent reader: Python's sqlite3 names both.
+    const said = (f: string) =>
+      execFileSync("python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchall())", f]).toString();
+    expect(said(db)).toContain("zz_beside");
+    expect(said(unused)).toMatch(/never used/);
+    for (const [file, problem] of [
+      [db, /zz_beside/],
+      [unused, /never used/],
+    ] as const) {
+      const orig = sha256(file);
+      const r = await cli(["cutover", "--db", file, "--apply", "--json"], { env: { ...env, ...partsAlways } });
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/integrity_check of .*vox\.db reports problems: /);
+      expect(r.stderr).toMatch(problem);
+      expect(sha256(file)).toBe(orig);
+      expect(readdirSync(dirname(file)).filter((f) => f.startsWith("vox-cutover-runs"))).toEqual([]);
+    }
+  });
+
+  it("a sound file: the same answer as one integrity_check, and the apply goes on", async () => {
+    const dir = tmp("vox-parts-");
+    const { db } = await sampleInto(dir, 30);
+    const parts = await integrityOnTwo(db, { above: 16 << 20, size: "16 MB" });
+    expect(parts).toEqual({ problems: ["ok"], how: "" });
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+    const r = await cli(["cutover", "--db", db, "--apply", "--json"], { env: partsAlways });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toBe("ok");
+  });
+
+  it("both connections' locks dropped mid-check (this process opened and closed the file outside SQLite) and a writer committing then: no answer from the parts (null: the caller checks on one connection)", async () => {
+    const dir = tmp("vox-parts-");
+    const db = join(dir, "slow.db");
+    await execa("python3", ["-c", SLOW_TABLE, db]);
+    // A writer waiting for the lock, and a thread of this process that drops the locks (closing any
+    // descriptor of the file does) while both connections read: the writer commits in the middle.
+    const writer = execa("python3", [
+      "-c",
+      `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=20, isolation_level=None)
+c.execute("BEGIN IMMEDIATE"); c.execute("UPDATE zz_slow SET b = b || 'y' WHERE a % 500 = 0"); c.execute("COMMIT")
+print("committed")
+`,
+      db,
+    ]);
+    const dropper = new Worker(
+      `const { closeSync, openSync } = require("node:fs"); const { workerData } = require("node:worker_threads");
+       setTimeout(() => closeSync(openSync(workerData, "r")), 600);`,
+      { eval: true, workerData: db },
+    );
+    const parts = await integrityOnTwo(db, { above: 16 << 20, size: "16 MB" });
+    expect((await writer).stdout).toBe("committed");
+    await dropper.terminate();
+    expect(parts).toBeNull();
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 });
