@@ -10,12 +10,13 @@
  * table's part sees it) and a page nothing uses (only the whole-file part sees it) alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
 import { execaSync } from "execa";
 // The proof worker is a built file: the import that starts it runs from dist/.
 import { importBackup } from "../../dist/src/backup/import.js";
 import { baselineImport } from "../fixtures/baseline-import.js";
+import { appendUnusedPage, bumpChangeCounter } from "../fixtures/damage.js";
 import { cli, sampleInto, sqlite, tmp } from "../helpers.js";
 
 let dir: string;
@@ -119,7 +120,7 @@ describe("the import's last phases with the proof worker", () => {
   it("the integrity_check's parts on two connections still see the whole file: a page no b-tree uses (only a whole-file check sees it) fails the import, no new file, no build file", async () => {
     const target = join(dir, "unused-page.db");
     let grown = 0;
-    const done = importBeside(target, (building) => (grown = appendUnusedPage(building)));
+    const done = importBeside(target, (building) => (grown = appendUnused(building)));
     await expect(done).rejects.toThrow(/integrity_check of the imported file says: [\s\S]*never used/);
     expect(grown).toBeGreaterThan(0);
     expect(leftovers(target)).toEqual([]);
@@ -159,39 +160,18 @@ function emptyLeafIndex(building: string): string {
     page[0] = 0x0a;
     page.writeUInt16BE(Number(pageSize) & 0xffff, 5); // cell content area starts at the end: no cells
     writeSync(fd, page, 0, page.length, at);
-    const head = Buffer.alloc(4);
-    readSync(fd, head, 0, 4, 24);
-    head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
-    writeSync(fd, head, 0, 4, 24);
+    bumpChangeCounter(fd);
   } finally {
     closeSync(fd);
   }
   return name!;
 }
 
-/**
- * Appends one zeroed page to the file and moves its change counter (so the header's page count is not
- * trusted and a connection's cached pages are read again): a page no b-tree and no freelist holds,
- * which `integrity_check` of a table never looks for and the whole file's check names. Returns the
- * page's number; Python's sqlite3 confirms the whole-file check sees it.
- */
-function appendUnusedPage(building: string): number {
-  const pageSize = Number(sqlite(building, "PRAGMA page_size"));
-  const size = statSync(building).size;
-  const fd = openSync(building, "r+");
-  try {
-    writeSync(fd, Buffer.alloc(pageSize), 0, pageSize, size);
-    const head = Buffer.alloc(4);
-    readSync(fd, head, 0, 4, 24);
-    head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
-    writeSync(fd, head, 0, 4, 24);
-  } finally {
-    closeSync(fd);
-  }
-  const page = size / pageSize + 1;
+/** A page nothing uses appended to the file (test/fixtures/damage.ts), which Python's sqlite3 confirms the whole-file check names. */
+function appendUnused(building: string): number {
+  const page = appendUnusedPage(building, Number(sqlite(building, "PRAGMA page_size")));
   const script = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchall())";
-  const said = execaSync("python3", ["-c", script, building]).stdout;
-  expect(said).toContain(`Page ${page}`);
+  expect(execaSync("python3", ["-c", script, building]).stdout).toContain(`Page ${page}`);
   return page;
 }
 

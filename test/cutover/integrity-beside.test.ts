@@ -4,7 +4,7 @@
  * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 // The worker is a built file: the check that starts it runs from dist/.
@@ -12,6 +12,7 @@ import { integrityOnTwo } from "../../dist/src/db/integrity.js";
 import { execa } from "execa";
 import { Worker } from "node:worker_threads";
 import { cli, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
+import { appendUnusedPage } from "../fixtures/damage.js";
 
 /** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
 async function damaged(): Promise<{ db: string; env: Record<string, string> }> {
@@ -147,21 +148,6 @@ print("committed")
  */
 const partsAlways = { VOX_CUTOVER_INTEGRITY_PARTS_BYTES: "0" };
 
-/** A zeroed page appended (the change counter moved): a page nothing uses, which only a whole-file check names. */
-function appendUnusedPage(db: string): void {
-  const pageSize = Number(sqlite(db, "PRAGMA page_size"));
-  const fd = openSync(db, "r+");
-  try {
-    writeSync(fd, Buffer.alloc(pageSize), 0, pageSize, statSync(db).size);
-    const head = Buffer.alloc(4);
-    readSync(fd, head, 0, 4, 24);
-    head.writeUInt32BE(head.readUInt32BE(0) + 1, 0);
-    writeSync(fd, head, 0, 4, 24);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 describe("Stage 0's integrity_check on two connections (a large rollback-journal file)", () => {
   // The checks called in this process (integrityOnTwo) take the same threshold from its environment.
   beforeAll(() => void Object.assign(process.env, partsAlways));
@@ -171,7 +157,7 @@ describe("Stage 0's integrity_check on two connections (a large rollback-journal
     const { db, env } = await damaged();
     const dir = tmp("vox-parts-");
     const { db: unused } = await sampleInto(dir, 10);
-    appendUnusedPage(unused);
+    appendUnusedPage(unused, Number(sqlite(unused, "PRAGMA page_size")));
     // The independent reader: Python's sqlite3 names both.
     const said = (f: string) =>
       execFileSync("python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchall())", f]).toString();
