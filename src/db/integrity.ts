@@ -127,18 +127,23 @@ export type IntegrityPart = { quick: true } | { table: string };
 
 /**
  * The whole file's integrity_check as parts two connections can share (issue 18): `quick_check` of
- * the whole file (every b-tree's structure, each page used once, the freelist, NOT NULL, CHECK) and
- * `integrity_check(T)` of every table, shadow and virtual table of `main` (its indexes against its
- * rows, UNIQUE, a WITHOUT ROWID table's key order, a virtual table's own check): together what one
- * integrity_check checks, as `checkInParts` has them. Longest first, so that two sides claiming them
- * in turn end together: quick_check, the virtual tables (their own check reads their whole index),
- * then by `weight` (rows).
+ * the whole file (every b-tree's structure, each page used once, the freelist, NOT NULL, CHECK, and
+ * an FTS5 table's own check whole: FTS5 does not shorten it for quick_check) and `integrity_check(T)`
+ * of every other table, shadow and virtual table of `main` (its indexes against its rows, UNIQUE, a
+ * WITHOUT ROWID table's key order, another module's own check): together what one integrity_check
+ * checks, as `checkInParts` has them. An FTS5 table's own part would run its check a second time
+ * (test/cutover/integrity-beside.test.ts holds quick_check to finding a damaged FTS5 index).
+ * Longest first, so that two sides claiming them in turn end together: quick_check, the other
+ * virtual tables, then by `weight` (rows). (A table named like a number is read by SQLite as the
+ * error limit: its part is a second whole-file check — slower, never less.)
  */
 export function integrityParts(db: LibsqlDatabase, weight: (table: string) => number): IntegrityPart[] {
-  const tables = allRows(db, "SELECT name, type FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow', 'virtual')").map((r) => ({
-    name: String(r.name),
-    weight: r.type === "virtual" ? Infinity : weight(String(r.name)),
-  }));
+  const tables = allRows(
+    db,
+    "SELECT t.name, t.type, s.sql FROM pragma_table_list AS t LEFT JOIN main.sqlite_schema AS s ON s.name = t.name AND s.type = 'table' WHERE t.schema = 'main' AND t.type IN ('table', 'shadow', 'virtual')",
+  )
+    .filter((r) => !(r.type === "virtual" && /\bUSING\s+fts5\b/i.test(String(r.sql ?? ""))))
+    .map((r) => ({ name: String(r.name), weight: r.type === "virtual" ? Infinity : weight(String(r.name)) }));
   tables.sort((a, b) => b.weight - a.weight || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return [{ quick: true }, ...tables.map((t) => ({ table: t.name }))];
 }
@@ -273,11 +278,21 @@ export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Int
       Atomics.notify(control, 1);
     }
     const theirs = await answer;
+    if (!("error" in theirs)) {
+      if (theirs.changed) return null;
+      for (const [k, p] of theirs.done) problems[k] = p;
+    }
+    // The parts a worker that failed had claimed: run here, in this thread's same transaction.
+    for (let k = 0; k < parts.length && !failure; k++) {
+      try {
+        problems[k] ??= runIntegrityPart(db, parts[k]!);
+      } catch (e) {
+        failure = e;
+      }
+    }
     if (db.inTransaction) db.exec("COMMIT");
-    if ("error" in theirs || theirs.changed || dataVersion(db) !== before) return null;
+    if (dataVersion(db) !== before) return null;
     if (failure) throw failure;
-    for (const [k, p] of theirs.done) problems[k] = p;
-    if (parts.some((_, k) => !problems[k])) return null; // a part nobody answered
     const found = problems.flat();
     return { problems: found.length ? found : ["ok"], how: "" };
   } finally {

@@ -153,19 +153,31 @@ describe("Stage 0's integrity_check on two connections (a large rollback-journal
   beforeAll(() => void Object.assign(process.env, partsAlways));
   afterAll(() => void delete process.env.VOX_CUTOVER_INTEGRITY_PARTS_BYTES);
 
-  it("an index that disagrees with its table, and a page nothing uses: the apply is refused (3) before anything is written, as on one connection", async () => {
+  it("an index that disagrees with its table, a page nothing uses, a damaged FTS5 index: the apply is refused (3) before anything is written, as on one connection", async () => {
     const { db, env } = await damaged();
     const dir = tmp("vox-parts-");
     const { db: unused } = await sampleInto(dir, 10);
     appendUnusedPage(unused, Number(sqlite(unused, "PRAGMA page_size")));
-    // The independent reader: Python's sqlite3 names both.
+    // An FTS5 table has no part of its own (quick_check runs its whole check): its index made to disagree with its content.
+    const ftsDir = tmp("vox-parts-");
+    const { db: fts } = await sampleInto(ftsDir, 10);
+    sqlite(
+      fts,
+      "CREATE VIRTUAL TABLE zz_fts USING fts5(t); INSERT INTO zz_fts VALUES ('hello world'), ('foo bar'); UPDATE zz_fts_content SET c0 = 'changed' WHERE id = 1;",
+    );
+    // The independent reader: Python's sqlite3 names the first two; its SQLite (older than 3.44) runs no virtual
+    // table's check in integrity_check, so FTS5's own 'integrity-check' command judges the third.
     const said = (f: string) =>
       execFileSync("python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchall())", f]).toString();
     expect(said(db)).toContain("zz_beside");
     expect(said(unused)).toMatch(/never used/);
+    const ftsCheck =
+      "import sqlite3,sys\ntry:\n  sqlite3.connect(sys.argv[1]).execute(\"INSERT INTO zz_fts(zz_fts) VALUES('integrity-check')\"); print('ok')\nexcept sqlite3.DatabaseError as e: print(e)";
+    expect(execFileSync("python3", ["-c", ftsCheck, fts]).toString().trim()).toBe("database disk image is malformed");
     for (const [file, problem] of [
       [db, /zz_beside/],
       [unused, /never used/],
+      [fts, /malformed inverted index for FTS5 table main\.zz_fts/],
     ] as const) {
       const orig = sha256(file);
       const r = await cli(["cutover", "--db", file, "--apply", "--json"], { env: { ...env, ...partsAlways } });
