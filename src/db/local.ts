@@ -394,9 +394,13 @@ export function bytesWithWal(path: string): number {
  * belong to the process, so one connection can drop the other's); with a WAL file and another
  * process committing and checkpointing, a read on the main thread was seen torn ("malformed")
  * while `PRAGMA data_version` had not changed (2026-12-03), so that bracket proves nothing there.
- * In rollback-journal mode a writer past a dropped SHARED lock must commit to change a page, and a
- * commit changes data_version, which both users check. The one rule for both (an unreadable
- * header: one thread).
+ * In rollback-journal mode a writer past a dropped SHARED lock changes what a reader sees by
+ * committing, which changes data_version (both users check it), or by spilling its cache into the
+ * file and then rolling back, which does not (helper-82's review, session 21: a read transaction saw
+ * 13,649 uncommitted rows so, data_version unchanged). So the bracket holds while nothing drops this
+ * process's lock mid-read; the same review found a worker's transaction ending or its connection
+ * closing let no writer in (the lock bookkeeping shared), only a descriptor of the file closed
+ * outside SQLite (db/raw-fd.ts parks those). The one rule for both (an unreadable header: one thread).
  */
 export function twoThreadReads(probe: ProbeResult): boolean {
   return probe.state === "ok" && !probe.header.walMode;
