@@ -11,39 +11,55 @@
  * thread checks the file again itself (src/engine/trial.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { allRows, dataVersion, mainFile, openReadOnly } from "./local.js";
+import { allRows, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "./local.js";
 import { integrityCheck, runIntegrityPart, type BigLimit, type IntegrityPart, type PartsAnswer } from "./integrity.js";
 
 type Whole = { path: string; limit: BigLimit };
 /** integrityOnTwo's share: parts claimed in turn with the main thread (`control` [0]), on the file `file` names. */
 type Parts = { path: string; parts: IntegrityPart[]; control: SharedArrayBuffer; file: string };
 
-if ("parts" in workerData) parentPort!.postMessage(partsAnswer(workerData as Parts));
+if ("parts" in workerData) partsAnswer(workerData as Parts);
 else parentPort!.postMessage(wholeAnswer(workerData as Whole));
 
 /**
- * The parts it claims, on a connection of its own, in one read transaction ended only once the main
- * thread has read all it will (control [1]); `changed` when data_version moved from before the
- * transaction to after it.
+ * The parts it claims, on a connection of its own, in one read transaction that begins after the main
+ * thread's and ends only once the main thread has read all it will (control [1]): the answer is posted
+ * first (the main thread runs any part this thread could not before it ends its own). That thread's
+ * `PRAGMA data_version` before and after its own transaction brackets every read of both.
  */
-function partsAnswer({ path, parts, control, file }: Parts): PartsAnswer {
+function partsAnswer({ path, parts, control, file }: Parts): void {
   const c = new Int32Array(control);
   const db = openReadOnly(path, { probed: true });
   try {
+    parentPort!.postMessage(partsOf(db, parts, c, file));
+    untilMainRead(c); // this connection ends its transaction, and closes, only once the main thread has read all it will
+    if (db.inTransaction) db.exec("COMMIT");
+  } finally {
+    untilMainRead(c);
+    db.close();
+  }
+}
+
+function partsOf(db: LibsqlDatabase, parts: IntegrityPart[], c: Int32Array, file: string): PartsAnswer {
+  try {
     if (mainFile(db) !== file) return { error: "another file than the main thread's" };
-    const before = dataVersion(db);
     if (String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal") return { error: "the file is in WAL mode now" };
     db.exec("BEGIN");
     const done: [number, string[]][] = [];
-    for (let k = Atomics.add(c, 0, 1); k < parts.length; k = Atomics.add(c, 0, 1)) done.push([k, runIntegrityPart(db, parts[k]!)]);
-    while (Atomics.load(c, 1) === 0) Atomics.wait(c, 1, 0, 100);
-    db.exec("COMMIT");
-    return { done, changed: dataVersion(db) !== before };
+    for (let k = Atomics.add(c, 0, 1); k < parts.length; k = Atomics.add(c, 0, 1)) {
+      // Test hook: the thread fails with a part claimed and not run (the main thread must run it).
+      if (process.env.VOX_CUTOVER_TEST_PARTS_WORKER_FAIL === "1") throw new Error("test: the integrity worker fails");
+      done.push([k, runIntegrityPart(db, parts[k]!)]);
+    }
+    return { done };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
-  } finally {
-    db.close();
   }
+}
+
+/** Waits until the main thread has read all it will (control [1]): ending this connection's transaction, or closing it, before that could drop its lock. */
+function untilMainRead(c: Int32Array): void {
+  while (Atomics.load(c, 1) === 0) Atomics.wait(c, 1, 0, 100);
 }
 
 function wholeAnswer({ path, limit }: Whole): { problems: string[]; how: string } | { error: string } {

@@ -230,19 +230,21 @@ export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside 
   };
 }
 
-/** What the parts' worker answers: each part it ran with its problems, and whether its connection saw a commit. */
-export type PartsAnswer = { done: [number, string[]][]; changed: boolean } | { error: string };
+/** What the parts' worker answers: each part it ran with its problems, or why it could not. */
+export type PartsAnswer = { done: [number, string[]][] } | { error: string };
 
 /**
  * `integrityCheck` of the file at `path` on two connections, this thread's and a worker's, sharing
- * `integrityParts` (a 1 GB file: ~1.15 s instead of ~1.75). Both read one state, proven: each
- * connection's `PRAGMA data_version` is read before its transaction and after it, and neither ends its
- * transaction before both have read everything (ending one can drop the other's locks: they are the
- * process's). Null — the caller checks it on one connection — below
+ * `integrityParts` (a 1 GB file: ~1.15 s instead of ~1.75). Both read one state, proven: this
+ * connection's `PRAGMA data_version` is read before its transaction and after it, the worker's
+ * transaction begins after this one's and ends after this thread has read all it will, and neither
+ * ends its transaction before both have read everything (ending one could drop the other's locks:
+ * they are the process's). The parts a worker that failed had claimed are run here, in the same
+ * transaction. Null — the caller checks it on one connection — below
  * VOX_CUTOVER_INTEGRITY_PARTS_BYTES (default 256 MB), beside the wizard's screens, from the sources,
  * for a WAL file (twoThreadReads), a file this process could only read as a private copy, one whose
  * WITHOUT ROWID tables hold values too big to read whole (`checkInParts` runs then), or when a commit
- * came between (data_version moved) or the worker failed.
+ * came between (data_version moved). A problem this thread met is thrown only if none came.
  */
 export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Integrity | null> {
   if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < envInteger("VOX_CUTOVER_INTEGRITY_PARTS_BYTES", 256 << 20)) return null;
@@ -269,30 +271,27 @@ export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Int
     const answer = oneAnswer<PartsAnswer>(w, "the integrity_check thread");
     const problems: string[][] = [];
     let failure: unknown = null;
+    const run = (k: number) => {
+      try {
+        problems[k] ??= runIntegrityPart(db, parts[k]!);
+      } catch (e) {
+        failure = e; // thrown below only if nothing was committed meanwhile (a read torn by a commit is not the file's fault)
+      }
+    };
     try {
-      for (let k = Atomics.add(control, 0, 1); k < parts.length; k = Atomics.add(control, 0, 1)) problems[k] = runIntegrityPart(db, parts[k]!);
-    } catch (e) {
-      failure = e; // thrown below only if both read one state (a read torn by a commit is not the file's fault)
+      for (let k = Atomics.add(control, 0, 1); k < parts.length && !failure; k = Atomics.add(control, 0, 1)) run(k);
+      // The worker answers before it ends its transaction: its parts, or why not (then the parts it claimed are run here).
+      const theirs = await answer;
+      if (!("error" in theirs)) for (const [k, p] of theirs.done) problems[k] = p;
+      for (let k = 0; k < parts.length && !failure; k++) run(k);
     } finally {
       Atomics.store(control, 1, 1);
       Atomics.notify(control, 1);
     }
-    const theirs = await answer;
-    if (!("error" in theirs)) {
-      if (theirs.changed) return null;
-      for (const [k, p] of theirs.done) problems[k] = p;
-    }
-    // The parts a worker that failed had claimed: run here, in this thread's same transaction.
-    for (let k = 0; k < parts.length && !failure; k++) {
-      try {
-        problems[k] ??= runIntegrityPart(db, parts[k]!);
-      } catch (e) {
-        failure = e;
-      }
-    }
     if (db.inTransaction) db.exec("COMMIT");
     if (dataVersion(db) !== before) return null;
     if (failure) throw failure;
+    if (parts.some((_, k) => !problems[k])) return null; // a part nobody ran (never, with every path above)
     const found = problems.flat();
     return { problems: found.length ? found : ["ok"], how: "" };
   } finally {

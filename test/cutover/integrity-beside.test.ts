@@ -200,6 +200,23 @@ describe("Stage 0's integrity_check on two connections (a large rollback-journal
     expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toBe("ok");
   });
 
+  it("a worker that fails with a part claimed: this thread runs the parts it had, in its same transaction — problems still found, a sound file still ok", async () => {
+    // Parts slow enough (SLOW_TABLE) that the worker has started and claimed one before this thread has taken them all.
+    const { db } = await damaged();
+    await execa("python3", ["-c", SLOW_TABLE, db]);
+    const dir = tmp("vox-parts-");
+    const sound = join(dir, "slow.db");
+    await execa("python3", ["-c", SLOW_TABLE, sound]);
+    process.env.VOX_CUTOVER_TEST_PARTS_WORKER_FAIL = "1";
+    try {
+      const bad = await integrityOnTwo(db, { above: 16 << 20, size: "16 MB" });
+      expect(bad?.problems.join("; ")).toMatch(/zz_beside/);
+      expect(await integrityOnTwo(sound, { above: 16 << 20, size: "16 MB" })).toEqual({ problems: ["ok"], how: "" });
+    } finally {
+      delete process.env.VOX_CUTOVER_TEST_PARTS_WORKER_FAIL;
+    }
+  });
+
   it("both connections' locks dropped mid-check (this process opened and closed the file outside SQLite) and a writer committing then: no answer from the parts (null: the caller checks on one connection)", async () => {
     const dir = tmp("vox-parts-");
     const db = join(dir, "slow.db");
