@@ -3,7 +3,7 @@ import { formatCount } from "../util/count.js";
 import { failed } from "../errors.js";
 import { tablesWithForeignKeys, type TableInfo } from "../db/catalog.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
-import { integrityParts, runIntegrityPart, type IntegrityPart } from "../db/integrity.js";
+import { integrityParts, pragmaRows, runIntegrityPart, type IntegrityPart } from "../db/integrity.js";
 import { quoteIdent } from "../db/value.js";
 import type { Plan } from "./import-plan.js";
 import { backupTable, hashTable } from "./tables.js";
@@ -60,12 +60,8 @@ export type CheckTask = { fk: string } | { integrity: true } | { part: Integrity
 /** A part's answer: the orphan rows a foreign_key_check found, why it could not check, or integrity_check's messages. */
 export type CheckResult = { orphans: number } | { uncheckable: string } | { messages: string[] };
 
-function pragmaMessages(db: LibsqlDatabase, sql: string): string[] {
-  return allRows(db, sql).map((r) => String(Object.values(r)[0]));
-}
-
 export function runCheck(db: LibsqlDatabase, task: CheckTask): CheckResult {
-  if ("integrity" in task) return { messages: pragmaMessages(db, "PRAGMA main.integrity_check") };
+  if ("integrity" in task) return { messages: pragmaRows(db, "PRAGMA main.integrity_check") };
   if ("part" in task) return { messages: runIntegrityPart(db, task.part) }; // its problems only
   try {
     // Every row foreign_key_check(T) returns is an orphan of T: counted by SQLite (millions of orphans are not held).

@@ -32,10 +32,8 @@ function partsAnswer({ path, parts, control, file }: Parts): void {
   const db = openReadOnly(path, { probed: true });
   try {
     parentPort!.postMessage(partsOf(db, parts, c, file));
-    untilMainRead(c); // this connection ends its transaction, and closes, only once the main thread has read all it will
-    if (db.inTransaction) db.exec("COMMIT");
   } finally {
-    untilMainRead(c);
+    untilMainRead(c); // this connection ends its transaction (closing it) only once the main thread has read all it will
     db.close();
   }
 }
