@@ -1,7 +1,7 @@
 /**
  * `npm run build` (after tsc): dist/src/cli/program.bundle.js — the compiled program
  * (dist/src/cli/program.js) with every module a command loads, ours and our dependencies', in one
- * file. src/cli/main.ts runs a command from it when it is at least as new as program.js: Node then
+ * file. src/cli/main.ts runs a command from it unless a `tsc` build came after it (src/util/bundle.ts): Node then
  * reads, compiles and links one file instead of ~140 modules (issue 18: the small file's whole
  * `cutover --apply` spent ~0.15–0.2 CPU-s there).
  *

@@ -6,7 +6,7 @@
  * Our own modules outside src/ui (errors, schemas, engine, report, …) are NOT bundled: they stay
  * imports of the very files in dist/, so the process holds one copy of each (`instanceof VoxError`
  * holds, and nothing is loaded twice). The engine worker (src/ui/worker.ts) is not bundled either.
- * src/cli/program.ts loads the bundle only when it is at least as new as the compiled screens (a bare
+ * src/cli/program.ts loads the bundle unless a `tsc` build came after it (src/util/bundle.ts: a bare
  * `tsc` after it falls back to the modules themselves), else dist/src/ui/start.js.
  */
 import { build } from "esbuild";

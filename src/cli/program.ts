@@ -22,7 +22,7 @@ Examples:
   vox-cutover cutover --db ./vox.db --apply --plan DIGEST`;
 
 /** One example per command, shown at the end of its --help (every one runs as printed on a sample). */
-export const EXAMPLES: Record<string, string[]> = {
+const EXAMPLES: Record<string, string[]> = {
   wizard: ["vox-cutover wizard --db ~/.local/share/vox/vox.db", "vox-cutover wizard --db ./vox.db --rehearse   # the same wizard on a clone"],
   digest: ["vox-cutover digest --json"],
   "ssot-drift": ["vox-cutover ssot-drift"],
@@ -53,15 +53,15 @@ export const EXAMPLES: Record<string, string[]> = {
 
 /**
  * The wizard's entry: its bundle (scripts/bundle-wizard.mjs: the screens, Ink and React in one file,
- * our other modules imported from dist as usual) when it is at least as new as the compiled screens,
- * else the modules themselves (a bare `tsc` after the bundle was made, a checkout built without it).
+ * our other modules imported from dist as usual) unless a `tsc` build came after it (util/bundle.ts
+ * freshBundle), else the modules themselves (a bare `tsc` after the bundle was made, a checkout built without it).
  */
 async function loadWizard(): Promise<typeof import("../ui/start.js")> {
   // A line at once, before the bundle (or Ink and React) loads; the wizard's first render replaces it.
   // Only on a terminal: without one the wizard refuses (usage error) and nothing else is written.
   if (process.stdin.isTTY && process.stdout.isTTY) process.stdout.write("vox-cutover — starting the wizard…");
   const bundle = new URL("../ui/start.bundle.js", import.meta.url);
-  if (freshBundle(bundle, new URL("../ui/App.js", import.meta.url))) return (await import(bundle.href)) as typeof import("../ui/start.js");
+  if (freshBundle(bundle)) return (await import(bundle.href)) as typeof import("../ui/start.js");
   return import("../ui/start.js");
 }
 
@@ -122,7 +122,7 @@ function planApplyOptions(cmd: Command): Command {
   return cmd.addOption(dbOpt()).addOption(jsonOpt()).addOption(applyOpt()).addOption(planOpt()).addOption(workDirOpt()).addOption(backupOpt());
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command("vox-cutover")
     .description(
       "Walks operators through the VoxDB cutover runbook: diagnose, back up and prove it, build the baseline file, import, swap — without losing a row.",

@@ -12,13 +12,13 @@ import { freshBundle } from "../util/bundle.js";
 
 /**
  * The engine thread's code: its one-file build (scripts/bundle-cli.mjs: the engine's ~140 modules in
- * one file, ~0.1 s less to load while the first frame is drawn) when it is at least as new as the
- * compiled worker, else the modules themselves (a bare `tsc` after the bundle was made).
+ * one file, ~0.1 s less to load while the first frame is drawn) unless a `tsc` build came after it
+ * (util/bundle.ts freshBundle), else the modules themselves.
  */
 function engineEntry(): URL {
   const modules = new URL("./worker.js", import.meta.url);
   const bundle = new URL("./worker.bundle.js", import.meta.url);
-  return freshBundle(bundle, modules) ? bundle : modules;
+  return freshBundle(bundle) ? bundle : modules;
 }
 
 /** The wizard's handle on the engine worker. */

@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { factsToFragments } from "../../src/schema/ddl.js";
 import { cleanEnv, makeVoxDb, ROOT, voxFacts } from "../helpers.js";
 import { installedPackage, reachableTmp } from "../fixtures/install.js";
@@ -18,6 +19,11 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 function run(bin: string, args: string[], env: Record<string, string> = {}, cwd = "/") {
   return execa("node", [bin, ...args], { env: cleanEnv(env), extendEnv: false, reject: false, stdin: "ignore", cwd, timeout: 120_000 });
 }
+
+/** The installed command as an operator runs it: npm's link in node_modules/.bin, executed (the kernel reads its `#!` line). */
+const linked = async () => join((await installedPackage()).prefix, "node_modules", ".bin", "vox-cutover");
+const direct = (bin: string, args: string[], env: Record<string, string | undefined> = {}) =>
+  execa(bin, args, { env: cleanEnv(env), extendEnv: false, reject: false, stdin: "ignore", cwd: "/", timeout: 120_000 });
 
 describe("a production install (npm pack → npm install --omit=dev, outside the checkout)", () => {
   it("--version, diagnose and diagnose --target-schema vox (a stand-in vox on PATH) work", async () => {
@@ -52,6 +58,30 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
     expect(j.chain).toBe("current");
     expect(j.baseline.origin).toBe("the operator's vox (vox 0.66.0 (stand-in))");
     expect(j.structure.equal).toBe(true);
+  });
+
+  it("runs a command, the wizard's screens and its engine thread from their one-file builds (npm unpacks files in any order)", async () => {
+    const bin = await linked();
+    const inst = await installedPackage();
+    const dir = reachableTmp();
+    const db = join(dir, "vox.db");
+    expect((await direct(bin, ["sample", db, "--rows", "5"])).exitCode).toBe(0);
+    // Every module Node loads, named by a loader hook (its own thread) that appends each URL to a file.
+    const loaded = join(dir, "loaded");
+    const hook = `import { appendFileSync } from "node:fs"; export async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + "\\n"); return next(url, context); }`;
+    const probe = join(dir, "probe.mjs");
+    writeFileSync(probe, `import { register } from "node:module";\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    const d = await direct(bin, ["diagnose", "--db", db, "--json"], { NODE_OPTIONS: `--import=${probe}` });
+    expect(d.exitCode, d.stderr).toBe(0);
+    const cli = `${pathToFileURL(join(inst.prefix, "node_modules", "vox-cutover", "dist", "src", "cli")).href}/`;
+    const urls = readFileSync(loaded, "utf8").split("\n");
+    expect(urls).toContain(`${cli}program.bundle.js`);
+    expect(urls).not.toContain(`${cli}program.js`);
+    // The package ships no tsbuildinfo (nothing rebuilds an install), so the wizard's bundles are run too: its screens and its engine thread.
+    const dist = join(inst.prefix, "node_modules", "vox-cutover", "dist");
+    expect(readdirSync(dist).filter((f) => f.endsWith(".tsbuildinfo"))).toEqual([]);
+    const installed = (await import(pathToFileURL(join(dist, "src", "util", "bundle.js")).href)) as typeof import("../../src/util/bundle.js");
+    for (const b of ["ui/start.bundle.js", "ui/worker.bundle.js"]) expect(installed.freshBundle(pathToFileURL(join(dist, "src", b))), b).toBe(true);
   });
 });
 
