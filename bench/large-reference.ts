@@ -68,7 +68,7 @@ try {
   if (w.status !== 0) throw new Error(w.stderr);
   const expected = w.stdout.trim();
   const target = join(dir, "new.db");
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", "node", BIN, "import-legacy", ref, "--db", target, "--apply", "--accept-unverified"], {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", "sh", BIN, "import-legacy", ref, "--db", target, "--apply", "--accept-unverified"], {
     encoding: "utf8",
     maxBuffer: 1 << 26,
     env: { ...process.env, NO_COLOR: "1" },

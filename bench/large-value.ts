@@ -77,7 +77,7 @@ function timed(label: string, cmd: string, args: string[]): { label: string; exi
 const dir = mkdtempSync(join(tmpdir(), "vox-bench-large-"));
 try {
   const db = join(dir, "vox.db");
-  spawnSync("node", [BIN, "sample", db, "--rows", "20"], { stdio: "ignore" });
+  spawnSync("sh", [BIN, "sample", db, "--rows", "20"], { stdio: "ignore" });
   if (UTF16) {
     // The sample rewritten into a UTF-16 file: its .dump read into a new file set to that encoding first.
     const dump = spawnSync("sqlite3", [db, ".dump"], { encoding: "utf8", maxBuffer: 1 << 28 }).stdout;
@@ -147,10 +147,10 @@ c.commit()`;
   };
   step("sqlite3: read the whole value", "sqlite3", [db, `SELECT max(length(CAST(${COL} AS BLOB) || x'')) FROM ${TABLE}`]);
   step("sqlite3: read one 1 MB slice (substr)", "sqlite3", [db, `SELECT max(length(substr(${COL}, 1, 1048576))) FROM ${TABLE}`]);
-  step("export-legacy", "node", [BIN, "export-legacy", backup, "--db", db]);
-  step("verify-backup --db", "node", [BIN, "verify-backup", backup, "--db", db]);
-  step("import-legacy --apply", "node", [BIN, "import-legacy", backup, "--db", join(dir, "new.db"), "--apply"]);
-  step("cutover --apply", "node", [BIN, "cutover", "--db", join(cut, "vox.db"), "--apply"]);
+  step("export-legacy", "sh", [BIN, "export-legacy", backup, "--db", db]);
+  step("verify-backup --db", "sh", [BIN, "verify-backup", backup, "--db", db]);
+  step("import-legacy --apply", "sh", [BIN, "import-legacy", backup, "--db", join(dir, "new.db"), "--apply"]);
+  step("cutover --apply", "sh", [BIN, "cutover", "--db", join(cut, "vox.db"), "--apply"]);
   // The value after the cutover against the original's (the cutover's archive is the original).
   // The row is found by its key first: an `ORDER BY length(…) DESC LIMIT 1` that returns the value
   // itself makes SQLite re-read the whole value at every comparison of its sorter (10 MB among 2,000

@@ -1,4 +1,21 @@
-#!/usr/bin/env node
+#!/bin/sh
+//usr/bin/env true; case "$1" in "" | -* | wizard) s=2 ;; *) s=4 ;; esac; export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"; exec node --max-semi-space-size=$s -- "$0" "$@"
+/*
+ * The line above is the launch (issue 18: peak RSS ≤ 200 MB at any size), read by `sh`: the `bin`
+ * (npm links it; the kernel runs `#!/bin/sh`) and `npm start` (`sh dist/src/cli/main.js`) start the
+ * program through it, and Node, which skips the `#!` line, reads it as a comment. It replaces the
+ * shell with `node` (one process, the same pid: signals and exit codes are node's), giving the two
+ * settings that must be in place before the process starts:
+ *   - `--max-semi-space-size`: the main thread's young generation. V8's default grows it to 3 × 16 MB
+ *     under a cutover's allocation rate and the program's peak with it; 4 MB for a command, 2 for the
+ *     wizard's screens (the wizard, options alone, no command: main.ts's own test below). Workers
+ *     take theirs from `resourceLimits` (util/worker.ts drops the option from their execArgv).
+ *   - `MALLOC_ARENA_MAX=2` (unless the operator set one): glibc makes a new malloc arena whenever a
+ *     thread meets a held arena lock, and the engine's threads (SQLite allocates on each) met often; each
+ *     arena keeps what it freed. Other C libraries ignore the variable.
+ * Measured in docs/benchmark.md (session 22). `node dist/src/cli/main.js` runs the same program
+ * without them.
+ */
 /**
  * The installed command: src/cli/program.ts, from one of two builds of it. `npm run build` also writes
  * dist/src/cli/program.bundle.js (scripts/bundle-cli.mjs): the program and every module a command

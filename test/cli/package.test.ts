@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { factsToFragments } from "../../src/schema/ddl.js";
@@ -20,7 +20,7 @@ function run(bin: string, args: string[], env: Record<string, string> = {}, cwd 
   return execa("node", [bin, ...args], { env: cleanEnv(env), extendEnv: false, reject: false, stdin: "ignore", cwd, timeout: 120_000 });
 }
 
-/** The installed command as an operator runs it: npm's link in node_modules/.bin, executed (the kernel reads its `#!` line). */
+/** The installed command as an operator runs it: npm's link in node_modules/.bin, executed (the kernel reads `#!/bin/sh`). */
 const linked = async () => join((await installedPackage()).prefix, "node_modules", ".bin", "vox-cutover");
 const direct = (bin: string, args: string[], env: Record<string, string | undefined> = {}) =>
   execa(bin, args, { env: cleanEnv(env), extendEnv: false, reject: false, stdin: "ignore", cwd: "/", timeout: 120_000 });
@@ -82,6 +82,95 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
     expect(readdirSync(dist).filter((f) => f.endsWith(".tsbuildinfo"))).toEqual([]);
     const installed = (await import(pathToFileURL(join(dist, "src", "util", "bundle.js")).href)) as typeof import("../../src/util/bundle.js");
     for (const b of ["ui/start.bundle.js", "ui/worker.bundle.js"]) expect(installed.freshBundle(pathToFileURL(join(dist, "src", b))), b).toBe(true);
+  });
+});
+
+describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", () => {
+  /** Until the run writes its pause marker; a run that ends first fails the test with its output. */
+  const pausedAt = async (marker: string, child: ReturnType<typeof direct>) => {
+    let ended: { exitCode?: number; stderr?: unknown } | undefined;
+    void child.then((r) => (ended = r));
+    while (!existsSync(marker)) {
+      if (ended) expect.fail(`the run ended (${ended.exitCode}) before its pause point: ${String(ended.stderr)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it("hands node the young-generation size and MALLOC_ARENA_MAX, and every argument unchanged (a stand-in node on PATH)", async () => {
+    const bin = await linked();
+    const dir = reachableTmp();
+    const fake = join(dir, "fake-node");
+    mkdirSync(fake);
+    const out = join(dir, "argv");
+    writeFileSync(join(fake, "node"), `#!/bin/sh\nprintf '%s\\0' "$@" > '${out}'\nprintf '%s\\0' "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX" >> '${out}'\n`);
+    chmodSync(join(fake, "node"), 0o755);
+    const launched = async (args: string[], env: Record<string, string | undefined> = {}) => {
+      rmSync(out, { force: true });
+      const r = await direct(bin, args, { PATH: `${fake}:${process.env.PATH}`, MALLOC_ARENA_MAX: undefined, ...env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      return readFileSync(out, "utf8").split("\0").slice(0, -1);
+    };
+    const odd = ["cutover", "--db", "a b/vox.db", "--work-dir", "", "$HOME", "it's", "*", "-- x", "\\n"];
+    expect(await launched(odd)).toEqual(["--max-semi-space-size=4", "--", bin, ...odd, "MALLOC_ARENA_MAX=2"]);
+    // The wizard's screens (no command, options alone, `wizard`): the smaller young generation.
+    expect(await launched([])).toEqual(["--max-semi-space-size=2", "--", bin, "MALLOC_ARENA_MAX=2"]);
+    expect((await launched(["--db", "x.db"])).slice(0, 1)).toEqual(["--max-semi-space-size=2"]);
+    expect((await launched(["wizard"])).slice(0, 1)).toEqual(["--max-semi-space-size=2"]);
+    // An operator's own MALLOC_ARENA_MAX is kept.
+    expect((await launched(["diagnose"], { MALLOC_ARENA_MAX: "8" })).at(-1)).toBe("MALLOC_ARENA_MAX=8");
+  });
+
+  it("runs a cutover with every worker thread as one process, node with both settings, signals and exit codes its own", async () => {
+    const bin = await linked();
+    const dir = reachableTmp();
+    const db = join(dir, "vox.db");
+    expect((await direct(bin, ["sample", db, "--rows", "5"])).exitCode).toBe(0);
+    // Every worker a large file starts, started on the sample (a worker refuses a V8 heap option in its execArgv).
+    const workers = {
+      VOX_CUTOVER_SPLIT_BYTES: "0",
+      VOX_CUTOVER_PROOF_WORKER_BYTES: "0",
+      VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0",
+      VOX_CUTOVER_INTEGRITY_PARTS_BYTES: "0",
+      VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0",
+      VOX_CUTOVER_HASH_BESIDE_BYTES: "0",
+      VOX_CUTOVER_WRITER_WORKER_BYTES: "0",
+    };
+    const marker = join(dir, "paused");
+    const child = direct(bin, ["cutover", "--db", db, "--apply"], {
+      ...workers,
+      MALLOC_ARENA_MAX: undefined,
+      VOX_CUTOVER_PAUSE_AT: "after:export",
+      VOX_CUTOVER_PAUSE_MS: "60000",
+      VOX_CUTOVER_PAUSE_FILE: marker,
+    });
+    await pausedAt(marker, child);
+    // The shell replaced itself: the process that paused is the one started, and it is node with both settings.
+    expect(readFileSync(marker, "utf8").split(" ")[0]).toBe(String(child.pid));
+    const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+    expect(cmdline.slice(1, 3)).toEqual(["--max-semi-space-size=4", "--"]);
+    expect(readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0")).toContain("MALLOC_ARENA_MAX=2");
+    rmSync(marker);
+    const done = await child;
+    expect(done.exitCode, done.stderr).toBe(0);
+    const diag = await direct(bin, ["diagnose", "--db", db, "--json"]);
+    expect(JSON.parse(diag.stdout).chain).toBe("current");
+
+    // A signal sent to the started pid reaches node: SIGINT at a safe point, exit 130.
+    const dir2 = reachableTmp();
+    const db2 = join(dir2, "vox.db");
+    expect((await direct(bin, ["sample", db2, "--rows", "5"])).exitCode).toBe(0);
+    const marker2 = join(dir2, "paused");
+    const run2 = direct(bin, ["cutover", "--db", db2, "--apply"], {
+      VOX_CUTOVER_PAUSE_AT: "after:export",
+      VOX_CUTOVER_PAUSE_MS: "60000",
+      VOX_CUTOVER_PAUSE_FILE: marker2,
+    });
+    await pausedAt(marker2, run2);
+    run2.kill("SIGINT");
+    rmSync(marker2);
+    const interrupted = await run2;
+    expect(interrupted.exitCode).toBe(130);
+    expect(interrupted.stderr).toMatch(/Interrupted \(SIGINT\)/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * `npm start` runs the wizard with a small young generation for its UI thread (package.json:
- * `node --max-semi-space-size=…`, issue 18's wizard memory). Node refuses a V8 heap option in a worker's
- * execArgv, so every engine thread is started with workerExecArgv(), which leaves it out.
+ * main.ts's launch line (the bin, `npm start`) gives the main thread a small young generation
+ * (`node --max-semi-space-size=…`, issue 18's peak RSS). Node refuses a V8 heap option in a worker's
+ * execArgv, so every worker thread is started with workerExecArgv(), which leaves it out.
  */
 import { describe, expect, it } from "vitest";
 import { once } from "node:events";
@@ -12,12 +12,12 @@ import { workerExecArgv } from "../../src/util/worker.js";
 import { ROOT } from "../helpers.js";
 
 describe("workerExecArgv", () => {
-  it("starts a worker in a process started as npm start starts the wizard", async () => {
-    const start = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-    const option = /^node (--max-semi-space-size=\d+) dist\/src\/cli\/main\.js$/.exec(start)?.[1];
-    expect(option, start).toBeDefined();
+  it("starts a worker in a process started as main.ts's launch line starts it", async () => {
+    const launch = readFileSync(join(ROOT, "dist", "src", "cli", "main.js"), "utf8").split("\n")[1]!;
+    const option = /exec node (--max-semi-space-size)=\$s /.exec(launch)?.[1];
+    expect(option, launch).toBeDefined();
     const saved = process.execArgv;
-    process.execArgv = [...saved, option!];
+    process.execArgv = [...saved, `${option!}=4`];
     try {
       expect(() => new Worker("", { eval: true, execArgv: process.execArgv })).toThrow(/execArgv/); // inherited as it is: refused
       const w = new Worker("require('node:worker_threads').parentPort.postMessage('up')", { eval: true, execArgv: workerExecArgv() });

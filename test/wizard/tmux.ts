@@ -30,7 +30,7 @@ export function start(
   const d = scratchDir();
   const exitFile = join(d, "exit");
   const errFile = join(d, "stderr");
-  const cmd = `${opts.trapHup ? "trap 'true' HUP; " : ""}cd ${shq(opts.cwd ?? d)} && env -u CI -u VOX_DB_PATH -u VOX_DB_URL ${lockDirEnv()} ${opts.env ?? ""} node ${shq(BIN)} ${args} 2> ${shq(errFile)}; echo $? > ${shq(exitFile)}; cat ${shq(errFile)}; sleep 30`;
+  const cmd = `${opts.trapHup ? "trap 'true' HUP; " : ""}cd ${shq(opts.cwd ?? d)} && env -u CI -u VOX_DB_PATH -u VOX_DB_URL ${lockDirEnv()} ${opts.env ?? ""} sh ${shq(BIN)} ${args} 2> ${shq(errFile)}; echo $? > ${shq(exitFile)}; cat ${shq(errFile)}; sleep 30`;
   // pipe-pane copies everything the pane is sent into a file: waitFor reads the screen again only when that grew.
   const cols = String(opts.cols ?? 100);
   const rows = String(opts.rows ?? 30);
