@@ -5,7 +5,7 @@
  *
  * Each repetition copies DIR's files (a sample: vox.db, its sidecar, telemetry.jsonl) or FILE (as vox.db)
  * into a fresh scratch folder, starts `sh BIN wizard --db …/vox.db` (as the bin and `npm start` run it: main.ts's launch
- * line; `node [--node-args] BIN` when --node-args or --heaps is given) in tmux (120×40, CI unset) under
+ * line; --node-args and --heaps's preload given through NODE_OPTIONS) in tmux (120×40, CI unset) under
  * GNU time, and answers each screen as it appears: Stage 0 Continue, the default backup path, the plan's
  * Start, every typed confirmation (the name asked for), the sidecar's default (merge), Stage 3 with the
  * files it offers (the folder's JSONL files: the sample's telemetry.jsonl; none: skipped), the summary's Leave. Every --every ms (default 200) it
@@ -123,10 +123,12 @@ async function journey(rep: number): Promise<void> {
   if (heaps) {
     const preload = join(top, "preload.mjs");
     writeFileSync(preload, `const f = ${String(instrument)};\nf("main", ${JSON.stringify(heapLog)}, ${every}, String(f));\n`);
-    pre = `--import ${sh(preload)}`;
+    pre = `--import=${preload}`;
   }
-  const launch = nodeArgs || pre ? `node ${nodeArgs} ${pre}` : "sh";
-  const node = `sh -c ${sh(`echo $$ > ${sh(pidFile)}; exec ${launch} ${sh(bin)} wizard --db ${sh(join(dir, "vox.db"))}`)}`;
+  // As the bin runs it (main.ts's launch line); the measured process's own options through NODE_OPTIONS.
+  const options = `${nodeArgs} ${pre}`.trim();
+  const env = options ? `NODE_OPTIONS=${sh(options)} ` : "";
+  const node = `sh -c ${sh(`echo $$ > ${sh(pidFile)}; ${env}exec sh ${sh(bin)} wizard --db ${sh(join(dir, "vox.db"))}`)}`;
   const cmd = `cd ${sh(dir)} && env -u CI /usr/bin/time -f '%e %U %S %M' -o ${sh(timeFile)} ${node} 2> ${sh(errFile)}; echo $? > ${sh(exitFile)}; sleep 30`;
   const session = `journey${process.pid}x${rep}`;
   const load0 = loadavg()[0]!;

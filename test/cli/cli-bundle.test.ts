@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BIN, cleanEnv, ROOT, sampleInto, sha3sums, sqlite, tmp } from "../helpers.js";
+import { freshBundle } from "../../src/util/bundle.js";
 
 const CLI = join(ROOT, "dist", "src", "cli");
 const BUNDLE = join(CLI, "program.bundle.js");
@@ -31,7 +32,7 @@ function logged(hook: string, args: string[], env: Record<string, string | undef
 describe("the command's bundle", () => {
   it("is fresh after the build and finds every file beside its modules: workers, the wizard's files; only libsql and Node's modules outside", () => {
     expect(existsSync(BUNDLE), "npm run build makes dist/src/cli/program.bundle.js").toBe(true);
-    expect(statSync(BUNDLE).mtimeMs).toBeGreaterThanOrEqual(statSync(join(CLI, "program.js")).mtimeMs);
+    expect(freshBundle(pathToFileURL(BUNDLE)), "no tsc build after it (util/bundle.ts)").toBe(true);
     const text = readFileSync(BUNDLE, "utf8");
     const ours = [...text.matchAll(/^\/\/ (dist\/\S+)$/gm)].map((m) => m[1]!);
     expect(ours).toContain("dist/src/cli/program.js");
@@ -71,7 +72,7 @@ describe("the command's bundle", () => {
     const UI = join(ROOT, "dist", "src", "ui");
     const file = join(UI, "worker.bundle.js");
     expect(existsSync(file), "npm run build makes dist/src/ui/worker.bundle.js").toBe(true);
-    expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(statSync(join(UI, "worker.js")).mtimeMs);
+    expect(freshBundle(pathToFileURL(file)), "no tsc build after it (util/bundle.ts)").toBe(true);
     const text = readFileSync(file, "utf8");
     expect(text).toMatch(/^\/\/ dist\/src\/ui\/worker\.js$/m);
     expect(text).toMatch(/^\/\/ dist\/src\/cutover\/run\.js$/m);

@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { freshBundle } from "../../src/util/bundle.js";
 import { ROOT } from "../helpers.js";
 import { installedPackage, reachableTmp } from "../fixtures/install.js";
 
@@ -20,8 +22,8 @@ const PTY = join(ROOT, "test", "fixtures", "pty-wizard.py");
 describe("the wizard's bundle", () => {
   it("holds only the screens and their dependencies; every other module of ours is imported from dist/", () => {
     expect(existsSync(BUNDLE), "npm run build makes dist/src/ui/start.bundle.js").toBe(true);
-    // main.ts loads it only when it is at least as new as the compiled screens.
-    expect(statSync(BUNDLE).mtimeMs).toBeGreaterThanOrEqual(statSync(join(UI, "App.js")).mtimeMs);
+    // program.ts loads it unless a tsc build came after it (util/bundle.ts).
+    expect(freshBundle(pathToFileURL(BUNDLE))).toBe(true);
     const text = readFileSync(BUNDLE, "utf8");
     // esbuild marks each bundled module with its path: of ours, only the screens (src/ui, not the engine worker).
     const ours = [...text.matchAll(/^\/\/ (dist\/\S+)$/gm)].map((m) => m[1]!);
@@ -79,13 +81,24 @@ describe("the wizard's bundle", () => {
     const inst = await installedPackage();
     const ui = join(dirname(inst.bin), "..", "ui");
     expect(existsSync(join(ui, "start.bundle.js"))).toBe(true);
-    expect(statSync(join(ui, "start.bundle.js")).mtimeMs).toBeGreaterThanOrEqual(statSync(join(ui, "App.js")).mtimeMs);
-    const db = join(reachableTmp(), "absent.db");
+    const dir = reachableTmp();
+    const db = join(dir, "absent.db");
+    // Every module Node loads (the engine thread's too), named by a loader hook that appends each URL to a file.
+    const loaded = join(dir, "loaded");
+    const hook = `import { appendFileSync } from "node:fs"; export async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + "\\n"); return next(url, context); }`;
+    const probe = join(dir, "probe.mjs");
+    writeFileSync(probe, `import { register } from "node:module";\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
     const r = await execa("python3", [PTY, inst.bin, db, "--until", "Looking for the database", "--until", "Preconditions"], {
       reject: false,
       timeout: 120_000,
+      env: { NODE_OPTIONS: `--import=${probe}` },
     });
     expect(r.exitCode, r.stderr).toBe(0);
+    // The screens and the engine thread ran from their bundles, though npm wrote each file of the install as it unpacked it.
+    const urls = readFileSync(loaded, "utf8").split("\n");
+    expect(urls).toContain(pathToFileURL(join(ui, "start.bundle.js")).href);
+    expect(urls).toContain(pathToFileURL(join(ui, "worker.bundle.js")).href);
+    expect(urls).not.toContain(pathToFileURL(join(ui, "App.js")).href);
     expect(r.stdout).toContain("Preconditions");
     expect(r.stdout).not.toMatch(/Error|at .*\.js:\d+/);
   });
