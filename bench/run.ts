@@ -230,7 +230,7 @@ async function main() {
   process.stderr.write(
     `database: ${(bytes / 1e6).toFixed(0)} MB, ${tables} tables, ${rows} rows; ${cpus().length} cores, load ${load0.toFixed(1)}; node ${process.version}; sqlite3 ${sqliteVersion}; ${reps} repetition(s)\n`,
   );
-  // The product as its bin runs it: main.ts's launch line (the main thread's young-generation size).
+  // The product as its bin runs it: main.ts's launch line (its young-generation size and MALLOC_ARENA_MAX).
   const node = `sh ${shellQuote(BIN)}`;
   const fresh = (p: string) => () => {
     for (const s of ["", "-wal", "-shm", "-journal"]) rmSync(p + s, { force: true });

@@ -97,28 +97,44 @@ describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", 
       await new Promise((r) => setTimeout(r, 20));
     }
   };
+  /** A vox on PATH that records the MALLOC_ARENA_MAX it was started with, then answers as the stand-in (test/fixtures/vox-standin.ts). */
+  const recordingVox = (dir: string, seen: string) => {
+    const sql =
+      factsToFragments(voxFacts("66"))
+        .flatMap((f) => f.statements)
+        .join("\n") + "\nINSERT INTO schema_version (version) VALUES (66);\n";
+    const inner = standInVox(join(dir, "inner"), sql, "vox 0.66.0 (stand-in)");
+    const bin = join(dir, "recording");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "vox"), `#!/bin/sh\necho "\${MALLOC_ARENA_MAX-unset}" >> '${seen}'\nexec '${join(inner, "vox")}' "$@"\n`);
+    chmodSync(join(bin, "vox"), 0o755);
+    return bin;
+  };
 
-  it("hands node the young-generation size and every argument unchanged (a stand-in node on PATH)", async () => {
+  it("hands node the young-generation size and MALLOC_ARENA_MAX, and every argument unchanged (a stand-in node on PATH)", async () => {
     const bin = await linked();
     const dir = reachableTmp();
     const fake = join(dir, "fake-node");
     mkdirSync(fake);
     const out = join(dir, "argv");
-    writeFileSync(join(fake, "node"), `#!/bin/sh\nprintf '%s\\0' "$@" > '${out}'\n`);
+    writeFileSync(join(fake, "node"), `#!/bin/sh\nprintf '%s\\0' "$@" > '${out}'\nprintf '%s\\0' "MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset}" >> '${out}'\n`);
     chmodSync(join(fake, "node"), 0o755);
     const launched = async (args: string[], env: Record<string, string | undefined> = {}) => {
       rmSync(out, { force: true });
-      const r = await direct(bin, args, { PATH: `${fake}:${process.env.PATH}`, ...env });
+      const r = await direct(bin, args, { PATH: `${fake}:${process.env.PATH}`, MALLOC_ARENA_MAX: undefined, ...env });
       expect(r.exitCode, r.stderr).toBe(0);
       return readFileSync(out, "utf8").split("\0").slice(0, -1);
     };
     const odd = ["cutover", "--db", "a b/vox.db", "--work-dir", "", "$HOME", "it's", "*", "-- x", "\\n"];
-    expect(await launched(odd)).toEqual(["--max-semi-space-size=4", "--", bin, ...odd]);
+    expect(await launched(odd)).toEqual(["--max-semi-space-size=4", "--", bin, ...odd, "MALLOC_ARENA_MAX=2"]);
     // The wizard's screens (no argument, options alone, `wizard`): the smaller young generation; an empty first argument is a command (main.ts fromBundle).
-    expect(await launched([])).toEqual(["--max-semi-space-size=2", "--", bin]);
+    expect(await launched([])).toEqual(["--max-semi-space-size=2", "--", bin, "MALLOC_ARENA_MAX=2"]);
     expect((await launched(["--db", "x.db"]))[0]).toBe("--max-semi-space-size=2");
     expect((await launched(["wizard"]))[0]).toBe("--max-semi-space-size=2");
     expect((await launched(["", "x"]))[0]).toBe("--max-semi-space-size=4");
+    // An operator's own MALLOC_ARENA_MAX is kept, an empty one too.
+    expect((await launched(["diagnose"], { MALLOC_ARENA_MAX: "8" })).at(-1)).toBe("MALLOC_ARENA_MAX=8");
+    expect((await launched(["diagnose"], { MALLOC_ARENA_MAX: "" })).at(-1)).toBe("MALLOC_ARENA_MAX=");
     // No node on PATH: the shell's own error and 127, nothing run after it — also in a shell that goes on after a failed exec (bash's execfail).
     const empty = join(dir, "empty");
     mkdirSync(empty);
@@ -128,7 +144,7 @@ describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", 
     expect(none.stderr.trim().split("\n"), none.stderr).toHaveLength(1); // the exec's error, and not a line of the comment after it run as a command
   });
 
-  it("runs a cutover with every worker thread as one process, node with its young-generation size, signals and exit codes its own", async () => {
+  it("runs a cutover with every worker thread as one process, node with both settings, signals and exit codes its own; the operator's vox gets the operator's environment", async () => {
     const bin = await linked();
     const dir = reachableTmp();
     const db = join(dir, "vox.db");
@@ -146,15 +162,17 @@ describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", 
     const marker = join(dir, "paused");
     const child = direct(bin, ["cutover", "--db", db, "--apply"], {
       ...workers,
+      MALLOC_ARENA_MAX: undefined,
       VOX_CUTOVER_PAUSE_AT: "after:export",
       VOX_CUTOVER_PAUSE_MS: "60000",
       VOX_CUTOVER_PAUSE_FILE: marker,
     });
     try {
-      // The shell replaced itself: the process that paused is the one started, and it is node with the setting.
+      // The shell replaced itself: the process that paused is the one started, and it is node with both settings.
       expect((await pausedAt(marker, child)).split(" ")[0]).toBe(String(child.pid));
       const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
       expect(cmdline.slice(1, 3)).toEqual(["--max-semi-space-size=4", "--"]);
+      expect(readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0")).toContain("MALLOC_ARENA_MAX=2");
       rmSync(marker);
       const done = await child;
       expect(done.exitCode, done.stderr).toBe(0);
@@ -163,6 +181,21 @@ describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", 
     }
     const diag = await direct(bin, ["diagnose", "--db", db, "--json"]);
     expect(JSON.parse(diag.stdout).chain).toBe("current");
+
+    // The operator's vox (--target-schema vox) runs with the operator's MALLOC_ARENA_MAX, not the launch's.
+    const seen = join(dir, "seen");
+    const voxBin = recordingVox(dir, seen);
+    for (const arena of [undefined, "8"]) {
+      const t = await direct(bin, ["diagnose", "--db", db, "--target-schema", "vox", "--json"], {
+        PATH: `${voxBin}:${process.env.PATH}`,
+        MALLOC_ARENA_MAX: arena,
+      });
+      expect(t.exitCode, t.stderr).toBe(0);
+    }
+    const seenBy = readFileSync(seen, "utf8").trim().split("\n");
+    expect(seenBy.length).toBeGreaterThanOrEqual(2);
+    expect(seenBy.slice(0, seenBy.length / 2).every((v) => v === "unset")).toBe(true);
+    expect(seenBy.slice(seenBy.length / 2).every((v) => v === "8")).toBe(true);
 
     // A signal sent to the started pid reaches node: SIGINT at a safe point, exit 130.
     const dir2 = reachableTmp();
