@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { failed, refused } from "../errors.js";
 import { readCatalogSync } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
-import { allRows, mainFile, textEncoding, type LibsqlDatabase } from "../db/local.js";
+import { allRows, inWalMode, mainFile, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../db/ledger.js";
 import { wouldConvert } from "./affinity.js";
@@ -426,7 +426,7 @@ function load(
   // The checks come last (the cutover relies on their integrity_check having seen every row committed); a large source's on two connections.
   if (fresh && opts.onCommitted && opts.settings) applyHeaderSettings(db, opts.settings); // before the commit: not written after the checks
   const beside = proofs?.checksBeside(db, opts.source!) ?? (fresh && opts.onCommitted ? committedChecks(db) : undefined);
-  if (opts.onCommitted && beside && String(allRows(db, "PRAGMA journal_mode")[0]!.journal_mode) !== "wal") opts.onCommitted(mainFile(db));
+  if (opts.onCommitted && beside && !inWalMode(db)) opts.onCommitted(mainFile(db));
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: "checking foreign keys and integrity" });
   const { foreignKeyViolations, foreignKeyUncheckable, integrity } = checkNewFile(db, catalog, beside, byTarget);
   return {

@@ -11,7 +11,7 @@
  * thread checks the file again itself (src/engine/trial.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { allRows, dataVersion, mainFile, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { dataVersion, inWalMode, mainFile, openReadOnly, type LibsqlDatabase } from "./local.js";
 import { integrityCheck, runIntegrityPart, type BigLimit, type IntegrityPart, type PartsAnswer } from "./integrity.js";
 
 type Whole = { path: string; limit: BigLimit };
@@ -41,7 +41,7 @@ function partsAnswer({ path, parts, control, file }: Parts): void {
 function partsOf(db: LibsqlDatabase, parts: IntegrityPart[], c: Int32Array, file: string): PartsAnswer {
   try {
     if (mainFile(db) !== file) return { error: "another file than the main thread's" };
-    if (String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal") return { error: "the file is in WAL mode now" };
+    if (inWalMode(db)) return { error: "the file is in WAL mode now" };
     db.exec("BEGIN");
     const done: [number, string[]][] = [];
     for (let k = Atomics.add(c, 0, 1); k < parts.length; k = Atomics.add(c, 0, 1)) {
@@ -67,8 +67,7 @@ function wholeAnswer({ path, limit }: Whole): { problems: string[]; how: string 
     try {
       const before = dataVersion(db);
       // A WAL file is not checked here (data_version proves nothing across this process's other connections to it): one switched to WAL since the main thread looked.
-      const wal = String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal";
-      const r = wal ? null : integrityCheck(db, limit); // one read transaction, ended before it returns
+      const r = inWalMode(db) ? null : integrityCheck(db, limit); // one read transaction, ended before it returns
       answer = !r ? { error: "the file is in WAL mode now" } : dataVersion(db) === before ? r : { error: "the file was written during the check" };
     } finally {
       db.close();

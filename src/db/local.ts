@@ -416,3 +416,8 @@ export function mainFile(db: LibsqlDatabase): string {
 export function dataVersion(db: LibsqlDatabase): bigint {
   return allRows(db, "PRAGMA data_version")[0]!.data_version as bigint;
 }
+
+/** Whether the connection's main file is in WAL mode now (`PRAGMA journal_mode`). */
+export function inWalMode(db: LibsqlDatabase): boolean {
+  return String(allRows(db, "PRAGMA journal_mode")[0]?.journal_mode) === "wal";
+}
