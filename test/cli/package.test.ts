@@ -9,10 +9,10 @@ import { execa } from "execa";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { factsToFragments } from "../../src/schema/ddl.js";
 import { cleanEnv, makeVoxDb, ROOT, voxFacts } from "../helpers.js";
 import { installedPackage, reachableTmp } from "../fixtures/install.js";
-import { standInVox } from "../fixtures/vox-standin.js";
+import { standInVox, templateSql } from "../fixtures/vox-standin.js";
+import { moduleLog } from "../fixtures/module-log.js";
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
@@ -47,10 +47,7 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
     // --target-schema vox runs the operator's vox (execa at run time): a vox 66 file against a vox 66 stand-in is current.
     const current = join(dir, "current.db");
     makeVoxDb(current, "66", [66]);
-    const sql =
-      factsToFragments(voxFacts("66"))
-        .flatMap((f) => f.statements)
-        .join("\n") + "\nINSERT INTO schema_version (version) VALUES (66);\n";
+    const sql = templateSql(voxFacts("66"), 66);
     const bin = standInVox(dir, sql, "vox 0.66.0 (stand-in)");
     const t = await run(inst.bin, ["diagnose", "--db", current, "--target-schema", "vox", "--json"], { PATH: `${bin}:${process.env.PATH}` });
     expect(t.exitCode, t.stderr).toBe(0);
@@ -66,15 +63,12 @@ describe("a production install (npm pack → npm install --omit=dev, outside the
     const dir = reachableTmp();
     const db = join(dir, "vox.db");
     expect((await direct(bin, ["sample", db, "--rows", "5"])).exitCode).toBe(0);
-    // Every module Node loads, named by a loader hook (its own thread) that appends each URL to a file.
-    const loaded = join(dir, "loaded");
-    const hook = `import { appendFileSync } from "node:fs"; export async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + "\\n"); return next(url, context); }`;
-    const probe = join(dir, "probe.mjs");
-    writeFileSync(probe, `import { register } from "node:module";\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
-    const d = await direct(bin, ["diagnose", "--db", db, "--json"], { NODE_OPTIONS: `--import=${probe}` });
+    // Every module Node loads, named by a loader hook (test/fixtures/module-log.ts).
+    const modules = moduleLog(dir);
+    const d = await direct(bin, ["diagnose", "--db", db, "--json"], { NODE_OPTIONS: modules.nodeOptions });
     expect(d.exitCode, d.stderr).toBe(0);
     const cli = `${pathToFileURL(join(inst.prefix, "node_modules", "vox-cutover", "dist", "src", "cli")).href}/`;
-    const urls = readFileSync(loaded, "utf8").split("\n");
+    const urls = modules.loaded();
     expect(urls).toContain(`${cli}program.bundle.js`);
     expect(urls).not.toContain(`${cli}program.js`);
     // The package ships no tsbuildinfo (nothing rebuilds an install), so the wizard's bundles are run too: its screens and its engine thread.
@@ -99,10 +93,7 @@ describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", 
   };
   /** A vox on PATH that records the MALLOC_ARENA_MAX it was started with, then answers as the stand-in (test/fixtures/vox-standin.ts). */
   const recordingVox = (dir: string, seen: string) => {
-    const sql =
-      factsToFragments(voxFacts("66"))
-        .flatMap((f) => f.statements)
-        .join("\n") + "\nINSERT INTO schema_version (version) VALUES (66);\n";
+    const sql = templateSql(voxFacts("66"), 66);
     const inner = standInVox(join(dir, "inner"), sql, "vox 0.66.0 (stand-in)");
     const bin = join(dir, "recording");
     mkdirSync(bin);

@@ -6,12 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { freshBundle } from "../../src/util/bundle.js";
 import { ROOT } from "../helpers.js";
 import { installedPackage, reachableTmp } from "../fixtures/install.js";
+import { moduleLog } from "../fixtures/module-log.js";
 
 const UI = join(ROOT, "dist", "src", "ui");
 const BUNDLE = join(UI, "start.bundle.js");
@@ -83,19 +84,16 @@ describe("the wizard's bundle", () => {
     expect(existsSync(join(ui, "start.bundle.js"))).toBe(true);
     const dir = reachableTmp();
     const db = join(dir, "absent.db");
-    // Every module Node loads (the engine thread's too), named by a loader hook that appends each URL to a file.
-    const loaded = join(dir, "loaded");
-    const hook = `import { appendFileSync } from "node:fs"; export async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + "\\n"); return next(url, context); }`;
-    const probe = join(dir, "probe.mjs");
-    writeFileSync(probe, `import { register } from "node:module";\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    // Every module Node loads, the engine thread's too (test/fixtures/module-log.ts).
+    const modules = moduleLog(dir);
     const r = await execa("python3", [PTY, inst.bin, db, "--until", "Looking for the database", "--until", "Preconditions"], {
       reject: false,
       timeout: 120_000,
-      env: { NODE_OPTIONS: `--import=${probe}` },
+      env: { NODE_OPTIONS: modules.nodeOptions },
     });
     expect(r.exitCode, r.stderr).toBe(0);
     // The screens and the engine thread ran from their bundles, though npm wrote each file of the install as it unpacked it.
-    const urls = readFileSync(loaded, "utf8").split("\n");
+    const urls = modules.loaded();
     expect(urls).toContain(pathToFileURL(join(ui, "start.bundle.js")).href);
     expect(urls).toContain(pathToFileURL(join(ui, "worker.bundle.js")).href);
     expect(urls).not.toContain(pathToFileURL(join(ui, "App.js")).href);

@@ -7,9 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { factsToFragments } from "../../src/schema/ddl.js";
 import { cli, makeVoxDb, sqlite, tmp, voxFacts } from "../helpers.js";
-import { standInVox } from "../fixtures/vox-standin.js";
+import { standInVox, templateSql } from "../fixtures/vox-standin.js";
 
 let dir: string;
 let bin: string;
@@ -21,7 +20,7 @@ beforeAll(() => {
   const facts = voxFacts("66");
   facts.tables.users.columns.push({ name: "nickname", type: "TEXT", notnull: false, default: null, pk: 0 });
   facts.tables.release_notes = { columns: [{ name: "id", type: "INTEGER", notnull: false, default: null, pk: 1 }, { name: "body", type: "TEXT", notnull: true, default: "''", pk: 0 }], autoincrement: true };
-  const sql = factsToFragments(facts).flatMap((f) => f.statements).join("\n") + "\nINSERT INTO schema_version (version) VALUES (67);\n";
+  const sql = templateSql(facts, 67);
   bin = standInVox(dir, sql);
   template = join(dir, "template.db");
   execaSync("sh", ["-c", `sqlite3 '${template}' < '${join(bin, "template.sql")}'`]);
