@@ -7,7 +7,7 @@ import { allRows, inWalMode, mainFile, textEncoding, type LibsqlDatabase } from 
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
 import { recordLedger } from "../db/ledger.js";
 import { wouldConvert } from "./affinity.js";
-import { rowJson, type BackupHeader, type Trailer } from "./format.js";
+import type { BackupHeader, Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import { linesAtMost, peekHeader, peekTrailer, readBackup, type BackupVisitor } from "./read.js";
 import { assertProvenAgainst, attachSource, NativeLoader } from "./native-load.js";
@@ -25,6 +25,9 @@ import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
 import { dropDerived, planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
 import { checkNewFile, checkParity, committedChecks } from "./import-parity.js";
+import { HashOfRead } from "../util/file-hash-beside.js";
+import { envInteger } from "../util/env.js";
+import { restoreSequences, type SequenceRow } from "./sequence-rows.js";
 
 export interface ImportReport {
   runId: string;
@@ -140,14 +143,24 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
     },
     async (db) => {
       const proofs = beside && native.why === null ? new ProofBeside(mainFile(db), db) : null;
+      // The backup this run verified: its whole-file hash on the other core while this thread reads it (from 512 MB; test hook
+      // VOX_CUTOVER_IMPORT_HASH_BESIDE_BYTES): at 1 GB the build ~0.4 s shorter; at 150 MB ~0.07 s longer (the worker's start, and the proofs' core).
+      const besideFrom = envInteger("VOX_CUTOVER_IMPORT_HASH_BESIDE_BYTES", 512 << 20);
+      const fileHash = opts.verifiedSha256 !== undefined && !opts.reference ? new HashOfRead(opts.backupPath, true, besideFrom) : null;
       try {
-        return load(db, { ...opts, settings }, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs);
+        const r = load(db, { ...opts, settings }, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs, fileHash);
+        if (fileHash?.beside && (await fileHash.sha256()) !== opts.verifiedSha256) throw changedSinceVerified();
+        return r;
       } finally {
+        fileHash?.stop();
         await proofs?.close(opts.onProofsAnswered);
       }
     },
   );
 }
+
+const changedSinceVerified = () =>
+  refused({ what: "The backup changed between verification and import.", untouched: "The import was rolled back.", next: "Take and verify a new backup." });
 
 function load(
   db: LibsqlDatabase,
@@ -157,6 +170,7 @@ function load(
   seen: { header?: BackupHeader },
   trailer: Trailer | null,
   proofs: ProofBeside | null,
+  fileHash: HashOfRead | null,
 ): ImportReport {
   const B = BigInt(opts.baselineVersion);
   const hist = new Set(opts.history.map((h) => BigInt(h)));
@@ -207,13 +221,14 @@ function load(
       if (proofs)
         copyAhead(db, native, proofs, plans, tickets, (table) => opts.onProgress?.({ rowsDone: 0, totalRows, table, phase: "copying tables inside SQLite" }));
     }
+    fileHash?.start(); // the copies ahead done: the rest of the read leaves the other core free
   };
   let derived: string[] = [];
   const now = new Date().toISOString();
   // legacy_quarantine is append-only and idempotent (quarantine-writer.ts).
   const q = new QuarantineWriter(db, runId, now);
   let partialTotal = 0;
-  const sequences: { name: string; seq: bigint; values: SqlValue[] }[] = [];
+  const sequences: SequenceRow[] = [];
   /** schema_version numbers loaded, and the TEXT rows among them (their values as in the backup). */
   const versionsLoaded = new Set<bigint>();
   const textVersions = new Map<bigint, SqlValue[]>();
@@ -229,6 +244,7 @@ function load(
     // edits a value can recompute it). Only a file this run verified already (verifiedSha256, its
     // whole-file hash compared below before the commit) skips the re-encoding.
     trusted: opts.verifiedSha256 !== undefined,
+    wholeFileHashBeside: fileHash?.beside,
     bigValues: true,
     onHeader,
     onTable(bt) {
@@ -351,48 +367,17 @@ function load(
   };
   const result = opts.reference ? readReference(opts.reference, visitor) : readBackup(opts.backupPath, visitor as BackupVisitor);
   if (trailer) assertProvenAgainst(trailer, result.tables);
-  if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) {
-    throw refused({
-      what: "The backup changed between verification and import.",
-      untouched: "The import was rolled back.",
-      next: "Take and verify a new backup.",
-    });
-  }
+  // Beside: the trailer's claim here, the bytes' hash once the load is done (importBackup).
+  if (opts.verifiedSha256 !== undefined && result.fileSha256 !== opts.verifiedSha256) throw changedSinceVerified();
   dropStage(db); // the private table big values went through, if any (big-write.ts)
   proofs?.finish(db);
   opts.onProgress?.({ rowsDone: totalRows, totalRows, table: "", phase: INDEX_PHASE });
   for (const sql of derived) db.exec(sql);
   // The backup's own baseline/history rows were loaded as they were; a legacy backup has none.
   db.exec(`INSERT OR IGNORE INTO schema_version(version, applied_at) VALUES (${opts.baselineVersion}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
-  // sqlite_sequence: the backup's values (never below the loaded rowids), for the tables that load
-  // into an AUTOINCREMENT table; the other entries go to quarantine. Counted apart from rows.
-  let sequencesRestored = 0;
-  let sequencesQuarantined = 0;
+  // sqlite_sequence: the backup's values for the tables that load into an AUTOINCREMENT table, the others quarantined.
   const autoinc = new Set(catalog.filter((t) => t.autoincrement).map((t) => t.name));
-  const seqPlan = plans.get("sqlite_sequence");
-  for (const s of sequences) {
-    const target = plans.get(s.name)?.target?.name;
-    if (!target || !autoinc.has(target)) {
-      const why = !plans.has(s.name)
-        ? `sequence-not-carried: the backup holds no table ${s.name}`
-        : !target
-          ? `sequence-not-carried: no row of ${s.name} loads (its rows are in quarantine)`
-          : `sequence-not-carried: the baseline's ${target} has no AUTOINCREMENT`;
-      q.insert(["sqlite_sequence", null, JSON.stringify([s.name]), rowJson(seqPlan!.bt.columns, s.values), why, runId, now]);
-      seqPlan!.report.quarantined++;
-      const k = why.split(":")[0]!;
-      seqPlan!.report.reasons[k] = (seqPlan!.report.reasons[k] ?? 0) + 1;
-      sequencesQuarantined++;
-      continue;
-    }
-    const maxRow = allRows(db, `SELECT coalesce(max(rowid), 0) AS m FROM ${quoteIdent(target)}`)[0]!.m as bigint;
-    const seq = s.seq > maxRow ? s.seq : maxRow;
-    db.prepare("DELETE FROM sqlite_sequence WHERE name = ?").run(target);
-    db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?, ?)").run(target, seq);
-    sequencesRestored++;
-    seqPlan!.report.loaded++;
-  }
-  if (seqPlan) seqPlan.report.target = "sqlite_sequence";
+  const { restored: sequencesRestored, quarantined: sequencesQuarantined } = restoreSequences(db, sequences, plans, autoinc, q, { runId, now });
   // Parity: every backed-up row is in the new file or in legacy_quarantine.
   const reports = [...plans.values()].map((p) => p.report);
   const byTarget = checkParity(db, plans, catalog);

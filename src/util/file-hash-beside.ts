@@ -55,6 +55,12 @@ export function hashOfFd(fd: number, beforeLastLine: boolean): FileHash {
   return { sha256, before, after: statOfFd(fstatSync(fd, { bigint: true })) };
 }
 
+/** Whether `hashFileBeside` would start a worker for `path` (it may still fail to); `minBytes`: a caller's own threshold, when higher. */
+function besideFor(path: string, minBytes = 0): boolean {
+  const size = Number(statNow(path)?.size ?? 0);
+  return !spareWorkers() && existsSync(WORKER) && size >= envInteger("VOX_CUTOVER_HASH_BESIDE_BYTES", 32 << 20) && size >= minBytes;
+}
+
 /**
  * Starts hashing `path` on a worker thread (`beforeLastLine`: the bytes before its last line); null
  * (the caller hashes on its own thread) below VOX_CUTOVER_HASH_BESIDE_BYTES (default 32 MB: ~20 ms of
@@ -69,7 +75,7 @@ export function hashOfFd(fd: number, beforeLastLine: boolean): FileHash {
  * worker reading the file now would give), so that what the caller does after is sure to come later.
  */
 export function hashFileBeside(path: string, o: { beforeLastLine?: boolean; close?: (fd: number) => void } = {}): FileHashBeside | null {
-  if (spareWorkers() || !existsSync(WORKER) || Number(statNow(path)?.size ?? 0) < envInteger("VOX_CUTOVER_HASH_BESIDE_BYTES", 32 << 20)) return null;
+  if (!besideFor(path)) return null;
   const beforeLastLine = o.beforeLastLine ?? false;
   let fd: number;
   try {
@@ -104,4 +110,49 @@ export function hashFileBeside(path: string, o: { beforeLastLine?: boolean; clos
   worker.once("exit", close);
   worker.unref();
   return { result: oneAnswer<FileHash | { error: string }>(worker, "the hashing thread"), stop: () => void worker.terminate() };
+}
+
+/**
+ * The sha256 of a file this thread reads once without hashing it (the import's backup, which this
+ * run verified already: backup/import.ts), taken on a worker from `start()` — called where the other
+ * core is free — else, if no worker could, on this thread once the read is done. Made when the read
+ * begins (its stat then); `sha256()`, once the read is done, is the hash of the bytes read only if the
+ * stat stayed the same from then until now (the worker's first and last stat between), else null.
+ * `beside`: whether the read is to leave the hash to this (else it hashes as it reads: a file below
+ * `minBytes`, or beside the wizard's screens).
+ */
+export class HashOfRead {
+  readonly beside: boolean;
+  private readonly before: StatNow | null;
+  private worker: FileHashBeside | null = null;
+  constructor(
+    private readonly path: string,
+    private readonly beforeLastLine: boolean,
+    minBytes: number,
+  ) {
+    this.before = statNow(path);
+    this.beside = besideFor(path, minBytes);
+  }
+  start(): void {
+    if (this.beside && !this.worker) this.worker = hashFileBeside(this.path, { beforeLastLine: this.beforeLastLine });
+  }
+  async sha256(): Promise<string | null> {
+    let h = this.worker ? await this.worker.result : { error: "not started" };
+    if ("error" in h) {
+      try {
+        const fd = openSync(this.path, "r");
+        try {
+          h = hashOfFd(fd, this.beforeLastLine);
+        } finally {
+          closeSync(fd);
+        }
+      } catch {
+        return null;
+      }
+    }
+    return sameStat(this.before, h.before) && sameStat(h.before, h.after) && sameStat(h.after, statNow(this.path)) ? h.sha256 : null;
+  }
+  stop(): void {
+    this.worker?.stop();
+  }
 }
