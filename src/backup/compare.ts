@@ -3,7 +3,7 @@ import { openReadOnly } from "../db/local.js";
 import { VoxError } from "../errors.js";
 import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
-import { hashFileBeside, sameStat, statNow } from "../util/file-hash-beside.js";
+import { HashOfRead } from "../util/file-hash-beside.js";
 import { LiveHash, liveHashFailed, type LiveTable } from "./live-hash.js";
 import { listBackupTables } from "./tables.js";
 
@@ -62,28 +62,27 @@ function quickRead(backupPath: string, visitor: BackupVisitor, wholeFileHashBesi
 }
 
 /**
- * quickRead with the whole-file hash on another core (from 32 MB: util/file-hash-beside.ts): the
- * worker hashes the bytes before the trailer while this thread reads the file and hashes each table,
- * two SHA-256 passes side by side instead of one after the other (1 GB: ~0.5 s less). Taken only when
- * both reads were of one unwritten file — the file's stat (device, inode, size, mtime, ctime: any
- * write or rename moves the ctime) the same before and after this thread's read and the worker's —
- * and the worker's hash is the trailer's `fileSha256`, which the caller then holds to the export's
- * record. Anything else (a worker that could not answer, a file written or moved meanwhile, a hash
- * that is not the trailer's) is decided by the one-thread read, which names a damaged file's first
- * bad line as it always did. `beside` in the result: whether the worker's hash was taken.
+ * quickRead with the whole-file hash on another core (from 32 MB: util/file-hash-beside.ts
+ * HashOfRead): a worker hashes the bytes before the trailer while this thread reads the file and
+ * hashes each table, two SHA-256 passes side by side instead of one after the other (1 GB: ~0.5 s
+ * less; a worker that could not answer leaves it to this thread after the read). Taken only when it
+ * is the hash of one unwritten file — the file's stat (device, inode, size, mtime, ctime: any write
+ * or rename moves the ctime) the same from before this thread's read until the hash is in — and the
+ * trailer's `fileSha256`, which the caller then holds to the export's record. Anything else (a file
+ * written or moved meanwhile, a hash that is not the trailer's) is decided by the one-thread read,
+ * which names a damaged file's first bad line as it always did. `beside` in the result: whether the
+ * hash taken apart from the read was.
  */
 async function readBesideItsHash(backupPath: string, visitor: BackupVisitor): Promise<{ read: ReadResult; beside: boolean }> {
-  const worker = hashFileBeside(backupPath, { beforeLastLine: true });
-  if (!worker) return { read: quickRead(backupPath, visitor), beside: false };
+  const hash = new HashOfRead(backupPath, true, 0);
+  if (!hash.beside) return { read: quickRead(backupPath, visitor), beside: false };
+  hash.start();
   try {
-    const before = statNow(backupPath);
     const read = quickRead(backupPath, visitor, true);
-    const after = statNow(backupPath);
-    const h = await worker.result;
-    const held = !("error" in h) && sameStat(before, after) && sameStat(h.before, before) && sameStat(h.after, after) && h.sha256 === read.fileSha256;
+    const held = (await hash.sha256()) === read.fileSha256;
     return held ? { read, beside: true } : { read: quickRead(backupPath, visitor), beside: false };
   } finally {
-    worker.stop();
+    hash.stop();
   }
 }
 
