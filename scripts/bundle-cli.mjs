@@ -8,7 +8,7 @@
  * Kept outside: libsql (a native addon, loaded from node_modules as usual) and the wizard's screens
  * (src/ui: main.ts never runs the wizard from this bundle, so they are never loaded from it). Each
  * worker thread a command starts is bundled the same way beside its own file
- * (dist/src/backup/reader-worker.bundle.js, …), and the program bundle starts that one: a worker then
+ * (dist/src/backup/writer-worker.bundle.js, …), and the program bundle starts that one: a worker then
  * loads one file instead of its ~40 modules (each thread has its own copy of its modules either way).
  * The wizard's engine thread (src/ui/worker.js → worker.bundle.js, started by src/ui/client.ts) is
  * one of them: the engine's ~140 modules in one file, read while the wizard draws its first frame.
@@ -32,7 +32,6 @@ const builtins = new Set(builtinModules);
 const WORKERS = [
   "backup/hash-worker.js",
   "backup/proof-worker.js",
-  "backup/reader-worker.js",
   "backup/writer-worker.js",
   "cli/ticker-worker.js",
   "db/integrity-worker.js",

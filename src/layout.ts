@@ -12,7 +12,6 @@
  *   journal.jsonl, backup.jsonl, archive/<db>, archive/<sidecar>, rolled-back-new.db, report.{json,md},
  *   sidecar-backup.jsonl, drill-backup.jsonl, drill-restored-<ms>.db, drill-record.{json,md},
  *   .<name>.partial-<pid>                    a backup being written
- *   .<name>.spill.partial-<pid>              the export's second reader's rows, until copied into the backup
  */
 import { basename, dirname, join, relative, isAbsolute } from "node:path";
 

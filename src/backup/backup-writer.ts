@@ -1,21 +1,18 @@
 /**
  * The backup file's writer: hashes (per table and whole file), writes, writes the end markers and
- * the trailer, and fsyncs. Chunks arrive in a ring of shared slots (or as their own buffers), or as
- * ranges of the readers' spill files (export-split.ts); a
+ * the trailer, and fsyncs. Chunks arrive in a ring of shared slots (or as their own buffers); a
  * chunk written frees its slot and wakes the exporting thread if it waits for one. It runs in the
  * writer worker (writer-worker.ts) beside the reading thread, or, for a small database, on the
  * exporting thread itself (export.ts): the same messages, the same bytes.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fchmodSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
 import { fsyncFile } from "../util/fsync.js";
 
 export type WriterMessage =
   | { t: "lines" | "rows"; slot: number; len: number }
   | { t: "lines" | "rows"; buf: ArrayBuffer; len: number }
   | { t: "end"; name: string; rows: number }
-  /** A table's row lines read by the export's reader thread: copied from its spill file, hashed here like any rows, then the table's end line. */
-  | { t: "splice"; path: string; offset: number; length: number; name: string; rows: number; head: string }
   | { t: "finish"; totalRows: number };
 
 type WriterReply = { ok: true; fileSha256: string; bytes: number; summary: { name: string; rows: number; sha256: string }[] } | { ok: false; message: string };
@@ -39,9 +36,6 @@ export class BackupWriter {
   private table = createHash("sha256");
   private bytes = 0;
   private readonly summary: { name: string; rows: number; sha256: string }[] = [];
-  /** The spill files tables are copied from (the reader worker's, the main thread's), each opened once. */
-  private readonly spills = new Map<string, number>();
-  private spillBuf: Buffer | null = null;
 
   constructor(setup: WriterSetup) {
     this.data = Buffer.from(setup.data);
@@ -58,22 +52,6 @@ export class BackupWriter {
     this.bytes += b.length;
   }
 
-  /** Rows of a spill file's range, hashed as the table's rows and written. */
-  private splice(path: string, offset: number, length: number): void {
-    let fd = this.spills.get(path);
-    if (fd === undefined) this.spills.set(path, (fd = openSync(path, "r")));
-    this.spillBuf ??= Buffer.allocUnsafe(this.slotSize);
-    const buf = this.spillBuf;
-    for (let at = offset, end = offset + length; at < end;) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
-      if (n <= 0) throw new Error(`the spill file ${path} ended early`);
-      const b = buf.subarray(0, n);
-      this.table.update(b);
-      this.write(b);
-      at += n;
-    }
-  }
-
   /** One message; the reply once the file is finished (or failed), else null. */
   handle(m: WriterMessage): WriterReply | null {
     try {
@@ -88,11 +66,7 @@ export class BackupWriter {
         }
         return null;
       }
-      if (m.t === "splice" || m.t === "end") {
-        if (m.t === "splice") {
-          this.write(Buffer.from(m.head + "\n")); // the table's line (no slot: a copy queued behind a long one never holds up the reader)
-          this.splice(m.path, m.offset, m.length);
-        }
+      if (m.t === "end") {
         const sha256 = this.table.digest("hex");
         this.table = createHash("sha256");
         this.summary.push({ name: m.name, rows: m.rows, sha256 });
@@ -114,7 +88,7 @@ export class BackupWriter {
     }
   }
 
-  /** Closes the file (and a spill file); a second call does nothing. */
+  /** Closes the file; a second call does nothing. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -123,7 +97,5 @@ export class BackupWriter {
     } catch {
       /* already closed */
     }
-    for (const fd of this.spills.values()) closeSync(fd);
-    this.spills.clear();
   }
 }

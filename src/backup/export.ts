@@ -1,6 +1,6 @@
-import { closeSync, existsSync, linkSync, openSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
+import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { failed, refused, usage, VoxError } from "../errors.js";
+import { failed, refused, usage } from "../errors.js";
 import { bytesWithWal, openReadOnly } from "../db/local.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
@@ -14,8 +14,6 @@ import type { ReadWhole } from "./row-source.js";
 import { LineRun, readRows } from "./row-lines.js";
 import type { SqlValue } from "../db/value.js";
 import { WriterSink } from "./writer-sink.js";
-import { ReaderSplit } from "./export-split.js";
-import { SpillOut, spillTable, type Spilled } from "./spill-out.js";
 import { endStartedAhead, writerWorkerAbove } from "./export-workers.js";
 
 export interface ExportProgress {
@@ -34,8 +32,6 @@ export interface ExportOptions {
   maxVersion: number | string | null;
   baseline: { version: number; digest: string };
   onProgress?: (p: ExportProgress) => void;
-  /** A database (+ WAL) of at least this many bytes is read on two cores (default 32 MB or VOX_CUTOVER_SPLIT_BYTES; tests: 0). */
-  splitAbove?: number;
   /** A database (+ WAL) below this many bytes has its backup written by this thread (default 4 MB or VOX_CUTOVER_WRITER_WORKER_BYTES; 0: always the writer worker). */
   writerWorkerAbove?: number;
   /** Give the event loop a turn every 1,024 rows and after every table (default on), so signal handlers run during a long export. */
@@ -55,12 +51,10 @@ interface ExportResult {
   /** The content hash of the sqlite_sequence section (null: the database has none). */
   sequencesSha256: string | null;
   header: BackupHeader;
-  /** Tables read by the second reader (a worker thread) and copied in: 0 when one thread read them all. */
-  readerTables: number;
   /** Whether the writer worker wrote the file (false: the exporting thread did, a small database). */
   writerWorker: boolean;
-  /** The workers of this export that were started ahead of it (startExportWorkers, export-workers.ts). */
-  startedAhead: ("reader" | "writer")[];
+  /** Whether the writer worker was started ahead of the export (startExportWorkers, export-workers.ts). */
+  writerStartedAhead: boolean;
   /** WITHOUT ROWID tables whose values above the big-value size were read whole (their pages could not serve them), and why. */
   readWhole: { table: string; values: number; reason: string }[];
 }
@@ -112,21 +106,6 @@ function backupMode(dbMode: number): number {
 }
 
 /**
- * Streams every table of the database (read-only, no migration, one read transaction) to a backup
- * file: written under a temporary name, fsynced, then renamed into place.
- */
-export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
-  try {
-    const r = await exportOnce(opts, true);
-    // Something was committed while two threads read: made again by one thread, in one snapshot.
-    return r ?? (await exportOnce(opts, false))!;
-  } finally {
-    await endStartedAhead(); // workers started ahead that this export did not need
-  }
-}
-
-/** One export; null when it read on two cores and something was committed meanwhile (nothing is left of it). */
-/**
  * Every row SQLite counted in the snapshot was read (the reader hands rows in key order, page by page
  * or in chunks: a row skipped or read twice must never become a short backup). A damaged index can
  * make `count(*)` (which may read an index) disagree too: the message names both causes.
@@ -140,7 +119,23 @@ function assertAllRead(t: BackupTable, read: number, out: string): void {
   });
 }
 
-async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<ExportResult | null> {
+/**
+ * Streams every table of the database (read-only, no migration, one read transaction) to a backup
+ * file: written under a temporary name, fsynced, then renamed into place. This thread reads and
+ * encodes; the writer (a worker, or this thread for a small database) hashes and writes beside it.
+ * One reader: two threads of this process reading SQLite take turns at its allocator's lock (every
+ * sqlite3_malloc takes one process-wide mutex), so a second reader bought no time and cost a quarter
+ * more CPU, a spill file and ~35 MB (docs/benchmark.md, session 23).
+ */
+export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
+  try {
+    return await exportOnce(opts);
+  } finally {
+    await endStartedAhead(); // a writer started ahead that this export did not need
+  }
+}
+
+async function exportOnce(opts: ExportOptions): Promise<ExportResult> {
   const out = checkBackupTarget(opts.dbPath, opts.outPath, opts.force);
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   rmSync(tmp, { force: true });
@@ -149,27 +144,10 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
   // inode), and in rollback-journal mode a writer could then commit in the middle of the export.
   const probe = probeFile(opts.dbPath);
   const db = openReadOnly(opts.dbPath);
-  const spillPath = join(dirname(out), `.${basename(out)}.spill.partial-${process.pid}`);
-  // This thread's own spill file (tables it read before their turn came).
-  const mySpillPath = join(dirname(out), `.${basename(out)}.spill-main.partial-${process.pid}`);
-  let mySpill: SpillOut | null = null;
-  let myFd = -1;
   let sink: WriterSink | undefined;
-  let reader: ReaderSplit | null = null;
-  let idle: ReaderSplit | null = null;
   try {
-    rmSync(spillPath, { force: true });
-    rmSync(mySpillPath, { force: true });
-    // Before the snapshot opens (it opens a second connection): a large file is read on two cores.
-    // When and why: export-workers.ts twoReadersFor.
-    if (twoCores) reader = ReaderSplit.prepare(opts.dbPath, spillPath, db, probe, opts.splitAbove);
     db.exec("BEGIN"); // one read snapshot for counts and rows
     const tables = listBackupTables(db);
-    // Two readers need two tables (a file of one table, or none, is read here alone); the unused
-    // split's connection is closed with the others, after this thread's.
-    if (reader && tables.length < 2) [idle, reader] = [reader, null];
-    if (!reader) void endStartedAhead("reader");
-    reader?.start(tables); // its start (loading modules) overlaps this thread's header work
     const rebuilt = listRebuiltTables(db);
     // Progress counts table rows the way every report does: sqlite_sequence's entries apart (format.ts splitSequences).
     const totalRows = tables.reduce((n, t) => n + (t.name === "sqlite_sequence" ? 0 : Number(t.rows)), 0);
@@ -197,8 +175,7 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       settings,
       objects: listObjects(db),
     };
-    // Reading and encoding here (and, on a large file, in a reader worker); hashing and writing in
-    // the writer worker, or here for a small database.
+    // Reading and encoding here; hashing and writing in the writer worker, or here for a small database.
     sink = new WriterSink(tmp, backupMode(st.mode), bytesWithWal(opts.dbPath) < (opts.writerWorkerAbove ?? writerWorkerAbove()), opts.dbPath);
     await sink.online();
     const to = sink;
@@ -206,21 +183,18 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
     let rowsDone = 0;
     let tableRowsDone = 0;
     const readWhole: ExportResult["readWhole"] = [];
-    const wholeIn = (table: string) => (w: ReadWhole | null) => {
-      if (w?.values) readWhole.push({ table, values: w.values, reason: w.reason });
-    };
-    // The reader worker's rows count in the progress as it reads them (once it is done: those of the tables it finished).
-    let theirs = () => reader?.rowsRead() ?? 0;
-    const progress = (table: string, tableRows: number, tableDone: number, mine: number) =>
-      opts.onProgress?.({ table, tableRows, tableDone, rowsDone: mine + theirs(), totalRows });
-    /** Reads and writes one table on this thread. */
-    const stream = async (t: BackupTable) => {
+    const progress = (table: string, tableRows: number, tableDone: number, done: number) =>
+      opts.onProgress?.({ table, tableRows, tableDone, rowsDone: done, totalRows });
+    for (const t of tables) {
       const counted = t.name !== "sqlite_sequence";
       to.lines(JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
       let n = 0;
       let tick = 0x400;
       const tableRows = Number(t.rows);
-      for (const row of readRows(db, t, wholeIn(t.name))) {
+      const whole = (w: ReadWhole | null) => {
+        if (w?.values) readWhole.push({ table: t.name, values: w.values, reason: w.reason });
+      };
+      for (const row of readRows(db, t, whole)) {
         if (row instanceof LineRun) {
           to.rowBytes(row.lines);
           n += row.rows;
@@ -246,68 +220,6 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
         tableRowsDone += n;
         progress(t.name, tableRows, n, tableRowsDone);
       }
-    };
-    // Two readers (export-split.ts): this thread streams the tables before the split point to the
-    // writer, the worker reads from there forward into its spill file, and this thread then takes
-    // tables from the last one down into its own. `advance` hands the writer each spilled table as
-    // soon as its turn comes (the worker's while this thread still reads), so the copying is done
-    // beside the reading, not after it.
-    const n = tables.length;
-    let readerTables = 0;
-    const mine = new Map<number, Spilled>();
-    const spliced: [number, Spilled][] = [];
-    let front = 0; // the next table to hand to the writer (every earlier one has been)
-    const advance = () => {
-      for (; front < n; front++) {
-        const own = mine.get(front);
-        const s = own ?? reader?.table(front);
-        if (!s) return;
-        const t = tables[front]!;
-        to.splice(own ? mySpillPath : spillPath, t.name, s, JSON.stringify({ k: "table", name: t.name, columns: t.columns }));
-        wholeIn(t.name)(s.whole);
-        if (!own) readerTables++;
-        rowsDone += s.rows;
-        spliced.push([front, s]);
-      }
-    };
-    /** Reads one table on this thread into its spill file (one of the last tables: its turn comes after the worker's). */
-    const spill = async (i: number) => {
-      if (!mySpill) mySpill = new SpillOut((myFd = openSync(mySpillPath, "wx", 0o600)));
-      const t = tables[i]!;
-      const counted = t.name !== "sqlite_sequence";
-      const reading = spillTable(db, t, mySpill);
-      for (let step = reading.next(); ; step = reading.next()) {
-        const rows = step.done ? step.value.rows : step.value;
-        if (counted) progress(t.name, Number(t.rows), rows, tableRowsDone + rows);
-        if (step.done) {
-          mine.set(i, step.value);
-          if (counted) tableRowsDone += rows;
-        }
-        // A turn of the event loop: signals, and the worker's messages (its finished tables are handed over as their turn comes).
-        if (opts.yieldEvery !== false) await new Promise((r) => setImmediate(r));
-        if (step.done) break;
-      }
-    };
-    // While this thread streams table `front`, no spilled table is handed over (advance stops there).
-    if (reader) reader.onTable = advance;
-    for (const split = reader ? reader.splitAt : n; front < split; front++) await stream(tables[front]!);
-    advance();
-    if (reader) for (let j = n - 1; j >= front && reader.claim(j); j--) await spill(j);
-    if (reader) {
-      const last = tables[n - 1]!;
-      await reader.settled(() => progress(last.name, Number(last.rows), 0, tableRowsDone));
-      reader.onTable = () => {};
-      let theirsDone = 0;
-      for (let i = 0; i < n; i++) if (tables[i]!.name !== "sqlite_sequence") theirsDone += reader.table(i)?.rows ?? 0;
-      theirs = () => theirsDone;
-      // A worker that failed part way (e.g. no room for its spill file) leaves the tables it did not finish to this thread.
-      for (advance(); front < n; advance()) {
-        await stream(tables[front]!);
-        front++;
-      }
-      // Every row is read: unless nothing was committed meanwhile, none of it is used.
-      if (!reader.unchanged()) return null;
-      for (const [i, sp] of spliced) assertAllRead(tables[i]!, sp.rows, out);
     }
     db.exec("COMMIT");
     sink.finish(rowsDone);
@@ -326,26 +238,17 @@ async function exportOnce(opts: ExportOptions, twoCores: boolean): Promise<Expor
       sequences: split.sequences,
       sequencesSha256: r.summary!.find((t) => t.name === "sqlite_sequence")?.sha256 ?? null,
       header,
-      readerTables,
       writerWorker: sink.inWorker,
-      startedAhead: [...(reader?.startedAhead ? ["reader" as const] : []), ...(sink.startedAhead ? ["writer" as const] : [])],
+      writerStartedAhead: sink.startedAhead,
       readWhole,
     };
   } catch (e) {
-    // A read torn by a commit while two threads read (SQLite: "malformed"): made again by one thread.
-    if (reader && !(e instanceof VoxError) && !reader.unchanged()) return null;
     throw sink ? await sink.cause(e, out) : e;
   } finally {
-    if (reader) reader.onTable = () => {}; // nothing more is handed to the writer
     if (sink) await sink.close();
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
-    await reader?.close(); // the worker's connection closes after this thread's
-    await idle?.close();
-    if (myFd >= 0) closeSync(myFd);
     rmSync(tmp, { force: true });
-    rmSync(spillPath, { force: true });
-    rmSync(mySpillPath, { force: true });
   }
 }
 

@@ -8,7 +8,6 @@ import { failed } from "../errors.js";
 import { BackupWriter, type WriterMessage, type WriterSetup } from "./backup-writer.js";
 import { exportWorker } from "./export-workers.js";
 import type { Trailer } from "./format.js";
-import type { Spilled } from "./spill-out.js";
 import type { RowValue } from "./row-source.js";
 import { encodeRowParts } from "./tables.js";
 
@@ -67,7 +66,7 @@ export class WriterSink {
       this.writer = new BackupWriter(setup);
       return;
     }
-    const w = exportWorker("writer", dbPath);
+    const w = exportWorker(dbPath);
     this.worker = w.worker;
     this.started = w.online;
     this.startedAhead = w.ahead;
@@ -171,19 +170,8 @@ export class WriterSink {
     this.post({ t: "end", name, rows });
   }
   /**
-   * A table read into a spill file (the reader worker's, or this thread's before the table's turn
-   * came): its line `head`, then its row lines copied from the file, then its end line. The head goes
-   * in the message, not a slot, so handing over many tables never waits for the writer's copying.
-   */
-  splice(path: string, name: string, s: Spilled, head: string): void {
-    this.flush();
-    this.readSide.set(name, s.sha256);
-    const { sha256: _read, whole: _whole, ...range } = s;
-    this.post({ t: "splice", path, name, head, ...range });
-  }
-  /**
-   * Every table the writer summed must be the bytes the readers handed over (this thread's slots,
-   * the reader worker's spill as it wrote it): else the backup is not what was read (an internal
+   * Every table the writer summed must be the bytes this thread handed over (its hash of each slot
+   * as it left): else the backup is not what was read (an internal
    * fault between reading and writing) and it is not kept.
    */
   assertWritten(summary: readonly { name: string; sha256: string }[], path: string): void {

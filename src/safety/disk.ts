@@ -40,15 +40,3 @@ export function spaceNeeded(dbBytes: number | null, walBytes: number | null, pag
   const archive = walBytes ?? 0;
   return { backup, newFile, archive, total: backup + newFile + archive };
 }
-
-/**
- * Whether the two-core export's spill file fits beside its backup. The reader worker's row lines go
- * to a hidden file in the backup's folder until the writer copies them in, so for a while both are
- * on disk; at worst the worker reads every table but the main thread's first, so the spill is
- * counted as a whole backup. The run's disk gate (stage 0) counts one backup, as the contract says:
- * when the spill would not fit too, the export reads on one thread instead of filling the disk
- * (which may hold the live database).
- */
-export function spillFits(dir: string, dataBytes: number): boolean {
-  return freeBytes(dir) >= 2 * Math.ceil(BACKUP_FACTOR * dataBytes);
-}

@@ -17,9 +17,9 @@ let beside = false;
  * This thread's engine work runs beside the wizard's screens (src/ui/worker.ts sets it): it starts no
  * worker it can do without. Each one is an isolate, a SQLite connection and an allocator arena of its
  * own, on top of the screens' isolate, and they set the wizard's peak (issue 18: ≤ 200 MB; measured in
- * docs/benchmark.md, sessions 13 and 16): the export reads on one thread (export-workers.ts
- * twoReadersFor) and the build proves its copied tables on its own thread (native-proof.ts
- * proofBesideFor). The commands keep both.
+ * docs/benchmark.md, sessions 13 and 16): the build proves its copied tables on its own thread
+ * (native-proof.ts proofBesideFor), and takes whole-file hashes on it (util/file-hash-beside.ts).
+ * The commands keep those workers.
  */
 export function engineBesideScreens(on: boolean): void {
   beside = on;

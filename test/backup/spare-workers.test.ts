@@ -1,21 +1,17 @@
 /**
  * The wizard's engine thread starts only the workers it cannot do without (src/ui/worker.ts →
- * engineBesideScreens, issue 18: the wizard's peak RSS): its exports read on one thread and its
- * builds prove their copied tables on their own thread. The commands keep both workers.
+ * engineBesideScreens, issue 18: the wizard's peak RSS): its builds prove their copied tables on
+ * their own thread, and whole-file hashes are taken on this thread. The commands keep those workers.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { availableParallelism } from "node:os";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 // The proof worker is a built file: the import that starts it runs from dist/, with dist's switch.
-import { twoReadersFor } from "../../dist/src/backup/export-workers.js";
 import { importBackup } from "../../dist/src/backup/import.js";
 import { engineBesideScreens } from "../../dist/src/util/worker.js";
-import type { ProbeResult } from "../../src/db/probe.js";
+import { HashOfRead } from "../../dist/src/util/file-hash-beside.js";
 import { baselineImport } from "../fixtures/baseline-import.js";
 import { cli, sampleInto, sqlite, sha3sums, tmp } from "../helpers.js";
-
-const journalFile = { state: "ok", header: { walMode: false } } as unknown as ProbeResult;
 
 let dir: string;
 let db: string;
@@ -50,14 +46,18 @@ async function build(target: string): Promise<{ wal: boolean; integrity: string 
 }
 
 describe("engineBesideScreens", () => {
-  it("turns the export's second reader off for this thread, and back on", () => {
-    const big = 1 << 30;
-    expect(twoReadersFor(big, journalFile, 32 << 20)).toBe(availableParallelism() >= 2);
-    engineBesideScreens(true);
-    expect(twoReadersFor(big, journalFile, 32 << 20)).toBe(false);
-    expect(twoReadersFor(big, journalFile, 0)).toBe(false); // whatever the threshold
-    engineBesideScreens(false);
-    expect(twoReadersFor(big, journalFile, 32 << 20)).toBe(availableParallelism() >= 2);
+  it("turns the whole-file hash worker off for this thread, and back on", () => {
+    process.env.VOX_CUTOVER_HASH_BESIDE_BYTES = "0"; // any size
+    try {
+      const beside = () => new HashOfRead(join(dir, "sample.jsonl"), true, 0).beside;
+      expect(beside()).toBe(true);
+      engineBesideScreens(true);
+      expect(beside()).toBe(false);
+      engineBesideScreens(false);
+      expect(beside()).toBe(true);
+    } finally {
+      delete process.env.VOX_CUTOVER_HASH_BESIDE_BYTES;
+    }
   });
 
   it("proves the build's copied tables on the importing thread (no WAL for a worker to read): the same new file", async () => {

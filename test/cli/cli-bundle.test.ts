@@ -43,7 +43,7 @@ describe("the command's bundle", () => {
     const urls = [...text.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
     const files = urls.map((m) => fileURLToPath(new URL(m[1]!, new URL(m[2]!, pathToFileURL(BUNDLE)))));
     // Each worker it starts is that worker's own bundle, beside the worker's file: its module inside, only libsql and node: outside.
-    for (const w of ["hash-worker", "proof-worker", "reader-worker", "writer-worker", "ticker-worker"]) {
+    for (const w of ["hash-worker", "proof-worker", "writer-worker", "ticker-worker"]) {
       const file = files.find((f) => f.endsWith(`/${w}.bundle.js`));
       expect(file, w).toBeDefined();
       const wtext = readFileSync(file!, "utf8");
@@ -80,7 +80,7 @@ describe("the command's bundle", () => {
     expect(bare.filter((b) => !b.startsWith("node:"))).toEqual(["libsql"]);
     const urls = [...text.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
     const files = urls.map((m) => fileURLToPath(new URL(m[1]!, new URL(m[2]!, pathToFileURL(file)))));
-    for (const w of ["hash-worker", "proof-worker", "reader-worker", "writer-worker"])
+    for (const w of ["hash-worker", "proof-worker", "writer-worker"])
       expect(
         files.some((f) => f.endsWith(`/backup/${w}.bundle.js`)),
         w,
@@ -94,7 +94,7 @@ describe("the command's bundle", () => {
     const dir = tmp();
     const { db } = await sampleInto(dir, 20);
     const hook = loadLogger(tmp());
-    const env = cleanEnv({ VOX_CUTOVER_SPLIT_BYTES: "0", VOX_CUTOVER_WRITER_WORKER_BYTES: "0", VOX_CUTOVER_PROOF_WORKER_BYTES: "0" });
+    const env = cleanEnv({ VOX_CUTOVER_WRITER_WORKER_BYTES: "0", VOX_CUTOVER_PROOF_WORKER_BYTES: "0" });
     const r = await logged(hook, ["cutover", "--db", db, "--apply", "--json"], env);
     expect(r.exitCode, r.stderr).toBe(0);
     const loaded = String(r.stderr)
@@ -102,8 +102,8 @@ describe("the command's bundle", () => {
       .filter((l) => l.startsWith("loaded "));
     expect(loaded).toContain(`loaded ${pathToFileURL(BUNDLE).href}`);
     expect(loaded).not.toContain(`loaded ${pathToFileURL(join(CLI, "program.js")).href}`);
-    // The workers loaded their bundles (the writer's, the reader's and the proof's were forced on).
-    for (const w of ["backup/writer-worker.bundle.js", "backup/reader-worker.bundle.js", "backup/proof-worker.bundle.js"])
+    // The workers loaded their bundles (the writer's and the proof's were forced on).
+    for (const w of ["backup/writer-worker.bundle.js", "backup/proof-worker.bundle.js"])
       expect(
         loaded.some((l) => l.endsWith(`/dist/src/${w}`)),
         w,

@@ -142,7 +142,7 @@ describe("the bin as npm links it: main.ts's launch line (issue 18: peak RSS)", 
     expect((await direct(bin, ["sample", db, "--rows", "5"])).exitCode).toBe(0);
     // Every worker a large file starts, started on the sample (a worker refuses a V8 heap option in its execArgv).
     const workers = {
-      VOX_CUTOVER_SPLIT_BYTES: "0",
+      VOX_CUTOVER_IMPORT_HASH_BESIDE_BYTES: "0",
       VOX_CUTOVER_PROOF_WORKER_BYTES: "0",
       VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0",
       VOX_CUTOVER_INTEGRITY_PARTS_BYTES: "0",

@@ -1,23 +1,21 @@
 /**
- * The export on two cores (issue 18): a reader worker reads tables from the last one down into a
- * spill file while the main thread reads from the first one up; the writer copies the worker's
- * tables in. The backup must be byte for byte the one-thread backup (judged here by Python's sqlite3
- * reading the database and the backup file, never by our reader), and of one committed state when a
- * real second process commits meanwhile: then `PRAGMA data_version` shows the commit and the export
- * is made again by the main thread alone. WAL files are read by one thread (export-split.ts).
+ * The export (issue 18): this thread reads every table in one read transaction and SQLite writes each
+ * row's line; the writer — a worker from 4 MB, else this thread — hashes and writes the file beside it.
+ * The backup must be byte for byte the same whoever writes it, every value what the database holds
+ * (judged here by Python's sqlite3 reading the database and the backup file, never by our reader), and
+ * of one committed state when a real second process commits meanwhile. (Until session 23 a second
+ * reader thread read part of a large file: it bought no time, docs/choices.md.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import type * as ExportModule from "../../src/backup/export.js";
 import type * as WorkersModule from "../../src/backup/export-workers.js";
-import { splitPoint } from "../../dist/src/backup/export-split.js";
-import type { BackupTable } from "../../dist/src/backup/format.js";
 
-// The build: the workers run from compiled files.
+// The build: the writer runs from a compiled file.
 const { exportBackup } = (await import(join(ROOT, "dist/src/backup/export.js"))) as typeof ExportModule;
 const { withWorkersAhead } = (await import(join(ROOT, "dist/src/backup/export-workers.js"))) as typeof WorkersModule;
 
@@ -125,116 +123,57 @@ print(n['users'], n['names'])`,
   return { users: out[0]!, names: out[1]! };
 }
 
-/** Each table the main thread finishes waits `ms`: the reader worker (started meanwhile) gets its share of a small file. */
+/** Each progress report waits `ms`: the export of a small file lasts long enough for a writer process to commit meanwhile. */
 function slow(ms: number): () => void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   return () => void Atomics.wait(pause, 0, 0, ms);
 }
 
 beforeAll(async () => {
-  dir = tmp("vox-split-");
+  dir = tmp("vox-export-");
   ({ db } = await sampleInto(dir, 30));
   execFileSync("sqlite3", [db], { input: EXTRA });
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("export-legacy on two cores (rollback-journal files)", () => {
-  it("gives the one-thread backup byte for byte (NUL, non-UTF-8, ±2^63, 3.0, 1e308, base64: text, TEXT in INTEGER columns, WITHOUT ROWID), judged by Python", async () => {
-    expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete");
-    const one = join(dir, "one.jsonl");
-    const two = join(dir, "two.jsonl");
-    const r1 = await exportBackup({ ...base, dbPath: db, outPath: one, splitAbove: Number.MAX_SAFE_INTEGER });
-    const r2 = await exportBackup({ ...base, dbPath: db, outPath: two, splitAbove: 0, onProgress: slow(5) });
-    expect(r1.readerTables).toBe(0);
-    expect(r2.readerTables).toBeGreaterThan(10); // the worker read its share (tables are claimed one at a time from both ends)
-    expect(r2.readerTables).toBeLessThan(r2.header.tables.length);
-    expect(comparable(two)).toBe(comparable(one));
-    expect(r2.tables).toEqual(r1.tables);
-    expect(Number(judge(db, two))).toBe(r2.header.tables.length);
-    expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]); // the spill file is gone
-  });
-
-  it("workers started ahead (export-legacy starts them before its diagnosis) are the ones the export takes, and write the same bytes; read on one thread, only the writer is taken", async () => {
-    const one = join(dir, "ahead-one.jsonl");
-    await exportBackup({ ...base, dbPath: db, outPath: one, splitAbove: Number.MAX_SAFE_INTEGER, writerWorkerAbove: Number.MAX_SAFE_INTEGER });
-    const saved = { split: process.env.VOX_CUTOVER_SPLIT_BYTES, writer: process.env.VOX_CUTOVER_WRITER_WORKER_BYTES };
-    process.env.VOX_CUTOVER_SPLIT_BYTES = "0"; // this small file gets both, as a large one does
-    process.env.VOX_CUTOVER_WRITER_WORKER_BYTES = "0";
-    try {
-      const ahead = join(dir, "ahead.jsonl");
-      const r = await withWorkersAhead(db, true, () => exportBackup({ ...base, dbPath: db, outPath: ahead, onProgress: slow(5) }));
-      expect(r.startedAhead).toEqual(["reader", "writer"]);
-      expect([r.writerWorker, r.readerTables > 0]).toEqual([true, true]);
-      expect(comparable(ahead)).toBe(comparable(one));
-      // Read on one thread (here: the hook says so): the writer started ahead is taken, the reader is not.
-      const r2 = await withWorkersAhead(db, true, () =>
-        exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead1.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER }),
-      );
-      expect(r2.startedAhead).toEqual(["writer"]);
-      expect(r2.readerTables).toBe(0);
-      expect(comparable(join(dir, "ahead1.jsonl"))).toBe(comparable(one));
-      // Not started ahead: started by the export itself.
-      expect((await exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead2.jsonl"), splitAbove: Number.MAX_SAFE_INTEGER })).startedAhead).toEqual([]);
-    } finally {
-      for (const [k, v] of [
-        ["VOX_CUTOVER_SPLIT_BYTES", saved.split],
-        ["VOX_CUTOVER_WRITER_WORKER_BYTES", saved.writer],
-      ] as const)
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
+describe("the export and its writer", () => {
+  it("the writer worker and this thread write the same file byte for byte (NUL, non-UTF-8, ±2^63, 3.0, 1e308, base64: text, TEXT in INTEGER columns, WITHOUT ROWID), judged by Python", async () => {
+    const here = join(dir, "here.jsonl");
+    const worker = join(dir, "worker.jsonl");
+    // The default: a database of a few hundred KB is written by this thread.
+    const r1 = await exportBackup({ ...base, dbPath: db, outPath: here });
+    const r2 = await exportBackup({ ...base, dbPath: db, outPath: worker, writerWorkerAbove: 0 });
+    expect([r1.writerWorker, r2.writerWorker]).toEqual([false, true]);
+    expect(comparable(here)).toBe(comparable(worker));
+    expect(r1.tables).toEqual(r2.tables);
+    // The whole-file hash is that of the bytes before the trailer (sha256sum's), and Python reads every row back.
+    for (const [r, f] of [
+      [r1, here],
+      [r2, worker],
+    ] as const) {
+      expect(execFileSync("bash", ["-c", 'head -n -1 "$1" | sha256sum', "-", f]).toString().split(" ")[0]).toBe(r.sha256);
+      expect(Number(judge(db, f))).toBe(r.header.tables.length);
     }
     expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
   });
 
-  it("a row changed in the spill file between the reader worker and the writer (bytes on disk): the export fails naming the table, no backup is left", async () => {
-    // The writer's per-table hashes are checked against the read side's (src/backup/writer-sink.ts
-    // assertWritten): the cutover's verify may stand on the export's record without reading the
-    // database again, so the record must be of the rows as they were read.
-    const out = join(dir, "flipped.jsonl");
-    const pause = slow(5);
-    let flipped = "";
-    const flip = () => {
-      pause();
-      if (flipped) return;
-      const spill = readdirSync(dir).find((f) => f.startsWith(".flipped.jsonl.spill.partial-"));
-      if (!spill) return;
-      const path = join(dir, spill);
-      const b = readFileSync(path);
-      // The last line the worker wrote: its table's turn has not come yet (the writer copies a table in when it comes).
-      const m = [...b.toString("latin1").matchAll(/\n\["?[0-9a-z]/g)].pop();
-      if (!m) return;
-      const at = m.index + m[0].length - 1;
-      b[at] = b[at] === 0x7a || b[at] === 0x39 ? b[at]! - 1 : b[at]! + 1; // a letter or digit for another
-      writeFileSync(path, b);
-      flipped = spill;
-    };
-    const err = await exportBackup({ ...base, dbPath: db, outPath: out, splitAbove: 0, onProgress: flip }).then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
-    expect(flipped).not.toBe("");
-    expect(err?.message).toMatch(/did not write the rows of table \S+ as they were read/);
-    expect(existsSync(out)).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.includes("flipped"))).toEqual([]);
-  });
-
-  it("no room for the spill file beside the backup: one thread reads (the disk gate counts one backup)", async () => {
-    const file = join(dir, "full.db");
-    copyFileSync(db, file);
-    const bothFit = 2 * Math.ceil(1.5 * statSync(file).size); // the backup and, at worst, a spill as large
-    const saved = process.env.VOX_CUTOVER_FREE_BYTES;
+  it("a writer started ahead (export-legacy starts it before its diagnosis) is the one the export takes, and writes the same bytes", async () => {
+    const one = join(dir, "ahead-one.jsonl");
+    await exportBackup({ ...base, dbPath: db, outPath: one, writerWorkerAbove: Number.MAX_SAFE_INTEGER });
+    const saved = process.env.VOX_CUTOVER_WRITER_WORKER_BYTES;
+    process.env.VOX_CUTOVER_WRITER_WORKER_BYTES = "0"; // this small file gets the writer, as a large one does
     try {
-      process.env.VOX_CUTOVER_FREE_BYTES = String(bothFit - 1);
-      const r1 = await exportBackup({ ...base, dbPath: file, outPath: join(dir, "full1.jsonl"), splitAbove: 0, onProgress: slow(5) });
-      expect(r1.readerTables).toBe(0);
-      expect(Number(judge(file, join(dir, "full1.jsonl")))).toBe(r1.header.tables.length);
-      process.env.VOX_CUTOVER_FREE_BYTES = String(bothFit);
-      const r2 = await exportBackup({ ...base, dbPath: file, outPath: join(dir, "full2.jsonl"), splitAbove: 0, onProgress: slow(5) });
-      expect(r2.readerTables).toBeGreaterThan(0);
-      expect(comparable(join(dir, "full2.jsonl"))).toBe(comparable(join(dir, "full1.jsonl")));
+      const ahead = join(dir, "ahead.jsonl");
+      const r = await withWorkersAhead(db, true, () => exportBackup({ ...base, dbPath: db, outPath: ahead }));
+      expect([r.writerWorker, r.writerStartedAhead]).toEqual([true, true]);
+      expect(comparable(ahead)).toBe(comparable(one));
+      // Not started ahead: started by the export itself.
+      const r2 = await exportBackup({ ...base, dbPath: db, outPath: join(dir, "ahead2.jsonl") });
+      expect([r2.writerWorker, r2.writerStartedAhead]).toEqual([true, false]);
+      expect(comparable(join(dir, "ahead2.jsonl"))).toBe(comparable(one));
     } finally {
-      if (saved === undefined) delete process.env.VOX_CUTOVER_FREE_BYTES;
-      else process.env.VOX_CUTOVER_FREE_BYTES = saved;
+      if (saved === undefined) delete process.env.VOX_CUTOVER_WRITER_WORKER_BYTES;
+      else process.env.VOX_CUTOVER_WRITER_WORKER_BYTES = saved;
     }
     expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
   });
@@ -280,7 +219,7 @@ print(i, flush=True)`,
       // The product refuses to open a file whose journal is hot (the writer mid-transaction at that instant): tried again then.
       for (let attempt = 1; ; attempt++) {
         try {
-          r = await exportBackup({ ...base, dbPath: file, outPath: out, splitAbove: 0, onProgress: slow(5) });
+          r = await exportBackup({ ...base, dbPath: file, outPath: out, onProgress: slow(5) });
           break;
         } catch (e) {
           if (attempt >= 50 || !/hot rollback journal/.test(String(e))) throw e;
@@ -302,7 +241,7 @@ print(i, flush=True)`,
     expect(sqlite(file, "PRAGMA integrity_check")).toBe("ok");
   });
 
-  it("a file of no table, or one, is read by one thread (two readers need two tables): exported, not failed", async () => {
+  it("a file of no table, or one: exported, not failed", async () => {
     for (const [name, sql, rows] of [
       ["none", "CREATE TABLE t(x); DROP TABLE t;", 0],
       ["one", "CREATE TABLE only_one(x); INSERT INTO only_one VALUES (3.0), (x'00'), ('a' || char(0));", 3],
@@ -310,15 +249,14 @@ print(i, flush=True)`,
       const file = join(dir, `tables-${name}.db`);
       sqlite(file, sql);
       const out = join(dir, `tables-${name}.jsonl`);
-      const r = await exportBackup({ ...base, dbPath: file, outPath: out, splitAbove: 0 });
-      expect(r.readerTables).toBe(0);
+      const r = await exportBackup({ ...base, dbPath: file, outPath: out, writerWorkerAbove: 0 });
       expect(r.totalRows).toBe(rows);
       expect(Number(judge(file, out))).toBe(r.header.tables.length);
     }
     expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
   });
 
-  it("a WAL file (a live -wal) is read by one thread", async () => {
+  it("a WAL file (a live -wal): its committed rows as Python reads them", async () => {
     const file = join(dir, "wal.db");
     copyFileSync(db, file);
     sqlite(file, "PRAGMA journal_mode=WAL");
@@ -330,48 +268,7 @@ print(i, flush=True)`,
     ]);
     expect(existsSync(`${file}-wal`)).toBe(true);
     const out = join(dir, "wal.jsonl");
-    const r = await exportBackup({ ...base, dbPath: file, outPath: out, splitAbove: 0 });
-    expect(r.readerTables).toBe(0);
+    const r = await exportBackup({ ...base, dbPath: file, outPath: out, writerWorkerAbove: 0 });
     expect(Number(judge(file, out))).toBe(r.header.tables.length);
-  });
-});
-
-describe("splitPoint: where the reader worker starts", () => {
-  const t = (rows: number, columns = 2) => ({ rows, columns: Array.from({ length: columns }, (_, i) => `c${i}`) }) as unknown as BackupTable;
-  it.each([
-    ["the first table after half of the values", [t(10), t(10), t(10), t(10)], 2],
-    ["a large first table: the worker takes the rest", [t(1000), t(1), t(1)], 1],
-    ["a large last table: at most the last one", [t(1), t(1), t(1000)], 2],
-    ["columns count as values", [t(10, 1), t(10, 1), t(10, 8)], 2],
-    ["nothing counted: at least 1", [t(0), t(0)], 1],
-  ])("%s", (_, tables, at) => {
-    expect(splitPoint(tables)).toBe(at);
-  });
-});
-
-describe("the backup writer on the exporting thread (a small database, issue 18)", () => {
-  it("writes the file the writer worker writes, byte for byte, judged by Python", async () => {
-    const here = join(dir, "here.jsonl");
-    const worker = join(dir, "worker.jsonl");
-    const split = join(dir, "here-split.jsonl");
-    // The default: a database of a few hundred KB is written by this thread.
-    const r1 = await exportBackup({ ...base, dbPath: db, outPath: here, splitAbove: Number.MAX_SAFE_INTEGER });
-    const r2 = await exportBackup({ ...base, dbPath: db, outPath: worker, splitAbove: Number.MAX_SAFE_INTEGER, writerWorkerAbove: 0 });
-    // With the reader worker's tables spliced in from its spill file.
-    const r3 = await exportBackup({ ...base, dbPath: db, outPath: split, splitAbove: 0, writerWorkerAbove: Number.MAX_SAFE_INTEGER, onProgress: slow(5) });
-    expect([r1.writerWorker, r2.writerWorker, r3.writerWorker]).toEqual([false, true, false]);
-    expect(r3.readerTables).toBeGreaterThan(0);
-    expect(comparable(here)).toBe(comparable(worker));
-    expect(comparable(split)).toBe(comparable(worker));
-    expect(r1.tables).toEqual(r2.tables);
-    // The whole-file hash is that of the bytes before the trailer (sha256sum's), and Python reads every row back.
-    for (const [r, f] of [
-      [r1, here],
-      [r3, split],
-    ] as const) {
-      expect(execFileSync("bash", ["-c", 'head -n -1 "$1" | sha256sum', "-", f]).toString().split(" ")[0]).toBe(r.sha256);
-      expect(Number(judge(db, f))).toBe(r.header.tables.length);
-    }
-    expect(readdirSync(dir).filter((f) => f.includes("partial"))).toEqual([]);
   });
 });
