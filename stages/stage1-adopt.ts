@@ -3,7 +3,8 @@
  * an apply may adopt it, and why that keeps every guarantee) instead of made again.
  */
 import type { StepOutput } from "../src/engine/step-outputs.js";
-import { adoptFile, builtFileIntact, changedSinceTrial, dropTrial, type KeptTrial } from "../src/engine/kept-trial.js";
+import { builtFileIntact, changedSinceTrial, dropTrial, type KeptTrial } from "../src/engine/kept-trial.js";
+import { adoptFile } from "../src/engine/adopt-file.js";
 import { basename, dirname, join } from "node:path";
 import { removeOwnDatabaseFiles } from "../src/db/files.js";
 import { recordFile, recordMismatch } from "../src/safety/runfiles.js";

@@ -26,7 +26,6 @@
  */
 import { createHash } from "node:crypto";
 import { fileSha256 } from "../util/file-sha256.js";
-import { copyFd } from "../util/copy-fd.js";
 import {
   closeSync,
   constants,
@@ -42,10 +41,10 @@ import {
   rmdirSync,
   rmSync,
   statfsSync,
-  statSync,
   writeFileSync,
-  type Stats,
 } from "node:fs";
+import { rm } from "node:fs/promises";
+import { ownFile } from "./adopt-file.js";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { loadImporters } from "../backup/importers.js";
@@ -113,10 +112,6 @@ export function notKeptBecause(): string | null {
 }
 
 const myUid = process.getuid?.();
-/** A regular file of this user's with one name: another user could not have put it (or a link to it) where it is. */
-function ownFile(st: Stats): boolean {
-  return st.isFile() && st.nlink === 1 && (myUid === undefined || st.uid === myUid);
-}
 
 /** This user's folder of kept trials: made 0700 when `create`; null unless it is a real folder of this user's that nobody else can enter. */
 function trialsHome(create: boolean): string | null {
@@ -244,6 +239,29 @@ export function keepTrial(
   } catch {
     return null;
   }
+}
+
+/**
+ * A dry-run that will keep its trial for `dbPath` retires the one kept for it now, as it begins (its
+ * own replaces it; an apply of the old plan then exports and builds afresh, as after any newer
+ * dry-run): renamed out of an apply's reach at once, its record removed, and its files — a backup and a
+ * built file as large as the database — removed by libuv's threads beside the dry-run's export, not
+ * in one go at its end (1 GB: ~0.5 s of unlinking on this thread). One an apply took already (renamed
+ * `.taken-<pid>`) is not touched. Killed before the files are gone, the next sweep removes the rest (a
+ * folder without a record is stale).
+ */
+export function retireKeptTrial(dbPath: string): void {
+  const home = trialsHome(false);
+  const dest = home && keptDir(home, dbPath);
+  if (!dest) return;
+  const retired = `${dest}.retired-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(dest, retired);
+  } catch {
+    return; // none kept (or taken meanwhile)
+  }
+  rmSync(join(retired, RECORD), { force: true });
+  void rm(retired, { recursive: true, force: true }).catch(() => {});
 }
 
 /** The trials this process kept (folder → the run id in its record). */
@@ -393,48 +411,4 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
 /** Whether `path` (the kept trial's built file, moved) has the sha256 taken after its checks passed (read whole, 1 MB at a time). */
 export function builtFileIntact(t: KeptTrial, path: string): boolean {
   return fileSha256(path) === t.record.builtSha256;
-}
-
-/**
- * Moves a kept trial's file to `to` (which must not exist), only a file of this user's: renamed on
- * the same mount (then checked there: removed if it is not), else copied from the open file
- * under `partial` (a name the run's clean-ups know), synced, the kept copy removed, renamed — so
- * `to` is whole or absent.
- */
-export function adoptFile(from: string, to: string, partial: string, renamed?: () => void): void {
-  if (existsSync(to)) throw new Error(`${to} exists: the kept trial's file is not moved over it`);
-  const notOurs = new Error(`${from} is not a file of this user's`);
-  if (statSync(from).dev === statSync(dirname(to)).dev && renamedAcross(from, to)) {
-    if (!ownFile(lstatSync(to))) {
-      rmSync(to, { force: true });
-      throw notOurs;
-    }
-    renamed?.(); // at once after the rename (the folder's fsync follows), for a look at the file as it was moved
-  } else {
-    const fd = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const st = fstatSync(fd);
-      if (!ownFile(st)) throw notOurs;
-      copyFd(fd, partial, { mode: st.mode & 0o777, exclusive: true, sync: true });
-      rmSync(from, { force: true });
-      renameSync(partial, to);
-    } catch (e) {
-      rmSync(partial, { force: true });
-      throw e;
-    } finally {
-      closeSync(fd);
-    }
-  }
-  fsyncDir(dirname(to));
-}
-
-/** Renamed; false where the two names are on different mounts of one filesystem (a bind mount: EXDEV), then copied. */
-function renamedAcross(from: string, to: string): boolean {
-  try {
-    renameSync(from, to);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EXDEV") return false;
-    throw e;
-  }
 }

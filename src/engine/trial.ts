@@ -20,7 +20,7 @@ import { pausePoint } from "./testhooks.js";
 import { collectGarbage } from "../util/gc.js";
 import { randomUUID } from "node:crypto";
 import { contentState } from "../safety/content-version.js";
-import { keepTrial, notKeptBecause, scratchTrialDir, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
+import { keepTrial, notKeptBecause, retireKeptTrial, scratchTrialDir, TRIAL_BACKUP, TRIAL_DB, type TrialRecord } from "./kept-trial.js";
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 import { assertIntact, integrityOf, type IntegrityBeside } from "../db/integrity.js";
 import { bigLimit } from "../backup/big-source.js";
@@ -82,6 +82,7 @@ export async function trialImport(
   const notKept = plan && (plan.refusing.length ? `--apply would be refused now: ${plan.refusing.join(", ")}` : notKeptBecause());
   if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
   const keep = plan && !notKept ? { planDigest: plan.planDigest, command: plan.command } : undefined;
+  if (keep) retireKeptTrial(dbPath); // this trial replaces it: its files go beside the export
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = scratchTrialDir();
   let kept: string | null = null;

@@ -275,6 +275,33 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(existsSync(off.db)).toBe(true);
   });
 
+  it("a second dry-run retires the kept trial as it begins (out of an apply's reach, its record first, its files removed beside the export); killed there, none is kept and the sweep removes what is left", async () => {
+    const { db, env, kept } = await setup();
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    const [first] = kept();
+    expect(existsSync(join(first!, "trial.json"))).toBe(true);
+    const { child } = await pausedAt(["cutover", "--db", db], "trial-progress", undefined, false, env);
+    try {
+      // Paused in the new trial's export: the kept one is no longer under its name, and what is left of it has no record.
+      expect(existsSync(first!)).toBe(false);
+      for (const k of kept()) {
+        expect(basename(k)).toMatch(new RegExp(`^${basename(first!)}\\.retired-\\d+-\\d+$`));
+        expect(existsSync(join(k, "trial.json"))).toBe(false);
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await child;
+    }
+    // What a kill leaves (here made by hand: the files of a retired trial, no record) goes with the next cutover command's sweep.
+    const left = `${first!}.retired-1-1`;
+    mkdirSync(left);
+    writeFileSync(join(left, "trial.db"), "x");
+    const again = await cli(["cutover", "--db", db], { env });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(kept()).toEqual([first]);
+    expect(existsSync(join(first!, "trial.json"))).toBe(true);
+  });
+
   it.each(["after:export", "after:build-import"])(
     "killed (SIGKILL) %s of an adopting apply: the resume finishes it, the same rows as a cold apply",
     async (point) => {
