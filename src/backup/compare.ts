@@ -71,7 +71,7 @@ function quickRead(backupPath: string, visitor: BackupVisitor, wholeFileHashBesi
  * trailer's `fileSha256`, which the caller then holds to the export's record. Anything else (a file
  * written or moved meanwhile, a hash that is not the trailer's) is decided by the one-thread read,
  * which names a damaged file's first bad line as it always did. `beside` in the result: whether the
- * hash taken apart from the read was.
+ * worker's hash was taken.
  */
 async function readBesideItsHash(backupPath: string, visitor: BackupVisitor): Promise<{ read: ReadResult; beside: boolean }> {
   const hash = new HashOfRead(backupPath, true, 0);
@@ -79,8 +79,8 @@ async function readBesideItsHash(backupPath: string, visitor: BackupVisitor): Pr
   hash.start();
   try {
     const read = quickRead(backupPath, visitor, true);
-    const held = (await hash.sha256()) === read.fileSha256;
-    return held ? { read, beside: true } : { read: quickRead(backupPath, visitor), beside: false };
+    const h = await hash.sha256();
+    return h?.sha256 === read.fileSha256 ? { read, beside: h.by === "worker" } : { read: quickRead(backupPath, visitor), beside: false };
   } finally {
     hash.stop();
   }

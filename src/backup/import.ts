@@ -81,6 +81,8 @@ interface ImportOptions {
   /** Test hooks: which thread proved a table copied natively ("beside": the proof worker; "taken": this thread instead of waiting; "here": this thread, the worker unable), and who answered the tickets (each once). */
   onProof?: (table: string, by: ProvedBy) => void;
   onProofsAnswered?: (a: { tickets: number; worker: number; taken: number }) => void;
+  /** Test hook: the verified backup's whole-file hash was taken apart from its read, by a worker or (none could) by this thread after it; null: not held (refused). */
+  onFileHash?: (by: "worker" | "here" | null) => void;
   /** Test hook: throw after this many loaded rows (failure injection). */
   failAfterRows?: number;
   /** A new file's settings; default: the backup header's (the source file's), none for a reference file. */
@@ -149,7 +151,11 @@ export async function importBackup(opts: ImportOptions): Promise<ImportReport> {
       const fileHash = opts.verifiedSha256 !== undefined && !opts.reference ? new HashOfRead(opts.backupPath, true, besideFrom) : null;
       try {
         const r = load(db, { ...opts, settings }, runId, mode !== "existing", seen, native.why === null ? native.trailer : null, proofs, fileHash);
-        if (fileHash?.beside && (await fileHash.sha256()) !== opts.verifiedSha256) throw changedSinceVerified();
+        if (fileHash?.beside) {
+          const h = await fileHash.sha256();
+          opts.onFileHash?.(h?.by ?? null);
+          if (h?.sha256 !== opts.verifiedSha256) throw changedSinceVerified();
+        }
         return r;
       } finally {
         fileHash?.stop();

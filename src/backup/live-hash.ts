@@ -12,8 +12,8 @@
  * leave every table to the worker, as before. Tables are claimed through one shared counter,
  * largest first, so each is hashed exactly once.
  *
- * Rollback-journal files only: a WAL file is hashed on this thread, once the backup is read, as
- * the export reads it on one thread (twoThreadReads in db/local.ts says why). A worker reading it
+ * Rollback-journal files only: a WAL file is hashed on this thread, once the backup is read
+ * (twoThreadReads in db/local.ts says why). A worker reading it
  * alone is not enough: any connection this thread opens to the file meanwhile (seen in a test)
  * can tear the worker's WAL snapshot.
  */

@@ -13,7 +13,7 @@
  *
  * This thread does not wait idle either: where it would wait for an answer it takes a table the
  * worker has not begun and hashes it on its own connection, the same `hashTable` (each ticket is
- * claimed once through a shared flag, as the export's two readers claim tables): at the WAL window
+ * claimed once through a shared flag): at the WAL window
  * the last one sent (the worker goes from the first); where the backup reaches a table not yet
  * proven, that table if the worker has not begun it, else it waits. Before, the copy outran the
  * proofs and this thread waited for them (150 MB build: ~0.4 s of waiting; the build ~0.1 s shorter).

@@ -388,8 +388,8 @@ export function bytesWithWal(path: string): number {
 }
 
 /**
- * Whether connections in two threads of this process may read the file at the same time (the
- * export's reader worker, verify-backup --db's hash worker): a rollback-journal file only. libsql
+ * Whether connections in two threads of this process may read the file at the same time
+ * (verify-backup --db's hash worker, Stage 0's integrity_check in parts): a rollback-journal file only. libsql
  * connections in two threads do not share SQLite's per-process lock bookkeeping (POSIX locks
  * belong to the process, so one connection can drop the other's); with a WAL file and another
  * process committing and checkpointing, a read on the main thread was seen torn ("malformed")

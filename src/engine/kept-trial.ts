@@ -65,6 +65,8 @@ import type { FileHashBeside } from "../util/file-hash-beside.js";
 const RECORD = "trial.json";
 /** A kept trial an apply has taken: `<key>.taken-<its pid>`. */
 const TAKEN = /\.taken-(\d+)$/;
+/** A kept trial a newer dry-run retired (retireKeptTrial): `<key>.retired-<its pid>-<ms>`. */
+const RETIRED = /\.retired-(\d+)-\d+$/;
 export const TRIAL_BACKUP = "trial-backup.jsonl";
 export const TRIAL_DB = "trial.db";
 /** A kept trial older than this is removed by the next dry-run (its apply would have come by now). */
@@ -243,25 +245,27 @@ export function keepTrial(
 
 /**
  * A dry-run that will keep its trial for `dbPath` retires the one kept for it now, as it begins (its
- * own replaces it; an apply of the old plan then exports and builds afresh, as after any newer
- * dry-run): renamed out of an apply's reach at once, its record removed, and its files — a backup and a
- * built file as large as the database — removed by libuv's threads beside the dry-run's export, not
- * in one go at its end (1 GB: ~0.5 s of unlinking on this thread). One an apply took already (renamed
- * `.taken-<pid>`) is not touched. Killed before the files are gone, the next sweep removes the rest (a
- * folder without a record is stale).
+ * own replaces it; if it does not finish, none is kept and an apply of the old plan exports and builds
+ * afresh, as after any newer dry-run): renamed out of an apply's reach at once (`.retired-<pid>-<ms>`),
+ * its record removed, and its files — a backup and a built file as large as the database — removed
+ * from the next turn of the event loop on by libuv's threads, beside the dry-run's export, not in one go
+ * at its end (1 GB: ~0.5 s of unlinking on this thread). One an apply took already (`.taken-<pid>`) is
+ * not touched. Killed before the files are gone, the next sweep removes the rest. Returns the
+ * retired folder (null: none was kept).
  */
-export function retireKeptTrial(dbPath: string): void {
+export function retireKeptTrial(dbPath: string): string | null {
   const home = trialsHome(false);
   const dest = home && keptDir(home, dbPath);
-  if (!dest) return;
+  if (!dest) return null;
   const retired = `${dest}.retired-${process.pid}-${Date.now()}`;
   try {
     renameSync(dest, retired);
   } catch {
-    return; // none kept (or taken meanwhile)
+    return null; // none kept (or taken meanwhile)
   }
   rmSync(join(retired, RECORD), { force: true });
-  void rm(retired, { recursive: true, force: true }).catch(() => {});
+  setImmediate(() => void rm(retired, { recursive: true, force: true }).catch(() => {}));
+  return retired;
 }
 
 /** The trials this process kept (folder → the run id in its record). */
@@ -289,6 +293,13 @@ export function sweepKeptTrials(): void {
   if (!home) return;
   for (const n of namesIn(home)) {
     const r = readRecord(join(home, n));
+    // A trial a dry-run retired: its process removes it; killed, it is left (with its record if killed at once).
+    const retirer = RETIRED.exec(n);
+    if (retirer) {
+      const pid = Number(retirer[1]);
+      if (pid === process.pid || !processAlive(pid)) dropTrial(join(home, n));
+      continue;
+    }
     const taker = TAKEN.exec(n);
     if (taker) {
       // Its apply was killed: its run, if any, has its run id. Else an apply adopting it now.
@@ -354,7 +365,10 @@ export function adoptableTrial(dbPath: string, planDigest: string, command: stri
   try {
     renameSync(kept, dir);
   } catch {
-    emit({ type: "note", text: "The dry-run's kept trial was not used (another apply of this database took it first): this run exports and builds itself." });
+    emit({
+      type: "note",
+      text: "The dry-run's kept trial was not used (another apply of this database took it, or a newer dry-run retired it, first): this run exports and builds itself.",
+    });
     return null;
   }
   const t = whyNot(dir, dbPath, planDigest, command);

@@ -1,7 +1,7 @@
 /**
  * A file's sha256 taken on a worker thread (util/file-hash-worker.ts) while this thread goes on: the
  * kept built file's beside Stage 0 (engine/built-hash.ts), a backup's whole-file hash beside its
- * read (backup/compare.ts). With the file's stat before the first read and after the last: what the
+ * read (verify: backup/compare.ts; the import of a verified backup: backup/import.ts). With the file's stat before the first read and after the last: what the
  * hash says holds for the file as it was while read, and only if those are equal.
  */
 import { closeSync, existsSync, fstatSync, openSync, statSync, type BigIntStats } from "node:fs";
@@ -114,10 +114,13 @@ export function hashFileBeside(path: string, o: { beforeLastLine?: boolean; clos
 
 /**
  * The sha256 of a file this thread reads once without hashing it (the import's backup, which this
- * run verified already: backup/import.ts), taken on a worker from `start()` — called where the other
- * core is free — else, if no worker could, on this thread once the read is done. Made when the read
- * begins (its stat then); `sha256()`, once the read is done, is the hash of the bytes read only if the
- * stat stayed the same from then until now (the worker's first and last stat between), else null.
+ * run verified already: backup/import.ts; verify's backup beside its table hashes: backup/compare.ts),
+ * taken on a worker from `start()` — called where the other core is free — else, if no worker could,
+ * on this thread once the read is done (`by`). Made when the read begins (its stat then); `sha256()`,
+ * once the read is done, is the hash of the bytes read only if the stat stayed the same from then
+ * until now (the worker's first and last stat between), else null. A write that moves neither the
+ * size, mtime nor ctime (a shared mapping dirtied before, a network filesystem's cached attributes)
+ * is not seen: the same trust as the kept trial's built file (engine/built-hash.ts).
  * `beside`: whether the read is to leave the hash to this (else it hashes as it reads: a file below
  * `minBytes`, or beside the wizard's screens).
  */
@@ -136,8 +139,9 @@ export class HashOfRead {
   start(): void {
     if (this.beside && !this.worker) this.worker = hashFileBeside(this.path, { beforeLastLine: this.beforeLastLine });
   }
-  async sha256(): Promise<string | null> {
+  async sha256(): Promise<{ sha256: string; by: "worker" | "here" } | null> {
     let h = this.worker ? await this.worker.result : { error: "not started" };
+    const by = "error" in h ? "here" : "worker";
     if ("error" in h) {
       try {
         const fd = openSync(this.path, "r");
@@ -150,7 +154,7 @@ export class HashOfRead {
         return null;
       }
     }
-    return sameStat(this.before, h.before) && sameStat(h.before, h.after) && sameStat(h.after, statNow(this.path)) ? h.sha256 : null;
+    return sameStat(this.before, h.before) && sameStat(h.before, h.after) && sameStat(h.after, statNow(this.path)) ? { sha256: h.sha256, by } : null;
   }
   stop(): void {
     this.worker?.stop();

@@ -34,8 +34,12 @@ const beforeTrailer = async (f: string) =>
 
 const BESIDE = { VOX_CUTOVER_IMPORT_HASH_BESIDE_BYTES: "0", VOX_CUTOVER_HASH_BESIDE_BYTES: "0" };
 
+/** Who took the whole-file hash apart from the read in the last `load` (undefined: it was taken as the file was read). */
+let hashedBy: "worker" | "here" | null | undefined;
+
 async function load(backup: string, target: string, env: Record<string, string>, onProgress?: (phase?: string) => void): Promise<ImportReport> {
   Object.assign(process.env, env);
+  hashedBy = undefined;
   try {
     return await importBackup({
       backupPath: backup,
@@ -44,6 +48,7 @@ async function load(backup: string, target: string, env: Record<string, string>,
       source,
       verifiedSha256: verified,
       onProgress: (pr) => onProgress?.(pr.phase),
+      onFileHash: (by) => void (hashedBy = by),
     });
   } finally {
     for (const k of Object.keys(env)) delete process.env[k];
@@ -77,7 +82,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("the import's whole-file hash beside its read", () => {
   it("the verified backup loads with its hash taken beside, the same file as with it taken here: the bytes' hash", async () => {
     const here = await load(good, p("here.db"), {});
+    expect(hashedBy).toBeUndefined(); // below 512 MB: hashed as it is read
     const beside = await load(good, p("beside.db"), BESIDE);
+    expect(hashedBy).toBe("worker");
     expect(beside.backupSha256).toBe(verified);
     expect(here.backupSha256).toBe(verified);
     expect(beside.loaded).toBe(here.loaded);
@@ -117,6 +124,7 @@ describe("the import's whole-file hash beside its read", () => {
       /The backup changed between verification and import/,
     );
     expect(edited).toBe(true);
+    expect(hashedBy).toBeNull(); // the stat moved: not held
     expect(existsSync(p("racing.db"))).toBe(false);
   });
 });
@@ -128,9 +136,9 @@ describe("HashOfRead", () => {
       const started = new HashOfRead(good, true, 0);
       expect(started.beside).toBe(true);
       started.start();
-      expect(await started.sha256()).toBe(verified);
+      expect(await started.sha256()).toEqual({ sha256: verified, by: "worker" });
       const never = new HashOfRead(good, true, 0);
-      expect(await never.sha256()).toBe(verified);
+      expect(await never.sha256()).toEqual({ sha256: verified, by: "here" });
       const f = p("touched.jsonl");
       copyFileSync(good, f);
       const touched = new HashOfRead(f, true, 0);

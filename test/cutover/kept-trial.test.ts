@@ -25,6 +25,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { BIN, cleanEnv, cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
+import { retireKeptTrial } from "../../dist/src/engine/kept-trial.js";
 
 /** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
 async function setup(): Promise<{ dir: string; db: string; env: Record<string, string>; kept: () => string[] }> {
@@ -275,27 +276,48 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(existsSync(off.db)).toBe(true);
   });
 
-  it("a second dry-run retires the kept trial as it begins (out of an apply's reach, its record first, its files removed beside the export); killed there, none is kept and the sweep removes what is left", async () => {
+  it("a second dry-run retires the kept trial as it begins (out of an apply's reach, its record first, its files removed from the next turn on, beside the export); killed there, none is kept and the sweep removes what is left", async () => {
     const { db, env, kept } = await setup();
     expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
     const [first] = kept();
-    expect(existsSync(join(first!, "trial.json"))).toBe(true);
+    const record = readFileSync(join(first!, "trial.json"), "utf8"); // a valid record, for the leftover below
+    // As the dry-run calls it, in this process with the dry-run's TMPDIR: renamed, its record gone at once, its files a turn later.
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = env.TMPDIR;
+    let retired: string | null;
+    try {
+      retired = retireKeptTrial(db);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(retired).toMatch(new RegExp(`^${first!}\\.retired-${process.pid}-\\d+$`));
+    expect(existsSync(first!)).toBe(false);
+    expect(existsSync(join(retired!, "trial.json"))).toBe(false);
+    expect(existsSync(join(retired!, "trial.db"))).toBe(true);
+    for (let i = 0; i < 100 && existsSync(retired!); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(retired!)).toBe(false);
+    // The command: a second dry-run paused in its export has retired the first's; killed there, it keeps none.
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    const [second] = kept();
     const { child } = await pausedAt(["cutover", "--db", db], "trial-progress", undefined, false, env);
     try {
-      // Paused in the new trial's export: the kept one is no longer under its name, and what is left of it has no record.
-      expect(existsSync(first!)).toBe(false);
-      for (const k of kept()) {
-        expect(basename(k)).toMatch(new RegExp(`^${basename(first!)}\\.retired-\\d+-\\d+$`));
-        expect(existsSync(join(k, "trial.json"))).toBe(false);
-      }
+      expect(existsSync(second!)).toBe(false);
+      for (const k of kept()) expect(existsSync(join(k, "trial.json")), k).toBe(false);
     } finally {
       child.kill("SIGKILL");
       await child;
     }
-    // What a kill leaves (here made by hand: the files of a retired trial, no record) goes with the next cutover command's sweep.
-    const left = `${first!}.retired-1-1`;
+    expect(kept().filter((k) => existsSync(join(k, "trial.json")))).toEqual([]);
+    // What a kill leaves (made by hand here): a retired trial of a process gone, even with its record (killed between the rename and
+    // the record's removal); the next cutover command's sweep removes it, and that dry-run keeps its own.
+    const ended = execa("true");
+    await ended;
+    const gone = ended.pid!;
+    const left = `${first!}.retired-${gone}-1`;
     mkdirSync(left);
     writeFileSync(join(left, "trial.db"), "x");
+    writeFileSync(join(left, "trial.json"), record, { mode: 0o600 });
     const again = await cli(["cutover", "--db", db], { env });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(kept()).toEqual([first]);
