@@ -129,13 +129,14 @@ function assertAllRead(t: BackupTable, read: number, out: string): void {
  */
 export async function exportBackup(opts: ExportOptions): Promise<ExportResult> {
   try {
-    return await exportOnce(opts);
+    return await exportTo(opts);
   } finally {
     await endStartedAhead(); // a writer started ahead that this export did not need
   }
 }
 
-async function exportOnce(opts: ExportOptions): Promise<ExportResult> {
+/** The export itself (exportBackup ends a writer started ahead that it did not take). */
+async function exportTo(opts: ExportOptions): Promise<ExportResult> {
   const out = checkBackupTarget(opts.dbPath, opts.outPath, opts.force);
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   rmSync(tmp, { force: true });

@@ -7,11 +7,17 @@ import { dirname } from "node:path";
 import { copyFd } from "../util/copy-fd.js";
 import { fsyncDir } from "../util/fsync.js";
 
-const myUid = process.getuid?.();
+/** This process's user (undefined where the platform has none: every file counts as this user's). */
+export const myUid = process.getuid?.();
+
+/** Whether this user owns what `st` describes. */
+export function mine(st: { uid: number }): boolean {
+  return myUid === undefined || st.uid === myUid;
+}
 
 /** A regular file of this user's with one name: another user could not have put it (or a link to it) where it is. */
 export function ownFile(st: Stats): boolean {
-  return st.isFile() && st.nlink === 1 && (myUid === undefined || st.uid === myUid);
+  return st.isFile() && st.nlink === 1 && mine(st);
 }
 
 /**

@@ -44,7 +44,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { rm } from "node:fs/promises";
-import { ownFile } from "./adopt-file.js";
+import { mine, myUid, ownFile } from "./adopt-file.js";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { loadImporters } from "../backup/importers.js";
@@ -113,8 +113,6 @@ export function notKeptBecause(): string | null {
   }
 }
 
-const myUid = process.getuid?.();
-
 /** This user's folder of kept trials: made 0700 when `create`; null unless it is a real folder of this user's that nobody else can enter. */
 function trialsHome(create: boolean): string | null {
   const home = join(tmpdir(), `vox-cutover-trials-${myUid ?? "user"}`);
@@ -125,8 +123,7 @@ function trialsHome(create: boolean): string | null {
   }
   try {
     const st = lstatSync(home);
-    const mine = myUid === undefined || st.uid === myUid;
-    return st.isDirectory() && !st.isSymbolicLink() && mine && (st.mode & 0o077) === 0 ? home : null;
+    return st.isDirectory() && !st.isSymbolicLink() && mine(st) && (st.mode & 0o077) === 0 ? home : null;
   } catch {
     return null;
   }
@@ -340,7 +337,7 @@ function sweepScratch(): void {
     const dir = join(top, n);
     try {
       const st = lstatSync(dir);
-      if (!st.isDirectory() || (myUid !== undefined && st.uid !== myUid)) continue;
+      if (!st.isDirectory() || !mine(st)) continue;
       const idle = Date.now() - Math.max(st.mtimeMs, ...namesIn(dir).map((f) => lstatSync(join(dir, f)).mtimeMs));
       // A live pid's: only past a day unwritten (that pid is another process by then).
       if (idle > (mayRun ? KEEP_MS : SCRATCH_IDLE_MS)) rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import type * as ExportModule from "../../src/backup/export.js";
 import type * as WorkersModule from "../../src/backup/export-workers.js";
+import { untilStarted } from "../fixtures/writer-process.js";
 
 // The build: the writer runs from a compiled file.
 const { exportBackup } = (await import(join(ROOT, "dist/src/backup/export.js"))) as typeof ExportModule;
@@ -209,10 +210,7 @@ print(i, flush=True)`,
       ],
       { reject: false, stdin: "ignore" },
     );
-    await new Promise<void>((res, rej) => {
-      writer.stdout!.on("data", (d: Buffer) => d.toString().includes("started") && res());
-      void writer.then((r) => rej(new Error(`writer ended: ${r.stderr}`)));
-    });
+    await untilStarted(writer);
     const out = join(dir, "busy.jsonl");
     let r!: Awaited<ReturnType<typeof exportBackup>>;
     try {

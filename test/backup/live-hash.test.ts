@@ -18,6 +18,7 @@ import { LiveHash, liveHashFailed, type LiveTable } from "../../dist/src/backup/
 import { fromWire, refused, toWire, VoxError } from "../../dist/src/errors.js";
 import { hashDatabase, hashTable, listBackupTables } from "../../dist/src/backup/tables.js";
 import { openReadOnly } from "../../dist/src/db/local.js";
+import { untilStarted } from "../fixtures/writer-process.js";
 
 let dir: string;
 const TABLES = 16;
@@ -163,10 +164,7 @@ print(i, flush=True)`,
       ],
       { reject: false, stdin: "ignore" },
     );
-    await new Promise<void>((res, rej) => {
-      writer.stdout!.on("data", (d: Buffer) => d.toString().includes("started") && res());
-      void writer.then((r) => rej(new Error(`writer ended: ${r.stderr}`)));
-    });
+    await untilStarted(writer);
     try {
       for (let run = 0; run < 3; run++) {
         const live = new LiveHash(db, 0);

@@ -17,6 +17,7 @@ import type { EngineEvent } from "../../src/engine/events.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
 import { runCutover } from "../../dist/src/cutover/index.js";
 import { VoxError } from "../../dist/src/errors.js";
+import { untilStarted } from "../fixtures/writer-process.js";
 
 // argv: database, stop file, go file ("" = start at once), started file ("" = none).
 const WRITER = `
@@ -55,10 +56,7 @@ async function startWriter(db: string, go = ""): Promise<Writer> {
   const p = execa("python3", ["-c", WRITER, db, stopFile, go, ""], { reject: false, stdin: "ignore" });
   running.push(p);
   if (!go) {
-    await new Promise<void>((res, rej) => {
-      p.stdout!.on("data", (d: Buffer) => d.toString().includes("started") && res());
-      void p.then((r) => rej(new Error(`writer ended: ${r.stderr}`)));
-    });
+    await untilStarted(p);
   }
   return {
     async stop() {
