@@ -97,7 +97,7 @@ interface ImportOptions {
   onCommitted?: (path: string) => void;
 }
 
-export const INDEX_PHASE = "rebuilding indexes"; // then FTS, statistics, checks: one thread (the dry-run's integrity_check of the primary starts here: engine/trial.ts)
+const INDEX_PHASE = "rebuilding indexes"; // then FTS, statistics, checks: one thread
 /**
  * Loads a backup into a baseline database in one transaction with replace semantics, verifying it in the
  * same single pass: a failure anywhere, a file that does not verify too, rolls everything back (a new file is built under a temporary name).

@@ -9,7 +9,7 @@ import { formatBytes } from "../safety/disk.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportBackup } from "../backup/export.js";
-import { importBackup, INDEX_PHASE, type ImportReport } from "../backup/import.js";
+import { importBackup, type ImportReport } from "../backup/import.js";
 import { loadImporters } from "../backup/importers.js";
 import { jsonInt } from "../db/classify.js";
 import type { BaselineContext, Diagnosis } from "../diagnose/diagnose.js";
@@ -85,12 +85,16 @@ export async function trialImport(
   if (keep) retireKeptTrial(dbPath); // this trial replaces it: its files go beside the export
   const stop = () => token?.throwIfCancelled("during the dry-run's trial import");
   const dir = scratchTrialDir();
+  // Stage 0's integrity_check of the primary runs on another thread from here, beside the export (whose
+  // writer thread leaves that core mostly idle) and the build: its answer is asked for before anything of
+  // the trial is kept or shown (docs/benchmark.md, "Session 24").
+  integrity?.start();
   let kept: string | null = null;
   let checked: string | undefined;
   let asked = false; // its answer was asked for (a failure then is the answer's own: not asked again)
   const built: { hash: FileHashBeside | null } = { hash: null }; // the kept trial's built file's sha256, taken beside its checks
   try {
-    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null, () => integrity?.start(), built);
+    const t = await trialIn(dir, dbPath, d, base, emit, stop, keep ? { ...keep, runId: randomUUID() } : inspect ? {} : null, built);
     // Stage 0's integrity_check, run beside the trial: its answer before anything of the trial is kept or shown.
     asked = true;
     if (integrity) checked = await integrityAnswer(dbPath, integrity, emit);
@@ -132,7 +136,7 @@ export async function trialImport(
  * could not): the step's summary, or the same refusal (3) Stage 0 gives a file with problems.
  */
 async function integrityAnswer(dbPath: string, integrity: IntegrityBeside, emit: Emit): Promise<string> {
-  integrity.start(); // the build never reached its index phase (it failed, or built no index)
+  integrity.start(); // (started as the trial began: this does nothing then)
   const answer = await integrity.result;
   const r = "error" in answer ? integrityOf(dbPath, bigLimit()) : answer;
   try {
@@ -170,7 +174,6 @@ async function trialIn(
   emit: Emit,
   stop: () => void,
   keep: { planDigest?: string; command?: string; runId?: string } | null,
-  tail: () => void,
   built: { hash: FileHashBeside | null },
 ): Promise<{
   evidence: ImportEvidence;
@@ -220,7 +223,6 @@ async function trialIn(
       // A kept trial's built file: its sha256 taken beside its checks (they read the committed file as it stays).
       ...(keep?.runId ? { onCommitted: (path: string) => (built.hash = hashFileBeside(path, { close: closeWhenAlone })) } : {}),
       onProgress: (p) => {
-        if (p.phase === INDEX_PHASE) tail();
         emit({
           type: "step-progress",
           id: "trial-import",

@@ -73,7 +73,7 @@ describe("the dry-run's integrity_check beside its trial import", () => {
     expect(existsSync(r.json.trial.kept)).toBe(true);
   });
 
-  it("a writer committing while the dry-run runs (its check beside the trial starts at the build's index phase): never a false refusal", async () => {
+  it("a writer committing while the dry-run runs (its check beside the trial starts with the trial): never a false refusal", async () => {
     const dir = tmp("vox-beside-");
     const { db } = await sampleInto(dir, 30);
     await execa("python3", ["-c", SLOW_TABLE, db]);
