@@ -4,7 +4,7 @@
  */
 import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/diagnose/diagnose.js";
-import { assertIntact, integrityBeside, integrityOf, integrityOnTwo } from "../src/db/integrity.js";
+import { assertIntact, integrityBeside, integrityOf, integrityOnTwo, takeIntegrityAhead } from "../src/db/integrity.js";
 import { bigLimit } from "../src/backup/big-source.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
@@ -104,6 +104,14 @@ export function assertStillPlannedFile(c: RunContext, begun = c.resuming): void 
 
 async function integrityHere(c: RunContext): Promise<StepResult<{ integrity: string }>> {
   if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
+  // A fresh apply's, started on another thread as it began (db/integrity.ts startIntegrityAhead): its answer, or if it has none, checked below.
+  const ahead = takeIntegrityAhead(c.dbPath);
+  const answer = ahead && (await ahead.result);
+  ahead?.stop();
+  if (answer && !("error" in answer)) {
+    assertIntact(c.dbPath, answer);
+    return { summary: "ok (checked on another thread while the plan was made)", outputs: { integrity: "ok" } };
+  }
   // A large rollback-journal file on two connections (db/integrity.ts integrityOnTwo), else on this one.
   const r = (await integrityOnTwo(c.dbPath, bigLimit())) ?? integrityOf(c.dbPath, bigLimit());
   assertIntact(c.dbPath, r);

@@ -39,6 +39,8 @@ import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
 import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
 import { withWorkersAhead } from "../backup/export-workers.js";
+import { bigLimit } from "../backup/big-source.js";
+import { endIntegrityAhead, startIntegrityAhead } from "../db/integrity.js";
 import { DrySidecar } from "./dry-sidecar.js";
 import { pendingRunRefusal } from "./resume.js";
 /** The dry-run's journal and holder check: it writes no journal and holds nothing. */
@@ -90,6 +92,8 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     if (opts.workDir) checkWorkDir(opts.workDir, id, "", false);
     if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
   }
+  // A fresh apply's Stage 0 integrity_check starts on another thread now, beside the plan (db/integrity.ts); ended in the finally below, or by its step.
+  if (opts.apply && !pending) startIntegrityAhead(dbPath, bigLimit());
   const plan = pending
     ? await planCutover(opts.resolved, {
         workDir: pending.workDir,
@@ -97,7 +101,12 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
         options: start!.options ?? opts.options,
         command: start!.command,
       })
-    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options, command: opts.command });
+    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options, command: opts.command }).catch(
+        (e: unknown) => {
+          endIntegrityAhead();
+          throw e;
+        },
+      );
   // The run state comes from the journal on resume: the file now at the path may be the new one.
   const chain = start ? ((start.chainBefore ?? start.chain) as Diagnosis["chain"]) : plan.diagnosis.chain;
   const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold"), start.command) : plan.steps;
@@ -196,6 +205,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       );
     });
   } finally {
+    endIntegrityAhead();
     trial?.builtHash?.stop();
     if (trial) releaseTrial(trial, report.workDir ?? plan.paths.workDir); // given back unless this run used it or began (in the work dir it moved to, if it did)
   }

@@ -231,6 +231,42 @@ export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside 
   };
 }
 
+/** From this many bytes (+ WAL) Stage 0 checks a rollback-journal file on two connections (integrityOnTwo): VOX_CUTOVER_INTEGRITY_PARTS_BYTES, default 256 MB. */
+function partsAbove(): number {
+  return envInteger("VOX_CUTOVER_INTEGRITY_PARTS_BYTES", 256 << 20);
+}
+
+/** Stage 0's integrity_check started ahead of its step (startIntegrityAhead), for that step to take. */
+let ahead: { path: string; check: IntegrityBeside } | null = null;
+
+/**
+ * Starts Stage 0's integrity_check of `path` on a worker now, for the step to take its answer
+ * (`takeIntegrityAhead`): a fresh apply starts it once it knows the file, so that the check runs on the
+ * other core while this thread makes the plan and runs the steps before it (cutover/run.ts). Only
+ * where the step would check on one thread (integrityBeside's file: from 32 MB, rollback-journal, not
+ * beside the wizard's screens) and below `partsAbove`, where this thread shares the parts instead.
+ */
+export function startIntegrityAhead(path: string, limit: BigLimit): void {
+  endIntegrityAhead();
+  if (bytesWithWal(path) >= partsAbove()) return;
+  const check = integrityBeside(path, limit);
+  check?.start();
+  if (check) ahead = { path, check };
+}
+
+/** The check started ahead for `path` (null: none); the caller stops it once answered. */
+export function takeIntegrityAhead(path: string): IntegrityBeside | null {
+  const a = ahead?.path === path ? ahead.check : null;
+  if (a) ahead = null;
+  return a;
+}
+
+/** Stops a check started ahead that no step took (a run refused or done before its integrity step). */
+export function endIntegrityAhead(): void {
+  ahead?.check.stop();
+  ahead = null;
+}
+
 /** What the parts' worker answers: each part it ran with its problems, or why it could not. */
 export type PartsAnswer = { done: [number, string[]][] } | { error: string };
 
@@ -248,7 +284,7 @@ export type PartsAnswer = { done: [number, string[]][] } | { error: string };
  * came between (data_version moved). A problem this thread met is thrown only if none came.
  */
 export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Integrity | null> {
-  if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < envInteger("VOX_CUTOVER_INTEGRITY_PARTS_BYTES", 256 << 20)) return null;
+  if (spareWorkers() || !existsSync(WORKER) || bytesWithWal(path) < partsAbove()) return null;
   if (!twoThreadReads(probeFile(path))) return null;
   let db: LibsqlDatabase;
   try {

@@ -139,6 +139,34 @@ print("committed")
 });
 
 /**
+ * A fresh apply's Stage 0 integrity_check, started on a worker as the run begins, beside its plan
+ * (src/db/integrity.ts startIntegrityAhead, session 24): its step takes the answer — the same refusal
+ * (3) before anything is written for a file with problems, the same "ok" for a sound one.
+ */
+describe("a fresh apply's integrity_check started ahead, beside its plan", () => {
+  it("a file with problems: refused (3) at Stage 0 as on its own thread, nothing written", async () => {
+    const { db, env } = await damaged();
+    const orig = sha256(db);
+    const r = await cli(["cutover", "--db", db, "--apply", "--json"], { env: { ...env, ...besideAlways } });
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/integrity_check of .*vox\.db reports problems: .*zz_beside/);
+    expect(sha256(db)).toBe(orig);
+    expect(readdirSync(dirname(db)).filter((f) => f.startsWith("vox-cutover-runs"))).toEqual([]);
+  });
+
+  it("a sound file: the step says it was checked on another thread, and the apply goes on", async () => {
+    const dir = tmp("vox-ahead-");
+    const { db } = await sampleInto(dir, 30);
+    const own = join(dir, "tmp");
+    mkdirSync(own);
+    const r = await cli(["cutover", "--db", db, "--apply", "--json"], { env: { TMPDIR: own, ...besideAlways } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toBe("ok (checked on another thread while the plan was made)");
+    expect(sqlite(r.json.archive.path, "PRAGMA integrity_check")).toBe("ok"); // the independent reader, on the file it checked
+  });
+});
+
+/**
  * Stage 0's integrity_check on two connections (src/db/integrity.ts integrityOnTwo, session 21): a
  * large rollback-journal file's check is shared as parts — quick_check of the whole file and
  * integrity_check(T) of each table — between this thread and a worker. Forced on the samples here
