@@ -59,13 +59,15 @@ export function proofBesideFor(source: string, targetPath: string): boolean {
 
 /**
  * The new file's checks (integrity_check in parts and the foreign keys: import-parity.ts
- * checkNewFile) are shared with a worker's connection only for a source this large (test hook:
- * VOX_CUTOVER_CHECKS_BESIDE_BYTES): below it the worker's start costs about what it saves (150 MB:
- * one integrity_check ~0.26 s, its parts on two connections ~0.24 s with the start; 1 GB: ~2.0 s
- * against ~1.5 s, the foreign keys ~0.4 CPU-s more).
+ * checkNewFile) are shared with a worker's connection from a source this large (default 64 MB; test
+ * hook VOX_CUTOVER_CHECKS_BESIDE_BYTES): below it the worker's start costs about what it saves. Since
+ * session 24 the other core is idle in the build's tail of the dry-run as well as the apply (the
+ * dry-run's check of the primary runs beside its export), and the cold apply, alternated with the
+ * checks on one connection, took 3.08-3.19 s against 3.16-3.35 at 64 MB and 5.29-5.55 against
+ * 5.57-5.71 at 150 MB (docs/benchmark.md, "Session 24"; 1 GB: ~2.0 s against ~1.5 s).
  */
 function checksBesideFor(source: string): boolean {
-  return bytesWithWal(source) >= envInteger("VOX_CUTOVER_CHECKS_BESIDE_BYTES", 512 << 20);
+  return bytesWithWal(source) >= envInteger("VOX_CUTOVER_CHECKS_BESIDE_BYTES", 64 << 20);
 }
 
 /** Past this much WAL, the copying ahead waits for the proofs sent and truncates the WAL (bounded disk use; test hook: VOX_CUTOVER_PROOF_WAL_WINDOW). */
@@ -275,7 +277,7 @@ export class ProofBeside {
   }
 
   /**
-   * For a source of 512 MB or more, the new file's checks beside `db` on a worker of its own (this one
+   * For a source of 64 MB or more, the new file's checks beside `db` on a worker of its own (this one
    * ended with the proofs, so its heap is not held through the index builds): see `commitForChecks`.
    * Otherwise undefined: the checks run on `db` alone.
    */
