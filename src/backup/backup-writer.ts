@@ -1,19 +1,18 @@
 /**
- * The backup file's writer: writes, hashes the whole file, writes the end markers (with the table
- * hashes the reading thread took of the bytes it handed over: writer-sink.ts) and the trailer, and
- * fsyncs. Chunks arrive in a ring of shared slots (or as their own buffers); a chunk written frees
- * its slot and wakes the exporting thread if it waits for one. It runs in the writer worker
- * (writer-worker.ts) beside the reading thread, or, for a small database, on the exporting thread
- * itself (export.ts): the same messages, the same bytes.
+ * The backup file's writer: hashes (per table and whole file), writes, writes the end markers and
+ * the trailer, and fsyncs. Chunks arrive in a ring of shared slots (or as their own buffers); a
+ * chunk written frees its slot and wakes the exporting thread if it waits for one. It runs in the
+ * writer worker (writer-worker.ts) beside the reading thread, or, for a small database, on the
+ * exporting thread itself (export.ts): the same messages, the same bytes.
  */
 import { createHash } from "node:crypto";
 import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
 import { fsyncFile } from "../util/fsync.js";
 
 export type WriterMessage =
-  | { t: "bytes"; slot: number; len: number }
-  | { t: "bytes"; buf: ArrayBuffer; len: number }
-  | { t: "end"; name: string; rows: number; sha256: string }
+  | { t: "lines" | "rows"; slot: number; len: number }
+  | { t: "lines" | "rows"; buf: ArrayBuffer; len: number }
+  | { t: "end"; name: string; rows: number }
   | { t: "finish"; totalRows: number };
 
 type WriterReply = { ok: true; fileSha256: string; bytes: number; summary: { name: string; rows: number; sha256: string }[] } | { ok: false; message: string };
@@ -34,6 +33,7 @@ export class BackupWriter {
   private readonly fd: number;
   private closed = false;
   private readonly file = createHash("sha256");
+  private table = createHash("sha256");
   private bytes = 0;
   private readonly summary: { name: string; rows: number; sha256: string }[] = [];
 
@@ -55,9 +55,10 @@ export class BackupWriter {
   /** One message; the reply once the file is finished (or failed), else null. */
   handle(m: WriterMessage): WriterReply | null {
     try {
-      if (m.t === "bytes") {
+      if (m.t === "lines" || m.t === "rows") {
         const inSlot = "slot" in m;
         const b = inSlot ? this.data.subarray(m.slot * this.slotSize, m.slot * this.slotSize + m.len) : new Uint8Array(m.buf, 0, m.len);
+        if (m.t === "rows") this.table.update(b);
         this.write(b);
         if (inSlot) {
           Atomics.store(this.control, 1 + m.slot, 0);
@@ -66,9 +67,10 @@ export class BackupWriter {
         return null;
       }
       if (m.t === "end") {
-        const { name, rows, sha256 } = m;
-        this.summary.push({ name, rows, sha256 });
-        this.write(Buffer.from(JSON.stringify({ k: "end", name, rows, sha256 }) + "\n"));
+        const sha256 = this.table.digest("hex");
+        this.table = createHash("sha256");
+        this.summary.push({ name: m.name, rows: m.rows, sha256 });
+        this.write(Buffer.from(JSON.stringify({ k: "end", name: m.name, rows: m.rows, sha256 }) + "\n"));
         return null;
       }
       const fileSha256 = this.file.digest("hex");

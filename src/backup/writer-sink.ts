@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Worker } from "node:worker_threads";
+import { failed } from "../errors.js";
 import { BackupWriter, type WriterMessage, type WriterSetup } from "./backup-writer.js";
 import { exportWorker } from "./export-workers.js";
 import type { Trailer } from "./format.js";
@@ -23,7 +24,7 @@ class WriterStopped extends Error {}
  * straight into a ring of shared 1 MB slots (no string built per chunk, no allocation per chunk,
  * memory fixed at 8 MB); a full ring makes this thread wait. control[0] is the writer's error flag,
  * control[1 + i] the state of slot i (0 free, 1 full). A slot holds lines of one kind ("rows" are
- * hashed per table here, as they leave: `end`; "lines" are not). The writer runs in a worker beside this thread, or (`here`:
+ * hashed per table, "lines" are not). The writer runs in a worker beside this thread, or (`here`:
  * a small database) on this thread, each slot written as it is handed over.
  */
 export class WriterSink {
@@ -42,14 +43,13 @@ export class WriterSink {
   /** The writer worker was started ahead (export-workers.ts). */
   readonly startedAhead: boolean = false;
   /**
-   * The hash of the table's row bytes being handed over, each slot hashed as it leaves this thread:
-   * the table's hash in its end marker and the export's record is that of the rows as they were
-   * read, the record the verify step may stand on without re-reading the primary. Written bytes that
-   * were not these (a fault between reading and writing) fail the verify's re-read of the file, which
-   * runs before anything is changed. (Until session 24 the writer hashed each table again and the
-   * two were compared here: a third SHA-256 pass over every row, on the writer's thread.)
+   * The read side's hash of the table's row bytes being handed over (each slot hashed as it leaves
+   * this thread), and each finished table's: compared with the writer's hashes once it is done
+   * (\`assertWritten\`), so the backup's recorded hashes are those of the rows as they were read, not
+   * only of the bytes the writer got — the record the verify step may stand on without re-reading.
    */
   private rowsHash = createHash("sha256");
+  private readonly readSide = new Map<string, string>();
   private readonly writer: BackupWriter | null = null;
   private settle: (r: WriterResult) => void = () => {};
   readonly done: Promise<WriterResult>;
@@ -98,7 +98,7 @@ export class WriterSink {
     if (this.used > 0) {
       if (this.kind === "rows") this.rowsHash.update(this.view.subarray(this.slot * SLOT_SIZE, this.slot * SLOT_SIZE + this.used));
       Atomics.store(this.control, 1 + this.slot, 1);
-      this.post({ t: "bytes", slot: this.slot, len: this.used });
+      this.post({ t: this.kind, slot: this.slot, len: this.used });
     }
     // An unused slot stays free (state 0) and is taken again next.
     else this.next = this.slot;
@@ -128,7 +128,7 @@ export class WriterSink {
       const b = Buffer.from(text, "utf8"); // larger than a slot: its own buffer, transferred
       if (kind === "rows") this.rowsHash.update(b);
       const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-      this.post({ t: "bytes", buf: ab, len: b.byteLength }, [ab]);
+      this.post({ t: kind, buf: ab, len: b.byteLength }, [ab]);
       return;
     }
     if (this.slot < 0) this.take(kind);
@@ -165,9 +165,26 @@ export class WriterSink {
   }
   end(name: string, rows: number): void {
     this.flush();
-    const sha256 = this.rowsHash.digest("hex");
+    this.readSide.set(name, this.rowsHash.digest("hex"));
     this.rowsHash = createHash("sha256");
-    this.post({ t: "end", name, rows, sha256 });
+    this.post({ t: "end", name, rows });
+  }
+  /**
+   * Every table the writer summed must be the bytes this thread handed over (its hash of each slot
+   * as it left): else the backup is not what was read (an internal
+   * fault between reading and writing) and it is not kept.
+   */
+  assertWritten(summary: readonly { name: string; sha256: string }[], path: string): void {
+    for (const t of summary) {
+      const read = this.readSide.get(t.name);
+      if (read !== t.sha256) {
+        throw failed({
+          what: `The backup's writer did not write the rows of table ${t.name} as they were read (read ${read ?? "nothing"}, written ${t.sha256}): an internal fault between reading and writing.`,
+          untouched: `The database was only read; ${path} was not kept.`,
+          next: "Run the command again; if it happens again, report it with the database's size and journal mode.",
+        });
+      }
+    }
   }
   /**
    * The writer's failure (its own reason: a full disk, a file-size limit, a lost permission…) as the
