@@ -26,6 +26,9 @@ export interface WriterSetup {
   slotSize: number;
 }
 
+/** Test hook (VOX_CUTOVER_TEST_WRITER_FLIP=1): the first row byte a writer gets is changed before it hashes and writes it, a fault between reading and writing (the export must refuse its file). */
+let flip = process.env.VOX_CUTOVER_TEST_WRITER_FLIP === "1";
+
 export class BackupWriter {
   private readonly data: Buffer;
   private readonly control: Int32Array;
@@ -58,6 +61,10 @@ export class BackupWriter {
       if (m.t === "lines" || m.t === "rows") {
         const inSlot = "slot" in m;
         const b = inSlot ? this.data.subarray(m.slot * this.slotSize, m.slot * this.slotSize + m.len) : new Uint8Array(m.buf, 0, m.len);
+        if (flip && m.t === "rows" && b.length) {
+          b[0] = b[0]! ^ 1;
+          flip = false;
+        }
         if (m.t === "rows") this.table.update(b);
         this.write(b);
         if (inSlot) {

@@ -11,7 +11,7 @@ import { execa } from "execa";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
+import { cli, ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 import type * as ExportModule from "../../src/backup/export.js";
 import type * as WorkersModule from "../../src/backup/export-workers.js";
 import { untilStarted } from "../fixtures/writer-process.js";
@@ -237,6 +237,30 @@ print(i, flush=True)`,
     expect(writerRowsIn(out)).toEqual({ users: rows("users") - users0, names: rows("names") - names0 });
     expect(sqlite(file, "SELECT count(*) FROM users WHERE display_name = 'writer'")).toBe(String(total));
     expect(sqlite(file, "PRAGMA integrity_check")).toBe("ok");
+  });
+
+  it("bytes the writer got that are not the bytes read (a fault between reading and writing, made by a test hook): the export refuses its file, on either thread, and a dry-run keeps no trial", async () => {
+    const fault = { VOX_CUTOVER_TEST_WRITER_FLIP: "1" };
+    for (const [where, env] of [
+      ["this thread", {}],
+      ["the worker", { VOX_CUTOVER_WRITER_WORKER_BYTES: "0" }],
+    ] as const) {
+      const out = join(dir, `fault-${where.replace(" ", "-")}.jsonl`);
+      const r = await cli(["export-legacy", out, "--db", db], { env: { ...fault, ...env } });
+      expect(r.exitCode, `${where}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/The backup's writer did not write the rows of table \S+ as they were read/);
+      expect(existsSync(out), where).toBe(false);
+      expect(
+        readdirSync(dir).filter((f) => f.includes("fault-")),
+        where,
+      ).toEqual([]); // nor its partial file
+    }
+    const own = join(dir, "tmp-fault");
+    execFileSync("mkdir", ["-p", own]);
+    const dry = await cli(["cutover", "--db", db], { env: { ...fault, VOX_CUTOVER_WRITER_WORKER_BYTES: "0", TMPDIR: own } });
+    expect(dry.exitCode, dry.stderr).toBe(1);
+    expect(dry.stderr).toMatch(/did not write the rows of table \S+ as they were read/);
+    expect(readdirSync(own)).toEqual([]); // no scratch folder, no kept trial
   });
 
   it("a file of no table, or one: exported, not failed", async () => {
