@@ -126,9 +126,9 @@ const integrityStep: Step = defineStep({
   describe: () => "PRAGMA integrity_check on the primary (read-only)",
   run: integrityHere,
   // The dry-run of the rebuild route (routeFor: a legacy chain) checks it on another thread beside its
-  // trial import (src/db/integrity.ts integrityBeside), started as the trial begins (beside its export
-  // and build); the trial waits for its answer before anything is kept or shown, and a file with
-  // problems is refused then, as here (src/engine/trial.ts).
+  // trial import (src/db/integrity.ts integrityBeside), started when the trial's build reaches its
+  // one-thread tail (index builds, checks); the trial waits for its answer before anything is kept or
+  // shown, and a file with problems is refused then, as here (src/engine/trial.ts).
   async check(c) {
     const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigLimit()) : null;
     if (!beside) return integrityHere(c);

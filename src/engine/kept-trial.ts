@@ -43,7 +43,7 @@ import {
   statfsSync,
   writeFileSync,
 } from "node:fs";
-import { rm, rmdir } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { mine, myUid, ownFile } from "./adopt-file.js";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -199,23 +199,6 @@ export function dropTrial(dir: string): void {
 }
 
 /**
- * Removes `dir` (a trial out of an apply's reach: retired, or taken and unusable) on libuv's threads
- * from the next turn of the event loop: a trial holds a backup and a built file as large as the
- * database, whose unlink would hold this thread (~85 ms at 150 MB on this machine's ext4 with
- * `discard`). A kill before it ends leaves the folder to the sweep. `andParent`: this user's folder of
- * trials too once empty (not when this process is about to keep a trial there).
- */
-function removeSoon(dir: string, andParent: boolean): void {
-  const parent = () => (andParent ? rmdir(dirname(dir)) : undefined);
-  setImmediate(
-    () =>
-      void rm(dir, { recursive: true, force: true })
-        .then(parent)
-        .catch(() => {}),
-  );
-}
-
-/**
  * Keeps the finished trial in `scratch` (its backup and built file) for an apply of the same plan:
  * its record is written and synced, then the folder takes the database's kept name (replacing an
  * earlier trial). Returns where it is kept, or null (not kept: the scratch folder is the caller's to remove).
@@ -278,7 +261,7 @@ export function retireKeptTrial(dbPath: string): string | null {
     return null; // none kept (or taken meanwhile)
   }
   rmSync(join(retired, RECORD), { force: true });
-  removeSoon(retired, false);
+  setImmediate(() => void rm(retired, { recursive: true, force: true }).catch(() => {}));
   return retired;
 }
 
@@ -387,7 +370,7 @@ export function adoptableTrial(dbPath: string, planDigest: string, command: stri
   }
   const t = whyNot(dir, dbPath, planDigest, command);
   if (typeof t !== "string") return t;
-  removeSoon(dir, true);
+  dropTrial(dir);
   emit({ type: "note", text: `The dry-run's kept trial was not used (${t}): this run exports and builds itself.` });
   return null;
 }

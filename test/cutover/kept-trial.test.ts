@@ -25,7 +25,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { BIN, cleanEnv, cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
-import { adoptableTrial, retireKeptTrial } from "../../dist/src/engine/kept-trial.js";
+import { retireKeptTrial } from "../../dist/src/engine/kept-trial.js";
 
 /** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
 async function setup(): Promise<{ dir: string; db: string; env: Record<string, string>; kept: () => string[] }> {
@@ -47,18 +47,6 @@ async function applyPausedAfterDryRun(point: string) {
 }
 
 const step = (json: any, id: string) => json.steps.find((s: any) => s.id === id);
-
-/** `fn` in this process as a command with `env`'s TMPDIR runs it (where its trials are kept). */
-function inTmpdir<T>(env: Record<string, string>, fn: () => T): T {
-  const saved = process.env.TMPDIR;
-  process.env.TMPDIR = env.TMPDIR;
-  try {
-    return fn();
-  } finally {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
-  }
-}
 
 /** The trial still kept under its key (not taken); then the apply of `plan` through `db` adopts it. */
 async function stillKeptThenAdopted(db: string, env: Record<string, string>, kept: () => string[], plan: string): Promise<void> {
@@ -294,7 +282,15 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     const [first] = kept();
     const record = readFileSync(join(first!, "trial.json"), "utf8"); // a valid record, for the leftover below
     // As the dry-run calls it, in this process with the dry-run's TMPDIR: renamed, its record gone at once, its files a turn later.
-    const retired = inTmpdir(env, () => retireKeptTrial(db));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = env.TMPDIR;
+    let retired: string | null;
+    try {
+      retired = retireKeptTrial(db);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
     expect(retired).toMatch(new RegExp(`^${first!}\\.retired-${process.pid}-\\d+$`));
     expect(existsSync(first!)).toBe(false);
     expect(existsSync(join(retired!, "trial.json"))).toBe(false);
@@ -326,27 +322,6 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect(kept()).toEqual([first]);
     expect(existsSync(join(first!, "trial.json"))).toBe(true);
-  });
-
-  it("an apply that takes a trial it cannot use (the primary written since) says why and removes it from the next turn on, off its own thread", async () => {
-    const { db, env, kept } = await setup();
-    const dry = await cli(["cutover", "--db", db, "--json"], { env });
-    expect(dry.exitCode, dry.stderr).toBe(0);
-    const [trial] = kept();
-    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-dry-run', 'v')");
-    // As the apply calls it, in this process: taken (out of reach), refused, its files still there when it returns and gone a turn later.
-    const notes: string[] = [];
-    const t = inTmpdir(env, () => adoptableTrial(db, dry.json.planDigest, "cutover", (e: any) => notes.push(e.text)));
-    expect(t).toBeNull();
-    expect(notes).toEqual([
-      expect.stringMatching(/^The dry-run's kept trial was not used \(the primary changed since its export \(.*\)\): this run exports and builds itself\.$/),
-    ]);
-    const taken = `${trial!}.taken-${process.pid}`;
-    expect(existsSync(trial!)).toBe(false);
-    expect(existsSync(join(taken, "trial.db"))).toBe(true);
-    for (let i = 0; i < 100 && existsSync(dirname(taken)); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(existsSync(taken)).toBe(false);
-    expect(existsSync(dirname(taken))).toBe(false); // this user's folder of trials, empty, with it
   });
 
   it.each(["after:export", "after:build-import"])(
