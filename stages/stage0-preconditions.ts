@@ -110,7 +110,7 @@ async function integrityHere(c: RunContext): Promise<StepResult<{ integrity: str
   ahead?.stop();
   if (answer && !("error" in answer)) {
     assertIntact(c.dbPath, answer);
-    return { summary: "ok (checked on another thread while the plan was made)", outputs: { integrity: "ok" } };
+    return { summary: `ok (checked on another thread while the plan was made${answer.how ? `; ${answer.how}` : ""})`, outputs: { integrity: "ok" } };
   }
   // A large rollback-journal file on two connections (db/integrity.ts integrityOnTwo), else on this one.
   const r = (await integrityOnTwo(c.dbPath, bigLimit())) ?? integrityOf(c.dbPath, bigLimit());
@@ -126,9 +126,9 @@ const integrityStep: Step = defineStep({
   describe: () => "PRAGMA integrity_check on the primary (read-only)",
   run: integrityHere,
   // The dry-run of the rebuild route (routeFor: a legacy chain) checks it on another thread beside its
-  // trial import (src/db/integrity.ts integrityBeside), started when the trial's build reaches its
-  // one-thread tail (index builds, checks); the trial waits for its answer before anything is kept or
-  // shown, and a file with problems is refused then, as here (src/engine/trial.ts).
+  // trial import (src/db/integrity.ts integrityBeside), started as the trial begins (beside its export
+  // and build); the trial waits for its answer before anything is kept or shown, and a file with
+  // problems is refused then, as here (src/engine/trial.ts).
   async check(c) {
     const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigLimit()) : null;
     if (!beside) return integrityHere(c);

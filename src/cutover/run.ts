@@ -47,6 +47,14 @@ import { pendingRunRefusal } from "./resume.js";
 const nothing = (): void => {};
 /** Plans (dry-run), runs (--apply), resumes (--resume) or rolls back (--rollback) a cutover. */
 export async function runCutover(given: CutoverOptions): Promise<CutoverReport> {
+  try {
+    return await cutoverRun(given);
+  } finally {
+    endIntegrityAhead(); // a check started ahead that no step took (src/db/integrity.ts startIntegrityAhead)
+  }
+}
+
+async function cutoverRun(given: CutoverOptions): Promise<CutoverReport> {
   const started = performance.now();
   // The run's state is reduced from the events the engine emits (seeded from the journal on resume): the report reads it.
   const tracked = trackRun(given.emit);
@@ -92,7 +100,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
     if (opts.workDir) checkWorkDir(opts.workDir, id, "", false);
     if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
   }
-  // A fresh apply's Stage 0 integrity_check starts on another thread now, beside the plan (db/integrity.ts); ended in the finally below, or by its step.
+  // A fresh apply's Stage 0 integrity_check starts on another thread now, beside the plan (db/integrity.ts); taken by its step, else ended with the run (runCutover).
   if (opts.apply && !pending) startIntegrityAhead(dbPath, bigLimit());
   const plan = pending
     ? await planCutover(opts.resolved, {
@@ -101,12 +109,7 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
         options: start!.options ?? opts.options,
         command: start!.command,
       })
-    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options, command: opts.command }).catch(
-        (e: unknown) => {
-          endIntegrityAhead();
-          throw e;
-        },
-      );
+    : await planCutover(opts.resolved, { workDir: opts.workDir, backupPath: opts.backupPath, options: opts.options, command: opts.command });
   // The run state comes from the journal on resume: the file now at the path may be the new one.
   const chain = start ? ((start.chainBefore ?? start.chain) as Diagnosis["chain"]) : plan.diagnosis.chain;
   const steps = start ? stepsFor(start.route ?? (chain === "legacy" ? "rebuild" : chain === "empty" ? "baseline" : "fold"), start.command) : plan.steps;
@@ -205,7 +208,6 @@ export async function runCutover(given: CutoverOptions): Promise<CutoverReport> 
       );
     });
   } finally {
-    endIntegrityAhead();
     trial?.builtHash?.stop();
     if (trial) releaseTrial(trial, report.workDir ?? plan.paths.workDir); // given back unless this run used it or began (in the work dir it moved to, if it did)
   }

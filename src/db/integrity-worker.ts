@@ -1,12 +1,13 @@
 /**
- * Worker: the primary's `integrity_check` (./integrity.ts) beside the dry-run's trial import, on a
- * read-only connection of its own (one snapshot, SQLite's locking). The file was probed by the main
- * thread, which may hold a read transaction on it meanwhile: it is not opened outside SQLite here
- * (closing such a descriptor would drop the process's POSIX locks).
+ * Worker: the primary's `integrity_check` (./integrity.ts) beside the dry-run's trial import (from
+ * the trial's start) or a fresh apply's plan (from the run's start: startIntegrityAhead), or its
+ * share of the parts (integrityOnTwo), on a read-only connection of its own (one snapshot, SQLite's
+ * locking). The main thread may hold a read transaction on the file meanwhile: it is not opened
+ * outside SQLite here (closing such a descriptor would drop the process's POSIX locks).
  *
- * The main thread's own probes would do that to this thread's lock, though (the import's attach
- * looks at the file's header, before the check starts now; any such look during it): a writer could
- * then commit in the middle of the check, which would read a torn file. So `PRAGMA data_version` is read before the check's transaction and after it: a
+ * The main thread's own probes would do that to this thread's lock, though (the plan's and the
+ * import's looks at the file's header, which may come during the check): a writer could then commit
+ * in the middle of the check, which would read a torn file. So `PRAGMA data_version` is read before the check's transaction and after it: a
  * different value means some connection committed meanwhile, and the answer is `changed` — the main
  * thread checks the file again itself (src/engine/trial.ts).
  */

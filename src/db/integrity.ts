@@ -220,7 +220,7 @@ export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside 
     start() {
       if (worker || stopped) return;
       const w = (worker = new Worker(WORKER, { workerData: { path, limit }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
-      w.unref(); // its answer's listener still holds the process: every path ends it with stop()
+      w.unref(); // its answer's listener still holds the process: every path ends it with stop() (a dry-run's trial, runCutover for one started ahead)
       void oneAnswer<Integrity | { error: string }>(w, "the integrity_check thread").then(answer);
     },
     stop() {
