@@ -220,13 +220,15 @@ export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside 
     start() {
       if (worker || stopped) return;
       const w = (worker = new Worker(WORKER, { workerData: { path, limit }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
-      w.unref(); // its answer's listener still holds the process: every path ends it with stop() (a dry-run's trial, runCutover for one started ahead)
+      w.unref(); // its answer's listener holds the process until it answers, whoever stopped waiting for it (stop())
       void oneAnswer<Integrity | { error: string }>(w, "the integrity_check thread").then(answer);
     },
     stop() {
       stopped = true;
       answer({ error: "stopped" });
-      void worker?.terminate();
+      // Never terminated inside its check: a thread ended inside libsql's native call makes neon panic on
+      // stderr (a Rust backtrace after a refusal or a Ctrl-C). It ends by itself once it has answered, and
+      // its answer's listener keeps the process until then (at most the check's own time).
     },
   };
 }

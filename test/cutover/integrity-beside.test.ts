@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { integrityOnTwo } from "../../dist/src/db/integrity.js";
 import { execa } from "execa";
 import { Worker } from "node:worker_threads";
-import { cli, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
+import { cli, interruptAt, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 import { appendUnusedPage } from "../fixtures/damage.js";
 
 /** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
@@ -164,6 +164,33 @@ describe("a fresh apply's integrity_check started ahead, beside its plan", () =>
     expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toBe("ok (checked on another thread while the plan was made)");
     expect(sqlite(r.json.archive.path, "PRAGMA integrity_check")).toBe("ok"); // the independent reader, on the file it checked
   });
+
+  it("refused (3) before its integrity step (another process holds the file) or interrupted in its trial (SIGINT) while a check runs on a worker: the refusal's or the interruption's words, never a thread ended inside SQLite (neon's panic on stderr)", async () => {
+    const dir = tmp("vox-ahead-");
+    const { db } = await sampleInto(dir, 30);
+    await execa("python3", ["-c", SLOW_TABLE, db]); // a check of ~2 s: still running when the run stops
+    const own = join(dir, "tmp");
+    mkdirSync(own);
+    const holder = execa("python3", [
+      "-c",
+      "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM zz_slow LIMIT 1').fetchall(); print('open', flush=True); time.sleep(30)",
+      db,
+    ]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    try {
+      const r = await cli(["cutover", "--db", db, "--apply"], { env: { TMPDIR: own, ...besideAlways } });
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/Another process holds the database .* open/);
+      expect(r.stderr).not.toMatch(/panicked|backtrace/);
+    } finally {
+      holder.kill();
+      await holder.catch(() => {});
+    }
+    const dry = await interruptAt(["cutover", "--db", db], "trial-progress", "SIGINT", besideAlways);
+    expect(dry.res.exitCode, dry.res.stderr).toBe(130);
+    expect(dry.res.stderr).not.toMatch(/panicked|backtrace/);
+    expect(dry.tmpdirAfter).toEqual([]); // no scratch folder, no kept trial
+  }, 60_000);
 });
 
 /**
