@@ -4,7 +4,7 @@
  * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 // The worker is a built file: the check that starts it runs from dist/.
@@ -79,13 +79,13 @@ describe("the dry-run's integrity_check beside its trial import", () => {
     await execa("python3", ["-c", SLOW_TABLE, db]);
     const own = join(dir, "tmp");
     mkdirSync(own);
+    // It commits whenever the run's locks let it (between the export's, the check's and the build's reads), from the run's start until it has ended.
+    const stop = join(dir, "stop");
     const writer = `
-import sqlite3, sys, time
+import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
-time.sleep(1.0)
 n = 0
-t = time.time()
-while time.time() - t < 2.5:
+while not os.path.exists(sys.argv[2]):
     try:
         c.execute("BEGIN IMMEDIATE"); c.execute("UPDATE zz_slow SET b = b || 'y' WHERE a % 500 = 0"); c.execute("COMMIT"); n += 1
     except sqlite3.OperationalError:
@@ -94,8 +94,10 @@ while time.time() - t < 2.5:
     time.sleep(0.05)
 print(n)
 `;
-    const w = execa("python3", ["-c", writer, db]);
+    const w = execa("python3", ["-c", writer, db, stop]);
+    await new Promise((res) => setTimeout(res, 300));
     const r = await cli(["cutover", "--db", db, "--json"], { env: { TMPDIR: own, ...besideAlways } });
+    writeFileSync(stop, "");
     const commits = Number((await w).stdout);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json.steps.find((s: any) => s.id === "integrity").summary).toMatch(
@@ -171,11 +173,9 @@ describe("a fresh apply's integrity_check started ahead, beside its plan", () =>
     await execa("python3", ["-c", SLOW_TABLE, db]); // a check of ~2 s: still running when the run stops
     const own = join(dir, "tmp");
     mkdirSync(own);
-    const holder = execa("python3", [
-      "-c",
-      "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM zz_slow LIMIT 1').fetchall(); print('open', flush=True); time.sleep(30)",
-      db,
-    ]);
+    const holds =
+      "import sqlite3, sys, time\nconn = sqlite3.connect(sys.argv[1])\nconn.execute('SELECT 1 FROM zz_slow LIMIT 1').fetchall()\nprint('open', flush=True)\ntime.sleep(30)";
+    const holder = execa("python3", ["-c", holds, db]);
     await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
     try {
       const r = await cli(["cutover", "--db", db, "--apply"], { env: { TMPDIR: own, ...besideAlways } });
