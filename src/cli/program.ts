@@ -302,14 +302,17 @@ function buildProgram(): Command {
   return program;
 }
 
-// A closed pipe (`vox-cutover diagnose | head`) ends the program quietly, never with a stack trace.
-// A closed terminal (EIO: the window or ssh session went away, SIGHUP follows) is not a reason to
-// crash either: the output has nowhere to go, but the stop at a safe point and the cleanup (scratch
-// folders, partial files, the lock) must still run, so those writes are dropped.
+// A closed pipe (`vox-cutover diagnose | head`) drops the rest of the output quietly, never with a
+// stack trace, and the command runs to its end with its own exit code: an exit on the spot would cut a
+// run short between its steps and tear down a worker thread inside SQLite (an integrity_check beside
+// the run), which makes libsql's neon abort the process with a Rust panic (exit 134). A closed terminal
+// (EIO: the window or ssh session went away, SIGHUP follows) is not a reason to crash either: the
+// output has nowhere to go, but the stop at a safe point and the cleanup (scratch folders, partial
+// files, the lock) must still run, so those writes are dropped.
 let terminalGone = false;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (e.code === "EPIPE") return; // the stream is destroyed: later writes to it are dropped
     if (e.code === "EIO") {
       terminalGone = true;
       return;

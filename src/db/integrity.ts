@@ -192,7 +192,7 @@ const WORKER = new URL("./integrity-worker.js", import.meta.url);
 /**
  * An integrity_check to run on a worker thread: `start` begins it (once; the caller picks when), its
  * answer (or why it could not run or be trusted: then the caller checks on its own thread), and `stop`
- * (ends the thread if it still runs).
+ * (its answer no longer waited for: the thread is left to finish, never ended inside SQLite).
  */
 export interface IntegrityBeside {
   start(): void;
@@ -294,7 +294,7 @@ export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Int
   } catch {
     return null;
   }
-  let worker: Worker | null = null;
+  let gone: Promise<unknown> = Promise.resolve();
   try {
     const before = dataVersion(db);
     db.exec("BEGIN");
@@ -302,11 +302,12 @@ export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Int
     const parts = integrityParts(db, rowidWeight(db));
     // [0]: the next part to claim; [1]: 1 once this thread has read all it will (the worker may end its transaction).
     const control = new Int32Array(new SharedArrayBuffer(8));
-    const w = (worker = new Worker(WORKER, {
+    const w = new Worker(WORKER, {
       workerData: { path, parts, control: control.buffer, file: mainFile(db) },
       execArgv: workerExecArgv(),
       resourceLimits: WORKER_LIMITS,
-    }));
+    });
+    gone = new Promise((ended) => w.once("exit", ended));
     const answer = oneAnswer<PartsAnswer>(w, "the integrity_check thread");
     const problems: string[][] = [];
     let failure: unknown = null;
@@ -335,7 +336,9 @@ export async function integrityOnTwo(path: string, limit: BigLimit): Promise<Int
     return { problems: found.length ? found : ["ok"], how: "" };
   } finally {
     if (db.inTransaction) db.exec("ROLLBACK");
-    await worker?.terminate();
+    // Its end, not terminate(): a thread ended inside libsql (its db.close()) makes neon panic. It ends by
+    // itself once control [1] is set (the finally above, on every path) and no part is left to claim.
+    await gone;
     db.close();
   }
 }
