@@ -35,6 +35,16 @@ c.commit()
 
 const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
 
+/** The 30-row sample with SLOW_TABLE (a check of ~2 s) and a TMPDIR of its own. */
+async function slowSample(prefix: string): Promise<{ dir: string; db: string; own: string }> {
+  const dir = tmp(prefix);
+  const { db } = await sampleInto(dir, 30);
+  await execa("python3", ["-c", SLOW_TABLE, db]);
+  const own = join(dir, "tmp");
+  mkdirSync(own);
+  return { dir, db, own };
+}
+
 /** A table whose indexes make integrity_check slow (~2 s: each entry's expression is recomputed), so a writer meets the check. */
 const SLOW_TABLE = `
 import sqlite3, sys
@@ -74,11 +84,7 @@ describe("the dry-run's integrity_check beside its trial import", () => {
   });
 
   it("a writer committing while the dry-run runs (its check beside the trial starts with the trial): never a false refusal", async () => {
-    const dir = tmp("vox-beside-");
-    const { db } = await sampleInto(dir, 30);
-    await execa("python3", ["-c", SLOW_TABLE, db]);
-    const own = join(dir, "tmp");
-    mkdirSync(own);
+    const { dir, db, own } = await slowSample("vox-beside-");
     // It commits whenever the run's locks let it (between the export's, the check's and the build's reads), from the run's start until it has ended.
     const stop = join(dir, "stop");
     const writer = `
@@ -172,11 +178,7 @@ describe("a fresh apply's integrity_check started ahead, beside its plan", () =>
   });
 
   it("refused (3) before its integrity step (another process holds the file) or interrupted in its trial (SIGINT) while a check runs on a worker: the refusal's or the interruption's words, never a thread ended inside SQLite (neon's panic on stderr)", async () => {
-    const dir = tmp("vox-ahead-");
-    const { db } = await sampleInto(dir, 30);
-    await execa("python3", ["-c", SLOW_TABLE, db]); // a check of ~2 s: still running when the run stops
-    const own = join(dir, "tmp");
-    mkdirSync(own);
+    const { db, own } = await slowSample("vox-ahead-");
     const holds =
       "import sqlite3, sys, time\nconn = sqlite3.connect(sys.argv[1])\nconn.execute('SELECT 1 FROM zz_slow LIMIT 1').fetchall()\nprint('open', flush=True)\ntime.sleep(30)";
     const holder = execa("python3", ["-c", holds, db]);
@@ -197,11 +199,7 @@ describe("a fresh apply's integrity_check started ahead, beside its plan", () =>
   }, 60_000);
 
   it("its output's reader gone after one line (a closed pipe) while a check runs on a worker: the run goes on to its end with its own exit code, no native panic", async () => {
-    const dir = tmp("vox-ahead-");
-    const { db } = await sampleInto(dir, 30);
-    await execa("python3", ["-c", SLOW_TABLE, db]);
-    const own = join(dir, "tmp");
-    mkdirSync(own);
+    const { db, own } = await slowSample("vox-ahead-");
     const script = `node "$BIN" cutover --db "$DB" --apply | python3 -c 'import sys; sys.stdin.readline()'; echo "status \${PIPESTATUS[0]}" >&2`;
     const r = await execa("bash", ["-c", script], { env: cleanEnv({ BIN, DB: db, TMPDIR: own, ...besideAlways }), extendEnv: false, reject: false });
     expect(r.stderr).toMatch(/status 0$/);
