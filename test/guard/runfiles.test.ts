@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -520,7 +520,11 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const newSha = sha256(db);
     const other = join(dir, "other.db");
     await execa("sqlite3", [other, "CREATE TABLE t(x); INSERT INTO t VALUES ('not the original');"]);
-    cpSync(other, archive); // same name, other content (the same inode rewritten)
+    const ino = statSync(archive).ino;
+    // Same name, other content, the same inode rewritten (copyFileSync writes in place; cpSync would unlink
+    // the archive first, and a later file could get its inode number back: a flake seen once in CI).
+    copyFileSync(other, archive);
+    expect(statSync(archive).ino).toBe(ino);
     let r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/The archived original .* is not the file this run made/);
@@ -529,6 +533,7 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const moved = `${archive}.moved`;
     await execa("mv", [archive, moved]);
     cpSync(other, archive);
+    expect(statSync(archive).ino).not.toBe(ino); // the recorded inode is still in use (moved): never handed out again
     r = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/another file is at that name/);
