@@ -107,7 +107,6 @@ async function integrityHere(c: RunContext): Promise<StepResult<{ integrity: str
   // A fresh apply's, started on another thread as it began (db/integrity.ts startIntegrityAhead): its answer, or if it has none, checked below.
   const ahead = takeIntegrityAhead(c.dbPath);
   const answer = ahead && (await ahead.result);
-  ahead?.stop();
   if (answer && !("error" in answer)) {
     assertIntact(c.dbPath, answer);
     return { summary: `ok (checked on another thread while the plan was made${answer.how ? `; ${answer.how}` : ""})`, outputs: { integrity: "ok" } };

@@ -82,7 +82,6 @@ export async function runPreflight(
     }
   } catch (e) {
     ctx.lock?.release();
-    ctx.integrityBeside?.stop(); // the dry-run's check beside its trial: no trial follows
     const failedStep = steps[done.length];
     if (failedStep && failedStep.stage === 0) {
       const rep = report.steps[done.length];

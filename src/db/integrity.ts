@@ -190,14 +190,15 @@ export function assertIntact(path: string, r: Integrity): void {
 const WORKER = new URL("./integrity-worker.js", import.meta.url);
 
 /**
- * An integrity_check to run on a worker thread: `start` begins it (once; the caller picks when), its
- * answer (or why it could not run or be trusted: then the caller checks on its own thread), and `stop`
- * (its answer no longer waited for: the thread is left to finish, never ended inside SQLite).
+ * An integrity_check to run on a worker thread: `start` begins it (once; the caller picks when), and
+ * its answer (or why it could not run or be trusted: then the caller checks on its own thread). Once
+ * started it runs to its answer, whether anyone still waits for it or not: a thread ended inside
+ * libsql's native call makes neon panic on stderr (a Rust backtrace after a refusal or a Ctrl-C); the
+ * answer's listener keeps the process until then (the rest of the check, ~1.8 s per GB).
  */
 export interface IntegrityBeside {
   start(): void;
   readonly result: Promise<Integrity | { error: string }>;
-  stop(): void;
 }
 
 /**
@@ -212,23 +213,15 @@ export function integrityBeside(path: string, limit: BigLimit): IntegrityBeside 
   // A rollback-journal file only: another connection of this process to a WAL file can tear a worker's snapshot (live-hash.ts, twoThreadReads).
   if (!twoThreadReads(probeFile(path))) return null;
   let worker: Worker | null = null;
-  let stopped = false;
   let answer: (m: Integrity | { error: string }) => void = () => {};
   const result = new Promise<Integrity | { error: string }>((resolve) => (answer = resolve));
   return {
     result,
     start() {
-      if (worker || stopped) return;
+      if (worker) return;
       const w = (worker = new Worker(WORKER, { workerData: { path, limit }, execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS }));
-      w.unref(); // its answer's listener holds the process until it answers, whoever stopped waiting for it (stop())
+      w.unref(); // its answer's listener holds the process until it answers, whoever still waits for it
       void oneAnswer<Integrity | { error: string }>(w, "the integrity_check thread").then(answer);
-    },
-    stop() {
-      stopped = true;
-      answer({ error: "stopped" });
-      // Never terminated inside its check: a thread ended inside libsql's native call makes neon panic on
-      // stderr (a Rust backtrace after a refusal or a Ctrl-C). It ends by itself once it has answered, and
-      // its answer's listener keeps the process until then (at most the check's own time).
     },
   };
 }
@@ -256,16 +249,15 @@ export function startIntegrityAhead(path: string, limit: BigLimit): void {
   if (check) ahead = { path, check };
 }
 
-/** The check started ahead for `path` (null: none); the caller stops it once answered. */
+/** The check started ahead for `path` (null: none), for the caller to await. */
 export function takeIntegrityAhead(path: string): IntegrityBeside | null {
   const a = ahead?.path === path ? ahead.check : null;
   if (a) ahead = null;
   return a;
 }
 
-/** Stops a check started ahead that no step took (a run refused or done before its integrity step). */
+/** Forgets a check started ahead that no step took (a run refused or done before its integrity step): it runs to its answer, unread. */
 export function endIntegrityAhead(): void {
-  ahead?.check.stop();
   ahead = null;
 }
 

@@ -125,7 +125,6 @@ export async function trialImport(
       });
     throw e;
   } finally {
-    integrity?.stop();
     built.hash?.stop();
     if (!kept) rmSync(dir, { recursive: true, force: true });
   }
@@ -136,7 +135,6 @@ export async function trialImport(
  * could not): the step's summary, or the same refusal (3) Stage 0 gives a file with problems.
  */
 async function integrityAnswer(dbPath: string, integrity: IntegrityBeside, emit: Emit): Promise<string> {
-  integrity.start(); // (started as the trial began: this does nothing then)
   const answer = await integrity.result;
   const r = "error" in answer ? integrityOf(dbPath, bigLimit()) : answer;
   try {
