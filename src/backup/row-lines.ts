@@ -91,11 +91,27 @@ const FIRST_KEY = -(1n << 63n);
  */
 const LINE_TEXT_MAX = 1 << 20;
 
-/** A value SQLite does not write as the JS encoder would (or a big value): the row comes as values. */
+/**
+ * A value SQLite does not write as the JS encoder would (or a big value): 1 when the row must come as
+ * values, else 0. Asked of every value of every row read as a line, so it is built from SQLite's
+ * cheapest operations, in an order that never loads a big value (docs/benchmark.md, "Session 25":
+ * ~15 % of a 1 GB file's read against a CASE on typeof()):
+ *   - `octet_length` first, which reads a value's size from the record without loading it: TEXT or a
+ *     BLOB over `big` bytes is hard (an INTEGER's or a REAL's text is never longer than 24 bytes);
+ *   - then SQLite's order of storage classes (NULL aside, INTEGER and REAL < TEXT < BLOB): below the
+ *     empty string it is a number, hard when REAL or an integer beyond 2^53; else below the empty
+ *     BLOB it is TEXT (written); else a BLOB (hard) or NULL (written).
+ * `COLLATE BINARY` makes the comparison with the empty string independent of the column's own
+ * collation (NOCASE, RTRIM or one this process does not have); no affinity changes a stored value
+ * here (a number column's affinity applies to the literal, which stays text).
+ */
 function hardValue(t: BackupTable, i: number, big: number): string {
   const r = valueRef(t, i);
   if (integerOnly(t, i)) return `${r} NOT BETWEEN -${SAFE} AND ${SAFE}`;
-  return `CASE typeof(${r}) WHEN 'null' THEN 0 WHEN 'integer' THEN ${r} NOT BETWEEN -${SAFE} AND ${SAFE} WHEN 'text' THEN octet_length(${r}) > ${big} ELSE 1 END`;
+  return (
+    `CASE WHEN octet_length(${r}) > ${big} THEN 1 WHEN ${r} < '' COLLATE BINARY THEN ${r} NOT BETWEEN -${SAFE} AND ${SAFE} OR typeof(${r}) = 'real'` +
+    ` WHEN ${r} < x'' THEN 0 ELSE ${r} IS NOT NULL END`
+  );
 }
 
 /** One value per row: the line as a BLOB (its bytes exact, whatever they are), or the row's key when SQLite cannot write it. */
