@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { fsyncFile } from "../util/fsync.js";
 
 export type WriterMessage =
@@ -15,7 +16,9 @@ export type WriterMessage =
   | { t: "end"; name: string; rows: number }
   | { t: "finish"; totalRows: number };
 
-type WriterReply = { ok: true; fileSha256: string; bytes: number; summary: { name: string; rows: number; sha256: string }[] } | { ok: false; message: string };
+/** `crc32`: each table's CRC-32 of the row bytes hashed and written, in `summary`'s order (writer-sink.ts assertWritten). */
+type WriterReply =
+  { ok: true; fileSha256: string; bytes: number; summary: { name: string; rows: number; sha256: string }[]; crc32: number[] } | { ok: false; message: string };
 
 export interface WriterSetup {
   path: string;
@@ -37,6 +40,8 @@ export class BackupWriter {
   private closed = false;
   private readonly file = createHash("sha256");
   private table = createHash("sha256");
+  private tableCrc = 0;
+  private readonly crcs: number[] = [];
   private bytes = 0;
   private readonly summary: { name: string; rows: number; sha256: string }[] = [];
 
@@ -65,7 +70,10 @@ export class BackupWriter {
           b[0] = b[0]! ^ 1;
           flip = false;
         }
-        if (m.t === "rows") this.table.update(b);
+        if (m.t === "rows") {
+          this.table.update(b);
+          this.tableCrc = crc32(b, this.tableCrc);
+        }
         this.write(b);
         if (inSlot) {
           Atomics.store(this.control, 1 + m.slot, 0);
@@ -76,6 +84,8 @@ export class BackupWriter {
       if (m.t === "end") {
         const sha256 = this.table.digest("hex");
         this.table = createHash("sha256");
+        this.crcs.push(this.tableCrc);
+        this.tableCrc = 0;
         this.summary.push({ name: m.name, rows: m.rows, sha256 });
         this.write(Buffer.from(JSON.stringify({ k: "end", name: m.name, rows: m.rows, sha256 }) + "\n"));
         return null;
@@ -86,7 +96,7 @@ export class BackupWriter {
       while (off < tail.length) off += writeSync(this.fd, tail, off, tail.length - off);
       fsyncFile(this.fd);
       this.close();
-      return { ok: true, fileSha256, bytes: this.bytes + tail.length, summary: this.summary };
+      return { ok: true, fileSha256, bytes: this.bytes + tail.length, summary: this.summary, crc32: this.crcs };
     } catch (e) {
       Atomics.store(this.control, 0, 1); // tells the exporting thread to stop
       for (let i = 1; i < this.control.length; i++) Atomics.notify(this.control, i);

@@ -226,7 +226,7 @@ async function exportTo(opts: ExportOptions): Promise<ExportResult> {
     sink.finish(rowsDone);
     const r = await sink.done;
     if (!r.ok) throw WriterSink.failure(r.message ?? "the writer gave no reason", out);
-    sink.assertWritten(r.summary!, out);
+    sink.assertWritten(r.summary!, r.crc32!, out);
     placeBackup(tmp, out, Boolean(opts.force));
     fsyncDir(dirname(out));
     const split = splitSequences(r.summary!);

@@ -2,8 +2,8 @@
  * The exporting thread's side of the backup writer (backup-writer.ts): the ring of shared slots the
  * encoded lines go into, and where the writer runs (a worker, or this thread for a small database).
  */
-import { createHash } from "node:crypto";
 import type { Worker } from "node:worker_threads";
+import { crc32 } from "node:zlib";
 import { failed } from "../errors.js";
 import { BackupWriter, type WriterMessage, type WriterSetup } from "./backup-writer.js";
 import { exportWorker } from "./export-workers.js";
@@ -14,7 +14,7 @@ import { encodeRowParts } from "./tables.js";
 const SLOTS = 8;
 const SLOT_SIZE = 1 << 20;
 
-type WriterResult = { ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; message?: string };
+type WriterResult = { ok: boolean; fileSha256?: string; bytes?: number; summary?: Trailer["tables"]; crc32?: number[]; message?: string };
 
 /** This thread found the writer stopped (its error flag): the writer's own reason comes with its reply (`WriterSink.cause`). */
 class WriterStopped extends Error {}
@@ -43,13 +43,17 @@ export class WriterSink {
   /** The writer worker was started ahead (export-workers.ts). */
   readonly startedAhead: boolean = false;
   /**
-   * The read side's hash of the table's row bytes being handed over (each slot hashed as it leaves
-   * this thread), and each finished table's: compared with the writer's hashes once it is done
-   * (\`assertWritten\`), so the backup's recorded hashes are those of the rows as they were read, not
-   * only of the bytes the writer got — the record the verify step may stand on without re-reading.
+   * The read side's CRC-32 of the table's row bytes being handed over (each slot summed as it leaves
+   * this thread), and each finished table's: compared with the writer's CRC-32 of the bytes it hashed
+   * and wrote once it is done (\`assertWritten\`), so the backup's recorded hashes are those of the
+   * rows as they were read, not only of the bytes the writer got — the record the verify step may
+   * stand on without re-reading. A CRC, not a second SHA-256: it guards against a fault of this
+   * process (a slot changed before the writer had it), where it misses a changed slot with odds of
+   * 2^-32 and any change of up to 32 adjacent bits never, at a third of SHA-256's cost on this thread,
+   * the export's busiest (docs/benchmark.md, "Session 25"); the recorded hashes stay the writer's SHA-256.
    */
-  private rowsHash = createHash("sha256");
-  private readonly readSide = new Map<string, string>();
+  private rowsCrc = 0;
+  private readonly readSide = new Map<string, number>();
   private readonly writer: BackupWriter | null = null;
   private settle: (r: WriterResult) => void = () => {};
   readonly done: Promise<WriterResult>;
@@ -96,7 +100,7 @@ export class WriterSink {
   flush(): void {
     if (this.slot < 0) return;
     if (this.used > 0) {
-      if (this.kind === "rows") this.rowsHash.update(this.view.subarray(this.slot * SLOT_SIZE, this.slot * SLOT_SIZE + this.used));
+      if (this.kind === "rows") this.rowsCrc = crc32(this.view.subarray(this.slot * SLOT_SIZE, this.slot * SLOT_SIZE + this.used), this.rowsCrc);
       Atomics.store(this.control, 1 + this.slot, 1);
       this.post({ t: this.kind, slot: this.slot, len: this.used });
     }
@@ -126,7 +130,7 @@ export class WriterSink {
     if (text.length * 3 > SLOT_SIZE && Buffer.byteLength(text) > SLOT_SIZE) {
       this.flush();
       const b = Buffer.from(text, "utf8"); // larger than a slot: its own buffer, transferred
-      if (kind === "rows") this.rowsHash.update(b);
+      if (kind === "rows") this.rowsCrc = crc32(b, this.rowsCrc);
       const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
       this.post({ t: kind, buf: ab, len: b.byteLength }, [ab]);
       return;
@@ -165,26 +169,27 @@ export class WriterSink {
   }
   end(name: string, rows: number): void {
     this.flush();
-    this.readSide.set(name, this.rowsHash.digest("hex"));
-    this.rowsHash = createHash("sha256");
+    this.readSide.set(name, this.rowsCrc);
+    this.rowsCrc = 0;
     this.post({ t: "end", name, rows });
   }
   /**
-   * Every table the writer summed must be the bytes this thread handed over (its hash of each slot
-   * as it left): else the backup is not what was read (an internal
-   * fault between reading and writing) and it is not kept.
+   * Every table the writer summed must be the bytes this thread handed over (its CRC-32 of each slot
+   * as it left, `written` the writer's of the same tables in the same order): else the backup is not
+   * what was read (an internal fault between reading and writing) and it is not kept.
    */
-  assertWritten(summary: readonly { name: string; sha256: string }[], path: string): void {
-    for (const t of summary) {
+  assertWritten(summary: readonly { name: string }[], written: readonly number[], path: string): void {
+    summary.forEach((t, i) => {
       const read = this.readSide.get(t.name);
-      if (read !== t.sha256) {
+      if (read === undefined || read !== written[i]) {
+        const crc = (n: number | undefined) => (n === undefined ? "nothing" : `CRC-32 ${n.toString(16).padStart(8, "0")}`);
         throw failed({
-          what: `The backup's writer did not write the rows of table ${t.name} as they were read (read ${read ?? "nothing"}, written ${t.sha256}): an internal fault between reading and writing.`,
+          what: `The backup's writer did not write the rows of table ${t.name} as they were read (read ${crc(read)}, written ${crc(written[i])}): an internal fault between reading and writing.`,
           untouched: `The database was only read; ${path} was not kept.`,
           next: "Run the command again; if it happens again, report it with the database's size and journal mode.",
         });
       }
-    }
+    });
   }
   /**
    * The writer's failure (its own reason: a full disk, a file-size limit, a lost permission…) as the
