@@ -101,16 +101,19 @@ const LINE_TEXT_MAX = 1 << 20;
  *   - then SQLite's order of storage classes (NULL aside, INTEGER and REAL < TEXT < BLOB): below the
  *     empty string it is a number, hard when REAL or an integer beyond 2^53; else below the empty
  *     BLOB it is TEXT (written); else a BLOB (hard) or NULL (written).
- * `COLLATE BINARY` makes the comparison with the empty string independent of the column's own
- * collation (NOCASE, RTRIM or one this process does not have); no affinity changes a stored value
- * here (a number column's affinity applies to the literal, which stays text).
+ * The value is compared as `+r`, which has no affinity: a comparison applies the column's affinity to
+ * both operands, and TEXT affinity would turn a number stored in a TEXT column (a declared type
+ * changed after the rows were written, through writable_schema) into text, and so into a line with a
+ * bare JSON number that the backup format does not allow (review of b9abc24; test/backup/row-lines.test.ts
+ * "a number in a column declared TEXT"). `COLLATE BINARY` keeps the column's own collation (NOCASE,
+ * RTRIM) out of the comparisons.
  */
 function hardValue(t: BackupTable, i: number, big: number): string {
   const r = valueRef(t, i);
   if (integerOnly(t, i)) return `${r} NOT BETWEEN -${SAFE} AND ${SAFE}`;
   return (
-    `CASE WHEN octet_length(${r}) > ${big} THEN 1 WHEN ${r} < '' COLLATE BINARY THEN ${r} NOT BETWEEN -${SAFE} AND ${SAFE} OR typeof(${r}) = 'real'` +
-    ` WHEN ${r} < x'' THEN 0 ELSE ${r} IS NOT NULL END`
+    `CASE WHEN octet_length(${r}) > ${big} THEN 1 WHEN +${r} < '' COLLATE BINARY THEN +${r} NOT BETWEEN -${SAFE} AND ${SAFE} OR typeof(${r}) = 'real'` +
+    ` WHEN +${r} < x'' COLLATE BINARY THEN 0 ELSE ${r} IS NOT NULL END`
   );
 }
 

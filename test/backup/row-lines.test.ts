@@ -115,7 +115,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Lines Python's sqlite3 writes from its own reading of each value (the format in docs/backup-format.md). */
-function pythonLines(table: string, key: string): string[] {
+function pythonLines(table: string, key: string, file = "v.db"): string[] {
   const py = `
 import sqlite3, json, base64, sys, math
 d = sqlite3.connect(sys.argv[1])
@@ -156,7 +156,7 @@ for row, ty in zip(out, types):
     vals = [('{"b":"%s"}' % base64.b64encode(v).decode()) if t == b"blob" else enc(v) for v, t in zip(row, ty)]
     sys.stdout.buffer.write(("[" + ",".join(vals) + "]\\n").encode("utf-8", "surrogatepass"))
 `;
-  const out = execaSync("python3", ["-c", py, p("v.db")], { encoding: "buffer", stripFinalNewline: false }).stdout;
+  const out = execaSync("python3", ["-c", py, p(file)], { encoding: "buffer", stripFinalNewline: false }).stdout;
   return Buffer.from(out).toString("utf8").split("\n").slice(0, -1);
 }
 
@@ -213,6 +213,37 @@ describe("row lines SQLite writes (json_array)", () => {
         expect(hashTable(db, t)).toEqual({ rows: js.length, sha256: h.digest() });
       }
       db.exec("COMMIT");
+    } finally {
+      db.close();
+    }
+  });
+
+  it("a number in a column declared TEXT (its type changed after the rows were written) comes as values: no bare JSON number in a line", () => {
+    // SQLite applies a comparison's affinity to both operands: without `+` the TEXT affinity turned the
+    // REAL and the large integers into text and their rows into json_array lines (review of b9abc24).
+    execaSync("sqlite3", [p("h.db")], {
+      input: [
+        "CREATE TABLE h (id INTEGER PRIMARY KEY, c REAL, n INTEGER, s TEXT);",
+        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 40) INSERT INTO h SELECT i, CASE WHEN i % 10 = 0 THEN i + 0.5 END,",
+        "  CASE WHEN i % 10 = 5 THEN (1 << 60) + i WHEN i % 10 = 7 THEN i END, 's' || i FROM k;",
+        "PRAGMA writable_schema = ON;",
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE h (id INTEGER PRIMARY KEY, c TEXT, n TEXT, s TEXT)' WHERE name = 'h';",
+      ].join("\n"),
+    });
+    const db = new Database(p("h.db"), { readonly: true });
+    try {
+      expect(db.prepare("SELECT DISTINCT typeof(c) || '/' || typeof(n) FROM h ORDER BY 1").raw(true).all()).toEqual([
+        ["null/integer"],
+        ["null/null"],
+        ["real/null"],
+      ]);
+      const t = listBackupTables(db).find((x) => x.name === "h")!;
+      const js = [...iterateRows(rowStatement(db, t))].map((r) => encodeRow(r as SqlValue[]));
+      const { lines, written } = ours(db, "h");
+      expect(lines).toEqual(js);
+      expect(lines).toEqual(pythonLines("h", "id", "h.db"));
+      expect(lines.filter((l) => l.includes('{"r":')).length).toBe(4);
+      expect(written).toBe(32); // the 8 rows with a REAL or an integer beyond 2^53 as values
     } finally {
       db.close();
     }
