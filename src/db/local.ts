@@ -112,6 +112,15 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
       details: { chain: "not-a-database", sqlite: code || msg },
     });
   }
+  const collation = /no such collation sequence: (.+)$/i.exec(msg);
+  if (collation) {
+    return refused({
+      what: `The database${where} declares a collation SQLite has not got here (${collation[1]}): a program registered it at run time when it made a table or index, or the declared schema was edited. SQLite cannot read that table's rows in order or compare its values without it.`,
+      untouched: "Nothing was changed: the database was only read.",
+      next: `Open the database with the program that made it (it has that collation), copy the table or index into a new file without it, check that file with vox-cutover diagnose --db <new file>, and cut it over instead.`,
+      details: { sqlite: msg },
+    });
+  }
   if ((dbPath && /READONLY/.test(code)) || /readonly database/i.test(msg)) {
     if (dbPath && hotJournal(dbPath)) return hotJournalError(dbPath);
     return refused({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cpSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { cli, makeBaselineDb, ROOT, snapshotDir, tmp } from "../helpers.js";
 
 /** A copy of schema/ and contracts/ to break on purpose (VOX_CUTOVER_ROOT points the tool at it). */
@@ -56,6 +57,34 @@ describe("bad input", () => {
         expect(snapshotDir(dir)).toEqual(before); // no run folder, no lock, the database byte-identical
       }
     }
+  });
+
+  it("a table declared with a collation SQLite has not got here: refused (3) in words, no stack trace, nothing written", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    execaSync("sqlite3", [db], {
+      input: [
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);",
+        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 300) INSERT INTO notes SELECT i, 'note ' || i FROM k;",
+        "PRAGMA writable_schema = ON;",
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT COLLATE frobnicate)' WHERE name = 'notes';",
+      ].join("\n"),
+    });
+    const before = snapshotDir(dir);
+    const words = /declares a collation SQLite has not got here \(frobnicate\)/;
+    const exp = await cli(["export-legacy", "--db", db, join(dir, "b.jsonl")]);
+    expect(exp.exitCode, exp.stderr).toBe(3);
+    expect(exp.stderr).toMatch(words);
+    expect(exp.stderr).toMatch(/Nothing was changed: the database was only read/);
+    expect(exp.stderr).not.toMatch(/Unexpected failure|\n\s+at /);
+    expect(snapshotDir(dir)).toEqual(before);
+    // The apply refuses at its export step, the primary as it was, with its resume and roll-back commands.
+    const apply = await cli(["cutover", "--db", db, "--apply"]);
+    expect(apply.exitCode, apply.stderr).toBe(3);
+    expect(apply.stderr).toMatch(words);
+    expect(apply.stderr).toMatch(/step export\. The primary \S+ is untouched/);
+    expect(apply.stderr).not.toMatch(/Unexpected failure|\n\s+at /);
+    expect(snapshotDir(dir)["vox.db"]).toEqual(before["vox.db"]);
   });
 
   it("malformed contract YAML: exit 1, names the file and the line", async () => {
