@@ -5,6 +5,7 @@
 import { isFailing } from "../src/schema/compare.js";
 import { structureLines } from "../src/diagnose/diagnose.js";
 import { assertIntact, integrityBeside, integrityOf, integrityOnTwo, takeIntegrityAhead } from "../src/db/integrity.js";
+import { assertKnownCollationsAt } from "../src/db/collations.js";
 import { bigLimit } from "../src/backup/big-source.js";
 import { refused } from "../src/errors.js";
 import { checkDrift } from "../src/schema/drift.js";
@@ -104,6 +105,8 @@ export function assertStillPlannedFile(c: RunContext, begun = c.resuming): void 
 
 async function integrityHere(c: RunContext): Promise<StepResult<{ integrity: string }>> {
   if (c.diagnosis.sizeBytes === 0) return { summary: "ok (an empty file)", outputs: { integrity: "ok" } };
+  // A collation SQLite has not got stops the check itself (and hides what else it would find): refused first, in its own words.
+  assertKnownCollationsAt(c.dbPath);
   // A fresh apply's, started on another thread as it began (db/integrity.ts startIntegrityAhead): its answer, or if it has none, checked below.
   const ahead = takeIntegrityAhead(c.dbPath);
   const answer = ahead && (await ahead.result);
@@ -129,6 +132,7 @@ const integrityStep: Step = defineStep({
   // and build); the trial waits for its answer before anything is kept or shown, and a file with
   // problems is refused then, as here (src/engine/trial.ts).
   async check(c) {
+    if (c.diagnosis.sizeBytes !== 0) assertKnownCollationsAt(c.dbPath);
     const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigLimit()) : null;
     if (!beside) return integrityHere(c);
     c.integrityBeside = beside;

@@ -106,13 +106,14 @@ const LINE_TEXT_MAX = 1 << 20;
  * changed after the rows were written, through writable_schema) into text, and so into a line with a
  * bare JSON number that the backup format does not allow (review of b9abc24; test/backup/row-lines.test.ts
  * "a number in a column declared TEXT"). `COLLATE BINARY` keeps the column's own collation (NOCASE,
- * RTRIM) out of the comparisons.
+ * RTRIM) out of the comparisons (a file naming one SQLite has not got is refused before it is read:
+ * db/collations.ts).
  */
 function hardValue(t: BackupTable, i: number, big: number): string {
   const r = valueRef(t, i);
   if (integerOnly(t, i)) return `${r} NOT BETWEEN -${SAFE} AND ${SAFE}`;
   return (
-    `CASE WHEN octet_length(${r}) > ${big} THEN 1 WHEN +${r} < '' COLLATE BINARY THEN +${r} NOT BETWEEN -${SAFE} AND ${SAFE} OR typeof(${r}) = 'real'` +
+    `CASE WHEN octet_length(${r}) > ${big} THEN 1 WHEN +${r} < '' COLLATE BINARY THEN +${r} COLLATE BINARY NOT BETWEEN -${SAFE} AND ${SAFE} OR typeof(${r}) = 'real'` +
     ` WHEN +${r} < x'' COLLATE BINARY THEN 0 ELSE ${r} IS NOT NULL END`
   );
 }

@@ -7,7 +7,7 @@
 import Database from "libsql";
 import { allRows, type LibsqlDatabase } from "./local.js";
 import type { DbReader } from "./reader.js";
-import { moduleArgs, optionArg, sqlTokens } from "./sqltokens.js";
+import { moduleArgs, optionArg, sqlTokens, unquoteToken } from "./sqltokens.js";
 import { quoteIdent, type Row, type SqlValue } from "./value.js";
 import { derivedFor } from "../util/derived.js";
 
@@ -79,18 +79,6 @@ function listed(list: Row[], master: Row[]): ListedTable[] {
     .filter((t) => !t.name.startsWith("sqlite_"));
 }
 
-function unquote(v: string): string {
-  const t = v.trim();
-  const q = t[0];
-  if ((q === "'" || q === '"' || q === "`") && t.endsWith(q))
-    return t
-      .slice(1, -1)
-      .split(q + q)
-      .join(q);
-  if (q === "[" && t.endsWith("]")) return t.slice(1, -1);
-  return t;
-}
-
 /** `CREATE VIRTUAL TABLE x USING mod(a, b, key=value)` → module and key=value options (tokenized). */
 export function virtualArgs(sql: string): VirtualArgs | null {
   const m = moduleArgs(sql);
@@ -98,7 +86,7 @@ export function virtualArgs(sql: string): VirtualArgs | null {
   const options: Record<string, string> = {};
   for (const a of m.args) {
     const o = optionArg(a);
-    if (o) options[o.key.toLowerCase()] = unquote(o.value);
+    if (o) options[o.key.toLowerCase()] = unquoteToken(o.value);
   }
   return { module: m.module, options };
 }

@@ -115,9 +115,9 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
   const collation = /no such collation sequence: (.+)$/i.exec(msg);
   if (collation) {
     return refused({
-      what: `The database${where} declares a collation SQLite has not got here (${collation[1]}): a program registered it at run time when it made a table or index, or the declared schema was edited. SQLite cannot read that table's rows in order or compare its values without it.`,
+      what: `The database${where} declares a collation SQLite in this tool does not have (${collation[1]}): a program registers such a collation while it runs (or the schema was edited), and without it SQLite cannot compare the values it orders.`,
       untouched: "Nothing was changed: the database was only read.",
-      next: `Open the database with the program that made it (it has that collation), copy the table or index into a new file without it, check that file with vox-cutover diagnose --db <new file>, and cut it over instead.`,
+      next: `Open the database with the program that made it (it has that collation), rebuild the tables and indexes that name it without it (BINARY, NOCASE or RTRIM) into a new file, check that file with vox-cutover diagnose --db <new file>, and cut that file over instead.`,
       details: { sqlite: msg },
     });
   }

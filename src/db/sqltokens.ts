@@ -1,7 +1,7 @@
 /**
  * A small SQL tokenizer: words (keywords and bare identifiers), quoted identifiers, strings,
  * numbers and punctuation, with comments skipped. Used only where SQLite reports nothing through
- * a PRAGMA (AUTOINCREMENT, a partial index's WHERE, virtual-table module arguments).
+ * a PRAGMA (AUTOINCREMENT, a partial index's WHERE, virtual-table module arguments, a column's COLLATE).
  */
 interface SqlToken {
   kind: "word" | "ident" | "string" | "number" | "punct";
@@ -29,6 +29,19 @@ export function quotedEnd(sql: string, i: number): number {
     i++;
   }
   return Math.min(n, i + 1);
+}
+
+/** A token's text without its quotes ('…', "…", `…` with doubled quotes inside, […]); a bare word as it is. */
+export function unquoteToken(v: string): string {
+  const t = v.trim();
+  const q = t[0];
+  if ((q === "'" || q === '"' || q === "`") && t.endsWith(q))
+    return t
+      .slice(1, -1)
+      .split(q + q)
+      .join(q);
+  if (q === "[" && t.endsWith("]")) return t.slice(1, -1);
+  return t;
 }
 
 export function sqlTokens(sql: string): SqlToken[] {

@@ -1,0 +1,86 @@
+/**
+ * Collations a file's schema names that SQLite in this process does not have. A program can register
+ * a collation at run time (`sqlite3_create_collation`) and declare columns and indexes with it; the
+ * file then holds values in that collation's order, and SQLite without it cannot compare them: an
+ * index on them cannot be checked (`integrity_check` stops with "no such collation sequence"), a
+ * statement comparing them cannot be prepared, and libsql's `VACUUM INTO` of such a file was seen to
+ * write an empty copy without an error (review, session 25). Such a file is refused before a run reads
+ * it (Stage 0's integrity step, and every reader of a backup's tables: src/backup/tables.ts
+ * listBackupTables), naming each collation and where it is declared. vox declares none.
+ *
+ * SQLite reports a column's collation through no PRAGMA a query can read for a table (only for an
+ * index's columns), so the schema's SQL is read with the tokenizer: every `COLLATE <name>` outside
+ * strings and comments.
+ */
+import { refused } from "../errors.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { quoteIdent } from "./value.js";
+import { sqlTokens, unquoteToken } from "./sqltokens.js";
+
+/** Each collation the schema names that this SQLite has not got, with where it is declared ("table notes", "index i"). */
+function unknownCollations(db: LibsqlDatabase): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const rows = allRows(db, "SELECT type, name, sql FROM main.sqlite_master WHERE sql LIKE '%collate%'");
+  if (!rows.length) return out;
+  const has = new Map<string, boolean>([
+    ["binary", true],
+    ["nocase", true],
+    ["rtrim", true],
+  ]);
+  for (const r of rows) {
+    const tokens = sqlTokens(String(r.sql));
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      if (tokens[i]!.kind !== "word" || tokens[i]!.upper !== "COLLATE") continue;
+      const name = unquoteToken(tokens[i + 1]!.text);
+      const key = name.toLowerCase();
+      if (!has.has(key)) has.set(key, usable(db, name));
+      if (has.get(key)) continue;
+      const where = `${String(r.type)} ${String(r.name)}`;
+      const list = out.get(name) ?? [];
+      if (!list.includes(where)) list.push(where);
+      out.set(name, list);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether SQLite can compare with the collation `name`: a statement using it prepares. (PRAGMA
+ * collation_list cannot say: SQLite lists there every name its schema parse met, with no comparison
+ * function behind the ones nobody registered.)
+ */
+function usable(db: LibsqlDatabase, name: string): boolean {
+  try {
+    db.prepare(`SELECT '' < '' COLLATE ${quoteIdent(name)}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses (3) a database whose schema names a collation this SQLite has not got (see above). */
+export function assertKnownCollations(db: LibsqlDatabase, path: string): void {
+  const unknown = unknownCollations(db);
+  if (!unknown.size) return;
+  const named = [...unknown].map(([name, where]) => `"${name}" (${where.join(", ")})`).join("; ");
+  const one = unknown.size === 1;
+  throw refused({
+    what:
+      `${path || "The database"} declares ${one ? "a collation" : "collations"} SQLite in this tool does not have: ${named}. ` +
+      `A program registers such a collation while it runs (or the schema was edited); without it SQLite cannot compare the values ` +
+      `those columns and indexes hold, so it can neither check the file's integrity nor read and copy it in a way this tool can prove.`,
+    untouched: "Nothing was changed: the database was only read.",
+    next: `Open the database with the program that made it (it has ${one ? "that collation" : "those collations"}), rebuild those tables and indexes without it (BINARY, NOCASE or RTRIM) into a new file, check that file with vox-cutover diagnose --db <new file>, and cut that file over instead.`,
+    details: { collations: [...unknown.keys()] },
+  });
+}
+
+/** `assertKnownCollations` of the file at `path` (opened read-only for it, then closed). */
+export function assertKnownCollationsAt(path: string): void {
+  const db = openReadOnly(path);
+  try {
+    assertKnownCollations(db, path);
+  } finally {
+    db.close();
+  }
+}
