@@ -132,9 +132,9 @@ const integrityStep: Step = defineStep({
   // and build); the trial waits for its answer before anything is kept or shown, and a file with
   // problems is refused then, as here (src/engine/trial.ts).
   async check(c) {
-    if (c.diagnosis.sizeBytes !== 0) assertKnownCollationsAt(c.dbPath);
     const beside = c.diagnosis.chain === "legacy" && c.diagnosis.sizeBytes !== 0 ? integrityBeside(c.dbPath, bigLimit()) : null;
     if (!beside) return integrityHere(c);
+    assertKnownCollationsAt(c.dbPath); // integrityHere's first step, on this path too
     c.integrityBeside = beside;
     return { summary: "checking beside the trial import (its answer comes before the plan's end)", outputs: { integrity: "beside" } };
   },

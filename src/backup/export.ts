@@ -2,6 +2,7 @@ import { existsSync, linkSync, lstatSync, realpathSync, renameSync, rmSync, stat
 import { basename, dirname, join, resolve } from "node:path";
 import { failed, refused, usage } from "../errors.js";
 import { bytesWithWal, openReadOnly } from "../db/local.js";
+import { assertKnownCollations } from "../db/collations.js";
 import { readFileSettings } from "../db/file-settings.js";
 import { probeFile } from "../db/probe.js";
 import { DB_SIDE_FILES } from "../db/files.js";
@@ -148,6 +149,7 @@ async function exportTo(opts: ExportOptions): Promise<ExportResult> {
   let sink: WriterSink | undefined;
   try {
     db.exec("BEGIN"); // one read snapshot for counts and rows
+    assertKnownCollations(db, opts.dbPath); // before any row is read (db/collations.ts)
     const tables = listBackupTables(db);
     const rebuilt = listRebuiltTables(db);
     // Progress counts table rows the way every report does: sqlite_sequence's entries apart (format.ts splitSequences).

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { mainFile, openReadOnly } from "../db/local.js";
+import { assertKnownCollations } from "../db/collations.js";
 import { claimOrder, type HashWorkerMessage } from "./live-hash.js";
 import { hashTable, listBackupTables } from "./tables.js";
 import { toWire } from "../errors.js";
@@ -15,6 +16,7 @@ try {
   const db = openReadOnly(workerData.dbPath as string);
   try {
     db.exec("BEGIN");
+    assertKnownCollations(db, workerData.dbPath as string); // before any row is read (db/collations.ts)
     const tables = listBackupTables(db);
     const order = claimOrder(tables);
     post({ t: "tables", tables, order, file: mainFile(db) });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { countsIn, countStatements, readCatalogSync, virtualArgs, type TableInfo } from "../db/catalog.js";
-import { allRows, mainFile, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
 import { assertKnownCollations } from "../db/collations.js";
 import type { SqlValue } from "../db/value.js";
 import { encodeRow, encodeValue, type BackupTable } from "./format.js";
@@ -47,13 +47,8 @@ export function backupTable(t: TableInfo, rows: bigint): BackupTable {
   };
 }
 
-/**
- * Every table a backup carries as rows (ordinary tables, virtual tables with own content), plus
- * sqlite_sequence last. A file naming a collation SQLite here has not got is refused first (its rows
- * could not be read in a way the backup can prove: db/collations.ts).
- */
+/** Every table a backup carries as rows (ordinary tables, virtual tables with own content), plus sqlite_sequence last. */
 export function listBackupTables(db: LibsqlDatabase): BackupTable[] {
-  assertKnownCollations(db, mainFile(db));
   const carried = readCatalogSync(db).filter((t) => t.carry === "rows");
   const seq = allRows(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'");
   const counts = countsOf(db, [...carried, ...(seq.length ? ["sqlite_sequence"] : [])]);
@@ -205,6 +200,7 @@ export function hashTable(db: LibsqlDatabase, t: BackupTable): { rows: number; s
 export function hashDatabase(dbPath: string): { name: string; columns: string[]; rows: number; sha256: string }[] {
   const db = openReadOnly(dbPath);
   try {
+    assertKnownCollations(db, dbPath); // before any row is read (db/collations.ts)
     db.exec("BEGIN");
     const tables = listBackupTables(db).map((t) => ({ name: t.name, columns: t.columns, ...hashTable(db, t) }));
     db.exec("COMMIT");

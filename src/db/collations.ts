@@ -5,8 +5,9 @@
  * index on them cannot be checked (`integrity_check` stops with "no such collation sequence"), a
  * statement comparing them cannot be prepared, and libsql's `VACUUM INTO` of such a file was seen to
  * write an empty copy without an error (review, session 25). Such a file is refused before a run reads
- * it (Stage 0's integrity step, and every reader of a backup's tables: src/backup/tables.ts
- * listBackupTables), naming each collation and where it is declared. vox declares none.
+ * it (Stage 0's integrity step; export-legacy's and verify's reads: src/backup/export.ts, tables.ts
+ * hashDatabase, hash-worker.ts), naming each collation and the tables and indexes that declare it.
+ * vox declares none.
  *
  * SQLite reports a column's collation through no PRAGMA a query can read for a table (only for an
  * index's columns), so the schema's SQL is read with the tokenizer: every `COLLATE <name>` outside
@@ -20,7 +21,9 @@ import { sqlTokens, unquoteToken } from "./sqltokens.js";
 /** Each collation the schema names that this SQLite has not got, with where it is declared ("table notes", "index i"). */
 function unknownCollations(db: LibsqlDatabase): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const rows = allRows(db, "SELECT type, name, sql FROM main.sqlite_master WHERE sql LIKE '%collate%'");
+  // Tables and indexes: they hold and order rows. A view or trigger naming one is left out of the new
+  // file and named (db/objects.ts); a virtual table's arguments are its module's text, not SQLite's columns.
+  const rows = allRows(db, "SELECT type, name, sql FROM main.sqlite_master WHERE type IN ('table', 'index') AND sql LIKE '%collate%'");
   if (!rows.length) return out;
   const has = new Map<string, boolean>([
     ["binary", true],
@@ -29,6 +32,7 @@ function unknownCollations(db: LibsqlDatabase): Map<string, string[]> {
   ]);
   for (const r of rows) {
     const tokens = sqlTokens(String(r.sql));
+    if (tokens[1]?.upper === "VIRTUAL") continue;
     for (let i = 0; i + 1 < tokens.length; i++) {
       if (tokens[i]!.kind !== "word" || tokens[i]!.upper !== "COLLATE") continue;
       const name = unquoteToken(tokens[i + 1]!.text);
