@@ -32,6 +32,7 @@ import type { LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent } from "../db/value.js";
 import { droppedLines } from "../util/gc.js";
 import type { BackupTable } from "./format.js";
+import { affinityOf } from "./affinity.js";
 import { bigAbove } from "./big-source.js";
 import {
   fileFacts,
@@ -325,8 +326,20 @@ function fewerThanAChunk(t: BackupTable): boolean {
  */
 const VALUES_BELOW = 32;
 
+/**
+ * Below VALUES_BELOW rows, or below a chunk's rows when a column's declared type says REAL or BLOB (REAL
+ * affinity, or a type naming BLOB): such a column holds a value SQLite cannot write as a line in most
+ * rows, and one row statement costs less than the line statement and the by-key reads it falls back to
+ * (the 150 MB bench file's 162 small tables, in process: 233–247 → 193–215 ms a pass; docs/benchmark.md,
+ * "Session 25"). The declared type only picks the statement: both give the same lines.
+ */
 function fewRows(t: BackupTable): boolean {
-  return typeof t.rows === "number" && t.rows < VALUES_BELOW;
+  if (typeof t.rows !== "number") return false;
+  return t.rows < VALUES_BELOW || (t.rows < CHUNK_ROWS && t.types.some(likelyHard));
+}
+
+function likelyHard(declared: string): boolean {
+  return affinityOf(declared) === "REAL" || declared.toUpperCase().includes("BLOB");
 }
 
 /** A line SQLite wrote: its bytes when valid UTF-8, else taken apart into its values (byte-exact). */

@@ -100,6 +100,8 @@ beforeAll(() => {
     "CREATE TABLE g (id INTEGER PRIMARY KEY, x REAL, n TEXT COLLATE NOCASE, t COLLATE RTRIM, u NUMERIC);",
     ...EDGES.map((v, i) => `INSERT INTO g VALUES (${i + 1}, ${v}, ${v}, ${v}, ${v});`),
     ...EDGES.map((v, i) => `INSERT INTO g (id, n, t) VALUES (${i + 101}, ${v}, ${v});`),
+    // A chunk's rows and more: a small table with a REAL column is read as values (row-lines.ts fewRows).
+    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 200) INSERT INTO g (id, n) SELECT 1000 + i, 'pad ' || i FROM k;",
     ...EDGES.map((v, i) => `INSERT INTO e VALUES (${i + 1}, ${v}, ${v.startsWith("x'") ? "'t'" : v}, ${v});`),
     ...EDGES.map((v, i) => `INSERT INTO r VALUES (${v}, ${i});`),
     "INSERT INTO e VALUES (1000, 'all', 'easy', 7);",
@@ -109,6 +111,9 @@ beforeAll(() => {
     "INSERT INTO e VALUES (9007199254740992, 'rowid', 'beyond', 2);",
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO f SELECT i, CASE WHEN i % 3 THEN i * 0.5 END, 's' || i FROM n;",
     ...CHUNKED,
+    // Fewer rows than a chunk, a REAL in each: read as values by one statement (row-lines.ts fewRows).
+    "CREATE TABLE sr (id INTEGER PRIMARY KEY, x REAL, s TEXT);",
+    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 100) INSERT INTO sr SELECT i, i * 0.25, 's' || i FROM k;",
   ].join("\n");
   execaSync("sqlite3", [p("v.db")], { input: sql });
 });
@@ -244,6 +249,22 @@ describe("row lines SQLite writes (json_array)", () => {
       expect(lines).toEqual(pythonLines("h", "id", "h.db"));
       expect(lines.filter((l) => l.includes('{"r":')).length).toBe(4);
       expect(written).toBe(32); // the 8 rows with a REAL or an integer beyond 2^53 as values
+    } finally {
+      db.close();
+    }
+  });
+
+  it("reads a table of fewer rows than a chunk with a column declared REAL as values, by one statement", () => {
+    const db = new Database(p("v.db"), { readonly: true });
+    try {
+      const [e, sr] = ["e", "sr"].map((n) => listBackupTables(db).find((x) => x.name === n)!);
+      void [...readRows(db, e!)]; // the file's facts read once per connection
+      let prepared = 0;
+      const prepare = db.prepare.bind(db);
+      db.prepare = ((sql: string) => (prepared++, prepare(sql))) as typeof db.prepare;
+      const items = [...readRows(db, sr!)];
+      expect([items.length, items.filter((r) => Buffer.isBuffer(r) || r instanceof LineRun).length, prepared]).toEqual([100, 0, 1]);
+      expect(items.map((r) => encodeRow(r as SqlValue[]))).toEqual(pythonLines("sr", "id"));
     } finally {
       db.close();
     }
