@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cpSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { execaSync } from "execa";
-import { cli, makeBaselineDb, ROOT, snapshotDir, tmp } from "../helpers.js";
+import { cli, makeBaselineDb, ROOT, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 /** A copy of schema/ and contracts/ to break on purpose (VOX_CUTOVER_ROOT points the tool at it). */
 function contentCopy(): string {
@@ -62,16 +61,15 @@ describe("bad input", () => {
   it("a collation SQLite has not got (a program registers it while it runs): export and cutover refuse (3) naming it and where, before reading, nothing written", async () => {
     const dir = tmp();
     const db = join(dir, "vox.db");
-    execaSync("sqlite3", [db], {
-      input: [
-        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);",
-        "CREATE INDEX notes_body ON notes (body);",
-        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 300) INSERT INTO notes SELECT i, 'note ' || i FROM k;",
-        "PRAGMA writable_schema = ON;",
-        `UPDATE sqlite_master SET sql = 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT COLLATE "frob nicate")' WHERE name = 'notes';`,
-        "UPDATE sqlite_master SET sql = 'CREATE INDEX notes_body ON notes (body COLLATE [frob nicate])' WHERE name = 'notes_body';",
-      ].join("\n"),
-    });
+    sqlite(
+      db,
+      `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+       CREATE INDEX notes_body ON notes (body);
+       WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 300) INSERT INTO notes SELECT i, 'note ' || i FROM k;
+       PRAGMA writable_schema = ON;
+       UPDATE sqlite_master SET sql = 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT COLLATE "frob nicate")' WHERE name = 'notes';
+       UPDATE sqlite_master SET sql = 'CREATE INDEX notes_body ON notes (body COLLATE [frob nicate])' WHERE name = 'notes_body';`,
+    );
     const before = snapshotDir(dir);
     for (const args of [
       ["export-legacy", "--db", db, join(dir, "b.jsonl")],
@@ -89,15 +87,12 @@ describe("bad input", () => {
     expect((await cli(["diagnose", "--db", db])).exitCode).toBe(0);
     // A virtual table's arguments (its module's text) and a view naming one are no reason (review, helper-89).
     const other = join(dir, "other.db");
-    execaSync("sqlite3", [other], {
-      input: [
-        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);",
-        "INSERT INTO notes VALUES (1, 'a');",
-        "CREATE VIRTUAL TABLE f USING fts4(a TEXT COLLATE frob, b);",
-        "INSERT INTO f VALUES ('hello', 'x');",
-        "CREATE VIEW v AS SELECT body FROM notes ORDER BY body COLLATE frob;",
-      ].join("\n"),
-    });
+    sqlite(
+      other,
+      `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'a');
+       CREATE VIRTUAL TABLE f USING fts4(a TEXT COLLATE frob, b); INSERT INTO f VALUES ('hello', 'x');
+       CREATE VIEW v AS SELECT body FROM notes ORDER BY body COLLATE frob;`,
+    );
     const ok = await cli(["export-legacy", "--db", other, join(dir, "other.jsonl")]);
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect((await cli(["verify-backup", join(dir, "other.jsonl"), "--db", other])).exitCode).toBe(0);
