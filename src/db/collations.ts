@@ -13,8 +13,7 @@
  * index's columns), so the schema's SQL is read with the tokenizer: every `COLLATE <name>` outside
  * strings and comments.
  */
-import { refused } from "../errors.js";
-import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { allRows, openReadOnly, unknownCollations as refusal, type LibsqlDatabase } from "./local.js";
 import { quoteIdent } from "./value.js";
 import { sqlTokens, unquoteToken } from "./sqltokens.js";
 
@@ -62,21 +61,10 @@ function usable(db: LibsqlDatabase, name: string): boolean {
   }
 }
 
-/** Refuses (3) a database whose schema names a collation this SQLite has not got (see above). */
+/** Refuses (3) a database whose schema names a collation this SQLite has not got (see above; the words: db/local.ts). */
 export function assertKnownCollations(db: LibsqlDatabase, path: string): void {
   const unknown = unknownCollations(db);
-  if (!unknown.size) return;
-  const named = [...unknown].map(([name, where]) => `"${name}" (${where.join(", ")})`).join("; ");
-  const one = unknown.size === 1;
-  throw refused({
-    what:
-      `${path || "The database"} declares ${one ? "a collation" : "collations"} SQLite in this tool does not have: ${named}. ` +
-      `A program registers such a collation while it runs (or the schema was edited); without it SQLite cannot compare the values ` +
-      `those columns and indexes hold, so it can neither check the file's integrity nor read and copy it in a way this tool can prove.`,
-    untouched: "Nothing was changed: the database was only read.",
-    next: `Open the database with the program that made it (it has ${one ? "that collation" : "those collations"}), rebuild those tables and indexes without it (BINARY, NOCASE or RTRIM) into a new file, check that file with vox-cutover diagnose --db <new file>, and cut that file over instead.`,
-    details: { collations: [...unknown.keys()] },
-  });
+  if (unknown.size) throw refusal(path, unknown);
 }
 
 /** `assertKnownCollations` of the file at `path` (opened read-only for it, then closed). */

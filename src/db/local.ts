@@ -112,15 +112,9 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
       details: { chain: "not-a-database", sqlite: code || msg },
     });
   }
+  // A path that reads rows without src/db/collations.ts's check first: the same refusal, from SQLite's words.
   const collation = /no such collation sequence: (.+)$/i.exec(msg);
-  if (collation) {
-    return refused({
-      what: `The database${where} declares a collation SQLite in this tool does not have (${collation[1]}): a program registers such a collation while it runs (or the schema was edited), and without it SQLite cannot compare the values it orders.`,
-      untouched: "Nothing was changed: the database was only read.",
-      next: `Open the database with the program that made it (it has that collation), rebuild the tables and indexes that name it without it (BINARY, NOCASE or RTRIM) into a new file, check that file with vox-cutover diagnose --db <new file>, and cut that file over instead.`,
-      details: { sqlite: msg },
-    });
-  }
+  if (collation) return unknownCollations(dbPath ?? "", new Map([[collation[1]!, []]]), msg);
   if ((dbPath && /READONLY/.test(code)) || /readonly database/i.test(msg)) {
     if (dbPath && hotJournal(dbPath)) return hotJournalError(dbPath);
     return refused({
@@ -156,6 +150,24 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
     });
   }
   return null;
+}
+
+/**
+ * The refusal (3) of a database whose schema names collations SQLite in this tool does not have
+ * (src/db/collations.ts finds them; `named`: each with the tables and indexes declaring it, where known).
+ */
+export function unknownCollations(path: string, named: ReadonlyMap<string, readonly string[]>, sqlite?: string): VoxError {
+  const one = named.size === 1;
+  const list = [...named].map(([name, where]) => `"${name}"${where.length ? ` (${where.join(", ")})` : ""}`).join("; ");
+  return refused({
+    what:
+      `${path || "The database"} declares ${one ? "a collation" : "collations"} SQLite in this tool does not have: ${list}. ` +
+      `A program registers such a collation while it runs (or the schema was edited); without it SQLite cannot compare the values ` +
+      `those columns and indexes hold, so it can neither check the file's integrity nor read and copy it in a way this tool can prove.`,
+    untouched: "Nothing was changed: the database was only read.",
+    next: `Open the database with the program that made it (it has ${one ? "that collation" : "those collations"}), rebuild those tables and indexes without it (BINARY, NOCASE or RTRIM) into a new file, check that file with vox-cutover diagnose --db <new file>, and cut that file over instead.`,
+    details: { collations: [...named.keys()], ...(sqlite ? { sqlite } : {}) },
+  });
 }
 
 function wrapOpenError(path: string, e: unknown): Error {
