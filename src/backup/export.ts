@@ -149,7 +149,7 @@ async function exportTo(opts: ExportOptions): Promise<ExportResult> {
   let sink: WriterSink | undefined;
   try {
     db.exec("BEGIN"); // one read snapshot for counts and rows
-    assertKnownCollations(db, opts.dbPath); // before any row is read (db/collations.ts)
+    assertKnownCollations(db, opts.dbPath); // before any row is read, in the rows' snapshot (db/collations.ts)
     const tables = listBackupTables(db);
     const rebuilt = listRebuiltTables(db);
     // Progress counts table rows the way every report does: sqlite_sequence's entries apart (format.ts splitSequences).

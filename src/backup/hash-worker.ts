@@ -16,7 +16,7 @@ try {
   const db = openReadOnly(workerData.dbPath as string);
   try {
     db.exec("BEGIN");
-    assertKnownCollations(db, workerData.dbPath as string); // before any row is read (db/collations.ts)
+    assertKnownCollations(db, workerData.dbPath as string); // before any row is read, in the rows' snapshot (db/collations.ts)
     const tables = listBackupTables(db);
     const order = claimOrder(tables);
     post({ t: "tables", tables, order, file: mainFile(db) });

@@ -200,8 +200,8 @@ export function hashTable(db: LibsqlDatabase, t: BackupTable): { rows: number; s
 export function hashDatabase(dbPath: string): { name: string; columns: string[]; rows: number; sha256: string }[] {
   const db = openReadOnly(dbPath);
   try {
-    assertKnownCollations(db, dbPath); // before any row is read (db/collations.ts)
     db.exec("BEGIN");
+    assertKnownCollations(db, dbPath); // before any row is read, in the rows' snapshot (db/collations.ts)
     const tables = listBackupTables(db).map((t) => ({ name: t.name, columns: t.columns, ...hashTable(db, t) }));
     db.exec("COMMIT");
     return tables;
