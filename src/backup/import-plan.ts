@@ -62,6 +62,12 @@ export interface Plan {
   bigInsert?: BigInserter;
   insertIdx: number[];
   sameShape: boolean;
+  /**
+   * The target has every column of the backup's table, kept the same way (rowid, primary key), and
+   * columns the legacy table never had (vox's later ones), which their defaults fill: the native path
+   * copies it and proves it on the backup's columns, in the backup's order (native-load.ts).
+   */
+  wider?: boolean;
   hash?: LineHasher;
   /** Loaded by the native path (native-load.ts) and proven: the backup's rows are only hashed. */
   native?: boolean;
@@ -187,10 +193,18 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
       if (pk.length && pk.every((c) => back.has(c.name))) keyIdx = pk.map((c) => back.get(c.name)!);
     }
     const targetBt = backupTable(target, 0n);
-    const sameShape =
-      mapping === "same" && !isReference(bt) && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns) && targetBt.rowidColumn === bt.rowidColumn;
+    const same = mapping === "same" && !isReference(bt) && targetBt.rowidColumn === bt.rowidColumn;
+    const sameShape = same && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns);
+    // Every column the backup carries, kept the same way (rowid, key), and more, which their defaults fill (vox's new columns).
+    const wider =
+      same &&
+      !sameShape &&
+      targetBt.withoutRowid === bt.withoutRowid &&
+      targetBt.rowidAlias === bt.rowidAlias &&
+      JSON.stringify(targetBt.primaryKey) === JSON.stringify(bt.primaryKey) &&
+      bt.columns.every((c) => targetBt.columns.includes(c));
     report.parity = sameShape ? "hash" : "count";
-    plans.set(bt.name, { ...base, target, map, unknownCols, unlistedCols, checks, blobIdx, keyIdx, sameShape });
+    plans.set(bt.name, { ...base, target, map, unknownCols, unlistedCols, checks, blobIdx, keyIdx, sameShape, wider });
   }
   return plans;
 }

@@ -149,9 +149,15 @@ export class NativeLoader {
     return true;
   }
 
-  /** The copied table as the proof hashes it, with the rows the backup claims (they pick readRows' statement only: every row is read). */
+  /**
+   * The copied table as the proof hashes it, with the rows the backup claims (they pick readRows'
+   * statement only: every row is read); a wider target's on the backup's columns, in its order, so
+   * its lines are the backup's (the columns it adds hold their defaults, as the row path leaves them).
+   */
   proofTable(p: Plan): BackupTable {
-    return backupTable(p.target!, BigInt(this.claimed.get(p.bt.name)?.rows ?? 0));
+    const t = backupTable(p.target!, BigInt(this.claimed.get(p.bt.name)?.rows ?? 0));
+    if (p.sameShape) return t;
+    return { ...t, columns: p.bt.columns, types: p.bt.columns.map((c) => t.types[t.columns.indexOf(c)]!) };
   }
 
   /** Proves a copied table on this thread (reading it back through this connection). */
@@ -177,7 +183,7 @@ export class NativeLoader {
 
   private eligible(p: Plan, t: TableInfo): boolean {
     return (
-      p.sameShape &&
+      (p.sameShape || p.wider === true) &&
       !p.wholeReason &&
       !t.virtual &&
       !SPECIAL.has(t.name) &&

@@ -199,7 +199,11 @@ describe("native path ≡ row path", () => {
        DROP TABLE conversation_topics;
        CREATE TABLE conversation_topics (conversation_id INTEGER, topic_id INTEGER, weight TEXT);
        INSERT INTO conversation_topics VALUES (1, 2, x'01'), (3, 4, x'00');
-       INSERT INTO agent_reliability (agent_id, reliability, success_count, failure_count, updated_at_ms) VALUES ('backup', 0.5, 1, 2, 3), ('kept', 0.25, 4, 5, 6);`,
+       INSERT INTO agent_reliability (agent_id, reliability, success_count, failure_count, updated_at_ms) VALUES ('backup', 0.5, 1, 2, 3), ('kept', 0.25, 4, 5, 6);
+       INSERT INTO cost_records (id, agent_id, session_id, provider, model, input_tokens, output_tokens, cost_usd, timestamp) VALUES
+         (3, 'a' || char(0) || 'b', NULL, 'p', CAST(x'ff41' AS TEXT), 9223372036854775807, -9223372036854775808, 3.0, 't'),
+         (7, 'é', 's', 'p', 'm', '12', 1, 1e308, x'00ff');
+       INSERT INTO agent_sessions (id, agent_id, started_at, status) VALUES ('s1', 'a', 't', 'backup'), ('s2', 'b', 't', 'kept');`,
     );
     // The target's UNIQUE index on search_documents(source_uri), absent from this legacy file.
     const f = fixtureDb(db);
@@ -214,6 +218,7 @@ describe("native path ≡ row path", () => {
     const exact = ["corpus_pairs", "reliability_scores"].map(before);
     // Written after the export: a native copy would not equal the backup, so agent_reliability loads from the backup.
     sqlite(db, "UPDATE agent_reliability SET agent_id = 'changed later' WHERE agent_id = 'backup'");
+    sqlite(db, "UPDATE agent_sessions SET status = 'changed later' WHERE status = 'backup'");
     const rows = await load(p("mixed.jsonl"), p("mixed-rows.db"));
     const native = await load(p("mixed.jsonl"), p("mixed-native.db"), db);
     const n = p("mixed-native.db");
@@ -224,6 +229,17 @@ describe("native path ≡ row path", () => {
     expect(how.research_metrics).toBe("rows"); // TEXT '12' would become REAL 12.0: the row path quarantines it
     expect(how.search_documents).toBe("rows"); // the UNIQUE index refused the INSERT … SELECT
     expect(how.agent_reliability).toBe("rows"); // the hash proof failed
+    // vox 66 added tenant_id to both: copied, and proven on the backup's columns (native-load.ts proofTable).
+    expect(how.cost_records).toBe("native");
+    expect(how.agent_sessions).toBe("rows"); // its proof on the backup's columns failed
+    const costs =
+      "SELECT id, typeof(agent_id), hex(agent_id), quote(session_id), typeof(model), hex(model), quote(input_tokens), typeof(input_tokens), quote(output_tokens), typeof(cost_usd), quote(cost_usd), typeof(timestamp), hex(timestamp) FROM cost_records ORDER BY id";
+    expect(sqlite(n, costs)).toBe(sqlite(db, costs));
+    expect(sqlite(n, "SELECT quote(tenant_id) FROM cost_records")).toBe("NULL\nNULL");
+    expect(sqlite(n, "SELECT seq FROM sqlite_sequence WHERE name = 'cost_records'")).toBe(
+      sqlite(p("mixed-rows.db"), "SELECT seq FROM sqlite_sequence WHERE name = 'cost_records'"),
+    );
+    expect(sqlite(n, "SELECT status FROM agent_sessions ORDER BY id")).toBe("backup\nkept");
     const q = (file: string) =>
       sqlite(
         file,
