@@ -64,8 +64,9 @@ export interface Plan {
   sameShape: boolean;
   /**
    * The target has every column of the backup's table, kept the same way (rowid, primary key), and
-   * columns the legacy table never had (vox's later ones), which their defaults fill: the native path
-   * copies it and proves it on the backup's columns, in the backup's order (native-load.ts).
+   * columns the legacy table never had (vox's later ones), which their constant defaults fill (or the
+   * same columns in another order): the native path copies it and proves it on the backup's columns,
+   * in the backup's order (native-load.ts).
    */
   wider?: boolean;
   hash?: LineHasher;
@@ -104,6 +105,11 @@ function emptyReport(source: string): TableImport {
 
 function isReference(bt: BackupTable): bt is ReferenceTable {
   return (bt as Partial<ReferenceTable>).reference === true;
+}
+
+/** A column default SQLite evaluates to the same value for every row: none (NULL) or a literal (`PRAGMA table_xinfo`'s text of it). */
+function constantDefault(dflt: string | null): boolean {
+  return dflt === null || /^(?:null|true|false|[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|0x[0-9a-f]+|'(?:[^']|'')*'|x'(?:[0-9a-f]{2})*')$/i.test(dflt.trim());
 }
 
 /** Builds the per-table mapping from the backup's header and the target's catalog. */
@@ -195,14 +201,18 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
     const targetBt = backupTable(target, 0n);
     const same = mapping === "same" && !isReference(bt) && targetBt.rowidColumn === bt.rowidColumn;
     const sameShape = same && JSON.stringify(targetBt.columns) === JSON.stringify(bt.columns);
-    // Every column the backup carries, kept the same way (rowid, key), and more, which their defaults fill (vox's new columns).
+    // Every column the backup carries, kept the same way (rowid, key), and more, which their defaults
+    // fill (vox's new columns), or the same in another order. A default that is not a constant
+    // (datetime('now'), changes()) would take one value for the whole INSERT … SELECT, one a row by rows:
+    // such a table loads by rows.
     const wider =
       same &&
       !sameShape &&
       targetBt.withoutRowid === bt.withoutRowid &&
       targetBt.rowidAlias === bt.rowidAlias &&
       JSON.stringify(targetBt.primaryKey) === JSON.stringify(bt.primaryKey) &&
-      bt.columns.every((c) => targetBt.columns.includes(c));
+      bt.columns.every((c) => targetBt.columns.includes(c)) &&
+      target.columns.every((c) => c.hidden !== 0 || bt.columns.includes(c.name) || constantDefault(c.dflt));
     report.parity = sameShape ? "hash" : "count";
     plans.set(bt.name, { ...base, target, map, unknownCols, unlistedCols, checks, blobIdx, keyIdx, sameShape, wider });
   }

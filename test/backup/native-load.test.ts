@@ -311,6 +311,29 @@ describe("native path ≡ row path", () => {
   });
 });
 
+describe("a table the baseline widened (native-load.ts proofTable)", () => {
+  it("loads natively when the columns it adds default to a constant, by rows when a default is evaluated per statement (changes(), the time)", async () => {
+    // The mixed file of the test above: cost_records (vox 60) into vox 66's, which adds tenant_id.
+    const base = baselineImport();
+    const withDefault = (dflt: string) => {
+      const sql = base.baselineSql.replace(/(CREATE TABLE IF NOT EXISTS cost_records \([^;]*?\btenant_id TEXT)/, `$1 DEFAULT ${dflt}`);
+      expect(sql).not.toBe(base.baselineSql);
+      return sql;
+    };
+    const into = async (name: string, dflt: string) => {
+      const r = await importBackup({ ...base, baselineSql: withDefault(dflt), backupPath: p("mixed.jsonl"), targetPath: p(name), source: p("mixed.db") });
+      return {
+        how: r.tables.find((t) => t.source === "cost_records")!.loadedBy,
+        tenants: sqlite(p(name), "SELECT quote(tenant_id) FROM cost_records ORDER BY id"),
+      };
+    };
+    expect(await into("wide-literal.db", "'t'")).toEqual({ how: "native", tenants: "'t'\n't'" });
+    // One INSERT … SELECT would give every row one statement's changes(), row by row each row its own.
+    expect((await into("wide-changes.db", "(changes())")).how).toBe("rows");
+    expect((await into("wide-now.db", "CURRENT_TIMESTAMP")).how).toBe("rows");
+  });
+});
+
 describe("the source is only used when it can be", () => {
   it("not a file that does not exist, is not a database, or is the target itself", () => {
     const mem = new Database(":memory:");
