@@ -203,7 +203,9 @@ describe("native path ≡ row path", () => {
        INSERT INTO cost_records (id, agent_id, session_id, provider, model, input_tokens, output_tokens, cost_usd, timestamp) VALUES
          (3, 'a' || char(0) || 'b', NULL, 'p', CAST(x'ff41' AS TEXT), 9223372036854775807, -9223372036854775808, 3.0, 't'),
          (7, 'é', 's', 'p', 'm', '12', 1, 1e308, x'00ff');
-       INSERT INTO agent_sessions (id, agent_id, started_at, status) VALUES ('s1', 'a', 't', 'backup'), ('s2', 'b', 't', 'kept');`,
+       INSERT INTO agent_sessions (id, agent_id, started_at, status) VALUES ('s1', 'a', 't', 'backup'), ('s2', 'b', 't', 'kept');
+       INSERT INTO knowledge_nodes (id, label, content) VALUES ('k1', 'alpha', 'first words'), ('k2', 'beta', 'second words');
+       INSERT INTO search_document_chunks (id, document_id, chunk_index, body_text) VALUES (1, 1, 0, 'gamma one'), (2, 3, 0, 'gamma two');`,
     );
     // The target's UNIQUE index on search_documents(source_uri), absent from this legacy file.
     const f = fixtureDb(db);
@@ -219,6 +221,7 @@ describe("native path ≡ row path", () => {
     // Written after the export: a native copy would not equal the backup, so agent_reliability loads from the backup.
     sqlite(db, "UPDATE agent_reliability SET agent_id = 'changed later' WHERE agent_id = 'backup'");
     sqlite(db, "UPDATE agent_sessions SET status = 'changed later' WHERE status = 'backup'");
+    sqlite(db, "UPDATE search_document_chunks SET body_text = 'delta two' WHERE id = 2");
     const rows = await load(p("mixed.jsonl"), p("mixed-rows.db"));
     const native = await load(p("mixed.jsonl"), p("mixed-native.db"), db);
     const n = p("mixed-native.db");
@@ -232,6 +235,13 @@ describe("native path ≡ row path", () => {
     // vox 66 added tenant_id to both: copied, and proven on the backup's columns (native-load.ts proofTable).
     expect(how.cost_records).toBe("native");
     expect(how.agent_sessions).toBe("rows"); // its proof on the backup's columns failed
+    expect(how.knowledge_nodes).toBe("native");
+    expect(how.search_document_chunks).toBe("rows"); // changed after the export: its proof failed
+    // The FTS indexes rebuilt from the content tables as loaded: the backup's text, not the changed source's.
+    const match =
+      "SELECT 'g', rowid FROM search_document_chunks_fts WHERE search_document_chunks_fts MATCH 'gamma' UNION ALL SELECT 'd', rowid FROM search_document_chunks_fts WHERE search_document_chunks_fts MATCH 'delta' UNION ALL SELECT 'w', id FROM knowledge_nodes_fts WHERE knowledge_nodes_fts MATCH 'words'";
+    expect(sqlite(n, match)).toBe("g|1\ng|2\nw|k1\nw|k2");
+    expect(sqlite(n, match)).toBe(sqlite(p("mixed-rows.db"), match));
     const costs =
       "SELECT id, typeof(agent_id), hex(agent_id), quote(session_id), typeof(model), hex(model), quote(input_tokens), typeof(input_tokens), quote(output_tokens), typeof(cost_usd), quote(cost_usd), typeof(timestamp), hex(timestamp) FROM cost_records ORDER BY id";
     expect(sqlite(n, costs)).toBe(sqlite(db, costs));
