@@ -13,12 +13,12 @@
  * index's columns), so the schema's SQL is read with the tokenizer: every `COLLATE <name>` outside
  * strings and comments.
  */
-import { allRows, openReadOnly, unknownCollations as refusal, type LibsqlDatabase } from "./local.js";
+import { allRows, openReadOnly, unknownCollationRefusal, type LibsqlDatabase } from "./local.js";
 import { quoteIdent } from "./value.js";
 import { sqlTokens, unquoteToken } from "./sqltokens.js";
 
 /** Each collation the schema names that this SQLite has not got, with where it is declared ("table notes", "index i"). */
-function unknownCollations(db: LibsqlDatabase): Map<string, string[]> {
+function missingCollations(db: LibsqlDatabase): Map<string, string[]> {
   const out = new Map<string, string[]>();
   // Tables and indexes: they hold and order rows. A view or trigger naming one is left out of the new
   // file and named (db/objects.ts); a virtual table's arguments are its module's text, not SQLite's columns.
@@ -63,8 +63,8 @@ function usable(db: LibsqlDatabase, name: string): boolean {
 
 /** Refuses (3) a database whose schema names a collation this SQLite has not got (see above; the words: db/local.ts). */
 export function assertKnownCollations(db: LibsqlDatabase, path: string): void {
-  const unknown = unknownCollations(db);
-  if (unknown.size) throw refusal(path, unknown);
+  const unknown = missingCollations(db);
+  if (unknown.size) throw unknownCollationRefusal(path, unknown);
 }
 
 /** `assertKnownCollations` of the file at `path` (opened read-only for it, then closed). */

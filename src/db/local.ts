@@ -114,7 +114,7 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
   }
   // A path that reads rows without src/db/collations.ts's check first: the same refusal, from SQLite's words.
   const collation = /no such collation sequence: (.+)$/i.exec(msg);
-  if (collation) return unknownCollations(dbPath ?? "", new Map([[collation[1]!, []]]), msg);
+  if (collation) return unknownCollationRefusal(dbPath ?? "", new Map([[collation[1]!, []]]), msg);
   if ((dbPath && /READONLY/.test(code)) || /readonly database/i.test(msg)) {
     if (dbPath && hotJournal(dbPath)) return hotJournalError(dbPath);
     return refused({
@@ -156,7 +156,7 @@ export function sqliteFailure(e: unknown, dbPath?: string): VoxError | null {
  * The refusal (3) of a database whose schema names collations SQLite in this tool does not have
  * (src/db/collations.ts finds them; `named`: each with the tables and indexes declaring it, where known).
  */
-export function unknownCollations(path: string, named: ReadonlyMap<string, readonly string[]>, sqlite?: string): VoxError {
+export function unknownCollationRefusal(path: string, named: ReadonlyMap<string, readonly string[]>, sqlite?: string): VoxError {
   const one = named.size === 1;
   const list = [...named].map(([name, where]) => `"${name}"${where.length ? ` (${where.join(", ")})` : ""}`).join("; ");
   return refused({
