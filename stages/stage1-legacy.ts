@@ -20,6 +20,7 @@ import { failed, refused } from "../src/errors.js";
 import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, type ContentState } from "../src/safety/content-version.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
+import { settleReadersSideFiles } from "../src/db/files.js";
 import { fsyncDir } from "../src/util/fsync.js";
 import { inodeOf, sameInode } from "../src/safety/identity.js";
 import { assertRecorded, recordFile, type FileRecord } from "../src/safety/runfiles.js";
@@ -346,6 +347,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   fsyncDir(c.archiveDir);
   c.journalSwap("primary-archived", state);
   pausePoint("swap-archived");
+  settleReadersSideFiles(c.newPath); // the checks' read-only look left an empty -wal and a -shm (src/db/files.ts)
   assertRecorded("the new file", c.newPath, builtFile(c), {
     untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).`,
   });

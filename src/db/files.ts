@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { dirname } from "node:path";
 import { DB_SIDE_SUFFIXES, privateBuildPath } from "../layout.js";
@@ -14,6 +14,25 @@ export const DB_SIDE_FILES = DB_SIDE_SUFFIXES;
 export function moveDatabaseFiles(from: string, to: string): void {
   renameSync(from, to);
   for (const s of DB_SIDE_FILES) if (existsSync(from + s)) renameSync(from + s, to + s);
+}
+
+/**
+ * Lets SQLite take away the empty `-wal` and the `-shm` a read-only connection leaves beside a WAL-mode
+ * file (SQLite removes them only when a read-write connection closes last, under its own locks): a
+ * read-write connection is opened and closed, reading the schema and writing nothing (an empty WAL
+ * checkpoints nothing; the file's size, time and header stay). Before the swap renames the new file,
+ * whose checks read it read-only: renamed alone, it would leave `.<name>.vox-cutover-new-wal` and
+ * `-shm` beside the database (helper-91). Nothing is done when there is no `-wal` or when it holds
+ * frames (a write since the build: the swap's assertRecorded refuses that file as it stands).
+ */
+export function settleReadersSideFiles(path: string): void {
+  let wal: number;
+  try {
+    wal = statSync(path + "-wal").size;
+  } catch {
+    return; // no -wal
+  }
+  if (wal === 0) openReadWrite(path).close();
 }
 
 /** Removes one of this product's own temporary database files and its companions (never a user's file). */

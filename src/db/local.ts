@@ -340,7 +340,9 @@ export function openReadWrite(path: string): LibsqlDatabase {
     db = new Database(path);
     db.defaultSafeIntegers(true);
     db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
-    db.prepare("SELECT count(*) FROM sqlite_master").raw(true).get();
+    // Reads the schema (a file that is no database fails here). By exec, not a prepared statement: libsql's
+    // close() ends the SQLite connection only once no statement of it is left (a kept one waits for the GC).
+    db.exec("SELECT count(*) FROM sqlite_master");
   } catch (e) {
     throw wrapOpenError(path, e);
   }

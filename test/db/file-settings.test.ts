@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildCorpusFile, fileSettingsOf } from "../fixtures/corpus.js";
 import { cli, ROOT, sha256, sqlite, tmp } from "../helpers.js";
@@ -45,6 +46,9 @@ describe("the file's settings", () => {
       const app = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
       expect(app.exitCode, app.stderr).toBe(0);
       expect(app.json.steps.some((s: { id: string }) => s.id === "build-import")).toBe(true);
+      // Nothing of the run is left beside the database: the empty -wal and the -shm of the new file that
+      // its checks' read-only look made went before the rename (src/db/files.ts settleReadersSideFiles).
+      expect(readdirSync(dir).filter((f) => !f.startsWith("vox-cutover-runs"))).toEqual(["vox.db"]);
       const archive = app.json.archive.path as string;
       // Checked by the independent reader: Python's sqlite3 and the sqlite3 CLI.
       expect(fileSettingsOf(db)).toEqual(want(encoding));
