@@ -338,7 +338,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   // The last check: after the confirmation, on every attempt, with the write lock held.
   assertStillPlannedFile(c, true);
   assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
-  // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again right before the rename.
+  // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again before its settle and rename.
   assertNewFileUnheld(c.newPath, `Nothing was moved: ${c.dbPath} is the original, with every row; the new file is kept at ${c.newPath}.`);
   hold.checkpoint();
   const state = hold.state();
@@ -347,15 +347,20 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   fsyncDir(c.archiveDir);
   c.journalSwap("primary-archived", state);
   pausePoint("swap-archived");
-  settleReadersSideFiles(c.newPath); // the checks' read-only look left an empty -wal and a -shm (src/db/files.ts)
-  assertRecorded("the new file", c.newPath, builtFile(c), {
-    untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).`,
-  });
-  // The new file takes the primary's permission bits and owner, then its name (one rename).
+  const isBuilt = () =>
+    assertRecorded("the new file", c.newPath, builtFile(c), {
+      untouched: `Nothing was moved by this step: ${c.dbPath} is still the original (also linked into the archive ${archive}).`,
+    });
+  isBuilt();
   assertNewFileUnheld(
     c.newPath,
     `Nothing was renamed: ${c.dbPath} is still the original (also linked into the archive ${archive}); the new file is kept at ${c.newPath}.`,
   );
+  // This run's own file, held by nobody: the empty -wal and the -shm its checks' read-only look left go
+  // (src/db/files.ts), and it is checked again as it will be renamed (the settle writes nothing to it).
+  settleReadersSideFiles(c.newPath);
+  isBuilt();
+  // The new file takes the primary's permission bits and owner, then its name (one rename).
   sameModeAs(c.newPath, c.run);
   // The new file is locked for this run before it takes the name: whoever looks at the name meets this run's lock.
   c.lock?.cover(c.newPath);

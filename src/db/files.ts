@@ -23,16 +23,19 @@ export function moveDatabaseFiles(from: string, to: string): void {
  * checkpoints nothing; the file's size, time and header stay). Before the swap renames the new file,
  * whose checks read it read-only: renamed alone, it would leave `.<name>.vox-cutover-new-wal` and
  * `-shm` beside the database (helper-91). Nothing is done when there is no `-wal` or when it holds
- * frames (a write since the build: the swap's assertRecorded refuses that file as it stands). The
+ * frames (a write since the build: the swap's assertRecorded refuses that file as it stands), nor
+ * where no file is (never one created). The caller has checked that it is its own file and that no
+ * other process holds it (the swap: assertRecorded, assertNewFileUnheld). The
  * readers must be gone, not only closed: libsql ends a closed connection once its statements are
  * collected, which the swap has done before its hold (src/safety/hold.ts releaseClosedHandles).
  */
 export function settleReadersSideFiles(path: string): void {
   let wal: number;
   try {
+    if (!statSync(path).isFile()) return; // openReadWrite would make a database where none is
     wal = statSync(path + "-wal").size;
   } catch {
-    return; // no -wal
+    return; // no file, or no -wal
   }
   if (wal === 0) openReadWrite(path).close();
 }

@@ -8,7 +8,8 @@ import { execa } from "execa";
 import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { BIN, cleanEnv, cli, sampleInto, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
@@ -716,6 +717,46 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(run.exitCode, run.stderr).toBe(3);
     expect(run.stderr).toMatch(/holds the original file/);
     await replacedThenResumed(dir, db, /another file than the one this run was planned for/);
+  });
+
+  it("a WAL-mode new file replaced (its empty -wal kept), removed, or held with SQLite's exclusive lock at the swap: refused (3) before its side files are settled — nothing opened, created or waited for", async () => {
+    for (const change of ["replace", "remove", "exclusive holder"] as const) {
+      const { db } = sample();
+      expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+      const before = sha256(db);
+      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 30_000);
+      const newPath = join(dirname(db), ".vox.db.vox-cutover-new");
+      // What the settle would act on: the empty -wal the checks' read-only look left (src/db/files.ts settleReadersSideFiles).
+      expect(statSync(newPath + "-wal").size, change).toBe(0);
+      let holder: ReturnType<typeof execa> | undefined;
+      if (change === "replace") {
+        writeFileSync(newPath + ".other", randomBytes(statSync(newPath).size));
+        renameSync(newPath + ".other", newPath);
+      } else if (change === "remove") rmSync(newPath);
+      else {
+        const script =
+          "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA locking_mode=EXCLUSIVE')\nc.execute('SELECT count(*) FROM sqlite_master').fetchall()\nprint('holding', flush=True)\ntime.sleep(60)";
+        holder = execa("python3", ["-c", script, newPath]);
+        await new Promise<void>((res) => holder!.stdout!.once("data", () => res()));
+      }
+      const t0 = Date.now();
+      release();
+      const r = await child;
+      const took = Date.now() - t0;
+      holder?.kill();
+      await holder?.catch(() => undefined);
+      expect(r.exitCode, `${change}: ${r.stderr}`).toBe(3);
+      expect(r.stderr, change).toMatch(
+        change === "replace"
+          ? /is not the file this run made: another file is at that name/
+          : change === "remove"
+            ? /is not the file this run made: it is not there/
+            : /it holds the new file/,
+      );
+      if (change === "remove") expect(existsSync(newPath)).toBe(false); // no empty database made at its name
+      if (change === "exclusive holder") expect(took, "no busy wait under the primary's hold").toBeLessThan(4000);
+      expect(sha256(db), change).toBe(before);
+    }
   });
 
   it("an empty file (no table: the baseline in place) replaced by a file with rows, or given a table with a row, before the baseline step: refused (3), that file untouched", async () => {
