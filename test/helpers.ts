@@ -13,6 +13,15 @@ export const ROOT = resolve(import.meta.dirname, "..");
 export const BIN = join(ROOT, "dist", "src", "cli", "main.js");
 
 /**
+ * Node's arguments before BIN for the CLI processes the tests start (`node ...NODE_ARGS BIN …`):
+ * test/fixtures/no-opt.cjs turns V8's optimizing compiler off in them. Their runs are a second or two
+ * on files of a few MB, where TurboFan's compiles cost more CPU than they save: ~20 % less CPU a
+ * run, ~1,000 runs a suite (docs/testing.md, session 28). What a run does is the same; the product's
+ * own speed is measured by `npm run bench`, started as operators start it.
+ */
+export const NODE_ARGS = ["--require", join(ROOT, "test", "fixtures", "no-opt.cjs")];
+
+/**
  * The run's own lock folder (test/global-setup.ts), as a word for a shell command line: a process
  * started through tmux gets its environment from the tmux server, which may be older than this run.
  */
@@ -42,7 +51,7 @@ interface CliResult {
 }
 
 export async function cli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
-  const r = await execa("node", [BIN, ...args], {
+  const r = await execa("node", [...NODE_ARGS, BIN, ...args], {
     env: cleanEnv(opts.env),
     extendEnv: false,
     cwd: opts.cwd ?? ROOT,
@@ -254,7 +263,7 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
  */
 export async function pausedAt(args: string[], point: string, ms?: number, once = false, env: Record<string, string> = {}) {
   const marker = join(tmp(), "paused");
-  const child = execa("node", [BIN, ...args], {
+  const child = execa("node", [...NODE_ARGS, BIN, ...args], {
     env: cleanEnv({
       ...env,
       VOX_CUTOVER_PAUSE_AT: point,
@@ -282,7 +291,7 @@ export async function interruptAt(args: string[], point: string, sig: NodeJS.Sig
   const ownTmp = join(scratch, "tmpdir");
   mkdirSync(ownTmp);
   const marker = join(scratch, "paused");
-  const child = execa("node", [BIN, ...args], {
+  const child = execa("node", [...NODE_ARGS, BIN, ...args], {
     env: cleanEnv({
       ...env,
       TMPDIR: ownTmp,

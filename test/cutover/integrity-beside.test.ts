@@ -4,7 +4,7 @@
  * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 // The worker is a built file: the check that starts it runs from dist/.
@@ -15,9 +15,10 @@ import { BIN, cleanEnv, cli, interruptAt, sampleInto, sha256, sqlite, tmp } from
 import { appendUnusedPage } from "../fixtures/damage.js";
 
 /** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
-async function damaged(): Promise<{ db: string; env: Record<string, string> }> {
+async function damaged(slow = false): Promise<{ db: string; env: Record<string, string> }> {
   const dir = tmp("vox-beside-");
   const { db } = await sampleInto(dir, 30);
+  if (slow) await withSlowTable(db, "sample");
   const py = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -35,11 +36,31 @@ c.commit()
 
 const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
 
+/**
+ * SLOW_TABLE added to `db`. Its indexes take as long to build as to check (~2.4 CPU-s), so it is built
+ * once per worker process in each file it goes into (the 30-row sample, or a file of its own) and
+ * copied after that (a closed rollback-journal file: the copy is the same database).
+ */
+const slowMade = new Map<string, Promise<string>>();
+async function withSlowTable(db: string, base: "sample" | "alone"): Promise<void> {
+  let made = slowMade.get(base);
+  if (!made) {
+    made = (async () => {
+      const d = tmp("vox-slow-made-");
+      const f = base === "sample" ? (await sampleInto(d, 30)).db : join(d, "slow.db");
+      await execa("python3", ["-c", SLOW_TABLE, f]);
+      return f;
+    })();
+    slowMade.set(base, made);
+  }
+  copyFileSync(await made, db); // over the sample `sampleInto` copied there: the same sample, with the table
+}
+
 /** The 30-row sample with SLOW_TABLE (a check of ~2 s) and a TMPDIR of its own. */
 async function slowSample(prefix: string): Promise<{ dir: string; db: string; own: string }> {
   const dir = tmp(prefix);
   const { db } = await sampleInto(dir, 30);
-  await execa("python3", ["-c", SLOW_TABLE, db]);
+  await withSlowTable(db, "sample");
   const own = join(dir, "tmp");
   mkdirSync(own);
   return { dir, db, own };
@@ -120,7 +141,7 @@ while not os.path.exists(sys.argv[2]):
   it("the worker's lock dropped mid-check (this process opened and closed the file outside SQLite) and a writer committing then: the worker answers that the file was written during the check", async () => {
     const dir = tmp("vox-beside-");
     const db = join(dir, "slow.db");
-    await execa("python3", ["-c", SLOW_TABLE, db]);
+    await withSlowTable(db, "alone");
     const worker = new Worker(new URL("../../dist/src/db/integrity-worker.js", import.meta.url), {
       workerData: { path: db, limit: { above: 1 << 20, size: "1 MB" } },
     });
@@ -272,11 +293,10 @@ describe("Stage 0's integrity_check on two connections (a large rollback-journal
 
   it("a worker that fails with a part claimed: this thread runs the parts it had, in its same transaction — problems still found, a sound file still ok", async () => {
     // Parts slow enough (SLOW_TABLE) that the worker has started and claimed one before this thread has taken them all.
-    const { db } = await damaged();
-    await execa("python3", ["-c", SLOW_TABLE, db]);
+    const { db } = await damaged(true);
     const dir = tmp("vox-parts-");
     const sound = join(dir, "slow.db");
-    await execa("python3", ["-c", SLOW_TABLE, sound]);
+    await withSlowTable(sound, "alone");
     process.env.VOX_CUTOVER_TEST_PARTS_WORKER_FAIL = "1";
     try {
       const bad = await integrityOnTwo(db, { above: 16 << 20, size: "16 MB" });
@@ -290,7 +310,7 @@ describe("Stage 0's integrity_check on two connections (a large rollback-journal
   it("both connections' locks dropped mid-check (this process opened and closed the file outside SQLite) and a writer committing then: no answer from the parts (null: the caller checks on one connection)", async () => {
     const dir = tmp("vox-parts-");
     const db = join(dir, "slow.db");
-    await execa("python3", ["-c", SLOW_TABLE, db]);
+    await withSlowTable(db, "alone");
     // A writer waiting for the lock, and a thread of this process that drops the locks (closing any
     // descriptor of the file does) while both connections read: the writer commits in the middle.
     const writer = execa("python3", [

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, NODE_ARGS, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
@@ -398,7 +398,7 @@ describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
     const { db, orig } = await sampleIn(10);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], {
+    const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply"], {
       env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
       extendEnv: false,
       reject: false,
@@ -417,7 +417,7 @@ describe("signals and rehearse", () => {
     expect(journal).toMatch(/"e":"interrupted"/);
     const marker2 = join(tmp(), "paused");
     // forceKillAfterDelay: false — execa otherwise follows a SIGTERM with SIGKILL after 5 s, before a run blocked at its pause point can exit 143.
-    const term = execa("node", [BIN, "cutover", "--db", db, "--resume", "--apply"], {
+    const term = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--resume", "--apply"], {
       env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }),
       extendEnv: false,
       reject: false,
@@ -434,7 +434,7 @@ describe("signals and rehearse", () => {
     const { dir, db } = await sampleIn(10);
     const before = snapshotDir(dir);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply"], {
+    const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply"], {
       env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
       extendEnv: false,
       reject: false,

@@ -20,7 +20,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
+import { BIN, cleanEnv, NODE_ARGS, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
@@ -532,7 +532,12 @@ os._exit(0)
 describe("the swap never leaves the primary's name empty", () => {
   it("watched from another process during a whole cutover, the name always holds a SQLite file (the old one or the new one)", async () => {
     const { db, orig } = await sampleIn(10);
-    const child = execa("node", [BIN, "cutover", "--db", db, "--apply", "--json"], { env: cleanEnv(), extendEnv: false, reject: false, stdin: "ignore" });
+    const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply", "--json"], {
+      env: cleanEnv(),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+    });
     let looks = 0;
     let missing = 0;
     let done = false;
