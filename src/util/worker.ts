@@ -1,12 +1,51 @@
 import type { Worker } from "node:worker_threads";
 
 /**
- * Flags a worker thread must not inherit: `--input-type` is only valid for --eval input, and Node refuses
- * a V8 heap option in a worker's execArgv (`npm start` gives the wizard's UI thread --max-semi-space-size;
- * a worker's young generation is its resourceLimits).
+ * V8's options among those `process.allowedNodeEnvironmentFlags` lists (Node's documentation of
+ * NODE_OPTIONS): Node hands them to V8, and refuses every V8 option in a worker's execArgv.
+ */
+const V8_OPTIONS = new Set([
+  "--abort-on-uncaught-exception",
+  "--disallow-code-generation-from-strings",
+  "--enable-etw-stack-walking",
+  "--expose-gc",
+  "--huge-max-old-generation-size",
+  "--interpreted-frames-native-stack",
+  "--jitless",
+  "--max-old-space-size",
+  "--max-semi-space-size",
+  "--perf-basic-prof",
+  "--perf-basic-prof-only-functions",
+  "--perf-prof",
+  "--perf-prof-unwinding-info",
+  "--stack-trace-limit",
+]);
+
+/**
+ * The options a worker thread is started with: Node's own options of this process, without its V8
+ * options. Node refuses a V8 option in a worker's execArgv ("Initiated Worker with invalid execArgv
+ * flags"), and the thread has it anyway: V8's flags hold for the whole process. The launch line gives
+ * the main thread `--max-semi-space-size` (a worker's young generation is its resourceLimits), and an
+ * operator may start `node --max-old-space-size=8192 dist/src/cli/main.js …`: neither may stop a run
+ * at its first worker. Kept: what Node lists as its own (`--require`, `--conditions`, `--no-warnings`,
+ * …, each with its value) and the CPU profiler's options; not `--input-type` and `--eval`, which are
+ * for --eval input only.
  */
 export function workerExecArgv(): string[] {
-  return process.execArgv.filter((a) => !a.startsWith("--input-type") && !a.startsWith("--eval") && a !== "-e" && !a.startsWith("--max-semi-space-size"));
+  const out: string[] = [];
+  let keepValue = false;
+  for (const a of process.execArgv) {
+    if (!a.startsWith("-")) {
+      if (keepValue) out.push(a); // the value of the option before it (`--require FILE`)
+      keepValue = false;
+      continue;
+    }
+    const name = a.split("=")[0]!;
+    const keep = (process.allowedNodeEnvironmentFlags.has(name) && !V8_OPTIONS.has(name) && name !== "--input-type") || name.startsWith("--cpu-prof");
+    if (keep) out.push(a);
+    keepValue = keep && !a.includes("=");
+  }
+  return out;
 }
 
 /** A small young generation: the workers stream, they keep nothing, and RSS stays low. */
