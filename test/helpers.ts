@@ -127,6 +127,56 @@ export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string;
 }
 
 /**
+ * `sampleInto`'s files, its vox.db cut to the tables tests of the run's mechanics name: vox's own (the
+ * shapes kept: orphans, both FTS tables with their content tables, AUTOINCREMENT), the operator's two tables and the ad-hoc `schema_version`
+ * rows that go to `legacy_quarantine`. A sample's CLI run costs per table (~1 CPU-s for vox's ~180, half
+ * that for these): for files that start dozens of runs to test a mechanism that does the same for every
+ * table (test/cutover/kept-trial.test.ts). Made once per row count per worker process, then copied.
+ */
+const FEWER_TABLES = [
+  "schema_version",
+  "actor_state",
+  "conversations",
+  "knowledge_nodes",
+  "embeddings",
+  "names",
+  "objects",
+  "news_publish_attempts",
+  "search_document_chunks",
+  "user_kv",
+  "user_bookmarks",
+];
+const fewerCache = new Map<number, Promise<string>>();
+export async function sampleWithFewerTables(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
+  let made = fewerCache.get(rows);
+  if (!made) {
+    made = (async () => {
+      const d = mkdtempSync(join(inject("sharedScratch"), `sample-fewer-${rows}-`));
+      const { db } = await sampleInto(d, rows);
+      const py = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+keep = set(sys.argv[2].split(","))
+c.execute("PRAGMA foreign_keys = OFF")
+for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'").fetchall():
+    if name not in keep and "_fts" not in name:
+        c.execute('DROP TABLE "%s"' % name.replace('"', '""'))
+c.commit()
+c.execute("VACUUM")
+`;
+      await execa("python3", ["-c", py, db, FEWER_TABLES.join(",")]);
+      return db;
+    })();
+    fewerCache.set(rows, made);
+    made.catch(() => fewerCache.delete(rows));
+  }
+  const from = await made;
+  const s = await sampleInto(dir, rows);
+  copyFileSync(from, s.db);
+  return { dir, db: s.db, orig: sha256(s.db) };
+}
+
+/**
  * A 10-row sample in a new folder (`tmp(prefix)`), changed by a Python sqlite3 script that gets the
  * database's path as `sys.argv[1]` (an operator's own table, a large value in a vox column).
  */

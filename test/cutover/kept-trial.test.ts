@@ -24,13 +24,17 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
-import { BIN, cleanEnv, cli, pausedAt, sampleInto, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, pausedAt, sampleWithFewerTables, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
 import { retireKeptTrial } from "../../dist/src/engine/kept-trial.js";
 
-/** A folder with the sample and a TMPDIR of its own (where a dry-run keeps its trial). */
+/**
+ * A folder with the sample (vox's tables these tests name, `sampleWithFewerTables`: what is tested here is
+ * the trial's keeping and adoption, the same for any table, and this file makes ~45 dry-runs) and a
+ * TMPDIR of its own (where a dry-run keeps its trial).
+ */
 async function setup(): Promise<{ dir: string; db: string; env: Record<string, string>; kept: () => string[] }> {
   const dir = tmp("vox-kept-");
-  const { db } = await sampleInto(dir, 30);
+  const { db } = await sampleWithFewerTables(dir, 30);
   const own = join(dir, "tmp");
   mkdirSync(own);
   const home = join(own, `vox-cutover-trials-${process.getuid!()}`);
