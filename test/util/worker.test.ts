@@ -13,6 +13,24 @@ import { Worker } from "node:worker_threads";
 import { workerExecArgv } from "../../src/util/worker.js";
 import { BIN, cleanEnv, NODE_ARGS, ROOT, sampleInto, sqlite, tmp } from "../helpers.js";
 
+/**
+ * With this process's execArgv set to `given`: a worker given it as it is is refused, one given
+ * workerExecArgv() starts and answers. Returns what workerExecArgv() gave.
+ */
+async function refusedAsIsStartedWithout(given: string[]): Promise<string[]> {
+  const saved = process.execArgv;
+  process.execArgv = given;
+  try {
+    expect(() => new Worker("", { eval: true, execArgv: process.execArgv })).toThrow(/execArgv/); // inherited as it is: refused
+    const w = new Worker("require('node:worker_threads').parentPort.postMessage('up')", { eval: true, execArgv: workerExecArgv() });
+    expect((await once(w, "message"))[0]).toBe("up");
+    await w.terminate();
+    return workerExecArgv();
+  } finally {
+    process.execArgv = saved;
+  }
+}
+
 describe("workerExecArgv", () => {
   it("starts a worker in a process started as main.ts's launch line starts it", async () => {
     // Every option the launch line gives node (between `exec node` and `--`), as a command gets them.
@@ -20,22 +38,12 @@ describe("workerExecArgv", () => {
     const options = /exec node (.*?) -- /.exec(launch)?.[1]?.replaceAll("$s", "4").split(" ");
     expect(options, launch).toBeDefined();
     expect(options).toContain("--max-semi-space-size=4");
-    const saved = process.execArgv;
-    process.execArgv = [...saved, ...options!];
-    try {
-      expect(() => new Worker("", { eval: true, execArgv: process.execArgv })).toThrow(/execArgv/); // inherited as it is: refused
-      const w = new Worker("require('node:worker_threads').parentPort.postMessage('up')", { eval: true, execArgv: workerExecArgv() });
-      expect((await once(w, "message"))[0]).toBe("up");
-      await w.terminate();
-    } finally {
-      process.execArgv = saved;
-    }
+    await refusedAsIsStartedWithout([...process.execArgv, ...options!]);
   });
 
   it("leaves out V8's options (with a value given apart too) and keeps Node's own, each with its value", async () => {
-    const saved = process.execArgv;
     const preload = join(ROOT, "test", "fixtures", "no-opt.cjs");
-    process.execArgv = [
+    const given = [
       "--max-old-space-size=4096",
       "--no-opt",
       "--require",
@@ -47,15 +55,7 @@ describe("workerExecArgv", () => {
       "1",
       "--input-type=module",
     ];
-    try {
-      expect(workerExecArgv()).toEqual(["--require", preload, "--no-warnings"]);
-      expect(() => new Worker("", { eval: true, execArgv: process.execArgv })).toThrow(/execArgv/);
-      const w = new Worker("require('node:worker_threads').parentPort.postMessage('up')", { eval: true, execArgv: workerExecArgv() });
-      expect((await once(w, "message"))[0]).toBe("up");
-      await w.terminate();
-    } finally {
-      process.execArgv = saved;
-    }
+    expect(await refusedAsIsStartedWithout(given)).toEqual(["--require", preload, "--no-warnings"]);
   });
 
   it("a cutover started by `node` with V8 options of the operator's starts every worker and finishes (was: 'Unexpected failure' at the first)", async () => {
