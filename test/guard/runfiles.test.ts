@@ -10,20 +10,27 @@ import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { BIN, cleanEnv, cli, sampleInto, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
+import { BIN, cleanEnv, cli, sampleInto, sampleWithFewerTables, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
+// The worker's 10-row sample, copied (sampleInto runs `sample` once per worker): `whole` as made, and `template` cut to the
+// tables a run's own files are tested with (sampleWithFewerTables: the same checks for any table, half a run's CPU). The
+// tests sized to the whole sample (a full tmpfs, an edit of a table copied inside SQLite) take `whole`.
 let template: string;
+let whole: string;
 beforeAll(async () => {
   template = tmp();
-  await sampleInto(template, 10); // the worker's 10-row sample, copied (sampleInto runs `sample` once per worker)
+  await sampleWithFewerTables(template, 10);
+  whole = tmp();
+  await sampleInto(whole, 10);
 }, 60_000);
 
-/** A fresh copy of the sample (vox.db and its sidecar) in a new folder. */
-function sample(): { dir: string; db: string; orig: string } {
+/** A fresh copy of the sample (vox.db and its sidecar) in a new folder: `template`'s, or `whole`'s. */
+function sample(from: "few" | "whole" = "few"): { dir: string; db: string; orig: string } {
   const dir = tmp();
-  for (const f of readdirSync(template)) cpSync(join(template, f), join(dir, f), { recursive: true });
+  const src = from === "whole" ? whole : template;
+  for (const f of readdirSync(src)) cpSync(join(src, f), join(dir, f), { recursive: true });
   const db = join(dir, "vox.db");
   return { dir, db, orig: sha256(db) };
 }
@@ -281,7 +288,7 @@ describe("faults are named with the journal phase and the next command (point 8)
     mkdirSync(mnt);
     await execa("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
     try {
-      cpSync(join(template, "vox.db"), join(mnt, "vox.db"));
+      cpSync(join(whole, "vox.db"), join(mnt, "vox.db"));
       const db = join(mnt, "vox.db");
       const orig = sha256(db);
       const r = await cli(["cutover", "--db", db, "--apply"], { env: { VOX_CUTOVER_FREE_BYTES: "99999999999" } });
@@ -304,7 +311,7 @@ describe("faults are named with the journal phase and the next command (point 8)
     mkdirSync(mnt);
     await execa("mount", ["-t", "tmpfs", "-o", "size=300k", "tmpfs", mnt]);
     try {
-      const db = join(template, "vox.db");
+      const db = join(whole, "vox.db");
       const orig = sha256(db);
       for (const writerAbove of ["0", "999999999999"]) {
         const r = await cli(["export-legacy", join(mnt, "backup.jsonl"), "--db", db], { env: { VOX_CUTOVER_WRITER_WORKER_BYTES: writerAbove } });
@@ -456,7 +463,7 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     // The build trusts a verified backup only through its whole-file hash (a natively proven table's
     // lines are not hashed on their own again): an edit between verify-backup and the build that keeps
     // the inode and size must still fail it. (A --resume would verify the backup again first.)
-    const { dir, db, orig } = sample();
+    const { dir, db, orig } = sample("whole");
     const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:verify-backup");
     const root = join(dir, "vox-cutover-runs");
     const backup = join(root, readdirSync(root)[0]!, "backup.jsonl");
