@@ -20,12 +20,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, NODE_ARGS, cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
+import { BIN, cleanEnv, NODE_ARGS, cli, makeBaselineDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
+/** The sample cut to the tables a run's guards are tested with (sampleWithFewerTables: the same checks for any table). */
 function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
-  return sampleInto(dir, rows);
+  return sampleWithFewerTables(dir, rows);
 }
 
 /** Another application holding the database open (Python's sqlite3, a connection kept open). */
