@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { cli, interruptAt, makeBaselineDb, makeVoxDb, sampleInto, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, interruptAt, makeBaselineDb, makeVoxDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 
 const SIGNALS = [
   ["SIGTERM", 143],
@@ -21,7 +21,7 @@ let backup: string;
 
 beforeAll(async () => {
   sampleDir = tmp();
-  await sampleInto(sampleDir, 20);
+  await sampleWithFewerTables(sampleDir, 20); // the tables a writer's interruption is tested with (helpers: the same for any table)
   backup = join(tmp(), "backup.jsonl");
   const e = await cli(["export-legacy", backup, "--db", join(sampleDir, "vox.db")]);
   if (e.exitCode !== 0) throw new Error(e.stderr);
