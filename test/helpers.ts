@@ -15,8 +15,8 @@ export const BIN = join(ROOT, "dist", "src", "cli", "main.js");
 /**
  * Node's arguments before BIN for the CLI processes the tests start (`node ...NODE_ARGS BIN …`):
  * test/fixtures/no-opt.cjs turns V8's optimizing compiler off in them. Their runs are a second or two
- * on files of a few MB, where TurboFan's compiles cost more CPU than they save: ~20 % less CPU a
- * run, ~1,000 runs a suite (docs/testing.md, session 28). What a run does is the same; the product's
+ * on files of a few MB, where TurboFan's compiles cost more CPU than they save: 16–20 % less CPU a
+ * run, ~770 runs a suite (docs/testing.md, session 28). What a run does is the same; the product's
  * own speed is measured by `npm run bench`, started as operators start it.
  */
 export const NODE_ARGS = ["--require", join(ROOT, "test", "fixtures", "no-opt.cjs")];
@@ -99,7 +99,20 @@ export function shortTmp(): string {
 /** A word for `sh -c`: the product's one shell-quoting rule (src/util/shell.ts), not a twin of it. */
 export { shellQuote as shq } from "../src/util/shell.js";
 
-const sampleCache = new Map<number, Promise<string>>();
+const madeCache = new Map<string, Promise<string>>();
+/**
+ * A fixture `build()` makes once per `key` per worker process (the files share the process; what it
+ * makes is only ever copied from). A failed build fails its caller, not every later file.
+ */
+export function madeOnce(key: string, build: () => Promise<string>): Promise<string> {
+  let made = madeCache.get(key);
+  if (!made) {
+    made = build();
+    madeCache.set(key, made);
+    made.catch(() => madeCache.delete(key));
+  }
+  return made;
+}
 
 /**
  * The files `vox-cutover sample DIR/vox.db --rows N` writes (vox.db, its sidecar, telemetry.jsonl),
@@ -109,18 +122,12 @@ const sampleCache = new Map<number, Promise<string>>();
  * the run ends), never in a test's own folders, and are only ever copied from.
  */
 export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
-  let made = sampleCache.get(rows);
-  if (!made) {
-    made = (async () => {
-      const d = mkdtempSync(join(inject("sharedScratch"), `sample-${rows}-`));
-      const r = await cli(["sample", join(d, "vox.db"), "--rows", String(rows)]);
-      if (r.exitCode !== 0) throw new Error(`sample --rows ${rows} failed: ${r.stderr}`);
-      return d;
-    })();
-    sampleCache.set(rows, made);
-    made.catch(() => sampleCache.delete(rows)); // a failed sample fails its caller, not every later file
-  }
-  const from = await made;
+  const from = await madeOnce(`sample-${rows}`, async () => {
+    const d = mkdtempSync(join(inject("sharedScratch"), `sample-${rows}-`));
+    const r = await cli(["sample", join(d, "vox.db"), "--rows", String(rows)]);
+    if (r.exitCode !== 0) throw new Error(`sample --rows ${rows} failed: ${r.stderr}`);
+    return d;
+  });
   for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, f), constants.COPYFILE_EXCL);
   const db = join(dir, "vox.db");
   return { dir, db, orig: sha256(db) };
@@ -131,7 +138,8 @@ export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string;
  * shapes kept: orphans, both FTS tables with their content tables, AUTOINCREMENT), the operator's two tables and the ad-hoc `schema_version`
  * rows that go to `legacy_quarantine`. A sample's CLI run costs per table (~1 CPU-s for vox's ~180, half
  * that for these): for files that start dozens of runs to test a mechanism that does the same for every
- * table (test/cutover/kept-trial.test.ts). Made once per row count per worker process, then copied.
+ * table (kept-trial, runfiles, guard, hold, interrupts-writes). Made once per row count per worker
+ * process (madeOnce), then copied.
  */
 const FEWER_TABLES = [
   "schema_version",
@@ -146,14 +154,10 @@ const FEWER_TABLES = [
   "user_kv",
   "user_bookmarks",
 ];
-const fewerCache = new Map<number, Promise<string>>();
 export async function sampleWithFewerTables(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
-  let made = fewerCache.get(rows);
-  if (!made) {
-    made = (async () => {
-      const d = mkdtempSync(join(inject("sharedScratch"), `sample-fewer-${rows}-`));
-      const { db } = await sampleInto(d, rows);
-      const py = `
+  const from = await madeOnce(`sample-fewer-${rows}`, async () => {
+    const { db } = await sampleInto(mkdtempSync(join(inject("sharedScratch"), `sample-fewer-${rows}-`)), rows);
+    const py = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 keep = set(sys.argv[2].split(","))
@@ -164,13 +168,9 @@ for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AN
 c.commit()
 c.execute("VACUUM")
 `;
-      await execa("python3", ["-c", py, db, FEWER_TABLES.join(",")]);
-      return db;
-    })();
-    fewerCache.set(rows, made);
-    made.catch(() => fewerCache.delete(rows));
-  }
-  const from = await made;
+    await execa("python3", ["-c", py, db, FEWER_TABLES.join(",")]);
+    return db;
+  });
   const s = await sampleInto(dir, rows);
   copyFileSync(from, s.db);
   return { dir, db: s.db, orig: sha256(s.db) };

@@ -3,15 +3,15 @@
  * integrityBeside, issue 18): the same answer as on Stage 0's own thread — a file with problems is
  * refused (3) before anything of its trial is kept or shown; a sound one says where it was checked.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 // The worker is a built file: the check that starts it runs from dist/.
 import { integrityOnTwo } from "../../dist/src/db/integrity.js";
 import { execa } from "execa";
 import { Worker } from "node:worker_threads";
-import { BIN, cleanEnv, cli, interruptAt, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, interruptAt, madeOnce, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
 import { appendUnusedPage } from "../fixtures/damage.js";
 
 /** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
@@ -41,18 +41,13 @@ const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
  * once per worker process in each file it goes into (the 30-row sample, or a file of its own) and
  * copied after that (a closed rollback-journal file: the copy is the same database).
  */
-const slowMade = new Map<string, Promise<string>>();
 async function withSlowTable(db: string, base: "sample" | "alone"): Promise<void> {
-  let made = slowMade.get(base);
-  if (!made) {
-    made = (async () => {
-      const d = tmp("vox-slow-made-");
-      const f = base === "sample" ? (await sampleInto(d, 30)).db : join(d, "slow.db");
-      await execa("python3", ["-c", SLOW_TABLE, f]);
-      return f;
-    })();
-    slowMade.set(base, made);
-  }
+  const made = madeOnce(`slow-table-${base}`, async () => {
+    const d = mkdtempSync(join(inject("sharedScratch"), "slow-made-")); // the run's scratch: the cache outlives this file
+    const f = base === "sample" ? (await sampleInto(d, 30)).db : join(d, "slow.db");
+    await execa("python3", ["-c", SLOW_TABLE, f]);
+    return f;
+  });
   copyFileSync(await made, db); // over the sample `sampleInto` copied there: the same sample, with the table
 }
 
