@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cli, interruptAt, sampleInto, sha256, tmp } from "../helpers.js";
+import { cli, interruptAt, sampleWithFewerTables, sha256, tmp } from "../helpers.js";
 import { cleanUpTmux, exitCode, start } from "../wizard/tmux.js";
 
 let dir: string;
@@ -19,7 +19,7 @@ let original: string[];
 beforeAll(async () => {
   dir = tmp();
   db = join(dir, "vox.db");
-  ({ orig } = await sampleInto(dir, 20));
+  ({ orig } = await sampleWithFewerTables(dir, 20)); // the tables an interruption is tested with (helpers: the same for any table)
   original = readdirSync(dir).sort();
 });
 
@@ -87,7 +87,7 @@ describe("interrupts leave nothing behind and say so in one line", () => {
   it("the terminal closes mid-run without a SIGHUP reaching the command (its shell traps it): the run goes on, exits with its own code, no native abort (Node 20 restoring a vanished terminal)", async () => {
     const d = tmp();
     const copy = join(d, "vox.db");
-    await sampleInto(d, 10); // the worker's sample, copied (throws if `sample` failed)
+    await sampleWithFewerTables(d, 10); // the worker's cut sample, copied (throws if `sample` failed)
     const marker = join(d, "paused");
     const { name, exitFile, errFile } = start(`cutover --db ${copy} --apply`, {
       env: `VOX_CUTOVER_PAUSE_AT=after:export VOX_CUTOVER_PAUSE_MS=60000 VOX_CUTOVER_PAUSE_FILE=${marker}`,

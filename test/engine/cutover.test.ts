@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, NODE_ARGS, cli, makeVoxDb, pausedAt, sampleInto, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, NODE_ARGS, cli, makeVoxDb, pausedAt, sampleInto, sampleWithFewerTables, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
@@ -10,6 +10,15 @@ import { lockFileOf } from "../../src/safety/lock.js";
 
 function sampleIn(rows = 40): Promise<{ dir: string; db: string; orig: string }> {
   return sampleInto(tmp(), rows);
+}
+
+/**
+ * The sample cut to the tables the run's mechanics are tested with (sampleWithFewerTables): for the
+ * tests that check refusals, signals and rollbacks (the file put back byte-identical), which do the
+ * same for any table. The tests that check the new file's rows (checkNewFile) take the whole sample.
+ */
+function cutSampleIn(rows: number): Promise<{ dir: string; db: string; orig: string }> {
+  return sampleWithFewerTables(tmp(), rows);
 }
 
 /** Kills a run paused at its pause point with SIGKILL (a real process: what is tested is kill -9 there). */
@@ -190,7 +199,7 @@ describe("cutover", () => {
   });
 
   it("--plan with a stale digest is refused (exit 3)", async () => {
-    const { dir, db } = await sampleIn(10);
+    const { dir, db } = await cutSampleIn(10);
     const before = snapshotDir(dir);
     const r = await cli(["cutover", "--db", db, "--apply", "--plan", "ffffffffffffffff"]);
     expect(r.exitCode).toBe(3);
@@ -198,7 +207,7 @@ describe("cutover", () => {
   });
 
   it("not enough disk is refused (exit 3) before anything is written", async () => {
-    const { dir, db } = await sampleIn(10);
+    const { dir, db } = await cutSampleIn(10);
     const before = snapshotDir(dir);
     const r = await cli(["cutover", "--db", db, "--apply"], { env: { VOX_CUTOVER_FREE_BYTES: "1000" } });
     expect(r.exitCode).toBe(3);
@@ -244,8 +253,8 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
   ];
   const PAST_SWAP = ["after:swap", "after:ledger", "after:sidecar", "after:telemetry-check"];
   // 150 rows a table: more rows than the import's progress interval (16,384), so the resume chain's import-progress is a
-  // kill mid-copy of the rows. The rollback chains take 40 or 30 (a third less time): their import-progress comes as the first
-  // table copied ahead, still a kill inside the import, and what they check is the file put back.
+  // kill mid-copy of the rows. The rollback chains take the cut sample of 10 rows (cutSampleIn): their import-progress comes as
+  // the first table copied ahead, still a kill inside the import, and what they check is the file put back.
   const ROWS = 150;
 
   it("killed at every point in turn, each --resume --apply goes on from where the last one died; the last finishes with every row", async () => {
@@ -312,8 +321,8 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
   });
 
   /** Kill at each point, roll back, check the original is back; the next point's run is a fresh cutover after that rollback. */
-  async function killAndRollBack(points: string[], rows: number): Promise<void> {
-    const { dir, db, orig } = await sampleIn(rows);
+  async function killAndRollBack(points: string[]): Promise<void> {
+    const { dir, db, orig } = await cutSampleIn(10);
     const side = join(dir, SIDECAR_NAME);
     const sideOrig = sha256(side);
     for (const point of points) {
@@ -381,11 +390,11 @@ describe("kill -9 at every stage, then resume or roll back: nothing lost", () =>
   });
 
   it("killed at every point before the swap, --rollback --apply restores the original byte-identical; a fresh run works after each", async () => {
-    await killAndRollBack(POINTS.slice(1, POINTS.indexOf("swap-archived")), 40);
+    await killAndRollBack(POINTS.slice(1, POINTS.indexOf("swap-archived")));
   });
 
   it("killed during and after the swap, --rollback --apply restores the original byte-identical and keeps the new file; a fresh run works after each", async () => {
-    await killAndRollBack(POINTS.slice(POINTS.indexOf("swap-archived")), 30);
+    await killAndRollBack(POINTS.slice(POINTS.indexOf("swap-archived")));
   });
 });
 
@@ -398,7 +407,7 @@ const SIGNAL_PAUSE_MS = "60000";
 
 describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
-    const { db, orig } = await sampleIn(10);
+    const { db, orig } = await cutSampleIn(10);
     const marker = join(tmp(), "paused");
     const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply"], {
       env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
@@ -433,7 +442,7 @@ describe("signals and rehearse", () => {
   });
 
   it("SIGINT during Stage 0 leaves nothing and offers no resume (there is nothing to resume)", async () => {
-    const { dir, db } = await sampleIn(10);
+    const { dir, db } = await cutSampleIn(10);
     const before = snapshotDir(dir);
     const marker = join(tmp(), "paused");
     const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply"], {
@@ -471,7 +480,7 @@ describe("signals and rehearse", () => {
   });
 
   it("rehearse removes its scratch folder unless --keep (the original stays byte-identical either way)", async () => {
-    const { dir, db } = await sampleIn(10);
+    const { dir, db } = await cutSampleIn(10);
     const before = snapshotDir(dir);
     const t = tmp();
     const r = await cli(["rehearse", "--db", db, "--json"], { env: { TMPDIR: t } });
