@@ -2,7 +2,21 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cleanEnv, NODE_ARGS, cli, makeVoxDb, pausedAt, sampleInto, sampleWithFewerTables, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
+import {
+  BIN,
+  cleanEnv,
+  NODE_ARGS,
+  cli,
+  makeVoxDb,
+  pausedAt,
+  sampleInto,
+  sampleWithFewerTables,
+  sha256,
+  sha3sums,
+  snapshotDir,
+  sqlite,
+  tmp,
+} from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
