@@ -355,7 +355,7 @@ async function executeSteps(
       pausePoint(`after:${step.id}`);
     }
     // Nobody may hold the archived original when the run reports success (this attempt's swap or an earlier one's).
-    if (ctx.swapPhase === "new-in-place") assertArchiveUnheld(archivePath(paths), paths.dbPath, archiveHold !== null);
+    if (ctx.swapPhase === "new-in-place") assertArchiveUnheld(archivePath(paths), paths.dbPath, archiveHold);
     releaseArchive();
     g.keepMode(paths.backupPath);
     keepModeTree(paths.workDir, g.id);

@@ -57,6 +57,8 @@ export interface PrimaryHold {
   state(): ContentState;
   /** The file was swapped away (it is the archive now; `false`: the swap was undone): release keeps the handle then (WAL mode, see above). */
   swapped(away?: boolean): void;
+  /** performance.now() when `swapped()` last said the file was swapped away (null: not swapped away). */
+  readonly swappedAt: number | null;
   /** Drops the write lock (idempotent). */
   release(): void;
 }
@@ -123,6 +125,7 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
   }
   let held = true;
   let away = false;
+  let swappedAt: number | null = null;
   return {
     path,
     walMode,
@@ -146,6 +149,10 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
     },
     swapped(yes = true) {
       away = yes;
+      swappedAt = yes ? performance.now() : null;
+    },
+    get swappedAt() {
+      return swappedAt;
     },
     state() {
       return contentState(path, fd);
@@ -233,9 +240,10 @@ export async function releaseClosedHandles(): Promise<void> {
  * it) and the run refuses (3) naming the process: its writes would go into the archive, not into the
  * database, once the lock is released.
  */
-export function assertArchiveUnheld(archive: string, dbPath: string, stillHeld: boolean): void {
+export function assertArchiveUnheld(archive: string, dbPath: string, hold: PrimaryHold | null): void {
   if (!existsSync(archive)) return;
-  const late = holdersAfterRename(archive, inodeOf(archive));
+  const stillHeld = hold !== null;
+  const late = holdersAfterRename(archive, inodeOf(archive), hold?.swappedAt ?? undefined);
   if (!late.length) return;
   throw refused({
     what: `${describeHolders(late)}: it opened the database during the swap and holds the original file, now archived at ${archive}. Its writes go into that archive, not into the database${stillHeld ? " (until this command ends, SQLite's lock on the archive, held by this run, keeps them waiting)" : ""}.`,

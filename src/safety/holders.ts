@@ -123,15 +123,23 @@ export function describeHolders(h: OpenHolder[]): string {
   return h.map((x) => `pid ${x.pid} (${x.command}) has ${x.file} open`).join("; ");
 }
 
+/** How long after a rename an open() that resolved the old name right before it may take to install its descriptor (ms). */
+const RENAME_SETTLE_MS = 50;
+
 /**
- * Holders of a file whose name was just renamed away (the swap): scanned twice, a moment apart, so
- * an application whose open() resolved the old name right before the rename — its descriptor
- * installed a moment later — is seen too. Called while the hold still blocks its reads and writes.
+ * Holders of a file whose name was renamed away (the swap): scanned twice, a moment apart, so an
+ * application whose open() resolved the old name right before the rename — its descriptor installed
+ * a moment later — is seen too. Called while the hold still blocks its reads and writes. `renamedAt`
+ * (performance.now() at the rename, when this process did it): once the settle has passed since, one
+ * scan sees every such descriptor (a holder the first scan saw and the second did not had closed the
+ * file, blocked by the hold all along), so the run's last check, long after its swap, does not wait again.
  */
-export function holdersAfterRename(realPath: string, inode: { dev: string; ino: string } | null, settleMs = 50): OpenHolder[] {
+export function holdersAfterRename(realPath: string, inode: { dev: string; ino: string } | null, renamedAt?: number): OpenHolder[] {
   const seen = new Map<number, OpenHolder>();
   for (const h of openHolders(realPath, inode).holders) seen.set(h.pid, h);
-  sleepSync(settleMs);
+  const left = RENAME_SETTLE_MS - (renamedAt === undefined ? 0 : performance.now() - renamedAt);
+  if (left <= 0) return [...seen.values()];
+  sleepSync(left);
   for (const h of openHolders(realPath, inode).holders) if (!seen.has(h.pid)) seen.set(h.pid, h);
   return [...seen.values()];
 }

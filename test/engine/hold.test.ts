@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { contentVersion } from "../../src/db/probe.js";
 import Database from "libsql";
 import { holdPrimary } from "../../src/safety/hold.js";
-import { assertNewFileUnheld } from "../../src/safety/holders.js";
+import { assertNewFileUnheld, holdersAfterRename } from "../../src/safety/holders.js";
+import { inodeOf } from "../../src/safety/identity.js";
 import { VoxError as SrcVoxError } from "../../src/errors.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
@@ -549,6 +550,38 @@ describe("the archived original stays held until the run's last check", () => {
       expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
     });
   }
+});
+
+describe("the holder scans after a rename", () => {
+  it("right after it: two scans the settle apart; long after it (the run's last check): one scan, no wait, the holder still found", async () => {
+    const f = join(tmp(), "renamed.db");
+    sqlite(f, "CREATE TABLE t(x)");
+    const holder = execa(
+      "python3",
+      ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('SELECT * FROM t').fetchall()\nprint('open', flush=True)\ntime.sleep(30)", f],
+      {
+        reject: false,
+      },
+    );
+    try {
+      await new Promise<void>((res) => holder.stdout!.on("data", (d: Buffer) => d.toString().includes("open") && res()));
+      const ino = inodeOf(f);
+      const timed = (renamedAt: number) => {
+        const t = performance.now();
+        const pids = holdersAfterRename(f, ino, renamedAt).map((h) => h.pid);
+        return { pids, ms: performance.now() - t };
+      };
+      const fresh = timed(performance.now());
+      const past = timed(performance.now() - 60_000);
+      expect(fresh.pids).toEqual([holder.pid]);
+      expect(past.pids).toEqual([holder.pid]);
+      expect(fresh.ms).toBeGreaterThanOrEqual(49); // the settle
+      expect(fresh.ms - past.ms, "no settle long after the rename").toBeGreaterThan(25);
+    } finally {
+      holder.kill();
+      await holder;
+    }
+  });
 });
 
 /** Python's sqlite3 count without waiting on a lock: -1 when the file is locked even for readers (WAL mode under the hold). */
