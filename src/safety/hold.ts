@@ -34,8 +34,7 @@
  */
 import Database from "libsql";
 import { closeSync, existsSync, fstatSync, openSync, statSync } from "node:fs";
-import v8 from "node:v8";
-import vm from "node:vm";
+import { collectGarbage } from "../util/gc.js";
 import { failed, refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
 import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
@@ -221,12 +220,7 @@ function ownConnectionOpen(path: string, fds: number[]): Error {
  * the file. A collection and one turn of the event loop (where the finalizers run) close them.
  */
 export async function releaseClosedHandles(): Promise<void> {
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    (vm.runInNewContext("gc") as () => void)();
-  } catch {
-    /* no collector to call: the turn below still lets pending finalizers run */
-  }
+  collectGarbage(); // where no collector can be reached, the turn below still lets pending finalizers run
   await new Promise((r) => setImmediate(r));
 }
 
