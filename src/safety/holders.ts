@@ -131,8 +131,8 @@ const RENAME_SETTLE_MS = 50;
  * application whose open() resolved the old name right before the rename — its descriptor installed
  * a moment later — is seen too. Called while the hold still blocks its reads and writes. `renamedAt`
  * (performance.now() at the rename, when this process did it): once the settle has passed since, one
- * scan sees every such descriptor (a holder the first scan saw and the second did not had closed the
- * file, blocked by the hold all along), so the run's last check, long after its swap, does not wait again.
+ * scan (the run's last check, after its post-swap steps: what it covers is a descriptor installed
+ * between the rename and that scan, already a longer window than the settle; docs/safety.md).
  */
 export function holdersAfterRename(realPath: string, inode: { dev: string; ino: string } | null, renamedAt?: number): OpenHolder[] {
   const seen = new Map<number, OpenHolder>();
