@@ -14,10 +14,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { generateBenchDb, GENERATOR_VERSION } from "./generate.js";
 import { nativeRebuildScript } from "./native.js";
 import { shellQuote } from "../src/util/shell.js";
+import { freshBundle } from "../src/util/bundle.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "dist", "src", "cli", "main.js");
@@ -66,6 +67,24 @@ if (unknown.length) {
   );
   process.exit(2);
 }
+/**
+ * The one-file builds the product runs from (src/cli/main.ts, src/util/bundle.ts): a `tsc` build after
+ * them — a bare `tsc -b`, or `tsc --noEmit`, which rewrites the build info — makes every command and the
+ * wizard run from the ~140 compiled modules instead (the 1 MB apply ~2.4 s, the first frame ~0.7 s):
+ * not the product as installed. `npm run bench` builds first; the bench refuses to start on stale bundles
+ * and says so if they went stale while it ran. VOX_CUTOVER_BENCH_BUILD_INFO (test hook): another build info.
+ */
+const BUNDLES = ["src/cli/program.bundle.js", "src/ui/start.bundle.js"].map((b) => join(ROOT, "dist", b));
+const BUILD_INFO = process.env.VOX_CUTOVER_BENCH_BUILD_INFO ? pathToFileURL(process.env.VOX_CUTOVER_BENCH_BUILD_INFO) : undefined;
+const staleBundles = () => BUNDLES.filter((b) => !freshBundle(pathToFileURL(b), BUILD_INFO));
+if (staleBundles().length) {
+  process.stderr.write(
+    `A tsc build came after the product's one-file builds (${staleBundles().join(", ")}): the commands would run from the compiled modules, slower than the product as installed. Nothing was run.\n` +
+      "Run `npm run build` (npm run bench does), then the bench again.\n",
+  );
+  process.exit(2);
+}
+
 const out = resolve(arg("out", join(ROOT, "bench", "results.json")));
 const cacheDir = resolve(arg("cache", join(ROOT, "bench", ".cache")));
 const work = resolve(arg("work", join(tmpdir(), `vox-cutover-bench-${process.pid}`)));
@@ -375,6 +394,11 @@ async function main() {
       : []),
     "",
     peakLine(results),
+    ...(staleBundles().length
+      ? [
+          `WARNING: a tsc build during the run made the product's one-file builds stale (${staleBundles().join(", ")}): the rows measured after it ran from the compiled modules. Run \`npm run bench\` again.`,
+        ]
+      : []),
   ];
   process.stdout.write(lines.join("\n") + "\n");
   writeFileSync(
@@ -393,6 +417,7 @@ async function main() {
         results,
         wizard,
         smallBytes,
+        bundlesFresh: staleBundles().length === 0,
         at: new Date().toISOString(),
       },
       null,
@@ -401,6 +426,7 @@ async function main() {
   );
   process.stderr.write(`results: ${out}\n`);
   rmSync(work, { recursive: true, force: true });
+  if (staleBundles().length) process.exitCode = 1;
 }
 
 main().catch((e) => {

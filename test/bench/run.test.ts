@@ -1,11 +1,11 @@
 /**
  * bench/run.ts's `--only`: a name that matches no row is refused before any work (exit 2, with the
  * valid names); a selection without any product command says its peak RSS was not measured
- * (it printed "-Infinity MB").
+ * (it printed "-Infinity MB"); stale one-file builds (a tsc build after them) are refused before any work.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, tmp } from "../helpers.js";
 
@@ -16,10 +16,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const bench = (args: string[]) =>
+const bench = (args: string[], env: Record<string, string> = {}) =>
   execa("node", [RUN, "--cache", join(dir, "cache"), "--work", join(dir, "work"), "--out", join(dir, "results.json"), ...args], {
     reject: false,
     stdin: "ignore",
+    env,
   });
 
 describe("npm run bench --only", () => {
@@ -35,6 +36,20 @@ describe("npm run bench --only", () => {
     expect(existsSync(join(dir, "results.json"))).toBe(false);
   });
 
+  it("a tsc build after the one-file builds (the product would run from its modules): exit 2, said, nothing run or written", async () => {
+    const info = join(dir, "later.tsbuildinfo");
+    writeFileSync(info, "{}");
+    const later = new Date(Date.now() + 3600_000);
+    utimesSync(info, later, later); // a build after every bundle in dist/
+    const r = await bench(["--size", "1MB", "--only", "sqlite3"], { VOX_CUTOVER_BENCH_BUILD_INFO: info });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/A tsc build came after the product's one-file builds \(.*program\.bundle\.js, .*start\.bundle\.js\).*Nothing was run/);
+    expect(r.stderr).toContain("Run `npm run build`");
+    expect(r.stdout).toBe("");
+    expect(existsSync(join(dir, "cache"))).toBe(false);
+    expect(existsSync(join(dir, "results.json"))).toBe(false);
+  });
+
   it("only anchors: the peak RSS line says not measured, never -Infinity", async () => {
     const r = await bench(["--size", "1MB", "--only", "sqlite3"]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -42,5 +57,6 @@ describe("npm run bench --only", () => {
     expect(r.stdout).not.toContain("export-legacy");
     expect(r.stdout).toContain("peak RSS of any product command: not measured");
     expect(r.stdout).not.toMatch(/Infinity|NaN/);
+    expect(r.stdout).not.toContain("WARNING"); // the bundles stayed fresh
   }, 60_000);
 });
