@@ -133,15 +133,31 @@ const RENAME_SETTLE_MS = 50;
  * (performance.now() at the rename, when this process did it): once the settle has passed since, one
  * scan (the run's last check, after its post-swap steps: what it covers is a descriptor installed
  * between the rename and that scan, already a longer window than the settle; docs/safety.md).
+ * `scan`: the holder scan (a test gives its own to see each scan).
  */
-export function holdersAfterRename(realPath: string, inode: { dev: string; ino: string } | null, renamedAt?: number): OpenHolder[] {
+export function holdersAfterRename(
+  realPath: string,
+  inode: { dev: string; ino: string } | null,
+  renamedAt?: number,
+  scan: () => OpenHolder[] = () => openHolders(realPath, inode).holders,
+): OpenHolder[] {
   const seen = new Map<number, OpenHolder>();
-  for (const h of openHolders(realPath, inode).holders) seen.set(h.pid, h);
-  const left = RENAME_SETTLE_MS - (renamedAt === undefined ? 0 : performance.now() - renamedAt);
+  for (const h of scan()) seen.set(h.pid, h);
+  const left = settleLeft(renamedAt, performance.now());
   if (left <= 0) return [...seen.values()];
   sleepSync(left);
-  for (const h of openHolders(realPath, inode).holders) if (!seen.has(h.pid)) seen.set(h.pid, h);
+  for (const h of scan()) if (!seen.has(h.pid)) seen.set(h.pid, h);
   return [...seen.values()];
+}
+
+/**
+ * What is left of the settle at `now` after a rename at `renamedAt` (performance.now() values), in
+ * 0 … RENAME_SETTLE_MS: all of it when the time is unknown, not a number, or not before `now` (another
+ * clock's value: never a wait longer than the settle, never none by mistake).
+ */
+export function settleLeft(renamedAt: number | undefined, now: number): number {
+  if (renamedAt === undefined || !Number.isFinite(renamedAt) || renamedAt > now) return RENAME_SETTLE_MS;
+  return Math.max(0, RENAME_SETTLE_MS - (now - renamedAt));
 }
 
 /**

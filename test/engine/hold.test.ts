@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { contentVersion } from "../../src/db/probe.js";
 import Database from "libsql";
 import { holdPrimary } from "../../src/safety/hold.js";
-import { assertNewFileUnheld, holdersAfterRename } from "../../src/safety/holders.js";
+import { assertNewFileUnheld, holdersAfterRename, settleLeft } from "../../src/safety/holders.js";
 import { inodeOf } from "../../src/safety/identity.js";
 import { VoxError as SrcVoxError } from "../../src/errors.js";
 import type { EngineEvent } from "../../src/engine/events.js";
@@ -553,6 +553,53 @@ describe("the archived original stays held until the run's last check", () => {
 });
 
 describe("the holder scans after a rename", () => {
+  it("what is left of the 50 ms settle: all of it right after the rename or when the time is unknown, the rest 30 ms after, none long after; never more than the settle", () => {
+    expect(settleLeft(undefined, 1000)).toBe(50);
+    expect(settleLeft(1000, 1000)).toBe(50);
+    expect(settleLeft(970, 1000)).toBe(20);
+    expect(settleLeft(950, 1000)).toBe(0);
+    expect(settleLeft(-59_000, 1000)).toBe(0);
+    expect(settleLeft(Number.NaN, 1000)).toBe(50);
+    expect(settleLeft(Date.now(), 1000)).toBe(50); // another clock's value (later than now): the settle, never decades
+  });
+
+  it("each scan counted: right after the rename a holder only the second scan sees is named; long after it one scan, no wait", () => {
+    const someone = { pid: 4242, command: "late-opener", file: "/x/vox.db" };
+    const scans = (second: (typeof someone)[]) => {
+      let n = 0;
+      const scan = () => (++n === 1 ? [] : second);
+      return { scan, count: () => n };
+    };
+    const fresh = scans([someone]);
+    const t = performance.now();
+    expect(holdersAfterRename("/x/vox.db", null, performance.now(), fresh.scan)).toEqual([someone]);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(49);
+    expect(fresh.count()).toBe(2);
+    const unknown = scans([someone]);
+    expect(holdersAfterRename("/x/vox.db", null, undefined, unknown.scan)).toEqual([someone]); // a resumed run's: both scans
+    expect(unknown.count()).toBe(2);
+    const past = scans([someone]);
+    expect(holdersAfterRename("/x/vox.db", null, performance.now() - 60_000, past.scan)).toEqual([]);
+    expect(past.count()).toBe(1);
+  });
+
+  it("the hold says when it swapped the file away: null before, the time after swapped(), null again after swapped(false)", () => {
+    const db = join(tmp(), "held.db");
+    sqlite(db, "CREATE TABLE t(x)");
+    const hold = holdPrimary(db, 1000);
+    try {
+      expect(hold.swappedAt).toBeNull();
+      const before = performance.now();
+      hold.swapped();
+      expect(hold.swappedAt).toBeGreaterThanOrEqual(before);
+      expect(hold.swappedAt).toBeLessThanOrEqual(performance.now());
+      hold.swapped(false);
+      expect(hold.swappedAt).toBeNull();
+    } finally {
+      hold.release();
+    }
+  });
+
   it("right after it: two scans the settle apart; long after it (the run's last check): one scan, no wait, the holder still found", async () => {
     const f = join(tmp(), "renamed.db");
     sqlite(f, "CREATE TABLE t(x)");
@@ -576,6 +623,7 @@ describe("the holder scans after a rename", () => {
       expect(fresh.pids).toEqual([holder.pid]);
       expect(past.pids).toEqual([holder.pid]);
       expect(fresh.ms).toBeGreaterThanOrEqual(49); // the settle
+      expect(fresh.ms).toBeLessThan(1000); // the settle, not another wait
       expect(fresh.ms - past.ms, "no settle long after the rename").toBeGreaterThan(25);
     } finally {
       holder.kill();
