@@ -370,7 +370,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   renameSync(c.newPath, c.dbPath);
   hold.swapped();
   fsyncDir(dirname(c.dbPath));
-  const late = holdersAfterRename(archive, inodeOf(archive), hold.swappedAt ?? undefined);
+  const late = holdersAfterRename(archive, inodeOf(archive)); // the whole settle after its first scan: a holder found here is undone cleanly
   if (late.length) {
     // Someone opened the old file inside the window: put it back before the lock is released.
     linkSync(c.dbPath, c.newPath);
