@@ -77,9 +77,10 @@ if (unknown.length) {
 const BUNDLES = ["src/cli/program.bundle.js", "src/ui/start.bundle.js"].map((b) => join(ROOT, "dist", b));
 const BUILD_INFO = process.env.VOX_CUTOVER_BENCH_BUILD_INFO ? pathToFileURL(process.env.VOX_CUTOVER_BENCH_BUILD_INFO) : undefined;
 const staleBundles = () => BUNDLES.filter((b) => !freshBundle(pathToFileURL(b), BUILD_INFO));
-if (staleBundles().length) {
+const staleAtStart = staleBundles();
+if (staleAtStart.length) {
   process.stderr.write(
-    `A tsc build came after the product's one-file builds (${staleBundles().join(", ")}): the commands would run from the compiled modules, slower than the product as installed. Nothing was run.\n` +
+    `A tsc build came after the product's one-file builds (${staleAtStart.join(", ")}): the commands would run from the compiled modules, slower than the product as installed. Nothing was run.\n` +
       "Run `npm run build` (npm run bench does), then the bench again.\n",
   );
   process.exit(2);
@@ -378,6 +379,7 @@ async function main() {
           .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
           .join(", ")})`
       : "";
+  const stale = staleBundles(); // looked at once, for the table, the results and the exit code alike
   const lines = [
     `vox-cutover bench — ${(bytes / 1e6).toFixed(0)} MB legacy file (vox 60 + ad-hoc), ${tables} tables, ${rows.toLocaleString("en-US")} rows, scale ${scale.toPrecision(3)}; ${cpus().length} cores, load at start ${load0.toFixed(1)}, at end ${loadavg()[0]!.toFixed(1)}; node ${process.version}; sqlite3 ${sqliteVersion}; ${reps} rep(s), median`,
     "",
@@ -394,9 +396,9 @@ async function main() {
       : []),
     "",
     peakLine(results),
-    ...(staleBundles().length
+    ...(stale.length
       ? [
-          `WARNING: a tsc build during the run made the product's one-file builds stale (${staleBundles().join(", ")}): the rows measured after it ran from the compiled modules. Run \`npm run bench\` again.`,
+          `WARNING: a tsc build during the run made the product's one-file builds stale (${stale.join(", ")}): the rows measured after it ran from the compiled modules. Run \`npm run bench\` again.`,
         ]
       : []),
   ];
@@ -417,7 +419,7 @@ async function main() {
         results,
         wizard,
         smallBytes,
-        bundlesFresh: staleBundles().length === 0,
+        bundlesFresh: stale.length === 0,
         at: new Date().toISOString(),
       },
       null,
@@ -426,7 +428,7 @@ async function main() {
   );
   process.stderr.write(`results: ${out}\n`);
   rmSync(work, { recursive: true, force: true });
-  if (staleBundles().length) process.exitCode = 1;
+  if (stale.length) process.exitCode = 1;
 }
 
 main().catch((e) => {
