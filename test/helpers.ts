@@ -122,6 +122,12 @@ export function madeOnce(key: string, build: () => Promise<string>): Promise<str
  * the run ends), never in a test's own folders, and are only ever copied from.
  */
 export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
+  const db = await copySample(dir, rows);
+  return { dir, db, orig: sha256(db) };
+}
+
+/** The made sample's files copied into `dir` (see above); its vox.db's path. */
+async function copySample(dir: string, rows: number): Promise<string> {
   const from = await madeOnce(`sample-${rows}`, async () => {
     const d = mkdtempSync(join(inject("sharedScratch"), `sample-${rows}-`));
     const r = await cli(["sample", join(d, "vox.db"), "--rows", String(rows)]);
@@ -129,8 +135,7 @@ export async function sampleInto(dir: string, rows = 10): Promise<{ dir: string;
     return d;
   });
   for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, f), constants.COPYFILE_EXCL);
-  const db = join(dir, "vox.db");
-  return { dir, db, orig: sha256(db) };
+  return join(dir, "vox.db");
 }
 
 /**
@@ -156,7 +161,7 @@ const FEWER_TABLES = [
 ];
 export async function sampleWithFewerTables(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
   const from = await madeOnce(`sample-fewer-${rows}`, async () => {
-    const { db } = await sampleInto(mkdtempSync(join(inject("sharedScratch"), `sample-fewer-${rows}-`)), rows);
+    const db = await copySample(mkdtempSync(join(inject("sharedScratch"), `sample-fewer-${rows}-`)), rows);
     const py = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -171,9 +176,9 @@ c.execute("VACUUM")
     await execa("python3", ["-c", py, db, FEWER_TABLES.join(",")]);
     return db;
   });
-  const s = await sampleInto(dir, rows);
-  copyFileSync(from, s.db);
-  return { dir, db: s.db, orig: sha256(s.db) };
+  const db = await copySample(dir, rows); // its sidecar and telemetry; the cut vox.db over the whole one
+  copyFileSync(from, db);
+  return { dir, db, orig: sha256(db) };
 }
 
 /**
