@@ -11,6 +11,7 @@
  * frame. Prints the table with the ratios to the anchors and writes bench/results.json.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { Bench, type Row } from "./measure.js";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -89,87 +90,6 @@ if (staleAtStart.length) {
 const out = resolve(arg("out", join(ROOT, "bench", "results.json")));
 const cacheDir = resolve(arg("cache", join(ROOT, "bench", ".cache")));
 const work = resolve(arg("work", join(tmpdir(), `vox-cutover-bench-${process.pid}`)));
-const HAS_TIME = existsSync("/usr/bin/time");
-
-interface Sample {
-  seconds: number;
-  /** User + system CPU seconds of the command's processes (every thread): far less sensitive to a shared machine's load than wall time. */
-  cpu: number | null;
-  /** Of it, system time (the kernel's: writing files, faulting pages in), which this machine's state moves the most. */
-  sys: number | null;
-  rssMb: number | null;
-}
-
-/** Runs a shell command under GNU time: wall seconds and the peak RSS of its largest process. */
-function measure(cmd: string, env: Record<string, string> = {}): Sample {
-  const t0 = performance.now();
-  // Product commands keep their scratch files (trial import, wizard template) inside the bench's folder.
-  const r = spawnSync("bash", ["-c", HAS_TIME ? `/usr/bin/time -f '__TIME__ %e %M %U %S' bash -c ${shellQuote(cmd)}` : cmd], {
-    env: { ...process.env, ...env, CI: "", TMPDIR: work },
-    encoding: "utf8",
-    maxBuffer: 1 << 26,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0 || /Command exited with non-zero status/.test(r.stderr)) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const m = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { seconds: wall, cpu: m ? Number(m[3]) + Number(m[4]) : null, sys: m ? Number(m[4]) : null, rssMb: m ? Number(m[2]) / 1024 : null };
-}
-
-interface Row {
-  name: string;
-  kind: "vox-cutover" | "anchor" | "sqlite3";
-  median: number;
-  min: number;
-  /** CPU seconds of the median run, and of them system time. */
-  cpu: number | null;
-  sys: number | null;
-  rssMb: number | null;
-  samples: number[];
-  /** Seconds per phase (cutover --apply), median run. */
-  phases?: Record<string, number>;
-}
-
-const results: Row[] = [];
-
-function bench(
-  name: RowName,
-  kind: Row["kind"],
-  prepare: (() => void) | null,
-  cmd: string,
-  after?: () => Record<string, number>,
-  env?: () => Record<string, string>,
-): Row | null {
-  if (!selected(name)) return null;
-  const samples: (Sample & { phases?: Record<string, number> })[] = [];
-  // An anchor is the median of at least 3: its first run after the file's fresh copy has paid up to 2 × in system time (writing its output) on this machine.
-  for (let i = 0; i < (kind === "anchor" ? Math.max(reps, 3) : reps); i++) {
-    prepare?.();
-    // What the preparation wrote (a fresh copy of the file: up to 1 GB) is on disk before the clock starts, not written back under the command timed.
-    execFileSync("sync");
-    const s: Sample & { phases?: Record<string, number> } = measure(cmd, env?.());
-    if (after) s.phases = after();
-    samples.push(s);
-    process.stderr.write(
-      `  ${name}: ${s.seconds.toFixed(2)} s${s.cpu !== null ? ` (CPU ${s.cpu.toFixed(2)} s, system ${s.sys!.toFixed(2)})` : ""}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB` : ""}\n`,
-    );
-  }
-  const sorted = [...samples].sort((a, b) => a.seconds - b.seconds);
-  const med = sorted[Math.floor(sorted.length / 2)]!;
-  const row: Row = {
-    name,
-    kind,
-    median: med.seconds,
-    min: sorted[0]!.seconds,
-    cpu: med.cpu,
-    sys: med.sys,
-    rssMb: HAS_TIME ? Math.max(...samples.map((s) => s.rssMb ?? 0)) : null,
-    samples: samples.map((s) => s.seconds),
-  };
-  if (med.phases) row.phases = med.phases;
-  results.push(row);
-  return row;
-}
-
 /** A cached generated file of this generator version and scale. */
 function cachedDb(sc: number): string {
   const cached = join(cacheDir, `bench-v${GENERATOR_VERSION}-scale${sc.toPrecision(3)}.db`);
@@ -259,13 +179,18 @@ async function main() {
   // Every row reads the file from the page cache: read once here, or the first row alone pays the disk
   // (a file evicted by an earlier run made the .dump anchor 1.44 s wall for 0.98 s of CPU, against 0.38 warm).
   execFileSync("bash", ["-c", `sync; cat ${shellQuote(src)} > /dev/null`]);
-  // Anchors: what SQLite itself needs.
+  const b = new Bench(reps, work, (n) => selected(n as RowName));
+  const bench = b.row.bind(b);
+  // Anchors: what SQLite itself needs (each product row's repetitions are also paired with them: bench/measure.ts).
   const dump = join(work, "dump.sql");
-  bench("sqlite3 .dump", "anchor", () => rmSync(dump, { force: true }), `sqlite3 ${shellQuote(src)} .dump > ${shellQuote(dump)}`);
+  const noDump = () => rmSync(dump, { force: true });
+  b.anchor("sqlite3 .dump", noDump, `sqlite3 ${shellQuote(src)} .dump > ${shellQuote(dump)}`, noDump);
   const script = join(work, "native.sql");
   writeFileSync(script, nativeRebuildScript(src));
   const nat = join(work, "native.db");
-  bench("native rebuild", "anchor", fresh(nat), `sqlite3 ${shellQuote(nat)} < ${shellQuote(script)}`);
+  b.anchor("native rebuild", fresh(nat), `sqlite3 ${shellQuote(nat)} < ${shellQuote(script)}`, fresh(nat));
+  const DUMP = { pairedWith: ["sqlite3 .dump"] };
+  const BOTH = { pairedWith: ["sqlite3 .dump", "native rebuild"] };
   if (existsSync(dump))
     bench(
       "sqlite3 .read (journal off)",
@@ -282,11 +207,14 @@ async function main() {
     "vox-cutover",
     () => rmSync(backup, { force: true }),
     `${node} export-legacy ${shellQuote(backup)} --db ${shellQuote(src)} > /dev/null`,
+    DUMP,
   );
   if (!existsSync(backup)) execFileSync("node", [BIN, "export-legacy", backup, "--db", src], { stdio: "ignore" });
-  bench("verify-backup --db", "vox-cutover", null, `${node} verify-backup ${shellQuote(backup)} --db ${shellQuote(src)} > /dev/null`);
+  bench("verify-backup --db", "vox-cutover", null, `${node} verify-backup ${shellQuote(backup)} --db ${shellQuote(src)} > /dev/null`, DUMP);
   const imp = join(work, "imported.db");
-  bench("import-legacy --apply", "vox-cutover", fresh(imp), `${node} import-legacy ${shellQuote(backup)} --db ${shellQuote(imp)} --apply > /dev/null`);
+  bench("import-legacy --apply", "vox-cutover", fresh(imp), `${node} import-legacy ${shellQuote(backup)} --db ${shellQuote(imp)} --apply > /dev/null`, {
+    pairedWith: ["native rebuild"],
+  });
   fresh(imp)();
   rmSync(backup, { force: true });
   const cutDir = join(work, "cut");
@@ -300,10 +228,11 @@ async function main() {
     mkdirSync(cutDir);
     copyFileSync(src, cut);
   };
-  bench("cutover dry-run", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} > /dev/null`);
-  bench("cutover --apply", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} --work-dir ${shellQuote(cutWork)} --apply > /dev/null`, () =>
-    phasesOf(cutWork),
-  );
+  bench("cutover dry-run", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} > /dev/null`, BOTH);
+  bench("cutover --apply", "vox-cutover", freshCut, `${node} cutover --db ${shellQuote(cut)} --work-dir ${shellQuote(cutWork)} --apply > /dev/null`, {
+    ...BOTH,
+    after: () => phasesOf(cutWork),
+  });
   // The operator's way: the dry-run (not timed), then the apply of its plan, which adopts the dry-run's export and build.
   let planned = "";
   bench(
@@ -320,8 +249,7 @@ async function main() {
       planned = String(dry.planDigest);
     },
     `${node} cutover --db ${shellQuote(cut)} --work-dir ${shellQuote(cutWork)} --apply --plan "$VOX_BENCH_PLAN" > /dev/null`,
-    () => phasesOf(cutWork),
-    () => ({ VOX_BENCH_PLAN: planned }),
+    { ...BOTH, after: () => phasesOf(cutWork), env: () => ({ VOX_BENCH_PLAN: planned }) },
   );
   rmSync(cutDir, { recursive: true, force: true });
   rmSync(cutWork, { recursive: true, force: true });
@@ -352,14 +280,17 @@ async function main() {
     process.stderr.write(`  wizard first frame: ${wizard.firstFrame.toFixed(2)} s (first byte ${wizard.firstByte.toFixed(2)} s)\n`);
   }
 
-  const by = (n: string) => results.find((r) => r.name === n)?.median ?? NaN;
-  const cpuOf = (n: string) => results.find((r) => r.name === n)?.cpu ?? NaN;
-  /** "wall ratio × (CPU ratio ×)" to the anchor(s). */
+  const by = (n: string) => b.results.find((r) => r.name === n)?.median ?? NaN;
+  const cpuOf = (n: string) => b.results.find((r) => r.name === n)?.cpu ?? NaN;
+  /** "paired ratio ×, medians wall ratio × (CPU ratio ×)" to the anchor(s) (bench/measure.ts: paired). */
   const vs = (n: string, anchors: string[]) => {
     const w = by(n) / anchors.reduce((a, x) => a + by(x), 0);
     const c = cpuOf(n) / anchors.reduce((a, x) => a + cpuOf(x), 0);
-    if (!Number.isFinite(w)) return `anchor not run (${anchors.join(" + ")})`;
-    return `${w.toFixed(1)} ×${Number.isFinite(c) ? ` (CPU ${c.toFixed(1)} ×)` : ""}`;
+    const paired = b.results.find((r) => r.name === n)?.paired;
+    const medians = Number.isFinite(w)
+      ? `${w.toFixed(1)} ×${Number.isFinite(c) ? ` (CPU ${c.toFixed(1)} ×)` : ""}`
+      : `anchor row not run (${anchors.join(" + ")})`;
+    return paired ? `paired ${paired.median.toFixed(1)} ×, medians ${medians}` : medians;
   };
   const ratio: Record<string, string> = {
     "sqlite3 .dump": "anchor: every row read out",
@@ -372,7 +303,7 @@ async function main() {
     "cutover --apply after its dry-run": `${vs("cutover --apply after its dry-run", ["sqlite3 .dump", "native rebuild"])} (.dump + native) (goal ≤ 2.5): adopts the dry-run's export and build`,
     "1 MB: cutover --apply": `goal ≤ 1.5 s (file ${(smallBytes / 1e6).toFixed(1)} MB)`,
   };
-  const w = Math.max(...results.map((r) => r.name.length), 20);
+  const w = Math.max(...b.results.map((r) => r.name.length), 20);
   const fmtPhases = (p?: Record<string, number>) =>
     p
       ? `  (${Object.entries(p)
@@ -385,7 +316,7 @@ async function main() {
     "",
     `| ${"work".padEnd(w)} | ${"time s".padStart(7)} | ${"CPU s".padStart(6)} | ${"peak RSS MB".padStart(11)} | ratio: wall (CPU) |`,
     `|${"-".repeat(w + 2)}|${"-".repeat(8)}:|${"-".repeat(7)}:|${"-".repeat(12)}:|---|`,
-    ...results.map(
+    ...b.results.map(
       (r) =>
         `| ${r.name.padEnd(w)} | ${r.median.toFixed(2).padStart(7)} | ${(r.cpu !== null ? r.cpu.toFixed(2) : "").padStart(6)} | ${r.kind === "vox-cutover" && r.rssMb !== null ? r.rssMb.toFixed(0).padStart(11) : "".padStart(11)} | ${ratio[r.name] ?? ""}${fmtPhases(r.phases)} |`,
     ),
@@ -395,7 +326,8 @@ async function main() {
         ]
       : []),
     "",
-    peakLine(results),
+    "paired: the median over repetitions of each one's time divided by its anchors' run just before it (one machine state); medians: the row's median over the anchor rows' medians, timed minutes apart.",
+    peakLine(b.results),
     ...(stale.length
       ? [
           `WARNING: a tsc build during the run made the product's one-file builds stale (${stale.join(", ")}): the rows measured after it ran from the compiled modules. Run \`npm run bench\` again.`,
@@ -416,7 +348,7 @@ async function main() {
         node: process.version,
         sqlite3: sqliteVersion,
         reps,
-        results,
+        results: b.results,
         wizard,
         smallBytes,
         bundlesFresh: stale.length === 0,

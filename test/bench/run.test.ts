@@ -1,11 +1,12 @@
 /**
  * bench/run.ts's `--only`: a name that matches no row is refused before any work (exit 2, with the
  * valid names); a selection without any product command says its peak RSS was not measured
- * (it printed "-Infinity MB"); stale one-file builds (a tsc build after them) are refused before any work.
+ * (it printed "-Infinity MB"); stale one-file builds (a tsc build after them) are refused before any work;
+ * a product row's repetitions each divided by its anchors' run just before it (bench/measure.ts: paired).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, tmp } from "../helpers.js";
 
@@ -49,6 +50,25 @@ describe("npm run bench --only", () => {
     expect(existsSync(join(dir, "cache"))).toBe(false);
     expect(existsSync(join(dir, "results.json"))).toBe(false);
   });
+
+  it("each repetition of a product row is paired with its anchors run just before it, also when their own rows are not selected", async () => {
+    const r = await bench(["--size", "1MB", "--reps", "2", "--only", "export-legacy"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const row = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")).results.find((x: { name: string }) => x.name === "export-legacy");
+    expect(row.paired.anchors).toEqual(["sqlite3 .dump"]);
+    expect(row.paired.anchorSeconds).toHaveLength(2);
+    for (const [i, s] of row.paired.anchorSeconds.entries()) {
+      // one real run of the anchor (GNU time measured its process) right before each repetition
+      expect(row.paired.runs[i]).toHaveLength(1);
+      expect(row.paired.runs[i][0].cpu).toBeGreaterThan(0);
+      expect(s).toBe(row.paired.runs[i][0].seconds);
+      expect(row.paired.ratios[i]).toBeCloseTo(row.samples[i] / s, 6);
+    }
+    expect(row.paired.median).toBe([...row.paired.ratios].sort((a: number, b: number) => a - b)[1]);
+    expect(r.stdout).toContain(`| paired ${row.paired.median.toFixed(1)} ×, medians anchor row not run (sqlite3 .dump) .dump (goal ≤ 1.5) |`);
+    expect(r.stdout).not.toContain("| sqlite3 .dump ");
+    expect(r.stderr.match(/its anchors just before [\d.]+ s: [\d.]+ ×/g)).toHaveLength(2);
+  }, 60_000);
 
   it("only anchors: the peak RSS line says not measured, never -Infinity", async () => {
     const r = await bench(["--size", "1MB", "--only", "sqlite3"]);
