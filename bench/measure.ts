@@ -15,7 +15,7 @@ import { shellQuote } from "../src/util/shell.js";
 
 const HAS_TIME = existsSync("/usr/bin/time");
 
-export interface Sample {
+interface Sample {
   seconds: number;
   /** User + system CPU seconds of the command's processes (every thread): far less sensitive to a shared machine's load than wall time. */
   cpu: number | null;
@@ -71,7 +71,7 @@ interface Anchor {
   cleanup: () => void;
 }
 
-export interface RowOptions {
+interface RowOptions {
   /** After each run: seconds per phase (the cutover's report). */
   after?: () => Record<string, number>;
   /** Before each run: environment for the command. */
