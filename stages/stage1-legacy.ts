@@ -17,7 +17,7 @@ import { jsonInt } from "../src/db/classify.js";
 import { diagnoseStructure, structureLines } from "../src/diagnose/diagnose.js";
 import { allRows, openReadWrite } from "../src/db/local.js";
 import { failed, refused } from "../src/errors.js";
-import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, type ContentState } from "../src/safety/content-version.js";
+import { assertUnchangedSince, contentState, LIVE_WRITE_GATE, sameContent, untouchedSince, type ContentState } from "../src/safety/content-version.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { recordLedger } from "../src/db/ledger.js";
 import { settleReadersSideFiles } from "../src/db/files.js";
@@ -75,6 +75,8 @@ export const verifyStep: Step = defineStep({
     `re-read ${basename(c.backupPath)}: every hash recomputed and held to the export's record, every table counted in the live primary (count(*)); its hashes are the export's reading while its content version is unchanged since the export, else the primary is re-read and hashed`,
   async run(c) {
     const exp = c.outputs.need("export");
+    // Another file at the name (its size and times may match the export's) is named as such, before its rows are compared.
+    assertStillPlannedFile(c, true);
     // compare.ts verifyExport: the primary unchanged since the export's snapshot is counted, not re-read;
     // otherwise the backup is re-read here while a worker hashes the live primary on the other core.
     const v = await verifyExport(c.backupPath, c.dbPath, exp, {
@@ -337,7 +339,9 @@ async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | n
 function swapUnder(c: RunContext, archive: string, expected: ContentState, hold: PrimaryHold): void {
   // The last check: after the confirmation, on every attempt, with the write lock held.
   assertStillPlannedFile(c, true);
-  assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state());
+  // Before the swap's intent nothing of this run's own has touched the primary since the export: any write counts, even
+  // one whose size and times were put back (its ctime). A resume past the intent may find this run's own link.
+  assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state(), c.swapPhase === "none" ? untouchedSince : sameContent);
   // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again before its settle and rename.
   assertNewFileUnheld(c.newPath, `Nothing was moved: ${c.dbPath} is the original, with every row; the new file is kept at ${c.newPath}.`);
   hold.checkpoint();

@@ -233,6 +233,19 @@ export function sqlite(db: string, sql: string): string {
   return execaSync("sqlite3", [db, sql]).stdout;
 }
 
+/**
+ * `sql` written into `db` by Python's sqlite3 with the file's times put back (test/fixtures/write-times-back.py):
+ * a write the content version cannot see. Throws unless it is one (the same size, modification time and
+ * change counter, no -wal left) — only the file's ctime moved.
+ */
+export function writeTimesBack(db: string, sql: string): void {
+  const r = JSON.parse(execaSync("python3", [join(ROOT, "test", "fixtures", "write-times-back.py"), db, sql]).stdout);
+  const { ctimeNs: was, ...before } = r.before;
+  const { ctimeNs: now, ...after } = r.after;
+  if (JSON.stringify(before) !== JSON.stringify(after) || after.wal || was === now)
+    throw new Error(`not a write the content version misses: ${JSON.stringify(r)}`);
+}
+
 export function sha3sum(db: string, table: string): string {
   // .sha3sum takes a LIKE pattern; quotes in a name are matched with `_` (the CLI has no escapes in '…').
   const q = table.replace(/['"]/g, "_");

@@ -1,7 +1,7 @@
 import { formatCount } from "../util/count.js";
 import { openReadOnly } from "../db/local.js";
 import { VoxError } from "../errors.js";
-import { contentState, sameContent, type ContentState } from "../safety/content-version.js";
+import { contentState, untouchedSince, type ContentState } from "../safety/content-version.js";
 import { readBackup, type BackupVisitor, type ReadResult } from "./read.js";
 import { HashOfRead } from "../util/file-hash-beside.js";
 import { LiveHash, liveHashFailed, type LiveTable } from "./live-hash.js";
@@ -187,7 +187,7 @@ function countLive(dbPath: string, identity: ContentState): LiveTable[] | null {
     throw e instanceof VoxError ? e : liveHashFailed(dbPath, e);
   }
   // After the connection closed (a look at the file while it was open would drop SQLite's lock).
-  if (!sameContent(identity, contentState(dbPath))) return null;
+  if (!untouchedSince(identity, contentState(dbPath))) return null;
   return listed.map((t) => ({ name: t.name, columns: t.columns, rows: Number(t.rows), sha256: "" }));
 }
 
@@ -225,7 +225,8 @@ export async function verifyExport(backupPath: string, dbPath: string, exp: Expo
   const recorded = recordedHashes(exp);
   let because: string;
   if (!exp.identity || !recorded) because = "the export's record has no content version or hashes to go by (an older run)";
-  else if (!sameContent(exp.identity, contentState(dbPath))) because = "its content version changed since the export's snapshot";
+  else if (!untouchedSince(exp.identity, contentState(dbPath)))
+    because = "its content version changed since the export's snapshot, or its status-change time moved";
   else {
     const counted = countLive(dbPath, exp.identity);
     if (!counted) because = "a commit came in while its rows were counted";

@@ -1,6 +1,6 @@
 /** Whether `--resume` of an unfinished run can succeed: the engine's answer, as data (drivers word it, never decide it). */
 import { existsSync } from "node:fs";
-import { contentState, LIVE_WRITE_GATE, sameContent } from "../safety/content-version.js";
+import { contentState, LIVE_WRITE_GATE, untouchedSince } from "../safety/content-version.js";
 import { sameFileAs } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
 import { swapMoved } from "../engine/journal.js";
@@ -27,7 +27,7 @@ export function resumability(run: RunOnDisk, dbPath: string): Resumability {
   const exported = runStateFromJournal(st.done).backup?.primaryAtExport;
   if (st.swapPhase === "none" && exported && existsSync(dbPath)) {
     try {
-      if (!sameContent(exported, contentState(dbPath)))
+      if (!untouchedSince(exported, contentState(dbPath)))
         return { resumable: false, whyNot: "the primary changed since the export (another writer?), so resuming would stop at the live-write gate" };
     } catch {
       /* unreadable: let Resume say why */

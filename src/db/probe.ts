@@ -131,6 +131,7 @@ export function contentState(path: string, fd?: number): ContentState {
     walSize: wst ? Number(wst.size) : null,
     walMtimeNs: wst ? wst.mtimeNs.toString() : null,
     walSha256: wst ? sha256Of(wal) : null,
+    ctimeNs: st.ctimeNs.toString(),
   };
 }
 

@@ -50,7 +50,7 @@ import { fileURLToPath } from "node:url";
 import { loadImporters } from "../backup/importers.js";
 import { dirname, join, relative, sep } from "node:path";
 import * as v from "valibot";
-import { contentState, describeContentChange, sameContent } from "../safety/content-version.js";
+import { contentState, describeContentChange, untouchedSince } from "../safety/content-version.js";
 import { identify, sameFileAs } from "../safety/identity.js";
 import { processAlive } from "../safety/lock.js";
 import { recordMismatch } from "../safety/runfiles.js";
@@ -397,7 +397,7 @@ export function releaseTrial(t: KeptTrial, workDir: string): void {
 /** Whether the primary is still as it was before the trial's export (looked at again under the run's locks); else why not. */
 export function changedSinceTrial(t: KeptTrial, dbPath: string): string | null {
   const now = contentState(dbPath);
-  return sameContent(t.record.export.outputs.identity, now) ? null : describeContentChange(t.record.export.outputs.identity, now);
+  return untouchedSince(t.record.export.outputs.identity, now) ? null : describeContentChange(t.record.export.outputs.identity, now);
 }
 
 function whyNot(dir: string, dbPath: string, planDigest: string, command: string): KeptTrial | string {
@@ -406,7 +406,7 @@ function whyNot(dir: string, dbPath: string, planDigest: string, command: string
   const id = identify(dbPath);
   if (id.real !== r.db || !sameFileAs(r, dbPath)) return "it was made from another file at this path";
   const now = contentState(dbPath);
-  if (!sameContent(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
+  if (!untouchedSince(r.export.outputs.identity, now)) return `the primary changed since its export (${describeContentChange(r.export.outputs.identity, now)})`;
   if (r.planDigest !== planDigest) return `it was made for plan ${r.planDigest}, this run is plan ${planDigest}`;
   if (r.command !== command) return `it was made by ${r.command}, this run is ${command}`;
   if (r.toolVersion !== toolVersion() || r.program !== programOrNull()) return `another build of vox-cutover made it (${r.toolVersion})`;

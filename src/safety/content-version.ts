@@ -27,12 +27,29 @@ export function sameContent(a: ContentState, b: ContentState): boolean {
   );
 }
 
+/**
+ * The content version, and no write to the file at all since `a` was taken: its status-change time
+ * (ctime) is the same too. The content version alone misses a write whose size and modification time
+ * were put back (`touch -r`, `cp -p`, a sync tool, utime) in WAL mode once the `-wal` is gone, or in
+ * any mode when a commit leaves page 1 alone; the kernel moves ctime on every write, truncation,
+ * utime, chmod, chown or link, and nothing sets it back. A ctime moved without a write (chmod, a hard
+ * link, a backup tool putting the access time back) reads as a change: a re-export or a refusal,
+ * never a lost row. Only where nothing of this run's own touched the file since `a`: this run's swap
+ * links the primary into the archive (its ctime moves), so a resume past the swap's intent compares
+ * content alone (`sameContent`), as do states from journals of older versions (no ctime).
+ */
+export function untouchedSince(a: ContentState, b: ContentState): boolean {
+  return sameContent(a, b) && (a.ctimeNs === undefined || b.ctimeNs === undefined || a.ctimeNs === b.ctimeNs);
+}
+
 export function describeContentChange(a: ContentState, b: ContentState): string {
   const parts: string[] = [];
   if (a.size !== b.size) parts.push(`size ${a.size} → ${b.size}`);
   if (a.changeCounter !== b.changeCounter) parts.push(`change counter ${a.changeCounter} → ${b.changeCounter}`);
   if (a.mtimeNs !== b.mtimeNs) parts.push("modification time changed");
   if (a.walSize !== b.walSize || a.walMtimeNs !== b.walMtimeNs || (a.walSha256 ?? null) !== (b.walSha256 ?? null)) parts.push("its -wal changed");
+  if (!parts.length && !untouchedSince(a, b))
+    parts.push("its status-change time moved: written to with its size and modification time put back, or its permissions, owner or links changed");
   return parts.join(", ");
 }
 
@@ -46,10 +63,17 @@ export const stopsResume = (gate: unknown): boolean => gate === LIVE_WRITE_GATE 
 /**
  * The gate before anything replaces or changes the primary: it must still be exactly what the
  * export read. `consequence` says what would be lost (for the message); `now` is given under the
- * hold (read through its descriptor, see src/safety/hold.ts).
+ * hold (read through its descriptor, see src/safety/hold.ts). `same`: `untouchedSince`, or
+ * `sameContent` where this run's own swap may have linked the file since `before` (a resume).
  */
-export function assertUnchangedSince(before: ContentState, path: string, consequence: string, now: ContentState = contentState(path)): ContentState {
-  if (!sameContent(before, now)) {
+export function assertUnchangedSince(
+  before: ContentState,
+  path: string,
+  consequence: string,
+  now: ContentState = contentState(path),
+  same: (a: ContentState, b: ContentState) => boolean = untouchedSince,
+): ContentState {
+  if (!same(before, now)) {
     throw refused({
       what: `The primary ${path} changed since the export (${describeContentChange(before, now)}): ${consequence}.`,
       untouched: "The primary was left in place, unchanged by this tool.",

@@ -29,6 +29,8 @@ export const FileIdentitySchema = v.object({
   walSize: v.nullable(v.number()),
   walMtimeNs: v.nullable(str),
   walSha256: opt(v.nullable(str)),
+  /** The file's status-change time (absent in journals of older versions): src/safety/content-version.ts untouchedSince. */
+  ctimeNs: opt(str),
 });
 
 /** The typed run state a cutover keeps in its journal (run-start), read back on resume and rollback. */

@@ -24,7 +24,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
-import { BIN, cleanEnv, cli, pausedAt, sampleWithFewerTables, sha256, sha3sums, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, pausedAt, sampleWithFewerTables, sha256, sha3sums, sqlite, tmp, writeTimesBack } from "../helpers.js";
 import { retireKeptTrial } from "../../dist/src/engine/kept-trial.js";
 
 /**
@@ -139,6 +139,27 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(apply.stdout).not.toMatch(/adopted/);
     expect(kept()).toEqual([]);
     expect(sqlite(db, "SELECT count(*) FROM actor_state WHERE key = 'after-the-dry-run'")).toBe("1");
+  });
+
+  it("a WAL file written after the dry-run with its size, times and change counter put back (its -wal gone): not adopted (its ctime), the write in the new file", async () => {
+    const { db, env, kept } = await setup();
+    expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(kept()).toHaveLength(1);
+    // One value changed in place: same row count, same pages (checked by writeTimesBack), so only the ctime tells.
+    writeTimesBack(db, "UPDATE actor_state SET value = 'W' || substr(value, 2) WHERE rowid = (SELECT min(rowid) FROM actor_state)");
+    const changed = sqlite(db, "SELECT value FROM actor_state ORDER BY rowid LIMIT 1");
+    expect(changed).toMatch(/^W/);
+    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr).toMatch(
+      /The dry-run's kept trial was not used \(the primary changed since its export \(its status-change time moved: written to with its size and modification time put back/,
+    );
+    expect(step(apply.json, "export").summary).not.toMatch(/adopted/);
+    expect(step(apply.json, "build-import").summary).not.toMatch(/adopted/);
+    expect(kept()).toEqual([]);
+    expect(sqlite(db, "SELECT value FROM actor_state ORDER BY rowid LIMIT 1")).toBe(changed);
   });
 
   it("a write between the apply's take and its lock: looked at again under the lock, not adopted, the run exports itself (no workers started ahead) with the write", async () => {

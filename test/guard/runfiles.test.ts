@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { BIN, cleanEnv, cli, sampleInto, sampleWithFewerTables, sha256, sqlite, tmp, pausedAt, snapshotDir } from "../helpers.js";
+import { BIN, cleanEnv, cli, sampleInto, sampleWithFewerTables, sha256, sqlite, tmp, pausedAt, snapshotDir, writeTimesBack } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
@@ -709,6 +709,25 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
       const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
       expect(rb.exitCode, rb.stderr).toBe(0);
       expect(sha256(db)).toBe(replaced);
+    }
+  });
+
+  it("the primary written in place after the export, its size, times and change counter put back (WAL, its -wal gone): refused (3) — by verify-backup's re-read, by primary-unchanged (its ctime); the write kept", async () => {
+    for (const [point, why] of [
+      ["after:export", /The backup does not equal the primary/],
+      ["after:build-import", /changed since the export \(its status-change time moved: written to with its size and modification time put back/],
+    ] as const) {
+      const { db } = sample();
+      expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], point);
+      writeTimesBack(db, "UPDATE names SET hash = upper(hash) WHERE rowid = (SELECT min(rowid) FROM names)");
+      const written = sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1");
+      release();
+      const r = await child;
+      expect(r.exitCode, `${point}: ${r.stderr}`).toBe(3);
+      expect(r.stderr, point).toMatch(why);
+      expect(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"), point).toBe(written);
+      expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
     }
   });
 
