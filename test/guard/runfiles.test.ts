@@ -712,10 +712,12 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     }
   });
 
-  it("the primary written in place after the export, its size, times and change counter put back (WAL, its -wal gone): refused (3) — by verify-backup's re-read, by primary-unchanged (its ctime); the write kept", async () => {
+  it("the primary written in place after the export, its size, times and change counter put back (WAL, its -wal gone): refused (3) — by verify-backup's re-read, by primary-unchanged and the swap's check (its ctime); the write kept", async () => {
     for (const [point, why] of [
       ["after:export", /The backup does not equal the primary/],
       ["after:build-import", /changed since the export \(its status-change time moved: written to with its size and modification time put back/],
+      // past primary-unchanged: the swap's own check under the hold (a first attempt: nothing of the run's own touched the file)
+      ["after:primary-unchanged", /changed since the export \(its status-change time moved: written to with its size and modification time put back/],
     ] as const) {
       const { db } = sample();
       expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
