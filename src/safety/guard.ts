@@ -274,15 +274,21 @@ function cleanUp(workDir: string, created: string | null, runId: string): void {
   for (const f of existsSync(workDir) ? readdirSync(workDir) : []) if (isPartial(f)) rmSync(join(workDir, f), { force: true });
 }
 
-/** A new file takes the primary's permission bits (never more readable) and, where allowed, its owner. */
+/**
+ * A new file takes the primary's permission bits (never more readable) and, where allowed, its owner.
+ * Never the primary's own inode (the archive is a hard link to it: from the swap's link to its rename
+ * the live database itself): its bits and owner are the primary's already, and are left as they are.
+ */
 function keepMode(path: string, id: DbIdentity): void {
   if (id.mode === null || !existsSync(path)) return;
   try {
-    const st = statSync(path);
-    const cur = st.mode & 0o777;
+    const st = statSync(path, { bigint: true });
+    if (String(st.dev) === id.dev && String(st.ino) === id.ino) return;
+    const cur = Number(st.mode & 0o777n);
     const want = st.isDirectory() ? (id.mode & 0o077 ? cur : 0o700) : id.mode & 0o666 & cur;
     if (want !== cur) chmodSync(path, want);
-    if (id.uid !== null && id.gid !== null && (st.uid !== id.uid || st.gid !== id.gid) && process.getuid?.() === 0) chownSync(path, id.uid, id.gid);
+    if (id.uid !== null && id.gid !== null && (Number(st.uid) !== id.uid || Number(st.gid) !== id.gid) && process.getuid?.() === 0)
+      chownSync(path, id.uid, id.gid);
   } catch {
     /* where the system does not allow it */
   }

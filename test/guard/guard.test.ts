@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   closeSync,
@@ -300,6 +301,31 @@ describe("permissions", () => {
     expect(MODE(join(r.json.workDir, "journal.jsonl"))).toBe(0o600);
     expect(MODE(join(r.json.workDir, "sidecar-backup.jsonl"))).toBe(0o600);
     expect(MODE(r.json.workDir)).toBe(0o700);
+  });
+
+  it("the original's own bits are never changed (the archive is its hard link): after the cutover, and while it is still the live file when the swap stops after its link", async () => {
+    // Python's stat (an independent reader) of the bits a work dir file may not have (x, here): keepMode would take them off.
+    const mode = (p: string) => Number(execFileSync("python3", ["-c", "import os,sys;print(os.stat(sys.argv[1]).st_mode & 0o777)", p]).toString());
+    const done = await sampleIn();
+    chmodSync(done.db, 0o775);
+    const r = await cli(["cutover", "--db", done.db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(mode(r.json.archive.path)).toBe(0o775);
+    expect(mode(r.json.backup.path) & 0o111).toBe(0); // the run's own files: never more than the primary's read and write bits
+    // Stopped between the archive's link and the rename (a holder of the new file): the live file keeps its bits.
+    const { db } = await sampleIn();
+    chmodSync(db, 0o775);
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived");
+    const { child: app } = await holdOpen(join(db, "..", ".vox.db.vox-cutover-new"));
+    try {
+      release();
+      const stopped = await child;
+      expect(stopped.exitCode, stopped.stderr).toBe(3);
+      expect(stopped.stderr).toMatch(/Journal phase: swap primary-archived.* is still the original \(also linked into the archive/);
+      expect(mode(db)).toBe(0o775);
+    } finally {
+      app.kill("SIGKILL");
+    }
   });
 });
 
