@@ -72,7 +72,7 @@ export const verifyStep: Step = defineStep({
   kind: "read",
   title: "Verify the backup",
   describe: (c) =>
-    `re-read ${basename(c.backupPath)}: every hash recomputed and held to the export's record, every table counted in the live primary (count(*)); its hashes are the export's reading while its content version is unchanged since the export, else the primary is re-read and hashed`,
+    `re-read ${basename(c.backupPath)}: every hash recomputed and held to the export's record, every table counted in the live primary (count(*)); its hashes are the export's reading while its content version is unchanged since the export and nothing wrote to it (its status-change time), else the primary is re-read and hashed`,
   async run(c) {
     const exp = c.outputs.need("export");
     // Another file at the name (its size and times may match the export's) is named as such, before its rows are compared.
@@ -208,7 +208,7 @@ export const unchangedStep: Step = defineStep({
   stage: 1,
   kind: "read",
   title: "Primary unchanged since the export",
-  describe: () => "compare the primary's size, modification time, change counter and WAL with the moment of the export",
+  describe: () => "compare the primary's size, modification time, change counter, WAL and status-change time with the moment of the export",
   async run(c) {
     assertStillPlannedFile(c, true); // its size and times may match the export's: the file itself must
     const now = assertUnchangedSince(c.outputs.need("export").identity, c.dbPath, "the new file would miss those writes");

@@ -74,10 +74,16 @@ export function assertUnchangedSince(
   same: (a: ContentState, b: ContentState) => boolean = untouchedSince,
 ): ContentState {
   if (!same(before, now)) {
+    // Only its ctime moved: a write with its size and times put back, or a chmod, chown or link — said as such.
+    const touched = sameContent(before, now);
     throw refused({
-      what: `The primary ${path} changed since the export (${describeContentChange(before, now)}): ${consequence}.`,
+      what: touched
+        ? `The primary ${path} was touched since the export (${describeContentChange(before, now)}): if it was written to, ${consequence}.`
+        : `The primary ${path} changed since the export (${describeContentChange(before, now)}): ${consequence}.`,
       untouched: "The primary was left in place, unchanged by this tool.",
-      next: "Stop the application writing to it, roll this run back (--rollback) and run the cutover again.",
+      next: touched
+        ? "Find what touched it (an application writing, a sync or restore tool, a permission or owner change), roll this run back (--rollback) and run the cutover again."
+        : "Stop the application writing to it, roll this run back (--rollback) and run the cutover again.",
       details: { gate: LIVE_WRITE_GATE },
     });
   }

@@ -715,9 +715,9 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
   it("the primary written in place after the export, its size, times and change counter put back (WAL, its -wal gone): refused (3) — by verify-backup's re-read, by primary-unchanged and the swap's check (its ctime); the write kept", async () => {
     for (const [point, why] of [
       ["after:export", /The backup does not equal the primary/],
-      ["after:build-import", /changed since the export \(its status-change time moved: written to with its size and modification time put back/],
+      ["after:build-import", /was touched since the export \(its status-change time moved: written to with its size and modification time put back/],
       // past primary-unchanged: the swap's own check under the hold (a first attempt: nothing of the run's own touched the file)
-      ["after:primary-unchanged", /changed since the export \(its status-change time moved: written to with its size and modification time put back/],
+      ["after:primary-unchanged", /was touched since the export \(its status-change time moved: written to with its size and modification time put back/],
     ] as const) {
       const { db } = sample();
       expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
@@ -728,9 +728,28 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
       const r = await child;
       expect(r.exitCode, `${point}: ${r.stderr}`).toBe(3);
       expect(r.stderr, point).toMatch(why);
+      if (point !== "after:export") expect(r.stderr, point).toMatch(/if it was written to, the new file would miss those writes\. .*Find what touched it/);
       expect(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"), point).toBe(written);
       expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
     }
+  });
+
+  it("killed before its swap, the primary then written with its size, times and change counter put back (WAL): the next run says it cannot be resumed, --resume refuses (3), the rollback closes it; the write kept", async () => {
+    const { db } = sample();
+    expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+    await killedAt(db, "after:checks");
+    writeTimesBack(db, "UPDATE names SET hash = upper(hash) WHERE rowid = (SELECT min(rowid) FROM names)");
+    const written = sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1");
+    const next = await cli(["cutover", "--db", db, "--apply"]);
+    expect(next.exitCode, next.stderr).toBe(3);
+    expect(next.stderr).toMatch(
+      /It cannot be resumed \(the primary changed since the export \(another writer\?\), so resuming would stop at the live-write gate\)/,
+    );
+    const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(res.exitCode, res.stderr).toBe(3);
+    expect(res.stderr).toMatch(/The backup does not equal the primary/); // verify-backup, run again, re-reads it (its ctime moved)
+    expect((await cli(["cutover", "--db", db, "--rollback", "--apply"])).exitCode).toBe(0);
+    expect(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1")).toBe(written);
   });
 
   it("a swap undone for a late holder (journaled at its intent, nothing renamed), then another file put at the name: the resume refuses (3) and never swaps it", async () => {
