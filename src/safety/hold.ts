@@ -37,7 +37,7 @@ import { closeSync, existsSync, fstatSync, openSync, statSync } from "node:fs";
 import { collectGarbage } from "../util/gc.js";
 import { failed, refused } from "../errors.js";
 import { contentState, probeFile, type ContentState } from "../db/probe.js";
-import { hotJournal, hotJournalError, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
+import { hotJournal, hotJournalError, openReadOnly, sqliteFailure, type LibsqlDatabase } from "../db/local.js";
 import { describeHolders, holdersAfterRename, openHolders, ownDescriptors } from "./holders.js";
 import { parkedDescriptors } from "../db/raw-fd.js";
 import { inodeOf } from "./identity.js";
@@ -167,11 +167,35 @@ export function holdPrimary(path: string, timeoutMs = holdTimeoutMs()): PrimaryH
       }
       if (walMode && away) parked.push({ db, fd });
       else {
+        // This read-write connection's close, as the file's last, would checkpoint the -wal into the
+        // primary and delete it: a run refused before its swap would have changed the file it left (its
+        // content version moved: the resume stopped at the live-write gate). A read-only connection of
+        // this process's, open across the close, keeps SQLite from taking the lock that needs, and closes
+        // without writing (read-only).
+        const reader = walMode ? openReaderBeside(path) : null;
         db.close();
+        reader?.close();
         closeSync(fd);
       }
     },
   };
+}
+
+/** A read-only connection to the held file, opened without a descriptor of its own to close (db/local.ts openReadOnly `probed`); null if it cannot be. */
+function openReaderBeside(path: string): LibsqlDatabase | null {
+  let r: LibsqlDatabase | null = null;
+  try {
+    r = openReadOnly(path, { probed: true });
+    r.exec("SELECT count(*) FROM sqlite_master");
+    return r;
+  } catch {
+    try {
+      r?.close();
+    } catch {
+      /* never opened */
+    }
+    return null;
+  }
 }
 
 /**

@@ -482,6 +482,30 @@ describe("nobody may hold the new file at the swap", () => {
     expect(sqlite(db, "SELECT count(*) FROM names")).toBe(rows);
   });
 
+  it("a holder of the new file found before the swap's intent, rows still in the primary's -wal: the refusal leaves the -wal and the file as they were (the hold's close folds nothing); --resume finishes with those rows", async () => {
+    const { dir, db } = await sampleIn(true);
+    pyWrite(db, "left-in-the-wal"); // an application that stopped without a checkpoint: its row only in the -wal
+    const facts = () =>
+      execFileSync("python3", ["-c", "import os,sys;p=sys.argv[1];print(os.stat(p).st_mtime_ns, os.path.getsize(p+'-wal'))", db]).toString().trim();
+    const before = facts();
+    expect(Number(before.split(" ")[1])).toBeGreaterThan(0);
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:primary-unchanged");
+    const { holder } = await pyHolder(join(dir, ".vox.db.vox-cutover-new"));
+    try {
+      release();
+      const run = await child;
+      expect(run.exitCode, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/holds the new file .* Nothing was moved/);
+      expect(facts()).toBe(before); // the same -wal, the file unwritten
+    } finally {
+      holder.kill("SIGKILL");
+      await holder;
+    }
+    const done = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect(pyCount(db, "left-in-the-wal")).toBe(1);
+  });
+
   it("assertNewFileUnheld names a holder of the file (refused, 3) and passes once it is gone", async () => {
     const { db } = await sampleIn(true);
     const { holder } = await pyHolder(db);
