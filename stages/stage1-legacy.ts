@@ -339,9 +339,11 @@ async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | n
 function swapUnder(c: RunContext, archive: string, expected: ContentState, hold: PrimaryHold): void {
   // The last check: after the confirmation, on every attempt, with the write lock held.
   assertStillPlannedFile(c, true);
-  // Before the swap's intent nothing of this run's own has touched the primary since the export: any write counts, even
-  // one whose size and times were put back (its ctime). A resume past the intent may find this run's own link.
-  assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state(), c.swapPhase === "none" ? untouchedSince : sameContent);
+  // Nothing of this run's own has touched the primary since `expected` was taken (the export's state, or the one journaled
+  // at the intent or after an undo): any write counts, even one whose size and times were put back (its ctime) — unless
+  // this run's own hard link into the archive is there (killed between the link and its journal entry): content alone then.
+  const linked = c.swapPhase !== "none" && existsSync(archive) && sameInode(archive, c.dbPath);
+  assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state(), linked ? sameContent : untouchedSince);
   // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again before its settle and rename.
   assertNewFileUnheld(c.newPath, `Nothing was moved: ${c.dbPath} is the original, with every row; the new file is kept at ${c.newPath}.`);
   hold.checkpoint();
@@ -382,7 +384,8 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
     for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
     hold.swapped(false);
     fsyncDir(dirname(c.dbPath));
-    c.journalSwap("intent", state);
+    // The original's state now (the link and the renames moved its ctime, not its content), read through the hold: what a resume compares with.
+    c.journalSwap("intent", hold.state());
     throw refused({
       what: `${describeHolders(late)}: it opened the database during the swap and holds the original file.`,
       untouched: `The swap was undone before the write lock was released: ${c.dbPath} is the original again, with every row it holds; the new file is kept at ${c.newPath}.`,

@@ -766,6 +766,33 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     await replacedThenResumed(dir, db, /another file than the one this run was planned for/);
   });
 
+  it("a swap undone for a late holder (WAL): its --resume finishes when nothing wrote to the original since (the undo journals the state it left), and refuses (3) a write with its size, times and change counter put back, the write kept", async () => {
+    for (const written of [false, true]) {
+      const { db } = sample();
+      expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
+      const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
+      await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+      release();
+      const run = await child;
+      holder.kill();
+      await holder.catch(() => undefined);
+      expect(run.exitCode, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/holds the original file/);
+      if (written) writeTimesBack(db, "UPDATE names SET hash = upper(hash) WHERE rowid = (SELECT min(rowid) FROM names)");
+      const value = sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1");
+      const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+      expect(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"), String(written)).toBe(value);
+      if (!written) {
+        expect(res.exitCode, res.stderr).toBe(0);
+        continue;
+      }
+      expect(res.exitCode, res.stderr).toBe(3);
+      expect(res.stderr).toMatch(/was touched since the export \(its status-change time moved/);
+      expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'")).toBe("0");
+    }
+  });
+
   it("a WAL-mode new file replaced (its empty -wal kept), removed, or held with SQLite's exclusive lock at the swap: refused (3) before its side files are settled — nothing opened, created or waited for", async () => {
     for (const change of ["replace", "remove", "exclusive holder"] as const) {
       const { db } = sample();
