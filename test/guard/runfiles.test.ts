@@ -679,6 +679,19 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(sqlite(to, "SELECT hash FROM names ORDER BY rowid LIMIT 1")).not.toBe(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"));
   }
 
+  /** A cutover of `db` whose swap is undone: a process opens the original between the archive's link and the rename (refused, 3). */
+  async function swapUndoneForLateHolder(db: string): Promise<void> {
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
+    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    release();
+    const run = await child;
+    holder.kill();
+    await holder.catch(() => undefined);
+    expect(run.exitCode, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/holds the original file/);
+  }
+
   /** A same-looking file renamed over the name of an unfinished run's database: the resume refuses (3) with `why`, and leaves that file as it is. */
   async function replacedThenResumed(dir: string, db: string, why: RegExp): Promise<void> {
     const other = join(dir, "other.db");
@@ -754,15 +767,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
 
   it("a swap undone for a late holder (journaled at its intent, nothing renamed), then another file put at the name: the resume refuses (3) and never swaps it", async () => {
     const { dir, db } = sample();
-    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
-    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
-    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
-    release();
-    const run = await child;
-    holder.kill();
-    await holder.catch(() => undefined);
-    expect(run.exitCode, run.stderr).toBe(3);
-    expect(run.stderr).toMatch(/holds the original file/);
+    await swapUndoneForLateHolder(db);
     await replacedThenResumed(dir, db, /another file than the one this run was planned for/);
   });
 
@@ -770,15 +775,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     for (const written of [false, true]) {
       const { db } = sample();
       expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
-      const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
-      const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
-      await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
-      release();
-      const run = await child;
-      holder.kill();
-      await holder.catch(() => undefined);
-      expect(run.exitCode, run.stderr).toBe(3);
-      expect(run.stderr).toMatch(/holds the original file/);
+      await swapUndoneForLateHolder(db);
       if (written) writeTimesBack(db, "UPDATE names SET hash = upper(hash) WHERE rowid = (SELECT min(rowid) FROM names)");
       const value = sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1");
       const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
