@@ -35,8 +35,9 @@ export function sameContent(a: ContentState, b: ContentState): boolean {
  * utime, chmod, chown or link, and nothing sets it back. A ctime moved without a write (chmod, a hard
  * link, a backup tool putting the access time back) reads as a change: a re-export or a refusal,
  * never a lost row. Only where nothing of this run's own touched the file since `a`: this run's swap
- * links the primary into the archive (its ctime moves), so a resume past the swap's intent compares
- * content alone (`sameContent`), as do states from journals of older versions (no ctime).
+ * links the primary into the archive (its ctime moves), so a resume that finds that link compares
+ * content alone (`sameContent`, stages/stage1-legacy.ts swapUnder), as do states from journals of
+ * older versions (no ctime).
  */
 export function untouchedSince(a: ContentState, b: ContentState): boolean {
   return sameContent(a, b) && (a.ctimeNs === undefined || b.ctimeNs === undefined || a.ctimeNs === b.ctimeNs);
