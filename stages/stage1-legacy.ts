@@ -339,10 +339,12 @@ async function swapHeld(c: RunContext, archive: string): Promise<PrimaryHold | n
 function swapUnder(c: RunContext, archive: string, expected: ContentState, hold: PrimaryHold): void {
   // The last check: after the confirmation, on every attempt, with the write lock held.
   assertStillPlannedFile(c, true);
-  // Nothing of this run's own has touched the primary since `expected` was taken (the export's state, or the one journaled
-  // at the intent or after an undo): any write counts, even one whose size and times were put back (its ctime) — unless
-  // this run's own hard link into the archive is there (killed between the link and its journal entry): content alone then.
-  const linked = c.swapPhase !== "none" && existsSync(archive) && sameInode(archive, c.dbPath);
+  // Nothing of this run's own has touched the primary since `expected` was taken (the export's state, or the one journaled at
+  // the intent, after the archive's link, or after an undo): any write counts, even one whose size and times were put back
+  // (its ctime) — unless this run moved its ctime after journaling it: killed between the link and its journal entry (the
+  // archive is there at the intent), or inside an undo (the archive renamed back, not yet journaled): content alone then.
+  const linked =
+    (c.swapPhase === "intent" && existsSync(archive) && sameInode(archive, c.dbPath)) || (c.swapPhase === "primary-archived" && !existsSync(archive));
   assertUnchangedSince(expected, c.dbPath, "the new file would miss those writes", hold.state(), linked ? sameContent : untouchedSince);
   // Nobody may hold the new file either (src/safety/holders.ts), checked before anything moves and again before its settle and rename.
   assertNewFileUnheld(c.newPath, `Nothing was moved: ${c.dbPath} is the original, with every row; the new file is kept at ${c.newPath}.`);
@@ -351,7 +353,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   c.journalSwap("intent", state);
   if (!existsSync(archive)) linkSync(c.dbPath, archive);
   fsyncDir(c.archiveDir);
-  c.journalSwap("primary-archived", state);
+  c.journalSwap("primary-archived", hold.state()); // after the link (it moved the ctime): what a resume from here compares with
   pausePoint("swap-archived");
   const isBuilt = () =>
     assertRecorded("the new file", c.newPath, builtFile(c), {
@@ -381,6 +383,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
     // Someone opened the old file inside the window: put it back before the lock is released.
     linkSync(c.dbPath, c.newPath);
     renameSync(archive, c.dbPath);
+    pausePoint("swap-undo-renamed");
     for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
     hold.swapped(false);
     fsyncDir(dirname(c.dbPath));

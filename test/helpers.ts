@@ -343,14 +343,18 @@ export async function pausedAt(args: string[], point: string, ms?: number, once 
     reject: false,
     stdin: "ignore",
   });
-  const t0 = Date.now();
-  while (!existsSync(marker)) {
-    if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
-    if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  /** Until the process pauses (at `point`, or at the next of several: `a,b`). */
+  const reached = async () => {
+    const t0 = Date.now();
+    while (!existsSync(marker)) {
+      if (Date.now() - t0 > 60_000) throw new Error(`never reached ${point}`);
+      if (child.exitCode !== null) throw new Error(`exited before ${point}: ${(await child).stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await reached();
   const release = () => rmSync(marker, { force: true });
-  return { child, release }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
+  return { child, release, reached }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
 }
 
 /** Runs the command paused at `point`, sends `sig` there and then ends the pause (removes the marker), returns the result and the TMPDIR it used. */

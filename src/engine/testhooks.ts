@@ -9,7 +9,8 @@ import { sleepSync } from "../util/sleep.js";
 let pausedOnce = false;
 
 export function pausePoint(point: string): void {
-  if (process.env.VOX_CUTOVER_PAUSE_AT !== point) return;
+  // VOX_CUTOVER_PAUSE_AT: one point, or several separated by commas (each pauses in turn, the marker written again).
+  if (!(process.env.VOX_CUTOVER_PAUSE_AT ?? "").split(",").includes(point)) return;
   // VOX_CUTOVER_PAUSE_ONCE: only the first time the point is reached (a point inside a loop).
   if (process.env.VOX_CUTOVER_PAUSE_ONCE && pausedOnce) return;
   pausedOnce = true;

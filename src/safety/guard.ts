@@ -34,7 +34,7 @@ import { fsyncFile } from "../util/fsync.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { refused, usage, VoxError } from "../errors.js";
 import { sqliteFailure } from "../db/local.js";
-import { defaultWorkDirName, isPartial, markerPath, privateBuildPath, RUN_MARKER, RUNS_DIR } from "../layout.js";
+import { ARCHIVE_DIR, defaultWorkDirName, isPartial, markerPath, privateBuildPath, RUN_MARKER, RUNS_DIR } from "../layout.js";
 import { pathTooLongForSqlite, SQLITE_MAX_PATH } from "../db/faults.js";
 import { check, PlanDigestSchema, type RunMarker } from "../validate/schemas.js";
 import { CancelToken, withSignals } from "../util/cancel.js";
@@ -294,13 +294,18 @@ function keepMode(path: string, id: DbIdentity): void {
   }
 }
 
-/** Applies keepMode to every file in a work dir (reports, journal, backups, records). */
-export function keepModeTree(dir: string, id: DbIdentity): void {
+/**
+ * Applies keepMode to every file in a work dir (reports, journal, backups, records) — never inside its
+ * archive: the originals there (the primary's own inode, the sidecar moved in, their -wal and -shm) keep
+ * their bits and owner. (keepMode's own test of the primary's inode cannot tell on a resume after the
+ * swap, when `id` is the new file's.)
+ */
+export function keepModeTree(dir: string, id: DbIdentity, top = true): void {
   if (!existsSync(dir)) return;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isSymbolicLink()) continue;
-    if (e.isDirectory()) keepModeTree(p, id);
+    if (e.isDirectory() && !(top && e.name === ARCHIVE_DIR)) keepModeTree(p, id, false);
     keepMode(p, id);
   }
   keepMode(dir, id);

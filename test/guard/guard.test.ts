@@ -20,7 +20,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BIN, cleanEnv, NODE_ARGS, cli, makeBaselineDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
@@ -308,10 +308,21 @@ describe("permissions", () => {
     const mode = (p: string) => Number(execFileSync("python3", ["-c", "import os,sys;print(os.stat(sys.argv[1]).st_mode & 0o777)", p]).toString());
     const done = await sampleIn();
     chmodSync(done.db, 0o775);
+    chmodSync(join(done.dir, "vox_training_telemetry.db"), 0o775);
     const r = await cli(["cutover", "--db", done.db, "--apply", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(mode(r.json.archive.path)).toBe(0o775);
+    expect(mode(join(dirname(r.json.archive.path), "vox_training_telemetry.db"))).toBe(0o775); // the sidecar, moved into the archive
     expect(mode(r.json.backup.path) & 0o111).toBe(0); // the run's own files: never more than the primary's read and write bits
+    // Killed right after its swap and resumed: the resuming process knows the new file at the name, the archive keeps its bits.
+    const resumed = await sampleIn();
+    chmodSync(resumed.db, 0o775);
+    const killed = await pausedAt(["cutover", "--db", resumed.db, "--apply"], "after:swap");
+    killed.child.kill("SIGKILL");
+    await killed.child;
+    const res = await cli(["cutover", "--db", resumed.db, "--resume", "--apply", "--json"]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(mode(res.json.archive.path)).toBe(0o775);
     // Stopped between the archive's link and the rename (a holder of the new file): the live file keeps its bits.
     const { db } = await sampleIn();
     chmodSync(db, 0o775);

@@ -790,6 +790,52 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     }
   });
 
+  it("killed inside a swap's undo, the original renamed back but not yet journaled (WAL): --resume finishes (its own link and rename moved the ctime, nothing else)", async () => {
+    const { db } = sample();
+    expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+    const rows = sqlite(db, "SELECT count(*) FROM names");
+    const { child, release, reached } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived,swap-undo-renamed", 20_000);
+    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    release();
+    await reached(); // the late holder found, the original renamed back over its name
+    child.kill("SIGKILL");
+    await child;
+    holder.kill();
+    await holder.catch(() => undefined);
+    const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(sqlite(db, "SELECT count(*) FROM names")).toBe(rows);
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  });
+
+  it("a swap refused after its link (a holder of the new file), then the original written with its size, times and change counter put back (WAL): --resume refuses (3), the write kept", async () => {
+    const { dir, db } = sample();
+    expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
+    const holder = execa("python3", [
+      "-c",
+      "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)",
+      join(dir, ".vox.db.vox-cutover-new"),
+    ]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    try {
+      release();
+      const run = await child;
+      expect(run.exitCode, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/Journal phase: swap primary-archived/);
+    } finally {
+      holder.kill();
+      await holder.catch(() => undefined);
+    }
+    writeTimesBack(db, "UPDATE names SET hash = upper(hash) WHERE rowid = (SELECT min(rowid) FROM names)");
+    const written = sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1");
+    const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(res.exitCode, res.stderr).toBe(3);
+    expect(res.stderr).toMatch(/was touched since the export \(its status-change time moved/);
+    expect(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1")).toBe(written);
+  });
+
   it("a WAL-mode new file replaced (its empty -wal kept), removed, or held with SQLite's exclusive lock at the swap: refused (3) before its side files are settled — nothing opened, created or waited for", async () => {
     for (const change of ["replace", "remove", "exclusive holder"] as const) {
       const { db } = sample();
