@@ -30,9 +30,12 @@
  * runs (issue 18: the small file's `cutover --apply`, ~0.15 CPU-s). A command runs from it unless a
  * `tsc` build came after it (util/bundle.ts freshBundle: a bare `tsc` after it falls back to the modules). The
  * wizard, no command and options alone run from the modules: the wizard's own bundle imports our
- * modules from dist/, and a process must hold one copy of each (`instanceof VoxError` across them).
+ * modules from dist/, and a process must hold one copy of each (`instanceof VoxError` across them). A
+ * command line that can only mean the wizard with its plain options starts it without the program
+ * (commander and every command's options: ~50 ms of the first frame; cli/wizard-entry.ts).
  */
 import { freshBundle } from "../util/bundle.js";
+import { plainWizardArgs } from "./wizard-args.js";
 
 if (process.env.VOX_CUTOVER_ARENA === "launch") {
   delete process.env.MALLOC_ARENA_MAX;
@@ -45,5 +48,11 @@ function fromBundle(argv: string[]): boolean {
   return freshBundle(new URL("./program.bundle.js", import.meta.url));
 }
 
-if (fromBundle(process.argv.slice(2))) await import(new URL("./program.bundle.js", import.meta.url).href);
+// The command lines that can only mean the wizard, with its plain options (wizard-entry.ts): straight to it,
+// without commander and every command's options (~50 ms of the first frame).
+const wizard = plainWizardArgs(process.argv.slice(2));
+if (wizard) {
+  const { runWizard, uncaught } = await import("./wizard-entry.js");
+  process.exitCode = await runWizard(wizard).catch(uncaught);
+} else if (fromBundle(process.argv.slice(2))) await import(new URL("./program.bundle.js", import.meta.url).href);
 else await import("./program.js");

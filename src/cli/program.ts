@@ -6,7 +6,8 @@ import { closeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
-import { freshBundle } from "../util/bundle.js";
+import { DB_FLAG, REHEARSE_FLAG } from "./wizard-args.js";
+import { runWizard, uncaught } from "./wizard-entry.js";
 import type { Handler } from "./run.js";
 
 const HELP_FOOTER = `
@@ -51,20 +52,6 @@ const EXAMPLES: Record<string, string[]> = {
   sample: ["vox-cutover sample /tmp/rehearsal/vox.db --rows 200"],
 };
 
-/**
- * The wizard's entry: its bundle (scripts/bundle-wizard.mjs: the screens, Ink and React in one file,
- * our other modules imported from dist as usual) unless a `tsc` build came after it (util/bundle.ts
- * freshBundle), else the modules themselves (a bare `tsc` after the bundle was made, a checkout built without it).
- */
-async function loadWizard(): Promise<typeof import("../ui/start.js")> {
-  // A line at once, before the bundle (or Ink and React) loads; the wizard's first render replaces it.
-  // Only on a terminal: without one the wizard refuses (usage error) and nothing else is written.
-  if (process.stdin.isTTY && process.stdout.isTTY) process.stdout.write("vox-cutover — starting the wizard…");
-  const bundle = new URL("../ui/start.bundle.js", import.meta.url);
-  if (freshBundle(bundle)) return (await import(bundle.href)) as typeof import("../ui/start.js");
-  return import("../ui/start.js");
-}
-
 /** The command runner, loaded when a command runs (it loads libsql and the guards: the wizard and --help need neither first). */
 async function runCommand(...args: Parameters<typeof import("./run.js").runCommand>): Promise<number> {
   return (await import("./run.js")).runCommand(...args);
@@ -105,7 +92,7 @@ function action(name: string, handler: Handler) {
   };
 }
 
-const dbOpt = () => new Option("--db <path>", "the database file (or libsql:// URL); overrides the environment");
+const dbOpt = () => new Option(`${DB_FLAG} <path>`, "the database file (or libsql:// URL); overrides the environment");
 const jsonOpt = () => new Option("--json", "one JSON object on stdout, human text on stderr");
 const applyOpt = () => new Option("--apply", "do it (without --apply: a dry-run that changes nothing)");
 const planOpt = () => new Option("--plan <digest>", "with --apply: refuse unless the plan is still the reviewed one");
@@ -141,7 +128,7 @@ function buildProgram(): Command {
     .command("wizard", { isDefault: false })
     .description("the interactive runbook, Stages 0–4 (the default in a terminal)")
     .addOption(dbOpt())
-    .option("--rehearse", "run the wizard on a clone of the database")
+    .option(REHEARSE_FLAG, "run the wizard on a clone of the database")
     .addOption(targetOpt())
     .action(async (o: { db?: string; rehearse?: boolean; targetSchema?: string }) => {
       if (o.targetSchema !== undefined) {
@@ -151,8 +138,7 @@ function buildProgram(): Command {
           return;
         }
       }
-      const { startWizard } = await loadWizard();
-      exitCode = await startWizard({ db: o.db, rehearse: o.rehearse });
+      exitCode = await runWizard({ db: o.db, rehearse: o.rehearse });
     });
   program
     .command("digest")
@@ -337,12 +323,9 @@ process.on("exit", () => {
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // `vox-cutover --db X` / `vox-cutover --rehearse`: options without a command open the wizard.
-  if (argv.length > 0 && ["--db", "--rehearse"].includes(argv[0]!.split("=")[0]!)) argv = ["wizard", ...argv];
+  if (argv.length > 0 && [DB_FLAG, REHEARSE_FLAG].includes(argv[0]!.split("=")[0]!)) argv = ["wizard", ...argv];
   if (argv.length === 0) {
-    if (process.stdin.isTTY && process.stdout.isTTY) {
-      const { startWizard } = await loadWizard();
-      return startWizard({});
-    }
+    if (process.stdin.isTTY && process.stdout.isTTY) return runWizard({});
     process.stderr.write(program.helpInformation());
     process.stderr.write("\nusage error: no command given and this is not an interactive terminal (stdin and stdout must be TTYs for the wizard).\n");
     return EXIT.usage;
@@ -364,7 +347,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = EXIT.failed;
+    process.exitCode = uncaught(e);
   },
 );

@@ -97,6 +97,9 @@ describe("the wizard's bundle", () => {
     expect(urls).toContain(pathToFileURL(join(ui, "start.bundle.js")).href);
     expect(urls).toContain(pathToFileURL(join(ui, "worker.bundle.js")).href);
     expect(urls).not.toContain(pathToFileURL(join(ui, "App.js")).href);
+    // `wizard --db PATH` in a terminal starts it without the program: neither commander nor program.js loaded (src/cli/wizard-args.ts).
+    expect(urls.filter((u) => /\/commander\/|\/cli\/program(\.bundle)?\.js$/.test(u))).toEqual([]);
+    expect(urls).toContain(pathToFileURL(join(dirname(inst.bin), "wizard-entry.js")).href);
     expect(r.stdout).toContain("Preconditions");
     expect(r.stdout).not.toMatch(/Error|at .*\.js:\d+/);
   });
