@@ -28,9 +28,10 @@ import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
 import { assertStillPlannedFile } from "./stage0-preconditions.js";
 import { sidecarBeforeSwap, STAGE1_ONLY } from "./stage2to4.js";
+import { finishRenamedSwap } from "./stage1-swap-resume.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
-import { assertNewFileUnheld, describeHolders, holdersAfterRename, openHolders } from "../src/safety/holders.js";
+import { assertNewFileUnheld, describeHolders, holdersAfterRename } from "../src/safety/holders.js";
 
 export const exportStep: Step = defineStep({
   id: "export",
@@ -266,17 +267,9 @@ export const swapStep: Step = defineStep({
     let held: PrimaryHold | null = null;
     return c.token.shield(async () => {
       const renamed = c.swapPhase !== "none" && existsSync(archive) && !existsSync(c.newPath) && existsSync(c.dbPath) && !sameInode(c.dbPath, archive);
-      if (renamed && c.swapPhase !== "new-in-place") {
-        // Stopped right after the rename: the new file is in place; nobody may hold the old one.
-        const late = openHolders(archive, inodeOf(archive)).holders;
-        if (late.length)
-          throw refused({
-            what: `${describeHolders(late)}: it holds the original file, archived at ${archive}, so its writes would be lost.`,
-            untouched: `The new file is at ${c.dbPath}; the original is in the archive.`,
-            next: "Stop that application, then --resume --apply again, or --rollback --apply to put the original back.",
-          });
-        c.journalSwap("new-in-place");
-      } else if (c.swapPhase !== "new-in-place") {
+      // Stopped right after the rename: the new file is in place (stage1-swap-resume.ts).
+      if (renamed && c.swapPhase !== "new-in-place") finishRenamedSwap(c, archive);
+      else if (c.swapPhase !== "new-in-place") {
         if (!existsSync(c.dbPath))
           throw refused({
             what: `There is no file at ${c.dbPath} to swap.`,
@@ -378,6 +371,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   renameSync(c.newPath, c.dbPath);
   hold.swapped();
   fsyncDir(dirname(c.dbPath));
+  pausePoint("swap-renamed");
   const late = holdersAfterRename(archive, inodeOf(archive)); // the whole settle after its first scan: a holder found here is undone cleanly
   if (late.length) {
     // Someone opened the old file inside the window: put it back before the lock is released.

@@ -790,6 +790,32 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     }
   });
 
+  it("killed right after the swap's rename: --resume finishes it when nothing wrote to the archived original; a write into it after the kill (its holder outlived the run) is refused (3), the rollback puts it back with the write", async () => {
+    for (const wal of [false, true]) {
+      for (const written of [false, true]) {
+        const { db } = sample();
+        if (wal) expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+        const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-renamed");
+        child.kill("SIGKILL");
+        await child;
+        const archive = join(dirname(db), "vox-cutover-runs", readdirSync(join(dirname(db), "vox-cutover-runs"))[0]!, "archive", "vox.db");
+        if (written) sqlite(archive, "INSERT INTO names(namespace, name, hash) VALUES ('late', 'written-after-the-kill', 'h')");
+        const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+        const label = `${wal ? "WAL" : "rollback journal"}, ${written ? "written" : "untouched"}`;
+        if (!written) {
+          expect(res.exitCode, `${label}: ${res.stderr}`).toBe(0);
+          expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'"), label).toBe("1");
+          continue;
+        }
+        expect(res.exitCode, `${label}: ${res.stderr}`).toBe(3);
+        expect(res.stderr, label).toMatch(/was written to after the swap moved it there/);
+        const back = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+        expect(back.exitCode, `${label}: ${back.stderr}`).toBe(0);
+        expect(sqlite(db, "SELECT count(*) FROM names WHERE name = 'written-after-the-kill'"), label).toBe("1");
+      }
+    }
+  });
+
   it("killed inside a swap's undo, the original renamed back but not yet journaled (WAL): --resume finishes (its own link and rename moved the ctime, nothing else)", async () => {
     const { db } = sample();
     expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
