@@ -6,7 +6,7 @@ import { closeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
-import { DB_FLAG, REHEARSE_FLAG } from "./wizard-args.js";
+import { DB_FLAG, optionsOpenWizard, REHEARSE_FLAG } from "./wizard-args.js";
 import { runWizard, uncaught } from "./wizard-entry.js";
 import type { Handler } from "./run.js";
 
@@ -323,7 +323,7 @@ process.on("exit", () => {
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // `vox-cutover --db X` / `vox-cutover --rehearse`: options without a command open the wizard.
-  if (argv.length > 0 && [DB_FLAG, REHEARSE_FLAG].includes(argv[0]!.split("=")[0]!)) argv = ["wizard", ...argv];
+  if (optionsOpenWizard(argv)) argv = ["wizard", ...argv];
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY) return runWizard({});
     process.stderr.write(program.helpInformation());

@@ -6,6 +6,11 @@
 export const DB_FLAG = "--db";
 export const REHEARSE_FLAG = "--rehearse";
 
+/** Options without a command (`vox-cutover --db X`, `--rehearse`, either spelling): the wizard's (program.ts reads them as `wizard …`). */
+export function optionsOpenWizard(argv: string[]): boolean {
+  return argv.length > 0 && [DB_FLAG, REHEARSE_FLAG].includes(argv[0]!.split("=")[0]!);
+}
+
 export interface WizardOptions {
   db?: string;
   rehearse?: boolean;

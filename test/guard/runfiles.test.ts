@@ -679,11 +679,17 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(sqlite(to, "SELECT hash FROM names ORDER BY rowid LIMIT 1")).not.toBe(sqlite(db, "SELECT hash FROM names ORDER BY rowid LIMIT 1"));
   }
 
+  /** Another process (Python) with `file` open (a plain open(), no SQLite), once it is; killed by the test. */
+  async function openedBy(file: string) {
+    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", file]);
+    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    return { holder }; // wrapped: an execa subprocess is a thenable (returning it would await its exit)
+  }
+
   /** A cutover of `db` whose swap is undone: a process opens the original between the archive's link and the rename (refused, 3). */
   async function swapUndoneForLateHolder(db: string): Promise<void> {
     const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
-    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
-    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    const { holder } = await openedBy(db);
     release();
     const run = await child;
     holder.kill();
@@ -821,8 +827,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
     const rows = sqlite(db, "SELECT count(*) FROM names");
     const { child, release, reached } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived,swap-undo-renamed", 20_000);
-    const holder = execa("python3", ["-c", "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)", db]);
-    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    const { holder } = await openedBy(db);
     release();
     await reached(); // the late holder found, the original renamed back over its name
     child.kill("SIGKILL");
@@ -839,12 +844,7 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     const { dir, db } = sample();
     expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
     const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived", 20_000);
-    const holder = execa("python3", [
-      "-c",
-      "import sys,time\nf=open(sys.argv[1],'rb')\nprint('open', flush=True)\ntime.sleep(60)",
-      join(dir, ".vox.db.vox-cutover-new"),
-    ]);
-    await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+    const { holder } = await openedBy(join(dir, ".vox.db.vox-cutover-new"));
     try {
       release();
       const run = await child;
