@@ -12,6 +12,11 @@ export function affinityOf(declared: string): Affinity {
   return "NUMERIC";
 }
 
+/** A target column's affinity: in a STRICT table, ANY keeps every value as it is (stricttables.html §3), where `affinityOf` would say NUMERIC. */
+export function columnAffinity(declared: string, strict: boolean): Affinity {
+  return strict && declared.trim().toUpperCase() === "ANY" ? "BLOB" : affinityOf(declared);
+}
+
 const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 /**

@@ -4,7 +4,7 @@ import { baselineCatalog, type TableInfo } from "../db/catalog.js";
 import { emptyTarget } from "../db/objects.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
-import { affinityOf, type Affinity } from "./affinity.js";
+import { affinityOf, columnAffinity, type Affinity } from "./affinity.js";
 import type { BackupHeader, BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import type { ReferenceTable } from "./reference.js";
@@ -81,9 +81,17 @@ export const ROWID = "\u0000rowid";
 export const QUARANTINE = "legacy_quarantine";
 const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
 
-function sqlErrorCode(e: unknown): string {
-  return String((e as { code?: string }).code ?? "");
+/**
+ * SQLite's primary result code of a driver error (its extended code's low byte), or -1. By number:
+ * libsql names only the codes it knows, and SQLITE_CONSTRAINT_DATATYPE (3091, a STRICT table
+ * refusing a value) comes as `UNKNOWN_SQLITE_ERROR_3091`.
+ */
+function sqlPrimaryCode(e: unknown): number {
+  const raw = (e as { rawCode?: unknown } | null)?.rawCode;
+  return typeof raw === "number" ? raw & 0xff : -1;
 }
+const SQLITE_CONSTRAINT = 19;
+const SQLITE_MISMATCH = 20;
 
 function emptyReport(source: string): TableImport {
   return {
@@ -186,7 +194,7 @@ export function planTables(header: BackupHeader, catalog: TableInfo[], rules: Ma
     const checks = map
       .map((name, idx) => ({ idx, name }))
       .filter((x): x is { idx: number; name: string } => x.name !== null && x.name !== ROWID)
-      .map(({ idx, name }) => ({ idx, aff: affinityOf(cols.get(name)!.type), col: name, src: affinityOf(bt.types[idx] ?? "") }))
+      .map(({ idx, name }) => ({ idx, aff: columnAffinity(cols.get(name)!.type, target.strict), col: name, src: affinityOf(bt.types[idx] ?? "") }))
       // Same affinity: the source already applied it, nothing can convert. Untyped source columns count as BLOB.
       .filter((x) => x.aff !== "BLOB" && x.aff !== x.src)
       .map(({ idx, aff, col }) => ({ idx, aff, col }));
@@ -266,10 +274,10 @@ function allSeedRows(baselineSql: string): SeedTable[] {
  * about the row (disk full, I/O, …), which aborts the import.
  */
 export function rowRefusal(e: unknown, p: Plan): string | null {
-  const code = sqlErrorCode(e);
+  const code = sqlPrimaryCode(e);
   const msg = e instanceof Error ? e.message : String(e);
-  if (code.startsWith("SQLITE_CONSTRAINT")) return `constraint: ${msg}`;
-  if (code === "SQLITE_MISMATCH") {
+  if (code === SQLITE_CONSTRAINT) return `constraint: ${msg}`;
+  if (code === SQLITE_MISMATCH) {
     const alias = p.target?.rowidAlias;
     return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;
   }
