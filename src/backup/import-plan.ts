@@ -2,6 +2,7 @@
 import type { BigInserter } from "./big-insert.js";
 import { baselineCatalog, type TableInfo } from "../db/catalog.js";
 import { emptyTarget } from "../db/objects.js";
+import { rowRefusedBy } from "../db/faults.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
 import { affinityOf, columnAffinity, type Affinity } from "./affinity.js";
@@ -80,18 +81,6 @@ export const ROWID = "\u0000rowid";
 /** Tables of our own and schema_version: no seed rows to keep. */
 export const QUARANTINE = "legacy_quarantine";
 const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
-
-/**
- * SQLite's primary result code of a driver error (its extended code's low byte), or -1. By number:
- * libsql names only the codes it knows, and SQLITE_CONSTRAINT_DATATYPE (3091, a STRICT table
- * refusing a value) comes as `UNKNOWN_SQLITE_ERROR_3091`.
- */
-function sqlPrimaryCode(e: unknown): number {
-  const raw = (e as { rawCode?: unknown } | null)?.rawCode;
-  return typeof raw === "number" ? raw & 0xff : -1;
-}
-const SQLITE_CONSTRAINT = 19;
-const SQLITE_MISMATCH = 20;
 
 function emptyReport(source: string): TableImport {
   return {
@@ -273,11 +262,11 @@ function allSeedRows(baselineSql: string): SeedTable[] {
  * The reason a row the target refuses goes to quarantine whole, or null for an error that is not
  * about the row (disk full, I/O, …), which aborts the import.
  */
-export function rowRefusal(e: unknown, p: Plan): string | null {
-  const code = sqlPrimaryCode(e);
+export function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }): string | null {
+  const kind = rowRefusedBy(e, db);
   const msg = e instanceof Error ? e.message : String(e);
-  if (code === SQLITE_CONSTRAINT) return `constraint: ${msg}`;
-  if (code === SQLITE_MISMATCH) {
+  if (kind === "constraint") return `constraint: ${msg}`;
+  if (kind === "datatype-mismatch") {
     const alias = p.target?.rowidAlias;
     return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;
   }

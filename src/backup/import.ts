@@ -348,8 +348,8 @@ function load(
       } catch (e) {
         // A single-row INSERT that fails a constraint or a datatype check changes nothing (SQLite checks
         // before it writes): the row goes to quarantine and the transaction goes on.
-        const reason = rowRefusal(e, p);
-        if (reason === null || !db.inTransaction) throw e;
+        const reason = rowRefusal(e, p, db);
+        if (reason === null) throw e;
         return q.whole(p, values, reason);
       }
       p.report.loaded++;

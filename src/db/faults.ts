@@ -83,3 +83,26 @@ function fileSizeLimit(): number | null {
 export function pathTooLongForSqlite(path: string): boolean {
   return Buffer.byteLength(path) + "-journal".length > SQLITE_MAX_PATH;
 }
+
+/**
+ * SQLite's primary result code of a driver error (its extended code's low byte), or -1. By number:
+ * libsql names only the codes it knows, and SQLITE_CONSTRAINT_DATATYPE (3091, a STRICT table
+ * refusing a value) comes as `UNKNOWN_SQLITE_ERROR_3091`.
+ */
+function sqlPrimaryCode(e: unknown): number {
+  const raw = (e as { rawCode?: unknown } | null)?.rawCode;
+  return typeof raw === "number" ? raw & 0xff : -1;
+}
+
+/**
+ * Whether an INSERT of one row failed because the table refused that row — a constraint (UNIQUE, NOT
+ * NULL, CHECK, a trigger's RAISE, a STRICT column's type) or a datatype mismatch (TEXT into an
+ * INTEGER PRIMARY KEY) — with the transaction still open: such a statement changed nothing, and the
+ * row can go to quarantine while the transaction goes on. null for anything else (a full disk, I/O,
+ * or a transaction SQLite rolled back), which must stop the write.
+ */
+export function rowRefusedBy(e: unknown, db: { inTransaction: boolean }): "constraint" | "datatype-mismatch" | null {
+  if (!db.inTransaction) return null;
+  const code = sqlPrimaryCode(e);
+  return code === 19 ? "constraint" : code === 20 ? "datatype-mismatch" : null;
+}

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { assertNotPrimary } from "./paths.js";
 import { moveDatabaseFiles } from "../db/files.js";
+import { rowRefusedBy } from "../db/faults.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
@@ -286,6 +287,9 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
       merged += n;
       if (n) net.add(locate, args);
     } catch (e) {
+      // Only a row the canonical table refused (the statement changed nothing) is quarantined; a full
+      // disk or I/O error stops the merge, whose transaction is then rolled back whole.
+      if (rowRefusedBy(e, db) === null) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict (${msg})` : `sidecar-rejected: ${msg}`;
       p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);
