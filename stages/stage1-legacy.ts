@@ -28,7 +28,7 @@ import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
 import { assertStillPlannedFile } from "./stage0-preconditions.js";
 import { sidecarBeforeSwap, STAGE1_ONLY } from "./stage2to4.js";
-import { finishRenamedSwap } from "./stage1-swap-resume.js";
+import { finishRenamedSwap, renameArchivedBack, stoppedInUndo } from "./stage1-swap-resume.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
 import { assertNewFileUnheld, describeHolders, holdersAfterRename } from "../src/safety/holders.js";
@@ -270,6 +270,7 @@ export const swapStep: Step = defineStep({
       // Stopped right after the rename: the new file is in place (stage1-swap-resume.ts).
       if (renamed && c.swapPhase !== "new-in-place") finishRenamedSwap(c, archive);
       else if (c.swapPhase !== "new-in-place") {
+        if (stoppedInUndo(c, archive)) renameArchivedBack(c, archive);
         if (!existsSync(c.dbPath))
           throw refused({
             what: `There is no file at ${c.dbPath} to swap.`,
@@ -376,11 +377,9 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   if (late.length) {
     // Someone opened the old file inside the window: put it back before the lock is released.
     linkSync(c.dbPath, c.newPath);
-    renameSync(archive, c.dbPath);
-    pausePoint("swap-undo-renamed");
-    for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
+    pausePoint("swap-undo-linked");
+    renameArchivedBack(c, archive);
     hold.swapped(false);
-    fsyncDir(dirname(c.dbPath));
     // The original's state now (the link and the renames moved its ctime, not its content), read through the hold: what a resume compares with.
     c.journalSwap("intent", hold.state());
     throw refused({

@@ -5,10 +5,15 @@
  * (after its link, under the hold): an application that held the old file could have written to it
  * once this run's lock went with its process — that write would be only in the archive.
  */
+import { existsSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
 import { refused } from "../src/errors.js";
+import { pausePoint } from "../src/engine/testhooks.js";
+import { DB_SIDE_SUFFIXES } from "../src/layout.js";
+import { fsyncDir } from "../src/util/fsync.js";
 import { contentState, describeContentChange, LIVE_WRITE_GATE, sameContent } from "../src/safety/content-version.js";
 import { describeHolders, openHolders } from "../src/safety/holders.js";
-import { inodeOf } from "../src/safety/identity.js";
+import { inodeOf, sameInode } from "../src/safety/identity.js";
 import type { RunContext } from "./types.js";
 
 export function finishRenamedSwap(c: RunContext, archive: string): void {
@@ -29,4 +34,27 @@ export function finishRenamedSwap(c: RunContext, archive: string): void {
       details: { gate: LIVE_WRITE_GATE },
     });
   c.journalSwap("new-in-place");
+}
+
+/**
+ * The process stopped inside the undo of a swap (a late holder of the original was found): the new
+ * file already linked back to its own name, still at the database's name too, the original not yet
+ * renamed back from the archive. Only that moment has the name and the new file's name on one inode.
+ */
+export function stoppedInUndo(c: RunContext, archive: string): boolean {
+  return c.swapPhase !== "none" && existsSync(archive) && existsSync(c.newPath) && existsSync(c.dbPath) && sameInode(c.dbPath, c.newPath);
+}
+
+/**
+ * The undo's step, also a resume's when it stopped there: the archived original renamed back over
+ * its name (the new file keeps its own), with its side files. The resume then swaps as if the undo
+ * had finished: the original is compared with the state the swap journaled after its link (content
+ * alone: this rename moved its ctime), the new file with the one the run built, holders checked
+ * again — a write to either while the name pointed at the new file refuses the swap.
+ */
+export function renameArchivedBack(c: RunContext, archive: string): void {
+  renameSync(archive, c.dbPath);
+  pausePoint("swap-undo-renamed");
+  for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
+  fsyncDir(dirname(c.dbPath));
 }

@@ -18,6 +18,8 @@ export function whereabouts(
   const parts: string[] = [at];
   if (!existsSync(p.dbPath)) parts.push(`There is no file at ${p.dbPath}.`);
   else if (originalAtName) parts.push(`${p.dbPath} is still the original${existsSync(archive) ? ` (also linked into the archive ${archive})` : ""}.`);
+  else if (existsSync(archive) && existsSync(p.newPath) && sameInode(p.dbPath, p.newPath))
+    parts.push(`The original was archived at ${archive}; the new file is at ${p.dbPath} and also at ${p.newPath}: the run stopped while undoing its swap.`);
   else if (existsSync(archive))
     parts.push(
       `The original was archived at ${archive}; ${existsSync(p.newPath) ? `the new file ${p.newPath} is not in place yet, and ${p.dbPath} is neither` : `the new file is in place at ${p.dbPath}`}.`,

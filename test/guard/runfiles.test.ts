@@ -840,6 +840,44 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 
+  it("killed inside a swap's undo, the new file linked back to its own name and still at the database's (WAL): --resume finishes the undo and the swap; a write to the new file through the name meanwhile refuses it (3) saying what is where, both files kept", async () => {
+    for (const write of [false, true]) {
+      const { dir, db } = sample();
+      expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+      const rows = sqlite(db, "SELECT count(*) FROM names");
+      const { child, release, reached } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-archived,swap-undo-linked", 20_000);
+      const { holder } = await openedBy(db);
+      release();
+      await reached(); // the late holder found, the new file linked back to its name
+      child.kill("SIGKILL");
+      await child;
+      holder.kill();
+      await holder.catch(() => undefined);
+      const newPath = join(dir, ".vox.db.vox-cutover-new");
+      expect(statSync(db).ino, "the name is the new file's").toBe(statSync(newPath).ino);
+      if (write) sqlite(db, "INSERT INTO names(namespace, name, hash) VALUES ('ns', 'late', 'h')");
+      const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+      if (!write) {
+        expect(res.exitCode, res.stderr).toBe(0);
+        expect(sqlite(db, "SELECT count(*) FROM names")).toBe(rows);
+        expect(sqlite(db, "SELECT max(version) FROM schema_version")).toBe("66");
+        expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+        continue;
+      }
+      // refused by the new file's own check, before anything moved: the name still holds the new file with the write, the original is in the archive
+      expect(res.exitCode, res.stderr).toBe(3);
+      expect(res.stderr).toMatch(/is not the file this run made: it was written to since/);
+      expect(res.stderr).toContain(`the new file is at ${db} and also at ${newPath}: the run stopped while undoing its swap`);
+      const archive = join(
+        readdirSync(join(dir, "vox-cutover-runs"), { withFileTypes: true }).map((e) => join(dir, "vox-cutover-runs", e.name))[0]!,
+        "archive",
+        "vox.db",
+      );
+      expect(sqlite(archive, "SELECT count(*) FROM names")).toBe(rows);
+      expect(sqlite(newPath, "SELECT count(*) FROM names WHERE name = 'late'")).toBe("1");
+    }
+  });
+
   it("a swap refused after its link (a holder of the new file), then the original written with its size, times and change counter put back (WAL): --resume refuses (3), the write kept", async () => {
     const { dir, db } = sample();
     expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
