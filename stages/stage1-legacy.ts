@@ -346,6 +346,7 @@ function swapUnder(c: RunContext, archive: string, expected: ContentState, hold:
   const state = hold.state();
   c.journalSwap("intent", state);
   if (!existsSync(archive)) linkSync(c.dbPath, archive);
+  pausePoint("swap-linked");
   fsyncDir(c.archiveDir);
   c.journalSwap("primary-archived", hold.state()); // after the link (it moved the ctime): what a resume from here compares with
   pausePoint("swap-archived");

@@ -796,6 +796,29 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     }
   });
 
+  it("killed between the swap's link and its journal entry: --resume finishes it when the original is as the intent recorded it; a write after the kill is refused (3), the write kept", async () => {
+    for (const written of [false, true]) {
+      const { db } = sample();
+      expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+      const { child } = await pausedAt(["cutover", "--db", db, "--apply"], "swap-linked");
+      child.kill("SIGKILL");
+      await child;
+      if (written) sqlite(db, "INSERT INTO names(namespace, name, hash) VALUES ('late', 'written-after-the-kill', 'h')");
+      const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+      const label = written ? "written" : "untouched";
+      if (!written) {
+        expect(res.exitCode, `${label}: ${res.stderr}`).toBe(0);
+        expect(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'cutover_ledger'"), label).toBe("1");
+        continue;
+      }
+      expect(res.exitCode, `${label}: ${res.stderr}`).toBe(3);
+      expect(res.stderr, label).toMatch(
+        /The primary .* changed since the export \(modification time changed\): the new file would miss those writes\. Journal phase: swap intent/,
+      );
+      expect(sqlite(db, "SELECT count(*) FROM names WHERE name = 'written-after-the-kill'"), label).toBe("1");
+    }
+  });
+
   it("killed right after the swap's rename: --resume finishes it when nothing wrote to the archived original; a write into it after the kill (its holder outlived the run) is refused (3), the rollback puts it back with the write", async () => {
     for (const wal of [false, true]) {
       for (const written of [false, true]) {
