@@ -119,6 +119,16 @@ const leanStyledChars = {
   },
 };
 
+/** A dependency's file with each of `swaps` ([from, to]) made exactly once, else the build fails (the dependency changed). */
+async function patched(path, swaps) {
+  let text = await readFile(path, "utf8");
+  for (const [from, to] of swaps) {
+    if (text.split(from).length !== 2) throw new Error(`bundle-wizard: ${path} changed: ${JSON.stringify(from)} is not there once`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
 /**
  * Ink's Output (output.js) starts every frame from nothing: a new object for each of the screen's cells
  * (120×40: 4,800 a frame) and new caches, so each line is tokenized into styled cells again although
@@ -133,16 +143,13 @@ const leanOutput = {
   name: "lean-output",
   setup(b) {
     b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]output\.js$/ }, async (a) => {
-      let text = await readFile(a.path, "utf8");
-      const swap = (from, to) => {
-        if (text.split(from).length !== 2) throw new Error(`bundle-wizard: ${a.path} changed: ${JSON.stringify(from)} is not there once`);
-        text = text.replace(from, to);
-      };
-      swap("caches = new OutputCaches();", "caches = voxSharedCaches();");
-      swap(
-        "row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });",
-        "row.push(VOX_BLANK_CELL);",
-      );
+      let text = await patched(a.path, [
+        ["caches = new OutputCaches();", "caches = voxSharedCaches();"],
+        [
+          "row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });",
+          "row.push(VOX_BLANK_CELL);",
+        ],
+      ]);
       text += [
         "",
         "let voxCaches;",
@@ -154,6 +161,36 @@ const leanOutput = {
       ].join("\n");
       return { contents: text, loader: "js", resolveDir: dirname(a.path) };
     });
+  },
+};
+
+/**
+ * Two of the screens' dependencies build an Intl.Segmenter as they load and walk text's graphemes
+ * with it: @alcalzone/ansi-tokenize (Ink's output.js tokenizes every new line of a frame with it) and
+ * slice-ansi (Ink's clipping of a line to its box, cli-truncate's: a long path in the header). In the
+ * wizard's bundle both use `graphemes` (src/ui/text-width.ts) instead, which answers a line of
+ * printable ASCII, narrow marks and SGR sequences unit by unit (each unit a grapheme there) and builds
+ * a segmenter on the first line that needs one: the screens build none (the first one of a process
+ * loads ICU's break rules, ~15 ms of the first frame; session 31). The build fails if either file's
+ * text changed.
+ */
+const narrowGraphemes = {
+  name: "narrow-graphemes",
+  setup(b) {
+    const uses = [
+      [
+        /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/,
+        'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });',
+        "segmenter",
+      ],
+      [/[\\/]slice-ansi[\\/]tokenize-ansi\.js$/, "const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", "GRAPHEME_SEGMENTER"],
+    ];
+    for (const [filter, made, name] of uses)
+      b.onLoad({ filter }, async (a) => ({
+        contents: await patched(a.path, [[made, `import { graphemes as ${name} } from ${JSON.stringify(join(ui, "text-width.js"))};`]]),
+        loader: "js",
+        resolveDir: dirname(a.path),
+      }));
   },
 };
 
@@ -175,7 +212,7 @@ await build({
     // URL, which loads Node's HTTP client (undici) first (~0.1–0.2 s); it then decodes it in place.
     fetch: "undefined",
   },
-  plugins: [fastStringWidth, leanStyledChars, leanOutput, ownExternal],
+  plugins: [fastStringWidth, narrowGraphemes, leanStyledChars, leanOutput, ownExternal],
   logLevel: "warning",
   legalComments: "none",
 });

@@ -64,3 +64,44 @@ export function narrowWidth(text: string): number {
   }
   return width;
 }
+
+interface Grapheme {
+  segment: string;
+  index: number;
+  input: string;
+}
+
+/** What `Intl.Segmenter#segment` returns, as the screens' dependencies use it: its graphemes in order, and the one containing a unit. */
+interface Graphemes extends Iterable<Grapheme> {
+  containing(index: number): Grapheme | undefined;
+}
+
+/** The graphemes of a line narrowWidth answers: every UTF-16 unit one of its own. */
+class NarrowGraphemes implements Graphemes {
+  constructor(private readonly input: string) {}
+  containing(index: number): Grapheme | undefined {
+    const i = Math.trunc(index);
+    return i >= 0 && i < this.input.length ? { segment: this.input[i]!, index: i, input: this.input } : undefined;
+  }
+  *[Symbol.iterator](): Iterator<Grapheme> {
+    for (let i = 0; i < this.input.length; i++) yield { segment: this.input[i]!, index: i, input: this.input };
+  }
+}
+
+let segmenter: Intl.Segmenter | undefined;
+
+/**
+ * An `Intl.Segmenter` of graphemes that builds none for a line narrowWidth answers (printable ASCII,
+ * lone narrow characters, SGR sequences): there every UTF-16 unit is a grapheme of its own (the ESC of
+ * a sequence is a control character, which breaks on both sides). Any other line goes to a segmenter
+ * built on first need. The bundle gives it to @alcalzone/ansi-tokenize and slice-ansi in place of the
+ * segmenter each builds as it loads (scripts/bundle-wizard.mjs): the first one of a process loads ICU's
+ * break rules, ~15 ms of the wizard's first frame.
+ */
+export const graphemes = {
+  segment(text: string): Graphemes {
+    if (narrowWidth(text) >= 0) return new NarrowGraphemes(text);
+    segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
+    return segmenter.segment(text);
+  },
+};

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { freshBundle } from "../../src/util/bundle.js";
@@ -44,7 +44,7 @@ describe("the wizard's bundle", () => {
     expect(bare.filter((b) => !b.startsWith("node:"))).toEqual([]);
   });
 
-  it("before the first frame: React's production build, string-width behind the fast path, no database driver", () => {
+  it("before the first frame: React's production build, string-width behind the fast path, ansi-tokenize's and slice-ansi's graphemes without an Intl.Segmenter, no database driver", () => {
     const text = readFileSync(BUNDLE, "utf8");
     const modules = [...text.matchAll(/^\/\/ (\S+)$/gm)].map((m) => m[1]!);
     expect(modules).toContain("node_modules/react/cjs/react.production.js");
@@ -58,6 +58,9 @@ describe("the wizard's bundle", () => {
         c,
       ).toBe(true);
     expect(modules).toContain("dist/src/ui/text-width.js");
+    // ansi-tokenize and slice-ansi walk graphemes with the screens' own segmenter (scripts/bundle-wizard.mjs narrowGraphemes).
+    expect(text).not.toMatch(/\b(GRAPHEME_SEGMENTER|segmenter\d*) = new Intl\.Segmenter\(void 0, \{ granularity: "grapheme" \}\)/);
+    expect(text.match(/\bgraphemes\.segment\(/g)?.length).toBe(4); // ansi-tokenize's one use, slice-ansi's three
     // The modules of ours the bundle imports, and theirs, statically: none loads libsql (the engine
     // worker does, in its own thread); the wizard's main thread draws without it.
     const seen = new Set<string>();
@@ -78,18 +81,25 @@ describe("the wizard's bundle", () => {
     expect([...seen].map((f) => relative(ROOT, f)).filter((f) => /src\/(db|backup)\//.test(f))).toEqual([]);
   });
 
-  it("a packed install (npm pack → npm install --omit=dev) carries it and starts the wizard's first screen", async () => {
+  it("a packed install (npm pack → npm install --omit=dev) carries it and starts the wizard's first screen, making no Intl.Segmenter", async () => {
     const inst = await installedPackage();
     const ui = join(dirname(inst.bin), "..", "ui");
     expect(existsSync(join(ui, "start.bundle.js"))).toBe(true);
     const dir = reachableTmp();
     const db = join(dir, "absent.db");
-    // Every module Node loads, the engine thread's too (test/fixtures/module-log.ts).
+    // Every module Node loads, the engine thread's too (test/fixtures/module-log.ts); and every Intl.Segmenter made (the first
+    // one of a process loads ICU's break rules, ~15 ms: the screens' text never needs one, src/ui/text-width.ts).
     const modules = moduleLog(dir);
+    const segmenters = join(dir, "segmenters");
+    const countSegmenters = join(dir, "count-segmenters.cjs");
+    writeFileSync(
+      countSegmenters,
+      `const S = Intl.Segmenter; Intl.Segmenter = class extends S { constructor(...a) { super(...a); require("node:fs").appendFileSync(${JSON.stringify(segmenters)}, new Error().stack + "\\n"); } };`,
+    );
     const r = await execa("python3", [PTY, inst.bin, db, "--until", "Looking for the database", "--until", "Preconditions"], {
       reject: false,
       timeout: 120_000,
-      env: { NODE_OPTIONS: modules.nodeOptions },
+      env: { NODE_OPTIONS: `${modules.nodeOptions} --require=${countSegmenters}` },
     });
     expect(r.exitCode, r.stderr).toBe(0);
     // The screens and the engine thread ran from their bundles, though npm wrote each file of the install as it unpacked it.
@@ -101,6 +111,7 @@ describe("the wizard's bundle", () => {
     expect(urls.filter((u) => /\/commander\/|\/cli\/program(\.bundle)?\.js$/.test(u))).toEqual([]);
     expect(urls).toContain(pathToFileURL(join(dirname(inst.bin), "wizard-entry.js")).href);
     expect(r.stdout).toContain("Preconditions");
+    expect(existsSync(segmenters) ? readFileSync(segmenters, "utf8") : "", "an Intl.Segmenter was made").toBe("");
     expect(r.stdout).not.toMatch(/Error|at .*\.js:\d+/);
   });
 });

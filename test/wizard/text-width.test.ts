@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { narrowWidth } from "../../src/ui/text-width.js";
+import { graphemes, narrowWidth } from "../../src/ui/text-width.js";
 import { ROOT } from "../helpers.js";
 
 type Width = (text: string) => number;
@@ -71,5 +71,41 @@ describe("narrowWidth: string-width's answer, without loading it", () => {
     ])
       expect(narrowWidth(s), JSON.stringify(s)).toBe(-1);
     expect(narrowWidth("")).toBe(0);
+  });
+});
+
+/** Random lines of ASCII, narrow characters and SGR sequences. */
+function randomLines(count: number): string[] {
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+  const codes = ["\u001b[1m", "\u001b[22m", "\u001b[38;2;255;0;0m", "\u001b[m", "\u001b[1;m"];
+  return Array.from({ length: count }, () => {
+    let s = "";
+    for (let n = rnd(40); n > 0; n--) {
+      const r = rnd(10);
+      s += r < 5 ? String.fromCharCode(0x20 + rnd(95)) : r < 8 ? narrow[rnd(narrow.length)]! : codes[rnd(codes.length)]!;
+    }
+    return s;
+  });
+}
+
+describe("graphemes: Intl.Segmenter's answer without one, for the lines narrowWidth answers (ansi-tokenize's and slice-ansi's walks)", () => {
+  const intl = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  const plain = (g: { segment: string; index: number; input: string } | undefined) => g && { segment: g.segment, index: g.index, input: g.input };
+
+  it("random lines of ASCII, narrow characters and SGR sequences: the same graphemes in order, and the same one containing each index", () => {
+    for (const s of randomLines(3000)) {
+      const ours = graphemes.segment(s);
+      const theirs = intl.segment(s);
+      expect([...ours].map(plain), JSON.stringify(s)).toEqual([...theirs].map(plain));
+      for (let i = -1; i <= s.length; i++) expect(plain(ours.containing(i)), `${JSON.stringify(s)} @${i}`).toEqual(plain(theirs.containing(i)));
+    }
+  });
+
+  it("every other line goes to a segmenter, with the same answer", () => {
+    for (const s of ["e\u0301x", "😀a", "中文", "a\u200db", "\r\n", "\u001b]8;;x\u0007y", "🇩🇪"]) {
+      expect([...graphemes.segment(s)].map(plain), JSON.stringify(s)).toEqual([...intl.segment(s)].map(plain));
+      expect(plain(graphemes.segment(s).containing(1)), JSON.stringify(s)).toEqual(plain(intl.segment(s).containing(1)));
+    }
   });
 });
