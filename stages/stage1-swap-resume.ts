@@ -1,9 +1,10 @@
 /**
- * A swap resumed after its rename (the process stopped between the new file's rename over the name
- * and the journal's `new-in-place`): the new file is in place, the original in the archive. It is
- * finished only if nobody holds the original and nothing wrote to it since the swap journaled it
- * (after its link, under the hold): an application that held the old file could have written to it
- * once this run's lock went with its process — that write would be only in the archive.
+ * Swaps resumed after a stop inside them. After its rename (the process stopped between the new
+ * file's rename over the name and the journal's `new-in-place`): the new file is in place, the
+ * original in the archive. It is finished only if nobody holds the original and nothing wrote to it
+ * since the swap journaled it (after its link, under the hold): an application that held the old
+ * file could have written to it once this run's lock went with its process — that write would be
+ * only in the archive. Inside the undo of a swap (a late holder found): the undo is finished first.
  */
 import { existsSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
