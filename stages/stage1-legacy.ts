@@ -28,7 +28,7 @@ import { archivedPath, DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
 import { assertStillPlannedFile } from "./stage0-preconditions.js";
 import { sidecarBeforeSwap, STAGE1_ONLY } from "./stage2to4.js";
-import { finishRenamedSwap, renameArchivedBack, stoppedInUndo } from "./stage1-swap-resume.js";
+import { finishRenamedSwap, forwardFromUndo, renameArchivedBack, stoppedInUndo } from "./stage1-swap-resume.js";
 import { holdPrimary, releaseClosedHandles, type PrimaryHold } from "../src/safety/hold.js";
 import { sharedLockNote } from "../src/safety/reader-lock.js";
 import { assertNewFileUnheld, describeHolders, holdersAfterRename } from "../src/safety/holders.js";
@@ -257,7 +257,9 @@ export const swapStep: Step = defineStep({
     const archive = archivePath(c);
     // The new file is the one this run built and checked (a replaced one is never swapped in, resume included).
     const newRecord = builtFile(c);
-    if (existsSync(c.newPath)) assertRecorded("the new file", c.newPath, newRecord);
+    // Stopped inside the undo of a swap, the new file has served the name since its rename: it may have been written there (stage1-swap-resume.ts).
+    const undoing = stoppedInUndo(c, archive);
+    if (existsSync(c.newPath) && !undoing) assertRecorded("the new file", c.newPath, newRecord);
     // Stage 2 runs after the swap: what would stop it (a sidecar that cannot be read, compared or carried into this file, or is held open) stops the run now.
     if (c.swapPhase === "none" && existsSync(c.newPath) && !STAGE1_ONLY.has(c.command))
       sidecarBeforeSwap(c.dbPath, c.newPath, {
@@ -266,11 +268,11 @@ export const swapStep: Step = defineStep({
       });
     let held: PrimaryHold | null = null;
     return c.token.shield(async () => {
+      if (undoing) forwardFromUndo(c);
       const renamed = c.swapPhase !== "none" && existsSync(archive) && !existsSync(c.newPath) && existsSync(c.dbPath) && !sameInode(c.dbPath, archive);
       // Stopped right after the rename: the new file is in place (stage1-swap-resume.ts).
       if (renamed && c.swapPhase !== "new-in-place") finishRenamedSwap(c, archive);
       else if (c.swapPhase !== "new-in-place") {
-        if (stoppedInUndo(c, archive)) renameArchivedBack(c, archive);
         if (!existsSync(c.dbPath))
           throw refused({
             what: `There is no file at ${c.dbPath} to swap.`,

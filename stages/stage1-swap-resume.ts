@@ -4,9 +4,9 @@
  * original in the archive. It is finished only if nobody holds the original and nothing wrote to it
  * since the swap journaled it (after its link, under the hold): an application that held the old
  * file could have written to it once this run's lock went with its process — that write would be
- * only in the archive. Inside the undo of a swap (a late holder found): the undo is finished first.
+ * only in the archive. Inside the undo of a swap (a late holder found): the swap is finished forward.
  */
-import { existsSync, renameSync } from "node:fs";
+import { existsSync, renameSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { refused } from "../src/errors.js";
 import { pausePoint } from "../src/engine/testhooks.js";
@@ -47,15 +47,34 @@ export function stoppedInUndo(c: RunContext, archive: string): boolean {
 }
 
 /**
- * The undo's step, also a resume's when it stopped there: the archived original renamed back over
- * its name (the new file keeps its own), with its side files. The resume then swaps as if the undo
- * had finished: the original is compared with the state the swap journaled after its link (content
- * alone: this rename moved its ctime), the new file with the one the run built, holders checked
- * again — a write to either while the name pointed at the new file refuses the swap.
+ * The undo's step: the archived original renamed back over its name (the new file keeps its own),
+ * with its side files.
  */
 export function renameArchivedBack(c: RunContext, archive: string): void {
   renameSync(archive, c.dbPath);
   pausePoint("swap-undo-renamed");
   for (const sfx of DB_SIDE_SUFFIXES) if (existsSync(archive + sfx) && !existsSync(c.dbPath + sfx)) renameSync(archive + sfx, c.dbPath + sfx);
   fsyncDir(dirname(c.dbPath));
+}
+
+/**
+ * A resume of a run stopped inside its undo finishes the swap forward: the new file has served the
+ * database's name since the rename, and an application may have written to it there (its `-wal` is
+ * the name's: renaming the original back over the name would strand those frames — review of session
+ * 31). The new file's second name, linked back by the undo, goes; the run is then one stopped right
+ * after its rename (finishRenamedSwap: nobody may hold the archived original, nothing may have
+ * written to it). Refused if the new file's own name has side files (something opened it by that
+ * name: its frames would be stranded by the unlink).
+ */
+export function forwardFromUndo(c: RunContext): void {
+  const side = DB_SIDE_SUFFIXES.map((sfx) => c.newPath + sfx).filter((f) => existsSync(f));
+  if (side.length)
+    throw refused({
+      what: `The run stopped while undoing its swap, and something opened the new file by its own name since (${side.join(", ")}).`,
+      untouched: `Nothing was moved: the new file is at ${c.dbPath} and also at ${c.newPath}; the original is in the archive.`,
+      next: "Find what opened it and stop it, then --resume --apply again, or --rollback --apply to put the original back (the new file is kept in the work dir).",
+    });
+  if (!sameInode(c.dbPath, c.newPath)) throw new Error(`${c.newPath} is no longer the file at ${c.dbPath}`); // checked by stoppedInUndo, under this run's lock
+  unlinkSync(c.newPath); // a second name of the file at the database's name
+  fsyncDir(dirname(c.newPath));
 }
