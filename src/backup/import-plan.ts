@@ -1,5 +1,6 @@
 /** The import's plan: per table, how the backup's columns map onto the target's, what goes to quarantine, and the baseline's seed rows. */
 import type { BigInserter } from "./big-insert.js";
+import { bigValueBytes } from "./big-value.js";
 import { baselineCatalog, type TableInfo } from "../db/catalog.js";
 import { emptyTarget } from "../db/objects.js";
 import { rowRefusedBy } from "../db/faults.js";
@@ -262,9 +263,12 @@ function allSeedRows(baselineSql: string): SeedTable[] {
  * The reason a row the target refuses goes to quarantine whole, or null for an error that is not
  * about the row (disk full, I/O, …), which aborts the import.
  */
-export function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }): string | null {
+export function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }, bigValues = false): string | null {
   const kind = rowRefusedBy(e, db);
   const msg = e instanceof Error ? e.message : String(e);
+  // A value over the big-value size is written through BLOB placeholders (big-insert.ts), which a STRICT column refuses whatever the row holds.
+  if (kind === "constraint" && bigValues && p.target?.strict)
+    return `constraint: ${msg} (the row holds a value over ${bigValueBytes()} bytes, written into a table by BLOB placeholders that a STRICT table refuses: this version cannot load it into ${p.target.name}, so it is kept here whole)`;
   if (kind === "constraint") return `constraint: ${msg}`;
   if (kind === "datatype-mismatch") {
     const alias = p.target?.rowidAlias;

@@ -348,7 +348,7 @@ function load(
       } catch (e) {
         // A single-row INSERT that fails a constraint or a datatype check changes nothing (SQLite checks
         // before it writes): the row goes to quarantine and the transaction goes on.
-        const reason = rowRefusal(e, p, db);
+        const reason = rowRefusal(e, p, db, hasBig(args));
         if (reason === null) throw e;
         return q.whole(p, values, reason);
       }

@@ -97,12 +97,19 @@ function sqlPrimaryCode(e: unknown): number {
 /**
  * Whether an INSERT of one row failed because the table refused that row — a constraint (UNIQUE, NOT
  * NULL, CHECK, a trigger's RAISE, a STRICT column's type) or a datatype mismatch (TEXT into an
- * INTEGER PRIMARY KEY) — with the transaction still open: such a statement changed nothing, and the
- * row can go to quarantine while the transaction goes on. null for anything else (a full disk, I/O,
- * or a transaction SQLite rolled back), which must stop the write.
+ * INTEGER PRIMARY KEY) — with the transaction still open, so the row can go to quarantine while the
+ * transaction goes on. With `evaluation`, also an error SQLite raised evaluating that row (SQLITE_ERROR:
+ * malformed JSON in a CHECK or a generated column, an integer overflow in a trigger; SQLITE_TOOBIG):
+ * the sidecar's merge runs the canonical file's triggers and constraints, the import drops its
+ * triggers first. Null for anything else (a full disk, I/O, a busy or read-only file, a transaction
+ * SQLite rolled back, a RAISE(ROLLBACK)), which must stop the write. What the failed statement leaves:
+ * nothing under the default ABORT, which undoes the statement; a trigger's RAISE(FAIL) keeps what the
+ * statement did before it (the import loads with its triggers dropped).
  */
-export function rowRefusedBy(e: unknown, db: { inTransaction: boolean }): "constraint" | "datatype-mismatch" | null {
+export function rowRefusedBy(e: unknown, db: { inTransaction: boolean }, evaluation = false): "constraint" | "datatype-mismatch" | "error" | null {
   if (!db.inTransaction) return null;
   const code = sqlPrimaryCode(e);
-  return code === 19 ? "constraint" : code === 20 ? "datatype-mismatch" : null;
+  if (code === 19) return "constraint";
+  if (code === 20) return "datatype-mismatch";
+  return evaluation && (code === 1 || code === 18) ? "error" : null;
 }

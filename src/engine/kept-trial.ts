@@ -262,6 +262,9 @@ export function retireKeptTrial(dbPath: string): string | null {
  * removed) and removes its files on libuv's threads from the next turn of the event loop on, so no
  * command waits on their unlinking (a 1 GB trial: ~0.5 s). Null when it was not there.
  */
+/** The folders this process retired (a folder named with its pid but not here is an earlier process's of that pid: a container's pid 1). */
+const retiredHere = new Set<string>();
+
 function retire(dir: string): string | null {
   const retired = `${dir}.retired-${process.pid}-${Date.now()}`;
   try {
@@ -269,6 +272,7 @@ function retire(dir: string): string | null {
   } catch {
     return null;
   }
+  retiredHere.add(retired);
   rmSync(join(retired, RECORD), { force: true });
   removeBeside(retired);
   return retired;
@@ -308,7 +312,9 @@ export function sweepKeptTrials(): void {
     const retirer = RETIRED.exec(n);
     if (retirer) {
       const pid = Number(retirer[1]);
-      if (pid !== process.pid && !processAlive(pid)) removeBeside(join(home, n)); // this process's own are being removed already
+      // This process's own are being removed already; one of its pid it did not retire is an earlier process's.
+      const own = pid === process.pid && retiredHere.has(join(home, n));
+      if (!own && (pid === process.pid || !processAlive(pid))) removeBeside(join(home, n));
       continue;
     }
     const taker = TAKEN.exec(n);

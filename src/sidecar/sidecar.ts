@@ -287,9 +287,9 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
       merged += n;
       if (n) net.add(locate, args);
     } catch (e) {
-      // Only a row the canonical table refused (the statement changed nothing) is quarantined; a full
-      // disk or I/O error stops the merge, whose transaction is then rolled back whole.
-      if (rowRefusedBy(e, db) === null) throw e;
+      // Only a row the canonical table refused or could not evaluate is quarantined; a full disk or an
+      // I/O error stops the merge, whose transaction is then rolled back whole.
+      if (rowRefusedBy(e, db, true) === null) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict (${msg})` : `sidecar-rejected: ${msg}`;
       p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);

@@ -84,3 +84,27 @@ describe("a STRICT target table", () => {
     );
   });
 });
+
+describe("a STRICT target table and a value over the big-value size", () => {
+  it("the row is kept whole in quarantine with the reason saying this version cannot load it there (never a type it does not hold); the run finishes", async () => {
+    const d = tmp("vox-strict-big-");
+    const q = (n: string) => join(d, n);
+    makeBaselineDb(q("target.db"));
+    const t = fixtureDb(q("target.db"));
+    t.exec(STRICT_COST_RECORDS);
+    t.close();
+    makeVoxDb(
+      q("vox.db"),
+      "60",
+      [60, 100],
+      `INSERT INTO cost_records(id, agent_id, provider, model, input_tokens, output_tokens, cost_usd, timestamp) VALUES
+        (1, 'a', 'p', 'm', 10, 20, 0.5, '2024'), (2, 'a', 'p', randomblob(300), 10, 20, 0.5, '2024');`,
+    );
+    const r = await cli(["cutover", "--db", q("vox.db"), "--target-schema", q("target.db"), "--apply"], { env: { VOX_CUTOVER_BIG_VALUE_BYTES: "64" } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(sqlite(q("vox.db"), "SELECT group_concat(id) FROM cost_records")).toBe("1");
+    expect(sqlite(q("vox.db"), "SELECT source_rowid || ' ' || reason FROM legacy_quarantine WHERE source_table = 'cost_records'")).toMatch(
+      /^2 constraint: cannot store BLOB value in INTEGER column cost_records\.input_tokens \(the row holds a value over 64 bytes, written into a table by BLOB placeholders that a STRICT table refuses: this version cannot load it into cost_records, so it is kept here whole\)$/,
+    );
+  }, 120_000);
+});

@@ -25,7 +25,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { BIN, cleanEnv, cli, pausedAt, sampleWithFewerTables, sha256, sha3sums, sqlite, tmp, writeTimesBack } from "../helpers.js";
-import { retireKeptTrial } from "../../dist/src/engine/kept-trial.js";
+import { retireKeptTrial, sweepKeptTrials } from "../../dist/src/engine/kept-trial.js";
 
 /**
  * A folder with the sample (vox's tables these tests name, `sampleWithFewerTables`: what is tested here is
@@ -358,6 +358,21 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect(kept()).toEqual([first]);
     expect(existsSync(join(first!, "trial.json"))).toBe(true);
+    // A retired trial named with this very pid that this process did not retire (an earlier process of the same pid: a container's
+    // pid 1) is removed by its sweep too; the one this process retired is left to the removal it started.
+    const earlier = `${first!}.retired-${process.pid}-1`;
+    mkdirSync(earlier);
+    writeFileSync(join(earlier, "trial.db"), "x");
+    process.env.TMPDIR = env.TMPDIR;
+    try {
+      sweepKeptTrials();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    for (let i = 0; i < 100 && existsSync(earlier); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(earlier)).toBe(false);
+    expect(kept()).toEqual([first]);
   });
 
   it.each(["after:export", "after:build-import"])(
