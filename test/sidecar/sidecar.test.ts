@@ -112,6 +112,22 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     expect(readdirSync(d).sort()).toEqual(["vox.db", "work"]);
   });
 
+  it("--apply --merge with the canonical file's own triggers refusing rows: a RAISE(FAIL) after the insert and an error evaluating the row (integer overflow) each quarantine the row, which is not also left in the table; the merge finishes", async () => {
+    const { d, db } = setup();
+    const before = sqlite(db, "SELECT (SELECT count(*) FROM agent_telemetry_flat) || ',' || (SELECT count(*) FROM populi_training_run)");
+    sqlite(
+      db,
+      `CREATE TRIGGER vox_test_fail AFTER INSERT ON agent_telemetry_flat BEGIN SELECT RAISE(FAIL, 'held by the operator''s trigger'); END;
+       CREATE TRIGGER vox_test_overflow BEFORE INSERT ON populi_training_run BEGIN SELECT abs(-9223372036854775808); END;`,
+    );
+    const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work"), "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(sqlite(db, "SELECT (SELECT count(*) FROM agent_telemetry_flat) || ',' || (SELECT count(*) FROM populi_training_run)")).toBe(before);
+    expect(sqlite(db, "SELECT source_table || ' ' || reason FROM legacy_quarantine WHERE reason LIKE 'sidecar-rejected%' ORDER BY 1")).toBe(
+      ["agent_telemetry_flat sidecar-rejected: held by the operator's trigger", "populi_training_run sidecar-rejected: integer overflow"].join("\n"),
+    );
+  });
+
   it("--apply without --merge only archives: no row copied, none quarantined, a ledger row", async () => {
     const { d, db, side } = setup();
     const orig = sha256(side);
