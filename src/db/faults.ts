@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
+import type { LibsqlDatabase } from "./local.js";
 
 /**
  * Faults named in words: a full disk, a file-size limit, a read-only folder or lost permission, a
  * path too long for SQLite. `faultOf` recognises them in a Node or SQLite error (codes or messages,
- * also when a worker thread passed only the message on).
+ * also when a worker thread passed only the message on). And the other side of that line: a row
+ * write the table refused (`rowRefusedBy`: quarantined, the transaction going on), undone whole by
+ * its savepoint (`inSavepoint`).
  */
 
 /** SQLite opens at most this many bytes of path (SQLITE_MAX_PATHNAME, with room for "-journal"). */
@@ -112,4 +115,20 @@ export function rowRefusedBy(e: unknown, db: { inTransaction: boolean }, evaluat
   if (code === 19) return "constraint";
   if (code === 20) return "datatype-mismatch";
   return evaluation && (code === 1 || code === 18) ? "error" : null;
+}
+
+/**
+ * Runs `fn` (one row's write inside a transaction) in a savepoint: what it did is undone if it throws
+ * (a trigger's RAISE(FAIL) keeps what its statement did before it), and the error is rethrown.
+ */
+export function inSavepoint<T>(db: LibsqlDatabase, fn: () => T): T {
+  db.exec("SAVEPOINT vox_row");
+  try {
+    const r = fn();
+    db.exec("RELEASE vox_row");
+    return r;
+  } catch (e) {
+    if (db.inTransaction) db.exec("ROLLBACK TO vox_row; RELEASE vox_row"); // else SQLite ended the transaction, the savepoint with it
+    throw e;
+  }
 }

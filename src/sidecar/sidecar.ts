@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { assertNotPrimary } from "./paths.js";
 import { moveDatabaseFiles } from "../db/files.js";
-import { rowRefusedBy } from "../db/faults.js";
+import { inSavepoint, rowRefusedBy } from "../db/faults.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
@@ -282,20 +282,14 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
       else if (k === CLASS_CONFLICT) p.t.conflicts += quarantineRows(db, p, locate, () => "sidecar-conflict", q, args);
       continue;
     }
-    // Each row in a savepoint: a trigger's RAISE(FAIL) keeps what its statement did before it, and a row
-    // that goes to quarantine must not also stay in the table.
-    db.exec("SAVEPOINT sidecar_row");
     try {
-      const n = Number(ins.run(...args).changes);
-      db.exec("RELEASE sidecar_row");
+      const n = inSavepoint(db, () => Number(ins.run(...args).changes)); // a row quarantined must not also stay in the table
       merged += n;
       if (n) net.add(locate, args);
     } catch (e) {
       // Only a row the canonical table refused or could not evaluate is quarantined; a full disk or an
       // I/O error stops the merge, whose transaction is then rolled back whole.
       if (rowRefusedBy(e, db, true) === null) throw e;
-      db.exec("ROLLBACK TO sidecar_row");
-      db.exec("RELEASE sidecar_row");
       const msg = e instanceof Error ? e.message : String(e);
       const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict (${msg})` : `sidecar-rejected: ${msg}`;
       p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);
