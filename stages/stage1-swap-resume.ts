@@ -6,11 +6,13 @@
  * file could have written to it once this run's lock went with its process — that write would be
  * only in the archive. Inside the undo of a swap (a late holder found): the swap is finished forward.
  */
-import { existsSync, renameSync, unlinkSync } from "node:fs";
+import { existsSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { refused } from "../src/errors.js";
+import { newFileWrittenByItsName } from "../src/rollback/execute.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { DB_SIDE_SUFFIXES } from "../src/layout.js";
+import { sideFileWithWrites } from "../src/db/files.js";
 import { fsyncDir } from "../src/util/fsync.js";
 import { contentState, describeContentChange, LIVE_WRITE_GATE, sameContent } from "../src/safety/content-version.js";
 import { describeHolders, openHolders } from "../src/safety/holders.js";
@@ -63,17 +65,14 @@ export function renameArchivedBack(c: RunContext, archive: string): void {
  * the name's: renaming the original back over the name would strand those frames — review of session
  * 31). The new file's second name, linked back by the undo, goes; the run is then one stopped right
  * after its rename (finishRenamedSwap: nobody may hold the archived original, nothing may have
- * written to it). Refused if the new file's own name has side files (something opened it by that
- * name: its frames would be stranded by the unlink).
+ * written to it). Refused if the new file's own name has a -wal or -journal with content (something opened it by
+ * that name and wrote: the unlink would strand those frames).
  */
 export function forwardFromUndo(c: RunContext): void {
-  const side = DB_SIDE_SUFFIXES.map((sfx) => c.newPath + sfx).filter((f) => existsSync(f));
-  if (side.length)
-    throw refused({
-      what: `The run stopped while undoing its swap, and something opened the new file by its own name since (${side.join(", ")}).`,
-      untouched: `Nothing was moved: the new file is at ${c.dbPath} and also at ${c.newPath}; the original is in the archive.`,
-      next: "Find what opened it and stop it, then --resume --apply again, or --rollback --apply to put the original back (the new file is kept in the work dir).",
-    });
+  const written = sideFileWithWrites(c.newPath);
+  if (written)
+    throw newFileWrittenByItsName(written, `Nothing was moved: the new file is at ${c.dbPath} and also at ${c.newPath}; the original is in the archive.`);
+  for (const sfx of ["-shm", "-wal"]) rmSync(c.newPath + sfx, { force: true }); // an empty -wal and its index: nothing in them
   if (!sameInode(c.dbPath, c.newPath)) throw new Error(`${c.newPath} is no longer the file at ${c.dbPath}`); // checked by stoppedInUndo, under this run's lock
   unlinkSync(c.newPath); // a second name of the file at the database's name
   fsyncDir(dirname(c.newPath));

@@ -267,7 +267,7 @@ export function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }, 
   const kind = rowRefusedBy(e, db);
   const msg = e instanceof Error ? e.message : String(e);
   // A value over the big-value size is written through BLOB placeholders (big-insert.ts), which a STRICT column refuses whatever the row holds.
-  if (kind === "constraint" && bigValues && p.target?.strict)
+  if (kind === "constraint" && bigValues && p.target?.strict && /cannot store BLOB value/.test(msg))
     return `constraint: ${msg} (the row holds a value over ${bigValueBytes()} bytes, written into a table by BLOB placeholders that a STRICT table refuses: this version cannot load it into ${p.target.name}, so it is kept here whole)`;
   if (kind === "constraint") return `constraint: ${msg}`;
   if (kind === "datatype-mismatch") {

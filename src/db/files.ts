@@ -175,3 +175,15 @@ export function checkpointIfWal(dbPath: string): void {
     db.close();
   }
 }
+
+/** A `-wal` or `-journal` beside `path` that holds anything (committed frames, a hot journal), or null: what removing or orphaning it would lose. */
+export function sideFileWithWrites(path: string): string | null {
+  for (const sfx of ["-wal", "-journal"]) {
+    try {
+      if (statSync(path + sfx).size > 0) return path + sfx;
+    } catch {
+      /* not there */
+    }
+  }
+  return null;
+}

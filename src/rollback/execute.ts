@@ -33,7 +33,22 @@ function refusalError(plan: RollbackPlan, run: RunOnDisk): VoxError | null {
       details: { workDir: run.workDir, archive: f.archive },
     });
   }
+  if (f?.kind === "new-file-written")
+    return newFileWrittenByItsName(f.wal, `Nothing was moved. ${whereabouts({ ...start, dbPath: plan.dbPath }, plan.swapPhase, null)}`);
   return null;
+}
+
+/**
+ * The run stopped inside its swap's undo and something opened the new file by its own name since:
+ * its `-wal` (or `-journal`) there holds writes that neither a rollback (which removes the run's temporary names) nor
+ * the resume (which finishes the swap under the database's name) would keep. Said by both.
+ */
+export function newFileWrittenByItsName(wal: string, untouched: string): VoxError {
+  return refused({
+    what: `The run stopped while undoing its swap, and something opened the new file by its own name since: ${wal} holds its writes.`,
+    untouched,
+    next: `Stop what opened it by that name (closing it folds what it wrote into the file), then run this again. Do not remove ${wal}.`,
+  });
 }
 
 /**

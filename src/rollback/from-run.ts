@@ -1,5 +1,6 @@
 /** A run's `RollbackPlan`, computed from its journal and what is on disk now (reads only). */
 import { existsSync, readdirSync } from "node:fs";
+import { sideFileWithWrites } from "../db/files.js";
 import { basename, dirname, join } from "node:path";
 import { archivedPath, isOwnTempBeside, isPartial, ROLLED_BACK_NEW, sidecarBeside, SIDECAR_NAME } from "../layout.js";
 import { birthNsOf, bornIso, inodeOf, sameFileAs, sameInode } from "../safety/identity.js";
@@ -66,6 +67,9 @@ export function planRollback(run: RunOnDisk, dbPath: string): RollbackPlan {
   const sideArchived = join(start.archiveDir, SIDECAR_NAME);
   const sideHome = sidecarBeside(dbPath);
   if (existsSync(sideArchived) && !existsSync(sideHome)) actions.push({ kind: "restore-sidecar", from: sideArchived, to: sideHome });
+  // Stopped inside its swap's undo (the new file at the name and at its own), a -wal or -journal at the new file's own name is not the build's: it holds writes.
+  const written = !finished && !refusal && existsSync(start.newPath) && sameInode(dbPath, start.newPath) ? sideFileWithWrites(start.newPath) : null;
+  if (written) refusal = { kind: "new-file-written", wal: written };
   if (!finished) {
     // Only our own temporary files: the unfinished new file (built from the backup, which is kept)
     // and the temporary names an interrupted import or export leaves.

@@ -29,7 +29,9 @@ export type RollbackRefusal =
   /** A finished run's archived original is not there. */
   | { kind: "archive-missing"; archive: string }
   /** An unfinished run whose archive is gone while the primary is not the file the run started from. */
-  | { kind: "primary-not-original"; archive: string; detail: string };
+  | { kind: "primary-not-original"; archive: string; detail: string }
+  /** An unfinished run stopped inside its swap's undo whose new file was opened by its own name since: its -wal there holds writes a rollback would remove. */
+  | { kind: "new-file-written"; wal: string };
 
 export interface RollbackPlan {
   runId: string;

@@ -863,8 +863,8 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 
-  it("killed inside a swap's undo, the new file linked back to its own name and still at the database's (WAL): --resume finishes the swap forward, keeping what an application wrote through the name meanwhile (its -wal frames)", async () => {
-    for (const write of [false, true]) {
+  it("killed inside a swap's undo, the new file linked back to its own name and still at the database's (WAL): --resume finishes the swap forward, keeping what an application wrote through the name meanwhile (its -wal frames); written by the new file's own name, the resume and the rollback both refuse (3), the write kept", async () => {
+    for (const write of ["none", "the name", "its own name"] as const) {
       const { dir, db } = sample();
       expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
       const rows = Number(sqlite(db, "SELECT count(*) FROM names"));
@@ -878,22 +878,31 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
       await holder.catch(() => undefined);
       const newPath = join(dir, ".vox.db.vox-cutover-new");
       expect(statSync(db).ino, "the name is the new file's").toBe(statSync(newPath).ino);
-      // An application writes through the name and dies with its commit only in the -wal.
-      if (write)
+      // An application writes through one of the names and dies with its commit only in that name's -wal.
+      const through = write === "the name" ? db : newPath;
+      if (write !== "none") {
         await execa("python3", [
           "-c",
           "import sqlite3,sys,os\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO names(namespace, name, hash) VALUES ('ns', 'late', 'h')\")\nc.commit()\nos._exit(0)",
-          db,
+          through,
         ]);
-      if (write) expect(statSync(db + "-wal").size).toBeGreaterThan(0);
+        expect(statSync(through + "-wal").size, write).toBeGreaterThan(0);
+      }
       const res = await cli(["cutover", "--db", db, "--resume", "--apply"]);
-      const label = write ? "written" : "untouched";
-      expect(res.exitCode, `${label}: ${res.stderr}`).toBe(0);
-      expect(existsSync(newPath), label).toBe(false);
-      expect(sqlite(db, "SELECT count(*) FROM names"), label).toBe(String(rows + (write ? 1 : 0)));
-      expect(sqlite(db, "SELECT count(*) FROM names WHERE name = 'late'"), label).toBe(write ? "1" : "0");
-      expect(sqlite(db, "SELECT max(version) FROM schema_version"), label).toBe("66");
-      expect(sqlite(db, "PRAGMA integrity_check"), label).toBe("ok");
+      if (write === "its own name") {
+        expect(res.exitCode, res.stderr).toBe(3);
+        expect(res.stderr).toContain(`something opened the new file by its own name since: ${newPath}-wal holds its writes`);
+        const back = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+        expect(back.exitCode, back.stderr).toBe(3);
+        expect(back.stderr).toContain(`Do not remove ${newPath}-wal`);
+        expect(sqlite(newPath, "SELECT count(*) FROM names WHERE name = 'late'")).toBe("1");
+        continue;
+      }
+      expect(res.exitCode, `${write}: ${res.stderr}`).toBe(0);
+      expect(existsSync(newPath), write).toBe(false);
+      expect(sqlite(db, "SELECT count(*) FROM names"), write).toBe(String(rows + (write === "none" ? 0 : 1)));
+      expect(sqlite(db, "SELECT max(version) FROM schema_version"), write).toBe("66");
+      expect(sqlite(db, "PRAGMA integrity_check"), write).toBe("ok");
     }
   });
 
