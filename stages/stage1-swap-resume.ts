@@ -6,13 +6,13 @@
  * file could have written to it once this run's lock went with its process — that write would be
  * only in the archive. Inside the undo of a swap (a late holder found): the swap is finished forward.
  */
-import { existsSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { refused } from "../src/errors.js";
 import { newFileWrittenByItsName } from "../src/rollback/execute.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { DB_SIDE_SUFFIXES } from "../src/layout.js";
-import { sideFileWithWrites } from "../src/db/files.js";
+import { removeOwnDatabaseFiles, sideFileWithWrites } from "../src/db/files.js";
 import { fsyncDir } from "../src/util/fsync.js";
 import { contentState, describeContentChange, LIVE_WRITE_GATE, sameContent } from "../src/safety/content-version.js";
 import { describeHolders, openHolders } from "../src/safety/holders.js";
@@ -72,8 +72,7 @@ export function forwardFromUndo(c: RunContext): void {
   const written = sideFileWithWrites(c.newPath);
   if (written)
     throw newFileWrittenByItsName(written, `Nothing was moved: the new file is at ${c.dbPath} and also at ${c.newPath}; the original is in the archive.`);
-  for (const sfx of ["-shm", "-wal"]) rmSync(c.newPath + sfx, { force: true }); // an empty -wal and its index: nothing in them
   if (!sameInode(c.dbPath, c.newPath)) throw new Error(`${c.newPath} is no longer the file at ${c.dbPath}`); // checked by stoppedInUndo, under this run's lock
-  unlinkSync(c.newPath); // a second name of the file at the database's name
+  removeOwnDatabaseFiles(c.newPath); // a second name of the file at the database's name, and its side files (nothing in them: above)
   fsyncDir(dirname(c.newPath));
 }

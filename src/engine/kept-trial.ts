@@ -257,14 +257,14 @@ export function retireKeptTrial(dbPath: string): string | null {
   return retire(dest); // null: none kept (or taken meanwhile)
 }
 
+/** The folders this process retired (a folder named with its pid but not here is an earlier process's of that pid: a container's pid 1). */
+const retiredHere = new Set<string>();
+
 /**
  * Takes a trial's folder out of every apply's reach at once (`.retired-<pid>-<ms>`, its record
  * removed) and removes its files on libuv's threads from the next turn of the event loop on, so no
  * command waits on their unlinking (a 1 GB trial: ~0.5 s). Null when it was not there.
  */
-/** The folders this process retired (a folder named with its pid but not here is an earlier process's of that pid: a container's pid 1). */
-const retiredHere = new Set<string>();
-
 function retire(dir: string): string | null {
   const retired = `${dir}.retired-${process.pid}-${Date.now()}`;
   try {
@@ -313,8 +313,7 @@ export function sweepKeptTrials(): void {
     if (retirer) {
       const pid = Number(retirer[1]);
       // This process's own are being removed already; one of its pid it did not retire is an earlier process's.
-      const own = pid === process.pid && retiredHere.has(join(home, n));
-      if (!own && (pid === process.pid || !processAlive(pid))) removeBeside(join(home, n));
+      if (pid === process.pid ? !retiredHere.has(join(home, n)) : !processAlive(pid)) removeBeside(join(home, n));
       continue;
     }
     const taker = TAKEN.exec(n);
