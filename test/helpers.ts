@@ -234,6 +234,17 @@ export function sqlite(db: string, sql: string): string {
 }
 
 /**
+ * sqlite3's count(*) of each table of `tables`, in one sqlite3 process (its statements read from stdin, one line
+ * each, answered in order): for tests that compare many tables' counts, which paid a process per table.
+ */
+export function rowCounts(db: string, tables: string[]): number[] {
+  const script = tables.map((t) => `SELECT count(*) FROM "${t.replace(/"/g, '""')}";`).join("\n") + "\n";
+  const out = execaSync("sqlite3", [db], { input: script }).stdout.trim().split("\n");
+  if (out.length !== tables.length) throw new Error(`sqlite3 gave ${out.length} counts for ${tables.length} tables of ${db}`);
+  return out.map(Number);
+}
+
+/**
  * `sql` written into `db` by Python's sqlite3 with the file's times put back (test/fixtures/write-times-back.py):
  * a write the content version cannot see. Throws unless it is one (the same size, modification time and
  * change counter, no -wal left) — only the file's ctime moved.

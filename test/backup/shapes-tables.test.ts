@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execaSync } from "execa";
-import { cli, sqlite, tmp } from "../helpers.js";
+import { cli, rowCounts, sqlite, tmp } from "../helpers.js";
 
 let dir: string;
 const p = (n: string) => join(dir, n);
@@ -71,7 +71,13 @@ describe("shapes from SQLite", () => {
     expect(exp.exitCode, exp.stderr + exp.stdout).toBe(0);
     const names = exp.json.tables.map((t: any) => t.name).sort();
     expect(names).toEqual(Object.keys(CONTENT).sort());
-    for (const t of exp.json.tables) expect(t.rows, t.name).toBe(Number(sqlite(p("src.db"), `SELECT count(*) FROM "${t.name}"`)));
+    const tables: { name: string; rows: number }[] = exp.json.tables;
+    expect(tables.map((t) => t.rows)).toEqual(
+      rowCounts(
+        p("src.db"),
+        tables.map((t) => t.name),
+      ),
+    );
     const header = JSON.parse(readFileSync(p("b.jsonl"), "utf8").split("\n")[0]!);
     const gen = header.tables.find((t: any) => t.name === "gen");
     expect(gen.columns).toEqual(["rowid", "a", "d"]); // generated columns are not carried
@@ -100,7 +106,7 @@ describe("shapes from SQLite", () => {
 
 describe("sqlite_sequence is counted apart, the same way in export, verify-backup and drill", () => {
   it("table rows exclude it; `sequences` counts its rows", async () => {
-    const tableRows = Object.keys(CONTENT).reduce((n, t) => n + Number(sqlite(p("src.db"), `SELECT count(*) FROM "${t}"`)), 0);
+    const tableRows = rowCounts(p("src.db"), Object.keys(CONTENT)).reduce((n, c) => n + c, 0);
     const seqRows = Number(sqlite(p("src.db"), "SELECT count(*) FROM sqlite_sequence"));
     expect(seqRows).toBe(1);
     const exp = await cli(["export-legacy", p("s.jsonl"), "--db", p("src.db"), "--json"]);

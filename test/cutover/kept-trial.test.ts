@@ -243,36 +243,47 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     // the test hook that takes the hash at once, so that those writes surely come after it: then it is not kept, the file is hashed again.
     // "checks worker": as a source of 512 MB or more builds — the proof worker, and the checks shared with a worker of their own.
     const large = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0" };
-    for (const when of ["worker", "now", "checks worker"] as const)
-      for (const source of ["rollback", "wal", "own index"] as const) {
-        const beside = {
-          VOX_CUTOVER_HASH_BESIDE_BYTES: "0",
-          ...(when === "now" ? { VOX_CUTOVER_TEST_HASH_BESIDE: "now" } : {}),
-          ...(when === "checks worker" ? large : {}),
-        };
-        const { db, env, kept } = await setup();
-        if (source === "wal") expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
-        if (source === "own index") sqlite(db, "CREATE INDEX my_own_idx ON conversations(title)");
-        const dry = await cli(["cutover", "--db", db, "--json"], { env: { ...env, ...beside } });
-        expect(dry.exitCode, dry.stderr).toBe(0);
-        if (source === "own index") expect(dry.json.trial.objects.carried).toEqual([{ type: "index", name: "my_own_idx", table: "conversations" }]);
-        // Nothing writes a rollback-journal file after its checks: the hash taken beside them is kept.
-        const taken = /kept in .* \(.*; the new file's sha256 taken beside its checks\) for the apply/;
-        if (source === "rollback") expect(dry.stderr, when).toMatch(taken);
-        else if (when === "now") expect(dry.stderr, source).not.toMatch(taken);
-        const record = JSON.parse(readFileSync(join(kept()[0]!, "trial.json"), "utf8"));
-        const python = execFileSync("python3", [
-          "-c",
-          "import hashlib,sys\nprint(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
-          join(kept()[0]!, "trial.db"),
-        ]);
-        expect(record.builtSha256, `${when} ${source}`).toBe(python.toString().trim());
-        const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
-        expect(apply.exitCode, apply.stderr).toBe(0);
-        expect(step(apply.json, "build-import").summary, `${when} ${source}`).toMatch(/adopted, its sha256 unchanged since its checks/);
-        expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
-        expect(sqlite(db, "PRAGMA journal_mode")).toBe(source === "wal" ? "wal" : "delete");
-      }
+    // Six of the nine pairs (each pair is a dry-run and an apply, ~2.3 s): the worker with every source; the hash
+    // surely taken before each kind of write that follows the checks ("now": never kept, hashed again); and the
+    // checks' worker with a file nothing writes after its checks (kept). "now" with that file, and the checks'
+    // worker with a write after them (a race either way, as "worker" is), add no path of their own.
+    const pairs = [
+      ["worker", "rollback"],
+      ["worker", "wal"],
+      ["worker", "own index"],
+      ["now", "wal"],
+      ["now", "own index"],
+      ["checks worker", "rollback"],
+    ] as const;
+    for (const [when, source] of pairs) {
+      const beside = {
+        VOX_CUTOVER_HASH_BESIDE_BYTES: "0",
+        ...(when === "now" ? { VOX_CUTOVER_TEST_HASH_BESIDE: "now" } : {}),
+        ...(when === "checks worker" ? large : {}),
+      };
+      const { db, env, kept } = await setup();
+      if (source === "wal") expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+      if (source === "own index") sqlite(db, "CREATE INDEX my_own_idx ON conversations(title)");
+      const dry = await cli(["cutover", "--db", db, "--json"], { env: { ...env, ...beside } });
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      if (source === "own index") expect(dry.json.trial.objects.carried).toEqual([{ type: "index", name: "my_own_idx", table: "conversations" }]);
+      // Nothing writes a rollback-journal file after its checks: the hash taken beside them is kept.
+      const taken = /kept in .* \(.*; the new file's sha256 taken beside its checks\) for the apply/;
+      if (source === "rollback") expect(dry.stderr, when).toMatch(taken);
+      else if (when === "now") expect(dry.stderr, source).not.toMatch(taken);
+      const record = JSON.parse(readFileSync(join(kept()[0]!, "trial.json"), "utf8"));
+      const python = execFileSync("python3", [
+        "-c",
+        "import hashlib,sys\nprint(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+        join(kept()[0]!, "trial.db"),
+      ]);
+      expect(record.builtSha256, `${when} ${source}`).toBe(python.toString().trim());
+      const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      expect(step(apply.json, "build-import").summary, `${when} ${source}`).toMatch(/adopted, its sha256 unchanged since its checks/);
+      expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+      expect(sqlite(db, "PRAGMA journal_mode")).toBe(source === "wal" ? "wal" : "delete");
+    }
   });
 
   it("a backup changed after the dry-run (same size and time): adopted, then refused by verify-backup (3); the primary untouched", async () => {
