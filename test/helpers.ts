@@ -13,13 +13,33 @@ export const ROOT = resolve(import.meta.dirname, "..");
 export const BIN = join(ROOT, "dist", "src", "cli", "main.js");
 
 /**
- * Node's arguments before BIN for the CLI processes the tests start (`node ...NODE_ARGS BIN …`):
- * test/fixtures/no-opt.cjs turns V8's optimizing compiler off in them. Their runs are a second or two
- * on files of a few MB, where TurboFan's compiles cost more CPU than they save: 16–20 % less CPU a
- * run, ~770 runs a suite (docs/testing.md, session 28). What a run does is the same; the product's
- * own speed is measured by `npm run bench`, started as operators start it.
+ * test/fixtures/no-opt.cjs turns V8's optimizing compiler off in the CLI processes the tests start. Their
+ * runs are a second or two on files of a few MB, where TurboFan's compiles cost more CPU than they save:
+ * 16–20 % less CPU a run, ~800 runs a suite (docs/testing.md, session 28). What a run does is the same; the
+ * product's own speed is measured by `npm run bench`.
  */
-export const NODE_ARGS = ["--require", join(ROOT, "test", "fixtures", "no-opt.cjs")];
+const NO_OPT = join(ROOT, "test", "fixtures", "no-opt.cjs");
+
+/** Node's arguments before BIN for a test that starts `node` itself with options of its own (`node …NODE_ARGS BIN …`). */
+export const NODE_ARGS = ["--require", NO_OPT];
+
+/**
+ * How the tests start the CLI: `execa(...launch(args), { env: cliEnv(…) })` runs `sh BIN args`, as the
+ * installed command runs (its launch line, src/cli/main.ts: V8's young generation and glibc's arenas as
+ * an operator's run has them, then `exec node`: the same pid, its signals and exit code), with no-opt.cjs
+ * preloaded through NODE_OPTIONS. Launched so, a small file's cutover takes ~5 % less CPU than under
+ * `node BIN` (docs/testing.md, session 32).
+ */
+export function launch(args: string[]): [string, string[]] {
+  return ["sh", [BIN, ...args]];
+}
+
+/** cleanEnv(extra) with no-opt.cjs preloaded (before any NODE_OPTIONS of `extra`'s): the environment of `launch`. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env = cleanEnv(extra);
+  env.NODE_OPTIONS = [`--require=${JSON.stringify(NO_OPT)}`, env.NODE_OPTIONS].filter(Boolean).join(" ");
+  return env;
+}
 
 /**
  * The run's own lock folder (test/global-setup.ts), as a word for a shell command line: a process
@@ -51,8 +71,8 @@ interface CliResult {
 }
 
 export async function cli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
-  const r = await execa("node", [...NODE_ARGS, BIN, ...args], {
-    env: cleanEnv(opts.env),
+  const r = await execa(...launch(args), {
+    env: cliEnv(opts.env),
     extendEnv: false,
     cwd: opts.cwd ?? ROOT,
     reject: false,
@@ -342,8 +362,8 @@ export function makeVoxDb(path: string, which: VoxFacts, versions: number[], mut
  */
 export async function pausedAt(args: string[], point: string, ms?: number, once = false, env: Record<string, string> = {}) {
   const marker = join(tmp(), "paused");
-  const child = execa("node", [...NODE_ARGS, BIN, ...args], {
-    env: cleanEnv({
+  const child = execa(...launch(args), {
+    env: cliEnv({
       ...env,
       VOX_CUTOVER_PAUSE_AT: point,
       VOX_CUTOVER_PAUSE_FILE: marker,
@@ -374,8 +394,8 @@ export async function interruptAt(args: string[], point: string, sig: NodeJS.Sig
   const ownTmp = join(scratch, "tmpdir");
   mkdirSync(ownTmp);
   const marker = join(scratch, "paused");
-  const child = execa("node", [...NODE_ARGS, BIN, ...args], {
-    env: cleanEnv({
+  const child = execa(...launch(args), {
+    env: cliEnv({
       ...env,
       TMPDIR: ownTmp,
       VOX_CUTOVER_PAUSE_AT: point,

@@ -2,21 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import {
-  BIN,
-  cleanEnv,
-  NODE_ARGS,
-  cli,
-  makeVoxDb,
-  pausedAt,
-  sampleInto,
-  sampleWithFewerTables,
-  sha256,
-  sha3sums,
-  snapshotDir,
-  sqlite,
-  tmp,
-} from "../helpers.js";
+import { cli, cliEnv, launch, makeVoxDb, pausedAt, sampleInto, sampleWithFewerTables, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
@@ -423,8 +409,8 @@ describe("signals and rehearse", () => {
   it("SIGINT stops at a safe point, records it, releases the lock, exits 130", async () => {
     const { db, orig } = await cutSampleIn(10);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply"], {
-      env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
+    const child = execa(...launch(["cutover", "--db", db, "--apply"]), {
+      env: cliEnv({ VOX_CUTOVER_PAUSE_AT: "after:export", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
       extendEnv: false,
       reject: false,
       stdin: "ignore",
@@ -442,8 +428,8 @@ describe("signals and rehearse", () => {
     expect(journal).toMatch(/"e":"interrupted"/);
     const marker2 = join(tmp(), "paused");
     // forceKillAfterDelay: false — execa otherwise follows a SIGTERM with SIGKILL after 5 s, before a run blocked at its pause point can exit 143.
-    const term = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--resume", "--apply"], {
-      env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }),
+    const term = execa(...launch(["cutover", "--db", db, "--resume", "--apply"]), {
+      env: cliEnv({ VOX_CUTOVER_PAUSE_AT: "after:verify-backup", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker2 }),
       extendEnv: false,
       reject: false,
       stdin: "ignore",
@@ -459,8 +445,8 @@ describe("signals and rehearse", () => {
     const { dir, db } = await cutSampleIn(10);
     const before = snapshotDir(dir);
     const marker = join(tmp(), "paused");
-    const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply"], {
-      env: cleanEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
+    const child = execa(...launch(["cutover", "--db", db, "--apply"]), {
+      env: cliEnv({ VOX_CUTOVER_PAUSE_AT: "after:integrity", VOX_CUTOVER_PAUSE_MS: SIGNAL_PAUSE_MS, VOX_CUTOVER_PAUSE_FILE: marker }),
       extendEnv: false,
       reject: false,
       stdin: "ignore",

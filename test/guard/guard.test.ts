@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { BIN, cleanEnv, NODE_ARGS, cli, makeBaselineDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
+import { cleanEnv, cli, cliEnv, launch, makeBaselineDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
@@ -570,8 +570,8 @@ os._exit(0)
 describe("the swap never leaves the primary's name empty", () => {
   it("watched from another process during a whole cutover, the name always holds a SQLite file (the old one or the new one)", async () => {
     const { db, orig } = await sampleIn(10);
-    const child = execa("node", [...NODE_ARGS, BIN, "cutover", "--db", db, "--apply", "--json"], {
-      env: cleanEnv(),
+    const child = execa(...launch(["cutover", "--db", db, "--apply", "--json"]), {
+      env: cliEnv(),
       extendEnv: false,
       reject: false,
       stdin: "ignore",
