@@ -9,9 +9,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { execa, type ResultPromise } from "execa";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, pausedAt, sampleInto, sqlite, tmp } from "../helpers.js";
+import { cleanEnv, cli, makeBaselineDb, pausedAt, sampleInto, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
@@ -239,4 +240,67 @@ describe("a writer that keeps the file locked longer than the tool waits", () =>
     await locker.catch(() => {});
     expect(sqlite(db, "SELECT count(*) FROM users")).toBe(before);
   }, 30_000);
+});
+
+describe("a WAL file in a folder this user cannot write, with a -wal and no -shm: read from a private copy (src/db/local.ts openSnapshot)", () => {
+  it("export-legacy reads the -wal's rows from a copy and leaves the folder as it was; a copy the file was touched under is never kept, not even when its size and times are put back (its ctime moves)", async (ctx) => {
+    const user = otherUser();
+    if ("skip" in user) return ctx.skip(user.skip);
+    const { bin } = await installedPackage(); // the other user runs the package as installed: the checkout may be private
+    const dir = reachableTmp("ro-wal-");
+    const db = join(dir, "vox.db");
+    makeBaselineDb(db);
+    // ~24 MB, so that a copy takes long enough for the loop below to change the file's ctime under each one.
+    await execa("python3", [
+      "-c",
+      `
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("CREATE TABLE zz_pad(b BLOB)"); c.executemany("INSERT INTO zz_pad VALUES (zeroblob(1 << 20))", [()] * 24); c.commit()
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+c.execute("INSERT INTO users(id, display_name) VALUES ('w1', 'only in the wal')"); c.commit()
+os._exit(0)
+`,
+      db,
+    ]);
+    rmSync(`${db}-shm`);
+    expect(statSync(`${db}-wal`).size).toBeGreaterThan(0);
+    await execa("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
+    chmodSync(dir, 0o555);
+    const own = reachableTmp("ro-wal-out-");
+    chmodSync(own, 0o777);
+    const before = snapshotDir(dir);
+    const exportAs = (out: string) =>
+      execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, "export-legacy", join(own, out), "--db", db], {
+        env: cleanEnv({ TMPDIR: own, VOX_CUTOVER_LOCK_DIR: join(own, "locks") }), // the run's lock folder may not be made yet, and root's
+        extendEnv: false,
+        reject: false,
+        stdin: "ignore",
+        cwd: "/",
+      });
+    const r = await exportAs("b.jsonl");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(own, "b.jsonl"), "utf8")).toMatch(/only in the wal/);
+    expect(snapshotDir(dir)).toEqual(before);
+    // The file's mode switched back and forth all along: nothing of its content changes, its ctime does (as a write
+    // with its size and times put back moves it). Every copy is refused; the run says so and writes no backup.
+    const stop = join(own, "stop");
+    const chmods = execa("python3", [
+      "-c",
+      "import os, sys\nwhile not os.path.exists(sys.argv[2]):\n  os.chmod(sys.argv[1], 0o640); os.chmod(sys.argv[1], 0o644)",
+      db,
+      stop,
+    ]);
+    running.push(chmods);
+    const changing = await exportAs("c.jsonl");
+    writeFileSync(stop, "");
+    await chmods;
+    expect(changing.exitCode, changing.stderr).not.toBe(0);
+    expect(changing.stderr).toMatch(/kept changing while it was copied for reading/);
+    expect(changing.stderr).not.toMatch(/Unexpected failure/);
+    expect(existsSync(join(own, "c.jsonl"))).toBe(false);
+    expect(readdirSync(own).filter((f) => f.startsWith("vox-cutover-snapshot-"))).toEqual([]); // its copies removed
+    expect(snapshotDir(dir)).toEqual(before);
+    chmodSync(dir, 0o755);
+  });
 });
