@@ -37,7 +37,7 @@ import { commandFor, dryRunMessage, planCutover, runPaths, runStart, type Cutove
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
-import { makeContext, reuseOnResume, runPreflight, yieldToEventLoop } from "./steps.js";
+import { makeContext, reuseOnResume, runPreflight, settleAfterRun, yieldToEventLoop } from "./steps.js";
 import { withWorkersAhead } from "../backup/export-workers.js";
 import { bigLimit } from "../backup/big-source.js";
 import { endIntegrityAhead, startIntegrityAhead } from "../db/integrity.js";
@@ -432,6 +432,7 @@ async function executeSteps(
   const done = finishedRun(paths.dbPath, paths.workDir);
   if (done?.state.start?.runId === runId) report.rollback = planRollback(done, paths.dbPath);
   report.after.chain = await chainOf(opts.resolved, plan.base);
+  await settleAfterRun(paths.dbPath);
   report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
   finishReport(report, started);
   try {

@@ -5,6 +5,8 @@ import type { RunStart } from "../../stages/types.js";
 import { VoxError } from "../errors.js";
 import { signalsSeen, type CancelToken } from "../util/cancel.js";
 import { pausePoint } from "../engine/testhooks.js";
+import { settleReadersSideFiles } from "../db/files.js";
+import { releaseClosedHandles } from "../safety/hold.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import type { CutoverReport } from "../report/cutover-report.js";
 import type { CutoverOptions, CutoverPlan } from "./plan.js";
@@ -106,4 +108,16 @@ export async function runPreflight(
 /** Signal handlers run as macrotasks: a step boundary must give the event loop a turn (two: see signalsSeen). */
 export function yieldToEventLoop(): Promise<void> {
   return signalsSeen();
+}
+
+/**
+ * The end of a finished run, once its report has read the final file: those read-only connections let
+ * go (releaseClosedHandles: libsql closes a connection once its statements are collected), SQLite takes
+ * away the empty -wal and the -shm they left beside a WAL-mode database (db/files.ts
+ * settleReadersSideFiles: only an empty -wal; a connection of another process keeps both), as the swap
+ * did for the new file before its rename. Without it they stayed or went by the collector's timing.
+ */
+export async function settleAfterRun(dbPath: string): Promise<void> {
+  await releaseClosedHandles();
+  settleReadersSideFiles(dbPath);
 }
