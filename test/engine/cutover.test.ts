@@ -2,7 +2,21 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cli, cliEnv, launch, makeVoxDb, pausedAt, sampleInto, sampleWithFewerTables, sha256, sha3sums, snapshotDir, sqlite, tmp } from "../helpers.js";
+import {
+  cli,
+  cliEnv,
+  launch,
+  makeVoxDb,
+  pausedAt,
+  sampleInto,
+  sampleWithFewerTables,
+  sha256,
+  sha3sums,
+  snapshotDir,
+  sqlite,
+  tmp,
+  writeTimesBack,
+} from "../helpers.js";
 import { runCutover } from "../../src/cutover/index.js";
 import { resolveDatabase } from "../../src/db/resolve.js";
 import { ROLLED_BACK_NEW, SIDECAR_NAME } from "../../src/layout.js";
@@ -494,5 +508,16 @@ describe("signals and rehearse", () => {
     expect(readdirSync(t)).toHaveLength(1);
     expect(existsSync(join(k.json.rehearsal.scratch, "run", "report.md"))).toBe(true);
     expect(snapshotDir(dir)).toEqual(before);
+    expect(k.stderr).toMatch(/The original .* was only read and is unchanged\./);
+    // Written to while it rehearses, with its size, times and change counter put back (in WAL mode, its -wal
+    // checkpointed and emptied): said, never "unchanged".
+    expect(sqlite(db, "PRAGMA journal_mode=WAL")).toBe("wal");
+    const { child, release } = await pausedAt(["rehearse", "--db", db, "--json"], "after:export", 60_000, true, { TMPDIR: t });
+    writeTimesBack(db, "UPDATE conversations SET title = title || '!' WHERE rowid = (SELECT min(rowid) FROM conversations)");
+    release();
+    const w = await child;
+    expect(w.exitCode, w.stderr).toBe(0);
+    expect(JSON.parse(w.stdout).rehearsal.originalUnchanged).toBe(false);
+    expect(w.stderr).toMatch(/The original .* was only read — but it CHANGED while rehearsing \(another writer\?\): its status-change time moved/);
   });
 });

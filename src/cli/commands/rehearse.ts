@@ -8,7 +8,7 @@ import { CancelToken, withSignals } from "../../util/cancel.js";
 import { formatCount } from "../../util/count.js";
 import { cloneWithSidecar } from "../../db/clone.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
-import { contentState, sameContent } from "../../safety/content-version.js";
+import { contentState, describeContentChange, untouchedSince } from "../../safety/content-version.js";
 import { probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { failed, VoxError } from "../../errors.js";
@@ -78,12 +78,15 @@ async function rehearseIn(ctx: Ctx, scratch: string, keep: boolean): Promise<Com
   );
   printReport(out, report, keep ? {} : { scratchRemoved: scratch });
   const after = contentState(resolved.path!);
-  const untouched = sameContent(before, after);
+  // Not written to at all, with its size and times put back neither (ctime: safety/content-version.ts untouchedSince).
+  const untouched = untouchedSince(before, after);
   out.text("");
   out.text(
     `The real run would do the same ${report.steps.length} steps on ${resolved.path}; here they took ${formatCount(report.durationMs)} ms (${report.steps.map((s) => `${s.id} ${formatCount(s.durationMs ?? 0)} ms`).join(", ")}).`,
   );
-  out.text(`The original ${resolved.path} was only read${untouched ? " and is unchanged" : " — but it CHANGED while rehearsing (another writer?)"}.`);
+  out.text(
+    `The original ${resolved.path} was only read${untouched ? " and is unchanged" : ` — but it CHANGED while rehearsing (another writer?): ${describeContentChange(before, after)}`}.`,
+  );
   out.text(keep ? `The rehearsal's files are kept in ${scratch}.` : `The rehearsal's scratch folder ${scratch} was removed (--keep keeps it).`);
   out.text(`Next: vox-cutover cutover --db ${shellQuote(resolved.path!)} (dry-run), then --apply.`);
   return {
