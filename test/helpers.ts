@@ -27,8 +27,8 @@ export const NODE_ARGS = ["--require", NO_OPT];
  * How the tests start the CLI: `execa(...launch(args), { env: cliEnv(…) })` runs `sh BIN args`, as the
  * installed command runs (its launch line, src/cli/main.ts: V8's young generation and glibc's arenas as
  * an operator's run has them, then `exec node`: the same pid, its signals and exit code), with no-opt.cjs
- * preloaded through NODE_OPTIONS. Launched so, a small file's cutover takes ~5 % less CPU than under
- * `node BIN` (docs/testing.md, session 32).
+ * preloaded through NODE_OPTIONS. Launched so, the files that start many runs take ~10 % less CPU than
+ * under `node BIN` (fewer fresh pages: docs/testing.md, session 32).
  */
 export function launch(args: string[]): [string, string[]] {
   return ["sh", [BIN, ...args]];
