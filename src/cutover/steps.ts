@@ -116,11 +116,15 @@ export function yieldToEventLoop(): Promise<void> {
  * away the empty -wal and the -shm they left beside a WAL-mode database (db/files.ts
  * settleReadersSideFiles: only an empty -wal; a connection of another process keeps both), as the swap
  * did for the new file before its rename. Without it they stayed or went by the collector's timing.
+ * An application may have the file by now: its lock never makes this wait (busy timeout 0; helper-98
+ * saw 5 s under an exclusive lock), and an application that commits and closes while this connection is
+ * open has its frames checkpointed into the file at this close, as SQLite's last closer does (no row
+ * changes; the rollback's gate sees that write as any other).
  */
 export async function settleAfterRun(dbPath: string): Promise<void> {
   await releaseClosedHandles();
   try {
-    settleReadersSideFiles(dbPath);
+    settleReadersSideFiles(dbPath, 0);
   } catch {
     /* tidying only: the run is complete, and SQLite reads the file with or without those two */
   }

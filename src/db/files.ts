@@ -28,8 +28,9 @@ export function moveDatabaseFiles(from: string, to: string): void {
  * other process holds it (the swap: assertRecorded, assertNewFileUnheld). The
  * readers must be gone, not only closed: libsql ends a closed connection once its statements are
  * collected, which the swap has done before its hold (src/safety/hold.ts releaseClosedHandles).
+ * `busyMs`: how long another process's lock may make it wait (SQLite's busy timeout; the default's 5 s).
  */
-export function settleReadersSideFiles(path: string): void {
+export function settleReadersSideFiles(path: string, busyMs?: number): void {
   let wal: number;
   try {
     if (!statSync(path).isFile()) return; // openReadWrite would make a database where none is
@@ -37,7 +38,7 @@ export function settleReadersSideFiles(path: string): void {
   } catch {
     return; // no file, or no -wal
   }
-  if (wal === 0) openReadWrite(path).close();
+  if (wal === 0) openReadWrite(path, busyMs).close();
 }
 
 /** Removes one of this product's own temporary database files and its companions (never a user's file). */

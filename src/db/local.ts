@@ -333,20 +333,21 @@ function openSnapshot(path: string): LibsqlDatabase {
   return db;
 }
 
-/** Opens (creating if needed) a database for writing; the caller owns the decision to write. */
-export function openReadWrite(path: string): LibsqlDatabase {
+/** Opens (creating if needed) a database for writing; the caller owns the decision to write. `busyMs`: how long a lock makes it wait. */
+export function openReadWrite(path: string, busyMs = BUSY_TIMEOUT_MS): LibsqlDatabase {
   const probe = probeFile(path);
   if (probe.state !== "ok" && probe.state !== "missing" && probe.state !== "empty-file") throw notADatabase(path, probe);
   if (hotJournal(path)) throw hotJournalError(path); // opening would roll it back: a write before any backup
-  let db: LibsqlDatabase;
+  let db: LibsqlDatabase | undefined;
   try {
     db = new Database(path);
     db.defaultSafeIntegers(true);
-    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+    db.exec(`PRAGMA busy_timeout=${busyMs}`);
     // Reads the schema (a file that is no database fails here). By exec, not a prepared statement: libsql's
     // close() ends the SQLite connection only once no statement of it is left (a kept one waits for the GC).
     db.exec("SELECT count(*) FROM sqlite_master");
   } catch (e) {
+    db?.close();
     throw wrapOpenError(path, e);
   }
   return db;

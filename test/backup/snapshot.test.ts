@@ -292,6 +292,9 @@ os._exit(0)
       stop,
     ]);
     running.push(chmods);
+    // The loop is running before the export starts: the file's ctime has moved.
+    const ctime = statSync(db).ctimeMs;
+    while (statSync(db).ctimeMs === ctime) await new Promise((r) => setTimeout(r, 10));
     const changing = await exportAs("c.jsonl");
     writeFileSync(stop, "");
     await chmods;

@@ -243,10 +243,11 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     // the test hook that takes the hash at once, so that those writes surely come after it: then it is not kept, the file is hashed again.
     // "checks worker": as a source of 512 MB or more builds — the proof worker, and the checks shared with a worker of their own.
     const large = { VOX_CUTOVER_PROOF_WORKER_BYTES: "0", VOX_CUTOVER_CHECKS_BESIDE_BYTES: "0" };
-    // Six of the nine pairs (each pair is a dry-run and an apply, ~2.3 s): the worker with every source; the hash
+    // Seven of the nine pairs (each pair is a dry-run and an apply, ~2.3 s): the worker with every source; the hash
     // surely taken before each kind of write that follows the checks ("now": never kept, hashed again); and the
-    // checks' worker with a file nothing writes after its checks (kept). "now" with that file, and the checks'
-    // worker with a write after them (a race either way, as "worker" is), add no path of their own.
+    // checks' worker with a file nothing writes after its checks (kept) and with a WAL file (vox's usual mode; the
+    // only test of a trial checked on that worker, turned to WAL and adopted). "now" with the rollback-journal file
+    // adds no path of its own, nor does the checks' worker with the own index besides the WAL file.
     const pairs = [
       ["worker", "rollback"],
       ["worker", "wal"],
@@ -254,6 +255,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
       ["now", "wal"],
       ["now", "own index"],
       ["checks worker", "rollback"],
+      ["checks worker", "wal"],
     ] as const;
     for (const [when, source] of pairs) {
       const beside = {

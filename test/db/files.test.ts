@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { settleReadersSideFiles, writeTransactionInto } from "../../src/db/files.js";
 import { allRows, openReadOnly } from "../../src/db/local.js";
 import { releaseClosedHandles } from "../../src/safety/hold.js";
+import { execa } from "execa";
+import { settleAfterRun } from "../../src/cutover/steps.js";
 import { tmp } from "../helpers.js";
 
 // Peak RSS (issue 18): the loading connection's page cache also bounds SQLite's sorter (an index
@@ -57,6 +59,33 @@ describe("a WAL-mode file's side files after a read-only look", () => {
       settleReadersSideFiles(db);
       expect(statSync(db + "-wal").size).toBe(frames);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("at the end of a finished run (settleAfterRun): an application holding the file with SQLite's exclusive lock is never waited for (helper-98: 5 s before), and nothing is touched", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    execFileSync("sqlite3", [db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);"]);
+    const app = execa("python3", [
+      "-c",
+      "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('PRAGMA locking_mode=EXCLUSIVE')\nc.execute('BEGIN EXCLUSIVE')\nc.execute('SELECT count(*) FROM t').fetchall()\nprint('held', flush=True)\ntime.sleep(60)",
+      db,
+    ]);
+    try {
+      await new Promise<void>((res, rej) => {
+        app.stdout!.once("data", () => res());
+        app.catch(rej);
+      });
+      expect(statSync(db + "-wal").size).toBe(0); // what the settle acts on: an empty -wal
+      const before = { sum: statSync(db).mtimeMs, side: [existsSync(db + "-wal"), existsSync(db + "-shm")] };
+      const t0 = performance.now();
+      await settleAfterRun(db);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect({ sum: statSync(db).mtimeMs, side: [existsSync(db + "-wal"), existsSync(db + "-shm")] }).toEqual(before);
+    } finally {
+      app.kill("SIGKILL");
+      await app.catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     }
   });
