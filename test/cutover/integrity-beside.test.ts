@@ -37,7 +37,7 @@ c.commit()
 const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
 
 /**
- * SLOW_TABLE added to `db`. Its indexes take as long to build as to check (~2.4 CPU-s), so it is built
+ * SLOW_TABLE added to `db`. Its indexes take as long to build as to check (~1.2 CPU-s), so it is built
  * once per worker process in each file it goes into (the 30-row sample, or a file of its own) and
  * copied after that (a closed rollback-journal file: the copy is the same database).
  */
@@ -51,7 +51,7 @@ async function withSlowTable(db: string, base: "sample" | "alone"): Promise<void
   copyFileSync(await made, db); // over the sample `sampleInto` copied there: the same sample, with the table
 }
 
-/** The 30-row sample with SLOW_TABLE (a check of ~2 s) and a TMPDIR of its own. */
+/** The 30-row sample with SLOW_TABLE (a check of ~1.2 s) and a TMPDIR of its own. */
 async function slowSample(prefix: string): Promise<{ dir: string; db: string; own: string }> {
   const dir = tmp(prefix);
   const { db } = await sampleInto(dir, 30);
@@ -61,12 +61,16 @@ async function slowSample(prefix: string): Promise<{ dir: string; db: string; ow
   return { dir, db, own };
 }
 
-/** A table whose indexes make integrity_check slow (~2 s: each entry's expression is recomputed), so a writer meets the check. */
+/**
+ * A table whose indexes make integrity_check slow (~1.2 s on a quiet machine, 1.5–2.5 s on a loaded one: each
+ * entry's expression is recomputed), so a writer meets the check. 1,000 rows since session 32 (2,000 before:
+ * the file's 50 → 36 s alone): the tests' marks (300–600 ms into a check) stay inside it.
+ */
 const SLOW_TABLE = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("CREATE TABLE zz_slow(a INTEGER, b TEXT)")
-c.executemany("INSERT INTO zz_slow VALUES (?, 'x')", [(i,) for i in range(2000)])
+c.executemany("INSERT INTO zz_slow VALUES (?, 'x')", [(i,) for i in range(1000)])
 for k in range(4): c.execute("CREATE INDEX zz_i%d ON zz_slow(length(hex(zeroblob(200000 + a + %d))))" % (k, k))
 c.commit()
 `;
@@ -141,7 +145,7 @@ while not os.path.exists(sys.argv[2]):
       workerData: { path: db, limit: { above: 1 << 20, size: "1 MB" } },
     });
     const answer = new Promise((res) => worker.once("message", res));
-    await new Promise((res) => setTimeout(res, 400)); // the worker inside its check (~2 s), holding SQLite's shared lock
+    await new Promise((res) => setTimeout(res, 400)); // the worker inside its check (~1.2 s), holding SQLite's shared lock
     closeSync(openSync(db, "r")); // POSIX locks belong to the process: this drops the worker's
     const writer = `
 import sqlite3, sys, time
