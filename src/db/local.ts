@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
 import { writerHoldsLock } from "./locks.js";
-import { contentState, probeFile, type ProbeResult } from "./probe.js";
+import { contentState, probeFile, untouchedSince, type ProbeResult } from "./probe.js";
 import { copyRaw } from "./raw-fd.js";
 import { sleepSync } from "../util/sleep.js";
 import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
@@ -289,16 +289,14 @@ function openSnapshot(path: string): LibsqlDatabase {
   const copy = join(dir, basename(path));
   let db: LibsqlDatabase | undefined;
   try {
-    // The copy is kept only when nothing touched the file while it was made: its whole content state
-    // the same before and after, its status-change time included (safety/content-version.ts
-    // untouchedSince: a write with its size and times put back moves ctime), its -wal's hash too.
-    const state = () => JSON.stringify(contentState(path));
+    // The copy is kept only when nothing touched the file while it was made (untouchedSince: its content
+    // version, and its ctime, which a write with its size and times put back moves).
     for (let attempt = 1; ; attempt++) {
-      const before = state();
+      const before = contentState(path);
       if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`, fsc.COPYFILE_FICLONE);
       else rmSync(`${copy}-wal`, { force: true });
       copyRaw(path, copy); // never closed under a connection of this process to it (db/raw-fd.ts)
-      if (state() === before) break;
+      if (untouchedSince(before, contentState(path))) break;
       if (attempt >= 5)
         throw failed({
           what: `${path} kept changing while it was copied for reading (its folder is not writable, so SQLite's shared read lock cannot be used).`,

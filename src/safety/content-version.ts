@@ -1,4 +1,4 @@
-import { contentState, type ContentState } from "../db/probe.js";
+import { contentState, sameContent, untouchedSince, type ContentState } from "../db/probe.js";
 import { refused } from "../errors.js";
 
 /**
@@ -13,35 +13,10 @@ import { refused } from "../errors.js";
  *   changes the main file (mtime) without a new commit: the version changes then too — a false
  *   "changed" is a refusal, never a lost row.
  * An absent and an empty `-wal` are the same state (opening a WAL file creates an empty one).
+ * The state and its two comparisons (`sameContent`, `untouchedSince`) are defined beside the file's
+ * probe (src/db/probe.ts), so that db/ (openSnapshot's private copy) judges by the same rule.
  */
-export { contentState, type ContentState };
-
-export function sameContent(a: ContentState, b: ContentState): boolean {
-  return (
-    a.size === b.size &&
-    a.mtimeNs === b.mtimeNs &&
-    a.changeCounter === b.changeCounter &&
-    a.walSize === b.walSize &&
-    a.walMtimeNs === b.walMtimeNs &&
-    (a.walSha256 ?? null) === (b.walSha256 ?? null)
-  );
-}
-
-/**
- * The content version, and no write to the file at all since `a` was taken: its status-change time
- * (ctime) is the same too. The content version alone misses a write whose size and modification time
- * were put back (`touch -r`, `cp -p`, a sync tool, utime) in WAL mode once the `-wal` is gone, or in
- * any mode when a commit leaves page 1 alone; the kernel moves ctime on every write, truncation,
- * utime, chmod, chown or link, and nothing sets it back. A ctime moved without a write (chmod, a hard
- * link, a backup tool putting the access time back) reads as a change: a re-export or a refusal,
- * never a lost row. Only where nothing of this run's own touched the file since `a`: this run's swap
- * links the primary into the archive (its ctime moves), so a resume that finds that link compares
- * content alone (`sameContent`, stages/stage1-legacy.ts swapUnder), as do states from journals of
- * older versions (no ctime).
- */
-export function untouchedSince(a: ContentState, b: ContentState): boolean {
-  return sameContent(a, b) && (a.ctimeNs === undefined || b.ctimeNs === undefined || a.ctimeNs === b.ctimeNs);
-}
+export { contentState, sameContent, untouchedSince, type ContentState };
 
 export function describeContentChange(a: ContentState, b: ContentState): string {
   const parts: string[] = [];
