@@ -254,14 +254,24 @@ export function sqlite(db: string, sql: string): string {
 }
 
 /**
- * sqlite3's count(*) of each table of `tables`, in one sqlite3 process (its statements read from stdin, one line
- * each, answered in order): for tests that compare many tables' counts, which paid a process per table.
+ * The number each of `statements` answers (each one line: `SELECT count(*) …;`), in one sqlite3 process (its
+ * statements read from stdin, answered in order): for tests that compare many counts, which paid a process each.
  */
-export function rowCounts(db: string, tables: string[]): number[] {
-  const script = tables.map((t) => `SELECT count(*) FROM "${t.replace(/"/g, '""')}";`).join("\n") + "\n";
-  const out = execaSync("sqlite3", [db], { input: script }).stdout.trim().split("\n");
-  if (out.length !== tables.length) throw new Error(`sqlite3 gave ${out.length} counts for ${tables.length} tables of ${db}`);
+export function countsOf(db: string, statements: string[]): number[] {
+  if (statements.length === 0) return [];
+  const out = execaSync("sqlite3", [db], { input: statements.join("\n") + "\n" })
+    .stdout.trim()
+    .split("\n");
+  if (out.length !== statements.length) throw new Error(`sqlite3 gave ${out.length} answers for ${statements.length} statements on ${db}`);
   return out.map(Number);
+}
+
+/** sqlite3's count(*) of each of `tables` (countsOf). */
+export function rowCounts(db: string, tables: string[]): number[] {
+  return countsOf(
+    db,
+    tables.map((t) => `SELECT count(*) FROM "${t.replace(/"/g, '""')}";`),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
-import { cli, ROOT, sha3sums, sqlite } from "../helpers.js";
+import { cli, countsOf, ROOT, rowCounts, sha3sums, sqlite } from "../helpers.js";
 import { factsToFragments } from "../../src/schema/ddl.js";
 
 let dir: string;
@@ -68,12 +68,6 @@ function makeSource(path: string): void {
 }
 
 /** Runs each one-value statement in one sqlite3 process; their values, in order. */
-function counts(db: string, statements: string[]): number[] {
-  const out = sqlite(db, statements.join("\n")).split("\n").map(Number);
-  expect(out.length).toBe(statements.length);
-  return out;
-}
-
 function count(db: string, table: string, where = ""): number {
   return Number(sqlite(db, `SELECT count(*) FROM "${table}" ${where}`));
 }
@@ -106,11 +100,11 @@ describe("import row by row into baseline 66", () => {
     const tables = app.tables.filter((t: any) => t.name !== "sqlite_sequence");
     // One sqlite3 process per file for all the counts (one line each, in order).
     const q = (t: string) => `'${t.replace(/'/g, "''")}'`;
-    const srcCounts = counts(
+    const srcCounts = rowCounts(
       p("src.db"),
-      tables.map((t: any) => `SELECT count(*) FROM "${t.name}";`),
+      tables.map((t: any) => t.name),
     );
-    const newCounts = counts(
+    const newCounts = countsOf(
       p("new.db"),
       tables.flatMap((t: any) => [
         `SELECT count(*) FROM legacy_quarantine WHERE source_table = ${q(t.name)} AND reason NOT LIKE 'unknown-columns%';`,
