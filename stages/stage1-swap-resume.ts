@@ -9,7 +9,7 @@
 import { existsSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { refused } from "../src/errors.js";
-import { newFileWrittenByItsName } from "../src/rollback/execute.js";
+import { newFileWrittenByItsName } from "../src/safety/runfiles.js";
 import { pausePoint } from "../src/engine/testhooks.js";
 import { DB_SIDE_SUFFIXES } from "../src/layout.js";
 import { removeOwnDatabaseFiles, sideFileWithWrites } from "../src/db/files.js";

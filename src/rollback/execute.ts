@@ -3,11 +3,11 @@ import { existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { checkpointIfWal, moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
-import { failed, refused, VoxError } from "../errors.js";
+import { failed, refused, type VoxError } from "../errors.js";
 import { DB_SIDE_SUFFIXES } from "../layout.js";
 import type { Emit } from "../engine/events.js";
 import { whereabouts } from "../engine/whereabouts.js";
-import { assertRecorded } from "../safety/runfiles.js";
+import { assertRecorded, newFileWrittenByItsName } from "../safety/runfiles.js";
 import { assertUnheldBeforeRename } from "../safety/holders.js";
 import { Journal } from "../engine/journal.js";
 import { removeDeadLocks, type Lock } from "../safety/lock.js";
@@ -36,19 +36,6 @@ function refusalError(plan: RollbackPlan, run: RunOnDisk): VoxError | null {
   if (f?.kind === "new-file-written")
     return newFileWrittenByItsName(f.wal, `Nothing was moved. ${whereabouts({ ...start, dbPath: plan.dbPath }, plan.swapPhase, null)}`);
   return null;
-}
-
-/**
- * The run stopped inside its swap's undo and something opened the new file by its own name since:
- * its `-wal` (or `-journal`) there holds writes that neither a rollback (which removes the run's temporary names) nor
- * the resume (which finishes the swap under the database's name) would keep. Said by both.
- */
-export function newFileWrittenByItsName(wal: string, untouched: string): VoxError {
-  return refused({
-    what: `The run stopped while undoing its swap, and something opened the new file by its own name since: ${wal} holds its writes.`,
-    untouched,
-    next: `Stop what opened it by that name (closing it folds what it wrote into the file), then run this again. Do not remove ${wal}.`,
-  });
 }
 
 /**

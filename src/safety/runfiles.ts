@@ -5,12 +5,14 @@
  * were made (device + inode, size, and a content hash or SQLite fingerprint), and each is checked
  * against it before it is moved, imported or swapped in: a mismatch refuses (3) naming the file. A
  * database's check covers its `-wal` and `-journal` too (writes beside the file, not in it).
+ * The new file written by its own name during a swap's undo is refused here too, in one wording for the
+ * resume (stages/stage1-swap-resume.ts) and the rollback (src/rollback/execute.ts).
  */
 import { createHash } from "node:crypto";
 import { readSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import * as v from "valibot";
-import { refused } from "../errors.js";
+import { refused, type VoxError } from "../errors.js";
 import { archiveDirOf, DB_SIDE_SUFFIXES, isInside, newFilePath } from "../layout.js";
 import { check, FileRecordSchema } from "../validate/schemas.js";
 import { realPathOf } from "./identity.js";
@@ -137,5 +139,18 @@ export function journalProblemError(folder: string, problem: string): Error {
     untouched: "Nothing was moved: the primary and every file of that run stay as they are.",
     next: "Do not resume or roll back from that folder. Look at the journal (journal.jsonl); restore the database by hand from the archive or the verified backup if needed, or move the folder away and run the cutover again from a dry-run.",
     details: { workDir: folder, problem },
+  });
+}
+
+/**
+ * The run stopped inside its swap's undo and something opened the new file by its own name since:
+ * its `-wal` (or `-journal`) there holds writes that neither a rollback (which removes the run's temporary names) nor
+ * the resume (which finishes the swap under the database's name) would keep. Said by both.
+ */
+export function newFileWrittenByItsName(wal: string, untouched: string): VoxError {
+  return refused({
+    what: `The run stopped while undoing its swap, and something opened the new file by its own name since: ${wal} holds its writes.`,
+    untouched,
+    next: `Stop what opened it by that name (closing it folds what it wrote into the file), then run this again. Do not remove ${wal}.`,
   });
 }
