@@ -194,6 +194,26 @@ const narrowGraphemes = {
   },
 };
 
+/**
+ * Ink asks terminal-size for the screen's size, and terminal-size imports node:child_process for its
+ * fallbacks (`tput`, `resize`: only where neither stdout nor stderr says its size). Loaded as it imports,
+ * child_process brings net, dgram and their streams before the first frame (~6 ms); in the wizard's
+ * bundle it is required on the first call of those fallbacks instead (the same function, loaded late).
+ * The build fails if terminal-size's text changed.
+ */
+const lazyChildProcess = {
+  name: "lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]terminal-size[\\/]index\.js$/ }, async (a) => ({
+      contents: await patched(a.path, [
+        ["import {execFileSync} from 'node:child_process';", "const execFileSync = (...args) => require('node:child_process').execFileSync(...args);"],
+      ]),
+      loader: "js",
+      resolveDir: dirname(a.path),
+    }));
+  },
+};
+
 await build({
   entryPoints: [join(ui, "start.js")],
   outfile,
@@ -212,7 +232,7 @@ await build({
     // URL, which loads Node's HTTP client (undici) first (~0.1–0.2 s); it then decodes it in place.
     fetch: "undefined",
   },
-  plugins: [fastStringWidth, narrowGraphemes, leanStyledChars, leanOutput, ownExternal],
+  plugins: [fastStringWidth, narrowGraphemes, leanStyledChars, leanOutput, lazyChildProcess, ownExternal],
   logLevel: "warning",
   legalComments: "none",
 });
