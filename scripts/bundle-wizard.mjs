@@ -197,7 +197,7 @@ const narrowGraphemes = {
 /**
  * Ink asks terminal-size for the screen's size, and terminal-size imports node:child_process for its
  * fallbacks (`tput`, `resize`: only where neither stdout nor stderr says its size). Loaded as it imports,
- * child_process brings net, dgram and their streams before the first frame (~6 ms); in the wizard's
+ * child_process brings dgram and socket_list with it before the first frame (~6 ms; net loads anyway, for tty); in the wizard's
  * bundle it is required on the first call of those fallbacks instead (the same function, loaded late).
  * The build fails if terminal-size's text changed.
  */

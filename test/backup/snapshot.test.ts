@@ -265,7 +265,7 @@ for line in open(backup, encoding="utf-8"):
         if table == "users": cols = v["columns"]
     elif table == "users":
         rows.append(v)
-assert cols and cols[0] == "rowid", cols
+assert cols == list(row.keys()), (cols, list(row.keys()))  # every column of the table, rowid first: none left out
 want = [row[0]] + [row[k] for k in cols[1:]]
 assert all(not isinstance(x, (float, bytes)) for x in want), want  # plain JSON values: TEXT, INTEGER, NULL
 print("w1: in the backup" if want in rows else "w1: NOT in the backup: %r" % (want,))

@@ -78,7 +78,7 @@ describe("the wizard's bundle", () => {
     walk(BUNDLE);
     expect(seen.size).toBeGreaterThan(5);
     expect([...bare].filter((b) => !b.startsWith("node:"))).not.toContain("libsql");
-    // Nor child_process (net, dgram and their streams): terminal-size's fallbacks require it when first called (lazyChildProcess).
+    // Nor child_process (with dgram and socket_list): terminal-size's fallbacks require it when first called (lazyChildProcess).
     expect([...bare]).not.toContain("node:child_process");
     expect(text).toMatch(/execFileSync = \(\.\.\.args\) => __require\("node:child_process"\)\.execFileSync\(\.\.\.args\)/);
     expect([...seen].map((f) => relative(ROOT, f)).filter((f) => /src\/(db|backup)\//.test(f))).toEqual([]);
