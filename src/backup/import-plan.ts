@@ -34,7 +34,10 @@ export interface TableImport {
   /** Baseline seed rows re-inserted after the load (a legacy row with the same key replaced the others). */
   seeded: number;
   mapping: "same" | "rule" | "unknown-table" | "special";
-  /** Parity proof: "hash" (same shape: content hash equal), "count", or "n/a". */
+  /**
+   * Parity proof: "hash" (the table's content hash equal to the backup's: a table of the same shape, or one
+   * the baseline widened when copied inside SQLite, proven on the backup's columns), "count", or "n/a".
+   */
   parity: "hash" | "count" | "n/a";
   /** How the rows were loaded: copied inside SQLite and proven by the hash ("native"), or row by row from the backup. */
   loadedBy?: "native" | "rows";

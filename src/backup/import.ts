@@ -261,7 +261,9 @@ function load(
       p.report.loadedBy = n === null ? "rows" : "native";
       if (n !== null) {
         // Loaded inside SQLite and proven equal to the backup: its rows are only hashed as the file is read.
+        // Proven by its hash (a widened table's on the backup's columns: import-plan.ts planned "count" for the row path).
         p.native = true;
+        p.report.parity = "hash";
         p.report.loaded = n;
         loadedTotal += n;
         rowsDone += n;
