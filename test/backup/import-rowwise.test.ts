@@ -67,7 +67,6 @@ function makeSource(path: string): void {
   db.close();
 }
 
-/** Runs each one-value statement in one sqlite3 process; their values, in order. */
 function count(db: string, table: string, where = ""): number {
   return Number(sqlite(db, `SELECT count(*) FROM "${table}" ${where}`));
 }

@@ -78,11 +78,11 @@ describe("a WAL-mode file's side files after a read-only look", () => {
         app.catch(rej);
       });
       expect(statSync(db + "-wal").size).toBe(0); // what the settle acts on: an empty -wal
-      const before = { sum: statSync(db).mtimeMs, side: [existsSync(db + "-wal"), existsSync(db + "-shm")] };
+      const before = { mtimeMs: statSync(db).mtimeMs, side: [existsSync(db + "-wal"), existsSync(db + "-shm")] };
       const t0 = performance.now();
       await settleAfterRun(db);
       expect(performance.now() - t0).toBeLessThan(2000);
-      expect({ sum: statSync(db).mtimeMs, side: [existsSync(db + "-wal"), existsSync(db + "-shm")] }).toEqual(before);
+      expect({ mtimeMs: statSync(db).mtimeMs, side: [existsSync(db + "-wal"), existsSync(db + "-shm")] }).toEqual(before);
     } finally {
       app.kill("SIGKILL");
       await app.catch(() => undefined);
