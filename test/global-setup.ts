@@ -6,10 +6,11 @@
  * live in it too.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, chmodSync, statSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, chmodSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { shellQuote } from "../src/util/shell.js";
 import type {} from "./fixtures/install.js"; // the `sharedScratch` it provides is typed there
 
 /** True when every folder from `dir` up to `/` lets other users through (o+x). */
@@ -27,30 +28,45 @@ export function reachableByOthers(dir: string): boolean {
 let made: string | undefined;
 
 /**
- * The folder of the interpreter `python3` names on PATH, resolved once: a version manager's shim
- * (pyenv's is a bash script that works out the version on every call) cost ~0.5 s of CPU and up to
- * seconds of wall per call, and tests call python3 hundreds of times. Putting the interpreter's own
- * folder first on PATH keeps the very same python; the test processes inherit the PATH.
+ * `python3` for this run's processes: the interpreter `python3` names on PATH, resolved once and
+ * started with `-S` by a wrapper in `binDir`, which goes first on PATH (the tests and the processes
+ * they start inherit it). Two costs per call, and tests call python3 ~500 times a run:
+ * - a version manager's shim (pyenv's is a bash script that works out the version on every call):
+ *   ~0.5 CPU-s and up to seconds of wall a call;
+ * - `site`: a `.pth` file in site-packages runs at every start (this sandbox's imports certifi to add
+ *   its egress proxy's CA): 0.08–0.11 CPU-s a start against ~0.03 with `-S` (session 34). The tests'
+ *   Python uses the standard library alone (sqlite3, json, hashlib, struct), which `-S` keeps.
+ * The very same interpreter runs; where it cannot import sqlite3 without `site`, the wrapper leaves
+ * `-S` out. Null when there is no python3 (the tests that need it say so).
  */
-export function pythonFirstOnPath(env: NodeJS.ProcessEnv = process.env): string | null {
+export function pythonFirstOnPath(binDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
   let exe: string;
   try {
     exe = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env }).trim();
   } catch {
-    return null; // no python3: the tests that need it say so
+    return null;
   }
   if (!exe.startsWith("/")) return null;
-  const dir = dirname(exe);
+  let flags = "-S";
+  try {
+    execFileSync(exe, ["-S", "-c", "import sqlite3, json, hashlib"], { env, stdio: "ignore" });
+  } catch {
+    flags = "";
+  }
+  mkdirSync(binDir, { recursive: true, mode: 0o755 });
+  const wrapper = join(binDir, "python3");
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${shellQuote(exe)} ${flags} "$@"\n`, { mode: 0o755 });
+  chmodSync(wrapper, 0o755);
   const path = env.PATH ?? "";
-  if (path.split(":")[0] !== dir) env.PATH = path ? `${dir}:${path}` : dir;
-  return dir;
+  env.PATH = path ? `${binDir}:${path}` : binDir;
+  return wrapper;
 }
 
 export default function setup(project: TestProject): () => void {
-  pythonFirstOnPath();
   const base = [tmpdir(), "/tmp", "/var/tmp"].find(reachableByOthers) ?? tmpdir();
   made = mkdtempSync(join(base, "vox-test-run-"));
   chmodSync(made, 0o755);
+  pythonFirstOnPath(join(made, "bin"));
   project.provide("sharedScratch", made);
   // The run's own lock folder (src/safety/lock.ts makes it, sticky and open to every user): a lock
   // left by a killed earlier run, or held by a bench or a cutover elsewhere on this machine for a

@@ -57,6 +57,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
     if (/^(VOX_|TURSO_)/.test(k) && k !== "VOX_CUTOVER_LOCK_DIR") env[k] = undefined;
   }
   env.NO_COLOR = "1";
+  // This sandbox points NODE_EXTRA_CA_CERTS at the system's CA bundle (for its egress proxy): every
+  // Node process reads and parses that file as it starts, ~40 ms of CPU, a third of Node's own start
+  // here (session 34), and the tests start ~900. None of their processes makes a TLS connection.
+  env.NODE_EXTRA_CA_CERTS = undefined;
   // Test hook: this process keeps libsql fixtures open until collected (libsql-js#228); the CLI,
   // started as its child, must not take it for an application holding the database.
   env.VOX_CUTOVER_IGNORE_PARENT_PID = String(process.pid);

@@ -1,0 +1,44 @@
+/**
+ * What the run gives the processes it starts (test/global-setup.ts, test/helpers.ts cleanEnv): the
+ * same programs as the machine's, without the per-start costs of this sandbox's settings (session 34).
+ */
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { dirname } from "node:path";
+import { cleanEnv, cliEnv } from "./helpers.js";
+
+describe("the run's environment for its processes", () => {
+  it("python3 is the machine's interpreter, started with -S (no site-packages, no .pth run at each start), and has sqlite3", () => {
+    const wrapped = execFileSync("python3", ["-c", "import sys, sqlite3; print(sys.executable); print(sys.flags.no_site)"], { encoding: "utf8" }).split("\n");
+    // The machine's python3: PATH without the run's wrapper folder (the first entry).
+    const path = process.env.PATH!.split(":");
+    const wrapperDir = path[0]!;
+    expect(wrapperDir).toMatch(/vox-test-run-.*\/bin$/);
+    const machine = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: path.slice(1).join(":") },
+    }).trim();
+    expect(wrapped[0]).toBe(machine);
+    expect(wrapped[1]).toBe("1");
+    expect(dirname(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim())).toBe(wrapperDir);
+  });
+
+  it("the CLI's processes start without NODE_EXTRA_CA_CERTS (~40 ms of every Node start here); the rest of the environment is kept", () => {
+    const had = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/ca-certificates.crt";
+    try {
+      for (const env of [cleanEnv(), cliEnv({ A: "1" })]) {
+        expect(env.NODE_EXTRA_CA_CERTS).toBeUndefined();
+        expect(env.PATH).toBe(process.env.PATH);
+      }
+      const seen = execFileSync("node", ["-p", "process.env.NODE_EXTRA_CA_CERTS ?? 'unset'"], {
+        encoding: "utf8",
+        env: cleanEnv() as NodeJS.ProcessEnv,
+      }).trim();
+      expect(seen).toBe("unset");
+    } finally {
+      if (had === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = had;
+    }
+  });
+});
