@@ -70,9 +70,11 @@ describe("npm run bench --only", () => {
     expect(r.stderr.match(/its anchors just before [\d.]+ s: [\d.]+ ×/g)).toHaveLength(2);
   }, 60_000);
 
-  it("only anchors: the peak RSS line says not measured, never -Infinity", async () => {
-    const r = await bench(["--size", "1MB", "--only", "sqlite3"]);
+  it("only anchors: the peak RSS line says not measured, never -Infinity; NODE_EXTRA_CA_CERTS is dropped and said so", async () => {
+    const r = await bench(["--size", "1MB", "--only", "sqlite3"], { NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt" });
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("; run without NODE_EXTRA_CA_CERTS (~40 ms a Node start)");
+    expect(JSON.parse(readFileSync(join(dir, "results.json"), "utf8")).droppedEnv).toEqual(["NODE_EXTRA_CA_CERTS"]);
     expect(r.stdout).toContain("| sqlite3 .dump ");
     expect(r.stdout).not.toContain("export-legacy");
     expect(r.stdout).toContain("peak RSS of any product command: not measured");
