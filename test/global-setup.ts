@@ -6,7 +6,7 @@
  * live in it too.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, chmodSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, rmSync, chmodSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -30,7 +30,7 @@ let made: string | undefined;
 /**
  * `python3` for this run's processes: the interpreter `python3` names on PATH, resolved once and
  * started with `-S` by a wrapper in `binDir`, which goes first on PATH (the tests and the processes
- * they start inherit it). Two costs per call, and tests call python3 ~500 times a run:
+ * they start inherit it). Two costs per call, and tests call python3 ~400 times a run:
  * - a version manager's shim (pyenv's is a bash script that works out the version on every call):
  *   ~0.5 CPU-s and up to seconds of wall a call;
  * - `site`: a `.pth` file in site-packages runs at every start (this sandbox's imports certifi to add
@@ -53,11 +53,19 @@ export function pythonFirstOnPath(binDir: string, env: NodeJS.ProcessEnv = proce
   } catch {
     flags = "";
   }
+  const path = env.PATH ?? "";
+  // A user who cannot reach that interpreter (a test run as another user; pyenv's lives under root's
+  // 0700 home) gets the python3 it would have found on PATH: the first one every user can reach.
+  const fallback = path
+    .split(":")
+    .filter(Boolean)
+    .map((d) => join(d, "python3"))
+    .find((f) => reachableByOthers(dirname(f)) && existsSync(f) && (statSync(f).mode & 0o001) !== 0);
+  const otherwise = fallback ? `exec ${shellQuote(fallback)} "$@"` : `echo "python3: ${exe} is not reachable for this user" >&2; exit 126`;
   mkdirSync(binDir, { recursive: true, mode: 0o755 });
   const wrapper = join(binDir, "python3");
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${shellQuote(exe)} ${flags} "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\n[ -x ${shellQuote(exe)} ] && exec ${shellQuote(exe)} ${flags} "$@"\n${otherwise}\n`, { mode: 0o755 });
   chmodSync(wrapper, 0o755);
-  const path = env.PATH ?? "";
   env.PATH = path ? `${binDir}:${path}` : binDir;
   return wrapper;
 }

@@ -54,7 +54,7 @@ export function openHolders(realPath: string, inode: { dev: string; ino: string 
       } catch (e) {
         // Not ours to look into: the kernel checks the whole process (ptrace's read access), so every
         // other descriptor of it answers the same. A container's init can list its descriptors but not
-        // read them (~275 here): trying each cost ~30 ms of exceptions an apply (ten scans).
+        // read them (~275 here): trying each cost ~30 ms of exceptions an apply (eight to ten scans).
         if (isDenied(e)) break;
         continue; // closed meanwhile
       }

@@ -2,7 +2,7 @@
  * The holder scan (src/safety/holders.ts) and a process it may list but not look into: the kernel
  * checks access to a process's descriptors for the whole process, so after the first denied one the
  * scan moves on. A container's init is such a process (this sandbox's PID 1: ~275 descriptors it lists
- * but never lets read); each apply scans ten times.
+ * but never lets read); an apply scans eight to ten times.
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -54,7 +54,10 @@ describe("the holder scan and a process it may not look into", () => {
     const shell = execa("sqlite3", [db], { stdin: "pipe" });
     try {
       shell.stdin!.write("BEGIN; INSERT INTO t VALUES (1);\n");
-      while (!existsSync(`${db}-journal`)) await new Promise((r) => setTimeout(r, 10)); // the shell holds the file: its transaction has begun writing
+      // The shell holds the file once its transaction has begun writing (its journal exists).
+      for (const t0 = Date.now(); !existsSync(`${db}-journal`); await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() - t0 > 20_000 || shell.exitCode !== null) throw new Error(`the sqlite3 shell never wrote its journal: ${shell.exitCode}`);
+      }
       const out = execFileSync("node", ["--input-type=module", "-e", script], { encoding: "utf8", env: cleanEnv() as NodeJS.ProcessEnv });
       const r = JSON.parse(out) as { n: number; pids: number[] };
       expect(r.n, `readlink calls on pid ${denied.pid}'s ${denied.fds} descriptors`).toBe(1);
