@@ -10,6 +10,9 @@ import { execaSync } from "execa";
 import { otherUser } from "./fixtures/install.js";
 import { cleanEnv, cliEnv } from "./helpers.js";
 
+/** Python printing its interpreter's path (a name: knip reads a literal after setpriv as a command line). */
+const EXECUTABLE = "import sys, sqlite3; print(sys.executable)";
+
 describe("the run's environment for its processes", () => {
   it("python3 is the machine's interpreter, started with -S (no site-packages, no .pth run at each start), and has sqlite3", (ctx) => {
     const path = process.env.PATH!.split(":");
@@ -33,11 +36,11 @@ describe("the run's environment for its processes", () => {
     if (!/vox-test-run-.*\/bin$/.test(wrapperDir)) return ctx.skip("no python3 on this machine: the run made no wrapper");
     const user = otherUser();
     if ("skip" in user) return ctx.skip(user.skip);
-    const r = execaSync(
-      "setpriv",
-      [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", join(wrapperDir, "python3"), "-c", "import sys, sqlite3; print(sys.executable)"],
-      { reject: false, cwd: "/", env: { PATH: process.env.PATH } },
-    );
+    const r = execaSync("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", join(wrapperDir, "python3"), "-c", EXECUTABLE], {
+      reject: false,
+      cwd: "/",
+      env: { PATH: process.env.PATH },
+    });
     const own = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
     const reachable =
       execaSync("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "test", "-x", own], { reject: false }).exitCode === 0;
