@@ -41,7 +41,7 @@ let made: string | undefined;
  * The very same interpreter runs; where it cannot import sqlite3 without `site`, the wrapper leaves
  * `-S` out. Null when there is no python3 (the tests that need it say so).
  */
-export function pythonFirstOnPath(binDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
+export function pythonWrapperFirstOnPath(binDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
   let exe: string;
   try {
     exe = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env }).trim();
@@ -76,7 +76,7 @@ export default function setup(project: TestProject): () => void {
   const base = [tmpdir(), "/tmp", "/var/tmp"].find(reachableByOthers) ?? tmpdir();
   made = mkdtempSync(join(base, "vox-test-run-"));
   chmodSync(made, 0o755);
-  pythonFirstOnPath(join(made, "bin"));
+  pythonWrapperFirstOnPath(join(made, "bin"));
   project.provide("sharedScratch", made);
   // The static checks, beside the test files at the lowest priority (test/fixtures/static-checks.ts),
   // when the run takes in a file that reads them. vitest keeps its file filters in an internal field:
