@@ -3,16 +3,14 @@
  * others), for fixtures that must be run as another user or installed like a production copy
  * (test/fixtures/install.ts). It is made empty here and filled lazily by the first test file that
  * needs it, so a run of other files pays nothing; it is removed when the run ends. The run's locks
- * live in it too, and the results of the static checks it starts beside the test files when the run
- * takes in lint.test or knip.test (test/fixtures/static-checks.ts).
+ * live in it too.
  */
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, rmSync, chmodSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { shellQuote } from "../src/util/shell.js";
-import { runTakesChecks, startStaticChecks } from "./fixtures/static-checks.js";
 import type {} from "./fixtures/install.js"; // the `sharedScratch` it provides is typed there
 
 /** True when every folder from `dir` up to `/` lets other users through (o+x). */
@@ -78,30 +76,12 @@ export default function setup(project: TestProject): () => void {
   chmodSync(made, 0o755);
   pythonWrapperFirstOnPath(join(made, "bin"));
   project.provide("sharedScratch", made);
-  // The static checks, beside the test files at the lowest priority (test/fixtures/static-checks.ts),
-  // when the run takes in a file that reads them. vitest keeps its file filters in an internal field:
-  // where it is gone, every run starts them (the right results; CPU spent only when the cores idle).
-  const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
-  let checks: ChildProcess | undefined;
-  if (runTakesChecks(filters)) {
-    const dir = join(made, "static-checks");
-    mkdirSync(dir);
-    checks = startStaticChecks(dir);
-    project.provide("staticChecks", dir);
-  } else project.provide("staticChecks", "");
   // The run's own lock folder (src/safety/lock.ts makes it, sticky and open to every user): a lock
   // left by a killed earlier run, or held by a bench or a cutover elsewhere on this machine for a
   // file whose inode number a test's file now has, cannot refuse this run's swaps. The test
   // processes inherit it (test/helpers.ts cleanEnv keeps it; tmux sessions are given it).
   process.env.VOX_CUTOVER_LOCK_DIR ??= join(made, "locks");
   return () => {
-    if (checks?.pid && checks.exitCode === null) {
-      try {
-        process.kill(-checks.pid, "SIGKILL"); // what a run that ended early left running (its own process group)
-      } catch {
-        /* gone */
-      }
-    }
     if (made) rmSync(made, { recursive: true, force: true });
   };
 }

@@ -3,7 +3,6 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { TestSpecification, Vitest } from "vitest/node";
 import LongestFirst, { listedSeconds } from "./sequencer.js";
-import { CHECK_READERS } from "./fixtures/static-checks.js";
 import { ROOT } from "./helpers.js";
 
 /** Every test file under test/, relative to the repo root. */
@@ -50,19 +49,16 @@ describe("the order test files start in (test/sequencer.ts, test/file-seconds.js
     expect(secs).toEqual([...secs].sort((a, b) => b - a));
   });
 
-  it("in a fresh clone (no cached durations) the listed files start first, longest first, then the rest, larger source first; the static checks' readers last", async () => {
+  it("in a fresh clone (no cached durations) the listed files start first, longest first, then the rest, larger source first", async () => {
     const all = testFiles();
-    const ordered = await order(all);
-    // the files that read the run's static checks (test/fixtures/static-checks.ts) close the order
-    expect(ordered.slice(-CHECK_READERS.length).sort()).toEqual([...CHECK_READERS].sort());
-    const got = ordered.slice(0, -CHECK_READERS.length);
+    const got = await order(all);
     const seconds = listedSeconds(ROOT);
-    const listed = [...seconds.keys()].filter((f) => !CHECK_READERS.includes(f));
+    const listed = [...seconds.keys()];
     expect([...got.slice(0, listed.length)].sort()).toEqual([...listed].sort());
     const secs = got.slice(0, listed.length).map((f) => seconds.get(f)!);
     expect(secs).toEqual([...secs].sort((a, b) => b - a));
     const rest = got.slice(listed.length);
-    expect(rest.sort()).toEqual(all.filter((f) => !listed.includes(f) && !CHECK_READERS.includes(f)).sort());
+    expect(rest.sort()).toEqual(all.filter((f) => !listed.includes(f)).sort());
     const sizes = got.slice(listed.length).map((f) => statSync(join(ROOT, f)).size);
     expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
   });

@@ -8,13 +8,11 @@
  * lint.test (50 s, 2 kB of source) 73rd of 86. Here a file's expected seconds are its cached
  * duration when vitest has one, else the figure in test/file-seconds.json (measured on a whole
  * run: see that file), else none: such files come after, larger source first as vitest does.
- * test/sequencer.test.ts holds the list to files that exist. The files that read the run's static
- * checks (lint.test, knip.test) start last, whatever their figures.
+ * test/sequencer.test.ts holds the list to files that exist.
  */
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
-import { CHECK_READERS } from "./fixtures/static-checks.js";
 
 /** test/file-seconds.json: `[path from the repo root, seconds]` pairs, longest first. */
 export function listedSeconds(root: string): Map<string, number> {
@@ -32,11 +30,7 @@ export default class LongestFirst extends BaseSequencer {
       return cached !== undefined ? cached / 1000 : listed.get(rel);
     };
     const size = (f: TestSpecification): number => this.ctx.cache.getFileStats(`${f.project.name}:${relative(root, f.moduleId)}`)?.size ?? 0;
-    // The files that read the run's static checks go last: the checks run beside the others at the
-    // lowest priority (test/fixtures/static-checks.ts), and by then they are done.
-    const reader = (f: TestSpecification): boolean => CHECK_READERS.includes(relative(root, f.moduleId));
     return [...files].sort((a, b) => {
-      if (reader(a) !== reader(b)) return reader(a) ? 1 : -1;
       const sa = seconds(a);
       const sb = seconds(b);
       if (sa !== undefined && sb !== undefined && sa !== sb) return sb - sa;
