@@ -37,16 +37,16 @@ let made: string | undefined;
  *   its egress proxy's CA): 0.08–0.11 CPU-s a start against ~0.03 with `-S` (session 34). The tests'
  *   Python uses the standard library alone (sqlite3, json, hashlib, struct), which `-S` keeps.
  * The very same interpreter runs; where it cannot import sqlite3 without `site`, the wrapper leaves
- * `-S` out. Null when there is no python3 (the tests that need it say so).
+ * `-S` out. Nothing is put on PATH when there is no python3 (the tests that need it say so).
  */
-export function pythonWrapperFirstOnPath(binDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
+export function pythonWrapperFirstOnPath(binDir: string, env: NodeJS.ProcessEnv = process.env): void {
   let exe: string;
   try {
     exe = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env }).trim();
   } catch {
-    return null;
+    return;
   }
-  if (!exe.startsWith("/")) return null;
+  if (!exe.startsWith("/")) return;
   let flags = "-S";
   try {
     execFileSync(exe, ["-S", "-c", "import sqlite3, json, hashlib"], { env, stdio: "ignore" });
@@ -67,7 +67,6 @@ export function pythonWrapperFirstOnPath(binDir: string, env: NodeJS.ProcessEnv 
   writeFileSync(wrapper, `#!/bin/sh\n[ -x ${shellQuote(exe)} ] && exec ${shellQuote(exe)} ${flags} "$@"\n${otherwise}\n`, { mode: 0o755 });
   chmodSync(wrapper, 0o755);
   env.PATH = path ? `${binDir}:${path}` : binDir;
-  return wrapper;
 }
 
 export default function setup(project: TestProject): () => void {

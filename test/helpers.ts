@@ -50,6 +50,14 @@ export function lockDirEnv(): string {
   return d ? `VOX_CUTOVER_LOCK_DIR=${shellQuote(d)}` : "";
 }
 
+/**
+ * What the processes the tests start go without (cleanEnv; the tmux wizards, test/wizard/tmux.ts). This
+ * sandbox points NODE_EXTRA_CA_CERTS at the system's CA bundle (for its egress proxy): every Node process
+ * reads and parses that file as it starts, ~40 ms of CPU, a third of Node's own start here (session 34),
+ * and the tests start ~900. None of their processes makes a TLS connection.
+ */
+export const NOT_IN_TEST_PROCESSES = ["NODE_EXTRA_CA_CERTS"];
+
 /** Environment without anything that would resolve a database by accident (the run's lock folder kept). */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
@@ -57,10 +65,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
     if (/^(VOX_|TURSO_)/.test(k) && k !== "VOX_CUTOVER_LOCK_DIR") env[k] = undefined;
   }
   env.NO_COLOR = "1";
-  // This sandbox points NODE_EXTRA_CA_CERTS at the system's CA bundle (for its egress proxy): every
-  // Node process reads and parses that file as it starts, ~40 ms of CPU, a third of Node's own start
-  // here (session 34), and the tests start ~900. None of their processes makes a TLS connection.
-  env.NODE_EXTRA_CA_CERTS = undefined;
+  for (const k of NOT_IN_TEST_PROCESSES) env[k] = undefined;
   // Test hook: this process keeps libsql fixtures open until collected (libsql-js#228); the CLI,
   // started as its child, must not take it for an application holding the database.
   env.VOX_CUTOVER_IGNORE_PARENT_PID = String(process.pid);

@@ -55,7 +55,8 @@ export function openHolders(realPath: string, inode: { dev: string; ino: string 
         // Not ours to look into: the kernel checks the whole process (ptrace's read access), so every
         // other descriptor of it answers the same. A container's init can list its descriptors but not
         // read them (~275 here): trying each cost ~30 ms of exceptions an apply (eight to ten scans).
-        if (isDenied(e)) break;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EACCES" || code === "EPERM") break;
         continue; // closed meanwhile
       }
       if (!target.startsWith("/")) continue; // sockets, pipes, anon inodes
@@ -76,11 +77,6 @@ export function openHolders(realPath: string, inode: { dev: string; ino: string 
     }
   }
   return { supported: true, holders };
-}
-
-function isDenied(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === "EACCES" || code === "EPERM";
 }
 
 /**

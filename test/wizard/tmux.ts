@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import { execaSync } from "execa";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, lockDirEnv, shq, shortTmp } from "../helpers.js";
+import { BIN, lockDirEnv, NOT_IN_TEST_PROCESSES, shq, shortTmp } from "../helpers.js";
 
 const sessions: string[] = [];
 let n = 0;
@@ -20,7 +20,7 @@ export function scratchDir(): string {
   return d;
 }
 
-/** Starts the wizard in tmux, CI removed from its environment (and NODE_EXTRA_CA_CERTS, as test/helpers.ts cleanEnv does); its stderr goes to a file (React warnings are looked for there). */
+/** Starts the wizard in tmux, CI removed from its environment (and NOT_IN_TEST_PROCESSES, as test/helpers.ts cleanEnv does); its stderr goes to a file (React warnings are looked for there). */
 /** trapHup: the shell survives the terminal closing (the wizard does not: it gets SIGHUP), so it records the wizard's exit status. */
 export function start(
   args: string,
@@ -30,7 +30,7 @@ export function start(
   const d = scratchDir();
   const exitFile = join(d, "exit");
   const errFile = join(d, "stderr");
-  const cmd = `${opts.trapHup ? "trap 'true' HUP; " : ""}cd ${shq(opts.cwd ?? d)} && env -u CI -u VOX_DB_PATH -u VOX_DB_URL -u NODE_EXTRA_CA_CERTS ${lockDirEnv()} ${opts.env ?? ""} sh ${shq(BIN)} ${args} 2> ${shq(errFile)}; echo $? > ${shq(exitFile)}; cat ${shq(errFile)}; sleep 30`;
+  const cmd = `${opts.trapHup ? "trap 'true' HUP; " : ""}cd ${shq(opts.cwd ?? d)} && env -u CI -u VOX_DB_PATH -u VOX_DB_URL ${NOT_IN_TEST_PROCESSES.map((k) => `-u ${k}`).join(" ")} ${lockDirEnv()} ${opts.env ?? ""} sh ${shq(BIN)} ${args} 2> ${shq(errFile)}; echo $? > ${shq(exitFile)}; cat ${shq(errFile)}; sleep 30`;
   // pipe-pane copies everything the pane is sent into a file: waitFor reads the screen again only when that grew.
   const cols = String(opts.cols ?? 100);
   const rows = String(opts.rows ?? 30);
