@@ -8,6 +8,7 @@ import { planMigration } from "../src/migrate/migrate.js";
 import { stage0 } from "./stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "./stage1-fold.js";
 import { stage1Legacy } from "./stage1-legacy.js";
+import { stage1Import } from "./stage1-import.js";
 import { stages2to4, STAGE1_ONLY } from "./stage2to4.js";
 import type { Step } from "./types.js";
 
@@ -19,9 +20,11 @@ import type { Step } from "./types.js";
  * - `fold`: verified backup, then a copy beside the file is folded (missing columns added, idempotent
  *   DDL, version stamped), checked and swapped in like a rebuild (`behind`, a `current` file whose
  *   structure drifted, an `empty` file holding tables);
+ * - `import`: `import-legacy` into a database that exists: a verified backup of it, then the
+ *   operator's backup loaded into a copy beside it (replace semantics), swapped in like a rebuild;
  * - `baseline`: apply the baseline to an empty file; `none`: nothing to do.
  */
-export type Route = "rebuild" | "fold" | "baseline" | "none";
+export type Route = "rebuild" | "fold" | "import" | "baseline" | "none";
 
 export function routeFor(d: Diagnosis, base: BaselineContext): Route {
   switch (d.chain) {
@@ -50,6 +53,8 @@ function allStepsFor(route: Route): Step[] {
       return [...stage0, ...stage1Legacy, ...stages2to4];
     case "fold":
       return [...stage0, ...stage1Behind, ...stages2to4];
+    case "import":
+      return [...stage0, ...stage1Import, ...stages2to4];
     case "baseline":
       return [...stage0, ...stage1Baseline, ...stages2to4];
     default:

@@ -217,9 +217,9 @@ export const unchangedStep: Step = defineStep({
   },
 });
 
-/** The record of the new file this run built: the rebuild's import or the fold's copy. */
+/** The record of the new file this run built: the rebuild's import, the fold's copy or the import route's. */
 function builtFile(c: RunContext): FileRecord | undefined {
-  return c.outputs.get("build-import")?.file ?? c.outputs.get("fold")?.file;
+  return c.outputs.get("build-import")?.file ?? c.outputs.get("fold")?.file ?? c.outputs.get("import")?.file;
 }
 
 export function archivePath(c: { archiveDir: string; dbPath: string }): string {
@@ -413,7 +413,7 @@ export const ledgerStep: Step = defineStep({
   describe: () => "record the run in cutover_ledger (run id, mode, backup hash, counts, tool version)",
   async run(c) {
     const exp = c.outputs.get("export");
-    const imp = c.outputs.get("build-import");
+    const imp = c.outputs.get("build-import") ?? c.outputs.get("import");
     const db = openReadWrite(c.dbPath);
     try {
       const exists = allRows(db, "SELECT id FROM cutover_ledger WHERE run_id = ? AND command = ?", [c.runId, c.command]);

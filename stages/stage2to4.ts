@@ -18,7 +18,7 @@ import { defineStep, type Step } from "./types.js";
 import { formatCount } from "../src/util/count.js";
 
 /** The commands that run Stage 0–1 only (`migrate`: a fold in a copy, swapped; no Stage 2–4). */
-export const STAGE1_ONLY = new Set(["migrate"]);
+export const STAGE1_ONLY = new Set(["migrate", "import-legacy"]);
 
 /**
  * Stage 2's comparison, read-only, against a file the cutover made before the swap (the dry-run's

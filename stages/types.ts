@@ -20,6 +20,8 @@ export interface RunOptions {
   sidecarMerge: boolean;
   /** Stage 3: JSONL files to check (none: the step is skipped). */
   telemetry: string[];
+  /** import-legacy into an existing database (the import route): the backup to load, and the hash its plan names it by. */
+  importFrom?: { path: string; acceptUnverified: boolean; sha: string };
 }
 
 export interface PlanContext extends RunPaths {

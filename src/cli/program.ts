@@ -196,6 +196,7 @@ function buildProgram(): Command {
     .addOption(applyOpt())
     .addOption(planOpt())
     .option("--accept-unverified", "accept a reference-format file (no hashes) that cannot be verified")
+    .addOption(workDirOpt())
     .addOption(targetOpt())
     .action(action("import-legacy", handlers.importLegacy));
   planApplyOptions(

@@ -49,10 +49,26 @@ export function commandFor(c: string, dbPath: string, extra: string): string {
   return `vox-cutover ${c} --db ${shellQuote(dbPath)} ${extra}`.trim();
 }
 
-/** The dry-run's last line: the command that applies exactly this plan, and the Stage 0 gates that would refuse it now (each that step's warning: stages/stage0-gates.ts). */
-export function dryRunMessage(report: Pick<CutoverReport, "steps" | "planDigest">, path: string): string {
+/**
+ * The options an apply must be given again to run exactly this plan: each changes the plan's digest
+ * (the target, Stage 2–3's choices) or where the run writes (the work dir, the backup).
+ */
+export function applyFlags(plan: Pick<CutoverPlan, "options" | "base">, given: { workDir?: string; backupPath?: string }): string {
+  const flags: string[] = [];
+  if (given.workDir) flags.push(`--work-dir ${shellQuote(given.workDir)}`);
+  if (given.backupPath) flags.push(`--backup ${shellQuote(given.backupPath)}`);
+  const origin = plan.base.origin;
+  if (origin.kind === "vox") flags.push("--target-schema vox");
+  else if (origin.kind === "file") flags.push(`--target-schema ${shellQuote(resolve(origin.path))}`);
+  if (!plan.options.sidecarMerge) flags.push("--no-sidecar-merge");
+  if (plan.options.telemetry.length) flags.push(`--telemetry ${plan.options.telemetry.map(shellQuote).join(" ")}`);
+  return flags.join(" ");
+}
+
+/** The dry-run's last line: the command that applies exactly this plan (`flags`: applyFlags), and the Stage 0 gates that would refuse it now (each that step's warning: stages/stage0-gates.ts). */
+export function dryRunMessage(report: Pick<CutoverReport, "steps" | "planDigest">, path: string, flags: string): string {
   const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
-  const exactly = commandFor("cutover", path, `--apply --plan ${report.planDigest}`);
+  const exactly = commandFor("cutover", path, `--apply --plan ${report.planDigest} ${flags}`);
   return gates.length
     ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
     : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
@@ -71,7 +87,7 @@ export interface CutoverPlan {
 }
 
 function runOptions(o?: Partial<RunOptions>): RunOptions {
-  return { sidecarMerge: o?.sidecarMerge ?? true, telemetry: o?.telemetry ?? [] };
+  return { sidecarMerge: o?.sidecarMerge ?? true, telemetry: o?.telemetry ?? [], ...(o?.importFrom ? { importFrom: o.importFrom } : {}) };
 }
 
 export async function planCutover(
@@ -92,7 +108,8 @@ export async function planCutover(
   const real = realPathOf(resolved.path!);
   const workDir = opts.workDir ?? planDefaultWorkDir(real);
   const paths = runPaths(real, workDir, opts.backupPath);
-  const route = routeFor(diagnosis, base);
+  // import-legacy into a database that exists takes the import route whatever its chain (the command checked it is on the baseline).
+  const route = opts.options?.importFrom ? "import" : routeFor(diagnosis, base);
   const steps = stepsFor(route, opts.command);
   const digest = planDigest({
     db: resolved.display,

@@ -33,7 +33,7 @@ import { emptyReport, finishReport, type CutoverReport } from "../report/cutover
 import { fillReport, tablesOf } from "../report/fill.js";
 import { runStateFromJournal, trackRun, type RunState } from "../engine/run-state.js";
 import { writeReports } from "../report/render.js";
-import { commandFor, dryRunMessage, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
+import { applyFlags, commandFor, dryRunMessage, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
@@ -182,7 +182,7 @@ async function cutoverRun(given: CutoverOptions): Promise<CutoverReport> {
           });
         } else if (steps.some((s) => s.id === "sidecar")) side.compare(dbPath);
         side.show(report, opts.emit, plan.options.sidecarMerge);
-        report.message = dryRunMessage(report, opts.resolved.path!);
+        report.message = dryRunMessage(report, opts.resolved.path!, applyFlags(plan, opts));
         report.workDir = plan.paths.workDir;
         report.backup.path = plan.paths.backupPath;
         report.archive.path = archivePath(plan.paths);

@@ -141,6 +141,8 @@ export const StepOutputSchemas = {
     settings: FileSettingsSchema,
     file: FileRecordSchema,
   }),
+  /** The import route's copy (stages/stage1-import.ts); `report` is import-legacy's JSON of the import (src/backup/import-json.ts). */
+  import: v.object({ path: str, loaded: num, quarantined: num, report: v.record(str, v.unknown()), file: FileRecordSchema }),
   baseline: v.object({ to: num }),
   swap: v.object({ archive: str, archiveFile: v.nullable(FileRecordSchema) }),
   ledger: v.object({ runId: str }),

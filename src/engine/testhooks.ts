@@ -22,3 +22,9 @@ export function pausePoint(point: string): void {
   const until = Date.now() + Number(process.env.VOX_CUTOVER_PAUSE_MS || 120_000);
   while (Date.now() < until && (!marker || existsSync(marker))) sleepSync(25);
 }
+
+/** Test hook: VOX_CUTOVER_FAULT_AFTER_ROWS=<n> makes import-legacy's load fail once it has loaded n rows (in place, or in the import route's copy). */
+export function faultAfterRows(): number | undefined {
+  const n = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS;
+  return n ? Number(n) : undefined;
+}

@@ -90,7 +90,17 @@ function primarySettings(src: LibsqlDatabase, dbPath: string): FileSettings {
   return { ...s, journalMode: probe.state === "ok" && probe.header.walMode ? "wal" : s.journalMode === "wal" ? "delete" : s.journalMode };
 }
 
-export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResult> {
+/** What a copy beside the primary needs: the run's paths and its verified backup. */
+type CopyOptions = Pick<FoldCopyOptions, "dbPath" | "newPath" | "backupPath" | "backupSha256" | "onPhase" | "afterCopy">;
+
+/**
+ * Steps 1 and 2: the primary copied under the run's private build name and proven to be the state the
+ * verified backup holds. Returns the private name (the caller changes the copy there, then `finishCopy`
+ * or removes it with removeOwnDatabaseFiles) and the primary's settings and backup read.
+ */
+export async function copyProvenEqual(
+  o: CopyOptions,
+): Promise<{ building: string; settings: FileSettings; read: Awaited<ReturnType<typeof verifyAgainstDatabase>>["read"] }> {
   clearOwnCopies(o.newPath);
   const building = foldBuildPath(o.newPath);
   try {
@@ -122,6 +132,31 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
         next: "Stop the application writing to it, roll this run back (--rollback --apply) and run it again.",
       });
     }
+    return { building, settings, read };
+  } catch (e) {
+    removeOwnDatabaseFiles(building);
+    throw e;
+  }
+}
+
+/** Step 5: the finished copy in the primary's journal mode, durable, then under the new file's name. */
+export function finishCopy(building: string, newPath: string, settings: FileSettings): void {
+  if (finalJournalMode(settings) === "wal") {
+    const w = new Database(building);
+    try {
+      w.exec("PRAGMA journal_mode=WAL");
+    } finally {
+      w.close();
+    }
+  }
+  fsyncFile(building);
+  renameSync(building, newPath);
+  fsyncDir(dirname(newPath));
+}
+
+export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResult> {
+  const { building, settings, read } = await copyProvenEqual(o);
+  try {
     // The copy's AUTOINCREMENT counters (the backup's: the copy equals it): the fold's rows (its ledger row, seed rows) may only raise them.
     const seqBefore = sequencesOf(building);
     // 3. The fold, in one transaction on the copy.
@@ -200,18 +235,8 @@ export async function buildFoldedCopy(o: FoldCopyOptions): Promise<FoldCopyResul
     } finally {
       db.close();
     }
-    if (finalJournalMode(settings) === "wal") {
-      const w = new Database(building);
-      try {
-        w.exec("PRAGMA journal_mode=WAL");
-      } finally {
-        w.close();
-      }
-    }
     // 5. Durable, then under the new file's name.
-    fsyncFile(building);
-    renameSync(building, o.newPath);
-    fsyncDir(dirname(o.newPath));
+    finishCopy(building, o.newPath, settings);
     const added = tables.reduce((n, t) => n + (t.rowsAfter - t.rowsBefore), 0);
     return { path: o.newPath, settings, integrity, tables, added };
   } catch (e) {

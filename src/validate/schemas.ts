@@ -8,7 +8,7 @@ import * as v from "valibot";
 const str = v.string();
 const opt = <T extends v.GenericSchema>(s: T) => v.optional(s);
 
-const RouteSchema = v.picklist(["rebuild", "fold", "baseline", "none"]);
+const RouteSchema = v.picklist(["rebuild", "fold", "import", "baseline", "none"]);
 
 const DbIdentitySchema = v.object({
   /** The path as resolved (may be a symbolic link). */
@@ -60,7 +60,13 @@ export const RunStartSchema = v.looseObject({
   newPath: str,
   archiveDir: str,
   toolVersion: str,
-  options: opt(v.object({ sidecarMerge: v.boolean(), telemetry: v.array(str) })),
+  options: opt(
+    v.object({
+      sidecarMerge: v.boolean(),
+      telemetry: v.array(str),
+      importFrom: opt(v.object({ path: str, acceptUnverified: v.boolean(), sha: str })),
+    }),
+  ),
   identity: opt(DbIdentitySchema),
   /** The diagnosis the run started from (never recomputed from the new file on resume). */
   chainBefore: opt(str),

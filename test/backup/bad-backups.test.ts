@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, readFileSync, writeFileSync, symlinkSync, mkdirSync, chmodSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync, symlinkSync, mkdirSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { cli, makeBaselineDb, sampleInto, sha256, snapshotDir, sqlite, tmp, fixtureDb } from "../helpers.js";
 import { makeTortureDb } from "../fixtures/torture.js";
@@ -116,15 +116,22 @@ describe("verify-backup against the database", () => {
 });
 
 describe("a failure mid-import", () => {
-  it("leaves an existing target byte-identical, and creates no file for a new one", async () => {
-    const target = p("t-fail.db");
+  it("leaves an existing target byte-identical (its run resumable or rolled back), and creates no file for a new one", async () => {
+    // An existing file is imported into in a copy beside it (stages/stage1-import.ts): the failure stops that run before its swap.
+    const own = tmp();
+    const target = join(own, "t-fail.db");
     copyFileSync(baselineTemplate, target);
     const before = sha256(target);
     const r = await cli(["import-legacy", p("good.jsonl"), "--db", target, "--apply"], { env: { VOX_CUTOVER_FAULT_AFTER_ROWS: "10" } });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/injected failure/);
-    expect(r.stderr).toMatch(/No change was committed/);
+    expect(r.stderr).toMatch(/is untouched.*Resume: vox-cutover cutover .*--resume --apply · Roll back: vox-cutover cutover .*--rollback --apply/s);
     expect(sha256(target)).toBe(before);
+    const rb = await cli(["cutover", "--db", target, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(target)).toBe(before);
+    expect(readdirSync(own).filter((f) => f.startsWith(".t-fail.db.vox-cutover"))).toEqual([]);
+    // Into a path where nothing is: in place, one transaction; nothing is left.
     const snap = snapshotDir(dir);
     const r2 = await cli(["import-legacy", p("good.jsonl"), "--db", p("t-new.db"), "--apply"], { env: { VOX_CUTOVER_FAULT_AFTER_ROWS: "10" } });
     expect(r2.exitCode).toBe(1);

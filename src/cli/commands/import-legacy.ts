@@ -1,20 +1,24 @@
 import { formatCount } from "../../util/count.js";
 import { resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { importBackup, type ImportReport } from "../../backup/import.js";
+import { importJson } from "../../backup/import-json.js";
+import { readImportInput, type ImportInput } from "../../backup/import-input.js";
+import { readBackup } from "../../backup/read.js";
 import { loadImporters } from "../../backup/importers.js";
-import { peekFormat, peekHeader, peekTrailerSha, readBackup } from "../../backup/read.js";
-import { isVoxExportFile, scanReference, type ReferenceScan } from "../../backup/reference.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { planDigest } from "../../db/plan-digest.js";
+import type { ResolvedDb } from "../../db/resolve.js";
 import { ProgressLine } from "../progress.js";
-import { pausePoint } from "../../engine/testhooks.js";
-import { stopPoint } from "../../util/cancel.js";
+import { faultAfterRows, pausePoint } from "../../engine/testhooks.js";
+import { resolveWorkDir } from "../../engine/workdir.js";
+import { CancelToken, stopPoint, withSignals } from "../../util/cancel.js";
 import { withWriteSafety } from "../../safety/guard.js";
-import { BackupHeaderSchema, problem } from "../../validate/schemas.js";
-import { closeSync, openSync, readSync } from "node:fs";
+import { reportJson, runCutover } from "../../cutover/index.js";
 import type { CommandResult, Ctx } from "../run.js";
-import { openBackupOrThrow, referenceFormatError } from "./verify-backup.js";
+import { openBackupOrThrow } from "./verify-backup.js";
+import { textRenderer } from "./cutover.js";
 import { shellQuote } from "../../util/shell.js";
 
 function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
@@ -57,38 +61,6 @@ function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
     );
 }
 
-function importJson(r: ImportReport): Record<string, unknown> {
-  return {
-    runId: r.runId,
-    tables: r.tables.map((t) => ({
-      name: t.source,
-      target: t.target || null,
-      rows: t.rows,
-      loaded: t.loaded,
-      quarantined: t.quarantined,
-      cleared: t.cleared,
-      reasons: t.reasons,
-      partial: t.partial,
-      partialReasons: t.partialReasons,
-      columns: t.columns,
-      seeded: t.seeded,
-      mapping: t.mapping,
-      parity: t.parity,
-      ...(t.loadedBy ? { loadedBy: t.loadedBy } : {}),
-    })),
-    totalRows: r.totalRows,
-    loaded: r.loaded,
-    quarantined: r.quarantined,
-    partial: r.partial,
-    sequences: r.sequences,
-    seeded: r.seeded,
-    foreignKeyViolations: r.foreignKeyViolations,
-    foreignKeyUncheckable: r.foreignKeyUncheckable,
-    integrity: r.integrity,
-    ftsRebuilt: r.ftsRebuilt,
-  };
-}
-
 export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<CommandResult> {
   const resolved = ctx.resolve();
   const { out, opts } = ctx;
@@ -97,19 +69,8 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   const backupPath = openBackupOrThrow(String(inArg));
   const base = loadBaselineContext();
   const rules = loadImporters();
-  const format = peekFormat(backupPath);
-  let reference: ReferenceScan | undefined;
-  if (isVoxExportFile(backupPath, format)) {
-    if (!opts.acceptUnverified) throw referenceFormatError(backupPath);
-    out.warn(`${backupPath} is in vox's export-legacy format, which has no hashes: it cannot be verified (accepted with --accept-unverified).`);
-    reference = scanReference(backupPath); // refuses a malformed line before anything is written
-  } else if (format === "unknown") {
-    readBackup(backupPath); // throws the precise reason (not JSON, not our header, empty, …)
-  } else {
-    checkHeader(backupPath); // the header is checked, not cast, before the importer relies on it
-  }
-  // The plan digest names the file by its content: the trailer's hash, or the whole reference file's sha256.
-  const claimedSha = reference ? `reference:${reference.sha256}` : (peekTrailerSha(backupPath) ?? "no-trailer");
+  const input = readImportInput(backupPath, Boolean(opts.acceptUnverified), (text) => out.warn(text));
+  const { reference, claimedSha } = input;
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
   if (!["missing", "empty", "current"].includes(d.chain)) {
@@ -123,13 +84,16 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       details: { chain: d.chain },
     });
   }
+  // Every change is a swap: a database that exists and holds tables is imported into in a copy beside it, the original archived (stages/stage1-import.ts).
+  const bySwap = existsSync(resolved.path!) && d.tables.length > 0;
   const digest = planDigest({
     db: resolved.display,
     chain: d.chain,
     sizeBytes: d.sizeBytes,
     walBytes: d.walBytes,
     changeCounter: d.changeCounter,
-    steps: ["import-legacy", claimedSha],
+    ...(d.contentVersion ? { contentVersion: d.contentVersion } : {}),
+    steps: ["import-legacy", claimedSha, bySwap ? "into a copy, swapped" : "in place"],
   });
   const apply = Boolean(opts.apply);
   if (apply && typeof opts.plan === "string" && opts.plan !== digest) {
@@ -151,7 +115,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     planDigest: digest,
     // The database the backup was made from, if it is still there: tables copied from it inside SQLite
     // count only when proven equal to this backup by their hashes (the others load from the backup).
-    source: reference ? undefined : peekHeader(backupPath)?.source?.path,
+    source: input.source,
     onProgress: (p: { rowsDone: number; totalRows: number; table: string }) => {
       progress.update(p.rowsDone, p.totalRows, p.table);
       pausePoint("import-progress");
@@ -176,11 +140,15 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
     for (const t of report.tables) t.cleared = t.target ? (current.get(t.target) ?? 0) : 0;
     out.text(`target: ${resolved.path} (${d.chain})${d.chain === "missing" ? " — would be created on baseline " + base.manifest.baselineVersion : ""}`);
+    if (bySwap)
+      out.text(
+        `--apply: ${resolved.path} holds tables, so it is not written in place: a verified backup of it in the work dir, then this import into a copy beside it (the tables it loads cleared there), checked, and swapped in; the original is archived in the work dir (vox-cutover cutover --rollback --apply puts it back).`,
+      );
     out.text(`plan digest: ${digest}`);
     printImport(ctx, report, true);
     out.text("");
     out.text(
-      `dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}`,
+      `dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
     );
     return {
       ok: true,
@@ -189,7 +157,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       data: jsonData(report),
     };
   }
-  const fault = process.env.VOX_CUTOVER_FAULT_AFTER_ROWS; // test hook: inject a failure mid-import
+  if (bySwap) return importBySwap(ctx, resolved, input, digest, d.chain);
   report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
     // The load is one synchronous transaction: a stop request is honoured before it (nothing
     // imported) or once it committed (runCommand's note: the work is complete).
@@ -199,7 +167,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       "before import-legacy loaded anything",
       `Nothing was imported: ${resolved.path} is as it was${d.chain === "missing" ? " (still missing: it was not created)" : ""} and the lock was released.`,
     );
-    const r = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: fault ? Number(fault) : undefined });
+    const r = await importBackup({ ...common, into: "target", command: "import-legacy", failAfterRows: faultAfterRows() });
     g.keepMode(resolved.path!);
     return r;
   });
@@ -218,31 +186,60 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   };
 }
 
-/** The first line of a vox-cutover backup, checked against its schema: a damaged header is refused (exit 3), as verify-backup does. */
-function checkHeader(path: string): void {
-  const fd = openSync(path, "r");
-  let first = "";
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const text = buf.subarray(0, n).toString("utf8");
-    const nl = text.indexOf("\n");
-    if (nl < 0 && n === buf.length) return; // a header over 1 MB: the importer's own reading checks it
-    first = nl >= 0 ? text.slice(0, nl) : text;
-  } finally {
-    closeSync(fd);
+/**
+ * Into a database that exists: the cutover engine runs the import route (stages/stage1-import.ts:
+ * Stage 0, a verified backup of the database, the import into a copy beside it, the swap under
+ * SQLite's write lock), journaled in the work dir, so `vox-cutover cutover --resume --apply` and
+ * `--rollback --apply` work on it like on any cutover. The plan and its digest are import-legacy's own.
+ */
+async function importBySwap(ctx: Ctx, resolved: ResolvedDb, input: ImportInput, digest: string, chain: string): Promise<CommandResult> {
+  const { out, opts } = ctx;
+  // The file to import is verified whole before the run begins: a damaged one is refused (3) with nothing written, no run begun
+  // (the import verifies it again as it loads). vox's own export format has no hashes: scanned line by line already (readImportInput).
+  if (!input.reference) {
+    const progress = new ProgressLine(out, "verify");
+    try {
+      readBackup(input.path, { onProgress: (p) => progress.update(p.rowsDone, p.totalRows, p.table) });
+    } finally {
+      progress.end();
+    }
   }
-  let why: string | null;
-  try {
-    why = problem(BackupHeaderSchema, JSON.parse(first));
-  } catch {
-    why = "the line is not valid JSON";
-  }
-  if (why) {
-    throw refused({
-      what: `The backup ${path} does not verify at line 1: its header is not what vox-cutover writes (${why}).`,
-      untouched: "Nothing was written.",
-      next: "Do not rely on this file: take a new backup with vox-cutover export-legacy (the database itself was not touched).",
-    });
-  }
+  const token = new CancelToken();
+  const render = textRenderer(out);
+  // The import's own counts, as the dry-run gave them: the import step's outputs (journaled; a resumed run's too).
+  let imported: Record<string, unknown> = {};
+  const report = await withSignals(token, () =>
+    runCutover({
+      resolved,
+      apply: true,
+      workDir: typeof opts.workDir === "string" ? resolveWorkDir(opts.workDir, resolved.path) : undefined,
+      command: "import-legacy",
+      options: { importFrom: { path: input.path, acceptUnverified: Boolean(opts.acceptUnverified), sha: input.claimedSha } },
+      emit: (e) => {
+        if (e.type === "step-done" && e.id === "import" && e.outputs?.report && typeof e.outputs.report === "object")
+          imported = e.outputs.report as Record<string, unknown>;
+        if (e.type !== "plan") render(e);
+      },
+      token,
+    }),
+  );
+  out.text(`imported into a copy of ${resolved.path} and swapped in (run ${report.runId}); the original is archived at ${report.archive.path}.`);
+  out.text(`roll back: ${report.rollbackCommand}`);
+  return {
+    ok: true,
+    exitCode: EXIT.ok,
+    mode: "apply",
+    db: resolved,
+    data: {
+      ...reportJson(report),
+      planDigest: digest,
+      backup: { path: input.path, verified: !input.reference },
+      chain,
+      ...imported,
+      runId: report.runId,
+      workDir: report.workDir,
+      archive: report.archive,
+      databaseBackup: report.backup.path ? { path: report.backup.path, sha256: report.backup.sha256, verified: report.backup.verified } : null,
+    },
+  };
 }

@@ -4,8 +4,9 @@ import { resolve } from "node:path";
 import { verifyAgainstDatabase, type Comparison } from "../../backup/compare.js";
 import { readBackup, ReferenceFormat } from "../../backup/read.js";
 import { isVoxExportFile } from "../../backup/reference.js";
+import { referenceFormatError } from "../../backup/import-input.js";
 import { splitSequences } from "../../backup/format.js";
-import { EXIT, failed, refused, usage } from "../../errors.js";
+import { EXIT, failed, usage } from "../../errors.js";
 import { probeFile } from "../../db/probe.js";
 import { ProgressLine } from "../progress.js";
 import { assertNotSpecial } from "../../safety/owned.js";
@@ -19,15 +20,6 @@ export function openBackupOrThrow(path: string): string {
   // A FIFO or a device would block or never end: refused (3) before it is opened.
   assertNotSpecial("IN", abs, "input");
   return abs;
-}
-
-export function referenceFormatError(path: string): Error {
-  return refused({
-    what: `${path} is in the reference runbook's \`vox codex export-legacy\` format: no header, no counts, no hashes, so it cannot be verified.`,
-    untouched: "Nothing was written.",
-    next: "Take a verified backup with vox-cutover export-legacy, or (import-legacy only) pass --accept-unverified if this file is all you have.",
-    details: { format: "reference" },
-  });
 }
 
 export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<CommandResult> {

@@ -1,0 +1,135 @@
+/**
+ * "Every change is a swap" for `import-legacy`: into a database that already holds tables, replace
+ * semantics clear every table the import loads — so the import is made in a copy beside the file
+ * and swapped in (stages/stage1-import.ts), the original archived byte for byte, a rollback a rename,
+ * a kill at each phase resumed or rolled back by `cutover`, a writer during the copy never losing its
+ * row. Values are judged with Python's sqlite3 and files with sha256 (independent readers).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { execa, execaSync } from "execa";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { cli, pausedAt, sha256, tmp } from "../helpers.js";
+
+/** One query through Python's sqlite3, on a copy of the file (looking never changes the file under test). */
+function py(db: string, sql: string): string {
+  const copy = join(tmp(), "read.db");
+  copyFileSync(db, copy);
+  if (existsSync(`${db}-wal`)) copyFileSync(`${db}-wal`, `${copy}-wal`);
+  const code = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute(sys.argv[2]): print(repr(r))";
+  return execaSync("python3", ["-c", code, copy, sql]).stdout;
+}
+
+const MINE = "SELECT user_id, value FROM user_preferences WHERE user_id = 'operator-own'";
+let backup: string;
+let template: string;
+let loaded: string;
+
+beforeAll(async () => {
+  // A legacy file's verified backup, imported into a new file (created: nothing to lose), which then gains a row of its own.
+  const dir = tmp();
+  const src = join(dir, "legacy", "vox.db");
+  mkdirSync(join(dir, "legacy"));
+  expect((await cli(["sample", src, "--rows", "5"])).exitCode).toBe(0);
+  backup = join(dir, "backup.jsonl");
+  expect((await cli(["export-legacy", backup, "--db", src])).exitCode).toBe(0);
+  template = join(dir, "target", "vox.db");
+  mkdirSync(join(dir, "target"));
+  const created = await cli(["import-legacy", backup, "--db", template, "--apply"]);
+  expect(created.exitCode, created.stderr).toBe(0);
+  expect(existsSync(join(dir, "target", "vox-cutover-runs")), "a created file needs no swap").toBe(false);
+  loaded = py(template, "SELECT count(*) FROM user_preferences");
+  execaSync("python3", [
+    "-c",
+    "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO user_preferences(user_id, key, value) VALUES ('operator-own','theme','dark')\")\nc.commit(); c.close()",
+    template,
+  ]);
+}, 120_000);
+
+function fresh(): { dir: string; db: string; orig: string } {
+  const dir = tmp();
+  const db = join(dir, "vox.db");
+  copyFileSync(template, db);
+  return { dir, db, orig: sha256(db) };
+}
+
+function runDir(dir: string): string {
+  const root = join(dir, "vox-cutover-runs");
+  return join(root, readdirSync(root).sort().at(-1)!);
+}
+
+describe("import-legacy into a database that holds tables is a copy, then a swap", () => {
+  it("the dry-run says so; the apply archives the original byte for byte and replaces the loaded tables in the new file; rollback renames it back", async () => {
+    const { dir, db, orig } = fresh();
+    const inode = statSync(db).ino;
+    const dry = await cli(["import-legacy", backup, "--db", db]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/holds tables, so it is not written in place: .* into a copy beside it .* the original is archived in the work dir/);
+    const digest = /--plan ([0-9a-f]{16})/.exec(dry.stdout)![1]!;
+    expect(sha256(db)).toBe(orig);
+
+    const r = await cli(["import-legacy", backup, "--db", db, "--apply", "--plan", digest, "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ command: "import-legacy", ok: true, mode: "apply", chain: "current" });
+    expect(j.loaded).toBeGreaterThan(0);
+    const archive = join(runDir(dir), "archive", "vox.db");
+    expect(j.archive.path).toBe(archive);
+    // The name holds a new file; the original, with the operator's own row, is the archive, byte for byte.
+    expect(statSync(db).ino).not.toBe(inode);
+    expect(sha256(archive)).toBe(orig);
+    expect(py(archive, MINE)).toBe("('operator-own', 'dark')");
+    expect(py(db, MINE)).toBe(""); // replace semantics: the table holds the backup's rows
+    expect(py(db, "SELECT count(*) FROM user_preferences")).toBe(loaded);
+    expect(py(db, "PRAGMA integrity_check")).toBe("('ok',)");
+    expect(readdirSync(dir).filter((f) => f.startsWith(".vox.db.vox-cutover"))).toEqual([]);
+
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
+  }, 120_000);
+
+  it("a kill at each phase, then cutover --resume or --rollback: the original is never lost", async () => {
+    const cases: [string, "resume" | "rollback"][] = [
+      ["import-copied", "rollback"],
+      ["after:import", "resume"],
+      ["swap-archived", "resume"],
+    ];
+    for (const [point, then] of cases) {
+      const { dir, db, orig } = fresh();
+      const { child } = await pausedAt(["import-legacy", backup, "--db", db, "--apply"], point);
+      child.kill("SIGKILL");
+      await child;
+      expect(sha256(db), `${point}: killed before the rename, the name holds the original`).toBe(orig);
+      const r = await cli(["cutover", "--db", db, then === "resume" ? "--resume" : "--rollback", "--apply"]);
+      expect(r.exitCode, `${point} → ${then}: ${r.stderr}`).toBe(0);
+      if (then === "rollback") expect(sha256(db), point).toBe(orig);
+      else {
+        expect(sha256(join(runDir(dir), "archive", "vox.db")), point).toBe(orig);
+        expect(py(db, MINE), point).toBe("");
+        expect(py(db, "SELECT count(*) FROM user_preferences"), point).toBe(loaded);
+      }
+      expect(
+        readdirSync(dir).filter((f) => f.startsWith(".vox.db.vox-cutover")),
+        point,
+      ).toEqual([]);
+    }
+  }, 180_000);
+
+  it("a python3 writer commits during the copy: the run refuses (3), the row stays in the primary, nothing was swapped", async () => {
+    const { db } = fresh();
+    const { child, release } = await pausedAt(["import-legacy", backup, "--db", db, "--apply"], "import-copied");
+    await execa("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO user_preferences(user_id, key, value) VALUES ('late','theme','light')\")\nc.commit(); c.close()",
+      db,
+    ]);
+    release();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/changed since the export/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(py(db, "SELECT value FROM user_preferences WHERE user_id = 'late'")).toBe("('light',)");
+    expect(py(db, MINE)).toBe("('operator-own', 'dark')");
+  }, 60_000);
+});
