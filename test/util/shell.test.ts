@@ -1,7 +1,7 @@
 /** One shell-quoting rule: every printed command, read back by `sh`, names the same files — a path with `'` included. */
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../../src/util/shell.js";
 import { BIN, cli, tmp } from "../helpers.js";
@@ -55,5 +55,27 @@ describe("printed commands work for a path with a quote and a space", () => {
         { encoding: "utf8" },
       ).trim(),
     ).not.toBe("0");
+  });
+
+  it("the dry-run's line carries the options its plan depends on (--work-dir, --backup, --no-sidecar-merge, --telemetry): run as printed, it applies that plan there", async () => {
+    const dir = join(tmp("vox-quote-"), "it's here");
+    mkdirSync(dir);
+    const db = join(dir, "vox.db");
+    expect((await cli(["sample", db, "--rows", "5"])).exitCode).toBe(0);
+    const work = join(dir, "the work");
+    const backup = join(dir, "my backup.jsonl");
+    const given = ["--work-dir", work, "--backup", backup, "--no-sidecar-merge", "--telemetry", join(dir, "telemetry.jsonl")];
+    const dry = await cli(["cutover", "--db", db, ...given]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const exact = /To run exactly this plan: (vox-cutover .*)$/m.exec(dry.stdout)?.[1];
+    expect(exact).toContain(
+      `--work-dir ${shellQuote(work)} --backup ${shellQuote(backup)} --no-sidecar-merge --telemetry ${shellQuote(join(dir, "telemetry.jsonl"))}`,
+    );
+    const applied = runPrinted(exact!);
+    expect(applied.code, applied.out).toBe(0); // the plan it names is the one it runs (a digest of other options is refused, 3)
+    expect(existsSync(join(work, "journal.jsonl"))).toBe(true);
+    expect(existsSync(backup)).toBe(true);
+    // Stage 2 archived the sidecar without merging it: --no-sidecar-merge was in force.
+    expect(JSON.parse(readFileSync(join(work, "report.json"), "utf8")).steps.find((x: { id: string }) => x.id === "sidecar").summary).not.toMatch(/merged/);
   });
 });
