@@ -8,6 +8,8 @@
 import Database from "libsql";
 import { allRows, type LibsqlDatabase } from "./local.js";
 import { quoteIdent } from "./value.js";
+import { splitSql } from "./sqlsplit.js";
+import { sqlTokens } from "./sqltokens.js";
 
 export interface FileObject {
   type: "index" | "trigger" | "view";
@@ -61,6 +63,29 @@ function prepareErrors(db: LibsqlDatabase, sqls: string[]): Map<string, string> 
 }
 
 /**
+ * An object's SQL comes from a backup's header (input: anyone who can write the file can recompute its
+ * hashes): it must be exactly one CREATE statement of the object's own kind, and it is run as one
+ * prepared statement (a prepared statement is one statement: whatever follows the first is never run).
+ * Null when it is; else why not.
+ */
+function notOneCreate(o: FileObject): string | null {
+  const statements = splitSql(o.sql);
+  if (statements.length !== 1) return `its SQL is ${statements.length} statements, not one CREATE ${o.type.toUpperCase()}`;
+  const words = sqlTokens(statements[0]!)
+    .slice(0, 3)
+    .map((t) => t.upper);
+  const kind = words[0] !== "CREATE" ? null : words[1] === "UNIQUE" ? words[2] : words[1];
+  return kind === o.type.toUpperCase() ? null : `its SQL is not a CREATE ${o.type.toUpperCase()} statement`;
+}
+
+/** Runs an object's CREATE statement (checked by notOneCreate) and makes sure it made that object. */
+function createObject(db: LibsqlDatabase, o: FileObject): void {
+  db.prepare(o.sql).run();
+  if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ? COLLATE NOCASE", [o.type, o.name]).length)
+    throw new Error(`its SQL does not create the ${o.type} ${o.name}`);
+}
+
+/**
  * Creates, in `db` (inside its open transaction), each object the target does not define itself.
  * One that SQLite refuses, or that does not compile against the new file (a view's query, a
  * trigger's body), is left out and named with the reason.
@@ -72,24 +97,25 @@ export function carryObjects(db: LibsqlDatabase, objects: readonly FileObject[])
   for (const o of sorted) {
     if (own.has(o.name.toLowerCase())) continue; // the target's own object (vox's, perhaps an older definition): the target's is kept
     db.exec("SAVEPOINT vox_cutover_object");
-    let reason: string | null = null;
-    try {
-      db.exec(o.sql);
-      if (o.type === "view") db.prepare(`SELECT * FROM ${quoteIdent(o.name)} LIMIT 0`);
-      if (o.type === "trigger") {
-        const fire = firingStatements(db, o.table);
-        const withIt = prepareErrors(db, fire);
-        if (withIt.size) {
-          db.exec("ROLLBACK TO vox_cutover_object");
-          const without = prepareErrors(db, [...withIt.keys()]);
-          const caused = [...withIt].find(([s]) => !without.has(s));
-          if (caused) reason = `its body does not compile against the new file: ${caused[1]}`;
-          else db.exec(o.sql); // the table itself cannot take those statements; the trigger is not the cause
+    let reason: string | null = notOneCreate(o);
+    if (reason === null)
+      try {
+        createObject(db, o);
+        if (o.type === "view") db.prepare(`SELECT * FROM ${quoteIdent(o.name)} LIMIT 0`);
+        if (o.type === "trigger") {
+          const fire = firingStatements(db, o.table);
+          const withIt = prepareErrors(db, fire);
+          if (withIt.size) {
+            db.exec("ROLLBACK TO vox_cutover_object");
+            const without = prepareErrors(db, [...withIt.keys()]);
+            const caused = [...withIt].find(([s]) => !without.has(s));
+            if (caused) reason = `its body does not compile against the new file: ${caused[1]}`;
+            else createObject(db, o); // the table itself cannot take those statements; the trigger is not the cause
+          }
         }
+      } catch (e) {
+        reason = messageOf(e);
       }
-    } catch (e) {
-      reason = messageOf(e);
-    }
     if (reason !== null) {
       db.exec("ROLLBACK TO vox_cutover_object");
       out.notCarried.push({ ...o, reason });
