@@ -224,12 +224,16 @@ export function checkWorkDir(dir: string, id: DbIdentity, runId: string, ours: b
   }
   if (existsSync(markerPath(abs)))
     throw refused({ what: `--work-dir ${abs} has a run marker this tool cannot read.`, untouched, next: "Give this run a new folder." });
-  const ourNames = readdirSync(abs).filter((f) => WORK_DIR_NAMES.includes(f) || isPartial(f));
-  if (ourNames.length && !ours) {
+  // A run's work dir is its own folder: one that already holds anything (an operator's backups folder, their home, /) would
+  // take the run's files beside theirs, and its marker would make every folder below it "inside another run's work dir".
+  const entries = readdirSync(abs);
+  if (entries.length && !ours) {
+    const ourNames = entries.filter((f) => WORK_DIR_NAMES.includes(f) || isPartial(f));
+    const shown = (ourNames.length ? ourNames : entries).slice(0, 3);
     throw refused({
-      what: `--work-dir ${abs} already holds ${ourNames.join(", ")} that this run did not create.`,
-      untouched: `${untouched} Those files were left as they are.`,
-      next: "Give this run a new (or empty) folder.",
+      what: `--work-dir ${abs} already holds ${ourNames.length ? `${ourNames.join(", ")}, which this run did not create` : `${entries.length} entr${entries.length === 1 ? "y" : "ies"} (${shown.join(", ")}${entries.length > shown.length ? ", …" : ""})`}: a run's work dir is a folder of its own.`,
+      untouched: `${untouched} ${abs} was left as it is.`,
+      next: `Give --work-dir a folder that does not exist yet (it is created), e.g. ${join(abs, "vox-cutover-run")}, or an empty one.`,
     });
   }
 }

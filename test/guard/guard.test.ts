@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -237,6 +238,18 @@ describe("--plan and operator-given paths", () => {
       const r = await cli([...cmd, "--db", db, "--work-dir", f]);
       expect(r.exitCode, `${cmd[0]}: ${r.stderr}`).toBe(3);
     }
+    // A folder that already holds the operator's things (helper-102: --work-dir / took the run's files and made every folder "inside another run").
+    const theirs = join(dir, "backups");
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, "last-week.jsonl"), "theirs\n");
+    const snapTheirs = snapshotDir(dir);
+    for (const cmd of [["cutover", "--apply"], ["drill"]]) {
+      const r = await cli([...cmd, "--db", db, "--work-dir", theirs]);
+      expect(r.exitCode, `${cmd[0]}: ${r.stderr}`).toBe(3);
+      expect(r.stderr, cmd[0]).toMatch(/already holds 1 entry \(last-week\.jsonl\): a run's work dir is a folder of its own/);
+    }
+    expect(snapshotDir(dir)).toEqual(snapTheirs);
+    rmSync(theirs, { recursive: true });
     expect(snapshotDir(dir)).toEqual(before);
     const first = await cli(["drill", "--db", db, "--json"]);
     expect(first.exitCode, first.stderr).toBe(0);

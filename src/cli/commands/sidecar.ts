@@ -1,3 +1,4 @@
+import { commandFor } from "../../cutover/plan.js";
 import { formatCount } from "../../util/count.js";
 import { existsSync, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -61,7 +62,10 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
     throw refused({
       what: `The primary ${dbPath} is ${d.chain}; the sidecar is merged or archived only once the primary is on the current baseline.`,
       untouched: "Nothing was changed.",
-      next: d.chain === "legacy" || d.chain === "ahead" ? "Finish Stage 1 first: vox-cutover cutover." : "Run vox-cutover migrate --apply first.",
+      next:
+        d.chain === "legacy" || d.chain === "ahead"
+          ? `Finish Stage 1 first: ${commandFor("cutover", dbPath, "")} (its Stage 2 takes the sidecar).`
+          : `Run ${commandFor("migrate", dbPath, "--apply")} first.`,
       details: { chain: d.chain },
     });
   }
