@@ -25,6 +25,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   rmdirSync,
   rmSync,
   statSync,
@@ -195,6 +196,13 @@ function assertPathFitsSqlite(dbReal: string): void {
 export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: WriteSafety) => Promise<T>): Promise<T> {
   checkPlanOption(opts.plan);
   const id = identify(opts.dbPath);
+  // A link whose target is missing is what an unmounted data volume looks like: creating a file would replace the link (helper-102).
+  if (id.isLink && !id.exists)
+    throw refused({
+      what: `${id.path} is a symbolic link to ${readlinkSync(id.path)}, which does not exist (a volume not mounted?).`,
+      untouched: "Nothing was created or changed: the link was left as it is.",
+      next: "Mount or restore what the link points at and run again, or give --db the real path of the database.",
+    });
   const runId = opts.runId ?? randomUUID();
   const token = opts.token ?? new CancelToken();
   const given = opts.workDir !== undefined && !opts.workDirDefault;

@@ -116,6 +116,25 @@ describe("identity: real path and device/inode", () => {
       await first;
     }
   });
+
+  it("a link whose target is missing (an unmounted volume) is refused (3) by every writing command: nothing is created through it, the link stays", async () => {
+    const base = tmp();
+    const link = join(base, "vox.db");
+    symlinkSync(join(base, "mnt", "data", "vox.db"), link);
+    const backup = join(tmp(), "b.jsonl");
+    const { db } = await sampleIn(5);
+    expect((await cli(["export-legacy", backup, "--db", db])).exitCode).toBe(0);
+    for (const cmd of [
+      ["migrate", "--apply"],
+      ["import-legacy", backup, "--apply"],
+    ]) {
+      const r = await cli([...cmd, "--db", link]);
+      expect(r.exitCode, `${cmd[0]}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/is a symbolic link to .*mnt\/data\/vox\.db, which does not exist \(a volume not mounted\?\)/);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readdirSync(base)).toEqual(["vox.db"]);
+    }
+  });
 });
 
 describe("another process holding the database open", () => {
