@@ -20,7 +20,8 @@ export interface ResolvedDb {
   warnings: string[];
 }
 
-const REMOTE_URL = /^(libsql|https?|wss?):\/\//i;
+/** A remote database's URL: `libsql://…`, `https://…`, `wss://…`, and the form without slashes the contract names (`libsql:user:pass@host`). */
+const REMOTE_URL = /^(libsql|https?|wss?):/i;
 const FILE_URL = /^file:/i;
 
 /** `file:///x/vox.db`, `file:x.db` (and `?mode=…` parameters dropped): a local path, never a client that creates it. */
@@ -48,15 +49,32 @@ function remote(url: string, token: string | undefined, source: DbSource, why: s
   return { kind: "remote", url, token, source, why, display: redactUrl(url), warnings };
 }
 
+/**
+ * The parts of a URL that may be a credential, registered as secrets (redactText removes them from any
+ * text, a client's error quoting one alone included): the password, credential parameters, the whole
+ * fragment (redactUrl drops it: it may carry a token), and the userinfo of the form without slashes.
+ */
 function extractUrlSecrets(url: string): string[] {
+  const out: string[] = [];
+  const hash = url.indexOf("#");
+  if (hash >= 0) out.push(url.slice(hash + 1), decodeSafe(url.slice(hash + 1)));
+  const bare = /^[a-z][a-z0-9+.-]*:(?!\/\/)([\s\S]*)@/i.exec(url.slice(0, hash >= 0 ? hash : undefined));
+  if (bare) out.push(...bare[1]!.split(":"));
   try {
     const u = new URL(url);
-    const out: string[] = [];
     if (u.password) out.push(decodeURIComponent(u.password));
     for (const [k, v] of u.searchParams) if (/token|jwt|password|secret|key/i.test(k)) out.push(v);
-    return out;
   } catch {
-    return [];
+    /* not a URL the WHATWG parser reads: the parts above */
+  }
+  return out;
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 

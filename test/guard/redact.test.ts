@@ -1,7 +1,9 @@
 /** Redaction of every URL credential form (issue 16, point 8), in process; one CLI run proves it reaches the output. */
 import { describe, expect, it } from "vitest";
 import { redactText, redactUrl } from "../../src/util/redact.js";
-import { cli } from "../helpers.js";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { cli, tmp } from "../helpers.js";
 
 describe("URL credentials are redacted in every form", () => {
   it.each([
@@ -28,5 +30,30 @@ describe("URL credentials are redacted in every form", () => {
     const all = r.stdout + r.stderr;
     for (const s of ["pa/ss", "w?rd", "SEMI-SECRET", "Q-SECRET", "frag-SECRET"]) expect(all).not.toContain(s);
     expect(all).not.toMatch(/Unexpected failure/);
+  });
+
+  it("a client's error quoting a fragment alone is redacted too (helper-102: 'URL fragments are not supported: \"#…\"' printed the token)", async () => {
+    for (const args of [
+      ["diagnose", "--db", "http://127.0.0.1:1/#SECRETtok3n", "--json"],
+      ["migrate", "--db", "http://127.0.0.1:1/#SECRETtok3n", "--json"],
+    ]) {
+      const r = await cli(args);
+      expect(r.stdout + r.stderr, args[0]).not.toContain("SECRETtok3n");
+      expect(r.stdout + r.stderr, args[0]).not.toMatch(/Unexpected failure/);
+    }
+  });
+
+  it("libsql:user:pass@host (the form without slashes) is a URL, never a local file named after it (helper-102: the token became a file name, then went into run files)", async () => {
+    const src = tmp();
+    expect((await cli(["sample", join(src, "vox.db"), "--rows", "3"])).exitCode).toBe(0);
+    expect((await cli(["export-legacy", join(src, "b.jsonl"), "--db", join(src, "vox.db")])).exitCode).toBe(0);
+    const dir = tmp();
+    const r = await cli(["import-legacy", join(src, "b.jsonl"), "--db", "libsql:u:SECRETtok3n@127.0.0.1:1", "--apply"], { cwd: dir });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stdout + r.stderr).not.toContain("SECRETtok3n");
+    expect(readdirSync(dir)).toEqual([]);
+    const d = await cli(["diagnose", "--db", "libsql:u:SECRETtok3n@127.0.0.1:1", "--json"], { cwd: dir });
+    expect(d.stdout + d.stderr).not.toContain("SECRETtok3n");
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
