@@ -5,13 +5,14 @@
  * the dry-run and the wizard's Stage 0 say so first. In a dry-run a gate that would refuse is a
  * warning on the step (the plan is still shown, exit 0); at `--apply` it is the refusal itself.
  */
-import { existsSync, lstatSync, statSync, type Stats } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } from "node:fs";
 import { basename, dirname } from "node:path";
 import { refused, VoxError } from "../src/errors.js";
 import { probeFile } from "../src/db/probe.js";
 import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
 import { assertFolderWritable, assertNoHolders, identify } from "../src/safety/guard.js";
 import { shellQuote } from "../src/util/shell.js";
+import { assertOneName } from "../src/safety/holders.js";
 import { defineStep, type RunContext, type Step, type StepResult } from "./types.js";
 import type { StepOutput } from "../src/engine/step-outputs.js";
 
@@ -22,6 +23,14 @@ function foldersOf(c: Pick<RunContext, "dbPath" | "workDir" | "backupPath">): st
 
 function checkFolders(c: RunContext): void {
   for (const dir of foldersOf(c)) assertFolderWritable(dir);
+  // The new file takes the primary's permission bits, and the run writes its ledger row into it after the swap: a file this user may not write
+  // (helper-102: a 0444 primary was swapped, then the ledger step failed and the run's files, given those bits, blocked its resume and rollback).
+  if (existsSync(c.dbPath) && !writable(c.dbPath))
+    throw refused({
+      what: `${c.dbPath} is read-only for this user (mode ${(statSync(c.dbPath).mode & 0o777).toString(8).padStart(4, "0")}): the new file would take the same bits, and vox could not write either.`,
+      untouched: "Nothing was changed.",
+      next: `Make it writable for the user vox runs as (chmod u+w ${shellQuote(c.dbPath)}, as its owner) and run again.`,
+    });
   // The run builds the new file under this name and removes it on a refusal: one already there is not this run's (a resumed run does not run this gate again).
   if (lstatOrNull(c.newPath))
     throw refused({
@@ -29,6 +38,15 @@ function checkFolders(c: RunContext): void {
       untouched: "Nothing was changed.",
       next: `It is not this run's: look at it (vox-cutover diagnose --db ${shellQuote(c.newPath)}), then move it away or delete it, and run again.`,
     });
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function lstatOrNull(path: string): Stats | null {
@@ -41,6 +59,7 @@ function lstatOrNull(path: string): Stats | null {
 
 function checkHolders(c: RunContext): void {
   assertNoHolders(identify(c.dbPath), "(an application still running?)");
+  assertOneName(c.dbPath);
 }
 
 /** The dry-run's look: a refusal becomes the step's warning ("--apply would be refused now: …"). */
@@ -87,7 +106,7 @@ export const holdersStep: Step = defineStep({
   title: "No other process has the file open",
   reuse: "always",
   describe: () =>
-    "no application (vox, a service, a sqlite3 shell) holds the database or its -wal/-shm open: one that did would keep writing into the old file after the swap",
+    "no application (vox, a service, a sqlite3 shell) holds the database or its -wal/-shm open, and the file has no other name (a hard link): either would keep reaching the old file after the swap",
   async run(c) {
     checkHolders(c);
     return { summary: holdersOk(), outputs: { wouldRefuse: false } };

@@ -5,6 +5,7 @@ import { basename } from "node:path";
 import { escapeControls } from "../util/escape.js";
 import { refused } from "../errors.js";
 import { inodeOf } from "./identity.js";
+import { shellQuote } from "../util/shell.js";
 
 interface OpenHolder {
   pid: number;
@@ -192,4 +193,20 @@ export function assertNewFileUnheld(newPath: string, untouched: string): void {
     untouched,
     next: "Close that process (an sqlite3 shell or a viewer left open on the new file?), then run the cutover with --resume --apply (or --rollback --apply to undo the run).",
   });
+}
+
+/**
+ * The swap gives the database's name the new file; another name of the same file (a hard link) would
+ * keep the old one — archived — and a program opening it would read and write there. A run that swaps
+ * is refused (3) while the file has other names (Stage 0, beside the holders: the same question, who
+ * else reaches the old file).
+ */
+export function assertOneName(dbPath: string): void {
+  const names = existsSync(dbPath) ? statSync(dbPath).nlink : 1;
+  if (names > 1)
+    throw refused({
+      what: `${dbPath} has ${names} names (hard links): the swap gives only this one the new file, and a program opening another would keep reading and writing the old file, archived.`,
+      untouched: "Nothing was changed.",
+      next: `Find the other names (find / -xdev -samefile ${shellQuote(dbPath)}), remove them or make them symbolic links to this name, and run again.`,
+    });
 }

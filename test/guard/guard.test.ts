@@ -490,6 +490,24 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
     expect(snapshotDir(dir)).toEqual(before);
     expect(sha256(db)).toBe(orig);
     chmodSync(dir, 0o755);
+    // Its folder writable now, the database file itself read-only for its owner (0444): refused (3) in Stage 0 —
+    // the new file would take those bits and the ledger row is written into it after the swap (helper-102: swapped, then stuck).
+    chmodSync(db, 0o444);
+    const userLocks = join(base, "locks"); // the run's lock folder is the suite's own, out of that user's reach
+    mkdirSync(userLocks);
+    await execa("chown", [`${user.uid}:${user.gid}`, userLocks]);
+    const roBefore = snapshotDir(dir);
+    const ro = await execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, "cutover", "--db", db, "--apply"], {
+      env: cleanEnv({ TMPDIR: userTmp, VOX_CUTOVER_LOCK_DIR: userLocks }),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+      cwd: "/",
+    });
+    expect(ro.exitCode, ro.stderr).toBe(3);
+    expect(ro.stderr).toMatch(/is read-only for this user \(mode 0444\).*chmod u\+w/s);
+    expect(snapshotDir(dir)).toEqual(roBefore);
+    expect(sha256(db)).toBe(orig);
   });
 
   it("a corrupt b-tree: migrate, export-legacy and drill refuse (3), leave no work dir or lock, and the file as it was", async () => {

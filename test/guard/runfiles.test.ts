@@ -101,6 +101,22 @@ describe("one lock per file identity (point 6)", () => {
     }
   });
 
+  it("a database with another name (a hard link): the dry-run warns, --apply is refused (3) before anything moves — the swap would leave that name on the old file", async () => {
+    const { dir, db, orig } = sample();
+    const other = join(dir, "other-folder");
+    mkdirSync(other);
+    linkSync(db, join(other, "same-file.db"));
+    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.json.steps.find((s: { id: string }) => s.id === "holders").warnings.join()).toMatch(/has 2 names \(hard links\)/);
+    const r = await cli(["cutover", "--db", db, "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/has 2 names \(hard links\): the swap gives only this one the new file.*find \/ -xdev -samefile/s);
+    expect(sha256(db)).toBe(orig);
+    expect(statSync(db).nlink).toBe(2);
+    expect(existsSync(join(dir, "vox-cutover-runs"))).toBe(false);
+  });
+
   it("two export-legacy to one new OUT path (real processes): the second is refused (3) naming the first, with --force too; the first's backup verifies", async () => {
     const { dir, db } = sample();
     const out = join(dir, "new-backup.jsonl"); // does not exist yet: locked by its folder's identity + its name
