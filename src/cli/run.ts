@@ -28,7 +28,9 @@ export interface Ctx {
 export type Handler = (ctx: Ctx, ...args: unknown[]) => Promise<CommandResult>;
 
 function formatError(e: VoxError): string {
-  return `${KIND_LABEL[e.kind]}: ${e.message}`;
+  const label = `${KIND_LABEL[e.kind]}: `;
+  // A message that names its kind itself ("LegacySchemaChain: …", the contract's word, kept in the JSON's message) is not labelled twice.
+  return e.message.startsWith(label) ? e.message : `${label}${e.message}`;
 }
 
 /** Runs one command: timing, resolution note, JSON envelope, error → exit code, redaction. */

@@ -3,7 +3,7 @@
  * write — not the database or its side files, not its sidecar, not inside another run's work dir, not
  * an existing file the run did not create. A work dir belongs to one database and one run (its marker).
  */
-import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { ARCHIVE_DIR, DB_SIDE_SUFFIXES, isInside, isPartial, markerPath, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
@@ -41,6 +41,15 @@ export function fileKind(p: string): "file" | "dir" | "fifo" | "char-device" | "
   if (st.isBlockDevice()) return "block-device";
   if (st.isSocket()) return "socket";
   return st.isSymbolicLink() ? "file" : "other";
+}
+
+/** A symbolic link whose target does not exist. */
+function danglingLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink() && !existsSync(p);
+  } catch {
+    return false;
+  }
 }
 
 const KIND_WORDS: Record<string, string> = {
@@ -133,6 +142,12 @@ export function checkOwnedPath(o: OwnedPath, id: DbIdentity, runId: string): str
   const abs = resolve(o.path);
   const real = realPathOf(abs);
   const untouched = "Nothing was changed: no lock, journal or file was made.";
+  if (danglingLink(abs))
+    throw refused({
+      what: `${o.flag} ${abs} is a symbolic link to ${readlinkSync(abs)}, which does not exist: the file would be made through the link, somewhere else.`,
+      untouched: `${untouched} The link was left as it is.`,
+      next: `Give ${o.flag} a path that does not exist yet (a regular file is made there).`,
+    });
   for (const sfx of ["", ...DB_SIDE_SUFFIXES]) {
     if (real === id.real + sfx || abs === id.path + sfx) {
       throw refused({

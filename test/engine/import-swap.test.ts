@@ -132,4 +132,20 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect(py(db, "SELECT value FROM user_preferences WHERE user_id = 'late'")).toBe("('light',)");
     expect(py(db, MINE)).toBe("('operator-own', 'dark')");
   }, 60_000);
+
+  it("legacy_quarantine is append-only: the dry-run never lists its rows as cleared, and the apply keeps them", async () => {
+    const { dir, db } = fresh();
+    const held = Number(py(db, "SELECT count(*) FROM legacy_quarantine").replace(/\D/g, ""));
+    expect(held).toBeGreaterThan(0);
+    // The export of a cut-over file carries its quarantine rows: imported again, they are added, never replacing what the target holds.
+    const again = join(dir, "again.jsonl");
+    expect((await cli(["export-legacy", again, "--db", db])).exitCode).toBe(0);
+    const dry = await cli(["import-legacy", again, "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const q = dry.json.tables.find((t: { name: string }) => t.name === "legacy_quarantine");
+    expect(q.cleared).toBe(0);
+    const r = await cli(["import-legacy", again, "--db", db, "--apply", "--plan", dry.json.planDigest]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(Number(py(db, "SELECT count(*) FROM legacy_quarantine").replace(/\D/g, ""))).toBeGreaterThanOrEqual(held);
+  }, 60_000);
 });

@@ -241,6 +241,23 @@ describe("--plan and operator-given paths", () => {
     expect(ok.exitCode, ok.stderr).toBe(0);
   });
 
+  it("an OUT or --backup that is a link to nothing is refused (3), never 'Unexpected failure': the file would be made through the link", async () => {
+    const { dir, db } = await sampleIn();
+    const link = join(dir, "out.jsonl");
+    symlinkSync(join(dir, "nowhere", "x.jsonl"), link);
+    for (const args of [
+      ["export-legacy", link, "--db", db],
+      ["cutover", "--db", db, "--apply", "--backup", link],
+    ]) {
+      const r = await cli(args);
+      expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/is a symbolic link to .*nowhere\/x\.jsonl, which does not exist/);
+      expect(r.stderr).not.toMatch(/Unexpected failure/);
+      expect(readlinkSync(link)).toBe(join(dir, "nowhere", "x.jsonl"));
+      expect(existsSync(join(dir, "nowhere"))).toBe(false);
+    }
+  });
+
   it("--work-dir that is a file, the database, or inside another run's work dir is refused (exit 3); nothing is made", async () => {
     const { dir, db } = await sampleIn();
     const f = join(dir, "a-file");

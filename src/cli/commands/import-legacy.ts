@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { importJson } from "../../backup/import-json.js";
+import { QUARANTINE } from "../../backup/import-plan.js";
 import { readImportInput, type ImportInput } from "../../backup/import-input.js";
 import { readBackup } from "../../backup/read.js";
 import { loadImporters } from "../../backup/importers.js";
@@ -138,7 +139,8 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     );
     // What the real target holds now is what replace semantics would clear.
     const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
-    for (const t of report.tables) t.cleared = t.target ? (current.get(t.target) ?? 0) : 0;
+    // legacy_quarantine is append-only: the import adds to it, never clears it (the contract's guarded writes).
+    for (const t of report.tables) t.cleared = t.target && t.target !== QUARANTINE ? (current.get(t.target) ?? 0) : 0;
     out.text(`target: ${resolved.path} (${d.chain})${d.chain === "missing" ? " — would be created on baseline " + base.manifest.baselineVersion : ""}`);
     if (bySwap)
       out.text(
