@@ -3,7 +3,7 @@
  * loads it from these modules or from its one-file build (scripts/bundle-cli.mjs).
  */
 import { closeSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
 import { DB_FLAG, optionsOpenWizard, REHEARSE_FLAG } from "./wizard-args.js";
@@ -86,16 +86,24 @@ let exitCode: number = EXIT.ok;
 function action(name: string, handler: Handler) {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
-    const opts = cmd.opts();
+    // A command that takes --apply and was not given it is a dry-run (its JSON's mode, a failure's too).
+    const opts = { ...cmd.opts(), ...(cmd.options.some((o) => o.long === "--apply") && !cmd.opts().apply ? { apply: false } : {}) };
     const positional = args.slice(0, -2);
     exitCode = await runCommand(name, opts, handler, positional);
   };
 }
 
-const dbOpt = () => new Option(`${DB_FLAG} <path>`, "the database file (or libsql:// URL); overrides the environment");
+/** `--db --json`: the value was left out, and the next option would be taken for it (a usage error, 2). */
+const notAnOption = (flag: string, what: string) => (v: string) => {
+  if (v.startsWith("--")) throw new InvalidArgumentError(`${v} is an option, not ${what}: the value after ${flag} is missing.`);
+  return v;
+};
+const dbOpt = () =>
+  new Option(`${DB_FLAG} <path>`, "the database file (or libsql:// URL); overrides the environment").argParser(notAnOption(DB_FLAG, "a path"));
 const jsonOpt = () => new Option("--json", "one JSON object on stdout, human text on stderr");
 const applyOpt = () => new Option("--apply", "do it (without --apply: a dry-run that changes nothing)");
-const planOpt = () => new Option("--plan <digest>", "with --apply: refuse unless the plan is still the reviewed one");
+const planOpt = () =>
+  new Option("--plan <digest>", "with --apply: refuse unless the plan is still the reviewed one").argParser(notAnOption("--plan", "a digest"));
 const workDirOpt = () => new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)");
 const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)");
 const targetOpt = () =>
@@ -322,6 +330,7 @@ process.on("exit", () => {
 });
 
 async function main(argv: string[]): Promise<number> {
+  const started = performance.now();
   const program = buildProgram();
   // `vox-cutover --db X` / `vox-cutover --rehearse`: options without a command open the wizard.
   if (optionsOpenWizard(argv)) argv = ["wizard", ...argv];
@@ -337,6 +346,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+      (await import("./run.js")).emitUsageJson(argv, e.message, started);
       return EXIT.usage;
     }
     throw e;

@@ -33,12 +33,24 @@ function formatError(e: VoxError): string {
   return e.message.startsWith(label) ? e.message : `${label}${e.message}`;
 }
 
+/** A failure's JSON `db`: the database the command resolved, else the one --db names (a refusal before the command resolved it: --target-schema, --plan), else null. */
+function failedOn(resolved: ResolvedDb | undefined, db: unknown): Record<string, string> | null {
+  if (resolved) return dbJson(resolved);
+  if (typeof db !== "string") return null;
+  try {
+    return dbJson(resolveDatabase({ db })); // pure: reads only the option
+  } catch {
+    return null;
+  }
+}
+
 /** Runs one command: timing, resolution note, JSON envelope, error → exit code, redaction. */
 export async function runCommand(command: string, opts: Record<string, unknown>, handler: Handler, args: unknown[]): Promise<number> {
   const started = performance.now();
   const out = new Output(Boolean(opts.json), command);
   let resolved: ResolvedDb | undefined;
-  let mode: Mode = opts.apply ? "apply" : "read";
+  // apply: false is a command that takes --apply without it (program.ts): a dry-run, also when it fails.
+  let mode: Mode = opts.apply ? "apply" : opts.apply === false ? "dry-run" : "read";
   const token = new CancelToken();
   const ctx: Ctx = {
     out,
@@ -79,7 +91,8 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
         command,
         ok: res.ok,
         mode,
-        ...(db ? { db: dbJson(db) } : {}),
+        db: db ? dbJson(db) : null, // every --json output has it: null for a command that touches no database
+
         durationMs: Math.round(performance.now() - started),
         ...res.data,
       });
@@ -102,7 +115,7 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
         command,
         ok: false,
         mode,
-        ...(resolved ? { db: dbJson(resolved) } : {}),
+        db: failedOn(resolved, opts.db),
         durationMs: Math.round(performance.now() - started),
         error: { kind: err.kind, message: err.message, what: err.what, untouched: err.untouched, next: err.next, ...err.details },
         ...(err.details?.chain ? { chain: err.details.chain } : {}),
@@ -110,4 +123,23 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
     }
     return err.exitCode;
   }
+}
+
+/**
+ * A usage error commander found before any command ran (an unknown option, a missing argument): with
+ * --json on the command line, stdout still gets the one JSON object every --json output is.
+ */
+export function emitUsageJson(argv: string[], message: string, startedMs: number): void {
+  if (!argv.includes("--json")) return;
+  const command = argv.find((a) => !a.startsWith("-")) ?? null;
+  const at = argv.findIndex((a) => a === "--db" || a.startsWith("--db="));
+  const dbValue = at < 0 ? undefined : argv[at]!.startsWith("--db=") ? argv[at]!.slice(5) : argv[at + 1];
+  new Output(true, command ?? "vox-cutover").emitJson({
+    command,
+    ok: false,
+    mode: argv.includes("--apply") ? "apply" : "read",
+    db: failedOn(undefined, dbValue?.startsWith("--") ? undefined : dbValue),
+    durationMs: Math.round(performance.now() - startedMs),
+    error: { kind: "usage", message: message.replace(/^error: /, "").trim() },
+  });
 }
