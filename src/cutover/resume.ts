@@ -1,10 +1,10 @@
 /** Whether `--resume` of an unfinished run can succeed: the engine's answer, as data (drivers word it, never decide it). */
 import { existsSync } from "node:fs";
 import { contentState, LIVE_WRITE_GATE, untouchedSince } from "../safety/content-version.js";
-import { sameFileAs } from "../safety/identity.js";
+import { realPathOf, sameFileAs } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
 import { swapMoved } from "../engine/journal.js";
-import type { RunOnDisk } from "../engine/runs.js";
+import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { refused, type VoxError } from "../errors.js";
 import { describeHolder, isStale, readLock } from "../safety/lock.js";
 import { commandFor } from "./plan.js";
@@ -66,4 +66,15 @@ export function pendingRunRefusal(pending: RunOnDisk, dbPath: string, path: stri
       : `It cannot be resumed (${can.whyNot}): undo it: ${undo}.`,
     details: { workDir: pending.workDir },
   });
+}
+
+/**
+ * A run of this database that neither finished nor was rolled back, as a refusal (pendingRunRefusal's
+ * words), or null. Commands that write outside that run's journal (sidecar, news-check, drill, an
+ * in-place migrate or import) are refused while it stands: the next step is its resume or rollback, and
+ * a change made beside it would be one its rollback does not know. `diagnose` shows it as its first next step.
+ */
+export function unfinishedRunRefusal(dbPath: string, path: string): VoxError | null {
+  const pending = existsSync(dbPath) ? unfinishedRun(realPathOf(dbPath)) : undefined;
+  return pending ? pendingRunRefusal(pending, realPathOf(dbPath), path) : null;
 }

@@ -1,3 +1,4 @@
+import { unfinishedRunRefusal } from "../../cutover/resume.js";
 import { objectLines } from "./cutover.js";
 import { diagnose, diagnosisJson, structureLines, type Diagnosis } from "../../diagnose/diagnose.js";
 import { EXIT } from "../../errors.js";
@@ -82,6 +83,19 @@ export async function diagnoseCommand(ctx: Ctx): Promise<CommandResult> {
   const resolved = ctx.resolve();
   const d = await diagnose(resolved);
   if (d.error) throw d.error;
+  // A run left unfinished (killed, refused at a step) is what an operator or support must deal with first: its resume or rollback.
+  const unfinished = resolved.kind === "file" ? unfinishedRunRefusal(resolved.path!, resolved.path!) : null;
+  if (unfinished) {
+    ctx.out.text(`unfinished run: ${unfinished.what}`);
+    d.next.unshift(unfinished.next ?? "");
+  }
   printDiagnosis(ctx, d);
-  return { ok: true, exitCode: EXIT.ok, mode: "read", db: resolved, data: diagnosisJson(d) };
+  const data = diagnosisJson(d);
+  return {
+    ok: true,
+    exitCode: EXIT.ok,
+    mode: "read",
+    db: resolved,
+    data: unfinished ? { ...data, unfinishedRun: { what: unfinished.what, next: unfinished.next, workDir: unfinished.details?.workDir } } : data,
+  };
 }

@@ -1,3 +1,4 @@
+import { unfinishedRunRefusal } from "../../cutover/resume.js";
 import { formatCount } from "../../util/count.js";
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -160,6 +161,9 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     };
   }
   if (bySwap) return importBySwap(ctx, resolved, input, digest, d.chain);
+  // A run of this database left unfinished is resumed or rolled back first: this write would be one its rollback does not know.
+  const unfinished = unfinishedRunRefusal(resolved.path!, resolved.path!);
+  if (unfinished) throw unfinished;
   report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
     // The load is one synchronous transaction: a stop request is honoured before it (nothing
     // imported) or once it committed (runCommand's note: the work is complete).
