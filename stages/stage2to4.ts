@@ -13,6 +13,7 @@ import { VoxError } from "../src/errors.js";
 import { sidecarPathFor } from "../src/sidecar/paths.js";
 import { checkTelemetry } from "../src/telemetry/check.js";
 import { fileKind } from "../src/safety/owned.js";
+import { peekFormat } from "../src/backup/read.js";
 import { assertNoHolders, identify } from "../src/safety/guard.js";
 import { defineStep, type Step } from "./types.js";
 import { formatCount } from "../src/util/count.js";
@@ -131,9 +132,11 @@ const telemetryStep: Step = defineStep({
   async prepare(c) {
     if (!c.decide) return;
     const dir = dirname(c.dbPath);
+    // Telemetry JSONL beside the database, not a backup (this run's, or any vox-cutover or vox export file: helper-101 found its own backup offered).
     const suggested = readdirSync(dir)
       .filter((f) => f.endsWith(".jsonl"))
-      .map((f) => join(dir, f));
+      .map((f) => join(dir, f))
+      .filter((p) => p !== c.backupPath && peekFormat(p) === "unknown");
     const a = await c.decide({ kind: "telemetry", suggested });
     if ("files" in a) c.options.telemetry = a.files;
   },

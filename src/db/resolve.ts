@@ -79,7 +79,8 @@ function decodeSafe(s: string): string {
 }
 
 function file(path: string, cwd: string, source: DbSource, why: string, warnings: string[] = []): ResolvedDb {
-  const abs = isAbsolute(path) ? path : resolvePath(cwd, path);
+  // resolve() also normalizes an absolute path: `//srv/vox.db` would become the URL file://srv/vox.db (host "srv") for SQLite (helper-102).
+  const abs = resolvePath(cwd, path);
   return { kind: "file", path: abs, source, why, display: abs, warnings };
 }
 

@@ -27,6 +27,11 @@ describe("resolution order", () => {
     expect(resolveDatabase({ db: "x.db" }, { VOX_DB_URL: "libsql://a" }, cwd).path).toBe("/work/here/x.db");
   });
 
+  it("a path is normalized: //srv/vox.db is /srv/vox.db (SQLite's URL would read srv as a host: helper-102)", () => {
+    expect(resolveDatabase({ db: "//srv/a/../vox.db" }, {}, cwd).path).toBe("/srv/vox.db");
+    expect(resolveDatabase({}, { VOX_DB_PATH: "//srv//vox.db" }, cwd).path).toBe("/srv/vox.db");
+  });
+
   it("paths per rule (Linux)", () => {
     expect(resolveDatabase({}, { VOX_DATA_DIR: "/d" }, cwd).path).toBe("/d/vox.db");
     expect(resolveDatabase({}, { HOME: "/h" }, cwd).path).toBe("/h/.local/share/vox/vox.db");

@@ -62,6 +62,11 @@ describe("gate", () => {
     const e = await cli(["gate", "--db", join(dir, "vox.db"), "--json"], { env: { VOX_GATE_VERIFY: "false", VOX_GATE_DRIFT: "false" } });
     expect(e.exitCode).toBe(0);
     expect(e.json.ran).toEqual([]);
+    // a value that is neither true nor false is a usage error, never taken for true (helper-101)
+    const nope = await cli(["gate", "--db", join(dir, "vox.db"), "--json"], { env: { VOX_GATE_VERIFY: "nope" } });
+    expect(nope.exitCode).toBe(2);
+    expect(nope.stderr).toMatch(/VOX_GATE_VERIFY=nope is neither true nor false/);
+    expect(nope.json.ok).toBe(false);
     // drift → 3
     const root = content();
     appendFileSync(join(root, "schema/domains/09_packages.sql"), "\n-- changed\nCREATE INDEX IF NOT EXISTS x ON packages(version);\n");

@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { EXIT, VoxError } from "../../errors.js";
+import { EXIT, usage, VoxError } from "../../errors.js";
 import { Output } from "../output.js";
 import type { CommandResult, Ctx, Handler } from "../run.js";
 import { drillCommand } from "./drill.js";
@@ -19,7 +19,14 @@ interface CheckResult {
 function envFlag(name: string): boolean | undefined {
   const v = process.env[name];
   if (v === undefined || v === "") return undefined;
-  return !/^(0|false|no|off)$/i.test(v);
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  // A value that is neither: a usage error, never a guess (helper-101: VOX_GATE_VERIFY=nope ran verify).
+  throw usage({
+    what: `${name}=${v} is neither true nor false.`,
+    untouched: "No check ran.",
+    next: `Set ${name} to true or false (1/0, yes/no, on/off), or unset it.`,
+  });
 }
 
 function sink(lines: string[]): Writable {

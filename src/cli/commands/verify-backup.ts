@@ -59,7 +59,11 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
     if (comparison.ok) out.text(`  against ${resolved.path}: every table's count and hash equal`);
     else out.text(`  against ${resolved.path}: DIFFERENT — ${comparison.firstDifference}`);
   } else {
-    out.text(`  no database at ${resolved.display} to compare against (pass --db to compare)`);
+    out.text(
+      resolved.source === "--db"
+        ? `  no database at ${resolved.display}, the path given with --db: nothing was compared (check the path)`
+        : `  no database at ${resolved.display} to compare against (pass --db to compare)`,
+    );
   }
   const ok = comparison === null || comparison.ok;
   if (ok) out.text("verify-backup: ok");
