@@ -322,9 +322,10 @@ print("committed")
 `,
       db,
     ]);
+    // From 300 ms into the check, every 100 ms (a fixed 600 ms came after the whole check in a quick state): the first drop inside it lets the writer commit.
     const dropper = new Worker(
       `const { closeSync, openSync } = require("node:fs"); const { workerData } = require("node:worker_threads");
-       setTimeout(() => closeSync(openSync(workerData, "r")), 600);`,
+       setTimeout(() => setInterval(() => closeSync(openSync(workerData, "r")), 100), 300);`,
       { eval: true, workerData: db },
     );
     const parts = await integrityOnTwo(db, { above: 16 << 20, size: "16 MB" });
