@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { runDir } from "./swap-files.js";
 import {
   cli,
   cliEnv,
@@ -90,11 +91,6 @@ function checkNewFile(db: string, archive: string): void {
 function verifyOutputs(rd: string): Record<string, unknown> {
   const lines = readFileSync(join(rd, "journal.jsonl"), "utf8").split("\n").filter(Boolean);
   return lines.map((l) => JSON.parse(l)).findLast((e) => e.e === "step-done" && e.step === "verify-backup").outputs;
-}
-
-function runDir(dir: string): string {
-  const runs = readdirSync(join(dir, "vox-cutover-runs"));
-  return join(dir, "vox-cutover-runs", runs.sort().at(-1)!);
 }
 
 /**

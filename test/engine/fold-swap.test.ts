@@ -6,22 +6,10 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { execa, execaSync } from "execa";
-import { copyFileSync, existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { py, freshCopy, runDir } from "./swap-files.js";
 import { cli, makeVoxDb, pausedAt, sha256, tmp } from "../helpers.js";
-
-/**
- * One query through Python's sqlite3 (an independent reader): rows as repr lines. It reads a copy
- * of the file and its -wal, so that looking never changes the file under test (opening a WAL file
- * creates and removes its -wal, which a content version rightly counts as a change).
- */
-function py(db: string, sql: string): string {
-  const copy = join(tmp(), "read.db");
-  copyFileSync(db, copy);
-  if (existsSync(`${db}-wal`)) copyFileSync(`${db}-wal`, `${copy}-wal`);
-  const code = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute(sys.argv[2]): print(repr(r))";
-  return execaSync("python3", ["-c", code, copy, sql]).stdout;
-}
 
 const SETTINGS = "SELECT * FROM pragma_page_size, pragma_auto_vacuum, pragma_encoding, pragma_journal_mode, pragma_user_version, pragma_application_id";
 const USERS = "SELECT rowid, id, display_name, typeof(display_name) FROM users ORDER BY rowid";
@@ -45,17 +33,7 @@ beforeAll(() => {
   execaSync("python3", ["-c", setup, template]);
 }, 60_000);
 
-function fresh(): { dir: string; db: string; orig: string } {
-  const dir = tmp();
-  const db = join(dir, "vox.db");
-  copyFileSync(template, db);
-  return { dir, db, orig: sha256(db) };
-}
-
-function runDir(dir: string): string {
-  const root = join(dir, "vox-cutover-runs");
-  return join(root, readdirSync(root).sort().at(-1)!);
-}
+const fresh = () => freshCopy(template);
 
 describe("the fold route is a copy, then a swap", () => {
   it("dry-run shows the plan; apply archives the original byte for byte, keeps settings and rowids; rollback renames it back", async () => {

@@ -7,18 +7,10 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { execa, execaSync } from "execa";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { py, freshCopy, runDir } from "./swap-files.js";
 import { cli, pausedAt, sha256, tmp } from "../helpers.js";
-
-/** One query through Python's sqlite3, on a copy of the file (looking never changes the file under test). */
-function py(db: string, sql: string): string {
-  const copy = join(tmp(), "read.db");
-  copyFileSync(db, copy);
-  if (existsSync(`${db}-wal`)) copyFileSync(`${db}-wal`, `${copy}-wal`);
-  const code = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute(sys.argv[2]): print(repr(r))";
-  return execaSync("python3", ["-c", code, copy, sql]).stdout;
-}
 
 const MINE = "SELECT user_id, value FROM user_preferences WHERE user_id = 'operator-own'";
 let backup: string;
@@ -46,17 +38,7 @@ beforeAll(async () => {
   ]);
 }, 120_000);
 
-function fresh(): { dir: string; db: string; orig: string } {
-  const dir = tmp();
-  const db = join(dir, "vox.db");
-  copyFileSync(template, db);
-  return { dir, db, orig: sha256(db) };
-}
-
-function runDir(dir: string): string {
-  const root = join(dir, "vox-cutover-runs");
-  return join(root, readdirSync(root).sort().at(-1)!);
-}
+const fresh = () => freshCopy(template);
 
 describe("import-legacy into a database that holds tables is a copy, then a swap", () => {
   it("the dry-run says so; the apply archives the original byte for byte and replaces the loaded tables in the new file; rollback renames it back", async () => {
