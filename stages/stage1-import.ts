@@ -18,6 +18,7 @@ import { faultAfterRows, pausePoint } from "../src/engine/testhooks.js";
 import { failed, refused } from "../src/errors.js";
 import { copyProvenEqual, finishCopy } from "../src/migrate/fold-copy.js";
 import { assertRecorded, recordFile, recordMismatch } from "../src/safety/runfiles.js";
+import { fileKind } from "../src/safety/owned.js";
 import { formatCount } from "../src/util/count.js";
 import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
@@ -47,7 +48,13 @@ const importStep: Step = defineStep({
     const exp = c.outputs.need("export");
     // The database's backup is the file the export made (and verified).
     assertRecorded("the backup", c.backupPath, exp.file, { inodeOnly: true });
-    // The file to import is read again (on a resume too): it must still be the one the plan named.
+    // The file to import is read again (on a resume too): it must still be there, a regular file, and the one the plan named.
+    if (fileKind(from.path) !== "file")
+      throw refused({
+        what: `The backup to import, ${from.path}, is ${fileKind(from.path) === "missing" ? "gone" : "no longer a regular file"}.`,
+        untouched: "The database was not changed: nothing was imported.",
+        next: "Put that file back and resume, or roll this run back (vox-cutover cutover --rollback --apply).",
+      });
     const input = readImportInput(from.path, from.acceptUnverified, (text) => c.emit({ type: "note", text }));
     if (input.claimedSha !== from.sha)
       throw refused({

@@ -136,7 +136,7 @@ const telemetryStep: Step = defineStep({
     const suggested = readdirSync(dir)
       .filter((f) => f.endsWith(".jsonl"))
       .map((f) => join(dir, f))
-      .filter((p) => p !== c.backupPath && peekFormat(p) === "unknown");
+      .filter((p) => p !== c.backupPath && fileKind(p) === "file" && peekFormat(p) === "unknown"); // a folder or a FIFO is never opened (helper-103)
     const a = await c.decide({ kind: "telemetry", suggested });
     if ("files" in a) c.options.telemetry = a.files;
   },

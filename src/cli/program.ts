@@ -104,8 +104,11 @@ const jsonOpt = () => new Option("--json", "one JSON object on stdout, human tex
 const applyOpt = () => new Option("--apply", "do it (without --apply: a dry-run that changes nothing)");
 const planOpt = () =>
   new Option("--plan <digest>", "with --apply: refuse unless the plan is still the reviewed one").argParser(notAnOption("--plan", "a digest"));
-const workDirOpt = () => new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)");
-const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)");
+const workDirOpt = () =>
+  new Option("--work-dir <dir>", "where backups, journal, archive and reports go (default: vox-cutover-runs/<UTC> beside the database)").argParser(
+    notAnOption("--work-dir", "a folder"),
+  );
+const backupOpt = () => new Option("--backup <path>", "backup file (default: in the work dir)").argParser(notAnOption("--backup", "a path"));
 const targetOpt = () =>
   new Option(
     "--target-schema <FILE|vox>",
@@ -346,7 +349,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
-      (await import("./run.js")).emitUsageJson(argv, e.message, started);
+      const named = program.commands.find((c) => c.name() === argv.find((a) => !a.startsWith("-")));
+      (await import("./run.js")).emitUsageJson(argv, e.message, started, named?.options.some((o) => o.long === "--apply") ?? false);
       return EXIT.usage;
     }
     throw e;

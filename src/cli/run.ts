@@ -129,7 +129,7 @@ export async function runCommand(command: string, opts: Record<string, unknown>,
  * A usage error commander found before any command ran (an unknown option, a missing argument): with
  * --json on the command line, stdout still gets the one JSON object every --json output is.
  */
-export function emitUsageJson(argv: string[], message: string, startedMs: number): void {
+export function emitUsageJson(argv: string[], message: string, startedMs: number, takesApply: boolean): void {
   if (!argv.includes("--json")) return;
   const command = argv.find((a) => !a.startsWith("-")) ?? null;
   const at = argv.findIndex((a) => a === "--db" || a.startsWith("--db="));
@@ -137,7 +137,7 @@ export function emitUsageJson(argv: string[], message: string, startedMs: number
   new Output(true, command ?? "vox-cutover").emitJson({
     command,
     ok: false,
-    mode: argv.includes("--apply") ? "apply" : "read",
+    mode: argv.includes("--apply") ? "apply" : takesApply ? "dry-run" : "read",
     db: failedOn(undefined, dbValue?.startsWith("--") ? undefined : dbValue),
     durationMs: Math.round(performance.now() - startedMs),
     error: { kind: "usage", message: message.replace(/^error: /, "").trim() },

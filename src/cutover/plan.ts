@@ -1,13 +1,13 @@
 /** What a cutover will do: its paths, route, steps and plan digest, computed before anything is written. */
 import type { KeptTrial } from "../engine/kept-trial.js";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { routeFor, stepsFor, type Route, type RunOptions, type RunPaths, type Step } from "../../stages/index.js";
 import type { RunStart } from "../../stages/types.js";
 import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../diagnose/diagnose.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { planDigest } from "../db/plan-digest.js";
 import { failed } from "../errors.js";
-import { archiveDirOf, defaultBackupPath, newFilePath } from "../layout.js";
+import { archiveDirOf, defaultBackupPath, newFilePath, runsRoot } from "../layout.js";
 import { planDefaultWorkDir, realPathOf, type DbIdentity } from "../safety/guard.js";
 import type { CancelToken } from "../util/cancel.js";
 import type { Decide, Emit } from "../engine/events.js";
@@ -47,6 +47,11 @@ export function runPaths(dbPath: string, workDir: string, backupPath?: string): 
 
 export function commandFor(c: string, dbPath: string, extra: string): string {
   return `vox-cutover ${c} --db ${shellQuote(dbPath)} ${extra}`.trim();
+}
+
+/** A run's resume or rollback command: with --work-dir when the run's is of the operator's choosing (found there only: helper-103, the printed lines failed, 2). */
+export function runCommandFor(path: string, paths: Pick<RunPaths, "dbPath" | "workDir">, extra: string): string {
+  return commandFor("cutover", path, `${extra}${dirname(paths.workDir) === runsRoot(paths.dbPath) ? "" : ` --work-dir ${shellQuote(paths.workDir)}`}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { swapMoved } from "../engine/journal.js";
 import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { refused, type VoxError } from "../errors.js";
 import { describeHolder, isStale, readLock } from "../safety/lock.js";
-import { commandFor } from "./plan.js";
+import { runCommandFor } from "./plan.js";
 
 type Resumability = { resumable: true } | { resumable: false; whyNot: string };
 
@@ -57,12 +57,12 @@ export function pendingRunRefusal(pending: RunOnDisk, dbPath: string, path: stri
       ? `stopped at ${st.stoppedOn.step}, which did not pass`
       : `stopped after ${st.lastStep ?? "its start"}`;
   const can = resumability(pending, dbPath);
-  const undo = commandFor("cutover", path, "--rollback --apply");
+  const undo = runCommandFor(path, { dbPath, workDir: pending.workDir }, "--rollback --apply");
   return refused({
     what: `An unfinished cutover of this database is recorded in ${pending.workDir} (${where}${st.swapPhase !== "none" ? `, swap phase ${st.swapPhase}` : ""}).`,
     untouched: "Nothing was changed.",
     next: can.resumable
-      ? `Resume it: ${commandFor("cutover", path, "--resume --apply")} — or undo it: ${undo}.`
+      ? `Resume it: ${runCommandFor(path, { dbPath, workDir: pending.workDir }, "--resume --apply")} — or undo it: ${undo}.`
       : `It cannot be resumed (${can.whyNot}): undo it: ${undo}.`,
     details: { workDir: pending.workDir },
   });

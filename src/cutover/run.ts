@@ -33,7 +33,7 @@ import { emptyReport, finishReport, type CutoverReport } from "../report/cutover
 import { fillReport, tablesOf } from "../report/fill.js";
 import { runStateFromJournal, trackRun, type RunState } from "../engine/run-state.js";
 import { writeReports } from "../report/render.js";
-import { applyFlags, commandFor, dryRunMessage, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
+import { applyFlags, commandFor, dryRunMessage, runCommandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
@@ -229,8 +229,8 @@ async function executeSteps(
   const runId = g.runId;
   report.runId = runId;
   report.workDir = paths.workDir;
-  report.rollbackCommand = commandFor("cutover", opts.resolved.path!, "--rollback --apply");
-  report.resumeCommand = commandFor("cutover", opts.resolved.path!, "--resume --apply");
+  report.rollbackCommand = runCommandFor(opts.resolved.path!, paths, "--rollback --apply");
+  report.resumeCommand = runCommandFor(opts.resolved.path!, paths, "--resume --apply");
   const journal = new Journal(paths.workDir);
   const ctx = makeContext(
     opts,

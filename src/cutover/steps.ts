@@ -43,7 +43,8 @@ export function makeContext(
     runId,
     run,
     planDigest: pending ? pending.state.start!.planDigest : plan.digest,
-    command: opts.command,
+    // A resumed run is its own command's (its ledger row, its words): `cutover --resume` of an import-legacy or migrate run (helper-103).
+    command: pending?.state.start?.command ?? opts.command,
     outputs: new StepOutputs(pending?.state.done ?? []),
     emit: opts.emit,
     token,

@@ -79,8 +79,9 @@ function decodeSafe(s: string): string {
 }
 
 function file(path: string, cwd: string, source: DbSource, why: string, warnings: string[] = []): ResolvedDb {
-  // resolve() also normalizes an absolute path: `//srv/vox.db` would become the URL file://srv/vox.db (host "srv") for SQLite (helper-102).
-  const abs = resolvePath(cwd, path);
+  // `//srv/vox.db` would become the URL file://srv/vox.db (host "srv") for SQLite (helper-102): its leading slashes are one. Nothing
+  // else of an absolute path is rewritten: `link/../vox.db` is the kernel's to follow (through the link), not resolve()'s (helper-103).
+  const abs = isAbsolute(path) ? path.replace(/^\/{2,}/, "/") : resolvePath(cwd, path);
   return { kind: "file", path: abs, source, why, display: abs, warnings };
 }
 

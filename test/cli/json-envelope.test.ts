@@ -16,7 +16,9 @@ writeFileSync(junk, "not a database at all, but long enough to be looked at by S
 describe("every --json output is one object with command, ok, mode, db, durationMs", () => {
   it.each<[string, string[], number, Record<string, unknown>]>([
     ["a command that touches no database", ["digest", "--json"], 0, { command: "digest", ok: true, mode: "read", db: null }],
-    ["an unknown option", ["diagnose", "--bogus", "--json"], 2, { command: "diagnose", ok: false, db: null }],
+    ["an unknown option", ["diagnose", "--bogus", "--json"], 2, { command: "diagnose", ok: false, mode: "read", db: null }],
+    ["an unknown option to a command that takes --apply", ["cutover", "--bogus", "--json"], 2, { command: "cutover", ok: false, mode: "dry-run" }],
+    ["--work-dir with its folder left out", ["drill", "--work-dir", "--json"], 2, { command: "drill", ok: false }],
     ["a missing argument", ["export-legacy", "--json"], 2, { command: "export-legacy", ok: false }],
     ["--db with its path left out", ["cutover", "--db", "--json"], 2, { command: "cutover", ok: false, db: null }],
     ["--plan with its digest left out", ["cutover", "--db", junk, "--apply", "--plan", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],

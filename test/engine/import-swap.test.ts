@@ -7,10 +7,11 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { execa, execaSync } from "execa";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, rmSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { py, freshCopy, runDir } from "./swap-files.js";
-import { cli, pausedAt, sha256, tmp } from "../helpers.js";
+import { BIN, cli, cliEnv, pausedAt, sha256, tmp } from "../helpers.js";
+import { shellQuote } from "../../src/util/shell.js";
 
 const MINE = "SELECT user_id, value FROM user_preferences WHERE user_id = 'operator-own'";
 let backup: string;
@@ -129,5 +130,52 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     const r = await cli(["import-legacy", again, "--db", db, "--apply", "--plan", dry.json.planDigest]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(Number(py(db, "SELECT count(*) FROM legacy_quarantine").replace(/\D/g, ""))).toBeGreaterThanOrEqual(held);
+  }, 60_000);
+
+  it("a run in a work dir of the operator's choosing prints its resume and rollback with --work-dir, and they work as printed; a resumed import run's ledger row is import-legacy's", async () => {
+    const { dir, db, orig } = fresh();
+    const work = join(tmp(), "my run");
+    const r = await cli(["import-legacy", backup, "--db", db, "--apply", "--work-dir", work], { env: { VOX_CUTOVER_FAULT_AFTER_ROWS: "10" } });
+    expect(r.exitCode).toBe(1);
+    const printed = /Resume: (vox-cutover cutover .*) · Roll back: (vox-cutover cutover .*)$/m.exec(r.stderr);
+    expect(printed?.[1]).toContain(`--resume --apply --work-dir '${work}'`);
+    expect(printed?.[2]).toContain(`--rollback --apply --work-dir '${work}'`);
+    // Run as printed, through sh (its quoted --work-dir holds a space).
+    const resumed = await execa("sh", ["-c", printed![1]!.replace(/^vox-cutover /, `node ${shellQuote(BIN)} `)], {
+      env: cliEnv(),
+      extendEnv: false,
+      reject: false,
+    });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(sha256(join(work, "archive", "vox.db"))).toBe(orig);
+    expect(py(db, "SELECT group_concat(DISTINCT command) FROM cutover_ledger WHERE command IN ('cutover', 'import-legacy')")).toBe("('import-legacy',)");
+    expect(readdirSync(dir).filter((f) => f.startsWith(".vox.db.vox-cutover"))).toEqual([]);
+  }, 60_000);
+
+  it("the file to import gone at a resume: refused (3) saying so, the rollback closes the run", async () => {
+    const { db, orig } = fresh();
+    const gone = join(tmp(), "in.jsonl");
+    copyFileSync(backup, gone);
+    const { child } = await pausedAt(["import-legacy", gone, "--db", db, "--apply"], "import-copied");
+    child.kill("SIGKILL");
+    await child;
+    rmSync(gone);
+    const r = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/The backup to import, .*in\.jsonl, is gone/);
+    expect((await cli(["cutover", "--db", db, "--rollback", "--apply"])).exitCode).toBe(0);
+    expect(sha256(db)).toBe(orig);
+  }, 60_000);
+
+  it("a file with tables not on the target's structure (no schema_version) is refused (3): migrate first", async () => {
+    const dir = tmp();
+    const db = join(dir, "vox.db");
+    execaSync("sqlite3", [db, "CREATE TABLE users(id TEXT PRIMARY KEY, nick TEXT); INSERT INTO users VALUES ('u1', 'x')"]);
+    const before = sha256(db);
+    const r = await cli(["import-legacy", backup, "--db", db, "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/holds tables that are not on the target's structure .*migrate --db/s);
+    expect(sha256(db)).toBe(before);
+    expect(readdirSync(dir)).toEqual(["vox.db"]);
   }, 60_000);
 });

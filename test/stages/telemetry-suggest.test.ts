@@ -4,7 +4,8 @@
  * counted as 9,498 envelope violations), nor any other vox-cutover backup or vox export file.
  */
 import { describe, expect, it } from "vitest";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { cli, sampleInto, tmp } from "../helpers.js";
 import { resolveDatabase } from "../../dist/src/db/resolve.js";
@@ -19,6 +20,9 @@ describe("Stage 3's suggested telemetry files", () => {
     expect((await cli(["export-legacy", other, "--db", db])).exitCode).toBe(0);
     copyFileSync(other, join(dir, "last-week-backup.jsonl"));
     writeFileSync(join(dir, "vox-export.jsonl"), '{"columns":["id"],"row":{"id":1},"table":"t"}\n');
+    // Neither a folder nor a FIFO named *.jsonl is opened (helper-103: EISDIR after the swap; a FIFO hung the wizard).
+    mkdirSync(join(dir, "old.jsonl"));
+    execFileSync("mkfifo", [join(dir, "pipe.jsonl")]);
     let suggested: string[] | null = null;
     await runCutover({
       resolved: resolveDatabase({ db }),

@@ -86,6 +86,15 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       details: { chain: d.chain },
     });
   }
+  // A file with tables but not on the target's structure (an empty chain holding tables, a drifted current one) is folded first:
+  // loaded as it is, the import kept its shape and quarantined the baseline's columns as missing (helper-103).
+  if ((d.chain === "empty" && d.tables.length > 0) || (d.chain === "current" && d.structure && !d.structure.equal))
+    throw refused({
+      what: `The target ${resolved.path} holds tables that are not on the target's structure (${d.chain === "empty" ? "no schema_version" : "its structure differs"}): import-legacy loads into a database on the current baseline.`,
+      untouched: "The target was not changed.",
+      next: `Bring it onto the baseline first (vox-cutover migrate --db ${shellQuote(resolved.path!)} --apply: in a copy, after a verified backup), or import into a new file.`,
+      details: { chain: d.chain },
+    });
   // Every change is a swap: a database that exists and holds tables is imported into in a copy beside it, the original archived (stages/stage1-import.ts).
   const bySwap = existsSync(resolved.path!) && d.tables.length > 0;
   const digest = planDigest({
