@@ -127,9 +127,14 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect(dry.exitCode, dry.stderr).toBe(0);
     const q = dry.json.tables.find((t: { name: string }) => t.name === "legacy_quarantine");
     expect(q.cleared).toBe(0);
-    const r = await cli(["import-legacy", again, "--db", db, "--apply", "--plan", dry.json.planDigest]);
+    const r = await cli(["import-legacy", again, "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(Number(py(db, "SELECT count(*) FROM legacy_quarantine").replace(/\D/g, ""))).toBeGreaterThanOrEqual(held);
+    // The dry-run said what the apply did, table by table: its trial loaded into a copy of the target, whose rows the backup's meet
+    // (helper-103: a fresh scratch file predicted the quarantine's rows would load; the apply quarantined them on their ids).
+    const counts = (j: { tables: { name: string; loaded: number; quarantined: number }[] }) => j.tables.map((t) => `${t.name} ${t.loaded} ${t.quarantined}`);
+    expect(counts(r.json)).toEqual(counts(dry.json));
+    expect(r.json.tables.find((t: { name: string }) => t.name === "legacy_quarantine").quarantined).toBeGreaterThan(0);
   }, 60_000);
 
   it("a run in a work dir of the operator's choosing prints its resume and rollback with --work-dir, and they work as printed; a resumed import run's ledger row is import-legacy's", async () => {

@@ -1,7 +1,10 @@
 import { unfinishedRunRefusal } from "../../cutover/resume.js";
 import { formatCount } from "../../util/count.js";
-import { resolve } from "node:path";
-import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { openReadOnly } from "../../db/local.js";
+import { quoteString } from "../../db/value.js";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { importJson } from "../../backup/import-json.js";
 import { QUARANTINE } from "../../backup/import-plan.js";
@@ -142,7 +145,11 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   let report: ImportReport;
   if (!apply) {
     await stopPoint(ctx.token, "before import-legacy's trial import", "Nothing was written: the backup and the database were only read.");
-    report = await importBackup({ ...common, into: "scratch" });
+    // Into a file that holds tables the trial loads into a copy of it, as the apply will (its rows meet the target's: a key
+    // the target holds already, a quarantine row's id); into a new file, into a scratch file on the baseline.
+    report = bySwap
+      ? await trialOnCopy(resolved.path!, (copy) => importBackup({ ...common, targetPath: copy, into: "target" }))
+      : await importBackup({ ...common, into: "scratch" });
     progress.end();
     out.text(
       `backup: ${resolve(String(inArg))} ${reference ? "read (unverifiable)" : "verified"} (${formatCount(report.totalRows)} rows, sha256 ${report.backupSha256})`,
@@ -160,7 +167,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     printImport(ctx, report, true);
     out.text("");
     out.text(
-      `dry-run (a trial import into a scratch file, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
+      `dry-run (a trial import into ${bySwap ? "a copy of the database" : "a scratch file"}, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
     );
     return {
       ok: true,
@@ -257,4 +264,21 @@ async function importBySwap(ctx: Ctx, resolved: ResolvedDb, input: ImportInput, 
       databaseBackup: report.backup.path ? { path: report.backup.path, sha256: report.backup.sha256, verified: report.backup.verified } : null,
     },
   };
+}
+
+/** `fn` on a private copy of `dbPath` (VACUUM INTO from one read transaction, in the temp folder), removed afterwards whatever happens. */
+async function trialOnCopy<T>(dbPath: string, fn: (copy: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "vox-cutover-import-trial-"));
+  try {
+    const copy = join(dir, "trial.db");
+    const src = openReadOnly(dbPath);
+    try {
+      src.exec(`VACUUM INTO ${quoteString(copy)}`);
+    } finally {
+      src.close();
+    }
+    return await fn(copy);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
