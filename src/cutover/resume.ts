@@ -78,3 +78,9 @@ export function unfinishedRunRefusal(dbPath: string, path: string): VoxError | n
   const pending = existsSync(dbPath) ? unfinishedRun(realPathOf(dbPath)) : undefined;
   return pending ? pendingRunRefusal(pending, realPathOf(dbPath), path) : null;
 }
+
+/** Writing commands outside a run's journal call this before they write: unfinishedRunRefusal's refusal, thrown. */
+export function assertNoUnfinishedRun(path: string): void {
+  const refusal = unfinishedRunRefusal(path, path);
+  if (refusal) throw refusal;
+}

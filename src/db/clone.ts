@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { allRows, openReadOnly } from "./local.js";
+import { allRows, openReadOnly, type LibsqlDatabase } from "./local.js";
+import { quoteString } from "./value.js";
 import { copyRaw } from "./raw-fd.js";
 import { SIDECAR_NAME } from "../layout.js";
 
@@ -29,4 +30,20 @@ export function cloneWithSidecar(src: string, dstDir: string): { db: string; sid
   const db = cloneDatabase(src, dstDir);
   const side = join(join(src, ".."), SIDECAR_NAME);
   return { db, sidecar: existsSync(side) ? cloneDatabase(side, dstDir) : null };
+}
+
+/**
+ * A copy of the database at `dest` made by SQLite (`VACUUM INTO`, one read transaction: page size,
+ * auto-vacuum, text encoding, `user_version`, `application_id` and rowids kept; the source only read).
+ * `look` reads the source first, on the same read-only connection; its answer is returned.
+ */
+export function vacuumCopy<T>(src: string, dest: string, look: (db: LibsqlDatabase) => T): T {
+  const db = openReadOnly(src);
+  try {
+    const seen = look(db);
+    db.exec(`VACUUM INTO ${quoteString(dest)}`);
+    return seen;
+  } finally {
+    db.close();
+  }
 }

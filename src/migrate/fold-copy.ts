@@ -33,9 +33,9 @@ import { compareFacts } from "../schema/compare.js";
 import { structureLines } from "../diagnose/diagnose.js";
 import { finalJournalMode, readFileSettings, settingsDifferences, type FileSettings } from "../db/file-settings.js";
 import { removeOwnDatabaseFiles } from "../db/files.js";
-import { quoteString } from "../db/value.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
 import { allRows, openReadOnly, type LibsqlDatabase } from "../db/local.js";
+import { vacuumCopy } from "../db/clone.js";
 import { applyMigration, type MigrationPlan } from "./migrate.js";
 import { firstTableNotKept } from "./rows-kept.js";
 import { probeFile } from "../db/probe.js";
@@ -106,14 +106,7 @@ export async function copyProvenEqual(
   try {
     // 1. The copy, from one read transaction on the primary.
     o.onPhase?.("copying the primary beside it (VACUUM INTO, one read transaction)");
-    const src = openReadOnly(o.dbPath);
-    let settings: FileSettings;
-    try {
-      settings = primarySettings(src, o.dbPath);
-      src.exec(`VACUUM INTO ${quoteString(building)}`);
-    } finally {
-      src.close();
-    }
+    const settings = vacuumCopy(o.dbPath, building, (src) => primarySettings(src, o.dbPath));
     o.afterCopy?.();
     // 2. The copy is the state the verified backup holds.
     o.onPhase?.("comparing the copy with the verified backup");

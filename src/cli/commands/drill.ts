@@ -1,4 +1,4 @@
-import { unfinishedRunRefusal } from "../../cutover/resume.js";
+import { assertNoUnfinishedRun } from "../../cutover/resume.js";
 import { formatCount } from "../../util/count.js";
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -72,11 +72,7 @@ export async function drillCommand(ctx: Ctx): Promise<CommandResult> {
   const d = await diagnose(resolved, base);
   if (d.error) throw d.error;
   if (d.chain === "missing") throw failed({ what: `There is no database at ${resolved.path}.`, untouched: "Nothing was written.", next: "Check --db." });
-  if (opts.apply) {
-    // A run of this database left unfinished is resumed or rolled back first: this write would be one its rollback does not know.
-    const unfinished = unfinishedRunRefusal(resolved.path!, resolved.path!);
-    if (unfinished) throw unfinished;
-  }
+  if (opts.apply) assertNoUnfinishedRun(resolved.path!); // its ledger row: resumed or rolled back first, a write its rollback would not know
   const { workDir, src, dst, ok, ledger, record, all } = await withWriteSafety(
     {
       command: "drill",

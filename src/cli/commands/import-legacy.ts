@@ -1,10 +1,9 @@
-import { unfinishedRunRefusal } from "../../cutover/resume.js";
+import { assertNoUnfinishedRun } from "../../cutover/resume.js";
 import { formatCount } from "../../util/count.js";
 import { join, resolve } from "node:path";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { openReadOnly } from "../../db/local.js";
-import { quoteString } from "../../db/value.js";
+import { vacuumCopy } from "../../db/clone.js";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { importJson } from "../../backup/import-json.js";
 import { QUARANTINE } from "../../backup/import-plan.js";
@@ -177,9 +176,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     };
   }
   if (bySwap) return importBySwap(ctx, resolved, input, digest, d.chain);
-  // A run of this database left unfinished is resumed or rolled back first: this write would be one its rollback does not know.
-  const unfinished = unfinishedRunRefusal(resolved.path!, resolved.path!);
-  if (unfinished) throw unfinished;
+  assertNoUnfinishedRun(resolved.path!); // resumed or rolled back first: this write would be one its rollback does not know
   report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
     // The load is one synchronous transaction: a stop request is honoured before it (nothing
     // imported) or once it committed (runCommand's note: the work is complete).
@@ -271,12 +268,7 @@ async function trialOnCopy<T>(dbPath: string, fn: (copy: string) => Promise<T>):
   const dir = mkdtempSync(join(tmpdir(), "vox-cutover-import-trial-"));
   try {
     const copy = join(dir, "trial.db");
-    const src = openReadOnly(dbPath);
-    try {
-      src.exec(`VACUUM INTO ${quoteString(copy)}`);
-    } finally {
-      src.close();
-    }
+    vacuumCopy(dbPath, copy, () => undefined);
     return await fn(copy);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { unfinishedRunRefusal } from "../../cutover/resume.js";
+import { assertNoUnfinishedRun } from "../../cutover/resume.js";
 import { formatCount } from "../../util/count.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { applyMigration, planLines, planMigration } from "../../migrate/migrate.js";
@@ -73,9 +73,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
     });
   }
   if (plan.needsBackup) return migrateBySwap(ctx, resolved, plan.toVersion, stepsJson);
-  // A run of this database left unfinished is resumed or rolled back first: this write would be one its rollback does not know.
-  const unfinished = unfinishedRunRefusal(resolved.path!, resolved.path!);
-  if (unfinished) throw unfinished;
+  assertNoUnfinishedRun(resolved.path!); // resumed or rolled back first: this write would be one its rollback does not know
   let workDir = "";
   const result = await withWriteSafety(
     {

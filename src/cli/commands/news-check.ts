@@ -1,4 +1,4 @@
-import { unfinishedRunRefusal } from "../../cutover/resume.js";
+import { assertNoUnfinishedRun } from "../../cutover/resume.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { EXIT, failed, refused } from "../../errors.js";
@@ -41,9 +41,7 @@ export async function newsCheckCommand(ctx: Ctx): Promise<CommandResult> {
       });
     }
     const r = report;
-    // A run of this database left unfinished is resumed or rolled back first: this write would be one its rollback does not know.
-    const unfinished = unfinishedRunRefusal(resolved.path!, resolved.path!);
-    if (unfinished) throw unfinished;
+    assertNoUnfinishedRun(resolved.path!); // resumed or rolled back first: this write would be one its rollback does not know
     copied = await withWriteSafety({ command: "news-check", dbPath: resolved.path!, breakLock: Boolean(opts.breakLock) }, async (g) => {
       // The copy is one transaction: a stop request is honoured before it (nothing copied) or after it (all copied).
       pausePoint("news-before-copy");

@@ -1,4 +1,4 @@
-import { unfinishedRunRefusal } from "../../cutover/resume.js";
+import { assertNoUnfinishedRun } from "../../cutover/resume.js";
 import { commandFor } from "../../cutover/plan.js";
 import { formatCount } from "../../util/count.js";
 import { existsSync, lstatSync } from "node:fs";
@@ -93,9 +93,7 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
     );
     return { ok: true, mode: "dry-run", db: resolved, data: { sidecar: sidecarInfo, archive: { path: null }, tables } };
   }
-  // A run of this database left unfinished is resumed or rolled back first: this write would be one its rollback does not know.
-  const unfinished = unfinishedRunRefusal(dbPath, dbPath);
-  if (unfinished) throw unfinished;
+  assertNoUnfinishedRun(dbPath); // resumed or rolled back first: this write would be one its rollback does not know
   return withWriteSafety(
     {
       command: "sidecar",
