@@ -42,7 +42,7 @@ import { CancelToken, withSignals } from "../util/cancel.js";
 import { identify, type DbIdentity } from "./identity.js";
 import { describeHolders, openHolders } from "./holders.js";
 import { acquireLock, folderNotWritable, liveLockHolderError, type Lock } from "./lock.js";
-import { checkOwnedPath, checkWorkDir, exists, readMarker, type OwnedPath } from "./owned.js";
+import { checkOwnedPath, checkWorkDir, danglingLink, exists, readMarker, type OwnedPath } from "./owned.js";
 
 export { identify, realPathOf, type DbIdentity } from "./identity.js";
 export { checkOwnedPath, checkWorkDir, readMarker } from "./owned.js";
@@ -197,7 +197,7 @@ export async function withWriteSafety<T>(opts: WriteSafetyOptions, fn: (g: Write
   checkPlanOption(opts.plan);
   const id = identify(opts.dbPath);
   // A link whose target is missing is what an unmounted data volume looks like: creating a file would replace the link (helper-102).
-  if (id.isLink && !id.exists)
+  if (danglingLink(id.path))
     throw refused({
       what: `${id.path} is a symbolic link to ${readlinkSync(id.path)}, which does not exist (a volume not mounted?).`,
       untouched: "Nothing was created or changed: the link was left as it is.",

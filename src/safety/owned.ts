@@ -44,7 +44,7 @@ export function fileKind(p: string): "file" | "dir" | "fifo" | "char-device" | "
 }
 
 /** A symbolic link whose target does not exist. */
-function danglingLink(p: string): boolean {
+export function danglingLink(p: string): boolean {
   try {
     return lstatSync(p).isSymbolicLink() && !existsSync(p);
   } catch {
