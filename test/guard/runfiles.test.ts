@@ -117,6 +117,24 @@ describe("one lock per file identity (point 6)", () => {
     expect(existsSync(join(dir, "vox-cutover-runs"))).toBe(false);
   });
 
+  it("a hard link made after Stage 0, before the swap: the swap's own check under the hold refuses (3) — a new link moves the file's status-change time — nothing moved; the rollback closes the run", async () => {
+    const { dir, db, orig } = sample();
+    const { child, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:primary-unchanged");
+    const other = join(dir, "late-name.db");
+    linkSync(db, other);
+    release();
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/its permissions, owner or links changed/);
+    expect(sha256(db)).toBe(orig);
+    expect(statSync(db).nlink).toBe(2);
+    rmSync(other);
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".vox.db.vox-cutover"))).toEqual([]);
+  });
+
   it("two export-legacy to one new OUT path (real processes): the second is refused (3) naming the first, with --force too; the first's backup verifies", async () => {
     const { dir, db } = sample();
     const out = join(dir, "new-backup.jsonl"); // does not exist yet: locked by its folder's identity + its name
