@@ -14,6 +14,7 @@ import type { Decide, Emit } from "../engine/events.js";
 import type { RunOnDisk } from "../engine/runs.js";
 import { shellQuote } from "../util/shell.js";
 import type { CutoverReport } from "../report/cutover-report.js";
+import { refusingGates } from "../report/render.js";
 
 export interface CutoverOptions {
   resolved: ResolvedDb;
@@ -70,13 +71,16 @@ export function applyFlags(plan: Pick<CutoverPlan, "options" | "base">, given: {
   return flags.join(" ");
 }
 
-/** The dry-run's last line: the command that applies exactly this plan (`flags`: applyFlags), and the Stage 0 gates that would refuse it now (each that step's warning: stages/stage0-gates.ts). */
-export function dryRunMessage(report: Pick<CutoverReport, "steps" | "planDigest">, path: string, flags: string): string {
-  const gates = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
-  const exactly = commandFor("cutover", path, `--apply --plan ${report.planDigest} ${flags}`);
+/** A dry-run's last line: the command that applies exactly this plan, and the gates that would refuse it now. */
+export function dryRunLine(gates: string[], exactly: string): string {
   return gates.length
     ? `dry-run: nothing was changed. --apply would be refused now (${gates.join(", ")}: see above); once that is fixed, run exactly this plan: ${exactly}`
     : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
+}
+
+/** The cutover dry-run's last line: the command that applies exactly this plan (`flags`: applyFlags), and the Stage 0 gates that would refuse it now. */
+export function dryRunMessage(report: Pick<CutoverReport, "steps" | "planDigest">, path: string, flags: string): string {
+  return dryRunLine(refusingGates(report), commandFor("cutover", path, `--apply --plan ${report.planDigest} ${flags}`));
 }
 
 export interface CutoverPlan {

@@ -32,7 +32,7 @@ import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
 import { fillReport, tablesOf } from "../report/fill.js";
 import { runStateFromJournal, trackRun, type RunState } from "../engine/run-state.js";
-import { writeReports } from "../report/render.js";
+import { refusingGates, writeReports } from "../report/render.js";
 import { applyFlags, commandFor, dryRunMessage, runCommandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
@@ -164,7 +164,7 @@ async function cutoverRun(given: CutoverOptions): Promise<CutoverReport> {
           // The same export and import --apply makes, into a scratch folder, kept for that apply (engine/kept-trial.ts): misfits show now.
           opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
           const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
-          const refusing = report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+          const refusing = refusingGates(report);
           const keep = { planDigest: report.planDigest!, command: opts.command, refusing }; // not kept while a Stage 0 gate would refuse the apply
           const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep, ctx.integrityBeside);
           const { integrity, ...trial } = evidence; // Stage 0's integrity_check, when it ran beside the trial (stage0-preconditions.ts)

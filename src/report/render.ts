@@ -59,6 +59,11 @@ function reportMarkdown(r: CutoverReport, error?: unknown): string {
   return lines.join("\n") + "\n";
 }
 
+/** The Stage 0 steps whose warnings would refuse the apply (stages/stage0-gates.ts: a dry-run turns each refusal into a warning). */
+export function refusingGates(report: Pick<CutoverReport, "steps">): string[] {
+  return report.steps.filter((s) => s.stage === 0 && s.warnings?.length).map((s) => s.id);
+}
+
 export function reportJson(r: CutoverReport): Record<string, unknown> {
   return {
     outcome: r.outcome,
@@ -80,6 +85,7 @@ export function reportJson(r: CutoverReport): Record<string, unknown> {
     ...(r.readWhole ? { readWhole: r.readWhole } : {}),
     ...(r.quarantineTable ? { quarantineTable: r.quarantineTable } : {}),
     steps: r.steps,
+    ...(r.mode === "dry-run" ? { refusedBy: refusingGates(r) } : {}),
     rollbackCommand: r.rollbackCommand,
     message: r.message,
   };

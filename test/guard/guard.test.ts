@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { cleanEnv, cli, cliEnv, launch, makeBaselineDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
+import { cleanEnv, cli, cliEnv, launch, makeBaselineDb, makeVoxDb, sampleWithFewerTables, sha256, snapshotDir, sqlite, tmp, pausedAt } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
@@ -158,16 +158,38 @@ describe("another process holding the database open", () => {
       expect((await cli(["export-legacy", backup, "--db", db])).exitCode).toBe(0);
       const target = join(tmp(), "current.db");
       makeBaselineDb(target);
+      // and in migrate, on a vox 60 file (its fold is a run of the same engine)
+      const behind = join(tmp(), "behind.db");
+      makeVoxDb(behind, "60", [59, 60]);
       const { child: app2 } = await holdOpen(target);
+      const { child: app3 } = await holdOpen(behind);
       try {
         const before2 = sha256(target);
+        // The dry-run runs the apply's Stage 0 checks: it names the holder and says the apply would be refused (helper-101: it said nothing).
+        const dryImp = await cli(["import-legacy", backup, "--db", target, "--json"]);
+        expect(dryImp.exitCode, dryImp.stderr).toBe(0);
+        expect(dryImp.json.refusedBy).toEqual(["holders"]);
+        expect(dryImp.stderr).toMatch(new RegExp(`! holders: --apply would be refused now[^]*pid ${app2.pid} \\(`));
+        expect(dryImp.stderr).toMatch(
+          /dry-run: nothing was changed\. --apply would be refused now \(holders: see above\); once that is fixed, run exactly this plan: vox-cutover import-legacy /,
+        );
         const imp = await cli(["import-legacy", backup, "--db", target, "--apply"]);
         expect(imp.exitCode, imp.stderr).toBe(3);
         expect(imp.stderr).toMatch(new RegExp(`pid ${app2.pid}`));
         expect(sha256(target)).toBe(before2);
+        const before3 = sha256(behind);
+        const dryMig = await cli(["migrate", "--db", behind, "--json"]);
+        expect(dryMig.exitCode, dryMig.stderr).toBe(0);
+        expect(dryMig.json.refusedBy).toEqual(["holders"]);
+        expect(dryMig.json.runSteps.map((x: any) => x.id)).toContain("swap");
+        expect(dryMig.stderr).toMatch(new RegExp(`! holders: --apply would be refused now[^]*pid ${app3.pid} \\(`));
+        const mig = await cli(["migrate", "--db", behind, "--apply", "--plan", dryMig.json.planDigest]);
+        expect(mig.exitCode, mig.stderr).toBe(3);
+        expect(mig.stderr).toMatch(new RegExp(`pid ${app3.pid}`));
+        expect(sha256(behind)).toBe(before3);
       } finally {
-        app2.kill("SIGKILL");
-        await app2;
+        for (const a of [app2, app3]) a.kill("SIGKILL");
+        await Promise.all([app2, app3]);
       }
     } finally {
       app.kill("SIGKILL");

@@ -9,8 +9,8 @@ import { formatCount } from "../../util/count.js";
 import type { Output } from "../output.js";
 import type { CommandResult, Ctx } from "../run.js";
 
-/** Plain-text renderer of the engine's events. */
-export function textRenderer(out: Output): (e: EngineEvent) => void {
+/** Plain-text renderer of the engine's events (`digest: false`: a command with a plan digest of its own, migrate or import-legacy). */
+export function textRenderer(out: Output, o: { digest?: boolean } = {}): (e: EngineEvent) => void {
   let progress: ProgressLine | null = null;
   let stage = -1;
   const STAGES = [
@@ -23,7 +23,7 @@ export function textRenderer(out: Output): (e: EngineEvent) => void {
   return (e) => {
     switch (e.type) {
       case "plan":
-        out.text(`plan digest: ${e.digest}`);
+        if (o.digest !== false) out.text(`plan digest: ${e.digest}`);
         for (const s of e.steps) {
           if (s.stage !== stage) {
             stage = s.stage;

@@ -19,7 +19,8 @@ import { faultAfterRows, pausePoint } from "../../engine/testhooks.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { CancelToken, stopPoint, withSignals } from "../../util/cancel.js";
 import { withWriteSafety } from "../../safety/guard.js";
-import { reportJson, runCutover } from "../../cutover/index.js";
+import { dryRunLine, reportJson, runCutover, swapDryRun } from "../../cutover/index.js";
+import type { RunOptions } from "../../../stages/index.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow } from "./verify-backup.js";
 import { textRenderer } from "./cutover.js";
@@ -143,6 +144,16 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
   });
   let report: ImportReport;
   if (!apply) {
+    // Into a file that holds tables the apply is a run of the cutover engine: its Stage 0 checks (read-only) and steps, shown now.
+    const pre = bySwap
+      ? await swapDryRun({
+          resolved,
+          command: "import-legacy",
+          ...(typeof opts.workDir === "string" ? { workDir: resolveWorkDir(opts.workDir, resolved.path) } : {}),
+          options: { importFrom: importFromOf(input, opts) },
+          emit: textRenderer(out, { digest: false }),
+        })
+      : null;
     await stopPoint(ctx.token, "before import-legacy's trial import", "Nothing was written: the backup and the database were only read.");
     // Into a file that holds tables the trial loads into a copy of it, as the apply will (its rows meet the target's: a key
     // the target holds already, a quarantine row's id); into a new file, into a scratch file on the baseline.
@@ -165,14 +176,18 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     out.text(`plan digest: ${digest}`);
     printImport(ctx, report, true);
     out.text("");
+    out.text(`trial: an import into ${bySwap ? "a copy of the database" : "a scratch file"}, removed.`);
     out.text(
-      `dry-run (a trial import into ${bySwap ? "a copy of the database" : "a scratch file"}, removed): nothing was changed. To apply exactly this: vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
+      dryRunLine(
+        pre?.refusing ?? [],
+        `vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
+      ),
     );
     return {
       ok: true,
       mode: "dry-run",
       db: resolved,
-      data: jsonData(report),
+      data: { ...jsonData(report), ...(pre ? { steps: pre.report.steps, refusedBy: pre.refusing } : {}) },
     };
   }
   if (bySwap) return importBySwap(ctx, resolved, input, digest, d.chain);
@@ -233,7 +248,7 @@ async function importBySwap(ctx: Ctx, resolved: ResolvedDb, input: ImportInput, 
       apply: true,
       workDir: typeof opts.workDir === "string" ? resolveWorkDir(opts.workDir, resolved.path) : undefined,
       command: "import-legacy",
-      options: { importFrom: { path: input.path, acceptUnverified: Boolean(opts.acceptUnverified), sha: input.claimedSha } },
+      options: { importFrom: importFromOf(input, opts) },
       emit: (e) => {
         if (e.type === "step-done" && e.id === "import" && e.outputs?.report && typeof e.outputs.report === "object")
           imported = e.outputs.report as Record<string, unknown>;
@@ -261,6 +276,11 @@ async function importBySwap(ctx: Ctx, resolved: ResolvedDb, input: ImportInput, 
       databaseBackup: report.backup.path ? { path: report.backup.path, sha256: report.backup.sha256, verified: report.backup.verified } : null,
     },
   };
+}
+
+/** The run option naming the file to import: its path, and the hash the plan names (held on every run and resume). */
+function importFromOf(input: ImportInput, opts: Ctx["opts"]): NonNullable<RunOptions["importFrom"]> {
+  return { path: input.path, acceptUnverified: Boolean(opts.acceptUnverified), sha: input.claimedSha };
 }
 
 /** `fn` on a private copy of `dbPath` (VACUUM INTO from one read transaction, in the temp folder), removed afterwards whatever happens. */

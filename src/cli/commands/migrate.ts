@@ -14,7 +14,7 @@ import type { CommandResult, Ctx } from "../run.js";
 import type { ResolvedDb } from "../../db/resolve.js";
 import { CancelToken, withSignals } from "../../util/cancel.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
-import { reportJson, runCutover } from "../../cutover/index.js";
+import { dryRunLine, reportJson, runCutover, swapDryRun } from "../../cutover/index.js";
 import { textRenderer } from "./cutover.js";
 import { shellQuote } from "../../util/shell.js";
 
@@ -42,17 +42,34 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
   for (const l of planLines(plan)) out.text(l);
   for (const b of plan.blockers) out.text(`BLOCKED: ${b}`);
   const stepsJson = plan.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description, sql: s.sql }));
+  const workDir = opts.workDir ? resolveWorkDir(opts.workDir, resolved.path) : undefined;
+  const backupPath = typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : undefined;
   if (!apply) {
+    // A file that holds rows is migrated by the cutover engine (migrateBySwap): its Stage 0 checks (read-only) and steps, shown now.
+    const pre =
+      plan.needsBackup && resolved.kind === "file" && plan.blockers.length === 0
+        ? await swapDryRun({ resolved, command: "migrate", workDir, backupPath, emit: textRenderer(out, { digest: false }) })
+        : null;
     out.text("");
+    const flags = [workDir ? ` --work-dir ${shellQuote(workDir)}` : "", backupPath ? ` --backup ${shellQuote(backupPath)}` : ""].join("");
     out.text(
-      `dry-run: nothing was changed. To run exactly this plan: vox-cutover migrate${resolved.kind === "file" ? ` --db ${shellQuote(resolved.path!)}` : ""} --apply --plan ${plan.digest}`,
+      dryRunLine(
+        pre?.refusing ?? [],
+        `vox-cutover migrate${resolved.kind === "file" ? ` --db ${shellQuote(resolved.path!)}` : ""} --apply --plan ${plan.digest}${flags}`,
+      ),
     );
     return {
       ok: plan.blockers.length === 0,
       exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok,
       mode: "dry-run",
       db: resolved,
-      data: { chain: d.chain, planDigest: plan.digest, steps: stepsJson, blockers: plan.blockers },
+      data: {
+        chain: d.chain,
+        planDigest: plan.digest,
+        steps: stepsJson,
+        blockers: plan.blockers,
+        ...(pre ? { refusedBy: pre.refusing, runSteps: pre.report.steps } : {}),
+      },
     };
   }
   if (typeof opts.plan === "string" && opts.plan !== plan.digest) {
@@ -72,15 +89,15 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
       next: "Use Stage 1 instead: vox-cutover cutover (export, new file, import).",
     });
   }
-  if (plan.needsBackup) return migrateBySwap(ctx, resolved, plan.toVersion, stepsJson);
+  if (plan.needsBackup) return migrateBySwap(ctx, resolved, plan.toVersion, stepsJson, workDir, backupPath);
   assertNoUnfinishedRun(resolved.path!); // resumed or rolled back first: this write would be one its rollback does not know
-  let workDir = "";
+  let madeWorkDir = "";
   const result = await withWriteSafety(
     {
       command: "migrate",
       dbPath: resolved.path!,
       plan: opts.plan,
-      workDir: typeof opts.workDir === "string" && opts.workDir ? resolve(opts.workDir) : undefined,
+      workDir,
       owned: typeof opts.backup === "string" ? [{ flag: "--backup", path: opts.backup }] : [],
       breakLock: Boolean(opts.breakLock),
     },
@@ -90,8 +107,8 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
         workDir: g.workDir,
         targetFacts: base.facts,
         backup: async () => {
-          workDir = g.ensureWorkDir();
-          const path = typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : defaultBackupPath(workDir);
+          madeWorkDir = g.ensureWorkDir();
+          const path = backupPath ?? defaultBackupPath(madeWorkDir);
           out.note(`writing the backup ${path} …`);
           const b = await writeVerifiedBackup({
             dbPath: resolved.path!,
@@ -120,7 +137,7 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
       steps: stepsJson,
       runId: result.runId,
       backup: result.backup ? { path: result.backup.path, sha256: result.backup.sha256, verified: true } : null,
-      workDir: result.backup ? workDir : undefined,
+      workDir: result.backup ? madeWorkDir : undefined,
       changed: true,
     },
   };
@@ -132,7 +149,14 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
  * file, the swap under SQLite's write lock; no Stage 2–4), journaled in the work dir, so
  * `vox-cutover cutover --resume --apply` and `--rollback --apply` work on it like on any cutover.
  */
-async function migrateBySwap(ctx: Ctx, resolved: ResolvedDb, toVersion: number, stepsJson: unknown[]): Promise<CommandResult> {
+async function migrateBySwap(
+  ctx: Ctx,
+  resolved: ResolvedDb,
+  toVersion: number,
+  stepsJson: unknown[],
+  workDir: string | undefined,
+  backupPath: string | undefined,
+): Promise<CommandResult> {
   const { out, opts } = ctx;
   const token = new CancelToken();
   const render = textRenderer(out);
@@ -140,8 +164,8 @@ async function migrateBySwap(ctx: Ctx, resolved: ResolvedDb, toVersion: number, 
     runCutover({
       resolved,
       apply: true,
-      workDir: opts.workDir ? resolveWorkDir(opts.workDir, resolved.path) : undefined,
-      backupPath: typeof opts.backup === "string" && opts.backup ? resolve(opts.backup) : undefined,
+      workDir,
+      backupPath,
       breakLock: Boolean(opts.breakLock),
       command: "migrate",
       // The plan (and its digest) is migrate's own, printed above: the engine's step list is not printed again.
