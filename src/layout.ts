@@ -7,6 +7,7 @@
  *   .<db>.vox-cutover-new                    the new file a cutover builds
  *   .<db>.vox-cutover-<tag>-<pid>            a private file being built (renamed into place or removed)
  *   vox-cutover-runs/<UTC stamp>[-N]/         the default work dir of one run
+ *   vox-cutover-runs/<run id>.work-dir.json   where a run's work dir of the operator's choosing (--work-dir) is
  * In a work dir:
  *   .vox-cutover-run.json                    the run marker: which database (real path, dev/ino) and which run
  *   journal.jsonl, backup.jsonl, archive/<db>, archive/<sidecar>, rolled-back-new.db, report.{json,md},
@@ -58,6 +59,13 @@ export function sidecarBeside(dbPath: string): string {
 
 export function runsRoot(dbPath: string): string {
   return join(dirname(dbPath), RUNS_DIR);
+}
+
+/** The pointer to a run's work dir given with --work-dir, in `vox-cutover-runs/` beside the database (src/engine/runs.ts). */
+export const WORK_DIR_POINTER = ".work-dir.json";
+
+export function workDirPointer(dbPath: string, runId: string): string {
+  return join(runsRoot(dbPath), `${runId}${WORK_DIR_POINTER}`);
 }
 
 function utcStamp(now = new Date()): string {

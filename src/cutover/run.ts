@@ -26,7 +26,7 @@ import { contentState, stopsResume } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "../engine/journal.js";
 import { pausePoint } from "../engine/testhooks.js";
 import { planChanged } from "../db/plan-digest.js";
-import { finishedRun, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { finishedRun, pointToWorkDir, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
 import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
@@ -226,8 +226,7 @@ async function executeSteps(
   state: () => RunState,
 ): Promise<CutoverReport> {
   let paths = plan.paths;
-  const runId = g.runId;
-  report.runId = runId;
+  const runId = (report.runId = g.runId);
   report.workDir = paths.workDir;
   report.rollbackCommand = runCommandFor(opts.resolved.path!, paths, "--rollback --apply");
   report.resumeCommand = runCommandFor(opts.resolved.path!, paths, "--resume --apply");
@@ -265,6 +264,7 @@ async function executeSteps(
       journal.path = join(paths.workDir, JOURNAL_NAME);
       report.workDir = paths.workDir;
     }
+    pointToWorkDir(paths.dbPath, paths.workDir, runId); // a --work-dir run is found beside the database (engine/runs.ts)
     journal.append({
       e: "run-start",
       runId,

@@ -118,6 +118,14 @@ export const RunMarkerSchema = v.object({
   createdAt: str,
 });
 
+/** `vox-cutover-runs/<run id>.work-dir.json`: where a run with a work dir of the operator's choosing keeps its files. */
+export const WorkDirPointerSchema = v.object({
+  format: v.literal("vox-cutover-work-dir"),
+  runId: str,
+  db: str,
+  workDir: str,
+});
+
 /** The first line of a vox-cutover backup (what the importer relies on before it reads rows). */
 export const BackupHeaderSchema = v.looseObject({
   k: v.literal("header"),

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { cli, pausedAt, sampleInto, sha256, tmp } from "../helpers.js";
 import { join } from "node:path";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 describe("a run left unfinished comes first", () => {
   it("diagnose names it and its resume; sidecar, news-check and drill --apply are refused (3) until it is resumed", async () => {
@@ -37,5 +38,38 @@ describe("a run left unfinished comes first", () => {
     const after = await cli(["diagnose", "--db", db, "--json"]);
     expect(after.json.unfinishedRun).toBeUndefined();
     expect((await cli(["drill", "--db", db, "--apply"])).exitCode).toBe(0);
+  }, 120_000);
+
+  it("in a work dir of the operator's choosing too: found beside the database without --work-dir, resumed and rolled back from there", async () => {
+    const dir = tmp();
+    await sampleInto(dir, 5);
+    const db = join(dir, "vox.db");
+    const orig = sha256(db);
+    const elsewhere = join(tmp(), "runs", "mine");
+    const { child } = await pausedAt(["cutover", "--db", db, "--apply", "--work-dir", elsewhere], "after:swap");
+    child.kill("SIGKILL");
+    await child;
+    // Without the pointer beside the database this run was invisible: diagnose said the file was current, a new run could start.
+    const pointers = readdirSync(join(dir, "vox-cutover-runs"));
+    expect(pointers).toEqual([expect.stringMatching(/\.work-dir\.json$/)]);
+    expect(JSON.parse(readFileSync(join(dir, "vox-cutover-runs", pointers[0]!), "utf8"))).toMatchObject({ workDir: elsewhere, db });
+    const d = await cli(["diagnose", "--db", db, "--json"]);
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(d.json.unfinishedRun.what).toContain(elsewhere);
+    expect(d.json.next[0]).toContain(`--work-dir ${elsewhere}`);
+    const side = await cli(["sidecar", "--db", db, "--apply"]);
+    expect(side.exitCode, side.stderr).toBe(3);
+    const again = await cli(["cutover", "--db", db, "--apply"]);
+    expect(again.exitCode, again.stderr).toBe(3);
+    expect(again.stderr).toContain(elsewhere);
+    // A pointer is a hint only: one naming a folder without this database's journal is not taken for a run.
+    const forged = join(tmp(), "forged");
+    writeFileSync(join(dir, "vox-cutover-runs", "x.work-dir.json"), JSON.stringify({ format: "vox-cutover-work-dir", runId: "x", db, workDir: forged }));
+    const resumed = await cli(["cutover", "--db", db, "--resume", "--apply"]);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
+    expect((await cli(["diagnose", "--db", db, "--json"])).json.unfinishedRun).toBeUndefined();
   }, 120_000);
 });
