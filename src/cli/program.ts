@@ -93,9 +93,10 @@ function action(name: string, handler: Handler) {
   };
 }
 
-/** `--db --json`: the value was left out, and the next option would be taken for it (a usage error, 2). */
+/** `--db --json`: the value was left out, and the next option would be taken for it; `--backup ''`: no path at all (a usage error, 2, both). */
 const notAnOption = (flag: string, what: string) => (v: string) => {
   if (v.startsWith("--")) throw new InvalidArgumentError(`${v} is an option, not ${what}: the value after ${flag} is missing.`);
+  if (v.trim() === "") throw new InvalidArgumentError(`${flag} was given an empty value: it needs ${what}.`);
   return v;
 };
 const dbOpt = () =>

@@ -21,6 +21,9 @@ describe("every --json output is one object with command, ok, mode, db, duration
     ["--work-dir with its folder left out", ["drill", "--work-dir", "--json"], 2, { command: "drill", ok: false }],
     ["a missing argument", ["export-legacy", "--json"], 2, { command: "export-legacy", ok: false }],
     ["--db with its path left out", ["cutover", "--db", "--json"], 2, { command: "cutover", ok: false, db: null }],
+    // An empty path was the current folder (--backup '': refused 3, "already holds a folder") or the default (--work-dir ''): a usage error.
+    ["--backup given an empty path", ["cutover", "--db", junk, "--apply", "--backup", "", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],
+    ["--work-dir given an empty path", ["migrate", "--db", junk, "--work-dir", " ", "--json"], 2, { command: "migrate", ok: false }],
     ["--plan with its digest left out", ["cutover", "--db", junk, "--apply", "--plan", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],
     [
       "a refusal before the database is resolved",
