@@ -60,7 +60,7 @@ export async function rollbackCommand(opts: CutoverOptions, id: DbIdentity, pend
       const now = planRollback(run, dbPath);
       refuseChanged(now, opts);
       r.rollback = now; // the plan carried out (the wizard words it from this, never from the message)
-      return executeRollback(now, run, opts.emit, g.lock);
+      return executeRollback(now, run, g.lock);
     },
   );
   r.outcome = "rolled-back";

@@ -5,7 +5,6 @@ import { checkpointIfWal, moveDatabaseFiles } from "../db/files.js";
 import { fsyncDir } from "../util/fsync.js";
 import { failed, refused, type VoxError } from "../errors.js";
 import { DB_SIDE_SUFFIXES } from "../layout.js";
-import type { Emit } from "../engine/events.js";
 import { whereabouts } from "../engine/whereabouts.js";
 import { assertRecorded, newFileWrittenByItsName } from "../safety/runfiles.js";
 import { assertUnheldBeforeRename } from "../safety/holders.js";
@@ -43,7 +42,7 @@ function refusalError(plan: RollbackPlan, run: RunOnDisk): VoxError | null {
  * deleted), then the archived original is renamed over the name in one step (never empty); only the
  * run's own temporary files are removed. Journaled (rollback-start, rollback-done).
  */
-export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, lock?: Lock | null): string {
+export function executeRollback(plan: RollbackPlan, run: RunOnDisk, lock?: Lock | null): string {
   const journal = new Journal(run.workDir);
   journal.append({ e: "rollback-start" });
   const err = refusalError(plan, run);
@@ -95,9 +94,8 @@ export function executeRollback(plan: RollbackPlan, run: RunOnDisk, emit: Emit, 
   if (!plan.finished) removeDeadLocks(plan.dbPath, plan.runId);
   journal.append({ e: "rollback-done", restored });
   const kept = plan.backupKept ? ` The backup ${plan.backupKept} is kept.` : plan.finished ? "" : " No backup had been finished, so there is none to keep.";
-  const text = `rolled back ${plan.finished ? "the finished run" : "run"} ${plan.runId}: ${msgs.join("; ")}.${kept}`;
-  emit({ type: "note", text });
-  return text;
+  // Returned, not emitted: it is the report's message, which every driver prints once (it was printed twice).
+  return `rolled back ${plan.finished ? "the finished run" : "run"} ${plan.runId}: ${msgs.join("; ")}.${kept}`;
 }
 
 /** The archive must be the original primary (the run-start device/inode) and, after a finished swap, what the swap recorded. */

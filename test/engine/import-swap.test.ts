@@ -70,6 +70,7 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(rb.exitCode, rb.stderr).toBe(0);
     expect(sha256(db)).toBe(orig);
+    expect((rb.stdout + rb.stderr).match(/rolled back the finished run/g)).toHaveLength(1); // said once (it was printed twice: a note and the message)
   }, 120_000);
 
   it("a kill at each phase, then cutover --resume or --rollback: the original is never lost", async () => {
