@@ -12,7 +12,7 @@
  * - `telemetry.jsonl` as vox's trainers write it (`{"event","payload","ts_ms"}`), with a few bad lines.
  */
 import Database from "libsql";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { refused, usage } from "../errors.js";
 import { SIDECAR_NAME } from "../layout.js";
@@ -106,6 +106,16 @@ export function generateSample(opts: SampleOptions): SampleResult {
       what: `The folder ${dirname(out)} does not exist.`,
       untouched: "Nothing was written.",
       next: `Create it first (mkdir -p '${dirname(out)}') or choose another OUT.`,
+    });
+  }
+  try {
+    accessSync(dirname(out), constants.W_OK | constants.X_OK);
+  } catch (e) {
+    // It was "Unexpected failure in sample: ConnectionFailed(… 14)": SQLite could not make the file.
+    throw usage({
+      what: `The folder ${dirname(out)} is not writable by this user (${(e as NodeJS.ErrnoException).code ?? "EACCES"}): sample writes OUT, its sidecar and telemetry.jsonl there.`,
+      untouched: "Nothing was written.",
+      next: "Choose an OUT in a folder you may write (e.g. a new folder under your home or /tmp).",
     });
   }
   const tmp = `${out}.vox-cutover-sample-${process.pid}`;

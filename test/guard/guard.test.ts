@@ -471,7 +471,7 @@ describe("messages", () => {
 });
 
 describe("hostile files are refusals that say what to do (never 'Unexpected failure', never a stale lock)", () => {
-  it("a read-only database folder (another user's): cutover and migrate refuse (3) before any lock or file", async (ctx) => {
+  it("a read-only database folder (another user's): cutover and migrate refuse (3) before any lock or file, sample says the folder is not writable (2)", async (ctx) => {
     const user = otherUser();
     if ("skip" in user) return ctx.skip(user.skip);
     // The other user runs the package as installed in a folder it can reach: the checkout may be private (0700).
@@ -482,11 +482,16 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
     const { db, orig } = await sampleIn(10, dir);
     await execa("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
     chmodSync(dir, 0o555);
+    const emptyRo = join(base, "ro-empty"); // sample's OUT: a folder of that user's, empty, read-only
+    mkdirSync(emptyRo);
+    await execa("chown", [`${user.uid}:${user.gid}`, emptyRo]);
+    chmodSync(emptyRo, 0o555);
     const before = snapshotDir(dir);
     for (const args of [
       ["cutover", "--db", db, "--apply"],
       ["migrate", "--db", db, "--apply"],
       ["sidecar", "--db", db, "--apply"],
+      ["sample", join(emptyRo, "vox.db")],
     ]) {
       const r = await execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "node", bin, ...args], {
         env: cleanEnv(),
@@ -498,7 +503,10 @@ describe("hostile files are refusals that say what to do (never 'Unexpected fail
       expect(r.stderr).not.toMatch(/Unexpected failure/);
       if (args[0] === "migrate")
         expect(r.exitCode).toBe(4); // legacy: the cutover's job, nothing written
-      else {
+      else if (args[0] === "sample") {
+        expect(r.exitCode, r.stderr).toBe(2); // was "Unexpected failure in sample: ConnectionFailed(… 14)", 1
+        expect(r.stderr).toMatch(/The folder .* is not writable by this user \(EACCES\)/);
+      } else {
         expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(3);
         if (args[0] === "cutover") expect(r.stderr).toMatch(/folder .* is not writable/);
       }
