@@ -4,7 +4,7 @@ import { contentState, LIVE_WRITE_GATE, untouchedSince } from "../safety/content
 import { realPathOf, sameFileAs } from "../safety/identity.js";
 import { runStateFromJournal } from "../engine/run-state.js";
 import { swapMoved } from "../engine/journal.js";
-import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { runKind, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { refused, type VoxError } from "../errors.js";
 import { describeHolder, isStale, readLock } from "../safety/lock.js";
 import { runCommandFor } from "./plan.js";
@@ -59,7 +59,7 @@ export function pendingRunRefusal(pending: RunOnDisk, dbPath: string, path: stri
   const can = resumability(pending, dbPath);
   const undo = runCommandFor(path, { dbPath, workDir: pending.workDir }, "--rollback --apply");
   return refused({
-    what: `An unfinished cutover of this database is recorded in ${pending.workDir} (${where}${st.swapPhase !== "none" ? `, swap phase ${st.swapPhase}` : ""}).`,
+    what: `An unfinished ${runKind(st.start?.command)} of this database is recorded in ${pending.workDir} (${where}${st.swapPhase !== "none" ? `, swap phase ${st.swapPhase}` : ""}).`,
     untouched: "Nothing was changed.",
     next: can.resumable
       ? `Resume it: ${runCommandFor(path, { dbPath, workDir: pending.workDir }, "--resume --apply")} — or undo it: ${undo}.`

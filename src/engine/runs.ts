@@ -79,6 +79,11 @@ function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
   return runs.sort((a, b) => (t(b) > t(a) ? 1 : t(b) < t(a) ? -1 : b.workDir > a.workDir ? 1 : -1));
 }
 
+/** What an operator calls a run, by the command that began it: import-legacy and migrate run the cutover engine too (resumed and rolled back with `cutover`). */
+export function runKind(command: string | undefined): string {
+  return command === "import-legacy" ? "import-legacy run" : command === "migrate" ? "migrate run" : "cutover";
+}
+
 /** The last run that finished a cutover (swap done) and was not rolled back: `cutover --rollback` after success. */
 export function finishedRun(dbPath: string, workDir?: string): RunOnDisk | undefined {
   return findRuns(dbPath, workDir).find((r) => r.state.finished && !r.state.rolledBack && r.state.swapPhase === "new-in-place");

@@ -31,6 +31,8 @@ export interface UnfinishedRun {
   primaryExists?: boolean;
   archivedPrimary?: string | null;
   startedAt?: string;
+  /** "cutover", "import-legacy run" or "migrate run" (engine/runs.ts runKind). */
+  kind?: string;
   /** What Roll back would move, remove and keep (the engine's plan; the screen only words it). */
   rollback?: RollbackPlan;
 }

@@ -14,12 +14,13 @@ import { cloneWithSidecar } from "../db/clone.js";
 import { runCutover } from "../cutover/index.js";
 import type { DecisionAnswer } from "../engine/events.js";
 import { readJournal, JOURNAL_NAME } from "../engine/journal.js";
-import { unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { runKind, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
 import { resumability } from "../cutover/resume.js";
 import { stage0 } from "../../stages/stage0-preconditions.js";
 import { stage1Baseline, stage1Behind } from "../../stages/stage1-fold.js";
 import { stage1Legacy } from "../../stages/stage1-legacy.js";
+import { stage1Import } from "../../stages/stage1-import.js";
 import { stages2to4 } from "../../stages/stage2to4.js";
 import { stepsFor } from "../../stages/index.js";
 import { generateSample } from "../sample/generate.js";
@@ -75,7 +76,7 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
   const st = run.state;
   const start = st.start!;
   // Titles and stages of every step of the runbook, by id (the journal records ids).
-  const byId = new Map([...stage0, ...stage1Legacy, ...stage1Behind, ...stage1Baseline, ...stages2to4].map((s) => [s.id, s]));
+  const byId = new Map([...stage0, ...stage1Legacy, ...stage1Import, ...stage1Behind, ...stage1Baseline, ...stages2to4].map((s) => [s.id, s]));
   const entries = readJournal(join(run.workDir, JOURNAL_NAME));
   const stop = st.stoppedOn;
   const failed = stop ? { step: stop.step, title: byId.get(stop.step)?.title, message: stop.message } : null;
@@ -108,6 +109,7 @@ function describeRun(run: RunOnDisk, dbPath: string): UnfinishedRun {
     primaryExists: existsSync(dbPath),
     archivedPrimary: existsSync(archivedPrimary) ? archivedPrimary : null,
     startedAt: entries[0]?.ts,
+    kind: runKind(start.command),
     rollback: planRollback(run, dbPath),
   };
   return u;

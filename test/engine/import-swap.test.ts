@@ -85,6 +85,11 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
       child.kill("SIGKILL");
       await child;
       expect(sha256(db), `${point}: killed before the rename, the name holds the original`).toBe(orig);
+      if (point === "after:import") {
+        // Named as what the operator ran (it said "An unfinished cutover"), resumed and rolled back with cutover.
+        const d = await cli(["diagnose", "--db", db, "--json"]);
+        expect(d.json.unfinishedRun.what).toMatch(/^An unfinished import-legacy run of this database is recorded in .* \(stopped after import\)/);
+      }
       const r = await cli(["cutover", "--db", db, then === "resume" ? "--resume" : "--rollback", "--apply"]);
       expect(r.exitCode, `${point} → ${then}: ${r.stderr}`).toBe(0);
       if (then === "rollback") expect(sha256(db), point).toBe(orig);

@@ -42,7 +42,7 @@ export function Unfinished({ e, cols, rows }: ScreenProps) {
   // order) so the header naming the database stays on screen; where it stopped, what happened to
   // the original, and why Resume is not offered never do.
   const lines: { key: string; text: string; drop: number; bold?: boolean }[] = [
-    { key: "title", text: `An unfinished cutover of ${basename(db)}${u.startedAt ? ` (started ${u.startedAt})` : ""}`, drop: 0, bold: true },
+    { key: "title", text: `An unfinished ${u.kind ?? "cutover"} of ${basename(db)}${u.startedAt ? ` (started ${u.startedAt})` : ""}`, drop: 0, bold: true },
     { key: "dir", text: `Recorded in ${u.workDir}`, drop: 3 },
     { key: "where", text: `It stopped ${where}${why}.`, drop: 0 },
     { key: "swap", text: swapWords(u.swapPhase, db), drop: 0 },
