@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
 import { writerHoldsLock } from "./locks.js";
-import { contentState, probeFile, untouchedSince, type ProbeResult } from "./probe.js";
+import { contentState, isDatabaseFile, probeFile, untouchedSince, type ProbeResult } from "./probe.js";
 import { copyRaw } from "./raw-fd.js";
 import { sleepSync } from "../util/sleep.js";
 import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
@@ -211,7 +211,7 @@ export function openReadOnly(
 ): LibsqlDatabase {
   if (opts.probed) return openPlain(path);
   const probe = probeFile(path);
-  if (probe.state !== "ok") throw notADatabase(path, probe);
+  if (!isDatabaseFile(probe)) throw notADatabase(path, probe);
   if (hotJournal(path)) throw hotJournalError(path);
   let db: LibsqlDatabase | undefined;
   try {
@@ -225,7 +225,7 @@ export function openReadOnly(
     } catch {
       /* a half-open handle */
     }
-    if (probe.header.walMode && readOnlyWal(e) && opts.copy !== false) return openSnapshot(path);
+    if (probe.state === "ok" && probe.header.walMode && readOnlyWal(e) && opts.copy !== false) return openSnapshot(path);
     throw wrapOpenError(path, e);
   }
   return db;
@@ -334,7 +334,7 @@ function openSnapshot(path: string): LibsqlDatabase {
 /** Opens (creating if needed) a database for writing; the caller owns the decision to write. `busyMs`: how long a lock makes it wait. */
 export function openReadWrite(path: string, busyMs = BUSY_TIMEOUT_MS): LibsqlDatabase {
   const probe = probeFile(path);
-  if (probe.state !== "ok" && probe.state !== "missing" && probe.state !== "empty-file") throw notADatabase(path, probe);
+  if (probe.state !== "missing" && !isDatabaseFile(probe)) throw notADatabase(path, probe);
   if (hotJournal(path)) throw hotJournalError(path); // opening would roll it back: a write before any backup
   let db: LibsqlDatabase | undefined;
   try {

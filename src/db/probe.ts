@@ -29,6 +29,11 @@ export type ProbeResult =
 
 const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
 
+/** A file SQLite opens as a database: one with a valid header, or 0 bytes (an empty database, as SQLite and vox take it). */
+export function isDatabaseFile(p: ProbeResult): p is Extract<ProbeResult, { state: "ok" | "empty-file" }> {
+  return p.state === "ok" || p.state === "empty-file";
+}
+
 /** Looks at a path without opening it as a database: nothing is created or written. */
 export function probeFile(path: string): ProbeResult {
   if (!existsSync(path)) return { state: "missing" };

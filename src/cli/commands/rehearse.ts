@@ -9,7 +9,7 @@ import { formatCount } from "../../util/count.js";
 import { cloneWithSidecar } from "../../db/clone.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { contentState, describeContentChange, untouchedSince } from "../../safety/content-version.js";
-import { probeFile } from "../../db/probe.js";
+import { isDatabaseFile, probeFile } from "../../db/probe.js";
 import { notADatabase } from "../../db/local.js";
 import { failed, VoxError } from "../../errors.js";
 import type { CommandResult, Ctx } from "../run.js";
@@ -28,7 +28,7 @@ export async function rehearseCommand(ctx: Ctx): Promise<CommandResult> {
       untouched: "Nothing was written.",
       next: "Check --db, or make a sample: vox-cutover sample /tmp/rehearsal/vox.db",
     });
-  if (probe.state !== "ok") throw notADatabase(resolved.path!, probe);
+  if (!isDatabaseFile(probe)) throw notADatabase(resolved.path!, probe);
   const made = !opts.workDir;
   // The rehearsal works in a folder of its own, never the database's (its clone would be the database).
   if (opts.workDir) checkRehearsalFolder(resolve(String(opts.workDir)), identify(resolved.path!), [basename(realPathOf(resolved.path!)), SIDECAR_NAME, "run"]);

@@ -7,7 +7,7 @@ import { isVoxExportFile } from "../../backup/reference.js";
 import { referenceFormatError } from "../../backup/import-input.js";
 import { splitSequences } from "../../backup/format.js";
 import { EXIT, failed, usage } from "../../errors.js";
-import { probeFile } from "../../db/probe.js";
+import { isDatabaseFile, probeFile } from "../../db/probe.js";
 import { ProgressLine } from "../progress.js";
 import { assertNotSpecial } from "../../safety/owned.js";
 import type { CommandResult, Ctx } from "../run.js";
@@ -29,7 +29,7 @@ export async function verifyBackupCommand(ctx: Ctx, inArg: unknown): Promise<Com
   if (isVoxExportFile(path)) throw referenceFormatError(path);
   const progress = new ProgressLine(out, "verify");
   const resolved = ctx.resolve();
-  const live = resolved.kind === "file" && probeFile(resolved.path!).state === "ok";
+  const live = resolved.kind === "file" && isDatabaseFile(probeFile(resolved.path!));
   if (resolved.kind === "file" && existsSync(resolved.path!) && !live) {
     throw failed({
       what: `The database ${resolved.path} to compare against is not readable.`,

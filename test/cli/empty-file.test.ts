@@ -1,0 +1,41 @@
+/**
+ * A 0-byte vox.db is what SQLite and vox take it for: an empty database (vox puts its baseline on it).
+ * diagnose, cutover and migrate said "empty"; export-legacy, verify-backup, drill, news-check, ledger
+ * and rehearse said "cannot be opened as a database … restore it from a backup" (1). Each command now
+ * answers a 0-byte file as it answers an empty database with a header page, and leaves it 0 bytes.
+ */
+import { describe, expect, it } from "vitest";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, sqlite, tmp } from "../helpers.js";
+
+function emptyDb(kind: "zero" | "page"): { dir: string; db: string } {
+  const dir = join(tmp(), kind);
+  mkdirSync(dir);
+  const db = join(dir, "vox.db");
+  if (kind === "zero") writeFileSync(db, "");
+  else sqlite(db, "PRAGMA user_version=0; VACUUM;"); // a header page, no table (the sqlite3 CLI)
+  return { dir, db };
+}
+
+describe("a 0-byte database file is an empty database", () => {
+  it("export-legacy, verify-backup, drill, news-check, ledger and rehearse answer it as an empty database with a header page, and leave it 0 bytes", async () => {
+    const zero = emptyDb("zero");
+    const page = emptyDb("page");
+    expect(statSync(page.db).size).toBeGreaterThan(0);
+    const codes = async ({ dir, db }: { dir: string; db: string }) => {
+      const out: Record<string, number> = {};
+      const backup = join(dir, "b.jsonl");
+      for (const args of [["export-legacy", backup], ["verify-backup", backup], ["drill"], ["news-check"], ["ledger"], ["rehearse"]]) {
+        const r = await cli([...args, "--db", db]);
+        expect(r.stderr, `${args[0]}`).not.toMatch(/cannot be opened as a database|Unexpected failure/);
+        out[args[0]!] = r.exitCode;
+      }
+      return out;
+    };
+    const z = await codes(zero);
+    expect(z).toEqual({ "export-legacy": 0, "verify-backup": 0, drill: 0, "news-check": 0, ledger: 0, rehearse: 0 });
+    expect(z).toEqual(await codes(page));
+    expect(statSync(zero.db).size).toBe(0);
+  }, 60_000);
+});
