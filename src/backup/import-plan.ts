@@ -5,7 +5,8 @@ import { baselineCatalog, type TableInfo } from "../db/catalog.js";
 import { emptyTarget } from "../db/objects.js";
 import { rowRefusedBy } from "../db/faults.js";
 import { allRows, type LibsqlDatabase } from "../db/local.js";
-import { normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
+import { NO_EXACT_TEXT, normalizeValue, quoteIdent, type RowInserter, type SqlValue } from "../db/value.js";
+import { VoxError } from "../errors.js";
 import { affinityOf, columnAffinity, type Affinity } from "./affinity.js";
 import type { BackupHeader, BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
@@ -273,6 +274,9 @@ export function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }, 
   if (kind === "constraint" && bigValues && p.target?.strict && /cannot store BLOB value/.test(msg))
     return `constraint: ${msg} (the row holds a value over ${bigValueBytes()} bytes, written into a table by BLOB placeholders that a STRICT table refuses: this version cannot load it into ${p.target.name}, so it is kept here whole)`;
   if (kind === "constraint") return `constraint: ${msg}`;
+  // Checked before any statement runs (placeOf): the row is kept whole with its bytes, the import goes on (helper-105: it failed, 1).
+  if (e instanceof VoxError && e.details?.[NO_EXACT_TEXT])
+    return `encoding: a TEXT value whose bytes are not UTF-8 has no exact form in this ${String(e.details[NO_EXACT_TEXT])} file`;
   if (kind === "datatype-mismatch") {
     const alias = p.target?.rowidAlias;
     return `datatype-mismatch: ${msg}${alias ? ` (${p.target!.name}.${alias} is an INTEGER PRIMARY KEY: it holds integers only)` : ""}`;

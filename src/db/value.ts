@@ -220,6 +220,9 @@ export function utf16TextOf(bytes: Uint8Array): { sql: string; arg: Uint8Array }
  * (lone surrogates: Utf16Units) bind their UTF-16 bytes (utf16TextOf); RawText that is no UTF-16
  * text's form is refused with a worded error.
  */
+/** The detail of placeOf's refusal: an import keeps that row whole in legacy_quarantine (import-plan.ts rowRefusal) instead of failing. */
+export const NO_EXACT_TEXT = "noExactText";
+
 export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg?: unknown } {
   if (encoding !== "UTF-8" && (v instanceof RawText || (typeof v === "string" && changedInUtf16(v)))) {
     const s = v instanceof RawText ? unitsOf(v.bytes) : v;
@@ -228,6 +231,7 @@ export function placeOf(v: SqlValue, encoding: TextEncoding): { sql: string; arg
         what: `A TEXT value whose bytes are not UTF-8 (${v instanceof RawText ? v.bytes.length : 0} bytes) has no exact form in this ${encoding} file.`,
         untouched: "The import was rolled back; nothing was written.",
         next: "Import into a UTF-8 file (a new path: the backup's own settings), or store the value as a BLOB in the source.",
+        details: { [NO_EXACT_TEXT]: encoding },
       });
     return utf16TextOf(utf16Bytes(s, encoding));
   }

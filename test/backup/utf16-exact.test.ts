@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { buildCorpusFile } from "../fixtures/corpus.js";
-import { cli, fixtureDb, sqlite, tmp } from "../helpers.js";
+import { cli, fixtureDb, makeBaselineDb, sqlite, tmp } from "../helpers.js";
+import { mkdirSync } from "node:fs";
 import { RawText, RowInserter } from "../../src/db/value.js";
 import { EXIT, type VoxError } from "../../src/errors.js";
 
@@ -120,4 +121,30 @@ describe('a {"t"} value into a UTF-16 file', () => {
     expect(sqlite(db, "SELECT typeof(v), length(CAST(v AS BLOB)), hex(substr(CAST(v AS BLOB), 600001)) FROM t")).toBe("text|600006|00D83DD800DE");
     expect(sqlite(db, "SELECT hex(substr(CAST(v AS BLOB), 1, 8)) FROM t")).toBe("6100620061006200");
   }, 20_000);
+});
+
+describe("import-legacy into a UTF-16 file, a TEXT value that is not UTF-8", () => {
+  it("keeps that row whole in legacy_quarantine with its bytes and loads the others (it failed the whole import, 1)", async () => {
+    const dir = tmp("vox-u16-import-");
+    const src = join(dir, "src.db");
+    makeBaselineDb(src);
+    sqlite(src, "INSERT INTO users(id, display_name) VALUES ('latin1', CAST(X'636166E9' AS TEXT)), ('plain', 'café')");
+    const backup = join(dir, "b.jsonl");
+    expect((await cli(["export-legacy", backup, "--db", src])).exitCode).toBe(0);
+    const target = join(dir, "t", "vox.db");
+    mkdirSync(join(dir, "t"));
+    sqlite(target, "PRAGMA encoding = 'UTF-16le'; CREATE TABLE x(v); DROP TABLE x;");
+    expect((await cli(["migrate", "--db", target, "--apply"])).exitCode).toBe(0);
+    const dry = await cli(["import-legacy", backup, "--db", target, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.json.tables.find((t: any) => t.name === "users")).toMatchObject({ rows: 2, loaded: 1, quarantined: 1 });
+    const r = await cli(["import-legacy", backup, "--db", target, "--apply", "--plan", dry.json.planDigest]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(sqlite(target, "PRAGMA encoding")).toBe("UTF-16le");
+    expect(sqlite(target, "SELECT id, display_name FROM users")).toBe("plain|café");
+    const q = sqlite(target, "SELECT reason, json_extract(row_json, '$.display_name.t') FROM legacy_quarantine WHERE source_table = 'users'");
+    expect(q).toBe(
+      `encoding: a TEXT value whose bytes are not UTF-8 has no exact form in this UTF-16le file|${Buffer.from([0x63, 0x61, 0x66, 0xe9]).toString("base64")}`,
+    );
+  }, 60_000);
 });
