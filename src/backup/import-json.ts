@@ -10,6 +10,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
       rows: t.rows,
       loaded: t.loaded,
       quarantined: t.quarantined,
+      present: t.present,
       cleared: t.cleared,
       reasons: t.reasons,
       partial: t.partial,

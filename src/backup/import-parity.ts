@@ -9,11 +9,17 @@ import type { Plan } from "./import-plan.js";
 import { backupTable, hashTable } from "./tables.js";
 
 /** Throws (the import rolls back) on any difference; returns the plans per target table. */
-export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalog: TableInfo[]): Map<string, Plan[]> {
+export function checkParity(
+  db: LibsqlDatabase,
+  plans: Map<string, Plan>,
+  catalog: TableInfo[],
+  /** An append-only table's rows before the load (not cleared): counted with the loaded ones. */
+  held: ReadonlyMap<string, number> = new Map(),
+): Map<string, Plan[]> {
   for (const p of plans.values()) {
-    if (p.report.loaded + p.report.quarantined !== p.report.rows) {
+    if (p.report.loaded + p.report.quarantined + p.report.present !== p.report.rows) {
       throw failed({
-        what: `Parity failed for ${p.bt.name}: ${formatCount(p.report.rows)} rows in the backup, ${formatCount(p.report.loaded)} loaded, ${formatCount(p.report.quarantined)} quarantined.`,
+        what: `Parity failed for ${p.bt.name}: ${formatCount(p.report.rows)} rows in the backup, ${formatCount(p.report.loaded)} loaded, ${formatCount(p.report.quarantined)} quarantined${p.report.present ? `, ${formatCount(p.report.present)} held already` : ""}.`,
         untouched: "The import was rolled back.",
         next: "Report this with the backup file.",
       });
@@ -25,10 +31,11 @@ export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalo
     if (name === "schema_version" || name === "legacy_quarantine") continue;
     const target = catalog.find((t) => t.name === name)!;
     const expectLoaded = ps.reduce((n, p) => n + p.report.loaded, 0);
+    const before = held.get(name) ?? 0;
     // The rows expected pick readRows' statement only (every row is read and counted).
     const tb = backupTable(target, BigInt(expectLoaded));
     if (ps.length === 1 && ps[0]!.native) continue; // proven by its hash right after its load
-    if (ps.length === 1 && ps[0]!.sameShape) {
+    if (ps.length === 1 && ps[0]!.sameShape && before === 0) {
       const h = hashTable(db, tb);
       const want = ps[0]!.hash!.digest();
       if (h.rows !== expectLoaded || h.sha256 !== want) {
@@ -40,9 +47,9 @@ export function checkParity(db: LibsqlDatabase, plans: Map<string, Plan>, catalo
       }
     } else {
       const n = Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(name)}`)[0]!.n);
-      if (n !== expectLoaded)
+      if (n !== before + expectLoaded)
         throw failed({
-          what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded.`,
+          what: `Parity failed for ${name}: ${n} rows in the new file, ${expectLoaded} loaded${before ? ` beside the ${before} it held` : ""}.`,
           untouched: "The import was rolled back.",
           next: "Report this with the backup file.",
         });

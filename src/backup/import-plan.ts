@@ -20,8 +20,10 @@ export interface TableImport {
   target: string;
   rows: number;
   loaded: number;
-  /** Rows quarantined whole (not loaded). Parity: rows = loaded + quarantined. */
+  /** Rows quarantined whole (not loaded). Parity: rows = loaded + quarantined + present. */
   quarantined: number;
+  /** Rows an append-only table (APPEND_ONLY) held already, every value and storage class equal: not added again. */
+  present: number;
   /** Rows the target held before (cleared by replace semantics). */
   cleared: number;
   /** Rows quarantined whole, per reason key (the text before the first ":"); sums to `quarantined`. */
@@ -64,6 +66,8 @@ export interface Plan {
   /** Set when no row of the table can load: every row goes to quarantine whole with this reason. */
   wholeReason?: string;
   insert?: RowInserter;
+  /** The target's columns the INSERT names, in its order (an append-only table's held row is looked up by them). */
+  insertNames?: string[];
   /** The same INSERT for a row holding a large value (its bytes written in slices). */
   bigInsert?: BigInserter;
   insertIdx: number[];
@@ -86,6 +90,13 @@ export const ROWID = "\u0000rowid";
 /** Tables of our own and schema_version: no seed rows to keep. */
 export const QUARANTINE = "legacy_quarantine";
 const NO_SEEDS = new Set(["schema_version", "legacy_quarantine", "cutover_ledger"]);
+/**
+ * The product's own records: append-only. Replace semantics never clear them (an import into a file
+ * that holds them would drop its history: the ledger's runs, rows an earlier run quarantined, the only
+ * copy of some); a backup's rows for them are added, one the table holds already (the same row) is not
+ * added twice, and one whose key is taken by another row is kept in legacy_quarantine (helper-105 D1).
+ */
+export const APPEND_ONLY = new Set([QUARANTINE, "cutover_ledger"]);
 
 function emptyReport(source: string): TableImport {
   return {
@@ -94,6 +105,7 @@ function emptyReport(source: string): TableImport {
     rows: 0,
     loaded: 0,
     quarantined: 0,
+    present: 0,
     cleared: 0,
     reasons: {},
     partial: 0,

@@ -23,7 +23,8 @@ import { base64TextBlob } from "./reference-long.js";
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
-import { dropDerived, planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
+import { APPEND_ONLY, dropDerived, planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
+import { HeldRows } from "./held-rows.js";
 import { checkNewFile, checkParity, committedChecks } from "./import-parity.js";
 import { HashOfRead } from "../util/file-hash-beside.js";
 import { envInteger } from "../util/env.js";
@@ -206,10 +207,12 @@ function load(
     seen.header = header;
     totalRows = header.tables.filter((t) => !SPECIAL.has(t.name)).reduce((n, t) => n + Number(t.rows), 0);
     plans = planTables(header, catalog, opts.rules);
-    // legacy_quarantine is append-only: replace semantics never clear it (it may hold the only copy of
-    // rows an earlier run quarantined); rows a backup carries for it are added.
+    // The product's own records are append-only (import-plan.ts APPEND_ONLY): never cleared; a backup's rows for them are added.
     const toClear = new Set<string>();
-    for (const p of plans.values()) if (p.target && p.target.name !== QUARANTINE) toClear.add(p.target.name);
+    for (const p of plans.values()) if (p.target && !APPEND_ONLY.has(p.target.name)) toClear.add(p.target.name);
+    for (const p of plans.values())
+      if (p.target && APPEND_ONLY.has(p.target.name) && p.target.name !== QUARANTINE)
+        held.set(p.target.name, Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(p.target.name)}`)[0]!.n));
     // Replace semantics clears every table that loads; the baseline's seed rows are put back after
     // the load with INSERT OR IGNORE, so a legacy row with the same key replaces its seed row.
     seeds = seedRows(opts.baselineSql, toClear);
@@ -230,6 +233,9 @@ function load(
     fileHash?.start(); // the copies ahead done: the rest of the read leaves the other core free
   };
   let derived: string[] = [];
+  /** An append-only table's rows before the load (parity counts them: import-parity.ts). */
+  const held = new Map<string, number>();
+  const sameRow = new HeldRows(db);
   const now = new Date().toISOString();
   // legacy_quarantine is append-only and idempotent (quarantine-writer.ts).
   const q = new QuarantineWriter(db, runId, now);
@@ -281,6 +287,7 @@ function load(
           next: "Rename one of those columns in the baseline.",
         });
       const names = idx.map((i) => (p.map[i] === ROWID ? rowidName! : quoteIdent(p.map[i]!)));
+      p.insertNames = names;
       // Every value keeps its bytes and storage class (placeOf: TEXT that is not UTF-8 is bound as its bytes and cast back to TEXT; in a UTF-16 file, text SQLite would convert is bound as its UTF-16 bytes).
       p.insert = new RowInserter(db, `INSERT INTO ${quoteIdent(p.target.name)} (${names.join(", ")})`, names.length, encoding);
       p.bigInsert = new BigInserter(
@@ -352,6 +359,11 @@ function load(
         // before it writes): the row goes to quarantine and the transaction goes on.
         const reason = rowRefusal(e, p, db, hasBig(args));
         if (reason === null) throw e;
+        // An append-only table's row it holds already (the same backup imported again, a backup of this file): not added twice.
+        if (APPEND_ONLY.has(p.target.name) && reason.startsWith("constraint") && sameRow.held(p, args)) {
+          p.report.present++;
+          return;
+        }
         return q.whole(p, values, reason);
       }
       p.report.loaded++;
@@ -388,7 +400,7 @@ function load(
   const { restored: sequencesRestored, quarantined: sequencesQuarantined } = restoreSequences(db, sequences, plans, autoinc, q, { runId, now });
   // Parity: every backed-up row is in the new file or in legacy_quarantine.
   const reports = [...plans.values()].map((p) => p.report);
-  const byTarget = checkParity(db, plans, catalog);
+  const byTarget = checkParity(db, plans, catalog, held);
   // The baseline's seed rows, where no legacy row took their key (any UNIQUE key: OR IGNORE).
   let seededTotal = 0;
   for (const s of seeds) {

@@ -122,26 +122,38 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect(py(db, MINE)).toBe("('operator-own', 'dark')");
   }, 60_000);
 
-  it("legacy_quarantine is append-only: the dry-run never lists its rows as cleared, and the apply keeps them", async () => {
+  it("the product's own records (legacy_quarantine, cutover_ledger) are append-only: never cleared, the same rows not added twice", async () => {
     const { dir, db } = fresh();
-    const held = Number(py(db, "SELECT count(*) FROM legacy_quarantine").replace(/\D/g, ""));
+    const num = (sql: string) => Number(py(db, sql).replace(/\D/g, ""));
+    const held = num("SELECT count(*) FROM legacy_quarantine");
     expect(held).toBeGreaterThan(0);
-    // The export of a cut-over file carries its quarantine rows: imported again, they are added, never replacing what the target holds.
+    // The export of a cut-over file carries its quarantine and ledger rows; then the ledger gains a run the export does not hold.
     const again = join(dir, "again.jsonl");
     expect((await cli(["export-legacy", again, "--db", db])).exitCode).toBe(0);
+    const first = await cli(["import-legacy", backup, "--db", db, "--apply"]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const runsBefore = py(db, "SELECT group_concat(run_id || ':' || command, ' ') FROM (SELECT * FROM cutover_ledger ORDER BY id)");
+    const ledgerBefore = num("SELECT count(*) FROM cutover_ledger");
+    expect(ledgerBefore).toBeGreaterThanOrEqual(2);
     const dry = await cli(["import-legacy", again, "--db", db, "--json"]);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    const q = dry.json.tables.find((t: { name: string }) => t.name === "legacy_quarantine");
-    expect(q.cleared).toBe(0);
+    const table = (j: any, name: string) => j.tables.find((t: { name: string }) => t.name === name);
+    expect([table(dry.json, "legacy_quarantine").cleared, table(dry.json, "cutover_ledger").cleared]).toEqual([0, 0]);
     const r = await cli(["import-legacy", again, "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(Number(py(db, "SELECT count(*) FROM legacy_quarantine").replace(/\D/g, ""))).toBeGreaterThanOrEqual(held);
-    // The dry-run said what the apply did, table by table: its trial loaded into a copy of the target, whose rows the backup's meet
-    // (helper-103: a fresh scratch file predicted the quarantine's rows would load; the apply quarantined them on their ids).
-    const counts = (j: { tables: { name: string; loaded: number; quarantined: number }[] }) => j.tables.map((t) => `${t.name} ${t.loaded} ${t.quarantined}`);
+    // Every run the ledger held is still there (helper-105: replace semantics cleared them), and this import's is added.
+    expect(py(db, "SELECT group_concat(run_id || ':' || command, ' ') FROM (SELECT * FROM cutover_ledger WHERE id <= " + ledgerBefore + " ORDER BY id)")).toBe(
+      runsBefore,
+    );
+    expect(num("SELECT count(*) FROM cutover_ledger")).toBe(ledgerBefore + 1);
+    // The backup's quarantine rows are the ones the file holds: not added twice, none quarantined again.
+    expect(num("SELECT count(*) FROM legacy_quarantine")).toBe(held);
+    expect(table(r.json, "legacy_quarantine")).toMatchObject({ present: held, loaded: 0, quarantined: 0 });
+    // The dry-run said what the apply did, table by table: its trial loaded into a copy of the target, whose rows the backup's meet.
+    const counts = (j: { tables: { name: string; loaded: number; quarantined: number; present: number }[] }) =>
+      j.tables.map((t) => `${t.name} ${t.loaded} ${t.quarantined} ${t.present}`);
     expect(counts(r.json)).toEqual(counts(dry.json));
-    expect(r.json.tables.find((t: { name: string }) => t.name === "legacy_quarantine").quarantined).toBeGreaterThan(0);
-  }, 60_000);
+  }, 90_000);
 
   it("a run in a work dir of the operator's choosing prints its resume and rollback with --work-dir, and they work as printed; a resumed import run's ledger row is import-legacy's", async () => {
     const { dir, db, orig } = fresh();

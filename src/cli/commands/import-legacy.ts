@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { vacuumCopy } from "../../db/clone.js";
 import { importBackup, type ImportReport } from "../../backup/import.js";
 import { importJson } from "../../backup/import-json.js";
-import { QUARANTINE } from "../../backup/import-plan.js";
+import { APPEND_ONLY } from "../../backup/import-plan.js";
 import { readImportInput, type ImportInput } from "../../backup/import-input.js";
 import { readBackup } from "../../backup/read.js";
 import { loadImporters } from "../../backup/importers.js";
@@ -43,12 +43,14 @@ function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
           .join(", ")}`,
       );
     if (t.seeded) notes.push(`${formatCount(t.seeded)} seed row(s) kept`);
+    if (t.present) notes.push(`${formatCount(t.present)} held already (the same rows): not added again`);
     out.text(
       `${t.source.padEnd(w)}  ${("→ " + (t.target || "(quarantine)")).padEnd(26)} ${formatCount(t.rows).padStart(8)} ${formatCount(t.loaded).padStart(8)} ${formatCount(t.quarantined).padStart(8)} ${formatCount(t.cleared).padStart(8)}${notes.length ? `  ${notes.join("; ")}` : ""}`,
     );
   }
+  const held = r.tables.reduce((n, t) => n + t.present, 0); // the same rows an append-only table holds (import-plan.ts APPEND_ONLY)
   out.text(
-    `total: ${formatCount(r.totalRows)} rows in the backup, ${formatCount(r.loaded)} ${dry ? "to load" : "loaded"}, ${formatCount(r.quarantined)} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${r.partial ? `; ${formatCount(r.partial)} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`,
+    `total: ${formatCount(r.totalRows)} rows in the backup, ${formatCount(r.loaded)} ${dry ? "to load" : "loaded"}, ${formatCount(r.quarantined)} ${dry ? "to quarantine" : "quarantined"} whole (legacy_quarantine)${held ? `, ${formatCount(held)} held already` : ""}${r.partial ? `; ${formatCount(r.partial)} loaded row(s) have values the baseline has no column for, kept in legacy_quarantine with the row's key` : ""}`,
   );
   const s = r.sequences;
   out.text(
@@ -166,8 +168,8 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     );
     // What the real target holds now is what replace semantics would clear.
     const current = new Map(d.tables.map((t) => [t.name, Number(t.rows)]));
-    // legacy_quarantine is append-only: the import adds to it, never clears it (the contract's guarded writes).
-    for (const t of report.tables) t.cleared = t.target && t.target !== QUARANTINE ? (current.get(t.target) ?? 0) : 0;
+    // The product's own records are append-only: the import adds to them, never clears them (import-plan.ts APPEND_ONLY).
+    for (const t of report.tables) t.cleared = t.target && !APPEND_ONLY.has(t.target) ? (current.get(t.target) ?? 0) : 0;
     out.text(`target: ${resolved.path} (${d.chain})${d.chain === "missing" ? " — would be created on baseline " + base.manifest.baselineVersion : ""}`);
     if (bySwap)
       out.text(
