@@ -26,7 +26,7 @@ import { contentState, stopsResume } from "../safety/content-version.js";
 import { Journal, JOURNAL_NAME } from "../engine/journal.js";
 import { pausePoint } from "../engine/testhooks.js";
 import { planChanged } from "../db/plan-digest.js";
-import { finishedRun, pointToWorkDir, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
+import { finishedRun, pointToWorkDir, runKind, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
 import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
@@ -433,7 +433,7 @@ async function executeSteps(
   if (done?.state.start?.runId === runId) report.rollback = planRollback(done, paths.dbPath);
   report.after.chain = await chainOf(opts.resolved, plan.base);
   await settleAfterRun(paths.dbPath);
-  report.message = `cutover complete: ${opts.resolved.path} is ${report.after.chain}.`;
+  report.message = `${runKind(opts.command)} complete: ${opts.resolved.path} is ${report.after.chain}.`;
   finishReport(report, started);
   try {
     writeReports(report, paths.workDir);

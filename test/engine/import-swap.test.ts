@@ -55,6 +55,7 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect(r.exitCode, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ command: "import-legacy", ok: true, mode: "apply", chain: "current" });
+    expect(j.message).toMatch(/^import-legacy run complete: /); // it said "cutover complete"
     expect(j.loaded).toBeGreaterThan(0);
     const archive = join(runDir(dir), "archive", "vox.db");
     expect(j.archive.path).toBe(archive);
