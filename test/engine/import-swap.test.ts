@@ -74,6 +74,21 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect((rb.stdout + rb.stderr).match(/rolled back the finished run/g)).toHaveLength(1); // said once (it was printed twice: a note and the message)
   }, 120_000);
 
+  it("orphans the import makes in the target's own tables are named so, not as the backup's (helper-105: 'as they were in the legacy file')", async () => {
+    const { dir, db } = fresh();
+    // A backup without names and metadata (children of objects), from another sample: the import replaces objects under the target's own rows.
+    const other = join(dir, "other", "vox.db");
+    mkdirSync(join(dir, "other"));
+    expect((await cli(["sample", other, "--rows", "5", "--seed", "7"])).exitCode).toBe(0);
+    execaSync("sqlite3", [other, "DROP TABLE names; DROP TABLE metadata;"]);
+    const b = join(dir, "other.jsonl");
+    expect((await cli(["export-legacy", b, "--db", other])).exitCode).toBe(0);
+    const dry = await cli(["import-legacy", b, "--db", db]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/foreign_key_check: (metadata \d+, names \d+) orphan row\(s\) of the target's own, in tables this import does not load: it replaces the tables their parents are in/);
+    expect(dry.stdout).not.toMatch(/(names|metadata) \d+[^\n]*from the backup/);
+  }, 60_000);
+
   it("a kill at each phase, then cutover --resume or --rollback: the original is never lost", async () => {
     const cases: [string, "resume" | "rollback"][] = [
       ["import-copied", "rollback"],

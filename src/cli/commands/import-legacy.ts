@@ -57,11 +57,19 @@ function printImport(ctx: Ctx, r: ImportReport, dry: boolean): void {
     `sqlite_sequence: ${formatCount(s.entries)} entr${s.entries === 1 ? "y" : "ies"} (not counted as rows), ${formatCount(s.restored)} ${dry ? "to carry" : "carried"}${s.quarantined ? `, ${formatCount(s.quarantined)} to legacy_quarantine (their tables do not load)` : ""}${r.seeded ? `; baseline seed rows kept: ${formatCount(r.seeded)}` : ""}`,
   );
   out.text(`checks: integrity_check ${r.integrity}; FTS rebuilt: ${r.ftsRebuilt.join(", ") || "none"}`);
-  if (r.foreignKeyViolations.length)
+  // Orphans in a table this import loads came with the backup's rows; in one it does not load (the target's own rows) the import
+  // made them, clearing and replacing their parents (helper-105: "kept as they were in the legacy file" of tables it never had).
+  const loads = new Set(r.tables.flatMap((t) => (t.target && !APPEND_ONLY.has(t.target) ? [t.target] : [])));
+  const list = (fs: typeof r.foreignKeyViolations) => fs.map((f) => `${f.table} ${formatCount(f.count)}`).join(", ");
+  const fromBackup = r.foreignKeyViolations.filter((f) => loads.has(f.table));
+  const own = r.foreignKeyViolations.filter((f) => !loads.has(f.table));
+  if (fromBackup.length)
+    out.text(`foreign_key_check: ${list(fromBackup)} orphan row(s) from the backup: their parent key is in no row of the new file (kept, never dropped)`);
+  if (own.length)
     out.text(
-      `foreign_key_check: ${r.foreignKeyViolations.map((f) => `${f.table} ${formatCount(f.count)}`).join(", ")} orphan row(s) (kept as they were in the legacy file)`,
+      `foreign_key_check: ${list(own)} orphan row(s) of the target's own, in tables this import does not load: it replaces the tables their parents are in (${dry ? "the apply archives the original file, parents included" : "the original file, parents included, is in the archive"}; kept, never dropped)`,
     );
-  else out.text("foreign_key_check: no violations");
+  if (!r.foreignKeyViolations.length) out.text("foreign_key_check: no violations");
   if (r.foreignKeyUncheckable.length)
     out.text(
       `foreign_key_check cannot check ${r.foreignKeyUncheckable.map((f) => `${f.table} (${f.error})`).join(", ")}: the baseline declares those keys so; their rows are as in the legacy file`,
