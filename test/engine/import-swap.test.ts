@@ -85,7 +85,9 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect((await cli(["export-legacy", b, "--db", other])).exitCode).toBe(0);
     const dry = await cli(["import-legacy", b, "--db", db]);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/foreign_key_check: (metadata \d+, names \d+) orphan row\(s\) of the target's own, in tables this import does not load: it replaces the tables their parents are in/);
+    expect(dry.stdout).toMatch(
+      /foreign_key_check: (metadata \d+, names \d+) orphan row\(s\) of the target's own, in tables this import does not load: it replaces the tables their parents are in/,
+    );
     expect(dry.stdout).not.toMatch(/(names|metadata) \d+[^\n]*from the backup/);
   }, 60_000);
 
