@@ -188,6 +188,25 @@ describe("import-legacy --accept-unverified reads vox's export-legacy format exa
     expect(existsSync(p("bad.db"))).toBe(false);
   });
 
+  it("a lone surrogate escape and an integer literal beyond 64 bits are kept whole with the line as written, never changed (U+FFFD, a rounded REAL)", async () => {
+    const AS = ["key", "value", "updated_at"];
+    writeFileSync(
+      p("edge.jsonl"),
+      [
+        line("actor_state", AS, { key: '"lone"', value: '"a\\ud800b"', updated_at: '"x"' }),
+        line("actor_state", AS, { key: '"pair"', value: '"a\\ud83d\\ude00b"', updated_at: '"x"' }),
+        line("actor_state", AS, { key: '"big"', value: "-9223372036854775809", updated_at: '"x"' }),
+      ].join("\n") + "\n",
+    );
+    const r = await cli(["import-legacy", p("edge.jsonl"), "--db", p("edge.db"), "--accept-unverified", "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    // A surrogate pair is a character: it loads as its UTF-8 bytes.
+    expect(sqlite(p("edge.db"), "SELECT key, hex(value) FROM actor_state")).toBe("pair|61F09F988062");
+    const q = sqlite(p("edge.db"), "SELECT reason, row_json FROM legacy_quarantine WHERE source_table = 'actor_state' ORDER BY id").split("\n");
+    expect(q[0]).toMatch(/^lone-surrogate: value holds half a surrogate pair.*\|.*"a\\ud800b"/);
+    expect(q[1]).toMatch(/^out-of-range: value holds the integer literal -9223372036854775809, beyond 64-bit integers\|.*-9223372036854775809/);
+  });
+
   it("a UTF-8 BOM before the first line is accepted", async () => {
     writeFileSync(
       p("bom.jsonl"),
