@@ -43,7 +43,9 @@ export function restoreSequences(
       continue;
     }
     const maxRow = allRows(db, `SELECT coalesce(max(rowid), 0) AS m FROM ${quoteIdent(target)}`)[0]!.m as bigint;
-    const seq = s.seq > maxRow ? s.seq : maxRow;
+    // Never below what the file held (replace semantics' DELETE keeps it): an id the target gave out is not given out again (helper-105).
+    const held = (allRows(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", [target])[0]?.seq ?? 0n) as bigint;
+    const seq = [s.seq, maxRow, typeof held === "bigint" ? held : 0n].reduce((a, b) => (b > a ? b : a));
     db.prepare("DELETE FROM sqlite_sequence WHERE name = ?").run(target);
     db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?, ?)").run(target, seq);
     restored++;

@@ -91,6 +91,21 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     expect(dry.stdout).not.toMatch(/(names|metadata) \d+[^\n]*from the backup/);
   }, 60_000);
 
+  it("an AUTOINCREMENT table's sequence never goes below what the target held: an id it gave out is not given out again", async () => {
+    const { db } = fresh();
+    execaSync("python3", [
+      "-c",
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"UPDATE sqlite_sequence SET seq = 9007199254741008 WHERE name = 'agent_events'\")\nc.commit()",
+      db,
+    ]);
+    expect(py(db, "SELECT seq FROM sqlite_sequence WHERE name = 'agent_events'")).toBe("(9007199254741008,)");
+    const r = await cli(["import-legacy", backup, "--db", db, "--apply"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    // The backup's own sequence is lower (helper-105: it became 42, and ids the old rows had could come again).
+    expect(py(db, "SELECT seq FROM sqlite_sequence WHERE name = 'agent_events'")).toBe("(9007199254741008,)");
+    expect(Number(py(db, "SELECT count(*) FROM agent_events").replace(/\D/g, ""))).toBeGreaterThan(0);
+  }, 60_000);
+
   it("a kill at each phase, then cutover --resume or --rollback: the original is never lost", async () => {
     const cases: [string, "resume" | "rollback"][] = [
       ["import-copied", "rollback"],
