@@ -95,8 +95,8 @@ async function cutoverRun(given: CutoverOptions): Promise<CutoverReport> {
     r.message = `--resume would continue run ${r.runId} in ${pending!.workDir} after ${pending!.state.lastStep ?? "its start"}; add --apply to do it.`;
     return finishReport(r, started);
   }
-  // A fresh run's operator-given paths are checked before anything else (a resume's are its own).
-  if (!pending && opts.apply) {
+  // A fresh run's operator-given paths are checked before anything else (a resume's are its own); by its dry-run too (helper-104: it printed them in its apply line).
+  if (!pending) {
     if (opts.workDir) checkWorkDir(opts.workDir, id, "", false);
     if (opts.backupPath) checkOwnedPath({ flag: "--backup", path: opts.backupPath, within: opts.workDir }, id, "");
   }
@@ -264,7 +264,7 @@ async function executeSteps(
       journal.path = join(paths.workDir, JOURNAL_NAME);
       report.workDir = paths.workDir;
     }
-    pointToWorkDir(paths.dbPath, paths.workDir, runId); // a --work-dir run is found beside the database (engine/runs.ts)
+    pointToWorkDir(paths.dbPath, paths.workDir, runId, (text) => opts.emit({ type: "note", text })); // found beside the database (engine/run-pointers.ts)
     journal.append({
       e: "run-start",
       runId,

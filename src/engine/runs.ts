@@ -1,8 +1,9 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { runsRoot, WORK_DIR_POINTER, workDirPointer } from "../layout.js";
-import { check, WorkDirPointerSchema } from "../validate/schemas.js";
-import { fsyncDir, fsyncFile } from "../util/fsync.js";
+import { existsSync, lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { runsRoot, WORK_DIR_POINTER } from "../layout.js";
+import { pointedWorkDir, readableJournal, runOwners } from "./run-pointers.js";
+
+export { pointToWorkDir } from "./run-pointers.js"; // the pointer a --work-dir run leaves beside the database
 import { realPathOf } from "../safety/identity.js";
 import { journalPathProblem } from "../safety/runfiles.js";
 import { journalState, readJournal, JOURNAL_NAME, type JournalState } from "./journal.js";
@@ -14,60 +15,30 @@ export interface RunOnDisk {
   problem?: string;
 }
 
-/**
- * A run whose work dir is of the operator's choosing (`--work-dir`) leaves a pointer to it in
- * `vox-cutover-runs/` beside the database before its journal begins, so that diagnose, the wizard
- * and every writing command find it unfinished — and resume or roll it back — without being told
- * where it is. A default work dir lies there already. The pointer is only a hint: the run is taken
- * from the folder's journal, which must name this database (findRuns).
- */
-export function pointToWorkDir(dbPath: string, workDir: string, runId: string): void {
-  const root = runsRoot(dbPath);
-  if (dirname(workDir) === root) return;
-  mkdirSync(root, { recursive: true });
-  const fd = openSync(workDirPointer(dbPath, runId), "wx");
-  try {
-    writeSync(fd, JSON.stringify({ format: "vox-cutover-work-dir", runId, db: dbPath, workDir }, null, 2) + "\n");
-    fsyncFile(fd);
-  } finally {
-    closeSync(fd);
-  }
-  fsyncDir(root);
-}
-
-/** The work dir a pointer names, if it is one and names this database. */
-function pointedWorkDir(path: string, real: string): string | null {
-  try {
-    const p = check(WorkDirPointerSchema, JSON.parse(readFileSync(path, "utf8")));
-    return p && p.db === real ? p.workDir : null;
-  } catch {
-    return null; // unreadable or not JSON: not a pointer of this tool's
-  }
-}
-
 /** Runs recorded in `vox-cutover-runs/` beside the database (its folders, and the work dirs its pointers name) and the given work dir, newest first. */
 function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
-  const dirs = new Set<string>();
-  if (workDir) dirs.add(workDir);
+  /** Each folder to look in → the owners its journal must have (null: beside the database, or given: any). */
+  const dirs = new Map<string, Set<number> | null>();
+  if (workDir) dirs.set(workDir, null);
   const real = realPathOf(dbPath);
   const root = runsRoot(real);
-  if (existsSync(root)) {
+  if (existsSync(root) && lstatSync(root).isDirectory()) {
+    const owners = runOwners(real);
     for (const e of readdirSync(root)) {
       const d = join(root, e);
       try {
-        if (e.endsWith(WORK_DIR_POINTER)) {
-          const w = pointedWorkDir(d, real);
-          if (w) dirs.add(w);
-        } else if (statSync(d).isDirectory()) dirs.add(d);
+        const pointed = pointedWorkDir(e, real, owners); // a run's pointer (engine/run-pointers.ts), checked
+        if (pointed && !dirs.has(pointed)) dirs.set(pointed, owners);
+        else if (!e.endsWith(WORK_DIR_POINTER) && lstatSync(d).isDirectory()) dirs.set(d, null);
       } catch {
         /* vanished */
       }
     }
   }
   const runs: RunOnDisk[] = [];
-  for (const d of dirs) {
+  for (const [d, owners] of dirs) {
     const j = join(d, JOURNAL_NAME);
-    if (!existsSync(j)) continue;
+    if (!readableJournal(j, owners)) continue; // absent, or a FIFO that would block the read
     const state = journalState(readJournal(j));
     if (state.start && (state.start.db === real || state.start.db === dbPath)) {
       const problem = journalPathProblem(state.start, d, real);

@@ -11,6 +11,7 @@ import { assertUnheldBeforeRename } from "../safety/holders.js";
 import { Journal } from "../engine/journal.js";
 import { removeDeadLocks, type Lock } from "../safety/lock.js";
 import type { RunOnDisk } from "../engine/runs.js";
+import { removePointer } from "../engine/run-pointers.js";
 import type { RollbackPlan } from "./plan.js";
 
 /** The refusals the plan found, as errors (the journal already says a rollback began). */
@@ -93,6 +94,7 @@ export function executeRollback(plan: RollbackPlan, run: RunOnDisk, lock?: Lock 
     );
   if (!plan.finished) removeDeadLocks(plan.dbPath, plan.runId);
   journal.append({ e: "rollback-done", restored });
+  removePointer(plan.dbPath, plan.runId); // the run is closed: nothing to find beside the database any more
   const kept = plan.backupKept ? ` The backup ${plan.backupKept} is kept.` : plan.finished ? "" : " No backup had been finished, so there is none to keep.";
   // Returned, not emitted: it is the report's message, which every driver prints once (it was printed twice).
   return `rolled back ${plan.finished ? "the finished run" : "run"} ${plan.runId}: ${msgs.join("; ")}.${kept}`;

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { cli, pausedAt, sampleInto, sha256, tmp } from "../helpers.js";
 import { join } from "node:path";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execaSync } from "execa";
 
 describe("a run left unfinished comes first", () => {
   it("diagnose names it and its resume; sidecar, news-check and drill --apply are refused (3) until it is resumed", async () => {
@@ -62,14 +63,22 @@ describe("a run left unfinished comes first", () => {
     const again = await cli(["cutover", "--db", db, "--apply"]);
     expect(again.exitCode, again.stderr).toBe(3);
     expect(again.stderr).toContain(elsewhere);
-    // A pointer is a hint only: one naming a folder without this database's journal is not taken for a run.
+    // A pointer is input to verify (helper-104): one naming a folder without this run's marker is not taken for a run; a FIFO
+    // (or a device) is never opened — reading one blocked diagnose and every writing command for ever, Ctrl-C included.
     const forged = join(tmp(), "forged");
     writeFileSync(join(dir, "vox-cutover-runs", "x.work-dir.json"), JSON.stringify({ format: "vox-cutover-work-dir", runId: "x", db, workDir: forged }));
+    execaSync("mkfifo", [join(dir, "vox-cutover-runs", "fifo.work-dir.json")]);
+    execaSync("mkfifo", [join(dir, "vox-cutover-runs", "fifo-dir")]);
+    const held = await cli(["diagnose", "--db", db, "--json"]);
+    expect(held.exitCode, held.stderr).toBe(0);
+    expect(held.json.unfinishedRun.what).toContain(elsewhere);
     const resumed = await cli(["cutover", "--db", db, "--resume", "--apply"]);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
     expect(rb.exitCode, rb.stderr).toBe(0);
     expect(sha256(db)).toBe(orig);
     expect((await cli(["diagnose", "--db", db, "--json"])).json.unfinishedRun).toBeUndefined();
+    // The rollback closed the run: its pointer is gone (the forged ones are not this tool's to remove).
+    expect(readdirSync(join(dir, "vox-cutover-runs")).sort()).toEqual(["fifo-dir", "fifo.work-dir.json", "x.work-dir.json"]);
   }, 120_000);
 });

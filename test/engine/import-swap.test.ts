@@ -10,7 +10,7 @@ import { execa, execaSync } from "execa";
 import { copyFileSync, existsSync, rmSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { py, freshCopy, runDir } from "./swap-files.js";
-import { BIN, cli, cliEnv, pausedAt, sha256, tmp } from "../helpers.js";
+import { BIN, cli, cliEnv, pausedAt, sha256, sqlite, tmp } from "../helpers.js";
 import { shellQuote } from "../../src/util/shell.js";
 
 const MINE = "SELECT user_id, value FROM user_preferences WHERE user_id = 'operator-own'";
@@ -80,7 +80,7 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     const other = join(dir, "other", "vox.db");
     mkdirSync(join(dir, "other"));
     expect((await cli(["sample", other, "--rows", "5", "--seed", "7"])).exitCode).toBe(0);
-    execaSync("sqlite3", [other, "DROP TABLE names; DROP TABLE metadata;"]);
+    sqlite(other, "DROP TABLE names; DROP TABLE metadata;");
     const b = join(dir, "other.jsonl");
     expect((await cli(["export-legacy", b, "--db", other])).exitCode).toBe(0);
     const dry = await cli(["import-legacy", b, "--db", db]);

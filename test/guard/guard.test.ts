@@ -292,6 +292,18 @@ describe("--plan and operator-given paths", () => {
     const asDb = await cli(["cutover", "--db", db, "--apply", "--work-dir", db]);
     expect(asDb.exitCode).toBe(3);
     expect(asDb.stderr).toMatch(/is the database itself/);
+    // The dry-runs check the paths their apply line carries (helper-104: exit 0 with "run exactly this plan … --backup <the database>").
+    const behind = join(tmp(), "behind.db"); // a vox 60 file: migrate's fold is a run of the engine
+    makeVoxDb(behind, "60", [59, 60]);
+    for (const args of [
+      ["cutover", "--db", db, "--work-dir", f],
+      ["cutover", "--db", db, "--backup", db],
+      ["migrate", "--db", behind, "--backup", behind],
+    ]) {
+      const r = await cli(args);
+      expect(r.exitCode, `${args.join(" ")}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/is a file, not a folder|is the database itself/);
+    }
     for (const cmd of [["drill"], ["sidecar", "--apply"]]) {
       const r = await cli([...cmd, "--db", db, "--work-dir", f]);
       expect(r.exitCode, `${cmd[0]}: ${r.stderr}`).toBe(3);
