@@ -6,7 +6,23 @@
  */
 import type { LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RawText, type SqlValue } from "../db/value.js";
-import type { Plan } from "./import-plan.js";
+import { allRows } from "../db/local.js";
+import { APPEND_ONLY, QUARANTINE, type Plan } from "./import-plan.js";
+
+/**
+ * Replace semantics: the targets an import clears — every table that loads but the product's own
+ * records (import-plan.ts APPEND_ONLY), whose rows a backup adds to — and, in `held`, each of those
+ * the import counts by (not legacy_quarantine: the import itself writes to it) with its rows before the load.
+ */
+export function clearPlan(db: LibsqlDatabase, plans: ReadonlyMap<string, Plan>, held: Map<string, number>): Set<string> {
+  const toClear = new Set<string>();
+  for (const p of plans.values()) {
+    if (!p.target) continue;
+    if (!APPEND_ONLY.has(p.target.name)) toClear.add(p.target.name);
+    else if (p.target.name !== QUARANTINE) held.set(p.target.name, Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(p.target.name)}`)[0]!.n));
+  }
+  return toClear;
+}
 
 interface GetStatement {
   get(args: unknown[]): unknown;

@@ -23,8 +23,8 @@ import { base64TextBlob } from "./reference-long.js";
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
-import { APPEND_ONLY, dropDerived, planTables, QUARANTINE, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
-import { HeldRows } from "./held-rows.js";
+import { APPEND_ONLY, dropDerived, planTables, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
+import { clearPlan, HeldRows } from "./held-rows.js";
 import { checkNewFile, checkParity, committedChecks } from "./import-parity.js";
 import { HashOfRead } from "../util/file-hash-beside.js";
 import { envInteger } from "../util/env.js";
@@ -207,12 +207,7 @@ function load(
     seen.header = header;
     totalRows = header.tables.filter((t) => !SPECIAL.has(t.name)).reduce((n, t) => n + Number(t.rows), 0);
     plans = planTables(header, catalog, opts.rules);
-    // The product's own records are append-only (import-plan.ts APPEND_ONLY): never cleared; a backup's rows for them are added.
-    const toClear = new Set<string>();
-    for (const p of plans.values()) if (p.target && !APPEND_ONLY.has(p.target.name)) toClear.add(p.target.name);
-    for (const p of plans.values())
-      if (p.target && APPEND_ONLY.has(p.target.name) && p.target.name !== QUARANTINE)
-        held.set(p.target.name, Number(allRows(db, `SELECT count(*) AS n FROM ${quoteIdent(p.target.name)}`)[0]!.n));
+    const toClear = clearPlan(db, plans, held); // what loads, but never the product's own records (held-rows.ts)
     // Replace semantics clears every table that loads; the baseline's seed rows are put back after
     // the load with INSERT OR IGNORE, so a legacy row with the same key replaces its seed row.
     seeds = seedRows(opts.baselineSql, toClear);
@@ -233,8 +228,7 @@ function load(
     fileHash?.start(); // the copies ahead done: the rest of the read leaves the other core free
   };
   let derived: string[] = [];
-  /** An append-only table's rows before the load (parity counts them: import-parity.ts). */
-  const held = new Map<string, number>();
+  const held = new Map<string, number>(); // an append-only table's rows before the load (parity counts them)
   const sameRow = new HeldRows(db);
   const now = new Date().toISOString();
   // legacy_quarantine is append-only and idempotent (quarantine-writer.ts).

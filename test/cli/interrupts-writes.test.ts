@@ -83,7 +83,7 @@ describe("every writing command stops on SIGTERM and SIGHUP, says where things a
     const { res, tmpdirAfter } = await interruptAt(["import-legacy", backup, "--db", db], "import-progress", "SIGHUP");
     expect(res.exitCode, res.stderr).toBe(129);
     expect(oneNote(res.stderr)).toBe("interrupted: SIGHUP arrived after import-legacy had done its work; what it printed above is complete and true.");
-    expect(res.stdout).toMatch(/dry-run \(a trial import into a scratch file, removed\): nothing was changed/);
+    expect(res.stdout).toMatch(/trial: an import into a scratch file, removed\.\ndry-run: nothing was changed/);
     expect(readdirSync(dir)).toEqual([]);
     expect(tmpdirAfter).toEqual([]);
   });
