@@ -150,7 +150,16 @@ function createWorkDir(dir: string, given: boolean, id: DbIdentity, runId: strin
 }
 
 export function assertFolderWritable(dir: string): void {
+  const wanted = dir;
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir); // a folder still to be made: its nearest existing parent
+  if (!statSync(dir).isDirectory())
+    // e.g. a file named vox-cutover-runs beside the database: it was "not writable (EACCES)" for root as for anyone
+    throw refused({
+      what: `${dir} is not a folder${dir === wanted ? "" : `, and ${wanted} would be made inside it`}.`,
+      untouched: "Nothing was changed: no lock, journal or file was made.",
+      next: `Move ${dir} away (it is not this tool's), or give --work-dir / --backup a folder elsewhere.`,
+      details: { folder: dir },
+    });
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (e) {

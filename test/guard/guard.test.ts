@@ -293,6 +293,13 @@ describe("--plan and operator-given paths", () => {
     expect(asDb.exitCode).toBe(3);
     expect(asDb.stderr).toMatch(/is the database itself/);
     // The dry-runs check the paths their apply line carries (helper-104: exit 0 with "run exactly this plan … --backup <the database>").
+    // A file where the runs folder would be: named as such (it was "not writable (EACCES)", for root too); diagnose still reads.
+    const other = await sampleIn(5);
+    writeFileSync(join(other.dir, "vox-cutover-runs"), "mine\n");
+    const runsFile = await cli(["cutover", "--db", other.db, "--apply"]);
+    expect(runsFile.exitCode, runsFile.stderr).toBe(3);
+    expect(runsFile.stderr).toMatch(/vox-cutover-runs is not a folder, and .*vox-cutover-runs\/\S+ would be made inside it/);
+    expect((await cli(["diagnose", "--db", other.db])).exitCode).toBe(0);
     const behind = join(tmp(), "behind.db"); // a vox 60 file: migrate's fold is a run of the engine
     makeVoxDb(behind, "60", [59, 60]);
     for (const args of [
