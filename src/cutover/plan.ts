@@ -78,6 +78,17 @@ export function dryRunLine(gates: string[], exactly: string): string {
     : `dry-run: nothing was changed. To run exactly this plan: ${exactly}`;
 }
 
+/**
+ * A dry-run given `--plan` (a digest reviewed before): whether this plan is still that one — what
+ * `--apply --plan` would answer (it was ignored without --apply). Null without `--plan`.
+ */
+export function reviewedPlanLine(given: unknown, digest: string | null | undefined): string | null {
+  if (typeof given !== "string" || !digest) return null;
+  return given === digest
+    ? `--plan ${given}: this is still the reviewed plan.`
+    : `--plan ${given} is not this plan (${digest}): the database or the options changed since that one was reviewed, and --apply --plan ${given} would be refused (3). Review this plan instead.`;
+}
+
 /** The cutover dry-run's last line: the command that applies exactly this plan (`flags`: applyFlags), and the Stage 0 gates that would refuse it now. */
 export function dryRunMessage(report: Pick<CutoverReport, "steps" | "planDigest">, path: string, flags: string): string {
   return dryRunLine(refusingGates(report), commandFor("cutover", path, `--apply --plan ${report.planDigest} ${flags}`));

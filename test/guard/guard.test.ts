@@ -222,6 +222,21 @@ describe("another process holding the database open", () => {
 });
 
 describe("--plan and operator-given paths", () => {
+  it("a dry-run given --plan says whether that is still the plan (it was ignored without --apply)", async () => {
+    const { dir, db } = await sampleIn(5);
+    const first = await cli(["cutover", "--db", db, "--json"]);
+    const digest = first.json.planDigest as string;
+    const same = await cli(["cutover", "--db", db, "--plan", digest]);
+    expect(same.exitCode, same.stderr).toBe(0);
+    expect(same.stdout).toContain(`--plan ${digest}: this is still the reviewed plan.`);
+    sqlite(db, "INSERT INTO user_kv VALUES ('late', 'write')"); // the database changed since the review
+    const other = await cli(["cutover", "--db", db, "--plan", digest, "--json"]);
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect(other.json.reviewedPlan).toEqual({ digest, same: false });
+    expect(other.stderr).toMatch(new RegExp(`--plan ${digest} is not this plan \\([0-9a-f]{16}\\): .* --apply --plan ${digest} would be refused \\(3\\)`));
+    expect(existsSync(join(dir, "vox-cutover-runs"))).toBe(false);
+  });
+
   it("--plan empty or malformed is a usage error (exit 2) for cutover, migrate and import-legacy; nothing is made", async () => {
     const { dir, db } = await sampleIn();
     const before = snapshotDir(dir);

@@ -1,5 +1,5 @@
 import { CancelToken, withSignals } from "../../util/cancel.js";
-import { reportJson, runCutover, type CutoverReport } from "../../cutover/index.js";
+import { reportJson, reviewedPlanLine, runCutover, type CutoverReport } from "../../cutover/index.js";
 import type { EngineEvent, ImportEvidence } from "../../engine/events.js";
 import { resolve } from "node:path";
 import { resolveWorkDir } from "../../engine/workdir.js";
@@ -138,5 +138,12 @@ export async function cutoverCommand(ctx: Ctx): Promise<CommandResult> {
     }),
   );
   printReport(out, report);
-  return { ok: true, mode: report.mode, db: resolved, data: { ...reportJson(report) } };
+  const reviewed = report.mode === "dry-run" ? reviewedPlanLine(opts.plan, report.planDigest) : null;
+  if (reviewed) out.text(reviewed);
+  return {
+    ok: true,
+    mode: report.mode,
+    db: resolved,
+    data: { ...reportJson(report), ...(reviewed ? { reviewedPlan: { digest: opts.plan, same: opts.plan === report.planDigest } } : {}) },
+  };
 }

@@ -19,7 +19,7 @@ import { faultAfterRows, pausePoint } from "../../engine/testhooks.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
 import { CancelToken, stopPoint, withSignals } from "../../util/cancel.js";
 import { withWriteSafety } from "../../safety/guard.js";
-import { dryRunLine, reportJson, runCutover, swapDryRun } from "../../cutover/index.js";
+import { dryRunLine, reportJson, reviewedPlanLine, runCutover, swapDryRun } from "../../cutover/index.js";
 import type { RunOptions } from "../../../stages/index.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { openBackupOrThrow } from "./verify-backup.js";
@@ -193,6 +193,8 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
         `vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
       ),
     );
+    const reviewed = reviewedPlanLine(opts.plan, digest);
+    if (reviewed) out.text(reviewed);
     return {
       ok: true,
       mode: "dry-run",

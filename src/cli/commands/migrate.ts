@@ -14,7 +14,7 @@ import type { CommandResult, Ctx } from "../run.js";
 import type { ResolvedDb } from "../../db/resolve.js";
 import { CancelToken, withSignals } from "../../util/cancel.js";
 import { resolveWorkDir } from "../../engine/workdir.js";
-import { dryRunLine, reportJson, runCutover, swapDryRun } from "../../cutover/index.js";
+import { dryRunLine, reportJson, reviewedPlanLine, runCutover, swapDryRun } from "../../cutover/index.js";
 import { textRenderer } from "./cutover.js";
 import { shellQuote } from "../../util/shell.js";
 
@@ -58,6 +58,8 @@ export async function migrateCommand(ctx: Ctx): Promise<CommandResult> {
         `vox-cutover migrate${resolved.kind === "file" ? ` --db ${shellQuote(resolved.path!)}` : ""} --apply --plan ${plan.digest}${flags}`,
       ),
     );
+    const reviewed = reviewedPlanLine(opts.plan, plan.digest);
+    if (reviewed) out.text(reviewed);
     return {
       ok: plan.blockers.length === 0,
       exitCode: plan.blockers.length ? EXIT.refused : EXIT.ok,
