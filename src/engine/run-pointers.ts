@@ -57,7 +57,11 @@ export function pointToWorkDir(dbPath: string, workDir: string, runId: string, w
 
 /** Removes a run's pointer (its rollback closed it); best effort. */
 export function removePointer(dbPath: string, runId: string): void {
-  rmSync(workDirPointer(dbPath, runId), { force: true });
+  try {
+    rmSync(workDirPointer(dbPath, runId), { force: true });
+  } catch {
+    /* no folder to remove it from (a file where vox-cutover-runs would be): nothing was pointed to */
+  }
 }
 
 /** Who may have written a run's files: this user, the database's owner, root. */
