@@ -36,14 +36,18 @@ export function notADatabase(path: string, probe: ProbeResult, action = "opened"
             ? `it is not a SQLite database: ${probe.reason}`
             : probe.state === "truncated"
               ? `it looks truncated: ${probe.reason}`
-              : probe.state;
+              : probe.state === "orphan-journal"
+                ? `it is empty (0 bytes), but ${probe.reason}`
+                : probe.state;
   return failed({
     what: `${path} cannot be ${action} as a database (not-a-database): ${why}.`,
     untouched: "The file was left untouched.",
     next:
       probe.state === "directory"
         ? "Pass the database file inside it, e.g. --db <dir>/vox.db."
-        : "Check the path (--db or VOX_DB_PATH); if this is your only copy, restore it from a backup before going further.",
+        : probe.state === "orphan-journal"
+          ? "Put back the database file that goes with it (the copy it came from, or a backup), and leave the side file where it is; nothing was opened."
+          : "Check the path (--db or VOX_DB_PATH); if this is your only copy, restore it from a backup before going further.",
     details: { chain: "not-a-database", reason: why },
   });
 }

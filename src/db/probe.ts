@@ -1,5 +1,6 @@
 import type * as v from "valibot";
 import type { FileIdentitySchema } from "../validate/schemas.js";
+import { basename } from "node:path";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { sha256OfFd } from "../util/file-sha256.js";
@@ -23,6 +24,8 @@ export type ProbeResult =
   | { state: "not-a-file" }
   | { state: "unreadable"; reason: string }
   | { state: "empty-file"; size: 0 }
+  /** 0 bytes with a -wal or -journal beside it that holds bytes: SQLite, opening it, deletes that file (helper-106). */
+  | { state: "orphan-journal"; reason: string }
   | { state: "not-sqlite"; reason: string }
   | { state: "truncated"; reason: string; header: SqliteHeader }
   | { state: "ok"; header: SqliteHeader };
@@ -32,6 +35,15 @@ const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
 /** A file SQLite opens as a database: one with a valid header, or 0 bytes (an empty database, as SQLite and vox take it). */
 export function isDatabaseFile(p: ProbeResult): p is Extract<ProbeResult, { state: "ok" | "empty-file" }> {
   return p.state === "ok" || p.state === "empty-file";
+}
+
+function sizeOf(path: string): number {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Looks at a path without opening it as a database: nothing is created or written. */
@@ -45,7 +57,17 @@ export function probeFile(path: string): ProbeResult {
   }
   if (st.isDirectory()) return { state: "directory" };
   if (!st.isFile()) return { state: "not-a-file" };
-  if (st.size === 0) return { state: "empty-file", size: 0 };
+  if (st.size === 0) {
+    for (const side of ["-wal", "-journal"]) {
+      const n = sizeOf(path + side);
+      if (n > 0)
+        return {
+          state: "orphan-journal",
+          reason: `${basename(path)}${side} beside it holds ${n} bytes: opening the empty file would make SQLite delete that file, the only copy of what it holds`,
+        };
+    }
+    return { state: "empty-file", size: 0 };
+  }
   try {
     // Never opened and closed under a connection of this process (db/raw-fd.ts).
     const look = () => readRaw(path, (fd) => probeOpen(fd, path));

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { runsRoot, WORK_DIR_POINTER } from "../layout.js";
 import { pointedWorkDir, readableJournal, runOwners } from "./run-pointers.js";
@@ -22,14 +22,14 @@ function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
   if (workDir) dirs.set(workDir, null);
   const real = realPathOf(dbPath);
   const root = runsRoot(real);
-  if (existsSync(root) && lstatSync(root).isDirectory()) {
+  if (existsSync(root) && statSync(root).isDirectory()) {
     const owners = runOwners(real);
     for (const e of readdirSync(root)) {
       const d = join(root, e);
       try {
         const pointed = pointedWorkDir(e, real, owners); // a run's pointer (engine/run-pointers.ts), checked
         if (pointed && !dirs.has(pointed)) dirs.set(pointed, owners);
-        else if (!e.endsWith(WORK_DIR_POINTER) && lstatSync(d).isDirectory()) dirs.set(d, null);
+        else if (!e.endsWith(WORK_DIR_POINTER) && statSync(d).isDirectory()) dirs.set(d, null); // followed: a linked runs folder's runs are found (helper-106)
       } catch {
         /* vanished */
       }

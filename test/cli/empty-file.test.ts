@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, sqlite, tmp } from "../helpers.js";
+import { cli, sha256, sqlite, tmp } from "../helpers.js";
+import { execaSync } from "execa";
 
 function emptyDb(kind: "zero" | "page"): { dir: string; db: string } {
   const dir = join(tmp(), kind);
@@ -37,5 +38,26 @@ describe("a 0-byte database file is an empty database", () => {
     expect(z).toEqual({ "export-legacy": 0, "verify-backup": 0, drill: 0, "news-check": 0, ledger: 0, rehearse: 0 });
     expect(z).toEqual(await codes(page));
     expect(statSync(zero.db).size).toBe(0);
+  }, 60_000);
+
+  it("with a -wal beside it that holds bytes, no command opens it: SQLite would delete the -wal, the only copy of its writes (helper-106)", async () => {
+    const { dir, db } = emptyDb("zero");
+    const src = join(dir, "src.db");
+    // A real WAL (python3's sqlite3), kept aside before its database checkpoints it.
+    execaSync("python3", [
+      "-c",
+      "import sqlite3,shutil,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA journal_mode=WAL')\nc.execute('CREATE TABLE t(x)')\nc.execute('INSERT INTO t VALUES (1)')\nc.commit()\nshutil.copy(sys.argv[1] + '-wal', sys.argv[2])",
+      src,
+      `${db}-wal`,
+    ]);
+    const wal = sha256(`${db}-wal`);
+    expect(statSync(`${db}-wal`).size).toBeGreaterThan(0);
+    for (const args of [["ledger"], ["diagnose"], ["export-legacy", join(dir, "b.jsonl")], ["cutover", "--apply"], ["migrate", "--apply"]]) {
+      const r = await cli([...args, "--db", db]);
+      expect(r.exitCode, `${args[0]}: ${r.stderr}`).not.toBe(0);
+      expect(r.stderr, args[0]).toMatch(/it is empty \(0 bytes\), but vox\.db-wal beside it holds \d+ bytes/);
+      expect(sha256(`${db}-wal`), args[0]).toBe(wal);
+    }
+    expect(statSync(db).size).toBe(0);
   }, 60_000);
 });
