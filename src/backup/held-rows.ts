@@ -5,7 +5,7 @@
  * is never taken for held: the row is then kept in legacy_quarantine, nothing dropped.
  */
 import type { LibsqlDatabase } from "../db/local.js";
-import { quoteIdent, RawText, type SqlValue } from "../db/value.js";
+import { changedInUtf16, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
 import { allRows } from "../db/local.js";
 import { APPEND_ONLY, QUARANTINE, type Plan } from "./import-plan.js";
 
@@ -30,11 +30,26 @@ interface GetStatement {
 
 export class HeldRows {
   private readonly statements = new Map<string, GetStatement>();
-  constructor(private readonly db: LibsqlDatabase) {}
+  constructor(
+    private readonly db: LibsqlDatabase,
+    private readonly encoding: TextEncoding,
+  ) {}
 
-  held(p: Plan, args: readonly SqlValue[]): boolean {
+  /** `args`: the values the INSERT binds; `values`: the whole backup row (values the target has no column for must be kept: never held). */
+  held(p: Plan, args: readonly SqlValue[], values: readonly SqlValue[]): boolean {
     const names = p.insertNames;
-    if (!p.target || !names || args.some((v) => v instanceof RawText || (typeof v === "object" && v !== null && !(v instanceof Uint8Array)))) return false;
+    if (!p.target || !names) return false;
+    // A value kept in quarantine beside the row (a column the target lacks, a key no `columns` lists) would be lost with it (helper-106 F1).
+    if ([...p.unknownCols, ...p.unlistedCols].some((i) => values[i] !== null && values[i] !== undefined)) return false;
+    // Not bindable as itself: TEXT that is not UTF-8, a value read in slices, and in a UTF-16 file text SQLite converts as it binds (U+FFFE would match U+FFFD: F2).
+    const utf16 = this.encoding !== "UTF-8";
+    if (
+      args.some(
+        (v) =>
+          v instanceof RawText || (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) || (utf16 && typeof v === "string" && changedInUtf16(v)),
+      )
+    )
+      return false;
     let st = this.statements.get(p.target.name);
     if (!st) {
       const where = names.map((n) => `${n} IS ? AND typeof(${n}) = typeof(?)`).join(" AND ");

@@ -229,7 +229,7 @@ function load(
   };
   let derived: string[] = [];
   const held = new Map<string, number>(); // an append-only table's rows before the load (parity counts them)
-  const sameRow = new HeldRows(db);
+  const sameRow = new HeldRows(db, encoding);
   const now = new Date().toISOString();
   // legacy_quarantine is append-only and idempotent (quarantine-writer.ts).
   const q = new QuarantineWriter(db, runId, now);
@@ -354,7 +354,7 @@ function load(
         const reason = rowRefusal(e, p, db, hasBig(args));
         if (reason === null) throw e;
         // An append-only table's row it holds already (the same backup imported again, a backup of this file): not added twice.
-        if (APPEND_ONLY.has(p.target.name) && reason.startsWith("constraint") && sameRow.held(p, args)) {
+        if (APPEND_ONLY.has(p.target.name) && reason.startsWith("constraint") && sameRow.held(p, args, values)) {
           p.report.present++;
           return;
         }

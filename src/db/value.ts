@@ -182,7 +182,7 @@ const CHANGED_IN_UTF16 = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<!
 /** Any code unit CHANGED_IN_UTF16 looks at: a plain class, ~15× faster to rule a string out (most are). */
 const MAYBE_CHANGED_IN_UTF16 = /[\uD800-\uDFFF\uFFFE\uFFFF]/;
 
-function changedInUtf16(s: string): boolean {
+export function changedInUtf16(s: string): boolean {
   return MAYBE_CHANGED_IN_UTF16.test(s) && CHANGED_IN_UTF16.test(s);
 }
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { cli, pausedAt, sampleInto, sha256, tmp } from "../helpers.js";
 import { join } from "node:path";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { execaSync } from "execa";
 
 describe("a run left unfinished comes first", () => {
@@ -80,5 +80,20 @@ describe("a run left unfinished comes first", () => {
     expect((await cli(["diagnose", "--db", db, "--json"])).json.unfinishedRun).toBeUndefined();
     // The rollback closed the run: its pointer is gone (the forged ones are not this tool's to remove).
     expect(readdirSync(join(dir, "vox-cutover-runs")).sort()).toEqual(["fifo-dir", "fifo.work-dir.json", "x.work-dir.json"]);
+  }, 120_000);
+
+  it("a vox-cutover-runs that is a symbolic link to a folder is followed: its runs are found (helper-106: --rollback said there was none)", async () => {
+    const dir = tmp();
+    await sampleInto(dir, 5);
+    const db = join(dir, "vox.db");
+    const orig = sha256(db);
+    const real = join(tmp(), "runs-elsewhere");
+    mkdirSync(real);
+    symlinkSync(real, join(dir, "vox-cutover-runs"));
+    expect((await cli(["cutover", "--db", db, "--apply"])).exitCode).toBe(0);
+    expect(readdirSync(real)).toHaveLength(1);
+    const rb = await cli(["cutover", "--db", db, "--rollback", "--apply"]);
+    expect(rb.exitCode, rb.stderr).toBe(0);
+    expect(sha256(db)).toBe(orig);
   }, 120_000);
 });

@@ -95,15 +95,31 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     const { db } = fresh();
     execaSync("python3", [
       "-c",
-      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"UPDATE sqlite_sequence SET seq = 9007199254741008 WHERE name = 'agent_events'\")\nc.commit()",
+      "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(\"UPDATE sqlite_sequence SET seq = 9007199254741008 WHERE name = 'agent_events'\")\nc.execute(\"UPDATE sqlite_sequence SET seq = '5000' WHERE name = 'conversations'\")\nc.commit()",
       db,
     ]);
     expect(py(db, "SELECT seq FROM sqlite_sequence WHERE name = 'agent_events'")).toBe("(9007199254741008,)");
     const r = await cli(["import-legacy", backup, "--db", db, "--apply"]);
     expect(r.exitCode, r.stderr).toBe(0);
-    // The backup's own sequence is lower (helper-105: it became 42, and ids the old rows had could come again).
+    // The backup's own sequence is lower (helper-105: it became 42, and ids the old rows had could come again); a TEXT one as SQLite reads it (helper-106).
     expect(py(db, "SELECT seq FROM sqlite_sequence WHERE name = 'agent_events'")).toBe("(9007199254741008,)");
+    expect(py(db, "SELECT CAST(seq AS INTEGER) FROM sqlite_sequence WHERE name = 'conversations'")).toBe("(5000,)");
     expect(Number(py(db, "SELECT count(*) FROM agent_events").replace(/\D/g, ""))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("a row an append-only table holds is 'held already' only when the whole backup row is that row: values the target has no column for are kept (helper-106)", async () => {
+    const { dir, db } = fresh();
+    // A copy of the target whose ledger and quarantine rows carry a column the baseline lacks, exported: the same ids, more values.
+    const other = join(dir, "other.db");
+    copyFileSync(db, other);
+    sqlite(other, "ALTER TABLE cutover_ledger ADD COLUMN note TEXT; UPDATE cutover_ledger SET note = 'important-' || id;");
+    const b = join(dir, "noted.jsonl");
+    expect((await cli(["export-legacy", b, "--db", other])).exitCode).toBe(0);
+    const ledger = Number(py(db, "SELECT count(*) FROM cutover_ledger").replace(/\D/g, ""));
+    const r = await cli(["import-legacy", b, "--db", db, "--apply", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json.tables.find((t: { name: string }) => t.name === "cutover_ledger")).toMatchObject({ present: 0, quarantined: ledger });
+    expect(py(db, "SELECT count(*) FROM legacy_quarantine WHERE source_table = 'cutover_ledger' AND row_json LIKE '%important-%'")).toBe(`(${ledger},)`);
   }, 60_000);
 
   it("a kill at each phase, then cutover --resume or --rollback: the original is never lost", async () => {
