@@ -26,25 +26,10 @@
  */
 import { createHash } from "node:crypto";
 import { fileSha256 } from "../util/file-sha256.js";
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  statfsSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { mine, myUid, ownFile } from "./adopt-file.js";
+import { readSmallFile } from "../util/small-file.js";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { loadImporters } from "../backup/importers.js";
@@ -175,16 +160,10 @@ function programOrNull(): string | null {
 
 /** A trial's record, read from the open file only when that file is this user's. */
 function readRecord(dir: string): TrialRecord | null {
-  let fd: number | undefined;
   try {
-    if (!ownFile(lstatSync(join(dir, RECORD)))) return null; // never open a FIFO or a device: it could block
-    fd = openSync(join(dir, RECORD), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    if (!ownFile(fstatSync(fd))) return null;
-    return check(TrialRecordSchema, JSON.parse(readFileSync(fd, "utf8")));
+    return check(TrialRecordSchema, JSON.parse(readSmallFile(join(dir, RECORD), 1 << 20, ownFile) ?? "null")); // never a FIFO or a device: it could block
   } catch {
     return null;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -10,20 +10,8 @@
  * too, and its run marker must name the pointer's run and this database. The run itself is then
  * taken from the folder's journal (engine/runs.ts), which must name this database.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  mkdirSync,
-  type Stats,
-} from "node:fs";
+import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
+import { readSmallFile } from "../util/small-file.js";
 import { dirname, join } from "node:path";
 import { RUN_MARKER, runsRoot, WORK_DIR_POINTER, workDirPointer } from "../layout.js";
 import { check, RunMarkerSchema, WorkDirPointerSchema } from "../validate/schemas.js";
@@ -79,19 +67,9 @@ export function runOwners(real: string): Set<number> {
 
 const trusted = (st: Stats, owners: Set<number>): boolean => process.getuid === undefined || owners.has(st.uid);
 
-/** A small regular file of a trusted owner, read from the open file (never a FIFO, a device or a link); else null. */
+/** A small regular file of a trusted owner (util/small-file.ts); else null. */
 function readSmall(path: string, owners: Set<number>): string | null {
-  const ok = (st: Stats) => st.isFile() && st.size <= MAX_POINTER_BYTES && trusted(st, owners);
-  let fd: number | undefined;
-  try {
-    if (!ok(lstatSync(path))) return null;
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    return ok(fstatSync(fd)) ? readFileSync(fd, "utf8") : null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readSmallFile(path, MAX_POINTER_BYTES, (st) => trusted(st, owners));
 }
 
 /** The work dir a pointer in `vox-cutover-runs/` names, when the pointer, the folder and its marker hold up (above); else null. */

@@ -3,7 +3,8 @@
  * write — not the database or its side files, not its sidecar, not inside another run's work dir, not
  * an existing file the run did not create. A work dir belongs to one database and one run (its marker).
  */
-import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { readSmallFile } from "../util/small-file.js";
 import { dirname, join, resolve } from "node:path";
 import { refused, usage } from "../errors.js";
 import { ARCHIVE_DIR, DB_SIDE_SUFFIXES, isInside, isPartial, markerPath, sidecarBeside, WORK_DIR_NAMES } from "../layout.js";
@@ -101,9 +102,10 @@ export function assertReadable(flag: string, paths: string[]): void {
   }
 }
 
+/** A run marker, read only when a small regular file: one that is a FIFO (planted in /tmp, an ancestor of a --work-dir) blocked every command given that path for ever (helper-106 F6). */
 export function readMarker(workDir: string): RunMarker | null {
   try {
-    return check(RunMarkerSchema, JSON.parse(readFileSync(markerPath(workDir), "utf8")));
+    return check(RunMarkerSchema, JSON.parse(readSmallFile(markerPath(workDir), 64 << 10) ?? "null"));
   } catch {
     return null;
   }

@@ -64,4 +64,11 @@ describe("a run's pointer beside the database", () => {
     chownSync(b.work, 65534, 65534); // the folder is now nobody's: another user could have put it where a removed one was
     expect(p.pointedWorkDir("r1.work-dir.json", b.db, p.runOwners(b.db))).toBeNull();
   });
+
+  it("a run marker that is a FIFO (planted above a --work-dir, in /tmp) is not opened: it blocked every command given such a path, Ctrl-C included (helper-106)", async () => {
+    const owned = await dist<typeof import("../../src/safety/owned.js")>("safety/owned.js");
+    const dir = tmp("vox-marker-fifo-");
+    execaSync("mkfifo", [join(dir, ".vox-cutover-run.json")]);
+    expect(owned.readMarker(dir)).toBeNull(); // returns at once
+  });
 });
