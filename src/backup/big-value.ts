@@ -30,6 +30,9 @@ export class BigValue {
     public utf8: boolean | null = null,
   ) {}
 
+  /** Read from vox's export format: its JSON string holds an escape of half a surrogate pair (written as U+FFFD; the line is quarantined). */
+  loneSurrogate = false;
+
   /** Whether its bytes are valid UTF-8 (TEXT whose `utf8` is not known: one pass over it). */
   validUtf8(): boolean {
     return isUtf8Stream(this.open());

@@ -50,6 +50,8 @@ export class JsonStringDecoder implements StringDecoder {
   private carry = Buffer.alloc(0);
   private out = Buffer.alloc(0);
   private high = -1; // a high surrogate escape waiting for its low half
+  /** Escapes of half a surrogate pair, written as U+FFFD: the reader quarantines such a line (reference.ts). */
+  lones = 0;
   push(raw: Uint8Array, emit: (bytes: Buffer) => void): void {
     const r = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     const s = this.carry.length ? Buffer.concat([this.carry, r]) : r;
@@ -89,7 +91,10 @@ export class JsonStringDecoder implements StringDecoder {
       }
       if (this.high >= 0) o = this.lone(out, o);
       if (u >= 0xd800 && u <= 0xdbff) this.high = u;
-      else o += out.write(String.fromCharCode(u), o, "utf8");
+      else {
+        if (u >= 0xdc00 && u <= 0xdfff) this.lones++; // a low half without its high one
+        o += out.write(String.fromCharCode(u), o, "utf8");
+      }
     }
     this.carry = Buffer.from(s.subarray(i));
     if (o) emit(out.subarray(0, o));
@@ -97,6 +102,7 @@ export class JsonStringDecoder implements StringDecoder {
   /** A high surrogate not followed by its low half: U+FFFD, as Node writes a lone surrogate. */
   private lone(out: Buffer, o: number): number {
     this.high = -1;
+    this.lones++;
     out[o] = 0xef;
     out[o + 1] = 0xbf;
     out[o + 2] = 0xbd;
@@ -104,7 +110,10 @@ export class JsonStringDecoder implements StringDecoder {
   }
   end(emit: (bytes: Buffer) => void): void {
     if (this.carry.length) throw new JsonSyntaxError("bad escape in a string", 0);
-    if (this.high >= 0) emit(Buffer.from([0xef, 0xbf, 0xbd]));
+    if (this.high >= 0) {
+      this.lones++;
+      emit(Buffer.from([0xef, 0xbf, 0xbd]));
+    }
     this.high = -1;
   }
 }
@@ -165,7 +174,9 @@ class Parser {
       return parseJsonBytes(Buffer.concat(kept));
     }
     const path = this.path;
-    return new BigValue("text", length, () => rangeSlices(path, from, to, () => new JsonStringDecoder()), check.end());
+    const big = new BigValue("text", length, () => rangeSlices(path, from, to, () => new JsonStringDecoder()), check.end());
+    big.loneSurrogate = dec.lones > 0;
+    return big;
   }
 
   /** A value that is not a string: its bytes (at most SHORT_MAX) parsed by the short-line parser. */

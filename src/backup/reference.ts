@@ -77,6 +77,7 @@ function malformed(path: string, no: number, what: string): Error {
   });
 }
 
+const loneSurrogate = (k: string) => `lone-surrogate: ${k} holds half a surrogate pair (a \\u escape), which UTF-8 TEXT cannot hold as written`;
 /** A UTF-16 code unit of half a surrogate pair, without its other half. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const INT64_MIN = -9223372036854775808n;
@@ -275,14 +276,15 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
       else if (typeof v === "string") {
         values[i] = v;
         // Written as UTF-8 it would become U+FFFD: kept whole, as written, instead of changed without a word (helper-105 D4).
-        if (LONE_SURROGATE.test(v)) issue ??= `lone-surrogate: ${k} holds half a surrogate pair (a \\u escape), which UTF-8 TEXT cannot hold as written`;
+        if (LONE_SURROGATE.test(v)) issue ??= loneSurrogate(k);
       } else if (v instanceof JsonNumber) {
         values[i] = numberLiteral(v.raw);
         // SQLite would round it to a REAL: kept whole with its literal (its quarantine row held the rounded number).
         if (typeof values[i] === "number" && !/[.eE]/.test(v.raw)) issue ??= `out-of-range: ${k} holds the integer literal ${v.raw}, beyond 64-bit integers`;
-      } else if (v instanceof BigValue)
+      } else if (v instanceof BigValue) {
         values[i] = v as unknown as SqlValue; // a long string: read in slices (bigValues)
-      else {
+        if (v.loneSurrogate) issue ??= loneSurrogate(k); // a long one: found as it was scanned (reference-long.ts)
+      } else {
         issue ??= `unsupported-value: ${k} holds ${Array.isArray(v) ? "an array" : typeof v === "boolean" ? "a boolean" : "an object"}, which vox's export never writes`;
         values[i] = jsonText(v);
       }
