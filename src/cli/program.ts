@@ -97,7 +97,7 @@ function action(name: string, handler: Handler) {
 const notAnOption = (flag: string, what: string) => (v: string) => {
   if (v.startsWith("--")) throw new InvalidArgumentError(`${v} is an option, not ${what}: the value after ${flag} is missing.`);
   // A path left empty (--plan's own check names an empty digest: safety/guard.ts checkPlanOption).
-  if (v.trim() === "" && flag !== "--plan") throw new InvalidArgumentError(`${flag} was given an empty value: it needs ${what}.`);
+  if (v === "" && flag !== "--plan") throw new InvalidArgumentError(`${flag} was given an empty value: it needs ${what}.`);
   return v;
 };
 const dbOpt = () =>
@@ -246,7 +246,9 @@ function buildProgram(): Command {
     .addOption(jsonOpt())
     .addOption(applyOpt())
     .option("--merge", "copy rows the canonical DB lacks (conflicts → legacy_quarantine) before archiving")
-    .option("--sidecar <path>", "the sidecar file (default: vox_training_telemetry.db beside the database)")
+    .addOption(
+      new Option("--sidecar <path>", "the sidecar file (default: vox_training_telemetry.db beside the database)").argParser(notAnOption("--sidecar", "a path")),
+    )
     .addOption(workDirOpt())
     .option("--break-lock", "take over a lock another run holds (its holder is shown)")
     .action(action("sidecar", handlers.sidecar));

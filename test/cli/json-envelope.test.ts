@@ -23,7 +23,8 @@ describe("every --json output is one object with command, ok, mode, db, duration
     ["--db with its path left out", ["cutover", "--db", "--json"], 2, { command: "cutover", ok: false, db: null }],
     // An empty path was the current folder (--backup '': refused 3, "already holds a folder") or the default (--work-dir ''): a usage error.
     ["--backup given an empty path", ["cutover", "--db", junk, "--apply", "--backup", "", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],
-    ["--work-dir given an empty path", ["migrate", "--db", junk, "--work-dir", " ", "--json"], 2, { command: "migrate", ok: false }],
+    ["--work-dir given an empty path", ["migrate", "--db", junk, "--work-dir", "", "--json"], 2, { command: "migrate", ok: false }],
+    ["--sidecar given an empty path", ["sidecar", "--db", junk, "--sidecar", "", "--json"], 2, { command: "sidecar", ok: false }],
     ["--plan with its digest left out", ["cutover", "--db", junk, "--apply", "--plan", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],
     [
       "a refusal before the database is resolved",
