@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { failed, refused, VoxError } from "../errors.js";
 import { faultOf } from "./faults.js";
 import { writerHoldsLock } from "./locks.js";
-import { contentState, isDatabaseFile, probeFile, untouchedSince, type ProbeResult } from "./probe.js";
+import { contentState, isDatabaseFile, notADatabase, probeFile, untouchedSince, type ProbeResult } from "./probe.js";
 import { copyRaw } from "./raw-fd.js";
 import { sleepSync } from "../util/sleep.js";
 import { bindable, normalizeValue, type Row, type SqlValue, type TextEncoding } from "./value.js";
@@ -21,35 +21,6 @@ function fileUri(path: string, params: string): string {
 /** The URI to ATTACH a database read-only with (the import's native source). */
 export function attachUri(path: string): string {
   return fileUri(path, "mode=ro");
-}
-
-/** The `not-a-database` error for a probe that is not `ok`. */
-export function notADatabase(path: string, probe: ProbeResult, action = "opened"): Error {
-  const why =
-    probe.state === "directory"
-      ? "it is a directory, not a database file"
-      : probe.state === "not-a-file"
-        ? "it is not a regular file"
-        : probe.state === "unreadable"
-          ? `it cannot be read (${probe.reason})`
-          : probe.state === "not-sqlite"
-            ? `it is not a SQLite database: ${probe.reason}`
-            : probe.state === "truncated"
-              ? `it looks truncated: ${probe.reason}`
-              : probe.state === "orphan-journal"
-                ? `it is empty (0 bytes), but ${probe.reason}`
-                : probe.state;
-  return failed({
-    what: `${path} cannot be ${action} as a database (not-a-database): ${why}.`,
-    untouched: "The file was left untouched.",
-    next:
-      probe.state === "directory"
-        ? "Pass the database file inside it, e.g. --db <dir>/vox.db."
-        : probe.state === "orphan-journal"
-          ? "Put back the database file that goes with it (the copy it came from, or a backup), and leave the side file where it is; nothing was opened."
-          : "Check the path (--db or VOX_DB_PATH); if this is your only copy, restore it from a backup before going further.",
-    details: { chain: "not-a-database", reason: why },
-  });
 }
 
 const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);

@@ -1,6 +1,7 @@
 import type * as v from "valibot";
 import type { FileIdentitySchema } from "../validate/schemas.js";
 import { basename } from "node:path";
+import { failed } from "../errors.js";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { sha256OfFd } from "../util/file-sha256.js";
@@ -212,4 +213,33 @@ function sha256Of(path: string): string | null {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The `not-a-database` error for a probe that is not `ok`. */
+export function notADatabase(path: string, probe: ProbeResult, action = "opened"): Error {
+  const why =
+    probe.state === "directory"
+      ? "it is a directory, not a database file"
+      : probe.state === "not-a-file"
+        ? "it is not a regular file"
+        : probe.state === "unreadable"
+          ? `it cannot be read (${probe.reason})`
+          : probe.state === "not-sqlite"
+            ? `it is not a SQLite database: ${probe.reason}`
+            : probe.state === "truncated"
+              ? `it looks truncated: ${probe.reason}`
+              : probe.state === "orphan-journal"
+                ? `it is empty (0 bytes), but ${probe.reason}`
+                : probe.state;
+  return failed({
+    what: `${path} cannot be ${action} as a database (not-a-database): ${why}.`,
+    untouched: "The file was left untouched.",
+    next:
+      probe.state === "directory"
+        ? "Pass the database file inside it, e.g. --db <dir>/vox.db."
+        : probe.state === "orphan-journal"
+          ? "Put back the database file that goes with it (the copy it came from, or a backup), and leave the side file where it is; nothing was opened."
+          : "Check the path (--db or VOX_DB_PATH); if this is your only copy, restore it from a backup before going further.",
+    details: { chain: "not-a-database", reason: why },
+  });
 }

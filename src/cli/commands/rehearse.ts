@@ -10,7 +10,7 @@ import { cloneWithSidecar } from "../../db/clone.js";
 import { reportJson, runCutover } from "../../cutover/index.js";
 import { contentState, describeContentChange, untouchedSince } from "../../safety/content-version.js";
 import { isDatabaseFile, probeFile } from "../../db/probe.js";
-import { notADatabase } from "../../db/local.js";
+import { notADatabase } from "../../db/probe.js";
 import { failed, VoxError } from "../../errors.js";
 import type { CommandResult, Ctx } from "../run.js";
 import { printReport, textRenderer } from "./cutover.js";

@@ -8,7 +8,7 @@ import { archiveDirOf } from "../../layout.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { probeFile } from "../../db/probe.js";
-import { notADatabase } from "../../db/local.js";
+import { notADatabase } from "../../db/probe.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { listLedger } from "../../db/ledger.js";
 import { applySidecar, compareSidecar, type SidecarTable } from "../../sidecar/sidecar.js";
