@@ -20,7 +20,7 @@ import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { refused } from "../errors.js";
-import type { SqlValue } from "../db/value.js";
+import { hasLoneSurrogate, type SqlValue } from "../db/value.js";
 import { toolVersion } from "../util/paths.js";
 import { FORMAT_NAME, FORMAT_VERSION, type BackupHeader, type BackupTable } from "./format.js";
 import { peekFormat, type BackupVisitor, type ReadResult } from "./read.js";
@@ -78,8 +78,6 @@ function malformed(path: string, no: number, what: string): Error {
 }
 
 const loneSurrogate = (k: string) => `lone-surrogate: ${k} holds half a surrogate pair (a \\u escape), which UTF-8 TEXT cannot hold as written`;
-/** A UTF-16 code unit of half a surrogate pair, without its other half. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const INT64_MIN = -9223372036854775808n;
 const INT64_MAX = 9223372036854775807n;
 
@@ -276,7 +274,7 @@ export function readReference(scan: ReferenceScan, visitor: ReferenceVisitor): R
       else if (typeof v === "string") {
         values[i] = v;
         // Written as UTF-8 it would become U+FFFD: kept whole, as written, instead of changed without a word (helper-105 D4).
-        if (LONE_SURROGATE.test(v)) issue ??= loneSurrogate(k);
+        if (hasLoneSurrogate(v)) issue ??= loneSurrogate(k);
       } else if (v instanceof JsonNumber) {
         values[i] = numberLiteral(v.raw);
         // SQLite would round it to a REAL: kept whole with its literal (its quarantine row held the rounded number).

@@ -178,9 +178,16 @@ function unitsOf(b: Uint8Array): string | null {
  * UTF-8 and SQLite converts it with its READ_UTF8, which makes U+FFFE, U+FFFF and any surrogate
  * U+FFFD (utf.c). A lone surrogate cannot even be bound (it becomes EF BF BD in UTF-8).
  */
-const CHANGED_IN_UTF16 = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A UTF-16 code unit of half a surrogate pair, without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CHANGED_IN_UTF16 = new RegExp(`[\\uFFFE\\uFFFF]|${LONE_SURROGATE.source}`);
 /** Any code unit CHANGED_IN_UTF16 looks at: a plain class, ~15× faster to rule a string out (most are). */
 const MAYBE_CHANGED_IN_UTF16 = /[\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+/** Whether `s` holds half a surrogate pair without its other half (no UTF-8 text holds it: Node writes U+FFFD). */
+export function hasLoneSurrogate(s: string): boolean {
+  return MAYBE_CHANGED_IN_UTF16.test(s) && LONE_SURROGATE.test(s);
+}
 
 export function changedInUtf16(s: string): boolean {
   return MAYBE_CHANGED_IN_UTF16.test(s) && CHANGED_IN_UTF16.test(s);
