@@ -4,9 +4,9 @@
  * reused. A value this check cannot bind as itself (TEXT that is not UTF-8, a value read in slices)
  * is never taken for held: the row is then kept in legacy_quarantine, nothing dropped.
  */
-import type { LibsqlDatabase } from "../db/local.js";
+import { allRows, type LibsqlDatabase } from "../db/local.js";
 import { changedInUtf16, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
-import { allRows } from "../db/local.js";
+import { hasBig } from "./tables.js";
 import { APPEND_ONLY, QUARANTINE, type Plan } from "./import-plan.js";
 
 /**
@@ -43,13 +43,7 @@ export class HeldRows {
     if ([...p.unknownCols, ...p.unlistedCols].some((i) => values[i] !== null && values[i] !== undefined)) return false;
     // Not bindable as itself: TEXT that is not UTF-8, a value read in slices, and in a UTF-16 file text SQLite converts as it binds (U+FFFE would match U+FFFD: F2).
     const utf16 = this.encoding !== "UTF-8";
-    if (
-      args.some(
-        (v) =>
-          v instanceof RawText || (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) || (utf16 && typeof v === "string" && changedInUtf16(v)),
-      )
-    )
-      return false;
+    if (hasBig(args) || args.some((v) => v instanceof RawText || (utf16 && typeof v === "string" && changedInUtf16(v)))) return false;
     let st = this.statements.get(p.target.name);
     if (!st) {
       const where = names.map((n) => `${n} IS ? AND typeof(${n}) = typeof(?)`).join(" AND ");

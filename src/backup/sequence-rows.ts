@@ -45,7 +45,7 @@ export function restoreSequences(
     const maxRow = allRows(db, `SELECT coalesce(max(rowid), 0) AS m FROM ${quoteIdent(target)}`)[0]!.m as bigint;
     // Never below what the file held (replace semantics' DELETE keeps it): an id the target gave out is not given out again (helper-105).
     const held = (allRows(db, "SELECT CAST(seq AS INTEGER) AS seq FROM sqlite_sequence WHERE name = ?", [target])[0]?.seq ?? 0n) as bigint; // as SQLite reads it (TEXT '5000', REAL 7000.5: helper-106)
-    const seq = [s.seq, maxRow, typeof held === "bigint" ? held : 0n].reduce((a, b) => (b > a ? b : a));
+    const seq = [s.seq, maxRow, held].reduce((a, b) => (b > a ? b : a));
     db.prepare("DELETE FROM sqlite_sequence WHERE name = ?").run(target);
     db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?, ?)").run(target, seq);
     restored++;

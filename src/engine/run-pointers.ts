@@ -13,7 +13,7 @@
 import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { readSmallFile } from "../util/small-file.js";
 import { dirname, join } from "node:path";
-import { RUN_MARKER, runsRoot, WORK_DIR_POINTER, workDirPointer } from "../layout.js";
+import { RUN_MARKER, runsRoot, workDirPointer } from "../layout.js";
 import { check, RunMarkerSchema, WorkDirPointerSchema } from "../validate/schemas.js";
 import { fsyncDir, fsyncFile } from "../util/fsync.js";
 
@@ -72,9 +72,8 @@ function readSmall(path: string, owners: Set<number>): string | null {
   return readSmallFile(path, MAX_POINTER_BYTES, (st) => trusted(st, owners));
 }
 
-/** The work dir a pointer in `vox-cutover-runs/` names, when the pointer, the folder and its marker hold up (above); else null. */
+/** The work dir a pointer in `vox-cutover-runs/` (`name`: `<run id>.work-dir.json`) names, when the pointer, the folder and its marker hold up (above); else null. */
 export function pointedWorkDir(name: string, real: string, owners: Set<number>): string | null {
-  if (!name.endsWith(WORK_DIR_POINTER)) return null;
   try {
     const p = check(WorkDirPointerSchema, JSON.parse(readSmall(join(runsRoot(real), name), owners) ?? "null"));
     if (!p || p.db !== real) return null;

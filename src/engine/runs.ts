@@ -27,9 +27,10 @@ function findRuns(dbPath: string, workDir?: string): RunOnDisk[] {
     for (const e of readdirSync(root)) {
       const d = join(root, e);
       try {
-        const pointed = pointedWorkDir(e, real, owners); // a run's pointer (engine/run-pointers.ts), checked
-        if (pointed && !dirs.has(pointed)) dirs.set(pointed, owners);
-        else if (!e.endsWith(WORK_DIR_POINTER) && statSync(d).isDirectory()) dirs.set(d, null); // followed: a linked runs folder's runs are found (helper-106)
+        if (e.endsWith(WORK_DIR_POINTER)) {
+          const pointed = pointedWorkDir(e, real, owners); // a run's pointer (engine/run-pointers.ts), checked
+          if (pointed && !dirs.has(pointed)) dirs.set(pointed, owners);
+        } else if (statSync(d).isDirectory()) dirs.set(d, null); // followed: a linked runs folder's runs are found (helper-106)
       } catch {
         /* vanished */
       }
