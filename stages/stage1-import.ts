@@ -20,7 +20,7 @@ import { copyProvenEqual, finishCopy } from "../src/migrate/fold-copy.js";
 import { assertRecorded, recordFile, recordMismatch } from "../src/safety/runfiles.js";
 import { fileKind } from "../src/safety/owned.js";
 import { formatCount } from "../src/util/count.js";
-import { exportStep, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
+import { exportStep, importProgress, ledgerStep, swapStep, unchangedStep, verifyStep } from "./stage1-legacy.js";
 import { defineStep, type RunContext, type Step } from "./types.js";
 
 function importFrom(c: RunContext): NonNullable<RunContext["options"]["importFrom"]> {
@@ -85,18 +85,7 @@ const importStep: Step = defineStep({
         planDigest: c.planDigest,
         command: c.command,
         failAfterRows: faultAfterRows(),
-        onProgress: (p) => {
-          c.emit({
-            type: "step-progress",
-            id: "import",
-            done: p.rowsDone,
-            total: p.totalRows,
-            label: p.table || undefined,
-            ...(p.phase ? { phase: p.phase } : {}),
-          });
-          c.token.throwIfCancelled("during the import into the copy (its transaction was rolled back; the copy was removed)");
-          pausePoint("import-progress");
-        },
+        onProgress: importProgress(c, "import", "during the import into the copy (its transaction was rolled back; the copy was removed)"),
       });
       finishCopy(building, c.newPath, settings);
       return {

@@ -139,6 +139,7 @@ const buildImportStep: Step = defineStep({
     }
     const held = sharedLockNote(c.dbPath, "the build (it copies tables from it inside SQLite)");
     if (held) c.emit({ type: "note", text: held });
+    const progress = importProgress(c, "build-import", "during the import (its transaction was rolled back; the new file was not created)");
     const r = await importBackup({
       backupPath: c.backupPath,
       targetPath: c.newPath,
@@ -154,16 +155,7 @@ const buildImportStep: Step = defineStep({
       planDigest: c.planDigest,
       command: `${c.command}:import`,
       onProgress: (p) => {
-        c.emit({
-          type: "step-progress",
-          id: "build-import",
-          done: p.rowsDone,
-          total: p.totalRows,
-          label: p.table || undefined,
-          ...(p.phase ? { phase: p.phase } : {}),
-        });
-        c.token.throwIfCancelled("during the import (its transaction was rolled back; the new file was not created)");
-        pausePoint("import-progress");
+        progress(p);
         // The rows committed into the private build file, its checks about to run on two connections.
         if (p.phase === "checking foreign keys and integrity") pausePoint("import-checks");
       },
@@ -171,6 +163,15 @@ const buildImportStep: Step = defineStep({
     return buildOutputs(r, c.newPath, ver?.verified === true, exp.readWhole);
   },
 });
+
+/** An import's progress as step `id`'s, and a stop request honoured at each report (`during`: what stopping undoes). Also the import route's (stage1-import.ts). */
+export function importProgress(c: RunContext, id: string, during: string): NonNullable<Parameters<typeof importBackup>[0]["onProgress"]> {
+  return (p) => {
+    c.emit({ type: "step-progress", id, done: p.rowsDone, total: p.totalRows, label: p.table || undefined, ...(p.phase ? { phase: p.phase } : {}) });
+    c.token.throwIfCancelled(during);
+    pausePoint("import-progress");
+  };
+}
 
 const checksStep: Step = defineStep({
   id: "checks",
