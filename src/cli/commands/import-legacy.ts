@@ -120,6 +120,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     steps: ["import-legacy", claimedSha, bySwap ? "into a copy, swapped" : "in place"],
   });
   const apply = Boolean(opts.apply);
+  const workDir = typeof opts.workDir === "string" ? resolveWorkDir(opts.workDir, resolved.path) : undefined; // the import route's (a run of the engine)
   if (apply && typeof opts.plan === "string" && opts.plan !== digest) {
     throw refused({
       what: `The plan changed since it was reviewed: reviewed ${opts.plan}, now ${digest}.`,
@@ -159,7 +160,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       ? await swapDryRun({
           resolved,
           command: "import-legacy",
-          ...(typeof opts.workDir === "string" ? { workDir: resolveWorkDir(opts.workDir, resolved.path) } : {}),
+          workDir,
           options: { importFrom: importFromOf(input, opts) },
           emit: textRenderer(out, { digest: false }),
         })
@@ -190,7 +191,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     out.text(
       dryRunLine(
         pre?.refusing ?? [],
-        `vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${typeof opts.workDir === "string" ? ` --work-dir ${shellQuote(resolve(opts.workDir))}` : ""}`,
+        `vox-cutover import-legacy ${shellQuote(resolve(String(inArg)))} --db ${shellQuote(resolved.path!)} --apply --plan ${digest}${reference ? " --accept-unverified" : ""}${workDir ? ` --work-dir ${shellQuote(workDir)}` : ""}`,
       ),
     );
     const reviewed = reviewedPlanLine(opts.plan, digest);
@@ -202,7 +203,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
       data: { ...jsonData(report), ...(pre ? { steps: pre.report.steps, refusedBy: pre.refusing } : {}) },
     };
   }
-  if (bySwap) return importBySwap(ctx, resolved, input, digest, d.chain);
+  if (bySwap) return importBySwap(ctx, resolved, input, digest, d.chain, workDir);
   assertNoUnfinishedRun(resolved.path!); // resumed or rolled back first: this write would be one its rollback does not know
   report = await withWriteSafety({ command: "import-legacy", dbPath: resolved.path!, plan: opts.plan }, async (g) => {
     // The load is one synchronous transaction: a stop request is honoured before it (nothing
@@ -238,7 +239,14 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
  * SQLite's write lock), journaled in the work dir, so `vox-cutover cutover --resume --apply` and
  * `--rollback --apply` work on it like on any cutover. The plan and its digest are import-legacy's own.
  */
-async function importBySwap(ctx: Ctx, resolved: ResolvedDb, input: ImportInput, digest: string, chain: string): Promise<CommandResult> {
+async function importBySwap(
+  ctx: Ctx,
+  resolved: ResolvedDb,
+  input: ImportInput,
+  digest: string,
+  chain: string,
+  workDir: string | undefined,
+): Promise<CommandResult> {
   const { out, opts } = ctx;
   // The file to import is verified whole before the run begins: a damaged one is refused (3) with nothing written, no run begun
   // (the import verifies it again as it loads). vox's own export format has no hashes: scanned line by line already (readImportInput).
@@ -258,7 +266,7 @@ async function importBySwap(ctx: Ctx, resolved: ResolvedDb, input: ImportInput, 
     runCutover({
       resolved,
       apply: true,
-      workDir: typeof opts.workDir === "string" ? resolveWorkDir(opts.workDir, resolved.path) : undefined,
+      workDir,
       command: "import-legacy",
       options: { importFrom: importFromOf(input, opts) },
       emit: (e) => {
