@@ -3,7 +3,7 @@
  * loads it from these modules or from its one-file build (scripts/bundle-cli.mjs).
  */
 import { closeSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
 import { DB_FLAG, optionsOpenWizard, REHEARSE_FLAG } from "./wizard-args.js";
@@ -100,6 +100,15 @@ const notAnOption = (flag: string, what: string) => (v: string) => {
   if (v === "" && flag !== "--plan") throw new InvalidArgumentError(`${flag} was given an empty value: it needs ${what}.`);
   return v;
 };
+/** A positional path (OUT, IN, FILE…): an empty one was the current folder ("is a directory", 3) — a usage error (2), as for the options. */
+const pathArg = (name: string, description: string) => {
+  const notEmpty = (v: string) => {
+    if (v === "") throw new InvalidArgumentError(`${name.replace(/\.\.\.$/, "")} was given an empty value: it needs a path.`);
+    return v;
+  };
+  const arg = new Argument(`<${name}>`, description);
+  return name.endsWith("...") ? arg.argParser((v: string, was?: string[]) => [...(was ?? []), notEmpty(v)]) : arg.argParser(notEmpty);
+};
 const dbOpt = () =>
   new Option(`${DB_FLAG} <path>`, "the database file (or libsql:// URL); overrides the environment").argParser(notAnOption(DB_FLAG, "a path"));
 const jsonOpt = () => new Option("--json", "one JSON object on stdout, human text on stderr");
@@ -188,7 +197,7 @@ function buildProgram(): Command {
   program
     .command("export-legacy")
     .description("stream every table to a verified, type-faithful backup (read-only, no migration)")
-    .argument("<OUT>", "backup file to write (JSONL)")
+    .addArgument(pathArg("OUT", "backup file to write (JSONL)"))
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .option("--force", "replace an existing OUT")
@@ -196,14 +205,14 @@ function buildProgram(): Command {
   program
     .command("verify-backup")
     .description("re-read a backup: structure, every hash recomputed, and counts/hashes against the database (exit 3 on mismatch)")
-    .argument("<IN>", "backup file")
+    .addArgument(pathArg("IN", "backup file"))
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .action(action("verify-backup", handlers.verifyBackup));
   program
     .command("import-legacy")
     .description("load a verified backup into a baseline database with replace semantics; misfits go to legacy_quarantine (dry-run unless --apply)")
-    .argument("<IN>", "backup file")
+    .addArgument(pathArg("IN", "backup file"))
     .addOption(dbOpt())
     .addOption(jsonOpt())
     .addOption(applyOpt())
@@ -255,7 +264,7 @@ function buildProgram(): Command {
   program
     .command("telemetry-check")
     .description("Stage 3: validate JSONL telemetry against contracts/telemetry/envelope.v1.yaml (exit 1 on violations)")
-    .argument("<FILE...>", "JSONL files")
+    .addArgument(pathArg("FILE...", "JSONL files"))
     .addOption(jsonOpt())
     .action(action("telemetry-check", handlers.telemetryCheck));
   program
@@ -292,7 +301,7 @@ function buildProgram(): Command {
   program
     .command("sample")
     .description("write a realistic legacy VoxDB (plus sidecar and telemetry JSONL) for rehearsals; never overwrites")
-    .argument("<OUT>", "path of the new database file")
+    .addArgument(pathArg("OUT", "path of the new database file"))
     .option("--seed <n>", "PRNG seed (same seed, same data)", "1")
     .option("--rows <n>", "rows per table (roughly)", "50")
     .addOption(jsonOpt())

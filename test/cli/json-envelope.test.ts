@@ -25,6 +25,10 @@ describe("every --json output is one object with command, ok, mode, db, duration
     ["--backup given an empty path", ["cutover", "--db", junk, "--apply", "--backup", "", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],
     ["--work-dir given an empty path", ["migrate", "--db", junk, "--work-dir", "", "--json"], 2, { command: "migrate", ok: false }],
     ["--sidecar given an empty path", ["sidecar", "--db", junk, "--sidecar", "", "--json"], 2, { command: "sidecar", ok: false }],
+    // An empty positional path was the current folder too ("is a directory", 3): a usage error, naming the argument.
+    ["export-legacy given an empty OUT", ["export-legacy", "", "--db", junk, "--json"], 2, { command: "export-legacy", ok: false }],
+    ["import-legacy given an empty IN", ["import-legacy", "", "--db", junk, "--apply", "--json"], 2, { command: "import-legacy", ok: false, mode: "apply" }],
+    ["telemetry-check given an empty FILE among others", ["telemetry-check", junk, "", "--json"], 2, { command: "telemetry-check", ok: false }],
     ["--plan with its digest left out", ["cutover", "--db", junk, "--apply", "--plan", "--json"], 2, { command: "cutover", ok: false, mode: "apply" }],
     [
       "a refusal before the database is resolved",
@@ -41,6 +45,7 @@ describe("every --json output is one object with command, ok, mode, db, duration
     expect(typeof j.durationMs).toBe("number");
     expect(j).toMatchObject(want);
     if (code === 2) expect(j.error.kind).toBe("usage");
+    if (args.includes("")) expect(j.error.message).toMatch(/(OUT|IN|FILE|--\w[\w-]*) was given an empty value: it needs a (path|folder)/);
     if (code !== 0) expect(j.error.message).toEqual(expect.any(String));
   });
 });
