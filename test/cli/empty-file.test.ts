@@ -5,7 +5,7 @@
  * answers a 0-byte file as it answers an empty database with a header page, and leaves it 0 bytes.
  */
 import { describe, expect, it } from "vitest";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, sha256, sqlite, tmp } from "../helpers.js";
 import { execaSync } from "execa";
@@ -38,6 +38,20 @@ describe("a 0-byte database file is an empty database", () => {
     expect(z).toEqual({ "export-legacy": 0, "verify-backup": 0, drill: 0, "news-check": 0, ledger: 0, rehearse: 0 });
     expect(z).toEqual(await codes(page));
     expect(statSync(zero.db).size).toBe(0);
+  }, 60_000);
+
+  it("a 0-byte sidecar is an empty one: `sidecar` shows no tables, and --apply --merge backs it up and archives it as it is (0 bytes), as the cutover's Stage 2 does", async () => {
+    const { dir, db } = emptyDb("zero");
+    expect((await cli(["migrate", "--db", db, "--apply"])).exitCode).toBe(0); // the baseline: current
+    const sidecar = join(dir, "vox_training_telemetry.db");
+    writeFileSync(sidecar, "");
+    const dry = await cli(["sidecar", "--db", db]);
+    expect(dry.exitCode, dry.stderr).toBe(0); // it said "cannot be opened as a database … restore it from a backup" (1)
+    expect(dry.stdout).toMatch(/the sidecar has no tables: nothing to merge/);
+    const r = await cli(["sidecar", "--db", db, "--apply", "--merge", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(sidecar)).toBe(false);
+    expect(statSync(r.json.archive.path).size).toBe(0);
   }, 60_000);
 
   it("with a -wal beside it that holds bytes, no command opens it: SQLite would delete the -wal, the only copy of its writes (helper-106)", async () => {

@@ -7,8 +7,7 @@ import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } 
 import { archiveDirOf } from "../../layout.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
-import { probeFile } from "../../db/probe.js";
-import { notADatabase } from "../../db/probe.js";
+import { isDatabaseFile, notADatabase, probeFile } from "../../db/probe.js";
 import { EXIT, failed, refused } from "../../errors.js";
 import { listLedger } from "../../db/ledger.js";
 import { applySidecar, compareSidecar, type SidecarTable } from "../../sidecar/sidecar.js";
@@ -18,6 +17,7 @@ import { pausePoint } from "../../engine/testhooks.js";
 import { stopPoint } from "../../util/cancel.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
+  if (tables.length === 0) return ctx.out.text("(the sidecar has no tables: nothing to merge)");
   const w = Math.max(5, ...tables.map((t) => t.name.length));
   ctx.out.text(
     `${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${"missing".padStart(8)} ${(applied && merge ? "merged" : "to merge").padStart(8)} ${(applied && merge ? "quarant." : "conflict").padStart(8)}`,
@@ -58,7 +58,7 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
     };
   }
   const probe = probeFile(sidecar);
-  if (probe.state !== "ok") throw notADatabase(sidecar, probe);
+  if (!isDatabaseFile(probe)) throw notADatabase(sidecar, probe); // a 0-byte file is an empty database, as SQLite and vox open it
   if (d.chain !== "current") {
     throw refused({
       what: `The primary ${dbPath} is ${d.chain}; the sidecar is merged or archived only once the primary is on the current baseline.`,
