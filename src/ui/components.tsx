@@ -69,7 +69,22 @@ export function TextField({
         cbs.current.onSubmit(value.current);
         return;
       }
-      if (key.escape || key.upArrow || key.downArrow || key.tab || key.ctrl) return;
+      // A shell's line keys: Ctrl-U clears what is before the cursor (a proposed path replaced at once), Ctrl-K what is
+      // after it, Ctrl-W the word before it; Ctrl-A and Ctrl-E go to the start and the end. Other Ctrl keys do nothing here.
+      if (key.ctrl) {
+        const v = value.current;
+        const c = cursor.current;
+        if (input === "u") return set(v.slice(c), 0);
+        if (input === "k") return set(v.slice(0, c), c);
+        if (input === "w") {
+          const from = v.slice(0, c).replace(/[^\s/]*[\s/]*$/, "").length;
+          return set(v.slice(0, from) + v.slice(c), from);
+        }
+        if (input === "a") return set(v, 0);
+        if (input === "e") return set(v, v.length);
+        return;
+      }
+      if (key.escape || key.upArrow || key.downArrow || key.tab) return;
       if (key.leftArrow) return set(value.current, Math.max(0, cursor.current - 1));
       if (key.rightArrow) return set(value.current, Math.min(value.current.length, cursor.current + 1));
       if (key.backspace || key.delete) {

@@ -378,6 +378,25 @@ describe("wizard screens (ink-testing-library)", () => {
     expect(f).toMatch(/> q\//);
     stdin.write(BACKSPACE.repeat(5)); // a burst of backspaces in one chunk deletes five characters
     await until(lastFrame, /> █/);
+    // A shell's line keys: Ctrl-W the path's last part, Ctrl-A/Ctrl-E start and end, Ctrl-K after the cursor, Ctrl-U before it.
+    stdin.write("/tmp/ab/cd");
+    await until(lastFrame, /> \/tmp\/ab\/cd█/);
+    stdin.write("\u0017"); // Ctrl-W
+    await until(lastFrame, /> \/tmp\/ab\/█/);
+    stdin.write("\u0001"); // Ctrl-A
+    await inputReady();
+    stdin.write("\u0005"); // Ctrl-E: the end again, where typing goes on
+    await inputReady();
+    stdin.write("e");
+    await until(lastFrame, /> \/tmp\/ab\/e█/);
+    stdin.write("\u0001"); // Ctrl-A, then Ctrl-K: everything after the start
+    await inputReady();
+    stdin.write("\u000b");
+    await until(lastFrame, /> █/);
+    stdin.write("/x/y");
+    await until(lastFrame, /> \/x\/y█/);
+    stdin.write("\u0015"); // Ctrl-U: everything before the cursor
+    await until(lastFrame, /> █/);
     stdin.write(`~/b.jsonl`);
     await tick(80);
     const home = process.env.HOME;
