@@ -76,13 +76,21 @@ function liveProcess(): number {
 }
 
 describe("one lock per file identity (point 6)", () => {
-  it("two cutovers through two hard links to one file: the second is refused (3) naming the first", async () => {
+  it("a database with another name (a hard link): the dry-run warns; two cutovers through the two names: the second is refused (3) naming the first, which is refused (3) before anything moves — the swap would leave that name on the old file", async () => {
+    // One state, three runs: a sample with a second name in another folder. (1) The dry-run warns on the
+    // holders step. (2) An --apply paused under its lock (Stage 0, after:lock): a second --apply through
+    // the other name meets the same lock, keyed on the file's identity, and is refused naming it. (3) The
+    // first, let go, is refused by Stage 0's one-name check: it is the plain --apply after the dry-run,
+    // paused on its way, and nothing moves.
     const { dir, db, orig } = sample();
     const other = join(dir, "other-folder");
     mkdirSync(other);
     const link = join(other, "same-file.db");
     linkSync(db, link);
-    const { child: first } = await pausedAt(["cutover", "--db", db, "--apply"], "after:lock");
+    const dry = await cli(["cutover", "--db", db, "--json"]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.json.steps.find((s: { id: string }) => s.id === "holders").warnings.join()).toMatch(/has 2 names \(hard links\)/);
+    const { child: first, release } = await pausedAt(["cutover", "--db", db, "--apply"], "after:lock");
     try {
       const second = await cli(["cutover", "--db", link, "--apply"]);
       expect(second.exitCode, second.stderr).toBe(3);
@@ -96,25 +104,15 @@ describe("one lock per file identity (point 6)", () => {
       expect(sha256(link)).toBe(orig);
       expect(existsSync(join(other, "vox-cutover-runs"))).toBe(false);
     } finally {
-      first.kill("SIGKILL");
-      await first;
+      release();
     }
-  });
-
-  it("a database with another name (a hard link): the dry-run warns, --apply is refused (3) before anything moves — the swap would leave that name on the old file", async () => {
-    const { dir, db, orig } = sample();
-    const other = join(dir, "other-folder");
-    mkdirSync(other);
-    linkSync(db, join(other, "same-file.db"));
-    const dry = await cli(["cutover", "--db", db, "--json"]);
-    expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.json.steps.find((s: { id: string }) => s.id === "holders").warnings.join()).toMatch(/has 2 names \(hard links\)/);
-    const r = await cli(["cutover", "--db", db, "--apply"]);
+    const r = await first;
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/has 2 names \(hard links\): the swap gives only this one the new file.*find \/ -xdev -samefile/s);
     expect(sha256(db)).toBe(orig);
     expect(statSync(db).nlink).toBe(2);
     expect(existsSync(join(dir, "vox-cutover-runs"))).toBe(false);
+    expect(existsSync(join(other, "vox-cutover-runs"))).toBe(false);
   });
 
   it("a hard link made after Stage 0, before the swap: the swap's own check under the hold refuses (3) — a new link moves the file's status-change time — nothing moved; the rollback closes the run", async () => {
