@@ -36,17 +36,25 @@ function sample(from: "few" | "whole" = "few"): { dir: string; db: string; orig:
 }
 
 /**
- * One copy of the sample cut over (`cutover --apply --json`), made on first use: the two lock tests
- * below both start from a finished cutover; the first only reads it (its rollbacks are refused), the
- * second rolls it back. Either also runs alone.
+ * A copy of the sample cut over (`cutover --apply --json`) per chain of tests, made on first use (`cut`:
+ * the sha256 of the file it left at the name). "lock": the two lock tests below; the first only reads it
+ * (its rollbacks are refused), the second rolls it back. "archive": the replaced-archive test, whose two
+ * rollbacks are refused before anything moves (it checks the database and its ledger row), then the
+ * quarantine test, which imports into the cut-over database (it checks the file is still the one the
+ * cutover left). Each test also runs alone.
  */
-let cutOver: Promise<{ dir: string; db: string; orig: string; done: Awaited<ReturnType<typeof cli>> }> | undefined;
-function cutOverSample() {
-  cutOver ??= (async () => {
-    const s = sample();
-    return { ...s, done: await cli(["cutover", "--db", s.db, "--apply", "--json"]) };
-  })();
-  return cutOver;
+const cutOver = new Map<string, Promise<{ dir: string; db: string; orig: string; cut: string; done: Awaited<ReturnType<typeof cli>> }>>();
+function cutOverSample(chain: "lock" | "archive") {
+  let made = cutOver.get(chain);
+  if (!made) {
+    made = (async () => {
+      const s = sample();
+      const done = await cli(["cutover", "--db", s.db, "--apply", "--json"]);
+      return { ...s, cut: sha256(s.db), done };
+    })();
+    cutOver.set(chain, made);
+  }
+  return made;
 }
 
 /**
@@ -187,7 +195,7 @@ describe("one lock per file identity (point 6)", () => {
   });
 
   it("rollback and --break-lock never take over a live holder's lock (a sidecar --merge still running)", async () => {
-    const { db, done } = await cutOverSample();
+    const { db, done } = await cutOverSample("lock");
     expect(done.exitCode, done.stderr).toBe(0);
     const afterCutover = sha256(db);
     const archive = done.json.archive.path as string;
@@ -210,7 +218,7 @@ describe("one lock per file identity (point 6)", () => {
   });
 
   it("a dead holder's lock is replaced by rollback (reported), and the run rolls back", async () => {
-    const { db, orig, done } = await cutOverSample(); // the test above left its live holder's lock, replaced here
+    const { db, orig, done } = await cutOverSample("lock"); // the test above left its live holder's lock, replaced here
     expect(done.exitCode, done.stderr).toBe(0);
     const s = execa("true", [], { reject: false });
     await s;
@@ -560,11 +568,11 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
   });
 
   it("a replaced archived original is not put back (3); the new file stays in place", async () => {
-    const { dir, db } = sample();
-    const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    const { dir, db, cut, done } = await cutOverSample("archive"); // the quarantine test (point 7) imports into this database next
     expect(done.exitCode, done.stderr).toBe(0);
     const archive = done.json.archive.path as string;
     const newSha = sha256(db);
+    expect(newSha).toBe(cut);
     const other = join(dir, "other.db");
     await execa("sqlite3", [other, "CREATE TABLE t(x); INSERT INTO t VALUES ('not the original');"]);
     const ino = statSync(archive).ino;
@@ -1089,13 +1097,15 @@ describe("legacy_quarantine is append-only; import-legacy checks values as verif
   }
 
   it("import-legacy --apply into a database that already went through a cutover keeps every quarantined row", async () => {
-    const { dir, db } = sample();
+    // The cut-over sample the replaced-archive test (point 5) used: its rollbacks were refused before anything
+    // moved, so the database is the one the cutover left (checked here), as after a cutover of its own.
+    const { dir, db, cut, done } = await cutOverSample("archive");
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect(sha256(db)).toBe(cut);
     const backup = join(dir, "again.jsonl");
     const ex = await sampleBackup(); // export-legacy of the same sample
     expect(ex.r.exitCode, ex.r.stderr).toBe(0);
     cpSync(ex.path, backup);
-    const done = await cli(["cutover", "--db", db, "--apply", "--json"]);
-    expect(done.exitCode, done.stderr).toBe(0);
     const before = await quarantineRows(db);
     expect(before.length).toBeGreaterThan(0);
     const r = await cli(["import-legacy", backup, "--db", db, "--apply", "--json"]);
