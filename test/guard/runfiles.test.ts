@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { BIN, cleanEnv, cli, sampleInto, sampleWithFewerTables, sha256, sqlite, tmp, pausedAt, snapshotDir, writeTimesBack } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
@@ -442,6 +442,31 @@ async function killedAt(db: string, point: string): Promise<string> {
   return join(root, readdirSync(root)[0]!);
 }
 
+/**
+ * A sample whose cutover was killed (-9) at swap-archived (the original linked into the archive, not
+ * renamed), handed on by the journal-trust test (point 5) once it has shown that its refused commands
+ * left every file as the kill did (the journal put back byte for byte); the replaced-name test (point 6)
+ * takes it, or kills a run of its own when it runs alone.
+ */
+let killedAtSwapArchived: { dir: string; db: string } | undefined;
+
+/** The lock files (name → content) in the run's lock folder that name the run in `workDir` (its lock by identity, and by name if it has one). */
+function runLocks(workDir: string): Record<string, string> {
+  const runId = journalLines(workDir).find((l) => l.e === "run-start").runId as string;
+  const root = dirname(lockFileOf(join(workDir, "journal.jsonl")));
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(root)) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, f), "utf8");
+    } catch {
+      continue; // another test file's lock, gone meanwhile (the folder is the run's, shared)
+    }
+    if (text.includes(runId)) out[f] = text;
+  }
+  return out;
+}
+
 function journalLines(workDir: string): any[] {
   return readFileSync(join(workDir, "journal.jsonl"), "utf8")
     .split("\n")
@@ -459,6 +484,8 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
     const foreign = join(foreignDir, "vox.db");
     await execa("sqlite3", [foreign, "CREATE TABLE evil(x); INSERT INTO evil VALUES (1);"]);
     const foreignSha = sha256(foreign);
+    const asKilled = { files: snapshotDir(dir), locks: runLocks(wd) };
+    const journal = readFileSync(join(wd, "journal.jsonl"));
     const lines = journalLines(wd).map((l) => (l.e === "run-start" ? { ...l, archiveDir: foreignDir } : l));
     writeFileSync(join(wd, "journal.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
     for (const args of [
@@ -471,6 +498,14 @@ describe("the run's own files are checked before they are trusted (point 5)", ()
       expect(sha256(db)).toBe(primaryBefore);
       expect(sha256(foreign)).toBe(foreignSha);
     }
+    // The journal put back: every file (the database, the run folder, its archive, the new file) and the
+    // killed run's lock are as the kill left them, and the replaced-name test (point 6) goes on from here.
+    writeFileSync(join(wd, "journal.jsonl"), journal);
+    expect(snapshotDir(dir)).toEqual(asKilled.files);
+    expect(runLocks(wd)).toEqual(asKilled.locks);
+    expect(Object.keys(asKilled.locks)).toContain(basename(lockFileOf(db)));
+    rmSync(foreignDir, { recursive: true });
+    killedAtSwapArchived = { dir, db };
   });
 
   it("a replaced new file is never swapped in by --resume (3, naming it); the primary stays", async () => {
@@ -1035,8 +1070,14 @@ describe("the run's starting file, whatever its size and times (point 6)", () =>
   });
 
   it("killed between the archive's link and the rename, then another file put at the name: the resume refuses (3), nothing renamed", async () => {
-    const { dir, db } = sample();
-    await killedAt(db, "swap-archived");
+    // The journal-trust test's killed run (point 5: its refusals left every file as the kill did), or a run killed here.
+    let killed = killedAtSwapArchived;
+    killedAtSwapArchived = undefined;
+    if (!killed) {
+      killed = sample();
+      await killedAt(killed.db, "swap-archived");
+    }
+    const { dir, db } = killed;
     await replacedThenResumed(dir, db, /is neither the archived original .* nor the new file/);
     expect(existsSync(join(dir, ".vox.db.vox-cutover-new"))).toBe(true);
   });
