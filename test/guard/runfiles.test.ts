@@ -10,7 +10,21 @@ import { execFileSync } from "node:child_process";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { BIN, cleanEnv, cli, sampleInto, sampleWithFewerTables, sha256, sqlite, tmp, pausedAt, snapshotDir, writeTimesBack } from "../helpers.js";
+import {
+  cleanEnv,
+  cli,
+  cliEnv,
+  launch,
+  sampleInto,
+  shq,
+  sampleWithFewerTables,
+  sha256,
+  sqlite,
+  tmp,
+  pausedAt,
+  snapshotDir,
+  writeTimesBack,
+} from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
@@ -375,8 +389,9 @@ describe("faults are named with the journal phase and the next command (point 8)
 
   it("a file-size limit (ulimit -f) is named, not 'disk I/O error' or 'Unexpected failure'", async () => {
     const { db, orig } = sample();
-    const r = await execa("bash", ["-c", `ulimit -f 2200; exec node ${BIN} cutover --db '${db}' --apply`], {
-      env: cleanEnv(),
+    // Started as cli() starts the command (launch(): `sh BIN`, its launch line, no-opt.cjs in cliEnv), under the limit.
+    const r = await execa("bash", ["-c", `ulimit -f 2200; exec ${launch(["cutover", "--db", db, "--apply"]).flat().map(shq).join(" ")}`], {
+      env: cliEnv(),
       extendEnv: false,
       reject: false,
     });
