@@ -175,7 +175,7 @@ async function copySample(dir: string, rows: number): Promise<string> {
  * table (kept-trial, runfiles, guard, hold, interrupts-writes). Made once per row count per worker
  * process (madeOnce), then copied.
  */
-const FEWER_TABLES = [
+export const FEWER_TABLES = [
   "schema_version",
   "actor_state",
   "conversations",
@@ -191,7 +191,20 @@ const FEWER_TABLES = [
 export async function sampleWithFewerTables(dir: string, rows = 10): Promise<{ dir: string; db: string; orig: string }> {
   const from = await madeOnce(`sample-fewer-${rows}`, async () => {
     const db = await copySample(mkdtempSync(join(inject("sharedScratch"), `sample-fewer-${rows}-`)), rows);
-    const py = `
+    await cutToTables(db, FEWER_TABLES);
+    return db;
+  });
+  const db = await copySample(dir, rows); // its sidecar and telemetry; the cut vox.db over the whole one
+  copyFileSync(from, db);
+  return { dir, db, orig: sha256(db) };
+}
+
+/**
+ * Drops every table of `db` but `keep` and the FTS tables (their shadow tables with them), then VACUUMs (Python's
+ * sqlite3, foreign keys off): the cut sampleWithFewerTables makes, for a file that needs other tables kept.
+ */
+export async function cutToTables(db: string, keep: string[]): Promise<void> {
+  const py = `
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 keep = set(sys.argv[2].split(","))
@@ -202,12 +215,7 @@ for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AN
 c.commit()
 c.execute("VACUUM")
 `;
-    await execa("python3", ["-c", py, db, FEWER_TABLES.join(",")]);
-    return db;
-  });
-  const db = await copySample(dir, rows); // its sidecar and telemetry; the cut vox.db over the whole one
-  copyFileSync(from, db);
-  return { dir, db, orig: sha256(db) };
+  await execa("python3", ["-c", py, db, keep.join(",")]);
 }
 
 /**
