@@ -26,7 +26,10 @@ import { cleanEnv, cli, cliEnv, launch, makeBaselineDb, makeVoxDb, sampleWithFew
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import { lockFileOf } from "../../src/safety/lock.js";
 
-/** The sample cut to the tables a run's guards are tested with (sampleWithFewerTables: the same checks for any table). */
+/**
+ * The sample cut to the tables a run's guards are tested with (sampleWithFewerTables: the same checks for any table),
+ * of one row count for the whole file: the cut is made once per row count (a `sample` run and Python's cut).
+ */
 function sampleIn(rows = 10, dir = tmp()): Promise<{ dir: string; db: string; orig: string }> {
   return sampleWithFewerTables(dir, rows);
 }
@@ -77,6 +80,45 @@ function cutOverThroughLink() {
   return linkedRun;
 }
 
+/**
+ * `cutover --db DB --apply --json`, its database's name read (the first 16 bytes) from this process as often as it can
+ * while the run goes on: the run's result, how many looks there were, and how many found no SQLite file at the name.
+ */
+async function applyWatched(db: string) {
+  const child = execa(...launch(["cutover", "--db", db, "--apply", "--json"]), {
+    env: cliEnv(),
+    extendEnv: false,
+    reject: false,
+    stdin: "ignore",
+  });
+  let looks = 0;
+  let missing = 0;
+  let done = false;
+  void child.finally(() => (done = true));
+  while (!done) {
+    looks++;
+    try {
+      const fd = openSync(db, "r");
+      const buf = Buffer.alloc(16);
+      readSync(fd, buf, 0, 16, 0);
+      closeSync(fd);
+      const head = buf.toString("latin1");
+      if (head !== "SQLite format 3\0") missing++;
+    } catch {
+      missing++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const res = await child;
+  let json: any;
+  try {
+    json = JSON.parse(String(res.stdout));
+  } catch {
+    /* left undefined: the test says */
+  }
+  return { r: { exitCode: res.exitCode ?? -1, stderr: String(res.stderr), json }, looks, missing };
+}
+
 describe("identity: real path and device/inode", () => {
   it("a symlinked database: the real file is archived and replaced; the link keeps pointing at the new file", async () => {
     const { base, real, link, orig, r } = await cutOverThroughLink();
@@ -122,7 +164,7 @@ describe("identity: real path and device/inode", () => {
     const link = join(base, "vox.db");
     symlinkSync(join(base, "mnt", "data", "vox.db"), link);
     const backup = join(tmp(), "b.jsonl");
-    const { db } = await sampleIn(5);
+    const { db } = await sampleIn();
     expect((await cli(["export-legacy", backup, "--db", db])).exitCode).toBe(0);
     for (const cmd of [
       ["migrate", "--apply"],
@@ -223,7 +265,7 @@ describe("another process holding the database open", () => {
 
 describe("--plan and operator-given paths", () => {
   it("a dry-run given --plan says whether that is still the plan (it was ignored without --apply)", async () => {
-    const { dir, db } = await sampleIn(5);
+    const { dir, db } = await sampleIn();
     const first = await cli(["cutover", "--db", db, "--json"]);
     const digest = first.json.planDigest as string;
     const same = await cli(["cutover", "--db", db, "--plan", digest]);
@@ -252,30 +294,6 @@ describe("--plan and operator-given paths", () => {
       }
     }
     expect(snapshotDir(dir)).toEqual(before);
-  });
-
-  it("--backup that already holds a file (the sidecar), that is the database, or whose folder is missing: refused before anything, nothing left behind", async () => {
-    const { dir, db } = await sampleIn();
-    const side = join(dir, "vox_training_telemetry.db");
-    const before = snapshotDir(dir);
-    const asSidecar = await cli(["cutover", "--db", db, "--apply", "--backup", side]);
-    expect(asSidecar.exitCode).toBe(3);
-    expect(asSidecar.stderr).toMatch(/sidecar/);
-    const other = join(dir, "telemetry.jsonl");
-    const existing = await cli(["cutover", "--db", db, "--apply", "--backup", other]);
-    expect(existing.exitCode).toBe(3);
-    expect(existing.stderr).toMatch(/already holds a file this run did not create/);
-    const itself = await cli(["migrate", "--db", db, "--apply", "--backup", db]);
-    expect([3, 4]).toContain(itself.exitCode);
-    const itself2 = await cli(["cutover", "--db", db, "--apply", "--backup", db]);
-    expect(itself2.exitCode).toBe(3);
-    expect(itself2.stderr).toMatch(/is the database/);
-    const missing = await cli(["cutover", "--db", db, "--apply", "--backup", join(dir, "no", "such", "b.jsonl")]);
-    expect(missing.exitCode).toBe(2);
-    expect(snapshotDir(dir)).toEqual(before);
-    // nothing blocks the next run
-    const ok = await cli(["cutover", "--db", db, "--apply"]);
-    expect(ok.exitCode, ok.stderr).toBe(0);
   });
 
   it("an OUT or --backup that is a link to nothing is refused (3), never 'Unexpected failure': the file would be made through the link", async () => {
@@ -309,7 +327,7 @@ describe("--plan and operator-given paths", () => {
     expect(asDb.stderr).toMatch(/is the database itself/);
     // The dry-runs check the paths their apply line carries (helper-104: exit 0 with "run exactly this plan … --backup <the database>").
     // A file where the runs folder would be: named as such (it was "not writable (EACCES)", for root too); diagnose still reads.
-    const other = await sampleIn(5);
+    const other = await sampleIn();
     writeFileSync(join(other.dir, "vox-cutover-runs"), "mine\n");
     const runsFile = await cli(["cutover", "--db", other.db, "--apply"]);
     expect(runsFile.exitCode, runsFile.stderr).toBe(3);
@@ -446,12 +464,37 @@ describe("permissions", () => {
 });
 
 describe("rollback after a finished cutover", () => {
-  it("puts the archived original back and keeps the new file in the work dir; refuses (3) when the new file changed, naming how, unless --force", async () => {
+  // One sample serves three tests that each started from a fresh one: the refusals leave its folder as it was
+  // (snapshotDir), so the cutover after them starts from the state the other two started from. The refusals prove
+  // --backup is checked before anything; the apply (exit 0) proves nothing they did blocks the next run; the watch
+  // during that apply proves the swap never leaves the name empty; the rest proves the rollback.
+  it("--backup that already holds a file (the sidecar), that is the database, or whose folder is missing: refused before anything, nothing left behind, nothing blocks the next run; that run, watched from another process, always leaves a SQLite file at the name (the old one or the new one); its rollback puts the archived original back and keeps the new file in the work dir; refuses (3) when the new file changed, naming how, unless --force", async () => {
     const { dir, db, orig } = await sampleIn();
     const side = join(dir, "vox_training_telemetry.db");
     const sideOrig = sha256(side);
-    const r = await cli(["cutover", "--db", db, "--apply", "--json"]);
+    const before = snapshotDir(dir);
+    const asSidecar = await cli(["cutover", "--db", db, "--apply", "--backup", side]);
+    expect(asSidecar.exitCode).toBe(3);
+    expect(asSidecar.stderr).toMatch(/sidecar/);
+    const other = join(dir, "telemetry.jsonl");
+    const existing = await cli(["cutover", "--db", db, "--apply", "--backup", other]);
+    expect(existing.exitCode).toBe(3);
+    expect(existing.stderr).toMatch(/already holds a file this run did not create/);
+    const itself = await cli(["migrate", "--db", db, "--apply", "--backup", db]);
+    expect([3, 4]).toContain(itself.exitCode);
+    const itself2 = await cli(["cutover", "--db", db, "--apply", "--backup", db]);
+    expect(itself2.exitCode).toBe(3);
+    expect(itself2.stderr).toMatch(/is the database/);
+    const missing = await cli(["cutover", "--db", db, "--apply", "--backup", join(dir, "no", "such", "b.jsonl")]);
+    expect(missing.exitCode).toBe(2);
+    expect(snapshotDir(dir)).toEqual(before);
+    // Nothing blocks the next run: it finishes, and is the cutover rolled back below. The swap never leaves the
+    // primary's name empty: watched during the whole run, the name always held a SQLite file, and the archive is the original.
+    const { r, looks, missing: empty } = await applyWatched(db);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(looks).toBeGreaterThan(50);
+    expect(empty).toBe(0);
+    expect(sha256(r.json.archive.path)).toBe(orig);
     const printed = r.json.rollbackCommand as string;
     expect(printed).toMatch(/--rollback --apply/);
     const newSha = sha256(db);
@@ -481,7 +524,7 @@ describe("rollback after a finished cutover", () => {
 
 describe("messages", () => {
   it("--rollback and --resume together are a usage error (exit 2)", async () => {
-    const { dir, db } = await sampleIn(5);
+    const { dir, db } = await sampleIn();
     const before = snapshotDir(dir);
     const r = await cli(["cutover", "--db", db, "--rollback", "--resume", "--apply"]);
     expect(r.exitCode).toBe(2);
@@ -695,40 +738,5 @@ os._exit(0)
     }
     // and the reader saw the row that is only in the -wal
     expect(readFileSync(backup, "utf8")).toMatch(/in the wal/);
-  });
-});
-
-describe("the swap never leaves the primary's name empty", () => {
-  it("watched from another process during a whole cutover, the name always holds a SQLite file (the old one or the new one)", async () => {
-    const { db, orig } = await sampleIn(10);
-    const child = execa(...launch(["cutover", "--db", db, "--apply", "--json"]), {
-      env: cliEnv(),
-      extendEnv: false,
-      reject: false,
-      stdin: "ignore",
-    });
-    let looks = 0;
-    let missing = 0;
-    let done = false;
-    void child.finally(() => (done = true));
-    while (!done) {
-      looks++;
-      try {
-        const fd = openSync(db, "r");
-        const buf = Buffer.alloc(16);
-        readSync(fd, buf, 0, 16, 0);
-        closeSync(fd);
-        const head = buf.toString("latin1");
-        if (head !== "SQLite format 3\0") missing++;
-      } catch {
-        missing++;
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-    const res = await child;
-    expect(res.exitCode, res.stderr).toBe(0);
-    expect(looks).toBeGreaterThan(50);
-    expect(missing).toBe(0);
-    expect(sha256(JSON.parse(res.stdout).archive.path)).toBe(orig);
   });
 });
