@@ -9,9 +9,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { execa, type ResultPromise } from "execa";
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanEnv, cli, makeBaselineDb, pausedAt, sampleInto, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { FEWER_TABLES, cleanEnv, cli, cutToTables, makeBaselineDb, pausedAt, sampleInto, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { installedPackage, otherUser, reachableTmp } from "../fixtures/install.js";
 import type { EngineEvent } from "../../src/engine/events.js";
 // The engine from the build: its export and verify run worker threads from compiled files.
@@ -82,9 +82,29 @@ function writerRows(db: string): { users: number; names: number } {
   return { users: Number(out[0]), names: Number(out[1]) };
 }
 
-async function walSample(): Promise<{ dir: string; db: string; users: number; names: number }> {
-  const dir = tmp("vox-snap-");
+let cutDb: Promise<string> | undefined;
+/**
+ * The 30-row sample in `dir`, its vox.db cut (once per file, then copied) to sampleWithFewerTables' tables and `users`:
+ * the writer's two tables, `names` and `users`, with the six the export reads between them (it reads in name order).
+ * For the tests whose read is held open by a pause of their own (at every table, or at the first), not by the time
+ * the whole sample's ~180 tables take: a cut table costs the export's time and the pauses' wait, and no test reads it.
+ */
+async function cutSampleInto(dir: string): Promise<string> {
+  cutDb ??= (async () => {
+    const { db } = await sampleInto(tmp("vox-snap-cut-"), 30);
+    await cutToTables(db, [...FEWER_TABLES, "users"]);
+    return db;
+  })();
+  const from = await cutDb;
   const { db } = await sampleInto(dir, 30);
+  copyFileSync(from, db);
+  return db;
+}
+
+/** The 30-row sample in WAL mode (`cut`: cutSampleInto's), and its users and names rows. */
+async function walSample(cut = false): Promise<{ dir: string; db: string; users: number; names: number }> {
+  const dir = tmp("vox-snap-");
+  const db = cut ? await cutSampleInto(dir) : (await sampleInto(dir, 30)).db;
   sqlite(db, "PRAGMA journal_mode=WAL");
   return { dir, db, users: Number(sqlite(db, "SELECT count(*) FROM users")), names: Number(sqlite(db, "SELECT count(*) FROM names")) };
 }
@@ -116,8 +136,7 @@ describe("a writer commits in a loop while the primary is read", () => {
   });
 
   it("export-legacy of a rollback-journal file says the application's writes wait until the export ends; a write meanwhile gets 'database is locked', and commits once it ended", async () => {
-    const dir = tmp("vox-snap-rj-");
-    const { db } = await sampleInto(dir, 30);
+    const db = await cutSampleInto(tmp("vox-snap-rj-")); // the export held at its first table: the tables after it are not read meanwhile
     expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete");
     const out = join(tmp("vox-snap-out-"), "backup.jsonl");
     const tryWrite = (value: string) =>
@@ -140,7 +159,7 @@ describe("a writer commits in a loop while the primary is read", () => {
   });
 
   it("export-legacy (WAL, its -wal empty when the export opens it): a writer committing and checkpointing between the tables does not tear the backup", async () => {
-    const { db, users, names } = await walSample();
+    const { db, users, names } = await walSample(true); // a pause of 20 ms at each table: six between names and users
     expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0);
     const go = join(tmp("vox-snap-go-"), "go");
     const w = await startWriter(db, go);
