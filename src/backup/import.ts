@@ -415,12 +415,13 @@ function load(
   // Planner statistics for the new file (not the attached source): ~1000 rows an index, as SQLite advises (lang_analyze.html; 1 GB: 584 → 18 ms).
   if (fresh) db.exec("PRAGMA analysis_limit=1000; ANALYZE main; PRAGMA analysis_limit=0");
   const sequenceCounts = { entries: sequences.length, restored: sequencesRestored, quarantined: sequencesQuarantined };
+  const counts = { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, present: reports.reduce((n, r) => n + r.present, 0) }; // rows = the three
   recordLedger(db, {
     runId,
     command: opts.command ?? "import-legacy",
     planDigest: opts.planDigest ?? null,
     backupSha256: result.fileSha256,
-    counts: { rows: totalRows, loaded: loadedTotal, quarantined: q.quarantined, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
+    counts: { ...counts, partial: partialTotal, sequences: sequenceCounts, seeded: seededTotal },
   });
   // The checks come last (the cutover relies on their integrity_check having seen every row committed); a large source's on two connections.
   if (fresh && opts.onCommitted && opts.settings) applyHeaderSettings(db, opts.settings); // before the commit: not written after the checks

@@ -212,6 +212,12 @@ describe("import-legacy into a database that holds tables is a copy, then a swap
     const counts = (j: { tables: { name: string; loaded: number; quarantined: number; present: number }[] }) =>
       j.tables.map((t) => `${t.name} ${t.loaded} ${t.quarantined} ${t.present}`);
     expect(counts(r.json)).toEqual(counts(dry.json));
+    // The run's ledger row counts them too, read by the sqlite3 CLI: rows = loaded + quarantined + present (it left `present` out).
+    const ledger = JSON.parse(sqlite(db, "SELECT counts_json FROM cutover_ledger ORDER BY id DESC LIMIT 1"));
+    const present = r.json.tables.reduce((n: number, t: { present: number }) => n + t.present, 0);
+    expect(ledger).toMatchObject({ rows: r.json.totalRows, loaded: r.json.loaded, quarantined: r.json.quarantined, present });
+    expect(ledger.present).toBeGreaterThanOrEqual(held);
+    expect(ledger.loaded + ledger.quarantined + ledger.present).toBe(ledger.rows);
   }, 90_000);
 
   it("a run in a work dir of the operator's choosing prints its resume and rollback with --work-dir, and they work as printed; a resumed import run's ledger row is import-legacy's", async () => {
