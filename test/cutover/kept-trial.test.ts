@@ -94,21 +94,42 @@ function coldContent(): Promise<Record<string, string>> {
 }
 
 describe("a dry-run's trial, adopted by the apply of its plan", () => {
-  it("the apply adopts the trial's backup and build; the result equals a cold apply's; every row of the new file names the run", async () => {
+  it("the apply adopts the trial's backup and build; the result equals a cold apply's; every row of the new file names the run; the new file's sha256 taken beside the dry-run's checks (a rollback-journal file, on the worker: the record's is the kept file's by Python's hashlib) and beside the apply's Stage 0 (used: nothing wrote to the file since)", async () => {
+    // One dry-run and its apply serve three: this test's adoption (the rows against a cold apply's), the
+    // "hashed beside its checks" test's (worker, rollback-journal file) pair (the dry-run with
+    // VOX_CUTOVER_HASH_BESIDE_BYTES=0: the new file's sha256 taken beside its checks, kept, and the kept
+    // file's by Python's hashlib), and the first half of "taken beside Stage 0" (the apply with it: the
+    // built file's hash taken beside Stage 0 is used, the file unwritten since). The hash's place changes
+    // none of the files the run writes; the adoption with the hash taken after the move is every other
+    // adopting test's (those pairs' applies run without it).
+    const beside = { VOX_CUTOVER_HASH_BESIDE_BYTES: "0" }; // the 30-row sample's file is below the default size
     const { db, env, kept } = await setup();
     const orig = sha256(db);
-    const dry = await cli(["cutover", "--db", db, "--json"], { env });
+    const dry = await cli(["cutover", "--db", db, "--json"], { env: { ...env, ...beside } });
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(kept()).toHaveLength(1);
     expect(dry.stderr).toContain(`The trial's backup and new file are kept in ${kept()[0]} (`);
     expect(dry.json.trial.kept).toBe(kept()[0]);
-    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env });
+    // The (worker, rollback-journal file) pair: nothing writes such a file after its checks, so the hash taken beside them is kept.
+    expect(dry.stderr).toMatch(/kept in .* \(.*; the new file's sha256 taken beside its checks\) for the apply/);
+    const record = JSON.parse(readFileSync(join(kept()[0]!, "trial.json"), "utf8"));
+    const python = execFileSync("python3", [
+      "-c",
+      "import hashlib,sys\nprint(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+      join(kept()[0]!, "trial.db"),
+    ]);
+    expect(record.builtSha256).toBe(python.toString().trim());
+    const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env: { ...env, ...beside } });
     expect(apply.exitCode, apply.stderr).toBe(0);
     expect(apply.stderr).toMatch(/\[write\] export: adopt the dry-run's backup \(.*\): moved to .*, not exported again/); // the plan says so
     expect(apply.stderr).toMatch(/\[write\] build-import: adopt the dry-run's new file/);
     expect(step(apply.json, "export").summary).toMatch(/^the dry-run's backup .* adopted: the primary unchanged since that export/);
     expect(step(apply.json, "verify-backup").summary).toMatch(/table hashes recomputed equal to the export's/);
     expect(step(apply.json, "build-import").summary).toMatch(/^the dry-run's build .* adopted, its sha256 unchanged since its checks/);
+    // Taken beside Stage 0 and used: nothing wrote to the file since (the second half, a byte flipped after it was taken, is the next test's).
+    expect(step(apply.json, "build-import").summary).toMatch(
+      /adopted, its sha256 unchanged since its checks \(taken beside Stage 0, the file unwritten since\)/,
+    );
     expect(step(apply.json, "checks").summary).toMatch(/integrity_check ok \(in the import: the dry-run's, its file's sha256 unchanged since\)/);
     expect(kept()).toEqual([]); // consumed
     expect(readdirSync(env.TMPDIR!)).toEqual([]); // and the user's folder of kept trials, empty, removed
@@ -124,6 +145,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(apply.json.backup.path.startsWith(apply.json.workDir)).toBe(true);
     expect(apply.json.backup.verified).toBe(true);
     expect(sha256(apply.json.archive.path)).toBe(orig);
+    expect(sqlite(db, "PRAGMA journal_mode")).toBe("delete"); // the pair's last check: a rollback-journal file stays one
   });
 
   it("a write to the primary after the dry-run: not adopted (the note says why), the trial removed, the write in the new file", async () => {
@@ -198,17 +220,9 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
   });
 
-  it("the built file's sha256 taken beside Stage 0: used while nothing wrote to the file; a byte flipped after it was taken (size and time put back) is found by its ctime, and the run builds itself", async () => {
+  it("the built file's sha256 taken beside Stage 0: a byte flipped after it was taken (size and time put back) is found by its ctime, and the run builds itself", async () => {
+    // Its first half (the hash taken beside Stage 0 used while nothing wrote to the file) is the first test's apply.
     const beside = { VOX_CUTOVER_HASH_BESIDE_BYTES: "0" }; // the 30-row sample's file is below the default size
-    {
-      const { db, env } = await setup();
-      const dry = await cli(["cutover", "--db", db, "--json"], { env });
-      const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"], { env: { ...env, ...beside } });
-      expect(apply.exitCode, apply.stderr).toBe(0);
-      expect(step(apply.json, "build-import").summary).toMatch(
-        /adopted, its sha256 unchanged since its checks \(taken beside Stage 0, the file unwritten since\)/,
-      );
-    }
     const { db, env, kept } = await setup();
     const dry = await cli(["cutover", "--db", db, "--json"], { env });
     const page = Number(sqlite(join(kept()[0]!, "trial.db"), "PRAGMA page_size"));
@@ -247,9 +261,10 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     // surely taken before each kind of write that follows the checks ("now": never kept, hashed again); and the
     // checks' worker with a file nothing writes after its checks (kept) and with a WAL file (vox's usual mode; the
     // only test of a trial checked on that worker, turned to WAL and adopted). "now" with the rollback-journal file
-    // adds no path of its own, nor does the checks' worker with the own index besides the WAL file.
+    // adds no path of its own, nor does the checks' worker with the own index besides the WAL file. The (worker,
+    // rollback-journal file) pair is the first test's dry-run and apply (the same checks; its apply takes the hash
+    // beside Stage 0 too); the six here.
     const pairs = [
-      ["worker", "rollback"],
       ["worker", "wal"],
       ["worker", "own index"],
       ["now", "wal"],
