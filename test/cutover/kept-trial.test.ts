@@ -184,14 +184,33 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(sqlite(db, "SELECT value FROM actor_state ORDER BY rowid LIMIT 1")).toBe(changed);
   });
 
-  it("a write between the apply's take and its lock: looked at again under the lock, not adopted, the run exports itself (no workers started ahead) with the write", async () => {
-    const { db, kept, child, release } = await applyPausedAfterDryRun("after:ssot-drift");
-    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-take', 'v')");
+  it("a write between the apply's take and its lock, and its planned work dir taken meanwhile (another run's name in the same second): looked at again under the lock, not adopted, the run exports itself (no workers started ahead) with the write, in the next work dir; nothing of the trial is left", async () => {
+    // One dry-run and one apply paused twice serve two: the write made between the take and the lock (paused
+    // after ssot-drift, before the lock step) is found under the lock by the export step, which does not adopt
+    // (the note's words, the write in the new file); and that run, which moved to the next work dir (its planned
+    // name taken while it was paused after Stage 0's last step) and did not adopt the trial, leaves nothing of
+    // it (the trial is given back only when no journal is in the run's work dir: the one it moved to).
+    const { db, env, kept } = await setup();
+    const clock = { ...env, VOX_CUTOVER_CLOCK: "2026-01-01T00:00:00Z" };
+    const dry = await cli(["cutover", "--db", db, "--json"], { env: clock });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const { child, release, reached } = await pausedAt(
+      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
+      "after:ssot-drift,after:structure",
+      undefined,
+      false,
+      clock,
+    );
+    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-take', 'v')"); // taken, not yet locked
+    release();
+    await reached(); // after:structure: Stage 0 done, the work dir not yet made
+    mkdirSync(join(dirname(db), "vox-cutover-runs", "20260101T000000Z"), { recursive: true }); // the planned name, taken meanwhile
     release();
     const r = await child;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/The dry-run's kept trial was not used \(the primary changed since its export: .*\): this run exports itself/);
     const json = JSON.parse(r.stdout);
+    expect(json.workDir).toMatch(/20260101T000000Z-2$/);
     expect(step(json, "export").summary).not.toMatch(/adopted/);
     expect(step(json, "build-import").summary).not.toMatch(/adopted/);
     expect(sqlite(db, "SELECT count(*) FROM actor_state WHERE key = 'after-the-take'")).toBe("1");
@@ -519,27 +538,6 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(other.stderr).toMatch(/or the plan's inputs differ \(the path as given/);
     expect(other.stderr).not.toMatch(/kept trial was not used|exports and builds itself/);
     await stillKeptThenAdopted(link, env, kept, dry.json.planDigest);
-  });
-
-  it("a run that moved to the next work dir (another took its name in the same second) and did not adopt the trial: nothing of the trial is left", async () => {
-    const { db, env, kept } = await setup();
-    const clock = { ...env, VOX_CUTOVER_CLOCK: "2026-01-01T00:00:00Z" };
-    const dry = await cli(["cutover", "--db", db, "--json"], { env: clock });
-    const { child, release } = await pausedAt(
-      ["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest, "--json"],
-      "after:structure",
-      undefined,
-      false,
-      clock,
-    );
-    mkdirSync(join(dirname(db), "vox-cutover-runs", "20260101T000000Z"), { recursive: true }); // the planned name, taken meanwhile
-    sqlite(db, "INSERT INTO actor_state(key, value) VALUES ('after-the-take-2', 'v')"); // so the export step does not adopt
-    release();
-    const a = await child;
-    expect(a.exitCode, a.stderr).toBe(0);
-    expect(JSON.parse(a.stdout).workDir).toMatch(/20260101T000000Z-2$/);
-    expect(step(JSON.parse(a.stdout), "export").summary).not.toMatch(/adopted/);
-    expect(kept()).toEqual([]);
   });
 
   it("a FIFO where a trial's record should be is not opened: every cutover command goes on", async () => {
