@@ -519,20 +519,19 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(kept().filter((k) => k.includes(".taken-"))).toEqual([]);
   });
 
-  it("an apply refused before its run begins (another --plan) gives the trial back: the apply of the dry-run's plan then adopts it", async () => {
-    const { db, env, kept } = await setup();
-    const dry = await cli(["cutover", "--db", db, "--json"], { env });
-    const wrong = await cli(["cutover", "--db", db, "--apply", "--plan", "0123456789abcdef"], { env });
-    expect(wrong.exitCode).not.toBe(0);
-    await stillKeptThenAdopted(db, env, kept, dry.json.planDigest);
-  });
-
-  it("an apply whose --plan is refused (the dry-run named the file by a symlink) never takes the trial: the apply of that plan as reviewed adopts it", async () => {
+  it("an apply refused before its run begins (another --plan) gives the trial back, and one whose --plan is refused (the dry-run named the file by a symlink) never takes it: the apply of the dry-run's plan as reviewed then adopts it", async () => {
+    // One dry-run (through a symlink) serves two refused applies, each followed by a look at the kept trial:
+    // another --plan (through the name the dry-run used), refused before its run begins; the dry-run's plan
+    // through the file's own name, refused (3) with the plan's inputs differing, never having taken it. The
+    // trial is still kept under its key after each, and the apply of the plan as reviewed adopts it.
     const { db, env, kept } = await setup();
     const link = join(dirname(db), "link.db");
     symlinkSync(db, link);
     const dry = await cli(["cutover", "--db", link, "--json"], { env });
     expect(dry.exitCode, dry.stderr).toBe(0);
+    const wrong = await cli(["cutover", "--db", link, "--apply", "--plan", "0123456789abcdef"], { env });
+    expect(wrong.exitCode).not.toBe(0);
+    expect(kept().map((k) => basename(k))).toEqual([expect.stringMatching(/^[0-9a-f]{20}$/)]); // given back
     const other = await cli(["cutover", "--db", db, "--apply", "--plan", dry.json.planDigest], { env });
     expect(other.exitCode, other.stderr).toBe(3);
     expect(other.stderr).toMatch(/or the plan's inputs differ \(the path as given/);
