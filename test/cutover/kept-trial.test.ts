@@ -605,21 +605,6 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     },
   );
 
-  it("a trial an apply took and left under a pid alive again (another process now): removed once a day past its own, so the next dry-run keeps anew", async () => {
-    const { db, env, kept } = await setup();
-    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
-    const taken = `${kept()[0]!}.taken-${process.pid}`; // this test's pid: alive
-    renameSync(kept()[0]!, taken);
-    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
-    expect(existsSync(taken)).toBe(true); // alive and recent: an apply adopting it now
-    const record = join(taken, "trial.json");
-    const r = JSON.parse(readFileSync(record, "utf8"));
-    writeFileSync(record, JSON.stringify({ ...r, createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString() }));
-    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
-    expect(existsSync(taken)).toBe(false);
-    expect(kept().filter((k) => k.includes(".taken-"))).toEqual([]);
-  });
-
   it.skipIf(process.getuid?.() !== 0)(
     "an apply killed after its take in a container (pid 1 every time): the next one of that pid adopts the next dry-run's trial, nothing left",
     async () => {
@@ -648,8 +633,13 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     },
   );
 
-  it("a dry-run killed during its trial import leaves a scratch folder named with its pid: swept once its process is gone and it sat unwritten 10 minutes", async () => {
-    const { db, env } = await setup();
+  it("a dry-run killed during its trial import leaves a scratch folder named with its pid: swept once its process is gone and it sat unwritten 10 minutes; a trial an apply took and left under a pid alive again (another process now): removed once a day past its own, so the next dry-run keeps anew", async () => {
+    // Three dry-runs after the killed one serve both sweeps (each of a folder of its own, looked at by every
+    // cutover command's sweep): the killed dry-run's scratch folder and a live pid's in TMPDIR, and a taken
+    // trial in the folder of kept trials (the first dry-run's, renamed as if taken by this test's pid: alive).
+    // First: both left (written a moment ago; alive and recent); then the killed one's scratch gone (10 minutes
+    // unwritten), the live pid's and the taken trial still there; last, a day past, both gone.
+    const { db, env, kept } = await setup();
     const { child } = await pausedAt(["cutover", "--db", db], "trial-progress", undefined, false, env);
     child.kill("SIGKILL");
     await child;
@@ -660,16 +650,24 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     mkdirSync(live);
     expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
     expect(existsSync(killed)).toBe(true); // written a moment ago: perhaps another pid namespace's dry-run
+    const taken = `${kept()[0]!}.taken-${process.pid}`; // this dry-run's trial, as taken by this test's pid: alive
+    renameSync(kept()[0]!, taken);
     const old = new Date(Date.now() - 11 * 60_000);
     for (const p of [killed, live, ...readdirSync(killed).map((f) => join(killed, f))]) utimesSync(p, old, old);
     expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
     expect(existsSync(killed)).toBe(false);
     expect(existsSync(live)).toBe(true);
-    // A process of that pid alive a day later is another one (a container's pid 1): then it goes too.
+    expect(existsSync(taken)).toBe(true); // alive and recent: an apply adopting it now
+    // A process of that pid alive a day later is another one (a container's pid 1): then the scratch folder goes too, and the taken trial.
     const dayOld = new Date(Date.now() - 25 * 3600_000);
     utimesSync(live, dayOld, dayOld);
+    const record = join(taken, "trial.json");
+    const r = JSON.parse(readFileSync(record, "utf8"));
+    writeFileSync(record, JSON.stringify({ ...r, createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString() }));
     expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
     expect(existsSync(live)).toBe(false);
+    expect(existsSync(taken)).toBe(false);
+    expect(kept().filter((k) => k.includes(".taken-"))).toEqual([]);
   });
 });
 
