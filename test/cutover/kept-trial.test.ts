@@ -343,14 +343,8 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(sha256(db)).toBe(before);
   });
 
-  it("a dry-run keeps one trial per database (a second replaces the first); with VOX_CUTOVER_KEEP_TRIAL=0 none", async () => {
-    const { db, env, kept } = await setup();
-    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
-    const first = readFileSync(join(kept()[0]!, "trial.json"), "utf8");
-    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
-    expect(kept()).toHaveLength(1);
-    expect(readFileSync(join(kept()[0]!, "trial.json"), "utf8")).not.toBe(first);
-    expect(JSON.parse(first)).toMatchObject({ format: "vox-cutover-trial", db: expect.stringContaining("vox.db") });
+  it("with VOX_CUTOVER_KEEP_TRIAL=0 a dry-run keeps no trial", async () => {
+    // That a dry-run keeps one trial per database (a second replaces the first) is the next test's beginning.
     const off = await setup();
     const offDry = await cli(["cutover", "--db", off.db], { env: { ...off.env, VOX_CUTOVER_KEEP_TRIAL: "0" } });
     expect(offDry.exitCode).toBe(0);
@@ -359,11 +353,18 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(existsSync(off.db)).toBe(true);
   });
 
-  it("a second dry-run retires the kept trial as it begins (out of an apply's reach, its record first, its files removed from the next turn on, beside the export); killed there, none is kept and the sweep removes what is left", async () => {
+  it("a dry-run keeps one trial per database (a second replaces the first); a second dry-run retires the kept trial as it begins (out of an apply's reach, its record first, its files removed from the next turn on, beside the export); killed there, none is kept and the sweep removes what is left", async () => {
     const { db, env, kept } = await setup();
+    // One trial per database: a second dry-run's replaces the first's (its record another).
     expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    const replaced = readFileSync(join(kept()[0]!, "trial.json"), "utf8");
+    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    expect(kept()).toHaveLength(1);
     const [first] = kept();
     const record = readFileSync(join(first!, "trial.json"), "utf8"); // a valid record, for the leftover below
+    expect(record).not.toBe(replaced);
+    expect(JSON.parse(replaced)).toMatchObject({ format: "vox-cutover-trial", db: expect.stringContaining("vox.db") });
+    // The retirement, on that kept trial:
     // As the dry-run calls it, in this process with the dry-run's TMPDIR: renamed, its record gone at once, its files a turn later.
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = env.TMPDIR;
@@ -443,7 +444,7 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     },
   );
 
-  it("a folder of kept trials that is not this user's private folder (open to others, or a symbolic link): nothing is kept there or adopted from it", async () => {
+  it("a folder of kept trials that is not this user's private folder (open to others, or a symbolic link): nothing is kept there or adopted from it; a FIFO where a trial's record should be is not opened: the dry-run goes on", async () => {
     const { dir, db, env } = await setup();
     const home = join(env.TMPDIR!, `vox-cutover-trials-${process.getuid!()}`);
     mkdirSync(home, { mode: 0o700 });
@@ -454,7 +455,13 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(dry.stderr).not.toMatch(/are kept in/);
     // Made private, it keeps; swapped for a link to another folder, nothing is adopted from it.
     chmodSync(home, 0o700);
-    expect((await cli(["cutover", "--db", db], { env })).exitCode).toBe(0);
+    // A FIFO where a trial's record should be (the FIFO test's, on this dry-run): not opened, the command goes on, swept (no record).
+    const fake = join(home, "0123456789abcdef0123");
+    mkdirSync(fake, { mode: 0o700 });
+    execFileSync("mkfifo", [join(fake, "trial.json")]);
+    const keeps = await cli(["cutover", "--db", db], { env });
+    expect(keeps.exitCode, keeps.stderr).toBe(0);
+    expect(existsSync(fake)).toBe(false);
     expect(readdirSync(home)).toHaveLength(1);
     renameSync(home, join(dir, "elsewhere"));
     symlinkSync(join(dir, "elsewhere"), home);
@@ -537,17 +544,6 @@ describe("a dry-run's trial, adopted by the apply of its plan", () => {
     expect(other.stderr).toMatch(/or the plan's inputs differ \(the path as given/);
     expect(other.stderr).not.toMatch(/kept trial was not used|exports and builds itself/);
     await stillKeptThenAdopted(link, env, kept, dry.json.planDigest);
-  });
-
-  it("a FIFO where a trial's record should be is not opened: every cutover command goes on", async () => {
-    const { db, env } = await setup();
-    const fake = join(env.TMPDIR!, `vox-cutover-trials-${process.getuid!()}`, "0123456789abcdef0123");
-    mkdirSync(fake, { recursive: true, mode: 0o700 });
-    chmodSync(join(fake, ".."), 0o700);
-    execFileSync("mkfifo", [join(fake, "trial.json")]);
-    const dry = await cli(["cutover", "--db", db], { env });
-    expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(existsSync(fake)).toBe(false); // swept: no record
   });
 
   it.skipIf(!canBindMount())(
