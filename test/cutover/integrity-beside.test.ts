@@ -11,13 +11,23 @@ import { execFileSync } from "node:child_process";
 import { integrityOnTwo } from "../../dist/src/db/integrity.js";
 import { execa } from "execa";
 import { Worker } from "node:worker_threads";
-import { BIN, cleanEnv, cli, interruptAt, madeOnce, sampleInto, sha256, sqlite, tmp } from "../helpers.js";
+import { BIN, cleanEnv, cli, interruptAt, madeOnce, sampleInto, sampleWithFewerTables, sha256, sqlite, tmp } from "../helpers.js";
 import { appendUnusedPage } from "../fixtures/damage.js";
+
+/**
+ * The 30-row sample cut to the vox tables that tests of a run's mechanics name (test/helpers.ts
+ * sampleWithFewerTables), in `dir`. What these tests run the CLI for — where the primary's integrity_check
+ * runs and that its answer is integrity_check's — is the same for every table, while a run pays for each of
+ * vox's ~180 (a dry-run ~1.3 CPU-s on the whole sample, ~0.6 on this; a cold apply ~2.3 and ~0.9). The
+ * damaged index is on actor_state, in the cut; SLOW_TABLE is added to it. The unused page and the FTS5
+ * damage keep the whole 10-row sample (the unused page needs the whole file's free pages).
+ */
+const cutSample = (dir: string) => sampleWithFewerTables(dir, 30);
 
 /** A sample with its own index made to disagree with its table (the schema names another column): integrity_check finds it, reading the rows does not. */
 async function damaged(slow = false): Promise<{ db: string; env: Record<string, string> }> {
   const dir = tmp("vox-beside-");
-  const { db } = await sampleInto(dir, 30);
+  const { db } = await cutSample(dir);
   if (slow) await withSlowTable(db, "sample");
   const py = `
 import sqlite3, sys
@@ -38,23 +48,23 @@ const besideAlways = { VOX_CUTOVER_INTEGRITY_BESIDE_BYTES: "0" };
 
 /**
  * SLOW_TABLE added to `db`. Its indexes take as long to build as to check (~1.2 CPU-s), so it is built
- * once per worker process in each file it goes into (the 30-row sample, or a file of its own) and
+ * once per worker process in each file it goes into (the 30-row cut sample, or a file of its own) and
  * copied after that (a closed rollback-journal file: the copy is the same database).
  */
 async function withSlowTable(db: string, base: "sample" | "alone"): Promise<void> {
   const made = madeOnce(`slow-table-${base}`, async () => {
     const d = mkdtempSync(join(inject("sharedScratch"), "slow-made-")); // the run's scratch: the cache outlives this file
-    const f = base === "sample" ? (await sampleInto(d, 30)).db : join(d, "slow.db");
+    const f = base === "sample" ? (await cutSample(d)).db : join(d, "slow.db");
     await execa("python3", ["-c", SLOW_TABLE, f]);
     return f;
   });
-  copyFileSync(await made, db); // over the sample `sampleInto` copied there: the same sample, with the table
+  copyFileSync(await made, db); // over the sample `cutSample` copied there: the same sample, with the table
 }
 
-/** The 30-row sample with SLOW_TABLE (a check of ~1.2 s) and a TMPDIR of its own. */
+/** The 30-row cut sample with SLOW_TABLE (a check of ~1.2 s) and a TMPDIR of its own. */
 async function slowSample(prefix: string): Promise<{ dir: string; db: string; own: string }> {
   const dir = tmp(prefix);
-  const { db } = await sampleInto(dir, 30);
+  const { db } = await cutSample(dir);
   await withSlowTable(db, "sample");
   const own = join(dir, "tmp");
   mkdirSync(own);
@@ -92,7 +102,7 @@ describe("the dry-run's integrity_check beside its trial import", () => {
 
   it("a sound file: the step says it was checked beside the trial import, and the trial is kept", async () => {
     const dir = tmp("vox-beside-");
-    const { db } = await sampleInto(dir, 30);
+    const { db } = await cutSample(dir);
     const own = join(dir, "tmp");
     mkdirSync(own);
     const r = await cli(["cutover", "--db", db, "--json"], { env: { TMPDIR: own, ...besideAlways } });
@@ -188,7 +198,7 @@ describe("a fresh apply's integrity_check started ahead, beside its plan", () =>
 
   it("a sound file: the step says it was checked on another thread, and the apply goes on", async () => {
     const dir = tmp("vox-ahead-");
-    const { db } = await sampleInto(dir, 30);
+    const { db } = await cutSample(dir);
     const own = join(dir, "tmp");
     mkdirSync(own);
     const r = await cli(["cutover", "--db", db, "--apply", "--json"], { env: { TMPDIR: own, ...besideAlways } });
@@ -281,7 +291,7 @@ describe("Stage 0's integrity_check on two connections (a large rollback-journal
 
   it("a sound file: the same answer as one integrity_check, and the apply goes on", async () => {
     const dir = tmp("vox-parts-");
-    const { db } = await sampleInto(dir, 30);
+    const { db } = await cutSample(dir);
     const parts = await integrityOnTwo(db, { above: 16 << 20, size: "16 MB" });
     expect(parts).toEqual({ problems: ["ok"], how: "" });
     expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
