@@ -15,7 +15,7 @@ import { moveDatabaseFiles } from "../db/files.js";
 import { inSavepoint, rowRefusedBy } from "../db/faults.js";
 import { fsyncDir } from "../util/fsync.js";
 import { allRows, inWriteTransaction, openReadWrite, textEncoding, type LibsqlDatabase } from "../db/local.js";
-import { decodeText, quoteIdent, RawText, TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
+import { decodeText, quoteIdent, RawText, type SqlValue, type TextEncoding } from "../db/value.js";
 import {
   attachSidecar,
   columnsOf,
@@ -37,6 +37,7 @@ import { keyMatchExpr, sameExpr } from "./lead.js";
 import { copyMissing, textNet } from "./copy.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
+import { quarantineWriter, type Quarantine } from "./quarantine.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
 import { ensureOwnTables } from "../news/news.js";
 
@@ -168,36 +169,6 @@ function exactValues(raw: unknown[], offset: number, n: number, enc: TextEncodin
     );
   }
   return out;
-}
-
-interface Quarantine {
-  /** The canonical DB's text encoding (the sidecar's values read from it are in it too). */
-  enc: TextEncoding;
-  run(table: string, rowid: SqlValue, key: string, row: string, reason: string): void;
-}
-
-/**
- * Writes legacy_quarantine rows. Its TEXT is bound as the canonical DB's own bytes
- * (TEXT_FROM_BYTES, src/db/value.ts): a row's JSON holding U+FFFE/U+FFFF keeps them in a UTF-16 file.
- */
-function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
-  ensureOwnTables(db);
-  const enc = textEncoding(db);
-  const hasKey = allRows(db, "SELECT 1 FROM pragma_table_xinfo('legacy_quarantine') WHERE name = 'source_key'").length > 0;
-  const T = TEXT_FROM_BYTES;
-  const st = hasKey
-    ? db.prepare(
-        `INSERT INTO legacy_quarantine(source_table, source_rowid, source_key, row_json, reason, run_id, quarantined_at) VALUES (${T}, ?, ${T}, ${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
-      )
-    : db.prepare(
-        `INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (${T}, ?, ${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
-      );
-  const b = (s: string) => textBytesOf(s, enc);
-  return {
-    enc,
-    run: (table, rowid, key, row, reason) =>
-      hasKey ? st.run([b(table), rowid, b(key), b(row), b(reason), b(runId)]) : st.run([b(table), rowid, b(row), b(reason), b(runId)]),
-  };
 }
 
 function keyJson(p: Plan, values: readonly SqlValue[]): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { existsSync, linkSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, makeVoxDb, rowCounts, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { setup } from "./fixture.js";
@@ -111,6 +111,15 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     expect(again.stdout + again.stderr).toMatch(/archived by run/);
     expect(sha256(db)).toBe(after);
     expect(readdirSync(d).sort()).toEqual(["vox.db", "work"]);
+
+    // the sidecar put back from its archive (or its archiving failed after the merge committed), merged again:
+    // its conflicts are in legacy_quarantine already — counted, not stored twice (the table is append-only)
+    copyFileSync(r.json.archive.path, side);
+    const redo = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work2"), "--json"]);
+    expect(redo.exitCode, redo.stderr).toBe(0);
+    const total = (k: "merged" | "conflicts") => redo.json.tables.reduce((n: number, t: Record<string, number>) => n + t[k]!, 0);
+    expect([total("merged"), total("conflicts")]).toEqual([0, 4]);
+    expect(sqlite(db, "SELECT count(*), count(DISTINCT run_id) FROM legacy_quarantine")).toBe("5|1");
   });
 
   it("--apply --merge with the canonical file's own triggers refusing rows: a RAISE(FAIL) after the insert and an error evaluating the row (integer overflow) each quarantine the row, which is not also left in the table; the merge finishes", async () => {
