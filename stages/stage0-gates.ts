@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } fr
 import { basename, dirname } from "node:path";
 import { refused, VoxError } from "../src/errors.js";
 import { probeFile } from "../src/db/probe.js";
-import { freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
+import { assertArchivable, freeBytes, formatBytes, spaceNeeded, type SpaceNeeded } from "../src/safety/disk.js";
 import { assertFolderWritable, assertNoHolders, identify } from "../src/safety/guard.js";
 import { shellQuote } from "../src/util/shell.js";
 import { assertOneName } from "../src/safety/holders.js";
@@ -135,14 +135,7 @@ function diskGate(c: Pick<RunContext, "dbPath" | "workDir" | "diagnosis" | "tria
       next: "Free some space on that filesystem (or move the database to a larger one) and run again.",
     });
   }
-  const workDev = statSync(nearestExisting(c.workDir)).dev;
-  if (workDev !== statSync(dirname(c.dbPath)).dev) {
-    throw refused({
-      what: `The work dir ${c.workDir} is on another filesystem than the database: the archive move could not be an atomic rename.`,
-      untouched: "Nothing was changed.",
-      next: "Choose a --work-dir on the database's filesystem (the default, vox-cutover-runs/ beside it, is).",
-    });
-  }
+  assertArchivable(c.workDir, c.dbPath, "the database");
   return { free, required, moved };
 }
 
@@ -181,12 +174,6 @@ export const diskStep: Step = defineStep({
     }
   },
 });
-
-function nearestExisting(p: string): string {
-  let d = p;
-  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
-  return d;
-}
 
 /** The backup, the new file with its baseline, the archive link (the -wal checkpointed first). */
 function need(c: { dbPath: string; diagnosis: { sizeBytes: number | null; walBytes: number | null } }): SpaceNeeded {

@@ -1,4 +1,6 @@
-import { statfsSync } from "node:fs";
+import { existsSync, statfsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { refused } from "../errors.js";
 
 /** Free bytes on the filesystem holding `dir`. VOX_CUTOVER_FREE_BYTES overrides it (test hook). */
 export function freeBytes(dir: string): number {
@@ -39,4 +41,24 @@ export function spaceNeeded(dbBytes: number | null, walBytes: number | null, pag
   const newFile = BASELINE_EMPTY_PAGES * Math.max(pageSize ?? 4096, 4096) + data;
   const archive = walBytes ?? 0;
   return { backup, newFile, archive, total: backup + newFile + archive };
+}
+
+/** The nearest folder of `p` that exists (`p` itself when it does). */
+function nearestExisting(p: string): string {
+  let d = p;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+/**
+ * The work dir on the filesystem of the file it archives (the database; the sidecar): the archive is a
+ * rename, atomic only there. Refused (3) before anything is written, never found out after a commit.
+ */
+export function assertArchivable(workDir: string, path: string, what: string): void {
+  if (statSync(nearestExisting(workDir)).dev === statSync(dirname(path)).dev) return;
+  throw refused({
+    what: `The work dir ${workDir} is on another filesystem than ${what}: the archive move could not be an atomic rename.`,
+    untouched: "Nothing was changed.",
+    next: `Choose a --work-dir on ${what}'s filesystem (the default, vox-cutover-runs/ beside the database, is).`,
+  });
 }

@@ -37,6 +37,7 @@ import { keyMatchExpr, sameExpr } from "./lead.js";
 import { copyMissing, textNet } from "./copy.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
+import { failed } from "../errors.js";
 import { quarantineWriter, type Quarantine } from "./quarantine.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
 import { ensureOwnTables } from "../news/news.js";
@@ -126,7 +127,8 @@ function classExpr(p: Plan): string {
 }
 
 function classify(db: LibsqlDatabase, p: Plan): void {
-  for (const r of allRows(db, `SELECT ${classExpr(p)} AS k, count(*) AS n FROM ${S}.${quoteIdent(p.t.name)} s GROUP BY k`)) {
+  // GROUP BY 1, not the alias: a sidecar column named k would win over it (SQLite prefers a column).
+  for (const r of allRows(db, `SELECT ${classExpr(p)} AS k, count(*) AS n FROM ${S}.${quoteIdent(p.t.name)} s GROUP BY 1`)) {
     const n = Number(r.n);
     if (Number(r.k) === CLASS_MISSING) p.t.missing = p.t.merged = n;
     else if (Number(r.k) === CLASS_PRESENT) p.t.present = n;
@@ -412,7 +414,17 @@ export async function applySidecar(opts: {
       return t;
     });
   }
-  const archive = archiveSidecar(opts.sidecar, opts.archiveDir);
+  let archive: string;
+  try {
+    archive = archiveSidecar(opts.sidecar, opts.archiveDir);
+  } catch (e) {
+    // The merge (or the archive-only ledger row) is committed: say so, never "no change was committed".
+    throw failed({
+      what: `The sidecar could not be moved into the archive (${e instanceof Error ? e.message : String(e)}), after its rows were ${opts.merge ? "merged" : "recorded"} (run ${opts.runId}, its cutover_ledger row).`,
+      untouched: `The sidecar is still at ${opts.sidecar}; its verified backup is ${backup.path}.`,
+      next: "Put that right and run the same command again: rows merged are present now, and no quarantine row is stored twice.",
+    });
+  }
   const sum = (k: "merged" | "conflicts") => (opts.merge ? tables.reduce((n, t) => n + t[k], 0) : 0);
   return { backup, tables, merged: sum("merged"), conflicts: sum("conflicts"), archive };
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
-import { copyFileSync, existsSync, linkSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeVoxDb, rowCounts, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
+import { cli, makeVoxDb, pausedAt, rowCounts, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { setup } from "./fixture.js";
 
 function py(db: string, code: string): any {
@@ -120,6 +120,47 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     const total = (k: "merged" | "conflicts") => redo.json.tables.reduce((n: number, t: Record<string, number>) => n + t[k]!, 0);
     expect([total("merged"), total("conflicts")]).toEqual([0, 4]);
     expect(sqlite(db, "SELECT count(*), count(DISTINCT run_id) FROM legacy_quarantine")).toBe("5|1");
+  });
+
+  it("a table with a column named k is counted by its rows (the count grouped by the alias took the column: 2 present / 1 conflict for 1 / 2)", async () => {
+    const { db, side } = setup();
+    sqlite(db, "CREATE TABLE wr(k TEXT PRIMARY KEY, v) WITHOUT ROWID; INSERT INTO wr VALUES ('a', 1), ('b', 2), ('c', 3);");
+    sqlite(side, "CREATE TABLE wr(k TEXT PRIMARY KEY, v) WITHOUT ROWID; INSERT INTO wr VALUES ('a', 1), ('b', 3), ('c', 2), ('d', 4);");
+    const r = await cli(["sidecar", "--db", db, "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(byName(r.json.tables).wr).toMatchObject({ rows: 4, present: 1, missing: 1, conflicts: 2 });
+  });
+
+  it("an archive that cannot be made: a work dir on another filesystem is refused (3) before anything; one that fails after the merge committed says so (never 'No change was committed'), and the run again adds nothing twice", async (ctx) => {
+    const { d, db, side } = setup();
+    const orig = { db: sha256(db), side: sha256(side) };
+    const shm = "/dev/shm";
+    if (!existsSync(shm) || statSync(shm).dev === statSync(d).dev) return ctx.skip("no other filesystem at /dev/shm");
+    const away = join(shm, `vox-sidecar-${process.pid}`);
+    ctx.onTestFinished(() => rmSync(away, { recursive: true, force: true })); // made only by a build without the check
+    const refused = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", away]);
+    expect(refused.exitCode, refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(/is on another filesystem than the sidecar: the archive move could not be an atomic rename/);
+    expect([sha256(db), sha256(side), existsSync(away)]).toEqual([orig.db, orig.side, false]);
+    // The archive's name taken while the run waits after its backup: the merge commits, the move fails.
+    const work = join(d, "work");
+    const { child, release } = await pausedAt(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", work], "sidecar-backup-written");
+    mkdirSync(join(work, "archive"), { recursive: true });
+    writeFileSync(join(work, "archive", "vox_training_telemetry.db"), "not the sidecar");
+    release();
+    const failed = await child;
+    expect(failed.exitCode, String(failed.stderr)).toBe(1);
+    expect(String(failed.stderr)).toMatch(/could not be moved into the archive .*after its rows were merged \(run /s);
+    expect(String(failed.stderr)).toMatch(/The sidecar is still at /);
+    expect(String(failed.stderr)).not.toMatch(/No change was committed|Unexpected failure/);
+    expect(sha256(side)).toBe(orig.side);
+    const quarantined = sqlite(db, "SELECT count(*) FROM legacy_quarantine");
+    expect(Number(quarantined)).toBeGreaterThan(0);
+    const again = await cli(["sidecar", "--db", db, "--apply", "--merge", "--work-dir", join(d, "work2"), "--json"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json.tables.reduce((n: number, t: { merged: number }) => n + t.merged, 0)).toBe(0);
+    expect(sqlite(db, "SELECT count(*) FROM legacy_quarantine")).toBe(quarantined);
+    expect(existsSync(side)).toBe(false);
   });
 
   it("--apply --merge with the canonical file's own triggers refusing rows: a RAISE(FAIL) after the insert and an error evaluating the row (integer overflow) each quarantine the row, which is not also left in the table; the merge finishes", async () => {

@@ -5,6 +5,7 @@ import { existsSync, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { assertNoHolders, identify, keepModeTree, readMarker, withWriteSafety } from "../../safety/guard.js";
 import { archiveDirOf } from "../../layout.js";
+import { assertArchivable } from "../../safety/disk.js";
 import { diagnose, loadBaselineContext } from "../../diagnose/diagnose.js";
 import { openReadOnly } from "../../db/local.js";
 import { isDatabaseFile, notADatabase, probeFile } from "../../db/probe.js";
@@ -17,7 +18,7 @@ import { pausePoint } from "../../engine/testhooks.js";
 import { stopPoint } from "../../util/cancel.js";
 
 function printTables(ctx: Ctx, tables: SidecarTable[], applied: boolean, merge: boolean): void {
-  if (tables.length === 0) return ctx.out.text("(the sidecar has no tables: nothing to merge)");
+  if (tables.length === 0) return applied ? undefined : ctx.out.text("(the sidecar has no tables: nothing to merge)");
   const w = Math.max(5, ...tables.map((t) => t.name.length));
   ctx.out.text(
     `${"table".padEnd(w)} ${"rows".padStart(8)} ${"present".padStart(8)} ${"missing".padStart(8)} ${(applied && merge ? "merged" : "to merge").padStart(8)} ${(applied && merge ? "quarant." : "conflict").padStart(8)}`,
@@ -111,6 +112,7 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
           untouched: "Nothing was changed.",
           next: "Pass the live sidecar beside the database.",
         });
+      assertArchivable(g.workDir, sidecar, "the sidecar"); // it failed after the merge had committed (EXDEV)
       const workDir = g.ensureWorkDir();
       const runId = g.runId;
       const applied = await applySidecar({
