@@ -15,6 +15,8 @@ export interface Quarantine {
   /** The canonical DB's text encoding (the sidecar's values read from it are in it too). */
   enc: TextEncoding;
   run(table: string, rowid: SqlValue, key: string, row: string, reason: string): void;
+  /** Per table: the rows an earlier sidecar merge had quarantined already (counted, not stored twice). */
+  held: Map<string, number>;
 }
 
 /** One row's identity: each part with its length (text as the file's bytes, the rowid as its integer). */
@@ -57,12 +59,17 @@ export function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine 
         `INSERT INTO legacy_quarantine(source_table, source_rowid, row_json, reason, run_id, quarantined_at) VALUES (${T}, ?, ${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
       );
   const b = (s: string) => textBytesOf(s, enc);
-  const held = heldRows(db, hasKey);
+  const before = heldRows(db, hasKey);
+  const held = new Map<string, number>();
   return {
     enc,
+    held,
     run: (table, rowid, key, row, reason) => {
       const parts = [b(table), rowid, hasKey ? b(key) : null, b(row), b(reason)];
-      if (held.has(rowHash(parts))) return; // quarantined by an earlier merge of this sidecar
+      if (before.has(rowHash(parts))) {
+        held.set(table, (held.get(table) ?? 0) + 1); // quarantined by an earlier sidecar merge
+        return;
+      }
       if (hasKey) st.run([parts[0], rowid, parts[2], parts[3], parts[4], b(runId)]);
       else st.run([parts[0], rowid, parts[3], parts[4], b(runId)]);
     },

@@ -53,6 +53,8 @@ export interface SidecarTable {
   merged: number;
   /** Same key, other values (or a row the canonical table refuses): what --merge sends to legacy_quarantine. */
   conflicts: number;
+  /** Of `conflicts`, those an earlier sidecar merge had put in legacy_quarantine already, byte for byte: not stored twice (only when there are any). */
+  heldAlready?: number;
   /** False when the rows cannot be merged (no such table in the canonical DB, or its key columns missing): they stay in the archived file. */
   mergeable: boolean;
   /** Why a table is not mergeable, or which of its columns the canonical table lacks. */
@@ -332,6 +334,8 @@ function inTransaction(sidecarPath: string, canonicalPath: string, fn: (db: Libs
   }
 }
 
+const total = (tables: SidecarTable[], k: "merged" | "conflicts" | "heldAlready") => tables.reduce((n, t) => n + (t[k] ?? 0), 0);
+
 /** Merges in one transaction on the canonical DB (with its ledger row). */
 function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string, backupSha256: string): SidecarTable[] {
   return inTransaction(sidecarPath, canonicalPath, (db, ps) => {
@@ -340,13 +344,15 @@ function mergeSidecar(sidecarPath: string, canonicalPath: string, runId: string,
       if (!p.t.mergeable || p.t.rows === 0) continue;
       classify(db, p);
       mergeTable(db, p, q);
+      const held = q.held.get(p.t.name);
+      if (held) p.t.heldAlready = held;
     }
     const tables = ps.map((p) => p.t);
     recordLedger(db, {
       runId,
       command: "sidecar",
       backupSha256,
-      counts: { merged: tables.reduce((n, t) => n + t.merged, 0), conflicts: tables.reduce((n, t) => n + t.conflicts, 0), tables },
+      counts: { merged: total(tables, "merged"), conflicts: total(tables, "conflicts"), heldAlready: total(tables, "heldAlready"), tables },
     });
     return tables;
   });
@@ -368,6 +374,8 @@ interface SidecarApplied {
   tables: SidecarTable[];
   merged: number;
   conflicts: number;
+  /** Of `conflicts`, those in legacy_quarantine already from an earlier sidecar merge. */
+  heldAlready: number;
   archive: string;
 }
 
@@ -425,6 +433,6 @@ export async function applySidecar(opts: {
       next: "Put that right and run the same command again: rows merged are present now, and no quarantine row is stored twice.",
     });
   }
-  const sum = (k: "merged" | "conflicts") => (opts.merge ? tables.reduce((n, t) => n + t[k], 0) : 0);
-  return { backup, tables, merged: sum("merged"), conflicts: sum("conflicts"), archive };
+  const sum = (k: "merged" | "conflicts" | "heldAlready") => (opts.merge ? total(tables, k) : 0);
+  return { backup, tables, merged: sum("merged"), conflicts: sum("conflicts"), heldAlready: sum("heldAlready"), archive };
 }

@@ -141,7 +141,7 @@ export async function sidecarCommand(ctx: Ctx): Promise<CommandResult> {
       out.text(`backup: ${backup.path} verified (${formatCount(backup.rows)} rows, sha256 ${backup.sha256})`);
       if (merge)
         out.text(
-          `merged: ${formatCount(applied.merged)} row(s) copied, ${formatCount(applied.conflicts)} conflict(s) in legacy_quarantine (reason sidecar-conflict)`,
+          `merged: ${formatCount(applied.merged)} row(s) copied, ${formatCount(applied.conflicts)} conflict(s) in legacy_quarantine (reason sidecar-conflict)${applied.heldAlready ? `, ${formatCount(applied.heldAlready)} of them there already from an earlier merge (not stored twice)` : ""}`,
         );
       else out.text("archive only: no row was copied (the sidecar's rows stay in the archive and the backup)");
       out.text(`archived: ${archive} (never deleted)`);
