@@ -430,7 +430,7 @@ export async function applySidecar(opts: {
     throw failed({
       what: `The sidecar could not be moved into the archive (${e instanceof Error ? e.message : String(e)}), after its rows were ${opts.merge ? "merged" : "recorded"} (run ${opts.runId}, its cutover_ledger row).`,
       untouched: `The sidecar is still at ${opts.sidecar}; its verified backup is ${backup.path}.`,
-      next: "Put that right and run the same command again: rows merged are present now, and no quarantine row is stored twice.",
+      next: "Put that right and run again (a cutover: its --resume): the rows merged are present now, and no quarantine row is stored twice.",
     });
   }
   const sum = (k: "merged" | "conflicts" | "heldAlready") => (opts.merge ? total(tables, k) : 0);
