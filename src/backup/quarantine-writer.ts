@@ -19,6 +19,18 @@ import type { Plan } from "./import-plan.js";
 
 const COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"];
 
+/** How a quarantine row is the same row: its source table, rowid, key, row_json and reason (not its run or time). */
+const SAME: Record<string, "=" | "IS"> = { source_table: "=", source_rowid: "IS", source_key: "IS", row_json: "=", reason: "=" };
+
+/**
+ * legacy_quarantine's INSERT of one row (`row`: its VALUES tuple, in `columns`' order) that adds
+ * nothing when the table holds that row already (SAME): the import's and the sidecar merge's.
+ */
+export function insertUnlessHeld(columns: readonly string[], row: string): string {
+  const match = columns.flatMap((c, i) => (SAME[c] ? [`q.${c} ${SAME[c]} n.column${i + 1}`] : [])).join(" AND ");
+  return `INSERT INTO legacy_quarantine(${columns.join(", ")}) SELECT * FROM (VALUES ${row}) AS n WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine AS q WHERE ${match})`;
+}
+
 /** rowJson, or a big TEXT written in slices when the row holds a large value. */
 function anyRowJson(columns: readonly string[], values: readonly SqlValue[]): string | BigValue {
   return hasBig(values) ? bigRowJson(columns, values) : rowJson(columns, values);
@@ -42,10 +54,7 @@ export class QuarantineWriter {
     // A quarantine that holds rows already takes a row only when it is not there yet (a VALUES subquery: each value placed once).
     this.plain = new RowInserter(
       db,
-      held
-        ? (row) =>
-            `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")}) SELECT * FROM (VALUES ${row}) AS n WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine AS q WHERE q.source_table = n.column1 AND q.source_rowid IS n.column2 AND q.source_key IS n.column3 AND q.row_json = n.column4 AND q.reason = n.column5)`
-        : `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")})`,
+      held ? (row) => insertUnlessHeld(COLUMNS, row) : `INSERT INTO legacy_quarantine(${COLUMNS.join(", ")})`,
       COLUMNS.length,
       textEncoding(db),
     );
