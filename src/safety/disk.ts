@@ -43,8 +43,8 @@ export function spaceNeeded(dbBytes: number | null, walBytes: number | null, pag
   return { backup, newFile, archive, total: backup + newFile + archive };
 }
 
-/** The nearest folder of `p` that exists (`p` itself when it does). */
-function nearestExisting(p: string): string {
+/** The nearest folder of `p` that exists (`p` itself when it does): where a folder still to be made would go. */
+export function nearestExisting(p: string): string {
   let d = p;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   return d;

@@ -41,6 +41,7 @@ import { check, PlanDigestSchema, type RunMarker } from "../validate/schemas.js"
 import { CancelToken, withSignals } from "../util/cancel.js";
 import { identify, type DbIdentity } from "./identity.js";
 import { describeHolders, openHolders } from "./holders.js";
+import { nearestExisting } from "./disk.js";
 import { acquireLock, folderNotWritable, liveLockHolderError, type Lock } from "./lock.js";
 import { checkOwnedPath, checkWorkDir, danglingLink, exists, readMarker, type OwnedPath } from "./owned.js";
 
@@ -149,9 +150,8 @@ function createWorkDir(dir: string, given: boolean, id: DbIdentity, runId: strin
   return d;
 }
 
-export function assertFolderWritable(dir: string): void {
-  const wanted = dir;
-  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir); // a folder still to be made: its nearest existing parent
+export function assertFolderWritable(wanted: string): void {
+  const dir = nearestExisting(wanted); // a folder still to be made: its nearest existing parent
   if (!statSync(dir).isDirectory())
     // e.g. a file named vox-cutover-runs beside the database: it was "not writable (EACCES)" for root as for anyone
     throw refused({
