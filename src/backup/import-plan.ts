@@ -11,7 +11,7 @@ import { affinityOf, columnAffinity, type Affinity } from "./affinity.js";
 import type { BackupHeader, BackupTable } from "./format.js";
 import type { ImporterRule } from "./importers.js";
 import type { ReferenceTable } from "./reference.js";
-import { backupTable, isContentFts, type LineHasher } from "./tables.js";
+import { backupTable, hasBig, isContentFts, type LineHasher } from "./tables.js";
 
 export interface TableImport {
   /** Table in the backup. */
@@ -279,7 +279,25 @@ function allSeedRows(baselineSql: string): SeedTable[] {
  * The reason a row the target refuses goes to quarantine whole, or null for an error that is not
  * about the row (disk full, I/O, …), which aborts the import.
  */
-export function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }, bigValues = false): string | null {
+/**
+ * Inserts one row of the row path: null when it loaded, else why it was refused. A single-row INSERT
+ * that fails a constraint or a datatype check changes nothing (SQLite checks before it writes): the
+ * row goes to quarantine and the transaction goes on. Any other error is thrown.
+ */
+export function insertRow(p: Plan, args: SqlValue[], db: { inTransaction: boolean }): string | null {
+  const big = hasBig(args);
+  try {
+    if (big) p.bigInsert!.run(args);
+    else p.insert!.run(args);
+    return null;
+  } catch (e) {
+    const reason = rowRefusal(e, p, db, big);
+    if (reason === null) throw e;
+    return reason;
+  }
+}
+
+function rowRefusal(e: unknown, p: Plan, db: { inTransaction: boolean }, bigValues = false): string | null {
   const kind = rowRefusedBy(e, db);
   const msg = e instanceof Error ? e.message : String(e);
   // A value over the big-value size is written through BLOB placeholders (big-insert.ts), which a STRICT column refuses whatever the row holds.

@@ -14,7 +14,7 @@ import { assertProvenAgainst, attachSource, NativeLoader } from "./native-load.j
 import { copyAhead, proofBesideFor, provenBeside, ProofBeside, type ProvedBy } from "./native-proof.js";
 import { applyHeaderSettings, parseFileSettings, type FileSettings } from "../db/file-settings.js";
 import { base64Blob, readReference, type ReferenceScan, type ReferenceVisitor } from "./reference.js";
-import { backupTable, hasBig, LineHasher } from "./tables.js";
+import { backupTable, LineHasher } from "./tables.js";
 import { BigValue } from "./big-value.js";
 import { streamAbove } from "./long-line.js";
 import { BigInserter, bigLooksNumeric } from "./big-insert.js";
@@ -23,7 +23,7 @@ import { base64TextBlob } from "./reference-long.js";
 import { QuarantineWriter } from "./quarantine-writer.js";
 import { duplicateTextVersion, versionDecision } from "./version-rows.js";
 import { carryObjects, type ObjectsCarried } from "../db/objects.js";
-import { APPEND_ONLY, dropDerived, planTables, ROWID, rowRefusal, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
+import { APPEND_ONLY, dropDerived, insertRow, planTables, QUARANTINE, ROWID, seedRows, SPECIAL, type Plan, type TableImport } from "./import-plan.js";
 import { clearPlan, HeldRows } from "./held-rows.js";
 import { checkNewFile, checkParity, committedChecks } from "./import-parity.js";
 import { HashOfRead } from "../util/file-hash-beside.js";
@@ -345,14 +345,10 @@ function load(
         }
       }
       const args = p.insertIdx.map((i) => values[i]!);
-      try {
-        if (hasBig(args)) p.bigInsert!.run(args);
-        else p.insert!.run(args);
-      } catch (e) {
-        // A single-row INSERT that fails a constraint or a datatype check changes nothing (SQLite checks
-        // before it writes): the row goes to quarantine and the transaction goes on.
-        const reason = rowRefusal(e, p, db, hasBig(args));
-        if (reason === null) throw e;
+      let reason = insertRow(p, args, db);
+      // The backup's own quarantine row keeps its id: a row this import put there before it moves (makeRoom).
+      if (reason?.startsWith("constraint") && p.target.name === QUARANTINE && q.makeRoom(p, values)) reason = insertRow(p, args, db);
+      if (reason !== null) {
         // An append-only table's row it holds already (the same backup imported again, a backup of this file): not added twice.
         if (APPEND_ONLY.has(p.target.name) && reason.startsWith("constraint") && sameRow.held(p, args, values)) {
           p.report.present++;

@@ -12,7 +12,7 @@ import { PageReader } from "../db/pages.js";
 import { RowInserter, type SqlValue } from "../db/value.js";
 import { encodeValue, rowJson } from "./format.js";
 import { hasBig } from "./tables.js";
-import { BigValue } from "./big-value.js";
+import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigRowJson, materialize } from "./big-insert.js";
 import { Utf16Text } from "./big-utf16.js";
 import type { Plan } from "./import-plan.js";
@@ -41,6 +41,10 @@ export class QuarantineWriter {
   quarantined = 0;
   private readonly plain: RowInserter;
   private readonly big: BigInserter;
+  /** Moves a row this import wrote to the table's end (makeRoom). */
+  private readonly move: { run(...params: unknown[]): { changes: number } };
+  /** The largest id the quarantine held before this import: the rows above it are this import's (one transaction). */
+  private readonly ownAbove: bigint;
   /** Set when the quarantine already holds rows: how a big row already there is found. */
   private readonly held: { candidates: { all(...params: unknown[]): unknown[] }; pages?: { reader: PageReader; root: number; col: number } } | null;
 
@@ -49,7 +53,12 @@ export class QuarantineWriter {
     private readonly runId: string,
     private readonly now: string,
   ) {
-    const held = Number(allRows(db, "SELECT count(*) AS n FROM legacy_quarantine")[0]!.n) > 0;
+    const before = allRows(db, "SELECT count(*) AS n, coalesce(max(rowid), 0) AS m FROM legacy_quarantine")[0]!;
+    const held = Number(before.n) > 0;
+    this.ownAbove = BigInt(before.m as bigint | number);
+    this.move = db.prepare(
+      "UPDATE legacy_quarantine SET id = (SELECT max(id) FROM legacy_quarantine) + 1 WHERE id = ?1 AND id > ?2 AND octet_length(row_json) <= ?3",
+    );
     // Values are placed by RowInserter (placeOf: in a UTF-16 file a row_json holding U+FFFE or U+FFFF is bound as its UTF-16 bytes, never converted).
     // A quarantine that holds rows already takes a row only when it is not there yet (a VALUES subquery: each value placed once).
     this.plain = new RowInserter(
@@ -84,6 +93,24 @@ export class QuarantineWriter {
     }
     const { reader, root, col } = this.held.pages;
     return rows.some((row) => sameBytes(reader.value(root, BigInt(row.r), col, { storage: "text", length: json.length }), json.open()));
+  }
+
+  /**
+   * A row of the backup's own legacy_quarantine (the file was cut over before) keeps its id: when a row
+   * this import wrote earlier in its transaction holds that id (a table before it in the backup put
+   * values here), that row moves to the table's end. False when the id is not this import's (held
+   * before it: the backup's row is compared as a held one) or the row holds a value over the big-value
+   * size (a move rewrites the row whole, in memory: it stays, and the backup's row is quarantined whole).
+   */
+  makeRoom(p: Plan, values: readonly SqlValue[]): boolean {
+    const id = p.ridIdx >= 0 ? values[p.ridIdx] : undefined;
+    if (typeof id !== "bigint") return false;
+    try {
+      return this.move.run(id, this.ownAbove, bigValueBytes()).changes === 1;
+    } catch (e) {
+      if (!this.db.inTransaction) throw e; // not the row's: the import stops
+      return false; // the end of the id space
+    }
   }
 
   /** One quarantine row, its seven columns in order. */
