@@ -134,6 +134,10 @@ describe("import-legacy into a UTF-16 file, a TEXT value that is not UTF-8", () 
     const target = join(dir, "t", "vox.db");
     mkdirSync(join(dir, "t"));
     sqlite(target, "PRAGMA encoding = 'UTF-16le'; CREATE TABLE x(v); DROP TABLE x;");
+    // Still empty: the dry-run's trial runs on a copy of it, in its encoding, as the apply would (a UTF-8 scratch file predicted 2 loaded).
+    const empty = await cli(["import-legacy", backup, "--db", target, "--json"]);
+    expect(empty.json.tables.find((t: any) => t.name === "users")).toMatchObject({ rows: 2, loaded: 1, quarantined: 1 });
+    expect(empty.stdout + empty.stderr).toMatch(/trial: an import into a copy of the database, removed/);
     expect((await cli(["migrate", "--db", target, "--apply"])).exitCode).toBe(0);
     const dry = await cli(["import-legacy", backup, "--db", target, "--json"]);
     expect(dry.exitCode, dry.stderr).toBe(0);

@@ -166,9 +166,9 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
         })
       : null;
     await stopPoint(ctx.token, "before import-legacy's trial import", "Nothing was written: the backup and the database were only read.");
-    // Into a file that holds tables the trial loads into a copy of it, as the apply will (its rows meet the target's: a key
-    // the target holds already, a quarantine row's id); into a new file, into a scratch file on the baseline.
-    report = bySwap
+    // Into a file that exists the trial loads into a copy of it, as the apply will (its rows meet the target's: a key
+    // the target holds already, a quarantine row's id; its text encoding); into a new file, into a scratch file on the baseline.
+    report = existsSync(resolved.path!)
       ? await trialOnCopy(resolved.path!, (copy) => importBackup({ ...common, targetPath: copy, into: "target" }))
       : await importBackup({ ...common, into: "scratch" });
     progress.end();
@@ -187,7 +187,7 @@ export async function importLegacyCommand(ctx: Ctx, inArg: unknown): Promise<Com
     out.text(`plan digest: ${digest}`);
     printImport(ctx, report, true);
     out.text("");
-    out.text(`trial: an import into ${bySwap ? "a copy of the database" : "a scratch file"}, removed.`);
+    out.text(`trial: an import into ${d.chain === "missing" ? "a scratch file" : "a copy of the database"}, removed.`);
     out.text(
       dryRunLine(
         pre?.refusing ?? [],
