@@ -5,7 +5,7 @@ import { readCatalogSync } from "../db/catalog.js";
 import { writeTransactionInto } from "../db/files.js";
 import { allRows, inWalMode, mainFile, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { quoteIdent, RowInserter, type SqlValue } from "../db/value.js";
-import { recordLedger } from "../db/ledger.js";
+import { quarantineByReason, recordLedger, type QuarantineTable } from "../db/ledger.js";
 import { wouldConvert } from "./affinity.js";
 import type { BackupHeader, Trailer } from "./format.js";
 import type { ImporterRule } from "./importers.js";
@@ -54,6 +54,8 @@ export interface ImportReport {
   /** Baseline seed rows kept (re-inserted where no legacy row took their key). */
   seeded: number;
   backupSha256: string;
+  /** With countQuarantine: what legacy_quarantine holds once the import is done (a dry-run's prediction of the apply's). */
+  quarantineTable?: QuarantineTable;
 }
 
 interface ImportOptions {
@@ -72,8 +74,9 @@ interface ImportOptions {
    * commits unless the whole file verified.
    */
   verifiedSha256?: string;
-  /** Where the rows go: the real target (apply) or a scratch file (dry-run). */
+  /** Where the rows go: the real target (apply) or a scratch file (dry-run); `countQuarantine`: the report's quarantineTable. */
   into: "target" | "scratch";
+  countQuarantine?: boolean;
   runId?: string;
   planDigest?: string;
   command?: string;
@@ -442,5 +445,6 @@ function load(
     sequencesRestored,
     seeded: seededTotal,
     backupSha256: result.fileSha256,
+    ...(opts.countQuarantine ? { quarantineTable: quarantineByReason(db) } : {}),
   };
 }

@@ -5,12 +5,16 @@ import type { CutoverReport } from "../report/cutover-report.js";
 import { formatCount, plural } from "../util/count.js";
 import { sidecarPathFor } from "../sidecar/paths.js";
 import { sidecarBeforeSwap } from "../../stages/stage2to4.js";
+import { mergeWouldQuarantine } from "../sidecar/sidecar.js";
+import { quarantineTableRows, type QuarantineTable } from "../db/ledger.js";
 
 const UNTOUCHED = "Nothing was changed (dry-run): the database and the sidecar were only read.";
 
 export class DrySidecar {
   private found: ReturnType<typeof sidecarBeforeSwap> = null;
   private against = "";
+  /** What legacy_quarantine holds after Stage 1 (the trial file's; unset: the file's own, on a route without an import). */
+  stage1: QuarantineTable | null | undefined;
   constructor(private readonly dbPath: string) {}
 
   /** For the trial import: compares with the trial file before it is removed (undefined: no sidecar, nothing to compare). */
@@ -31,6 +35,7 @@ export class DrySidecar {
    * archive-only runs copy and quarantine nothing.
    */
   show(report: CutoverReport, emit: Emit, merge: boolean): void {
+    report.quarantineTable = this.predicted(merge);
     if (!this.found) return;
     const tables = this.found.tables.map((t) => ({ ...t, merged: merge ? t.merged : 0, conflicts: merge ? t.conflicts : 0 }));
     report.sidecar = { path: this.found.path, merged: merge, tables };
@@ -44,5 +49,22 @@ export class DrySidecar {
         merge ? `${formatCount(sum("merged"))} would be merged, ${formatCount(sum("conflicts"))} would go to legacy_quarantine` : "archive only: none copied"
       }${notMergeable ? `, ${plural(notMergeable, "table")} the new file has no place for (kept in the archive)` : ""}; then it is archived`,
     });
+  }
+
+  /**
+   * What legacy_quarantine will hold after the apply (`quarantineTable`, so the dry-run's `quarantined` is the apply's): Stage 1's
+   * table, and what the merge adds to it (the rows a UNIQUE index refuses at the merge itself not foreseen).
+   */
+  private predicted(merge: boolean): QuarantineTable | null {
+    const base = this.stage1 !== undefined ? this.stage1 : quarantineTableRows(this.dbPath);
+    if (!base) return null;
+    const byReason = { ...base.byReason };
+    let rows = base.rows;
+    for (const t of merge ? (this.found?.tables ?? []) : [])
+      for (const [k, n] of Object.entries(mergeWouldQuarantine(t))) {
+        byReason[k] = (byReason[k] ?? 0) + n;
+        rows += n;
+      }
+    return { rows, byReason };
   }
 }

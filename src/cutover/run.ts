@@ -164,11 +164,11 @@ async function cutoverRun(given: CutoverOptions): Promise<CutoverReport> {
           // The same export and import --apply makes, into a scratch folder, kept for that apply (engine/kept-trial.ts): misfits show now.
           opts.emit({ type: "step-start", id: "trial-import", title: "Trial import (dry-run)" });
           const inspect = steps.some((s) => s.id === "sidecar") ? side.inspect : undefined;
-          const refusing = refusingGates(report);
-          const keep = { planDigest: report.planDigest!, command: opts.command, refusing }; // not kept while a Stage 0 gate would refuse the apply
+          const keep = { planDigest: report.planDigest!, command: opts.command, refusing: refusingGates(report) }; // not kept while a Stage 0 gate would refuse the apply
           const evidence = await trialImport(dbPath, plan.diagnosis, plan.base, opts.emit, token, inspect, keep, ctx.integrityBeside);
-          const { integrity, ...trial } = evidence; // Stage 0's integrity_check, when it ran beside the trial (stage0-preconditions.ts)
+          const { integrity, quarantineTable, ...trial } = evidence; // Stage 0's integrity_check, when it ran beside the trial (stage0-preconditions.ts)
           if (integrity) report.steps.find((s) => s.id === "integrity")!.summary = integrity;
+          side.stage1 = quarantineTable; // what legacy_quarantine holds after Stage 1: Stage 2's rows are added to it
           report.trial = trial;
           if (evidence.objects) report.objects = evidence.objects;
           if (evidence.readWhole) report.readWhole = evidence.readWhole;

@@ -79,22 +79,33 @@ export function lastCutoverLedger(dbPath: string): { run_id: string; created_at:
   }
 }
 
+/** What legacy_quarantine holds, per reason key (the text before its first ':'), and in all. */
+export interface QuarantineTable {
+  rows: number;
+  byReason: Record<string, number>;
+}
+
+/** What legacy_quarantine holds now in `db` (an open connection: a transaction's own rows too). */
+export function quarantineByReason(db: LibsqlDatabase): QuarantineTable {
+  const byReason: Record<string, number> = {};
+  let rows = 0;
+  if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'legacy_quarantine'").length) return { rows, byReason };
+  for (const r of allRows(
+    db,
+    "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1",
+  )) {
+    byReason[String(r.k)] = Number(r.n);
+    rows += Number(r.n);
+  }
+  return { rows, byReason };
+}
+
 /** What legacy_quarantine holds now, per reason key: the count the summary shows is the table's. */
-export function quarantineTableRows(dbPath: string): { rows: number; byReason: Record<string, number> } | null {
+export function quarantineTableRows(dbPath: string): QuarantineTable | null {
   try {
     const db = openReadOnly(dbPath);
     try {
-      if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'legacy_quarantine'").length) return { rows: 0, byReason: {} };
-      const byReason: Record<string, number> = {};
-      let rows = 0;
-      for (const r of allRows(
-        db,
-        "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1",
-      )) {
-        byReason[String(r.k)] = Number(r.n);
-        rows += Number(r.n);
-      }
-      return { rows, byReason };
+      return quarantineByReason(db);
     } finally {
       db.close();
     }

@@ -24,6 +24,7 @@ import { keepTrial, notKeptBecause, retireKeptTrial, scratchTrialDir, TRIAL_BACK
 import { buildOutputs, exportOutputs } from "./stage1-outputs.js";
 import { assertIntact, integrityOf, type IntegrityBeside } from "../db/integrity.js";
 import { bigLimit } from "../backup/big-source.js";
+import type { QuarantineTable } from "../db/ledger.js";
 import { hashFileBeside, type FileHashBeside } from "../util/file-hash-beside.js";
 import { hashStillHolds } from "./built-hash.js";
 import { closeWhenAlone } from "../db/raw-fd.js";
@@ -78,7 +79,7 @@ export async function trialImport(
   inspect?: (trialDb: string) => void,
   plan?: { planDigest: string; command: string; refusing: string[] },
   integrity?: IntegrityBeside | null,
-): Promise<ImportEvidence & { kept?: string; integrity?: string }> {
+): Promise<ImportEvidence & { kept?: string; integrity?: string; quarantineTable: QuarantineTable | null }> {
   const notKept = plan && (plan.refusing.length ? `--apply would be refused now: ${plan.refusing.join(", ")}` : notKeptBecause());
   if (notKept) emit({ type: "note", text: `The trial is not kept for the apply (${notKept}): the apply exports and builds again.` });
   const keep = plan && !notKept ? { planDigest: plan.planDigest, command: plan.command } : undefined;
@@ -114,7 +115,7 @@ export async function trialImport(
           : `The trial could not be kept for the apply (no folder of this user's alone in ${tmpdir()}, or it could not be written there): the apply exports and builds again.`,
       });
     }
-    return { ...t.evidence, ...(kept ? { kept } : {}), ...(checked ? { integrity: checked } : {}) };
+    return { ...t.evidence, ...(kept ? { kept } : {}), ...(checked ? { integrity: checked } : {}), quarantineTable: t.report.quarantineTable ?? null };
   } catch (e) {
     // A dry-run leaves no run behind: the note says so and offers no resume.
     if (e instanceof VoxError && e.kind === "interrupted") throw dryRunInterrupted(e);
@@ -212,6 +213,7 @@ async function trialIn(
       history: base.policy.history,
       rules: loadImporters(),
       into: keep ? "target" : "scratch",
+      countQuarantine: true, // the dry-run's prediction of what legacy_quarantine holds after the apply
       source: dbPath,
       ...(keep?.runId ? { runId: keep.runId, planDigest: keep.planDigest, command: `${keep.command}:import` } : {}),
       // The trial's backup is the file this export just wrote: checked against the export's own

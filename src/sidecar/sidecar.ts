@@ -128,6 +128,13 @@ function classExpr(p: Plan): string {
                ELSE ${CLASS_CONFLICT} END`;
 }
 
+/** What a merge would add to legacy_quarantine per reason key, as `classify` found it: the cutover dry-run's prediction (a row a UNIQUE index refuses at the merge itself not foreseen). */
+const toQuarantine = new WeakMap<SidecarTable, Record<string, number>>();
+export const mergeWouldQuarantine = (t: SidecarTable): Record<string, number> => toQuarantine.get(t) ?? {};
+
+/** Any value in the columns the canonical table lacks (a merged row's, which go to legacy_quarantine). */
+const anyExtraValue = (p: Plan) => p.extra.map((c) => `s.${quoteIdent(c)} IS NOT NULL`).join(" OR ");
+
 function classify(db: LibsqlDatabase, p: Plan): void {
   // GROUP BY 1, not the alias: a sidecar column named k would win over it (SQLite prefers a column).
   for (const r of allRows(db, `SELECT ${classExpr(p)} AS k, count(*) AS n FROM ${S}.${quoteIdent(p.t.name)} s GROUP BY 1`)) {
@@ -136,6 +143,11 @@ function classify(db: LibsqlDatabase, p: Plan): void {
     else if (Number(r.k) === CLASS_PRESENT) p.t.present = n;
     else p.t.conflicts = n;
   }
+  const unknown = p.extra.length
+    ? Number(allRows(db, `SELECT count(*) AS n FROM ${S}.${quoteIdent(p.t.name)} s WHERE ${classExpr(p)} = ${CLASS_MISSING} AND (${anyExtraValue(p)})`)[0]!.n)
+    : 0;
+  const adds = { "sidecar-conflict": p.t.conflicts, "sidecar-rejected": p.uncarried.length, "sidecar-unknown-columns": unknown }; // mergeTable's reasons
+  toQuarantine.set(p.t, Object.fromEntries(Object.entries(adds).filter(([, n]) => n > 0)));
   p.t.conflicts += p.uncarried.length;
 }
 
@@ -212,8 +224,7 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
   p.t.conflicts += quarantineUncarried(p, q);
   // 2. values of columns the canonical table lacks, for the rows about to be merged
   if (p.extra.length) {
-    const anyValue = p.extra.map((c) => `s.${quoteIdent(c)} IS NOT NULL`).join(" OR ");
-    quarantineRows(db, p, `${missing} AND (${anyValue})`, () => `sidecar-unknown-columns: ${p.extra.join(", ")} (row merged without them)`, q);
+    quarantineRows(db, p, `${missing} AND (${anyExtraValue(p)})`, () => `sidecar-unknown-columns: ${p.extra.join(", ")} (row merged without them)`, q);
   }
   // 3. the missing rows, copied by SQLite itself (./copy.ts: never through an ephemeral copy, the
   //    canonical table's TEXT bytes checked after); if the canonical table refuses one (another UNIQUE
