@@ -124,12 +124,12 @@ export async function templateFromVox(opts: { parent?: string } = {}): Promise<{
     if (v.exitCode === 0) voxVersion = v.stdout.trim().split("\n")[0] ?? null;
     await execa("vox", ["codex", "verify"], { cwd: dir, env, timeout: 120_000 });
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw failed({
-      what:
-        code === "ENOENT"
-          ? "--target-schema vox: there is no `vox` on PATH."
-          : `--target-schema vox: \`vox codex verify\` failed: ${(e as { shortMessage?: string }).shortMessage ?? String(e)}.`,
+    // No vox at all is a precondition not met (3, as not enough disk is); a vox that ran and failed, a failure (1).
+    const missing = (e as { code?: string }).code === "ENOENT";
+    throw (missing ? refused : failed)({
+      what: missing
+        ? "--target-schema vox: there is no `vox` on PATH."
+        : `--target-schema vox: \`vox codex verify\` failed: ${(e as { shortMessage?: string }).shortMessage ?? String(e)}.`,
       untouched: "Nothing was read from or written to the database.",
       next: "Install vox (or put it on PATH), or create the template yourself with VOX_DB_PATH=FILE vox codex verify and pass --target-schema FILE.",
     });

@@ -86,7 +86,7 @@ describe("--target-schema", () => {
     expect(other.json.planDigest ?? null).not.toBe(dry.json.planDigest);
   });
 
-  it("bad targets are clear errors: not a database (2), no schema_version (3), no vox on PATH (1)", async () => {
+  it("bad targets are clear errors: not a database (2), no schema_version (3), no vox on PATH (3: a precondition, as not enough disk is)", async () => {
     writeFileSync(join(dir, "junk.db"), "not sqlite");
     const junk = await cli(["diagnose", "--db", join(dir, "v67.db"), "--target-schema", join(dir, "junk.db")]);
     expect(junk.exitCode).toBe(2);
@@ -96,7 +96,7 @@ describe("--target-schema", () => {
     expect(nov.exitCode).toBe(3);
     expect(nov.stderr).toMatch(/no schema_version row/);
     const novox = await cli(["diagnose", "--db", join(dir, "v67.db"), "--target-schema", "vox"], { env: { PATH: "/usr/bin:/bin" } });
-    expect(novox.exitCode).toBe(1);
+    expect(novox.exitCode).toBe(3);
     expect(novox.stderr).toMatch(/there is no `vox` on PATH/);
     expect(novox.stderr).not.toMatch(/\n\s+at /);
   });
