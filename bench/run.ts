@@ -8,7 +8,8 @@
  * rebuilt: what a DBA writes by hand), `sqlite3 .read` of the dump — and the product: export-legacy,
  * verify-backup --db, import-legacy --apply, cutover dry-run, cutover --apply (with its phase
  * split), the apply of a dry-run's plan (adopting its export and build), each with peak RSS; plus a ~1 MB file's whole `cutover --apply` and the wizard's first
- * frame. Prints the table with the ratios to the anchors and writes bench/results.json.
+ * frame. Prints the table with the ratios to the anchors and writes bench/last-run.json (not kept in git);
+ * `--out bench/results.json` records the run the README's table shows.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { Bench, type Row } from "./measure.js";
@@ -87,7 +88,8 @@ if (staleAtStart.length) {
   process.exit(2);
 }
 
-const out = resolve(arg("out", join(ROOT, "bench", "results.json")));
+// The recorded run (bench/results.json, the README's) is written only when asked for: a run of another size or state does not replace it.
+const out = resolve(arg("out", join(ROOT, "bench", "last-run.json")));
 const cacheDir = resolve(arg("cache", join(ROOT, "bench", ".cache")));
 const work = resolve(arg("work", join(tmpdir(), `vox-cutover-bench-${process.pid}`)));
 /** A cached generated file of this generator version and scale. */
