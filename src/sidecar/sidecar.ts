@@ -277,7 +277,7 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
       // I/O error stops the merge, whose transaction is then rolled back whole.
       if (rowRefusedBy(e, db, true) === null) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict (${msg})` : `sidecar-rejected: ${msg}`;
+      const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict: ${msg}` : `sidecar-rejected: ${msg}`; // a reason's key ends at its ':' (ledger.ts)
       p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);
     }
   }

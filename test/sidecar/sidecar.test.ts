@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, sta
 import { join } from "node:path";
 import { cli, makeVoxDb, pausedAt, rowCounts, sha256, snapshotDir, sqlite, tmp } from "../helpers.js";
 import { setup } from "./fixture.js";
+import { quarantineTableRows } from "../../src/db/ledger.js";
 
 function py(db: string, code: string): any {
   return JSON.parse(execaSync("python3", ["-c", `import sqlite3, json, sys\ncon = sqlite3.connect(sys.argv[1])\n${code}`, db]).stdout);
@@ -87,7 +88,7 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
       db,
       `con.row_factory = sqlite3.Row\nprint(json.dumps([dict(r) for r in con.execute("SELECT source_table, source_rowid, source_key, row_json, reason, run_id FROM legacy_quarantine ORDER BY source_table")]))`,
     );
-    expect(q.map((x: any) => [x.source_table, x.reason.replace(/ \(.*$/, ""), JSON.parse(x.source_key)])).toEqual([
+    expect(q.map((x: any) => [x.source_table, x.reason.replace(/ \(.*$|: UNIQUE constraint failed: .*$/, ""), JSON.parse(x.source_key)])).toEqual([
       ["agent_telemetry_flat", "sidecar-unknown-columns: legacy_gpu_note", [1]],
       ["grpo_training_run", "sidecar-conflict", [2]],
       ["mens_corpus_quality", "sidecar-conflict", [7]],
@@ -95,6 +96,8 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
       ["training_throughput_profiles", "sidecar-conflict", ["RTX 4090", 4096, 8]],
     ]);
     expect(q.every((x: any) => x.run_id === r.json.runId)).toBe(true);
+    // One key per kind, the one the cutover's report counts by (the row the UNIQUE index refused at the merge is a sidecar conflict too).
+    expect(quarantineTableRows(db)!.byReason).toEqual({ "sidecar-conflict": 4, "sidecar-unknown-columns": 1 });
     const run = q.find((x: any) => x.source_table === "populi_training_run");
     expect(run.source_rowid).toBe(Number(sqlite(r.json.archive.path, "SELECT rowid FROM populi_training_run WHERE run_id = 'run-diff'")));
     expect(JSON.parse(run.row_json)).toMatchObject({ run_id: "run-diff", status: "failed", epoch: 1, global_step: 17 });
