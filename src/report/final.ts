@@ -47,27 +47,35 @@ function countsAre(r: CountedReport): string {
       : "after Stage 1 (the import)";
 }
 
-/** The stage a legacy_quarantine reason key comes from: Stage 2's sidecar conflicts, else Stage 1's import. */
+/** The stage a legacy_quarantine reason key comes from: Stage 2's (the sidecar's conflicts, and its other rows: values in columns the new file lacks, rows it could not carry), else Stage 1's import. */
 const SIDECAR_REASON = "sidecar-conflict";
+const SIDECAR_KEY = /^sidecar-/;
 
 /**
- * The one quarantine number: after --apply, the rows legacy_quarantine holds in the final file
- * (the import's — whole rows, values without a column, sequences — and Stage 2's sidecar
- * conflicts), each part named; before (a dry-run, a failed run), the import's whole rows. The
- * text summary, report.md, report.json and the wizard all print this one value.
+ * The one quarantine number: the rows legacy_quarantine holds in the final file after --apply, and
+ * in a dry-run what it will hold then (foreseen: cutover/dry-sidecar.ts) — the import's (whole rows,
+ * values without a column, sequences, the rows the file held already), Stage 2's sidecar conflicts
+ * and its other rows, each part named; before (a failed run), the import's whole rows. The text
+ * summary, report.md, report.json and the wizard all print this one value.
  */
-export function quarantineParts(r: CountedReport): { total: number; parts: { import: number; sidecarConflicts: number } } {
+export function quarantineParts(r: CountedReport): { total: number; parts: { import: number; sidecarConflicts: number; sidecarOther: number } } {
   const q = r.quarantineTable;
-  if (!q) return { total: r.quarantined, parts: { import: r.quarantined, sidecarConflicts: 0 } };
+  if (!q) return { total: r.quarantined, parts: { import: r.quarantined, sidecarConflicts: 0, sidecarOther: 0 } };
   const sidecarConflicts = q.byReason[SIDECAR_REASON] ?? 0;
-  return { total: q.rows, parts: { import: q.rows - sidecarConflicts, sidecarConflicts } };
+  const sidecarOther = Object.entries(q.byReason).reduce((n, [k, c]) => n + (SIDECAR_KEY.test(k) && k !== SIDECAR_REASON ? c : 0), 0);
+  return { total: q.rows, parts: { import: q.rows - sidecarConflicts - sidecarOther, sidecarConflicts, sidecarOther } };
 }
 
-/** `28 (21 from the import, 7 sidecar conflicts)`: the number with its parts in words. */
+/** `28 (21 from the import, 7 sidecar conflicts)` (`, 3 more from the sidecar` when it put other rows there): the parts in words. */
+export function quarantinePartsWords(parts: ReturnType<typeof quarantineParts>["parts"]): string {
+  const other = parts.sidecarOther ? `, ${formatCount(parts.sidecarOther)} more from the sidecar` : "";
+  return `${formatCount(parts.import)} from the import, ${formatCount(parts.sidecarConflicts)} sidecar conflict${parts.sidecarConflicts === 1 ? "" : "s"}${other}`;
+}
+
 function quarantineWords(r: CountedReport): string {
   const { total, parts } = quarantineParts(r);
   if (!r.quarantineTable || !total) return formatCount(total);
-  return `${formatCount(total)} (${formatCount(parts.import)} from the import, ${formatCount(parts.sidecarConflicts)} sidecar conflict${parts.sidecarConflicts === 1 ? "" : "s"})`;
+  return `${formatCount(total)} (${quarantinePartsWords(parts)})`;
 }
 
 /** The one rows sentence of the CLI summary, the wizard's summary and report.md. */

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { countsMarkdown, quarantineParts, quarantineSentence, READ_WHOLE_HEADING, readWholeSentence, reportProblems } from "./final.js";
+import { countsMarkdown, quarantineParts, quarantinePartsWords, quarantineSentence, READ_WHOLE_HEADING, readWholeSentence, reportProblems } from "./final.js";
 import { formatCount } from "../util/count.js";
 import type { CutoverReport } from "./cutover-report.js";
 
@@ -8,7 +8,7 @@ import type { CutoverReport } from "./cutover-report.js";
 function quarantineMd(r: CutoverReport): string {
   const { total, parts } = quarantineParts(r);
   if (!r.quarantineTable) return `${formatCount(total)} (${quarantineSentence(r)}, the import's whole rows)`;
-  return `${formatCount(total)}: ${formatCount(parts.import)} from the import, ${formatCount(parts.sidecarConflicts)} sidecar conflict(s) (${quarantineSentence(r)})`;
+  return `${formatCount(total)}: ${quarantinePartsWords(parts)} (${quarantineSentence(r)})`;
 }
 
 function reportMarkdown(r: CutoverReport, error?: unknown): string {

@@ -97,16 +97,20 @@ describe("the report counts the final file, and sqlite3 agrees", () => {
 
   it("one quarantine number: --json's quarantined is sqlite3's count of legacy_quarantine, its parts named and summing to it, the same in report.md and the printed summary", () => {
     const total = count("legacy_quarantine");
-    const sidecar = Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason = 'sidecar-conflict'").trim());
+    const [sidecar, other] = sqlite(
+      db,
+      "SELECT count(*) FILTER (WHERE reason = 'sidecar-conflict'), count(*) FILTER (WHERE reason LIKE 'sidecar-unknown-columns:%') FROM legacy_quarantine",
+    )
+      .split("|")
+      .map(Number) as [number, number];
     expect(sidecar).toBeGreaterThan(0); // the sample's sidecar has conflicts: the case where the import's count alone was shown
+    expect(other).toBeGreaterThan(0); // and a column the new file lacks: its values are the sidecar's, not the import's
     expect(json.quarantined).toBe(total);
-    expect(json.quarantinedParts).toEqual({ import: total - sidecar, sidecarConflicts: sidecar });
-    const words = `${formatCount(total)} (${formatCount(total - sidecar)} from the import, ${formatCount(sidecar)} sidecar conflicts) in legacy_quarantine`;
-    expect(stdout).toContain(words);
-    expect(md).toContain(words);
-    expect(md).toContain(
-      `- quarantined rows: ${formatCount(total)}: ${formatCount(total - sidecar)} from the import, ${formatCount(sidecar)} sidecar conflict(s)`,
-    );
+    expect(json.quarantinedParts).toEqual({ import: total - sidecar - other, sidecarConflicts: sidecar, sidecarOther: other });
+    const parts = `${formatCount(total - sidecar - other)} from the import, ${formatCount(sidecar)} sidecar conflicts, ${formatCount(other)} more from the sidecar`;
+    expect(stdout).toContain(`${formatCount(total)} (${parts}) in legacy_quarantine`);
+    expect(md).toContain(`${formatCount(total)} (${parts}) in legacy_quarantine`);
+    expect(md).toContain(`- quarantined rows: ${formatCount(total)}: ${parts} (legacy_quarantine holds`);
     expect(md).toMatch(/^- time: \d{1,3}(,\d{3})* ms$/m); // the one number format
   });
 
@@ -118,7 +122,7 @@ describe("the report counts the final file, and sqlite3 agrees", () => {
 
   it("one sentence, one number format, saying whose numbers they are", () => {
     const before = (json.tables as { rowsBefore: number }[]).reduce((n, t) => n + t.rowsBefore, 0);
-    const sentence = `${formatCount(before)} rows in the old file → ${formatCount(json.final.voxRows)} rows in the final file (after Stages 2–4; sqlite3 count(*)), ${formatCount(json.final.quarantineRows)} (${formatCount(json.quarantinedParts.import)} from the import, ${formatCount(json.quarantinedParts.sidecarConflicts)} sidecar conflicts) in legacy_quarantine`;
+    const sentence = `${formatCount(before)} rows in the old file → ${formatCount(json.final.voxRows)} rows in the final file (after Stages 2–4; sqlite3 count(*)), ${formatCount(json.final.quarantineRows)} (${formatCount(json.quarantinedParts.import)} from the import, ${formatCount(json.quarantinedParts.sidecarConflicts)} sidecar conflicts, ${formatCount(json.quarantinedParts.sidecarOther)} more from the sidecar) in legacy_quarantine`;
     expect(stdout).toContain(`rows: ${sentence}`);
     expect(md).toContain(`- rows: ${sentence}`);
     expect(md).toMatch(/Rows after: in the final file/);

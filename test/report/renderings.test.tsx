@@ -105,8 +105,8 @@ describe("one report value, four renderings", () => {
     expect(json.rollbackCommand).toBe(rollback);
     expect([json.final.voxRows, json.final.quarantineRows, json.quarantineTable.rows]).toEqual([1224, 13, 13]);
     // One quarantine number, its parts named, in every rendering (the import's 10 alone was report.json's total).
-    expect([json.quarantined, json.quarantinedParts]).toEqual([13, { import: 10, sidecarConflicts: 3 }]);
-    expect(md).toContain("- quarantined rows: 13: 10 from the import, 3 sidecar conflict(s) (legacy_quarantine holds 13 row(s)");
+    expect([json.quarantined, json.quarantinedParts]).toEqual([13, { import: 10, sidecarConflicts: 3, sidecarOther: 0 }]);
+    expect(md).toContain("- quarantined rows: 13: 10 from the import, 3 sidecar conflicts (legacy_quarantine holds 13 row(s)");
     expect(md).toMatch(/^- time: 16,475 ms$/m); // the one number format
 
     // The same one problem everywhere: the wizard's headline counts it, the text and report.md list it.
