@@ -103,7 +103,10 @@ export class QuarantineWriter {
    * size (a move rewrites the row whole, in memory: it stays, and the backup's row is quarantined whole).
    */
   makeRoom(p: Plan, values: readonly SqlValue[]): boolean {
-    const id = p.ridIdx >= 0 ? values[p.ridIdx] : undefined;
+    // The id the INSERT gives the row: the value mapped onto the table's id (the backup's id column, or its rowid when it
+    // has none), not the backup's rowid, which is another value when its id is no rowid alias (`id INT PRIMARY KEY`).
+    const at = p.target?.rowidAlias ? p.map.indexOf(p.target.rowidAlias) : -1;
+    const id = at >= 0 ? values[at] : undefined;
     if (typeof id !== "bigint") return false;
     try {
       return this.move.run(id, this.ownAbove, bigValueBytes()).changes === 1;
