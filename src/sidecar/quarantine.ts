@@ -49,3 +49,25 @@ export function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine 
     },
   };
 }
+
+/**
+ * Runs `fill` with a Quarantine that writes nothing, then takes from `adds` (per reason key) the rows it was given that
+ * legacy_quarantine holds already by insertUnlessHeld's match (an earlier merge's, the sidecar put back): a merge would not add them.
+ */
+export function heldCounter(db: LibsqlDatabase, fill: (q: Quarantine) => void, adds: Record<string, number>): void {
+  if (!Object.keys(adds).length || !allRows(db, "SELECT 1 FROM main.sqlite_master WHERE name = 'legacy_quarantine'").length) return;
+  const enc = textEncoding(db);
+  const T = TEXT_FROM_BYTES;
+  const st = db.prepare(
+    `SELECT 1 FROM legacy_quarantine AS q WHERE q.source_table = ${T} AND q.source_rowid IS ? AND q.source_key IS ${T} AND q.row_json = ${T} AND q.reason = ${T} LIMIT 1`,
+  );
+  const b = (s: string) => textBytesOf(s, enc);
+  fill({
+    enc,
+    held: new Map(),
+    run: (table, rowid, key, row, reason) => {
+      const k = reason.split(":")[0]!;
+      if (st.get([b(table), rowid, b(key), b(row), b(reason)]) && (adds[k] = (adds[k] ?? 0) - 1) <= 0) delete adds[k];
+    },
+  });
+}

@@ -38,7 +38,7 @@ import { copyMissing, textNet } from "./copy.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { failed } from "../errors.js";
-import { quarantineWriter, type Quarantine } from "./quarantine.js";
+import { heldCounter, quarantineWriter, type Quarantine } from "./quarantine.js";
 import { writeVerifiedBackup } from "../backup/verified.js";
 import { ensureOwnTables } from "../news/news.js";
 
@@ -131,10 +131,11 @@ function classExpr(p: Plan): string {
 /** What a merge would add to legacy_quarantine per reason key, as `classify` found it: the cutover dry-run's prediction (a row a UNIQUE index refuses at the merge itself not foreseen). */
 const toQuarantine = new WeakMap<SidecarTable, Record<string, number>>();
 export const mergeWouldQuarantine = (t: SidecarTable): Record<string, number> => toQuarantine.get(t) ?? {};
+/** The prediction leaves out what legacy_quarantine holds already (an earlier merge's rows, the sidecar put back: the merge does not add them). */
+const notHeld = (db: LibsqlDatabase, p: Plan) => heldCounter(db, (c) => quarantineFirst(db, p, c), toQuarantine.get(p.t)!);
 
 /** Any value in the columns the canonical table lacks (a merged row's, which go to legacy_quarantine). */
 const anyExtraValue = (p: Plan) => p.extra.map((c) => `s.${quoteIdent(c)} IS NOT NULL`).join(" OR ");
-
 function classify(db: LibsqlDatabase, p: Plan): void {
   // GROUP BY 1, not the alias: a sidecar column named k would win over it (SQLite prefers a column).
   for (const r of allRows(db, `SELECT ${classExpr(p)} AS k, count(*) AS n FROM ${S}.${quoteIdent(p.t.name)} s GROUP BY 1`)) {
@@ -212,20 +213,20 @@ function quarantineRows(db: LibsqlDatabase, p: Plan, where: string, reason: (val
   return rows.length;
 }
 
+/** Through `q` (the writer; the dry-run's heldCounter): 1. conflicts, 1b. rows not carried (both whole), 2. merged rows' extra values. */
+function quarantineFirst(db: LibsqlDatabase, p: Plan, q: Quarantine): number {
+  const n = quarantineRows(db, p, `${classExpr(p)} = ${CLASS_CONFLICT}`, () => "sidecar-conflict", q) + quarantineUncarried(p, q);
+  const extra = `NOT EXISTS (SELECT 1 FROM main.${quoteIdent(p.t.name)} m WHERE ${p.keyMatch}) AND (${anyExtraValue(p)})`;
+  if (p.extra.length) quarantineRows(db, p, extra, () => `sidecar-unknown-columns: ${p.extra.join(", ")} (row merged without them)`, q);
+  return n;
+}
+
 function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
   const name = quoteIdent(p.t.name);
   const cols = p.shared.map(quoteIdent).join(", ");
   const sCols = p.shared.map((c) => `s.${quoteIdent(c)}`).join(", ");
   const missing = `NOT EXISTS (SELECT 1 FROM main.${name} m WHERE ${p.keyMatch})`;
-  const conflict = `${classExpr(p)} = ${CLASS_CONFLICT}`;
-  // 1. rows whose key exists with other values: quarantined whole, the canonical row stays
-  p.t.conflicts = quarantineRows(db, p, conflict, () => "sidecar-conflict", q);
-  // 1b. rows that could not be carried into the canonical DB's text encoding: quarantined whole
-  p.t.conflicts += quarantineUncarried(p, q);
-  // 2. values of columns the canonical table lacks, for the rows about to be merged
-  if (p.extra.length) {
-    quarantineRows(db, p, `${missing} AND (${anyExtraValue(p)})`, () => `sidecar-unknown-columns: ${p.extra.join(", ")} (row merged without them)`, q);
-  }
+  p.t.conflicts = quarantineFirst(db, p, q); // 1, 1b, 2
   // 3. the missing rows, copied by SQLite itself (./copy.ts: never through an ephemeral copy, the
   //    canonical table's TEXT bytes checked after); if the canonical table refuses one (another UNIQUE
   //    index, a NOT NULL column the sidecar lacks), or the sidecar table is WITHOUT ROWID, row by
@@ -301,7 +302,7 @@ export function compareSidecar(sidecarPath: string, canonical: LibsqlDatabase): 
     try {
       if (own) canonical.exec("BEGIN"); // one snapshot of both files for every count and comparison
       const ps = plans(canonical, attached);
-      for (const p of ps) if (p.t.mergeable && p.t.rows > 0) classify(canonical, p);
+      for (const p of ps) if (p.t.mergeable && p.t.rows > 0) [classify, notHeld].forEach((f) => f(canonical, p));
       if (own) canonical.exec("COMMIT");
       return ps.map((p) => p.t);
     } finally {
