@@ -128,7 +128,7 @@ function classExpr(p: Plan): string {
                ELSE ${CLASS_CONFLICT} END`;
 }
 
-/** What a merge would add to legacy_quarantine per reason key, as `classify` found it: the cutover dry-run's prediction (a row a UNIQUE index refuses at the merge itself not foreseen). */
+/** What a merge would add to legacy_quarantine per reason key, as `classify` found it: the cutover dry-run's prediction (rows the merge's own INSERT refuses — another UNIQUE index, NOT NULL, a key twice in the sidecar — not foreseen). */
 const toQuarantine = new WeakMap<SidecarTable, Record<string, number>>();
 export const mergeWouldQuarantine = (t: SidecarTable): Record<string, number> => toQuarantine.get(t) ?? {};
 /** The prediction leaves out what legacy_quarantine holds already (an earlier merge's rows, the sidecar put back: the merge does not add them). */
