@@ -349,8 +349,8 @@ function load(
       }
       const args = p.insertIdx.map((i) => values[i]!);
       let reason = insertRow(p, args, db);
-      // The backup's own quarantine row keeps its id: a row this import put there before it moves (makeRoom).
-      if (reason?.startsWith("constraint") && p.target.name === QUARANTINE && q.makeRoom(p, values)) reason = insertRow(p, args, db);
+      // The backup's own quarantine row keeps its id: a row this import put there before it, on that id, moves (makeRoom).
+      if (reason?.startsWith(`constraint: UNIQUE constraint failed: ${QUARANTINE}.id`) && q.makeRoom(p, values)) reason = insertRow(p, args, db);
       if (reason !== null) {
         // An append-only table's row it holds already (the same backup imported again, a backup of this file): not added twice.
         if (APPEND_ONLY.has(p.target.name) && reason.startsWith("constraint") && sameRow.held(p, args, values)) {
