@@ -53,7 +53,7 @@ export class DrySidecar {
 
   /**
    * What legacy_quarantine will hold after the apply (`quarantineTable`, so the dry-run's `quarantined` is the apply's): Stage 1's
-   * table, and what the merge adds to it (the rows a UNIQUE index refuses at the merge itself not foreseen).
+   * table, and what the merge adds to it (sidecar.ts mergeWouldQuarantine: the rows the merge's own INSERT refuses not foreseen).
    */
   private predicted(merge: boolean): QuarantineTable | null {
     const base = this.stage1 !== undefined ? this.stage1 : quarantineTableRows(this.dbPath);
