@@ -16,6 +16,7 @@ import { BigValue, bigValueBytes } from "./big-value.js";
 import { BigInserter, bigRowJson, materialize } from "./big-insert.js";
 import { Utf16Text } from "./big-utf16.js";
 import type { Plan } from "./import-plan.js";
+import { reasonKey } from "../db/ledger.js";
 
 const COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"];
 
@@ -142,7 +143,7 @@ export class QuarantineWriter {
     const { rid, key } = this.keyOf(p, values);
     this.insert([p.bt.name, rid, key, raw ?? anyRowJson(p.bt.columns, values), reason, this.runId, this.now]);
     p.report.quarantined++;
-    const k = reason.split(":")[0]!;
+    const k = reasonKey(reason);
     p.report.reasons[k] = (p.report.reasons[k] ?? 0) + 1;
     this.quarantined++;
   }

@@ -8,6 +8,7 @@ import { quoteIdent, type SqlValue } from "../db/value.js";
 import { rowJson } from "./format.js";
 import type { Plan } from "./import-plan.js";
 import type { QuarantineWriter } from "./quarantine-writer.js";
+import { reasonKey } from "../db/ledger.js";
 
 /** One row of the backup's sqlite_sequence: the table it names, its value, and the row as read. */
 export interface SequenceRow {
@@ -37,7 +38,7 @@ export function restoreSequences(
           : `sequence-not-carried: the baseline's ${target} has no AUTOINCREMENT`;
       q.insert(["sqlite_sequence", null, JSON.stringify([s.name]), rowJson(seqPlan!.bt.columns, s.values), why, stamp.runId, stamp.now]);
       seqPlan!.report.quarantined++;
-      const k = why.split(":")[0]!;
+      const k = reasonKey(why);
       seqPlan!.report.reasons[k] = (seqPlan!.report.reasons[k] ?? 0) + 1;
       quarantined++;
       continue;

@@ -79,7 +79,12 @@ export function lastCutoverLedger(dbPath: string): { run_id: string; created_at:
   }
 }
 
-/** What legacy_quarantine holds, per reason key (the text before its first ':'), and in all. */
+/** A legacy_quarantine reason's key, the text before its first ':' (`unknown-columns: karma (…)` → `unknown-columns`): what every count by reason groups by. */
+export const reasonKey = (reason: string): string => reason.split(":")[0]!;
+/** reasonKey in SQL, over a `reason` column. */
+const REASON_KEY_SQL = "CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END";
+
+/** What legacy_quarantine holds, per reason key (reasonKey), and in all. */
 export interface QuarantineTable {
   rows: number;
   byReason: Record<string, number>;
@@ -90,10 +95,7 @@ export function quarantineByReason(db: LibsqlDatabase): QuarantineTable {
   const byReason: Record<string, number> = {};
   let rows = 0;
   if (!allRows(db, "SELECT 1 FROM sqlite_master WHERE name = 'legacy_quarantine'").length) return { rows, byReason };
-  for (const r of allRows(
-    db,
-    "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1",
-  )) {
+  for (const r of allRows(db, `SELECT ${REASON_KEY_SQL} AS k, count(*) AS n FROM legacy_quarantine GROUP BY 1`)) {
     byReason[String(r.k)] = Number(r.n);
     rows += Number(r.n);
   }

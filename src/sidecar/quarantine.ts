@@ -9,6 +9,7 @@ import { allRows, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
 import { insertUnlessHeld } from "../backup/quarantine-writer.js";
 import { ensureOwnTables } from "../news/news.js";
+import { reasonKey } from "../db/ledger.js";
 
 export interface Quarantine {
   /** The canonical DB's text encoding (the sidecar's values read from it are in it too). */
@@ -66,7 +67,7 @@ export function heldCounter(db: LibsqlDatabase, fill: (q: Quarantine) => void, a
     enc,
     held: new Map(),
     run: (table, rowid, key, row, reason) => {
-      const k = reason.split(":")[0]!;
+      const k = reasonKey(reason);
       if (st.get([b(table), rowid, b(key), b(row), b(reason)]) && (adds[k] = (adds[k] ?? 0) - 1) <= 0) delete adds[k];
     },
   });
