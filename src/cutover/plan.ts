@@ -6,6 +6,8 @@ import type { RunStart } from "../../stages/types.js";
 import { diagnose, loadBaselineContext, type BaselineContext, type Diagnosis } from "../diagnose/diagnose.js";
 import type { ResolvedDb } from "../db/resolve.js";
 import { planDigest } from "../db/plan-digest.js";
+import { contentVersion } from "../db/probe.js";
+import { sidecarPathFor } from "../sidecar/paths.js";
 import { failed } from "../errors.js";
 import { archiveDirOf, defaultBackupPath, newFilePath, runsRoot } from "../layout.js";
 import { planDefaultWorkDir, realPathOf, type DbIdentity } from "../safety/guard.js";
@@ -131,6 +133,8 @@ export async function planCutover(
   // import-legacy into a database that exists takes the import route whatever its chain (the command checked it is on the baseline).
   const route = opts.options?.importFrom ? "import" : routeFor(diagnosis, base);
   const steps = stepsFor(route, opts.command);
+  // Stage 2 merges and archives the sidecar the dry-run compared: a sidecar written, added or removed since is another plan.
+  const side = steps.some((s) => s.id === "sidecar") ? contentVersion(sidecarPathFor(real)) : "missing";
   const digest = planDigest({
     db: resolved.display,
     chain: diagnosis.chain,
@@ -139,7 +143,7 @@ export async function planCutover(
     walBytes: diagnosis.walBytes,
     changeCounter: diagnosis.changeCounter,
     ...(diagnosis.contentVersion ? { contentVersion: diagnosis.contentVersion } : {}),
-    steps: [...steps.map((s) => `${s.id}:${s.kind}`), JSON.stringify(runOptions(opts.options))],
+    steps: [...steps.map((s) => `${s.id}:${s.kind}`), JSON.stringify(runOptions(opts.options)), ...(side === "missing" ? [] : [`sidecar:${side}`])],
   });
   return { base, diagnosis, steps, route, paths, digest, options: runOptions(opts.options) };
 }

@@ -38,7 +38,7 @@ export function planDigest(p: PlanIdentity): string {
  */
 export function planChanged(reviewed: string, now: string): VoxError {
   return refused({
-    what: `The plan changed since it was reviewed (reviewed ${reviewed}, now ${now}): either the database changed since the dry-run (its content version is bound into the digest: a row written, WAL included), or the plan's inputs differ (the path as given, the options, the target schema or the planned steps).`,
+    what: `The plan changed since it was reviewed (reviewed ${reviewed}, now ${now}): either the database changed since the dry-run (its content version is bound into the digest: a row written, WAL included), or the plan's inputs differ (the path as given, the options, the target schema, the sidecar beside the database or the planned steps).`,
     untouched: "Nothing was changed.",
     next: "Review the new plan (run without --apply) and apply it with its digest; stop the application writing to the database first.",
     details: { reviewed, now },
