@@ -34,7 +34,7 @@ import {
   type Uncarried,
 } from "./carry.js";
 import { keyMatchExpr, sameExpr } from "./lead.js";
-import { copyMissing, textNet } from "./copy.js";
+import { copyMissing, SKIPPED, textNet } from "./copy.js";
 import { encodeValue, rowJson } from "../backup/format.js";
 import { recordLedger } from "../db/ledger.js";
 import { failed } from "../errors.js";
@@ -128,7 +128,7 @@ function classExpr(p: Plan): string {
                ELSE ${CLASS_CONFLICT} END`;
 }
 
-/** What a merge would add to legacy_quarantine per reason key, as `classify` found it: the cutover dry-run's prediction (rows the merge's own INSERT refuses — another UNIQUE index, NOT NULL, a key twice in the sidecar — not foreseen). */
+/** What a merge would add to legacy_quarantine per reason key, as `classify` found it: the cutover dry-run's prediction (rows the merge's own INSERT refuses — another UNIQUE index, NOT NULL, a key twice in the sidecar, a trigger — not foreseen). */
 const toQuarantine = new WeakMap<SidecarTable, Record<string, number>>();
 export const mergeWouldQuarantine = (t: SidecarTable): Record<string, number> => toQuarantine.get(t) ?? {};
 /** The prediction leaves out what legacy_quarantine holds already (an earlier merge's rows, the sidecar put back: the merge does not add them). */
@@ -273,11 +273,11 @@ function mergeTable(db: LibsqlDatabase, p: Plan, q: Quarantine): void {
       const n = inSavepoint(db, () => Number(ins.run(...args).changes)); // a row quarantined must not also stay in the table
       merged += n;
       if (n) net.add(locate, args);
+      else throw new Error(SKIPPED); // not inserted, no error: a trigger of the canonical table skipped it (RAISE(IGNORE))
     } catch (e) {
-      // Only a row the canonical table refused or could not evaluate is quarantined; a full disk or an
-      // I/O error stops the merge, whose transaction is then rolled back whole.
-      if (rowRefusedBy(e, db, true) === null) throw e;
+      // Only a row the canonical table refused, skipped or could not evaluate is quarantined (whole); a full disk or an I/O error stops the merge.
       const msg = e instanceof Error ? e.message : String(e);
+      if (msg !== SKIPPED && rowRefusedBy(e, db, true) === null) throw e;
       const reason = /UNIQUE|PRIMARY KEY/i.test(msg) ? `sidecar-conflict: ${msg}` : `sidecar-rejected: ${msg}`; // a reason's key ends at its ':' (ledger.ts)
       p.t.conflicts += quarantineRows(db, p, locate, () => reason, q, args);
     }
