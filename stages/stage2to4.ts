@@ -93,7 +93,7 @@ const sidecarStep: Step = defineStep({
     }
     // The same gate as the sidecar command: an application holding the sidecar open would keep writing into the archive.
     assertNoHolders(identify(side), "(the sidecar: an application still running?)");
-    const { backup, merged, conflicts, archive, tables } = await applySidecar({
+    const { backup, merged, conflicts, heldAlready, archive, tables } = await applySidecar({
       sidecar: side,
       dbPath: c.dbPath,
       workDir: c.workDir,
@@ -102,9 +102,11 @@ const sidecarStep: Step = defineStep({
       merge: c.options.sidecarMerge,
       baseline: { version: c.base.manifest.baselineVersion, digest: c.base.digest },
     });
+    // A sidecar put back from an earlier run's archive: its conflicts are there already and are not stored twice (sidecar.ts insertUnlessHeld).
+    const held = heldAlready ? ` (${formatCount(heldAlready)} of them there already from an earlier merge, not stored twice)` : "";
     return {
-      summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined; ` : ""}archived at ${archive}`,
-      ...(conflicts ? { warnings: [`${formatCount(conflicts)} sidecar conflict(s) put in legacy_quarantine`] } : {}),
+      summary: `${c.options.sidecarMerge ? `${formatCount(merged)} row(s) merged, ${formatCount(conflicts)} conflict(s) quarantined${held}; ` : ""}archived at ${archive}`,
+      ...(conflicts ? { warnings: [`${formatCount(conflicts)} sidecar conflict(s) put in legacy_quarantine${held}`] } : {}),
       outputs: {
         exists: true,
         path: side,
