@@ -29,7 +29,10 @@ describe("cutover --plan and the sidecar", () => {
     const apply = await cli(["cutover", "--db", db, "--apply", "--plan", dry2.json.planDigest, "--json"]);
     expect(apply.exitCode, apply.stderr).toBe(0);
     const ltl = (j: any) => j.sidecar.tables.find((t: any) => t.name === "local_train_log");
-    expect({ merged: ltl(apply.json).merged, conflicts: ltl(apply.json).conflicts }).toEqual({ merged: ltl(dry2.json).merged, conflicts: ltl(dry2.json).conflicts });
+    expect({ merged: ltl(apply.json).merged, conflicts: ltl(apply.json).conflicts }).toEqual({
+      merged: ltl(dry2.json).merged,
+      conflicts: ltl(dry2.json).conflicts,
+    });
     expect(apply.json.quarantinedParts).toEqual(dry2.json.quarantinedParts);
     const conflicts = Number(sqlite(db, "SELECT count(*) FROM legacy_quarantine WHERE reason LIKE 'sidecar-conflict%'"));
     expect(conflicts).toBe(dry2.json.quarantinedParts.sidecarConflicts);

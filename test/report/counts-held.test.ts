@@ -1,7 +1,8 @@
 /**
  * The cutover dry-run's quarantine number when the sidecar is put back from its archive (docs: a merge run
  * again): the rows an earlier merge put in legacy_quarantine are not added again by the apply (heldAlready),
- * so the dry-run does not count them either. Judged against the apply and sqlite3's count(*).
+ * so the dry-run does not count them either, and Stage 2's words say they were there already. Judged
+ * against the apply and sqlite3's count(*).
  */
 import { describe, expect, it } from "vitest";
 import { copyFileSync, readdirSync } from "node:fs";
@@ -27,5 +28,12 @@ describe("cutover dry-run: a sidecar merged before, put back from its archive", 
     expect(r.json.quarantineTable).toEqual(first.json.quarantineTable);
     expect(dry.json.quarantineTable).toEqual(r.json.quarantineTable);
     expect([dry.json.quarantined, dry.json.quarantinedParts]).toEqual([r.json.quarantined, r.json.quarantinedParts]);
+    // Stage 2's words say the conflicts were there already, not put in legacy_quarantine now (as the sidecar command says).
+    const held = first.json.quarantineTable.byReason["sidecar-conflict"];
+    const step = (r.json.steps as { id: string; summary: string; warnings?: string[] }[]).find((s) => s.id === "sidecar")!;
+    expect(step.summary).toContain(`${held} conflict(s) quarantined (${held} of them there already from an earlier merge, not stored twice)`);
+    expect(step.warnings).toEqual([
+      `${held} sidecar conflict(s) put in legacy_quarantine (${held} of them there already from an earlier merge, not stored twice)`,
+    ]);
   }, 120_000);
 });
