@@ -11,7 +11,7 @@ import type { RunStart } from "../../stages/types.js";
 import { archivePath } from "../../stages/stage1-legacy.js";
 import { chainOf, type Diagnosis } from "../diagnose/diagnose.js";
 import { sqliteFailure } from "../db/local.js";
-import { failed, refused, usage, VoxError } from "../errors.js";
+import { failed, usage, VoxError } from "../errors.js";
 import { toolVersion } from "../util/paths.js";
 import { formatCount, plural } from "../util/count.js";
 import { CancelToken, cancelled } from "../util/cancel.js";
@@ -28,12 +28,12 @@ import { pausePoint } from "../engine/testhooks.js";
 import { planChanged } from "../db/plan-digest.js";
 import { finishedRun, pointToWorkDir, runKind, unfinishedRun, type RunOnDisk } from "../engine/runs.js";
 import { planRollback } from "../rollback/from-run.js";
-import { lastCutoverLedger, quarantineTableRows } from "../db/ledger.js";
+import { quarantineTableRows } from "../db/ledger.js";
 import { emptyReport, finishReport, type CutoverReport } from "../report/cutover-report.js";
 import { fillReport, tablesOf } from "../report/fill.js";
 import { runStateFromJournal, trackRun, type RunState } from "../engine/run-state.js";
 import { refusingGates, writeReports } from "../report/render.js";
-import { applyFlags, commandFor, dryRunMessage, runCommandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
+import { applyFlags, dryRunMessage, runCommandFor, planCutover, runPaths, runStart, type CutoverOptions, type CutoverPlan } from "./plan.js";
 import { rollbackCommand } from "./rollback.js";
 import { checkpointIfWal } from "../db/files.js";
 import { collectGarbage } from "../util/gc.js";
@@ -42,6 +42,7 @@ import { withWorkersAhead } from "../backup/export-workers.js";
 import { bigLimit } from "../backup/big-source.js";
 import { endIntegrityAhead, startIntegrityAhead } from "../db/integrity.js";
 import { DrySidecar } from "./dry-sidecar.js";
+import { nothingToDo } from "./nothing-to-do.js";
 import { pendingRunRefusal } from "./resume.js";
 /** The dry-run's journal and holder check: it writes no journal and holds nothing. */
 const nothing = (): void => {};
@@ -124,28 +125,8 @@ async function cutoverRun(given: CutoverOptions): Promise<CutoverReport> {
   try {
     report.steps = steps.map((s) => ({ id: s.id, stage: s.stage, kind: s.kind, title: s.title, status: "pending", summary: s.describe(ctxBase) }));
     if (steps.length === 0) {
-      report.outcome = "nothing-to-do";
-      if (chain === "current") {
-        const led = lastCutoverLedger(dbPath);
-        if (led) {
-          report.outcome = "already-done";
-          report.message = `Nothing to do: ${dbPath} is on the current baseline; the ledger records the cutover run ${led.run_id} at ${led.created_at}.`;
-        } else report.message = `Nothing to do: ${dbPath} is on the current baseline ${plan.base.manifest.baselineVersion}.`;
-        return finishReport(report, started);
-      }
-      if (chain === "missing") {
-        report.message = `Nothing to cut over: there is no database at ${opts.resolved.path}. ${commandFor("migrate", opts.resolved.path!, "--apply")} creates it on the baseline.`;
-        return finishReport(report, started);
-      }
-      if (chain === "ahead") {
-        throw refused({
-          what: `LegacySchemaChain: ${dbPath} is on version ${plan.diagnosis.classification.maxVersion}, above the target baseline ${plan.base.manifest.baselineVersion} (${plan.base.origin.label}): a newer vox wrote it.`,
-          untouched: "Nothing was changed.",
-          next: `Take the target from the vox that wrote it: ${commandFor("cutover", opts.resolved.path!, "--target-schema vox")} (or --target-schema FILE, a database freshly created by that vox).`,
-          details: { chain },
-        });
-      }
-      throw failed({ what: `${dbPath} is ${chain}.`, untouched: "Nothing was changed.", next: "See vox-cutover diagnose." });
+      nothingToDo(report, plan, dbPath, opts.resolved.path!); // or its refusal
+      return finishReport(report, started);
     }
     opts.emit({
       type: "plan",

@@ -139,12 +139,16 @@ export function checkNews(db: LibsqlDatabase): NewsReport {
       String(jsonValue(x.news_id as SqlValue)),
     );
   }
-  if (usable(absent, "news_publish_attempts")) {
-    r.legacyAttempts.pending = usable(absent, "publication_attempts")
-      ? Number(allRows(db, `${PENDING_CTE} SELECT count(*) AS n FROM pending`)[0]!.n)
-      : Number(allRows(db, "SELECT count(*) AS n FROM news_publish_attempts")[0]!.n);
-  }
+  r.legacyAttempts.pending = pendingLegacyAttempts(db, absent);
   return r;
+}
+
+/** Legacy news_publish_attempts rows not yet in publication_attempts: what Stage 4 (`news-check --apply`) copies. */
+export function pendingLegacyAttempts(db: LibsqlDatabase, absent = absentNewsParts(db)): number {
+  if (!usable(absent, "news_publish_attempts")) return 0;
+  return usable(absent, "publication_attempts")
+    ? Number(allRows(db, `${PENDING_CTE} SELECT count(*) AS n FROM pending`)[0]!.n)
+    : Number(allRows(db, "SELECT count(*) AS n FROM news_publish_attempts")[0]!.n);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runDir } from "./swap-files.js";
 import {
@@ -186,9 +186,16 @@ describe("cutover", () => {
     expect(readFileSync(join(rd, "report.md"), "utf8")).toMatch(/--rollback --apply/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(lockFileOf(db))).toBe(false);
+    // Current now: nothing to cut over. Stage 2's and Stage 4's work that came back since (a sidecar put back, a legacy news
+    // attempt an older vox wrote) is named with its command, not hidden behind "Nothing to do".
+    copyFileSync(join(runDir(dir), "archive", "vox_training_telemetry.db"), join(dir, "vox_training_telemetry.db"));
+    sqlite(db, "INSERT INTO news_publish_attempts(news_id, content_sha3_256, attempted_at_ms, result_json) VALUES ('n-late', 'ab', 1, '{}')");
     const again = await cli(["cutover", "--db", db, "--apply", "--json"]);
     expect(again.exitCode).toBe(0);
     expect(again.json.outcome).toBe("already-done");
+    expect(again.json.message).toMatch(
+      /^Nothing to do: .* the ledger records the cutover run .* Still to do: a training-telemetry sidecar sits beside it \(Stage 2\): vox-cutover sidecar --db .*vox\.db shows it, with --apply --merge it is merged and archived; 1 legacy news attempt not yet in publication_attempts \(Stage 4\): vox-cutover news-check --db .*vox\.db --apply copies them\.$/,
+    );
     expect(sqlite(db, "SELECT count(*) FROM cutover_ledger")).toBe("4");
   });
 
