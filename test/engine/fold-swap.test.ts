@@ -9,7 +9,7 @@ import { execa, execaSync } from "execa";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { py, freshCopy, runDir } from "./swap-files.js";
-import { cli, makeVoxDb, pausedAt, sha256, tmp } from "../helpers.js";
+import { cli, makeVoxDb, pausedAt, sampleInto, sha256, tmp } from "../helpers.js";
 
 const SETTINGS = "SELECT * FROM pragma_page_size, pragma_auto_vacuum, pragma_encoding, pragma_journal_mode, pragma_user_version, pragma_application_id";
 const USERS = "SELECT rowid, id, display_name, typeof(display_name) FROM users ORDER BY rowid";
@@ -120,9 +120,7 @@ describe("the fold route is a copy, then a swap", () => {
 
 describe("a file this tool cut over before, behind once the baseline moves on", () => {
   it("folds: its ledger gains the fold's rows and its AUTOINCREMENT counter rises (sqlite_sequence is held to 'never lowered', not to equal); every other table as it was", async () => {
-    const dir = tmp();
-    const db = join(dir, "vox.db");
-    expect((await cli(["sample", db, "--rows", "10"])).exitCode).toBe(0);
+    const { db } = await sampleInto(tmp(), 10);
     const cut = await cli(["cutover", "--db", db, "--apply"]);
     expect(cut.exitCode, cut.stderr).toBe(0);
     // What a later baseline makes of it: the version it was cut over to is no longer the newest.

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { redactText, redactUrl } from "../../src/util/redact.js";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { cli, tmp } from "../helpers.js";
+import { cli, sampleInto, tmp } from "../helpers.js";
 
 describe("URL credentials are redacted in every form", () => {
   it.each([
@@ -45,7 +45,7 @@ describe("URL credentials are redacted in every form", () => {
 
   it("libsql:user:pass@host (the form without slashes) is a URL, never a local file named after it (helper-102: the token became a file name, then went into run files)", async () => {
     const src = tmp();
-    expect((await cli(["sample", join(src, "vox.db"), "--rows", "3"])).exitCode).toBe(0);
+    await sampleInto(src, 3);
     expect((await cli(["export-legacy", join(src, "b.jsonl"), "--db", join(src, "vox.db")])).exitCode).toBe(0);
     const dir = tmp();
     const r = await cli(["import-legacy", join(src, "b.jsonl"), "--db", "libsql:u:SECRETtok3n@127.0.0.1:1", "--apply"], { cwd: dir });

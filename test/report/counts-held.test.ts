@@ -7,13 +7,11 @@
 import { describe, expect, it } from "vitest";
 import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { cli, sqlite, tmp } from "../helpers.js";
+import { cli, sampleInto, sqlite, tmp } from "../helpers.js";
 
 describe("cutover dry-run: a sidecar merged before, put back from its archive", () => {
   it("predicts what the apply reports and what legacy_quarantine holds", async () => {
-    const dir = tmp();
-    const db = join(dir, "vox.db");
-    expect((await cli(["sample", db, "--rows", "12"])).exitCode).toBe(0);
+    const { dir, db } = await sampleInto(tmp(), 12);
     const first = await cli(["cutover", "--db", db, "--apply", "--json"]);
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.json.quarantineTable.byReason["sidecar-conflict"]).toBeGreaterThan(0);

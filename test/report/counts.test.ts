@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { cli, sqlite, tmp } from "../helpers.js";
+import { cli, sampleInto, sqlite, tmp } from "../helpers.js";
 import { formatCount, plural } from "../../src/util/count.js";
 
 let db: string;
@@ -17,9 +17,7 @@ let md: string;
 
 beforeAll(async () => {
   const dir = tmp();
-  db = join(dir, "vox.db");
-  const s = await cli(["sample", db, "--rows", "12"]);
-  if (s.exitCode !== 0) throw new Error(s.stderr);
+  db = (await sampleInto(dir, 12)).db;
   // A column vox 66 dropped (its values go to legacy_quarantine beside their rows) and a sidecar column the new file lacks (a merged row's values, too).
   sqlite(db, "ALTER TABLE agents ADD COLUMN extra TEXT; UPDATE agents SET extra = 'e' || rowid;");
   sqlite(
