@@ -23,13 +23,23 @@ const COLUMNS = ["source_table", "source_rowid", "source_key", "row_json", "reas
 /** How a quarantine row is the same row: its source table, rowid, key, row_json and reason (not its run or time). */
 const SAME: Record<string, "=" | "IS"> = { source_table: "=", source_rowid: "IS", source_key: "IS", row_json: "=", reason: "=" };
 
+/** A legacy_quarantine row `q` that is the VALUES row `n` (SAME, over the `columns` the row gives: a table without source_key too). */
+function held(columns: readonly string[]): string {
+  const match = columns.flatMap((c, i) => (SAME[c] ? [`q.${c} ${SAME[c]} n.column${i + 1}`] : [])).join(" AND ");
+  return `SELECT 1 FROM legacy_quarantine AS q WHERE ${match}`;
+}
+
 /**
  * legacy_quarantine's INSERT of one row (`row`: its VALUES tuple, in `columns`' order) that adds
  * nothing when the table holds that row already (SAME): the import's and the sidecar merge's.
  */
 export function insertUnlessHeld(columns: readonly string[], row: string): string {
-  const match = columns.flatMap((c, i) => (SAME[c] ? [`q.${c} ${SAME[c]} n.column${i + 1}`] : [])).join(" AND ");
-  return `INSERT INTO legacy_quarantine(${columns.join(", ")}) SELECT * FROM (VALUES ${row}) AS n WHERE NOT EXISTS (SELECT 1 FROM legacy_quarantine AS q WHERE ${match})`;
+  return `INSERT INTO legacy_quarantine(${columns.join(", ")}) SELECT * FROM (VALUES ${row}) AS n WHERE NOT EXISTS (${held(columns)})`;
+}
+
+/** Whether legacy_quarantine holds that row already, by insertUnlessHeld's match, asked without writing it (a row of 1 when it does). */
+export function selectHeld(columns: readonly string[], row: string): string {
+  return `SELECT 1 FROM (VALUES ${row}) AS n WHERE EXISTS (${held(columns)})`;
 }
 
 /** rowJson, or a big TEXT written in slices when the row holds a large value. */

@@ -7,7 +7,7 @@
  */
 import { allRows, textEncoding, type LibsqlDatabase } from "../db/local.js";
 import { TEXT_FROM_BYTES, textBytesOf, type SqlValue, type TextEncoding } from "../db/value.js";
-import { insertUnlessHeld } from "../backup/quarantine-writer.js";
+import { insertUnlessHeld, selectHeld } from "../backup/quarantine-writer.js";
 import { ensureOwnTables } from "../news/news.js";
 import { reasonKey } from "../db/ledger.js";
 
@@ -20,32 +20,34 @@ export interface Quarantine {
 }
 
 /**
- * Writes legacy_quarantine rows. Its TEXT is bound as the canonical DB's own bytes
- * (TEXT_FROM_BYTES, src/db/value.ts): a row's JSON holding U+FFFE/U+FFFF keeps them in a UTF-16 file.
+ * A legacy_quarantine row as the sidecar's statements give it: the columns the table has (an older one
+ * has no source_key), the VALUES tuple with its TEXT bound as the canonical DB's own bytes
+ * (TEXT_FROM_BYTES, src/db/value.ts: a row's JSON holding U+FFFE/U+FFFF keeps them in a UTF-16 file),
+ * and the arguments of one row.
  */
-export function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
-  ensureOwnTables(db);
+function quarantineRow(db: LibsqlDatabase, runId: string) {
   const enc = textEncoding(db);
   const hasKey = allRows(db, "SELECT 1 FROM pragma_table_xinfo('legacy_quarantine') WHERE name = 'source_key'").length > 0;
   const T = TEXT_FROM_BYTES;
-  const now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
-  const st = hasKey
-    ? db.prepare(
-        insertUnlessHeld(
-          ["source_table", "source_rowid", "source_key", "row_json", "reason", "run_id", "quarantined_at"],
-          `(${T}, ?, ${T}, ${T}, ${T}, ${T}, ${now})`,
-        ),
-      )
-    : db.prepare(insertUnlessHeld(["source_table", "source_rowid", "row_json", "reason", "run_id", "quarantined_at"], `(${T}, ?, ${T}, ${T}, ${T}, ${now})`));
+  const columns = ["source_table", "source_rowid", ...(hasKey ? ["source_key"] : []), "row_json", "reason", "run_id", "quarantined_at"];
+  const row = `(${T}, ?, ${hasKey ? `${T}, ` : ""}${T}, ${T}, ${T}, strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
   const b = (s: string) => textBytesOf(s, enc);
+  const args = (table: string, rowid: SqlValue, key: string, json: string, reason: string) =>
+    hasKey ? [b(table), rowid, b(key), b(json), b(reason), b(runId)] : [b(table), rowid, b(json), b(reason), b(runId)];
+  return { enc, columns, row, args };
+}
+
+/** Writes legacy_quarantine rows, each only when the table does not hold it already (insertUnlessHeld). */
+export function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine {
+  ensureOwnTables(db);
+  const { enc, columns, row, args } = quarantineRow(db, runId);
+  const st = db.prepare(insertUnlessHeld(columns, row));
   const held = new Map<string, number>();
   return {
     enc,
     held,
-    run: (table, rowid, key, row, reason) => {
-      const r = (hasKey ? st.run([b(table), rowid, b(key), b(row), b(reason), b(runId)]) : st.run([b(table), rowid, b(row), b(reason), b(runId)])) as {
-        changes: number | bigint;
-      };
+    run: (table, rowid, key, json, reason) => {
+      const r = st.run(args(table, rowid, key, json, reason)) as { changes: number | bigint };
       if (Number(r.changes) === 0) held.set(table, (held.get(table) ?? 0) + 1); // quarantined by an earlier sidecar merge
     },
   };
@@ -57,18 +59,14 @@ export function quarantineWriter(db: LibsqlDatabase, runId: string): Quarantine 
  */
 export function heldCounter(db: LibsqlDatabase, fill: (q: Quarantine) => void, adds: Record<string, number>): void {
   if (!Object.keys(adds).length || !allRows(db, "SELECT 1 FROM main.sqlite_master WHERE name = 'legacy_quarantine'").length) return;
-  const enc = textEncoding(db);
-  const T = TEXT_FROM_BYTES;
-  const st = db.prepare(
-    `SELECT 1 FROM legacy_quarantine AS q WHERE q.source_table = ${T} AND q.source_rowid IS ? AND q.source_key IS ${T} AND q.row_json = ${T} AND q.reason = ${T} LIMIT 1`,
-  );
-  const b = (s: string) => textBytesOf(s, enc);
+  const { enc, columns, row, args } = quarantineRow(db, "");
+  const st = db.prepare(selectHeld(columns, row));
   fill({
     enc,
     held: new Map(),
-    run: (table, rowid, key, row, reason) => {
+    run: (table, rowid, key, json, reason) => {
       const k = reasonKey(reason);
-      if (st.get([b(table), rowid, b(key), b(row), b(reason)]) && (adds[k] = (adds[k] ?? 0) - 1) <= 0) delete adds[k];
+      if (st.get(args(table, rowid, key, json, reason)) && (adds[k] = (adds[k] ?? 0) - 1) <= 0) delete adds[k];
     },
   });
 }

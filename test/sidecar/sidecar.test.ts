@@ -135,6 +135,19 @@ describe("sidecar (Stage 2) against a vox 60 sidecar and a vox 66 canonical DB",
     expect(byName(r.json.tables).wr).toMatchObject({ rows: 4, present: 1, missing: 1, conflicts: 2 });
   });
 
+  it("a legacy_quarantine of an older shape (no source_key) in the canonical DB: the dry-run compares as ever (it failed: 'no such column: q.source_key')", async () => {
+    const { db } = setup();
+    sqlite(
+      db,
+      `DROP TABLE legacy_quarantine;
+       CREATE TABLE legacy_quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, source_table TEXT NOT NULL, source_rowid INTEGER, row_json TEXT NOT NULL, reason TEXT NOT NULL, run_id TEXT, quarantined_at TEXT);
+       INSERT INTO legacy_quarantine(source_table, row_json, reason) VALUES ('notes', '{}', 'unknown-table: notes');`,
+    );
+    const r = await cli(["sidecar", "--db", db, "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(byName(r.json.tables).training_throughput_profiles).toMatchObject({ rows: 4, present: 1, merged: 2, conflicts: 1 });
+  });
+
   it("an archive that cannot be made: a work dir on another filesystem is refused (3) before anything; one that fails after the merge committed says so (never 'No change was committed'), and the run again adds nothing twice", async (ctx) => {
     const { d, db, side } = setup();
     const orig = { db: sha256(db), side: sha256(side) };
